@@ -1,0 +1,48 @@
+"""The `pylvs` command: one sub-command per module in this package.
+
+Each sub-command module exposes `add_parser(subparsers)` and `run(args) -> int`, and keeps its
+heavy imports inside `run()`, so `pylvs check` does not pay for asyncio servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from pylvs import __version__
+
+# sub-command -> module under pylvs.cli (added as the features land)
+COMMANDS: dict[str, str] = {
+    "check": "check",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pylvs",
+        description="LVS + Keepalived (+ HAProxy) high-availability load balancer in Python.",
+    )
+    parser.add_argument("--version", action="version", version=f"pylvs {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module in COMMANDS.items():
+        mod = importlib.import_module(f"pylvs.cli.{module}")
+        mod.add_parser(sub)
+        del name
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    mod = importlib.import_module(f"pylvs.cli.{COMMANDS[args.command]}")
+    try:
+        rc: int = mod.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 141
+    return rc

@@ -1,0 +1,78 @@
+"""Locations and problems: every config problem is `FILE:LINE:COL: error|warning: message`.
+
+Parsers never raise on bad input: they collect `Problem`s in a `Problems` and carry on, so a
+user sees all of them at once (principle 8).  `ConfigError` is raised only by callers that
+want to stop when a collection holds errors.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    file: str
+    line: int  # 1-based
+    col: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    loc: Location
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.severity.value}: {self.message}"
+
+
+class Problems:
+    """An ordered collection of problems found while reading a configuration."""
+
+    def __init__(self) -> None:
+        self._items: list[Problem] = []
+
+    def error(self, loc: Location, message: str) -> None:
+        self._items.append(Problem(loc, Severity.ERROR, message))
+
+    def warning(self, loc: Location, message: str) -> None:
+        self._items.append(Problem(loc, Severity.WARNING, message))
+
+    def extend(self, other: Problems) -> None:
+        self._items.extend(other._items)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self._items if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self._items if p.severity is Severity.WARNING]
+
+    def has_errors(self) -> bool:
+        return any(p.severity is Severity.ERROR for p in self._items)
+
+
+class ConfigError(Exception):
+    """A configuration could not be used; `problems` says why, with locations."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems.errors))

@@ -1,0 +1,1 @@
+"""pylvs.dataplane."""

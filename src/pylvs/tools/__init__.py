@@ -1,0 +1,1 @@
+"""Small servers pylvs starts for demos, labs and tests."""
