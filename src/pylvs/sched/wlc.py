@@ -1,0 +1,23 @@
+"""wlc: weighted least connection (the default), as net/netfilter/ipvs/ip_vs_wlc.c does it.
+
+The first dest that is not overloaded and has weight > 0 starts as `least`; a later
+non-overloaded dest takes over when `loh * w_dest > doh * w_least` with overhead
+`activeconns*256 + inactconns` (64-bit products in the kernel, exact integers here).  Ties keep
+the earlier dest in list order; a weight-0 dest never wins because its side of the product is 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pylvs.model.dest import Destination
+from pylvs.sched.base import Flow, Scheduler, register
+from pylvs.sched.common import weighted_least
+
+
+@register
+class WeightedLeastConnection(Scheduler):
+    name = "wlc"
+
+    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+        return weighted_least(dests)
