@@ -1,0 +1,137 @@
+"""Read a keepalived.conf into a `KeepalivedConfig`: lexer, then the section parsers.
+
+The lexer (config/keepalived/lexer.py) turns the text into `Statement`s with exact locations,
+following includes.  Each top-level statement is given to the VRRP side (vrrp.TOPLEVEL:
+global_defs, vrrp_instance, vrrp_script, track_file, bfd_instance, ...) or the LVS side
+(lvs.TOPLEVEL: virtual_server_group, virtual_server, SSL); any other keyword is warned about
+and skipped, as keepalived does ("Unknown keyword '%s'", lib/parser.c).  Both sides then apply
+keepalived's post-parse rules.  Nothing here raises on bad input: every problem is in
+`LoadResult.problems`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pylvs.config.errors import Location, Problems
+from pylvs.config.keepalived import lvs, vrrp
+from pylvs.config.keepalived.lexer import read_file, read_text
+from pylvs.config.keepalived.model import KeepalivedConfig
+from pylvs.config.keepalived.table import service_keys
+from pylvs.config.keepalived.tree import Statement
+from pylvs.config.keepalived.values import Context, HostFacts
+from pylvs.model.service import ServiceKey
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    config: KeepalivedConfig
+    problems: Problems = field(default_factory=Problems)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems.has_errors()
+
+
+def load(
+    path: str,
+    *,
+    config_id: str | None = None,
+    host: HostFacts | None = None,
+    rng: random.Random | None = None,
+) -> LoadResult:
+    """Read the keepalived.conf at `path` (and its includes)."""
+    problems = Problems()
+    try:
+        statements = read_file(path, problems, config_id=config_id, rng=rng)
+    except Exception as exc:  # the lexer must not raise; never let a traceback reach a user
+        problems.error(Location(path, 1, 1), f"internal error while reading: {exc!r}")
+        return LoadResult(KeepalivedConfig(), problems)
+    return _parse(statements, problems, path, config_id, host)
+
+
+def load_text(
+    text: str,
+    filename: str,
+    *,
+    config_id: str | None = None,
+    host: HostFacts | None = None,
+    base_dir: str | None = None,
+    rng: random.Random | None = None,
+) -> LoadResult:
+    """Read keepalived.conf `text`; `filename` is used in locations, `base_dir` for includes."""
+    problems = Problems()
+    try:
+        statements = read_text(
+            text, filename, problems, config_id=config_id, rng=rng, base_dir=base_dir
+        )
+    except Exception as exc:  # the lexer must not raise; never let a traceback reach a user
+        problems.error(Location(filename, 1, 1), f"internal error while reading: {exc!r}")
+        return LoadResult(KeepalivedConfig(), problems)
+    return _parse(statements, problems, filename, config_id, host)
+
+
+def _parse(
+    statements: Sequence[Statement],
+    problems: Problems,
+    filename: str,
+    config_id: str | None,
+    host: HostFacts | None,
+) -> LoadResult:
+    ctx = Context(problems=problems, config_id=config_id or "", host=host or HostFacts())
+    try:
+        config = parse_statements(statements, ctx)
+    except Exception as exc:  # a parser bug must still end as a reported problem
+        ctx.error(Location(filename, 1, 1), f"internal error while parsing: {exc!r}")
+        config = KeepalivedConfig()
+    return LoadResult(config, problems)
+
+
+def parse_statements(statements: Sequence[Statement], ctx: Context) -> KeepalivedConfig:
+    """Dispatch top-level statements and build the typed configuration."""
+    vparts = vrrp.VrrpParts()
+    lparts = lvs.LvsParts()
+    for st in statements:
+        vhandler = vrrp.TOPLEVEL.get(st.name)
+        lhandler = lvs.TOPLEVEL.get(st.name)
+        if vhandler is not None:
+            vhandler(st, ctx, vparts)
+        elif lhandler is not None:
+            lhandler(st, ctx, lparts)
+        else:
+            ctx.warning(st.loc, f"Unknown keyword '{st.name}'")
+    global_defs, vrrp_config = vrrp.finish(vparts, ctx)
+    smtp = global_defs.smtp_alert_checker
+    if smtp is None:
+        smtp = global_defs.smtp_alert
+    known = lvs.Known(
+        smtp_alert=smtp,
+        track_files={t.name: (t.weight, t.weight_reverse) for t in vrrp_config.track_files},
+        bfd_instances={b.name for b in vrrp_config.bfd_instances if not b.vrrp_only},
+    )
+    lvs_config = lvs.finish(lparts, ctx, known)
+    config = KeepalivedConfig(
+        global_defs=global_defs,
+        vrrp=vrrp_config,
+        virtual_server_groups=lvs_config.virtual_server_groups,
+        virtual_servers=lvs_config.virtual_servers,
+        ssl=lvs_config.ssl,
+    )
+    _duplicate_services(config, ctx)
+    return config
+
+
+def _duplicate_services(config: KeepalivedConfig, ctx: Context) -> None:
+    """Two virtual servers programming the same IPVS service: keepalived's second add fails
+    ("File exists"), so only the first one is in the table."""
+    seen: dict[ServiceKey, str] = {}
+    for vs in config.virtual_servers:
+        for key in service_keys(vs, config):
+            first = seen.get(key)
+            if first is None:
+                seen[key] = str(vs)
+            elif first != str(vs) or vs.group is None:
+                ctx.error(vs.loc, f"virtual server {vs} duplicates service {key} of {first}")
+                break
