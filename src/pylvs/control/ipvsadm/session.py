@@ -1,0 +1,140 @@
+"""One whole `ipvsadm` run, pure: argv + state in, output + new state + exit status out.
+
+This ties the parser, `execute` and the printers together the way ipvsadm.c `main` and
+`process_options` do, so the `pylvs ipvsadm` driver only has to fetch the state (or a
+`Snapshot` with live counters) from the daemon, call `run_argv`, print `output` in order
+and send back `state` / `zeros`.  `-R` reads `stdin` (see `restore`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pylvs.control.ipvsadm import command as c
+from pylvs.control.ipvsadm.args import parse
+from pylvs.control.ipvsadm.conns import list_conn
+from pylvs.control.ipvsadm.execute import execute
+from pylvs.control.ipvsadm.format import list_all, list_daemon, list_service, list_timeout
+from pylvs.control.ipvsadm.help import VERSION_LINE, usage
+from pylvs.control.ipvsadm.messages import Failure, Stream
+from pylvs.control.ipvsadm.resolver import NUMERIC, Resolver
+from pylvs.control.ipvsadm.save import save
+from pylvs.control.ipvsadm.snapshot import (
+    DEFAULT_TIMEOUTS,
+    DaemonView,
+    Snapshot,
+    Timeouts,
+    snapshot_from_table,
+)
+from pylvs.model import ServiceKey, ServiceTable
+from pylvs.model import table as mt
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What ipvsadm can change: the table, the timeouts, the sync daemons."""
+
+    table: ServiceTable = field(default_factory=ServiceTable)
+    timeouts: Timeouts = DEFAULT_TIMEOUTS
+    daemons: tuple[DaemonView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Text written to stdout or stderr (newlines included)."""
+
+    stream: Stream
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    state: State
+    output: tuple[Emit, ...] = ()
+    exit_code: int = 0
+    aborted: bool = False  # the process exit()ed (ends an -R restore)
+    changes: tuple[mt.Change, ...] = ()
+    zeros: tuple[ServiceKey | None, ...] = ()  # -Z requests, None = every service
+
+
+SnapshotFn = Callable[[State], Snapshot]
+
+
+def default_snapshot(state: State) -> Snapshot:
+    """Zero counters: for listing when no daemon supplies live ones."""
+    return snapshot_from_table(state.table, state.timeouts, state.daemons)
+
+
+def render_list(cmd: c.List | c.Save, snap: Snapshot, resolver: Resolver) -> str | Failure:
+    """The stdout text of a listing command (or list_service's "No such service")."""
+    if isinstance(cmd, c.Save):
+        return save(snap, bool(cmd.fmt & c.Fmt.NUMERIC), resolver)
+    match cmd.what:
+        case c.ListWhat.CONNECTIONS:
+            return list_conn(snap.conns, cmd.fmt, resolver)
+        case c.ListWhat.SERVICE:
+            assert cmd.key is not None
+            return list_service(snap, cmd.key, cmd.fmt, resolver)
+        case c.ListWhat.TIMEOUT:
+            return list_timeout(snap.timeouts)
+        case c.ListWhat.DAEMON:
+            return list_daemon(snap)
+    return list_all(snap, cmd.fmt, resolver)
+
+
+def _failure(state: State, f: Failure) -> Result:
+    return Result(state, (Emit(f.stream, f.text),), f.exit_code, aborted=f.aborts)
+
+
+def run_command(
+    cmd: c.Command,
+    state: State,
+    *,
+    stdin: str = "",
+    prog: str = "ipvsadm",
+    resolver: Resolver = NUMERIC,
+    snapshot: SnapshotFn = default_snapshot,
+) -> Result:
+    """Carry out a parsed command."""
+    match cmd:
+        case c.Help(prog=name):
+            return Result(state, (Emit(Stream.STDOUT, usage(name)),), 0, aborted=True)
+        case c.Version():
+            return Result(state, (Emit(Stream.STDOUT, VERSION_LINE),), 0, aborted=True)
+        case c.Restore():
+            from pylvs.control.ipvsadm.restore import restore_state
+
+            return restore_state(stdin, state, prog=prog, resolver=resolver, snapshot=snapshot)
+        case c.List() | c.Save():
+            text = render_list(cmd, snapshot(state), resolver)
+            if isinstance(text, Failure):
+                return _failure(state, text)
+            return Result(state, (Emit(Stream.STDOUT, text),) if text else ())
+    out = execute(cmd, state.table, state.timeouts, state.daemons)
+    new_state = State(out.table, out.timeouts, out.daemons)
+    if out.error is not None:
+        return _failure(new_state, out.error)
+    zeros: tuple[ServiceKey | None, ...] = ()
+    if out.zero_all:
+        zeros = (None,)
+    elif out.zero is not None:
+        zeros = (out.zero,)
+    return Result(new_state, changes=out.changes, zeros=zeros)
+
+
+def run_argv(
+    argv: list[str],
+    state: State,
+    *,
+    stdin: str = "",
+    reading_stdin: bool = False,
+    resolver: Resolver = NUMERIC,
+    snapshot: SnapshotFn = default_snapshot,
+) -> Result:
+    """`ipvsadm argv[1:]` against `state` (argv[0] is the name used in messages)."""
+    cmd = parse(argv, reading_stdin=reading_stdin, resolver=resolver)
+    if isinstance(cmd, Failure):
+        return _failure(state, cmd)
+    prog = argv[0] if argv else "ipvsadm"
+    return run_command(cmd, state, stdin=stdin, prog=prog, resolver=resolver, snapshot=snapshot)
