@@ -1,0 +1,177 @@
+"""The data-plane interface the engine drives, and the state every implementation shares.
+
+A data plane holds the applied service table and moves client traffic.  The engine computes
+the table it wants, diffs it (pylvs.model.table.diff) and hands the changes to `apply`; the data
+plane shows back what it applied (`services`, `applied`), lists its connection table
+(`connections`, what `ipvsadm -c` prints), keeps the three `ipvsadm --set` timeouts and zeroes
+counters (`ipvsadm -Z`).
+
+`DataPlaneState` is the pure bookkeeping common to all of them: services by key, the
+connection table, change application with the kernel's error names (ip_vs_ctl.c: "Service
+already exists", "Service not defined", "Destination already exists", "No such destination",
+"Scheduler not found"), housekeeping (estimators, conn timers, trash).
+"""
+
+from __future__ import annotations
+
+import abc
+import random
+from collections.abc import Sequence
+from typing import ClassVar
+
+from pylvs.model.service import ModelError, ServiceKey
+from pylvs.model.table import (
+    AddDest,
+    AddService,
+    Change,
+    DeleteDest,
+    DeleteService,
+    EditDest,
+    EditService,
+    ServiceEntry,
+    ServiceTable,
+)
+from pylvs.proto.conntrack.states import Timeouts
+from pylvs.proto.conntrack.table import Conn, ConnEntry, ConnTable
+
+from .service import ServiceRuntime
+
+
+class DataPlaneError(Exception):
+    """Some changes could not be applied (the others were).
+
+    `failures` lists each change that was not applied with the reason.
+    """
+
+    def __init__(self, message: str, failures: Sequence[tuple[Change | None, str]] = ()) -> None:
+        super().__init__(message)
+        self.failures = list(failures)
+
+    @classmethod
+    def from_failures(cls, failures: Sequence[tuple[Change | None, str]]) -> DataPlaneError:
+        text = "; ".join(reason for _, reason in failures)
+        return cls(text, failures)
+
+
+def change_key(change: Change) -> ServiceKey:
+    """The service a change is about."""
+    if isinstance(change, AddService | EditService):
+        return change.service.key
+    return change.key
+
+
+class DataPlane(abc.ABC):
+    """What the engine needs from a data plane (proxy, nftables, ipvs, fake)."""
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Get ready to apply changes (housekeeping timers, sockets)."""
+
+    @abc.abstractmethod
+    async def apply(self, changes: Sequence[Change]) -> None:
+        """Apply `changes` in order; DataPlaneError lists the ones that failed."""
+
+    @abc.abstractmethod
+    def services(self) -> Sequence[ServiceRuntime]:
+        """The applied services, in the order they were added."""
+
+    @abc.abstractmethod
+    def connections(self, now: float | None = None) -> list[ConnEntry]:
+        """Connections and persistence templates (`ipvsadm -c`); `now` on the plane's clock."""
+
+    @property
+    @abc.abstractmethod
+    def timeouts(self) -> Timeouts:
+        """The tcp / tcpfin / udp timeouts (`ipvsadm --timeout`)."""
+
+    @abc.abstractmethod
+    def set_timeouts(self, timeouts: Timeouts) -> None:
+        """`ipvsadm --set`: new timeouts apply from each connection's next state change."""
+
+    @abc.abstractmethod
+    def zero(self, key: ServiceKey | None = None) -> None:
+        """`ipvsadm -Z [service]`: zero counters and rate estimators."""
+
+    @abc.abstractmethod
+    async def stop(self, grace: float) -> None:
+        """Stop taking new traffic, give live connections `grace` seconds, close the rest."""
+
+    def service(self, key: ServiceKey) -> ServiceRuntime | None:
+        for rt in self.services():
+            if rt.key == key:
+                return rt
+        return None
+
+    def applied(self) -> ServiceTable:
+        """The applied table as a value (dests in the order they were added)."""
+        return ServiceTable(
+            ServiceEntry(rt.service, tuple(d.config for d in reversed(rt.dests)))
+            for rt in self.services()
+        )
+
+
+class DataPlaneState:
+    """Services, connection table and timeouts: the pure core of every data plane."""
+
+    def __init__(
+        self,
+        *,
+        timeouts: Timeouts | None = None,
+        rng: random.Random | None = None,
+        expire_quiescent_template: bool = False,
+    ) -> None:
+        self.table = ConnTable(timeouts, expire_quiescent_template=expire_quiescent_template)
+        self.rng = rng
+        self.runtimes: dict[ServiceKey, ServiceRuntime] = {}
+
+    def apply_one(self, change: Change, now: float) -> None:
+        """Apply one change; ModelError (with the kernel's wording) if it cannot be."""
+        match change:
+            case AddService(service=svc):
+                if svc.key in self.runtimes:
+                    raise ModelError(f"Service already exists: {svc.key}")
+                self.runtimes[svc.key] = ServiceRuntime(svc, now, self.rng)
+            case EditService(service=svc):
+                self._need(svc.key).edit(svc)
+            case DeleteService(key=key):
+                self._need(key).release()
+                del self.runtimes[key]
+            case AddDest(key=key, dest=rs):
+                self._need(key).add_dest(rs, now)
+            case EditDest(key=key, dest=rs):
+                self._need(key).edit_dest(rs)
+            case DeleteDest(key=key, dest=dkey):
+                self._need(key).delete_dest(dkey)
+
+    def _need(self, key: ServiceKey) -> ServiceRuntime:
+        rt = self.runtimes.get(key)
+        if rt is None:
+            raise ModelError(f"Service not defined: {key}")
+        return rt
+
+    def connections(self, now: float) -> list[ConnEntry]:
+        return self.table.entries(now)
+
+    def zero(self, key: ServiceKey | None, now: float) -> None:
+        if key is None:
+            for rt in self.runtimes.values():
+                rt.zero(now)
+            return
+        found = self.runtimes.get(key)
+        if found is None:
+            raise DataPlaneError(f"Service not defined: {key}")
+        found.zero(now)
+
+    def housekeep(self, now: float) -> list[Conn]:
+        """Expire connections and templates, run estimators, empty the trash.
+
+        Returns the expired entries so the driver can close their sockets.
+        """
+        dead = self.table.expire(now)
+        for rt in self.runtimes.values():
+            rt.tick(now)
+            if rt.trash:
+                rt.purge_trash()
+        return dead

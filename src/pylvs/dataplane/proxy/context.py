@@ -1,0 +1,46 @@
+"""What every listener of the proxy shares: the data-plane state, clock and tuning knobs.
+
+Also the definition of what the proxy counts, since a user-space proxy never sees packets:
+
+* TCP: one *packet in* is one chunk read from the client socket (one `data_received` call, at
+  most `read_size` bytes), one *packet out* one chunk read from the real server; *bytes* are
+  payload bytes (no IP/TCP headers, unlike the kernel's skb->len).  Connection set-up and
+  teardown segments are not counted.
+* UDP: one packet is one datagram, bytes are its payload.
+
+`conns` counts connections scheduled (TCP accepts, UDP flows, and every datagram under
+one-packet scheduling), as ip_vs_conn_stats does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from pylvs.dataplane.base import DataPlaneState
+
+log = logging.getLogger("pylvs.proxy")
+
+
+@dataclass(slots=True)
+class ProxyContext:
+    state: DataPlaneState
+    clock: Callable[[], float]
+    connect_timeout: float = 5.0
+    # Write-buffer marks: above `high_water` bytes queued towards one side, the proxy stops
+    # reading from the other side until the queue drains below `low_water`.
+    high_water: int = 256 * 1024
+    low_water: int = 64 * 1024
+    # Receive buffer of each backend UDP socket read.
+    udp_read_size: int = 65535
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `coro` as a task the plane owns (cancelled on stop)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task

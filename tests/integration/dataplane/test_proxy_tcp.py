@@ -1,0 +1,326 @@
+"""TCP relay behaviour: half-close, backpressure, failures, bad clients, stop, IPv6, refusals."""
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+import time
+
+import pytest
+from proxy_helpers import (
+    A,
+    TcpBackend,
+    closed_port,
+    drained,
+    open_to,
+    proxy,
+    relays,
+    run,
+    settle,
+    tcp_key,
+)
+
+from pylvs.dataplane.base import DataPlaneError
+from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
+from pylvs.model.table import AddDest, AddService
+from pylvs.proto.conntrack import ConnState
+
+KEY = tcp_key()
+
+
+def test_half_close_client_still_gets_the_reply() -> None:
+    async def body() -> None:
+        a = await TcpBackend("a").start()
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
+        reader, writer = await open_to(plane, KEY)
+        writer.write(b"hello")
+        writer.write_eof()
+        # The backend only says "bye" after it saw our EOF, i.e. after shutdown(SHUT_WR).
+        assert await reader.read() == b"a\nhellobye"
+        writer.close()
+        rt = plane.service(KEY)
+        assert rt is not None
+        v = rt.stats.values()
+        assert (v.conns, v.inbytes) == (1, 5)
+        assert v.outbytes == len(b"a\nhellobye")
+        assert await settle(lambda: not relays(plane, KEY))
+        (entry,) = plane.connections()
+        assert entry.state is ConnState.TIME_WAIT
+        await drained(plane)
+
+    run(body)
+
+
+def test_backpressure_pauses_reading_the_fast_side() -> None:
+    async def body() -> None:
+        size = 16 * 1024 * 1024
+        a = await TcpBackend("a", flood=size).start()
+        plane = await proxy(
+            VirtualService(KEY, scheduler="rr"),
+            a.real_server(),
+            high_water=64 * 1024,
+            low_water=16 * 1024,
+        )
+        addr, port = plane.bound_address(KEY)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (str(addr), port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        live = relays(plane, KEY)
+        assert await settle(lambda: bool(live) and next(iter(live)).server is not None)
+        relay = next(iter(live))
+        # The client does not read: the proxy stops reading the real server ...
+        assert await settle(lambda: not relay.server.is_reading())
+        # ... and holds at most about one high-water mark plus one read chunk.
+        assert relay.client.get_write_buffer_size() <= 64 * 1024 + 256 * 1024
+        await asyncio.sleep(0.1)
+        assert relay.client.get_write_buffer_size() <= 64 * 1024 + 256 * 1024
+        got = len(await reader.readexactly(2 + size))
+        assert got == 2 + size
+        writer.close()
+        await drained(plane)
+
+    run(body, timeout=20)
+
+
+def test_connect_timeout_resets_the_client_and_counts() -> None:
+    async def body() -> None:
+        hole = socket.socket()
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(0)
+        port = hole.getsockname()[1]
+        fillers = []
+        for _ in range(3):  # fill the accept queue: further SYNs are dropped
+            s = socket.socket()
+            s.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                s.connect(("127.0.0.1", port))
+            fillers.append(s)
+        await asyncio.sleep(0.05)
+        rs = RealServer(A("127.0.0.1"), port, method=ForwardMethod.MASQ)
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), rs, connect_timeout=0.3)
+        reader, writer = await open_to(plane, KEY)
+        start = time.monotonic()
+        with pytest.raises(ConnectionResetError):
+            await reader.read()
+        assert 0.25 < time.monotonic() - start < 2.0
+        rt = plane.service(KEY)
+        assert rt is not None
+        assert (rt.stats.errors, rt.stats_of(rt.dests[0]).errors) == (1, 1)
+        (entry,) = plane.connections()
+        assert entry.state is ConnState.CLOSE
+        writer.close()
+        await drained(plane)
+        for s in [hole, *fillers]:
+            s.close()
+
+    run(body)
+
+
+def test_refused_backend_resets_the_client_and_counts() -> None:
+    async def body() -> None:
+        rs = RealServer(A("127.0.0.1"), closed_port(), method=ForwardMethod.MASQ)
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), rs)
+        for _ in range(2):
+            reader, writer = await open_to(plane, KEY)
+            with pytest.raises(ConnectionResetError):
+                await reader.read()
+            writer.close()
+        rt = plane.service(KEY)
+        assert rt is not None
+        assert (rt.stats.errors, rt.stats_of(rt.dests[0]).errors) == (2, 2)
+        assert [e.state for e in plane.connections()] == [ConnState.CLOSE] * 2
+        assert rt.dests[0].inactconns == 2 and rt.dests[0].activeconns == 0
+        await drained(plane)
+
+    run(body)
+
+
+def test_no_destination_resets_the_client() -> None:
+    async def body() -> None:
+        plane = await proxy(VirtualService(KEY, scheduler="rr"))
+        reader, writer = await open_to(plane, KEY)
+        with pytest.raises(ConnectionResetError):
+            await reader.read()
+        writer.close()
+        rt = plane.service(KEY)
+        assert rt is not None and rt.stats.errors == 1 and rt.stats.values().conns == 0
+        assert plane.connections() == []
+        await drained(plane)
+
+    run(body)
+
+
+def test_bad_clients_do_not_hurt_others() -> None:
+    async def body() -> None:
+        a = await TcpBackend("a").start()
+        silent = await TcpBackend("s", "127.0.0.2", silent=True).start()
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
+        key2 = tcp_key("127.0.0.3")
+        await plane.apply([AddService(VirtualService(key2, scheduler="rr"))])
+        await plane.apply([AddDest(key2, silent.real_server())])
+        # 1. connects and sends nothing, stays open
+        _, idle = await open_to(plane, KEY)
+        # 2. resets mid-stream
+        r2, w2 = await open_to(plane, KEY)
+        assert await r2.readline() == b"a\n"
+        w2.write(b"partial")
+        sock = w2.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        w2.transport.abort()
+        # 3. garbage
+        r3, w3 = await open_to(plane, KEY)
+        junk = bytes(range(256)) * 64
+        w3.write(junk)
+        w3.write_eof()
+        assert await r3.read() == b"a\n" + junk + b"bye"
+        w3.close()
+        # 4. a real server that accepts and never answers
+        r4, w4 = await open_to(plane, key2)
+        w4.write(b"anyone?")
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(r4.read(1), 0.2)
+        w4.close()
+        # A well-behaved client is served all along.
+        r5, w5 = await open_to(plane, KEY)
+        w5.write_eof()
+        assert await r5.read() == b"a\nbye"
+        w5.close()
+        idle.close()
+        assert await settle(lambda: not relays(plane, KEY) and not relays(plane, key2))
+        await drained(plane)
+
+    run(body)
+
+
+def test_idle_connection_closed_when_its_entry_expires() -> None:
+    async def body() -> None:
+        from proxy_helpers import Clock
+
+        clock = Clock()
+        a = await TcpBackend("a").start()
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server(), clock=clock)
+        reader, writer = await open_to(plane, KEY)
+        assert await reader.readline() == b"a\n"
+        clock.advance(899)
+        assert plane.housekeep() == []
+        clock.advance(1)
+        (dead,) = plane.housekeep()
+        assert dead.state is ConnState.ESTABLISHED
+        with pytest.raises(ConnectionResetError):
+            await reader.read()
+        writer.close()
+        assert not relays(plane, KEY)
+        await drained(plane)
+
+    run(body)
+
+
+def test_stop_gives_live_connections_their_grace() -> None:
+    async def body() -> None:
+        a = await TcpBackend("a").start()
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
+        reader, writer = await open_to(plane, KEY)
+        assert await reader.readline() == b"a\n"
+        addr, port = plane.bound_address(KEY)
+        stopping = asyncio.create_task(plane.stop(5.0))
+        await asyncio.sleep(0.1)
+        # No new clients ...
+        with pytest.raises(OSError):
+            await asyncio.open_connection(str(addr), port)
+        # ... but the live one still works, and stop returns as soon as it is done.
+        writer.write(b"ping")
+        assert await reader.readexactly(4) == b"ping"
+        start = time.monotonic()
+        writer.write_eof()
+        assert await reader.read() == b"bye"
+        await stopping
+        assert time.monotonic() - start < 1.0
+        writer.close()
+
+    run(body)
+
+
+def test_stop_resets_what_is_left_after_the_grace() -> None:
+    async def body() -> None:
+        a = await TcpBackend("a").start()
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
+        reader, writer = await open_to(plane, KEY)
+        assert await reader.readline() == b"a\n"
+        start = time.monotonic()
+        await plane.stop(0.3)
+        assert 0.25 < time.monotonic() - start < 2.0
+        with pytest.raises(ConnectionResetError):
+            await reader.read()
+        writer.close()
+
+    run(body)
+
+
+def test_ipv6_loopback() -> None:
+    try:
+        probe = socket.socket(socket.AF_INET6)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError:
+        pytest.skip("::1 is not available")
+
+    async def body() -> None:
+        key = tcp_key("::1")
+        a = await TcpBackend("a6", "::1").start()
+        plane = await proxy(VirtualService(key, scheduler="rr"), a.real_server())
+        reader, writer = await open_to(plane, key)
+        writer.write_eof()
+        assert await reader.read() == b"a6\nbye"
+        writer.close()
+        (entry,) = plane.connections()
+        assert entry.caddr == A("::1") and entry.daddr == A("::1")
+        await drained(plane)
+
+    run(body)
+
+
+def test_what_the_proxy_refuses() -> None:
+    async def body() -> None:
+        plane = await proxy(VirtualService(KEY, scheduler="rr"))
+        taken = plane.bound_address(KEY)[1]
+        mark = ServiceKey.mark(1)
+        sctp = ServiceKey.inet(Protocol.SCTP, "127.0.0.1", 5000)
+        busy = ServiceKey.inet(Protocol.TCP, "127.0.0.1", taken)
+        changes = [
+            AddService(VirtualService(mark)),
+            AddService(VirtualService(sctp)),
+            AddService(VirtualService(busy)),
+        ]
+        with pytest.raises(DataPlaneError) as info:
+            await plane.apply(changes)
+        reasons = [r for _, r in info.value.failures]
+        assert "fwmark" in reasons[0]
+        assert "SCTP" in reasons[1]
+        assert "cannot listen" in reasons[2]
+        assert [rt.key for rt in plane.services()] == [KEY]
+        await drained(plane)
+
+    run(body)
+
+
+def test_direct_return_warned_once_per_service(caplog: pytest.LogCaptureFixture) -> None:
+    async def body() -> None:
+        a = await TcpBackend("a").start()
+        plane = await proxy(
+            VirtualService(KEY, scheduler="rr"), a.real_server(method=ForwardMethod.ROUTE)
+        )
+        b = await TcpBackend("b").start()
+        await plane.apply([AddDest(KEY, b.real_server(method=ForwardMethod.TUNNEL))])
+        # Reached through the proxy all the same.
+        reader, writer = await open_to(plane, KEY)
+        assert await reader.readline() == b"b\n"
+        writer.close()
+        await drained(plane)
+
+    with caplog.at_level(logging.WARNING, logger="pylvs.proxy"):
+        run(body)
+    warnings = [r for r in caplog.records if "direct return" in r.getMessage()]
+    assert len(warnings) == 1

@@ -1,0 +1,145 @@
+"""UDP through the proxy: replies from the service address, flows, expiry, one-packet."""
+
+import asyncio
+import socket
+from typing import Any
+
+from proxy_helpers import Clock, UdpBackend, drained, proxy, run, udp_key
+
+from pylvs.model.service import ServiceFlags, VirtualService
+from pylvs.proto.conntrack import ConnState, Timeouts
+
+KEY = udp_key()
+
+
+class Client(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.got: asyncio.Queue[tuple[bytes, Any]] = asyncio.Queue()
+        self.transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.got.put_nowait((data, addr))
+
+    async def ask(self, data: bytes, to: tuple[str, int]) -> tuple[bytes, Any]:
+        self.transport.sendto(data, to)
+        return await asyncio.wait_for(self.got.get(), 2.0)
+
+
+async def client(host: str = "127.0.0.1") -> Client:
+    loop = asyncio.get_running_loop()
+    _, proto = await loop.create_datagram_endpoint(Client, local_addr=(host, 0))
+    return proto
+
+
+def target(plane: Any, key: Any = KEY) -> tuple[str, int]:
+    addr, port = plane.bound_address(key)
+    return str(addr), port
+
+
+def test_flow_sticks_and_replies_come_from_the_service_address() -> None:
+    async def body() -> None:
+        a, b = await UdpBackend("a").start(), await UdpBackend("b").start()
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server(), b.real_server())
+        to = target(plane)
+        c = await client()
+        for i in range(3):
+            data, src = await c.ask(b"ping%d" % i, to)
+            assert data == b"b:ping%d" % i
+            assert src[:2] == to
+        # A second client is a second flow: rr moves on.
+        c2 = await client()
+        assert (await c2.ask(b"x", to))[0] == b"a:x"
+        rt = plane.service(KEY)
+        assert rt is not None
+        v = rt.stats.values()
+        assert (v.conns, v.inpkts, v.outpkts) == (2, 4, 4)
+        assert (v.inbytes, v.outbytes) == (5 * 3 + 1, 7 * 3 + 3)
+        states = [e.state for e in plane.connections()]
+        assert states == [ConnState.UDP, ConnState.UDP]
+        assert [(d.activeconns, d.inactconns) for d in rt.dests] == [(0, 1), (0, 1)]
+        c.transport.close()
+        c2.transport.close()
+        await drained(plane)
+
+    run(body)
+
+
+def test_flow_expires_after_the_udp_timeout() -> None:
+    async def body() -> None:
+        clock = Clock()
+        a, b = await UdpBackend("a").start(), await UdpBackend("b").start()
+        plane = await proxy(
+            VirtualService(KEY, scheduler="rr"),
+            a.real_server(),
+            b.real_server(),
+            clock=clock,
+            timeouts=Timeouts(udp=5),
+        )
+        to = target(plane)
+        c = await client()
+        assert (await c.ask(b"1", to))[0] == b"b:1"
+        clock.advance(4)
+        assert (await c.ask(b"2", to))[0] == b"b:2"  # re-armed: 4 + 5
+        clock.advance(4.5)
+        assert plane.housekeep() == []
+        (entry,) = plane.connections()
+        assert entry.expires == 0  # 0.5 s left, truncated
+        clock.advance(0.5)
+        (dead,) = plane.housekeep()
+        assert dead.state is ConnState.UDP
+        assert plane.listener(KEY).flows == {}  # type: ignore[union-attr]
+        # The same client is a new flow now, scheduled afresh.
+        assert (await c.ask(b"3", to))[0] == b"a:3"
+        c.transport.close()
+        await drained(plane)
+
+    run(body)
+
+
+def test_one_packet_scheduling() -> None:
+    async def body() -> None:
+        a, b = await UdpBackend("a").start(), await UdpBackend("b").start()
+        svc = VirtualService(KEY, scheduler="rr", flags=ServiceFlags.ONEPACKET)
+        plane = await proxy(svc, a.real_server(), b.real_server())
+        to = target(plane)
+        c = await client()
+        got = [(await c.ask(b"p", to))[0] for _ in range(4)]
+        assert got == [b"b:p", b"a:p", b"b:p", b"a:p"]
+        assert plane.connections() == []
+        rt = plane.service(KEY)
+        assert rt is not None
+        assert rt.stats.values().conns == 4
+        assert [(d.inactconns, rt.stats_of(d).values().conns) for d in rt.dests] == [
+            (0, 2),
+            (0, 2),
+        ]
+        c.transport.close()
+        await drained(plane)
+
+    run(body)
+
+
+def test_ipv6_udp() -> None:
+    try:
+        probe = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError:
+        import pytest
+
+        pytest.skip("::1 is not available")
+
+    async def body() -> None:
+        key = udp_key("::1")
+        a = await UdpBackend("a6", "::1").start()
+        plane = await proxy(VirtualService(key, scheduler="rr"), a.real_server())
+        c = await client("::1")
+        data, src = await c.ask(b"hi", target(plane, key))
+        assert data == b"a6:hi" and src[:2] == target(plane, key)
+        c.transport.close()
+        await drained(plane)
+
+    run(body)
