@@ -1,0 +1,179 @@
+"""Direct routing (Route) services: the `netdev pylvs` table.
+
+LVS-DR forwards a packet for the VIP unchanged to the real server's MAC; the real server holds
+the VIP on lo (with arp_ignore / arp_announce set, realserver.sh) and answers the client
+directly (ip_vs_xmit.c `ip_vs_dr_xmit`).  Here that happens at netdev ingress, before the IP
+stack, in nftlb's DSR shape (peers.md §2.1, `004_dsr_ipv4_tcp_hash`): rewrite the destination
+MAC (and the source MAC to the outgoing interface's own) and `fwd to` the interface.
+
+Netdev ingress has no conntrack, so the table keeps its own connection table, as IPVS does:
+`flows-<service>` maps the flow to the dest's mark, refreshed by every packet with the
+`--set` tcp / udp timeout, and with the tcpfin timeout once a FIN or RST is seen (the
+INPUT-ONLY state table of ip_vs_proto_tcp.c moves such flows to FIN_WAIT / CLOSE).  Packets of
+a known flow go to its dest; a flow whose dest was deleted is dropped (expire_nodest_conn = 0).
+New flows check persistence, then the scheduler's slots, and are counted in `conns`.
+A second level maps the mark to the MAC (`dr-macs`) and to the outgoing interface (`dr-devs`).
+
+IPv4 flows are keyed on `saddr . sport . dport`.  IPv6 flows are keyed on a jhash of the same
+fields: nft 1.0.6 aborts (netlink_linearize.c assertion) on a dynamic update keyed on an IPv6
+concatenation; a hash collision only makes two flows share a dest, it never splits one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .nat import pick_expr, slot_text
+from .persist import client_key, persist_map_spec, refresh_persist
+from .plan import DestPlan, PickKind, ServicePlan, hex_mark
+from .ruleset import Chain, Counter, NamedSet, Table
+
+FLOW_HASH_SEED = "0x6c7666"
+FLOW_MAP_SIZE = 1 << 20
+
+
+def svc_chain(plan: ServicePlan) -> str:
+    return f"svc-{plan.slug}"
+
+
+def flow_key(plan: ServicePlan) -> str:
+    if plan.family == "ip":
+        return "ip saddr . th sport . th dport"
+    return f"jhash ip6 saddr . th sport . th dport mod 4294967295 seed {FLOW_HASH_SEED}"
+
+
+def flow_map_spec(plan: ServicePlan) -> tuple[str, ...]:
+    if plan.family == "ip":
+        kind = "type ipv4_addr . inet_service . inet_service : mark"
+    else:
+        kind = "typeof numgen inc mod 2 : meta mark"
+    return (kind, f"size {FLOW_MAP_SIZE}", "flags dynamic,timeout")
+
+
+def counter_name(prefix: str, plan: ServicePlan, dest: DestPlan) -> str:
+    return f"{prefix}-{plan.slug}/{dest.slug}"
+
+
+def _update_flow(plan: ServicePlan, flows: str, timeout: int) -> str:
+    return f"update @{flows} {{ {flow_key(plan)} timeout {timeout}s : meta mark }}"
+
+
+def service_chain(plan: ServicePlan) -> tuple[list[NamedSet], Chain]:
+    flows = f"flows-{plan.slug}"
+    sets = [NamedSet(flows, "map", flow_map_spec(plan), dynamic=True)]
+    known = f"meta mark set {flow_key(plan)} map @{flows}"
+    rules = []
+    if plan.key.protocol is not None and plan.key.protocol.name == "TCP":
+        rules.append(
+            f"tcp flags & (fin | rst) != 0 {known} "
+            f"{_update_flow(plan, flows, plan.fin_timeout)} goto dr-out"
+        )
+    rules.append(f"{known} {_update_flow(plan, flows, plan.flow_timeout)} goto dr-out")
+    new_flow = _update_flow(plan, flows, plan.flow_timeout)
+    persist = ""
+    if plan.persist_timeout:
+        pmap = f"persist-{plan.slug}"
+        sticky = f"sticky-{plan.slug}"
+        sets.append(NamedSet(pmap, "map", persist_map_spec(plan), dynamic=True))
+        marks = tuple(hex_mark(d.mark) for d in plan.dests if d.sticky and d.mac)
+        sets.append(NamedSet(sticky, "set", ("type mark",), marks))
+        persist = " " + refresh_persist(plan, pmap)
+        rules.append(
+            f"meta mark set {client_key(plan)} map @{pmap} meta mark @{sticky} "
+            f"{new_flow}{persist} goto dr-new"
+        )
+    pick = plan.pick
+    if pick.kind is not PickKind.NONE:
+        slots = [f"{slot_text(lo, hi)} : {hex_mark(m)}" for lo, hi, m in pick.slots if m]
+        rules.append(
+            f"meta mark set {pick_expr(pick, plan.family)} map {{ {', '.join(slots)} }} "
+            f"{new_flow}{persist} goto dr-new"
+        )
+    rules.append("drop")
+    return sets, Chain(svc_chain(plan), tuple(rules))
+
+
+def render_dr(plans: Sequence[ServicePlan], ingress: Sequence[str]) -> Table | None:
+    """The netdev table for the DR services, hooked on the `ingress` interfaces."""
+    if not plans:
+        return None
+    counters: list[Counter] = []
+    sets: list[NamedSet] = []
+    chains: list[Chain] = []
+    v4: list[str] = []
+    v6: list[str] = []
+    v4_any: list[str] = []
+    v6_any: list[str] = []
+    macs: list[str] = []
+    devs: list[str] = []
+    ins: list[str] = []
+    conns: list[str] = []
+    out_devs: dict[str, str] = {}
+    for plan in plans:
+        key = plan.key
+        assert key.protocol is not None and key.address is not None
+        proto = key.protocol.name.lower()
+        verdict = f"goto {svc_chain(plan)}"
+        if key.port:
+            (v4 if plan.family == "ip" else v6).append(
+                f"{key.address} . {proto} . {key.port} : {verdict}"
+            )
+        else:
+            (v4_any if plan.family == "ip" else v6_any).append(
+                f"{key.address} . {proto} : {verdict}"
+            )
+        s, chain = service_chain(plan)
+        sets += s
+        chains.append(chain)
+        for d in plan.dests:
+            mark = hex_mark(d.mark)
+            counters += [
+                Counter(counter_name("conns", plan, d)),
+                Counter(counter_name("in", plan, d)),
+            ]
+            ins.append(f'{mark} : "{counter_name("in", plan, d)}"')
+            conns.append(f'{mark} : "{counter_name("conns", plan, d)}"')
+            if d.mac and d.device:
+                macs.append(f"{mark} : {d.mac}")
+                devs.append(f"{mark} : goto out-{d.device}")
+                out_devs[d.device] = d.device_mac
+    maps = [
+        NamedSet("services4", "map",
+                 ("type ipv4_addr . inet_proto . inet_service : verdict",), tuple(v4)),
+        NamedSet("services6", "map",
+                 ("type ipv6_addr . inet_proto . inet_service : verdict",), tuple(v6)),
+        NamedSet("services4-any", "map", ("type ipv4_addr . inet_proto : verdict",),
+                 tuple(v4_any)),
+        NamedSet("services6-any", "map", ("type ipv6_addr . inet_proto : verdict",),
+                 tuple(v6_any)),
+        NamedSet("dr-macs", "map", ("type mark : ether_addr",), tuple(macs)),
+        NamedSet("dr-devs", "map", ("type mark : verdict",), tuple(devs)),
+        NamedSet("dr-in", "map", ("type mark : counter",), tuple(ins)),
+        NamedSet("dr-conns", "map", ("type mark : counter",), tuple(conns)),
+    ]  # fmt: skip
+    dispatch = (
+        "ip daddr . ip protocol . th dport vmap @services4",
+        "ip daddr . ip protocol vmap @services4-any",
+        "ip6 daddr . ip6 nexthdr . th dport vmap @services6",
+        "ip6 daddr . ip6 nexthdr vmap @services6-any",
+    )
+    base = [
+        Chain(f"ingress-{dev}", dispatch,
+              f'type filter hook ingress device "{dev}" priority 0; policy accept;')
+        for dev in sorted(set(ingress))
+    ]  # fmt: skip
+    common = [
+        Chain("dr-new", ("counter name meta mark map @dr-conns goto dr-out", "drop")),
+        Chain("dr-out", ("counter name meta mark map @dr-in meta mark vmap @dr-devs", "drop")),
+    ]
+    outs = [
+        Chain(
+            f"out-{dev}",
+            (f'ether saddr set {mac} ether daddr set meta mark map @dr-macs fwd to "{dev}"',
+             "drop"),
+        )
+        for dev, mac in sorted(out_devs.items())
+    ]  # fmt: skip
+    return Table(
+        "netdev", tuple(counters), tuple(maps + sets), tuple(base + common + chains + outs)
+    )

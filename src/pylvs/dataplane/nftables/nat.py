@@ -1,0 +1,167 @@
+"""NAT (Masq, Local) services: the `ip pylvs` / `ip6 pylvs` tables.
+
+Shapes from kube-proxy's nftables mode and nftlb (peers.md §2): a verdict map keyed on
+`daddr . l4proto . dport` sends the first packet of a flow (nat chains see only that one) to
+the service's chain; the chain honours persistence, then maps `numgen` or `jhash` onto dest
+chains; a dest chain marks the conntrack entry with the dest's mark, counts the connection and
+DNATs to RIP:port (the port mapping of ipvsadm -a ... -r RIP:PORT -m).  Replies are un-NATed by
+conntrack, so real servers route back through the director as in LVS-NAT (ip_vs_xmit.c
+`ip_vs_nat_xmit`, reference §1).  Port 0 (persistent all-ports) and fwmark services keep the
+packet's port, as ip_vs_schedule does when the packet port is not the service port.
+
+Per-dest packets and bytes are counted in a forward-hook chain by conntrack mark and direction
+(original = client -> real server = IPVS "in", reply = "out"), which is where ip_vs_in_stats /
+ip_vs_out_stats count them.  A new flow with no usable dest is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pylvs.model.service import Protocol
+
+from .persist import affinity_set_spec, client_key, refresh_affinity
+from .plan import MARK_BASE, DestPlan, Pick, PickKind, ServicePlan, hex_mark
+from .ruleset import Chain, Counter, NamedSet, Table
+
+MARK_MASK = 0xFFFF0000
+
+
+def svc_chain(plan: ServicePlan) -> str:
+    return f"svc-{plan.slug}"
+
+
+def dest_chain(plan: ServicePlan, dest: DestPlan) -> str:
+    return f"rs-{plan.slug}/{dest.slug}"
+
+
+def affinity_set(plan: ServicePlan, dest: DestPlan) -> str:
+    return f"aff-{plan.slug}/{dest.slug}"
+
+
+def counter_names(prefix: str, plan: ServicePlan, dest: DestPlan) -> str:
+    return f"{prefix}-{plan.slug}/{dest.slug}"
+
+
+def hash_expr(fields: Sequence[str], family: str) -> str:
+    parts = {"saddr": f"{family} saddr", "daddr": f"{family} daddr", "sport": "th sport"}
+    return " . ".join(parts[f] for f in fields)
+
+
+HASH_SEED = "0x6c76"  # fixed: a random per-rule seed would remap every flow on each re-render
+
+
+def pick_expr(pick: Pick, family: str) -> str:
+    if pick.kind is PickKind.NUMGEN:
+        return f"numgen inc mod {pick.modulus}"
+    return f"jhash {hash_expr(pick.fields, family)} mod {pick.modulus} seed {HASH_SEED}"
+
+
+def slot_text(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def _dnat(plan: ServicePlan, dest: DestPlan) -> str:
+    key = plan.key
+    addr = str(dest.address) if plan.family == "ip" else f"[{dest.address}]"
+    keep_port = key.is_fwmark or key.port == 0 or dest.port == 0
+    if keep_port:
+        return f"dnat to {dest.address}"
+    assert key.protocol is not None
+    return f"meta l4proto {key.protocol.name.lower()} dnat to {addr}:{dest.port}"
+
+
+def service_objects(plan: ServicePlan) -> tuple[list[Counter], list[NamedSet], list[Chain]]:
+    counters: list[Counter] = []
+    sets: list[NamedSet] = []
+    chains: list[Chain] = []
+    marks = {d.mark: d for d in plan.dests}
+    rules: list[str] = []
+    for dest in plan.dests:
+        for prefix in ("conns", "in", "out"):
+            counters.append(Counter(counter_names(prefix, plan, dest)))
+        body = []
+        if plan.persist_timeout:
+            aff = affinity_set(plan, dest)
+            sets.append(NamedSet(aff, "set", affinity_set_spec(plan), dynamic=True))
+            body.append(refresh_affinity(plan, aff))
+            if dest.sticky:
+                rules.append(f"{client_key(plan)} @{aff} goto {dest_chain(plan, dest)}")
+        conns = counter_names("conns", plan, dest)
+        body.append(f'ct mark set {hex_mark(dest.mark)} counter name "{conns}" {_dnat(plan, dest)}')
+        chains.append(Chain(dest_chain(plan, dest), tuple(body)))
+    pick = plan.pick
+    if pick.kind is not PickKind.NONE:
+        verdicts = []
+        for lo, hi, mark in pick.slots:
+            target = f"goto {dest_chain(plan, marks[mark])}" if mark else "drop"
+            verdicts.append(f"{slot_text(lo, hi)} : {target}")
+        rules.append(f"{pick_expr(pick, plan.family)} vmap {{ {', '.join(verdicts)} }}")
+    rules.append("drop")
+    chains.insert(0, Chain(svc_chain(plan), tuple(rules)))
+    return counters, sets, chains
+
+
+def _proto(protocol: Protocol | None) -> str:
+    assert protocol is not None
+    return protocol.name.lower()
+
+
+def render_nat(family: str, plans: Sequence[ServicePlan]) -> Table | None:
+    """The NAT table of one family, or None when it has no service."""
+    plans = [p for p in plans if p.family == family]
+    if not plans:
+        return None
+    addr = "ipv4_addr" if family == "ip" else "ipv6_addr"
+    by_port: list[str] = []
+    any_port: list[str] = []
+    fwmarks: list[str] = []
+    counters: list[Counter] = []
+    sets: list[NamedSet] = []
+    chains: list[Chain] = []
+    in_ctr: list[str] = []
+    out_ctr: list[str] = []
+    for plan in plans:
+        key = plan.key
+        verdict = f"goto {svc_chain(plan)}"
+        if key.is_fwmark:
+            fwmarks.append(f"{hex_mark(key.fwmark)} : {verdict}")
+        elif key.port == 0:
+            any_port.append(f"{key.address} . {_proto(key.protocol)} : {verdict}")
+        else:
+            by_port.append(f"{key.address} . {_proto(key.protocol)} . {key.port} : {verdict}")
+        c, s, ch = service_objects(plan)
+        counters += c
+        sets += s
+        chains += ch
+        for d in plan.dests:
+            in_ctr.append(f'{hex_mark(d.mark)} : "{counter_names("in", plan, d)}"')
+            out_ctr.append(f'{hex_mark(d.mark)} : "{counter_names("out", plan, d)}"')
+    maps = [
+        NamedSet("services", "map", (f"type {addr} . inet_proto . inet_service : verdict",),
+                 tuple(by_port)),
+        NamedSet("services-any", "map", (f"type {addr} . inet_proto : verdict",),
+                 tuple(any_port)),
+        NamedSet("fwmarks", "map", ("type mark : verdict",), tuple(fwmarks)),
+        NamedSet("in-ctr", "map", ("type mark : counter",), tuple(in_ctr)),
+        NamedSet("out-ctr", "map", ("type mark : counter",), tuple(out_ctr)),
+    ]  # fmt: skip
+    dispatch = (
+        f"{family} daddr . meta l4proto . th dport vmap @services",
+        f"{family} daddr . meta l4proto vmap @services-any",
+        "meta mark vmap @fwmarks",
+    )
+    base = [
+        Chain("prerouting", dispatch, "type nat hook prerouting priority dstnat; policy accept;"),
+        Chain("output", dispatch, "type nat hook output priority -100; policy accept;"),
+        Chain(
+            "count",
+            (
+                f"ct mark & {hex_mark(MARK_MASK)} != {hex_mark(MARK_BASE)} return",
+                "ct direction original counter name ct mark map @in-ctr",
+                "ct direction reply counter name ct mark map @out-ctr",
+            ),
+            "type filter hook forward priority filter; policy accept;",
+        ),
+    ]
+    return Table(family, tuple(counters), tuple(maps + sets), tuple(base + chains))

@@ -1,0 +1,312 @@
+"""NftablesDataPlane: the kernel forwards, pylvs renders its table to nftables (root).
+
+The same DataPlane interface as the proxy: changes go into DataPlaneState (services, dests in
+kernel list order, the error names of ip_vs_ctl.c), then every service is planned
+(planner.py), rendered (render.py) and applied as one `nft -f` transaction per family
+(ruleset.transaction: atomic, keeps DR flows, persistence entries and counters).  What the
+kernel path cannot do is refused before the state changes, with a message naming the service.
+
+A housekeeping task (every `interval` seconds) refreshes DR MACs from the neighbour table,
+reads the nft counters and dynamic sets and conntrack, fills the runtimes' counters and
+active / inactive / persistent counts (accounting.py), runs the rate estimators, re-weights
+the connection-counting schedulers (maps.reweight) and re-applies when any of that changed
+the rendered tables.  `stop()` deletes pylvs's tables; `start()` deletes stale ones left by a
+crashed run.  No other table is ever named.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from pylvs.dataplane.base import DataPlane, DataPlaneError, DataPlaneState, change_key
+from pylvs.dataplane.service import ServiceRuntime
+from pylvs.model.dest import Destination
+from pylvs.model.service import Address, ModelError, ServiceKey
+from pylvs.model.table import AddDest, AddService, Change, EditDest, EditService
+from pylvs.proto.conntrack.states import Timeouts
+from pylvs.proto.conntrack.table import ConnEntry
+
+from . import accounting, conntrack, neigh
+from .apply import Nft, NftError
+from .conntrack import CtFlow
+from .counters import CounterValue, Element, TableDump
+from .maps import COUNTING, horizon
+from .plan import DestPlan, MarkAllocator, Mode, ServicePlan
+from .planner import Link, check_scheduler, mode_of, plan_service
+from .render import FAMILIES, render
+from .ruleset import Table, removal, transaction
+
+log = logging.getLogger("pylvs.dataplane.nftables")
+
+# How long apply() waits for the MACs of new DR real servers before rendering without them
+# (they get new flows from the housekeeping round that finds them).
+RESOLVE_WAIT = 1.0
+
+
+class NftablesDataPlane(DataPlane):
+    name: ClassVar[str] = "nftables"
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        timeouts: Timeouts | None = None,
+        ingress: Sequence[str] = (),
+        interval: float = 1.0,
+        nft: Nft | None = None,
+        tunnel_ok: bool = False,
+    ) -> None:
+        self.clock = clock
+        self.state = DataPlaneState(timeouts=timeouts, rng=rng)
+        self.ingress = tuple(ingress)
+        self.interval = interval
+        self.nft = nft if nft is not None else Nft()
+        self.tunnel_ok = tunnel_ok
+        self.marks = MarkAllocator()
+        self.links: dict[Address, Link] = {}
+        self.tables: dict[str, Table] = {}
+        self.plans: dict[ServiceKey, ServicePlan] = {}
+        self.dumps: dict[str, TableDump] = {}
+        self.flows: list[CtFlow] = []
+        self._base: dict[str, CounterValue] = {}
+        self._cps: dict[ServiceKey, float] = {}
+        self._last_conns: dict[ServiceKey, tuple[float, int]] = {}
+        self._dirty = False
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    # -- DataPlane ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.nft.run(removal(FAMILIES))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._housekeeping())
+
+    async def apply(self, changes: Sequence[Change]) -> None:
+        now = self.clock()
+        failures: list[tuple[Change | None, str]] = []
+        refused: set[ServiceKey] = set()
+        for change in changes:
+            key = change_key(change)
+            if key in refused:
+                continue
+            try:
+                self._check(change)
+                self.state.apply_one(change, now)
+            except ModelError as exc:
+                failures.append((change, str(exc)))
+                if isinstance(change, AddService):
+                    refused.add(key)
+        await self._refresh_links(wait=RESOLVE_WAIT)
+        try:
+            await self.sync()
+        except NftError as exc:
+            failures.append((None, f"nft: {exc}"))
+        if failures:
+            raise DataPlaneError.from_failures(failures)
+
+    def services(self) -> Sequence[ServiceRuntime]:
+        return list(self.state.runtimes.values())
+
+    def connections(self, now: float | None = None) -> list[ConnEntry]:
+        owners = self.marks.owners()
+        out = accounting.nat_entries(conntrack.read_flows(), owners)
+        for plan in self.plans.values():
+            dump = self.dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
+            if dump is None:
+                continue
+            if plan.mode is Mode.DR:
+                out += accounting.dr_entries(plan, dump.elements.get(f"flows-{plan.slug}", []))
+            proto = int(plan.key.protocol or 0)
+            for dest, clients in self._clients(plan, dump):
+                out += accounting.template_entries(plan.key, dest, clients, proto)
+        return out
+
+    @property
+    def timeouts(self) -> Timeouts:
+        return self.state.table.timeouts
+
+    def set_timeouts(self, timeouts: Timeouts) -> None:
+        self.state.table.timeouts = timeouts
+        self._dirty = True  # the DR flow timeouts are in the rules
+
+    def zero(self, key: ServiceKey | None = None) -> None:
+        self.state.zero(key, self.clock())
+        for plan in self.plans.values():
+            if key is not None and plan.key != key:
+                continue
+            dump = self.dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
+            if dump is None:
+                continue
+            for d in plan.dests:
+                for prefix in ("conns", "in", "out"):
+                    name = f"{prefix}-{plan.slug}/{d.slug}"
+                    if name in dump.counters:
+                        self._base[name] = dump.counters[name]
+
+    async def stop(self, grace: float) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.nft.run(removal(FAMILIES))
+        self.tables = {}
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def _check(self, change: Change) -> None:
+        """Refuse, before the state changes, what the kernel path cannot do."""
+        if isinstance(change, AddService | EditService):
+            check_scheduler(change.service.scheduler)
+            return
+        if isinstance(change, AddDest | EditDest):
+            rt_found = self.state.runtimes.get(change.key)
+            if rt_found is None:
+                return  # apply_one reports "Service not defined"
+            others = [d for d in rt_found.dests if d.key != change.dest.key]
+            mode_of(rt_found, [*others, Destination(change.dest)], tunnel_ok=self.tunnel_ok)
+
+    async def _refresh_links(self, wait: float = 0.0) -> None:
+        """Re-read DR MACs; with `wait`, give unresolved neighbours that long to answer."""
+        addresses = self._dr_addresses()
+        if not addresses:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            links = await asyncio.to_thread(neigh.resolve, addresses)
+            if len(links) == len(addresses) or loop.time() >= deadline:
+                break
+            await asyncio.sleep(0.05)
+        if links != self.links:
+            self.links = links
+            self._dirty = True
+
+    def _dr_services(self) -> list[ServiceRuntime]:
+        out = []
+        for rt in self.state.runtimes.values():
+            with contextlib.suppress(ModelError):
+                if rt.dests and mode_of(rt, rt.dests, tunnel_ok=self.tunnel_ok) is Mode.DR:
+                    out.append(rt)
+        return out
+
+    def _dr_addresses(self) -> list[Address]:
+        return sorted({d.address for rt in self._dr_services() for d in rt.dests}, key=str)
+
+    def plan_all(self) -> dict[ServiceKey, ServicePlan]:
+        plans = {}
+        for key, rt in self.state.runtimes.items():
+            slots = None
+            if rt.service.scheduler in COUNTING:
+                slots = horizon(len(rt.dests), self._cps.get(key, 0.0), self.interval)
+            plans[key] = plan_service(
+                rt, self.marks, self.links, self.timeouts, tunnel_ok=self.tunnel_ok, slots=slots
+            )
+        return plans
+
+    def _ingress(self) -> list[str]:
+        if self.ingress:
+            return list(self.ingress)
+        return sorted({link.device for link in self.links.values()})
+
+    async def sync(self) -> None:
+        """Render the whole table and apply what changed, one transaction per family."""
+        async with self._lock:
+            self.plans = self.plan_all()
+            tables = render(list(self.plans.values()), self._ingress())
+            script = ""
+            for family in FAMILIES:
+                new, old = tables.get(family), self.tables.get(family)
+                if new is None and old is not None:
+                    script += removal([old])
+                elif new is not None and new != old:
+                    script += transaction(old, new)
+            if script:
+                await self.nft.run(script)
+            self.tables = tables
+            self._dirty = False
+
+    # -- housekeeping ------------------------------------------------------------------
+
+    async def _housekeeping(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.housekeep()
+            except (NftError, OSError, ModelError) as exc:
+                log.warning("nftables housekeeping: %s", exc)
+
+    async def housekeep(self) -> None:
+        """One round: links, counters, conntrack, estimators, re-weighting."""
+        now = self.clock()
+        await self._refresh_links()
+        for family, table in self.tables.items():
+            self.dumps[family] = await self.nft.dump(family, table.name)
+        self.flows = await asyncio.to_thread(conntrack.read_flows)
+        self._account(now)
+        self.state.housekeep(now)
+        self._forget_marks()
+        if self._dirty or self._reweighting_changed():
+            await self.sync()
+
+    def _clients(self, plan: ServicePlan, dump: TableDump) -> list[tuple[DestPlan, list[Element]]]:
+        if not plan.persist_timeout:
+            return []
+        if plan.mode is Mode.NAT:
+            return [(d, dump.elements.get(f"aff-{plan.slug}/{d.slug}", [])) for d in plan.dests]
+        entries = dump.elements.get(f"persist-{plan.slug}", [])
+        return [(d, [e for e in entries if e.value == d.mark]) for d in plan.dests]
+
+    def _account(self, now: float) -> None:
+        nat_counts = accounting.flow_counts(self.flows)
+        for key, plan in self.plans.items():
+            rt = self.state.runtimes.get(key)
+            dump = self.dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
+            if rt is None or dump is None:
+                continue
+            counts = nat_counts
+            if plan.mode is Mode.DR:
+                counts = accounting.dr_flow_counts(
+                    plan, dump.elements.get(f"flows-{plan.slug}", [])
+                )
+            persist = {d.mark: len(c) for d, c in self._clients(plan, dump)}
+            total = [0, 0, 0, 0, 0]
+            for dplan in plan.dests:
+                dest = rt.dest((dplan.address, dplan.port))
+                if dest is None:
+                    continue
+                n = accounting.dest_numbers(
+                    plan, dplan, dump.counters, self._base,
+                    conns=counts, persistent=persist.get(dplan.mark, 0),
+                )  # fmt: skip
+                c = rt.stats_of(dest).counters
+                c.conns, c.inpkts, c.inbytes = n.conns, n.inpkts, n.inbytes
+                c.outpkts, c.outbytes = n.outpkts, n.outbytes
+                dest.activeconns, dest.inactconns = n.active, n.inactive
+                dest.persistconns = n.persistent
+                for i, v in enumerate((n.conns, n.inpkts, n.outpkts, n.inbytes, n.outbytes)):
+                    total[i] += v
+            s = rt.stats.counters
+            s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes = total
+            last = self._last_conns.get(key)
+            if last is not None and now > last[0]:
+                self._cps[key] = max(0.0, (total[0] - last[1]) / (now - last[0]))
+            self._last_conns[key] = (now, total[0])
+
+    def _reweighting_changed(self) -> bool:
+        # sync() applies only when the rendered tables differ, so asking is cheap.
+        return any(rt.service.scheduler in COUNTING for rt in self.state.runtimes.values())
+
+    def _forget_marks(self) -> None:
+        live = {(key, d.key) for key, rt in self.state.runtimes.items() for d in rt.all_dests()}
+        for pair in self.marks.owners().values():
+            if pair not in live:
+                self.marks.release(*pair)
