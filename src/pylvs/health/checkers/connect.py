@@ -1,0 +1,82 @@
+"""Sockets the checkers probe with: the common connection options of keepalived's checkers.
+
+`connect_ip`/`connect_port` (the Connection's ip/port), `bindto` + `bind_port` (bind before
+connecting), `bind_if` (SO_BINDTODEVICE), `fwmark` (SO_MARK), all under `connect_timeout`
+(check/check_api.c `install_checker_common_keywords`, core/layer4.c `socket_bind_connect`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from pylvs.config.keepalived.lvs.checks import Connection
+
+SO_MARK = getattr(socket, "SO_MARK", 36)
+SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
+
+
+def make_socket(conn: Connection, kind: socket.SocketKind) -> socket.socket:
+    family = socket.AF_INET6 if conn.ip.version == 6 else socket.AF_INET
+    sock = socket.socket(family, kind)
+    try:
+        sock.setblocking(False)
+        if conn.fwmark:
+            sock.setsockopt(socket.SOL_SOCKET, SO_MARK, conn.fwmark)
+        if conn.bind_if:
+            sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, conn.bind_if.encode())
+        if conn.bindto is not None or conn.bind_port:
+            if conn.bind_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            host = str(conn.bindto) if conn.bindto is not None else ""
+            sock.bind((host, conn.bind_port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def target(conn: Connection) -> tuple[str, int]:
+    return (str(conn.ip), conn.port)
+
+
+async def connect_tcp(conn: Connection) -> socket.socket:
+    """A connected TCP socket, or OSError / TimeoutError after `conn.timeout`."""
+    sock = make_socket(conn, socket.SOCK_STREAM)
+    try:
+        async with asyncio.timeout(conn.timeout):
+            await asyncio.get_running_loop().sock_connect(sock, target(conn))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def open_stream(
+    conn: Connection, **kwargs: object
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A stream over a checker connection (TLS when `ssl=` is given), within the timeout."""
+    sock = await connect_tcp(conn)
+    try:
+        async with asyncio.timeout(conn.timeout):
+            return await asyncio.open_connection(sock=sock, **kwargs)  # type: ignore[arg-type]
+    except BaseException:
+        sock.close()
+        raise
+
+
+async def close_stream(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    try:
+        async with asyncio.timeout(1.0):
+            await writer.wait_closed()
+    except (OSError, TimeoutError):
+        pass
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
