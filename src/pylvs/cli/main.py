@@ -9,13 +9,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pylvs import __version__
 
 # sub-command -> module under pylvs.cli (added as the features land)
 COMMANDS: dict[str, str] = {
     "check": "check",
+    "run": "run",
+    "ipvsadm": "ipvsadm",
+    "reload": "reload",
+    "status": "reload",
+    "demo": "demo",
+    "genhash": "genhash",
 }
 
 
@@ -27,22 +33,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pylvs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, module in COMMANDS.items():
-        mod = importlib.import_module(f"pylvs.cli.{module}")
-        mod.add_parser(sub)
-        del name
+    for module in dict.fromkeys(COMMANDS.values()):
+        importlib.import_module(f"pylvs.cli.{module}").add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["ipvsadm"]:
+        # ipvsadm's command line is its own (popt, combined flags): bypass argparse.
+        from pylvs.cli.ipvsadm import main as ipvsadm_main
+
+        return _guard(lambda: ipvsadm_main(args_list[1:]))
     parser = build_parser()
     args = parser.parse_args(args_list)
     mod = importlib.import_module(f"pylvs.cli.{COMMANDS[args.command]}")
+    return _guard(lambda: mod.run(args))
+
+
+def _guard(fn: Callable[[], int]) -> int:
     try:
-        rc: int = mod.run(args)
+        return fn()
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 141
-    return rc

@@ -1,0 +1,239 @@
+"""pylvs's user-space proxy against HAProxy (`mode tcp`, one thread), in one run, on loopback.
+
+Both balance round-robin over the same two nginx backends; wrk drives each in turn with the
+same settings.  Printed: keep-alive requests/s, new connections/s (`Connection: close`), bulk
+throughput (10 MB responses), p99 latency, and resident memory per idle proxied connection
+(10,000 idle client connections held open through each proxy), with pylvs/HAProxy ratios.
+
+Run by hand (not part of the tests):  python bench/proxy_bench.py [--duration 5] [--idle 10000]
+Needs: nginx, haproxy and wrk (Debian packages of those names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+BULK_BYTES = 10 * 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@dataclass
+class WrkResult:
+    requests_per_s: float
+    bytes_per_s: float
+    p99_ms: float
+
+
+_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+
+
+def run_wrk(url: str, duration: int, conns: int, close: bool) -> WrkResult:
+    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency", url]
+    if close:
+        cmd[1:1] = ["-H", "Connection: close"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    m = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
+    bps = float(m.group(1)) * _UNITS.get(m.group(2), 1) if m else 0.0
+    m99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    p99 = 0.0
+    if m99:
+        p99 = float(m99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m99.group(2)]
+    return WrkResult(rps, bps, p99)
+
+
+@contextlib.contextmanager
+def process(cmd: list[str], **kw: object) -> Iterator[subprocess.Popen[bytes]]:
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
+    try:
+        yield p
+    finally:
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def nginx_conf(tmp: Path, ports: list[int]) -> Path:
+    # nginx workers started by root run as an unprivileged user: let them read the files
+    tmp.chmod(0o755)
+    (tmp / "www").mkdir(mode=0o755)
+    (tmp / "www" / "bulk").write_bytes(os.urandom(BULK_BYTES))
+    (tmp / "www" / "bulk").chmod(0o644)
+    servers = "\n".join(
+        f"""server {{ listen 127.0.0.1:{p} backlog=4096; root {tmp}/www;
+            location = / {{ return 200 "rs{i}\\n"; }} }}"""
+        for i, p in enumerate(ports, 1)
+    )
+    conf = tmp / "nginx.conf"
+    conf.write_text(
+        f"""daemon off; worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
+events {{ worker_connections 20000; }}
+http {{ access_log off; keepalive_requests 1000000; sendfile on;
+  client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/pt; fastcgi_temp_path {tmp}/ft;
+  uwsgi_temp_path {tmp}/ut; scgi_temp_path {tmp}/st;
+{servers} }}
+"""
+    )
+    return conf
+
+
+def haproxy_conf(tmp: Path, port: int, backends: list[int], maxconn: int) -> Path:
+    conf = tmp / "haproxy.cfg"
+    servers = "\n".join(f"    server rs{i} 127.0.0.1:{p}" for i, p in enumerate(backends, 1))
+    conf.write_text(
+        f"""global
+    nbthread 1
+    maxconn {maxconn}
+defaults
+    mode tcp
+    timeout connect 4s
+    timeout client 1h
+    timeout server 1h
+listen bench
+    bind 127.0.0.1:{port}
+    balance roundrobin
+{servers}
+"""
+    )
+    return conf
+
+
+def pylvs_conf(tmp: Path, port: int, backends: list[int]) -> Path:
+    conf = tmp / "keepalived.conf"
+    servers = "\n".join(
+        f"    real_server 127.0.0.1 {p} {{\n        weight 1\n    }}" for p in backends
+    )
+    conf.write_text(
+        f"""virtual_server 127.0.0.1 {port} {{
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+{servers}
+}}
+"""
+    )
+    return conf
+
+
+def idle_memory(pid: int, port: int, count: int) -> float:
+    """KiB of RSS per idle proxied connection: hold `count` connections open through it."""
+    before = rss_kib(pid)
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.connect(("127.0.0.1", port))
+            socks.append(s)
+        time.sleep(2.0)  # let the proxy connect every backend side
+        after = rss_kib(pid)
+    finally:
+        for s in socks:
+            s.close()
+    return (after - before) / count
+
+
+def measure(port: int, pid: int, duration: int, idle: int) -> dict[str, float]:
+    url = f"http://127.0.0.1:{port}/"
+    ka = run_wrk(url, duration, 50, close=False)
+    nc = run_wrk(url, duration, 50, close=True)
+    bulk = run_wrk(f"http://127.0.0.1:{port}/bulk", duration, 4, close=False)
+    return {
+        "keep-alive req/s": ka.requests_per_s,
+        "new conn/s": nc.requests_per_s,
+        "bulk MB/s": bulk.bytes_per_s / 1e6,
+        "p99 latency ms (keep-alive)": ka.p99_ms,
+        "KiB RSS / idle conn": idle_memory(pid, port, idle),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--idle", type=int, default=10000)
+    args = ap.parse_args()
+    for tool in ("nginx", "haproxy", "wrk"):
+        if shutil.which(tool) is None:
+            print(f"{tool} is not installed (apt-get install {tool})", file=sys.stderr)
+            return 2
+    # 10,000 idle proxied connections take 20,000 descriptors in the proxy: raise the limit
+    # (root may raise the hard limit too); children inherit it.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 4 * args.idle + 1000
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, want), hard))
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="pylvs-bench-") as d:
+        tmp = Path(d)
+        backends = [free_port(), free_port()]
+        with process(["nginx", "-c", str(nginx_conf(tmp, backends))]):
+            for p in backends:
+                wait_port(p)
+            hport = free_port()
+            with process(
+                ["haproxy", "-f", str(haproxy_conf(tmp, hport, backends, 2 * args.idle + 1000))]
+            ) as hp:
+                wait_port(hport)
+                results["HAProxy"] = measure(hport, hp.pid, args.duration, args.idle)
+            pport = free_port()
+            cmd = [
+                sys.executable,
+                "-m",
+                "pylvs",
+                "run",
+                "-f",
+                str(pylvs_conf(tmp, pport, backends)),
+            ]
+            cmd += ["--control", str(tmp / "pylvs.sock"), "--no-syslog"]
+            with process(cmd) as pp:
+                wait_port(pport)
+                results["pylvs proxy"] = measure(pport, pp.pid, args.duration, args.idle)
+    metrics = list(results["HAProxy"])
+    print("| metric | HAProxy | pylvs proxy | pylvs / HAProxy |\n|---|---:|---:|---:|")
+    for m in metrics:
+        h, p = results["HAProxy"][m], results["pylvs proxy"][m]
+        ratio = p / h if h else float("nan")
+        print(f"| {m} | {h:,.1f} | {p:,.1f} | {ratio:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

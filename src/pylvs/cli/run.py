@@ -1,0 +1,123 @@
+"""`pylvs run -f keepalived.conf`: the director daemon, in the foreground (keepalived -n)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pylvs.dataplane.base import DataPlane
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser("run", help="run the director daemon (foreground)")
+    p.add_argument(
+        "-f",
+        "--use-file",
+        dest="config",
+        default="/etc/keepalived/keepalived.conf",
+        help="keepalived.conf to load (default %(default)s)",
+    )
+    p.add_argument(
+        "--control",
+        help="control socket path (default: $PYLVS_CONTROL, "
+        "/run/pylvs/pylvs.sock as root, $XDG_RUNTIME_DIR/pylvs.sock otherwise)",
+    )
+    p.add_argument("--pidfile", help="write the daemon's pid here")
+    p.add_argument(
+        "--dataplane",
+        choices=["proxy", "nftables"],
+        default="proxy",
+        help="how traffic is forwarded: proxy (default, user-space, no root) or nftables "
+        "(the kernel forwards; root)",
+    )
+    p.add_argument(
+        "--dr-interface",
+        action="append",
+        default=[],
+        metavar="IFACE",
+        help="nftables: interface(s) where DR traffic for the VIPs arrives (repeatable; "
+        "default: the interfaces that reach the DR real servers)",
+    )
+    p.add_argument("-i", "--config-id", help="config id for @ID conditional lines")
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=5.0,
+        help="seconds live connections get on stop (default %(default)s)",
+    )
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--no-syslog", action="store_true", help="log to stderr only")
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop when it is installed (faster relaying), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
+def make_dataplane(args: argparse.Namespace) -> DataPlane:
+    if args.dataplane == "nftables":
+        if os.geteuid() != 0:
+            raise PermissionError("the nftables data plane needs root (use --dataplane proxy)")
+        from pylvs.dataplane.nftables import NftablesDataPlane
+
+        return NftablesDataPlane(ingress=tuple(args.dr_interface))
+    from pylvs.dataplane.proxy.plane import ProxyDataPlane
+
+    return ProxyDataPlane()
+
+
+def run(args: argparse.Namespace) -> int:
+
+    from pylvs.cli.check import host_facts
+    from pylvs.control.paths import resolve_control_path
+    from pylvs.engine.daemon import Daemon, RunOptions
+    from pylvs.engine.logsetup import setup_logging
+    from pylvs.engine.pidfile import PidFile, PidFileError
+
+    setup_logging(args.log_level, syslog=not args.no_syslog)
+    if not os.path.exists(args.config):
+        print(f"pylvs: {args.config}: no such configuration file", file=sys.stderr)
+        return 1
+    opts = RunOptions(
+        config=args.config,
+        control=resolve_control_path(args.control),
+        pidfile=args.pidfile,
+        config_id=args.config_id,
+        grace=args.grace,
+    )
+    pidfile = PidFile(args.pidfile) if args.pidfile else None
+    try:
+        if pidfile:
+            pidfile.acquire()
+    except (PidFileError, OSError) as e:
+        print(f"pylvs: {e}", file=sys.stderr)
+        return 1
+
+    try:
+        dataplane = make_dataplane(args)
+    except (OSError, RuntimeError) as e:
+        print(f"pylvs: the {args.dataplane} data plane cannot start: {e}", file=sys.stderr)
+        return 1
+
+    async def main() -> int:
+        daemon = Daemon(opts, dataplane, host_facts())
+        return await daemon.run()
+
+    try:
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            return runner.run(main())
+    except OSError as e:
+        print(f"pylvs: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if pidfile:
+            pidfile.release()

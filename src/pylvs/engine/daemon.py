@@ -1,0 +1,237 @@
+"""The director daemon: config -> table -> data plane, steered over the control socket.
+
+`Daemon` loads keepalived.conf, builds the IPVS table keepalived would program
+(`config.keepalived.table.to_table`), applies it to the data plane and serves the control
+socket (`pylvs ipvsadm`, `pylvs reload`, `pylvs status`).  SIGHUP reloads, SIGTERM/SIGINT stop:
+listeners first, then live connections get `grace` seconds.
+
+At start a config with errors still runs, with the fallbacks keepalived would apply (they are
+logged); a *reload* with errors is refused and the running table stays (issue 3.7).  Reload and
+operator edits combine as `engine.table_state.TableState` describes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+
+from pylvs.config.errors import Problems
+from pylvs.config.keepalived.parser import LoadResult, load
+from pylvs.config.keepalived.table import to_table
+from pylvs.config.keepalived.values import HostFacts
+from pylvs.control.ipvsadm import command as ipvsadm_cmd
+from pylvs.control.ipvsadm.args import parse as parse_ipvsadm
+from pylvs.control.ipvsadm.messages import Failure, Stream
+from pylvs.control.ipvsadm.session import Result, State, run_command
+from pylvs.control.ipvsadm.snapshot import Timeouts as ViewTimeouts
+from pylvs.control.ipvsadm.system_resolver import system_resolver
+from pylvs.control.protocol import Request, Response
+from pylvs.control.server import ControlServer
+from pylvs.dataplane.base import DataPlane, DataPlaneError
+from pylvs.engine.snapshot import build_snapshot, service_view
+from pylvs.engine.table_state import TableState
+from pylvs.health.manager import HealthManager
+from pylvs.model.table import ServiceTable, diff
+from pylvs.proto.conntrack.states import Timeouts
+
+log = logging.getLogger("pylvs")
+
+# ipvsadm returns -1 from main when a kernel call fails (ipvsadm.c): status 255.
+KERNEL_FAILURE = 255
+SYNC_UNAVAILABLE = (
+    "pylvs: connection synchronisation (--start-daemon/--stop-daemon) is not available "
+    "in this version of pylvs\n"
+)
+
+
+@dataclass
+class RunOptions:
+    config: str
+    control: str
+    pidfile: str | None = None
+    config_id: str | None = None
+    grace: float = 5.0
+
+
+class Daemon:
+    def __init__(
+        self, opts: RunOptions, dataplane: DataPlane, host: HostFacts | None = None
+    ) -> None:
+        self.opts = opts
+        self.dp = dataplane
+        self.host = host or HostFacts()
+        self.tables = TableState.empty()
+        self.control = ControlServer(opts.control, self.handle)
+        self.stopping = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+        self.health: HealthManager | None = None
+        self._last_error = ""
+        self.resolver = system_resolver()
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    def _load(self) -> LoadResult:
+        return load(self.opts.config, config_id=self.opts.config_id, host=self.host)
+
+    @staticmethod
+    def _log_problems(problems: Problems) -> None:
+        for p in problems:
+            (log.error if p.severity.value == "error" else log.warning)("%s", p)
+
+    async def start(self) -> None:
+        """Load the config, apply its table, open the control socket."""
+        result = self._load()
+        self._log_problems(result.problems)
+        await self.dp.start()
+        lt = result.config.global_defs.lvs_timeouts  # = ipvsadm --set (0: unchanged)
+        self.dp.set_timeouts(self.dp.timeouts.with_set(lt.tcp or 0, lt.tcpfin or 0, lt.udp or 0))
+        # The health manager pushes the table keepalived would program at start (the same as
+        # to_table), then every change its checkers cause, through _apply_config.
+        self.health = HealthManager(result.config, on_change=self._on_health_change)
+        await self.health.start()
+        await self.control.start()
+        log.info(
+            "pylvs started: %d virtual service(s), control %s",
+            len(self.tables.live),
+            self.opts.control,
+        )
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        await self.start()
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload()))
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        try:
+            await self.stopping.wait()
+        finally:
+            for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            await self.shutdown()
+        return 0
+
+    async def shutdown(self) -> None:
+        log.info("Stopping")
+        await self.control.close()
+        if self.health is not None:
+            await self.health.stop()
+        await self.dp.stop(self.opts.grace)
+
+    # -- table changes --------------------------------------------------------------------
+
+    async def _push(self, new_live: ServiceTable) -> str:
+        """Apply the diff to the data plane; returns an error text ("" when all applied)."""
+        changes = diff(self.tables.live, new_live)
+        error = ""
+        if changes:
+            try:
+                await self.dp.apply(changes)
+            except DataPlaneError as e:
+                error = str(e)
+                log.error("%s", e)
+                new_live = self.dp.applied()
+        self.tables = TableState(self.tables.config, new_live)
+        return error
+
+    async def _on_health_change(self, desired: ServiceTable) -> None:
+        """The config + health table changed: apply the difference to the live table."""
+        self._last_error = await self._apply_config(desired)
+
+    async def _apply_config(self, config_table: ServiceTable) -> str:
+        target = self.tables.reload(config_table)
+        error = await self._push(target.live)
+        self.tables = TableState(target.config, self.tables.live)
+        return error
+
+    async def reload(self) -> Response:
+        """Re-read the config; apply only what changed.  A config with errors is refused."""
+        async with self._reload_lock:
+            log.info("Reloading")
+            result = self._load()
+            if result.problems.has_errors():
+                self._log_problems(result.problems)
+                text = "".join(f"{p}\n" for p in result.problems)
+                log.error("Reload refused: the configuration has errors; keeping the running one")
+                return Response(1, "", text + "pylvs: reload refused, running config kept\n")
+            self._log_problems(result.problems)
+            self._last_error = ""
+            if self.health is not None:
+                await self.health.reload(result.config)
+            else:
+                await self._on_health_change(to_table(result.config))
+            error = self._last_error
+            if error:
+                return Response(1, "", f"pylvs: {error}\n")
+            text = "".join(f"{p}\n" for p in result.problems)
+            return Response(0, "", text)
+
+    # -- control requests -------------------------------------------------------------------
+
+    async def handle(self, req: Request) -> Response:
+        if req.op == "ipvsadm":
+            return await self.ipvsadm(list(req.argv), req.stdin)
+        if req.op == "reload":
+            return await self.reload()
+        if req.op == "status":
+            return self.status()
+        self.stopping.set()
+        return Response(0, "", "")
+
+    def _state(self) -> State:
+        t = self.dp.timeouts
+        return State(self.tables.live, ViewTimeouts(t.tcp, t.tcp_fin, t.udp))
+
+    async def ipvsadm(self, argv: list[str], stdin: str) -> Response:
+        """One `ipvsadm ARGS` run against the live table, byte-compatible output."""
+        state = self._state()
+        cmd = parse_ipvsadm(["ipvsadm", *argv], resolver=self.resolver)
+        if isinstance(cmd, Failure):
+            return _failure_response(cmd)
+        if isinstance(cmd, ipvsadm_cmd.StartDaemon | ipvsadm_cmd.StopDaemon):
+            return Response(KERNEL_FAILURE, "", SYNC_UNAVAILABLE)
+        result = run_command(
+            cmd,
+            state,
+            stdin=stdin,
+            resolver=self.resolver,
+            snapshot=lambda _s: build_snapshot(self.dp),
+        )
+        return await self._commit(state, result)
+
+    async def _commit(self, before: State, result: Result) -> Response:
+        out = "".join(e.text for e in result.output if e.stream is Stream.STDOUT)
+        err = "".join(e.text for e in result.output if e.stream is Stream.STDERR)
+        rc = result.exit_code
+        after = result.state
+        if after.timeouts != before.timeouts:
+            t = after.timeouts
+            self.dp.set_timeouts(Timeouts(t.tcp, t.tcpfin, t.udp))
+        if after.table != before.table:
+            error = await self._push(after.table)
+            if error:
+                err += f"{error}\n"
+                rc = KERNEL_FAILURE
+        for key in result.zeros:
+            with contextlib.suppress(DataPlaneError):
+                self.dp.zero(key)
+        return Response(rc, out, err)
+
+    def status(self) -> Response:
+        snap = build_snapshot(self.dp, with_conns=False)
+        lines = [f"pylvs director: {len(snap.services)} virtual service(s)"]
+        for rt in self.dp.services():
+            view = service_view(rt)
+            lines.append(f"  {rt.service.key} {rt.service.scheduler}: {len(view.dests)} dest(s)")
+        text = "\n".join(lines) + "\n"
+        if self.health is not None:
+            text += self.health.status_text()
+        return Response(0, text, "")
+
+
+def _failure_response(f: Failure) -> Response:
+    if f.stream is Stream.STDOUT:
+        return Response(f.exit_code, f.text, "")
+    return Response(f.exit_code, "", f.text)

@@ -1,0 +1,38 @@
+"""Fixtures for the daemon tests; the helpers live in daemon_helpers.py next to this file."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from daemon_helpers import Backends, Director
+
+
+@pytest.fixture
+def backends() -> Iterator[Backends]:
+    b = Backends()
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+@pytest.fixture
+def director(tmp_path: Path) -> Iterator[Callable[[str], Director]]:
+    started: list[Director] = []
+
+    def start(config: str) -> Director:
+        d = Director(tmp_path, config)
+        started.append(d)
+        return d
+
+    try:
+        yield start
+    finally:
+        for d in started:
+            d.stop()

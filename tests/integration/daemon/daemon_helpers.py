@@ -1,0 +1,107 @@
+"""Real backend servers in a background event loop, and a real `pylvs run` process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from pylvs.tools.namesrv import NameServer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Backends:
+    """Named HTTP servers on 127.0.0.1, run by an event loop in a thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.servers: dict[str, NameServer] = {}
+        self.ports: dict[str, int] = {}
+
+    def start(self, name: str, port: int = 0) -> int:
+        srv = NameServer(name)
+        fut = asyncio.run_coroutine_threadsafe(srv.start("127.0.0.1", port), self.loop)
+        self.servers[name] = srv
+        self.ports[name] = fut.result(5)[1]
+        return self.ports[name]
+
+    def stop(self, name: str) -> None:
+        asyncio.run_coroutine_threadsafe(self.servers.pop(name).close(), self.loop).result(5)
+
+    def close(self) -> None:
+        for name in list(self.servers):
+            self.stop(name)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+def http_get(port: int, *, timeout: float = 5.0) -> str:
+    """One request on a new connection; the body (the answering server's name)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data.split(b"\r\n\r\n", 1)[1].decode().strip()
+
+
+class Director:
+    """A `pylvs run` process with its own control socket."""
+
+    def __init__(self, tmp: Path, config: str) -> None:
+        self.tmp = tmp
+        self.conf = tmp / "keepalived.conf"
+        self.conf.write_text(config)
+        self.control = str(tmp / "pylvs.sock")
+        self.log = open(tmp / "pylvs.log", "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pylvs", "run", "-f", str(self.conf), "--control",
+             self.control, "--no-syslog", "--grace", "1"],
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.control):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("pylvs run did not start:\n" + self.output())
+            time.sleep(0.05)
+
+    def ipvsadm(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pylvs", "ipvsadm", "--control", self.control, *args],
+            input=stdin, capture_output=True, text=True, timeout=20,
+        )  # fmt: skip
+
+    def pylvs(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pylvs", *args, "--control", self.control],
+            capture_output=True, text=True, timeout=20,
+        )  # fmt: skip
+
+    def output(self) -> str:
+        self.log.flush()
+        return (self.tmp / "pylvs.log").read_text()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode

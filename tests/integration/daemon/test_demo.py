@@ -1,0 +1,40 @@
+"""`pylvs demo` answers with both names in the seeds' 1:2 ratio."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from daemon_helpers import free_port, http_get
+
+
+def test_demo_wrr_one_to_two(tmp_path: Path) -> None:
+    port = free_port()
+    control = str(tmp_path / "demo.sock")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pylvs", "demo", "--port", str(port), "--control", control],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not Path(control).exists():
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert time.monotonic() < deadline, "demo did not start"
+            time.sleep(0.05)
+        names = Counter(http_get(port) for _ in range(30))
+        assert names == {"rs1": 10, "rs2": 20}
+        listing = subprocess.run(
+            [sys.executable, "-m", "pylvs", "ipvsadm", "--control", control, "-Ln"],
+            capture_output=True, text=True, timeout=20,
+        )  # fmt: skip
+        assert f"TCP  127.0.0.1:{port} wrr" in listing.stdout
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    assert f"http://127.0.0.1:{port}/" in out and "pylvs ipvsadm" in out
