@@ -134,22 +134,31 @@ def _copy(dest: Destination) -> Destination:
 def reweight(
     rt: ServiceRuntime, marks: Marks, ok: Callable[[Destination], bool], slots: int, seed: int = 0
 ) -> Pick:
-    """Slots for a connection-counting scheduler from the live counts (see module doc)."""
+    """Slots for a connection-counting scheduler from the live counts (see module doc).
+
+    The slots hold the scheduler's next `slots` picks *in pick order*: every re-render restarts
+    `numgen inc` at slot 0, so slot 0 must be the pick the exact scheduler would make next
+    (grouping each server's slots together biased new flows towards the first one).
+    """
     live = [d for d in rt.dests if d.available and ok(d)]
     twins = [_copy(d) for d in live]
-    sched = sched_base.create(rt.service, twins, random.Random(seed))
+    # twos draws random numbers: a fixed seed would make every round draw the same ones.
+    rng = (
+        rt.rng if rt.rng is not None else random.Random(hash((seed, *(d.overhead() for d in live))))
+    )
+    sched = sched_base.create(rt.service, twins, rng)
     key = rt.service.key
     vaddr = key.address if key.address is not None else ipaddress.IPv4Address(0)
     flow = Flow(vaddr, 0, vaddr, key.port, int(key.protocol or 0))
-    got = dict.fromkeys(range(len(twins)), 0)
     index = {id(t): i for i, t in enumerate(twins)}
+    owners: list[int] = []
     for _ in range(slots):
         twin = sched.schedule(twins, flow, 0.0)
         if twin is None:
             break
-        got[index[id(twin)]] += 1
+        owners.append(marks(live[index[id(twin)]]))
         twin.bind(active=True)
-    return proportional([(marks(live[i]), got[i]) for i in range(len(live))])
+    return Pick(PickKind.NUMGEN, len(owners), ranges(owners)) if owners else NO_PICK
 
 
 def compute_pick(
