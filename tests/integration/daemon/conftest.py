@@ -23,11 +23,11 @@ def backends() -> Iterator[Backends]:
 
 
 @pytest.fixture
-def director(tmp_path: Path) -> Iterator[Callable[[str], Director]]:
+def director(tmp_path: Path) -> Iterator[Callable[..., Director]]:
     started: list[Director] = []
 
-    def start(config: str) -> Director:
-        d = Director(tmp_path, config)
+    def start(config: str, nofile: int | None = None) -> Director:
+        d = Director(tmp_path, config, nofile)
         started.append(d)
         return d
 

@@ -61,14 +61,15 @@ def http_get(port: int, *, timeout: float = 5.0) -> str:
 class Director:
     """A `pylvs run` process with its own control socket."""
 
-    def __init__(self, tmp: Path, config: str) -> None:
+    def __init__(self, tmp: Path, config: str, nofile: int | None = None) -> None:
         self.tmp = tmp
         self.conf = tmp / "keepalived.conf"
         self.conf.write_text(config)
         self.control = str(tmp / "pylvs.sock")
         self.log = open(tmp / "pylvs.log", "w")
+        limit = [] if nofile is None else ["prlimit", f"--nofile={nofile}", "--"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pylvs", "run", "-f", str(self.conf), "--control",
+            [*limit, sys.executable, "-m", "pylvs", "run", "-f", str(self.conf), "--control",
              self.control, "--no-syslog", "--grace", "1"],
             stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
