@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import re
 import resource
 import shutil
@@ -30,9 +31,15 @@ BULK_BYTES = 10 * 1024 * 1024
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port below the ephemeral range, so wrk's own client ports never collide."""
+    while True:
+        port = random.randrange(20000, 30000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def wait_port(port: int, timeout: float = 10.0) -> None:
@@ -192,14 +199,15 @@ def main() -> int:
         if shutil.which(tool) is None:
             print(f"{tool} is not installed (apt-get install {tool})", file=sys.stderr)
             return 2
-    # 10,000 idle proxied connections take 20,000 descriptors in the proxy: raise the limit
-    # (root may raise the hard limit too); children inherit it.
+    # An idle proxied connection takes two descriptors in the proxy.  Raise the soft limit to
+    # the hard one (children inherit it); when the hard limit cannot hold `--idle`
+    # connections, measure fewer and say so (memory is reported per connection anyway).
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 4 * args.idle + 1000
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
-    except (ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, want), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    idle = min(args.idle, (hard - 2000) // 2)
+    if idle < args.idle:
+        print(f"(descriptor limit {hard}: measuring {idle} idle connections)", file=sys.stderr)
+    args.idle = idle
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="pylvs-bench-") as d:
         tmp = Path(d)
@@ -209,7 +217,7 @@ def main() -> int:
                 wait_port(p)
             hport = free_port()
             with process(
-                ["haproxy", "-f", str(haproxy_conf(tmp, hport, backends, 2 * args.idle + 1000))]
+                ["haproxy", "-f", str(haproxy_conf(tmp, hport, backends, args.idle + 200))]
             ) as hp:
                 wait_port(hport)
                 results["HAProxy"] = measure(hport, hp.pid, args.duration, args.idle)
