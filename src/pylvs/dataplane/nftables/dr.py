@@ -151,7 +151,10 @@ def render_dr(plans: Sequence[ServicePlan], ingress: Sequence[str]) -> Table | N
         NamedSet("dr-in", "map", ("type mark : counter",), tuple(ins)),
         NamedSet("dr-conns", "map", ("type mark : counter",), tuple(conns)),
     ]  # fmt: skip
+    # Only frames addressed to this director are its work: IPVS sees packets the host
+    # received, never frames a switch flooded to every port (e.g. for a dead peer's MAC).
     dispatch = (
+        "meta pkttype != host accept",
         "ip daddr . ip protocol . th dport vmap @services4",
         "ip daddr . ip protocol vmap @services4-any",
         "ip6 daddr . ip6 nexthdr . th dport vmap @services6",
