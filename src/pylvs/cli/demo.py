@@ -79,7 +79,7 @@ pylvs demo: a web cluster on loopback
   config           {conf}
 
 Try, in another terminal:
-  for i in $(seq 6); do curl -s http://127.0.0.1:{args.port}/; done   # rs2 rs2 rs1 ...
+  for i in $(seq 6); do curl -s http://127.0.0.1:{args.port}/; done   # rs2 rs1 rs2 rs2 rs1 rs2
   pylvs ipvsadm{ctl} -Ln
   pylvs ipvsadm{ctl} -Ln --stats
   pylvs ipvsadm{ctl} -e -t 127.0.0.1:{args.port} -r 127.0.0.1:{ports[0]} -m -w 0  # quiesce rs1
