@@ -26,7 +26,6 @@ from pylvs.control.ipvsadm import command as ipvsadm_cmd
 from pylvs.control.ipvsadm.args import parse as parse_ipvsadm
 from pylvs.control.ipvsadm.messages import Failure, Stream
 from pylvs.control.ipvsadm.session import Result, State, run_command
-from pylvs.control.ipvsadm.snapshot import Timeouts as ViewTimeouts
 from pylvs.control.ipvsadm.system_resolver import system_resolver
 from pylvs.control.protocol import Request, Response
 from pylvs.control.server import ControlServer
@@ -35,7 +34,6 @@ from pylvs.engine.snapshot import build_snapshot, service_view
 from pylvs.engine.table_state import TableState
 from pylvs.health.manager import HealthManager
 from pylvs.model.table import ServiceTable, diff
-from pylvs.proto.conntrack.states import Timeouts
 
 log = logging.getLogger("pylvs")
 
@@ -181,8 +179,7 @@ class Daemon:
         return Response(0, "", "")
 
     def _state(self) -> State:
-        t = self.dp.timeouts
-        return State(self.tables.live, ViewTimeouts(t.tcp, t.tcp_fin, t.udp))
+        return State(self.tables.live, self.dp.timeouts)
 
     async def ipvsadm(self, argv: list[str], stdin: str) -> Response:
         """One `ipvsadm ARGS` run against the live table, byte-compatible output."""
@@ -207,8 +204,7 @@ class Daemon:
         rc = result.exit_code
         after = result.state
         if after.timeouts != before.timeouts:
-            t = after.timeouts
-            self.dp.set_timeouts(Timeouts(t.tcp, t.tcpfin, t.udp))
+            self.dp.set_timeouts(after.timeouts)
         if after.table != before.table:
             error = await self._push(after.table)
             if error:

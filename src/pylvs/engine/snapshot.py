@@ -10,7 +10,6 @@ from pylvs.control.ipvsadm.snapshot import (
     ServiceView,
     Snapshot,
     Stats,
-    Timeouts,
 )
 from pylvs.dataplane.base import DataPlane
 from pylvs.dataplane.service import ServiceRuntime
@@ -22,11 +21,7 @@ PROTO_NAMES = {6: "TCP", 17: "UDP", 132: "SCTP", 0: "IP"}
 
 
 def _stats(s: LiveStats) -> tuple[Stats, Rates]:
-    v, r = s.values(), s.rates()
-    return (
-        Stats(v.conns, v.inpkts, v.outpkts, v.inbytes, v.outbytes),
-        Rates(r.cps, r.inpps, r.outpps, r.inbps, r.outbps),
-    )
+    return s.values(), s.rates()
 
 
 def service_view(rt: ServiceRuntime) -> ServiceView:
@@ -57,10 +52,9 @@ def conn_view(c: ConnEntry) -> ConnView:
 def build_snapshot(
     dp: DataPlane, *, with_conns: bool = True, daemons: tuple[DaemonView, ...] = ()
 ) -> Snapshot:
-    t = dp.timeouts
     return Snapshot(
         services=tuple(service_view(rt) for rt in dp.services()),
-        timeouts=Timeouts(t.tcp, t.tcp_fin, t.udp),
+        timeouts=dp.timeouts,
         daemons=daemons,
         conns=tuple(conn_view(c) for c in dp.connections()) if with_conns else (),
     )

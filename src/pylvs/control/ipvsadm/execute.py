@@ -154,9 +154,7 @@ def execute(
                     return failed(m.NO_SUCH_DEST)
                 return changed(mt.DeleteDest(key, _dest_key(d)))
             case c.SetTimeouts(tcp=tcp, tcpfin=fin, udp=udp):
-                new_timeouts = Timeouts(
-                    tcp or timeouts.tcp, fin or timeouts.tcpfin, udp or timeouts.udp
-                )
+                new_timeouts = timeouts.with_set(tcp, fin, udp)
                 return Outcome(table, new_timeouts, daemons)
             case c.StartDaemon(daemon=d):
                 if any(x.state == d.state for x in daemons):

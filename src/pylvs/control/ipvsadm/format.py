@@ -225,7 +225,7 @@ def list_service(snap: Snapshot, key: ServiceKey, fmt: Fmt, resolver: Resolver) 
 
 
 def list_timeout(timeouts: Timeouts) -> str:
-    return f"Timeout (tcp tcpfin udp): {timeouts.tcp} {timeouts.tcpfin} {timeouts.udp}\n"
+    return f"Timeout (tcp tcpfin udp): {timeouts.tcp} {timeouts.tcp_fin} {timeouts.udp}\n"
 
 
 def list_daemon(snap: Snapshot) -> str:

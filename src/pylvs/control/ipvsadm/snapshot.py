@@ -13,43 +13,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pylvs.model import Address, RealServer, ServiceTable, VirtualService
+from pylvs.model.stats import CounterValues, Rates
+from pylvs.proto.conntrack.states import Timeouts
 
 IPVS_VERSION = (1, 2, 1)  # IP_VS_VERSION_CODE 0x010201
 CONN_TAB_SIZE = 4096  # 1 << CONFIG_IP_VS_TAB_BITS (12)
 
 
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """`--set` / `--timeout`: TCP established, TCP FIN_WAIT, UDP (ip_vs_proto_*.c defaults)."""
-
-    tcp: int = 900
-    tcpfin: int = 120
-    udp: int = 300
-
-
+# The three `--set` / `--timeout` values, and the counters and rates a listing prints, are the
+# data plane's own values: one definition each (proto/conntrack/states.py, model/stats.py).
 DEFAULT_TIMEOUTS = Timeouts()
+Stats = CounterValues
+ZERO_STATS = Stats()
+ZERO_RATES = Rates()
 
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """Cumulative counters (struct ip_vs_stats64)."""
-
-    conns: int = 0
-    inpkts: int = 0
-    outpkts: int = 0
-    inbytes: int = 0
-    outbytes: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Rates:
-    """Estimated per-second rates (ip_vs_est.c read-out)."""
-
-    cps: int = 0
-    inpps: int = 0
-    outpps: int = 0
-    inbps: int = 0
-    outbps: int = 0
+__all__ = [
+    "DEFAULT_TIMEOUTS",
+    "ConnView",
+    "DaemonView",
+    "DestView",
+    "Rates",
+    "ServiceView",
+    "Snapshot",
+    "Stats",
+    "Timeouts",
+    "snapshot_from_table",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +47,15 @@ class DestView:
     activeconns: int = 0
     inactconns: int = 0
     persistconns: int = 0
-    stats: Stats = Stats()
-    rates: Rates = Rates()
+    stats: Stats = ZERO_STATS
+    rates: Rates = ZERO_RATES
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceView:
     service: VirtualService
-    stats: Stats = Stats()
-    rates: Rates = Rates()
+    stats: Stats = ZERO_STATS
+    rates: Rates = ZERO_RATES
     dests: tuple[DestView, ...] = ()  # kernel list order: newest first
 
 
