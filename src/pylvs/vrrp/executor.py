@@ -1,0 +1,245 @@
+"""Carries out the VRRP state machine's commands on the host, in the order they come.
+
+* SendAdvert: the advert of vrrp.c `vrrp_build_pkt` — effective priority, the VIPs (never the
+  excluded ones), v2 PASS bytes, v3 interval in centiseconds — to the multicast group, or one
+  copy per unicast peer with `unicast_ttl` (`vrrp_send_adv`).  The v3 IPv4 checksum covers the
+  pseudo-header unless `v3_checksum_as_v2`, with the group as its destination in
+  `old_unicast_checksum` mode (reference §4.3).
+* AddAddresses / RemoveAddresses: addresses, then routes and rules, then the no_accept drop
+  set (vrrp.c `vrrp_state_become_master`); leaving removes them in the opposite order
+  (`vrrp_restore_interface`).
+* SendGratuitousArp / SendNeighbourAdvert: `repeat` rounds over the VIPs through the
+  per-interface `GarpPacer` (garp_interval / gna_interval, from garp_group or global_defs);
+  interfaces with IFF_NOARP get no GARP (vrrp_arp.c).
+* RunNotify, WriteFifo, Log, ReportState: notifications.Notifier, the log, the status and the
+  daemon's `on_state` callback, and the SMTP alert of `smtp_alert` instances.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from pylvs.config.keepalived.vrrp.model import GarpGroup, GlobalDefs
+from pylvs.proto.vrrp.commands import (
+    AddAddresses,
+    Command,
+    Log,
+    RemoveAddresses,
+    ReportState,
+    RunNotify,
+    SendAdvert,
+    SendGratuitousArp,
+    SendNeighbourAdvert,
+    State,
+    Vip,
+    WriteFifo,
+)
+from pylvs.proto.vrrp.garp import GarpPacer, gratuitous_arp, neighbour_advert
+from pylvs.proto.vrrp.packet import Advert, IPAddress, encode_advert
+from pylvs.system.effects import HostEffects, HostError, LinkInfo
+from pylvs.vrrp.instance import Instance
+from pylvs.vrrp.notifications import Notifier, instance_alert
+
+log = logging.getLogger("pylvs.vrrp")
+T = TypeVar("T")
+
+StateCallback = Callable[[str, State], None]
+
+
+def build_advert(inst: Instance, priority: int) -> Advert:
+    p = inst.setup.params
+    unit = 1_000_000 if p.version == 2 else 10_000
+    return Advert(
+        p.version,
+        p.vrid,
+        priority,
+        p.adver_int_us // unit,
+        tuple(v.address.ip for v in p.vips),
+        p.family,
+        p.auth_type,
+        p.auth_data,
+    )
+
+
+def advert_bytes(inst: Instance, adv: Advert, src: IPAddress, dst: IPAddress) -> bytes:
+    p = inst.setup.params
+    if p.family == 4 and p.version == 3:
+        ph_dst = p.mcast_group4 if inst.machine.checksum_compat.uses_group else dst
+        return encode_advert(adv, src=src, dst=ph_dst, pseudo_header=not p.v3_checksum_as_v2)
+    return encode_advert(adv, src=src, dst=dst)
+
+
+class Executor:
+    def __init__(
+        self,
+        host: HostEffects,
+        g: GlobalDefs,
+        notifier: Notifier,
+        on_state: StateCallback | None = None,
+    ) -> None:
+        self.host = host
+        self.notifier = notifier
+        self.on_state = on_state
+        self.pacers: dict[tuple[str, int], GarpPacer] = {}
+        self.blocked: dict[str, frozenset[IPAddress]] = {}
+        self._links: dict[str, LinkInfo | None] = {}
+        self.configure(g, ())
+
+    def configure(self, g: GlobalDefs, garp_groups: tuple[GarpGroup, ...]) -> None:
+        """Take (reloaded) intervals: a garp_group's for its interfaces, else the global."""
+        self.garp_interval = {
+            4: round(g.vrrp_garp_interval * 1e6),
+            6: round(g.vrrp_gna_interval * 1e6),
+        }
+        self.garp_groups: dict[tuple[str, int], int] = {}
+        for gg in garp_groups:
+            for ifname in gg.interfaces:
+                for family, value in ((4, gg.garp_interval), (6, gg.gna_interval)):
+                    if value is not None:
+                        self.garp_groups[(ifname, family)] = round(value * 1e6)
+        self.pacers.clear()
+
+    # --- dispatch --------------------------------------------------------------------------
+
+    def run(self, inst: Instance, cmd: Command, now: int) -> None:
+        try:
+            self._run(inst, cmd, now)
+        except (HostError, OSError) as exc:
+            log.error("(%s) %s failed: %s", inst.name, type(cmd).__name__, exc)
+
+    def _run(self, inst: Instance, cmd: Command, now: int) -> None:
+        match cmd:
+            case SendAdvert(priority=priority):
+                self.send_advert(inst, priority)
+            case AddAddresses(vips=vips):
+                self.add_addresses(inst, vips)
+            case RemoveAddresses(vips=vips):
+                self.remove_addresses(inst, vips)
+            case SendGratuitousArp(vips=vips, repeat=repeat):
+                self.link_update(inst, vips, repeat, now)
+            case SendNeighbourAdvert(vips=vips, repeat=repeat):
+                self.link_update(inst, vips, repeat, now)
+            case RunNotify(argv=argv, timeout_us=timeout):
+                self.notifier.run(argv, inst.setup.scripts, stop=timeout is not None)
+            case WriteFifo(line=line):
+                self.notifier.fifo(line)
+            case Log(line=line):
+                log.info("%s", line)
+            case ReportState(state=state):
+                inst.last_transition = time.time()
+                if inst.setup.smtp_alert:
+                    self.notifier.alert(
+                        instance_alert(self.notifier.router_id, inst.name, state), state
+                    )
+                if self.on_state is not None:
+                    self.on_state(inst.name, state)
+
+    # --- adverts ---------------------------------------------------------------------------
+
+    def send_advert(self, inst: Instance, priority: int) -> None:
+        src = inst.machine.source_address
+        if inst.sock is None or src is None:
+            return
+        adv = build_advert(inst, priority)
+        p = inst.setup.params
+        if p.unicast_peers:
+            for peer in p.unicast_peers:
+                data = advert_bytes(inst, adv, src, peer.address)
+                inst.sock.send(data, src, peer.address, inst.setup.unicast_ttl)
+        else:
+            dst = inst.setup.group
+            inst.sock.send(advert_bytes(inst, adv, src, dst), src, dst, 255)
+
+    # --- addresses -------------------------------------------------------------------------
+
+    def add_addresses(self, inst: Instance, vips: tuple[Vip, ...]) -> None:
+        for vip in vips:
+            spec = inst.setup.spec_for(vip)
+            self.host.add_address(spec)
+            inst.held.add(spec.address.ip)
+        for route in inst.setup.routes:
+            self.host.add_route(route)
+        for rule in inst.setup.rules:
+            self.host.add_rule(rule)
+        if not inst.setup.accept:
+            self.blocked[inst.name] = frozenset(v.address.ip for v in vips)
+            self._apply_blocked()
+
+    def remove_addresses(self, inst: Instance, vips: tuple[Vip, ...]) -> None:
+        if self.blocked.pop(inst.name, None) is not None:
+            self._apply_blocked()
+        for rule in inst.setup.rules:
+            self._quiet(self.host.remove_rule, rule)
+        for route in inst.setup.routes:
+            self._quiet(self.host.remove_route, route)
+        for vip in vips:
+            spec = inst.setup.spec_for(vip)
+            inst.held.discard(spec.address.ip)
+            self._quiet(self.host.remove_address, spec)
+
+    @staticmethod
+    def _quiet(action: Callable[[T], None], what: T) -> None:
+        """Removal goes on past one failure: every other address must still be released."""
+        try:
+            action(what)
+        except HostError as exc:
+            log.error("%s", exc)
+
+    def _apply_blocked(self) -> None:
+        self.host.set_blocked(frozenset().union(*self.blocked.values()))
+
+    # --- gratuitous ARP / NA ---------------------------------------------------------------
+
+    def pacer(self, dev: str, family: int) -> GarpPacer:
+        key = (dev, family)
+        if key not in self.pacers:
+            interval = self.garp_groups.get(key, self.garp_interval[family])
+            self.pacers[key] = GarpPacer(interval)
+        return self.pacers[key]
+
+    def link_update(self, inst: Instance, vips: tuple[Vip, ...], repeat: int, now: int) -> None:
+        """vrrp_send_link_update: `repeat` rounds, each over every address."""
+        for _ in range(repeat):
+            for vip in vips:
+                dev = vip.dev or inst.setup.interface
+                ip = vip.address.ip
+                for addr in self.pacer(dev, ip.version).request(ip, repeat, now):
+                    self._send_one(dev, addr)
+
+    def _link(self, dev: str) -> LinkInfo | None:
+        """The interface's MAC and flags from the cache the poll refreshes: a new master's
+        GARPs must not wait for a netlink round trip each."""
+        if dev not in self._links:
+            self._links[dev] = self.host.link(dev)
+        return self._links[dev]
+
+    def refresh_links(self, devs: set[str]) -> None:
+        """Re-read the interfaces GARPs go out of (called by the manager's poll)."""
+        for dev in devs | set(self._links):
+            self._links[dev] = self.host.link(dev)
+
+    def _send_one(self, dev: str, ip: IPAddress) -> None:
+        link = self._link(dev)
+        if link is None:
+            return
+        if isinstance(ip, ipaddress.IPv4Address):
+            if not link.noarp:
+                self.host.send_frame(dev, gratuitous_arp(link.mac, ip))
+        else:
+            self.host.send_frame(dev, neighbour_advert(link.mac, ip, router=link.ipv6_forwarding))
+
+    def garp_deadline(self) -> int | None:
+        times = [t for p in self.pacers.values() if (t := p.next_deadline()) is not None]
+        return min(times) if times else None
+
+    def garp_due(self, now: int) -> None:
+        for (dev, _family), pacer in self.pacers.items():
+            for addr in pacer.due(now):
+                try:
+                    self._send_one(dev, addr)
+                except HostError as exc:
+                    log.error("%s", exc)

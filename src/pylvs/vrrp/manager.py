@@ -1,0 +1,336 @@
+"""VrrpManager: every vrrp_instance of a keepalived.conf, run on real sockets and a real clock.
+
+The daemon creates one with the loaded config and a `HostEffects`, then `await start()`;
+`await stop()` is keepalived's SIGTERM (masters send priority 0, addresses are released,
+notify_stop runs); `await reload(config)` is SIGHUP: an instance whose derived setup did not
+change keeps its machine and state (keepalived `reload_master`), others are stopped and
+started afresh; `status()` and `holds(address)` answer the engine and `pylvs status`.
+
+Time is the monotonic clock in integer microseconds, passed to the machines
+(ARCHITECTURE principle 2).  One scheduler task sleeps until the earliest deadline of any
+machine or GARP pacer, or until a packet or tracker change wakes it.  Link state, source
+addresses and track_file values are polled (`poll_interval`); scripts run on their own
+schedules (trackers.py).  Commands are carried out by executor.Executor in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pylvs.config.keepalived.model import KeepalivedConfig
+from pylvs.config.keepalived.vrrp.model import SyncGroup as SyncGroupConf
+from pylvs.proto.vrrp.commands import Log, RunNotify, State, WriteFifo
+from pylvs.proto.vrrp.events import AdvertReceived, Event, TrackerChanged
+from pylvs.proto.vrrp.fsm import VrrpMachine
+from pylvs.proto.vrrp.packet import IPAddress
+from pylvs.proto.vrrp.params import group_notifies
+from pylvs.proto.vrrp.priority import TrackerKind
+from pylvs.proto.vrrp.sync import Routed, SyncGroup
+from pylvs.system.effects import HostEffects
+from pylvs.vrrp.executor import Executor, StateCallback
+from pylvs.vrrp.instance import Instance, InstanceSetup, as_address, pick_source
+from pylvs.vrrp.notifications import Notifier, group_alert
+from pylvs.vrrp.sockets import Datagram, SocketPool
+from pylvs.vrrp.trackers import ScriptTracker, init_track_file
+from pylvs.vrrp.units import Solo, Unit, group_unit
+from pylvs.vrrp.wiring import attach, build_setups, detach, initial_events, poll_events
+
+log = logging.getLogger("pylvs.vrrp")
+
+
+def monotonic_us() -> int:
+    return time.monotonic_ns() // 1000
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceStatus:
+    name: str
+    state: State
+    base_priority: int
+    effective_priority: int
+    master_address: IPAddress | None
+    last_transition: float | None  # wall-clock seconds since the epoch
+    vrid: int
+    interface: str
+    family: int
+
+
+class VrrpManager:
+    def __init__(
+        self,
+        config: KeepalivedConfig,
+        host: HostEffects,
+        *,
+        on_state: StateCallback | None = None,
+        poll_interval: float = 0.1,
+    ) -> None:
+        self.config = config
+        self.host = host
+        self.poll_interval = poll_interval
+        self.notifier = Notifier(config.global_defs)
+        self.executor = Executor(host, config.global_defs, self.notifier, on_state)
+        self.executor.configure(config.global_defs, config.vrrp.garp_groups)
+        self.instances: dict[str, Instance] = {}
+        self.units: dict[str, Unit] = {}  # by unit name: the group's, or the instance's
+        self.unit_of: dict[str, str] = {}  # instance name -> unit name
+        self.group_conf: dict[str, SyncGroupConf] = {}
+        self.scripts: dict[str, ScriptTracker] = {}
+        self.pool: SocketPool | None = None
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.pool = SocketPool(asyncio.get_running_loop())
+        self.notifier.open()
+        for tf in self.config.vrrp.track_files:
+            init_track_file(tf)
+        self._add_units(self.config, keep=set())
+        self._start_scripts()
+        self._running = True
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._schedule()), loop.create_task(self._poll())]
+
+    async def stop(self) -> None:
+        """SIGTERM: stop trackers, then every unit (priority 0 from masters, addresses
+        released, notify_stop), then the sockets and the firewall table."""
+        self._running = False
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        for tracker in self.scripts.values():
+            await tracker.stop()
+        self.scripts.clear()
+        for name in list(self.units):
+            self._remove_unit(name)
+        with contextlib.suppress(Exception):
+            self.host.set_blocked(())
+        if self.pool is not None:
+            self.pool.close()
+        await self.notifier.close()
+
+    async def reload(self, config: KeepalivedConfig) -> None:
+        """SIGHUP: unchanged instances keep their state; the rest restart."""
+        old_setups = {n: i.setup for n, i in self.instances.items()}
+        new_setups = build_setups(config)
+        new_units = self._unit_members(config)
+        keep: set[str] = set()
+        for unit_name, unit in list(self.units.items()):
+            names = [m.name for m in unit.members]
+            same = all(old_setups[n] == new_setups.get(n) for n in names)
+            same = same and new_units.get(unit_name) == names
+            if same:
+                keep.update(names)
+            else:
+                self._remove_unit(unit_name)
+        self.config = config
+        self.executor.configure(config.global_defs, config.vrrp.garp_groups)
+        for tf in config.vrrp.track_files:
+            init_track_file(tf)
+        for tracker in self.scripts.values():
+            await tracker.stop()
+        self.scripts.clear()
+        self._add_units(config, keep=keep)
+        self._start_scripts()
+        self._wake.set()
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def status(self) -> list[InstanceStatus]:
+        return [
+            InstanceStatus(
+                i.name,
+                i.machine.state,
+                i.setup.params.priority,
+                i.machine.effective_priority,
+                i.master_address(),
+                i.last_transition,
+                i.setup.params.vrid,
+                i.setup.interface,
+                i.setup.params.family,
+            )
+            for i in self.instances.values()
+        ]
+
+    def holds(self, address: str | IPAddress) -> bool:
+        """True while a MASTER instance here has `address` installed (VIP or excluded VIP)."""
+        addr = as_address(address)
+        return any(
+            i.machine.state is State.MASTER and addr in i.held for i in self.instances.values()
+        )
+
+    # --- units -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _unit_members(config: KeepalivedConfig) -> dict[str, list[str]]:
+        """Unit name -> member instance names: sync groups, then lone instances."""
+        names = {i.name for i in config.vrrp.instances}
+        units = {g.name: [m for m in g.members if m in names] for g in config.vrrp.sync_groups}
+        grouped = {m for members in units.values() for m in members}
+        units.update({n: [n] for n in names if n not in grouped})
+        return units
+
+    def _add_units(self, config: KeepalivedConfig, keep: set[str]) -> None:
+        setups = build_setups(config)
+        now = monotonic_us()
+        grouped: set[str] = set()
+        for gc in config.vrrp.sync_groups:
+            members = [n for n in gc.members if n in setups]
+            grouped.update(members)
+            if not members or all(n in keep for n in members):
+                continue
+            machines = [self._new_instance(setups[n]) for n in members]
+            group = SyncGroup(gc.name, machines, group_notifies(gc, config.global_defs))
+            self.group_conf[gc.name] = gc
+            self._start_unit(gc.name, group_unit(group), now)
+        for name, setup in setups.items():
+            if name in grouped or name in keep:
+                continue
+            self._start_unit(name, Solo(self._new_instance(setup)), now)
+
+    def _new_instance(self, setup: InstanceSetup) -> VrrpMachine:
+        link = self.host.link(setup.interface)
+        src = setup.params.source_address or pick_source(
+            setup.params.family, self.host.addresses(setup.interface)
+        )
+        machine = VrrpMachine(setup.params, source_address=src)
+        inst = Instance(setup, machine, link.index if link is not None else 0)
+        self.instances[setup.name] = inst
+        assert self.pool is not None
+        attach(self.pool, inst, self._receiver(setup.name))
+        now = monotonic_us()
+        for event in initial_events(inst, self.host, self.config):
+            machine.handle(event, now)  # INIT: only records the values, no commands
+        return machine
+
+    def _start_unit(self, name: str, unit: Unit, now: int) -> None:
+        self.units[name] = unit
+        for m in unit.members:
+            self.unit_of[m.name] = name
+        self._execute(name, unit.start(now), now)
+        self._wake.set()
+
+    def _remove_unit(self, name: str) -> None:
+        unit = self.units.pop(name)
+        now = monotonic_us()
+        self._execute(name, unit.shutdown(now), now)
+        for m in unit.members:
+            inst = self.instances.pop(m.name)
+            self.unit_of.pop(m.name, None)
+            if self.pool is not None:
+                detach(self.pool, inst)
+        self.group_conf.pop(name, None)
+
+    # --- events and commands ---------------------------------------------------------------
+
+    def _receiver(self, name: str) -> Callable[[Datagram], None]:
+        def receive(d: Datagram) -> None:
+            self.feed(name, AdvertReceived(d.data, d.src, d.dst, d.hop_limit))
+
+        return receive
+
+    def feed(self, name: str, event: Event) -> None:
+        """Hand one event to an instance (through its sync group) and carry out the result."""
+        inst = self.instances.get(name)
+        unit_name = self.unit_of.get(name)
+        if inst is None or unit_name is None:
+            return
+        now = monotonic_us()
+        unit = self.units[unit_name]
+        self._execute(unit_name, unit.handle(inst.machine, event, now), now)
+        self._wake.set()
+
+    def _execute(self, unit_name: str, routed: list[Routed], now: int) -> None:
+        unit = self.units.get(unit_name)
+        before = unit.state if unit is not None else None
+        for name, cmd in routed:
+            if name is not None and name in self.instances:
+                self.executor.run(self.instances[name], cmd, now)
+            else:
+                self._group_command(unit_name, cmd)
+        if unit is not None and unit_name in self.group_conf and unit.state is not before:
+            gc = self.group_conf[unit_name]
+            g = self.config.global_defs
+            mail = gc.smtp_alert if gc.smtp_alert is not None else g.smtp_alert_vrrp
+            if mail if mail is not None else g.smtp_alert:
+                alert = group_alert(self.notifier.router_id, unit_name, unit.state)
+                self.notifier.alert(alert, unit.state)
+
+    def _group_command(self, unit_name: str, cmd: object) -> None:
+        gc = self.group_conf.get(unit_name)
+        known = tuple(
+            s
+            for s in (
+                (gc.notify_master, gc.notify_backup, gc.notify_fault, gc.notify_stop, gc.notify)
+                if gc is not None
+                else ()
+            )
+            if s is not None
+        )
+        if isinstance(cmd, Log):
+            log.info("%s", cmd.line)
+        elif isinstance(cmd, WriteFifo):
+            self.notifier.fifo(cmd.line)
+        elif isinstance(cmd, RunNotify):
+            self.notifier.run(cmd.argv, known, stop=cmd.timeout_us is not None)
+
+    # --- tasks -----------------------------------------------------------------------------
+
+    def _start_scripts(self) -> None:
+        used = {
+            t.name
+            for i in self.instances.values()
+            for t in i.setup.params.trackers
+            if t.kind is TrackerKind.SCRIPT
+        }
+        for conf in self.config.vrrp.scripts:
+            if conf.name in used:
+                tracker = ScriptTracker(conf, self.notifier.runner, self._script_changed)
+                self.scripts[conf.name] = tracker
+                tracker.start()
+
+    def _script_changed(self, script: str, ok: bool) -> None:
+        self._tracker_changed(TrackerKind.SCRIPT, script, ok)
+
+    def _tracker_changed(self, kind: TrackerKind, name: str, value: bool | int) -> None:
+        for inst in list(self.instances.values()):
+            if any(t.kind is kind and t.name == name for t in inst.setup.params.trackers):
+                self.feed(inst.name, TrackerChanged(kind, name, value))
+
+    async def _schedule(self) -> None:
+        while True:
+            times = [t for u in self.units.values() if (t := u.next_deadline()) is not None]
+            if (g := self.executor.garp_deadline()) is not None:
+                times.append(g)
+            now = monotonic_us()
+            delay = max(0, min(times) - now) / 1e6 if times else 3600.0
+            self._wake.clear()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
+            now = monotonic_us()
+            for unit_name, unit in list(self.units.items()):
+                due = unit.next_deadline()
+                if due is not None and due <= now:
+                    self._execute(unit_name, unit.tick(now), now)
+            self.executor.garp_due(now)
+
+    async def _poll(self) -> None:
+        while True:
+            self.executor.refresh_links(self._garp_devs())
+            await asyncio.sleep(self.poll_interval)
+            for name, event in poll_events(self.instances, self.host, self.config, self.pool):
+                self.feed(name, event)
+
+    def _garp_devs(self) -> set[str]:
+        return {a.dev for i in self.instances.values() for a in i.setup.addresses}
