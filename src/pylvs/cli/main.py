@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "status": "reload",
     "demo": "demo",
     "genhash": "genhash",
+    "realserver": "realserver",
+    "lab": "lab",
 }
 
 

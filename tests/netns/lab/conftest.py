@@ -1,0 +1,57 @@
+"""Fixtures of the lab's end-to-end tests: `make_lab(**options)` builds a lab (as `pylvs lab up`
+does) whose id carries this test run's pid, and removes it after the test, also on failure.
+
+`vrrp_driver` skips a test that needs VRRP failover while no VRRP driver is installed.
+"""
+
+import importlib.util
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pylvs.lab import commands
+from pylvs.lab.topology import LabOptions
+
+
+def missing() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root (pylvs lab creates network namespaces and nftables rules)"
+    for tool in ("ip", "nft"):
+        if shutil.which(tool) is None:
+            return f"needs the `{tool}` command"
+    return None
+
+
+@pytest.fixture
+def vrrp_driver() -> None:
+    if importlib.util.find_spec("pylvs.vrrp.run") is None:
+        pytest.skip("the VRRP driver (pylvs.vrrp.run) is not available yet: no failover")
+
+
+@pytest.fixture
+def make_lab() -> Iterator[Callable[..., commands.Lab]]:
+    reason = missing()
+    if reason is not None:
+        pytest.skip(reason)
+    made: list[str] = []
+
+    def make(**kw: Any) -> commands.Lab:
+        lab_id = f"t{os.getpid() % 100000}{len(made)}"
+        made.append(lab_id)
+        out: list[str] = []
+        lab = commands.up(LabOptions(lab_id=lab_id, **kw), out=out.append)
+        lab.up_output = "\n".join(out)  # type: ignore[attr-defined]
+        return lab
+
+    try:
+        yield make
+    finally:
+        for lab_id in made:
+            commands.down(lab_id, out=lambda _line: None)
