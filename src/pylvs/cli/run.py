@@ -42,6 +42,11 @@ def add_parser(subparsers: Any) -> None:
         help="nftables: interface(s) where DR traffic for the VIPs arrives (repeatable; "
         "default: the interfaces that reach the DR real servers)",
     )
+    only = p.add_mutually_exclusive_group()
+    only.add_argument("-P", "--vrrp-only", action="store_true", help="run only VRRP")
+    only.add_argument(
+        "-C", "--checks-only", action="store_true", help="run only the virtual servers and checks"
+    )
     p.add_argument("-i", "--config-id", help="config id for @ID conditional lines")
     p.add_argument(
         "--grace",
@@ -93,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         pidfile=args.pidfile,
         config_id=args.config_id,
         grace=args.grace,
+        vrrp=not args.checks_only,
+        checks=not args.vrrp_only,
     )
     pidfile = PidFile(args.pidfile) if args.pidfile else None
     try:

@@ -15,10 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pylvs.config.errors import Problems
+from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keepalived.parser import LoadResult, load
 from pylvs.config.keepalived.table import to_table
 from pylvs.config.keepalived.values import HostFacts
@@ -33,6 +37,10 @@ from pylvs.dataplane.base import DataPlane, DataPlaneError
 from pylvs.engine.snapshot import build_snapshot, service_view
 from pylvs.engine.table_state import TableState
 from pylvs.health.manager import HealthManager
+
+if TYPE_CHECKING:
+    from pylvs.system.netlink import NetlinkHost
+    from pylvs.vrrp.manager import VrrpManager
 from pylvs.model.table import ServiceTable, diff
 
 log = logging.getLogger("pylvs")
@@ -52,6 +60,8 @@ class RunOptions:
     pidfile: str | None = None
     config_id: str | None = None
     grace: float = 5.0
+    vrrp: bool = True  # keepalived -C (--checks-only) turns this off
+    checks: bool = True  # keepalived -P (--vrrp-only) turns this off
 
 
 class Daemon:
@@ -66,6 +76,8 @@ class Daemon:
         self.stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
         self.health: HealthManager | None = None
+        self.vrrp: VrrpManager | None = None
+        self._netlink: NetlinkHost | None = None
         self._last_error = ""
         self.resolver = system_resolver()
 
@@ -86,16 +98,38 @@ class Daemon:
         await self.dp.start()
         lt = result.config.global_defs.lvs_timeouts  # = ipvsadm --set (0: unchanged)
         self.dp.set_timeouts(self.dp.timeouts.with_set(lt.tcp or 0, lt.tcpfin or 0, lt.udp or 0))
-        # The health manager pushes the table keepalived would program at start (the same as
-        # to_table), then every change its checkers cause, through _apply_config.
-        self.health = HealthManager(result.config, on_change=self._on_health_change)
-        await self.health.start()
+        if self.opts.checks:
+            # The health manager pushes the table keepalived would program at start (the same
+            # as to_table), then every change its checkers cause, through _apply_config.
+            self.health = HealthManager(result.config, on_change=self._on_health_change)
+            await self.health.start()
+        if self.opts.vrrp:
+            await self._start_vrrp(result.config)
         await self.control.start()
         log.info(
-            "pylvs started: %d virtual service(s), control %s",
+            "pylvs started: %d virtual service(s), %d VRRP instance(s), control %s",
             len(self.tables.live),
+            len(self.vrrp.status()) if self.vrrp is not None else 0,
             self.opts.control,
         )
+
+    async def _start_vrrp(self, config: KeepalivedConfig) -> None:
+        """VRRP for the config's instances (raw IP sockets: root only)."""
+        if not config.vrrp.instances:
+            return
+        if os.geteuid() != 0:
+            log.error(
+                "VRRP needs root (raw IP protocol 112 sockets, addresses): %d instance(s) "
+                "not started; run as root or with --checks-only",
+                len(config.vrrp.instances),
+            )
+            return
+        from pylvs.system.netlink import NetlinkHost  # pyroute2: only where VRRP runs
+        from pylvs.vrrp.manager import VrrpManager
+
+        self._netlink = NetlinkHost()
+        self.vrrp = VrrpManager(config, self._netlink)
+        await self.vrrp.start()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -114,6 +148,10 @@ class Daemon:
     async def shutdown(self) -> None:
         log.info("Stopping")
         await self.control.close()
+        if self.vrrp is not None:  # priority-0 adverts first: the backup takes over at once
+            await self.vrrp.stop()
+        if self._netlink is not None:
+            self._netlink.close()
         if self.health is not None:
             await self.health.stop()
         await self.dp.stop(self.opts.grace)
@@ -156,9 +194,13 @@ class Daemon:
                 return Response(1, "", text + "pylvs: reload refused, running config kept\n")
             self._log_problems(result.problems)
             self._last_error = ""
+            if self.vrrp is not None:
+                await self.vrrp.reload(result.config)
+            elif self.opts.vrrp:
+                await self._start_vrrp(result.config)
             if self.health is not None:
                 await self.health.reload(result.config)
-            else:
+            elif self.opts.checks:
                 await self._on_health_change(to_table(result.config))
             error = self._last_error
             if error:
@@ -221,6 +263,17 @@ class Daemon:
         for rt in self.dp.services():
             view = service_view(rt)
             lines.append(f"  {rt.service.key} {rt.service.scheduler}: {len(view.dests)} dest(s)")
+        for inst in self.vrrp.status() if self.vrrp is not None else []:
+            since = (
+                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(inst.last_transition))
+                if inst.last_transition is not None
+                else "-"
+            )
+            lines.append(
+                f"  VRRP ({inst.name}) vrid {inst.vrid} on {inst.interface}: {inst.state.name}, "
+                f"priority {inst.base_priority} (effective {inst.effective_priority}), "
+                f"master {inst.master_address or '-'}, since {since}"
+            )
         text = "\n".join(lines) + "\n"
         if self.health is not None:
             text += self.health.status_text()

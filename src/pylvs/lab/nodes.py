@@ -23,9 +23,9 @@ from pathlib import Path
 from .state import LabPaths
 from .topology import Mode, Topology
 
-# `pylvs run` does not run VRRP yet, so each director also runs the VRRP-only driver.  Once
-# `pylvs run` does VRRP, set this to True: the director is then the one `pylvs run` daemon.
-VRRP_IN_RUN = False
+# `pylvs run` runs VRRP itself (the lab starts one daemon per director); set this to False to
+# run VRRP in a separate `python -m pylvs.vrrp.run` process instead.
+VRRP_IN_RUN = True
 
 # The processes this process started, kept so they are reaped with poll() (not left as
 # zombies, not warned about as "still running" when a Popen object is collected).
