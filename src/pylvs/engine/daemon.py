@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -105,6 +106,7 @@ class Daemon:
             await self.health.start()
         if self.opts.vrrp:
             await self._start_vrrp(result.config)
+        self._update_ha_suspend()
         await self.control.start()
         log.info(
             "pylvs started: %d virtual service(s), %d VRRP instance(s), control %s",
@@ -128,8 +130,18 @@ class Daemon:
         from pylvs.vrrp.manager import VrrpManager
 
         self._netlink = NetlinkHost()
-        self.vrrp = VrrpManager(config, self._netlink)
+        self.vrrp = VrrpManager(
+            config, self._netlink, on_state=lambda _name, _state: self._update_ha_suspend()
+        )
         await self.vrrp.start()
+
+    def _update_ha_suspend(self) -> None:
+        """ha_suspend: checkers of a virtual server run only while its address is here."""
+        if self.health is None:
+            return
+        for address in self.health.ha_suspend_addresses():
+            held = self.vrrp is not None and self.vrrp.holds(address)
+            self.health.set_address_present(address, held or _is_local(address))
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -200,6 +212,7 @@ class Daemon:
                 await self._start_vrrp(result.config)
             if self.health is not None:
                 await self.health.reload(result.config)
+                self._update_ha_suspend()
             elif self.opts.checks:
                 await self._on_health_change(to_table(result.config))
             error = self._last_error
@@ -278,6 +291,17 @@ class Daemon:
         if self.health is not None:
             text += self.health.status_text()
         return Response(0, text, "")
+
+
+def _is_local(address: str) -> bool:
+    """Is `address` configured on this host?  (Binding to it succeeds only then.)"""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind((address, 0))
+        except OSError:
+            return False
+    return True
 
 
 def _failure_response(f: Failure) -> Response:

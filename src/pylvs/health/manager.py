@@ -117,6 +117,30 @@ class HealthManager:
 
     # -- public API --------------------------------------------------------------------
 
+    def ha_suspend_addresses(self) -> set[str]:
+        """Addresses of virtual servers configured `ha_suspend` (their checkers run only while
+        the address is on this node, keepalived's check_api.c `update_checker_activity`)."""
+        return {
+            str(vh.conf.address)
+            for vh in self.state.vs.values()
+            if vh.conf.ha_suspend and vh.conf.address is not None
+        }
+
+    def set_address_present(self, address: str, present: bool) -> None:
+        """The address came (or went): resume (suspend) the checkers of its ha_suspend VSes."""
+        for ref, task in self.tasks.items():
+            conf = self.state.vs[ref.vs].conf
+            if conf.ha_suspend and conf.address is not None and str(conf.address) == address:
+                if task.suspended == present:
+                    log.info(
+                        "%s checker of %s for VS %s: address %s",
+                        kind_of(task.check),
+                        fmt_rs(self.state.vs[ref.vs].rs_conf[ref.rs].server, conf),
+                        conf,
+                        "present, resuming" if present else "gone, suspending",
+                    )
+                task.suspend(not present)
+
     def desired(self) -> ServiceTable:
         """The table health asks for now (config table with health applied)."""
         return self.state.table()
@@ -350,10 +374,11 @@ class HealthManager:
         task = self.tasks.get(ref)
         if task is not None:
             last = task.last
+            note = " (suspended: ha_suspend, address not here)" if task.suspended else ""
             if last is None:
-                return views.CheckerView(kind, task.driver.describe(), up, None, "", None)
+                return views.CheckerView(kind, task.driver.describe(), up, None, note, None)
             return views.CheckerView(
-                kind, task.driver.describe(), up, last.ok, last.reason, last.wall
+                kind, task.driver.describe(), up, last.ok, last.reason + note, last.wall
             )
         watch = self.watches.get(ref)
         if watch is not None:

@@ -82,6 +82,20 @@ class CheckerTask:
         self.last: LastResult | None = None
         self.next_at: float | None = None
         self.task: asyncio.Task[None] | None = None
+        # ha_suspend: cleared while the virtual server's address is not on this node; the
+        # checker then waits, keeping its state, and probes again once the address is back.
+        self.enabled = asyncio.Event()
+        self.enabled.set()
+
+    @property
+    def suspended(self) -> bool:
+        return not self.enabled.is_set()
+
+    def suspend(self, suspended: bool) -> None:
+        if suspended:
+            self.enabled.clear()
+        else:
+            self.enabled.set()
 
     @property
     def is_up(self) -> bool:
@@ -98,6 +112,7 @@ class CheckerTask:
     async def _run(self) -> None:
         await self._sleep_until(self.clock() + self.first_delay)
         while True:
+            await self.enabled.wait()
             url = self.machine.url if isinstance(self.machine, HttpMachine) else 0
             started = self.clock()
             try:

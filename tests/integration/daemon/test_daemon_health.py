@@ -53,3 +53,41 @@ virtual_server 127.0.0.1 {vport} {{
     assert wait_for(lambda: listed(p1)), d.output()
     assert "Adding service [127.0.0.1]:tcp:%d to VS" % p1 in d.output()
     assert {http_get(vport) for _ in range(6)} == {"rs1", "rs2"}
+
+
+def test_ha_suspend_runs_checkers_only_where_the_address_is(backends, director) -> None:  # type: ignore[no-untyped-def]
+    p1 = backends.start("rs1")
+    vport = free_port()
+    # 192.0.2.10 is not on this host (the proxy listens on it with IP_FREEBIND, no traffic
+    # goes there); 127.0.0.1 is.  Both virtual servers check the same real server.
+    vs = """
+virtual_server {addr} {port} {{
+    delay_loop 0.2
+    ha_suspend
+    lvs_sched rr
+    lvs_method NAT
+    protocol TCP
+    real_server 127.0.0.1 {p1} {{
+        TCP_CHECK {{
+            connect_timeout 0.5
+            retry 0
+        }}
+    }}
+}}
+"""
+    d = director(
+        vs.format(addr="192.0.2.10", port=vport, p1=p1)
+        + vs.format(addr="127.0.0.1", port=vport, p1=p1)
+    )
+    backends.stop("rs1")
+
+    def dest_lines(addr: str) -> list[str]:
+        out = d.ipvsadm("-Ln", "-t", f"{addr}:{vport}").stdout
+        return [ln for ln in out.splitlines() if f"127.0.0.1:{p1}" in ln]
+
+    # where the address is local the checker runs and takes the dead server out ...
+    assert wait_for(lambda: not dest_lines("127.0.0.1")), d.output()
+    # ... where it is not, the checker is suspended and the server stays as it was
+    time.sleep(1.0)
+    assert dest_lines("192.0.2.10"), d.output()
+    assert "gone, suspending" in d.output()
