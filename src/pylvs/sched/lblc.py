@@ -10,15 +10,14 @@ lastuse = now.  Entries expire as locality.py describes.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pylvs.model.dest import Destination
-from pylvs.model.service import Address, VirtualService
-from pylvs.sched.base import Flow, Scheduler, register
+from pylvs.model.service import Address
+from pylvs.sched.base import Flow, register
 from pylvs.sched.common import locality_overloaded, weighted_least
-from pylvs.sched.locality import DEFAULT_EXPIRATION, LocalityTable
+from pylvs.sched.locality import LocalityScheduler
 
 
 @dataclass(slots=True)
@@ -28,27 +27,8 @@ class LblcEntry:
 
 
 @register
-class LocalityBasedLeastConnection(Scheduler):
+class LocalityBasedLeastConnection(LocalityScheduler[LblcEntry]):
     name = "lblc"
-
-    def __init__(
-        self,
-        service: VirtualService,
-        rng: random.Random | None = None,
-        *,
-        expiration: float = DEFAULT_EXPIRATION,
-        now: float | None = None,
-    ) -> None:
-        super().__init__(service, rng)
-        self.table: LocalityTable[LblcEntry] = LocalityTable(expiration, now)
-        self._members: set[Destination] = set()
-
-    def update_service(self, service: VirtualService, dests: Sequence[Destination]) -> None:
-        self.flags = service.flags
-
-    def rebuild(self, dests: Sequence[Destination]) -> None:
-        # A deleted dest leaves the list; the kernel sees it as !IP_VS_DEST_F_AVAILABLE.
-        self._members = set(dests)
 
     def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
         table = self.table

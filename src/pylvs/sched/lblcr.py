@@ -13,15 +13,14 @@ lastmod = now.  Entries expire as locality.py describes.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pylvs.model.dest import Destination
-from pylvs.model.service import Address, VirtualService
-from pylvs.sched.base import Flow, Scheduler, register
+from pylvs.model.service import Address
+from pylvs.sched.base import Flow, register
 from pylvs.sched.common import locality_overloaded, weighted_least
-from pylvs.sched.locality import DEFAULT_EXPIRATION, LocalityTable
+from pylvs.sched.locality import LocalityScheduler
 
 
 @dataclass(slots=True)
@@ -46,27 +45,8 @@ class LblcrEntry:
 
 
 @register
-class LocalityBasedLeastConnectionReplication(Scheduler):
+class LocalityBasedLeastConnectionReplication(LocalityScheduler[LblcrEntry]):
     name = "lblcr"
-
-    def __init__(
-        self,
-        service: VirtualService,
-        rng: random.Random | None = None,
-        *,
-        expiration: float = DEFAULT_EXPIRATION,
-        now: float | None = None,
-    ) -> None:
-        super().__init__(service, rng)
-        self.table: LocalityTable[LblcrEntry] = LocalityTable(expiration, now)
-        self._members: set[Destination] = set()
-
-    def update_service(self, service: VirtualService, dests: Sequence[Destination]) -> None:
-        self.flags = service.flags
-
-    def rebuild(self, dests: Sequence[Destination]) -> None:
-        # A deleted dest leaves the list; the kernel sees it as !IP_VS_DEST_F_AVAILABLE.
-        self._members = set(dests)
 
     def _set_min(self, entry: LblcrEntry) -> Destination | None:
         members = self._members

@@ -19,9 +19,14 @@ While the table is empty the runs can only move the counter, so they are skipped
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Generic, Protocol, TypeVar
 
+from pylvs.model.dest import Destination
+from pylvs.model.service import VirtualService
+from pylvs.sched.base import Scheduler
 from pylvs.sched.hashing import Address, addr_fold, hash_32
 
 CHECK_EXPIRE_INTERVAL = 60.0
@@ -104,3 +109,26 @@ class LocalityTable(Generic[E]):
             if goal <= 0:
                 break
         self.rover = j
+
+
+class LocalityScheduler(Scheduler, Generic[E]):
+    """What lblc and lblcr share: the cache table and the set of dests still in the list."""
+
+    def __init__(
+        self,
+        service: VirtualService,
+        rng: random.Random | None = None,
+        *,
+        expiration: float = DEFAULT_EXPIRATION,
+        now: float | None = None,
+    ) -> None:
+        super().__init__(service, rng)
+        self.table: LocalityTable[E] = LocalityTable(expiration, now)
+        self._members: set[Destination] = set()
+
+    def update_service(self, service: VirtualService, dests: Sequence[Destination]) -> None:
+        self.flags = service.flags  # same scheduler: the cache stays (ip_vs_edit_service)
+
+    def rebuild(self, dests: Sequence[Destination]) -> None:
+        # A deleted dest leaves the list; the kernel sees it as !IP_VS_DEST_F_AVAILABLE.
+        self._members = set(dests)
