@@ -282,3 +282,51 @@ virtual_server 127.0.0.1 8080 {{
         await m.stop()
 
     run(body)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ("enable_sni\n      sni_name sni.example", "sni.example"),
+        ("enable_sni", "vhost.example"),  # no sni_name: the virtualhost is sent
+        ("", None),  # SNI only with enable_sni
+    ],
+)
+def test_ssl_get_sends_sni_as_configured(
+    tmp_path: Path, options: str, expected: str | None
+) -> None:
+    async def body() -> None:
+        cert, key = self_signed(tmp_path)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        seen: list[str | None] = []
+        ctx.sni_callback = lambda _sock, name, _ctx: seen.append(name)  # type: ignore[assignment,misc]
+        b = await HttpBackend(BODY).start(ctx)
+        text = f"""
+virtual_server 127.0.0.1 8080 {{
+  protocol TCP
+  lvs_method NAT
+  delay_loop {LOOP}
+  warmup 0
+  real_server 127.0.0.1 {b.port} {{
+    SSL_GET {{
+      {options}
+      virtualhost vhost.example
+      url {{
+        path /
+        digest {MD5}
+      }}
+    }}
+  }}
+}}
+"""
+        m = manager(load(text), Recorder())
+        await m.start()
+        try:
+            await until(lambda: len(seen) >= 1, what="a TLS handshake")
+            assert seen[0] == expected
+        finally:
+            await m.stop()
+            await b.close()
+
+    run(body)
