@@ -1,4 +1,7 @@
-"""The real `HostEffects`: rtnetlink through pyroute2, AF_PACKET frames, /proc/sys, nft.
+"""The real `HostEffects`: rtnetlink, AF_PACKET frames, /proc/sys, nft.
+
+Interface lookups and addresses — the failover path and the poll — go through a kept
+rtnetlink socket (rtnl.py, tens of microseconds a call); routes and rules through pyroute2.
 
 Addresses, routes and rules are the netlink requests keepalived sends (vrrp/vrrp_ipaddress.c
 `netlink_ipaddress`, vrrp/vrrp_iproute.c `netlink_route`, vrrp/vrrp_iprule.c `netlink_rule`);
@@ -20,6 +23,7 @@ import socket
 import subprocess
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from ipaddress import IPv4Address
 from typing import Any
 
 from pyroute2 import IPRoute  # type: ignore[import-untyped]
@@ -37,13 +41,13 @@ from pylvs.system.effects import (
     RouteSpec,
     RuleSpec,
 )
+from pylvs.system.rtnl import AddressRequest, NetlinkRefusedError, Rtnl
 
 IFF_UP = 0x1
 IFF_RUNNING = 0x40
 IFF_NOARP = 0x80
 IFA_F_NODAD = 0x02
 IFA_F_NOPREFIXROUTE = 0x200
-INFINITY_LIFE_TIME = 0xFFFFFFFF
 RTN_TYPES = {"unicast": 1, "local": 2, "broadcast": 3, "anycast": 4, "multicast": 5}
 RTN_TYPES |= {"blackhole": 6, "unreachable": 7, "prohibit": 8, "throw": 9, "nat": 10}
 FR_ACTIONS = {"table": 1, "goto": 2, "nop": 3, "blackhole": 6, "unreachable": 7, "prohibit": 8}
@@ -113,42 +117,38 @@ class NetlinkHost(HostEffects):
         # inside the daemon's: it lives in one worker thread, and each call waits for it.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pylvs-netlink")
         self._ipr: Any = _Proxy(self._worker, self._worker.submit(IPRoute).result())
+        # The failover path and the poll: a kept rtnetlink socket (rtnl.py), no thread hop.
+        self._rtnl = Rtnl()
         self._packet: dict[str, socket.socket] = {}
         self._blocked: frozenset[IPAddress] = frozenset()
 
     def _index(self, dev: str) -> int:
-        found = self._ipr.link_lookup(ifname=dev)
-        if not found:
+        index = self._rtnl.index(dev)
+        if index is None:
             raise HostError(f"Cannot find device {dev!r}")
-        return int(found[0])
+        return index
 
     # --- reading ---------------------------------------------------------------------------
 
     def link(self, name: str) -> LinkInfo | None:
-        found = self._ipr.link_lookup(ifname=name)
-        if not found:
+        index = self._rtnl.index(name)
+        got = self._rtnl.flags_and_mac(name) if index is not None else None
+        if index is None or got is None:
             return None
-        msg = self._ipr.get_links(found[0])[0]
-        flags = int(msg["flags"])
-        mac_text = msg.get("IFLA_ADDRESS") or "00:00:00:00:00:00"
+        flags, mac = got
         fwd = self.sysctl(f"net/ipv6/conf/{name}/forwarding")
         return LinkInfo(
             name,
-            int(found[0]),
-            bytes.fromhex(mac_text.replace(":", "")),
+            index,
+            mac,
             bool(flags & IFF_UP and flags & IFF_RUNNING),
             bool(flags & IFF_NOARP),
             fwd == "1",
         )
 
     def addresses(self, dev: str) -> tuple[Interface, ...]:
-        found = self._ipr.link_lookup(ifname=dev)
-        if not found:
-            return ()
-        return tuple(
-            ipaddress.ip_interface(f"{m.get('IFA_ADDRESS')}/{m['prefixlen']}")
-            for m in self._ipr.get_addr(index=found[0])
-        )
+        index = self._rtnl.index(dev)
+        return () if index is None else self._rtnl.addresses(index)
 
     def has_route(self, route: RouteSpec) -> bool:
         for m in self._ipr.get_routes(family=_family(route.family), table=route.table):
@@ -207,45 +207,51 @@ class NetlinkHost(HostEffects):
                 return
             raise HostError(f"{what}: {os.strerror(exc.code)}") from exc
 
-    def _addr_args(self, spec: AddressSpec) -> dict[str, Any]:
+    def _address_request(self, spec: AddressSpec) -> AddressRequest:
+        """keepalived `netlink_ipaddress`: IFA_LOCAL the address, IFA_ADDRESS the peer (or the
+        address again), scope, label and broadcast for IPv4, nodad/noprefixroute flags."""
         a = spec.address
-        kw: dict[str, Any] = {
-            "index": self._index(spec.dev),
-            "address": str(spec.peer.ip if spec.peer else a.ip),
-            "prefixlen": spec.peer.network.prefixlen if spec.peer else a.network.prefixlen,
-        }
-        if spec.peer is not None:
-            kw["local"] = str(a.ip)
-        if a.version == 4:
-            kw["scope"] = SCOPES.get(spec.scope, 0)
-            if spec.label:
-                kw["label"] = spec.label
-            if spec.broadcast is not None:
-                kw["broadcast"] = str(spec.broadcast)
-        return kw
-
-    def add_address(self, spec: AddressSpec) -> None:
-        kw = self._addr_args(spec)
         flags = (IFA_F_NODAD if spec.nodad else 0) | (
             IFA_F_NOPREFIXROUTE if spec.noprefixroute else 0
         )
-        if flags:
-            kw["flags"] = flags
-        if spec.preferred_lft is not None:
-            kw["IFA_CACHEINFO"] = {
-                "ifa_preferred": spec.preferred_lft,
-                "ifa_valid": INFINITY_LIFE_TIME,
-            }
+        v4 = a.version == 4
+        return AddressRequest(
+            index=self._index(spec.dev),
+            family=_family(a.version),
+            prefixlen=spec.peer.network.prefixlen if spec.peer else a.network.prefixlen,
+            local=a.ip,
+            address=spec.peer.ip if spec.peer else a.ip,
+            scope=SCOPES.get(spec.scope, 0) if v4 else 0,
+            flags=flags,
+            label=spec.label if v4 else None,
+            broadcast=spec.broadcast if v4 and isinstance(spec.broadcast, IPv4Address) else None,
+            preferred_lft=spec.preferred_lft,
+        )
+
+    def _address_change(
+        self, what: str, call: Any, req: AddressRequest, ignore: tuple[int, ...]
+    ) -> None:
+        try:
+            call(req)
+        except NetlinkRefusedError as exc:
+            if exc.errno in ignore:
+                return
+            raise HostError(f"{what}: {exc.strerror}") from exc
+        except OSError as exc:
+            raise HostError(f"{what}: {exc.strerror or exc}") from exc
+
+    def add_address(self, spec: AddressSpec) -> None:
         what = f"add address {spec.address} dev {spec.dev}"
-        self._request(what, self._ipr.addr, "add", ignore=(errno.EEXIST,), **kw)
+        req = self._address_request(spec)
+        self._address_change(what, self._rtnl.add_address, req, (errno.EEXIST,))
 
     def remove_address(self, spec: AddressSpec) -> None:
         what = f"remove address {spec.address} dev {spec.dev}"
         try:
-            kw = self._addr_args(spec)
+            req = self._address_request(spec)
         except HostError:
             return  # the device is gone, and its addresses with it
-        self._request(what, self._ipr.addr, "del", ignore=GONE, **kw)
+        self._address_change(what, self._rtnl.remove_address, req, GONE)
 
     def _route_args(self, r: RouteSpec) -> dict[str, Any]:
         kw: dict[str, Any] = {
@@ -358,4 +364,5 @@ class NetlinkHost(HostEffects):
             sock.close()
         self._packet.clear()
         self._ipr.close()
+        self._rtnl.close()
         self._worker.shutdown(wait=True)

@@ -7,10 +7,12 @@ change keeps its machine and state (keepalived `reload_master`), others are stop
 started afresh; `status()` and `holds(address)` answer the engine and `pylvs status`.
 
 Time is the monotonic clock in integer microseconds, passed to the machines
-(ARCHITECTURE principle 2).  One scheduler task sleeps until the earliest deadline of any
-machine or GARP pacer, or until a packet or tracker change wakes it.  Link state, source
-addresses and track_file values are polled (`poll_interval`); scripts run on their own
-schedules (trackers.py).  Commands are carried out by executor.Executor in order.
+(ARCHITECTURE principle 2).  One `DeadlineTimer` (deadline.py: a timerfd armed at the exact
+microsecond, as keepalived's scheduler does) is re-armed for the earliest deadline of any
+machine or GARP pacer after everything that can move one — a packet, a tracker change, a
+timer run — and runs the due timers from the event loop.  Link state, source addresses and
+track_file values are polled (`poll_interval`); scripts run on their own schedules
+(trackers.py).  Commands are carried out by executor.Executor in order.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pylvs.proto.vrrp.params import group_notifies
 from pylvs.proto.vrrp.priority import TrackerKind
 from pylvs.proto.vrrp.sync import Routed, SyncGroup
 from pylvs.system.effects import HostEffects
+from pylvs.vrrp.deadline import DeadlineTimer
 from pylvs.vrrp.executor import Executor, StateCallback
 from pylvs.vrrp.instance import Instance, InstanceSetup, as_address, pick_source
 from pylvs.vrrp.notifications import Notifier, group_alert
@@ -81,7 +84,7 @@ class VrrpManager:
         self.group_conf: dict[str, SyncGroupConf] = {}
         self.scripts: dict[str, ScriptTracker] = {}
         self.pool: SocketPool | None = None
-        self._wake = asyncio.Event()
+        self._timer: DeadlineTimer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
 
@@ -92,11 +95,13 @@ class VrrpManager:
         self.notifier.open()
         for tf in self.config.vrrp.track_files:
             init_track_file(tf)
+        loop = asyncio.get_running_loop()
+        self._timer = DeadlineTimer(loop, self._run_timers)
         self._add_units(self.config, keep=set())
         self._start_scripts()
         self._running = True
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._schedule()), loop.create_task(self._poll())]
+        self._tasks = [loop.create_task(self._poll())]
+        self._rearm()
 
     async def stop(self) -> None:
         """SIGTERM: stop trackers, then every unit (priority 0 from masters, addresses
@@ -107,6 +112,9 @@ class VrrpManager:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._timer is not None:
+            self._timer.close()
+            self._timer = None
         for tracker in self.scripts.values():
             await tracker.stop()
         self.scripts.clear()
@@ -141,7 +149,7 @@ class VrrpManager:
         self.scripts.clear()
         self._add_units(config, keep=keep)
         self._start_scripts()
-        self._wake.set()
+        self._rearm()
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -217,7 +225,7 @@ class VrrpManager:
         for m in unit.members:
             self.unit_of[m.name] = name
         self._execute(name, unit.start(now), now)
-        self._wake.set()
+        self._rearm()
 
     def _remove_unit(self, name: str) -> None:
         unit = self.units.pop(name)
@@ -247,12 +255,17 @@ class VrrpManager:
         now = monotonic_us()
         unit = self.units[unit_name]
         self._execute(unit_name, unit.handle(inst.machine, event, now), now)
-        self._wake.set()
+        self._rearm()
 
     def _execute(self, unit_name: str, routed: list[Routed], now: int) -> None:
         unit = self.units.get(unit_name)
         before = unit.state if unit is not None else None
-        for name, cmd in routed:
+        # Log lines go out after the batch's other commands: a new master's "Entering MASTER
+        # STATE" must not hold back its VIPs and gratuitous ARPs (keepalived's log is a
+        # syslog call; ours is a formatted write that costs a tenth of a millisecond).
+        for name, cmd in [r for r in routed if not isinstance(r[1], Log)] + [
+            r for r in routed if isinstance(r[1], Log)
+        ]:
             if name is not None and name in self.instances:
                 self.executor.run(self.instances[name], cmd, now)
             else:
@@ -306,24 +319,30 @@ class VrrpManager:
             if any(t.kind is kind and t.name == name for t in inst.setup.params.trackers):
                 self.feed(inst.name, TrackerChanged(kind, name, value))
 
-    async def _schedule(self) -> None:
-        while True:
-            times = [t for u in self.units.values() if (t := u.next_deadline()) is not None]
-            if (g := self.executor.garp_deadline()) is not None:
-                times.append(g)
-            now = monotonic_us()
-            delay = max(0, min(times) - now) / 1e6 if times else 3600.0
-            self._wake.clear()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await self._wake.wait()
-            now = monotonic_us()
-            for unit_name, unit in list(self.units.items()):
-                due = unit.next_deadline()
-                if due is not None and due <= now:
-                    self._execute(unit_name, unit.tick(now), now)
-            self.executor.garp_due(now)
+    def next_deadline(self) -> int | None:
+        """The earliest deadline of any unit or GARP pacer (monotonic microseconds)."""
+        times = [t for u in self.units.values() if (t := u.next_deadline()) is not None]
+        if (g := self.executor.garp_deadline()) is not None:
+            times.append(g)
+        return min(times) if times else None
+
+    def _rearm(self) -> None:
+        if self._timer is not None:
+            self._timer.arm(self.next_deadline())
+
+    def _run_timers(self) -> None:
+        """The timer fired: run every unit timer and GARP due now (vrrp_dispatcher_read_timeout)."""
+        try:
+            self.run_due(monotonic_us())
+        finally:
+            self._rearm()
+
+    def run_due(self, now: int) -> None:
+        for unit_name, unit in list(self.units.items()):
+            due = unit.next_deadline()
+            if due is not None and due <= now:
+                self._execute(unit_name, unit.tick(now), now)
+        self.executor.garp_due(now)
 
     async def _poll(self) -> None:
         while True:
