@@ -12,6 +12,11 @@ format (conntrack-tools), so the same parser serves both.  Each line is
 number, seconds left, the TCP state (absent for UDP), the original tuple, `[UNREPLIED]`, the
 reply tuple, flags and `mark=` in decimal.  Only flows carrying a pylvs mark are kept.
 
+Counting (`count`) needs only the protocol, state and mark of each line, so it matches them with
+one compiled regular expression instead of building a CtFlow per line: at 15,000 new
+connections/s conntrack holds ~10^5 TIME_WAIT entries, and the per-line parse was what made
+housekeeping cost the forwarding path a good part of a core.
+
 Conntrack's TCP state names map onto the IPVS ones `ipvsadm -c` prints (SYN_SENT2 is the
 simultaneous-open variant of SYN_SENT); UDP flows show as UDP, as ip_vs_proto_udp.c does.
 """
@@ -19,8 +24,10 @@ simultaneous-open variant of SYN_SENT); UDP flows show as UDP, as ip_vs_proto_ud
 from __future__ import annotations
 
 import ipaddress
+import re
 import shutil
 import subprocess
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +49,18 @@ _STATES = {
     "CLOSE": ConnState.CLOSE,
     "NONE": ConnState.NONE,
 }
+
+
+# What ip_vs_proto_tcp.c tcp_state_active_table counts as active (SYN_SENT2 is conntrack's
+# simultaneous open); every other TCP state and every UDP flow is inactive.
+_ACTIVE_NAMES = frozenset({"SYN_SENT", "SYN_SENT2", "SYN_RECV", "ESTABLISHED"})
+# l3 name, l3 number, l4 name, l4 number, seconds left, [TCP state], ..., mark=N.  The greedy
+# `[^\n]*` runs to the end of the line and backtracks to `mark=`, which is near the end: twice
+# as fast as a lazy scan from the front.
+_COUNT_RE = re.compile(
+    r"^\S+[ \t]+\d+[ \t]+\S+[ \t]+(\d+)[ \t]+\d+[ \t]+([A-Z][A-Z_0-9]*)?[^\n]*[ \t]mark=(\d+)",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +127,41 @@ def parse(text: str) -> list[CtFlow]:
     return [f for f in map(parse_line, text.splitlines()) if f is not None]
 
 
-def read_flows() -> list[CtFlow]:
-    """The pylvs-marked flows of this network namespace (empty if conntrack is not loaded)."""
+def count(text: str) -> dict[int, tuple[int, int]]:
+    """mark -> (active, inactive) of the pylvs-marked flows; what `parse` + counting gives."""
+    active: dict[int, int] = {}
+    inactive: dict[int, int] = {}
+    # findall + Counter keep the per-line work in C; the loop runs once per distinct
+    # (protocol, state, mark), a few dozen at most.
+    for (proto, state, mark_text), n in Counter(_COUNT_RE.findall(text)).items():
+        mark = int(mark_text)
+        if mark & 0xFFFF0000 != MARK_BASE:
+            continue
+        bucket = active if proto == "6" and state in _ACTIVE_NAMES else inactive
+        bucket[mark] = bucket.get(mark, 0) + n
+    return {k: (active.get(k, 0), inactive.get(k, 0)) for k in active.keys() | inactive.keys()}
+
+
+def read_text() -> str:
+    """This network namespace's conntrack table as text ("" if conntrack is not loaded)."""
     try:
-        return parse(PROC.read_text())
+        return PROC.read_text()
     except OSError:
         pass
     tool = shutil.which("conntrack")
     if tool is None:
-        return []
+        return ""
     done = subprocess.run(
         [tool, "-L", "-o", "extended"], capture_output=True, text=True, check=False
     )
-    return parse(done.stdout)
+    return done.stdout
+
+
+def read_flows() -> list[CtFlow]:
+    """The pylvs-marked flows of this network namespace (empty if conntrack is not loaded)."""
+    return parse(read_text())
+
+
+def read_counts() -> dict[int, tuple[int, int]]:
+    """mark -> (active, inactive), read and counted without building CtFlow objects."""
+    return count(read_text())

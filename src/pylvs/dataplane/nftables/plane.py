@@ -7,11 +7,19 @@ kernel list order, the error names of ip_vs_ctl.c), then every service is planne
 kernel path cannot do is refused before the state changes, with a message naming the service.
 
 A housekeeping task (every `interval` seconds) refreshes DR MACs from the neighbour table,
-reads the nft counters and dynamic sets and conntrack, fills the runtimes' counters and
-active / inactive / persistent counts (accounting.py), runs the rate estimators, re-weights
-the connection-counting schedulers (maps.reweight) and re-applies when any of that changed
-the rendered tables.  `stop()` deletes pylvs's tables; `start()` deletes stale ones left by a
-crashed run.  No other table is ever named.
+reads the nft counters, fills the runtimes' packet / byte / connection counters
+(accounting.py), runs the rate estimators, re-weights the connection-counting schedulers
+(maps.reweight) and re-applies when any of that changed the rendered tables.
+
+The active / inactive / persistent counts come from conntrack (NAT) and the dynamic sets (DR
+flows, persistence), whose size grows with the connection rate: at 15,000 new connections/s
+they hold ~10^5 entries (TIME_WAIT, tcpfin), and reading and parsing them every second took a
+good part of one of the two cores the kernel was forwarding on.  So a round reads them only
+when a connection-counting scheduler needs them; otherwise they are read when asked for
+(`services()`, `connections()`: ipvsadm -L / -c), at most once per round for `services()`.
+
+`stop()` deletes pylvs's tables; `start()` deletes stale ones left by a crashed run.
+No other table is ever named.
 """
 
 from __future__ import annotations
@@ -74,7 +82,7 @@ class NftablesDataPlane(DataPlane):
         self.tables: dict[str, Table] = {}
         self.plans: dict[ServiceKey, ServicePlan] = {}
         self.dumps: dict[str, TableDump] = {}
-        self.flows: list[CtFlow] = []
+        self._counts_fresh = False
         self._base: dict[str, CounterValue] = {}
         self._cps: dict[ServiceKey, float] = {}
         self._last_conns: dict[ServiceKey, tuple[float, int]] = {}
@@ -104,6 +112,7 @@ class NftablesDataPlane(DataPlane):
                 failures.append((change, str(exc)))
                 if isinstance(change, AddService):
                     refused.add(key)
+        self._counts_fresh = False
         await self._refresh_links(wait=RESOLVE_WAIT)
         try:
             await self.sync()
@@ -113,11 +122,14 @@ class NftablesDataPlane(DataPlane):
             raise DataPlaneError.from_failures(failures)
 
     def services(self) -> Sequence[ServiceRuntime]:
+        if not self._counts_fresh and self.plans:
+            # Asked for between rounds that did not read them (see the module docstring).
+            self._read_counts_now()
         return list(self.state.runtimes.values())
 
     def connections(self, now: float | None = None) -> list[ConnEntry]:
-        owners = self.marks.owners()
-        out = accounting.nat_entries(conntrack.read_flows(), owners)
+        flows = self._read_counts_now(with_flows=True)
+        out = accounting.nat_entries(flows, self.marks.owners())
         for plan in self.plans.values():
             dump = self.dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
             if dump is None:
@@ -245,13 +257,18 @@ class NftablesDataPlane(DataPlane):
                 log.warning("nftables housekeeping: %s", exc)
 
     async def housekeep(self) -> None:
-        """One round: links, counters, conntrack, estimators, re-weighting."""
+        """One round: links, counters, estimators; connection counts and re-weighting when a
+        connection-counting scheduler needs them."""
         now = self.clock()
         await self._refresh_links()
+        need = self._counts_needed()
         for family, table in self.tables.items():
-            self.dumps[family] = await self.nft.dump(family, table.name)
-        self.flows = await asyncio.to_thread(conntrack.read_flows)
+            self.dumps[family] = await self.nft.dump(family, table.name, counters_only=not need)
         self._account(now)
+        if need:
+            nat = await asyncio.to_thread(self._nat_counts)
+            self._account_conns(nat)
+        self._counts_fresh = need
         self.state.housekeep(now)
         self._forget_marks()
         if self._dirty or self._reweighting_changed():
@@ -265,8 +282,34 @@ class NftablesDataPlane(DataPlane):
         entries = dump.elements.get(f"persist-{plan.slug}", [])
         return [(d, [e for e in entries if e.value == d.mark]) for d in plan.dests]
 
-    def _account(self, now: float) -> None:
-        nat_counts = accounting.flow_counts(self.flows)
+    def _counts_needed(self) -> bool:
+        return any(rt.service.scheduler in COUNTING for rt in self.state.runtimes.values())
+
+    def _nat_counts(self) -> dict[int, tuple[int, int]]:
+        if not any(p.mode is Mode.NAT for p in self.plans.values()):
+            return {}
+        return conntrack.read_counts()
+
+    def _read_counts_now(self, *, with_flows: bool = False) -> list[CtFlow]:
+        """Read the sets and conntrack now (blocking) and fill the connection counts.
+
+        With `with_flows`, conntrack is parsed into flows (for `connections()`) and returned.
+        """
+        for family, table in self.tables.items():
+            self.dumps[family] = self.nft.dump_sync(family, table.name)
+        flows: list[CtFlow] = []
+        if with_flows:
+            if any(p.mode is Mode.NAT for p in self.plans.values()):
+                flows = conntrack.read_flows()
+            nat = accounting.flow_counts(flows)
+        else:
+            nat = self._nat_counts()
+        self._account_conns(nat)
+        self._counts_fresh = True
+        return flows
+
+    def _account_conns(self, nat_counts: dict[int, tuple[int, int]]) -> None:
+        """Active / inactive / persistent counts from conntrack and the sets in `dumps`."""
         for key, plan in self.plans.items():
             rt = self.state.runtimes.get(key)
             dump = self.dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
@@ -278,20 +321,31 @@ class NftablesDataPlane(DataPlane):
                     plan, dump.elements.get(f"flows-{plan.slug}", [])
                 )
             persist = {d.mark: len(c) for d, c in self._clients(plan, dump)}
+            for dplan in plan.dests:
+                dest = rt.dest((dplan.address, dplan.port))
+                if dest is None:
+                    continue
+                dest.activeconns, dest.inactconns = counts.get(dplan.mark, (0, 0))
+                dest.persistconns = persist.get(dplan.mark, 0)
+
+    def _account(self, now: float) -> None:
+        """Packet, byte and connection counters from the nft counters; the connection rate."""
+        for key, plan in self.plans.items():
+            rt = self.state.runtimes.get(key)
+            dump = self.dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
+            if rt is None or dump is None:
+                continue
             total = [0, 0, 0, 0, 0]
             for dplan in plan.dests:
                 dest = rt.dest((dplan.address, dplan.port))
                 if dest is None:
                     continue
                 n = accounting.dest_numbers(
-                    plan, dplan, dump.counters, self._base,
-                    conns=counts, persistent=persist.get(dplan.mark, 0),
+                    plan, dplan, dump.counters, self._base, conns={}, persistent=0
                 )  # fmt: skip
                 c = rt.stats_of(dest).counters
                 c.conns, c.inpkts, c.inbytes = n.conns, n.inpkts, n.inbytes
                 c.outpkts, c.outbytes = n.outpkts, n.outbytes
-                dest.activeconns, dest.inactconns = n.active, n.inactive
-                dest.persistconns = n.persistent
                 for i, v in enumerate((n.conns, n.inpkts, n.outpkts, n.inbytes, n.outbytes)):
                     total[i] += v
             s = rt.stats.counters

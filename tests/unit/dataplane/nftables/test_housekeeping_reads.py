@@ -1,0 +1,142 @@
+"""What a housekeeping round reads, and the fast conntrack counter it relies on.
+
+The per-round reading of conntrack and of the dynamic sets is what cost the benchmark's kernel
+path up to 10 % of its rate (docs/nftables.md, Benchmark), so these tests pin down that a round
+without a connection-counting scheduler lists only the counters and never reads conntrack, that
+`services()` then reads the connection counts once when asked, and that `count` gives exactly
+the counts the full parse gives (ip_vs_proto_tcp.c tcp_state_active_table: ESTABLISHED and the
+SYN states are active, everything else and all UDP inactive).
+"""
+
+import asyncio
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from scenarios import MASQ, VIP, two
+
+from pylvs.dataplane.nftables import conntrack, plane
+from pylvs.dataplane.nftables.accounting import flow_counts
+from pylvs.dataplane.nftables.counters import CounterValue, Element, TableDump
+from pylvs.dataplane.nftables.plan import MARK_BASE
+from pylvs.dataplane.nftables.plane import NftablesDataPlane
+from pylvs.model.service import Protocol, ServiceKey, VirtualService
+from pylvs.model.table import AddDest, AddService
+
+A, B = MARK_BASE | 1, MARK_BASE | 2
+
+
+def tcp(state: str, mark: int, extra: str = "[ASSURED] ") -> str:
+    return (
+        f"ipv4     2 tcp      6 117 {state} src=10.0.1.2 dst=10.0.0.100 sport=40000 dport=80 "
+        f"src=10.0.2.11 dst=10.0.1.2 sport=8080 dport=40000 {extra}mark={mark} zone=0 use=2"
+    )
+
+
+def udp(mark: int) -> str:
+    return (
+        "ipv6     10 udp      17 29 src=fd00::2 dst=fd00::100 sport=5000 dport=53 [UNREPLIED] "
+        f"src=fd00::11 dst=fd00::2 sport=53 dport=5000 mark={mark} zone=0 use=2"
+    )
+
+
+def test_count_by_hand() -> None:
+    text = "\n".join(
+        [
+            tcp("ESTABLISHED", A),
+            tcp("SYN_SENT2", A, ""),  # simultaneous open: a SYN state, active
+            tcp("SYN_RECV", A),
+            tcp("TIME_WAIT", A),
+            tcp("FIN_WAIT", B),
+            tcp("ESTABLISHED", B),
+            udp(B),  # UDP is never active
+            tcp("ESTABLISHED", 5),  # not a pylvs mark
+            tcp("ESTABLISHED", MARK_BASE + 0x10000),  # outside 0x6c76xxxx
+        ]
+    )
+    assert conntrack.count(text) == {A: (3, 1), B: (1, 2)}
+    assert conntrack.count("") == {}
+
+
+def test_count_equals_the_full_parse_on_random_tables() -> None:
+    rng = random.Random(7)
+    states = ["ESTABLISHED", "SYN_SENT", "SYN_SENT2", "SYN_RECV", "FIN_WAIT", "TIME_WAIT",
+              "CLOSE", "CLOSE_WAIT", "LAST_ACK"]  # fmt: skip
+    marks = [A, B, MARK_BASE | 3, 0, 5, MARK_BASE - 1]
+    lines = []
+    for _ in range(2000):
+        mark = rng.choice(marks)
+        if rng.random() < 0.8:
+            lines.append(tcp(rng.choice(states), mark, rng.choice(["", "[ASSURED] "])))
+        else:
+            lines.append(udp(mark))
+    text = "\n".join(lines) + "\n"
+    assert conntrack.count(text) == flow_counts(conntrack.parse(text))
+
+
+class FakeNft:
+    """Records what the plane asks nft for; listings show two in-flows and two live sets."""
+
+    def __init__(self) -> None:
+        self.dumps: list[str] = []
+        self.scripts: list[str] = []
+
+    async def run(self, script: str) -> None:
+        self.scripts.append(script)
+
+    def _dump(self) -> TableDump:
+        return TableDump({"conns-x": CounterValue(1, 0)}, {"flows-x": [Element(("a",), A)]})
+
+    async def dump(self, family: str, table: str, *, counters_only: bool = False) -> TableDump:
+        self.dumps.append("counters" if counters_only else "full")
+        return self._dump()
+
+    def dump_sync(self, family: str, table: str) -> TableDump:
+        self.dumps.append("sync")
+        return self._dump()
+
+
+@pytest.fixture
+def ct_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+
+    def fake() -> dict[int, tuple[int, int]]:
+        calls.append(1)
+        return {}
+
+    monkeypatch.setattr(plane.conntrack, "read_counts", fake)
+    return calls
+
+
+def make(sched: str) -> tuple[NftablesDataPlane, FakeNft]:
+    nft = FakeNft()
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
+    svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), sched)
+    changes = [AddService(svc), *(AddDest(svc.key, d) for d in two(MASQ))]
+    asyncio.run(dp.apply(changes))
+    return dp, nft
+
+
+def test_round_without_counting_scheduler_reads_counters_only(ct_reads: list[int]) -> None:
+    dp, nft = make("rr")
+    dp.services()  # after a change the counts are read once when asked...
+    assert nft.dumps == ["sync"] and len(ct_reads) == 1
+    dp.services()  # ...and not again until the next round
+    assert nft.dumps == ["sync"] and len(ct_reads) == 1
+    asyncio.run(dp.housekeep())
+    assert nft.dumps == ["sync", "counters"] and len(ct_reads) == 1
+    dp.services()
+    dp.services()
+    assert nft.dumps == ["sync", "counters", "sync"] and len(ct_reads) == 2
+
+
+def test_round_with_counting_scheduler_reads_everything(ct_reads: list[int]) -> None:
+    dp, nft = make("wlc")
+    asyncio.run(dp.housekeep())
+    assert nft.dumps == ["full"] and len(ct_reads) == 1
+    dp.services()  # the round's counts are fresh: nothing more is read
+    assert nft.dumps == ["full"] and len(ct_reads) == 1
