@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import os
+import shutil
 import ssl
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -330,3 +333,53 @@ virtual_server 127.0.0.1 8080 {{
             await b.close()
 
     run(body)
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("nft") is None, reason="needs root and nft")
+def test_ping_check_removes_an_unreachable_server_and_restores_it(tmp_path: Path) -> None:
+    """Echo requests to 127.0.0.77 are dropped by a throw-away nft table of this test (loopback
+    only, deleted in every case): the real server leaves after retry+1 lost echoes and
+    returns once they are answered again."""
+    table = f"pylvs_test_ping_{os.getpid()}"
+    drop = (
+        f"table inet {table} {{ chain out {{ type filter hook output priority 0; "
+        "ip daddr 127.0.0.77 icmp type echo-request drop; }; }"
+    )
+
+    async def body() -> None:
+        text = f"""
+virtual_server 127.0.0.1 8080 {{
+  protocol TCP
+  lvs_method NAT
+  delay_loop {LOOP}
+  warmup 0
+  real_server 127.0.0.77 8081 {{
+    PING_CHECK {{
+      connect_timeout 0.2
+      retry 1
+      delay_before_retry {DBR}
+    }}
+  }}
+}}
+"""
+        rec = Recorder()
+        m = manager(load(text), rec)
+        await m.start()
+        try:
+            assert rec.dests() == {"127.0.0.77:8081": 1}
+            await asyncio.sleep(3 * LOOP)
+            assert rec.dests() == {"127.0.0.77:8081": 1}  # answered: stays in
+            subprocess.run(["nft", "-f", "-"], input=drop, text=True, check=True)
+            await until(lambda: rec.dests() == {}, what="removal")
+            (view,) = m.status()
+            assert view.checkers[0].last_ok is False
+            subprocess.run(["nft", "delete", "table", "inet", table], check=True)
+            await until(lambda: rec.dests() == {"127.0.0.77:8081": 1}, what="re-add")
+        finally:
+            await m.stop()
+
+    try:
+        run(body)
+    finally:
+        subprocess.run(["nft", "delete", "table", "inet", table], capture_output=True)
