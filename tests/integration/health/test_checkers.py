@@ -9,8 +9,10 @@ import hashlib
 import itertools
 import os
 import shutil
+import socket
 import ssl
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -383,3 +385,71 @@ virtual_server 127.0.0.1 8080 {{
         run(body)
     finally:
         subprocess.run(["nft", "delete", "table", "inet", table], capture_output=True)
+
+
+class BareEofTls:
+    """A TLS server that answers and then closes TCP without a TLS close_notify."""
+
+    def __init__(self, tmp: Path) -> None:
+        cert, key = self_signed(tmp)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                raw, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                tls = self.ctx.wrap_socket(raw, server_side=True)
+                tls.recv(4096)
+                tls.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + BODY)
+                socket.socket.shutdown(tls, socket.SHUT_RDWR)  # FIN, no close_notify
+                tls.close()
+            except OSError:
+                raw.close()
+
+
+@pytest.mark.parametrize(("compliant", "up"), [(False, True), (True, False)])
+def test_ssl_get_tls_compliant_needs_close_notify(
+    tmp_path: Path, compliant: bool, up: bool
+) -> None:
+    server = BareEofTls(tmp_path)
+
+    async def body() -> None:
+        text = f"""
+virtual_server 127.0.0.1 8080 {{
+  protocol TCP
+  lvs_method NAT
+  delay_loop {LOOP}
+  warmup 0
+  alpha
+  real_server 127.0.0.1 {server.port} {{
+    SSL_GET {{
+      {"tls_compliant" if compliant else ""}
+      url {{
+        path /
+        digest {MD5}
+      }}
+    }}
+  }}
+}}
+"""
+        m = manager(load(text), Recorder())
+        await m.start()
+        try:
+            await until(lambda: m.status()[0].checkers[0].last_ok is not None, what="a probe")
+            assert m.status()[0].checkers[0].last_ok is up, m.status()[0].checkers[0].reason
+        finally:
+            await m.stop()
+
+    try:
+        run(body)
+    finally:
+        server.sock.close()

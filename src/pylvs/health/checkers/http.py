@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pylvs.config.keepalived.lvs.checks import Connection, HttpCheck, HttpProtocol, Url
 from pylvs.health.checkers.base import Driver, ProbeResult, client_ssl_context, register
 from pylvs.health.checkers.connect import close_stream, error_text, open_stream
+from pylvs.health.checkers.tls import TlsStream
 
 USER_AGENT = "KeepAliveClient"
 REGEX_FLAGS = {"caseless": re.I, "multiline": re.M, "dotall": re.S, "extended": re.X}
@@ -103,10 +104,16 @@ async def fetch(
     sni: str | None = None,
 ) -> Response | None:
     """Send `request`, read to EOF; raises OSError / TimeoutError / ssl.SSLError."""
-    kwargs: dict[str, object] = {}
+    reader, writer = await open_stream(conn)
     if ssl_ctx is not None:
-        kwargs = {"ssl": ssl_ctx, "server_hostname": sni or ""}
-    reader, writer = await open_stream(conn, **kwargs)
+        try:
+            tls = TlsStream(reader, writer, ssl_ctx, sni, conn.timeout)
+            await tls.handshake()
+            await tls.send(request)
+            body = await tls.read_all()
+        finally:
+            await close_stream(writer)
+        return parse_response(body)
     try:
         writer.write(request)
         async with asyncio.timeout(conn.timeout):
