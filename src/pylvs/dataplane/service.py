@@ -49,6 +49,8 @@ class ServiceRuntime:
         self, service: VirtualService, now: float, rng: random.Random | None = None
     ) -> None:
         self.service = service
+        # Read on every new connection; a flag test through the Flag enum is slow.
+        self._persistent = service.persistent
         self.dests: list[Destination] = []  # list order: newest first
         self.trash: list[Destination] = []  # deleted, still bound to live connections
         self.rng = rng
@@ -85,6 +87,7 @@ class ServiceRuntime:
         elif service != old:
             self.scheduler.update_service(service, self.dests)
         self.service = service
+        self._persistent = service.persistent
 
     def add_dest(self, config: RealServer, now: float) -> Destination:
         """`ipvsadm -a`: insert at the head (reviving a trashed dest of the same key)."""
@@ -158,7 +161,7 @@ class ServiceRuntime:
         """
         service = self.service
         control: Conn | None = None
-        if service.persistent:
+        if self._persistent:
             found = schedule_persistent(
                 table,
                 service,
@@ -173,7 +176,7 @@ class ServiceRuntime:
                 return None
             dest, control = found
         else:
-            picked = self.pick(flow, now)
+            picked = self.scheduler.schedule(self.dests, flow, now)  # self.pick, inlined
             if picked is None:
                 return None
             dest = picked

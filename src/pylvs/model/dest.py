@@ -21,6 +21,7 @@ class Destination:
         "address",
         "available",
         "config",
+        "host",
         "inactconns",
         "l_threshold",
         "last_weight",
@@ -34,6 +35,10 @@ class Destination:
     def __init__(self, config: RealServer) -> None:
         self.config = config
         self.address: Address = config.address
+        # The address as socket calls take it, made once: str() of an ipaddress is slow and
+        # the proxy connects to this dest once per connection.  The address never changes
+        # (it is half of the dest's key).
+        self.host = str(config.address)
         self.port = config.port
         self.weight = config.weight
         # "keep the last_weight with latest non-0 weight" (__ip_vs_update_dest): set on add.

@@ -36,7 +36,7 @@ class ProxyContext:
     low_water: int = 64 * 1024
     # Receive buffer of each backend UDP socket read.
     udp_read_size: int = 65535
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run `coro` as a task the plane owns (cancelled on stop)."""

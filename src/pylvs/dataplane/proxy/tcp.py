@@ -23,6 +23,7 @@ The events fed to the table are described in pylvs.proto.conntrack.states.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from typing import cast
@@ -37,6 +38,12 @@ from pylvs.sched.base import Flow
 from .context import ProxyContext, log
 from .sockets import reset
 
+_ConnectTask = asyncio.Task[tuple[asyncio.Transport, "ServerSide"]]
+
+# Clients come back from the same addresses: parse each peer address text once.  Bounded so a
+# flood of distinct sources cannot grow it; addresses are immutable, so sharing them is safe.
+_parse_address = functools.lru_cache(maxsize=4096)(ipaddress.ip_address)
+
 
 class TcpListener:
     """A TCP virtual service: the listening server and the relays it started."""
@@ -49,9 +56,10 @@ class TcpListener:
         self.address: tuple[Address, int] = (ipaddress.ip_address(host), port)
         self.server: asyncio.Server | None = None
         self.relays: set[ClientSide] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
         self.server = await loop.create_server(lambda: ClientSide(self), sock=self.sock)
 
     def close(self) -> None:
@@ -69,6 +77,27 @@ class TcpListener:
 class ClientSide(asyncio.Protocol):
     """The client's connection; also the relay's state."""
 
+    # Slots: one of these lives per proxied connection (memory, attribute speed).
+    __slots__ = (
+        "client",
+        "client_eof",
+        "client_lost",
+        "client_paused",
+        "conn",
+        "connect_timer",
+        "connecting",
+        "done",
+        "dst",
+        "listener",
+        "pending",
+        "server",
+        "server_eof",
+        "server_gone",
+        "server_paused",
+        "svc",
+        "timed_out",
+    )
+
     def __init__(self, listener: TcpListener) -> None:
         self.listener = listener
         self.client: asyncio.Transport | None = None
@@ -81,6 +110,12 @@ class ClientSide(asyncio.Protocol):
         # What the client sent before the real server accepted (uvloop may deliver data
         # although reading was paused in connection_made).
         self.pending: list[bytes] = []
+        self.connecting: _ConnectTask | None = None
+        self.connect_timer: asyncio.TimerHandle | None = None
+        self.timed_out = False
+        # Which transports have gone (connection_lost); the server's also when it never came.
+        self.client_lost = False
+        self.server_gone = False
         self.client_paused = False  # server's write buffer is full: client not read
         self.server_paused = False  # client's write buffer is full: server not read
         self.done = False
@@ -95,7 +130,7 @@ class ClientSide(asyncio.Protocol):
         rt = listener.runtime
         peer = transport.get_extra_info("peername")
         try:
-            client = ipaddress.ip_address(peer[0])
+            client = _parse_address(peer[0])
             cport = int(peer[1])
         except (TypeError, ValueError, IndexError):
             self._refuse("unparsable peer address")
@@ -114,7 +149,7 @@ class ClientSide(asyncio.Protocol):
         # Nothing is read from the client until the real server has accepted.
         transport.pause_reading()
         transport.set_write_buffer_limits(high=ctx.high_water, low=ctx.low_water)
-        ctx.spawn(self._connect(conn))
+        self._connect(conn)
 
     def data_received(self, data: bytes) -> None:
         if self.done or self.conn is None:
@@ -151,6 +186,8 @@ class ClientSide(asyncio.Protocol):
         if not self.done:
             self._broken(TcpEvent.CLIENT_RESET, self.server)
         self.listener.relays.discard(self)
+        self.client_lost = True
+        self._forget()
 
     def pause_writing(self) -> None:
         self.server_paused = True
@@ -211,6 +248,8 @@ class ClientSide(asyncio.Protocol):
     def server_lost(self) -> None:
         if not self.done:
             self._broken(TcpEvent.SERVER_RESET, self.client)
+        self.server_gone = True
+        self._forget()
 
     def server_pause_writing(self) -> None:
         self.client_paused = True
@@ -224,17 +263,63 @@ class ClientSide(asyncio.Protocol):
 
     # -- relay lifetime ----------------------------------------------------------------
 
-    async def _connect(self, conn: Conn) -> None:
+    def _connect(self, conn: Conn) -> None:
+        """Connect to the real server: one task straight on create_connection.
+
+        The task is owned by the plane (cancelled on stop).  The connect timeout is one timer
+        handle cancelling it, which is what asyncio.timeout would do, without a wrapper
+        coroutine and a second task-level timeout object per connection.
+        """
         ctx = self.listener.ctx
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(ctx.connect_timeout):
-                await loop.create_connection(lambda: ServerSide(self), str(conn.daddr), conn.dport)
-        except asyncio.CancelledError:
-            self.abort()
-            raise
-        except (OSError, TimeoutError) as exc:
-            self._backend_failed(conn, exc)
+        loop = self.listener.loop
+        assert loop is not None
+        task = loop.create_task(
+            loop.create_connection(functools.partial(ServerSide, self), conn.dest.host, conn.dport)
+        )
+        self.connecting = task
+        ctx.tasks.add(task)
+        task.add_done_callback(self._connect_done)
+        self.connect_timer = loop.call_later(ctx.connect_timeout, self._connect_timeout)
+
+    def _connect_timeout(self) -> None:
+        self.connect_timer = None
+        task = self.connecting
+        if task is not None and not task.done():
+            self.timed_out = True
+            task.cancel()
+
+    def _connect_done(self, task: _ConnectTask) -> None:
+        self.listener.ctx.tasks.discard(task)
+        self.connecting = None
+        timer = self.connect_timer
+        if timer is not None:
+            self.connect_timer = None
+            timer.cancel()
+        conn = self.conn
+        assert conn is not None
+        if task.cancelled():
+            if self.timed_out:
+                self._backend_failed(conn, TimeoutError())
+            else:
+                self.abort()  # the plane is stopping
+        else:
+            exc = task.exception()
+            if exc is None:
+                return  # connected: ServerSide reports from now on
+            if isinstance(exc, OSError):
+                self._backend_failed(conn, exc)
+            else:
+                log.error(
+                    "%s: connecting to %s:%d failed",
+                    self.listener.runtime.key,
+                    conn.daddr,
+                    conn.dport,
+                    exc_info=exc,
+                )
+                self.abort()
+        if self.server is None:
+            self.server_gone = True  # no server transport will report
+            self._forget()
 
     def _backend_failed(self, conn: Conn, exc: BaseException) -> None:
         if self.done:
@@ -276,6 +361,16 @@ class ClientSide(asyncio.Protocol):
         reset(other)
         self.listener.relays.discard(self)
 
+    def _forget(self) -> None:
+        """Once the relay is over and both sockets are gone, unhook it from its table entry.
+
+        The entry lives on (TIME_WAIT, CLOSE) for up to minutes; without this it would keep
+        the whole relay (protocols, transports) alive until then, for nothing: expiring a
+        finished relay has nothing left to close.
+        """
+        if self.done and self.client_lost and self.server_gone and self.conn is not None:
+            self.conn.on_expire = None
+
     def _expired(self, conn: Conn) -> None:
         """The table entry timed out (idle): IPVS forgets the connection, so do we."""
         self.abort()
@@ -290,6 +385,8 @@ class ClientSide(asyncio.Protocol):
 
 class ServerSide(asyncio.Protocol):
     """The proxy's connection to the real server; forwards everything to its relay."""
+
+    __slots__ = ("relay",)
 
     def __init__(self, relay: ClientSide) -> None:
         self.relay = relay

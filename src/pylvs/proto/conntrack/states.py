@@ -40,6 +40,11 @@ from dataclasses import dataclass
 class ConnState(enum.Enum):
     """State names as /proc/net/ip_vs_conn (and `ipvsadm -c`) print them."""
 
+    # Members are singletons compared by identity: hash them by identity too (C speed)
+    # rather than Enum's Python-level hash of the name, since every proxied connection
+    # looks states up several times.
+    __hash__ = object.__hash__
+
     NONE = "NONE"
     ESTABLISHED = "ESTABLISHED"
     SYN_SENT = "SYN_SENT"
@@ -185,6 +190,8 @@ def tcp_next(state: ConnState, direction: Direction, flag: Flag) -> ConnState:
 class TcpEvent(enum.Enum):
     """What a full-NAT proxy observes on one relayed TCP connection."""
 
+    __hash__ = object.__hash__  # identity hash, as for ConnState
+
     CLIENT_CONNECTED = "client-connected"
     BACKEND_CONNECTED = "backend-connected"
     CLIENT_DATA = "client-data"
@@ -225,6 +232,11 @@ def _event_table() -> dict[tuple[ConnState, TcpEvent], ConnState]:
 
 # Precomputed so the proxy's per-read bookkeeping is one dict lookup.
 EVENT_NEXT: dict[tuple[ConnState, TcpEvent], ConnState] = _event_table()
+
+# The same table indexed by event then state, which spares the hot path building a key tuple.
+EVENT_STEPS: dict[TcpEvent, dict[ConnState, ConnState]] = {
+    event: {state: EVENT_NEXT[(state, event)] for state in _COLUMNS} for event in TcpEvent
+}
 
 
 def tcp_event_next(state: ConnState, event: TcpEvent) -> ConnState:

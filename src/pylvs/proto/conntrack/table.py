@@ -27,12 +27,13 @@ from pylvs.model.dest import Destination
 from pylvs.model.service import Address, Protocol, ServiceKey
 from pylvs.proto.conntrack.states import (
     ACTIVE_STATES,
+    EVENT_STEPS,
     NEW_CONN_TIMEOUT,
+    TCP_TIMEOUTS,
     TEMPLATE_REARM,
     ConnState,
     TcpEvent,
     Timeouts,
-    tcp_event_next,
 )
 
 # (protocol, client address, client port, virtual address, virtual port)
@@ -145,6 +146,7 @@ class ConnTable:
     def __init__(
         self, timeouts: Timeouts | None = None, *, expire_quiescent_template: bool = False
     ) -> None:
+        self._tcp_timeouts: dict[ConnState, int] = {}
         self.timeouts = timeouts if timeouts is not None else Timeouts()
         # sysctl expire_quiescent_template (default 0): drop templates of weight-0 dests.
         self.expire_quiescent_template = expire_quiescent_template
@@ -154,6 +156,16 @@ class ConnTable:
         self._stale_templates: set[Conn] = set()
         self._heap: list[tuple[float, int, Conn]] = []
         self._seq = itertools.count()
+
+    @property
+    def timeouts(self) -> Timeouts:
+        return self._timeouts
+
+    @timeouts.setter
+    def timeouts(self, timeouts: Timeouts) -> None:
+        self._timeouts = timeouts
+        # timeout_table[state] after `--set`, looked up on every TCP event.
+        self._tcp_timeouts = {state: timeouts.tcp_timeout(state) for state in TCP_TIMEOUTS}
 
     # -- lookup ------------------------------------------------------------------------
 
@@ -223,8 +235,9 @@ class ConnTable:
         """set_tcp_state for the packets `event` stands for; re-arms the timer."""
         if conn.dead:
             return
-        new = tcp_event_next(conn.state, event)
-        if new is not conn.state:
+        state = conn.state
+        new = EVENT_STEPS[event][state]
+        if new is not state:
             active = new in ACTIVE_STATES
             if conn.inactive and active:
                 conn.dest.set_active(True)
@@ -235,9 +248,10 @@ class ConnTable:
             if new is ConnState.ESTABLISHED:
                 _assure(conn)
             conn.state = new
-        conn.timeout = self.timeouts.tcp_timeout(new)
-        conn.expires = now + conn.timeout
-        if conn.expires < conn.heap_at:
+        timeout = self._tcp_timeouts[new]
+        conn.timeout = timeout
+        expires = conn.expires = now + timeout
+        if expires < conn.heap_at:
             self._push(conn)
 
     def udp_packet(self, conn: Conn, now: float, *, reply: bool = False) -> None:
@@ -394,8 +408,12 @@ class ConnTable:
             self._stale_templates.discard(conn)
             conn.dest.unbind(template=True)
         else:
-            if self._conns.get(conn.key) is conn:
-                del self._conns[conn.key]
+            # One hash of the key (addresses hash in Python): pop, and put back in the
+            # unexpected case that the slot holds another entry.
+            key = conn.key
+            found = self._conns.pop(key, None)
+            if found is not conn and found is not None:
+                self._conns[key] = found
             conn.dest.unbind(active=not conn.inactive)
         ct = conn.control
         if ct is not None:
