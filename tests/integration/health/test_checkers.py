@@ -289,6 +289,28 @@ virtual_server 127.0.0.1 8080 {{
     run(body)
 
 
+def ssl_get_config(port: int, options: str, vs_extra: str = "") -> str:
+    """One virtual server whose real server on `port` is checked by SSL_GET with `options`."""
+    return f"""
+virtual_server 127.0.0.1 8080 {{
+  protocol TCP
+  lvs_method NAT
+  delay_loop {LOOP}
+  warmup 0
+  {vs_extra}
+  real_server 127.0.0.1 {port} {{
+    SSL_GET {{
+      {options}
+      url {{
+        path /
+        digest {MD5}
+      }}
+    }}
+  }}
+}}
+"""
+
+
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
@@ -307,25 +329,9 @@ def test_ssl_get_sends_sni_as_configured(
         seen: list[str | None] = []
         ctx.sni_callback = lambda _sock, name, _ctx: seen.append(name)  # type: ignore[assignment,misc]
         b = await HttpBackend(BODY).start(ctx)
-        text = f"""
-virtual_server 127.0.0.1 8080 {{
-  protocol TCP
-  lvs_method NAT
-  delay_loop {LOOP}
-  warmup 0
-  real_server 127.0.0.1 {b.port} {{
-    SSL_GET {{
-      {options}
-      virtualhost vhost.example
-      url {{
-        path /
-        digest {MD5}
-      }}
-    }}
-  }}
-}}
-"""
-        m = manager(load(text), Recorder())
+        m = manager(
+            load(ssl_get_config(b.port, options + "\n virtualhost vhost.example")), Recorder()
+        )
         await m.start()
         try:
             await until(lambda: len(seen) >= 1, what="a TLS handshake")
@@ -423,25 +429,8 @@ def test_ssl_get_tls_compliant_needs_close_notify(
     server = BareEofTls(tmp_path)
 
     async def body() -> None:
-        text = f"""
-virtual_server 127.0.0.1 8080 {{
-  protocol TCP
-  lvs_method NAT
-  delay_loop {LOOP}
-  warmup 0
-  alpha
-  real_server 127.0.0.1 {server.port} {{
-    SSL_GET {{
-      {"tls_compliant" if compliant else ""}
-      url {{
-        path /
-        digest {MD5}
-      }}
-    }}
-  }}
-}}
-"""
-        m = manager(load(text), Recorder())
+        options = "tls_compliant" if compliant else ""
+        m = manager(load(ssl_get_config(server.port, options, vs_extra="alpha")), Recorder())
         await m.start()
         try:
             await until(lambda: m.status()[0].checkers[0].last_ok is not None, what="a probe")
