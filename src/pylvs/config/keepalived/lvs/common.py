@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pylvs.config.errors import Location
 from pylvs.config.keepalived.lexer import split_quoted
@@ -177,6 +177,19 @@ def read_addr_port(st: Statement, ctx: Context, what: str) -> tuple[Address, int
     if addr is None:
         return None
     return addr, port
+
+
+def script_once(attr: str) -> Handler[Any]:
+    """A script keyword (notify_up/down, quorum_up/down) that may be given once: a second one
+    is ignored with keepalived's "script already specified" error."""
+
+    def handle(s: Statement, c: Context, draft: Any) -> None:
+        if getattr(draft, attr) is not None:
+            c.error(s.loc, f"{s.name} script already specified - ignoring")
+            return
+        setattr(draft, attr, read_script(s, c))
+
+    return Handler(handle, 1)
 
 
 def read_script(st: Statement, ctx: Context, *, with_user: bool = True) -> Script | None:

@@ -16,9 +16,9 @@ from pylvs.config.keepalived.lvs.common import (
     end_loc,
     read_addr_port,
     read_bool,
-    read_script,
     read_timer,
     read_unsigned,
+    script_once,
 )
 from pylvs.config.keepalived.lvs.drafts import Method, RealServerDraft, VirtualServerDraft
 from pylvs.config.keepalived.lvs.http import parse_http
@@ -118,16 +118,6 @@ def _rs_uint(attr: str, lo: int, hi: int, what: str) -> RsHandler:
     return Handler(handle, 1)
 
 
-def _rs_notify(attr: str) -> RsHandler:
-    def handle(s: Statement, c: Context, rs: RealServerDraft) -> None:
-        if getattr(rs, attr) is not None:
-            c.error(s.loc, f"{s.name} script already specified - ignoring")
-            return
-        setattr(rs, attr, read_script(s, c))
-
-    return Handler(handle, 1)
-
-
 def _rs_method(s: Statement, c: Context, rs: RealServerDraft) -> None:
     m = read_method(s, c, rs.method, "real")
     if m is not None:
@@ -144,8 +134,8 @@ RS_TABLE: dict[str, RsHandler] = {
     "uthreshold": _rs_uint("u_threshold", 0, UINT_MAX, "Invalid real_server uthreshold"),
     "lthreshold": _rs_uint("l_threshold", 0, UINT_MAX, "Invalid real_server lthreshold"),
     "inhibit_on_failure": _rs_bool("inhibit", "inhibit_on_failure"),
-    "notify_up": _rs_notify("notify_up"),
-    "notify_down": _rs_notify("notify_down"),
+    "notify_up": script_once("notify_up"),
+    "notify_down": script_once("notify_down"),
     "alpha": _rs_bool("alpha", "alpha"),
     "retry": _rs_uint("retry", 1, UINT_MAX, "retry value invalid"),
     "delay_before_retry": _rs_timer("delay_before_retry", "delay_before_retry"),

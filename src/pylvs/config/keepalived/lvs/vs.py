@@ -16,9 +16,9 @@ from pylvs.config.keepalived.lvs.common import (
     dispatch,
     read_addr_port,
     read_bool,
-    read_script,
     read_timer,
     read_unsigned,
+    script_once,
 )
 from pylvs.config.keepalived.lvs.drafts import (
     SorryDraft,
@@ -185,16 +185,6 @@ def _vs_uint(attr: str, lo: int, hi: int, what: str, fallback: int | None = None
     return Handler(handle, 1)
 
 
-def _quorum_script(attr: str) -> VsHandler:
-    def handle(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
-        if getattr(vs, attr) is not None:
-            c.error(s.loc, f"{s.name} script already specified - ignoring")
-            return
-        setattr(vs, attr, read_script(s, c))
-
-    return Handler(handle, 1)
-
-
 def _sorry(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
     ap = read_addr_port(s, c, "sorry server")
     if ap is None:
@@ -254,8 +244,8 @@ VS_TABLE: dict[str, VsHandler] = {
     "snmp_name": Handler(lambda _s, _c, _vs: None, 1),
     "alpha": _vs_flag("alpha"),
     "omega": _vs_flag("omega"),
-    "quorum_up": _quorum_script("quorum_up"),
-    "quorum_down": _quorum_script("quorum_down"),
+    "quorum_up": script_once("quorum_up"),
+    "quorum_down": script_once("quorum_down"),
     "quorum": _vs_uint("quorum", 1, UINT_MAX, "Quorum must be in [1, 4294967295]", 1),
     "hysteresis": _vs_uint("hysteresis", 0, UINT_MAX, "Hysteresis invalid - ignoring"),
     "weight": _vs_uint("weight", 1, WEIGHT_LIMIT, "Virtual server weight"),

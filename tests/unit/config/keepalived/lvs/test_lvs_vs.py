@@ -232,3 +232,24 @@ def test_ipv6_virtual_server_service() -> None:
     assert v.address == ipaddress.ip_address("2001:db8::1")
     assert str(v.service().key) == "TCP [2001:db8::1]:443"
     assert not errors(r)
+
+
+def test_script_keywords_given_twice_keep_the_first_with_an_error() -> None:
+    v, r = vs(
+        """\
+        virtual_server 10.0.0.1 80 {
+            protocol TCP
+            quorum_up "/bin/first"
+            quorum_up "/bin/second"
+            real_server 10.0.0.2 80 {
+                notify_up "/bin/up1"
+                notify_up "/bin/up2"
+            }
+        }
+        """
+    )
+    assert v.quorum_up is not None and v.quorum_up.argv == ("/bin/first",)
+    assert v.real_servers[0].notify_up is not None
+    assert v.real_servers[0].notify_up.argv == ("/bin/up1",)
+    assert has(errors(r), 4, "quorum_up script already specified - ignoring")
+    assert has(errors(r), 7, "notify_up script already specified - ignoring")
