@@ -35,7 +35,7 @@ from pylvs.control.ipvsadm.system_resolver import system_resolver
 from pylvs.control.protocol import Request, Response
 from pylvs.control.server import ControlServer
 from pylvs.dataplane.base import DataPlane, DataPlaneError
-from pylvs.engine.snapshot import build_snapshot, service_view
+from pylvs.engine.snapshot import build_snapshot
 from pylvs.engine.table_state import TableState
 from pylvs.health.manager import HealthManager
 
@@ -271,11 +271,10 @@ class Daemon:
         return Response(rc, out, err)
 
     def status(self) -> Response:
-        snap = build_snapshot(self.dp, with_conns=False)
-        lines = [f"pylvs director: {len(snap.services)} virtual service(s)"]
-        for rt in self.dp.services():
-            view = service_view(rt)
-            lines.append(f"  {rt.service.key} {rt.service.scheduler}: {len(view.dests)} dest(s)")
+        services = self.dp.services()
+        lines = [f"pylvs director: {len(services)} virtual service(s)"]
+        for rt in services:
+            lines.append(f"  {rt.service.key} {rt.service.scheduler}: {len(rt.dests)} dest(s)")
         for inst in self.vrrp.status() if self.vrrp is not None else []:
             since = (
                 time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(inst.last_transition))
