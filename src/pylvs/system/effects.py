@@ -192,6 +192,13 @@ class HostEffects(abc.ABC):
     @abc.abstractmethod
     def remove_address(self, spec: AddressSpec) -> None: ...
 
+    def prepare_address(self, spec: AddressSpec) -> None:  # noqa: B027 (optional hook)
+        """Get ready to add `spec` soon (a backup about to become master): a host may build
+        its request now so that `add_address` only sends it."""
+
+    def prepare_frames(self, dev: str) -> None:  # noqa: B027 (optional hook)
+        """Get ready to `send_frame` on `dev` soon (open what it sends through)."""
+
     @abc.abstractmethod
     def add_route(self, route: RouteSpec) -> None: ...
 

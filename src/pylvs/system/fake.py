@@ -109,6 +109,12 @@ class FakeHost(HostEffects):
         self.calls.append(("remove_rule", rule))
         self.rules = [r for r in self.rules if r != rule]
 
+    def prepare_address(self, spec: AddressSpec) -> None:
+        self.calls.append(("prepare_address", spec))
+
+    def prepare_frames(self, dev: str) -> None:
+        self.calls.append(("prepare_frames", dev))
+
     def send_frame(self, dev: str, frame: bytes) -> None:
         self.calls.append(("send_frame", (dev, frame)))
         self._dev(dev)

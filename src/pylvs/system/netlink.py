@@ -121,6 +121,9 @@ class NetlinkHost(HostEffects):
         self._rtnl = Rtnl()
         self._packet: dict[str, socket.socket] = {}
         self._blocked: frozenset[IPAddress] = frozenset()
+        # Address requests built ahead (prepare_address): ifindex included, dropped when the
+        # kernel answers ENODEV (the interface was re-created with a new index).
+        self._prepared: dict[AddressSpec, AddressRequest] = {}
 
     def _index(self, dev: str) -> int:
         index = self._rtnl.index(dev)
@@ -240,10 +243,28 @@ class NetlinkHost(HostEffects):
         except OSError as exc:
             raise HostError(f"{what}: {exc.strerror or exc}") from exc
 
+    def prepare_address(self, spec: AddressSpec) -> None:
+        if len(self._prepared) >= 256:
+            self._prepared.clear()
+        self._prepared[spec] = self._address_request(spec)
+        self._rtnl.prepare(self._prepared[spec])
+
     def add_address(self, spec: AddressSpec) -> None:
-        what = f"add address {spec.address} dev {spec.dev}"
-        req = self._address_request(spec)
-        self._address_change(what, self._rtnl.add_address, req, (errno.EEXIST,))
+        req = self._prepared.get(spec)
+        try:
+            self._rtnl.add_address(req if req is not None else self._address_request(spec))
+            return
+        except NetlinkRefusedError as exc:
+            if exc.errno == errno.EEXIST:
+                return
+            if exc.errno != errno.ENODEV or req is None:
+                what = f"add address {spec.address} dev {spec.dev}"
+                raise HostError(f"{what}: {exc.strerror}") from exc
+        except OSError as exc:
+            what = f"add address {spec.address} dev {spec.dev}"
+            raise HostError(f"{what}: {exc.strerror or exc}") from exc
+        del self._prepared[spec]  # a stale interface index: look it up again
+        self.add_address(spec)
 
     def remove_address(self, spec: AddressSpec) -> None:
         what = f"remove address {spec.address} dev {spec.dev}"
@@ -315,16 +336,27 @@ class NetlinkHost(HostEffects):
     def remove_rule(self, rule: RuleSpec) -> None:
         self._request("remove rule", self._ipr.rule, "del", ignore=GONE, **self._rule_args(rule))
 
-    def send_frame(self, dev: str, frame: bytes) -> None:
+    def _packet_socket(self, dev: str) -> socket.socket:
         sock = self._packet.get(dev)
-        try:
-            if sock is None:
-                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+        if sock is None:
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+            try:
                 sock.bind((dev, 0))
-                self._packet[dev] = sock
-            sock.send(frame)
+            except OSError:
+                sock.close()
+                raise
+            self._packet[dev] = sock
+        return sock
+
+    def prepare_frames(self, dev: str) -> None:
+        with contextlib.suppress(OSError):  # send_frame reports it
+            self._packet_socket(dev)
+
+    def send_frame(self, dev: str, frame: bytes) -> None:
+        try:
+            self._packet_socket(dev).send(frame)
         except OSError as exc:
-            self._packet.pop(dev, None)
+            sock = self._packet.pop(dev, None)
             if sock is not None:
                 sock.close()
             raise HostError(f"send frame on {dev}: {exc.strerror or exc}") from exc

@@ -31,7 +31,7 @@ RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
 NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 0x1, 0x2, 0x4
 NLM_F_DUMP, NLM_F_EXCL, NLM_F_CREATE = 0x300, 0x200, 0x400
 IFA_ADDRESS, IFA_LOCAL, IFA_LABEL, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS = 1, 2, 3, 4, 6, 8
-SIOCGIFFLAGS, SIOCGIFHWADDR = 0x8913, 0x8927
+SIOCGIFFLAGS, SIOCGIFHWADDR, SIOCGIFINDEX = 0x8913, 0x8927, 0x8933
 IFNAMSIZ, IFREQ_SIZE = 16, 40
 INFINITY_LIFE_TIME = 0xFFFFFFFF
 
@@ -105,20 +105,23 @@ class Rtnl:
 
     def __init__(self) -> None:
         self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-        self._sock.settimeout(10)
+        # A kernel-side timeout (socket(7) SO_RCVTIMEO/SO_SNDTIMEO) rather than Python's,
+        # which would poll(2) before every send and receive.
+        timeout = struct.pack("@ll", 10, 0)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeout)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeout)
         self._sock.bind((0, 0))
         self._ioctl = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._seq = 0
         self._lock = threading.Lock()
+        self._bodies: dict[AddressRequest, bytes] = {}  # address_message, built ahead
 
     # --- interfaces ------------------------------------------------------------------------
 
-    @staticmethod
-    def index(dev: str) -> int | None:
-        try:
-            return socket.if_nametoindex(dev)
-        except OSError:
-            return None
+    def index(self, dev: str) -> int | None:
+        """SIOCGIFINDEX on the kept socket (if_nametoindex(3) opens a socket per call)."""
+        got = self._ifreq(dev, SIOCGIFINDEX)
+        return None if got is None else int(struct.unpack_from("=i", got, IFNAMSIZ)[0])
 
     def _ifreq(self, dev: str, request: int) -> bytes | None:
         name = dev.encode()
@@ -169,9 +172,16 @@ class Rtnl:
                     if not mflags & NLM_F_MULTI and not flags & NLM_F_ACK:
                         return out
 
+    def prepare(self, req: AddressRequest) -> None:
+        """Build the request's message now; the next `add_address` of it only sends."""
+        if len(self._bodies) >= 256:
+            self._bodies.clear()
+        self._bodies[req] = address_message(req)
+
     def add_address(self, req: AddressRequest) -> None:
         flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
-        self._talk(RTM_NEWADDR, flags, address_message(req))
+        body = self._bodies.get(req)
+        self._talk(RTM_NEWADDR, flags, body if body is not None else address_message(req))
 
     def remove_address(self, req: AddressRequest) -> None:
         self._talk(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, address_message(req))

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import time
@@ -48,6 +49,7 @@ log = logging.getLogger("pylvs.vrrp")
 T = TypeVar("T")
 
 StateCallback = Callable[[str, State], None]
+CACHE_SIZE = 256
 
 
 def build_advert(inst: Instance, priority: int) -> Advert:
@@ -87,6 +89,11 @@ class Executor:
         self.pacers: dict[tuple[str, int], GarpPacer] = {}
         self.blocked: dict[str, frozenset[IPAddress]] = {}
         self._links: dict[str, LinkInfo | None] = {}
+        # Built once: adverts by (instance, priority, source, destination, checksum mode) and
+        # GARP / NA frames by (MAC, address, router flag); `prepare` fills both ahead of a
+        # master-down deadline so a new master only sends.
+        self._adverts: dict[tuple[str, int, IPAddress, IPAddress, bool], bytes] = {}
+        self._frames: dict[tuple[bytes, IPAddress, bool], bytes] = {}
         self.configure(g, ())
 
     def configure(self, g: GlobalDefs, garp_groups: tuple[GarpGroup, ...]) -> None:
@@ -144,15 +151,49 @@ class Executor:
         src = inst.machine.source_address
         if inst.sock is None or src is None:
             return
-        adv = build_advert(inst, priority)
         p = inst.setup.params
         if p.unicast_peers:
             for peer in p.unicast_peers:
-                data = advert_bytes(inst, adv, src, peer.address)
+                data = self._advert(inst, priority, src, peer.address)
                 inst.sock.send(data, src, peer.address, inst.setup.unicast_ttl)
         else:
             dst = inst.setup.group
-            inst.sock.send(advert_bytes(inst, adv, src, dst), src, dst, 255)
+            inst.sock.send(self._advert(inst, priority, src, dst), src, dst, 255)
+
+    def _advert(self, inst: Instance, priority: int, src: IPAddress, dst: IPAddress) -> bytes:
+        key = (inst.name, priority, src, dst, inst.machine.checksum_compat.uses_group)
+        data = self._adverts.get(key)
+        if data is None:
+            if len(self._adverts) >= CACHE_SIZE:
+                self._adverts.clear()
+            data = self._adverts[key] = advert_bytes(inst, build_advert(inst, priority), src, dst)
+        return data
+
+    def prepare(self, inst: Instance, commands: list[Command]) -> None:
+        """Build what `commands` (a rehearsed master-down tick) will send — the advert (down
+        to the datagram), the address requests, the gratuitous ARP / NA frames — and run
+        their code once, so that carrying them out for real only sends."""
+        src = inst.machine.source_address
+        p = inst.setup.params
+        ttl = inst.setup.unicast_ttl if p.unicast_peers else 255
+        for cmd in commands:
+            match cmd:
+                case SendAdvert(priority=priority) if inst.sock is not None and src is not None:
+                    for dst in [peer.address for peer in p.unicast_peers] or [inst.setup.group]:
+                        inst.sock.prepare(self._advert(inst, priority, src, dst), src, dst, ttl)
+                case AddAddresses(vips=vips):
+                    for vip in vips:
+                        with contextlib.suppress(HostError):  # add_address reports it
+                            self.host.prepare_address(inst.setup.spec_for(vip))
+                case SendGratuitousArp(vips=vips) | SendNeighbourAdvert(vips=vips):
+                    for vip in vips:
+                        dev = vip.dev or inst.setup.interface
+                        self.host.prepare_frames(dev)
+                        link = self._link(dev)
+                        if link is not None:
+                            self._frame(link, vip.address.ip)
+                case _:
+                    pass
 
     # --- addresses -------------------------------------------------------------------------
 
@@ -226,11 +267,25 @@ class Executor:
         link = self._link(dev)
         if link is None:
             return
-        if isinstance(ip, ipaddress.IPv4Address):
-            if not link.noarp:
-                self.host.send_frame(dev, gratuitous_arp(link.mac, ip))
-        else:
-            self.host.send_frame(dev, neighbour_advert(link.mac, ip, router=link.ipv6_forwarding))
+        frame = self._frame(link, ip)
+        if frame is not None:
+            self.host.send_frame(dev, frame)
+
+    def _frame(self, link: LinkInfo, ip: IPAddress) -> bytes | None:
+        """The GARP (none on an IFF_NOARP interface) or unsolicited NA for `ip`."""
+        if isinstance(ip, ipaddress.IPv4Address) and link.noarp:
+            return None
+        key = (link.mac, ip, link.ipv6_forwarding)
+        frame = self._frames.get(key)
+        if frame is None:
+            if len(self._frames) >= CACHE_SIZE:
+                self._frames.clear()
+            if isinstance(ip, ipaddress.IPv4Address):
+                frame = gratuitous_arp(link.mac, ip)
+            else:
+                frame = neighbour_advert(link.mac, ip, router=link.ipv6_forwarding)
+            self._frames[key] = frame
+        return frame
 
     def garp_deadline(self) -> int | None:
         times = [t for p in self.pacers.values() if (t := p.next_deadline()) is not None]

@@ -13,12 +13,24 @@ machine or GARP pacer after everything that can move one — a packet, a tracker
 timer run — and runs the due timers from the event loop.  Link state, source addresses and
 track_file values are polled (`poll_interval`); scripts run on their own schedules
 (trackers.py).  Commands are carried out by executor.Executor in order.
+
+A backup's master-down deadline is the failover: it is kept to the microsecond.  An advert's
+time is the kernel's receive time (sockets.py), not when it was read.  The timer wakes
+`EARLY_US` before the deadline — a process waking from a timer needs a few hundred
+microseconds before its first Python line runs, and code gone cold in the seconds since the
+last advert runs several times slower — rehearses the tick on a copy of the machine
+(fsm.rehearse), builds what the new master will send (its advert datagram, address requests,
+gratuitous ARP frames), waits out the rest on the CPU with the garbage collector off,
+reads any advert that arrived meanwhile (a live master's advert still resets the timer,
+RFC 5798 §6.4.2), and runs the timer if it is still due.  Only master-down deadlines get
+this; adverts and GARP pacing run on the plain timer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -44,6 +56,9 @@ from pylvs.vrrp.units import Solo, Unit, group_unit
 from pylvs.vrrp.wiring import attach, build_setups, detach, initial_events, poll_events
 
 log = logging.getLogger("pylvs.vrrp")
+
+
+EARLY_US = 2_000  # how long before a master-down deadline the timer wakes
 
 
 def monotonic_us() -> int:
@@ -87,6 +102,7 @@ class VrrpManager:
         self._timer: DeadlineTimer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
+        self._last_now = 0  # event times never go backwards (machines assume it)
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -189,17 +205,17 @@ class VrrpManager:
 
     def _add_units(self, config: KeepalivedConfig, keep: set[str]) -> None:
         setups = build_setups(config)
-        now = monotonic_us()
+        now = self._clock()
         grouped: set[str] = set()
-        for gc in config.vrrp.sync_groups:
-            members = [n for n in gc.members if n in setups]
+        for gconf in config.vrrp.sync_groups:
+            members = [n for n in gconf.members if n in setups]
             grouped.update(members)
             if not members or all(n in keep for n in members):
                 continue
             machines = [self._new_instance(setups[n]) for n in members]
-            group = SyncGroup(gc.name, machines, group_notifies(gc, config.global_defs))
-            self.group_conf[gc.name] = gc
-            self._start_unit(gc.name, group_unit(group), now)
+            group = SyncGroup(gconf.name, machines, group_notifies(gconf, config.global_defs))
+            self.group_conf[gconf.name] = gconf
+            self._start_unit(gconf.name, group_unit(group), now)
         for name, setup in setups.items():
             if name in grouped or name in keep:
                 continue
@@ -215,7 +231,7 @@ class VrrpManager:
         self.instances[setup.name] = inst
         assert self.pool is not None
         attach(self.pool, inst, self._receiver(setup.name))
-        now = monotonic_us()
+        now = self._clock()
         for event in initial_events(inst, self.host, self.config):
             machine.handle(event, now)  # INIT: only records the values, no commands
         return machine
@@ -229,7 +245,7 @@ class VrrpManager:
 
     def _remove_unit(self, name: str) -> None:
         unit = self.units.pop(name)
-        now = monotonic_us()
+        now = self._clock()
         self._execute(name, unit.shutdown(now), now)
         for m in unit.members:
             inst = self.instances.pop(m.name)
@@ -242,17 +258,24 @@ class VrrpManager:
 
     def _receiver(self, name: str) -> Callable[[Datagram], None]:
         def receive(d: Datagram) -> None:
-            self.feed(name, AdvertReceived(d.data, d.src, d.dst, d.hop_limit))
+            self.feed(name, AdvertReceived(d.data, d.src, d.dst, d.hop_limit), d.received_us)
 
         return receive
 
-    def feed(self, name: str, event: Event) -> None:
-        """Hand one event to an instance (through its sync group) and carry out the result."""
+    def _clock(self, at: int | None = None) -> int:
+        """The time of an event: `at` (when it happened) or now, never before the last one."""
+        now = monotonic_us() if at is None else at
+        self._last_now = now = max(now, self._last_now)
+        return now
+
+    def feed(self, name: str, event: Event, at: int | None = None) -> None:
+        """Hand one event to an instance (through its sync group) and carry out the result;
+        `at` is when it happened (an advert's kernel receive time), else now."""
         inst = self.instances.get(name)
         unit_name = self.unit_of.get(name)
         if inst is None or unit_name is None:
             return
-        now = monotonic_us()
+        now = self._clock(at)
         unit = self.units[unit_name]
         self._execute(unit_name, unit.handle(inst.machine, event, now), now)
         self._rearm()
@@ -326,16 +349,55 @@ class VrrpManager:
             times.append(g)
         return min(times) if times else None
 
+    def _master_down(self) -> list[VrrpMachine]:
+        """Backups waiting for their master-down timer."""
+        return [
+            m
+            for u in self.units.values()
+            for m in u.members
+            if m.state is State.BACKUP and m.sands is not None
+        ]
+
     def _rearm(self) -> None:
-        if self._timer is not None:
-            self._timer.arm(self.next_deadline())
+        if self._timer is None:
+            return
+        deadline = self.next_deadline()
+        waiting = [m.sands for m in self._master_down() if m.sands is not None]
+        if waiting:
+            early = min(waiting) - EARLY_US
+            deadline = early if deadline is None else min(deadline, early)
+        self._timer.arm(deadline)
 
     def _run_timers(self) -> None:
-        """The timer fired: run every unit timer and GARP due now (vrrp_dispatcher_read_timeout)."""
+        """The timer fired: run every unit timer and GARP due now (vrrp_dispatcher_read_timeout);
+        ahead of a master-down deadline, get ready and wait for it on the CPU first."""
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            self.run_due(monotonic_us())
+            now = self._clock()
+            soon = [m for m in self._master_down() if m.sands is not None and m.sands > now]
+            if soon:
+                deadline = min(m.sands for m in soon if m.sands is not None)
+                if deadline - now <= EARLY_US:
+                    now = self._await(deadline, soon)
+            self.run_due(now)
         finally:
+            if collecting:
+                gc.enable()
             self._rearm()
+
+    def _await(self, deadline: int, soon: list[VrrpMachine]) -> int:
+        """Prepare what the backups due at `deadline` send as new masters, wait until it, and
+        read the adverts that came meanwhile; returns the time to run the timers at."""
+        for m in soon:
+            if m.sands == deadline and m.name in self.instances:
+                self.executor.prepare(self.instances[m.name], m.rehearse(deadline))
+        limit = monotonic_us() + EARLY_US  # bounded, whatever the deadline says
+        while (t := monotonic_us()) < deadline and t < limit:
+            pass
+        if self.pool is not None:
+            self.pool.drain()
+        return self._clock()
 
     def run_due(self, now: int) -> None:
         for unit_name, unit in list(self.units.items()):

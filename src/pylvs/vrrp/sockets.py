@@ -12,7 +12,10 @@ keepalived vrrp/vrrp_if.c and vrrp.c (reference §4.2):
   group (224.0.0.18 / ff02::12, or the configured one) on that interface.
 Received adverts are handed to the instances registered with the advert's VRID; unicast
 instances sharing a VRID are told apart by the source address being one of their peers
-(vrrp_scheduler.c `vrrp_dispatcher_read`).
+(vrrp_scheduler.c `vrrp_dispatcher_read`).  Each carries the kernel's receive time
+(SO_TIMESTAMPNS, socket(7)) turned into monotonic microseconds: the master-down timer starts
+when the advert arrived, not when Python got round to reading it (RFC 5798 §6.4.2 resets the
+timer on receipt).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import ipaddress
 import logging
 import socket
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,8 +34,25 @@ from pylvs.proto.vrrp.packet import IPPROTO_VRRP, VRRP_IP_TTL, IPAddress, encode
 log = logging.getLogger("pylvs.vrrp")
 
 IPV6_CHECKSUM = 7  # include/uapi/linux/in6.h (not exported by Python's socket module)
+# asm-generic/socket.h SO_TIMESTAMPNS_OLD (= SCM_TIMESTAMPNS): a struct timespec of two longs.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+TIMESPEC = struct.Struct("@ll")
 MAX_PACKET = 4096
 SOL_IPV6 = socket.IPPROTO_IPV6
+WIRE_CACHE = 64
+ANCILLARY = socket.CMSG_SPACE(20) + socket.CMSG_SPACE(4) + socket.CMSG_SPACE(TIMESPEC.size)
+
+
+def received_at(stamp: bytes) -> int | None:
+    """A CLOCK_REALTIME kernel timestamp -> monotonic microseconds, None when implausible
+    (the wall clock was stepped, or the datagram sat queued for over a second)."""
+    if len(stamp) < TIMESPEC.size:
+        return None
+    sec, nsec = TIMESPEC.unpack_from(stamp)
+    age: int = time.time_ns() - (sec * 1_000_000_000 + nsec)
+    if not 0 <= age < 1_000_000_000:
+        return None
+    return (time.monotonic_ns() - age) // 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +70,7 @@ class Datagram:
     src: IPAddress
     dst: IPAddress | None
     hop_limit: int | None
+    received_us: int | None = None  # monotonic arrival time, from the kernel's timestamp
 
 
 Receiver = Callable[[Datagram], None]
@@ -68,6 +90,11 @@ class VrrpSocket:
     sock: socket.socket
     members: list[_Member] = field(default_factory=list)
     groups: set[IPAddress] = field(default_factory=set)
+    # IPv4 datagrams already built, by advert and addresses: a new master's first advert goes
+    # out without building its header (the header has no varying field: id 0, vrrp_build_ip4).
+    wire: dict[tuple[bytes, IPAddress, IPAddress, int], tuple[bytes, str]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def open(cls, key: SocketKey, ifindex: int) -> VrrpSocket:
@@ -76,6 +103,7 @@ class VrrpSocket:
         try:
             sock.setblocking(False)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, key.interface.encode())
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             if key.family == 4:
                 sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
                 sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
@@ -107,11 +135,27 @@ class VrrpSocket:
 
     # --- sending ---------------------------------------------------------------------------
 
+    def prepare(
+        self, message: bytes, src: IPAddress, dst: IPAddress, ttl: int
+    ) -> tuple[bytes, str] | None:
+        """The IPv4 datagram (header built here, IP_HDRINCL) and destination for `message`,
+        kept for the next send; None for IPv6, whose header the kernel builds."""
+        if not (isinstance(src, ipaddress.IPv4Address) and isinstance(dst, ipaddress.IPv4Address)):
+            return None
+        key = (message, src, dst, ttl)
+        wire = self.wire.get(key)
+        if wire is None:
+            if len(self.wire) >= WIRE_CACHE:
+                self.wire.clear()
+            wire = self.wire[key] = (encode_ipv4(message, src, dst, ttl=ttl), str(dst))
+        return wire
+
     def send(self, message: bytes, src: IPAddress, dst: IPAddress, ttl: int) -> None:
         """Send one VRRP message (already checksummed for IPv4) from `src` to `dst`."""
         flags = 0 if self.key.unicast else socket.MSG_DONTROUTE
-        if isinstance(src, ipaddress.IPv4Address) and isinstance(dst, ipaddress.IPv4Address):
-            self.sock.sendto(encode_ipv4(message, src, dst, ttl=ttl), flags, (str(dst), 0))
+        wire = self.prepare(message, src, dst, ttl)
+        if wire is not None:
+            self.sock.sendto(wire[0], flags, (wire[1], 0))
             return
         pktinfo = src.packed + struct.pack("@I", self.ifindex)
         cmsgs = [(SOL_IPV6, socket.IPV6_PKTINFO, pktinfo)]
@@ -141,20 +185,21 @@ class VrrpSocket:
                 self.dispatch(dgram)
 
     def _recv(self) -> Datagram | None:
-        if self.key.family == 4:
-            data, addr = self.sock.recvfrom(MAX_PACKET)
-            return Datagram(data, ipaddress.IPv4Address(addr[0]), None, None)
-        space = socket.CMSG_SPACE(20) + socket.CMSG_SPACE(4)
-        data, anc, _flags, addr = self.sock.recvmsg(MAX_PACKET, space)
+        data, anc, _flags, addr = self.sock.recvmsg(MAX_PACKET, ANCILLARY)
         dst: IPAddress | None = None
         hops: int | None = None
+        at: int | None = None
         for level, kind, value in anc:
-            if level == SOL_IPV6 and kind == socket.IPV6_PKTINFO and len(value) >= 16:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                at = received_at(value)
+            elif level == SOL_IPV6 and kind == socket.IPV6_PKTINFO and len(value) >= 16:
                 dst = ipaddress.IPv6Address(value[:16])
             elif level == SOL_IPV6 and kind == socket.IPV6_HOPLIMIT and len(value) >= 4:
                 hops = struct.unpack("@i", value[:4])[0]
+        if self.key.family == 4:
+            return Datagram(data, ipaddress.IPv4Address(addr[0]), None, None, at)
         src = ipaddress.IPv6Address(addr[0].split("%", 1)[0])
-        return Datagram(data, src, dst, hops)
+        return Datagram(data, src, dst, hops, at)
 
     def dispatch(self, dgram: Datagram) -> None:
         offset = (dgram.data[0] & 0x0F) * 4 if self.key.family == 4 and dgram.data else 0
@@ -195,6 +240,11 @@ class SocketPool:
         self.loop.remove_reader(vs.sock.fileno())
         vs.close()
         del self.sockets[key]
+
+    def drain(self) -> None:
+        """Read every socket now, without waiting for the event loop to report it readable."""
+        for vs in list(self.sockets.values()):
+            vs.read_ready()
 
     def close(self) -> None:
         for key in list(self.sockets):

@@ -17,6 +17,7 @@ extends the deadline.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Protocol
 
@@ -170,6 +171,19 @@ class VrrpMachine:
                 master.master_tx(self, now)
             self.init_sands(now)
         return self.drain()
+
+    def rehearse(self, now: int) -> list[Command]:
+        """What `tick(now)` would return, worked out on a copy: this machine is unchanged.
+
+        The driver runs it just before a master-down deadline, to build the new master's
+        packets ahead and to bring the code of the real tick into the CPU's caches."""
+        twin = copy.copy(self)
+        twin._values = dict(self._values)
+        twin.garp_timers = dict(self.garp_timers)
+        twin.stats = dict(self.stats)
+        twin._logged = set(self._logged)
+        twin._out = []
+        return twin.tick(now)
 
     # --- helpers used by master.py and sync.py --------------------------------------------
 

@@ -1,0 +1,118 @@
+"""The master-down deadline on real sockets: never early, and an advert that comes while the
+backup waits for it on the CPU (the last EARLY_US) still keeps it a backup.  Also: a prepared
+address request survives its interface being re-created."""
+
+import itertools
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pylvs.vrrp.manager import EARLY_US
+
+pytestmark = pytest.mark.root
+
+VIP = "10.77.0.100"
+MS_DOWN = 3.0 + (256 - 100) / 256  # VRRPv2, advert_int 1, priority 100 (RFC 3768 §6.1)
+
+# A fake master in node a: VRRPv2 adverts (priority 150) at the times given on the command
+# line (seconds after start), then silence.
+FAKE_MASTER = """
+import ipaddress, socket, sys, time
+from pylvs.proto.vrrp.packet import Advert, encode_advert, encode_ipv4
+src, group = ipaddress.IPv4Address(sys.argv[1]), ipaddress.IPv4Address("224.0.0.18")
+adv = Advert(2, 51, 150, 1, (ipaddress.IPv4Address(sys.argv[2]),))
+wire = encode_ipv4(encode_advert(adv, src=src, dst=group), src, group)
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+start = time.monotonic()
+for at in map(float, sys.argv[3:]):
+    while time.monotonic() < start + at - 0.002:
+        time.sleep(0.0005)
+    while time.monotonic() < start + at:
+        pass
+    s.sendto(wire, ("224.0.0.18", 0))
+print("sent", flush=True)
+"""
+
+# In node c: every VRRP advert seen, with the kernel's receive time.
+CAPTURE = """
+import socket, struct, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind(("eth0", 0))
+s.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
+s.settimeout(0.2)
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    try:
+        data, anc, _, _ = s.recvmsg(2048, 64)
+    except TimeoutError:
+        continue
+    if len(data) < 34 or data[23] != 112 or not anc:  # after the 14-byte Ethernet header
+        continue
+    sec, nsec = struct.unpack("@ll", anc[0][2][:16])
+    print(f"{sec + nsec / 1e9:.6f} {socket.inet_ntoa(data[26:30])}", flush=True)
+"""
+
+
+def test_an_advert_inside_the_early_window_keeps_the_backup(lab, conf) -> None:
+    a, b, c = lab.node("a"), lab.node("b"), lab.node("c")
+    early = EARLY_US / 1e6
+    # Adverts every second, then one 40% of EARLY_US before b's master-down deadline (b is
+    # already waiting on the CPU for it), two more, then silence: b takes over MS_DOWN after
+    # the last one, not before, and not at the deadline it was waiting for.
+    times = [1.0, 2.0, 3.0]
+    times.append(times[-1] + MS_DOWN - 0.4 * early)
+    times += [times[-1] + 1.0, times[-1] + 2.0]
+    capture = c.spawn([sys.executable, "-c", CAPTURE, str(times[-1] + MS_DOWN + 3)], "capture")
+    time.sleep(0.5)
+    b.pylvs(conf.config(conf.instance(priority=100)))
+    time.sleep(0.5)
+    fake = a.spawn([sys.executable, "-c", FAKE_MASTER, a.ip, VIP, *map(str, times)], "fake")
+    assert capture.popen.wait(30) == 0
+    assert fake.popen.wait(5) == 0
+    seen = [(float(t), ip) for t, ip in (line.split() for line in capture.text().splitlines())]
+    ours = [t for t, ip in seen if ip == a.ip]
+    theirs = [t for t, ip in seen if ip == b.ip]
+    assert len(ours) == len(times), seen
+    gaps = [y - x for x, y in itertools.pairwise(ours)]
+    # The fourth advert really came inside b's early window, before its deadline.
+    assert MS_DOWN - early < gaps[2] < MS_DOWN, gaps
+    assert theirs, "b never became master after the fake master went silent"
+    # b stayed backup through the whole run, and took over MS_DOWN after the last advert.
+    assert theirs[0] > ours[-1] + MS_DOWN - 0.0005, (theirs[0] - ours[-1], MS_DOWN)
+    assert theirs[0] < ours[-1] + MS_DOWN + 0.5
+    assert b.has(VIP)
+
+
+PREPARED = """
+import ipaddress, subprocess
+from pylvs.system.effects import AddressSpec
+from pylvs.system.netlink import NetlinkHost
+h = NetlinkHost()
+spec = AddressSpec(ipaddress.ip_interface("10.77.9.9/24"), "vx0")
+h.prepare_address(spec)
+old = h.link("vx0").index
+subprocess.run(["ip", "link", "del", "vx0"], check=True)
+subprocess.run(["ip", "link", "add", "vx0", "type", "veth", "peer", "name", "vx0p"], check=True)
+assert h.link("vx0").index != old
+h.add_address(spec)  # the prepared request names the old index: looked up again
+out = subprocess.run(["ip", "-4", "addr", "show", "dev", "vx0"], capture_output=True, text=True)
+assert "10.77.9.9/24" in out.stdout, out.stdout
+h.close()
+print("ok")
+"""
+
+
+def test_prepared_address_follows_a_recreated_interface(lab) -> None:
+    a = lab.node("a")
+    a.add_veth("vx0")
+    done = subprocess.run(
+        ["ip", "netns", "exec", a.ns, sys.executable, "-c", PREPARED],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr

@@ -1,0 +1,113 @@
+"""Getting ready for a master-down deadline: the rehearsed tick, what the executor builds
+ahead from it, the IPv4 datagram cache of the socket, and the kernel receive timestamp."""
+
+import ipaddress
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+
+from pylvs.proto.vrrp.commands import AddAddresses, SendAdvert, SendGratuitousArp, State
+from pylvs.proto.vrrp.events import AdvertReceived, Started
+from pylvs.proto.vrrp.garp import gratuitous_arp
+from pylvs.proto.vrrp.packet import Advert, encode_advert, encode_ipv4
+from pylvs.vrrp.executor import advert_bytes, build_advert
+from pylvs.vrrp.sockets import SocketKey, VrrpSocket, received_at
+
+from .test_vrrp_driver import MAC, SEED001, FakeSock, executor, host, instance_from
+
+GROUP = ipaddress.IPv4Address("224.0.0.18")
+PEER = ipaddress.IPv4Address("192.168.200.9")
+
+
+@dataclass
+class PreparingSock(FakeSock):
+    prepared: list[tuple[bytes, object, object, int]] = field(default_factory=list)
+
+    def prepare(self, message: bytes, src, dst, ttl: int) -> None:
+        self.prepared.append((message, src, dst, ttl))
+
+
+def advert_from_peer(priority: int) -> AdvertReceived:
+    vips = (ipaddress.IPv4Address("192.168.200.16"),)
+    adv = Advert(2, 51, priority, 1, vips, 4, 1, b"1111".ljust(8, b"\0"))
+    msg = encode_advert(adv, src=PEER, dst=GROUP)
+    return AdvertReceived(encode_ipv4(msg, PEER, GROUP), PEER)
+
+
+def backup_instance():
+    inst, g = instance_from(SEED001)
+    m = inst.machine
+    m.handle(Started(), 0)
+    m.handle(advert_from_peer(150), 1_000)
+    assert m.state is State.BACKUP and m.sands is not None
+    return inst, g
+
+
+def test_rehearse_returns_the_tick_and_leaves_the_machine_alone() -> None:
+    inst, _ = backup_instance()
+    m = inst.machine
+    deadline = m.sands
+    assert deadline is not None
+    before = (m.state, m.sands, dict(m.stats), dict(m.garp_timers), m.vipset)
+    rehearsed = m.rehearse(deadline)
+    assert (m.state, m.sands, dict(m.stats), dict(m.garp_timers), m.vipset) == before
+    assert [type(c) for c in rehearsed][:1] == [SendAdvert]
+    assert rehearsed == m.tick(deadline)  # the real tick says the same
+    assert m.state is State.MASTER
+
+
+def test_prepare_builds_the_advert_addresses_and_frames_the_tick_will_send() -> None:
+    inst, g = backup_instance()
+    sock = PreparingSock()
+    inst.sock = sock  # type: ignore[assignment]
+    h = host()
+    ex, _ = executor(h, g)
+    deadline = inst.machine.sands
+    assert deadline is not None
+    commands = inst.machine.rehearse(deadline)
+    ex.prepare(inst, commands)
+    want = advert_bytes(inst, build_advert(inst, 100), inst.machine.source_address, GROUP)
+    assert sock.prepared == [(want, inst.machine.source_address, GROUP, 255)]
+    vips = inst.setup.params.vips + inst.setup.params.evips
+    assert [c for c in h.calls if c[0] == "prepare_address"] == [
+        ("prepare_address", inst.setup.spec_for(v)) for v in vips
+    ]
+    assert ("prepare_frames", "eth0") in h.calls
+    assert not sock.sent and not h.frames  # nothing went out
+    # Carried out for real, the same bytes go out.
+    for cmd in inst.machine.tick(deadline):
+        ex.run(inst, cmd, deadline)
+    assert [s.data for s in sock.sent] == [want]
+    garps = [gratuitous_arp(MAC, v.address.ip) for v in vips]
+    assert [f for _dev, f in h.frames] == garps * inst.setup.params.garp_master_repeat
+    assert any(isinstance(c, AddAddresses) for c in commands)
+    assert any(isinstance(c, SendGratuitousArp) for c in commands)
+
+
+def test_socket_keeps_the_ipv4_datagram_and_builds_none_for_ipv6() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        vs = VrrpSocket(SocketKey(4, "eth0", False), 2, s)
+        src = ipaddress.IPv4Address("192.168.200.1")
+        wire = vs.prepare(b"\x21\x33\x64\x01", src, GROUP, 255)
+        assert wire == (encode_ipv4(b"\x21\x33\x64\x01", src, GROUP, ttl=255), "224.0.0.18")
+        assert vs.prepare(b"\x21\x33\x64\x01", src, GROUP, 255) is wire  # built once
+        assert vs.prepare(b"\x21\x33\x64\x01", src, GROUP, 64) != wire  # TTL is in the header
+        v6 = ipaddress.IPv6Address("fe80::1")
+        assert vs.prepare(b"x", v6, ipaddress.IPv6Address("ff02::12"), 255) is None
+
+
+def test_kernel_timestamp_becomes_monotonic_microseconds() -> None:
+    real = time.time_ns() - 250_000_000  # the datagram arrived 250 ms ago
+    stamp = struct.pack("@ll", real // 1_000_000_000, real % 1_000_000_000)
+    at = received_at(stamp)
+    now = time.monotonic_ns() // 1000
+    assert at is not None and 249_000 <= now - at <= 260_000
+
+
+def test_implausible_timestamps_are_ignored() -> None:
+    future = time.time_ns() + 5_000_000_000  # the wall clock was stepped back
+    old = time.time_ns() - 5_000_000_000
+    for ns in (future, old):
+        assert received_at(struct.pack("@ll", ns // 1_000_000_000, ns % 1_000_000_000)) is None
+    assert received_at(b"\x00" * 4) is None
