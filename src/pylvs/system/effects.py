@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import abc
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pylvs.config.keepalived.vrrp.model import VirtualAddress, VirtualRoute, VirtualRule
@@ -192,9 +192,11 @@ class HostEffects(abc.ABC):
     @abc.abstractmethod
     def remove_address(self, spec: AddressSpec) -> None: ...
 
-    def prepare_address(self, spec: AddressSpec) -> None:  # noqa: B027 (optional hook)
+    def prepare_address(self, spec: AddressSpec) -> Callable[[], None] | None:
         """Get ready to add `spec` soon (a backup about to become master): a host may build
-        its request now so that `add_address` only sends it."""
+        its request now and return what sends it (raising HostError as `add_address` does).
+        None: nothing prepared, `add_address` it when the time comes."""
+        return None
 
     def prepare_frames(self, dev: str) -> None:  # noqa: B027 (optional hook)
         """Get ready to `send_frame` on `dev` soon (open what it sends through)."""

@@ -8,7 +8,8 @@ in `frames` as (dev, bytes).  `set_link` changes an interface as a cable pull wo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pylvs.system.effects import (
@@ -109,8 +110,9 @@ class FakeHost(HostEffects):
         self.calls.append(("remove_rule", rule))
         self.rules = [r for r in self.rules if r != rule]
 
-    def prepare_address(self, spec: AddressSpec) -> None:
+    def prepare_address(self, spec: AddressSpec) -> Callable[[], None] | None:
         self.calls.append(("prepare_address", spec))
+        return functools.partial(self.add_address, spec)
 
     def prepare_frames(self, dev: str) -> None:
         self.calls.append(("prepare_frames", dev))

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import ipaddress
 import os
 import socket
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv4Address
 from typing import Any
@@ -243,21 +244,28 @@ class NetlinkHost(HostEffects):
         except OSError as exc:
             raise HostError(f"{what}: {exc.strerror or exc}") from exc
 
-    def prepare_address(self, spec: AddressSpec) -> None:
+    def prepare_address(self, spec: AddressSpec) -> Callable[[], None] | None:
         if len(self._prepared) >= 256:
             self._prepared.clear()
-        self._prepared[spec] = self._address_request(spec)
-        self._rtnl.prepare(self._prepared[spec])
+        req = self._prepared[spec] = self._address_request(spec)
+        body = self._rtnl.prepare(req)
+        return functools.partial(self._add, spec, req, body)
 
     def add_address(self, spec: AddressSpec) -> None:
         req = self._prepared.get(spec)
+        if req is None:
+            self._add(spec, self._address_request(spec), None)
+        else:
+            self._add(spec, req, self._rtnl.prepared(req))
+
+    def _add(self, spec: AddressSpec, req: AddressRequest, body: bytes | None) -> None:
         try:
-            self._rtnl.add_address(req if req is not None else self._address_request(spec))
+            self._rtnl.add_address(req, body)
             return
         except NetlinkRefusedError as exc:
             if exc.errno == errno.EEXIST:
                 return
-            if exc.errno != errno.ENODEV or req is None:
+            if exc.errno != errno.ENODEV or spec not in self._prepared:
                 what = f"add address {spec.address} dev {spec.dev}"
                 raise HostError(f"{what}: {exc.strerror}") from exc
         except OSError as exc:

@@ -172,15 +172,18 @@ class Rtnl:
                     if not mflags & NLM_F_MULTI and not flags & NLM_F_ACK:
                         return out
 
-    def prepare(self, req: AddressRequest) -> None:
-        """Build the request's message now; the next `add_address` of it only sends."""
+    def prepare(self, req: AddressRequest) -> bytes:
+        """Build the request's message now; `add_address(req, body)` then only sends it."""
         if len(self._bodies) >= 256:
             self._bodies.clear()
-        self._bodies[req] = address_message(req)
+        body = self._bodies[req] = address_message(req)
+        return body
 
-    def add_address(self, req: AddressRequest) -> None:
+    def prepared(self, req: AddressRequest) -> bytes | None:
+        return self._bodies.get(req)
+
+    def add_address(self, req: AddressRequest, body: bytes | None = None) -> None:
         flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
-        body = self._bodies.get(req)
         self._talk(RTM_NEWADDR, flags, body if body is not None else address_message(req))
 
     def remove_address(self, req: AddressRequest) -> None:

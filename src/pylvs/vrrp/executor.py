@@ -17,11 +17,11 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import ipaddress
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from pylvs.config.keepalived.vrrp.model import GarpGroup, GlobalDefs
@@ -41,7 +41,7 @@ from pylvs.proto.vrrp.commands import (
 )
 from pylvs.proto.vrrp.garp import GarpPacer, gratuitous_arp, neighbour_advert
 from pylvs.proto.vrrp.packet import Advert, IPAddress, encode_advert
-from pylvs.system.effects import HostEffects, HostError, LinkInfo
+from pylvs.system.effects import AddressSpec, HostEffects, HostError, LinkInfo
 from pylvs.vrrp.instance import Instance
 from pylvs.vrrp.notifications import Notifier, instance_alert
 
@@ -50,6 +50,12 @@ T = TypeVar("T")
 
 StateCallback = Callable[[str, State], None]
 CACHE_SIZE = 256
+
+
+def _call_all(actions: Sequence[Callable[[], object] | None]) -> None:
+    for action in actions:
+        if action is not None:
+            action()
 
 
 def build_advert(inst: Instance, priority: int) -> Advert:
@@ -94,6 +100,9 @@ class Executor:
         # master-down deadline so a new master only sends.
         self._adverts: dict[tuple[str, int, IPAddress, IPAddress, bool], bytes] = {}
         self._frames: dict[tuple[bytes, IPAddress, bool], bytes] = {}
+        # Rehearsed commands bound ahead to what carries them out (`prepare`), by identity:
+        # the driver then runs those very command objects (fsm.adopt) with `run`.
+        self._planned: dict[int, tuple[Command, Callable[[], None]]] = {}
         self.configure(g, ())
 
     def configure(self, g: GlobalDefs, garp_groups: tuple[GarpGroup, ...]) -> None:
@@ -119,6 +128,10 @@ class Executor:
             log.error("(%s) %s failed: %s", inst.name, type(cmd).__name__, exc)
 
     def _run(self, inst: Instance, cmd: Command, now: int) -> None:
+        planned = self._planned.pop(id(cmd), None)
+        if planned is not None and planned[0] is cmd:
+            planned[1]()
+            return
         match cmd:
             case SendAdvert(priority=priority):
                 self.send_advert(inst, priority)
@@ -171,20 +184,30 @@ class Executor:
 
     def prepare(self, inst: Instance, commands: list[Command]) -> None:
         """Build what `commands` (a rehearsed master-down tick) will send — the advert (down
-        to the datagram), the address requests, the gratuitous ARP / NA frames — and run
-        their code once, so that carrying them out for real only sends."""
+        to the datagram), the address requests, the gratuitous ARP / NA frames — and bind
+        the advert and the addresses to what sends them, so that `run` of these very
+        command objects only sends (`forget_plans` drops what was not used)."""
         src = inst.machine.source_address
         p = inst.setup.params
         ttl = inst.setup.unicast_ttl if p.unicast_peers else 255
         for cmd in commands:
             match cmd:
                 case SendAdvert(priority=priority) if inst.sock is not None and src is not None:
-                    for dst in [peer.address for peer in p.unicast_peers] or [inst.setup.group]:
-                        inst.sock.prepare(self._advert(inst, priority, src, dst), src, dst, ttl)
+                    sock = inst.sock
+                    dsts = [peer.address for peer in p.unicast_peers] or [inst.setup.group]
+                    senders = [sock.sender(self._advert(inst, priority, src, d), src, d, ttl)
+                               for d in dsts]  # fmt: skip
+                    if all(senders):
+                        self._plan(cmd, functools.partial(_call_all, senders))
                 case AddAddresses(vips=vips):
-                    for vip in vips:
-                        with contextlib.suppress(HostError):  # add_address reports it
-                            self.host.prepare_address(inst.setup.spec_for(vip))
+                    specs = [inst.setup.spec_for(vip) for vip in vips]
+                    try:
+                        adders = [self.host.prepare_address(spec) for spec in specs]
+                    except HostError:
+                        continue  # add_address reports it, when the time comes
+                    if all(adders):
+                        done = functools.partial(self._added, inst, vips, specs)
+                        self._plan(cmd, functools.partial(_call_all, [*adders, done]))
                 case SendGratuitousArp(vips=vips) | SendNeighbourAdvert(vips=vips):
                     for vip in vips:
                         dev = vip.dev or inst.setup.interface
@@ -195,13 +218,23 @@ class Executor:
                 case _:
                     pass
 
+    def _plan(self, cmd: Command, action: Callable[[], None]) -> None:
+        self._planned[id(cmd)] = (cmd, action)
+
+    def forget_plans(self) -> None:
+        self._planned.clear()
+
     # --- addresses -------------------------------------------------------------------------
 
     def add_addresses(self, inst: Instance, vips: tuple[Vip, ...]) -> None:
-        for vip in vips:
-            spec = inst.setup.spec_for(vip)
+        specs = [inst.setup.spec_for(vip) for vip in vips]
+        for spec in specs:
             self.host.add_address(spec)
-            inst.held.add(spec.address.ip)
+        self._added(inst, vips, specs)
+
+    def _added(self, inst: Instance, vips: tuple[Vip, ...], specs: list[AddressSpec]) -> None:
+        """After the addresses: what they hold, then routes, rules and the no_accept set."""
+        inst.held.update(spec.address.ip for spec in specs)
         for route in inst.setup.routes:
             self.host.add_route(route)
         for rule in inst.setup.rules:

@@ -20,9 +20,9 @@ time is the kernel's receive time (sockets.py), not when it was read.  The timer
 microseconds before its first Python line runs, and code gone cold in the seconds since the
 last advert runs several times slower — rehearses the tick on a copy of the machine
 (fsm.rehearse), builds what the new master will send (its advert datagram, address requests,
-gratuitous ARP frames), waits out the rest on the CPU with the garbage collector off,
+gratuitous ARP frames), sleeps, waits the last `SPIN_US` on the CPU (garbage collector off),
 reads any advert that arrived meanwhile (a live master's advert still resets the timer,
-RFC 5798 §6.4.2), and runs the timer if it is still due.  Only master-down deadlines get
+RFC 5798 §6.4.2), and, if none did, carries out the rehearsed tick.  Only master-down deadlines get
 this; adverts and GARP pacing run on the plain timer.
 """
 
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keepalived.vrrp.model import SyncGroup as SyncGroupConf
-from pylvs.proto.vrrp.commands import Log, RunNotify, State, WriteFifo
+from pylvs.proto.vrrp.commands import Command, Log, RunNotify, State, WriteFifo
 from pylvs.proto.vrrp.events import AdvertReceived, Event, TrackerChanged
 from pylvs.proto.vrrp.fsm import VrrpMachine
 from pylvs.proto.vrrp.packet import IPAddress
@@ -59,6 +59,8 @@ log = logging.getLogger("pylvs.vrrp")
 
 
 EARLY_US = 2_000  # how long before a master-down deadline the timer wakes
+SPIN_US = 300  # the last part of it waited on the CPU (a sleep may end this late)
+DRAIN_AHEAD_US = 30  # the sockets are read this long before the deadline
 
 
 def monotonic_us() -> int:
@@ -103,6 +105,7 @@ class VrrpManager:
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
         self._last_now = 0  # event times never go backwards (machines assume it)
+        self._fed = 0  # events handed to machines so far
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -276,6 +279,7 @@ class VrrpManager:
         if inst is None or unit_name is None:
             return
         now = self._clock(at)
+        self._fed += 1
         unit = self.units[unit_name]
         self._execute(unit_name, unit.handle(inst.machine, event, now), now)
         self._rearm()
@@ -379,25 +383,56 @@ class VrrpManager:
             if soon:
                 deadline = min(m.sands for m in soon if m.sands is not None)
                 if deadline - now <= EARLY_US:
-                    now = self._await(deadline, soon)
+                    now = self._master_down_at(deadline, soon)
             self.run_due(now)
         finally:
             if collecting:
                 gc.enable()
             self._rearm()
 
-    def _await(self, deadline: int, soon: list[VrrpMachine]) -> int:
-        """Prepare what the backups due at `deadline` send as new masters, wait until it, and
-        read the adverts that came meanwhile; returns the time to run the timers at."""
+    def _master_down_at(self, deadline: int, soon: list[VrrpMachine]) -> int:
+        """Rehearse the backups due at `deadline` and prepare what they will send, wait until
+        it, and read the adverts that came meanwhile.  A lone instance that heard nothing
+        takes its rehearsed state and its commands run at once; the rest go through
+        `run_due` at the returned time."""
+        rehearsed: dict[str, tuple[VrrpMachine, list[Command]]] = {}
         for m in soon:
             if m.sands == deadline and m.name in self.instances:
-                self.executor.prepare(self.instances[m.name], m.rehearse(deadline))
+                rehearsed[m.name] = m.rehearse(deadline)
+                self.executor.prepare(self.instances[m.name], rehearsed[m.name][1])
+        fed = self._fed
+        try:
+            self._wait_until(deadline)
+            now = self._clock()
+            if self._fed != fed:
+                return now  # an advert came: the machines decide again
+            for name, (twin, commands) in rehearsed.items():
+                unit_name = self.unit_of.get(name)
+                unit = self.units.get(unit_name) if unit_name is not None else None
+                if isinstance(unit, Solo) and unit_name is not None:
+                    unit.machine.adopt(twin)
+                    self._execute(unit_name, [(name, c) for c in commands], now)
+            return now
+        finally:
+            self.executor.forget_plans()
+
+    def _wait_until(self, deadline: int) -> None:
+        """Sleep to SPIN_US before `deadline`, then wait on the CPU, reading the VRRP sockets
+        DRAIN_AHEAD_US before it (an advert later than that counts as after the deadline,
+        as one still on the wire would).  A long spin would make the scheduler hand the CPU
+        to whatever our advert wakes up (EEVDF/CFS favour tasks that ran less), in the
+        middle of the failover."""
         limit = monotonic_us() + EARLY_US  # bounded, whatever the deadline says
-        while (t := monotonic_us()) < deadline and t < limit:
+        end = min(deadline, limit)
+        rest = end - SPIN_US - monotonic_us()
+        if rest > 0:
+            time.sleep(rest / 1e6)
+        while monotonic_us() < end - DRAIN_AHEAD_US:
             pass
         if self.pool is not None:
             self.pool.drain()
-        return self._clock()
+        while monotonic_us() < end:
+            pass
 
     def run_due(self, now: int) -> None:
         for unit_name, unit in list(self.units.items()):

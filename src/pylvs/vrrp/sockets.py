@@ -21,6 +21,7 @@ timer on receipt).
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import socket
@@ -149,6 +150,16 @@ class VrrpSocket:
                 self.wire.clear()
             wire = self.wire[key] = (encode_ipv4(message, src, dst, ttl=ttl), str(dst))
         return wire
+
+    def sender(
+        self, message: bytes, src: IPAddress, dst: IPAddress, ttl: int
+    ) -> Callable[[], object] | None:
+        """What `send(message, src, dst, ttl)` does, bound ahead (IPv4 only, else None)."""
+        wire = self.prepare(message, src, dst, ttl)
+        if wire is None:
+            return None
+        flags = 0 if self.key.unicast else socket.MSG_DONTROUTE
+        return functools.partial(self.sock.sendto, wire[0], flags, (wire[1], 0))
 
     def send(self, message: bytes, src: IPAddress, dst: IPAddress, ttl: int) -> None:
         """Send one VRRP message (already checksummed for IPv4) from `src` to `dst`."""

@@ -93,12 +93,16 @@ from pylvs.system.effects import AddressSpec
 from pylvs.system.netlink import NetlinkHost
 h = NetlinkHost()
 spec = AddressSpec(ipaddress.ip_interface("10.77.9.9/24"), "vx0")
-h.prepare_address(spec)
+add = h.prepare_address(spec)
 old = h.link("vx0").index
 subprocess.run(["ip", "link", "del", "vx0"], check=True)
 subprocess.run(["ip", "link", "add", "vx0", "type", "veth", "peer", "name", "vx0p"], check=True)
 assert h.link("vx0").index != old
-h.add_address(spec)  # the prepared request names the old index: looked up again
+add()  # the prepared request names the old index: looked up again
+out = subprocess.run(["ip", "-4", "addr", "show", "dev", "vx0"], capture_output=True, text=True)
+assert "10.77.9.9/24" in out.stdout, out.stdout
+h.remove_address(spec)
+h.add_address(spec)  # prepared afresh by the retry above: the new index
 out = subprocess.run(["ip", "-4", "addr", "show", "dev", "vx0"], capture_output=True, text=True)
 assert "10.77.9.9/24" in out.stdout, out.stdout
 h.close()

@@ -23,9 +23,11 @@ PEER = ipaddress.IPv4Address("192.168.200.9")
 @dataclass
 class PreparingSock(FakeSock):
     prepared: list[tuple[bytes, object, object, int]] = field(default_factory=list)
+    bound: list[bytes] = field(default_factory=list)  # sent through a prepared sender
 
-    def prepare(self, message: bytes, src, dst, ttl: int) -> None:
+    def sender(self, message: bytes, src, dst, ttl: int):
         self.prepared.append((message, src, dst, ttl))
+        return lambda: self.bound.append(message)
 
 
 def advert_from_peer(priority: int) -> AdvertReceived:
@@ -50,7 +52,7 @@ def test_rehearse_returns_the_tick_and_leaves_the_machine_alone() -> None:
     deadline = m.sands
     assert deadline is not None
     before = (m.state, m.sands, dict(m.stats), dict(m.garp_timers), m.vipset)
-    rehearsed = m.rehearse(deadline)
+    _twin, rehearsed = m.rehearse(deadline)
     assert (m.state, m.sands, dict(m.stats), dict(m.garp_timers), m.vipset) == before
     assert [type(c) for c in rehearsed][:1] == [SendAdvert]
     assert rehearsed == m.tick(deadline)  # the real tick says the same
@@ -65,24 +67,50 @@ def test_prepare_builds_the_advert_addresses_and_frames_the_tick_will_send() -> 
     ex, _ = executor(h, g)
     deadline = inst.machine.sands
     assert deadline is not None
-    commands = inst.machine.rehearse(deadline)
+    twin, commands = inst.machine.rehearse(deadline)
     ex.prepare(inst, commands)
     want = advert_bytes(inst, build_advert(inst, 100), inst.machine.source_address, GROUP)
     assert sock.prepared == [(want, inst.machine.source_address, GROUP, 255)]
     vips = inst.setup.params.vips + inst.setup.params.evips
+    specs = [inst.setup.spec_for(v) for v in vips]
     assert [c for c in h.calls if c[0] == "prepare_address"] == [
-        ("prepare_address", inst.setup.spec_for(v)) for v in vips
+        ("prepare_address", spec) for spec in specs
     ]
     assert ("prepare_frames", "eth0") in h.calls
-    assert not sock.sent and not h.frames  # nothing went out
-    # Carried out for real, the same bytes go out.
-    for cmd in inst.machine.tick(deadline):
+    assert not sock.sent and not sock.bound and not h.frames  # nothing went out yet
+    # The rehearsed commands themselves run through what was bound to them.
+    inst.machine.adopt(twin)
+    for cmd in commands:
         ex.run(inst, cmd, deadline)
-    assert [s.data for s in sock.sent] == [want]
+    assert sock.bound == [want] and not sock.sent
+    assert [c[1] for c in h.calls if c[0] == "add_address"] == specs
+    assert inst.held == {spec.address.ip for spec in specs}
     garps = [gratuitous_arp(MAC, v.address.ip) for v in vips]
     assert [f for _dev, f in h.frames] == garps * inst.setup.params.garp_master_repeat
     assert any(isinstance(c, AddAddresses) for c in commands)
     assert any(isinstance(c, SendGratuitousArp) for c in commands)
+    # A plan is used once: running the same advert again takes the ordinary path.
+    ex.run(inst, commands[0], deadline)
+    assert [s.data for s in sock.sent] == [want]
+
+
+def test_equal_commands_that_were_not_rehearsed_take_the_ordinary_path() -> None:
+    inst, g = backup_instance()
+    sock = PreparingSock()
+    inst.sock = sock  # type: ignore[assignment]
+    h = host()
+    ex, _ = executor(h, g)
+    deadline = inst.machine.sands
+    assert deadline is not None
+    _twin, rehearsed = inst.machine.rehearse(deadline)
+    ex.prepare(inst, rehearsed)
+    ex.forget_plans()
+    for cmd in inst.machine.tick(deadline):
+        ex.run(inst, cmd, deadline)
+    assert not sock.bound and len(sock.sent) == 1
+    assert sum(1 for c in h.calls if c[0] == "add_address") == len(
+        inst.setup.params.vips + inst.setup.params.evips
+    )
 
 
 def test_socket_keeps_the_ipv4_datagram_and_builds_none_for_ipv6() -> None:
@@ -111,3 +139,25 @@ def test_implausible_timestamps_are_ignored() -> None:
     for ns in (future, old):
         assert received_at(struct.pack("@ll", ns // 1_000_000_000, ns % 1_000_000_000)) is None
     assert received_at(b"\x00" * 4) is None
+
+
+def test_adopting_the_rehearsal_is_the_tick() -> None:
+    ticked, _ = backup_instance()
+    adopted, _ = backup_instance()
+    deadline = ticked.machine.sands
+    assert deadline is not None and adopted.machine.sands == deadline
+    commands = ticked.machine.tick(deadline)
+    twin, rehearsed = adopted.machine.rehearse(deadline)
+    adopted.machine.adopt(twin)
+    assert rehearsed == commands
+    a, b = ticked.machine, adopted.machine
+    assert (a.state, a.sands, a.stats, a.garp_timers, a.vipset) == (
+        b.state,
+        b.sands,
+        b.stats,
+        b.garp_timers,
+        b.vipset,
+    )
+    assert b.state is State.MASTER and b.sands == deadline + b.params.adver_int_us
+    # The adopted machine goes on as the ticked one does.
+    assert a.tick(b.sands) == b.tick(b.sands)

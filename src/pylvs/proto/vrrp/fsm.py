@@ -172,18 +172,24 @@ class VrrpMachine:
             self.init_sands(now)
         return self.drain()
 
-    def rehearse(self, now: int) -> list[Command]:
-        """What `tick(now)` would return, worked out on a copy: this machine is unchanged.
+    def rehearse(self, now: int) -> tuple[VrrpMachine, list[Command]]:
+        """What `tick(now)` would do, worked out on a copy: the copy after the tick and the
+        commands; this machine is unchanged.
 
         The driver runs it just before a master-down deadline, to build the new master's
-        packets ahead and to bring the code of the real tick into the CPU's caches."""
+        packets ahead and to bring the code of the tick into the CPU's caches; if nothing
+        reached the machine by the deadline, it `adopt`s the copy instead of ticking again."""
         twin = copy.copy(self)
         twin._values = dict(self._values)
         twin.garp_timers = dict(self.garp_timers)
         twin.stats = dict(self.stats)
         twin._logged = set(self._logged)
         twin._out = []
-        return twin.tick(now)
+        return twin, twin.tick(now)
+
+    def adopt(self, twin: VrrpMachine) -> None:
+        """Take the state of a rehearsed copy: as if `tick` had run at the rehearsal's time."""
+        self.__dict__.update(twin.__dict__)
 
     # --- helpers used by master.py and sync.py --------------------------------------------
 
