@@ -16,6 +16,7 @@ keepalived logs and carries on, and a restarted daemon may find its addresses st
 from __future__ import annotations
 
 import abc
+import functools
 import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -198,8 +199,10 @@ class HostEffects(abc.ABC):
         None: nothing prepared, `add_address` it when the time comes."""
         return None
 
-    def prepare_frames(self, dev: str) -> None:  # noqa: B027 (optional hook)
-        """Get ready to `send_frame` on `dev` soon (open what it sends through)."""
+    def prepare_frames(self, dev: str) -> Callable[[bytes], None]:
+        """Get ready to `send_frame` on `dev` soon (open what it sends through); returns
+        what sends one frame there."""
+        return functools.partial(self.send_frame, dev)
 
     @abc.abstractmethod
     def add_route(self, route: RouteSpec) -> None: ...

@@ -114,8 +114,9 @@ class FakeHost(HostEffects):
         self.calls.append(("prepare_address", spec))
         return functools.partial(self.add_address, spec)
 
-    def prepare_frames(self, dev: str) -> None:
+    def prepare_frames(self, dev: str) -> Callable[[bytes], None]:
         self.calls.append(("prepare_frames", dev))
+        return functools.partial(self.send_frame, dev)
 
     def send_frame(self, dev: str, frame: bytes) -> None:
         self.calls.append(("send_frame", (dev, frame)))

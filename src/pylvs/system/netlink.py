@@ -356,9 +356,10 @@ class NetlinkHost(HostEffects):
             self._packet[dev] = sock
         return sock
 
-    def prepare_frames(self, dev: str) -> None:
+    def prepare_frames(self, dev: str) -> Callable[[bytes], None]:
         with contextlib.suppress(OSError):  # send_frame reports it
             self._packet_socket(dev)
+        return functools.partial(self.send_frame, dev)
 
     def send_frame(self, dev: str, frame: bytes) -> None:
         try:

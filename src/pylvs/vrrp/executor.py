@@ -52,10 +52,24 @@ StateCallback = Callable[[str, State], None]
 CACHE_SIZE = 256
 
 
-def _call_all(actions: Sequence[Callable[[], object] | None]) -> None:
+def _call_all(actions: Sequence[Callable[[], object] | None], _now: int) -> None:
     for action in actions:
         if action is not None:
             action()
+
+
+# A prepared gratuitous ARP / NA: the pacer of its interface and family, the address, the
+# frame, and what sends a frame out of that interface.
+_GarpStep = tuple[GarpPacer, IPAddress, bytes, Callable[[bytes], None]]
+
+
+def _garp_rounds(steps: list[_GarpStep], repeat: int, now: int) -> None:
+    """`link_update` with everything looked up ahead: `repeat` rounds over the addresses,
+    each frame sent when its pacer lets it go now (else the pacer queues it)."""
+    for _ in range(repeat):
+        for pacer, ip, frame, send in steps:
+            if pacer.request(ip, repeat, now):
+                send(frame)
 
 
 def build_advert(inst: Instance, priority: int) -> Advert:
@@ -102,7 +116,7 @@ class Executor:
         self._frames: dict[tuple[bytes, IPAddress, bool], bytes] = {}
         # Rehearsed commands bound ahead to what carries them out (`prepare`), by identity:
         # the driver then runs those very command objects (fsm.adopt) with `run`.
-        self._planned: dict[int, tuple[Command, Callable[[], None]]] = {}
+        self._planned: dict[int, tuple[Command, Callable[[int], None]]] = {}
         self.configure(g, ())
 
     def configure(self, g: GlobalDefs, garp_groups: tuple[GarpGroup, ...]) -> None:
@@ -130,7 +144,7 @@ class Executor:
     def _run(self, inst: Instance, cmd: Command, now: int) -> None:
         planned = self._planned.pop(id(cmd), None)
         if planned is not None and planned[0] is cmd:
-            planned[1]()
+            planned[1](now)
             return
         match cmd:
             case SendAdvert(priority=priority):
@@ -208,17 +222,24 @@ class Executor:
                     if all(adders):
                         done = functools.partial(self._added, inst, vips, specs)
                         self._plan(cmd, functools.partial(_call_all, [*adders, done]))
-                case SendGratuitousArp(vips=vips) | SendNeighbourAdvert(vips=vips):
+                case (
+                    SendGratuitousArp(vips=vips, repeat=repeat)
+                    | SendNeighbourAdvert(vips=vips, repeat=repeat)
+                ):
+                    steps: list[_GarpStep] = []
                     for vip in vips:
                         dev = vip.dev or inst.setup.interface
-                        self.host.prepare_frames(dev)
+                        send = self.host.prepare_frames(dev)
                         link = self._link(dev)
-                        if link is not None:
-                            self._frame(link, vip.address.ip)
+                        frame = self._frame(link, vip.address.ip) if link is not None else None
+                        if frame is not None:
+                            steps.append((self.pacer(dev, vip.address.version), vip.address.ip,
+                                          frame, send))  # fmt: skip
+                    self._plan(cmd, functools.partial(_garp_rounds, steps, repeat))
                 case _:
                     pass
 
-    def _plan(self, cmd: Command, action: Callable[[], None]) -> None:
+    def _plan(self, cmd: Command, action: Callable[[int], None]) -> None:
         self._planned[id(cmd)] = (cmd, action)
 
     def forget_plans(self) -> None:

@@ -60,7 +60,7 @@ log = logging.getLogger("pylvs.vrrp")
 
 EARLY_US = 2_000  # how long before a master-down deadline the timer wakes
 SPIN_US = 300  # the last part of it waited on the CPU (a sleep may end this late)
-DRAIN_AHEAD_US = 30  # the sockets are read this long before the deadline
+DRAIN_AHEAD_US = 60  # the sockets are read (and the rehearsal adopted) this long before it
 
 
 def monotonic_us() -> int:
@@ -402,35 +402,36 @@ class VrrpManager:
                 self.executor.prepare(self.instances[m.name], rehearsed[m.name][1])
         fed = self._fed
         try:
-            self._wait_until(deadline)
-            now = self._clock()
+            self._wait_until(deadline - DRAIN_AHEAD_US)
+            if self.pool is not None:
+                self.pool.drain()
             if self._fed != fed:
-                return now  # an advert came: the machines decide again
+                return self._clock()  # an advert came: the machines decide again
+            batches: list[tuple[str, list[Routed]]] = []
             for name, (twin, commands) in rehearsed.items():
                 unit_name = self.unit_of.get(name)
                 unit = self.units.get(unit_name) if unit_name is not None else None
                 if isinstance(unit, Solo) and unit_name is not None:
                     unit.machine.adopt(twin)
-                    self._execute(unit_name, [(name, c) for c in commands], now)
+                    batches.append((unit_name, [(name, c) for c in commands]))
+            self._wait_until(deadline)
+            now = self._clock()
+            for unit_name, routed in batches:
+                self._execute(unit_name, routed, now)
             return now
         finally:
             self.executor.forget_plans()
 
-    def _wait_until(self, deadline: int) -> None:
-        """Sleep to SPIN_US before `deadline`, then wait on the CPU, reading the VRRP sockets
-        DRAIN_AHEAD_US before it (an advert later than that counts as after the deadline,
-        as one still on the wire would).  A long spin would make the scheduler hand the CPU
-        to whatever our advert wakes up (EEVDF/CFS favour tasks that ran less), in the
-        middle of the failover."""
-        limit = monotonic_us() + EARLY_US  # bounded, whatever the deadline says
-        end = min(deadline, limit)
+    def _wait_until(self, when: int) -> None:
+        """Sleep to SPIN_US before `when`, then wait for it on the CPU.  A long spin would
+        make the scheduler hand the CPU to whatever our advert wakes up (EEVDF favours tasks
+        that ran less), in the middle of the failover.  The VRRP sockets are read
+        DRAIN_AHEAD_US before the deadline: an advert later than that counts as after it,
+        as one still on the wire would."""
+        end = min(when, monotonic_us() + EARLY_US)  # bounded, whatever `when` says
         rest = end - SPIN_US - monotonic_us()
         if rest > 0:
             time.sleep(rest / 1e6)
-        while monotonic_us() < end - DRAIN_AHEAD_US:
-            pass
-        if self.pool is not None:
-            self.pool.drain()
         while monotonic_us() < end:
             pass
 

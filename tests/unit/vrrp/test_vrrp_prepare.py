@@ -161,3 +161,28 @@ def test_adopting_the_rehearsal_is_the_tick() -> None:
     assert b.state is State.MASTER and b.sands == deadline + b.params.adver_int_us
     # The adopted machine goes on as the ticked one does.
     assert a.tick(b.sands) == b.tick(b.sands)
+
+
+def test_prepared_garps_still_keep_to_the_garp_interval() -> None:
+    inst, g = instance_from("global_defs {\n    vrrp_garp_interval 0.01\n}\n" + SEED001)
+    m = inst.machine
+    m.handle(Started(), 0)
+    m.handle(advert_from_peer(150), 1_000)
+    deadline = m.sands
+    assert deadline is not None
+    h = host()
+    ex, _ = executor(h, g)
+    twin, commands = m.rehearse(deadline)
+    ex.prepare(inst, commands)
+    m.adopt(twin)
+    for cmd in commands:
+        ex.run(inst, cmd, deadline)
+    assert len(h.frames) == 1  # the first at once, the rest wait for the pacer
+    rounds = inst.setup.params.garp_master_repeat
+    vips = inst.setup.params.vips + inst.setup.params.evips
+    t = deadline
+    while ex.garp_deadline() is not None:
+        t = ex.garp_deadline()
+        ex.garp_due(t)
+    assert len(h.frames) == rounds * len(vips)
+    assert t - deadline == (len(h.frames) - 1) * 10_000
