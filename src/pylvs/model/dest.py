@@ -101,6 +101,20 @@ class Destination:
             self.activeconns = max(0, self.activeconns - 1)
         else:
             self.inactconns = max(0, self.inactconns - 1)
+        self._maybe_clear_overload()
+
+    def recount(self, active: int, inactive: int, persistent: int) -> None:
+        """Counts read from the kernel's own tables (the nftables data plane reads conntrack
+        each round instead of seeing every bind and unbind): the overload flag follows them
+        with the same rules — set at u_threshold, cleared below l_threshold or 3/4 of it."""
+        self.activeconns, self.inactconns, self.persistconns = active, inactive, persistent
+        if self.u_threshold != 0 and self.total_conns() >= self.u_threshold:
+            self.overloaded = True
+        elif self.overloaded:
+            self._maybe_clear_overload()
+
+    def _maybe_clear_overload(self) -> None:
+        """ip_vs_unbind_dest: the OVERLOAD flag goes when the count drops low enough."""
         total = self.total_conns()
         if self.l_threshold != 0:
             if total < self.l_threshold:

@@ -55,6 +55,8 @@ def to_table(services: list[dict[str, Any]]) -> ServiceTable:
                 d["port"],
                 weight=d.get("weight", 1),
                 method=ForwardMethod(d.get("method", "Masq")),
+                u_threshold=d.get("u_threshold", 0),
+                l_threshold=d.get("l_threshold", 0),
             )
             for d in s["dests"]
         )

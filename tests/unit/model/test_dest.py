@@ -2,6 +2,8 @@
 
 import ipaddress
 
+import pytest
+
 from pylvs.model import Destination, RealServer
 
 ADDR = ipaddress.ip_address("10.0.0.1")
@@ -88,3 +90,25 @@ def test_tcp_state_change_moves_between_counters() -> None:
     assert (d.activeconns, d.inactconns) == (1, 0)
     d.set_active(False)
     assert (d.activeconns, d.inactconns) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("u", "l", "counts", "flags"),
+    [
+        # u 4, l 2: set at 4 in total (templates do not count), kept at 3 and 2, cleared at 1.
+        (4, 2, [(3, 0, 5), (2, 2, 0), (3, 0, 0), (2, 0, 0), (1, 0, 0)],
+         [False, True, True, True, False]),
+        # u 8 without l: cleared below 3/4 of it (6), not at 6.
+        (8, 0, [(8, 0, 0), (6, 0, 0), (5, 0, 0), (7, 0, 0)], [True, True, False, False]),
+        # no thresholds: never overloaded.
+        (0, 0, [(1000, 1000, 0)], [False]),
+    ],
+)  # fmt: skip
+def test_recount_follows_the_bind_and_unbind_rules(u, l, counts, flags) -> None:  # noqa: E741
+    d = dest(u=u, l=l)
+    got = []
+    for active, inactive, persistent in counts:
+        d.recount(active, inactive, persistent)
+        got.append(d.overloaded)
+    assert got == flags
+    assert (d.activeconns, d.inactconns, d.persistconns) == counts[-1]

@@ -283,7 +283,12 @@ class NftablesDataPlane(DataPlane):
         return [(d, [e for e in entries if e.value == d.mark]) for d in plan.dests]
 
     def _counts_needed(self) -> bool:
-        return any(rt.service.scheduler in COUNTING for rt in self.state.runtimes.values())
+        """Live counts each round: for a connection-counting scheduler, or for u/l
+        thresholds (the overload flag keeps an overloaded server out of the new-flow maps)."""
+        return any(
+            rt.service.scheduler in COUNTING or any(d.u_threshold for d in rt.dests)
+            for rt in self.state.runtimes.values()
+        )
 
     def _nat_counts(self) -> dict[int, tuple[int, int]]:
         if not any(p.mode is Mode.NAT for p in self.plans.values()):
@@ -325,8 +330,8 @@ class NftablesDataPlane(DataPlane):
                 dest = rt.dest((dplan.address, dplan.port))
                 if dest is None:
                     continue
-                dest.activeconns, dest.inactconns = counts.get(dplan.mark, (0, 0))
-                dest.persistconns = persist.get(dplan.mark, 0)
+                active, inactive = counts.get(dplan.mark, (0, 0))
+                dest.recount(active, inactive, persist.get(dplan.mark, 0))
 
     def _account(self, now: float) -> None:
         """Packet, byte and connection counters from the nft counters; the connection rate."""
@@ -357,7 +362,7 @@ class NftablesDataPlane(DataPlane):
 
     def _reweighting_changed(self) -> bool:
         # sync() applies only when the rendered tables differ, so asking is cheap.
-        return any(rt.service.scheduler in COUNTING for rt in self.state.runtimes.values())
+        return self._counts_needed()
 
     def _forget_marks(self) -> None:
         live = {(key, d.key) for key, rt in self.state.runtimes.items() for d in rt.all_dests()}
