@@ -310,3 +310,23 @@ def test_burst_within_one_interval_goes_through_one_frozen_table(
     # The frozen table can misplace at most what the exact scheduler gives r1 (14 of 80); a
     # round inside the burst only brings it closer.
     assert error <= 14 / BURST
+
+
+def test_u_threshold_keeps_an_overloaded_server_out_of_new_flows(lab: Lab) -> None:
+    # rr over r1 (u_threshold 3) and r2: each round reads the counts from conntrack and sets
+    # the overload flag as ip_vs_bind_dest does (at 3 connections); an overloaded server is
+    # left out of the new-flow map until its count drops below 3/4 of the threshold.
+    director, client = build(lab, INTERVAL)
+    svc = service("rr", 80, {"r1": 1, "r2": 1})
+    svc["dests"][0]["u_threshold"] = 3
+    assert director.send(json.dumps({"op": "table", "services": [svc]}))["ok"]
+    names: list[str] = []
+    for _ in range(12):
+        names += client.send(f"{VIP} 80 1")
+        time.sleep(PAUSE)
+    live = director.send(json.dumps({"op": "dests"}))["services"]["80"]
+    director.send(json.dumps({"op": "stop"}))
+    assert "" not in names
+    # r1, r2, r1, r2, r1: r1 reaches 3 and takes no more; the other seven go to r2.
+    assert by_address(names) == {RS["r1"]: 3, RS["r2"]: 9}, names
+    assert sorted(live) == sorted([[RS["r1"], 3], [RS["r2"], 9]])
