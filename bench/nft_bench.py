@@ -12,7 +12,9 @@ servers on 10.80.0.0/24.  In turn, on VIP port 80, round-robin over both servers
 * pylvs proxy: `pylvs run` (user-space proxy data plane);
 * HAProxy `mode tcp`, one thread;
 * direct: no load balancer, the client talks to the real servers' own addresses through the
-  director as a plain IP router (the NAT path minus the load balancing).
+  director as a plain IP router (the NAT path minus the load balancing);
+* direct+ct: the same with connection tracking on in the director (one `ct state` rule), the
+  floor of any conntrack-based NAT on this kernel.
 
 Each case gets freshly built namespaces and servers (`run_all` says why).
 
@@ -53,7 +55,15 @@ VIP = "10.80.0.100"
 RS = ("10.80.0.11", "10.80.0.12")
 CONNS = 50  # keep-alive and new-connection runs, split over the two wrk processes
 BULK_CONNS = 4
-ORDER = ["pylvs nft NAT", "pylvs nft DR", "pylvs proxy", "HAProxy", "direct"]
+ORDER = ["pylvs nft NAT", "pylvs nft DR", "pylvs proxy", "HAProxy", "direct", "direct+ct"]
+# The direct path with connection tracking switched on in the director (one stateful rule, as
+# on any router with a firewall): what the kernel's conntrack + NAT hooks cost by themselves,
+# which LVS-NAT through nftables cannot avoid (replies are un-NATed by conntrack).
+CONNTRACK_ON = (
+    "nft add table ip bench_ct && nft add chain ip bench_ct fwd "
+    "'{ type filter hook forward priority 0; policy accept; }' && "
+    "nft add rule ip bench_ct fwd ct state established,related accept"
+)
 _UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
 
@@ -252,7 +262,9 @@ def cpu_seconds(pid: int) -> float:
 
 def run_case(b: Bench, name: str, duration: int) -> dict[str, float]:
     """One case on freshly built namespaces (see `run_all`)."""
-    if name == "direct":
+    if name.startswith("direct"):
+        if name == "direct+ct":
+            b.lab.sh(b.d, CONNTRACK_ON)
         return {**b.measure(list(RS), duration), "LB process CPU s": 0.0}
     b.lab.sh(b.d, f"ip addr add {VIP}/32 dev eth0")
     if name == "HAProxy":
@@ -301,7 +313,7 @@ def table(results: dict[str, dict[str, float]]) -> str:
     out = ["| metric | " + " | ".join(order) + " |", "|---|" + "---:|" * len(order)]
     for m in metrics:
         out.append(f"| {m} | " + " | ".join(f"{results[n][m]:,.1f}" for n in order) + " |")
-    for base in [b for b in ("HAProxy", "direct") if b in results]:
+    for base in [b for b in ("HAProxy", "direct", "direct+ct") if b in results]:
         for m in metrics[:3]:
             cells = [f"{results[n][m] / results[base][m]:.2f}x" for n in order]
             out.append(f"| {m} / {base} | " + " | ".join(cells) + " |")

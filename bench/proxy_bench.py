@@ -176,17 +176,37 @@ def idle_memory(pid: int, port: int, count: int) -> float:
     return (after - before) / count
 
 
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) the process used: proc(5) /proc/<pid>/stat 14-15."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU jiffies of the whole machine since boot (proc(5) /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
 def measure(port: int, pid: int, duration: int, idle: int) -> dict[str, float]:
     url = f"http://127.0.0.1:{port}/"
     ka = run_wrk(url, duration, 50, close=False)
+    cpu0, (busy0, total0) = process_cpu(pid), machine_busy()
     nc = run_wrk(url, duration, 50, close=True)
+    cpu1, (busy1, total1) = process_cpu(pid), machine_busy()
     bulk = run_wrk(f"http://127.0.0.1:{port}/bulk", duration, 4, close=False)
+    connections = nc.requests_per_s * duration
     return {
         "keep-alive req/s": ka.requests_per_s,
         "new conn/s": nc.requests_per_s,
         "bulk MB/s": bulk.bytes_per_s / 1e6,
         "p99 latency ms (keep-alive)": ka.p99_ms,
         "KiB RSS / idle conn": idle_memory(pid, port, idle),
+        # Where the new-connection rate is bound: the balancer's own CPU per connection, and
+        # how busy the whole machine (wrk and nginx included) was meanwhile.
+        "LB CPU us / new conn": (cpu1 - cpu0) / connections * 1e6 if connections else 0.0,
+        "machine CPU busy % (new conn)": 100 * (busy1 - busy0) / max(1, total1 - total0),
     }
 
 
