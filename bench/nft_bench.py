@@ -60,9 +60,9 @@ ORDER = ["pylvs nft NAT", "pylvs nft DR", "pylvs proxy", "HAProxy", "direct", "d
 # on any router with a firewall): what the kernel's conntrack + NAT hooks cost by themselves,
 # which LVS-NAT through nftables cannot avoid (replies are un-NATed by conntrack).
 CONNTRACK_ON = (
-    "nft add table ip bench_ct && nft add chain ip bench_ct fwd "
+    "nft add table ip bench_ct && nft add chain ip bench_ct forward_ct "
     "'{ type filter hook forward priority 0; policy accept; }' && "
-    "nft add rule ip bench_ct fwd ct state established,related accept"
+    "nft add rule ip bench_ct forward_ct ct state established,related accept"
 )
 _UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
