@@ -59,7 +59,8 @@ def test_rehearse_returns_the_tick_and_leaves_the_machine_alone() -> None:
     assert m.state is State.MASTER
 
 
-def test_prepare_builds_the_advert_addresses_and_frames_the_tick_will_send() -> None:
+def prepared():
+    """A backup at its master-down deadline, its rehearsed tick prepared by an executor."""
     inst, g = backup_instance()
     sock = PreparingSock()
     inst.sock = sock  # type: ignore[assignment]
@@ -69,6 +70,11 @@ def test_prepare_builds_the_advert_addresses_and_frames_the_tick_will_send() -> 
     assert deadline is not None
     twin, commands = inst.machine.rehearse(deadline)
     ex.prepare(inst, commands)
+    return inst, sock, h, ex, deadline, twin, commands
+
+
+def test_prepare_builds_the_advert_addresses_and_frames_the_tick_will_send() -> None:
+    inst, sock, h, ex, deadline, twin, commands = prepared()
     want = advert_bytes(inst, build_advert(inst, 100), inst.machine.source_address, GROUP)
     assert sock.prepared == [(want, inst.machine.source_address, GROUP, 255)]
     vips = inst.setup.params.vips + inst.setup.params.evips
@@ -95,15 +101,7 @@ def test_prepare_builds_the_advert_addresses_and_frames_the_tick_will_send() -> 
 
 
 def test_equal_commands_that_were_not_rehearsed_take_the_ordinary_path() -> None:
-    inst, g = backup_instance()
-    sock = PreparingSock()
-    inst.sock = sock  # type: ignore[assignment]
-    h = host()
-    ex, _ = executor(h, g)
-    deadline = inst.machine.sands
-    assert deadline is not None
-    _twin, rehearsed = inst.machine.rehearse(deadline)
-    ex.prepare(inst, rehearsed)
+    inst, sock, h, ex, deadline, _twin, _rehearsed = prepared()
     ex.forget_plans()
     for cmd in inst.machine.tick(deadline):
         ex.run(inst, cmd, deadline)
