@@ -42,7 +42,7 @@ from pylvs.system.effects import (
     RouteSpec,
     RuleSpec,
 )
-from pylvs.system.rtnl import AddressRequest, NetlinkRefusedError, Rtnl
+from pylvs.system.rtnl import AddressRequest, NetlinkRefusedError, Rtnl, address_message
 
 IFF_UP = 0x1
 IFF_RUNNING = 0x40
@@ -122,9 +122,10 @@ class NetlinkHost(HostEffects):
         self._rtnl = Rtnl()
         self._packet: dict[str, socket.socket] = {}
         self._blocked: frozenset[IPAddress] = frozenset()
-        # Address requests built ahead (prepare_address): ifindex included, dropped when the
-        # kernel answers ENODEV (the interface was re-created with a new index).
-        self._prepared: dict[AddressSpec, AddressRequest] = {}
+        # Address requests and their messages built ahead (prepare_address): the ifindex is
+        # in them, so one is dropped when the kernel answers ENODEV (the interface was
+        # re-created with a new index).
+        self._prepared: dict[AddressSpec, tuple[AddressRequest, bytes]] = {}
 
     def _index(self, dev: str) -> int:
         index = self._rtnl.index(dev)
@@ -247,16 +248,17 @@ class NetlinkHost(HostEffects):
     def prepare_address(self, spec: AddressSpec) -> Callable[[], None] | None:
         if len(self._prepared) >= 256:
             self._prepared.clear()
-        req = self._prepared[spec] = self._address_request(spec)
-        body = self._rtnl.prepare(req)
+        req = self._address_request(spec)
+        body = address_message(req)
+        self._prepared[spec] = (req, body)
         return functools.partial(self._add, spec, req, body)
 
     def add_address(self, spec: AddressSpec) -> None:
-        req = self._prepared.get(spec)
-        if req is None:
+        ready = self._prepared.get(spec)
+        if ready is None:
             self._add(spec, self._address_request(spec), None)
         else:
-            self._add(spec, req, self._rtnl.prepared(req))
+            self._add(spec, *ready)
 
     def _add(self, spec: AddressSpec, req: AddressRequest, body: bytes | None) -> None:
         try:

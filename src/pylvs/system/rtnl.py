@@ -114,7 +114,6 @@ class Rtnl:
         self._ioctl = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._seq = 0
         self._lock = threading.Lock()
-        self._bodies: dict[AddressRequest, bytes] = {}  # address_message, built ahead
 
     # --- interfaces ------------------------------------------------------------------------
 
@@ -172,17 +171,8 @@ class Rtnl:
                     if not mflags & NLM_F_MULTI and not flags & NLM_F_ACK:
                         return out
 
-    def prepare(self, req: AddressRequest) -> bytes:
-        """Build the request's message now; `add_address(req, body)` then only sends it."""
-        if len(self._bodies) >= 256:
-            self._bodies.clear()
-        body = self._bodies[req] = address_message(req)
-        return body
-
-    def prepared(self, req: AddressRequest) -> bytes | None:
-        return self._bodies.get(req)
-
     def add_address(self, req: AddressRequest, body: bytes | None = None) -> None:
+        """RTM_NEWADDR; `body` is `address_message(req)` when the caller built it ahead."""
         flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
         self._talk(RTM_NEWADDR, flags, body if body is not None else address_message(req))
 
