@@ -14,6 +14,8 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+
 from pylvs.dataplane.proxy import ProxyDataPlane, TcpListener
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.table import ServiceEntry, ServiceTable, diff
@@ -181,6 +183,20 @@ async def open_to(
     addr, port = plane.bound_address(key)
     local = (source, 0) if source else None
     return await asyncio.open_connection(str(addr), port, local_addr=local)
+
+
+async def expect_reset(plane: ProxyDataPlane, key: ServiceKey) -> None:
+    """The proxy resets this client: on read, or already during connect when the RST beats
+    the client's own look at its handshake (the proxy accepts and resets at once)."""
+    try:
+        reader, writer = await open_to(plane, key)
+    except ConnectionResetError:
+        return
+    try:
+        with pytest.raises(ConnectionResetError):
+            await reader.read()
+    finally:
+        writer.close()
 
 
 def relays(plane: ProxyDataPlane, key: ServiceKey) -> set[Any]:

@@ -2,8 +2,8 @@
 
 Also the definition of what the proxy counts, since a user-space proxy never sees packets:
 
-* TCP: one *packet in* is one chunk read from the client socket (one `data_received` call, at
-  most `read_size` bytes), one *packet out* one chunk read from the real server; *bytes* are
+* TCP: one *packet in* is one chunk read from the client socket (one recv(2), at most
+  `read_size` bytes), one *packet out* one chunk read from the real server; *bytes* are
   payload bytes (no IP/TCP headers, unlike the kernel's skb->len).  Connection set-up and
   teardown segments are not counted.
 * UDP: one packet is one datagram, bytes are its payload.
@@ -22,6 +22,8 @@ from typing import Any
 
 from pylvs.dataplane.base import DataPlaneState
 
+from .poller import Poller
+
 log = logging.getLogger("pylvs.proxy")
 
 
@@ -36,7 +38,23 @@ class ProxyContext:
     low_water: int = 64 * 1024
     # Receive buffer of each backend UDP socket read.
     udp_read_size: int = 65535
+    # Largest TCP chunk read at once (the relays' one shared buffer): large enough that bulk
+    # transfers take few system calls.
+    read_size: int = 256 * 1024
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _poller: Poller | None = None
+
+    def poller(self, loop: asyncio.AbstractEventLoop) -> Poller:
+        """The epoll set every TCP socket of the plane is driven by (made on first use)."""
+        if self._poller is None:
+            self._poller = Poller(self.read_size)
+        self._poller.attach(loop)
+        return self._poller
+
+    def close_poller(self) -> None:
+        if self._poller is not None:
+            self._poller.close()
+            self._poller = None
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run `coro` as a task the plane owns (cancelled on stop)."""

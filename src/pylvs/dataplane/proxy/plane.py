@@ -151,6 +151,7 @@ class ProxyDataPlane(DataPlane):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.listeners.clear()
+        self.ctx.close_poller()
         # Let the transports' close callbacks run so every socket is really closed on return.
         await asyncio.sleep(0)
         await asyncio.sleep(0)

@@ -11,7 +11,7 @@ which is what a client of IPVS sees when the director has nowhere to send it.
 
 from __future__ import annotations
 
-import asyncio
+import _socket
 import contextlib
 import socket
 import struct
@@ -49,18 +49,9 @@ def listen_socket(
     return sock
 
 
-def reset(transport: asyncio.BaseTransport | None) -> None:
-    """Close `transport` with an RST (SO_LINGER 0), dropping whatever is still buffered."""
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        # An already closed socket refuses the option (uvloop: ValueError, bad fd): a plain
-        # abort is all that is left to do.
-        with contextlib.suppress(OSError, ValueError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
-    abort = getattr(transport, "abort", None)
-    if abort is not None:
-        abort()
-    else:
-        transport.close()
+def close_with_reset(sock: _socket.socket) -> None:
+    """Close `sock` with an RST (SO_LINGER 0), dropping whatever is still buffered."""
+    # An already reset socket may refuse the option: a plain close is all that is left.
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+    sock.close()

@@ -1,32 +1,40 @@
 """The TCP side of the proxy: one listener per virtual service, one relay per client.
 
-A relay is two asyncio Protocols (client side, server side) over one `Conn` of the connection
-table.  On accept the service schedules a destination (ip_vs_schedule semantics, persistence
-included); the client is left unread until the real server has accepted, so nothing needs to
-be buffered.  Then bytes are copied both ways:
+Sockets are driven through the proxy's own epoll set (`poller.Poller`, why: see there).  On
+accept the service schedules a destination (ip_vs_schedule semantics, persistence included)
+and a non-blocking connect to it starts at once; on loopback and fast LANs it has usually
+completed before connect(2) returns, which one getpeername(2) tells, so the common case costs
+no extra round.  What the client sends before the real server has accepted is queued.  Then
+bytes are copied both ways, each chunk read into the poller's shared buffer and written out
+straight away:
 
-* half-close: EOF from one side becomes `write_eof()` (shutdown(SHUT_WR)) towards the other;
-  once both sides have sent EOF both sockets are closed;
-* backpressure: each transport's write buffer has high/low water marks; above the high mark
-  the *other* side stops being read (`pause_reading`) until the buffer drains below the low one,
-  so a slow reader never makes the proxy buffer more than about one mark per direction;
+* half-close: EOF from one side becomes shutdown(SHUT_WR) towards the other, once what is
+  queued for it has been written; once both sides have sent EOF both sockets are closed;
+* backpressure: what one side cannot take at once is queued; with `high_water` bytes queued
+  towards one side the *other* side is no longer read until the queue drains to `low_water`,
+  so a slow reader never makes the proxy hold more than one mark plus one read chunk per
+  direction (the kernel's socket buffers come on top, as for any proxy);
 * errors: a refused, unreachable or too slow real server (connect timeout), or no
   destination at all, resets the client (RST through SO_LINGER 0) and is counted in the
   service's and destination's `errors`; a reset from either side is passed on as a reset.
 
-Every path ends with the relay marked `done` and removed from its listener; the connection
-table entry is never removed by the relay itself: as in IPVS it moves to TIME_WAIT / CLOSE and
-expires on its timer, and a table entry that expires first closes the relay (idle timeout).
-The events fed to the table are described in pylvs.proto.conntrack.states.
+Every path ends with the relay marked `done`, both sockets closed and the relay removed from
+its listener; the connection table entry is never removed by the relay itself: as in IPVS it
+moves to TIME_WAIT / CLOSE and expires on its timer, and a table entry that expires first
+closes the relay (idle timeout).  The events fed to the table are described in
+pylvs.proto.conntrack.states.
 """
 
 from __future__ import annotations
 
+import _socket
 import asyncio
+import contextlib
+import errno
 import functools
 import ipaddress
 import socket
-from typing import cast
+from collections import deque
 
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.service import Address
@@ -36,17 +44,31 @@ from pylvs.proto.conntrack.table import Conn
 from pylvs.sched.base import Flow
 
 from .context import ProxyContext, log
-from .sockets import reset
-
-_ConnectTask = asyncio.Task[tuple[asyncio.Transport, "ServerSide"]]
+from .poller import ERROR, HANGUP, PEER_EOF, READ, WRITE, Poller
+from .sockets import close_with_reset
 
 # Clients come back from the same addresses: parse each peer address text once.  Bounded so a
 # flood of distinct sources cannot grow it; addresses are immutable, so sharing them is safe.
 _parse_address = functools.lru_cache(maxsize=4096)(ipaddress.ip_address)
 
+# accept(2) failures that mean "out of descriptors or memory": stop accepting for a while
+# (asyncio's servers do the same, for 1 s) instead of spinning on a listener that stays ready.
+_BACK_OFF = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+ACCEPT_BACK_OFF = 1.0
+# Connections accepted per readiness event, so one busy service cannot starve the others.
+_ACCEPT_BATCH = 64
+
+_NONBLOCK_STREAM = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0)
+# Every recv/send is non-blocking by flag (recv(2) MSG_DONTWAIT), so accepted sockets need no
+# fcntl/ioctl to be made non-blocking: one system call less per client.
+_DONTWAIT = socket.MSG_DONTWAIT
+# Readiness a relay socket is watched for while it is read: data, and the peer's FIN
+# (EPOLLRDHUP), which lets the read that drains the last data also take the EOF.
+_READING = READ | PEER_EOF
+
 
 class TcpListener:
-    """A TCP virtual service: the listening server and the relays it started."""
+    """A TCP virtual service: the listening socket and the relays it started."""
 
     def __init__(self, ctx: ProxyContext, runtime: ServiceRuntime, sock: socket.socket) -> None:
         self.ctx = ctx
@@ -54,81 +76,134 @@ class TcpListener:
         self.sock = sock
         host, port = sock.getsockname()[:2]
         self.address: tuple[Address, int] = (ipaddress.ip_address(host), port)
-        self.server: asyncio.Server | None = None
-        self.relays: set[ClientSide] = set()
+        self.relays: set[TcpRelay] = set()
+        self.poller: Poller | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._resume: asyncio.TimerHandle | None = None
+        self._closed = False
 
     async def start(self) -> None:
-        loop = self.loop = asyncio.get_running_loop()
-        self.server = await loop.create_server(lambda: ClientSide(self), sock=self.sock)
+        self.loop = asyncio.get_running_loop()
+        self.poller = self.ctx.poller(self.loop)
+        # Accepted sockets inherit TCP_NODELAY from the listener (Linux copies the listener's
+        # tcp_sock into the child): one setsockopt here instead of one per client.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.poller.add(self.sock.fileno(), READ, self._accept)
 
     def close(self) -> None:
         """Stop accepting; relays already running go on."""
-        if self.server is not None:
-            self.server.close()
-        else:
-            self.sock.close()
+        if self._closed:
+            return
+        self._closed = True
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
+        if self.poller is not None:
+            self.poller.forget(self.sock.fileno())
+        self.sock.close()
 
     def abort_all(self) -> None:
         for relay in list(self.relays):
             relay.abort()
 
+    def _accept(self, events: int) -> None:
+        sock = self.sock
+        family = sock.family
+        for _ in range(_ACCEPT_BATCH):
+            try:
+                # The C-level accept: socket.accept() would wrap the descriptor in a Python
+                # socket.socket (a Python __init__) and probe its blocking mode.
+                fd, peer = sock._accept()  # type: ignore[attr-defined]
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                if exc.errno in _BACK_OFF:
+                    self._back_off(exc)
+                    return
+                continue  # ECONNABORTED and friends: that client is gone, take the next
+            TcpRelay(self, _socket.socket(family, socket.SOCK_STREAM, 0, fd), peer)
+            if self._closed:
+                return
 
-class ClientSide(asyncio.Protocol):
-    """The client's connection; also the relay's state."""
+    def _back_off(self, exc: OSError) -> None:
+        log.warning(
+            "%s: cannot accept (%s); pausing accepts for %.0f s",
+            self.runtime.key,
+            exc.strerror or exc,
+            ACCEPT_BACK_OFF,
+        )
+        assert self.poller is not None and self.loop is not None
+        self.poller.modify(self.sock.fileno(), 0)
+        self._resume = self.loop.call_later(ACCEPT_BACK_OFF, self._resume_accepting)
 
-    # Slots: one of these lives per proxied connection (memory, attribute speed).
+    def _resume_accepting(self) -> None:
+        self._resume = None
+        if not self._closed and self.poller is not None:
+            self.poller.modify(self.sock.fileno(), READ)
+
+
+class End:
+    """One side of a relay: its socket and what is queued towards it."""
+
     __slots__ = (
+        "connected",
+        "eof",
+        "fd",
+        "mask",
+        "other",
+        "queue",
+        "queued",
+        "reading",
+        "shut",
+        "shut_pending",
+        "sock",
+    )
+
+    def __init__(self, sock: _socket.socket, connected: bool) -> None:
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.connected = connected
+        self.reading = True  # registered for EPOLLIN (not paused, no EOF yet)
+        self.eof = False  # this side sent EOF
+        self.shut = False  # we shut down writing towards this side
+        self.shut_pending = False  # ... once its queue is written (or it has connected)
+        self.queue: deque[bytes | memoryview] = deque()
+        self.queued = 0
+        self.mask = 0
+        self.other: End = self
+
+
+class TcpRelay:
+    """One proxied connection: the client's socket, the real server's, and the table entry."""
+
+    __slots__ = (
+        "__weakref__",
         "client",
-        "client_eof",
-        "client_lost",
-        "client_paused",
         "conn",
         "connect_timer",
-        "connecting",
+        "ctx",
         "done",
         "dst",
         "listener",
-        "pending",
+        "poller",
         "server",
-        "server_eof",
-        "server_gone",
-        "server_paused",
         "svc",
-        "timed_out",
     )
 
-    def __init__(self, listener: TcpListener) -> None:
+    def __init__(self, listener: TcpListener, sock: _socket.socket, peer: tuple[str, int]) -> None:
         self.listener = listener
-        self.client: asyncio.Transport | None = None
-        self.server: asyncio.Transport | None = None
+        ctx = self.ctx = listener.ctx
+        poller = listener.poller
+        assert poller is not None
+        self.poller = poller
+        self.client = End(sock, connected=True)
+        self.server: End | None = None
         self.conn: Conn | None = None
-        self.svc: Counters = listener.runtime.stats.counters
-        self.dst: Counters = self.svc
-        self.client_eof = False
-        self.server_eof = False
-        # What the client sent before the real server accepted (uvloop may deliver data
-        # although reading was paused in connection_made).
-        self.pending: list[bytes] = []
-        self.connecting: _ConnectTask | None = None
         self.connect_timer: asyncio.TimerHandle | None = None
-        self.timed_out = False
-        # Which transports have gone (connection_lost); the server's also when it never came.
-        self.client_lost = False
-        self.server_gone = False
-        self.client_paused = False  # server's write buffer is full: client not read
-        self.server_paused = False  # client's write buffer is full: server not read
         self.done = False
-
-    # -- client socket events ----------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        transport = cast(asyncio.Transport, transport)
-        self.client = transport
-        listener = self.listener
-        ctx = listener.ctx
         rt = listener.runtime
-        peer = transport.get_extra_info("peername")
+        self.svc: Counters = rt.stats.counters
+        self.dst: Counters = self.svc
         try:
             client = _parse_address(peer[0])
             cport = int(peer[1])
@@ -146,230 +221,267 @@ class ClientSide(asyncio.Protocol):
         self.dst = rt.stats_of(conn.dest).counters
         ctx.state.table.tcp_event(conn, TcpEvent.CLIENT_CONNECTED, now)
         listener.relays.add(self)
-        # Nothing is read from the client until the real server has accepted.
-        transport.pause_reading()
-        transport.set_write_buffer_limits(high=ctx.high_water, low=ctx.low_water)
+        self.client.mask = _READING
+        poller.add(self.client.fd, _READING, functools.partial(self._event, self.client))
         self._connect(conn)
 
-    def data_received(self, data: bytes) -> None:
-        if self.done or self.conn is None:
-            return
-        n = len(data)
-        self.svc.inpkts += 1
-        self.svc.inbytes += n
-        self.dst.inpkts += 1
-        self.dst.inbytes += n
-        self._touch(self.conn, TcpEvent.CLIENT_DATA)
-        if self.server is None:
-            self.pending.append(data)
-            if self.client is not None:
-                self.client.pause_reading()
-            return
-        self.server.write(data)
-
-    def eof_received(self) -> bool:
-        if self.done or self.conn is None:
-            return False
-        self.client_eof = True
-        if self.server is None:
-            return True  # recorded and passed on once the real server has accepted
-        self.listener.ctx.state.table.tcp_event(
-            self.conn, TcpEvent.CLIENT_EOF, self.listener.ctx.clock()
-        )
-        if self.server_eof:
-            self._finish()
-        else:
-            self.server.write_eof()
-        return True
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.done:
-            self._broken(TcpEvent.CLIENT_RESET, self.server)
-        self.listener.relays.discard(self)
-        self.client_lost = True
-        self._forget()
-
-    def pause_writing(self) -> None:
-        self.server_paused = True
-        if self.server is not None:
-            self.server.pause_reading()
-
-    def resume_writing(self) -> None:
-        self.server_paused = False
-        if self.server is not None and not self.server_eof and not self.done:
-            self.server.resume_reading()
-
-    # -- real server events (called by ServerSide) --------------------------------------
-
-    def server_made(self, transport: asyncio.Transport) -> None:
-        if self.done or self.conn is None or self.client is None:
-            transport.close()
-            return
-        ctx = self.listener.ctx
-        self.server = transport
-        transport.set_write_buffer_limits(high=ctx.high_water, low=ctx.low_water)
-        ctx.state.table.tcp_event(self.conn, TcpEvent.BACKEND_CONNECTED, ctx.clock())
-        if self.pending:
-            transport.writelines(self.pending)
-            self.pending = []
-        if self.client_eof:
-            ctx.state.table.tcp_event(self.conn, TcpEvent.CLIENT_EOF, ctx.clock())
-            transport.write_eof()
-            return
-        if self.server_paused:
-            transport.pause_reading()
-        if not self.client_paused:
-            self.client.resume_reading()
-
-    def server_data(self, data: bytes) -> None:
-        if self.done or self.client is None or self.conn is None:
-            return
-        n = len(data)
-        self.svc.outpkts += 1
-        self.svc.outbytes += n
-        self.dst.outpkts += 1
-        self.dst.outbytes += n
-        self._touch(self.conn, TcpEvent.SERVER_DATA)
-        self.client.write(data)
-
-    def server_eof_received(self) -> bool:
-        if self.done or self.conn is None or self.client is None:
-            return False
-        self.server_eof = True
-        self.listener.ctx.state.table.tcp_event(
-            self.conn, TcpEvent.SERVER_EOF, self.listener.ctx.clock()
-        )
-        if self.client_eof:
-            self._finish()
-        else:
-            self.client.write_eof()
-        return True
-
-    def server_lost(self) -> None:
-        if not self.done:
-            self._broken(TcpEvent.SERVER_RESET, self.client)
-        self.server_gone = True
-        self._forget()
-
-    def server_pause_writing(self) -> None:
-        self.client_paused = True
-        if self.client is not None:
-            self.client.pause_reading()
-
-    def server_resume_writing(self) -> None:
-        self.client_paused = False
-        if self.client is not None and not self.client_eof and not self.done:
-            self.client.resume_reading()
-
-    # -- relay lifetime ----------------------------------------------------------------
+    # -- connecting ----------------------------------------------------------------------
 
     def _connect(self, conn: Conn) -> None:
-        """Connect to the real server: one task straight on create_connection.
-
-        The task is owned by the plane (cancelled on stop).  The connect timeout is one timer
-        handle cancelling it, which is what asyncio.timeout would do, without a wrapper
-        coroutine and a second task-level timeout object per connection.
-        """
-        ctx = self.listener.ctx
-        loop = self.listener.loop
-        assert loop is not None
-        task = loop.create_task(
-            loop.create_connection(functools.partial(ServerSide, self), conn.dest.host, conn.dport)
-        )
-        self.connecting = task
-        ctx.tasks.add(task)
-        task.add_done_callback(self._connect_done)
-        self.connect_timer = loop.call_later(ctx.connect_timeout, self._connect_timeout)
+        family = socket.AF_INET if conn.daddr.version == 4 else socket.AF_INET6
+        try:
+            sock = _socket.socket(family, _NONBLOCK_STREAM)
+        except OSError as exc:  # EMFILE and the like: this client only
+            self._backend_failed(exc)
+            return
+        err = 0
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            err = sock.connect_ex((conn.dest.host, conn.dport))
+        except OSError as exc:
+            err = exc.errno or errno.EINVAL
+        connected = err == 0
+        if err == errno.EINPROGRESS:
+            # On loopback the handshake has run inside connect(2) already: a peer name means
+            # ESTABLISHED (ENOTCONN while SYN_SENT), and no round through epoll is needed.
+            try:
+                sock.getpeername()
+                connected = True
+            except OSError:
+                pass
+        elif err:
+            sock.close()
+            self._backend_failed(OSError(err, errno.errorcode.get(err, str(err))))
+            return
+        server = self.server = End(sock, connected)
+        client = self.client
+        server.other, client.other = client, server
+        server.mask = _READING if connected else _READING | WRITE
+        self.poller.add(server.fd, server.mask, functools.partial(self._event, server))
+        if connected:
+            self._now_connected(server)
+        else:
+            loop = self.listener.loop
+            assert loop is not None
+            self.connect_timer = loop.call_later(self.ctx.connect_timeout, self._connect_timeout)
 
     def _connect_timeout(self) -> None:
         self.connect_timer = None
-        task = self.connecting
-        if task is not None and not task.done():
-            self.timed_out = True
-            task.cancel()
+        if not self.done and self.server is not None and not self.server.connected:
+            self._backend_failed(TimeoutError("connect timed out"))
 
-    def _connect_done(self, task: _ConnectTask) -> None:
-        self.listener.ctx.tasks.discard(task)
-        self.connecting = None
+    def _connecting_event(self, server: End) -> bool:
+        """An event on a socket still connecting: True once it has connected."""
+        err = server.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            self._backend_failed(OSError(err, errno.errorcode.get(err, str(err))))
+            return False
+        try:
+            server.sock.getpeername()  # a stale event from a reused descriptor proves nothing
+        except OSError:
+            return False
+        self._now_connected(server)
+        return not self.done
+
+    def _now_connected(self, server: End) -> None:
+        server.connected = True
         timer = self.connect_timer
         if timer is not None:
             self.connect_timer = None
             timer.cancel()
         conn = self.conn
         assert conn is not None
-        if task.cancelled():
-            if self.timed_out:
-                self._backend_failed(conn, TimeoutError())
-            else:
-                self.abort()  # the plane is stopping
-        else:
-            exc = task.exception()
-            if exc is None:
-                return  # connected: ServerSide reports from now on
-            if isinstance(exc, OSError):
-                self._backend_failed(conn, exc)
-            else:
-                log.error(
-                    "%s: connecting to %s:%d failed",
-                    self.listener.runtime.key,
-                    conn.daddr,
-                    conn.dport,
-                    exc_info=exc,
-                )
-                self.abort()
-        if self.server is None:
-            self.server_gone = True  # no server transport will report
-            self._forget()
+        ctx = self.ctx
+        ctx.state.table.tcp_event(conn, TcpEvent.BACKEND_CONNECTED, ctx.clock())
+        if self.client.eof:  # recorded now that it can be passed on
+            ctx.state.table.tcp_event(conn, TcpEvent.CLIENT_EOF, ctx.clock())
+        if server.queue:
+            self._flush(server)
+        elif server.shut_pending:
+            self._shutdown(server)
+        if not self.done:
+            self._update(server)
 
-    def _backend_failed(self, conn: Conn, exc: BaseException) -> None:
+    # -- events ----------------------------------------------------------------------------
+
+    def _event(self, end: End, events: int) -> None:
         if self.done:
             return
+        if not end.connected and not self._connecting_event(end):
+            return
+        if events & WRITE and end.queue and not self._flushed(end):
+            return
+        if events & ERROR:
+            err = end.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                self._broken(end, OSError(err, errno.errorcode.get(err, str(err))))
+                return
+        if end.reading or (events & HANGUP and not end.eof):
+            self._read(end, events)
+        elif events & HANGUP and end.eof and end.shut:
+            # Both directions of this socket are over and the relay waits for the other
+            # side's queue: stop the hang-up from being reported again and again.
+            self.poller.forget(end.fd)
+            self.poller.ep.unregister(end.fd)
+
+    def _read(self, src: End, events: int) -> None:
+        poller = self.poller
+        try:
+            n = src.sock.recv_into(poller.buffer, 0, _DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._broken(src, exc)
+            return
+        if n == 0:
+            self._eof(src)
+            return
+        conn = self.conn
+        assert conn is not None
+        if src is self.client:
+            svc, dst = self.svc, self.dst
+            svc.inpkts += 1
+            svc.inbytes += n
+            dst.inpkts += 1
+            dst.inbytes += n
+            event = TcpEvent.CLIENT_DATA
+        else:
+            svc, dst = self.svc, self.dst
+            svc.outpkts += 1
+            svc.outbytes += n
+            dst.outpkts += 1
+            dst.outbytes += n
+            event = TcpEvent.SERVER_DATA
+        if conn.state is ConnState.ESTABLISHED:  # tcp_event's fast path: only the timer moves
+            conn.expires = self.ctx.clock() + conn.timeout
+        else:
+            self.ctx.state.table.tcp_event(conn, event, self.ctx.clock())
+        to = src.other
+        view = poller.view
+        if to.queue or not to.connected:
+            to.queue.append(bytes(view[:n]))
+            to.queued += n
+        else:
+            try:
+                sent = to.sock.send(view[:n], _DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                self._broken(to, exc)
+                return
+            if sent < n:
+                to.queue.append(bytes(view[sent:n]))
+                to.queued += n - sent
+                self._update(to)
+        if to.queued >= self.ctx.high_water:
+            src.reading = False
+            self._update(src)
+        elif events & (PEER_EOF | ERROR) == PEER_EOF and n < len(poller.buffer) and not self.done:
+            # The FIN is in (and no reset: that goes the error way) and this read took
+            # everything before it: the next read would only return the EOF, so take it now
+            # and save a round.
+            self._eof(src)
+
+    def _flushed(self, to: End) -> bool:
+        """`_flush`, then whether the relay goes on."""
+        self._flush(to)
+        return not self.done
+
+    def _flush(self, to: End) -> None:
+        """Write what is queued towards `to`; resume reading its peer below the low mark."""
+        queue = to.queue
+        while queue:
+            data = queue[0]
+            try:
+                sent = to.sock.send(data, _DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                self._broken(to, exc)
+                return
+            to.queued -= sent
+            if sent < len(data):
+                queue[0] = memoryview(data)[sent:]
+                break
+            queue.popleft()
+        src = to.other
+        if not queue and to.shut_pending:
+            self._shutdown(to)
+            if self.done:
+                return
+        if not src.reading and not src.eof and to.queued <= self.ctx.low_water:
+            src.reading = True
+            self._update(src)
+        self._update(to)
+
+    def _eof(self, src: End) -> None:
+        src.eof = True
+        src.reading = False
+        conn = self.conn
+        assert conn is not None
+        to = src.other
+        if src is not self.client:
+            self.ctx.state.table.tcp_event(conn, TcpEvent.SERVER_EOF, self.ctx.clock())
+        elif to.connected:  # else recorded once it has connected
+            self.ctx.state.table.tcp_event(conn, TcpEvent.CLIENT_EOF, self.ctx.clock())
+        if to.queue or not to.connected:
+            to.shut_pending = True  # passed on once `to` has connected and taken its queue
+        else:
+            self._shutdown(to)
+            if self.done:
+                return
+        self._update(src)
+
+    def _shutdown(self, to: End) -> None:
+        """Pass EOF on to `to`; when that was the last thing to do, close the relay."""
+        to.shut_pending = False
+        to.shut = True
+        if to.eof and to.other.shut:
+            # Both sides sent EOF and the other got it already: close(2) sends this FIN just
+            # as shutdown(2) would, one system call less.
+            self._finish()
+            return
+        with contextlib.suppress(OSError):  # already reset: the next event on it says so
+            to.sock.shutdown(socket.SHUT_WR)
+
+    def _update(self, end: End) -> None:
+        mask = (_READING if end.reading else 0) | (WRITE if end.queue or not end.connected else 0)
+        if mask != end.mask and not self.done:
+            end.mask = mask
+            # OSError: unregistered after a hang-up, nothing more to wait for on it
+            with contextlib.suppress(OSError):
+                self.poller.modify(end.fd, mask)
+
+    # -- endings ---------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        """Both sides sent EOF and got it: close both (nothing is left unread or unsent)."""
+        self._close(reset_client=False, reset_server=False)
+
+    def _broken(self, end: End, exc: OSError) -> None:
+        """One side reset or failed: record it and reset the other side."""
+        if self.conn is not None:
+            event = TcpEvent.CLIENT_RESET if end is self.client else TcpEvent.SERVER_RESET
+            self.ctx.state.table.tcp_event(self.conn, event, self.ctx.clock())
+        is_client = end is self.client
+        self._close(reset_client=not is_client, reset_server=is_client)
+
+    def _backend_failed(self, exc: OSError) -> None:
+        conn = self.conn
+        assert conn is not None
         rt = self.listener.runtime
         rt.stats.errors += 1
         rt.stats_of(conn.dest).errors += 1
-        what = "timed out" if isinstance(exc, TimeoutError) else str(exc)
+        what = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
         log.debug("%s: real server %s:%d failed: %s", rt.key, conn.daddr, conn.dport, what)
-        self._broken(TcpEvent.SERVER_RESET, self.client)
+        self.ctx.state.table.tcp_event(conn, TcpEvent.SERVER_RESET, self.ctx.clock())
+        self._close(reset_client=True, reset_server=False)
 
     def _refuse(self, why: str) -> None:
         self.done = True
         self.listener.runtime.stats.errors += 1
         log.debug("%s: reset client: %s", self.listener.runtime.key, why)
-        reset(self.client)
-
-    def _touch(self, conn: Conn, event: TcpEvent) -> None:
-        # Fast path of tcp_event for data in ESTABLISHED: only the timer moves.
-        if conn.state is ConnState.ESTABLISHED:
-            conn.expires = self.listener.ctx.clock() + conn.timeout
-        else:
-            self.listener.ctx.state.table.tcp_event(conn, event, self.listener.ctx.clock())
-
-    def _finish(self) -> None:
-        """Both sides sent EOF: flush and close both."""
-        self.done = True
-        if self.client is not None:
-            self.client.close()
-        if self.server is not None:
-            self.server.close()
-        self.listener.relays.discard(self)
-
-    def _broken(self, event: TcpEvent, other: asyncio.Transport | None) -> None:
-        """One side reset or failed: record it and reset the other side."""
-        self.done = True
-        if self.conn is not None:
-            self.listener.ctx.state.table.tcp_event(self.conn, event, self.listener.ctx.clock())
-        reset(other)
-        self.listener.relays.discard(self)
-
-    def _forget(self) -> None:
-        """Once the relay is over and both sockets are gone, unhook it from its table entry.
-
-        The entry lives on (TIME_WAIT, CLOSE) for up to minutes; without this it would keep
-        the whole relay (protocols, transports) alive until then, for nothing: expiring a
-        finished relay has nothing left to close.
-        """
-        if self.done and self.client_lost and self.server_gone and self.conn is not None:
-            self.conn.on_expire = None
+        close_with_reset(self.client.sock)
 
     def _expired(self, conn: Conn) -> None:
         """The table entry timed out (idle): IPVS forgets the connection, so do we."""
@@ -377,34 +489,28 @@ class ClientSide(asyncio.Protocol):
 
     def abort(self) -> None:
         """Reset both sides now (stop, expiry)."""
+        self._close(reset_client=True, reset_server=True)
+
+    def _close(self, *, reset_client: bool, reset_server: bool) -> None:
+        if self.done:
+            return
         self.done = True
-        reset(self.client)
-        reset(self.server)
+        timer = self.connect_timer
+        if timer is not None:
+            self.connect_timer = None
+            timer.cancel()
+        forget = self.poller.forget
+        for end, reset in ((self.client, reset_client), (self.server, reset_server)):
+            if end is None:
+                continue
+            forget(end.fd)
+            if reset:
+                close_with_reset(end.sock)
+            else:
+                end.sock.close()
+            end.queue.clear()
         self.listener.relays.discard(self)
-
-
-class ServerSide(asyncio.Protocol):
-    """The proxy's connection to the real server; forwards everything to its relay."""
-
-    __slots__ = ("relay",)
-
-    def __init__(self, relay: ClientSide) -> None:
-        self.relay = relay
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.relay.server_made(cast(asyncio.Transport, transport))
-
-    def data_received(self, data: bytes) -> None:
-        self.relay.server_data(data)
-
-    def eof_received(self) -> bool:
-        return self.relay.server_eof_received()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.relay.server_lost()
-
-    def pause_writing(self) -> None:
-        self.relay.server_pause_writing()
-
-    def resume_writing(self) -> None:
-        self.relay.server_resume_writing()
+        if self.conn is not None:
+            # The entry lives on (TIME_WAIT, CLOSE) for up to minutes; it must not keep the
+            # relay alive until then, and expiring it has nothing left to close.
+            self.conn.on_expire = None
