@@ -509,6 +509,10 @@ class TcpRelay:
             else:
                 end.sock.close()
             end.queue.clear()
+        if self.server is not None:
+            # Break the client <-> server cycle so the relay is freed by reference counting
+            # at once, not by a later cyclic garbage collection.
+            del self.client.other, self.server.other
         self.listener.relays.discard(self)
         if self.conn is not None:
             # The entry lives on (TIME_WAIT, CLOSE) for up to minutes; it must not keep the
