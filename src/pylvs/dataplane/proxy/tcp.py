@@ -34,7 +34,6 @@ import errno
 import functools
 import ipaddress
 import socket
-from collections import deque
 
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.service import Address
@@ -167,7 +166,9 @@ class End:
         self.eof = False  # this side sent EOF
         self.shut = False  # we shut down writing towards this side
         self.shut_pending = False  # ... once its queue is written (or it has connected)
-        self.queue: deque[bytes | memoryview] = deque()
+        # A list, not a deque: it is nearly always empty, and an empty deque costs 600 bytes
+        # per idle connection where an empty list costs 56.
+        self.queue: list[bytes | memoryview] = []
         self.queued = 0
         self.mask = 0
         self.other: End = self
@@ -177,7 +178,6 @@ class TcpRelay:
     """One proxied connection: the client's socket, the real server's, and the table entry."""
 
     __slots__ = (
-        "__weakref__",
         "client",
         "conn",
         "connect_timer",
@@ -206,7 +206,7 @@ class TcpRelay:
         self.dst: Counters = self.svc
         try:
             client = _parse_address(peer[0])
-            cport = int(peer[1])
+            cport = peer[1]
         except (TypeError, ValueError, IndexError):
             self._refuse("unparsable peer address")
             return
@@ -403,7 +403,7 @@ class TcpRelay:
             if sent < len(data):
                 queue[0] = memoryview(data)[sent:]
                 break
-            queue.popleft()
+            del queue[0]
         src = to.other
         if not queue and to.shut_pending:
             self._shutdown(to)
