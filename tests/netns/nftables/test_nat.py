@@ -107,6 +107,13 @@ def test_nat_udp_and_ipv6(lab: Lab) -> None:
     answers = lab.client(c, "tcp", "fd77:1::100", 80, 4)
     assert Counter(first_words(answers)) == {"r1": 2, "r2": 2}
     assert all(a.split()[1] == "fd77:1::2" for a in answers)
+    # Packets both ways, per server, for UDP and for IPv6 too (the one counting rule keys on
+    # ct mark . ct direction in both families).
+    director.call("housekeep")
+    lines = director.text("list", stats=True).splitlines()
+    for server in ("10.77.2.11:8080", "10.77.2.12:8080", "[fd77:2::11]:8080", "[fd77:2::12]:8080"):
+        found = [line.split() for line in lines if server in line]
+        assert found and all(int(f[3]) >= 1 and int(f[4]) >= 1 for f in found), (server, lines)
     director.stop()
 
 

@@ -11,7 +11,11 @@ packet's port, as ip_vs_schedule does when the packet port is not the service po
 
 Per-dest packets and bytes are counted in a forward-hook chain by conntrack mark and direction
 (original = client -> real server = IPVS "in", reply = "out"), which is where ip_vs_in_stats /
-ip_vs_out_stats count them.  A new flow with no usable dest is dropped.
+ip_vs_out_stats count them.  That chain sees every forwarded packet, not only the first of a
+flow, so it is one rule: one lookup of `ct mark . ct direction` in a map of named counters.  A
+packet whose flow has no pylvs mark (or no conntrack entry) misses the map, and a missed
+objref-map lookup ends the rule (net/netfilter/nft_objref.c `nft_objref_map_eval`:
+NFT_BREAK), so it is not counted and goes on.  A new flow with no usable dest is dropped.
 """
 
 from __future__ import annotations
@@ -21,10 +25,8 @@ from collections.abc import Sequence
 from pylvs.model.service import Protocol
 
 from .persist import affinity_set_spec, client_key, refresh_affinity
-from .plan import MARK_BASE, DestPlan, Pick, PickKind, ServicePlan, hex_mark
+from .plan import DestPlan, Pick, PickKind, ServicePlan, hex_mark
 from .ruleset import Chain, Counter, NamedSet, Table
-
-MARK_MASK = 0xFFFF0000
 
 
 def svc_chain(plan: ServicePlan) -> str:
@@ -119,8 +121,7 @@ def render_nat(family: str, plans: Sequence[ServicePlan]) -> Table | None:
     counters: list[Counter] = []
     sets: list[NamedSet] = []
     chains: list[Chain] = []
-    in_ctr: list[str] = []
-    out_ctr: list[str] = []
+    ctr: list[str] = []
     for plan in plans:
         key = plan.key
         verdict = f"goto {svc_chain(plan)}"
@@ -135,16 +136,16 @@ def render_nat(family: str, plans: Sequence[ServicePlan]) -> Table | None:
         sets += s
         chains += ch
         for d in plan.dests:
-            in_ctr.append(f'{hex_mark(d.mark)} : "{counter_names("in", plan, d)}"')
-            out_ctr.append(f'{hex_mark(d.mark)} : "{counter_names("out", plan, d)}"')
+            for direction, prefix in (("original", "in"), ("reply", "out")):
+                name = counter_names(prefix, plan, d)
+                ctr.append(f'{hex_mark(d.mark)} . {direction} : "{name}"')
     maps = [
         NamedSet("services", "map", (f"type {addr} . inet_proto . inet_service : verdict",),
                  tuple(by_port)),
         NamedSet("services-any", "map", (f"type {addr} . inet_proto : verdict",),
                  tuple(any_port)),
         NamedSet("fwmarks", "map", ("type mark : verdict",), tuple(fwmarks)),
-        NamedSet("in-ctr", "map", ("type mark : counter",), tuple(in_ctr)),
-        NamedSet("out-ctr", "map", ("type mark : counter",), tuple(out_ctr)),
+        NamedSet("ctr", "map", ("type mark . ct_dir : counter",), tuple(ctr)),
     ]  # fmt: skip
     dispatch = (
         f"{family} daddr . meta l4proto . th dport vmap @services",
@@ -156,11 +157,7 @@ def render_nat(family: str, plans: Sequence[ServicePlan]) -> Table | None:
         Chain("output", dispatch, "type nat hook output priority -100; policy accept;"),
         Chain(
             "count",
-            (
-                f"ct mark & {hex_mark(MARK_MASK)} != {hex_mark(MARK_BASE)} return",
-                "ct direction original counter name ct mark map @in-ctr",
-                "ct direction reply counter name ct mark map @out-ctr",
-            ),
+            ("counter name ct mark . ct direction map @ctr",),
             "type filter hook forward priority filter; policy accept;",
         ),
     ]
