@@ -14,7 +14,13 @@ servers on 10.80.0.0/24.  In turn, on VIP port 80, round-robin over both servers
 * direct: no load balancer, the client talks to the real servers' own addresses through the
   director as a plain IP router (the NAT path minus the load balancing);
 * direct+ct: the same with connection tracking on in the director (one `ct state` rule), the
-  floor of any conntrack-based NAT on this kernel.
+  floor of any conntrack-based NAT on this kernel;
+* direct ECMP: plain routing again (no conntrack, no load balancer), but the client talks to
+  the VIP and the director spreads the connections over both real servers with a multipath
+  route hashed on the 5-tuple (fib_multipath_hash_policy=1); the real servers hold the VIP on
+  lo and reply through the director.  This is the traffic pattern of the load-balanced cases
+  (one destination address, each wrk's connections spread over both nginx) without any
+  per-flow state, where "direct" pins each wrk to one server.
 
 Each case gets freshly built namespaces and servers (`run_all` says why).
 
@@ -55,7 +61,9 @@ VIP = "10.80.0.100"
 RS = ("10.80.0.11", "10.80.0.12")
 CONNS = 50  # keep-alive and new-connection runs, split over the two wrk processes
 BULK_CONNS = 4
-ORDER = ["pylvs nft NAT", "pylvs nft DR", "pylvs proxy", "HAProxy", "direct", "direct+ct"]
+ORDER = [
+    "pylvs nft NAT", "pylvs nft DR", "pylvs proxy", "HAProxy", "direct", "direct+ct", "direct ECMP"
+]  # fmt: skip
 # The direct path with connection tracking switched on in the director (one stateful rule, as
 # on any router with a firewall): what the kernel's conntrack + NAT hooks cost by themselves,
 # which LVS-NAT through nftables cannot avoid (replies are un-NATed by conntrack).
@@ -246,11 +254,9 @@ def pylvs_cmd(b: Bench, name: str, kind: str, dataplane: str) -> list[str]:
 
 def dr_real_servers(b: Bench) -> None:
     """realserver.sh: the VIP on lo, no ARP for it, and replies straight to the client."""
+    vip_on_lo(b)
     for ns in b.rs:
-        b.lab.sh(ns, f"ip addr add {VIP}/32 dev lo && ip route add 10.81.0.0/24 dev eth0")
-        b.lab.sh(ns, "sysctl -qw net.ipv4.conf.all.arp_ignore=1 "
-                     "net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_ignore=1 "
-                     "net.ipv4.conf.eth0.arp_announce=2")  # fmt: skip
+        b.lab.sh(ns, "ip route add 10.81.0.0/24 dev eth0")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -260,8 +266,26 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def vip_on_lo(b: Bench) -> None:
+    """The VIP on the real servers' lo, not answered in ARP (realserver.sh)."""
+    for ns in b.rs:
+        b.lab.sh(ns, f"ip addr add {VIP}/32 dev lo")
+        b.lab.sh(ns, "sysctl -qw net.ipv4.conf.all.arp_ignore=1 "
+                     "net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_ignore=1 "
+                     "net.ipv4.conf.eth0.arp_announce=2")  # fmt: skip
+
+
 def run_case(b: Bench, name: str, duration: int) -> dict[str, float]:
     """One case on freshly built namespaces (see `run_all`)."""
+    if name == "direct ECMP":
+        # One route to the VIP with a next hop per real server, the hash over the 5-tuple
+        # (net/ipv4/fib_semantics.c fib_select_multipath, route.c fib_multipath_hash): every
+        # connection sticks to one server, and the director keeps no state about it.
+        vip_on_lo(b)
+        b.lab.sh(b.d, "sysctl -qw net.ipv4.fib_multipath_hash_policy=1 && "
+                      f"ip route add {VIP}/32 nexthop via {RS[0]} nexthop via {RS[1]}")  # fmt: skip
+        b.wait(VIP)
+        return {**b.measure([VIP], duration), "LB process CPU s": 0.0}
     if name.startswith("direct"):
         if name == "direct+ct":
             b.lab.sh(b.d, CONNTRACK_ON)
@@ -313,7 +337,7 @@ def table(results: dict[str, dict[str, float]]) -> str:
     out = ["| metric | " + " | ".join(order) + " |", "|---|" + "---:|" * len(order)]
     for m in metrics:
         out.append(f"| {m} | " + " | ".join(f"{results[n][m]:,.1f}" for n in order) + " |")
-    for base in [b for b in ("HAProxy", "direct", "direct+ct") if b in results]:
+    for base in [b for b in ("HAProxy", "direct", "direct+ct", "direct ECMP") if b in results]:
         for m in metrics[:3]:
             cells = [f"{results[n][m] / results[base][m]:.2f}x" for n in order]
             out.append(f"| {m} / {base} | " + " | ".join(cells) + " |")
