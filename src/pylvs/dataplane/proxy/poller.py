@@ -48,6 +48,7 @@ class Poller:
         # holds no buffer at all).
         self.buffer = bytearray(read_size)
         self.view = memoryview(self.buffer)
+        self.size = read_size
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.loop is None:

@@ -57,6 +57,7 @@ ACCEPT_BACK_OFF = 1.0
 # Connections accepted per readiness event, so one busy service cannot starve the others.
 _ACCEPT_BATCH = 64
 
+_ESTABLISHED = ConnState.ESTABLISHED
 _NONBLOCK_STREAM = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0)
 # Every recv/send is non-blocking by flag (recv(2) MSG_DONTWAIT), so accepted sockets need no
 # fcntl/ioctl to be made non-blocking: one system call less per client.
@@ -168,7 +169,7 @@ class End:
         self.shut_pending = False  # ... once its queue is written (or it has connected)
         # A list, not a deque: it is nearly always empty, and an empty deque costs 600 bytes
         # per idle connection where an empty list costs 56.
-        self.queue: list[bytes | memoryview] = []
+        self.queue: list[bytes | bytearray | memoryview] = []
         self.queued = 0
         self.mask = 0
         self.other: End = self
@@ -305,6 +306,9 @@ class TcpRelay:
     # -- events ----------------------------------------------------------------------------
 
     def _event(self, end: End, events: int) -> None:
+        if events == READ and end.reading and end.connected and not self.done:
+            self._read(end, events)  # the common case first: data on an established relay
+            return
         if self.done:
             return
         if not end.connected and not self._connecting_event(end):
@@ -338,45 +342,44 @@ class TcpRelay:
             return
         conn = self.conn
         assert conn is not None
+        svc, dst = self.svc, self.dst
         if src is self.client:
-            svc, dst = self.svc, self.dst
             svc.inpkts += 1
             svc.inbytes += n
             dst.inpkts += 1
             dst.inbytes += n
             event = TcpEvent.CLIENT_DATA
         else:
-            svc, dst = self.svc, self.dst
             svc.outpkts += 1
             svc.outbytes += n
             dst.outpkts += 1
             dst.outbytes += n
             event = TcpEvent.SERVER_DATA
-        if conn.state is ConnState.ESTABLISHED:  # tcp_event's fast path: only the timer moves
-            conn.expires = self.ctx.clock() + conn.timeout
+        ctx = self.ctx
+        if conn.state is _ESTABLISHED:  # tcp_event's fast path: only the timer moves
+            conn.expires = ctx.clock() + conn.timeout
         else:
-            self.ctx.state.table.tcp_event(conn, event, self.ctx.clock())
+            ctx.state.table.tcp_event(conn, event, ctx.clock())
         to = src.other
-        view = poller.view
         if to.queue or not to.connected:
-            to.queue.append(bytes(view[:n]))
+            to.queue.append(poller.buffer[:n])
             to.queued += n
         else:
             try:
-                sent = to.sock.send(view[:n], _DONTWAIT)
+                sent = to.sock.send(poller.view[:n], _DONTWAIT)
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError as exc:
                 self._broken(to, exc)
                 return
             if sent < n:
-                to.queue.append(bytes(view[sent:n]))
+                to.queue.append(poller.buffer[sent:n])
                 to.queued += n - sent
                 self._update(to)
-        if to.queued >= self.ctx.high_water:
+        if to.queued >= ctx.high_water:
             src.reading = False
             self._update(src)
-        elif events & (PEER_EOF | ERROR) == PEER_EOF and n < len(poller.buffer) and not self.done:
+        elif events & (PEER_EOF | ERROR) == PEER_EOF and n < poller.size and not self.done:
             # The FIN is in (and no reset: that goes the error way) and this read took
             # everything before it: the next read would only return the EOF, so take it now
             # and save a round.
