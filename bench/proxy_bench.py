@@ -5,7 +5,11 @@ same settings.  Printed: keep-alive requests/s, new connections/s (`Connection: 
 throughput (10 MB responses), p99 latency, and resident memory per idle proxied connection
 (10,000 idle client connections held open through each proxy), with pylvs/HAProxy ratios.
 
-Run by hand (not part of the tests):  python bench/proxy_bench.py [--duration 5] [--idle 10000]
+Both proxies run side by side and take turns, `--rounds` times (the order swapped every round);
+the table shows each metric's median, and the per-round ratios follow it.
+
+Run by hand (not part of the tests):
+    python bench/proxy_bench.py [--duration 5] [--idle 10000] [--rounds 3]
 Needs: nginx, haproxy and wrk (Debian packages of those names).
 """
 
@@ -19,6 +23,7 @@ import re
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -189,7 +194,7 @@ def machine_busy() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
-def measure(port: int, pid: int, duration: int, idle: int) -> dict[str, float]:
+def measure(port: int, pid: int, duration: int) -> dict[str, float]:
     url = f"http://127.0.0.1:{port}/"
     ka = run_wrk(url, duration, 50, close=False)
     cpu0, (busy0, total0) = process_cpu(pid), machine_busy()
@@ -202,7 +207,6 @@ def measure(port: int, pid: int, duration: int, idle: int) -> dict[str, float]:
         "new conn/s": nc.requests_per_s,
         "bulk MB/s": bulk.bytes_per_s / 1e6,
         "p99 latency ms (keep-alive)": ka.p99_ms,
-        "KiB RSS / idle conn": idle_memory(pid, port, idle),
         # Where the new-connection rate is bound: the balancer's own CPU per connection, and
         # how busy the whole machine (wrk and nginx included) was meanwhile.
         "LB CPU us / new conn": (cpu1 - cpu0) / connections * 1e6 if connections else 0.0,
@@ -214,6 +218,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--idle", type=int, default=10000)
+    ap.add_argument("--rounds", type=int, default=3, help="measurements of each, taking turns")
     args = ap.parse_args()
     for tool in ("nginx", "haproxy", "wrk"):
         if shutil.which(tool) is None:
@@ -233,33 +238,43 @@ def main() -> int:
         tmp = Path(d)
         backends = [free_port(), free_port()]
         with process(["nginx", "-c", str(nginx_conf(tmp, backends))]):
-            for p in backends:
-                wait_port(p)
-            hport = free_port()
-            with process(
-                ["haproxy", "-f", str(haproxy_conf(tmp, hport, backends, args.idle + 200))]
-            ) as hp:
+            for backend in backends:
+                wait_port(backend)
+            hport, pport = free_port(), free_port()
+            hcmd = ["haproxy", "-f", str(haproxy_conf(tmp, hport, backends, args.idle + 200))]
+            pcmd = [sys.executable, "-m", "pylvs", "run", "-f"]
+            pcmd += [str(pylvs_conf(tmp, pport, backends)), "--control", str(tmp / "pylvs.sock")]
+            pcmd += ["--no-syslog"]
+            with process(hcmd) as hp, process(pcmd) as pp:
                 wait_port(hport)
-                results["HAProxy"] = measure(hport, hp.pid, args.duration, args.idle)
-            pport = free_port()
-            cmd = [
-                sys.executable,
-                "-m",
-                "pylvs",
-                "run",
-                "-f",
-                str(pylvs_conf(tmp, pport, backends)),
-            ]
-            cmd += ["--control", str(tmp / "pylvs.sock"), "--no-syslog"]
-            with process(cmd) as pp:
                 wait_port(pport)
-                results["pylvs proxy"] = measure(pport, pp.pid, args.duration, args.idle)
+                who = {"HAProxy": (hport, hp.pid), "pylvs proxy": (pport, pp.pid)}
+                rounds: dict[str, list[dict[str, float]]] = {name: [] for name in who}
+                # Both run side by side (the one not measured is idle) and take turns, the
+                # order swapped every round, so drift of the machine (a VM: its neighbours,
+                # the kernel's TIME_WAIT sockets left by the previous case) hits both alike.
+                for r in range(args.rounds):
+                    for name in list(who)[:: 1 if r % 2 == 0 else -1]:
+                        rounds[name].append(measure(*who[name], args.duration))
+                for name, (port, pid) in who.items():
+                    results[name] = {
+                        m: statistics.median(x[m] for x in rounds[name]) for m in rounds[name][0]
+                    }
+                    results[name]["KiB RSS / idle conn"] = idle_memory(pid, port, args.idle)
     metrics = list(results["HAProxy"])
+    print(f"median of {args.rounds} round(s)")
     print("| metric | HAProxy | pylvs proxy | pylvs / HAProxy |\n|---|---:|---:|---:|")
     for m in metrics:
         h, p = results["HAProxy"][m], results["pylvs proxy"][m]
         ratio = p / h if h else float("nan")
         print(f"| {m} | {h:,.1f} | {p:,.1f} | {ratio:.2f}x |")
+    if args.rounds > 1:
+        for m in ("keep-alive req/s", "new conn/s", "bulk MB/s"):
+            each = [
+                p[m] / h[m] if h[m] else float("nan")
+                for h, p in zip(rounds["HAProxy"], rounds["pylvs proxy"], strict=True)
+            ]
+            print(f"{m}, pylvs / HAProxy round by round: " + " ".join(f"{x:.2f}x" for x in each))
     return 0
 
 
