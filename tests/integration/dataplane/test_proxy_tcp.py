@@ -3,9 +3,12 @@
 import asyncio
 import contextlib
 import logging
+import os
 import select
+import shutil
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
@@ -322,3 +325,46 @@ def test_direct_return_warned_once_per_service(caplog: pytest.LogCaptureFixture)
         run(body)
     warnings = [r for r in caplog.records if "direct return" in r.getMessage()]
     assert len(warnings) == 1
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("nft") is None, reason="needs root and nft")
+def test_a_connect_that_completes_later_queues_the_client_and_then_relays() -> None:
+    """On loopback connect(2) finishes at once; on a real network it does not.  A throw-away
+    nft table of this test (loopback only, deleted in every case) drops the SYNs to the real
+    server for 0.3 s, so the handshake completes on the kernel's SYN retransmission, seen
+    through epoll.  What the client sent meanwhile is queued and arrives, and its EOF too."""
+    table = f"pylvs_test_syn_{os.getpid()}"
+
+    async def body() -> None:
+        a = await TcpBackend("a", "127.0.0.88").start()
+        rule = (
+            f"table inet {table} {{ chain out {{ type filter hook output priority 0; "
+            f"ip daddr 127.0.0.88 tcp dport {a.port} tcp flags syn drop; }}; }}"
+        )
+        subprocess.run(["nft", "-f", "-"], input=rule, text=True, check=True)
+        try:
+            plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
+            reader, writer = await open_to(plane, KEY)
+            writer.write(b"early")
+            writer.write_eof()
+            await asyncio.sleep(0.3)
+            (relay,) = relays(plane, KEY)
+            assert relay.server is not None and not relay.server.connected
+            assert relay.server.queued == len(b"early") and relay.server.shut_pending
+        finally:
+            subprocess.run(["nft", "delete", "table", "inet", table], check=False)
+        # The SYN is retransmitted after about 1 s (RFC 6298 initial RTO).
+        assert await asyncio.wait_for(reader.read(), 5.0) == b"a\nearlybye"
+        writer.close()
+        rt = plane.service(KEY)
+        assert rt is not None and rt.stats.errors == 0
+        assert await settle(lambda: not relays(plane, KEY))
+        (entry,) = plane.connections()
+        assert entry.state is ConnState.TIME_WAIT
+        await drained(plane)
+
+    try:
+        run(body, timeout=10)
+    finally:
+        subprocess.run(["nft", "delete", "table", "inet", table], check=False, capture_output=True)

@@ -325,8 +325,7 @@ class TcpRelay:
         elif events & HANGUP and end.eof and end.shut:
             # Both directions of this socket are over and the relay waits for the other
             # side's queue: stop the hang-up from being reported again and again.
-            self.poller.forget(end.fd)
-            self.poller.ep.unregister(end.fd)
+            self.poller.remove(end.fd)
 
     def _read(self, src: End, events: int) -> None:
         poller = self.poller
