@@ -8,8 +8,11 @@ throughput (10 MB responses), p99 latency, and resident memory per idle proxied 
 Both proxies run side by side and take turns, `--rounds` times (the order swapped every round);
 the table shows each metric's median, and the per-round ratios follow it.
 
+`--python-path` adds pylvs with its C fast path switched off (PYLVS_PROXY_PUMP=0) as a
+third contender, to show what the C part buys.
+
 Run by hand (not part of the tests):
-    python bench/proxy_bench.py [--duration 5] [--idle 10000] [--rounds 3]
+    python bench/proxy_bench.py [--duration 5] [--idle 10000] [--rounds 3] [--python-path]
 Needs: nginx, haproxy and wrk (Debian packages of those names).
 """
 
@@ -196,7 +199,9 @@ def machine_busy() -> tuple[float, float]:
 
 def measure(port: int, pid: int, duration: int) -> dict[str, float]:
     url = f"http://127.0.0.1:{port}/"
+    ka_cpu0 = process_cpu(pid)
     ka = run_wrk(url, duration, 50, close=False)
+    ka_cpu = process_cpu(pid) - ka_cpu0
     cpu0, (busy0, total0) = process_cpu(pid), machine_busy()
     nc = run_wrk(url, duration, 50, close=True)
     cpu1, (busy1, total1) = process_cpu(pid), machine_busy()
@@ -209,6 +214,9 @@ def measure(port: int, pid: int, duration: int) -> dict[str, float]:
         "p99 latency ms (keep-alive)": ka.p99_ms,
         # Where the new-connection rate is bound: the balancer's own CPU per connection, and
         # how busy the whole machine (wrk and nginx included) was meanwhile.
+        "LB CPU us / keep-alive req": ka_cpu / (ka.requests_per_s * duration) * 1e6
+        if ka.requests_per_s
+        else 0.0,
         "LB CPU us / new conn": (cpu1 - cpu0) / connections * 1e6 if connections else 0.0,
         "machine CPU busy % (new conn)": 100 * (busy1 - busy0) / max(1, total1 - total0),
     }
@@ -219,6 +227,11 @@ def main() -> int:
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--idle", type=int, default=10000)
     ap.add_argument("--rounds", type=int, default=3, help="measurements of each, taking turns")
+    ap.add_argument(
+        "--python-path",
+        action="store_true",
+        help="also run pylvs with its C fast path off (PYLVS_PROXY_PUMP=0): a third column",
+    )
     args = ap.parse_args()
     for tool in ("nginx", "haproxy", "wrk"):
         if shutil.which(tool) is None:
@@ -233,48 +246,61 @@ def main() -> int:
     if idle < args.idle:
         print(f"(descriptor limit {hard}: measuring {idle} idle connections)", file=sys.stderr)
     args.idle = idle
+    from pylvs.dataplane.proxy import poller
+
+    path = "C fast path" if poller._pump is not None else "pure Python (C fast path not built)"
     results: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="pylvs-bench-") as d:
+    with tempfile.TemporaryDirectory(prefix="pylvs-bench-") as d, contextlib.ExitStack() as stack:
         tmp = Path(d)
         backends = [free_port(), free_port()]
-        with process(["nginx", "-c", str(nginx_conf(tmp, backends))]):
-            for backend in backends:
-                wait_port(backend)
-            hport, pport = free_port(), free_port()
-            hcmd = ["haproxy", "-f", str(haproxy_conf(tmp, hport, backends, args.idle + 200))]
+        stack.enter_context(process(["nginx", "-c", str(nginx_conf(tmp, backends))]))
+        for backend in backends:
+            wait_port(backend)
+        hport = free_port()
+        hcmd = ["haproxy", "-f", str(haproxy_conf(tmp, hport, backends, args.idle + 200))]
+        who = {"HAProxy": (hport, stack.enter_context(process(hcmd)).pid)}
+        variants = [("pylvs proxy", "1")]
+        if args.python_path:
+            variants.append(("pylvs proxy (pure Python)", "0"))
+        for name, pump in variants:
+            port = free_port()
+            sock = tmp / f"pylvs-{pump}.sock"
             pcmd = [sys.executable, "-m", "pylvs", "run", "-f"]
-            pcmd += [str(pylvs_conf(tmp, pport, backends)), "--control", str(tmp / "pylvs.sock")]
-            pcmd += ["--no-syslog"]
-            with process(hcmd) as hp, process(pcmd) as pp:
-                wait_port(hport)
-                wait_port(pport)
-                who = {"HAProxy": (hport, hp.pid), "pylvs proxy": (pport, pp.pid)}
-                rounds: dict[str, list[dict[str, float]]] = {name: [] for name in who}
-                # Both run side by side (the one not measured is idle) and take turns, the
-                # order swapped every round, so drift of the machine (a VM: its neighbours,
-                # the kernel's TIME_WAIT sockets left by the previous case) hits both alike.
-                for r in range(args.rounds):
-                    for name in list(who)[:: 1 if r % 2 == 0 else -1]:
-                        rounds[name].append(measure(*who[name], args.duration))
-                for name, (port, pid) in who.items():
-                    results[name] = {
-                        m: statistics.median(x[m] for x in rounds[name]) for m in rounds[name][0]
-                    }
-                    results[name]["KiB RSS / idle conn"] = idle_memory(pid, port, args.idle)
+            pcmd += [str(pylvs_conf(tmp, port, backends)), "--control", str(sock), "--no-syslog"]
+            env = {**os.environ, "PYLVS_PROXY_PUMP": pump}
+            who[name] = (port, stack.enter_context(process(pcmd, env=env)).pid)
+        for port, _ in who.values():
+            wait_port(port)
+        rounds: dict[str, list[dict[str, float]]] = {name: [] for name in who}
+        # All run side by side (the ones not measured are idle) and take turns, the order
+        # reversed every round, so drift of the machine (a VM: its neighbours, the kernel's
+        # TIME_WAIT sockets left by the previous case) hits each alike.
+        for r in range(args.rounds):
+            for name in list(who)[:: 1 if r % 2 == 0 else -1]:
+                rounds[name].append(measure(*who[name], args.duration))
+        for name, (port, pid) in who.items():
+            results[name] = {
+                m: statistics.median(x[m] for x in rounds[name]) for m in rounds[name][0]
+            }
+            results[name]["KiB RSS / idle conn"] = idle_memory(pid, port, args.idle)
+    names = list(results)
     metrics = list(results["HAProxy"])
-    print(f"median of {args.rounds} round(s)")
-    print("| metric | HAProxy | pylvs proxy | pylvs / HAProxy |\n|---|---:|---:|---:|")
+    print(f"median of {args.rounds} round(s); pylvs proxy relays with its {path}")
+    head = " | ".join(names) + " | " + " | ".join(f"{n} / HAProxy" for n in names[1:])
+    print(f"| metric | {head} |\n|---|" + "---:|" * (2 * len(names) - 1))
     for m in metrics:
-        h, p = results["HAProxy"][m], results["pylvs proxy"][m]
-        ratio = p / h if h else float("nan")
-        print(f"| {m} | {h:,.1f} | {p:,.1f} | {ratio:.2f}x |")
+        h = results["HAProxy"][m]
+        values = " | ".join(f"{results[n][m]:,.1f}" for n in names)
+        ratios = " | ".join(f"{results[n][m] / h:.2f}x" if h else "nan" for n in names[1:])
+        print(f"| {m} | {values} | {ratios} |")
     if args.rounds > 1:
-        for m in ("keep-alive req/s", "new conn/s", "bulk MB/s"):
-            each = [
-                p[m] / h[m] if h[m] else float("nan")
-                for h, p in zip(rounds["HAProxy"], rounds["pylvs proxy"], strict=True)
-            ]
-            print(f"{m}, pylvs / HAProxy round by round: " + " ".join(f"{x:.2f}x" for x in each))
+        for n in names[1:]:
+            for m in ("keep-alive req/s", "new conn/s", "bulk MB/s"):
+                each = [
+                    p[m] / h[m] if h[m] else float("nan")
+                    for h, p in zip(rounds["HAProxy"], rounds[n], strict=True)
+                ]
+                print(f"{m}, {n} / HAProxy round by round: " + " ".join(f"{x:.2f}x" for x in each))
     return 0
 
 

@@ -1,6 +1,18 @@
-"""Make this directory's helper module (proxy_helpers) importable by the tests next to it."""
+"""Make this directory's helper module (proxy_helpers) importable by the tests next to it,
+and let TCP relay tests run on both relay paths (`relay_path`)."""
 
 import sys
 from pathlib import Path
 
+import pytest
+
+from pylvs.dataplane.proxy import poller
+
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(params=["c", "python"] if poller._pump is not None else ["python"])
+def relay_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The proxy's C fast path (when built) and its pure-Python path, in turn."""
+    monkeypatch.setattr(poller, "USE_PUMP", request.param == "c")
+    return str(request.param)

@@ -10,9 +10,13 @@ import asyncio
 import os
 import resource
 
+import pytest
 from proxy_helpers import TcpBackend, ask, drained, open_to, proxy, relays, run, settle, tcp_key
 
 from pylvs.model.service import VirtualService
+
+# Every test on both relay paths: the C fast path (when built) and pure Python.
+pytestmark = pytest.mark.usefixtures("relay_path")
 
 KEY = tcp_key()
 

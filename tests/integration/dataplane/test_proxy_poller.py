@@ -1,21 +1,32 @@
 """The proxy's epoll set inside the event loop: events reach their handler, one failing
-handler does not starve the others, a forgotten descriptor gets nothing more."""
+handler does not starve the others, a forgotten descriptor gets nothing more; the C fast
+path relays, counts, and hands back what it cannot finish."""
 
 import asyncio
+import errno
 import logging
 import socket
+import time
+from typing import Any
 
 import pytest
 from proxy_helpers import run
 
+from pylvs.dataplane.proxy import poller as poller_module
 from pylvs.dataplane.proxy.poller import READ, Poller
 
+needs_pump = pytest.mark.skipif(
+    poller_module._pump is None, reason="the C fast path (_pump) was not built"
+)
 
+
+@pytest.mark.usefixtures("relay_path")
 def test_events_reach_their_handlers_and_a_failing_one_harms_no_other(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async def body() -> None:
         poller = Poller(4096)
+        assert (poller.pump is not None) == poller_module.USE_PUMP
         poller.attach(asyncio.get_running_loop())
         a, a_peer = socket.socketpair()
         b, b_peer = socket.socketpair()
@@ -54,3 +65,132 @@ def test_events_reach_their_handlers_and_a_failing_one_harms_no_other(
 
     with caplog.at_level(logging.ERROR, logger="pylvs.proxy"):
         run(body)
+
+
+class Owner:
+    """Records what the C path hands back to the relay that owns a fast socket."""
+
+    def __init__(self) -> None:
+        self.counts: list[tuple[Any, int, int, float]] = []
+        self.spills: list[tuple[Any, bytes | None, int]] = []
+
+    def counted(self, end: Any, pkts: int, nbytes: int, last: float) -> None:
+        self.counts.append((end, pkts, nbytes, last))
+
+    def spilled(self, end: Any, data: bytes | None, err: int) -> None:
+        self.spills.append((end, data, err))
+
+
+async def until(predicate: Any, timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.005)
+
+
+def fast_pair(poller: Poller, owner: Owner) -> tuple[socket.socket, ...]:
+    """x (fast, relayed to y) with its peer x_peer; y with its peer y_peer."""
+    x, x_peer = socket.socketpair()
+    y, y_peer = socket.socketpair()
+    seen: list[int] = []
+    poller.add(x.fileno(), READ, seen.append)
+    poller.make_fast(x.fileno(), y.fileno(), owner, "x")
+    return x, x_peer, y, y_peer
+
+
+@needs_pump
+def test_c_path_relays_counts_and_stops_when_cleared() -> None:
+    async def body() -> None:
+        poller = Poller(4096)
+        poller.attach(asyncio.get_running_loop())
+        owner = Owner()
+        x, x_peer, y, y_peer = fast_pair(poller, owner)
+        y_peer.setblocking(False)
+        before = time.monotonic()
+        for chunk in (b"hello", b"world!"):
+            x_peer.send(chunk)
+            await until(lambda c=chunk: _recv(y_peer) == c)  # type: ignore[misc]
+        poller.harvest()
+        ((end, pkts, nbytes, last),) = owner.counts
+        assert (end, pkts, nbytes) == ("x", 2, 11)
+        assert before <= last <= time.monotonic()
+        poller.harvest()  # collected once only
+        assert len(owner.counts) == 1
+        # Cleared (nothing left to collect): the next chunk goes to x's Python handler.
+        assert poller.unfast(x.fileno()) is None
+        handled: list[int] = []
+        poller.handlers[x.fileno()] = handled.append
+        x_peer.send(b"more")
+        await until(lambda: handled != [])
+        assert handled[0] & READ
+        assert _recv(y_peer) == b""
+        assert owner.spills == []
+        poller.close()
+        for s in (x, x_peer, y, y_peer):
+            s.close()
+
+    run(body)
+
+
+@needs_pump
+def test_c_path_hands_back_what_the_peer_cannot_take() -> None:
+    async def body() -> None:
+        poller = Poller(256 * 1024)
+        poller.attach(asyncio.get_running_loop())
+        owner = Owner()
+        x, x_peer, y, y_peer = fast_pair(poller, owner)
+        y.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        y_peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        x_peer.setblocking(False)
+        sent = 0
+        with_data = b"z" * 65536
+        try:
+            while sent < 200_000:
+                sent += x_peer.send(with_data)
+        except BlockingIOError:
+            pass
+        await until(lambda: owner.spills != [])
+        ((end, data, err),) = owner.spills
+        assert end == "x" and err == 0 and data
+        # The fast path is off for x now: its counts come back on unfast, not by harvest.
+        counts = poller.unfast(x.fileno())
+        assert counts is not None and counts[0] >= 1
+        y_peer.setblocking(False)
+        got = b""
+        while True:
+            try:
+                part = y_peer.recv(1 << 20)
+            except BlockingIOError:
+                break
+            got += part
+        assert len(got) + len(data) == counts[1]  # what was read = delivered + handed back
+        poller.close()
+        for s in (x, x_peer, y, y_peer):
+            s.close()
+
+    run(body)
+
+
+@needs_pump
+def test_c_path_hands_back_a_failed_send_with_its_error() -> None:
+    async def body() -> None:
+        poller = Poller(4096)
+        poller.attach(asyncio.get_running_loop())
+        owner = Owner()
+        x, x_peer, y, y_peer = fast_pair(poller, owner)
+        y_peer.close()  # y's peer is gone: sending to y fails with EPIPE
+        x_peer.send(b"lost?")
+        await until(lambda: owner.spills != [])
+        assert owner.spills == [("x", b"lost?", errno.EPIPE)]
+        poller.close()
+        for s in (x, x_peer, y):
+            s.close()
+
+    run(body)
+
+
+def _recv(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(100)
+    except BlockingIOError:
+        return b""

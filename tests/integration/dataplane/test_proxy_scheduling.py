@@ -1,9 +1,13 @@
 """Real TCP through the proxy: each scheduler's choice, persistence, dest removal, quiescing."""
 
+import pytest
 from proxy_helpers import Clock, TcpBackend, ask, drained, open_to, proxy, run, settle, tcp_key
 
 from pylvs.model.service import ServiceFlags, VirtualService
 from pylvs.model.table import DeleteDest, EditDest
+
+# Every test on both relay paths: the C fast path (when built) and pure Python.
+pytestmark = pytest.mark.usefixtures("relay_path")
 
 KEY = tcp_key()
 

@@ -30,6 +30,10 @@ from pylvs.dataplane.base import DataPlaneError
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.table import AddDest, AddService
 from pylvs.proto.conntrack import ConnState
+from pylvs.proto.conntrack.states import Timeouts
+
+# Every test on both relay paths: the C fast path (when built) and pure Python.
+pytestmark = pytest.mark.usefixtures("relay_path")
 
 KEY = tcp_key()
 
@@ -208,6 +212,46 @@ def test_idle_connection_closed_when_its_entry_expires() -> None:
         clock.advance(899)
         assert plane.housekeep() == []
         clock.advance(1)
+        (dead,) = plane.housekeep()
+        assert dead.state is ConnState.ESTABLISHED
+        with pytest.raises(ConnectionResetError):
+            await reader.read()
+        writer.close()
+        assert not relays(plane, KEY)
+        await drained(plane)
+
+    run(body)
+
+
+def test_traffic_keeps_a_connection_alive_and_counts_while_it_is_open() -> None:
+    """On the real clock (the C path runs there): chunks relayed move the idle timer and
+    show in the counters while the connection is still open, and `-Z` forgets them."""
+
+    async def body() -> None:
+        a = await TcpBackend("a").start()
+        plane = await proxy(
+            VirtualService(KEY, scheduler="rr"), a.real_server(), timeouts=Timeouts(tcp=1)
+        )
+        reader, writer = await open_to(plane, KEY)
+        assert await reader.readline() == b"a\n"
+        for _ in range(5):  # 1.5 s of traffic against a 1 s idle timeout
+            writer.write(b"ping\n")
+            assert await reader.readline() == b"ping\n"
+            await asyncio.sleep(0.3)
+            assert plane.housekeep() == []
+        rt = plane.service(KEY)
+        assert rt is not None
+        v = rt.stats.values()
+        assert (v.inpkts, v.inbytes) == (5, 25)
+        assert (v.outpkts, v.outbytes) == (6, 2 + 25)
+        d = rt.stats_of(rt.dests[0]).values()
+        assert (d.inbytes, d.outbytes) == (25, 27)
+        plane.zero()
+        writer.write(b"x\n")
+        assert await reader.readline() == b"x\n"
+        v = plane.service(KEY).stats.values()  # type: ignore[union-attr]
+        assert (v.inpkts, v.inbytes, v.outbytes) == (1, 2, 2)
+        await asyncio.sleep(1.2)  # idle past the timeout
         (dead,) = plane.housekeep()
         assert dead.state is ConnState.ESTABLISHED
         with pytest.raises(ConnectionResetError):

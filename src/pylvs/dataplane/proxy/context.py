@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,8 +48,15 @@ class ProxyContext:
     def poller(self, loop: asyncio.AbstractEventLoop) -> Poller:
         """The epoll set every TCP socket of the plane is driven by (made on first use)."""
         if self._poller is None:
-            self._poller = Poller(self.read_size)
+            # The C path dates relayed chunks on CLOCK_MONOTONIC (time.monotonic): a plane
+            # on another clock (tests moving time by hand) runs the pure-Python path.
+            self._poller = Poller(self.read_size, pump=self.clock is time.monotonic)
         self._poller.attach(loop)
+        return self._poller
+
+    @property
+    def current_poller(self) -> Poller | None:
+        """The poller if one was made (no loop needed)."""
         return self._poller
 
     def close_poller(self) -> None:

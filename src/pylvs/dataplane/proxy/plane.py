@@ -115,10 +115,19 @@ class ProxyDataPlane(DataPlane):
             raise DataPlaneError.from_failures(failures)
 
     def services(self) -> Sequence[ServiceRuntime]:
+        self.harvest()
         return list(self.state.runtimes.values())
 
     def connections(self, now: float | None = None) -> list[ConnEntry]:
+        self.harvest()
         return self.state.connections(self.ctx.clock() if now is None else now)
+
+    def harvest(self) -> None:
+        """Bring counters and idle timers up to date with what the C fast path relayed
+        (poller.py): before anything reads them or expires connections."""
+        poller = self.ctx.current_poller
+        if poller is not None:
+            poller.harvest()
 
     @property
     def timeouts(self) -> Timeouts:
@@ -128,6 +137,7 @@ class ProxyDataPlane(DataPlane):
         self.state.table.timeouts = timeouts
 
     def zero(self, key: ServiceKey | None = None) -> None:
+        self.harvest()  # what was relayed before the zeroing must not count after it
         self.state.zero(key, self.ctx.clock())
 
     async def stop(self, grace: float) -> None:
@@ -174,6 +184,7 @@ class ProxyDataPlane(DataPlane):
     def housekeep(self, now: float | None = None) -> list[Conn]:
         """One housekeeping round; returns the table entries that expired."""
         now = self.ctx.clock() if now is None else now
+        self.harvest()
         dead = self.state.housekeep(now)
         for conn in dead:
             if conn.on_expire is not None:

@@ -33,6 +33,7 @@ import contextlib
 import errno
 import functools
 import ipaddress
+import os
 import socket
 
 from pylvs.dataplane.service import ServiceRuntime
@@ -148,6 +149,7 @@ class End:
     __slots__ = (
         "connected",
         "eof",
+        "fast",
         "fd",
         "mask",
         "other",
@@ -173,6 +175,7 @@ class End:
         self.queued = 0
         self.mask = 0
         self.other: End = self
+        self.fast = False  # its plain read events are relayed by the C path (Poller.make_fast)
 
 
 class TcpRelay:
@@ -187,6 +190,7 @@ class TcpRelay:
         "dst",
         "listener",
         "poller",
+        "pump",
         "server",
         "svc",
     )
@@ -197,6 +201,7 @@ class TcpRelay:
         poller = listener.poller
         assert poller is not None
         self.poller = poller
+        self.pump = poller.pump is not None
         self.client = End(sock, connected=True)
         self.server: End | None = None
         self.conn: Conn | None = None
@@ -383,6 +388,8 @@ class TcpRelay:
             # everything before it: the next read would only return the EOF, so take it now
             # and save a round.
             self._eof(src)
+        elif self.pump and not src.fast:
+            self._sync_fast(src)
 
     def _flushed(self, to: End) -> bool:
         """`_flush`, then whether the relay goes on."""
@@ -453,6 +460,81 @@ class TcpRelay:
             # OSError: unregistered after a hang-up, nothing more to wait for on it
             with contextlib.suppress(OSError):
                 self.poller.modify(end.fd, mask)
+        if self.pump:
+            # Whether a side may be fast depends on its own state and on its peer's queue.
+            self._sync_fast(end)
+            self._sync_fast(end.other)
+
+    # -- the C fast path (poller.Poller.make_fast) -----------------------------------------
+
+    def _sync_fast(self, end: End) -> None:
+        """Hand `end`'s plain reads to the C path exactly while the Python fast path in
+        `_event`/`_read` would take them with nothing else to do: established (the state
+        moves only by the timer), `end` read, its peer connected with nothing queued and not
+        shut down."""
+        other = end.other
+        conn = self.conn
+        want = (
+            not self.done
+            and other is not end
+            and end.reading
+            and end.connected
+            and other.connected
+            and not other.queue
+            and not other.shut
+            and not other.shut_pending
+            and conn is not None
+            and conn.state is _ESTABLISHED
+        )
+        if want != end.fast:
+            if want:
+                end.fast = True
+                self.poller.make_fast(end.fd, other.fd, self, end)
+            else:
+                self._unfast(end)
+
+    def _unfast(self, end: End) -> None:
+        end.fast = False
+        counts = self.poller.unfast(end.fd)
+        if counts is not None:
+            self.counted(end, *counts)
+
+    def counted(self, end: End, pkts: int, nbytes: int, last: float) -> None:
+        svc, dst = self.svc, self.dst
+        if end is self.client:
+            svc.inpkts += pkts
+            svc.inbytes += nbytes
+            dst.inpkts += pkts
+            dst.inbytes += nbytes
+        else:
+            svc.outpkts += pkts
+            svc.outbytes += nbytes
+            dst.outpkts += pkts
+            dst.outbytes += nbytes
+        conn = self.conn
+        if conn is not None and conn.state is _ESTABLISHED:
+            # As `_read` does per chunk: the idle timer runs from the last chunk (`last` is on
+            # time.monotonic's clock, the plane's whenever the C path runs: Poller).
+            expires = last + conn.timeout
+            conn.expires = max(conn.expires, expires)
+
+    def spilled(self, end: End, data: bytes | None, err: int) -> None:
+        self._unfast(end)
+        if self.done:
+            return
+        if data is None:
+            self._broken(end, OSError(err, os.strerror(err)))
+            return
+        to = end.other
+        to.queue.append(data)
+        to.queued += len(data)
+        if err:
+            self._broken(to, OSError(err, os.strerror(err)))
+            return
+        self._update(to)
+        if to.queued >= self.ctx.high_water:
+            end.reading = False
+            self._update(end)
 
     # -- endings ---------------------------------------------------------------------------
 
@@ -505,6 +587,8 @@ class TcpRelay:
         for end, reset in ((self.client, reset_client), (self.server, reset_server)):
             if end is None:
                 continue
+            if end.fast:
+                self._unfast(end)
             forget(end.fd)
             if reset:
                 close_with_reset(end.sock)

@@ -1,0 +1,19 @@
+"""Types of the C fast path (_pump.c)."""
+
+from collections.abc import Callable
+
+class Pump:
+    def __init__(
+        self,
+        epfd: int,
+        size: int,
+        handlers: dict[int, Callable[[int], None]],
+        spill: Callable[[int, bytes | None, int], None],
+        report: Callable[[int, BaseException], None],
+        batch: int = ...,
+    ) -> None: ...
+    def run(self) -> None: ...
+    def set(self, fd: int, peer: int) -> None: ...
+    def clear(self, fd: int) -> tuple[int, int, float] | None: ...
+    def harvest(self) -> list[tuple[int, int, int, float]]: ...
+    def close(self) -> None: ...
