@@ -73,6 +73,9 @@ CONNTRACK_ON = (
     "nft add rule ip bench_ct forward_ct ct state established,related accept"
 )
 _UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+# --pin: command prefixes that keep the load generators on one CPU and the real servers on
+# another (empty: the kernel places everything).
+PIN: dict[str, list[str]] = {"client": [], "servers": []}
 
 
 @dataclass
@@ -127,7 +130,7 @@ class Bench:
             lab.sh(ns, f"ip addr add {addr}/24 dev eth0 && ip route add default via 10.80.0.1")
             lab.sh(ns, "sysctl -qw net.ipv4.conf.all.accept_redirects=0 "
                        "net.ipv4.conf.eth0.accept_redirects=0")  # fmt: skip
-            self.start(ns, ["nginx", "-c", str(self.nginx_conf(ns))])
+            self.start(ns, [*PIN["servers"], "nginx", "-c", str(self.nginx_conf(ns))])
         for addr in RS:
             self.wait(addr)
 
@@ -195,7 +198,8 @@ http {{ access_log off; keepalive_requests 1000000; sendfile on;
         """Two wrk -t1 at once (targets[i % len]), conns split between them; rates summed."""
         procs = []
         for i in range(2):
-            cmd = ["ip", "netns", "exec", self.c, "wrk", "-t1", f"-c{max(1, conns // 2)}"]
+            cmd = ["ip", "netns", "exec", self.c, *PIN["client"], "wrk", "-t1"]
+            cmd += [f"-c{max(1, conns // 2)}"]
             cmd += [f"-d{duration}s", "--latency"]
             if close:
                 cmd += ["-H", "Connection: close"]
@@ -369,7 +373,18 @@ def main() -> int:
         "--cases", default=",".join(ORDER),
         help="comma-separated subset of: " + ", ".join(ORDER) + " (default: all)",
     )  # fmt: skip
+    ap.add_argument(
+        "--pin", action="store_true",
+        help="run the wrk processes on CPU 0 and the nginx servers on CPU 1 (taskset), as if "
+             "client and servers were separate machines; the director's forwarding runs in the "
+             "softirq of whichever CPU sends",
+    )  # fmt: skip
     args = ap.parse_args()
+    if args.pin:
+        if (os.cpu_count() or 1) < 2 or shutil.which("taskset") is None:
+            ap.error("--pin needs two CPUs and taskset (util-linux)")
+        PIN["client"] = ["taskset", "-c", "0"]
+        PIN["servers"] = ["taskset", "-c", "1"]
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in cases if c not in ORDER]
     if unknown:

@@ -150,8 +150,8 @@ listen bench
     return conf
 
 
-def pylvs_conf(tmp: Path, port: int, backends: list[int]) -> Path:
-    conf = tmp / "keepalived.conf"
+def pylvs_conf(tmp: Path, port: int, backends: list[int], name: str = "keepalived") -> Path:
+    conf = tmp / f"{name}.conf"
     servers = "\n".join(
         f"    real_server 127.0.0.1 {p} {{\n        weight 1\n    }}" for p in backends
     )
@@ -266,7 +266,8 @@ def main() -> int:
             port = free_port()
             sock = tmp / f"pylvs-{pump}.sock"
             pcmd = [sys.executable, "-m", "pylvs", "run", "-f"]
-            pcmd += [str(pylvs_conf(tmp, port, backends)), "--control", str(sock), "--no-syslog"]
+            conf = pylvs_conf(tmp, port, backends, f"keepalived-{pump}")
+            pcmd += [str(conf), "--control", str(sock), "--no-syslog"]
             env = {**os.environ, "PYLVS_PROXY_PUMP": pump}
             who[name] = (port, stack.enter_context(process(pcmd, env=env)).pid)
         for port, _ in who.values():

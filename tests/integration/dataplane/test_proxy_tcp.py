@@ -10,11 +10,13 @@ import socket
 import struct
 import subprocess
 import time
+from typing import Any
 
 import pytest
 from proxy_helpers import (
     A,
     TcpBackend,
+    ask,
     closed_port,
     drained,
     expect_reset,
@@ -27,6 +29,7 @@ from proxy_helpers import (
 )
 
 from pylvs.dataplane.base import DataPlaneError
+from pylvs.dataplane.proxy.poller import Poller
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.table import AddDest, AddService
 from pylvs.proto.conntrack import ConnState
@@ -223,7 +226,7 @@ def test_idle_connection_closed_when_its_entry_expires() -> None:
     run(body)
 
 
-def test_traffic_keeps_a_connection_alive_and_counts_while_it_is_open() -> None:
+def test_traffic_keeps_a_connection_alive_and_counts_while_it_is_open(relay_path: str) -> None:
     """On the real clock (the C path runs there): chunks relayed move the idle timer and
     show in the counters while the connection is still open, and `-Z` forgets them."""
 
@@ -239,6 +242,9 @@ def test_traffic_keeps_a_connection_alive_and_counts_while_it_is_open() -> None:
             assert await reader.readline() == b"ping\n"
             await asyncio.sleep(0.3)
             assert plane.housekeep() == []
+        (relay,) = relays(plane, KEY)
+        # Handed over to the C path after a few chunks, when it is there.
+        assert relay.client.fast is relay.server.fast is (relay_path == "c")
         rt = plane.service(KEY)
         assert rt is not None
         v = rt.stats.values()
@@ -258,6 +264,37 @@ def test_traffic_keeps_a_connection_alive_and_counts_while_it_is_open() -> None:
             await reader.read()
         writer.close()
         assert not relays(plane, KEY)
+        await drained(plane)
+
+    run(body)
+
+
+def test_a_one_request_connection_stays_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Handing sockets to the C path costs more than it saves on a connection that carries
+    one exchange: such a relay never does it (poller.py, tcp._FAST_AFTER)."""
+    handed: list[int] = []
+    real = Poller.make_fast
+
+    def counting(self: Poller, fd: int, *rest: Any) -> None:
+        handed.append(fd)
+        real(self, fd, *rest)
+
+    monkeypatch.setattr(Poller, "make_fast", counting)
+
+    async def body() -> None:
+        a = await TcpBackend("a").start()
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
+        for _ in range(3):
+            assert await ask(plane, KEY) == "a"
+        assert handed == []
+        # A connection that goes on exchanging is handed over.
+        reader, writer = await open_to(plane, KEY)
+        assert await reader.readline() == b"a\n"
+        for _ in range(3):
+            writer.write(b"ping\n")
+            assert await reader.readline() == b"ping\n"
+        assert len(handed) == (2 if plane.ctx.current_poller.pump is not None else 0)  # type: ignore[union-attr]
+        writer.close()
         await drained(plane)
 
     run(body)

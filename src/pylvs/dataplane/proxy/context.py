@@ -51,6 +51,12 @@ class ProxyContext:
             # The C path dates relayed chunks on CLOCK_MONOTONIC (time.monotonic): a plane
             # on another clock (tests moving time by hand) runs the pure-Python path.
             self._poller = Poller(self.read_size, pump=self.clock is time.monotonic)
+            log.info(
+                "proxy: TCP relays run %s",
+                "with the C fast path"
+                if self._poller.pump is not None
+                else "in pure Python (C fast path not built or switched off)",
+            )
         self._poller.attach(loop)
         return self._poller
 

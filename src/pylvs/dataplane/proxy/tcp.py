@@ -66,6 +66,10 @@ _DONTWAIT = socket.MSG_DONTWAIT
 # Readiness a relay socket is watched for while it is read: data, and the peer's FIN
 # (EPOLLRDHUP), which lets the read that drains the last data also take the EOF.
 _READING = READ | PEER_EOF
+# Chunks a relay copies in Python before the C fast path takes its plain reads (poller.py):
+# a request/response connection (two chunks) never pays for the hand-over, a keep-alive one
+# is handed over at its second exchange.
+_FAST_AFTER = 4
 
 
 class TcpListener:
@@ -183,6 +187,7 @@ class TcpRelay:
 
     __slots__ = (
         "client",
+        "cold",
         "conn",
         "connect_timer",
         "ctx",
@@ -190,7 +195,6 @@ class TcpRelay:
         "dst",
         "listener",
         "poller",
-        "pump",
         "server",
         "svc",
     )
@@ -201,7 +205,10 @@ class TcpRelay:
         poller = listener.poller
         assert poller is not None
         self.poller = poller
-        self.pump = poller.pump is not None
+        # Chunks relayed in Python before the relay hands its plain reads to the C path (0:
+        # handed over, -1: no C path).  Setting a socket fast and collecting its counts at
+        # close costs a few µs: a one-request connection is cheaper left in Python.
+        self.cold = _FAST_AFTER if poller.pump is not None else -1
         self.client = End(sock, connected=True)
         self.server: End | None = None
         self.conn: Conn | None = None
@@ -388,8 +395,11 @@ class TcpRelay:
             # everything before it: the next read would only return the EOF, so take it now
             # and save a round.
             self._eof(src)
-        elif self.pump and not src.fast:
-            self._sync_fast(src)
+        elif self.cold > 0:
+            self.cold -= 1
+            if self.cold == 0:
+                self._sync_fast(src)
+                self._sync_fast(to)
 
     def _flushed(self, to: End) -> bool:
         """`_flush`, then whether the relay goes on."""
@@ -460,7 +470,7 @@ class TcpRelay:
             # OSError: unregistered after a hang-up, nothing more to wait for on it
             with contextlib.suppress(OSError):
                 self.poller.modify(end.fd, mask)
-        if self.pump:
+        if self.cold == 0:
             # Whether a side may be fast depends on its own state and on its peer's queue.
             self._sync_fast(end)
             self._sync_fast(end.other)
