@@ -3,10 +3,12 @@ handler does not starve the others, a forgotten descriptor gets nothing more; th
 path relays, counts, and hands back what it cannot finish."""
 
 import asyncio
+import contextlib
 import errno
 import logging
 import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -88,103 +90,112 @@ async def until(predicate: Any, timeout: float = 2.0) -> None:
         await asyncio.sleep(0.005)
 
 
-def fast_pair(poller: Poller, owner: Owner) -> tuple[socket.socket, ...]:
-    """x (fast, relayed to y) with its peer x_peer; y with its peer y_peer."""
+@contextlib.contextmanager
+def fast_pair(size: int = 4096) -> Iterator[tuple[Poller, Owner, list[socket.socket]]]:
+    """A poller on the running loop with x (fast, relayed to y): sockets x, x_peer, y, y_peer.
+    Everything is closed afterwards."""
+    poller = Poller(size)
+    poller.attach(asyncio.get_running_loop())
+    owner = Owner()
     x, x_peer = socket.socketpair()
     y, y_peer = socket.socketpair()
     seen: list[int] = []
     poller.add(x.fileno(), READ, seen.append)
     poller.make_fast(x.fileno(), y.fileno(), owner, "x")
-    return x, x_peer, y, y_peer
+    try:
+        yield poller, owner, [x, x_peer, y, y_peer]
+    finally:
+        poller.close()
+        for sock in (x, x_peer, y, y_peer):
+            sock.close()
 
 
 @needs_pump
 def test_c_path_relays_counts_and_stops_when_cleared() -> None:
     async def body() -> None:
-        poller = Poller(4096)
-        poller.attach(asyncio.get_running_loop())
-        owner = Owner()
-        x, x_peer, y, y_peer = fast_pair(poller, owner)
-        y_peer.setblocking(False)
-        before = time.monotonic()
-        for chunk in (b"hello", b"world!"):
-            x_peer.send(chunk)
-            await until(lambda c=chunk: _recv(y_peer) == c)  # type: ignore[misc]
-        poller.harvest()
-        ((end, pkts, nbytes, last),) = owner.counts
-        assert (end, pkts, nbytes) == ("x", 2, 11)
-        assert before <= last <= time.monotonic()
-        poller.harvest()  # collected once only
-        assert len(owner.counts) == 1
-        # Cleared (nothing left to collect): the next chunk goes to x's Python handler.
-        assert poller.unfast(x.fileno()) is None
-        handled: list[int] = []
-        poller.handlers[x.fileno()] = handled.append
-        x_peer.send(b"more")
-        await until(lambda: handled != [])
-        assert handled[0] & READ
-        assert _recv(y_peer) == b""
-        assert owner.spills == []
-        poller.close()
-        for s in (x, x_peer, y, y_peer):
-            s.close()
+        with fast_pair() as (poller, owner, (x, x_peer, _, y_peer)):
+            await relays_counts_and_clears(poller, owner, x, x_peer, y_peer)
 
     run(body)
+
+
+async def relays_counts_and_clears(
+    poller: Poller, owner: Owner, x: socket.socket, x_peer: socket.socket, y_peer: socket.socket
+) -> None:
+    y_peer.setblocking(False)
+    before = time.monotonic()
+    for chunk in (b"hello", b"world!"):
+        x_peer.send(chunk)
+        await until(lambda c=chunk: _recv(y_peer) == c)  # type: ignore[misc]
+    poller.harvest()
+    ((end, pkts, nbytes, last),) = owner.counts
+    assert (end, pkts, nbytes) == ("x", 2, 11)
+    assert before <= last <= time.monotonic()
+    poller.harvest()  # collected once only
+    assert len(owner.counts) == 1
+    # Cleared (nothing left to collect): the next chunk goes to x's Python handler.
+    assert poller.unfast(x.fileno()) is None
+    handled: list[int] = []
+    poller.handlers[x.fileno()] = handled.append
+    x_peer.send(b"more")
+    await until(lambda: handled != [])
+    assert handled[0] & READ
+    assert _recv(y_peer) == b""
+    assert owner.spills == []
 
 
 @needs_pump
 def test_c_path_hands_back_what_the_peer_cannot_take() -> None:
     async def body() -> None:
-        poller = Poller(256 * 1024)
-        poller.attach(asyncio.get_running_loop())
-        owner = Owner()
-        x, x_peer, y, y_peer = fast_pair(poller, owner)
-        y.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        y_peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        x_peer.setblocking(False)
-        sent = 0
-        with_data = b"z" * 65536
-        try:
-            while sent < 200_000:
-                sent += x_peer.send(with_data)
-        except BlockingIOError:
-            pass
-        await until(lambda: owner.spills != [])
-        ((end, data, err),) = owner.spills
-        assert end == "x" and err == 0 and data
-        # The fast path is off for x now: its counts come back on unfast, not by harvest.
-        counts = poller.unfast(x.fileno())
-        assert counts is not None and counts[0] >= 1
-        y_peer.setblocking(False)
-        got = b""
-        while True:
-            try:
-                part = y_peer.recv(1 << 20)
-            except BlockingIOError:
-                break
-            got += part
-        assert len(got) + len(data) == counts[1]  # what was read = delivered + handed back
-        poller.close()
-        for s in (x, x_peer, y, y_peer):
-            s.close()
+        with fast_pair(256 * 1024) as (poller, owner, (x, x_peer, y, y_peer)):
+            await hands_back_the_rest(poller, owner, x, x_peer, y, y_peer)
 
     run(body)
+
+
+async def hands_back_the_rest(
+    poller: Poller,
+    owner: Owner,
+    x: socket.socket,
+    x_peer: socket.socket,
+    y: socket.socket,
+    y_peer: socket.socket,
+) -> None:
+    y.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    y_peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    x_peer.setblocking(False)
+    sent = 0
+    with_data = b"z" * 65536
+    try:
+        while sent < 200_000:
+            sent += x_peer.send(with_data)
+    except BlockingIOError:
+        pass
+    await until(lambda: owner.spills != [])
+    ((end, data, err),) = owner.spills
+    assert end == "x" and err == 0 and data
+    # The fast path is off for x now: its counts come back on unfast, not by harvest.
+    counts = poller.unfast(x.fileno())
+    assert counts is not None and counts[0] >= 1
+    y_peer.setblocking(False)
+    got = b""
+    while True:
+        try:
+            part = y_peer.recv(1 << 20)
+        except BlockingIOError:
+            break
+        got += part
+    assert len(got) + len(data) == counts[1]  # what was read = delivered + handed back
 
 
 @needs_pump
 def test_c_path_hands_back_a_failed_send_with_its_error() -> None:
     async def body() -> None:
-        poller = Poller(4096)
-        poller.attach(asyncio.get_running_loop())
-        owner = Owner()
-        x, x_peer, y, y_peer = fast_pair(poller, owner)
-        y_peer.close()  # y's peer is gone: sending to y fails with EPIPE
-        x_peer.send(b"lost?")
-        await until(lambda: owner.spills != [])
-        assert owner.spills == [("x", b"lost?", errno.EPIPE)]
-        poller.close()
-        for s in (x, x_peer, y):
-            s.close()
+        with fast_pair() as (_, owner, (_, x_peer, _, y_peer)):
+            y_peer.close()  # y's peer is gone: sending to y fails with EPIPE
+            x_peer.send(b"lost?")
+            await until(lambda: owner.spills != [])
+            assert owner.spills == [("x", b"lost?", errno.EPIPE)]
 
     run(body)
 

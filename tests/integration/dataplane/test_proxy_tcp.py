@@ -29,6 +29,7 @@ from proxy_helpers import (
 )
 
 from pylvs.dataplane.base import DataPlaneError
+from pylvs.dataplane.proxy import ProxyDataPlane
 from pylvs.dataplane.proxy.poller import Poller
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.table import AddDest, AddService
@@ -203,6 +204,20 @@ def test_bad_clients_do_not_hurt_others() -> None:
     run(body)
 
 
+async def expired_with_reset(
+    plane: ProxyDataPlane, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    """The next housekeeping expires the one (established) connection: the client is reset
+    and the relay is gone."""
+    (dead,) = plane.housekeep()
+    assert dead.state is ConnState.ESTABLISHED
+    with pytest.raises(ConnectionResetError):
+        await reader.read()
+    writer.close()
+    assert not relays(plane, KEY)
+    await drained(plane)
+
+
 def test_idle_connection_closed_when_its_entry_expires() -> None:
     async def body() -> None:
         from proxy_helpers import Clock
@@ -215,13 +230,7 @@ def test_idle_connection_closed_when_its_entry_expires() -> None:
         clock.advance(899)
         assert plane.housekeep() == []
         clock.advance(1)
-        (dead,) = plane.housekeep()
-        assert dead.state is ConnState.ESTABLISHED
-        with pytest.raises(ConnectionResetError):
-            await reader.read()
-        writer.close()
-        assert not relays(plane, KEY)
-        await drained(plane)
+        await expired_with_reset(plane, reader, writer)
 
     run(body)
 
@@ -258,13 +267,7 @@ def test_traffic_keeps_a_connection_alive_and_counts_while_it_is_open(relay_path
         v = plane.service(KEY).stats.values()  # type: ignore[union-attr]
         assert (v.inpkts, v.inbytes, v.outbytes) == (1, 2, 2)
         await asyncio.sleep(1.2)  # idle past the timeout
-        (dead,) = plane.housekeep()
-        assert dead.state is ConnState.ESTABLISHED
-        with pytest.raises(ConnectionResetError):
-            await reader.read()
-        writer.close()
-        assert not relays(plane, KEY)
-        await drained(plane)
+        await expired_with_reset(plane, reader, writer)
 
     run(body)
 
