@@ -22,7 +22,8 @@ servers on 10.80.0.0/24.  In turn, on VIP port 80, round-robin over both servers
   (one destination address, each wrk's connections spread over both nginx) without any
   per-flow state, where "direct" pins each wrk to one server.
 
-Each case gets freshly built namespaces and servers (`run_all` says why).
+Each case gets freshly built namespaces and servers (`run_all` says why); the client's TCP
+receive buffer is fixed at 6 MB (`Bench.build` says why).
 
 Every case is driven the same way: two `wrk -t1` in the client namespace at once, each with half
 the connections (for "direct" one per real server, otherwise both at the VIP); rates are summed,
@@ -34,7 +35,11 @@ HAProxy on new connections/s, >= 1.5x on bulk, >= 0.9x the direct path on all th
 Namespaces come from tests/netns/nftables/nsnet.py (`pl<pid>...`, deleted in `finally`); every
 address lives inside them, the bridge has no address.
 
-Run as root (not part of the tests):  python bench/nft_bench.py [--duration 5]
+`--rounds N` measures every case N times, taking turns, and prints medians and the targets'
+ratios round by round (identical runs differ by ~10 % on a 2-core VM).
+
+Run as root (not part of the tests):
+    python bench/nft_bench.py [--duration 5] [--rounds 3] [--pin] [--cases ...]
 Needs: ip, nft, nginx, haproxy, wrk.
 """
 
@@ -45,6 +50,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,6 +126,11 @@ class Bench:
             lab.veth(ns, "eth0", sw, f"s{i}")
             lab.sh(sw, f"ip link set s{i} master br0")
         lab.sh(self.c, "ip addr add 10.81.0.2/24 dev eth0")
+        # A fixed 6 MB client receive buffer: with autotuning, each bulk connection's buffer
+        # settled at random at ~0.1-0.4 MB or 2-10 MB (the receive-RTT estimate on veth stays
+        # at ~15 µs, so some never grow), and bulk followed that lottery, not the path
+        # (docs/nftables.md, "DR's bulk").  Every case gets the same buffer.
+        lab.sh(self.c, 'sysctl -qw net.ipv4.tcp_rmem="4096 6291456 6291456"')
         lab.sh(self.c, "ip route add 10.80.0.0/24 via 10.81.0.1")
         lab.sh(self.d, "ip addr add 10.81.0.1/24 dev eth0 && ip addr add 10.80.0.1/24 dev eth0")
         # The director routes between two subnets on one link: no ICMP redirects, or the
@@ -315,24 +326,55 @@ def run_case(b: Bench, name: str, duration: int) -> dict[str, float]:
         b.stop(p)
 
 
-def run_all(tmp: Path, duration: int, cases: list[str]) -> dict[str, dict[str, float]]:
-    """Every case on its own namespaces and servers.
+def run_all(
+    tmp: Path, duration: int, cases: list[str], rounds: int = 1
+) -> list[dict[str, dict[str, float]]]:
+    """Every case on its own namespaces and servers, `rounds` times (the order of the cases
+    reversed every other round, so drift of the machine hits each alike); one result per
+    round.
 
     Sharing them lets one case's TIME_WAIT sockets stall the next one's new connections (a
     SYN meeting a TIME_WAIT of the same tuple whose timestamps came from another address
     pair's offset, tcp_ts_off, is answered with an ACK and retried 1 s later): measured
     new connections/s fell from ~14,000 to ~300 for whichever case came second.
     """
-    results = {}
-    for name in cases:
-        bench = Bench(tmp / name.replace(" ", "-"))
-        try:
-            bench.build()
-            results[name] = run_case(bench, name, duration)
-        finally:
-            bench.close()
-        print(f"measured {name}", file=sys.stderr)
-    return results
+    each: list[dict[str, dict[str, float]]] = []
+    for r in range(rounds):
+        results = {}
+        for name in cases[:: 1 if r % 2 == 0 else -1]:
+            bench = Bench(tmp / f"{r}-{name.replace(' ', '-')}")
+            try:
+                bench.build()
+                results[name] = run_case(bench, name, duration)
+            finally:
+                bench.close()
+            print(f"round {r + 1}: measured {name}", file=sys.stderr)
+        each.append(results)
+    return each
+
+
+def medians(each: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Per case and metric, the median over the rounds."""
+    return {
+        name: {m: statistics.median(r[name][m] for r in each) for m in each[0][name]}
+        for name in each[0]
+    }
+
+
+def round_ratios(each: list[dict[str, dict[str, float]]]) -> list[str]:
+    """The targets' ratios round by round (how far the medians can be trusted)."""
+    lines = []
+    for name in ("pylvs nft NAT", "pylvs nft DR"):
+        for base, metrics in (
+            ("HAProxy", ("new conn/s", "bulk MB/s")),
+            ("direct", ("keep-alive req/s", "new conn/s", "bulk MB/s")),
+        ):
+            if not {name, base} <= set(each[0]):
+                continue
+            for m in metrics:
+                cells = " ".join(f"{r[name][m] / r[base][m]:.2f}x" for r in each)
+                lines.append(f"- {name}: {m} / {base}, round by round: {cells}")
+    return lines
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
@@ -374,6 +416,10 @@ def main() -> int:
         help="comma-separated subset of: " + ", ".join(ORDER) + " (default: all)",
     )  # fmt: skip
     ap.add_argument(
+        "--rounds", type=int, default=1,
+        help="measure every case this many times, taking turns; the table shows medians",
+    )  # fmt: skip
+    ap.add_argument(
         "--pin", action="store_true",
         help="run the wrk processes on CPU 0 and the nginx servers on CPU 1 (taskset), as if "
              "client and servers were separate machines; the director's forwarding runs in the "
@@ -398,10 +444,15 @@ def main() -> int:
             print(f"{tool} is not installed (apt-get install {tool})", file=sys.stderr)
             return 2
     with tempfile.TemporaryDirectory(prefix="pylvs-nft-bench-") as d:
-        results = run_all(Path(d), args.duration, cases)
+        each = run_all(Path(d), args.duration, cases, max(1, args.rounds))
+    results = medians(each)
+    if len(each) > 1:
+        print(f"median of {len(each)} rounds")
     print(table(results))
     print()
     print("\n".join(targets(results)))
+    if len(each) > 1:
+        print("\n".join(round_ratios(each)))
     return 0
 
 
