@@ -36,9 +36,13 @@ import logging
 import os
 import select
 from collections.abc import Callable
-from typing import Any, Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 
-_pump: Any
+if TYPE_CHECKING:
+    from ._pump import Pump
+
+_pump: ModuleType | None
 try:
     from . import _pump
 except ImportError:  # built without a C compiler: the pure-Python path
@@ -88,8 +92,8 @@ class Poller:
         self.view = memoryview(self.buffer)
         self.size = read_size
         self.fast: dict[int, tuple[FastOwner, Any]] = {}
-        self.pump: Any = None
-        if pump and USE_PUMP:
+        self.pump: Pump | None = None
+        if pump and USE_PUMP and _pump is not None:
             self.pump = _pump.Pump(
                 self.ep.fileno(), read_size, self.handlers, self._spill, self._report, _BATCH
             )
@@ -118,14 +122,15 @@ class Poller:
 
     def make_fast(self, fd: int, peer: int, owner: FastOwner, end: Any) -> None:
         """Let the C path relay plain EPOLLIN events of `fd` to `peer` (needs `pump`)."""
+        assert self.pump is not None
         self.pump.set(fd, peer)
         self.fast[fd] = (owner, end)
 
     def unfast(self, fd: int) -> tuple[int, int, float] | None:
         """Stop the C path for `fd`; its uncollected (packets, bytes, last), if any."""
+        assert self.pump is not None
         self.fast.pop(fd, None)
-        counts: tuple[int, int, float] | None = self.pump.clear(fd)
-        return counts
+        return self.pump.clear(fd)
 
     def harvest(self) -> None:
         """Add what the C path relayed since the last harvest to the relays' counters."""
