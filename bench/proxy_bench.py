@@ -199,9 +199,10 @@ def machine_busy() -> tuple[float, float]:
 
 def measure(port: int, pid: int, duration: int) -> dict[str, float]:
     url = f"http://127.0.0.1:{port}/"
-    ka_cpu0 = process_cpu(pid)
+    ka_cpu0, (ka_busy0, _) = process_cpu(pid), machine_busy()
     ka = run_wrk(url, duration, 50, close=False)
-    ka_cpu = process_cpu(pid) - ka_cpu0
+    ka_cpu, (ka_busy1, _) = process_cpu(pid) - ka_cpu0, machine_busy()
+    ka_requests = ka.requests_per_s * duration
     cpu0, (busy0, total0) = process_cpu(pid), machine_busy()
     nc = run_wrk(url, duration, 50, close=True)
     cpu1, (busy1, total1) = process_cpu(pid), machine_busy()
@@ -214,8 +215,14 @@ def measure(port: int, pid: int, duration: int) -> dict[str, float]:
         "p99 latency ms (keep-alive)": ka.p99_ms,
         # Where the new-connection rate is bound: the balancer's own CPU per connection, and
         # how busy the whole machine (wrk and nginx included) was meanwhile.
-        "LB CPU us / keep-alive req": ka_cpu / (ka.requests_per_s * duration) * 1e6
-        if ka.requests_per_s
+        "LB CPU us / keep-alive req": ka_cpu / ka_requests * 1e6 if ka_requests else 0.0,
+        # Everything the machine spent per request (wrk, nginx, the balancer, softirqs): the
+        # keep-alive rate of a saturated box is ~ its CPUs over this.
+        "machine CPU us / keep-alive req": (ka_busy1 - ka_busy0)
+        / os.sysconf("SC_CLK_TCK")
+        / ka_requests
+        * 1e6
+        if ka_requests
         else 0.0,
         "LB CPU us / new conn": (cpu1 - cpu0) / connections * 1e6 if connections else 0.0,
         "machine CPU busy % (new conn)": 100 * (busy1 - busy0) / max(1, total1 - total0),
@@ -301,7 +308,14 @@ def main() -> int:
                     p[m] / h[m] if h[m] else float("nan")
                     for h, p in zip(rounds["HAProxy"], rounds[n], strict=True)
                 ]
-                print(f"{m}, {n} / HAProxy round by round: " + " ".join(f"{x:.2f}x" for x in each))
+                print(
+                    f"{m}, {n} / HAProxy round by round: "
+                    + " ".join(f"{x:.2f}x" for x in each)
+                    # Each round's two measurements are seconds apart, so their ratio is
+                    # free of the machine's slower drift (the HAProxy side alone moves by
+                    # 10-20 % between rounds on a 2-core VM).
+                    + f"; median of these {statistics.median(each):.2f}x"
+                )
     return 0
 
 
