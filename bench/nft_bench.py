@@ -15,6 +15,10 @@ servers on 10.80.0.0/24.  In turn, on VIP port 80, round-robin over both servers
   director as a plain IP router (the NAT path minus the load balancing);
 * direct+ct: the same with connection tracking on in the director (one `ct state` rule), the
   floor of any conntrack-based NAT on this kernel;
+* kernel DNAT: no pylvs, one hand-written nftables rule DNATing the VIP round-robin to the two
+  real servers (`numgen inc mod 2`), the real servers routing back through the director: the
+  least any load balancer that un-NATs its replies through conntrack can render, so pylvs
+  NAT / kernel DNAT is what pylvs's own rules and process cost;
 * direct ECMP: plain routing again (no conntrack, no load balancer), but the client talks to
   the VIP and the director spreads the connections over both real servers with a multipath
   route hashed on the 5-tuple (fib_multipath_hash_policy=1); the real servers hold the VIP on
@@ -68,7 +72,8 @@ RS = ("10.80.0.11", "10.80.0.12")
 CONNS = 50  # keep-alive and new-connection runs, split over the two wrk processes
 BULK_CONNS = 4
 ORDER = [
-    "pylvs nft NAT", "pylvs nft DR", "pylvs proxy", "HAProxy", "direct", "direct+ct", "direct ECMP"
+    "pylvs nft NAT", "pylvs nft DR", "pylvs proxy", "HAProxy", "direct", "direct+ct",
+    "kernel DNAT", "direct ECMP",
 ]  # fmt: skip
 # The direct path with connection tracking switched on in the director (one stateful rule, as
 # on any router with a firewall): what the kernel's conntrack + NAT hooks cost by themselves,
@@ -77,6 +82,14 @@ CONNTRACK_ON = (
     "nft add table ip bench_ct && nft add chain ip bench_ct forward_ct "
     "'{ type filter hook forward priority 0; policy accept; }' && "
     "nft add rule ip bench_ct forward_ct ct state established,related accept"
+)
+# The smallest conntrack NAT balancer: one DNAT rule, round-robin by a packet counter, in the
+# director's prerouting (NAT chains see only a flow's first packet; conntrack un-NATs the rest).
+KERNEL_DNAT = (
+    "nft add table ip bench_dnat && nft add chain ip bench_dnat pre "
+    "'{ type nat hook prerouting priority dstnat; policy accept; }' && "
+    f"nft add rule ip bench_dnat pre ip daddr {VIP} tcp dport 80 "
+    f"dnat to numgen inc mod 2 map {{ 0 : {RS[0]}, 1 : {RS[1]} }}"
 )
 _UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 # --pin: command prefixes that keep the load generators on one CPU and the real servers on
@@ -122,6 +135,13 @@ class Bench:
         sw, self.c, self.d = lab.ns("s"), lab.ns("c"), lab.ns("d")
         self.rs = [lab.ns("r1"), lab.ns("r2")]
         lab.sh(sw, "ip link add br0 type bridge && ip link set br0 up")
+        # The bridge stands for a switch, and a switch runs no netfilter: where br_netfilter is
+        # loaded (Docker hosts), it would pass every bridged frame through the IP hooks of this
+        # namespace (br_nf_pre_routing & co. were ~5 % of all CPU samples during DR keep-alive),
+        # a cost each case paid in proportion to its bridge crossings (direct and NAT 4 per
+        # request, DR 3).  The sysctls are per namespace; absent without br_netfilter.
+        lab.sh(sw, "for f in /proc/sys/net/bridge/bridge-nf-call-*; do "
+                   '[ -e "$f" ] && echo 0 > "$f"; done; true')  # fmt: skip
         for i, ns in enumerate([self.c, self.d, *self.rs]):
             lab.veth(ns, "eth0", sw, f"s{i}")
             lab.sh(sw, f"ip link set s{i} master br0")
@@ -306,6 +326,10 @@ def run_case(b: Bench, name: str, duration: int) -> dict[str, float]:
             b.lab.sh(b.d, CONNTRACK_ON)
         return {**b.measure(list(RS), duration), "LB process CPU s": 0.0}
     b.lab.sh(b.d, f"ip addr add {VIP}/32 dev eth0")
+    if name == "kernel DNAT":
+        b.lab.sh(b.d, KERNEL_DNAT)
+        b.wait(VIP)
+        return {**b.measure([VIP], duration), "LB process CPU s": 0.0}
     if name == "HAProxy":
         cmd = ["haproxy", "-f", str(haproxy_conf(b.tmp / "haproxy.cfg"))]
     elif name == "pylvs proxy":
@@ -374,6 +398,11 @@ def round_ratios(each: list[dict[str, dict[str, float]]]) -> list[str]:
             for m in metrics:
                 cells = " ".join(f"{r[name][m] / r[base][m]:.2f}x" for r in each)
                 lines.append(f"- {name}: {m} / {base}, round by round: {cells}")
+    # Where the floor of conntrack NAT sat in each round, and pylvs NAT against it.
+    for name, base in (("kernel DNAT", "direct"), ("pylvs nft NAT", "kernel DNAT")):
+        if {name, base} <= set(each[0]):
+            cells = " ".join(f"{r[name]['new conn/s'] / r[base]['new conn/s']:.2f}x" for r in each)
+            lines.append(f"- {name}: new conn/s / {base}, round by round: {cells}")
     return lines
 
 
@@ -383,7 +412,8 @@ def table(results: dict[str, dict[str, float]]) -> str:
     out = ["| metric | " + " | ".join(order) + " |", "|---|" + "---:|" * len(order)]
     for m in metrics:
         out.append(f"| {m} | " + " | ".join(f"{results[n][m]:,.1f}" for n in order) + " |")
-    for base in [b for b in ("HAProxy", "direct", "direct+ct", "direct ECMP") if b in results]:
+    bases = ("HAProxy", "direct", "direct+ct", "kernel DNAT", "direct ECMP")
+    for base in [b for b in bases if b in results]:
         for m in metrics[:3]:
             cells = [f"{results[n][m] / results[base][m]:.2f}x" for n in order]
             out.append(f"| {m} / {base} | " + " | ".join(cells) + " |")
