@@ -14,6 +14,7 @@ answers one JSON line on stdout, so the test process never leaves its own namesp
 import asyncio
 import ipaddress
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -23,7 +24,7 @@ from pylvs.control.ipvsadm.conns import list_conn
 from pylvs.control.ipvsadm.format import list_all
 from pylvs.control.ipvsadm.resolver import NUMERIC
 from pylvs.dataplane.base import DataPlaneError
-from pylvs.dataplane.nftables import NftablesDataPlane
+from pylvs.dataplane.nftables import NftablesDataPlane, dr
 from pylvs.engine.snapshot import build_snapshot
 from pylvs.model.service import (
     ForwardMethod,
@@ -66,6 +67,9 @@ def to_table(services: list[dict[str, Any]]) -> ServiceTable:
 
 async def main() -> None:
     ingress = [a for a in sys.argv[1:] if a]
+    # A small DR flow map lets a test fill it with a handful of connections.
+    if "PYLVS_TEST_DR_FLOW_MAP_SIZE" in os.environ:
+        dr.FLOW_MAP_SIZE = int(os.environ["PYLVS_TEST_DR_FLOW_MAP_SIZE"])
     plane = NftablesDataPlane(ingress=ingress, interval=3600.0)
     await plane.start()
     applied = ServiceTable([])

@@ -115,3 +115,24 @@ def test_dr_tunnel_is_refused_with_reason(lab: Lab) -> None:
     reply = director.table([table])
     assert not reply["ok"] and "ipip" in reply["error"]
     director.stop()
+
+
+def test_dr_full_flow_map_still_forwards_new_flows(lab: Lab, monkeypatch: Any) -> None:
+    """With the flow map at its size, new flows are spread by a hash of the flow (so each
+    flow's packets still reach one real server) and counted in `full-<service>`, instead of
+    falling through to `drop` because the map could not record them."""
+    monkeypatch.setenv("PYLVS_TEST_DR_FLOW_MAP_SIZE", "4")
+    c, d, director, _ = build(lab)
+    assert director.table([svc("rr")])["ok"]
+    # Each connection is a new flow (a new client port) that stays in the map for the tcpfin
+    # timeout after its FIN: the first four fill it.
+    answers = lab.client(c, "tcp", VIP, 80, 12)
+    names = [a.split()[0] if a else "" for a in answers]
+    assert all(n in ("r1", "r2") for n in names), answers
+    assert names[0] != names[1] and names[:2] == names[2:4]  # recorded, scheduled by rr
+    rules = lab.sh(d, "nft list table netdev pylvs")
+    assert "size 4" in rules
+    full = lab.sh(d, "nft list counter netdev pylvs full-tcp-10.78.0.100-80")
+    # Every packet of the eight unrecorded connections (at least SYN, ACK + data, FIN, ACK).
+    assert int(full.split("packets")[1].split()[0]) >= 8 * 3
+    director.stop()

@@ -11,7 +11,8 @@ Netdev ingress has no conntrack, so the table keeps its own connection table, as
 `--set` tcp / udp timeout, and with the tcpfin timeout once a FIN or RST is seen (the
 INPUT-ONLY state table of ip_vs_proto_tcp.c moves such flows to FIN_WAIT / CLOSE).  Packets of
 a known flow go to its dest; a flow whose dest was deleted is dropped (expire_nodest_conn = 0).
-New flows check persistence, then the scheduler's slots, and are counted in `conns`.
+New flows check persistence, then the scheduler's slots, and are counted in `conns`; when the
+flow map is full they are forwarded unrecorded, by a hash of the flow (`service_chain`).
 A second level maps the mark to the MAC (`dr-macs`) and to the outgoing interface (`dr-devs`).
 
 IPv4 flows are keyed on `saddr . sport . dport`.  IPv6 flows are keyed on a jhash of the same
@@ -25,10 +26,15 @@ from collections.abc import Sequence
 
 from .nat import pick_expr, slot_text
 from .persist import client_key, persist_map_spec, refresh_persist
-from .plan import DestPlan, PickKind, ServicePlan, hex_mark
+from .plan import DestPlan, Pick, PickKind, ServicePlan, hex_mark
 from .ruleset import Chain, Counter, NamedSet, Table
 
 FLOW_HASH_SEED = "0x6c7666"
+# Flows the map can hold.  A flow stays for the tcp timeout while it lives and the tcpfin one
+# after its FIN (120 s by default), so 2^20 entries last at ~8,700 new connections/s
+# sustained.  The kernel sizes the map's first hash table from it (nft_rhash_init:
+# nelem_hint = size, ~16 MB of buckets here), so it is not made larger by default.  A flow that
+# finds the map full is not dropped: see `service_chain`.
 FLOW_MAP_SIZE = 1 << 20
 
 
@@ -52,6 +58,11 @@ def flow_map_spec(plan: ServicePlan) -> tuple[str, ...]:
 
 def counter_name(prefix: str, plan: ServicePlan, dest: DestPlan) -> str:
     return f"{prefix}-{plan.slug}/{dest.slug}"
+
+
+def full_counter(plan: ServicePlan) -> str:
+    """Packets of flows the full flow map could not record (see `service_chain`)."""
+    return f"full-{plan.slug}"
 
 
 def _update_flow(plan: ServicePlan, flows: str, timeout: int) -> str:
@@ -84,10 +95,35 @@ def service_chain(plan: ServicePlan) -> tuple[list[NamedSet], Chain]:
         )
     pick = plan.pick
     if pick.kind is not PickKind.NONE:
-        slots = [f"{slot_text(lo, hi)} : {hex_mark(m)}" for lo, hi, m in pick.slots if m]
+        slots = (
+            "{ "
+            + ", ".join(f"{slot_text(lo, hi)} : {hex_mark(m)}" for lo, hi, m in pick.slots if m)
+            + " }"
+        )
         rules.append(
-            f"meta mark set {pick_expr(pick, plan.family)} map {{ {', '.join(slots)} }} "
+            f"meta mark set {pick_expr(pick, plan.family)} map {slots} "
             f"{new_flow}{persist} goto dr-new"
+        )
+    # The flow map is full (FLOW_MAP_SIZE): `update` cannot add the flow, so the rules above
+    # stop there (nft_dynset_eval breaks) and the packet would reach `drop`.  IPVS's table
+    # has no such limit, so rather than refuse the connection, forward it unrecorded: every
+    # packet of such a flow comes this way, so it goes to a dest picked by a hash of the flow
+    # itself (the same weight-proportional slots, or the service's own hash), which keeps
+    # the flow on one real server; a persistent client keeps its template.  Counted in
+    # `full-<service>` (the plane warns when it grows), not as connections.
+    full = f'counter name "{full_counter(plan)}"'
+    if plan.persist_timeout:
+        rules.append(
+            f"meta mark set {client_key(plan)} map @{pmap} meta mark @{sticky} "
+            f"{full}{persist} goto dr-out"
+        )
+    if pick.kind is not PickKind.NONE:
+        spread = pick
+        if pick.kind is PickKind.NUMGEN:
+            spread = Pick(PickKind.HASH, pick.modulus, pick.slots, ("saddr", "sport"))
+        rules.append(
+            f"meta mark set {pick_expr(spread, plan.family)} map {slots} {full}{persist} "
+            "goto dr-out"
         )
     rules.append("drop")
     return sets, Chain(svc_chain(plan), tuple(rules))
@@ -125,6 +161,7 @@ def render_dr(plans: Sequence[ServicePlan], ingress: Sequence[str]) -> Table | N
         s, chain = service_chain(plan)
         sets += s
         chains.append(chain)
+        counters.append(Counter(full_counter(plan)))
         for d in plan.dests:
             mark = hex_mark(d.mark)
             counters += [

@@ -40,7 +40,7 @@ from pylvs.model.table import AddDest, AddService, Change, EditDest, EditService
 from pylvs.proto.conntrack.states import Timeouts
 from pylvs.proto.conntrack.table import ConnEntry
 
-from . import accounting, conntrack, neigh
+from . import accounting, conntrack, dr, neigh
 from .apply import Nft, NftError
 from .conntrack import CtFlow
 from .counters import CounterValue, Element, TableDump
@@ -87,6 +87,8 @@ class NftablesDataPlane(DataPlane):
         self._cps: dict[ServiceKey, float] = {}
         self._last_conns: dict[ServiceKey, tuple[float, int]] = {}
         self._dirty = False
+        # Per DR service: packets its full flow map could not record, as last seen.
+        self._unrecorded: dict[ServiceKey, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
@@ -265,6 +267,7 @@ class NftablesDataPlane(DataPlane):
         for family, table in self.tables.items():
             self.dumps[family] = await self.nft.dump(family, table.name, counters_only=not need)
         self._account(now)
+        self._check_flow_maps()
         if need:
             nat = await asyncio.to_thread(self._nat_counts)
             self._account_conns(nat)
@@ -359,6 +362,29 @@ class NftablesDataPlane(DataPlane):
             if last is not None and now > last[0]:
                 self._cps[key] = max(0.0, (total[0] - last[1]) / (now - last[0]))
             self._last_conns[key] = (now, total[0])
+
+    def _check_flow_maps(self) -> None:
+        """Warn when a DR service's flow map was full this round (dr.service_chain): its new
+        flows went to a dest by flow hash, not by its scheduler, and were not counted."""
+        dump = self.dumps.get("netdev")
+        for key, plan in self.plans.items():
+            if plan.mode is not Mode.DR or dump is None:
+                continue
+            value = dump.counters.get(dr.full_counter(plan))
+            if value is None:
+                continue
+            last = self._unrecorded.get(key, 0)
+            self._unrecorded[key] = value.packets
+            rt = self.state.runtimes.get(key)
+            if value.packets > last and rt is not None:
+                log.warning(
+                    "%s: DR flow map full (%d flows): %d packets of new flows forwarded by "
+                    "flow hash instead of the %s scheduler, not counted as connections",
+                    key,
+                    dr.FLOW_MAP_SIZE,
+                    value.packets - last,
+                    rt.service.scheduler,
+                )
 
     def _reweighting_changed(self) -> bool:
         # sync() applies only when the rendered tables differ, so asking is cheap.

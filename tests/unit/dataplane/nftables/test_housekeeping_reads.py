@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from scenarios import MASQ, VIP, two
+from scenarios import LINKS, MASQ, ROUTE, VIP, two
 
 from pylvs.dataplane.nftables import conntrack, plane
 from pylvs.dataplane.nftables.accounting import flow_counts
@@ -140,3 +140,36 @@ def test_round_with_counting_scheduler_reads_everything(ct_reads: list[int]) -> 
     assert nft.dumps == ["full"] and len(ct_reads) == 1
     dp.services()  # the round's counts are fresh: nothing more is read
     assert nft.dumps == ["full"] and len(ct_reads) == 1
+
+
+class FullMapNft(FakeNft):
+    """A DR table whose `full-` counter is set by the test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unrecorded = 0
+
+    def _dump(self) -> TableDump:
+        return TableDump({"full-tcp-10.0.0.100-80": CounterValue(self.unrecorded, 0)}, {})
+
+
+def test_full_dr_flow_map_is_warned_about_while_it_grows(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(plane.neigh, "resolve", lambda addresses: dict(LINKS))
+    nft = FullMapNft()
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
+    svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
+    asyncio.run(dp.apply([AddService(svc), *(AddDest(svc.key, d) for d in two(ROUTE, port=80))]))
+    assert "full-tcp-10.0.0.100-80" in nft.scripts[-1]
+    with caplog.at_level("WARNING", logger="pylvs"):
+        asyncio.run(dp.housekeep())  # nothing unrecorded: quiet
+        assert not caplog.records
+        nft.unrecorded = 30
+        asyncio.run(dp.housekeep())
+        (record,) = caplog.records
+        assert "DR flow map full" in record.getMessage()
+        assert "30 packets" in record.getMessage() and "rr scheduler" in record.getMessage()
+        caplog.clear()
+        asyncio.run(dp.housekeep())  # the map has room again: the counter stands still
+        assert not caplog.records
