@@ -24,7 +24,7 @@ from pylvs.control.ipvsadm.conns import list_conn
 from pylvs.control.ipvsadm.format import list_all
 from pylvs.control.ipvsadm.resolver import NUMERIC
 from pylvs.dataplane.base import DataPlaneError
-from pylvs.dataplane.nftables import NftablesDataPlane, dr
+from pylvs.dataplane.nftables import NftablesDataPlane, dr, persist
 from pylvs.engine.snapshot import build_snapshot
 from pylvs.model.service import (
     ForwardMethod,
@@ -70,6 +70,8 @@ async def main() -> None:
     # A small DR flow map lets a test fill it with a handful of connections.
     if "PYLVS_TEST_DR_FLOW_MAP_SIZE" in os.environ:
         dr.FLOW_MAP_SIZE = int(os.environ["PYLVS_TEST_DR_FLOW_MAP_SIZE"])
+    if "PYLVS_TEST_PERSIST_MAP_SIZE" in os.environ:
+        persist.PERSIST_MAP_SIZE = int(os.environ["PYLVS_TEST_PERSIST_MAP_SIZE"])
     plane = NftablesDataPlane(ingress=ingress, interval=3600.0)
     await plane.start()
     applied = ServiceTable([])

@@ -136,3 +136,37 @@ def test_dr_full_flow_map_still_forwards_new_flows(lab: Lab, monkeypatch: Any) -
     # Every packet of the eight unrecorded connections (at least SYN, ACK + data, FIN, ACK).
     assert int(full.split("packets")[1].split()[0]) >= 8 * 3
     director.stop()
+
+
+TIMED_CLIENT = """
+import socket, sys, time
+src, n = sys.argv[1], int(sys.argv[2])
+names, start = [], time.monotonic()
+for _ in range(n):
+    with socket.create_connection(("10.78.0.100", 80), timeout=3, source_address=(src, 0)) as s:
+        names.append(s.makefile().readline().split()[0])
+print(" ".join(names), time.monotonic() - start)
+"""
+
+
+def test_dr_full_persistence_map_serves_new_clients_at_once(lab: Lab, monkeypatch: Any) -> None:
+    """A client that finds the persistence map full gets no template but is forwarded on its
+    first SYN: the template is recorded in a rule of its own, so its failure does not drop
+    the packet (it did: a SYN retransmission one second later got through as a known flow)."""
+    monkeypatch.setenv("PYLVS_TEST_PERSIST_MAP_SIZE", "1")
+    c, _, director, _ = build(lab)
+    lab.sh(c, "ip addr add 10.78.0.3/24 dev eth0")
+    assert director.table([svc("rr", persist=300)])["ok"]
+
+    def run(src: str) -> tuple[list[str], float]:
+        out = lab.sh(c, f"python3 -c '{TIMED_CLIENT}' {src} 4").split()
+        return out[:-1], float(out[-1])
+
+    first, _ = run("10.78.0.2")  # takes the map's one place
+    assert len(set(first)) == 1, first  # pinned by its template
+    second, took = run("10.78.0.3")
+    assert all(n in ("r1", "r2") for n in second)
+    assert took < 0.9, f"{took:.2f} s for 4 connections: a SYN was dropped and retried"
+    again, _ = run("10.78.0.2")
+    assert again == first  # the first client's template still pins it
+    director.stop()

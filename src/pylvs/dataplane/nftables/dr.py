@@ -69,7 +69,9 @@ def _update_flow(plan: ServicePlan, flows: str, timeout: int) -> str:
     return f"update @{flows} {{ {flow_key(plan)} timeout {timeout}s : meta mark }}"
 
 
-def service_chain(plan: ServicePlan) -> tuple[list[NamedSet], Chain]:
+def service_chain(plan: ServicePlan) -> tuple[list[NamedSet], list[Chain]]:
+    """The service's chain (known flows, then new ones) and, when persistent, the chains that
+    record the client's template."""
     flows = f"flows-{plan.slug}"
     sets = [NamedSet(flows, "map", flow_map_spec(plan), dynamic=True)]
     known = f"meta mark set {flow_key(plan)} map @{flows}"
@@ -81,28 +83,36 @@ def service_chain(plan: ServicePlan) -> tuple[list[NamedSet], Chain]:
         )
     rules.append(f"{known} {_update_flow(plan, flows, plan.flow_timeout)} goto dr-out")
     new_flow = _update_flow(plan, flows, plan.flow_timeout)
-    persist = ""
+    # Where a new flow goes once its dest is in the mark: counted (dr-new) when the flow map
+    # recorded it, not counted (dr-out) when the map was full (below).
+    recorded, unrecorded = "goto dr-new", "goto dr-out"
+    extra: list[Chain] = []
     if plan.persist_timeout:
         pmap = f"persist-{plan.slug}"
         sticky = f"sticky-{plan.slug}"
         sets.append(NamedSet(pmap, "map", persist_map_spec(plan), dynamic=True))
         marks = tuple(hex_mark(d.mark) for d in plan.dests if d.sticky and d.mac)
         sets.append(NamedSet(sticky, "set", ("type mark",), marks))
-        persist = " " + refresh_persist(plan, pmap)
+        # The template is added or re-armed in a rule of its own: when the persistence map
+        # is full, adding a new client fails (the rule breaks) and the flow goes on without
+        # a template instead of being dropped.
+        refresh = refresh_persist(plan, pmap)
+        for target, verdict in ((f"remember-{plan.slug}", recorded),
+                                (f"remember-full-{plan.slug}", unrecorded)):  # fmt: skip
+            extra.append(Chain(target, (f"{refresh} {verdict}", verdict)))
+        recorded = f"goto remember-{plan.slug}"
+        unrecorded = f"goto remember-full-{plan.slug}"
         rules.append(
             f"meta mark set {client_key(plan)} map @{pmap} meta mark @{sticky} "
-            f"{new_flow}{persist} goto dr-new"
+            f"{new_flow} {recorded}"
         )
     pick = plan.pick
+    slots = "{ " + ", ".join(
+        f"{slot_text(lo, hi)} : {hex_mark(m)}" for lo, hi, m in pick.slots if m
+    ) + " }"  # fmt: skip
     if pick.kind is not PickKind.NONE:
-        slots = (
-            "{ "
-            + ", ".join(f"{slot_text(lo, hi)} : {hex_mark(m)}" for lo, hi, m in pick.slots if m)
-            + " }"
-        )
         rules.append(
-            f"meta mark set {pick_expr(pick, plan.family)} map {slots} "
-            f"{new_flow}{persist} goto dr-new"
+            f"meta mark set {pick_expr(pick, plan.family)} map {slots} {new_flow} {recorded}"
         )
     # The flow map is full (FLOW_MAP_SIZE): `update` cannot add the flow, so the rules above
     # stop there (nft_dynset_eval breaks) and the packet would reach `drop`.  IPVS's table
@@ -114,19 +124,17 @@ def service_chain(plan: ServicePlan) -> tuple[list[NamedSet], Chain]:
     full = f'counter name "{full_counter(plan)}"'
     if plan.persist_timeout:
         rules.append(
-            f"meta mark set {client_key(plan)} map @{pmap} meta mark @{sticky} "
-            f"{full}{persist} goto dr-out"
+            f"meta mark set {client_key(plan)} map @{pmap} meta mark @{sticky} {full} {unrecorded}"
         )
     if pick.kind is not PickKind.NONE:
         spread = pick
         if pick.kind is PickKind.NUMGEN:
             spread = Pick(PickKind.HASH, pick.modulus, pick.slots, ("saddr", "sport"))
         rules.append(
-            f"meta mark set {pick_expr(spread, plan.family)} map {slots} {full}{persist} "
-            "goto dr-out"
+            f"meta mark set {pick_expr(spread, plan.family)} map {slots} {full} {unrecorded}"
         )
     rules.append("drop")
-    return sets, Chain(svc_chain(plan), tuple(rules))
+    return sets, [Chain(svc_chain(plan), tuple(rules)), *extra]
 
 
 def render_dr(plans: Sequence[ServicePlan], ingress: Sequence[str]) -> Table | None:
@@ -158,9 +166,9 @@ def render_dr(plans: Sequence[ServicePlan], ingress: Sequence[str]) -> Table | N
             (v4_any if plan.family == "ip" else v6_any).append(
                 f"{key.address} . {proto} : {verdict}"
             )
-        s, chain = service_chain(plan)
+        s, service_chains = service_chain(plan)
         sets += s
-        chains.append(chain)
+        chains += service_chains
         counters.append(Counter(full_counter(plan)))
         for d in plan.dests:
             mark = hex_mark(d.mark)

@@ -25,6 +25,10 @@ import ipaddress
 
 from .plan import ServicePlan
 
+# Clients (masked) a persistence set or map holds within the persistence timeout.  When it is
+# full a new client gets no template (its connections are scheduled afresh), but is served.
+PERSIST_MAP_SIZE = 65536
+
 
 def addr_expr(plan: ServicePlan, field: str = "saddr") -> str:
     """`ip saddr` / `ip6 saddr` (or daddr)."""
@@ -51,11 +55,11 @@ def addr_type(plan: ServicePlan) -> str:
 
 
 def affinity_set_spec(plan: ServicePlan) -> tuple[str, ...]:
-    return (f"type {addr_type(plan)}", "size 65536", "flags dynamic,timeout")
+    return (f"type {addr_type(plan)}", f"size {PERSIST_MAP_SIZE}", "flags dynamic,timeout")
 
 
 def persist_map_spec(plan: ServicePlan) -> tuple[str, ...]:
-    return (f"type {addr_type(plan)} : mark", "size 65536", "flags dynamic,timeout")
+    return (f"type {addr_type(plan)} : mark", f"size {PERSIST_MAP_SIZE}", "flags dynamic,timeout")
 
 
 def refresh_affinity(plan: ServicePlan, set_name: str) -> str:
