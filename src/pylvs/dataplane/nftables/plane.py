@@ -367,6 +367,7 @@ class NftablesDataPlane(DataPlane):
         """Warn when a DR service's flow map was full this round (dr.service_chain): its new
         flows went to a dest by flow hash, not by its scheduler, and were not counted."""
         dump = self.dumps.get("netdev")
+        seen: dict[ServiceKey, int] = {}  # services gone since the last round are dropped
         for key, plan in self.plans.items():
             if plan.mode is not Mode.DR or dump is None:
                 continue
@@ -374,7 +375,7 @@ class NftablesDataPlane(DataPlane):
             if value is None:
                 continue
             last = self._unrecorded.get(key, 0)
-            self._unrecorded[key] = value.packets
+            seen[key] = value.packets
             rt = self.state.runtimes.get(key)
             if value.packets > last and rt is not None:
                 log.warning(
@@ -385,6 +386,7 @@ class NftablesDataPlane(DataPlane):
                     value.packets - last,
                     rt.service.scheduler,
                 )
+        self._unrecorded = seen
 
     def _reweighting_changed(self) -> bool:
         # sync() applies only when the rendered tables differ, so asking is cheap.
