@@ -15,12 +15,14 @@ import sys
 import tempfile
 from typing import Any
 
+# keepalived 2.x's own keywords (the seeds' `lb_algo` / `lb_kind` still load, with a
+# deprecation warning as keepalived gives, which a first run should not open with).
 CONFIG = """\
 ! pylvs demo: written by `pylvs demo`, the seeds' LVS-NAT exercise in miniature
 virtual_server {vip} {port} {{
     delay_loop 6
-    lb_algo wrr
-    lb_kind NAT
+    lvs_sched wrr
+    lvs_method NAT
     protocol TCP
     real_server 127.0.0.1 {p1} {{
         weight 1

@@ -38,3 +38,5 @@ def test_demo_wrr_one_to_two(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0
     assert f"http://127.0.0.1:{port}/" in out and "pylvs ipvsadm" in out
+    # Its own config loads clean: a first run does not open with warnings.
+    assert "warning" not in out.lower(), out
