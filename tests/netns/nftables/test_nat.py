@@ -158,3 +158,36 @@ def test_nat_quiesced_server_gets_no_new_flows(lab: Lab) -> None:
     assert director.table([svc("wrr", (1, 0))])["ok"]
     assert set(first_words(lab.client(c, "tcp", VIP, 80, 6))) == {"r1"}
     director.stop()
+
+
+TIMED_CLIENT = """
+import socket, sys, time
+src, n = sys.argv[1], int(sys.argv[2])
+names, start = [], time.monotonic()
+for _ in range(n):
+    with socket.create_connection(("10.77.1.100", 80), timeout=3, source_address=(src, 0)) as s:
+        names.append(s.makefile().readline().split()[0])
+print(" ".join(names), time.monotonic() - start)
+"""
+
+
+def test_nat_full_affinity_set_serves_new_clients_at_once(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that finds its dest's persistence set full gets no template but is DNATed on
+    its first SYN: the set is refreshed in a rule of its own before the DNAT rule."""
+    monkeypatch.setenv("PYLVS_TEST_PERSIST_MAP_SIZE", "1")
+    c, _, director = build(lab)
+    lab.sh(c, "ip addr add 10.77.1.3/24 dev eth0")
+    # r2 quiesced: every new client goes to r1, whose set has room for one.
+    assert director.table([svc("rr", (1, 0), persist=300)])["ok"]
+
+    def run(src: str) -> tuple[list[str], float]:
+        out = lab.sh(c, f"python3 -c '{TIMED_CLIENT}' {src} 4").split()
+        return out[:-1], float(out[-1])
+
+    assert run("10.77.1.2")[0] == ["r1"] * 4  # takes the set's one place
+    names, took = run("10.77.1.3")
+    assert names == ["r1"] * 4
+    assert took < 0.9, f"{took:.2f} s for 4 connections: a SYN was dropped and retried"
+    director.stop()
