@@ -79,14 +79,23 @@ class Lab:
         assert proc.stdout.readline().strip() == "ready"
 
     def client(self, ns: str, proto: str, host: str, port: int, n: int) -> list[str]:
+        """The answers to `n` exchanges, one after the other (client.py)."""
+        return self.timed_client(ns, proto, host, port, n)[0]
+
+    def timed_client(
+        self, ns: str, proto: str, host: str, port: int, n: int, source: str = ""
+    ) -> tuple[list[str], float]:
+        """The answers to `n` exchanges from `source` (default: the kernel's choice), and the
+        seconds they took together."""
         env = dict(os.environ, PYTHONPATH=str(SRC))
         done = subprocess.run(
             ["ip", "netns", "exec", ns, sys.executable, str(HERE / "client.py"), proto, host,
-             str(port), str(n)],
+             str(port), str(n), source],
             capture_output=True, text=True, env=env, check=True, timeout=120,
         )  # fmt: skip
-        answers: list[str] = json.loads(done.stdout)
-        return answers
+        out = json.loads(done.stdout)
+        answers: list[str] = out["answers"]
+        return answers, float(out["seconds"])
 
     def close(self) -> None:
         for proc in self.procs:

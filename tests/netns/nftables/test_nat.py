@@ -160,17 +160,6 @@ def test_nat_quiesced_server_gets_no_new_flows(lab: Lab) -> None:
     director.stop()
 
 
-TIMED_CLIENT = """
-import socket, sys, time
-src, n = sys.argv[1], int(sys.argv[2])
-names, start = [], time.monotonic()
-for _ in range(n):
-    with socket.create_connection(("10.77.1.100", 80), timeout=3, source_address=(src, 0)) as s:
-        names.append(s.makefile().readline().split()[0])
-print(" ".join(names), time.monotonic() - start)
-"""
-
-
 def test_nat_full_affinity_set_serves_new_clients_at_once(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -183,8 +172,8 @@ def test_nat_full_affinity_set_serves_new_clients_at_once(
     assert director.table([svc("rr", (1, 0), persist=300)])["ok"]
 
     def run(src: str) -> tuple[list[str], float]:
-        out = lab.sh(c, f"python3 -c '{TIMED_CLIENT}' {src} 4").split()
-        return out[:-1], float(out[-1])
+        answers, took = lab.timed_client(c, "tcp", VIP, 80, 4, src)
+        return [a.split()[0] if a else "" for a in answers], took
 
     assert run("10.77.1.2")[0] == ["r1"] * 4  # takes the set's one place
     names, took = run("10.77.1.3")
