@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -15,7 +17,7 @@ import pytest
 from proxy_helpers import run
 
 from pylvs.dataplane.proxy import poller as poller_module
-from pylvs.dataplane.proxy.poller import READ, Poller
+from pylvs.dataplane.proxy.poller import DATA, EOF_CLOSE, EOF_SHUT, READ, Poller
 
 needs_pump = pytest.mark.skipif(
     poller_module._pump is None, reason="the C fast path (_pump) was not built"
@@ -75,12 +77,16 @@ class Owner:
     def __init__(self) -> None:
         self.counts: list[tuple[Any, int, int, float]] = []
         self.spills: list[tuple[Any, bytes | None, int]] = []
+        self.ends: list[tuple[Any, int]] = []
 
     def counted(self, end: Any, pkts: int, nbytes: int, last: float) -> None:
         self.counts.append((end, pkts, nbytes, last))
 
     def spilled(self, end: Any, data: bytes | None, err: int) -> None:
         self.spills.append((end, data, err))
+
+    def ended(self, end: Any, how: int) -> None:
+        self.ends.append((end, how))
 
 
 async def until(predicate: Any, timeout: float = 2.0) -> None:
@@ -91,7 +97,9 @@ async def until(predicate: Any, timeout: float = 2.0) -> None:
 
 
 @contextlib.contextmanager
-def fast_pair(size: int = 4096) -> Iterator[tuple[Poller, Owner, list[socket.socket]]]:
+def fast_pair(
+    size: int = 4096, mode: int = DATA
+) -> Iterator[tuple[Poller, Owner, list[socket.socket]]]:
     """A poller on the running loop with x (fast, relayed to y): sockets x, x_peer, y, y_peer.
     Everything is closed afterwards."""
     poller = Poller(size)
@@ -101,7 +109,7 @@ def fast_pair(size: int = 4096) -> Iterator[tuple[Poller, Owner, list[socket.soc
     y, y_peer = socket.socketpair()
     seen: list[int] = []
     poller.add(x.fileno(), READ, seen.append)
-    poller.make_fast(x.fileno(), y.fileno(), owner, "x")
+    poller.make_fast(x.fileno(), y.fileno(), owner, "x", mode)
     try:
         yield poller, owner, [x, x_peer, y, y_peer]
     finally:
@@ -205,3 +213,82 @@ def _recv(sock: socket.socket) -> bytes:
         return sock.recv(100)
     except BlockingIOError:
         return b""
+
+
+@needs_pump
+def test_c_path_passes_an_eof_on_and_stops_watching() -> None:
+    """EOF_SHUT: the data before the FIN is relayed, the peer is shut down for writing (its
+    reader sees EOF), the relay is told, and the socket's EOF is not reported again."""
+
+    async def body() -> None:
+        with fast_pair(mode=DATA | EOF_SHUT) as (poller, owner, (x, x_peer, y, y_peer)):
+            seen: list[int] = []
+            poller.handlers[x.fileno()] = seen.append
+            y_peer.setblocking(False)
+            x_peer.send(b"last words")
+            x_peer.shutdown(socket.SHUT_WR)
+            await until(lambda: owner.ends != [])
+            assert owner.ends == [("x", EOF_SHUT)]
+            y_peer.setblocking(True)
+            y_peer.settimeout(2)
+            got = b""
+            while part := y_peer.recv(100):
+                got += part
+            assert got == b"last words"  # then EOF: y was shut down for writing
+            y_peer.send(b"back")  # only the direction towards y_peer is over
+            y.settimeout(2)
+            assert y.recv(100) == b"back"
+            await asyncio.sleep(0.05)
+            assert seen == [] and owner.spills == []
+            assert poller.unfast(x.fileno()) == (1, 10, pytest.approx(time.monotonic(), abs=2))
+
+    run(body)
+
+
+@needs_pump
+def test_c_path_closes_both_on_the_last_eof_and_leaves_data_to_the_relay() -> None:
+    """EOF_CLOSE: data is not the C path's to relay in this mode (the Python handler gets it,
+    unread); the EOF after it closes this socket and its peer, and the relay is told."""
+
+    async def body() -> None:
+        with fast_pair(mode=EOF_CLOSE) as (poller, owner, (x, x_peer, y, y_peer)):
+            got: list[bytes] = []
+
+            def handler(events: int) -> None:
+                got.append(x.recv(100))
+
+            poller.handlers[x.fileno()] = handler
+            x_peer.send(b"late data")
+            await until(lambda: got != [])
+            assert got == [b"late data"] and owner.ends == []
+            x_peer.shutdown(socket.SHUT_WR)
+            await until(lambda: owner.ends != [])
+            assert owner.ends == [("x", EOF_CLOSE)]
+            assert got == [b"late data"]  # the EOF was not handed to the handler
+            # Both descriptors are closed: each peer sees the other end gone.
+            y_peer.settimeout(2)
+            assert y_peer.recv(100) == b""
+            with pytest.raises(OSError):
+                os.fstat(y.detach())
+            with pytest.raises(OSError):
+                os.fstat(x.detach())
+
+    run(body)
+
+
+@needs_pump
+def test_eof_modes_need_the_ended_callback() -> None:
+    assert poller_module._pump is not None
+    a, b = socket.socketpair()
+    ep = select.epoll()
+    try:
+        pump = poller_module._pump.Pump(ep.fileno(), 4096, {}, print, print)
+        pump.set(a.fileno(), b.fileno())  # DATA alone is fine without it
+        with pytest.raises(ValueError, match="ended"):
+            pump.set(a.fileno(), b.fileno(), EOF_SHUT)
+        with pytest.raises(ValueError, match="mode"):
+            pump.set(a.fileno(), b.fileno(), 8)
+    finally:
+        ep.close()
+        a.close()
+        b.close()

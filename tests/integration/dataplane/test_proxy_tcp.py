@@ -11,13 +11,13 @@ import socket
 import struct
 import subprocess
 import time
+from ipaddress import ip_address
 from typing import Any
 
 import pytest
 from proxy_helpers import (
     A,
     TcpBackend,
-    ask,
     closed_port,
     drained,
     expect_reset,
@@ -31,7 +31,7 @@ from proxy_helpers import (
 
 from pylvs.dataplane.base import DataPlaneError
 from pylvs.dataplane.proxy import ProxyDataPlane
-from pylvs.dataplane.proxy.poller import Poller
+from pylvs.dataplane.proxy.poller import DATA, EOF_SHUT
 from pylvs.dataplane.proxy.tcp import TcpRelay
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.table import AddDest, AddService
@@ -254,8 +254,9 @@ def test_traffic_keeps_a_connection_alive_and_counts_while_it_is_open(relay_path
             await asyncio.sleep(0.3)
             assert plane.housekeep() == []
         (relay,) = relays(plane, KEY)
-        # Handed over to the C path after a few chunks, when it is there.
-        assert relay.client.fast is relay.server.fast is (relay_path == "c")
+        # Handed over to the C path after a few chunks, when it is there: data and EOF.
+        want = EOF_SHUT | DATA if relay_path == "c" else 0
+        assert relay.client.fast == relay.server.fast == want
         rt = plane.service(KEY)
         assert rt is not None
         v = rt.stats.values()
@@ -320,32 +321,46 @@ def test_many_connections_with_large_and_small_messages_arrive_intact(
     run(body, timeout=60)
 
 
-def test_a_one_request_connection_stays_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Handing sockets to the C path costs more than it saves on a connection that carries
-    one exchange: such a relay never does it (poller.py, tcp._FAST_AFTER)."""
-    handed: list[int] = []
-    real = Poller.make_fast
+def test_a_request_response_connection_runs_without_its_python_handler(
+    relay_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that answers and closes (HTTP with `Connection: close`): with the C path the
+    relay hands both sockets over once connected, and the C path relays the request and the
+    answer, passes the server's EOF on and closes both on the client's, so the relay's Python
+    event handler never runs (poller.py); the counters and the table see it all the same."""
+    events: list[int] = []
+    real = TcpRelay._event
 
-    def counting(self: Poller, fd: int, *rest: Any) -> None:
-        handed.append(fd)
-        real(self, fd, *rest)
+    def counting(self: TcpRelay, end: Any, ev: int) -> None:
+        events.append(ev)
+        real(self, end, ev)
 
-    monkeypatch.setattr(Poller, "make_fast", counting)
+    monkeypatch.setattr(TcpRelay, "_event", counting)
+
+    async def answer_and_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        writer.write(b"answer\n")
+        writer.close()
 
     async def body() -> None:
-        a = await TcpBackend("a").start()
-        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
+        server = await asyncio.start_server(answer_and_close, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        plane = await proxy(
+            VirtualService(KEY, scheduler="rr"), RealServer(ip_address("127.0.0.1"), port)
+        )
         for _ in range(3):
-            assert await ask(plane, KEY) == "a"
-        assert handed == []
-        # A connection that goes on exchanging is handed over.
-        reader, writer = await open_to(plane, KEY)
-        assert await reader.readline() == b"a\n"
-        for _ in range(3):
-            writer.write(b"ping\n")
-            assert await reader.readline() == b"ping\n"
-        assert len(handed) == (2 if plane.ctx.current_poller.pump is not None else 0)  # type: ignore[union-attr]
-        writer.close()
+            reader, writer = await open_to(plane, KEY)
+            writer.write(b"question\n")
+            assert await reader.read() == b"answer\n"  # and the EOF
+            writer.close()
+        assert await settle(lambda: not relays(plane, KEY))
+        v = plane.service(KEY).stats.values()  # type: ignore[union-attr]
+        assert (v.conns, v.inpkts, v.inbytes, v.outpkts, v.outbytes) == (3, 3, 27, 3, 21)
+        states = {c.state for c in plane.ctx.state.table.conns()}
+        assert states == {ConnState.TIME_WAIT}
+        assert (events == []) is (relay_path == "c")
+        server.close()
+        await server.wait_closed()
         await drained(plane)
 
     run(body)

@@ -31,11 +31,19 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_EVENTS 256
 
+/* What the C path may do for a socket (a bit set, chosen by the Python relay). */
+#define MODE_DATA 1      /* relay plain reads to the peer */
+#define MODE_EOF_SHUT 2  /* on EOF: shutdown(peer, SHUT_WR), stop watching this socket */
+#define MODE_EOF_CLOSE 4 /* on EOF: close this socket and the peer (both directions over) */
+#define MODE_EOF (MODE_EOF_SHUT | MODE_EOF_CLOSE)
+
 typedef struct {
-    int peer;       /* fast: relay EPOLLIN-only events to this descriptor; -1: not fast */
+    int peer;       /* this socket's relay peer while `mode` is set; -1: not fast */
+    int mode;       /* MODE_* bits */
     int dirty;      /* in the dirty list (counts not yet harvested) */
     uint64_t pkts;  /* chunks read since the last harvest */
     uint64_t bytes; /* bytes read since the last harvest */
@@ -57,6 +65,7 @@ typedef struct {
     PyObject *handlers; /* dict: descriptor -> callable(events) */
     PyObject *spill;    /* callable(fd, data: bytes | None, err: int) */
     PyObject *report;   /* callable(fd, exc): a handler raised */
+    PyObject *ended;    /* callable(fd, how): the C path took fd's EOF (how: MODE_EOF_SHUT or _CLOSE) */
     struct epoll_event events[MAX_EVENTS];
 } Pump;
 
@@ -75,6 +84,7 @@ static int grow_slots(Pump *self, int fd) {
     }
     for (int i = self->nslots; i < n; i++) {
         slots[i].peer = -1;
+        slots[i].mode = 0;
         slots[i].dirty = 0;
         slots[i].pkts = 0;
         slots[i].bytes = 0;
@@ -105,6 +115,7 @@ static void Pump_dealloc(Pump *self) {
     Py_CLEAR(self->handlers);
     Py_CLEAR(self->spill);
     Py_CLEAR(self->report);
+    Py_CLEAR(self->ended);
     PyMem_Free(self->buf);
     PyMem_Free(self->slots);
     PyMem_Free(self->dirty);
@@ -115,6 +126,7 @@ static int Pump_traverse(Pump *self, visitproc visit, void *arg) {
     Py_VISIT(self->handlers);
     Py_VISIT(self->spill);
     Py_VISIT(self->report);
+    Py_VISIT(self->ended);
     return 0;
 }
 
@@ -122,16 +134,22 @@ static int Pump_clear_refs(Pump *self) {
     Py_CLEAR(self->handlers);
     Py_CLEAR(self->spill);
     Py_CLEAR(self->report);
+    Py_CLEAR(self->ended);
     return 0;
 }
 
 static int Pump_init(Pump *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"epfd", "size", "handlers", "spill", "report", "batch", NULL};
+    static char *kwlist[] = {"epfd", "size", "handlers", "spill", "report", "batch", "ended",
+                             NULL};
     int epfd, batch = MAX_EVENTS;
     Py_ssize_t size;
-    PyObject *handlers, *spill, *report;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "inO!OO|i", kwlist, &epfd, &size, &PyDict_Type,
-                                     &handlers, &spill, &report, &batch)) {
+    PyObject *handlers, *spill, *report, *ended = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "inO!OO|iO", kwlist, &epfd, &size, &PyDict_Type,
+                                     &handlers, &spill, &report, &batch, &ended)) {
+        return -1;
+    }
+    if (ended != Py_None && !PyCallable_Check(ended)) {
+        PyErr_SetString(PyExc_TypeError, "ended must be callable or None");
         return -1;
     }
     if (size <= 0 || batch <= 0) {
@@ -159,6 +177,12 @@ static int Pump_init(Pump *self, PyObject *args, PyObject *kwds) {
     Py_XSETREF(self->spill, spill);
     Py_INCREF(report);
     Py_XSETREF(self->report, report);
+    if (ended == Py_None) {
+        Py_CLEAR(self->ended);
+    } else {
+        Py_INCREF(ended);
+        Py_XSETREF(self->ended, ended);
+    }
     return 0;
 }
 
@@ -237,6 +261,119 @@ static double monotonic_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static void call_ended(Pump *self, int fd, int how) {
+    PyObject *res = PyObject_CallFunction(self->ended, "ii", fd, how);
+    if (res == NULL) {
+        report_error(self, fd);
+    }
+    Py_XDECREF(res);
+}
+
+/* `fd` sent EOF and its relay let the C path take it (MODE_EOF_*): do the system calls the
+   Python relay's _eof would do, then tell it which way it went (`ended`), synchronously, so
+   the relay's state is right before the next event of this batch.  Returns 0 when the mode
+   does not cover it (the Python handler takes the EOF). */
+static int take_eof(Pump *self, int fd) {
+    Slot *slot = &self->slots[fd];
+    int peer = slot->peer;
+    int mode = slot->mode;
+    if (!(mode & MODE_EOF) || self->ended == NULL) {
+        return 0;
+    }
+    slot->peer = -1;
+    slot->mode = 0;
+    if (mode & MODE_EOF_CLOSE) {
+        /* The peer sent its EOF before and got ours: both directions are over.  close(2)
+           sends this side's FIN just as shutdown(2) would (tcp.TcpRelay._shutdown). */
+        if (peer < self->nslots) {
+            self->slots[peer].peer = -1;
+            self->slots[peer].mode = 0;
+        }
+        close(fd);
+        close(peer);
+        call_ended(self, fd, MODE_EOF_CLOSE);
+        return 1;
+    }
+    /* Half-close carried through: the peer gets our FIN once it has everything before it
+       (nothing is queued towards it, or the mode would not be set); this socket has nothing
+       more to read, so it is no longer watched for input (level-triggered EOF would repeat). */
+    shutdown(peer, SHUT_WR); /* ENOTCONN after a reset: the peer's next event says so */
+    struct epoll_event none = {.events = 0, .data = {.fd = fd}};
+    epoll_ctl(self->epfd, EPOLL_CTL_MOD, fd, &none);
+    call_ended(self, fd, MODE_EOF_SHUT);
+    return 1;
+}
+
+/* An event on a socket its relay handed to the C path.  Returns 1 when handled, 0 when the
+   Python handler must take it (an error or hang-up, data the C path may not relay, an EOF it
+   may not take). */
+static int fast_event(Pump *self, int fd, uint32_t ev, double *now) {
+    Slot *slot = &self->slots[fd];
+    int mode = slot->mode;
+    if (mode & MODE_DATA) {
+        /* Plain input only (EPOLLRDHUP: the FIN is in after the data); errors and hang-ups
+           are the relay's to judge. */
+        if ((ev & ~(uint32_t)EPOLLRDHUP) != EPOLLIN) {
+            return 0;
+        }
+        int peer = slot->peer;
+        ssize_t r = recv(fd, self->buf, (size_t)self->size, MSG_DONTWAIT);
+        if (r > 0) {
+            if (*now == 0.0) {
+                *now = monotonic_now();
+            }
+            account(self, fd, r, *now);
+            ssize_t s = send(peer, self->buf, (size_t)r, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (s == r) {
+                /* The FIN is in and this read took everything before it (a short read):
+                   the next read would only return the EOF, so take it now, as _read does. */
+                if ((ev & EPOLLRDHUP) && r < self->size) {
+                    take_eof(self, fd); /* not taken: reported again, level-triggered */
+                }
+                return 1;
+            }
+            int err = 0;
+            if (s < 0) {
+                err = errno;
+                s = 0;
+                if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
+                    err = 0;
+                }
+            }
+            slot->peer = -1;
+            slot->mode = 0;
+            call_spill(self, fd, self->buf + s, r - s, err);
+            return 1;
+        }
+        if (r < 0) {
+            int err = errno;
+            if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
+                return 1;
+            }
+            slot->peer = -1;
+            slot->mode = 0;
+            call_spill(self, fd, NULL, 0, err);
+            return 1;
+        }
+        /* r == 0: the peer's FIN.  recv keeps returning 0, so if the C path may not take it
+           the Python handler reads it again and takes the EOF its own way. */
+        return take_eof(self, fd);
+    }
+    if (mode & MODE_EOF) {
+        /* Data here is the relay's to read (its state is not one where the C path copies
+           data); only a bare EOF is taken.  A one-byte peek tells which, and leaves data where
+           it is.  EPOLLHUP is expected: we shut down writing to this socket already. */
+        if ((ev & EPOLLERR) || !(ev & EPOLLIN)) {
+            return 0;
+        }
+        char probe;
+        if (recv(fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+            return take_eof(self, fd);
+        }
+    }
+    return 0;
+}
+
 /* One round: the ready events without blocking, each handled in order. */
 static PyObject *Pump_run(Pump *self, PyObject *Py_UNUSED(ignored)) {
     if (self->closed) {
@@ -253,41 +390,9 @@ static PyObject *Pump_run(Pump *self, PyObject *Py_UNUSED(ignored)) {
     for (int i = 0; i < n && !self->closed; i++) {
         int fd = self->events[i].data.fd;
         uint32_t ev = self->events[i].events;
-        if (ev == EPOLLIN && fd >= 0 && fd < self->nslots && self->slots[fd].peer >= 0) {
-            int peer = self->slots[fd].peer;
-            ssize_t r = recv(fd, self->buf, (size_t)self->size, MSG_DONTWAIT);
-            if (r > 0) {
-                if (now == 0.0) {
-                    now = monotonic_now();
-                }
-                account(self, fd, r, now);
-                ssize_t s = send(peer, self->buf, (size_t)r, MSG_DONTWAIT | MSG_NOSIGNAL);
-                if (s == r) {
-                    continue;
-                }
-                int err = 0;
-                if (s < 0) {
-                    err = errno;
-                    s = 0;
-                    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
-                        err = 0;
-                    }
-                }
-                self->slots[fd].peer = -1;
-                call_spill(self, fd, self->buf + s, r - s, err);
-                continue;
-            }
-            if (r < 0) {
-                int err = errno;
-                if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
-                    continue;
-                }
-                self->slots[fd].peer = -1;
-                call_spill(self, fd, NULL, 0, err);
-                continue;
-            }
-            /* r == 0: the peer's FIN.  recv keeps returning 0, so the Python handler reads
-               it again and takes the EOF its own way. */
+        if (fd >= 0 && fd < self->nslots && self->slots[fd].peer >= 0 &&
+            fast_event(self, fd, ev, &now)) {
+            continue;
         }
         call_handler(self, fd, ev);
     }
@@ -295,18 +400,27 @@ static PyObject *Pump_run(Pump *self, PyObject *Py_UNUSED(ignored)) {
 }
 
 static PyObject *Pump_set(Pump *self, PyObject *args) {
-    int fd, peer;
-    if (!PyArg_ParseTuple(args, "ii", &fd, &peer)) {
+    int fd, peer, mode = MODE_DATA;
+    if (!PyArg_ParseTuple(args, "ii|i", &fd, &peer, &mode)) {
         return NULL;
     }
     if (fd < 0 || peer < 0) {
         PyErr_SetString(PyExc_ValueError, "negative descriptor");
         return NULL;
     }
+    if (mode <= 0 || (mode & ~(MODE_DATA | MODE_EOF)) != 0) {
+        PyErr_SetString(PyExc_ValueError, "mode must be a non-empty set of DATA, EOF_SHUT, EOF_CLOSE");
+        return NULL;
+    }
+    if ((mode & MODE_EOF) && self->ended == NULL) {
+        PyErr_SetString(PyExc_ValueError, "EOF modes need an `ended` callback");
+        return NULL;
+    }
     if (grow_slots(self, fd) < 0) {
         return NULL;
     }
     self->slots[fd].peer = peer;
+    self->slots[fd].mode = mode;
     Py_RETURN_NONE;
 }
 
@@ -331,6 +445,7 @@ static PyObject *Pump_clear(Pump *self, PyObject *arg) {
     }
     Slot *slot = &self->slots[fd];
     slot->peer = -1;
+    slot->mode = 0;
     if (slot->pkts == 0) {
         Py_RETURN_NONE;
     }
@@ -379,7 +494,9 @@ static PyObject *Pump_close(Pump *self, PyObject *Py_UNUSED(ignored)) {
 
 static PyMethodDef Pump_methods[] = {
     {"run", (PyCFunction)Pump_run, METH_NOARGS, "Handle the events ready now (one batch)."},
-    {"set", (PyCFunction)Pump_set, METH_VARARGS, "set(fd, peer): relay fd's data to peer."},
+    {"set", (PyCFunction)Pump_set, METH_VARARGS,
+     "set(fd, peer, mode=DATA): what the C path does for fd's events (relay data to peer, "
+     "take its EOF)."},
     {"clear", (PyCFunction)Pump_clear, METH_O,
      "clear(fd): stop the fast path; (packets, bytes, last) not yet collected, or None."},
     {"harvest", (PyCFunction)Pump_harvest, METH_NOARGS,
@@ -412,6 +529,12 @@ PyMODINIT_FUNC PyInit__pump(void) {
     }
     PyObject *m = PyModule_Create(&pump_module);
     if (m == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(m, "DATA", MODE_DATA) < 0 ||
+        PyModule_AddIntConstant(m, "EOF_SHUT", MODE_EOF_SHUT) < 0 ||
+        PyModule_AddIntConstant(m, "EOF_CLOSE", MODE_EOF_CLOSE) < 0) {
+        Py_DECREF(m);
         return NULL;
     }
     Py_INCREF(&PumpType);

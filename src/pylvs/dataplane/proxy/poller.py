@@ -17,16 +17,21 @@ number reused inside one batch, the rest of that batch may name the new socket. 
 
 The C fast path (`_pump`, built from _pump.c when a compiler is at hand): with it the round
 is `Pump.run` instead of `_run`.  It dispatches the same way, except for sockets a relay
-marked *fast* (`make_fast`: established, reading, nothing queued towards the peer), whose
-plain EPOLLIN events it handles itself: recv into its buffer, send all of it to the peer,
-count one packet.  What it cannot finish goes back to the relay (`FastOwner.spilled`), and
-its counts are collected into the relay's counters by `harvest` (the plane calls it before
-anything reads counters or expires connections) or `unfast`.  Why: per keep-alive request
-the Python path made the same system calls as HAProxy but spent ~3.5 µs of user time to
-HAProxy's ~1.3 µs (with the C path: ~0.7 µs).  A relay hands its sockets over only after a
-few chunks (tcp._FAST_AFTER): a one-request connection does not pay for the hand-over.
-Without the extension (or with PYLVS_PROXY_PUMP=0 in the environment) everything runs in
-`_run` and the relays' own Python fast path, with the same behaviour and counts.
+marked *fast* (`make_fast`), for which it does what the relay's Python code would do when
+that needs no decision: in mode DATA (established, reading, nothing queued towards the peer)
+it relays plain EPOLLIN events itself (recv into its buffer, send all of it to the peer, count
+one packet); in mode EOF_SHUT it takes the socket's EOF by shutting the peer down for writing
+and no longer watching the socket; in mode EOF_CLOSE (the peer's EOF was passed on already)
+by closing both sockets.  What it cannot finish goes back to the relay (`FastOwner.spilled`),
+an EOF it took is reported at once (`FastOwner.ended`), and its counts are collected into the
+relay's counters by `harvest` (the plane calls it before anything reads counters or expires
+connections) or `unfast`.  Why: per keep-alive request the Python path made the same system
+calls as HAProxy but spent ~3.5 µs of user time to HAProxy's ~1.3 µs (with the C path:
+~0.7 µs); per new connection the relay's Python event handling (three reads, two EOFs, the
+close) was a third of its user time.  A relay hands its sockets over as soon as both are
+connected, so a request/response connection runs from connect to close without entering its
+Python event handler.  Without the extension (or with PYLVS_PROXY_PUMP=0 in the environment)
+everything runs in `_run` and the relays' own Python code, with the same behaviour and counts.
 """
 
 from __future__ import annotations
@@ -68,6 +73,18 @@ class FastOwner(Protocol):
         """Chunks the fast path relayed from `end`: add them to the counters; `last` is when
         the latest was read (time.monotonic's clock)."""
 
+    def ended(self, end: Any, how: int) -> None:
+        """The fast path took `end`'s EOF as its mode allowed: `how` EOF_SHUT (the peer was
+        shut down for writing and `end` is no longer watched) or EOF_CLOSE (both sockets were
+        closed).  `end` is no longer fast."""
+
+
+# What the C path may do for a fast socket (Poller.make_fast), as _pump.c defines them.
+DATA = 1  # relay its plain reads to the peer
+EOF_SHUT = 2  # on EOF: shut the peer down for writing, stop watching the socket
+EOF_CLOSE = 4  # on EOF: close it and its peer (the peer's EOF was passed on before)
+if _pump is not None:
+    assert (_pump.DATA, _pump.EOF_SHUT, _pump.EOF_CLOSE) == (DATA, EOF_SHUT, EOF_CLOSE)
 
 READ = select.EPOLLIN
 WRITE = select.EPOLLOUT
@@ -95,7 +112,13 @@ class Poller:
         self.pump: Pump | None = None
         if pump and USE_PUMP and _pump is not None:
             self.pump = _pump.Pump(
-                self.ep.fileno(), read_size, self.handlers, self._spill, self._report, _BATCH
+                self.ep.fileno(),
+                read_size,
+                self.handlers,
+                self._spill,
+                self._report,
+                _BATCH,
+                self._ended,
             )
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -120,10 +143,12 @@ class Poller:
         self.handlers.pop(fd, None)
         self.ep.unregister(fd)
 
-    def make_fast(self, fd: int, peer: int, owner: FastOwner, end: Any) -> None:
-        """Let the C path relay plain EPOLLIN events of `fd` to `peer` (needs `pump`)."""
+    def make_fast(self, fd: int, peer: int, owner: FastOwner, end: Any, mode: int = DATA) -> None:
+        """Let the C path handle `fd`'s events as `mode` says (DATA: relay plain reads to
+        `peer`; EOF_SHUT / EOF_CLOSE: take its EOF that way); needs `pump`.  Called again to
+        change the mode."""
         assert self.pump is not None
-        self.pump.set(fd, peer)
+        self.pump.set(fd, peer, mode)
         self.fast[fd] = (owner, end)
 
     def unfast(self, fd: int) -> tuple[int, int, float] | None:
@@ -146,6 +171,11 @@ class Poller:
         owner = self.fast.get(fd)
         if owner is not None:
             owner[0].spilled(owner[1], data, err)
+
+    def _ended(self, fd: int, how: int) -> None:
+        owner = self.fast.get(fd)
+        if owner is not None:
+            owner[0].ended(owner[1], how)
 
     def _report(self, fd: int, exc: BaseException) -> None:
         log.error("proxy: handling an event on descriptor %d failed", fd, exc_info=exc)

@@ -44,7 +44,7 @@ from pylvs.proto.conntrack.table import Conn
 from pylvs.sched.base import Flow
 
 from .context import ProxyContext, log
-from .poller import ERROR, HANGUP, PEER_EOF, READ, WRITE, Poller
+from .poller import DATA, EOF_CLOSE, EOF_SHUT, ERROR, HANGUP, PEER_EOF, READ, WRITE, Poller
 from .sockets import close_with_reset
 
 # Clients come back from the same addresses: parse each peer address text once.  Bounded so a
@@ -66,10 +66,6 @@ _DONTWAIT = socket.MSG_DONTWAIT
 # Readiness a relay socket is watched for while it is read: data, and the peer's FIN
 # (EPOLLRDHUP), which lets the read that drains the last data also take the EOF.
 _READING = READ | PEER_EOF
-# Chunks a relay copies in Python before the C fast path takes its plain reads (poller.py):
-# a request/response connection (two chunks) never pays for the hand-over, a keep-alive one
-# is handed over at its second exchange.
-_FAST_AFTER = 4
 
 
 class TcpListener:
@@ -179,15 +175,15 @@ class End:
         self.queued = 0
         self.mask = 0
         self.other: End = self
-        self.fast = False  # its plain read events are relayed by the C path (Poller.make_fast)
+        self.fast = 0  # what the C path does for its events (Poller.make_fast's mode), 0: none
 
 
 class TcpRelay:
     """One proxied connection: the client's socket, the real server's, and the table entry."""
 
     __slots__ = (
+        "c_path",
         "client",
-        "cold",
         "conn",
         "connect_timer",
         "ctx",
@@ -205,10 +201,10 @@ class TcpRelay:
         poller = listener.poller
         assert poller is not None
         self.poller = poller
-        # Chunks relayed in Python before the relay hands its plain reads to the C path (0:
-        # handed over, -1: no C path).  Setting a socket fast and collecting its counts at
-        # close costs a few µs: a one-request connection is cheaper left in Python.
-        self.cold = _FAST_AFTER if poller.pump is not None else -1
+        # With the C path (poller.py) the relay hands it each socket as soon as both are
+        # connected, data and EOF alike (_sync_fast): a request/response connection then runs
+        # from connect to close without its Python event handler.
+        self.c_path = poller.pump is not None
         self.client = End(sock, connected=True)
         self.server: End | None = None
         self.conn: Conn | None = None
@@ -395,11 +391,6 @@ class TcpRelay:
             # everything before it: the next read would only return the EOF, so take it now
             # and save a round.
             self._eof(src)
-        elif self.cold > 0:
-            self.cold -= 1
-            if self.cold == 0:
-                self._sync_fast(src)
-                self._sync_fast(to)
 
     def _flushed(self, to: End) -> bool:
         """`_flush`, then whether the relay goes on."""
@@ -470,7 +461,7 @@ class TcpRelay:
             # OSError: unregistered after a hang-up, nothing more to wait for on it
             with contextlib.suppress(OSError):
                 self.poller.modify(end.fd, mask)
-        if self.cold == 0:
+        if self.c_path:
             # Whether a side may be fast depends on its own state and on its peer's queue.
             self._sync_fast(end)
             self._sync_fast(end.other)
@@ -478,33 +469,42 @@ class TcpRelay:
     # -- the C fast path (poller.Poller.make_fast) -----------------------------------------
 
     def _sync_fast(self, end: End) -> None:
-        """Hand `end`'s plain reads to the C path exactly while the Python fast path in
-        `_event`/`_read` would take them with nothing else to do: established (the state
-        moves only by the timer), `end` read, its peer connected with nothing queued and not
-        shut down."""
+        """Let the C path do for `end` exactly what the Python path would, with nothing else
+        to do (poller.Poller.make_fast):
+
+        * DATA, relay its plain reads: established (the state moves only by the timer), `end`
+          read, its peer connected with nothing queued and not shut down;
+        * EOF_SHUT, on its EOF shut the peer down for writing: the same, in any state
+          (`_eof` then `_shutdown` without a queue);
+        * EOF_CLOSE, on its EOF close both: the peer sent EOF before and got it passed on,
+          so both directions are over (`_shutdown` then `_finish`)."""
         other = end.other
         conn = self.conn
-        want = (
+        mode = 0
+        if (
             not self.done
             and other is not end
             and end.reading
             and end.connected
             and other.connected
             and not other.queue
-            and not other.shut
             and not other.shut_pending
             and conn is not None
-            and conn.state is _ESTABLISHED
-        )
-        if want != end.fast:
-            if want:
-                end.fast = True
-                self.poller.make_fast(end.fd, other.fd, self, end)
+        ):
+            if other.eof:
+                if end.shut:
+                    mode = EOF_CLOSE
+            elif not other.shut:
+                mode = EOF_SHUT | DATA if conn.state is _ESTABLISHED else EOF_SHUT
+        if mode != end.fast:
+            if mode:
+                end.fast = mode
+                self.poller.make_fast(end.fd, other.fd, self, end, mode)
             else:
                 self._unfast(end)
 
     def _unfast(self, end: End) -> None:
-        end.fast = False
+        end.fast = 0
         counts = self.poller.unfast(end.fd)
         if counts is not None:
             self.counted(end, *counts)
@@ -527,6 +527,25 @@ class TcpRelay:
             # time.monotonic's clock, the plane's whenever the C path runs: Poller).
             expires = last + conn.timeout
             conn.expires = max(conn.expires, expires)
+
+    def ended(self, end: End, how: int) -> None:
+        """The C path took `end`'s EOF and made the system calls `_eof` would have made:
+        record what they did (EOF_SHUT: the peer is shut down for writing and `end` no longer
+        watched; EOF_CLOSE: both sockets are closed)."""
+        self._unfast(end)
+        end.eof = True
+        end.reading = False
+        to = end.other
+        to.shut = True
+        conn = self.conn
+        assert conn is not None
+        event = TcpEvent.CLIENT_EOF if end is self.client else TcpEvent.SERVER_EOF
+        self.ctx.state.table.tcp_event(conn, event, self.ctx.clock())
+        if how == EOF_CLOSE:
+            self._close(reset_client=False, reset_server=False, closed=True)
+            return
+        end.mask = 0
+        self._sync_fast(to)  # the state moved on: `to` may no longer relay data in C
 
     def spilled(self, end: End, data: bytes | None, err: int) -> None:
         self._unfast(end)
@@ -585,7 +604,8 @@ class TcpRelay:
         """Reset both sides now (stop, expiry)."""
         self._close(reset_client=True, reset_server=True)
 
-    def _close(self, *, reset_client: bool, reset_server: bool) -> None:
+    def _close(self, *, reset_client: bool, reset_server: bool, closed: bool = False) -> None:
+        """Close both sockets (`closed`: the C path has closed them already)."""
         if self.done:
             return
         self.done = True
@@ -600,7 +620,9 @@ class TcpRelay:
             if end.fast:
                 self._unfast(end)
             forget(end.fd)
-            if reset:
+            if closed:
+                end.sock.detach()  # the descriptor is closed: only the object goes
+            elif reset:
                 close_with_reset(end.sock)
             else:
                 end.sock.close()
