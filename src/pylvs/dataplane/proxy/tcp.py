@@ -532,10 +532,15 @@ class TcpRelay:
         """The C path took `end`'s EOF and made the system calls `_eof` would have made:
         record what they did (EOF_SHUT: the peer is shut down for writing and `end` no longer
         watched; EOF_CLOSE: both sockets are closed)."""
+        to = end.other
+        if how == EOF_CLOSE:
+            # First of all: the socket objects must not keep descriptor numbers that are
+            # closed and may be reused, whatever happens below.
+            end.sock.detach()
+            to.sock.detach()
         self._unfast(end)
         end.eof = True
         end.reading = False
-        to = end.other
         to.shut = True
         conn = self.conn
         assert conn is not None
@@ -621,7 +626,7 @@ class TcpRelay:
                 self._unfast(end)
             forget(end.fd)
             if closed:
-                end.sock.detach()  # the descriptor is closed: only the object goes
+                end.sock.detach()  # closed already (a no-op when detached before)
             elif reset:
                 close_with_reset(end.sock)
             else:
