@@ -40,15 +40,21 @@ class VipWatch:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            now = time.monotonic()
-            masters = tuple(self.lab.masters())
-            if not self.changes or self.changes[-1][1] != masters:
-                self.changes.append((now, masters))
+            self._sample()
             time.sleep(0.01)
 
+    def _sample(self) -> None:
+        now = time.monotonic()
+        masters = tuple(self.lab.masters())
+        if not self.changes or self.changes[-1][1] != masters:
+            self.changes.append((now, masters))
+
     def stop(self) -> None:
+        """Stop polling, after one last look: a caller that has just seen a change itself
+        (wait_masters) must find it here even if the thread's next poll never came."""
         self._stop.set()
         self._thread.join()
+        self._sample()
 
     def first(self, masters: tuple[str, ...], after: float) -> float | None:
         for t, m in self.changes:
