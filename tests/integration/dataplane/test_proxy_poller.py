@@ -17,7 +17,7 @@ import pytest
 from proxy_helpers import run
 
 from pylvs.dataplane.proxy import poller as poller_module
-from pylvs.dataplane.proxy.poller import DATA, EOF_CLOSE, EOF_SHUT, READ, Poller
+from pylvs.dataplane.proxy.poller import DATA, EOF_CLOSE, EOF_SHUT, PEER_EOF, READ, Poller
 
 needs_pump = pytest.mark.skipif(
     poller_module._pump is None, reason="the C fast path (_pump) was not built"
@@ -108,7 +108,9 @@ def fast_pair(
     x, x_peer = socket.socketpair()
     y, y_peer = socket.socketpair()
     seen: list[int] = []
-    poller.add(x.fileno(), READ, seen.append)
+    # Relay sockets are watched for the peer's FIN too (tcp._READING), which the EOF modes
+    # rely on.
+    poller.add(x.fileno(), READ | PEER_EOF, seen.append)
     poller.make_fast(x.fileno(), y.fileno(), owner, "x", mode)
     try:
         yield poller, owner, [x, x_peer, y, y_peer]

@@ -361,9 +361,11 @@ static int fast_event(Pump *self, int fd, uint32_t ev, double *now) {
     }
     if (mode & MODE_EOF) {
         /* Data here is the relay's to read (its state is not one where the C path copies
-           data); only a bare EOF is taken.  A one-byte peek tells which, and leaves data where
-           it is.  EPOLLHUP is expected: we shut down writing to this socket already. */
-        if ((ev & EPOLLERR) || !(ev & EPOLLIN)) {
+           data); only a bare EOF is taken.  Without EPOLLRDHUP the FIN has not come (relay
+           sockets are watched for it), so this is data; with it, a one-byte peek tells a bare
+           EOF from data before it, and leaves the data where it is.  EPOLLHUP is expected:
+           we shut down writing to this socket already. */
+        if ((ev & EPOLLERR) || !(ev & EPOLLIN) || !(ev & EPOLLRDHUP)) {
             return 0;
         }
         char probe;

@@ -145,8 +145,8 @@ class Poller:
 
     def make_fast(self, fd: int, peer: int, owner: FastOwner, end: Any, mode: int = DATA) -> None:
         """Let the C path handle `fd`'s events as `mode` says (DATA: relay plain reads to
-        `peer`; EOF_SHUT / EOF_CLOSE: take its EOF that way); needs `pump`.  Called again to
-        change the mode."""
+        `peer`; EOF_SHUT / EOF_CLOSE: take its EOF that way; these need `fd` watched for
+        PEER_EOF, as relay sockets are); needs `pump`.  Called again to change the mode."""
         assert self.pump is not None
         self.pump.set(fd, peer, mode)
         self.fast[fd] = (owner, end)
