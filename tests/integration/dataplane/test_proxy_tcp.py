@@ -366,6 +366,83 @@ def test_a_request_response_connection_runs_without_its_python_handler(
     run(body)
 
 
+def test_every_way_a_connection_ends_leaves_no_descriptor_behind(relay_path: str) -> None:
+    """Server closes first, client half-closes first, client resets, server resets, client
+    closes while the server still writes: whichever path (C or Python) takes each end, every
+    relay goes away and the process holds exactly the descriptors it held before."""
+
+    async def answer_and_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        writer.write(b"answer\n")
+        writer.close()
+
+    async def reset_after_reading(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readline()
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    async def body() -> None:
+        echo = await TcpBackend("a").start()
+        flood = await TcpBackend("f", "127.0.0.2", flood=8_000_000).start()
+        closer = await asyncio.start_server(answer_and_close, "127.0.0.3", 0)
+        resetter = await asyncio.start_server(reset_after_reading, "127.0.0.4", 0)
+        keys = [tcp_key(f"127.0.0.{i}") for i in (11, 12, 13, 14)]
+        backends = [
+            echo.real_server(),
+            flood.real_server(),
+            RealServer(ip_address("127.0.0.3"), closer.sockets[0].getsockname()[1]),
+            RealServer(ip_address("127.0.0.4"), resetter.sockets[0].getsockname()[1]),
+        ]
+        plane = await proxy(VirtualService(keys[0], scheduler="rr"), backends[0])
+        for key, backend in zip(keys[1:], backends[1:], strict=True):
+            await plane.apply([AddService(VirtualService(key, scheduler="rr"))])
+            await plane.apply([AddDest(key, backend)])
+        before = fds()
+        for _ in range(5):
+            # Client half-closes first, then reads the rest.
+            r, w = await open_to(plane, keys[0])
+            w.write(b"x")
+            w.write_eof()
+            assert await r.read() == b"a\nxbye"
+            w.close()
+            # Client resets mid-stream.
+            r, w = await open_to(plane, keys[0])
+            assert await r.readline() == b"a\n"
+            w.get_extra_info("socket").setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            w.transport.abort()
+            # Client closes while the server is still writing to it.
+            r, w = await open_to(plane, keys[1])
+            assert await r.readline() == b"f\n"
+            w.close()
+            # Server answers and closes first.
+            r, w = await open_to(plane, keys[2])
+            w.write(b"q\n")
+            assert await r.read() == b"answer\n"
+            w.close()
+            # Server resets.
+            r, w = await open_to(plane, keys[3])
+            w.write(b"q\n")
+            with contextlib.suppress(ConnectionError):
+                assert await r.read() == b""
+            w.close()
+        assert await settle(lambda: not any(relays(plane, k) for k in keys), timeout=5)
+        assert await settle(lambda: fds() == before, timeout=5), (fds(), before)
+        for server in (closer, resetter):
+            server.close()
+            await server.wait_closed()
+        await drained(plane)
+
+    run(body, timeout=60)
+
+
 def test_stop_gives_live_connections_their_grace() -> None:
     async def body() -> None:
         a = await TcpBackend("a").start()
