@@ -294,3 +294,47 @@ def test_eof_modes_need_the_ended_callback() -> None:
         ep.close()
         a.close()
         b.close()
+
+
+@pytest.mark.usefixtures("relay_path")
+def test_an_event_for_a_descriptor_closed_earlier_in_the_round_is_dropped() -> None:
+    """One round holds events for a and b; a's handler closes b and a new socket gets b's
+    number at once (as an accept in the same round would).  b's event, stale now, must not
+    reach the new socket's handler: its EPOLLRDHUP would read as a FIN that never came."""
+
+    async def body() -> None:
+        poller = Poller(4096)
+        loop = asyncio.get_running_loop()
+        a, a_peer = socket.socketpair()
+        b, b_peer = socket.socketpair()
+        c, c_peer = socket.socketpair()
+        reused: list[int] = []
+        new_events: list[int] = []
+
+        def on_a(events: int) -> None:
+            a.recv(100)
+            number = b.fileno()
+            poller.forget(number)
+            b.close()
+            os.dup2(c.fileno(), number)  # the number is taken again at once
+            poller.add(number, READ | PEER_EOF, new_events.append)
+            reused.append(number)
+
+        poller.add(a.fileno(), READ, on_a)
+        poller.add(b.fileno(), READ | PEER_EOF, lambda events: pytest.fail("b was closed"))
+        # Both ready before the loop runs the round: a first, then b with data and its FIN.
+        a_peer.send(b"x")
+        b_peer.send(b"y")
+        b_peer.shutdown(socket.SHUT_WR)
+        poller.attach(loop)
+        await until(lambda: reused != [])
+        await asyncio.sleep(0.05)
+        assert new_events == []  # the new socket has had nothing to report
+        c_peer.send(b"z")
+        await until(lambda: new_events != [])
+        poller.close()
+        os.close(reused[0])
+        for sock in (a, a_peer, b_peer, c, c_peer):
+            sock.close()
+
+    run(body)

@@ -8,18 +8,23 @@
  * "fast" by the Python relay, what the relay's common case does (recv into a buffer, send it
  * all to the peer socket, count one packet and its bytes) without entering Python; every other
  * event goes to the Python handler registered for the descriptor, exactly as
- * poller.Poller._run does.  Python stays the owner of every decision: it marks a socket fast
- * only while the relay is established, reading, and the peer has nothing queued, and unmarks it
- * on any other state.  What the fast path cannot finish (the peer took only part of a chunk, a
- * send or recv failed) is handed back through the `spill` callback with the bytes involved, and
- * the socket is unmarked before that call.
+ * poller.Poller._run does.  Python stays the owner of every decision: it sets a socket's mode
+ * (`set`) from the relay's state after every change and clears it on any state the C path
+ * does not cover.  MODE_DATA (established, reading, the peer has nothing queued): relay plain
+ * reads.  MODE_EOF_SHUT: on EOF, shut the peer down for writing and stop watching the socket,
+ * as the relay's _eof would.  MODE_EOF_CLOSE (the peer's EOF was passed on already): on EOF,
+ * close both sockets.  Each EOF taken is reported at once through `ended`, so the relay's
+ * state and the connection table move before the next event.  What the fast path cannot
+ * finish (the peer took only part of a chunk, a send or recv failed) is handed back through
+ * the `spill` callback with the bytes involved, and the socket is unmarked before that call.
  *
  * Counters are kept per descriptor (packets, bytes, time of the last chunk on CLOCK_MONOTONIC,
  * the clock of time.monotonic) and collected by Python with `harvest` (every descriptor with
  * something new) or `clear` (one descriptor, when it stops being fast).
  *
- * Events are level-triggered (epoll(7)), so a chunk left unread is reported again, and a stale
- * event (a descriptor closed and reused inside one batch) at worst makes a recv return EAGAIN.
+ * Events are level-triggered (epoll(7)), so a chunk left unread is reported again.  A
+ * descriptor closed inside a batch (by take_eof, or by Python through `drop`) has its later
+ * events in that batch dropped, since its number may already name a new socket.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -55,6 +60,8 @@ typedef struct {
     int epfd;
     int closed;
     int batch;
+    int next;   /* index of the next event of the batch being handled */
+    int nready; /* events in that batch (0 between rounds) */
     char *buf;
     Py_ssize_t size;
     Slot *slots;
@@ -261,6 +268,18 @@ static double monotonic_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* `fd` is being closed inside a batch: events for it later in the batch are stale (its number
+   may be reused at once, by an accept in this same batch) and must not reach the new socket,
+   where a stale EPOLLRDHUP would read as a FIN that never came.  They are dropped; a new
+   socket's own events come in the next round (level-triggered). */
+static void drop_pending(Pump *self, int fd) {
+    for (int i = self->next; i < self->nready; i++) {
+        if (self->events[i].data.fd == fd) {
+            self->events[i].data.fd = -1;
+        }
+    }
+}
+
 static void call_ended(Pump *self, int fd, int how) {
     PyObject *res = PyObject_CallFunction(self->ended, "ii", fd, how);
     if (res == NULL) {
@@ -289,6 +308,8 @@ static int take_eof(Pump *self, int fd) {
             self->slots[peer].peer = -1;
             self->slots[peer].mode = 0;
         }
+        drop_pending(self, fd);
+        drop_pending(self, peer);
         close(fd);
         close(peer);
         call_ended(self, fd, MODE_EOF_CLOSE);
@@ -389,15 +410,21 @@ static PyObject *Pump_run(Pump *self, PyObject *Py_UNUSED(ignored)) {
         return PyErr_SetFromErrno(PyExc_OSError);
     }
     double now = 0.0;
+    self->nready = n;
     for (int i = 0; i < n && !self->closed; i++) {
+        self->next = i + 1;
         int fd = self->events[i].data.fd;
         uint32_t ev = self->events[i].events;
-        if (fd >= 0 && fd < self->nslots && self->slots[fd].peer >= 0 &&
-            fast_event(self, fd, ev, &now)) {
+        if (fd < 0) {
+            continue; /* closed earlier in this batch (drop_pending) */
+        }
+        if (fd < self->nslots && self->slots[fd].peer >= 0 && fast_event(self, fd, ev, &now)) {
             continue;
         }
         call_handler(self, fd, ev);
     }
+    self->nready = 0;
+    self->next = 0;
     Py_RETURN_NONE;
 }
 
@@ -488,6 +515,16 @@ static PyObject *Pump_harvest(Pump *self, PyObject *Py_UNUSED(ignored)) {
     return list;
 }
 
+/* drop(fd): `fd` is about to be closed; its events later in the current batch are dropped. */
+static PyObject *Pump_drop(Pump *self, PyObject *arg) {
+    long fd = PyLong_AsLong(arg);
+    if (fd == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    drop_pending(self, (int)fd);
+    Py_RETURN_NONE;
+}
+
 /* Stop dispatching (the epoll descriptor is about to be closed by its owner). */
 static PyObject *Pump_close(Pump *self, PyObject *Py_UNUSED(ignored)) {
     self->closed = 1;
@@ -503,6 +540,8 @@ static PyMethodDef Pump_methods[] = {
      "clear(fd): stop the fast path; (packets, bytes, last) not yet collected, or None."},
     {"harvest", (PyCFunction)Pump_harvest, METH_NOARGS,
      "[(fd, packets, bytes, last)] counted since the last harvest."},
+    {"drop", (PyCFunction)Pump_drop, METH_O,
+     "drop(fd): fd is about to be closed; drop its events later in the current batch."},
     {"close", (PyCFunction)Pump_close, METH_NOARGS, "Stop dispatching."},
     {NULL, NULL, 0, NULL},
 };

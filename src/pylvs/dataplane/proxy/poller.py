@@ -11,9 +11,11 @@ descriptor.
 
 Events are level-triggered (epoll(7)): a handler that does not consume what is ready is called
 again on the next round, so a handler may stop early (backpressure, a batch limit) without
-losing anything.  A handler must tolerate a stale event: when a descriptor is closed and its
-number reused inside one batch, the rest of that batch may name the new socket.  The relays do
-(EAGAIN on read, an empty queue on write, SO_ERROR checked on EPOLLERR).
+losing anything.  A descriptor closed inside a round (`forget`) may get its number back at
+once, by an accept in the same round: the round's remaining events for that number are stale
+and are dropped, so they never reach the new socket (where a stale EPOLLRDHUP would read as a
+FIN it never got).  Handlers still tolerate a spurious event (EAGAIN on read, an empty queue
+on write, SO_ERROR checked on EPOLLERR).
 
 The C fast path (`_pump`, built from _pump.c when a compiler is at hand): with it the round
 is `Pump.run` instead of `_run`.  It dispatches the same way, except for sockets a relay
@@ -109,6 +111,9 @@ class Poller:
         self.view = memoryview(self.buffer)
         self.size = read_size
         self.fast: dict[int, tuple[FastOwner, Any]] = {}
+        # Descriptors closed during the pure-Python round being handled (`forget`).
+        self._closed_in_round: set[int] = set()
+        self._in_round = False
         self.pump: Pump | None = None
         if pump and USE_PUMP and _pump is not None:
             self.pump = _pump.Pump(
@@ -135,8 +140,14 @@ class Poller:
 
     def forget(self, fd: int) -> None:
         """Drop the handler of `fd`, which the caller is about to close (closing a descriptor
-        takes it out of the epoll set: no epoll_ctl needed)."""
+        takes it out of the epoll set: no epoll_ctl needed).  Its events later in the round
+        being handled are dropped too: the number may be reused at once (an accept in the same
+        round) and a stale EPOLLRDHUP would read as a FIN the new socket never got."""
         self.handlers.pop(fd, None)
+        if self.pump is not None:
+            self.pump.drop(fd)
+        elif self._in_round:
+            self._closed_in_round.add(fd)
 
     def remove(self, fd: int) -> None:
         """Stop watching `fd`, which stays open (a socket with nothing more to wait for)."""
@@ -196,11 +207,19 @@ class Poller:
         except InterruptedError:
             return
         handlers = self.handlers
-        for fd, ev in events:
-            handler = handlers.get(fd)
-            if handler is None:
-                continue
-            try:
-                handler(ev)
-            except Exception:  # one relay's bug must not stop the others
-                log.exception("proxy: handling an event on descriptor %d failed", fd)
+        closed = self._closed_in_round
+        self._in_round = True
+        try:
+            for fd, ev in events:
+                if closed and fd in closed:
+                    continue  # closed earlier in this round (forget): a stale event
+                handler = handlers.get(fd)
+                if handler is None:
+                    continue
+                try:
+                    handler(ev)
+                except Exception:  # one relay's bug must not stop the others
+                    log.exception("proxy: handling an event on descriptor %d failed", fd)
+        finally:
+            self._in_round = False
+            closed.clear()
