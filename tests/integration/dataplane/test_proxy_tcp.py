@@ -254,7 +254,7 @@ def test_traffic_keeps_a_connection_alive_and_counts_while_it_is_open(relay_path
             await asyncio.sleep(0.3)
             assert plane.housekeep() == []
         (relay,) = relays(plane, KEY)
-        # Handed over to the C path after a few chunks, when it is there: data and EOF.
+        # Handed over to the C path once both sides connected, when it is there: data and EOF.
         want = EOF_SHUT | DATA if relay_path == "c" else 0
         assert relay.client.fast == relay.server.fast == want
         rt = plane.service(KEY)
