@@ -1,7 +1,8 @@
 """A real server for the netns tests: answers every TCP connection / UDP datagram with NAME.
 
-`python backend.py NAME PORT [tcp|udp] [BIND]`; TCP replies "NAME PEER_IP PEER_PORT\n" and
-closes, so the test sees which server it reached and from which address the server saw it.
+`python backend.py NAME PORT [tcp|udp|hold] [BIND]`; TCP replies "NAME PEER_IP PEER_PORT\n" and
+closes, so the test sees which server it reached and from which address the server saw it;
+`hold` replies the same and keeps the connection open until the client closes it.
 """
 
 import socket
@@ -9,7 +10,14 @@ import sys
 import threading
 
 
-def serve_tcp(name: str, port: int, bind: str) -> None:
+def hold(conn: socket.socket, line: bytes) -> None:
+    with conn:
+        conn.sendall(line)
+        while conn.recv(4096):
+            pass
+
+
+def serve_tcp(name: str, port: int, bind: str, keep: bool = False) -> None:
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -19,7 +27,11 @@ def serve_tcp(name: str, port: int, bind: str) -> None:
     s.listen(256)
     while True:
         conn, peer = s.accept()
-        conn.sendall(f"{name} {peer[0]} {peer[1]}\n".encode())
+        line = f"{name} {peer[0]} {peer[1]}\n".encode()
+        if keep:
+            threading.Thread(target=hold, args=(conn, line), daemon=True).start()
+            continue
+        conn.sendall(line)
         conn.close()
 
 
@@ -36,8 +48,11 @@ if __name__ == "__main__":
     name, port = sys.argv[1], int(sys.argv[2])
     proto = sys.argv[3] if len(sys.argv) > 3 else "tcp"
     bind = sys.argv[4] if len(sys.argv) > 4 else "0.0.0.0"
-    target = serve_udp if proto == "udp" else serve_tcp
-    threading.Thread(target=target, args=(name, port, bind), daemon=True).start()
+    if proto == "udp":
+        threading.Thread(target=serve_udp, args=(name, port, bind), daemon=True).start()
+    else:
+        args = (name, port, bind, proto == "hold")
+        threading.Thread(target=serve_tcp, args=args, daemon=True).start()
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     threading.Event().wait()

@@ -5,6 +5,7 @@ answers one JSON line on stdout, so the test process never leaves its own namesp
 
     {"op": "table", "services": [...]}   apply the diff to this table
     {"op": "housekeep"}                  one housekeeping round (counters, conntrack, MACs)
+    {"op": "timeouts", "set": [T, F, U]} `ipvsadm --set T F U`, applied at once
     {"op": "list", "stats": true}        `ipvsadm -Ln [--stats|--rate]` text
     {"op": "conns"}                      `ipvsadm -Lnc` text
     {"op": "ruleset"}                    `nft list ruleset`
@@ -88,6 +89,9 @@ async def main() -> None:
                 await plane.apply(list(diff(applied, want)))
                 applied = want
             elif op == "housekeep":
+                await plane.housekeep()
+            elif op == "timeouts":
+                plane.set_timeouts(plane.timeouts.with_set(*cmd["set"]))
                 await plane.housekeep()
             elif op == "list":
                 fmt = Fmt.NUMERIC

@@ -180,3 +180,54 @@ def test_nat_full_affinity_set_serves_new_clients_at_once(
     assert names == ["r1"] * 4
     assert took < 0.9, f"{took:.2f} s for 4 connections: a SYN was dropped and retried"
     director.stop()
+
+
+def ct_seconds(lab: Lab, d: str, proto: str, dport: int) -> list[tuple[str, int]]:
+    """(state, seconds left) of the director's conntrack entries for `proto` to VIP:dport."""
+    out = []
+    for line in lab.sh(d, "cat /proc/net/nf_conntrack").splitlines():
+        f = line.split()
+        if f[2] == proto and f"dst={VIP}" in line and f"dport={dport} " in line:
+            out.append((f[5] if proto == "tcp" else "UDP", int(f[4])))
+    return out
+
+
+def test_nat_flows_time_out_as_ipvsadm_set_says(lab: Lab) -> None:
+    """Conntrack's own timeouts would keep an idle established NAT flow 5 days (and count it
+    active for lc / wlc all that time) and a UDP flow 30-120 s: the `ct timeout` policy gives
+    them IPVS's --set values, and a new --set reaches new flows."""
+    c, d, director = build(lab)
+    for i in (1, 2):
+        lab.backend(lab.namespaces[1 + i], f"r{i}", 8081, "hold")
+    held = svc("rr")
+    held["port"] = 81
+    for dest in held["dests"]:
+        dest["port"] = 8081
+    assert director.table([held, svc("rr", proto="udp")])["ok"]
+
+    def hold() -> None:
+        proc = lab.python(c, "hold.py", VIP, "81")
+        assert proc.stdout is not None
+        assert proc.stdout.readline().split()[0] in ("r1", "r2")
+
+    hold()
+    [(state, left)] = ct_seconds(lab, d, "tcp", 81)
+    assert state == "ESTABLISHED" and 890 <= left <= 900, (state, left)
+    assert first_words(lab.client(c, "udp", VIP, 80, 1)) in (["r1"], ["r2"])
+    [(_, left)] = ct_seconds(lab, d, "udp", 80)
+    assert 290 <= left <= 300, left
+    conns = director.text("conns")
+    assert "ESTABLISHED" in conns and ("14:5" in conns or "15:00" in conns), conns
+
+    assert director.call("timeouts", set=[60, 20, 40])["ok"]
+    rules = lab.sh(d, "nft list table ip pylvs")
+    # nft lists a policy's values that differ from conntrack's defaults: tcpfin 20 is there.
+    assert "fin_wait : 20" in rules and '"timeout-tcp-60-20"' in rules, rules
+    hold()
+    lefts = sorted(left for _, left in ct_seconds(lab, d, "tcp", 81))
+    # The new flow has the new policy; the first keeps the one it started with.
+    assert len(lefts) == 2 and 50 <= lefts[0] <= 60 and lefts[1] > 800, lefts
+    lab.client(c, "udp", VIP, 80, 1)
+    lefts = sorted(left for _, left in ct_seconds(lab, d, "udp", 80))
+    assert len(lefts) == 2 and 30 <= lefts[0] <= 40, lefts
+    director.stop()

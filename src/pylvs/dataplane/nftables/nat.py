@@ -9,6 +9,15 @@ conntrack, so real servers route back through the director as in LVS-NAT (ip_vs_
 `ip_vs_nat_xmit`, reference §1).  Port 0 (persistent all-ports) and fwmark services keep the
 packet's port, as ip_vs_schedule does when the packet port is not the service port.
 
+Conntrack times NAT flows out as IPVS times its connections out: a `ct timeout` policy set on
+the first packet of each flow gives ESTABLISHED the `--set tcp` timeout, FIN_WAIT the `tcpfin`
+one and UDP flows the `udp` one (ip_vs_ctl.c `ip_vs_set_timeout` sets those three states);
+without it an idle established flow would stay 5 days (nf_conntrack_proto_tcp.c
+`tcp_timeouts`) and count as active for lc / wlc all that time.  The other TCP states keep
+conntrack's defaults, which are IPVS's own (ip_vs_proto_tcp.c `tcp_timeouts`: SYN_RECV 60 s,
+CLOSE_WAIT 60 s, LAST_ACK 30 s, TIME_WAIT 120 s, CLOSE 10 s), so the policy names only these
+three.  SCTP flows keep conntrack's SCTP timeouts (`--set` does not cover SCTP).
+
 Per-dest packets and bytes are counted in a forward-hook chain by conntrack mark and direction
 (original = client -> real server = IPVS "in", reply = "out"), which is where ip_vs_in_stats /
 ip_vs_out_stats count them.  That chain sees every forwarded packet, not only the first of a
@@ -26,7 +35,7 @@ from pylvs.model.service import Protocol
 
 from .persist import affinity_set_spec, client_key, refresh_affinity
 from .plan import DestPlan, Pick, PickKind, ServicePlan, hex_mark
-from .ruleset import Chain, Counter, NamedSet, Table
+from .ruleset import Chain, Counter, CtTimeout, NamedSet, Table
 
 
 def svc_chain(plan: ServicePlan) -> str:
@@ -63,6 +72,26 @@ def slot_text(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}-{hi}"
 
 
+def timeout_policies(plan: ServicePlan) -> list[CtTimeout]:
+    """The conntrack timeout policies of the service's flows (a fwmark service may carry
+    TCP and UDP alike: a policy for another protocol leaves a flow alone,
+    nft_ct.c `nft_ct_timeout_obj_eval`)."""
+    protocols = ("tcp", "udp") if plan.key.protocol is None else (_proto(plan.key.protocol),)
+    out = []
+    if "tcp" in protocols:
+        out.append(
+            CtTimeout(
+                f"timeout-tcp-{plan.tcp_timeout}-{plan.fin_timeout}",
+                "tcp",
+                (("established", plan.tcp_timeout), ("fin_wait", plan.fin_timeout)),
+            )
+        )
+    if "udp" in protocols:
+        udp = plan.udp_timeout
+        out.append(CtTimeout(f"timeout-udp-{udp}", "udp", (("unreplied", udp), ("replied", udp))))
+    return out
+
+
 def _dnat(plan: ServicePlan, dest: DestPlan) -> str:
     key = plan.key
     addr = str(dest.address) if plan.family == "ip" else f"[{dest.address}]"
@@ -73,7 +102,9 @@ def _dnat(plan: ServicePlan, dest: DestPlan) -> str:
     return f"meta l4proto {key.protocol.name.lower()} dnat to {addr}:{dest.port}"
 
 
-def service_objects(plan: ServicePlan) -> tuple[list[Counter], list[NamedSet], list[Chain]]:
+def service_objects(
+    plan: ServicePlan, timeouts: Sequence[CtTimeout] = ()
+) -> tuple[list[Counter], list[NamedSet], list[Chain]]:
     counters: list[Counter] = []
     sets: list[NamedSet] = []
     chains: list[Chain] = []
@@ -90,7 +121,10 @@ def service_objects(plan: ServicePlan) -> tuple[list[Counter], list[NamedSet], l
             if dest.sticky:
                 rules.append(f"{client_key(plan)} @{aff} goto {dest_chain(plan, dest)}")
         conns = counter_names("conns", plan, dest)
-        body.append(f'ct mark set {hex_mark(dest.mark)} counter name "{conns}" {_dnat(plan, dest)}')
+        policy = "".join(f'ct timeout set "{t.name}" ' for t in timeouts)
+        body.append(
+            f'{policy}ct mark set {hex_mark(dest.mark)} counter name "{conns}" {_dnat(plan, dest)}'
+        )
         chains.append(Chain(dest_chain(plan, dest), tuple(body)))
     pick = plan.pick
     if pick.kind is not PickKind.NONE:
@@ -109,7 +143,9 @@ def _proto(protocol: Protocol | None) -> str:
     return protocol.name.lower()
 
 
-def render_nat(family: str, plans: Sequence[ServicePlan]) -> Table | None:
+def render_nat(
+    family: str, plans: Sequence[ServicePlan], *, ct_timeouts: bool = True
+) -> Table | None:
     """The NAT table of one family, or None when it has no service."""
     plans = [p for p in plans if p.family == family]
     if not plans:
@@ -122,7 +158,11 @@ def render_nat(family: str, plans: Sequence[ServicePlan]) -> Table | None:
     sets: list[NamedSet] = []
     chains: list[Chain] = []
     ctr: list[str] = []
+    timeouts: dict[str, CtTimeout] = {}
     for plan in plans:
+        policies = timeout_policies(plan) if ct_timeouts else []
+        for t in policies:
+            timeouts.setdefault(t.name, t)
         key = plan.key
         verdict = f"goto {svc_chain(plan)}"
         if key.is_fwmark:
@@ -131,7 +171,7 @@ def render_nat(family: str, plans: Sequence[ServicePlan]) -> Table | None:
             any_port.append(f"{key.address} . {_proto(key.protocol)} : {verdict}")
         else:
             by_port.append(f"{key.address} . {_proto(key.protocol)} . {key.port} : {verdict}")
-        c, s, ch = service_objects(plan)
+        c, s, ch = service_objects(plan, policies)
         counters += c
         sets += s
         chains += ch
@@ -161,4 +201,10 @@ def render_nat(family: str, plans: Sequence[ServicePlan]) -> Table | None:
             "type filter hook forward priority filter; policy accept;",
         ),
     ]
-    return Table(family, tuple(counters), tuple(maps + sets), tuple(base + chains))
+    return Table(
+        family,
+        tuple(counters),
+        tuple(maps + sets),
+        tuple(base + chains),
+        timeouts=tuple(sorted(timeouts.values(), key=lambda t: t.name)),
+    )

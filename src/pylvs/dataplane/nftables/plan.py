@@ -77,7 +77,9 @@ class ServicePlan:
     persist_timeout: int = 0  # seconds; 0 = not persistent
     netmask: int = 32  # persistence granularity (prefix length)
     flow_timeout: int = 900  # DR flow entries: tcp (or udp) timeout
-    fin_timeout: int = 120  # DR flow entries after FIN / RST
+    fin_timeout: int = 120  # DR flow entries after FIN / RST; NAT: conntrack's FIN_WAIT
+    tcp_timeout: int = 900  # NAT: conntrack's ESTABLISHED (`--set tcp`)
+    udp_timeout: int = 300  # NAT: conntrack's UDP flows (`--set udp`)
 
     @property
     def slug(self) -> str:

@@ -91,11 +91,15 @@ class NftablesDataPlane(DataPlane):
         self._unrecorded: dict[ServiceKey, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        # NAT flows get the --set timeouts through conntrack timeout policies (nat.py), where
+        # the kernel has them (CONFIG_NF_CONNTRACK_TIMEOUT; probed by start()).
+        self.ct_timeouts = True
 
     # -- DataPlane ---------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.nft.run(removal(FAMILIES))
+        self.ct_timeouts = await self._probe_ct_timeouts()
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._housekeeping())
 
@@ -149,7 +153,7 @@ class NftablesDataPlane(DataPlane):
 
     def set_timeouts(self, timeouts: Timeouts) -> None:
         self.state.table.timeouts = timeouts
-        self._dirty = True  # the DR flow timeouts are in the rules
+        self._dirty = True  # in the rules: DR flow timeouts, NAT conntrack timeout policies
 
     def zero(self, key: ServiceKey | None = None) -> None:
         self.state.zero(key, self.clock())
@@ -173,6 +177,27 @@ class NftablesDataPlane(DataPlane):
             self._task = None
         await self.nft.run(removal(FAMILIES))
         self.tables = {}
+
+    async def _probe_ct_timeouts(self) -> bool:
+        """Whether this kernel takes `ct timeout` objects: one in a scratch table of pylvs's
+        own, deleted in the same (atomic) batch."""
+        probe = (
+            "add table ip pylvs-probe\n"
+            "add ct timeout ip pylvs-probe probe { protocol tcp ; l3proto ip ; "
+            "policy = { established : 900 } ; }\n"
+            "delete table ip pylvs-probe\n"
+        )
+        try:
+            await self.nft.run(probe)
+        except NftError as exc:
+            log.warning(
+                "nftables: this kernel has no conntrack timeout policies (%s); NAT flows keep "
+                "conntrack's own timeouts (established: 5 days) and ipvsadm --set reaches "
+                "DR flows only",
+                exc,
+            )
+            return False
+        return True
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -235,7 +260,9 @@ class NftablesDataPlane(DataPlane):
         """Render the whole table and apply what changed, one transaction per family."""
         async with self._lock:
             self.plans = self.plan_all()
-            tables = render(list(self.plans.values()), self._ingress())
+            tables = render(
+                list(self.plans.values()), self._ingress(), ct_timeouts=self.ct_timeouts
+            )
             script = ""
             for family in FAMILIES:
                 new, old = tables.get(family), self.tables.get(family)

@@ -113,4 +113,6 @@ def plan_service(
         netmask=rt.service.netmask,
         flow_timeout=timeouts.udp if udp else timeouts.tcp,
         fin_timeout=timeouts.tcp_fin,
+        tcp_timeout=timeouts.tcp,
+        udp_timeout=timeouts.udp,
     )

@@ -20,13 +20,16 @@ from .ruleset import Table
 FAMILIES = ("ip", "ip6", "netdev")
 
 
-def render(plans: Sequence[ServicePlan], ingress: Sequence[str] = ()) -> dict[str, Table]:
-    """family -> Table, for the families that have services."""
+def render(
+    plans: Sequence[ServicePlan], ingress: Sequence[str] = (), *, ct_timeouts: bool = True
+) -> dict[str, Table]:
+    """family -> Table, for the families that have services.  Without `ct_timeouts` (a
+    kernel without conntrack timeout policies) NAT flows keep conntrack's own timeouts."""
     nat = [p for p in plans if p.mode is Mode.NAT]
     dr = [p for p in plans if p.mode is Mode.DR]
     tables: dict[str, Table] = {}
     for family in ("ip", "ip6"):
-        table = render_nat(family, nat)
+        table = render_nat(family, nat, ct_timeouts=ct_timeouts)
         if table is not None:
             tables[family] = table
     table = render_dr(dr, ingress)

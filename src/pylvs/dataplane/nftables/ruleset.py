@@ -8,7 +8,8 @@ script that turns the applied table `old` into `new` in one atomic netlink batch
 The transaction never deletes the table (that would drop the dynamic sets: DR flows and
 persistence entries, and reset the counters).  It flushes every rule (`flush table` keeps set
 elements and counter values), empties the static maps (their verdicts may name chains about to
-be deleted), deletes what `new` no longer has, declares what it has (`add` of an existing object
+be deleted), deletes what `new` no longer has (but not conntrack timeout policies: see
+`CtTimeout`), declares what it has (`add` of an existing object
 with the same definition is a no-op) and then adds elements and rules.  Conntrack keeps the NAT
 bindings of established flows, so replacing the rules does not disturb them
 (net/netfilter/nf_nat_core.c: the binding lives in the conntrack entry, not in the rule).
@@ -25,6 +26,26 @@ TABLE_NAME = "pylvs"
 @dataclass(frozen=True, slots=True)
 class Counter:
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CtTimeout:
+    """A conntrack timeout policy (`ct timeout` object) for one layer-4 protocol.
+
+    Its name carries its values, so a changed policy is a new object: the kernel does not
+    update a `ct timeout` in place (`add` of an existing one is a no-op), and deleting one
+    takes it off every flow that uses it (nf_conntrack_timeout.c `nf_ct_untimeout`), which
+    would put established NAT flows back on the kernel's defaults.  `transaction` therefore
+    never deletes one; they go with the table.
+    """
+
+    name: str
+    protocol: str  # tcp, udp
+    policy: tuple[tuple[str, int], ...]  # (conntrack state, seconds)
+
+    def body(self, family: str) -> tuple[str, ...]:
+        policy = ", ".join(f"{state} : {seconds}" for state, seconds in self.policy)
+        return (f"protocol {self.protocol}", f"l3proto {family}", f"policy = {{ {policy} }}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +73,7 @@ class Table:
     sets: tuple[NamedSet, ...] = ()
     chains: tuple[Chain, ...] = ()
     name: str = field(default=TABLE_NAME)
+    timeouts: tuple[CtTimeout, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -62,6 +84,10 @@ class Table:
         out = [f"table {self.ref} {{"]
         for c in self.counters:
             out.append(f"\tcounter {c.name} {{\n\t}}")
+        for t in self.timeouts:
+            out.append(f"\tct timeout {t.name} {{")
+            out.extend(f"\t\t{line}" for line in t.body(self.family))
+            out.append("\t}")
         for s in self.sets:
             out.append(f"\t{s.kind} {s.name} {{")
             out.extend(f"\t\t{line}" for line in s.spec)
@@ -82,6 +108,7 @@ class Table:
         found = {("counter", c.name) for c in self.counters}
         found |= {(s.kind, s.name) for s in self.sets}
         found |= {("chain", ch.name) for ch in self.chains}
+        found |= {("ct timeout", t.name) for t in self.timeouts}
         return found
 
 
@@ -99,10 +126,13 @@ def transaction(old: Table | None, new: Table) -> str:
                 out.append(f"flush {s.kind} {ref} {s.name}")
         gone = old.objects() - new.objects()
         # Chains first (rules referencing maps and counters are already flushed), then maps,
-        # then the counters their elements named.
+        # then the counters their elements named.  Conntrack timeout policies stay (CtTimeout).
         for rank in ("chain", "map", "set", "counter"):
             out.extend(f"delete {kind} {ref} {name}" for kind, name in sorted(gone) if kind == rank)
     out.extend(f"add counter {ref} {c.name}" for c in new.counters)
+    out.extend(
+        f"add ct timeout {ref} {t.name} {{ {_spec(t.body(new.family))} }}" for t in new.timeouts
+    )
     for s in new.sets:
         out.append(f"add {s.kind} {ref} {s.name} {{ {_spec(s.spec)} }}")
     for ch in new.chains:

@@ -173,3 +173,36 @@ def test_full_dr_flow_map_is_warned_about_while_it_grows(
         caplog.clear()
         asyncio.run(dp.housekeep())  # the map has room again: the counter stands still
         assert not caplog.records
+
+
+class NoCtTimeoutNft(FakeNft):
+    """A kernel without conntrack timeout policies: nft refuses any `ct timeout`."""
+
+    async def run(self, script: str) -> None:
+        if "ct timeout" in script:
+            raise plane.NftError("Error: Could not process rule: No such file or directory")
+        await super().run(script)
+
+
+@pytest.mark.parametrize("supported", [True, False])
+def test_nat_timeout_policies_only_where_the_kernel_has_them(
+    supported: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    nft = FakeNft() if supported else NoCtTimeoutNft()
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
+    svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
+
+    async def go() -> None:
+        with caplog.at_level("WARNING", logger="pylvs"):
+            await dp.start()
+        await dp.apply([AddService(svc), *(AddDest(svc.key, d) for d in two(MASQ))])
+        await dp.stop(0)
+
+    asyncio.run(go())
+    applied = next(s for s in nft.scripts if "dnat to" in s)
+    # The NAT table is applied either way; with the policies where the kernel takes them.
+    assert ('ct timeout set "timeout-tcp-900-120"' in applied) is supported
+    assert dp.ct_timeouts is supported
+    assert bool(caplog.records) is not supported
+    if not supported:
+        assert "no conntrack timeout policies" in caplog.records[0].getMessage()

@@ -99,6 +99,26 @@ def test_transaction_keeps_dynamic_state_and_deletes_only_what_went() -> None:
     assert all(" pylvs" in line for line in lines)  # no other table is ever named
 
 
+def test_new_set_timeouts_add_a_policy_and_keep_the_old_one() -> None:
+    """`ipvsadm --set` makes a new conntrack timeout policy for new NAT flows; the old one is
+    not deleted, since deleting it would put the flows that use it back on conntrack's own
+    timeouts (nf_ct_untimeout), 5 days for an established one."""
+    svc = tcp80("rr", two(MASQ))
+    old = render([plan_service(svc, MarkAllocator(), LINKS, Timeouts())])["ip"]
+    new = render([plan_service(svc, MarkAllocator(), LINKS, Timeouts(60, 20, 40))])["ip"]
+    lines = transaction(old, new).splitlines()
+    added = [line for line in lines if line.startswith("add ct timeout")]
+    assert added == [
+        "add ct timeout ip pylvs timeout-tcp-60-20 { protocol tcp ; l3proto ip ; "
+        "policy = { established : 60, fin_wait : 20 } ; }"
+    ]
+    assert not any("timeout-tcp-900-120" in line for line in lines)
+    assert all('ct timeout set "timeout-tcp-60-20"' in line for line in lines if "dnat" in line)
+    # Without the kernel feature there is no policy at all.
+    bare = render([plan_service(svc, MarkAllocator(), LINKS, Timeouts())], ct_timeouts=False)
+    assert "ct timeout" not in bare["ip"].text()
+
+
 def test_conntrack_line_parsing_keeps_pylvs_marks_only() -> None:
     mark = MARK_BASE | 3
     line = (
