@@ -92,7 +92,7 @@ async def main() -> None:
                 await plane.housekeep()
             elif op == "timeouts":
                 plane.set_timeouts(plane.timeouts.with_set(*cmd["set"]))
-                await plane.housekeep()
+                await plane.settle()
             elif op == "list":
                 fmt = Fmt.NUMERIC
                 if cmd.get("stats"):

@@ -94,6 +94,7 @@ class NftablesDataPlane(DataPlane):
         # NAT flows get the --set timeouts through conntrack timeout policies (nat.py), where
         # the kernel has them (CONFIG_NF_CONNTRACK_TIMEOUT; probed by start()).
         self.ct_timeouts = True
+        self._timeouts_syncs: set[asyncio.Task[None]] = set()
 
     # -- DataPlane ---------------------------------------------------------------------
 
@@ -154,6 +155,28 @@ class NftablesDataPlane(DataPlane):
     def set_timeouts(self, timeouts: Timeouts) -> None:
         self.state.table.timeouts = timeouts
         self._dirty = True  # in the rules: DR flow timeouts, NAT conntrack timeout policies
+        # New flows get them at once, as with IPVS, not from the next housekeeping round.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not started: the first apply renders them
+        if self.tables:
+            # One sync per call (they queue on the lock and each renders the values current
+            # when it runs), so a --set arriving while an earlier one is applied is not lost.
+            task = loop.create_task(self._sync_timeouts())
+            self._timeouts_syncs.add(task)
+            task.add_done_callback(self._timeouts_syncs.discard)
+
+    async def _sync_timeouts(self) -> None:
+        try:
+            await self.sync()
+        except NftError as exc:
+            log.warning("nftables: applying new timeouts: %s (retried next round)", exc)
+
+    async def settle(self) -> None:
+        """Wait until the rules for timeouts set before are applied."""
+        while self._timeouts_syncs:
+            await asyncio.gather(*self._timeouts_syncs)
 
     def zero(self, key: ServiceKey | None = None) -> None:
         self.state.zero(key, self.clock())
@@ -170,6 +193,7 @@ class NftablesDataPlane(DataPlane):
                         self._base[name] = dump.counters[name]
 
     async def stop(self, grace: float) -> None:
+        await self.settle()  # a --set being applied must not re-create the tables afterwards
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -206,3 +206,21 @@ def test_nat_timeout_policies_only_where_the_kernel_has_them(
     assert bool(caplog.records) is not supported
     if not supported:
         assert "no conntrack timeout policies" in caplog.records[0].getMessage()
+
+
+def test_set_timeouts_reaches_the_rules_at_once() -> None:
+    """`ipvsadm --set` renders new timeout policies right away (new flows get them at once, as
+    with IPVS), not from the next housekeeping round; two quick --set in a row both land."""
+    nft = FakeNft()
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
+    svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
+
+    async def go() -> None:
+        await dp.apply([AddService(svc), *(AddDest(svc.key, d) for d in two(MASQ))])
+        dp.set_timeouts(dp.timeouts.with_set(60, 20, 40))
+        dp.set_timeouts(dp.timeouts.with_set(70, 0, 0))
+        await dp.settle()
+
+    asyncio.run(go())
+    # No housekeeping round ran: the last script is the --set's, with the later values.
+    assert 'ct timeout set "timeout-tcp-70-20"' in nft.scripts[-1]
