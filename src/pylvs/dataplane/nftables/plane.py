@@ -283,10 +283,8 @@ class NftablesDataPlane(DataPlane):
     async def sync(self) -> None:
         """Render the whole table and apply what changed, one transaction per family."""
         async with self._lock:
-            self.plans = self.plan_all()
-            tables = render(
-                list(self.plans.values()), self._ingress(), ct_timeouts=self.ct_timeouts
-            )
+            plans = self.plan_all()
+            tables = render(list(plans.values()), self._ingress(), ct_timeouts=self.ct_timeouts)
             script = ""
             for family in FAMILIES:
                 new, old = tables.get(family), self.tables.get(family)
@@ -294,10 +292,18 @@ class NftablesDataPlane(DataPlane):
                     script += removal([old])
                 elif new is not None and new != old:
                     script += transaction(old, new)
-            if script:
-                await self.nft.run(script)
-            self.tables = tables
+            # Cleared before the await: a change made while nft runs sets it again.
             self._dirty = False
+            if script:
+                try:
+                    await self.nft.run(script)
+                except NftError:
+                    # The kernel kept the previous tables (the batch is atomic) while the
+                    # state has the change: the next housekeeping round tries again.
+                    self._dirty = True
+                    raise
+            self.plans = plans
+            self.tables = tables
 
     # -- housekeeping ------------------------------------------------------------------
 

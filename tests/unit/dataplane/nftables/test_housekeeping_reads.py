@@ -224,3 +224,38 @@ def test_set_timeouts_reaches_the_rules_at_once() -> None:
     asyncio.run(go())
     # No housekeeping round ran: the last script is the --set's, with the later values.
     assert 'ct timeout set "timeout-tcp-70-20"' in nft.scripts[-1]
+
+
+class FailOnceNft(FakeNft):
+    """nft refuses the next script (the kernel keeps the previous tables)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = False
+
+    async def run(self, script: str) -> None:
+        if self.fail:
+            self.fail = False
+            raise plane.NftError("Error: Could not process rule: Device or resource busy")
+        await super().run(script)
+
+
+def test_a_refused_transaction_is_retried_by_the_next_round() -> None:
+    nft = FailOnceNft()
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
+    svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
+    first, second = two(MASQ)
+
+    async def go() -> None:
+        await dp.apply([AddService(svc), AddDest(svc.key, first)])
+        nft.fail = True
+        with pytest.raises(plane.DataPlaneError, match="nft: "):
+            await dp.apply([AddDest(svc.key, second)])
+        # The tables and plans still describe what the kernel has...
+        assert str(second.address) not in dp.tables["ip"].text()
+        assert len(dp.plans[svc.key].dests) == 1
+        await dp.housekeep()  # ...until the next round applies the change.
+        assert str(second.address) in nft.scripts[-1]
+        assert len(dp.plans[svc.key].dests) == 2
+
+    asyncio.run(go())
