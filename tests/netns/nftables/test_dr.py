@@ -159,3 +159,35 @@ def test_dr_full_persistence_map_serves_new_clients_at_once(lab: Lab, monkeypatc
     again, _ = run("10.78.0.2")
     assert again == first  # the first client's template still pins it
     director.stop()
+
+
+def test_dr_connection_states_follow_the_input_only_table(lab: Lab) -> None:
+    """A DR flow is ESTABLISHED (active) while it lives and FIN_WAIT (inactive, tcpfin timeout)
+    once the client sent its FIN, also through the ACKs after it (ip_vs_proto_tcp.c INPUT-ONLY
+    table), so lc / wlc and `ipvsadm -L` see closed connections as inactive."""
+    c, _, director, _ = build(lab)
+    for i in (1, 2):
+        lab.backend(lab.namespaces[2 + i], f"r{i}", 81, "hold")
+    held = svc("rr")
+    held["port"] = 81
+    for dest in held["dests"]:
+        dest["port"] = 81
+    assert director.table([svc("rr"), held])["ok"]
+    lab.client(c, "tcp", VIP, 80, 4)  # closed: FIN, then the last ACK, from the client
+    proc = lab.python(c, "hold.py", VIP, "81")
+    assert proc.stdout is not None and proc.stdout.readline().split()[0] in ("r1", "r2")
+    director.call("housekeep")
+    lines = director.text("list").splitlines()
+    closed = [line.split() for line in lines if ":80 " in line and "Route" in line]
+    live = [line.split() for line in lines if ":81 " in line and "Route" in line]
+    # Columns: -> addr Forward Weight ActiveConn InActConn
+    assert sorted((f[4], f[5]) for f in closed) == [("0", "2"), ("0", "2")], lines
+    assert sorted((f[4], f[5]) for f in live) == [("0", "0"), ("1", "0")], lines
+    conns = director.text("conns").splitlines()
+    fin = [line for line in conns if line.split()[2:3] == ["FIN_WAIT"]]
+    est = [line for line in conns if line.split()[2:3] == ["ESTABLISHED"]]
+    assert len(fin) == 4 and len(est) == 1 and f"{VIP}:81" in est[0], conns
+    # tcpfin (120 s) for the closed ones, from their last packet; tcp (900 s) for the live one.
+    assert all(line.split()[1] in ("02:00", "01:59", "01:58") for line in fin), fin
+    assert est[0].split()[1] in ("15:00", "14:59", "14:58"), est
+    director.stop()

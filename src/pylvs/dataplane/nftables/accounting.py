@@ -67,15 +67,19 @@ def flow_counts(flows: Iterable[CtFlow]) -> dict[int, tuple[int, int]]:
     return {m: (active[m], inactive[m]) for m in set(active) | set(inactive)}
 
 
-def dr_flow_counts(plan: ServicePlan, flows: Iterable[Element]) -> dict[int, tuple[int, int]]:
-    """mark -> (active, inactive) from a DR flow map."""
+def dr_flow_counts(
+    plan: ServicePlan, flows: Iterable[Element], fins: Iterable[Element] = ()
+) -> dict[int, tuple[int, int]]:
+    """mark -> (active, inactive) from a DR flow map and its fin set (dr.py): a TCP flow is
+    active unless it sent a FIN or RST (ip_vs_proto_tcp.c tcp_state_active_table), UDP never."""
     out: dict[int, tuple[int, int]] = {}
     tcp = plan.key.protocol is not None and plan.key.protocol.name == "TCP"
+    closing = {e.key for e in fins}
     for e in flows:
         if not isinstance(e.value, int):
             continue
         act, inact = out.get(e.value, (0, 0))
-        if tcp and e.timeout != plan.fin_timeout:
+        if tcp and e.key not in closing:
             act += 1
         else:
             inact += 1
@@ -141,12 +145,16 @@ def nat_entries(
     return out
 
 
-def dr_entries(plan: ServicePlan, flows: Iterable[Element]) -> list[ConnEntry]:
-    """DR flow-map elements as connections (IPv4 keys carry the client; IPv6 keys are hashes)."""
+def dr_entries(
+    plan: ServicePlan, flows: Iterable[Element], fins: Iterable[Element] = ()
+) -> list[ConnEntry]:
+    """DR flow-map elements as connections (IPv4 keys carry the client; IPv6 keys are hashes);
+    a TCP flow in the fin set is in FIN_WAIT."""
     key = plan.key
     assert key.address is not None and key.protocol is not None
     by_mark = {d.mark: d for d in plan.dests}
     tcp = key.protocol.name == "TCP"
+    closing = {e.key for e in fins}
     out = []
     for e in flows:
         dest = by_mark.get(e.value) if isinstance(e.value, int) else None
@@ -156,7 +164,7 @@ def dr_entries(plan: ServicePlan, flows: Iterable[Element]) -> list[ConnEntry]:
         if caddr is None or not isinstance(e.key[1], int) or not isinstance(e.key[2], int):
             continue
         if tcp:
-            state = ConnState.FIN_WAIT if e.timeout == plan.fin_timeout else ConnState.ESTABLISHED
+            state = ConnState.FIN_WAIT if e.key in closing else ConnState.ESTABLISHED
         else:
             state = ConnState.UDP
         out.append(

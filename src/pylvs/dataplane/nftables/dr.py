@@ -8,9 +8,14 @@ MAC (and the source MAC to the outgoing interface's own) and `fwd to` the interf
 
 Netdev ingress has no conntrack, so the table keeps its own connection table, as IPVS does:
 `flows-<service>` maps the flow to the dest's mark, refreshed by every packet with the
-`--set` tcp / udp timeout, and with the tcpfin timeout once a FIN or RST is seen (the
-INPUT-ONLY state table of ip_vs_proto_tcp.c moves such flows to FIN_WAIT / CLOSE).  Packets of
-a known flow go to its dest; a flow whose dest was deleted is dropped (expire_nodest_conn = 0).
+`--set` tcp / udp timeout.  A TCP flow that sent a FIN or RST joins `fin-<service>` and from
+then on every packet of it refreshes both with the tcpfin timeout (the INPUT-ONLY state table
+of ip_vs_proto_tcp.c moves it to FIN_WAIT / CLOSE and keeps it there on ACKs), until a SYN
+opens the flow again (sFW + syn -> sSR: active, the tcp timeout).  The FIN state lives in a
+set of its own because the packet path cannot change an element's data or its listed
+`timeout` (nft_dynset.c `nft_dynset_eval` re-arms only the expiry) nor delete from a map;
+`fin-<service>` is also what the counts read: a flow in it is inactive.  Packets of a known
+flow go to its dest; a flow whose dest was deleted is dropped (expire_nodest_conn = 0).
 New flows check persistence, then the scheduler's slots, and are counted in `conns`; when the
 flow map is full they are forwarded unrecorded, by a hash of the flow (`service_chain`).
 A second level maps the mark to the MAC (`dr-macs`) and to the outgoing interface (`dr-devs`).
@@ -56,6 +61,23 @@ def flow_map_spec(plan: ServicePlan) -> tuple[str, ...]:
     return (kind, f"size {FLOW_MAP_SIZE}", "flags dynamic,timeout")
 
 
+def fin_set_spec(plan: ServicePlan) -> tuple[str, ...]:
+    if plan.family == "ip":
+        kind = "type ipv4_addr . inet_service . inet_service"
+    else:
+        kind = "typeof numgen inc mod 2"
+    return (kind, f"size {FLOW_MAP_SIZE}", "flags dynamic,timeout")
+
+
+def fin_set(plan: ServicePlan) -> str:
+    """TCP flows of the service that sent a FIN or RST (FIN_WAIT, inactive)."""
+    return f"fin-{plan.slug}"
+
+
+def known_chain(plan: ServicePlan) -> str:
+    return f"known-{plan.slug}"
+
+
 def counter_name(prefix: str, plan: ServicePlan, dest: DestPlan) -> str:
     return f"{prefix}-{plan.slug}/{dest.slug}"
 
@@ -75,18 +97,33 @@ def service_chain(plan: ServicePlan) -> tuple[list[NamedSet], list[Chain]]:
     flows = f"flows-{plan.slug}"
     sets = [NamedSet(flows, "map", flow_map_spec(plan), dynamic=True)]
     known = f"meta mark set {flow_key(plan)} map @{flows}"
+    live = _update_flow(plan, flows, plan.flow_timeout)
     rules = []
+    extra: list[Chain] = []
     if plan.key.protocol is not None and plan.key.protocol.name == "TCP":
-        rules.append(
-            f"tcp flags & (fin | rst) != 0 {known} "
-            f"{_update_flow(plan, flows, plan.fin_timeout)} goto dr-out"
+        fins, key = fin_set(plan), flow_key(plan)
+        sets.append(NamedSet(fins, "set", fin_set_spec(plan), dynamic=True))
+        closing = _update_flow(plan, flows, plan.fin_timeout)
+        fin = f"update @{fins} {{ {key} timeout {plan.fin_timeout}s }}"
+        rules.append(f"{known} goto {known_chain(plan)}")
+        extra.append(
+            Chain(
+                known_chain(plan),
+                (
+                    f"tcp flags & (syn | ack) == syn delete @{fins} {{ {key} }} {live} goto dr-out",
+                    f"{key} @{fins} {fin} {closing} goto dr-out",
+                    f"tcp flags & (fin | rst) != 0 {fin} {closing} goto dr-out",
+                    # Also where a full fin set could not take the flow: forwarded all the same.
+                    f"{live} goto dr-out",
+                ),
+            )
         )
-    rules.append(f"{known} {_update_flow(plan, flows, plan.flow_timeout)} goto dr-out")
-    new_flow = _update_flow(plan, flows, plan.flow_timeout)
+    else:
+        rules.append(f"{known} {live} goto dr-out")
+    new_flow = live
     # Where a new flow goes once its dest is in the mark: counted (dr-new) when the flow map
     # recorded it, not counted (dr-out) when the map was full (below).
     recorded, unrecorded = "goto dr-new", "goto dr-out"
-    extra: list[Chain] = []
     if plan.persist_timeout:
         pmap = f"persist-{plan.slug}"
         sticky = f"sticky-{plan.slug}"

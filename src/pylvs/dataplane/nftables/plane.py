@@ -142,7 +142,7 @@ class NftablesDataPlane(DataPlane):
             if dump is None:
                 continue
             if plan.mode is Mode.DR:
-                out += accounting.dr_entries(plan, dump.elements.get(f"flows-{plan.slug}", []))
+                out += accounting.dr_entries(plan, *self._dr_flows(plan, dump))
             proto = int(plan.key.protocol or 0)
             for dest, clients in self._clients(plan, dump):
                 out += accounting.template_entries(plan.key, dest, clients, proto)
@@ -373,6 +373,12 @@ class NftablesDataPlane(DataPlane):
         self._counts_fresh = True
         return flows
 
+    @staticmethod
+    def _dr_flows(plan: ServicePlan, dump: TableDump) -> tuple[list[Element], list[Element]]:
+        """A DR service's flow map and fin set (dr.py) as listed."""
+        found = dump.elements
+        return found.get(f"flows-{plan.slug}", []), found.get(dr.fin_set(plan), [])
+
     def _account_conns(self, nat_counts: dict[int, tuple[int, int]]) -> None:
         """Active / inactive / persistent counts from conntrack and the sets in `dumps`."""
         for key, plan in self.plans.items():
@@ -382,9 +388,7 @@ class NftablesDataPlane(DataPlane):
                 continue
             counts = nat_counts
             if plan.mode is Mode.DR:
-                counts = accounting.dr_flow_counts(
-                    plan, dump.elements.get(f"flows-{plan.slug}", [])
-                )
+                counts = accounting.dr_flow_counts(plan, *self._dr_flows(plan, dump))
             persist = {d.mark: len(c) for d, c in self._clients(plan, dump)}
             for dplan in plan.dests:
                 dest = rt.dest((dplan.address, dplan.port))
