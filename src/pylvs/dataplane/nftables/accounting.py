@@ -3,12 +3,13 @@
 * Packets and bytes per dest come from the nft counters named after the dest (`in-*` for
   client -> real server, `out-*` for the replies; DR has no `out`, as IPVS-DR counts no
   outgoing packets because replies bypass the director), and new connections from `conns-*`.
-  The service's numbers are the sum of its dests', which is what IPVS's per-packet updates of
-  both add up to (ip_vs_core.c `ip_vs_in_stats` / `ip_vs_conn_stats`).  `-Z` is a baseline
-  subtracted from the kernel's monotonic values.
+  Each round adds what every counter counted since the previous one (`advance`) to the dest's
+  and the service's numbers, as IPVS's per-packet updates add to both (ip_vs_core.c
+  `ip_vs_in_stats` / `ip_vs_conn_stats`), so a service keeps what a deleted dest counted;
+  `-Z` zeroes the sums.
 * Active / inactive connections: NAT from conntrack (ESTABLISHED and the SYN states are active,
   tcp_state_active_table in ip_vs_proto_tcp.c; UDP flows are inactive), DR from the flow map
-  (flows put on the tcpfin timeout after a FIN / RST are inactive).  Persistent ones are the
+  (flows in the fin set, which sent a FIN / RST, are inactive).  Persistent ones are the
   clients in a dest's affinity set or persistence map.
 """
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter as Tally
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from pylvs.model.service import Address, ServiceKey
 from pylvs.proto.conntrack.states import ACTIVE_STATES, ConnState
@@ -25,34 +25,27 @@ from pylvs.proto.conntrack.table import ConnEntry
 
 from .conntrack import CtFlow
 from .counters import CounterValue, Element
-from .plan import DestPlan, Mode, ServicePlan
+from .plan import DestPlan, ServicePlan
 
 ZERO = CounterValue(0, 0)
 
 
-@dataclass(frozen=True, slots=True)
-class DestNumbers:
-    conns: int = 0
-    inpkts: int = 0
-    inbytes: int = 0
-    outpkts: int = 0
-    outbytes: int = 0
-    active: int = 0
-    inactive: int = 0
-    persistent: int = 0
-
-
-def _delta(now: CounterValue, base: CounterValue) -> CounterValue:
-    # A counter recreated by a restart starts again from zero: show it from there.
-    if now.packets < base.packets or now.bytes < base.bytes:
-        return now
-    return CounterValue(now.packets - base.packets, now.bytes - base.bytes)
-
-
-def counter(
-    counters: Mapping[str, CounterValue], base: Mapping[str, CounterValue], name: str
+def advance(
+    seen: dict[str, CounterValue], counters: Mapping[str, CounterValue], name: str
 ) -> CounterValue:
-    return _delta(counters.get(name, ZERO), base.get(name, ZERO))
+    """What nft counter `name` counted since `seen` last held it (all of it when it is new,
+    or smaller: re-created), and remember its value.  Counts are added to the runtimes'
+    counters round by round, never assigned from the nft counters: a real server's counter
+    goes with it when it is deleted, and the service's totals (and a server brought back from
+    the trash, ip_vs_ctl.c `ip_vs_trash_get_dest`) must not lose what it counted."""
+    now = counters.get(name)
+    if now is None:
+        return ZERO
+    last = seen.get(name)
+    seen[name] = now
+    if last is None or now.packets < last.packets or now.bytes < last.bytes:
+        return now
+    return CounterValue(now.packets - last.packets, now.bytes - last.bytes)
 
 
 def flow_counts(flows: Iterable[CtFlow]) -> dict[int, tuple[int, int]]:
@@ -85,25 +78,6 @@ def dr_flow_counts(
             inact += 1
         out[e.value] = (act, inact)
     return out
-
-
-def dest_numbers(
-    plan: ServicePlan,
-    dest: DestPlan,
-    counters: Mapping[str, CounterValue],
-    base: Mapping[str, CounterValue],
-    *,
-    conns: Mapping[int, tuple[int, int]],
-    persistent: int,
-) -> DestNumbers:
-    name = f"{plan.slug}/{dest.slug}"
-    new = counter(counters, base, f"conns-{name}")
-    cin = counter(counters, base, f"in-{name}")
-    cout = counter(counters, base, f"out-{name}") if plan.mode is Mode.NAT else ZERO
-    active, inactive = conns.get(dest.mark, (0, 0))
-    return DestNumbers(
-        new.packets, cin.packets, cin.bytes, cout.packets, cout.bytes, active, inactive, persistent
-    )
 
 
 def _addr(value: str | int) -> Address | None:

@@ -83,9 +83,10 @@ class NftablesDataPlane(DataPlane):
         self.plans: dict[ServiceKey, ServicePlan] = {}
         self.dumps: dict[str, TableDump] = {}
         self._counts_fresh = False
-        self._base: dict[str, CounterValue] = {}
+        # Last value of each nft counter that _account added to the runtimes' counters.
+        self._seen: dict[str, CounterValue] = {}
         self._cps: dict[ServiceKey, float] = {}
-        self._last_conns: dict[ServiceKey, tuple[float, int]] = {}
+        self._last_round: dict[ServiceKey, float] = {}
         self._dirty = False
         # Per DR service: packets its full flow map could not record, as last seen.
         self._unrecorded: dict[ServiceKey, int] = {}
@@ -179,18 +180,9 @@ class NftablesDataPlane(DataPlane):
             await asyncio.gather(*self._timeouts_syncs)
 
     def zero(self, key: ServiceKey | None = None) -> None:
+        # The runtimes' counters are sums of what each round added (_account), so zeroing
+        # them is all: the next round adds what the nft counters counted since.
         self.state.zero(key, self.clock())
-        for plan in self.plans.values():
-            if key is not None and plan.key != key:
-                continue
-            dump = self.dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
-            if dump is None:
-                continue
-            for d in plan.dests:
-                for prefix in ("conns", "in", "out"):
-                    name = f"{prefix}-{plan.slug}/{d.slug}"
-                    if name in dump.counters:
-                        self._base[name] = dump.counters[name]
 
     async def stop(self, grace: float) -> None:
         await self.settle()  # a --set being applied must not re-create the tables afterwards
@@ -302,6 +294,13 @@ class NftablesDataPlane(DataPlane):
                     # state has the change: the next housekeeping round tries again.
                     self._dirty = True
                     raise
+            for family in FAMILIES:
+                # A counter the transaction deleted starts from zero if it comes back.
+                before, after = self.tables.get(family), tables.get(family)
+                kept = {c.name for c in after.counters} if after is not None else set()
+                for c in before.counters if before is not None else ():
+                    if c.name not in kept:
+                        self._seen.pop(c.name, None)
             self.plans = plans
             self.tables = tables
 
@@ -404,25 +403,26 @@ class NftablesDataPlane(DataPlane):
             dump = self.dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
             if rt is None or dump is None:
                 continue
-            total = [0, 0, 0, 0, 0]
+            new_conns = 0
             for dplan in plan.dests:
+                name = f"{plan.slug}/{dplan.slug}"
+                conns = accounting.advance(self._seen, dump.counters, f"conns-{name}").packets
+                cin = accounting.advance(self._seen, dump.counters, f"in-{name}")
+                cout = accounting.advance(self._seen, dump.counters, f"out-{name}")
                 dest = rt.dest((dplan.address, dplan.port))
                 if dest is None:
                     continue
-                n = accounting.dest_numbers(
-                    plan, dplan, dump.counters, self._base, conns={}, persistent=0
-                )  # fmt: skip
-                c = rt.stats_of(dest).counters
-                c.conns, c.inpkts, c.inbytes = n.conns, n.inpkts, n.inbytes
-                c.outpkts, c.outbytes = n.outpkts, n.outbytes
-                for i, v in enumerate((n.conns, n.inpkts, n.outpkts, n.inbytes, n.outbytes)):
-                    total[i] += v
-            s = rt.stats.counters
-            s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes = total
-            last = self._last_conns.get(key)
-            if last is not None and now > last[0]:
-                self._cps[key] = max(0.0, (total[0] - last[1]) / (now - last[0]))
-            self._last_conns[key] = (now, total[0])
+                new_conns += conns
+                for c in (rt.stats_of(dest).counters, rt.stats.counters):
+                    c.conns += conns
+                    c.inpkts += cin.packets
+                    c.inbytes += cin.bytes
+                    c.outpkts += cout.packets
+                    c.outbytes += cout.bytes
+            last = self._last_round.get(key)
+            if last is not None and now > last:
+                self._cps[key] = new_conns / (now - last)
+            self._last_round[key] = now
 
     def _check_flow_maps(self) -> None:
         """Warn when a DR service's flow map was full this round (dr.service_chain): its new

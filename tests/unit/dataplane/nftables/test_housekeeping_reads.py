@@ -25,7 +25,7 @@ from pylvs.dataplane.nftables.counters import CounterValue, Element, TableDump
 from pylvs.dataplane.nftables.plan import MARK_BASE
 from pylvs.dataplane.nftables.plane import NftablesDataPlane
 from pylvs.model.service import Protocol, ServiceKey, VirtualService
-from pylvs.model.table import AddDest, AddService
+from pylvs.model.table import AddDest, AddService, DeleteDest
 
 A, B = MARK_BASE | 1, MARK_BASE | 2
 
@@ -257,5 +257,66 @@ def test_a_refused_transaction_is_retried_by_the_next_round() -> None:
         await dp.housekeep()  # ...until the next round applies the change.
         assert str(second.address) in nft.scripts[-1]
         assert len(dp.plans[svc.key].dests) == 2
+
+    asyncio.run(go())
+
+
+class CountingNft(FakeNft):
+    """Counters the test sets, like the kernel's: a deleted one is gone, a new one starts at 0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counters: dict[str, CounterValue] = {}
+
+    def _dump(self) -> TableDump:
+        return TableDump(dict(self.counters), {})
+
+
+def test_counts_are_added_round_by_round_and_survive_a_deleted_server() -> None:
+    """A service keeps what a deleted real server counted (IPVS counts every packet in the
+    service's stats as well), its connection rate never goes negative, and -Z starts from 0."""
+    nft = CountingNft()
+    clock = [100.0]
+    dp = NftablesDataPlane(nft=nft, interval=3600.0, clock=lambda: clock[0])  # type: ignore[arg-type]
+    svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
+    first, second = two(MASQ)
+    name = {d.address: f"tcp-10.0.0.100-80/{d.address}-8080" for d in (first, second)}
+
+    def count(d: object, conns: int) -> None:
+        addr = d.address  # type: ignore[attr-defined]
+        nft.counters[f"conns-{name[addr]}"] = CounterValue(conns, conns * 60)
+        nft.counters[f"in-{name[addr]}"] = CounterValue(conns * 3, conns * 180)
+
+    def conns() -> tuple[int, int]:
+        (rt,) = dp.services()
+        return rt.stats.counters.conns, rt.stats.counters.inpkts
+
+    async def go() -> None:
+        await dp.apply([AddService(svc), AddDest(svc.key, first), AddDest(svc.key, second)])
+        count(first, 10)
+        count(second, 10)
+        await dp.housekeep()
+        assert conns() == (20, 60)
+        await dp.apply([DeleteDest(svc.key, second.key)])
+        del (
+            nft.counters[f"conns-{name[second.address]}"],
+            nft.counters[f"in-{name[second.address]}"],
+        )
+        count(first, 15)
+        clock[0] += 1.0
+        await dp.housekeep()
+        assert conns() == (25, 75)  # 20 before, 5 more through the first server
+        assert dp._cps[svc.key] == 5.0
+        await dp.apply([AddDest(svc.key, second)])  # its counters start again from zero
+        count(second, 2)
+        clock[0] += 1.0
+        await dp.housekeep()
+        assert conns() == (27, 81)
+        dp.zero()
+        assert conns() == (0, 0)
+        count(first, 16)
+        clock[0] += 1.0
+        await dp.housekeep()
+        assert conns() == (1, 3)
 
     asyncio.run(go())
