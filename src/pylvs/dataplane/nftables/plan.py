@@ -14,6 +14,7 @@ addresses becomes `_`, which no address contains: the mapping stays one to one.
 from __future__ import annotations
 
 import enum
+from collections import deque
 from dataclasses import dataclass
 
 from pylvs.model.service import Address, ServiceKey
@@ -113,21 +114,24 @@ def hex_mark(mark: int) -> str:
 
 
 class MarkAllocator:
-    """Stable mark ids per (service, dest): kept while the pair lives, reused after release."""
+    """Stable mark ids per (service, dest): kept while the pair lives; after release reused
+    only once every id was handed out, the longest released first."""
 
     def __init__(self) -> None:
         self._ids: dict[tuple[ServiceKey, tuple[Address, int]], int] = {}
-        self._free: list[int] = []
+        self._free: deque[int] = deque()
         self._next = 1
 
     def mark(self, key: ServiceKey, dest: tuple[Address, int]) -> int:
         ident = self._ids.get((key, dest))
         if ident is None:
-            if self._free:
-                ident = self._free.pop()
-            else:
+            # A released mark may still be on flows (a NAT flow of a deleted service lives in
+            # conntrack until it ends): ids never used go first, then the longest released.
+            if self._next <= MAX_MARK_ID or not self._free:
                 ident = self._next
                 self._next += 1
+            else:
+                ident = self._free.popleft()
             self._ids[(key, dest)] = ident
         return mark_value(ident)
 

@@ -342,10 +342,11 @@ class NftablesDataPlane(DataPlane):
         return [(d, [e for e in entries if e.value == d.mark]) for d in plan.dests]
 
     def _counts_needed(self) -> bool:
-        """Live counts each round: for a connection-counting scheduler, or for u/l
-        thresholds (the overload flag keeps an overloaded server out of the new-flow maps)."""
+        """Live counts each round: for a connection-counting scheduler, for u/l thresholds
+        (the overload flag keeps an overloaded server out of the new-flow maps), or while
+        deleted dests wait in the trash for their flows to end (_account_conns)."""
         return any(
-            rt.service.scheduler in COUNTING or any(d.u_threshold for d in rt.dests)
+            rt.service.scheduler in COUNTING or rt.trash or any(d.u_threshold for d in rt.dests)
             for rt in self.state.runtimes.values()
         )
 
@@ -395,6 +396,13 @@ class NftablesDataPlane(DataPlane):
                     continue
                 active, inactive = counts.get(dplan.mark, (0, 0))
                 dest.recount(active, inactive, persist.get(dplan.mark, 0))
+            # Deleted dests stay in the trash while flows still carry their mark (conntrack
+            # or the DR flow map), as IPVS keeps a dest its connections are bound to; they
+            # are forgotten, and their mark released, once those flows are gone.
+            for dest in rt.trash:
+                mark = self.marks.known(key, dest.key)
+                active, inactive = counts.get(mark, (0, 0)) if mark is not None else (0, 0)
+                dest.recount(active, inactive, 0)
 
     def _account(self, now: float) -> None:
         """Packet, byte and connection counters from the nft counters; the connection rate."""

@@ -9,6 +9,7 @@ SYN states are active, everything else and all UDP inactive).
 """
 
 import asyncio
+import ipaddress
 import random
 import sys
 from pathlib import Path
@@ -20,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from scenarios import LINKS, MASQ, ROUTE, VIP, two
 
 from pylvs.dataplane.nftables import conntrack, plane
+from pylvs.dataplane.nftables import plan as plan_mod
 from pylvs.dataplane.nftables.accounting import flow_counts
 from pylvs.dataplane.nftables.counters import CounterValue, Element, TableDump
 from pylvs.dataplane.nftables.plan import MARK_BASE
 from pylvs.dataplane.nftables.plane import NftablesDataPlane
-from pylvs.model.service import Protocol, ServiceKey, VirtualService
+from pylvs.model.service import Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.table import AddDest, AddService, DeleteDest
 
 A, B = MARK_BASE | 1, MARK_BASE | 2
@@ -320,3 +322,51 @@ def test_counts_are_added_round_by_round_and_survive_a_deleted_server() -> None:
         assert conns() == (1, 3)
 
     asyncio.run(go())
+
+
+def test_a_deleted_server_stays_in_the_trash_while_conntrack_has_its_flows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its counts follow conntrack (not frozen at deletion), it is forgotten once its flows
+    are gone, and its mark is not handed to the next server while they may still carry it."""
+    live: dict[int, tuple[int, int]] = {}
+    monkeypatch.setattr(plane.conntrack, "read_counts", lambda: dict(live))
+    dp = NftablesDataPlane(nft=FakeNft(), interval=3600.0)  # type: ignore[arg-type]
+    svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
+    first, second = two(MASQ)
+
+    async def go() -> None:
+        await dp.apply([AddService(svc), AddDest(svc.key, first), AddDest(svc.key, second)])
+        gone = dp.marks.known(svc.key, second.key)
+        assert gone is not None
+        live[gone] = (3, 1)
+        await dp.apply([DeleteDest(svc.key, second.key)])
+        await dp.housekeep()
+        (rt,) = dp.services()
+        (trashed,) = rt.trash
+        assert (trashed.activeconns, trashed.inactconns) == (3, 1)
+        live[gone] = (0, 2)  # the flows are closing: counted, not frozen
+        await dp.housekeep()
+        assert (trashed.activeconns, trashed.inactconns) == (0, 2)
+        assert dp.marks.known(svc.key, second.key) == gone
+        del live[gone]
+        await dp.housekeep()
+        assert rt.trash == [] and dp.marks.known(svc.key, second.key) is None
+        # A new server does not get the released mark.
+        third = RealServer(ipaddress.ip_address("10.0.2.13"), 8080, 1, MASQ)
+        await dp.apply([AddDest(svc.key, third)])
+        assert dp.marks.known(svc.key, third.key) not in (gone, None)
+
+    asyncio.run(go())
+
+
+def test_released_marks_are_reused_last_and_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan_mod, "MAX_MARK_ID", 4)
+    marks = plan_mod.MarkAllocator()
+    key = ServiceKey.inet(Protocol.TCP, VIP, 80)
+    a, b, c, d, e = ((ipaddress.ip_address(f"10.0.2.{i}"), 80) for i in range(1, 6))
+    ids = [marks.mark(key, x) for x in (a, b, c)]
+    marks.release(key, b)
+    marks.release(key, a)
+    assert marks.mark(key, d) not in ids  # id 4: never used before
+    assert marks.mark(key, e) == ids[1]  # all used: b's, released first
