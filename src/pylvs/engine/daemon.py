@@ -244,12 +244,15 @@ class Daemon:
             return _failure_response(cmd)
         if isinstance(cmd, ipvsadm_cmd.StartDaemon | ipvsadm_cmd.StopDaemon):
             return Response(KERNEL_FAILURE, "", SYNC_UNAVAILABLE)
+        # The connection list costs a full read of conntrack / the DR flow maps on the
+        # kernel data plane: only `-c` needs it.
+        conns = isinstance(cmd, ipvsadm_cmd.List) and cmd.what is ipvsadm_cmd.ListWhat.CONNECTIONS
         result = run_command(
             cmd,
             state,
             stdin=stdin,
             resolver=self.resolver,
-            snapshot=lambda _s: build_snapshot(self.dp),
+            snapshot=lambda _s: build_snapshot(self.dp, with_conns=conns),
         )
         return await self._commit(state, result)
 
