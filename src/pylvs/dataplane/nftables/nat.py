@@ -6,8 +6,9 @@ the service's chain; the chain honours persistence, then maps `numgen` or `jhash
 chains; a dest chain marks the conntrack entry with the dest's mark, counts the connection and
 DNATs to RIP:port (the port mapping of ipvsadm -a ... -r RIP:PORT -m).  Replies are un-NATed by
 conntrack, so real servers route back through the director as in LVS-NAT (ip_vs_xmit.c
-`ip_vs_nat_xmit`, reference §1).  Port 0 (persistent all-ports) and fwmark services keep the
-packet's port, as ip_vs_schedule does when the packet port is not the service port.
+`ip_vs_nat_xmit`, reference §1).  Persistent port-0 and fwmark services keep the packet's
+port, as ip_vs_sched_persist does when the packet port is not the service port; any other
+service, fwmark ones included, maps it to the real server's port (`_dnat`).
 
 Conntrack times NAT flows out as IPVS times its connections out: a `ct timeout` policy set on
 the first packet of each flow gives ESTABLISHED the `--set tcp` timeout, FIN_WAIT the `tcpfin`
@@ -95,10 +96,15 @@ def timeout_policies(plan: ServicePlan) -> list[CtTimeout]:
 def _dnat(plan: ServicePlan, dest: DestPlan) -> str:
     key = plan.key
     addr = str(dest.address) if plan.family == "ip" else f"[{dest.address}]"
-    keep_port = key.is_fwmark or key.port == 0 or dest.port == 0
-    if keep_port:
+    # ip_vs_core.c: a persistent service maps the port only for packets to its own port
+    # (`ip_vs_sched_persist`: dport == svc->port && dest->port), so persistent fwmark and
+    # port-0 services keep the packet's; any other maps it to the dest's port when it has one
+    # (`ip_vs_schedule`: dest->port ? dest->port : vport), fwmark services included.
+    persistent = bool(plan.persist_timeout)
+    if dest.port == 0 or (persistent and (key.is_fwmark or key.port == 0)):
         return f"dnat to {dest.address}"
-    assert key.protocol is not None
+    if key.protocol is None:  # fwmark: whichever of IPVS's protocols the packet carries
+        return f"meta l4proto {{ tcp, udp, sctp }} dnat to {addr}:{dest.port}"
     return f"meta l4proto {key.protocol.name.lower()} dnat to {addr}:{dest.port}"
 
 
@@ -187,10 +193,11 @@ def render_nat(
         NamedSet("fwmarks", "map", ("type mark : verdict",), tuple(fwmarks)),
         NamedSet("ctr", "map", ("type mark . ct_dir : counter",), tuple(ctr)),
     ]  # fmt: skip
+    # fwmark services first, as ip_vs_ctl.c `ip_vs_service_find` looks them up first.
     dispatch = (
+        "meta mark vmap @fwmarks",
         f"{family} daddr . meta l4proto . th dport vmap @services",
         f"{family} daddr . meta l4proto vmap @services-any",
-        "meta mark vmap @fwmarks",
     )
     base = [
         Chain("prerouting", dispatch, "type nat hook prerouting priority dstnat; policy accept;"),

@@ -313,6 +313,8 @@ class NftablesDataPlane(DataPlane):
                 await self.housekeep()
             except (NftError, OSError, ModelError) as exc:
                 log.warning("nftables housekeeping: %s", exc)
+            except Exception:  # a bug in one round must not end counters, MACs, re-weighting
+                log.exception("nftables housekeeping round failed")
 
     async def housekeep(self) -> None:
         """One round: links, counters, estimators; connection counts and re-weighting when a

@@ -75,6 +75,11 @@ SCENARIOS: dict[str, Callable[[], list[ServiceRuntime]]] = {
                 [RealServer(A("fd00:2::11"), 5353, 2, MASQ)]),
         runtime(ServiceKey.mark(7), "rr", [RealServer(A("10.0.2.11"), 0, 1, MASQ)], timeout=60),
     ],
+    "nat_fwmark_port_mapping": lambda: [
+        runtime(ServiceKey.mark(8), "rr", [RealServer(A("10.0.2.11"), 8080, 1, MASQ)]),
+        runtime(ServiceKey.mark(9), "rr", [RealServer(A("10.0.2.12"), 8080, 1, MASQ)],
+                timeout=60),
+    ],
     "dr_rr_persistent": lambda: [tcp80("rr", two(ROUTE, port=80), timeout=300)],
     "dr_wrr_udp": lambda: [
         runtime(ServiceKey.inet(Protocol.UDP, VIP, 53), "wrr", two(ROUTE, 3, 1, 53))

@@ -370,3 +370,27 @@ def test_released_marks_are_reused_last_and_oldest_first(monkeypatch: pytest.Mon
     marks.release(key, a)
     assert marks.mark(key, d) not in ids  # id 4: never used before
     assert marks.mark(key, e) == ids[1]  # all used: b's, released first
+
+
+def test_housekeeping_goes_on_after_a_round_that_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    dp = NftablesDataPlane(nft=FakeNft(), interval=0.001)  # type: ignore[arg-type]
+    rounds: list[int] = []
+
+    async def housekeep() -> None:
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise ValueError("unexpected listing")
+
+    monkeypatch.setattr(dp, "housekeep", housekeep)
+
+    async def go() -> None:
+        await dp.start()
+        while len(rounds) < 3:
+            await asyncio.sleep(0.01)
+        await dp.stop(0)
+
+    with caplog.at_level("ERROR", logger="pylvs"):
+        asyncio.run(asyncio.wait_for(go(), 5))
+    assert "housekeeping round failed" in caplog.text
