@@ -338,3 +338,32 @@ def test_an_event_for_a_descriptor_closed_earlier_in_the_round_is_dropped() -> N
             sock.close()
 
     run(body)
+
+
+@pytest.mark.usefixtures("relay_path")
+def test_what_is_not_an_exception_leaves_the_round() -> None:
+    """A handler's KeyboardInterrupt / SystemExit is not logged away as a relay's bug: it
+    ends the round, on the C path as on the pure-Python one (which catches Exception only)."""
+    poller = Poller(4096)
+    a, a_peer = socket.socketpair()
+    seen: list[str] = []
+
+    def interrupted(events: int) -> None:
+        seen.append(a.recv(10).decode())
+        raise KeyboardInterrupt
+
+    poller.add(a.fileno(), READ, interrupted)
+    a_peer.send(b"x")
+    round_ = poller._run if poller.pump is None else poller.pump.run
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            round_()
+        assert seen == ["x"]
+        a_peer.send(b"y")  # the poller still works afterwards
+        poller.handlers[a.fileno()] = lambda events: seen.append(a.recv(10).decode())
+        round_()
+        assert seen == ["x", "y"]
+    finally:
+        poller.close()
+        a.close()
+        a_peer.close()

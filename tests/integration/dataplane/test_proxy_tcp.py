@@ -67,6 +67,36 @@ def test_half_close_client_still_gets_the_reply() -> None:
     run(body)
 
 
+def test_a_slow_reader_that_half_closes_still_gets_everything_queued_for_it() -> None:
+    """The client half-closes while the proxy holds data queued towards it: the queue is
+    still flushed.  (The C path took the EOF and stopped watching the client socket, EPOLLOUT
+    included, and the rest of the response never came.)"""
+
+    async def body() -> None:
+        size = 4 * 1024 * 1024
+        a = await TcpBackend("a", flood=size).start()
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
+        addr, port = plane.bound_address(KEY)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        await loop.sock_connect(sock, (str(addr), port))
+        live = relays(plane, KEY)
+        assert await settle(lambda: bool(live) and next(iter(live)).server is not None)
+        relay = next(iter(live))
+        assert await settle(lambda: relay.client.queued > 0)
+        sock.shutdown(socket.SHUT_WR)
+        got = 0
+        while data := await asyncio.wait_for(loop.sock_recv(sock, 1 << 20), 5):
+            got += len(data)
+        assert got == 2 + size + 3  # "a\n", the flood, and "bye" once it saw our EOF
+        sock.close()
+        await drained(plane)
+
+    run(body)
+
+
 def test_backpressure_pauses_reading_the_fast_side() -> None:
     async def body() -> None:
         size = 16 * 1024 * 1024

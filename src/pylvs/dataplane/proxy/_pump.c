@@ -73,6 +73,7 @@ typedef struct {
     PyObject *spill;    /* callable(fd, data: bytes | None, err: int) */
     PyObject *report;   /* callable(fd, exc): a handler raised */
     PyObject *ended;    /* callable(fd, how): the C path took fd's EOF (how: MODE_EOF_SHUT or _CLOSE) */
+    int fatal;          /* a callback raised a BaseException that is not an Exception (still set) */
     struct epoll_event events[MAX_EVENTS];
 } Pump;
 
@@ -177,6 +178,7 @@ static int Pump_init(Pump *self, PyObject *args, PyObject *kwds) {
     self->size = size;
     self->epfd = epfd;
     self->closed = 0;
+    self->fatal = 0;
     self->batch = batch < MAX_EVENTS ? batch : MAX_EVENTS;
     Py_INCREF(handlers);
     Py_XSETREF(self->handlers, handlers);
@@ -206,8 +208,14 @@ static void account(Pump *self, int fd, Py_ssize_t n, double now) {
 }
 
 /* A handler or spill callback raised: give the exception to `report` (which logs it) so one
-   relay's bug does not stop the others, as the Python dispatch loop does. */
+   relay's bug does not stop the others, as the Python dispatch loop does.  What is not an
+   Exception (SystemExit, KeyboardInterrupt, CancelledError) stays raised and ends the round
+   (`fatal`), as it propagates out of poller.Poller._run. */
 static void report_error(Pump *self, int fd) {
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        self->fatal = 1;
+        return;
+    }
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
@@ -419,12 +427,22 @@ static PyObject *Pump_run(Pump *self, PyObject *Py_UNUSED(ignored)) {
             continue; /* closed earlier in this batch (drop_pending) */
         }
         if (fd < self->nslots && self->slots[fd].peer >= 0 && fast_event(self, fd, ev, &now)) {
+            if (self->fatal) {
+                break; /* from spill or ended */
+            }
             continue;
         }
         call_handler(self, fd, ev);
+        if (self->fatal) {
+            break;
+        }
     }
     self->nready = 0;
     self->next = 0;
+    if (self->fatal) {
+        self->fatal = 0;
+        return NULL; /* the callback's exception is still set */
+    }
     Py_RETURN_NONE;
 }
 
@@ -487,10 +505,11 @@ static PyObject *Pump_harvest(Pump *self, PyObject *Py_UNUSED(ignored)) {
     if (list == NULL) {
         return NULL;
     }
+    /* The list first, the counts zeroed only once it is whole: a failure (no memory) leaves
+       every count where it was, for the next harvest. */
     for (int i = 0; i < self->ndirty; i++) {
         int fd = self->dirty[i];
         Slot *slot = &self->slots[fd];
-        slot->dirty = 0;
         if (slot->pkts == 0) {
             continue;
         }
@@ -498,16 +517,14 @@ static PyObject *Pump_harvest(Pump *self, PyObject *Py_UNUSED(ignored)) {
                                        (unsigned long long)slot->bytes, slot->last);
         if (item == NULL || PyList_Append(list, item) < 0) {
             Py_XDECREF(item);
-            /* keep the rest marked dirty so a later harvest still finds them */
-            for (int j = i; j < self->ndirty; j++) {
-                self->slots[self->dirty[j]].dirty = 1;
-            }
-            memmove(self->dirty, self->dirty + i, (size_t)(self->ndirty - i) * sizeof(int));
-            self->ndirty -= i;
             Py_DECREF(list);
             return NULL;
         }
         Py_DECREF(item);
+    }
+    for (int i = 0; i < self->ndirty; i++) {
+        Slot *slot = &self->slots[self->dirty[i]];
+        slot->dirty = 0;
         slot->pkts = 0;
         slot->bytes = 0;
     }

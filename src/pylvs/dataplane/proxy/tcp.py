@@ -549,8 +549,11 @@ class TcpRelay:
         if how == EOF_CLOSE:
             self._close(reset_client=False, reset_server=False, closed=True)
             return
+        # The C path stopped watching `end` altogether; what is still queued towards it (a
+        # slow reader that half-closed) needs its EPOLLOUT back, as `_eof` keeps it.  This
+        # also re-syncs both sides: the state moved on, `to` may no longer relay in C.
         end.mask = 0
-        self._sync_fast(to)  # the state moved on: `to` may no longer relay data in C
+        self._update(end)
 
     def spilled(self, end: End, data: bytes | None, err: int) -> None:
         self._unfast(end)
