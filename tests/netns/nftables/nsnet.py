@@ -78,6 +78,13 @@ class Lab:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
 
+    def hold(self, ns: str, host: str, port: int) -> str:
+        """Open a TCP connection from `ns` and keep it open (hold.py) until the lab closes;
+        the name of the real server that answered."""
+        proc = self.python(ns, "hold.py", host, str(port))
+        assert proc.stdout is not None
+        return proc.stdout.readline().split()[0]
+
     def client(self, ns: str, proto: str, host: str, port: int, n: int) -> list[str]:
         """The answers to `n` exchanges, one after the other (client.py)."""
         return self.timed_client(ns, proto, host, port, n)[0]

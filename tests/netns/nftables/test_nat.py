@@ -204,13 +204,7 @@ def test_nat_flows_time_out_as_ipvsadm_set_says(lab: Lab) -> None:
     for dest in held["dests"]:
         dest["port"] = 8081
     assert director.table([held, svc("rr", proto="udp")])["ok"]
-
-    def hold() -> None:
-        proc = lab.python(c, "hold.py", VIP, "81")
-        assert proc.stdout is not None
-        assert proc.stdout.readline().split()[0] in ("r1", "r2")
-
-    hold()
+    assert lab.hold(c, VIP, 81) in ("r1", "r2")
     [(state, left)] = ct_seconds(lab, d, "tcp", 81)
     assert state == "ESTABLISHED" and 890 <= left <= 900, (state, left)
     assert first_words(lab.client(c, "udp", VIP, 80, 1)) in (["r1"], ["r2"])
@@ -223,7 +217,7 @@ def test_nat_flows_time_out_as_ipvsadm_set_says(lab: Lab) -> None:
     rules = lab.sh(d, "nft list table ip pylvs")
     # nft lists a policy's values that differ from conntrack's defaults: tcpfin 20 is there.
     assert "fin_wait : 20" in rules and '"timeout-tcp-60-20"' in rules, rules
-    hold()
+    assert lab.hold(c, VIP, 81) in ("r1", "r2")
     lefts = sorted(left for _, left in ct_seconds(lab, d, "tcp", 81))
     # The new flow has the new policy; the first keeps the one it started with.
     assert len(lefts) == 2 and 50 <= lefts[0] <= 60 and lefts[1] > 800, lefts

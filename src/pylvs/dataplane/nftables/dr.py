@@ -53,19 +53,12 @@ def flow_key(plan: ServicePlan) -> str:
     return f"jhash ip6 saddr . th sport . th dport mod 4294967295 seed {FLOW_HASH_SEED}"
 
 
-def flow_map_spec(plan: ServicePlan) -> tuple[str, ...]:
+def flow_map_spec(plan: ServicePlan, *, to_mark: bool = True) -> tuple[str, ...]:
+    """The flow map (flow -> mark), or with `to_mark` False the fin set of the same flows."""
     if plan.family == "ip":
-        kind = "type ipv4_addr . inet_service . inet_service : mark"
+        kind = "type ipv4_addr . inet_service . inet_service" + (" : mark" if to_mark else "")
     else:
-        kind = "typeof numgen inc mod 2 : meta mark"
-    return (kind, f"size {FLOW_MAP_SIZE}", "flags dynamic,timeout")
-
-
-def fin_set_spec(plan: ServicePlan) -> tuple[str, ...]:
-    if plan.family == "ip":
-        kind = "type ipv4_addr . inet_service . inet_service"
-    else:
-        kind = "typeof numgen inc mod 2"
+        kind = "typeof numgen inc mod 2" + (" : meta mark" if to_mark else "")
     return (kind, f"size {FLOW_MAP_SIZE}", "flags dynamic,timeout")
 
 
@@ -102,7 +95,7 @@ def service_chain(plan: ServicePlan) -> tuple[list[NamedSet], list[Chain]]:
     extra: list[Chain] = []
     if plan.key.protocol is not None and plan.key.protocol.name == "TCP":
         fins, key = fin_set(plan), flow_key(plan)
-        sets.append(NamedSet(fins, "set", fin_set_spec(plan), dynamic=True))
+        sets.append(NamedSet(fins, "set", flow_map_spec(plan, to_mark=False), dynamic=True))
         closing = _update_flow(plan, flows, plan.fin_timeout)
         fin = f"update @{fins} {{ {key} timeout {plan.fin_timeout}s }}"
         rules.append(f"{known} goto {known_chain(plan)}")
