@@ -9,7 +9,8 @@ MAC (and the source MAC to the outgoing interface's own) and `fwd to` the interf
 Netdev ingress has no conntrack, so the table keeps its own connection table, as IPVS does:
 `flows-<service>` maps the flow to the dest's mark, refreshed by every packet with the
 `--set` tcp / udp timeout.  A TCP flow that sent a FIN or RST joins `fin-<service>` and from
-then on every packet of it refreshes both with the tcpfin timeout (the INPUT-ONLY state table
+then on its packets (the bare ACKs that follow a FIN, a FIN or RST again) refresh both with the
+tcpfin timeout (the INPUT-ONLY state table
 of ip_vs_proto_tcp.c moves it to FIN_WAIT / CLOSE and keeps it there on ACKs), until a SYN
 opens the flow again (sFW + syn -> sSR: active, the tcp timeout).  The FIN state lives in a
 set of its own because the packet path cannot change an element's data or its listed
@@ -104,7 +105,10 @@ def service_chain(plan: ServicePlan) -> tuple[list[NamedSet], list[Chain]]:
                 known_chain(plan),
                 (
                     f"tcp flags & (syn | ack) == syn delete @{fins} {{ {key} }} {live} goto dr-out",
-                    f"{key} @{fins} {fin} {closing} goto dr-out",
+                    # After its FIN a client sends bare ACKs only (a FIN or RST again is the
+                    # next rule's), so only those look the fin set up: data packets, the
+                    # bulk of an established flow's, skip that lookup.
+                    f"tcp flags == ack {key} @{fins} {fin} {closing} goto dr-out",
                     f"tcp flags & (fin | rst) != 0 {fin} {closing} goto dr-out",
                     # Also where a full fin set could not take the flow: forwarded all the same.
                     f"{live} goto dr-out",
