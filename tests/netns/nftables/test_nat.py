@@ -225,3 +225,25 @@ def test_nat_flows_time_out_as_ipvsadm_set_says(lab: Lab) -> None:
     lefts = sorted(left for _, left in ct_seconds(lab, d, "udp", 80))
     assert len(lefts) == 2 and 30 <= lefts[0] <= 40, lefts
     director.stop()
+
+
+def test_a_deleted_servers_live_flows_are_dropped_while_conntrack_has_them(lab: Lab) -> None:
+    """IPVS drops the packets of a connection whose real server was deleted
+    (expire_nodest_conn = 0); conntrack alone would go on forwarding them."""
+    c, d, director = build(lab)
+    for i in (1, 2):
+        lab.backend(lab.namespaces[1 + i], f"r{i}", 8081, "hold")
+    held = svc("rr")
+    held["port"] = 81
+    for dest in held["dests"]:
+        dest["port"] = 8081
+    assert director.table([held])["ok"]
+    first = lab.hold(c, VIP, 81)
+    kept = dict(held, dests=[x for x in held["dests"] if not x["addr"].endswith(first[1:])])
+    assert director.table([kept])["ok"]
+    director.call("housekeep")  # conntrack still has the held flow: the server stays trashed
+    count = lab.sh(d, "nft list chain ip pylvs count")
+    assert "drop" in count and "ct mark" in count, count
+    # New connections go to the other server.
+    assert lab.hold(c, VIP, 81) != first
+    director.stop()

@@ -30,7 +30,7 @@ NFT_BREAK), so it is not counted and goes on.  A new flow with no usable dest is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from pylvs.model.service import Protocol
 
@@ -150,9 +150,17 @@ def _proto(protocol: Protocol | None) -> str:
 
 
 def render_nat(
-    family: str, plans: Sequence[ServicePlan], *, ct_timeouts: bool = True
+    family: str,
+    plans: Sequence[ServicePlan],
+    *,
+    ct_timeouts: bool = True,
+    gone: Collection[int] = (),
 ) -> Table | None:
-    """The NAT table of one family, or None when it has no service."""
+    """The NAT table of one family, or None when it has no service.  `gone`: marks of deleted
+    real servers whose flows conntrack still has; their packets are dropped, as IPVS drops the
+    packets of a connection whose dest was deleted (expire_nodest_conn = 0, ip_vs_core.c
+    `ip_vs_in_hook`), where conntrack would go on forwarding them.  The rule is there only
+    while such flows are (the plane keeps the dest in its trash until then)."""
     plans = [p for p in plans if p.family == family]
     if not plans:
         return None
@@ -199,14 +207,13 @@ def render_nat(
         f"{family} daddr . meta l4proto . th dport vmap @services",
         f"{family} daddr . meta l4proto vmap @services-any",
     )
+    count: tuple[str, ...] = ("counter name ct mark . ct direction map @ctr",)
+    if gone:
+        count = (f"ct mark {{ {', '.join(hex_mark(m) for m in sorted(gone))} }} drop", *count)
     base = [
         Chain("prerouting", dispatch, "type nat hook prerouting priority dstnat; policy accept;"),
         Chain("output", dispatch, "type nat hook output priority -100; policy accept;"),
-        Chain(
-            "count",
-            ("counter name ct mark . ct direction map @ctr",),
-            "type filter hook forward priority filter; policy accept;",
-        ),
+        Chain("count", count, "type filter hook forward priority filter; policy accept;"),
     ]
     return Table(
         family,

@@ -96,6 +96,7 @@ class NftablesDataPlane(DataPlane):
         # the kernel has them (CONFIG_NF_CONNTRACK_TIMEOUT; probed by start()).
         self.ct_timeouts = True
         self._timeouts_syncs: set[asyncio.Task[None]] = set()
+        self._gone: frozenset[int] = frozenset()  # rendered drop marks (nat.render_nat)
 
     # -- DataPlane ---------------------------------------------------------------------
 
@@ -276,7 +277,10 @@ class NftablesDataPlane(DataPlane):
         """Render the whole table and apply what changed, one transaction per family."""
         async with self._lock:
             plans = self.plan_all()
-            tables = render(list(plans.values()), self._ingress(), ct_timeouts=self.ct_timeouts)
+            gone = self._gone_marks(plans)
+            tables = render(
+                list(plans.values()), self._ingress(), ct_timeouts=self.ct_timeouts, gone=gone
+            )
             script = ""
             for family in FAMILIES:
                 new, old = tables.get(family), self.tables.get(family)
@@ -303,6 +307,7 @@ class NftablesDataPlane(DataPlane):
                         self._seen.pop(c.name, None)
             self.plans = plans
             self.tables = tables
+            self._gone = gone
 
     # -- housekeeping ------------------------------------------------------------------
 
@@ -332,6 +337,8 @@ class NftablesDataPlane(DataPlane):
         self._counts_fresh = need
         self.state.housekeep(now)
         self._forget_marks()
+        if self._gone_marks(self.plans) != self._gone:
+            self._dirty = True  # a deleted server's last flows ended: its drop rule goes
         if self._dirty or self._reweighting_changed():
             await self.sync()
 
@@ -462,6 +469,19 @@ class NftablesDataPlane(DataPlane):
     def _reweighting_changed(self) -> bool:
         # sync() applies only when the rendered tables differ, so asking is cheap.
         return self._counts_needed()
+
+    def _gone_marks(self, plans: dict[ServiceKey, ServicePlan]) -> frozenset[int]:
+        """Marks of deleted real servers of NAT services still in the trash (nat.py)."""
+        out = set()
+        for key, rt in self.state.runtimes.items():
+            plan = plans.get(key)
+            if plan is None or plan.mode is not Mode.NAT:
+                continue
+            for dest in rt.trash:
+                mark = self.marks.known(key, dest.key)
+                if mark is not None:
+                    out.add(mark)
+        return frozenset(out)
 
     def _forget_marks(self) -> None:
         live = {(key, d.key) for key, rt in self.state.runtimes.items() for d in rt.all_dests()}

@@ -10,7 +10,7 @@ never names another table: every command of ruleset.transaction is scoped to one
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from .dr import render_dr
 from .nat import render_nat
@@ -21,15 +21,20 @@ FAMILIES = ("ip", "ip6", "netdev")
 
 
 def render(
-    plans: Sequence[ServicePlan], ingress: Sequence[str] = (), *, ct_timeouts: bool = True
+    plans: Sequence[ServicePlan],
+    ingress: Sequence[str] = (),
+    *,
+    ct_timeouts: bool = True,
+    gone: Collection[int] = (),
 ) -> dict[str, Table]:
     """family -> Table, for the families that have services.  Without `ct_timeouts` (a
-    kernel without conntrack timeout policies) NAT flows keep conntrack's own timeouts."""
+    kernel without conntrack timeout policies) NAT flows keep conntrack's own timeouts.
+    `gone`: marks of deleted NAT real servers whose flows conntrack still has (nat.py)."""
     nat = [p for p in plans if p.mode is Mode.NAT]
     dr = [p for p in plans if p.mode is Mode.DR]
     tables: dict[str, Table] = {}
     for family in ("ip", "ip6"):
-        table = render_nat(family, nat, ct_timeouts=ct_timeouts)
+        table = render_nat(family, nat, ct_timeouts=ct_timeouts, gone=gone)
         if table is not None:
             tables[family] = table
     table = render_dr(dr, ingress)

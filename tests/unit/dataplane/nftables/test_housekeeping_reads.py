@@ -345,6 +345,9 @@ def test_a_deleted_server_stays_in_the_trash_while_conntrack_has_its_flows(
         (rt,) = dp.services()
         (trashed,) = rt.trash
         assert (trashed.activeconns, trashed.inactconns) == (3, 1)
+        # Its flows' packets are dropped (expire_nodest_conn = 0) while conntrack has them.
+        drop = f"ct mark {{ 0x{gone:08x} }} drop"
+        assert drop in dp.tables["ip"].text()
         live[gone] = (0, 2)  # the flows are closing: counted, not frozen
         await dp.housekeep()
         assert (trashed.activeconns, trashed.inactconns) == (0, 2)
@@ -352,6 +355,7 @@ def test_a_deleted_server_stays_in_the_trash_while_conntrack_has_its_flows(
         del live[gone]
         await dp.housekeep()
         assert rt.trash == [] and dp.marks.known(svc.key, second.key) is None
+        assert "drop" not in dp.tables["ip"].text().split("chain count")[1].split("}")[0]
         # A new server does not get the released mark.
         third = RealServer(ipaddress.ip_address("10.0.2.13"), 8080, 1, MASQ)
         await dp.apply([AddDest(svc.key, third)])
