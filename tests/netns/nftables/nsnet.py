@@ -78,6 +78,16 @@ class Lab:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
 
+    def held_service(
+        self, service: dict[str, Any], servers: list[str], vport: int, rport: int
+    ) -> dict[str, Any]:
+        """`service` moved to `vport`, its real servers to `rport`, where a `hold` backend
+        (backend.py) is started in each of `servers` (named r1, r2, ... in order)."""
+        for i, ns in enumerate(servers, 1):
+            self.backend(ns, f"r{i}", rport, "hold")
+        dests = [dict(d, port=rport) for d in service["dests"]]
+        return dict(service, port=vport, dests=dests)
+
     def hold(self, ns: str, host: str, port: int) -> str:
         """Open a TCP connection from `ns` and keep it open (hold.py) until the lab closes;
         the name of the real server that answered."""

@@ -166,12 +166,7 @@ def test_dr_connection_states_follow_the_input_only_table(lab: Lab) -> None:
     once the client sent its FIN, also through the ACKs after it (ip_vs_proto_tcp.c INPUT-ONLY
     table), so lc / wlc and `ipvsadm -L` see closed connections as inactive."""
     c, _, director, _ = build(lab)
-    for i in (1, 2):
-        lab.backend(lab.namespaces[2 + i], f"r{i}", 81, "hold")
-    held = svc("rr")
-    held["port"] = 81
-    for dest in held["dests"]:
-        dest["port"] = 81
+    held = lab.held_service(svc("rr"), lab.namespaces[3:5], 81, 81)
     assert director.table([svc("rr"), held])["ok"]
     lab.client(c, "tcp", VIP, 80, 4)  # closed: FIN, then the last ACK, from the client
     assert lab.hold(c, VIP, 81) in ("r1", "r2")

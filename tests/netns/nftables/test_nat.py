@@ -197,12 +197,7 @@ def test_nat_flows_time_out_as_ipvsadm_set_says(lab: Lab) -> None:
     active for lc / wlc all that time) and a UDP flow 30-120 s: the `ct timeout` policy gives
     them IPVS's --set values, and a new --set reaches new flows."""
     c, d, director = build(lab)
-    for i in (1, 2):
-        lab.backend(lab.namespaces[1 + i], f"r{i}", 8081, "hold")
-    held = svc("rr")
-    held["port"] = 81
-    for dest in held["dests"]:
-        dest["port"] = 8081
+    held = lab.held_service(svc("rr"), lab.namespaces[2:4], 81, 8081)
     assert director.table([held, svc("rr", proto="udp")])["ok"]
     assert lab.hold(c, VIP, 81) in ("r1", "r2")
     [(state, left)] = ct_seconds(lab, d, "tcp", 81)
@@ -231,12 +226,7 @@ def test_a_deleted_servers_live_flows_are_dropped_while_conntrack_has_them(lab: 
     """IPVS drops the packets of a connection whose real server was deleted
     (expire_nodest_conn = 0); conntrack alone would go on forwarding them."""
     c, d, director = build(lab)
-    for i in (1, 2):
-        lab.backend(lab.namespaces[1 + i], f"r{i}", 8081, "hold")
-    held = svc("rr")
-    held["port"] = 81
-    for dest in held["dests"]:
-        dest["port"] = 8081
+    held = lab.held_service(svc("rr"), lab.namespaces[2:4], 81, 8081)
     assert director.table([held])["ok"]
     first = lab.hold(c, VIP, 81)
     kept = dict(held, dests=[x for x in held["dests"] if not x["addr"].endswith(first[1:])])

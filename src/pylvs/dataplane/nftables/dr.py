@@ -10,9 +10,9 @@ Netdev ingress has no conntrack, so the table keeps its own connection table, as
 `flows-<service>` maps the flow to the dest's mark, refreshed by every packet with the
 `--set` tcp / udp timeout.  A TCP flow that sent a FIN or RST joins `fin-<service>` and from
 then on its packets (the bare ACKs that follow a FIN, a FIN or RST again) refresh both with the
-tcpfin timeout (the INPUT-ONLY state table
-of ip_vs_proto_tcp.c moves it to FIN_WAIT / CLOSE and keeps it there on ACKs), until a SYN
-opens the flow again (sFW + syn -> sSR: active, the tcp timeout).  The FIN state lives in a
+tcpfin timeout (the INPUT-ONLY state table of ip_vs_proto_tcp.c moves it to FIN_WAIT / CLOSE
+and keeps it there on ACKs), until a SYN opens the flow again (sFW + syn -> sSR: active, the
+tcp timeout).  The FIN state lives in a
 set of its own because the packet path cannot change an element's data or its listed
 `timeout` (nft_dynset.c `nft_dynset_eval` re-arms only the expiry) nor delete from a map;
 `fin-<service>` is also what the counts read: a flow in it is inactive.  Packets of a known
