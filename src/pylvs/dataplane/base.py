@@ -81,6 +81,12 @@ class DataPlane(abc.ABC):
     def connections(self, now: float | None = None) -> list[ConnEntry]:
         """Connections and persistence templates (`ipvsadm -c`); `now` on the plane's clock."""
 
+    async def refresh(self, *, connections: bool = False) -> None:
+        """Bring what a listing shows up to date before `services()` / `connections()` are
+        read for it (`ipvsadm -L`; with `connections`, `-c`).  The proxy keeps its numbers
+        live; the kernel plane reads the kernel's tables here, without blocking the loop."""
+        return None  # nothing to read by default (proxy, fake)
+
     @property
     @abc.abstractmethod
     def timeouts(self) -> Timeouts:

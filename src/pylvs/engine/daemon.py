@@ -54,6 +54,12 @@ SYNC_UNAVAILABLE = (
 )
 
 
+# The listings whose numbers a data plane may have to read first (DataPlane.refresh).
+LISTS_WITH_COUNTS = frozenset(
+    {ipvsadm_cmd.ListWhat.ALL, ipvsadm_cmd.ListWhat.SERVICE, ipvsadm_cmd.ListWhat.CONNECTIONS}
+)
+
+
 @dataclass
 class RunOptions:
     config: str
@@ -238,15 +244,18 @@ class Daemon:
 
     async def ipvsadm(self, argv: list[str], stdin: str) -> Response:
         """One `ipvsadm ARGS` run against the live table, byte-compatible output."""
-        state = self._state()
         cmd = parse_ipvsadm(["ipvsadm", *argv], resolver=self.resolver)
         if isinstance(cmd, Failure):
             return _failure_response(cmd)
         if isinstance(cmd, ipvsadm_cmd.StartDaemon | ipvsadm_cmd.StopDaemon):
             return Response(KERNEL_FAILURE, "", SYNC_UNAVAILABLE)
         # The connection list costs a full read of conntrack / the DR flow maps on the
-        # kernel data plane: only `-c` needs it.
+        # kernel data plane: only `-c` needs it.  The plane reads before the listing is
+        # built (without blocking the loop), and nothing awaits between that and the output.
         conns = isinstance(cmd, ipvsadm_cmd.List) and cmd.what is ipvsadm_cmd.ListWhat.CONNECTIONS
+        if isinstance(cmd, ipvsadm_cmd.List) and cmd.what in LISTS_WITH_COUNTS:
+            await self.dp.refresh(connections=conns)
+        state = self._state()
         result = run_command(
             cmd,
             state,

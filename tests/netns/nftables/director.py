@@ -99,8 +99,10 @@ async def main() -> None:
                     fmt |= Fmt.STATS
                 if cmd.get("rate"):
                     fmt |= Fmt.RATE
+                await plane.refresh()  # as the daemon does before a listing
                 reply["text"] = list_all(build_snapshot(plane, with_conns=False), fmt, NUMERIC)
             elif op == "conns":
+                await plane.refresh(connections=True)
                 reply["text"] = list_conn(build_snapshot(plane).conns, Fmt.NUMERIC, NUMERIC)
             elif op == "ruleset":
                 out = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True)

@@ -107,6 +107,7 @@ async def main():
             await plane.apply(list(diff(applied, want)))
             applied = want
         elif cmd["op"] == "dests":
+            await plane.refresh()
             reply["services"] = {
                 str(rt.key.port): [[str(d.address), d.activeconns] for d in rt.dests]
                 for rt in plane.services()

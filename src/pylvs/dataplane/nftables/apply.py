@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 
 from .counters import TableDump, parse_table
 
@@ -41,13 +40,6 @@ class Nft:
         if proc.returncode != 0:
             raise NftError(err.decode(errors="replace").strip() or f"nft exit {proc.returncode}")
 
-    def run_sync(self, script: str) -> None:
-        done = subprocess.run(
-            [self.binary, "-f", "-"], input=script.encode(), capture_output=True, check=False
-        )
-        if done.returncode != 0:
-            raise NftError(done.stderr.decode(errors="replace").strip())
-
     def _listing(self, family: str, table: str, counters_only: bool) -> list[str]:
         what = ["counters", "table"] if counters_only else ["table"]
         return [self.binary, "-j", "list", *what, family, table]
@@ -62,13 +54,8 @@ class Nft:
         out, _ = await proc.communicate()
         if proc.returncode != 0:
             return TableDump({}, {})
-        return parse_table(out.decode())
-
-    def dump_sync(self, family: str, table: str) -> TableDump:
-        """`dump` for callers outside the event loop's coroutines (a listing asked for now)."""
-        done = subprocess.run(
-            self._listing(family, table, False), capture_output=True, check=False
-        )  # fmt: skip
-        if done.returncode != 0:
-            return TableDump({}, {})
-        return parse_table(done.stdout.decode())
+        if counters_only:
+            return parse_table(out.decode())
+        # A full listing holds the dynamic sets (10^5 elements and more at high connection
+        # rates): parsed in a worker thread, so the loop goes on serving VRRP and checks.
+        return await asyncio.to_thread(parse_table, out.decode())

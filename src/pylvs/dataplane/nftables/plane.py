@@ -15,8 +15,17 @@ The active / inactive / persistent counts come from conntrack (NAT) and the dyna
 flows, persistence), whose size grows with the connection rate: at 15,000 new connections/s
 they hold ~10^5 entries (TIME_WAIT, tcpfin), and reading and parsing them every second took a
 good part of one of the two cores the kernel was forwarding on.  So a round reads them only
-when a connection-counting scheduler needs them; otherwise they are read when asked for
-(`services()`, `connections()`: ipvsadm -L / -c), at most once per round for `services()`.
+when a connection-counting scheduler needs them; otherwise `refresh()` reads them when a
+listing asks (ipvsadm -L: at most once per round; -c: each time), off the event loop (nft
+and conntrack in worker threads), so a listing never stalls VRRP, health checks or control.
+`refresh()` also adds what the nft counters counted since the last round, so `--stats` is
+exact at the moment it is asked, as IPVS's per-packet counters are.  Reads and the
+accounting that follows them are serialised (`_reading`): each `advance` must see the
+counters in the order nft listed them.
+
+A transaction that deletes counters (a real server or service removed) first adds what they
+counted since the last read, so the service keeps it (IPVS counts every packet in the
+service's stats as it goes).
 
 `stop()` deletes pylvs's tables; `start()` deletes stale ones left by a crashed run.
 No other table is ever named.
@@ -83,6 +92,10 @@ class NftablesDataPlane(DataPlane):
         self.plans: dict[ServiceKey, ServicePlan] = {}
         self.dumps: dict[str, TableDump] = {}
         self._counts_fresh = False
+        self._reading = asyncio.Lock()  # a dump and the accounting that follows it
+        self._flows: list[CtFlow] = []  # NAT flows as the last refresh(connections=True) read
+        # New connections per service since its last round (the rate the re-weighting uses).
+        self._new_conns: dict[ServiceKey, int] = {}
         # Last value of each nft counter that _account added to the runtimes' counters.
         self._seen: dict[str, CounterValue] = {}
         self._cps: dict[ServiceKey, float] = {}
@@ -131,14 +144,33 @@ class NftablesDataPlane(DataPlane):
             raise DataPlaneError.from_failures(failures)
 
     def services(self) -> Sequence[ServiceRuntime]:
-        if not self._counts_fresh and self.plans:
-            # Asked for between rounds that did not read them (see the module docstring).
-            self._read_counts_now()
+        """The runtimes, with the counts of the last round or `refresh()`."""
         return list(self.state.runtimes.values())
 
+    async def refresh(self, *, connections: bool = False) -> None:
+        """Read what a listing shows now: the nft counters always; the sets and conntrack
+        when no round since the last change read them, or for `-c` (module docstring)."""
+        if not self.tables:
+            return
+        async with self._reading:
+            counts = connections or not self._counts_fresh
+            dumps = await self._dump_all(counters_only=not counts)
+            self._account(self.clock(), dumps)
+            if not counts:
+                return
+            self.dumps.update(dumps)
+            if connections:
+                flows = await asyncio.to_thread(self._nat_flows)
+                self._flows = flows
+                nat = accounting.flow_counts(flows)
+            else:
+                nat = await asyncio.to_thread(self._nat_counts)
+            self._account_conns(nat)
+            self._counts_fresh = True
+
     def connections(self, now: float | None = None) -> list[ConnEntry]:
-        flows = self._read_counts_now(with_flows=True)
-        out = accounting.nat_entries(flows, self.marks.owners())
+        """The flows and templates the last `refresh(connections=True)` read."""
+        out = accounting.nat_entries(self._flows, self.marks.owners())
         for plan in self.plans.values():
             dump = self.dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
             if dump is None:
@@ -282,12 +314,17 @@ class NftablesDataPlane(DataPlane):
                 list(plans.values()), self._ingress(), ct_timeouts=self.ct_timeouts, gone=gone
             )
             script = ""
+            doomed: list[str] = []  # families whose transaction deletes counters
             for family in FAMILIES:
                 new, old = tables.get(family), self.tables.get(family)
                 if new is None and old is not None:
                     script += removal([old])
                 elif new is not None and new != old:
                     script += transaction(old, new)
+                if old is not None and _deleted_counters(old, new):
+                    doomed.append(family)
+            if script and doomed:
+                await self._harvest(doomed)
             # Cleared before the await: a change made while nft runs sets it again.
             self._dirty = False
             if script:
@@ -300,14 +337,31 @@ class NftablesDataPlane(DataPlane):
                     raise
             for family in FAMILIES:
                 # A counter the transaction deleted starts from zero if it comes back.
-                before, after = self.tables.get(family), tables.get(family)
-                kept = {c.name for c in after.counters} if after is not None else set()
-                for c in before.counters if before is not None else ():
-                    if c.name not in kept:
-                        self._seen.pop(c.name, None)
+                before = self.tables.get(family)
+                if before is not None:
+                    for name in _deleted_counters(before, tables.get(family)):
+                        self._seen.pop(name, None)
             self.plans = plans
             self.tables = tables
             self._gone = gone
+
+    async def _harvest(self, families: list[str]) -> None:
+        """Add what the counters of `families` counted since the last read, before a
+        transaction deletes some of them (the packets of the few microseconds between this
+        read and the transaction are the only ones lost)."""
+        async with self._reading:
+            dumps = {}
+            for family in families:
+                dumps[family] = await self.nft.dump(
+                    family, self.tables[family].name, counters_only=True
+                )
+            self._account(self.clock(), dumps)
+
+    async def _dump_all(self, *, counters_only: bool) -> dict[str, TableDump]:
+        return {
+            family: await self.nft.dump(family, table.name, counters_only=counters_only)
+            for family, table in self.tables.items()
+        }
 
     # -- housekeeping ------------------------------------------------------------------
 
@@ -324,17 +378,18 @@ class NftablesDataPlane(DataPlane):
     async def housekeep(self) -> None:
         """One round: links, counters, estimators; connection counts and re-weighting when a
         connection-counting scheduler needs them."""
-        now = self.clock()
         await self._refresh_links()
         need = self._counts_needed()
-        for family, table in self.tables.items():
-            self.dumps[family] = await self.nft.dump(family, table.name, counters_only=not need)
-        self._account(now)
-        self._check_flow_maps()
-        if need:
-            nat = await asyncio.to_thread(self._nat_counts)
-            self._account_conns(nat)
-        self._counts_fresh = need
+        async with self._reading:
+            dumps = await self._dump_all(counters_only=not need)
+            now = self.clock()
+            self._account(now, dumps, round_end=True)
+            self._check_flow_maps(dumps.get("netdev"))
+            if need:
+                self.dumps.update(dumps)
+                nat = await asyncio.to_thread(self._nat_counts)
+                self._account_conns(nat)
+            self._counts_fresh = need
         self.state.housekeep(now)
         self._forget_marks()
         if self._gone_marks(self.plans) != self._gone:
@@ -364,23 +419,10 @@ class NftablesDataPlane(DataPlane):
             return {}
         return conntrack.read_counts()
 
-    def _read_counts_now(self, *, with_flows: bool = False) -> list[CtFlow]:
-        """Read the sets and conntrack now (blocking) and fill the connection counts.
-
-        With `with_flows`, conntrack is parsed into flows (for `connections()`) and returned.
-        """
-        for family, table in self.tables.items():
-            self.dumps[family] = self.nft.dump_sync(family, table.name)
-        flows: list[CtFlow] = []
-        if with_flows:
-            if any(p.mode is Mode.NAT for p in self.plans.values()):
-                flows = conntrack.read_flows()
-            nat = accounting.flow_counts(flows)
-        else:
-            nat = self._nat_counts()
-        self._account_conns(nat)
-        self._counts_fresh = True
-        return flows
+    def _nat_flows(self) -> list[CtFlow]:
+        if not any(p.mode is Mode.NAT for p in self.plans.values()):
+            return []
+        return conntrack.read_flows()
 
     @staticmethod
     def _dr_flows(plan: ServicePlan, dump: TableDump) -> tuple[list[Element], list[Element]]:
@@ -413,20 +455,23 @@ class NftablesDataPlane(DataPlane):
                 active, inactive = counts.get(mark, (0, 0)) if mark is not None else (0, 0)
                 dest.recount(active, inactive, 0)
 
-    def _account(self, now: float) -> None:
-        """Packet, byte and connection counters from the nft counters; the connection rate."""
+    def _account(self, now: float, dumps: dict[str, TableDump], *, round_end: bool = False) -> None:
+        """Packet, byte and connection counters from the nft counters in `dumps`; at the end
+        of a round, the connection rate since the previous one."""
         for key, plan in self.plans.items():
             rt = self.state.runtimes.get(key)
-            dump = self.dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
+            dump = dumps.get("netdev" if plan.mode is Mode.DR else plan.family)
             if rt is None or dump is None:
                 continue
-            new_conns = 0
+            new_conns = self._new_conns.get(key, 0)
             for dplan in plan.dests:
                 name = f"{plan.slug}/{dplan.slug}"
                 conns = accounting.advance(self._seen, dump.counters, f"conns-{name}").packets
                 cin = accounting.advance(self._seen, dump.counters, f"in-{name}")
                 cout = accounting.advance(self._seen, dump.counters, f"out-{name}")
-                dest = rt.dest((dplan.address, dplan.port))
+                # Trashed too: a server deleted since the last read (_harvest).
+                key_d = (dplan.address, dplan.port)
+                dest = next((d for d in rt.all_dests() if d.key == key_d), None)
                 if dest is None:
                     continue
                 new_conns += conns
@@ -436,15 +481,18 @@ class NftablesDataPlane(DataPlane):
                     c.inbytes += cin.bytes
                     c.outpkts += cout.packets
                     c.outbytes += cout.bytes
+            self._new_conns[key] = new_conns
+            if not round_end:
+                continue
             last = self._last_round.get(key)
             if last is not None and now > last:
                 self._cps[key] = new_conns / (now - last)
             self._last_round[key] = now
+            self._new_conns[key] = 0
 
-    def _check_flow_maps(self) -> None:
+    def _check_flow_maps(self, dump: TableDump | None) -> None:
         """Warn when a DR service's flow map was full this round (dr.service_chain): its new
         flows went to a dest by flow hash, not by its scheduler, and were not counted."""
-        dump = self.dumps.get("netdev")
         seen: dict[ServiceKey, int] = {}  # services gone since the last round are dropped
         for key, plan in self.plans.items():
             if plan.mode is not Mode.DR or dump is None:
@@ -488,3 +536,9 @@ class NftablesDataPlane(DataPlane):
         for pair in self.marks.owners().values():
             if pair not in live:
                 self.marks.release(*pair)
+
+
+def _deleted_counters(old: Table, new: Table | None) -> list[str]:
+    """Names of `old`'s counters that `new` does not have (a transaction deletes them)."""
+    kept = {c.name for c in new.counters} if new is not None else set()
+    return [c.name for c in old.counters if c.name not in kept]

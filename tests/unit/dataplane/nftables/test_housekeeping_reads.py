@@ -3,15 +3,17 @@
 The per-round reading of conntrack and of the dynamic sets is what cost the benchmark's kernel
 path up to 10 % of its rate (docs/nftables.md, Benchmark), so these tests pin down that a round
 without a connection-counting scheduler lists only the counters and never reads conntrack, that
-`services()` then reads the connection counts once when asked, and that `count` gives exactly
-the counts the full parse gives (ip_vs_proto_tcp.c tcp_state_active_table: ESTABLISHED and the
-SYN states are active, everything else and all UDP inactive).
+a listing (`refresh`) then reads the connection counts once, off the event loop, and that
+`count` gives exactly the counts the full parse gives (ip_vs_proto_tcp.c
+tcp_state_active_table: ESTABLISHED and the SYN states are active, everything else and all UDP
+inactive).
 """
 
 import asyncio
 import ipaddress
 import random
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,10 +99,6 @@ class FakeNft:
         self.dumps.append("counters" if counters_only else "full")
         return self._dump()
 
-    def dump_sync(self, family: str, table: str) -> TableDump:
-        self.dumps.append("sync")
-        return self._dump()
-
 
 @pytest.fixture
 def ct_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -125,23 +123,75 @@ def make(sched: str) -> tuple[NftablesDataPlane, FakeNft]:
 
 def test_round_without_counting_scheduler_reads_counters_only(ct_reads: list[int]) -> None:
     dp, nft = make("rr")
-    dp.services()  # after a change the counts are read once when asked...
-    assert nft.dumps == ["sync"] and len(ct_reads) == 1
-    dp.services()  # ...and not again until the next round
-    assert nft.dumps == ["sync"] and len(ct_reads) == 1
-    asyncio.run(dp.housekeep())
-    assert nft.dumps == ["sync", "counters"] and len(ct_reads) == 1
-    dp.services()
-    dp.services()
-    assert nft.dumps == ["sync", "counters", "sync"] and len(ct_reads) == 2
+
+    async def go() -> None:
+        await dp.refresh()  # after a change a listing reads the counts once...
+        assert nft.dumps == ["full"] and len(ct_reads) == 1
+        await dp.refresh()  # ...then only the counters until the next round
+        assert nft.dumps == ["full", "counters"] and len(ct_reads) == 1
+        await dp.housekeep()
+        assert nft.dumps == ["full", "counters", "counters"] and len(ct_reads) == 1
+        await dp.refresh()
+        await dp.refresh()
+        assert nft.dumps[3:] == ["full", "counters"] and len(ct_reads) == 2
+        dp.services()  # reads nothing itself
+        assert len(nft.dumps) == 5 and len(ct_reads) == 2
+
+    asyncio.run(go())
 
 
 def test_round_with_counting_scheduler_reads_everything(ct_reads: list[int]) -> None:
     dp, nft = make("wlc")
-    asyncio.run(dp.housekeep())
-    assert nft.dumps == ["full"] and len(ct_reads) == 1
-    dp.services()  # the round's counts are fresh: nothing more is read
-    assert nft.dumps == ["full"] and len(ct_reads) == 1
+
+    async def go() -> None:
+        await dp.housekeep()
+        assert nft.dumps == ["full"] and len(ct_reads) == 1
+        await dp.refresh()  # the round's counts are fresh: only the counters are read
+        assert nft.dumps == ["full", "counters"] and len(ct_reads) == 1
+
+    asyncio.run(go())
+
+
+def test_a_listing_reads_conntrack_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A conntrack read takes ~0.1 s per 10^5 flows; the loop serving VRRP adverts, health
+    checks and the control socket must go on meanwhile (it was read on the loop before)."""
+
+    def slow_counts() -> dict[int, tuple[int, int]]:
+        time.sleep(0.3)
+        return {A: (2, 1)}
+
+    def slow_flows() -> list[conntrack.CtFlow]:
+        time.sleep(0.3)
+        return conntrack.parse(tcp("ESTABLISHED", A) + "\n" + tcp("TIME_WAIT", A) + "\n")
+
+    monkeypatch.setattr(plane.conntrack, "read_counts", slow_counts)
+    monkeypatch.setattr(plane.conntrack, "read_flows", slow_flows)
+    dp, _ = make("rr")
+
+    async def go() -> None:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        await dp.refresh()
+        assert ticks >= 10  # ~30 in 0.3 s; none if the read blocked the loop
+        (rt,) = dp.services()
+        assert sorted((d.activeconns, d.inactconns) for d in rt.dests) == [(0, 0), (2, 1)]
+        ticks = 0
+        await dp.refresh(connections=True)
+        assert ticks >= 10
+        task.cancel()
+        # connections() lists what that refresh read, without reading again.
+        monkeypatch.setattr(plane.conntrack, "read_flows", lambda: [])
+        states = sorted(c.state.value for c in dp.connections())
+        assert states == ["ESTABLISHED", "TIME_WAIT"]
+
+    asyncio.run(go())
 
 
 class FullMapNft(FakeNft):
@@ -273,6 +323,12 @@ class CountingNft(FakeNft):
     def _dump(self) -> TableDump:
         return TableDump(dict(self.counters), {})
 
+    async def run(self, script: str) -> None:
+        await super().run(script)
+        for line in script.splitlines():
+            if line.startswith("delete counter "):
+                self.counters.pop(line.split()[-1], None)
+
 
 def test_counts_are_added_round_by_round_and_survive_a_deleted_server() -> None:
     """A service keeps what a deleted real server counted (IPVS counts every packet in the
@@ -299,24 +355,30 @@ def test_counts_are_added_round_by_round_and_survive_a_deleted_server() -> None:
         count(second, 10)
         await dp.housekeep()
         assert conns() == (20, 60)
+        count(second, 14)  # after the round, before the deletion: the service keeps them
         await dp.apply([DeleteDest(svc.key, second.key)])
-        del (
-            nft.counters[f"conns-{name[second.address]}"],
-            nft.counters[f"in-{name[second.address]}"],
-        )
+        assert f"conns-{name[second.address]}" not in nft.counters
+        assert conns() == (24, 72)
         count(first, 15)
         clock[0] += 1.0
         await dp.housekeep()
-        assert conns() == (25, 75)  # 20 before, 5 more through the first server
-        assert dp._cps[svc.key] == 5.0
+        assert conns() == (29, 87)  # 24 before, 5 more through the first server
+        assert dp._cps[svc.key] == 9.0  # the round's 9 new connections, 4 of them harvested
         await dp.apply([AddDest(svc.key, second)])  # its counters start again from zero
         count(second, 2)
         clock[0] += 1.0
         await dp.housekeep()
-        assert conns() == (27, 81)
+        assert conns() == (31, 93)
+        (rt,) = dp.services()
+        revived = rt.dest(second.key)
+        # Nothing was bound to it, so the trash forgot it: the new one starts from zero.
+        assert revived is not None and rt.stats_of(revived).counters.conns == 2
+        count(first, 17)  # a listing adds what was counted since the round, at once
+        await dp.refresh()
+        assert conns() == (33, 99)
         dp.zero()
         assert conns() == (0, 0)
-        count(first, 16)
+        count(first, 18)
         clock[0] += 1.0
         await dp.housekeep()
         assert conns() == (1, 3)
