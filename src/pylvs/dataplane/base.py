@@ -94,7 +94,7 @@ class DataPlane(abc.ABC):
 
     @abc.abstractmethod
     def set_timeouts(self, timeouts: Timeouts) -> None:
-        """`ipvsadm --set`: new timeouts apply from each connection's next state change."""
+        """`ipvsadm --set`: new timeouts apply from each connection's next packet."""
 
     @abc.abstractmethod
     def zero(self, key: ServiceKey | None = None) -> None:

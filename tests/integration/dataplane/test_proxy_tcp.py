@@ -305,6 +305,30 @@ def test_traffic_keeps_a_connection_alive_and_counts_while_it_is_open(relay_path
     run(body)
 
 
+def test_set_reaches_an_established_connection_at_its_next_packet(relay_path: str) -> None:
+    """`ipvsadm --set`: set_tcp_state assigns timeout_table[state] on every packet, so an
+    ESTABLISHED connection's next chunk re-arms it with the new tcp timeout (it kept 900 s
+    until a state change, on both relay paths)."""
+
+    async def body() -> None:
+        a = await TcpBackend("a").start()
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
+        reader, writer = await open_to(plane, KEY)
+        assert await reader.readline() == b"a\n"
+        plane.set_timeouts(plane.timeouts.with_set(1, 0, 0))
+        for _ in range(3):  # traffic keeps it alive against the new 1 s timeout...
+            writer.write(b"ping\n")
+            assert await reader.readline() == b"ping\n"
+            await asyncio.sleep(0.3)
+            assert plane.housekeep() == []
+        (entry,) = plane.connections()
+        assert entry.state is ConnState.ESTABLISHED and entry.expires <= 1
+        await asyncio.sleep(1.2)  # ...and idling past it ends it
+        await expired_with_reset(plane, reader, writer)
+
+    run(body)
+
+
 def test_many_connections_with_large_and_small_messages_arrive_intact(
     relay_path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

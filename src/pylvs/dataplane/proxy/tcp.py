@@ -365,6 +365,8 @@ class TcpRelay:
         ctx = self.ctx
         if conn.state is _ESTABLISHED:  # tcp_event's fast path: only the timer moves
             conn.expires = ctx.clock() + conn.timeout
+            if conn.expires < conn.heap_at:  # earlier than filed: a --set shortened it
+                ctx.state.table.moved(conn)
         else:
             ctx.state.table.tcp_event(conn, event, ctx.clock())
         to = src.other
@@ -524,9 +526,13 @@ class TcpRelay:
         conn = self.conn
         if conn is not None and conn.state is _ESTABLISHED:
             # As `_read` does per chunk: the idle timer runs from the last chunk (`last` is on
-            # time.monotonic's clock, the plane's whenever the C path runs: Poller).
+            # time.monotonic's clock, the plane's whenever the C path runs: Poller).  It never
+            # moves back before a later re-arm from Python, unless it was armed with a longer
+            # timeout than the one now in force (`--set` since: it reaches the next packet).
             expires = last + conn.timeout
-            conn.expires = max(conn.expires, expires)
+            if expires > conn.expires or conn.expires > self.ctx.clock() + conn.timeout:
+                conn.expires = expires
+                self.ctx.state.table.moved(conn)
 
     def ended(self, end: End, how: int) -> None:
         """The C path took `end`'s EOF and made the system calls `_eof` would have made:

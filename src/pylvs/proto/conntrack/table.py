@@ -36,6 +36,9 @@ from pylvs.proto.conntrack.states import (
     Timeouts,
 )
 
+# The TCP states whose timeout `--set` changes (ip_vs_set_timeout).
+SET_STATES = frozenset({ConnState.ESTABLISHED, ConnState.FIN_WAIT})
+
 # (protocol, client address, client port, virtual address, virtual port)
 ConnKey = tuple[int, Address, int, Address, int]
 
@@ -166,6 +169,15 @@ class ConnTable:
         self._timeouts = timeouts
         # timeout_table[state] after `--set`, looked up on every TCP event.
         self._tcp_timeouts = {state: timeouts.tcp_timeout(state) for state in TCP_TIMEOUTS}
+        # set_tcp_state (ip_vs_proto_tcp.c) assigns cp->timeout = timeout_table[state] on
+        # every packet, so a live connection's next packet re-arms with the new value even
+        # without a state change; the proxy's per-chunk fast path re-arms with `conn.timeout`
+        # (tcp.py), so that is what changes here.  Expiries already armed stay, as timers do.
+        for conn in getattr(self, "_conns", {}).values():
+            if conn.key[0] == Protocol.UDP:
+                conn.timeout = float(timeouts.udp)
+            elif conn.state in SET_STATES:
+                conn.timeout = self._tcp_timeouts[conn.state]
 
     # -- lookup ------------------------------------------------------------------------
 
@@ -386,6 +398,12 @@ class ConnTable:
         while heap and (heap[0][2].dead or heap[0][0] != heap[0][2].heap_at):
             heapq.heappop(heap)
         return self._heap[0][0] if self._heap else None
+
+    def moved(self, conn: Conn) -> None:
+        """`conn.expires` was set by a caller's fast path: file it where it now falls (the
+        heap only needs a new slot when the expiry moved earlier, after `--set`)."""
+        if conn.expires < conn.heap_at and not conn.dead:
+            self._push(conn)
 
     def drop_dest(self, dest: Destination) -> list[Conn]:
         """Expire every connection bound to `dest` now (sysctl expire_nodest_conn)."""

@@ -66,6 +66,30 @@ def test_set_timeouts_apply_from_the_next_transition() -> None:
     assert (c.state, c.expires) == (ConnState.FIN_WAIT, 9.0)
 
 
+def test_set_timeouts_reach_live_connections_at_their_next_packet() -> None:
+    """set_tcp_state assigns cp->timeout = timeout_table[state] on every packet: after
+    `--set` a live ESTABLISHED / FIN_WAIT / UDP entry is re-armed with the new value by its
+    next packet even without a state change (the proxy's fast path re-arms with
+    `conn.timeout`); the expiry already armed is left alone, as a running timer is."""
+    t = ConnTable()
+    est = t.new_conn(key(1), SVC, dest(), now=0.0)
+    t.tcp_event(est, TcpEvent.CLIENT_CONNECTED, 0.0)
+    t.tcp_event(est, TcpEvent.BACKEND_CONNECTED, 0.0)
+    fin = t.new_conn(key(2), SVC, dest(), now=0.0)
+    t.tcp_event(fin, TcpEvent.CLIENT_CONNECTED, 0.0)
+    t.tcp_event(fin, TcpEvent.BACKEND_CONNECTED, 0.0)
+    t.tcp_event(fin, TcpEvent.SERVER_EOF, 0.0)
+    syn = t.new_conn(key(3), SVC, dest(), now=0.0)
+    t.tcp_event(syn, TcpEvent.CLIENT_CONNECTED, 0.0)
+    udp = t.new_conn((Protocol.UDP, *key(4)[1:]), SVC, dest(), now=0.0)
+    t.timeouts = Timeouts().with_set(30, 7, 5)
+    assert (est.timeout, fin.timeout, udp.timeout) == (30, 7, 5)
+    assert syn.timeout == 60  # SYN_RECV: --set does not change it
+    assert (est.expires, fin.expires) == (900.0, 120.0)  # armed timers keep running
+    t.tcp_event(est, TcpEvent.CLIENT_DATA, 10.0)
+    assert est.expires == 40.0
+
+
 def test_rearmed_entry_survives_its_old_deadline() -> None:
     t = ConnTable()
     c = t.new_conn(key(1), SVC, dest(), now=0.0)
