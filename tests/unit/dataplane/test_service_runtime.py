@@ -140,6 +140,29 @@ def test_persistent_service_pins_through_a_template() -> None:
     assert rt.dests[0].persistconns == 1
 
 
+def test_a_reused_client_port_keeps_the_template_it_was_given() -> None:
+    """A refused first connection (CLOSE, template not ASSURED) retried from the same client
+    port: ip_vs_sched_persist finds the template and the new connection attaches to it before
+    the old one's expiry releases it (ip_vs_conn_expire drops a non-assured template only when
+    the expiring connection had timeout 0).  Replacing the old entry dropped the template, so
+    the new connection hung on a dead one and the client's next connection went anywhere."""
+    rt = runtime(flags=ServiceFlags.PERSISTENT, timeout=300)
+    t = ConnTable()
+    for last in (2, 3):
+        rt.add_dest(rs(last), 0.0)
+    first = rt.open_conn(t, rt.flow(A("1.2.3.4"), 1000), 0.0)
+    assert first is not None and first.control is not None
+    template = first.control
+    t.tcp_event(first, TcpEvent.CLIENT_CONNECTED, 0.0)
+    t.tcp_event(first, TcpEvent.SERVER_RESET, 0.0)
+    retry = rt.open_conn(t, rt.flow(A("1.2.3.4"), 1000), 1.0)
+    assert retry is not None and retry.control is template and first.dead
+    assert not template.dead and template.n_control == 1
+    assert [e.daddr for e in t.entries(1.0) if e.template] == [first.dest.address]
+    other = rt.open_conn(t, rt.flow(A("1.2.3.4"), 1001), 2.0)
+    assert other is not None and other.dest is first.dest
+
+
 def test_zero_and_tick() -> None:
     rt = runtime()
     table = ConnTable()

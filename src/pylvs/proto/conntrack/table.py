@@ -216,11 +216,14 @@ class ConnTable:
 
         TCP entries start in NONE with the 3 s `ip_vs_conn_new` timeout until the first
         `tcp_event`; UDP entries start in the UDP state with the udp timeout.  An existing entry
-        with the same key (a reused client port) is dropped first, as conn_reuse_mode does.
+        with the same key (a reused client port) is removed first, as conn_reuse_mode expires
+        it (ip_vs_core.c ip_vs_in_hook -> ip_vs_conn_expire_now): its template stays, on its
+        own timer, even if it is not ASSURED and controlled nothing else; the caller found it
+        (and gave it to this connection as `control`) before.
         """
         old = self._conns.get(key)
-        if old is not None:
-            self.drop(old)
+        if old is not None and not old.dead:
+            self._remove(old)
         if key[0] == Protocol.UDP:
             state, timeout = ConnState.UDP, float(self.timeouts.udp)
         else:
