@@ -7,6 +7,7 @@ from typing import Any
 from proxy_helpers import Clock, UdpBackend, drained, proxy, run, udp_key
 
 from pylvs.model.service import ServiceFlags, VirtualService
+from pylvs.model.table import EditService
 from pylvs.proto.conntrack import ConnState, Timeouts
 
 KEY = udp_key()
@@ -117,6 +118,39 @@ def test_one_packet_scheduling() -> None:
             (0, 2),
         ]
         c.transport.close()
+        await drained(plane)
+
+    run(body)
+
+
+def test_switching_one_packet_scheduling_leaves_live_flows_alone() -> None:
+    """`-E ... -o` on a service with a live flow: IPVS looks the connection up before it
+    schedules, so the flow keeps its server until it expires; switching back makes the next
+    new flows connections again.  The ops path used to replace the flow's table entry, leaving
+    the flow on a dead entry, absent from `-c` and the counts, never expiring."""
+
+    async def body() -> None:
+        clock = Clock()
+        a, b = await UdpBackend("a").start(), await UdpBackend("b").start()
+        svc = VirtualService(KEY, scheduler="rr")
+        plane = await proxy(svc, a.real_server(), b.real_server(), clock=clock)
+        to = target(plane)
+        c, c2 = await client(), await client()
+        assert (await c.ask(b"1", to))[0] == b"b:1"
+        await plane.apply([EditService(VirtualService(KEY, scheduler="rr",
+                                                      flags=ServiceFlags.ONEPACKET))])  # fmt: skip
+        assert [(await c.ask(b"p", to))[0] for _ in range(3)] == [b"b:p"] * 3
+        assert [(await c2.ask(b"q", to))[0] for _ in range(2)] == [b"a:q", b"b:q"]
+        (entry,) = plane.connections()  # the live flow's; ops made none
+        assert entry.cport == c.transport.get_extra_info("sockname")[1]
+        await plane.apply([EditService(svc)])
+        assert (await c.ask(b"2", to))[0] == b"b:2"
+        clock.advance(301)  # the udp timeout since its last packet
+        (dead,) = plane.housekeep()
+        assert plane.listener(KEY).flows == {}  # type: ignore[union-attr]
+        assert plane.connections() == []
+        c.transport.close()
+        c2.transport.close()
         await drained(plane)
 
     run(body)

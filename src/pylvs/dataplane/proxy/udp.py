@@ -59,11 +59,14 @@ class UdpListener(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: Any) -> None:
         key = (addr[0], addr[1])
         now = self.ctx.clock()
-        if self.runtime.service.one_packet:
-            self._one_packet(data, addr, key, now)
-            return
         flow = self.flows.get(key)
         if flow is None:
+            # One-packet scheduling is a property of new connections (IP_VS_CONN_F_ONE_PACKET
+            # is fixed when one is made): a flow made before `-E ... -o` is looked up first
+            # (ip_vs_in_hook) and keeps its server until it expires.
+            if self.runtime.service.one_packet:
+                self._one_packet(data, addr, key, now)
+                return
             flow = self._new_flow(addr, key, now)
             if flow is None:
                 return
