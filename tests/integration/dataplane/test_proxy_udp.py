@@ -147,6 +147,7 @@ def test_switching_one_packet_scheduling_leaves_live_flows_alone() -> None:
         assert (await c.ask(b"2", to))[0] == b"b:2"
         clock.advance(301)  # the udp timeout since its last packet
         (dead,) = plane.housekeep()
+        assert dead.state is ConnState.UDP
         assert plane.listener(KEY).flows == {}  # type: ignore[union-attr]
         assert plane.connections() == []
         c.transport.close()
