@@ -12,6 +12,10 @@ from typing import Any
 
 USAGE = "pylvs ipvsadm [--control PATH] IPVSADM-ARGS..."
 
+# ipvsadm.c main: `fail(2, "Can't initialize ipvs: ...")` when the kernel side cannot be
+# reached; here that is the daemon (not answering, or the exchange with it failing).
+NO_DAEMON_STATUS = 2
+
 
 def add_parser(subparsers: Any) -> None:
     # The real parsing happens in main.py / split_control(): ipvsadm's options are not argparse's.
@@ -66,10 +70,10 @@ def main(argv: list[str]) -> int:
             f"Can't initialize ipvs: no pylvs daemon answers on {e.strerror}\n"
             "Is `pylvs run` running (or give --control PATH / $PYLVS_CONTROL)?\n"
         )
-        return 1
+        return NO_DAEMON_STATUS
     except (ProtocolError, OSError) as e:
         sys.stderr.write(f"pylvs ipvsadm: {e}\n")
-        return 1
+        return NO_DAEMON_STATUS
     sys.stdout.write(resp.stdout)
     sys.stderr.write(resp.stderr)
     return resp.rc
