@@ -7,7 +7,9 @@ rules differ from getopt's in ways scripts notice:
 * long options match exactly (no abbreviations); `--name=value` gives the argument inline;
 * a single-dash word is a cluster of short options (`-Lnc`); an option that takes an
   argument eats the rest of the cluster (`-p60`, `-p=60`) or else the next word, whatever it
-  starts with (`-s -t` sets the scheduler to "-t");
+  starts with (`-s -t` sets the scheduler to "-t"); an option without an argument followed
+  by `=` in its cluster is an error, as `--name=` is for a long one (`-n=1`, `-Lc=`: popt
+  1.19, which Debian 12 ships; older popt dropped the `=` and read on);
 * an *optional* argument (`-p [timeout]`) takes the next word only when it does not start
   with `-`;
 * errors: missing argument (-10), unknown option (-11), option does not take an argument
@@ -109,7 +111,9 @@ class Popt:
                 opt = found
                 rest = chars[1:]
                 if rest:
-                    self.next_char = rest[1:] if rest[0] == "=" else rest
+                    # popt 1.19 keeps the "=" (`-n=1`: option does not take an argument);
+                    # only an option that takes an argument drops it (`-p=60`, in _finish).
+                    self.next_char = rest
             return self._finish(opt, long_arg)
 
     def _finish(self, opt: Opt, long_arg: str | None) -> Got | int:

@@ -99,6 +99,16 @@ def test_string_option_takes_the_next_word_even_with_a_dash() -> None:
         ("-Lq", "-Lq: unknown option\n", 255),
         ("-A -t", "-t: missing argument\n", 255),
         ("-L --numeric=1", "--numeric=1: option does not take an argument\n", 255),
+        # popt 1.19: a short option keeps the "=" after it, so a flag given "=..." is refused
+        # (and a command given one fails the first poptGetNextOpt: try-help)
+        ("-L -n=1", "-n=1: option does not take an argument\n", 255),
+        ("-L -c=x", "-c=x: option does not take an argument\n", 255),
+        ("-Lnc=", "-Lnc=: option does not take an argument\n", 255),
+        ("-L -6=1", "-6=1: option does not take an argument\n", 255),
+        ("-a -t 1.2.3.4:80 -r 5.6.7.8 -m= -w 3", "-m=: option does not take an argument\n", 255),
+        ("-L=x", TRY, 255),
+        ("-A=x -t 1.2.3.4:80", TRY, 255),
+        ("-C=", TRY, 255),
         ("-A -t 1.1.1.1:80 -s rr -s wlc", "multiple 'scheduler' options specified\n", 2),
         ("-L -n -n", "multiple 'numeric' options specified\n", 2),
         (
