@@ -1,4 +1,4 @@
-"""The host's resolver (getaddrinfo, /etc/services) behind the `Resolver` interface.
+"""The host's resolver (gethostbyname, /etc/services) behind the `Resolver` interface.
 
 This is the only module of the package that does I/O; everything else takes a `Resolver`.
 """
@@ -13,14 +13,17 @@ from pylvs.model import Address
 
 
 def _host_to_ipv4(name: str) -> ipaddress.IPv4Address | None:
-    # gethostbyname() semantics: the first IPv4 address, or nothing.
+    """ipvsadm.c `host_to_addr`: gethostbyname()'s first address if it is IPv4, or nothing.
+
+    gethostbyname_ex() ends in the C library's gethostbyname_r, so it refuses what ipvsadm's
+    gethostbyname() refuses: getaddrinfo(AF_INET) alone would map an IPv4-mapped IPv6
+    literal (`::ffff:1.2.3.4`) to 1.2.3.4, which ipvsadm reports as an illegal address.
+    """
     try:
-        infos = socket.getaddrinfo(name, None, socket.AF_INET, socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
+        addrs = socket.gethostbyname_ex(name)[2]
+        return ipaddress.IPv4Address(addrs[0]) if addrs else None
+    except (OSError, UnicodeError, ValueError):  # herror/gaierror, IDNA, NUL, not IPv4
         return None
-    for info in infos:
-        return ipaddress.IPv4Address(info[4][0])
-    return None
 
 
 def _service_to_port(name: str, proto: str) -> int | None:
