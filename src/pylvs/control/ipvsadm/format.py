@@ -30,6 +30,7 @@ from pylvs.model import (
     TunnelType,
     VirtualService,
 )
+from pylvs.model.service import SCHED_FLAG_MASK
 
 _TUNFLAGS = {TunnelCsum.NOCSUM: "-c", TunnelCsum.CSUM: "+c", TunnelCsum.REMCSUM: "r+c"}
 
@@ -106,9 +107,8 @@ def _service_line(view: ServiceView, name: str, fmt: Fmt) -> str:
         )
         return "%-33s" % name + "".join(largenum(v, fmt) for v in values) + "\n"
     line = f"{name} {svc.scheduler}"
-    flags = sched_flags_text(svc)
-    if flags:
-        line += f" ({flags})"
+    if svc.flags & SCHED_FLAG_MASK:  # "()" when the set bits have no name (sh/mh flag-3)
+        line += f" ({sched_flags_text(svc)})"
     if svc.persistent:
         line += f" persistent {svc.timeout}"
         if svc.key.af == AF_INET and svc.netmask != 32:

@@ -40,9 +40,10 @@ def addrport(addr: Address, port: int, proto: int, fmt: Fmt, resolver: Resolver)
 def service_title(key: ServiceKey, fmt: Fmt, resolver: Resolver) -> str:
     """`svc_name`: "TCP  1.2.3.4:80" / "FWM  7" in listings, "-t 1.2.3.4:80" / "-f 7" in rules."""
     if key.fwmark:
+        mark = signed_fwmark(key.fwmark)
         if fmt & Fmt.RULE:
-            return f"-f {key.fwmark} -6" if key.af == AF_INET6 else f"-f {key.fwmark}"
-        return f"FWM  {key.fwmark} IPv6" if key.af == AF_INET6 else f"FWM  {key.fwmark}"
+            return f"-f {mark} -6" if key.af == AF_INET6 else f"-f {mark}"
+        return f"FWM  {mark} IPv6" if key.af == AF_INET6 else f"FWM  {mark}"
     assert key.protocol is not None and key.address is not None
     proto = int(key.protocol)
     vname = addrport(key.address, key.port, proto, fmt, resolver)
@@ -50,6 +51,11 @@ def service_title(key: ServiceKey, fmt: Fmt, resolver: Resolver) -> str:
         return f"{_OPTION_FROM_PROTOCOL.get(proto, '--xxx-service')} {vname}"
     name = "%-4s %s" % (_PROTOCOL_NAME.get(proto, "?"), vname)
     return name if key.af == AF_INET6 else name[:33]
+
+
+def signed_fwmark(fwmark: int) -> int:
+    """The u32 fwmark as ipvsadm prints it (`%d`): marks from 2**31 up come out negative."""
+    return fwmark - (1 << 32) if fwmark >= 1 << 31 else fwmark
 
 
 def service_proto(key: ServiceKey) -> int:

@@ -29,6 +29,7 @@ from pylvs.control.ipvsadm.resolver import NUMERIC
 from pylvs.model import (
     ForwardMethod,
     Protocol,
+    ServiceFlags,
     ServiceKey,
     TunnelCsum,
     TunnelParams,
@@ -190,3 +191,67 @@ def test_timeout_and_daemon() -> None:
 def test_save_numeric_and_names(director: Snapshot) -> None:
     assert save(director, True, NUMERIC) == golden("save_numeric.txt")
     assert save(director, False, NAMES) == golden("save_names.txt")
+
+
+def test_sched_flags_without_names_still_print_parentheses() -> None:
+    # print_service_entry prints " (" flags ")" whenever a SCHED1-3 bit is set, even when
+    # print_sched_flags writes nothing (sh/mh name only flag-1/flag-2); -S prints "-b ".
+    # Expected text: ipvsadm 1.31 on the same table.
+    sh = VirtualService(
+        ServiceKey.inet(Protocol.TCP, "1.2.3.5", 80), scheduler="sh", flags=ServiceFlags.SCHED3
+    )
+    mh = VirtualService(
+        ServiceKey.inet(Protocol.UDP, "1.2.3.6", 53),
+        scheduler="mh",
+        flags=ServiceFlags.SCHED3 | ServiceFlags.PERSISTENT,
+        timeout=30,
+    )
+    dest = DestView(rs("10.0.0.1", 80, ForwardMethod.ROUTE))
+    snap = Snapshot(services=(ServiceView(sh, dests=(dest,)), ServiceView(mh)))
+    for fmt in (Fmt.NONE, Fmt.THRESHOLDS, Fmt.PERSISTENTCONN, Fmt.TUN_INFO):
+        lines = list_all(snap, Fmt.NUMERIC | fmt, NUMERIC).splitlines()
+        assert lines[3] == "TCP  1.2.3.5:80 sh ()"
+        assert lines[5] == "UDP  1.2.3.6:53 mh () persistent 30"
+    one = list_service(snap, sh.key, Fmt.NUMERIC, NUMERIC)
+    assert isinstance(one, str) and one.splitlines()[2] == "TCP  1.2.3.5:80 sh ()"
+    assert save(snap, True, NUMERIC) == (
+        "-A -t 1.2.3.5:80 -s sh -b \n"
+        "-a -t 1.2.3.5:80 -r 10.0.0.1:80 -g -w 1\n"
+        "-A -u 1.2.3.6:53 -s mh -p 30 -b \n"
+    )
+
+
+def test_fwmarks_from_2_31_print_as_signed_ints() -> None:
+    # svc_name is sprintf("%d", se->fwmark): the u32 mark prints as a signed int (the sort
+    # order stays unsigned).  Expected text: ipvsadm 1.31 on the same table.
+    top = VirtualService(ServiceKey.mark(4294967295), scheduler="wlc")
+    half6 = VirtualService(ServiceKey.mark(2147483648, af=10), scheduler="rr")
+    below = VirtualService(ServiceKey.mark(2147483647), scheduler="rr")
+    dest = DestView(rs("10.0.0.1", 80, ForwardMethod.ROUTE))
+    snap = Snapshot(
+        services=(ServiceView(top, dests=(dest,)), ServiceView(half6), ServiceView(below))
+    )
+    assert list_all(snap, Fmt.NUMERIC, NUMERIC).splitlines()[3:] == [
+        "FWM  -1 wlc",
+        "  -> 10.0.0.1:80                  Route   1      0          0         ",
+        "FWM  2147483647 rr",
+        "FWM  -2147483648 IPv6 rr",
+    ]
+    stats = list_all(snap, Fmt.NUMERIC | Fmt.STATS, NUMERIC).splitlines()
+    zeros = "        0" * 5
+    assert (stats[3], stats[6]) == (
+        "FWM  -1" + " " * 26 + zeros,
+        "FWM  -2147483648 IPv6" + " " * 12 + zeros,
+    )
+    assert list_service(snap, top.key, Fmt.NUMERIC, NUMERIC) == (
+        "Prot LocalAddress:Port Scheduler Flags\n"
+        "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+        "FWM  -1 wlc\n"
+        "  -> 10.0.0.1:80                  Route   1      0          0         \n"
+    )
+    assert save(snap, True, NUMERIC) == (
+        "-A -f -1 -s wlc\n"
+        "-a -f -1 -r 10.0.0.1:80 -g -w 1\n"
+        "-A -f 2147483647 -s rr\n"
+        "-A -f -2147483648 -6 -s rr\n"
+    )
