@@ -76,6 +76,8 @@ class TcpBackend:
         self.port = 0
         self.accepted = 0
         self.writers: list[asyncio.StreamWriter] = []
+        self.got: list[bytearray] = []  # what each connection sent, in accept order
+        self.eofs = 0  # connections whose EOF was read
 
     async def start(self) -> TcpBackend:
         self.server = await asyncio.start_server(self._handle, self.host, 0)
@@ -86,6 +88,8 @@ class TcpBackend:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
         self.writers.append(writer)
+        got = bytearray()
+        self.got.append(got)
         try:
             if self.silent:
                 await reader.read()
@@ -94,11 +98,15 @@ class TcpBackend:
             if self.flood:
                 writer.write(b"x" * self.flood)
             while data := await reader.read(65536):
+                got += data
                 writer.write(data)
                 await writer.drain()
+            self.eofs += 1
             writer.write(b"bye")
             await writer.drain()
         except (ConnectionError, OSError):
+            pass
+        except RuntimeError:  # a test wrote EOF on this writer itself: no echo after it
             pass
         finally:
             writer.close()

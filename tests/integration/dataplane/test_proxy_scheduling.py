@@ -1,10 +1,25 @@
 """Real TCP through the proxy: each scheduler's choice, persistence, dest removal, quiescing."""
 
-import pytest
-from proxy_helpers import Clock, TcpBackend, ask, drained, open_to, proxy, run, settle, tcp_key
+import asyncio
 
+import pytest
+from proxy_helpers import (
+    Clock,
+    TcpBackend,
+    ask,
+    drained,
+    open_to,
+    proxy,
+    relays,
+    run,
+    settle,
+    tcp_key,
+)
+
+from pylvs.dataplane.proxy.tcp import HELD_UNWATCHED
 from pylvs.model.service import ServiceFlags, VirtualService
-from pylvs.model.table import DeleteDest, EditDest
+from pylvs.model.table import AddDest, DeleteDest, EditDest
+from pylvs.proto.conntrack import ConnState, Timeouts
 
 # Every test on both relay paths: the C fast path (when built) and pure Python.
 pytestmark = pytest.mark.usefixtures("relay_path")
@@ -139,7 +154,12 @@ def test_persistence_pins_a_subnet_until_the_template_expires() -> None:
     run(body)
 
 
-def test_removed_dest_keeps_its_live_connection_new_ones_go_elsewhere() -> None:
+def test_removed_dest_holds_its_live_connection_until_it_comes_back() -> None:
+    """ipvsadm -d with live connections (expire_nodest_conn = 0, ip_vs_in_hook): new ones go
+    elsewhere; the live one stays in the table, bound to the trashed server; the client's
+    data no longer reaches it (IPVS drops it, and it waits here) while the server's still
+    reaches the client; adding the server back revives it and the held data goes on."""
+
     async def body() -> None:
         a, b = await backends("a", "b")
         plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server(), b.real_server())
@@ -147,11 +167,80 @@ def test_removed_dest_keeps_its_live_connection_new_ones_go_elsewhere() -> None:
         assert await reader.readline() == b"b\n"
         await plane.apply([DeleteDest(KEY, b.real_server().key)])
         assert [await ask(plane, KEY) for _ in range(3)] == ["a", "a", "a"]
-        writer.write(b"still here")
-        assert await reader.readexactly(10) == b"still here"
+        writer.write(b"held")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(reader.readexactly(4), 0.3)
+        b.writers[0].write(b"push\n")  # the server's side still flows
+        assert await reader.readline() == b"push\n"
         rt = plane.service(KEY)
         assert rt is not None and [d.key for d in rt.trash] == [b.real_server().key]
+        assert [d.activeconns for d in rt.trash] == [1]
+        (entry,) = [e for e in plane.connections() if e.dport == b.port]
+        assert entry.state is ConnState.ESTABLISHED
+        await plane.apply([AddDest(KEY, b.real_server())])  # back from the trash
+        assert await reader.readexactly(4) == b"held"
+        writer.write(b"more")
+        assert await reader.readexactly(4) == b"more"
         writer.close()
+        await drained(plane)
+
+    run(body)
+
+
+def test_a_held_client_that_hangs_up_is_passed_on_once_its_server_is_back() -> None:
+    """A client that closes while its server is deleted: its data and FIN wait (its hang-up
+    is not reported again and again meanwhile), and reach the server once it is added back;
+    the relay then ends as any other."""
+
+    async def body() -> None:
+        a, b = await backends("a", "b")
+        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server(), b.real_server())
+        reader, writer = await open_to(plane, KEY)
+        assert await reader.readline() == b"b\n"
+        await plane.apply([DeleteDest(KEY, b.real_server().key)])
+        b.writers[0].write_eof()  # the server's side is over: its FIN still reaches the client
+        assert await reader.read() == b""
+        writer.write(b"last words")
+        writer.close()  # both directions over: the proxy's socket reports a hang-up
+        await asyncio.sleep(0.3)
+        (relay,) = relays(plane, KEY)
+        assert relay.held == HELD_UNWATCHED
+        assert b.got == [bytearray()]
+        await plane.apply([AddDest(KEY, b.real_server())])
+        assert await settle(lambda: b.got == [bytearray(b"last words")])
+        assert await settle(lambda: not relays(plane, KEY))
+        await drained(plane)
+
+    run(body)
+
+
+def test_removed_dest_connection_ends_on_its_timer_whatever_the_client_sends() -> None:
+    """The client's packets to a deleted server do not re-arm the entry (IPVS drops them
+    without restarting the timer): it expires, the client is reset, and its next connection
+    is scheduled to a live server."""
+
+    async def body() -> None:
+        a, b = await backends("a", "b")
+        plane = await proxy(
+            VirtualService(KEY, scheduler="rr"),
+            a.real_server(),
+            b.real_server(),
+            timeouts=Timeouts(tcp=1),
+        )
+        reader, writer = await open_to(plane, KEY)
+        assert await reader.readline() == b"b\n"
+        await plane.apply([DeleteDest(KEY, b.real_server().key)])
+        for _ in range(4):  # 1.2 s of client traffic against the 1 s timeout
+            writer.write(b"ping\n")
+            await asyncio.sleep(0.3)
+        (dead,) = plane.housekeep()
+        assert dead.dest.key == b.real_server().key
+        with pytest.raises(ConnectionResetError):
+            await reader.read()
+        writer.close()
+        rt = plane.service(KEY)
+        assert rt is not None and rt.trash == []  # nothing bound to it any more
+        assert await ask(plane, KEY) == "a"
         await drained(plane)
 
     run(body)

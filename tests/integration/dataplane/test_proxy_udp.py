@@ -4,10 +4,11 @@ import asyncio
 import socket
 from typing import Any
 
+import pytest
 from proxy_helpers import Clock, UdpBackend, drained, proxy, run, udp_key
 
 from pylvs.model.service import ServiceFlags, VirtualService
-from pylvs.model.table import EditService
+from pylvs.model.table import DeleteDest, EditService
 from pylvs.proto.conntrack import ConnState, Timeouts
 
 KEY = udp_key()
@@ -152,6 +153,38 @@ def test_switching_one_packet_scheduling_leaves_live_flows_alone() -> None:
         assert plane.connections() == []
         c.transport.close()
         c2.transport.close()
+        await drained(plane)
+
+    run(body)
+
+
+def test_a_deleted_servers_flow_gets_nothing_more_and_ends_on_its_timer() -> None:
+    """IPVS drops a client's packets whose connection's real server was deleted, without
+    re-arming it (ip_vs_in_hook, expire_nodest_conn = 0): a client that keeps sending is not
+    served until the flow's timer runs out, then it is scheduled to a live server.  The
+    datagrams re-armed the flow and kept reaching the deleted server for ever."""
+
+    async def body() -> None:
+        clock = Clock()
+        a, b = await UdpBackend("a").start(), await UdpBackend("b").start()
+        plane = await proxy(
+            VirtualService(KEY, scheduler="rr"), a.real_server(), b.real_server(), clock=clock
+        )
+        to = target(plane)
+        c = await client()
+        assert (await c.ask(b"1", to))[0] == b"b:1"
+        await plane.apply([DeleteDest(KEY, b.real_server().key)])
+        for i in range(3):
+            clock.advance(90)
+            assert plane.housekeep() == []
+            c.transport.sendto(b"x%d" % i, to)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(c.got.get(), 0.2)
+        clock.advance(30)  # 300 s after its last served datagram
+        (dead,) = plane.housekeep()
+        assert dead.dest.key == b.real_server().key
+        assert (await c.ask(b"2", to))[0] == b"a:2"
+        c.transport.close()
         await drained(plane)
 
     run(body)

@@ -111,6 +111,8 @@ class ProxyDataPlane(DataPlane):
                 failures.append((change, str(exc)))
                 if isinstance(change, AddService):
                     refused.add(key)
+        if any(isinstance(c, DeleteDest | DeleteService | AddDest) for c in changes):
+            self._sync_holds()
         if failures:
             raise DataPlaneError.from_failures(failures)
 
@@ -274,6 +276,15 @@ class ProxyDataPlane(DataPlane):
             key,
             method.value,
         )
+
+    def _sync_holds(self) -> None:
+        """Hold the client side of every relay whose real server is not AVAILABLE (deleted,
+        alone or with its service), release those whose server came back (TcpRelay.hold)."""
+        for listener in [*self.listeners.values(), *self._retired]:
+            if isinstance(listener, TcpListener):
+                for relay in list(listener.relays):
+                    if relay.conn is not None:
+                        relay.hold(not relay.conn.dest.available)
 
     def _live_relays(self) -> bool:
         listeners = [*self.listeners.values(), *self._retired]

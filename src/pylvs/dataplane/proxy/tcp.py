@@ -68,6 +68,11 @@ _DONTWAIT = socket.MSG_DONTWAIT
 _READING = READ | PEER_EOF
 
 
+# TcpRelay.held: the client's side is read (NOT_HELD), or not while its real server is
+# deleted (HELD), and then no longer watched after it hung up or was reset (HELD_UNWATCHED).
+NOT_HELD, HELD, HELD_UNWATCHED = 0, 1, 2
+
+
 class TcpListener:
     """A TCP virtual service: the listening socket and the relays it started."""
 
@@ -189,6 +194,7 @@ class TcpRelay:
         "ctx",
         "done",
         "dst",
+        "held",
         "listener",
         "poller",
         "server",
@@ -210,6 +216,7 @@ class TcpRelay:
         self.conn: Conn | None = None
         self.connect_timer: asyncio.TimerHandle | None = None
         self.done = False
+        self.held = NOT_HELD  # hold(): the client's side while its real server is deleted
         rt = listener.runtime
         self.svc: Counters = rt.stats.counters
         self.dst: Counters = self.svc
@@ -328,6 +335,13 @@ class TcpRelay:
             if err:
                 self._broken(end, OSError(err, errno.errorcode.get(err, str(err))))
                 return
+        if self.held and end is self.client:
+            # Nothing of the client's reaches the server while it is held (hold); its
+            # hang-up neither (IPVS drops its FIN too): stop it being reported again and again.
+            if events & HANGUP:
+                self.poller.remove(end.fd)
+                self.held = HELD_UNWATCHED
+            return
         if end.reading or (events & HANGUP and not end.eof):
             self._read(end, events)
         elif events & HANGUP and end.eof and end.shut:
@@ -421,7 +435,12 @@ class TcpRelay:
             self._shutdown(to)
             if self.done:
                 return
-        if not src.reading and not src.eof and to.queued <= self.ctx.low_water:
+        if (
+            not src.reading
+            and not src.eof
+            and to.queued <= self.ctx.low_water
+            and not (self.held and src is self.client)
+        ):
             src.reading = True
             self._update(src)
         self._update(to)
@@ -467,6 +486,36 @@ class TcpRelay:
             # Whether a side may be fast depends on its own state and on its peer's queue.
             self._sync_fast(end)
             self._sync_fast(end.other)
+
+    def hold(self, held: bool) -> None:
+        """Hold the client's side while the real server is deleted (`held`), release it when
+        the server comes back from the trash.
+
+        IPVS drops the client's packets of a connection whose dest is not AVAILABLE, without
+        re-arming its timer, and the server's replies still pass and re-arm it (ip_vs_core.c
+        ip_vs_in_hook with expire_nodest_conn = 0; the output path does not look at the
+        dest): the connection ends on its timer unless the server comes back first.  Here
+        the client's socket is not read meanwhile: what it sends waits there, as it would be
+        retransmitted to IPVS, and goes on if the server is added again in time.
+        """
+        if self.done or held == bool(self.held):
+            return
+        client = self.client
+        if held:
+            self.held = HELD
+            if client.reading:
+                client.reading = False
+                self._update(client)
+            return
+        unwatched = self.held == HELD_UNWATCHED
+        self.held = NOT_HELD
+        if unwatched:
+            client.mask = 0
+            self.poller.add(client.fd, 0, functools.partial(self._event, client))
+        server = self.server
+        if not client.eof and (server is None or server.queued <= self.ctx.low_water):
+            client.reading = True
+        self._update(client)
 
     # -- the C fast path (poller.Poller.make_fast) -----------------------------------------
 

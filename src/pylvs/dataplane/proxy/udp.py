@@ -195,6 +195,12 @@ class UdpFlow:
 
     def forward(self, data: bytes, now: float) -> None:
         """A datagram from the client: send it on to the real server."""
+        conn = self.conn
+        if conn is not None and not conn.dest.available:
+            # Its real server was deleted: IPVS drops the client's packets without re-arming
+            # the entry (ip_vs_in_hook, expire_nodest_conn = 0), so the flow ends on its timer
+            # and the client's next datagram is scheduled afresh.
+            return
         try:
             self.sock.send(data)
         except (BlockingIOError, InterruptedError):
