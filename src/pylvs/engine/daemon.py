@@ -30,6 +30,7 @@ from pylvs.config.keepalived.values import HostFacts
 from pylvs.control.ipvsadm import command as ipvsadm_cmd
 from pylvs.control.ipvsadm.args import parse as parse_ipvsadm
 from pylvs.control.ipvsadm.messages import Failure, Stream
+from pylvs.control.ipvsadm.restore import split_restore_lines
 from pylvs.control.ipvsadm.session import Result, State, run_command
 from pylvs.control.ipvsadm.system_resolver import system_resolver
 from pylvs.control.protocol import Request, Response
@@ -50,7 +51,7 @@ log = logging.getLogger("pylvs")
 KERNEL_FAILURE = 255
 SYNC_UNAVAILABLE = (
     "pylvs: connection synchronisation (--start-daemon/--stop-daemon) is not available "
-    "in this version of pylvs\n"
+    "in this version of pylvs"
 )
 
 
@@ -247,13 +248,18 @@ class Daemon:
         cmd = parse_ipvsadm(["ipvsadm", *argv], resolver=self.resolver)
         if isinstance(cmd, Failure):
             return _failure_response(cmd)
-        if isinstance(cmd, ipvsadm_cmd.StartDaemon | ipvsadm_cmd.StopDaemon):
-            return Response(KERNEL_FAILURE, "", SYNC_UNAVAILABLE)
         # The connection list costs a full read of conntrack / the DR flow maps on the
         # kernel data plane: only `-c` needs it.  The plane reads before the listing is
         # built (without blocking the loop), and nothing awaits between that and the output.
-        conns = isinstance(cmd, ipvsadm_cmd.List) and cmd.what is ipvsadm_cmd.ListWhat.CONNECTIONS
-        if isinstance(cmd, ipvsadm_cmd.List) and cmd.what in LISTS_WITH_COUNTS:
+        lists: list[ipvsadm_cmd.Command | Failure] = [cmd]
+        if isinstance(cmd, ipvsadm_cmd.Restore):  # its input may list, between its changes
+            lists = [
+                parse_ipvsadm(["ipvsadm", *t], reading_stdin=True)
+                for t in split_restore_lines(stdin)
+            ]
+        wanted = [x.what for x in lists if isinstance(x, ipvsadm_cmd.List)]
+        conns = ipvsadm_cmd.ListWhat.CONNECTIONS in wanted
+        if any(what in LISTS_WITH_COUNTS for what in wanted):
             await self.dp.refresh(connections=conns)
         state = self._state()
         result = run_command(
@@ -262,6 +268,7 @@ class Daemon:
             stdin=stdin,
             resolver=self.resolver,
             snapshot=lambda _s: build_snapshot(self.dp, with_conns=conns),
+            no_sync=SYNC_UNAVAILABLE,
         )
         return await self._commit(state, result)
 

@@ -189,8 +189,9 @@ def restore_state(
     prog: str = "ipvsadm",
     resolver: Resolver = NUMERIC,
     snapshot: SnapshotFn = default_snapshot,
+    no_sync: str | None = None,
 ) -> Result:
-    """Run every line of `text` against `state` as ipvsadm -R does."""
+    """Run every line of `text` against `state` as ipvsadm -R does (`no_sync`: run_command)."""
     output: list[Emit] = []
     changes: list[mt.Change] = []
     zeros: list[ServiceKey | None] = []
@@ -198,7 +199,14 @@ def restore_state(
     done = _Done(state)
     view = _building_view(snapshot, done)
     for tokens in split_restore_lines(text):
-        r = run_argv([prog, *tokens], state, reading_stdin=True, resolver=resolver, snapshot=view)
+        r = run_argv(
+            [prog, *tokens],
+            state,
+            reading_stdin=True,
+            resolver=resolver,
+            snapshot=view,
+            no_sync=no_sync,
+        )
         done.note(state, r)
         output.extend(r.output)
         changes.extend(r.changes)

@@ -17,7 +17,7 @@ from pylvs.control.ipvsadm.conns import list_conn
 from pylvs.control.ipvsadm.execute import execute
 from pylvs.control.ipvsadm.format import list_all, list_daemon, list_service, list_timeout
 from pylvs.control.ipvsadm.help import VERSION_LINE, usage
-from pylvs.control.ipvsadm.messages import Failure, Stream
+from pylvs.control.ipvsadm.messages import Failure, Stream, kernel_error
 from pylvs.control.ipvsadm.resolver import NUMERIC, Resolver
 from pylvs.control.ipvsadm.save import save
 from pylvs.control.ipvsadm.snapshot import (
@@ -95,8 +95,13 @@ def run_command(
     prog: str = "ipvsadm",
     resolver: Resolver = NUMERIC,
     snapshot: SnapshotFn = default_snapshot,
+    no_sync: str | None = None,
 ) -> Result:
-    """Carry out a parsed command."""
+    """Carry out a parsed command.
+
+    `no_sync`: connection synchronisation is not available; --start-daemon / --stop-daemon
+    fail with this message as a failed kernel call (status 255), in a `-R` input as well.
+    """
     match cmd:
         case c.Help(prog=name):
             return Result(state, (Emit(Stream.STDOUT, usage(name)),), 0, aborted=True)
@@ -105,12 +110,16 @@ def run_command(
         case c.Restore():
             from pylvs.control.ipvsadm.restore import restore_state
 
-            return restore_state(stdin, state, prog=prog, resolver=resolver, snapshot=snapshot)
+            return restore_state(
+                stdin, state, prog=prog, resolver=resolver, snapshot=snapshot, no_sync=no_sync
+            )
         case c.List() | c.Save():
             text = render_list(cmd, snapshot(state), resolver)
             if isinstance(text, Failure):
                 return _failure(state, text)
             return Result(state, (Emit(Stream.STDOUT, text),) if text else ())
+        case c.StartDaemon() | c.StopDaemon() if no_sync is not None:
+            return _failure(state, kernel_error(no_sync))
     out = execute(cmd, state.table, state.timeouts, state.daemons)
     new_state = State(out.table, out.timeouts, out.daemons)
     if out.error is not None:
@@ -131,10 +140,13 @@ def run_argv(
     reading_stdin: bool = False,
     resolver: Resolver = NUMERIC,
     snapshot: SnapshotFn = default_snapshot,
+    no_sync: str | None = None,
 ) -> Result:
     """`ipvsadm argv[1:]` against `state` (argv[0] is the name used in messages)."""
     cmd = parse(argv, reading_stdin=reading_stdin, resolver=resolver)
     if isinstance(cmd, Failure):
         return _failure(state, cmd)
     prog = argv[0] if argv else "ipvsadm"
-    return run_command(cmd, state, stdin=stdin, prog=prog, resolver=resolver, snapshot=snapshot)
+    return run_command(
+        cmd, state, stdin=stdin, prog=prog, resolver=resolver, snapshot=snapshot, no_sync=no_sync
+    )
