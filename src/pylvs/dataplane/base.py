@@ -19,7 +19,9 @@ import random
 from collections.abc import Sequence
 from typing import ClassVar
 
+from pylvs.model.dest import Destination
 from pylvs.model.service import ModelError, ServiceKey
+from pylvs.model.stats import Stats
 from pylvs.model.table import (
     AddDest,
     AddService,
@@ -131,6 +133,8 @@ class DataPlaneState:
         self.table = ConnTable(timeouts, expire_quiescent_template=expire_quiescent_template)
         self.rng = rng
         self.runtimes: dict[ServiceKey, ServiceRuntime] = {}
+        # Dests of deleted services still bound to connections (ServiceRuntime.adopt).
+        self.orphans: dict[ServiceKey, list[tuple[Destination, Stats]]] = {}
 
     def apply_one(self, change: Change, now: float) -> None:
         """Apply one change; ModelError (with the kernel's wording) if it cannot be."""
@@ -138,11 +142,15 @@ class DataPlaneState:
             case AddService(service=svc):
                 if svc.key in self.runtimes:
                     raise ModelError(f"Service already exists: {svc.key}")
-                self.runtimes[svc.key] = ServiceRuntime(svc, now, self.rng)
+                rt = ServiceRuntime(svc, now, self.rng)
+                rt.adopt(self.orphans.pop(svc.key, []))
+                self.runtimes[svc.key] = rt
             case EditService(service=svc):
                 self._need(svc.key).edit(svc)
             case DeleteService(key=key):
-                self._need(key).release()
+                bound = self._need(key).release()
+                if bound:
+                    self.orphans[key] = bound
                 del self.runtimes[key]
             case AddDest(key=key, dest=rs):
                 self._need(key).add_dest(rs, now)
@@ -180,4 +188,14 @@ class DataPlaneState:
             rt.tick(now)
             if rt.trash:
                 rt.purge_trash()
+        for key, trashed in list(self.orphans.items()):
+            kept = [(d, st) for d, st in trashed if d.activeconns or d.inactconns or d.persistconns]
+            if kept:
+                self.orphans[key] = kept
+            else:
+                del self.orphans[key]
         return dead
+
+    def orphaned(self) -> list[tuple[ServiceKey, Destination]]:
+        """Dests of deleted services still bound to connections."""
+        return [(key, d) for key, trashed in self.orphans.items() for d, _ in trashed]

@@ -18,7 +18,7 @@ from proxy_helpers import (
 
 from pylvs.dataplane.proxy.tcp import HELD_UNWATCHED
 from pylvs.model.service import ServiceFlags, VirtualService
-from pylvs.model.table import AddDest, DeleteDest, EditDest
+from pylvs.model.table import AddDest, AddService, DeleteDest, DeleteService, EditDest
 from pylvs.proto.conntrack import ConnState, Timeouts
 
 # Every test on both relay paths: the C fast path (when built) and pure Python.
@@ -209,6 +209,34 @@ def test_a_held_client_that_hangs_up_is_passed_on_once_its_server_is_back() -> N
         await plane.apply([AddDest(KEY, b.real_server())])
         assert await settle(lambda: b.got == [bytearray(b"last words")])
         assert await settle(lambda: not relays(plane, KEY))
+        await drained(plane)
+
+    run(body)
+
+
+def test_a_connection_of_a_deleted_service_goes_on_when_the_service_comes_back() -> None:
+    """`ipvsadm -C; ipvsadm -R < saved` with a live connection: while the service is gone
+    its connection is held as for a deleted server; the same service and server added back
+    revive the same dest (IPVS's trash is per namespace, ip_vs_trash_get_dest), the held data
+    goes on, and the server's counts are those of before."""
+
+    async def body() -> None:
+        (a,) = await backends("a")
+        svc = VirtualService(KEY, scheduler="rr")
+        plane = await proxy(svc, a.real_server())
+        reader, writer = await open_to(plane, KEY)
+        assert await reader.readline() == b"a\n"
+        await plane.apply([DeleteService(KEY)])
+        writer.write(b"held")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(reader.readexactly(4), 0.3)
+        await plane.apply([AddService(svc), AddDest(KEY, a.real_server())])
+        assert await reader.readexactly(4) == b"held"
+        rt = plane.service(KEY)
+        assert rt is not None
+        (dest,) = rt.dests
+        assert dest.activeconns == 1 and rt.stats_of(dest).values().conns == 1
+        writer.close()
         await drained(plane)
 
     run(body)

@@ -44,7 +44,7 @@ from typing import ClassVar
 from pylvs.dataplane.base import DataPlane, DataPlaneError, DataPlaneState, change_key
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.dest import Destination
-from pylvs.model.service import Address, ModelError, ServiceKey
+from pylvs.model.service import Address, ForwardMethod, ModelError, ServiceKey
 from pylvs.model.table import AddDest, AddService, Change, EditDest, EditService
 from pylvs.proto.conntrack.states import Timeouts
 from pylvs.proto.conntrack.table import ConnEntry
@@ -409,7 +409,7 @@ class NftablesDataPlane(DataPlane):
         """Live counts each round: for a connection-counting scheduler, for u/l thresholds
         (the overload flag keeps an overloaded server out of the new-flow maps), or while
         deleted dests wait in the trash for their flows to end (_account_conns)."""
-        return any(
+        return bool(self.state.orphans) or any(
             rt.service.scheduler in COUNTING or rt.trash or any(d.u_threshold for d in rt.dests)
             for rt in self.state.runtimes.values()
         )
@@ -454,6 +454,11 @@ class NftablesDataPlane(DataPlane):
                 mark = self.marks.known(key, dest.key)
                 active, inactive = counts.get(mark, (0, 0)) if mark is not None else (0, 0)
                 dest.recount(active, inactive, 0)
+        # Dests of deleted services, the same way (a DR service's flow map went with it).
+        for key, dest in self.state.orphaned():
+            mark = self.marks.known(key, dest.key)
+            active, inactive = nat_counts.get(mark, (0, 0)) if mark is not None else (0, 0)
+            dest.recount(active, inactive, 0)
 
     def _account(self, now: float, dumps: dict[str, TableDump], *, round_end: bool = False) -> None:
         """Packet, byte and connection counters from the nft counters in `dumps`; at the end
@@ -529,10 +534,15 @@ class NftablesDataPlane(DataPlane):
                 mark = self.marks.known(key, dest.key)
                 if mark is not None:
                     out.add(mark)
+        for key, dest in self.state.orphaned():
+            mark = self.marks.known(key, dest.key)
+            if mark is not None and dest.method is ForwardMethod.MASQ:
+                out.add(mark)
         return frozenset(out)
 
     def _forget_marks(self) -> None:
         live = {(key, d.key) for key, rt in self.state.runtimes.items() for d in rt.all_dests()}
+        live.update((key, d.key) for key, d in self.state.orphaned())  # may come back
         for pair in self.marks.owners().values():
             if pair not in live:
                 self.marks.release(*pair)

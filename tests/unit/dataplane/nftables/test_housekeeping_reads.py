@@ -29,7 +29,7 @@ from pylvs.dataplane.nftables.counters import CounterValue, Element, TableDump
 from pylvs.dataplane.nftables.plan import MARK_BASE
 from pylvs.dataplane.nftables.plane import NftablesDataPlane
 from pylvs.model.service import Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.model.table import AddDest, AddService, DeleteDest
+from pylvs.model.table import AddDest, AddService, DeleteDest, DeleteService
 
 A, B = MARK_BASE | 1, MARK_BASE | 2
 
@@ -460,3 +460,41 @@ def test_housekeeping_goes_on_after_a_round_that_raised(
     with caplog.at_level("ERROR", logger="pylvs"):
         asyncio.run(asyncio.wait_for(go(), 5))
     assert "housekeeping round failed" in caplog.text
+
+
+def test_a_deleted_services_servers_keep_their_marks_until_it_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A service deleted with live NAT flows: its servers wait in the state's trash, recounted
+    from conntrack, their flows dropped (expire_nodest_conn = 0) and their marks kept, so the
+    same service added back (`ipvsadm -C; ipvsadm -R`) gets the same marks and the same dests
+    with their flows' counts."""
+    live: dict[int, tuple[int, int]] = {}
+    monkeypatch.setattr(plane.conntrack, "read_counts", lambda: dict(live))
+    dp = NftablesDataPlane(nft=FakeNft(), interval=3600.0)  # type: ignore[arg-type]
+    kept = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 443), "rr")
+    svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
+    first, second = two(MASQ)
+
+    async def go() -> None:
+        await dp.apply([AddService(kept), AddDest(kept.key, first)])
+        await dp.apply([AddService(svc), AddDest(svc.key, second)])
+        mark = dp.marks.known(svc.key, second.key)
+        assert mark is not None
+        live[mark] = (2, 1)
+        await dp.apply([DeleteService(svc.key)])
+        await dp.housekeep()
+        ((key, dest),) = dp.state.orphaned()
+        assert key == svc.key and (dest.activeconns, dest.inactconns) == (2, 1)
+        assert dp.marks.known(svc.key, second.key) == mark
+        assert f"ct mark {{ 0x{mark:08x} }} drop" in dp.tables["ip"].text()
+        await dp.apply([AddService(svc), AddDest(svc.key, second)])
+        (rt,) = [r for r in dp.services() if r.key == svc.key]
+        assert rt.dests[0] is dest and dp.marks.known(svc.key, second.key) == mark
+        assert "drop" not in dp.tables["ip"].text().split("chain count")[1].split("}")[0]
+        await dp.apply([DeleteService(svc.key)])
+        del live[mark]  # its flows ended: forgotten, mark released
+        await dp.housekeep()
+        assert dp.state.orphaned() == [] and dp.marks.known(svc.key, second.key) is None
+
+    asyncio.run(go())
