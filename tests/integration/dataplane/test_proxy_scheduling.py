@@ -1,6 +1,7 @@
 """Real TCP through the proxy: each scheduler's choice, persistence, dest removal, quiescing."""
 
 import asyncio
+from typing import Any
 
 import pytest
 from proxy_helpers import (
@@ -16,6 +17,7 @@ from proxy_helpers import (
     tcp_key,
 )
 
+from pylvs.dataplane.proxy import ProxyDataPlane
 from pylvs.dataplane.proxy.tcp import HELD_UNWATCHED
 from pylvs.model.service import ServiceFlags, VirtualService
 from pylvs.model.table import AddDest, AddService, DeleteDest, DeleteService, EditDest
@@ -154,6 +156,19 @@ def test_persistence_pins_a_subnet_until_the_template_expires() -> None:
     run(body)
 
 
+async def connected_then_deleted(
+    **kw: Any,
+) -> tuple[TcpBackend, ProxyDataPlane, asyncio.StreamReader, asyncio.StreamWriter]:
+    """rr over servers a and b (`kw` for the plane), a client connected to b, then b deleted
+    (`ipvsadm -d`): b, the plane and the client's streams."""
+    a, b = await backends("a", "b")
+    plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server(), b.real_server(), **kw)
+    reader, writer = await open_to(plane, KEY)
+    assert await reader.readline() == b"b\n"
+    await plane.apply([DeleteDest(KEY, b.real_server().key)])
+    return b, plane, reader, writer
+
+
 def test_removed_dest_holds_its_live_connection_until_it_comes_back() -> None:
     """ipvsadm -d with live connections (expire_nodest_conn = 0, ip_vs_in_hook): new ones go
     elsewhere; the live one stays in the table, bound to the trashed server; the client's
@@ -161,11 +176,7 @@ def test_removed_dest_holds_its_live_connection_until_it_comes_back() -> None:
     reaches the client; adding the server back revives it and the held data goes on."""
 
     async def body() -> None:
-        a, b = await backends("a", "b")
-        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server(), b.real_server())
-        reader, writer = await open_to(plane, KEY)
-        assert await reader.readline() == b"b\n"
-        await plane.apply([DeleteDest(KEY, b.real_server().key)])
+        b, plane, reader, writer = await connected_then_deleted()
         assert [await ask(plane, KEY) for _ in range(3)] == ["a", "a", "a"]
         writer.write(b"held")
         with pytest.raises(TimeoutError):
@@ -193,11 +204,7 @@ def test_a_held_client_that_hangs_up_is_passed_on_once_its_server_is_back() -> N
     the relay then ends as any other."""
 
     async def body() -> None:
-        a, b = await backends("a", "b")
-        plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server(), b.real_server())
-        reader, writer = await open_to(plane, KEY)
-        assert await reader.readline() == b"b\n"
-        await plane.apply([DeleteDest(KEY, b.real_server().key)])
+        b, plane, reader, writer = await connected_then_deleted()
         b.writers[0].write_eof()  # the server's side is over: its FIN still reaches the client
         assert await reader.read() == b""
         writer.write(b"last words")
@@ -248,16 +255,7 @@ def test_removed_dest_connection_ends_on_its_timer_whatever_the_client_sends() -
     is scheduled to a live server."""
 
     async def body() -> None:
-        a, b = await backends("a", "b")
-        plane = await proxy(
-            VirtualService(KEY, scheduler="rr"),
-            a.real_server(),
-            b.real_server(),
-            timeouts=Timeouts(tcp=1),
-        )
-        reader, writer = await open_to(plane, KEY)
-        assert await reader.readline() == b"b\n"
-        await plane.apply([DeleteDest(KEY, b.real_server().key)])
+        b, plane, reader, writer = await connected_then_deleted(timeouts=Timeouts(tcp=1))
         for _ in range(4):  # 1.2 s of client traffic against the 1 s timeout
             writer.write(b"ping\n")
             await asyncio.sleep(0.3)
