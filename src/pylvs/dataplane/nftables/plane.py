@@ -469,14 +469,14 @@ class NftablesDataPlane(DataPlane):
             if rt is None or dump is None:
                 continue
             new_conns = self._new_conns.get(key, 0)
+            # Trashed too: a server deleted since the last read (_harvest).
+            dests = {d.key: d for d in rt.all_dests()}
             for dplan in plan.dests:
                 name = f"{plan.slug}/{dplan.slug}"
                 conns = accounting.advance(self._seen, dump.counters, f"conns-{name}").packets
                 cin = accounting.advance(self._seen, dump.counters, f"in-{name}")
                 cout = accounting.advance(self._seen, dump.counters, f"out-{name}")
-                # Trashed too: a server deleted since the last read (_harvest).
-                key_d = (dplan.address, dplan.port)
-                dest = next((d for d in rt.all_dests() if d.key == key_d), None)
+                dest = dests.get((dplan.address, dplan.port))
                 if dest is None:
                     continue
                 new_conns += conns
