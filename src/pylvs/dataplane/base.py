@@ -21,7 +21,6 @@ from typing import ClassVar
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import ModelError, ServiceKey
-from pylvs.model.stats import Stats
 from pylvs.model.table import (
     AddDest,
     AddService,
@@ -134,7 +133,7 @@ class DataPlaneState:
         self.rng = rng
         self.runtimes: dict[ServiceKey, ServiceRuntime] = {}
         # Dests of deleted services still bound to connections (ServiceRuntime.adopt).
-        self.orphans: dict[ServiceKey, list[tuple[Destination, Stats]]] = {}
+        self.orphans: dict[ServiceKey, list[Destination]] = {}
 
     def apply_one(self, change: Change, now: float) -> None:
         """Apply one change; ModelError (with the kernel's wording) if it cannot be."""
@@ -143,7 +142,7 @@ class DataPlaneState:
                 if svc.key in self.runtimes:
                     raise ModelError(f"Service already exists: {svc.key}")
                 rt = ServiceRuntime(svc, now, self.rng)
-                rt.adopt(self.orphans.pop(svc.key, []))
+                rt.adopt(self.orphans.pop(svc.key, []), now)
                 self.runtimes[svc.key] = rt
             case EditService(service=svc):
                 self._need(svc.key).edit(svc)
@@ -189,7 +188,7 @@ class DataPlaneState:
             if rt.trash:
                 rt.purge_trash()
         for key, trashed in list(self.orphans.items()):
-            kept = [(d, st) for d, st in trashed if d.activeconns or d.inactconns or d.persistconns]
+            kept = [d for d in trashed if d.activeconns or d.inactconns or d.persistconns]
             if kept:
                 self.orphans[key] = kept
             else:
@@ -198,4 +197,4 @@ class DataPlaneState:
 
     def orphaned(self) -> list[tuple[ServiceKey, Destination]]:
         """Dests of deleted services still bound to connections."""
-        return [(key, d) for key, trashed in self.orphans.items() for d, _ in trashed]
+        return [(key, d) for key, trashed in self.orphans.items() for d in trashed]

@@ -136,26 +136,28 @@ class ServiceRuntime:
                 del self._dest_stats[dest]
         self.trash = keep
 
-    def release(self) -> list[tuple[Destination, Stats]]:
+    def release(self) -> list[Destination]:
         """The service was deleted: every dest becomes unavailable (ip_vs_del_service) and
-        goes to the trash; returns the trash, with the statistics, for a service of the same
-        key added later to take back (`adopt`).  What nothing is bound to is forgotten by the
-        next housekeeping, after a kernel data plane has recounted the connections."""
+        goes to the trash, which is returned for a service of the same key added later to
+        take back (`adopt`).  What nothing is bound to is forgotten by the next
+        housekeeping, after a kernel data plane has recounted the connections."""
         for dest in self.dests:
             dest.available = False
         self.trash.extend(self.dests)
         self.dests = []
-        return [(d, self._dest_stats[d]) for d in self.trash]
+        return self.trash
 
-    def adopt(self, trashed: list[tuple[Destination, Stats]]) -> None:
+    def adopt(self, trashed: list[Destination], now: float) -> None:
         """Take a deleted service's trashed dests into this one's trash: IPVS's dest trash
         is per network namespace and matched on the service's address, port, fwmark and
         protocol (ip_vs_ctl.c ip_vs_trash_get_dest), so `ipvsadm -D` then `-A` / `-a` of
-        the same service and server revives the same dest, its connections' counts,
-        statistics and persistence templates (`ipvsadm -C; ipvsadm -R`)."""
-        for dest, stats in trashed:
+        the same service and server revives the same dest, its connections' counts and the
+        persistence templates pointing at it (`ipvsadm -C; ipvsadm -R`).  Its statistics
+        start from zero: __ip_vs_update_dest zeroes them when the dest is bound to another
+        service object than before."""
+        for dest in trashed:
             self.trash.append(dest)
-            self._dest_stats[dest] = stats
+            self._dest_stats[dest] = Stats(now)
 
     # -- scheduling --------------------------------------------------------------------
 
