@@ -13,7 +13,7 @@ import time
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.sched import base
+from pylvs.sched import ipvs
 from pylvs.sched.base import Flow
 
 SIZES = (10, 1000)
@@ -42,8 +42,8 @@ def make_flows(count: int) -> list[Flow]:
 def measure(name: str, n: int, flows: list[Flow]) -> float:
     dests = make_dests(n)
     key = ServiceKey.inet(Protocol.TCP, "10.0.0.1", 80)
-    sched = base.create(VirtualService(key, scheduler=name), dests, random.Random(1))
-    schedule = sched.schedule
+    sched = ipvs.create(VirtualService(key, scheduler=name), dests, random.Random(1))
+    schedule = sched.pick
     picks = 0
     now = 0.0
     start = time.perf_counter()
@@ -65,7 +65,7 @@ def main() -> None:
     header = f"{'scheduler':<10}" + "".join(f"{f'{n} servers':>16}" for n in SIZES)
     print(header)
     print("-" * len(header))
-    for name in base.names():
+    for name in ipvs.names():
         cells = "".join(f"{measure(name, n, flows):>14,.0f}/s" for n in SIZES)
         print(f"{name:<10}{cells}")
 

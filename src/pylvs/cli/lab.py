@@ -65,7 +65,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def _options(args: argparse.Namespace) -> Any:
     from pylvs.lab.topology import LabError, LabOptions, Mode
-    from pylvs.sched.base import names
+    from pylvs.sched.ipvs import names
 
     if args.scheduler not in names():
         raise LabError(f"unknown scheduler {args.scheduler!r} (one of {', '.join(names())})")

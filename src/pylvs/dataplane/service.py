@@ -9,9 +9,13 @@ Deleting a dest clears its AVAILABLE flag and moves it to a trash list (ip_vs_ct
 binding and their counters, nothing new is scheduled to it, and adding the same address:port
 again revives the same object.  Trashed dests are forgotten once nothing is bound to them.
 
-Editing the service with another scheduler name replaces the scheduler (ip_vs_edit_service
-unbinds the old one and binds the new one over the current list); any other edit tells the
-scheduler through `update_service`.
+The scheduler is an IPVS one (`sched.ipvs`, named by `service.scheduler`), driven through the
+load-balancing interface of `sched.base`: `server_added` / `server_removed` / `weight_changed`
+as dests are added, deleted and edited, `pick` for a new connection.  Its connection hooks are
+not called: the kernel's schedulers read the counters the connection table keeps on each dest
+(ip_vs_bind_dest / ip_vs_unbind_dest) instead.  Editing the service with another scheduler name
+replaces the scheduler (ip_vs_edit_service unbinds the old one and binds the new one over the
+current list); any other edit tells the scheduler through `update_service`.
 
 `open_conn` is the kernel's ip_vs_schedule: persistence first (ip_vs_sched_persist) else the
 scheduler, then a connection entry bound to the chosen dest and `conns` bumped on the service
@@ -28,16 +32,17 @@ from pylvs.model.service import Address, ModelError, RealServer, ServiceKey, Vir
 from pylvs.model.stats import Stats
 from pylvs.proto.conntrack.persist import schedule_persistent
 from pylvs.proto.conntrack.table import Conn, ConnTable
-from pylvs.sched import base as sched_base
-from pylvs.sched.base import Flow, Scheduler
+from pylvs.sched import ipvs
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs import Scheduler
 
 
 def make_scheduler(
     service: VirtualService, dests: Sequence[Destination], rng: random.Random | None
 ) -> Scheduler:
-    """The scheduler named by `service`; ModelError("Scheduler not found") if none is."""
+    """The IPVS scheduler `service` names; ModelError("Scheduler not found") if none is."""
     try:
-        return sched_base.create(service, dests, rng)
+        return ipvs.create(service, dests, rng)
     except KeyError:
         raise ModelError(f"Scheduler not found: {service.scheduler}") from None
 
@@ -102,7 +107,7 @@ class ServiceRuntime:
             dest = Destination(config)
             self._dest_stats[dest] = Stats(now)
         self.dests.insert(0, dest)
-        self.scheduler.add_dest(self.dests, dest)
+        self.scheduler.server_added(self.dests, dest)
         return dest
 
     def edit_dest(self, config: RealServer) -> Destination:
@@ -111,7 +116,7 @@ class ServiceRuntime:
         if dest is None:
             raise ModelError(f"No such destination: {config}")
         dest.update(config)
-        self.scheduler.upd_dest(self.dests, dest)
+        self.scheduler.weight_changed(self.dests, dest)
         return dest
 
     def delete_dest(self, key: tuple[Address, int]) -> Destination:
@@ -123,7 +128,7 @@ class ServiceRuntime:
         del self.dests[index]
         dest.available = False
         self.trash.append(dest)
-        self.scheduler.del_dest(self.dests, dest, index)
+        self.scheduler.server_removed(self.dests, dest, index)
         return dest
 
     def purge_trash(self) -> None:
@@ -168,7 +173,7 @@ class ServiceRuntime:
 
     def pick(self, flow: Flow, now: float) -> Destination | None:
         """The scheduler's choice for a new connection (no persistence)."""
-        return self.scheduler.schedule(self.dests, flow, now)
+        return self.scheduler.pick(self.dests, flow, now)
 
     def open_conn(self, table: ConnTable, flow: Flow, now: float) -> Conn | None:
         """ip_vs_schedule: choose a dest (through a template if persistent), enter the conn.
@@ -192,7 +197,7 @@ class ServiceRuntime:
                 return None
             dest, control = found
         else:
-            picked = self.scheduler.schedule(self.dests, flow, now)  # self.pick, inlined
+            picked = self.scheduler.pick(self.dests, flow, now)  # self.pick, inlined
             if picked is None:
                 return None
             dest = picked

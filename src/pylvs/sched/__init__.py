@@ -1,35 +1,3 @@
-"""Every scheduler module is imported here so that it registers itself by name."""
-
-from pylvs.sched import (
-    dh,
-    fo,
-    lblc,
-    lblcr,
-    lc,
-    mh,
-    nq,
-    ovf,
-    rr,
-    sed,
-    sh,
-    twos,
-    wlc,
-    wrr,
-)
-
-__all__ = [
-    "dh",
-    "fo",
-    "lblc",
-    "lblcr",
-    "lc",
-    "mh",
-    "nq",
-    "ovf",
-    "rr",
-    "sed",
-    "sh",
-    "twos",
-    "wlc",
-    "wrr",
-]
+"""Load-balancing algorithms: the interface (`base`), the registry by namespaced name
+(`registry`), the kernel's IPVS schedulers (`ipvs/`) and HAProxy's balance algorithms
+(`haproxy/`).  Pure: no I/O, no clock, randomness from a given `random.Random`."""

@@ -5,7 +5,7 @@ slots.  For lc, wlc, sed, nq, lblc, lblcr, ovf and twos the housekeeping round (
 `interval`) reads the live counts from conntrack and re-runs the real scheduler for `horizon`
 imaginary connections (maps.py `reweight`); those picks are the slots until the next round.
 New flows inside one interval do not see each other, so this is an approximation.  These tests
-measure it against pylvs.sched run in-process on Destination objects with the same sequence of
+measure it against pylvs.sched.ipvs run in-process on Destination objects with the same sequence of
 events (each pick bound as an active connection, as ip_vs_bind_dest does for a new TCP flow):
 
 * sequential: long-lived connections opened one step at a time with a pause of 2.5 intervals,
@@ -39,7 +39,8 @@ from nsnet import SRC, Lab
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.sched import base as sched_base
+from pylvs.sched import ipvs
+from pylvs.sched.base import Flow
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -176,7 +177,7 @@ def simulate(
     phases: list[tuple[list[tuple[str, int]], int]],
     seed: int = 0,
 ) -> Counter[str]:
-    """Run pylvs.sched `sched` through `phases`: (dest list newest first, connections) each.
+    """Run pylvs.sched.ipvs `sched` through `phases`: (dest list newest first, connections) each.
 
     Destinations keep their counts across phases (a dest joining is a new head of the list,
     ip_vs_ctl.c `__ip_vs_update_dest`); every pick is bound as an active connection.
@@ -185,8 +186,8 @@ def simulate(
     svc = VirtualService(key, sched)
     known: dict[str, Destination] = {}
     got: Counter[str] = Counter()
-    flow = sched_base.Flow(ip_address("10.79.1.2"), 0, ip_address(VIP), 80)
-    scheduler = sched_base.create(svc, [], random.Random(seed))
+    flow = Flow(ip_address("10.79.1.2"), 0, ip_address(VIP), 80)
+    scheduler = ipvs.create(svc, [], random.Random(seed))
     for layout, count in phases:
         dests = []
         for addr, weight in layout:
@@ -196,8 +197,8 @@ def simulate(
             dests.append(known[addr])
         scheduler.rebuild(dests)
         for n in range(count):
-            flow = sched_base.Flow(ip_address("10.79.1.2"), 1024 + n, ip_address(VIP), 80)
-            dest = scheduler.schedule(dests, flow, float(n))
+            flow = Flow(ip_address("10.79.1.2"), 1024 + n, ip_address(VIP), 80)
+            dest = scheduler.pick(dests, flow, float(n))
             assert dest is not None, f"{sched}: no destination"
             dest.bind(active=True)
             got[str(dest.address)] += 1

@@ -26,7 +26,7 @@ from pylvs.control.ipvsadm import messages as m
 from pylvs.control.ipvsadm.snapshot import DaemonView, Timeouts
 from pylvs.model import Address, ModelError, ServiceKey, ServiceTable
 from pylvs.model import table as mt
-from pylvs.sched.base import IPVSADM_SCHEDULERS
+from pylvs.sched.ipvs import IPVSADM_SCHEDULERS
 
 SCHEDULERS = frozenset((*IPVSADM_SCHEDULERS, "twos"))
 PERSISTENCE_ENGINES = frozenset({"sip"})

@@ -3,7 +3,7 @@
 Each scheduler becomes a `Pick` (plan.py): N slots, each owned by a destination's mark, and
 the packet path maps `numgen inc mod N` (rr, wrr and the re-weighted connection-counting ones)
 or `jhash <fields> mod N` (sh, dh, mh) onto them, as nftlb does (`run_farm_rules_gen_sched`,
-peers.md §2.1).  Pure: the tables come from the scheduler objects of pylvs.sched, nothing of
+peers.md §2.1).  Pure: the tables come from the scheduler objects of pylvs.sched.ipvs, nothing of
 their algorithms is redone here.
 
 * rr: one slot per usable dest (the kernel's rr ignores the weight value, ip_vs_rr.c).
@@ -36,11 +36,11 @@ from collections.abc import Callable, Sequence
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.dest import Destination
 from pylvs.model.service import ServiceFlags
-from pylvs.sched import base as sched_base
+from pylvs.sched import ipvs
 from pylvs.sched.base import Flow
-from pylvs.sched.dh import DestinationHashing
-from pylvs.sched.mh import MaglevHashing
-from pylvs.sched.sh import SourceHashing
+from pylvs.sched.ipvs.dh import DestinationHashing
+from pylvs.sched.ipvs.mh import MaglevHashing
+from pylvs.sched.ipvs.sh import SourceHashing
 
 from .plan import NO_PICK, Pick, PickKind
 
@@ -146,14 +146,14 @@ def reweight(
     rng = (
         rt.rng if rt.rng is not None else random.Random(hash((seed, *(d.overhead() for d in live))))
     )
-    sched = sched_base.create(rt.service, twins, rng)
+    sched = ipvs.create(rt.service, twins, rng)
     key = rt.service.key
     vaddr = key.address if key.address is not None else ipaddress.IPv4Address(0)
     flow = Flow(vaddr, 0, vaddr, key.port, int(key.protocol or 0))
     index = {id(t): i for i, t in enumerate(twins)}
     owners: list[int] = []
     for _ in range(slots):
-        twin = sched.schedule(twins, flow, 0.0)
+        twin = sched.pick(twins, flow, 0.0)
         if twin is None:
             break
         owners.append(marks(live[index[id(twin)]]))
@@ -183,7 +183,7 @@ def compute_pick(
         g = math.gcd(*(d.weight for d in good)) if good else 1
         return proportional([(marks(d), d.weight // g) for d in good])
     if name == "fo":
-        chosen = rt.scheduler.schedule([d for d in dests if ok(d)], _any_flow(rt), 0.0)
+        chosen = rt.scheduler.pick([d for d in dests if ok(d)], _any_flow(rt), 0.0)
         return NO_PICK if chosen is None else proportional([(marks(chosen), 1)])
     if name in HASHING:
         return table_pick(rt, marks, ok)

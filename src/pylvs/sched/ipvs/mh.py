@@ -25,9 +25,11 @@ from collections.abc import Sequence
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import ServiceFlags, VirtualService
-from pylvs.sched.base import Flow, Scheduler, register
-from pylvs.sched.hashing import Address, addr_fold, hsiphash_u32
-from pylvs.sched.sh import flow_port
+from pylvs.sched.base import Flow, Need
+from pylvs.sched.ipvs.base import Scheduler
+from pylvs.sched.ipvs.hashing import Address, addr_fold, hsiphash_u32
+from pylvs.sched.ipvs.sh import flow_port
+from pylvs.sched.registry import register
 
 PRIMES = (251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071)
 TAB_INDEX = 12  # CONFIG_IP_VS_MH_TAB_INDEX default
@@ -86,6 +88,7 @@ def build_table(
 @register
 class MaglevHashing(Scheduler):
     name = "mh"
+    need = Need.ADDRESS
 
     def __init__(
         self,
@@ -108,7 +111,13 @@ class MaglevHashing(Scheduler):
         if table is not None:
             self.table = table
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         flags = self.flags
         fold = addr_fold(flow.client)
         port = flow_port(flow, flags)

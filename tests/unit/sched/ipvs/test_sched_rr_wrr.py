@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.sched.base import Flow, Scheduler, create
-from pylvs.sched.wrr import WeightedRoundRobin
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs import Scheduler, create
+from pylvs.sched.ipvs.wrr import WeightedRoundRobin
 
 FLOW = Flow(ipaddress.ip_address("1.2.3.4"), 1000, ipaddress.ip_address("10.0.0.1"), 80)
 
@@ -29,7 +30,7 @@ def sched(name: str, ds: Sequence[Destination]) -> Scheduler:
 def picks(s: Scheduler, ds: Sequence[Destination], n: int, names: str = "ABCDEFGH") -> str:
     out = []
     for _ in range(n):
-        d = s.schedule(ds, FLOW, 0.0)
+        d = s.pick(ds, FLOW, 0.0)
         out.append("-" if d is None else names[[id(x) for x in ds].index(id(d))])
     return "".join(out)
 
@@ -60,47 +61,47 @@ def test_rr_deleting_the_current_dest_moves_back_to_the_previous_one() -> None:
     ds = dests(1, 1, 1)  # A B C
     a, b, c = ds
     s = sched("rr", ds)
-    assert s.schedule(ds, FLOW, 0) is a
-    assert s.schedule(ds, FLOW, 0) is b
+    assert s.pick(ds, FLOW, 0) is a
+    assert s.pick(ds, FLOW, 0) is b
     ds.remove(b)
-    s.del_dest(ds, b, 1)
+    s.server_removed(ds, b, 1)
     # The saved position is now A, so the rotation goes on with C (not A).
-    assert s.schedule(ds, FLOW, 0) is c
-    assert s.schedule(ds, FLOW, 0) is a
+    assert s.pick(ds, FLOW, 0) is c
+    assert s.pick(ds, FLOW, 0) is a
 
 
 def test_rr_deleting_the_current_first_dest_goes_back_to_the_head() -> None:
     ds = dests(1, 1, 1)
     a, b, _ = ds
     s = sched("rr", ds)
-    assert s.schedule(ds, FLOW, 0) is a
+    assert s.pick(ds, FLOW, 0) is a
     ds.remove(a)
-    s.del_dest(ds, a, 0)
-    assert s.schedule(ds, FLOW, 0) is b
+    s.server_removed(ds, a, 0)
+    assert s.pick(ds, FLOW, 0) is b
 
 
 def test_rr_deleting_another_dest_keeps_the_position() -> None:
     ds = dests(1, 1, 1)
     a, b, c = ds
     s = sched("rr", ds)
-    assert s.schedule(ds, FLOW, 0) is a
-    assert s.schedule(ds, FLOW, 0) is b
+    assert s.pick(ds, FLOW, 0) is a
+    assert s.pick(ds, FLOW, 0) is b
     ds.remove(a)
-    s.del_dest(ds, a, 0)
-    assert s.schedule(ds, FLOW, 0) is c
-    assert s.schedule(ds, FLOW, 0) is b
+    s.server_removed(ds, a, 0)
+    assert s.pick(ds, FLOW, 0) is c
+    assert s.pick(ds, FLOW, 0) is b
 
 
 def test_rr_new_dest_goes_to_the_head_and_the_rotation_continues() -> None:
     ds = dests(1, 1)
     a, b = ds
     s = sched("rr", ds)
-    assert s.schedule(ds, FLOW, 0) is a
+    assert s.pick(ds, FLOW, 0) is a
     new = dests(1)[0]
     ds.insert(0, new)
-    s.add_dest(ds, new)
+    s.server_added(ds, new)
     # Position stays at A: B next, then wrap to the new head, then A.
-    assert [s.schedule(ds, FLOW, 0) for _ in range(3)] == [b, new, a]
+    assert [s.pick(ds, FLOW, 0) for _ in range(3)] == [b, new, a]
 
 
 # -- wrr --------------------------------------------------------------------------------
@@ -145,9 +146,9 @@ def test_wrr_dest_changed_caps_cw_at_new_max_and_restarts_at_head() -> None:
     a = ds[0]
     s = sched("wrr", ds)
     assert isinstance(s, WeightedRoundRobin)
-    assert s.schedule(ds, FLOW, 0) is a  # cw = 4
+    assert s.pick(ds, FLOW, 0) is a  # cw = 4
     a.update(RealServer(a.address, 80, weight=3))
-    s.upd_dest(ds, a)
+    s.weight_changed(ds, a)
     # weights 3, 3: di = 3, mw = 1; cw 4 > mw -> cw = 1, cl = head.
     assert s.current_weight == 1
     assert picks(s, ds, 4) == "ABAB"
@@ -161,7 +162,7 @@ def test_wrr_dest_changed_rounds_cw_to_the_new_step() -> None:
     assert picks(s, ds, 4) == "AABA"  # cw is now 2, after A
     assert s.current_weight == 2
     b.update(RealServer(b.address, 80, weight=2))
-    s.upd_dest(ds, b)
+    s.weight_changed(ds, b)
     # weights 4, 2: di = 2, mw = 3; cw 2 <= mw and di > 1 -> cw = (2 / 2) * 2 + 1 = 3.
     assert s.current_weight == 3
     # From the head with cw 3: A; then cw 1: A B.  (Keeping cw 2 would give A B.)
@@ -239,7 +240,7 @@ def test_wrr_matches_a_dest_by_dest_walk(weights: list[int], data: st.DataObject
     for flags in ovl:
         for d, f in zip(ds, flags, strict=True):
             d.overloaded = f
-        pick = s.schedule(ds, FLOW, 0.0)
+        pick = s.pick(ds, FLOW, 0.0)
         got.append(None if pick is None else [id(x) for x in ds].index(id(pick)))
     assert got == reference_wrr(weights, ovl, steps)
 
@@ -255,7 +256,7 @@ def test_wrr_one_cycle_gives_each_dest_its_weight(base: list[int], scale: int) -
     cycle = sum(weights) // math.gcd(*weights)
     counts = [0] * len(ds)
     for _ in range(cycle):
-        d = s.schedule(ds, FLOW, 0.0)
+        d = s.pick(ds, FLOW, 0.0)
         assert d is not None
         counts[[id(x) for x in ds].index(id(d))] += 1
     g = math.gcd(*weights)

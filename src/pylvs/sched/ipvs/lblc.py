@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Address
-from pylvs.sched.base import Flow, register
-from pylvs.sched.common import locality_overloaded, weighted_least
-from pylvs.sched.locality import LocalityScheduler
+from pylvs.sched.base import Flow, Need
+from pylvs.sched.ipvs.common import locality_overloaded, weighted_least
+from pylvs.sched.ipvs.locality import LocalityScheduler
+from pylvs.sched.registry import register
 
 
 @dataclass(slots=True)
@@ -29,8 +30,15 @@ class LblcEntry:
 @register
 class LocalityBasedLeastConnection(LocalityScheduler[LblcEntry]):
     name = "lblc"
+    need = Need.ADDRESS
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         table = self.table
         table.advance(now)
         entry = table.entries.get(flow.vaddr)

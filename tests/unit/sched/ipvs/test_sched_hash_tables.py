@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Protocol, RealServer, ServiceFlags, ServiceKey, VirtualService
-from pylvs.sched.base import Flow, Scheduler, create
-from pylvs.sched.mh import MaglevHashing
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs import Scheduler, create
+from pylvs.sched.ipvs.mh import MaglevHashing
 
 ip = ipaddress.ip_address
 
@@ -47,17 +48,17 @@ def test_sh_weights_give_consecutive_buckets() -> None:
     s = sched("sh", ds)
     # 10.0.0.1 -> 177 (177 % 3 = 0) A; .2 -> 354 & 255 = 98 (98 % 3 = 2) B;
     # .3 -> 531 & 255 = 19 (19 % 3 = 1) A.
-    assert s.schedule(ds, flow("10.0.0.1"), 0) is a
-    assert s.schedule(ds, flow("10.0.0.2"), 0) is b
-    assert s.schedule(ds, flow("10.0.0.3"), 0) is a
+    assert s.pick(ds, flow("10.0.0.1"), 0) is a
+    assert s.pick(ds, flow("10.0.0.2"), 0) is b
+    assert s.pick(ds, flow("10.0.0.3"), 0) is a
 
 
 def test_sh_weight0_still_owns_a_bucket_but_is_not_used() -> None:
     ds = dests(0, 1)  # A B A B ...
     s = sched("sh", ds)
     # 10.0.0.1 -> bucket 177 (odd) -> B; 10.0.0.2 -> 98 (even) -> A, quiesced -> none.
-    assert s.schedule(ds, flow("10.0.0.1"), 0) is ds[1]
-    assert s.schedule(ds, flow("10.0.0.2"), 0) is None
+    assert s.pick(ds, flow("10.0.0.1"), 0) is ds[1]
+    assert s.pick(ds, flow("10.0.0.2"), 0) is None
 
 
 def test_sh_port_flag_mixes_in_the_source_port_for_tcp_udp_sctp_only() -> None:
@@ -65,11 +66,11 @@ def test_sh_port_flag_mixes_in_the_source_port_for_tcp_udp_sctp_only() -> None:
     a, b = ds
     s = sched("sh", ds, ServiceFlags.SCHED2)
     # (1 + 1) * 177 & 255 = 98 -> B; without the flag 10.0.0.1 is A.
-    assert s.schedule(ds, flow("10.0.0.1", port=1), 0) is b
-    assert s.schedule(ds, flow("10.0.0.1", port=1, proto=17), 0) is b
-    assert s.schedule(ds, flow("10.0.0.1", port=1, proto=1), 0) is a  # ICMP: port 0
+    assert s.pick(ds, flow("10.0.0.1", port=1), 0) is b
+    assert s.pick(ds, flow("10.0.0.1", port=1, proto=17), 0) is b
+    assert s.pick(ds, flow("10.0.0.1", port=1, proto=1), 0) is a  # ICMP: port 0
     plain = sched("sh", ds)
-    assert plain.schedule(ds, flow("10.0.0.1", port=1), 0) is a
+    assert plain.pick(ds, flow("10.0.0.1", port=1), 0) is a
 
 
 def test_sh_fallback_probes_from_the_original_bucket() -> None:
@@ -78,20 +79,20 @@ def test_sh_fallback_probes_from_the_original_bucket() -> None:
     a.overloaded = True
     # 10.0.0.1 -> 177 (A, overloaded).  Probe offset 0: roffset 177, bucket
     # (177 + 177) & 255 = 98 -> B.
-    assert sched("sh", ds).schedule(ds, flow("10.0.0.1"), 0) is None
+    assert sched("sh", ds).pick(ds, flow("10.0.0.1"), 0) is None
     fb = sched("sh", ds, ServiceFlags.SCHED1)
-    assert fb.schedule(ds, flow("10.0.0.1"), 0) is b
+    assert fb.pick(ds, flow("10.0.0.1"), 0) is b
 
 
 def test_sh_table_is_rebuilt_on_change() -> None:
     ds = dests(1, 1)  # A B A B: 10.0.0.1 (177, odd) -> B
     s = sched("sh", ds)
-    assert s.schedule(ds, flow("10.0.0.1"), 0) is ds[1]
+    assert s.pick(ds, flow("10.0.0.1"), 0) is ds[1]
     new = dests(1, base="172.16.0.")[0]
     ds.insert(0, new)
-    s.add_dest(ds, new)
+    s.server_added(ds, new)
     # N A B N A B ...: 177 % 3 = 0 -> N
-    assert s.schedule(ds, flow("10.0.0.1"), 0) is new
+    assert s.pick(ds, flow("10.0.0.1"), 0) is new
 
 
 # -- dh ---------------------------------------------------------------------------------
@@ -102,18 +103,18 @@ def test_dh_round_robin_buckets_on_destination_address() -> None:
     a, b, c = ds
     s = sched("dh", ds)
     # vaddr .1 -> 177 % 3 = 0 A; .2 -> 98 % 3 = 2 C; .4 -> 708 & 255 = 196, % 3 = 1 B.
-    assert s.schedule(ds, flow(vaddr="10.0.0.1"), 0) is a
-    assert s.schedule(ds, flow(vaddr="10.0.0.2"), 0) is c
-    assert s.schedule(ds, flow(vaddr="10.0.0.4"), 0) is b
+    assert s.pick(ds, flow(vaddr="10.0.0.1"), 0) is a
+    assert s.pick(ds, flow(vaddr="10.0.0.2"), 0) is c
+    assert s.pick(ds, flow(vaddr="10.0.0.4"), 0) is b
     # the client address does not matter
-    assert s.schedule(ds, flow(client="9.9.9.9", vaddr="10.0.0.4"), 0) is b
+    assert s.pick(ds, flow(client="9.9.9.9", vaddr="10.0.0.4"), 0) is b
 
 
 def test_dh_has_no_fallback() -> None:
     ds = dests(1, 1)
     ds[1].overloaded = True
     s = sched("dh", ds, ServiceFlags.SCHED1)
-    assert s.schedule(ds, flow(vaddr="10.0.0.1"), 0) is None  # bucket 177 -> B
+    assert s.pick(ds, flow(vaddr="10.0.0.1"), 0) is None  # bucket 177 -> B
 
 
 @settings(max_examples=50, deadline=None)
@@ -128,10 +129,10 @@ def test_same_key_same_server(name: str, weights: list[int], client: int, port: 
     s1 = sched(name, ds, ServiceFlags.SCHED2)
     s2 = sched(name, ds, ServiceFlags.SCHED2)
     f = Flow(ipaddress.IPv4Address(client), port, ipaddress.IPv4Address(client ^ 1), 80)
-    first = s1.schedule(ds, f, 0)
+    first = s1.pick(ds, f, 0)
     assert first is not None
-    assert s1.schedule(ds, f, 5) is first
-    assert s2.schedule(ds, f, 9) is first
+    assert s1.pick(ds, f, 5) is first
+    assert s2.pick(ds, f, 9) is first
 
 
 # -- mh: an independent SipHash-1-3 and Maglev fill ------------------------------------
@@ -247,10 +248,10 @@ def test_mh_lookup_uses_hsiphash_of_the_client() -> None:
     owner = ref_maglev([(int(d.address), 80, 1) for d in ds], 4093)
     for client in ("1.2.3.4", "10.9.8.7", "203.0.113.200"):
         slot = ref_hsiphash_u32(int(ip(client)), K1, K1) % 4093
-        assert s.schedule(ds, flow(client), 0) is ds[owner[slot]]
+        assert s.pick(ds, flow(client), 0) is ds[owner[slot]]
     sp = sched("mh", ds, ServiceFlags.SCHED2)
     slot = ref_hsiphash_u32(int(ip("1.2.3.4")) + 4321, K1, K1) % 4093
-    assert sp.schedule(ds, flow("1.2.3.4", port=4321), 0) is ds[owner[slot]]
+    assert sp.pick(ds, flow("1.2.3.4", port=4321), 0) is ds[owner[slot]]
 
 
 def test_mh_two_instances_build_identical_tables() -> None:
@@ -264,11 +265,11 @@ def test_mh_quiescing_keeps_the_table_and_fails_or_falls_back() -> None:
     before = mh_table_indexes(s, ds)
     owner = ds[before[ref_hsiphash_u32(int(ip("1.2.3.4")), K1, K1) % 4093]]
     owner.update(RealServer(owner.address, 80, weight=0))  # last_weight stays 1
-    s.upd_dest(ds, owner)
+    s.weight_changed(ds, owner)
     assert mh_table_indexes(s, ds) == before
-    assert s.schedule(ds, flow("1.2.3.4"), 0) is None
+    assert s.pick(ds, flow("1.2.3.4"), 0) is None
     fb = sched("mh", ds, ServiceFlags.SCHED1)
-    got = fb.schedule(ds, flow("1.2.3.4"), 0)
+    got = fb.pick(ds, flow("1.2.3.4"), 0)
     assert got is not None and got is not owner
 
 
@@ -278,11 +279,11 @@ def test_mh_removing_one_server_moves_about_one_nth(n: int, data: st.DataObject)
     ds = dests(*([1] * n))
     s = sched("mh", ds)
     clients = [flow(f"100.{i // 250}.{i % 250}.7") for i in range(3000)]
-    before = [s.schedule(ds, f, 0) for f in clients]
+    before = [s.pick(ds, f, 0) for f in clients]
     gone = data.draw(st.integers(0, n - 1))
     victim = ds.pop(gone)
-    s.del_dest(ds, victim, gone)
-    after = [s.schedule(ds, f, 0) for f in clients]
+    s.server_removed(ds, victim, gone)
+    after = [s.pick(ds, f, 0) for f in clients]
     moved = sum(1 for x, y in zip(before, after, strict=True) if x is not y)
     assert all(d is not victim for d in after)
     assert moved / len(clients) <= 1 / n + 0.03

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import VirtualService
-from pylvs.sched.base import Flow, Scheduler, register
-from pylvs.sched.hashing import GOLDEN_PRIME, addr_fold
+from pylvs.sched.base import Flow, Need
+from pylvs.sched.ipvs.base import Scheduler
+from pylvs.sched.ipvs.hashing import GOLDEN_PRIME, addr_fold
+from pylvs.sched.registry import register
 
 TAB_BITS = 8
 TAB_SIZE = 1 << TAB_BITS
@@ -30,6 +32,7 @@ def dh_bucket(fold: int) -> int:
 @register
 class DestinationHashing(Scheduler):
     name = "dh"
+    need = Need.ADDRESS
 
     def __init__(self, service: VirtualService, rng: random.Random | None = None) -> None:
         super().__init__(service, rng)
@@ -46,7 +49,13 @@ class DestinationHashing(Scheduler):
             return
         self.buckets = [dests[i % n] for i in range(TAB_SIZE)]
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         dest = self.buckets[dh_bucket(addr_fold(flow.vaddr))]
         if dest is None or not dest.available or dest.weight <= 0 or dest.overloaded:
             return None

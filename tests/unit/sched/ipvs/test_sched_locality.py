@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.sched.base import Flow, create
-from pylvs.sched.lblc import LocalityBasedLeastConnection
-from pylvs.sched.lblcr import LocalityBasedLeastConnectionReplication
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs import create
+from pylvs.sched.ipvs.lblc import LocalityBasedLeastConnection
+from pylvs.sched.ipvs.lblcr import LocalityBasedLeastConnectionReplication
 
 ip = ipaddress.ip_address
 KEY = ServiceKey.inet(Protocol.TCP, "10.0.0.1", 80)
@@ -50,20 +51,20 @@ def test_lblc_sticks_to_the_cached_dest_per_destination_address() -> None:
     ds = dests(1, 1)
     a, b = ds
     s = lblc(ds, now=0.0)
-    assert s.schedule(ds, to("10.1.1.1"), 0) is a  # wlc tie -> first
+    assert s.pick(ds, to("10.1.1.1"), 0) is a  # wlc tie -> first
     a.bind(active=True)
     # wlc alone would now pick B, but the cache keeps 10.1.1.1 on A (1 active is not > 1).
-    assert s.schedule(ds, to("10.1.1.1"), 1) is a
-    assert s.schedule(ds, to("10.1.1.2"), 2) is b
+    assert s.pick(ds, to("10.1.1.1"), 1) is a
+    assert s.pick(ds, to("10.1.1.2"), 2) is b
 
 
 def test_lblc_leaves_a_locality_overloaded_dest() -> None:
     ds = dests(1, 4)
     a, b = ds
     s = lblc(ds, now=0.0)
-    assert s.schedule(ds, to("10.1.1.1"), 0) is a
+    assert s.pick(ds, to("10.1.1.1"), 0) is a
     a.activeconns = 2  # 2 > weight 1, and B has 0*2 < 4: "overloaded" -> reschedule
-    assert s.schedule(ds, to("10.1.1.1"), 1) is b
+    assert s.pick(ds, to("10.1.1.1"), 1) is b
     assert s.cached(ip("10.1.1.1")) is b
 
 
@@ -71,31 +72,31 @@ def test_lblc_cache_hit_ignores_the_overload_flag_like_the_kernel() -> None:
     ds = dests(1, 1)
     a, _ = ds
     s = lblc(ds, now=0.0)
-    assert s.schedule(ds, to("10.1.1.1"), 0) is a
+    assert s.pick(ds, to("10.1.1.1"), 0) is a
     a.overloaded = True  # ip_vs_lblc_schedule checks AVAILABLE, weight, is_overloaded() only
-    assert s.schedule(ds, to("10.1.1.1"), 1) is a
+    assert s.pick(ds, to("10.1.1.1"), 1) is a
 
 
 def test_lblc_reschedules_when_the_cached_dest_was_deleted_or_quiesced() -> None:
     ds = dests(1, 1, 1)
     a, b, c = ds
     s = lblc(ds, now=0.0)
-    assert s.schedule(ds, to("10.1.1.1"), 0) is a
+    assert s.pick(ds, to("10.1.1.1"), 0) is a
     ds.remove(a)
-    s.del_dest(ds, a, 0)
-    assert s.schedule(ds, to("10.1.1.1"), 1) is b
+    s.server_removed(ds, a, 0)
+    assert s.pick(ds, to("10.1.1.1"), 1) is b
     b.update(RealServer(b.address, 80, weight=0))
-    s.upd_dest(ds, b)
-    assert s.schedule(ds, to("10.1.1.1"), 2) is c
+    s.weight_changed(ds, b)
+    assert s.pick(ds, to("10.1.1.1"), 2) is c
 
 
 def scenario_lblc(check_time: float, expiration: float) -> Destination | None:
     ds = dests(1, 1)
     a, _ = ds
     s = lblc(ds, now=0.0, expiration=expiration)
-    assert s.schedule(ds, to("10.1.1.1"), 0) is a
+    assert s.pick(ds, to("10.1.1.1"), 0) is a
     a.bind(active=True)  # from now on wlc prefers B: a rescheduled entry goes to B
-    return s.schedule(ds, to("10.1.1.1"), check_time)
+    return s.pick(ds, to("10.1.1.1"), check_time)
 
 
 def test_lblc_entries_expire_only_at_the_30th_check() -> None:
@@ -115,13 +116,13 @@ def test_lblc_use_refreshes_the_entry() -> None:
     ds = dests(1, 1)
     a, b = ds
     s = lblc(ds, now=0.0, expiration=1000.0)
-    assert s.schedule(ds, to("10.1.1.1"), 0) is a
+    assert s.pick(ds, to("10.1.1.1"), 0) is a
     a.bind(active=True)
-    assert s.schedule(ds, to("10.1.1.1"), 1500) is a  # lastuse = 1500
+    assert s.pick(ds, to("10.1.1.1"), 1500) is a  # lastuse = 1500
     # the full pass at 1800 keeps it (1500 + 1000 > 1800); the one at 3600 drops it.
-    assert s.schedule(ds, to("10.1.1.9"), 1801) is b
+    assert s.pick(ds, to("10.1.1.9"), 1801) is b
     assert s.cached(ip("10.1.1.1")) is a
-    assert s.schedule(ds, to("10.1.1.9"), 3600) is b
+    assert s.pick(ds, to("10.1.1.9"), 3600) is b
     assert s.cached(ip("10.1.1.1")) is None
 
 
@@ -131,10 +132,10 @@ def test_lblc_clock_starts_at_first_lookup_when_created_by_the_registry() -> Non
     s = create(VirtualService(KEY, scheduler="lblc"), ds)
     assert isinstance(s, LocalityBasedLeastConnection)
     s.table.expiration = 10.0
-    assert s.schedule(ds, to("10.1.1.1"), 5000.0) is a  # timer: first check at 5060
-    assert s.schedule(ds, to("10.1.1.2"), 5000.0 + 29 * 60) is not None
+    assert s.pick(ds, to("10.1.1.1"), 5000.0) is a  # timer: first check at 5060
+    assert s.pick(ds, to("10.1.1.2"), 5000.0 + 29 * 60) is not None
     assert s.cached(ip("10.1.1.1")) is a
-    s.schedule(ds, to("10.1.1.2"), 5000.0 + 30 * 60)
+    s.pick(ds, to("10.1.1.2"), 5000.0 + 30 * 60)
     assert s.cached(ip("10.1.1.1")) is None
 
 
@@ -149,15 +150,15 @@ def test_lblc_partial_collection_over_max_size_goes_bucket_by_bucket() -> None:
     s.table.max_size = 40
     addrs = [f"10.2.{i // 200}.{i % 200}" for i in range(100)]
     for t, addr in enumerate(addrs):
-        s.schedule(ds, to(addr), t * 0.5)  # lastuse 0 .. 49.5
+        s.pick(ds, to(addr), t * 0.5)  # lastuse 0 .. 49.5
     # Checks at 60 .. 300: 100 > 40 entries, but none idle for ENTRY_TIMEOUT (360 s) yet.
-    s.schedule(ds, to(addrs[0]), 359.0)  # refreshes addrs[0] before the check at 360
-    s.schedule(ds, to(addrs[0]), 360.25)  # the check at 360 finds nothing idle >= 360 s
+    s.pick(ds, to(addrs[0]), 359.0)  # refreshes addrs[0] before the check at 360
+    s.pick(ds, to(addrs[0]), 360.25)  # the check at 360 finds nothing idle >= 360 s
     assert len(s.table) == 100
     assert s.table.rover == 0  # fruitless sweeps go all the way round
     # At 420 every entry but addrs[0] is idle >= 360 s.  goal = min((100 - 40) * 4 / 3,
     # 40 / 2) = 20; whole buckets are swept from rover + 1 = 1 until 20 have gone.
-    s.schedule(ds, to(addrs[0]), 420.0)
+    s.pick(ds, to(addrs[0]), 420.0)
     by_bucket: dict[int, list[str]] = {}
     for a in addrs[1:]:
         by_bucket.setdefault(ref_bucket(a), []).append(a)

@@ -10,14 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pylvs.model.dest import Destination
-from pylvs.sched.base import Flow, Scheduler, register
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs.base import Scheduler
+from pylvs.sched.registry import register
 
 
 @register
 class WeightedOverflow(Scheduler):
     name = "ovf"
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         best: Destination | None = None
         hw = 0
         for dest in dests:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Address
-from pylvs.sched.base import Flow, register
-from pylvs.sched.common import locality_overloaded, weighted_least
-from pylvs.sched.locality import LocalityScheduler
+from pylvs.sched.base import Flow, Need
+from pylvs.sched.ipvs.common import locality_overloaded, weighted_least
+from pylvs.sched.ipvs.locality import LocalityScheduler
+from pylvs.sched.registry import register
 
 
 @dataclass(slots=True)
@@ -47,6 +48,7 @@ class LblcrEntry:
 @register
 class LocalityBasedLeastConnectionReplication(LocalityScheduler[LblcrEntry]):
     name = "lblcr"
+    need = Need.ADDRESS
 
     def _set_min(self, entry: LblcrEntry) -> Destination | None:
         members = self._members
@@ -81,7 +83,13 @@ class LocalityBasedLeastConnectionReplication(LocalityScheduler[LblcrEntry]):
                 moh = doh
         return most
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         table = self.table
         table.advance(now)
         entry = table.entries.get(flow.vaddr)

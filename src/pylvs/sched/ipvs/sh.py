@@ -18,8 +18,10 @@ from collections.abc import Sequence
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import ServiceFlags, VirtualService
-from pylvs.sched.base import Flow, Scheduler, register
-from pylvs.sched.hashing import GOLDEN_PRIME, addr_fold
+from pylvs.sched.base import Flow, Need
+from pylvs.sched.ipvs.base import Scheduler
+from pylvs.sched.ipvs.hashing import GOLDEN_PRIME, addr_fold
+from pylvs.sched.registry import register
 
 TAB_BITS = 8
 TAB_SIZE = 1 << TAB_BITS
@@ -44,6 +46,7 @@ def flow_port(flow: Flow, flags: ServiceFlags) -> int:
 @register
 class SourceHashing(Scheduler):
     name = "sh"
+    need = Need.ADDRESS
 
     def __init__(self, service: VirtualService, rng: random.Random | None = None) -> None:
         super().__init__(service, rng)
@@ -71,7 +74,13 @@ class SourceHashing(Scheduler):
                 count = 0
         self.buckets = buckets
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         flags = self.flags
         fold = addr_fold(flow.client)
         port = flow_port(flow, flags)

@@ -14,14 +14,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pylvs.model.dest import Destination
-from pylvs.sched.base import Flow, Scheduler, register
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs.base import Scheduler
+from pylvs.sched.registry import register
 
 
 @register
 class PowerOfTwoChoices(Scheduler):
     name = "twos"
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         total = 0
         for dest in dests:
             if not dest.overloaded and dest.weight > 0:

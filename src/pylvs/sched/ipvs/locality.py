@@ -26,8 +26,8 @@ from typing import Generic, Protocol, TypeVar
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import VirtualService
-from pylvs.sched.base import Scheduler
-from pylvs.sched.hashing import Address, addr_fold, hash_32
+from pylvs.sched.ipvs.base import Scheduler
+from pylvs.sched.ipvs.hashing import Address, addr_fold, hash_32
 
 CHECK_EXPIRE_INTERVAL = 60.0
 ENTRY_TIMEOUT = 6 * 60.0

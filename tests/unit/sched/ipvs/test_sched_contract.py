@@ -1,4 +1,4 @@
-"""The contract every registered scheduler keeps (principle 5 of docs/ARCHITECTURE.md).
+"""What every IPVS scheduler keeps beyond the common contract (tests/unit/sched/test_contract.py).
 
 * an empty list gives None;
 * a pick is a member of the list, never a quiesced (weight 0) or overloaded dest;
@@ -6,7 +6,7 @@
   flag, which may answer "no destination" when the hashed bucket's owner is unusable, and ovf,
   for which a dest with more active connections than its weight is not eligible.
 
-The lists are built through the add_dest hook, newest at the head, as the kernel does.
+The lists are built through the server_added hook, newest at the head, as the kernel does.
 """
 
 import ipaddress
@@ -18,16 +18,16 @@ from hypothesis import strategies as st
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Protocol, RealServer, ServiceFlags, ServiceKey, VirtualService
-from pylvs.sched import base
+from pylvs.sched import ipvs
 from pylvs.sched.base import Flow
 
-ALL = base.names()
+ALL = ipvs.names()
 FALLBACK = {"sh", "mh"}  # SCHED1 = *-fallback
 MAY_MISS = {"dh"}
 
 
 def test_every_scheduler_is_registered() -> None:
-    assert set(ALL) == set(base.KEEPALIVED_SCHEDULERS) | set(base.IPVSADM_SCHEDULERS)
+    assert set(ALL) == set(ipvs.KEEPALIVED_SCHEDULERS) | set(ipvs.IPVSADM_SCHEDULERS)
     assert "wlc" in ALL
 
 
@@ -38,10 +38,10 @@ def service(name: str, flags: ServiceFlags = ServiceFlags.NONE) -> VirtualServic
 
 @pytest.mark.parametrize("name", ALL)
 def test_empty_list_gives_none(name: str) -> None:
-    s = base.create(service(name), [], random.Random(0))
+    s = ipvs.create(service(name), [], random.Random(0))
     flow = Flow(ipaddress.ip_address("1.2.3.4"), 1, ipaddress.ip_address("10.0.0.1"), 80)
-    assert s.schedule([], flow, 0.0) is None
-    assert s.schedule([], flow, 100.0) is None
+    assert s.pick([], flow, 0.0) is None
+    assert s.pick([], flow, 100.0) is None
 
 
 dest_spec = st.tuples(
@@ -70,17 +70,17 @@ def test_picks_are_members_and_usable(
     name: str, specs: list[tuple[int, bool, int, int]], clients: list[int], seed: int
 ) -> None:
     flags = ServiceFlags.SCHED1 if name in FALLBACK else ServiceFlags.NONE
-    s = base.create(service(name, flags), [], random.Random(seed))
+    s = ipvs.create(service(name, flags), [], random.Random(seed))
     ds: list[Destination] = []
     for i, (w, ovl, act, inact) in enumerate(reversed(specs)):
         d = Destination(RealServer(ipaddress.ip_address(f"192.168.{i}.{i + 1}"), 80, weight=w))
         d.overloaded, d.activeconns, d.inactconns = ovl, act, inact
         ds.insert(0, d)
-        s.add_dest(ds, d)
+        s.server_added(ds, d)
     any_eligible = any(eligible(name, d) for d in ds)
     for t, c in enumerate(clients):
         addr = ipaddress.IPv4Address(c)
-        got = s.schedule(ds, Flow(addr, c & 0xFFFF, addr, 80), float(t))
+        got = s.pick(ds, Flow(addr, c & 0xFFFF, addr, 80), float(t))
         if got is None:
             assert not any_eligible or name in MAY_MISS, ds
             continue
@@ -97,9 +97,9 @@ def test_without_fallback_hash_schedulers_may_miss_but_never_pick_unusable(name:
     ]
     for d in ds[:3]:
         d.overloaded = True
-    s = base.create(service(name), ds)
+    s = ipvs.create(service(name), ds)
     got = [
-        s.schedule(ds, Flow(ipaddress.IPv4Address(c), 0, ipaddress.IPv4Address(c), 80), 0)
+        s.pick(ds, Flow(ipaddress.IPv4Address(c), 0, ipaddress.IPv4Address(c), 80), 0)
         for c in range(0x0A000000, 0x0A000000 + 64)
     ]
     assert None in got

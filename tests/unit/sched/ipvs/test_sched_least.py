@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.sched.base import Flow, Scheduler, create
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs import Scheduler, create
 
 FLOW = Flow(ipaddress.ip_address("1.2.3.4"), 1000, ipaddress.ip_address("10.0.0.1"), 80)
 
@@ -28,7 +29,7 @@ def sched(name: str, ds: Sequence[Destination], rng: random.Random | None = None
 
 
 def pick(name: str, ds: Sequence[Destination]) -> int | None:
-    d = sched(name, ds).schedule(ds, FLOW, 0.0)
+    d = sched(name, ds).pick(ds, FLOW, 0.0)
     return None if d is None else [id(x) for x in ds].index(id(d))
 
 
@@ -145,22 +146,22 @@ def test_twos_walk_and_comparison() -> None:
     # r1 = 13 % 6 = 1 -> A (1-2 <= 0); r2 = 4 % 6 = 4 -> 4-2 = 2, 2-3 <= 0 -> C.
     # weight2*overhead1 = 3*256 > weight1*overhead2 = 2*256 -> C.
     s = sched("twos", ds, FixedBits([13, 4]))
-    assert s.schedule(ds, FLOW, 0.0) is ds[2]
+    assert s.pick(ds, FLOW, 0.0) is ds[2]
     # r1 = 0 -> A (0-2 <= 0), r2 = 2 -> A as well.
     s = sched("twos", ds, FixedBits([0, 2]))
-    assert s.schedule(ds, FLOW, 0.0) is ds[0]
+    assert s.pick(ds, FLOW, 0.0) is ds[0]
     # A's overhead 1*256, C idle: choice2 = C wins if 3*256 > 2*0.
     ds[2].activeconns = 0
     s = sched("twos", ds, FixedBits([1, 5]))
-    assert s.schedule(ds, FLOW, 0.0) is ds[2]
+    assert s.pick(ds, FLOW, 0.0) is ds[2]
     # choice1 = C (r1 = 5: 5-2 = 3, 3-3 <= 0), choice2 = A: 2*0 > 3*256 is false -> C.
     s = sched("twos", ds, FixedBits([5, 1]))
-    assert s.schedule(ds, FLOW, 0.0) is ds[2]
+    assert s.pick(ds, FLOW, 0.0) is ds[2]
 
 
 def test_twos_none_when_nothing_eligible() -> None:
     ds = [dest(0), dest(3, ovl=True)]
-    assert sched("twos", ds, random.Random(1)).schedule(ds, FLOW, 0.0) is None
+    assert sched("twos", ds, random.Random(1)).pick(ds, FLOW, 0.0) is None
 
 
 # -- convergence: bind every pick as an active connection that stays open ---------------
@@ -172,7 +173,7 @@ def run_bound(name: str, weights: list[int], total: int) -> list[int]:
     counts = [0] * len(ds)
     ids = [id(x) for x in ds]
     for _ in range(total):
-        d = s.schedule(ds, FLOW, 0.0)
+        d = s.pick(ds, FLOW, 0.0)
         assert d is not None
         d.bind(active=True)
         counts[ids.index(id(d))] += 1

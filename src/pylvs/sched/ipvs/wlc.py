@@ -11,13 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pylvs.model.dest import Destination
-from pylvs.sched.base import Flow, Scheduler, register
-from pylvs.sched.common import weighted_least
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs.base import Scheduler
+from pylvs.sched.ipvs.common import weighted_least
+from pylvs.sched.registry import register
 
 
 @register
 class WeightedLeastConnection(Scheduler):
     name = "wlc"
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         return weighted_least(dests)

@@ -18,7 +18,9 @@ from collections.abc import Sequence
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import VirtualService
-from pylvs.sched.base import Flow, Scheduler, register
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs.base import Scheduler
+from pylvs.sched.registry import register
 
 
 @register
@@ -35,13 +37,13 @@ class RoundRobin(Scheduler):
         if self._pos < 0:
             self._cur = None
 
-    def add_dest(self, dests: Sequence[Destination], dest: Destination) -> None:
+    def server_added(self, dests: Sequence[Destination], dest: Destination) -> None:
         # The new dest is at the head: the saved node is one further down the list.
         if self._cur is not None:
             self._pos += 1
             self._pos = self._index(dests)
 
-    def del_dest(self, dests: Sequence[Destination], dest: Destination, index: int) -> None:
+    def server_removed(self, dests: Sequence[Destination], dest: Destination, index: int) -> None:
         if self._cur is None:
             return
         if dest is self._cur:
@@ -55,7 +57,7 @@ class RoundRobin(Scheduler):
             if self._pos < 0:
                 self._cur = None
 
-    def upd_dest(self, dests: Sequence[Destination], dest: Destination) -> None:
+    def weight_changed(self, dests: Sequence[Destination], dest: Destination) -> None:
         """A weight edit does not move the rotation."""
 
     def _index(self, dests: Sequence[Destination]) -> int:
@@ -70,7 +72,13 @@ class RoundRobin(Scheduler):
                 return i
         return -1
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         pos = self._index(dests)
         n = len(dests)
         # Walk the nodes after the saved one, then (unless we started at the head) wrap

@@ -10,13 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pylvs.model.dest import Destination
-from pylvs.sched.base import Flow, Scheduler, register
-from pylvs.sched.common import shortest_expected_delay
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs.base import Scheduler
+from pylvs.sched.ipvs.common import shortest_expected_delay
+from pylvs.sched.registry import register
 
 
 @register
 class ShortestExpectedDelay(Scheduler):
     name = "sed"
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         return shortest_expected_delay(dests)

@@ -25,7 +25,9 @@ from collections.abc import Sequence
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import VirtualService
-from pylvs.sched.base import Flow, Scheduler, register
+from pylvs.sched.base import Flow
+from pylvs.sched.ipvs.base import Scheduler
+from pylvs.sched.registry import register
 
 _NO_STOP = -2
 
@@ -124,7 +126,13 @@ class WeightedRoundRobin(Scheduler):
             return pos
         return -1
 
-    def schedule(self, dests: Sequence[Destination], flow: Flow, now: float) -> Destination | None:
+    def pick(
+        self,
+        dests: Sequence[Destination],
+        flow: Flow,
+        now: float,
+        avoid: Destination | None = None,
+    ) -> Destination | None:
         mw = self._mw
         if mw == 0:
             return None

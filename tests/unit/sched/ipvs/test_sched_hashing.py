@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from pylvs.sched.hashing import addr_fold, hash_32, hsiphash, hsiphash_u32, siphash
+from pylvs.sched.ipvs.hashing import addr_fold, hash_32, hsiphash, hsiphash_u32, siphash
 
 KEY = (0x0706050403020100, 0x0F0E0D0C0B0A0908)
 
