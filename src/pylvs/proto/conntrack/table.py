@@ -191,6 +191,11 @@ class ConnTable:
         """Live connections (templates excluded)."""
         return iter(list(self._conns.values()))
 
+    def find_template(self, key: ConnKey) -> Conn | None:
+        """The hashed template under `key`, as it is: no validity check, no re-arming
+        (`template` is the lookup of a new connection; this one is for the sync)."""
+        return self._templates.get(key)
+
     def templates(self) -> Iterator[Conn]:
         return itertools.chain(list(self._templates.values()), list(self._stale_templates))
 
