@@ -120,8 +120,9 @@ class Sender:
         return [self._send(t) for t in sorted(self._buffers)]
 
     def stop(self) -> int:
-        """The daemon stops: unsent records are dropped (stop_sync_thread); how many."""
-        lost = sum(b.builder.count for b in self._buffers.values())
+        """The daemon stops: partly filled messages are dropped (stop_sync_thread); how
+        many."""
+        lost = len(self._buffers)
         self._buffers.clear()
         return lost
 

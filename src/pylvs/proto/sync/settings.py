@@ -14,7 +14,6 @@ at least 1500, and never less than 1024 bytes).
 from __future__ import annotations
 
 import enum
-import ipaddress
 from dataclasses import dataclass, replace
 
 from pylvs.model.service import Address
@@ -113,10 +112,3 @@ class Daemon:
         group = self.group if self.group is not None else SYNC_GROUP_V4
         return group, (self.port or SYNC_PORT) + index
 
-
-def parse_group(text: str) -> Address:
-    """A multicast group as ipvsadm and keepalived accept it."""
-    group = ipaddress.ip_address(text)
-    if not group.is_multicast:
-        raise SyncError(f"{text} is not a multicast group")
-    return group
