@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import ctypes
+import json
 import os
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +28,9 @@ _libc = ctypes.CDLL(None, use_errno=True)
 def missing() -> str | None:
     if os.geteuid() != 0:
         return "needs root (network namespaces)"
-    if shutil.which("ip") is None:
-        return "needs `ip`"
+    for tool in ("ip", "bridge"):
+        if shutil.which(tool) is None:
+            return f"needs `{tool}`"
     return None
 
 
@@ -127,7 +130,24 @@ class Net:
         sh("ip", "-n", ns, "addr", "add", f"10.88.0.{n}/24", "dev", "eth0")
         sh("ip", "-n", ns, "addr", "add", f"fd88::{n}/64", "dev", "eth0", "nodad")
         sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        # a new bridge port forwards only once the carrier change went through linkwatch
+        # (up to a second): until then its first datagrams would be lost
+        deadline = time.monotonic() + 10
+        while "forwarding" not in self._port_state(port) and time.monotonic() < deadline:
+            time.sleep(0.05)
         return ns
+
+    def _port_state(self, port: str) -> str:
+        done = subprocess.run(
+            ["bridge", "-n", self.switch, "-j", "link", "show", "dev", port],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        try:
+            return " ".join(str(link.get("state")) for link in json.loads(done.stdout or "[]"))
+        except json.JSONDecodeError:
+            return ""
 
     def loop(self, ns: str) -> NsLoop:
         loop = NsLoop(ns)

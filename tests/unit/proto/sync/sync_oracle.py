@@ -107,20 +107,7 @@ class Backup:
         self.receiver = Receiver(policy, self.target)
 
     def rows(self, now: float) -> set[tuple[str, str, str, str, str]]:
-        """The table as -Lnc rows without the expiry."""
-        out = set()
-        for e in self.table.entries(now):
-            proto = {6: "TCP", 17: "UDP", 132: "SCTP"}.get(e.protocol, "IP")
-            out.add(
-                (
-                    proto,
-                    e.state.value,
-                    _ap(e.caddr, e.cport),
-                    _ap(e.vaddr, e.vport),
-                    _ap(e.daddr, e.dport),
-                )
-            )
-        return out
+        return table_rows(self.table, now)
 
     def expiries(self, now: float) -> dict[tuple[str, str], int]:
         entries = self.table.entries(now)
@@ -142,6 +129,23 @@ class Backup:
                     d.persistconns,
                 )
         return out
+
+
+def table_rows(table: ConnTable, now: float) -> set[tuple[str, str, str, str, str]]:
+    """A pylvs table as -Lnc rows without the expiry."""
+    out = set()
+    for e in table.entries(now):
+        proto = {6: "TCP", 17: "UDP", 132: "SCTP"}.get(e.protocol, "IP")
+        out.add(
+            (
+                proto,
+                e.state.value,
+                _ap(e.caddr, e.cport),
+                _ap(e.vaddr, e.vport),
+                _ap(e.daddr, e.dport),
+            )
+        )
+    return out
 
 
 def kernel_counts(ln: str, persistent: str) -> dict[tuple[str, str], tuple[int, int, int]]:
