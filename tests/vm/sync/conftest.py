@@ -2,7 +2,8 @@
 
 They run inside the IPVS VM, as one pytest process:
 
-    /work/shared/ipvs-vm/run-in-vm.sh -- "$PWD/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/vm/sync
+    /work/shared/ipvs-vm/run-in-vm.sh -- "$PWD/.venv/bin/python" -m pytest -q \
+        -p no:cacheprovider tests/vm/sync
 
 Anywhere else they are skipped, saying so.  Makes this folder's helpers (sync_vm_helpers)
 and the unit tests' oracle helpers (sync_oracle, sync_pcap) importable, and builds the
