@@ -111,4 +111,3 @@ class Daemon:
         """Where thread `index` of a resolved daemon sends or listens (group, port + index)."""
         group = self.group if self.group is not None else SYNC_GROUP_V4
         return group, (self.port or SYNC_PORT) + index
-
