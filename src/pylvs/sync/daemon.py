@@ -84,25 +84,8 @@ class Master:
         clock: Callable[[], float] = time.monotonic,
     ) -> Master:
         """Start a master on `daemon.interface` (in a running event loop)."""
-        if daemon.role is not Role.MASTER:
-            raise ValueError("not a master daemon")
-        link = Link.read(daemon.interface)
-        daemon = daemon.resolve(link.mtu)
-        socks: list[socket.socket] = []
-        try:
-            for thread in range(sysctls.ports):
-                socks.append(send_socket(daemon, link, thread, sysctls.sock_size))
-        except OSError:
-            for s in socks:
-                s.close()
-            raise
+        daemon, _, socks = _start(daemon, Role.MASTER, sysctls)
         sender = Sender(sysctls, syncid=daemon.syncid, maxlen=daemon.maxlen, marks=marks)
-        log.info(
-            "sync master started: mcast_ifn = %s, syncid = %d, maxlen = %d",
-            daemon.interface,
-            daemon.syncid,
-            daemon.maxlen,
-        )
         return cls(daemon, sysctls, sender, socks, clock)
 
     # -- what the data plane tells ----------------------------------------------------
@@ -224,26 +207,8 @@ class Backup:
     ) -> Backup:
         """Start a backup on `daemon.interface` (in a running event loop); its own addresses
         join the policy's, so its own stream never comes back to it as a peer's."""
-        if daemon.role is not Role.BACKUP:
-            raise ValueError("not a backup daemon")
-        sysctls = sysctls or Sysctls()
-        link = Link.read(daemon.interface)
-        daemon = daemon.resolve(link.mtu)
-        socks: list[socket.socket] = []
-        try:
-            for thread in range(sysctls.ports):
-                socks.append(receive_socket(daemon, link, thread, sysctls.sock_size))
-        except OSError:
-            for s in socks:
-                s.close()
-            raise
+        daemon, link, socks = _start(daemon, Role.BACKUP, sysctls or Sysctls())
         policy = replace(policy, syncid=daemon.syncid, own=policy.own | link.addresses)
-        log.info(
-            "sync backup started: mcast_ifn = %s, syncid = %d, maxlen = %d",
-            daemon.interface,
-            daemon.syncid,
-            daemon.maxlen,
-        )
         return cls(daemon, Receiver(policy, target), socks, clock)
 
     def close(self) -> None:
@@ -275,3 +240,31 @@ class Backup:
         seen = self._seen_overflow[index]
         self.overflow += (total - seen) & 0xFFFFFFFF
         self._seen_overflow[index] = total
+
+
+def _start(
+    daemon: Daemon, role: Role, sysctls: Sysctls
+) -> tuple[Daemon, Link, list[socket.socket]]:
+    """The daemon resolved on its interface, and one socket per sync thread
+    (start_sync_thread)."""
+    if daemon.role is not role:
+        raise ValueError(f"not a {role.value} daemon")
+    link = Link.read(daemon.interface)
+    daemon = daemon.resolve(link.mtu)
+    make = send_socket if role is Role.MASTER else receive_socket
+    socks: list[socket.socket] = []
+    try:
+        for thread in range(sysctls.ports):
+            socks.append(make(daemon, link, thread, sysctls.sock_size))
+    except OSError:
+        for sock in socks:
+            sock.close()
+        raise
+    log.info(
+        "sync thread started: state = %s, mcast_ifn = %s, syncid = %d, maxlen = %d",
+        role.name,
+        daemon.interface,
+        daemon.syncid,
+        daemon.maxlen,
+    )
+    return daemon, link, socks

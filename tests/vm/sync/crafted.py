@@ -346,4 +346,40 @@ CASES = [
             ),
         ),
     ),
+    Case(
+        "v0-template",
+        "version 0 templates: one installed (180 s), one with template state 2",
+        (
+            codec.encode(
+                w.SyncMessage(
+                    0,
+                    SYNCID,
+                    (
+                        conn(0, timeout=0, flags=w.F_TEMPLATE | w.F_INACTIVE, state=1),
+                        conn(
+                            0,
+                            caddr=ipaddress.ip_address("10.0.0.78"),
+                            timeout=0,
+                            flags=w.F_TEMPLATE | w.F_INACTIVE,
+                            state=2,
+                        ),
+                        conn(40003, timeout=0),
+                    ),
+                )
+            ),
+        ),
+    ),
+    Case(
+        "template-moves",
+        "a template synced again with another real server keeps its first one",
+        (
+            v1(rec(conn(0, flags=w.F_TEMPLATE | w.F_INACTIVE, state=1, timeout=120))),
+            v1(rec(conn(0, daddr=RS2, flags=w.F_TEMPLATE | w.F_INACTIVE, state=1, timeout=90))),
+        ),
+    ),
+    Case(
+        "timeout-huge",
+        "a timeout of 2^32 - 1 seconds",
+        (v1(rec(conn(40001, timeout=0xFFFFFFFF))),),
+    ),
 ]

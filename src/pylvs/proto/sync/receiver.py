@@ -17,7 +17,9 @@ net/netfilter/ipvs/ip_vs_sync.c, as a pure machine (reference §1.9):
   between the active and inactive counters), its state and timeout become the sender's,
   and an entry bound to no real server tries again to find one.  A new entry takes the
   sender's state; its timeout is the record's (version 1), or the backup's own timeout for
-  that state (version 0, or 0 on the wire), 180 s for a template.
+  that state (version 0, or 0 on the wire), 180 s for a template.  (The kernel measured
+  here keeps it in 32-bit milliseconds: a timeout past 2^32 ms wraps round, and so it does
+  here.)
 * pylvs adds a ceiling: once `max_entries` synced entries exist, new ones are refused and
   counted (a flood cannot grow the table without bound); updates still apply.
 
@@ -183,7 +185,9 @@ class Receiver:
             flags = (rec.flags | w.F_SYNC) & ~w.F_HASHED
             wire_timeout = 0
         if wire_timeout:
-            timeout = float(wire_timeout)
+            # kernel 6.1.192 (the oracle) keeps the timeout as 32-bit milliseconds: beyond
+            # 2^32 ms (49.7 days; no master sends that much) it wraps round, measured
+            timeout = (wire_timeout * 1000 % (1 << 32)) / 1000
         elif flags & w.F_TEMPLATE:
             timeout = float(TEMPLATE_TIMEOUT)
         else:

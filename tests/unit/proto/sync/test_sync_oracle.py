@@ -79,6 +79,7 @@ EXPECTED_DROPS = {
     "replace": {Drop.STALE: 1},
     "sip": {Drop.PE_UNKNOWN: 1},
     "template": {Drop.STATE: 1},
+    "v0-template": {Drop.STATE: 1},
 }
 
 

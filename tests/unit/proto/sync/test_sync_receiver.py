@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -122,6 +123,15 @@ def test_installed_connection_takes_state_timeout_and_activity() -> None:
     assert (b.rs1.activeconns, b.rs1.inactconns) == (1, 1)
     assert b.table.expire(125.0) == [c2]
     assert (b.rs1.activeconns, b.rs1.inactconns) == (1, 0)
+
+
+def test_a_timeout_past_2_to_the_32_milliseconds_wraps_as_in_the_kernel() -> None:
+    b = Backup()
+    b.send(conn(1, timeout=5_000_000), conn(2, timeout=4_000_000))
+    c1 = b.table.get((6, A("10.0.0.7"), 1, VIP, 80))
+    c2 = b.table.get((6, A("10.0.0.7"), 2, VIP, 80))
+    assert c1 is not None and c1.timeout == pytest.approx(705_032.704)
+    assert c2 is not None and c2.timeout == 4_000_000
 
 
 def test_unbound_entry_binds_when_its_real_server_appears() -> None:
