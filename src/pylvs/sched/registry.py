@@ -51,4 +51,5 @@ def names(namespace: str | None = None) -> list[str]:
 
 def _load_all() -> None:
     # Importing a namespace's package registers every algorithm module in it.
+    import pylvs.sched.haproxy
     import pylvs.sched.ipvs  # noqa: F401

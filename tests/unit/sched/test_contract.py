@@ -10,7 +10,8 @@ dropped, pick -- must keep these true:
   quiesced or saturated one, nor a backup while an active server is usable);
 * when some server is eligible a pick is made, except where the kit says the algorithm may
   miss (a hash bucket whose owner is unusable, with no fallback);
-* the same operations give the same picks (algorithms are deterministic given their rng).
+* the same operations give the same picks (algorithms are deterministic given their rng);
+* where the family honours `avoid`, the avoided server is picked only when nothing else can be.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def flow_for(value: int) -> Flow:
         1024 + value % 60000,
         ipaddress.IPv4Address(0x0A010000 + value % 5),
         80,
-        payload=f"\x03\x00\x00\x2aCookie: mstshash=u{value}\r\n".encode(),
+        # An RDP connection request: TPKT (4) and X.224 (7) headers, then the cookie line.
+        payload=b"\x03\x00\x00\x2a\x25\xe0\x00\x00\x00\x00\x00"
+        + f"Cookie: mstshash=u{value}\r\n".encode(),
         request=request,
         sample=str(value).encode(),
     )
@@ -148,3 +151,56 @@ def test_hooks_keep_picks_eligible_and_deterministic(
         first.apply(*op)
         second.apply(*op)
     assert first.picks == second.picks
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if kit_for(n).honours_avoid(n)])
+@settings(max_examples=25, deadline=None)
+@given(weights=st.lists(st.integers(1, 5), min_size=2, max_size=6), value=st.integers(0, 999))
+def test_avoided_server_only_when_nothing_else(name: str, weights: list[int], value: int) -> None:
+    kit = kit_for(name)
+    pool = kit.create(name, random.Random(value))
+    for w in weights:
+        kit.add(pool, kit.new_server(pool, w, plain=True))
+    flow = flow_for(value)
+    first = pool.balancer.pick(pool.servers, flow, 0.0)
+    assert first is not None
+    again = pool.balancer.pick(pool.servers, flow, 1.0, avoid=first)
+    assert again is not None and again is not first
+    for other in pool.servers:
+        if other is not first:
+            kit.down(pool, other)
+    assert pool.balancer.pick(pool.servers, flow, 2.0, avoid=first) is first
+
+
+@pytest.mark.parametrize("name", ALL)
+@settings(max_examples=25, deadline=None)
+@given(
+    weights=st.lists(st.integers(1, 5), min_size=1, max_size=6),
+    value=st.integers(0, 999),
+    how=st.sampled_from(["down", "weight", "saturate"]),
+)
+def test_a_server_taken_out_is_not_picked(
+    name: str, weights: list[int], value: int, how: str
+) -> None:
+    kit = kit_for(name)
+    pool = kit.create(name, random.Random(value))
+    for w in weights:
+        kit.add(pool, kit.new_server(pool, w, plain=True))
+    for i in range(value % 7):  # move the algorithm's state along a little first
+        pool.balancer.pick(pool.servers, flow_for(value + i), float(i))
+    flow = flow_for(value)
+    first = pool.balancer.pick(pool.servers, flow, 10.0)
+    assert first is not None
+    if how == "down":
+        kit.down(pool, first)
+    elif how == "weight":
+        kit.set_weight(pool, first, 0)
+    elif not kit.saturate(pool, first):
+        return
+    eligible = [s for s in pool.servers if kit.eligible(pool, s)]
+    for t in range(3):
+        again = pool.balancer.pick(pool.servers, flow_for(value + t), 11.0 + t)
+        if again is None:
+            assert not eligible or kit.may_miss(pool)
+        else:
+            assert kit.eligible(pool, again), (name, how, again, pool.servers)
