@@ -19,7 +19,7 @@ scenario's steps one at a time:
   once if one of them is queued).
 
 The output is one JSON document: HAProxy's version and, per scenario, its definition and what
-was observed.  tests/unit/sched/haproxy/test_recorded.py replays the same steps on pylvs's
+was observed.  tests/unit/sched/haproxy/test_haproxy_recorded.py replays the same steps on pylvs's
 algorithms and compares.  Everything happens on loopback; the whole run takes some 20 seconds.
 """
 

@@ -1,6 +1,6 @@
 """The backend pool (sched/haproxy/pool.py): ids, verdicts, states, weights, slowstart, limits.
 
-Pick orders are checked against the real HAProxy in test_recorded.py; these tests cover the
+Pick orders are checked against the real HAProxy in test_haproxy_recorded.py; these tests cover the
 rules around them: server ids as cfgparse.c assigns them (observed with `show servers state`
 on 2.6.12: `id 3, -, -` gives 3 2 4 and `-, id 1, -` gives 2 1 4), assign_server's verdicts,
 maintenance and drain, `set weight` messages, slowstart (server_recalc_eweight), the dynamic

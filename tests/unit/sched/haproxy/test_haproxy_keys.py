@@ -1,7 +1,7 @@
 """The keys the hashing algorithms take from a connection (sched/haproxy/hashed.py).
 
-The recorded sequences (test_recorded.py) cover them end to end against HAProxy; these are the
-corner cases of backend.c and payload.c the recordings do not reach.
+The recorded sequences (test_haproxy_recorded.py) cover them end to end against HAProxy;
+these are the corner cases of backend.c and payload.c the recordings do not reach.
 """
 
 import ipaddress

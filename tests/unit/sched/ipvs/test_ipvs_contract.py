@@ -1,4 +1,4 @@
-"""What every IPVS scheduler keeps beyond the common contract (tests/unit/sched/test_contract.py).
+"""What every IPVS scheduler keeps beyond the common contract (../test_sched_contract.py).
 
 * an empty list gives None;
 * a pick is a member of the list, never a quiesced (weight 0) or overloaded dest;
