@@ -79,6 +79,7 @@ class Server:
         "next_admin",
         "next_eweight",
         "next_state",
+        "non_stick",
         "npos",
         "puid",
         "queued",
@@ -100,6 +101,7 @@ class Server:
         maxqueue: int = 0,
         minconn: int = 0,
         slowstart: int = 0,
+        non_stick: bool = False,
         state: State = State.RUNNING,
         admin: Admin = Admin.NONE,
     ) -> None:
@@ -115,6 +117,7 @@ class Server:
         self.minconn = minconn or maxconn
         self.maxqueue = maxqueue
         self.slowstart = slowstart  # seconds
+        self.non_stick = non_stick  # `non-stick`: never stored in stick tables
         self.cur_state = self.next_state = state
         self.cur_admin = self.next_admin = admin
         self.cur_eweight = self.next_eweight = 0  # set by the pool from uweight

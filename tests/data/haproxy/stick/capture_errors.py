@@ -1,0 +1,83 @@
+"""Record what `haproxy -c` says about `stick-table` lines.
+
+Run by hand (needs the real `haproxy`):
+
+    python tests/data/haproxy/stick/capture_errors.py [-o table-errors.json]
+
+Each line is checked alone in a backend; the text after `parsing [FILE:LINE] : ` (or
+`parsing [FILE:LINE]: `) of HAProxy's first alert or warning for that line is recorded with its
+level, or nothing when HAProxy takes the line silently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+LINES = [
+    "stick-table type ip size 10",
+    "stick-table type ip",
+    "stick-table size 10",
+    "stick-table type foo size 1",
+    "stick-table type ip size 1x",
+    "stick-table type ip size",
+    "stick-table type ip size 10k expire 30m",
+    "stick-table type ip size 4g",
+    "stick-table type ip size 1 expire",
+    "stick-table type ip size 1 expire 1x",
+    "stick-table type ip size 1 expire 3000000000",
+    "stick-table type ip size 1 expire 100us",
+    "stick-table type string len 0 size 1",
+    "stick-table type string len 16 size 1",
+    "stick-table type binary len 4 size 1",
+    "stick-table type integer len 4 size 1",
+    "stick-table type ip size 1 nopurge",
+    "stick-table type ip size 1 peers p",
+    "stick-table type ip size 1 peers",
+    "stick-table type ip size 1 srvkey addr",
+    "stick-table type ip size 1 srvkey foo",
+    "stick-table type ip size 1 bogus",
+    "stick-table type ip size 1 store gpc0,conn_cnt,conn_cur,conn_rate(10s),http_req_rate(1m)",
+    "stick-table type ip size 1 store conn_rate",
+    "stick-table type ip size 1 store conn_rate(x)",
+    "stick-table type ip size 1 store conn_rate(10s",
+    "stick-table type ip size 1 store gpc0(1)",
+    "stick-table type ip size 1 store bogus",
+    "stick-table type ip size 1 store gpc0,gpc0",
+    "stick-table type ip size 1 store server_id,server_key,server_name",
+]
+
+
+def check(line: str) -> dict[str, str]:
+    cfg = (
+        "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n"
+        f"backend b\n  {line}\n  server s1 127.0.0.1:1\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "e.cfg")
+        Path(path).write_text(cfg)
+        out = subprocess.run(["haproxy", "-c", "-f", path], capture_output=True, text=True)
+    m = re.search(r"\[(ALERT|WARNING)\][^\n]*parsing \[[^]]*:7\] ?: (.*)", out.stderr)
+    return {"level": m.group(1).lower(), "message": m.group(2)} if m else {}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-o", "--output", default=str(HERE / "table-errors.json"))
+    args = ap.parse_args()
+    version = subprocess.run(
+        ["haproxy", "-v"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[0]
+    doc = {"haproxy": version, "lines": {line: check(line) for line in LINES}}
+    Path(args.output).write_text(json.dumps(doc, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
