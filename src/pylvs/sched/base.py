@@ -63,7 +63,8 @@ class HttpRequest:
     `http://host/a/b?x=1`); `path` is HAProxy's `path` (the part from the first slash after
     any scheme and authority, up to the `?`), `query` what follows the first `?` (None when
     there is none).  `headers` keep their order and spelling; lookups ignore case.  `cookies`
-    are the `name=value` pairs of every Cookie header, in order.  Build one with `of()`.
+    are the `name=value` pairs of every Cookie header, in order.  Text is the bytes as received,
+    decoded as latin-1 (so hashing them encodes them back unchanged).  Build one with `of()`.
     """
 
     method: str
