@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pylvs.proto.stick.data import DATA_TYPES, Kind, data_type
 from pylvs.proto.stick.keys import KeyType
 from pylvs.proto.stick.table import Entry, StickTable, ms
+from pylvs.sched.haproxy.cnum import strl2llrc
 
 FILTER_LEN = 4  # STKTABLE_FILTER_LEN
 POINTER_BASE = 0x55D0C0DE0000  # what `%p` prints for entry 0; entries are 0x100 apart
@@ -135,7 +136,7 @@ def _filters(table: StickTable, action: str, rest: list[str]) -> list[Filter] | 
                 f'Filter entry #{n}: Require and operator among "eq", "ne", "le", "ge", '
                 '"lt", "gt"\n'
             )
-        value = _strl2llrc(words[3 * i + 2])
+        value = strl2llrc(words[3 * i + 2])
         if value is None:
             return f"Filter entry #{n}: Require a valid integer value to compare against\n"
         filters.append((dtype.name, op, value))
@@ -146,14 +147,6 @@ def _filters(table: StickTable, action: str, rest: list[str]) -> list[Filter] | 
             f"'{words[3 * i - 1]}'\n"
         )
     return filters
-
-
-def _strl2llrc(text: str) -> int | None:
-    """tools.c strl2llrc: an optional sign and decimal digits, nothing else."""
-    body = text[1:] if text[:1] in ("-", "+") else text
-    if not body or not body.isdigit() or not body.isascii():
-        return None
-    return -int(body) if text[0] == "-" else int(body)
 
 
 def _matches(table: StickTable, entry: Entry, filters: list[Filter], now: float) -> bool:
@@ -232,7 +225,7 @@ def _set_data(table: StickTable, entry: Entry, words: list[str], now: float) -> 
             return "Unknown data type\n"
         if not table.spec.stores(dtype.name):
             return "Data type not stored in this table\n"
-        value = _strl2llrc(words[i + 1] if i + 1 < len(words) else "")
+        value = strl2llrc(words[i + 1] if i + 1 < len(words) else "")
         if value is None:
             return "Require a valid integer value to store\n"
         if dtype.kind is Kind.FRQP:

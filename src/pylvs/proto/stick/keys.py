@@ -24,6 +24,8 @@ import ipaddress
 import struct
 from dataclasses import dataclass
 
+from pylvs.sched.haproxy.cnum import leading_digits, read_int64, strtoul10
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Sample = Address | int | str | bytes
 
@@ -103,7 +105,7 @@ class KeyFormat:
             except ValueError:
                 return None
         if t is KeyType.INTEGER:
-            n = _strtoul10(text)
+            n = strtoul10(text)
             return None if n is None or n > 0xFFFFFFFF else struct.pack("<I", n)
         if t is KeyType.STRING:
             return self.fix(text.encode("latin-1", "replace"))
@@ -190,34 +192,6 @@ def _as_binary(value: Sample) -> bytes | None:
     if isinstance(value, int):
         return struct.pack(">q", value)  # c_int2bin: 8 bytes, network order
     return value.packed  # c_addr2bin
-
-
-def read_int64(text: str) -> int:
-    """tools.c read_int64: an optional sign and the digits that follow (0 if none)."""
-    i, sign = 0, 1
-    if text[:1] in ("-", "+"):
-        sign, i = (-1 if text[0] == "-" else 1), 1
-    j = i
-    while j < len(text) and text[j].isdigit():
-        j += 1
-    return sign * int(text[i:j]) if j > i else 0
-
-
-def _strtoul10(text: str) -> int | None:
-    """strtoul(text, &end, 10) as table_process_entry_per_key checks it: None if no digits
-    or out of range (a leading '-' wraps to a huge value, hence out of range too)."""
-    stripped = text.lstrip(" \t\n\v\f\r")
-    negative = stripped[:1] == "-"
-    body = stripped[1:] if stripped[:1] in ("-", "+") else stripped
-    j = 0
-    while j < len(body) and body[j].isdigit():
-        j += 1
-    if j == 0:
-        return None
-    value = int(body[:j])
-    if negative and value:
-        return None
-    return value
 
 
 def inetaddr_host(text: str) -> int:
@@ -313,15 +287,12 @@ def parse_size(text: str) -> int | str:
 
     The size, or the offending rest of the text for HAProxy's "unexpected character" message.
     """
-    i = 0
-    while i < len(text) and text[i].isdigit():
-        i += 1
-    if i == 0:
+    value, rest = leading_digits(text)
+    if value is None:
         return text
-    value = int(text[:i])
-    if value > 0xFFFFFFFF:
-        return text[i - 1 :]
-    rest = text[i:]
+    for i in range(1, len(text) - len(rest) + 1):
+        if int(text[:i]) > 0xFFFFFFFF:
+            return text[i - 1 :]  # the digit that overflows 32 bits
     if rest:
         shift = _SIZE_SUFFIX.get(rest[0].lower())
         if shift is None:

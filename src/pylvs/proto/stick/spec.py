@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from pylvs.proto.stick.data import ARRAY_TYPES, ORDER, data_type
 from pylvs.proto.stick.keys import KeyFormat, KeyType, parse_size
+from pylvs.sched.haproxy.cnum import atoi, leading_digits
 
 MAX_TIMER_MS = 0x7FFFFFFF
 
@@ -52,19 +53,17 @@ def _order(item: tuple[str, int]) -> int:
     return ORDER[item[0]]
 
 
+_TIME_UNITS = {"": (1, 1), "ms": (1, 1), "s": (1000, 1), "m": (60_000, 1), "h": (3_600_000, 1),
+               "d": (86_400_000, 1), "us": (1, 1000)}  # fmt: skip
+
+
 def parse_time_ms(text: str) -> int | str:
     """tools.c parse_time_err in milliseconds (a bare number is milliseconds, rounded up):
     the value, or an error word: "overflow", "underflow", or the bad rest of the text."""
-    i = 0
-    while i < len(text) and text[i].isdigit():
-        i += 1
-    if i == 0:
+    value, unit = leading_digits(text)
+    if value is None:
         return text
-    value = int(text[:i])
-    unit = text[i:]
-    units = {"": (1, 1), "ms": (1, 1), "s": (1000, 1), "m": (60000, 1), "h": (3600000, 1),
-             "d": (86400000, 1), "us": (1, 1000)}  # fmt: skip
-    scale = units.get(unit[:2] if unit[:2] in ("ms", "us") else unit[:1])
+    scale = _TIME_UNITS.get(unit[:2] if unit[:2] in ("ms", "us") else unit[:1])
     if scale is None:
         return unit
     mult, div = scale
@@ -151,18 +150,11 @@ def _key_type(words: Sequence[str], i: int) -> tuple[KeyFormat, int]:
     i += 1
     if key_type.custom_len and i < len(words) and words[i] == "len":
         value = words[i + 1] if i + 1 < len(words) else ""
-        length = _atol(value)
+        length = atoi(value)
         if not length:
             raise SpecError(f"stick-table: unknown type '{value}'.")
         return KeyFormat.of(key_type, length), i + 2
     return KeyFormat.of(key_type), i
-
-
-def _atol(text: str) -> int:
-    j = 0
-    while j < len(text) and text[j].isdigit():
-        j += 1
-    return int(text[:j]) if j else 0
 
 
 def _store(arg: str, store: dict[str, int], warnings: list[str]) -> None:

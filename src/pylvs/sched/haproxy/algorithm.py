@@ -22,12 +22,15 @@ already has (`lb.servers`).
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import ClassVar, TypeVar
 
 from pylvs.sched.base import Balancer
 from pylvs.sched.haproxy.lbprm import Lbprm
 from pylvs.sched.haproxy.server import Server
+from pylvs.sched.haproxy.tree import EbTree, Node
+
+T = TypeVar("T")
 
 
 class Algorithm(Balancer[Server]):
@@ -50,11 +53,38 @@ class Algorithm(Balancer[Server]):
         """A server left the backend; the pool took it down first."""
         server.lb_tree = None
 
-    def group_is_backup(self) -> bool | None:
-        """Which group picks come from: False active, True backup, None fbck or nothing."""
-        lb = self.lb
-        if lb.srv_act:
-            return False
-        if lb.fbck is not None or not lb.srv_bck:
-            return None
-        return True
+    def group(self, act: T, bck: T) -> T | Server | None:
+        return group(self.lb, act, bck)
+
+
+def group(lb: Lbprm, act: T, bck: T) -> T | Server | None:
+    """What picks come from: the active group's structure if an active server is usable, else
+    the first backup itself (`fbck`), else the backup group's, else nothing."""
+    if lb.srv_act:
+        return act
+    if lb.fbck is not None:
+        return lb.fbck
+    return bck if lb.srv_bck else None
+
+
+def tree_node(s: Server) -> Node:
+    """The server's node in the algorithm's tree (made on first use)."""
+    if s.lb_node is None:
+        s.lb_node = Node(s)
+    node: Node = s.lb_node
+    return node
+
+
+def first_fit(tree: EbTree, fits: Callable[[Server], bool], avoid: Server | None) -> Server | None:
+    """The first server in tree order that `fits`, preferring any other to `avoid` (the walk
+    of fwlc_get_next_server and fas_get_next_server)."""
+    avoided: Server | None = None
+    node = tree.first()
+    while node is not None:
+        s: Server = node.item
+        if fits(s):
+            if s is not avoid:
+                return s
+            avoided = s
+        node = tree.next(node)
+    return avoided

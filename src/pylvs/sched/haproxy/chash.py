@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pylvs.sched.base import Flow
-from pylvs.sched.haproxy.algorithm import Algorithm
+from pylvs.sched.haproxy.algorithm import Algorithm, group
 from pylvs.sched.haproxy.hashes import full_hash
 from pylvs.sched.haproxy.lbprm import BE_WEIGHT_SCALE, Lbprm
 from pylvs.sched.haproxy.server import SRV_EWGHT_RANGE, Server
@@ -91,11 +91,7 @@ class Ring:
             s.lb_nodes_now = 0
 
     def _root(self, lb: Lbprm) -> EbTree | Server | None:
-        if lb.srv_act:
-            return self.act
-        if lb.fbck is not None:
-            return lb.fbck
-        return self.bck if lb.srv_bck else None
+        return group(lb, self.act, self.bck)
 
     def get_hash(self, lb: Lbprm, h: int, avoid: Server | None) -> Server | None:
         """chash_get_server_hash."""

@@ -11,17 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pylvs.sched.base import Flow
-from pylvs.sched.haproxy.algorithm import Algorithm
+from pylvs.sched.haproxy.algorithm import Algorithm, first_fit, tree_node
 from pylvs.sched.haproxy.server import Server
-from pylvs.sched.haproxy.tree import EbTree, Node, unlink
+from pylvs.sched.haproxy.tree import EbTree, unlink
 from pylvs.sched.registry import register
-
-
-def _node(s: Server) -> Node:
-    if s.lb_node is None:
-        s.lb_node = Node(s)
-    node: Node = s.lb_node
-    return node
 
 
 @register
@@ -42,7 +35,7 @@ class First(Algorithm):
 
     def _queue(self, s: Server) -> None:
         s.lb_tree = self.bck if s.backup else self.act
-        s.lb_tree.insert(_node(s), s.puid)
+        s.lb_tree.insert(tree_node(s), s.puid)
 
     def server_up(self, servers: Sequence[Server], server: Server) -> None:
         self._queue(server)
@@ -75,22 +68,7 @@ class First(Algorithm):
         avoid: Server | None = None,
     ) -> Server | None:
         """fas_get_next_server."""
-        lb = self.lb
-        if lb.srv_act:
-            tree = self.act
-        elif lb.fbck is not None:
-            return lb.fbck
-        elif lb.srv_bck:
-            tree = self.bck
-        else:
-            return None
-        avoided: Server | None = None
-        node = tree.first()
-        while node is not None:
-            s: Server = node.item
-            if lb.has_room(s, now):
-                if s is not avoid:
-                    return s
-                avoided = s
-            node = tree.next(node)
-        return avoided
+        tree = self.group(self.act, self.bck)
+        if not isinstance(tree, EbTree):
+            return tree
+        return first_fit(tree, lambda s: self.lb.has_room(s, now), avoid)

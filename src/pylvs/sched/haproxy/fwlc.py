@@ -15,22 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pylvs.sched.base import Flow
-from pylvs.sched.haproxy.algorithm import Algorithm
+from pylvs.sched.haproxy.algorithm import Algorithm, first_fit, tree_node
 from pylvs.sched.haproxy.server import SRV_EWGHT_MAX, Server
-from pylvs.sched.haproxy.tree import EbTree, Node, unlink
+from pylvs.sched.haproxy.tree import EbTree, unlink
 from pylvs.sched.registry import register
 
 
 def _key(s: Server, eweight: int) -> int:
     inflight = s.served + s.queued
     return (inflight + 1) * SRV_EWGHT_MAX // eweight if inflight else 0
-
-
-def _node(s: Server) -> Node:
-    if s.lb_node is None:
-        s.lb_node = Node(s)
-    node: Node = s.lb_node
-    return node
 
 
 @register
@@ -48,11 +41,11 @@ class LeastConn(Algorithm):
             s.lb_tree = None
             if s.currently_usable():
                 s.lb_tree = self.bck if s.backup else self.act
-                s.lb_tree.insert(_node(s), _key(s, s.next_eweight))
+                s.lb_tree.insert(tree_node(s), _key(s, s.next_eweight))
 
     def server_up(self, servers: Sequence[Server], server: Server) -> None:
         server.lb_tree = self.bck if server.backup else self.act
-        server.lb_tree.insert(_node(server), _key(server, server.next_eweight))
+        server.lb_tree.insert(tree_node(server), _key(server, server.next_eweight))
 
     def server_down(self, servers: Sequence[Server], server: Server) -> None:
         unlink(server.lb_node)
@@ -61,13 +54,13 @@ class LeastConn(Algorithm):
     def weight_changed(self, servers: Sequence[Server], server: Server) -> None:
         unlink(server.lb_node)
         server.lb_tree = self.bck if server.backup else self.act
-        server.lb_tree.insert(_node(server), _key(server, server.next_eweight))
+        server.lb_tree.insert(tree_node(server), _key(server, server.next_eweight))
 
     def _reposition(self, s: Server) -> None:
         """fwlc_srv_reposition: a server's key follows its load (same key: it stays put)."""
         if s.lb_tree is None:
             return
-        node = _node(s)
+        node = tree_node(s)
         key = _key(s, s.cur_eweight or 1)
         if node.tree is not None and node.key == key:
             return
@@ -87,23 +80,13 @@ class LeastConn(Algorithm):
         now: float,
         avoid: Server | None = None,
     ) -> Server | None:
-        """fwlc_get_next_server."""
+        """fwlc_get_next_server: saturated means served + queued reached maxconn + maxqueue."""
         lb = self.lb
-        if lb.srv_act:
-            tree = self.act
-        elif lb.fbck is not None:
-            return lb.fbck
-        elif lb.srv_bck:
-            tree = self.bck
-        else:
-            return None
-        avoided: Server | None = None
-        node = tree.first()
-        while node is not None:
-            s: Server = node.item
-            if not s.maxconn or s.served + s.queued < lb.dynamic_maxconn(s, now) + s.maxqueue:
-                if s is not avoid:
-                    return s
-                avoided = s
-            node = tree.next(node)
-        return avoided
+        tree = self.group(self.act, self.bck)
+        if not isinstance(tree, EbTree):
+            return tree
+
+        def fits(s: Server) -> bool:
+            return not s.maxconn or s.served + s.queued < lb.dynamic_maxconn(s, now) + s.maxqueue
+
+        return first_fit(tree, fits, avoid)

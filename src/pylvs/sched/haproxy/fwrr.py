@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pylvs.sched.base import Flow
-from pylvs.sched.haproxy.algorithm import Algorithm
+from pylvs.sched.haproxy.algorithm import Algorithm, tree_node
 from pylvs.sched.haproxy.server import SRV_EWGHT_MAX, SRV_UWGHT_RANGE, Server
-from pylvs.sched.haproxy.tree import EbTree, Node, unlink
+from pylvs.sched.haproxy.tree import EbTree, unlink
 from pylvs.sched.registry import register
 
 BE_WEIGHT_SCALE = 16
@@ -43,13 +43,6 @@ class Group:
         self.init, self.next = self.next, self.init
         self.curr_weight = self.next_weight
         self.curr_pos = self.curr_weight
-
-
-def _node(s: Server) -> Node:
-    if s.lb_node is None:
-        s.lb_node = Node(s)
-    node: Node = s.lb_node
-    return node
 
 
 @register
@@ -78,7 +71,7 @@ class RoundRobin(Algorithm):
 
     @staticmethod
     def _queue_by_weight(tree: EbTree, s: Server) -> None:
-        tree.insert(_node(s), SRV_EWGHT_MAX - s.next_eweight)
+        tree.insert(tree_node(s), SRV_EWGHT_MAX - s.next_eweight)
         s.lb_tree = tree
 
     @staticmethod
@@ -101,7 +94,7 @@ class RoundRobin(Algorithm):
             key = SRV_UWGHT_RANGE * s.npos + (SRV_EWGHT_MAX + s.rweight - s.next_eweight) // (
                 BE_WEIGHT_SCALE
             )
-            grp.curr.insert(_node(s), key)
+            grp.curr.insert(tree_node(s), key)
             s.lb_tree = grp.curr
 
     def _get_srv(self, s: Server) -> None:
@@ -206,14 +199,9 @@ class RoundRobin(Algorithm):
     ) -> Server | None:
         """fwrr_get_next_server."""
         lb = self.lb
-        if lb.srv_act:
-            grp = self.act
-        elif lb.fbck is not None:
-            return lb.fbck
-        elif lb.srv_bck:
-            grp = self.bck
-        else:
-            return None
+        grp = self.group(self.act, self.bck)
+        if not isinstance(grp, Group):
+            return grp
         switched = False
         avoided: Server | None = None
         full: list[Server] = []  # taken out while saturated or avoided, newest first

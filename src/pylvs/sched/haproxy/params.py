@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pylvs.sched.base import Need
+from pylvs.sched.haproxy.cnum import atoi, strtol
 
 
 class BalanceError(ValueError):
@@ -164,7 +165,7 @@ def _parse_balance(words: Sequence[str], base: LbParams | None) -> LbParams:
 
 def _draws(word: str) -> int:
     if len(word) > 6 and word[6] == "(" and word[7:8] != ")":
-        digits, end = _strtol(word[7:])
+        digits, end = strtol(word[7:], 0)
         rest = word[7 + end :]
         if not rest.startswith(")"):
             if not rest:
@@ -176,37 +177,6 @@ def _draws(word: str) -> int:
     return 2
 
 
-def _strtol(text: str) -> tuple[int, int]:
-    """C strtol(text, &end, 0): (value, characters used); (0, 0) when there is no number."""
-    sign, i = 1, 0
-    if text[:1] in ("+", "-"):
-        sign, i = (-1 if text[0] == "-" else 1), 1
-    base, start = 10, i
-    if text[i : i + 2].lower() == "0x" and text[i + 2 : i + 3].lower() in tuple("0123456789abcdef"):
-        base, start = 16, i + 2
-    elif text[i : i + 1] == "0":
-        base = 8
-    digits = "0123456789abcdef"[:base]
-    j = start
-    while j < len(text) and text[j].lower() in digits:
-        j += 1
-    if j == start:
-        return 0, 0
-    return sign * int(text[start:j], base), j
-
-
-def _atoi(text: str) -> int:
-    """C atoi(): leading blanks, then a decimal number (0 if none)."""
-    stripped = text.lstrip(" \t\n\v\f\r")
-    sign, i = 1, 0
-    if stripped[:1] in ("+", "-"):
-        sign, i = (-1 if stripped[0] == "-" else 1), 1
-    j = i
-    while j < len(stripped) and stripped[j].isdigit():
-        j += 1
-    return sign * int(stripped[i:j]) if j > i else 0
-
-
 def _uri(rest: list[str], params: LbParams) -> LbParams:
     length = depth = 0
     whole = path_only = False
@@ -215,12 +185,12 @@ def _uri(rest: list[str], params: LbParams) -> LbParams:
         word = rest[i]
         if word in ("len", "depth"):
             arg = rest[i + 1] if i + 1 < len(rest) else ""
-            if not arg or _atoi(arg) <= 0:
+            if not arg or atoi(arg) <= 0:
                 raise BalanceError(f"uri : '{word}' expects a positive integer (got '{arg}').")
             if word == "len":
-                length = _atoi(arg)
+                length = atoi(arg)
             else:
-                depth = _atoi(arg)
+                depth = atoi(arg)
             i += 2
         elif word in ("whole", "path-only"):
             whole = whole or word == "whole"

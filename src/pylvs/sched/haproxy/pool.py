@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pylvs.sched import registry
 from pylvs.sched.base import Flow
 from pylvs.sched.haproxy.algorithm import Algorithm
+from pylvs.sched.haproxy.cnum import strtol
 from pylvs.sched.haproxy.lbprm import Lbprm
 from pylvs.sched.haproxy.params import LbParams
 from pylvs.sched.haproxy.server import MAINT, SRV_UWGHT_MAX, Admin, Server, State
@@ -153,17 +154,16 @@ class Pool:
 
     def mark_down(self, server: Server, now: float) -> None:
         """srv_set_stopped; ignored in maintenance."""
-        if server.cur_admin & MAINT or server.next_state is State.STOPPED:
-            return
-        server.next_state = State.STOPPED
-        server.last_change = now
-        self._propagate(server, now)
+        self._set_state(server, State.STOPPED, now)
 
     def mark_stopping(self, server: Server, now: float) -> None:
         """srv_set_stopping: still up, but no new connections from load balancing (NOLB)."""
-        if server.cur_admin & MAINT or server.next_state is State.STOPPING:
+        self._set_state(server, State.STOPPING, now)
+
+    def _set_state(self, server: Server, state: State, now: float) -> None:
+        if server.cur_admin & MAINT or server.next_state is state:
             return
-        server.next_state = State.STOPPING
+        server.next_state = state
         server.last_change = now
         self._propagate(server, now)
 
@@ -213,7 +213,7 @@ class Pool:
         """
         if not text:
             return "Require <weight> or <weight%>.\n"
-        digits, end = _strtol10(text)
+        digits, end = strtol(text)
         if end == 0:
             return "Empty weight string empty or preceded by garbage"
         rest = text[end:]
@@ -270,20 +270,3 @@ class Pool:
         del self.lb.servers[index]
         self.lb.recount()
         self.algorithm.server_removed(self.lb.servers, server, index)
-
-
-def _strtol10(text: str) -> tuple[int, int]:
-    """C strtol(text, &end, 10): (value, characters used); (0, 0) when there is no number."""
-    i = 0
-    while i < len(text) and text[i] in " \t\n\v\f\r":
-        i += 1
-    sign = 1
-    if i < len(text) and text[i] in "+-":
-        sign = -1 if text[i] == "-" else 1
-        i += 1
-    j = i
-    while j < len(text) and text[j].isdigit():
-        j += 1
-    if j == i:
-        return 0, 0
-    return sign * int(text[i:j]), j

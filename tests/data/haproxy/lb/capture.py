@@ -26,18 +26,16 @@ algorithms and compares.  Everything happens on loopback; the whole run takes so
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import socket
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from oracle import Backend, command, free_port, running, version, wait_sessions
 
 HERE = Path(__file__).resolve().parent
 
@@ -371,61 +369,7 @@ SCENARIOS: list[Scenario] = [
 ]
 
 
-# -- the backend servers ---------------------------------------------------------------------
-
-
-class Backend:
-    """A TCP server that answers its name (or an HTTP response carrying it) on every
-    connection, then holds the connection until the peer closes it."""
-
-    def __init__(self, name: str, http: bool) -> None:
-        self.name = name
-        self.http = http
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                if self.http:
-                    data = b""
-                    while b"\r\n\r\n" not in data:
-                        chunk = conn.recv(4096)
-                        if not chunk:
-                            return
-                        data += chunk
-                    body = self.name.encode()
-                    conn.sendall(
-                        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
-                        % (len(body), body)
-                    )
-                else:
-                    conn.sendall(self.name.encode() + b"\n")
-                while conn.recv(4096):
-                    pass
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-# -- haproxy -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# -- haproxy -------------------------------------------------------------------------------------
 
 
 def config(sc: Scenario, port: int, sock: str, backends: dict[str, Backend]) -> str:
@@ -463,38 +407,6 @@ def config(sc: Scenario, port: int, sock: str, backends: dict[str, Backend]) -> 
     return "\n".join(lines) + "\n"
 
 
-def cli_command(path: str, cmd: str) -> str:
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall(cmd.encode() + b"\n")
-        out = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-    return out.decode()
-
-
-def served_total(path: str) -> int:
-    """Current sessions on the servers of backend `lb` (show stat scur)."""
-    total = 0
-    for line in cli_command(path, "show stat").splitlines():
-        cols = line.split(",")
-        if len(cols) > 4 and cols[0] == "lb" and cols[1] not in ("FRONTEND", "BACKEND"):
-            total += int(cols[4] or 0)
-    return total
-
-
-def wait_served(path: str, want: int) -> None:
-    deadline = time.monotonic() + 5
-    while served_total(path) != want:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"servers still hold {served_total(path)} sessions, want {want}")
-        time.sleep(0.005)
-
-
 def request(sock: socket.socket, uri: str, headers: dict[str, str]) -> None:
     head = f"GET {uri} HTTP/1.1\r\n"
     if "Host" not in headers:
@@ -529,38 +441,15 @@ def answer(sock: socket.socket, http: bool) -> str:
 def run(sc: Scenario) -> list[str]:
     backends = {s.name: Backend(s.name, sc.mode == "http") for s in sc.servers}
     port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        sock_path = os.path.join(tmp, "stats.sock")
-        cfg = os.path.join(tmp, "haproxy.cfg")
-        Path(cfg).write_text(config(sc, port, sock_path, backends))
-        proc = subprocess.Popen(
-            ["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        held: list[socket.socket] = []
-        try:
-            _wait_ready(sock_path, proc)
-            return _replay(sc, port, sock_path, held)
-        finally:
-            for s in held:
-                s.close()
-            proc.terminate()
-            proc.wait(5)
-            for b in backends.values():
-                b.close()
-
-
-def _wait_ready(path: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 10
-    while True:
-        if proc.poll() is not None:
-            assert proc.stderr is not None
-            raise RuntimeError(proc.stderr.read().decode())
-        with contextlib.suppress(OSError):
-            cli_command(path, "show info")
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError("haproxy did not start")
-        time.sleep(0.02)
+    held: list[socket.socket] = []
+    try:
+        with running(config(sc, port, "{dir}/stats.sock", backends), ready="stats.sock") as tmp:
+            return _replay(sc, port, os.path.join(tmp, "stats.sock"), held)
+    finally:
+        for s in held:
+            s.close()
+        for b in backends.values():
+            b.close()
 
 
 def _replay(sc: Scenario, port: int, path: str, held: list[socket.socket]) -> list[str]:
@@ -568,7 +457,7 @@ def _replay(sc: Scenario, port: int, path: str, held: list[socket.socket]) -> li
     served: list[bool] = []  # per held socket: did a server answer (or is it queued)
     for step in sc.steps:
         if step["op"] == "cli":
-            observed.append(cli_command(path, step["cmd"]).strip())
+            observed.append(command(path, step["cmd"]).strip())
         elif step["op"] == "close":
             _close_all(path, held, served)
         else:
@@ -586,7 +475,7 @@ def _replay(sc: Scenario, port: int, path: str, held: list[socket.socket]) -> li
                 served.append(got != "-")
             else:
                 s.close()
-                wait_served(path, sum(served))
+                wait_sessions(path, sum(served), "lb")
     return observed
 
 
@@ -598,11 +487,11 @@ def _close_all(path: str, held: list[socket.socket], served: list[bool]) -> None
     if all(served):
         for n, s in enumerate(held):
             s.close()
-            wait_served(path, len(held) - n - 1)
+            wait_sessions(path, len(held) - n - 1, "lb")
     else:
         for s in held:
             s.close()
-        wait_served(path, 0)
+        wait_sessions(path, 0, "lb")
     held.clear()
     served.clear()
 
@@ -612,9 +501,7 @@ def main() -> None:
     ap.add_argument("-o", "--output", default=str(HERE / "sequences.json"))
     ap.add_argument("--only", help="run only the scenarios whose name contains this")
     args = ap.parse_args()
-    version = subprocess.run(
-        ["haproxy", "-v"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()[0]
+    haproxy = version()
     results = []
     for sc in SCENARIOS:
         if args.only and args.only not in sc.name:
@@ -622,7 +509,7 @@ def main() -> None:
         observed = run(sc)
         print(f"{sc.name:<40} {' '.join(observed)}", file=sys.stderr)
         results.append({**asdict(sc), "observed": observed})
-    doc = {"haproxy": version, "scenarios": results}
+    doc = {"haproxy": haproxy, "scenarios": results}
     Path(args.output).write_text(json.dumps(doc, indent=1) + "\n")
 
 

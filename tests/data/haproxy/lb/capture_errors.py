@@ -4,19 +4,20 @@ Run by hand (needs the real `haproxy`):
 
     python tests/data/haproxy/lb/capture_errors.py [-o tests/data/haproxy/lb/balance-errors.json]
 
-Each line is checked alone in a backend; the text after `parsing [FILE:LINE] : ` of HAProxy's
-alert is recorded, or "" when HAProxy accepts the line.
+Each line is checked alone in a `mode http` backend; the level and the text after `parsing
+[FILE:LINE] : ` of HAProxy's alert or warning are recorded, or nothing when HAProxy accepts the
+line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import subprocess
-import tempfile
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from oracle import check_line, version
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,27 +68,12 @@ LINES = [
 ]
 
 
-def check(line: str) -> str:
-    cfg = (
-        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n"
-        f"backend b\n  {line}\n  server s1 127.0.0.1:1\n"
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "e.cfg")
-        Path(path).write_text(cfg)
-        out = subprocess.run(["haproxy", "-c", "-f", path], capture_output=True, text=True)
-    m = re.search(r"parsing \[[^]]*:7\] : (.*)", out.stderr)
-    return m.group(1) if m else ""
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", default=str(HERE / "balance-errors.json"))
     args = ap.parse_args()
-    version = subprocess.run(
-        ["haproxy", "-v"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()[0]
-    doc = {"haproxy": version, "lines": {line: check(line) for line in LINES}}
+    lines = {line: check_line(line, mode="http") for line in LINES}
+    doc = {"haproxy": version(), "lines": lines}
     Path(args.output).write_text(json.dumps(doc, indent=1) + "\n")
 
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import socket
-import subprocess
-import tempfile
-import time
+import sys
 import urllib.parse
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from oracle import free_port, running, version
 
 HERE = Path(__file__).resolve().parent
 FUNCTIONS = ("sdbm", "djb2", "wt6", "crc32")
@@ -63,41 +63,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", default=str(HERE / "hash-vectors.json"))
     args = ap.parse_args()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = os.path.join(tmp, "h.cfg")
-        Path(cfg).write_text(config(port))
-        proc = subprocess.Popen(["haproxy", "-db", "-f", cfg], stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
-            vectors = []
-            for data in inputs():
-                values = ask(port, data)
-                plain, aval = values[:4], values[4:]
-                vectors.append(
-                    {
-                        "input": data.hex(),
-                        **dict(zip(FUNCTIONS, plain, strict=True)),
-                        **{f"{fn}_avalanche": v for fn, v in zip(FUNCTIONS, aval, strict=True)},
-                    }
-                )
-        finally:
-            proc.terminate()
-            proc.wait(5)
-    version = subprocess.run(
-        ["haproxy", "-v"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()[0]
-    doc = {"haproxy": version, "vectors": vectors}
+    port = free_port()
+    vectors = []
+    with running(config(port), port=port):
+        for data in inputs():
+            values = ask(port, data)
+            plain, aval = values[:4], values[4:]
+            vectors.append(
+                {
+                    "input": data.hex(),
+                    **dict(zip(FUNCTIONS, plain, strict=True)),
+                    **{f"{fn}_avalanche": v for fn, v in zip(FUNCTIONS, aval, strict=True)},
+                }
+            )
+    doc = {"haproxy": version(), "vectors": vectors}
     Path(args.output).write_text(json.dumps(doc, indent=0) + "\n")
 
 

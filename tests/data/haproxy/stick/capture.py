@@ -28,16 +28,16 @@ was (entry expiry, rates).  tests/unit/proto/stick/test_stick_recorded.py replay
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import socket
-import subprocess
-import tempfile
-import threading
+import sys
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from oracle import Backend, command, free_port, running, version, wait_sessions
 
 HERE = Path(__file__).resolve().parent
 
@@ -233,58 +233,6 @@ backend tbig
 """
 
 
-class Backend:
-    """Answers its name on every connection and holds it until the peer closes."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(c,), daemon=True).start()
-
-    def _handle(self, c: socket.socket) -> None:
-        with c, contextlib.suppress(OSError):
-            c.sendall(self.name.encode() + b"\n")
-            while c.recv(4096):
-                pass
-
-
-def command(path: str, cmd: str) -> str:
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall(cmd.encode() + b"\n")
-        out = b""
-        while chunk := s.recv(65536):
-            out += chunk
-    return out.decode()
-
-
-def current_sessions(path: str) -> int:
-    total = 0
-    for line in command(path, "show stat").splitlines():
-        cols = line.split(",")
-        if len(cols) > 4 and cols[1] == "BACKEND":
-            total += int(cols[4] or 0)
-    return total
-
-
-def wait_sessions(path: str, want: int) -> None:
-    deadline = time.monotonic() + 5
-    while current_sessions(path) != want:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"sessions {current_sessions(path)}, want {want}")
-        time.sleep(0.005)
-
-
 def replay(ports: dict[str, int], socks: dict[str, str]) -> list[dict[str, Any]]:
     held: list[socket.socket] = []
     out: list[dict[str, Any]] = []
@@ -321,36 +269,14 @@ def main() -> None:
     ap.add_argument("-o", "--output", default=str(HERE / "transcript.json"))
     args = ap.parse_args()
     servers = {"s1": Backend("s1"), "s2": Backend("s2")}
-    ports = {}
-    for name in ("lb", "lbp"):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            ports[name] = int(probe.getsockname()[1])
-    with tempfile.TemporaryDirectory() as tmp:
-        socks = {lvl: os.path.join(tmp, f"{lvl}.sock") for lvl in ("admin", "operator", "user")}
-        cfg = os.path.join(tmp, "haproxy.cfg")
-        backend_ports = {n: b.port for n, b in servers.items()}
-        Path(cfg).write_text(config(ports["lb"], ports["lbp"], socks, backend_ports))
-        proc = subprocess.Popen(["haproxy", "-db", "-f", cfg], stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    command(socks["admin"], "show info")
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        assert proc.stderr is not None
-                        raise RuntimeError(proc.stderr.read().decode()) from None
-                    time.sleep(0.02)
-            transcript = replay(ports, socks)
-        finally:
-            proc.terminate()
-            proc.wait(5)
-    version = subprocess.run(
-        ["haproxy", "-v"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()[0]
-    doc = {"haproxy": version, "steps": transcript}
+    ports = {"lb": free_port(), "lbp": free_port()}
+    socks = {lvl: f"{{dir}}/{lvl}.sock" for lvl in ("admin", "operator", "user")}
+    backend_ports = {n: b.port for n, b in servers.items()}
+    cfg = config(ports["lb"], ports["lbp"], socks, backend_ports)
+    with running(cfg, ready="admin.sock") as tmp:
+        paths = {lvl: os.path.join(tmp, f"{lvl}.sock") for lvl in socks}
+        transcript = replay(ports, paths)
+    doc = {"haproxy": version(), "steps": transcript}
     Path(args.output).write_text(json.dumps(doc, indent=1) + "\n")
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import subprocess
-import tempfile
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from oracle import check_line, version
 
 HERE = Path(__file__).resolve().parent
 
@@ -55,27 +55,12 @@ LINES = [
 ]
 
 
-def check(line: str) -> dict[str, str]:
-    cfg = (
-        "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n"
-        f"backend b\n  {line}\n  server s1 127.0.0.1:1\n"
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "e.cfg")
-        Path(path).write_text(cfg)
-        out = subprocess.run(["haproxy", "-c", "-f", path], capture_output=True, text=True)
-    m = re.search(r"\[(ALERT|WARNING)\][^\n]*parsing \[[^]]*:7\] ?: (.*)", out.stderr)
-    return {"level": m.group(1).lower(), "message": m.group(2)} if m else {}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", default=str(HERE / "table-errors.json"))
     args = ap.parse_args()
-    version = subprocess.run(
-        ["haproxy", "-v"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()[0]
-    doc = {"haproxy": version, "lines": {line: check(line) for line in LINES}}
+    lines = {line: check_line(line, mode="tcp") for line in LINES}
+    doc = {"haproxy": version(), "lines": lines}
     Path(args.output).write_text(json.dumps(doc, indent=1) + "\n")
 
 

@@ -39,9 +39,10 @@ def test_verdicts_and_messages_match_haproxy(line: str) -> None:
     if not expected:
         parse(line)
         return
+    assert expected["level"] == "alert"
     with pytest.raises(BalanceError) as err:
         parse(line)
-    assert str(err.value) == expected
+    assert str(err.value) == expected["message"]
 
 
 def test_every_algorithm_is_registered_with_its_need() -> None:
