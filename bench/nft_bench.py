@@ -284,6 +284,8 @@ def pylvs_cmd(b: Bench, name: str, kind: str, dataplane: str) -> list[str]:
     conf = keepalived_conf(b.tmp / f"{name}.conf", kind)
     cmd = [sys.executable, "-m", "pylvs", "run", "-f", str(conf)]
     cmd += ["--control", str(b.tmp / f"{name}.sock"), "--no-syslog", "--dataplane", dataplane]
+    cmd += ["-n", "-p", str(b.tmp / f"{name}.pid"), "-r", str(b.tmp / f"{name}-v.pid")]
+    cmd += ["-c", str(b.tmp / f"{name}-c.pid")]
     return cmd
 
 

@@ -274,7 +274,9 @@ def main() -> int:
             sock = tmp / f"pylvs-{pump}.sock"
             pcmd = [sys.executable, "-m", "pylvs", "run", "-f"]
             conf = pylvs_conf(tmp, port, backends, f"keepalived-{pump}")
-            pcmd += [str(conf), "--control", str(sock), "--no-syslog"]
+            pcmd += [str(conf), "--control", str(sock), "--no-syslog", "-n"]
+            pcmd += ["-p", str(tmp / f"{pump}.pid"), "-r", str(tmp / f"{pump}-v.pid")]
+            pcmd += ["-c", str(tmp / f"{pump}-c.pid")]
             env = {**os.environ, "PYLVS_PROXY_PUMP": pump}
             who[name] = (port, stack.enter_context(process(pcmd, env=env)).pid)
         for port, _ in who.values():

@@ -13,6 +13,7 @@ import asyncio
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 # keepalived 2.x's own keywords (the seeds' `lb_algo` / `lb_kind` still load, with a
@@ -56,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
 async def _demo(args: argparse.Namespace) -> int:
     from pylvs.control.paths import resolve_control_path
     from pylvs.dataplane.proxy.plane import ProxyDataPlane
+    from pylvs.engine import signals
     from pylvs.engine.daemon import Daemon, RunOptions
+    from pylvs.engine.dumps import dump_actions
     from pylvs.tools.namesrv import NameServer
 
     backends = [NameServer("rs1"), NameServer("rs2")]
@@ -91,11 +94,15 @@ Ctrl-C stops.
                 flush=True,
             )
             loop = asyncio.get_running_loop()
-            import signal
-
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, daemon.stopping.set)
-            await daemon.stopping.wait()
+            actions: dict[signals.Action, Callable[[], object]] = {
+                signals.Action.STOP: daemon.stopping.set,
+                **dump_actions(daemon),
+            }
+            undo = signals.install(loop, actions)
+            try:
+                await daemon.stopping.wait()
+            finally:
+                undo()
         finally:
             await daemon.shutdown()
             for b in backends:

@@ -7,6 +7,7 @@ Everything after `ipvsadm` is ipvsadm's own command line (so `pylvs ipvsadm -Ln`
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Any
 
@@ -64,12 +65,11 @@ def main(argv: list[str]) -> int:
     stdin = sys.stdin.read() if wants_stdin(args) else ""
     path = resolve_control_path(control)
     try:
-        resp = call(path, Request("ipvsadm", tuple(args), stdin))
+        resp = call(path, Request("ipvsadm", tuple(args), stdin), on_stdout=sys.stdout.write)
     except ControlUnavailableError as e:
-        sys.stderr.write(
-            f"Can't initialize ipvs: no pylvs daemon answers on {e.strerror}\n"
-            "Is `pylvs run` running (or give --control PATH / $PYLVS_CONTROL)?\n"
-        )
+        sys.stderr.write(f"Can't initialize ipvs: no pylvs daemon answers on {e.strerror}\n")
+        if e.errno not in (errno.EACCES, errno.EPERM):
+            sys.stderr.write("Is `pylvs run` running (or give --control PATH / $PYLVS_CONTROL)?\n")
         return NO_DAEMON_STATUS
     except (ProtocolError, OSError) as e:
         sys.stderr.write(f"pylvs ipvsadm: {e}\n")

@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pylvs.cli.ipvsadm import main as ipvsadm_main
 
         return _guard(lambda: ipvsadm_main(args_list[1:]))
+    if args_list[:1] == ["run"] and args_list[1:2] in (["-T"], ["--genhash"]):
+        # keepalived -T: genhash mode, the rest of the command line is genhash's.
+        args_list = ["genhash", *args_list[2:]]
     parser = build_parser()
     args = parser.parse_args(args_list)
     mod = importlib.import_module(f"pylvs.cli.{COMMANDS[args.command]}")

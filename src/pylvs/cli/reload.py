@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = resolve_control_path(args.control)
     try:
-        resp = call(path, Request(args.command))
+        resp = call(path, Request(args.command), on_stdout=sys.stdout.write)
     except ControlUnavailableError as e:
         print(f"pylvs {args.command}: no pylvs daemon answers on {e.strerror}", file=sys.stderr)
         return 1

@@ -65,6 +65,10 @@ class DataPlane(abc.ABC):
     """What the engine needs from a data plane (proxy, nftables, ipvs, fake)."""
 
     name: ClassVar[str]
+    # keepalived -I (--dont-release-ipvs) clears it: a kernel plane's stop() then leaves the
+    # kernel's table forwarding as it is.  A user-space plane's forwarding ends with its
+    # process whatever this says.
+    release_on_stop: bool = True
 
     @abc.abstractmethod
     async def start(self) -> None:

@@ -2,8 +2,11 @@
 
 `Daemon` loads keepalived.conf, builds the IPVS table keepalived would program
 (`config.keepalived.table.to_table`), applies it to the data plane and serves the control
-socket (`pylvs ipvsadm`, `pylvs reload`, `pylvs status`).  SIGHUP reloads, SIGTERM/SIGINT stop:
-listeners first, then live connections get `grace` seconds.
+socket (`pylvs ipvsadm`, `pylvs reload`, `pylvs status`).  Signals mean what they mean to
+keepalived (engine/signals.py: SIGHUP reloads, SIGTERM/SIGINT stop, SIGUSR1/SIGUSR2 write the
+dumps of engine/dumps.py); a stop closes listeners first, then live connections get `grace`
+seconds.  `notify` receives the service manager's state words (READY=1, RELOADING=1,
+STOPPING=1; cli/sdnotify.py sends them to systemd).
 
 At start a config with errors still runs, with the fallbacks keepalived would apply (they are
 logged); a *reload* with errors is refused and the running table stays (issue 3.7).  Reload and
@@ -16,9 +19,9 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,6 +39,8 @@ from pylvs.control.ipvsadm.system_resolver import system_resolver
 from pylvs.control.protocol import Request, Response
 from pylvs.control.server import ControlServer
 from pylvs.dataplane.base import DataPlane, DataPlaneError
+from pylvs.engine import signals
+from pylvs.engine.dumps import dump_actions
 from pylvs.engine.snapshot import build_snapshot
 from pylvs.engine.table_state import TableState
 from pylvs.health.manager import HealthManager
@@ -70,6 +75,7 @@ class RunOptions:
     grace: float = 5.0
     vrrp: bool = True  # keepalived -C (--checks-only) turns this off
     checks: bool = True  # keepalived -P (--vrrp-only) turns this off
+    release_vrrp: bool = True  # keepalived -V (--dont-release-vrrp) turns this off
 
 
 class Daemon:
@@ -88,6 +94,8 @@ class Daemon:
         self._netlink: NetlinkHost | None = None
         self._last_error = ""
         self.resolver = system_resolver()
+        self.config: KeepalivedConfig | None = None
+        self.notify: Callable[[str], None] = lambda _state: None
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -101,7 +109,9 @@ class Daemon:
 
     async def start(self) -> None:
         """Load the config, apply its table, open the control socket."""
+        self.control.claim()  # first: a second daemon must not touch anything
         result = self._load()
+        self.config = result.config
         self._log_problems(result.problems)
         await self.dp.start()
         lt = result.config.global_defs.lvs_timeouts  # = ipvsadm --set (0: unchanged)
@@ -152,23 +162,31 @@ class Daemon:
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
-        await self.start()
-        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload()))
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stopping.set)
+        actions: dict[signals.Action, Callable[[], object]] = {
+            signals.Action.STOP: self.stopping.set,
+            signals.Action.RELOAD: lambda: loop.create_task(self.reload_notified()),
+            **dump_actions(self),
+        }
+        undo = signals.install(loop, actions)  # before start: no signal may end it abruptly
         try:
+            await self.start()
+        except BaseException:
+            undo()
+            raise
+        try:
+            self.notify("READY=1")
             await self.stopping.wait()
         finally:
-            for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
             await self.shutdown()
+            undo()
         return 0
 
     async def shutdown(self) -> None:
         log.info("Stopping")
+        self.notify("STOPPING=1")
         await self.control.close()
         if self.vrrp is not None:  # priority-0 adverts first: the backup takes over at once
-            await self.vrrp.stop()
+            await self.vrrp.stop(release=self.opts.release_vrrp)
         if self._netlink is not None:
             self._netlink.close()
         if self.health is not None:
@@ -201,6 +219,14 @@ class Daemon:
         self.tables = TableState(target.config, self.tables.live)
         return error
 
+    async def reload_notified(self) -> Response:
+        """`reload` between the service manager's RELOADING=1 and READY=1."""
+        self.notify("RELOADING=1")
+        try:
+            return await self.reload()
+        finally:
+            self.notify("READY=1")
+
     async def reload(self) -> Response:
         """Re-read the config; apply only what changed.  A config with errors is refused."""
         async with self._reload_lock:
@@ -213,6 +239,7 @@ class Daemon:
                 return Response(1, "", text + "pylvs: reload refused, running config kept\n")
             self._log_problems(result.problems)
             self._last_error = ""
+            self.config = result.config
             if self.vrrp is not None:
                 await self.vrrp.reload(result.config)
             elif self.opts.vrrp:
@@ -234,7 +261,7 @@ class Daemon:
         if req.op == "ipvsadm":
             return await self.ipvsadm(list(req.argv), req.stdin)
         if req.op == "reload":
-            return await self.reload()
+            return await self.reload_notified()
         if req.op == "status":
             return self.status()
         self.stopping.set()

@@ -53,8 +53,10 @@ class Program:
 def director_programs(topo: Topology, paths: LabPaths, node: str) -> list[Program]:
     conf = str(paths.conf(node))
     run = [
-        sys.executable, "-m", "pylvs", "run", "-f", conf,
-        "--control", str(paths.control(node)), "--pidfile", str(paths.dir / f"{node}-run.pid"),
+        sys.executable, "-m", "pylvs", "run", "-n", "-f", conf,
+        "--control", str(paths.control(node)), "--pid", str(paths.dir / f"{node}-run.pid"),
+        "--vrrp_pid", str(paths.dir / f"{node}-run-vrrp.pid"),
+        "--checkers_pid", str(paths.dir / f"{node}-run-checkers.pid"),
         "--dataplane", "nftables", "--no-syslog",
     ]  # fmt: skip
     if topo.mode is Mode.DR:

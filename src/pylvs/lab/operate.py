@@ -98,8 +98,40 @@ def _director(lab: Lab, target: str) -> str:
     return others[0]
 
 
+def valid_targets(directors: list[str], real_servers: int, *, healing: bool) -> list[str]:
+    """What `fail` (or `heal`) accepts in a lab with these nodes."""
+    rs = f"rs N (N = 1..{real_servers})" if real_servers > 1 else "rs 1"
+    return ["master", "backup", *directors, rs, "link", *(["all"] if healing else [])]
+
+
+def check_target(
+    target: str, arg: str, directors: list[str], real_servers: int, *, healing: bool
+) -> None:
+    """LabError, listing the valid targets, for one `fail`/`heal` does not know (issue 18
+    item 19: `fail rs1` used to fall through to "the BACKUP director" and kill it)."""
+    known = {"master", "backup", "link", "rs", *directors, *(["all"] if healing else [])}
+    if target in known and (target != "rs" or arg):
+        return
+    if healing and target in {f"rs{i}" for i in range(1, real_servers + 1)}:
+        return  # heal names failed nodes, real servers included
+    valid = ", ".join(valid_targets(directors, real_servers, healing=healing))
+    hint = ""
+    if target.startswith("rs") and target[2:].isdigit():
+        hint = f" (a real server is `rs {target[2:]}`, with a space)"
+    elif target == "rs":
+        hint = " (which one? `rs 1`)"
+    verb = "heal" if healing else "fail"
+    raise LabError(f"cannot {verb} {target!r}{hint}: the targets are {valid}")
+
+
+def _check(lab: Lab, target: str, arg: str, *, healing: bool) -> None:
+    directors = [d.name for d in lab.topo.directors]
+    check_target(target, arg, directors, len(lab.topo.real_servers), healing=healing)
+
+
 def fail(lab_id: str, target: str, arg: str = "", how: str = "crash", out: Out = print) -> str:
     lab = Lab.open(lab_id)
+    _check(lab, target, arg, healing=False)
     if target == "rs":
         return _fail_rs(lab, arg, out)
     if target == "link":
@@ -173,6 +205,7 @@ def _fail_rs(lab: Lab, arg: str, out: Out) -> str:
 
 def heal(lab_id: str, target: str, arg: str = "", out: Out = print) -> list[str]:
     lab = Lab.open(lab_id)
+    _check(lab, target, arg, healing=True)
     healed: list[str] = []
     if target == "all":
         for name in list(lab.state.failed):

@@ -38,7 +38,15 @@ from dataclasses import dataclass
 
 from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keepalived.vrrp.model import SyncGroup as SyncGroupConf
-from pylvs.proto.vrrp.commands import Command, Log, RunNotify, State, WriteFifo
+from pylvs.proto.vrrp.commands import (
+    Command,
+    Log,
+    RemoveAddresses,
+    RunNotify,
+    SendAdvert,
+    State,
+    WriteFifo,
+)
 from pylvs.proto.vrrp.events import AdvertReceived, Event, TrackerChanged
 from pylvs.proto.vrrp.fsm import VrrpMachine
 from pylvs.proto.vrrp.packet import IPAddress
@@ -51,6 +59,7 @@ from pylvs.vrrp.executor import Executor, StateCallback
 from pylvs.vrrp.instance import Instance, InstanceSetup, as_address, pick_source
 from pylvs.vrrp.notifications import Notifier, group_alert
 from pylvs.vrrp.sockets import Datagram, SocketPool
+from pylvs.vrrp.stale import remove_stale
 from pylvs.vrrp.trackers import ScriptTracker, init_track_file
 from pylvs.vrrp.units import Solo, Unit, group_unit
 from pylvs.vrrp.wiring import attach, build_setups, detach, initial_events, poll_events
@@ -116,15 +125,20 @@ class VrrpManager:
             init_track_file(tf)
         loop = asyncio.get_running_loop()
         self._timer = DeadlineTimer(loop, self._run_timers)
+        remove_stale(self.host, build_setups(self.config).values())  # as keepalived at start
         self._add_units(self.config, keep=set())
         self._start_scripts()
         self._running = True
         self._tasks = [loop.create_task(self._poll())]
         self._rearm()
 
-    async def stop(self) -> None:
+    async def stop(self, *, release: bool = True) -> None:
         """SIGTERM: stop trackers, then every unit (priority 0 from masters, addresses
-        released, notify_stop), then the sockets and the firewall table."""
+        released, notify_stop), then the sockets and the firewall table.
+
+        release=False is keepalived's --dont-release-vrrp: no priority-0 advert, the VIPs,
+        routes and rules stay (vrrp_daemon.c skips `restore_vrrp_interfaces`); the next
+        start removes them (vrrp/stale.py)."""
         self._running = False
         for task in self._tasks:
             task.cancel()
@@ -138,7 +152,7 @@ class VrrpManager:
             await tracker.stop()
         self.scripts.clear()
         for name in list(self.units):
-            self._remove_unit(name)
+            self._remove_unit(name, release=release)
         with contextlib.suppress(Exception):
             self.host.set_blocked(())
         if self.pool is not None:
@@ -246,10 +260,13 @@ class VrrpManager:
         self._execute(name, unit.start(now), now)
         self._rearm()
 
-    def _remove_unit(self, name: str) -> None:
+    def _remove_unit(self, name: str, *, release: bool = True) -> None:
         unit = self.units.pop(name)
         now = self._clock()
-        self._execute(name, unit.shutdown(now), now)
+        routed = unit.shutdown(now)
+        if not release:
+            routed = [r for r in routed if not isinstance(r[1], SendAdvert | RemoveAddresses)]
+        self._execute(name, routed, now)
         for m in unit.members:
             inst = self.instances.pop(m.name)
             self.unit_of.pop(m.name, None)

@@ -58,10 +58,32 @@ def http_get(port: int, *, timeout: float = 5.0) -> str:
     return data.split(b"\r\n\r\n", 1)[1].decode().strip()
 
 
+def answers(path: str) -> bool:
+    """Does a daemon accept connections on the control socket `path` (not a dead one's)?"""
+    with socket.socket(socket.AF_UNIX) as s:
+        try:
+            s.connect(path)
+        except OSError:
+            return False
+    return True
+
+
+def pidfile_args(tmp: Path) -> list[str]:
+    """Pid files of the test's own: the defaults (/run/keepalived*.pid) belong to the host."""
+    return ["-p", str(tmp / "pylvs.pid"), "-r", str(tmp / "vrrp.pid"), "-c", str(tmp / "c.pid")]
+
+
 class Director:
     """A `pylvs run` process with its own control socket."""
 
-    def __init__(self, tmp: Path, config: str, nofile: int | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        config: str,
+        nofile: int | None = None,
+        env: dict[str, str] | None = None,
+        flags: tuple[str, ...] = (),
+    ) -> None:
         self.tmp = tmp
         self.conf = tmp / "keepalived.conf"
         self.conf.write_text(config)
@@ -69,12 +91,15 @@ class Director:
         self.log = open(tmp / "pylvs.log", "w")
         limit = [] if nofile is None else ["prlimit", f"--nofile={nofile}", "--"]
         self.proc = subprocess.Popen(
-            [*limit, sys.executable, "-m", "pylvs", "run", "-f", str(self.conf), "--control",
-             self.control, "--no-syslog", "--grace", "1"],
+            [*limit, sys.executable, "-m", "pylvs", "run", "-n", "-f", str(self.conf),
+             "--control", self.control, "--no-syslog", "--grace", "1", *pidfile_args(tmp),
+             *flags],
             stdout=self.log, stderr=subprocess.STDOUT,
+            # keepalived's dumps go to $TMPDIR: the test's, not the host's /tmp
+            env={**os.environ, "TMPDIR": str(tmp), **(env or {})},
         )  # fmt: skip
         deadline = time.monotonic() + 10
-        while not os.path.exists(self.control):
+        while not answers(self.control):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("pylvs run did not start:\n" + self.output())

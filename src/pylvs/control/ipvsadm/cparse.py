@@ -14,6 +14,21 @@ import ipaddress
 LONG_MAX = 2**63 - 1
 LONG_MIN = -(2**63)
 _C_SPACE = " \t\n\v\f\r"
+# More significant digits than this is out of range for any C type ipvsadm reads into.
+_MAX_DIGITS = {10: 20, 8: 23, 16: 17}
+
+
+def bounded_int(digits: str, base: int = 10) -> int:
+    """int(digits, base) for a run of valid digits, without Python's conversion limit.
+
+    A value with more significant digits than any C `unsigned long` holds comes back as
+    2**64: out of range for every caller (negated too), which is all C's strtol would tell
+    (ERANGE) and all ipvsadm ever asks.  No length of input can raise here.
+    """
+    significant = digits.lstrip("0")
+    if len(significant) > _MAX_DIGITS[base]:
+        return 1 << 64
+    return int(significant or "0", base)
 
 
 def strtol10(s: str) -> tuple[int, int, bool] | None:
@@ -30,7 +45,7 @@ def strtol10(s: str) -> tuple[int, int, bool] | None:
         i += 1
     if i == start:
         return None
-    value = int(s[start:i])
+    value = bounded_int(s[start:i])
     value = -value if neg else value
     if value > LONG_MAX:
         return (LONG_MAX, i, True)
@@ -70,20 +85,20 @@ def _aton_part(s: str) -> tuple[int, int] | None:
         while j < len(s) and s[j] in "0123456789abcdefABCDEF":
             j += 1
         # strtoul reads "0x" without hex digits as "0" followed by junk.
-        return (int(s[2:j], 16), j) if j > 2 else (0, 1)
+        return (bounded_int(s[2:j], 16), j) if j > 2 else (0, 1)
     if s[:1] == "0":
         j = 1
         while j < len(s) and s[j] in "01234567":
             j += 1
         if j < len(s) and s[j] in "89":
             return None
-        return (int(s[:j], 8), j)
+        return (bounded_int(s[:j], 8), j)
     j = 0
     while j < len(s) and "0" <= s[j] <= "9":
         j += 1
     if j == 0:
         return None
-    return (int(s[:j]), j)
+    return (bounded_int(s[:j]), j)
 
 
 def inet_aton(s: str) -> ipaddress.IPv4Address | None:

@@ -224,7 +224,10 @@ class NftablesDataPlane(DataPlane):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.nft.run(removal(FAMILIES))
+        if self.release_on_stop:
+            await self.nft.run(removal(FAMILIES))
+        else:
+            log.info("nftables: tables left in place (--dont-release-ipvs)")
         self.tables = {}
 
     async def _probe_ct_timeouts(self) -> bool:

@@ -13,6 +13,18 @@ IPv4 messages arrive with their IP header (keepalived reads a raw socket); IPv6 
 bare with the hop limit and destination from ancillary data, and their checksum was already
 verified by the kernel (IPV6_CHECKSUM), so it is not checked again.
 
+The address list is checked as keepalived 2.2.7 (the version pylvs interoperates with, and
+every release up to 2.3.2) checks it, unless the caller passes `check_vip_addr=False`
+(`skip_check_adv_addr` with an advert from the current master, proto/vrrp/backup.py): an
+advert whose address count differs from the instance's is refused early ("received an
+unexpected ip number count"), one that lacks one of the instance's addresses after the
+checksum ("not present in MASTER advert"); both are KO, counted in `addr_list_err`.  Forged
+adverts with a priority of 0 and someone else's addresses must not make a backup take over
+(issue 18 item 18).  keepalived 2.3.3 (commit af103930, 2025) turned both into rate-limited
+warnings; pylvs follows the released behaviour its peers run.  Unlike 2.2.7, the unicast
+source check runs whether or not the list is checked (2.3.3's commit 90555872): an advert
+from the current master passed it when that master was first heard.
+
 Not supported: IPsec AH authentication (keepalived-only, deprecated by RFC 3768); an AH
 datagram is refused as "auth type not AH", as keepalived does for instances without AH.
 """
@@ -222,6 +234,14 @@ def check_packet(
             Counter.INVALID_TYPE_RCVD,
             header=hd,
         )
+    if check_vip_addr and hd.naddr != len(p.vips):
+        return _ko(
+            Reason.ADDR_COUNT,
+            f"({name}) received an unexpected ip number count {hd.naddr} from {src}, "
+            f"expected {len(p.vips)}!",
+            Counter.ADDR_LIST_ERR,
+            header=hd,
+        )
     if (
         p.family == 4
         and tot_len != buflen
@@ -280,15 +300,16 @@ def check_packet(
         )
     counters = [Counter.ADVERT_RCVD]
     advert = decode_advert(vrrp_bytes, p.family)
-    _check_addresses(
-        p,
-        hd=hd,
-        advert=advert,
-        src=src,
-        check_vip_addr=check_vip_addr,
-        notes=notes,
-        counters=counters,
-    )
+    missing = _missing_vip(p, advert) if check_vip_addr else None
+    if missing is not None:
+        return _ko(
+            Reason.VIPS_MISMATCH,
+            f"({name}) ip address associated with VRID {p.vrid} not present in MASTER advert "
+            f"from {src}: {missing}",
+            *counters,
+            Counter.ADDR_LIST_ERR,
+            header=hd,
+        )
     if p.unicast and p.check_unicast_src:
         peer = next((x for x in p.peers if x.address == src), None)
         if peer is None:
@@ -357,33 +378,9 @@ def _check_v2_auth(hd: VrrpHeader, p: CheckParams, src: IPAddress, pw: bytes) ->
     return None
 
 
-def _check_addresses(
-    p: CheckParams,
-    *,
-    hd: VrrpHeader,
-    advert: Advert | None,
-    src: IPAddress,
-    check_vip_addr: bool,
-    notes: list[tuple[Reason, str]],
-    counters: list[Counter],
-) -> None:
-    """Address count and list: logged and counted, never a reason to refuse (§4.5 step 13)."""
-    if hd.naddr != len(p.vips):
-        notes.append(
-            (Reason.ADDR_COUNT, f"({p.name}) expected {len(p.vips)} VIPs but received {hd.naddr}")
-        )
-        counters.append(Counter.ADDR_LIST_ERR)
-        return
-    if not check_vip_addr or advert is None:
-        return
-    for vip in p.vips:
-        if vip not in advert.addresses:
-            notes.append(
-                (
-                    Reason.VIPS_MISMATCH,
-                    f"({p.name}) ip address associated with VRID {p.vrid} "
-                    f"not present in advert from {src}: {vip}",
-                )
-            )
-            counters.append(Counter.ADDR_LIST_ERR)
-            return
+def _missing_vip(p: CheckParams, advert: Advert | None) -> IPAddress | None:
+    """The first of the instance's addresses the advert does not carry (vrrp_in_chk_vips)."""
+    if advert is None:
+        return None
+    present = set(advert.addresses)
+    return next((vip for vip in p.vips if vip not in present), None)

@@ -353,3 +353,27 @@ def test_startup_delay_ignores_adverts_and_delays_timers() -> None:
     assert m.next_deadline() == 5 * S + DOWN_100
     m.handle(advert(150), S)
     assert m.stats[Counter.ADVERT_RCVD] == 0
+
+
+def test_forged_priority_zero_adverts_with_other_addresses_are_dropped_and_counted() -> None:
+    # Issue 18 item 18: 50 forged v3 adverts flipped a backup to MASTER 24 times; keepalived
+    # 2.2.7 drops an advert whose address list is not the instance's.
+    m = started()
+    deadline = m.next_deadline()
+    for i, vips in enumerate((("10.9.9.9",), ("192.168.200.16", "10.9.9.9"), ())):
+        m.handle(advert(0, src=f"192.168.200.{60 + i}", vips=vips), S)
+    assert m.next_deadline() == deadline  # the master-down timer was not cut to Skew_Time
+    assert m.stats[Counter.ADDR_LIST_ERR] == 3 and m.stats[Counter.PRI_ZERO_RCVD] == 0
+    m.tick(S + 609_375)
+    assert m.state is State.BACKUP
+
+
+def test_skip_check_adv_addr_trusts_the_current_master_only() -> None:
+    m = started(skip_check_adv_addr=True)
+    m.handle(advert(150), S)  # the master, first heard: its list is checked, and right
+    m.handle(advert(150, vips=("10.9.9.9",)), 2 * S)  # same master: not checked
+    assert m.stats[Counter.ADDR_LIST_ERR] == 0
+    assert m.next_deadline() == 2 * S + 3 * S + 609_375  # accepted: the timer restarted
+    m.handle(advert(0, src="192.168.200.77", vips=("10.9.9.9",)), 3 * S)  # a new one: checked
+    assert m.stats[Counter.ADDR_LIST_ERR] == 1
+    assert m.next_deadline() == 2 * S + 3 * S + 609_375

@@ -155,25 +155,27 @@ def test_ethernet_padding_is_tolerated() -> None:
     assert check(Received(v4(GOOD2).data + bytes(4), SRC))[1] is Reason.LENGTH
 
 
-def test_address_count_and_list_mismatch_are_logged_not_refused() -> None:
+def test_address_count_and_list_mismatch_are_refused_and_counted_as_keepalived_2_2_7() -> None:
     res = check_packet(v4(Advert(2, 51, 100, 1, (VIP, V4("10.0.0.1")))), P2, effective_priority=100)
-    assert res.verdict is Verdict.OK
-    assert res.counters == (Counter.ADVERT_RCVD, Counter.ADDR_LIST_ERR)
-    assert res.notes[0][1] == "(VI_1) expected 1 VIPs but received 2"
+    assert (res.verdict, res.reason) == (Verdict.KO, Reason.ADDR_COUNT)
+    assert res.counters == (Counter.ADDR_LIST_ERR,)  # before advert_rcvd, as in 2.2.7
+    assert res.log == (
+        "(VI_1) received an unexpected ip number count 2 from 192.168.200.9, expected 1!"
+    )
     res = check_packet(v4(Advert(2, 51, 100, 1, (V4("10.0.0.1"),))), P2, effective_priority=100)
-    assert res.verdict is Verdict.OK and Counter.ADDR_LIST_ERR in res.counters
-    assert res.notes[0][1] == (
-        "(VI_1) ip address associated with VRID 51 not present in advert from 192.168.200.9: "
-        "192.168.200.16"
+    assert (res.verdict, res.reason) == (Verdict.KO, Reason.VIPS_MISMATCH)
+    assert res.counters == (Counter.ADVERT_RCVD, Counter.ADDR_LIST_ERR)
+    assert res.log == (
+        "(VI_1) ip address associated with VRID 51 not present in MASTER advert from "
+        "192.168.200.9: 192.168.200.16"
     )
-    # skip_check_adv_addr: the caller does not ask for the list check
-    res = check_packet(
-        v4(Advert(2, 51, 100, 1, (V4("10.0.0.1"),))),
-        P2,
-        effective_priority=100,
-        check_vip_addr=False,
-    )
-    assert res.counters == (Counter.ADVERT_RCVD,) and res.notes == ()
+    # skip_check_adv_addr (the caller does not ask for the list check): accepted, not counted
+    for wrong in ((V4("10.0.0.1"),), (VIP, V4("10.0.0.1"))):
+        res = check_packet(
+            v4(Advert(2, 51, 100, 1, wrong)), P2, effective_priority=100, check_vip_addr=False
+        )
+        assert res.verdict is Verdict.OK
+        assert res.counters == (Counter.ADVERT_RCVD,) and res.notes == ()
 
 
 def test_v3_interval_mismatch_is_only_noted() -> None:
