@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from pylvs.model.dest import Destination
@@ -85,6 +85,13 @@ class DataPlane(abc.ABC):
     @abc.abstractmethod
     def connections(self, now: float | None = None) -> list[ConnEntry]:
         """Connections and persistence templates (`ipvsadm -c`); `now` on the plane's clock."""
+
+    def connections_later(self) -> Callable[[], list[ConnEntry]]:
+        """`connections()` in two steps: this call (on the loop) takes what must be taken
+        there; the function it returns builds the rows and may run in another thread, so a
+        listing of 10^4 connections does not stall the loop (issue 18 item 17)."""
+        rows = self.connections()
+        return lambda: rows
 
     async def refresh(self, *, connections: bool = False) -> None:
         """Bring what a listing shows up to date before `services()` / `connections()` are

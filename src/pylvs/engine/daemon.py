@@ -31,16 +31,14 @@ from pylvs.config.keepalived.parser import LoadResult, load
 from pylvs.config.keepalived.table import to_table
 from pylvs.config.keepalived.values import HostFacts
 from pylvs.control.ipvsadm import command as ipvsadm_cmd
-from pylvs.control.ipvsadm.args import parse as parse_ipvsadm
 from pylvs.control.ipvsadm.messages import Failure, Stream
-from pylvs.control.ipvsadm.restore import split_restore_lines
 from pylvs.control.ipvsadm.session import Result, State, run_command
-from pylvs.control.ipvsadm.system_resolver import system_resolver
 from pylvs.control.protocol import Request, Response
 from pylvs.control.server import ControlServer
 from pylvs.dataplane.base import DataPlane, DataPlaneError
 from pylvs.engine import signals
 from pylvs.engine.dumps import dump_actions
+from pylvs.engine.ipvsadm_work import IpvsadmWork
 from pylvs.engine.snapshot import build_snapshot
 from pylvs.engine.table_state import TableState
 from pylvs.health.manager import HealthManager
@@ -93,7 +91,7 @@ class Daemon:
         self.vrrp: VrrpManager | None = None
         self._netlink: NetlinkHost | None = None
         self._last_error = ""
-        self.resolver = system_resolver()
+        self.ipvsadm_work = IpvsadmWork()
         self.config: KeepalivedConfig | None = None
         self.notify: Callable[[str], None] = lambda _state: None
 
@@ -192,6 +190,7 @@ class Daemon:
         if self.health is not None:
             await self.health.stop()
         await self.dp.stop(self.opts.grace)
+        self.ipvsadm_work.close()
 
     # -- table changes --------------------------------------------------------------------
 
@@ -271,29 +270,30 @@ class Daemon:
         return State(self.tables.live, self.dp.timeouts)
 
     async def ipvsadm(self, argv: list[str], stdin: str) -> Response:
-        """One `ipvsadm ARGS` run against the live table, byte-compatible output."""
-        cmd = parse_ipvsadm(["ipvsadm", *argv], resolver=self.resolver)
+        """One `ipvsadm ARGS` run against the live table, byte-compatible output.
+
+        Names are looked up and listings built off the loop (engine/ipvsadm_work.py).  The
+        kernel data plane's numbers are read first (`refresh`, without blocking the loop);
+        nothing is awaited between that and taking the listing's data."""
+        work = self.ipvsadm_work
+        cmd, lists, resolver = await work.parse(argv, stdin)
         if isinstance(cmd, Failure):
             return _failure_response(cmd)
-        # The connection list costs a full read of conntrack / the DR flow maps on the
-        # kernel data plane: only `-c` needs it.  The plane reads before the listing is
-        # built (without blocking the loop), and nothing awaits between that and the output.
-        lists: list[ipvsadm_cmd.Command | Failure] = [cmd]
-        if isinstance(cmd, ipvsadm_cmd.Restore):  # its input may list, between its changes
-            lists = [
-                parse_ipvsadm(["ipvsadm", *t], reading_stdin=True)
-                for t in split_restore_lines(stdin)
-            ]
         wanted = [x.what for x in lists if isinstance(x, ipvsadm_cmd.List)]
         conns = ipvsadm_cmd.ListWhat.CONNECTIONS in wanted
         if any(what in LISTS_WITH_COUNTS for what in wanted):
             await self.dp.refresh(connections=conns)
+        if isinstance(cmd, ipvsadm_cmd.List | ipvsadm_cmd.Save):
+            text = await work.listing(cmd, self.dp, resolver)
+            if isinstance(text, Failure):
+                return _failure_response(text)
+            return Response(0, text, "")
         state = self._state()
         result = run_command(
             cmd,
             state,
             stdin=stdin,
-            resolver=self.resolver,
+            resolver=work.lookups.cached(),  # everything it asks was looked up while parsing
             snapshot=lambda _s: build_snapshot(self.dp, with_conns=conns),
             no_sync=SYNC_UNAVAILABLE,
         )

@@ -83,6 +83,7 @@ class Director:
         nofile: int | None = None,
         env: dict[str, str] | None = None,
         flags: tuple[str, ...] = (),
+        timeout: float = 10.0,
     ) -> None:
         self.tmp = tmp
         self.conf = tmp / "keepalived.conf"
@@ -98,7 +99,7 @@ class Director:
             # keepalived's dumps go to $TMPDIR: the test's, not the host's /tmp
             env={**os.environ, "TMPDIR": str(tmp), **(env or {})},
         )  # fmt: skip
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + timeout
         while not answers(self.control):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()

@@ -124,6 +124,12 @@ class ProxyDataPlane(DataPlane):
         self.harvest()
         return self.state.connections(self.ctx.clock() if now is None else now)
 
+    def connections_later(self) -> Callable[[], list[ConnEntry]]:
+        self.harvest()
+        now = self.ctx.clock()
+        rows = self.state.table.rows()  # the live entries; their fields are read later
+        return lambda: [c.entry(now) for c in rows]
+
     def harvest(self) -> None:
         """Bring counters and idle timers up to date with what the C fast path relayed
         (poller.py): before anything reads them or expires connections."""

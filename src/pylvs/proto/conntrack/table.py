@@ -205,6 +205,11 @@ class ConnTable:
         rows.extend(t.entry(now) for t in self.templates())
         return rows
 
+    def rows(self) -> list[Conn]:
+        """Every connection and template as they are now (copies of the containers only:
+        `Conn.entry` can then be called on each elsewhere, a listing built off the loop)."""
+        return [*self._conns.values(), *self.templates()]
+
     # -- connections -------------------------------------------------------------------
 
     def new_conn(
