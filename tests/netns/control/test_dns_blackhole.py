@@ -100,6 +100,8 @@ class Ns:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+            if p.stdout is not None:
+                p.stdout.close()
         subprocess.run(["ip", "netns", "del", self.name], check=False)
         shutil.rmtree(NETNS_ETC / self.name, ignore_errors=True)
 
