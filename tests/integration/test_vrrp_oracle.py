@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from pylvs.config.keepalived.values import HostFacts
+from pylvs.config.keywords import HostFacts
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit/config/keepalived/vrrp"))
 from vrrp_helpers import parse

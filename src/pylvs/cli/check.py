@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pylvs.config.errors import Location, Problem, Severity
-from pylvs.config.keepalived.values import HostFacts
+from pylvs.config.keywords import HostFacts
 
 
 def add_parser(subparsers: Any) -> None:

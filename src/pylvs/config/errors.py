@@ -3,6 +3,12 @@
 Parsers never raise on bad input: they collect `Problem`s in a `Problems` and carry on, so a
 user sees all of them at once (principle 8).  `ConfigError` is raised only by callers that
 want to stop when a collection holds errors.
+
+Besides its severity (what pylvs makes of it: an error means pylvs does not run the text as
+written), each problem has a `Kind`: whether the original tool would complain too.  `pylvs
+check` derives its exit status from it the way the original's check mode does (`keepalived -t`
+exits non-zero on anything it reports, warnings included; `haproxy -c` only on alerts), so
+pylvs's own observations stay warnings that change no exit status unless `--strict` asks.
 """
 
 from __future__ import annotations
@@ -27,11 +33,29 @@ class Severity(enum.Enum):
     WARNING = "warning"
 
 
+class Kind(enum.Enum):
+    """Who else would report a problem, which decides the exit status of `pylvs check`."""
+
+    # The original tool reports it too (keepalived -t: exit 5; haproxy -c: as its severity).
+    CONFIG = "config"
+    # The original cannot use the configuration at all (keepalived -t exit 4: no such file).
+    FATAL = "fatal"
+    # keepalived's "SECURITY VIOLATION" (keepalived -t exit 6).
+    SECURITY = "security"
+    # pylvs's own observation (a host fact, a likely mistake); the original says nothing.
+    NOTE = "note"
+    # The original acts on the keyword; pylvs reads it and does not (docs/unsupported.md).
+    UNSUPPORTED = "unsupported"
+    # A deprecated spelling the original accepts silently; pylvs names the current one.
+    DEPRECATED = "deprecated"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     loc: Location
     severity: Severity
     message: str
+    kind: Kind = Kind.CONFIG
 
     def __str__(self) -> str:
         return f"{self.loc}: {self.severity.value}: {self.message}"
@@ -43,11 +67,14 @@ class Problems:
     def __init__(self) -> None:
         self._items: list[Problem] = []
 
-    def error(self, loc: Location, message: str) -> None:
-        self._items.append(Problem(loc, Severity.ERROR, message))
+    def error(self, loc: Location, message: str, kind: Kind = Kind.CONFIG) -> None:
+        self._items.append(Problem(loc, Severity.ERROR, message, kind))
 
-    def warning(self, loc: Location, message: str) -> None:
-        self._items.append(Problem(loc, Severity.WARNING, message))
+    def warning(self, loc: Location, message: str, kind: Kind = Kind.CONFIG) -> None:
+        self._items.append(Problem(loc, Severity.WARNING, message, kind))
+
+    def add(self, problem: Problem) -> None:
+        self._items.append(problem)
 
     def extend(self, other: Problems) -> None:
         self._items.extend(other._items)

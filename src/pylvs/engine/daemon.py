@@ -29,7 +29,7 @@ from pylvs.config.errors import Problems
 from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keepalived.parser import LoadResult, load
 from pylvs.config.keepalived.table import to_table
-from pylvs.config.keepalived.values import HostFacts
+from pylvs.config.keywords import HostFacts
 from pylvs.control.ipvsadm import command as ipvsadm_cmd
 from pylvs.control.ipvsadm.messages import Failure, Stream
 from pylvs.control.ipvsadm.session import Result, State, run_command

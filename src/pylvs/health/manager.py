@@ -25,7 +25,6 @@ from pylvs.config.keepalived.lvs.checks import BfdCheck, Checker, FileCheck, Mis
 from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keepalived.table import service_keys
 from pylvs.config.keepalived.vrrp.model import TrackFile
-from pylvs.health import files
 from pylvs.health import status as views
 from pylvs.health.checkers.base import ProbeContext, ProbeResult, create, kind_of
 from pylvs.health.effects import CheckerRef, LvsState
@@ -39,6 +38,7 @@ from pylvs.health.runner import BOOTSTRAP_DELAY, CheckerTask, first_delay
 from pylvs.health.smtp import AlertSender
 from pylvs.health.wording import alert_body, transition_line
 from pylvs.model.table import ServiceTable
+from pylvs.system import trackfile
 
 log = logging.getLogger("pylvs.health")
 
@@ -56,7 +56,7 @@ class FileWatch:
         """(judged, status): not judged when the file holds an out-of-range number."""
         if self.track is None:
             return True, 0
-        value = files.read_value(self.track.path)
+        value = trackfile.read(self.track.path)
         if value is None:
             return False, self.status
         weight = self.check.weight if self.check.weight is not None else self.track.weight
@@ -149,7 +149,10 @@ class HealthManager:
         """Open the FIFOs, settle the start state, push the first table, start checking."""
         async with self._lock:
             for tf in self.config.vrrp.track_files:
-                files.init_file(tf)
+                if tf.init_file:
+                    why = trackfile.initialise(tf.path, tf.init_value, overwrite=tf.init_overwrite)
+                    if why is not None:
+                        log.error("%s", why)
             self.fifos.open()
             for ref, check in self._checks(self.state):
                 self._adopt(ref, check)

@@ -53,6 +53,7 @@ from pylvs.proto.vrrp.packet import IPAddress
 from pylvs.proto.vrrp.params import group_notifies
 from pylvs.proto.vrrp.priority import TrackerKind
 from pylvs.proto.vrrp.sync import Routed, SyncGroup
+from pylvs.system import trackfile
 from pylvs.system.effects import HostEffects
 from pylvs.vrrp.deadline import DeadlineTimer
 from pylvs.vrrp.executor import Executor, StateCallback
@@ -60,7 +61,7 @@ from pylvs.vrrp.instance import Instance, InstanceSetup, as_address, pick_source
 from pylvs.vrrp.notifications import Notifier, group_alert
 from pylvs.vrrp.sockets import Datagram, SocketPool
 from pylvs.vrrp.stale import remove_stale
-from pylvs.vrrp.trackers import ScriptTracker, init_track_file
+from pylvs.vrrp.trackers import ScriptTracker
 from pylvs.vrrp.units import Solo, Unit, group_unit
 from pylvs.vrrp.wiring import attach, build_setups, detach, initial_events, poll_events
 
@@ -121,8 +122,7 @@ class VrrpManager:
     async def start(self) -> None:
         self.pool = SocketPool(asyncio.get_running_loop())
         self.notifier.open()
-        for tf in self.config.vrrp.track_files:
-            init_track_file(tf)
+        self._init_track_files(reload=False)
         loop = asyncio.get_running_loop()
         self._timer = DeadlineTimer(loop, self._run_timers)
         remove_stale(self.host, build_setups(self.config).values())  # as keepalived at start
@@ -131,6 +131,15 @@ class VrrpManager:
         self._running = True
         self._tasks = [loop.create_task(self._poll())]
         self._rearm()
+
+    def _init_track_files(self, *, reload: bool) -> None:
+        for tf in self.config.vrrp.track_files:
+            if tf.init_file:
+                why = trackfile.initialise(
+                    tf.path, tf.init_value, overwrite=tf.init_overwrite, reload=reload
+                )
+                if why is not None:
+                    log.error("%s", why)
 
     async def stop(self, *, release: bool = True) -> None:
         """SIGTERM: stop trackers, then every unit (priority 0 from masters, addresses
@@ -175,8 +184,7 @@ class VrrpManager:
                 self._remove_unit(unit_name)
         self.config = config
         self.executor.configure(config.global_defs, config.vrrp.garp_groups)
-        for tf in config.vrrp.track_files:
-            init_track_file(tf)
+        self._init_track_files(reload=True)
         for tracker in self.scripts.values():
             await tracker.stop()
         self.scripts.clear()

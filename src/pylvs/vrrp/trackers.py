@@ -9,10 +9,7 @@ SIGKILL 2 s later, and that counts as a failure.  `ScriptResult` is the rise/fal
 also reports the script failed from the start.  The user is the script's `user`, else
 `script_user`, with `enable_script_security` (health.notify.ScriptRunner).
 
-track_file (trackers/track_file.c): the file holds an integer (leading blanks and sign allowed,
-what follows ignored, anything else or a missing file reads as 0); keepalived watches it with
-inotify, pylvs reads it every poll.  `init_file [VALUE] [overwrite]` creates it (or rewrites
-it) at start.
+track_file values are read by `system.trackfile`, the one reader VRRP and the checkers share.
 """
 
 from __future__ import annotations
@@ -20,18 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import re
 from collections.abc import Callable
 
 from pylvs.config.errors import Location
 from pylvs.config.keepalived.lvs.checks import Script
-from pylvs.config.keepalived.vrrp.model import TrackFile, VrrpScript
+from pylvs.config.keepalived.vrrp.model import VrrpScript
 from pylvs.health.notify import ScriptOutcome, ScriptRunner
 
 log = logging.getLogger("pylvs.vrrp")
 _NOLOC = Location("<vrrp_script>", 0, 0)
-_INT = re.compile(r"\s*([+-]?\d+)")
 
 ScriptReport = Callable[[str, bool], None]
 
@@ -125,26 +119,3 @@ class ScriptTracker:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-
-
-def read_track_file(path: str) -> int:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read(64)
-    except OSError:
-        return 0
-    m = _INT.match(text)
-    return int(m.group(1)) if m else 0
-
-
-def init_track_file(conf: TrackFile) -> None:
-    """`init_file [VALUE] [overwrite]`: create the file, or rewrite it with `overwrite`."""
-    if not conf.init_file:
-        return
-    if os.path.exists(conf.path) and not conf.init_overwrite:
-        return
-    try:
-        with open(conf.path, "w", encoding="utf-8") as f:
-            f.write(f"{conf.init_value}\n")
-    except OSError as exc:
-        log.error("Unable to create track file %s: %s", conf.path, exc)

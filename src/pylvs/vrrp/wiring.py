@@ -26,10 +26,10 @@ from pylvs.proto.vrrp.events import (
     TrackerChanged,
 )
 from pylvs.proto.vrrp.priority import TrackerKind
+from pylvs.system import trackfile
 from pylvs.system.effects import HostEffects
 from pylvs.vrrp.instance import Instance, InstanceSetup, pick_source
 from pylvs.vrrp.sockets import Receiver, SocketKey, SocketPool
-from pylvs.vrrp.trackers import read_track_file
 
 log = logging.getLogger("pylvs.vrrp")
 OWN = ("own", "")
@@ -109,7 +109,8 @@ def initial_events(inst: Instance, host: HostEffects, config: KeepalivedConfig) 
             inst.seen[(t.kind.value, t.name)] = up
             events.append(TrackerChanged(t.kind, t.name, up))
         elif t.kind is TrackerKind.FILE and t.name in paths:
-            value = read_track_file(paths[t.name])
+            # an ignored (out of range) value leaves the initial 0, as in keepalived
+            value = trackfile.read(paths[t.name]) or 0
             inst.seen[(t.kind.value, t.name)] = value
             events.append(TrackerChanged(t.kind, t.name, value))
         elif t.kind in (TrackerKind.PROCESS, TrackerKind.BFD):
@@ -156,7 +157,10 @@ def poll_events(
             if t.kind is TrackerKind.INTERFACE:
                 value = _link_up(host, t.name)
             elif t.kind is TrackerKind.FILE and t.name in paths:
-                value = read_track_file(paths[t.name])
+                read = trackfile.read(paths[t.name])
+                if read is None:  # keepalived: "Invalid number ... - ignoring"
+                    continue
+                value = read
             else:
                 continue
             if inst.seen.get(key) != value:

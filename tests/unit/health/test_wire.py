@@ -11,7 +11,6 @@ from pylvs.health.checkers.dns import encode_name, make_query
 from pylvs.health.checkers.dns import judge as dns_judge
 from pylvs.health.checkers.http import build_request, host_header, judge, parse_response
 from pylvs.health.events import Alert
-from pylvs.health.files import c_strtol
 from pylvs.health.rs_state import IPVS_WEIGHT_FAULT, file_status, misc_delta, real_weight
 from pylvs.health.smtp import angle, message
 
@@ -72,14 +71,6 @@ def test_smtp_alert_message_shape() -> None:
     )
     assert angle("Ops <ops@x>") == "<ops@x>"
     assert angle("ops@x") == "<ops@x>"
-
-
-def test_strtol_like_c() -> None:
-    assert c_strtol("  42\n") == 42
-    assert c_strtol("-7 junk") == -7
-    assert c_strtol("0x1f") == 31
-    assert c_strtol("010") == 8
-    assert c_strtol("abc") == 0
 
 
 def test_file_status_and_weights() -> None:

@@ -5,7 +5,6 @@ import ipaddress
 import pytest
 
 from pylvs.config.keepalived.parser import load_text
-from pylvs.config.keepalived.vrrp.model import TrackFile
 from pylvs.proto.vrrp.events import (
     InterfaceCameUp,
     InterfaceWentDown,
@@ -17,7 +16,7 @@ from pylvs.proto.vrrp.fsm import VrrpMachine
 from pylvs.proto.vrrp.priority import TrackerKind
 from pylvs.system.fake import FakeHost
 from pylvs.vrrp.instance import Instance
-from pylvs.vrrp.trackers import ScriptResult, init_track_file, read_track_file
+from pylvs.vrrp.trackers import ScriptResult
 from pylvs.vrrp.wiring import build_setups, initial_events, poll_events
 
 # (rise, fall, init_fail, run outcomes, reported statuses) worked from keepalived's
@@ -42,27 +41,6 @@ def test_script_rise_fall(rise, fall, init_fail, runs, reports) -> None:
     assert r.status == (False if init_fail else None)
     got = [s for ok in runs if (s := r.record(ok)) is not None]
     assert got == reports
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [("42\n", 42), ("  -7 junk", -7), ("+3", 3), ("", 0), ("abc", 0)],
-)
-def test_track_file_value(tmp_path, text, value) -> None:
-    f = tmp_path / "v"
-    f.write_text(text)
-    assert read_track_file(str(f)) == value
-
-
-def test_missing_track_file_reads_zero_and_init_file_creates_it(tmp_path) -> None:
-    f = tmp_path / "missing"
-    assert read_track_file(str(f)) == 0
-    init_track_file(TrackFile("t", str(f), init_file=True, init_value=5))
-    assert read_track_file(str(f)) == 5
-    init_track_file(TrackFile("t", str(f), init_file=True, init_value=9))
-    assert read_track_file(str(f)) == 5  # kept without `overwrite`
-    init_track_file(TrackFile("t", str(f), init_file=True, init_value=9, init_overwrite=True))
-    assert read_track_file(str(f)) == 9
 
 
 CONF = """

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keepalived.preprocess import Preprocessor, decode
 from pylvs.config.keepalived.srcline import WHITE_SPACE, SrcLine
-from pylvs.config.keepalived.tree import Statement, Word
 from pylvs.config.keepalived.words import split_quoted, split_words
+from pylvs.config.tree import Statement, Word
 
 __all__ = ["read_file", "read_text", "split_quoted"]
 

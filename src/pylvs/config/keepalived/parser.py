@@ -1,28 +1,54 @@
 """Read a keepalived.conf into a `KeepalivedConfig`: lexer, then the section parsers.
 
 The lexer (config/keepalived/lexer.py) turns the text into `Statement`s with exact locations,
-following includes.  Each top-level statement is given to the VRRP side (vrrp.TOPLEVEL:
-global_defs, vrrp_instance, vrrp_script, track_file, bfd_instance, ...) or the LVS side
-(lvs.TOPLEVEL: virtual_server_group, virtual_server, SSL); any other keyword is warned about
-and skipped, as keepalived does ("Unknown keyword '%s'", lib/parser.c).  Both sides then apply
-keepalived's post-parse rules.  Nothing here raises on bad input: every problem is in
-`LoadResult.problems`.
+following includes.  Top-level statements go through one keyword table (config/keywords) made
+of the VRRP side's keywords (vrrp.TOPLEVEL: global_defs, vrrp_instance, vrrp_script,
+track_file, bfd_instance, ...) and the LVS side's (lvs.TOPLEVEL: virtual_server_group,
+virtual_server, SSL); any other keyword is warned about and skipped, as keepalived does
+("Unknown keyword '%s'", lib/parser.c).  Both sides then apply keepalived's post-parse rules.
+Nothing here raises on bad input: every problem is in `LoadResult.problems`.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keepalived import lvs, vrrp
 from pylvs.config.keepalived.lexer import read_file, read_text
 from pylvs.config.keepalived.model import KeepalivedConfig
+from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.table import service_keys
-from pylvs.config.keepalived.tree import Statement
-from pylvs.config.keepalived.values import Context, HostFacts
+from pylvs.config.keywords import Context, HostFacts, Keyword, dispatch
+from pylvs.config.tree import Statement
 from pylvs.model.service import ServiceKey
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _Parts:
+    vrrp: vrrp.VrrpParts = field(default_factory=vrrp.VrrpParts)
+    lvs: lvs.LvsParts = field(default_factory=lvs.LvsParts)
+
+
+def _side(kw: Keyword[T], part: Callable[[_Parts], T]) -> Keyword[_Parts]:
+    def handler(stmt: Statement, ctx: Context, parts: _Parts) -> None:
+        kw.handler(stmt, ctx, part(parts))
+
+    return Keyword(handler, kw.args, kw.block, kw.use_instead, kw.deprecation, kw.unsupported)
+
+
+TOPLEVEL = table(
+    "top level",
+    {
+        **{k: _side(kw, lambda p: p.vrrp) for k, kw in vrrp.TOPLEVEL.items()},
+        **{k: _side(kw, lambda p: p.lvs) for k, kw in lvs.TOPLEVEL.items()},
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -74,13 +100,13 @@ def load_text(
 
 
 def _parse(
-    statements: Sequence[Statement],
+    statements: Iterable[Statement],
     problems: Problems,
     filename: str,
     config_id: str | None,
     host: HostFacts | None,
 ) -> LoadResult:
-    ctx = Context(problems=problems, config_id=config_id or "", host=host or HostFacts())
+    ctx = Context(problems=problems, host=host or HostFacts())
     try:
         config = parse_statements(statements, ctx)
     except Exception as exc:  # a parser bug must still end as a reported problem
@@ -89,20 +115,11 @@ def _parse(
     return LoadResult(config, problems)
 
 
-def parse_statements(statements: Sequence[Statement], ctx: Context) -> KeepalivedConfig:
+def parse_statements(statements: Iterable[Statement], ctx: Context) -> KeepalivedConfig:
     """Dispatch top-level statements and build the typed configuration."""
-    vparts = vrrp.VrrpParts()
-    lparts = lvs.LvsParts()
-    for st in statements:
-        vhandler = vrrp.TOPLEVEL.get(st.name)
-        lhandler = lvs.TOPLEVEL.get(st.name)
-        if vhandler is not None:
-            vhandler(st, ctx, vparts)
-        elif lhandler is not None:
-            lhandler(st, ctx, lparts)
-        else:
-            ctx.warning(st.loc, f"Unknown keyword '{st.name}'")
-    global_defs, vrrp_config = vrrp.finish(vparts, ctx)
+    parts = _Parts()
+    dispatch(statements, ctx, TOPLEVEL, parts)
+    global_defs, vrrp_config = vrrp.finish(parts.vrrp, ctx)
     smtp = global_defs.smtp_alert_checker
     if smtp is None:
         smtp = global_defs.smtp_alert
@@ -111,7 +128,7 @@ def parse_statements(statements: Sequence[Statement], ctx: Context) -> Keepalive
         track_files={t.name: (t.weight, t.weight_reverse) for t in vrrp_config.track_files},
         bfd_instances={b.name for b in vrrp_config.bfd_instances if not b.vrrp_only},
     )
-    lvs_config = lvs.finish(lparts, ctx, known)
+    lvs_config = lvs.finish(parts.lvs, ctx, known)
     config = KeepalivedConfig(
         global_defs=global_defs,
         vrrp=vrrp_config,

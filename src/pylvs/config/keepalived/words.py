@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keepalived.srcline import WHITE_SPACE, SrcLine
-from pylvs.config.keepalived.tree import Word
+from pylvs.config.tree import Word
 
 _SIMPLE_ESCAPES = {
     "a": "\a",

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pylvs.config.errors import Problems
 from pylvs.config.keepalived.lexer import read_file, read_text, split_quoted
-from pylvs.config.keepalived.tree import Statement
+from pylvs.config.tree import Statement
 
 ROOT = Path(__file__).resolve().parents[4]
 SAMPLE = ROOT / "tests" / "data" / "keepalived" / "lexer" / "sample.conf"

@@ -7,7 +7,7 @@ import pytest
 
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keepalived.lexer import read_text
-from pylvs.config.keepalived.tree import Statement
+from pylvs.config.tree import Statement
 
 F = "g.conf"
 

@@ -10,7 +10,7 @@ import pytest
 
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keepalived.lexer import read_file, read_text
-from pylvs.config.keepalived.tree import Statement
+from pylvs.config.tree import Statement
 
 
 def write(path: Path, text: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keepalived.lexer import read_text
-from pylvs.config.keepalived.tree import Statement
+from pylvs.config.tree import Statement
 
 F = "k.conf"
 

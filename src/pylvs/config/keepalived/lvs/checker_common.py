@@ -8,26 +8,23 @@ is reported and the previous value kept; `check_conn` is check_api.c `check_conn
 
 from __future__ import annotations
 
-from pylvs.config.errors import Location
-from pylvs.config.keepalived.lvs.checks import Connection
-from pylvs.config.keepalived.lvs.common import (
-    UINT_MAX,
-    Handler,
-    end_loc,
-    read_addr,
-    read_bool,
-    read_timer,
-    read_unsigned,
-)
-from pylvs.config.keepalived.lvs.drafts import CheckerDraft, RealServerDraft
-from pylvs.config.keepalived.tree import Statement
-from pylvs.config.keepalived.values import Context
+from collections.abc import Callable
+from typing import TypeVar
 
-H = Handler[CheckerDraft]
+from pylvs.config.errors import Kind, Location
+from pylvs.config.keepalived.lvs.checks import Connection
+from pylvs.config.keepalived.lvs.common import UINT_MAX, timer
+from pylvs.config.keepalived.lvs.drafts import CheckerDraft, RealServerDraft
+from pylvs.config.keywords import Context, Keyword
+from pylvs.config.keywords.values import address, boolean, unsigned
+from pylvs.config.tree import Statement
+
+D = TypeVar("D")
+H = Keyword[CheckerDraft]
 
 
 def _connect_ip(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    ip = read_addr(st.args[0], ctx, "connect_ip")
+    ip = address(st.args[0], ctx, "connect_ip address")
     if ip is None:
         return
     if d.bindto is not None and d.bindto.version != ip.version:
@@ -40,7 +37,7 @@ def _connect_ip(st: Statement, ctx: Context, d: CheckerDraft) -> None:
 
 
 def _bindto(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    ip = read_addr(st.args[0], ctx, "bindto")
+    ip = address(st.args[0], ctx, "bindto address")
     if ip is None:
         return
     if d.connect_ip is not None and d.connect_ip.version != ip.version:
@@ -53,13 +50,13 @@ def _bindto(st: Statement, ctx: Context, d: CheckerDraft) -> None:
 
 
 def _connect_port(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    p = read_unsigned(st.args[0], ctx, 1, 65535, "Invalid checker connect_port")
+    p = unsigned(st.args[0], ctx, 1, 65535, "Invalid checker connect_port")
     if p is not None:
         d.connect_port = p
 
 
 def _bind_port(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    p = read_unsigned(st.args[0], ctx, 1, 65535, "Invalid checker bind_port")
+    p = unsigned(st.args[0], ctx, 1, 65535, "Invalid checker bind_port")
     if p is not None:
         d.bind_port = p
 
@@ -75,74 +72,74 @@ def _bind_if(st: Statement, ctx: Context, d: CheckerDraft) -> None:
 
 
 def _connect_timeout(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    t = read_timer(st.args[0], ctx, "connect_timeout invalid", 1, UINT_MAX)
+    t = timer(st.args[0], ctx, "connect_timeout invalid", 1, UINT_MAX)
     if t is not None:
         d.connect_timeout = t
 
 
 def _fwmark(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    m = read_unsigned(st.args[0], ctx, 0, UINT_MAX, "Invalid fwmark connection value")
+    m = unsigned(st.args[0], ctx, 0, UINT_MAX, "Invalid fwmark connection value")
     if m is not None:
         d.fwmark = m
 
 
 def _retry(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    r = read_unsigned(st.args[0], ctx, 0, UINT_MAX, "Invalid retry connection value")
+    r = unsigned(st.args[0], ctx, 0, UINT_MAX, "Invalid retry connection value")
     if r is not None:
         d.retry = r
 
 
 def _delay_before_retry(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    t = read_timer(st.args[0], ctx, "Invalid delay_before_retry connection value")
+    t = timer(st.args[0], ctx, "Invalid delay_before_retry connection value")
     if t is not None:
         d.delay_before_retry = t
 
 
 def _warmup(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    t = read_timer(st.args[0], ctx, "Invalid warmup connection value")
+    t = timer(st.args[0], ctx, "Invalid warmup connection value")
     if t is not None:
         d.warmup = t
 
 
 def _delay_loop(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    t = read_timer(st.args[0], ctx, "delay_loop is invalid", 1)
+    t = timer(st.args[0], ctx, "delay_loop is invalid", 1)
     if t is not None:
         d.delay_loop = t
 
 
 def _alpha(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    b = read_bool(st, ctx, "alpha")
+    b = boolean(st, ctx, "alpha")
     if b is not None:
         d.alpha = b
 
 
 def _log_all_failures(st: Statement, ctx: Context, d: CheckerDraft) -> None:
-    b = read_bool(st, ctx, "log_all_failures")
+    b = boolean(st, ctx, "log_all_failures")
     if b is not None:
         d.log_all_failures = b
 
 
 CONNECTION: dict[str, H] = {
-    "connect_ip": Handler(_connect_ip, 1),
-    "connect_port": Handler(_connect_port, 1),
-    "bindto": Handler(_bindto, 1),
-    "bind_port": Handler(_bind_port, 1),
-    "bind_if": Handler(_bind_if, 1),
-    "connect_timeout": Handler(_connect_timeout, 1),
-    "fwmark": Handler(_fwmark, 1),
+    "connect_ip": Keyword(_connect_ip, 1),
+    "connect_port": Keyword(_connect_port, 1),
+    "bindto": Keyword(_bindto, 1),
+    "bind_port": Keyword(_bind_port, 1),
+    "bind_if": Keyword(_bind_if, 1),
+    "connect_timeout": Keyword(_connect_timeout, 1),
+    "fwmark": Keyword(_fwmark, 1),
 }
 TIMING: dict[str, H] = {
-    "retry": Handler(_retry, 1),
-    # Older keepalived took nb_get_retry in every checker; the intent is unambiguous.
-    "nb_get_retry": Handler(_retry, 1),
-    "delay_before_retry": Handler(_delay_before_retry, 1),
-    "warmup": Handler(_warmup, 1),
-    "delay_loop": Handler(_delay_loop, 1),
-    "alpha": Handler(_alpha),
-    "log_all_failures": Handler(_log_all_failures),
+    "retry": Keyword(_retry, 1),
+    # Older keepalived took nb_get_retry in every checker and the seeds use it; 2.2.7 calls it
+    # an unknown keyword (so `check` exits as keepalived -t does), pylvs reads it as retry.
+    "nb_get_retry": Keyword(_retry, 1, use_instead="retry", deprecation=Kind.CONFIG),
+    "delay_before_retry": Keyword(_delay_before_retry, 1),
+    "warmup": Keyword(_warmup, 1),
+    "delay_loop": Keyword(_delay_loop, 1),
+    "alpha": Keyword(_alpha),
+    "log_all_failures": Keyword(_log_all_failures),
 }
 COMMON: dict[str, H] = {**CONNECTION, **TIMING}
-ALIASES = {"nb_get_retry": "retry"}
 
 
 def check_conn(d: CheckerDraft, rs: RealServerDraft, ctx: Context, loc: Location) -> bool:
@@ -159,18 +156,11 @@ def need_conn(conn: Connection | None) -> Connection:
     return conn
 
 
-def new_draft(
-    st: Statement,
-    *,
-    has_connection: bool = True,
-    default_retry: int = 1,
-    default_delay_before_retry: float | None = 1.0,
-) -> CheckerDraft:
-    return CheckerDraft(
-        kind=st.name,
-        loc=st.loc,
-        end=end_loc(st),
-        has_connection=has_connection,
-        default_retry=default_retry,
-        default_delay_before_retry=default_delay_before_retry,
-    )
+def on(target: Callable[[D], CheckerDraft], kw: H) -> Keyword[D]:
+    """`kw` applied to the checker draft `target` finds in the draft being read (SMTP_CHECK's
+    `host` blocks set the host's connection and the checker's timing)."""
+
+    def handle(s: Statement, c: Context, d: D) -> None:
+        kw.handler(s, c, target(d))
+
+    return Keyword(handle, kw.args, kw.block, kw.use_instead, kw.deprecation, kw.unsupported)

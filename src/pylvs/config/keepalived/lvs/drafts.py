@@ -8,7 +8,6 @@ rules of `validate_check_config` exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Location
@@ -25,14 +24,17 @@ class Method:
     tunnel: TunnelParams | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckerDraft:
-    """A checker block: common options as written, and `build` to make the final value."""
+    """A checker block: the options every checker has, as written (None = not set).
+
+    Each checker kind subclasses it with its own options and `build`, which makes the final
+    value once `resolve_checks` has resolved the timing and connection.
+    """
 
     kind: str
     loc: Location
     end: Location
-    build: Callable[[Location, CheckTiming, Connection | None], Checker] | None = None
     has_connection: bool = True
     default_retry: int = 1
     default_delay_before_retry: float | None = 1.0  # None = delay_loop (DNS_CHECK)
@@ -52,6 +54,9 @@ class CheckerDraft:
     virtualhost: str | None = None  # HTTP_GET / SSL_GET checker-level virtualhost
     # FILE_CHECK track_file / BFD_CHECK name: checked against the defined blocks at the end
     ref: tuple[str, Location] | None = None
+
+    def build(self, loc: Location, timing: CheckTiming, conn: Connection | None) -> Checker:
+        raise NotImplementedError(self.kind)
 
 
 @dataclass

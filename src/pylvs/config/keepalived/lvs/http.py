@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Location
-from pylvs.config.keepalived.lexer import split_quoted
-from pylvs.config.keepalived.lvs.checker_common import ALIASES, COMMON, H, check_conn, new_draft
+from pylvs.config.keepalived.lvs.checker_common import COMMON, check_conn, need_conn
 from pylvs.config.keepalived.lvs.checks import (
     HTTP_DEFAULT_STATUS,
     Checker,
@@ -23,10 +22,13 @@ from pylvs.config.keepalived.lvs.checks import (
     HttpProtocol,
     Url,
 )
-from pylvs.config.keepalived.lvs.common import Handler, dispatch, end_loc, read_bool
+from pylvs.config.keepalived.lvs.common import end_loc
 from pylvs.config.keepalived.lvs.drafts import CheckerDraft, RealServerDraft
-from pylvs.config.keepalived.tree import Statement
-from pylvs.config.keepalived.values import Context
+from pylvs.config.keepalived.syntax import table
+from pylvs.config.keepalived.words import split_quoted
+from pylvs.config.keywords import Block, Context, Keyword, Table, dispatch
+from pylvs.config.keywords.values import boolean
+from pylvs.config.tree import Statement
 
 STATUS_MIN, STATUS_MAX = 100, 599  # check_http.h HTTP_STATUS_CODE_MIN/MAX
 _STATUS_RE = re.compile(r"(\d+)(?:-(\d+))?\Z")
@@ -54,16 +56,6 @@ class _UrlDraft:
     regex_options: list[str] = field(default_factory=list)
     regex_min_offset: int = 0
     regex_max_offset: int = 0
-
-
-@dataclass
-class _HttpOpts:
-    protocol: HttpProtocol = HttpProtocol.HTTP_1_0
-    fast_recovery: bool = False
-    enable_sni: bool = False
-    sni_name: str | None = None
-    tls_compliant: bool = False
-    urls: list[Url] = field(default_factory=list)
 
 
 def _status(s: Statement, c: Context, u: _UrlDraft) -> None:
@@ -114,39 +106,39 @@ def _regex_options(s: Statement, c: Context, u: _UrlDraft) -> None:
             c.warning(w.loc, f"unknown regex option '{w.text}' - ignoring")
 
 
-def _offset(attr: str) -> Handler[_UrlDraft]:
+def _offset(attr: str) -> Keyword[_UrlDraft]:
     def handle(s: Statement, c: Context, u: _UrlDraft) -> None:
         if len(s.args) != 1 or not s.args[0].text.isdigit():
             c.error(s.loc, f"Invalid or missing {s.name}")
             return
         setattr(u, attr, int(s.args[0].text))
 
-    return Handler(handle)
+    return Keyword(handle)
 
 
-def _set(attr: str, args: int = 1) -> Handler[_UrlDraft]:
+def _set(attr: str, args: int = 1) -> Keyword[_UrlDraft]:
     def handle(s: Statement, _c: Context, u: _UrlDraft) -> None:
         setattr(u, attr, s.args[0].text if args else True)
 
-    return Handler(handle, args)
+    return Keyword(handle, args)
 
 
-URL: dict[str, Handler[_UrlDraft]] = {
+_URL_KEYWORDS: dict[str, Keyword[_UrlDraft]] = {
     "path": _set("path"),
-    "digest": _set("digest", 1),
-    "status_code": Handler(_status),
+    "digest": Keyword(_digest, 1),
+    "status_code": Keyword(_status),
     "virtualhost": _set("virtualhost"),
-    "regex": Handler(_regex),
+    "regex": Keyword(_regex),
     "regex_no_match": _set("regex_no_match", 0),
-    "regex_options": Handler(_regex_options),
+    "regex_options": Keyword(_regex_options),
     "regex_min_offset": _offset("regex_min_offset"),
     "regex_max_offset": _offset("regex_max_offset"),
-    "regex_stack": Handler(lambda _s, _c, _u: None, 2),
+    "regex_stack": Keyword(lambda _s, _c, _u: None, 2),  # unsupported.py
 }
-URL["digest"] = Handler(_digest, 1)
+URL = table("url", _URL_KEYWORDS)
 
 
-def _url(st: Statement, ctx: Context, o: _HttpOpts) -> None:
+def _url(st: Statement, ctx: Context, o: HttpDraft) -> None:
     u = _UrlDraft(loc=st.loc)
     dispatch(st.block or (), ctx, URL, u)
     if u.path is None:
@@ -178,70 +170,94 @@ def _url(st: Statement, ctx: Context, o: _HttpOpts) -> None:
     )
 
 
-def parse_http(st: Statement, ctx: Context, rs: RealServerDraft) -> None:
-    d = new_draft(st, default_delay_before_retry=3.0)
-    o = _HttpOpts()
+@dataclass(slots=True)
+class HttpDraft(CheckerDraft):
+    ssl: bool = False
+    protocol: HttpProtocol = HttpProtocol.HTTP_1_0
+    fast_recovery: bool = False
+    enable_sni: bool = False
+    sni_name: str | None = None
+    tls_compliant: bool = False
+    urls: list[Url] = field(default_factory=list)
 
-    def protocol(s: Statement, c: Context, _d: CheckerDraft) -> None:
-        v = s.args[0].text
-        table = {"1.0": HttpProtocol.HTTP_1_0, "1.1": HttpProtocol.HTTP_1_1}
-        table.update({"1.0C": HttpProtocol.HTTP_1_0C, "1.0c": HttpProtocol.HTTP_1_0C})
-        if v not in table:
-            c.error(s.args[0].loc, f"Invalid http_protocol version {v}")
-            return
-        o.protocol = table[v]
-
-    def vhost(s: Statement, _c: Context, dd: CheckerDraft) -> None:
-        dd.virtualhost = s.args[0].text
-
-    def flag(attr: str, newer: bool = False) -> H:
-        def handle(s: Statement, c: Context, _d: CheckerDraft) -> None:
-            if newer:
-                c.warning(s.loc, f"'{s.name}' is not known to keepalived 2.2.7 (added in 2.3)")
-            b = read_bool(s, c, s.name)
-            if b is not None:
-                setattr(o, attr, b)
-
-        return Handler(handle)
-
-    def sni_name(s: Statement, c: Context, _d: CheckerDraft) -> None:
-        c.warning(s.loc, "'sni_name' is not known to keepalived 2.2.7 (added in 2.3)")
-        o.sni_name = s.args[0].text
-
-    table: dict[str, H] = {
-        **COMMON,
-        "virtualhost": Handler(vhost, 1),
-        "http_protocol": Handler(protocol, 1),
-        "enable_sni": flag("enable_sni"),
-        "fast_recovery": flag("fast_recovery"),
-        "tls_compliant": flag("tls_compliant", newer=True),
-        "sni_name": Handler(sni_name, 1),
-        "url": Handler(lambda s, c, _d: _url(s, c, o), block=True),
-    }
-    dispatch(st.block or (), ctx, table, d, ALIASES)
-    if not o.urls:
-        ctx.error(end_loc(st), "HTTP/SSL_GET checker has no urls specified - ignoring")
-        return
-    if not check_conn(d, rs, ctx, end_loc(st)):
-        return
-    ssl = st.name == "SSL_GET"
-    urls = tuple(o.urls)
-
-    def build(loc: Location, timing: CheckTiming, conn: Connection | None) -> Checker:
-        assert conn is not None
+    def build(self, loc: Location, timing: CheckTiming, conn: Connection | None) -> Checker:
         return HttpCheck(
             loc=loc,
             timing=timing,
-            conn=conn,
-            urls=urls,
-            ssl=ssl,
-            virtualhost=d.virtualhost,
-            http_protocol=o.protocol,
-            fast_recovery=o.fast_recovery,
-            enable_sni=o.enable_sni,
-            sni_name=o.sni_name,
-            tls_compliant=o.tls_compliant,
+            conn=need_conn(conn),
+            urls=tuple(self.urls),
+            ssl=self.ssl,
+            virtualhost=self.virtualhost,
+            http_protocol=self.protocol,
+            fast_recovery=self.fast_recovery,
+            enable_sni=self.enable_sni,
+            sni_name=self.sni_name,
+            tls_compliant=self.tls_compliant,
         )
 
-    d.build = build
-    rs.checkers.append(d)
+
+_PROTOCOLS = {
+    "1.0": HttpProtocol.HTTP_1_0,
+    "1.1": HttpProtocol.HTTP_1_1,
+    "1.0C": HttpProtocol.HTTP_1_0C,
+    "1.0c": HttpProtocol.HTTP_1_0C,
+}
+
+
+def _protocol(s: Statement, c: Context, d: HttpDraft) -> None:
+    v = s.args[0].text
+    if v not in _PROTOCOLS:
+        c.error(s.args[0].loc, f"Invalid http_protocol version {v}")
+        return
+    d.protocol = _PROTOCOLS[v]
+
+
+def _vhost(s: Statement, _c: Context, d: HttpDraft) -> None:
+    d.virtualhost = s.args[0].text
+
+
+def _flag(attr: str, newer: bool = False) -> Keyword[HttpDraft]:
+    def handle(s: Statement, c: Context, d: HttpDraft) -> None:
+        if newer:
+            c.warning(s.loc, f"'{s.name}' is not known to keepalived 2.2.7 (added in 2.3)")
+        b = boolean(s, c, s.name)
+        if b is not None:
+            setattr(d, attr, b)
+
+    return Keyword(handle)
+
+
+def _sni_name(s: Statement, c: Context, d: HttpDraft) -> None:
+    c.warning(s.loc, "'sni_name' is not known to keepalived 2.2.7 (added in 2.3)")
+    d.sni_name = s.args[0].text
+
+
+HTTP_TABLE: Table[HttpDraft] = table(
+    "HTTP_GET",
+    {
+        **COMMON,
+        "virtualhost": Keyword(_vhost, 1),
+        "http_protocol": Keyword(_protocol, 1),
+        "enable_sni": _flag("enable_sni"),
+        "fast_recovery": _flag("fast_recovery"),
+        "tls_compliant": _flag("tls_compliant", newer=True),
+        "sni_name": Keyword(_sni_name, 1),
+        "url": Keyword(_url, block=Block.REQUIRED),
+    },
+)
+
+
+def parse_http(st: Statement, ctx: Context, rs: RealServerDraft) -> None:
+    d = HttpDraft(
+        kind=st.name,
+        loc=st.loc,
+        end=end_loc(st),
+        default_delay_before_retry=3.0,
+        ssl=st.name == "SSL_GET",
+    )
+    dispatch(st.block or (), ctx, HTTP_TABLE, d)
+    if not d.urls:
+        ctx.error(end_loc(st), "HTTP/SSL_GET checker has no urls specified - ignoring")
+        return
+    if check_conn(d, rs, ctx, end_loc(st)):
+        rs.checkers.append(d)

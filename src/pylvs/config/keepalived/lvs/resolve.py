@@ -33,7 +33,7 @@ from pylvs.config.keepalived.lvs.model import (
     VirtualServerGroup,
 )
 from pylvs.config.keepalived.lvs.resolve_checks import Known, resolve_checker
-from pylvs.config.keepalived.values import Context
+from pylvs.config.keywords import Context
 from pylvs.model.service import (
     AF_INET,
     AF_INET6,

@@ -22,7 +22,7 @@ from pylvs.config.keepalived.lvs.checks import (
 )
 from pylvs.config.keepalived.lvs.drafts import CheckerDraft, RealServerDraft, VirtualServerDraft
 from pylvs.config.keepalived.lvs.model import RealServerConf
-from pylvs.config.keepalived.values import Context
+from pylvs.config.keywords import Context
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,9 +33,6 @@ class Known:
     # track_file name -> (weight, reverse) of its block, for FILE_CHECK without its own weight
     track_files: Mapping[str, tuple[int, bool]] | None = None
     bfd_instances: Collection[str] | None = None
-
-
-_NO_TIMING = CheckTiming(0, 0.0, 0.0, 0.0, alpha=False, log_all_failures=False)
 
 
 _NO_TIMING = CheckTiming(0, 0.0, 0.0, 0.0, alpha=False, log_all_failures=False)
@@ -59,8 +56,6 @@ def resolve_checker(
             if c.kind == "FILE_CHECK":  # keepalived then also drops the block at its `}`
                 ctx.error(c.end, "FILE_CHECK has no track_file specified - ignoring")
             return None
-    if c.build is None:
-        return None
     if c.kind == "FILE_CHECK" and c.ref is not None and k.track_files is not None:
         built = c.build(c.loc, _NO_TIMING, None)
         if isinstance(built, FileCheck) and built.weight is None:

@@ -11,19 +11,17 @@ from __future__ import annotations
 from pylvs.config.keepalived.lvs.checkers import CHECKERS
 from pylvs.config.keepalived.lvs.common import (
     UINT_MAX,
-    Handler,
-    dispatch,
     end_loc,
     read_addr_port,
-    read_bool,
-    read_timer,
-    read_unsigned,
     script_once,
+    timer,
 )
 from pylvs.config.keepalived.lvs.drafts import Method, RealServerDraft, VirtualServerDraft
 from pylvs.config.keepalived.lvs.http import parse_http
-from pylvs.config.keepalived.tree import Statement
-from pylvs.config.keepalived.values import Context
+from pylvs.config.keepalived.syntax import table
+from pylvs.config.keywords import Block, Context, Keyword, dispatch
+from pylvs.config.keywords.values import boolean, unsigned
+from pylvs.config.tree import Statement
 from pylvs.model.service import (
     AF_INET,
     AF_INET6,
@@ -65,7 +63,7 @@ def read_method(st: Statement, ctx: Context, prev: Method | None, who: str) -> M
                 return kept
             tun_type = TunnelType(t.text)
         elif w.text == "port":
-            p = read_unsigned(args.pop(0), ctx, 1, 65535, f"Invalid gue tunnel port for {who}")
+            p = unsigned(args.pop(0), ctx, 1, 65535, f"Invalid gue tunnel port for {who}")
             if p is None:
                 return kept
             port = p
@@ -88,34 +86,34 @@ def read_method(st: Statement, ctx: Context, prev: Method | None, who: str) -> M
 
 # ---- real_server ---------------------------------------------------------------------------
 
-RsHandler = Handler[RealServerDraft]
+RsHandler = Keyword[RealServerDraft]
 
 
 def _rs_timer(attr: str, what: str, lo: int = 0, hi: int = 2**63 - 1) -> RsHandler:
     def handle(s: Statement, c: Context, rs: RealServerDraft) -> None:
-        t = read_timer(s.args[0], c, f"real server {what} invalid", lo, hi)
+        t = timer(s.args[0], c, f"real server {what} invalid", lo, hi)
         if t is not None:
             setattr(rs, attr, t)
 
-    return Handler(handle, 1)
+    return Keyword(handle, 1)
 
 
 def _rs_bool(attr: str, what: str) -> RsHandler:
     def handle(s: Statement, c: Context, rs: RealServerDraft) -> None:
-        b = read_bool(s, c, what)
+        b = boolean(s, c, what)
         if b is not None:
             setattr(rs, attr, b)
 
-    return Handler(handle)
+    return Keyword(handle)
 
 
 def _rs_uint(attr: str, lo: int, hi: int, what: str) -> RsHandler:
     def handle(s: Statement, c: Context, rs: RealServerDraft) -> None:
-        n = read_unsigned(s.args[0], c, lo, hi, what)
+        n = unsigned(s.args[0], c, lo, hi, what)
         if n is not None:
             setattr(rs, attr, n)
 
-    return Handler(handle, 1)
+    return Keyword(handle, 1)
 
 
 def _rs_method(s: Statement, c: Context, rs: RealServerDraft) -> None:
@@ -128,9 +126,9 @@ def _rs_vhost(s: Statement, _c: Context, rs: RealServerDraft) -> None:
     rs.virtualhost = s.args[0].text
 
 
-RS_TABLE: dict[str, RsHandler] = {
+_RS_KEYWORDS: dict[str, RsHandler] = {
     "weight": _rs_uint("weight", 0, WEIGHT_LIMIT, "Real server weight"),
-    "lvs_method": Handler(_rs_method, 1),
+    "lvs_method": Keyword(_rs_method, 1),
     "uthreshold": _rs_uint("u_threshold", 0, UINT_MAX, "Invalid real_server uthreshold"),
     "lthreshold": _rs_uint("l_threshold", 0, UINT_MAX, "Invalid real_server lthreshold"),
     "inhibit_on_failure": _rs_bool("inhibit", "inhibit_on_failure"),
@@ -143,11 +141,12 @@ RS_TABLE: dict[str, RsHandler] = {
     "connect_timeout": _rs_timer("connect_timeout", "connect_timeout", 1, UINT_MAX),
     "delay_loop": _rs_timer("delay_loop", "delay_loop", 1),
     "smtp_alert": _rs_bool("smtp_alert", "real_server smtp_alert"),
-    "virtualhost": Handler(_rs_vhost, 1),
-    "snmp_name": Handler(lambda _s, _c, _rs: None, 1),
+    "virtualhost": Keyword(_rs_vhost, 1),
+    "snmp_name": Keyword(lambda _s, _c, _rs: None, 1),  # unsupported.py: SNMP
 }
 for _name, _parse in ALL_CHECKERS.items():
-    RS_TABLE[_name] = Handler(_parse, block=True)
+    _RS_KEYWORDS[_name] = Keyword(_parse, block=Block.REQUIRED)
+RS_TABLE = table("real_server", _RS_KEYWORDS)
 
 
 def parse_real_server(st: Statement, ctx: Context, vs: VirtualServerDraft) -> None:

@@ -8,17 +8,13 @@ spellings of `lvs_sched`/`lvs_method` (reference §3.13); `persistence_timeout 0
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from pylvs.config.keepalived.lvs.common import (
     UINT_MAX,
-    Handler,
-    dispatch,
     read_addr_port,
-    read_bool,
-    read_timer,
-    read_unsigned,
     script_once,
+    timer,
 )
 from pylvs.config.keepalived.lvs.drafts import (
     SorryDraft,
@@ -26,8 +22,10 @@ from pylvs.config.keepalived.lvs.drafts import (
 )
 from pylvs.config.keepalived.lvs.model import SslConf
 from pylvs.config.keepalived.lvs.rs import WEIGHT_LIMIT, parse_real_server, read_method
-from pylvs.config.keepalived.tree import Statement, Word
-from pylvs.config.keepalived.values import Context
+from pylvs.config.keepalived.syntax import KEEPALIVED, table
+from pylvs.config.keywords import Block, Context, Keyword, Table, dispatch
+from pylvs.config.keywords.values import boolean, unsigned
+from pylvs.config.tree import Statement, Word
 from pylvs.model.service import (
     AF_INET,
     AF_INET6,
@@ -45,23 +43,23 @@ FWMARK_MAX = 2**32 - 1  # IPVS_FWMARK_MAX
 
 # ---- virtual_server ------------------------------------------------------------------------
 
-VsHandler = Handler[VirtualServerDraft]
+VsHandler = Keyword[VirtualServerDraft]
 
 
 def _vs_timer(attr: str, what: str, lo: int = 0, hi: int = 2**63 - 1) -> VsHandler:
     def handle(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
-        t = read_timer(s.args[0], c, f"virtual server {what} invalid - ignoring", lo, hi)
+        t = timer(s.args[0], c, f"virtual server {what} invalid - ignoring", lo, hi)
         if t is not None:
             setattr(vs, attr, t)
 
-    return Handler(handle, 1)
+    return Keyword(handle, 1)
 
 
 def _vs_flag(attr: str) -> VsHandler:
     def handle(_s: Statement, _c: Context, vs: VirtualServerDraft) -> None:
         setattr(vs, attr, True)
 
-    return Handler(handle)
+    return Keyword(handle)
 
 
 def _sched(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
@@ -115,7 +113,7 @@ def _persistence_timeout(s: Statement, c: Context, vs: VirtualServerDraft) -> No
         )
         vs.persistence_timeout = 0
         return
-    n = read_unsigned(s.args[0], c, 1, MAX_PERSISTENCE_TIMEOUT, "persistence_timeout invalid")
+    n = unsigned(s.args[0], c, 1, MAX_PERSISTENCE_TIMEOUT, "persistence_timeout invalid")
     if n is not None:
         vs.persistence_timeout = n
 
@@ -124,7 +122,7 @@ def _granularity(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
     w = s.args[0]
     af = vs.af if vs.af is not None else (AF_INET if "." in w.text else AF_INET6)
     if af == AF_INET6:
-        n = read_unsigned(w, c, 1, 128, "Invalid IPv6 persistence_granularity specified")
+        n = unsigned(w, c, 1, 128, "Invalid IPv6 persistence_granularity specified")
         if n is None:
             return
         vs.persistence_granularity = n
@@ -176,13 +174,13 @@ def _ip_family(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
 
 def _vs_uint(attr: str, lo: int, hi: int, what: str, fallback: int | None = None) -> VsHandler:
     def handle(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
-        n = read_unsigned(s.args[0], c, lo, hi, what)
+        n = unsigned(s.args[0], c, lo, hi, what)
         if n is None and fallback is not None:
             n = fallback  # quorum: keepalived sets 1 after a bad value
         if n is not None:
             setattr(vs, attr, n)
 
-    return Handler(handle, 1)
+    return Keyword(handle, 1)
 
 
 def _sorry(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
@@ -210,7 +208,7 @@ def _sorry_method(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
 
 
 def _vs_smtp_alert(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
-    b = read_bool(s, c, "virtual_server smtp_alert")
+    b = boolean(s, c, "virtual_server smtp_alert")
     if b is not None:
         vs.smtp_alert = b
 
@@ -219,29 +217,29 @@ def _set_str(attr: str) -> VsHandler:
     def handle(s: Statement, _c: Context, vs: VirtualServerDraft) -> None:
         setattr(vs, attr, s.args[0].text)
 
-    return Handler(handle, 1)
+    return Keyword(handle, 1)
 
 
-VS_TABLE: dict[str, VsHandler] = {
-    "ip_family": Handler(_ip_family, 1),
+_VS_KEYWORDS: dict[str, VsHandler] = {
+    "ip_family": Keyword(_ip_family, 1),
     "retry": _vs_uint("retry", 1, UINT_MAX, "retry value invalid"),
     "delay_before_retry": _vs_timer("delay_before_retry", "delay before retry"),
     "warmup": _vs_timer("warmup", "warmup"),
     "connect_timeout": _vs_timer("connect_timeout", "connect_timeout", 1, UINT_MAX),
     "delay_loop": _vs_timer("delay_loop", "delay loop", 1),
     "inhibit_on_failure": _vs_flag("inhibit"),
-    "lb_algo": Handler(_sched, 1),
-    "lvs_sched": Handler(_sched, 1),
-    "lb_kind": Handler(_vs_method, 1),
-    "lvs_method": Handler(_vs_method, 1),
+    "lb_algo": Keyword(_sched, 1, use_instead="lvs_sched"),
+    "lvs_sched": Keyword(_sched, 1),
+    "lb_kind": Keyword(_vs_method, 1, use_instead="lvs_method"),
+    "lvs_method": Keyword(_vs_method, 1),
     "persistence_engine": _set_str("persistence_engine"),
-    "persistence_timeout": Handler(_persistence_timeout),
-    "persistence_granularity": Handler(_granularity, 1),
-    "protocol": Handler(_protocol, 1),
+    "persistence_timeout": Keyword(_persistence_timeout),
+    "persistence_granularity": Keyword(_granularity, 1),
+    "protocol": Keyword(_protocol, 1),
     "ha_suspend": _vs_flag("ha_suspend"),
-    "smtp_alert": Handler(_vs_smtp_alert),
+    "smtp_alert": Keyword(_vs_smtp_alert),
     "virtualhost": _set_str("virtualhost"),
-    "snmp_name": Handler(lambda _s, _c, _vs: None, 1),
+    "snmp_name": Keyword(lambda _s, _c, _vs: None, 1),  # unsupported.py: SNMP
     "alpha": _vs_flag("alpha"),
     "omega": _vs_flag("omega"),
     "quorum_up": script_once("quorum_up"),
@@ -249,10 +247,10 @@ VS_TABLE: dict[str, VsHandler] = {
     "quorum": _vs_uint("quorum", 1, UINT_MAX, "Quorum must be in [1, 4294967295]", 1),
     "hysteresis": _vs_uint("hysteresis", 0, UINT_MAX, "Hysteresis invalid - ignoring"),
     "weight": _vs_uint("weight", 1, WEIGHT_LIMIT, "Virtual server weight"),
-    "sorry_server": Handler(_sorry, 1),
-    "sorry_server_inhibit": Handler(_sorry_inhibit),
-    "sorry_server_lvs_method": Handler(_sorry_method, 1),
-    "real_server": Handler(parse_real_server, 1, block=True),
+    "sorry_server": Keyword(_sorry, 1),
+    "sorry_server_inhibit": Keyword(_sorry_inhibit),
+    "sorry_server_lvs_method": Keyword(_sorry_method, 1),
+    "real_server": Keyword(parse_real_server, 1, Block.REQUIRED),
 }
 for _flag in (
     "hashed",
@@ -265,8 +263,8 @@ for _flag in (
     "mh-port",
     "mh-fallback",
 ):
-    VS_TABLE[_flag] = Handler(_lbflag)
-VS_ALIASES = {"lb_algo": "lvs_sched", "lb_kind": "lvs_method"}
+    _VS_KEYWORDS[_flag] = Keyword(_lbflag)
+VS_TABLE = table("virtual_server", _VS_KEYWORDS)
 
 
 def parse_virtual_server(st: Statement, ctx: Context) -> VirtualServerDraft | None:
@@ -282,7 +280,7 @@ def parse_virtual_server(st: Statement, ctx: Context) -> VirtualServerDraft | No
         if len(st.args) < 2:
             ctx.error(st.loc, "virtual_server fwmark needs a mark")
             return None
-        mark = read_unsigned(st.args[1], ctx, 1, FWMARK_MAX, "virtual server fwmark")
+        mark = unsigned(st.args[1], ctx, 1, FWMARK_MAX, "virtual server fwmark")
         if mark is None:
             ctx.error(
                 st.args[1].loc,
@@ -300,35 +298,43 @@ def parse_virtual_server(st: Statement, ctx: Context) -> VirtualServerDraft | No
         vs = VirtualServerDraft(loc=st.loc, address=ap[0], port=ap[1], af=af)
     if len(st.args) > 2 and first.text not in ("group", "fwmark"):
         ctx.warning(st.args[2].loc, f"extra argument '{st.args[2].text}' ignored")
-    dispatch(st.block or (), ctx, VS_TABLE, vs, VS_ALIASES)
+    dispatch(st.block or (), ctx, VS_TABLE, vs)
     return vs
+
+
+@dataclass(slots=True)
+class _SslDraft:
+    password: str | None = None
+    ca: str | None = None
+    certificate: str | None = None
+    key: str | None = None
+
+
+def _ssl_file(attr: str, what: str) -> Keyword[_SslDraft]:
+    def handle(s: Statement, c: Context, d: _SslDraft) -> None:
+        if getattr(d, attr) is not None:
+            c.error(s.loc, f"SSL {what} already specified - replacing")
+        setattr(d, attr, s.args[0].text)
+
+    return Keyword(handle, 1)
+
+
+SSL_TABLE: Table[_SslDraft] = Table(
+    "SSL",
+    {
+        "password": _ssl_file("password", "password"),
+        "ca": _ssl_file("ca", "cafile"),
+        "certificate": _ssl_file("certificate", "certfile"),
+        "key": _ssl_file("key", "keyfile"),
+    },
+    KEEPALIVED,
+)
 
 
 def parse_ssl(st: Statement, ctx: Context, prev: SslConf | None) -> SslConf:
     """The top-level `SSL { password ca certificate key }` block (check_parser.c)."""
     if prev is not None:
         ctx.error(st.loc, "SSL context already specified - replacing")
-    values: dict[str, str] = {}
-
-    def setter(key: str, what: str) -> Callable[[Statement, Context, dict[str, str]], None]:
-        def handle(s: Statement, c: Context, v: dict[str, str]) -> None:
-            if key in v:
-                c.error(s.loc, f"SSL {what} already specified - replacing")
-            v[key] = s.args[0].text
-
-        return handle
-
-    table: dict[str, Handler[dict[str, str]]] = {
-        "password": Handler(setter("password", "password"), 1),
-        "ca": Handler(setter("ca", "cafile"), 1),
-        "certificate": Handler(setter("certificate", "certfile"), 1),
-        "key": Handler(setter("key", "keyfile"), 1),
-    }
-    dispatch(st.block or (), ctx, table, values)
-    return SslConf(
-        loc=st.loc,
-        password=values.get("password"),
-        ca=values.get("ca"),
-        certificate=values.get("certificate"),
-        key=values.get("key"),
-    )
+    d = _SslDraft()
+    dispatch(st.block or (), ctx, SSL_TABLE, d)
+    return SslConf(loc=st.loc, password=d.password, ca=d.ca, certificate=d.certificate, key=d.key)

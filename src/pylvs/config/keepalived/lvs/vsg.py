@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from pylvs.config.keepalived.lvs.common import UINT_MAX, end_loc, read_unsigned
+from pylvs.config.keepalived.lvs.common import UINT_MAX, end_loc
 from pylvs.config.keepalived.lvs.model import VirtualServerGroup, VsgEntry
-from pylvs.config.keepalived.tree import Statement, Word
-from pylvs.config.keepalived.values import Context
+from pylvs.config.keywords import Context
+from pylvs.config.keywords.values import unsigned
+from pylvs.config.tree import Statement, Word
 from pylvs.model.service import AF_INET, AF_INET6, Address
 
 # pylvs expands a group into one IPVS service per address; a larger range is refused
@@ -61,7 +62,7 @@ def _entry(line: Statement, ctx: Context, gname: str) -> VsgEntry | None:
     text = words[0].text
     port = 0
     if len(words) >= 2 and words[1].text.strip("0"):
-        p = read_unsigned(words[1], ctx, 1, 65535, "virtual server group port")
+        p = unsigned(words[1], ctx, 1, 65535, "virtual server group port")
         if p is None:
             ctx.error(
                 words[0].loc,
@@ -83,7 +84,7 @@ def _fwmark(line: Statement, ctx: Context, gname: str) -> VsgEntry | None:
     if not line.args:
         ctx.error(line.loc, f"({gname}): fwmark needs a value - ignoring")
         return None
-    mark = read_unsigned(line.args[0], ctx, 0, UINT_MAX, "fwmark")
+    mark = unsigned(line.args[0], ctx, 0, UINT_MAX, "fwmark")
     if mark is None:
         ctx.error(
             line.args[0].loc,

@@ -1,18 +1,15 @@
 """The VRRP side of keepalived.conf: everything except virtual servers and their checkers.
 
-The top-level dispatcher (config/keepalived/parser.py) creates one empty `VrrpParts`, calls
-`TOPLEVEL[keyword](stmt, ctx, parts)` for every top-level statement whose keyword is in
-`TOPLEVEL`, and then `finish(parts, ctx)` once, which resolves cross-references and the values
-keepalived derives after parsing and returns the typed `GlobalDefs` and `VrrpConfig`.
+`TOPLEVEL` holds this side's top-level keywords (the parser puts them in its one top-level
+table, with the LVS side's); their handlers read into one `VrrpParts`, and `finish(parts, ctx)`
+then resolves cross-references and the values keepalived derives after parsing and returns the
+typed `GlobalDefs` and `VrrpConfig`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from pylvs.config.keepalived.tree import Statement
-from pylvs.config.keepalived.values import Context
-from pylvs.config.keepalived.vrrp.global_defs import PROCESS_KEYWORDS, global_defs
+from pylvs.config.keepalived.vrrp.drafts import ProcessDraft
+from pylvs.config.keepalived.vrrp.global_defs import GLOBAL_TABLE, PROCESS_KEYWORDS
 from pylvs.config.keepalived.vrrp.instance import vrrp_instance
 from pylvs.config.keepalived.vrrp.model import GlobalDefs, VrrpConfig
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
@@ -31,36 +28,38 @@ from pylvs.config.keepalived.vrrp.trackers import (
     vrrp_script,
     vrrp_track_process,
 )
-
-TopLevelHandler = Callable[[Statement, Context, VrrpParts], None]
-
-
-def _process_keyword(name: str) -> TopLevelHandler:
-    handler = PROCESS_KEYWORDS[name]
-
-    def top(stmt: Statement, ctx: Context, parts: VrrpParts) -> None:
-        handler(stmt, ctx, parts.process_draft)
-
-    return top
+from pylvs.config.keywords import Block, Context, Keyword, dispatch
+from pylvs.config.tree import Statement
 
 
-TOPLEVEL: dict[str, TopLevelHandler] = {
-    "global_defs": global_defs,
-    "vrrp_script": vrrp_script,
-    "track_file": track_file,
-    "vrrp_track_file": track_file,
-    "vrrp_track_process": vrrp_track_process,
-    "bfd_instance": bfd_instance,
-    "vrrp_sync_group": vrrp_sync_group,
-    "garp_group": garp_group,
-    "vrrp_instance": vrrp_instance,
-    "static_ipaddress": static_ipaddress,
-    "static_routes": static_routes,
-    "static_rules": static_rules,
-    "linkbeat_interfaces": linkbeat_interfaces,
-    "interface_up_down_delays": interface_up_down_delays,
-    "track_group": track_group,
-    **{name: _process_keyword(name) for name in PROCESS_KEYWORDS},
+def _global_defs(stmt: Statement, ctx: Context, parts: VrrpParts) -> None:
+    dispatch(stmt.block or (), ctx, GLOBAL_TABLE, parts.global_draft)
+
+
+def _process(kw: Keyword[ProcessDraft]) -> Keyword[VrrpParts]:
+    def handler(stmt: Statement, ctx: Context, parts: VrrpParts) -> None:
+        kw.handler(stmt, ctx, parts.process_draft)
+
+    return Keyword(handler, kw.args, kw.block)
+
+
+TOPLEVEL: dict[str, Keyword[VrrpParts]] = {
+    "global_defs": Keyword(_global_defs, block=Block.REQUIRED),
+    "vrrp_script": Keyword(vrrp_script, block=Block.OPTIONAL),
+    "track_file": Keyword(track_file, block=Block.OPTIONAL),
+    "vrrp_track_file": Keyword(track_file, block=Block.OPTIONAL, use_instead="track_file"),
+    "vrrp_track_process": Keyword(vrrp_track_process, block=Block.OPTIONAL),
+    "bfd_instance": Keyword(bfd_instance, block=Block.OPTIONAL),
+    "vrrp_sync_group": Keyword(vrrp_sync_group, block=Block.OPTIONAL),
+    "garp_group": Keyword(garp_group, block=Block.REQUIRED),
+    "vrrp_instance": Keyword(vrrp_instance, block=Block.OPTIONAL),
+    "static_ipaddress": Keyword(static_ipaddress, block=Block.REQUIRED),
+    "static_routes": Keyword(static_routes, block=Block.REQUIRED),
+    "static_rules": Keyword(static_rules, block=Block.REQUIRED),
+    "linkbeat_interfaces": Keyword(linkbeat_interfaces, block=Block.REQUIRED),
+    "interface_up_down_delays": Keyword(interface_up_down_delays, block=Block.REQUIRED),
+    "track_group": Keyword(track_group, block=Block.OPTIONAL),
+    **{name: _process(kw) for name, kw in PROCESS_KEYWORDS.items()},
 }
 
 __all__ = ["TOPLEVEL", "GlobalDefs", "VrrpConfig", "VrrpParts", "finish"]

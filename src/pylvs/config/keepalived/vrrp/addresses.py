@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 
-from pylvs.config.keepalived.tree import Statement, Word
-from pylvs.config.keepalived.values import Context, parse_int
 from pylvs.config.keepalived.vrrp.common import IFNAMSIZ, check_interface
 from pylvs.config.keepalived.vrrp.model import (
     Interface,
@@ -21,6 +19,9 @@ from pylvs.config.keepalived.vrrp.model import (
     VirtualRoute,
     VirtualRule,
 )
+from pylvs.config.keywords import Context
+from pylvs.config.keywords.values import integer
+from pylvs.config.tree import Statement, Word
 from pylvs.model.service import Address
 
 SCOPES = {"global": "global", "site": "site", "link": "link", "host": "host", "nowhere": "nowhere"}
@@ -155,7 +156,7 @@ def parse_address(stmt: Statement, ctx: Context, *, static: bool) -> VirtualAddr
             if v.text == "forever":
                 opts["preferred_lft"] = None
             else:
-                lft = parse_int(v, ctx, 0, 2**32 - 1, "preferred_lft")
+                lft = integer(v, ctx, 0, 2**32 - 1, "preferred_lft")
                 if lft is not None:
                     opts["preferred_lft"] = lft
         else:  # track_group
@@ -301,7 +302,7 @@ def parse_route(stmt: Statement, ctx: Context, *, static: bool) -> VirtualRoute 
                 else:
                     addrs["via" if key == "gw" else key] = a
             elif key in ("metric", "priority", "preference"):
-                m = parse_int(v, ctx, 0, 2**32 - 1, "route metric")
+                m = integer(v, ctx, 0, 2**32 - 1, "route metric")
                 if m is not None:
                     fields["metric"] = str(m)
             elif key in ("dev", "oif"):
@@ -354,7 +355,7 @@ def parse_route(stmt: Statement, ctx: Context, *, static: bool) -> VirtualRoute 
 def _dest(word: Word, ctx: Context) -> Network | None:
     if word.text in ("default", "any", "all"):
         return None
-    probe = Context(config_id=ctx.config_id, host=ctx.host)
+    probe = Context(host=ctx.host)
     net = _network(word, probe)
     if probe.problems.has_errors() and net is None:
         return None
@@ -411,7 +412,7 @@ def parse_rule(stmt: Statement, ctx: Context, *, static: bool) -> VirtualRule | 
                 return None
             nets[key] = ip.network
         elif key in ("preference", "priority", "order"):
-            pref = parse_int(v, ctx, 0, 2**32 - 1, "rule preference")
+            pref = integer(v, ctx, 0, 2**32 - 1, "rule preference")
         elif key in ("table", "lookup"):
             fields["table"] = v.text
         elif key == "goto":

@@ -1,11 +1,10 @@
-"""Helpers shared by the VRRP-side section parsers: keyword tables, scripts, tracker lists.
+"""Helpers shared by the VRRP-side section parsers: field setters, scripts, tracker lists.
 
-A section is parsed into a "draft" (a dict of field name -> value, absent = unset) by a keyword
-table: keyword -> handler(stmt, ctx, draft).  Keywords not in the table are warned about and
-skipped, as keepalived's lib/parser.c does ("Unknown keyword").  Scripts follow keepalived's
-`notify_script_init` / `set_script_uid_gid` (lib/notify.c): the first (quoted) word is the
-command, the next words the user and group.  Tracker lists follow vrrp/vrrp_track.c
-`alloc_track_*` ("NAME [weight W [reverse|noreverse]]").
+A section is read by a keyword table (config/keywords) into a typed draft (`drafts.py`); the
+setters here build the table entries that store one value in a draft field.  Scripts follow
+keepalived's `notify_script_init` / `set_script_uid_gid` (lib/notify.c): the first (quoted)
+word is the command, the next words the user and group.  Tracker lists follow
+vrrp/vrrp_track.c `alloc_track_*` ("NAME [weight W [reverse|noreverse]]").
 """
 
 from __future__ import annotations
@@ -13,30 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pylvs.config.keepalived.tree import Statement, Word
-from pylvs.config.keepalived.values import (
-    FALSE_WORDS,
-    TRUE_WORDS,
-    Context,
-    parse_decimal,
-    parse_int,
-)
 from pylvs.config.keepalived.vrrp.model import NotifyScript, TrackedItem
 from pylvs.config.keepalived.words import split_quoted
+from pylvs.config.keywords import Context, Keyword, Store
+from pylvs.config.keywords.values import boolean, integer, seconds
+from pylvs.config.tree import Statement, Word
 
-Draft = dict[str, Any]
-Handler = Callable[[Statement, Context, Draft], None]
 IFNAMSIZ = 16
-
-
-def run_block(stmt: Statement, ctx: Context, table: dict[str, Handler], draft: Draft) -> None:
-    """Feed each statement of `stmt`'s block to its handler; unknown keywords are warned about."""
-    for child in stmt.block or ():
-        handler = table.get(child.name)
-        if handler is None:
-            ctx.warning(child.loc, f"Unknown keyword '{child.name}' - ignoring")
-        else:
-            handler(child, ctx, draft)
 
 
 def need_block(stmt: Statement, ctx: Context) -> tuple[Statement, ...]:
@@ -55,75 +37,34 @@ def block_words(stmt: Statement) -> list[Word]:
     return words
 
 
-def first_arg(stmt: Statement, ctx: Context) -> Word | None:
-    if not stmt.args:
-        ctx.error(stmt.loc, f"'{stmt.name}' needs an argument")
-        return None
-    return stmt.args[0]
+def set_bool(attr: str) -> Keyword[Any]:
+    return Keyword(Store(attr, boolean))
 
 
-def bool_word(stmt: Statement, ctx: Context) -> bool | None:
-    """keepalived `check_true_false`: no argument means true; a bad word is an error."""
-    if not stmt.args:
-        return True
-    text = stmt.args[0].text.lower()
-    if text in TRUE_WORDS:
-        return True
-    if text in FALSE_WORDS:
-        return False
-    ctx.error(stmt.args[0].loc, f"invalid value '{stmt.args[0].text}' for {stmt.name} - ignoring")
-    return None
-
-
-def set_bool(key: str) -> Handler:
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        value = bool_word(stmt, ctx)
-        if value is not None:
-            draft[key] = value
-
-    return handler
-
-
-def set_flag(key: str, value: Any = True) -> Handler:
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        draft[key] = value
-
-    return handler
+def set_flag(attr: str, value: bool = True) -> Keyword[Any]:
+    return Keyword(Store(attr, lambda _s, _c: value))
 
 
 def set_int(
-    key: str, lo: int, hi: int, what: str | None = None, fallback: int | None = None
-) -> Handler:
+    attr: str, lo: int, hi: int, what: str | None = None, fallback: int | None = None
+) -> Keyword[Any]:
     """An integer in [lo, hi]; an invalid one is an error and `fallback` (if any) is used."""
 
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        word = first_arg(stmt, ctx)
-        value = None if word is None else parse_int(word, ctx, lo, hi, what or stmt.name)
-        if value is not None:
-            draft[key] = value
-        elif fallback is not None:
-            draft[key] = fallback
+    def read(st: Statement, ctx: Context) -> int | None:
+        return integer(st.args[0], ctx, lo, hi, what or st.name)
 
-    return handler
+    return Keyword(Store(attr, read, fallback), 1)
 
 
-def set_decimal(key: str, lo: float, hi: float, what: str | None = None) -> Handler:
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        word = first_arg(stmt, ctx)
-        value = None if word is None else parse_decimal(word, ctx, lo, hi, what or stmt.name)
-        if value is not None:
-            draft[key] = value
+def set_decimal(attr: str, lo: float, hi: float, what: str | None = None) -> Keyword[Any]:
+    def read(st: Statement, ctx: Context) -> float | None:
+        return seconds(st.args[0], ctx, what or st.name, lo, hi)
 
-    return handler
+    return Keyword(Store(attr, read), 1)
 
 
-def set_word(key: str) -> Handler:
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        word = first_arg(stmt, ctx)
-        if word is not None:
-            draft[key] = word.text
-
-    return handler
+def set_word(attr: str) -> Keyword[Any]:
+    return Keyword(Store(attr, lambda st, _c: st.args[0].text), 1)
 
 
 def check_interface(word: Word, ctx: Context, what: str) -> None:
@@ -183,18 +124,18 @@ def parse_script(stmt: Statement, ctx: Context) -> NotifyScript | None:
     return NotifyScript(split_command(command), command, user, group, words[0].loc)
 
 
-def set_script(key: str, owner: str) -> Handler:
+def set_script(attr: str, owner: Callable[[Any], str]) -> Keyword[Any]:
     """A notify script; a second one is ignored as keepalived does ("already specified")."""
 
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        if key in draft:
-            ctx.error(stmt.loc, f"({owner}) {stmt.name} script already specified - ignoring")
+    def handler(stmt: Statement, ctx: Context, draft: Any) -> None:
+        if getattr(draft, attr) is not None:
+            ctx.error(stmt.loc, f"({owner(draft)}) {stmt.name} script already specified - ignoring")
             return
         script = parse_script(stmt, ctx)
         if script is not None:
-            draft[key] = script
+            setattr(draft, attr, script)
 
-    return handler
+    return Keyword(handler)
 
 
 def parse_weight_options(
@@ -212,7 +153,7 @@ def parse_weight_options(
     if len(words) == 1:
         ctx.error(words[0].loc, f"({owner}) weight without value specified for {name} - ignoring")
         return False, None, None
-    weight = parse_int(words[1], ctx, span[0], span[1], f"({owner}) weight for {name}")
+    weight = integer(words[1], ctx, span[0], span[1], f"({owner}) weight for {name}")
     reverse: bool | None = None
     if len(words) >= 3:
         opt = words[2].text

@@ -11,12 +11,12 @@ draft, applying `vrrp_min_garp` (core/global_parser.c) only to values still at t
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from pylvs.config.errors import Location
-from pylvs.config.keepalived.values import Context
+from pylvs.config.keepalived.vrrp.drafts import ProcessDraft
 from pylvs.config.keepalived.vrrp.model import (
-    FifoSetting,
+    VRRP_GARP_DELAY,
+    VRRP_GARP_REP,
     GlobalDefs,
     LvsSyncDaemon,
     ProcessSettings,
@@ -26,29 +26,102 @@ from pylvs.config.keepalived.vrrp.model import (
 )
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
 from pylvs.config.keepalived.vrrp.post import complete_instance
+from pylvs.config.keywords import Context
 
 
 def build_global_defs(parts: VrrpParts, ctx: Context) -> GlobalDefs:
-    d: dict[str, Any] = {k: v for k, v in parts.global_draft.items() if not k.startswith("_")}
-    for key in ("notify_fifo", "vrrp_notify_fifo", "lvs_notify_fifo"):
-        script = d.pop(key + "_pending_script", None)
-        if script is None:
-            continue
-        fifo = d.get(key)
-        if fifo is None:
-            ctx.error(script.loc, f"{key}_script specified without {key} - ignoring")
-        else:
-            d[key] = FifoSetting(fifo.path, fifo.user, fifo.group, script)
-    if d.get("vrrp_min_garp"):
+    d = parts.global_draft
+    for key, script in d.pending_fifo_scripts.items():
+        ctx.error(
+            script.loc or Location("?", 0, 0), f"{key}_script specified without {key} - ignoring"
+        )
+    delay, repeat, refresh = (
+        d.vrrp_garp_master_delay,
+        d.vrrp_garp_master_repeat,
+        d.vrrp_garp_master_refresh,
+    )
+    if d.vrrp_min_garp:
         # vrrp_min_garp: one GARP, no second burst, no refresh - unless set explicitly
-        d.setdefault("vrrp_garp_master_repeat", 1)
-        d.setdefault("vrrp_garp_master_delay", 0)
-        d.setdefault("vrrp_garp_master_refresh", 0)
-    for key in ("vrrp_garp_master_delay", "vrrp_garp_lower_prio_delay", "vrrp_garp_master_refresh"):
-        if key in d:
-            d[key] = float(d[key])
+        repeat = 1 if repeat is None else repeat
+        delay = 0 if delay is None else delay
+        refresh = 0 if refresh is None else refresh
     return GlobalDefs(
-        **d, process=ProcessSettings(**parts.process_draft), other=tuple(parts.global_other)
+        notification_email=d.notification_email,
+        notification_email_from=d.notification_email_from,
+        smtp_server=d.smtp_server,
+        smtp_helo_name=d.smtp_helo_name,
+        smtp_connect_timeout=d.smtp_connect_timeout,
+        smtp_alert=d.smtp_alert,
+        smtp_alert_vrrp=d.smtp_alert_vrrp,
+        smtp_alert_checker=d.smtp_alert_checker,
+        no_email_faults=d.no_email_faults,
+        checker_log_all_failures=d.checker_log_all_failures,
+        router_id=d.router_id,
+        vrrp_mcast_group4=d.vrrp_mcast_group4,
+        vrrp_mcast_group6=d.vrrp_mcast_group6,
+        default_interface=d.default_interface,
+        lvs_sync_daemon=d.lvs_sync_daemon,
+        lvs_timeouts=d.lvs_timeouts,
+        lvs_flush=d.lvs_flush,
+        lvs_flush_on_stop=d.lvs_flush_on_stop,
+        vrrp_garp_master_delay=float(VRRP_GARP_DELAY if delay is None else delay),
+        vrrp_garp_master_repeat=VRRP_GARP_REP if repeat is None else repeat,
+        vrrp_garp_lower_prio_delay=(
+            None if d.vrrp_garp_lower_prio_delay is None else float(d.vrrp_garp_lower_prio_delay)
+        ),
+        vrrp_garp_lower_prio_repeat=d.vrrp_garp_lower_prio_repeat,
+        vrrp_garp_master_refresh=float(0 if refresh is None else refresh),
+        vrrp_garp_master_refresh_repeat=d.vrrp_garp_master_refresh_repeat,
+        vrrp_garp_interval=d.vrrp_garp_interval,
+        vrrp_gna_interval=d.vrrp_gna_interval,
+        vrrp_min_garp=d.vrrp_min_garp,
+        vrrp_garp_extra_if=d.vrrp_garp_extra_if,
+        vrrp_garp_extra_if_all=d.vrrp_garp_extra_if_all,
+        vrrp_down_timer_adverts=d.vrrp_down_timer_adverts,
+        vrrp_lower_prio_no_advert=d.vrrp_lower_prio_no_advert,
+        vrrp_higher_prio_send_advert=d.vrrp_higher_prio_send_advert,
+        vrrp_version=d.vrrp_version,
+        v3_checksum_as_v2=d.v3_checksum_as_v2,
+        vrrp_check_unicast_src=d.vrrp_check_unicast_src,
+        vrrp_skip_check_adv_addr=d.vrrp_skip_check_adv_addr,
+        vrrp_strict=d.vrrp_strict,
+        vrrp_notify_priority_changes=d.vrrp_notify_priority_changes,
+        vrrp_startup_delay=d.vrrp_startup_delay,
+        script_user=d.script_user,
+        script_group=d.script_group,
+        enable_script_security=d.enable_script_security,
+        notify_fifo=d.notify_fifo,
+        vrrp_notify_fifo=d.vrrp_notify_fifo,
+        lvs_notify_fifo=d.lvs_notify_fifo,
+        max_auto_priority=d.max_auto_priority,
+        min_auto_priority_delay=d.min_auto_priority_delay,
+        random_seed=d.random_seed,
+        nftables=d.nftables,
+        nftables_priority=d.nftables_priority,
+        nftables_counters=d.nftables_counters,
+        nftables_ifindex=d.nftables_ifindex,
+        nftables_ipvs=d.nftables_ipvs,
+        nftables_ipvs_priority=d.nftables_ipvs_priority,
+        nftables_ipvs_start_fwmark=d.nftables_ipvs_start_fwmark,
+        vmac_prefix=d.vmac_prefix,
+        startup_script=d.startup_script,
+        startup_script_timeout=d.startup_script_timeout,
+        shutdown_script=d.shutdown_script,
+        shutdown_script_timeout=d.shutdown_script_timeout,
+        process=_process(parts.process_draft),
+        other=tuple(d.other),
+    )
+
+
+def _process(p: ProcessDraft) -> ProcessSettings:
+    return ProcessSettings(
+        net_namespace=p.net_namespace,
+        net_namespace_ipvs=p.net_namespace_ipvs,
+        namespace_with_ipsets=p.namespace_with_ipsets,
+        instance=p.instance,
+        use_pid_dir=p.use_pid_dir,
+        linkbeat_use_polling=p.linkbeat_use_polling,
+        child_wait_time=p.child_wait_time,
     )
 
 
@@ -87,12 +160,8 @@ def _sync_groups(parts: VrrpParts, ctx: Context) -> dict[str, SyncGroup]:
                 f"Sync group {group.name} has "
                 "only 1 virtual router(s) - this probably isn't what you want",
             )
-        result[group.name] = SyncGroup(**{**_fields(group), "members": tuple(members)})
+        result[group.name] = replace(group, members=tuple(members))
     return result
-
-
-def _fields(group: SyncGroup) -> dict[str, Any]:
-    return {name: getattr(group, name) for name in SyncGroup.__slots__}
 
 
 def _duplicates(instances: list[VrrpInstance], ctx: Context) -> None:
@@ -145,10 +214,10 @@ def finish(parts: VrrpParts, ctx: Context) -> tuple[GlobalDefs, VrrpConfig]:
     instances: list[VrrpInstance] = []
     legacy_syncd: LvsSyncDaemon | None = None
     for draft in parts.instances:
-        word = draft.get("_lvs_sync_daemon_interface")
+        word = draft.lvs_sync_daemon_interface
         if word is not None and legacy_syncd is None and g.lvs_sync_daemon is None:
-            legacy_syncd = LvsSyncDaemon(word.text, draft["name"])
-        inst = complete_instance(dict(draft), ctx, g, parts, member_of.get(draft["name"]))
+            legacy_syncd = LvsSyncDaemon(word.text, draft.name)
+        inst = complete_instance(draft, ctx, g, parts, member_of.get(draft.name))
         if inst is not None:
             instances.append(inst)
     if legacy_syncd is not None:
@@ -159,7 +228,7 @@ def finish(parts: VrrpParts, ctx: Context) -> tuple[GlobalDefs, VrrpConfig]:
         and syncd.instance is not None
         and syncd.instance not in {i.name for i in instances}
     ):
-        loc: Location = parts.global_draft["_loc_lvs_sync_daemon"]
+        loc = parts.global_draft.lvs_sync_daemon_loc or Location("?", 0, 0)
         ctx.error(loc, f"Unable to find vrrp instance {syncd.instance} for lvs_sync_daemon")
     _duplicates(instances, ctx)
     _script_checks(g, parts, instances, groups, ctx)

@@ -9,12 +9,13 @@ and interface_up_down_delays follow `alloc_linkbeat_interface` / `alloc_if_up_do
 
 from __future__ import annotations
 
-from pylvs.config.keepalived.tree import Statement
-from pylvs.config.keepalived.values import Context, parse_decimal
 from pylvs.config.keepalived.vrrp.addresses import parse_address, parse_route, parse_rule
 from pylvs.config.keepalived.vrrp.common import check_interface, need_block
 from pylvs.config.keepalived.vrrp.model import LinkbeatInterface, UpDownDelay
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
+from pylvs.config.keywords import Context
+from pylvs.config.keywords.values import seconds
+from pylvs.config.tree import Statement
 
 LINKBEAT_METHODS = ("MII", "ETHTOOL", "IOCTL")
 
@@ -69,12 +70,12 @@ def interface_up_down_delays(stmt: Statement, ctx: Context, parts: VrrpParts) ->
         if len(child.args) > 2:
             ctx.error(child.args[2].loc, f"Too many parameters for {child.name} up/down delays")
             continue
-        down = parse_decimal(child.args[0], ctx, 0, 255, f"down delay for {child.name}")
+        down = seconds(child.args[0], ctx, f"down delay for {child.name}", 0, 255)
         if down is None:
             continue
         up = down
         if len(child.args) == 2:
-            value = parse_decimal(child.args[1], ctx, 0, 255, f"up delay for {child.name}")
+            value = seconds(child.args[1], ctx, f"up delay for {child.name}", 0, 255)
             if value is None:
                 continue
             up = value

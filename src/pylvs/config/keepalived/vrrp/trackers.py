@@ -10,21 +10,22 @@ left out, so references to it fail as they do in keepalived.
 
 from __future__ import annotations
 
-from pylvs.config.keepalived.tree import Statement
-from pylvs.config.keepalived.values import Context, parse_decimal, parse_int, parse_ip
-from pylvs.config.keepalived.vrrp.common import (
-    Draft,
-    Handler,
-    bool_word,
-    first_arg,
-    parse_script,
-    run_block,
-    set_decimal,
-    set_flag,
-    set_int,
+from typing import Any
+
+from pylvs.config.keepalived.syntax import table
+from pylvs.config.keepalived.vrrp.common import parse_script, set_flag, set_int
+from pylvs.config.keepalived.vrrp.common import user_group as read_user_group
+from pylvs.config.keepalived.vrrp.drafts import (
+    BfdDraft,
+    ScriptDraft,
+    TrackFileDraft,
+    TrackProcessDraft,
 )
 from pylvs.config.keepalived.vrrp.model import BfdInstance, TrackFile, TrackProcess, VrrpScript
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
+from pylvs.config.keywords import Context, Keyword, Store, Table, dispatch
+from pylvs.config.keywords.values import address, boolean, integer, seconds
+from pylvs.config.tree import Statement
 
 TIMER_MAX_SEC = 4294  # UINT_MAX / TIMER_HZ
 
@@ -39,232 +40,293 @@ def block_name(stmt: Statement, ctx: Context, what: str) -> str | None:
     return stmt.args[0].text
 
 
-def _whole_seconds(key: str, name: str) -> Handler:
+def _weight(lo: int, hi: int, what: str) -> Keyword[Any]:
+    """`weight W [reverse]` of a tracker block (the draft has `weight`, `weight_reverse`)."""
+
+    def handler(stmt: Statement, ctx: Context, d: Any) -> None:
+        value = integer(stmt.args[0], ctx, lo, hi, f"{what} {d.name} weight")
+        if value is not None:
+            d.weight = value
+        if len(stmt.args) >= 2:
+            if stmt.args[1].text == "reverse":
+                d.weight_reverse = True
+            else:
+                ctx.error(
+                    stmt.args[1].loc, f"{what} {d.name} unknown weight option {stmt.args[1].text}"
+                )
+
+    return Keyword(handler, 1)
+
+
+# ---- vrrp_script -----------------------------------------------------------------------------
+
+
+def _whole_seconds(attr: str) -> Keyword[ScriptDraft]:
     """vrrp_script interval/timeout: keepalived 2.2.7 reads whole seconds 0..4294, 0 -> 1."""
 
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        word = first_arg(stmt, ctx)
-        if word is None:
-            return
-        value = parse_decimal(word, ctx, 0, TIMER_MAX_SEC, f"({name}): vrrp script {stmt.name}")
+    def handler(stmt: Statement, ctx: Context, d: ScriptDraft) -> None:
+        word = stmt.args[0]
+        what = f"({d.name}): vrrp script {stmt.name}"
+        value = seconds(word, ctx, what, 0, TIMER_MAX_SEC)
         if value is None:
             return
         if value == 0:
-            ctx.error(
-                word.loc, f"({name}): vrrp script {stmt.name} must be greater than 0, setting to 1"
-            )
+            ctx.error(word.loc, f"{what} must be greater than 0, setting to 1")
             value = 1.0
         elif value != int(value):
-            ctx.warning(word.loc, f"({name}): keepalived 2.2.7 reads whole seconds for {stmt.name}")
-        draft[key] = value
+            ctx.warning(
+                word.loc, f"({d.name}): keepalived 2.2.7 reads whole seconds for {stmt.name}"
+            )
+        setattr(d, attr, value)
 
-    return handler
-
-
-def _weight(key_w: str, key_r: str, lo: int, hi: int, what: str) -> Handler:
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        word = first_arg(stmt, ctx)
-        if word is None:
-            return
-        value = parse_int(word, ctx, lo, hi, f"{what} weight")
-        if value is not None:
-            draft[key_w] = value
-        if len(stmt.args) >= 2:
-            if stmt.args[1].text == "reverse":
-                draft[key_r] = True
-            else:
-                ctx.error(stmt.args[1].loc, f"{what} unknown weight option {stmt.args[1].text}")
-
-    return handler
+    return Keyword(handler, 1)
 
 
-def _rise_fall(key: str, name: str) -> Handler:
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        word = first_arg(stmt, ctx)
-        if word is None:
-            return
-        value = parse_int(word, ctx, 1, 2**31 - 1, f"({name}): vrrp script {key}")
-        draft[key] = 1 if value is None else value  # keepalived: "invalid, defaulting to 1"
+def _rise_fall(attr: str) -> Keyword[ScriptDraft]:
+    def read(stmt: Statement, ctx: Context) -> int | None:
+        return integer(stmt.args[0], ctx, 1, 2**31 - 1, f"vrrp script {attr}")
 
-    return handler
+    return Keyword(Store(attr, read, 1), 1)  # keepalived: "invalid, defaulting to 1"
 
 
-def _script_keyword(stmt: Statement, ctx: Context, draft: Draft) -> None:
+def _script(stmt: Statement, ctx: Context, d: ScriptDraft) -> None:
     script = parse_script(stmt, ctx)
     if script is not None:
-        draft["script"] = script
+        d.script = script
 
 
-def _script_user(stmt: Statement, ctx: Context, draft: Draft) -> None:
-    # `user USER [GROUP]`: parse_script's user handling applies to words after the script.
-    if not stmt.args:
-        ctx.error(stmt.loc, "'user' needs a user name")
-        return
-    draft["user_stmt"] = stmt
+def _script_user(stmt: Statement, _ctx: Context, d: ScriptDraft) -> None:
+    d.user = stmt.args  # `user USER [GROUP]`: checked when the block is complete
+
+
+SCRIPT_TABLE: Table[ScriptDraft] = table(
+    "vrrp_script",
+    {
+        "script": Keyword(_script),
+        "interval": _whole_seconds("interval"),
+        "timeout": _whole_seconds("timeout"),
+        "weight": _weight(-253, 253, "vrrp_script"),
+        "rise": _rise_fall("rise"),
+        "fall": _rise_fall("fall"),
+        "user": Keyword(_script_user, 1),
+        "init_fail": set_flag("init_fail"),
+    },
+    draft=ScriptDraft,
+)
 
 
 def vrrp_script(stmt: Statement, ctx: Context, parts: VrrpParts) -> None:
     name = block_name(stmt, ctx, "vrrp_script")
     if name is None:
         return
-    draft: Draft = {}
-    table: dict[str, Handler] = {
-        "script": _script_keyword,
-        "interval": _whole_seconds("interval", name),
-        "timeout": _whole_seconds("timeout", name),
-        "weight": _weight("weight", "weight_reverse", -253, 253, f"vrrp_script {name}"),
-        "rise": _rise_fall("rise", name),
-        "fall": _rise_fall("fall", name),
-        "user": _script_user,
-        "init_fail": set_flag("init_fail"),
-    }
-    run_block(stmt, ctx, table, draft)
+    d = ScriptDraft(name)
+    dispatch(stmt.block or (), ctx, SCRIPT_TABLE, d)
     end = stmt.end or stmt.loc
-    script = draft.pop("script", None)
-    user_stmt: Statement | None = draft.pop("user_stmt", None)
+    script = d.script
     if script is None:
         ctx.error(end, f"No script set for vrrp_script {name} - removing")
         return
-    if user_stmt is not None:
-        from pylvs.config.keepalived.vrrp.common import user_group
-
-        user, group = user_group(list(user_stmt.args), ctx)
+    if d.user is not None:
+        user, group = read_user_group(list(d.user), ctx)
         script = type(script)(script.argv, script.raw, user, group, script.loc)
-    elif parts.script_user_missing:
+    elif parts.global_draft.script_user_missing:
         ctx.warning(
             end, f"Unable to set default user for vrrp script {name} (script_user does not exist)"
         )
-    parts.scripts[name] = VrrpScript(name=name, script=script, loc=stmt.loc, **draft)
+    parts.scripts[name] = VrrpScript(
+        name=name,
+        script=script,
+        interval=d.interval,
+        timeout=d.timeout,
+        weight=d.weight,
+        weight_reverse=d.weight_reverse,
+        rise=d.rise,
+        fall=d.fall,
+        init_fail=d.init_fail,
+        loc=stmt.loc,
+    )
 
 
-def _file_path(stmt: Statement, ctx: Context, draft: Draft) -> None:
-    if "path" in draft:
+# ---- track_file ------------------------------------------------------------------------------
+
+
+def _file_path(stmt: Statement, ctx: Context, d: TrackFileDraft) -> None:
+    if d.path is not None:
         ctx.error(stmt.loc, "File already set for track file - ignoring")
         return
-    word = first_arg(stmt, ctx)
-    if word is not None:
-        draft["path"] = word.text
+    d.path = stmt.args[0].text
 
 
-def _init_file(stmt: Statement, ctx: Context, draft: Draft) -> None:
-    draft["init_file"] = True
+def _init_file(stmt: Statement, ctx: Context, d: TrackFileDraft) -> None:
+    """`init_file [VALUE] [overwrite]` (track_file.c `track_file_init_handler`: the value is
+    read in decimal, and one outside -254..254 is reported but kept)."""
+    d.init_file = True
     for word in stmt.args:
         if word.text == "overwrite":
-            draft["init_overwrite"] = True
+            d.init_overwrite = True
             continue
-        value = parse_int(word, ctx, -(2**31), 2**31 - 1, "Track file init value")
-        if value is not None:
-            draft["init_value"] = value
+        value = integer(word, ctx, -(2**31), 2**31 - 1, f"Track file {d.name} init value")
+        if value is None:
+            value = 0
+        elif not -254 <= value <= 254:
+            ctx.error(
+                word.loc,
+                f"Track file {d.name} init value {value} is outside sensible range [-254, 254]",
+            )
+        d.init_value = value
+
+
+TRACK_FILE_TABLE: Table[TrackFileDraft] = table(
+    "track_file",
+    {
+        "file": Keyword(_file_path, 1),
+        "weight": _weight(-254, 254, "track_file"),
+        "init_file": Keyword(_init_file),
+    },
+    draft=TrackFileDraft,
+)
 
 
 def track_file(stmt: Statement, ctx: Context, parts: VrrpParts) -> None:
-    if stmt.name == "vrrp_track_file":
-        ctx.warning(stmt.loc, "'vrrp_track_file' is deprecated - please use 'track_file'")
     name = block_name(stmt, ctx, stmt.name)
     if name is None:
         return
-    draft: Draft = {}
-    table: dict[str, Handler] = {
-        "file": _file_path,
-        "weight": _weight("weight", "weight_reverse", -254, 254, f"track_file {name}"),
-        "init_file": _init_file,
-    }
-    run_block(stmt, ctx, table, draft)
-    path = draft.pop("path", None)
-    if path is None:
+    d = TrackFileDraft(name)
+    dispatch(stmt.block or (), ctx, TRACK_FILE_TABLE, d)
+    if d.path is None:
         ctx.error(stmt.end or stmt.loc, f"No file set for track_file {name} - ignoring")
         return
-    parts.track_files[name] = TrackFile(name=name, path=path, loc=stmt.loc, **draft)
+    parts.track_files[name] = TrackFile(
+        name=name,
+        path=d.path,
+        weight=d.weight,
+        weight_reverse=d.weight_reverse,
+        init_file=d.init_file,
+        init_value=d.init_value,
+        init_overwrite=d.init_overwrite,
+        loc=stmt.loc,
+    )
 
 
-def _process(stmt: Statement, ctx: Context, draft: Draft) -> None:
-    if "process" in draft:
+# ---- vrrp_track_process ----------------------------------------------------------------------
+
+
+def _process(stmt: Statement, ctx: Context, d: TrackProcessDraft) -> None:
+    if d.process is not None:
         ctx.error(stmt.loc, "Process already set for track process - ignoring")
         return
-    word = first_arg(stmt, ctx)
-    if word is None:
-        return
-    draft["process"] = word.text
+    d.process = stmt.args[0].text
     if len(stmt.args) > 1:
-        draft["params"] = tuple(w.text for w in stmt.args[1:])
+        d.params = tuple(w.text for w in stmt.args[1:])
 
 
-def _param_match(stmt: Statement, ctx: Context, draft: Draft) -> None:
-    word = first_arg(stmt, ctx)
-    if word is None:
-        return
+def _param_match(stmt: Statement, ctx: Context, d: TrackProcessDraft) -> None:
+    word = stmt.args[0]
     if word.text in ("initial", "partial"):
-        draft["param_match_partial"] = word.text == "partial"
+        d.param_match_partial = word.text == "partial"
     else:
         ctx.error(word.loc, f"Invalid param_match type {word.text} - ignoring")
 
 
-def _delay(keys: tuple[str, ...]) -> Handler:
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        word = first_arg(stmt, ctx)
-        value = None if word is None else parse_decimal(word, ctx, 0, TIMER_MAX_SEC, stmt.name)
+def _delay(*attrs: str) -> Keyword[TrackProcessDraft]:
+    def handler(stmt: Statement, ctx: Context, d: TrackProcessDraft) -> None:
+        value = seconds(stmt.args[0], ctx, stmt.name, 0, TIMER_MAX_SEC)
         if value is not None:
-            for key in keys:
-                draft[key] = value
+            for attr in attrs:
+                setattr(d, attr, value)
 
-    return handler
+    return Keyword(handler, 1)
+
+
+PROCESS_TABLE: Table[TrackProcessDraft] = table(
+    "vrrp_track_process",
+    {
+        "process": Keyword(_process, 1),
+        "param_match": Keyword(_param_match, 1),
+        "weight": _weight(-254, 254, "vrrp_track_process"),
+        "quorum": set_int("quorum", 1, 65535, "quorum"),
+        "quorum_max": set_int("quorum_max", 0, 65535, "quorum_max"),
+        "delay": _delay("fork_delay", "terminate_delay"),
+        "terminate_delay": _delay("terminate_delay"),
+        "fork_delay": _delay("fork_delay"),
+        "full_command": set_flag("full_command"),
+    },
+    draft=TrackProcessDraft,
+)
 
 
 def vrrp_track_process(stmt: Statement, ctx: Context, parts: VrrpParts) -> None:
     name = block_name(stmt, ctx, "vrrp_track_process")
     if name is None:
         return
-    draft: Draft = {}
-    table: dict[str, Handler] = {
-        "process": _process,
-        "param_match": _param_match,
-        "weight": _weight("weight", "weight_reverse", -254, 254, f"vrrp_track_process {name}"),
-        "quorum": set_int("quorum", 1, 65535, "quorum"),
-        "quorum_max": set_int("quorum_max", 0, 65535, "quorum_max"),
-        "delay": _delay(("fork_delay", "terminate_delay")),
-        "terminate_delay": _delay(("terminate_delay",)),
-        "fork_delay": _delay(("fork_delay",)),
-        "full_command": set_flag("full_command"),
-    }
-    run_block(stmt, ctx, table, draft)
-    process = draft.pop("process", None)
-    if process is None:
+    d = TrackProcessDraft(name)
+    dispatch(stmt.block or (), ctx, PROCESS_TABLE, d)
+    if d.process is None:
         ctx.error(
             stmt.end or stmt.loc, f"track process '{name}' process name not specified - ignoring"
         )
         return
-    qmax = draft.get("quorum_max")
-    if qmax is not None and qmax < draft.get("quorum", 1):
+    if d.quorum_max is not None and d.quorum_max < d.quorum:
         ctx.error(stmt.loc, "quorum_max is less than quorum - ignoring")
-        del draft["quorum_max"]
-    parts.track_processes[name] = TrackProcess(name=name, process=process, loc=stmt.loc, **draft)
+        d.quorum_max = None
+    parts.track_processes[name] = TrackProcess(
+        name=name,
+        process=d.process,
+        params=d.params,
+        param_match_partial=d.param_match_partial,
+        weight=d.weight,
+        weight_reverse=d.weight_reverse,
+        quorum=d.quorum,
+        quorum_max=d.quorum_max,
+        fork_delay=d.fork_delay,
+        terminate_delay=d.terminate_delay,
+        full_command=d.full_command,
+        loc=stmt.loc,
+    )
 
 
-def _bfd_ip(key: str) -> Handler:
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        word = first_arg(stmt, ctx)
-        value = None if word is None else parse_ip(word, ctx, f"BFD {stmt.name}")
-        if value is not None:
-            draft[key] = value
-
-    return handler
+# ---- bfd_instance ----------------------------------------------------------------------------
 
 
-def _bfd_ms(key: str, lo: int) -> Handler:
-    decimal = set_decimal(key, lo, 4294967, None)
-
-    def handler(stmt: Statement, ctx: Context, draft: Draft) -> None:
-        decimal(stmt, ctx, draft)
-        if key in draft:
-            draft[key] = round(draft[key])
-
-    return handler
+def _bfd_ip(attr: str) -> Keyword[BfdDraft]:
+    return Keyword(Store(attr, lambda st, c: address(st.args[0], c, f"BFD {st.name} address")), 1)
 
 
-def _bfd_multihop(stmt: Statement, ctx: Context, draft: Draft) -> None:
-    value = bool_word(stmt, ctx)
+def _bfd_ms(attr: str, lo: int) -> Keyword[BfdDraft]:
+    def read(stmt: Statement, ctx: Context) -> int | None:
+        value = seconds(stmt.args[0], ctx, stmt.name, lo, 4294967)
+        return None if value is None else round(value)
+
+    return Keyword(Store(attr, read), 1)
+
+
+def _bfd_multihop(stmt: Statement, ctx: Context, d: BfdDraft) -> None:
+    value = boolean(stmt, ctx)
     if value is not None:
-        draft["max_hops"] = 255 if value else 0
+        d.max_hops = 255 if value else 0
+
+
+BFD_TABLE: Table[BfdDraft] = table(
+    "bfd_instance",
+    {
+        "source_ip": _bfd_ip("source_ip"),
+        "neighbor_ip": _bfd_ip("neighbor_ip"),
+        "neighbour_ip": _bfd_ip("neighbor_ip"),
+        "min_rx": _bfd_ms("min_rx_ms", 1),
+        "min_tx": _bfd_ms("min_tx_ms", 1),
+        "idle_tx": _bfd_ms("idle_tx_ms", 1000),
+        "multiplier": set_int("multiplier", 1, 255),
+        "passive": set_flag("passive"),
+        "ttl": set_int("ttl", 1, 255),
+        "hoplimit": set_int("hoplimit", 1, 255),
+        "max_hops": set_int("max_hops", -1, 255),
+        "multihop": Keyword(_bfd_multihop),
+        "weight": _weight(-253, 253, "bfd_instance"),
+        "vrrp": set_flag("vrrp_only"),
+        "checker": set_flag("checker_only"),
+    },
+    draft=BfdDraft,
+)
 
 
 def bfd_instance(stmt: Statement, ctx: Context, parts: VrrpParts) -> None:
@@ -277,26 +339,26 @@ def bfd_instance(stmt: Statement, ctx: Context, parts: VrrpParts) -> None:
     if name in parts.bfds:
         ctx.error(stmt.args[0].loc, f"BFD {name} already specified")
         return
-    draft: Draft = {}
-    table: dict[str, Handler] = {
-        "source_ip": _bfd_ip("source_ip"),
-        "neighbor_ip": _bfd_ip("neighbor_ip"),
-        "neighbour_ip": _bfd_ip("neighbor_ip"),
-        "min_rx": _bfd_ms("min_rx_ms", 1),
-        "min_tx": _bfd_ms("min_tx_ms", 1),
-        "idle_tx": _bfd_ms("idle_tx_ms", 1000),
-        "multiplier": set_int("multiplier", 1, 255),
-        "passive": set_flag("passive"),
-        "ttl": set_int("ttl", 1, 255),
-        "hoplimit": set_int("hoplimit", 1, 255),
-        "max_hops": set_int("max_hops", -1, 255),
-        "multihop": _bfd_multihop,
-        "weight": _weight("weight", "weight_reverse", -253, 253, f"bfd_instance {name}"),
-        "vrrp": set_flag("vrrp_only"),
-        "checker": set_flag("checker_only"),
-    }
-    run_block(stmt, ctx, table, draft)
-    if "neighbor_ip" not in draft:
+    d = BfdDraft(name)
+    dispatch(stmt.block or (), ctx, BFD_TABLE, d)
+    if d.neighbor_ip is None:
         ctx.error(stmt.end or stmt.loc, f"BFD instance {name} has no neighbor_ip - removing")
         return
-    parts.bfds[name] = BfdInstance(name=name, loc=stmt.loc, **draft)
+    parts.bfds[name] = BfdInstance(
+        name=name,
+        neighbor_ip=d.neighbor_ip,
+        source_ip=d.source_ip,
+        min_rx_ms=d.min_rx_ms,
+        min_tx_ms=d.min_tx_ms,
+        idle_tx_ms=d.idle_tx_ms,
+        multiplier=d.multiplier,
+        passive=d.passive,
+        ttl=d.ttl,
+        hoplimit=d.hoplimit,
+        max_hops=d.max_hops,
+        weight=d.weight,
+        weight_reverse=d.weight_reverse,
+        vrrp_only=d.vrrp_only,
+        checker_only=d.checker_only,
+        loc=stmt.loc,
+    )

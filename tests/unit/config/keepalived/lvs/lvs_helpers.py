@@ -7,7 +7,7 @@ import textwrap
 from pylvs.config.errors import Problem, Severity
 from pylvs.config.keepalived.lvs.model import VirtualServerConf
 from pylvs.config.keepalived.parser import LoadResult, load_text
-from pylvs.config.keepalived.values import HostFacts
+from pylvs.config.keywords import HostFacts
 
 FILE = "k.conf"
 

@@ -18,7 +18,7 @@ from pylvs.config.keepalived.lvs.checks import (
     TcpCheck,
     UdpCheck,
 )
-from pylvs.config.keepalived.values import HostFacts
+from pylvs.config.keywords import HostFacts
 
 
 def checkers(rs_body: str, body: str = "", head: str = ""):  # type: ignore[no-untyped-def]

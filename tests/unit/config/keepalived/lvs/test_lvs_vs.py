@@ -7,7 +7,7 @@ import ipaddress
 
 from lvs_helpers import errors, has, load, minimal, vs, warnings
 
-from pylvs.config.keepalived.values import HostFacts
+from pylvs.config.keywords import HostFacts
 from pylvs.model import ForwardMethod, Protocol, ServiceFlags, TunnelType
 
 

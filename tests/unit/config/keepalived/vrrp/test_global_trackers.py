@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from vrrp_helpers import parse
 
-from pylvs.config.keepalived.values import HostFacts
+from pylvs.config.errors import Kind
+from pylvs.config.keywords import HostFacts
 
 SEEDS = Path("/work/shared/seeds/configs")
 
@@ -41,8 +42,13 @@ def test_global_values() -> None:
     assert g.lvs_sync_daemon is not None and g.lvs_sync_daemon.syncid == 7
     assert g.lvs_flush_on_stop == "vs"
     assert ("enable_snmp_vrrp", ()) in g.other and ("vrrp_priority", ("-5",)) in g.other
-    # lvs_flush_onstop is a deprecated alias: warning; VI_1 does not exist: error
-    assert [p.loc.line for p in r.problems.warnings] == [10]
+    # lvs_flush_onstop is a deprecated alias keepalived accepts silently: warning; VI_1 does
+    # not exist: error; lvs_sync_daemon, lvs_flush_onstop, SNMP and process priorities are
+    # keywords pylvs reads and does not act on
+    kinds = [(p.loc.line, p.kind) for p in r.problems.warnings]
+    assert (10, Kind.DEPRECATED) in kinds
+    assert sorted(line for line, kind in kinds if kind is Kind.UNSUPPORTED) == [9, 10, 12, 13]
+    assert len(kinds) == 5
     assert [p.loc.line for p in r.problems.errors] == [9]
 
 

@@ -1,5 +1,5 @@
 """Test helpers: read keepalived.conf text with the project lexer and run the VRRP-side parsers
-over it the way the top-level dispatcher does (TOPLEVEL per statement, then finish)."""
+over it the way the top-level dispatcher does (the TOPLEVEL keywords, then finish)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from pylvs.config.errors import Problem, Problems
 from pylvs.config.keepalived.lexer import read_text
-from pylvs.config.keepalived.values import Context, HostFacts
+from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.vrrp import TOPLEVEL, GlobalDefs, VrrpConfig, VrrpParts, finish
+from pylvs.config.keywords import Context, HostFacts, dispatch_one
 
 FILE = "t.conf"
 
@@ -40,10 +41,10 @@ def parse(text: str, host: HostFacts | None = None, filename: str = FILE) -> Res
     ctx = Context(problems=problems, host=host or HostFacts())
     stmts = read_text(text, filename, problems)
     parts = VrrpParts()
+    top = table("top level", TOPLEVEL)
     for stmt in stmts:
-        handler = TOPLEVEL.get(stmt.name)
-        if handler is not None:
-            handler(stmt, ctx, parts)
+        if stmt.name in top:
+            dispatch_one(stmt, ctx, top, parts)
     g, cfg = finish(parts, ctx)
     return Result(g, cfg, problems)
 

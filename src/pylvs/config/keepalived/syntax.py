@@ -1,0 +1,75 @@
+"""How the keepalived.conf reader words what the keyword dispatch finds (lib/parser.c 2.2.7).
+
+An unknown keyword is skipped with "Unknown keyword 'x'" (keepalived reports it and runs: a
+warning whose kind makes `pylvs check` exit as `keepalived -t` does); too few arguments is
+`report_config_error(CONFIG_MISSING_PARAMETER, ...)`; a keyword that needs a block and has
+none is keepalived's missing '{'.  Keywords pylvs does not act on (`unsupported.py`) get a
+warning of kind UNSUPPORTED.  `table(...)` builds a keepalived section table with the
+section's unsupported keywords marked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TypeVar
+
+from pylvs.config.errors import Kind
+from pylvs.config.keepalived.unsupported import reasons
+from pylvs.config.keywords import Context, Keyword, Syntax, Table
+from pylvs.config.tree import Statement
+
+D = TypeVar("D")
+
+
+def _unknown(st: Statement, ctx: Context, _what: str) -> None:
+    ctx.warning(st.loc, f"Unknown keyword '{st.name}'")
+
+
+def _missing(st: Statement, ctx: Context, _need: int) -> None:
+    ctx.error(
+        st.loc,
+        f"Configuration line starting `{st.name}` is missing a parameter after keyword "
+        f"`{st.name}` at word position {len(st.args) + 2}",
+    )
+
+
+def _needs_block(st: Statement, ctx: Context) -> None:
+    ctx.error(st.loc, f"'{st.name}' needs a {{ ... }} block")
+
+
+def _no_block(st: Statement, ctx: Context) -> None:
+    ctx.error(st.loc, f"'{st.name}' does not take a {{ }} block - ignoring the block")
+
+
+def _deprecated(st: Statement, ctx: Context, use: str, kind: Kind) -> None:
+    ctx.warning(st.loc, f"'{st.name}' is deprecated - please use '{use}'", kind)
+
+
+def _unsupported(st: Statement, ctx: Context, why: str) -> None:
+    ctx.warning(st.loc, f"pylvs does not do '{st.name}': {why} - ignoring", Kind.UNSUPPORTED)
+
+
+KEEPALIVED = Syntax(
+    unknown=_unknown,
+    missing_args=_missing,
+    needs_block=_needs_block,
+    no_block=_no_block,
+    deprecated=_deprecated,
+    unsupported=_unsupported,
+)
+
+
+def table(
+    section: str, keywords: Mapping[str, Keyword[D]], *, draft: type | None = None
+) -> Table[D]:
+    """A keepalived section's table; keywords of `unsupported.py` for `section` are marked."""
+    why = reasons(section)
+    marked = {
+        name: dataclasses.replace(kw, unsupported=why[name]) if name in why else kw
+        for name, kw in keywords.items()
+    }
+    missing = set(why) - set(marked)
+    if missing:
+        raise TypeError(f"{section}: unsupported keywords without a handler: {sorted(missing)}")
+    return Table(section, marked, KEEPALIVED, draft=draft)

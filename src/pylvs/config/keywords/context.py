@@ -1,0 +1,36 @@
+"""What every keyword handler gets besides its statement: where to report, and host facts.
+
+The readers are pure: facts about the host a configuration is checked on (its interfaces,
+users and groups) are gathered by the caller (`cli/check.py`) and passed in as `HostFacts`;
+None means "unknown: do not check".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pylvs.config.errors import Kind, Location, Problems
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    interfaces: frozenset[str] | None = None
+    user_exists: Callable[[str], bool] | None = None
+    group_exists: Callable[[str], bool] | None = None
+
+
+@dataclass
+class Context:
+    problems: Problems = field(default_factory=Problems)
+    host: HostFacts = field(default_factory=HostFacts)
+
+    def error(self, loc: Location, message: str, kind: Kind = Kind.CONFIG) -> None:
+        self.problems.error(loc, message, kind)
+
+    def warning(self, loc: Location, message: str, kind: Kind = Kind.CONFIG) -> None:
+        self.problems.warning(loc, message, kind)
+
+    def note(self, loc: Location, message: str) -> None:
+        """A warning of pylvs's own: the original tool accepts this silently."""
+        self.problems.warning(loc, message, Kind.NOTE)
