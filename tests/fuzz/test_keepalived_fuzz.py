@@ -95,7 +95,7 @@ def test_pylvs_check_main_never_raises(text: str) -> None:
         err = io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             rc = main(["check", "-f", name, "--dump"])
-        assert rc in (0, 1), err.getvalue()
+        assert rc in (0, 4, 5, 6), err.getvalue()  # keepalived -t's statuses
         assert "internal error" not in err.getvalue()
     finally:
         os.unlink(name)

@@ -1,10 +1,13 @@
 """`pylvs check -f FILE`: validate a keepalived.conf like `keepalived -t`, with locations.
 
 Every problem is printed as `FILE:LINE:COL: error|warning: message` (FILE being the file the
-problem is in, also inside includes).  Exit status 1 if there is an error (with --strict, also
-a warning), else 0.  `--dump` prints the resolved configuration and the IPVS table keepalived
-would program at start as JSON.  Host facts (interfaces, users, groups) are gathered here, not
-in the pure parser.
+problem is in, also inside includes).  The exit status is the one `keepalived -t` would give
+(config/keepalived/checkmode.py: 0 nothing keepalived would report, 4 the file cannot be used,
+5 anything keepalived reports, 6 a script security violation); pylvs's own warnings (keywords
+it does not act on, likely mistakes) stay warnings and fail the check (5) only with --strict.
+`--dump` prints the resolved configuration and the IPVS table keepalived would program at
+start as JSON.  Host facts (interfaces, users, groups) are gathered here, not in the pure
+parser.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from pylvs.config.errors import Location, Problem, Severity
+from pylvs.config.errors import Location, Problem
 from pylvs.config.keywords import HostFacts
 
 
@@ -31,13 +34,19 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("-f", "--file", required=True, help="the keepalived.conf to check")
     p.add_argument("--config-id", default=None, help="config id for @ID lines (default: host)")
     p.add_argument("--dump", action="store_true", help="print the resolved config as JSON")
-    p.add_argument("--strict", action="store_true", help="warnings make the check fail too")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="pylvs's own warnings (unsupported keywords, likely mistakes) fail the check too",
+    )
 
 
 def host_facts() -> HostFacts:
     """Interfaces, users and groups of this host (None where they cannot be read)."""
     import grp
+    import os
     import pwd
+    import shutil
     import socket
 
     try:
@@ -59,7 +68,17 @@ def host_facts() -> HostFacts:
             return name.isdigit()
         return True
 
-    return HostFacts(interfaces=interfaces, user_exists=user_exists, group_exists=group_exists)
+    def script_found(command: str) -> bool:
+        if "/" in command:
+            return os.path.exists(command)
+        return shutil.which(command) is not None
+
+    return HostFacts(
+        interfaces=interfaces,
+        user_exists=user_exists,
+        group_exists=group_exists,
+        script_found=script_found,
+    )
 
 
 def to_jsonable(value: Any) -> Any:
@@ -105,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from pylvs.config.keepalived.checkmode import exit_status
     from pylvs.config.keepalived.parser import load
     from pylvs.config.keepalived.table import to_table
 
@@ -118,5 +138,4 @@ def _run(args: argparse.Namespace) -> int:
             "ipvs": [to_jsonable(e) for e in table.entries()],
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
-    failing = {Severity.ERROR, Severity.WARNING} if args.strict else {Severity.ERROR}
-    return 1 if any(p.severity in failing for p in result.problems) else 0
+    return exit_status(result.problems, strict=args.strict)

@@ -21,7 +21,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pylvs.config.errors import Location, Problems
+from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.keepalived.preprocess import Preprocessor, decode
 from pylvs.config.keepalived.srcline import WHITE_SPACE, SrcLine
 from pylvs.config.keepalived.words import split_quoted, split_words
@@ -47,23 +47,25 @@ def read_file(
     try:
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
-            problems.error(where, f"Configuration file '{path}' is a directory")
+            problems.error(where, f"Configuration file '{path}' is a directory", Kind.FATAL)
             return ()
         if not stat.S_ISREG(st.st_mode) or st.st_mode & (
             stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
         ):
             problems.error(
-                where, f"Configuration file '{path}' is not a regular non-executable file"
+                where,
+                f"Configuration file '{path}' is not a regular non-executable file",
+                Kind.FATAL,
             )
             return ()
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        problems.error(where, f"Unable to find configuration file {path}")
+        problems.error(where, f"Unable to find configuration file {path}", Kind.FATAL)
         return ()
     except (OSError, ValueError) as e:
         # ValueError: a path with an embedded NUL.
-        problems.error(where, f"Unable to read configuration file {path}: {e}")
+        problems.error(where, f"Unable to read configuration file {path}: {e}", Kind.FATAL)
         return ()
     text = decode(data, path, problems)
     return read_text(

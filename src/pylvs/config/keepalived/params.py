@@ -24,7 +24,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from pylvs.config.errors import Location, Problems
+from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.keepalived.srcline import (
     BLANK,
     SrcLine,
@@ -138,7 +138,7 @@ class Params:
         name = text[1:p]
         if name.startswith("_"):
             self._problems.warning(
-                line.loc(1), f"parameter names starting with '_' are reserved: ${name}"
+                line.loc(1), f"parameter names starting with '_' are reserved: ${name}", Kind.NOTE
             )
         value = text[p + 1 :].lstrip(BLANK)
         multiline = value.endswith("\\")

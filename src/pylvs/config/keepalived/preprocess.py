@@ -22,7 +22,7 @@ import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from pylvs.config.errors import Location, Problems
+from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.keepalived.generators import Generator, parse_lst, parse_seq
 from pylvs.config.keepalived.includes import (
     Check,
@@ -47,7 +47,8 @@ def decode(data: bytes, path: str, problems: Problems) -> str:
         line_start = data.rfind(b"\n", 0, e.start) + 1
         col = len(data[line_start : e.start].decode("utf-8", "replace")) + 1
         line = data.count(b"\n", 0, e.start) + 1
-        problems.warning(Location(path, line, col), "invalid UTF-8; undecodable bytes replaced")
+        where = Location(path, line, col)
+        problems.warning(where, "invalid UTF-8; undecodable bytes replaced", Kind.NOTE)
         return data.decode("utf-8", "replace")
 
 
@@ -291,10 +292,12 @@ class Preprocessor:
         self._problems.error(loc, "Unterminated quote")
 
     def _report(self, level: Check, checks: Check, loc: Location, message: str) -> None:
+        # lib/parser.c `file_config_error`: a checked level is CONFIG_FILE_NOT_FOUND (keepalived
+        # -t exits 4), an unchecked one is only logged
         if level & (checks | Check.ALWAYS):
-            self._problems.error(loc, message)
+            self._problems.error(loc, message, Kind.FATAL)
         else:
-            self._problems.warning(loc, message)
+            self._problems.warning(loc, message, Kind.NOTE)
 
     def set_include_check(self, args: list[tuple[str, Location]]) -> None:
         """Apply an `include_check` statement (keepalived's include_check_set())."""

@@ -60,15 +60,33 @@ KEEPALIVED = Syntax(
 )
 
 
+def not_in_227(kw: Keyword[D]) -> Keyword[D]:
+    """A keyword of keepalived 2.3 (or of a keepalived built with more options) that the 2.2.7
+    of Debian 12 calls unknown: pylvs reads it and says keepalived would not (so `check`
+    exits as `keepalived -t` does)."""
+
+    def handler(st: Statement, ctx: Context, draft: D) -> None:
+        ctx.warning(st.loc, f"Unknown keyword '{st.name}' to keepalived 2.2.7 - pylvs reads it")
+        kw.handler(st, ctx, draft)
+
+    return dataclasses.replace(kw, handler=handler)
+
+
 def table(
-    section: str, keywords: Mapping[str, Keyword[D]], *, draft: type | None = None
+    section: str,
+    keywords: Mapping[str, Keyword[D]],
+    *,
+    draft: type | None = None,
+    newer: frozenset[str] = frozenset(),
 ) -> Table[D]:
-    """A keepalived section's table; keywords of `unsupported.py` for `section` are marked."""
+    """A keepalived section's table: keywords of `unsupported.py` for `section` are marked, and
+    those in `newer` (see `not_in_227`) warn."""
     why = reasons(section)
     marked = {
         name: dataclasses.replace(kw, unsupported=why[name]) if name in why else kw
         for name, kw in keywords.items()
     }
+    marked.update({name: not_in_227(marked[name]) for name in newer})
     missing = set(why) - set(marked)
     if missing:
         raise TypeError(f"{section}: unsupported keywords without a handler: {sorted(missing)}")

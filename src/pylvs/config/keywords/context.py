@@ -18,6 +18,9 @@ class HostFacts:
     interfaces: frozenset[str] | None = None
     user_exists: Callable[[str], bool] | None = None
     group_exists: Callable[[str], bool] | None = None
+    # Whether a script's command (its argv[0]: a path, or a name searched in PATH) is a file
+    # on this host: keepalived disables scripts it cannot find.
+    script_found: Callable[[str], bool] | None = None
 
 
 @dataclass

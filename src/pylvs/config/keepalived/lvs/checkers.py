@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pylvs.config.errors import Location
+from pylvs.config.errors import Kind, Location
 from pylvs.config.keepalived.lvs.checker_common import (
     COMMON,
     CONNECTION,
@@ -445,7 +445,11 @@ def _smtp_helo(s: Statement, _c: Context, d: SmtpDraft) -> None:
 
 
 def _smtp_host(s: Statement, c: Context, d: SmtpDraft) -> None:
-    c.warning(s.loc, "SMTP_CHECK 'host' is deprecated - please use one SMTP_CHECK per host")
+    c.warning(
+        s.loc,
+        "SMTP_CHECK 'host' is deprecated - please use one SMTP_CHECK per host",
+        Kind.DEPRECATED,
+    )
     host = _SmtpHost(_start(TcpDraft, s), d)
     dispatch(s.block or (), c, HOST_TABLE, host)
     d.hosts.append(host.host)

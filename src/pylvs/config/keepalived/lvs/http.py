@@ -93,7 +93,7 @@ def _regex(s: Statement, c: Context, u: _UrlDraft) -> None:
         re.compile(words[0].text)
     except re.error as exc:
         # PCRE2 and Python regexes differ; a pattern Python rejects may still be valid PCRE2
-        c.warning(words[0].loc, f"regex '{words[0].text}' may be invalid: {exc}")
+        c.note(words[0].loc, f"regex '{words[0].text}' may be invalid: {exc}")
     u.regex = words[0].text
 
 
@@ -103,7 +103,7 @@ def _regex_options(s: Statement, c: Context, u: _UrlDraft) -> None:
             u.regex_options.append(w.text)
         else:
             # keepalived silently skips an unknown option
-            c.warning(w.loc, f"unknown regex option '{w.text}' - ignoring")
+            c.note(w.loc, f"unknown regex option '{w.text}' - ignoring")
 
 
 def _offset(attr: str) -> Keyword[_UrlDraft]:
@@ -146,13 +146,13 @@ def _url(st: Statement, ctx: Context, o: HttpDraft) -> None:
         return
     has_regex_opts = u.regex_options or u.regex_no_match or u.regex_min_offset
     if u.regex is None and (has_regex_opts or u.regex_max_offset):
-        ctx.warning(end_loc(st), "regex parameters specified without regex")
+        ctx.note(end_loc(st), "regex parameters specified without regex")
         u.regex_options, u.regex_no_match = [], False
         u.regex_min_offset = u.regex_max_offset = 0
     # check_http.c: regex_max_offset is stored one beyond the last acceptable position
     max_off = u.regex_max_offset + 1 if u.regex_max_offset else 0
     if max_off and u.regex_min_offset >= max_off:
-        ctx.warning(end_loc(st), "regex min offset > regex_max_offset - ignoring")
+        ctx.note(end_loc(st), "regex min offset > regex_max_offset - ignoring")
         u.regex_min_offset = max_off = 0
     o.urls.append(
         Url(
@@ -216,10 +216,8 @@ def _vhost(s: Statement, _c: Context, d: HttpDraft) -> None:
     d.virtualhost = s.args[0].text
 
 
-def _flag(attr: str, newer: bool = False) -> Keyword[HttpDraft]:
+def _flag(attr: str) -> Keyword[HttpDraft]:
     def handle(s: Statement, c: Context, d: HttpDraft) -> None:
-        if newer:
-            c.warning(s.loc, f"'{s.name}' is not known to keepalived 2.2.7 (added in 2.3)")
         b = boolean(s, c, s.name)
         if b is not None:
             setattr(d, attr, b)
@@ -227,8 +225,7 @@ def _flag(attr: str, newer: bool = False) -> Keyword[HttpDraft]:
     return Keyword(handle)
 
 
-def _sni_name(s: Statement, c: Context, d: HttpDraft) -> None:
-    c.warning(s.loc, "'sni_name' is not known to keepalived 2.2.7 (added in 2.3)")
+def _sni_name(s: Statement, _c: Context, d: HttpDraft) -> None:
     d.sni_name = s.args[0].text
 
 
@@ -240,10 +237,11 @@ HTTP_TABLE: Table[HttpDraft] = table(
         "http_protocol": Keyword(_protocol, 1),
         "enable_sni": _flag("enable_sni"),
         "fast_recovery": _flag("fast_recovery"),
-        "tls_compliant": _flag("tls_compliant", newer=True),
+        "tls_compliant": _flag("tls_compliant"),
         "sni_name": Keyword(_sni_name, 1),
         "url": Keyword(_url, block=Block.REQUIRED),
     },
+    newer=frozenset({"tls_compliant", "sni_name"}),  # keepalived 2.3
 )
 
 

@@ -94,9 +94,7 @@ def resolve_checker(
             fwmark=c.fwmark,
         )
         if conn.port == 0 and c.kind not in ("PING_CHECK", "DNS_CHECK", "UDP_CHECK"):
-            ctx.warning(
-                c.loc, f"{c.kind} connects to port 0: set connect_port or a real server port"
-            )
+            ctx.note(c.loc, f"{c.kind} connects to port 0: set connect_port or a real server port")
     chk = c.build(c.loc, timing, conn)
     if isinstance(chk, HttpCheck) and chk.virtualhost is None:
         vhost = rs.virtualhost or d.virtualhost

@@ -297,7 +297,7 @@ def parse_virtual_server(st: Statement, ctx: Context) -> VirtualServerDraft | No
         af = AF_INET if ap[0].version == 4 else AF_INET6
         vs = VirtualServerDraft(loc=st.loc, address=ap[0], port=ap[1], af=af)
     if len(st.args) > 2 and first.text not in ("group", "fwmark"):
-        ctx.warning(st.args[2].loc, f"extra argument '{st.args[2].text}' ignored")
+        ctx.note(st.args[2].loc, f"extra argument '{st.args[2].text}' ignored")
     dispatch(st.block or (), ctx, VS_TABLE, vs)
     return vs
 

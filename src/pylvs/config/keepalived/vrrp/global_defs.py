@@ -281,7 +281,7 @@ def _startup_script(attr: str) -> G:
 
 
 # Keywords of keepalived 2.3 (or of builds with SNMP, D-Bus, ipsets) that the keepalived 2.2.7
-# of Debian 12 calls unknown: pylvs reads them and says so, so `check` exits as keepalived -t.
+# of Debian 12 calls unknown (syntax.not_in_227).
 NOT_IN_227 = frozenset(
     [
         "state_dump_file",
@@ -297,6 +297,8 @@ NOT_IN_227 = frozenset(
         "dbus_no_interface_name",
         "snmp_vs_stats_update_interval",
         "snmp_rs_stats_update_interval",
+        "v3_checksum_as_v2",
+        "vrrp_delay_after_boot",
     ]
 )
 
@@ -305,10 +307,6 @@ def _raw(lo: int | None = None, hi: int | None = None, use: str | None = None) -
     """A keyword whose value pylvs keeps as written (optionally range-checked)."""
 
     def handler(stmt: Statement, ctx: Context, d: GlobalDraft) -> None:
-        if stmt.name in NOT_IN_227:
-            ctx.warning(
-                stmt.loc, f"Unknown keyword '{stmt.name}' to keepalived 2.2.7 - pylvs reads it"
-            )
         if lo is not None and hi is not None:
             if not stmt.args:
                 ctx.error(stmt.loc, f"'{stmt.name}' needs a value")
@@ -439,6 +437,7 @@ GLOBAL_TABLE: Table[GlobalDraft] = table(
         "shutdown_script_timeout": set_int("shutdown_script_timeout", 1, 1000),
     },
     draft=GlobalDraft,
+    newer=NOT_IN_227,
 )
 
 PROCESS_KEYWORDS: dict[str, Keyword[ProcessDraft]] = {

@@ -412,6 +412,15 @@ INSTANCE_TABLE: Table[InstanceDraft] = table(
         "thread_timer_expired": Keyword(_timer_expired_backup, use_instead="timer_expired_backup"),
     },
     draft=InstanceDraft,
+    newer=frozenset(
+        {
+            "no_virtual_ipaddress",
+            "owner_ignore_adverts",
+            "v3_checksum_as_v2",
+            "timer_expired_backup",
+            "thread_timer_expired",
+        }
+    ),
 )
 
 

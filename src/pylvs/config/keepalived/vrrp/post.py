@@ -197,6 +197,20 @@ def _preempt(d: InstanceDraft, ctx: Context, strict: bool) -> None:
 _TRACKED = ("track_interfaces", "track_scripts", "track_files", "track_processes", "track_bfds")
 
 
+def _own_interface(d: InstanceDraft, ctx: Context) -> None:
+    """vrrp.c `vrrp_complete_instance`: tracking the instance's own interface is dropped."""
+    kept = []
+    for item in d.track_interfaces:
+        if item.name == d.interface:
+            ctx.warning(
+                item.loc or d.loc,
+                f"({d.name}) Ignoring track_interface {item.name} since own interface",
+            )
+        else:
+            kept.append(item)
+    d.track_interfaces = tuple(kept)
+
+
 def _weights(d: InstanceDraft, ctx: Context, parts: VrrpParts, sync: SyncGroup | None) -> None:
     """Resolve default tracker weights; owners and sync members ignore weights (vrrp.c)."""
     defaults = {
@@ -317,6 +331,7 @@ def complete_instance(
         d.mcast_dst_ip = None
     _strict_fixups(d, ctx, g, strict)
     advert_int_us = _advert(d, ctx, version)
+    _own_interface(d, ctx)
     _weights(d, ctx, parts, sync)
     return _build(
         d,

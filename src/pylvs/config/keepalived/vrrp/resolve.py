@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pylvs.config.errors import Location
+from pylvs.config.errors import Kind, Location
 from pylvs.config.keepalived.vrrp.drafts import ProcessDraft
 from pylvs.config.keepalived.vrrp.model import (
     VRRP_GARP_DELAY,
@@ -189,21 +189,40 @@ def _script_checks(
     groups: dict[str, SyncGroup],
     ctx: Context,
 ) -> None:
+    """vrrp.c `check_vrrp_script_security` then the unused-script sweep of
+    `vrrp_complete_init`; both run only when there are instances.  A script whose command is
+    not on this host is disabled, and only scripts that are there make a security violation
+    (lib/notify.c `check_script_secure` returns SC_ISSCRIPT for those)."""
+    if not parts.instances:
+        return
+    found = ctx.host.script_found or (lambda _command: True)
+    locs: list[Location] = []
+    for script in parts.scripts.values():
+        command = script.script.argv[0] if script.script.argv else ""
+        if not found(command):
+            where = script.script.loc or script.loc or Location("?", 0, 0)
+            ctx.warning(where, f"Disabling track script {script.name} since not found/accessible")
+        elif script.loc is not None:
+            locs.append(script.loc)
     used = {t.name for i in instances for t in i.track_scripts}
     used |= {t.name for s in groups.values() for t in s.track_scripts}
     for script in parts.scripts.values():
         if script.name not in used and script.loc is not None:
             ctx.warning(script.loc, f"Warning - script {script.name} is not used")
-    locs: list[Location] = [s.loc for s in parts.scripts.values() if s.name in used and s.loc]
     for holder in (*instances, *groups.values()):
         for key in ("notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"):
-            script = getattr(holder, key)
-            if script is not None and script.loc is not None:
-                locs.append(script.loc)
+            notify = getattr(holder, key)
+            if (
+                notify is not None
+                and notify.loc is not None
+                and found(notify.argv[0] if notify.argv else "")
+            ):
+                locs.append(notify.loc)
     if locs and not g.enable_script_security:
         ctx.warning(
             min(locs),
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
+            Kind.SECURITY,
         )
 
 

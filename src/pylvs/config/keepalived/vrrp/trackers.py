@@ -326,6 +326,7 @@ BFD_TABLE: Table[BfdDraft] = table(
         "checker": set_flag("checker_only"),
     },
     draft=BfdDraft,
+    newer=frozenset({"multihop"}),
 )
 
 
