@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import enum
+import gc
 import ipaddress
 import json
 import sys
@@ -124,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # A big configuration is millions of small objects that all live until the check ends:
+    # the cyclic collector would walk them again and again for nothing (bench/config_bench.py).
+    gc.disable()
     from pylvs.config.keepalived.checkmode import exit_status
     from pylvs.config.keepalived.parser import load
     from pylvs.config.keepalived.table import to_table

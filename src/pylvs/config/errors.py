@@ -16,10 +16,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Location:
+class Location(NamedTuple):
+    """Where something is in a config file.  A named tuple: readers make one per word, and a
+    tuple is made several times faster than a frozen dataclass (ordered by file, line, col)."""
+
     file: str
     line: int  # 1-based
     col: int  # 1-based

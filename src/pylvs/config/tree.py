@@ -11,21 +11,20 @@ where it is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pylvs.config.errors import Location
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
-    """One whitespace-separated word; a "double-quoted" word is one word without its quotes."""
+class Word(NamedTuple):
+    """One whitespace-separated word; a "double-quoted" word is one word without its quotes.
+    (A named tuple, as `Location`: there is one per word of the file.)"""
 
     text: str
     loc: Location
 
 
-@dataclass(frozen=True, slots=True)
-class Statement:
+class Statement(NamedTuple):
     keyword: Word
     args: tuple[Word, ...] = ()
     # The rest of the line after the keyword, comments removed and parameters substituted but

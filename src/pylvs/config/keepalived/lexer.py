@@ -18,16 +18,16 @@ from __future__ import annotations
 import os
 import random
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location, Problems
-from pylvs.config.keepalived.preprocess import Preprocessor, decode
+from pylvs.config.keepalived.preprocess import Pending, Preprocessor, decode
 from pylvs.config.keepalived.srcline import WHITE_SPACE, SrcLine
 from pylvs.config.keepalived.words import split_quoted, split_words
-from pylvs.config.tree import Statement, Word
+from pylvs.config.tree import Statement
 
-__all__ = ["read_file", "read_text", "split_quoted"]
+__all__ = ["iter_file", "iter_text", "read_file", "read_text", "split_quoted"]
 
 
 def default_config_id() -> str:
@@ -43,12 +43,23 @@ def read_file(
     rng: random.Random | None = None,
 ) -> tuple[Statement, ...]:
     """The top-level statements of the configuration file `path` (and what it includes)."""
+    return tuple(iter_file(path, problems, config_id=config_id, rng=rng))
+
+
+def iter_file(
+    path: str,
+    problems: Problems,
+    *,
+    config_id: str | None = None,
+    rng: random.Random | None = None,
+) -> Iterator[Statement]:
+    """`read_file` one top-level statement at a time: a big file is never held as a tree."""
     where = Location(path, 0, 0)
     try:
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
             problems.error(where, f"Configuration file '{path}' is a directory", Kind.FATAL)
-            return ()
+            return iter(())
         if not stat.S_ISREG(st.st_mode) or st.st_mode & (
             stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
         ):
@@ -57,18 +68,19 @@ def read_file(
                 f"Configuration file '{path}' is not a regular non-executable file",
                 Kind.FATAL,
             )
-            return ()
+            return iter(())
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
         problems.error(where, f"Unable to find configuration file {path}", Kind.FATAL)
-        return ()
+        return iter(())
     except (OSError, ValueError) as e:
         # ValueError: a path with an embedded NUL.
         problems.error(where, f"Unable to read configuration file {path}: {e}", Kind.FATAL)
-        return ()
+        return iter(())
     text = decode(data, path, problems)
-    return read_text(
+    del data
+    return iter_text(
         text, path, problems, config_id=config_id, rng=rng, base_dir=os.path.dirname(path)
     )
 
@@ -88,6 +100,21 @@ def read_text(
     is what `@ID` lines and `${_INSTANCE}` use (default: the host name up to the first '.');
     `rng` feeds `${_RANDOM}`.
     """
+    return tuple(
+        iter_text(text, filename, problems, config_id=config_id, rng=rng, base_dir=base_dir)
+    )
+
+
+def iter_text(
+    text: str,
+    filename: str,
+    problems: Problems,
+    *,
+    config_id: str | None = None,
+    rng: random.Random | None = None,
+    base_dir: str | None = None,
+) -> Iterator[Statement]:
+    """`read_text` one top-level statement at a time."""
     pre = Preprocessor(
         problems,
         config_id=default_config_id() if config_id is None else config_id,
@@ -99,31 +126,22 @@ def read_text(
     return _Builder(pre, problems).build(pre.lines())
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A statement that may still get a block (the line after it has not been seen)."""
-
-    keyword: Word
-    args: tuple[Word, ...]
-    raw: str
-    raw_loc: Location | None
-
-    def done(
-        self, block: tuple[Statement, ...] | None = None, end: Location | None = None
-    ) -> Statement:
-        return Statement(self.keyword, self.args, self.raw, self.raw_loc, block, end)
+def _done(
+    p: Pending, block: tuple[Statement, ...] | None = None, end: Location | None = None
+) -> Statement:
+    return Statement(p.keyword, p.args, p.raw, p.raw_loc, block, end)
 
 
 @dataclass(slots=True)
 class _Frame:
-    owner: _Pending | None  # None: the contents of an unexpected '{' (kept at this level)
+    owner: Pending | None  # None: the contents of an unexpected '{' (kept at this level)
     brace: Location
     items: list[Statement] = field(default_factory=list)
-    pending: _Pending | None = None
+    pending: Pending | None = None
 
     def flush(self) -> None:
         if self.pending is not None:
-            self.items.append(self.pending.done())
+            self.items.append(_done(self.pending))
             self.pending = None
 
 
@@ -132,12 +150,20 @@ class _Builder:
         self._pre = pre
         self._problems = problems
 
-    def build(self, lines: Iterable[SrcLine]) -> tuple[Statement, ...]:
+    def build(self, lines: Iterable[SrcLine | Pending]) -> Iterator[Statement]:
         # An explicit stack, not recursion: nesting depth is up to the input.
         top = _Frame(None, Location("", 0, 0))
         stack = [top]
         for line in lines:
+            if top.items:  # finished top-level statements go out at once
+                yield from top.items
+                top.items.clear()
             frame = stack[-1]
+            if isinstance(line, Pending):
+                frame.flush()
+                frame.pending = line
+                self._include_check(line, frame)
+                continue
             if line.text == "{":
                 if frame.pending is not None:
                     stack.append(_Frame(frame.pending, line.loc(0)))
@@ -168,30 +194,35 @@ class _Builder:
                 self._problems.error(frame.brace, "'{' is not closed: missing '}'")
             self._close(frame, stack[-1], None)
         top.flush()
-        return tuple(top.items)
+        yield from top.items
 
     @staticmethod
     def _close(frame: _Frame, parent: _Frame, end: Location | None) -> None:
         if frame.owner is None:
             parent.items.extend(frame.items)
         else:
-            parent.items.append(frame.owner.done(tuple(frame.items), end))
+            parent.items.append(_done(frame.owner, tuple(frame.items), end))
 
-    def _statement(self, line: SrcLine, frame: _Frame) -> _Pending | None:
+    def _statement(self, line: SrcLine, frame: _Frame) -> Pending | None:
         words, ends, unmatched = split_words(line)
         if unmatched is not None and (line.file, line.line) not in self._pre.quote_lines:
             self._problems.error(line.loc(unmatched), "Unmatched quote")
         if not words:
             return None
-        raw_at = ends[0]
-        while raw_at < len(line.text) and line.text[raw_at] in WHITE_SPACE:
-            raw_at += 1
-        raw = line.text[raw_at:]
-        pending = _Pending(words[0], tuple(words[1:]), raw, line.loc(raw_at) if raw else None)
+        text = line.text
+        raw = text[ends[0] :].lstrip(WHITE_SPACE)
+        if len(words) > 1:  # the rest of the line starts with the second word (or its quote)
+            raw_loc: Location | None = words[1].loc
+        else:
+            raw_loc = line.loc(len(text) - len(raw)) if raw else None
+        pending = Pending(words[0], tuple(words[1:]), raw, raw_loc)
+        self._include_check(pending, frame)
+        return pending
+
+    def _include_check(self, pending: Pending, frame: _Frame) -> None:
         if (
             pending.keyword.text == "include_check"
             and frame.owner is not None
             and frame.owner.keyword.text == "global_defs"
         ):
             self._pre.set_include_check([(w.text, w.loc) for w in pending.args])
-        return pending

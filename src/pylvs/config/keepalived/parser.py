@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keepalived import lvs, vrrp
-from pylvs.config.keepalived.lexer import read_file, read_text
+from pylvs.config.keepalived.lexer import iter_file, iter_text
 from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.table import service_keys
@@ -71,7 +71,7 @@ def load(
     """Read the keepalived.conf at `path` (and its includes)."""
     problems = Problems()
     try:
-        statements = read_file(path, problems, config_id=config_id, rng=rng)
+        statements = iter_file(path, problems, config_id=config_id, rng=rng)
     except Exception as exc:  # the lexer must not raise; never let a traceback reach a user
         problems.error(Location(path, 1, 1), f"internal error while reading: {exc!r}")
         return LoadResult(KeepalivedConfig(), problems)
@@ -90,7 +90,7 @@ def load_text(
     """Read keepalived.conf `text`; `filename` is used in locations, `base_dir` for includes."""
     problems = Problems()
     try:
-        statements = read_text(
+        statements = iter_text(
             text, filename, problems, config_id=config_id, rng=rng, base_dir=base_dir
         )
     except Exception as exc:  # the lexer must not raise; never let a traceback reach a user

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.keepalived.generators import Generator, parse_lst, parse_seq
@@ -32,11 +34,15 @@ from pylvs.config.keepalived.includes import (
     resolve,
 )
 from pylvs.config.keepalived.params import Budget, Params
-from pylvs.config.keepalived.srcline import BLANK, SrcLine, decomment
+from pylvs.config.keepalived.srcline import BLANK, WHITE_SPACE, SrcLine, decomment
+from pylvs.config.tree import Word
 
 # Bounds that keep a hostile or mistaken config from hanging the reader.
 MAX_INCLUDE_DEPTH = 64
 MAX_LINES = 1_000_000
+# ~SEQ/~LST repeat their line: a long line repeated many times is gigabytes to process
+# (keepalived would try).  What generators produce in all is bounded instead.
+MAX_GENERATED = 16 * 1024 * 1024
 
 
 def decode(data: bytes, path: str, problems: Problems) -> str:
@@ -62,8 +68,8 @@ class FileSource:
     saved_check: Check = Check.NONE  # include_check to restore when the file ends
     opened: bool = False
     realpath: str = ""
-    lines: list[str] = field(default_factory=list)
-    index: int = 0
+    pos: int = 0  # where the next line starts in `text` (lines are read in place: no list)
+    index: int = 0  # the number of the last line read
 
 
 @dataclass(slots=True)
@@ -98,6 +104,7 @@ class Preprocessor:
         self._stack: list[Source] = []
         self._residue: SrcLine | None = None
         self._lines_left = MAX_LINES
+        self._generated_left = MAX_GENERATED
         self.include_check = Check.NONE
         # (file, line) of every "Unterminated quote" reported, so the word splitter does not
         # report the same quote again as "Unmatched quote".
@@ -144,17 +151,18 @@ class Preprocessor:
         if len(ancestors) >= MAX_INCLUDE_DEPTH:
             self._problems.error(loc, f"includes nested deeper than {MAX_INCLUDE_DEPTH} files")
             return False
-        src.lines = src.text.split("\n")
-        if src.lines[-1] == "":
-            src.lines.pop()
         return True
 
     def _from_file(self, src: FileSource) -> SrcLine | None:
         if not src.opened and not self._open(src):
             return None
-        while src.index < len(src.lines):
+        source = src.text or ""
+        while src.pos < len(source):
+            end = source.find("\n", src.pos)
+            end = len(source) if end < 0 else end
+            raw = source[src.pos : end].rstrip("\r")
+            src.pos = end + 1
             src.index += 1
-            raw = src.lines[src.index - 1].rstrip("\r\n")
             if "\0" in raw:
                 where = Location(src.path, src.index, raw.index("\0") + 1)
                 self._problems.error(
@@ -163,6 +171,16 @@ class Preprocessor:
                 raw = ""
             if not raw:
                 return SrcLine.physical("", src.path, src.index)
+            if _FULL.search(raw) is None:
+                # No quote, escape, parameter, @id or generator: decomment() reduces to
+                # cutting at the first #/! and stripping; done here without the general path.
+                cut = _comment_at(raw)
+                body = raw[:cut].rstrip(BLANK)
+                text = body.lstrip(BLANK)
+                if text:
+                    col = len(body) - len(text) + 1
+                    return SrcLine(text, ((0, col, 1),), col + len(text), src.path, src.index)
+                continue
             d = decomment(SrcLine.physical(raw, src.path, src.index))
             if d.open_quote is not None:
                 self._quote_error(d.open_quote)
@@ -185,6 +203,15 @@ class Preprocessor:
                     line = SrcLine.synthetic(src.lines[src.index - 1], src.loc)
             else:
                 values = next(src.iterations, None)
+                self._generated_left -= len(src.generator.text.text)
+                if values is not None and self._generated_left < 0:
+                    self._problems.error(
+                        src.generator.text.loc(0),
+                        f"~SEQ/~LST generate over {MAX_GENERATED // (1024 * 1024)} MiB of"
+                        " configuration text - stopping the generator",
+                    )
+                    values = None
+                    self._generated_left = 0
                 if values is not None:
                     for name, value in zip(src.generator.names, values, strict=True):
                         self.params.set(name, value)
@@ -198,9 +225,14 @@ class Preprocessor:
 
     # -- lines ---------------------------------------------------------------------------------
 
-    def lines(self) -> Iterator[SrcLine]:
-        """The logical lines: each is `{`, `}` or one statement's text."""
+    def lines(self) -> Iterator[SrcLine | Pending]:
+        """The logical lines: each is `{`, `}` or one statement's text; the statements of
+        plain file lines come already split (`Pending`)."""
         while True:
+            if self._residue is None and self.params.collecting is None and self._stack:
+                top = self._stack[-1]
+                if isinstance(top, FileSource) and top.opened:
+                    yield from self._plain(top)
             line = self._next()
             if line is None:
                 self.params.end_multiline()
@@ -219,16 +251,94 @@ class Preprocessor:
                 continue
             if not line.text:
                 continue
-            done = self._process(line)
+            text = line.text
+            # _process() leaves a line without $, @id or ~generator as it is
+            done = self._process(line) if text[0] in "@$~" or "$" in text else line
             if done is None or not done.text:
                 continue
             include = parse_include(done.text)
             if include is not None:
                 self._include(done, *include)
                 continue
-            head, self._residue = split_braces(done)
-            if head.text:
-                yield head
+            yield from self._pieces(done)
+
+    def _plain(self, src: FileSource) -> Iterator[SrcLine | Pending]:
+        """The file's lines from where it is, as long as they are plain: no quote, escape,
+        `$`, `@`, `~` or NUL, and no include.  For such a line keepalived's decomment() is a
+        cut at the first #/!, its processing changes nothing, and its words are split on
+        blanks, so the line is read here in one go, with its columns (most of a big file is
+        read this way).  The first other line is left to the general path."""
+        source, path = src.text or "", src.path
+        n = len(source)
+        while src.pos < n and self._lines_left > 0:
+            end = source.find("\n", src.pos)
+            end = n if end < 0 else end
+            raw = source[src.pos : end].rstrip("\r")
+            if _FULL_OR_NUL.search(raw) is not None:
+                break
+            body = raw[: _comment_at(raw)].rstrip(BLANK)
+            text = body.lstrip(BLANK)
+            if text.startswith("include") and parse_include(text) is not None:
+                break
+            src.pos = end + 1
+            src.index += 1
+            if not text:
+                continue
+            i = src.index
+            self._lines_left -= 1
+            col = len(body) - len(text) + 1
+            if "{" not in text and "}" not in text:
+                yield plain_statement(text, path, i, col)
+                continue
+            start = 0
+            for m in _BRACE.finditer(text):
+                piece = text[start : m.start()]
+                stripped = piece.strip(BLANK)
+                if stripped:
+                    at = col + start + len(piece) - len(piece.lstrip(BLANK))
+                    yield plain_statement(stripped, path, i, at)
+                brace = col + m.start()
+                yield SrcLine(m.group(), ((0, brace, 1),), brace + 1, path, i)
+                start = m.end()
+            piece = text[start:]
+            stripped = piece.strip(BLANK)
+            if stripped:
+                at = col + start + len(piece) - len(piece.lstrip(BLANK))
+                yield plain_statement(stripped, path, i, at)
+
+    def _pieces(self, line: SrcLine) -> Iterator[SrcLine]:
+        """`line` cut at its braces, as keepalived cuts it one brace at a time.
+
+        keepalived processes the rest of a line after a brace as a line of its own; where that
+        could change it (a `$`, `@`, `~` or an include) the rest becomes this reader's residue
+        and goes through `_process` again.  Otherwise the cutting goes on in one pass, so a line
+        of any number of braces is read in linear time.
+        """
+        text = line.text
+        if ("{" not in text and "}" not in text) or text in ("{", "}"):
+            yield line if text[0] not in BLANK and text[-1] not in BLANK else line.strip_blanks()
+            return
+        if text[-1] == "{" and text.count("{") == 1 and "}" not in text and '"' not in text:
+            # `keyword args {`: the statement, then its brace
+            yield line.slice(0, len(text[:-1].rstrip(BLANK)))
+            yield line.slice(len(text) - 1)
+            return
+        last_dollar = text.rfind("$")
+        for start, end, rest in brace_cuts(text):
+            piece = line.slice(start, end).strip_blanks()
+            if piece.text:
+                yield piece
+            if rest is None:
+                return
+            if text[rest] in "@$~" or last_dollar >= rest or text.startswith("include", rest):
+                self._residue = line.slice(rest).strip_blanks()
+                return
+            self._lines_left -= 1
+            if self._lines_left < 0:
+                self._problems.error(
+                    line.loc(rest), f"configuration expands to over {MAX_LINES} lines"
+                )
+                return
 
     def _process(self, line: SrcLine) -> SrcLine | None:
         budget = Budget()
@@ -272,8 +382,17 @@ class Preprocessor:
             gen = parse_seq(line, self.params, self._problems, budget)
         else:
             gen = parse_lst(line, self._problems)
-        if gen is not None:
-            self._stack.append(GenSource(gen, gen.iterations()))
+        if gen is None:
+            return
+        total = len(gen.text.text) * (len(gen.value_sets) or gen.count)
+        if total > self._generated_left:
+            self._problems.error(
+                line.loc(0),
+                f"{line.text[:4]} would generate {total:,} characters of configuration"
+                f" (at most {MAX_GENERATED // (1024 * 1024)} MiB in all) - ignoring it",
+            )
+            return
+        self._stack.append(GenSource(gen, gen.iterations()))
 
     def _include(self, line: SrcLine, level: Check, name_at: int) -> None:
         pattern = line.slice(name_at)
@@ -314,27 +433,73 @@ def _skip_blanks(text: str, i: int) -> int:
     return i
 
 
-def split_braces(line: SrcLine) -> tuple[SrcLine, SrcLine | None]:
-    """Cut `line` at its first `{`/`}` outside quotes: (this line, residue or None)."""
-    text = line.text
-    at: int | None = 0
-    if text[:1] not in ("{", "}"):
-        at = None
-        i = 0
-        while i < len(text):
-            c = text[i]
-            if c == '"':
-                close = text.find('"', i + 1)
-                if close < 0:
-                    break
-                i = close + 1
-                continue
-            if c in "{}":
-                at = i
-                break
-            i += 1
-    if at is None:
-        return line.strip_blanks(), None
-    cut = _skip_blanks(text, at + 1) if at == 0 else at
-    rest = line.slice(cut).strip_blanks()
-    return line.slice(0, cut).strip_blanks(), rest if rest.text else None
+_BRACE_OR_QUOTE = re.compile(r'[{}"]')
+# What makes a physical line need the general path (decomment, _process).
+_FULL = re.compile(r'["\\$@~]')
+_FULL_OR_NUL = re.compile(r'["\\$@~\0]')
+_BRACE = re.compile(r"[{}]")
+_PLAIN_WORD = re.compile(r"[^ \t\f\n\r\v]+")
+
+
+class Pending(NamedTuple):
+    """A statement whose block, if any, is not read yet."""
+
+    keyword: Word
+    args: tuple[Word, ...]
+    raw: str
+    raw_loc: Location | None
+
+
+def plain_statement(text: str, path: str, line: int, col: int) -> Pending | SrcLine:
+    """The statement of a plain piece of a line (no quotes): words split on blanks, `raw` the
+    rest of the piece after the keyword; `col` is where `text` starts."""
+    matches = list(_PLAIN_WORD.finditer(text))
+    if not matches:  # blanks other than space and tab only: no statement, as split_words finds
+        return SrcLine(text, ((0, col, 1),), col + len(text), path, line)
+    words = [Word(m.group(), Location(path, line, col + m.start())) for m in matches]
+    keyword = words[0]
+    raw = text[matches[0].end() :].lstrip(WHITE_SPACE)
+    raw_loc = words[1].loc if len(words) > 1 else None
+    return Pending(keyword, tuple(words[1:]), raw, raw_loc)
+
+
+def _comment_at(raw: str) -> int:
+    """Where a #/! comment starts in a line without quotes or escapes (len when none)."""
+    hash_at = raw.find("#")
+    bang_at = raw.find("!")
+    if hash_at < 0:
+        return bang_at if bang_at >= 0 else len(raw)
+    return hash_at if bang_at < 0 or hash_at < bang_at else bang_at
+
+
+def brace_cuts(text: str) -> Iterator[tuple[int, int, int | None]]:
+    """keepalived's brace cutting of `text`: (start, end, rest) of each piece in turn, `rest`
+    being where the line goes on after it (None at the end).  A brace is a piece of its own;
+    braces inside `"..."` do not count, and a `"` never closed hides every brace after it."""
+    n = len(text)
+    p = _skip_blanks(text, 0)
+    while p < n:
+        if text[p] in "{}":
+            cut = _skip_blanks(text, p + 1)
+            yield p, p + 1, (cut if cut < n else None)
+            p = cut
+            continue
+        at = _first_brace(text, p)
+        if at is None:
+            yield p, n, None
+            return
+        yield p, at, at
+        p = at
+
+
+def _first_brace(text: str, p: int) -> int | None:
+    while True:
+        m = _BRACE_OR_QUOTE.search(text, p)
+        if m is None:
+            return None
+        if m.group() != '"':
+            return m.start()
+        close = text.find('"', m.start() + 1)
+        if close < 0:
+            return None
+        p = close + 1

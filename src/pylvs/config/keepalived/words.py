@@ -16,6 +16,8 @@ invalid (keepalived returns no words), reported as an error.
 
 from __future__ import annotations
 
+import re
+
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keepalived.srcline import WHITE_SPACE, SrcLine
 from pylvs.config.tree import Word
@@ -34,30 +36,47 @@ _OCTAL = "01234567"
 _HEX = "0123456789abcdefABCDEF"
 
 
+_WORD = re.compile(r'[ \t\f\n\r\v]*(?:"([^"]*)"|([^ \t\f\n\r\v"]+))')
+
+
 def split_words(line: SrcLine) -> tuple[list[Word], list[int], int | None]:
     """Words of `line`, the index just after each, and where an unmatched `"` is (or None)."""
     text = line.text
+    if '"' not in text and len(line.spans) == 1 and line.spans[0][2] == 1:
+        return _split_plain(line)
     n = len(text)
     words: list[Word] = []
     ends: list[int] = []
     p = 0
-    while True:
-        while p < n and text[p] in WHITE_SPACE:
-            p += 1
-        if p >= n:
-            return words, ends, None
-        start = p
-        if text[p] == '"':
-            close = text.find('"', p + 1)
-            if close < 0:
-                return words, ends, p
-            words.append(Word(text[p + 1 : close], line.loc(start)))
-            p = close + 1
+    match = _WORD.match
+    while p < n:
+        m = match(text, p)
+        if m is None:
+            rest = text[p:].lstrip(WHITE_SPACE)
+            return words, ends, (n - len(rest) if rest else None)
+        quoted = m.group(1)
+        if quoted is not None:
+            words.append(Word(quoted, line.loc(m.start(1) - 1)))
         else:
-            while p < n and text[p] not in WHITE_SPACE and text[p] != '"':
-                p += 1
-            words.append(Word(text[start:p], line.loc(start)))
+            words.append(Word(m.group(2), line.loc(m.start(2))))
+        p = m.end()
         ends.append(p)
+    return words, ends, None
+
+
+_PLAIN_WORD = re.compile(r"[^ \t\f\n\r\v]+")
+
+
+def _split_plain(line: SrcLine) -> tuple[list[Word], list[int], int | None]:
+    """split_words for a line with no quote that is one stretch of the file (most lines)."""
+    base = line.spans[0][1]
+    file, number = line.file, line.line
+    words: list[Word] = []
+    ends: list[int] = []
+    for m in _PLAIN_WORD.finditer(line.text):
+        words.append(Word(m.group(), Location(file, number, base + m.start())))
+        ends.append(m.end())
+    return words, ends, None
 
 
 def split_quoted(raw: str, loc: Location, problems: Problems) -> list[Word]:

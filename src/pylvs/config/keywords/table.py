@@ -129,7 +129,7 @@ def joined(st: Statement) -> Statement:
     """`option httpchk GET /` as the statement `option httpchk` with arguments `GET /`."""
     first = st.args[0]
     keyword = Word(f"{st.keyword.text} {first.text}", st.keyword.loc)
-    return dataclasses.replace(st, keyword=keyword, args=st.args[1:])
+    return st._replace(keyword=keyword, args=st.args[1:])
 
 
 def sub_name(st: Statement) -> str:

@@ -16,7 +16,7 @@ from pylvs.config.keepalived.lvs.model import SslConf, VirtualServerGroup
 from pylvs.model.service import Address, ForwardMethod, Protocol, TunnelParams
 
 
-@dataclass
+@dataclass(slots=True)
 class Method:
     """lvs_method / lb_kind: the forwarding method and its tunnel parameters."""
 
@@ -59,7 +59,7 @@ class CheckerDraft:
         raise NotImplementedError(self.kind)
 
 
-@dataclass
+@dataclass(slots=True)
 class RealServerDraft:
     loc: Location
     address: Address
@@ -82,7 +82,7 @@ class RealServerDraft:
     checkers: list[CheckerDraft] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class SorryDraft:
     loc: Location
     address: Address
@@ -91,7 +91,7 @@ class SorryDraft:
     inhibit: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class VirtualServerDraft:
     loc: Location
     address: Address | None = None
@@ -128,7 +128,7 @@ class VirtualServerDraft:
     weight: int = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class LvsParts:
     """What the LVS-side top-level statements produced, in file order."""
 

@@ -27,11 +27,11 @@ from pylvs.config.keepalived.lvs.drafts import CheckerDraft, RealServerDraft
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.words import split_quoted
 from pylvs.config.keywords import Block, Context, Keyword, Table, dispatch
-from pylvs.config.keywords.values import boolean
+from pylvs.config.keywords.values import boolean, to_int
 from pylvs.config.tree import Statement
 
 STATUS_MIN, STATUS_MAX = 100, 599  # check_http.h HTTP_STATUS_CODE_MIN/MAX
-_STATUS_RE = re.compile(r"(\d+)(?:-(\d+))?\Z")
+_STATUS_RE = re.compile(r"([0-9]{1,9})(?:-([0-9]{1,9}))?\Z")
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}\Z")
 REGEX_OPTIONS = frozenset(
     {
@@ -44,7 +44,7 @@ REGEX_OPTIONS = frozenset(
 )  # fmt: skip
 
 
-@dataclass
+@dataclass(slots=True)
 class _UrlDraft:
     loc: Location
     path: str | None = None
@@ -108,10 +108,11 @@ def _regex_options(s: Statement, c: Context, u: _UrlDraft) -> None:
 
 def _offset(attr: str) -> Keyword[_UrlDraft]:
     def handle(s: Statement, c: Context, u: _UrlDraft) -> None:
-        if len(s.args) != 1 or not s.args[0].text.isdigit():
+        text = s.args[0].text if len(s.args) == 1 else ""
+        if not (text.isascii() and text.isdigit()):
             c.error(s.loc, f"Invalid or missing {s.name}")
             return
-        setattr(u, attr, int(s.args[0].text))
+        setattr(u, attr, to_int(text))
 
     return Keyword(handle)
 

@@ -141,7 +141,9 @@ def _granularity(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
 def _netmask_prefix(w: Word) -> int | None:
     """A dotted IPv4 netmask as a prefix length; IPVS only stores contiguous masks."""
     parts = w.text.split(".")
-    if len(parts) != 4 or not all(p.isdigit() and int(p) <= 255 for p in parts):
+    if len(parts) != 4 or not all(
+        p.isascii() and p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts
+    ):
         return None
     n = 0
     for p in parts:

@@ -128,7 +128,7 @@ def _parse_range(word: Word, ctx: Context) -> tuple[Address, Address] | None:
         return None
     bits = 32 if start.version == 4 else 128
     if "/" in text:
-        if not rest.isdigit() or not 1 <= int(rest) <= bits:
+        if not (rest.isascii() and rest.isdigit() and len(rest) <= 3 and 1 <= int(rest) <= bits):
             ctx.error(word.loc, f"Invalid netmask - {text} - skipping")
             return None
         host = (1 << (bits - int(rest))) - 1

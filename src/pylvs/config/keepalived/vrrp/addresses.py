@@ -40,7 +40,7 @@ def parse_prefixed(word: Word, ctx: Context, text: str | None = None) -> Interfa
     width = addr.max_prefixlen
     length: int = width
     if slash:
-        if plen.isdigit() and int(plen) <= width:
+        if plen.isascii() and plen.isdigit() and len(plen) <= 3 and int(plen) <= width:
             length = int(plen)
         else:
             ctx.error(

@@ -1,0 +1,49 @@
+"""The plain-line path of the preprocessor (no quote, escape, `$`, `@`, `~`, include) must give
+the very statements the general path gives: words, raw rest, every location, blocks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pylvs.config.errors import Problems
+from pylvs.config.keepalived import preprocess
+from pylvs.config.keepalived.lexer import read_text
+
+DATA = Path(__file__).parents[3] / "data" / "keepalived"
+SAMPLES = sorted(DATA.rglob("*.conf"))
+
+
+def both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    fast_problems, slow_problems = Problems(), Problems()
+    fast = read_text(text, "t.conf", fast_problems, config_id="node")
+    with monkeypatch.context() as m:
+        m.setattr(preprocess, "_FULL_OR_NUL", re.compile("."))  # every line: general path
+        slow = read_text(text, "t.conf", slow_problems, config_id="node")
+    return (fast, sorted(map(str, fast_problems))), (slow, sorted(map(str, slow_problems)))
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_plain_path_equals_general_path_on_the_test_configs(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, slow = both(path.read_text(errors="replace"), monkeypatch)
+    assert fast == slow
+
+
+LINE = st.lists(
+    st.sampled_from(["a", "bb", "{", "}", " ", "\t", "#", "!", "x1", "\r", "  {  ", "}}"]),
+    max_size=12,
+).map("".join)
+
+
+@given(st.lists(LINE, max_size=15).map("\n".join))
+@settings(max_examples=300, deadline=None)
+def test_plain_path_equals_general_path_on_random_lines(text: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow = both(text, monkeypatch)
+    assert fast == slow
