@@ -1,6 +1,6 @@
 """One driver module per keepalived checker kind; importing the package registers them all.
 
-FILE_CHECK has no probe (the manager watches the tracked file, health/files.py) and
+FILE_CHECK has no probe (the manager watches the tracked file, system/trackfile.py) and
 BFD_CHECK needs a BFD session pylvs does not run.
 """
 
