@@ -22,6 +22,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from pylvs.cli.run_args import DEFAULT_CONFIG
 from pylvs.config.errors import Location, Problem
 from pylvs.config.keywords import HostFacts
 
@@ -32,7 +33,10 @@ def add_parser(subparsers: Any) -> None:
         help="check a keepalived.conf",
         description="Check a keepalived.conf and report every problem with FILE:LINE:COL.",
     )
-    p.add_argument("-f", "--file", required=True, help="the keepalived.conf to check")
+    p.add_argument(
+        "-f", "--file", "--use-file", default=DEFAULT_CONFIG,
+        help="the keepalived.conf to check (default %(default)s, as `pylvs run`)",
+    )  # fmt: skip
     p.add_argument("--config-id", default=None, help="config id for @ID lines (default: host)")
     p.add_argument("--dump", action="store_true", help="print the resolved config as JSON")
     p.add_argument(

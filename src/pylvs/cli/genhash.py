@@ -35,11 +35,20 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("-u", "--url", required=True, help="URL path, e.g. /index.html")
     p.add_argument("-S", "--use-ssl", action="store_true", help="use SSL")
     p.add_argument("-I", "--use-sni", action="store_true", help="send SNI (the virtualhost)")
-    p.add_argument("-V", "--use-virtualhost", dest="virtualhost", default=None)
-    p.add_argument("-P", "--protocol", choices=sorted(PROTOCOLS), default="1.0")
+    p.add_argument(
+        "-V", "--use-virtualhost", dest="virtualhost", default=None, metavar="HOST",
+        help="Host header to send (default: the server address)",
+    )  # fmt: skip
+    p.add_argument(
+        "-P", "--protocol", choices=sorted(PROTOCOLS), default="1.0",
+        help="HTTP version of the request, as HTTP_GET's http_protocol (default %(default)s)",
+    )  # fmt: skip
     p.add_argument("-t", "--timeout", type=float, default=5.0, help="timeout in seconds")
     p.add_argument("-m", "--fwmark", type=int, default=0, help="firewall mark (SO_MARK)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="also print the request, the response header and the body",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:

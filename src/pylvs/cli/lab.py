@@ -29,36 +29,60 @@ def configure(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="lab_command", metavar="ACTION")
     sub.required = True
     u = sub.add_parser("up", help="build the lab and start it")
-    u.add_argument("--mode", choices=["dr", "nat"], default="dr")
-    u.add_argument("--real-servers", type=int, default=2, metavar="N")
-    u.add_argument("--scheduler", default="wrr", metavar="NAME")
-    u.add_argument("--vrrp-version", type=int, choices=[2, 3], default=2)
-    u.add_argument("--advert-int", type=float, default=1.0, metavar="S")
+    u.add_argument(
+        "--mode",
+        choices=["dr", "nat"],
+        default="dr",
+        help="forwarding method of the virtual service (default %(default)s)",
+    )
+    u.add_argument(
+        "--real-servers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="number of web servers (default %(default)s)",
+    )
+    u.add_argument(
+        "--scheduler",
+        default="wrr",
+        metavar="NAME",
+        help="lvs_sched of the virtual service (default %(default)s)",
+    )
+    u.add_argument(
+        "--vrrp-version",
+        type=int,
+        choices=[2, 3],
+        default=2,
+        help="VRRP version of both directors (default %(default)s)",
+    )
+    u.add_argument("--advert-int", type=float, default=1.0, metavar="S",
+                   help="advert_int in seconds (default %(default)s)")  # fmt: skip
     u.add_argument(
         "--nopreempt",
         action="store_true",
         help="seed 000's recipe: both BACKUP, nopreempt on the higher priority",
     )
-    u.add_argument("--preempt-delay", type=float, default=0.0, metavar="S")
+    u.add_argument("--preempt-delay", type=float, default=0.0, metavar="S",
+                   help="preempt_delay of the directors in seconds (default: none)")  # fmt: skip
     u.add_argument("--persistence", type=int, default=0, metavar="S",
                    help="persistence_timeout (default: none)")  # fmt: skip
     u.add_argument("--weights", default="", metavar="W1,W2,...",
                    help="real server weights (default 3 each, as seed 000)")  # fmt: skip
     sub.add_parser("status", help="who is MASTER, each director's ipvsadm -Ln")
     c = sub.add_parser("curl", help="requests from the client through the VIP")
-    c.add_argument("-n", type=int, default=10)
+    c.add_argument("-n", type=int, default=10, help="number of requests (default %(default)s)")
     f = sub.add_parser("fail", help="break something: master | backup | dirN | rs N | link")
-    f.add_argument("target")
-    f.add_argument("arg", nargs="?", default="")
+    f.add_argument("target", help="master, backup, dir1, dir2, rs (with N) or link")
+    f.add_argument("arg", nargs="?", default="", metavar="N", help="the real server's number")
     f.add_argument("--how", choices=["crash", "kill", "stop"], default="crash",
                    help="crash: SIGKILL + links down (default); kill: SIGKILL only; "
                    "stop: SIGTERM (graceful, priority 0)")  # fmt: skip
     h = sub.add_parser("heal", help="mend it: master | backup | dirN | rs N | link | all")
-    h.add_argument("target")
-    h.add_argument("arg", nargs="?", default="")
+    h.add_argument("target", help="master, backup, dir1, dir2, rs (with N), rsN, link or all")
+    h.add_argument("arg", nargs="?", default="", metavar="N", help="the real server's number")
     e = sub.add_parser("exec", help="run a command in a node: exec NODE -- CMD")
-    e.add_argument("node")
-    e.add_argument("argv", nargs=argparse.REMAINDER)
+    e.add_argument("node", help="client, dir1, dir2, rs1, ... (pylvs lab status)")
+    e.add_argument("argv", nargs=argparse.REMAINDER, help="the command to run there")
     d = sub.add_parser("down", help="remove the lab (and leftovers of a crashed one)")
     d.add_argument("--all", action="store_true", help="every pylvs lab on this machine")
 

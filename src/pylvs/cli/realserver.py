@@ -21,7 +21,10 @@ def add_parser(subparsers: Any) -> None:
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["start", "stop"])
+    p.add_argument(
+        "action", choices=["start", "stop"],
+        help="start: VIP on the interface and the ARP sysctls set; stop: both undone",
+    )  # fmt: skip
     p.add_argument("--vip", required=True, help="the virtual IP the directors serve")
     p.add_argument("--dev", default="lo", help="interface to hold the VIP (default %(default)s)")
 

@@ -233,3 +233,9 @@ def test_config_test_flag_is_check(tmp_path: Path) -> None:
     t = pylvs("run", f"--config-test={log}", "-f", str(conf))
     assert t.returncode == check.returncode and log.read_text() == check.stderr
     assert json.dumps(t.stderr) == '""'
+
+
+def test_check_without_file_reads_run_s_default(tmp_path: Path) -> None:
+    r = pylvs("check")
+    assert "/etc/keepalived/keepalived.conf" in (r.stderr + r.stdout)
+    assert "Traceback" not in r.stderr and "-f" not in r.stderr.split(":", 1)[0]
