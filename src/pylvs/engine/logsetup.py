@@ -8,7 +8,7 @@ filters match.  pylvs (issue 19 item 2):
 * `-l`/`--log-console` or `-G`/`--no-syslog`: stderr only;
 * run as a service (systemd's $NOTIFY_SOCKET, $INVOCATION_ID or $JOURNAL_STREAM set) or as a
   forked daemon, or given `-S`: the journal when systemd's journal socket is there and
-  $JOURNAL_STREAM says we are its service, else syslog (/dev/log), else stderr;
+  $JOURNAL_STREAM names our stderr (systemd.exec(5)), else syslog (/dev/log), else stderr;
 * otherwise (in the foreground, a terminal or a redirected stderr): stderr.
 
 `names="keepalived"` makes each record carry keepalived's process name for its part (VRRP
@@ -55,16 +55,19 @@ def parse_facility(text: str) -> int:
     return FACILITIES[word]
 
 
+def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
 def under_service_manager(environ: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if environ is None else environ
-    return any(env.get(v) for v in SERVICE_VARIABLES)
+    return any(_env(environ).get(v) for v in SERVICE_VARIABLES)
 
 
 def journal_is_stderr(environ: Mapping[str, str] | None = None) -> bool:
-    """$JOURNAL_STREAM is `DEV:INODE` of the stream systemd gave us: is it still stderr?"""
-    env = os.environ if environ is None else environ
+    """$JOURNAL_STREAM is `DEV:INODE` of the stream systemd gave us: is it still stderr?
+    (systemd.exec(5): only then is the journal where this service's output goes.)"""
     try:
-        dev, ino = (int(x) for x in env.get("JOURNAL_STREAM", "").split(":"))
+        dev, ino = (int(x) for x in _env(environ).get("JOURNAL_STREAM", "").split(":"))
         st = os.fstat(sys.stderr.fileno())
     except (ValueError, OSError, AttributeError):
         return False
@@ -79,6 +82,7 @@ def choose_destination(
     facility_given: bool = False,
     environ: Mapping[str, str] | None = None,
     exists: Mapping[str, bool] | None = None,
+    stderr_is_journal: bool | None = None,
 ) -> str:
     """ "stderr", "journal" or "syslog" by the rules in the module docstring."""
     if console or no_syslog:
@@ -86,8 +90,9 @@ def choose_destination(
     if not (daemon or facility_given or under_service_manager(environ)):
         return "stderr"
     have = exists or {p: os.path.exists(p) for p in (JOURNAL_SOCKET, SYSLOG_SOCKET)}
-    env = os.environ if environ is None else environ
-    if env.get("JOURNAL_STREAM") and have.get(JOURNAL_SOCKET) and not facility_given:
+    if stderr_is_journal is None:
+        stderr_is_journal = journal_is_stderr(environ)
+    if stderr_is_journal and have.get(JOURNAL_SOCKET) and not facility_given:
         return "journal"
     if have.get(SYSLOG_SOCKET):
         return "syslog"
@@ -127,6 +132,12 @@ class JournalHandler(logging.Handler):
         self.facility = facility
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        self.dropped = 0
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        """The journal is gone (stopping, restarting): count the record, print nothing.
+        Python would print a traceback on stderr, which systemd sends to that same journal."""
+        self.dropped += 1
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -220,3 +220,63 @@ def test_namespace_flag_runs_inside_it(backends, tmp_path: Path) -> None:  # typ
             d.stop()
     finally:
         subprocess.run(["ip", "netns", "del", ns], check=False)
+
+
+JOURNAL_SINK = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/run/systemd/journal/socket")
+open(sys.argv[1] + ".ready", "w").close()
+with open(sys.argv[1], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536) + b"\\x1e")
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs root and unshare (a private mount namespace with its own /run)",
+)
+def test_as_a_service_it_logs_to_the_journal_and_not_stderr(backends, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """systemd's journal gets the records (with pylvs's or keepalived's names); stderr, which
+    the journal would also capture, gets none: never both.  /run is a tmpfs of a private mount
+    namespace, so the fake journal socket is nobody else's."""
+    port = backends.start("rs1")
+    vport = free_port()
+    conf = tmp_path / "k.conf"
+    conf.write_text(CONFIG.format(vport=vport, port=port))
+    err, records = tmp_path / "stderr", tmp_path / "journal"
+    err.write_text("")
+    st = os.stat(err)
+    sock = tmp_path / "s.sock"
+    run = [sys.executable, "-m", "pylvs", "run", "-f", str(conf), "--control", str(sock),
+           *pidfile_args(tmp_path), "--log-names", "keepalived"]  # fmt: skip
+    script = (
+        "mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal && "
+        f"{{ {sys.executable} -c '{JOURNAL_SINK}' {records} & }} && "
+        f"while [ ! -e {records}.ready ]; do sleep 0.05; done && "
+        f"exec {' '.join(run)} 2>>{err}"
+    )
+    env = {**os.environ, "INVOCATION_ID": "0123", "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"}
+    env.pop("NOTIFY_SOCKET", None)
+    proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                            env=env, start_new_session=True)  # fmt: skip
+    try:
+        assert wait_for(lambda: answers(str(sock)) or proc.poll() is not None, 30)
+        assert proc.poll() is None, err.read_text()
+        assert wait_for(lambda: records.exists() and b"pylvs started" in records.read_bytes())
+        fields = [
+            dict(line.split("=", 1) for line in rec.decode().splitlines() if "=" in line)
+            for rec in records.read_bytes().split(b"\x1e")
+            if rec
+        ]
+        started = next(f for f in fields if "pylvs started" in f.get("MESSAGE", ""))
+        assert started["SYSLOG_IDENTIFIER"] == "Keepalived"
+        assert started["PRIORITY"] == "6" and started["SYSLOG_FACILITY"] == "3"
+        os.kill(int((tmp_path / "pylvs.pid").read_text()), signal.SIGTERM)  # the daemon
+        assert proc.wait(15) == 0
+        assert wait_for(lambda: b"MESSAGE=Stopping" in records.read_bytes())
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the fake journal
+        proc.wait(15)
+    assert err.read_text() == ""  # nothing on stderr: the journal would have it twice

@@ -38,7 +38,15 @@ BOTH = {JOURNAL_SOCKET: True, SYSLOG_SOCKET: True}
     ],
 )
 def test_one_destination(kw, env, exists, expected) -> None:  # type: ignore[no-untyped-def]
-    assert choose_destination(**kw, environ=env, exists=exists) == expected
+    ours = "JOURNAL_STREAM" in env  # systemd gave us that stream as stderr
+    got = choose_destination(**kw, environ=env, exists=exists, stderr_is_journal=ours)
+    assert got == expected
+
+
+def test_a_journal_stream_that_is_not_our_stderr_is_not_the_journal() -> None:
+    # inherited from a parent service: our stderr went elsewhere since
+    env = {"JOURNAL_STREAM": "1:2", "INVOCATION_ID": "x"}
+    assert choose_destination(environ=env, exists=BOTH, stderr_is_journal=False) == "syslog"
 
 
 @pytest.mark.parametrize(
@@ -110,3 +118,18 @@ def test_journal_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert fields["MESSAGE"] == "Removing service [10.0.0.2]:tcp:80"
     assert fields["PRIORITY"] == "4" and fields["SYSLOG_FACILITY"] == "3"
     assert fields["SYSLOG_IDENTIFIER"] == "Keepalived_healthcheckers"
+
+
+def test_a_journal_that_went_away_drops_records_quietly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = logsetup.JournalHandler(3, str(tmp_path / "gone"))
+    log = logging.getLogger("pylvs.test.gone")
+    log.addHandler(handler)
+    try:
+        log.error("Stopping")
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    assert handler.dropped == 1
+    assert capsys.readouterr().err == ""
