@@ -11,8 +11,15 @@ the table shows each metric's median, and the per-round ratios follow it.
 `--python-path` adds pylvs with its C fast path switched off (PYLVS_PROXY_PUMP=0) as a
 third contender, to show what the C part buys.
 
+`--against LABEL=PYTHON` (repeatable) adds another build of pylvs, run by that interpreter
+(e.g. the virtualenv of a checkout of main), as one more contender in the same rounds (and,
+with `--python-path`, its pure-Python path too): an interleaved A/B of two versions of the
+code on the same machine, with HAProxy in the same run.  Each contender's proxy CPU per
+request and per connection is printed per round as well, the steadier measure on a shared box.
+
 Run by hand (not part of the tests):
     python bench/proxy_bench.py [--duration 5] [--idle 10000] [--rounds 3] [--python-path]
+                                [--against main=/path/to/main/.venv/bin/python]
 Needs: nginx, haproxy and wrk (Debian packages of those names).
 """
 
@@ -239,7 +246,21 @@ def main() -> int:
         action="store_true",
         help="also run pylvs with its C fast path off (PYLVS_PROXY_PUMP=0): a third column",
     )
+    ap.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="LABEL=PYTHON",
+        help="also run the pylvs that interpreter imports (another checkout's venv), as LABEL",
+    )
     args = ap.parse_args()
+    builds = [("pylvs proxy", sys.executable)]
+    for spec in args.against:
+        label, sep, python = spec.partition("=")
+        if not sep or not label or shutil.which(python) is None:
+            print(f"--against {spec}: want LABEL=PYTHON (an interpreter)", file=sys.stderr)
+            return 2
+        builds.append((label, python))
     for tool in ("nginx", "haproxy", "wrk"):
         if shutil.which(tool) is None:
             print(f"{tool} is not installed (apt-get install {tool})", file=sys.stderr)
@@ -266,17 +287,17 @@ def main() -> int:
         hport = free_port()
         hcmd = ["haproxy", "-f", str(haproxy_conf(tmp, hport, backends, args.idle + 200))]
         who = {"HAProxy": (hport, stack.enter_context(process(hcmd)).pid)}
-        variants = [("pylvs proxy", "1")]
+        variants = [(label, python, "1") for label, python in builds]
         if args.python_path:
-            variants.append(("pylvs proxy (pure Python)", "0"))
-        for name, pump in variants:
+            variants += [(f"{label} (pure Python)", python, "0") for label, python in builds]
+        for i, (name, python, pump) in enumerate(variants):
             port = free_port()
-            sock = tmp / f"pylvs-{pump}.sock"
-            pcmd = [sys.executable, "-m", "pylvs", "run", "-f"]
-            conf = pylvs_conf(tmp, port, backends, f"keepalived-{pump}")
+            sock = tmp / f"pylvs-{i}.sock"
+            pcmd = [python, "-m", "pylvs", "run", "-f"]
+            conf = pylvs_conf(tmp, port, backends, f"keepalived-{i}")
             pcmd += [str(conf), "--control", str(sock), "--no-syslog", "-n"]
-            pcmd += ["-p", str(tmp / f"{pump}.pid"), "-r", str(tmp / f"{pump}-v.pid")]
-            pcmd += ["-c", str(tmp / f"{pump}-c.pid")]
+            pcmd += ["-p", str(tmp / f"{i}.pid"), "-r", str(tmp / f"{i}-v.pid")]
+            pcmd += ["-c", str(tmp / f"{i}-c.pid")]
             env = {**os.environ, "PYLVS_PROXY_PUMP": pump}
             who[name] = (port, stack.enter_context(process(pcmd, env=env)).pid)
         for port, _ in who.values():
@@ -318,6 +339,10 @@ def main() -> int:
                     # 10-20 % between rounds on a 2-core VM).
                     + f"; median of these {statistics.median(each):.2f}x"
                 )
+        for n in names[1:]:
+            for m in ("LB CPU us / keep-alive req", "LB CPU us / new conn"):
+                each = [p[m] for p in rounds[n]]
+                print(f"{m}, {n} round by round: " + " ".join(f"{x:.1f}" for x in each))
     return 0
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pylvs.dataplane.base import DataPlaneState
+from pylvs.proto.relay import RelayParams
 
 from .poller import Poller
 
@@ -44,6 +45,11 @@ class ProxyContext:
     read_size: int = 256 * 1024
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _poller: Poller | None = None
+    # What every TCP relay machine is given (made from the knobs above).
+    relay: RelayParams = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.relay = RelayParams(self.high_water, self.low_water, self.connect_timeout)
 
     def poller(self, loop: asyncio.AbstractEventLoop) -> Poller:
         """The epoll set every TCP socket of the plane is driven by (made on first use)."""
