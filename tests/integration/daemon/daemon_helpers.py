@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pylvs.tools.namesrv import NameServer
@@ -56,6 +57,33 @@ def http_get(port: int, *, timeout: float = 5.0) -> str:
         while chunk := s.recv(65536):
             data += chunk
     return data.split(b"\r\n\r\n", 1)[1].decode().strip()
+
+
+ONE_SERVICE = """
+virtual_server 127.0.0.1 {vport} {{
+    lvs_sched rr
+    lvs_method NAT
+    protocol TCP
+    real_server 127.0.0.1 {port} {{
+        weight 1
+    }}
+}}
+"""
+
+
+def one_service(vport: int, port: int) -> str:
+    """A keepalived.conf with one virtual service on 127.0.0.1:vport to one real server."""
+    return ONE_SERVICE.format(vport=vport, port=port)
+
+
+def wait_for(cond: Callable[[], object], timeout: float = 15.0) -> bool:
+    """Poll `cond` until it holds (True) or `timeout` passes (False)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def answers(path: str) -> bool:

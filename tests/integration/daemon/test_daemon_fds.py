@@ -5,25 +5,13 @@ from __future__ import annotations
 import socket
 import time
 
-from daemon_helpers import free_port, http_get
+from daemon_helpers import free_port, http_get, one_service
 
 
 def test_out_of_descriptors_then_recovery(backends, director) -> None:  # type: ignore[no-untyped-def]
     port = backends.start("rs1")
     vport = free_port()
-    d = director(
-        f"""
-virtual_server 127.0.0.1 {vport} {{
-    lvs_sched rr
-    lvs_method NAT
-    protocol TCP
-    real_server 127.0.0.1 {port} {{
-        weight 1
-    }}
-}}
-""",
-        nofile=64,
-    )
+    d = director(one_service(vport, port), nofile=64)
     assert http_get(vport) == "rs1"
     hogs: list[socket.socket] = []
     try:

@@ -18,18 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from daemon_helpers import Director, http_get, pidfile_args
-
-CONFIG = """
-virtual_server 127.0.0.1 {vport} {{
-    lvs_sched rr
-    lvs_method NAT
-    protocol TCP
-    real_server 127.0.0.1 {port} {{
-        weight 1
-    }}
-}}
-"""
+from daemon_helpers import Director, http_get, one_service, pidfile_args, wait_for
 
 
 def pylvs(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -44,7 +33,7 @@ def one(backends, director, tmp_path: Path) -> tuple[Director, int]:  # type: ig
 
     port = backends.start("rs1")
     vport = free_port()
-    return director(CONFIG.format(vport=vport, port=port)), vport
+    return director(one_service(vport, port)), vport
 
 
 def test_a_second_daemon_on_the_same_socket_is_refused(backends, director, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -104,18 +93,18 @@ def test_sigusr1_writes_keepalived_s_data_files(backends, tmp_path) -> None:  # 
     vport = free_port()
     dumps = tmp_path / "dumps"
     dumps.mkdir()
-    d = Director(tmp_path, CONFIG.format(vport=vport, port=port), env={"TMPDIR": str(dumps)})
+    d = Director(tmp_path, one_service(vport, port), env={"TMPDIR": str(dumps)})
     try:
         d.proc.send_signal(signal.SIGUSR1)
         d.proc.send_signal(signal.SIGUSR2)
-        wait_for((dumps / "keepalived_check.data").exists)
+        assert wait_for((dumps / "keepalived_check.data").exists)
         check = (dumps / "keepalived_check.data").read_text()
         assert check.startswith("------< Global definitions >------\n")
         assert f" VS VIP = 127.0.0.1, VPORT = {vport}" in check
         assert f"   RIP = 127.0.0.1, RPORT = {port}, WEIGHT = 1" in check
         assert (dumps / "keepalived_check.data").stat().st_mode & 0o777 == 0o600
         assert "pid = " in (dumps / "keepalived_parent.data").read_text()
-        wait_for((dumps / "keepalived.stats").exists)
+        assert wait_for((dumps / "keepalived.stats").exists)
         assert (dumps / "keepalived.stats").read_text() == ""  # no VRRP instance here
         assert d.proc.poll() is None
     finally:
@@ -130,7 +119,7 @@ def test_signals_without_meaning_are_logged_and_ignored(  # type: ignore[no-unty
 ) -> None:
     d, vport = one(backends, director, tmp_path)
     d.proc.send_signal(sig)
-    wait_for(lambda: "ignored" in d.output())
+    assert wait_for(lambda: "ignored" in d.output())
     assert d.proc.poll() is None
     assert http_get(vport) == "rs1"
 
@@ -213,14 +202,6 @@ def test_status_and_ipvsadm_say_when_they_may_not_reach_the_socket(tmp_path: Pat
         )  # fmt: skip
     assert r.returncode == 2
     assert str(sock) in r.stderr and "mode 0600" in r.stderr
-
-
-def wait_for(cond, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
 
 
 def test_config_test_flag_is_check(tmp_path: Path) -> None:

@@ -9,22 +9,18 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from daemon_helpers import Director, answers, free_port, http_get, pidfile_args
-
-CONFIG = """
-virtual_server 127.0.0.1 {vport} {{
-    lvs_sched rr
-    lvs_method NAT
-    protocol TCP
-    real_server 127.0.0.1 {port} {{
-        weight 1
-    }}
-}}
-"""
+from daemon_helpers import (
+    Director,
+    answers,
+    free_port,
+    http_get,
+    one_service,
+    pidfile_args,
+    wait_for,
+)
 
 
 def pylvs(*args: str, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
@@ -52,7 +48,7 @@ def test_debian_default_daemon_args_carry_over(backends, tmp_path: Path, daemon_
     vport = free_port()
     sock = str(tmp_path / "s.sock")
     conf = tmp_path / "k.conf"
-    conf.write_text(CONFIG.format(vport=vport, port=port))
+    conf.write_text(one_service(vport, port))
     argv = [sys.executable, "-m", "pylvs", "run", "-n", "-f", str(conf), "--control", sock]
     argv += [*pidfile_args(tmp_path), *daemon_args.split()]
     env = {**os.environ, "TMPDIR": str(tmp_path)}
@@ -75,19 +71,10 @@ def test_debian_default_daemon_args_carry_over(backends, tmp_path: Path, daemon_
         assert '"virtual_servers"' in err or "virtual_server" in err
 
 
-def wait_for(cond, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def start(tmp_path: Path, backends, *flags: str, env=None) -> tuple[Director, int]:  # type: ignore[no-untyped-def]
     port = backends.start("rs1")
     vport = free_port()
-    d = Director(tmp_path, CONFIG.format(vport=vport, port=port), env=env, flags=flags)
+    d = Director(tmp_path, one_service(vport, port), env=env, flags=flags)
     return d, vport
 
 
@@ -141,7 +128,7 @@ def test_readiness_is_sent_when_the_table_is_applied(backends, tmp_path: Path) -
     port = backends.start("rs1")
     vport = free_port()
     conf = tmp_path / "k.conf"
-    conf.write_text(CONFIG.format(vport=vport, port=port))
+    conf.write_text(one_service(vport, port))
     notify = tmp_path / "notify.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sink:
         sink.bind(str(notify))
@@ -170,7 +157,7 @@ def test_without_dont_fork_the_daemon_detaches_once_ready(backends, tmp_path: Pa
     port = backends.start("rs1")
     vport = free_port()
     conf = tmp_path / "k.conf"
-    conf.write_text(CONFIG.format(vport=vport, port=port))
+    conf.write_text(one_service(vport, port))
     env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "INVOCATION_ID")}
     env["TMPDIR"] = str(tmp_path)
     sock = str(tmp_path / "s.sock")
@@ -206,7 +193,7 @@ def test_namespace_flag_runs_inside_it(backends, tmp_path: Path) -> None:  # typ
         subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
         vport = free_port()
         d = Director(
-            tmp_path, CONFIG.format(vport=vport, port=9), flags=("-s", ns)
+            tmp_path, one_service(vport, 9), flags=("-s", ns)
         )  # a backend is not needed: only where it listens is checked
         try:
             listening = subprocess.run(
@@ -244,7 +231,7 @@ def test_as_a_service_it_logs_to_the_journal_and_not_stderr(backends, tmp_path: 
     port = backends.start("rs1")
     vport = free_port()
     conf = tmp_path / "k.conf"
-    conf.write_text(CONFIG.format(vport=vport, port=port))
+    conf.write_text(one_service(vport, port))
     err, records = tmp_path / "stderr", tmp_path / "journal"
     err.write_text("")
     st = os.stat(err)
