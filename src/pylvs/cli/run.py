@@ -238,7 +238,6 @@ def make_daemon(args: argparse.Namespace) -> Daemon:
     opts = RunOptions(
         config=args.config,
         control=resolve_control_path(args.control),
-        pidfile=args.pid,
         config_id=args.config_id,
         grace=args.grace,
         vrrp=not args.checks_only,

@@ -3,9 +3,9 @@
 The service manager gives the socket in $NOTIFY_SOCKET (a path, or `@name` for the abstract
 namespace); each state is one datagram of `KEY=value` lines.  pylvs sends READY=1 once the
 table is applied (the daemon's start has pushed it to the data plane), RELOADING=1 and
-READY=1 around each reload, STOPPING=1 when it begins to stop, and STATUS= lines an operator
-sees in `systemctl status`.  keepalived does the same (core/systemd.c).  The variable is
-removed from the environment once read, so notify scripts do not inherit it.
+READY=1 around each reload, and STOPPING=1 when it begins to stop, as keepalived does
+(core/systemd.c).  The variable is removed from the environment once read, so notify
+scripts do not inherit it.
 """
 
 from __future__ import annotations
