@@ -1,4 +1,4 @@
-"""Name look-ups never hold the daemon's event loop (issue 18 item 12), and are bounded.
+"""Name look-ups and big listings never hold the daemon's event loop (issue 18 items 12, 17).
 
 In-process: a daemon whose resolver answers after 2 s (a DNS server that is slow or gone)
 serves `ipvsadm -L` (every address and port looked up), `-a -r HOSTNAME` and a `-R` with
@@ -19,6 +19,8 @@ from pylvs.control.ipvsadm.lookups import BoundedLookups
 from pylvs.control.ipvsadm.resolver import Resolver
 from pylvs.dataplane.fake import FakeDataPlane
 from pylvs.engine.daemon import Daemon, RunOptions
+from pylvs.proto.conntrack.states import ConnState
+from pylvs.proto.conntrack.table import ConnEntry
 
 SLOW = 2.0
 
@@ -125,3 +127,44 @@ def test_bounds_cache_and_shared_waits() -> None:
     finally:
         release.set()
         lookups.close()
+
+
+class SlowRows(FakeDataPlane):
+    """A plane whose connection rows take a second to build (14,000 of them did)."""
+
+    def connections_later(self):  # type: ignore[no-untyped-def]
+        def rows() -> list[ConnEntry]:
+            time.sleep(1.0)
+            a = ipaddress.IPv4Address("10.0.0.1")
+            return [
+                ConnEntry(6, a, 1000 + i, a, 80, a, 8080, ConnState.ESTABLISHED, 60)
+                for i in range(3)
+            ]
+
+        return rows
+
+
+async def list_connections(daemon: Daemon) -> tuple[float, str]:
+    stop, lags = asyncio.Event(), []
+    beat = asyncio.get_running_loop().create_task(heartbeat(stop, lags))
+    resp = await daemon.ipvsadm(["-Lnc"], "")
+    stop.set()
+    await beat
+    return max(lags), resp.stdout
+
+
+def test_a_connection_listing_is_built_off_the_loop(tmp_path: Path) -> None:
+    lags = []
+    for attempt in range(3):
+        daemon = Daemon(
+            RunOptions(str(tmp_path / f"{attempt}.conf"), str(tmp_path / "s")), SlowRows()
+        )
+        try:
+            lag, listing = asyncio.run(list_connections(daemon))
+        finally:
+            daemon.ipvsadm_work.close()
+        lags.append(lag)
+        assert listing.count("ESTABLISHED") == 3
+        if lag < 0.050:
+            break
+    assert min(lags) < 0.050, f"the loop woke {lags} s late while a listing was built"
