@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import threading
 import time
@@ -151,3 +152,35 @@ def test_a_burst_of_a_thousand_clients_is_served(backends, tmp_path: Path) -> No
         assert http_get(vport) == "rs1"
     finally:
         d.stop()
+
+
+def test_a_daemon_never_unlinks_a_socket_it_does_not_own(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.sock")
+    srv = Server(path, Response(0, "x"))
+    other = socket.socket(socket.AF_UNIX)
+    try:
+        os.unlink(path)  # someone replaced our socket with theirs
+        other.bind(path)
+        other.listen()
+        srv.close()
+        assert os.path.exists(path)  # theirs: left alone
+    finally:
+        other.close()
+    srv = Server(str(tmp_path / "t.sock"), Response(0, "x"))
+    srv.close()
+    assert not os.path.exists(tmp_path / "t.sock")  # ours: removed
+
+
+def test_a_stale_socket_is_replaced_and_anything_else_refused(tmp_path: Path) -> None:
+    stale = tmp_path / "stale.sock"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(stale))  # bound, nobody listens: a crashed daemon's
+    srv = Server(str(stale), Response(0, "ok"))
+    try:
+        assert call(str(stale), Request("status")).stdout == "ok"
+    finally:
+        srv.close()
+    (tmp_path / "file").write_text("precious")
+    with pytest.raises(OSError, match="exists and is not a socket"):
+        ControlServer(str(tmp_path / "file"), lambda _r: None).claim()  # type: ignore[arg-type, return-value]
+    assert (tmp_path / "file").read_text() == "precious"
