@@ -1,0 +1,132 @@
+"""Properties of the framer over generated and mutated messages (hypothesis).
+
+* the same events come out however the bytes are split into reads (bodies may be cut into
+  more pieces, their concatenation is the same);
+* a malformed message gives a refusal with HAProxy's status, never an exception;
+* whatever llhttp's fast path accepts, the reference lexer (HAProxy's grammar) accepts with
+  the same start line, fields, flags and length.
+"""
+
+from __future__ import annotations
+
+from http_strategies import mutated, requests, responses, splits
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pylvs.proto.http.events import (
+    BodyReceived,
+    FramerEvent,
+    MessageEnded,
+    MessageRejected,
+    TunnelReceived,
+)
+from pylvs.proto.http.fast import FastLexer
+from pylvs.proto.http.framer import Framer, _head_end
+from pylvs.proto.http.head import Refusal, request_head, response_head
+from pylvs.proto.http.limits import DEFAULT_LIMITS
+from pylvs.proto.http.message import Flag
+from pylvs.proto.http.syntax import LexError, State, lex
+
+FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+REQUESTS = st.one_of(requests(), mutated(requests()))
+RESPONSES = st.one_of(responses(), mutated(responses()))
+
+
+def frame(pieces: list[bytes], request: bool, method: bytes = b"GET") -> list[FramerEvent]:
+    """Feed `pieces`, going on to the next message after each end (as a driver does once
+    the transaction is over), then EOF; return the events with bodies merged."""
+    framer = Framer(request)
+    framer.expect(method)
+    events: list[FramerEvent] = []
+    for piece in pieces:
+        events += framer.feed(piece)
+        while events and isinstance(events[-1], MessageEnded):
+            more = framer.next_message()
+            if not more:
+                break
+            events += more
+    events += framer.feed_eof()
+    return merge(events)
+
+
+def merge(events: list[FramerEvent]) -> list[FramerEvent]:
+    out: list[FramerEvent] = []
+    for event in events:
+        ev = event
+        if isinstance(ev, MessageRejected):  # the status only: where depends on the reads
+            ev = MessageRejected(Refusal(ev.refusal.status, State.DONE, 0, Flag.NONE), b"")
+        last = out[-1] if out else None
+        if isinstance(ev, BodyReceived) and isinstance(last, BodyReceived):
+            out[-1] = BodyReceived(last.data + ev.data)
+        elif isinstance(ev, TunnelReceived) and isinstance(last, TunnelReceived):
+            out[-1] = TunnelReceived(last.data + ev.data)
+        else:
+            out.append(ev)
+    return out
+
+
+def _statuses(events: list[FramerEvent]) -> list[int]:
+    return [e.refusal.status for e in events if isinstance(e, MessageRejected)]
+
+
+@FUZZ
+@given(data=st.data(), message=REQUESTS)
+def test_requests_frame_the_same_however_split(data: st.DataObject, message: bytes) -> None:
+    whole = frame([message], request=True)
+    pieces = data.draw(splits(message))
+    assert frame(pieces, request=True) == whole
+    assert all(s in (400, 413, 422) for s in _statuses(whole))
+    assert all(isinstance(e, MessageRejected) for e in whole[-1:]) or not _statuses(whole)
+
+
+@FUZZ
+@given(data=st.data(), message=RESPONSES, method=st.sampled_from([b"GET", b"HEAD", b"CONNECT"]))
+def test_responses_frame_the_same_however_split(
+    data: st.DataObject, message: bytes, method: bytes
+) -> None:
+    whole = frame([message], request=False, method=method)
+    pieces = data.draw(splits(message))
+    assert frame(pieces, request=False, method=method) == whole
+    assert all(s == 502 for s in _statuses(whole))
+
+
+@FUZZ
+@given(junk=st.binary(max_size=300), request=st.booleans())
+def test_any_bytes_get_a_verdict_not_an_exception(junk: bytes, request: bool) -> None:
+    events = frame([junk], request)
+    rejected = [e for e in events if isinstance(e, MessageRejected)]
+    assert len(rejected) <= 1
+    if rejected:
+        assert events[-1] is rejected[0]
+
+
+@FUZZ
+@given(message=st.one_of(REQUESTS, RESPONSES))
+def test_what_the_fast_path_accepts_the_reference_accepts_alike(message: bytes) -> None:
+    request = not message.startswith((b"HTTP", b"HTTX", b"http/"))
+    end = _head_end(message)
+    if end < 0:
+        return
+    fast = FastLexer(request).lex(message[:end], DEFAULT_LIMITS.max_fields)
+    if fast is None:
+        return
+    parts, status, st_fast = fast
+    ref = lex(message, request, DEFAULT_LIMITS.max_fields)
+    assert not isinstance(ref, LexError), ref
+    assert ref.end == end
+    assert ref.parts == parts
+    assert ref.fields.kept == st_fast.kept
+    assert ref.fields.flags == st_fast.flags
+    assert ref.fields.length == st_fast.length
+    limits = DEFAULT_LIMITS
+    if request:
+        a = request_head(parts, st_fast, end, 0, limits)
+        b = request_head(ref.parts, ref.fields, end, 0, limits)
+    else:
+        assert ref.status == status
+        kw = {"version_at": 0, "request_method": b"GET", "limits": limits}
+        a = response_head(parts, status, st_fast, end, **kw)  # type: ignore[arg-type]
+        b = response_head(ref.parts, ref.status, ref.fields, end, **kw)  # type: ignore[arg-type]
+    assert type(a) is type(b)
+    if not isinstance(a, Refusal):
+        assert a == b
