@@ -98,17 +98,19 @@ class Framer:
         return out
 
     def feed_eof(self) -> list[FramerEvent]:
-        """The peer closed its side: end a body that runs to EOF, or report a cut message."""
+        """The peer closed its side: end a body that runs to EOF, report a cut body, refuse a
+        cut head (observed: a request head then a shutdown gets HAProxy's raw 400)."""
         out: list[FramerEvent] = []
         phase = self.phase
         if phase is Phase.UNTIL_CLOSE:
             out.append(MESSAGE_ENDED)
         elif phase in (Phase.LENGTH, Phase.CHUNKED):
             out.append(MESSAGE_TRUNCATED)
-        elif phase is Phase.HEAD and self._buf and not self.request:
-            self._reject(out, Refusal(502, *self._stopped_at(), PARSER_FLAGS | Flag.RESP))
         elif phase is Phase.HEAD and self._buf:
-            out.append(MESSAGE_TRUNCATED)
+            # a head cut by the peer's close: HAProxy answers a 400 (a response: a 502)
+            flags = PARSER_FLAGS if self.request else PARSER_FLAGS | Flag.RESP
+            status = 400 if self.request else 502
+            self._reject(out, Refusal(status, *self._stopped_at(), flags))
         if self.phase is not Phase.HELD:
             self.phase = Phase.DEAD
         return out

@@ -174,3 +174,13 @@ def test_a_server_closing_mid_head_is_a_502() -> None:
     framer.feed(b"HTTP/1.1 200 OK\r\nContent-")
     (rejected,) = framer.feed_eof()
     assert isinstance(rejected, MessageRejected) and rejected.refusal.status == 502
+
+
+def test_a_client_closing_mid_head_is_a_400_and_mid_body_a_truncation() -> None:
+    framer = Framer(request=True)
+    framer.feed(b"GET / HTTP/1.1\r\nHost: a\r\n")
+    (rejected,) = framer.feed_eof()
+    assert isinstance(rejected, MessageRejected) and rejected.refusal.status == 400
+    framer = Framer(request=True)
+    framer.feed(b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc")
+    assert framer.feed_eof() == [MESSAGE_TRUNCATED]
