@@ -24,18 +24,26 @@ from typing import Any
 
 from pylvs.cli.run_args import DEFAULT_CONFIG
 from pylvs.config.errors import Location, Problem
+from pylvs.config.formats import FORMATS
 from pylvs.config.keywords import HostFacts
 
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "check",
-        help="check a keepalived.conf",
-        description="Check a keepalived.conf and report every problem with FILE:LINE:COL.",
+        help="check a keepalived.conf or a haproxy.cfg",
+        description="Check a keepalived.conf or a haproxy.cfg (told apart by their content)"
+        " and report every problem with FILE:LINE:COL.",
+    )
+    p.add_argument(
+        "--format",
+        choices=("auto", *FORMATS),
+        default="auto",
+        help="the file's format (default: told from its content)",
     )
     p.add_argument(
         "-f", "--file", "--use-file", default=DEFAULT_CONFIG,
-        help="the keepalived.conf to check (default %(default)s, as `pylvs run`)",
+        help="the keepalived.conf or haproxy.cfg to check (default %(default)s, as `pylvs run`)",
     )  # fmt: skip
     p.add_argument("--config-id", default=None, help="config id for @ID lines (default: host)")
     p.add_argument("--dump", action="store_true", help="print the resolved config as JSON")
@@ -73,6 +81,20 @@ def host_facts() -> HostFacts:
             return name.isdigit()
         return True
 
+    def resolves(name: str) -> bool:
+        try:
+            socket.getaddrinfo(name, None)
+        except (OSError, UnicodeError):
+            return False
+        return True
+
+    def read_file(path: str) -> bytes | None:
+        try:
+            with open(path, "rb") as f:
+                return f.read(1 << 20)
+        except (OSError, ValueError):
+            return None
+
     def script_found(command: str) -> bool:
         if "/" in command:
             return os.path.exists(command)
@@ -83,6 +105,10 @@ def host_facts() -> HostFacts:
         user_exists=user_exists,
         group_exists=group_exists,
         script_found=script_found,
+        resolves=resolves,
+        hostname=socket.gethostname(),
+        read_file=read_file,
+        exists=os.path.exists,
     )
 
 
@@ -116,6 +142,49 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _detect(path: str) -> str:
+    """The format of the file at `path` (keepalived when it cannot be read: its reader then
+    says why, as keepalived -t would)."""
+    from pylvs.config.formats import detect
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256 * 1024)
+    except (OSError, ValueError):
+        return "keepalived"
+    return detect(head.decode("utf-8", "replace"))
+
+
+def _run_haproxy(args: argparse.Namespace) -> int:
+    import os
+
+    from pylvs.config.haproxy.checkmode import INVALID, NO_LISTENER, exit_status
+    from pylvs.config.haproxy.reader import load_text
+
+    try:
+        with open(args.file, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except (OSError, ValueError) as exc:
+        print(
+            f"{args.file}:0:0: error: Could not open configuration file {args.file} : {exc}",
+            file=sys.stderr,
+        )
+        return INVALID
+    result = load_text(text, args.file, env=os.environ, host=host_facts())
+    for p in result.problems:
+        _print_problem(p)
+    if args.dump:
+        print(json.dumps({"config": to_jsonable(result.config)}, indent=2, ensure_ascii=False))
+    status = exit_status(result.problems, result.config, strict=args.strict)
+    if args.dump:  # stdout is the JSON document alone
+        return status
+    if status == NO_LISTENER:
+        print("Configuration file has no error but will not start (no listener) => exit(2).")
+    elif status != INVALID:
+        print("Configuration file is valid")
+    return status
+
+
 def _print_problem(p: Problem) -> None:
     print(str(p), file=sys.stderr)
 
@@ -132,6 +201,11 @@ def _run(args: argparse.Namespace) -> int:
     # A big configuration is millions of small objects that all live until the check ends:
     # the cyclic collector would walk them again and again for nothing (bench/config_bench.py).
     gc.disable()
+    fmt = args.format
+    if fmt == "auto":
+        fmt = _detect(args.file)
+    if fmt == "haproxy":
+        return _run_haproxy(args)
     from pylvs.config.keepalived.checkmode import exit_status
     from pylvs.config.keepalived.parser import load
     from pylvs.config.keepalived.table import to_table

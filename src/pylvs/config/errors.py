@@ -51,6 +51,9 @@ class Kind(enum.Enum):
     UNSUPPORTED = "unsupported"
     # A deprecated spelling the original accepts silently; pylvs names the current one.
     DEPRECATED = "deprecated"
+    # The original refuses it and pylvs accepts it, saying what to write instead (HAProxy 1.x's
+    # `listen NAME ADDR:PORT`, which 2.6 refuses and the seeds use).
+    EXTENSION = "extension"
 
 
 @dataclass(frozen=True, slots=True)

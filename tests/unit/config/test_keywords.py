@@ -58,7 +58,7 @@ def _opt(s: Statement, _c: Context, d: Draft) -> None:
     d.opts = (*d.opts, s.name, *(a.text for a in s.args))
 
 
-OPTIONS: Table[Draft] = Table("option", {"option redispatch": Keyword(_opt)}, SYNTAX)
+OPTIONS: Table[Draft] = Table("option", {"redispatch": Keyword(_opt)}, SYNTAX)
 TABLE: Table[Draft] = Table(
     "section",
     {

@@ -25,7 +25,7 @@ CONFIG = 5  # KEEPALIVED_CHK_EXIT_CONFIG_TEST
 SECURITY = 6  # KEEPALIVED_CHK_EXIT_CONFIG_TEST_SECURITY
 
 _REPORTED = frozenset({Kind.CONFIG, Kind.FATAL, Kind.SECURITY})
-_STRICT = frozenset({Kind.NOTE, Kind.UNSUPPORTED})
+_STRICT = frozenset({Kind.NOTE, Kind.UNSUPPORTED, Kind.EXTENSION})
 
 
 def counts(p: Problem, *, strict: bool) -> bool:

@@ -21,6 +21,15 @@ class HostFacts:
     # Whether a script's command (its argv[0]: a path, or a name searched in PATH) is a file
     # on this host: keepalived disables scripts it cannot find.
     script_found: Callable[[str], bool] | None = None
+    # Whether a host name resolves here (HAProxy refuses servers whose name does not).
+    resolves: Callable[[str], bool] | None = None
+    # This host's name (HAProxy's default local peer name).
+    hostname: str | None = None
+    # The content of a file a configuration names (HAProxy's `errorfile`), None when it cannot
+    # be read; without it such files are not read.
+    read_file: Callable[[str], bytes | None] | None = None
+    # Whether a path (a file or a directory) exists here (HAProxy's certificate paths).
+    exists: Callable[[str], bool] | None = None
 
 
 @dataclass

@@ -98,9 +98,12 @@ def dispatch(statements: Iterable[Statement], ctx: Context, table: Table[T], dra
         dispatch_one(st, ctx, table, draft)
 
 
-def dispatch_one(st: Statement, ctx: Context, table: Table[T], draft: T) -> None:
+def dispatch_one(
+    st: Statement, ctx: Context, table: Table[T], draft: T, key: str | None = None
+) -> None:
+    """One statement; `key` is the word a sub-table looks up (the statement's last word)."""
     syntax = table.syntax
-    kw = table.keywords.get(st.name)
+    kw = table.keywords.get(st.name if key is None else key)
     if kw is None:
         syntax.unknown(st, ctx, table.what)
         return
@@ -108,7 +111,7 @@ def dispatch_one(st: Statement, ctx: Context, table: Table[T], draft: T) -> None
         if not st.args:
             syntax.missing_args(st, ctx, 1)
             return
-        dispatch_one(joined(st), ctx, kw.sub, draft)
+        dispatch_one(joined(st), ctx, kw.sub, draft, st.args[0].text)
         return
     if kw.use_instead is not None:
         syntax.deprecated(st, ctx, kw.use_instead, kw.deprecation)

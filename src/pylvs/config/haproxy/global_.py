@@ -1,0 +1,219 @@
+"""The `global` section (HAProxy 2.6 configuration §3; src/cfgparse-global.c and the keywords
+registered by other files: `stats socket`, `setenv`, `nbthread`, `hard-stop-after`, ...).
+
+Process settings the runtime needs are typed (`model.Global`); tuning and TLS keywords are kept
+as written.  `setenv` and its siblings were already applied to the environment while the file
+was read (sections.py); here they are checked.  A keyword HAProxy does not know is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pylvs.config.errors import Kind
+from pylvs.config.haproxy import unsupported
+from pylvs.config.haproxy.addresses import read_bind
+from pylvs.config.haproxy.model import LogTarget, StatsSocket
+from pylvs.config.haproxy.proxy import read_log
+from pylvs.config.haproxy.syntax import table
+from pylvs.config.haproxy.values import number, time_ms
+from pylvs.config.keywords import Context, Keyword, Store, Table, dispatch
+from pylvs.config.keywords.table import sub_name
+from pylvs.config.tree import Statement
+
+
+@dataclass(slots=True)
+class GlobalDraft:
+    """`model.Global` while the section is read (the same fields, lists where it has tuples)."""
+
+    daemon: bool = False
+    master_worker: bool = False
+    maxconn: int | None = None
+    ulimit_n: int | None = None
+    pidfile: str | None = None
+    nbthread: int | None = None
+    user: str | None = None
+    group: str | None = None
+    chroot: str | None = None
+    node: str | None = None
+    description: str | None = None
+    stats_timeout_ms: int | None = None
+    stats_maxconn: int | None = None
+    log_tag: str | None = None
+    strict_limits: bool = True
+    spread_checks: int = 0
+    max_spread_checks_ms: int | None = None
+    server_state_base: str | None = None
+    server_state_file: str | None = None
+    hard_stop_after_ms: int | None = None
+    localpeer: str | None = None
+    quiet: bool = False
+    zero_warning: bool = False
+    uid: int | None = None
+    gid: int | None = None
+    grace_ms: int | None = None
+    maxconnrate: int | None = None
+    maxsessrate: int | None = None
+    bufsize: int | None = None
+    maxrewrite: int | None = None
+    http_maxhdr: int | None = None
+    http_cookielen: int | None = None
+    h1_accept_payload_with_any_method: bool = False
+    pp2_never_send_local: bool = False
+    variables: list[tuple[str, bool, str]] = field(default_factory=list)
+    sockets: list[StatsSocket] = field(default_factory=list)
+    logs: list[LogTarget] = field(default_factory=list)
+    others: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+
+G = Keyword[GlobalDraft]
+
+
+def _flag(attr: str, value: bool = True) -> G:
+    return Keyword(Store(attr, lambda _s, _c: value))
+
+
+def _count(attr: str, lo: int = 0, hi: int = 2**31 - 1) -> G:
+    return Keyword(Store(attr, lambda st, ctx: number(st.args[0], ctx, st.name, lo, hi)), 1)
+
+
+def _text(attr: str) -> G:
+    return Keyword(Store(attr, lambda st, _c: " ".join(w.text for w in st.args)), 1)
+
+
+def _time(attr: str, unit_ms: int = 1) -> G:
+    return Keyword(
+        Store(attr, lambda st, ctx: time_ms(st.args[0], ctx, st.name, unit_ms=unit_ms)), 1
+    )
+
+
+def _stats(st: Statement, ctx: Context, g: GlobalDraft) -> None:
+    name = sub_name(st)
+    if name == "socket":
+        bind = read_bind(st, ctx, "stats socket")
+        if bind is not None:
+            g.sockets.append(StatsSocket(st.loc, bind))
+    elif name == "timeout":
+        ms = time_ms(st.args[0], ctx, "stats timeout", unit_ms=1000) if st.args else None
+        if ms is not None:
+            g.stats_timeout_ms = ms
+    elif name == "maxconn":
+        n = number(st.args[0], ctx, "stats maxconn", 1, 2**31 - 1) if st.args else None
+        if n is not None:
+            g.stats_maxconn = n
+    else:  # bind-process: processes are gone since 2.5; HAProxy takes it silently
+        ctx.warning(st.loc, "'stats bind-process' has no effect since HAProxy 2.5", Kind.DEPRECATED)
+
+
+def _log(st: Statement, ctx: Context, g: GlobalDraft) -> None:
+    target = read_log(st, ctx)
+    if isinstance(target, LogTarget):
+        g.logs.append(target)
+    elif target == "no":
+        g.logs.clear()
+
+
+def _env(st: Statement, ctx: Context, _g: GlobalDraft) -> None:
+    need = 2 if st.name in ("setenv", "presetenv") else 1 if st.name == "unsetenv" else 0
+    if len(st.args) < need:
+        ctx.error(st.loc, f"'{st.name}' expects {need} argument(s).")
+
+
+def _spread(st: Statement, ctx: Context, g: GlobalDraft) -> None:
+    n = number(st.args[0], ctx, "spread-checks", 0, 50)
+    if n is not None:
+        g.spread_checks = n
+
+
+def _unsupported(st: Statement, ctx: Context, g: GlobalDraft) -> None:
+    """A keyword of the unsupported list: kept as written, said not to be acted on."""
+    g.others.append((st.name, tuple(w.text for w in st.args)))
+    ctx.warning(st.loc, unsupported.message(st.name, unsupported.GLOBAL[st.name]), Kind.UNSUPPORTED)
+
+
+def _nbthread(st: Statement, ctx: Context, g: GlobalDraft) -> None:
+    g.nbthread = number(st.args[0], ctx, "nbthread", 1, 4096)
+    ctx.warning(st.loc, unsupported.message(st.name, unsupported.GLOBAL[st.name]), Kind.UNSUPPORTED)
+
+
+def _nbproc(st: Statement, ctx: Context, _g: GlobalDraft) -> None:
+    ctx.error(
+        st.loc,
+        "nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used"
+        " on multi-processor machines if available.",
+    )
+
+
+def _set_var(st: Statement, ctx: Context, g: GlobalDraft) -> None:
+    """`set-var NAME EXPR` / `set-var-fmt NAME FMT` (vars.c vars_parse_global_set_var): only
+    `proc.` variables, set once at start-up."""
+    if len(st.args) < 2:
+        ctx.error(st.loc, f"'{st.name}' requires a variable name and an expression")
+        return
+    name = st.args[0].text
+    if not name.startswith("proc."):
+        ctx.error(st.args[0].loc, f"'{st.name}': only 'proc' scope is supported at this stage")
+        return
+    g.variables.append((name, st.name == "set-var-fmt", " ".join(w.text for w in st.args[1:])))
+
+
+_KEYWORDS: dict[str, G] = {name: Keyword(_unsupported) for name in unsupported.GLOBAL}
+_KEYWORDS.update(
+    {
+        "daemon": _flag("daemon"),
+        "master-worker": _flag("master_worker"),
+        "quiet": _flag("quiet"),
+        "zero-warning": _flag("zero_warning"),
+        "strict-limits": _flag("strict_limits"),
+        "maxconn": _count("maxconn", 1),
+        "ulimit-n": _count("ulimit_n", 1),
+        "nbthread": Keyword(_nbthread, 1),
+        "uid": _count("uid"),
+        "gid": _count("gid"),
+        "pidfile": _text("pidfile"),
+        "user": _text("user"),
+        "group": _text("group"),
+        "chroot": _text("chroot"),
+        "node": _text("node"),
+        "description": _text("description"),
+        "log-tag": _text("log_tag"),
+        "nbproc": Keyword(_nbproc),
+        "grace": _time("grace_ms"),
+        "maxconnrate": _count("maxconnrate"),
+        "maxsessrate": _count("maxsessrate"),
+        "tune.bufsize": _count("bufsize", 1),
+        "tune.maxrewrite": _count("maxrewrite"),
+        "tune.http.maxhdr": _count("http_maxhdr", 1, 32767),
+        "tune.http.cookielen": _count("http_cookielen"),
+        "h1-accept-payload-with-any-method": _flag("h1_accept_payload_with_any_method"),
+        "pp2-never-send-local": _flag("pp2_never_send_local"),
+        "set-var": Keyword(_set_var),
+        "set-var-fmt": Keyword(_set_var),
+        "localpeer": _text("localpeer"),
+        "server-state-base": _text("server_state_base"),
+        "server-state-file": _text("server_state_file"),
+        "spread-checks": Keyword(_spread, 1),
+        "max-spread-checks": _time("max_spread_checks_ms"),
+        "hard-stop-after": _time("hard_stop_after_ms"),
+        "log": Keyword(_log, 1),
+        "setenv": Keyword(_env),
+        "presetenv": Keyword(_env),
+        "unsetenv": Keyword(_env),
+        "resetenv": Keyword(_env),
+        "stats": Keyword(
+            lambda _s, _c, _g: None,
+            sub=table(
+                "stats",
+                {n: Keyword(_stats) for n in ("socket", "timeout", "maxconn", "bind-process")},
+            ),
+        ),
+    }
+)
+_NO = table("no", {"strict-limits": _flag("strict_limits", False), "log": Keyword(_log)})
+_KEYWORDS["no"] = Keyword(lambda _s, _c, _g: None, sub=_NO)
+GLOBAL_TABLE: Table[GlobalDraft] = table("global", _KEYWORDS, draft=GlobalDraft)
+
+
+def dispatch_global(statements: tuple[Statement, ...], ctx: Context, g: GlobalDraft) -> None:
+    """The global section."""
+    dispatch(statements, ctx, GLOBAL_TABLE, g)

@@ -1,0 +1,185 @@
+"""The sections beside global and the proxies: `peers`, `userlist`, `http-errors`, and those
+pylvs reads and does not act on (HAProxy 2.6 configuration §3).
+
+A peers section lists its peers and stick tables (replication is not done: one warning); a
+userlist has `user NAME [password|insecure-password
+PASS] [groups G,...]` and `group NAME [users U,...]`.
+"""
+
+from __future__ import annotations
+
+from pylvs.config.errors import Kind, Location
+from pylvs.config.haproxy.addresses import server_target
+from pylvs.config.haproxy.model import ErrorFile, HttpErrors, KeptSection, Peer, Peers, Userlist
+from pylvs.config.haproxy.replies import ERROR_CODES, ReplyError, load_errorfile
+from pylvs.config.haproxy.unsupported import SECTIONS, message
+from pylvs.config.keywords import Context
+from pylvs.config.tree import Statement
+from pylvs.proto.stick.spec import SpecError, TableSpec, parse_stick_table
+from pylvs.sched.haproxy.cnum import atoi
+
+
+def read_peers(st: Statement, ctx: Context) -> Peers | None:
+    """A peers section (src/cfgparse.c `cfg_parse_peers`): its peers (`peer NAME ADDR:PORT`,
+    or `server NAME [ADDR:PORT]` with `bind` for the local one) and its stick tables (`table
+    NAME ...`, known to proxies as `SECTION/NAME`).  Replication itself is not done: the section
+    warns once, and its protocol settings are kept as written."""
+    if not st.args:
+        ctx.error(st.loc, "'peers' expects <name> as argument.")
+        return None
+    name = st.args[0].text
+    ctx.warning(st.loc, message(f"peers {name}", SECTIONS["peers"]), Kind.UNSUPPORTED)
+    peers: list[Peer] = []
+    tables: list[tuple[TableSpec, Location]] = []
+    others: list[tuple[str, tuple[str, ...]]] = []
+    disabled = False
+    for line in st.block or ():
+        if line.name in ("peer", "server"):
+            peer = _peer(line, name, ctx)
+            if peer is not None:
+                peers.append(peer)
+        elif line.name in ("disabled", "enabled"):
+            disabled = line.name == "disabled"
+        elif line.name == "table":
+            table = _table(line, name, ctx)
+            if table is not None:
+                tables.append((table, line.loc))
+        elif line.name in ("bind", "default-server", "default-bind", "log", "shards"):
+            others.append((line.name, tuple(w.text for w in line.args)))
+        else:
+            ctx.error(line.loc, f"unknown keyword '{line.name}' in 'peers' section")
+    return Peers(st.loc, name, tuple(peers), disabled, tuple(tables), tuple(others))
+
+
+def _peer(line: Statement, section: str, ctx: Context) -> Peer | None:
+    if not line.args or (line.name == "peer" and len(line.args) < 2):
+        ctx.error(line.loc, f"'{line.name}' expects <name> and <addr>[:<port>] as arguments.")
+        return None
+    pname = line.args[0].text
+    if len(line.args) < 2:  # `server NAME`: the local peer, its address on `bind`
+        return Peer(pname, None, line.loc)
+    target = server_target(line.args[1], ctx, f"peer {section}/{pname}")
+    if target is None:
+        return None
+    if target.port is None and target.family not in ("unix", "abns"):
+        ctx.error(line.args[1].loc, f"missing or invalid port in '{line.args[1].text}'")
+        return None
+    return Peer(pname, target, line.loc)
+
+
+def _table(line: Statement, section: str, ctx: Context) -> TableSpec | None:
+    if not line.args:
+        ctx.error(line.loc, "'table' expects <name> as argument.")
+        return None
+    words = [w.text for w in line.args[1:]]
+    try:
+        return parse_stick_table(f"{section}/{line.args[0].text}", words)
+    except SpecError as e:
+        ctx.error(line.loc, str(e))
+        return None
+
+
+def read_userlist(st: Statement, ctx: Context) -> Userlist | None:
+    if not st.args:
+        ctx.error(st.loc, "'userlist' expects <name> as argument.")
+        return None
+    users: list[tuple[str, str, bool]] = []
+    groups: list[tuple[str, tuple[str, ...]]] = []
+    for line in st.block or ():
+        args = [w.text for w in line.args]
+        if line.name == "user" and args:
+            password, insecure = "", False
+            for key, value in zip(args[1::2], args[2::2], strict=False):
+                if key in ("password", "insecure-password"):
+                    password, insecure = value, key == "insecure-password"
+                elif key != "groups":
+                    ctx.error(
+                        line.loc,
+                        "'user' expects 'password', 'insecure-password' or 'groups'"
+                        f" (got '{key}').",
+                    )
+            users.append((args[0], password, insecure))
+        elif line.name == "group" and args:
+            members = tuple(args[2].split(",")) if len(args) >= 3 and args[1] == "users" else ()
+            groups.append((args[0], members))
+        else:
+            ctx.error(line.loc, f"unknown keyword '{line.name}' in 'userlist' section")
+    return Userlist(st.loc, st.args[0].text, tuple(users), tuple(groups))
+
+
+def read_http_errors(st: Statement, ctx: Context, known: list[HttpErrors]) -> HttpErrors | None:
+    """`http-errors NAME` with `errorfile CODE FILE` lines (src/http_htx.c
+    `cfg_parse_http_errors`)."""
+    if not st.args:
+        ctx.error(st.loc, "missing name for http-errors section.")
+        return None
+    name = st.args[0].text
+    for other in known:
+        if other.name == name:
+            ctx.error(
+                st.loc,
+                f"http-errors section '{name}' already exists (declared at"
+                f" {other.loc.file}:{other.loc.line}).",
+            )
+            return None
+    files: list[ErrorFile] = []
+    for line in st.block or ():
+        if line.name != "errorfile":
+            ctx.error(line.loc, f"unknown keyword '{line.name}' in 'http-errors' section")
+            continue
+        if len(line.args) < 2:
+            ctx.error(line.loc, "errorfile: expects <status_code> and <file> as arguments.")
+            continue
+        code = atoi(line.args[0].text)
+        if code not in ERROR_CODES:
+            ctx.error(line.loc, f"errorfile : status code '{line.args[0].text}' not handled.")
+            continue
+        try:
+            body = load_errorfile(line.args[1].text, ctx.host)
+        except ReplyError as e:
+            ctx.error(line.loc, f"errorfile : {e}")
+            continue
+        files.append(ErrorFile(code, line.args[1].text, body))
+    return HttpErrors(st.loc, name, tuple(files))
+
+
+# The keywords of the sections pylvs reads and does not act on (HAProxy 2.6 configuration §3.6
+# resolvers, §3.7 mailers, §3.8 program (src/mworker-prog.c), §3.9 ring (src/sink.c), §6.2
+# cache (src/cache.c), §3.10 log-forward (src/log.c), §10.1 fcgi-app (src/fcgi-app.c)).
+SECTION_KEYWORDS: dict[str, frozenset[str]] = {
+    "resolvers": frozenset(
+        {"nameserver", "parse-resolv-conf", "accepted_payload_size", "resolve_retries",
+         "timeout", "hold"}
+    ),
+    "mailers": frozenset({"mailer", "timeout"}),
+    "program": frozenset({"command", "user", "group", "option", "no"}),
+    "ring": frozenset({"description", "format", "maxlen", "size", "timeout", "server"}),
+    "cache": frozenset(
+        {"total-max-size", "max-object-size", "max-age", "process-vary",
+         "max-secondary-entries"}
+    ),
+    "log-forward": frozenset({"bind", "dgram-bind", "log", "maxconn", "backlog", "timeout"}),
+    "fcgi-app": frozenset(
+        {"docroot", "index", "path-info", "log-stderr", "pass-header", "set-param", "option",
+         "no", "acl"}
+    ),
+}  # fmt: skip
+
+
+def read_kept_section(st: Statement, ctx: Context) -> KeptSection | None:
+    """A section of config/haproxy/unsupported.py's list: one warning, its keywords checked
+    against the section's, its lines kept as written."""
+    kind = st.name
+    if not st.args:
+        ctx.error(st.loc, f"missing name for {kind} section.")
+        return None
+    name = st.args[0].text
+    ctx.warning(st.loc, message(f"{kind} {name}", SECTIONS[kind]), Kind.UNSUPPORTED)
+    allowed = SECTION_KEYWORDS[kind]
+    lines: list[tuple[str, tuple[str, ...]]] = []
+    for line in st.block or ():
+        if line.name not in allowed:
+            ctx.error(line.loc, f"unknown keyword '{line.name}' in '{kind}' section")
+            continue
+        lines.append((line.name, tuple(w.text for w in line.args)))
+    return KeptSection(st.loc, kind, name, tuple(lines))

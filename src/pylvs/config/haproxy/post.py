@@ -1,0 +1,436 @@
+"""Whole-file rules of a haproxy.cfg, once every section is read (src/cfgparse.c
+`check_config_validity`, HAProxy 2.6), and the drafts turned into the frozen model.
+
+HAProxy reports these without a line; pylvs points at the line concerned (the `default_backend`,
+the `stick` rule, the `server`, the section): a missing `default_backend` or `use_backend`
+target, an HTTP frontend using a TCP backend, a `stick` rule without a stick table, a server with
+neither a port nor a check port, two proxies of one kind with one name, custom ids used twice.
+Warnings: rule sets and options that need `mode http` in a TCP proxy, layer-7 `balance` in TCP
+("Falling back to round robin"), missing timeouts.  Servers get HAProxy's ids (custom ones
+kept, the others 1, 2, 3, ... skipping those) and `default-server` settings; a backend's
+`fullconn` defaults to 10% of the `maxconn` of the frontends that reach it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from pylvs.config.errors import Location
+from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
+from pylvs.config.haproxy.global_ import GlobalDraft
+from pylvs.config.haproxy.model import (
+    Global,
+    HaproxyConfig,
+    HttpErrors,
+    KeptSection,
+    Options,
+    Peers,
+    Proxy,
+    Server,
+    ServerOptions,
+    Userlist,
+)
+from pylvs.config.haproxy.samples import condition_uses
+from pylvs.config.haproxy.server import overlay
+from pylvs.config.keywords import Context
+from pylvs.sched.base import Need
+from pylvs.sched.haproxy.params import LbParams
+
+_HTTP_RULES = ("http_request", "http_response", "http_after_response")
+
+
+def finish(
+    glob: GlobalDraft,
+    drafts: list[ProxyDraft],
+    peers: list[Peers],
+    userlists: list[Userlist],
+    ctx: Context,
+    *,
+    http_errors: list[HttpErrors],
+    kept: list[KeptSection],
+) -> HaproxyConfig:
+    _unique_names(drafts, ctx)
+    proxies = [_proxy(d, ctx) for d in drafts]
+    by_backend = {p.name: p for p in proxies if p.has_backend}
+    tables = {x.name for x in proxies if x.stick_table is not None}
+    tables |= {spec.name for ps in peers for spec, _ in ps.tables}
+    errors = {e.name for e in http_errors}
+    for d, p in zip(drafts, proxies, strict=True):
+        _targets(d, p, by_backend, ctx)
+        _stick_tables(p, tables, ctx)
+        for ref in p.more.errorfiles_refs:
+            if ref.name not in errors:
+                ctx.error(
+                    ref.loc,
+                    f"proxy '{p.name}': unknown http-errors section '{ref.name}'"
+                    f" (at {ref.loc.file}:{ref.loc.line}).",
+                )
+        _mode_warnings(d, p, ctx, bool(glob.logs))
+    programs = [k for k in kept if k.kind == "program"]
+    if programs and not glob.master_worker:
+        ctx.error(programs[0].loc, "Can't use a 'program' section without master worker mode.")
+    gmax = glob.maxconn or 0
+    proxies = [_fullconn(p, proxies, gmax) for p in proxies]
+    local = glob.localpeer or ctx.host.hostname
+    local_peers = 0
+    for ps in peers:
+        if any(peer.name == local for peer in ps.peers):
+            local_peers += 1
+        elif local is not None and not ps.disabled:
+            ctx.warning(
+                ps.loc, f"Removing incomplete section 'peers {ps.name}' (no peer named '{local}')."
+            )
+    return HaproxyConfig(
+        _global(glob),
+        tuple(proxies),
+        tuple(peers),
+        tuple(userlists),
+        tuple(http_errors),
+        tuple(kept),
+        local_peers=local_peers,
+    )
+
+
+def _global(g: GlobalDraft) -> Global:
+    return Global(
+        daemon=g.daemon,
+        master_worker=g.master_worker,
+        maxconn=g.maxconn,
+        ulimit_n=g.ulimit_n,
+        pidfile=g.pidfile,
+        nbthread=g.nbthread,
+        user=g.user,
+        group=g.group,
+        chroot=g.chroot,
+        node=g.node,
+        description=g.description,
+        stats_sockets=tuple(g.sockets),
+        stats_timeout_ms=g.stats_timeout_ms,
+        stats_maxconn=g.stats_maxconn,
+        logs=tuple(g.logs),
+        log_tag=g.log_tag,
+        strict_limits=g.strict_limits,
+        spread_checks=g.spread_checks,
+        max_spread_checks_ms=g.max_spread_checks_ms,
+        server_state_base=g.server_state_base,
+        server_state_file=g.server_state_file,
+        hard_stop_after_ms=g.hard_stop_after_ms,
+        localpeer=g.localpeer,
+        quiet=g.quiet,
+        zero_warning=g.zero_warning,
+        uid=g.uid,
+        gid=g.gid,
+        grace_ms=g.grace_ms,
+        maxconnrate=g.maxconnrate,
+        maxsessrate=g.maxsessrate,
+        bufsize=g.bufsize,
+        maxrewrite=g.maxrewrite,
+        http_maxhdr=g.http_maxhdr,
+        http_cookielen=g.http_cookielen,
+        h1_accept_payload_with_any_method=g.h1_accept_payload_with_any_method,
+        pp2_never_send_local=g.pp2_never_send_local,
+        variables=tuple(g.variables),
+        others=tuple(g.others),
+    )
+
+
+def _unique_names(drafts: list[ProxyDraft], ctx: Context) -> None:
+    """Two frontends (or two backends) may not share a name; a frontend and a backend may."""
+    seen: dict[tuple[str, bool], ProxyDraft] = {}
+    for d in drafts:
+        for backend in (False, True):
+            has = d.kind in ("listen", "backend" if backend else "frontend")
+            if not has:
+                continue
+            other = seen.get((d.name, backend))
+            if other is not None:
+                ctx.error(
+                    d.loc,
+                    f"{d.type_str} '{d.name}' has the same name as {other.kind} '{d.name}' declared"
+                    f" at {other.loc.file}:{other.loc.line}.",
+                )
+            else:
+                seen[(d.name, backend)] = d
+
+
+def _servers(d: ProxyDraft, ctx: Context) -> tuple[Server, ...]:
+    used: dict[int, ServerDraft] = {}
+    for s in d.servers:
+        if s.id is None:
+            continue
+        if s.id in used:
+            ctx.error(
+                s.loc,
+                f"server {d.name}/{s.name} custom id {s.id} conflicts with server"
+                f" {used[s.id].name}.",
+            )
+        used[s.id] = s
+    next_id = 1
+    out = []
+    for s in d.servers:
+        sid = s.id
+        if sid is None:
+            while next_id in used:
+                next_id += 1
+            sid = next_id
+            used[sid] = s
+        out.append(_server(d, s, sid, ctx))
+    return tuple(out)
+
+
+def _server(d: ProxyDraft, s: ServerDraft, sid: int, ctx: Context) -> Server:
+    o = overlay(d.default_server, s.options)
+    _resolvable(d, s, o, ctx)
+    if o.check and s.target.port is None and s.target.port_offset is None and not o.check_port:
+        ctx.error(
+            s.loc,
+            f"config: proxy '{d.name}': server '{s.name}' has neither service port nor check port.",
+        )
+    if o.observe == "layer7" and (d.mode or "tcp") != "http":
+        ctx.warning(
+            s.loc, f"'server {d.name}/{s.name}' : 'layer7' can only be used in http proxies.."
+        )
+    values = {
+        f.name: getattr(o, f.name)
+        for f in dataclasses.fields(ServerOptions)
+        if getattr(o, f.name) is not None
+    }
+    return Server(loc=s.loc, name=s.name, target=s.target, id=sid, **values)
+
+
+def _resolvable(d: ProxyDraft, s: ServerDraft, o: ServerOptions, ctx: Context) -> None:
+    """A server named by a host name must resolve at start unless `init-addr` says otherwise
+    (src/server.c `srv_init_addr`: last, libc by default; `none` or an address give way)."""
+    resolves = ctx.host.resolves
+    if (
+        resolves is None
+        or s.target.ip is not None
+        or s.target.family not in ("inet", "ipv4", "ipv6")
+    ):
+        return
+    methods = o.init_addr or ("last", "libc")
+    if "none" in methods or any(m not in ("last", "libc") for m in methods):
+        return
+    if not resolves(s.target.host):
+        ctx.error(
+            s.loc,
+            f"'server {d.name}/{s.name}' : could not resolve address '{s.target.host}'."
+            " Failed to initialize server(s) addr.",
+        )
+
+
+def _options(d: ProxyDraft) -> Options:
+    o = d.options
+    on = {k for k, v in o.enabled.items() if v}
+    known = {f.name for f in dataclasses.fields(Options)}
+    flags = {name.replace("-", "_"): True for name in on if name.replace("-", "_") in known}
+    flags.pop("forwardfor", None)
+    flags.pop("httpchk", None)
+    others = tuple(
+        (name, o.enabled[name], o.args.get(name, ()))
+        for name in sorted(o.enabled)
+        if name.replace("-", "_") not in known
+    )
+    return Options(
+        **flags,
+        redispatch_interval=o.redispatch_interval,
+        httplog_clf=o.args.get("httplog", ()) == ("clf",),
+        http_mode=o.http_mode or "keep-alive",
+        forwardfor=o.forwardfor if "forwardfor" in on else None,
+        others=others,
+    )
+
+
+def _proxy(d: ProxyDraft, ctx: Context) -> Proxy:
+    o = d.options
+    http_check = None
+    if o.enabled.get("httpchk"):
+        base = o.httpchk
+        if base is not None:
+            http_check = dataclasses.replace(base, rules=d.http_check_rules)
+    return Proxy(
+        loc=d.loc,
+        kind=d.kind,
+        name=d.name,
+        mode=d.mode or "tcp",
+        defaults=d.defaults,
+        id=d.id,
+        description=d.description,
+        disabled=d.disabled,
+        binds=d.binds,
+        servers=_servers(d, ctx),
+        timeouts=d.timeouts,
+        maxconn=d.maxconn or 0,
+        backlog=d.backlog,
+        fullconn=d.fullconn,
+        retries=3 if d.retries is None else d.retries,
+        balance=dataclasses.replace(
+            d.lb or LbParams(),
+            hash_balance_factor=d.hash_balance_factor or 0,
+            allbackups=bool(o.enabled.get("allbackups")),
+        ),
+        balance_loc=d.lb_loc,
+        balance_sample=d.balance_sample,
+        options=_options(d),
+        stick_table=d.stick_table,
+        stick_table_loc=d.stick_table_loc,
+        stick_rules=d.stick_rules,
+        acls=d.acls,
+        tcp_request_connection=d.tcp_request_connection,
+        tcp_request_session=d.tcp_request_session,
+        tcp_request_content=d.tcp_request_content,
+        tcp_request_inspect_delay_ms=d.tcp_request_inspect_delay_ms,
+        tcp_response_inspect_delay_ms=d.tcp_response_inspect_delay_ms,
+        tcp_response_content=d.tcp_response_content,
+        http_request=d.http_request,
+        http_response=d.http_response,
+        http_after_response=d.http_after_response,
+        redirects=d.redirects,
+        use_backends=d.use_backends,
+        use_servers=d.use_servers,
+        default_backend=d.default_backend,
+        tcp_checks=d.tcp_checks if o.enabled.get("tcp-check") else (),
+        http_check=http_check,
+        stats=d.stats,
+        cookie=d.cookie,
+        captures=d.captures,
+        errorfiles=d.errorfiles,
+        errorloc=d.errorloc,
+        logs=d.logs,
+        log_format=d.log_format,
+        unique_id_format=d.unique_id_format,
+        unique_id_header=d.unique_id_header,
+        monitor_uri=d.monitor_uri,
+        http_reuse=d.http_reuse,
+        load_server_state_from_file=d.load_server_state_from_file,
+        server_state_file_name=d.server_state_file_name,
+        more=d.more,
+    )
+
+
+def _targets(d: ProxyDraft, p: Proxy, backends: dict[str, Proxy], ctx: Context) -> None:
+    """default_backend / use_backend name a backend; an HTTP frontend cannot use a TCP one."""
+    if not p.has_frontend:
+        return
+    wanted: list[tuple[str, str, Location]] = []
+    if p.default_backend is not None:
+        wanted.append(("default_backend", p.default_backend, d.default_backend_loc or d.loc))
+    wanted += [("use_backend", r.backend, r.loc) for r in p.use_backends if not r.dynamic]
+    for what, name, loc in wanted:
+        be = backends.get(name)
+        if be is None:
+            ctx.error(loc, f"Proxy '{p.name}': unable to find required {what}: '{name}'.")
+            continue
+        if p.mode == "http" and be.mode != "http":
+            role = "default backend" if what == "default_backend" else "backend"
+            ctx.error(
+                loc,
+                f"http frontend '{p.name}' ({p.loc.file}:{p.loc.line}) tries to use incompatible"
+                f" tcp backend '{be.name}' ({be.loc.file}:{be.loc.line}) as its {role}"
+                " (see 'mode').",
+            )
+
+
+def _stick_tables(p: Proxy, tables: set[str], ctx: Context) -> None:
+    for rule in p.stick_rules:
+        name = rule.table or p.name
+        if name not in tables:
+            ctx.error(rule.loc, f"Proxy '{p.name}': unable to find stick-table '{name}'.")
+
+
+def _log_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> None:
+    """HTTP log formats in TCP proxies, log formats without a log target (cfgparse.c,
+    proxy.c)."""
+    o = d.options
+    http_log = o.enabled.get("httplog") or o.enabled.get("httpslog")
+    if p.mode != "http" and http_log and p.has_frontend:
+        where = o.where.get("httplog") or o.where.get("httpslog") or p.loc
+        ctx.warning(
+            where,
+            f"HTTP log/header format not usable with {p.type_str} '{p.name}' (needs 'mode http').",
+        )
+    has_format = p.log_format is not None or http_log or o.enabled.get("tcplog")
+    logs = any(t.target != "global" for t in p.logs) or (
+        global_logs and any(t.target == "global" for t in p.logs)
+    )
+    if p.has_frontend and has_format and not logs and p.mode in ("tcp", "http"):
+        ctx.warning(
+            p.loc, f"log format ignored for {p.type_str} '{p.name}' since it has no log address."
+        )
+
+
+def _l6_in_http(p: Proxy, ctx: Context) -> None:
+    """Conditions of an HTTP proxy reading layer-6 fetches (cfgparse.c warnif_tcp_http_cond)."""
+    if p.mode != "http":
+        return
+    acls = {a.name: a for a in p.acls if a.name is not None}
+    conds = [r.condition for attr in _CONDITIONAL for r in getattr(p, attr)]
+    for cond in conds:
+        if cond is not None and condition_uses(cond, acls) & {"L6REQ", "L6RES"}:
+            at = cond.loc or p.loc
+            ctx.warning(
+                at,
+                f"Proxy '{p.name}': L6 sample fetches ignored on HTTP proxies (declared at"
+                f" {at.file}:{at.line}).",
+            )
+
+
+_CONDITIONAL = (
+    "tcp_request_connection", "tcp_request_session", "tcp_request_content",
+    "tcp_response_content", "http_request", "http_response", "http_after_response",
+    "use_backends", "use_servers", "stick_rules",
+)  # fmt: skip
+
+
+def _mode_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> None:
+    _log_warnings(d, p, ctx, global_logs)
+    _l6_in_http(p, ctx)
+    if p.mode != "http":
+        for attr in _HTTP_RULES:
+            rules = getattr(p, attr)
+            if rules:
+                name = attr.replace("_", "-")
+                ctx.warning(
+                    rules[0].loc,
+                    f"'{name}' rules ignored for {p.type_str} '{p.name}' as they require HTTP"
+                    " mode.",
+                )
+        if p.options.forwardfor is not None:
+            ctx.warning(
+                p.loc,
+                f"'option forwardfor' ignored for {p.type_str} '{p.name}' as it requires HTTP"
+                " mode.",
+            )
+        if p.has_backend and p.balance.need is Need.HTTP:
+            ctx.warning(
+                p.balance_loc or p.loc,
+                f"Layer 7 hash not possible for proxy '{p.name}' (needs 'mode http')."
+                " Falling back to round robin.",
+            )
+    t = p.timeouts
+    missing = (p.has_frontend and not t.client) or (
+        p.has_backend and (not t.connect or not t.server)
+    )
+    if missing and not p.disabled and (p.binds or p.servers or p.kind == "backend"):
+        ctx.warning(
+            p.loc,
+            f"missing timeouts for {p.type_str} '{p.name}'. While not properly invalid, you will"
+            " certainly encounter various problems with such a configuration. To fix this,"
+            " please ensure that all following timeouts are set to a non-zero value: 'client',"
+            " 'connect', 'server'.",
+        )
+
+
+def _fullconn(p: Proxy, proxies: Iterable[Proxy], global_maxconn: int) -> Proxy:
+    """An unset fullconn is 10% of the maxconn of the frontends reaching the backend."""
+    if not p.has_backend or p.fullconn is not None:
+        return p
+    total = 0
+    for fe in proxies:
+        if not fe.has_frontend:
+            continue
+        names = {fe.default_backend, *(r.backend for r in fe.use_backends)}
+        if fe is p or p.name in names:
+            total += fe.maxconn or global_maxconn
+    return dataclasses.replace(p, fullconn=max(1, total // 10) if total else None)

@@ -1,0 +1,399 @@
+"""The keyword table of `defaults`, `frontend`, `backend` and `listen` sections (HAProxy 2.6
+configuration §4; src/cfgparse-listen.c `cfg_parse_listen`).
+
+Each keyword carries HAProxy's capability rule (`syntax.proxy_keyword`): a frontend keyword in a
+backend is ignored with a warning, `server` in a frontend is refused, `bind` is refused in
+`defaults`.  Directives HAProxy 2.x removed are refused with its message.  The `stats` keywords
+(the stats page) are a sub-table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pylvs.config.haproxy import options as opt
+from pylvs.config.haproxy import rules
+from pylvs.config.haproxy.addresses import read_bind
+from pylvs.config.haproxy.directives import DIRECTIVES
+from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
+from pylvs.config.haproxy.model import Capture, ErrorFile, LogTarget
+from pylvs.config.haproxy.replies import ERROR_CODES, ReplyError, load_errorfile
+from pylvs.config.haproxy.server import overlay, read_options, read_server
+from pylvs.config.haproxy.syntax import ANY, BACKEND, FRONTEND, proxy_keyword, table
+from pylvs.config.haproxy.values import number, time_ms
+from pylvs.config.keywords import Context, Keyword, Table
+from pylvs.config.keywords.table import sub_name
+from pylvs.config.tree import Statement
+from pylvs.sched.haproxy.cnum import atoi
+
+P = Keyword[ProxyDraft]
+
+
+def _mode(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    mode = st.args[0].text
+    if mode not in ("tcp", "http", "health"):
+        ctx.error(st.args[0].loc, f"unknown proxy mode '{mode}'.")
+        return
+    if mode == "health":
+        ctx.error(
+            st.args[0].loc,
+            "'mode health' doesn't exist anymore. Please use 'http-request return' or"
+            " 'tcp-request connection reject' instead.",
+        )
+        return
+    d.mode = mode
+
+
+def _bind(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    bind = read_bind(st, ctx, "bind")
+    if bind is not None:
+        d.binds = (*d.binds, bind)
+
+
+def _server(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    got = read_server(st.args, ctx, d.name, st.keyword)
+    if got is None:
+        return
+    name, target, options, sid = got
+    for s in d.servers:
+        if s.name == name:
+            ctx.error(
+                st.loc,
+                f"{d.type_str} '{d.name}', another server named '{name}' was already defined at"
+                f" line {s.loc.line}, please use distinct names.",
+            )
+            return
+    d.servers = (*d.servers, ServerDraft(st.loc, name, target, options, sid))  # type: ignore[arg-type]
+
+
+def _default_server(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    got = read_options(st.args, ctx, f"default-server {d.name}", "default-server", default=True)
+    if got is not None:
+        d.default_server = overlay(d.default_server, got[0])
+
+
+def _int_setter(attr: str, lo: int, hi: int) -> P:
+    def handler(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+        n = number(st.args[0], ctx, st.name, lo, hi)
+        if n is not None:
+            setattr(d, attr, n)
+
+    return Keyword(handler, 1)
+
+
+def _word_setter(attr: str) -> P:
+    def handler(st: Statement, _ctx: Context, d: ProxyDraft) -> None:
+        setattr(d, attr, " ".join(w.text for w in st.args))
+
+    return Keyword(handler, 1)
+
+
+def _id(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    n = number(st.args[0], ctx, "id", -(2**31), 2**31 - 1)
+    if n is not None and n <= 0:
+        ctx.error(st.args[0].loc, f"{d.type_str} '{d.name}': custom id has to be > 0.")
+    elif n is not None:
+        d.id = n
+
+
+def _disabled(st: Statement, _ctx: Context, d: ProxyDraft) -> None:
+    d.disabled = st.name == "disabled"
+
+
+def _capture(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    args = [w.text for w in st.args]
+    if args[:1] == ["cookie"] and len(args) >= 4 and args[2] == "len":
+        kind, name, length = "cookie", args[1], args[3]
+    elif (
+        len(args) >= 5
+        and args[0] in ("request", "response")
+        and args[1] == "header"
+        and args[3] == "len"
+    ):
+        kind, name, length = f"{args[0]} header", args[2], args[4]
+    else:
+        ctx.error(
+            st.loc,
+            "'capture' expects 'cookie' or 'request header' or 'response header' <name>"
+            " 'len' <length>.",
+        )
+        return
+    if not (length.isascii() and length.isdigit()) or not 0 < int(length[:9]) <= 65535:
+        ctx.error(st.loc, f"'capture {kind}' expects a length > 0 (got '{length}').")
+        return
+    d.captures = (*d.captures, Capture(kind, name, int(length)))
+
+
+def _errorfile(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    """`errorfile CODE FILE`, `errorloc`/`errorloc302`/`errorloc303 CODE URL` (src/http_htx.c):
+    the file is read at parse time, as HAProxy does, when the host facts can read it."""
+    what = "errorfile" if st.name == "errorfile" else st.name
+    code = atoi(st.args[0].text)
+    if code not in ERROR_CODES:
+        ctx.error(st.args[0].loc, f"{what} : status code '{st.args[0].text}' not handled.")
+        return
+    path = st.args[1].text
+    if st.name != "errorfile":
+        redirect = "303" if st.name == "errorloc303" else "302"
+        d.errorloc = (*d.errorloc, (code, redirect, path))
+        return
+    try:
+        response = load_errorfile(path, ctx.host)
+    except ReplyError as e:
+        ctx.error(st.args[1].loc, f"errorfile : {e}")
+        return
+    d.errorfiles = (*d.errorfiles, ErrorFile(code, path, response))
+
+
+def _log(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    target = read_log(st, ctx)
+    if target == "global":
+        d.logs = (*d.logs, LogTarget(st.loc, "global"))
+    elif target == "no":
+        d.logs = ()
+    elif isinstance(target, LogTarget):
+        d.logs = (*d.logs, target)
+
+
+def read_log(st: Statement, ctx: Context) -> LogTarget | str | None:
+    """`log ADDR [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]]`, `log global`."""
+    if st.name.startswith("no"):
+        return "no"
+    args = [w.text for w in st.args]
+    if args == ["global"]:
+        return "global"
+    if len(args) < 2:
+        ctx.error(
+            st.loc, "'log' expects either <address[:port]> and <facility> or 'global' as arguments."
+        )
+        return None
+    target, rest = args[0], args[1:]
+    length = fmt = None
+    while rest and rest[0] in ("len", "format", "sample") and len(rest) >= 2:
+        if rest[0] == "len":
+            length = int(rest[1][:9]) if rest[1].isdigit() else None
+        elif rest[0] == "format":
+            fmt = rest[1]
+        rest = rest[2:]
+    facilities = {
+        "kern",
+        "user",
+        "mail",
+        "daemon",
+        "auth",
+        "syslog",
+        "lpr",
+        "news",
+        "uucp",
+        "cron",
+        "auth2",
+        "ftp",
+        "ntp",
+        "audit",
+        "alert",
+        "cron2",
+    } | {f"local{i}" for i in range(8)}
+    levels = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
+    if not rest or rest[0] not in facilities:
+        ctx.error(st.loc, f"unknown log facility '{rest[0] if rest else ''}'")
+        return None
+    level = rest[1] if len(rest) > 1 else None
+    min_level = rest[2] if len(rest) > 2 else None
+    for lv in (level, min_level):
+        if lv is not None and lv not in levels:
+            ctx.error(st.loc, f"unknown optional log level '{lv}'")
+            return None
+    return LogTarget(st.loc, target, rest[0], level, min_level, length, fmt)
+
+
+def _legacy(message: str) -> P:
+    def handler(st: Statement, ctx: Context, _d: ProxyDraft) -> None:
+        ctx.error(st.loc, message.format(name=st.name))
+
+    return Keyword(handler)
+
+
+_REMOVED_TIMEOUTS = {"contimeout": "connect", "clitimeout": "client", "srvtimeout": "server"}
+_REMOVED_REQREP = {
+    "reqadd": "http-request add-header' instead", "rspadd": "http-response add-header' instead",
+    "reqdel": "http-request del-header' instead", "rspdel": "http-response del-header' ",
+    "reqrep": "http-request replace-header' instead",
+    "rsprep": "http-response replace-header' instead",
+    "reqdeny": "http-request deny' instead", "rspdeny": "http-response deny' instead",
+    "reqallow": "http-request allow' instead", "reqtarpit": "http-request tarpit' instead",
+    "reqpass": "http-request allow' instead",
+    "block": "http-request deny' which uses the exact same syntax",
+}  # fmt: skip
+
+# ---- stats ---------------------------------------------------------------------------------
+
+
+def _stats(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    name = sub_name(st)
+    s = d.stats
+    args = st.args
+    if name == "enable":
+        s = dataclasses.replace(s, enabled=True)
+    elif name == "uri" and args:
+        s = dataclasses.replace(s, enabled=True, uri=args[0].text)
+    elif name == "realm" and args:
+        s = dataclasses.replace(s, enabled=True, realm=" ".join(w.text for w in args))
+    elif name == "refresh" and args:
+        ms = time_ms(args[0], ctx, "stats refresh", unit_ms=1000)
+        if ms is None:
+            return
+        s = dataclasses.replace(s, enabled=True, refresh_ms=ms)
+    elif name == "auth" and args and ":" in args[0].text:
+        user, _, password = args[0].text.partition(":")
+        s = dataclasses.replace(s, enabled=True, auth=(*s.auth, (user, password)))
+    elif name == "admin" and args and args[0].text in ("if", "unless"):
+        ok, cond = rules.condition(
+            list(args), ctx, d, "error detected while parsing a 'stats admin' rule : {}."
+        )
+        if not ok or cond is None:
+            return
+        s = dataclasses.replace(s, admin=(*s.admin, cond))
+    elif name == "hide-version":
+        s = dataclasses.replace(s, hide_version=True)
+    elif name == "show-legends":
+        s = dataclasses.replace(s, show_legends=True)
+    elif name in ("show-desc", "show-modules"):
+        pass  # what the stats page shows besides; nothing the runtime decides on
+    elif name == "show-node":
+        s = dataclasses.replace(s, show_node=args[0].text if args else "")
+    elif name == "scope" and args:
+        s = dataclasses.replace(s, scope=(*s.scope, args[0].text))
+    elif name in ("socket", "timeout", "maxconn", "bind-process"):
+        ctx.error(st.loc, f"'stats {name}' is only allowed in 'global' section")
+        return
+    elif name == "http-request":
+        return
+    else:
+        ctx.error(st.loc, f"'stats {name}' expects an argument.")
+        return
+    d.stats = s
+
+
+STATS: Table[ProxyDraft] = table(
+    "stats",
+    {
+        n: Keyword(_stats)
+        for n in [
+            "enable",
+            "uri",
+            "realm",
+            "refresh",
+            "auth",
+            "admin",
+            "hide-version",
+            "show-legends",
+            "show-desc",
+            "show-modules",
+            "show-node",
+            "scope",
+            "socket",
+            "timeout",
+            "maxconn",
+            "bind-process",
+            "http-request",
+        ]
+    },
+)
+
+
+def _check(kind: str) -> P:
+    return opt.TCP_CHECK if kind == "tcp-check" else opt.HTTP_CHECK
+
+
+_KEYWORDS: dict[str, P] = {
+    "mode": proxy_keyword(_mode, 1),
+    "bind": proxy_keyword(_bind, cap=FRONTEND, in_defaults=False),
+    "server": proxy_keyword(_server, cap=BACKEND, fail=True, in_defaults=False),
+    "default-server": proxy_keyword(_default_server, cap=BACKEND),
+    "timeout": Keyword(lambda _s, _c, _d: None, sub=opt.TIMEOUTS),
+    "option": Keyword(lambda _s, _c, _d: None, sub=opt.OPTIONS),
+    "maxconn": proxy_keyword(_int_setter("maxconn", 0, 2**31 - 1).handler, 1, cap=FRONTEND),
+    "backlog": proxy_keyword(_int_setter("backlog", 0, 2**31 - 1).handler, 1, cap=FRONTEND),
+    "fullconn": proxy_keyword(_int_setter("fullconn", 0, 2**31 - 1).handler, 1, cap=BACKEND),
+    "retries": proxy_keyword(_int_setter("retries", 0, 2**31 - 1).handler, 1, cap=BACKEND),
+    "hash-balance-factor": proxy_keyword(
+        _int_setter("hash_balance_factor", 0, 65535).handler, 1, cap=BACKEND
+    ),
+    "balance": proxy_keyword(opt.balance, 0, cap=BACKEND),
+    "hash-type": proxy_keyword(opt.hash_type, 1, cap=BACKEND),
+    "cookie": proxy_keyword(opt.cookie, 1, cap=BACKEND),
+    "id": proxy_keyword(_id, 1, in_defaults=False),
+    "description": proxy_keyword(_word_setter("description").handler, 1),
+    "disabled": proxy_keyword(_disabled),
+    "enabled": proxy_keyword(_disabled),
+    "acl": proxy_keyword(rules.acl, 2, in_defaults=False),
+    "tcp-request": proxy_keyword(rules.tcp_request, 1),
+    "tcp-response": proxy_keyword(rules.tcp_response, 1),
+    "http-request": proxy_keyword(rules.rule_reader("http-request", "http_request"), 1),
+    "http-response": proxy_keyword(rules.rule_reader("http-response", "http_response"), 1),
+    "http-after-response": proxy_keyword(
+        rules.rule_reader("http-after-response", "http_after_response"), 1
+    ),
+    "redirect": proxy_keyword(rules.redirect, 1, in_defaults=False),
+    "use_backend": proxy_keyword(rules.use_backend, 1, cap=FRONTEND, in_defaults=False),
+    "use-server": proxy_keyword(rules.use_server, 1, cap=BACKEND, in_defaults=False),
+    "default_backend": proxy_keyword(rules.default_backend, 1, cap=FRONTEND),
+    "stick-table": proxy_keyword(rules.stick_table, 1, in_defaults=False),
+    "stick": proxy_keyword(rules.stick, 1, cap=BACKEND, in_defaults=False),
+    "stats": Keyword(lambda _s, _c, _d: None, sub=STATS),
+    "capture": proxy_keyword(_capture, 2, cap=FRONTEND),
+    "errorfile": proxy_keyword(_errorfile, 2),
+    "errorloc": proxy_keyword(_errorfile, 2),
+    "errorloc302": proxy_keyword(_errorfile, 2),
+    "errorloc303": proxy_keyword(_errorfile, 2),
+    "log": proxy_keyword(_log, 1),
+    "log-format": proxy_keyword(_word_setter("log_format").handler, 1, cap=FRONTEND),
+    "unique-id-format": proxy_keyword(_word_setter("unique_id_format").handler, 1),
+    "unique-id-header": proxy_keyword(_word_setter("unique_id_header").handler, 1),
+    "monitor-uri": proxy_keyword(_word_setter("monitor_uri").handler, 1, cap=FRONTEND),
+    "http-reuse": proxy_keyword(_word_setter("http_reuse").handler, 1, cap=BACKEND),
+    "load-server-state-from-file": proxy_keyword(
+        _word_setter("load_server_state_from_file").handler, 1, cap=BACKEND
+    ),
+    "server-state-file-name": proxy_keyword(
+        _word_setter("server_state_file_name").handler, 1, cap=BACKEND
+    ),
+    "tcp-check": proxy_keyword(opt.TCP_CHECK.handler, 1, cap=BACKEND),
+    "http-check": proxy_keyword(opt.HTTP_CHECK.handler, 1, cap=BACKEND),
+    "redispatch": _legacy(
+        "keyword '{name}' directive is not supported anymore since HAProxy 2.1."
+        " Use 'option redispatch'."
+    ),
+    **{
+        old: _legacy(
+            "the '{name}' directive is not supported anymore since HAProxy 2.1. Use 'timeout "
+            + new
+            + "'."
+        )
+        for old, new in _REMOVED_TIMEOUTS.items()
+    },
+    **{
+        old: _legacy(
+            "The '{name}' directive is not supported anymore since HAProxy 2.1. Use '" + new + "."
+        )
+        for old, new in _REMOVED_REQREP.items()
+    },
+}
+_KEYWORDS.update(DIRECTIVES)
+_NO = table(
+    "no", {"option": Keyword(lambda _s, _c, _d: None, sub=opt.OPTIONS), "log": proxy_keyword(_log)}
+)
+_KEYWORDS["no"] = Keyword(lambda _s, _c, _d: None, sub=_NO)
+_KEYWORDS["default"] = Keyword(
+    lambda _s, _c, _d: None,
+    sub=table("default", {"option": Keyword(lambda _s, _c, _d: None, sub=opt.OPTIONS)}),
+)
+
+
+def proxy_table(section: str) -> Table[ProxyDraft]:
+    return table(section, _KEYWORDS)
+
+
+TABLES = {s: proxy_table(s) for s in ("defaults", "frontend", "backend", "listen")}
+
+__all__ = ["ANY", "TABLES", "read_log"]

@@ -1,0 +1,284 @@
+"""haproxy.cfg text -> section statements (src/cfgparse.c `readcfgfile`, HAProxy 2.6).
+
+Each line is split by `lexer.LineSplitter`.  A line whose first word names a section (`global`,
+`defaults`, `frontend`, ...) opens it: its statement carries the following lines as `block`
+until the next section.  A line before any section is "unknown keyword 'x' out of section".
+The conditional directives `.if`, `.elif`, `.else`, `.endif` drop the lines they mask, and
+`.alert`, `.warning`, `.notice`, `.diag` report (HAProxy's `cfg_eval_condition` predicates:
+`defined()`, `feature()`, `streq()`, `strneq()`, `version_atleast()`, `version_before()`, a
+number).  `setenv`, `presetenv`, `unsetenv` and `resetenv` in `global` change the environment
+right away, for the lines that follow, as HAProxy applies them while reading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass, field
+
+from pylvs.config.errors import Location, Problems
+from pylvs.config.haproxy.lexer import LineSplitter, Place
+from pylvs.config.tree import Statement, Word
+
+SECTIONS = frozenset(
+    {
+        "global",
+        "defaults",
+        "frontend",
+        "backend",
+        "listen",
+        "peers",
+        "resolvers",
+        "userlist",
+        "mailers",
+        "program",
+        "http-errors",
+        "ring",
+        "cache",
+        "log-forward",
+        "fcgi-app",
+    }
+)
+VERSION = (2, 6, 12)  # the HAProxy pylvs reads the configuration of
+FEATURES = frozenset({"POLL", "EPOLL", "LINUX_SPLICE", "TPROXY", "GETADDRINFO", "PROMEX"})
+MAX_NESTED = 10  # MAXNESTEDCONDS
+
+
+@dataclass
+class _Cond:
+    taking: bool  # the current branch is in
+    done: bool  # a branch was taken already
+    masked: bool  # an enclosing block is out
+    seen_else: bool = False
+
+
+@dataclass
+class _Builder:
+    splitter: LineSplitter
+    problems: Problems
+    file: str
+    sections: list[Statement] = field(default_factory=list)
+    current: Word | None = None
+    current_args: tuple[Word, ...] = ()
+    lines: list[Statement] = field(default_factory=list)
+    conds: list[_Cond] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.sections.append(
+                Statement(self.current, self.current_args, block=tuple(self.lines))
+            )
+        self.current, self.lines = None, []
+
+    def masked(self) -> bool:
+        return bool(self.conds) and (self.conds[-1].masked or not self.conds[-1].taking)
+
+
+def read_sections(
+    text: str, filename: str, env: MutableMapping[str, str], problems: Problems
+) -> list[Statement]:
+    """The sections of `text`; `env` is read for `${...}` and changed by `setenv` & co."""
+    b = _Builder(LineSplitter(env, problems), problems, filename)
+    place = Place(filename)
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # the file's last newline ends its last line
+    for number, line in enumerate(lines, 1):
+        place.line = number
+        words = b.splitter.split(line, place)
+        if not words:
+            continue
+        first = words[0]
+        if first.text.startswith("."):
+            _directive(b, words, env)
+            continue
+        if b.masked():
+            continue
+        if first.text in SECTIONS:
+            b.close()
+            b.current, b.current_args = first, tuple(words[1:])
+            place.section = words[1].text if len(words) > 1 else first.text
+            continue
+        if b.current is None:
+            problems.error(first.loc, f"unknown keyword '{first.text}' out of section.")
+            continue
+        if b.current.text == "global":
+            _environment(words, env)
+        b.lines.append(Statement(first, tuple(words[1:])))
+    if b.conds:
+        problems.error(Location(filename, place.line, 1), "non-terminated '.if' block.")
+    b.close()
+    return b.sections
+
+
+def _environment(words: list[Word], env: MutableMapping[str, str]) -> None:
+    """setenv/presetenv/unsetenv/resetenv, applied while reading (cfgparse-global.c)."""
+    name, args = words[0].text, [w.text for w in words[1:]]
+    if name == "setenv" and len(args) >= 2:
+        env[args[0]] = args[1]
+    elif name == "presetenv" and len(args) >= 2:
+        env.setdefault(args[0], args[1])
+    elif name == "unsetenv":
+        for a in args:
+            env.pop(a, None)
+    elif name == "resetenv":
+        keep = set(args)
+        for key in [k for k in env if k not in keep]:
+            del env[key]
+
+
+def _directive(b: _Builder, words: list[Word], env: MutableMapping[str, str]) -> None:
+    first = words[0]
+    name = first.text
+    if name in (".if", ".elif"):
+        _if(b, words, env)
+        return
+    if name in (".else", ".endif"):
+        if len(words) > 1:
+            b.problems.error(words[1].loc, f"Unexpected argument '{words[1].text}' for '{name}'.")
+            return
+        if not b.conds:
+            b.problems.error(first.loc, f"lone '{name}' with no matching '.if'.")
+            return
+        cond = b.conds[-1]
+        if name == ".endif":
+            b.conds.pop()
+        elif cond.seen_else:
+            b.problems.error(first.loc, "'.else' after '.else' is not permitted.")
+        else:
+            cond.seen_else = True
+            cond.taking = not cond.done
+            cond.done = True
+        return
+    if b.masked():
+        return
+    if name in (".alert", ".warning", ".notice", ".diag"):
+        if len(words) > 2:
+            b.problems.error(
+                words[2].loc,
+                f"Unexpected argument '{words[2].text}' for '{name}'."
+                " Use quotes if the message should contain spaces.",
+            )
+            return
+        message = words[1].text if len(words) > 1 else ""
+        if name == ".alert":
+            b.problems.error(first.loc, f"'{message}'.")
+        elif name == ".warning":
+            b.problems.warning(first.loc, f"'{message}'.")
+        return
+    b.problems.error(first.loc, f"unknown directive '{name}'.")
+
+
+def _if(b: _Builder, words: list[Word], env: MutableMapping[str, str]) -> None:
+    first = words[0]
+    if first.text == ".if":
+        if len(b.conds) >= MAX_NESTED:
+            b.problems.error(first.loc, f"too many nested '.if', max is {MAX_NESTED}.")
+            return
+        masked = b.masked()
+        b.conds.append(_Cond(taking=False, done=masked, masked=masked))
+    elif not b.conds:
+        b.problems.error(first.loc, "lone '.elif' with no matching '.if'.")
+        return
+    elif b.conds[-1].seen_else:
+        b.problems.error(first.loc, "'.elif' after '.else' is not permitted.")
+        return
+    cond = b.conds[-1]
+    if cond.done or cond.masked:
+        cond.taking = False
+        return
+    expr = " ".join(w.text for w in words[1:])
+    value = evaluate(expr, env)
+    if value is None:
+        b.problems.error(first.loc, f"unparsable conditional expression '{expr}' in '{first.text}'")
+        value = False
+    cond.taking = value
+    cond.done = value
+
+
+_TOKEN = re.compile(r"\s*(\|\||&&|!|\(|\)|[A-Za-z_][A-Za-z0-9_]*\([^()]*\)|[^\s()!&|]+)")
+
+
+def evaluate(expr: str, env: MutableMapping[str, str]) -> bool | None:
+    """A `.if` expression (cfgcond.c): terms joined by `&&` and `||`, `!`, parentheses."""
+    tokens: list[str] = []
+    pos = 0
+    while pos < len(expr):
+        m = _TOKEN.match(expr, pos)
+        if m is None:
+            return None if expr[pos:].strip() else _eval(tokens, env)
+        tokens.append(m.group(1))
+        pos = m.end()
+    return _eval(tokens, env)
+
+
+def _eval(tokens: list[str], env: MutableMapping[str, str]) -> bool | None:
+    it = iter([*tokens, ""])
+    result = _or(it, next(it), env)
+    if result is None or result[1] != "":
+        return None
+    return result[0]
+
+
+Parsed = tuple[bool, str] | None
+
+
+def _or(it: Iterator[str], tok: str, env: MutableMapping[str, str]) -> Parsed:
+    left = _and(it, tok, env)
+    while left is not None and left[1] == "||":
+        right = _and(it, next(it), env)
+        if right is None:
+            return None
+        left = (left[0] or right[0], right[1])
+    return left
+
+
+def _and(it: Iterator[str], tok: str, env: MutableMapping[str, str]) -> Parsed:
+    left = _term(it, tok, env)
+    while left is not None and left[1] == "&&":
+        right = _term(it, next(it), env)
+        if right is None:
+            return None
+        left = (left[0] and right[0], right[1])
+    return left
+
+
+def _term(it: Iterator[str], tok: str, env: MutableMapping[str, str]) -> Parsed:
+    if tok == "!":
+        inner = _term(it, next(it), env)
+        return None if inner is None else (not inner[0], inner[1])
+    if tok == "(":
+        inner = _or(it, next(it), env)
+        if inner is None or inner[1] != ")":
+            return None
+        return inner[0], next(it)
+    value = _predicate(tok, env)
+    return None if value is None else (value, next(it))
+
+
+def _predicate(tok: str, env: MutableMapping[str, str]) -> bool | None:
+    m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\((.*)\)", tok)
+    if m is None:
+        if tok.isdigit():
+            return int(tok[:9]) != 0
+        return None
+    name, raw = m.groups()
+    args = [a.strip() for a in raw.split(",")] if raw.strip() else []
+    one = len(args) == 1
+    if name == "defined" and one:
+        return args[0] in env
+    if name == "feature" and one:
+        return args[0] in FEATURES
+    if name in ("streq", "strneq") and len(args) == 2:
+        return (args[0] == args[1]) == (name == "streq")
+    if name in ("version_atleast", "version_before") and one:
+        wanted = _version(args[0])
+        if wanted is None:
+            return None
+        return (wanted <= VERSION) == (name == "version_atleast")
+    return None
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    parts = re.findall(r"[0-9]+", text)
+    return tuple(int(p[:6]) for p in parts) if parts else None

@@ -1,0 +1,249 @@
+"""`server NAME ADDRESS [options]` and `default-server [options]` (HAProxy 2.6 §5.2;
+src/server.c `_srv_parse_init`, src/check.c, src/ssl_sock.c).
+
+Options are read into `ServerOptions` (None: not given); `reader.py` lays a server's options
+over its proxy's `default-server` and HAProxy's defaults (weight 1, inter 2s, rise 2, fall 3).
+Ranges and messages follow HAProxy: `weight` 0..256, `inter`/`fastinter`/`downinter` > 0,
+`rise`/`fall` > 0, `id` > 0, `observe layer4|layer7`, `on-error`, `on-marked-down
+shutdown-sessions`, `on-marked-up shutdown-backup-sessions`.  An unknown option is an alert with
+HAProxy's "did you mean" suggestion.  Options pylvs does not act on (TLS, SOCKS4, run-time
+DNS, ...: config/haproxy/unsupported.py) are kept as written with a warning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pylvs.config.errors import Kind
+from pylvs.config.haproxy import unsupported
+from pylvs.config.haproxy.addresses import server_target
+from pylvs.config.haproxy.model import ServerOptions
+from pylvs.config.haproxy.syntax import suggestion
+from pylvs.config.haproxy.values import literal_ip, number, time_ms
+from pylvs.config.keywords import Context
+from pylvs.config.tree import Word
+
+_FLAGS: dict[str, tuple[str, bool]] = {
+    "check": ("check", True),
+    "no-check": ("check", False),
+    "backup": ("backup", True),
+    "no-backup": ("backup", False),
+    "disabled": ("disabled", True),
+    "enabled": ("disabled", False),
+    "send-proxy": ("send_proxy", True),
+    "no-send-proxy": ("send_proxy", False),
+    "send-proxy-v2": ("send_proxy_v2", True),
+    "no-send-proxy-v2": ("send_proxy_v2", False),
+    "check-send-proxy": ("check_send_proxy", True),
+    "no-check-send-proxy": ("check_send_proxy", False),
+    "agent-check": ("agent_check", True),
+    "no-agent-check": ("agent_check", False),
+    "non-stick": ("non_stick", True),
+    "stick": ("non_stick", False),
+}
+_TIMES = {
+    "inter": "inter_ms",
+    "fastinter": "fastinter_ms",
+    "downinter": "downinter_ms",
+    "slowstart": "slowstart_ms",
+    "agent-inter": "agent_inter_ms",
+}
+_COUNTS = {
+    "rise": ("rise", 1, 2**31 - 1),
+    "fall": ("fall", 1, 2**31 - 1),
+    "maxconn": ("maxconn", 0, 2**31 - 1),
+    "maxqueue": ("maxqueue", 0, 2**31 - 1),
+    "minconn": ("minconn", 0, 2**31 - 1),
+    "error-limit": ("error_limit", 1, 2**31 - 1),
+}
+_CHOICES = {
+    "observe": ("observe", ("layer4", "layer7")),
+    "on-error": ("on_error", ("fastinter", "fail-check", "sudden-death", "mark-down")),
+    "on-marked-down": ("on_marked_down", ("shutdown-sessions",)),
+    "on-marked-up": ("on_marked_up", ("shutdown-backup-sessions",)),
+}
+_WORDS = {"cookie": "cookie", "resolvers": "resolvers", "track": "track"}
+_WORDS.update({"agent-addr": "agent_addr", "agent-send": "agent_send"})
+KNOWN = sorted(
+    {*_FLAGS, *_TIMES, *_COUNTS, *_CHOICES, *_WORDS, *unsupported.SERVER}
+    | {"weight", "port", "addr", "id", "init-addr", "agent-port", "source", "usesrc"}
+)
+
+
+def read_options(
+    args: tuple[Word, ...], ctx: Context, who: str, server: str, *, default: bool
+) -> tuple[ServerOptions, int | None] | None:
+    """The options of a server line (after its address) and its `id`; None on an error."""
+    values: dict[str, object] = {}
+    others: list[tuple[str, tuple[str, ...]]] = []
+    sid: int | None = None
+    i = 0
+    while i < len(args):
+        w = args[i]
+        key = w.text
+        if key in _FLAGS:
+            attr, on = _FLAGS[key]
+            values[attr] = on
+            i += 1
+            continue
+        if key in unsupported.SERVER:
+            arity, why = unsupported.SERVER[key]
+            if i + arity >= len(args) + (arity == 0):
+                ctx.error(w.loc, f"'{who}' : '{key}' expects an argument.")
+                return None
+            others.append((key, tuple(a.text for a in args[i + 1 : i + 1 + arity])))
+            ctx.warning(w.loc, unsupported.message(key, why), Kind.UNSUPPORTED)
+            i += 1 + arity
+            continue
+        if key == "source":
+            end = _source_end(args, i + 1)
+            if end == i + 1:
+                ctx.error(w.loc, f"'{who}' : 'source' expects <addr>[:<port>] as argument.")
+                return None
+            values["source"] = tuple(a.text for a in args[i + 1 : end])
+            i = end
+            continue
+        if key == "usesrc":
+            ctx.error(w.loc, f"'{who}' : 'usesrc' only allowed after a 'source' statement.")
+            return None
+        if key not in KNOWN:
+            hint = suggestion(key, KNOWN)
+            ctx.error(w.loc, f"'{who}' : unknown keyword '{key}'{hint}")
+            return None
+        if i + 1 >= len(args):
+            ctx.error(w.loc, f"'{who}' : '{key}' expects an argument.")
+            return None
+        v = args[i + 1]
+        i += 2
+        if key == "id":
+            if default:
+                ctx.error(w.loc, f"'{who}' : 'id' is not supported in default-server.")
+                return None
+            n = number(v, ctx, f"{who} id", -(2**31), 2**31 - 1)
+            if n is None:
+                return None
+            if n <= 0:
+                ctx.error(v.loc, f"'{who}' : 'id' : custom id has to be > 0.")
+                return None
+            sid = n
+        elif not _value(key, v, ctx, who=who, server=server, values=values, others=others):
+            return None
+    opts = ServerOptions(**values, others=tuple(others))  # type: ignore[arg-type]
+    return opts, sid
+
+
+def _value(
+    key: str,
+    v: Word,
+    ctx: Context,
+    *,
+    who: str,
+    server: str,
+    values: dict[str, object],
+    others: list[tuple[str, tuple[str, ...]]],
+) -> bool:
+    """Read one option's value into `values`; False after an error."""
+    if key == "weight":
+        n = _plain(v)
+        if n is None or not 0 <= n <= 256:
+            ctx.error(
+                v.loc,
+                f"'{who}' : weight of server {server} is not within 0 and 256 ({v.text})..",
+            )
+            return False
+        values["weight"] = n
+    elif key in ("port", "agent-port"):
+        p = _plain(v)
+        if p is None or not 1 <= p <= 65535:
+            ctx.error(v.loc, f"'{who}' : invalid port number '{v.text}' for '{key}'.")
+            return False
+        values["check_port" if key == "port" else "agent_port"] = p
+    elif key == "addr":
+        ip = literal_ip(v.text)
+        if ip is None:
+            ctx.error(v.loc, f"'{who}' : invalid address '{v.text}' for 'addr'.")
+            return False
+        values["check_addr"] = ip
+    elif key in _TIMES:
+        t = time_ms(v, ctx, key)
+        if t is None:
+            return False
+        if t <= 0 and key != "slowstart":
+            ctx.error(
+                v.loc, f"'{who}' : invalid value {t} for argument '{key}' of server {server}.."
+            )
+            return False
+        values[_TIMES[key]] = t
+    elif key in _COUNTS:
+        attr, lo, hi = _COUNTS[key]
+        n = _plain(v)
+        if n is None or not lo <= n <= hi:
+            ctx.error(
+                v.loc, f"'{who}' : invalid value {v.text} for argument '{key}' of server {server}.."
+            )
+            return False
+        values[attr] = n
+    elif key in _CHOICES:
+        attr, choices = _CHOICES[key]
+        if v.text not in choices:
+            ctx.error(v.loc, f"'{who}' : '{key}' expects {' or '.join(choices)} (got '{v.text}').")
+            return False
+        values[attr] = v.text
+    elif key in _WORDS:
+        values[_WORDS[key]] = v.text
+    elif key == "init-addr":
+        methods = tuple(v.text.split(","))
+        bad = [m for m in methods if m not in ("last", "libc", "none") and literal_ip(m) is None]
+        if bad:
+            ctx.error(v.loc, f"'{who}' : 'init-addr' : unknown method '{bad[0]}'.")
+            return False
+        values["init_addr"] = methods
+    return True
+
+
+def _source_end(args: tuple[Word, ...], i: int) -> int:
+    """Where `source ADDR[:PORT[-PORT]] [usesrc ...] [interface NAME]` ends."""
+    if i >= len(args):
+        return i
+    i += 1
+    while i + 1 < len(args) and args[i].text in ("usesrc", "interface"):
+        i += 2
+    return i
+
+
+def _plain(w: Word) -> int | None:
+    text = w.text
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    return int(text)
+
+
+def read_server(
+    args: tuple[Word, ...], ctx: Context, proxy: str, loc_word: Word
+) -> tuple[str, object, ServerOptions, int | None] | None:
+    """`server NAME ADDRESS [options]`: (name, target, options, id) or None."""
+    if len(args) < 2:
+        ctx.error(loc_word.loc, "'server' expects <name> and <addr>[:<port>] as arguments.")
+        return None
+    name = args[0].text
+    who = f"server {proxy}/{name}"
+    target = server_target(args[1], ctx, who)
+    if target is None:
+        return None
+    got = read_options(args[2:], ctx, who, name, default=False)
+    if got is None:
+        return None
+    return name, target, got[0], got[1]
+
+
+def overlay(base: ServerOptions, top: ServerOptions) -> ServerOptions:
+    """`top`'s settings over `base`'s (a server over its default-server)."""
+    changes = {
+        f.name: getattr(top, f.name)
+        for f in dataclasses.fields(top)
+        if f.name != "others" and getattr(top, f.name) is not None
+    }
+    merged = dataclasses.replace(base, **changes)
+    if top.others:
+        merged = dataclasses.replace(merged, others=(*base.others, *top.others))
+    return merged

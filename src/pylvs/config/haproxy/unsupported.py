@@ -1,0 +1,274 @@
+"""The haproxy.cfg keywords pylvs reads and does not act on: the one list (issue 18 #5, 20 #1).
+
+HAProxy 2.6 acts on every keyword and option here; pylvs checks it as HAProxy does (a bad
+value is still an error), keeps it in the model as written (`others`), warns "pylvs does not
+do ..." (problem kind UNSUPPORTED: `pylvs check --strict` fails on it) and runs without it.
+`docs/unsupported-haproxy.md` is generated from this list (`python -m
+pylvs.config.haproxy.unsupported > docs/unsupported-haproxy.md`; a test keeps them equal).  An
+entry leaves the list when the runtime starts acting on it.
+
+Arities are HAProxy's (src/server.c, src/cfgparse-tcp.c, src/ssl_crtlist.c, src/ssl_sock.c
+`srv_kws` / `bind_kws` registrations): how many words follow the option.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    where: str  # "global", "proxy", "server", "bind", or "section"
+    keyword: str
+    why: str
+
+
+def _w(text: str) -> list[str]:
+    return text.split()
+
+
+_TLS = "TLS is not implemented: pylvs neither terminates nor originates TLS"
+_LUA = "Lua is not embedded"
+_THREADS = "pylvs runs one event loop; HAProxy's threads and CPU pinning do not apply"
+_POLLER = "HAProxy's pollers and socket tuning do not apply to pylvs's event loop"
+_TUNE = "HAProxy's internal buffer and scheduler tuning has no pylvs equivalent"
+_COMP = "HTTP compression is not implemented"
+_QUIC = "QUIC is not implemented"
+_DNS = "server names are resolved once, at start-up (no run-time resolvers)"
+_PEERS = "stick tables are not replicated (no peers protocol)"
+_MAIL = "e-mail alerts are not sent"
+_FCGI = "FastCGI is not implemented"
+_SOCKS = "SOCKS4 to servers is not implemented"
+_NS = "pylvs runs in the network namespace it is started in"
+_PROC = "pylvs runs as one process started by the service manager"
+_HTTPCLIENT = "HAProxy's internal HTTP client is not implemented"
+_DEBUG = "HAProxy's debugging and profiling aids do not apply"
+_EXT = "external health-check programs are not run"
+_FILTER = "stream filters (SPOE, trace, cache, bandwidth limits) are not implemented"
+_H2 = "HTTP/2 is not implemented"
+_NETSCALER = "NetScaler client IP insertion is not read"
+
+_GLOBAL: dict[str, str] = {
+    **dict.fromkeys(
+        _w(
+            "ca-base crt-base issuers-chain-path ssl-default-bind-ciphers "
+            "ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options "
+            "ssl-default-server-ciphers ssl-default-server-ciphersuites "
+            "ssl-default-server-options ssl-dh-param-file ssl-engine ssl-load-extra-del-ext "
+            "ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path "
+            "ssl-server-verify ssl-skip-self-issued-ca maxsslconn maxsslrate tune.ssl.cachesize "
+            "tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size "
+            "tune.ssl.default-dh-param tune.ssl.force-private-cache tune.ssl.hard-maxrecord "
+            "tune.ssl.keylog tune.ssl.lifetime tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size "
+            "httpclient.ssl.ca-file httpclient.ssl.verify"
+        ),
+        _TLS,
+    ),
+    **dict.fromkeys(
+        _w(
+            "lua-load lua-load-per-thread lua-prepend-path tune.lua.forced-yield tune.lua.maxmem "
+            "tune.lua.service-timeout tune.lua.session-timeout tune.lua.task-timeout"
+        ),
+        _LUA,
+    ),
+    **dict.fromkeys(_w("nbthread cpu-map numa-cpu-mapping thread-groups thread-group"), _THREADS),
+    **dict.fromkeys(
+        _w(
+            "busy-polling noepoll nokqueue noevports nopoll nosplice noreuseport maxpipes "
+            "tune.pipesize tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client "
+            "tune.sndbuf.server tune.maxaccept tune.maxpollevents tune.fd.edge-triggered "
+            "tune.listener.multi-queue tune.recv_enough"
+        ),
+        _POLLER,
+    ),
+    **dict.fromkeys(
+        _w(
+            "tune.buffers.limit tune.buffers.reserve tune.chksize tune.fail-alloc "
+            "tune.idle-pool.shared tune.idletimer tune.pattern.cache-size "
+            "tune.pool-high-fd-ratio tune.pool-low-fd-ratio tune.runqueue-depth "
+            "tune.sched.low-latency tune.vars.check-max-size tune.vars.global-max-size "
+            "tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size "
+            "tune.vars.txn-max-size no-memory-trimming"
+        ),
+        _TUNE,
+    ),
+    **dict.fromkeys(
+        _w(
+            "maxcomprate maxcompcpuusage maxzlibmem tune.comp.maxlevel tune.zlib.memlevel "
+            "tune.zlib.windowsize"
+        ),
+        _COMP,
+    ),
+    **dict.fromkeys(
+        _w(
+            "cluster-secret tune.quic.backend.max-idle-timeout "
+            "tune.quic.frontend.conn-tx-buffers.limit tune.quic.frontend.max-idle-timeout "
+            "tune.quic.frontend.max-streams-bidi tune.quic.retry-threshold"
+        ),
+        _QUIC,
+    ),
+    **dict.fromkeys(
+        _w(
+            "tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams "
+            "tune.h2.max-frame-size h2-workaround-bogus-websocket-clients"
+        ),
+        _H2,
+    ),
+    **dict.fromkeys(_w("httpclient.resolvers.id httpclient.resolvers.prefer"), _HTTPCLIENT),
+    **dict.fromkeys(
+        _w("set-dumpable profiling.tasks profiling.memory expose-experimental-directives"),
+        _DEBUG,
+    ),
+    **dict.fromkeys(
+        _w(
+            "unix-bind insecure-fork-wanted insecure-setuid-wanted mworker-max-reloads "
+            "fd-hard-limit"
+        ),
+        _PROC,
+    ),
+    "external-check": _EXT,
+    "default-path": "relative paths are taken from the current directory",
+    "h1-case-adjust": "header names are sent as received",
+    "h1-case-adjust-file": "header names are sent as received",
+    "log-send-hostname": "log lines carry no host name",
+    "tune.http.logurilen": "logged URIs are not truncated",
+    "close-spread-time": "idle connections are closed at once on soft-stop",
+}
+
+_PROXY: dict[str, str] = {
+    "compression": _COMP,
+    "filter": _FILTER,
+    "email-alert": _MAIL,
+    "use-fcgi-app": _FCGI,
+    "external-check": _EXT,
+    "log-tag": "log lines carry pylvs's tag",
+    "log-format-sd": "log lines carry no structured data",
+    "error-log-format": "connection errors are logged in pylvs's format",
+    "max-keep-alive-queue": "an idle server connection is not waited for",
+    "max-session-srv-conns": "server connections are not kept per session",
+    "http-send-name-header": "the server's name is not sent in a request header",
+    "clitcpka-cnt": _POLLER,
+    "clitcpka-idle": _POLLER,
+    "clitcpka-intvl": _POLLER,
+    "srvtcpka-cnt": _POLLER,
+    "srvtcpka-idle": _POLLER,
+    "srvtcpka-intvl": _POLLER,
+}
+
+# server options: arity, why
+_SERVER: dict[str, tuple[int, str]] = {
+    **dict.fromkeys(
+        _w(
+            "ssl no-ssl check-ssl no-check-ssl allow-0rtt force-sslv3 force-tlsv10 "
+            "force-tlsv11 force-tlsv12 force-tlsv13 no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 "
+            "no-tlsv13 ssl-reuse no-ssl-reuse tls-tickets no-tls-tickets send-proxy-v2-ssl "
+            "send-proxy-v2-ssl-cn no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn"
+        ),
+        (0, _TLS),
+    ),
+    **dict.fromkeys(
+        _w(
+            "alpn ca-file check-alpn check-sni ciphers ciphersuites crl-file crt npn sni "
+            "ssl-max-ver ssl-min-ver verify verifyhost"
+        ),
+        (1, _TLS),
+    ),
+    **dict.fromkeys(("resolvers", "resolve-net", "resolve-opts", "resolve-prefer"), (1, _DNS)),
+    "socks4": (1, _SOCKS),
+    "check-via-socks4": (0, _SOCKS),
+    "namespace": (1, _NS),
+    "tfo": (0, _POLLER),
+    "no-tfo": (0, _POLLER),
+    "tcp-ut": (1, _POLLER),
+    "proto": (1, "the multiplexer is chosen by the proxy's mode"),
+    "check-proto": (1, "the multiplexer is chosen by the proxy's mode"),
+    "ws": (1, "WebSocket goes over HTTP/1.1 only"),
+    "log-proto": (1, "servers of log-forward sections are not used"),
+    "proxy-v2-options": (1, "PROXY v2 headers carry no TLVs"),
+    "redir": (1, "redirecting clients to a server's address is not implemented"),
+    "pool-low-conn": (1, "idle server connections are not pooled per thread"),
+    "pool-max-conn": (1, "idle server connections are not pooled per thread"),
+    "pool-purge-delay": (1, "idle server connections are not pooled per thread"),
+    "max-reuse": (1, "idle server connections are not pooled per thread"),
+}
+
+# bind options: arity, why
+_BIND: dict[str, tuple[int, str]] = {
+    **dict.fromkeys(
+        _w(
+            "ssl allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 "
+            "no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 no-tls-tickets "
+            "generate-certificates no-ca-names prefer-client-ciphers strict-sni"
+        ),
+        (0, _TLS),
+    ),
+    **dict.fromkeys(
+        _w(
+            "alpn ca-file ca-ignore-err ca-sign-file ca-sign-pass ca-verify-file ciphers "
+            "ciphersuites crl-file crt crt-ignore-err crt-list curves ecdhe npn ssl-max-ver "
+            "ssl-min-ver tls-ticket-keys verify"
+        ),
+        (1, _TLS),
+    ),
+    "quic-force-retry": (0, _QUIC),
+    "accept-netscaler-cip": (1, _NETSCALER),
+    "defer-accept": (0, _POLLER),
+    "tfo": (0, _POLLER),
+    "mss": (1, _POLLER),
+    "tcp-ut": (1, _POLLER),
+    "nice": (1, _POLLER),
+    "namespace": (1, _NS),
+    "process": (1, _THREADS),
+    "thread": (1, _THREADS),
+    "shards": (1, _THREADS),
+    "proto": (1, "the multiplexer is chosen by the proxy's mode"),
+    "severity-output": (1, "the master CLI is not implemented"),
+}
+
+_SECTIONS: dict[str, str] = {
+    "resolvers": _DNS,
+    "mailers": _MAIL,
+    "program": "programs are not started (pylvs's service manager does that)",
+    "ring": "log rings are not implemented",
+    "cache": "the HTTP cache is not implemented",
+    "log-forward": "log forwarding is not implemented",
+    "fcgi-app": _FCGI,
+    "peers": _PEERS,
+}
+
+UNSUPPORTED: tuple[Unsupported, ...] = (
+    *(Unsupported("global", k, w) for k, w in sorted(_GLOBAL.items())),
+    *(Unsupported("proxy", k, w) for k, w in sorted(_PROXY.items())),
+    *(Unsupported("server", k, w) for k, (_, w) in sorted(_SERVER.items())),
+    *(Unsupported("bind", k, w) for k, (_, w) in sorted(_BIND.items())),
+    *(Unsupported("section", k, w) for k, w in sorted(_SECTIONS.items())),
+)
+GLOBAL = _GLOBAL
+PROXY = _PROXY
+SERVER = _SERVER
+BIND = _BIND
+SECTIONS = _SECTIONS
+
+
+def message(keyword: str, why: str) -> str:
+    return f"pylvs does not do '{keyword}': {why} - ignoring"
+
+
+def markdown() -> str:
+    lines = [
+        "# haproxy.cfg keywords pylvs reads but does not act on",
+        "",
+        "Generated from `src/pylvs/config/haproxy/unsupported.py`. `pylvs check` checks each",
+        'of these as HAProxy 2.6 does and warns ("pylvs does not do ..."); with `--strict` it',
+        "fails. pylvs then runs without what the keyword asks for.",
+        "",
+        "| where | keyword | why pylvs does not act on it |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {u.where} | `{u.keyword}` | {u.why} |" for u in UNSUPPORTED]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown())

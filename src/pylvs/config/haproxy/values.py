@@ -1,0 +1,114 @@
+"""HAProxy 2.6 value readers: times with units, sizes, numbers, ports and addresses.
+
+Times follow src/tools.c `parse_time_err`: decimal digits, then an optional unit `us`, `ms`,
+`s`, `m`, `h` or `d` (none: the keyword's default unit, milliseconds for timeouts); the result,
+rounded up, must stay below 2^31 of the default unit ("timer overflow"), and a non-zero value
+must not round to 0 ("timer underflow"); letters after a unit only warn, as in 2.6.  Numbers
+are read as `atol` reads them where HAProxy does so, but a value that is not a plain number is
+reported (HAProxy often takes it as 0).  Every reader
+reports at the word it reads and returns None on error.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from pylvs.config.haproxy.model import IpAddress
+from pylvs.config.keywords import Context
+from pylvs.config.keywords.values import to_int
+from pylvs.config.tree import Word
+
+TIME_MAX = 2**31 - 1
+_TIME = re.compile(r"([0-9]+)(us|ms|s|m|h|d)?(.*)\Z", re.DOTALL)
+_UNIT = {"us": (1, 1000), "ms": (1, 1), "s": (1000, 1), "m": (60_000, 1)}
+_UNIT.update({"h": (3_600_000, 1), "d": (86_400_000, 1)})
+_INT = re.compile(r"[+-]?[0-9]+\Z")
+
+
+def time_ms(word: Word, ctx: Context, what: str, *, unit_ms: int = 1) -> int | None:
+    """A time in milliseconds; `unit_ms` is the default unit (1000 for seconds)."""
+    text = word.text
+    m = _TIME.match(text)
+    if m is None:
+        bad = text[:1] or "\\0"
+        ctx.error(word.loc, f"unexpected character '{bad}' in '{what}'")
+        return None
+    digits, unit, rest = m.groups()
+    if rest and not unit:
+        ctx.error(word.loc, f"unexpected character '{rest[0]}' in '{what}'")
+        return None
+    if rest:
+        ctx.warning(
+            word.loc,
+            f"unexpected character '{rest[0]}' after the timer value '{text}', only"
+            " (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are"
+            " supported. This will be reported as an error in next versions.",
+        )
+    value = to_int(digits)
+    mult, div = _UNIT[unit] if unit else (unit_ms, 1)
+    result = (value * mult + div - 1) // div
+    if result > TIME_MAX:
+        ctx.error(
+            word.loc,
+            f"timer overflow in argument '{text}' to '{what}' (maximum value is"
+            " 2147483647 ms or ~24.8 days)",
+        )
+        return None
+    if value and not result:
+        ctx.error(
+            word.loc,
+            f"timer underflow in argument '{text}' to '{what}' (minimum non-null value is 1 ms)",
+        )
+        return None
+    return result
+
+
+def number(word: Word, ctx: Context, what: str, lo: int, hi: int) -> int | None:
+    if _INT.match(word.text) is None:
+        ctx.error(word.loc, f"'{what}' expects an integer argument (got '{word.text}').")
+        return None
+    sign = -1 if word.text.startswith("-") else 1
+    value = sign * to_int(word.text.lstrip("+-"))
+    if not lo <= value <= hi:
+        ctx.error(word.loc, f"'{what}' expects a value between {lo} and {hi} (got '{word.text}').")
+        return None
+    return value
+
+
+def literal_ip(host: str) -> IpAddress | None:
+    """The address `host` is, when it is a literal IPv4/IPv6 address (else a name)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def split_host_port(text: str) -> tuple[str, str | None]:
+    """`host:port`, `[v6]:port`, `v6` (several colons, no port), `:port`, `host`."""
+    if text.startswith("["):
+        close = text.find("]")
+        if close > 0:
+            rest = text[close + 1 :]
+            return text[1:close], (rest[1:] if rest.startswith(":") else None)
+    if text.count(":") > 1:
+        # HAProxy's str2sa_range: the last colon separates the port unless the whole string
+        # parses as an IPv6 address
+        if literal_ip(text) is not None:
+            return text, None
+        host, _, port = text.rpartition(":")
+        return host, port
+    host, sep, port = text.partition(":")
+    return host, (port if sep else None)
+
+
+def port_range(text: str) -> tuple[int, int] | None:
+    """`80` or `6001-6004` (both ends 1..65535, low <= high); None when invalid."""
+    low, sep, high = text.partition("-")
+    if not (low.isascii() and low.isdigit()) or (sep and not (high.isascii() and high.isdigit())):
+        return None
+    lo = to_int(low)
+    hi = to_int(high) if sep else lo
+    if not 1 <= lo <= hi <= 65535:
+        return None
+    return lo, hi
