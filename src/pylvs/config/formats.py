@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pylvs.config.haproxy.sections import SECTIONS
+
 Format = Literal["keepalived", "haproxy"]
 FORMATS: tuple[Format, ...] = ("keepalived", "haproxy")
 
@@ -41,24 +43,7 @@ KEEPALIVED_WORDS = frozenset(
         "SSL",
     }
 )
-HAPROXY_SECTIONS = frozenset(
-    {
-        "global",
-        "defaults",
-        "frontend",
-        "backend",
-        "listen",
-        "peers",
-        "resolvers",
-        "userlist",
-        "mailers",
-        "program",
-        "http-errors",
-        "ring",
-        "cache",
-        "log-forward",
-    }
-)
+HAPROXY_SECTIONS = SECTIONS  # the words that open a haproxy.cfg section
 # `$NAME=` definitions, `@id` lines, generators, includes; HAProxy lines never end in `{`.
 _KEEPALIVED_STARTS = ("$", "@", "~SEQ", "~LST", "include")
 # How many lines are enough to decide (a generated keepalived.conf may be megabytes long).

@@ -12,7 +12,7 @@ that says so.  Nothing here raises on bad input: every problem is in `HaproxyRes
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location, Problems
@@ -69,14 +69,26 @@ def load_text(
     host: HostFacts | None = None,
 ) -> HaproxyResult:
     """Read haproxy.cfg `text`; `filename` is used in locations, `env` for `${VAR}`."""
+    return load_texts([(text, filename)], env=env, host=host)
+
+
+def load_texts(
+    files: Sequence[tuple[str, str]],
+    *,
+    env: Mapping[str, str] | None = None,
+    host: HostFacts | None = None,
+) -> HaproxyResult:
+    """Read several files as one configuration, in order, as `haproxy -f A -f B` does: each
+    file's last section ends with it; defaults, setenv and the rest carry over.  `files` are
+    (text, filename) pairs."""
     problems = Problems()
     environment = dict(env or {})
     ctx = Context(problems=problems, host=host or HostFacts())
+    state = _State(ctx)
     try:
-        sections = read_sections(text, filename, environment, problems)
-        state = _State(ctx)
-        for section in sections:
-            _section(section, state)
+        for text, filename in files:
+            for section in read_sections(text, filename, environment, problems):
+                _section(section, state)
         config = post.finish(
             state.glob,
             state.proxies,
@@ -87,7 +99,8 @@ def load_text(
             kept=state.kept,
         )
     except Exception as exc:  # a reader bug must still end as a reported problem
-        problems.error(Location(filename, 1, 1), f"internal error while reading: {exc!r}")
+        where = files[0][1] if files else "-"
+        problems.error(Location(where, 1, 1), f"internal error while reading: {exc!r}")
         config = HaproxyConfig()
     config = dataclasses.replace(config, environment=tuple(sorted(environment.items())))
     return HaproxyResult(config, problems)

@@ -16,6 +16,9 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from pylvs.config.keywords.unsupported import markdown as unsupported_markdown
+from pylvs.config.keywords.unsupported import message
+
 
 @dataclass(frozen=True, slots=True)
 class Unsupported:
@@ -249,25 +252,17 @@ PROXY = _PROXY
 SERVER = _SERVER
 BIND = _BIND
 SECTIONS = _SECTIONS
-
-
-def message(keyword: str, why: str) -> str:
-    return f"pylvs does not do '{keyword}': {why} - ignoring"
+__all__ = ["BIND", "GLOBAL", "PROXY", "SECTIONS", "SERVER", "UNSUPPORTED", "markdown", "message"]
 
 
 def markdown() -> str:
-    lines = [
-        "# haproxy.cfg keywords pylvs reads but does not act on",
-        "",
-        "Generated from `src/pylvs/config/haproxy/unsupported.py`. `pylvs check` checks each",
-        'of these as HAProxy 2.6 does and warns ("pylvs does not do ..."); with `--strict` it',
+    return unsupported_markdown(
+        "haproxy.cfg keywords pylvs reads but does not act on",
+        "Generated from `src/pylvs/config/haproxy/unsupported.py`. `pylvs check` checks each\n"
+        'of these as HAProxy 2.6 does and warns ("pylvs does not do ..."); with `--strict` it\n'
         "fails. pylvs then runs without what the keyword asks for.",
-        "",
-        "| where | keyword | why pylvs does not act on it |",
-        "|---|---|---|",
-    ]
-    lines += [f"| {u.where} | `{u.keyword}` | {u.why} |" for u in UNSUPPORTED]
-    return "\n".join(lines) + "\n"
+        ((u.where, u.keyword, u.why) for u in UNSUPPORTED),
+    )
 
 
 if __name__ == "__main__":

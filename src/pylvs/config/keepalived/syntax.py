@@ -17,6 +17,7 @@ from typing import TypeVar
 from pylvs.config.errors import Kind
 from pylvs.config.keepalived.unsupported import reasons
 from pylvs.config.keywords import Context, Keyword, Syntax, Table
+from pylvs.config.keywords.unsupported import warn as warn_unsupported
 from pylvs.config.tree import Statement
 
 D = TypeVar("D")
@@ -46,17 +47,13 @@ def _deprecated(st: Statement, ctx: Context, use: str, kind: Kind) -> None:
     ctx.warning(st.loc, f"'{st.name}' is deprecated - please use '{use}'", kind)
 
 
-def _unsupported(st: Statement, ctx: Context, why: str) -> None:
-    ctx.warning(st.loc, f"pylvs does not do '{st.name}': {why} - ignoring", Kind.UNSUPPORTED)
-
-
 KEEPALIVED = Syntax(
     unknown=_unknown,
     missing_args=_missing,
     needs_block=_needs_block,
     no_block=_no_block,
     deprecated=_deprecated,
-    unsupported=_unsupported,
+    unsupported=warn_unsupported,
 )
 
 

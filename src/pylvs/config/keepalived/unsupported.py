@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pylvs.config.keywords.unsupported import markdown as unsupported_markdown
+
 
 @dataclass(frozen=True, slots=True)
 class Unsupported:
@@ -210,18 +212,13 @@ def reasons(section: str) -> dict[str, str]:
 
 
 def markdown() -> str:
-    lines = [
-        "# keepalived.conf keywords pylvs reads but does not act on",
-        "",
-        "Generated from `src/pylvs/config/keepalived/unsupported.py`. `pylvs check` warns on",
-        'each of these ("pylvs does not do ..."); with `--strict` it fails. pylvs then runs',
+    return unsupported_markdown(
+        "keepalived.conf keywords pylvs reads but does not act on",
+        "Generated from `src/pylvs/config/keepalived/unsupported.py`. `pylvs check` warns on\n"
+        'each of these ("pylvs does not do ..."); with `--strict` it fails. pylvs then runs\n'
         "without what the keyword asks for.",
-        "",
-        "| where | keyword | why pylvs does not act on it |",
-        "|---|---|---|",
-    ]
-    lines += [f"| {u.section} | `{u.keyword}` | {u.why} |" for u in UNSUPPORTED]
-    return "\n".join(lines) + "\n"
+        ((u.section, u.keyword, u.why) for u in UNSUPPORTED),
+    )
 
 
 if __name__ == "__main__":

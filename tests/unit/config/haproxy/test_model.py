@@ -228,3 +228,18 @@ def test_every_server_option_reaches_the_server() -> None:
     assert r.ok, r.problems
     s = r.config.proxies[0].servers[0]
     assert (s.non_stick, s.source) == (True, ("127.0.0.2", "usesrc", "clientip"))
+
+
+def test_several_files_are_one_configuration() -> None:
+    from pylvs.config.haproxy.reader import load_texts
+
+    r = load_texts(
+        [
+            ("global\n setenv P 81\n" + D, "a.cfg"),
+            ('listen l\n bind "127.0.0.1:${P}"\n server s 127.0.0.1:80\n', "b.cfg"),
+            ("backend b\n server s 127.0.0.1:80 bogus\n", "c.cfg"),
+        ]
+    )
+    listen = r.config.proxies[0]
+    assert (listen.timeouts.server, listen.binds[0].endpoints[0].port) == (3000, 81)
+    assert [(p.loc.file, p.loc.line) for p in r.problems] == [("c.cfg", 2)]
