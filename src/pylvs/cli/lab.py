@@ -68,6 +68,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="persistence_timeout (default: none)")  # fmt: skip
     u.add_argument("--weights", default="", metavar="W1,W2,...",
                    help="real server weights (default 3 each, as seed 000)")  # fmt: skip
+    u.add_argument("--dataplane", choices=["nftables", "ipvs"], default="nftables",
+                   help="how the directors forward: nftables (any kernel) or ipvs (the "
+                   "kernel's IPVS, as on a real director)")  # fmt: skip
     sub.add_parser("status", help="who is MASTER, each director's ipvsadm -Ln")
     c = sub.add_parser("curl", help="requests from the client through the VIP")
     c.add_argument("-n", type=int, default=10, help="number of requests (default %(default)s)")
@@ -108,6 +111,7 @@ def _options(args: argparse.Namespace) -> Any:
         preempt_delay=args.preempt_delay,
         persistence=args.persistence,
         weights=weights,
+        dataplane=args.dataplane,
     )
 
 

@@ -68,16 +68,10 @@ def tune_gc() -> None:
 
 
 def make_dataplane(args: argparse.Namespace) -> DataPlane:
-    if args.dataplane == "nftables":
-        if os.geteuid() != 0:
-            raise PermissionError("the nftables data plane needs root (use --dataplane proxy)")
-        from pylvs.dataplane.nftables import NftablesDataPlane
+    """The plane --dataplane names, or the one the host allows (cli/dataplanes.py)."""
+    from pylvs.cli.dataplanes import make_plane
 
-        plane: DataPlane = NftablesDataPlane(ingress=tuple(args.dr_interface))
-    else:
-        from pylvs.dataplane.proxy.plane import ProxyDataPlane
-
-        plane = ProxyDataPlane()
+    plane = make_plane(args)
     plane.release_on_stop = not args.dont_release_ipvs  # keepalived -I
     return plane
 
@@ -222,6 +216,7 @@ def _run(
         facility=facility if facility is not None else FACILITIES["daemon"],
         names=args.log_names,
     )
+    log.info("data plane: %s (%s)", args.dataplane, args.dataplane_reason)
     for text in unsupported_given(args):
         log.warning("%s; the option is ignored", text)
     if args.dont_release_ipvs and args.dataplane == "proxy":

@@ -209,9 +209,10 @@ def _pylvs_options(p: argparse.ArgumentParser) -> None:
         "$XDG_RUNTIME_DIR/pylvs.sock otherwise)",
     )  # fmt: skip
     g.add_argument(
-        "--dataplane", choices=["proxy", "nftables"], default="proxy",
-        help="how traffic is forwarded: proxy (default, user space, no root) or nftables "
-        "(the kernel forwards; root)",
+        "--dataplane", choices=["ipvs", "nftables", "proxy"], default=None,
+        help="how traffic is forwarded: ipvs (the kernel's IPVS; root), nftables (the kernel "
+        "forwards without IPVS; root) or proxy (user space, no root); default: the first of "
+        "these the host allows, and the log says which and why",
     )  # fmt: skip
     g.add_argument(
         "--dr-interface", action="append", default=[], metavar="IFACE",

@@ -15,12 +15,15 @@ already exists", "Service not defined", "Destination already exists", "No such d
 from __future__ import annotations
 
 import abc
+import enum
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import ModelError, ServiceKey
+from pylvs.model.syncd import SyncDaemon
 from pylvs.model.table import (
     AddDest,
     AddService,
@@ -36,6 +39,26 @@ from pylvs.proto.conntrack.states import Timeouts
 from pylvs.proto.conntrack.table import Conn, ConnEntry, ConnTable
 
 from .service import ServiceRuntime
+
+SYNC_UNAVAILABLE = (
+    "pylvs: connection synchronisation (--start-daemon/--stop-daemon) is not available "
+    "with this data plane: it needs the kernel's IPVS (--dataplane ipvs)"
+)
+
+
+class StopPolicy(enum.Enum):
+    """What a plane sharing the kernel's table removes at stop (keepalived's choices)."""
+
+    OWN = "own"  # what this run created (keepalived's default: its own virtual servers)
+    KEEP = "keep"  # nothing (keepalived --dont-release-ipvs)
+    SERVICES = "services"  # this run's services as whole ones (lvs_flush_on_stop VS)
+    ALL = "all"  # the whole table, others' too (lvs_flush_on_stop / lvs_flush_on_stop ALL)
+
+
+@dataclass(frozen=True, slots=True)
+class TablePolicy:
+    flush_at_start: bool = False  # keepalived lvs_flush: remove what was there before
+    on_stop: StopPolicy = StopPolicy.OWN
 
 
 class DataPlaneError(Exception):
@@ -98,6 +121,43 @@ class DataPlane(abc.ABC):
         read for it (`ipvsadm -L`; with `connections`, `-c`).  The proxy keeps its numbers
         live; the kernel plane reads the kernel's tables here, without blocking the loop."""
         return None  # nothing to read by default (proxy, fake)
+
+    async def observe(self, *, connections: bool = False) -> ServiceTable | None:
+        """Read the table the forwarding holds now, when something besides pylvs can change
+        it: the kernel's IPVS, which the real `ipvsadm` (or another keepalived) edits too.
+        The read also brings what a listing shows up to date, as `refresh` does.  None for
+        the planes only pylvs changes (proxy, nftables, fake): their table is `applied()`."""
+        return None
+
+    def listed(self) -> Sequence[ServiceRuntime]:
+        """The services in the order the forwarding lists them (`ipvsadm --nosort`): the
+        kernel's hash order for the kernel's IPVS, the order they were added elsewhere."""
+        return self.services()
+
+    def kernel_info(self) -> tuple[tuple[int, int, int], int] | None:
+        """IPVS's version and connection table size when a kernel reports them (the first
+        line of `ipvsadm -L`); None: the planes print ipvsadm's usual 1.2.1 / 4096."""
+        return None
+
+    def sync_daemons(self) -> tuple[SyncDaemon, ...] | None:
+        """The connection-sync daemons running (`ipvsadm -L --daemon`); None where the plane
+        has none to run (only the kernel's IPVS syncs connections, ip_vs_sync.c)."""
+        return None
+
+    async def start_sync_daemon(self, daemon: SyncDaemon) -> None:
+        """`ipvsadm --start-daemon`: DataPlaneError with the kernel's complaint if refused."""
+        raise DataPlaneError(SYNC_UNAVAILABLE)
+
+    async def stop_sync_daemon(self, state: str) -> None:
+        """`ipvsadm --stop-daemon master|backup`."""
+        raise DataPlaneError(SYNC_UNAVAILABLE)
+
+    def set_table_policy(self, policy: TablePolicy) -> None:
+        """What to do with a table others share at start and at stop (keepalived's
+        `lvs_flush`, `lvs_flush_on_stop`, `--dont-release-ipvs`).  A plane that owns its
+        whole table (proxy, nftables, fake) starts empty and removes everything at stop
+        whatever the policy says."""
+        return None
 
     @property
     @abc.abstractmethod

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import ClassVar
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Address, ModelError, RealServer, ServiceKey, VirtualService
@@ -50,6 +51,10 @@ def make_scheduler(
 class ServiceRuntime:
     """A virtual service, its live destinations and their statistics."""
 
+    # What counts a service's and each dest's traffic: the kernel data plane reads the
+    # kernel's counters and rates into a subclass instead of estimating its own.
+    stats_class: ClassVar[type[Stats]] = Stats
+
     def __init__(
         self, service: VirtualService, now: float, rng: random.Random | None = None
     ) -> None:
@@ -60,7 +65,7 @@ class ServiceRuntime:
         self.trash: list[Destination] = []  # deleted, still bound to live connections
         self.rng = rng
         self.scheduler = make_scheduler(service, self.dests, rng)
-        self.stats = Stats(now)
+        self.stats = self.stats_class(now)
         self._dest_stats: dict[Destination, Stats] = {}
 
     @property
@@ -105,7 +110,7 @@ class ServiceRuntime:
             dest.last_weight = config.weight
         else:
             dest = Destination(config)
-            self._dest_stats[dest] = Stats(now)
+            self._dest_stats[dest] = self.stats_class(now)
         self.dests.insert(0, dest)
         self.scheduler.server_added(self.dests, dest)
         return dest
@@ -162,7 +167,7 @@ class ServiceRuntime:
         service object than before."""
         for dest in trashed:
             self.trash.append(dest)
-            self._dest_stats[dest] = Stats(now)
+            self._dest_stats[dest] = self.stats_class(now)
 
     # -- scheduling --------------------------------------------------------------------
 

@@ -35,15 +35,23 @@ from pylvs.control.ipvsadm.messages import Failure, Stream
 from pylvs.control.ipvsadm.session import Result, State, run_command
 from pylvs.control.protocol import Request, Response
 from pylvs.control.server import ControlServer
-from pylvs.dataplane.base import DataPlane, DataPlaneError
+from pylvs.dataplane.base import (
+    SYNC_UNAVAILABLE,
+    DataPlane,
+    DataPlaneError,
+    StopPolicy,
+    TablePolicy,
+)
 from pylvs.engine import signals
 from pylvs.engine.dumps import dump_actions
 from pylvs.engine.ipvsadm_work import IpvsadmWork
 from pylvs.engine.snapshot import build_snapshot
+from pylvs.engine.syncd import SyncdFollower
 from pylvs.engine.table_state import TableState
 from pylvs.health.manager import HealthManager
 
 if TYPE_CHECKING:
+    from pylvs.proto.vrrp.commands import State as VrrpState
     from pylvs.system.netlink import NetlinkHost
     from pylvs.vrrp.manager import VrrpManager
 from pylvs.model.table import ServiceTable, diff
@@ -52,10 +60,6 @@ log = logging.getLogger("pylvs")
 
 # ipvsadm returns -1 from main when a kernel call fails (ipvsadm.c): status 255.
 KERNEL_FAILURE = 255
-SYNC_UNAVAILABLE = (
-    "pylvs: connection synchronisation (--start-daemon/--stop-daemon) is not available "
-    "in this version of pylvs"
-)
 
 
 # The listings whose numbers a data plane may have to read first (DataPlane.refresh).
@@ -90,6 +94,7 @@ class Daemon:
         self.health: HealthManager | None = None
         self.vrrp: VrrpManager | None = None
         self._netlink: NetlinkHost | None = None
+        self.syncd = SyncdFollower(dataplane, vrrp=opts.vrrp, checks=opts.checks)
         self._last_error = ""
         self.ipvsadm_work = IpvsadmWork()
         self.config: KeepalivedConfig | None = None
@@ -111,6 +116,7 @@ class Daemon:
         result = self._load()
         self.config = result.config
         self._log_problems(result.problems)
+        self.dp.set_table_policy(self._table_policy(result.config))
         await self.dp.start()
         lt = result.config.global_defs.lvs_timeouts  # = ipvsadm --set (0: unchanged)
         self.dp.set_timeouts(self.dp.timeouts.with_set(lt.tcp or 0, lt.tcpfin or 0, lt.udp or 0))
@@ -122,6 +128,8 @@ class Daemon:
         if self.opts.vrrp:
             await self._start_vrrp(result.config)
         self._update_ha_suspend()
+        self.syncd.configure(result.config)
+        await self.syncd.sync()
         await self.control.start()
         log.info(
             "pylvs started: %d virtual service(s), %d VRRP instance(s), control %s",
@@ -129,6 +137,19 @@ class Daemon:
             len(self.vrrp.status()) if self.vrrp is not None else 0,
             self.opts.control,
         )
+
+    def _table_policy(self, config: KeepalivedConfig) -> TablePolicy:
+        """keepalived's lvs_flush, lvs_flush_on_stop and --dont-release-ipvs, for a plane
+        that shares the kernel's table (check/check_daemon.c, check/ipwrapper.c)."""
+        g = config.global_defs
+        on_stop = StopPolicy.OWN
+        if not self.dp.release_on_stop:  # keepalived -I, set where the plane is made
+            on_stop = StopPolicy.KEEP
+        elif g.lvs_flush_on_stop == "all":
+            on_stop = StopPolicy.ALL
+        elif g.lvs_flush_on_stop == "vs":
+            on_stop = StopPolicy.SERVICES
+        return TablePolicy(flush_at_start=g.lvs_flush, on_stop=on_stop)
 
     async def _start_vrrp(self, config: KeepalivedConfig) -> None:
         """VRRP for the config's instances (raw IP sockets: root only)."""
@@ -145,10 +166,12 @@ class Daemon:
         from pylvs.vrrp.manager import VrrpManager
 
         self._netlink = NetlinkHost()
-        self.vrrp = VrrpManager(
-            config, self._netlink, on_state=lambda _name, _state: self._update_ha_suspend()
-        )
+        self.vrrp = VrrpManager(config, self._netlink, on_state=self._on_vrrp_state)
         await self.vrrp.start()
+
+    def _on_vrrp_state(self, name: str, state: VrrpState) -> None:
+        self._update_ha_suspend()
+        self.syncd.instance_state(name, state.name)
 
     def _update_ha_suspend(self) -> None:
         """ha_suspend: checkers of a virtual server run only while its address is here."""
@@ -189,6 +212,7 @@ class Daemon:
             self._netlink.close()
         if self.health is not None:
             await self.health.stop()
+        await self.syncd.stop()
         await self.dp.stop(self.opts.grace)
         self.ipvsadm_work.close()
 
@@ -212,7 +236,24 @@ class Daemon:
         """The config + health table changed: apply the difference to the live table."""
         self._last_error = await self._apply_config(desired)
 
+    async def _observe(self, *, connections: bool = False) -> bool:
+        """Take what others changed in a table pylvs shares (the kernel's IPVS, edited with
+        the real ipvsadm too) as operator edits, as keepalived leaves them be.  False when
+        the plane's table is pylvs's alone."""
+        try:
+            observed = await self.dp.observe(connections=connections)
+        except (OSError, DataPlaneError) as e:
+            log.error("cannot read the data plane's table: %s", e)
+            return True
+        if observed is None:
+            return False
+        if not same_table(observed, self.tables.live):
+            log.info("the table was changed outside pylvs (ipvsadm?): kept as an operator edit")
+            self.tables = self.tables.edit(observed)
+        return True
+
     async def _apply_config(self, config_table: ServiceTable) -> str:
+        await self._observe()
         target = self.tables.reload(config_table)
         error = await self._push(target.live)
         self.tables = TableState(target.config, self.tables.live)
@@ -237,6 +278,8 @@ class Daemon:
                 log.error("Reload refused: the configuration has errors; keeping the running one")
                 return Response(1, "", text + "pylvs: reload refused, running config kept\n")
             self._log_problems(result.problems)
+            self.dp.set_table_policy(self._table_policy(result.config))
+            self.syncd.configure(result.config)
             self._last_error = ""
             self.config = result.config
             if self.vrrp is not None:
@@ -248,6 +291,7 @@ class Daemon:
                 self._update_ha_suspend()
             elif self.opts.checks:
                 await self._on_health_change(to_table(result.config))
+            await self.syncd.sync()
             error = self._last_error
             if error:
                 return Response(1, "", f"pylvs: {error}\n")
@@ -262,12 +306,13 @@ class Daemon:
         if req.op == "reload":
             return await self.reload_notified()
         if req.op == "status":
+            await self._observe()
             return self.status()
         self.stopping.set()
         return Response(0, "", "")
 
     def _state(self) -> State:
-        return State(self.tables.live, self.dp.timeouts)
+        return State(self.tables.live, self.dp.timeouts, self.dp.sync_daemons() or ())
 
     async def ipvsadm(self, argv: list[str], stdin: str) -> Response:
         """One `ipvsadm ARGS` run against the live table, byte-compatible output.
@@ -281,7 +326,8 @@ class Daemon:
             return _failure_response(cmd)
         wanted = [x.what for x in lists if isinstance(x, ipvsadm_cmd.List)]
         conns = ipvsadm_cmd.ListWhat.CONNECTIONS in wanted
-        if any(what in LISTS_WITH_COUNTS for what in wanted):
+        shared = await self._observe(connections=conns)
+        if not shared and any(what in LISTS_WITH_COUNTS for what in wanted):
             await self.dp.refresh(connections=conns)
         if isinstance(cmd, ipvsadm_cmd.List | ipvsadm_cmd.Save):
             text = await work.listing(cmd, self.dp, resolver)
@@ -289,13 +335,15 @@ class Daemon:
                 return _failure_response(text)
             return Response(0, text, "")
         state = self._state()
+        syncing = self.dp.sync_daemons() is not None
         result = run_command(
             cmd,
             state,
             stdin=stdin,
             resolver=work.lookups.cached(),  # everything it asks was looked up while parsing
             snapshot=lambda _s: build_snapshot(self.dp, with_conns=conns),
-            no_sync=SYNC_UNAVAILABLE,
+            no_sync=None if syncing else SYNC_UNAVAILABLE,
+            sync_by_kernel=syncing,
         )
         return await self._commit(state, result)
 
@@ -314,7 +362,21 @@ class Daemon:
         for key in result.zeros:
             with contextlib.suppress(DataPlaneError):
                 self.dp.zero(key)
+        for sync in result.syncs:
+            try:
+                await self._sync_command(sync)
+            except DataPlaneError as e:
+                err += f"{e}\n"
+                rc = KERNEL_FAILURE
         return Response(rc, out, err)
+
+    async def _sync_command(self, cmd: ipvsadm_cmd.StartDaemon | ipvsadm_cmd.StopDaemon) -> None:
+        """--start-daemon / --stop-daemon on the plane, with what was given (the kernel
+        fills in the rest: group, port, ttl, the interface's MTU for maxlen)."""
+        if isinstance(cmd, ipvsadm_cmd.StopDaemon):
+            await self.dp.stop_sync_daemon(cmd.state)
+            return
+        await self.dp.start_sync_daemon(cmd.daemon.to_sync_daemon())
 
     def status(self) -> Response:
         services = self.dp.services()
@@ -353,3 +415,14 @@ def _failure_response(f: Failure) -> Response:
     if f.stream is Stream.STDOUT:
         return Response(f.exit_code, f.text, "")
     return Response(f.exit_code, "", f.text)
+
+
+def same_table(a: ServiceTable, b: ServiceTable) -> bool:
+    """The same services with the same real servers, whatever the order."""
+    if a.keys() != b.keys():
+        return False
+    for key, entry in a.items():
+        other = b[key]
+        if entry.service != other.service or set(entry.dests) != set(other.dests):
+            return False
+    return True

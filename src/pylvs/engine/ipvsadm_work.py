@@ -22,6 +22,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TypeVar
 
 from pylvs.control.ipvsadm import command as ipvsadm_cmd
@@ -31,10 +32,9 @@ from pylvs.control.ipvsadm.messages import Failure
 from pylvs.control.ipvsadm.resolver import Resolver
 from pylvs.control.ipvsadm.restore import split_restore_lines
 from pylvs.control.ipvsadm.session import render_list
-from pylvs.control.ipvsadm.snapshot import Snapshot
 from pylvs.control.ipvsadm.system_resolver import system_resolver
 from pylvs.dataplane.base import DataPlane
-from pylvs.engine.snapshot import conn_view, service_view
+from pylvs.engine.snapshot import conn_view, plane_snapshot
 
 T = TypeVar("T")
 Parsed = ipvsadm_cmd.Command | Failure
@@ -72,14 +72,12 @@ class IpvsadmWork:
         """Read the plane on the loop (now, nothing awaited before), build and render in a
         worker thread."""
         conns = isinstance(cmd, ipvsadm_cmd.List) and cmd.what is ipvsadm_cmd.ListWhat.CONNECTIONS
-        services = tuple(service_view(rt) for rt in dp.services())
-        timeouts = dp.timeouts
+        base = plane_snapshot(dp)
         rows = dp.connections_later() if conns else None
 
         def work() -> str | Failure:
             conn_views = tuple(conn_view(c) for c in rows()) if rows is not None else ()
-            snap = Snapshot(services=services, timeouts=timeouts, conns=conn_views)
-            return render_list(cmd, snap, resolver)
+            return render_list(cmd, replace(base, conns=conn_views), resolver)
 
         return await self.call(work)
 

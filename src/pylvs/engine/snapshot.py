@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pylvs.control.ipvsadm.snapshot import (
     ConnView,
     DaemonView,
@@ -15,9 +17,7 @@ from pylvs.dataplane.base import DataPlane
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.stats import Stats as LiveStats
 from pylvs.proto.conntrack.table import ConnEntry
-
-# ip_vs_proto_name(): the protocol column of /proc/net/ip_vs_conn
-PROTO_NAMES = {6: "TCP", 17: "UDP", 132: "SCTP", 0: "IP"}
+from pylvs.proto.ipvs.procfs import proto_name
 
 
 def _stats(s: LiveStats) -> tuple[Stats, Rates]:
@@ -35,7 +35,7 @@ def service_view(rt: ServiceRuntime) -> ServiceView:
 
 def conn_view(c: ConnEntry) -> ConnView:
     return ConnView(
-        PROTO_NAMES.get(c.protocol, "??"),
+        proto_name(c.protocol),
         c.caddr,
         c.cport,
         c.vaddr,
@@ -49,12 +49,27 @@ def conn_view(c: ConnEntry) -> ConnView:
     )
 
 
-def build_snapshot(
-    dp: DataPlane, *, with_conns: bool = True, daemons: tuple[DaemonView, ...] = ()
-) -> Snapshot:
-    return Snapshot(
-        services=tuple(service_view(rt) for rt in dp.services()),
+def plane_snapshot(dp: DataPlane, daemons: tuple[DaemonView, ...] | None = None) -> Snapshot:
+    """What a listing shows but the connections, read now: the services in the order the
+    plane lists them (the kernel's hash order for the kernel's IPVS: what `--nosort` shows),
+    the timeouts, its sync daemons and version line if it has them."""
+    if daemons is None:
+        daemons = dp.sync_daemons() or ()
+    info = dp.kernel_info()
+    snapshot = Snapshot(
+        services=tuple(service_view(rt) for rt in dp.listed()),
         timeouts=dp.timeouts,
         daemons=daemons,
-        conns=tuple(conn_view(c) for c in dp.connections()) if with_conns else (),
     )
+    if info is not None:
+        snapshot = replace(snapshot, version=info[0], conn_tab_size=info[1])
+    return snapshot
+
+
+def build_snapshot(
+    dp: DataPlane, *, with_conns: bool = True, daemons: tuple[DaemonView, ...] | None = None
+) -> Snapshot:
+    snapshot = plane_snapshot(dp, daemons)
+    if not with_conns:
+        return snapshot
+    return replace(snapshot, conns=tuple(conn_view(c) for c in dp.connections()))

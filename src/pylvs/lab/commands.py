@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from pylvs.control.client import call
 from pylvs.control.protocol import Request
+from pylvs.dataplane.ipvs.genl import kernel_has_ipvs
 
 from . import netns, nodes
 from .classic import classic_text
@@ -72,14 +73,14 @@ class Lab:
         for program in self.director_procs(director):
             nodes.start(program, self.paths)
         sock = str(self.paths.control(director))
-        if not nodes.wait_for(lambda: _answers(sock), 15.0):
+        if not nodes.wait_for(lambda: _answers(sock), nodes.patience(15.0)):
             raise LabError(f"{director}: pylvs run did not start (see {self.paths.dir}/*.log)")
 
     def start_httpd(self, rs: str) -> None:
         program = nodes.httpd_program(self.topo, self.paths, rs)
         nodes.start(program, self.paths)
         ready = self.paths.ready(program.proc)
-        if not nodes.wait_for(ready.exists, 10.0):
+        if not nodes.wait_for(ready.exists, nodes.patience(10.0)):
             raise LabError(f"{rs}: the web server did not start (see {self.paths.log(rs)})")
 
     def ipvsadm(self, director: str, *argv: str) -> str:
@@ -141,6 +142,10 @@ def up(options: LabOptions, out: Out = print) -> Lab:
     if netns.lab_namespaces(options.lab_id) or paths.dir.exists():
         out(f"removing the leftovers of an earlier lab {options.lab_id!r}")
         down(options.lab_id, out=lambda _line: None)
+    if options.dataplane == "ipvs" and not kernel_has_ipvs():
+        raise LabError(
+            "--dataplane ipvs: this kernel has no IPVS (no ip_vs module); use --dataplane nftables"
+        )
     topo = plan(options)
     lab = Lab(topo, paths, LabState(options, static_vip=not nodes.vrrp_available()))
     lab.save()
@@ -168,7 +173,7 @@ def _build(lab: Lab) -> None:
         lab.start_director(d.name)
     # keepalived starts even `state MASTER` as BACKUP and waits a master-down interval
     # (vrrp_scheduler.c vrrp_init_state), so the first MASTER appears after about that long.
-    wait = mdi(topo.options, PRIORITIES[1]) + topo.options.advert_int + 5.0
+    wait = mdi(topo.options, PRIORITIES[1]) + topo.options.advert_int + nodes.patience(5.0)
     if not nodes.wait_for(lambda: bool(lab.masters()), wait):
         raise LabError(f"no director took the VIP within {wait:.1f} s (see {lab.paths.dir}/*.log)")
 

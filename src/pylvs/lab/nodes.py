@@ -4,8 +4,9 @@ Each process is `ip netns exec NS python -m ...` (ip execs the command, so the p
 program's), in its own session, its output in `<proc>.log`, its pid in `<proc>.pid`.  A pid is
 only signalled while /proc/<pid>/cmdline still names the program it was started as, so a
 recycled pid is never hit.  The processes of a director are `pylvs run --dataplane nftables`
-(LVS and health checks) and, while `pylvs run` has no VRRP of its own, the VRRP-only driver
-`python -m pylvs.vrrp.run` next to it (`director_programs`).
+(or `ipvs`, the kernel's IPVS, where the kernel has it: LVS and health checks) and, while
+`pylvs run` has no VRRP of its own, the VRRP-only driver `python -m pylvs.vrrp.run` next to
+it (`director_programs`).
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ def director_programs(topo: Topology, paths: LabPaths, node: str) -> list[Progra
         "--control", str(paths.control(node)), "--pid", str(paths.dir / f"{node}-run.pid"),
         "--vrrp_pid", str(paths.dir / f"{node}-run-vrrp.pid"),
         "--checkers_pid", str(paths.dir / f"{node}-run-checkers.pid"),
-        "--dataplane", "nftables", "--no-syslog",
+        "--dataplane", topo.options.dataplane, "--no-syslog",
     ]  # fmt: skip
-    if topo.mode is Mode.DR:
+    if topo.mode is Mode.DR and topo.options.dataplane == "nftables":
         run += ["--dr-interface", "eth0"]
     programs = [Program(f"{node}-pylvs", topo.ns(node), tuple(run), "pylvs")]
     if not VRRP_IN_RUN and vrrp_available():
@@ -173,6 +174,16 @@ def stop(
             deadline = time.monotonic() + 2.0
         time.sleep(0.02)
     return True
+
+
+def patience(seconds: float) -> float:
+    """How long to wait for something that takes `seconds` on an ordinary machine: times
+    $PYLVS_LAB_PATIENCE (default 1), for slow ones (the IPVS VM runs Python ~20x slower)."""
+    try:
+        scale = float(os.environ.get("PYLVS_LAB_PATIENCE", "1"))
+    except ValueError:
+        scale = 1.0
+    return seconds * max(scale, 1.0)
 
 
 def wait_for(check: object, timeout: float, step: float = 0.05) -> bool:

@@ -181,7 +181,7 @@ def _await_takeover(lab: Lab, director: str, how: str, started: float, out: Out)
     else:
         bound = master_down_interval(lab.topo.options, prio)
         out(f"{other} (BACKUP) takes over after its master-down interval {bound:.3f} s")
-    if nodes.wait_for(lambda: other in lab.masters(), bound + 3.0, step=0.01):
+    if nodes.wait_for(lambda: other in lab.masters(), bound + nodes.patience(3.0), step=0.01):
         out(f"{other} is MASTER, {time.monotonic() - started:.2f} s after the failure")
     else:
         out(f"{other} did not take the VIP within {bound + 3.0:.1f} s (pylvs lab status)")

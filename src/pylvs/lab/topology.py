@@ -39,6 +39,11 @@ PRIORITIES = (100, 99)
 VRID = 51
 
 
+# The kernel planes a director can forward with: nftables (any kernel) or the kernel's IPVS
+# (each director's namespace has a table of its own, as a real director has).
+DATAPLANES = ("nftables", "ipvs")
+
+
 class LabError(ValueError):
     """An option combination the lab cannot build (message is shown to the user)."""
 
@@ -62,8 +67,11 @@ class LabOptions:
     preempt_delay: float = 0.0
     persistence: int = 0
     weights: tuple[int, ...] = ()
+    dataplane: str = "nftables"  # what the directors' `pylvs run --dataplane` forwards with
 
     def __post_init__(self) -> None:
+        if self.dataplane not in DATAPLANES:
+            raise LabError(f"--dataplane is one of {', '.join(DATAPLANES)}")
         if not ID_RE.match(self.lab_id):
             raise LabError(f"lab id {self.lab_id!r}: use 1-10 lower-case letters or digits")
         if not 1 <= self.real_servers <= MAX_REAL_SERVERS:

@@ -122,7 +122,7 @@ class Director:
         self.proc = subprocess.Popen(
             [*limit, sys.executable, "-m", "pylvs", "run", "-n", "-f", str(self.conf),
              "--control", self.control, "--no-syslog", "--grace", "1", *pidfile_args(tmp),
-             *flags],
+             "--dataplane", "proxy", *flags],
             stdout=self.log, stderr=subprocess.STDOUT,
             # keepalived's dumps go to $TMPDIR: the test's, not the host's /tmp
             env={**os.environ, "TMPDIR": str(tmp), **(env or {})},

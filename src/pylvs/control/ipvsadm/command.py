@@ -24,6 +24,7 @@ from pylvs.model import (
     TunnelType,
     VirtualService,
 )
+from pylvs.model.syncd import SyncDaemon
 
 
 class Fmt(enum.IntFlag):
@@ -124,6 +125,18 @@ class DaemonArgs:
     mcast_group: Address | None = None
     mcast_port: int = 0
     mcast_ttl: int = 0
+
+    def to_sync_daemon(self) -> SyncDaemon:
+        """The daemon as asked for (unset values stay unset: the kernel picks them)."""
+        return SyncDaemon(
+            self.state,
+            self.mcast_ifn,
+            self.syncid,
+            self.sync_maxlen,
+            self.mcast_group,
+            self.mcast_port,
+            self.mcast_ttl,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,7 +144,9 @@ def apply_dest_option(e: Entry, tag: str, arg: str | None) -> bool:
         e.method = _METHODS[tag]
     elif tag == "w":
         e.set_option(Optc.WEIGHT)
-        e.weight = _number(arg, 0, 65535, "weight")
+        # 0..INT_MAX: the ipvsadm 1.31 of Debian and Ubuntu (patch for Debian bug #814348;
+        # upstream's limit is 65535), the one installed beside pylvs and its oracle.
+        e.weight = _number(arg, 0, 2**31 - 1, "weight")
     elif tag == "x":
         e.set_option(Optc.UTHRESHOLD)
         e.u_threshold = _number(arg, 0, 2**31 - 1, "u_threshold")

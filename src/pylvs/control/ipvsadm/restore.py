@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from pylvs.control.ipvsadm import command as c
 from pylvs.control.ipvsadm.resolver import NUMERIC, Resolver
 from pylvs.control.ipvsadm.session import (
     Emit,
@@ -190,11 +191,14 @@ def restore_state(
     resolver: Resolver = NUMERIC,
     snapshot: SnapshotFn = default_snapshot,
     no_sync: str | None = None,
+    sync_by_kernel: bool = False,
 ) -> Result:
-    """Run every line of `text` against `state` as ipvsadm -R does (`no_sync`: run_command)."""
+    """Run every line of `text` against `state` as ipvsadm -R does (`no_sync`,
+    `sync_by_kernel`: run_command)."""
     output: list[Emit] = []
     changes: list[mt.Change] = []
     zeros: list[ServiceKey | None] = []
+    syncs: list[c.StartDaemon | c.StopDaemon] = []
     status = 0
     done = _Done(state)
     view = _building_view(snapshot, done)
@@ -206,16 +210,20 @@ def restore_state(
             resolver=resolver,
             snapshot=view,
             no_sync=no_sync,
+            sync_by_kernel=sync_by_kernel,
         )
         done.note(state, r)
         output.extend(r.output)
         changes.extend(r.changes)
         zeros.extend(r.zeros)
+        syncs.extend(r.syncs)
         state = r.state
         status = r.exit_code
         if r.aborted:
-            return Result(state, tuple(output), status, True, tuple(changes), tuple(zeros))
-    return Result(state, tuple(output), status, False, tuple(changes), tuple(zeros))
+            return Result(
+                state, tuple(output), status, True, tuple(changes), tuple(zeros), tuple(syncs)
+            )
+    return Result(state, tuple(output), status, False, tuple(changes), tuple(zeros), tuple(syncs))
 
 
 @dataclass(frozen=True, slots=True)

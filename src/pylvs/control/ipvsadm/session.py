@@ -56,6 +56,8 @@ class Result:
     aborted: bool = False  # the process exit()ed (ends an -R restore)
     changes: tuple[mt.Change, ...] = ()
     zeros: tuple[ServiceKey | None, ...] = ()  # -Z requests, None = every service
+    # --start-daemon / --stop-daemon that passed, as given (a kernel fills in what was not).
+    syncs: tuple[c.StartDaemon | c.StopDaemon, ...] = ()
 
 
 SnapshotFn = Callable[[State], Snapshot]
@@ -96,11 +98,15 @@ def run_command(
     resolver: Resolver = NUMERIC,
     snapshot: SnapshotFn = default_snapshot,
     no_sync: str | None = None,
+    sync_by_kernel: bool = False,
 ) -> Result:
     """Carry out a parsed command.
 
     `no_sync`: connection synchronisation is not available; --start-daemon / --stop-daemon
     fail with this message as a failed kernel call (status 255), in a `-R` input as well.
+    `sync_by_kernel`: a kernel runs the sync daemons and judges the requests itself (its
+    checks come in its own order: an unknown interface before a daemon already running),
+    so they are passed on in `syncs` unchecked.
     """
     match cmd:
         case c.Help(prog=name):
@@ -111,7 +117,13 @@ def run_command(
             from pylvs.control.ipvsadm.restore import restore_state
 
             return restore_state(
-                stdin, state, prog=prog, resolver=resolver, snapshot=snapshot, no_sync=no_sync
+                stdin,
+                state,
+                prog=prog,
+                resolver=resolver,
+                snapshot=snapshot,
+                no_sync=no_sync,
+                sync_by_kernel=sync_by_kernel,
             )
         case c.List() | c.Save():
             text = render_list(cmd, snapshot(state), resolver)
@@ -120,6 +132,8 @@ def run_command(
             return Result(state, (Emit(Stream.STDOUT, text),) if text else ())
         case c.StartDaemon() | c.StopDaemon() if no_sync is not None:
             return _failure(state, kernel_error(no_sync))
+        case c.StartDaemon() | c.StopDaemon() if sync_by_kernel:
+            return Result(state, syncs=(cmd,))
     out = execute(cmd, state.table, state.timeouts, state.daemons)
     new_state = State(out.table, out.timeouts, out.daemons)
     if out.error is not None:
@@ -129,7 +143,8 @@ def run_command(
         zeros = (None,)
     elif out.zero is not None:
         zeros = (out.zero,)
-    return Result(new_state, changes=out.changes, zeros=zeros)
+    syncs = (cmd,) if isinstance(cmd, c.StartDaemon | c.StopDaemon) else ()
+    return Result(new_state, changes=out.changes, zeros=zeros, syncs=syncs)
 
 
 def run_argv(
@@ -141,6 +156,7 @@ def run_argv(
     resolver: Resolver = NUMERIC,
     snapshot: SnapshotFn = default_snapshot,
     no_sync: str | None = None,
+    sync_by_kernel: bool = False,
 ) -> Result:
     """`ipvsadm argv[1:]` against `state` (argv[0] is the name used in messages)."""
     cmd = parse(argv, reading_stdin=reading_stdin, resolver=resolver)
@@ -148,5 +164,12 @@ def run_argv(
         return _failure(state, cmd)
     prog = argv[0] if argv else "ipvsadm"
     return run_command(
-        cmd, state, stdin=stdin, prog=prog, resolver=resolver, snapshot=snapshot, no_sync=no_sync
+        cmd,
+        state,
+        stdin=stdin,
+        prog=prog,
+        resolver=resolver,
+        snapshot=snapshot,
+        no_sync=no_sync,
+        sync_by_kernel=sync_by_kernel,
     )

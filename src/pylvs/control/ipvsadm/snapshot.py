@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pylvs.model import Address, RealServer, ServiceTable, VirtualService
 from pylvs.model.stats import CounterValues, Rates
+from pylvs.model.syncd import SyncDaemon
 from pylvs.proto.conntrack.states import Timeouts
 
 IPVS_VERSION = (1, 2, 1)  # IP_VS_VERSION_CODE 0x010201
@@ -26,6 +27,8 @@ DEFAULT_TIMEOUTS = Timeouts()
 Stats = CounterValues
 ZERO_STATS = Stats()
 ZERO_RATES = Rates()
+# One running sync daemon as `ipvs_get_daemon` reports it (the model's value).
+DaemonView = SyncDaemon
 
 __all__ = [
     "DEFAULT_TIMEOUTS",
@@ -57,19 +60,6 @@ class ServiceView:
     stats: Stats = ZERO_STATS
     rates: Rates = ZERO_RATES
     dests: tuple[DestView, ...] = ()  # kernel list order: newest first
-
-
-@dataclass(frozen=True, slots=True)
-class DaemonView:
-    """One running sync daemon as `ipvs_get_daemon` reports it (0 / None = not reported)."""
-
-    state: str  # "master" | "backup"
-    mcast_ifn: str
-    syncid: int = 0
-    sync_maxlen: int = 0
-    mcast_group: Address | None = None
-    mcast_port: int = 0
-    mcast_ttl: int = 0
 
 
 @dataclass(frozen=True, slots=True)

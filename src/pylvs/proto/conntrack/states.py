@@ -58,6 +58,20 @@ class ConnState(enum.Enum):
     SYNACK = "SYNACK"
     UDP = "UDP"  # ip_vs_proto_udp.c udp_state_name_table
     ASSURED = "ASSURED"  # templates only (ip_vs_ctpl_state_name_table)
+    # SCTP (ip_vs_proto_sctp.c sctp_state_name_table), as the kernel data plane reads them
+    # from /proc/net/ip_vs_conn; the user-space planes do not relay SCTP.
+    INIT1 = "INIT1"
+    INIT = "INIT"
+    COOKIE_SENT = "COOKIE_SENT"
+    COOKIE_REPLIED = "COOKIE_REPLIED"
+    COOKIE_WAIT = "COOKIE_WAIT"
+    COOKIE_ECHOED = "COOKIE_ECHOED"
+    SHUTDOWN_SENT = "SHUTDOWN_SENT"
+    SHUTDOWN_RECEIVED = "SHUTDOWN_RECEIVED"
+    SHUTDOWN_ACK_SENT = "SHUTDOWN_ACK_SENT"
+    REJECTED = "REJECTED"
+    CLOSED = "CLOSED"
+    ERROR = "ERR!"  # ip_vs_state_name: a state out of its protocol's table
 
 
 # tcp_timeouts[] in seconds (ip_vs_proto_tcp.c), before `--set`.

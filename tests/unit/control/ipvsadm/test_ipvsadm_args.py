@@ -173,7 +173,7 @@ def test_string_option_takes_the_next_word_even_with_a_dash() -> None:
             2,
         ),
         ("-A -t [::1]:80 -p -M 129", "illegal ipv6 netmask specified\n", 2),
-        ("-a -t 1.1.1.1:80 -r 2.2.2.2 -w 65536", "illegal weight specified\n", 2),
+        ("-a -t 1.1.1.1:80 -r 2.2.2.2 -w 2147483648", "illegal weight specified\n", 2),
         ("-a -t 1.1.1.1:80 -r 2.2.2.2 -x -1", "illegal u_threshold specified\n", 2),
         ("-a -t 1.1.1.1:80 -r 2.2.2.2 -y 1x", "illegal l_threshold specified\n", 2),
         (
