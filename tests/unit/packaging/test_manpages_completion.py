@@ -63,12 +63,12 @@ def test_completion_words_cover_every_command_and_option() -> None:
         if name != "ipvsadm":
             assert set(all_options(parser)) <= set(words[name].options), name
     assert {"up", "fail", "heal", "down"} <= set(words["lab"].actions)
-    assert words["run"].choices["--dataplane"] == ["proxy", "nftables"]
+    assert words["run"].choices["--dataplane"] == ["ipvs", "nftables", "proxy"]
     assert {"-f", "--use-file", "-p", "-r", "-c", "--control"} <= set(words["run"].files)
     assert {"-A", "--add-service", "-L", "--tcp-service"} <= set(words["ipvsadm"].options)
     bash, zsh = completion.bash(), completion.zsh()
     assert "complete -F _pylvs pylvs" in bash and "--dont-release-vrrp" in bash
-    assert zsh.startswith("#compdef pylvs") and "'--dataplane[]:value:(proxy nftables)'" in zsh
+    assert zsh.startswith("#compdef pylvs") and "'--dataplane[]:value:(ipvs nftables proxy)'" in zsh
 
 
 def test_unit_file_is_notify_with_reload_and_capabilities() -> None:
@@ -78,6 +78,6 @@ def test_unit_file_is_notify_with_reload_and_capabilities() -> None:
     caps = next(line for line in text.splitlines() if line.startswith("CapabilityBoundingSet="))
     assert set(caps.split("=", 1)[1].split()) == {
         "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID",
-        "CAP_KILL",
+        "CAP_KILL", "CAP_SYS_MODULE",
     }  # fmt: skip
     assert "EnvironmentFile=-/etc/default/keepalived" in text

@@ -31,7 +31,6 @@ _VMAC = "VRRP runs on the interface itself: no macvlan/ipvlan (VMAC) interfaces"
 _BFD = "BFD is not implemented"
 _PROCESS = "process tracking is not implemented"
 _STATIC = "pylvs adds and watches only the VRRP instances' addresses"
-_SYNCD = "IPVS connection sync is not implemented yet (issue 24)"
 _RELOAD = "reloads are SIGHUP or `pylvs reload`; no reload file is watched"
 _NFT = "pylvs installs no firewall rules for VIPs"
 _DUMPS = "pylvs's data and statistics dumps have their own files and format"
@@ -128,10 +127,6 @@ _GLOBAL: dict[str, str] = {
     ),
     "vmac_prefix": _VMAC,
     "vmac_addr_prefix": _VMAC,
-    "lvs_sync_daemon": _SYNCD,
-    "lvs_flush": "the data plane starts empty and owns its table: there is nothing to flush",
-    "lvs_flush_on_stop": "the data plane's table ends with the daemon",
-    "lvs_flush_onstop": "the data plane's table ends with the daemon",
     "startup_script": "startup and shutdown scripts are not run",
     "startup_script_timeout": "startup and shutdown scripts are not run",
     "shutdown_script": "startup and shutdown scripts are not run",
@@ -187,7 +182,6 @@ _INSTANCE: dict[str, str] = {
     "notify_deleted": "instances are not notified as deleted on reload",
     "kernel_rx_buf_size": _BUFS,
     "debug": "per-instance debug levels are not kept; use the daemon's log level",
-    "lvs_sync_daemon_interface": _SYNCD,
 }
 
 _SYNC_GROUP: dict[str, str] = {"track_bfd": _BFD, "track_process": _PROCESS}

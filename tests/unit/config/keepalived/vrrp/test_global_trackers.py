@@ -43,12 +43,12 @@ def test_global_values() -> None:
     assert g.lvs_flush_on_stop == "vs"
     assert ("enable_snmp_vrrp", ()) in g.other and ("vrrp_priority", ("-5",)) in g.other
     # lvs_flush_onstop is a deprecated alias keepalived accepts silently: warning; VI_1 does
-    # not exist: error; lvs_sync_daemon, lvs_flush_onstop, SNMP and process priorities are
-    # keywords pylvs reads and does not act on
+    # not exist: error; SNMP and process priorities are keywords pylvs reads and does not act
+    # on (lvs_sync_daemon and lvs_flush_on_stop it acts on: docs/ipvs.md)
     kinds = [(p.loc.line, p.kind) for p in r.problems.warnings]
     assert (10, Kind.DEPRECATED) in kinds
-    assert sorted(line for line, kind in kinds if kind is Kind.UNSUPPORTED) == [9, 10, 12, 13]
-    assert len(kinds) == 5
+    assert sorted(line for line, kind in kinds if kind is Kind.UNSUPPORTED) == [12, 13]
+    assert len(kinds) == 3
     assert [p.loc.line for p in r.problems.errors] == [9]
 
 
