@@ -1,0 +1,95 @@
+"""What the stats socket and the stats page need from the HAProxy runtime: two Protocols.
+
+`StatsSource` gives values: the `ProxiesSnapshot` (taken again for every command, so that
+`disable server be/s1; show stat` shows the change), the live streams for `show sess`, the
+captured errors for `show errors`, the stick tables for `show|clear|set table` (proto/stick's
+own objects: `table_command` reads and edits them).
+
+`ProxyAdmin` is what the commands change.  The command set has already found the proxy and
+server (by name or `#id`), checked the level and the arguments and produced HAProxy's
+messages; the runtime only applies the change, as the named HAProxy function does:
+
+* `set_server_state(be, srv, "ready"|"drain"|"maint")` -- srv_adm_set_ready / _drain / _maint
+  (`disable|enable server`, `set server B/S state`, the page's ready/drain/maint actions);
+* `set_server_weight(be, srv, text)` -- server_parse_weight_change_request (sched.haproxy's
+  `Pool.change_weight` does it and returns HAProxy's message, or None);
+* `set_server_health(be, srv, "up"|"stopping"|"down")`, `set_server_agent(be, srv,
+  "up"|"down")` -- the check's health to its top or to 0, then srv_set_running / _stopping /
+  _stopped "changed from CLI";
+* `set_check_enabled(be, srv, agent, on)` -- `enable|disable health|agent` (CHK_ST_ENABLED);
+* `set_server_maxconn(be, srv, maxconn)` -- server_parse_maxconn_change_request's effect;
+* `shutdown_server_sessions(be, srv)`, `shutdown_session(id) -> bool` (False: no such stream);
+* `add_server(be, srv, words) -> str` and `del_server(be, srv) -> str` -- the whole `add
+  server` / `del server` (they need the configuration's server-line reader, which only the
+  runtime may import): HAProxy's answer, "New server registered.\n" / "Server deleted.\n" or
+  its error;
+* `pause_frontend(name) -> bool`, `resume_frontend(name) -> bool` (False: the sockets could
+  not be paused / bound again), `stop_frontend(name)`, `set_frontend_maxconn(name, n)`,
+  `set_global_maxconn(n)`;
+* `clear_counters(all_counters)` -- `clear counters [all]` (maxima only, or everything).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from pylvs.model.proxies import ErrorCapture, ProxiesSnapshot, SessionView
+from pylvs.proto.stick import StickTable
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorLog:
+    """The captured errors and how many were ever captured (error_snapshot_id)."""
+
+    total: int = 0
+    captures: tuple[ErrorCapture, ...] = ()
+
+
+class StatsSource(Protocol):
+    def snapshot(self) -> ProxiesSnapshot: ...
+
+    def sessions(self) -> Sequence[SessionView]: ...
+
+    def errors(self) -> ErrorLog: ...
+
+    def tables(self) -> Sequence[StickTable]: ...
+
+
+class ProxyAdmin(Protocol):
+    def set_server_state(self, backend: str, server: str, state: str) -> None: ...
+
+    def set_server_weight(self, backend: str, server: str, text: str) -> str | None: ...
+
+    def set_server_health(self, backend: str, server: str, health: str) -> None: ...
+
+    def set_server_agent(self, backend: str, server: str, state: str) -> None: ...
+
+    def set_check_enabled(self, backend: str, server: str, agent: bool, on: bool) -> None: ...
+
+    def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None: ...
+
+    def shutdown_server_sessions(self, backend: str, server: str) -> None: ...
+
+    def shutdown_session(self, session_id: int) -> bool: ...
+
+    def add_server(self, backend: str, server: str, words: Sequence[str]) -> str: ...
+
+    def del_server(self, backend: str, server: str) -> str: ...
+
+    def pause_frontend(self, name: str) -> bool: ...
+
+    def resume_frontend(self, name: str) -> bool: ...
+
+    def stop_frontend(self, name: str) -> None: ...
+
+    def set_frontend_maxconn(self, name: str, maxconn: int) -> None: ...
+
+    def set_global_maxconn(self, maxconn: int) -> None: ...
+
+    def clear_counters(self, all_counters: bool) -> None: ...
+
+
+class Runtime(StatsSource, ProxyAdmin, Protocol):
+    """Both sides: what the stats socket server and the stats page are given."""
