@@ -5,13 +5,15 @@ keyword (an unknown one gets HAProxy's usage answer), refuse expert/experimental
 outside those modes, and call the handler.  The handlers of this module are the session's
 own: `help`, `prompt`, `quit`, `operator`, `user`, `show cli level`, `show cli sockets`,
 `show version`, `show env`, `set timeout cli`, `set severity-output`, `expert-mode` and
-`experimental-mode`, `_getsocks`; the others live in proxies.py, servers.py and streams.py.
+`experimental-mode`, `show schema json`, `_getsocks`; the others live in proxies.py,
+servers.py and streams.py.
 """
 
 from __future__ import annotations
 
 from pylvs.control.haproxy import keywords, proxies, servers, streams
 from pylvs.control.haproxy.context import Context, Handler, Reply, Severity, err, msg
+from pylvs.control.haproxy.schema import SCHEMA
 from pylvs.proto.stick import Level
 
 _LEVEL_TEXT = {Level.USER: "user", Level.OPERATOR: "operator", Level.ADMIN: "admin"}
@@ -134,6 +136,11 @@ def set_severity_output(ctx: Context, words: list[str], payload: str | None) -> 
     return err("one of 'none', 'number', 'string' is a required argument\n")
 
 
+def show_schema(ctx: Context, words: list[str], payload: str | None) -> Reply:
+    """`show schema json`: the JSON schema of `show info|stat json`."""
+    return Reply(SCHEMA)
+
+
 def getsocks(ctx: Context, words: list[str], payload: str | None) -> Reply:
     """`_getsocks` (`expose-fd listeners`, haproxy -x): pylvs keeps its listeners across
     reloads itself and hands no descriptors out."""
@@ -152,6 +159,7 @@ HANDLERS: dict[str, Handler] = {
     "quit": quit_,
     "mode": mode,
     "getsocks": getsocks,
+    "show_schema": show_schema,
     "set_level": set_level,
     "show_cli_level": show_cli_level,
     "show_cli_sockets": show_cli_sockets,

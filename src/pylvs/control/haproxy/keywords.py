@@ -205,7 +205,7 @@ KEYWORDS: tuple[Keyword, ...] = (
     (
         ("show", "schema", "json"),
         "show schema json                        : report schema used for stats",
-        "unsupported",
+        "show_schema",
     ),
     (
         ("disable", "agent"),

@@ -82,6 +82,7 @@ READ = [
     cli("show table"),
     cli("show table tcpl"),
     cli("show table nosuch"),
+    cli("show schema json"),
 ]
 
 WEIGHTS = [
