@@ -29,6 +29,7 @@ from pylvs.control.haproxy.http1 import (
     serialize,
 )
 from pylvs.control.haproxy.web import StatsSettings, handle
+from pylvs.control.slots import Slots
 
 log = logging.getLogger("pylvs.stats")
 READ_CHUNK = 16384
@@ -54,13 +55,10 @@ class StatsPageServer:
     ) -> None:
         self.runtime = runtime
         self.listeners = list(listeners)
-        self.backlog = backlog
-        self._slots = asyncio.Semaphore(maxconn)
-        self._waiting = 0
+        self._slots = Slots(maxconn, backlog)
         self._servers: list[asyncio.AbstractServer] = []
         self.ports: list[int] = []
         self.bad_requests = 0
-        self.refused = 0
 
     async def start(self) -> None:
         for listener in self.listeners:
@@ -94,26 +92,7 @@ class StatsPageServer:
     async def _accept(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, li: PageListener
     ) -> None:
-        if self._waiting >= self.backlog:
-            self.refused += 1
-            writer.close()
-            return
-        self._waiting += 1
-        try:
-            await self._slots.acquire()
-        finally:
-            self._waiting -= 1
-        try:
-            await self._serve(reader, writer, li)
-        except (ConnectionError, OSError):
-            pass
-        except Exception:  # one request's failure must not take the listener down
-            log.exception("stats page request failed")
-        finally:
-            self._slots.release()
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.wait_closed()
+        await self._slots.serve(writer, lambda: self._serve(reader, writer, li), "stats page")
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, li: PageListener

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pylvs.control.haproxy.admin import Runtime
 from pylvs.control.haproxy.context import CliState, Context, SocketInfo
 from pylvs.control.haproxy.session import CliSession
+from pylvs.control.slots import Slots
 from pylvs.model.proxies import SessionView
 from pylvs.proto.stick import Level
 
@@ -149,17 +150,14 @@ class StatsSocketServer:
         self.runtime = runtime
         self.specs = list(sockets)
         self.timeout = timeout
-        self.backlog = backlog
         self.env = dict(os.environ) if env is None else dict(env)
         self.version = version
         self.clock = clock  # the runtime's snapshot clock (`show sess` ages)
-        self._slots = asyncio.Semaphore(maxconn)
-        self._waiting = 0
+        self._slots = Slots(maxconn, backlog)
         self._servers: list[asyncio.AbstractServer] = []
         self._endpoints: list[tuple[Endpoint, SocketSpec]] = []
         self._streams: dict[int, SessionView] = {}
         self._next_stream = 1
-        self.refused = 0  # connections closed because too many were waiting
 
     @property
     def sockets(self) -> list[SocketInfo]:
@@ -216,30 +214,24 @@ class StatsSocketServer:
         spec: SocketSpec,
         index: int,
     ) -> None:
-        if self._waiting >= self.backlog:
-            self.refused += 1
-            writer.close()
-            return
-        self._waiting += 1
-        try:
-            await self._slots.acquire()
-        finally:
-            self._waiting -= 1
+        await self._slots.serve(
+            writer, lambda: self._session(reader, writer, spec, index), "stats socket session"
+        )
+
+    async def _session(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        spec: SocketSpec,
+        index: int,
+    ) -> None:
         stream = self._next_stream
         self._next_stream += 1
+        self._streams[stream] = self._stream_view(stream, writer, index)
         try:
-            self._streams[stream] = self._stream_view(stream, writer, index)
             await self._serve(reader, writer, spec)
-        except (ConnectionError, OSError, TimeoutError):
-            pass
-        except Exception:  # a bug in one command must not take the socket down
-            log.exception("stats socket session failed")
         finally:
             self._streams.pop(stream, None)
-            self._slots.release()
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.wait_closed()
 
     def _stream_view(self, stream: int, writer: asyncio.StreamWriter, index: int) -> SessionView:
         peer = writer.get_extra_info("peername")

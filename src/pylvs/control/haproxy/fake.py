@@ -95,6 +95,21 @@ class FakeProxy:
     table: StickTable | None = None
 
 
+def _balanced(fs: FakeServer, admin: Admin) -> Server:
+    """The balancer's server for a FakeServer; in maintenance it is stopped."""
+    state = State.STOPPED if admin & Admin.FMAINT else State.RUNNING
+    return Server(
+        fs.name,
+        fs.weight,
+        puid=fs.id,
+        backup=fs.backup,
+        maxconn=fs.maxconn,
+        maxqueue=fs.maxqueue,
+        admin=admin,
+        state=state,
+    )
+
+
 class FakeRuntime:
     """The in-memory runtime (see the module doc)."""
 
@@ -126,18 +141,7 @@ class FakeRuntime:
         members = []
         for fs in px.servers:
             admin = Admin.FMAINT | Admin.CMAINT if fs.disabled else Admin.NONE
-            members.append(
-                Server(
-                    fs.name,
-                    fs.weight,
-                    puid=fs.id,
-                    backup=fs.backup,
-                    maxconn=fs.maxconn,
-                    maxqueue=fs.maxqueue,
-                    admin=admin,
-                    state=State.STOPPED if fs.disabled else State.RUNNING,
-                )
-            )
+            members.append(_balanced(fs, admin))
             if fs.disabled:
                 fs.check = dataclasses.replace(fs.check, paused=True, health=0)
             self.servers[px.name, fs.name] = fs
@@ -323,16 +327,7 @@ class FakeRuntime:
                 i += 1
             else:
                 return f"unknown keyword '{word}'.\n"
-        # Dynamic servers start in maintenance (src/server.c cli_parse_add_server).
-        s = Server(
-            fs.name,
-            fs.weight,
-            backup=fs.backup,
-            maxconn=fs.maxconn,
-            maxqueue=fs.maxqueue,
-            admin=Admin.FMAINT,
-            state=State.STOPPED,
-        )
+        s = _balanced(fs, Admin.FMAINT)  # dynamic servers start in maintenance
         pool = self.pools[backend]
         s.last_change = self.clock()
         try:

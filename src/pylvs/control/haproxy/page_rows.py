@@ -62,6 +62,31 @@ def _tr(label: str, value: str, extra: str | None = None) -> str:
     return f"<tr><th>{label}</th><td>{value}</td>{tail}</tr>"
 
 
+def _responses(f: _F) -> list[str]:
+    """The HTTP part of a frontend's or backend's sessions box (one line per status class)."""
+    r2 = f.num("hrsp_2xx")
+    return [
+        _tr("Cum. HTTP requests:", f.h("req_tot")),
+        _tr("- HTTP 1xx responses:", f.h("hrsp_1xx")),
+        _tr("- HTTP 2xx responses:", f.h("hrsp_2xx")),
+        _tr("&nbsp;&nbsp;Compressed 2xx:", f.h("comp_rsp"), f"({_pct(f.num('comp_rsp'), r2)}%)"),
+        _tr("- HTTP 3xx responses:", f.h("hrsp_3xx")),
+        _tr("- HTTP 4xx responses:", f.h("hrsp_4xx")),
+        _tr("- HTTP 5xx responses:", f.h("hrsp_5xx")),
+        _tr("- other responses:", f.h("hrsp_other")),
+    ]
+
+
+def _cache(f: _F) -> list[str]:
+    lookups = f.num("cache_lookups")
+    return [
+        _tr("Cache lookups:", f.h("cache_lookups")),
+        _tr("Cache hits:", f.h("cache_hits"), f"({_pct(f.num('cache_hits'), lookups)}%)"),
+        _tr("Failed hdr rewrites:", f.h("wrew")),
+        _tr("Internal errors:", f.h("eint")),
+    ]
+
+
 def _bytes_out(f: _F) -> str:
     comp_in, comp_out, byp = f.num("comp_in"), f.num("comp_out"), f.num("comp_byp")
     u = comp_in or byp
@@ -103,24 +128,8 @@ def frontend_html(f: _F, admin: bool) -> str:
         peak.append(_tr("Max request rate:", f.h("req_rate_max") + "/s"))
     totals = [_tr("Cum. connections:", f.h("conn_tot")), _tr("Cum. sessions:", f.h("stot"))]
     if http:
-        r2, lookups = f.num("hrsp_2xx"), f.num("cache_lookups")
-        totals += [
-            _tr("Cum. HTTP requests:", f.h("req_tot")),
-            _tr("- HTTP 1xx responses:", f.h("hrsp_1xx")),
-            _tr("- HTTP 2xx responses:", f.h("hrsp_2xx")),
-            _tr(
-                "&nbsp;&nbsp;Compressed 2xx:", f.h("comp_rsp"), f"({_pct(f.num('comp_rsp'), r2)}%)"
-            ),
-            _tr("- HTTP 3xx responses:", f.h("hrsp_3xx")),
-            _tr("- HTTP 4xx responses:", f.h("hrsp_4xx")),
-            _tr("- HTTP 5xx responses:", f.h("hrsp_5xx")),
-            _tr("- other responses:", f.h("hrsp_other")),
-            _tr("Intercepted requests:", f.h("intercepted")),
-            _tr("Cache lookups:", f.h("cache_lookups")),
-            _tr("Cache hits:", f.h("cache_hits"), f"({_pct(f.num('cache_hits'), lookups)}%)"),
-            _tr("Failed hdr rewrites:", f.h("wrew")),
-            _tr("Internal errors:", f.h("eint")),
-        ]
+        totals += _responses(f)
+        totals += [_tr("Intercepted requests:", f.h("intercepted")), *_cache(f)]
     return (
         '<tr class="frontend">'
         + ("<td></td>" if admin else "")
@@ -332,28 +341,12 @@ def server_html(f: _F, admin: bool, legends: bool) -> str:
 def _backend_sessions(f: _F, http: bool) -> str:
     totals = [_tr("Cum. sessions:", f.h("stot"))]
     if http:
-        conn, reuse, r2 = f.num("connect"), f.num("reuse"), f.num("hrsp_2xx")
+        conn, reuse = f.num("connect"), f.num("reuse")
         totals += [
             _tr("New connections:", f.h("connect")),
             _tr("Reused connections:", f.h("reuse"), f"({_pct(reuse, conn + reuse)}%)"),
-            _tr("Cum. HTTP requests:", f.h("req_tot")),
-            _tr("- HTTP 1xx responses:", f.h("hrsp_1xx")),
-            _tr("- HTTP 2xx responses:", f.h("hrsp_2xx")),
-            _tr(
-                "&nbsp;&nbsp;Compressed 2xx:", f.h("comp_rsp"), f"({_pct(f.num('comp_rsp'), r2)}%)"
-            ),
-            _tr("- HTTP 3xx responses:", f.h("hrsp_3xx")),
-            _tr("- HTTP 4xx responses:", f.h("hrsp_4xx")),
-            _tr("- HTTP 5xx responses:", f.h("hrsp_5xx")),
-            _tr("- other responses:", f.h("hrsp_other")),
-            _tr("Cache lookups:", f.h("cache_lookups")),
-            _tr(
-                "Cache hits:",
-                f.h("cache_hits"),
-                f"({_pct(f.num('cache_hits'), f.num('cache_lookups'))}%)",
-            ),
-            _tr("Failed hdr rewrites:", f.h("wrew")),
-            _tr("Internal errors:", f.h("eint")),
+            *_responses(f),
+            *_cache(f),
         ]
     totals += _timings(f, http)
     return (

@@ -40,19 +40,13 @@ def _admin_server(ctx: Context, arg: str) -> tuple[ProxyView, ServerView] | Repl
     return denied if denied is not None else _server(ctx, arg)
 
 
-def disable_server(ctx: Context, words: list[str], payload: str | None) -> Reply:
+def set_admin_state(ctx: Context, words: list[str], payload: str | None) -> Reply:
+    """`disable server B/S` (maintenance) / `enable server B/S` (ready)."""
     found = _admin_server(ctx, _word(words, 2))
     if isinstance(found, Reply):
         return found
-    ctx.runtime.set_server_state(found[0].name, found[1].name, "maint")
-    return Reply("")
-
-
-def enable_server(ctx: Context, words: list[str], payload: str | None) -> Reply:
-    found = _admin_server(ctx, _word(words, 2))
-    if isinstance(found, Reply):
-        return found
-    ctx.runtime.set_server_state(found[0].name, found[1].name, "ready")
+    state = "maint" if words[0] == "disable" else "ready"
+    ctx.runtime.set_server_state(found[0].name, found[1].name, state)
     return Reply("")
 
 
