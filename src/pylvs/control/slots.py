@@ -47,3 +47,13 @@ class Slots:
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
+
+
+async def close_servers(servers: list[asyncio.AbstractServer]) -> None:
+    """Stop accepting on every listener, wait for them, forget them."""
+    for server in servers:
+        server.close()
+    for server in servers:
+        with contextlib.suppress(Exception):
+            await server.wait_closed()
+    servers.clear()

@@ -13,7 +13,6 @@ another.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from pylvs.control.haproxy.http1 import (
     serialize,
 )
 from pylvs.control.haproxy.web import StatsSettings, handle
-from pylvs.control.slots import Slots
+from pylvs.control.slots import Slots, close_servers
 
 log = logging.getLogger("pylvs.stats")
 READ_CHUNK = 16384
@@ -82,12 +81,7 @@ class StatsPageServer:
             self.ports.append(sock.getsockname()[1])
 
     async def close(self) -> None:
-        for server in self._servers:
-            server.close()
-        for server in self._servers:
-            with contextlib.suppress(Exception):
-                await server.wait_closed()
-        self._servers.clear()
+        await close_servers(self._servers)
 
     async def _accept(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, li: PageListener

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pylvs.control.haproxy.admin import Runtime
 from pylvs.control.haproxy.context import CliState, Context, SocketInfo
 from pylvs.control.haproxy.session import CliSession
-from pylvs.control.slots import Slots
+from pylvs.control.slots import Slots, close_servers
 from pylvs.model.proxies import SessionView
 from pylvs.proto.stick import Level
 
@@ -193,12 +193,7 @@ class StatsSocketServer:
             self._servers.append(server)
 
     async def close(self) -> None:
-        for server in self._servers:
-            server.close()
-        for server in self._servers:
-            with contextlib.suppress(Exception):
-                await server.wait_closed()
-        self._servers.clear()
+        await close_servers(self._servers)
         for endpoint, _ in self._endpoints:
             if endpoint.family == "unix":
                 with contextlib.suppress(FileNotFoundError):
