@@ -7,7 +7,8 @@ proxy's `timeout http-request` (or `timeout client`) gets HAProxy's 408, an idle
 connection is closed after `timeout http-keep-alive` (or `timeout client`), a malformed one
 gets HAProxy's 400 and is closed.  At most `maxconn` connections are served at once; others
 wait for a free slot (at most `backlog` of them).  One client's behaviour never reaches
-another.
+another.  `on_exchange` hands every answered request to the runtime, whose counters the page's
+proxy shows.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pylvs.control.haproxy.admin import Runtime
@@ -43,6 +44,19 @@ class PageListener:
     keepalive_timeout: float = 10.0  # `timeout http-keep-alive` (else `timeout client`)
 
 
+@dataclass(frozen=True, slots=True)
+class PageExchange:
+    """One answered request, for the runtime's counters of the proxy serving the page (its
+    frontend's sessions, bytes, requests, response classes and intercepted requests, as
+    HAProxy counts the stats applet's work)."""
+
+    proxy: str
+    status: int
+    received: int  # the request's bytes on the wire (head and body)
+    sent: int
+    first: bool  # the connection's first request (a new session)
+
+
 class StatsPageServer:
     def __init__(
         self,
@@ -51,8 +65,10 @@ class StatsPageServer:
         *,
         maxconn: int = 100,
         backlog: int = 1024,
+        on_exchange: Callable[[PageExchange], None] | None = None,
     ) -> None:
         self.runtime = runtime
+        self.on_exchange = on_exchange
         self.listeners = list(listeners)
         self._slots = Slots(maxconn, backlog)
         self._servers: list[asyncio.AbstractServer] = []
@@ -93,6 +109,7 @@ class StatsPageServer:
     ) -> None:
         peer = writer.get_extra_info("peername")
         parser = RequestReader(str(peer[0]) if isinstance(peer, tuple) else "")
+        first = True
         while True:
             limit = li.request_timeout if parser.pending else li.keepalive_timeout
             try:
@@ -116,7 +133,14 @@ class StatsPageServer:
                 response = handle(li.settings, request, self.runtime)
                 for action in response.actions:
                     log.info("stats page %s: %s", li.settings.proxy, action)
-                writer.write(serialize(response, request))
+                wire = serialize(response, request)
+                if self.on_exchange is not None:
+                    exchange = PageExchange(
+                        li.settings.proxy, response.status, request.wire_size, len(wire), first
+                    )
+                    self.on_exchange(exchange)
+                first = False
+                writer.write(wire)
                 async with asyncio.timeout(li.request_timeout):
                     await writer.drain()
                 if closes(response, request):

@@ -54,6 +54,7 @@ async def main(directory: str, timeout: float, maxconn: int) -> None:
                 keepalive_timeout=timeout,
             )
         ],
+        on_exchange=lambda e: runtime.count_page(e.proxy, e.status, e.received, e.sent, e.first),
     )
     await sockets.start()
     await page.start()

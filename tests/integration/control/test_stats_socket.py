@@ -184,6 +184,13 @@ def test_the_stats_page_and_its_admin_form() -> None:
         assert caught.value.headers["location"] == "/stats;st=DONE"
         caught.value.close()
         assert ask(p["admin"], b"show stat be 4 3\n").decode().count(",DRAIN,") == 1
+        # The page's own frontend counted its three requests: two 200s and the 303.
+        row = ask(p["admin"], b"show stat fe 1 -1\n").decode().splitlines()[1].split(",")
+        header = ask(p["admin"], b"show stat\n").decode().splitlines()[0][2:].split(",")
+        fe = dict(zip(header, row, strict=False))
+        assert (fe["stot"], fe["req_tot"], fe["intercepted"]) == ("3", "3", "3")
+        assert (fe["hrsp_2xx"], fe["hrsp_3xx"]) == ("2", "1")
+        assert int(fe["bin"]) > 0 and int(fe["bout"]) > 0
 
 
 def test_the_page_refuses_bad_requests_and_times_out_slow_ones() -> None:

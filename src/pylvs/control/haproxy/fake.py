@@ -394,5 +394,29 @@ class FakeRuntime:
                 fs.counters = cleared(fs.counters)
         self.info = dataclasses.replace(self.info, max_conn_rate=0, max_sess_rate=0)
 
+    def count_page(self, proxy: str, status: int, received: int, sent: int, first: bool) -> None:
+        """A request answered by the stats page of `proxy` (StatsPageServer's on_exchange): what
+        HAProxy counts on that frontend for its stats applet."""
+        px = self._frontend(proxy)
+        assert px.frontend is not None
+        c = px.frontend.counters
+        rsp = list(c.http.responses)
+        rsp[status // 100 if 100 <= status < 600 else 0] += 1
+        http = dataclasses.replace(
+            c.http,
+            requests=c.http.requests + 1,
+            responses=(rsp[0], rsp[1], rsp[2], rsp[3], rsp[4], rsp[5]),
+            intercepted=c.http.intercepted + 1,
+        )
+        c = dataclasses.replace(
+            c,
+            cum_conn=c.cum_conn + first,
+            cum_sess=c.cum_sess + first,
+            bytes_in=c.bytes_in + received,
+            bytes_out=c.bytes_out + sent,
+            http=http,
+        )
+        px.frontend = dataclasses.replace(px.frontend, counters=c)
+
     def capture_error(self, capture: ErrorCapture) -> None:
         self.error_log = ErrorLog(self.error_log.total + 1, (*self.error_log.captures, capture))

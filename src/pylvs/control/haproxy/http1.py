@@ -86,7 +86,9 @@ class RequestReader:
             body, used = bytes(self._buf[start : start + length]), length
         del self._buf[: start + used]
         text = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
-        return PageRequest(method, target, version, tuple(text), body, self.client)
+        return PageRequest(
+            method, target, version, tuple(text), body, self.client, wire_size=start + used
+        )
 
 
 def _head(lines: list[bytes]) -> tuple[str, str, str, list[tuple[bytes, bytes]]]:

@@ -56,6 +56,7 @@ class PageRequest:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     client: str = ""  # the client's address
+    wire_size: int = 0  # how many bytes the request took on the wire
 
     def header(self, name: str) -> str | None:
         name = name.lower()
