@@ -23,8 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from pylvs.cli.run_args import DEFAULT_CONFIG
-from pylvs.config.errors import Location, Problem
+from pylvs.config.errors import Kind, Location, Problem, Severity
 from pylvs.config.formats import FORMATS
+from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keywords import HostFacts
 
 
@@ -211,7 +212,8 @@ def _run(args: argparse.Namespace) -> int:
     from pylvs.config.keepalived.table import to_table
 
     result = load(args.file, config_id=args.config_id, host=host_facts())
-    for p in result.problems:
+    problems = [*result.problems, *loop_warnings(result.config)]
+    for p in problems:
         _print_problem(p)
     if args.dump:
         table = to_table(result.config)
@@ -220,4 +222,42 @@ def _run(args: argparse.Namespace) -> int:
             "ipvs": [to_jsonable(e) for e in table.entries()],
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
-    return exit_status(result.problems, strict=args.strict)
+    return exit_status(problems, strict=args.strict)
+
+
+def loop_warnings(config: KeepalivedConfig) -> list[Problem]:
+    """Real servers that are a virtual server's own address (pylvs.model.loops): their
+    connections would loop back through the director."""
+    from pylvs.model.loops import Listening
+
+    listening = Listening()
+    for vs in config.virtual_servers:
+        if vs.protocol is None:
+            continue
+        group = config.group(vs.group) if vs.group is not None else None
+        if group is None:
+            if vs.key is not None:
+                listening.add(vs.key)
+            continue
+        for entry in group.ranges:
+            if entry.first is not None:
+                last = entry.last or entry.first
+                listening.add_range(vs.protocol, entry.first, last, entry.port)
+    found: list[Problem] = []
+    for vs in config.virtual_servers:
+        if vs.protocol is None:
+            continue
+        for rs in vs.real_servers:
+            target = listening.target(vs.protocol, rs.address, rs.port)
+            if target is not None:
+                found.append(
+                    Problem(
+                        rs.loc,
+                        Severity.WARNING,
+                        f"real server {rs.server} is the address of virtual server {target}: "
+                        "its connections would loop back to the director (the proxy data "
+                        "plane refuses them)",
+                        Kind.NOTE,
+                    )
+                )
+    return found

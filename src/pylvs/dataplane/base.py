@@ -159,6 +159,18 @@ class DataPlane(abc.ABC):
         whatever the policy says."""
         return None
 
+    def unbound(self) -> dict[ServiceKey, str]:
+        """Services in the table that take no traffic yet because the plane could not set
+        them up (the proxy: another process holds the port; it retries), with why."""
+        return {}
+
+    def keep_free(self, descriptors: int) -> None:
+        """Keep `descriptors` free for the rest of the daemon (health checks, control
+        clients, VRRP; pylvs.dataplane.descriptors.reserve_for): a plane that takes
+        descriptors per connection stops taking them short of that.  Kernel planes take
+        none."""
+        return None
+
     @property
     @abc.abstractmethod
     def timeouts(self) -> Timeouts:

@@ -30,6 +30,7 @@ from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keepalived.parser import LoadResult, load
 from pylvs.config.keepalived.table import to_table
 from pylvs.config.keywords import HostFacts
+from pylvs.control import server as control_server
 from pylvs.control.ipvsadm import command as ipvsadm_cmd
 from pylvs.control.ipvsadm.messages import Failure, Stream
 from pylvs.control.ipvsadm.session import Result, State, run_command
@@ -42,6 +43,7 @@ from pylvs.dataplane.base import (
     StopPolicy,
     TablePolicy,
 )
+from pylvs.dataplane.descriptors import reserve_for
 from pylvs.engine import signals
 from pylvs.engine.dumps import dump_actions
 from pylvs.engine.ipvsadm_work import IpvsadmWork
@@ -130,6 +132,7 @@ class Daemon:
         self._update_ha_suspend()
         self.syncd.configure(result.config)
         await self.syncd.sync()
+        self._keep_descriptors_free()
         await self.control.start()
         log.info(
             "pylvs started: %d virtual service(s), %d VRRP instance(s), control %s",
@@ -172,6 +175,15 @@ class Daemon:
     def _on_vrrp_state(self, name: str, state: VrrpState) -> None:
         self._update_ha_suspend()
         self.syncd.instance_state(name, state.name)
+
+    def _keep_descriptors_free(self) -> None:
+        """What checks, VRRP and the control socket need stays free of the data plane's
+        connections (issue 18: checks failed for want of descriptors)."""
+        checkers = len(self.health.tasks) if self.health is not None else 0
+        instances = len(self.vrrp.instances) if self.vrrp is not None else 0
+        self.dp.keep_free(
+            reserve_for(checkers, instances, control_clients=control_server.IN_FLIGHT)
+        )
 
     def _update_ha_suspend(self) -> None:
         """ha_suspend: checkers of a virtual server run only while its address is here."""
@@ -292,11 +304,18 @@ class Daemon:
             elif self.opts.checks:
                 await self._on_health_change(to_table(result.config))
             await self.syncd.sync()
+            self._keep_descriptors_free()
             error = self._last_error
             if error:
                 return Response(1, "", f"pylvs: {error}\n")
             text = "".join(f"{p}\n" for p in result.problems)
-            return Response(0, "", text)
+            # A service whose port another process holds is in the table but takes no
+            # traffic: the reload did not do all it was asked (issue 18).
+            unbound = self.dp.unbound()
+            text += "".join(
+                f"pylvs: {key}: not listening: {why} (retrying)\n" for key, why in unbound.items()
+            )
+            return Response(1 if unbound else 0, "", text)
 
     # -- control requests -------------------------------------------------------------------
 
@@ -380,9 +399,13 @@ class Daemon:
 
     def status(self) -> Response:
         services = self.dp.services()
+        unbound = self.dp.unbound()
         lines = [f"pylvs director: {len(services)} virtual service(s)"]
         for rt in services:
-            lines.append(f"  {rt.service.key} {rt.service.scheduler}: {len(rt.dests)} dest(s)")
+            line = f"  {rt.service.key} {rt.service.scheduler}: {len(rt.dests)} dest(s)"
+            if rt.key in unbound:
+                line += f"; not listening: {unbound[rt.key]} (retrying)"
+            lines.append(line)
         for inst in self.vrrp.status() if self.vrrp is not None else []:
             since = (
                 time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(inst.last_transition))

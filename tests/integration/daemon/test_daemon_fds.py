@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import resource
 import socket
 import time
 
-from daemon_helpers import free_port, http_get, one_service
+from daemon_helpers import free_port, http_get, one_service, wait_for
 
 
 def test_out_of_descriptors_then_recovery(backends, director) -> None:  # type: ignore[no-untyped-def]
@@ -51,3 +52,63 @@ def test_out_of_descriptors_then_recovery(backends, director) -> None:  # type: 
     assert answer == "rs1", d.output()[-2000:]
     assert d.ipvsadm("-Ln").returncode == 0
     assert d.proc.poll() is None
+
+
+def test_a_full_descriptor_table_recovers_at_once_and_checks_keep_passing(  # type: ignore[no-untyped-def]
+    backends, director
+) -> None:
+    """Issue 18: with the limit at 1024, 600 idle clients filled it; the checks then failed
+    for want of descriptors and took the real server out, its relays were held and their
+    clients' FINs never read, and the daemon stayed at the limit for minutes.  Now the proxy
+    stops short of the checks' reserve (later clients wait in the listen backlog), logs it
+    once, and when the clients leave new ones are served within a second."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 600 clients + their backends
+    try:
+        port = backends.start("rs1")
+        vport = free_port()
+        d = director(
+            f"""
+virtual_server 127.0.0.1 {vport} {{
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 {port} {{
+        weight 1
+        TCP_CHECK {{
+            connect_timeout 1
+            retry 0
+        }}
+    }}
+}}
+""",
+            nofile=1024,
+        )
+        assert http_get(vport) == "rs1"
+        hogs: list[socket.socket] = []
+        try:
+            for _ in range(600):
+                s = socket.socket()
+                s.settimeout(2)
+                s.connect(("127.0.0.1", vport))
+                hogs.append(s)
+            # Several check rounds while the table is full: none may fail.
+            deadline = time.monotonic() + 4
+            while time.monotonic() < deadline:
+                assert d.ipvsadm("-Ln").stdout.count("127.0.0.1:%d" % port) == 1, d.output()
+                time.sleep(0.5)
+            assert d.output().count("descriptor limit reached") == 1, d.output()[-3000:]
+        finally:
+            for s in hogs:
+                s.close()
+        start = time.monotonic()
+        assert http_get(vport, timeout=1) == "rs1", d.output()[-3000:]
+        assert time.monotonic() - start < 1.0
+        assert wait_for(lambda: "descriptors available again" in d.output()), d.output()[-3000:]
+        out = d.output()
+        assert "Removing service" not in out and "Disabling service" not in out, out[-3000:]
+        assert "Too many open files" not in out, out[-3000:]
+        assert d.proc.poll() is None
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

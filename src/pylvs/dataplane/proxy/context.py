@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pylvs.dataplane.base import DataPlaneState
+from pylvs.model.dest import Destination
 from pylvs.proto.relay import RelayParams
 
+from .descriptors import Descriptors
 from .poller import Poller
 
 log = logging.getLogger("pylvs.proxy")
@@ -45,6 +47,10 @@ class ProxyContext:
     read_size: int = 256 * 1024
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _poller: Poller | None = None
+    # Real servers that are the proxy's own listening addresses (plane.py): refused.
+    loops: set[Destination] = field(default_factory=set)
+    # The proxy's own descriptors against its cap (descriptors.py).
+    fds: Descriptors = field(default_factory=Descriptors)
     # What every TCP relay machine is given (made from the knobs above).
     relay: RelayParams = field(init=False)
 

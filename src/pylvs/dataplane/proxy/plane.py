@@ -7,13 +7,23 @@ proxy cannot do is refused with a DataPlaneError naming the service:
 
 * fwmark services (they match packets by firewall mark, not by address:port);
 * SCTP services;
-* listening sockets that cannot be bound (address in use, privileged port, ...).
+* listening sockets that cannot be bound (a port one of its own services holds, a
+  privileged port, ...).
+
+A service whose port *another process* holds (EADDRINUSE) is kept in the table and listens
+as soon as the port is free: binding is retried after `bind_retry` seconds, doubling up to
+30 s; `unbound()` says which services wait and why (`pylvs status`, `pylvs reload`).
 
 Port 0 in a service key means "any free port" here (IPVS reads it as "all ports" for a
 persistent service, which a socket cannot listen on); `bound_address(key)` tells which port
 was taken.  Route (DR) and Tunnel real servers are reached like Masq ones, through a new
 connection to their address and port; one warning per service says that direct return needs a
 kernel data plane.
+
+Descriptors (descriptors.py): at start the soft RLIMIT_NOFILE is raised to what `maxconn`
+connections need (None, the default as in IPVS: to the hard limit), and the proxy's sockets
+are kept below a cap that leaves the rest of the daemon what `keep_free` asks for; at the cap
+listeners stop accepting until relays end.
 
 A housekeeping timer (every `housekeeping_interval` seconds) expires connection-table entries
 and templates (closing the sockets of expired ones), runs the rate estimators and forgets
@@ -26,24 +36,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import random
+import socket
 import time
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from pylvs.dataplane.base import DataPlane, DataPlaneError, DataPlaneState, change_key
 from pylvs.dataplane.service import ServiceRuntime
-from pylvs.model.service import Address, ForwardMethod, ModelError, Protocol, ServiceKey
+from pylvs.model.dest import Destination
+from pylvs.model.loops import Listening
+from pylvs.model.service import (
+    Address,
+    ForwardMethod,
+    ModelError,
+    Protocol,
+    ServiceKey,
+    format_addr_port,
+)
 from pylvs.model.table import AddDest, AddService, Change, DeleteDest, DeleteService, EditDest
 from pylvs.proto.conntrack.states import Timeouts
 from pylvs.proto.conntrack.table import Conn, ConnEntry
 
 from .context import ProxyContext, log
+from .descriptors import raise_limit
 from .sockets import listen_socket
 from .tcp import TcpListener
 from .udp import UdpListener
 
 Listener = TcpListener | UdpListener
+
+# Binding a service whose port another process holds is retried after `bind_retry` seconds,
+# then twice as long each time, up to this.
+BIND_RETRY_MAX = 30.0
 
 
 class ProxyDataPlane(DataPlane):
@@ -63,6 +89,9 @@ class ProxyDataPlane(DataPlane):
         freebind: bool = True,
         expire_quiescent_template: bool = False,
         expire_nodest_conn: bool = False,
+        maxconn: int | None = None,
+        raise_nofile: bool = True,
+        bind_retry: float = 1.0,
     ) -> None:
         self.state = DataPlaneState(
             timeouts=timeouts, rng=rng, expire_quiescent_template=expire_quiescent_template
@@ -80,16 +109,27 @@ class ProxyDataPlane(DataPlane):
         # sysctl expire_nodest_conn: connections of a deleted real server are closed at once
         # (default 0: they run on; see the report on kernel differences).
         self.expire_nodest_conn = expire_nodest_conn
+        # Connections the descriptor limit is raised for at start (None: the hard limit).
+        self.maxconn = maxconn
+        self.raise_nofile = raise_nofile
         self.listeners: dict[ServiceKey, Listener] = {}
         # TCP listeners of deleted services whose relays are still running.
         self._retired: list[TcpListener] = []
         self._warned: set[ServiceKey] = set()
+        self._loop_warned: set[tuple[ServiceKey, tuple[Address, int]]] = set()
+        # Services whose port another process holds, with why, and their binding tasks.
+        self.bind_retry = bind_retry
+        self._unbound: dict[ServiceKey, str] = {}
+        self._binders: dict[ServiceKey, asyncio.Task[None]] = {}
         self._housekeeper: asyncio.Task[None] | None = None
         self._stopped = False
 
     # -- DataPlane ---------------------------------------------------------------------
 
     async def start(self) -> None:
+        if self.raise_nofile:
+            raise_limit(self.maxconn, self.ctx.fds.reserve)
+        self.ctx.fds.measure()
         if self._housekeeper is None:
             self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
 
@@ -113,6 +153,7 @@ class ProxyDataPlane(DataPlane):
                     refused.add(key)
         if any(isinstance(c, DeleteDest | DeleteService | AddDest) for c in changes):
             self._sync_holds()
+        self._find_loops()
         if failures:
             raise DataPlaneError.from_failures(failures)
 
@@ -136,6 +177,12 @@ class ProxyDataPlane(DataPlane):
         poller = self.ctx.current_poller
         if poller is not None:
             poller.harvest()
+
+    def keep_free(self, descriptors: int) -> None:
+        self.ctx.fds.keep_free(descriptors)
+
+    def unbound(self) -> dict[ServiceKey, str]:
+        return dict(self._unbound)
 
     @property
     def timeouts(self) -> Timeouts:
@@ -163,6 +210,8 @@ class ProxyDataPlane(DataPlane):
         if self._housekeeper is not None:
             tasks.append(self._housekeeper)
             self._housekeeper = None
+        self._unbound.clear()
+        self._binders.clear()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -200,6 +249,7 @@ class ProxyDataPlane(DataPlane):
         for listener in self.listeners.values():
             if isinstance(listener, UdpListener):
                 listener.housekeep(now)
+        self.ctx.fds.tick()
         return dead
 
     # -- internals ---------------------------------------------------------------------
@@ -218,37 +268,100 @@ class ProxyDataPlane(DataPlane):
             raise DataPlaneError(f"Service already exists: {key}")
         if self._stopped:
             raise DataPlaneError(f"{key}: the proxy data plane is stopped")
-        assert key.address is not None
-        stream = key.protocol is Protocol.TCP
         try:
-            sock = listen_socket(
-                key.address, key.port, stream=stream, backlog=self.backlog, freebind=self.freebind
-            )
+            sock = self._listen(key)
         except OSError as exc:
-            raise DataPlaneError(f"{key}: cannot listen: {exc.strerror or exc}") from exc
+            if exc.errno != errno.EADDRINUSE or self._holds_port(key):
+                raise DataPlaneError(f"{key}: cannot listen: {exc.strerror or exc}") from exc
+            # Another process holds the port: the service is in the table all the same (IPVS
+            # has no such thing as a busy port) and listens as soon as the port is free.
+            self.state.apply_one(change, now)
+            self._bind_later(key, exc.strerror or str(exc))
+            return
         try:
             self.state.apply_one(change, now)
         except ModelError:
             sock.close()
             raise
+        try:
+            await self._start_listener(key, sock)
+        except OSError as exc:
+            del self.state.runtimes[key]
+            raise DataPlaneError(f"{key}: cannot listen: {exc}") from exc
+
+    def _listen(self, key: ServiceKey) -> socket.socket:
+        assert key.address is not None
+        stream = key.protocol is Protocol.TCP
+        return listen_socket(
+            key.address, key.port, stream=stream, backlog=self.backlog, freebind=self.freebind
+        )
+
+    async def _start_listener(self, key: ServiceKey, sock: socket.socket) -> None:
         rt = self.state.runtimes[key]
         listener: Listener
-        if stream:
+        if key.protocol is Protocol.TCP:
             listener = TcpListener(self.ctx, rt, sock)
         else:
             listener = UdpListener(self.ctx, rt, sock)
         try:
             await listener.start()
-        except OSError as exc:
+        except OSError:
             sock.close()
-            del self.state.runtimes[key]
-            raise DataPlaneError(f"{key}: cannot listen: {exc}") from exc
+            raise
         self.listeners[key] = listener
+
+    def _holds_port(self, key: ServiceKey) -> bool:
+        """One of this proxy's own listeners has the port `key` asks for (a conflict in
+        the table, which retrying cannot resolve)."""
+        assert key.address is not None
+        for other, listener in self.listeners.items():
+            address, port = listener.address
+            same = address == key.address or address.is_unspecified or key.address.is_unspecified
+            family = address.version == key.address.version  # IPv6 listeners are V6ONLY
+            if other.protocol is key.protocol and port == key.port and same and family:
+                return True
+        return False
+
+    def _bind_later(self, key: ServiceKey, reason: str) -> None:
+        log.error(
+            "%s: cannot listen: %s; the service is kept and listens as soon as the port is "
+            "free (retrying)",
+            key,
+            reason,
+        )
+        self._unbound[key] = reason
+        self._binders[key] = self.ctx.spawn(self._bind_when_free(key))
+
+    async def _bind_when_free(self, key: ServiceKey) -> None:
+        """Retry binding `key` with backoff until it works or the service goes."""
+        delay = self.bind_retry
+        while key in self._unbound:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BIND_RETRY_MAX)
+            if key not in self._unbound or key not in self.state.runtimes:
+                return
+            try:
+                sock = self._listen(key)
+                await self._start_listener(key, sock)
+            except OSError as exc:
+                self._unbound[key] = exc.strerror or str(exc)
+                continue
+            del self._unbound[key]
+            self._binders.pop(key, None)
+            log.info("%s: listening now", key)
+            self._find_loops()
+
+    def _forget_binding(self, key: ServiceKey) -> None:
+        self._unbound.pop(key, None)
+        task = self._binders.pop(key, None)
+        if task is not None:
+            task.cancel()
 
     def _after(self, change: Change) -> None:
         """Side effects of an applied change on sockets."""
         match change:
             case DeleteService(key=key):
+                self._forget_binding(key)
                 listener = self.listeners.pop(key, None)
                 if isinstance(listener, TcpListener):
                     listener.close()  # live connections run on, as IPVS conns outlive it
@@ -291,6 +404,34 @@ class ProxyDataPlane(DataPlane):
                 for relay in list(listener.relays):
                     if relay.conn is not None:
                         relay.hold(not relay.conn.dest.available)
+
+    def _find_loops(self) -> None:
+        """Real servers that are one of the proxy's own listening addresses: connections to
+        them would come back to a listener and loop until descriptors ran out
+        (pylvs.model.loops).  The relays refuse them; each is logged once."""
+        listening = Listening(
+            ServiceKey(protocol=key.protocol, address=lst.address[0], port=lst.address[1])
+            for key, lst in self.listeners.items()
+        )
+        loops: set[Destination] = set()
+        for key, rt in self.state.runtimes.items():
+            if key.protocol is None:
+                continue
+            for dest in rt.dests:
+                target = listening.target(key.protocol, dest.address, dest.port)
+                if target is None:
+                    continue
+                loops.add(dest)
+                if (key, dest.key) not in self._loop_warned:
+                    self._loop_warned.add((key, dest.key))
+                    log.warning(
+                        "%s: real server %s is the proxy's own listening address (virtual "
+                        "service %s): its connections would loop back; they are refused",
+                        key,
+                        format_addr_port(dest.address, dest.port),
+                        target,
+                    )
+        self.ctx.loops = loops
 
     def _live_relays(self) -> bool:
         listeners = [*self.listeners.values(), *self._retired]

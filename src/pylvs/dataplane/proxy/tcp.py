@@ -111,6 +111,9 @@ _NONBLOCK_STREAM = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0)
 # fcntl/ioctl to be made non-blocking: one system call less per client.
 _DONTWAIT = socket.MSG_DONTWAIT
 
+# Why a connection to a real server that is the proxy's own listening address is refused.
+LOOPS = "it is the proxy's own listening address (the connection would loop)"
+
 # TcpRelay.held: the client's side is read (NOT_HELD), or not while its real server is
 # deleted (HELD_ON), and then closed after it hung up, its data and EOF kept for the server
 # (HELD_UNWATCHED).
@@ -148,6 +151,7 @@ class TcpListener:
         if self._resume is not None:
             self._resume.cancel()
             self._resume = None
+        self.ctx.fds.forget(self._resume_accepting)
         if self.poller is not None:
             self.poller.forget(self.sock.fileno())
         self.sock.close()
@@ -159,14 +163,24 @@ class TcpListener:
     def _accept(self, events: int) -> None:
         sock = self.sock
         family = sock.family
+        fds = self.ctx.fds
         for _ in range(_ACCEPT_BATCH):
+            # A relay holds two descriptors (the client's and the real server's): at the cap
+            # stop accepting, and let clients wait in the listen backlog (descriptors.py).
+            if fds.own + 2 <= fds.cap:
+                fds.own += 2  # Descriptors.take's common case, inline
+            elif not fds.take(2):
+                self._wait_for_descriptors()
+                return
             try:
                 # The C-level accept: socket.accept() would wrap the descriptor in a Python
                 # socket.socket (a Python __init__) and probe its blocking mode.
                 fd, peer = sock._accept()  # type: ignore[attr-defined]
             except (BlockingIOError, InterruptedError):
+                fds.give(2)
                 return
             except OSError as exc:
+                fds.give(2)
                 if exc.errno in _BACK_OFF:
                     self._back_off(exc)
                     return
@@ -174,6 +188,11 @@ class TcpListener:
             TcpRelay(self, _socket.socket(family, socket.SOCK_STREAM, 0, fd), peer)
             if self._closed:
                 return
+
+    def _wait_for_descriptors(self) -> None:
+        assert self.poller is not None
+        self.poller.modify(self.sock.fileno(), 0)
+        self.ctx.fds.wait(self._resume_accepting)
 
     def _back_off(self, exc: OSError) -> None:
         log.warning(
@@ -249,6 +268,7 @@ class TcpRelay:
         "connect_timer",
         "ctx",
         "dst",
+        "fds",
         "listener",
         "m",
         "poller",
@@ -271,6 +291,7 @@ class TcpRelay:
         self.server: End | None = None
         self.conn: Conn | None = None
         self.connect_timer: asyncio.TimerHandle | None = None
+        self.fds = 2  # descriptors counted for it (the listener took them: descriptors.py)
         rt = listener.runtime
         self.svc: Counters = rt.stats.counters
         self.dst: Counters = self.svc
@@ -385,6 +406,10 @@ class TcpRelay:
     def _connect(self, cmd: Connect) -> None:
         conn = self.conn
         assert conn is not None
+        loops = self.ctx.loops
+        if loops and conn.dest in loops:  # it would come back to a listener (plane.py)
+            self._on(ConnectFailed(LOOPS))
+            return
         family = socket.AF_INET if conn.daddr.version == 4 else socket.AF_INET6
         try:
             sock = _socket.socket(family, _NONBLOCK_STREAM)
@@ -641,6 +666,8 @@ class TcpRelay:
         self.listener.runtime.stats.errors += 1
         log.debug("%s: reset client: %s", self.listener.runtime.key, why)
         close_with_reset(self.client.sock)
+        self.fds = 0
+        self.ctx.fds.give(2)
 
     def _expired(self, conn: Conn) -> None:
         """The table entry timed out (idle): IPVS forgets the connection, so do we."""
@@ -651,8 +678,9 @@ class TcpRelay:
         self._on(ABORTED)
 
     def _close_side(self, cmd: CloseSide) -> None:
-        end = self._end(cmd.side)
-        self._close_end(end, reset=False)
+        self._close_end(self._end(cmd.side), reset=False)
+        self.fds -= 1
+        self.ctx.fds.give(1)
 
     def _close_end(self, end: End, *, reset: bool) -> None:
         if end.fd < 0:
@@ -681,6 +709,8 @@ class TcpRelay:
             # at once, not by a later cyclic garbage collection.
             del self.client.other, server.other
         self.listener.relays.discard(self)
+        fds, self.fds = self.fds, 0
+        self.ctx.fds.give(fds)  # the server's, too, if it was never opened
         if self.conn is not None:
             # The entry lives on (TIME_WAIT, CLOSE) for up to minutes; it must not keep the
             # relay alive until then, and expiring it has nothing left to close.

@@ -119,9 +119,19 @@ class UdpListener(asyncio.DatagramProtocol):
     def _open(self, addr: Any, dest: Destination, dport: int, conn: Conn | None) -> UdpFlow | None:
         rt = self.runtime
         family = socket.AF_INET if dest.address.version == 4 else socket.AF_INET6
+        ctx = self.ctx
+        if ctx.loops and dest in ctx.loops:  # it would come back to a listener (plane.py)
+            rt.stats.errors += 1
+            rt.stats_of(dest).errors += 1
+            return None
+        fds = ctx.fds
+        if not fds.take(1):  # at the descriptor cap (logged there): drop this datagram
+            rt.stats.errors += 1
+            return None
         try:
             sock = socket.socket(family, socket.SOCK_DGRAM)
         except OSError as exc:  # EMFILE / ENFILE: drop this datagram, keep serving others
+            fds.give(1)
             rt.stats.errors += 1
             log.warning("%s: cannot open a backend socket: %s", rt.key, exc)
             return None
@@ -129,6 +139,7 @@ class UdpListener(asyncio.DatagramProtocol):
             sock.setblocking(False)
             sock.connect((str(dest.address), dport))
         except OSError as exc:
+            fds.give(1)
             sock.close()
             rt.stats.errors += 1
             rt.stats_of(dest).errors += 1
@@ -259,6 +270,7 @@ class UdpFlow:
         if not self.loop.is_closed():
             self.loop.remove_reader(self.sock.fileno())
         self.sock.close()
+        listener.ctx.fds.give(1)
         if self.path_key is not None:
             listener.ops_paths.pop(self.path_key, None)
         else:

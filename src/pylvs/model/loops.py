@@ -1,0 +1,75 @@
+"""A real server that is a virtual service's own address: its connections loop.
+
+Through a full-NAT proxy (pylvs's proxy data plane, HAProxy) a connection to such a real
+server reaches the proxy's own listener again, is scheduled again, often to the same real
+server, and so on until descriptors run out (issue 18).  Through the kernel (IPVS, nftables)
+such a packet is not forwarded anywhere useful either.  `pylvs check` warns about it and
+the proxy refuses those connections (pylvs.dataplane.proxy).
+
+A real server loops when a virtual service of the same protocol listens on its port and its
+address: the same address, or the unspecified one (0.0.0.0, ::) of its family for a
+loopback address or another virtual service's address (both are this host's).  Services by
+firewall mark and port-0 services (the proxy picks a free port) listen on no known port.
+`Listening` indexes the services (a virtual_server_group's address ranges as ranges), so a
+table of any size is checked in one pass over its real servers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .service import Address, Protocol, ServiceKey
+
+_Where = tuple[Protocol, int]  # protocol, port
+
+
+class Listening:
+    """Where virtual services listen (`add`, `add_range`), and which one a connection to an
+    address and port would reach again (`target`)."""
+
+    def __init__(self, services: Iterable[ServiceKey] = ()) -> None:
+        self._exact: dict[_Where, set[Address]] = {}
+        self._ranges: dict[_Where, list[tuple[int, int, int]]] = {}  # first, last, version
+        self._unspecified: dict[_Where, set[int]] = {}  # versions listening on 0.0.0.0 / ::
+        self._local: set[Address] = set()
+        for key in services:
+            self.add(key)
+
+    def add(self, key: ServiceKey) -> None:
+        if key.is_fwmark or key.address is None or key.protocol is None or not key.port:
+            return
+        where = (key.protocol, key.port)
+        if key.address.is_unspecified:
+            self._unspecified.setdefault(where, set()).add(key.address.version)
+        else:
+            self._exact.setdefault(where, set()).add(key.address)
+            self._local.add(key.address)
+
+    def add_range(self, protocol: Protocol, first: Address, last: Address, port: int) -> None:
+        """A virtual_server_group line: every address from `first` to `last` on `port`."""
+        if port:
+            where = (protocol, port)
+            self._ranges.setdefault(where, []).append((int(first), int(last), first.version))
+
+    def target(self, protocol: Protocol, address: Address, port: int) -> ServiceKey | None:
+        """The virtual service a connection to `address`:`port` would reach again, or None."""
+        where = (protocol, port)
+        if address in self._exact.get(where, ()):
+            return ServiceKey(protocol=protocol, address=address, port=port)
+        n = int(address)
+        for first, last, version in self._ranges.get(where, ()):
+            if version == address.version and first <= n <= last:
+                return ServiceKey(protocol=protocol, address=address, port=port)
+        if address.version in self._unspecified.get(where, ()) and (
+            address.is_loopback or address in self._local
+        ):
+            unspecified = "0.0.0.0" if address.version == 4 else "::"
+            return ServiceKey.inet(protocol, unspecified, port)
+        return None
+
+
+def loop_target(
+    protocol: Protocol, address: Address, port: int, services: Iterable[ServiceKey]
+) -> ServiceKey | None:
+    """The virtual service of `services` a connection to `address`:`port` would reach."""
+    return Listening(services).target(protocol, address, port)
