@@ -295,7 +295,7 @@ def main() -> int:
             sock = tmp / f"pylvs-{i}.sock"
             pcmd = [python, "-m", "pylvs", "run", "-f"]
             conf = pylvs_conf(tmp, port, backends, f"keepalived-{i}")
-            pcmd += [str(conf), "--control", str(sock), "--no-syslog", "-n"]
+            pcmd += [str(conf), "--control", str(sock), "--no-syslog", "-n", "--dataplane", "proxy"]
             pcmd += ["-p", str(tmp / f"{i}.pid"), "-r", str(tmp / f"{i}-v.pid")]
             pcmd += ["-c", str(tmp / f"{i}-c.pid")]
             env = {**os.environ, "PYLVS_PROXY_PUMP": pump}
