@@ -165,6 +165,7 @@ def test_udp(director) -> None:
 
 def test_counters_move_and_pylvs_shows_the_kernel_s(director) -> None:
     daemon, _ = director
+    time.sleep(2.5)  # the earlier tests' traffic folded in first (the kernel's 2 s tick)
     before = daemon.ipvsadm("-Ln", "-t", f"{NAT_VIP}:8080", "--stats", "--exact").stdout
     ask("fcn", NAT_VIP, 4, port=8080)
     time.sleep(2.5)  # the kernel folds its per-CPU counters every 2 s
