@@ -13,6 +13,13 @@ Framing, one direction of a connection, bytes in and events out:
 Writing heads back, and each side's keep-alive decision:
     encode.py    heads as HAProxy writes them (lower-case names, version, Connection, chunks)
     connmode.py  http-keep-alive / http-server-close / httpclose per side
+Connections (events in, commands out; see conn/__init__.py for the driver's side):
+    conn/        ClientMachine, ServerMachine, ServerPool (http-reuse)
+    timeouts.py  http-request, http-keep-alive, client, server, connect, tunnel, *-fin
+HAProxy's own output:
+    answers.py   its error pages, raw or through HTX
+    snapshot.py  `show errors` records and their rendering
 
+docs/http.md describes the whole, and what the driver needs from the relay's C pump.
 The captures in tests/data/http (recorded from the real haproxy) are the oracle of the tests.
 """
