@@ -70,7 +70,7 @@ def test_bash_completion_completes(installed: Path) -> None:
     assert {"run", "check", "ipvsadm", "lab"} <= set(complete(script, "pylvs "))
     assert complete(script, "pylvs ru") == ["run"]
     assert "--dont-release-vrrp" in complete(script, "pylvs run --dont")
-    assert complete(script, "pylvs run --dataplane ") == ["proxy", "nftables"]
+    assert complete(script, "pylvs run --dataplane ") == ["ipvs", "nftables", "proxy"]
     assert "--tcp-service" in complete(script, "pylvs ipvsadm --tc")
     assert {"up", "fail", "heal"} <= set(complete(script, "pylvs lab "))
     assert {"up", "fail"} <= set(complete(script, "pylvs lab --id x "))
