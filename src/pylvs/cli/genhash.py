@@ -14,8 +14,8 @@ import ssl
 import sys
 from typing import Any
 
-from pylvs.config.keepalived.lvs.checks import HttpProtocol
 from pylvs.health.genhash import GenhashRequest, genhash
+from pylvs.model.checks import HttpProtocol
 
 PROTOCOLS = {
     "1.0": HttpProtocol.HTTP_1_0,

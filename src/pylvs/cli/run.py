@@ -5,6 +5,10 @@ The order matters and follows keepalived's main.c: answer the one-shot options (
 is refused here, before it touches anything), then detach (unless -n or a service manager
 runs us: cli/daemonize.py) and run.  Readiness — the table applied — is reported to whoever
 waits: systemd (cli/sdnotify.py) or the foreground process of a detaching start.
+
+A configuration with errors is refused: its problems are printed as `pylvs check` prints
+them (`FILE:LINE:COL: error|warning: ...`) and the exit status is 1, where keepalived would
+run on with its fallbacks; `pylvs check -f FILE` shows the same problems beforehand.
 """
 
 from __future__ import annotations
@@ -254,6 +258,7 @@ def serve(
     release: Callable[[], None],
 ) -> int:
     """Run the daemon until it stops; readiness goes to systemd and/or the waiting parent."""
+    from pylvs.engine.daemon import ConfigRefusedError
 
     def on_state(state: str) -> None:
         if notify is not None:
@@ -268,6 +273,13 @@ def serve(
             if args.dump_conf:
                 log_config(args)
             return runner.run(daemon.run())
+    except ConfigRefusedError as e:
+        text = "".join(f"{p}\n" for p in e.problems) + f"pylvs run: {e}\n"
+        log.error("%s", e)
+        if detached is not None:
+            detached.failed(text)
+        print(text, end="", file=sys.stderr)
+        return 1
     except OSError as e:
         log.error("%s", e)
         if detached is not None:

@@ -1,16 +1,19 @@
-"""The director daemon: config -> table -> data plane, steered over the control socket.
+"""The director daemon: config -> director spec -> table -> data plane, over the control socket.
 
-`Daemon` loads keepalived.conf, builds the IPVS table keepalived would program
-(`config.keepalived.table.to_table`), applies it to the data plane and serves the control
-socket (`pylvs ipvsadm`, `pylvs reload`, `pylvs status`).  Signals mean what they mean to
-keepalived (engine/signals.py: SIGHUP reloads, SIGTERM/SIGINT stop, SIGUSR1/SIGUSR2 write the
-dumps of engine/dumps.py); a stop closes listeners first, then live connections get `grace`
-seconds.  `notify` receives the service manager's state words (READY=1, RELOADING=1,
-STOPPING=1; cli/sdnotify.py sends them to systemd).
+`Daemon` loads its configuration through a `ConfigSource` (config/registry.py: any format,
+as a neutral `DirectorSpec`), starts health checking (which pushes the table keepalived would
+program, then every change) and VRRP, applies the table to the data plane and serves the
+control socket (`pylvs ipvsadm`, `pylvs reload`, `pylvs status`).  Signals mean what they mean
+to keepalived (engine/signals.py: SIGHUP reloads, in one task the daemon owns; SIGTERM/SIGINT
+stop; SIGUSR1/SIGUSR2 write the dumps of engine/dumps.py); a stop closes listeners first, then
+live connections get `grace` seconds.  `notify` receives the service manager's state words
+(READY=1, RELOADING=1, STOPPING=1; cli/sdnotify.py sends them to systemd).
 
-At start a config with errors still runs, with the fallbacks keepalived would apply (they are
-logged); a *reload* with errors is refused and the running table stays (issue 3.7).  Reload and
-operator edits combine as `engine.table_state.TableState` describes.
+A config with errors is refused: at start the daemon does not start (`ConfigRefusedError`, its
+problems say why), on a reload the running configuration stays (issue 3.7).  Loading — reading,
+parsing, converting — runs in a worker thread, so a large file does not stall forwarding,
+checks or VRRP adverts on the event loop.  Reload and operator edits combine as
+`engine.table_state.TableState` describes; table changes are made one at a time.
 """
 
 from __future__ import annotations
@@ -20,17 +23,22 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pylvs.config.errors import Problems
-from pylvs.config.keepalived.model import KeepalivedConfig
-from pylvs.config.keepalived.parser import LoadResult, load
-from pylvs.config.keepalived.table import to_table
 from pylvs.config.keywords import HostFacts
+from pylvs.config.registry import (
+    ConfigSource,
+    Loaded,
+    LoadOptions,
+    UnknownFormatError,
+    failed,
+    source_for,
+)
 from pylvs.control import server as control_server
+from pylvs.control import status as status_view
 from pylvs.control.ipvsadm import command as ipvsadm_cmd
 from pylvs.control.ipvsadm.messages import Failure, Stream
 from pylvs.control.ipvsadm.session import Result, State, run_command
@@ -51,12 +59,15 @@ from pylvs.engine.snapshot import build_snapshot
 from pylvs.engine.syncd import SyncdFollower
 from pylvs.engine.table_state import TableState
 from pylvs.health.manager import HealthManager
+from pylvs.model.director import DirectorSpec
+from pylvs.model.snapshot import DirectorSnapshot
+from pylvs.model.table import ServiceTable, diff
+from pylvs.system import collector
 
 if TYPE_CHECKING:
     from pylvs.proto.vrrp.commands import State as VrrpState
     from pylvs.system.netlink import NetlinkHost
     from pylvs.vrrp.manager import VrrpManager
-from pylvs.model.table import ServiceTable, diff
 
 log = logging.getLogger("pylvs")
 
@@ -68,6 +79,17 @@ KERNEL_FAILURE = 255
 LISTS_WITH_COUNTS = frozenset(
     {ipvsadm_cmd.ListWhat.ALL, ipvsadm_cmd.ListWhat.SERVICE, ipvsadm_cmd.ListWhat.CONNECTIONS}
 )
+
+
+class ConfigRefusedError(Exception):
+    """The configuration has errors: the daemon does not start with it."""
+
+    def __init__(self, path: str, problems: Problems) -> None:
+        self.problems = problems
+        n = len(problems.errors)
+        super().__init__(
+            f"{path}: {n} error(s) in the configuration; not starting (pylvs check -f {path})"
+        )
 
 
 @dataclass
@@ -84,28 +106,54 @@ class RunOptions:
 
 class Daemon:
     def __init__(
-        self, opts: RunOptions, dataplane: DataPlane, host: HostFacts | None = None
+        self,
+        opts: RunOptions,
+        dataplane: DataPlane,
+        host: HostFacts | None = None,
+        source: ConfigSource | None = None,
     ) -> None:
         self.opts = opts
         self.dp = dataplane
         self.host = host or HostFacts()
+        self.source = source  # None: chosen from the file's content at the first load
         self.tables = TableState.empty()
         self.control = ControlServer(opts.control, self.handle)
         self.stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
+        # One table change at a time: a change is computed from the live table and applied
+        # with awaits in between (a listener to bind, an nft transaction); another change
+        # computed meanwhile from the same live table would add what the first one adds.
+        self._table_lock = asyncio.Lock()
+        self._reload_wanted = asyncio.Event()
+        self._reloader: asyncio.Task[None] | None = None
         self.health: HealthManager | None = None
         self.vrrp: VrrpManager | None = None
         self._netlink: NetlinkHost | None = None
-        self.syncd = SyncdFollower(dataplane, vrrp=opts.vrrp, checks=opts.checks)
         self._last_error = ""
         self.ipvsadm_work = IpvsadmWork()
-        self.config: KeepalivedConfig | None = None
+        self.syncd = SyncdFollower(dataplane, vrrp=opts.vrrp, checks=opts.checks)
+        self.spec: DirectorSpec | None = None  # the running configuration
         self.notify: Callable[[str], None] = lambda _state: None
 
     # -- life cycle ----------------------------------------------------------------------
 
-    def _load(self) -> LoadResult:
-        return load(self.opts.config, config_id=self.opts.config_id, host=self.host)
+    def _load_now(self) -> Loaded:
+        """Read the configuration (in a worker thread: see `_load`), with the garbage
+        collector paused: a collection over the objects a large file keeps alive while it is
+        read would stop the event loop too (system/collector.py)."""
+        if self.source is None:
+            options = LoadOptions(config_id=self.opts.config_id, host=self.host)
+            try:
+                self.source = source_for(self.opts.config, options)
+            except UnknownFormatError as e:
+                return failed(self.opts.config, str(e))
+        with collector.paused():
+            return self.source.load(self.opts.config)
+
+    async def _load(self) -> Loaded:
+        """Load off the event loop: the loop goes on forwarding, checking and advertising
+        while a large file is read and converted."""
+        return await asyncio.to_thread(self._load_now)
 
     @staticmethod
     def _log_problems(problems: Problems) -> None:
@@ -113,25 +161,29 @@ class Daemon:
             (log.error if p.severity.value == "error" else log.warning)("%s", p)
 
     async def start(self) -> None:
-        """Load the config, apply its table, open the control socket."""
+        """Load the config, apply its table, open the control socket (ConfigRefusedError when
+        the config has errors: nothing was started)."""
         self.control.claim()  # first: a second daemon must not touch anything
-        result = self._load()
-        self.config = result.config
+        result = await self._load()
+        if not result.ok:
+            await self.control.close()  # the claim goes: nothing started
+            raise ConfigRefusedError(self.opts.config, result.problems)
         self._log_problems(result.problems)
-        self.dp.set_table_policy(self._table_policy(result.config))
+        spec = self.spec = result.spec
+        self.dp.set_table_policy(self._table_policy(spec))
         await self.dp.start()
-        lt = result.config.global_defs.lvs_timeouts  # = ipvsadm --set (0: unchanged)
-        self.dp.set_timeouts(self.dp.timeouts.with_set(lt.tcp or 0, lt.tcpfin or 0, lt.udp or 0))
+        t = spec.globals.ipvs_timeouts  # = ipvsadm --set (0: unchanged)
+        self.dp.set_timeouts(self.dp.timeouts.with_set(t.tcp, t.tcp_fin, t.udp))
         if self.opts.checks:
-            # The health manager pushes the table keepalived would program at start (the same
-            # as to_table), then every change its checkers cause, through _apply_config.
-            self.health = HealthManager(result.config, on_change=self._on_health_change)
+            # The health manager pushes the table keepalived would program at start, then
+            # every change its checkers cause, through _apply_config.
+            self.health = HealthManager(spec, on_change=self._on_health_change)
             await self.health.start()
         if self.opts.vrrp:
-            await self._start_vrrp(result.config)
-        self._update_ha_suspend()
-        self.syncd.configure(result.config)
+            await self._start_vrrp(spec)
+        self.syncd.configure(spec)
         await self.syncd.sync()
+        self._update_ha_suspend()
         self._keep_descriptors_free()
         await self.control.start()
         log.info(
@@ -141,35 +193,35 @@ class Daemon:
             self.opts.control,
         )
 
-    def _table_policy(self, config: KeepalivedConfig) -> TablePolicy:
+    def _table_policy(self, spec: DirectorSpec) -> TablePolicy:
         """keepalived's lvs_flush, lvs_flush_on_stop and --dont-release-ipvs, for a plane
         that shares the kernel's table (check/check_daemon.c, check/ipwrapper.c)."""
-        g = config.global_defs
+        g = spec.globals
         on_stop = StopPolicy.OWN
         if not self.dp.release_on_stop:  # keepalived -I, set where the plane is made
             on_stop = StopPolicy.KEEP
-        elif g.lvs_flush_on_stop == "all":
+        elif g.flush_on_stop == "all":
             on_stop = StopPolicy.ALL
-        elif g.lvs_flush_on_stop == "vs":
+        elif g.flush_on_stop == "vs":
             on_stop = StopPolicy.SERVICES
-        return TablePolicy(flush_at_start=g.lvs_flush, on_stop=on_stop)
+        return TablePolicy(flush_at_start=g.flush_at_start, on_stop=on_stop)
 
-    async def _start_vrrp(self, config: KeepalivedConfig) -> None:
-        """VRRP for the config's instances (raw IP sockets: root only)."""
-        if not config.vrrp.instances:
+    async def _start_vrrp(self, spec: DirectorSpec) -> None:
+        """VRRP for the spec's instances (raw IP sockets: root only)."""
+        if not spec.vrrp.instances:
             return
         if os.geteuid() != 0:
             log.error(
                 "VRRP needs root (raw IP protocol 112 sockets, addresses): %d instance(s) "
                 "not started; run as root or with --checks-only",
-                len(config.vrrp.instances),
+                len(spec.vrrp.instances),
             )
             return
         from pylvs.system.netlink import NetlinkHost  # pyroute2: only where VRRP runs
         from pylvs.vrrp.manager import VrrpManager
 
         self._netlink = NetlinkHost()
-        self.vrrp = VrrpManager(config, self._netlink, on_state=self._on_vrrp_state)
+        self.vrrp = VrrpManager(spec, self._netlink, on_state=self._on_vrrp_state)
         await self.vrrp.start()
 
     def _on_vrrp_state(self, name: str, state: VrrpState) -> None:
@@ -197,7 +249,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         actions: dict[signals.Action, Callable[[], object]] = {
             signals.Action.STOP: self.stopping.set,
-            signals.Action.RELOAD: lambda: loop.create_task(self.reload_notified()),
+            signals.Action.RELOAD: self.request_reload,
             **dump_actions(self),
         }
         undo = signals.install(loop, actions)  # before start: no signal may end it abruptly
@@ -214,9 +266,31 @@ class Daemon:
             undo()
         return 0
 
+    def request_reload(self) -> None:
+        """SIGHUP: reload in the daemon's reloader task.  Signals that come while a reload
+        runs make one more reload after it, with the file as it is then."""
+        self._reload_wanted.set()
+        if self._reloader is None or self._reloader.done():
+            self._reloader = asyncio.get_running_loop().create_task(
+                self._reloads(), name="pylvs reloader"
+            )
+
+    async def _reloads(self) -> None:
+        while self._reload_wanted.is_set():
+            self._reload_wanted.clear()
+            try:
+                await self.reload_notified()
+            except Exception:  # a reload bug must not end the daemon, nor pass unseen
+                log.exception("reload failed")
+
     async def shutdown(self) -> None:
         log.info("Stopping")
         self.notify("STOPPING=1")
+        if self._reloader is not None:
+            self._reloader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reloader
+            self._reloader = None
         await self.control.close()
         if self.vrrp is not None:  # priority-0 adverts first: the backup takes over at once
             await self.vrrp.stop(release=self.opts.release_vrrp)
@@ -231,7 +305,8 @@ class Daemon:
     # -- table changes --------------------------------------------------------------------
 
     async def _push(self, new_live: ServiceTable) -> str:
-        """Apply the diff to the data plane; returns an error text ("" when all applied)."""
+        """Apply the diff to the data plane; returns an error text ("" when all applied).
+        The caller holds `_table_lock` from computing `new_live` until this returns."""
         changes = diff(self.tables.live, new_live)
         error = ""
         if changes:
@@ -244,14 +319,10 @@ class Daemon:
         self.tables = TableState(self.tables.config, new_live)
         return error
 
-    async def _on_health_change(self, desired: ServiceTable) -> None:
-        """The config + health table changed: apply the difference to the live table."""
-        self._last_error = await self._apply_config(desired)
-
     async def _observe(self, *, connections: bool = False) -> bool:
         """Take what others changed in a table pylvs shares (the kernel's IPVS, edited with
         the real ipvsadm too) as operator edits, as keepalived leaves them be.  False when
-        the plane's table is pylvs's alone."""
+        the plane's table is pylvs's alone.  The caller holds `_table_lock`."""
         try:
             observed = await self.dp.observe(connections=connections)
         except (OSError, DataPlaneError) as e:
@@ -264,12 +335,17 @@ class Daemon:
             self.tables = self.tables.edit(observed)
         return True
 
+    async def _on_health_change(self, desired: ServiceTable) -> None:
+        """The config + health table changed: apply the difference to the live table."""
+        self._last_error = await self._apply_config(desired)
+
     async def _apply_config(self, config_table: ServiceTable) -> str:
-        await self._observe()
-        target = self.tables.reload(config_table)
-        error = await self._push(target.live)
-        self.tables = TableState(target.config, self.tables.live)
-        return error
+        async with self._table_lock:
+            await self._observe()
+            target = self.tables.reload(config_table)
+            error = await self._push(target.live)
+            self.tables = TableState(target.config, self.tables.live)
+            return error
 
     async def reload_notified(self) -> Response:
         """`reload` between the service manager's RELOADING=1 and READY=1."""
@@ -283,26 +359,24 @@ class Daemon:
         """Re-read the config; apply only what changed.  A config with errors is refused."""
         async with self._reload_lock:
             log.info("Reloading")
-            result = self._load()
+            result = await self._load()
             if result.problems.has_errors():
                 self._log_problems(result.problems)
                 text = "".join(f"{p}\n" for p in result.problems)
                 log.error("Reload refused: the configuration has errors; keeping the running one")
                 return Response(1, "", text + "pylvs: reload refused, running config kept\n")
             self._log_problems(result.problems)
-            self.dp.set_table_policy(self._table_policy(result.config))
-            self.syncd.configure(result.config)
             self._last_error = ""
-            self.config = result.config
+            self.spec = result.spec
+            self.dp.set_table_policy(self._table_policy(result.spec))
+            self.syncd.configure(result.spec)
             if self.vrrp is not None:
-                await self.vrrp.reload(result.config)
+                await self.vrrp.reload(result.spec)
             elif self.opts.vrrp:
-                await self._start_vrrp(result.config)
+                await self._start_vrrp(result.spec)
             if self.health is not None:
-                await self.health.reload(result.config)
+                await self.health.reload(result.spec)
                 self._update_ha_suspend()
-            elif self.opts.checks:
-                await self._on_health_change(to_table(result.config))
             await self.syncd.sync()
             self._keep_descriptors_free()
             error = self._last_error
@@ -325,7 +399,8 @@ class Daemon:
         if req.op == "reload":
             return await self.reload_notified()
         if req.op == "status":
-            await self._observe()
+            async with self._table_lock:
+                await self._observe()
             return self.status()
         self.stopping.set()
         return Response(0, "", "")
@@ -345,7 +420,8 @@ class Daemon:
             return _failure_response(cmd)
         wanted = [x.what for x in lists if isinstance(x, ipvsadm_cmd.List)]
         conns = ipvsadm_cmd.ListWhat.CONNECTIONS in wanted
-        shared = await self._observe(connections=conns)
+        async with self._table_lock:
+            shared = await self._observe(connections=conns)
         if not shared and any(what in LISTS_WITH_COUNTS for what in wanted):
             await self.dp.refresh(connections=conns)
         if isinstance(cmd, ipvsadm_cmd.List | ipvsadm_cmd.Save):
@@ -353,18 +429,19 @@ class Daemon:
             if isinstance(text, Failure):
                 return _failure_response(text)
             return Response(0, text, "")
-        state = self._state()
-        syncing = self.dp.sync_daemons() is not None
-        result = run_command(
-            cmd,
-            state,
-            stdin=stdin,
-            resolver=work.lookups.cached(),  # everything it asks was looked up while parsing
-            snapshot=lambda _s: build_snapshot(self.dp, with_conns=conns),
-            no_sync=None if syncing else SYNC_UNAVAILABLE,
-            sync_by_kernel=syncing,
-        )
-        return await self._commit(state, result)
+        async with self._table_lock:
+            state = self._state()
+            syncing = self.dp.sync_daemons() is not None
+            result = run_command(
+                cmd,
+                state,
+                stdin=stdin,
+                resolver=work.lookups.cached(),  # everything it asks was looked up already
+                snapshot=lambda _s: build_snapshot(self.dp, with_conns=conns),
+                no_sync=None if syncing else SYNC_UNAVAILABLE,
+                sync_by_kernel=syncing,
+            )
+            return await self._commit(state, result)
 
     async def _commit(self, before: State, result: Result) -> Response:
         out = "".join(e.text for e in result.output if e.stream is Stream.STDOUT)
@@ -397,30 +474,19 @@ class Daemon:
             return
         await self.dp.start_sync_daemon(cmd.daemon.to_sync_daemon())
 
+    def snapshot(self) -> DirectorSnapshot:
+        """The director now: the live table with its counters, health, VRRP."""
+        pools, servers = self.health.views() if self.health is not None else ((), ())
+        return DirectorSnapshot(
+            table=build_snapshot(self.dp, with_conns=False),
+            pools=pools,
+            servers=servers,
+            vrrp=tuple(i.view() for i in self.vrrp.status()) if self.vrrp is not None else (),
+            unbound=tuple(self.dp.unbound().items()),
+        )
+
     def status(self) -> Response:
-        services = self.dp.services()
-        unbound = self.dp.unbound()
-        lines = [f"pylvs director: {len(services)} virtual service(s)"]
-        for rt in services:
-            line = f"  {rt.service.key} {rt.service.scheduler}: {len(rt.dests)} dest(s)"
-            if rt.key in unbound:
-                line += f"; not listening: {unbound[rt.key]} (retrying)"
-            lines.append(line)
-        for inst in self.vrrp.status() if self.vrrp is not None else []:
-            since = (
-                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(inst.last_transition))
-                if inst.last_transition is not None
-                else "-"
-            )
-            lines.append(
-                f"  VRRP ({inst.name}) vrid {inst.vrid} on {inst.interface}: {inst.state.name}, "
-                f"priority {inst.base_priority} (effective {inst.effective_priority}), "
-                f"master {inst.master_address or '-'}, since {since}"
-            )
-        text = "\n".join(lines) + "\n"
-        if self.health is not None:
-            text += self.health.status_text()
-        return Response(0, text, "")
+        return Response(0, status_view.render(self.snapshot()), "")
 
 
 def _is_local(address: str) -> bool:

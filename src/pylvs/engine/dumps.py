@@ -29,11 +29,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pylvs.config.keepalived.vrrp.model import GlobalDefs
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.engine.signals import Action
-from pylvs.health.status import RsView, VsView
+from pylvs.model.director import DirectorSpec
 from pylvs.model.service import AF_INET6, ForwardMethod
+from pylvs.model.snapshot import PoolHealth, ServerHealth
 from pylvs.proto.vrrp.packet import VRRP_AUTH_PASS
 from pylvs.proto.vrrp.stats import Counter
 from pylvs.vrrp.instance import Instance
@@ -68,11 +68,11 @@ def dump_dir(environ: dict[str, str] | None = None) -> str:
 class DumpSource:
     """What the dumps read: the daemon's parts as they are (None: that part does not run)."""
 
-    global_defs: GlobalDefs
+    spec: DirectorSpec
     instances: tuple[Instance, ...] = ()
     services: tuple[ServiceRuntime, ...] = ()
-    vs_views: tuple[VsView, ...] = ()
-    rs_views: tuple[RsView, ...] = ()
+    pools: tuple[PoolHealth, ...] = ()
+    servers: tuple[ServerHealth, ...] = ()
     runs_vrrp: bool = True
     runs_checkers: bool = True
 
@@ -112,18 +112,19 @@ def write_dumps(directory: str, files: Iterable[tuple[str, str]]) -> list[str]:
 # -- SIGUSR1 -------------------------------------------------------------------------------
 
 
-def global_text(g: GlobalDefs, hostname: str) -> list[str]:
-    router_id = g.router_id or hostname
+def global_text(spec: DirectorSpec, hostname: str) -> list[str]:
+    router_id = spec.globals.router_id or hostname
+    v = spec.vrrp.defaults
     return [
         "------< Global definitions >------",
         f" Router ID = {router_id}",
-        f" Default smtp_alert = {_unset(g.smtp_alert)}",
-        f" VRRP IPv4 mcast group = {g.vrrp_mcast_group4}",
-        f" VRRP IPv6 mcast group = {g.vrrp_mcast_group6}",
-        f" VRRP default protocol version = {g.vrrp_version}",
-        f" VRRP check unicast_src = {_bool(g.vrrp_check_unicast_src)}",
-        f" VRRP skip check advert addresses = {_bool(g.vrrp_skip_check_adv_addr)}",
-        f" VRRP strict mode = {_bool(g.vrrp_strict)}",
+        f" Default smtp_alert = {_unset(spec.notify.smtp_alert)}",
+        f" VRRP IPv4 mcast group = {v.mcast_group4}",
+        f" VRRP IPv6 mcast group = {v.mcast_group6}",
+        f" VRRP default protocol version = {v.version}",
+        f" VRRP check unicast_src = {_bool(v.check_unicast_src)}",
+        f" VRRP skip check advert addresses = {_bool(v.skip_check_adv_addr)}",
+        f" VRRP strict mode = {_bool(v.strict)}",
     ]
 
 
@@ -194,7 +195,7 @@ def _interval(us: int) -> str:
 
 
 def vrrp_data(src: DumpSource, hostname: str) -> str:
-    lines = global_text(src.global_defs, hostname)
+    lines = global_text(src.spec, hostname)
     lines.append("------< VRRP Topology >------")
     for inst in src.instances:
         lines += instance_text(inst)
@@ -202,20 +203,20 @@ def vrrp_data(src: DumpSource, hostname: str) -> str:
 
 
 def check_data(src: DumpSource, hostname: str) -> str:
-    lines = global_text(src.global_defs, hostname)
+    lines = global_text(src.spec, hostname)
     lines.append("------< LVS Topology >------")
     for rt in src.services:
         lines += service_text(rt)
     lines.append("------< Health checkers >------")
-    for vs in src.vs_views:
+    for vs in src.pools:
         lines += [
-            f" Virtual server {vs.vs}",
+            f" Virtual server {vs.name}",
             f"   quorum_state_up = {int(vs.quorum_up)}",
             f"   sorry server active = {_bool(vs.sorry_active)}",
         ]
-        for rs in (r for r in src.rs_views if r.vs == vs.vs):
+        for rs in (r for r in src.servers if r.pool == vs.name):
             lines += [
-                f"   Real server {rs.rs}",
+                f"   Real server {rs.name}",
                 f"     alive = {int(rs.alive)}",
                 f"     effective weight = {rs.weight}",
                 f"     in table = {_bool(rs.in_table)}",
@@ -223,7 +224,7 @@ def check_data(src: DumpSource, hostname: str) -> str:
             lines += [
                 f"     {c.kind} {c.target}: {'UP' if c.up else 'DOWN'}"
                 + (f", {c.reason}" if c.reason else "")
-                for c in rs.checkers
+                for c in rs.checks
             ]
     return "\n".join(lines) + "\n"
 
@@ -254,7 +255,7 @@ def service_text(rt: ServiceRuntime) -> list[str]:
 
 
 def parent_data(src: DumpSource, hostname: str) -> str:
-    lines = global_text(src.global_defs, hostname)
+    lines = global_text(src.spec, hostname)
     lines += [
         "------< pylvs process >------",
         f" pid = {os.getpid()}",
@@ -370,13 +371,13 @@ def json_text(instances: Iterable[Instance]) -> str:
 def source_of(daemon: Daemon) -> DumpSource:
     """The daemon's parts as the dumps read them."""
     vrrp, health = daemon.vrrp, daemon.health
-    config = daemon.config
+    pools, servers = health.views() if health is not None else ((), ())
     return DumpSource(
-        global_defs=config.global_defs if config is not None else GlobalDefs(),
+        spec=daemon.spec or DirectorSpec(),
         instances=tuple(vrrp.instances.values()) if vrrp is not None else (),
         services=tuple(daemon.dp.services()),
-        vs_views=tuple(health.vs_status()) if health is not None else (),
-        rs_views=tuple(health.status()) if health is not None else (),
+        pools=pools,
+        servers=servers,
         runs_vrrp=daemon.opts.vrrp,
         runs_checkers=daemon.opts.checks,
     )

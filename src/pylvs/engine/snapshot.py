@@ -1,20 +1,14 @@
-"""Build the `ipvsadm` snapshot (what the kernel would report) from a running data plane."""
+"""Build the table snapshot (what the kernel would report: model/snapshot.py) from a running
+data plane; `ipvsadm -L`, `pylvs status` and metrics render it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from pylvs.control.ipvsadm.snapshot import (
-    ConnView,
-    DaemonView,
-    DestView,
-    Rates,
-    ServiceView,
-    Snapshot,
-    Stats,
-)
 from pylvs.dataplane.base import DataPlane
 from pylvs.dataplane.service import ServiceRuntime
+from pylvs.model.snapshot import ConnView, DaemonView, DestView, ServiceView, Snapshot, Stats
+from pylvs.model.stats import Rates
 from pylvs.model.stats import Stats as LiveStats
 from pylvs.proto.conntrack.table import ConnEntry
 from pylvs.proto.ipvs.procfs import proto_name

@@ -18,16 +18,15 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from pylvs.config.keepalived.model import KeepalivedConfig
-from pylvs.config.keepalived.vrrp.model import LvsSyncDaemon
 from pylvs.dataplane.base import DataPlane, DataPlaneError
-from pylvs.model.syncd import SyncDaemon
+from pylvs.model.director import DirectorSpec
+from pylvs.model.syncd import SyncDaemon, SyncDaemonSpec
 
 log = logging.getLogger("pylvs")
 
 
 def wanted(
-    cfg: LvsSyncDaemon | None,
+    cfg: SyncDaemonSpec | None,
     *,
     vrids: Mapping[str, int],
     states: Mapping[str, str],
@@ -68,16 +67,16 @@ class SyncdFollower:
     def __init__(self, dp: DataPlane, *, vrrp: bool, checks: bool) -> None:
         self.dp = dp
         self.vrrp, self.checks = vrrp, checks
-        self.cfg: LvsSyncDaemon | None = None
+        self.cfg: SyncDaemonSpec | None = None
         self.vrids: dict[str, int] = {}
         self.states: dict[str, str] = {}
         self.mine: dict[str, SyncDaemon] = {}  # by state: what this follower started
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def configure(self, config: KeepalivedConfig) -> None:
-        self.cfg = config.global_defs.lvs_sync_daemon
-        self.vrids = {i.name: i.vrid for i in config.vrrp.instances}
+    def configure(self, spec: DirectorSpec) -> None:
+        self.cfg = spec.globals.sync_daemon
+        self.vrids = {i.name: i.params.vrid for i in spec.vrrp.instances}
         if self.cfg is not None and self.dp.sync_daemons() is None:
             log.warning(
                 "lvs_sync_daemon %s: connection synchronisation needs the kernel's IPVS "

@@ -18,7 +18,12 @@ state asks for, which the engine diffs against what is applied.  The rules (refe
   always present, with weight 0 while quorum is up;
 * `clear_services`: on shutdown, with `omega`, notify_down and quorum_down are run.
 
-At start, `table()` equals config/keepalived/table.py `to_table` (tracked files reading 0).
+HAProxy's backup servers (real servers flagged `backup`): they do not count towards quorum
+and enter the table only while no other real server is alive — the first alive one, or all
+of them with the pool's `all_backups` (HAProxy `backup`, `option allbackups`).
+
+At start, `table()` equals the table keepalived programs at start (the keepalived reader's
+`to_table`, with tracked files reading 0).
 """
 
 from __future__ import annotations
@@ -27,10 +32,6 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pylvs.config.keepalived.lvs.checks import FileCheck
-from pylvs.config.keepalived.lvs.model import RealServerConf, VirtualServerConf
-from pylvs.config.keepalived.model import KeepalivedConfig
-from pylvs.config.keepalived.table import service_keys
 from pylvs.health.events import (
     Effect,
     FifoLine,
@@ -43,15 +44,21 @@ from pylvs.health.events import (
 )
 from pylvs.health.machine import Change
 from pylvs.health.rs_state import RsHealth
-from pylvs.model.service import AF_INET6, Address, RealServer, ServiceKey
+from pylvs.model.checks import FileProbe
+from pylvs.model.pool import PoolSpec, RealServerSpec
+from pylvs.model.service import Address, RealServer, ServiceKey
 from pylvs.model.table import ServiceEntry, ServiceTable
 
 RsKey = tuple[Address, int]
 
 
+def _weighted(server: RealServer, weight: int) -> RealServer:
+    return server if server.weight == weight else dataclasses.replace(server, weight=weight)
+
+
 @dataclass(frozen=True, slots=True)
 class CheckerRef:
-    """One checker: its virtual server's identity, its real server, its index there."""
+    """One checker: its pool's id, its real server, its index there."""
 
     vs: str
     rs: RsKey
@@ -60,46 +67,47 @@ class CheckerRef:
 
 @dataclass(slots=True)
 class VsHealth:
-    conf: VirtualServerConf
+    conf: PoolSpec
     ident: str
     rs: dict[RsKey, RsHealth] = field(default_factory=dict)
-    rs_conf: dict[RsKey, RealServerConf] = field(default_factory=dict)
+    rs_conf: dict[RsKey, RealServerSpec] = field(default_factory=dict)
     quorum_up: bool = False
     sorry_alive: bool = False  # the sorry server is in the pool (ISALIVE(vs->s_svr))
     started: bool = False
 
 
-def vs_identities(config: KeepalivedConfig) -> Iterator[tuple[str, VirtualServerConf]]:
-    """A stable name per virtual server: FMT_VS (+ family for fwmark, + rank if repeated)."""
-    seen: dict[str, int] = {}
-    for vs in config.virtual_servers:
-        base = str(vs) + (" inet6" if vs.fwmark is not None and vs.af == AF_INET6 else "")
-        n = seen.get(base, 0)
-        seen[base] = n + 1
-        yield (base if n == 0 else f"{base}#{n + 1}"), vs
-
-
 class LvsState:
     def __init__(
-        self, config: KeepalivedConfig, *, router_id: str, no_checker_emails: bool = False
+        self, pools: tuple[PoolSpec, ...], *, router_id: str, no_checker_emails: bool = False
     ) -> None:
-        self.config = config
+        self.pools = pools
         self.router_id = router_id
         self.no_checker_emails = no_checker_emails
         self.vs: dict[str, VsHealth] = {}
-        for ident, conf in vs_identities(config):
-            vh = VsHealth(conf, ident)
+        for conf in pools:
+            vh = VsHealth(conf, conf.id)
             for rsc in conf.real_servers:
-                vh.rs[rsc.server.key] = RsHealth.initial(rsc.server.weight, rsc.checkers)
-                vh.rs_conf[rsc.server.key] = rsc
-            self.vs[ident] = vh
+                vh.rs[rsc.key] = RsHealth.initial(rsc.server.weight, rsc.checks)
+                vh.rs_conf[rsc.key] = rsc
+            self.vs[conf.id] = vh
+        # Each pool's table entries, kept until the pool's state changes (`_touch`): a
+        # checker's result rebuilds its own pool's entries only, and unchanged entries are
+        # the same objects, which the engine's diff passes over at once.
+        self._entries: dict[str, tuple[ServiceEntry, ...]] = {}
+
+    def _touch(self, ident: str | None = None) -> None:
+        """The state of pool `ident` (None: of every pool) changed."""
+        if ident is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(ident, None)
 
     # -- references -------------------------------------------------------------------
 
-    def refs(self) -> Iterator[tuple[CheckerRef, RealServerConf]]:
+    def refs(self) -> Iterator[tuple[CheckerRef, RealServerSpec]]:
         for ident, vh in self.vs.items():
             for key, rsc in vh.rs_conf.items():
-                for i in range(len(rsc.checkers)):
+                for i in range(len(rsc.checks)):
                     yield CheckerRef(ident, key, i), rsc
 
     def rs_health(self, ref: CheckerRef) -> RsHealth:
@@ -109,6 +117,7 @@ class LvsState:
 
     def preset_file(self, ref: CheckerRef, status: int | None) -> None:
         """FILE_CHECK start state (init_service_rs): `status` None means fault."""
+        self._touch(ref.vs)
         rs = self.rs_health(ref)
         rs.up[ref.index] = status is not None
         rs.delta[ref.index] = status or 0
@@ -116,6 +125,7 @@ class LvsState:
 
     def carry(self, old: LvsState, pairs: dict[CheckerRef, CheckerRef]) -> None:
         """Reload: take over the state of unchanged checkers, RS and virtual servers."""
+        self._touch()
         for new_ref, old_ref in pairs.items():
             src = old.rs_health(old_ref)
             dst = self.rs_health(new_ref)
@@ -127,7 +137,7 @@ class LvsState:
                 continue
             vh.started = True
             vh.quorum_up = prev.quorum_up
-            vh.sorry_alive = prev.sorry_alive and vh.conf.sorry_server is not None
+            vh.sorry_alive = prev.sorry_alive and vh.conf.policy.sorry_server is not None
             for key, rs in vh.rs.items():
                 before = prev.rs.get(key)
                 if before is not None:
@@ -137,14 +147,15 @@ class LvsState:
 
     def start(self) -> list[Effect]:
         """init_services: activate checkers, settle carried RS, evaluate every quorum."""
+        self._touch()
         out: list[Effect] = []
         for vh in self.vs.values():
             for key, rsc in vh.rs_conf.items():
                 if vh.started:
                     out += self._update_alive(vh, key)
                     continue
-                for c in rsc.checkers:
-                    if not isinstance(c, FileCheck):
+                for c in rsc.checks:
+                    if not isinstance(c.probe, FileProbe):
                         out.append(
                             LogLine(
                                 f"Activating healthchecker for service "
@@ -157,6 +168,7 @@ class LvsState:
 
     def stop(self, omega: bool) -> list[Effect]:
         """clear_services: log each RS shut down; with omega, run the down notifications."""
+        self._touch()
         out: list[Effect] = []
         for vh in self.vs.values():
             notify = omega and vh.conf.omega
@@ -204,16 +216,17 @@ class LvsState:
     ) -> list[Effect]:
         """A checker's step: `delta` is its new dynamic weight contribution (MISC_CHECK
         misc_dynamic, FILE_CHECK); `alert_body` the checker's SMTP alert text."""
+        self._touch(ref.vs)
         vh = self.vs[ref.vs]
         rs = vh.rs[ref.rs]
         rsc = vh.rs_conf[ref.rs]
-        check = rsc.checkers[ref.index]
+        check = rsc.checks[ref.index]
         i = ref.index
         rs_was_alive = rs.alive
         out: list[Effect] = []
         if change is Change.UP:
             if delta is not None:
-                if isinstance(check, FileCheck):  # leaving FAULT: weight set silently
+                if isinstance(check.probe, FileProbe):  # leaving FAULT: weight set silently
                     rs.delta[i] = delta
                 else:
                     out += self._set_delta(vh, ref.rs, i, delta)
@@ -245,32 +258,46 @@ class LvsState:
 
     def table(self) -> ServiceTable:
         entries: dict[ServiceKey, ServiceEntry] = {}
-        for vh in self.vs.values():
-            dests = self._dests(vh)
-            for key in service_keys(vh.conf, self.config):
-                if key not in entries:
-                    entries[key] = ServiceEntry(vh.conf.service(key), dests)
+        for ident, vh in self.vs.items():
+            mine = self._entries.get(ident)
+            if mine is None:
+                dests = self._dests(vh)
+                mine = tuple(ServiceEntry(service, dests) for service in vh.conf.services)
+                self._entries[ident] = mine
+            for entry in mine:
+                entries.setdefault(entry.service.key, entry)  # the first pool's key wins
         return ServiceTable(entries.values())
+
+    def _in_use(self, vh: VsHealth) -> set[RsKey]:
+        """The backup servers in use: none while another server is alive, else the first
+        alive one (all of them with `all_backups`)."""
+        backups = [k for k, rsc in vh.rs_conf.items() if rsc.backup and vh.rs[k].alive]
+        if not backups or any(vh.rs[k].alive for k, c in vh.rs_conf.items() if not c.backup):
+            return set()
+        return set(backups if vh.conf.policy.all_backups else backups[:1])
 
     def _dests(self, vh: VsHealth) -> tuple[RealServer, ...]:
         out: list[RealServer] = []
+        backups = self._in_use(vh)
         for key, rs in vh.rs.items():
             rsc = vh.rs_conf[key]
+            if rsc.backup and key not in backups:
+                continue
             if vh.sorry_alive:
                 # perform_quorum_state(false): DELDEST, an EDITDEST to weight 0 when inhibited
                 if rsc.inhibit_on_failure:
-                    out.append(dataclasses.replace(rsc.server, weight=0))
+                    out.append(_weighted(rsc.server, 0))
             elif rs.alive:
-                out.append(dataclasses.replace(rsc.server, weight=rs.weight))
+                out.append(_weighted(rsc.server, rs.weight))
             elif rsc.inhibit_on_failure:
-                out.append(dataclasses.replace(rsc.server, weight=0))
-        sorry = vh.conf.sorry_server
+                out.append(_weighted(rsc.server, 0))
+        sorry = vh.conf.policy.sorry_server
         if sorry is not None:
             if vh.sorry_alive:
                 out = [d for d in out if d.key != sorry.server.key]
                 out.append(sorry.server)
             elif sorry.inhibit and all(d.key != sorry.server.key for d in out):
-                out.append(dataclasses.replace(sorry.server, weight=0))
+                out.append(_weighted(sorry.server, 0))
         return tuple(out)
 
     # -- keepalived's ipwrapper.c, step by step -----------------------------------------
@@ -325,36 +352,36 @@ class LvsState:
         return out
 
     def _update_quorum(self, vh: VsHealth, *, init: bool) -> list[Effect]:
-        """update_quorum_state."""
+        """update_quorum_state (backup servers do not count)."""
         conf = vh.conf
-        total = sum(rs.weight for rs in vh.rs.values() if rs.alive)
-        q, h = conf.quorum, conf.hysteresis
+        total = sum(rs.weight for k, rs in vh.rs.items() if rs.alive and not vh.rs_conf[k].backup)
+        q, h = conf.policy.quorum, conf.policy.hysteresis
         threshold = q + (-h if vh.quorum_up else h)
-        sorry = conf.sorry_server
+        sorry = conf.policy.sorry_server
         out: list[Effect] = []
         if not vh.quorum_up and total >= threshold:
             vh.quorum_up = True
-            out.append(LogLine(f"Gained quorum {q}+{h}={threshold} <= {total} for VS {conf}"))
+            out.append(LogLine(f"Gained quorum {q}+{h}={threshold} <= {total} for VS {conf.name}"))
             if sorry is not None and vh.sorry_alive:
                 verb = "Disabling" if sorry.inhibit else "Removing"
                 out.append(
-                    LogLine(f"{verb} sorry server {fmt_rs(sorry.server, conf)} from VS {conf}")
+                    LogLine(f"{verb} sorry server {fmt_rs(sorry.server, conf)} from VS {conf.name}")
                 )
                 vh.sorry_alive = False
-                out.append(LogLine(f"Adding alive servers to the pool for VS {conf}"))
+                out.append(LogLine(f"Adding alive servers to the pool for VS {conf.name}"))
             return out + self._vs_notifies(vh, init, threshold, total)
         if (vh.quorum_up and (total == 0 or total < threshold)) or (
             init and not vh.quorum_up and sorry is not None and not vh.sorry_alive
         ):
             vh.quorum_up = False
             what = "Starting with quorum down" if init else "Lost quorum"
-            out.append(LogLine(f"{what} {q}-{h}={threshold} > {total} for VS {conf}"))
+            out.append(LogLine(f"{what} {q}-{h}={threshold} > {total} for VS {conf.name}"))
             if sorry is not None and not vh.sorry_alive:
                 verb = "Enabling" if sorry.inhibit else "Adding"
                 out.append(
-                    LogLine(f"{verb} sorry server {fmt_rs(sorry.server, conf)} to VS {conf}")
+                    LogLine(f"{verb} sorry server {fmt_rs(sorry.server, conf)} to VS {conf.name}")
                 )
-                out.append(LogLine(f"Removing alive servers from the pool for VS {conf}"))
+                out.append(LogLine(f"Removing alive servers from the pool for VS {conf.name}"))
                 vh.sorry_alive = True
             return out + self._vs_notifies(vh, init, threshold, total)
         return out
@@ -366,11 +393,11 @@ class LvsState:
         conf = vh.conf
         up = vh.quorum_up
         out: list[Effect] = []
-        script = conf.quorum_up if up else conf.quorum_down
+        script = conf.policy.quorum_up if up else conf.policy.quorum_down
         if script is not None:
             out.append(RunScript(script, stopping))
         state = "UP" if up else "DOWN"
-        out.append(FifoLine(f"VS {conf} {state}"))
+        out.append(FifoLine(f"VS {conf.name} {state}"))
         if conf.smtp_alert:
             if stopping:
                 body = "=> Shutting down <="
@@ -379,6 +406,7 @@ class LvsState:
                     what = "Starting with quorum up" if init else "Gained quorum"
                 else:
                     what = "Starting with quorum down" if init else "Lost quorum"
-                body = f"=> {what} {conf.quorum}+{conf.hysteresis}={threshold} <= {total} <="
-            out.append(vs_alert(self.router_id, str(conf), state, body))
+                policy = conf.policy
+                body = f"=> {what} {policy.quorum}+{policy.hysteresis}={threshold} <= {total} <="
+            out.append(vs_alert(self.router_id, conf.name, state, body))
         return out

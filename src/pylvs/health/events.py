@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pylvs.config.keepalived.lvs.checks import Script
-from pylvs.config.keepalived.lvs.model import VirtualServerConf
+from pylvs.model.notify import Alert, ScriptSpec
+from pylvs.model.pool import PoolSpec
 from pylvs.model.service import Address, RealServer
 
 
@@ -24,7 +24,7 @@ class LogLine:
 class RunScript:
     """Run `script`; `stopping` scripts get keepalived's 1 s time limit (omega on shutdown)."""
 
-    script: Script
+    script: ScriptSpec
     stopping: bool = False
 
 
@@ -35,26 +35,19 @@ class FifoLine:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """An SMTP alert: the full subject (router id included) and the body text."""
-
-    subject: str
-    body: str
-
-
 Effect = LogLine | RunScript | FifoLine | Alert
 
 
-def fmt_rs(server: RealServer | tuple[Address, int], vs: VirtualServerConf) -> str:
+def fmt_rs(server: RealServer | tuple[Address, int], pool: PoolSpec) -> str:
     """FMT_RS: `[addr]:proto:port`, proto of the virtual server (none for fwmark)."""
     addr, port = server.key if isinstance(server, RealServer) else server
-    proto = vs.protocol.name.lower() if vs.protocol is not None else "none"
+    proto = pool.protocol.name.lower() if pool.protocol is not None else "none"
     return f"[{addr}]:{proto}:{port}"
 
 
-def fmt_vs(vs: VirtualServerConf) -> str:
-    return str(vs)
+def fmt_vs(pool: PoolSpec) -> str:
+    """FMT_VS: the pool's name."""
+    return pool.name
 
 
 def rs_alert(router_id: str, rs: str, vs: str, state: str, body: str) -> Alert:

@@ -8,9 +8,9 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
-from pylvs.config.keepalived.lvs.checks import Connection, HttpProtocol
 from pylvs.health.checkers.base import client_ssl_context
 from pylvs.health.checkers.http import Response, build_request, fetch, host_header
+from pylvs.model.checks import CheckTarget, HttpProtocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ def resolve(server: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 
 async def genhash(req: GenhashRequest) -> tuple[bytes, Response | None]:
     """(request sent, response); raises OSError / TimeoutError / ssl.SSLError."""
-    conn = Connection(ip=resolve(req.server), port=req.port, timeout=req.timeout, fwmark=req.fwmark)
+    conn = CheckTarget(resolve(req.server), req.port, req.timeout, fwmark=req.fwmark)
     request = build_request(req.url, req.protocol, host_header(conn, req.virtualhost))
     ctx = client_ssl_context(None, strict_eof=False) if req.use_ssl else None
     sni = req.virtualhost if req.use_ssl and req.use_sni else None

@@ -1,9 +1,9 @@
 """HealthManager: keepalived's checker process for the pylvs engine.
 
-It owns the pure state (health/effects.py `LvsState`), one asyncio task per checker
-(health/runner.py), a poller for FILE_CHECK's tracked files, and the outlets for what a
-transition asks for: scripts (health/notify.py), the notify FIFOs (health/fifo.py), SMTP
-alerts (health/smtp.py) and log lines.  Every change of the desired table is handed to
+It takes the pools of a `DirectorSpec` (model/), and owns the pure state (health/effects.py
+`LvsState`), one asyncio task per checker (health/runner.py), a poller for FILE_CHECK's
+tracked files, and the outlets for what a transition asks for: scripts, the notify FIFOs and
+SMTP alerts (the notify/ package) and log lines.  Every change of the desired table is handed to
 `on_change` (awaited, in order); the engine diffs it against the applied table, so the data
 plane follows health at once.  `reload` keeps the state and timers of every checker whose
 virtual server, real server and configuration are unchanged, and starts the new ones.
@@ -21,24 +21,23 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from pylvs.config.keepalived.lvs.checks import BfdCheck, Checker, FileCheck, MiscCheck
-from pylvs.config.keepalived.model import KeepalivedConfig
-from pylvs.config.keepalived.table import service_keys
-from pylvs.config.keepalived.vrrp.model import TrackFile
-from pylvs.health import status as views
+from pylvs.health import reload as reloading
 from pylvs.health.checkers.base import ProbeContext, ProbeResult, create, kind_of
 from pylvs.health.effects import CheckerRef, LvsState
-from pylvs.health.events import Alert, Effect, FifoLine, LogLine, RunScript, fmt_rs
-from pylvs.health.fifo import NotifyFifos
-from pylvs.health.fingerprint import sans_loc
+from pylvs.health.events import Effect, FifoLine, LogLine, RunScript, fmt_rs
 from pylvs.health.machine import Change, Step
-from pylvs.health.notify import ScriptRunner
 from pylvs.health.rs_state import IPVS_WEIGHT_FAULT, file_status, misc_delta
 from pylvs.health.runner import BOOTSTRAP_DELAY, CheckerTask, first_delay
-from pylvs.health.smtp import AlertSender
 from pylvs.health.wording import alert_body, transition_line
+from pylvs.model.checks import BfdProbe, CheckSpec, FileProbe, MiscProbe
+from pylvs.model.director import DirectorSpec
+from pylvs.model.notify import Alert
+from pylvs.model.snapshot import CheckView, PoolHealth, ServerHealth
 from pylvs.model.table import ServiceTable
-from pylvs.system import trackfile
+from pylvs.notify.fifo import NotifyFifos
+from pylvs.notify.scripts import ScriptRunner
+from pylvs.notify.smtp import AlertSender
+from pylvs.system import collector, trackfile
 
 log = logging.getLogger("pylvs.health")
 
@@ -47,32 +46,25 @@ OnChange = Callable[[ServiceTable], Awaitable[None]]
 
 @dataclass(slots=True)
 class FileWatch:
-    check: FileCheck
-    track: TrackFile | None
+    check: FileProbe
     status: int | None = 0  # None: fault (checker down)
     wall: float | None = None
 
     def compute(self) -> tuple[bool, int | None]:
         """(judged, status): not judged when the file holds an out-of-range number."""
-        if self.track is None:
+        if self.check.path is None:
             return True, 0
-        value = trackfile.read(self.track.path)
+        value = trackfile.read(self.check.path)
         if value is None:
             return False, self.status
-        weight = self.check.weight if self.check.weight is not None else self.track.weight
-        reverse = self.check.reverse if self.check.weight is not None else self.track.weight_reverse
-        s = file_status(value, weight, reverse)
+        s = file_status(value, self.check.weight, self.check.reverse)
         return True, (None if s == IPVS_WEIGHT_FAULT else s)
-
-
-def _has_flag(config: KeepalivedConfig, name: str) -> bool:
-    return any(k == name for k, _ in config.global_defs.other)
 
 
 class HealthManager:
     def __init__(
         self,
-        config: KeepalivedConfig,
+        spec: DirectorSpec,
         *,
         on_change: OnChange,
         clock: Callable[[], float] = time.monotonic,
@@ -83,7 +75,7 @@ class HealthManager:
         hostname: str | None = None,
         term_grace: float = 2.0,
     ) -> None:
-        self.config = config
+        self.spec = spec
         self.on_change = on_change
         self.clock = clock
         self.rng = rng or random.Random()
@@ -91,17 +83,13 @@ class HealthManager:
         self.bootstrap = bootstrap
         self.file_poll = file_poll
         self.hostname = hostname or socket.gethostname()
-        gd = config.global_defs
-        self.scripts = ScriptRunner(
-            script_user=gd.script_user,
-            script_group=gd.script_group,
-            enable_script_security=gd.enable_script_security,
-            term_grace=term_grace,
-        )
-        self.sender = AlertSender(gd, hostname=self.hostname, username=getpass.getuser())
-        self.fifos = NotifyFifos((gd.notify_fifo, gd.lvs_notify_fifo), self.scripts)
-        self.ctx = ProbeContext(rng=self.rng, ssl=config.ssl, run_script=self.scripts)
-        self.state = self._new_state(config)
+        notify = spec.notify
+        self.scripts = ScriptRunner(notify.scripts, term_grace=term_grace)
+        self.sender = AlertSender(notify.smtp, hostname=self.hostname, username=getpass.getuser())
+        self.fifos = NotifyFifos((notify.fifo, notify.health_fifo), self.scripts)
+        self.ctx = ProbeContext(rng=self.rng, ssl=spec.globals.check_tls, run_script=self.scripts)
+        self.state = self._new_state(spec)
+        self._index = reloading.index(self.state)  # the running checkers by identity
         self.tasks: dict[CheckerRef, CheckerTask] = {}
         self.watches: dict[CheckerRef, FileWatch] = {}
         self._lock = asyncio.Lock()
@@ -109,10 +97,11 @@ class HealthManager:
         self._poller: asyncio.Task[None] | None = None
         self._running = False
 
-    def _new_state(self, config: KeepalivedConfig) -> LvsState:
-        router_id = config.global_defs.router_id or self.hostname
+    def _new_state(self, spec: DirectorSpec) -> LvsState:
         return LvsState(
-            config, router_id=router_id, no_checker_emails=_has_flag(config, "no_checker_emails")
+            spec.pools,
+            router_id=spec.globals.router_id or self.hostname,
+            no_checker_emails=spec.notify.mail_on_change_only,
         )
 
     # -- public API --------------------------------------------------------------------
@@ -148,7 +137,7 @@ class HealthManager:
     async def start(self) -> None:
         """Open the FIFOs, settle the start state, push the first table, start checking."""
         async with self._lock:
-            for tf in self.config.vrrp.track_files:
+            for tf in self.spec.track_files:
                 if tf.init_file:
                     why = trackfile.initialise(tf.path, tf.init_value, overwrite=tf.init_overwrite)
                     if why is not None:
@@ -179,119 +168,108 @@ class HealthManager:
         await self.sender.drain()
         self.fifos.close()
 
-    async def reload(self, config: KeepalivedConfig) -> None:
-        """Switch to `config`, keeping the state of unchanged (VS, RS, checker) triples."""
+    async def reload(self, spec: DirectorSpec) -> None:
+        """Switch to `spec`, keeping the state of unchanged (pool, RS, checker) triples.
+
+        The new state is built, matched against the running one, settled and turned into
+        its table in a worker thread (`_prepare`): with thousands of checkers that is the
+        bulk of the work, and the event loop forwards and sends adverts meanwhile.  The lock
+        keeps checker results from changing the running state until the new one takes
+        over."""
         async with self._lock:
-            old_state = self.state
-            new_state = self._new_state(config)
-            old_keys = self._keys(old_state)
-            pairs: dict[CheckerRef, CheckerRef] = {}
+            planned, fresh_watches, effects = await asyncio.to_thread(self._prepare, spec)
             moved_tasks: dict[CheckerRef, CheckerTask] = {}
-            moved_watches: dict[CheckerRef, FileWatch] = {}
-            fresh: list[tuple[CheckerRef, Checker]] = []
-            for key, (ref, check) in self._keys(new_state).items():
-                old = old_keys.pop(key, None)
-                if old is None:
-                    fresh.append((ref, check))
-                    continue
-                old_ref = old[0]
-                pairs[ref] = old_ref
-                if old_ref in self.tasks:
-                    task = self.tasks.pop(old_ref)
+            moved_watches: dict[CheckerRef, FileWatch] = dict(fresh_watches)
+            for ref, old_ref in planned.pairs.items():
+                task = self.tasks.pop(old_ref, None)
+                if task is not None:
                     task.ref = ref
                     moved_tasks[ref] = task
-                if old_ref in self.watches:
-                    moved_watches[ref] = self.watches.pop(old_ref)
+                watch = self.watches.pop(old_ref, None)
+                if watch is not None:
+                    moved_watches[ref] = watch
             for task in self.tasks.values():
                 await task.stop()
             self.tasks, self.watches = moved_tasks, moved_watches
-            self._reconfigure(config)
-            new_state.carry(old_state, pairs)
-            self.state = new_state
+            self._reconfigure(spec)
+            self.state, self._index = planned.state, planned.index
             started: list[CheckerTask] = []
-            for ref, check in fresh:
+            for ref, check in planned.fresh:
+                if ref in fresh_watches:
+                    continue
                 new_task = self._adopt(ref, check)
                 if new_task is not None:
                     started.append(new_task)
-            await self._perform(new_state.start())
+            await self._perform(effects)
             for t in started:
                 t.start()
 
-    def status(self) -> list[views.RsView]:
+    def _prepare(
+        self, spec: DirectorSpec
+    ) -> tuple[reloading.ReloadPlan, dict[CheckerRef, FileWatch], list[Effect]]:
+        """The new state for `spec` (run in a worker thread, under the lock): matched
+        against the running one, the new FILE_CHECKs read, settled (`start`), its table
+        built; the running state is only read."""
+        with collector.paused():  # (see system/collector.py)
+            planned = reloading.plan(self.state, self._index, self._new_state(spec))
+            watches: dict[CheckerRef, FileWatch] = {}
+            for ref, check in planned.fresh:
+                if isinstance(check.probe, FileProbe):
+                    watches[ref] = self._watch(check.probe)
+                    planned.state.preset_file(ref, watches[ref].status)
+            effects = planned.state.start()
+            planned.state.table()  # built here; the loop then finds it ready
+            return planned, watches, effects
+
+    def views(self) -> tuple[tuple[PoolHealth, ...], tuple[ServerHealth, ...]]:
+        """What `pylvs status` shows of health: each pool's quorum, each real server and its
+        checkers' last results."""
         present = {(e.service.key, d.key) for e in self.state.table().values() for d in e.dests}
-        out: list[views.RsView] = []
+        pools: list[PoolHealth] = []
+        servers: list[ServerHealth] = []
         for ident, vh in self.state.vs.items():
-            keys = list(service_keys(vh.conf, self.config))
+            pools.append(PoolHealth(ident, vh.quorum_up, vh.sorry_alive))
+            keys = vh.conf.keys
             for rkey, rs in vh.rs.items():
                 rsc = vh.rs_conf[rkey]
-                checks = [
+                checks = tuple(
                     self._checker_view(CheckerRef(ident, rkey, i), check, rs.up[i])
-                    for i, check in enumerate(rsc.checkers)
-                ]
-                in_table = any((k, rkey) in present for k in keys)
-                out.append(
-                    views.RsView(
-                        ident,
-                        fmt_rs(rsc.server, vh.conf),
-                        rs.alive,
-                        rs.weight,
-                        in_table,
-                        tuple(checks),
-                    )
+                    for i, check in enumerate(rsc.checks)
                 )
-        return out
-
-    def vs_status(self) -> list[views.VsView]:
-        return [
-            views.VsView(ident, vh.quorum_up, vh.sorry_alive) for ident, vh in self.state.vs.items()
-        ]
-
-    def status_text(self) -> str:
-        return views.render(self.vs_status(), self.status())
+                in_table = any((k, rkey) in present for k in keys)
+                name = fmt_rs(rsc.server, vh.conf)
+                servers.append(
+                    ServerHealth(ident, name, rkey, keys, rs.alive, rs.weight, in_table, checks)
+                )
+        return tuple(pools), tuple(servers)
 
     # -- internals ------------------------------------------------------------------------
 
-    def _checks(self, state: LvsState) -> list[tuple[CheckerRef, Checker]]:
-        return [(ref, rsc.checkers[ref.index]) for ref, rsc in state.refs()]
+    def _checks(self, state: LvsState) -> list[tuple[CheckerRef, CheckSpec]]:
+        return [(ref, rsc.checks[ref.index]) for ref, rsc in state.refs()]
 
-    def _keys(self, state: LvsState) -> dict[tuple[object, ...], tuple[CheckerRef, Checker]]:
-        out: dict[tuple[object, ...], tuple[CheckerRef, Checker]] = {}
-        for ref, check in self._checks(state):
-            base = (ref.vs, ref.rs, sans_loc(check))
-            n = 0
-            while (*base, n) in out:
-                n += 1
-            out[(*base, n)] = (ref, check)
-        return out
-
-    def _reconfigure(self, config: KeepalivedConfig) -> None:
-        gd = config.global_defs
-        self.scripts.script_user = gd.script_user
-        self.scripts.script_group = gd.script_group
-        self.scripts.security = gd.enable_script_security
-        self.sender.configure(gd, hostname=self.hostname, username=getpass.getuser())
-        self.ctx.ssl = config.ssl
-        old = self.config.global_defs
-        if (old.notify_fifo, old.lvs_notify_fifo) != (gd.notify_fifo, gd.lvs_notify_fifo):
+    def _reconfigure(self, spec: DirectorSpec) -> None:
+        notify = spec.notify
+        self.scripts.configure(notify.scripts)
+        self.sender.configure(notify.smtp, hostname=self.hostname, username=getpass.getuser())
+        self.ctx.ssl = spec.globals.check_tls
+        old = self.spec.notify
+        if (old.fifo, old.health_fifo) != (notify.fifo, notify.health_fifo):
             self.fifos.close()
-            self.fifos = NotifyFifos((gd.notify_fifo, gd.lvs_notify_fifo), self.scripts)
+            self.fifos = NotifyFifos((notify.fifo, notify.health_fifo), self.scripts)
             self.fifos.open()
-        self.config = config
+        self.spec = spec
 
-    def _adopt(self, ref: CheckerRef, check: Checker) -> CheckerTask | None:
+    def _adopt(self, ref: CheckerRef, check: CheckSpec) -> CheckerTask | None:
         """Set up a new checker: a probing task, a file watch, or nothing (BFD)."""
-        if isinstance(check, FileCheck):
-            track = next(
-                (t for t in self.config.vrrp.track_files if t.name == check.track_file), None
-            )
-            watch = FileWatch(check, track)
-            _judged, watch.status = watch.compute()
-            watch.wall = self.wall()
-            self.watches[ref] = watch
+        if isinstance(check.probe, FileProbe):
+            watch = self.watches[ref] = self._watch(check.probe)
             self.state.preset_file(ref, watch.status)
             return None
-        if isinstance(check, BfdCheck):
-            log.warning("BFD_CHECK %s is not run by pylvs (no BFD); it counts as up", check.name)
+        if isinstance(check.probe, BfdProbe):
+            log.warning(
+                "BFD_CHECK %s is not run by pylvs (no BFD); it counts as up", check.probe.name
+            )
             return None
         task = CheckerTask(
             ref,
@@ -305,6 +283,12 @@ class HealthManager:
         self.tasks[ref] = task
         return task
 
+    def _watch(self, probe: FileProbe) -> FileWatch:
+        watch = FileWatch(probe)
+        _judged, watch.status = watch.compute()
+        watch.wall = self.wall()
+        return watch
+
     async def _report(self, task: CheckerTask, step: Step, result: ProbeResult) -> None:
         async with self._lock:
             if self.tasks.get(task.ref) is not task:
@@ -314,21 +298,18 @@ class HealthManager:
             rsc = vh.rs_conf[ref.rs]
             kind = kind_of(check)
             rs_s = fmt_rs(rsc.server, vh.conf)
-            timing = getattr(check, "timing", None)
-            log_all = self.config.global_defs.checker_log_all_failures or (
-                timing is not None and timing.log_all_failures
-            )
+            log_all = self.spec.globals.log_all_check_failures or check.timing.log_all_failures
             if not result.ok and step.change is Change.NONE and log_all:
                 log.info("%s on service %s failed: %s", kind, rs_s, result.reason)
             delta = None
-            if isinstance(check, MiscCheck) and check.dynamic and result.ok:
+            if isinstance(check.probe, MiscProbe) and check.probe.dynamic and result.ok:
                 delta = misc_delta(result.status or 0, rsc.server.weight)
             body = None
             if step.change in (Change.UP, Change.DOWN):
                 up = step.change is Change.UP
                 log.info(
                     "%s",
-                    transition_line(check, kind, rs_s, str(vh.conf), up=up, reason=result.reason),
+                    transition_line(check, kind, rs_s, vh.conf.name, up=up, reason=result.reason),
                 )
                 body = alert_body(kind, up, result.reason)
             effects = self.state.checker_result(ref, step.change, delta=delta, alert_body=body)
@@ -372,20 +353,20 @@ class HealthManager:
             self._applied = table
             await self.on_change(table)
 
-    def _checker_view(self, ref: CheckerRef, check: Checker, up: bool) -> views.CheckerView:
+    def _checker_view(self, ref: CheckerRef, check: CheckSpec, up: bool) -> CheckView:
         kind = kind_of(check)
         task = self.tasks.get(ref)
         if task is not None:
             last = task.last
             note = " (suspended: ha_suspend, address not here)" if task.suspended else ""
             if last is None:
-                return views.CheckerView(kind, task.driver.describe(), up, None, note, None)
-            return views.CheckerView(
+                return CheckView(kind, task.driver.describe(), up, None, note, None)
+            return CheckView(
                 kind, task.driver.describe(), up, last.ok, last.reason + note, last.wall
             )
         watch = self.watches.get(ref)
         if watch is not None:
-            path = watch.track.path if watch.track else watch.check.track_file
+            path = watch.check.path or watch.check.name
             reason = "fault" if watch.status is None else f"weight {watch.status:+d}"
-            return views.CheckerView(kind, path, up, watch.status is not None, reason, watch.wall)
-        return views.CheckerView(kind, "", up, None, "not run by pylvs", None)
+            return CheckView(kind, path, up, watch.status is not None, reason, watch.wall)
+        return CheckView(kind, "", up, None, "not run by pylvs", None)

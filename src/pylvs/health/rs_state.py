@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pylvs.config.keepalived.lvs.checks import BfdCheck, Checker, FileCheck, MiscCheck
+from pylvs.model.checks import BfdProbe, CheckSpec, FileProbe, MiscProbe
 
 IPVS_WEIGHT_LIMIT = 2**31 - 1  # ip_vs.h IPVS_WEIGHT_MAX
 IPVS_WEIGHT_FAULT = -(2**31)  # ip_vs.h: -IPVS_WEIGHT_MAX - 1
@@ -46,12 +46,12 @@ def misc_delta(status: int, configured_weight: int) -> int:
     return status - 2 - configured_weight if status else 0
 
 
-def initially_up(check: Checker) -> bool:
+def initially_up(check: CheckSpec) -> bool:
     """A checker starts up unless it is in alpha mode (check_data.c `validate_check_config`).
     FILE_CHECK's start state comes from the file; BFD_CHECK is not run by pylvs (no BFD)."""
-    if isinstance(check, FileCheck | BfdCheck):
+    if isinstance(check.probe, FileProbe | BfdProbe):
         return True
-    return not check.timing.alpha
+    return check.timing.initially_up
 
 
 @dataclass(slots=True)
@@ -76,10 +76,11 @@ class RsHealth:
         return real_weight(self.effective_weight)
 
     @classmethod
-    def initial(cls, configured_weight: int, checkers: tuple[Checker, ...]) -> RsHealth:
+    def initial(cls, configured_weight: int, checkers: tuple[CheckSpec, ...]) -> RsHealth:
         up = [initially_up(c) for c in checkers]
         return cls(configured_weight, up, [0] * len(checkers), all(up))
 
 
-def is_dynamic(check: Checker) -> bool:
-    return isinstance(check, FileCheck) or (isinstance(check, MiscCheck) and check.dynamic)
+def is_dynamic(check: CheckSpec) -> bool:
+    probe = check.probe
+    return isinstance(probe, FileProbe) or (isinstance(probe, MiscProbe) and probe.dynamic)

@@ -19,32 +19,44 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from pylvs.config.keepalived.lvs.checks import Checker, HttpCheck, MiscCheck
 from pylvs.health.checkers.base import Driver, ProbeResult
 from pylvs.health.effects import CheckerRef
 from pylvs.health.machine import HttpMachine, Machine, RetryMachine, Step
+from pylvs.model.checks import CheckSpec, HttpProbe, MiscProbe
 
 log = logging.getLogger("pylvs.health")
 
 BOOTSTRAP_DELAY = 1.0  # check_api.h
 
 
-def machine_for(check: Checker) -> Machine:
-    timing = check.timing  # type: ignore[union-attr]
-    if isinstance(check, HttpCheck):
+class UnsupportedTimingError(ValueError):
+    """A timing these machines cannot run (HAProxy's rise > 1, downinter)."""
+
+
+def machine_for(check: CheckSpec) -> Machine:
+    """keepalived's machines: they take a server down after `retries` + 1 failures and up
+    after one success, checking a down server every `interval`."""
+    timing = check.timing
+    if timing.rise != 1 or timing.down_interval is not None:
+        raise UnsupportedTimingError(
+            f"{check.kind}: rise {timing.rise} / down interval {timing.down_interval} "
+            "need a rise/fall machine (keepalived's machines rise after one success)"
+        )
+    alpha = not timing.initially_up
+    if isinstance(check.probe, HttpProbe):
         return HttpMachine(
-            n_urls=len(check.urls),
-            retry=timing.retry,
-            delay_loop=timing.delay_loop,
-            delay_before_retry=timing.delay_before_retry,
-            alpha=timing.alpha,
-            fast_recovery=check.fast_recovery,
+            n_urls=len(check.probe.urls),
+            retry=timing.retries,
+            delay_loop=timing.interval,
+            delay_before_retry=timing.retry_interval,
+            alpha=alpha,
+            fast_recovery=check.probe.fast_recovery,
         )
     return RetryMachine(
-        retry=timing.retry,
-        delay_loop=timing.delay_loop,
-        delay_before_retry=timing.delay_before_retry,
-        alpha=timing.alpha,
+        retry=timing.retries,
+        delay_loop=timing.interval,
+        delay_before_retry=timing.retry_interval,
+        alpha=alpha,
     )
 
 
@@ -63,7 +75,7 @@ class CheckerTask:
     def __init__(
         self,
         ref: CheckerRef,
-        check: Checker,
+        check: CheckSpec,
         driver: Driver,
         *,
         report: Report,
@@ -124,7 +136,7 @@ class CheckerTask:
                 result = ProbeResult(False, f"internal error: {exc!r}")
             now = self.clock()
             self.last = LastResult(result.ok, result.reason, now, self.wall())
-            base = started if isinstance(self.check, MiscCheck) else now
+            base = started if isinstance(self.check.probe, MiscProbe) else now
             step = self.machine.result(result.ok, base)
             await self.report(self, step, result)
             await self._sleep_until(step.next_at)
@@ -138,6 +150,6 @@ class CheckerTask:
         self.task = None
 
 
-def first_delay(check: Checker, rng: random.Random, bootstrap: float) -> float:
-    warmup = check.timing.warmup  # type: ignore[union-attr]
+def first_delay(check: CheckSpec, rng: random.Random, bootstrap: float) -> float:
+    warmup = check.timing.warmup
     return bootstrap + (warmup * rng.random() if warmup else 0.0)

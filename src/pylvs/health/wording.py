@@ -5,7 +5,7 @@ checker kind uses when it goes up or down (check/check_tcp.c `tcp_epilog`, check
 
 from __future__ import annotations
 
-from pylvs.config.keepalived.lvs.checks import Checker, HttpCheck, MiscCheck
+from pylvs.model.checks import CheckSpec, HttpProbe, MiscProbe
 
 _ALERT = {
     "TCP_CHECK": ("=> TCP CHECK succeed on service <=", "=> TCP CHECK failed on service <="),
@@ -42,19 +42,20 @@ def _retries(n: int) -> str:
     return f" after {n} {'retry' if n == 1 else 'retries'}"
 
 
-def transition_line(check: Checker, kind: str, rs: str, vs: str, *, up: bool, reason: str) -> str:
+def transition_line(check: CheckSpec, kind: str, rs: str, vs: str, *, up: bool, reason: str) -> str:
     """The log line of a checker going up (`up`) or down after its retries."""
-    retry = getattr(getattr(check, "timing", None), "retry", 0)
-    if isinstance(check, MiscCheck):
-        argv0 = check.script.argv[0]
+    retry = check.timing.retries
+    probe = check.probe
+    if isinstance(probe, MiscProbe):
+        argv0 = probe.script.argv[0]
         if up:
             return f"Misc check for [{rs} VS {vs}] by [{argv0}] succeeded."
         suffix = _retries(retry) if retry else " with retry disabled"
         return f"Misc check for [{rs} VS {vs}] by [{argv0}] failed{suffix} ({reason})."
-    if isinstance(check, HttpCheck):
+    if isinstance(probe, HttpProbe):
         if up:
             return f"Remote Web server {rs} succeed on service."
-        name = "SSL" if check.ssl else "HTTP"
+        name = "SSL" if probe.tls else "HTTP"
         tail = f" failed after {retry} retries." if retry else " failed."
         return f"{name}_CHECK on service {rs}{tail} ({reason})"
     if kind == "SMTP_CHECK":

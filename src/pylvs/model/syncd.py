@@ -29,3 +29,18 @@ class SyncDaemon:
     def __post_init__(self) -> None:
         if self.state not in SYNC_STATES:
             raise ModelError(f"invalid sync daemon state {self.state!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncDaemonSpec:
+    """The sync daemons a configuration asks for (keepalived `lvs_sync_daemon IF [INSTANCE]`):
+    with an `instance`, the master daemon runs while that VRRP instance is MASTER and the
+    backup daemon otherwise (syncid: the instance's VRID unless given); without one, both."""
+
+    interface: str
+    instance: str | None = None
+    syncid: int | None = None
+    maxlen: int | None = None
+    port: int | None = None
+    ttl: int | None = None
+    group: Address | None = None

@@ -161,6 +161,8 @@ def diff(old: ServiceTable, new: ServiceTable) -> list[Change]:
         if ne is None:
             deletes.append(DeleteService(key))
             continue
+        if ne is oe:
+            continue  # the same entry: nothing to compare
         new_keys = {d.key for d in ne.dests}
         deletes.extend(DeleteDest(key, d.key) for d in oe.dests if d.key not in new_keys)
     for key, ne in new.items():
@@ -170,10 +172,13 @@ def diff(old: ServiceTable, new: ServiceTable) -> list[Change]:
             adds.extend(AddDest(key, d) for d in ne.dests)
             continue
         oe = prev
+        if ne is oe:
+            continue
         if oe.service != ne.service:
             edits.append(EditService(ne.service))
+        old_dests = {d.key: d for d in oe.dests}
         for d in ne.dests:
-            od = oe.dest(d.key)
+            od = old_dests.get(d.key)
             if od is None:
                 adds.append(AddDest(key, d))
             elif od != d:

@@ -7,10 +7,12 @@ AF_PACKET and nft; `system.fake.FakeHost` keeps it in memory for unit tests.  Bo
 contract suite (tests/unit/system/contract.py).
 
 The records are keepalived's: an address is a `virtual_ipaddress` line (vrrp/vrrp_ipaddress.c
-`netlink_ipaddress`: prefix, dev, label, scope, brd, peer, nodad, noprefixroute, preferred_lft),
-a route a `virtual_routes` line (vrrp/vrrp_iproute.c), a rule a `virtual_rules` line
-(vrrp/vrrp_iprule.c).  Adding what is already there and removing what is not are not errors:
-keepalived logs and carries on, and a restarted daemon may find its addresses still set.
+`netlink_ipaddress`: prefix, dev, label, scope, brd, peer, nodad, noprefixroute, preferred_lft;
+the model's `AddressSpec`), a route a `virtual_routes` line (vrrp/vrrp_iproute.c), a rule a
+`virtual_rules` line (vrrp/vrrp_iprule.c), with the routing table resolved to its number here
+(iproute2's rt_tables is the host's).  Adding what is already there and removing what is not
+are not errors: keepalived logs and carries on, and a restarted daemon may find its addresses
+still set.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pylvs.config.keepalived.vrrp.model import VirtualAddress, VirtualRoute, VirtualRule
+from pylvs.model.vrrp_spec import AddressSpec as AddressSpec  # the host's records, in the model
+from pylvs.model.vrrp_spec import VirtualRoute, VirtualRule
 
 Interface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -36,37 +39,6 @@ NFT_TABLE = "pylvs_vrrp"  # `inet pylvs_vrrp`: pylvs's own table, never keepaliv
 
 class HostError(Exception):
     """A host change failed (the message says what and why)."""
-
-
-@dataclass(frozen=True, slots=True)
-class AddressSpec:
-    address: Interface
-    dev: str
-    label: str | None = None
-    scope: str = "global"
-    broadcast: IPAddress | None = None
-    peer: Interface | None = None
-    nodad: bool = False
-    noprefixroute: bool = False
-    preferred_lft: int | None = None  # None: forever
-
-    @classmethod
-    def from_config(cls, va: VirtualAddress, default_dev: str) -> AddressSpec:
-        return cls(
-            va.address,
-            va.dev or default_dev,
-            va.label,
-            va.scope,
-            va.broadcast,
-            va.peer,
-            va.nodad,
-            va.noprefixroute,
-            va.preferred_lft,
-        )
-
-    @property
-    def family(self) -> int:
-        return self.address.version
 
 
 def table_number(name: str | None, rt_tables: str = "/etc/iproute2/rt_tables") -> int:
@@ -101,7 +73,7 @@ class RouteSpec:
     scope: str | None = None
 
     @classmethod
-    def from_config(cls, r: VirtualRoute, default_dev: str | None) -> RouteSpec:
+    def from_model(cls, r: VirtualRoute, default_dev: str | None) -> RouteSpec:
         family = next(
             (x.version for x in (r.destination, r.via, r.src) if x is not None),
             4,
@@ -132,9 +104,7 @@ class RuleSpec:
     oif: str | None = None
 
     @classmethod
-    def from_config(cls, r: VirtualRule) -> RuleSpec:
-        opts = dict(r.options)
-        mark = opts.get("fwmark")
+    def from_model(cls, r: VirtualRule) -> RuleSpec:
         return cls(
             r.family,
             r.from_net,
@@ -142,9 +112,9 @@ class RuleSpec:
             table_number(r.table),
             r.preference,
             r.action,
-            int(mark.split("/")[0], 0) if mark else None,
-            opts.get("iif"),
-            opts.get("oif"),
+            r.fwmark,
+            r.iif,
+            r.oif,
         )
 
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from pylvs.config.keepalived.vrrp.model import GarpGroup, GlobalDefs
+from pylvs.model.vrrp_spec import GarpSpec
 from pylvs.proto.vrrp.commands import (
     AddAddresses,
     Command,
@@ -99,7 +99,7 @@ class Executor:
     def __init__(
         self,
         host: HostEffects,
-        g: GlobalDefs,
+        garp: GarpSpec,
         notifier: Notifier,
         on_state: StateCallback | None = None,
     ) -> None:
@@ -117,16 +117,16 @@ class Executor:
         # Rehearsed commands bound ahead to what carries them out (`prepare`), by identity:
         # the driver then runs those very command objects (fsm.adopt) with `run`.
         self._planned: dict[int, tuple[Command, Callable[[int], None]]] = {}
-        self.configure(g, ())
+        self.configure(garp)
 
-    def configure(self, g: GlobalDefs, garp_groups: tuple[GarpGroup, ...]) -> None:
+    def configure(self, garp: GarpSpec) -> None:
         """Take (reloaded) intervals: a garp_group's for its interfaces, else the global."""
         self.garp_interval = {
-            4: round(g.vrrp_garp_interval * 1e6),
-            6: round(g.vrrp_gna_interval * 1e6),
+            4: round(garp.garp_interval * 1e6),
+            6: round(garp.gna_interval * 1e6),
         }
         self.garp_groups: dict[tuple[str, int], int] = {}
-        for gg in garp_groups:
+        for gg in garp.groups:
             for ifname in gg.interfaces:
                 for family, value in ((4, gg.garp_interval), (6, gg.gna_interval)):
                     if value is not None:

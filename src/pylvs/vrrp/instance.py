@@ -1,9 +1,10 @@
 """One running vrrp_instance: its state machine and the host records its commands refer to.
 
-`InstanceSetup` is everything derived from the config (the machine parameters from
-proto/vrrp/params.py, the interface, the full address records with label/scope/brd, routes,
-rules, accept mode, notify scripts with their users), compared on reload to tell unchanged
-instances — which keep their state — from changed ones.  `Instance` adds the live parts.
+`InstanceSetup` is the instance's spec (model/vrrp_spec.py: the machine parameters, the
+interface, the full address records with label/scope/brd, routes, rules, accept mode, notify
+scripts with their users) with its routes and rules resolved against the host's routing
+tables, compared on reload to tell unchanged instances — which keep their state — from
+changed ones.  `Instance` adds the live parts.
 keepalived's source-address rule (vrrp.c `vrrp_complete_instance`, vrrp_if.c): without
 mcast_src_ip/unicast_src_ip an instance sends from the interface's primary IPv4 address, or its
 IPv6 link-local address.
@@ -14,18 +15,12 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from pylvs.config.keepalived.vrrp.model import (
-    INADDR6_VRRP_GROUP,
-    GlobalDefs,
-    NotifyScript,
-    SyncGroup,
-    VrrpInstance,
-)
+from pylvs.model.notify import ScriptSpec
+from pylvs.model.vrrp import InstanceParams
+from pylvs.model.vrrp_spec import VrrpInstanceSpec
 from pylvs.proto.vrrp.commands import State, Vip
 from pylvs.proto.vrrp.fsm import VrrpMachine
 from pylvs.proto.vrrp.packet import IPAddress
-from pylvs.proto.vrrp.params import instance_params
-from pylvs.proto.vrrp.settings import InstanceParams
 from pylvs.system.effects import AddressSpec, Interface, RouteSpec, RuleSpec
 from pylvs.vrrp.sockets import Receiver, VrrpSocket
 
@@ -55,47 +50,25 @@ class InstanceSetup:
     track_src_ip: bool
     dont_track_primary: bool
     smtp_alert: bool
-    scripts: tuple[NotifyScript, ...]  # every notify script, to find its user by argv
+    scripts: tuple[ScriptSpec, ...]  # every notify script, to find its user by argv
 
     @classmethod
-    def build(
-        cls, inst: VrrpInstance, g: GlobalDefs, group: SyncGroup | None = None
-    ) -> InstanceSetup:
-        ifname = inst.interface or g.default_interface or "eth0"
-        params = instance_params(inst, g, group)
-        dst: IPAddress = inst.mcast_dst_ip or (
-            params.mcast_group4 if inst.family == 4 else g.vrrp_mcast_group6 or INADDR6_VRRP_GROUP
-        )
-        addrs = tuple(
-            AddressSpec.from_config(a, ifname)
-            for a in inst.virtual_ipaddresses + inst.virtual_ipaddresses_excluded
-        )
-        scripts = tuple(
-            s
-            for s in (
-                inst.notify_master,
-                inst.notify_backup,
-                inst.notify_fault,
-                inst.notify_stop,
-                inst.notify,
-                inst.notify_master_rx_lower_pri,
-            )
-            if s is not None
-        )
+    def build(cls, spec: VrrpInstanceSpec) -> InstanceSetup:
+        ifname = spec.interface
         return cls(
-            inst.name,
-            params,
+            spec.name,
+            spec.params,
             ifname,
-            addrs,
-            tuple(RouteSpec.from_config(r, ifname) for r in inst.virtual_routes),
-            tuple(RuleSpec.from_config(r) for r in inst.virtual_rules),
-            inst.accept,
-            dst,
-            inst.unicast_ttl,
-            inst.track_src_ip,
-            inst.dont_track_primary,
-            inst.smtp_alert,
-            scripts,
+            spec.addresses,
+            tuple(RouteSpec.from_model(r, ifname) for r in spec.routes),
+            tuple(RuleSpec.from_model(r) for r in spec.rules),
+            spec.accept,
+            spec.group,
+            spec.unicast_ttl,
+            spec.track_src_ip,
+            spec.dont_track_primary,
+            spec.smtp_alert,
+            spec.scripts,
         )
 
     def spec_for(self, vip: Vip) -> AddressSpec:

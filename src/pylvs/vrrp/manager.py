@@ -1,8 +1,8 @@
-"""VrrpManager: every vrrp_instance of a keepalived.conf, run on real sockets and a real clock.
+"""VrrpManager: every VRRP instance of a `DirectorSpec`, run on real sockets and a real clock.
 
-The daemon creates one with the loaded config and a `HostEffects`, then `await start()`;
+The daemon creates one with the loaded spec and a `HostEffects`, then `await start()`;
 `await stop()` is keepalived's SIGTERM (masters send priority 0, addresses are released,
-notify_stop runs); `await reload(config)` is SIGHUP: an instance whose derived setup did not
+notify_stop runs); `await reload(spec)` is SIGHUP: an instance whose derived setup did not
 change keeps its machine and state (keepalived `reload_master`), others are stopped and
 started afresh; `status()` and `holds(address)` answer the engine and `pylvs status`.
 
@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pylvs.config.keepalived.model import KeepalivedConfig
-from pylvs.config.keepalived.vrrp.model import SyncGroup as SyncGroupConf
+from pylvs.model.director import DirectorSpec
+from pylvs.model.snapshot import InstanceView
+from pylvs.model.vrrp_spec import SyncGroupSpec
 from pylvs.proto.vrrp.commands import (
     Command,
     Log,
@@ -50,10 +50,9 @@ from pylvs.proto.vrrp.commands import (
 from pylvs.proto.vrrp.events import AdvertReceived, Event, TrackerChanged
 from pylvs.proto.vrrp.fsm import VrrpMachine
 from pylvs.proto.vrrp.packet import IPAddress
-from pylvs.proto.vrrp.params import group_notifies
 from pylvs.proto.vrrp.priority import TrackerKind
 from pylvs.proto.vrrp.sync import Routed, SyncGroup
-from pylvs.system import trackfile
+from pylvs.system import collector, trackfile
 from pylvs.system.effects import HostEffects
 from pylvs.vrrp.deadline import DeadlineTimer
 from pylvs.vrrp.executor import Executor, StateCallback
@@ -89,26 +88,38 @@ class InstanceStatus:
     interface: str
     family: int
 
+    def view(self) -> InstanceView:
+        return InstanceView(
+            self.name,
+            self.state.name,
+            self.base_priority,
+            self.effective_priority,
+            self.master_address,
+            self.last_transition,
+            self.vrid,
+            self.interface,
+            self.family,
+        )
+
 
 class VrrpManager:
     def __init__(
         self,
-        config: KeepalivedConfig,
+        spec: DirectorSpec,
         host: HostEffects,
         *,
         on_state: StateCallback | None = None,
         poll_interval: float = 0.1,
     ) -> None:
-        self.config = config
+        self.spec = spec
         self.host = host
         self.poll_interval = poll_interval
-        self.notifier = Notifier(config.global_defs)
-        self.executor = Executor(host, config.global_defs, self.notifier, on_state)
-        self.executor.configure(config.global_defs, config.vrrp.garp_groups)
+        self.notifier = Notifier(spec.notify, spec.globals.router_id)
+        self.executor = Executor(host, spec.vrrp.garp, self.notifier, on_state)
         self.instances: dict[str, Instance] = {}
         self.units: dict[str, Unit] = {}  # by unit name: the group's, or the instance's
         self.unit_of: dict[str, str] = {}  # instance name -> unit name
-        self.group_conf: dict[str, SyncGroupConf] = {}
+        self.group_conf: dict[str, SyncGroupSpec] = {}
         self.scripts: dict[str, ScriptTracker] = {}
         self.pool: SocketPool | None = None
         self._timer: DeadlineTimer | None = None
@@ -125,15 +136,15 @@ class VrrpManager:
         self._init_track_files(reload=False)
         loop = asyncio.get_running_loop()
         self._timer = DeadlineTimer(loop, self._run_timers)
-        remove_stale(self.host, build_setups(self.config).values())  # as keepalived at start
-        self._add_units(self.config, keep=set())
+        remove_stale(self.host, build_setups(self.spec).values())  # as keepalived at start
+        self._add_units(self.spec, keep=set())
         self._start_scripts()
         self._running = True
         self._tasks = [loop.create_task(self._poll())]
         self._rearm()
 
     def _init_track_files(self, *, reload: bool) -> None:
-        for tf in self.config.vrrp.track_files:
+        for tf in self.spec.track_files:
             if tf.init_file:
                 why = trackfile.initialise(
                     tf.path, tf.init_value, overwrite=tf.init_overwrite, reload=reload
@@ -168,11 +179,11 @@ class VrrpManager:
             self.pool.close()
         await self.notifier.close()
 
-    async def reload(self, config: KeepalivedConfig) -> None:
+    async def reload(self, spec: DirectorSpec) -> None:
         """SIGHUP: unchanged instances keep their state; the rest restart."""
         old_setups = {n: i.setup for n, i in self.instances.items()}
-        new_setups = build_setups(config)
-        new_units = self._unit_members(config)
+        new_setups = build_setups(spec)
+        new_units = self._unit_members(spec)
         keep: set[str] = set()
         for unit_name, unit in list(self.units.items()):
             names = [m.name for m in unit.members]
@@ -182,13 +193,13 @@ class VrrpManager:
                 keep.update(names)
             else:
                 self._remove_unit(unit_name)
-        self.config = config
-        self.executor.configure(config.global_defs, config.vrrp.garp_groups)
+        self.spec = spec
+        self.executor.configure(spec.vrrp.garp)
         self._init_track_files(reload=True)
         for tracker in self.scripts.values():
             await tracker.stop()
         self.scripts.clear()
-        self._add_units(config, keep=keep)
+        self._add_units(spec, keep=keep)
         self._start_scripts()
         self._rearm()
 
@@ -220,25 +231,25 @@ class VrrpManager:
     # --- units -----------------------------------------------------------------------------
 
     @staticmethod
-    def _unit_members(config: KeepalivedConfig) -> dict[str, list[str]]:
+    def _unit_members(spec: DirectorSpec) -> dict[str, list[str]]:
         """Unit name -> member instance names: sync groups, then lone instances."""
-        names = {i.name for i in config.vrrp.instances}
-        units = {g.name: [m for m in g.members if m in names] for g in config.vrrp.sync_groups}
+        names = {i.name for i in spec.vrrp.instances}
+        units = {g.name: [m for m in g.members if m in names] for g in spec.vrrp.sync_groups}
         grouped = {m for members in units.values() for m in members}
         units.update({n: [n] for n in names if n not in grouped})
         return units
 
-    def _add_units(self, config: KeepalivedConfig, keep: set[str]) -> None:
-        setups = build_setups(config)
+    def _add_units(self, spec: DirectorSpec, keep: set[str]) -> None:
+        setups = build_setups(spec)
         now = self._clock()
         grouped: set[str] = set()
-        for gconf in config.vrrp.sync_groups:
+        for gconf in spec.vrrp.sync_groups:
             members = [n for n in gconf.members if n in setups]
             grouped.update(members)
             if not members or all(n in keep for n in members):
                 continue
             machines = [self._new_instance(setups[n]) for n in members]
-            group = SyncGroup(gconf.name, machines, group_notifies(gconf, config.global_defs))
+            group = SyncGroup(gconf.name, machines, gconf.notifies)
             self.group_conf[gconf.name] = gconf
             self._start_unit(gconf.name, group_unit(group), now)
         for name, setup in setups.items():
@@ -257,7 +268,7 @@ class VrrpManager:
         assert self.pool is not None
         attach(self.pool, inst, self._receiver(setup.name))
         now = self._clock()
-        for event in initial_events(inst, self.host, self.config):
+        for event in initial_events(inst, self.host, self.spec):
             machine.handle(event, now)  # INIT: only records the values, no commands
         return machine
 
@@ -322,25 +333,14 @@ class VrrpManager:
                 self.executor.run(self.instances[name], cmd, now)
             else:
                 self._group_command(unit_name, cmd)
-        if unit is not None and unit_name in self.group_conf and unit.state is not before:
-            gc = self.group_conf[unit_name]
-            g = self.config.global_defs
-            mail = gc.smtp_alert if gc.smtp_alert is not None else g.smtp_alert_vrrp
-            if mail if mail is not None else g.smtp_alert:
-                alert = group_alert(self.notifier.router_id, unit_name, unit.state)
-                self.notifier.alert(alert, unit.state)
+        gconf = self.group_conf.get(unit_name)
+        if unit is not None and unit.state is not before and gconf is not None and gconf.smtp_alert:
+            alert = group_alert(self.notifier.router_id, unit_name, unit.state)
+            self.notifier.alert(alert, unit.state)
 
     def _group_command(self, unit_name: str, cmd: object) -> None:
         gc = self.group_conf.get(unit_name)
-        known = tuple(
-            s
-            for s in (
-                (gc.notify_master, gc.notify_backup, gc.notify_fault, gc.notify_stop, gc.notify)
-                if gc is not None
-                else ()
-            )
-            if s is not None
-        )
+        known = gc.scripts if gc is not None else ()
         if isinstance(cmd, Log):
             log.info("%s", cmd.line)
         elif isinstance(cmd, WriteFifo):
@@ -357,7 +357,7 @@ class VrrpManager:
             for t in i.setup.params.trackers
             if t.kind is TrackerKind.SCRIPT
         }
-        for conf in self.config.vrrp.scripts:
+        for conf in self.spec.vrrp.scripts:
             if conf.name in used:
                 tracker = ScriptTracker(conf, self.notifier.runner, self._script_changed)
                 self.scripts[conf.name] = tracker
@@ -400,19 +400,16 @@ class VrrpManager:
     def _run_timers(self) -> None:
         """The timer fired: run every unit timer and GARP due now (vrrp_dispatcher_read_timeout);
         ahead of a master-down deadline, get ready and wait for it on the CPU first."""
-        collecting = gc.isenabled()
-        gc.disable()
         try:
-            now = self._clock()
-            soon = [m for m in self._master_down() if m.sands is not None and m.sands > now]
-            if soon:
-                deadline = min(m.sands for m in soon if m.sands is not None)
-                if deadline - now <= EARLY_US:
-                    now = self._master_down_at(deadline, soon)
-            self.run_due(now)
+            with collector.paused():
+                now = self._clock()
+                soon = [m for m in self._master_down() if m.sands is not None and m.sands > now]
+                if soon:
+                    deadline = min(m.sands for m in soon if m.sands is not None)
+                    if deadline - now <= EARLY_US:
+                        now = self._master_down_at(deadline, soon)
+                self.run_due(now)
         finally:
-            if collecting:
-                gc.enable()
             self._rearm()
 
     def _master_down_at(self, deadline: int, soon: list[VrrpMachine]) -> int:
@@ -471,7 +468,7 @@ class VrrpManager:
         while True:
             self.executor.refresh_links(self._garp_devs())
             await asyncio.sleep(self.poll_interval)
-            for name, event in poll_events(self.instances, self.host, self.config, self.pool):
+            for name, event in poll_events(self.instances, self.host, self.spec, self.pool):
                 self.feed(name, event)
 
     def _garp_devs(self) -> set[str]:

@@ -1,9 +1,10 @@
 """VRRP notifications carried out: notify scripts, FIFO lines, SMTP alerts, log lines.
 
-The formats come from the pure core (proto/vrrp/notify.py); this runs them with the health
-side's machinery, which follows keepalived core/notify.c: `health.notify.ScriptRunner` (script
-user, `enable_script_security`, process groups killed on timeout), `health.fifo.NotifyFifos`
-(`notify_fifo` / `vrrp_notify_fifo` and their scripts) and `health.smtp.AlertSender`.
+The formats come from the pure core (proto/vrrp/notify.py); this runs them with the notify/
+package, shared with health checking, which follows keepalived core/notify.c:
+`notify.scripts.ScriptRunner` (script user, `enable_script_security`, process groups killed on
+timeout), `notify.fifo.NotifyFifos` (`notify_fifo` / `vrrp_notify_fifo` and their scripts)
+and `notify.smtp.AlertSender`.
 SMTP texts are keepalived's vrrp.c `vrrp_smtp_notifier` / vrrp_sync.c `vrrp_sync_smtp_notifier`
 with core/smtp.c's subjects `[router_id] VRRP Instance NAME - ...` and `... VRRP Group ...`;
 `no_email_faults` suppresses FAULT mails.
@@ -14,17 +15,13 @@ from __future__ import annotations
 import logging
 import socket
 
-from pylvs.config.errors import Location
-from pylvs.config.keepalived.lvs.checks import Script
-from pylvs.config.keepalived.vrrp.model import GlobalDefs, NotifyScript
-from pylvs.health.events import Alert
-from pylvs.health.fifo import NotifyFifos
-from pylvs.health.notify import ScriptRunner
-from pylvs.health.smtp import AlertSender
+from pylvs.model.notify import Alert, NotifySpec, ScriptSpec
+from pylvs.notify.fifo import NotifyFifos
+from pylvs.notify.scripts import ScriptRunner
+from pylvs.notify.smtp import AlertSender
 from pylvs.proto.vrrp.commands import State
 
 log = logging.getLogger("pylvs.vrrp")
-_NOLOC = Location("<vrrp>", 0, 0)
 
 INSTANCE_MAIL = {
     State.MASTER: ("Entering MASTER state", "=> VRRP Instance is now owning VRRP VIPs <="),
@@ -55,36 +52,26 @@ def group_alert(router_id: str, name: str, state: State) -> Alert | None:
 class Notifier:
     """Scripts, FIFO, mail and log for all instances of one VRRP process."""
 
-    def __init__(self, g: GlobalDefs) -> None:
+    def __init__(self, notify: NotifySpec, router_id: str | None = None) -> None:
         host = socket.gethostname()
-        self.router_id = g.router_id or host
-        self.no_email_faults = g.no_email_faults
-        self.runner = ScriptRunner(
-            script_user=g.script_user,
-            script_group=g.script_group,
-            enable_script_security=g.enable_script_security,
-        )
-        self.fifos = NotifyFifos([g.notify_fifo, g.vrrp_notify_fifo], self.runner)
-        self.mail = AlertSender(g, hostname=host, username="root")
+        self.router_id = router_id or host
+        self.no_email_faults = notify.no_fault_mail
+        self.runner = ScriptRunner(notify.scripts)
+        self.fifos = NotifyFifos([notify.fifo, notify.vrrp_fifo], self.runner)
+        self.mail = AlertSender(notify.smtp, hostname=host, username="root")
 
     def open(self) -> None:
         self.fifos.open()
 
-    def run(self, argv: tuple[str, ...], known: tuple[NotifyScript, ...], *, stop: bool) -> None:
+    def run(self, argv: tuple[str, ...], known: tuple[ScriptSpec, ...], *, stop: bool) -> None:
         """Run a notify script; its user comes from the configured script whose argv is a
         prefix of `argv` (the generic `notify` script has four words appended)."""
         owner = next(
             (s for s in known if argv[: len(s.argv)] == s.argv),
             None,
         )
-        base = owner.argv if owner is not None else argv
-        script = Script(
-            base,
-            (owner.loc if owner is not None else None) or _NOLOC,
-            owner.user if owner is not None else None,
-            owner.group if owner is not None else None,
-        )
-        self.runner.spawn(script, stopping=stop, extra=argv[len(base) :])
+        script = owner if owner is not None else ScriptSpec(argv)
+        self.runner.spawn(script, stopping=stop, extra=argv[len(script.argv) :])
 
     def fifo(self, line: str) -> None:
         self.fifos.write(line.rstrip("\n"))

@@ -14,17 +14,21 @@ import logging
 import signal
 import sys
 
-from pylvs.config.keepalived.model import KeepalivedConfig
-from pylvs.config.keepalived.parser import load
+from pylvs.config.registry import LoadOptions, UnknownFormatError, source_for
+from pylvs.model.director import DirectorSpec
 from pylvs.system.netlink import NetlinkHost
 from pylvs.vrrp.manager import VrrpManager
 
 
-def read_config(path: str, config_id: str | None) -> KeepalivedConfig | None:
-    result = load(path, config_id=config_id)
-    for problem in result.problems:
+def read_config(path: str, config_id: str | None) -> DirectorSpec | None:
+    try:
+        loaded = source_for(path, LoadOptions(config_id=config_id)).load(path)
+    except UnknownFormatError as e:
+        print(f"{path}: {e}", file=sys.stderr)
+        return None
+    for problem in loaded.problems:
         print(problem, file=sys.stderr)
-    return result.config if result.ok else None
+    return loaded.spec if loaded.ok else None
 
 
 async def serve(path: str, config_id: str | None) -> int:

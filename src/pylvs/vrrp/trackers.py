@@ -7,7 +7,7 @@ skipping run"); past `timeout` (default: the interval) its process group gets SI
 SIGKILL 2 s later, and that counts as a failure.  `ScriptResult` is the rise/fall counter:
 0 .. rise+fall-1, starting at rise-1 (one success makes it OK) or 0 with `init_fail`, which
 also reports the script failed from the start.  The user is the script's `user`, else
-`script_user`, with `enable_script_security` (health.notify.ScriptRunner).
+`script_user`, with `enable_script_security` (notify.scripts.ScriptRunner).
 
 track_file values are read by `system.trackfile`, the one reader VRRP and the checkers share.
 """
@@ -19,13 +19,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from pylvs.config.errors import Location
-from pylvs.config.keepalived.lvs.checks import Script
-from pylvs.config.keepalived.vrrp.model import VrrpScript
-from pylvs.health.notify import ScriptOutcome, ScriptRunner
+from pylvs.model.vrrp_spec import VrrpScriptSpec
+from pylvs.notify.scripts import ScriptOutcome, ScriptRunner
 
 log = logging.getLogger("pylvs.vrrp")
-_NOLOC = Location("<vrrp_script>", 0, 0)
 
 ScriptReport = Callable[[str, bool], None]
 
@@ -67,13 +64,12 @@ class ScriptResult:
 
 
 class ScriptTracker:
-    def __init__(self, conf: VrrpScript, runner: ScriptRunner, report: ScriptReport) -> None:
+    def __init__(self, conf: VrrpScriptSpec, runner: ScriptRunner, report: ScriptReport) -> None:
         self.conf = conf
         self.runner = runner
         self.report = report
         self.state = ScriptResult(conf.rise, conf.fall, conf.init_fail)
-        s = conf.script
-        self.script = Script(s.argv, s.loc or _NOLOC, s.user, s.group)
+        self.script = conf.script
         self._loop: asyncio.Task[None] | None = None
         self._child: asyncio.Task[ScriptOutcome] | None = None
 

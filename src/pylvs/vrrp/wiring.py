@@ -1,6 +1,6 @@
 """Connecting instances to sockets and to the host's state, for the manager.
 
-* `build_setups`: an `InstanceSetup` per vrrp_instance, with its sync group's trackers.
+* `build_setups`: an `InstanceSetup` per VRRP instance of the spec.
 * `attach` / `detach`: the instance's socket from the pool (joined to its group when
   multicast), registered for its VRID and unicast peers.
 * `initial_events`: what the machine must know before `Started` — no source address
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from pylvs.config.keepalived.model import KeepalivedConfig
+from pylvs.model.director import DirectorSpec
 from pylvs.proto.vrrp.events import (
     Event,
     InterfaceCameUp,
@@ -36,12 +36,8 @@ OWN = ("own", "")
 SOURCE = ("source", "")
 
 
-def build_setups(config: KeepalivedConfig) -> dict[str, InstanceSetup]:
-    groups = {m: g for g in config.vrrp.sync_groups for m in g.members}
-    return {
-        inst.name: InstanceSetup.build(inst, config.global_defs, groups.get(inst.name))
-        for inst in config.vrrp.instances
-    }
+def build_setups(spec: DirectorSpec) -> dict[str, InstanceSetup]:
+    return {inst.name: InstanceSetup.build(inst) for inst in spec.vrrp.instances}
 
 
 def socket_key(inst: Instance) -> SocketKey:
@@ -72,8 +68,8 @@ def detach(pool: SocketPool, inst: Instance) -> None:
     inst.sock = None
 
 
-def _file_paths(config: KeepalivedConfig) -> dict[str, str]:
-    return {tf.name: tf.path for tf in config.vrrp.track_files}
+def _file_paths(spec: DirectorSpec) -> dict[str, str]:
+    return {tf.name: tf.path for tf in spec.track_files}
 
 
 def _link_up(host: HostEffects, name: str) -> bool:
@@ -91,7 +87,7 @@ def _source_present(inst: Instance, host: HostEffects) -> bool:
     return any(a.ip == configured for a in host.addresses(setup.interface))
 
 
-def initial_events(inst: Instance, host: HostEffects, config: KeepalivedConfig) -> list[Event]:
+def initial_events(inst: Instance, host: HostEffects, spec: DirectorSpec) -> list[Event]:
     events: list[Event] = []
     if inst.machine.source_address is None or not _source_present(inst, host):
         events.append(SourceAddressLost())
@@ -102,7 +98,7 @@ def initial_events(inst: Instance, host: HostEffects, config: KeepalivedConfig) 
     inst.seen[OWN] = own
     if not own and not inst.setup.dont_track_primary:
         events.append(InterfaceWentDown())
-    paths = _file_paths(config)
+    paths = _file_paths(spec)
     for t in inst.setup.params.trackers:
         if t.kind is TrackerKind.INTERFACE:
             up = _link_up(host, t.name)
@@ -124,11 +120,11 @@ def initial_events(inst: Instance, host: HostEffects, config: KeepalivedConfig) 
 def poll_events(
     instances: dict[str, Instance],
     host: HostEffects,
-    config: KeepalivedConfig,
+    spec: DirectorSpec,
     pool: SocketPool | None,
 ) -> Iterator[tuple[str, Event]]:
     """Every change of link, source address or track_file value since the last poll."""
-    paths = _file_paths(config)
+    paths = _file_paths(spec)
     for inst in list(instances.values()):
         if inst.sock is None and pool is not None and inst.receiver is not None:
             link = host.link(inst.setup.interface)

@@ -14,9 +14,13 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from pylvs.config.keepalived.model import KeepalivedConfig
+from pylvs.config.errors import Location
+from pylvs.config.keepalived.convert import to_spec
 from pylvs.config.keepalived.parser import load_text
+from pylvs.control.status import render_health
 from pylvs.health.manager import HealthManager
+from pylvs.model.director import DirectorSpec
+from pylvs.model.snapshot import DirectorSnapshot
 from pylvs.model.table import ServiceTable
 
 
@@ -27,11 +31,18 @@ def run(body: Callable[[], Awaitable[None]], timeout: float = 20.0) -> None:
     asyncio.run(main())
 
 
-def load(text: str) -> KeepalivedConfig:
+def load(text: str) -> DirectorSpec:
     result = load_text(text, "health-test.conf")
+    spec = to_spec(result.config, result.problems, Location("health-test.conf", 1, 1))
     errors = [str(p) for p in result.problems if p.severity.value == "error"]
     assert not errors, errors
-    return result.config
+    return spec
+
+
+def status_text(m: HealthManager) -> str:
+    """What `pylvs status` shows of health (no live table: health's own weights)."""
+    pools, servers = m.views()
+    return render_health(DirectorSnapshot(pools=pools, servers=servers))
 
 
 class Recorder:
@@ -65,7 +76,7 @@ async def until(cond: Callable[[], bool], timeout: float = 5.0, what: str = "") 
     return time.monotonic()
 
 
-def manager(config: KeepalivedConfig, rec: Recorder, **kw: object) -> HealthManager:
+def manager(config: DirectorSpec, rec: Recorder, **kw: object) -> HealthManager:
     import random
 
     opts: dict[str, object] = {"bootstrap": 0.0, "rng": random.Random(1), "file_poll": 0.05}

@@ -34,6 +34,7 @@ from health_fixtures import (
     notify_script,
     run,
     self_signed,
+    status_text,
     until,
 )
 
@@ -195,7 +196,7 @@ def test_checker_removes_and_restores_a_real_server(kind: str, tmp_path: Path) -
             assert rec.dests() == {rs: 1}
             await asyncio.sleep(4 * LOOP)  # healthy: several probes, no change
             assert len(rec.tables) == 1
-            assert "UP" in m.status_text()
+            assert "UP" in status_text(m)
             t0 = time.monotonic()
             await set_fail(case, True)
             t_down = await until(lambda: rs not in rec.dests(), what="removal")
@@ -281,9 +282,9 @@ virtual_server 127.0.0.1 8080 {{
         await m.start()
         assert rec.dests() == {}  # alpha: out until the first successful echo
         await until(lambda: "127.0.0.1:8081" in rec.dests(), what="echo reply")
-        (view,) = m.status()
-        assert view.checkers[0].last_ok is True
-        assert view.checkers[0].reason == "echo reply"
+        (view,) = m.views()[1]
+        assert view.checks[0].last_ok is True
+        assert view.checks[0].reason == "echo reply"
         await m.stop()
 
     run(body)
@@ -380,8 +381,8 @@ virtual_server 127.0.0.1 8080 {{
             assert rec.dests() == {"127.0.0.77:8081": 1}  # answered: stays in
             subprocess.run(["nft", "-f", "-"], input=drop, text=True, check=True)
             await until(lambda: rec.dests() == {}, what="removal")
-            (view,) = m.status()
-            assert view.checkers[0].last_ok is False
+            (view,) = m.views()[1]
+            assert view.checks[0].last_ok is False
             subprocess.run(["nft", "delete", "table", "inet", table], check=True)
             await until(lambda: rec.dests() == {"127.0.0.77:8081": 1}, what="re-add")
         finally:
@@ -433,8 +434,8 @@ def test_ssl_get_tls_compliant_needs_close_notify(
         m = manager(load(ssl_get_config(server.port, options, vs_extra="alpha")), Recorder())
         await m.start()
         try:
-            await until(lambda: m.status()[0].checkers[0].last_ok is not None, what="a probe")
-            assert m.status()[0].checkers[0].last_ok is up, m.status()[0].checkers[0].reason
+            await until(lambda: m.views()[1][0].checks[0].last_ok is not None, what="a probe")
+            assert m.views()[1][0].checks[0].last_ok is up, m.views()[1][0].checks[0].reason
         finally:
             await m.stop()
 

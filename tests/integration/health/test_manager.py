@@ -25,6 +25,7 @@ from health_fixtures import (
     notes,
     notify_script,
     run,
+    status_text,
     until,
 )
 
@@ -124,7 +125,7 @@ def test_inhibit_on_failure_sets_weight_zero(tmp_path: Path) -> None:
         assert rec.dests() == {rs: 5}
         a.fail = True
         await until(lambda: rec.dests() == {rs: 0}, what="weight 0")
-        assert "DOWN, weight 5" in m.status_text()
+        assert "DOWN, weight 5" in status_text(m)
         a.fail = False
         await until(lambda: rec.dests() == {rs: 5}, what="weight back")
         await m.stop()
@@ -294,8 +295,8 @@ def test_misc_timeout_kills_the_script_and_its_children(tmp_path: Path) -> None:
         t0 = time.monotonic()
         await until(lambda: rec.dests() == {}, what="timed out -> down")
         assert 1.0 <= time.monotonic() - t0 < 3.0
-        (view,) = m.status()
-        assert view.checkers[0].reason == "timed out"
+        (view,) = m.views()[1]
+        assert view.checks[0].reason == "timed out"
         child = int(pidfile.read_text())
         await until(lambda: not _alive(child), what="child killed")
         await m.stop()

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 
-from pylvs.config.keepalived.vrrp.model import LvsSyncDaemon
 from pylvs.dataplane.base import DataPlaneError
 from pylvs.dataplane.fake import FakeDataPlane
 from pylvs.engine.syncd import SyncdFollower, wanted
 from pylvs.model.syncd import SyncDaemon
+from pylvs.model.syncd import SyncDaemonSpec as LvsSyncDaemon  # keepalived's lvs_sync_daemon
 
 VRIDS = {"VI_1": 51}
 

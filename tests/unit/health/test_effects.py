@@ -1,7 +1,10 @@
 """Effects of health on the table, the logs, scripts, FIFO and alerts (check/ipwrapper.c;
 reference §3.12).  Expected lines are keepalived's wording, worked out by hand."""
 
-from health_helpers import config, ref, state
+import dataclasses
+import ipaddress
+
+from health_helpers import config, ref, spec, state
 
 from pylvs.config.keepalived.table import to_table
 from pylvs.health.effects import LvsState
@@ -196,3 +199,51 @@ def test_reload_carries_checker_state() -> None:
     out = new.start()
     assert not any("Adding" in line or "Removing" in line for line in logs(out))
     assert weights(new) == {"127.0.0.2:9002": 3}
+
+
+def backup_pool(all_backups: bool) -> LvsState:
+    """Two active servers and two backups (HAProxy `backup`), built directly: no
+    keepalived.conf has backups."""
+    base = spec(conf()).pools[0]
+    active = base.real_servers
+    backups = tuple(
+        dataclasses.replace(
+            rs,
+            server=dataclasses.replace(rs.server, address=ipaddress.ip_address(f"127.0.0.{n}")),
+            backup=True,
+        )
+        for n, rs in ((5, active[0]), (6, active[1]))
+    )
+    pool = dataclasses.replace(
+        base,
+        real_servers=active + backups,
+        policy=dataclasses.replace(base.policy, all_backups=all_backups),
+    )
+    return LvsState((pool,), router_id="LVS1")
+
+
+def test_backup_servers_serve_only_while_no_other_server_is_up() -> None:
+    for all_backups, expected in ((False, {"127.0.0.5:9001": 2}),
+                                  (True, {"127.0.0.5:9001": 2, "127.0.0.6:9002": 3})):  # fmt: skip
+        st = backup_pool(all_backups)
+        st.start()
+        assert weights(st) == {"127.0.0.1:9001": 2, "127.0.0.2:9002": 3}
+        st.checker_result(ref(st, 0), Change.DOWN)
+        assert weights(st) == {"127.0.0.2:9002": 3}
+        st.checker_result(ref(st, 1), Change.DOWN)
+        assert weights(st) == expected, all_backups
+        st.checker_result(ref(st, 2), Change.DOWN)  # the first backup fails: the next one
+        assert weights(st) == {"127.0.0.6:9002": 3}
+        st.checker_result(ref(st, 1), Change.UP)  # an active server is back: backups leave
+        assert weights(st) == {"127.0.0.2:9002": 3}
+
+
+def test_backup_servers_do_not_count_towards_quorum() -> None:
+    st = backup_pool(False)
+    st.start()
+    pool = next(iter(st.vs.values()))
+    assert pool.quorum_up
+    st.checker_result(ref(st, 0), Change.DOWN)
+    logs_ = logs(st.checker_result(ref(st, 1), Change.DOWN))
+    assert not pool.quorum_up  # the backups' 5 do not keep quorum 1
+    assert "Lost quorum 1-0=1 > 0 for VS [10.0.0.1]:tcp:80" in logs_

@@ -1,20 +1,14 @@
-"""Byte shapes: HTTP request template, DNS query, SMTP alert message, tracked-file numbers,
-dynamic weights (check_http.c, check_dns.c, core/smtp.c, track_file.c, check_misc.c)."""
+"""Byte shapes: HTTP request template, DNS query, dynamic weights (check_http.c, check_dns.c,
+check_misc.c)."""
 
-import datetime
 import ipaddress
 import struct
 
-from pylvs.config.errors import Location
-from pylvs.config.keepalived.lvs.checks import Connection, HttpProtocol, Url
 from pylvs.health.checkers.dns import encode_name, make_query
 from pylvs.health.checkers.dns import judge as dns_judge
 from pylvs.health.checkers.http import build_request, host_header, judge, parse_response
-from pylvs.health.events import Alert
 from pylvs.health.rs_state import IPVS_WEIGHT_FAULT, file_status, misc_delta, real_weight
-from pylvs.health.smtp import angle, message
-
-LOC = Location("t", 1, 1)
+from pylvs.model.checks import CheckTarget, HttpProtocol, UrlSpec
 
 
 def test_http_request_template_per_protocol() -> None:
@@ -28,8 +22,8 @@ def test_http_request_template_per_protocol() -> None:
 
 
 def test_host_header_defaults_to_address_and_port() -> None:
-    v4 = Connection(ipaddress.ip_address("10.1.2.3"), 8080, 1.0)
-    v6 = Connection(ipaddress.ip_address("fd00::1"), 80, 1.0)
+    v4 = CheckTarget(ipaddress.ip_address("10.1.2.3"), 8080, 1.0)
+    v6 = CheckTarget(ipaddress.ip_address("fd00::1"), 80, 1.0)
     assert host_header(v4, None) == "10.1.2.3:8080"
     assert host_header(v6, None) == "[fd00::1]:80"
     assert host_header(v6, "www.example.org") == "www.example.org"
@@ -38,14 +32,14 @@ def test_host_header_defaults_to_address_and_port() -> None:
 def test_http_judge_status_ranges_digest_and_regex() -> None:
     resp = parse_response(b"HTTP/1.1 204 No Content\r\nX: y\r\n\r\nhello world")
     assert resp is not None and resp.status == 204 and resp.body == b"hello world"
-    assert judge(Url(LOC, "/"), resp) == ""
-    assert judge(Url(LOC, "/", status_codes=((200, 200),)), resp).startswith("HTTP status")
+    assert judge(UrlSpec("/"), resp) == ""
+    assert judge(UrlSpec("/", status_codes=((200, 200),)), resp).startswith("HTTP status")
     md5 = "5eb63bbbe01eeed093cb22bb8f5acdc3"  # md5("hello world")
-    assert judge(Url(LOC, "/", digest=md5), resp) == ""
-    assert judge(Url(LOC, "/", digest="0" * 32), resp).startswith("MD5 digest error")
-    assert judge(Url(LOC, "/", regex="wor.d"), resp) == ""
-    assert judge(Url(LOC, "/", regex="wor.d", regex_no_match=True), resp) != ""
-    assert judge(Url(LOC, "/"), parse_response(b"garbage without header end")) != ""
+    assert judge(UrlSpec("/", digest=md5), resp) == ""
+    assert judge(UrlSpec("/", digest="0" * 32), resp).startswith("MD5 digest error")
+    assert judge(UrlSpec("/", regex="wor.d"), resp) == ""
+    assert judge(UrlSpec("/", regex="wor.d", regex_no_match=True), resp) != ""
+    assert judge(UrlSpec("/"), parse_response(b"garbage without header end")) != ""
 
 
 def test_dns_query_bytes_and_reply_checks() -> None:
@@ -58,19 +52,6 @@ def test_dns_query_bytes_and_reply_checks() -> None:
     assert dns_judge(ok, 0x4321) is None  # other id: keep waiting
     assert dns_judge(struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0), 0x1234) is None
     assert dns_judge(struct.pack("!HHHHHH", 0x1234, 0x8183, 1, 0, 0, 0), 0x1234) == "rcode = 3"
-
-
-def test_smtp_alert_message_shape() -> None:
-    date = datetime.datetime(2024, 3, 1, 9, 44, 8, tzinfo=datetime.UTC)
-    alert = Alert("[LVS1] Virtualserver [10.0.0.1]:tcp:80 - DOWN", "=> Lost quorum <=")
-    text = message(alert, sender="root@lb", to=["a@x", "b@y"], date=date)
-    assert text == (
-        "Date: Fri, 01 Mar 2024 09:44:08 +0000\r\nFrom: root@lb\r\n"
-        "Subject: [LVS1] Virtualserver [10.0.0.1]:tcp:80 - DOWN\r\nX-Mailer: Keepalived\r\n"
-        "To: a@x,\r\n b@y\r\n\r\n=> Lost quorum <=\r\n\r\n.\r\n"
-    )
-    assert angle("Ops <ops@x>") == "<ops@x>"
-    assert angle("ops@x") == "<ops@x>"
 
 
 def test_file_status_and_weights() -> None:

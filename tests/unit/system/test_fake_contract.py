@@ -52,15 +52,15 @@ def test_table_names() -> None:
         table_number("no-such-table", rt_tables="/nonexistent")
 
 
-def test_route_from_config_takes_instance_interface() -> None:
-    from pylvs.config.keepalived.vrrp.model import VirtualRoute
+def test_route_from_model_takes_instance_interface() -> None:
+    from pylvs.model.vrrp_spec import VirtualRoute
 
     r = VirtualRoute(
         ipaddress.ip_network("192.168.113.0/24"), via=ipaddress.ip_address("10.0.0.254")
     )
-    spec = RouteSpec.from_config(r, "eth1")
+    spec = RouteSpec.from_model(r, "eth1")
     assert (spec.family, spec.dev, spec.table) == (4, "eth1", 254)
-    blackhole = RouteSpec.from_config(
+    blackhole = RouteSpec.from_model(
         VirtualRoute(ipaddress.ip_network("10.9.0.0/16"), "blackhole"), "eth1"
     )
     assert blackhole.dev is None

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from pylvs.config.errors import Location
+from pylvs.config.keepalived.convert import to_spec
 from pylvs.config.keepalived.parser import load_text
-from pylvs.config.keepalived.vrrp.model import GlobalDefs
+from pylvs.model.director import DirectorSpec
 from pylvs.proto.vrrp.commands import (
     AddAddresses,
     RemoveAddresses,
@@ -28,13 +30,18 @@ MAC = bytes.fromhex("020000000001")
 SRC = ipaddress.ip_address("192.168.200.1")
 
 
-def instance_from(text: str, name: str = "VI_1") -> tuple[Instance, GlobalDefs]:
+def spec_from(text: str) -> DirectorSpec:
     result = load_text(text, "test.conf")
+    spec = to_spec(result.config, result.problems, Location("test.conf", 1, 1))
     assert result.ok, [str(p) for p in result.problems]
-    cfg = result.config
-    inst_conf = next(i for i in cfg.vrrp.instances if i.name == name)
-    setup = InstanceSetup.build(inst_conf, cfg.global_defs)
-    return Instance(setup, VrrpMachine(setup.params, source_address=SRC), 2), cfg.global_defs
+    return spec
+
+
+def instance_from(text: str, name: str = "VI_1") -> tuple[Instance, DirectorSpec]:
+    spec = spec_from(text)
+    inst_spec = next(i for i in spec.vrrp.instances if i.name == name)
+    setup = InstanceSetup.build(inst_spec)
+    return Instance(setup, VrrpMachine(setup.params, source_address=SRC), 2), spec
 
 
 @dataclass
@@ -87,9 +94,10 @@ vrrp_instance VI_1 {
 """
 
 
-def executor(h: FakeHost, g: GlobalDefs) -> tuple[Executor, list[tuple[str, State]]]:
+def executor(h: FakeHost, g: DirectorSpec) -> tuple[Executor, list[tuple[str, State]]]:
     seen: list[tuple[str, State]] = []
-    ex = Executor(h, g, Notifier(g), lambda n, s: seen.append((n, s)))
+    notifier = Notifier(g.notify, g.globals.router_id)
+    ex = Executor(h, g.vrrp.garp, notifier, lambda n, s: seen.append((n, s)))
     return ex, seen
 
 

@@ -1,7 +1,6 @@
 """SMTP alert texts (keepalived vrrp_smtp_notifier / smtp.c subjects) and notify script users."""
 
-from pylvs.config.errors import Location
-from pylvs.config.keepalived.vrrp.model import GlobalDefs, NotifyScript
+from pylvs.model.notify import NotifySpec, ScriptSpec
 from pylvs.proto.vrrp.commands import State
 from pylvs.vrrp.notifications import Notifier, group_alert, instance_alert
 
@@ -23,7 +22,7 @@ def test_group_alert_texts() -> None:
 
 
 def test_no_email_faults_suppresses_fault_mail() -> None:
-    n = Notifier(GlobalDefs(no_email_faults=True))
+    n = Notifier(NotifySpec(no_fault_mail=True))
     sent = []
     n.mail.send = sent.append  # type: ignore[method-assign]
     n.alert(instance_alert("r", "VI_1", State.FAULT), State.FAULT)
@@ -32,16 +31,12 @@ def test_no_email_faults_suppresses_fault_mail() -> None:
 
 
 def test_notify_script_runs_as_its_configured_user_with_args_appended() -> None:
-    n = Notifier(GlobalDefs())
+    n = Notifier(NotifySpec())
     calls = []
     n.runner.spawn = lambda script, stopping=False, extra=(): calls.append(  # type: ignore[method-assign]
         (script.argv, script.user, stopping, tuple(extra))
     )
-    known = (
-        NotifyScript(
-            ("/bin/notify.sh", "x"), "/bin/notify.sh x", "nobody", None, Location("f", 1, 1)
-        ),
-    )
+    known = (ScriptSpec(("/bin/notify.sh", "x"), "nobody"),)
     n.run(("/bin/notify.sh", "x", "INSTANCE", "VI_1", "MASTER", "100"), known, stop=False)
     n.run(("/bin/other",), known, stop=True)
     assert calls == [

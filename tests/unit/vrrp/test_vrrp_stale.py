@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 
-from pylvs.config.keepalived.parser import load_text
 from pylvs.system.effects import AddressSpec
 from pylvs.system.fake import FakeHost
 from pylvs.vrrp.stale import remove_stale
 from pylvs.vrrp.wiring import build_setups
+
+from .test_vrrp_driver import spec_from
 
 CONF = """
 vrrp_instance VI_1 {
@@ -36,9 +37,7 @@ vrrp_instance VI_1 {
 
 
 def setups():  # type: ignore[no-untyped-def]
-    result = load_text(CONF, "k.conf")
-    assert result.ok, [str(p) for p in result.problems]
-    return build_setups(result.config).values()
+    return build_setups(spec_from(CONF)).values()
 
 
 def test_leftovers_of_a_previous_run_are_removed() -> None:

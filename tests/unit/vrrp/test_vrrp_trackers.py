@@ -4,7 +4,6 @@ import ipaddress
 
 import pytest
 
-from pylvs.config.keepalived.parser import load_text
 from pylvs.proto.vrrp.events import (
     InterfaceCameUp,
     InterfaceWentDown,
@@ -18,6 +17,8 @@ from pylvs.system.fake import FakeHost
 from pylvs.vrrp.instance import Instance
 from pylvs.vrrp.trackers import ScriptResult
 from pylvs.vrrp.wiring import build_setups, initial_events, poll_events
+
+from .test_vrrp_driver import spec_from
 
 # (rise, fall, init_fail, run outcomes, reported statuses) worked from keepalived's
 # vrrp_script_child_thread counter: 0..rise+fall-1, start rise-1 (0 with init_fail).
@@ -68,7 +69,7 @@ vrrp_instance VI_1 {
 def test_initial_and_polled_events(tmp_path) -> None:
     f = tmp_path / "tf"
     f.write_text("2\n")
-    cfg = load_text(CONF % f, "t.conf").config
+    cfg = spec_from(CONF % f)
     setup = build_setups(cfg)["VI_1"]
     h = FakeHost()
     h.add_link("eth0", addresses=[ipaddress.ip_interface("10.0.0.1/24")])

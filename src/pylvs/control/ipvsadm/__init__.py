@@ -14,25 +14,28 @@ from pylvs.control.ipvsadm.format import list_all, list_daemon, list_service, li
 from pylvs.control.ipvsadm.help import VERSION_LINE, usage
 from pylvs.control.ipvsadm.messages import Failure, Stream
 from pylvs.control.ipvsadm.resolver import NUMERIC, Resolver
-from pylvs.control.ipvsadm.restore import (
-    RestoreResult,
-    restore,
-    split_restore_lines,
-    strip_comment_lines,
-)
+from pylvs.control.ipvsadm.restore import split_restore_lines, strip_comment_lines
 from pylvs.control.ipvsadm.save import save
-from pylvs.control.ipvsadm.session import Emit, Result, State, render_list, run_argv
-from pylvs.control.ipvsadm.snapshot import (
+from pylvs.control.ipvsadm.session import (
+    Emit,
+    RestoreResult,
+    Result,
+    State,
+    render_list,
+    restore,
+    run_argv,
+)
+from pylvs.model.conn import Timeouts
+from pylvs.model.snapshot import (
     ConnView,
     DaemonView,
     DestView,
-    Rates,
     ServiceView,
     Snapshot,
     Stats,
-    Timeouts,
     snapshot_from_table,
 )
+from pylvs.model.stats import Rates
 
 __all__ = [
     "NUMERIC",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pylvs.control.ipvsadm.command import Fmt
 from pylvs.control.ipvsadm.names import addrport
 from pylvs.control.ipvsadm.resolver import Resolver
-from pylvs.control.ipvsadm.snapshot import ConnView
+from pylvs.model.snapshot import ConnView
 
 _PROTO = {"TCP": 6, "UDP": 17, "SCTP": 132}
 

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 
 from pylvs.control.ipvsadm import command as c
 from pylvs.control.ipvsadm import messages as m
-from pylvs.control.ipvsadm.snapshot import DaemonView, Timeouts
 from pylvs.model import Address, ModelError, ServiceKey, ServiceTable
 from pylvs.model import table as mt
+from pylvs.model.conn import Timeouts
+from pylvs.model.snapshot import DaemonView
 from pylvs.sched.ipvs import IPVSADM_SCHEDULERS
 
 SCHEDULERS = frozenset((*IPVSADM_SCHEDULERS, "twos"))

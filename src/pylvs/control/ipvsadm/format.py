@@ -17,7 +17,6 @@ from pylvs.control.ipvsadm.cparse import inet_ntop
 from pylvs.control.ipvsadm.messages import NO_SUCH_SERVICE, Failure, list_error
 from pylvs.control.ipvsadm.names import addrport, dotted_mask, service_proto, service_title
 from pylvs.control.ipvsadm.resolver import Resolver
-from pylvs.control.ipvsadm.snapshot import DestView, ServiceView, Snapshot, Timeouts
 from pylvs.control.ipvsadm.sorting import cmp_dests, cmp_services, glibc_msort
 from pylvs.model import (
     AF_INET,
@@ -30,7 +29,9 @@ from pylvs.model import (
     TunnelType,
     VirtualService,
 )
+from pylvs.model.conn import Timeouts
 from pylvs.model.service import SCHED_FLAG_MASK
+from pylvs.model.snapshot import DestView, ServiceView, Snapshot
 
 _TUNFLAGS = {TunnelCsum.NOCSUM: "-c", TunnelCsum.CSUM: "+c", TunnelCsum.REMCSUM: "r+c"}
 

@@ -16,36 +16,19 @@ and the next line runs.  The status is that of the last line run.
 
 Each line's kernel call is made before the next line is read, so a listing line (`-L`, `-S`)
 shows what the lines before it did.  A daemon's snapshot callback reads its data plane,
-which takes the restore's changes only once it is over; `_building_view` lays the state
-being built over that snapshot (see there for the numbers it keeps).
+which takes the restore's changes only once it is over; `building_view` lays the state
+being built over that snapshot (see there for the numbers it keeps).  The lines themselves
+are run by session.py (`restore_state`), which is what runs every command.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from pylvs.control.ipvsadm import command as c
-from pylvs.control.ipvsadm.resolver import NUMERIC, Resolver
-from pylvs.control.ipvsadm.session import (
-    Emit,
-    Result,
-    SnapshotFn,
-    State,
-    default_snapshot,
-    run_argv,
-)
-from pylvs.control.ipvsadm.snapshot import (
-    DEFAULT_TIMEOUTS,
-    ZERO_RATES,
-    ZERO_STATS,
-    DaemonView,
-    DestView,
-    ServiceView,
-    Snapshot,
-    Timeouts,
-)
-from pylvs.model import Address, RealServer, ServiceKey, ServiceTable
+from pylvs.control.ipvsadm.outcome import Result, SnapshotFn, State
+from pylvs.model import Address, RealServer, ServiceKey
 from pylvs.model import table as mt
+from pylvs.model.snapshot import ZERO_RATES, ZERO_STATS, DestView, ServiceView, Snapshot
 
 _WS = " \t\n\r"
 MAX_TOKEN = 4096  # config_stream.h MAX_LINE_LENGTH
@@ -99,7 +82,7 @@ def strip_comment_lines(text: str) -> str:
 
 
 @dataclass(slots=True)
-class _Done:
+class Done:
     """What the lines run so far did that the caller's snapshot may not show yet."""
 
     start: State
@@ -122,7 +105,7 @@ class _Done:
         )
 
 
-def _building_view(snapshot: SnapshotFn, done: _Done) -> SnapshotFn:
+def building_view(snapshot: SnapshotFn, done: Done) -> SnapshotFn:
     """`snapshot`, with what the restore did so far laid over it.
 
     Until a line changes something the caller's snapshot is used as it is.  After that the
@@ -156,7 +139,7 @@ def _building_view(snapshot: SnapshotFn, done: _Done) -> SnapshotFn:
 
 
 def _service_view(
-    state: State, key: ServiceKey, known: dict[ServiceKey, ServiceView], done: _Done
+    state: State, key: ServiceKey, known: dict[ServiceKey, ServiceView], done: Done
 ) -> ServiceView:
     entry = state.table[key]
     old = known.get(key)
@@ -181,72 +164,3 @@ def _service_view(
     if old is None or zero:
         return ServiceView(entry.service, dests=tuple(dests))
     return replace(old, service=entry.service, dests=tuple(dests))
-
-
-def restore_state(
-    text: str,
-    state: State,
-    *,
-    prog: str = "ipvsadm",
-    resolver: Resolver = NUMERIC,
-    snapshot: SnapshotFn = default_snapshot,
-    no_sync: str | None = None,
-    sync_by_kernel: bool = False,
-) -> Result:
-    """Run every line of `text` against `state` as ipvsadm -R does (`no_sync`,
-    `sync_by_kernel`: run_command)."""
-    output: list[Emit] = []
-    changes: list[mt.Change] = []
-    zeros: list[ServiceKey | None] = []
-    syncs: list[c.StartDaemon | c.StopDaemon] = []
-    status = 0
-    done = _Done(state)
-    view = _building_view(snapshot, done)
-    for tokens in split_restore_lines(text):
-        r = run_argv(
-            [prog, *tokens],
-            state,
-            reading_stdin=True,
-            resolver=resolver,
-            snapshot=view,
-            no_sync=no_sync,
-            sync_by_kernel=sync_by_kernel,
-        )
-        done.note(state, r)
-        output.extend(r.output)
-        changes.extend(r.changes)
-        zeros.extend(r.zeros)
-        syncs.extend(r.syncs)
-        state = r.state
-        status = r.exit_code
-        if r.aborted:
-            return Result(
-                state, tuple(output), status, True, tuple(changes), tuple(zeros), tuple(syncs)
-            )
-    return Result(state, tuple(output), status, False, tuple(changes), tuple(zeros), tuple(syncs))
-
-
-@dataclass(frozen=True, slots=True)
-class RestoreResult:
-    table: ServiceTable
-    timeouts: Timeouts
-    output: tuple[Emit, ...]
-    exit_code: int
-    daemons: tuple[DaemonView, ...] = ()
-    zeros: tuple[ServiceKey | None, ...] = ()
-
-
-def restore(
-    text: str,
-    table: ServiceTable,
-    timeouts: Timeouts = DEFAULT_TIMEOUTS,
-    *,
-    daemons: tuple[DaemonView, ...] = (),
-    prog: str = "ipvsadm",
-    resolver: Resolver = NUMERIC,
-) -> RestoreResult:
-    """`ipvsadm -R < text`: the table and timeouts after it, what it printed, its status."""
-    r = restore_state(text, State(table, timeouts, daemons), prog=prog, resolver=resolver)
-    return RestoreResult(
-        r.state.table, r.state.timeouts, r.output, r.exit_code, r.state.daemons, r.zeros
-    )

@@ -17,8 +17,8 @@ from pylvs.control.ipvsadm.format import (
 )
 from pylvs.control.ipvsadm.names import dotted_mask, service_title
 from pylvs.control.ipvsadm.resolver import Resolver
-from pylvs.control.ipvsadm.snapshot import DestView, ServiceView, Snapshot
 from pylvs.model import AF_INET, AF_INET6, ForwardMethod, ServiceFlags, TunnelType
+from pylvs.model.snapshot import DestView, ServiceView, Snapshot
 
 _FWD_SWITCH = {
     ForwardMethod.MASQ: "-m",

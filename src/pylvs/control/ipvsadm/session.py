@@ -8,8 +8,7 @@ and send back `state` / `zeros`.  `-R` reads `stdin` (see `restore`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pylvs.control.ipvsadm import command as c
 from pylvs.control.ipvsadm.args import parse
@@ -18,54 +17,18 @@ from pylvs.control.ipvsadm.execute import execute
 from pylvs.control.ipvsadm.format import list_all, list_daemon, list_service, list_timeout
 from pylvs.control.ipvsadm.help import VERSION_LINE, usage
 from pylvs.control.ipvsadm.messages import Failure, Stream, kernel_error
+from pylvs.control.ipvsadm.outcome import Emit as Emit
+from pylvs.control.ipvsadm.outcome import Result as Result
+from pylvs.control.ipvsadm.outcome import SnapshotFn as SnapshotFn
+from pylvs.control.ipvsadm.outcome import State as State
+from pylvs.control.ipvsadm.outcome import default_snapshot as default_snapshot
 from pylvs.control.ipvsadm.resolver import NUMERIC, Resolver
+from pylvs.control.ipvsadm.restore import Done, building_view, split_restore_lines
 from pylvs.control.ipvsadm.save import save
-from pylvs.control.ipvsadm.snapshot import (
-    DEFAULT_TIMEOUTS,
-    DaemonView,
-    Snapshot,
-    Timeouts,
-    snapshot_from_table,
-)
 from pylvs.model import ServiceKey, ServiceTable
 from pylvs.model import table as mt
-
-
-@dataclass(frozen=True, slots=True)
-class State:
-    """What ipvsadm can change: the table, the timeouts, the sync daemons."""
-
-    table: ServiceTable = field(default_factory=ServiceTable)
-    timeouts: Timeouts = DEFAULT_TIMEOUTS
-    daemons: tuple[DaemonView, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Emit:
-    """Text written to stdout or stderr (newlines included)."""
-
-    stream: Stream
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    state: State
-    output: tuple[Emit, ...] = ()
-    exit_code: int = 0
-    aborted: bool = False  # the process exit()ed (ends an -R restore)
-    changes: tuple[mt.Change, ...] = ()
-    zeros: tuple[ServiceKey | None, ...] = ()  # -Z requests, None = every service
-    # --start-daemon / --stop-daemon that passed, as given (a kernel fills in what was not).
-    syncs: tuple[c.StartDaemon | c.StopDaemon, ...] = ()
-
-
-SnapshotFn = Callable[[State], Snapshot]
-
-
-def default_snapshot(state: State) -> Snapshot:
-    """Zero counters: for listing when no daemon supplies live ones."""
-    return snapshot_from_table(state.table, state.timeouts, state.daemons)
+from pylvs.model.conn import Timeouts
+from pylvs.model.snapshot import DEFAULT_TIMEOUTS, DaemonView, Snapshot
 
 
 def render_list(cmd: c.List | c.Save, snap: Snapshot, resolver: Resolver) -> str | Failure:
@@ -114,8 +77,6 @@ def run_command(
         case c.Version():
             return Result(state, (Emit(Stream.STDOUT, VERSION_LINE),), 0, aborted=True)
         case c.Restore():
-            from pylvs.control.ipvsadm.restore import restore_state
-
             return restore_state(
                 stdin,
                 state,
@@ -172,4 +133,73 @@ def run_argv(
         snapshot=snapshot,
         no_sync=no_sync,
         sync_by_kernel=sync_by_kernel,
+    )
+
+
+def restore_state(
+    text: str,
+    state: State,
+    *,
+    prog: str = "ipvsadm",
+    resolver: Resolver = NUMERIC,
+    snapshot: SnapshotFn = default_snapshot,
+    no_sync: str | None = None,
+    sync_by_kernel: bool = False,
+) -> Result:
+    """Run every line of `text` against `state` as ipvsadm -R does (`no_sync`,
+    `sync_by_kernel`: run_command)."""
+    output: list[Emit] = []
+    changes: list[mt.Change] = []
+    zeros: list[ServiceKey | None] = []
+    syncs: list[c.StartDaemon | c.StopDaemon] = []
+    status = 0
+    done = Done(state)
+    view = building_view(snapshot, done)
+    for tokens in split_restore_lines(text):
+        r = run_argv(
+            [prog, *tokens],
+            state,
+            reading_stdin=True,
+            resolver=resolver,
+            snapshot=view,
+            no_sync=no_sync,
+            sync_by_kernel=sync_by_kernel,
+        )
+        done.note(state, r)
+        output.extend(r.output)
+        changes.extend(r.changes)
+        zeros.extend(r.zeros)
+        syncs.extend(r.syncs)
+        state = r.state
+        status = r.exit_code
+        if r.aborted:
+            return Result(
+                state, tuple(output), status, True, tuple(changes), tuple(zeros), tuple(syncs)
+            )
+    return Result(state, tuple(output), status, False, tuple(changes), tuple(zeros), tuple(syncs))
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreResult:
+    table: ServiceTable
+    timeouts: Timeouts
+    output: tuple[Emit, ...]
+    exit_code: int
+    daemons: tuple[DaemonView, ...] = ()
+    zeros: tuple[ServiceKey | None, ...] = ()
+
+
+def restore(
+    text: str,
+    table: ServiceTable,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    *,
+    daemons: tuple[DaemonView, ...] = (),
+    prog: str = "ipvsadm",
+    resolver: Resolver = NUMERIC,
+) -> RestoreResult:
+    """`ipvsadm -R < text`: the table and timeouts after it, what it printed, its status."""
+    r = restore_state(text, State(table, timeouts, daemons), prog=prog, resolver=resolver)
+    return RestoreResult(
+        r.state.table, r.state.timeouts, r.output, r.exit_code, r.state.daemons, r.zeros
     )

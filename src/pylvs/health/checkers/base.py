@@ -1,6 +1,6 @@
 """The interface every health checker driver implements, and the registry by checker kind.
 
-A driver turns one checker's configuration into probes: `await probe(url)` does one check
+A driver turns one check spec (model/checks.py) into probes: `await probe(url)` does one check
 (for HTTP_GET / SSL_GET the URL with that index) and returns a `ProbeResult`; it never raises
 for a failed check, and bounds its own I/O with `asyncio.timeout` so that a timed-out probe is
 cancelled (keepalived's per-operation `connect_timeout`, check/check_api.c).  The retry
@@ -14,10 +14,10 @@ import random
 import ssl as ssl_mod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from pylvs.config.keepalived.lvs.checks import Checker
-from pylvs.config.keepalived.lvs.model import SslConf
+from pylvs.model.checks import CheckSpec, CheckTarget, TlsClientSpec
+from pylvs.notify.scripts import ScriptRunner
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +29,27 @@ class ProbeResult:
 
 @dataclass(slots=True)
 class ProbeContext:
-    """What drivers share: randomness (DNS ids, UDP payloads), the SSL block, script runner."""
+    """What drivers share: randomness (DNS ids, UDP payloads), the TLS client settings, the
+    script runner."""
 
     rng: random.Random = field(default_factory=random.Random)
-    ssl: SslConf | None = None
-    run_script: Any = None  # health.notify.ScriptRunner (typed loosely: avoids an import cycle)
+    ssl: TlsClientSpec | None = None
+    run_script: ScriptRunner | None = None
 
 
 class Driver(abc.ABC):
     KIND: ClassVar[str]
 
-    def __init__(self, check: Any, ctx: ProbeContext) -> None:
+    def __init__(self, check: CheckSpec, ctx: ProbeContext) -> None:
         self.check = check
         self.ctx = ctx
+
+    @property
+    def target(self) -> CheckTarget:
+        """Where the check connects (every driver but MISC_CHECK's has one)."""
+        if self.check.target is None:
+            raise ValueError(f"{self.check.kind} check without a target")
+        return self.check.target
 
     @abc.abstractmethod
     async def probe(self, url: int = 0) -> ProbeResult:
@@ -49,14 +57,14 @@ class Driver(abc.ABC):
 
     def describe(self) -> str:
         """Where the checker connects, for the status view."""
-        conn = getattr(self.check, "conn", None)
-        if conn is None:
+        t = self.check.target
+        if t is None:
             return ""
-        host = f"[{conn.ip}]" if conn.ip.version == 6 else str(conn.ip)
-        return f"{host}:{conn.port}"
+        host = f"[{t.address}]" if t.address.version == 6 else str(t.address)
+        return f"{host}:{t.port}"
 
 
-_REGISTRY: dict[str, Callable[[Any, ProbeContext], Driver]] = {}
+_REGISTRY: dict[str, Callable[[CheckSpec, ProbeContext], Driver]] = {}
 
 
 def register(kind: str) -> Callable[[type[Driver]], type[Driver]]:
@@ -67,12 +75,11 @@ def register(kind: str) -> Callable[[type[Driver]], type[Driver]]:
     return deco
 
 
-def kind_of(check: Checker) -> str:
-    kind = getattr(check, "kind", None)
-    return kind if isinstance(kind, str) else check.KIND
+def kind_of(check: CheckSpec) -> str:
+    return check.kind
 
 
-def create(check: Checker, ctx: ProbeContext) -> Driver:
+def create(check: CheckSpec, ctx: ProbeContext) -> Driver:
     """The driver of `check` (KeyError for kinds pylvs does not probe: FILE_CHECK, BFD_CHECK)."""
     from pylvs.health import checkers  # noqa: F401  (registers every driver module)
 
@@ -85,7 +92,7 @@ def kinds() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def client_ssl_context(conf: SslConf | None, *, strict_eof: bool) -> ssl_mod.SSLContext:
+def client_ssl_context(conf: TlsClientSpec | None, *, strict_eof: bool) -> ssl_mod.SSLContext:
     """SSL_GET's context: keepalived does not verify the server unless a CA is given
     (check/check_ssl.c `build_ssl_ctx`); a client certificate is presented when configured.
     Without `tls_compliant`, a server closing without close_notify is accepted."""

@@ -10,25 +10,25 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from pylvs.config.keepalived.lvs.checks import Connection
+from pylvs.model.checks import CheckTarget
 
 SO_MARK = getattr(socket, "SO_MARK", 36)
 SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
 
 
-def make_socket(conn: Connection, kind: socket.SocketKind) -> socket.socket:
-    family = socket.AF_INET6 if conn.ip.version == 6 else socket.AF_INET
+def make_socket(conn: CheckTarget, kind: socket.SocketKind) -> socket.socket:
+    family = socket.AF_INET6 if conn.address.version == 6 else socket.AF_INET
     sock = socket.socket(family, kind)
     try:
         sock.setblocking(False)
         if conn.fwmark:
             sock.setsockopt(socket.SOL_SOCKET, SO_MARK, conn.fwmark)
-        if conn.bind_if:
-            sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, conn.bind_if.encode())
-        if conn.bindto is not None or conn.bind_port:
+        if conn.bind_interface:
+            sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, conn.bind_interface.encode())
+        if conn.bind_address is not None or conn.bind_port:
             if conn.bind_port:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            host = str(conn.bindto) if conn.bindto is not None else ""
+            host = str(conn.bind_address) if conn.bind_address is not None else ""
             sock.bind((host, conn.bind_port))
     except OSError:
         sock.close()
@@ -36,11 +36,11 @@ def make_socket(conn: Connection, kind: socket.SocketKind) -> socket.socket:
     return sock
 
 
-def target(conn: Connection) -> tuple[str, int]:
-    return (str(conn.ip), conn.port)
+def target(conn: CheckTarget) -> tuple[str, int]:
+    return (str(conn.address), conn.port)
 
 
-async def connect_tcp(conn: Connection) -> socket.socket:
+async def connect_tcp(conn: CheckTarget) -> socket.socket:
     """A connected TCP socket, or OSError / TimeoutError after `conn.timeout`."""
     sock = make_socket(conn, socket.SOCK_STREAM)
     try:
@@ -53,7 +53,7 @@ async def connect_tcp(conn: Connection) -> socket.socket:
 
 
 async def open_stream(
-    conn: Connection, **kwargs: object
+    conn: CheckTarget, **kwargs: object
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A stream over a checker connection (TLS when `ssl=` is given), within the timeout."""
     sock = await connect_tcp(conn)

@@ -11,6 +11,7 @@ import struct
 
 from pylvs.health.checkers.base import Driver, ProbeResult, register
 from pylvs.health.checkers.connect import error_text, make_socket, target
+from pylvs.model.checks import DnsProbe
 
 DNS_TYPE_CODES = {
     "A": 1,
@@ -59,7 +60,9 @@ class DnsDriver(Driver):
     KIND = "DNS_CHECK"
 
     async def probe(self, url: int = 0) -> ProbeResult:
-        conn = self.check.conn
+        conn = self.target
+        spec = self.check.probe
+        assert isinstance(spec, DnsProbe)
         qid = self.ctx.rng.randrange(0x10000)
         loop = asyncio.get_running_loop()
         try:
@@ -69,7 +72,7 @@ class DnsDriver(Driver):
         try:
             async with asyncio.timeout(conn.timeout):
                 await loop.sock_connect(sock, target(conn))
-                await loop.sock_sendall(sock, make_query(qid, self.check.type, self.check.name))
+                await loop.sock_sendall(sock, make_query(qid, spec.type, spec.name))
                 while True:
                     reply = await loop.sock_recv(sock, 4096)
                     verdict = judge(reply, qid)

@@ -23,21 +23,27 @@ import re
 import ssl as ssl_mod
 from dataclasses import dataclass
 
-from pylvs.config.keepalived.lvs.checks import Connection, HttpCheck, HttpProtocol, Url
-from pylvs.health.checkers.base import Driver, ProbeResult, client_ssl_context, register
+from pylvs.health.checkers.base import (
+    Driver,
+    ProbeContext,
+    ProbeResult,
+    client_ssl_context,
+    register,
+)
 from pylvs.health.checkers.connect import close_stream, error_text, open_stream
 from pylvs.health.checkers.tls import TlsStream
+from pylvs.model.checks import CheckSpec, CheckTarget, HttpProbe, HttpProtocol, UrlSpec
 
 USER_AGENT = "KeepAliveClient"
 REGEX_FLAGS = {"caseless": re.I, "multiline": re.M, "dotall": re.S, "extended": re.X}
 
 
-def host_header(conn: Connection, vhost: str | None) -> str:
+def host_header(conn: CheckTarget, vhost: str | None) -> str:
     if vhost:
         return vhost
-    if conn.ip.version == 6:
-        return f"[{conn.ip}]:{conn.port}"
-    return f"{conn.ip}:{conn.port}"
+    if conn.address.version == 6:
+        return f"[{conn.address}]:{conn.port}"
+    return f"{conn.address}:{conn.port}"
 
 
 def build_request(path: str, protocol: HttpProtocol, host: str) -> bytes:
@@ -75,7 +81,7 @@ def parse_response(raw: bytes) -> Response | None:
     return Response(status, header, body)
 
 
-def judge(url: Url, resp: Response | None) -> str:
+def judge(url: UrlSpec, resp: Response | None) -> str:
     """ "" when the URL passes, else keepalived's reason (http_handle_response)."""
     if resp is None:
         return "Read, no data received"
@@ -97,7 +103,7 @@ def judge(url: Url, resp: Response | None) -> str:
 
 
 async def fetch(
-    conn: Connection,
+    conn: CheckTarget,
     request: bytes,
     *,
     ssl_ctx: ssl_mod.SSLContext | None = None,
@@ -134,27 +140,28 @@ async def fetch(
 @register("SSL_GET")
 class HttpDriver(Driver):
     KIND = "HTTP_GET"
-    check: HttpCheck
 
-    def __init__(self, check: HttpCheck, ctx: object) -> None:
-        super().__init__(check, ctx)  # type: ignore[arg-type]
+    def __init__(self, check: CheckSpec, ctx: ProbeContext) -> None:
+        super().__init__(check, ctx)
+        assert isinstance(check.probe, HttpProbe)
+        self.spec: HttpProbe = check.probe
         self._ssl: ssl_mod.SSLContext | None = None
-        if check.ssl:
-            self._ssl = client_ssl_context(self.ctx.ssl, strict_eof=check.tls_compliant)
+        if self.spec.tls:
+            self._ssl = client_ssl_context(self.ctx.ssl, strict_eof=self.spec.tls_compliant)
 
-    def request(self, url: Url) -> tuple[bytes, str | None]:
-        vhost = url.virtualhost or self.check.virtualhost
+    def request(self, url: UrlSpec) -> tuple[bytes, str | None]:
+        vhost = url.virtualhost or self.spec.virtualhost
         sni = None
-        if self.check.ssl and self.check.enable_sni:
-            sni = self.check.sni_name or vhost
-        req = build_request(url.path, self.check.http_protocol, host_header(self.check.conn, vhost))
+        if self.spec.tls and self.spec.enable_sni:
+            sni = self.spec.sni_name or vhost
+        req = build_request(url.path, self.spec.protocol, host_header(self.target, vhost))
         return req, sni
 
     async def probe(self, url: int = 0) -> ProbeResult:
-        u = self.check.urls[url]
+        u = self.spec.urls[url]
         request, sni = self.request(u)
         try:
-            resp = await fetch(self.check.conn, request, ssl_ctx=self._ssl, sni=sni)
+            resp = await fetch(self.target, request, ssl_ctx=self._ssl, sni=sni)
         except ssl_mod.SSLError as exc:
             return ProbeResult(False, f"{u.path}: SSL handshake/communication error: {exc.reason}")
         except (OSError, TimeoutError) as exc:

@@ -6,24 +6,30 @@
 from __future__ import annotations
 
 from pylvs.health.checkers.base import Driver, ProbeResult, register
-from pylvs.health.notify import ScriptRunner
+from pylvs.model.checks import MiscProbe
+from pylvs.notify.scripts import ScriptRunner
 
 
 @register("MISC_CHECK")
 class MiscDriver(Driver):
     KIND = "MISC_CHECK"
 
+    @property
+    def spec(self) -> MiscProbe:
+        probe = self.check.probe
+        assert isinstance(probe, MiscProbe)
+        return probe
+
     def describe(self) -> str:
-        return " ".join(self.check.script.argv)
+        return " ".join(self.spec.script.argv)
 
     async def probe(self, url: int = 0) -> ProbeResult:
-        runner = self.ctx.run_script
-        if not isinstance(runner, ScriptRunner):
-            runner = ScriptRunner()
-        out = await runner.run(self.check.script, timeout=self.check.timeout)
+        runner = self.ctx.run_script or ScriptRunner()
+        spec = self.spec
+        out = await runner.run(spec.script, timeout=spec.timeout)
         if out.status is None:
             return ProbeResult(False, out.reason)
         status = out.status
-        if status == 0 or (self.check.dynamic and 2 <= status <= 255):
+        if status == 0 or (spec.dynamic and 2 <= status <= 255):
             return ProbeResult(True, out.reason, status)
         return ProbeResult(False, out.reason, status)

@@ -10,8 +10,9 @@ import os
 import socket
 import struct
 
-from pylvs.health.checkers.base import Driver, ProbeResult, register
+from pylvs.health.checkers.base import Driver, ProbeContext, ProbeResult, register
 from pylvs.health.checkers.connect import SO_MARK, error_text
+from pylvs.model.checks import CheckSpec
 
 ECHO_REQUEST = {4: 8, 6: 128}
 ECHO_REPLY = {4: 0, 6: 129}
@@ -58,13 +59,13 @@ def open_icmp(version: int) -> tuple[socket.socket, bool]:
 class PingDriver(Driver):
     KIND = "PING_CHECK"
 
-    def __init__(self, check: object, ctx: object) -> None:
-        super().__init__(check, ctx)  # type: ignore[arg-type]
+    def __init__(self, check: CheckSpec, ctx: ProbeContext) -> None:
+        super().__init__(check, ctx)
         self.seq = 0
 
     async def probe(self, url: int = 0) -> ProbeResult:
-        conn = self.check.conn
-        version = conn.ip.version
+        conn = self.target
+        version = conn.address.version
         self.seq = (self.seq + 1) & 0xFFFF
         ident = (os.getpid() ^ id(self)) & 0xFFFF
         loop = asyncio.get_running_loop()
@@ -76,11 +77,11 @@ class PingDriver(Driver):
             sock.setblocking(False)
             if conn.fwmark:
                 sock.setsockopt(socket.SOL_SOCKET, SO_MARK, conn.fwmark)
-            if conn.bindto is not None:
-                sock.bind((str(conn.bindto), 0))
+            if conn.bind_address is not None:
+                sock.bind((str(conn.bind_address), 0))
             packet = echo_request(version, ident, self.seq, b"pylvs-ping-check")
             async with asyncio.timeout(conn.timeout):
-                await loop.sock_sendto(sock, packet, (str(conn.ip), 0))
+                await loop.sock_sendto(sock, packet, (str(conn.address), 0))
                 while True:
                     data = await loop.sock_recv(sock, 2048)
                     got = parse_reply(version, data, raw)

@@ -8,6 +8,7 @@ import asyncio
 
 from pylvs.health.checkers.base import Driver, ProbeResult, register
 from pylvs.health.checkers.connect import close_stream, error_text, open_stream
+from pylvs.model.checks import SmtpProbe
 
 
 def smtp_status(line: bytes) -> int:
@@ -29,7 +30,9 @@ class SmtpDriver(Driver):
     KIND = "SMTP_CHECK"
 
     async def probe(self, url: int = 0) -> ProbeResult:
-        conn = self.check.conn
+        conn = self.target
+        spec = self.check.probe
+        assert isinstance(spec, SmtpProbe)
         try:
             reader, writer = await open_stream(conn)
         except (OSError, TimeoutError) as exc:
@@ -38,7 +41,7 @@ class SmtpDriver(Driver):
             banner = await _line(reader, conn.timeout)
             if smtp_status(banner) != 220:
                 return ProbeResult(False, f"bad greeting banner {banner[:40]!r}")
-            writer.write(f"HELO {self.check.helo_name}\r\n".encode())
+            writer.write(f"HELO {spec.helo_name}\r\n".encode())
             async with asyncio.timeout(conn.timeout):
                 await writer.drain()
             reply = await _line(reader, conn.timeout)

@@ -13,7 +13,7 @@ class TcpDriver(Driver):
 
     async def probe(self, url: int = 0) -> ProbeResult:
         try:
-            sock = await connect_tcp(self.check.conn)
+            sock = await connect_tcp(self.target)
         except (OSError, TimeoutError) as exc:
             return ProbeResult(False, f"connect: {error_text(exc)}")
         sock.close()

@@ -10,6 +10,8 @@ import enum
 import ipaddress
 from dataclasses import dataclass
 
+from pylvs.model.vrrp import Vip as Vip  # a parameter of the instance (model/vrrp.py)
+
 
 class State(enum.Enum):
     """keepalived's instance states (include/vrrp.h); values are its numbers."""
@@ -22,15 +24,6 @@ class State(enum.Enum):
 
 
 Interface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
-
-
-@dataclass(frozen=True, slots=True)
-class Vip:
-    """An address the instance owns while MASTER, with the device it goes on (None: the
-    instance's interface)."""
-
-    address: Interface
-    dev: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from pylvs.proto.vrrp.priority import TrackerKey, TrackerValue, evaluate
 from pylvs.proto.vrrp.settings import InstanceParams
 from pylvs.proto.vrrp.stats import Counter, Reason
 from pylvs.proto.vrrp.validate import (
+    CheckParams,
     CheckResult,
     ChecksumCompat,
     Received,
@@ -76,7 +77,7 @@ class VrrpMachine:
         self.wantstate = State.MASTER if params.initial_state == "MASTER" else State.BACKUP
         self.source_address = source_address or params.source_address
         self.checksum_compat = params.checksum_compat
-        self._check = params.check_params()
+        self._check = CheckParams.of(params)
         self._values: dict[TrackerKey, TrackerValue] = {}
         self._interface_down = False
         self._no_source_ip = False

@@ -21,17 +21,18 @@ import ipaddress
 import struct
 from dataclasses import dataclass
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# The authentication constants and address type are part of the instance parameters (model).
+from pylvs.model.vrrp import VRRP_AUTH_AH as VRRP_AUTH_AH
+from pylvs.model.vrrp import VRRP_AUTH_LEN as VRRP_AUTH_LEN
+from pylvs.model.vrrp import VRRP_AUTH_NONE as VRRP_AUTH_NONE
+from pylvs.model.vrrp import VRRP_AUTH_PASS as VRRP_AUTH_PASS
+from pylvs.model.vrrp import VRRP_MAX_ADDR as VRRP_MAX_ADDR
+from pylvs.model.vrrp import IPAddress as IPAddress
 
 # keepalived/include/vrrp.h
 IPPROTO_VRRP = 112
 VRRP_IP_TTL = 255
 VRRP_PKT_ADVERT = 1
-VRRP_AUTH_NONE = 0
-VRRP_AUTH_PASS = 1
-VRRP_AUTH_AH = 2
-VRRP_AUTH_LEN = 8
-VRRP_MAX_ADDR = 255
 HEADER_LEN = 8
 IPV4_HEADER_LEN = 20
 IPV4_TOS_NETWORK_CONTROL = 0xC0  # vrrp_build_ip4: "internet network control"

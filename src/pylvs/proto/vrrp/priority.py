@@ -19,42 +19,21 @@ priority is the total clamped to 1..254, and an address owner (base 255) never c
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+# What is tracked is part of the instance parameters (model/vrrp.py).
+from pylvs.model.vrrp import Tracker as Tracker
+from pylvs.model.vrrp import TrackerKey as TrackerKey
+from pylvs.model.vrrp import TrackerKind as TrackerKind
 
 VRRP_PRIO_OWNER = 255
 FILE_FAULT = -254
 FILE_MAX = 253
 
 
-class TrackerKind(enum.Enum):
-    INTERFACE = "interface"
-    SCRIPT = "script"
-    FILE = "file"
-    PROCESS = "process"
-    BFD = "bfd"
-
-
-TrackerKey = tuple[TrackerKind, str]
 # bool for up/down trackers, int for a track_file value, None until the first result.
 TrackerValue = bool | int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Tracker:
-    kind: TrackerKind
-    name: str
-    weight: int = 0
-    reverse: bool = False
-
-    @property
-    def key(self) -> TrackerKey:
-        return (self.kind, self.name)
-
-    @property
-    def multiplier(self) -> int:
-        return -1 if self.reverse else 1
 
 
 @dataclass(frozen=True, slots=True)

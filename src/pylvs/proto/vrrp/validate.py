@@ -36,6 +36,10 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 
+from pylvs.model.vrrp import INADDR_VRRP_GROUP as INADDR_VRRP_GROUP
+from pylvs.model.vrrp import ChecksumCompat as ChecksumCompat
+from pylvs.model.vrrp import InstanceParams
+from pylvs.model.vrrp import Peer as Peer
 from pylvs.proto.vrrp.packet import (
     HEADER_LEN,
     IPPROTO_VRRP,
@@ -57,7 +61,6 @@ from pylvs.proto.vrrp.packet import (
 from pylvs.proto.vrrp.stats import Counter, Reason
 
 IPPROTO_AH = 51
-INADDR_VRRP_GROUP = ipaddress.IPv4Address("224.0.0.18")
 # Ethernet pads short frames to 60 bytes; 14 bytes of header are gone, VLAN tags come in 4s.
 ETH_MIN_PAYLOAD = 46
 VLAN_TAG_SIZE = 4
@@ -69,26 +72,6 @@ class Verdict(enum.Enum):
     OK = "ok"
     KO = "ko"
     DROP = "drop"
-
-
-class ChecksumCompat(enum.Enum):
-    """keepalived `unicast_chksum_compat` (`old_unicast_checksum`, reference §4.3)."""
-
-    NONE = "none"  # real destination; may auto-detect the pre-1.3.6 form
-    NEVER = "never"  # real destination, no auto-detection
-    CONFIG = "always"  # multicast group as pseudo-header destination, configured
-    AUTO = "auto"  # multicast group, switched to after auto-detection
-
-    @property
-    def uses_group(self) -> bool:
-        return self in (ChecksumCompat.CONFIG, ChecksumCompat.AUTO)
-
-
-@dataclass(frozen=True, slots=True)
-class Peer:
-    address: IPAddress
-    min_ttl: int = 0
-    max_ttl: int = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +92,25 @@ class CheckParams:
     v3_checksum_as_v2: bool = False
     owner_ignore_adverts: bool = False
     mcast_group4: ipaddress.IPv4Address = INADDR_VRRP_GROUP
+
+    @classmethod
+    def of(cls, p: InstanceParams) -> CheckParams:
+        return cls(
+            name=p.name,
+            vrid=p.vrid,
+            family=p.family,
+            version=p.version,
+            adver_int_us=p.adver_int_us,
+            vips=tuple(v.address.ip for v in p.vips),
+            auth_type=p.auth_type,
+            auth_data=p.auth_data,
+            unicast=p.unicast,
+            peers=p.unicast_peers,
+            check_unicast_src=p.check_unicast_src,
+            v3_checksum_as_v2=p.v3_checksum_as_v2,
+            owner_ignore_adverts=p.owner_ignore_adverts,
+            mcast_group4=p.mcast_group4,
+        )
 
 
 @dataclass(frozen=True, slots=True)

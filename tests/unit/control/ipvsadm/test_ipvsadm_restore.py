@@ -18,9 +18,7 @@ from pylvs.control.ipvsadm import (
     split_restore_lines,
     strip_comment_lines,
 )
-from pylvs.control.ipvsadm.restore import restore_state
-from pylvs.control.ipvsadm.session import State, run_argv
-from pylvs.control.ipvsadm.snapshot import DestView, ServiceView, Snapshot, Stats
+from pylvs.control.ipvsadm.session import State, restore_state, run_argv
 from pylvs.model import (
     Address,
     ForwardMethod,
@@ -35,6 +33,7 @@ from pylvs.model import (
     TunnelType,
     VirtualService,
 )
+from pylvs.model.snapshot import DestView, ServiceView, Snapshot, Stats
 
 TRY = "Try `ipvsadm -h' or 'ipvsadm --help' for more information.\n"
 

@@ -20,9 +20,9 @@ from pylvs.control.ipvsadm import command as c
 from pylvs.control.ipvsadm.args import parse
 from pylvs.control.ipvsadm.format import list_all, list_daemon, list_timeout
 from pylvs.control.ipvsadm.resolver import NUMERIC
-from pylvs.control.ipvsadm.snapshot import DestView, ServiceView, Snapshot
 from pylvs.model import table as mt
 from pylvs.model.service import Protocol, ServiceKey
+from pylvs.model.snapshot import DestView, ServiceView, Snapshot
 from pylvs.model.syncd import SyncDaemon
 from pylvs.proto.conntrack.states import Timeouts
 from pylvs.proto.ipvs import codec, convert

@@ -1,4 +1,4 @@
-"""Running keepalived's scripts: notify_up/down, quorum_up/down, MISC_CHECK's misc_path.
+"""Running scripts: notify scripts of VRRP and health checks, quorum scripts, MISC_CHECK.
 
 Follows keepalived/core/notify.c:
 
@@ -33,9 +33,9 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pylvs.config.keepalived.lvs.checks import Script
+from pylvs.model.notify import ScriptSecurity, ScriptSpec
 
-log = logging.getLogger("pylvs.health")
+log = logging.getLogger("pylvs.notify")
 
 DEFAULT_SCRIPT_USER = "keepalived_script"
 STOP_TIMEOUT = 1.0  # clear_services: system_call_script(..., TIMER_HZ, ...)
@@ -111,24 +111,21 @@ def cmd_str(argv: Sequence[str]) -> str:
 
 
 class ScriptRunner:
-    def __init__(
-        self,
-        *,
-        script_user: str | None = None,
-        script_group: str | None = None,
-        enable_script_security: bool = False,
-        term_grace: float = 2.0,
-    ) -> None:
-        self.script_user = script_user
-        self.script_group = script_group
-        self.security = enable_script_security
+    def __init__(self, security: ScriptSecurity | None = None, *, term_grace: float = 2.0) -> None:
+        self.configure(security or ScriptSecurity())
         self.term_grace = term_grace
         self._tasks: set[asyncio.Task[ScriptOutcome]] = set()
         self._warned: set[str] = set()
 
+    def configure(self, security: ScriptSecurity) -> None:
+        """Take the (reloaded) default user and security setting."""
+        self.script_user = security.user
+        self.script_group = security.group
+        self.security = security.enforce
+
     # -- who and what -------------------------------------------------------------------
 
-    def identity(self, script: Script) -> Identity | str:
+    def identity(self, script: ScriptSpec) -> Identity | str:
         """The user a script runs as, or why it cannot run."""
         try:
             if script.user:
@@ -145,7 +142,7 @@ class ScriptRunner:
         except KeyError as exc:
             return f"Unable to set uid:gid for script {script.argv[0]}: unknown {exc}"
 
-    def vet(self, script: Script) -> tuple[Identity, str, bool] | str:
+    def vet(self, script: ScriptSpec) -> tuple[Identity, str, bool] | str:
         """(identity, path to exec, use a shell) or the reason the script may not run."""
         who = self.identity(script)
         if isinstance(who, str):
@@ -186,7 +183,7 @@ class ScriptRunner:
     # -- running --------------------------------------------------------------------------
 
     async def run(
-        self, script: Script, *, timeout: float | None = None, extra: Sequence[str] = ()
+        self, script: ScriptSpec, *, timeout: float | None = None, extra: Sequence[str] = ()
     ) -> ScriptOutcome:
         vetted = self.vet(script)
         if isinstance(vetted, str):
@@ -244,7 +241,9 @@ class ScriptRunner:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # children left behind by the leader
 
-    def spawn(self, script: Script, *, stopping: bool = False, extra: Sequence[str] = ()) -> None:
+    def spawn(
+        self, script: ScriptSpec, *, stopping: bool = False, extra: Sequence[str] = ()
+    ) -> None:
         """notify_exec: run in the background (reaped by a task this runner owns)."""
         timeout = STOP_TIMEOUT if stopping else None
         task = asyncio.get_running_loop().create_task(

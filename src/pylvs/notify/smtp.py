@@ -25,10 +25,9 @@ import datetime
 import logging
 from collections.abc import Sequence
 
-from pylvs.config.keepalived.vrrp.model import GlobalDefs
-from pylvs.health.events import Alert
+from pylvs.model.notify import Alert, SmtpSpec
 
-log = logging.getLogger("pylvs.health")
+log = logging.getLogger("pylvs.notify")
 
 
 def angle(addr: str) -> str:
@@ -54,18 +53,18 @@ class SmtpError(Exception):
 
 
 class AlertSender:
-    def __init__(self, gd: GlobalDefs, *, hostname: str, username: str) -> None:
+    def __init__(self, smtp: SmtpSpec, *, hostname: str, username: str) -> None:
         self._tasks: set[asyncio.Task[bool]] = set()
         self.sent = 0
-        self.configure(gd, hostname=hostname, username=username)
+        self.configure(smtp, hostname=hostname, username=username)
 
-    def configure(self, gd: GlobalDefs, *, hostname: str, username: str) -> None:
-        """Take the (reloaded) global_defs settings."""
-        self.to = gd.notification_email
-        self.server = gd.smtp_server
-        self.timeout = float(gd.smtp_connect_timeout)
-        self.helo = gd.smtp_helo_name or hostname
-        self.sender = gd.notification_email_from or f"{username}@{hostname}"
+    def configure(self, smtp: SmtpSpec, *, hostname: str, username: str) -> None:
+        """Take the (reloaded) settings."""
+        self.to = smtp.to
+        self.server = smtp.server
+        self.timeout = float(smtp.connect_timeout)
+        self.helo = smtp.helo_name or hostname
+        self.sender = smtp.sender or f"{username}@{hostname}"
 
     @property
     def enabled(self) -> bool:

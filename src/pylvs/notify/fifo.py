@@ -1,12 +1,13 @@
-"""The notify FIFOs (global `notify_fifo`, checker `lvs_notify_fifo`) and their scripts.
+"""The notify FIFOs (`notify_fifo`, `vrrp_notify_fifo`, `lvs_notify_fifo`) and their scripts.
 
 core/notify.c `fifo_open`: the FIFO is created if missing (mode 0644, handed to the
 configured user/group) and removed at close if pylvs created it; the FIFO's script is started
 with the FIFO path as its last argument; the FIFO is opened O_RDWR|O_NONBLOCK so writes never
-block, and a path that is not a FIFO is refused.  Lines are keepalived's
-(check/ipwrapper.c `notify_fifo_vs` / `notify_fifo_rs`): `VS <vs> UP|DOWN` and
-`RS <rs> <vs> UP|DOWN`.  (keepalived also writes the C string's terminating NUL after the
-newline; pylvs writes clean text lines.)
+block, and a path that is not a FIFO is refused.  Lines are written as given (health:
+check/ipwrapper.c `notify_fifo_vs` / `notify_fifo_rs`, `VS <vs> UP|DOWN` and
+`RS <rs> <vs> UP|DOWN`; VRRP: vrrp/vrrp_notify.c, `INSTANCE "VI_1" MASTER 100`).
+(keepalived also writes the C string's terminating NUL after the newline; pylvs writes clean
+text lines.)
 """
 
 from __future__ import annotations
@@ -19,17 +20,14 @@ import pwd
 import stat
 from collections.abc import Iterable
 
-from pylvs.config.errors import Location
-from pylvs.config.keepalived.lvs.checks import Script
-from pylvs.config.keepalived.vrrp.model import FifoSetting
-from pylvs.health.notify import ScriptRunner
+from pylvs.model.notify import FifoSpec
+from pylvs.notify.scripts import ScriptRunner
 
-log = logging.getLogger("pylvs.health")
-_NOLOC = Location("<global_defs>", 0, 0)
+log = logging.getLogger("pylvs.notify")
 
 
 class NotifyFifos:
-    def __init__(self, settings: Iterable[FifoSetting | None], runner: ScriptRunner) -> None:
+    def __init__(self, settings: Iterable[FifoSpec | None], runner: ScriptRunner) -> None:
         self.settings = [s for s in settings if s is not None]
         self.runner = runner
         self._fds: list[int] = []
@@ -39,7 +37,7 @@ class NotifyFifos:
         for s in self.settings:
             self._open_one(s)
 
-    def _open_one(self, s: FifoSetting) -> None:
+    def _open_one(self, s: FifoSpec) -> None:
         try:
             os.mkfifo(s.path, 0o644)
             self._created.append(s.path)
@@ -50,8 +48,7 @@ class NotifyFifos:
             log.error("Unable to create notify fifo %s: %s", s.path, exc)
             return
         if s.script is not None:
-            script = Script(s.script.argv, s.script.loc or _NOLOC, s.script.user, s.script.group)
-            self.runner.spawn(script, extra=(s.path,))
+            self.runner.spawn(s.script, extra=(s.path,))
         try:
             fd = os.open(s.path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
         except OSError as exc:
@@ -64,7 +61,7 @@ class NotifyFifos:
         self._fds.append(fd)
 
     @staticmethod
-    def _chown(s: FifoSetting) -> None:
+    def _chown(s: FifoSpec) -> None:
         if s.user is None and s.group is None:
             return
         try:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from ipaddress import IPv4Address, IPv4Interface
-from pathlib import Path
 
 import pytest
-
-from pylvs.proto.vrrp.commands import Vip
-from pylvs.proto.vrrp.params import instance_params
-from pylvs.proto.vrrp.priority import Tracker, TrackerKind
-
-sys.path.insert(0, str(Path(__file__).parents[2] / "config/keepalived/vrrp"))
 from vrrp_helpers import parse
+
+from pylvs.config.keepalived.convert_vrrp import instance_params
+from pylvs.proto.vrrp.commands import Vip
+from pylvs.proto.vrrp.priority import Tracker, TrackerKind
 
 CONF = """
 global_defs {

@@ -1,0 +1,143 @@
+"""Config formats: tell a file's format from its content, and load it as a `DirectorSpec`.
+
+Each format registers a `ConfigFormat`: its name, a test that recognises its text, and how to
+build its `ConfigSource` (load a path -> spec + problems).  `source_for` picks the format of a
+file — the first whose test accepts the file's opening text, else the one config/formats.py
+reads it as (what `pylvs check` goes by too; keepalived when nothing says otherwise) — or the
+one forced by name.  A file of a format nothing can load yet is an `UnknownFormatError`.  The
+engine holds a `ConfigSource` and knows no format; only config/ and cli/ import a format's
+package.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pylvs.config import formats as reading
+from pylvs.config.errors import Location, Problems
+from pylvs.config.keywords import HostFacts
+from pylvs.model.director import DirectorSpec
+
+HEAD_BYTES = 65536  # how much of a file format tests look at
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A loaded configuration: the director it describes and every problem found."""
+
+    spec: DirectorSpec
+    problems: Problems = field(default_factory=Problems)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems.has_errors()
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """What a reader needs besides the path: keepalived's config id (`-i`, for `@ID` lines)
+    and the host facts the config is checked against."""
+
+    config_id: str | None = None
+    host: HostFacts = field(default_factory=HostFacts)
+
+
+class ConfigSource(abc.ABC):
+    """Loads one format.  `load` never raises on bad input: problems come back located."""
+
+    format: str
+
+    @abc.abstractmethod
+    def load(self, path: str) -> Loaded: ...
+
+
+@dataclass(frozen=True)
+class ConfigFormat:
+    name: str
+    recognises: Callable[[str], bool]  # the file's opening text -> is it this format?
+    source: Callable[[LoadOptions], ConfigSource]
+
+
+class UnknownFormatError(ValueError):
+    pass
+
+
+_FORMATS: list[ConfigFormat] = []
+
+
+def register(fmt: ConfigFormat) -> None:
+    """Add a format (a later registration of the same name replaces the earlier one)."""
+    _FORMATS[:] = [f for f in _FORMATS if f.name != fmt.name] + [fmt]
+
+
+def unregister(name: str) -> None:
+    """Remove a format (a test's made-up one, a plug-in unloaded)."""
+    _FORMATS[:] = [f for f in _FORMATS if f.name != name]
+
+
+def _builtin() -> None:
+    """Register the formats pylvs ships (imported here: the registry is the one place that
+    names them)."""
+    if _FORMATS:
+        return
+    from pylvs.config.keepalived.source import FORMAT as KEEPALIVED
+
+    register(KEEPALIVED)
+
+
+def formats() -> list[ConfigFormat]:
+    _builtin()
+    return list(_FORMATS)
+
+
+def by_name(name: str) -> ConfigFormat:
+    for f in formats():
+        if f.name == name:
+            return f
+    raise UnknownFormatError(f"unknown config format {name!r} (known: {', '.join(names())})")
+
+
+def names() -> list[str]:
+    return [f.name for f in formats()]
+
+
+def detect(text: str) -> ConfigFormat:
+    """The format whose test accepts `text` (the latest registered first: a plug-in knows its
+    files better than the built-in formats' broader tests), else the one config/formats.py
+    reads it as."""
+    for f in reversed(formats()):
+        if f.recognises(text):
+            return f
+    name = reading.detect(text)
+    if name not in names():
+        raise UnknownFormatError(
+            f"the file reads as a {name} configuration, which pylvs cannot run yet "
+            f"(it runs: {', '.join(names())}; `pylvs check` reads it)"
+        )
+    return by_name(name)
+
+
+def read_head(path: str) -> str:
+    """The opening text of `path` ("" when it cannot be read: the reader reports that)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def source_for(
+    path: str, options: LoadOptions | None = None, *, format: str | None = None
+) -> ConfigSource:
+    """The source that reads `path`: the named format, or the one its content shows."""
+    fmt = by_name(format) if format is not None else detect(read_head(path))
+    return fmt.source(options or LoadOptions())
+
+
+def failed(path: str, message: str) -> Loaded:
+    """A load that could not even start (an empty director and the reason)."""
+    problems = Problems()
+    problems.error(Location(path, 1, 1), message)
+    return Loaded(DirectorSpec(), problems)
