@@ -228,7 +228,7 @@ _REMOVED_REQREP = {
 # ---- stats ---------------------------------------------------------------------------------
 
 
-def _stats(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+def _stats(st: Statement, ctx: Context, d: ProxyDraft) -> None:  # noqa: C901 - one branch per `stats` sub-keyword (cfgparse-listen.c)
     name = sub_name(st)
     s = d.stats
     args = st.args

@@ -275,7 +275,7 @@ _OPERATORS = frozenset({"eq", "gt", "ge", "lt", "le"})
 _DOTTED_VERSION = frozenset({"req_ssl_ver", "req.ssl_ver"})  # pat_parse_dotted_ver
 
 
-def parse_acl(
+def parse_acl(  # noqa: C901 - acl.c parse_acl's flag and match-method walk
     words: list[Word],
     name: str | None,
     warnings: list[str] | None = None,

@@ -132,7 +132,7 @@ def read_options(
     return opts, sid
 
 
-def _value(
+def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywords
     key: str,
     v: Word,
     ctx: Context,

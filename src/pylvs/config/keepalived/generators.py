@@ -66,7 +66,7 @@ def _at(s: str, p: int) -> str:
     return s[p] if p < len(s) else ""
 
 
-def parse_seq(
+def parse_seq(  # noqa: C901 - one branch per ~SEQ() argument form (parser.c)
     line: SrcLine, params: Params, problems: Problems, budget: Budget
 ) -> Generator | None:
     s = line.text

@@ -39,7 +39,7 @@ from pylvs.model import AF_INET, AF_INET6, ForwardMethod, ServiceFlags
 PROTO_BY_TAG = {"t": 6, "u": 17, "sctp": 132}
 
 
-def parse(
+def parse(  # noqa: C901 - ipvsadm.c parse_options' checks in its order
     argv: list[str], *, reading_stdin: bool = False, resolver: Resolver = NUMERIC
 ) -> c.Command | Failure:
     """One ipvsadm invocation (argv[0] = program name) as a Command, or why it fails."""
@@ -89,7 +89,7 @@ def parse(
     return _process(e, prog, reading_stdin)
 
 
-def _option(e: Entry, got: Got, ctx: Popt, resolver: Resolver) -> None:
+def _option(e: Entry, got: Got, ctx: Popt, resolver: Resolver) -> None:  # noqa: C901 - one branch per option of ipvsadm.c's popt loop
     """One option of the `while (poptGetNextOpt)` loop of parse_options."""
     tag, arg = got.tag, got.arg
     if tag in PROTO_BY_TAG:

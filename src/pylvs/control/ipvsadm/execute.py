@@ -87,7 +87,7 @@ def _dest_key(d: c.DestArgs) -> tuple[Address, int]:
     return (d.address, d.port)
 
 
-def execute(
+def execute(  # noqa: C901 - ipvsadm.c's command switch, one branch each
     cmd: MutatingCommand,
     table: ServiceTable,
     timeouts: Timeouts,

@@ -85,7 +85,7 @@ class FastLexer:
         self._parser = None
         return parser
 
-    def lex(
+    def lex(  # noqa: C901 - the parser's hot path, inlined on purpose (bench/http_parse_bench.py)
         self, head: bytes, max_fields: int
     ) -> tuple[tuple[bytes, bytes, bytes], int, FieldState] | None:
         """(start-line parts, status, fields) of the complete head `head`, or None."""

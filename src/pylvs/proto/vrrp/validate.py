@@ -155,7 +155,7 @@ def _padded(got: int, expected: int, limit_ok: bool) -> bool:
     return limit_ok and expected < got and (got - expected) % VLAN_TAG_SIZE == PADDING_REMAINDER
 
 
-def check_packet(
+def check_packet(  # noqa: C901 - RFC 5798 7.1's receive checks, in the RFC's order
     rx: Received,
     p: CheckParams,
     *,

@@ -57,7 +57,7 @@ def _addr(word: Word, ctx: Context, what: str) -> Address | None:
         return None
 
 
-def parse_address(stmt: Statement, ctx: Context, *, static: bool) -> VirtualAddress | None:
+def parse_address(stmt: Statement, ctx: Context, *, static: bool) -> VirtualAddress | None:  # noqa: C901 - alloc_ipaddress's options in keepalived's order
     """One line of virtual_ipaddress / static_ipaddress: `ADDR[/LEN] [options...]`."""
     words = (stmt.keyword, *stmt.args)
     ip = parse_prefixed(words[0], ctx)
@@ -255,7 +255,7 @@ def _network(word: Word, ctx: Context) -> Network | None:
     return None if ip is None else ip.network
 
 
-def parse_route(stmt: Statement, ctx: Context, *, static: bool) -> VirtualRoute | None:
+def parse_route(stmt: Statement, ctx: Context, *, static: bool) -> VirtualRoute | None:  # noqa: C901 - alloc_route's options in keepalived's order
     """One virtual_routes / static_routes line [vrrp/vrrp_iproute.c `alloc_route`]."""
     words = (stmt.keyword, *stmt.args)
     dest: Network | None = None
@@ -374,7 +374,7 @@ RULE_ACTIONS = frozenset({"blackhole", "prohibit", "unreachable", "nop"})
 RULE_FLAGS = frozenset({"no_track", "inet6", "inet", "not", "l3mdev"})
 
 
-def parse_rule(stmt: Statement, ctx: Context, *, static: bool) -> VirtualRule | None:
+def parse_rule(stmt: Statement, ctx: Context, *, static: bool) -> VirtualRule | None:  # noqa: C901 - alloc_rule's options in keepalived's order
     """One virtual_rules / static_rules line [vrrp/vrrp_iprule.c `alloc_rule`]."""
     words = (stmt.keyword, *stmt.args)
     nets: dict[str, Network | None] = {}
