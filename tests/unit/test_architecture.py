@@ -1,4 +1,4 @@
-"""The architecture's rules, checked on the source (docs/ARCHITECTURE.md, principles 1 and 2).
+"""The architecture's rules, checked on the source (docs/ARCHITECTURE.md, principle 1).
 
 Three rules, each computed from an import graph built with `ast` (no module is imported):
 
