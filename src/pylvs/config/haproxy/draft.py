@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Location
+from pylvs.config.haproxy.checkset import CheckDraft
 from pylvs.config.haproxy.model import (
     Acl,
     Bind,
@@ -21,7 +22,6 @@ from pylvs.config.haproxy.model import (
     Directives,
     ErrorFile,
     ForwardFor,
-    HttpCheck,
     LogTarget,
     Rule,
     Sample,
@@ -54,7 +54,6 @@ class OptionDraft:
     redispatch_interval: int = -1
     forwardfor: ForwardFor | None = None
     http_mode: str | None = None
-    httpchk: HttpCheck | None = None
     where: dict[str, Location] = field(default_factory=dict)  # the line of each option
 
     def copy(self) -> OptionDraft:
@@ -104,8 +103,7 @@ class ProxyDraft:
     use_servers: tuple[SwitchRule, ...] = ()
     default_backend: str | None = None
     default_backend_loc: Location | None = None
-    tcp_checks: tuple[Rule, ...] = ()
-    http_check_rules: tuple[Rule, ...] = ()
+    checks: CheckDraft = field(default_factory=CheckDraft)
     stats: Stats = field(default_factory=Stats)
     cookie: Cookie | None = None
     captures: tuple[Capture, ...] = ()
@@ -169,7 +167,7 @@ class ProxyDraft:
             d.lb, d.lb_loc, d.balance_sample = self.lb, self.lb_loc, self.balance_sample
             d.hash_balance_factor, d.fullconn = self.hash_balance_factor, self.fullconn
             d.retries, d.cookie = self.retries, self.cookie
-            d.tcp_checks, d.http_check_rules = self.tcp_checks, self.http_check_rules
+            d.checks = self.checks.inherit()
             d.load_server_state_from_file = self.load_server_state_from_file
             d.tcp_response_content = self.tcp_response_content
             d.tcp_response_inspect_delay_ms = self.tcp_response_inspect_delay_ms

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from pylvs.config.errors import Location
 from pylvs.config.haproxy.replies import HttpReply
+from pylvs.proto.check.rules import Ruleset
 from pylvs.proto.stick.spec import TableSpec
 from pylvs.sched.haproxy.params import LbParams
 
@@ -278,18 +279,6 @@ class StickRule:
 
 
 @dataclass(frozen=True, slots=True)
-class HttpCheck:
-    """`option httpchk [meth] [uri] [ver]` with its `http-check` rules."""
-
-    method: str = "OPTIONS"
-    uri: str = "/"
-    version: str = "HTTP/1.0"
-    headers: tuple[str, ...] = ()  # "Name: value" lines hidden after the version (1.x style)
-    body: str = ""
-    rules: tuple[Rule, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Stats:
     enabled: bool = False
     uri: str = "/haproxy?stats"
@@ -436,8 +425,9 @@ class Proxy:
     use_backends: tuple[SwitchRule, ...] = ()
     use_servers: tuple[SwitchRule, ...] = ()
     default_backend: str | None = None
-    tcp_checks: tuple[Rule, ...] = ()
-    http_check: HttpCheck | None = None
+    # the health checks' ruleset (proto/check, as config/haproxy/checkset.py builds it);
+    # None for a frontend
+    checks: Ruleset | None = None
     stats: Stats = Stats()
     cookie: Cookie | None = None
     captures: tuple[Capture, ...] = ()

@@ -13,15 +13,10 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 
+from pylvs.config.haproxy import checkopts
 from pylvs.config.haproxy.draft import ProxyDraft
-from pylvs.config.haproxy.model import (
-    Cookie,
-    ForwardFor,
-    HttpCheck,
-    Rule,
-)
-from pylvs.config.haproxy.rules import condition
-from pylvs.config.haproxy.samples import SampleError, parse_sample, split_condition
+from pylvs.config.haproxy.model import Cookie, ForwardFor
+from pylvs.config.haproxy.samples import SampleError, parse_sample
 from pylvs.config.haproxy.syntax import BACKEND, FRONTEND, has_cap, suggestion, table
 from pylvs.config.haproxy.values import number, time_ms
 from pylvs.config.keywords import Context, Keyword, Table
@@ -112,7 +107,13 @@ def _option(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     name = words[-1]
     negate = words[0] == "no"
     reset = words[0] == "default"
+    if name in checkopts.CHECK_OPTIONS:
+        checkopts.check_option(st, ctx, d, name, negate or reset)
+        if negate or reset:
+            return
     need = FRONTEND if name in FE_OPTIONS else BACKEND if name in BE_OPTIONS else None
+    if name in checkopts.CHECK_OPTIONS:
+        need = None  # warned about by check_option, in HAProxy's words
     if need is not None and not has_cap(d.kind, need):
         ctx.warning(
             st.loc,
@@ -140,12 +141,6 @@ def _option(st: Statement, ctx: Context, d: ProxyDraft) -> None:
             opts.redispatch_interval = n
     elif name == "forwardfor":
         opts.forwardfor = _forwardfor(st, ctx)
-    elif name == "httpchk":
-        check = _httpchk(st, ctx)
-        if check is None:
-            opts.enabled.pop(name, None)
-            return
-        opts.httpchk = check
     elif name in ("httplog", "tcplog") and st.args and st.args[0].text != "clf":
         ctx.error(st.args[0].loc, f"'option {name}' only supports the 'clf' argument.")
 
@@ -181,36 +176,6 @@ def _forwardfor(st: Statement, ctx: Context) -> ForwardFor | None:
             ff = dataclasses.replace(ff, except_net=net)
         i += 2
     return ff
-
-
-def _httpchk(st: Statement, ctx: Context) -> HttpCheck | None:
-    """`option httpchk [<method>] [<uri>] [<version>]`; one word is the URI (tcpcheck.c
-    `proxy_parse_httpchk_opt`).  Headers and a body hidden after the version (HTTP/1.1, CR LF,
-    headers) are 1.x's way and still read, with HAProxy's deprecation warning."""
-    words = [w.text for w in st.args]
-    if len(words) > 3:
-        ctx.error(
-            st.args[3].loc, f"'option httpchk' cannot handle unexpected argument '{words[3]}'."
-        )
-        return None
-    if len(words) == 1:
-        return HttpCheck(uri=words[0])
-    method, uri, version = [*words, "", "", ""][:3]
-    version, sep, rest = version.partition("\r\n")
-    headers, _, body = rest.partition("\r\n\r\n") if sep else ("", "", "")
-    if sep:
-        ctx.warning(
-            st.loc,
-            "'option httpchk' : hiding headers or body at the end of the version string is"
-            " deprecated. Please, consider to use 'http-check send' directive instead.",
-        )
-    return HttpCheck(
-        method=method or "OPTIONS",
-        uri=uri or "/",
-        version=version or "HTTP/1.0",
-        headers=tuple(h for h in headers.split("\r\n") if h),
-        body=body,
-    )
 
 
 def _removed(st: Statement, ctx: Context, _d: ProxyDraft) -> None:
@@ -323,46 +288,7 @@ def _cookie_flag(c: Cookie, key: str) -> Cookie:
 
 # ---- checks ------------------------------------------------------------------------------
 
-TCP_CHECK_ACTIONS = (
-    "comment",
-    "connect",
-    "send",
-    "send-binary",
-    "send-lf",
-    "send-binary-lf",
-    "expect",
-)
-HTTP_CHECK_ACTIONS = ("comment", "connect", "disable-on-404", "expect", "send", "send-state")
-
-
-def _check_rule(kind: str, actions: tuple[str, ...]) -> P:
-    def handler(st: Statement, ctx: Context, d: ProxyDraft) -> None:
-        word = st.args[0]
-        action = word.text.partition("(")[0]
-        if action not in actions and not action.startswith(("set-var", "unset-var")):
-            listed = ", ".join(f"'{a}'" for a in actions)
-            ctx.error(
-                word.loc,
-                f"'{kind}' only supports {listed}, 'set-var-fmt(*)', 'set-var(*)',"
-                f" 'unset-var(*)'. but got '{word.text}'",
-            )
-            return
-        head, cond_words = split_condition(st.args[1:])
-        ok, cond = condition(
-            cond_words, ctx, d, f"error detected while parsing a '{kind}' rule : {{}}."
-        )
-        if not ok:
-            return
-        rule = Rule(st.loc, word.text, tuple(w.text for w in head), cond)
-        if kind == "tcp-check":
-            d.tcp_checks = (*d.tcp_checks, rule)
-        else:
-            d.http_check_rules = (*d.http_check_rules, rule)
-
-    return Keyword(handler, 1)
-
-
-TCP_CHECK = _check_rule("tcp-check", TCP_CHECK_ACTIONS)
-HTTP_CHECK = _check_rule("http-check", HTTP_CHECK_ACTIONS)
+TCP_CHECK = checkopts.rule_keyword("tcp-check")
+HTTP_CHECK = checkopts.rule_keyword("http-check")
 
 __all__ = ["OPTIONS", "TIMEOUTS", "balance", "cookie", "hash_type", "suggestion"]

@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from pylvs.config.errors import Location
+from pylvs.config.haproxy.checkpost import check_port_problem, proxy_checks
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
 from pylvs.config.haproxy.global_ import GlobalDraft
 from pylvs.config.haproxy.model import (
@@ -34,6 +35,7 @@ from pylvs.config.haproxy.model import (
 from pylvs.config.haproxy.samples import condition_uses
 from pylvs.config.haproxy.server import overlay
 from pylvs.config.keywords import Context
+from pylvs.proto.check.rules import Ruleset
 from pylvs.sched.base import Need
 from pylvs.sched.haproxy.params import LbParams
 
@@ -154,7 +156,7 @@ def _unique_names(drafts: list[ProxyDraft], ctx: Context) -> None:
                 seen[(d.name, backend)] = d
 
 
-def _servers(d: ProxyDraft, ctx: Context) -> tuple[Server, ...]:
+def _servers(d: ProxyDraft, ctx: Context, checks: Ruleset | None) -> tuple[Server, ...]:
     used: dict[int, ServerDraft] = {}
     for s in d.servers:
         if s.id is None:
@@ -175,18 +177,20 @@ def _servers(d: ProxyDraft, ctx: Context) -> tuple[Server, ...]:
                 next_id += 1
             sid = next_id
             used[sid] = s
-        out.append(_server(d, s, sid, ctx))
+        out.append(_server(d, s, sid, ctx, checks))
     return tuple(out)
 
 
-def _server(d: ProxyDraft, s: ServerDraft, sid: int, ctx: Context) -> Server:
+def _server(
+    d: ProxyDraft, s: ServerDraft, sid: int, ctx: Context, checks: Ruleset | None
+) -> Server:
     o = overlay(d.default_server, s.options)
     _resolvable(d, s, o, ctx)
     if o.check and s.target.port is None and s.target.port_offset is None and not o.check_port:
-        ctx.error(
-            s.loc,
-            f"config: proxy '{d.name}': server '{s.name}' has neither service port nor check port.",
-        )
+        problem = check_port_problem(checks)
+        if problem is not None:
+            kind = d.type_str
+            ctx.error(s.loc, f"config: {kind} '{d.name}': server '{s.name}' {problem}.")
     if o.observe == "layer7" and (d.mode or "tcp") != "http":
         ctx.warning(
             s.loc, f"'server {d.name}/{s.name}' : 'layer7' can only be used in http proxies.."
@@ -244,11 +248,7 @@ def _options(d: ProxyDraft) -> Options:
 
 def _proxy(d: ProxyDraft, ctx: Context) -> Proxy:
     o = d.options
-    http_check = None
-    if o.enabled.get("httpchk"):
-        base = o.httpchk
-        if base is not None:
-            http_check = dataclasses.replace(base, rules=d.http_check_rules)
+    checks = proxy_checks(d, ctx)
     return Proxy(
         loc=d.loc,
         kind=d.kind,
@@ -259,7 +259,7 @@ def _proxy(d: ProxyDraft, ctx: Context) -> Proxy:
         description=d.description,
         disabled=d.disabled,
         binds=d.binds,
-        servers=_servers(d, ctx),
+        servers=_servers(d, ctx, checks),
         timeouts=d.timeouts,
         maxconn=d.maxconn or 0,
         backlog=d.backlog,
@@ -290,8 +290,7 @@ def _proxy(d: ProxyDraft, ctx: Context) -> Proxy:
         use_backends=d.use_backends,
         use_servers=d.use_servers,
         default_backend=d.default_backend,
-        tcp_checks=d.tcp_checks if o.enabled.get("tcp-check") else (),
-        http_check=http_check,
+        checks=checks,
         stats=d.stats,
         cookie=d.cookie,
         captures=d.captures,
