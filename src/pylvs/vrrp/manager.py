@@ -402,6 +402,11 @@ class VrrpManager:
         ahead of a master-down deadline, get ready and wait for it on the CPU first."""
         try:
             with collector.paused():
+                if self.pool is not None and self._overdue(monotonic_us()):
+                    # Woken after a master-down deadline (a loaded machine): adverts already
+                    # queued were received before it, as their kernel times say, and reset
+                    # the timer (RFC 5798 §6.4.2) before it may declare the master dead.
+                    self.pool.drain()
                 now = self._clock()
                 soon = [m for m in self._master_down() if m.sands is not None and m.sands > now]
                 if soon:
@@ -411,6 +416,9 @@ class VrrpManager:
                 self.run_due(now)
         finally:
             self._rearm()
+
+    def _overdue(self, now: int) -> bool:
+        return any(m.sands is not None and m.sands <= now for m in self._master_down())
 
     def _master_down_at(self, deadline: int, soon: list[VrrpMachine]) -> int:
         """Rehearse the backups due at `deadline` and prepare what they will send, wait until

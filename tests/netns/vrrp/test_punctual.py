@@ -57,34 +57,57 @@ while time.time() < end:
 """
 
 
-def test_an_advert_inside_the_early_window_keeps_the_backup(lab, conf) -> None:
+def _early_window_run(
+    lab, conf, attempt: int
+) -> tuple[list[float], list[float], list[float], bool]:
+    """One run: b backs up a fake master whose fourth advert comes 40% of EARLY_US before b's
+    master-down deadline.  Returns the fake's times, a's and b's adverts as seen by c, and
+    whether b held the VIP at the end."""
     a, b, c = lab.node("a"), lab.node("b"), lab.node("c")
     early = EARLY_US / 1e6
-    # Adverts every second, then one 40% of EARLY_US before b's master-down deadline (b is
-    # already waiting on the CPU for it), two more, then silence: b takes over MS_DOWN after
-    # the last one, not before, and not at the deadline it was waiting for.
     times = [1.0, 2.0, 3.0]
     times.append(times[-1] + MS_DOWN - 0.4 * early)
     times += [times[-1] + 1.0, times[-1] + 2.0]
-    capture = c.spawn([sys.executable, "-c", CAPTURE, str(times[-1] + MS_DOWN + 3)], "capture")
+    capture = c.spawn(
+        [sys.executable, "-c", CAPTURE, str(times[-1] + MS_DOWN + 3)], f"cap{attempt}"
+    )
     time.sleep(0.5)
-    b.pylvs(conf.config(conf.instance(priority=100)))
+    daemon = b.pylvs(conf.config(conf.instance(priority=100)))
     time.sleep(0.5)
-    fake = a.spawn([sys.executable, "-c", FAKE_MASTER, a.ip, VIP, *map(str, times)], "fake")
+    fake = a.spawn(
+        [sys.executable, "-c", FAKE_MASTER, a.ip, VIP, *map(str, times)], f"fake{attempt}"
+    )
     assert capture.popen.wait(30) == 0
     assert fake.popen.wait(5) == 0
+    held = b.has(VIP)
+    daemon.stop()
     seen = [(float(t), ip) for t, ip in (line.split() for line in capture.text().splitlines())]
-    ours = [t for t, ip in seen if ip == a.ip]
-    theirs = [t for t, ip in seen if ip == b.ip]
-    assert len(ours) == len(times), seen
-    gaps = [y - x for x, y in itertools.pairwise(ours)]
-    # The fourth advert really came inside b's early window, before its deadline.
-    assert MS_DOWN - early < gaps[2] < MS_DOWN, gaps
+    return times, [t for t, ip in seen if ip == a.ip], [t for t, ip in seen if ip == b.ip], held
+
+
+def test_an_advert_inside_the_early_window_keeps_the_backup(lab, conf) -> None:
+    """Adverts every second, then one 40% of EARLY_US before b's master-down deadline (b is
+    already waiting on the CPU for it), two more, then silence: b takes over MS_DOWN after the
+    last one, not before, and not at the deadline it was waiting for.
+
+    The fake master is a Python process too: on a loaded machine its fourth advert can miss the
+    window of a few hundred microseconds it must hit, and the run then says nothing about b.
+    Such a run is done again (up to 4 runs); b's behaviour is judged on the first run whose
+    advert really came inside the window."""
+    early = EARLY_US / 1e6
+    for attempt in range(4):
+        times, ours, theirs, held = _early_window_run(lab, conf, attempt)
+        assert len(ours) == len(times), (ours, theirs)
+        gaps = [y - x for x, y in itertools.pairwise(ours)]
+        if MS_DOWN - early < gaps[2] < MS_DOWN:
+            break
+    else:
+        pytest.skip(f"the fake master never hit b's early window in 4 runs (last gaps {gaps})")
     assert theirs, "b never became master after the fake master went silent"
     # b stayed backup through the whole run, and took over MS_DOWN after the last advert.
     assert theirs[0] > ours[-1] + MS_DOWN - 0.0005, (theirs[0] - ours[-1], MS_DOWN)
     assert theirs[0] < ours[-1] + MS_DOWN + 0.5
-    assert b.has(VIP)
+    assert held
 
 
 PREPARED = """
