@@ -11,7 +11,7 @@ may still arrive (a `tcp-request content` rule before its inspect delay ends); n
 turns MISS into MISS.  `Cond.test` gives True/False, or None for MISS so that the caller
 can wait; with `unless`, the result is inverted after MISS counts as a failure (acl_pass).
 HAProxy's predefined ACLs (TRUE, FALSE, LOCALHOST, HTTP, METH_GET, ...) are compiled from
-their definitions in acl.c default_acl_list (config/haproxy/compile_rules.py compiles
+their definitions in acl.c default_acl_list (config/haproxy/compile_samples.py compiles
 configurations into these objects).
 """
 

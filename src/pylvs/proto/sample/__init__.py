@@ -19,6 +19,7 @@ from pylvs.proto.sample import (  # noqa: F401  (registration)
     conv_misc,
     conv_string,
     fetch_http,
+    fetch_http_args,
     fetch_internal,
     fetch_l4,
     fetch_payload,

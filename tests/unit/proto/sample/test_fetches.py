@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sample_helpers import make_stream, run
 
-from pylvs.proto.sample.fetch_http import cookies, params
+from pylvs.proto.sample.fetch_http_args import cookies, params
 from pylvs.proto.sample.message import split_values
 
 HEADERS = [
