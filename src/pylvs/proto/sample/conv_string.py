@@ -97,27 +97,10 @@ def _field(s: Stream, smp: Smp, a: Args) -> Smp | None:
 
 def word(data: bytes, index: int, seps: bytes, count: int) -> bytes:
     """sample_conv_word (b"" when the word does not exist)."""
+    if index < 0:
+        return _word_back(data, index, seps, count)
     n = len(data)
     current, inword = 0, False
-    if index < 0:
-        end = start = n
-        while start > 0:
-            issep = data[start - 1] in seps
-            if not inword:
-                if not issep:
-                    if current != index:
-                        current -= 1
-                        end = start
-                    inword = True
-            elif issep:
-                if current == index:
-                    if count == 1:
-                        return data[start:end]
-                    if count > 1:
-                        count -= 1
-                inword = False
-            start -= 1
-        return data[start:end] if current == index else b""
     start = end = 0
     while end < n:
         issep = data[end] in seps
@@ -135,6 +118,29 @@ def word(data: bytes, index: int, seps: bytes, count: int) -> bytes:
                     count -= 1
             inword = False
         end += 1
+    return data[start:end] if current == index else b""
+
+
+def _word_back(data: bytes, index: int, seps: bytes, count: int) -> bytes:
+    """sample_conv_word counting words from the end (a negative index)."""
+    current, inword = 0, False
+    end = start = len(data)
+    while start > 0:
+        issep = data[start - 1] in seps
+        if not inword:
+            if not issep:
+                if current != index:
+                    current -= 1
+                    end = start
+                inword = True
+        elif issep:
+            if current == index:
+                if count == 1:
+                    return data[start:end]
+                if count > 1:
+                    count -= 1
+            inword = False
+        start -= 1
     return data[start:end] if current == index else b""
 
 

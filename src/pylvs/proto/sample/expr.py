@@ -230,25 +230,31 @@ def _mask(text: str, bits: int) -> bytes:
     return value.to_bytes(bits // 8, "big")
 
 
+def _time_or_size(kind: str, text: str) -> int:
+    value = parse_time_ms(text) if kind == "TIME" else int(text)
+    if isinstance(value, str):
+        raise CompileError(f"failed to parse '{text}' as a delay")
+    return value
+
+
+# The arguments that need no configuration context, by ARGT_* type
+_PLAIN: dict[str, Callable[[str], Arg]] = {
+    "SINT": lambda text: int(text) if text else 0,
+    "STR": lambda text: text.encode("latin-1", "replace"),
+    "IPV4": lambda text: ipaddress.IPv4Address(text).packed,
+    "IPV6": lambda text: ipaddress.IPv6Address(text).packed,
+    "MSK4": lambda text: _mask(text, 32),
+    "MSK6": lambda text: _mask(text, 128),
+    "TIME": lambda text: _time_or_size("TIME", text),
+    "SIZE": lambda text: _time_or_size("SIZE", text),
+}
+
+
 def compile_arg(kind: str, text: str, ctx: CompileContext, pos: int, where: str) -> Arg:
     """One argument of type `kind` (ARGT_*), already checked by the config reader."""
-    if kind == "SINT":
-        return int(text) if text else 0
-    if kind == "STR":
-        return text.encode("latin-1", "replace")
-    if kind == "IPV4":
-        return ipaddress.IPv4Address(text).packed
-    if kind == "IPV6":
-        return ipaddress.IPv6Address(text).packed
-    if kind == "MSK4":
-        return _mask(text, 32)
-    if kind == "MSK6":
-        return _mask(text, 128)
-    if kind in ("TIME", "SIZE"):
-        value = parse_time_ms(text) if kind == "TIME" else int(text)
-        if isinstance(value, str):
-            raise CompileError(f"failed to parse '{text}' as a delay")
-        return value
+    plain = _PLAIN.get(kind)
+    if plain is not None:
+        return plain(text)
     if kind == "VAR":
         return compile_var(text, ctx)
     if kind == "REG":
@@ -259,12 +265,10 @@ def compile_arg(kind: str, text: str, ctx: CompileContext, pos: int, where: str)
         return resolve_proxy(kind, text, ctx, pos, where)
     if kind == "SRV":
         return resolve_server(text, ctx, pos, where)
-    if kind == "USR":
-        if text not in ctx.userlists:
-            raise CompileError(
-                f"unable to find userlist '{text}' referenced in arg {pos + 1} of {where}"
-            )
-        return text
+    if kind == "USR" and text not in ctx.userlists:
+        raise CompileError(
+            f"unable to find userlist '{text}' referenced in arg {pos + 1} of {where}"
+        )
     return text
 
 
