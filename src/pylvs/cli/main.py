@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "check": "check",
     "run": "run",
     "ipvsadm": "ipvsadm",
+    "haproxy": "haproxy",
     "reload": "reload",
     "status": "reload",
     "demo": "demo",
@@ -47,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pylvs.cli.ipvsadm import main as ipvsadm_main
 
         return _guard(lambda: ipvsadm_main(args_list[1:]))
+    if args_list[:1] == ["haproxy"]:
+        # HAProxy's command line is its own (src/haproxy.c init()): bypass argparse.
+        from pylvs.cli.haproxy import main as haproxy_main
+
+        return haproxy_main(args_list[1:])
     if args_list[:1] == ["run"] and args_list[1:2] in (["-T"], ["--genhash"]):
         # keepalived -T: genhash mode, the rest of the command line is genhash's.
         args_list = ["genhash", *args_list[2:]]

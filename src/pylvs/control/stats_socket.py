@@ -14,6 +14,8 @@ frontend (src/cli.c, configuration.txt "stats timeout" / "stats maxconn"):
 
 Unix sockets are created as HAProxy creates them: bound under a temporary name, given their
 `mode` / `uid` / `gid`, then renamed over the path, so a reload never leaves the path missing.
+`fd@N` (HAProxy's regression-test driver passes `stats socket "fd@${cli}"`) is a socket the
+parent process bound and listens on: used as it is (system/inherited.py), never unlinked.
 `expose-fd listeners` is accepted (so HAProxy configurations load) but pylvs keeps its
 listeners across reloads itself: `_getsocks` answers that it hands none out.
 """
@@ -35,6 +37,7 @@ from pylvs.control.haproxy.session import CliSession
 from pylvs.control.slots import Slots, close_servers
 from pylvs.model.proxies import SessionView
 from pylvs.proto.stick import Level
+from pylvs.system import inherited
 
 log = logging.getLogger("pylvs.stats")
 
@@ -83,6 +86,8 @@ def parse_address(address: str) -> Endpoint:
         if not rest:
             raise ValueError(f"missing path in '{address}'")
         return Endpoint("unix", path=rest)
+    if family == "fd":  # a socket the parent process bound (system/inherited.py)
+        return Endpoint("fd", path=str(inherited.descriptor(address)))
     host, colon, port = rest.rpartition(":")
     if not colon or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"missing or invalid port in '{address}'")
@@ -116,6 +121,15 @@ def _bind_unix(endpoint: Endpoint, spec: SocketSpec) -> socket.socket:
         raise
     sock.setblocking(False)
     return sock
+
+
+def _inherited_endpoint(sock: socket.socket) -> Endpoint:
+    """What an `fd@N` socket is bound to, as `show cli sockets` names it."""
+    name = sock.getsockname()
+    if sock.family == socket.AF_UNIX:
+        return Endpoint("unix", path=name if isinstance(name, str) else name.decode())
+    family = "ipv6" if sock.family == socket.AF_INET6 else "ipv4"
+    return Endpoint(family, host=name[0], port=name[1])
 
 
 def _bind_inet(endpoint: Endpoint) -> socket.socket:
@@ -154,6 +168,7 @@ class StatsSocketServer:
         self.version = version
         self.clock = clock  # the runtime's snapshot clock (`show sess` ages)
         self._slots = Slots(maxconn, backlog)
+        self._slots_backlog = backlog
         self._servers: list[asyncio.AbstractServer] = []
         self._endpoints: list[tuple[Endpoint, SocketSpec]] = []
         self._streams: dict[int, SessionView] = {}
@@ -170,7 +185,10 @@ class StatsSocketServer:
     async def start(self) -> None:
         for spec in self.specs:
             endpoint = parse_address(spec.address)
-            if endpoint.family == "unix":
+            if endpoint.family == "fd":
+                sock = inherited.listening_socket(spec.address, self._slots_backlog)
+                endpoint = _inherited_endpoint(sock)
+            elif endpoint.family == "unix":
                 sock = _bind_unix(endpoint, spec)
             else:
                 sock = _bind_inet(endpoint)
@@ -186,7 +204,7 @@ class StatsSocketServer:
             ) -> None:
                 await self._accept(r, w, s, i)
 
-            if endpoint.family == "unix":
+            if sock.family == socket.AF_UNIX:
                 server = await asyncio.start_unix_server(serve, sock=sock)
             else:
                 server = await asyncio.start_server(serve, sock=sock)
@@ -194,8 +212,8 @@ class StatsSocketServer:
 
     async def close(self) -> None:
         await close_servers(self._servers)
-        for endpoint, _ in self._endpoints:
-            if endpoint.family == "unix":
+        for endpoint, spec in self._endpoints:
+            if endpoint.family == "unix" and not inherited.is_inherited(spec.address):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(endpoint.path)
 

@@ -40,6 +40,9 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 class HaproxyResult:
     config: HaproxyConfig
     problems: Problems = field(default_factory=Problems)
+    # problems[:read] came from reading the files (HAProxy's readcfgfile), the rest from the
+    # whole-file checks (check_config_validity), which HAProxy skips after a reading error
+    read: int = 0
 
     @property
     def ok(self) -> bool:
@@ -85,10 +88,12 @@ def load_texts(
     environment = dict(env or {})
     ctx = Context(problems=problems, host=host or HostFacts())
     state = _State(ctx)
+    read = 0
     try:
         for text, filename in files:
             for section in read_sections(text, filename, environment, problems):
                 _section(section, state)
+        read = len(problems)
         config = post.finish(
             state.glob,
             state.proxies,
@@ -103,7 +108,7 @@ def load_texts(
         problems.error(Location(where, 1, 1), f"internal error while reading: {exc!r}")
         config = HaproxyConfig()
     config = dataclasses.replace(config, environment=tuple(sorted(environment.items())))
-    return HaproxyResult(config, problems)
+    return HaproxyResult(config, problems, read)
 
 
 def _section(st: Statement, state: _State) -> None:

@@ -4,19 +4,18 @@ Each line is split by `lexer.LineSplitter`.  A line whose first word names a sec
 `defaults`, `frontend`, ...) opens it: its statement carries the following lines as `block`
 until the next section.  A line before any section is "unknown keyword 'x' out of section".
 The conditional directives `.if`, `.elif`, `.else`, `.endif` drop the lines they mask, and
-`.alert`, `.warning`, `.notice`, `.diag` report (HAProxy's `cfg_eval_condition` predicates:
-`defined()`, `feature()`, `streq()`, `strneq()`, `version_atleast()`, `version_before()`, a
-number).  `setenv`, `presetenv`, `unsetenv` and `resetenv` in `global` change the environment
-right away, for the lines that follow, as HAProxy applies them while reading.
+`.alert`, `.warning`, `.notice`, `.diag` report (conditions: cond.py, HAProxy's
+`cfg_eval_condition`).  `setenv`, `presetenv`, `unsetenv` and `resetenv` in `global` change
+the environment right away, for the lines that follow, as HAProxy applies them while reading.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Location, Problems
+from pylvs.config.haproxy.cond import ConditionError, evaluate
 from pylvs.config.haproxy.lexer import LineSplitter, Place
 from pylvs.config.tree import Statement, Word
 
@@ -39,8 +38,6 @@ SECTIONS = frozenset(
         "fcgi-app",
     }
 )
-VERSION = (2, 6, 12)  # the HAProxy pylvs reads the configuration of
-FEATURES = frozenset({"POLL", "EPOLL", "LINUX_SPLICE", "TPROXY", "GETADDRINFO", "PROMEX"})
 MAX_NESTED = 10  # MAXNESTEDCONDS
 
 
@@ -188,97 +185,10 @@ def _if(b: _Builder, words: list[Word], env: MutableMapping[str, str]) -> None:
         cond.taking = False
         return
     expr = " ".join(w.text for w in words[1:])
-    value = evaluate(expr, env)
-    if value is None:
-        b.problems.error(first.loc, f"unparsable conditional expression '{expr}' in '{first.text}'")
+    try:
+        value = evaluate(expr, env)
+    except ConditionError as e:
+        b.problems.error(first.loc, f"{e} in '{first.text}'")
         value = False
     cond.taking = value
     cond.done = value
-
-
-_TOKEN = re.compile(r"\s*(\|\||&&|!|\(|\)|[A-Za-z_][A-Za-z0-9_]*\([^()]*\)|[^\s()!&|]+)")
-
-
-def evaluate(expr: str, env: MutableMapping[str, str]) -> bool | None:
-    """A `.if` expression (cfgcond.c): terms joined by `&&` and `||`, `!`, parentheses."""
-    tokens: list[str] = []
-    pos = 0
-    while pos < len(expr):
-        m = _TOKEN.match(expr, pos)
-        if m is None:
-            return None if expr[pos:].strip() else _eval(tokens, env)
-        tokens.append(m.group(1))
-        pos = m.end()
-    return _eval(tokens, env)
-
-
-def _eval(tokens: list[str], env: MutableMapping[str, str]) -> bool | None:
-    it = iter([*tokens, ""])
-    result = _or(it, next(it), env)
-    if result is None or result[1] != "":
-        return None
-    return result[0]
-
-
-Parsed = tuple[bool, str] | None
-
-
-def _or(it: Iterator[str], tok: str, env: MutableMapping[str, str]) -> Parsed:
-    left = _and(it, tok, env)
-    while left is not None and left[1] == "||":
-        right = _and(it, next(it), env)
-        if right is None:
-            return None
-        left = (left[0] or right[0], right[1])
-    return left
-
-
-def _and(it: Iterator[str], tok: str, env: MutableMapping[str, str]) -> Parsed:
-    left = _term(it, tok, env)
-    while left is not None and left[1] == "&&":
-        right = _term(it, next(it), env)
-        if right is None:
-            return None
-        left = (left[0] and right[0], right[1])
-    return left
-
-
-def _term(it: Iterator[str], tok: str, env: MutableMapping[str, str]) -> Parsed:
-    if tok == "!":
-        inner = _term(it, next(it), env)
-        return None if inner is None else (not inner[0], inner[1])
-    if tok == "(":
-        inner = _or(it, next(it), env)
-        if inner is None or inner[1] != ")":
-            return None
-        return inner[0], next(it)
-    value = _predicate(tok, env)
-    return None if value is None else (value, next(it))
-
-
-def _predicate(tok: str, env: MutableMapping[str, str]) -> bool | None:
-    m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\((.*)\)", tok)
-    if m is None:
-        if tok.isdigit():
-            return int(tok[:9]) != 0
-        return None
-    name, raw = m.groups()
-    args = [a.strip() for a in raw.split(",")] if raw.strip() else []
-    one = len(args) == 1
-    if name == "defined" and one:
-        return args[0] in env
-    if name == "feature" and one:
-        return args[0] in FEATURES
-    if name in ("streq", "strneq") and len(args) == 2:
-        return (args[0] == args[1]) == (name == "streq")
-    if name in ("version_atleast", "version_before") and one:
-        wanted = _version(args[0])
-        if wanted is None:
-            return None
-        return (wanted <= VERSION) == (name == "version_atleast")
-    return None
-
-
-def _version(text: str) -> tuple[int, ...] | None:
-    parts = re.findall(r"[0-9]+", text)
-    return tuple(int(p[:6]) for p in parts) if parts else None

@@ -232,7 +232,7 @@ _BIND: dict[str, tuple[int, str]] = {
 _SECTIONS: dict[str, str] = {
     "resolvers": _DNS,
     "mailers": _MAIL,
-    "program": "programs are not started (pylvs's service manager does that)",
+    "program": "programs are started only in master-worker mode (`pylvs haproxy -W`)",
     "ring": "log rings are not implemented",
     "cache": "the HTTP cache is not implemented",
     "log-forward": "log forwarding is not implemented",

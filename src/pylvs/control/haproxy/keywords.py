@@ -614,7 +614,7 @@ def _prefix_len(kw_words: tuple[str, ...], args: Sequence[str], limit: int) -> i
     return n
 
 
-def _fuzzy(args: Sequence[str], length: int) -> list[Keyword]:
+def _fuzzy(args: Sequence[str], length: int, keywords: Sequence[Keyword]) -> list[Keyword]:
     """The best fuzzy matches on the words after the `length` matching ones."""
     best: list[tuple[int, Keyword]] = []
     rest: list[str] = []
@@ -624,7 +624,7 @@ def _fuzzy(args: Sequence[str], length: int) -> list[Keyword]:
         rest.append(word)
     word_fp = fingerprint(rest)
     word_len = sum(len(w) for w in rest)
-    for kw in KEYWORDS:
+    for kw in keywords:
         if kw[1] is None or _prefix_len(kw[0], args, length) != length:
             continue
         tail = kw[0][length:PREFIX_WORDS]
@@ -643,12 +643,13 @@ def _fuzzy(args: Sequence[str], length: int) -> list[Keyword]:
     return [kw for dist, kw in best if dist <= 5 * first // 2]
 
 
-def usage(args: Sequence[str]) -> str:
-    """cli_gen_usage_msg for `help [words]` or an unknown command `args`."""
+def usage(args: Sequence[str], keywords: Sequence[Keyword] = KEYWORDS) -> str:
+    """cli_gen_usage_msg for `help [words]` or an unknown command `args`, among `keywords`
+    (a worker's by default; the master CLI has its own)."""
     is_help = bool(args) and args[0] == "help"
     args = list(args[1:] if is_help else args)
     length = 0
-    for kw in KEYWORDS:
+    for kw in keywords:
         if kw[1] is not None:
             length = max(length, _prefix_len(kw[0], args, PREFIX_WORDS))
     if is_help:
@@ -657,11 +658,11 @@ def usage(args: Sequence[str]) -> str:
         out = "Unknown command. Please enter one of the following commands only:\n"
     else:
         out = "Unknown command, but maybe one of the following ones is a better match:\n"
-    entries = _fuzzy(args, length) if length < len(args) and args[length] else []
+    entries = _fuzzy(args, length, keywords) if length < len(args) and args[length] else []
     if not entries:
         entries = [
             kw
-            for kw in KEYWORDS
+            for kw in keywords
             if kw[1] is not None and _prefix_len(kw[0], args, length) == length
         ]
     for kw in sorted(entries, key=lambda k: k[1] or ""):

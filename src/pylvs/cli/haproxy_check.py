@@ -1,0 +1,203 @@
+"""`pylvs haproxy`: reading the configuration as HAProxy's `init()` does, `-c` and `-cc`.
+
+Files and directories (src/haproxy.c `cfgfiles_expand_directories`): a directory stands for
+its regular files whose name ends in `.cfg` (the first `.cfg` in the name must be its end) and
+does not start with a dot, sorted by name; a name that cannot be stat'ed is fatal.  The files
+are read in order as one configuration (config/haproxy/reader.py `load_texts`: the same reader
+as `pylvs check`), and the problems printed as HAProxy prints them: errors as alerts, HAProxy's
+warnings as warnings (`-dW` or `zero-warning` makes them fatal), pylvs's own remarks (keywords
+it reads and does not act on, HAProxy 1.x syntax it accepts) as notices, which never change
+the verdict.  `-c` then prints HAProxy's verdict line and exits 0 (valid), 1 (invalid) or 2 (no
+listener); `-cc` evaluates a condition as `.if` would (config/haproxy/cond.py) and exits 0
+(true), 1 (false) or 2 (error).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from pylvs.cli.haproxy_args import Options, UsageError
+from pylvs.cli.haproxy_msgs import Messages
+from pylvs.config.errors import Kind, Problem, Problems, Severity
+from pylvs.config.haproxy.model import HaproxyConfig
+from pylvs.config.haproxy.reader import HaproxyResult
+
+# Problems HAProxy reports itself; the other kinds are pylvs's remarks.
+_HAPROXY_KINDS = (Kind.CONFIG, Kind.FATAL, Kind.SECURITY, Kind.EXTENSION)
+
+
+class ExitError(Exception):
+    """Stop with this status (what had to be said is said)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def expand(names: Sequence[str], msgs: Messages) -> list[str]:
+    """The configuration files `names` stand for; ExitError(1) when one cannot be opened."""
+    files: list[str] = []
+    for name in names:
+        try:
+            is_dir = stat.S_ISDIR(os.stat(name).st_mode)
+        except OSError as e:
+            msgs.alert(f"Cannot open configuration file/directory {name} : {e.strerror}")
+            raise ExitError(1) from None
+        if not is_dir:
+            files.append(name)
+            continue
+        try:
+            entries = sorted(os.listdir(name), key=os.fsencode)
+        except OSError as e:
+            msgs.alert(f"Cannot open configuration directory {name} : {e.strerror}")
+            raise ExitError(1) from None
+        files.extend(_config_files(name, entries))
+    return files
+
+
+def _config_files(directory: str, entries: list[str]) -> Iterator[str]:
+    for entry in entries:
+        at = entry.find(".cfg")
+        if entry.startswith(".") or at < 0 or at + 4 != len(entry):
+            continue
+        path = f"{directory}/{entry}"
+        if os.path.isfile(path):
+            yield path
+
+
+@dataclass(frozen=True)
+class Loaded:
+    config: HaproxyConfig
+    problems: Problems
+    files: list[str]
+
+
+def load(opts: Options, msgs: Messages, env: dict[str, str]) -> Loaded:
+    """Read the configuration `opts` names; ExitError(1) if HAProxy would refuse it."""
+    from pylvs.cli.check import host_facts
+    from pylvs.config.haproxy.reader import load_texts
+
+    msgs.context = "config"
+    files = expand(opts.files, msgs)
+    if not files:
+        raise UsageError()
+    texts = []
+    if opts.master_worker:  # -W: as `master-worker` in `global` (`program` sections need it)
+        texts.append(("global\n    master-worker\n", "-W"))
+    for path in files:
+        try:
+            with open(path, "rb") as f:
+                texts.append((f.read().decode("utf-8", "surrogateescape"), path))
+        except OSError as e:
+            msgs.alert(f"Could not open configuration file {path} : {e.strerror}")
+            raise ExitError(1) from None
+    host = host_facts()
+    if opts.resolve_dontfail:  # -dr: a server name that does not resolve is no error
+        host = dataclasses.replace(host, resolves=None)
+    if opts.local_peer is not None:  # -L: the local peer's name in `peers` sections
+        host = dataclasses.replace(host, hostname=opts.local_peer)
+    result = load_texts(texts, env=env, host=host)
+    report(result, files, msgs, zero_warning=opts.zero_warning)
+    msgs.context = ""
+    return Loaded(result.config, result.problems, files)
+
+
+def report(result: HaproxyResult, files: list[str], msgs: Messages, *, zero_warning: bool) -> None:
+    """Print the problems as HAProxy would; ExitError(1) on an error, or on a warning under
+    zero-warning.  After an error in reading a file HAProxy stops before its whole-file checks:
+    so does what is printed here (`pylvs check` shows everything at once)."""
+    everything = list(result.problems)
+    reading = [p for n, p in enumerate(everything) if n < result.read or _read_time(p)]
+    stopped = any(p.severity is Severity.ERROR for p in reading)
+    problems = _in_order(reading if stopped else everything, files)
+    for p in problems:
+        _say(p, msgs)
+    if stopped:
+        bad = {p.loc.file for p in reading if p.severity is Severity.ERROR}
+        for path in files:
+            if path in bad:
+                msgs.alert(f"Error(s) found in configuration file : {path}")
+    if stopped or any(p.severity is Severity.ERROR for p in problems):
+        msgs.alert("Fatal errors found in configuration.")
+        raise ExitError(1)
+    haproxy_warns = any(_haproxy_says(p) for p in problems)
+    if haproxy_warns and (zero_warning or result.config.global_.zero_warning):
+        msgs.alert("Some warnings were found and 'zero-warning' is set. Aborting.")
+        raise ExitError(1)
+
+
+def _read_time(p: Problem) -> bool:
+    """Whole-file checks of pylvs's that HAProxy makes while reading (cfgparse-listen.c finds
+    a proxy name used twice when the second section opens)."""
+    return p.severity is Severity.ERROR and " has the same name as " in p.message
+
+
+def _in_order(problems: list[Problem], files: list[str]) -> list[Problem]:
+    """Once each, file by file in command-line order, then by place."""
+    order = {path: n for n, path in enumerate(files)}
+    return sorted(set(problems), key=lambda p: (order.get(p.loc.file, -1), p.loc))
+
+
+def _haproxy_says(p: Problem) -> bool:
+    return p.kind in _HAPROXY_KINDS
+
+
+def _say(p: Problem, msgs: Messages) -> None:
+    text = f"parsing [{p.loc.file}:{p.loc.line}] : {p.message}"
+    if p.severity is Severity.ERROR:
+        msgs.alert(text)
+    elif _haproxy_says(p):
+        msgs.warning(text)
+    else:
+        msgs.notice(f"parsing [{p.loc.file}:{p.loc.line}] : pylvs: {p.message}")
+
+
+def check(opts: Options, msgs: Messages, env: dict[str, str]) -> int:
+    """-c: read, report, and give HAProxy's verdict."""
+    loaded = load(opts, msgs, env)
+    if msgs.warned and not msgs.quiet:
+        print("Warnings were found.")
+    if loaded.config.listeners == 0:
+        if not msgs.quiet:
+            print("Configuration file has no error but will not start (no listener) => exit(2).")
+        return 2
+    if not msgs.quiet:
+        print("Configuration file is valid")
+    return 0
+
+
+def check_condition(condition: str | None, msgs: Messages, env: dict[str, str]) -> int:
+    """-cc: the condition split as a configuration line is (quotes, escapes, `$VAR`), its
+    words joined by blanks, then evaluated."""
+    from pylvs.config.haproxy.cond import ConditionError, evaluate
+    from pylvs.config.haproxy.lexer import LineSplitter, Place
+
+    if condition is None:
+        raise UsageError()
+    msgs.context = "config"
+    problems = Problems()
+    words = LineSplitter(dict(env), problems).split(condition, Place("-cc"))
+    if words is None:
+        msgs.alert(_syntax_error(problems))
+        return 2
+    try:
+        return 0 if evaluate(" ".join(w.text for w in words), env) else 1
+    except ConditionError as e:
+        msgs.alert(f"Failed to evaluate condition: {e}")
+        return 2
+
+
+def _syntax_error(problems: Problems) -> str:
+    """parse_line's error, worded as haproxy -cc words it."""
+    said = " ".join(p.message for p in problems)
+    if "quote" in said:
+        return "Syntax Error in condition: Unmatched quote."
+    if "hexadecimal" in said:
+        return "Syntax Error in condition: Truncated or invalid hexadecimal sequence."
+    if "too many words" in said:
+        return "Error in condition: Too many words."
+    return f"Syntax Error in condition: {said or 'unparsable'}"

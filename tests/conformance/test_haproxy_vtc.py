@@ -1,0 +1,64 @@
+"""HAProxy 2.6's regression tests in the directories issue 20 covers, run against `pylvs haproxy`
+(haproxy_vtc.py says how).  One test here per HAProxy test: a test listed as passing in
+haproxy_vtc.txt must pass (else it is a regression, shown with varnishtest's log); one listed
+as failing must still fail (else the list, and the count in README.md, must be updated).
+Skips where the shared reg-tests or varnishtest are absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from haproxy_vtc import (
+    DEFAULT_BUDGET,
+    DEFAULT_JOBS,
+    README_END,
+    README_START,
+    Result,
+    covered_tests,
+    program,
+    read_expected,
+    readme_section,
+    run_all,
+    unavailable,
+)
+
+EXPECTED = read_expected()
+WHY = unavailable()
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(WHY is not None, reason=WHY or "")]
+
+
+@pytest.fixture(scope="module")
+def results(request: pytest.FixtureRequest) -> dict[str, Result | None]:
+    """One run of every selected HAProxy test, a few at a time."""
+    budget = float(os.environ.get("PYLVS_CONFORMANCE_BUDGET", DEFAULT_BUDGET))
+    params = (getattr(item, "callspec", None) for item in request.session.items)
+    tests = [p.params["expected"].test for p in params if p and "expected" in p.params]
+    passing = [e.test for e in EXPECTED if e.passes]
+    return run_all(tests, command=program(), budget=budget, jobs=DEFAULT_JOBS, retry=passing)
+
+
+def test_every_covered_test_is_listed_once() -> None:
+    listed = [e.test for e in EXPECTED]
+    assert len(listed) == len(set(listed))
+    assert sorted(listed) == sorted(covered_tests())
+
+
+def test_the_readme_gives_the_count_and_every_failure() -> None:
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    start, end = text.index(README_START), text.index(README_END) + len(README_END) + 1
+    assert text[start:end] == readme_section(EXPECTED)
+
+
+@pytest.mark.parametrize("expected", EXPECTED, ids=[e.test for e in EXPECTED])
+def test_vtc(expected, results) -> None:  # type: ignore[no-untyped-def]
+    result = results[expected.test]
+    assert result is not None, f"{expected.test} was not run: the budget was spent"
+    if expected.passes:
+        assert result.passed, f"regression: {expected.test} passed and now fails:\n{result.log}"
+    else:
+        assert not result.passed, (
+            f"{expected.test} now passes: mark it `pass` in tests/conformance/haproxy_vtc.txt"
+            " and update the count in README.md"
+        )
