@@ -25,7 +25,7 @@ ARGS = r"(0|ARG\d+\([^)]*\))"
 FETCH = re.compile(
     r'\{\s*"([^"]+)"\s*,\s*\w+\s*,\s*'
     + ARGS
-    + r"\s*,\s*\w+\s*,\s*SMP_T_(\w+)\s*,\s*(SMP_USE_[\w|\s]+?)\s*(?:,\s*[\w|\s]*)?\}",
+    + r"\s*,\s*\w+\s*,\s*SMP_T_(\w+)\s*,\s*(SMP_(?:USE|SRC)_[\w|\s]+?)\s*(?:,\s*[\w|\s]*)?\}",
     re.S,
 )
 CONV = re.compile(
@@ -53,7 +53,10 @@ def main() -> int:
         for kind, body in BLOCK.findall(text):
             if kind == "sample_fetch_kw_list":
                 for name, args, out, use in FETCH.findall(body):
-                    flags = tuple(sorted(f.strip()[8:] for f in use.split("|") if f.strip()))
+                    # (unique-id is registered with SMP_SRC_L4SRV where SMP_USE_ is meant)
+                    flags = tuple(
+                        sorted(f.strip().split("_", 2)[2] for f in use.split("|") if f.strip())
+                    )
                     fetches[name] = (*arg_spec(args), out, flags)
             elif kind == "sample_conv_kw_list":
                 for name, args, in_type, out in CONV.findall(body):

@@ -473,6 +473,7 @@ FETCHES: dict[str, Fetch] = {
     'table_avl': Fetch(1, ('TAB',), 'SINT', ('INTRN',)),
     'table_cnt': Fetch(1, ('TAB',), 'SINT', ('INTRN',)),
     'thread': Fetch(0, (), 'SINT', ('CONST',)),
+    'unique-id': Fetch(0, (), 'STR', ('L4SRV',)),
     'url': Fetch(0, (), 'STR', ('HRQHV',)),
     'url32': Fetch(0, (), 'SINT', ('HRQHV',)),
     'url32+src': Fetch(0, (), 'BIN', ('HRQHV',)),

@@ -202,6 +202,17 @@ def parse_sample(text: str, *, acl: bool = False) -> Sample:
     """A sample expression (sample.c sample_parse_expr); with `acl`, the criterion of an ACL
     (acl.c parse_acl_expr: an ACL keyword such as `path_beg`, or a fetch).  The result carries
     its output type; an ACL keyword's match method is in `Sample.match`."""
+    return _parse_sample(text, acl, partial=False)[0]
+
+
+def parse_sample_prefix(text: str) -> tuple[Sample, int]:
+    """The expression at the start of `text` and where it ends (sample_parse_expr with an
+    `endptr`, as log-format strings read `%[expr]`): the first character that is not part of
+    it ends it instead of being an error."""
+    return _parse_sample(text, False, partial=True)
+
+
+def _parse_sample(text: str, acl: bool, partial: bool) -> tuple[Sample, int]:
     end = _word_end(text, 0)
     if not end:
         raise SampleError("missing fetch method")
@@ -224,6 +235,8 @@ def parse_sample(text: str, *, acl: bool = False) -> Sample:
     converters: list[tuple[str, tuple[str, ...]]] = []
     previous: str | None = None
     while i < len(text):
+        if text[i] != "," and partial:
+            break
         if text[i] != ",":
             what = f"converter '{previous}'" if previous else "fetch keyword"
             if aclkw is None:
@@ -256,7 +269,7 @@ def parse_sample(text: str, *, acl: bool = False) -> Sample:
         converters.append((cname, cargs))
         out, previous = conv.out, cname
     match = aclkw.match if aclkw is not None and not converters else None
-    return Sample(fetch_name, args, tuple(converters), text, out, match)
+    return Sample(fetch_name, args, tuple(converters), text[:i], out, match), i
 
 
 def _acl_suffix(acl: bool, aclkw: object, text: str) -> str:
