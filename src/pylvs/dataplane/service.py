@@ -62,6 +62,9 @@ class ServiceRuntime:
         # Read on every new connection; a flag test through the Flag enum is slow.
         self._persistent = service.persistent
         self.dests: list[Destination] = []  # list order: newest first
+        # The same dests by key: a look-up per `ipvsadm -a/-e/-d` was a scan of the list, so
+        # restoring a service's N dests cost N^2 comparisons (a dest's key never changes).
+        self._by_key: dict[tuple[Address, int], Destination] = {}
         self.trash: list[Destination] = []  # deleted, still bound to live connections
         self.rng = rng
         self.scheduler = make_scheduler(service, self.dests, rng)
@@ -78,10 +81,11 @@ class ServiceRuntime:
     # -- configuration -----------------------------------------------------------------
 
     def dest(self, key: tuple[Address, int]) -> Destination | None:
-        for d in self.dests:
-            if d.key == key:
-                return d
-        return None
+        return self._by_key.get(key)
+
+    def _reindex(self) -> None:
+        """After `dests` was replaced as a whole (a plane that mirrors a kernel's list)."""
+        self._by_key = {d.key: d for d in self.dests}
 
     def stats_of(self, dest: Destination) -> Stats:
         """Counters, rates and proxy errors of `dest` (also of a trashed dest)."""
@@ -112,6 +116,7 @@ class ServiceRuntime:
             dest = Destination(config)
             self._dest_stats[dest] = self.stats_class(now)
         self.dests.insert(0, dest)
+        self._by_key[dest.key] = dest
         self.scheduler.server_added(self.dests, dest)
         return dest
 
@@ -131,6 +136,7 @@ class ServiceRuntime:
             raise ModelError("No such destination")
         index = self.dests.index(dest)
         del self.dests[index]
+        del self._by_key[key]
         dest.available = False
         self.trash.append(dest)
         self.scheduler.server_removed(self.dests, dest, index)
@@ -155,6 +161,7 @@ class ServiceRuntime:
             dest.available = False
         self.trash.extend(self.dests)
         self.dests = []
+        self._by_key = {}
         return self.trash
 
     def adopt(self, trashed: list[Destination], now: float) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -60,7 +61,7 @@ from pylvs.engine.syncd import SyncdFollower
 from pylvs.engine.table_state import TableState
 from pylvs.health.manager import HealthManager
 from pylvs.model.director import DirectorSpec
-from pylvs.model.snapshot import DirectorSnapshot
+from pylvs.model.snapshot import DirectorSnapshot, Snapshot
 from pylvs.model.table import ServiceTable, diff
 from pylvs.system import collector
 
@@ -432,16 +433,34 @@ class Daemon:
         async with self._table_lock:
             state = self._state()
             syncing = self.dp.sync_daemons() is not None
-            result = run_command(
+            run = functools.partial(
+                run_command,
                 cmd,
                 state,
                 stdin=stdin,
                 resolver=work.lookups.cached(),  # everything it asks was looked up already
-                snapshot=lambda _s: build_snapshot(self.dp, with_conns=conns),
                 no_sync=None if syncing else SYNC_UNAVAILABLE,
                 sync_by_kernel=syncing,
             )
+            if isinstance(cmd, ipvsadm_cmd.Restore):
+                # -R runs every line of its input (~100 µs of CPU each): off the loop, so a
+                # restore of tens of thousands of lines does not stop forwarding and VRRP.
+                # The table lock keeps other edits out meanwhile; a listing line reads the
+                # data plane on the loop, which is free while this awaits.
+                loop = asyncio.get_running_loop()
+
+                def snap_on_loop(_s: State) -> Snapshot:
+                    return asyncio.run_coroutine_threadsafe(
+                        self._snapshot_async(conns), loop
+                    ).result()
+
+                result = await asyncio.to_thread(run, snapshot=snap_on_loop)
+            else:
+                result = run(snapshot=lambda _s: build_snapshot(self.dp, with_conns=conns))
             return await self._commit(state, result)
+
+    async def _snapshot_async(self, conns: bool) -> Snapshot:
+        return build_snapshot(self.dp, with_conns=conns)
 
     async def _commit(self, before: State, result: Result) -> Response:
         out = "".join(e.text for e in result.output if e.stream is Stream.STDOUT)

@@ -10,7 +10,7 @@ diff") and a reload keeps everything else.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pylvs.model.service import Address, ModelError, RealServer, ServiceKey, VirtualService
 
@@ -19,19 +19,62 @@ from pylvs.model.service import Address, ModelError, RealServer, ServiceKey, Vir
 class ServiceEntry:
     service: VirtualService
     dests: tuple[RealServer, ...] = ()
+    # The dests by key, for look-ups and for the duplicate check of the next entry: building
+    # one entry from another copies it (C speed, keys not hashed again) instead of hashing
+    # every dest's address again, which made `ipvsadm -R` quadratic in a service's dests.
+    _index: dict[tuple[Address, int], RealServer] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
-        seen: set[tuple[Address, int]] = set()
+        index: dict[tuple[Address, int], RealServer] = {}
         for d in self.dests:
-            if d.key in seen:
+            if d.key in index:
                 raise ModelError(f"Destination already exists: {d} in {self.service.key}")
-            seen.add(d.key)
+            index[d.key] = d
+        object.__setattr__(self, "_index", index)
 
     def dest(self, key: tuple[Address, int]) -> RealServer | None:
-        for d in self.dests:
-            if d.key == key:
-                return d
-        return None
+        return self._index.get(key)
+
+    def with_dest(self, dest: RealServer) -> ServiceEntry:
+        """This entry with `dest` added last (ModelError if its key is taken)."""
+        if dest.key in self._index:
+            raise ModelError(f"Destination already exists: {dest} in {self.service.key}")
+        index = dict(self._index)
+        index[dest.key] = dest
+        return _entry(self.service, (*self.dests, dest), index)
+
+    def replacing(self, dest: RealServer) -> ServiceEntry:
+        """This entry with the dest of `dest`'s key replaced in place (it must exist)."""
+        index = dict(self._index)
+        index[dest.key] = dest
+        return _entry(
+            self.service, tuple(dest if x.key == dest.key else x for x in self.dests), index
+        )
+
+    def without(self, key: tuple[Address, int]) -> ServiceEntry:
+        """This entry without the dest of `key` (it must exist)."""
+        index = dict(self._index)
+        del index[key]
+        return _entry(self.service, tuple(x for x in self.dests if x.key != key), index)
+
+    def serving(self, service: VirtualService) -> ServiceEntry:
+        """The same dests under an edited service."""
+        return _entry(service, self.dests, self._index)
+
+
+def _entry(
+    service: VirtualService,
+    dests: tuple[RealServer, ...],
+    index: dict[tuple[Address, int], RealServer],
+) -> ServiceEntry:
+    """An entry whose dests are known to be unique (`index` is theirs, not shared later)."""
+    entry = object.__new__(ServiceEntry)
+    object.__setattr__(entry, "service", service)
+    object.__setattr__(entry, "dests", dests)
+    object.__setattr__(entry, "_index", index)
+    return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +126,13 @@ class ServiceTable(Mapping[ServiceKey, ServiceEntry]):
             d[e.service.key] = e
         self._entries = d
 
+    @classmethod
+    def _of(cls, entries: dict[ServiceKey, ServiceEntry]) -> ServiceTable:
+        """A table over `entries`, already keyed by their services (not shared later)."""
+        table = cls.__new__(cls)
+        table._entries = entries
+        return table
+
     def __getitem__(self, key: ServiceKey) -> ServiceEntry:
         return self._entries[key]
 
@@ -118,27 +168,24 @@ class ServiceTable(Mapping[ServiceKey, ServiceEntry]):
                 case EditService(service=s):
                     if s.key not in d:
                         raise ModelError(f"No such service: {s.key}")
-                    d[s.key] = ServiceEntry(s, d[s.key].dests)
+                    d[s.key] = d[s.key].serving(s)
                 case DeleteService(key=k):
                     if k not in d:
                         raise ModelError(f"No such service: {k}")
                     del d[k]
                 case AddDest(key=k, dest=rs):
-                    e = _need(d, k)
-                    d[k] = ServiceEntry(e.service, (*e.dests, rs))
+                    d[k] = _need(d, k).with_dest(rs)
                 case EditDest(key=k, dest=rs):
                     e = _need(d, k)
                     if e.dest(rs.key) is None:
                         raise ModelError(f"No such destination: {rs}")
-                    d[k] = ServiceEntry(
-                        e.service, tuple(rs if x.key == rs.key else x for x in e.dests)
-                    )
+                    d[k] = e.replacing(rs)
                 case DeleteDest(key=k, dest=dk):
                     e = _need(d, k)
                     if e.dest(dk) is None:
                         raise ModelError("No such destination")
-                    d[k] = ServiceEntry(e.service, tuple(x for x in e.dests if x.key != dk))
-        return ServiceTable(d.values())
+                    d[k] = e.without(dk)
+        return ServiceTable._of(d)
 
 
 def _need(d: dict[ServiceKey, ServiceEntry], k: ServiceKey) -> ServiceEntry:

@@ -89,3 +89,24 @@ def test_applying_the_diff_reaches_the_new_table(old: ServiceTable, new: Service
     for k in new:
         assert result[k].service == new[k].service
         assert set(result[k].dests) == set(new[k].dests)
+
+
+def test_entries_built_by_apply_equal_entries_built_whole() -> None:
+    """apply builds each entry from the previous one (its dest index copied, not rebuilt):
+    the result compares, hashes and looks up exactly like an entry made from scratch, and a
+    duplicate, an edit of a missing dest or a deletion of one is still refused."""
+    t = ServiceTable([ServiceEntry(VirtualService(K1))])
+    t = t.apply([AddDest(K1, rs(1)), AddDest(K1, rs(2)), AddDest(K1, rs(3))])
+    t = t.apply(
+        [EditDest(K1, rs(2, 7)), DeleteDest(K1, rs(1).key), EditService(VirtualService(K1, "wrr"))]
+    )
+    whole = ServiceTable([ServiceEntry(VirtualService(K1, "wrr"), (rs(2, 7), rs(3)))])
+    assert t == whole and hash(t) == hash(whole)
+    assert t[K1].dest(rs(2).key) == rs(2, 7) and t[K1].dest(rs(1).key) is None
+    with pytest.raises(ModelError):
+        t.apply([AddDest(K1, rs(3, 2))])
+    with pytest.raises(ModelError):
+        t.apply([EditDest(K1, rs(1))])
+    with pytest.raises(ModelError):
+        t.apply([DeleteDest(K1, rs(1).key)])
+    assert t == whole  # a refused change leaves the table as it was

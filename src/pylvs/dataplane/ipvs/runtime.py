@@ -78,6 +78,7 @@ class KernelServiceRuntime(ServiceRuntime):
         for gone in known.values():
             self._dest_stats.pop(gone, None)
         self.dests = ordered
+        self._reindex()
         self.trash = []
         self.scheduler.rebuild(self.dests)
         stats = self.stats

@@ -70,6 +70,7 @@ Listener = TcpListener | UdpListener
 # Binding a service whose port another process holds is retried after `bind_retry` seconds,
 # then twice as long each time, up to this.
 BIND_RETRY_MAX = 30.0
+YIELD_EVERY = 256  # changes applied between two turns of the event loop
 
 
 class ProxyDataPlane(DataPlane):
@@ -137,7 +138,12 @@ class ProxyDataPlane(DataPlane):
         now = self.ctx.clock()
         failures: list[tuple[Change | None, str]] = []
         refused: set[ServiceKey] = set()
-        for change in changes:
+        for n, change in enumerate(changes, 1):
+            if n % YIELD_EVERY == 0:
+                # A big change set (`ipvsadm -R` of 20,000 lines: ~1.5 s) lets the loop
+                # forward, check and advertise in between, as the kernel serves traffic
+                # between ipvsadm -R's lines; the daemon's table lock keeps other edits out.
+                await asyncio.sleep(0)
             key = change_key(change)
             if key in refused:
                 continue  # its AddService failed and was reported once
