@@ -1,0 +1,144 @@
+"""One check run's TCP connection, for the driver (driver.py).
+
+What HAProxy does with a check's socket (src/tcpcheck.c tcpcheck_eval_connect, src/proto_tcp.c
+tcp_connect_server, src/check.c chk_report_conn_err), in asyncio terms:
+
+* the connect is non-blocking; a check with nothing to send turns TCP_QUICKACK off first, so
+  the handshake's last ACK waits and the server never sees the connection completed when the
+  check resets it at once (`Open.delay_ack`);
+* a PROXY header (`send-proxy` on the check) goes out first (`Open.preface`);
+* the end of a run closes with a reset (SO_LINGER 0) unless the rule asked for `linger` or
+  the server closed first (`Close.reset`);
+* a socket error reaches the run as its strerror() text ("Connection refused", "Connection
+  reset by peer"), which the run puts in its log line's `info`.
+
+Every event is handed to the driver's `event(call)`, which runs `call(now)` on the run if
+the run is still the current one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import os
+import socket
+import struct
+from collections.abc import Callable
+
+from pylvs.proto.check.tcpcheck import CheckRun, Command, Open
+
+TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)
+_LINGER_RESET = struct.pack("ii", 1, 0)
+
+Event = Callable[[Callable[[float], list[Command]]], None]
+
+
+def error_text(exc: BaseException) -> str:
+    """strerror(errno), as chk_report_conn_err words a socket error."""
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno)
+    return str(exc) or type(exc).__name__
+
+
+class Link(asyncio.Protocol):
+    """A check's connection: connects, reads, writes, closes (see the module doc)."""
+
+    def __init__(self, event: Event, run: CheckRun, preface: bytes) -> None:
+        self.event, self.run, self.preface = event, run, preface
+        self.sock: socket.socket | None = None
+        self.transport: asyncio.Transport | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.closed = False
+
+    @classmethod
+    def open(cls, loop: asyncio.AbstractEventLoop, c: Open, event: Event, run: CheckRun) -> Link:
+        link = cls(event, run, c.preface)
+        link.task = loop.create_task(link._connect(loop, c))
+        return link
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop, c: Open) -> None:
+        try:
+            family = (
+                socket.AF_INET6 if ipaddress.ip_address(c.host).version == 6 else socket.AF_INET
+            )
+            sock = self.sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            if c.delay_ack:
+                sock.setsockopt(socket.IPPROTO_TCP, TCP_QUICKACK, 0)
+            await loop.sock_connect(sock, (c.host, c.port))
+            if self.closed:
+                return
+            await loop.create_connection(lambda: self, sock=sock)
+        except OSError as exc:
+            self._drop_socket()
+            if not self.closed:
+                run, error = self.run, error_text(exc)
+                self.event(lambda now: run.failed(error, now))
+        except BaseException:  # cancelled by close(): the socket is closed here, after
+            self._drop_socket()  # asyncio stopped watching it (its number may be reused)
+            raise
+
+    # -- asyncio.Protocol --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        if self.closed:
+            transport.abort()
+            return
+        if self.preface:
+            transport.write(self.preface)
+        run = self.run
+        self.event(run.connected)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.closed:
+            run = self.run
+            self.event(lambda now: run.received(data, now))
+
+    def eof_received(self) -> bool:
+        if not self.closed:
+            self.event(self.run.closed)
+        return True  # the run decides when to close (it may still write)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed and exc is not None:
+            run = self.run
+            self.event(lambda now: run.failed(error_text(exc), now))
+        self.closed = True
+
+    # -- the driver's commands ---------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.write(data)
+
+    def close(self, reset: bool) -> None:
+        """End the connection: a reset (SO_LINGER 0) or an orderly FIN after what is
+        written; a connect still in progress is given up."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.transport is not None:
+            if reset:
+                self._linger_reset(self.transport.get_extra_info("socket"))
+                self.transport.abort()
+            else:
+                self.transport.close()
+        elif self.task is not None and not self.task.done():
+            self.task.cancel()  # the task closes the socket
+
+    def _drop_socket(self, reset: bool = True) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            if reset:
+                self._linger_reset(sock)
+            sock.close()
+
+    @staticmethod
+    def _linger_reset(sock: object) -> None:
+        setsockopt = getattr(sock, "setsockopt", None)
+        if setsockopt is not None:
+            with contextlib.suppress(OSError):
+                setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
