@@ -79,8 +79,8 @@ MIN_ARGS = {
     "replace-value": 3, "set-path": 1, "set-pathq": 1, "set-query": 1, "set-uri": 1,
     "set-method": 1, "replace-path": 2, "replace-pathq": 2, "replace-uri": 2,
     "set-status": 1, "redirect": 2, "capture": 1, "track-sc0": 1, "track-sc1": 1,
-    "track-sc2": 1, "use-service": 1, "add-acl": 2, "del-acl": 2, "set-map": 3,
-    "del-map": 2, "set-timeout": 2, "expect-proxy": 1, "set-log-level": 1,
+    "track-sc2": 1, "use-service": 1, "add-acl": 1, "del-acl": 1, "set-map": 2,
+    "del-map": 1, "set-timeout": 2, "expect-proxy": 1, "set-log-level": 1,
     "set-mark": 1, "set-tos": 1, "set-nice": 1, "switch-mode": 1, "early-hint": 2,
 }  # fmt: skip
 

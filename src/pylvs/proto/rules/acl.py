@@ -50,8 +50,10 @@ PREDEFINED: dict[str, tuple[str, ...]] = {
     "REQ_CONTENT": ("req.len", "gt", "0"),
     "WAIT_END": ("wait_end",),
 }
-# Fetches whose value may still grow while data arrives (SMP_F_MAY_CHANGE with a sample)
-VOLATILE = frozenset({"req.len", "req_len", "res.len", "req.payload", "res.payload", "payload"})
+# Fetches whose value may still grow while data arrives (SMP_F_MAY_CHANGE with a sample:
+# payload.c smp_fetch_len; a payload range that is all there is final, one that is not is
+# a WAIT)
+VOLATILE = frozenset({"req.len", "req_len", "res.len"})
 
 
 @dataclass(frozen=True, slots=True)

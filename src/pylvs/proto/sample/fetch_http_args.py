@@ -12,10 +12,12 @@ parameter's value.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import hmac
+from collections.abc import Iterator, Mapping
 
 from pylvs.proto.sample import types as ty
-from pylvs.proto.sample.expr import Args, EachFn, FetchFn, fetch
+from pylvs.proto.sample.crypt import verify
+from pylvs.proto.sample.expr import Args, CompileContext, EachFn, FetchFn, fetch
 from pylvs.proto.sample.fetch_http import strl2ic
 from pylvs.proto.sample.message import HttpMessage, uri_path
 from pylvs.proto.sample.stream import Stream
@@ -367,3 +369,36 @@ def _auth_bearer(s: Stream, a: Args) -> Smp | None:
 
 
 __all__ = ["cookies", "params"]
+
+
+# -- http_auth: the Basic credentials checked against a userlist (src/auth.c check_user) ------
+
+Users = Mapping[bytes, tuple[bytes, bool]]  # user -> (password or crypt(3) hash, insecure)
+
+
+def _check_userlist(a: Args, ctx: CompileContext) -> Args:
+    """The userlist's users, read once (config/haproxy's Userlist: users as (name,
+    password, insecure))."""
+    userlist = ctx.userlists[a[0].decode() if isinstance(a[0], bytes) else str(a[0])]
+    users: dict[bytes, tuple[bytes, bool]] = {}
+    for name, password, insecure in getattr(userlist, "users", ()):
+        users.setdefault(name.encode(), (password.encode(), bool(insecure)))
+    return (users,)
+
+
+def check_user(users: Users, user: bytes, password: bytes) -> bool:
+    known = users.get(user)
+    if known is None:
+        return False
+    stored, insecure = known
+    if insecure:
+        return hmac.compare_digest(password, stored)
+    return verify(password, stored)
+
+
+@fetch("http_auth", check=_check_userlist)
+def _http_auth(s: Stream, a: Args) -> Smp | None:
+    basic = _basic(s)
+    if basic is None:
+        return Smp(ty.BOOL, 0)
+    return Smp(ty.BOOL, int(check_user(a[0], basic[0], basic[1])))
