@@ -1,0 +1,281 @@
+"""A parsed haproxy.cfg compiled into proto/rules' ProxyRules, one per proxy, with the stick
+tables the rules track into (HAProxy 2.6: src/cfgparse-listen.c, src/http_rules.c
+http_parse_redirect_rule, src/http_htx.c http_parse_http_reply/http_parse_errorloc,
+src/proxy.c proxy_check_errors).
+
+`compile_config(cfg)` returns a `CompiledRules`: the rules by proxy name, the tables by
+name (a proxy's own `stick-table` and the `peers` sections' tables), and every problem as
+(location, message): an ACL or sample that cannot be resolved, an action pylvs cannot carry
+out.  A rule that fails to compile is left out of its set (the error says which).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pylvs.config.errors import Location
+from pylvs.config.haproxy.compile_actions import RuleContext, compile_action, log_format
+from pylvs.config.haproxy.compile_actions import expression as compile_expression
+from pylvs.config.haproxy.compile_samples import compile_acls, compile_condition, context
+from pylvs.config.haproxy.model import Condition, HaproxyConfig, Proxy
+from pylvs.config.haproxy.model import Rule as ParsedRule
+from pylvs.config.haproxy.replies import HttpReply
+from pylvs.proto.rules import http_final
+from pylvs.proto.rules.acl import CompiledAcl, Cond
+from pylvs.proto.rules.engine import Action, Rule
+from pylvs.proto.rules.logfmt import literal
+from pylvs.proto.rules.replies import Built, ErrorMessage, ErrorPages, Reply
+from pylvs.proto.rules.ruleset import ProxyRules, ServerRule, StickRule, SwitchRule
+from pylvs.proto.sample.expr import CompileContext, CompileError
+from pylvs.proto.sample.pattern_ref import PatternStore
+from pylvs.proto.sample.stream import ProxyRef
+from pylvs.proto.stick.spec import TableSpec
+from pylvs.proto.stick.table import StickTable
+
+
+@dataclass
+class CompiledRules:
+    proxies: dict[str, ProxyRules] = field(default_factory=dict)
+    tables: dict[str, StickTable] = field(default_factory=dict)
+    patterns: PatternStore = field(default_factory=PatternStore)
+    errors: list[tuple[Location, str]] = field(default_factory=list)
+
+
+_ERRORLOC = {
+    302: b"HTTP/1.1 302 Found\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: ",
+    303: b"HTTP/1.1 303 See Other\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: ",
+}
+
+
+def _table_specs(cfg: HaproxyConfig) -> dict[str, TableSpec]:
+    specs = {p.name: p.stick_table for p in cfg.proxies if p.stick_table is not None}
+    for peers in cfg.peers:
+        for spec, _loc in peers.tables:
+            specs[spec.name] = spec
+    return specs
+
+
+def reply_of(r: HttpReply, cfg: HaproxyConfig, ctx: CompileContext) -> Reply:
+    """A parsed reply (deny/tarpit/return/http-error) as proto/rules runs it."""
+    if r.kind == "default-errorfiles":
+        return ErrorMessage(r.status)
+    if r.kind == "errorfile":
+        raw = r.body if isinstance(r.body, bytes) else None
+        return ErrorMessage(r.status, raw)
+    if r.kind == "errorfiles":
+        for section in cfg.http_errors:
+            if section.name == r.body:
+                for ef in section.errorfiles:
+                    if ef.code == r.status and ef.response is not None:
+                        return ErrorMessage(r.status, ef.response)
+        return Built(r.status)
+    headers = tuple((n.encode(), log_format(v, ctx)) for n, v in r.headers)
+    ctype = r.content_type.encode() if r.content_type else None
+    body: bytes | object | None = None
+    if r.kind in ("string", "file"):
+        body = r.body.encode("latin-1") if isinstance(r.body, str) else r.body
+    elif r.kind in ("lf-string", "lf-file"):
+        text = r.body.decode("latin-1") if isinstance(r.body, bytes) else (r.body or "")
+        body = log_format(text, ctx)
+    return Built(r.status, headers, ctype, body)  # type: ignore[arg-type]
+
+
+def error_pages(p: Proxy, cfg: HaproxyConfig, ctx: CompileContext) -> ErrorPages:
+    """proxy_check_errors: the proxy's replies by status."""
+    replies: dict[int, Reply] = {}
+    for ref in p.more.errorfiles_refs:
+        for section in cfg.http_errors:
+            if section.name != ref.name:
+                continue
+            for ef in section.errorfiles:
+                if ef.response is not None and (not ref.codes or ef.code in ref.codes):
+                    replies[ef.code] = ErrorMessage(ef.code, ef.response)
+    for ef in p.errorfiles:
+        if ef.response is not None:
+            replies[ef.code] = ErrorMessage(ef.code, ef.response)
+    for code, kind, url in p.errorloc:
+        replies[code] = ErrorMessage(int(kind), _ERRORLOC[int(kind)] + url.encode() + b"\r\n\r\n")
+    for reply in p.more.http_errors:
+        replies[reply.status] = reply_of(reply, cfg, ctx)
+    return ErrorPages(replies)
+
+
+def redirect_action(words: tuple[str, ...], ctx: CompileContext, *, fmt: bool) -> Action:
+    """http_parse_redirect_rule's words (the old `redirect` statement: fmt=False)."""
+    kind, value = words[0], words[1]
+    code, drop, slash, empty, cookie = 302, False, False, False, None
+    i = 2
+    while i < len(words):
+        w = words[i]
+        if w in ("set-cookie", "clear-cookie", "code") and i + 1 >= len(words):
+            raise CompileError(f"missing argument for '{w}'")
+        if w == "code":
+            code = int(words[i + 1]) if words[i + 1].isdigit() else 0
+            if code not in (301, 302, 303, 307, 308):
+                raise CompileError(
+                    f"'code': unsupported HTTP code '{words[i + 1]}' (must be one of 301, 302,"
+                    " 303, 307 or 308)"
+                )
+            i += 1
+        elif w == "set-cookie":
+            cookie = words[i + 1].encode() + b"; path=/;"
+            i += 1
+        elif w == "clear-cookie":
+            cookie = words[i + 1].encode() + b"; path=/; Max-Age=0;"
+            i += 1
+        elif w in ("drop-query", "append-slash", "ignore-empty"):
+            drop, slash = drop or w == "drop-query", slash or w == "append-slash"
+            empty = empty or w == "ignore-empty"
+        else:
+            raise CompileError(
+                "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie',"
+                f" 'drop-query', 'ignore-empty' or 'append-slash' (was '{w}')"
+            )
+        i += 1
+    if kind == "prefix" and value == "/":
+        target = literal(b"")
+    elif fmt:
+        target = log_format(value, ctx)
+    else:
+        target = literal(value.encode("latin-1"))
+    return http_final.Redirect(kind, target, code, drop, slash, cookie, empty)
+
+
+class _ProxyCompiler:
+    def __init__(
+        self, p: Proxy, cfg: HaproxyConfig, out: CompiledRules, specs: dict[str, TableSpec]
+    ):
+        self.p, self.cfg, self.out = p, cfg, out
+        self.ctx = context(
+            proxy=p.name,
+            proxy_table=p.name if p.stick_table is not None else None,
+            tables=specs,
+            backends=frozenset(x.name for x in cfg.proxies if x.has_backend),
+            frontends=frozenset(x.name for x in cfg.proxies if x.has_frontend),
+            servers={x.name: frozenset(s.name for s in x.servers) for x in cfg.proxies},
+            userlists={u.name: u for u in cfg.userlists},
+            patterns=out.patterns,
+        )
+        request = [c.length for c in p.captures if c.kind == "request header"]
+        response = [c.length for c in p.captures if c.kind == "response header"]
+        for side, length in p.more.declared_captures:
+            (request if side == "request" else response).append(length)
+        self.rc = RuleContext(self.ctx, request, response)
+        self.acls: dict[str, CompiledAcl] = {}
+        try:
+            self.acls = compile_acls(p.acls, self.ctx)
+        except CompileError as e:
+            self.error(p.loc, str(e))
+
+    def error(self, loc: Location, text: str) -> None:
+        self.out.errors.append((loc, text))
+
+    def cond(self, c: Condition | None) -> Cond | None:
+        return None if c is None else compile_condition(c, self.acls, self.ctx)
+
+    def rules(self, parsed: tuple[ParsedRule, ...], rule_set: str) -> tuple[Rule, ...]:
+        out: list[Rule] = []
+        for r in parsed:
+            try:
+                action = self.action(r, rule_set)
+                cond = self.cond(r.condition)
+            except CompileError as e:
+                self.error(r.loc, f"'{rule_set} {r.action}': {e}")
+                continue
+            out.append(Rule(action, cond, r.loc.file, r.loc.line, r.action))
+        return tuple(out)
+
+    def action(self, r: ParsedRule, rule_set: str) -> Action:
+        name = r.action.partition("(")[0]
+        if rule_set.startswith("http-") and name in ("deny", "tarpit", "return"):
+            assert r.reply is not None
+            reply = reply_of(r.reply, self.cfg, self.ctx)
+            if name == "return":
+                return http_final.Return(reply)
+            return http_final.Deny(reply, tarpit=name == "tarpit")
+        if name == "redirect":
+            return redirect_action(r.args, self.ctx, fmt=rule_set != "redirect")
+        if rule_set.startswith("tcp-") and name in ("accept", "reject"):
+            return http_final.Allow() if name == "accept" else http_final.Reject()
+        return compile_action(r, rule_set, self.rc)
+
+    def switching(self) -> tuple[SwitchRule, ...]:
+        out = []
+        for sw in self.p.use_backends:
+            try:
+                name = literal(sw.backend.encode())
+                if sw.dynamic:
+                    name = log_format(sw.backend, self.ctx)
+                out.append(SwitchRule(name, self.cond(sw.condition)))
+            except CompileError as e:
+                self.error(sw.loc, str(e))
+        return tuple(out)
+
+    def use_server(self) -> tuple[ServerRule, ...]:
+        out = []
+        for us in self.p.use_servers:
+            try:
+                cond = self.cond(us.condition)
+            except CompileError as e:
+                self.error(us.loc, str(e))
+                continue
+            if cond is not None:
+                out.append(ServerRule(us.backend, cond))
+        return tuple(out)
+
+    def stick(self) -> tuple[StickRule, ...]:
+        out = []
+        for st in self.p.stick_rules:
+            try:
+                expr = compile_expression(st.sample.text, self.ctx)
+                table = st.table or self.p.name
+                out.append(StickRule(st.kind, expr, table, self.cond(st.condition)))
+            except CompileError as e:
+                self.error(st.loc, str(e))
+        return tuple(out)
+
+    def build(self) -> ProxyRules:
+        p = self.p
+        t = p.timeouts
+        return ProxyRules(
+            name=p.name,
+            ref=ProxyRef(
+                p.name,
+                p.id or 0,
+                p.mode,
+                p.default_backend,
+                t.client,
+                t.server,
+                t.tunnel,
+            ),
+            mode=p.mode,
+            tcp_connection=self.rules(p.tcp_request_connection, "tcp-request connection"),
+            tcp_session=self.rules(p.tcp_request_session, "tcp-request session"),
+            tcp_content=self.rules(p.tcp_request_content, "tcp-request content"),
+            inspect_delay_ms=p.tcp_request_inspect_delay_ms or 0,
+            tcp_response=self.rules(p.tcp_response_content, "tcp-response content"),
+            response_inspect_delay_ms=p.tcp_response_inspect_delay_ms or 0,
+            http_request=self.rules(p.http_request, "http-request"),
+            http_response=self.rules(p.http_response, "http-response"),
+            http_after=self.rules(p.http_after_response, "http-after-response"),
+            redirects=self.rules(p.redirects, "redirect"),
+            switching=self.switching(),
+            default_backend=p.default_backend,
+            use_server=self.use_server(),
+            stick=self.stick(),
+            pages=error_pages(p, self.cfg, self.ctx),
+            tarpit_ms=t.tarpit if t.tarpit is not None else (t.connect or 0),
+        )
+
+
+def compile_config(
+    cfg: HaproxyConfig, *, read_file: Callable[[str], bytes | None] | None = None
+) -> CompiledRules:
+    out = CompiledRules(patterns=PatternStore(read_file))
+    specs = _table_specs(cfg)
+    for name, spec in specs.items():
+        out.tables[name] = StickTable(spec)
+    for p in cfg.proxies:
+        out.proxies[p.name] = _ProxyCompiler(p, cfg, out, specs).build()
+    return out

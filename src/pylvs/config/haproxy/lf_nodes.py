@@ -1,0 +1,155 @@
+"""Log-format strings as HAProxy 2.6 parses them (src/log.c parse_logformat_string): the
+values of `http-request set-header`, `set-path`, `use_backend %[...]`, `redirect location`,
+`return lf-string`, ... and of `log-format` itself.
+
+A string is literal text, `%%` (a literal '%'), `%[expr]` (a sample expression, read with
+sample_parse_expr up to the closing bracket) and `%NAME` (a log variable such as `%ci`,
+one of logformat.ALIASES), the last two optionally preceded by `{+Q,-M,...}` options.  A
+'%' followed by a digit or a blank, or ending the string, is an error, as in HAProxy.
+Spaces are literal text except in `log-format` lines (LOG_OPT_MERGE_SPACES), where runs of
+them are one separator; `merge_spaces` keeps them apart for that use.  (The health checks'
+logformat.py reads the same syntax into proto/check's simpler form.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pylvs.config.haproxy.logformat import ALIASES
+from pylvs.config.haproxy.model import Sample
+from pylvs.config.haproxy.samples import SampleError, parse_sample_prefix
+
+# log.c var_args_list: the options a `%{...}` may set or clear
+OPTIONS = frozenset({"M", "Q", "X", "E"})
+
+
+class LogFormatError(ValueError):
+    """A string HAProxy refuses (its message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LfText:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LfSeparator:
+    """One or more spaces of a `log-format` line (merged into one on output)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LfExpr:
+    sample: Sample
+    options: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class LfVar:
+    name: str
+    options: frozenset[str] = frozenset()
+
+
+LfNode = LfText | LfSeparator | LfExpr | LfVar
+
+
+def _options(arg: str) -> frozenset[str]:
+    """`+Q,-M`: the options set (log.c parse_logformat_var_args; unknown ones are ignored
+    there too)."""
+    out: set[str] = set()
+    for word in arg.split(","):
+        if len(word) >= 2 and word[0] in "+-" and word[1:] in OPTIONS:
+            if word[0] == "+":
+                out.add(word[1:])
+            else:
+                out.discard(word[1:])
+    return frozenset(out)
+
+
+def parse_log_format(fmt: str, *, merge_spaces: bool = False) -> tuple[LfNode, ...]:
+    """The nodes of `fmt`; raises LogFormatError."""
+    nodes: list[LfNode] = []
+    text: list[str] = []
+    i, n = 0, len(fmt)
+    while i < n:
+        c = fmt[i]
+        if c == " " and merge_spaces:
+            _flush(text, nodes)
+            while i < n and fmt[i] == " ":
+                i += 1
+            nodes.append(LfSeparator())
+        elif c != "%":
+            text.append(c)
+            i += 1
+        else:
+            i = _percent(fmt, i + 1, text, nodes)
+    _flush(text, nodes)
+    return tuple(nodes)
+
+
+def _flush(text: list[str], nodes: list[LfNode]) -> None:
+    if text:
+        nodes.append(LfText("".join(text)))
+        text.clear()
+
+
+def _percent(fmt: str, i: int, text: list[str], nodes: list[LfNode]) -> int:
+    """What follows a '%' at `i`: literal text, an expression or a variable; where the
+    string goes on."""
+    n = len(fmt)
+    if i >= n:
+        raise LogFormatError("truncated line after '%'")
+    c = fmt[i]
+    if c == "%":
+        text.append("%")
+        return i + 1
+    if c.isdigit() or c in " \t":
+        raise LogFormatError(
+            f"unexpected variable name near '{c}' at position {i} line : '{fmt}'. Maybe"
+            " you want to write a single '%', use the syntax '%%'"
+        )
+    options: frozenset[str] = frozenset()
+    if c == "{":
+        end = fmt.find("}", i + 1)
+        if end < 0:
+            raise LogFormatError(f"truncated line after '{fmt[i + 1 :]}'")
+        arg = fmt[i + 1 : end]
+        i = end + 1
+        if i >= n or not (fmt[i] == "[" or fmt[i].isalnum()):
+            raise LogFormatError(f"parse argument modifier without variable name near '%{{{arg}}}'")
+        options = _options(arg)
+        c = fmt[i]
+    if c == "[":
+        _flush(text, nodes)
+        return _expr(fmt, i + 1, options, nodes)
+    if c.isalpha():
+        _flush(text, nodes)
+        start = i
+        while i < n and fmt[i].isalnum():
+            i += 1
+        if fmt[start:i] not in ALIASES:
+            raise LogFormatError(
+                f"no such format variable '{fmt[start:i]}'. If you wanted to emit the '%'"
+                " character verbatim, you need to use '%%'"
+            )
+        nodes.append(LfVar(fmt[start:i], options))
+        return i
+    text.append("%" + c)  # other characters after '%' stay literal (LF_INIT)
+    return i + 1
+
+
+def _expr(fmt: str, start: int, options: frozenset[str], nodes: list[LfNode]) -> int:
+    try:
+        sample, used = parse_sample_prefix(fmt[start:])
+    except SampleError as e:
+        raise LogFormatError(f"failed to parse sample expression <{fmt[start:]}> : {e}") from None
+    end = start + used
+    if end >= len(fmt) or fmt[end] != "]":
+        if end < len(fmt) and fmt[end].isprintable():
+            raise LogFormatError(f"expected ']' after '{fmt[start:end]}', but found '{fmt[end]}'")
+        raise LogFormatError(f"missing ']' after '{fmt[start:end]}'")
+    nodes.append(LfExpr(sample, options))
+    return end + 1
+
+
+def is_constant(nodes: tuple[LfNode, ...]) -> bool:
+    return all(isinstance(n, LfText) for n in nodes)

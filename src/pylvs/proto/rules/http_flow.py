@@ -1,0 +1,270 @@
+"""The HTTP rule phases of one request and its response, in HAProxy 2.6's order
+(src/http_ana.c http_process_req_common, http_process_res_common, http_eval_after_res_rules,
+http_reply_and_close; src/stream.c process_switching_rules, process_server_rules).
+
+Request (`request()`), once the head is parsed; every step may end it:
+
+1. the frontend's `http-request` rules; then `use-service` (an applet answers), then its
+   `redirect` rules (the first whose condition holds answers);
+2. the switching rules: the first `use_backend` whose condition holds (a log-format name
+   that names no backend falls through to the next rule), else `default_backend`, else the
+   frontend itself (a listen section);
+3. if the backend is another proxy: its `tcp-request content` rules, its `http-request`
+   rules and its `redirect` rules;
+4. the backend's `use-server` rules.
+
+How a rule set ends decides the rest: `deny` answers its reply (403 by default) or, for
+`tarpit`, holds the client `timeout tarpit` first (500 by default); `return`, `auth`,
+`redirect` answer the response they built; `reject` and `silent-drop` close; an error
+answers 500, an invalid message 400.  Every answer goes through the `http-after-response`
+rules of the backend, then of the frontend, unless it is the 500 of a failed
+after-response rule (TX_CONST_REPLY).
+
+Response (`response()`): the backend's `tcp-response content` rules, then the backend's and
+the frontend's `http-response` rules (deny: 502; an error: 500, an invalid response: 502);
+a response that goes on to the client also gets the `http-after-response` rules
+(`after_response()`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+
+from pylvs.proto.rules.engine import Exec, Outcome, Ret, Txn, run_rules
+from pylvs.proto.rules.replies import ErrorMessage, Response, build
+from pylvs.proto.rules.ruleset import (
+    Drop,
+    Go,
+    ProxyRules,
+    Respond,
+    Service,
+    Tarpit,
+    Verdict,
+    Wait,
+)
+from pylvs.proto.rules.tcp_flow import content
+from pylvs.proto.sample.stream import Stream
+
+Proxies = Mapping[str, ProxyRules]
+
+
+def _exec(txn: Txn, px: ProxyRules, rule_set: str) -> Exec:
+    return Exec(txn, px.name, rule_set)
+
+
+def _pages(txn: Txn, proxies: Proxies) -> None:
+    s = txn.stream
+    fe = proxies.get(s.frontend.name)
+    be = proxies.get(s.backend.name) if s.backend is not None else None
+    txn.pages = (be.pages if be else None, fe.pages if fe else None)
+
+
+def error_reply(txn: Txn, proxies: Proxies, status: int) -> Verdict:
+    """Answer `status` with the proxy's error message for it (return_prx_err)."""
+    txn.status = status
+    _pages(txn, proxies)
+    backend, frontend = txn.pages
+    resp = build(ErrorMessage(status), txn.stream, backend, frontend)
+    return Respond(finish(txn, proxies, resp))
+
+
+def _ended(txn: Txn, proxies: Proxies, px: ProxyRules, out: Outcome) -> Verdict | None:
+    """What an http-request rule set's end means (None: go on)."""
+    ret = out.ret
+    if ret in (Ret.CONT, Ret.STOP, Ret.DONE):
+        return None
+    if ret is Ret.YIELD:
+        return Wait(txn.wait_until)
+    if ret is Ret.DENY:
+        _pages(txn, proxies)
+        backend, frontend = txn.pages
+        reply = txn.reply if txn.reply is not None else ErrorMessage(txn.status)
+        resp = build(reply, txn.stream, backend, frontend)  # type: ignore[arg-type]
+        if txn.tarpit:
+            return Tarpit(finish(txn, proxies, resp), txn.stream.now + px.tarpit_ms / 1000)
+        return Respond(finish(txn, proxies, resp))
+    if ret is Ret.ABRT:
+        if txn.response is None:
+            return Drop(silent=txn.silent_drop)
+        return Respond(finish(txn, proxies, txn.response))
+    if ret is Ret.INV:
+        return error_reply(txn, proxies, 400)
+    return error_reply(txn, proxies, 500)
+
+
+def _redirects(txn: Txn, proxies: Proxies, px: ProxyRules) -> Verdict | None:
+    out = run_rules(px.redirects, _exec(txn, px, "redirect"))
+    return _ended(txn, proxies, px, out)
+
+
+def _http_rules(txn: Txn, proxies: Proxies, px: ProxyRules) -> Verdict | None:
+    out = run_rules(px.http_request, _exec(txn, px, "http-request"))
+    verdict = _ended(txn, proxies, px, out)
+    if verdict is not None:
+        return verdict
+    if txn.service is not None:
+        return Service(txn.service)
+    if out.ret is Ret.DONE:
+        return None
+    return _redirects(txn, proxies, px)
+
+
+def switch(txn: Txn, proxies: Proxies, fe: ProxyRules) -> str:
+    """process_switching_rules: the backend's name."""
+    s = txn.stream
+    for rule in fe.switching:
+        if rule.cond is not None:
+            ok = rule.cond.holds(s)
+            if not ok:
+                continue
+        name = rule.backend.build(s).decode("latin-1")
+        if name in proxies:
+            return name
+    return fe.default_backend or fe.name
+
+
+def request(txn: Txn, proxies: Proxies) -> Verdict:
+    """Run the request phases from where the last call stopped (see the module doc); on
+    `Go`, `backend` is the backend's name and `server` what `use-server` chose."""
+    s = txn.stream
+    fe = proxies[s.frontend.name]
+    while True:
+        stage = txn.stage
+        if stage == "fe-content":
+            verdict = content(txn, fe, final=True)
+            if not isinstance(verdict, Go):
+                return verdict
+        elif stage == "fe-http":
+            done = _http_rules(txn, proxies, fe)
+            if done is not None:
+                return done
+        elif stage == "switch":
+            name = switch(txn, proxies, fe)
+            s.backend = proxies[name].ref
+            txn.backend = name
+            if name == fe.name:
+                txn.stage = "server"
+                continue
+        elif stage == "be-content":
+            verdict = content(txn, proxies[txn.backend or fe.name], final=True)
+            if not isinstance(verdict, Go):
+                return verdict
+        elif stage == "be-http":
+            done = _http_rules(txn, proxies, proxies[txn.backend or fe.name])
+            if done is not None:
+                return done
+        else:
+            be = proxies[txn.backend or fe.name]
+            server = None
+            for rule in be.use_server:
+                if rule.cond.holds(s):
+                    server = rule.server
+                    break
+            txn.stage = "done"
+            return Go(be.name, server)
+        txn.stage = _NEXT[stage]
+
+
+_NEXT = {
+    "fe-content": "fe-http",
+    "fe-http": "switch",
+    "switch": "be-content",
+    "be-content": "be-http",
+    "be-http": "server",
+}
+
+
+def response(txn: Txn, proxies: Proxies) -> Verdict:
+    """The response phases: `Go` lets the (edited) response go on to `after_response`."""
+    with response_side(txn.stream):
+        return _response(txn, proxies)
+
+
+@contextlib.contextmanager
+def response_side(s: Stream) -> Iterator[None]:
+    """Rules of the response direction: request fetches find nothing (smp_prefetch_htx
+    refuses the request channel for SMP_OPT_DIR_RES; the request is forwarded by then)
+    except what is kept aside (the method, captures, variables)."""
+    saved, in_response = s.request, s.in_response
+    s.request, s.in_response = None, True
+    try:
+        yield
+    finally:
+        s.request, s.in_response = saved, in_response
+
+
+def _response(txn: Txn, proxies: Proxies) -> Verdict:
+    s = txn.stream
+    fe = proxies[s.frontend.name]
+    be = proxies[txn.backend or fe.name]
+    if txn.res_stage == "content":
+        verdict = content(txn, be, final=True, response=True)
+        if not isinstance(verdict, Go):
+            return verdict
+        txn.res_stage = "be"
+    order = [be] if be is fe else [be, fe]
+    if txn.res_stage == "fe":
+        order = order[1:]
+    for px in order:
+        txn.res_stage = "fe" if px is fe else "be"
+        out = run_rules(px.http_response, _exec(txn, px, "http-response"))
+        if out.ret is Ret.YIELD:
+            return Wait(txn.wait_until)
+        if out.ret is Ret.DENY:
+            _pages(txn, proxies)
+            backend, frontend = txn.pages
+            reply = txn.reply if txn.reply is not None else ErrorMessage(502)
+            resp = build(reply, s, backend, frontend)  # type: ignore[arg-type]
+            return Respond(finish(txn, proxies, resp))
+        if out.ret is Ret.ABRT:
+            if txn.response is None:
+                return Drop(silent=txn.silent_drop)
+            return Respond(finish(txn, proxies, txn.response))
+        if out.ret is Ret.INV:
+            return error_reply(txn, proxies, 502)
+        if out.ret is Ret.ERR:
+            return error_reply(txn, proxies, 500)
+        if out.ret is Ret.DONE:
+            break
+    txn.res_stage = "done"
+    return Go(be.name)
+
+
+def after_response(txn: Txn, proxies: Proxies) -> bool:
+    """http_eval_after_res_rules on the stream's response (the server's, going out):
+    whether it may go; False means answer 500 instead (`error_reply(txn, proxies, 500)`
+    after setting `txn.const_reply`)."""
+    s = txn.stream
+    fe = proxies[s.frontend.name]
+    be = proxies[txn.backend or fe.name]
+    with response_side(s):
+        for px in [be] if be is fe else [be, fe]:
+            out = run_rules(px.http_after, _exec(txn, px, "http-after-response"))
+            if out.ret not in (Ret.CONT, Ret.STOP, Ret.DONE):
+                return False
+            if out.ret is Ret.DONE:
+                break
+    return True
+
+
+def finish(txn: Txn, proxies: Proxies, resp: Response) -> Response:
+    """A response the proxy itself sends, through the http-after-response rules; the 500
+    page (with no rules) if one of them fails (http_reply_and_close)."""
+    if txn.const_reply:
+        return resp
+    s = txn.stream
+    saved = s.response
+    s.response = resp.head
+    if txn.status == -1:
+        txn.status = resp.head.status
+    s.status = resp.head.status
+    ok = after_response(txn, proxies)
+    s.response = saved if not ok else resp.head
+    if ok:
+        return resp
+    txn.const_reply = True
+    txn.status = 500
+    _pages(txn, proxies)
+    backend, frontend = txn.pages
+    return build(ErrorMessage(500), s, backend, frontend)

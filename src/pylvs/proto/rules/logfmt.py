@@ -1,0 +1,155 @@
+"""Log-format strings, compiled and built for a stream (src/log.c build_logline; HAProxy 2.6).
+
+Rules use them for header values, paths, backend names, redirect targets and reply bodies.
+In those (LOG_OPT_HTTP) a sample's text has the bytes HTTP forbids in a field value
+(0x00-0x08, 0x0a-0x1f, 0x7f) written as `%XX` (upper-case hex, log.c http_encode_map) and
+`+Q` adds no quotes; a missing sample writes nothing.  Outside HTTP (`log-format`), `+Q`
+quotes, `+M` writes `-` for a missing value, and a value stops at its first NUL
+(lf_text_len).  Separators (runs of spaces of a log-format line) are written once, never
+first (build_logline's last_isspace starts true).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pylvs.proto.sample import types as ty
+from pylvs.proto.sample.expr import Expr
+from pylvs.proto.sample.message import uri_parts
+from pylvs.proto.sample.stream import Stream
+
+_HEX = b"0123456789ABCDEF"
+_ENCODED = frozenset(range(0x00, 0x09)) | frozenset(range(0x0A, 0x20)) | {0x7F}
+
+
+def http_encode(data: bytes) -> bytes:
+    """encode_chunk with http_encode_map."""
+    if not any(b in _ENCODED for b in data):
+        return data
+    out = bytearray()
+    for b in data:
+        if b in _ENCODED:
+            out += b"%" + _HEX[b >> 4 : (b >> 4) + 1] + _HEX[b & 15 : (b & 15) + 1]
+        else:
+            out.append(b)
+    return bytes(out)
+
+
+def _ip(addr: object) -> bytes:
+    return b"-" if addr is None else str(addr).encode()
+
+
+def _uri_part(s: Stream, part: str) -> bytes:
+    if s.request is None:
+        return b""
+    uri = s.request.uri
+    if part == "HU":
+        return uri
+    _, path, query = uri_parts(uri)
+    if part == "HQ":
+        return b"" if query is None else b"?" + query
+    if part == "HPO":
+        return path or b""
+    # HP: the path as sent, scheme and authority included for an absolute URI
+    cut = uri.find(b"?")
+    return uri if cut < 0 else uri[:cut]
+
+
+# The log variables rules may use (log.c logformat_keywords), each as a stream reader.
+VARIABLES: dict[str, Callable[[Stream], bytes]] = {
+    "ci": lambda s: _ip(s.sess.src),
+    "cp": lambda s: str(s.sess.src_port).encode(),
+    "fi": lambda s: _ip(s.sess.dst),
+    "fp": lambda s: str(s.sess.dst_port).encode(),
+    "f": lambda s: s.frontend.name.encode(),
+    "ft": lambda s: s.frontend.name.encode(),
+    "b": lambda s: (s.backend or s.frontend).name.encode(),
+    "s": lambda s: b"<NOSRV>" if s.server is None else s.server.name.encode(),
+    "si": lambda s: b"-" if s.server is None else _ip(s.server.address),
+    "sp": lambda s: b"-" if s.server is None else str(s.server.port or 0).encode(),
+    "H": lambda s: s.process.hostname.encode(),
+    "ID": lambda s: s.unique_id or b"",
+    "pid": lambda s: str(s.process.pid).encode(),
+    "rt": lambda s: str(s.uniq_id).encode(),
+    "lc": lambda s: str(s.process.log_counter).encode(),
+    "ST": lambda s: str(s.status).encode(),
+    "HM": lambda s: b"" if s.request is None else s.request.method,
+    "HV": lambda s: b"" if s.request is None else s.request.version,
+    "HU": lambda s: _uri_part(s, "HU"),
+    "HP": lambda s: _uri_part(s, "HP"),
+    "HPO": lambda s: _uri_part(s, "HPO"),
+    "HQ": lambda s: _uri_part(s, "HQ"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Sep:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SampleNode:
+    expr: Expr
+    options: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class VarNode:
+    name: str
+    read: Callable[[Stream], bytes]
+    options: frozenset[str]
+
+
+Node = bytes | Sep | SampleNode | VarNode
+
+
+@dataclass(frozen=True, slots=True)
+class LogFormat:
+    """A compiled log-format string; `http` for the rules' strings (LOG_OPT_HTTP)."""
+
+    nodes: tuple[Node, ...]
+    http: bool = True
+    text: str = ""
+
+    @property
+    def constant(self) -> bytes | None:
+        """The string itself when it has no variable part."""
+        if all(isinstance(n, bytes) for n in self.nodes):
+            return b"".join(n for n in self.nodes if isinstance(n, bytes))
+        return None
+
+    def build(self, s: Stream) -> bytes:
+        out: list[bytes] = []
+        last_space = True
+        for node in self.nodes:
+            if isinstance(node, bytes):
+                out.append(node)
+                last_space = False
+            elif isinstance(node, Sep):
+                if not last_space:
+                    out.append(b" ")
+                    last_space = True
+            elif isinstance(node, SampleNode):
+                smp = node.expr.eval_as(s, ty.STR)
+                out.append(self._value(None if smp is None else smp.text, node.options))
+                last_space = False
+            else:
+                out.append(self._value(node.read(s), node.options))
+                last_space = False
+        return b"".join(out)
+
+    def _value(self, value: bytes | None, options: frozenset[str]) -> bytes:
+        if self.http:
+            return http_encode(value or b"")
+        if value:
+            value = value.split(b"\0", 1)[0]
+        if "Q" in options:
+            return b'"' + (value or b"") + b'"'
+        if not value:
+            return b"-" if "M" in options else b""
+        return value
+
+
+def literal(text: bytes) -> LogFormat:
+    return LogFormat((text,), text=text.decode("latin-1"))

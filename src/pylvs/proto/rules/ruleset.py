@@ -1,0 +1,122 @@
+"""A proxy's compiled rules, and the verdicts the rule phases return to the driver.
+
+`ProxyRules` holds everything one frontend, backend or listen section decides with: its
+tcp-request connection/session/content and tcp-response content rules with the inspect
+delays, its http-request/http-response/http-after-response rules, `redirect` rules, the
+switching rules (`use_backend`, `default_backend`), `use-server` rules, its sticking rules
+and its error pages.  config/haproxy/compile_rules.py builds them from a parsed
+configuration; tcp_flow.py and http_flow.py run them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pylvs.proto.rules.acl import Cond
+from pylvs.proto.rules.engine import Rule
+from pylvs.proto.rules.logfmt import LogFormat
+from pylvs.proto.rules.replies import ErrorPages, Response
+from pylvs.proto.sample.expr import Expr
+from pylvs.proto.sample.stream import ProxyRef
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchRule:
+    """`use_backend NAME|FMT [if|unless cond]`."""
+
+    backend: LogFormat
+    cond: Cond | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerRule:
+    """`use-server NAME if|unless cond`."""
+
+    server: str
+    cond: Cond
+
+
+@dataclass(frozen=True, slots=True)
+class StickRule:
+    """`stick match|on|store-request|store-response EXPR [table T] [if|unless cond]`."""
+
+    kind: str
+    expr: Expr
+    table: str
+    cond: Cond | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyRules:
+    name: str
+    ref: ProxyRef
+    mode: str = "http"  # "tcp" | "http"
+    tcp_connection: tuple[Rule, ...] = ()
+    tcp_session: tuple[Rule, ...] = ()
+    tcp_content: tuple[Rule, ...] = ()
+    inspect_delay_ms: int = 0
+    tcp_response: tuple[Rule, ...] = ()
+    response_inspect_delay_ms: int = 0
+    http_request: tuple[Rule, ...] = ()
+    http_response: tuple[Rule, ...] = ()
+    http_after: tuple[Rule, ...] = ()
+    redirects: tuple[Rule, ...] = ()
+    switching: tuple[SwitchRule, ...] = ()
+    default_backend: str | None = None
+    use_server: tuple[ServerRule, ...] = ()
+    stick: tuple[StickRule, ...] = ()
+    pages: ErrorPages = field(default_factory=ErrorPages)
+    tarpit_ms: int = 0  # `timeout tarpit` (else `timeout connect`, else 0)
+
+
+# -- verdicts: how a phase ended, what the driver does next ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Call the phase again when more data arrives, or at `until` (seconds) if set (an
+    inspect delay or a wait-for-body deadline)."""
+
+    until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Go:
+    """Go on: the next phase (for a request: the `backend`, and the server `use-server`
+    named if any)."""
+
+    backend: str | None = None
+    server: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """Close the client's connection without answering (reject, silent-drop)."""
+
+    silent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Respond:
+    """Send `response` (http-after-response rules already applied), then end the stream;
+    `head` tells whether a HEAD request asked (no body is written)."""
+
+    response: Response
+
+
+@dataclass(frozen=True, slots=True)
+class Tarpit:
+    """Hold the client until `until` (seconds), then send `response`."""
+
+    response: Response
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """An applet answers (`use-service`): pylvs has `prometheus-exporter`."""
+
+    name: str
+
+
+Verdict = Wait | Go | Drop | Respond | Tarpit | Service

@@ -1,0 +1,70 @@
+"""The TCP rule phases (src/tcp_rules.c tcp_exec_l4_rules, tcp_exec_l5_rules,
+tcp_inspect_request, tcp_inspect_response; HAProxy 2.6).
+
+* `connection(txn, fe)`: `tcp-request connection` rules, right after accept, before any
+  data: accept (stop), reject (close at once, no stream), or the end of the list (accept).
+  Only layer-4 information is there; the rules see the session (`sc*` tracked here are the
+  session's and count for every stream of the connection).
+* `session(txn, fe)`: `tcp-request session` rules, once the handshakes (PROXY protocol)
+  are done; same verdicts.
+* `content(txn, px, final=...)`: `tcp-request content` rules of a frontend (then, after
+  switching, of the backend), with the request's first bytes in `stream.req_payload`.
+  Until the proxy's `tcp-request inspect-delay` ends (`final=False`), a condition missing
+  data, or a capture/track whose sample may still grow, makes the phase `Wait` until the
+  delay's end (the driver calls again on new data or then); rules already run are run
+  again on the next call, as HAProxy does.  Without an inspect delay every call is final.
+  With `response=True`: the backend's `tcp-response content` rules on the response's
+  first bytes (`close` asks for the server connection to be closed after the response).
+
+A `Go` verdict lets the stream go on, `Drop` closes the client connection.
+"""
+
+from __future__ import annotations
+
+from pylvs.proto.rules.engine import Exec, Ret, Txn, run_rules
+from pylvs.proto.rules.ruleset import Drop, Go, ProxyRules, Verdict, Wait
+
+
+def _l4(txn: Txn, fe: ProxyRules, rule_set: str) -> Verdict:
+    rules = fe.tcp_connection if rule_set == "tcp-request connection" else fe.tcp_session
+    out = run_rules(rules, Exec(txn, fe.name, rule_set))
+    if out.ret in (Ret.CONT, Ret.STOP, Ret.DONE, Ret.YIELD):
+        return Go()
+    return Drop(silent=txn.silent_drop)
+
+
+def connection(txn: Txn, fe: ProxyRules) -> Verdict:
+    return _l4(txn, fe, "tcp-request connection")
+
+
+def session(txn: Txn, fe: ProxyRules) -> Verdict:
+    return _l4(txn, fe, "tcp-request session")
+
+
+def content(txn: Txn, px: ProxyRules, *, final: bool, response: bool = False) -> Verdict:
+    """One call of tcp_inspect_request / tcp_inspect_response (see the module doc)."""
+    s = txn.stream
+    delay = px.response_inspect_delay_ms if response else px.inspect_delay_ms
+    key = "res" if response else "req"
+    if not delay:
+        final = True
+    elif not final:
+        deadline = txn.inspect_until.get(key)
+        if deadline is None:
+            deadline = s.now + delay / 1000
+            txn.inspect_until[key] = deadline
+        final = s.now >= deadline
+    s.final = final
+    rule_set = "tcp-response content" if response else "tcp-request content"
+    rules = px.tcp_response if response else px.tcp_content
+    x = Exec(txn, px.name, rule_set, final=final)
+    out = run_rules(rules, x, may_miss=not final)
+    s.final = True
+    if out.ret is Ret.YIELD:
+        if final:
+            return Drop()  # "yield not allowed if the inspect-delay expired": internal error
+        return Wait(txn.inspect_until.get(key))
+    txn.inspect_until.pop(key, None)
+    if out.ret in (Ret.CONT, Ret.STOP, Ret.DONE):
+        return Go()
+    return Drop(silent=txn.silent_drop)

@@ -1,0 +1,168 @@
+"""Actions one by one: header edits and their HTX rules, start-line rewrites, exp_replace,
+stick counters from HTTP rules, variables, captures, pattern files, addresses, and the
+compile errors for what pylvs cannot do."""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rules_helpers import compiled, stream
+
+from pylvs.config.haproxy.compile_rules import compile_config
+from pylvs.config.haproxy.reader import load_text
+from pylvs.proto.rules import http_flow
+from pylvs.proto.rules.http_edit import exp_replace, replace_path, replace_query, value_spans
+from pylvs.proto.rules.ruleset import Go
+from pylvs.proto.sample import HttpMessage
+
+GET = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"
+
+
+def fe(*lines: str, extra: str = "") -> str:
+    body = "".join(f"  {line}\n" for line in lines)
+    return f"frontend fe\n  bind :8080\n{body}  default_backend be\n{extra}"
+
+
+BE = "backend be\n  server s1 127.0.0.1:9\n"
+
+
+def test_exp_replace_groups_hex_escapes_and_a_trailing_backslash() -> None:
+    m = re.search(rb"(a+)(b)?(c)", b"xaacz")
+    assert m is not None
+    assert exp_replace(rb"<\1|\2|\3|\0>", m) == b"<aa||c|aac>"
+    assert exp_replace(rb"\x41\x7a\q", m) == b"Azq"
+    assert exp_replace(b"end\\", m) is None
+
+
+@given(st.lists(st.text(alphabet='ab ,\t"', max_size=6), max_size=5))
+def test_value_spans_cover_the_field_between_commas(parts: list[str]) -> None:
+    value = ",".join(parts).encode()
+    spans = value_spans(value)
+    # consecutive spans are separated by exactly one comma and cover the whole value
+    assert spans[0][0] == 0 and spans[-1][1] == len(value)
+    for (_, end, _, _), (start, _, _, _) in itertools.pairwise(spans):
+        assert value[end : end + 1] == b"," and start == end + 1
+    for start, end, vstart, vend in spans:
+        assert start <= vstart <= vend <= end
+        assert value[start:vstart].strip(b" \t") == b""
+        assert value[vend:end].strip(b" \t") == b""
+
+
+def test_replace_path_and_query_keep_the_rest_of_the_target() -> None:
+    assert replace_path(b"http://h:1/a/b?q=1", b"/n", False) == b"http://h:1/n?q=1"
+    assert replace_path(b"/a?q", b"/z?y", True) == b"/z?y"
+    assert replace_query(b"/a", b"?") == b"/a"
+    assert replace_query(b"/a?", b"?x") == b"/a?x"
+
+
+def test_set_uri_with_an_absolute_target_updates_host() -> None:
+    r = compiled(fe("http-request set-uri http://new.example:81/p", extra=BE))
+    t = stream(r, "fe", GET)
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    req = t.stream.request
+    assert req is not None and req.uri == b"http://new.example:81/p"
+    assert req.first(b"host") == b"new.example:81"
+
+
+def test_http_tracking_counts_requests_and_response_errors() -> None:
+    table = (
+        "backend st\n  stick-table type ip size 10 store http_req_cnt,http_err_cnt,http_fail_cnt\n"
+    )
+    r = compiled(
+        fe(
+            "http-request track-sc0 src table st",
+            "http-response track-sc1 src table st",
+            extra=BE + table,
+        )
+    )
+    t = stream(r, "fe", GET)
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    t.stream.response = HttpMessage.make_response(404, b"Not Found", [])
+    t.status = 404
+    http_flow.response(t, r.proxies)
+    entry = r.tables["st"].lookup(ipaddress.ip_address("127.0.0.1").packed, 0.0)
+    assert entry is not None
+    assert entry.get("http_req_cnt") == 2
+    assert entry.get("http_err_cnt") == 1
+    assert entry.get("http_fail_cnt") == 0
+
+
+def test_track_keeps_the_first_entry_per_counter() -> None:
+    table = "backend st\n  stick-table type string len 8 size 10 store gpc0\n"
+    r = compiled(
+        fe(
+            "http-request track-sc0 str(one) table st",
+            "http-request track-sc0 str(two) table st",
+            "http-request sc-inc-gpc0(0)",
+            "http-request sc-inc-gpc(0,0)",
+            extra=BE + table,
+        )
+    )
+    t = stream(r, "fe", GET)
+    http_flow.request(t, r.proxies)
+    sc = t.stream.sc[0]
+    assert sc is not None and sc.entry.key.rstrip(b"\0") == b"one"
+    assert sc.entry.get("gpc0") == 2
+    assert r.tables["st"].lookup(b"two", 0.0) is None
+
+
+def test_set_var_conditions_capture_slots_and_add_acl() -> None:
+    r = compiled(
+        fe(
+            "capture request header Host len 3",
+            "http-request set-var(txn.a,ifnotexists) str(first)",
+            "http-request set-var(txn.a,ifnotexists) str(second)",
+            "http-request capture path len 2",
+            "http-request add-acl(/blocked.lst) %[path]",
+            "http-request set-header X-Listed 1 if { path -f /blocked.lst }",
+            "http-request add-acl(/unused.lst) %[path]",
+            extra=BE,
+        ),
+        files={"/blocked.lst": b"/other\n"},
+    )
+    t = stream(r, "fe", GET)
+    http_flow.request(t, r.proxies)
+    a = t.stream.vars["txn"].get("a")
+    assert a is not None and a.text == b"first"
+    assert t.stream.captures.request[1:] == [b"/x"]
+    req = t.stream.request
+    assert req is not None and req.first(b"x-listed") == b"1"
+
+
+def test_set_src_and_dst_port_change_the_session() -> None:
+    r = compiled(
+        fe(
+            "http-request set-src req.hdr(x-real-ip)",
+            "http-request set-dst-port int(4242)",
+            extra=BE,
+        )
+    )
+    t = stream(r, "fe", b"GET / HTTP/1.1\r\nX-Real-IP: 192.0.2.7\r\n\r\n")
+    http_flow.request(t, r.proxies)
+    assert t.stream.sess.src == ipaddress.ip_address("192.0.2.7")
+    assert t.stream.sess.dst_port == 4242
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("http-request use-service lua.x", "pylvs does not provide the service 'lua.x'"),
+        ("http-request cache-use c", "pylvs does not support the 'cache-use' action"),
+        ("http-request set-header X %[nosuchfetch]", "failed to parse sample expression"),
+        ("http-request set-header X %Tq", "does not support the log-format variable '%Tq'"),
+        ("http-request track-sc0 src table nosuch", "unable to find table 'nosuch'"),
+    ],
+)
+def test_what_pylvs_cannot_do_is_an_error_at_the_rule(line: str, message: str) -> None:
+    text = "defaults\n  mode http\n" + fe(line, extra=BE)
+    result = load_text(text, "t.cfg")
+    out = compile_config(result.config)
+    errors = [(loc.line, text) for loc, text in out.errors]
+    assert errors, result.problems.errors
+    assert errors[0][0] == 5
+    assert message in errors[0][1]

@@ -1,0 +1,223 @@
+"""The HTTP rule phases beyond the recorded corpus: tarpit, wait-for-body, failed rewrites and
+strict-mode, after-response failures, reject and silent-drop, use-service, use-server, the
+response side hiding the request, yields that resume at their rule."""
+
+from __future__ import annotations
+
+from rules_helpers import compiled, stream
+
+from pylvs.proto.rules import http_flow
+from pylvs.proto.rules.commands import LogFailedRewrite, SendEarlyHint, SetLogLevel, SetMark
+from pylvs.proto.rules.ruleset import Drop, Go, Respond, Service, Tarpit, Wait
+from pylvs.proto.sample import HttpMessage
+
+GET = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"
+
+
+def fe(*lines: str, extra: str = "") -> str:
+    body = "".join(f"  {line}\n" for line in lines)
+    return f"frontend fe\n  bind :8080\n{body}  default_backend be\n{extra}" + (
+        "backend be\n  server s1 127.0.0.1:9\n" if "backend be\n" not in extra else ""
+    )
+
+
+def test_tarpit_holds_the_client_for_timeout_tarpit_then_answers_500() -> None:
+    r = compiled(fe("timeout tarpit 2s", "http-request tarpit"))
+    t = stream(r, "fe", GET, now=10.0)
+    v = http_flow.request(t, r.proxies)
+    assert isinstance(v, Tarpit)
+    assert v.until == 12.0
+    assert v.response.head.status == 500
+
+
+def test_tarpit_without_timeout_tarpit_uses_timeout_connect_which_frontends_lack() -> None:
+    listen = "listen li\n  bind :8081\n  http-request tarpit deny_status 403\n"
+    listen += "  server s1 127.0.0.1:9\n"
+    r = compiled(fe("http-request tarpit", extra=listen))
+    v = http_flow.request(stream(r, "li", GET, now=1.0), r.proxies)
+    assert isinstance(v, Tarpit) and v.until == 2.0 and v.response.head.status == 403
+    v = http_flow.request(stream(r, "fe", GET, now=1.0), r.proxies)
+    assert isinstance(v, Tarpit) and v.until == 1.0
+
+
+def test_wait_for_body_yields_until_the_body_then_resumes_at_that_rule() -> None:
+    r = compiled(
+        fe(
+            "http-request add-header X-Once 1",
+            "http-request wait-for-body time 1s",
+            "http-request set-header X-Len %[req.body_len]",
+        )
+    )
+    t = stream(r, "fe", b"POST /x HTTP/1.1\r\nContent-Length: 4\r\n\r\n", now=5.0)
+    t.req_body_done = False
+    t.stream.req_body = b"ab"
+    v = http_flow.request(t, r.proxies)
+    assert v == Wait(6.0)
+    t.stream.req_body, t.req_body_done = b"abcd", True
+    v = http_flow.request(t, r.proxies)
+    assert isinstance(v, Go)
+    req = t.stream.request
+    assert req is not None
+    assert req.values(b"x-once") == [b"1"]  # the rules before the yield did not run again
+    assert req.first(b"x-len") == b"4"
+
+
+def test_wait_for_body_times_out_with_408() -> None:
+    r = compiled(fe("http-request wait-for-body time 1s at-least 10"))
+    t = stream(r, "fe", b"POST /x HTTP/1.1\r\nContent-Length: 40\r\n\r\n", now=0.0)
+    t.req_body_done = False
+    assert isinstance(http_flow.request(t, r.proxies), Wait)
+    t.stream.now = 1.5
+    v = http_flow.request(t, r.proxies)
+    assert isinstance(v, Respond) and v.response.head.status == 408
+
+
+def test_wait_for_body_at_least_is_enough() -> None:
+    r = compiled(fe("http-request wait-for-body time 1s at-least 3"))
+    t = stream(r, "fe", b"POST /x HTTP/1.1\r\nContent-Length: 40\r\n\r\n")
+    t.req_body_done, t.stream.req_body = False, b"abc"
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+
+
+def test_a_rewrite_that_does_not_fit_is_a_500_in_strict_mode() -> None:
+    r = compiled(
+        fe("http-request set-header X-Big %[str(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)]")
+    )
+    t = stream(r, "fe", GET)
+    assert t.stream.request is not None
+    t.stream.request.room = 10
+    v = http_flow.request(t, r.proxies)
+    assert isinstance(v, Respond) and v.response.head.status == 500
+    assert LogFailedRewrite("fe") in t.commands
+
+
+def test_strict_mode_off_lets_a_failed_rewrite_go() -> None:
+    r = compiled(fe("http-request strict-mode off", "http-request set-header X-Big 0123456789"))
+    t = stream(r, "fe", GET)
+    assert t.stream.request is not None
+    t.stream.request.room = 5
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    assert t.failed_rewrites == 1
+
+
+def test_a_failing_after_response_rule_gives_the_500_page_without_after_rules() -> None:
+    r = compiled(
+        fe(
+            "http-request return status 200 content-type text/plain string hi",
+            "http-after-response set-header X-Huge %[str(0123456789012345678901234567890)]",
+        )
+    )
+    t = stream(r, "fe", GET)
+    # the reply has no room: the after-response rewrite fails
+    original = http_flow.finish
+
+    def tight(txn, proxies, resp):  # type: ignore[no-untyped-def]
+        resp.head.room = 4
+        return original(txn, proxies, resp)
+
+    http_flow.finish = tight  # type: ignore[assignment]
+    try:
+        v = http_flow.request(t, r.proxies)
+    finally:
+        http_flow.finish = original  # type: ignore[assignment]
+    assert isinstance(v, Respond)
+    assert v.response.head.status == 500
+    assert v.response.head.first(b"x-huge") is None
+
+
+def test_reject_and_silent_drop_close_without_an_answer() -> None:
+    r = compiled(
+        fe("http-request reject if { path /r }", "http-request silent-drop if { path /s }")
+    )
+    assert http_flow.request(stream(r, "fe", b"GET /r HTTP/1.1\r\n\r\n"), r.proxies) == Drop()
+    v = http_flow.request(stream(r, "fe", b"GET /s HTTP/1.1\r\n\r\n"), r.proxies)
+    assert v == Drop(silent=True)
+
+
+def test_use_service_hands_the_stream_to_the_applet() -> None:
+    r = compiled(fe("http-request use-service prometheus-exporter if { path /metrics }"))
+    v = http_flow.request(stream(r, "fe", b"GET /metrics HTTP/1.1\r\n\r\n"), r.proxies)
+    assert v == Service("prometheus-exporter")
+    assert isinstance(http_flow.request(stream(r, "fe", GET), r.proxies), Go)
+
+
+def test_use_server_names_the_server() -> None:
+    extra = (
+        "backend be\n  use-server s2 if { path /two }\n  server s1 127.0.0.1:9\n"
+        "  server s2 127.0.0.1:10\n"
+    )
+    r = compiled(fe(extra=extra))
+    v = http_flow.request(stream(r, "fe", b"GET /two HTTP/1.1\r\n\r\n"), r.proxies)
+    assert v == Go("be", "s2")
+    assert http_flow.request(stream(r, "fe", GET), r.proxies) == Go("be", None)
+
+
+def test_commands_come_out_in_rule_order() -> None:
+    r = compiled(
+        fe(
+            "http-request set-mark 0x10",
+            "http-request set-log-level silent",
+            "http-request early-hint Link </a.css>",
+            "http-request early-hint Link </b.js>",
+            "http-request set-header X 1",
+            "http-request early-hint Link </c.js>",
+        )
+    )
+    t = stream(r, "fe", GET)
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    assert t.commands == [
+        SetMark(16),
+        SetLogLevel("silent"),
+        SendEarlyHint(((b"link", b"</a.css>"), (b"link", b"</b.js>"))),
+        SendEarlyHint(((b"link", b"</c.js>"),)),
+    ]
+    old = stream(r, "fe", b"GET / HTTP/1.0\r\n\r\n")
+    http_flow.request(old, r.proxies)
+    assert not any(isinstance(c, SendEarlyHint) for c in old.commands)
+    assert t.stream.log_level == -1
+
+
+def test_response_rules_see_no_request_but_the_method_and_variables() -> None:
+    r = compiled(
+        fe(
+            "http-request set-var(txn.p) path",
+            "http-response set-header X-Path [%[path]]",
+            "http-response set-header X-Var %[var(txn.p)]",
+            "http-response set-header X-Method %[method]",
+        )
+    )
+    t = stream(r, "fe", GET)
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    t.stream.response = HttpMessage.make_response(200, b"OK", [(b"content-length", b"0")])
+    assert http_flow.response(t, r.proxies) == Go("be")
+    res = t.stream.response
+    assert res.first(b"x-path") == b"[]"
+    assert res.first(b"x-var") == b"/x"
+    assert res.first(b"x-method") == b"GET"
+    assert t.stream.request is not None  # given back once the rules ran
+
+
+def test_http_response_deny_answers_502_and_return_its_reply() -> None:
+    r = compiled(
+        fe(
+            "http-response deny if { status 500 }",
+            "http-response return status 404 content-type text/plain string gone if { status 410 }",
+        )
+    )
+    for status, want in ((500, 502), (410, 404)):
+        t = stream(r, "fe", GET)
+        http_flow.request(t, r.proxies)
+        t.stream.response = HttpMessage.make_response(status, b"X", [])
+        t.stream.status = status
+        v = http_flow.response(t, r.proxies)
+        assert isinstance(v, Respond) and v.response.head.status == want
+
+
+def test_an_error_page_of_the_backend_wins_over_the_frontend() -> None:
+    extra = (
+        "backend be\n  http-error status 403 content-type text/plain string from-be\n"
+        "  http-request deny\n  server s1 127.0.0.1:9\n"
+    )
+    r = compiled(fe("http-error status 403 content-type text/plain string from-fe", extra=extra))
+    v = http_flow.request(stream(r, "fe", GET), r.proxies)
+    assert isinstance(v, Respond) and v.response.body == b"from-be"

@@ -1,0 +1,153 @@
+"""The TCP rule phases: connection and session rules on the client's addresses, content
+rules with the inspect delay (waiting while data may still come, rules run again from the
+first, the final pass once the delay ends), response content rules, tracking on the
+session versus the stream."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from rules_helpers import compiled
+
+from pylvs.proto.rules import tcp_flow
+from pylvs.proto.rules.commands import CloseResponse, ExpectProxy
+from pylvs.proto.rules.engine import Txn
+from pylvs.proto.rules.ruleset import Drop, Go, Wait
+from pylvs.proto.sample import Process, Session, Stream
+
+HEAD = "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\n"
+
+
+def tcp(*lines: str, backend: str = "") -> str:
+    body = "".join(f"  {line}\n" for line in lines)
+    be = backend or "backend bt\n  server s1 127.0.0.1:9\n"
+    return f"frontend ft\n  bind :9000\n{body}  default_backend bt\n{be}"
+
+
+def txn(rules, src: str = "127.0.0.1", now: float = 0.0, payload: bytes = b"") -> Txn:  # type: ignore[no-untyped-def]
+    process = Process()
+    process.tables = rules.tables
+    sess = Session(process, rules.proxies["ft"].ref, src=ipaddress.ip_address(src), src_port=1234)
+    s = Stream(sess, now=now)
+    s.req_payload = payload
+    return Txn(s)
+
+
+def test_connection_rules_accept_reject_and_stop_at_accept() -> None:
+    r = compiled(
+        tcp(
+            "tcp-request connection accept if { src 10.1.0.0/16 }",
+            "tcp-request connection reject if { src 10.0.0.0/8 }",
+            "tcp-request connection expect-proxy layer4 if { src 192.168.0.0/16 }",
+        ),
+        head=HEAD,
+    )
+    ft = r.proxies["ft"]
+    assert tcp_flow.connection(txn(r, "10.1.2.3"), ft) == Go()
+    assert tcp_flow.connection(txn(r, "10.2.2.3"), ft) == Drop()
+    t = txn(r, "192.168.1.1")
+    assert tcp_flow.connection(t, ft) == Go()
+    assert t.commands == [ExpectProxy()]
+
+
+def test_session_rules_run_like_connection_rules() -> None:
+    r = compiled(tcp("tcp-request session reject if { src 10.0.0.0/8 }"), head=HEAD)
+    assert tcp_flow.session(txn(r, "10.0.0.1"), r.proxies["ft"]) == Drop()
+    assert tcp_flow.session(txn(r, "11.0.0.1"), r.proxies["ft"]) == Go()
+
+
+def test_content_waits_for_data_until_the_inspect_delay_then_decides() -> None:
+    r = compiled(
+        tcp(
+            "tcp-request inspect-delay 2s",
+            "tcp-request content set-var(sess.runs) var(sess.runs,0),add(1)",
+            "tcp-request content accept if { req.payload(0,4) -m bin 47455420 }",
+            "tcp-request content reject",
+        ),
+        head=HEAD,
+    )
+    ft = r.proxies["ft"]
+    t = txn(r, now=10.0, payload=b"GE")
+    assert tcp_flow.content(t, ft, final=False) == Wait(12.0)
+    t.stream.req_payload = b"GET /"
+    t.stream.now = 10.5
+    assert tcp_flow.content(t, ft, final=False) == Go()
+    runs = t.stream.sess.vars.get("runs")
+    assert runs is not None and runs.num == 2  # the first rule ran again on the second call
+    # once the delay is over, a payload that never matched falls through to reject
+    t = txn(r, now=10.0, payload=b"XX")
+    assert isinstance(tcp_flow.content(t, ft, final=False), Wait)
+    t.stream.now = 12.0
+    assert tcp_flow.content(t, ft, final=False) == Drop()
+
+
+def test_without_inspect_delay_every_call_is_final() -> None:
+    r = compiled(
+        tcp(
+            "tcp-request content accept if { req.payload(0,4) -m bin 47455420 }",
+            "tcp-request content reject",
+        ),
+        head=HEAD,
+    )
+    assert tcp_flow.content(txn(r, payload=b"GE"), r.proxies["ft"], final=False) == Drop()
+
+
+def test_req_len_acl_misses_while_data_may_come() -> None:
+    r = compiled(
+        tcp(
+            "tcp-request inspect-delay 1s",
+            "tcp-request content accept if { req.len ge 3 }",
+            "tcp-request content reject",
+        ),
+        head=HEAD,
+    )
+    t = txn(r, payload=b"ab")
+    assert isinstance(tcp_flow.content(t, r.proxies["ft"], final=False), Wait)
+    t.stream.req_payload = b"abcd"
+    assert tcp_flow.content(t, r.proxies["ft"], final=False) == Go()
+
+
+def test_connection_tracking_is_the_sessions_and_content_tracking_the_streams() -> None:
+    backend = "backend bt\n  stick-table type ip size 10 store conn_cnt,conn_cur,gpc0\n"
+    backend += "  server s1 127.0.0.1:9\n"
+    r = compiled(
+        tcp(
+            "tcp-request connection track-sc0 src table bt",
+            "tcp-request connection sc-inc-gpc0(0)",
+            "tcp-request content track-sc1 src table bt",
+            backend=backend,
+        ),
+        head=HEAD,
+    )
+    t = txn(r, "10.0.0.9")
+    ft = r.proxies["ft"]
+    assert tcp_flow.connection(t, ft) == Go()
+    t.stream.sc = list(t.stream.sess.sc)  # a stream starts with the session's counters
+    assert tcp_flow.content(t, ft, final=True) == Go()
+    sess_sc, stream_sc = t.stream.sess.sc, t.stream.sc
+    assert sess_sc[0] is not None and sess_sc[1] is None
+    assert stream_sc[1] is not None and stream_sc[1].entry is sess_sc[0].entry
+    entry = sess_sc[0].entry
+    assert entry.get("conn_cnt") == 2  # each tracking starts the counters
+    assert entry.get("conn_cur") == 2
+    assert entry.get("gpc0") == 1
+
+
+def test_response_content_close_and_reject() -> None:
+    backend = (
+        "backend bt\n  tcp-response inspect-delay 1s\n"
+        "  tcp-response content close if { res.payload(0,1) -m bin 43 }\n"
+        "  tcp-response content reject if { res.payload(0,1) -m bin 52 }\n"
+        "  server s1 127.0.0.1:9\n"
+    )
+    r = compiled(tcp(backend=backend), head=HEAD)
+    bt = r.proxies["bt"]
+    t = txn(r)
+    t.stream.res_payload = b"C"
+    assert tcp_flow.content(t, bt, final=False, response=True) == Go()
+    assert t.commands == [CloseResponse()]
+    t = txn(r)
+    t.stream.res_payload = b"R"
+    assert tcp_flow.content(t, bt, final=False, response=True) == Drop()
+    t = txn(r)
+    assert isinstance(tcp_flow.content(t, bt, final=False, response=True), Wait)
