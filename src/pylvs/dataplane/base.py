@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import ModelError, ServiceKey
-from pylvs.model.syncd import SyncDaemon
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.table import (
     AddDest,
     AddService,
@@ -148,7 +148,7 @@ class DataPlane(abc.ABC):
         """`ipvsadm --start-daemon`: DataPlaneError with the kernel's complaint if refused."""
         raise DataPlaneError(SYNC_UNAVAILABLE)
 
-    async def stop_sync_daemon(self, state: str) -> None:
+    async def stop_sync_daemon(self, state: SyncState) -> None:
         """`ipvsadm --stop-daemon master|backup`."""
         raise DataPlaneError(SYNC_UNAVAILABLE)
 

@@ -62,6 +62,7 @@ from pylvs.engine.table_state import TableState
 from pylvs.health.manager import HealthManager
 from pylvs.model.director import DirectorSpec
 from pylvs.model.snapshot import DirectorSnapshot, Snapshot
+from pylvs.model.syncd import SyncState
 from pylvs.model.table import ServiceTable, diff
 from pylvs.system import collector
 
@@ -489,7 +490,7 @@ class Daemon:
         """--start-daemon / --stop-daemon on the plane, with what was given (the kernel
         fills in the rest: group, port, ttl, the interface's MTU for maxlen)."""
         if isinstance(cmd, ipvsadm_cmd.StopDaemon):
-            await self.dp.stop_sync_daemon(cmd.state)
+            await self.dp.stop_sync_daemon(SyncState(cmd.state))
             return
         await self.dp.start_sync_daemon(cmd.daemon.to_sync_daemon())
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from pylvs.dataplane.base import DataPlane, DataPlaneError
 from pylvs.model.director import DirectorSpec
-from pylvs.model.syncd import SyncDaemon, SyncDaemonSpec
+from pylvs.model.syncd import SyncDaemon, SyncDaemonSpec, SyncState
 
 log = logging.getLogger("pylvs")
 
@@ -37,16 +37,16 @@ def wanted(
     pylvs.proto.vrrp.commands.State; an instance not heard from yet is BACKUP)."""
     if cfg is None:
         return ()
-    states_wanted: tuple[str, ...]
+    states_wanted: tuple[SyncState, ...]
     if cfg.instance is None:
         syncid = cfg.syncid if cfg.syncid is not None else 0
-        states_wanted = ("master", "backup") if checks else ()
+        states_wanted = (SyncState.MASTER, SyncState.BACKUP) if checks else ()
     else:
         if not vrrp or cfg.instance not in vrids:
             return ()
         syncid = cfg.syncid if cfg.syncid is not None else vrids[cfg.instance]
         master = states.get(cfg.instance, "BACKUP") == "MASTER"
-        states_wanted = ("master",) if master else ("backup",)
+        states_wanted = (SyncState.MASTER,) if master else (SyncState.BACKUP,)
     return tuple(
         SyncDaemon(
             state,
@@ -70,7 +70,7 @@ class SyncdFollower:
         self.cfg: SyncDaemonSpec | None = None
         self.vrids: dict[str, int] = {}
         self.states: dict[str, str] = {}
-        self.mine: dict[str, SyncDaemon] = {}  # by state: what this follower started
+        self.mine: dict[SyncState, SyncDaemon] = {}  # by state: what this follower started
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -131,13 +131,13 @@ class SyncdFollower:
             return
         self.mine[daemon.state] = daemon
         log.info(
-            "IPVS %s sync daemon started on %s, syncid %d",
+            "%s sync daemon started on %s, syncid %d",
             daemon.state,
             daemon.mcast_ifn,
             daemon.syncid,
         )
 
-    async def _stop(self, state: str) -> None:
+    async def _stop(self, state: SyncState) -> None:
         self.mine.pop(state, None)
         try:
             await self.dp.stop_sync_daemon(state)

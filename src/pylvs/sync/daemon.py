@@ -29,11 +29,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.proto.conntrack.table import Conn
 from pylvs.proto.sync.marks import Marks
 from pylvs.proto.sync.receiver import Policy, Receiver, Target
 from pylvs.proto.sync.sender import Sender, SendMessage
-from pylvs.proto.sync.settings import Daemon, Role, Sysctls
+from pylvs.proto.sync.settings import Sysctls
 from pylvs.sync.sockets import SO_RXQ_OVFL, Link, receive_socket, send_socket
 
 log = logging.getLogger("pylvs.sync")
@@ -56,7 +57,7 @@ class Master:
 
     def __init__(
         self,
-        daemon: Daemon,
+        daemon: SyncDaemon,
         sysctls: Sysctls,
         sender: Sender,
         socks: list[socket.socket],
@@ -77,15 +78,15 @@ class Master:
     @classmethod
     def open(
         cls,
-        daemon: Daemon,
+        daemon: SyncDaemon,
         sysctls: Sysctls,
         *,
         marks: Marks | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> Master:
-        """Start a master on `daemon.interface` (in a running event loop)."""
-        daemon, _, socks = _start(daemon, Role.MASTER, sysctls)
-        sender = Sender(sysctls, syncid=daemon.syncid, maxlen=daemon.maxlen, marks=marks)
+        """Start a master on `daemon.mcast_ifn` (in a running event loop)."""
+        daemon, _, socks = _start(daemon, SyncState.MASTER, sysctls)
+        sender = Sender(sysctls, syncid=daemon.syncid, maxlen=daemon.sync_maxlen, marks=marks)
         return cls(daemon, sysctls, sender, socks, clock)
 
     # -- what the data plane tells ----------------------------------------------------
@@ -134,7 +135,7 @@ class Master:
             self._loop.add_writer(self._socks[thread], self._drain, thread)
         except OSError as exc:
             self.stats.errors += 1
-            log.warning("sync send on %s failed: %s", self.daemon.interface, exc)
+            log.warning("sync send on %s failed: %s", self.daemon.mcast_ifn, exc)
         else:
             self.stats.sent += 1
 
@@ -155,7 +156,7 @@ class Master:
                 return
             except OSError as exc:
                 self.stats.errors += 1
-                log.warning("sync send on %s failed: %s", self.daemon.interface, exc)
+                log.warning("sync send on %s failed: %s", self.daemon.mcast_ifn, exc)
             else:
                 self.stats.sent += 1
             queue.popleft()
@@ -180,7 +181,7 @@ class Backup:
 
     def __init__(
         self,
-        daemon: Daemon,
+        daemon: SyncDaemon,
         receiver: Receiver,
         socks: list[socket.socket],
         clock: Callable[[], float],
@@ -198,16 +199,16 @@ class Backup:
     @classmethod
     def open(
         cls,
-        daemon: Daemon,
+        daemon: SyncDaemon,
         policy: Policy,
         target: Target,
         *,
         sysctls: Sysctls | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> Backup:
-        """Start a backup on `daemon.interface` (in a running event loop); its own addresses
+        """Start a backup on `daemon.mcast_ifn` (in a running event loop); its own addresses
         join the policy's, so its own stream never comes back to it as a peer's."""
-        daemon, link, socks = _start(daemon, Role.BACKUP, sysctls or Sysctls())
+        daemon, link, socks = _start(daemon, SyncState.BACKUP, sysctls or Sysctls())
         policy = replace(policy, syncid=daemon.syncid, own=policy.own | link.addresses)
         return cls(daemon, Receiver(policy, target), socks, clock)
 
@@ -222,12 +223,12 @@ class Backup:
         for _ in range(READ_BATCH):
             try:
                 data, ancillary, _flags, addr = sock.recvmsg(
-                    self.daemon.maxlen, socket.CMSG_SPACE(OVERFLOW.size)
+                    self.daemon.sync_maxlen, socket.CMSG_SPACE(OVERFLOW.size)
                 )
             except BlockingIOError:
                 return
             except OSError as exc:
-                log.warning("sync receive on %s failed: %s", self.daemon.interface, exc)
+                log.warning("sync receive on %s failed: %s", self.daemon.mcast_ifn, exc)
                 return
             for level, kind, value in ancillary:
                 if level == socket.SOL_SOCKET and kind == SO_RXQ_OVFL:
@@ -243,15 +244,15 @@ class Backup:
 
 
 def _start(
-    daemon: Daemon, role: Role, sysctls: Sysctls
-) -> tuple[Daemon, Link, list[socket.socket]]:
+    daemon: SyncDaemon, role: SyncState, sysctls: Sysctls
+) -> tuple[SyncDaemon, Link, list[socket.socket]]:
     """The daemon resolved on its interface, and one socket per sync thread
     (start_sync_thread)."""
-    if daemon.role is not role:
-        raise ValueError(f"not a {role.value} daemon")
-    link = Link.read(daemon.interface)
+    if daemon.state is not role:
+        raise ValueError(f"not a {role} daemon")
+    link = Link.read(daemon.mcast_ifn)
     daemon = daemon.resolve(link.mtu)
-    make = send_socket if role is Role.MASTER else receive_socket
+    make = send_socket if role is SyncState.MASTER else receive_socket
     socks: list[socket.socket] = []
     try:
         for thread in range(sysctls.ports):
@@ -263,8 +264,8 @@ def _start(
     log.info(
         "sync thread started: state = %s, mcast_ifn = %s, syncid = %d, maxlen = %d",
         role.name,
-        daemon.interface,
+        daemon.mcast_ifn,
         daemon.syncid,
-        daemon.maxlen,
+        daemon.sync_maxlen,
     )
     return daemon, link, socks

@@ -24,7 +24,7 @@ import struct
 from dataclasses import dataclass
 
 from pylvs.model.service import Address
-from pylvs.proto.sync.settings import Daemon
+from pylvs.model.syncd import SyncDaemon
 
 SIOCGIFADDR = 0x8915
 SIOCGIFMTU = 0x8921
@@ -81,34 +81,34 @@ def _ipv6_addresses(name: str) -> list[ipaddress.IPv6Address]:
     return out
 
 
-def _family(daemon: Daemon) -> socket.AddressFamily:
+def _family(daemon: SyncDaemon) -> socket.AddressFamily:
     return socket.AF_INET6 if daemon.family == 6 else socket.AF_INET
 
 
 SockAddr = tuple[str, int] | tuple[str, int, int, int]
 
 
-def _sockaddr(daemon: Daemon, link: Link, thread: int) -> SockAddr:
+def _sockaddr(daemon: SyncDaemon, link: Link, thread: int) -> SockAddr:
     group, port = daemon.destination(thread)
     if group.version == 6:
         return (str(group), port, 0, link.index)
     return (str(group), port)
 
 
-def send_socket(daemon: Daemon, link: Link, thread: int, sock_size: int = 0) -> socket.socket:
+def send_socket(daemon: SyncDaemon, link: Link, thread: int, sock_size: int = 0) -> socket.socket:
     """make_send_sock: a connected, non-blocking UDP socket for master thread `thread`."""
     sock = socket.socket(_family(daemon), socket.SOCK_DGRAM)
     try:
         if daemon.family == 6:
             sock.setsockopt(SOL_IPV6, socket.IPV6_MULTICAST_IF, link.index)
             sock.setsockopt(SOL_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
-            sock.setsockopt(SOL_IPV6, socket.IPV6_MULTICAST_HOPS, daemon.ttl or 1)
+            sock.setsockopt(SOL_IPV6, socket.IPV6_MULTICAST_HOPS, daemon.mcast_ttl or 1)
             sock.setsockopt(SOL_IPV6, IPV6_MTU_DISCOVER, PMTUDISC_DONT)
         else:
             mreqn = struct.pack("4s4si", bytes(4), bytes(4), link.index)
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, mreqn)
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, daemon.ttl or 1)
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, daemon.mcast_ttl or 1)
             sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_DONT)
         if sock_size > 0:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sock_size)
@@ -122,7 +122,9 @@ def send_socket(daemon: Daemon, link: Link, thread: int, sock_size: int = 0) -> 
     return sock
 
 
-def receive_socket(daemon: Daemon, link: Link, thread: int, sock_size: int = 0) -> socket.socket:
+def receive_socket(
+    daemon: SyncDaemon, link: Link, thread: int, sock_size: int = 0
+) -> socket.socket:
     """make_receive_sock: a non-blocking UDP socket in the group for backup thread `thread`."""
     sock = socket.socket(_family(daemon), socket.SOCK_DGRAM)
     try:

@@ -22,13 +22,12 @@ from pylvs.model.service import (
     ServiceKey,
     VirtualService,
 )
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.proto.conntrack import ConnState, ConnTable, TcpEvent
 from pylvs.proto.sync import (
-    Daemon,
     Drop,
     Marks,
     Policy,
-    Role,
     SyncConn,
     SyncMessage,
     Sysctls,
@@ -61,10 +60,12 @@ class Director:
         self.master: Master | None = None
         self.backup: Backup | None = None
 
-    def open_master(self, daemon: Daemon, sysctls: Sysctls) -> None:
+    def open_master(self, daemon: SyncDaemon, sysctls: Sysctls) -> None:
         self.master = Master.open(daemon, sysctls, marks=self.marks)
 
-    def open_backup(self, daemon: Daemon, policy: Policy, sysctls: Sysctls | None = None) -> None:
+    def open_backup(
+        self, daemon: SyncDaemon, policy: Policy, sysctls: Sysctls | None = None
+    ) -> None:
         target = TableTarget(self.table, {self.key: self.rt}.get, self.marks)
         self.backup = Backup.open(daemon, policy, target, sysctls=sysctls)
 
@@ -124,11 +125,11 @@ def start_pair(
     common = {"syncid": 9, **(master or {})}
     bl.call(
         bd.open_backup,
-        Daemon(Role.BACKUP, "eth0", **{"syncid": 9, **(backup or {})}),  # type: ignore[arg-type]
+        SyncDaemon(SyncState.BACKUP, "eth0", **{"syncid": 9, **(backup or {})}),  # type: ignore[arg-type]
         Policy(),
         sysctls,
     )
-    ml.call(md.open_master, Daemon(Role.MASTER, "eth0", **common), sysctls or Sysctls())  # type: ignore[arg-type]
+    ml.call(md.open_master, SyncDaemon(SyncState.MASTER, "eth0", **common), sysctls or Sysctls())  # type: ignore[arg-type]
     return ml, md, bl, bd
 
 
@@ -165,8 +166,8 @@ def test_ipv6_group_port_and_hop_limit(net: Net) -> None:
     ml, md, bl, bd = start_pair(
         net,
         vip="fd00::100",
-        master={"group": group, "port": 8850, "ttl": 3},
-        backup={"group": group, "port": 8850},
+        master={"mcast_group": group, "mcast_port": 8850, "mcast_ttl": 3},
+        backup={"mcast_group": group, "mcast_port": 8850},
     )
 
     def listen() -> socket.socket:
@@ -240,7 +241,7 @@ def test_backup_refuses_what_it_should_and_its_table_is_unharmed(net: Net) -> No
 
 
 def test_messages_larger_than_the_backups_maxlen_are_refused(net: Net) -> None:
-    ml, md, bl, bd = start_pair(net, master={"maxlen": 1400}, backup={"maxlen": 1024})
+    ml, md, bl, bd = start_pair(net, master={"sync_maxlen": 1400}, backup={"sync_maxlen": 1024})
     ml.call(md.traffic, [f"10.0.0.{10 + i}" for i in range(38)])  # 8 + 38 * 36 = 1376 bytes
     ml.call(md.master.flush)  # type: ignore[union-attr]
     assert bl.until(lambda: bd.backup.receiver.stats.datagrams == 1)  # type: ignore[union-attr]

@@ -21,8 +21,9 @@ from sync_netns_helpers import NsLoop
 from sync_oracle import Backup as OracleTable
 from sync_oracle import kernel_counts, kernel_rows, table_rows
 
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.proto.conntrack import TcpEvent, Timeouts
-from pylvs.proto.sync import Daemon, Policy, Role, Sysctls
+from pylvs.proto.sync import Policy, Sysctls
 from pylvs.sync import Backup, Master
 
 A = ipaddress.ip_address
@@ -45,10 +46,10 @@ GROUPS = {
 CASES = [(1, "group4"), (0, "group4"), (1, "group6")]
 
 
-def daemon_of(role: Role, interface: str, group: str) -> Daemon:
+def daemon_of(role: SyncState, interface: str, group: str) -> SyncDaemon:
     if group == "group6":
-        return Daemon(role, interface, syncid=9, group=A("ff02::81"), port=8850)
-    return Daemon(role, interface, syncid=9)
+        return SyncDaemon(role, interface, syncid=9, mcast_group=A("ff02::81"), mcast_port=8850)
+    return SyncDaemon(role, interface, syncid=9)
 
 
 def ipv6(rows: set[tuple[str, str, str, str, str]]) -> set[tuple[str, str, str, str, str]]:
@@ -67,7 +68,9 @@ def test_kernel_master_stream_installs_into_a_pylvs_table(
     try:
         ours = loop.call(OracleTable, h.ipvsadm("-Ln", ns="m"), Timeouts(), Policy())
         backup: Backup = loop.call(
-            lambda: Backup.open(daemon_of(Role.BACKUP, h.BACKUP_IF, group), Policy(), ours.target)
+            lambda: Backup.open(
+                daemon_of(SyncState.BACKUP, h.BACKUP_IF, group), Policy(), ours.target
+            )
         )
         loop.cleanups.append(backup.close)
         h.ipvsadm(
@@ -133,7 +136,9 @@ def test_pylvs_master_stream_is_installed_by_a_kernel_backup(
         ours = loop.call(OracleTable, h.ipvsadm("-Ln", ns="bk"), Timeouts(), Policy())
         master: Master = loop.call(
             lambda: Master.open(
-                daemon_of(Role.MASTER, h.SYNC_IF, group), Sysctls(version=version), marks=ours.marks
+                daemon_of(SyncState.MASTER, h.SYNC_IF, group),
+                Sysctls(version=version),
+                marks=ours.marks,
             )
         )
         loop.cleanups.append(master.close)

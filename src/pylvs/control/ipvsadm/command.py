@@ -24,7 +24,7 @@ from pylvs.model import (
     TunnelType,
     VirtualService,
 )
-from pylvs.model.syncd import SyncDaemon
+from pylvs.model.syncd import SyncDaemon, SyncState
 
 
 class Fmt(enum.IntFlag):
@@ -129,7 +129,7 @@ class DaemonArgs:
     def to_sync_daemon(self) -> SyncDaemon:
         """The daemon as asked for (unset values stay unset: the kernel picks them)."""
         return SyncDaemon(
-            self.state,
+            SyncState(self.state),
             self.mcast_ifn,
             self.syncid,
             self.sync_maxlen,

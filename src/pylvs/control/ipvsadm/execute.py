@@ -31,10 +31,8 @@ from pylvs.sched.ipvs import IPVSADM_SCHEDULERS
 
 SCHEDULERS = frozenset((*IPVSADM_SCHEDULERS, "twos"))
 PERSISTENCE_ENGINES = frozenset({"sip"})
-SYNC_GROUP_V4 = ipaddress.IPv4Address("224.0.0.81")  # IP_VS_SYNC_GROUP
-SYNC_PORT = 8848  # IP_VS_SYNC_PORT
-SYNC_MAXLEN_V4 = 1500 - 20 - 8  # an MTU-1500 interface minus IP and UDP headers
-SYNC_MAXLEN_V6 = 1500 - 40 - 8
+# The MTU a daemon is listed with when no interface is looked at (eth0's usual one).
+LISTED_MTU = 1500
 
 MutatingCommand = (
     c.AddService
@@ -176,17 +174,7 @@ def execute(  # noqa: C901 - ipvsadm.c's command switch, one branch each
 
 
 def _daemon_view(d: c.DaemonArgs) -> DaemonView:
-    """What the kernel reports for a started daemon: the given values or its defaults
-    (ip_vs_sync.c start_sync_thread: group 224.0.0.81, port 8848, ttl 1, MTU-based maxlen).
-    """
-    group = d.mcast_group if d.mcast_group is not None else SYNC_GROUP_V4
-    maxlen = d.sync_maxlen or (SYNC_MAXLEN_V4 if group.version == 4 else SYNC_MAXLEN_V6)
-    return DaemonView(
-        state=d.state,
-        mcast_ifn=d.mcast_ifn,
-        syncid=d.syncid,
-        sync_maxlen=maxlen,
-        mcast_group=group,
-        mcast_port=d.mcast_port or SYNC_PORT,
-        mcast_ttl=d.mcast_ttl or 1,
-    )
+    """What the kernel reports for a started daemon: the given values or its defaults and
+    clamps (ip_vs_sync.c start_sync_thread: group 224.0.0.81, port 8848, ttl 1, MTU-based
+    maxlen; model/syncd.py)."""
+    return d.to_sync_daemon().resolve(LISTED_MTU)

@@ -38,7 +38,7 @@ from pylvs.dataplane.base import (
 )
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.service import Address, ModelError, ServiceKey
-from pylvs.model.syncd import SyncDaemon
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.table import (
     AddDest,
     AddService,
@@ -106,7 +106,7 @@ class IpvsDataPlane(DataPlane):
         self._conns: list[ConnEntry] = []
         self.owned: set[ServiceKey] = set()
         self.owned_dests: dict[ServiceKey, set[DestKey]] = {}
-        self.started_daemons: set[str] = set()
+        self.started_daemons: set[SyncState] = set()
         self._generation = 0  # bumped by every change; a read that saw a bump reads again
         self._reading = asyncio.Lock()
         self._closed = False
@@ -355,7 +355,7 @@ class IpvsDataPlane(DataPlane):
         self.started_daemons.add(daemon.state)
         self._daemons = tuple(convert.daemon_of(d) for d in self.kernel.daemons())
 
-    async def stop_sync_daemon(self, state: str) -> None:
+    async def stop_sync_daemon(self, state: SyncState) -> None:
         try:
             self._call(codec.del_daemon(convert.daemon_attrs(SyncDaemon(state, ""))))
         except KernelError as e:

@@ -33,7 +33,7 @@ from pylvs.model.service import (
     af_of,
 )
 from pylvs.model.stats import CounterValues, Rates
-from pylvs.model.syncd import SyncDaemon
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.table import (
     AddDest,
     AddService,
@@ -244,7 +244,7 @@ def daemon_of(d: DaemonAttrs) -> SyncDaemon:
     if state is None:
         raise ModelError(f"unknown sync daemon state {d.state}")
     return SyncDaemon(
-        state=state,
+        state=SyncState(state),
         mcast_ifn=d.mcast_ifn,
         syncid=d.syncid,
         sync_maxlen=d.sync_maxlen,

@@ -2,11 +2,11 @@
 
 `wire` holds the protocol's values and `SyncConn`, one synced entry; `codec` builds and
 parses messages of versions 0 and 1 byte for byte as the kernel does; `settings` the sync
-sysctls and a daemon's parameters; `sender` the master's rules for when an entry is sent
-and how messages fill; `receiver` the backup's filters and ip_vs_proc_conn's decisions;
-`install` carries those out on proto/conntrack's table; `marks` keeps the per-connection
-fields the kernel stores in struct ip_vs_conn.  Drivers (sockets, timers) live in
-pylvs.sync.
+sysctls (a daemon's own parameters are pylvs.model.syncd.SyncDaemon); `sender` the
+master's rules for when an entry is sent and how messages fill; `receiver` the backup's
+filters and ip_vs_proc_conn's decisions; `install` carries those out on proto/conntrack's
+table; `marks` keeps the per-connection fields the kernel stores in struct ip_vs_conn.
+Drivers (sockets, timers) live in pylvs.sync.
 """
 
 from pylvs.proto.sync.codec import Builder, Decoded, Drop, decode, encode
@@ -14,12 +14,11 @@ from pylvs.proto.sync.install import TableTarget, find_dest
 from pylvs.proto.sync.marks import Marks
 from pylvs.proto.sync.receiver import Install, Policy, Receiver, Replace, Stats, Target, Update
 from pylvs.proto.sync.sender import Sender, SendMessage
-from pylvs.proto.sync.settings import Daemon, Role, Sysctls
+from pylvs.proto.sync.settings import Sysctls
 from pylvs.proto.sync.wire import Seq, SyncConn, SyncError, SyncMessage
 
 __all__ = [
     "Builder",
-    "Daemon",
     "Decoded",
     "Drop",
     "Install",
@@ -27,7 +26,6 @@ __all__ = [
     "Policy",
     "Receiver",
     "Replace",
-    "Role",
     "SendMessage",
     "Sender",
     "Seq",

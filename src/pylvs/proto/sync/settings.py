@@ -1,33 +1,18 @@
-"""What configures the sync: the kernel's sync sysctls and one daemon's parameters.
+"""What configures the sync besides a daemon's own parameters: the kernel's sync sysctls.
 
 `Sysctls` are net.ipv4.vs.sync_* (Documentation/networking/ipvs-sysctl.rst), validated as
 the kernel's proc handlers do (proc_do_sync_threshold: threshold < period unless the period
-is 0; sync_retries clamped to 0..3; sync_ports a power of two up to 64).
-
-`Daemon` is what `ipvsadm --start-daemon` and keepalived's `lvs_sync_daemon` hand the
-kernel; `Daemon.resolve(mtu)` fills in the defaults and clamps as start_sync_thread
-(ip_vs_sync.c) does: group 224.0.0.81, port 8848, TTL 1, and sync_maxlen from the MTU minus
-the IP and UDP headers (a master always assumes 1500; a backup takes the interface's MTU,
-at least 1500, and never less than 1024 bytes).
+is 0; sync_retries clamped to 0..3; sync_ports a power of two up to 64).  A daemon's
+parameters (interface, syncid, maxlen, group, port, TTL) are pylvs.model.syncd.SyncDaemon.
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from pylvs.model.service import Address
-from pylvs.proto.sync.wire import SYNC_GROUP_V4, SYNC_PORT, SyncError
+from pylvs.proto.sync.wire import SyncError
 
-IPV4_UDP_HEADERS = 20 + 8
-IPV6_UDP_HEADERS = 40 + 8
-MASTER_MTU = 1500
 MAX_SYNC_PORTS = 64  # IPVS_SYNC_PORTS_MAX
-
-
-class Role(enum.Enum):
-    MASTER = "master"
-    BACKUP = "backup"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,56 +43,3 @@ class Sysctls:
             raise SyncError(f"sync_ports {self.ports} is not a power of two up to 64")
         if self.qlen_max < 0 or self.sock_size < 0:
             raise SyncError("sync_qlen_max and sync_sock_size cannot be negative")
-
-
-@dataclass(frozen=True, slots=True)
-class Daemon:
-    """One sync daemon as configured; 0 / None mean "the kernel's default"."""
-
-    role: Role
-    interface: str
-    syncid: int = 0
-    maxlen: int = 0
-    group: Address | None = None
-    port: int = 0
-    ttl: int = 0
-
-    def __post_init__(self) -> None:
-        if not self.interface:
-            raise SyncError("a sync daemon needs an interface")
-        if not 0 <= self.syncid <= 255:
-            raise SyncError(f"syncid {self.syncid} is outside 0..255")
-        if not 0 <= self.port <= 65535 or not 0 <= self.ttl <= 255:
-            raise SyncError("invalid sync port or TTL")
-        if self.maxlen < 0:
-            raise SyncError("sync_maxlen cannot be negative")
-        if self.group is not None and not self.group.is_multicast:
-            raise SyncError(f"{self.group} is not a multicast group")
-
-    @property
-    def family(self) -> int:
-        return 6 if self.group is not None and self.group.version == 6 else 4
-
-    def resolve(self, mtu: int) -> Daemon:
-        """The daemon as the kernel runs it on an interface of `mtu` bytes."""
-        hlen = IPV6_UDP_HEADERS if self.family == 6 else IPV4_UDP_HEADERS
-        if self.role is Role.BACKUP:
-            link, least = min(max(mtu, 1500), 65535), 1024
-        else:
-            link, least = MASTER_MTU, 1
-        if self.maxlen:
-            maxlen = min(max(self.maxlen, least), 65535 - hlen)
-        else:
-            maxlen = link - hlen
-        return replace(
-            self,
-            maxlen=maxlen,
-            group=self.group if self.group is not None else SYNC_GROUP_V4,
-            port=self.port or SYNC_PORT,
-            ttl=self.ttl or 1,
-        )
-
-    def destination(self, index: int = 0) -> tuple[Address, int]:
-        """Where thread `index` of a resolved daemon sends or listens (group, port + index)."""
-        group = self.group if self.group is not None else SYNC_GROUP_V4
-        return group, (self.port or SYNC_PORT) + index

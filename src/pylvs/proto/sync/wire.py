@@ -13,13 +13,12 @@ sequence-adjust data and persistence-engine data.  An invalid one cannot be buil
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 from pylvs.model.service import Address
+from pylvs.model.syncd import SYNC_GROUP_V4 as SYNC_GROUP_V4
+from pylvs.model.syncd import SYNC_PORT as SYNC_PORT
 
-SYNC_GROUP_V4 = ipaddress.IPv4Address("224.0.0.81")  # IP_VS_SYNC_GROUP 0xe0000051
-SYNC_PORT = 8848  # IP_VS_SYNC_PORT
 SYNC_PROTO_VER = 1
 
 # -- connection flags (include/uapi/linux/ip_vs.h) --------------------------------------
