@@ -1,8 +1,9 @@
 """The master and backup sync daemons: proto/sync's machines on real sockets in asyncio.
 
 `Master` owns a `Sender` and one socket per sync thread (sync_ports).  The data plane calls
-`packet(conn)` after each input packet it handled and `expire_later(conn)` for a template
-re-armed while it controls connections; the messages that fill are sent at once, partly
+`packet(conn)` after each input packet it handled, or, when it sees its table rather than
+packets, `observe(conns)` each round, and `expire_later(conn)` for a template re-armed
+while it controls connections; the messages that fill are sent at once, partly
 filled ones by a timer at the sender's deadline (at most 2 s after their first record, as
 the kernel's master thread).  A socket that cannot take a message keeps it in a queue of
 at most `qlen_max` messages, sent when it is writable again; beyond that messages are
@@ -26,7 +27,7 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from pylvs.model.syncd import SyncDaemon, SyncState
@@ -96,6 +97,15 @@ class Master:
 
     def expire_later(self, conn: Conn) -> None:
         self._send(self.sender.expire_later(conn, self.clock()))
+
+    def observe(self, conns: Iterable[Conn]) -> None:
+        """A table-watching plane's entries as they are now (Sender.observed)."""
+        now = self.clock()
+        out = []
+        for conn in conns:
+            if not conn.dead:
+                out += self.sender.observed(conn, now)
+        self._send(out)
 
     def set_sysctls(self, sysctls: Sysctls) -> None:
         """New sync sysctls (the number of threads is fixed while the daemon runs)."""

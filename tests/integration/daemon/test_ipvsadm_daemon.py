@@ -145,8 +145,42 @@ def test_kernel_style_errors(backends, director) -> None:  # type: ignore[no-unt
     assert (r.returncode, r.stderr) == (255, "No such destination\n")
     r = d.ipvsadm("-A", "-t", "127.0.0.1:0")
     assert r.returncode == 2 and "Zero port specified for non-persistent service" in r.stderr
-    r = d.ipvsadm("--start-daemon", "master")
-    assert r.returncode == 255 and "not available" in r.stderr
+    # the kernel's ENODEV, ipvsadm's strerror (the proxy runs pylvs's own sync daemons)
+    r = d.ipvsadm("--start-daemon", "master", "--mcast-interface", "nosuch0")
+    assert (r.returncode, r.stderr) == (255, "No such device\n")
+
+
+def test_sync_daemons_start_list_and_stop(backends, director) -> None:  # type: ignore[no-untyped-def]
+    """--start-daemon / --stop-daemon run pylvs's own sync daemons on the proxy plane, and
+    -L --daemon lists them as ipvsadm lists the kernel's (list_daemon's printf, the kernel's
+    defaults and clamps: a master's maxlen from a 1500-byte MTU, a backup's from lo's 65536
+    and at least 1024); refusals in the kernel's order and ipvsadm's words."""
+    d, _, _ = start_two(backends, director)
+    assert d.ipvsadm("-L", "--daemon").stdout == ""
+    r = d.ipvsadm("--start-daemon", "master", "--mcast-interface", "lo", "--syncid", "7")
+    assert (r.returncode, r.stderr) == (0, "")
+    r = d.ipvsadm("--start-daemon", "backup", "--mcast-interface", "lo", "--syncid", "7",
+                  "--sync-maxlen", "100", "--mcast-port", "8850", "--mcast-ttl", "3")  # fmt: skip
+    assert (r.returncode, r.stderr) == (0, "")
+    assert d.ipvsadm("-L", "--daemon").stdout == (
+        "master sync daemon (mcast=lo, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, "
+        "ttl=1)\n"
+        "backup sync daemon (mcast=lo, syncid=7, maxlen=1024, group=224.0.0.81, port=8850, "
+        "ttl=3)\n"
+    )
+    r = d.ipvsadm("--start-daemon", "master", "--mcast-interface", "lo")
+    assert (r.returncode, r.stderr) == (255, "Daemon has already run\n")
+    # the interface is looked up first, as start_sync_thread does
+    r = d.ipvsadm("--start-daemon", "master", "--mcast-interface", "nosuch0")
+    assert (r.returncode, r.stderr) == (255, "No such device\n")
+    r = d.ipvsadm("--start-daemon", "backup", "--sync-maxlen", "65508")
+    assert (r.returncode, r.stderr) == (2, "illegal sync-maxlen specified\n")
+    assert d.ipvsadm("--stop-daemon", "master").returncode == 0
+    assert d.ipvsadm("-L", "--daemon").stdout.startswith("backup sync daemon (mcast=lo,")
+    r = d.ipvsadm("--stop-daemon", "master")
+    assert (r.returncode, r.stderr) == (255, "No daemon is running\n")
+    assert d.ipvsadm("--stop-daemon", "backup").returncode == 0
+    assert d.ipvsadm("-L", "--daemon").stdout == ""
 
 
 def test_connection_table_and_persistence(backends, director) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,14 @@ connections need (None, the default as in IPVS: to the hard limit), and the prox
 are kept below a cap that leaves the rest of the daemon what `keep_free` asks for; at the cap
 listeners stop accepting until relays end.
 
+Connection sync (issue 24): `--start-daemon` runs pylvs's own master / backup daemons
+(pylvs.sync).  A backup installs what it receives into the connection table (proto/sync's
+TableTarget): synced connections show in `-Lnc` and count for lc / wlc, synced persistence
+templates send a client's new connections to the same real server after a takeover.  A
+proxied TCP connection itself cannot move: its sockets end with the director, as with any
+full proxy.  The master is fed the table each housekeeping round (the C relay counts
+chunks, not packets: Sender.observed) and every template the table re-arms.
+
 A housekeeping timer (every `housekeeping_interval` seconds) expires connection-table entries
 and templates (closing the sockets of expired ones), runs the rate estimators and forgets
 deleted real servers nothing uses any more; `housekeep()` runs one round by hand, which with an
@@ -43,6 +51,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
+from pylvs.dataplane import syncing
 from pylvs.dataplane.base import DataPlane, DataPlaneError, DataPlaneState, change_key
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.dest import Destination
@@ -55,9 +64,12 @@ from pylvs.model.service import (
     ServiceKey,
     format_addr_port,
 )
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.table import AddDest, AddService, Change, DeleteDest, DeleteService, EditDest
 from pylvs.proto.conntrack.states import Timeouts
 from pylvs.proto.conntrack.table import Conn, ConnEntry
+from pylvs.proto.sync.install import TableTarget
+from pylvs.sync.runner import SyncRunner
 
 from .context import ProxyContext, log
 from .descriptors import raise_limit
@@ -124,6 +136,8 @@ class ProxyDataPlane(DataPlane):
         self._binders: dict[ServiceKey, asyncio.Task[None]] = {}
         self._housekeeper: asyncio.Task[None] | None = None
         self._stopped = False
+        self.syncd = SyncRunner(self._sync_target, clock=clock)
+        self.state.table.rearmed = self.syncd.rearmed
 
     # -- DataPlane ---------------------------------------------------------------------
 
@@ -201,8 +215,21 @@ class ProxyDataPlane(DataPlane):
         self.harvest()  # what was relayed before the zeroing must not count after it
         self.state.zero(key, self.ctx.clock())
 
+    def sync_daemons(self) -> tuple[SyncDaemon, ...]:
+        return self.syncd.daemons()
+
+    async def start_sync_daemon(self, daemon: SyncDaemon) -> None:
+        syncing.start(self.syncd, daemon)
+
+    async def stop_sync_daemon(self, state: SyncState) -> None:
+        syncing.stop(self.syncd, state)
+
+    def _sync_target(self) -> TableTarget:
+        return TableTarget(self.state.table, self.state.runtimes.get, self.syncd.marks)
+
     async def stop(self, grace: float) -> None:
         self._stopped = True
+        self.syncd.close()
         for listener in self.listeners.values():
             listener.close()
         loop = asyncio.get_running_loop()
@@ -256,6 +283,7 @@ class ProxyDataPlane(DataPlane):
             if isinstance(listener, UdpListener):
                 listener.housekeep(now)
         self.ctx.fds.tick()
+        self.syncd.observe(self.state.table.rows())
         return dead
 
     # -- internals ---------------------------------------------------------------------

@@ -159,6 +159,9 @@ class ConnTable:
         self._stale_templates: set[Conn] = set()
         self._heap: list[tuple[float, int, Conn]] = []
         self._seq = itertools.count()
+        # Told of every entry `expire` re-armed for 60 s because it still controls others
+        # (the kernel's expire_later, which also syncs it: a sync master hooks in here).
+        self.rearmed: Callable[[Conn], None] | None = None
 
     @property
     def timeouts(self) -> Timeouts:
@@ -400,6 +403,8 @@ class ConnTable:
                 conn.timeout = TEMPLATE_REARM
                 conn.expires = at + TEMPLATE_REARM
                 self._push(conn)
+                if self.rearmed is not None:
+                    self.rearmed(conn)
                 continue
             self._remove(conn)
             dead.append(conn)

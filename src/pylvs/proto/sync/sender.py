@@ -23,6 +23,15 @@ net/netfilter/ipvs/ip_vs_sync.c, as a pure machine over proto/conntrack's table:
   latest IPVS_SYNC_FLUSH_TIME (2 s) after its first record: `tick(now)` sends those.
 * `expire_later(conn, now)`: a template whose timer ran out while it still controls
   connections is re-armed for 60 s and synced with sync_threshold (ip_vs_conn_expire).
+* `observed(conn, now)` is for a plane that sees its table rather than each input packet
+  (pylvs's nftables plane, where the kernel forwards; the proxy, whose C relay counts
+  chunks): there is no in_pkts to count, so an entry goes when it is first seen in a
+  synced state, when its state changed since it was last sent, and again once its expiry
+  moved by the refresh margin past what the last record announced (sync_refresh_period's
+  rule, min(refresh, max(timeout/2, 10 s)); with sync_refresh_period 0, max(timeout/2,
+  10 s)), so the backup's copy, which lives `timeout` from its arrival, never runs out while
+  the master's entry lives.  Each entry is judged on its own (templates included): the
+  plane hands over all of them.
 
 Times are seconds (the kernel counts jiffies and keeps the retry count in the low two bits
 of sync_endtime; pylvs keeps it in its own field).  Stopping drops what was not sent, as
@@ -101,6 +110,34 @@ class Sender:
         else:
             self._sync_v1(conn, self.sysctls.threshold, now, out, one_packet=False)
         return out
+
+    def observed(self, conn: Conn, now: float) -> list[SendMessage]:
+        """`conn` as a table-watching plane sees it now (module docstring)."""
+        out: list[SendMessage] = []
+        if self.sysctls.version == 0 and conn.caddr.version != 4:
+            return out
+        if self.observed_needed(conn, now):
+            self._add(conn, now, out)
+        return out
+
+    def observed_needed(self, conn: Conn, now: float) -> bool:
+        """Whether `observed` sends `conn` now; updates its mark when it says yes."""
+        s = self.sysctls
+        state = state_number(conn)
+        if not conn.template:
+            if s.persist_mode and _in_persistence(conn):
+                return False
+            if conn.protocol == w.IPPROTO_TCP and state not in TCP_SYNCED:
+                return False
+        mark = self.marks.get(conn, now)
+        sent = mark.in_pkts > 0
+        margin = max(conn.timeout / 2, MIN_REFRESH_DIFF)
+        if s.refresh_period > 0:
+            margin = min(s.refresh_period, margin)
+        if sent and state == mark.old_state and conn.expires - mark.sync_endtime < margin:
+            return False
+        mark.in_pkts = s.threshold or 1  # "sent": nothing counts packets on this path
+        return _set(mark, state, now + conn.timeout, 0)
 
     def tick(self, now: float) -> list[SendMessage]:
         """Send the messages whose first record is FLUSH_TIME old."""
