@@ -68,6 +68,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="persistence_timeout (default: none)")  # fmt: skip
     u.add_argument("--weights", default="", metavar="W1,W2,...",
                    help="real server weights (default 3 each, as seed 000)")  # fmt: skip
+    u.add_argument("--sync", action="store_true",
+                   help="connection sync between the directors (lvs_sync_daemon eth0 VI_1): "
+                   "open connections survive a failover")  # fmt: skip
     u.add_argument("--dataplane", choices=["nftables", "ipvs"], default="nftables",
                    help="how the directors forward: nftables (any kernel) or ipvs (the "
                    "kernel's IPVS, as on a real director)")  # fmt: skip
@@ -112,6 +115,7 @@ def _options(args: argparse.Namespace) -> Any:
         persistence=args.persistence,
         weights=weights,
         dataplane=args.dataplane,
+        sync=args.sync,
     )
 
 

@@ -15,7 +15,10 @@ server.  What differs from the seed is said in the file's comments:
   both with `state MASTER`);
 * VRRPv3 (`--vrrp-version 3`) carries no authentication (RFC 5798 §9), so the block is left out;
 * NAT: the VRRP instance also moves the real servers' gateway (`dev eth1`), `lb_kind NAT`, and
-  the real servers listen on 8080.
+  the real servers listen on 8080;
+* `--sync`: `lvs_sync_daemon eth0 VI_1` (keepalived's connection sync, seed 003's
+  `--start-daemon`): the MASTER's sync daemon sends its connections, the BACKUP's installs
+  them, and they swap on a VRRP transition.
 """
 
 from __future__ import annotations
@@ -105,6 +108,8 @@ def keepalived_conf(topo: Topology, index: int) -> str:
     ]
     if opts.vrrp_version == 3:
         head.append("    vrrp_version 3")
+    if opts.sync:
+        head.append("    lvs_sync_daemon eth0 VI_1")
     head += ["}", ""]
     body = [*_vrrp_block(topo, index), "", *_virtual_server(topo)]
     return "\n".join(head + body) + "\n"

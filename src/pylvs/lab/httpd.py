@@ -4,7 +4,8 @@ test pages that show which real server served the request.
 `python -m pylvs.lab.httpd --name rs1 --port 80 [--ready FILE]` binds 0.0.0.0 (in DR the
 packets arrive addressed to the VIP, which is on lo), writes FILE once it listens, and serves
 until SIGTERM.  Each answer closes the connection, so every request is a new connection that
-the director schedules.
+the director schedules; a request that asks for `Connection: keep-alive` keeps it open for
+the next one (a long-lived connection, as the sync's failover test holds them).
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ def make_handler(name: str) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.0"
 
         def do_GET(self) -> None:
+            keep = self.headers.get("Connection", "").lower() == "keep-alive"
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Connection", "close")
+            self.send_header("Connection", "keep-alive" if keep else "close")
             self.end_headers()
             self.wfile.write(body)
+            self.close_connection = not keep
 
         def log_message(self, format: str, *args: object) -> None:
             return

@@ -68,6 +68,7 @@ class LabOptions:
     persistence: int = 0
     weights: tuple[int, ...] = ()
     dataplane: str = "nftables"  # what the directors' `pylvs run --dataplane` forwards with
+    sync: bool = False  # lvs_sync_daemon eth0 VI_1: the master syncs its connections
 
     def __post_init__(self) -> None:
         if self.dataplane not in DATAPLANES:

@@ -27,6 +27,12 @@ A transaction that deletes counters (a real server or service removed) first add
 counted since the last read, so the service keeps it (IPVS counts every packet in the
 service's stats as it goes).
 
+Connection sync (issue 24): `--start-daemon` runs pylvs's own daemons (pylvs.sync).  A
+backup writes what it receives into the DR flow maps and the persistence sets (synced.py);
+a master reads the flow maps, conntrack and the persistence sets every round while it runs
+and hands them to its sender (Sender.observed): the kernel forwards, so there are no
+packets to count.
+
 `stop()` deletes pylvs's tables; `start()` deletes stale ones left by a crashed run.
 No other table is ever named.
 """
@@ -41,13 +47,16 @@ import time
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
+from pylvs.dataplane import syncing
 from pylvs.dataplane.base import DataPlane, DataPlaneError, DataPlaneState, change_key
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.dest import Destination
 from pylvs.model.service import Address, ForwardMethod, ModelError, ServiceKey
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.table import AddDest, AddService, Change, EditDest, EditService
 from pylvs.proto.conntrack.states import Timeouts
 from pylvs.proto.conntrack.table import ConnEntry
+from pylvs.sync.runner import SyncRunner
 
 from . import accounting, conntrack, dr, neigh
 from .apply import Nft, NftError
@@ -58,6 +67,7 @@ from .plan import DestPlan, MarkAllocator, Mode, ServicePlan
 from .planner import Link, check_scheduler, mode_of, plan_service
 from .render import FAMILIES, render
 from .ruleset import Table, removal, transaction
+from .synced import ElementWriter, Mirror, NftTarget
 
 log = logging.getLogger("pylvs.dataplane.nftables")
 
@@ -110,6 +120,9 @@ class NftablesDataPlane(DataPlane):
         self.ct_timeouts = True
         self._timeouts_syncs: set[asyncio.Task[None]] = set()
         self._gone: frozenset[int] = frozenset()  # rendered drop marks (nat.render_nat)
+        self.syncd = SyncRunner(self._sync_target, clock=clock)
+        self._mirror = Mirror()
+        self._writer = ElementWriter(self.nft, lambda: self.tables, self._lock)
 
     # -- DataPlane ---------------------------------------------------------------------
 
@@ -217,7 +230,36 @@ class NftablesDataPlane(DataPlane):
         # them is all: the next round adds what the nft counters counted since.
         self.state.zero(key, self.clock())
 
+    # -- connection synchronisation ----------------------------------------------------
+
+    def sync_daemons(self) -> tuple[SyncDaemon, ...]:
+        return self.syncd.daemons()
+
+    async def start_sync_daemon(self, daemon: SyncDaemon) -> None:
+        syncing.start(self.syncd, daemon)
+
+    async def stop_sync_daemon(self, state: SyncState) -> None:
+        syncing.stop(self.syncd, state)
+
+    def _sync_target(self) -> NftTarget:
+        return NftTarget(
+            lambda: self.plans,
+            lambda: self.state.runtimes,
+            lambda: self.timeouts,
+            self._writer.write,
+        )
+
+    async def _feed_master(self) -> None:
+        """A running master's round: conntrack too (the flow maps and persistence sets were
+        read with the counters), every entry to the sender."""
+        self._flows = await asyncio.to_thread(self._nat_flows)
+        now = self.clock()
+        conns = self._mirror.update(self.connections(now), self.state.runtimes, self.timeouts, now)
+        self.syncd.observe(conns)
+
     async def stop(self, grace: float) -> None:
+        self.syncd.close()
+        await self._writer.close()
         await self.settle()  # a --set being applied must not re-create the tables afterwards
         if self._task is not None:
             self._task.cancel()
@@ -382,7 +424,8 @@ class NftablesDataPlane(DataPlane):
         """One round: links, counters, estimators; connection counts and re-weighting when a
         connection-counting scheduler needs them."""
         await self._refresh_links()
-        need = self._counts_needed()
+        master = self.syncd.master is not None
+        need = self._counts_needed() or master
         async with self._reading:
             dumps = await self._dump_all(counters_only=not need)
             now = self.clock()
@@ -393,6 +436,8 @@ class NftablesDataPlane(DataPlane):
                 nat = await asyncio.to_thread(self._nat_counts)
                 self._account_conns(nat)
             self._counts_fresh = need
+            if master:
+                await self._feed_master()
         self.state.housekeep(now)
         self._forget_marks()
         if self._gone_marks(self.plans) != self._gone:
