@@ -72,7 +72,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("packaging",),
     ("cli",),
     ("engine", "lab", "tools"),
-    ("dataplane", "vrrp", "health", "control", "sync"),
+    ("dataplane", "vrrp", "health", "control"),
+    ("sync",),  # the sync daemons' driver: the planes without the kernel's run them
     ("notify",),
     ("system",),
     ("config",),

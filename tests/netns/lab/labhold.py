@@ -1,5 +1,6 @@
 """Long-lived connections through the VIP, run inside the lab's client namespace:
-`python labhold.py VIP N SECONDS [EVERY]` opens N connections, sends one keep-alive request on
+`python labhold.py VIP N SECONDS [EVERY [SOURCE]]` opens N connections (from SOURCE when
+given), sends one keep-alive request on
 each every EVERY seconds (0.1: "a byte every 100 ms", the answer is the real server's name)
 for SECONDS, and prints JSON: per connection its client port, the answers in order, and the
 error that ended it early (a reset, a timeout), if any.  No answer may be lost: a request is
@@ -18,8 +19,8 @@ STALL = 20.0  # an answer that takes longer than this ends the connection: an er
 
 
 class Held:
-    def __init__(self, vip: str) -> None:
-        self.sock = socket.create_connection((vip, 80), timeout=5)
+    def __init__(self, vip: str, source: str = "") -> None:
+        self.sock = socket.create_connection((vip, 80), timeout=5, source_address=(source, 0))
         self.sock.setblocking(False)
         self.port = self.sock.getsockname()[1]
         self.answers: list[str] = []
@@ -60,7 +61,8 @@ class Held:
 def main() -> None:
     vip, n, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     every = float(sys.argv[4]) if len(sys.argv) > 4 else 0.1
-    held = [Held(vip) for _ in range(n)]
+    source = sys.argv[5] if len(sys.argv) > 5 else ""
+    held = [Held(vip, source) for _ in range(n)]
     sel = selectors.DefaultSelector()
     for h in held:
         sel.register(h.sock, selectors.EVENT_READ, h)

@@ -28,7 +28,8 @@ counted since the last read, so the service keeps it (IPVS counts every packet i
 service's stats as it goes).
 
 Connection sync (issue 24): `--start-daemon` runs pylvs's own daemons (pylvs.sync).  A
-backup writes what it receives into the DR flow maps and the persistence sets (synced.py);
+backup writes what it receives into the DR flow maps, the persistence sets and conntrack
+(NAT connections with their DNAT binding; synced.py, ctnetlink.py);
 a master reads the flow maps, conntrack and the persistence sets every round while it runs
 and hands them to its sender (Sender.observed): the kernel forwards, so there are no
 packets to count.
@@ -247,6 +248,7 @@ class NftablesDataPlane(DataPlane):
             lambda: self.state.runtimes,
             lambda: self.timeouts,
             self._writer.write,
+            self._writer.conntrack,
         )
 
     async def _feed_master(self) -> None:

@@ -12,12 +12,14 @@ connection goes where it went on the old master:
 * template -> the client in `persist-<service>` (DR) or in `aff-<service>/<dest>` (NAT), with
   the sender's remaining time: a persistent client's next connection goes to the same real
   server;
-* refused, counted as `Drop.UNSUPPORTED` and logged once per service: NAT connections (they
-  need conntrack entries with the NAT binding; ctnetlink's create with NAT is not built, see
-  docs/sync.md), DR connections of IPv6 services (their flow key is a kernel jhash pylvs
-  cannot compute), and entries of services this director does not have or cannot forward.
+* NAT connection -> a conntrack entry with its DNAT binding to the same real server and the
+  dest's ct mark (ctnetlink.py), so the new master's conntrack un-NATs the replies too;
+* refused, counted as `Drop.UNSUPPORTED` and logged once per service: DR connections of IPv6
+  services (their flow key is a kernel jhash pylvs cannot compute), and entries of services
+  this director does not have or cannot forward.
 
-Elements are written in batches (`nft -f`): add the element bare (a no-op when it exists),
+Elements and conntrack entries are written off the event loop, in batches; elements with
+`nft -f`: add the element bare (a no-op when it exists),
 delete it, add it with its timeout and expiry: one atomic batch per datagram, which neither
 fails on a missing element nor keeps an old expiry.  A batch the kernel refuses (a flow the
 packet path recorded meanwhile with another mark: EBUSY) is retried element by element.
@@ -43,14 +45,16 @@ from pylvs.proto.conntrack.table import Conn, ConnEntry, ConnKey
 from pylvs.proto.sync import wire as w
 from pylvs.proto.sync.codec import Drop
 from pylvs.proto.sync.install import conn_state, find_service
-from pylvs.proto.sync.receiver import Command, Key, Update
+from pylvs.proto.sync.receiver import Command, Key, Replace
 
 from . import dr
 from .apply import Nft, NftError
+from .ctnetlink import CtEntry, write_entries
 from .plan import DestPlan, Mode, ServicePlan, hex_mark
 from .ruleset import Table
 
 log = logging.getLogger("pylvs.dataplane.nftables")
+PRUNE_EVERY = 10.0  # seconds between two passes over what was installed
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,14 +96,17 @@ class NftTarget:
         runtimes: Callable[[], Mapping[ServiceKey, ServiceRuntime]],
         timeouts: Callable[[], Timeouts],
         submit: Callable[[list[SyncedElement]], None],
+        conntrack: Callable[[CtEntry], None],
     ) -> None:
         self.plans = plans
         self.runtimes = runtimes
         self.timeouts = timeouts
         self.submit = submit
+        self.conntrack = conntrack
         # What this target installed: key -> (daddr, dport), and when it runs out.
         self._installed: dict[tuple[bool, Key], tuple[tuple[Address, int], float]] = {}
         self._warned: set[tuple[ServiceKey | None, str]] = set()
+        self._pruned = 0.0
 
     # -- Target ------------------------------------------------------------------------
 
@@ -122,6 +129,9 @@ class NftTarget:
         self._installed = {k: v for k, v in self._installed.items() if v[1] > now}
 
     def apply(self, command: Command, now: float) -> Drop | None:
+        if now - self._pruned >= PRUNE_EVERY:
+            self._pruned = now
+            self.expire(now)
         entry = command.entry
         rec = entry.record
         plan = self._plan(rec)
@@ -135,14 +145,15 @@ class NftTarget:
         if entry.template:
             elements = _template(plan, dest, rec, remaining)
         elif plan.mode is not Mode.DR:
-            return self._refuse(plan, "NAT connections need conntrack entries (not built)")
+            self.conntrack(_ct_entry(rec, dest, state, remaining, isinstance(command, Replace)))
+            elements = []
         elif plan.family != "ip":
             return self._refuse(plan, "IPv6 DR flows are keyed on a kernel hash")
         else:
             elements = _flow(plan, dest, rec, state, remaining)
-        if not isinstance(command, Update) or elements:
-            self._installed[(entry.template, rec.key)] = ((rec.daddr, rec.dport), now + remaining)
-        self.submit(elements)
+        self._installed[(entry.template, rec.key)] = ((rec.daddr, rec.dport), now + remaining)
+        if elements:
+            self.submit(elements)
         return None
 
     # -- internals ---------------------------------------------------------------------
@@ -180,6 +191,15 @@ def _template(
     return [SyncedElement(plan.family, name, client, timeout, remaining)]
 
 
+def _ct_entry(
+    rec: w.SyncConn, dest: DestPlan, state: ConnState, remaining: int, replace: bool
+) -> CtEntry:
+    return CtEntry(
+        rec.protocol, rec.caddr, rec.cport, rec.vaddr, rec.vport, dest.address,
+        rec.dport, state, remaining, dest.mark, replace,
+    )  # fmt: skip
+
+
 def _flow(
     plan: ServicePlan, dest: DestPlan, rec: w.SyncConn, state: ConnState, remaining: int
 ) -> list[SyncedElement]:
@@ -210,10 +230,19 @@ class ElementWriter:
         self.tables = tables
         self.lock = lock
         self._queue: list[SyncedElement] = []
+        self._entries: list[CtEntry] = []
         self._task: asyncio.Task[None] | None = None
+        self.refused = 0  # conntrack entries the kernel refused
 
     def write(self, elements: list[SyncedElement]) -> None:
         self._queue += elements
+        self._wake()
+
+    def conntrack(self, entry: CtEntry) -> None:
+        self._entries.append(entry)
+        self._wake()
+
+    def _wake(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
 
@@ -225,10 +254,17 @@ class ElementWriter:
             self._task = None
 
     async def _run(self) -> None:
-        while self._queue:
+        while self._queue or self._entries:
             batch, self._queue = self._queue, []
-            async with self.lock:
-                await self._batch(batch)
+            entries, self._entries = self._entries, []
+            if entries:  # netlink calls block: a worker thread
+                refused = await asyncio.to_thread(write_entries, entries)
+                if refused and not self.refused:
+                    log.warning("sync: the kernel refused %d conntrack entries", refused)
+                self.refused += refused
+            if batch:
+                async with self.lock:
+                    await self._batch(batch)
 
     async def _batch(self, batch: list[SyncedElement]) -> None:
         names = {family: t.name for family, t in self.tables().items()}

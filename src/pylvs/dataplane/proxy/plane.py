@@ -137,6 +137,7 @@ class ProxyDataPlane(DataPlane):
         self._housekeeper: asyncio.Task[None] | None = None
         self._stopped = False
         self.syncd = SyncRunner(self._sync_target, clock=clock)
+        self._said_sync = False
         self.state.table.rearmed = self.syncd.rearmed
 
     # -- DataPlane ---------------------------------------------------------------------
@@ -220,6 +221,13 @@ class ProxyDataPlane(DataPlane):
 
     async def start_sync_daemon(self, daemon: SyncDaemon) -> None:
         syncing.start(self.syncd, daemon)
+        if daemon.state is SyncState.BACKUP and not self._said_sync:
+            self._said_sync = True
+            log.info(
+                "proxy: synced connections are listed (-c) and counted (lc/wlc), synced "
+                "persistence templates pin clients after a takeover; a proxied connection "
+                "itself ends with the director that held its sockets"
+            )
 
     async def stop_sync_daemon(self, state: SyncState) -> None:
         syncing.stop(self.syncd, state)
