@@ -33,8 +33,9 @@ from pyroute2 import NFCTSocket  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 from pyroute2.netlink.nfnetlink.nfctsocket import NFCTAttrTuple  # type: ignore[import-untyped]
 
-from pylvs.model.service import Address
 from pylvs.proto.conntrack.states import ConnState
+
+from .conntrack import CtFlow
 
 IPS_SEEN_REPLY = 1 << 1
 IPS_ASSURED = 1 << 2
@@ -58,47 +59,41 @@ TCP_CONNTRACK = {
 
 @dataclass(frozen=True, slots=True)
 class CtEntry:
-    """One NAT flow to create or update."""
+    """One NAT flow to create or update: `flow.expires` is the time it has left, `flow.mark`
+    the dest's mark; `replace`: delete the entry under its tuple first (bound elsewhere)."""
 
-    protocol: int
-    caddr: Address
-    cport: int
-    vaddr: Address
-    vport: int
-    daddr: Address
-    dport: int
-    state: ConnState
-    timeout: int
-    mark: int
-    replace: bool = False  # delete the entry under this tuple first (bound elsewhere)
+    flow: CtFlow
+    replace: bool = False
 
     def _tuples(self) -> tuple[NFCTAttrTuple, NFCTAttrTuple]:
-        family = socket.AF_INET if self.caddr.version == 4 else socket.AF_INET6
-        orig = NFCTAttrTuple(family=family, saddr=str(self.caddr), daddr=str(self.vaddr),
-                             proto=self.protocol, sport=self.cport, dport=self.vport)  # fmt: skip
+        f = self.flow
+        family = socket.AF_INET if f.caddr.version == 4 else socket.AF_INET6
+        orig = NFCTAttrTuple(family=family, saddr=str(f.caddr), daddr=str(f.vaddr),
+                             proto=f.protocol, sport=f.cport, dport=f.vport)  # fmt: skip
         # the reply tuple before NAT (the original's inverse): nf_nat_setup_info rewrites it
         # to come from the real server and marks the entry DST_NAT only when it changed it
-        reply = NFCTAttrTuple(family=family, saddr=str(self.vaddr), daddr=str(self.caddr),
-                              proto=self.protocol, sport=self.vport, dport=self.cport)  # fmt: skip
+        reply = NFCTAttrTuple(family=family, saddr=str(f.vaddr), daddr=str(f.caddr),
+                              proto=f.protocol, sport=f.vport, dport=f.cport)  # fmt: skip
         return orig, reply
 
     def _nat(self) -> dict[str, object]:
-        v = "V4" if self.daddr.version == 4 else "V6"
+        f = self.flow
+        v = "V4" if f.daddr.version == 4 else "V6"
         return {
             "attrs": [
-                [f"CTA_NAT_{v}_MINIP", str(self.daddr)],
-                [f"CTA_NAT_{v}_MAXIP", str(self.daddr)],
-                ["CTA_NAT_PROTO", {"attrs": [["CTA_PROTONAT_PORT_MIN", self.dport],
-                                             ["CTA_PROTONAT_PORT_MAX", self.dport]]}],
+                [f"CTA_NAT_{v}_MINIP", str(f.daddr)],
+                [f"CTA_NAT_{v}_MAXIP", str(f.daddr)],
+                ["CTA_NAT_PROTO", {"attrs": [["CTA_PROTONAT_PORT_MIN", f.dport],
+                                             ["CTA_PROTONAT_PORT_MAX", f.dport]]}],
             ]
         }  # fmt: skip
 
     def _protoinfo(self) -> dict[str, object] | None:
-        if self.protocol != socket.IPPROTO_TCP:
+        if self.flow.protocol != socket.IPPROTO_TCP:
             return None
         liberal = {"value": (BE_LIBERAL, BE_LIBERAL)}
         tcp = [
-            ["CTA_PROTOINFO_TCP_STATE", TCP_CONNTRACK.get(self.state, 3)],
+            ["CTA_PROTOINFO_TCP_STATE", TCP_CONNTRACK.get(self.flow.state, 3)],
             ["CTA_PROTOINFO_TCP_FLAGS_ORIGINAL", liberal],
             ["CTA_PROTOINFO_TCP_FLAGS_REPLY", liberal],
         ]
@@ -111,11 +106,11 @@ def write_entries(entries: list[CtEntry]) -> int:
     if not entries:
         return 0
     refused = 0
-    families = {e.caddr.version for e in entries}
+    families = {e.flow.caddr.version for e in entries}
     for version in families:
         family = socket.AF_INET if version == 4 else socket.AF_INET6
         with NFCTSocket(nfgen_family=family) as ct:
-            for e in (x for x in entries if x.caddr.version == version):
+            for e in (x for x in entries if x.flow.caddr.version == version):
                 if not _write_one(ct, e):
                     refused += 1
     return refused
@@ -133,12 +128,12 @@ def _write_one(ct: NFCTSocket, e: CtEntry) -> bool:
                     raise
         try:
             ct.entry("add", tuple_orig=orig, tuple_reply=reply, nat_dst=e._nat(),
-                     timeout=e.timeout, mark=e.mark, status=STATUS,
+                     timeout=e.flow.expires, mark=e.flow.mark, status=STATUS,
                      protoinfo=info)  # fmt: skip
         except NetlinkError as exc:
             if exc.code != errno.EEXIST:
                 raise
-            ct.entry("set", tuple_orig=orig, timeout=e.timeout, protoinfo=info)
+            ct.entry("set", tuple_orig=orig, timeout=e.flow.expires, protoinfo=info)
     except NetlinkError:
         return False
     return True

@@ -49,6 +49,7 @@ from pylvs.proto.sync.receiver import Command, Key, Replace
 
 from . import dr
 from .apply import Nft, NftError
+from .conntrack import CtFlow
 from .ctnetlink import CtEntry, write_entries
 from .plan import DestPlan, Mode, ServicePlan, hex_mark
 from .ruleset import Table
@@ -194,10 +195,11 @@ def _template(
 def _ct_entry(
     rec: w.SyncConn, dest: DestPlan, state: ConnState, remaining: int, replace: bool
 ) -> CtEntry:
-    return CtEntry(
+    flow = CtFlow(
         rec.protocol, rec.caddr, rec.cport, rec.vaddr, rec.vport, dest.address,
-        rec.dport, state, remaining, dest.mark, replace,
+        rec.dport, state, remaining, dest.mark,
     )  # fmt: skip
+    return CtEntry(flow, replace)
 
 
 def _flow(

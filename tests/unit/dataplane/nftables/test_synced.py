@@ -116,19 +116,14 @@ def test_nat_connection_becomes_a_conntrack_entry_with_its_binding() -> None:
     b = Backup(tcp80("rr", two(MASQ)))
     b.receive(conn("10.0.2.11", flags=w.F_MASQ))
     (e,) = b.entries
-    assert (e.caddr, e.cport, e.vaddr, e.vport, e.daddr, e.dport) == (
-        A("10.0.1.2"),
-        40000,
-        A(VIP),
-        80,
-        A("10.0.2.11"),
-        8080,
-    )
-    assert (e.state, e.timeout, e.mark, e.replace) == (
+    f = e.flow
+    assert (f.caddr, f.cport, f.vaddr, f.vport, f.daddr, f.dport) == (
+        A("10.0.1.2"), 40000, A(VIP), 80, A("10.0.2.11"), 8080)  # fmt: skip
+    assert (f.state, f.expires, f.mark, e.replace) == (
         ConnState.ESTABLISHED, 850, b.mark("10.0.2.11"), False)  # fmt: skip
     # bound elsewhere now: the old entry is replaced
     b.receive(conn("10.0.2.12", flags=w.F_MASQ))
-    assert b.entries[-1].replace and b.entries[-1].daddr == A("10.0.2.12")
+    assert b.entries[-1].replace and b.entries[-1].flow.daddr == A("10.0.2.12")
     assert b.elements == []
 
 
