@@ -21,9 +21,11 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests" / "netns" / "control"))
+# The repository root, so that `tests.…` helpers import by their full names when this
+# runs as a script (under pytest and mypy they are found the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parents[0]))
 
-import test_dns_blackhole as scenario  # noqa: E402
+from tests.netns.control import test_dns_blackhole as scenario  # noqa: E402
 
 CASES: dict[str, list[list[str]]] = {
     "no ipvsadm": [],

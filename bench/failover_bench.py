@@ -16,7 +16,6 @@ Expected: ~3 x advert_int + Skew_Time ((256-100)/256 s for v2; x advert_int for 
 """
 
 import argparse
-import importlib.util
 import os
 import random
 import shutil
@@ -27,6 +26,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# The repository root: the lab (tests/netns/vrrp/conftest.py) imports by its full name.
+sys.path.insert(0, str(HERE.parent))
+from tests.netns.vrrp import conftest as vrrp_lab  # noqa: E402
+
 VIP = "10.77.0.100"
 PROBE = """
 import errno, ipaddress, os, select, socket, struct, subprocess, sys, time
@@ -105,21 +108,12 @@ if answered is not None:
 """
 
 
-def load_lab():
-    path = HERE.parent / "tests" / "netns" / "vrrp" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("vrrp_lab", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def one_run(lab_mod, impl: str, version: int, adv: float, tmp: Path, phase: float) -> float | None:
-    lab = lab_mod.Lab(tmp)
+def one_run(impl: str, version: int, adv: float, tmp: Path, phase: float) -> float | None:
+    lab = vrrp_lab.Lab(tmp)
     try:
         a, b, c = lab.node("a"), lab.node("b"), lab.node("c")
         c.sysctl("net.ipv4.neigh.eth0.locktime", "0")
-        conf = lab_mod.Confs
+        conf = vrrp_lab.Confs
         text = {
             p: conf.config(conf.instance(priority=p, version=version, advert_int=adv))
             for p in (150, 100)
@@ -127,9 +121,9 @@ def one_run(lab_mod, impl: str, version: int, adv: float, tmp: Path, phase: floa
         start = a.pylvs if impl == "pylvs" else a.keepalived
         pa = start(text[150])
         (b.pylvs if impl == "pylvs" else b.keepalived)(text[100])
-        if not lab_mod.wait_until(lambda: lab.holders(VIP) == ["a"], 15):
+        if not vrrp_lab.wait_until(lambda: lab.holders(VIP) == ["a"], 15):
             return None
-        if not lab_mod.wait_until(lambda: c.answers(VIP, 0.2), 5):
+        if not vrrp_lab.wait_until(lambda: c.answers(VIP, 0.2), 5):
             return None
         time.sleep(max(2 * adv, 0.5))  # let b settle as a backup
         # keepalived: the VRRP child, then the parent (the pid `ip netns exec` became).
@@ -151,7 +145,6 @@ def main() -> int:
         print("needs root (network namespaces)", file=sys.stderr)
         return 2
     impls = ["pylvs"] + (["keepalived"] if shutil.which("keepalived") else [])
-    lab_mod = load_lab()
     rows = []
     pairs = []
     for version, adv in ((2, 1.0), (3, 0.1)):
@@ -163,7 +156,7 @@ def main() -> int:
             # machine's load over the benchmark favours neither daemon.
             for impl in impls if i % 2 == 0 else impls[::-1]:
                 with tempfile.TemporaryDirectory(prefix="failover-") as tmp:
-                    got[impl].append(one_run(lab_mod, impl, version, adv, Path(tmp), phase))
+                    got[impl].append(one_run(impl, version, adv, Path(tmp), phase))
         for impl in impls:
             ok = [t for t in got[impl] if t is not None]
             rows.append((impl, version, adv, ok, len(got[impl]) - len(ok)))

@@ -62,9 +62,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "netns" / "nftables"))
+# The repository root, so that `tests.…` helpers import by their full names when this
+# runs as a script (under pytest and mypy they are found the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parents[0]))
 
-from nsnet import Lab, missing_reason  # noqa: E402
+from tests.netns.nftables.nsnet import Lab, missing_reason  # noqa: E402
 
 BULK_BYTES = 10 * 1024 * 1024
 VIP = "10.80.0.100"

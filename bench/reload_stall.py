@@ -144,10 +144,10 @@ async def measure(servers: int, rounds: int) -> None:
     print(f"{servers} real servers, {rounds} rounds (seconds; medians, max in brackets)")
     for name, vals in rows.items():
         cols = list(zip(*vals, strict=True))
-        took, wall, cpu, gcs = (f"{statistics.median(c):.3f} [{max(c):.3f}]" for c in cols)
+        took_s, wall_s, cpu_s, gcs_s = (f"{statistics.median(c):.3f} [{max(c):.3f}]" for c in cols)
         print(
-            f"  {name:8s} took {took}  worst loop gap {wall}  loop CPU in a gap {cpu}  "
-            f"longest GC {gcs}"
+            f"  {name:8s} took {took_s}  worst loop gap {wall_s}  loop CPU in a gap {cpu_s}  "
+            f"longest GC {gcs_s}"
         )
 
 

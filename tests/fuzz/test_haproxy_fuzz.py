@@ -4,6 +4,8 @@ located problems, never an exception ("internal error")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +17,7 @@ from pylvs.config.haproxy.server import KNOWN as SERVER_OPTIONS
 from pylvs.config.haproxy.unsupported import BIND
 
 D = "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"
-WHERE = [
+WHERE: list[tuple[Iterable[str], str]] = [
     (GLOBAL_TABLE.keywords, "global\n @\n"),
     *((TABLES[k].keywords, f"{D}{k} {'' if k == 'defaults' else 'p'}\n @\n") for k in TABLES),
     (dict.fromkeys(SERVER_OPTIONS), f"{D}backend b\n server s 127.0.0.1:80 @\n"),

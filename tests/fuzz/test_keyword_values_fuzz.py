@@ -7,6 +7,8 @@ or an "internal error" (`interval 1e308` in a vrrp_script used to be one).
 
 from __future__ import annotations
 
+from typing import Never
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,9 +29,11 @@ from pylvs.config.keepalived.vrrp.global_defs import GLOBAL_TABLE
 from pylvs.config.keepalived.vrrp.instance import INSTANCE_TABLE
 from pylvs.config.keepalived.vrrp.trackers import BFD_TABLE as BFD_INSTANCE_TABLE
 from pylvs.config.keepalived.vrrp.trackers import PROCESS_TABLE, SCRIPT_TABLE, TRACK_FILE_TABLE
+from pylvs.config.keywords.table import Table
 
 _RS = "virtual_server 10.0.0.1 80 {\nreal_server 10.0.0.2 80 {\n%s {\n@\n}\n}\n}\n"
-SECTIONS = [
+# Tables of every kind of draft: Table is contravariant in it, so Table[Never] holds them all.
+SECTIONS: list[tuple[Table[Never], str]] = [
     (TOPLEVEL, "@\n"),
     (GLOBAL_TABLE, "global_defs {\n@\n}\n"),
     (INSTANCE_TABLE, "vrrp_instance VI {\ninterface lo0\n@\n}\n"),

@@ -16,7 +16,6 @@ import itertools
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,8 +26,7 @@ from pylvs.config.haproxy.checkmode import exit_status
 from pylvs.config.haproxy.reader import load_text
 
 ROOT = Path("/work/shared/conformance/haproxy-2.6/reg-tests")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data" / "haproxy"))
-from capture import parse  # noqa: E402
+from tests.data.haproxy.capture import parse  # noqa: E402
 
 # What pylvs does not report of HAProxy's messages, and why.
 NOT_REPORTED = {

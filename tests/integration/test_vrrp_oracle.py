@@ -18,15 +18,12 @@ import pwd
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pylvs.config.keywords import HostFacts
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "unit/config/keepalived/vrrp"))
-from vrrp_helpers import parse
+from tests.unit.config.keepalived.vrrp.vrrp_helpers import parse
 
 BROKEN = Path(__file__).parents[1] / "data/keepalived/vrrp/broken"
 LINE_RE = re.compile(r"^\((?:(?P<file>[^)]*?): )?Line (?P<line>\d+)\) (?P<msg>.*)$")

@@ -1,19 +1,16 @@
 """tests/vm: what needs the kernel's IPVS.  They run inside the IPVS VM (tests/vm/ivm.py boots
 it and runs this folder as one pytest process); anywhere else they are skipped, with the way
-to run them.  Makes the helper modules of this folder importable (vm_net, vm_daemon)."""
+to run them."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 # The data-plane contract lives with the unit tests (it also runs against the fake and proxy).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "dataplane"))
 
 
 def _why_not() -> str | None:

@@ -7,9 +7,9 @@ import asyncio
 import subprocess
 
 import pytest
-from dataplane_contract import CONTRACT, Check
 
 from pylvs.dataplane.ipvs import IpvsDataPlane
+from tests.unit.dataplane.dataplane_contract import CONTRACT, Check
 
 
 def reset_kernel() -> None:

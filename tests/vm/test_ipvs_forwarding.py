@@ -21,10 +21,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
-from vm_daemon import Daemon, real_ipvsadm
-from vm_net import Servers, ask, ip_batch, namespaces, sysctl, wait_for
+
+from tests.vm.vm_daemon import Daemon, real_ipvsadm
+from tests.vm.vm_net import Servers, ask, ip_batch, namespaces, sysctl, wait_for
 
 RS = {"fr1": 11, "fr2": 12}
 NAT_VIP, DR_VIP, TUN_VIP = "10.6.0.100", "10.6.10.100", "10.6.10.101"
@@ -105,7 +107,7 @@ def build() -> None:
 
 
 @pytest.fixture(scope="module")
-def director(tmp_path_factory: pytest.TempPathFactory):
+def director(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Daemon, Servers]]:
     tmp = tmp_path_factory.mktemp("forwarding")
     with namespaces("fdir", "fc", "fcn", *RS):
         try:
@@ -130,24 +132,24 @@ def kernel_services() -> list[str]:
     return [line for line in kernel("-Sn").splitlines() if line.startswith("-A")]
 
 
-def test_nat_with_port_mapping_rr(director) -> None:
+def test_nat_with_port_mapping_rr(director: tuple[Daemon, Servers]) -> None:
     got = ask("fcn", NAT_VIP, 6, port=8080)
     assert Counter(got) == {"fr1": 3, "fr2": 3}
     assert got[0] != got[1]  # rr alternates
 
 
-def test_dr_wrr_follows_the_weights(director) -> None:
+def test_dr_wrr_follows_the_weights(director: tuple[Daemon, Servers]) -> None:
     got = ask("fc", DR_VIP, 6)
     assert Counter(got) == {"fr1": 2, "fr2": 4}
 
 
-def test_tun_ipip(director) -> None:
+def test_tun_ipip(director: tuple[Daemon, Servers]) -> None:
     got = ask("fc", TUN_VIP, 4)
     assert Counter(got) == {"fr1": 2, "fr2": 2}
 
 
 @pytest.mark.parametrize("port", [81, 82], ids=["sh", "mh"])
-def test_hashing_pins_each_client_address(director, port: int) -> None:
+def test_hashing_pins_each_client_address(director: tuple[Daemon, Servers], port: int) -> None:
     per_source = {
         k: set(ask("fcn", NAT_VIP, 2, port=port, src=f"10.6.0.{k}")) for k in range(50, 59)
     }
@@ -155,15 +157,15 @@ def test_hashing_pins_each_client_address(director, port: int) -> None:
     assert set().union(*per_source.values()) == {"fr1", "fr2"}  # 9 sources over both
 
 
-def test_persistence_pins_a_client(director) -> None:
+def test_persistence_pins_a_client(director: tuple[Daemon, Servers]) -> None:
     assert len(set(ask("fcn", NAT_VIP, 5, port=83))) == 1
 
 
-def test_udp(director) -> None:
+def test_udp(director: tuple[Daemon, Servers]) -> None:
     assert Counter(ask("fcn", NAT_VIP, 4, port=53, proto="udp")) == {"fr1": 2, "fr2": 2}
 
 
-def test_counters_move_and_pylvs_shows_the_kernel_s(director) -> None:
+def test_counters_move_and_pylvs_shows_the_kernel_s(director: tuple[Daemon, Servers]) -> None:
     daemon, _ = director
     time.sleep(2.5)  # the earlier tests' traffic folded in first (the kernel's 2 s tick)
     before = daemon.ipvsadm("-Ln", "-t", f"{NAT_VIP}:8080", "--stats", "--exact").stdout
@@ -181,7 +183,7 @@ def test_counters_move_and_pylvs_shows_the_kernel_s(director) -> None:
     assert re.search(rf"TCP .* 10\.6\.0\.2:\d+ +{NAT_VIP}:8080 +10\.6\.1\.1[12]:80", listing)
 
 
-def test_a_health_transition_reaches_the_kernel(director) -> None:
+def test_a_health_transition_reaches_the_kernel(director: tuple[Daemon, Servers]) -> None:
     _, servers = director
     servers.down("fr2")
     try:
@@ -193,7 +195,7 @@ def test_a_health_transition_reaches_the_kernel(director) -> None:
     assert Counter(ask("fcn", NAT_VIP, 4, port=8080)) == {"fr1": 2, "fr2": 2}
 
 
-def test_an_operator_edit_is_kept(director) -> None:
+def test_an_operator_edit_is_kept(director: tuple[Daemon, Servers]) -> None:
     daemon, _ = director
     real_ipvsadm("-e", "-t", f"{DR_VIP}:80", "-r", "10.6.10.12:80", "-g", "-w", "0",
                  netns="fdir")  # fmt: skip
@@ -203,7 +205,7 @@ def test_an_operator_edit_is_kept(director) -> None:
     daemon.ipvsadm("-e", "-t", f"{DR_VIP}:80", "-r", "10.6.10.12:80", "-g", "-w", "2")
 
 
-def test_nothing_is_left_after_stop(director) -> None:
+def test_nothing_is_left_after_stop(director: tuple[Daemon, Servers]) -> None:
     daemon, _ = director
     real_ipvsadm("-A", "-t", "10.6.0.250:80", netns="fdir")  # the operator's: it stays
     assert daemon.stop() == 0

@@ -7,7 +7,7 @@ import asyncio
 import ipaddress
 import re
 import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
@@ -46,13 +46,15 @@ def reset() -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean_kernel():
+def clean_kernel() -> Iterator[None]:
     reset()
     yield
     reset()
 
 
-def run(body: Callable[[IpvsDataPlane], Awaitable[None]], policy: TablePolicy | None = None):
+def run(
+    body: Callable[[IpvsDataPlane], Awaitable[None]], policy: TablePolicy | None = None
+) -> None:
     async def main() -> None:
         dp = IpvsDataPlane(policy=policy)
         await dp.start()
@@ -64,8 +66,16 @@ def run(body: Callable[[IpvsDataPlane], Awaitable[None]], policy: TablePolicy | 
     asyncio.run(asyncio.wait_for(main(), 60))
 
 
-def rs(host: str, port: int = 80, **kw) -> RealServer:
-    return RealServer(A(host), port, **kw)
+def rs(
+    host: str,
+    port: int = 80,
+    weight: int = 1,
+    method: ForwardMethod = ForwardMethod.ROUTE,
+    u_threshold: int = 0,
+    l_threshold: int = 0,
+    tunnel: TunnelParams | None = None,
+) -> RealServer:
+    return RealServer(A(host), port, weight, method, u_threshold, l_threshold, tunnel)
 
 
 EVERYTHING = ServiceTable(

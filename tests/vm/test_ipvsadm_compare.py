@@ -19,15 +19,16 @@ from __future__ import annotations
 import shlex
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ipvsadm_corpus import KNOWN, SCENARIO, Line, matrix_lines
-from vm_daemon import Daemon, Output, real_ipvsadm
-from vm_net import Servers, ask, ip_batch, namespaces, sysctl
 
 from pylvs.control.ipvsadm import command as c
 from pylvs.control.ipvsadm.args import parse
+from tests.vm.ipvsadm_corpus import KNOWN, SCENARIO, Line, matrix_lines
+from tests.vm.vm_daemon import Daemon, Output, real_ipvsadm
+from tests.vm.vm_net import Servers, ask, ip_batch, namespaces, sysctl
 
 CONFIG = "global_defs {\n  router_id compare\n}\n"
 
@@ -44,7 +45,7 @@ def reset_kernel(ns: str | None) -> None:
 
 
 @pytest.fixture(scope="module")
-def sides(tmp_path_factory: pytest.TempPathFactory):
+def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Daemon]]:
     tmp = tmp_path_factory.mktemp("compare")
     with namespaces("ref"):
         dummy(None, "mc0")
@@ -122,17 +123,17 @@ def report(name: str, counted: tuple[int, list[str]]) -> None:
     assert not differences, "\n\n".join(differences)
 
 
-def test_option_matrix(sides) -> None:
+def test_option_matrix(sides: tuple[Path, Daemon]) -> None:
     tmp, daemon = sides
     report("option matrix", compare(tmp, daemon, matrix_lines()))
 
 
-def test_scenario(sides) -> None:
+def test_scenario(sides: tuple[Path, Daemon]) -> None:
     tmp, daemon = sides
     report("scenario", compare(tmp, daemon, SCENARIO))
 
 
-LIVE = [
+LIVE: list[tuple[str, ...]] = [
     ("-Ln",),
     ("-L",),
     ("-Ln", "--stats"),
@@ -161,7 +162,7 @@ def side_by_side(daemon: Daemon, argv: tuple[str, ...]) -> tuple[Output, Output]
     return mine, Output(real.returncode, out, err)
 
 
-def test_live_numbers(sides) -> None:
+def test_live_numbers(sides: tuple[Path, Daemon]) -> None:
     """Stats, rates and connections of a NAT service with traffic, on the same table."""
     _tmp, daemon = sides
     with namespaces("lc", "lr1", "lr2"):
@@ -180,6 +181,7 @@ def test_live_numbers(sides) -> None:
         sysctl(None, "net.ipv4.ip_forward=1")
         servers = Servers({"lr1": "lr1", "lr2": "lr2"})
         try:
+            argv: tuple[str, ...]
             for argv in (
                 ("-A", "-t", "10.5.0.1:80", "-s", "rr"),
                 ("-a", "-t", "10.5.0.1:80", "-r", "10.5.1.1:80", "-m", "-x", "50", "-y", "10"),

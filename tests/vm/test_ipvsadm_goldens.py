@@ -10,11 +10,14 @@ numbers (a kernel without traffic counts none; the columns' widths stay checked)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
-from vm_daemon import real_ipvsadm
-from vm_net import namespaces
+
+from tests.vm.vm_daemon import real_ipvsadm
+from tests.vm.vm_net import namespaces
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ipvsadm"
 TABLE = """\
@@ -33,8 +36,14 @@ TABLE = """\
 HOSTS = "192.168.10.100 www.example.com\n192.168.10.11 web1\n"
 
 
+class Kernel(Protocol):
+    """The real ipvsadm on the golden table: its output for `argv`."""
+
+    def __call__(self, *argv: str) -> str: ...
+
+
 @pytest.fixture(scope="module")
-def kernel():
+def kernel() -> Iterator[Kernel]:
     hosts = Path("/etc/hosts")  # the VM's overlay: the host's file is not touched
     saved = hosts.read_text()
     hosts.write_text(saved + HOSTS)
@@ -65,12 +74,12 @@ def golden(name: str) -> str:
     return (DATA / name).read_text()
 
 
-def test_save_goldens_are_the_real_ipvsadm_s(kernel) -> None:
+def test_save_goldens_are_the_real_ipvsadm_s(kernel: Kernel) -> None:
     assert kernel("-S", "-n") == golden("save_numeric.txt")
     assert kernel("-S") == golden("save_names.txt")
 
 
-def test_the_numeric_listing_golden_sorts_and_pads_as_ipvsadm(kernel) -> None:
+def test_the_numeric_listing_golden_sorts_and_pads_as_ipvsadm(kernel: Kernel) -> None:
     # 192.168.10.100 before 10.0.0.1: ipvsadm compares the addresses' difference as an int.
     assert counts_as_zero(kernel("-Ln")) == counts_as_zero(golden("list_numeric.txt"))
 
@@ -82,7 +91,7 @@ def test_the_numeric_listing_golden_sorts_and_pads_as_ipvsadm(kernel) -> None:
         ("list_persistent_conn.txt", ("-Ln", "--persistent-conn", "-t", "192.168.10.100:443")),
     ],
 )
-def test_listing_goldens(kernel, name: str, argv: tuple[str, ...]) -> None:
+def test_listing_goldens(kernel: Kernel, name: str, argv: tuple[str, ...]) -> None:
     expected = golden(name)
     real = kernel(*argv)
     if "--thresholds" in argv:

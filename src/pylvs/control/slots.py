@@ -13,8 +13,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 log = logging.getLogger("pylvs.stats")
+
+
+class Closable(Protocol):
+    """What serve() needs of a connection's writer (an asyncio.StreamWriter)."""
+
+    def close(self) -> None: ...
+
+    async def wait_closed(self) -> None: ...
 
 
 class Slots:
@@ -25,7 +34,7 @@ class Slots:
         self.refused = 0  # connections closed because too many were waiting
 
     async def serve(
-        self, writer: asyncio.StreamWriter, handler: Callable[[], Awaitable[None]], what: str
+        self, writer: Closable, handler: Callable[[], Awaitable[None]], what: str
     ) -> None:
         if self.waiting >= self.backlog:
             self.refused += 1

@@ -18,8 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from oracle import version
+# The repository root, so that `tests.…` helpers import by their full names when this
+# runs as a script (under pytest and mypy they are found the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.data.haproxy.oracle import version
 
 CHECK = Path(__file__).parent / "check"
 # "[ALERT]    (1234) : config : parsing [x.cfg:9] : message" and its variants (src/errors.c)

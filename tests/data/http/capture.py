@@ -41,9 +41,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The repository root, so that `tests.…` helpers import by their full names when this
+# runs as a script (under pytest and mypy they are found the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import cases
+from tests.data.http import cases
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 QUIET = 0.25  # seconds without bytes after which an exchange is over
@@ -217,7 +219,8 @@ def haproxy(binary: str, config: str, workdir: Path) -> Iterator[int]:
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"haproxy did not start: {proc.stderr.read()!r}") from None
+                    err = proc.stderr.read() if proc.stderr else b""
+                    raise RuntimeError(f"haproxy did not start: {err!r}") from None
                 time.sleep(0.02)
         yield port
     finally:
@@ -372,10 +375,15 @@ def capture_requests(binary: str, work: Path, out: Path) -> None:
     (out / "requests.json").write_text(json.dumps(records, indent=0) + "\n")
 
 
+def constant(response: bytes) -> Callable[[bytes], bytes]:
+    """A server's reply: the same response whatever the request."""
+    return lambda _request: response
+
+
 def capture_responses(binary: str, work: Path, out: Path) -> None:
     records = []
     for name, request, response in cases.response_cases(random.Random(2026)):
-        be = Backend(reply=lambda _r, resp=response: resp, close_after=True)
+        be = Backend(reply=constant(response), close_after=True)
         be.start()
         with haproxy(binary, config(be.port), work) as port:
             ex = converse(port, [request])
@@ -396,7 +404,7 @@ def capture_modes(binary: str, work: Path, out: Path) -> None:
     records = []
     for mode in cases.MODES:
         for name, requests, reply in cases.MODE_EXCHANGES:
-            be = Backend(reply=lambda _r, resp=reply: resp)
+            be = Backend(reply=constant(reply))
             be.start()
             opt = f"    option {mode}\n" if mode else ""
             with haproxy(binary, config(be.port, defaults=opt), work) as port:

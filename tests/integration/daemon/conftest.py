@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from daemon_helpers import Backends, Director
+from tests.integration.daemon.daemon_helpers import Backends, Director
 
 
 @pytest.fixture

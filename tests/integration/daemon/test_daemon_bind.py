@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import socket
 
-from daemon_helpers import http_get, wait_for
+from tests.integration.daemon.daemon_helpers import http_get, wait_for
 
 
 def test_a_busy_port_is_shown_reported_and_taken_once_free(backends, director) -> None:  # type: ignore[no-untyped-def]

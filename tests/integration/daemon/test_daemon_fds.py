@@ -6,7 +6,7 @@ import resource
 import socket
 import time
 
-from daemon_helpers import free_port, http_get, one_service, wait_for
+from tests.integration.daemon.daemon_helpers import free_port, http_get, one_service, wait_for
 
 
 def test_out_of_descriptors_then_recovery(backends, director) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from daemon_helpers import free_port, http_get
+from tests.integration.daemon.daemon_helpers import free_port, http_get
 
 
 def wait_for(pred, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from daemon_helpers import free_port, http_get
+from tests.integration.daemon.daemon_helpers import free_port, http_get
 
 
 def test_demo_wrr_one_to_two(tmp_path: Path) -> None:

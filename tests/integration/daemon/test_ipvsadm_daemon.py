@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import time
 
-from daemon_helpers import Backends, free_port, http_get
+from tests.integration.daemon.daemon_helpers import Backends, free_port, http_get
 
 HEADER = "IP Virtual Server version 1.2.1 (size=4096)\n"
 TITLE = (

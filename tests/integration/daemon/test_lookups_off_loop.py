@@ -61,7 +61,7 @@ def scenario(tmp_path: Path) -> tuple[float, list[str], list[str]]:
     async def go() -> tuple[float, list[str]]:
         assert (await daemon.ipvsadm(["-A", "-t", "10.0.0.1:80"], "")).rc == 0
         assert (await daemon.ipvsadm(["-a", "-t", "10.0.0.1:80", "-r", "10.0.1.1:80"], "")).rc == 0
-        stop, lags = asyncio.Event(), []
+        stop, lags = asyncio.Event(), list[float]()
         beat = asyncio.get_running_loop().create_task(heartbeat(stop, lags))
         out = []
         for argv, stdin in (
@@ -145,7 +145,7 @@ class SlowRows(FakeDataPlane):
 
 
 async def list_connections(daemon: Daemon) -> tuple[float, str]:
-    stop, lags = asyncio.Event(), []
+    stop, lags = asyncio.Event(), list[float]()
     beat = asyncio.get_running_loop().create_task(heartbeat(stop, lags))
     resp = await daemon.ipvsadm(["-Lnc"], "")
     stop.set()

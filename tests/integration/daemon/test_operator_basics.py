@@ -18,7 +18,14 @@ import time
 from pathlib import Path
 
 import pytest
-from daemon_helpers import Director, http_get, one_service, pidfile_args, wait_for
+
+from tests.integration.daemon.daemon_helpers import (
+    Director,
+    http_get,
+    one_service,
+    pidfile_args,
+    wait_for,
+)
 
 
 def pylvs(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -29,7 +36,7 @@ def pylvs(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
 
 
 def one(backends, director, tmp_path: Path) -> tuple[Director, int]:  # type: ignore[no-untyped-def]
-    from daemon_helpers import free_port
+    from tests.integration.daemon.daemon_helpers import free_port
 
     port = backends.start("rs1")
     vport = free_port()
@@ -87,7 +94,7 @@ def test_dump_signals_write_files_and_keep_the_daemon(  # type: ignore[no-untype
 
 
 def test_sigusr1_writes_keepalived_s_data_files(backends, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from daemon_helpers import free_port
+    from tests.integration.daemon.daemon_helpers import free_port
 
     port = backends.start("rs1")
     vport = free_port()

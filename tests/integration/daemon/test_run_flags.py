@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from daemon_helpers import (
+
+from tests.integration.daemon.daemon_helpers import (
     Director,
     answers,
     free_port,

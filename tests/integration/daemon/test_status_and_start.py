@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from daemon_helpers import free_port, pidfile_args
+from tests.integration.daemon.daemon_helpers import free_port, pidfile_args
 
 
 def test_status_shows_the_live_weight_after_an_operator_edit(backends, director) -> None:  # type: ignore[no-untyped-def]

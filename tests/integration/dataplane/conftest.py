@@ -1,14 +1,8 @@
-"""Make this directory's helper module (proxy_helpers) importable by the tests next to it,
-and let TCP relay tests run on both relay paths (`relay_path`)."""
-
-import sys
-from pathlib import Path
+"""Let TCP relay tests run on both relay paths (`relay_path`)."""
 
 import pytest
 
 from pylvs.dataplane.proxy import poller
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(params=["c", "python"] if poller._pump is not None else ["python"])

@@ -242,6 +242,6 @@ def closed_port() -> int:
     """A port nothing listens on (bound then closed)."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
+    port: int = s.getsockname()[1]
     s.close()
     return port

@@ -8,7 +8,12 @@ import os
 import socket
 
 import pytest
-from proxy_helpers import (
+
+from pylvs.dataplane.base import DataPlaneError
+from pylvs.dataplane.proxy.tcp import HELD_UNWATCHED
+from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
+from pylvs.model.table import AddDest, AddService, DeleteDest, DeleteService
+from tests.integration.dataplane.proxy_helpers import (
     TcpBackend,
     ask,
     drained,
@@ -21,11 +26,6 @@ from proxy_helpers import (
     tcp_key,
     udp_key,
 )
-
-from pylvs.dataplane.base import DataPlaneError
-from pylvs.dataplane.proxy.tcp import HELD_UNWATCHED
-from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.model.table import AddDest, AddService, DeleteDest, DeleteService
 
 pytestmark = pytest.mark.usefixtures("relay_path")
 

@@ -11,9 +11,19 @@ import os
 import resource
 
 import pytest
-from proxy_helpers import TcpBackend, ask, drained, open_to, proxy, relays, run, settle, tcp_key
 
 from pylvs.model.service import VirtualService
+from tests.integration.dataplane.proxy_helpers import (
+    TcpBackend,
+    ask,
+    drained,
+    open_to,
+    proxy,
+    relays,
+    run,
+    settle,
+    tcp_key,
+)
 
 # Every test on both relay paths: the C fast path (when built) and pure Python.
 pytestmark = pytest.mark.usefixtures("relay_path")

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from proxy_helpers import run
 
 from pylvs.dataplane.proxy import poller as poller_module
 from pylvs.dataplane.proxy.poller import DATA, EOF_CLOSE, EOF_SHUT, PEER_EOF, READ, Poller
+from tests.integration.dataplane.proxy_helpers import run
 
 needs_pump = pytest.mark.skipif(
     poller_module._pump is None, reason="the C fast path (_pump) was not built"
@@ -136,7 +136,7 @@ async def relays_counts_and_clears(
     before = time.monotonic()
     for chunk in (b"hello", b"world!"):
         x_peer.send(chunk)
-        await until(lambda c=chunk: _recv(y_peer) == c)  # type: ignore[misc]
+        await until(lambda c=chunk: _recv(y_peer) == c)
     poller.harvest()
     ((end, pkts, nbytes, last),) = owner.counts
     assert (end, pkts, nbytes) == ("x", 2, 11)
@@ -242,7 +242,8 @@ def test_c_path_passes_an_eof_on_and_stops_watching() -> None:
             assert y.recv(100) == b"back"
             await asyncio.sleep(0.05)
             assert seen == [] and owner.spills == []
-            assert poller.unfast(x.fileno()) == (1, 10, pytest.approx(time.monotonic(), abs=2))
+            expected: tuple[object, ...] = (1, 10, pytest.approx(time.monotonic(), abs=2))
+            assert poller.unfast(x.fileno()) == expected
 
     run(body)
 

@@ -4,7 +4,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from proxy_helpers import (
+
+from pylvs.dataplane.proxy import ProxyDataPlane
+from pylvs.dataplane.proxy.tcp import HELD_UNWATCHED
+from pylvs.model.service import ServiceFlags, VirtualService
+from pylvs.model.table import AddDest, AddService, DeleteDest, DeleteService, EditDest
+from pylvs.proto.conntrack import ConnState, Timeouts
+from tests.integration.dataplane.proxy_helpers import (
     Clock,
     TcpBackend,
     ask,
@@ -16,12 +22,6 @@ from proxy_helpers import (
     settle,
     tcp_key,
 )
-
-from pylvs.dataplane.proxy import ProxyDataPlane
-from pylvs.dataplane.proxy.tcp import HELD_UNWATCHED
-from pylvs.model.service import ServiceFlags, VirtualService
-from pylvs.model.table import AddDest, AddService, DeleteDest, DeleteService, EditDest
-from pylvs.proto.conntrack import ConnState, Timeouts
 
 # Every test on both relay paths: the C fast path (when built) and pure Python.
 pytestmark = pytest.mark.usefixtures("relay_path")

@@ -15,7 +15,16 @@ from ipaddress import ip_address
 from typing import Any
 
 import pytest
-from proxy_helpers import (
+
+from pylvs.dataplane.base import DataPlaneError
+from pylvs.dataplane.proxy import ProxyDataPlane
+from pylvs.dataplane.proxy.poller import DATA, EOF_SHUT
+from pylvs.dataplane.proxy.tcp import TcpRelay
+from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
+from pylvs.model.table import AddDest, AddService
+from pylvs.proto.conntrack import ConnState
+from pylvs.proto.conntrack.states import Timeouts
+from tests.integration.dataplane.proxy_helpers import (
     A,
     TcpBackend,
     closed_port,
@@ -28,15 +37,6 @@ from proxy_helpers import (
     settle,
     tcp_key,
 )
-
-from pylvs.dataplane.base import DataPlaneError
-from pylvs.dataplane.proxy import ProxyDataPlane
-from pylvs.dataplane.proxy.poller import DATA, EOF_SHUT
-from pylvs.dataplane.proxy.tcp import TcpRelay
-from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.model.table import AddDest, AddService
-from pylvs.proto.conntrack import ConnState
-from pylvs.proto.conntrack.states import Timeouts
 
 # Every test on both relay paths: the C fast path (when built) and pure Python.
 pytestmark = pytest.mark.usefixtures("relay_path")
@@ -252,7 +252,7 @@ async def expired_with_reset(
 
 def test_idle_connection_closed_when_its_entry_expires() -> None:
     async def body() -> None:
-        from proxy_helpers import Clock
+        from tests.integration.dataplane.proxy_helpers import Clock
 
         clock = Clock()
         a = await TcpBackend("a").start()

@@ -5,11 +5,18 @@ import socket
 from typing import Any
 
 import pytest
-from proxy_helpers import Clock, UdpBackend, drained, proxy, run, udp_key
 
 from pylvs.model.service import ServiceFlags, VirtualService
 from pylvs.model.table import DeleteDest, EditService
 from pylvs.proto.conntrack import ConnState, Timeouts
+from tests.integration.dataplane.proxy_helpers import (
+    Clock,
+    UdpBackend,
+    drained,
+    proxy,
+    run,
+    udp_key,
+)
 
 KEY = udp_key()
 

@@ -109,7 +109,7 @@ class HttpBackend(Backend):
         self.server: asyncio.Server | None = None
 
     async def start(self, ssl_ctx: object = None) -> HttpBackend:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=ssl_ctx)  # type: ignore[arg-type]
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=ssl_ctx)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from health_fixtures import (
+
+from tests.integration.health.health_fixtures import (
     Backend,
     DnsBackend,
     HttpBackend,
@@ -111,25 +112,25 @@ async def make_case(kind: str, tmp: Path) -> Case:
         url = f"url {{\n path /\n digest {MD5}\n }}"
         return Case(f"SSL_GET {{\n {TIMING} virtualhost www.test\n {url}\n }}", b)
     if kind == "SMTP_CHECK":
-        b = await SmtpBackend().start()
-        return Case(f"SMTP_CHECK {{\n {TIMING} helo_name pylvs.test\n }}", b)
+        smtp = await SmtpBackend().start()
+        return Case(f"SMTP_CHECK {{\n {TIMING} helo_name pylvs.test\n }}", smtp)
     if kind == "DNS_CHECK":
-        b = await DnsBackend().start()
-        return Case(f"DNS_CHECK {{\n {TIMING} type A\n name example.org\n }}", b, proto="UDP")
+        dns = await DnsBackend().start()
+        return Case(f"DNS_CHECK {{\n {TIMING} type A\n name example.org\n }}", dns, proto="UDP")
     if kind == "UDP_CHECK":
-        b = await UdpEcho().start()
+        echo = await UdpEcho().start()
         block = f"UDP_CHECK {{\n {TIMING} payload 68656c6c6f\n require_reply 68656cXX6f\n }}"
-        return Case(block, b, proto="UDP")
+        return Case(block, echo, proto="UDP")
     if kind == "UDP_CHECK_NOREPLY":
-        b = await SilentUdp().start()
-        return Case(f"UDP_CHECK {{\n {TIMING} }}", b, proto="UDP", counted=False)
+        silent = await SilentUdp().start()
+        return Case(f"UDP_CHECK {{\n {TIMING} }}", silent, proto="UDP", counted=False)
     assert kind == "MISC_CHECK"
-    b = MiscScript(tmp)
+    script = MiscScript(tmp)
     block = (
-        f'MISC_CHECK {{\n misc_path "{b.path}"\n misc_timeout 2\n retry {RETRY}\n'
+        f'MISC_CHECK {{\n misc_path "{script.path}"\n misc_timeout 2\n retry {RETRY}\n'
         f" delay_before_retry {DBR}\n }}"
     )
-    return Case(block, b)
+    return Case(block, script)
 
 
 def config_text(case: Case, notify: Path, port: int) -> str:
@@ -328,7 +329,7 @@ def test_ssl_get_sends_sni_as_configured(
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         seen: list[str | None] = []
-        ctx.sni_callback = lambda _sock, name, _ctx: seen.append(name)  # type: ignore[assignment,misc]
+        ctx.sni_callback = lambda _sock, name, _ctx: seen.append(name)
         b = await HttpBackend(BODY).start(ctx)
         m = manager(
             load(ssl_get_config(b.port, options + "\n virtualhost vhost.example")), Recorder()

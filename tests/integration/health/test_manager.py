@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from health_fixtures import (
+
+from pylvs.cli import genhash as genhash_cli
+from tests.integration.health.health_fixtures import (
     HttpBackend,
     MiscScript,
     Recorder,
@@ -28,8 +30,6 @@ from health_fixtures import (
     status_text,
     until,
 )
-
-from pylvs.cli import genhash as genhash_cli
 
 LOOP = 0.2
 

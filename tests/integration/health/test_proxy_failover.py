@@ -8,10 +8,9 @@ import asyncio
 import socket
 import time
 
-from health_fixtures import load, manager, run, until
-
 from pylvs.dataplane.proxy import ProxyDataPlane
 from pylvs.model.table import ServiceTable, diff
+from tests.integration.health.health_fixtures import load, manager, run, until
 
 
 class Named:

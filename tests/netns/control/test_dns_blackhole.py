@@ -82,8 +82,11 @@ class Ns:
         assert r.returncode == 0, r.stderr
         return r.stdout
 
-    def spawn(self, argv: list[str], **kw: object) -> subprocess.Popen[str]:
-        p = subprocess.Popen(["ip", "netns", "exec", self.name, *argv], text=True, **kw)  # type: ignore[call-overload]
+    def spawn(
+        self, argv: list[str], stdout: int | None = None, stderr: int | None = None
+    ) -> subprocess.Popen[str]:
+        argv = ["ip", "netns", "exec", self.name, *argv]
+        p = subprocess.Popen(argv, text=True, stdout=stdout, stderr=stderr)
         self.procs.append(p)
         return p
 

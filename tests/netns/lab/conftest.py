@@ -7,14 +7,10 @@ does) whose id carries this test run's pid, and removes it after the test, also 
 import importlib.util
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 from pylvs.lab import commands
 from pylvs.lab.topology import LabOptions

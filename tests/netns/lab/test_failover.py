@@ -6,13 +6,16 @@ VRRP_MS_DOWN_TIMER, RFC 3768 §6.1 / RFC 5798 §6.1), measured with a 10 ms poll
 import time
 
 import pytest
-from labload import Load, VipWatch, wait_masters
 
 from pylvs.lab import operate
 from pylvs.lab.topology import PRIORITIES, master_down_interval, skew_time
+from tests.netns.lab.labload import Load, VipWatch, wait_masters
 
 pytestmark = [pytest.mark.root, pytest.mark.usefixtures("vrrp_driver")]
-QUIET = {"out": lambda _line: None}
+
+
+def quiet(_line: str) -> None:
+    """operate's output, not wanted here."""
 
 
 def test_sigkill_of_master_fails_requests_only_inside_the_failover_window(make_lab) -> None:  # type: ignore[no-untyped-def]
@@ -23,7 +26,7 @@ def test_sigkill_of_master_fails_requests_only_inside_the_failover_window(make_l
     load = Load(lab, duration=mdi + 3.0)
     time.sleep(1.0)
     t0 = time.monotonic()
-    operate.fail(lab.topo.lab_id, "master", how="crash", **QUIET)
+    operate.fail(lab.topo.lab_id, "master", how="crash", out=quiet)
     results = load.results()
     watch.stop()
     takeover = watch.first(("dir2",), after=t0)
@@ -36,7 +39,7 @@ def test_sigkill_of_master_fails_requests_only_inside_the_failover_window(make_l
     after = [a for t, a in results if t > t0 + mdi + 0.5]
     assert len(after) > 100 and all(after)
     # The crashed director comes back and, preemptive, takes the VIP back.
-    operate.heal(lab.topo.lab_id, "master", **QUIET)
+    operate.heal(lab.topo.lab_id, "master", out=quiet)
     assert wait_masters(lab, ("dir1",), mdi + 2.0) is not None
 
 
@@ -47,7 +50,7 @@ def test_graceful_stop_takeover_within_skew_and_preempt_delay_on_return(make_lab
     skew = skew_time(opts, PRIORITIES[1])
     t0 = time.monotonic()
     watch = VipWatch(lab)
-    operate.fail(lab.topo.lab_id, "master", how="stop", **QUIET)
+    operate.fail(lab.topo.lab_id, "master", how="stop", out=quiet)
     assert wait_masters(lab, ("dir2",), 5.0) is not None
     watch.stop()
     took = watch.first(("dir2",), after=t0)
@@ -56,7 +59,7 @@ def test_graceful_stop_takeover_within_skew_and_preempt_delay_on_return(make_lab
     assert took - t0 <= skew + 0.3, (took - t0, skew)
     # dir1 returns: it accepts dir2's lower adverts for preempt_delay, then preempts.
     t1 = time.monotonic()
-    operate.heal(lab.topo.lab_id, "master", **QUIET)
+    operate.heal(lab.topo.lab_id, "master", out=quiet)
     back = wait_masters(lab, ("dir1",), 10.0)
     assert back is not None
     elapsed = time.monotonic() - t1
@@ -68,9 +71,9 @@ def test_nopreempt_master_returns_and_does_not_take_the_vip(make_lab) -> None:  
     lab = make_lab(vrrp_version=3, advert_int=0.5, nopreempt=True)
     opts = lab.topo.options
     assert wait_masters(lab, ("dir1",), 5.0) is not None
-    operate.fail(lab.topo.lab_id, "master", how="stop", **QUIET)
+    operate.fail(lab.topo.lab_id, "master", how="stop", out=quiet)
     assert wait_masters(lab, ("dir2",), 3.0) is not None
-    operate.heal(lab.topo.lab_id, "master", **QUIET)
+    operate.heal(lab.topo.lab_id, "master", out=quiet)
     watch = VipWatch(lab)
     time.sleep(3 * master_down_interval(opts, PRIORITIES[0]))
     watch.stop()
@@ -82,7 +85,7 @@ def test_cut_vrrp_link_split_brain_then_one_master(make_lab) -> None:  # type: i
     lab = make_lab(vrrp_version=3, advert_int=0.5)
     opts = lab.topo.options
     assert wait_masters(lab, ("dir1",), 5.0) is not None
-    operate.fail(lab.topo.lab_id, "link", **QUIET)
+    operate.fail(lab.topo.lab_id, "link", out=quiet)
     mdi = master_down_interval(opts, PRIORITIES[1])
     # Each stops hearing the other: dir2 becomes MASTER too (the documented split brain).
     assert wait_masters(lab, ("dir1", "dir2"), mdi + 1.0) is not None
@@ -91,7 +94,7 @@ def test_cut_vrrp_link_split_brain_then_one_master(make_lab) -> None:  # type: i
 
     status(lab.topo.lab_id, out=lines.append)
     assert "SPLIT BRAIN: both directors hold the VIP" in lines
-    operate.heal(lab.topo.lab_id, "link", **QUIET)
+    operate.heal(lab.topo.lab_id, "link", out=quiet)
     # dir2 hears dir1's higher priority advert and goes back to BACKUP: within two adverts.
     took = wait_masters(lab, ("dir1",), 5.0)
     assert took is not None and took <= 2 * opts.advert_int + 0.3, took

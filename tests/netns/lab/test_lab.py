@@ -7,10 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from labload import Load
 
 from pylvs.lab import commands, netns, nodes, operate
-from pylvs.lab.topology import Mode
+from pylvs.lab.topology import LabError, Mode
+from tests.netns.lab.labload import Load
 
 pytestmark = pytest.mark.root
 
@@ -106,5 +106,5 @@ def test_not_root_message(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import os
 
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    with pytest.raises(commands.LabError, match="needs root"):
+    with pytest.raises(LabError, match="needs root"):
         commands.require_root()

@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import missing
 
 from pylvs.lab import nodes
+from tests.netns.lab.conftest import missing
 
 pytestmark = pytest.mark.root
 

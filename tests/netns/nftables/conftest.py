@@ -1,14 +1,10 @@
-"""Fixtures of the nftables netns tests; makes nsnet importable by the tests next to it."""
+"""Fixtures of the nftables netns tests."""
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from nsnet import Lab, missing_reason
+from tests.netns.nftables.nsnet import Lab, missing_reason
 
 
 @pytest.fixture

@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nsnet import SRC, Lab
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.sched import ipvs
 from pylvs.sched.base import Flow
+from tests.netns.nftables.nsnet import SRC, Lab
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -91,7 +91,7 @@ for line in sys.stdin:
 # and explicit rounds; here the real timer and a realistic interval are the point).
 DIRECTOR = r"""
 import asyncio, json, sys
-from director import to_table
+from tests.netns.nftables.director import to_table
 from pylvs.dataplane.nftables import NftablesDataPlane
 from pylvs.model.table import ServiceTable, diff
 

@@ -9,7 +9,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from nsnet import Director, Lab
+
+from tests.netns.nftables.nsnet import Director, Lab
 
 pytestmark = pytest.mark.root
 

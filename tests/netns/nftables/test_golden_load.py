@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import pytest
-from nsnet import Lab
+
+from tests.netns.nftables.nsnet import Lab
 
 pytestmark = pytest.mark.root
 

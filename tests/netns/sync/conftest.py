@@ -1,14 +1,10 @@
-"""Make sync_netns_helpers importable, and the `net` fixture: namespaces deleted afterwards."""
+"""The `net` fixture: namespaces deleted afterwards."""
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from sync_netns_helpers import Net, missing
+from tests.netns.sync.sync_netns_helpers import Net, missing
 
 
 @pytest.fixture

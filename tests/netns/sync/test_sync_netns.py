@@ -11,7 +11,6 @@ import threading
 import time
 
 import pytest
-from sync_netns_helpers import Net, NsLoop
 
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.service import (
@@ -37,6 +36,7 @@ from pylvs.proto.sync import (
 )
 from pylvs.proto.sync.codec import Decoded
 from pylvs.sync import Backup, Master
+from tests.netns.sync.sync_netns_helpers import Net, NsLoop
 
 pytestmark = pytest.mark.root
 

@@ -127,7 +127,8 @@ class Node:
         self.ip_cmd("link", "set", f"{dev}p", "up")
 
     def mac(self, dev: str = "eth0") -> str:
-        return json.loads(self.ip_cmd("-j", "link", "show", dev).stdout)[0]["address"]
+        mac: str = json.loads(self.ip_cmd("-j", "link", "show", dev).stdout)[0]["address"]
+        return mac
 
     def neighbour(self, address: str) -> str | None:
         out = self.ip_cmd("-j", "neigh", "show", address, check=False).stdout

@@ -3,17 +3,15 @@
 Usage: python contract_runner.py DEV; prints each failure and exits 1 if there is one.
 """
 
-import importlib.util
 import sys
 from pathlib import Path
 
-from pylvs.system.netlink import NetlinkHost
+# The repository root, so that the contract (tests/unit/system/contract.py) imports by its full
+# name when this runs as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-path = Path(__file__).resolve().parents[2] / "unit" / "system" / "contract.py"
-spec = importlib.util.spec_from_file_location("contract", path)
-assert spec is not None and spec.loader is not None
-contract = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(contract)
+from pylvs.system.netlink import NetlinkHost
+from tests.unit.system import contract
 
 host = NetlinkHost()
 try:

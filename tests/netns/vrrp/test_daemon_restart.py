@@ -15,13 +15,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from tests.netns.vrrp.conftest import Confs, Lab, Node, Proc
 
 VIP = "10.77.0.100"
 GOLDEN = Path(__file__).parents[2] / "data" / "dumps" / "keepalived-2.2.7"
-
-
-Lab = Node = Proc = Any  # the conftest's classes (fixtures, not importable by name)
 
 
 def wait_until(pred: Callable[[], bool], timeout: float) -> bool:
@@ -42,7 +40,9 @@ def run(node: Node, conf: str, *flags: str) -> Proc:
     return node.spawn([*argv, *flags], "run")
 
 
-def test_a_restarted_backup_removes_the_vips_its_killed_predecessor_left(lab: Lab, conf) -> None:  # type: ignore[no-untyped-def]
+def test_a_restarted_backup_removes_the_vips_its_killed_predecessor_left(
+    lab: Lab, conf: type[Confs]
+) -> None:
     a, b = lab.node("a"), lab.node("b")
     pa = run(a, conf.config(conf.instance(priority=150, state="MASTER")))
     lab.expect(VIP, ["a"], 10)
@@ -56,7 +56,9 @@ def test_a_restarted_backup_removes_the_vips_its_killed_predecessor_left(lab: La
     lab.stays(VIP, ["b"], 2)
 
 
-def test_dont_release_vrrp_leaves_the_vip_and_the_next_start_clears_it(lab: Lab, conf) -> None:  # type: ignore[no-untyped-def]
+def test_dont_release_vrrp_leaves_the_vip_and_the_next_start_clears_it(
+    lab: Lab, conf: type[Confs]
+) -> None:
     a = lab.node("a")
     text = conf.config(conf.instance(priority=150, state="MASTER"))
     p = run(a, text, "--dont-release-vrrp")
@@ -72,7 +74,7 @@ def test_dont_release_vrrp_leaves_the_vip_and_the_next_start_clears_it(lab: Lab,
     assert not a.has(VIP)  # released by default
 
 
-def test_stats_and_json_dumps_have_keepalived_s_shape(lab: Lab, conf) -> None:  # type: ignore[no-untyped-def]
+def test_stats_and_json_dumps_have_keepalived_s_shape(lab: Lab, conf: type[Confs]) -> None:
     a = lab.node("a")
     p = run(a, conf.config(conf.instance(priority=150, state="MASTER")))
     lab.expect(VIP, ["a"], 10)

@@ -5,12 +5,16 @@ import time
 
 import pytest
 
+from tests.netns.vrrp.conftest import Confs, Lab
+
 VIP = "10.77.0.100"
 pytestmark = pytest.mark.root
 
 
 @pytest.mark.parametrize(("version", "adv", "limit"), [(2, 1, 5.0), (3, 0.1, 2.0)])
-def test_priority_pair_crash_and_preempt(lab, conf, version, adv, limit) -> None:
+def test_priority_pair_crash_and_preempt(
+    lab: Lab, conf: type[Confs], version: int, adv: float, limit: float
+) -> None:
     a, b = lab.node("a"), lab.node("b")
     conf_a = conf.config(conf.instance(priority=150, version=version, advert_int=adv))
     pa = a.pylvs(conf_a)
@@ -22,7 +26,7 @@ def test_priority_pair_crash_and_preempt(lab, conf, version, adv, limit) -> None
     lab.expect(VIP, ["a"], limit + 3)  # preempt: the higher priority takes it back
 
 
-def test_sigterm_sends_priority_zero(lab, conf) -> None:
+def test_sigterm_sends_priority_zero(lab: Lab, conf: type[Confs]) -> None:
     a, b = lab.node("a"), lab.node("b")
     pa = a.pylvs(conf.config(conf.instance(priority=150, advert_int=1)))
     b.pylvs(conf.config(conf.instance(priority=100, advert_int=1)))
@@ -37,7 +41,7 @@ def test_sigterm_sends_priority_zero(lab, conf) -> None:
     assert pa.popen.wait(5) == 0
 
 
-def test_nopreempt_keeps_the_running_master(lab, conf) -> None:
+def test_nopreempt_keeps_the_running_master(lab: Lab, conf: type[Confs]) -> None:
     a, b = lab.node("a"), lab.node("b")
     b.pylvs(conf.config(conf.instance(priority=100, version=3, advert_int=0.1)))
     lab.expect(VIP, ["b"], 5)
@@ -45,7 +49,7 @@ def test_nopreempt_keeps_the_running_master(lab, conf) -> None:
     lab.stays(VIP, ["b"], 2.0)
 
 
-def test_auth_mismatch_is_ignored(lab, conf) -> None:
+def test_auth_mismatch_is_ignored(lab: Lab, conf: type[Confs]) -> None:
     a, b = lab.node("a"), lab.node("b")
     pa = a.pylvs(conf.config(conf.instance(priority=150, password="1111")))
     pb = b.pylvs(conf.config(conf.instance(priority=100, password="2222")))
@@ -55,7 +59,7 @@ def test_auth_mismatch_is_ignored(lab, conf) -> None:
     assert "received an invalid passwd" in pa.text()
 
 
-def test_unicast_peers(lab, conf) -> None:
+def test_unicast_peers(lab: Lab, conf: type[Confs]) -> None:
     a, b = lab.node("a"), lab.node("b")
     confs = {
         "a": conf.instance(
@@ -73,7 +77,7 @@ def test_unicast_peers(lab, conf) -> None:
     lab.expect(VIP, ["b"], 2)
 
 
-def test_ipv6_v3(lab, conf) -> None:
+def test_ipv6_v3(lab: Lab, conf: type[Confs]) -> None:
     a, b = lab.node("a"), lab.node("b")
     vip6 = "fd00:77::100"
     confs = {
@@ -88,7 +92,7 @@ def test_ipv6_v3(lab, conf) -> None:
     lab.expect(vip6, ["b"], 2)
 
 
-def test_active_active_pair_on_one_interface(lab, conf) -> None:
+def test_active_active_pair_on_one_interface(lab: Lab, conf: type[Confs]) -> None:
     """Seed 001: VI_1 (VRID 51) master on a, VI_2 (VRID 52) master on b, same eth0."""
     a, b = lab.node("a"), lab.node("b")
 
@@ -109,7 +113,7 @@ def test_active_active_pair_on_one_interface(lab, conf) -> None:
     lab.stays("10.77.0.101", ["b"], 0.3)
 
 
-def test_sighup_reload_keeps_unchanged_instances(lab, conf) -> None:
+def test_sighup_reload_keeps_unchanged_instances(lab: Lab, conf: type[Confs]) -> None:
     a = lab.node("a")
     one = conf.instance("VI_1", vrid=51, priority=150, version=3, advert_int=0.1)
     pa = a.pylvs(conf.config(one))

@@ -4,18 +4,22 @@ master's return; nopreempt; PASS mismatch ignored; unicast peers.  One VIP holde
 
 import pytest
 
+from tests.netns.vrrp.conftest import Confs, Lab, Node, Proc
+
 VIP = "10.77.0.100"
 pytestmark = [pytest.mark.root, pytest.mark.oracle, pytest.mark.usefixtures("need_keepalived")]
 SIDES = [("pylvs", "keepalived"), ("keepalived", "pylvs")]
 
 
-def start(node, impl: str, text: str):
+def start(node: Node, impl: str, text: str) -> Proc:
     return node.pylvs(text) if impl == "pylvs" else node.keepalived(text)
 
 
 @pytest.mark.parametrize(("version", "adv", "limit"), [(2, 1, 5.0), (3, 0.1, 2.0)])
 @pytest.mark.parametrize(("high", "low"), SIDES)
-def test_priority_pair(lab, conf, version, adv, limit, high, low) -> None:
+def test_priority_pair(
+    lab: Lab, conf: type[Confs], version: int, adv: float, limit: float, high: str, low: str
+) -> None:
     a, b = lab.node("a"), lab.node("b")
     text_a = conf.config(conf.instance(priority=150, version=version, advert_int=adv))
     pa = start(a, high, text_a)
@@ -29,7 +33,7 @@ def test_priority_pair(lab, conf, version, adv, limit, high, low) -> None:
 
 
 @pytest.mark.parametrize(("keeper", "newcomer"), SIDES)
-def test_nopreempt(lab, conf, keeper, newcomer) -> None:
+def test_nopreempt(lab: Lab, conf: type[Confs], keeper: str, newcomer: str) -> None:
     a, b = lab.node("a"), lab.node("b")
     start(b, keeper, conf.config(conf.instance(priority=100, version=3, advert_int=0.1)))
     lab.expect(VIP, ["b"], 5)
@@ -39,7 +43,7 @@ def test_nopreempt(lab, conf, keeper, newcomer) -> None:
 
 
 @pytest.mark.parametrize(("keeper", "newcomer"), SIDES)
-def test_preempt(lab, conf, keeper, newcomer) -> None:
+def test_preempt(lab: Lab, conf: type[Confs], keeper: str, newcomer: str) -> None:
     a, b = lab.node("a"), lab.node("b")
     start(b, keeper, conf.config(conf.instance(priority=100, version=3, advert_int=0.1)))
     lab.expect(VIP, ["b"], 5)
@@ -47,7 +51,7 @@ def test_preempt(lab, conf, keeper, newcomer) -> None:
     lab.expect(VIP, ["a"], 5)
 
 
-def test_auth_mismatch_ignored(lab, conf) -> None:
+def test_auth_mismatch_ignored(lab: Lab, conf: type[Confs]) -> None:
     a, b = lab.node("a"), lab.node("b")
     a.pylvs(conf.config(conf.instance(priority=150, password="1111")))
     kb = b.keepalived(conf.config(conf.instance(priority=100, password="2222")))
@@ -56,10 +60,10 @@ def test_auth_mismatch_ignored(lab, conf) -> None:
 
 
 @pytest.mark.parametrize(("high", "low"), SIDES)
-def test_unicast(lab, conf, high, low) -> None:
+def test_unicast(lab: Lab, conf: type[Confs], high: str, low: str) -> None:
     a, b = lab.node("a"), lab.node("b")
 
-    def text(prio: int, me, peer) -> str:
+    def text(prio: int, me: Node, peer: Node) -> str:
         return conf.config(
             conf.instance(
                 priority=prio, version=3, advert_int=0.1, unicast_src=me.ip, peers=(peer.ip,)

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from pylvs.vrrp.manager import EARLY_US
+from tests.netns.vrrp.conftest import Confs, Lab
 
 pytestmark = pytest.mark.root
 
@@ -58,7 +59,7 @@ while time.time() < end:
 
 
 def _early_window_run(
-    lab, conf, attempt: int
+    lab: Lab, conf: type[Confs], attempt: int
 ) -> tuple[list[float], list[float], list[float], bool]:
     """One run: b backs up a fake master whose fourth advert comes 40% of EARLY_US before b's
     master-down deadline.  Returns the fake's times, a's and b's adverts as seen by c, and
@@ -85,7 +86,7 @@ def _early_window_run(
     return times, [t for t, ip in seen if ip == a.ip], [t for t, ip in seen if ip == b.ip], held
 
 
-def test_an_advert_inside_the_early_window_keeps_the_backup(lab, conf) -> None:
+def test_an_advert_inside_the_early_window_keeps_the_backup(lab: Lab, conf: type[Confs]) -> None:
     """Adverts every second, then one 40% of EARLY_US before b's master-down deadline (b is
     already waiting on the CPU for it), two more, then silence: b takes over MS_DOWN after the
     last one, not before, and not at the deadline it was waiting for.
@@ -133,7 +134,7 @@ print("ok")
 """
 
 
-def test_prepared_address_follows_a_recreated_interface(lab) -> None:
+def test_prepared_address_follows_a_recreated_interface(lab: Lab) -> None:
     a = lab.node("a")
     a.add_veth("vx0")
     done = subprocess.run(

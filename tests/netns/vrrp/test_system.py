@@ -2,16 +2,19 @@
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.netns.vrrp.conftest import Confs, Lab
 
 VIP = "10.77.0.100"
 pytestmark = pytest.mark.root
 RUNNER = Path(__file__).with_name("contract_runner.py")
 
 
-def test_netlink_host_passes_contract(lab) -> None:
+def test_netlink_host_passes_contract(lab: Lab) -> None:
     a = lab.node("a")
     done = subprocess.run(
         ["ip", "netns", "exec", a.ns, sys.executable, str(RUNNER), "eth0"],
@@ -23,7 +26,7 @@ def test_netlink_host_passes_contract(lab) -> None:
     assert "9 checks passed, 0 failed" in done.stdout
 
 
-def test_gratuitous_arp_moves_the_clients_neighbour_entry(lab, conf) -> None:
+def test_gratuitous_arp_moves_the_clients_neighbour_entry(lab: Lab, conf: type[Confs]) -> None:
     a, b, c = lab.node("a"), lab.node("b"), lab.node("c")
     c.sysctl("net.ipv4.conf.eth0.arp_accept", "1")  # let a GARP create the entry
     c.sysctl("net.ipv4.neigh.eth0.locktime", "0")
@@ -37,7 +40,7 @@ def test_gratuitous_arp_moves_the_clients_neighbour_entry(lab, conf) -> None:
 
 
 @pytest.mark.parametrize("accept", [True, False])
-def test_accept_and_no_accept(lab, conf, accept) -> None:
+def test_accept_and_no_accept(lab: Lab, conf: type[Confs], accept: bool) -> None:
     a, c = lab.node("a"), lab.node("c")
     extra = "    accept" if accept else "    no_accept"
     pa = a.pylvs(conf.config(conf.instance(priority=150, version=3, advert_int=0.1, extra=extra)))
@@ -59,7 +62,7 @@ def test_accept_and_no_accept(lab, conf, accept) -> None:
     assert gone.returncode != 0  # the table goes with the daemon
 
 
-def lab_wait(pred, timeout: float = 3.0) -> bool:
+def lab_wait(pred: Callable[[], bool], timeout: float = 3.0) -> bool:
     import time
 
     end = time.monotonic() + timeout

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pylvs.system import trackfile
+from tests.netns.vrrp.conftest import Lab
 
 pytestmark = pytest.mark.root
 
@@ -62,7 +63,9 @@ def _effective(data: str) -> dict[str, int]:
     return found
 
 
-def test_keepalived_reads_track_files_as_pylvs_does(lab, need_keepalived, tmp_path) -> None:
+def test_keepalived_reads_track_files_as_pylvs_does(
+    lab: Lab, need_keepalived: None, tmp_path: Path
+) -> None:
     node = lab.node("a")
     files = []
     for n, text in enumerate(CONTENTS, 1):

@@ -2,18 +2,31 @@
 track_interface -> FAULT, track_file weight, vrrp_script, sync group FAULT, notify + FIFO."""
 
 import time
+from pathlib import Path
 
 import pytest
+
+from tests.netns.vrrp.conftest import Confs, Lab
 
 VIP, VIP2 = "10.77.0.100", "10.77.0.101"
 pytestmark = pytest.mark.root
 
 
-def fast(conf, **kw) -> str:
-    return conf.instance(version=3, advert_int=0.1, **kw)
+def fast(
+    conf: type[Confs],
+    name: str = "VI_1",
+    *,
+    vrid: int = 51,
+    priority: int = 100,
+    vips: tuple[str, ...] = ("10.77.0.100/24",),
+    extra: str = "",
+) -> str:
+    return conf.instance(
+        name, vrid=vrid, priority=priority, version=3, advert_int=0.1, vips=vips, extra=extra
+    )
 
 
-def test_track_interface_fault_moves_the_vip(lab, conf) -> None:
+def test_track_interface_fault_moves_the_vip(lab: Lab, conf: type[Confs]) -> None:
     a, b = lab.node("a"), lab.node("b")
     a.add_veth("eth1")
     a.pylvs(
@@ -27,7 +40,7 @@ def test_track_interface_fault_moves_the_vip(lab, conf) -> None:
     lab.expect(VIP, ["a"], 3)
 
 
-def test_track_file_weight_lowers_priority(lab, conf, tmp_path) -> None:
+def test_track_file_weight_lowers_priority(lab: Lab, conf: type[Confs], tmp_path: Path) -> None:
     a, b = lab.node("a"), lab.node("b")
     f = tmp_path / "weight"
     f.write_text("0\n")
@@ -42,7 +55,9 @@ def test_track_file_weight_lowers_priority(lab, conf, tmp_path) -> None:
     lab.expect(VIP, ["a"], 3)
 
 
-def test_vrrp_script_failure_faults_the_instance(lab, conf, tmp_path) -> None:
+def test_vrrp_script_failure_faults_the_instance(
+    lab: Lab, conf: type[Confs], tmp_path: Path
+) -> None:
     a, b = lab.node("a"), lab.node("b")
     flag = tmp_path / "healthy"
     flag.write_text("")
@@ -62,7 +77,7 @@ def test_vrrp_script_failure_faults_the_instance(lab, conf, tmp_path) -> None:
     assert "VRRP_Script(chk) succeeded" in pa.text()
 
 
-def test_sync_group_fault_takes_all_members_down(lab, conf) -> None:
+def test_sync_group_fault_takes_all_members_down(lab: Lab, conf: type[Confs]) -> None:
     a, b = lab.node("a"), lab.node("b")
     a.add_veth("eth1")
     group = "vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n}\n"
@@ -83,7 +98,7 @@ def test_sync_group_fault_takes_all_members_down(lab, conf) -> None:
     lab.expect(VIP2, ["b"], 2)
 
 
-def test_notify_scripts_and_fifo(lab, conf, tmp_path) -> None:
+def test_notify_scripts_and_fifo(lab: Lab, conf: type[Confs], tmp_path: Path) -> None:
     a = lab.node("a")
     out, fifo_out = tmp_path / "notify.out", tmp_path / "fifo.out"
     notify = tmp_path / "notify.sh"

@@ -2,6 +2,7 @@
 else proxy; --dataplane forces one; the choice says why."""
 
 import argparse
+import os
 
 import pytest
 
@@ -20,7 +21,7 @@ from pylvs.cli.dataplanes import Choice, choose
         ("ipvs", False, False, False, "ipvs"),
     ],
 )
-def test_choice(requested, root, ipvs, nft, name) -> None:
+def test_choice(requested: str | None, root: bool, ipvs: bool, nft: bool, name: str) -> None:
     got = choose(requested, root=root, has_ipvs=ipvs, has_nft=nft)
     assert got.name == name and got.reason
 
@@ -33,7 +34,7 @@ def test_the_reasons_say_why() -> None:
 
 
 def test_a_forced_kernel_plane_without_root_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dataplanes.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     args = argparse.Namespace(dataplane="ipvs", dr_interface=[])
     with pytest.raises(PermissionError, match="needs root"):
         dataplanes.make_plane(args)

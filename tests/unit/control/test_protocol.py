@@ -74,7 +74,8 @@ def test_a_big_answer_streams_in_lines_no_limit_refuses() -> None:
     resp = Response(0, big, "warning\n" * 3, {"k": 1})
     lines = list(resp.stream())
     assert len(lines) > 2 and all(len(line) <= MAX_LINE for line in lines)
-    out, err = [], []
+    out: list[str] = []
+    err: list[str] = []
     final = None
     for line in lines:
         item = decode_chunk(line)

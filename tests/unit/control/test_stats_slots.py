@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from pylvs.control.slots import Slots
 
@@ -32,7 +33,7 @@ def test_slots_serve_in_turn_refuse_past_the_backlog_and_always_close() -> None:
                 raise RuntimeError("a bug in one command")
 
         tasks = [
-            asyncio.create_task(slots.serve(w, lambda i=i: handler(i), "test"))  # type: ignore[misc]
+            asyncio.create_task(slots.serve(w, functools.partial(handler, i), "test"))
             for i, w in enumerate(writers)
         ]
         for _ in range(5):

@@ -47,7 +47,7 @@ def test_a_recreated_service_revives_its_trashed_dests() -> None:
         st.apply_one(change, 3.0)
     rt = st.runtimes[KEY]
     revived = rt.dest(old.key)
-    assert revived is old and old.available and st.orphans == {}
+    assert revived is old and revived.available and st.orphans == {}
     assert (old.activeconns, old.persistconns) == (1, 1)
     assert rt.stats_of(old).counters.conns == 0
     # The template pins the client to it again (it was invalid while the dest was not).

@@ -4,11 +4,11 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from dataplane_contract import CONTRACT, Check
 
 from pylvs.dataplane.base import DataPlane
 from pylvs.dataplane.fake import FakeDataPlane
 from pylvs.dataplane.proxy import ProxyDataPlane
+from tests.unit.dataplane.dataplane_contract import CONTRACT, Check
 
 Factory = Callable[[], DataPlane]
 FACTORIES: dict[str, Factory] = {

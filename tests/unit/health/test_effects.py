@@ -3,13 +3,14 @@ reference §3.12).  Expected lines are keepalived's wording, worked out by hand.
 
 import dataclasses
 import ipaddress
-
-from health_helpers import config, ref, spec, state
+from collections.abc import Sequence
 
 from pylvs.config.keepalived.table import to_table
-from pylvs.health.effects import LvsState
-from pylvs.health.events import Alert, FifoLine, LogLine, RunScript
+from pylvs.health.effects import LvsState, VsHealth
+from pylvs.health.events import FifoLine, LogLine, RunScript
 from pylvs.health.machine import Change
+from pylvs.model.notify import Alert
+from tests.unit.health.health_helpers import config, ref, spec, state
 
 BASE = """
 virtual_server 10.0.0.1 80 {
@@ -41,7 +42,7 @@ def conf(vs: str = "", rs1: str = "", rs2: str = "") -> str:
     return BASE % (vs, rs1, rs2)
 
 
-def logs(effects: list) -> list[str]:
+def logs(effects: Sequence[object]) -> list[str]:
     return [e.text for e in effects if isinstance(e, LogLine)]
 
 
@@ -201,6 +202,12 @@ def test_reload_carries_checker_state() -> None:
     assert weights(new) == {"127.0.0.2:9002": 3}
 
 
+def quorum_up(pool: VsHealth) -> bool:
+    """pool.quorum_up, read afresh: mypy keeps it narrowed by an earlier assert across the
+    calls that change it."""
+    return pool.quorum_up
+
+
 def backup_pool(all_backups: bool) -> LvsState:
     """Two active servers and two backups (HAProxy `backup`), built directly: no
     keepalived.conf has backups."""
@@ -245,5 +252,5 @@ def test_backup_servers_do_not_count_towards_quorum() -> None:
     assert pool.quorum_up
     st.checker_result(ref(st, 0), Change.DOWN)
     logs_ = logs(st.checker_result(ref(st, 1), Change.DOWN))
-    assert not pool.quorum_up  # the backups' 5 do not keep quorum 1
+    assert not quorum_up(pool)  # the backups' 5 do not keep quorum 1
     assert "Lost quorum 1-0=1 > 0 for VS [10.0.0.1]:tcp:80" in logs_

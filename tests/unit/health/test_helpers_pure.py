@@ -3,11 +3,10 @@
 import ipaddress
 import random
 
-from health_helpers import spec
-
 from pylvs.control.status import render_health
 from pylvs.health.runner import first_delay
 from pylvs.model.snapshot import CheckView, DirectorSnapshot, PoolHealth, ServerHealth
+from tests.unit.health.health_helpers import spec
 
 
 def test_warmup_jitter_is_a_share_of_warmup_after_bootstrap() -> None:

@@ -8,6 +8,7 @@ from pylvs.lab.topology import (
     LabError,
     LabOptions,
     Mode,
+    Topology,
     diagram,
     master_down_interval,
     plan,
@@ -15,7 +16,7 @@ from pylvs.lab.topology import (
 )
 
 
-def addr(topo, node: str, iface: int = 0) -> str:
+def addr(topo: Topology, node: str, iface: int = 0) -> str:
     return str(topo.node(node).interfaces[iface].address)
 
 

@@ -104,7 +104,12 @@ def test_tcp_state_change_moves_between_counters() -> None:
         (0, 0, [(1000, 1000, 0)], [False]),
     ],
 )  # fmt: skip
-def test_recount_follows_the_bind_and_unbind_rules(u, l, counts, flags) -> None:  # noqa: E741
+def test_recount_follows_the_bind_and_unbind_rules(
+    u: int,
+    l: int,  # noqa: E741
+    counts: list[tuple[int, int, int]],
+    flags: list[bool],
+) -> None:
     d = dest(u=u, l=l)
     got = []
     for active, inactive, persistent in counts:

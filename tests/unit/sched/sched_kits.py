@@ -210,7 +210,7 @@ class HaproxyKit(Kit):
         pool.runtime.drop_conn(server)
 
     def eligible(self, pool: Pool, server: Server) -> bool:
-        runtime = pool.runtime
+        runtime: HaproxyPool = pool.runtime
         lb = runtime.lb
         algorithm = pool.name.partition(":")[2]
         if not server.currently_usable():

@@ -22,10 +22,10 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sched_kits import Kit, Pool, kit_for
 
 from pylvs.sched import registry
 from pylvs.sched.base import Flow, HttpRequest, Need
+from tests.unit.sched.sched_kits import Kit, Pool, kit_for
 
 ALL = registry.names()
 

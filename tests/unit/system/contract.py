@@ -42,10 +42,11 @@ def check_ipv6_address(host: HostEffects, dev: str) -> None:
 
 
 def check_unknown_device(host: HostEffects, dev: str) -> None:
-    for action in (
+    actions: tuple[Callable[[], None], ...] = (
         lambda: host.add_address(AddressSpec(V4, "nosuchdev0")),
         lambda: host.send_frame("nosuchdev0", gratuitous_arp(b"\x02" * 6, V4.ip)),
-    ):
+    )
+    for action in actions:
         try:
             action()
         except HostError:

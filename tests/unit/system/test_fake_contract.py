@@ -1,18 +1,13 @@
 """FakeHost passes the HostEffects contract, and records what a test needs to see."""
 
-import importlib.util
 import ipaddress
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from pylvs.system.effects import AddressSpec, HostError, RouteSpec, table_number
+from pylvs.system.effects import AddressSpec, HostEffects, HostError, RouteSpec, table_number
 from pylvs.system.fake import FakeHost
-
-_spec = importlib.util.spec_from_file_location("contract", Path(__file__).with_name("contract.py"))
-assert _spec is not None and _spec.loader is not None
-contract = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(contract)
+from tests.unit.system import contract
 
 
 def fresh() -> FakeHost:
@@ -22,7 +17,7 @@ def fresh() -> FakeHost:
 
 
 @pytest.mark.parametrize("check", contract.CHECKS, ids=lambda c: c.__name__)
-def test_fake_passes_contract(check) -> None:
+def test_fake_passes_contract(check: Callable[[HostEffects, str], None]) -> None:
     check(fresh(), "eth0")
 
 

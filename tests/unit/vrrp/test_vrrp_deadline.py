@@ -21,7 +21,7 @@ def remaining_us(timer: DeadlineTimer) -> int:
     assert libc is not None
     spec = _Itimerspec()
     assert libc.timerfd_gettime(timer._fd, ctypes.byref(spec)) == 0
-    return spec.it_value.tv_sec * 1_000_000 + spec.it_value.tv_nsec // 1000
+    return int(spec.it_value.tv_sec) * 1_000_000 + int(spec.it_value.tv_nsec) // 1000
 
 
 async def fire_times(arms: list[int | None], wait: float) -> tuple[list[int], DeadlineTimer]:

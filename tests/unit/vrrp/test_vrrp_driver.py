@@ -10,6 +10,7 @@ from pylvs.config.errors import Location
 from pylvs.config.keepalived.convert import to_spec
 from pylvs.config.keepalived.parser import load_text
 from pylvs.model.director import DirectorSpec
+from pylvs.model.service import Address
 from pylvs.proto.vrrp.commands import (
     AddAddresses,
     RemoveAddresses,
@@ -56,7 +57,13 @@ class SentAdvert:
 class FakeSock:
     sent: list[SentAdvert] = field(default_factory=list)
 
-    def send(self, message: bytes, src, dst, ttl: int) -> None:
+    def send(
+        self,
+        message: bytes,
+        src: Address,
+        dst: Address,
+        ttl: int,
+    ) -> None:
         self.sent.append(SentAdvert(message, src, dst, ttl))
 
 
@@ -196,7 +203,7 @@ def test_garp_rounds_over_all_vips() -> None:
     ex, _ = executor(h, g)
     vips = inst.setup.params.vips + inst.setup.params.evips
     ex.run(inst, SendGratuitousArp(vips, 2), 0)
-    a, b = ipaddress.ip_address("192.168.200.16"), ipaddress.ip_address("10.1.1.1")
+    a, b = ipaddress.IPv4Address("192.168.200.16"), ipaddress.IPv4Address("10.1.1.1")
     expected = [gratuitous_arp(MAC, x) for x in (a, b, a, b)]
     assert h.frames == [("eth0", f) for f in expected]
 
@@ -239,6 +246,8 @@ def test_noarp_interface_gets_no_garp() -> None:
         (6, ["fd00::1/64"], None),
     ],
 )
-def test_source_address_is_primary_v4_or_link_local_v6(family, addrs, expected) -> None:
+def test_source_address_is_primary_v4_or_link_local_v6(
+    family: int, addrs: list[str], expected: str | None
+) -> None:
     got = pick_source(family, tuple(ipaddress.ip_interface(a) for a in addrs))
     assert (str(got) if got else None) == expected

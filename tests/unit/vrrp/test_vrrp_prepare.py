@@ -5,13 +5,19 @@ import ipaddress
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pylvs.proto.vrrp.commands import AddAddresses, SendAdvert, SendGratuitousArp, State
+from pylvs.model.director import DirectorSpec
+from pylvs.model.service import Address
+from pylvs.proto.vrrp.commands import AddAddresses, Command, SendAdvert, SendGratuitousArp, State
 from pylvs.proto.vrrp.events import AdvertReceived, Started
+from pylvs.proto.vrrp.fsm import VrrpMachine
 from pylvs.proto.vrrp.garp import gratuitous_arp
 from pylvs.proto.vrrp.packet import Advert, encode_advert, encode_ipv4
-from pylvs.vrrp.executor import advert_bytes, build_advert
+from pylvs.system.fake import FakeHost
+from pylvs.vrrp.executor import Executor, advert_bytes, build_advert
+from pylvs.vrrp.instance import Instance
 from pylvs.vrrp.sockets import SocketKey, VrrpSocket, received_at
 
 from .test_vrrp_driver import MAC, SEED001, FakeSock, executor, host, instance_from
@@ -25,9 +31,20 @@ class PreparingSock(FakeSock):
     prepared: list[tuple[bytes, object, object, int]] = field(default_factory=list)
     bound: list[bytes] = field(default_factory=list)  # sent through a prepared sender
 
-    def sender(self, message: bytes, src, dst, ttl: int):
+    def sender(
+        self,
+        message: bytes,
+        src: Address,
+        dst: Address,
+        ttl: int,
+    ) -> Callable[[], object] | None:
         self.prepared.append((message, src, dst, ttl))
         return lambda: self.bound.append(message)
+
+
+def v4(address: Address) -> ipaddress.IPv4Address:
+    assert isinstance(address, ipaddress.IPv4Address)
+    return address
 
 
 def advert_from_peer(priority: int) -> AdvertReceived:
@@ -37,7 +54,7 @@ def advert_from_peer(priority: int) -> AdvertReceived:
     return AdvertReceived(encode_ipv4(msg, PEER, GROUP), PEER)
 
 
-def backup_instance():
+def backup_instance() -> tuple[Instance, DirectorSpec]:
     inst, g = instance_from(SEED001)
     m = inst.machine
     m.handle(Started(), 0)
@@ -59,7 +76,9 @@ def test_rehearse_returns_the_tick_and_leaves_the_machine_alone() -> None:
     assert m.state is State.MASTER
 
 
-def prepared():
+def prepared() -> tuple[
+    Instance, PreparingSock, FakeHost, Executor, int, VrrpMachine, list[Command]
+]:
     """A backup at its master-down deadline, its rehearsed tick prepared by an executor."""
     inst, g = backup_instance()
     sock = PreparingSock()
@@ -75,8 +94,10 @@ def prepared():
 
 def test_prepare_builds_the_advert_addresses_and_frames_the_tick_will_send() -> None:
     inst, sock, h, ex, deadline, twin, commands = prepared()
-    want = advert_bytes(inst, build_advert(inst, 100), inst.machine.source_address, GROUP)
-    assert sock.prepared == [(want, inst.machine.source_address, GROUP, 255)]
+    src = inst.machine.source_address
+    assert src is not None
+    want = advert_bytes(inst, build_advert(inst, 100), src, GROUP)
+    assert sock.prepared == [(want, src, GROUP, 255)]
     vips = inst.setup.params.vips + inst.setup.params.evips
     specs = [inst.setup.spec_for(v) for v in vips]
     assert [c for c in h.calls if c[0] == "prepare_address"] == [
@@ -91,7 +112,7 @@ def test_prepare_builds_the_advert_addresses_and_frames_the_tick_will_send() -> 
     assert sock.bound == [want] and not sock.sent
     assert [c[1] for c in h.calls if c[0] == "add_address"] == specs
     assert inst.held == {spec.address.ip for spec in specs}
-    garps = [gratuitous_arp(MAC, v.address.ip) for v in vips]
+    garps = [gratuitous_arp(MAC, v4(v.address.ip)) for v in vips]
     assert [f for _dev, f in h.frames] == garps * inst.setup.params.garp_master_repeat
     assert any(isinstance(c, AddAddresses) for c in commands)
     assert any(isinstance(c, SendGratuitousArp) for c in commands)
@@ -179,8 +200,8 @@ def test_prepared_garps_still_keep_to_the_garp_interval() -> None:
     rounds = inst.setup.params.garp_master_repeat
     vips = inst.setup.params.vips + inst.setup.params.evips
     t = deadline
-    while ex.garp_deadline() is not None:
-        t = ex.garp_deadline()
+    while (due := ex.garp_deadline()) is not None:
+        t = due
         ex.garp_due(t)
     assert len(h.frames) == rounds * len(vips)
     assert t - deadline == (len(h.frames) - 1) * 10_000

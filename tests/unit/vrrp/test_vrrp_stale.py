@@ -4,9 +4,11 @@ removed, as keepalived's vrrp_restore_interfaces_startup does (issue 18 item 13)
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import ValuesView
 
 from pylvs.system.effects import AddressSpec
 from pylvs.system.fake import FakeHost
+from pylvs.vrrp.instance import InstanceSetup
 from pylvs.vrrp.stale import remove_stale
 from pylvs.vrrp.wiring import build_setups
 
@@ -36,7 +38,7 @@ vrrp_instance VI_1 {
 """
 
 
-def setups():  # type: ignore[no-untyped-def]
+def setups() -> ValuesView[InstanceSetup]:
     return build_setups(spec_from(CONF)).values()
 
 

@@ -1,6 +1,7 @@
 """vrrp_script rise/fall counting, track_file reading, initial and polled tracker events."""
 
 import ipaddress
+from pathlib import Path
 
 import pytest
 
@@ -37,7 +38,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("rise", "fall", "init_fail", "runs", "reports"), CASES)
-def test_script_rise_fall(rise, fall, init_fail, runs, reports) -> None:
+def test_script_rise_fall(
+    rise: int, fall: int, init_fail: bool, runs: list[bool], reports: list[bool]
+) -> None:
     r = ScriptResult(rise, fall, init_fail)
     assert r.status == (False if init_fail else None)
     got = [s for ok in runs if (s := r.record(ok)) is not None]
@@ -66,7 +69,7 @@ vrrp_instance VI_1 {
 """
 
 
-def test_initial_and_polled_events(tmp_path) -> None:
+def test_initial_and_polled_events(tmp_path: Path) -> None:
     f = tmp_path / "tf"
     f.write_text("2\n")
     cfg = spec_from(CONF % f)

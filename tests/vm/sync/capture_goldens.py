@@ -24,10 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The repository root, so that `tests.…` helpers import by their full names when this
+# runs as a script (under pytest and mypy they are found the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import crafted
-import sync_vm_helpers as h
+from tests.vm.sync import crafted
+from tests.vm.sync import sync_vm_helpers as h
 
 NAT4 = [
     ["-A", "-t", f"{h.VIP}:80", "-s", "rr"],
@@ -65,6 +67,16 @@ def mark_rules() -> list[str]:
         "add chain ip mangle pre { type filter hook prerouting priority -150 ; }",
         f"add rule ip mangle pre ip daddr {h.VIP_MARK} tcp dport 80 meta mark set 1",
     ]
+
+
+def udp_flows_53() -> None:
+    h.udp_flows(h.VIP, 53, 3, 4)
+    h.udp_flows(h.VIP, 53, 1, 2)
+
+
+def sip_calls(*call_ids: str) -> None:
+    for call_id in call_ids:
+        h.udp_flows(h.VIP, 5060, 1, 4, sip_invite(call_id))
 
 
 SCENARIOS = [
@@ -156,7 +168,7 @@ SCENARIOS = [
             ["-a", "-u", f"{h.VIP}:53", "-r", "10.0.1.2:53", "-m"],
             ["-a", "-u", f"{h.VIP}:53", "-r", "10.0.2.2:53", "-m"],
         ],
-        lambda: (h.udp_flows(h.VIP, 53, 3, 4), h.udp_flows(h.VIP, 53, 1, 2)),
+        udp_flows_53,
     ),
     Scenario(
         "v1-ops",
@@ -175,10 +187,7 @@ SCENARIOS = [
             ["-a", "-u", f"{h.VIP}:5060", "-r", "10.0.1.2:5060", "-m"],
             ["-a", "-u", f"{h.VIP}:5060", "-r", "10.0.2.2:5060", "-m"],
         ],
-        lambda: [
-            h.udp_flows(h.VIP, 5060, 1, 4, sip_invite(call_id))
-            for call_id in ("a84b4c76e66710@pc33.example.com", "x1")
-        ],
+        lambda: sip_calls("a84b4c76e66710@pc33.example.com", "x1"),
     ),
     Scenario(
         "v1-period",

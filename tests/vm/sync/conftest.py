@@ -5,8 +5,7 @@ They run inside the IPVS VM, as one pytest process:
     /work/shared/ipvs-vm/run-in-vm.sh -- "$PWD/.venv/bin/python" -m pytest -q \
         -p no:cacheprovider tests/vm/sync
 
-Anywhere else they are skipped, saying so.  Makes this folder's helpers (sync_vm_helpers)
-and the unit tests' oracle helpers (sync_oracle, sync_pcap) importable, and builds the
+Anywhere else they are skipped, saying so.  Builds the
 client / real-server namespaces once for the module (directors are made per test).
 """
 
@@ -14,16 +13,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parents[1] / "unit" / "proto" / "sync"))
-sys.path.insert(0, str(HERE.parents[1] / "netns" / "sync"))
 
 
 def _why_not() -> str | None:
@@ -55,7 +50,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="module")
 def world() -> Iterator[None]:
     """Clients and real servers (threads in their namespaces) for the whole module."""
-    import sync_vm_helpers as h
+    from tests.vm.sync import sync_vm_helpers as h
 
     h.build()
     servers = h.Servers()

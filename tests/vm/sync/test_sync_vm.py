@@ -16,15 +16,15 @@ import ipaddress
 import time
 
 import pytest
-import sync_vm_helpers as h
-from sync_netns_helpers import NsLoop
-from sync_oracle import Backup as OracleTable
-from sync_oracle import kernel_counts, kernel_rows, table_rows
 
 from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.proto.conntrack import TcpEvent, Timeouts
 from pylvs.proto.sync import Policy, Sysctls
 from pylvs.sync import Backup, Master
+from tests.netns.sync.sync_netns_helpers import NsLoop
+from tests.unit.proto.sync.sync_oracle import Backup as OracleTable
+from tests.unit.proto.sync.sync_oracle import kernel_counts, kernel_rows, table_rows
+from tests.vm.sync import sync_vm_helpers as h
 
 A = ipaddress.ip_address
 
@@ -142,7 +142,7 @@ def test_pylvs_master_stream_is_installed_by_a_kernel_backup(
             )
         )
         loop.cleanups.append(master.close)
-        ours.master = master  # type: ignore[attr-defined]
+        ours.master = master
         loop.call(drive, ours, 6)
         time.sleep(1.0)
         got = loop.call(lambda: table_rows(ours.table, time.monotonic()))

@@ -21,8 +21,10 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from oracle import free_port, running, version
+# The repository root, so that `tests.…` helpers import by their full names when this
+# runs as a script (under pytest and mypy they are found the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from tests.data.haproxy.oracle import free_port, running, version
 
 HERE = Path(__file__).resolve().parent
 FUNCTIONS = ("sdbm", "djb2", "wt6", "crc32")

@@ -36,8 +36,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from oracle import Backend, command, free_port, running, version, wait_sessions
+# The repository root, so that `tests.…` helpers import by their full names when this
+# runs as a script (under pytest and mypy they are found the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from tests.data.haproxy.oracle import Backend, command, free_port, running, version, wait_sessions
 
 HERE = Path(__file__).resolve().parent
 

@@ -16,8 +16,10 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from oracle import check_line, version
+# The repository root, so that `tests.…` helpers import by their full names when this
+# runs as a script (under pytest and mypy they are found the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from tests.data.haproxy.oracle import check_line, version
 
 HERE = Path(__file__).resolve().parent
 

@@ -25,7 +25,8 @@ import re
 from typing import Any
 
 import pytest
-from stats_replay import RECORDED, Replay
+
+from tests.unit.control.haproxy.stats_replay import RECORDED, Replay
 
 # The proxies serving the recorded page requests: their own traffic counters differ by
 # nature (the replay makes no connections; pylvs's page is another size).
@@ -98,7 +99,7 @@ def compare_typed(ours: str, theirs: str) -> None:
 
 
 def _json_rows(text: str) -> list[Any]:
-    rows = json.loads(text)
+    rows: list[Any] = json.loads(text)
     for row in rows:
         for f in row:
             page = f["proxyId"] in PAGE_IIDS and f["field"]["name"] not in PAGE_KEYS
@@ -122,7 +123,7 @@ def compare_info(ours: str, theirs: str) -> None:
 
 def compare_info_json(ours: str, theirs: str) -> None:
     def fields(text: str) -> list[Any]:
-        items = json.loads(text)
+        items: list[Any] = json.loads(text)
         for f in items:
             if f["field"]["name"].startswith("Uptime"):
                 f["value"]["value"] = None

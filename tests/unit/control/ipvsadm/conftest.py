@@ -1,15 +1,9 @@
-"""Make this directory's helper modules importable by the tests next to them."""
-
-import sys
-from pathlib import Path
+"""The `director` fixture: the sample director of ipvsadm_samples."""
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from ipvsadm_samples import director as _director
-
 from pylvs.control.ipvsadm import Snapshot
+from tests.unit.control.ipvsadm.ipvsadm_samples import director as _director
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from pylvs.model import (
     RealServer,
     ServiceFlags,
     ServiceKey,
+    TunnelParams,
     VirtualService,
 )
 
@@ -29,8 +30,16 @@ def golden(name: str) -> str:
     return (DATA / name).read_text(encoding="utf-8")
 
 
-def rs(addr: str, port: int, method: ForwardMethod, weight: int = 1, **kw: int) -> RealServer:
-    return RealServer(ip_address(addr), port, weight=weight, method=method, **kw)
+def rs(
+    addr: str,
+    port: int,
+    method: ForwardMethod,
+    weight: int = 1,
+    u_threshold: int = 0,
+    l_threshold: int = 0,
+    tunnel: TunnelParams | None = None,
+) -> RealServer:
+    return RealServer(ip_address(addr), port, weight, method, u_threshold, l_threshold, tunnel)
 
 
 VIP = "192.168.10.100"

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from ipaddress import ip_address
 
-from ipvsadm_samples import WEB, golden, rs
-
 from pylvs.control.ipvsadm import (
     DaemonView,
     DestView,
@@ -36,6 +34,7 @@ from pylvs.model import (
     TunnelType,
     VirtualService,
 )
+from tests.unit.control.ipvsadm.ipvsadm_samples import WEB, golden, rs
 
 HEADER = "IP Virtual Server version 1.2.1 (size=4096)\n"
 
@@ -122,8 +121,8 @@ def test_tun_info_columns() -> None:
     view = ServiceView(
         WEB,
         dests=(
-            DestView(rs("10.0.0.3", 80, ForwardMethod.TUNNEL, tunnel=gue)),  # type: ignore[arg-type]
-            DestView(rs("10.0.0.2", 80, ForwardMethod.TUNNEL, tunnel=gre)),  # type: ignore[arg-type]
+            DestView(rs("10.0.0.3", 80, ForwardMethod.TUNNEL, tunnel=gue)),
+            DestView(rs("10.0.0.2", 80, ForwardMethod.TUNNEL, tunnel=gre)),
             DestView(rs("10.0.0.1", 80, ForwardMethod.MASQ), activeconns=4),
         ),
     )

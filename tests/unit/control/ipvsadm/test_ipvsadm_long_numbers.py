@@ -85,7 +85,8 @@ def test_huge_number_in_a_restore_line_is_refused_like_ipvsadm() -> None:
 
 def test_c_parsers_saturate_instead_of_raising() -> None:
     assert strtol10(HUGE) == (LONG_MAX, 5000, True)
-    assert strtol10("-" + HUGE)[2] is True
+    negative = strtol10("-" + HUGE)
+    assert negative is not None and negative[2] is True
     assert strtol10("0" * 5000 + "42") == (42, 5002, False)  # leading zeros are not digits
     assert inet_aton(HUGE) is None and inet_aton("0x" + "f" * 5000) is None
     assert inet_aton("0" * 5000 + "1") is not None  # octal zeros, value 1

@@ -10,16 +10,17 @@ import ipaddress
 from collections.abc import Awaitable, Callable
 
 import pytest
-from dataplane_contract import CONTRACT, Check
-from ipvs_fake_kernel import FakeKernel
 
 from pylvs.dataplane.base import DataPlaneError, StopPolicy, TablePolicy
 from pylvs.dataplane.ipvs import IpvsDataPlane
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.syncd import SyncDaemon
-from pylvs.model.table import AddDest, AddService, DeleteService, EditDest
+from pylvs.model.table import AddDest, AddService, Change, DeleteService, EditDest
 from pylvs.proto.conntrack.states import Timeouts
-from pylvs.proto.ipvs import codec, convert
+from pylvs.proto.ipvs import convert
+from pylvs.proto.ipvs.spec import Cmd
+from tests.unit.dataplane.dataplane_contract import CONTRACT, Check
+from tests.unit.dataplane.ipvs.ipvs_fake_kernel import FakeKernel
 
 WEB = ServiceKey.inet(Protocol.TCP, "10.0.0.1", 80)
 OTHER = ServiceKey.inet(Protocol.TCP, "10.0.0.9", 80)
@@ -99,7 +100,7 @@ def test_flush_at_start() -> None:
     operator_adds(fake, OTHER)
 
     async def body(dp: IpvsDataPlane, k: FakeKernel) -> None:
-        assert dp.services() == [] and k.requests[-1].cmd == codec.Cmd.FLUSH
+        assert dp.services() == [] and k.requests[-1].cmd == Cmd.FLUSH
 
     run(body, TablePolicy(flush_at_start=True), fake)
 
@@ -128,7 +129,11 @@ def test_what_others_do_is_seen_and_not_removed() -> None:
 def test_refusals_in_ipvsadm_s_words_and_the_rest_goes_on() -> None:
     async def body(dp: IpvsDataPlane, _k: FakeKernel) -> None:
         await dp.apply([AddService(VirtualService(WEB, "rr")), AddDest(WEB, rs(1))])
-        bad = [AddDest(WEB, rs(1)), AddDest(OTHER, rs(1)), AddService(VirtualService(OTHER, "x"))]
+        bad: list[Change] = [
+            AddDest(WEB, rs(1)),
+            AddDest(OTHER, rs(1)),
+            AddService(VirtualService(OTHER, "x")),
+        ]
         with pytest.raises(DataPlaneError) as info:
             await dp.apply([*bad, AddDest(WEB, rs(2)), AddDest(OTHER, rs(4))])
         assert [reason for _, reason in info.value.failures] == [

@@ -12,24 +12,21 @@ inactive).
 import asyncio
 import ipaddress
 import random
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from scenarios import LINKS, MASQ, ROUTE, VIP, two
-
-from pylvs.dataplane.nftables import conntrack, plane
+from pylvs.dataplane.base import DataPlaneError
+from pylvs.dataplane.nftables import conntrack, neigh
 from pylvs.dataplane.nftables import plan as plan_mod
 from pylvs.dataplane.nftables.accounting import flow_counts
+from pylvs.dataplane.nftables.apply import NftError
 from pylvs.dataplane.nftables.counters import CounterValue, Element, TableDump
 from pylvs.dataplane.nftables.plan import MARK_BASE
 from pylvs.dataplane.nftables.plane import NftablesDataPlane
 from pylvs.model.service import Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.model.table import AddDest, AddService, DeleteDest, DeleteService
+from pylvs.model.table import AddDest, AddService, Change, DeleteDest, DeleteService
+from tests.unit.dataplane.nftables.scenarios import LINKS, MASQ, ROUTE, VIP, two
 
 A, B = MARK_BASE | 1, MARK_BASE | 2
 
@@ -108,7 +105,7 @@ def ct_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(1)
         return {}
 
-    monkeypatch.setattr(plane.conntrack, "read_counts", fake)
+    monkeypatch.setattr(conntrack, "read_counts", fake)
     return calls
 
 
@@ -116,7 +113,7 @@ def make(sched: str) -> tuple[NftablesDataPlane, FakeNft]:
     nft = FakeNft()
     dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), sched)
-    changes = [AddService(svc), *(AddDest(svc.key, d) for d in two(MASQ))]
+    changes: list[Change] = [AddService(svc), *(AddDest(svc.key, d) for d in two(MASQ))]
     asyncio.run(dp.apply(changes))
     return dp, nft
 
@@ -164,8 +161,8 @@ def test_a_listing_reads_conntrack_off_the_event_loop(monkeypatch: pytest.Monkey
         time.sleep(0.3)
         return conntrack.parse(tcp("ESTABLISHED", A) + "\n" + tcp("TIME_WAIT", A) + "\n")
 
-    monkeypatch.setattr(plane.conntrack, "read_counts", slow_counts)
-    monkeypatch.setattr(plane.conntrack, "read_flows", slow_flows)
+    monkeypatch.setattr(conntrack, "read_counts", slow_counts)
+    monkeypatch.setattr(conntrack, "read_flows", slow_flows)
     dp, _ = make("rr")
 
     async def go() -> None:
@@ -187,7 +184,7 @@ def test_a_listing_reads_conntrack_off_the_event_loop(monkeypatch: pytest.Monkey
         assert ticks >= 10
         task.cancel()
         # connections() lists what that refresh read, without reading again.
-        monkeypatch.setattr(plane.conntrack, "read_flows", lambda: [])
+        monkeypatch.setattr(conntrack, "read_flows", lambda: [])
         states = sorted(c.state.value for c in dp.connections())
         assert states == ["ESTABLISHED", "TIME_WAIT"]
 
@@ -208,7 +205,7 @@ class FullMapNft(FakeNft):
 def test_full_dr_flow_map_is_warned_about_while_it_grows(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(plane.neigh, "resolve", lambda addresses: dict(LINKS))
+    monkeypatch.setattr(neigh, "resolve", lambda addresses: dict(LINKS))
     nft = FullMapNft()
     dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
@@ -232,7 +229,7 @@ class NoCtTimeoutNft(FakeNft):
 
     async def run(self, script: str) -> None:
         if "ct timeout" in script:
-            raise plane.NftError("Error: Could not process rule: No such file or directory")
+            raise NftError("Error: Could not process rule: No such file or directory")
         await super().run(script)
 
 
@@ -288,7 +285,7 @@ class FailOnceNft(FakeNft):
     async def run(self, script: str) -> None:
         if self.fail:
             self.fail = False
-            raise plane.NftError("Error: Could not process rule: Device or resource busy")
+            raise NftError("Error: Could not process rule: Device or resource busy")
         await super().run(script)
 
 
@@ -301,7 +298,7 @@ def test_a_refused_transaction_is_retried_by_the_next_round() -> None:
     async def go() -> None:
         await dp.apply([AddService(svc), AddDest(svc.key, first)])
         nft.fail = True
-        with pytest.raises(plane.DataPlaneError, match="nft: "):
+        with pytest.raises(DataPlaneError, match="nft: "):
             await dp.apply([AddDest(svc.key, second)])
         # The tables and plans still describe what the kernel has...
         assert str(second.address) not in dp.tables["ip"].text()
@@ -337,8 +334,8 @@ def test_counts_are_added_round_by_round_and_survive_a_deleted_server(
     service's stats as well), its connection rate never goes negative, and -Z starts from 0."""
     # The fake world has no flows: the host's own conntrack (marked flows other runs left
     # there) must not count as connections bound to the deleted server.
-    monkeypatch.setattr(plane.conntrack, "read_counts", dict)
-    monkeypatch.setattr(plane.conntrack, "read_flows", list)
+    monkeypatch.setattr(conntrack, "read_counts", dict)
+    monkeypatch.setattr(conntrack, "read_flows", list)
     nft = CountingNft()
     clock = [100.0]
     dp = NftablesDataPlane(nft=nft, interval=3600.0, clock=lambda: clock[0])  # type: ignore[arg-type]
@@ -398,7 +395,7 @@ def test_a_deleted_server_stays_in_the_trash_while_conntrack_has_its_flows(
     """Its counts follow conntrack (not frozen at deletion), it is forgotten once its flows
     are gone, and its mark is not handed to the next server while they may still carry it."""
     live: dict[int, tuple[int, int]] = {}
-    monkeypatch.setattr(plane.conntrack, "read_counts", lambda: dict(live))
+    monkeypatch.setattr(conntrack, "read_counts", lambda: dict(live))
     dp = NftablesDataPlane(nft=FakeNft(), interval=3600.0)  # type: ignore[arg-type]
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
     first, second = two(MASQ)
@@ -476,7 +473,7 @@ def test_a_deleted_services_servers_keep_their_marks_until_it_comes_back(
     same service added back (`ipvsadm -C; ipvsadm -R`) gets the same marks and the same dests
     with their flows' counts."""
     live: dict[int, tuple[int, int]] = {}
-    monkeypatch.setattr(plane.conntrack, "read_counts", lambda: dict(live))
+    monkeypatch.setattr(conntrack, "read_counts", lambda: dict(live))
     dp = NftablesDataPlane(nft=FakeNft(), interval=3600.0)  # type: ignore[arg-type]
     kept = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 443), "rr")
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")

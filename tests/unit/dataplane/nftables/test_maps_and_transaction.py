@@ -1,12 +1,5 @@
 """Hand-worked slot tables and the transaction's promises (keep dynamic state, own tables only)."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from scenarios import LINKS, MASQ, ROUTE, tcp80, two
-
 from pylvs.dataplane.nftables.conntrack import parse_line
 from pylvs.dataplane.nftables.counters import parse_table
 from pylvs.dataplane.nftables.maps import compute_pick
@@ -16,6 +9,7 @@ from pylvs.dataplane.nftables.render import render
 from pylvs.dataplane.nftables.ruleset import transaction
 from pylvs.model.service import ModelError, ServiceFlags
 from pylvs.proto.conntrack.states import ConnState, Timeouts
+from tests.unit.dataplane.nftables.scenarios import LINKS, MASQ, ROUTE, tcp80, two
 
 M11, M12 = 11, 12
 

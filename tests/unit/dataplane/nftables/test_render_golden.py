@@ -5,14 +5,11 @@ Expected files are tests/data/nftables/<scenario>.nft; PYLVS_REGEN_GOLDEN=1 rewr
 """
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from scenarios import SCENARIOS, render_scenario
+from tests.unit.dataplane.nftables.scenarios import SCENARIOS, render_scenario
 
 DATA = Path(__file__).resolve().parents[4] / "tests" / "data" / "nftables"
 

@@ -4,7 +4,14 @@ import ipaddress
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import Protocol, RealServer, ServiceFlags, ServiceKey, VirtualService
-from pylvs.proto.conntrack import ConnState, ConnTable, TcpEvent, schedule_persistent, template_key
+from pylvs.proto.conntrack import (
+    Conn,
+    ConnState,
+    ConnTable,
+    TcpEvent,
+    schedule_persistent,
+    template_key,
+)
 
 A = ipaddress.ip_address
 VIP = A("10.0.0.1")
@@ -34,12 +41,26 @@ class Picker:
         return self.dests.pop(0) if self.dests else None
 
 
-def sched(
+def try_sched(
     t: ConnTable, svc: VirtualService, client: str, pick: Picker, now: float, vport: int = 80
-):
+) -> tuple[Destination, Conn] | None:
     return schedule_persistent(
         t, svc, protocol=6, client=A(client), vaddr=VIP, vport=vport, pick=pick, now=now
     )
+
+
+def sched(
+    t: ConnTable, svc: VirtualService, client: str, pick: Picker, now: float, vport: int = 80
+) -> tuple[Destination, Conn]:
+    placed = try_sched(t, svc, client, pick, now, vport)
+    assert placed is not None
+    return placed
+
+
+def state(ct: Conn) -> ConnState:
+    """ct.state, read afresh: mypy keeps it narrowed by an earlier assert across the
+    calls that change it."""
+    return ct.state
 
 
 def test_key_masks_the_client_and_zeroes_cport() -> None:
@@ -180,7 +201,7 @@ def test_expire_quiescent_template() -> None:
 
 def test_no_destination_creates_no_template() -> None:
     t = ConnTable()
-    assert sched(t, service(), "172.16.5.77", Picker(), 0.0) is None
+    assert try_sched(t, service(), "172.16.5.77", Picker(), 0.0) is None
     assert len(t) == 0
 
 
@@ -193,7 +214,7 @@ def test_assured_when_a_controlled_conn_is_established() -> None:
     t.tcp_event(conn, TcpEvent.CLIENT_CONNECTED, 0.0)
     assert ct.state is ConnState.NONE
     t.tcp_event(conn, TcpEvent.BACKEND_CONNECTED, 0.0)
-    assert ct.state is ConnState.ASSURED
+    assert state(ct) is ConnState.ASSURED
 
 
 def test_forced_drop_takes_a_non_assured_template_along() -> None:

@@ -8,11 +8,11 @@ the HTTP/1 multiplexer (raw), the others from the situations named.
 from __future__ import annotations
 
 import pytest
-from http_corpus import DATA, load
 
 from pylvs.proto.http import connmode
 from pylvs.proto.http.answers import STATUSES, Answer, raw_page
 from pylvs.proto.http.message import Flag
+from tests.unit.proto.http.http_corpus import DATA, load
 
 ANSWERS = load("answers.json")["answers"]
 KAL = connmode.Mode.KEEP_ALIVE

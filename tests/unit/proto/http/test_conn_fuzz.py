@@ -4,7 +4,6 @@ leaves them closed or with a later deadline (no busy timer loop)."""
 
 from __future__ import annotations
 
-from http_strategies import mutated, requests, responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from pylvs.proto.http.connmode import Mode
 from pylvs.proto.http.framer import Framer
 from pylvs.proto.http.message import RequestHead, ResponseHead
 from pylvs.proto.http.timeouts import Timeouts
+from tests.unit.proto.http.http_strategies import mutated, requests, responses
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TIMEOUTS = Timeouts(client=5, server=5, connect=1, http_request=2, http_keep_alive=1, tunnel=3)

@@ -11,8 +11,6 @@ client 500ms` and `timeout server 1500ms` got a 504 at 1.5 s and a close).
 
 from __future__ import annotations
 
-from http_link import Link
-
 from pylvs.proto.http.answers import Answer, raw_page
 from pylvs.proto.http.conn import commands as cmd
 from pylvs.proto.http.conn import events as ev
@@ -24,14 +22,24 @@ from pylvs.proto.http.framer import Framer
 from pylvs.proto.http.limits import Limits
 from pylvs.proto.http.message import Flag
 from pylvs.proto.http.timeouts import Timeouts
+from tests.unit.proto.http.http_link import Link
 
 GET = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 OK_OUT = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 
 
-def front(**timeouts: float) -> Front:
-    return Front(timeouts=Timeouts(**timeouts))
+def front(
+    *,
+    client: float | None = None,
+    http_request: float | None = None,
+    http_keep_alive: float | None = None,
+    tunnel: float | None = None,
+) -> Front:
+    timeouts = Timeouts(
+        client=client, http_request=http_request, http_keep_alive=http_keep_alive, tunnel=tunnel
+    )
+    return Front(timeouts=timeouts)
 
 
 def writes(commands: list[cmd.Command]) -> bytes:

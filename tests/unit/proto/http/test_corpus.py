@@ -7,7 +7,8 @@ tests/data/http/capture.py: each case's bytes, what HAProxy answered and what it
 from __future__ import annotations
 
 import pytest
-from http_corpus import (
+
+from tests.unit.proto.http.http_corpus import (
     load,
     raw,
     replay_requests,

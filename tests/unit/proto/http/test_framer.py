@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pylvs.proto.http.events import (
     MESSAGE_ENDED,
     MESSAGE_TRUNCATED,
@@ -19,7 +21,7 @@ from pylvs.proto.http.syntax import State
 GET = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
-def heads(events: list[object]) -> list[RequestHead | ResponseHead]:
+def heads(events: Sequence[object]) -> list[RequestHead | ResponseHead]:
     return [e.head for e in events if isinstance(e, HeadReceived)]
 
 

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from http_strategies import mutated, requests, responses, splits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,8 +23,9 @@ from pylvs.proto.http.fast import FastLexer
 from pylvs.proto.http.framer import Framer, _head_end
 from pylvs.proto.http.head import Refusal, request_head, response_head
 from pylvs.proto.http.limits import DEFAULT_LIMITS
-from pylvs.proto.http.message import Flag
+from pylvs.proto.http.message import Flag, RequestHead, ResponseHead
 from pylvs.proto.http.syntax import LexError, State, lex
+from tests.unit.proto.http.http_strategies import mutated, requests, responses, splits
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REQUESTS = st.one_of(requests(), mutated(requests()))
@@ -119,14 +119,25 @@ def test_what_the_fast_path_accepts_the_reference_accepts_alike(message: bytes) 
     assert ref.fields.flags == st_fast.flags
     assert ref.fields.length == st_fast.length
     limits = DEFAULT_LIMITS
+    a: RequestHead | ResponseHead | Refusal
+    b: RequestHead | ResponseHead | Refusal
     if request:
         a = request_head(parts, st_fast, end, 0, limits)
         b = request_head(ref.parts, ref.fields, end, 0, limits)
     else:
         assert ref.status == status
-        kw = {"version_at": 0, "request_method": b"GET", "limits": limits}
-        a = response_head(parts, status, st_fast, end, **kw)  # type: ignore[arg-type]
-        b = response_head(ref.parts, ref.status, ref.fields, end, **kw)  # type: ignore[arg-type]
+        a = response_head(
+            parts, status, st_fast, end, version_at=0, request_method=b"GET", limits=limits
+        )
+        b = response_head(
+            ref.parts,
+            ref.status,
+            ref.fields,
+            end,
+            version_at=0,
+            request_method=b"GET",
+            limits=limits,
+        )
     assert type(a) is type(b)
     if not isinstance(a, Refusal):
         assert a == b

@@ -7,12 +7,12 @@ whether the client was closed.
 from __future__ import annotations
 
 import pytest
-from http_corpus import load, raw
-from http_link import Link
 
 from pylvs.proto.http.conn.client import Front
 from pylvs.proto.http.conn.server import Back
 from pylvs.proto.http.connmode import Mode
+from tests.unit.proto.http.http_corpus import load, raw
+from tests.unit.proto.http.http_link import Link
 
 MODES = {
     "http-keep-alive (default)": Mode.KEEP_ALIVE,

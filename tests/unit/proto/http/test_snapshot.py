@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime
 import re
 
-from http_corpus import DATA
-
 from pylvs.proto.http.events import MessageRejected
 from pylvs.proto.http.framer import Framer
 from pylvs.proto.http.snapshot import (
@@ -22,6 +20,7 @@ from pylvs.proto.http.snapshot import (
     front_flags,
     render_errors,
 )
+from tests.unit.proto.http.http_corpus import DATA
 
 DATE = re.compile(r"\[(\d\d)/(\w{3})/(\d{4}):(\d\d):(\d\d):(\d\d)\.(\d{3})\]")
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import struct
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -26,7 +27,7 @@ from pylvs.model.snapshot import DestView, ServiceView, Snapshot
 from pylvs.model.syncd import SyncDaemon
 from pylvs.proto.conntrack.states import Timeouts
 from pylvs.proto.ipvs import codec, convert
-from pylvs.proto.ipvs.spec import COMMAND
+from pylvs.proto.ipvs.spec import COMMAND, Cmd
 from pylvs.proto.ipvs.values import KernelTimeouts, unpack_addr
 from pylvs.proto.netlink import ctrl
 from pylvs.proto.netlink.attrs import decode
@@ -34,12 +35,24 @@ from pylvs.proto.netlink.message import Ack, Done, Message
 from pylvs.proto.netlink.message import parse as parse_messages
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "ipvs" / "ipvsadm_netlink.json"
+
+
+class Run(TypedDict):
+    """One ipvsadm run of the capture: its arguments, output and netlink messages."""
+
+    argv: list[str]
+    rc: int
+    stdout: str
+    stderr: str
+    messages: list[str]  # ">" (to the kernel) or "<" (from it), then the message in hex
+
+
 CAPTURE = json.loads(DATA.read_text())
-RUNS = CAPTURE["runs"]
+RUNS: list[Run] = CAPTURE["runs"]
 IPVS_FAMILY = 0x20  # what GETFAMILY answered in the capture (checked below)
 
 
-def messages(run: dict, way: str) -> list[bytes]:
+def messages(run: Run, way: str) -> list[bytes]:
     return [bytes.fromhex(m[1:]) for m in run["messages"] if m[0] == way]
 
 
@@ -48,18 +61,18 @@ def header(raw: bytes) -> tuple[int, int, int, int, int]:
     return length, mtype, flags, seq, pid
 
 
-def ipvs_requests(run: dict) -> list[bytes]:
+def ipvs_requests(run: Run) -> list[bytes]:
     return [m for m in messages(run, ">") if header(m)[1] != ctrl.GENL_ID_CTRL]
 
 
-def answers(run: dict) -> list[Message | Ack | Done]:
+def answers(run: Run) -> list[Message | Ack | Done]:
     out: list[Message | Ack | Done] = []
     for raw in messages(run, "<"):
         out += parse_messages(raw)
     return out
 
 
-def run_of(*argv: str) -> dict:
+def run_of(*argv: str) -> Run:
     return next(r for r in RUNS if r["argv"] == list(argv))
 
 
@@ -111,7 +124,7 @@ def request_of(cmd: c.Command) -> codec.Request:
             return codec.flush()
         case c.Zero(key=None):
             return codec.zero()
-        case c.Zero(key=key):
+        case c.Zero(key=ServiceKey() as key):
             return codec.zero(convert.service_ref(key))
         case c.SetTimeouts(tcp=tcp, tcpfin=fin, udp=udp):
             return codec.set_config(KernelTimeouts(tcp, fin, udp))
@@ -131,23 +144,23 @@ CHANGING = [
 
 
 @pytest.mark.parametrize("run", CHANGING, ids=lambda r: " ".join(r["argv"]))
-def test_requests_are_ipvsadm_s_bytes(run: dict) -> None:
+def test_requests_are_ipvsadm_s_bytes(run: Run) -> None:
     cmd = parse(["ipvsadm", *run["argv"]])
-    assert isinstance(cmd, c.Command.__args__), cmd  # type: ignore[attr-defined]
+    assert isinstance(cmd, c.Command.__args__), cmd
     captured = ipvs_requests(run)[-1]  # GET_INFO (ipvs_init), then the command
     _, family, _, seq, pid = header(captured)
     assert request_of(cmd).encode(family, seq, pid) == captured
 
 
 @pytest.mark.parametrize("run", CHANGING, ids=lambda r: " ".join(r["argv"]))
-def test_the_kernel_answer_maps_to_ipvsadm_s_message(run: dict) -> None:
+def test_the_kernel_answer_maps_to_ipvsadm_s_message(run: Run) -> None:
     ack = [p for p in answers(run) if isinstance(p, Ack)][-1]
     cmd_number = ipvs_requests(run)[-1][16]
     if run["rc"] == 0:
         assert ack.error == 0
     else:
         assert ack.error < 0
-        message = convert.strerror(codec.Cmd(cmd_number), -ack.error)
+        message = convert.strerror(Cmd(cmd_number), -ack.error)
         assert message is not None and message + "\n" == run["stderr"]
 
 
@@ -162,7 +175,7 @@ def asked_key(raw: bytes) -> ServiceKey:
     return ServiceKey(Protocol(asked.get_int("protocol")), address, asked.get_int("port"))
 
 
-def dest_answers(run: dict) -> dict[ServiceKey, list[Message]]:
+def dest_answers(run: Run) -> dict[ServiceKey, list[Message]]:
     """The GET_DEST answers by the service asked for (each follows its request in the
     capture; libnl's sequence numbers repeat across ipvsadm's short-lived sockets)."""
     out: dict[ServiceKey, list[Message]] = {}
@@ -170,7 +183,7 @@ def dest_answers(run: dict) -> dict[ServiceKey, list[Message]]:
     for m in run["messages"]:
         raw = bytes.fromhex(m[1:])
         if m[0] == ">":
-            is_dest_dump = header(raw)[1] == IPVS_FAMILY and raw[16] == codec.Cmd.GET_DEST
+            is_dest_dump = header(raw)[1] == IPVS_FAMILY and raw[16] == Cmd.GET_DEST
             current = asked_key(raw) if is_dest_dump else None
             continue
         for part in parse_messages(raw):
@@ -179,11 +192,11 @@ def dest_answers(run: dict) -> dict[ServiceKey, list[Message]]:
     return out
 
 
-def snapshot_from_capture(run: dict) -> Snapshot:
+def snapshot_from_capture(run: Run) -> Snapshot:
     """What `ipvsadm -Ln` read, as the plane reads it: the service dump, then the dests of
     each service."""
     parts = [p for p in answers(run) if isinstance(p, Message) and p.family == IPVS_FAMILY]
-    services = codec.services(p for p in parts if p.cmd == codec.Cmd.NEW_SERVICE)
+    services = codec.services(p for p in parts if p.cmd == Cmd.NEW_SERVICE)
     by_service = dest_answers(run)
     views = []
     for svc in services:
@@ -251,7 +264,7 @@ def test_daemon_dump_decodes_into_what_ipvsadm_printed() -> None:
     run = run_of("-L", "--daemon")
     raw = ipvs_requests(run)[-1]
     assert codec.get_daemons().encode(IPVS_FAMILY, header(raw)[3], header(raw)[4]) == raw
-    parts = [p for p in answers(run) if isinstance(p, Message) and p.cmd == codec.Cmd.NEW_DAEMON]
+    parts = [p for p in answers(run) if isinstance(p, Message) and p.cmd == Cmd.NEW_DAEMON]
     daemons = tuple(convert.daemon_of(d) for d in codec.daemons(parts))
     assert [d.state for d in daemons] == ["master", "backup"]
     assert list_daemon(Snapshot(daemons=daemons)) == run["stdout"]

@@ -53,7 +53,9 @@ OUTER = AttrTable(
     a=st.integers(0, 2**32 - 1),
     name=st.text(st.characters(min_codepoint=1, max_codepoint=0x7F), max_size=15),
 )
-def test_round_trip(u8, u16, u64, port, raw, flags, a, name) -> None:
+def test_round_trip(
+    u8: int, u16: int, u64: int, port: int, raw: bytes, flags: tuple[int, int], a: int, name: str
+) -> None:
     items = [("u8", u8), ("u16", u16), ("u64", u64), ("port", port), ("raw", raw),
              ("flags", flags), ("inner", [("a", a), ("name", name)])]  # fmt: skip
     data = encode(OUTER, items)

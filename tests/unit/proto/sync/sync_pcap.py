@@ -39,6 +39,8 @@ def datagrams(name: str) -> list[Datagram]:
         p += 16 + caplen
         ethertype = struct.unpack_from("!H", frame, 12)[0]
         ip = frame[14:]
+        src: ipaddress.IPv4Address | ipaddress.IPv6Address
+        dst: ipaddress.IPv4Address | ipaddress.IPv6Address
         if ethertype == 0x0800:
             ihl = (ip[0] & 0x0F) * 4
             ttl, proto = ip[8], ip[9]

@@ -9,11 +9,12 @@ import struct
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sync_pcap import DATA, datagrams
 
+from pylvs.model.service import Address
 from pylvs.proto.sync import codec
 from pylvs.proto.sync import wire as w
 from pylvs.proto.sync.codec import Builder, Drop, decode, encode
+from tests.unit.proto.sync.sync_pcap import DATA, datagrams
 
 PCAPS = sorted(p.name for p in DATA.glob("*.pcap"))
 CAPTURED = [(name, i, d.payload) for name in PCAPS for i, d in enumerate(datagrams(name))]
@@ -306,7 +307,9 @@ seqs = st.builds(w.Seq, u32, u32, u32)
 
 @st.composite
 def sync_conns(draw: st.DrawFn, version: int) -> w.SyncConn:
-    addrs = addresses4 if version == 0 or draw(st.booleans()) else addresses6
+    addrs: st.SearchStrategy[Address] = (
+        addresses4 if version == 0 or draw(st.booleans()) else addresses6
+    )
     protocol = draw(st.sampled_from([6, 17, 132]))
     flags = draw(u16 if version == 0 else u32)
     template = bool(flags & w.F_TEMPLATE)

@@ -14,11 +14,11 @@ import json
 import re
 
 import pytest
-from sync_oracle import Backup, conn_rows, kernel_counts, kernel_rows
-from sync_pcap import DATA, datagrams
 
 from pylvs.proto.conntrack import Timeouts
 from pylvs.proto.sync import Drop, Policy
+from tests.unit.proto.sync.sync_oracle import Backup, conn_rows, kernel_counts, kernel_rows
+from tests.unit.proto.sync.sync_pcap import DATA, datagrams
 
 CRAFTED = json.loads((DATA / "crafted.json").read_text())
 BACKUP_SET = Timeouts(500, 60, 200)  # crafted.BACKUP_SERVICES: ipvsadm --set 500 60 200
@@ -33,7 +33,9 @@ DIFFERENT = {
 
 def replay(case: dict[str, object], policy: Policy) -> Backup:
     backup = Backup(str(case["ln"]), BACKUP_SET, policy)
-    for i, hexdata in enumerate(case["datagrams"]):  # type: ignore[attr-defined]
+    datagrams = case["datagrams"]
+    assert isinstance(datagrams, list)
+    for i, hexdata in enumerate(datagrams):
         backup.receiver.datagram(bytes.fromhex(hexdata), MASTER, now=0.3 * i)
     return backup
 

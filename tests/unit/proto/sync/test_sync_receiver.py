@@ -20,7 +20,7 @@ from pylvs.model.service import (
     ServiceKey,
     VirtualService,
 )
-from pylvs.proto.conntrack import ConnState, ConnTable, TcpEvent, schedule_persistent
+from pylvs.proto.conntrack import Conn, ConnState, ConnTable, TcpEvent, schedule_persistent
 from pylvs.proto.sync import Drop, Marks, Policy, Receiver, Sender, Sysctls, TableTarget, encode
 from pylvs.proto.sync import wire as w
 from pylvs.proto.sync.marks import record
@@ -190,7 +190,7 @@ def test_replacing_a_local_connection_ends_it() -> None:
     b.rt.add_dest(RealServer(RS2, 80, method=ForwardMethod.MASQ), 0.0)
     local = b.rt.open_conn(b.table, b.rt.flow(A("10.0.0.7"), 1), 0.0)
     assert local is not None
-    ended = []
+    ended: list[Conn] = []
     local.on_expire = ended.append
     other = RS2 if local.daddr == RS1 else RS1
     b.send(conn(1, daddr=other))
@@ -253,7 +253,9 @@ def consistent(b: Backup, now: float) -> None:
     )
 )
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_random_streams_never_raise_and_never_corrupt_the_table(stream: list[object]) -> None:
+def test_random_streams_never_raise_and_never_corrupt_the_table(
+    stream: list[tuple[int, list[w.SyncConn]] | bytes],
+) -> None:
     b = Backup(Policy(syncid=9, max_entries=20))
     b.rt.add_dest(RealServer(RS2, 80, method=ForwardMethod.MASQ), 0.0)
     local = b.rt.open_conn(b.table, b.rt.flow(A("10.0.0.99"), 9), 0.0)
@@ -264,7 +266,7 @@ def test_random_streams_never_raise_and_never_corrupt_the_table(stream: list[obj
         if isinstance(item, bytes):
             data = item
         else:
-            version, conns = item  # type: ignore[misc]
+            version, conns = item
             if version == 0:
                 conns = [
                     replace(c, timeout=0, fwmark=0, flags=c.flags & 0xFFFF)

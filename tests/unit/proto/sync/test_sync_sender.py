@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from sync_pcap import datagrams
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey
@@ -15,6 +14,7 @@ from pylvs.proto.conntrack.table import Conn
 from pylvs.proto.sync import Sender, Sysctls, decode
 from pylvs.proto.sync import wire as w
 from pylvs.proto.sync.codec import Decoded
+from tests.unit.proto.sync.sync_pcap import datagrams
 
 A = ipaddress.ip_address
 VIP = A("10.0.0.100")

@@ -6,9 +6,7 @@ master down = 3 * advert + skew.  Priority 100 -> 609 375 us skew, 3 609 375 us 
 
 from __future__ import annotations
 
-import sys
 from ipaddress import IPv4Address as V4
-from pathlib import Path
 
 import pytest
 
@@ -32,14 +30,18 @@ from pylvs.proto.vrrp.fsm import VrrpMachine
 from pylvs.proto.vrrp.priority import Tracker, TrackerKind
 from pylvs.proto.vrrp.settings import Notifies
 from pylvs.proto.vrrp.stats import Counter
-
-sys.path.insert(0, str(Path(__file__).parent))
-from vrrp_fsm_helpers import OURS, VIPS, S, advert, adverts_sent, logs, params
+from tests.unit.proto.vrrp.vrrp_fsm_helpers import OURS, VIPS, S, advert, adverts_sent, logs, params
 
 DOWN_100 = 3 * S + 609_375
 
 
-def started(now: int = 0, **kw: object) -> VrrpMachine:
+def state(m: VrrpMachine) -> State:
+    """m.state, read afresh: mypy keeps it narrowed by an earlier assert across the
+    calls that change it."""
+    return m.state
+
+
+def started(now: int = 0, /, **kw: object) -> VrrpMachine:
     m = VrrpMachine(params(**kw), source_address=OURS)
     m.handle(Started(), now)
     return m
@@ -60,7 +62,7 @@ def test_backup_takes_over_after_the_master_down_interval() -> None:
     assert m.next_deadline() == DOWN_100
     assert m.tick(DOWN_100 - 1) == []
     out = m.tick(DOWN_100)
-    assert m.state is State.MASTER
+    assert state(m) is State.MASTER
     # advert first, then the VIPs, then 5 GARP rounds (garp_master_repeat), then notifies
     assert adverts_sent(out) == [100]
     assert out.index(next(c for c in out if isinstance(c, AddAddresses))) > 0
@@ -168,7 +170,7 @@ def test_owner_becomes_master_after_one_microsecond() -> None:
     assert logs(out) == []
     assert m.state is State.BACKUP and m.next_deadline() == 1
     m.tick(1)
-    assert m.state is State.MASTER
+    assert state(m) is State.MASTER
 
 
 def test_non_owner_state_master_still_waits_a_full_down_interval() -> None:
@@ -264,7 +266,7 @@ def test_weight_zero_tracker_puts_master_in_fault_and_back() -> None:
     m.handle(advert(50), 6 * S)  # ignored in FAULT
     assert m.stats[Counter.ADVERT_RCVD] == 0
     out = m.handle(TrackerChanged(TrackerKind.SCRIPT, "chk", True), 7 * S)
-    assert m.state is State.BACKUP and "(VI_1) Entering BACKUP STATE" in logs(out)
+    assert state(m) is State.BACKUP and "(VI_1) Entering BACKUP STATE" in logs(out)
     assert m.next_deadline() == 7 * S + DOWN_100
 
 
@@ -275,7 +277,7 @@ def test_weight_zero_script_without_result_holds_instance_in_fault() -> None:
     assert m.state is State.FAULT
     assert not any(isinstance(c, RunNotify | WriteFifo) for c in out)
     m.handle(TrackerChanged(TrackerKind.SCRIPT, "chk", True), S)
-    assert m.state is State.BACKUP and m.next_deadline() == S + DOWN_100
+    assert state(m) is State.BACKUP and m.next_deadline() == S + DOWN_100
 
 
 def test_interface_down_at_start_and_later() -> None:
@@ -284,7 +286,7 @@ def test_interface_down_at_start_and_later() -> None:
     m.handle(Started(), 0)
     assert m.state is State.FAULT
     m.handle(InterfaceCameUp(), S)
-    assert m.state is State.BACKUP
+    assert state(m) is State.BACKUP
 
 
 def test_weighted_tracker_changes_priority_and_shifts_the_backup_timer() -> None:
@@ -345,7 +347,7 @@ def test_owner_conflict_reduces_our_priority_after_two_adverts() -> None:
     assert m.rogue_deadline == 100 + 2 * S + 1_200_000
     m.handle(advert(255, src="192.168.200.9"), 100 + 2 * S + 100)
     assert m.effective_priority == 254
-    assert m.state is State.BACKUP  # 255 now beats our 254
+    assert state(m) is State.BACKUP  # 255 now beats our 254
 
 
 def test_startup_delay_ignores_adverts_and_delays_timers() -> None:

@@ -137,23 +137,32 @@ v6s = st.builds(V6, st.integers(0, 2**128 - 1))
 def adverts(draw: st.DrawFn) -> Advert:
     version = draw(st.sampled_from([2, 3]))
     family = 4 if version == 2 else draw(st.sampled_from([4, 6]))
-    addrs = draw(st.lists(v4s if family == 4 else v6s, max_size=20))
-    common = {
-        "version": version,
-        "vrid": draw(st.integers(0, 255)),
-        "priority": draw(st.integers(0, 255)),
-        "addresses": tuple(addrs),
-        "family": family,
-        "type": draw(st.integers(0, 15)),
-    }
+    addresses: st.SearchStrategy[V4 | V6] = v4s if family == 4 else v6s
+    addrs = draw(st.lists(addresses, max_size=20))
+    vrid = draw(st.integers(0, 255))
+    priority = draw(st.integers(0, 255))
+    kind = draw(st.integers(0, 15))
     if version == 2:
         return Advert(
+            version=version,
+            vrid=vrid,
+            priority=priority,
+            addresses=tuple(addrs),
+            family=family,
+            type=kind,
             adver_int=draw(st.integers(0, 255)),
             auth_type=draw(st.integers(0, 255)),
             auth_data=draw(st.binary(min_size=8, max_size=8)),
-            **common,
         )
-    return Advert(adver_int=draw(st.integers(0, 4095)), **common)
+    return Advert(
+        version=version,
+        vrid=vrid,
+        priority=priority,
+        addresses=tuple(addrs),
+        family=family,
+        type=kind,
+        adver_int=draw(st.integers(0, 4095)),
+    )
 
 
 @given(adverts(), v6s, v6s)

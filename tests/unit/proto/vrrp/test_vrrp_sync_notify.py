@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 from ipaddress import IPv4Interface
-from pathlib import Path
 
 from pylvs.proto.vrrp.commands import Log, RunNotify, SendAdvert, State, Vip, WriteFifo
 from pylvs.proto.vrrp.events import InterfaceCameUp, InterfaceWentDown
@@ -12,9 +10,7 @@ from pylvs.proto.vrrp.fsm import VrrpMachine
 from pylvs.proto.vrrp.notify import fifo_line, notify_argv
 from pylvs.proto.vrrp.settings import Notifies
 from pylvs.proto.vrrp.sync import SyncGroup
-
-sys.path.insert(0, str(Path(__file__).parent))
-from vrrp_fsm_helpers import OURS, S, advert, params
+from tests.unit.proto.vrrp.vrrp_fsm_helpers import OURS, S, advert, params
 
 DOWN_100 = 3 * S + 609_375
 

@@ -3,10 +3,8 @@ keepalived's verdict, counter and log, never an exception."""
 
 from __future__ import annotations
 
-import sys
 from ipaddress import IPv4Address as V4
 from ipaddress import IPv6Address as V6
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -22,9 +20,7 @@ from pylvs.proto.vrrp.validate import (
     Verdict,
     check_packet,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-from vrrp_fsm_helpers import GROUP
+from tests.unit.proto.vrrp.vrrp_fsm_helpers import GROUP
 
 VIP = V4("192.168.200.16")
 SRC = V4("192.168.200.9")

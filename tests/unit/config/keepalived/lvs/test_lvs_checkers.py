@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 
-from lvs_helpers import errors, has, minimal, vs, warnings
-
 from pylvs.config.keepalived.lvs.checks import (
     BfdCheck,
     DnsCheck,
@@ -19,6 +17,7 @@ from pylvs.config.keepalived.lvs.checks import (
     UdpCheck,
 )
 from pylvs.config.keywords import HostFacts
+from tests.unit.config.keepalived.lvs.lvs_helpers import errors, has, minimal, vs, warnings
 
 
 def checkers(rs_body: str, body: str = "", head: str = ""):  # type: ignore[no-untyped-def]

@@ -3,10 +3,9 @@ check/check_data.c alloc_vsg_entry, check/ipwrapper.c init_service_rs/update_quo
 
 from __future__ import annotations
 
-from lvs_helpers import errors, has, load, minimal
-
 from pylvs.config.keepalived.table import to_table
 from pylvs.model import ForwardMethod, Protocol, ServiceKey
+from tests.unit.config.keepalived.lvs.lvs_helpers import errors, has, load, minimal
 
 
 def test_group_entries_ranges_masks_and_fwmarks() -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from lvs_helpers import errors, has, load, minimal, vs, warnings
-
 from pylvs.config.keywords import HostFacts
 from pylvs.model import ForwardMethod, Protocol, ServiceFlags, TunnelType
+from tests.unit.config.keepalived.lvs.lvs_helpers import errors, has, load, minimal, vs, warnings
 
 
 def test_defaults_and_warnings_for_missing_protocol_scheduler_method() -> None:

@@ -6,10 +6,10 @@ import ipaddress
 from pathlib import Path
 
 import pytest
-from vrrp_helpers import parse
 
 from pylvs.config.errors import Kind
 from pylvs.config.keywords import HostFacts
+from tests.unit.config.keepalived.vrrp.vrrp_helpers import parse
 
 SEEDS = Path("/work/shared/seeds/configs")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vrrp_helpers import instance_text, parse
+from tests.unit.config.keepalived.vrrp.vrrp_helpers import instance_text, parse
 
 VIP = "virtual_ipaddress {\n 10.0.0.1\n}"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Interface
 
 import pytest
-from vrrp_helpers import parse
 
 from pylvs.config.keepalived.convert_vrrp import instance_params
 from pylvs.proto.vrrp.commands import Vip
 from pylvs.proto.vrrp.priority import Tracker, TrackerKind
+from tests.unit.config.keepalived.vrrp.vrrp_helpers import parse
 
 CONF = """
 global_defs {
