@@ -88,7 +88,9 @@ def run_wrk(url: str, duration: int, conns: int, close: bool) -> WrkResult:
     if close:
         cmd[1:1] = ["-H", "Connection: close"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert rate is not None, out
+    rps = float(rate.group(1))
     m = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
     bps = float(m.group(1)) * _UNITS.get(m.group(2), 1) if m else 0.0
     m99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.daemon.daemon_helpers import Backends, Director
+from tests.integration.daemon.daemon_helpers import Backends, Director, StartDirector
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def backends() -> Iterator[Backends]:
 
 
 @pytest.fixture
-def director(tmp_path: Path) -> Iterator[Callable[..., Director]]:
+def director(tmp_path: Path) -> Iterator[StartDirector]:
     started: list[Director] = []
 
     def start(config: str, nofile: int | None = None) -> Director:

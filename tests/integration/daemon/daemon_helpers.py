@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from pylvs.tools.namesrv import NameServer
 
@@ -99,6 +100,12 @@ def answers(path: str) -> bool:
 def pidfile_args(tmp: Path) -> list[str]:
     """Pid files of the test's own: the defaults (/run/keepalived*.pid) belong to the host."""
     return ["-p", str(tmp / "pylvs.pid"), "-r", str(tmp / "vrrp.pid"), "-c", str(tmp / "c.pid")]
+
+
+class StartDirector(Protocol):
+    """The `director` fixture: starts `pylvs run` on `config`, stopped after the test."""
+
+    def __call__(self, config: str, nofile: int | None = None) -> Director: ...
 
 
 class Director:

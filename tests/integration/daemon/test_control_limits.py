@@ -19,7 +19,7 @@ from pylvs.control import server as server_module
 from pylvs.control.client import call
 from pylvs.control.protocol import MAX_LINE, Request, Response
 from pylvs.control.server import ControlServer
-from tests.integration.daemon.daemon_helpers import Director, http_get
+from tests.integration.daemon.daemon_helpers import Backends, Director, http_get
 
 
 def raw(path: str, data: bytes, timeout: float = 20) -> bytes:
@@ -129,7 +129,7 @@ def test_clients_that_never_read_are_cut_off_and_others_served(
 
 
 @pytest.mark.slow
-def test_a_burst_of_a_thousand_clients_is_served(backends, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_burst_of_a_thousand_clients_is_served(backends: Backends, tmp_path: Path) -> None:
     from tests.integration.daemon.daemon_helpers import free_port
 
     port = backends.start("rs1")

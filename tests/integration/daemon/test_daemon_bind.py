@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import socket
 
-from tests.integration.daemon.daemon_helpers import http_get, wait_for
+from tests.integration.daemon.daemon_helpers import Backends, StartDirector, http_get, wait_for
 
 
-def test_a_busy_port_is_shown_reported_and_taken_once_free(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_a_busy_port_is_shown_reported_and_taken_once_free(
+    backends: Backends, director: StartDirector
+) -> None:
     port = backends.start("rs1")
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))

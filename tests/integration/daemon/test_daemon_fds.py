@@ -6,10 +6,17 @@ import resource
 import socket
 import time
 
-from tests.integration.daemon.daemon_helpers import free_port, http_get, one_service, wait_for
+from tests.integration.daemon.daemon_helpers import (
+    Backends,
+    StartDirector,
+    free_port,
+    http_get,
+    one_service,
+    wait_for,
+)
 
 
-def test_out_of_descriptors_then_recovery(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_out_of_descriptors_then_recovery(backends: Backends, director: StartDirector) -> None:
     port = backends.start("rs1")
     vport = free_port()
     d = director(one_service(vport, port), nofile=64)
@@ -54,8 +61,8 @@ def test_out_of_descriptors_then_recovery(backends, director) -> None:  # type: 
     assert d.proc.poll() is None
 
 
-def test_a_full_descriptor_table_recovers_at_once_and_checks_keep_passing(  # type: ignore[no-untyped-def]
-    backends, director
+def test_a_full_descriptor_table_recovers_at_once_and_checks_keep_passing(
+    backends: Backends, director: StartDirector
 ) -> None:
     """Issue 18: with the limit at 1024, 600 idle clients filled it; the checks then failed
     for want of descriptors and took the real server out, its relays were held and their

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from tests.integration.daemon.daemon_helpers import free_port, http_get
+from tests.integration.daemon.daemon_helpers import Backends, StartDirector, free_port, http_get
 
 
-def wait_for(pred, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(pred: Callable[[], object], timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():
@@ -16,7 +17,7 @@ def wait_for(pred, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-de
     return False
 
 
-def test_dead_backend_leaves_and_returns(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_dead_backend_leaves_and_returns(backends: Backends, director: StartDirector) -> None:
     p1, p2 = backends.start("rs1"), backends.start("rs2")
     vport = free_port()
     check = """        TCP_CHECK {
@@ -55,7 +56,9 @@ virtual_server 127.0.0.1 {vport} {{
     assert {http_get(vport) for _ in range(6)} == {"rs1", "rs2"}
 
 
-def test_ha_suspend_runs_checkers_only_where_the_address_is(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_ha_suspend_runs_checkers_only_where_the_address_is(
+    backends: Backends, director: StartDirector
+) -> None:
     p1 = backends.start("rs1")
     vport = free_port()
     # 192.0.2.10 is not on this host (the proxy listens on it with IP_FREEBIND, no traffic

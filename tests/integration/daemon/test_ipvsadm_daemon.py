@@ -9,7 +9,13 @@ from __future__ import annotations
 import socket
 import time
 
-from tests.integration.daemon.daemon_helpers import Backends, free_port, http_get
+from tests.integration.daemon.daemon_helpers import (
+    Backends,
+    Director,
+    StartDirector,
+    free_port,
+    http_get,
+)
 
 HEADER = "IP Virtual Server version 1.2.1 (size=4096)\n"
 TITLE = (
@@ -39,14 +45,16 @@ virtual_server 127.0.0.1 {vport} {{
 """
 
 
-def start_two(backends: Backends, director, extra: str = ""):  # type: ignore[no-untyped-def]
+def start_two(
+    backends: Backends, director: StartDirector, extra: str = ""
+) -> tuple[Director, int, dict[str, int]]:
     ports = {"rs1": backends.start("rs1"), "rs2": backends.start("rs2")}
     vport = free_port()
     d = director(wrr_config(vport, ports, extra))
     return d, vport, ports
 
 
-def test_list_numeric_before_traffic(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_list_numeric_before_traffic(backends: Backends, director: StartDirector) -> None:
     d, vport, ports = start_two(backends, director)
     out = d.ipvsadm("-Ln")
     assert out.returncode == 0, out.stderr
@@ -56,7 +64,7 @@ def test_list_numeric_before_traffic(backends, director) -> None:  # type: ignor
     assert out.stdout == expected
 
 
-def test_wrr_distribution_and_stats(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_wrr_distribution_and_stats(backends: Backends, director: StartDirector) -> None:
     d, vport, ports = start_two(backends, director)
     names = [http_get(vport) for _ in range(6)]
     # List order is newest first (rs2, rs1).  ip_vs_wrr.c: adding rs1 (w1) sets cw = mw = 1;
@@ -75,7 +83,9 @@ def test_wrr_distribution_and_stats(backends, director) -> None:  # type: ignore
     assert per_dest[ports["rs2"]][2] == "4" and per_dest[ports["rs1"]][2] == "2"
 
 
-def test_rate_timeout_thresholds_persistent_conn(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_rate_timeout_thresholds_persistent_conn(
+    backends: Backends, director: StartDirector
+) -> None:
     d, vport, ports = start_two(backends, director)
     rate = d.ipvsadm("-Ln", "--rate").stdout
     assert rate.splitlines()[1] == "%-33s %8s %8s %8s %8s %8s" % (
@@ -99,7 +109,7 @@ def test_rate_timeout_thresholds_persistent_conn(backends, director) -> None:  #
     assert "  -> %-28s %-9u %-11u %-10u %-10u\n" % (f"127.0.0.1:{ports['rs2']}", 2, 0, 0, 0) in pc
 
 
-def test_save_clear_restore_round_trip(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_save_clear_restore_round_trip(backends: Backends, director: StartDirector) -> None:
     d, vport, ports = start_two(backends, director, "    persistence_timeout 120")
     saved = d.ipvsadm("-S", "-n")
     lo, hi = sorted([(ports["rs1"], 1), (ports["rs2"], 2)])
@@ -118,7 +128,7 @@ def test_save_clear_restore_round_trip(backends, director) -> None:  # type: ign
     assert http_get(vport) in {"rs1", "rs2"}
 
 
-def test_live_edits_add_quiesce_delete(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_live_edits_add_quiesce_delete(backends: Backends, director: StartDirector) -> None:
     d, vport, ports = start_two(backends, director)
     p3 = backends.start("rs3")
     svc = f"127.0.0.1:{vport}"
@@ -137,7 +147,7 @@ def test_live_edits_add_quiesce_delete(backends, director) -> None:  # type: ign
     assert answer == ""
 
 
-def test_kernel_style_errors(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_kernel_style_errors(backends: Backends, director: StartDirector) -> None:
     d, vport, _ = start_two(backends, director)
     r = d.ipvsadm("-A", "-t", f"127.0.0.1:{vport}", "-s", "rr")
     assert (r.returncode, r.stderr) == (255, "Service already exists\n")
@@ -183,7 +193,7 @@ def test_sync_daemons_start_list_and_stop(backends, director) -> None:  # type: 
     assert d.ipvsadm("-L", "--daemon").stdout == ""
 
 
-def test_connection_table_and_persistence(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_connection_table_and_persistence(backends: Backends, director: StartDirector) -> None:
     d, vport, ports = start_two(backends, director, "    persistence_timeout 60")
     with socket.create_connection(("127.0.0.1", vport)) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -206,7 +216,7 @@ def test_connection_table_and_persistence(backends, director) -> None:  # type: 
     assert {http_get(vport) for _ in range(5)} == {first}
 
 
-def test_reload_keeps_live_connection(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_reload_keeps_live_connection(backends: Backends, director: StartDirector) -> None:
     d, vport, ports = start_two(backends, director)
     p3 = backends.start("rs3")
     with socket.create_connection(("127.0.0.1", vport)) as s:
@@ -231,7 +241,7 @@ def test_reload_keeps_live_connection(backends, director) -> None:  # type: igno
     assert d.ipvsadm("-Ln").stdout == before
 
 
-def test_garbage_on_control_socket(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_garbage_on_control_socket(backends: Backends, director: StartDirector) -> None:
     d, vport, _ = start_two(backends, director)
     for junk in (b"\xff\xfe not json\n", b'{"op": "format-disk"}\n', b"[1,2]\n", b""):
         with socket.socket(socket.AF_UNIX) as s:
@@ -245,7 +255,7 @@ def test_garbage_on_control_socket(backends, director) -> None:  # type: ignore[
     assert http_get(vport) in {"rs1", "rs2"}
 
 
-def test_sigterm_stops_cleanly(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_sigterm_stops_cleanly(backends: Backends, director: StartDirector) -> None:
     d, vport, _ = start_two(backends, director)
     assert http_get(vport) == "rs2"
     t0 = time.monotonic()

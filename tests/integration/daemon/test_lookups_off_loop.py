@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pylvs.control.ipvsadm.lookups import BoundedLookups
@@ -132,7 +133,7 @@ def test_bounds_cache_and_shared_waits() -> None:
 class SlowRows(FakeDataPlane):
     """A plane whose connection rows take a second to build (14,000 of them did)."""
 
-    def connections_later(self):  # type: ignore[no-untyped-def]
+    def connections_later(self) -> Callable[[], list[ConnEntry]]:
         def rows() -> list[ConnEntry]:
             time.sleep(1.0)
             a = ipaddress.IPv4Address("10.0.0.1")

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.integration.daemon.daemon_helpers import (
+    Backends,
     Director,
+    StartDirector,
     http_get,
     one_service,
     pidfile_args,
@@ -35,7 +37,7 @@ def pylvs(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
     )  # fmt: skip
 
 
-def one(backends, director, tmp_path: Path) -> tuple[Director, int]:  # type: ignore[no-untyped-def]
+def one(backends: Backends, director: StartDirector, tmp_path: Path) -> tuple[Director, int]:
     from tests.integration.daemon.daemon_helpers import free_port
 
     port = backends.start("rs1")
@@ -43,7 +45,9 @@ def one(backends, director, tmp_path: Path) -> tuple[Director, int]:  # type: ig
     return director(one_service(vport, port)), vport
 
 
-def test_a_second_daemon_on_the_same_socket_is_refused(backends, director, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_daemon_on_the_same_socket_is_refused(
+    backends: Backends, director: StartDirector, tmp_path: Path
+) -> None:
     d, vport = one(backends, director, tmp_path)
     other = tmp_path / "other"
     other.mkdir()
@@ -59,7 +63,9 @@ def test_a_second_daemon_on_the_same_socket_is_refused(backends, director, tmp_p
     assert d.ipvsadm("-Ln").returncode == 0
 
 
-def test_a_second_daemon_with_the_same_pid_file_is_refused(backends, director, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_daemon_with_the_same_pid_file_is_refused(
+    backends: Backends, director: StartDirector, tmp_path: Path
+) -> None:
     d, _ = one(backends, director, tmp_path)
     sock = str(tmp_path / "second.sock")
     r = pylvs("run", "-n", "-f", str(d.conf), "--control", sock, *pidfile_args(tmp_path))
@@ -69,7 +75,9 @@ def test_a_second_daemon_with_the_same_pid_file_is_refused(backends, director, t
     assert int((tmp_path / "pylvs.pid").read_text()) == d.proc.pid
 
 
-def test_a_dead_daemon_s_socket_is_taken_over(backends, director, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_dead_daemon_s_socket_is_taken_over(
+    backends: Backends, director: StartDirector, tmp_path: Path
+) -> None:
     d, vport = one(backends, director, tmp_path)
     d.proc.kill()
     d.proc.wait()
@@ -83,8 +91,8 @@ def test_a_dead_daemon_s_socket_is_taken_over(backends, director, tmp_path) -> N
 
 
 @pytest.mark.parametrize("sig", [signal.SIGUSR1, signal.SIGUSR2, signal.SIGRTMAX - 1])
-def test_dump_signals_write_files_and_keep_the_daemon(  # type: ignore[no-untyped-def]
-    backends, director, tmp_path, sig
+def test_dump_signals_write_files_and_keep_the_daemon(
+    backends: Backends, director: StartDirector, tmp_path: Path, sig: int
 ) -> None:
     d, vport = one(backends, director, tmp_path)
     d.proc.send_signal(sig)
@@ -93,7 +101,7 @@ def test_dump_signals_write_files_and_keep_the_daemon(  # type: ignore[no-untype
     assert http_get(vport) == "rs1"
 
 
-def test_sigusr1_writes_keepalived_s_data_files(backends, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sigusr1_writes_keepalived_s_data_files(backends: Backends, tmp_path: Path) -> None:
     from tests.integration.daemon.daemon_helpers import free_port
 
     port = backends.start("rs1")
@@ -121,8 +129,8 @@ def test_sigusr1_writes_keepalived_s_data_files(backends, tmp_path) -> None:  # 
 @pytest.mark.parametrize(
     "sig", [signal.SIGALRM, signal.SIGPWR, signal.SIGVTALRM, signal.SIGRTMIN + 5, signal.SIGXFSZ]
 )
-def test_signals_without_meaning_are_logged_and_ignored(  # type: ignore[no-untyped-def]
-    backends, director, tmp_path, sig
+def test_signals_without_meaning_are_logged_and_ignored(
+    backends: Backends, director: StartDirector, tmp_path: Path, sig: int
 ) -> None:
     d, vport = one(backends, director, tmp_path)
     d.proc.send_signal(sig)
@@ -132,8 +140,8 @@ def test_signals_without_meaning_are_logged_and_ignored(  # type: ignore[no-unty
 
 
 @pytest.mark.parametrize("sig", [signal.SIGQUIT, signal.SIGABRT, signal.SIGINT, signal.SIGTERM])
-def test_stop_signals_go_through_the_shutdown_path(  # type: ignore[no-untyped-def]
-    backends, director, tmp_path, sig
+def test_stop_signals_go_through_the_shutdown_path(
+    backends: Backends, director: StartDirector, tmp_path: Path, sig: int
 ) -> None:
     d, _ = one(backends, director, tmp_path)
     d.proc.send_signal(sig)

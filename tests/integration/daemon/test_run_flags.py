@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.daemon.daemon_helpers import (
+    Backends,
     Director,
     answers,
     free_port,
@@ -24,9 +25,9 @@ from tests.integration.daemon.daemon_helpers import (
 )
 
 
-def pylvs(*args: str, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+def pylvs(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pylvs", *args], capture_output=True, text=True, timeout=60, **kw
+        [sys.executable, "-m", "pylvs", *args], capture_output=True, text=True, timeout=60, env=env
     )
 
 
@@ -44,7 +45,9 @@ def test_signum_is_keepalived_s(name: str) -> None:
     ["-D", "-D -S 0", "--vrrp -D", "-D -d -S 0", "--log-detail --dump-conf", "-DlnC",
      "-C --dont-release-vrrp --dont-release-ipvs -R -B --all -X", "-x -a -A /x -b /y"],
 )  # fmt: skip
-def test_debian_default_daemon_args_carry_over(backends, tmp_path: Path, daemon_args: str) -> None:  # type: ignore[no-untyped-def]
+def test_debian_default_daemon_args_carry_over(
+    backends: Backends, tmp_path: Path, daemon_args: str
+) -> None:
     port = backends.start("rs1")
     vport = free_port()
     sock = str(tmp_path / "s.sock")
@@ -72,14 +75,16 @@ def test_debian_default_daemon_args_carry_over(backends, tmp_path: Path, daemon_
         assert '"virtual_servers"' in err or "virtual_server" in err
 
 
-def start(tmp_path: Path, backends, *flags: str, env=None) -> tuple[Director, int]:  # type: ignore[no-untyped-def]
+def start(
+    tmp_path: Path, backends: Backends, *flags: str, env: dict[str, str] | None = None
+) -> tuple[Director, int]:
     port = backends.start("rs1")
     vport = free_port()
     d = Director(tmp_path, one_service(vport, port), env=env, flags=flags)
     return d, vport
 
 
-def test_pid_files_follow_what_runs(backends, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_pid_files_follow_what_runs(backends: Backends, tmp_path: Path) -> None:
     d, _ = start(tmp_path, backends, "-C")
     try:
         assert int((tmp_path / "pylvs.pid").read_text()) == d.proc.pid
@@ -90,7 +95,7 @@ def test_pid_files_follow_what_runs(backends, tmp_path: Path) -> None:  # type: 
     assert not any((tmp_path / n).exists() for n in ("pylvs.pid", "c.pid", "vrrp.pid"))
 
 
-def test_umask_and_core_dump_limit(backends, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_umask_and_core_dump_limit(backends: Backends, tmp_path: Path) -> None:
     d, _ = start(tmp_path, backends, "-u", "0027", "-m")
     try:
         status = Path(f"/proc/{d.proc.pid}/status").read_text()
@@ -104,7 +109,7 @@ def test_umask_and_core_dump_limit(backends, tmp_path: Path) -> None:  # type: i
         d.stop()
 
 
-def test_log_detail_and_keepalived_names_on_the_console(backends, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_log_detail_and_keepalived_names_on_the_console(backends: Backends, tmp_path: Path) -> None:
     d, _ = start(tmp_path, backends, "-D", "-l", "--log-names", "keepalived")
     try:
         d.proc.send_signal(signal.SIGUSR2)
@@ -123,7 +128,7 @@ def test_version_and_genhash_mode() -> None:
     assert r.returncode == 0 and "--url" in r.stdout and "--use-file" not in r.stdout
 
 
-def test_readiness_is_sent_when_the_table_is_applied(backends, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_readiness_is_sent_when_the_table_is_applied(backends: Backends, tmp_path: Path) -> None:
     """Type=notify: READY=1 only once the virtual service forwards; RELOADING=1 / READY=1
     around a SIGHUP reload; STOPPING=1 on SIGTERM.  No fork under a service manager."""
     port = backends.start("rs1")
@@ -154,7 +159,9 @@ def test_readiness_is_sent_when_the_table_is_applied(backends, tmp_path: Path) -
                 proc.wait()
 
 
-def test_without_dont_fork_the_daemon_detaches_once_ready(backends, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_without_dont_fork_the_daemon_detaches_once_ready(
+    backends: Backends, tmp_path: Path
+) -> None:
     port = backends.start("rs1")
     vport = free_port()
     conf = tmp_path / "k.conf"
@@ -187,7 +194,7 @@ def _zombie(pid: int) -> bool:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create a network namespace")
-def test_namespace_flag_runs_inside_it(backends, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_namespace_flag_runs_inside_it(backends: Backends, tmp_path: Path) -> None:
     ns = f"pylvs-ops{os.getpid()}"
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
@@ -225,7 +232,9 @@ with open(sys.argv[1], "ab", buffering=0) as out:
     os.geteuid() != 0 or shutil.which("unshare") is None,
     reason="needs root and unshare (a private mount namespace with its own /run)",
 )
-def test_as_a_service_it_logs_to_the_journal_and_not_stderr(backends, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_as_a_service_it_logs_to_the_journal_and_not_stderr(
+    backends: Backends, tmp_path: Path
+) -> None:
     """systemd's journal gets the records (with pylvs's or keepalived's names); stderr, which
     the journal would also capture, gets none: never both.  /run is a tmpfs of a private mount
     namespace, so the fake journal socket is nobody else's."""

@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.integration.daemon.daemon_helpers import free_port, pidfile_args
+from tests.integration.daemon.daemon_helpers import Backends, StartDirector, free_port, pidfile_args
 
 
-def test_status_shows_the_live_weight_after_an_operator_edit(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_status_shows_the_live_weight_after_an_operator_edit(
+    backends: Backends, director: StartDirector
+) -> None:
     p1 = backends.start("rs1")
     vport = free_port()
     d = director(f"""

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from pylvs.dataplane.proxy import ProxyDataPlane, TcpListener
+from pylvs.dataplane.proxy import ProxyDataPlane, TcpListener, UdpListener
+from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.table import ServiceEntry, ServiceTable, diff
 
@@ -211,6 +212,18 @@ def relays(plane: ProxyDataPlane, key: ServiceKey) -> set[Any]:
     listener = plane.listener(key)
     assert isinstance(listener, TcpListener)
     return listener.relays
+
+
+def flows(plane: ProxyDataPlane, key: ServiceKey) -> dict[Any, Any]:
+    listener = plane.listener(key)
+    assert isinstance(listener, UdpListener)
+    return listener.flows
+
+
+def runtime(plane: ProxyDataPlane, key: ServiceKey) -> ServiceRuntime:
+    rt = plane.service(key)
+    assert rt is not None, key
+    return rt
 
 
 async def settle(predicate: Callable[[], bool], timeout: float = 2.0) -> bool:

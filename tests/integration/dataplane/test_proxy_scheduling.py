@@ -139,7 +139,7 @@ def test_persistence_pins_a_subnet_until_the_template_expires() -> None:
         assert (templates[0].cport, templates[0].expires) == (0, 10)
         # Another /24 is scheduled on its own: rr moves on to a.
         assert await ask(plane, KEY, "127.0.1.5") == "a"
-        await settle(lambda: not plane.listener(KEY).relays)  # type: ignore[union-attr]
+        await settle(lambda: not relays(plane, KEY))
         # The closed connections sit in TIME_WAIT (120 s) and keep the template alive
         # (re-armed by 60 s); once they are gone the template expires too.
         clock.advance(121)

@@ -34,6 +34,7 @@ from tests.integration.dataplane.proxy_helpers import (
     proxy,
     relays,
     run,
+    runtime,
     settle,
     tcp_key,
 )
@@ -297,7 +298,7 @@ def test_traffic_keeps_a_connection_alive_and_counts_while_it_is_open(relay_path
         plane.zero()
         writer.write(b"x\n")
         assert await reader.readline() == b"x\n"
-        v = plane.service(KEY).stats.values()  # type: ignore[union-attr]
+        v = runtime(plane, KEY).stats.values()
         assert (v.inpkts, v.inbytes, v.outbytes) == (1, 2, 2)
         await asyncio.sleep(1.2)  # idle past the timeout
         await expired_with_reset(plane, reader, writer)
@@ -366,7 +367,7 @@ def test_many_connections_with_large_and_small_messages_arrive_intact(
         plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
         sent = await asyncio.gather(*(one(plane, p, i) for i, p in enumerate(plans)))
         assert await settle(lambda: not relays(plane, KEY))
-        v = plane.service(KEY).stats.values()  # type: ignore[union-attr]
+        v = runtime(plane, KEY).stats.values()
         assert v.inbytes == sum(sent)
         assert v.outbytes == sum(sent) + len(plans) * len(b"a\nbye")
         await drained(plane)
@@ -408,7 +409,7 @@ def test_a_request_response_connection_runs_without_its_python_handler(
             assert await reader.read() == b"answer\n"  # and the EOF
             writer.close()
         assert await settle(lambda: not relays(plane, KEY))
-        v = plane.service(KEY).stats.values()  # type: ignore[union-attr]
+        v = runtime(plane, KEY).stats.values()
         assert (v.conns, v.inpkts, v.inbytes, v.outpkts, v.outbytes) == (3, 3, 27, 3, 21)
         states = {c.state for c in plane.ctx.state.table.conns()}
         assert states == {ConnState.TIME_WAIT}

@@ -13,6 +13,7 @@ from tests.integration.dataplane.proxy_helpers import (
     Clock,
     UdpBackend,
     drained,
+    flows,
     proxy,
     run,
     udp_key,
@@ -99,7 +100,7 @@ def test_flow_expires_after_the_udp_timeout() -> None:
         clock.advance(0.5)
         (dead,) = plane.housekeep()
         assert dead.state is ConnState.UDP
-        assert plane.listener(KEY).flows == {}  # type: ignore[union-attr]
+        assert flows(plane, KEY) == {}
         # The same client is a new flow now, scheduled afresh.
         assert (await c.ask(b"3", to))[0] == b"a:3"
         c.transport.close()
@@ -156,7 +157,7 @@ def test_switching_one_packet_scheduling_leaves_live_flows_alone() -> None:
         clock.advance(301)  # the udp timeout since its last packet
         (dead,) = plane.housekeep()
         assert dead.state is ConnState.UDP
-        assert plane.listener(KEY).flows == {}  # type: ignore[union-attr]
+        assert flows(plane, KEY) == {}
         assert plane.connections() == []
         c.transport.close()
         c2.transport.close()

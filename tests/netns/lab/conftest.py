@@ -8,12 +8,23 @@ import importlib.util
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from pylvs.lab import commands
 from pylvs.lab.topology import LabOptions
+
+
+@dataclass
+class UpLab(commands.Lab):
+    """A lab `make_lab` brought up, with what `pylvs lab up` printed."""
+
+    up_output: str = ""
+
+
+MakeLab = Callable[..., UpLab]  # make_lab(**LabOptions fields)
 
 
 def missing() -> str | None:
@@ -32,19 +43,18 @@ def vrrp_driver() -> None:
 
 
 @pytest.fixture
-def make_lab() -> Iterator[Callable[..., commands.Lab]]:
+def make_lab() -> Iterator[MakeLab]:
     reason = missing()
     if reason is not None:
         pytest.skip(reason)
     made: list[str] = []
 
-    def make(**kw: Any) -> commands.Lab:
+    def make(**kw: Any) -> UpLab:
         lab_id = f"t{os.getpid() % 100000}{len(made)}"
         made.append(lab_id)
         out: list[str] = []
         lab = commands.up(LabOptions(lab_id=lab_id, **kw), out=out.append)
-        lab.up_output = "\n".join(out)  # type: ignore[attr-defined]
-        return lab
+        return UpLab(lab.topo, lab.paths, lab.state, "\n".join(out))
 
     try:
         yield make

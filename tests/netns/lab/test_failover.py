@@ -9,6 +9,7 @@ import pytest
 
 from pylvs.lab import operate
 from pylvs.lab.topology import PRIORITIES, master_down_interval, skew_time
+from tests.netns.lab.conftest import MakeLab
 from tests.netns.lab.labload import Load, VipWatch, wait_masters
 
 pytestmark = [pytest.mark.root, pytest.mark.usefixtures("vrrp_driver")]
@@ -18,7 +19,9 @@ def quiet(_line: str) -> None:
     """operate's output, not wanted here."""
 
 
-def test_sigkill_of_master_fails_requests_only_inside_the_failover_window(make_lab) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_of_master_fails_requests_only_inside_the_failover_window(
+    make_lab: MakeLab,
+) -> None:
     lab = make_lab(weights=(1, 1))  # seed 000: VRRPv2, advert_int 1
     assert lab.masters() == ["dir1"]
     mdi = master_down_interval(lab.topo.options, PRIORITIES[1])  # 3.613 s
@@ -43,7 +46,7 @@ def test_sigkill_of_master_fails_requests_only_inside_the_failover_window(make_l
     assert wait_masters(lab, ("dir1",), mdi + 2.0) is not None
 
 
-def test_graceful_stop_takeover_within_skew_and_preempt_delay_on_return(make_lab) -> None:  # type: ignore[no-untyped-def]
+def test_graceful_stop_takeover_within_skew_and_preempt_delay_on_return(make_lab: MakeLab) -> None:
     lab = make_lab(vrrp_version=3, advert_int=0.5, preempt_delay=2)
     opts = lab.topo.options
     assert wait_masters(lab, ("dir1",), 5.0) is not None
@@ -67,7 +70,7 @@ def test_graceful_stop_takeover_within_skew_and_preempt_delay_on_return(make_lab
     assert opts.preempt_delay - 0.5 <= elapsed <= opts.preempt_delay + mdi + 1.5, elapsed
 
 
-def test_nopreempt_master_returns_and_does_not_take_the_vip(make_lab) -> None:  # type: ignore[no-untyped-def]
+def test_nopreempt_master_returns_and_does_not_take_the_vip(make_lab: MakeLab) -> None:
     lab = make_lab(vrrp_version=3, advert_int=0.5, nopreempt=True)
     opts = lab.topo.options
     assert wait_masters(lab, ("dir1",), 5.0) is not None
@@ -81,7 +84,7 @@ def test_nopreempt_master_returns_and_does_not_take_the_vip(make_lab) -> None:  
     assert all(a for _, a in operate.probe(lab, 5))
 
 
-def test_cut_vrrp_link_split_brain_then_one_master(make_lab) -> None:  # type: ignore[no-untyped-def]
+def test_cut_vrrp_link_split_brain_then_one_master(make_lab: MakeLab) -> None:
     lab = make_lab(vrrp_version=3, advert_int=0.5)
     opts = lab.topo.options
     assert wait_masters(lab, ("dir1",), 5.0) is not None

@@ -10,6 +10,7 @@ import pytest
 
 from pylvs.lab import commands, netns, nodes, operate
 from pylvs.lab.topology import LabError, Mode
+from tests.netns.lab.conftest import MakeLab
 from tests.netns.lab.labload import Load
 
 pytestmark = pytest.mark.root
@@ -22,7 +23,7 @@ def leftovers(lab: commands.Lab) -> list[str]:
     return found
 
 
-def test_dr_up_weights_distribution_and_down_leaves_nothing(make_lab) -> None:  # type: ignore[no-untyped-def]
+def test_dr_up_weights_distribution_and_down_leaves_nothing(make_lab: MakeLab) -> None:
     lab = make_lab(weights=(3, 1))
     assert "ipvsadm -a -t 10.164.122.8:80 -r 10.164.122.9:80 -g -w 3" in lab.up_output
     assert str(lab.paths.conf("dir1")) in lab.up_output
@@ -47,7 +48,7 @@ def test_dr_up_weights_distribution_and_down_leaves_nothing(make_lab) -> None:  
     assert not any(nodes.alive(pid, "") for pid in pids)
 
 
-def test_nat_real_server_death_no_failure_after_detection(make_lab) -> None:  # type: ignore[no-untyped-def]
+def test_nat_real_server_death_no_failure_after_detection(make_lab: MakeLab) -> None:
     lab = make_lab(mode=Mode.NAT, weights=(1, 1), real_servers=2)
     master = lab.masters()[0]
     assert Counter(a for _, a in operate.probe(lab, 20)) == {"rs1": 10, "rs2": 10}
@@ -76,7 +77,9 @@ def test_nat_real_server_death_no_failure_after_detection(make_lab) -> None:  # 
     assert set(a for _, a in operate.probe(lab, 10)) == {"rs1", "rs2"}
 
 
-def test_without_vrrp_driver_the_vip_is_put_on_dir1(make_lab, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_without_vrrp_driver_the_vip_is_put_on_dir1(
+    make_lab: MakeLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(nodes, "vrrp_available", lambda: False)
     lab = make_lab(real_servers=1)
     assert lab.state.static_vip
@@ -86,7 +89,7 @@ def test_without_vrrp_driver_the_vip_is_put_on_dir1(make_lab, monkeypatch) -> No
     assert [a for _, a in operate.probe(lab, 3)] == ["rs1"] * 3
 
 
-def test_exec_and_down_of_a_crashed_lab(make_lab) -> None:  # type: ignore[no-untyped-def]
+def test_exec_and_down_of_a_crashed_lab(make_lab: MakeLab) -> None:
     lab = make_lab(real_servers=1)
     done = subprocess.run(
         ["python", "-m", "pylvs.cli.lab", "--id", lab.topo.lab_id, "exec", "rs1", "--",
@@ -102,7 +105,7 @@ def test_exec_and_down_of_a_crashed_lab(make_lab) -> None:  # type: ignore[no-un
     assert not nodes.alive(pid, "pylvs")
 
 
-def test_not_root_message(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_not_root_message(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     monkeypatch.setattr(os, "geteuid", lambda: 1000)

@@ -4,6 +4,7 @@ sysctls; stop undoes all of it and puts back the sysctls that were there before.
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.root
 
 
 @pytest.fixture
-def ns():  # type: ignore[no-untyped-def]
+def ns() -> Iterator[str]:
     reason = missing()
     if reason is not None:
         pytest.skip(reason)

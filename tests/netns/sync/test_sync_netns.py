@@ -9,11 +9,13 @@ import ipaddress
 import socket
 import threading
 import time
+from typing import TypedDict
 
 import pytest
 
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.service import (
+    Address,
     ForwardMethod,
     Protocol,
     RealServer,
@@ -44,6 +46,16 @@ A = ipaddress.ip_address
 RS = [A("10.0.1.2"), A("10.0.2.2")]
 
 
+class DaemonOptions(TypedDict, total=False):
+    """A sync daemon's settings beside its state and interface."""
+
+    syncid: int
+    sync_maxlen: int
+    mcast_group: Address
+    mcast_port: int
+    mcast_ttl: int
+
+
 class Director:
     """A director's service table and connection table, used from its loop's thread."""
 
@@ -57,21 +69,30 @@ class Director:
             self.rt.add_dest(RealServer(addr, 80, method=ForwardMethod.MASQ), 0.0)
         self.table = ConnTable()
         self.marks = Marks()
-        self.master: Master | None = None
-        self.backup: Backup | None = None
+        self._master: Master | None = None
+        self._backup: Backup | None = None
+
+    @property
+    def master(self) -> Master:
+        assert self._master is not None, "open_master first"
+        return self._master
+
+    @property
+    def backup(self) -> Backup:
+        assert self._backup is not None, "open_backup first"
+        return self._backup
 
     def open_master(self, daemon: SyncDaemon, sysctls: Sysctls) -> None:
-        self.master = Master.open(daemon, sysctls, marks=self.marks)
+        self._master = Master.open(daemon, sysctls, marks=self.marks)
 
     def open_backup(
         self, daemon: SyncDaemon, policy: Policy, sysctls: Sysctls | None = None
     ) -> None:
         target = TableTarget(self.table, {self.key: self.rt}.get, self.marks)
-        self.backup = Backup.open(daemon, policy, target, sysctls=sysctls)
+        self._backup = Backup.open(daemon, policy, target, sysctls=sysctls)
 
     def traffic(self, clients: list[str], packets: int = 3, close: bool = False) -> None:
         """Each client opens a connection and sends `packets` input packets (then a FIN)."""
-        assert self.master is not None
         now = time.monotonic()
         for i, client in enumerate(clients):
             conn = self.rt.open_conn(self.table, self.rt.flow(A(client), 40000 + i), now)
@@ -85,10 +106,10 @@ class Director:
                 self.master.packet(conn)
 
     def close(self) -> None:
-        if self.master is not None:
-            self.master.close()
-        if self.backup is not None:
-            self.backup.close()
+        if self._master is not None:
+            self._master.close()
+        if self._backup is not None:
+            self._backup.close()
 
     def rows(self) -> set[tuple[str, str, int, str, str]]:
         now = time.monotonic()
@@ -112,8 +133,8 @@ def start_pair(
     *,
     vip: str = "10.0.0.100",
     persistent: bool = False,
-    master: dict[str, object] | None = None,
-    backup: dict[str, object] | None = None,
+    master: DaemonOptions | None = None,
+    backup: DaemonOptions | None = None,
     sysctls: Sysctls | None = None,
 ) -> tuple[NsLoop, Director, NsLoop, Director]:
     mns, bns = net.node(1), net.node(2)
@@ -122,14 +143,12 @@ def start_pair(
     bd = bl.call(Director, vip, persistent)
     ml.cleanups.append(md.close)
     bl.cleanups.append(bd.close)
-    common = {"syncid": 9, **(master or {})}
-    bl.call(
-        bd.open_backup,
-        SyncDaemon(SyncState.BACKUP, "eth0", **{"syncid": 9, **(backup or {})}),  # type: ignore[arg-type]
-        Policy(),
-        sysctls,
-    )
-    ml.call(md.open_master, SyncDaemon(SyncState.MASTER, "eth0", **common), sysctls or Sysctls())  # type: ignore[arg-type]
+    master_options: DaemonOptions = {"syncid": 9, **(master or {})}
+    backup_options: DaemonOptions = {"syncid": 9, **(backup or {})}
+    backup_daemon = SyncDaemon(SyncState.BACKUP, "eth0", **backup_options)
+    bl.call(bd.open_backup, backup_daemon, Policy(), sysctls)
+    master_daemon = SyncDaemon(SyncState.MASTER, "eth0", **master_options)
+    ml.call(md.open_master, master_daemon, sysctls or Sysctls())
     return ml, md, bl, bd
 
 
@@ -142,10 +161,10 @@ def test_master_stream_is_installed_by_the_backup(net: Net) -> None:
     assert bl.call(bd.rows) == ml.call(md.rows)
     counts = bl.call(lambda: [(d.activeconns, d.inactconns) for d in bd.rt.dests])
     assert counts == [(3, 0), (3, 0)]
-    stats = bl.call(lambda: bd.backup.receiver.stats)  # type: ignore[union-attr]
+    stats = bl.call(lambda: bd.backup.receiver.stats)
     assert stats.messages == 1 and stats.installed == 6 and not stats.drops
     ml.call(md.traffic, ["10.0.0.50"], 3, True)
-    ml.call(md.master.flush)  # type: ignore[union-attr]
+    ml.call(md.master.flush)
     assert bl.until(lambda: len(bd.table) == 7)
     assert ("10.0.0.50", "CLOSE_WAIT") in {r[:2] for r in bl.call(bd.rows)}
 
@@ -153,7 +172,7 @@ def test_master_stream_is_installed_by_the_backup(net: Net) -> None:
 def test_persistence_templates_reach_the_backup(net: Net) -> None:
     ml, md, bl, bd = start_pair(net, persistent=True)
     ml.call(md.traffic, ["10.0.0.10", "10.0.0.10", "10.0.0.11"])
-    ml.call(md.master.flush)  # type: ignore[union-attr]
+    ml.call(md.master.flush)
     assert bl.until(lambda: len(bd.table) == 5)
     rows = bl.call(bd.rows)
     templates = {r for r in rows if r[4] == "T"}
@@ -184,7 +203,7 @@ def test_ipv6_group_port_and_hop_limit(net: Net) -> None:
 
     spy = bl.call(listen)
     ml.call(md.traffic, ["fd00::10", "fd00::11"])
-    ml.call(md.master.flush)  # type: ignore[union-attr]
+    ml.call(md.master.flush)
     data, anc, _, src = spy.recvmsg(2048, socket.CMSG_SPACE(4))
     spy.close()
     hops = [int.from_bytes(v, "little") for lvl, kind, v in anc if kind == socket.IPV6_HOPLIMIT]
@@ -201,9 +220,9 @@ def test_version_0_and_two_sync_threads(net: Net) -> None:
     ml, md, bl, bd = start_pair(net, sysctls=sysctls)
     clients = [f"10.0.0.{10 + i}" for i in range(20)]
     ml.call(md.traffic, clients)
-    ml.call(md.master.flush)  # type: ignore[union-attr]
+    ml.call(md.master.flush)
     assert bl.until(lambda: len(bd.table) == 20)
-    stats = bl.call(lambda: bd.backup.receiver.stats)  # type: ignore[union-attr]
+    stats = bl.call(lambda: bd.backup.receiver.stats)
     assert stats.messages == 2  # one per thread, on ports 8848 and 8849
     assert bl.call(bd.rows) == ml.call(md.rows)
 
@@ -212,7 +231,7 @@ def test_backup_refuses_what_it_should_and_its_table_is_unharmed(net: Net) -> No
     ml, md, bl, bd = start_pair(net)
     xns = net.node(3)
     ml.call(md.traffic, ["10.0.0.10"])
-    ml.call(md.master.flush)  # type: ignore[union-attr]
+    ml.call(md.master.flush)
     assert bl.until(lambda: len(bd.table) == 1)
     before = bl.call(bd.rows)
 
@@ -231,7 +250,7 @@ def test_backup_refuses_what_it_should_and_its_table_is_unharmed(net: Net) -> No
     lying = good[:2] + b"\x00\x40" + good[4:]
     x = net.loop(xns)
     x.call(send_from_x, [wrong_syncid, lying, b"\xff" * 3, good])
-    stats = bl.call(lambda: bd.backup.receiver.stats)  # type: ignore[union-attr]
+    stats = bl.call(lambda: bd.backup.receiver.stats)
     assert bl.until(lambda: stats.datagrams == 5), stats
     assert dict(stats.drops) == {Drop.SYNCID: 1, Drop.BAD_SIZE: 1, Drop.SHORT_HEADER: 1}
     assert stats.messages == 2
@@ -243,9 +262,9 @@ def test_backup_refuses_what_it_should_and_its_table_is_unharmed(net: Net) -> No
 def test_messages_larger_than_the_backups_maxlen_are_refused(net: Net) -> None:
     ml, md, bl, bd = start_pair(net, master={"sync_maxlen": 1400}, backup={"sync_maxlen": 1024})
     ml.call(md.traffic, [f"10.0.0.{10 + i}" for i in range(38)])  # 8 + 38 * 36 = 1376 bytes
-    ml.call(md.master.flush)  # type: ignore[union-attr]
-    assert bl.until(lambda: bd.backup.receiver.stats.datagrams == 1)  # type: ignore[union-attr]
-    assert bl.call(lambda: dict(bd.backup.receiver.stats.drops)) == {Drop.BAD_SIZE: 1}  # type: ignore[union-attr]
+    ml.call(md.master.flush)
+    assert bl.until(lambda: bd.backup.receiver.stats.datagrams == 1)
+    assert bl.call(lambda: dict(bd.backup.receiver.stats.drops)) == {Drop.BAD_SIZE: 1}
     assert len(bl.call(bd.rows)) == 0
 
 
@@ -269,11 +288,11 @@ def test_a_flood_overflowing_the_socket_is_counted(net: Net) -> None:
         x.call(flood, 400)
     finally:
         held.set()
-    assert bl.until(lambda: bd.backup.receiver.stats.datagrams > 0)  # type: ignore[union-attr]
+    assert bl.until(lambda: bd.backup.receiver.stats.datagrams > 0)
     x.call(flood, 1)  # into the drained queue: it carries the drop count
-    assert bl.until(lambda: bd.backup.overflow > 0, timeout=10)  # type: ignore[union-attr]
-    got = bl.call(lambda: bd.backup.receiver.stats.datagrams)  # type: ignore[union-attr]
-    assert got + bl.call(lambda: bd.backup.overflow) == 401  # type: ignore[union-attr]
+    assert bl.until(lambda: bd.backup.overflow > 0, timeout=10)
+    got = bl.call(lambda: bd.backup.receiver.stats.datagrams)
+    assert got + bl.call(lambda: bd.backup.overflow) == 401
     assert len(bl.call(bd.rows)) == 0
 
 
@@ -281,11 +300,11 @@ def test_the_state_after_the_packets(net: Net) -> None:
     """ESTABLISHED entries sent at the third packet; a CLOSE_WAIT at once after a FIN."""
     ml, md, bl, bd = start_pair(net)
     ml.call(md.traffic, ["10.0.0.10"], 2)  # two packets: nothing to sync yet
-    ml.call(md.master.flush)  # type: ignore[union-attr]
+    ml.call(md.master.flush)
     time.sleep(0.3)
     assert bl.call(lambda: len(bd.table)) == 0
     ml.call(md.traffic, ["10.0.0.11"], 2, True)  # FIN: CLOSE_WAIT goes at once
-    ml.call(md.master.flush)  # type: ignore[union-attr]
+    ml.call(md.master.flush)
     assert bl.until(lambda: len(bd.table) == 1)
     (row,) = bl.call(bd.rows)
     assert row[:2] == ("10.0.0.11", ConnState.CLOSE_WAIT.value)

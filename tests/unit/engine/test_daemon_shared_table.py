@@ -13,7 +13,7 @@ from pylvs.dataplane.fake import FakeDataPlane
 from pylvs.engine.daemon import Daemon, RunOptions, same_table
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.syncd import SyncDaemon
-from pylvs.model.table import AddDest, ServiceEntry, ServiceTable
+from pylvs.model.table import AddDest, Change, ServiceEntry, ServiceTable
 
 WEB = ServiceKey.inet(Protocol.TCP, "10.0.0.1", 80)
 RS1 = RealServer(ipaddress.ip_address("10.0.1.1"), 80, 1, ForwardMethod.MASQ)
@@ -42,7 +42,7 @@ class SharedPlane(FakeDataPlane):
         self.running: list[SyncDaemon] = []
         self.policies: list[TablePolicy] = []
 
-    def outside(self, *changes) -> None:  # type: ignore[no-untyped-def]
+    def outside(self, *changes: Change) -> None:
         for change in changes:
             self.state.apply_one(change, self.clock())
 
@@ -66,10 +66,10 @@ class SharedPlane(FakeDataPlane):
         self.policies.append(policy)
 
 
-def daemon(tmp_path: Path, dp: SharedPlane, **opts) -> Daemon:  # type: ignore[no-untyped-def]
+def daemon(tmp_path: Path, dp: SharedPlane, checks: bool = True) -> Daemon:
     conf = tmp_path / "keepalived.conf"
     conf.write_text(CONFIG)
-    return Daemon(RunOptions(str(conf), str(tmp_path / "s.sock"), vrrp=False, **opts), dp)
+    return Daemon(RunOptions(str(conf), str(tmp_path / "s.sock"), vrrp=False, checks=checks), dp)
 
 
 def test_an_outside_edit_is_an_operator_edit(tmp_path: Path) -> None:

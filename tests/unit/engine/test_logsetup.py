@@ -6,6 +6,7 @@ import logging
 import socket
 import struct
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -18,6 +19,16 @@ from pylvs.engine.logsetup import (
     journal_datagram,
     parse_facility,
 )
+
+
+class Flags(TypedDict, total=False):
+    """choose_destination's command line flags."""
+
+    console: bool
+    no_syslog: bool
+    daemon: bool
+    facility_given: bool
+
 
 BOTH = {JOURNAL_SOCKET: True, SYSLOG_SOCKET: True}
 
@@ -37,7 +48,9 @@ BOTH = {JOURNAL_SOCKET: True, SYSLOG_SOCKET: True}
         ({"facility_given": True}, {"JOURNAL_STREAM": "1:2"}, BOTH, "syslog"),
     ],
 )
-def test_one_destination(kw, env, exists, expected) -> None:  # type: ignore[no-untyped-def]
+def test_one_destination(
+    kw: Flags, env: dict[str, str], exists: dict[str, bool], expected: str
+) -> None:
     ours = "JOURNAL_STREAM" in env  # systemd gave us that stream as stderr
     got = choose_destination(**kw, environ=env, exists=exists, stderr_is_journal=ours)
     assert got == expected

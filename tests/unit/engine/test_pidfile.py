@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -91,7 +92,9 @@ def test_default_paths_are_keepalived_s() -> None:
         (lambda d: str(d / "link.pid"), "symbolic link"),
     ],
 )
-def test_errors_name_the_path_and_what_to_do(tmp_path: Path, make, hint) -> None:  # type: ignore[no-untyped-def]
+def test_errors_name_the_path_and_what_to_do(
+    tmp_path: Path, make: Callable[[Path], str], hint: str
+) -> None:
     (tmp_path / "file").write_text("")
     (tmp_path / "link.pid").symlink_to(tmp_path / "elsewhere")
     path = make(tmp_path)

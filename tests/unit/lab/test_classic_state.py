@@ -1,6 +1,7 @@
 """The classic commands printed by `lab up`, the state file, the CLI's option checks."""
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_dr_real_server_lines_are_realserver_sh() -> None:
     assert "# on each DR real server" in classic_text(plan(LabOptions()))
 
 
-def test_state_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_state_round_trip(tmp_path: Path) -> None:
     paths = LabPaths("t1", base=tmp_path)
     opts = LabOptions(lab_id="t1", mode=Mode.NAT, weights=(2, 1), vrrp_version=3,
                       advert_int=0.5, preempt_delay=3)  # fmt: skip

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keepalived.parser import load
 from pylvs.config.keepalived.table import to_table
 from pylvs.lab.configs import keepalived_conf
@@ -40,7 +41,7 @@ def test_golden(case: str, index: int) -> None:
     assert text == (DATA / f"{case}-dir{index}.conf").read_text()
 
 
-def _load(tmp_path: Path, opts: LabOptions, index: int):  # type: ignore[no-untyped-def]
+def _load(tmp_path: Path, opts: LabOptions, index: int) -> KeepalivedConfig:
     path = tmp_path / f"dir{index}.conf"
     path.write_text(keepalived_conf(plan(opts), index))
     result = load(str(path))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pylvs.config.errors import Severity
+from pylvs.config.keepalived.lvs.checks import TcpCheck
 from pylvs.config.keepalived.parser import load, load_text
 from pylvs.config.keepalived.table import to_table
 from pylvs.model import ForwardMethod, Protocol, ServiceKey
@@ -36,10 +37,11 @@ def test_seed000_master_table() -> None:
     ]
     (vs,) = r.config.virtual_servers
     check = vs.real_servers[0].checkers[0]
+    assert isinstance(check, TcpCheck)
     # TCP_CHECK: connect_timeout 10, nb_get_retry 3 (alias of retry), delay_before_retry 3
-    assert check.conn.timeout == 10.0 and check.conn.port == 80  # type: ignore[union-attr]
-    assert check.timing.retry == 3 and check.timing.delay_before_retry == 3.0  # type: ignore[union-attr]
-    assert check.timing.delay_loop == 6.0  # type: ignore[union-attr]
+    assert check.conn.timeout == 10.0 and check.conn.port == 80
+    assert check.timing.retry == 3 and check.timing.delay_before_retry == 3.0
+    assert check.timing.delay_loop == 6.0
 
 
 def test_seed001_lvs_dr_table_and_warnings() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from pylvs.dataplane.base import DataPlaneError, StopPolicy, TablePolicy
 from pylvs.dataplane.ipvs import IpvsDataPlane
+from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.syncd import SyncDaemon
 from pylvs.model.table import AddDest, AddService, Change, DeleteService, EditDest
@@ -24,6 +25,12 @@ from tests.unit.dataplane.ipvs.ipvs_fake_kernel import FakeKernel
 
 WEB = ServiceKey.inet(Protocol.TCP, "10.0.0.1", 80)
 OTHER = ServiceKey.inet(Protocol.TCP, "10.0.0.9", 80)
+
+
+def runtime(dp: IpvsDataPlane, key: ServiceKey) -> ServiceRuntime:
+    rt = dp.service(key)
+    assert rt is not None, key
+    return rt
 
 
 def rs(last: int, weight: int = 1) -> RealServer:
@@ -114,7 +121,7 @@ def test_what_others_do_is_seen_and_not_removed() -> None:
         observed = await dp.observe()
         assert observed is not None and set(observed) == {WEB, OTHER}
         assert [d.weight for d in observed[WEB].dests] == [0, 1]  # oldest first
-        assert [d.config.address for d in dp.service(WEB).dests] == [  # type: ignore[union-attr]
+        assert [d.config.address for d in runtime(dp, WEB).dests] == [
             rs(2).address,
             rs(1).address,  # kernel list order: newest first
         ]
@@ -141,7 +148,7 @@ def test_refusals_in_ipvsadm_s_words_and_the_rest_goes_on() -> None:
             "Service not defined",
             "Scheduler or persistence engine not found",
         ]
-        assert [d.config for d in dp.service(WEB).dests] == [rs(2), rs(1)]  # type: ignore[union-attr]
+        assert [d.config for d in runtime(dp, WEB).dests] == [rs(2), rs(1)]
         with pytest.raises(DataPlaneError, match=r"^No such service$"):
             dp.zero(OTHER)
 

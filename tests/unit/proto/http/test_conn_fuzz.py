@@ -12,6 +12,7 @@ from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.conn.client import ClientMachine, Front
 from pylvs.proto.http.conn.server import Back, ServerMachine
 from pylvs.proto.http.connmode import Mode
+from pylvs.proto.http.events import HeadReceived
 from pylvs.proto.http.framer import Framer
 from pylvs.proto.http.message import RequestHead, ResponseHead
 from pylvs.proto.http.timeouts import Timeouts
@@ -19,8 +20,16 @@ from tests.unit.proto.http.http_strategies import mutated, requests, responses
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TIMEOUTS = Timeouts(client=5, server=5, connect=1, http_request=2, http_keep_alive=1, tunnel=3)
-HEAD = Framer(request=False).feed(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")[0].head  # type: ignore[union-attr]
-REQ = Framer(request=True).feed(b"GET / HTTP/1.1\r\n\r\n")[0].head  # type: ignore[union-attr]
+
+
+def first_head(data: bytes, request: bool) -> RequestHead | ResponseHead:
+    event = Framer(request=request).feed(data)[0]
+    assert isinstance(event, HeadReceived), event
+    return event.head
+
+
+HEAD = first_head(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", request=False)
+REQ = first_head(b"GET / HTTP/1.1\r\n\r\n", request=True)
 assert isinstance(HEAD, ResponseHead) and isinstance(REQ, RequestHead)
 
 CLIENT_EVENTS = st.one_of(

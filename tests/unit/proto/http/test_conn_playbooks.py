@@ -18,9 +18,10 @@ from pylvs.proto.http.conn.client import ClientMachine, Front, Phase
 from pylvs.proto.http.conn.server import Back, ServerMachine
 from pylvs.proto.http.conn.server import Phase as ServerPhase
 from pylvs.proto.http.connmode import Mode, Want
+from pylvs.proto.http.events import HeadReceived
 from pylvs.proto.http.framer import Framer
 from pylvs.proto.http.limits import Limits
-from pylvs.proto.http.message import Flag
+from pylvs.proto.http.message import Flag, RequestHead
 from pylvs.proto.http.timeouts import Timeouts
 from tests.unit.proto.http.http_link import Link
 
@@ -247,7 +248,8 @@ def test_a_chunked_response_is_rechunked_per_piece_with_trailers() -> None:
 
 def head_event(data: bytes) -> ev.HeadForwarded:
     (first, *_) = Framer(request=True).feed(data)
-    return ev.HeadForwarded(first.head, True, Mode.KEEP_ALIVE)  # type: ignore[union-attr,arg-type]
+    assert isinstance(first, HeadReceived) and isinstance(first.head, RequestHead), first
+    return ev.HeadForwarded(first.head, True, Mode.KEEP_ALIVE)
 
 
 def test_a_new_server_connection_connects_within_timeout_connect_or_503() -> None:

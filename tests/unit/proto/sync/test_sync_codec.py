@@ -181,7 +181,8 @@ def test_builder_fills_messages_as_the_kernel(name: str, maxlen: int, per_messag
         builder.add(data)
     rebuilt.append(builder.message())
     assert rebuilt == sent
-    assert decode(sent[0]).header.nr_conns == per_message  # type: ignore[union-attr]
+    message = decode(sent[0])
+    assert isinstance(message, codec.Decoded) and message.header.nr_conns == per_message
 
 
 # -- hand-made messages ----------------------------------------------------------------

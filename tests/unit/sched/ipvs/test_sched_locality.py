@@ -90,26 +90,28 @@ def test_lblc_reschedules_when_the_cached_dest_was_deleted_or_quiesced() -> None
     assert s.pick(ds, to("10.1.1.1"), 2) is c
 
 
-def scenario_lblc(check_time: float, expiration: float) -> Destination | None:
+def scenario_lblc(check_time: float, expiration: float) -> Destination:
     ds = dests(1, 1)
     a, _ = ds
     s = lblc(ds, now=0.0, expiration=expiration)
     assert s.pick(ds, to("10.1.1.1"), 0) is a
     a.bind(active=True)  # from now on wlc prefers B: a rescheduled entry goes to B
-    return s.pick(ds, to("10.1.1.1"), check_time)
+    picked = s.pick(ds, to("10.1.1.1"), check_time)
+    assert picked is not None
+    return picked
 
 
 def test_lblc_entries_expire_only_at_the_30th_check() -> None:
     a_or_b = scenario_lblc
     # Checks run at 60, 120, ...; counter 1..29 for the first 29, the 30th (t = 1800) is the
     # full pass that deletes entries idle for >= expiration (1000 s here).
-    assert a_or_b(1799.0, 1000.0).address == ip("192.168.0.1")  # type: ignore[union-attr]
-    assert a_or_b(1800.0, 1000.0).address == ip("192.168.0.2")  # type: ignore[union-attr]
+    assert a_or_b(1799.0, 1000.0).address == ip("192.168.0.1")
+    assert a_or_b(1800.0, 1000.0).address == ip("192.168.0.2")
     # default expiration: 24 h; at 1800 s the entry is young enough to stay.
-    assert a_or_b(1800.0, 86400.0).address == ip("192.168.0.1")  # type: ignore[union-attr]
+    assert a_or_b(1800.0, 86400.0).address == ip("192.168.0.1")
     # idle since 0, full passes at 1800, 3600, ... 86400 + a bit: the pass at 86400 deletes it.
-    assert a_or_b(86400.0, 86400.0).address == ip("192.168.0.2")  # type: ignore[union-attr]
-    assert a_or_b(86399.0, 86400.0).address == ip("192.168.0.1")  # type: ignore[union-attr]
+    assert a_or_b(86400.0, 86400.0).address == ip("192.168.0.2")
+    assert a_or_b(86399.0, 86400.0).address == ip("192.168.0.1")
 
 
 def test_lblc_use_refreshes_the_entry() -> None:

@@ -7,20 +7,25 @@ import ipaddress
 
 from pylvs.config.keepalived.lvs.checks import (
     BfdCheck,
+    Checker,
     DnsCheck,
     FileCheck,
     HttpCheck,
     HttpProtocol,
     MiscCheck,
+    PingCheck,
     SmtpCheck,
     TcpCheck,
     UdpCheck,
 )
+from pylvs.config.keepalived.parser import LoadResult
 from pylvs.config.keywords import HostFacts
 from tests.unit.config.keepalived.lvs.lvs_helpers import errors, has, minimal, vs, warnings
 
 
-def checkers(rs_body: str, body: str = "", head: str = ""):  # type: ignore[no-untyped-def]
+def checkers(
+    rs_body: str, body: str = "", head: str = ""
+) -> tuple[tuple[Checker, ...], LoadResult]:
     v, r = vs(head + minimal(body=body, rs_body=rs_body))
     return v.real_servers[0].checkers, r
 
@@ -188,5 +193,6 @@ def test_link_local_without_bind_if_drops_checker() -> None:
 def test_bind_if_checked_against_host_interfaces() -> None:
     host = HostFacts(interfaces=frozenset({"lo", "eth0"}))
     v, r = vs(minimal(rs_body="  PING_CHECK {\n   bind_if ens33\n  }"), host)
-    assert v.real_servers[0].checkers[0].conn.bind_if == "ens33"  # type: ignore[union-attr]
+    ping = v.real_servers[0].checkers[0]
+    assert isinstance(ping, PingCheck) and ping.conn.bind_if == "ens33"
     assert has(warnings(r), 8, "interface ens33 does not exist")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.unit.config.keepalived.vrrp.vrrp_helpers import instance_text, parse
+from tests.unit.config.keepalived.vrrp.vrrp_helpers import Result, instance_text, parse
 
 VIP = "virtual_ipaddress {\n 10.0.0.1\n}"
 
 
-def inst(body: str, extra: str = ""):  # type: ignore[no-untyped-def]
+def inst(body: str, extra: str = "") -> Result:
     return parse(instance_text(f"interface eth0\nvirtual_router_id 51\n{body}\n{VIP}", extra=extra))
 
 

@@ -9,6 +9,7 @@ from pylvs.config.errors import Problem, Problems
 from pylvs.config.keepalived.lexer import read_text
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.vrrp import TOPLEVEL, GlobalDefs, VrrpConfig, VrrpParts, finish
+from pylvs.config.keepalived.vrrp.model import VrrpInstance
 from pylvs.config.keywords import Context, HostFacts, dispatch_one
 
 FILE = "t.conf"
@@ -32,7 +33,7 @@ class Result:
     def at(self, line: int) -> list[Problem]:
         return [p for p in self.problems if p.loc.line == line]
 
-    def instance(self, name: str = "VI_1"):  # type: ignore[no-untyped-def]
+    def instance(self, name: str = "VI_1") -> VrrpInstance:
         return next(i for i in self.config.instances if i.name == name)
 
 
