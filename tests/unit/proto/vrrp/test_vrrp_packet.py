@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from ipaddress import IPv4Address as V4
 from ipaddress import IPv6Address as V6
 from pathlib import Path
@@ -142,27 +143,13 @@ def adverts(draw: st.DrawFn) -> Advert:
     vrid = draw(st.integers(0, 255))
     priority = draw(st.integers(0, 255))
     kind = draw(st.integers(0, 15))
-    if version == 2:
-        return Advert(
-            version=version,
-            vrid=vrid,
-            priority=priority,
-            addresses=tuple(addrs),
-            family=family,
-            type=kind,
-            adver_int=draw(st.integers(0, 255)),
-            auth_type=draw(st.integers(0, 255)),
-            auth_data=draw(st.binary(min_size=8, max_size=8)),
-        )
-    return Advert(
-        version=version,
-        vrid=vrid,
-        priority=priority,
-        addresses=tuple(addrs),
-        family=family,
-        type=kind,
-        adver_int=draw(st.integers(0, 4095)),
-    )
+    v2 = version == 2
+    adver_int = draw(st.integers(0, 255 if v2 else 4095))
+    advert = Advert(version, vrid, priority, adver_int, tuple(addrs), family, type=kind)
+    if not v2:
+        return advert
+    auth_type = draw(st.integers(0, 255))
+    return replace(advert, auth_type=auth_type, auth_data=draw(st.binary(min_size=8, max_size=8)))
 
 
 @given(adverts(), v6s, v6s)
