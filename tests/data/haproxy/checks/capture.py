@@ -18,11 +18,12 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from check_harness import run
-from check_scenarios import SCENARIOS
-from oracle import version
+# The repository root, so that `tests.…` helpers import by their full names when this
+# runs as a script (under pytest and mypy they are found the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
+from tests.data.haproxy.checks.check_harness import run
+from tests.data.haproxy.checks.check_scenarios import SCENARIOS
+from tests.data.haproxy.oracle import version
 
 HERE = Path(__file__).resolve().parent
 

@@ -23,17 +23,21 @@ import os
 import select
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from check_behaviours import Behaviour, Closed, Scenario, Serve, behaviour_at, satisfied
-from oracle import command, free_port
+from tests.data.haproxy.checks.check_behaviours import (
+    Behaviour,
+    Closed,
+    Scenario,
+    Serve,
+    behaviour_at,
+    satisfied,
+)
+from tests.data.haproxy.oracle import command, free_port
 
 _TAKEN: set[int] = set()
 

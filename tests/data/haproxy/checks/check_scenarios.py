@@ -3,7 +3,10 @@ machine (tests/unit/proto/check/test_check_recorded.py).  Times are seconds from
 
 from __future__ import annotations
 
-from check_behaviours import Closed, Scenario, Serve
+from tests.data.haproxy.checks.check_behaviours import Behaviour, Closed, Scenario, Serve
+
+# A scenario's servers: what each does from when on.
+Servers = dict[str, list[tuple[float, Behaviour]]]
 
 DEFAULTS = """defaults
   mode tcp
@@ -272,7 +275,7 @@ SCENARIOS["tcp_check_rules"] = Scenario(
         f"backend be_{n}\n{body}  server {n} {{{n}}} check inter 2s rise 1 fall 1\n"
         for n, (body, _s) in _TCP_RULES.items()
     ),
-    {n: [(0, serve)] for n, (_b, serve) in _TCP_RULES.items()}
+    Servers({n: [(0, serve)] for n, (_b, serve) in _TCP_RULES.items()})
     | {"closed": [(0, Closed())], "other": [(0, Serve(b"2", b"two"))]},
     2.7,
 )
@@ -417,7 +420,7 @@ SCENARIOS["agent"] = Scenario(
         f" agent-check agent-port {{ag_{n}_port}} agent-inter 600ms agent-send hello\\n\n"
         for n in (*_AGENT_REPLIES, "noagent")
     ),
-    {n: [(0, Serve())] for n in (*_AGENT_REPLIES, "noagent")}
+    Servers({n: [(0, Serve())] for n in (*_AGENT_REPLIES, "noagent")})
     | {f"ag_{n}": [(0, Serve(r, b"\n"))] for n, r in _AGENT_REPLIES.items()}
     | {"ag_noagent": [(0, Closed())]},
     2.4,

@@ -11,14 +11,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from check_scenarios import SCENARIOS
-from check_simnet import SimNet, Trace
-
 from pylvs.config.haproxy.convert_checks import plan_checks, pool_for
 from pylvs.config.haproxy.reader import load_text
 from pylvs.proto.check import admin
 from pylvs.proto.check.schedule import Host
 from pylvs.proto.check.server import ServerHealth
+from tests.data.haproxy.checks.check_scenarios import SCENARIOS
+from tests.unit.proto.check.check_simnet import SimNet, Trace
 
 RECORDED = Path(__file__).resolve().parents[3] / "data" / "haproxy" / "checks" / "recorded.json"
 
@@ -31,7 +30,7 @@ def recorded(name: str) -> dict[str, Any]:
 def first_check(rec: dict[str, Any]) -> float:
     """When the real haproxy sent its first check (the first SYN to any server)."""
     syns = [s["t"] for segs in rec["segments"].values() for s in segs if "SYN" in s["flags"]]
-    return min(syns)
+    return float(min(syns))
 
 
 def replay(name: str, start: float | None = None, until: float | None = None) -> Trace:
@@ -106,14 +105,21 @@ def cli(command: str, healths: dict[tuple[str, str], ServerHealth]) -> Callable[
     """The few stats socket commands the scenarios use, as the runtime would apply them
     (the command set itself is control/haproxy's)."""
     words = command.split()
+    backend, server = words[2].split("/")
+    sh = healths[backend, server]
     if words[:2] in (["disable", "server"], ["enable", "server"]):
-        sh = healths[tuple(words[2].split("/"))]  # type: ignore[index]
         return partial(admin.set_maint if words[0] == "disable" else admin.set_ready, sh)
     if words[:2] == ["set", "weight"]:
-        sh = healths[tuple(words[2].split("/"))]  # type: ignore[index]
-        return lambda now: admin.set_weight(sh, words[3], now) and None
-    sh = healths[tuple(words[2].split("/"))]  # type: ignore[index]
+
+        def set_weight(now: float) -> None:
+            admin.set_weight(sh, words[3], now)
+
+        return set_weight
     if words[3] == "state":
         fn = {"ready": admin.set_ready, "drain": admin.set_drain, "maint": admin.set_maint}
         return partial(fn[words[4]], sh)
-    return lambda now: admin.cli_set_health(sh, words[4], now) and None
+
+    def set_health(now: float) -> None:
+        admin.cli_set_health(sh, words[4], now)
+
+    return set_health

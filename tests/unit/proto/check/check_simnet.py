@@ -9,11 +9,10 @@ the machine is driven at exactly those times (no clock, no sockets).
 from __future__ import annotations
 
 import heapq
+import ipaddress
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from check_behaviours import Behaviour, Closed, Serve, behaviour_at, satisfied
 
 from pylvs.proto.check.health import LogLine
 from pylvs.proto.check.schedule import Checks, Planned
@@ -21,6 +20,16 @@ from pylvs.proto.check.server import Effect, ShutdownSessions
 from pylvs.proto.check.tcpcheck import Close, Command, Open, Write
 from pylvs.sched.base import Flow
 from pylvs.sched.haproxy.server import Server
+from tests.data.haproxy.checks.check_behaviours import (
+    Behaviour,
+    Closed,
+    Serve,
+    behaviour_at,
+    satisfied,
+)
+
+# The simulated clients' and frontends' address (the scenarios balance round-robin).
+LOCALHOST = ipaddress.IPv4Address("127.0.0.1")
 
 
 @dataclass
@@ -95,7 +104,8 @@ class SimNet:
 
         def connect() -> None:
             sh = next(h for (b, _n), h in self.checks.servers.items() if b == backend)
-            got = sh.pool.assign(Flow("127.0.0.1", 40000 + len(self.trace.sessions), "", 0), t)
+            flow = Flow(LOCALHOST, 40000 + len(self.trace.sessions), LOCALHOST, 0)
+            got = sh.pool.assign(flow, t)
             server = got if isinstance(got, Server) else None
             if server is not None:
                 sh.pool.take_conn(server)

@@ -10,7 +10,9 @@ log lines must be the same, in the same order, and the checks must run at the sa
 from __future__ import annotations
 
 import pytest
-from check_replay import (
+
+from pylvs.sched.haproxy.server import State
+from tests.unit.proto.check.check_replay import (
     recorded,
     replay,
     same_lines,
@@ -18,8 +20,6 @@ from check_replay import (
     syslog_messages,
     trace_messages,
 )
-
-from pylvs.sched.haproxy.server import State
 
 JITTER = 0.030  # seconds: haproxy's own scheduling noise in the recordings
 

@@ -5,13 +5,13 @@ a response header built with `%[...]`."""
 from __future__ import annotations
 
 import pytest
-from sample_helpers import make_stream, run
 
 from pylvs.config.haproxy.compile_samples import compile_expr, context
 from pylvs.config.haproxy.samples import parse_sample
 from pylvs.proto.sample.conv_string import b64decode, field, regsub, ub64decode, word
 from pylvs.proto.sample.expr import CompileError
 from pylvs.proto.sample.types import STR, Smp
+from tests.unit.proto.sample.sample_helpers import make_stream, run
 
 # reg-tests/sample_fetches/hashes.vtc: the bytes 0x00..0xff, base64-encoded
 KEY = (

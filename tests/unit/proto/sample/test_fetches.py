@@ -4,10 +4,10 @@ http-rules/h1_to_h1c.vtc, path_and_pathq.vtc) and the corner cases of http_fetch
 from __future__ import annotations
 
 import pytest
-from sample_helpers import make_stream, run
 
 from pylvs.proto.sample.fetch_http_args import cookies, params
 from pylvs.proto.sample.message import split_values
+from tests.unit.proto.sample.sample_helpers import make_stream, run
 
 HEADERS = [
     (b"hdr1", b"val1"),

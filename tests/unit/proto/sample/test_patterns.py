@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from sample_helpers import make_stream
 
 from pylvs.config.errors import Location
 from pylvs.config.haproxy.compile_samples import compile_acl, compile_condition, context
@@ -16,6 +15,7 @@ from pylvs.proto.rules.acl import FAIL, MISS, PASS
 from pylvs.proto.sample.pattern import Matcher, PatternError, parse_ip, parse_range
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.types import IPV4, IPV6, SINT, STR, Smp
+from tests.unit.proto.sample.sample_helpers import make_stream
 
 LOC = Location("t.cfg", 1, 1)
 
