@@ -1,17 +1,13 @@
 """tests/conformance: peers' own test suites run against pylvs (HAProxy's reg-tests through
 varnishtest).  They take minutes, so the plain test run skips them with the way to run them;
-`.ci/run` runs them as a step of their own with `PYLVS_CONFORMANCE=1`.  Makes the helper
-modules of this folder importable."""
+`.ci/run` runs them as a step of their own with `PYLVS_CONFORMANCE=1`."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 WHY_NOT = (
     None

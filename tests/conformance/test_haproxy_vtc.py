@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 
 import pytest
-from haproxy_vtc import (
+
+from tests.conformance.haproxy_vtc import (
     DEFAULT_BUDGET,
     DEFAULT_JOBS,
     README_END,

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data" / "haproxy" / "cli"))
-from capture_cli import CASES, GOLDENS, run, setup
+from tests.data.haproxy.cli.capture_cli import CASES, GOLDENS, run, setup
 
 DATA = json.loads(GOLDENS.read_text())
 OURS = [sys.executable, "-m", "pylvs", "haproxy"]

@@ -26,7 +26,7 @@ def _runtime() -> FakeRuntime:
     )
 
 
-async def _ask(connect: object, line: bytes) -> bytes:
+async def _ask(connect: str | int, line: bytes) -> bytes:
     if isinstance(connect, str):
         reader, writer = await asyncio.open_unix_connection(connect)
     else:
