@@ -5,11 +5,10 @@ lines of a real `ipvsadm -R`, and every change is still applied in order."""
 import asyncio
 import ipaddress
 
-from proxy_helpers import proxy, run, tcp_key
-
 from pylvs.dataplane.proxy.plane import YIELD_EVERY
 from pylvs.model.service import RealServer, VirtualService
 from pylvs.model.table import AddDest
+from tests.integration.dataplane.proxy_helpers import proxy, run, tcp_key
 
 KEY = tcp_key()
 

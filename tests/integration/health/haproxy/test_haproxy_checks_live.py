@@ -19,10 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from check_behaviours import Serve, behaviour_at
-from check_harness import ScriptedServer
-from check_replay import cli, first_check, recorded, same_lines, syslog_messages
-from check_scenarios import SCENARIOS
 
 from pylvs.config.haproxy.convert_checks import plan_checks, pool_for
 from pylvs.config.haproxy.reader import load_text
@@ -31,6 +27,16 @@ from pylvs.proto.check.health import LogLine
 from pylvs.proto.check.schedule import Checks, Host
 from pylvs.proto.check.server import Effect
 from pylvs.sched.haproxy.server import State
+from tests.data.haproxy.checks.check_behaviours import Serve, behaviour_at
+from tests.data.haproxy.checks.check_harness import ScriptedServer
+from tests.data.haproxy.checks.check_scenarios import SCENARIOS
+from tests.unit.proto.check.check_replay import (
+    cli,
+    first_check,
+    recorded,
+    same_lines,
+    syslog_messages,
+)
 
 pytestmark = pytest.mark.slow
 
