@@ -25,7 +25,7 @@ from pylvs.model.service import (
     TunnelType,
     VirtualService,
 )
-from pylvs.model.syncd import SyncDaemon
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.table import AddService, ServiceEntry, ServiceTable, diff
 from pylvs.proto.conntrack.states import Timeouts
 
@@ -250,9 +250,11 @@ def test_sync_daemons_pylvs_started_stop_with_it() -> None:
     try:
 
         async def body(dp: IpvsDataPlane) -> None:
-            await dp.start_sync_daemon(SyncDaemon("master", "syncd0", syncid=9, mcast_ttl=2))
+            await dp.start_sync_daemon(
+                SyncDaemon(SyncState.MASTER, "syncd0", syncid=9, mcast_ttl=2)
+            )
             with pytest.raises(DataPlaneError, match="Daemon has already run"):
-                await dp.start_sync_daemon(SyncDaemon("master", "syncd0"))
+                await dp.start_sync_daemon(SyncDaemon(SyncState.MASTER, "syncd0"))
             ipvsadm("--start-daemon", "backup", "--mcast-interface", "syncd0")
             await dp.refresh()
             assert [(d.state, d.syncid, d.sync_maxlen, d.mcast_ttl) for d in dp.sync_daemons()

@@ -22,20 +22,24 @@ import time
 from pathlib import Path
 
 import pytest
-from labload import wait_masters
 
 from pylvs.lab import netns, nodes, operate
 from pylvs.lab.commands import Lab
 from pylvs.lab.topology import Mode
+from tests.netns.lab.conftest import MakeLab
+from tests.netns.lab.labload import wait_masters
 
 pytestmark = [pytest.mark.root, pytest.mark.slow, pytest.mark.usefixtures("vrrp_driver")]
-QUIET = {"out": lambda _line: None}
 HOLD = Path(__file__).with_name("labhold.py")
 CONNS = 20
 A, B = "10.164.122.100", "10.164.122.101"  # the client, and a second address it gets
 
 
-def make(make_lab, mode: Mode, sync: bool, persistence: int = 0) -> Lab:  # type: ignore[no-untyped-def]
+def quiet(_line: str) -> None:
+    """operate's output, not wanted here."""
+
+
+def make(make_lab: MakeLab, mode: Mode, sync: bool, persistence: int = 0) -> Lab:
     lab = make_lab(mode=mode, sync=sync, scheduler="rr", weights=(1, 1), persistence=persistence)
     assert wait_masters(lab, ("dir1",), 10.0) is not None
     return lab
@@ -74,12 +78,12 @@ def run_failover(lab: Lab, how: str, *, sync: bool) -> list[dict[str, object]]:
     quiesce_rs1_on_dir2(lab)
     proc = hold(lab, 16.0)
     wait_synced(lab, "ESTABLISHED", CONNS, sync)
-    operate.fail(lab.topo.lab_id, "master", how=how, **QUIET)
+    operate.fail(lab.topo.lab_id, "master", how=how, out=quiet)
     assert wait_masters(lab, ("dir2",), 8.0) is not None
     out, _ = proc.communicate(timeout=60)
     conns = list(json.loads(out))
     assert len(conns) == CONNS
-    first = {str(c["answers"][0]) for c in conns}  # type: ignore[index]
+    first = {str(c["answers"][0]) for c in conns}
     assert first == {"rs1", "rs2"}  # rr spread them over both
     return conns
 
@@ -104,17 +108,17 @@ def check_broken_on_rs1(conns: list[dict[str, object]]) -> None:
 
 
 @pytest.mark.parametrize("sync", [True, False], ids=["sync", "control"])
-def test_dr_sigkill_of_master(make_lab, sync: bool) -> None:  # type: ignore[no-untyped-def]
+def test_dr_sigkill_of_master(make_lab: MakeLab, sync: bool) -> None:
     conns = run_failover(make(make_lab, Mode.DR, sync), "crash", sync=sync)
     (check_survived if sync else check_broken_on_rs1)(conns)
 
 
-def test_dr_graceful_stop_keeps_every_connection(make_lab) -> None:  # type: ignore[no-untyped-def]
+def test_dr_graceful_stop_keeps_every_connection(make_lab: MakeLab) -> None:
     check_survived(run_failover(make(make_lab, Mode.DR, True), "stop", sync=True))
 
 
 @pytest.mark.parametrize("sync", [True, False], ids=["sync", "control"])
-def test_nat_sigkill_of_master(make_lab, sync: bool) -> None:  # type: ignore[no-untyped-def]
+def test_nat_sigkill_of_master(make_lab: MakeLab, sync: bool) -> None:
     """NAT: the real servers' gateway moves with the VIP; the backup's conntrack entries
     DNAT the next packets and un-NAT the replies."""
     conns = run_failover(make(make_lab, Mode.NAT, sync), "crash", sync=sync)
@@ -130,7 +134,7 @@ def ask_from(lab: Lab, source: str) -> str:
 
 
 @pytest.mark.parametrize("sync", [True, False], ids=["sync", "control"])
-def test_persistent_clients_keep_their_real_server(make_lab, sync: bool) -> None:  # type: ignore[no-untyped-def]
+def test_persistent_clients_keep_their_real_server(make_lab: MakeLab, sync: bool) -> None:
     """Two persistent clients (persistence_timeout 60) on different real servers: after the
     master dies each one's next connection goes to the same real server (synced templates;
     a quiesced server keeps its templates).  Without the sync both go to rs2."""
@@ -140,7 +144,7 @@ def test_persistent_clients_keep_their_real_server(make_lab, sync: bool) -> None
     assert set(before.values()) == {"rs1", "rs2"}  # rr: one each
     quiesce_rs1_on_dir2(lab)
     wait_synced(lab, "NONE", 2, sync)
-    operate.fail(lab.topo.lab_id, "master", how="crash", **QUIET)
+    operate.fail(lab.topo.lab_id, "master", how="crash", out=quiet)
     assert wait_masters(lab, ("dir2",), 8.0) is not None
     after = {A: ask_from(lab, A), B: ask_from(lab, B)}
     assert after == (before if sync else {A: "rs2", B: "rs2"})

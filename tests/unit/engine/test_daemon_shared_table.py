@@ -12,7 +12,7 @@ from pylvs.dataplane.base import DataPlaneError, StopPolicy, TablePolicy
 from pylvs.dataplane.fake import FakeDataPlane
 from pylvs.engine.daemon import Daemon, RunOptions, same_table
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.model.syncd import SyncDaemon
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.table import AddDest, Change, ServiceEntry, ServiceTable
 
 WEB = ServiceKey.inet(Protocol.TCP, "10.0.0.1", 80)
@@ -96,7 +96,7 @@ def test_sync_daemons_are_the_plane_s_and_it_judges(tmp_path: Path) -> None:
     async def go() -> None:
         ok = await d.ipvsadm(["--start-daemon", "master", "--mcast-interface", "eth1"], "")
         assert (ok.rc, ok.stderr) == (0, "")
-        assert dp.running == [SyncDaemon("master", "eth1")]  # what was asked: no defaults
+        assert dp.running == [SyncDaemon(SyncState.MASTER, "eth1")]  # what was asked: no defaults
         refused = await d.ipvsadm(["--start-daemon", "master", "--mcast-interface", "lo"], "")
         assert (refused.rc, refused.stderr) == (255, "No such device\n")
         listing = await d.ipvsadm(["-L", "--daemon"], "")

@@ -9,7 +9,7 @@ import ipaddress
 from pylvs.dataplane.base import DataPlaneError
 from pylvs.dataplane.fake import FakeDataPlane
 from pylvs.engine.syncd import SyncdFollower, wanted
-from pylvs.model.syncd import SyncDaemon
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.syncd import SyncDaemonSpec as LvsSyncDaemon  # keepalived's lvs_sync_daemon
 
 VRIDS = {"VI_1": 51}
@@ -18,15 +18,15 @@ VRIDS = {"VI_1": 51}
 def test_without_an_instance_both_run() -> None:
     cfg = LvsSyncDaemon("eth1", maxlen=1200, ttl=2)
     got = wanted(cfg, vrids=VRIDS, states={}, vrrp=True, checks=True)
-    assert got == (SyncDaemon("master", "eth1", 0, 1200, None, 0, 2),
-                   SyncDaemon("backup", "eth1", 0, 1200, None, 0, 2))  # fmt: skip
+    assert got == (SyncDaemon(SyncState.MASTER, "eth1", 0, 1200, None, 0, 2),
+                   SyncDaemon(SyncState.BACKUP, "eth1", 0, 1200, None, 0, 2))  # fmt: skip
     assert wanted(cfg, vrids=VRIDS, states={}, vrrp=True, checks=False) == ()
 
 
 def test_with_an_instance_they_follow_its_state() -> None:
     cfg = LvsSyncDaemon("eth1", "VI_1", group=ipaddress.ip_address("224.0.0.99"))
     backup = wanted(cfg, vrids=VRIDS, states={}, vrrp=True, checks=True)
-    assert backup == (SyncDaemon("backup", "eth1", 51, 0, cfg.group, 0, 0),)
+    assert backup == (SyncDaemon(SyncState.BACKUP, "eth1", 51, 0, cfg.group, 0, 0),)
     master = wanted(cfg, vrids=VRIDS, states={"VI_1": "MASTER"}, vrrp=True, checks=True)
     assert [(d.state, d.syncid) for d in master] == [("master", 51)]
     fault = wanted(cfg, vrids=VRIDS, states={"VI_1": "FAULT"}, vrrp=True, checks=True)

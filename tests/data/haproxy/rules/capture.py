@@ -19,11 +19,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
+# The repository root, so that `tests.…` helpers import by their full names when this
+# runs as a script (under pytest and mypy they are found the same way).
+sys.path.insert(0, str(HERE.parents[3]))
 
-import cases  # noqa: E402
-import oracle  # noqa: E402
+from tests.data.haproxy import oracle  # noqa: E402
+from tests.data.haproxy.rules import cases  # noqa: E402
 
 
 class Backend(oracle.Backend):

@@ -34,6 +34,7 @@ from pylvs.model import (
     TunnelType,
     VirtualService,
 )
+from pylvs.model.syncd import SyncState
 from tests.unit.control.ipvsadm.ipvsadm_samples import WEB, golden, rs
 
 HEADER = "IP Virtual Server version 1.2.1 (size=4096)\n"
@@ -178,8 +179,8 @@ def test_timeout_and_daemon() -> None:
     assert list_timeout(Timeouts()) == "Timeout (tcp tcpfin udp): 900 120 300\n"
     assert list_daemon(Snapshot()) == ""
     daemons = (
-        DaemonView("backup", "eth1", syncid=10),
-        DaemonView("master", "eth0", 3, 1472, ip_address("224.0.0.81"), 8848, 1),
+        DaemonView(SyncState.BACKUP, "eth1", syncid=10),
+        DaemonView(SyncState.MASTER, "eth0", 3, 1472, ip_address("224.0.0.81"), 8848, 1),
     )
     assert list_daemon(Snapshot(daemons=daemons)) == (
         "master sync daemon (mcast=eth0, syncid=3, maxlen=1472, group=224.0.0.81, "

@@ -15,7 +15,7 @@ from pylvs.dataplane.base import DataPlaneError, StopPolicy, TablePolicy
 from pylvs.dataplane.ipvs import IpvsDataPlane
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
-from pylvs.model.syncd import SyncDaemon
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.table import AddDest, AddService, Change, DeleteService, EditDest
 from pylvs.proto.conntrack.states import Timeouts
 from pylvs.proto.ipvs import convert
@@ -174,14 +174,14 @@ def test_a_read_overtaken_by_a_change_is_read_again() -> None:
 
 def test_sync_daemons_and_timeouts() -> None:
     async def body(dp: IpvsDataPlane, k: FakeKernel) -> None:
-        await dp.start_sync_daemon(SyncDaemon("backup", "eth1", syncid=7))
+        await dp.start_sync_daemon(SyncDaemon(SyncState.BACKUP, "eth1", syncid=7))
         with pytest.raises(DataPlaneError, match=r"^Daemon has already run$"):
-            await dp.start_sync_daemon(SyncDaemon("backup", "eth1"))
+            await dp.start_sync_daemon(SyncDaemon(SyncState.BACKUP, "eth1"))
         assert [(d.state, d.syncid, d.sync_maxlen) for d in dp.sync_daemons() or ()] == [
             ("backup", 7, 1472)
         ]
         with pytest.raises(DataPlaneError, match=r"^No daemon is running$"):
-            await dp.stop_sync_daemon("master")
+            await dp.stop_sync_daemon(SyncState.MASTER)
         dp.set_timeouts(Timeouts(100, 20, 30))
         assert k.timeouts.tcp == 100 and dp.timeouts == Timeouts(100, 20, 30)
 

@@ -3,12 +3,6 @@ entry (DR flow map and fin set, persistence sets, conntrack entries with their N
 what it refuses, and a master's view of the kernel's flows (synced.py)."""
 
 import ipaddress
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from scenarios import LINKS, MASQ, ROUTE, VIP, tcp80, two
 
 from pylvs.dataplane.nftables.ctnetlink import CtEntry
 from pylvs.dataplane.nftables.plan import MarkAllocator, ServicePlan
@@ -21,6 +15,7 @@ from pylvs.proto.conntrack.table import ConnEntry
 from pylvs.proto.sync import Policy, Receiver, SyncConn, SyncMessage, encode
 from pylvs.proto.sync import wire as w
 from pylvs.proto.sync.codec import Drop
+from tests.unit.dataplane.nftables.scenarios import LINKS, MASQ, ROUTE, VIP, tcp80, two
 
 A = ipaddress.ip_address
 KEY = ServiceKey.inet(Protocol.TCP, VIP, 80)

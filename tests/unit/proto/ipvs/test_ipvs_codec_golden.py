@@ -24,7 +24,7 @@ from pylvs.control.ipvsadm.resolver import NUMERIC
 from pylvs.model import table as mt
 from pylvs.model.service import Protocol, ServiceKey
 from pylvs.model.snapshot import DestView, ServiceView, Snapshot
-from pylvs.model.syncd import SyncDaemon
+from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.proto.conntrack.states import Timeouts
 from pylvs.proto.ipvs import codec, convert
 from pylvs.proto.ipvs.spec import COMMAND, Cmd
@@ -131,7 +131,7 @@ def request_of(cmd: c.Command) -> codec.Request:
         case c.StartDaemon(daemon=d):
             return codec.new_daemon(convert.daemon_attrs(d.to_sync_daemon()))
         case c.StopDaemon(state=state):
-            return codec.del_daemon(convert.daemon_attrs(SyncDaemon(state, "")))
+            return codec.del_daemon(convert.daemon_attrs(SyncDaemon(SyncState(state), "")))
     return convert.request_for(change_of(cmd))
 
 

@@ -11,7 +11,6 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rules_helpers import compiled, stream
 
 from pylvs.config.haproxy.compile_rules import compile_config
 from pylvs.config.haproxy.reader import load_text
@@ -19,6 +18,7 @@ from pylvs.proto.rules import http_flow
 from pylvs.proto.rules.http_edit import exp_replace, replace_path, replace_query, value_spans
 from pylvs.proto.rules.ruleset import Go
 from pylvs.proto.sample import HttpMessage
+from tests.unit.proto.rules.rules_helpers import compiled, stream
 
 GET = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"
 

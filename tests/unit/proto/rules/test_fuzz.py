@@ -9,13 +9,13 @@ import ipaddress
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_goldens import CASES, compiled
 
 from pylvs.config.haproxy.lf_nodes import LogFormatError, parse_log_format
 from pylvs.proto.rules import http_flow
 from pylvs.proto.rules.engine import Txn
 from pylvs.proto.rules.ruleset import Drop, Go, Respond, Service, Tarpit, Wait
 from pylvs.proto.sample import HttpMessage, Process, Session, Stream
+from tests.unit.proto.rules.test_goldens import CASES, compiled
 
 RULES = {name: compiled(case) for name, case in CASES.items()}
 TOKEN = st.binary(min_size=1, max_size=12).map(lambda b: bytes(c % 94 + 33 for c in b))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,9 @@ from pylvs.proto.rules.commands import SendEarlyHint
 from pylvs.proto.rules.engine import Txn
 from pylvs.proto.rules.ruleset import Drop, Go, Respond, Tarpit
 from pylvs.proto.sample import Process, Session, Stream
+from tests.data.haproxy.rules import cases
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "haproxy" / "rules"
-sys.path.insert(0, str(DATA))
-
-import cases  # noqa: E402
 
 RECORD = json.loads((DATA / "rules.json").read_text())
 CASES = {c.name: c for c in cases.CASES}
@@ -119,8 +116,8 @@ def replay(name: str, index: int) -> tuple[bytes, bytes]:
         )
         return server, data
     assert txn.stream.response is not None
-    out = client_bytes(h1.response_head(txn.stream.response, res), body, req)
-    return server, hints + out
+    answer = client_bytes(h1.response_head(txn.stream.response, res), body, req)
+    return server, hints + answer
 
 
 def test_the_record_is_from_haproxy_2_6() -> None:

@@ -4,12 +4,11 @@ response side hiding the request, yields that resume at their rule."""
 
 from __future__ import annotations
 
-from rules_helpers import compiled, stream
-
 from pylvs.proto.rules import http_flow
 from pylvs.proto.rules.commands import LogFailedRewrite, SendEarlyHint, SetLogLevel, SetMark
 from pylvs.proto.rules.ruleset import Drop, Go, Respond, Service, Tarpit, Wait
 from pylvs.proto.sample import HttpMessage
+from tests.unit.proto.rules.rules_helpers import compiled, stream
 
 GET = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"
 
@@ -115,11 +114,11 @@ def test_a_failing_after_response_rule_gives_the_500_page_without_after_rules() 
         resp.head.room = 4
         return original(txn, proxies, resp)
 
-    http_flow.finish = tight  # type: ignore[assignment]
+    http_flow.finish = tight
     try:
         v = http_flow.request(t, r.proxies)
     finally:
-        http_flow.finish = original  # type: ignore[assignment]
+        http_flow.finish = original
     assert isinstance(v, Respond)
     assert v.response.head.status == 500
     assert v.response.head.first(b"x-huge") is None

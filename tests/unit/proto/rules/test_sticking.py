@@ -4,13 +4,12 @@ response)."""
 
 from __future__ import annotations
 
-from rules_helpers import compiled, stream
-
 from pylvs.proto.rules import http_flow
 from pylvs.proto.rules.sticking import Sticking
 from pylvs.proto.sample import HttpMessage
 from pylvs.proto.stick import process_sticking_rules, process_store_rules
 from pylvs.sched.haproxy import Pool, Server
+from tests.unit.proto.rules.rules_helpers import compiled, stream
 
 CFG = """frontend fe
   bind :8080

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import ipaddress
 
-from rules_helpers import compiled
-
 from pylvs.proto.rules import tcp_flow
 from pylvs.proto.rules.commands import CloseResponse, ExpectProxy
 from pylvs.proto.rules.engine import Txn
 from pylvs.proto.rules.ruleset import Drop, Go, Wait
 from pylvs.proto.sample import Process, Session, Stream
+from tests.unit.proto.rules.rules_helpers import compiled
 
 HEAD = "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\n"
 
