@@ -10,10 +10,14 @@ Rounds alternate the master daemon on and off on dir1 (`pylvs ipvsadm --stop-dae
   master director's pylvs process used per 1,000 connections (/proc/<pid>/stat, user +
   system): the sync's own cost, since the kernel forwards;
 * with the master on, what went on the wire: a listener joined to 224.0.0.81:8848 on dir2's
-  eth0 counts the sync datagrams and their bytes (IP and UDP headers not counted) from the
-  start of the round until 3 s after its end (the 2 s flush), per 1,000 connections;
+  eth0 (a 32 MB receive buffer) counts the sync datagrams, their records and bytes (IP and
+  UDP headers not counted) from the start of the round until 8 s after its end (the 2 s
+  flush, and the master's rounds over the flow map the round filled), per 1,000
+  connections (wrk reuses client ports: a flow-map key can stand for several connections);
 * the backup's lag: one long-lived connection opened, then dir2's `-Lnc` polled every 20 ms
-  until it lists it: the time from the connection's first answer to the backup having it.
+  until it lists it: the time from the connection's start to the backup having it (the
+  master's round, at most 1 s, then the kernel's 2 s flush of a partly filled message),
+  three times on the idle pair before the rounds.
 
     flock /tmp/pylvs-bench.lock sudo .venv/bin/python bench/sync_bench.py --rounds 4 -d 5
 
@@ -36,8 +40,10 @@ from pathlib import Path
 
 from pylvs.lab import commands, nodes
 from pylvs.lab.topology import LabOptions
+from pylvs.proto.sync import Decoded, decode
 
 SYNC_GROUP, SYNC_PORT = "224.0.0.81", 8848
+SO_RCVBUFFORCE = 33
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 HOLD = Path(__file__).resolve().parents[1] / "tests" / "netns" / "lab" / "labhold.py"
 
@@ -53,6 +59,7 @@ class Sniffer:
     def __init__(self, ns: str) -> None:
         self.count = 0
         self.bytes = 0
+        self.records = 0
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ns,), daemon=True)
@@ -68,6 +75,7 @@ class Sniffer:
         os.close(fd)
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20)  # lose none
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
         sock.bind((SYNC_GROUP, SYNC_PORT))
         index = socket.if_nametoindex("eth0")
@@ -82,11 +90,14 @@ class Sniffer:
                 continue
             self.count += 1
             self.bytes += len(data)
+            decoded = decode(data)
+            if isinstance(decoded, Decoded):
+                self.records += len(decoded.conns)
         sock.close()
 
-    def take(self) -> tuple[int, int]:
-        out = (self.count, self.bytes)
-        self.count = self.bytes = 0
+    def take(self) -> tuple[int, int, int]:
+        out = (self.count, self.bytes, self.records)
+        self.count = self.bytes = self.records = 0
         return out
 
     def stop(self) -> None:
@@ -109,18 +120,24 @@ def forward(lab: commands.Lab, seconds: float) -> tuple[float, int, int]:
     return rate, total, errors + (int(bad.group(1)) if bad else 0)
 
 
+def established(lab: commands.Lab, director: str) -> set[str]:
+    """The client endpoints of the connections the director lists as ESTABLISHED."""
+    rows = lab.ipvsadm(director, "-Lnc").splitlines()[2:]
+    return {r.split()[3] for r in rows if " ESTABLISHED " in r}
+
+
 def lag(lab: commands.Lab) -> float:
-    argv = [sys.executable, str(HOLD), str(lab.topo.vip), "1", "6"]
-    before = set(lab.ipvsadm("dir2", "-Lnc").splitlines())
+    """Seconds from opening one long-lived connection until the backup lists it."""
+    argv = [sys.executable, str(HOLD), str(lab.topo.vip), "1", "8"]
+    before = established(lab, "dir2")
     proc = subprocess.Popen(
         ["ip", "netns", "exec", lab.topo.ns("client"), *argv],
         stdout=subprocess.PIPE, text=True, env=nodes._env(),
     )  # fmt: skip
     t0 = time.monotonic()
     seen = float("nan")
-    while time.monotonic() - t0 < 6:
-        rows = set(lab.ipvsadm("dir2", "-Lnc").splitlines()) - before
-        if any("ESTABLISHED" in r for r in rows):
+    while time.monotonic() - t0 < 8:
+        if established(lab, "dir2") - before:
             seen = time.monotonic() - t0
             break
         time.sleep(0.02)
@@ -149,10 +166,12 @@ def measure(lab: commands.Lab, rounds: int, seconds: float) -> int:
     pid = int(lab.paths.pid("dir1-pylvs").read_text().split()[0])
     rows: dict[bool, list[tuple[float, float, int]]] = {True: [], False: []}
     conns: list[int] = []
-    wire: list[tuple[int, int]] = []
-    lags: list[float] = []
+    wire: list[tuple[int, int, int]] = []
     try:
         time.sleep(3)
+        # the lag on the idle pair first: once the rounds ran, the backup's -Lnc lists
+        # thousands of closing flows whose states the sync still brings over
+        lags = [lag(lab) for _ in range(3)]
         for r in range(rounds * 2):
             on = (r % 2 == 0) == (r // 2 % 2 == 0)
             running = "master sync daemon" in lab.ipvsadm("dir1", "-L", "--daemon")
@@ -167,10 +186,9 @@ def measure(lab: commands.Lab, rounds: int, seconds: float) -> int:
             cpu = cpu_seconds(pid) - cpu0
             rows[on].append((rate, cpu * 1000 / max(1, total), errors))
             if on:
-                time.sleep(3)
+                time.sleep(8)  # the master's rounds drain a large flow map late
                 wire.append(sniffer.take())
                 conns.append(total)
-                lags.append(lag(lab))
     finally:
         sniffer.stop()
     med = statistics.median
@@ -183,8 +201,10 @@ def measure(lab: commands.Lab, rounds: int, seconds: float) -> int:
         print(f"| {'on' if on else 'off'} | {rate:,.0f} | {cpu * 1000:.0f} | {errors} |")
     msgs = med(w[0] * 1000 / c for w, c in zip(wire, conns, strict=True))
     size = med(w[1] * 1000 / c for w, c in zip(wire, conns, strict=True))
-    print(f"sync per 1,000 new connections: {msgs:.1f} messages, {size:,.0f} bytes (UDP payload)")
-    print(f"backup lag (established -> listed by the backup): median {med(lags):.2f} s, "
+    recs = med(w[2] * 1000 / c for w, c in zip(wire, conns, strict=True))
+    print(f"sync per 1,000 new connections: {msgs:.1f} messages, {recs:,.0f} records, "
+          f"{size:,.0f} bytes (UDP payload)")  # fmt: skip
+    print(f"backup lag, idle pair (connect -> listed by the backup): median {med(lags):.2f} s, "
           f"max {max(lags):.2f} s over {len(lags)}")  # fmt: skip
     return 0
 

@@ -8,7 +8,7 @@ connection goes where it went on the old master:
 * DR connection -> an element of `flows-<service>` (client . cport . vport -> the dest's mark
   on this director), with the sender's remaining time as its expiry; a TCP entry past
   ESTABLISHED (FIN_WAIT, CLOSE, ...) also joins `fin-<service>` with the tcpfin timeout, as
-  the packet path puts it there (dr.py);
+  the packet path puts it there, and an active one leaves it, as a SYN does (dr.py);
 * template -> the client in `persist-<service>` (DR) or in `aff-<service>/<dest>` (NAT), with
   the sender's remaining time: a persistent client's next connection goes to the same real
   server;
@@ -60,7 +60,8 @@ PRUNE_EVERY = 10.0  # seconds between two passes over what was installed
 
 @dataclass(frozen=True, slots=True)
 class SyncedElement:
-    """One element to write: the set, its key text, the mapped mark, timeout and expiry."""
+    """One element to write: the set, its key text, the mapped mark, timeout and expiry;
+    `absent`: make sure the set does not hold the key (timeout and expiry unused)."""
 
     family: str
     set_name: str
@@ -68,6 +69,7 @@ class SyncedElement:
     timeout: int
     expires: int
     mark: int | None = None
+    absent: bool = False
 
     def bare(self) -> str:
         data = f" : {hex_mark(self.mark)}" if self.mark is not None else ""
@@ -81,11 +83,8 @@ class SyncedElement:
     def script(self, table: str) -> str:
         """Add bare (a no-op when it exists), delete, add with timeout and expiry."""
         where = f"{self.family} {table} {self.set_name}"
-        return (
-            f"add element {where} {self.bare()}\n"
-            f"delete element {where} {{ {self.key} }}\n"
-            f"add element {where} {self.full()}\n"
-        )
+        script = f"add element {where} {self.bare()}\ndelete element {where} {{ {self.key} }}\n"
+        return script if self.absent else script + f"add element {where} {self.full()}\n"
 
 
 class NftTarget:
@@ -208,12 +207,20 @@ def _flow(
     key = f"{rec.caddr} . {rec.cport} . {rec.vport}"
     name = f"flows-{plan.slug}"
     tcp = rec.protocol == w.IPPROTO_TCP
-    if not tcp or state in ACTIVE_STATES:
+    fins = dr.fin_set(plan)
+    if not tcp:
         return [SyncedElement("netdev", name, key, plan.flow_timeout, remaining, dest.mark)]
+    if state in ACTIVE_STATES:
+        # an earlier connection with this client port may have left the key in the fin set
+        # (its 120 s outlive it): the packet path takes it out on a SYN, so does this
+        return [
+            SyncedElement("netdev", name, key, plan.flow_timeout, remaining, dest.mark),
+            SyncedElement("netdev", fins, key, 0, 0, absent=True),
+        ]
     # past ESTABLISHED: the packet path would have put it in the fin set with tcpfin
     return [
         SyncedElement("netdev", name, key, plan.fin_timeout, remaining, dest.mark),
-        SyncedElement("netdev", dr.fin_set(plan), key, plan.fin_timeout, remaining),
+        SyncedElement("netdev", fins, key, plan.fin_timeout, remaining),
     ]
 
 
