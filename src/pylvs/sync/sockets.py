@@ -1,15 +1,15 @@
 """The sync daemons' UDP multicast sockets, made as net/netfilter/ipvs/ip_vs_sync.c makes them.
 
 * Master (make_send_sock): the group's family; the interface as the multicast output
-  interface; multicast loop off (a host never hears its own stream); the daemon's TTL /
-  hop limit; path-MTU discovery off (IP_PMTUDISC_DONT: a large message may be fragmented);
-  SO_SNDBUF from sync_sock_size; IPv4 sockets bound to the interface's primary address
-  (inet_select_addr; the kernel warns and goes on unbound without one), and connected to
-  group:port+thread.
-* Backup (make_receive_sock): SO_REUSEADDR, SO_RCVBUF from sync_sock_size, bound to the
-  interface (SO_BINDTODEVICE) and to group:port+thread, the group joined on the interface.
-  pylvs also asks for SO_RXQ_OVFL, so datagrams the kernel dropped because the socket's
-  queue was full (a flood, or a stall) are counted.
+  interface; multicast loop off (a host never hears its own stream); the daemon's TTL / hop
+  limit; path-MTU discovery off (IP_PMTUDISC_DONT: a large message may be fragmented);
+  SO_SNDBUF from sync_sock_size (past wmem_max, as set_sock_size writes sk_sndbuf); IPv4
+  sockets bound to the interface's primary address (inet_select_addr; the kernel warns and
+  goes on unbound without one), and connected to group:port+thread.
+* Backup (make_receive_sock): SO_REUSEADDR, SO_RCVBUF from sync_sock_size (past rmem_max),
+  bound to the interface (SO_BINDTODEVICE) and to group:port+thread, the group joined on the
+  interface. pylvs also asks for SO_RXQ_OVFL, so datagrams the kernel dropped because the
+  socket's queue was full (a flood, or a stall) are counted.
 
 `Link` reads what the kernel reads of the interface: its index, MTU (for sync_maxlen) and
 addresses (the IPv4 bind, and the backup's own addresses for the foreign-sender check).
@@ -32,6 +32,8 @@ IP_MTU_DISCOVER = 10
 IPV6_MTU_DISCOVER = 23
 PMTUDISC_DONT = 0
 SO_RXQ_OVFL = 40
+SO_SNDBUFFORCE = 32
+SO_RCVBUFFORCE = 33
 SOL_IPV6 = socket.IPPROTO_IPV6
 
 
@@ -81,6 +83,15 @@ def _ipv6_addresses(name: str) -> list[ipaddress.IPv6Address]:
     return out
 
 
+def _set_size(sock: socket.socket, force: int, plain: int, size: int) -> None:
+    """The buffer size as the kernel's set_sock_size sets it (past net.core.[rw]mem_max);
+    the capped option where the process may not (no CAP_NET_ADMIN)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, force, size)
+    except PermissionError:
+        sock.setsockopt(socket.SOL_SOCKET, plain, size)
+
+
 def _family(daemon: SyncDaemon) -> socket.AddressFamily:
     return socket.AF_INET6 if daemon.family == 6 else socket.AF_INET
 
@@ -111,7 +122,7 @@ def send_socket(daemon: SyncDaemon, link: Link, thread: int, sock_size: int = 0)
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, daemon.mcast_ttl or 1)
             sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_DONT)
         if sock_size > 0:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sock_size)
+            _set_size(sock, SO_SNDBUFFORCE, socket.SO_SNDBUF, sock_size)
         if daemon.family == 4:
             sock.bind((str(link.ipv4) if link.ipv4 is not None else "0.0.0.0", 0))
         sock.connect(_sockaddr(daemon, link, thread))
@@ -130,7 +141,7 @@ def receive_socket(
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if sock_size > 0:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, sock_size)
+            _set_size(sock, SO_RCVBUFFORCE, socket.SO_RCVBUF, sock_size)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, link.name.encode())
         sock.setsockopt(socket.SOL_SOCKET, SO_RXQ_OVFL, 1)
         sock.bind(_sockaddr(daemon, link, thread))
