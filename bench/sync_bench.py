@@ -113,8 +113,10 @@ def forward(lab: commands.Lab, seconds: float) -> tuple[float, int, int]:
         ["ip", "netns", "exec", lab.topo.ns("client"), *argv],
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     ).stdout  # fmt: skip
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    rate_m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total_m = re.search(r"(\d+) requests in", out)
+    assert rate_m is not None and total_m is not None, out
+    rate, total = float(rate_m.group(1)), int(total_m.group(1))
     errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rate, total, errors + (int(bad.group(1)) if bad else 0)

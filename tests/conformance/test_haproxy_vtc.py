@@ -16,6 +16,7 @@ from tests.conformance.haproxy_vtc import (
     DEFAULT_JOBS,
     README_END,
     README_START,
+    Expectation,
     Result,
     covered_tests,
     program,
@@ -53,7 +54,7 @@ def test_the_readme_gives_the_count_and_every_failure() -> None:
 
 
 @pytest.mark.parametrize("expected", EXPECTED, ids=[e.test for e in EXPECTED])
-def test_vtc(expected, results) -> None:  # type: ignore[no-untyped-def]
+def test_vtc(expected: Expectation, results: dict[str, Result | None]) -> None:
     result = results[expected.test]
     assert result is not None, f"{expected.test} was not run: the budget was spent"
     if expected.passes:

@@ -160,7 +160,7 @@ def test_kernel_style_errors(backends: Backends, director: StartDirector) -> Non
     assert (r.returncode, r.stderr) == (255, "No such device\n")
 
 
-def test_sync_daemons_start_list_and_stop(backends, director) -> None:  # type: ignore[no-untyped-def]
+def test_sync_daemons_start_list_and_stop(backends: Backends, director: StartDirector) -> None:
     """--start-daemon / --stop-daemon run pylvs's own sync daemons on the proxy plane, and
     -L --daemon lists them as ipvsadm lists the kernel's (list_daemon's printf, the kernel's
     defaults and clamps: a master's maxlen from a 1500-byte MTU, a backup's from lo's 65536

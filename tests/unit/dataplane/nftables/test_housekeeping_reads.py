@@ -20,7 +20,7 @@ from pylvs.dataplane.base import DataPlaneError
 from pylvs.dataplane.nftables import conntrack, neigh
 from pylvs.dataplane.nftables import plan as plan_mod
 from pylvs.dataplane.nftables.accounting import flow_counts
-from pylvs.dataplane.nftables.apply import NftError
+from pylvs.dataplane.nftables.apply import Nft, NftError
 from pylvs.dataplane.nftables.counters import CounterValue, Element, TableDump
 from pylvs.dataplane.nftables.plan import MARK_BASE
 from pylvs.dataplane.nftables.plane import NftablesDataPlane
@@ -79,7 +79,7 @@ def test_count_equals_the_full_parse_on_random_tables() -> None:
     assert conntrack.count(text) == flow_counts(conntrack.parse(text))
 
 
-class FakeNft:
+class FakeNft(Nft):
     """Records what the plane asks nft for; listings show two in-flows and two live sets."""
 
     def __init__(self) -> None:
@@ -111,7 +111,7 @@ def ct_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def make(sched: str) -> tuple[NftablesDataPlane, FakeNft]:
     nft = FakeNft()
-    dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), sched)
     changes: list[Change] = [AddService(svc), *(AddDest(svc.key, d) for d in two(MASQ))]
     asyncio.run(dp.apply(changes))
@@ -207,7 +207,7 @@ def test_full_dr_flow_map_is_warned_about_while_it_grows(
 ) -> None:
     monkeypatch.setattr(neigh, "resolve", lambda addresses: dict(LINKS))
     nft = FullMapNft()
-    dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
     asyncio.run(dp.apply([AddService(svc), *(AddDest(svc.key, d) for d in two(ROUTE, port=80))]))
     assert "full-tcp-10.0.0.100-80" in nft.scripts[-1]
@@ -238,7 +238,7 @@ def test_nat_timeout_policies_only_where_the_kernel_has_them(
     supported: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     nft = FakeNft() if supported else NoCtTimeoutNft()
-    dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
 
     async def go() -> None:
@@ -261,7 +261,7 @@ def test_set_timeouts_reaches_the_rules_at_once() -> None:
     """`ipvsadm --set` renders new timeout policies right away (new flows get them at once, as
     with IPVS), not from the next housekeeping round; two quick --set in a row both land."""
     nft = FakeNft()
-    dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
 
     async def go() -> None:
@@ -291,7 +291,7 @@ class FailOnceNft(FakeNft):
 
 def test_a_refused_transaction_is_retried_by_the_next_round() -> None:
     nft = FailOnceNft()
-    dp = NftablesDataPlane(nft=nft, interval=3600.0)  # type: ignore[arg-type]
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
     first, second = two(MASQ)
 
@@ -338,7 +338,7 @@ def test_counts_are_added_round_by_round_and_survive_a_deleted_server(
     monkeypatch.setattr(conntrack, "read_flows", list)
     nft = CountingNft()
     clock = [100.0]
-    dp = NftablesDataPlane(nft=nft, interval=3600.0, clock=lambda: clock[0])  # type: ignore[arg-type]
+    dp = NftablesDataPlane(nft=nft, interval=3600.0, clock=lambda: clock[0])
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
     first, second = two(MASQ)
     name = {d.address: f"tcp-10.0.0.100-80/{d.address}-8080" for d in (first, second)}
@@ -396,7 +396,7 @@ def test_a_deleted_server_stays_in_the_trash_while_conntrack_has_its_flows(
     are gone, and its mark is not handed to the next server while they may still carry it."""
     live: dict[int, tuple[int, int]] = {}
     monkeypatch.setattr(conntrack, "read_counts", lambda: dict(live))
-    dp = NftablesDataPlane(nft=FakeNft(), interval=3600.0)  # type: ignore[arg-type]
+    dp = NftablesDataPlane(nft=FakeNft(), interval=3600.0)
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
     first, second = two(MASQ)
 
@@ -444,7 +444,7 @@ def test_released_marks_are_reused_last_and_oldest_first(monkeypatch: pytest.Mon
 def test_housekeeping_goes_on_after_a_round_that_raised(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    dp = NftablesDataPlane(nft=FakeNft(), interval=0.001)  # type: ignore[arg-type]
+    dp = NftablesDataPlane(nft=FakeNft(), interval=0.001)
     rounds: list[int] = []
 
     async def housekeep() -> None:
@@ -474,7 +474,7 @@ def test_a_deleted_services_servers_keep_their_marks_until_it_comes_back(
     with their flows' counts."""
     live: dict[int, tuple[int, int]] = {}
     monkeypatch.setattr(conntrack, "read_counts", lambda: dict(live))
-    dp = NftablesDataPlane(nft=FakeNft(), interval=3600.0)  # type: ignore[arg-type]
+    dp = NftablesDataPlane(nft=FakeNft(), interval=3600.0)
     kept = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 443), "rr")
     svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "rr")
     first, second = two(MASQ)

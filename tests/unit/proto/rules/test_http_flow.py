@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pylvs.proto.rules import http_flow
 from pylvs.proto.rules.commands import LogFailedRewrite, SendEarlyHint, SetLogLevel, SetMark
+from pylvs.proto.rules.engine import Txn
+from pylvs.proto.rules.replies import Response
 from pylvs.proto.rules.ruleset import Drop, Go, Respond, Service, Tarpit, Wait
 from pylvs.proto.sample import HttpMessage
 from tests.unit.proto.rules.rules_helpers import compiled, stream
@@ -110,7 +112,7 @@ def test_a_failing_after_response_rule_gives_the_500_page_without_after_rules() 
     # the reply has no room: the after-response rewrite fails
     original = http_flow.finish
 
-    def tight(txn, proxies, resp):  # type: ignore[no-untyped-def]
+    def tight(txn: Txn, proxies: http_flow.Proxies, resp: Response) -> Response:
         resp.head.room = 4
         return original(txn, proxies, resp)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from pylvs.config.haproxy.compile_rules import CompiledRules
 from pylvs.proto.rules import tcp_flow
 from pylvs.proto.rules.commands import CloseResponse, ExpectProxy
 from pylvs.proto.rules.engine import Txn
@@ -23,7 +24,9 @@ def tcp(*lines: str, backend: str = "") -> str:
     return f"frontend ft\n  bind :9000\n{body}  default_backend bt\n{be}"
 
 
-def txn(rules, src: str = "127.0.0.1", now: float = 0.0, payload: bytes = b"") -> Txn:  # type: ignore[no-untyped-def]
+def txn(
+    rules: CompiledRules, src: str = "127.0.0.1", now: float = 0.0, payload: bytes = b""
+) -> Txn:
     process = Process()
     process.tables = rules.tables
     sess = Session(process, rules.proxies["ft"].ref, src=ipaddress.ip_address(src), src_port=1234)
