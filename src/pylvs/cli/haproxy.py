@@ -16,8 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pylvs.cli.haproxy_args import MACHINERY, AlertError, Options, UsageError, parse
-from pylvs.cli.haproxy_check import ExitError
+from pylvs.cli.haproxy_args import MACHINERY, AlertError, ExitError, Options, UsageError, parse
 from pylvs.cli.haproxy_msgs import Messages, build_text, usage, version_text
 
 MEMORY_HELP = """\
@@ -60,6 +59,11 @@ def _main(args: list[str]) -> int:
         return _usage(msgs, u.alert, opts.maxpconn)
     except ExitError as e:
         return e.status
+    except (KeyboardInterrupt, BrokenPipeError, SystemExit):
+        raise
+    except Exception as e:  # a bug must still end as an alert, never a traceback
+        msgs.alert(f"pylvs: internal error: {e!r}")
+        return 1
 
 
 def _usage(msgs: Messages, alert: str | None, maxpconn: int = 0) -> int:
@@ -122,3 +126,13 @@ def _notices(opts: Options, msgs: Messages) -> None:
         msgs.notice("-dM: pylvs has no memory pools to debug (-dMhelp says more)")
     if opts.diag:
         msgs.notice("-dD: pylvs's diagnostics are its warnings and notices, printed anyway")
+    if opts.maxpconn and not opts.check:
+        msgs.notice(
+            f"-N {opts.maxpconn}: not applied; pylvs takes a proxy's default maxconn from the"
+            " configuration (`maxconn` in `defaults`)"
+        )
+    if opts.old_socket is not None and not opts.check:
+        msgs.notice(
+            f"-x {opts.old_socket}: pylvs takes the ports over from the processes -sf/-st name"
+            " (they pause, then leave), not by receiving their sockets"
+        )

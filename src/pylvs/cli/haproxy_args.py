@@ -34,6 +34,14 @@ class AlertError(Exception):
         self.status = status
 
 
+class ExitError(Exception):
+    """Stop with this status (what had to be said is said)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 # -d<x> flags about HAProxy's own machinery: accepted, and each start says what it means here.
 MACHINERY = {
     "e": "-de: pylvs's proxy polls with epoll and has no other poller to fall back to",

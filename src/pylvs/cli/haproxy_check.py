@@ -19,23 +19,18 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pylvs.cli.haproxy_args import Options, UsageError
+from pylvs.cli.haproxy_args import ExitError, Options, UsageError
 from pylvs.cli.haproxy_msgs import Messages
 from pylvs.config.errors import Kind, Problem, Problems, Severity
-from pylvs.config.haproxy.model import HaproxyConfig
-from pylvs.config.haproxy.reader import HaproxyResult
+
+if TYPE_CHECKING:  # `-cc` and the usage answers start without the configuration reader
+    from pylvs.config.haproxy.model import HaproxyConfig
+    from pylvs.config.haproxy.reader import HaproxyResult
 
 # Problems HAProxy reports itself; the other kinds are pylvs's remarks.
 _HAPROXY_KINDS = (Kind.CONFIG, Kind.FATAL, Kind.SECURITY, Kind.EXTENSION)
-
-
-class ExitError(Exception):
-    """Stop with this status (what had to be said is said)."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
 
 
 def expand(names: Sequence[str], msgs: Messages) -> list[str]:

@@ -22,16 +22,18 @@ import dataclasses
 import json
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pylvs.cli.haproxy_args import Options
 from pylvs.cli.haproxy_check import Loaded
 from pylvs.cli.haproxy_mcli import Proc
 from pylvs.cli.haproxy_msgs import Messages
+from pylvs.cli.haproxy_ports import tell
 
 ENV_REEXEC = "HAPROXY_MWORKER_REEXEC"
 ENV_STATE = "PYLVS_HAPROXY_MASTER"  # the master's state across a re-exec (JSON)
@@ -50,6 +52,12 @@ class Master:
     started: float = dataclasses.field(default_factory=time.time)
     exitcode: int = -1
     done: asyncio.Future[int] | None = None
+    notify_socket: str = ""  # -Ws: systemd's $NOTIFY_SOCKET, kept for the next re-exec
+    notify: Callable[[str], None] | None = None
+
+    def tell_systemd(self, state: str) -> None:
+        if self.notify is not None:
+            self.notify(state)
 
     def worker_socket(self, pid: int) -> str:
         return os.path.join(self.rundir, f"worker-{pid}.sock")
@@ -64,6 +72,7 @@ class Master:
                 "reloads": self.reloads,
                 "failed": self.failed,
                 "started": self.started,
+                "notify_socket": self.notify_socket,
             }
         )
 
@@ -76,6 +85,8 @@ def run_master(opts: Options, msgs: Messages, loaded: Loaded | None) -> int:
             _background()
         master = Master(opts, msgs, tempfile.mkdtemp(prefix="pylvs-haproxy-"), _cli(opts), [])
     os.environ["HAPROXY_MWORKER"] = "1"
+    if opts.systemd:  # -Ws: the master speaks to systemd (sd_notify), its workers do not
+        _systemd(master)
     if loaded is None:
         master.failed += 1
         msgs.warning("Loading failure!")
@@ -87,6 +98,7 @@ def run_master(opts: Options, msgs: Messages, loaded: Loaded | None) -> int:
         return 1
     if opts.daemon and not (opts.debug or opts.foreground):
         detach_stdio()
+    master.tell_systemd(f"READY=1\nMAINPID={os.getpid()}")
     from pylvs.cli.haproxy_master_loop import serve
 
     return asyncio.run(serve(master))
@@ -107,7 +119,17 @@ def _restore(opts: Options, msgs: Messages) -> Master | None:
         reloads=data.get("reloads", 0),
         failed=data.get("failed", 0),
         started=data.get("started", time.time()),
+        notify_socket=data.get("notify_socket", ""),
     )
+
+
+def _systemd(master: Master) -> None:
+    from pylvs.cli.sdnotify import from_environment
+
+    if master.notify_socket:  # a re-execution: the variable went with the first start
+        os.environ["NOTIFY_SOCKET"] = master.notify_socket
+    master.notify_socket = os.environ.get("NOTIFY_SOCKET", "")
+    master.notify = from_environment()  # takes it out of the environment the children get
 
 
 def _background() -> None:
@@ -163,10 +185,13 @@ def _bind(address: str, options: Sequence[str]) -> socket.socket:
 def _start_children(master: Master, loaded: Loaded) -> None:
     """Fork the new worker and the programs; the old ones become leaving."""
     old = [p for p in master.procs if not p.leaving]
-    worker = _fork_worker(master, loaded, [p.pid for p in master.procs])
+    # the new worker pauses the old workers (if it must) and tells them to finish once it
+    # listens; the old programs are the master's to end (they would only stop on a SIGTTOU)
+    worker = _fork_worker(master, loaded, [p.pid for p in master.procs if not p.program])
     for p in old:
         p.leaving = True
         p.reloads += 1
+    tell([p.pid for p in master.procs if p.program and p.leaving], signal.SIGUSR1)
     master.procs.append(worker)
     master.msgs.notice(f"New worker ({worker.pid}) forked")
     for name, command in programs(loaded):
@@ -244,11 +269,14 @@ def _worker(master: Master, loaded: Loaded, old_pids: list[int], ready_fd: int) 
             "global\n    master-worker\n"
             f'    stats socket "{master.worker_socket(os.getpid())}" level admin\n'
         )
+        if master.opts.maxconn:  # -n (cli/haproxy_run.py command_line_settings)
+            f.write(f"    maxconn {master.opts.maxconn}\n")
     opts = dataclasses.replace(
         master.opts,
         old_pids=old_pids,
         old_pids_signal="USR1",
         pidfile=None,
+        maxconn=None,
         master_worker=False,
         daemon=False,
     )
@@ -264,6 +292,7 @@ def _worker(master: Master, loaded: Loaded, old_pids: list[int], ready_fd: int) 
 def reexec(master: Master) -> None:
     """Reload: the master runs again from the start, keeping its pid, children and sockets."""
     master.msgs.notice("Reloading HAProxy")
+    master.tell_systemd("RELOADING=1")
     master.reloads += 1
     for fd in master.cli_fds:
         os.set_inheritable(fd, True)

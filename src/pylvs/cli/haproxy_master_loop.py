@@ -53,6 +53,7 @@ async def serve(master: Master) -> int:
 
 
 def _stop(master: Master, sig: int) -> None:
+    master.tell_systemd("STOPPING=1")
     master.msgs.warning("Exiting Master process...")
     _kill_all(master, sig)
 

@@ -17,7 +17,9 @@ Master-worker mode (`-W`) is cli/haproxy_master.py.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import importlib
 import logging
 import os
 import resource
@@ -42,9 +44,9 @@ HARD_STOP = float("inf")  # HAProxy's soft stop waits for every connection (no h
 
 
 class FilesSource(ConfigSource):
-    """The configuration files of the command line, read again at each reload, through the
-    haproxy format's source (config/registry.py: until the runtime registers it, loading
-    says that pylvs cannot run a haproxy.cfg yet)."""
+    """The configuration files of the command line, read again at each reload as one
+    configuration (`load_paths` of the haproxy format's source, config/haproxy/source.py);
+    until the runtime registers that format, loading says pylvs cannot run a haproxy.cfg."""
 
     format = "haproxy"
 
@@ -56,12 +58,12 @@ class FilesSource(ConfigSource):
         from pylvs.config.registry import UnknownFormatError, by_name, failed
 
         try:
-            source = by_name("haproxy").source(self.options)
+            by_name("haproxy")
         except UnknownFormatError as e:
             return failed(self.files[0], f"{e}: pylvs cannot run a haproxy.cfg yet")
-        if len(self.files) > 1:
-            return failed(self.files[1], "pylvs runs one configuration file at a time yet")
-        return source.load(self.files[0])
+        source = importlib.import_module("pylvs.config.haproxy.source")
+        loaded: SpecLoaded = source.load_paths(self.files, self.options)
+        return loaded
 
 
 def run(opts: Options, msgs: Messages, loaded: Loaded) -> int:
@@ -124,6 +126,24 @@ def run_worker(
         return 1
 
 
+def command_line_settings(opts: Options) -> list[str]:
+    """-n: the global maxconn the command line imposes, as a last `global` section (the last
+    `maxconn` read wins, as HAProxy's cfg_maxconn overrides the configuration's), in a file of
+    this process's own, removed when it exits."""
+    if not opts.maxconn:
+        return []
+    fd, path = tempfile.mkstemp(prefix="pylvs-haproxy-n-", suffix=".cfg")
+    with os.fdopen(fd, "w") as f:
+        f.write(f"global\n    maxconn {opts.maxconn}\n")
+    atexit.register(_unlink, path)
+    return [path]
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
 def memory_limit(opts: Options, msgs: Messages) -> bool:
     """-m: the address space limit HAProxy sets (RLIMIT_AS)."""
     if not opts.memmax:
@@ -158,7 +178,8 @@ def make_daemon(opts: Options, loaded: Loaded) -> Daemon:
     )
     run_opts = RunOptions(config=loaded.files[0], control=control, grace=HARD_STOP, vrrp=False)
     host = host_facts()
-    source = FilesSource(loaded.files, LoadOptions(host=host))
+    files = [*loaded.files, *command_line_settings(opts)]
+    source = FilesSource(files, LoadOptions(host=host))
     return Daemon(run_opts, ProxyDataPlane(), host, source)
 
 

@@ -17,13 +17,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pylvs.config.haproxy.samples import SampleError, make_arg_list
-
 VERSION = "2.6.12"  # the HAProxy whose configuration pylvs reads
 # The build features `feature()` finds: those of the HAProxy 2.6 pylvs stands in for that pylvs
 # provides the equivalent of (its proxy polls with epoll, splices in its C pump, resolves with
-# getaddrinfo, serves the Prometheus page); the TLS, Lua and QUIC ones are absent.
-FEATURES = frozenset({"POLL", "EPOLL", "LINUX_SPLICE", "TPROXY", "GETADDRINFO", "PROMEX"})
+# getaddrinfo, serves the Prometheus page, notifies systemd under `pylvs haproxy -Ws`); the
+# TLS, Lua and QUIC ones are absent.
+FEATURES = frozenset(
+    {"POLL", "EPOLL", "LINUX_SPLICE", "TPROXY", "GETADDRINFO", "PROMEX", "SYSTEMD"}
+)
 MAX_RECURSION = 1024  # MAX_CFG_RECURSION
 _PREDICATES = {  # name -> number of string arguments (all mandatory)
     "defined": 1,
@@ -129,6 +130,9 @@ class _Parser:
         if name not in _PREDICATES:
             raise ConditionError(f"unparsable conditional expression '{self.text[start:]}'")
         need = _PREDICATES[name]
+        # here, not at the top: `haproxy -cc` starts without the sample machinery otherwise
+        from pylvs.config.haproxy.samples import SampleError, make_arg_list
+
         try:
             args, end = make_arg_list(self.text, self.pos + len(name), need, ("STR",) * need)
         except SampleError as e:
