@@ -72,6 +72,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("packaging",),
     ("cli",),
     ("engine", "lab", "tools"),
+    ("web",),  # the HTTP surface: renders the engine's snapshots, acts through its Director
     ("dataplane", "vrrp", "health", "control"),
     ("sync",),  # the sync daemons' driver: the planes without the kernel's run them
     ("notify",),

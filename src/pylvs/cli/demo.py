@@ -39,6 +39,18 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help="run a miniature web cluster on loopback (no root)")
     p.add_argument("--port", type=int, default=8080, help="virtual service port (%(default)s)")
     p.add_argument("--control", help="control socket path (default: the usual one)")
+    p.add_argument(
+        "--http", default="127.0.0.1:8081", type=demo_http,
+        help="metrics, API and dashboard address (%(default)s; 'off' for none)",
+    )  # fmt: skip
+
+
+def demo_http(text: str) -> str | None:
+    if text == "off":
+        return None
+    from pylvs.cli.run_args import http_address
+
+    return http_address(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,13 +81,17 @@ async def _demo(args: argparse.Namespace) -> int:
         conf = os.path.join(tmp, "keepalived.conf")
         with open(conf, "w") as f:
             f.write(CONFIG.format(vip="127.0.0.1", port=args.port, p1=ports[0], p2=ports[1]))
-        daemon = Daemon(RunOptions(config=conf, control=control, grace=1.0), ProxyDataPlane())
+        opts = RunOptions(config=conf, control=control, grace=1.0, http=args.http)
+        daemon = Daemon(opts, ProxyDataPlane())
         try:
             await daemon.start()
             if not daemon.dp.services():
                 print(f"pylvs demo: could not open 127.0.0.1:{args.port}", file=sys.stderr)
                 return 1
             ctl = "" if args.control is None else f" --control {control}"
+            if daemon.web is not None:
+                url = daemon.web.url
+                print(f"pylvs demo: dashboard {url} (metrics: {url}metrics)", flush=True)
             print(
                 f"""
 pylvs demo: a web cluster on loopback

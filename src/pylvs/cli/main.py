@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "haproxy": "haproxy",
     "reload": "reload",
     "status": "reload",
+    "events": "events",
     "demo": "demo",
     "genhash": "genhash",
     "realserver": "realserver",

@@ -242,6 +242,9 @@ def make_daemon(args: argparse.Namespace) -> Daemon:
         vrrp=not args.checks_only,
         checks=not args.vrrp_only,
         release_vrrp=not args.dont_release_vrrp,
+        http=args.http,
+        http_users=args.http_users,
+        events_log=args.events_log,
     )
     try:
         dataplane = make_dataplane(args)

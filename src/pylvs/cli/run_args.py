@@ -215,10 +215,36 @@ def _pylvs_options(p: argparse.ArgumentParser) -> None:
         "these the host allows, and the log says which and why",
     )  # fmt: skip
     g.add_argument(
+        "--http", metavar="ADDR:PORT", type=http_address,
+        help="serve metrics, the JSON API and the dashboard there (default: global_defs' "
+        "pylvs_http, else nowhere); docs/web.md",
+    )  # fmt: skip
+    g.add_argument(
+        "--http-users", metavar="FILE",
+        help="basic-auth users for --http, one 'read|admin NAME SECRET' a line (default: "
+        "anyone who reaches it reads, nobody writes)",
+    )  # fmt: skip
+    g.add_argument(
+        "--events-log", metavar="FILE",
+        help="append every event (health and VRRP transitions, reloads, operator commands) "
+        "to FILE as JSON lines, for log shippers; `pylvs events` shows the recent ones",
+    )  # fmt: skip
+    g.add_argument(
         "--dr-interface", action="append", default=[], metavar="IFACE",
         help="nftables: interface(s) where DR traffic for the VIPs arrives (repeatable; "
         "default: the interfaces that reach the DR real servers)",
     )  # fmt: skip
+
+
+def http_address(text: str) -> str:
+    """--http's ADDR:PORT, checked as the listener reads it."""
+    from pylvs.web.server import parse_listen
+
+    try:
+        parse_listen(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
 
 
 def unsupported_given(args: Any) -> list[str]:

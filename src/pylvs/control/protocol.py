@@ -1,8 +1,8 @@
 """The control-socket protocol: JSON lines, one request in, a streamed answer out.
 
 A client sends one request line and reads the answer, then closes.  Requests name an
-operation (`ipvsadm`, `reload`, `status`, `stop`) with its arguments.  The answer is zero or
-more chunk lines `{"out": TEXT}` / `{"err": TEXT}`, each at most `CHUNK` characters of text,
+operation (`ipvsadm`, `reload`, `status`, `events`, `stop`) with its arguments.  The answer is
+zero or more chunk lines `{"out": TEXT}` / `{"err": TEXT}`, each at most `CHUNK` characters of text,
 and
 then one final line `{"rc": N, "stdout": ..., "stderr": ..., "data": {...}}`: what the command
 would print and its exit status, so `pylvs ipvsadm` behaves byte for byte like the real tool
@@ -27,7 +27,7 @@ MAX_LINE = 1 << 20  # a restore of a large table fits; anything longer is refuse
 CHUNK = 1 << 16  # characters of text per chunk line (<= 6x that once JSON-escaped)
 MAX_BRACKETS = 64  # the protocol's own lines have 2 or 3
 MAX_INT_DIGITS = 20
-OPS = frozenset({"ipvsadm", "reload", "status", "stop"})
+OPS = frozenset({"events", "ipvsadm", "reload", "status", "stop"})
 
 # A JSON string, escapes included: what to skip when counting brackets.
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)

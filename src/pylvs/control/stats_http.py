@@ -1,5 +1,5 @@
 """The stats page's listener: `listen stats` + `bind ADDR:PORT` + `stats enable`, answered by
-pylvs itself (a driver around control/haproxy/web.py and http1.py).
+pylvs itself (a driver around control/haproxy/web.py; connections: control/http_conn.py).
 
 Each bound address serves one proxy's `stats` settings.  Per connection: requests are read
 and answered in order (keep-alive, pipelining); a request that does not complete within the
@@ -15,24 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pylvs.control.haproxy.admin import Runtime
-from pylvs.control.haproxy.http1 import (
-    BAD_REQUEST,
-    REQUEST_TIMEOUT,
-    BadRequestError,
-    RequestReader,
-    closes,
-    serialize,
-)
-from pylvs.control.haproxy.web import StatsSettings, handle
+from pylvs.control.haproxy.web import PageRequest, PageResponse, StatsSettings, handle
+from pylvs.control.http_conn import listening_socket, serve_connection
 from pylvs.control.slots import Slots, close_servers
 
 log = logging.getLogger("pylvs.stats")
-READ_CHUNK = 16384
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +68,7 @@ class StatsPageServer:
 
     async def start(self) -> None:
         for listener in self.listeners:
-            family = socket.AF_INET6 if ":" in listener.host else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind((listener.host, listener.port))
-                sock.listen(128)
-                sock.setblocking(False)
-            except OSError:
-                sock.close()
-                raise
+            sock = listening_socket(listener.host, listener.port)
 
             async def serve(
                 r: asyncio.StreamReader, w: asyncio.StreamWriter, li: PageListener = listener
@@ -107,41 +89,28 @@ class StatsPageServer:
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, li: PageListener
     ) -> None:
-        peer = writer.get_extra_info("peername")
-        parser = RequestReader(str(peer[0]) if isinstance(peer, tuple) else "")
-        first = True
-        while True:
-            limit = li.request_timeout if parser.pending else li.keepalive_timeout
-            try:
-                async with asyncio.timeout(limit):
-                    data = await reader.read(READ_CHUNK)
-            except TimeoutError:
-                if parser.pending:
-                    writer.write(REQUEST_TIMEOUT)
-                    await writer.drain()
-                return
-            if not data:
-                return
-            try:
-                requests = parser.feed(data)
-            except BadRequestError:
-                self.bad_requests += 1
-                writer.write(BAD_REQUEST)
-                await writer.drain()
-                return
-            for request in requests:
-                response = handle(li.settings, request, self.runtime)
-                for action in response.actions:
-                    log.info("stats page %s: %s", li.settings.proxy, action)
-                wire = serialize(response, request)
-                if self.on_exchange is not None:
-                    exchange = PageExchange(
-                        li.settings.proxy, response.status, request.wire_size, len(wire), first
-                    )
-                    self.on_exchange(exchange)
-                first = False
-                writer.write(wire)
-                async with asyncio.timeout(li.request_timeout):
-                    await writer.drain()
-                if closes(response, request):
-                    return
+        async def respond(request: PageRequest) -> PageResponse:
+            response = handle(li.settings, request, self.runtime)
+            for action in response.actions:
+                log.info("stats page %s: %s", li.settings.proxy, action)
+            return response
+
+        def sent(request: PageRequest, response: PageResponse, size: int, first: bool) -> None:
+            if self.on_exchange is not None:
+                proxy = li.settings.proxy
+                self.on_exchange(
+                    PageExchange(proxy, response.status, request.wire_size, size, first)
+                )
+
+        await serve_connection(
+            reader,
+            writer,
+            respond,
+            request_timeout=li.request_timeout,
+            keepalive_timeout=li.keepalive_timeout,
+            on_bad=self._bad_request,
+            sent=sent,
+        )
+
+    def _bad_request(self) -> None:
+        self.bad_requests += 1

@@ -116,6 +116,16 @@ class DataPlane(abc.ABC):
         rows = self.connections()
         return lambda: rows
 
+    def flow_count(self) -> int:
+        """How many entries its connection table holds (templates included), for metrics;
+        planes with the table at hand count it without building rows."""
+        return len(self.connections())
+
+    def unrecorded(self) -> int:
+        """New flows forwarded without being recorded since start (a kernel plane's full
+        flow map, nftables/dr.py); planes that record every flow have none."""
+        return 0
+
     async def refresh(self, *, connections: bool = False) -> None:
         """Bring what a listing shows up to date before `services()` / `connections()` are
         read for it (`ipvsadm -L`; with `connections`, `-c`).  The proxy keeps its numbers

@@ -77,6 +77,9 @@ class FakeDataPlane(DataPlane):
     def services(self) -> Sequence[ServiceRuntime]:
         return list(self.state.runtimes.values())
 
+    def flow_count(self) -> int:
+        return len(self.state.table)
+
     def connections(self, now: float | None = None) -> list[ConnEntry]:
         return self.state.connections(self.clock() if now is None else now)
 

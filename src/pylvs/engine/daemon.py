@@ -23,11 +23,14 @@ import contextlib
 import functools
 import logging
 import os
+import shlex
 import socket
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from pylvs import __version__
 from pylvs.config.errors import Problems
 from pylvs.config.keywords import HostFacts
 from pylvs.config.registry import (
@@ -55,21 +58,26 @@ from pylvs.dataplane.base import (
 from pylvs.dataplane.descriptors import reserve_for
 from pylvs.engine import signals
 from pylvs.engine.dumps import dump_actions
+from pylvs.engine.history import History, describe, events_response
 from pylvs.engine.ipvsadm_work import IpvsadmWork
-from pylvs.engine.snapshot import build_snapshot
+from pylvs.engine.snapshot import build_snapshot, conn_view
 from pylvs.engine.syncd import SyncdFollower
 from pylvs.engine.table_state import TableState
+from pylvs.engine.web_actions import RefusedError, command_for
 from pylvs.health.manager import HealthManager
 from pylvs.model.director import DirectorSpec
-from pylvs.model.snapshot import DirectorSnapshot, Snapshot
+from pylvs.model.events import ConfigReloaded, EventLog, InstanceStateChanged, OperatorActed
+from pylvs.model.snapshot import ConnView, DirectorSnapshot, PlaneView, ProcessView, Snapshot
 from pylvs.model.syncd import SyncState
 from pylvs.model.table import ServiceTable, diff
 from pylvs.system import collector
+from pylvs.web.actions import ActionResult, ServerAction
 
 if TYPE_CHECKING:
     from pylvs.proto.vrrp.commands import State as VrrpState
     from pylvs.system.netlink import NetlinkHost
     from pylvs.vrrp.manager import VrrpManager
+    from pylvs.web.surface import WebSurface
 
 log = logging.getLogger("pylvs")
 
@@ -104,6 +112,9 @@ class RunOptions:
     vrrp: bool = True  # keepalived -C (--checks-only) turns this off
     checks: bool = True  # keepalived -P (--vrrp-only) turns this off
     release_vrrp: bool = True  # keepalived -V (--dont-release-vrrp) turns this off
+    http: str | None = None  # --http ADDR:PORT (else global_defs pylvs_http; else none)
+    http_users: str | None = None  # --http-users FILE (web/auth.py)
+    events_log: str | None = None  # --events-log FILE: events as JSON lines (engine/history.py)
 
 
 class Daemon:
@@ -136,6 +147,10 @@ class Daemon:
         self.syncd = SyncdFollower(dataplane, vrrp=opts.vrrp, checks=opts.checks)
         self.spec: DirectorSpec | None = None  # the running configuration
         self.notify: Callable[[str], None] = lambda _state: None
+        self.web: WebSurface | None = None
+        self.history = History(opts.events_log)
+        self._vrrp_states: dict[str, str] = {}  # each instance's last state, for its events
+        self.process = ProcessView(time.time(), __version__, opts.config)
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -171,6 +186,11 @@ class Daemon:
             await self.control.close()  # the claim goes: nothing started
             raise ConfigRefusedError(self.opts.config, result.problems)
         self._log_problems(result.problems)
+        try:
+            self.history.open()
+        except OSError as e:
+            await self.control.close()
+            raise OSError(f"--events-log {self.opts.events_log}: {e.strerror}") from None
         spec = self.spec = result.spec
         self.dp.set_table_policy(self._table_policy(spec))
         await self.dp.start()
@@ -179,7 +199,9 @@ class Daemon:
         if self.opts.checks:
             # The health manager pushes the table keepalived would program at start, then
             # every change its checkers cause, through _apply_config.
-            self.health = HealthManager(spec, on_change=self._on_health_change)
+            self.health = HealthManager(
+                spec, on_change=self._on_health_change, on_event=self.history.record
+            )
             await self.health.start()
         if self.opts.vrrp:
             await self._start_vrrp(spec)
@@ -187,13 +209,46 @@ class Daemon:
         await self.syncd.sync()
         self._update_ha_suspend()
         self._keep_descriptors_free()
-        await self.control.start()
+        await self._start_web(spec)
+        await self.control.start()  # last: its path appearing tells scripts we are ready
         log.info(
             "pylvs started: %d virtual service(s), %d VRRP instance(s), control %s",
             len(self.tables.live),
             len(self.vrrp.status()) if self.vrrp is not None else 0,
             self.opts.control,
         )
+
+    async def _start_web(self, spec: DirectorSpec) -> None:
+        """The HTTP surface, where --http or global_defs' pylvs_http asks for it (only
+        there: nothing listens by default).  An address that cannot be bound stops the
+        start, as a control socket that cannot be bound does."""
+        listen = self.opts.http or spec.globals.http
+        if listen is None:
+            return
+        from pylvs.web.surface import WebSurface  # prometheus_client: only where it serves
+
+        try:
+            self.web = WebSurface(self, listen, users_file=self.opts.http_users)
+            await self.web.start()
+        except (ValueError, OSError) as e:
+            self.web = None
+            raise OSError(f"HTTP surface {listen}: {e}") from None
+        log.info("HTTP surface on %s (metrics at %smetrics)", self.web.url, self.web.url)
+
+    async def _rebind_web(self, spec: DirectorSpec) -> None:
+        """A reload that changes pylvs_http moves the HTTP surface (--http, given, stays)."""
+        wanted = self.opts.http or spec.globals.http
+        if wanted == (self.web.listen if self.web is not None else None):
+            return
+        if self.web is not None:
+            await self.web.close()
+            self.web = None
+            log.info("HTTP surface closed")
+        if wanted is not None:
+            try:
+                await self._start_web(spec)
+            except OSError as e:
+                log.error("%s: no HTTP surface", e)
 
     def _table_policy(self, spec: DirectorSpec) -> TablePolicy:
         """keepalived's lvs_flush, lvs_flush_on_stop and --dont-release-ipvs, for a plane
@@ -227,6 +282,11 @@ class Daemon:
         await self.vrrp.start()
 
     def _on_vrrp_state(self, name: str, state: VrrpState) -> None:
+        old = self._vrrp_states.get(name, "INIT")
+        self._vrrp_states[name] = state.name
+        if old != state.name and self.vrrp is not None:
+            cause = self.vrrp.cause(name)
+            self.history.record(InstanceStateChanged(time.time(), name, old, state.name, cause))
         self._update_ha_suspend()
         self.syncd.instance_state(name, state.name)
 
@@ -294,6 +354,8 @@ class Daemon:
                 await self._reloader
             self._reloader = None
         await self.control.close()
+        if self.web is not None:
+            await self.web.close()
         if self.vrrp is not None:  # priority-0 adverts first: the backup takes over at once
             await self.vrrp.stop(release=self.opts.release_vrrp)
         if self._netlink is not None:
@@ -303,6 +365,7 @@ class Daemon:
         await self.syncd.stop()
         await self.dp.stop(self.opts.grace)
         self.ipvsadm_work.close()
+        self.history.close()
 
     # -- table changes --------------------------------------------------------------------
 
@@ -361,8 +424,11 @@ class Daemon:
         """Re-read the config; apply only what changed.  A config with errors is refused."""
         async with self._reload_lock:
             log.info("Reloading")
+            before = self.tables.live
             result = await self._load()
+            self.process = replace(self.process, last_reload=time.time())
             if result.problems.has_errors():
+                self._reloaded(False, (), tuple(str(p) for p in result.problems.errors))
                 self._log_problems(result.problems)
                 text = "".join(f"{p}\n" for p in result.problems)
                 log.error("Reload refused: the configuration has errors; keeping the running one")
@@ -381,7 +447,10 @@ class Daemon:
                 self._update_ha_suspend()
             await self.syncd.sync()
             self._keep_descriptors_free()
+            await self._rebind_web(result.spec)
             error = self._last_error
+            changes = tuple(describe(c) for c in diff(before, self.tables.live))
+            self._reloaded(not error, changes, (error,) if error else ())
             if error:
                 return Response(1, "", f"pylvs: {error}\n")
             text = "".join(f"{p}\n" for p in result.problems)
@@ -392,6 +461,15 @@ class Daemon:
                 f"pylvs: {key}: not listening: {why} (retrying)\n" for key, why in unbound.items()
             )
             return Response(1 if unbound else 0, "", text)
+
+    def _reloaded(self, ok: bool, changes: tuple[str, ...], problems: tuple[str, ...]) -> None:
+        """Count the reload (metrics) and tell the event history what it did."""
+        p = self.process
+        if ok:
+            self.process = replace(p, reloads_ok=p.reloads_ok + 1, last_reload_ok=True)
+        else:
+            self.process = replace(p, reloads_failed=p.reloads_failed + 1, last_reload_ok=False)
+        self.history.record(ConfigReloaded(time.time(), ok, changes, problems))
 
     # -- control requests -------------------------------------------------------------------
 
@@ -404,6 +482,8 @@ class Daemon:
             async with self._table_lock:
                 await self._observe()
             return self.status()
+        if req.op == "events":
+            return events_response(self.history)
         self.stopping.set()
         return Response(0, "", "")
 
@@ -431,6 +511,17 @@ class Daemon:
             if isinstance(text, Failure):
                 return _failure_response(text)
             return Response(0, text, "")
+        response, acted = await self.execute(cmd, stdin, connections=conns)
+        if acted:  # an edit, or a refused one: not listings, help or version
+            self._operator_acted("ipvsadm", "", shlex.join(["ipvsadm", *argv]), response)
+        return response
+
+    async def execute(
+        self, cmd: ipvsadm_cmd.Command, stdin: str = "", *, connections: bool = False
+    ) -> tuple[Response, bool]:
+        """Run a parsed ipvsadm command against the live table: what `pylvs ipvsadm` and the
+        HTTP API's write actions both go through.  Also whether it acted (changed something,
+        or was refused), as opposed to listing or printing help."""
         async with self._table_lock:
             state = self._state()
             syncing = self.dp.sync_daemons() is not None
@@ -439,7 +530,7 @@ class Daemon:
                 cmd,
                 state,
                 stdin=stdin,
-                resolver=work.lookups.cached(),  # everything it asks was looked up already
+                resolver=self.ipvsadm_work.lookups.cached(),  # looked up before, off the loop
                 no_sync=None if syncing else SYNC_UNAVAILABLE,
                 sync_by_kernel=syncing,
             )
@@ -452,16 +543,49 @@ class Daemon:
 
                 def snap_on_loop(_s: State) -> Snapshot:
                     return asyncio.run_coroutine_threadsafe(
-                        self._snapshot_async(conns), loop
+                        self._snapshot_async(connections), loop
                     ).result()
 
                 result = await asyncio.to_thread(run, snapshot=snap_on_loop)
             else:
-                result = run(snapshot=lambda _s: build_snapshot(self.dp, with_conns=conns))
-            return await self._commit(state, result)
+                result = run(snapshot=lambda _s: build_snapshot(self.dp, with_conns=connections))
+            response = await self._commit(state, result)
+        acted = result.state != state or result.zeros or result.syncs or response.rc != 0
+        return response, bool(acted)
+
+    async def act(self, action: ServerAction, who: str) -> ActionResult:
+        """One write action of the HTTP surface, as the ipvsadm command it amounts to."""
+        try:
+            async with self._table_lock:
+                await self._observe()
+                cmd, line = command_for(action, self.tables.live, self.tables.config)
+        except RefusedError as e:
+            return ActionResult(e.status, e.message, "")
+        response, _ = await self.execute(cmd)
+        self._operator_acted("http", who, line, response)
+        if response.rc != 0:
+            return ActionResult(409, response.stderr.strip(), line)
+        return ActionResult(200, "", line)
+
+    def _operator_acted(self, via: str, who: str, command: str, response: Response) -> None:
+        message = response.stderr.strip().splitlines()[0] if response.stderr.strip() else ""
+        self.history.record(OperatorActed(time.time(), via, who, command, response.rc, message))
 
     async def _snapshot_async(self, conns: bool) -> Snapshot:
         return build_snapshot(self.dp, with_conns=conns)
+
+    def event_log(self) -> EventLog:
+        return self.history.events
+
+    async def connections(self) -> tuple[ConnView, ...]:
+        """The connection table now (what `ipvsadm -Lnc` lists), read off the loop where
+        the plane needs a read (the kernel's)."""
+        async with self._table_lock:
+            shared = await self._observe(connections=True)
+        if not shared:
+            await self.dp.refresh(connections=True)
+        rows = await asyncio.to_thread(self.dp.connections_later())
+        return tuple(conn_view(c) for c in rows)
 
     async def _commit(self, before: State, result: Result) -> Response:
         out = "".join(e.text for e in result.output if e.stream is Stream.STDOUT)
@@ -503,6 +627,8 @@ class Daemon:
             servers=servers,
             vrrp=tuple(i.view() for i in self.vrrp.status()) if self.vrrp is not None else (),
             unbound=tuple(self.dp.unbound().items()),
+            plane=PlaneView(self.dp.name, self.dp.flow_count(), self.dp.unrecorded()),
+            process=self.process,
         )
 
     def status(self) -> Response:

@@ -31,6 +31,7 @@ from pylvs.health.runner import BOOTSTRAP_DELAY, CheckerTask, first_delay
 from pylvs.health.wording import alert_body, transition_line
 from pylvs.model.checks import BfdProbe, CheckSpec, FileProbe, MiscProbe
 from pylvs.model.director import DirectorSpec
+from pylvs.model.events import ServerHealthChanged
 from pylvs.model.notify import Alert
 from pylvs.model.snapshot import CheckView, PoolHealth, ServerHealth
 from pylvs.model.table import ServiceTable
@@ -42,6 +43,7 @@ from pylvs.system import collector, trackfile
 log = logging.getLogger("pylvs.health")
 
 OnChange = Callable[[ServiceTable], Awaitable[None]]
+OnEvent = Callable[[ServerHealthChanged], object]
 
 
 @dataclass(slots=True)
@@ -74,9 +76,13 @@ class HealthManager:
         file_poll: float = 1.0,
         hostname: str | None = None,
         term_grace: float = 2.0,
+        on_event: OnEvent | None = None,
     ) -> None:
         self.spec = spec
         self.on_change = on_change
+        self.on_event = on_event
+        # When each real server last went up or down (wall clock), by (pool, server).
+        self.since: dict[tuple[str, object], float] = {}
         self.clock = clock
         self.rng = rng or random.Random()
         self.wall = wall
@@ -239,7 +245,17 @@ class HealthManager:
                 in_table = any((k, rkey) in present for k in keys)
                 name = fmt_rs(rsc.server, vh.conf)
                 servers.append(
-                    ServerHealth(ident, name, rkey, keys, rs.alive, rs.weight, in_table, checks)
+                    ServerHealth(
+                        ident,
+                        name,
+                        rkey,
+                        keys,
+                        rs.alive,
+                        rs.weight,
+                        in_table,
+                        checks,
+                        self.since.get((ident, rkey)),
+                    )
                 )
         return tuple(pools), tuple(servers)
 
@@ -312,7 +328,9 @@ class HealthManager:
                     transition_line(check, kind, rs_s, vh.conf.name, up=up, reason=result.reason),
                 )
                 body = alert_body(kind, up, result.reason)
+            was = vh.rs[ref.rs].alive
             effects = self.state.checker_result(ref, step.change, delta=delta, alert_body=body)
+            self._noticed(ref, was, kind, result.reason)
             await self._perform(effects)
 
     async def _poll_files(self) -> None:
@@ -325,13 +343,29 @@ class HealthManager:
                     if not judged or got == watch.status:
                         continue
                     prev, watch.status, watch.wall = watch.status, got, self.wall()
+                    was = self.state.vs[ref.vs].rs[ref.rs].alive
+                    why = "fault" if got is None else f"weight {got:+d}"
                     if got is None:
                         effects += self.state.checker_result(ref, Change.DOWN)
                     elif prev is None:
                         effects += self.state.checker_result(ref, Change.UP, delta=got)
                     else:
                         effects += self.state.checker_result(ref, Change.NONE, delta=got)
+                    self._noticed(ref, was, "FILE_CHECK", why)
                 await self._perform(effects)
+
+    def _noticed(self, ref: CheckerRef, was: bool, kind: str, reason: str) -> None:
+        """After a checker's result: a real server that went up or down is dated (metrics'
+        time since the last transition) and told to the event history."""
+        vh = self.state.vs[ref.vs]
+        alive = vh.rs[ref.rs].alive
+        if alive == was:
+            return
+        at = self.wall()
+        self.since[(ref.vs, ref.rs)] = at
+        if self.on_event is not None:
+            name = fmt_rs(vh.rs_conf[ref.rs].server, vh.conf)
+            self.on_event(ServerHealthChanged(at, name, vh.conf.name, alive, kind, reason))
 
     async def _perform(
         self, effects: list[Effect], *, force: bool = False, push: bool = True
@@ -362,7 +396,15 @@ class HealthManager:
             if last is None:
                 return CheckView(kind, task.driver.describe(), up, None, note, None)
             return CheckView(
-                kind, task.driver.describe(), up, last.ok, last.reason + note, last.wall
+                kind,
+                task.driver.describe(),
+                up,
+                last.ok,
+                last.reason + note,
+                last.wall,
+                last.duration,
+                task.probes_ok,
+                task.probes_failed,
             )
         watch = self.watches.get(ref)
         if watch is not None:

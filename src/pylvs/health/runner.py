@@ -66,6 +66,7 @@ class LastResult:
     reason: str
     at: float  # clock time
     wall: float  # wall-clock time, for display
+    duration: float = 0.0  # seconds the probe took
 
 
 Report = Callable[["CheckerTask", Step, ProbeResult], Awaitable[None]]
@@ -92,6 +93,8 @@ class CheckerTask:
         self.wall = wall
         self.first_delay = first_delay
         self.last: LastResult | None = None
+        self.probes_ok = 0  # results so far, for metrics (a reload keeps the task)
+        self.probes_failed = 0
         self.next_at: float | None = None
         self.task: asyncio.Task[None] | None = None
         # ha_suspend: cleared while the virtual server's address is not on this node; the
@@ -135,7 +138,11 @@ class CheckerTask:
                 log.exception("checker %s crashed", self.ref)
                 result = ProbeResult(False, f"internal error: {exc!r}")
             now = self.clock()
-            self.last = LastResult(result.ok, result.reason, now, self.wall())
+            self.last = LastResult(result.ok, result.reason, now, self.wall(), now - started)
+            if result.ok:
+                self.probes_ok += 1
+            else:
+                self.probes_failed += 1
             base = started if isinstance(self.check.probe, MiscProbe) else now
             step = self.machine.result(result.ok, base)
             await self.report(self, step, result)

@@ -38,6 +38,7 @@ class GlobalSpec:
     sync_daemon    the kernel's connection-sync daemons to run (keepalived lvs_sync_daemon)"""
 
     router_id: str | None = None
+    http: str | None = None  # where the HTTP surface listens (ADDR:PORT), if anywhere
     ipvs_timeouts: TimeoutChange = field(default_factory=TimeoutChange)
     check_tls: TlsClientSpec | None = None
     log_all_check_failures: bool = False

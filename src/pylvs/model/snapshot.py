@@ -1,4 +1,4 @@
-"""Snapshots of a running director: what `ipvsadm -L`, `pylvs status` (and metrics) render.
+"""Snapshots of a running director: what `ipvsadm -L`, `pylvs status` and web/ render.
 
 `Snapshot` is the service table as the kernel reports it (`ipvs_get_services`,
 `ipvs_get_dests`, `ipvs_get_timeout`, `ipvs_get_daemon`, /proc/net/ip_vs_conn): services in the
@@ -121,6 +121,9 @@ class CheckView:
     last_ok: bool | None  # None: not probed yet
     reason: str
     at: float | None  # wall-clock time of the last result
+    duration: float | None = None  # seconds the last probe took (None: not probed)
+    probes_ok: int = 0  # results since the checker started (reloads keep them)
+    probes_failed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,7 @@ class ServerHealth:
     weight: int  # the weight health checking gives it (effective, as given to IPVS)
     in_table: bool  # health checking puts it in the table
     checks: tuple[CheckView, ...] = ()
+    since: float | None = None  # wall-clock time it last went up or down (None: never)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,31 @@ class InstanceView:
     vrid: int
     interface: str
     family: int
+    # keepalived's per-instance statistics (proto/vrrp/stats.py `Counter` values by name).
+    stats: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlaneView:
+    """What the data plane reports of itself beyond the table's counters."""
+
+    name: str  # "proxy", "nftables", "ipvs", "fake"
+    flows: int  # entries in its connection table (templates included)
+    # New flows the kernel plane forwarded without recording them (a full flow map).
+    unrecorded: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessView:
+    """The daemon itself: when it started, its reloads, what it is."""
+
+    started: float  # wall-clock seconds since the epoch
+    version: str
+    config: str  # the configuration file
+    reloads_ok: int = 0
+    reloads_failed: int = 0
+    last_reload: float | None = None  # wall-clock time of the last reload (None: none yet)
+    last_reload_ok: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +198,8 @@ class DirectorSnapshot:
     vrrp: tuple[InstanceView, ...] = ()
     # Services in the table whose address the data plane cannot listen on yet, and why.
     unbound: tuple[tuple[ServiceKey, str], ...] = ()
+    plane: PlaneView | None = None
+    process: ProcessView | None = None
 
     def live_weight(self, server: ServerHealth) -> int | None:
         """The weight the server has in the live table (operator edits included), or None

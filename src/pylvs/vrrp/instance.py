@@ -88,6 +88,7 @@ class Instance:
     receiver: Receiver | None = None
     seen: dict[tuple[str, str], object] = field(default_factory=dict)  # last polled values
     last_transition: float | None = None  # wall-clock time of the last state change
+    last_log: str = ""  # why its last state change came (manager.causes)
     held: set[IPAddress] = field(default_factory=set)  # VIPs installed by this instance
 
     @property

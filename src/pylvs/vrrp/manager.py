@@ -42,6 +42,7 @@ from pylvs.proto.vrrp.commands import (
     Command,
     Log,
     RemoveAddresses,
+    ReportState,
     RunNotify,
     SendAdvert,
     State,
@@ -87,6 +88,8 @@ class InstanceStatus:
     vrid: int
     interface: str
     family: int
+    stats: tuple[tuple[str, int], ...] = ()
+    cause: str = ""  # the log line that came with the last state change
 
     def view(self) -> InstanceView:
         return InstanceView(
@@ -99,6 +102,7 @@ class InstanceStatus:
             self.vrid,
             self.interface,
             self.family,
+            self.stats,
         )
 
 
@@ -217,9 +221,16 @@ class VrrpManager:
                 i.setup.params.vrid,
                 i.setup.interface,
                 i.setup.params.family,
+                tuple((c.value, n) for c, n in i.machine.stats.items()),
+                i.last_log,
             )
             for i in self.instances.values()
         ]
+
+    def cause(self, name: str) -> str:
+        """The log line that came with the instance's last state change ("" if none)."""
+        inst = self.instances.get(name)
+        return inst.last_log if inst is not None else ""
 
     def holds(self, address: str | IPAddress) -> bool:
         """True while a MASTER instance here has `address` installed (VIP or excluded VIP)."""
@@ -323,6 +334,9 @@ class VrrpManager:
     def _execute(self, unit_name: str, routed: list[Routed], now: int) -> None:
         unit = self.units.get(unit_name)
         before = unit.state if unit is not None else None
+        for who, cause in causes(routed).items():
+            if who in self.instances:
+                self.instances[who].last_log = cause
         # Log lines go out after the batch's other commands: a new master's "Entering MASTER
         # STATE" must not hold back its VIPs and gratuitous ARPs (keepalived's log is a
         # syslog call; ours is a formatted write that costs a tenth of a millisecond).
@@ -481,3 +495,20 @@ class VrrpManager:
 
     def _garp_devs(self) -> set[str]:
         return {a.dev for i in self.instances.values() for a in i.setup.addresses}
+
+
+def causes(routed: list[Routed]) -> dict[str, str]:
+    """Why each instance that reports a new state in this batch changed (its event's cause):
+    the batch's log lines for it and its group, in keepalived's words ("Master received
+    advert from ... with higher priority"), or its "Entering X STATE" line when nothing else
+    was said.  Empty (and nearly free) for the batches of adverts that change nothing."""
+    reporting = {name for name, cmd in routed if name is not None and isinstance(cmd, ReportState)}
+    if not reporting:
+        return {}
+    group = [cmd.line for name, cmd in routed if name is None and isinstance(cmd, Log)]
+    out: dict[str, str] = {}
+    for who in reporting:
+        lines = [cmd.line for name, cmd in routed if name == who and isinstance(cmd, Log)]
+        said = [line for line in lines if " Entering " not in line] + group
+        out[who] = "; ".join(said or lines)
+    return out

@@ -7,16 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.daemon.daemon_helpers import Backends, Director, StartDirector
-
-
-@pytest.fixture
-def backends() -> Iterator[Backends]:
-    b = Backends()
-    try:
-        yield b
-    finally:
-        b.close()
+from tests.integration.daemon.daemon_helpers import (  # noqa: F401 (backends: a fixture)
+    Director,
+    StartDirector,
+    backends,
+)
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
+
+import pytest
 
 from pylvs.tools.namesrv import NameServer
 
@@ -48,6 +50,16 @@ class Backends:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()
+
+
+@pytest.fixture
+def backends() -> Iterator[Backends]:
+    """The test's backend servers (a fixture: the daemon and web tests' conftests import it)."""
+    b = Backends()
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 def http_get(port: int, *, timeout: float = 5.0) -> str:

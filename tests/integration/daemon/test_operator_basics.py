@@ -58,7 +58,7 @@ def test_a_second_daemon_on_the_same_socket_is_refused(
     assert os.path.exists(d.control)
     assert "127.0.0.1" in d.ipvsadm("-Ln").stdout
     assert http_get(vport) == "rs1"
-    demo = pylvs("demo", "--port", "0", "--control", d.control)
+    demo = pylvs("demo", "--port", "0", "--control", d.control, "--http", "off")
     assert demo.returncode == 1 and "another pylvs daemon" in demo.stderr
     assert d.ipvsadm("-Ln").returncode == 0
 

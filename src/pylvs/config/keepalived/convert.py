@@ -113,6 +113,7 @@ def global_spec(config: KeepalivedConfig) -> GlobalSpec:
     ssl = config.ssl
     return GlobalSpec(
         router_id=g.router_id,
+        http=g.pylvs_http,
         ipvs_timeouts=TimeoutChange(lt.tcp or 0, lt.tcpfin or 0, lt.udp or 0),
         check_tls=(
             TlsClientSpec(ssl.ca, ssl.certificate, ssl.key, ssl.password)

@@ -182,6 +182,12 @@ class NftablesDataPlane(DataPlane):
             self._account_conns(nat)
             self._counts_fresh = True
 
+    def flow_count(self) -> int:
+        return len(self.state.table)
+
+    def unrecorded(self) -> int:
+        return sum(self._unrecorded.values())
+
     def connections(self, now: float | None = None) -> list[ConnEntry]:
         """The flows and templates the last `refresh(connections=True)` read."""
         out = accounting.nat_entries(self._flows, self.marks.owners())

@@ -182,6 +182,9 @@ class ProxyDataPlane(DataPlane):
         self.harvest()
         return list(self.state.runtimes.values())
 
+    def flow_count(self) -> int:
+        return len(self.state.table)
+
     def connections(self, now: float | None = None) -> list[ConnEntry]:
         self.harvest()
         return self.state.connections(self.ctx.clock() if now is None else now)

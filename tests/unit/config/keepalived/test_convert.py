@@ -6,7 +6,8 @@ import dataclasses
 import ipaddress
 import textwrap
 
-from pylvs.config.errors import Location, Problems, Severity
+from pylvs.config.errors import Kind, Location, Problems, Severity
+from pylvs.config.keepalived.checkmode import exit_status
 from pylvs.config.keepalived.convert import to_spec
 from pylvs.config.keepalived.parser import load_text
 from pylvs.config.keepalived.vrrp.model import Authentication
@@ -288,3 +289,25 @@ def test_an_instance_keepalived_cannot_run_is_an_error_not_a_crash() -> None:
     assert s.vrrp.instances == ()
     (err,) = problems.errors
     assert "AH authentication is not supported" in err.message
+
+
+def test_pylvs_http_is_pylvs_own_global_keyword() -> None:
+    s, problems = spec("global_defs {\n    pylvs_http 127.0.0.1:9180\n}\n")
+    assert not errors(problems) and s.globals.http == "127.0.0.1:9180"
+    (said,) = problems.warnings
+    assert said.kind is Kind.EXTENSION and said.loc == Location("k.conf", 2, 5)
+    assert "Unknown keyword 'pylvs_http'" in said.message  # what keepalived -t says of it
+    assert exit_status(problems) == 0 and exit_status(problems, strict=True) == 5
+    s, problems = spec("global_defs {\n    pylvs_http [::1]:9180\n}\n")
+    assert not errors(problems) and s.globals.http == "[::1]:9180"
+    assert spec("global_defs {\n}\n")[0].globals.http is None
+
+
+def test_pylvs_http_refuses_what_the_listener_cannot_bind() -> None:
+    for bad in ("9180", "localhost:9180", "::1:9180", "127.0.0.1:70000", "127.0.0.1:", "1.2.3.4:²"):
+        s, problems = spec(f"global_defs {{\n    pylvs_http {bad}\n}}\n")
+        found = [p for p in problems if p.severity is Severity.ERROR]
+        assert len(found) == 1, bad
+        assert found[0].message.startswith(f"pylvs_http {bad}: expected ADDR:PORT")
+        assert (found[0].loc.line, found[0].loc.col) == (2, 16)
+        assert s.globals.http is None

@@ -46,6 +46,7 @@ class GlobalDraft:
     no_email_faults: bool = False
     checker_log_all_failures: bool = False
     router_id: str | None = None
+    pylvs_http: str | None = None  # pylvs's own: the HTTP surface's ADDR:PORT
     vrrp_mcast_group4: ipaddress.IPv4Address = INADDR_VRRP_GROUP
     vrrp_mcast_group6: ipaddress.IPv6Address = INADDR6_VRRP_GROUP
     default_interface: str | None = None

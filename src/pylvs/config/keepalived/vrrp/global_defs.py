@@ -11,6 +11,8 @@ are listed in `unsupported.py`.  The typed record is built by `resolve.finish`.
 
 from __future__ import annotations
 
+import ipaddress
+
 from pylvs.config.errors import Kind
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.vrrp.common import (
@@ -60,6 +62,33 @@ def _router_id(stmt: Statement, ctx: Context, d: GlobalDraft) -> None:
         ctx.error(stmt.loc, "routerid name missing - ignoring")
         return
     d.router_id = stmt.args[0].text
+
+
+def _pylvs_http(stmt: Statement, ctx: Context, d: GlobalDraft) -> None:
+    """pylvs's own keyword: where the HTTP surface listens, `pylvs_http ADDR:PORT`
+    (docs/web.md).  Said, as `listen NAME ADDR:PORT` is for HAProxy: a file with it fails
+    `keepalived -t` (and `pylvs check --strict`), which stops at it.  The address is checked
+    as the listener reads it (web/server.py `parse_listen`, repeated here: config/ is pure)."""
+    ctx.warning(
+        stmt.loc,
+        "pylvs_http is pylvs's own keyword (docs/web.md); keepalived 2.2.7 refuses it: "
+        "Unknown keyword 'pylvs_http'",
+        Kind.EXTENSION,
+    )
+    word = stmt.args[0]
+    host, sep, port = word.text.rpartition(":")
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    digits = port.isascii() and port.isdigit()  # isdigit() alone admits "²", int() does not
+    ok = bool(sep) and digits and int(port) <= 65535 and (":" not in host or host != bare)
+    if ok and bare:
+        try:
+            ipaddress.ip_address(bare)
+        except ValueError:
+            ok = False
+    if not ok:
+        ctx.error(word.loc, f"pylvs_http {word.text}: expected ADDR:PORT ([ADDR]:PORT for IPv6)")
+        return
+    d.pylvs_http = word.text
 
 
 def _mcast_group4(stmt: Statement, ctx: Context, d: GlobalDraft) -> None:
@@ -378,6 +407,7 @@ GLOBAL_TABLE: Table[GlobalDraft] = table(
         "no_email_faults": set_flag("no_email_faults"),
         "checker_log_all_failures": set_bool("checker_log_all_failures"),
         "router_id": Keyword(_router_id),
+        "pylvs_http": Keyword(_pylvs_http, 1),
         "vrrp_mcast_group4": Keyword(_mcast_group4, 1),
         "vrrp_mcast_group6": Keyword(_mcast_group6, 1),
         "default_interface": Keyword(_default_interface, 1),

@@ -57,6 +57,7 @@ def build_global_defs(parts: VrrpParts, ctx: Context) -> GlobalDefs:
         no_email_faults=d.no_email_faults,
         checker_log_all_failures=d.checker_log_all_failures,
         router_id=d.router_id,
+        pylvs_http=d.pylvs_http,
         vrrp_mcast_group4=d.vrrp_mcast_group4,
         vrrp_mcast_group6=d.vrrp_mcast_group6,
         default_interface=d.default_interface,
