@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pylvs.config.haproxy.logformat import ALIASES
+from pylvs.config.haproxy.fetch_cap import CAP
+from pylvs.config.haproxy.fetches import FETCHES
+from pylvs.config.haproxy.logformat import ALIASES, src_names
 from pylvs.config.haproxy.model import Sample
 from pylvs.config.haproxy.samples import SampleError, parse_sample_prefix
 
@@ -41,6 +43,7 @@ class LfSeparator:
 class LfExpr:
     sample: Sample
     options: frozenset[str] = frozenset()
+    offset: int = 0  # where the expression starts in the string (after "%[")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +150,54 @@ def _expr(fmt: str, start: int, options: frozenset[str], nodes: list[LfNode]) ->
         if end < len(fmt) and fmt[end].isprintable():
             raise LogFormatError(f"expected ']' after '{fmt[start:end]}', but found '{fmt[end]}'")
         raise LogFormatError(f"missing ']' after '{fmt[start:end]}'")
-    nodes.append(LfExpr(sample, options))
+    nodes.append(LfExpr(sample, options, start))
     return end + 1
 
 
 def is_constant(nodes: tuple[LfNode, ...]) -> bool:
     return all(isinstance(n, LfText) for n in nodes)
+
+
+# The places (fetch_cap.py) a rule set's log-format strings are evaluated at, by rule set,
+# for a frontend and for a backend (http_act.c, tcp_rules.c, http_rules.c parsers)
+PLACES: dict[str, tuple[str, str]] = {
+    "http-request": ("FE_HRQ_HDR", "BE_HRQ_HDR"),
+    "http-response": ("FE_HRS_HDR", "BE_HRS_HDR"),
+    "http-after-response": ("FE_HRS_HDR", "BE_HRS_HDR"),
+    "tcp-request connection": ("FE_CON_ACC", ""),
+    "tcp-request session": ("FE_SES_ACC", ""),
+    "tcp-request content": ("FE_REQ_CNT", "BE_REQ_CNT"),
+    "tcp-response content": ("FE_RES_CNT", "BE_RES_CNT"),
+}
+
+
+def unusable(
+    fmt: str, nodes: tuple[LfNode, ...], rule_set: str, frontend: bool, backend: bool
+) -> str | None:
+    """add_sample_to_logformat_list's check: the message for the first expression whose
+    fetch reads nothing available where `rule_set` runs, else None."""
+    fe_place, be_place = PLACES[rule_set]
+    places = {p for p, side in ((fe_place, frontend), (be_place, backend)) if p and side}
+    for node in nodes:
+        if not isinstance(node, LfExpr):
+            continue
+        fetch = FETCHES.get(node.sample.fetch)
+        if fetch is None or any(places & CAP.get(use, frozenset()) for use in fetch.use):
+            continue
+        return (
+            f"sample fetch <{fmt[node.offset :]}> may not be reliably used here because it"
+            f" needs '{src_names(fetch.use)}' which is not available here"
+        )
+    return None
+
+
+def l6_fetches(fmt: str, nodes: tuple[LfNode, ...]) -> list[str]:
+    """The expressions of an HTTP log-format string whose fetch reads a raw buffer (HAProxy
+    warns they are ignored there), as the warning quotes them."""
+    out = []
+    for node in nodes:
+        if isinstance(node, LfExpr):
+            fetch = FETCHES.get(node.sample.fetch)
+            if fetch is not None and {"L6REQ", "L6RES"} & set(fetch.use):
+                out.append(fmt[node.offset :])
+    return out

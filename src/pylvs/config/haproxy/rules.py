@@ -18,6 +18,7 @@ from pylvs.config.errors import Kind
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.model import Condition, Rule, StickRule, SwitchRule
 from pylvs.config.haproxy.replies import HttpReply, ReplyError, parse_reply
+from pylvs.config.haproxy.rule_formats import formats_ok
 from pylvs.config.haproxy.samples import (
     SampleError,
     parse_acl,
@@ -178,7 +179,10 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
     ok, cond = condition(cond_words, ctx, d, template)
     if not ok:
         return None
-    return Rule(st.loc, word.text, tuple(w.text for w in head[1:]), cond, reply)
+    rule = Rule(st.loc, word.text, tuple(w.text for w in head[1:]), cond, reply)
+    if not formats_ok(st, ctx, d, rule_set, rule):
+        return None
+    return rule
 
 
 # The HTTP actions that answer (http_act.c parse_http_deny, parse_http_return), with their
