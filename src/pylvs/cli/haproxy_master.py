@@ -235,14 +235,28 @@ def _close_cli(master: Master) -> None:
 def _fork_worker(master: Master, loaded: Loaded, old_pids: list[int]) -> Proc:
     """Fork the worker; return once it listens (or has failed)."""
     rfd, wfd = os.pipe()
+    master_pid = os.getpid()
     pid = os.fork()
     if pid == 0:
         os.close(rfd)
         _close_cli(master)
+        _die_with(master_pid)
         os._exit(_worker(master, loaded, old_pids, wfd))
     os.close(wfd)
     _wait_ready(rfd)
     return Proc(pid, "worker")
+
+
+def _die_with(master_pid: int) -> None:
+    """A worker ends when its master does (HAProxy's worker exits when the master closes their
+    socket pair): the kernel sends it SIGTERM then (prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != master_pid:  # it died before the request took effect
+        os._exit(1)
 
 
 def _wait_ready(rfd: int) -> None:
