@@ -1,8 +1,9 @@
-"""The optional C part of pylvs: the proxy's established-relay fast path.
+"""The optional C parts of pylvs: the proxy's established-relay fast path and the
+keepalived.conf reader's plain-line reader.
 
 Everything else is in pyproject.toml.  `optional=True`: without a C compiler or Python's
-headers the build goes on without it and the proxy runs its pure-Python path
-(pylvs.dataplane.proxy.poller says how the two relate).
+headers the build goes on without them and pylvs runs their pure-Python paths
+(pylvs.dataplane.proxy.poller and pylvs.config.keepalived.plain say how the two relate).
 """
 
 from setuptools import Extension, setup
@@ -14,6 +15,12 @@ setup(
             ["src/pylvs/dataplane/proxy/_pump.c"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
             optional=True,
-        )
+        ),
+        Extension(
+            "pylvs.config.keepalived._plain",
+            ["src/pylvs/config/keepalived/_plain.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra"],
+            optional=True,
+        ),
     ]
 )

@@ -19,10 +19,10 @@ import os
 import random
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location, Problems
-from pylvs.config.keepalived.preprocess import Pending, Preprocessor, decode
+from pylvs.config.keepalived import plain
+from pylvs.config.keepalived.preprocess import Preprocessor, decode
 from pylvs.config.keepalived.srcline import WHITE_SPACE, SrcLine
 from pylvs.config.keepalived.words import split_quoted, split_words
 from pylvs.config.tree import Statement
@@ -126,84 +126,52 @@ def iter_text(
     return _Builder(pre, problems).build(pre.lines())
 
 
-def _done(
-    p: Pending, block: tuple[Statement, ...] | None = None, end: Location | None = None
-) -> Statement:
-    return Statement(p.keyword, p.args, p.raw, p.raw_loc, block, end)
-
-
-@dataclass(slots=True)
-class _Frame:
-    owner: Pending | None  # None: the contents of an unexpected '{' (kept at this level)
-    brace: Location
-    items: list[Statement] = field(default_factory=list)
-    pending: Pending | None = None
-
-    def flush(self) -> None:
-        if self.pending is not None:
-            self.items.append(_done(self.pending))
-            self.pending = None
-
-
 class _Builder:
+    """Nests the statements: the stack of open blocks is plain.py's (frames as lists), so the
+    plain-line reader and the general path below build the same tree."""
+
     def __init__(self, pre: Preprocessor, problems: Problems) -> None:
         self._pre = pre
         self._problems = problems
 
-    def build(self, lines: Iterable[SrcLine | Pending]) -> Iterator[Statement]:
+    def build(self, lines: Iterable[SrcLine | None]) -> Iterator[Statement]:
         # An explicit stack, not recursion: nesting depth is up to the input.
-        top = _Frame(None, Location("", 0, 0))
-        stack = [top]
+        stack: list[plain.Frame] = [plain.new_frame(None, Location("", 0, 0))]
+        top = stack[0][plain.ITEMS]
+        report = self._problems.error
         for line in lines:
-            if top.items:  # finished top-level statements go out at once
-                yield from top.items
-                top.items.clear()
-            frame = stack[-1]
-            if isinstance(line, Pending):
-                frame.flush()
-                frame.pending = line
-                self._include_check(line, frame)
+            if line is None:  # plain lines can be read from the current file now
+                while self._pre.read_plain(stack, report, self._include_check):
+                    yield from top
+                    top.clear()
                 continue
+            if top:  # finished top-level statements go out before the next line is read
+                yield from top
+                top.clear()
             if line.text == "{":
-                if frame.pending is not None:
-                    stack.append(_Frame(frame.pending, line.loc(0)))
-                    frame.pending = None
-                else:
-                    frame.flush()
-                    self._problems.error(line.loc(0), "Unexpected '{'")
-                    stack.append(_Frame(None, line.loc(0)))
+                plain.open_block(stack, line.loc(0), report)
             elif line.text == "}":
-                frame.flush()
-                if len(stack) == 1:
-                    self._problems.error(line.loc(0), "Extra '}' found")
-                    continue
-                stack.pop()
-                self._close(frame, stack[-1], line.loc(0))
+                plain.close_block(stack, line.loc(0), report)
             else:
-                frame.flush()
-                frame.pending = self._statement(line, frame)
+                frame = stack[-1]
+                plain.flush(frame)
+                frame[plain.PENDING] = self._statement(line, frame)
         while len(stack) > 1:
-            frame = stack.pop()
-            frame.flush()
-            if frame.owner is not None:
+            frame = stack[-1]
+            plain.flush(frame)
+            owner = frame[plain.OWNER]
+            if owner is not None:
                 self._problems.error(
-                    frame.owner.keyword.loc,
-                    f"block of '{frame.owner.keyword.text}' is not closed: missing '}}'",
+                    owner.keyword.loc,
+                    f"block of '{owner.keyword.text}' is not closed: missing '}}'",
                 )
             else:
-                self._problems.error(frame.brace, "'{' is not closed: missing '}'")
-            self._close(frame, stack[-1], None)
-        top.flush()
-        yield from top.items
+                self._problems.error(frame[plain.BRACE], "'{' is not closed: missing '}'")
+            plain.end_block(stack, None)
+        plain.flush(stack[0])
+        yield from top
 
-    @staticmethod
-    def _close(frame: _Frame, parent: _Frame, end: Location | None) -> None:
-        if frame.owner is None:
-            parent.items.extend(frame.items)
-        else:
-            parent.items.append(_done(frame.owner, tuple(frame.items), end))
-
-    def _statement(self, line: SrcLine, frame: _Frame) -> Pending | None:
+    def _statement(self, line: SrcLine, frame: plain.Frame) -> Statement | None:
         words, ends, unmatched = split_words(line)
         if unmatched is not None and (line.file, line.line) not in self._pre.quote_lines:
             self._problems.error(line.loc(unmatched), "Unmatched quote")
@@ -215,14 +183,15 @@ class _Builder:
             raw_loc: Location | None = words[1].loc
         else:
             raw_loc = line.loc(len(text) - len(raw)) if raw else None
-        pending = Pending(words[0], tuple(words[1:]), raw, raw_loc)
-        self._include_check(pending, frame)
-        return pending
+        st = Statement(words[0], tuple(words[1:]), raw, raw_loc)
+        self._include_check(st, frame)
+        return st
 
-    def _include_check(self, pending: Pending, frame: _Frame) -> None:
+    def _include_check(self, st: Statement, frame: plain.Frame) -> None:
+        owner = frame[plain.OWNER]
         if (
-            pending.keyword.text == "include_check"
-            and frame.owner is not None
-            and frame.owner.keyword.text == "global_defs"
+            st.keyword.text == "include_check"
+            and owner is not None
+            and owner.keyword.text == "global_defs"
         ):
-            self._pre.set_include_check([(w.text, w.loc) for w in pending.args])
+            self._pre.set_include_check([(w.text, w.loc) for w in st.args])

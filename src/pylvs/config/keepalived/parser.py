@@ -19,6 +19,7 @@ from typing import TypeVar
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keepalived import lvs, vrrp
 from pylvs.config.keepalived.lexer import iter_file, iter_text
+from pylvs.config.keepalived.lvs.model import VirtualServerConf
 from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.table import service_keys
@@ -143,12 +144,12 @@ def parse_statements(statements: Iterable[Statement], ctx: Context) -> Keepalive
 def _duplicate_services(config: KeepalivedConfig, ctx: Context) -> None:
     """Two virtual servers programming the same IPVS service: keepalived's second add fails
     ("File exists"), so only the first one is in the table."""
-    seen: dict[ServiceKey, str] = {}
+    seen: dict[ServiceKey, VirtualServerConf] = {}
     for vs in config.virtual_servers:
         for key in service_keys(vs, config):
             first = seen.get(key)
             if first is None:
-                seen[key] = str(vs)
-            elif first != str(vs) or vs.group is None:
+                seen[key] = vs
+            elif str(first) != str(vs) or vs.group is None:
                 ctx.error(vs.loc, f"virtual server {vs} duplicates service {key} of {first}")
                 break

@@ -22,9 +22,9 @@ import random
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from pylvs.config.errors import Kind, Location, Problems
+from pylvs.config.keepalived import plain
 from pylvs.config.keepalived.generators import Generator, parse_lst, parse_seq
 from pylvs.config.keepalived.includes import (
     Check,
@@ -34,9 +34,10 @@ from pylvs.config.keepalived.includes import (
     resolve,
 )
 from pylvs.config.keepalived.params import Budget, Params
-from pylvs.config.keepalived.srcline import BLANK, WHITE_SPACE, SrcLine, decomment
-from pylvs.config.tree import Word
+from pylvs.config.keepalived.srcline import BLANK, SrcLine, decomment
 
+# Whether plain lines are read by plain.py (tests turn it off to compare with the general path).
+PLAIN_LINES = True
 # Bounds that keep a hostile or mistaken config from hanging the reader.
 MAX_INCLUDE_DEPTH = 64
 MAX_LINES = 1_000_000
@@ -70,6 +71,10 @@ class FileSource:
     realpath: str = ""
     pos: int = 0  # where the next line starts in `text` (lines are read in place: no list)
     index: int = 0  # the number of the last line read
+    # Where the rest of the last line starts and its text ends, when plain.read stopped in it
+    # (0: it did not)
+    resume: int = 0
+    resume_end: int = 0
 
 
 @dataclass(slots=True)
@@ -225,14 +230,12 @@ class Preprocessor:
 
     # -- lines ---------------------------------------------------------------------------------
 
-    def lines(self) -> Iterator[SrcLine | Pending]:
-        """The logical lines: each is `{`, `}` or one statement's text; the statements of
-        plain file lines come already split (`Pending`)."""
+    def lines(self) -> Iterator[SrcLine | None]:
+        """The logical lines: each is `{`, `}` or one statement's text.  None says that plain
+        lines can be read from the current file now (`read_plain`, before the next line)."""
         while True:
-            if self._residue is None and self.params.collecting is None and self._stack:
-                top = self._stack[-1]
-                if isinstance(top, FileSource) and top.opened:
-                    yield from self._plain(top)
+            if PLAIN_LINES and self.plain_source() is not None:
+                yield None
             line = self._next()
             if line is None:
                 self.params.end_multiline()
@@ -262,49 +265,25 @@ class Preprocessor:
                 continue
             yield from self._pieces(done)
 
-    def _plain(self, src: FileSource) -> Iterator[SrcLine | Pending]:
-        """The file's lines from where it is, as long as they are plain: no quote, escape,
-        `$`, `@`, `~` or NUL, and no include.  For such a line keepalived's decomment() is a
-        cut at the first #/!, its processing changes nothing, and its words are split on
-        blanks, so the line is read here in one go, with its columns (most of a big file is
-        read this way).  The first other line is left to the general path."""
-        source, path = src.text or "", src.path
-        n = len(source)
-        while src.pos < n and self._lines_left > 0:
-            end = source.find("\n", src.pos)
-            end = n if end < 0 else end
-            raw = source[src.pos : end].rstrip("\r")
-            if _FULL_OR_NUL.search(raw) is not None:
-                break
-            body = raw[: _comment_at(raw)].rstrip(BLANK)
-            text = body.lstrip(BLANK)
-            if text.startswith("include") and parse_include(text) is not None:
-                break
-            src.pos = end + 1
-            src.index += 1
-            if not text:
-                continue
-            i = src.index
-            self._lines_left -= 1
-            col = len(body) - len(text) + 1
-            if "{" not in text and "}" not in text:
-                yield plain_statement(text, path, i, col)
-                continue
-            start = 0
-            for m in _BRACE.finditer(text):
-                piece = text[start : m.start()]
-                stripped = piece.strip(BLANK)
-                if stripped:
-                    at = col + start + len(piece) - len(piece.lstrip(BLANK))
-                    yield plain_statement(stripped, path, i, at)
-                brace = col + m.start()
-                yield SrcLine(m.group(), ((0, brace, 1),), brace + 1, path, i)
-                start = m.end()
-            piece = text[start:]
-            stripped = piece.strip(BLANK)
-            if stripped:
-                at = col + start + len(piece) - len(piece.lstrip(BLANK))
-                yield plain_statement(stripped, path, i, at)
+    def plain_source(self) -> FileSource | None:
+        """The file plain lines come from now: none while a line's residue, a generator's or a
+        multiline parameter's lines or a definition being collected come first."""
+        if self._residue is None and self.params.collecting is None and self._stack:
+            top = self._stack[-1]
+            if isinstance(top, FileSource) and top.opened:
+                return top
+        return None
+
+    def read_plain(
+        self, stack: list[plain.Frame], report: plain.Report, include_check: plain.IncludeCheck
+    ) -> bool:
+        """Plain lines of the current file into the lexer's `stack` (plain.py); true when they
+        stopped for finished top-level statements, before more plain lines."""
+        src = self.plain_source()
+        if src is None:
+            return False
+        self._lines_left, ready = plain.read(src, stack, self._lines_left, report, include_check)
+        return ready
 
     def _pieces(self, line: SrcLine) -> Iterator[SrcLine]:
         """`line` cut at its braces, as keepalived cuts it one brace at a time.
@@ -436,31 +415,6 @@ def _skip_blanks(text: str, i: int) -> int:
 _BRACE_OR_QUOTE = re.compile(r'[{}"]')
 # What makes a physical line need the general path (decomment, _process).
 _FULL = re.compile(r'["\\$@~]')
-_FULL_OR_NUL = re.compile(r'["\\$@~\0]')
-_BRACE = re.compile(r"[{}]")
-_PLAIN_WORD = re.compile(r"[^ \t\f\n\r\v]+")
-
-
-class Pending(NamedTuple):
-    """A statement whose block, if any, is not read yet."""
-
-    keyword: Word
-    args: tuple[Word, ...]
-    raw: str
-    raw_loc: Location | None
-
-
-def plain_statement(text: str, path: str, line: int, col: int) -> Pending | SrcLine:
-    """The statement of a plain piece of a line (no quotes): words split on blanks, `raw` the
-    rest of the piece after the keyword; `col` is where `text` starts."""
-    matches = list(_PLAIN_WORD.finditer(text))
-    if not matches:  # blanks other than space and tab only: no statement, as split_words finds
-        return SrcLine(text, ((0, col, 1),), col + len(text), path, line)
-    words = [Word(m.group(), Location(path, line, col + m.start())) for m in matches]
-    keyword = words[0]
-    raw = text[matches[0].end() :].lstrip(WHITE_SPACE)
-    raw_loc = words[1].loc if len(words) > 1 else None
-    return Pending(keyword, tuple(words[1:]), raw, raw_loc)
 
 
 def _comment_at(raw: str) -> int:

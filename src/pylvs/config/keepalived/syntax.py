@@ -11,6 +11,7 @@ section's unsupported keywords marked.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -44,7 +45,13 @@ def _no_block(st: Statement, ctx: Context) -> None:
 
 
 def _deprecated(st: Statement, ctx: Context, use: str, kind: Kind) -> None:
-    ctx.warning(st.loc, f"'{st.name}' is deprecated - please use '{use}'", kind)
+    ctx.warning(st.loc, _deprecated_message(st.name, use), kind)
+
+
+@functools.lru_cache(maxsize=256)
+def _deprecated_message(name: str, use: str) -> str:
+    # One string per keyword: a big old-style file has a deprecation on most of its blocks.
+    return f"'{name}' is deprecated - please use '{use}'"
 
 
 KEEPALIVED = Syntax(

@@ -66,7 +66,7 @@ class Syntax:
 class Table(Generic[D_contra]):
     """The keywords of one section (`what` names the section in messages)."""
 
-    __slots__ = ("keywords", "syntax", "what")
+    __slots__ = ("_direct", "keywords", "syntax", "what")
 
     def __init__(
         self,
@@ -81,6 +81,16 @@ class Table(Generic[D_contra]):
         self.syntax = syntax
         if draft is not None:
             check_fields(self.keywords.values(), draft)
+        # Keywords with nothing to say about themselves (no sub-table, deprecation or
+        # unsupported warning): `dispatch` calls their handler at once when the statement has
+        # the arguments and the block they need, without the checks of `dispatch_one` (most
+        # statements of a big file).  (handler, fewest args, block: must be absent (True),
+        # present (False) or either (None))
+        self._direct: dict[str, tuple[Handler[D_contra], int, bool | None]] = {
+            name: (kw.handler, kw.args, _BLOCK_ABSENT[kw.block])
+            for name, kw in self.keywords.items()
+            if kw.sub is None and kw.use_instead is None and kw.unsupported is None
+        }
 
     def get(self, name: str) -> Keyword[D_contra] | None:
         return self.keywords.get(name)
@@ -92,9 +102,19 @@ class Table(Generic[D_contra]):
         return Table(self.what, {**self.keywords, **more}, self.syntax)
 
 
+_BLOCK_ABSENT = {Block.NONE: True, Block.REQUIRED: False, Block.OPTIONAL: None}
+
+
 def dispatch(statements: Iterable[Statement], ctx: Context, table: Table[T], draft: T) -> None:
     """Run every statement of a section through `table` into `draft`."""
+    direct = table._direct
     for st in statements:
+        entry = direct.get(st.keyword.text)
+        if entry is not None:
+            handler, args, absent = entry
+            if len(st.args) >= args and (absent is None or (st.block is None) is absent):
+                handler(st, ctx, draft)
+                continue
         dispatch_one(st, ctx, table, draft)
 
 

@@ -38,6 +38,13 @@ _C_SPACE = " \t\n\v\f\r"
 _INT_RE = re.compile(r"([+-]?)([0-9]+)\Z")
 _UNSIGNED_RE = re.compile(r"\+?([0-9]+)\Z")
 _DECIMAL_RE = re.compile(r"\+?([0-9]*)(?:\.([0-9]*))?\Z")
+# Plain digit strings this short take the fast path of the readers (any range they check fits
+# in an int of this size; longer ones go the general way, which saturates).
+_FAST_DIGITS = 9
+# A dotted quad without leading zeros: what ipaddress accepts, parsed without its general code.
+_V4 = re.compile(
+    r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\Z"
+)
 # More digits than this are out of any range a reader accepts (2**64 has 20).
 _MAX_DIGITS = 24
 _HUGE: int = int("1" + "0" * _MAX_DIGITS)
@@ -53,6 +60,10 @@ def to_int(digits: str) -> int:
 
 def integer(word: Word, ctx: Context, lo: int, hi: int, what: str) -> int | None:
     text = word.text
+    if text.isdigit() and len(text) <= _FAST_DIGITS and text.isascii():
+        value = int(text)  # the common plain number (isdigit alone admits other scripts)
+        if lo <= value <= hi:
+            return value
     m = _INT_RE.match(text.lstrip(_C_SPACE))
     if m is None:
         ctx.error(word.loc, f"{what}: invalid number '{text}'")
@@ -67,6 +78,10 @@ def integer(word: Word, ctx: Context, lo: int, hi: int, what: str) -> int | None
 
 def unsigned(word: Word, ctx: Context, lo: int, hi: int, what: str) -> int | None:
     text = word.text
+    if text.isdigit() and len(text) <= _FAST_DIGITS and text.isascii():
+        value = int(text)
+        if lo <= value <= hi:
+            return value
     stripped = text.lstrip(_C_SPACE)
     if stripped.startswith("-"):
         ctx.error(word.loc, f"{what}: negative number '{text}'")
@@ -92,6 +107,10 @@ def micros(word: Word, ctx: Context, what: str, lo: int = 0, hi: int = ULONG_MAX
     `+`, an exponent or a second `.` is an invalid number.
     """
     text = word.text
+    if text.isdigit() and len(text) <= _FAST_DIGITS and text.isascii():
+        value = int(text) * 1_000_000  # whole seconds, the common case
+        if lo <= value <= hi:
+            return value
     stripped = text.lstrip(_C_SPACE)
     if stripped.startswith("-"):
         ctx.error(word.loc, f"{what}: negative number '{text}'")
@@ -143,7 +162,13 @@ def boolean(st: Statement, ctx: Context, what: str | None = None) -> bool | None
 
 def address(word: Word, ctx: Context, what: str = "address") -> Address | None:
     """An IPv4 or IPv6 address; a link-local scope (`%eth0`) is dropped."""
-    text = word.text.split("%", 1)[0]
+    text = word.text
+    m = _V4.match(text)
+    if m is not None:
+        a, b, c, d = map(int, m.groups())
+        if a <= 255 and b <= 255 and c <= 255 and d <= 255:
+            return ipaddress.IPv4Address(a << 24 | b << 16 | c << 8 | d)
+    text = text.split("%", 1)[0]
     try:
         return ipaddress.ip_address(text)
     except ValueError:

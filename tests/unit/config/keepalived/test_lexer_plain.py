@@ -3,7 +3,6 @@ the very statements the general path gives: words, raw rest, every location, blo
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ def both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
     fast_problems, slow_problems = Problems(), Problems()
     fast = read_text(text, "t.conf", fast_problems, config_id="node")
     with monkeypatch.context() as m:
-        m.setattr(preprocess, "_FULL_OR_NUL", re.compile("."))  # every line: general path
+        m.setattr(preprocess, "PLAIN_LINES", False)  # every line: general path
         slow = read_text(text, "t.conf", slow_problems, config_id="node")
     return (fast, sorted(map(str, fast_problems))), (slow, sorted(map(str, slow_problems)))
 

@@ -13,8 +13,6 @@ absent keyword are warnings, substituted or dropped values are errors (the issue
 
 from __future__ import annotations
 
-import dataclasses
-
 from pylvs.config.errors import Location
 from pylvs.config.keepalived.lvs.checks import (
     Checker,
@@ -38,6 +36,7 @@ from pylvs.model.service import (
     AF_INET,
     AF_INET6,
     DEFAULT_PERSISTENCE_TIMEOUT,
+    Address,
     ForwardMethod,
     Protocol,
     RealServer,
@@ -49,8 +48,12 @@ def finish(parts: LvsParts, ctx: Context, known: Known | None = None) -> LvsConf
     k = known or Known()
     groups = {g.name: g for g in parts.groups}
     servers = []
-    for d in parts.virtual_servers:
-        vs = _virtual_server(d, ctx, groups, k)
+    # Each draft is let go as soon as its virtual server is built, so a big file's drafts and
+    # its final model are never all in memory at once (the parts are not read after this).
+    drafts = parts.virtual_servers
+    drafts.reverse()
+    while drafts:
+        vs = _virtual_server(drafts.pop(), ctx, groups, k)
         if vs is not None:
             servers.append(vs)
     return LvsConfig(
@@ -225,10 +228,11 @@ def _fix_port(
     port: int,
     method: ForwardMethod,
     *,
-    who: str,
+    who: Address | None,
     loc: Location,
 ) -> int:
-    """validate_check_config's port rules for a real or sorry server; returns the port."""
+    """validate_check_config's port rules for a real or sorry server (`who`: the real server's
+    address, None for the sorry server); returns the port."""
     if d.group is not None:
         return port  # group members: keepalived only reports mismatches (_real_servers)
     if method is ForwardMethod.MASQ:
@@ -237,14 +241,20 @@ def _fix_port(
         if port:
             ctx.warning(
                 loc,
-                f"WARNING - fwmark virtual server {_name(d)}, {who} has port specified - clearing",
+                f"WARNING - fwmark virtual server {_name(d)}, {_who(who)} has port specified"
+                " - clearing",
             )
         return 0
     if port and port != d.port:
         ctx.warning(
-            loc, f"WARNING - virtual server {_name(d)} and {who} ports don't match - resetting"
+            loc,
+            f"WARNING - virtual server {_name(d)} and {_who(who)} ports don't match - resetting",
         )
     return d.port
+
+
+def _who(address: Address | None) -> str:
+    return "sorry server" if address is None else f"real server {address}"
 
 
 def _real_servers(
@@ -262,7 +272,7 @@ def _real_servers(
             continue
         seen.add((r.address, r.port))
         method = r.method or _vs_method(d, ctx)
-        port = _fix_port(d, ctx, r.port, method.method, who=f"real server {r.address}", loc=r.loc)
+        port = _fix_port(d, ctx, r.port, method.method, who=r.address, loc=r.loc)
         if g is not None and method.method is not ForwardMethod.MASQ and port:
             for e in g.ranges:
                 if e.port != port:
@@ -325,7 +335,12 @@ def _real_server(
         chk = resolve_checker(c, conf, r, d, ctx=ctx, k=k)
         if chk is not None:
             checkers.append(chk)
-    return dataclasses.replace(conf, checkers=tuple(checkers))
+    if checkers:
+        # The checkers are resolved against the real server itself; `conf` is not seen by
+        # anyone yet, so it is completed in place instead of copied (dataclasses.replace was
+        # a tenth of the time of this pass).
+        object.__setattr__(conf, "checkers", tuple(checkers))
+    return conf
 
 
 def _sorry(
@@ -343,7 +358,7 @@ def _sorry(
             " match - skipping sorry server.",
         )
         return None
-    port = _fix_port(d, ctx, s.port, method.method, who="sorry server", loc=s.loc)
+    port = _fix_port(d, ctx, s.port, method.method, who=None, loc=s.loc)
     inhibit = s.inhibit
     for r in real:
         if r.address == s.address and r.port == port and r.inhibit_on_failure != inhibit:

@@ -1,0 +1,219 @@
+"""Plain keepalived.conf lines, read straight into the lexer's open blocks (most of a big file).
+
+A plain line has no quote, escape, `$`, `@`, `~` or NUL and is not an include.  For such a line
+keepalived's `decomment()` is a cut at the first `#`/`!`, its processing (`@id`, `$PARAM`,
+generators) changes nothing, its words are split on blanks and its braces are cut in one pass
+[acassen/keepalived: lib/parser.c `read_line()`, `alloc_strvec_r()`]: nothing the general path
+(preprocess.py, then lexer.py) does to it needs more than its text.  `read` takes such lines
+from where a file is and applies the lexer's nesting rules (lexer.py says them) to the lexer's
+stack of open blocks itself, so the bulk of a file never becomes intermediate objects.
+
+The stack is a list of frames, each a list [owner, brace, items, pending]: the statement that
+owns the block (None: the contents of an unexpected `{`, kept at the level around it), where its
+`{` is, the statements read in it so far, and the last statement read, which owns the block of
+a `{` that comes next (a `Statement` without a block until then).  Frame 0 is the top level.
+
+    read(src, stack, lines_left, report, include_check) -> (lines_left, ready)
+
+reads the file `src` (a `Source`: its text and where it is) until a line that is not plain
+(left unread), the end of the text, or `lines_left` (counting non-empty lines) is spent.  It
+also stops before any piece of a line while the top level holds finished statements, with
+`ready` true: the caller hands them on first, so every problem is reported in the order the
+general path reports it (a finished top-level statement is parsed before the next piece is).
+`report(loc, message)` takes the lexer's own errors (`{` after no statement, `}` with no open
+block); `include_check(statement, frame)` sees every `include_check` statement as it becomes
+pending (one inside `global_defs` changes what later includes check).
+
+The C implementation (`_plain.c`, built when a compiler is at hand, like the proxy's `_pump`) is
+the same function, statement for statement and location for location; `PYLVS_CONFIG_C=0` in
+the environment keeps the pure-Python one, and the test suite runs on both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, Protocol
+
+from pylvs.config.errors import Location
+from pylvs.config.keepalived.includes import parse_include
+from pylvs.config.keepalived.srcline import BLANK, WHITE_SPACE
+from pylvs.config.tree import Statement, Word
+
+# A frame of the lexer's stack: [owner, brace, items, pending] (see the module's docstring).
+Frame = list[Any]
+OWNER, BRACE, ITEMS, PENDING = 0, 1, 2, 3
+Report = Callable[[Location, str], None]
+
+
+class Source(Protocol):
+    """Where a file is being read (preprocess.FileSource)."""
+
+    text: str | None
+    path: str
+    pos: int  # where the next line starts
+    index: int  # the number of the last line read
+    resume: int  # where the rest of the current line starts (0: at a line's start)
+    resume_end: int  # where the text of that line ends
+
+
+IncludeCheck = Callable[[Statement, Frame], None]
+
+# What makes a physical line need the general path (decomment, processing).
+SPECIAL = re.compile(r'["\\$@~\0]')
+_WORD = re.compile(r"[^ \t\f\n\r\v]+")
+_BRACE = re.compile(r"[{}]")
+
+_plain: ModuleType | None
+try:
+    from . import _plain
+except ImportError:  # built without a C compiler: the pure-Python reader
+    _plain = None
+
+# Whether the lexer uses the C reader (tests flip it to run on both).
+USE_C = _plain is not None and os.environ.get("PYLVS_CONFIG_C", "1") != "0"
+
+
+def new_frame(owner: Statement | None, brace: Location) -> Frame:
+    return [owner, brace, [], None]
+
+
+def flush(frame: Frame) -> None:
+    """The pending statement of `frame` is finished (it owns no block)."""
+    if frame[PENDING] is not None:
+        frame[ITEMS].append(frame[PENDING])
+        frame[PENDING] = None
+
+
+def open_block(stack: list[Frame], loc: Location, report: Report) -> None:
+    frame = stack[-1]
+    owner = frame[PENDING]
+    if owner is None:
+        report(loc, "Unexpected '{'")
+    frame[PENDING] = None
+    stack.append([owner, loc, [], None])
+
+
+def close_block(stack: list[Frame], loc: Location, report: Report) -> None:
+    """A `}` at `loc`."""
+    flush(stack[-1])
+    if len(stack) == 1:
+        report(loc, "Extra '}' found")
+        return
+    end_block(stack, loc)
+
+
+def end_block(stack: list[Frame], end: Location | None) -> None:
+    """The innermost block ends (at `end`: its `}`, or None when it is never closed)."""
+    frame = stack.pop()
+    items = stack[-1][ITEMS]
+    owner = frame[OWNER]
+    if owner is None:
+        items.extend(frame[ITEMS])
+    else:
+        items.append(Statement(owner[0], owner[1], owner[2], owner[3], tuple(frame[ITEMS]), end))
+
+
+def _read_py(
+    src: Source, stack: list[Frame], lines_left: int, report: Report, include_check: IncludeCheck
+) -> tuple[int, bool]:
+    text, path = src.text or "", src.path
+    pos, index, resume, resume_end = src.pos, src.index, src.resume, src.resume_end
+    n = len(text)
+    top = stack[0][ITEMS]
+    ready = False
+    while True:
+        if resume:
+            start, stop = resume, resume_end
+            resume = resume_end = 0
+            line_start = text.rfind("\n", 0, start) + 1
+        else:
+            if pos >= n or lines_left <= 0:
+                break
+            end = text.find("\n", pos)
+            if end < 0:
+                end = n
+            raw = text[pos:end].rstrip("\r")
+            if SPECIAL.search(raw) is not None:
+                break
+            hash_at, bang_at = raw.find("#"), raw.find("!")
+            cut = len(raw)
+            if 0 <= hash_at < cut:
+                cut = hash_at
+            if 0 <= bang_at < cut:
+                cut = bang_at
+            body = raw[:cut].rstrip(BLANK)
+            line = body.lstrip(BLANK)
+            if not line:
+                pos = end + 1
+                index += 1
+                continue
+            if line.startswith("include") and parse_include(line) is not None:
+                break
+            if top:
+                ready = True
+                break
+            line_start = pos
+            start, stop = pos + len(body) - len(line), pos + len(body)
+            pos = end + 1
+            index += 1
+            lines_left -= 1
+        # the pieces of text[start:stop]: statements between braces, and the braces
+        while start < stop:
+            m = _BRACE.search(text, start, stop)
+            brace = stop if m is None else m.start()
+            piece = text[start:brace].strip(BLANK)
+            if piece:
+                if top:
+                    resume, resume_end = start, stop
+                    break
+                at = brace - len(text[start:brace].lstrip(BLANK))
+                where = Location(path, index, at - line_start + 1)
+                _statement(piece, where, stack, include_check)
+            if m is None:
+                break
+            if top:
+                resume, resume_end = brace, stop
+                break
+            loc = Location(path, index, brace - line_start + 1)
+            if m.group() == "{":
+                open_block(stack, loc, report)
+            else:
+                close_block(stack, loc, report)
+            start = brace + 1
+        if resume:
+            ready = True
+            break
+    src.pos, src.index, src.resume, src.resume_end = pos, index, resume, resume_end
+    return lines_left, ready
+
+
+def _statement(
+    piece: str, where: Location, stack: list[Frame], include_check: IncludeCheck
+) -> None:
+    """The statement of a plain piece of a line (`where`: its start) becomes pending."""
+    frame = stack[-1]
+    flush(frame)
+    matches = list(_WORD.finditer(piece))
+    if not matches:  # blanks other than space and tab only: no statement
+        return
+    path, line, col = where
+    words = [Word(m.group(), Location(path, line, col + m.start())) for m in matches]
+    raw = piece[matches[0].end() :].lstrip(WHITE_SPACE)
+    raw_loc = words[1].loc if len(words) > 1 else None
+    st = Statement(words[0], tuple(words[1:]), raw, raw_loc)
+    frame[PENDING] = st
+    if st.keyword.text == "include_check":
+        include_check(st, frame)
+
+
+def read(
+    src: Source, stack: list[Frame], lines_left: int, report: Report, include_check: IncludeCheck
+) -> tuple[int, bool]:
+    """Plain lines of the file `src` from where it is (its pos, index, resume and resume_end
+    move on) into `stack`; (lines_left, ready) as the module's docstring says."""
+    fn = _plain.read if USE_C and _plain is not None else _read_py
+    result: tuple[int, bool] = fn(src, stack, lines_left, report, include_check)
+    return result
