@@ -19,7 +19,7 @@ import gc
 import ipaddress
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pylvs.cli.run_args import DEFAULT_CONFIG
@@ -27,6 +27,10 @@ from pylvs.config.errors import Kind, Location, Problem, Severity
 from pylvs.config.formats import FORMATS
 from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keywords import HostFacts
+
+# The `pylvs` program ends at once after a check (cli/main.py `_exit_at_once`): what it read
+# is only freed by the end of the process.
+EXIT_AT_ONCE = True
 
 
 def add_parser(subparsers: Any) -> None:
@@ -172,8 +176,7 @@ def _run_haproxy(args: argparse.Namespace) -> int:
         )
         return INVALID
     result = load_text(text, args.file, env=os.environ, host=host_facts())
-    for p in result.problems:
-        _print_problem(p)
+    _print_problems(result.problems)
     if args.dump:
         print(json.dumps({"config": to_jsonable(result.config)}, indent=2, ensure_ascii=False))
     status = exit_status(result.problems, result.config, strict=args.strict)
@@ -186,8 +189,17 @@ def _run_haproxy(args: argparse.Namespace) -> int:
     return status
 
 
-def _print_problem(p: Problem) -> None:
-    print(str(p), file=sys.stderr)
+def _print_problems(problems: Iterable[Problem]) -> None:
+    # One write per thousand lines: a big file's hundred thousand warnings printed one
+    # print() at a time were a tenth of the check's time (bench/config_bench.py).
+    batch: list[str] = []
+    for p in problems:
+        batch.append(f"{p}\n")
+        if len(batch) == 1000:
+            sys.stderr.write("".join(batch))
+            batch.clear()
+    sys.stderr.write("".join(batch))
+    sys.stderr.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -216,8 +228,7 @@ def _run(args: argparse.Namespace) -> int:
     # What `pylvs run` would refuse beyond the reader's problems (the converter's).
     to_spec(result.config, result.problems, Location(args.file, 1, 1))
     problems = [*result.problems, *loop_warnings(result.config)]
-    for p in problems:
-        _print_problem(p)
+    _print_problems(problems)
     if args.dump:
         table = to_table(result.config)
         doc = {
@@ -239,8 +250,8 @@ def loop_warnings(config: KeepalivedConfig) -> list[Problem]:
             continue
         group = config.group(vs.group) if vs.group is not None else None
         if group is None:
-            if vs.key is not None:
-                listening.add(vs.key)
+            if vs.fwmark is None and vs.address is not None:
+                listening.add_address(vs.protocol, vs.address, vs.port)
             continue
         for entry in group.ranges:
             if entry.first is not None:

@@ -7,9 +7,12 @@ heavy imports inside `run()`, so `pylvs check` does not pay for asyncio servers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from pylvs import __version__
 
@@ -29,7 +32,10 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or only sub-command `only`'s: the same parse of a command
+    line that names it (the top-level usage says COMMAND, not the list), without importing
+    the other sub-commands' modules (asyncio among them; a tenth of a second)."""
     parser = argparse.ArgumentParser(
         prog="pylvs",
         description="LVS + Keepalived (+ HAProxy) high-availability load balancer in Python.",
@@ -37,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pylvs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in dict.fromkeys(COMMANDS.values()):
+    modules = dict.fromkeys(COMMANDS.values()) if only is None else [COMMANDS[only]]
+    for module in modules:
         importlib.import_module(f"pylvs.cli.{module}").add_parser(sub)
     return parser
 
@@ -57,10 +64,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list[:1] == ["run"] and args_list[1:2] in (["-T"], ["--genhash"]):
         # keepalived -T: genhash mode, the rest of the command line is genhash's.
         args_list = ["genhash", *args_list[2:]]
-    parser = build_parser()
+    first = args_list[0] if args_list else None
+    parser = build_parser(first if first in COMMANDS else None)
     args = parser.parse_args(args_list)
     mod = importlib.import_module(f"pylvs.cli.{COMMANDS[args.command]}")
-    return _guard(lambda: mod.run(args))
+    status = _guard(lambda: mod.run(args))
+    if argv is None and getattr(mod, "EXIT_AT_ONCE", False):
+        _exit_at_once(status)
+    return status
+
+
+def _exit_at_once(status: int) -> NoReturn:
+    """End the `pylvs` process without tearing the interpreter down: after `check` of a big
+    file, freeing its millions of objects and modules one by one took as long as a tenth of
+    the check (bench/config_bench.py).  Only for the program itself (`argv` None), never
+    for a caller of `main()`."""
+    for stream in (sys.stdout, sys.stderr):
+        # a closed pipe or stream: nothing more can be said
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 def _guard(fn: Callable[[], int]) -> int:

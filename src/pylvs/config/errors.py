@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from pylvs.model.frozen import fast_init
+
 
 class Location(NamedTuple):
     """Where something is in a config file.  A named tuple: readers make one per word, and a
@@ -56,6 +58,7 @@ class Kind(enum.Enum):
     EXTENSION = "extension"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Problem:
     loc: Location
@@ -64,7 +67,8 @@ class Problem:
     kind: Kind = Kind.CONFIG
 
     def __str__(self) -> str:
-        return f"{self.loc}: {self.severity.value}: {self.message}"
+        loc = self.loc  # (Location.__str__ inlined: a big file prints a hundred thousand)
+        return f"{loc.file}:{loc.line}:{loc.col}: {self.severity.value}: {self.message}"
 
 
 class Problems:

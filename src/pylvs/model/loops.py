@@ -36,14 +36,24 @@ class Listening:
             self.add(key)
 
     def add(self, key: ServiceKey) -> None:
-        if key.is_fwmark or key.address is None or key.protocol is None or not key.port:
+        if key.is_fwmark or key.address is None or key.protocol is None:
             return
-        where = (key.protocol, key.port)
-        if key.address.is_unspecified:
-            self._unspecified.setdefault(where, set()).add(key.address.version)
+        self.add_address(key.protocol, key.address, key.port)
+
+    def add_address(self, protocol: Protocol, address: Address, port: int) -> None:
+        """The service `protocol` `address`:`port` (`add` without making its key: a check of
+        a big file adds tens of thousands)."""
+        if not port:
+            return
+        where = (protocol, port)
+        if address.is_unspecified:
+            self._unspecified.setdefault(where, set()).add(address.version)
         else:
-            self._exact.setdefault(where, set()).add(key.address)
-            self._local.add(key.address)
+            exact = self._exact.get(where)
+            if exact is None:
+                exact = self._exact[where] = set()
+            exact.add(address)
+            self._local.add(address)
 
     def add_range(self, protocol: Protocol, first: Address, last: Address, port: int) -> None:
         """A virtual_server_group line: every address from `first` to `last` on `port`."""

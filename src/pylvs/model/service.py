@@ -12,6 +12,8 @@ import enum
 import ipaddress
 from dataclasses import dataclass, field
 
+from .frozen import fast_init
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 AF_INET = 2
@@ -88,6 +90,7 @@ class ModelError(ValueError):
     """An invalid value was given to a model constructor."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, order=False)
 class ServiceKey:
     """What identifies a virtual service: <protocol, address, port> or <fwmark, af>."""
@@ -140,6 +143,7 @@ def format_addr_port(address: Address, port: int) -> str:
     return f"{address}:{port}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TunnelParams:
     """--tun-type / --tun-port / --tun-*csum of ipvsadm 1.31."""
@@ -159,6 +163,7 @@ class TunnelParams:
             raise ModelError("gre tunnels have no remcsum option")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VirtualService:
     """A virtual service's configuration (ipvsadm -A/-E; keepalived virtual_server)."""
@@ -206,6 +211,7 @@ class VirtualService:
         return [n for n, b in zip(names, bits, strict=True) if self.flags & b]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RealServer:
     """A real server's configuration (ipvsadm -a/-e; keepalived real_server)."""
@@ -223,9 +229,10 @@ class RealServer:
             raise ModelError(f"invalid port {self.port}")
         if not 0 <= self.weight <= MAX_WEIGHT:
             raise ModelError(f"invalid weight {self.weight}")
-        for name, value in (("u", self.u_threshold), ("l", self.l_threshold)):
-            if not 0 <= value <= MAX_THRESHOLD:
-                raise ModelError(f"invalid {name}-threshold {value}")
+        if not 0 <= self.u_threshold <= MAX_THRESHOLD:
+            raise ModelError(f"invalid u-threshold {self.u_threshold}")
+        if not 0 <= self.l_threshold <= MAX_THRESHOLD:
+            raise ModelError(f"invalid l-threshold {self.l_threshold}")
         if self.tunnel is not None and self.method is not ForwardMethod.TUNNEL:
             raise ModelError("Tunnel options conflict with forward method")
 

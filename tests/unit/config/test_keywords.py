@@ -3,13 +3,17 @@ raise."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from pylvs.config.errors import Kind, Location, Severity
 from pylvs.config.keywords import Block, Context, Keyword, Store, Syntax, Table, dispatch
 from pylvs.config.keywords.values import (
+    address,
     arg,
     boolean,
     integer,
@@ -186,3 +190,23 @@ def test_boolean_is_case_sensitive_as_check_true_false() -> None:
     assert boolean(st("x", "off"), ctx) is False
     assert boolean(st("x", "ON"), ctx) is None
     assert len(ctx.problems) == 1
+
+
+@given(
+    hst.lists(
+        hst.one_of(hst.integers(0, 999).map(str), hst.sampled_from(["0", "00", "01", "", "x"])),
+        min_size=3,
+        max_size=5,
+    ).map(".".join)
+)
+@settings(max_examples=400, deadline=None)
+def test_address_reads_a_dotted_quad_as_ipaddress_does(text: str) -> None:
+    """address()'s own dotted-quad reader accepts exactly what ipaddress accepts."""
+    ctx = Context()
+    got = address(w(text), ctx)
+    try:
+        want: object = ipaddress.ip_address(text)
+    except ValueError:
+        want = None
+    assert got == want
+    assert (got is None) == bool(list(ctx.problems))

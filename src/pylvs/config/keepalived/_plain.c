@@ -40,6 +40,9 @@ static PyObject *a_text, *a_path, *a_pos, *a_index, *a_resume, *a_resume_end;
 #define C_BRACE 16  /* { } */
 static unsigned char cls[128];
 
+/* Words interned besides keywords: up to this many characters (plain.py INTERN_MAX) */
+#define INTERN_MAX 8
+
 typedef struct {
     int kind;
     const void *data;
@@ -200,8 +203,11 @@ static int statement(Reader *r, Py_ssize_t ps, Py_ssize_t pe) {
         Py_ssize_t s = i;
         while (i < pe && !is(t, i, C_WHITE))
             i++;
+        PyObject *text = PyUnicode_Substring(r->text, s, i);
+        if (text != NULL && (k == 0 || i - s <= INTERN_MAX))
+            PyUnicode_InternInPlace(&text); /* plain.py says why */
         PyObject *w_items[2] = {
-            PyUnicode_Substring(r->text, s, i),
+            text,
             location(r->path, r->line, s - r->line_start + 1),
         };
         PyObject *word = tuple_of(Word_type, 2, w_items);

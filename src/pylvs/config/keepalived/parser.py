@@ -11,6 +11,7 @@ Nothing here raises on bad input: every problem is in `LoadResult.problems`.
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.table import service_keys
 from pylvs.config.keywords import Context, HostFacts, Keyword, dispatch
 from pylvs.config.tree import Statement
-from pylvs.model.service import ServiceKey
+from pylvs.model.service import Protocol, ServiceKey
 
 T = TypeVar("T")
 
@@ -144,12 +145,42 @@ def parse_statements(statements: Iterable[Statement], ctx: Context) -> Keepalive
 def _duplicate_services(config: KeepalivedConfig, ctx: Context) -> None:
     """Two virtual servers programming the same IPVS service: keepalived's second add fails
     ("File exists"), so only the first one is in the table."""
-    seen: dict[ServiceKey, VirtualServerConf] = {}
+    # Keys as plain tuples (a ServiceKey is made only for a message): a big file has tens of
+    # thousands of virtual servers, and making and hashing their keys was most of this pass.
+    seen: dict[tuple[object, ...], VirtualServerConf] = {}
     for vs in config.virtual_servers:
-        for key in service_keys(vs, config):
+        if vs.group is not None:
+            keys: Iterable[tuple[object, ...]] = map(_key_tuple, service_keys(vs, config))
+        elif vs.fwmark is not None:
+            keys = ((vs.fwmark, vs.af),)
+        elif vs.address is not None and vs.protocol is not None:
+            keys = ((vs.protocol, vs.address, vs.port),)
+        else:
+            continue
+        for key in keys:
             first = seen.get(key)
             if first is None:
                 seen[key] = vs
             elif str(first) != str(vs) or vs.group is None:
-                ctx.error(vs.loc, f"virtual server {vs} duplicates service {key} of {first}")
+                ctx.error(
+                    vs.loc,
+                    f"virtual server {vs} duplicates service {_service_key(key)} of {first}",
+                )
                 break
+
+
+def _key_tuple(key: ServiceKey) -> tuple[object, ...]:
+    if key.fwmark:
+        return (key.fwmark, key.af)
+    return (key.protocol, key.address, key.port)
+
+
+def _service_key(key: tuple[object, ...]) -> ServiceKey:
+    if len(key) == 2:
+        fwmark, af = key
+        assert isinstance(fwmark, int) and isinstance(af, int)
+        return ServiceKey.mark(fwmark, af)
+    protocol, address, port = key
+    assert isinstance(protocol, Protocol) and isinstance(port, int)
+    assert isinstance(address, (ipaddress.IPv4Address, ipaddress.IPv6Address))
+    return ServiceKey(protocol=protocol, address=address, port=port)

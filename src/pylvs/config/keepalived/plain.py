@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from sys import intern
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -61,6 +62,11 @@ class Source(Protocol):
 
 IncludeCheck = Callable[[Statement, Frame], None]
 
+# Keywords and words of up to this many characters are interned: a big file repeats them
+# hundreds of thousands of times (`delay_loop`, `6`, `TCP`), so they are held once, and the
+# keyword tables' look-ups compare them by identity.  Longer words (addresses, paths) rarely
+# repeat.  (_plain.c: INTERN_MAX)
+INTERN_MAX = 8
 # What makes a physical line need the general path (decomment, processing).
 SPECIAL = re.compile(r'["\\$@~\0]')
 _WORD = re.compile(r"[^ \t\f\n\r\v]+")
@@ -200,13 +206,18 @@ def _statement(
     if not matches:  # blanks other than space and tab only: no statement
         return
     path, line, col = where
-    words = [Word(m.group(), Location(path, line, col + m.start())) for m in matches]
+    words = [Word(_text(m.group()), Location(path, line, col + m.start())) for m in matches]
+    words[0] = Word(intern(words[0].text), words[0].loc)
     raw = piece[matches[0].end() :].lstrip(WHITE_SPACE)
     raw_loc = words[1].loc if len(words) > 1 else None
     st = Statement(words[0], tuple(words[1:]), raw, raw_loc)
     frame[PENDING] = st
     if st.keyword.text == "include_check":
         include_check(st, frame)
+
+
+def _text(word: str) -> str:
+    return intern(word) if len(word) <= INTERN_MAX else word
 
 
 def read(

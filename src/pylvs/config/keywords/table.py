@@ -29,6 +29,8 @@ from pylvs.config.tree import Statement, Word
 D_contra = TypeVar("D_contra", contravariant=True)
 T = TypeVar("T")
 Handler = Callable[[Statement, Context, D_contra], None]
+# Table._direct's entries (see there)
+_Direct = tuple[Handler[D_contra], int, "bool | None", "str | None", Kind]
 
 
 class Block(enum.Enum):
@@ -81,15 +83,16 @@ class Table(Generic[D_contra]):
         self.syntax = syntax
         if draft is not None:
             check_fields(self.keywords.values(), draft)
-        # Keywords with nothing to say about themselves (no sub-table, deprecation or
-        # unsupported warning): `dispatch` calls their handler at once when the statement has
-        # the arguments and the block they need, without the checks of `dispatch_one` (most
+        # Keywords that are no sub-table and no unsupported keyword: `dispatch` calls their
+        # handler at once (after the deprecation warning, if any) when the statement has the
+        # arguments and the block they need, without the checks of `dispatch_one` (most
         # statements of a big file).  (handler, fewest args, block: must be absent (True),
-        # present (False) or either (None))
-        self._direct: dict[str, tuple[Handler[D_contra], int, bool | None]] = {
-            name: (kw.handler, kw.args, _BLOCK_ABSENT[kw.block])
+        # present (False) or either (None), the keyword to use instead, and the kind of that
+        # deprecation)
+        self._direct: dict[str, _Direct[D_contra]] = {
+            name: (kw.handler, kw.args, _BLOCK_ABSENT[kw.block], kw.use_instead, kw.deprecation)
             for name, kw in self.keywords.items()
-            if kw.sub is None and kw.use_instead is None and kw.unsupported is None
+            if kw.sub is None and kw.unsupported is None
         }
 
     def get(self, name: str) -> Keyword[D_contra] | None:
@@ -108,11 +111,15 @@ _BLOCK_ABSENT = {Block.NONE: True, Block.REQUIRED: False, Block.OPTIONAL: None}
 def dispatch(statements: Iterable[Statement], ctx: Context, table: Table[T], draft: T) -> None:
     """Run every statement of a section through `table` into `draft`."""
     direct = table._direct
+    deprecated = table.syntax.deprecated
     for st in statements:
         entry = direct.get(st.keyword.text)
         if entry is not None:
-            handler, args, absent = entry
+            handler, args, absent, use_instead, kind = entry
             if len(st.args) >= args and (absent is None or (st.block is None) is absent):
+                # what dispatch_one does for such a statement, in the same order
+                if use_instead is not None:
+                    deprecated(st, ctx, use_instead, kind)
                 handler(st, ctx, draft)
                 continue
         dispatch_one(st, ctx, table, draft)

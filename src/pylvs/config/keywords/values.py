@@ -41,10 +41,10 @@ _DECIMAL_RE = re.compile(r"\+?([0-9]*)(?:\.([0-9]*))?\Z")
 # Plain digit strings this short take the fast path of the readers (any range they check fits
 # in an int of this size; longer ones go the general way, which saturates).
 _FAST_DIGITS = 9
-# A dotted quad without leading zeros: what ipaddress accepts, parsed without its general code.
-_V4 = re.compile(
-    r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\Z"
-)
+# A dotted quad of octets 0-255 without leading zeros: exactly what ipaddress accepts, parsed
+# without its general code.
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_V4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}\Z")
 # More digits than this are out of any range a reader accepts (2**64 has 20).
 _MAX_DIGITS = 24
 _HUGE: int = int("1" + "0" * _MAX_DIGITS)
@@ -165,9 +165,8 @@ def address(word: Word, ctx: Context, what: str = "address") -> Address | None:
     text = word.text
     m = _V4.match(text)
     if m is not None:
-        a, b, c, d = map(int, m.groups())
-        if a <= 255 and b <= 255 and c <= 255 and d <= 255:
-            return ipaddress.IPv4Address(a << 24 | b << 16 | c << 8 | d)
+        a, b, c, d = m.groups()
+        return ipaddress.IPv4Address(int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d))
     text = text.split("%", 1)[0]
     try:
         return ipaddress.ip_address(text)

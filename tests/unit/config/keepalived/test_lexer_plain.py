@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pylvs.config.errors import Problems
-from pylvs.config.keepalived import preprocess
+from pylvs.config.keepalived import plain, preprocess
 from pylvs.config.keepalived.lexer import read_text
 
 DATA = Path(__file__).parents[3] / "data" / "keepalived"
@@ -46,3 +46,47 @@ def test_plain_path_equals_general_path_on_random_lines(text: str) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, slow = both(text, monkeypatch)
     assert fast == slow
+
+
+RICH_LINE = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            "é",
+            "\u3000",  # a blank to Python's str.split, a word character to keepalived
+            "\U0001f600",
+            "{",
+            "}",
+            " ",
+            "\t",
+            "\f",
+            "\v",
+            "\r",
+            "#",
+            "!",
+            "include",
+            "include_check x",
+            "global_defs",
+            "\0",
+            '"',
+        ]
+    ),
+    max_size=10,
+).map("".join)
+
+
+@given(st.lists(RICH_LINE, max_size=12).map("\n".join))
+@settings(max_examples=300, deadline=None)
+def test_c_reader_equals_python_reader(text: str) -> None:
+    """The C plain-line reader and plain.py give the same statements, locations and problems,
+    whatever the characters' width (columns count characters)."""
+    if plain._plain is None:
+        pytest.skip("the C plain-line reader is not built")
+    results = []
+    for use_c in (True, False):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(plain, "USE_C", use_c)
+            problems = Problems()
+            tree = read_text(text, "t.conf", problems, config_id="node")
+            results.append((tree, [str(p) for p in problems]))
+    assert results[0] == results[1]

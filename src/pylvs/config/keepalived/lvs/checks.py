@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from pylvs.config.errors import Location
+from pylvs.model.frozen import fast_init
 from pylvs.model.service import Address
 
 HTTP_DEFAULT_STATUS = ((200, 299),)  # check_http.h HTTP_DEFAULT_STATUS_CODE_MIN/MAX
@@ -33,6 +34,7 @@ class HttpProtocol(enum.Enum):
     HTTP_1_1 = "1.1"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Script:
     """A script keepalived runs (notify_up/down, quorum_up/down, misc_path), split into argv
@@ -44,6 +46,7 @@ class Script:
     group: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CheckTiming:
     """The retry/timing options every checker has, resolved (seconds for timers)."""
@@ -56,6 +59,7 @@ class CheckTiming:
     log_all_failures: bool
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Connection:
     """Where a checker connects: connect_ip/connect_port default to the real server."""
@@ -69,6 +73,7 @@ class Connection:
     fwmark: int = 0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TcpCheck:
     KIND: ClassVar[str] = "TCP_CHECK"
@@ -77,6 +82,7 @@ class TcpCheck:
     conn: Connection
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PingCheck:
     KIND: ClassVar[str] = "PING_CHECK"
@@ -85,6 +91,7 @@ class PingCheck:
     conn: Connection
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Url:
     """One `url { }` of HTTP_GET / SSL_GET; status ranges are inclusive (first, last)."""
@@ -104,6 +111,7 @@ class Url:
         return any(lo <= status <= hi for lo, hi in self.status_codes)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HttpCheck:
     """HTTP_GET, or SSL_GET when `ssl` is true."""
@@ -126,6 +134,7 @@ class HttpCheck:
         return "SSL_GET" if self.ssl else "HTTP_GET"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SmtpCheck:
     KIND: ClassVar[str] = "SMTP_CHECK"
@@ -135,6 +144,7 @@ class SmtpCheck:
     helo_name: str = SMTP_DEFAULT_HELO
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DnsCheck:
     KIND: ClassVar[str] = "DNS_CHECK"
@@ -145,6 +155,7 @@ class DnsCheck:
     name: str = DNS_DEFAULT_NAME
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MiscCheck:
     """MISC_CHECK: `timeout` is misc_timeout, or the checker's delay_loop when not given."""
@@ -157,6 +168,7 @@ class MiscCheck:
     dynamic: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class UdpCheck:
     """UDP_CHECK: `reply_mask` has the bits set that an X (wildcard nibble) covered."""
@@ -185,6 +197,7 @@ class UdpCheck:
         )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FileCheck:
     """FILE_CHECK: `weight` None means "the weight of the track_file block"."""
@@ -196,6 +209,7 @@ class FileCheck:
     reverse: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BfdCheck:
     KIND: ClassVar[str] = "BFD_CHECK"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from pylvs.config.errors import Location
 from pylvs.config.keepalived.lvs.checks import Checker, Script
+from pylvs.model.frozen import fast_init
 from pylvs.model.service import (
     AF_INET,
     DEFAULT_SCHEDULER,
@@ -32,6 +33,7 @@ DEFAULT_DELAY_LOOP = 60.0  # KEEPALIVED_DEFAULT_DELAY
 DEFAULT_CONNECT_TIMEOUT = 5.0  # alloc_vs: connection_to = 5 * TIMER_HZ
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VsgEntry:
     """One line of a virtual_server_group: an address (range) with a port, or a fwmark."""
@@ -71,12 +73,14 @@ class VirtualServerGroup:
         return tuple(e for e in self.entries if e.fwmark is None)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SorryServer:
     server: RealServer
     inhibit: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RealServerConf:
     """A real_server after inheritance: `retry`/`delay_before_retry`/`warmup` None means
@@ -106,6 +110,7 @@ class RealServerConf:
         return self.server.port
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VirtualServerConf:
     """A virtual_server: by address (`address`, `port`), by `fwmark`, or by `group` name."""
