@@ -194,11 +194,12 @@ def _print_problems(problems: Iterable[Problem]) -> None:
     # print() at a time were a tenth of the check's time (bench/config_bench.py).
     batch: list[str] = []
     for p in problems:
-        batch.append(f"{p}\n")
+        batch.append(str(p))
         if len(batch) == 1000:
-            sys.stderr.write("".join(batch))
+            sys.stderr.write("\n".join(batch) + "\n")
             batch.clear()
-    sys.stderr.write("".join(batch))
+    if batch:
+        sys.stderr.write("\n".join(batch) + "\n")
     sys.stderr.flush()
 
 

@@ -67,8 +67,11 @@ class Problem:
     kind: Kind = Kind.CONFIG
 
     def __str__(self) -> str:
-        loc = self.loc  # (Location.__str__ inlined: a big file prints a hundred thousand)
-        return f"{loc.file}:{loc.line}:{loc.col}: {self.severity.value}: {self.message}"
+        # Location.__str__ and Severity.value (an enum property) inlined: a big file prints a
+        # hundred thousand problems.
+        loc = self.loc
+        severity = "error" if self.severity is Severity.ERROR else "warning"
+        return f"{loc.file}:{loc.line}:{loc.col}: {severity}: {self.message}"
 
 
 class Problems:

@@ -31,7 +31,10 @@ class Listening:
         self._exact: dict[_Where, set[Address]] = {}
         self._ranges: dict[_Where, list[tuple[int, int, int]]] = {}  # first, last, version
         self._unspecified: dict[_Where, set[int]] = {}  # versions listening on 0.0.0.0 / ::
-        self._local: set[Address] = set()
+        # This host's addresses (the services'), as a set only once one is looked up: most
+        # tables have no service on an unspecified address, and hashing an address is not cheap.
+        self._local: list[Address] = []
+        self._local_set: set[Address] | None = None
         for key in services:
             self.add(key)
 
@@ -53,7 +56,8 @@ class Listening:
             if exact is None:
                 exact = self._exact[where] = set()
             exact.add(address)
-            self._local.add(address)
+            self._local.append(address)
+            self._local_set = None
 
     def add_range(self, protocol: Protocol, first: Address, last: Address, port: int) -> None:
         """A virtual_server_group line: every address from `first` to `last` on `port`."""
@@ -71,11 +75,16 @@ class Listening:
             if version == address.version and first <= n <= last:
                 return ServiceKey(protocol=protocol, address=address, port=port)
         if address.version in self._unspecified.get(where, ()) and (
-            address.is_loopback or address in self._local
+            address.is_loopback or address in self._locals()
         ):
             unspecified = "0.0.0.0" if address.version == 4 else "::"
             return ServiceKey.inet(protocol, unspecified, port)
         return None
+
+    def _locals(self) -> set[Address]:
+        if self._local_set is None:
+            self._local_set = set(self._local)
+        return self._local_set
 
 
 def loop_target(

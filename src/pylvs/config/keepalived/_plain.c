@@ -42,6 +42,8 @@ static unsigned char cls[128];
 
 /* Words interned besides keywords: up to this many characters (plain.py INTERN_MAX) */
 #define INTERN_MAX 8
+/* Finished top-level statements held before the caller hands them on (plain.py BATCH) */
+#define BATCH 64
 
 typedef struct {
     int kind;
@@ -295,9 +297,32 @@ static int set_ssize(PyObject *obj, PyObject *name, Py_ssize_t value) {
     return rc;
 }
 
+/* Whether the first word of text[ps:pe] (no leading space or tab) is include_check. */
+static int is_include_check(const Text *t, Py_ssize_t ps, Py_ssize_t pe) {
+    static const char word[] = "include_check";
+    while (ps < pe && is(t, ps, C_WHITE))
+        ps++;
+    if (pe - ps < 13)
+        return 0;
+    for (int i = 0; i < 13; i++)
+        if (at(t, ps + i) != (Py_UCS4)word[i])
+            return 0;
+    return ps + 13 == pe || is(t, ps + 13, C_WHITE);
+}
+
+/* Whether a brace reports a problem: `{` after no statement, `}` with no open block. */
+static int reports(Reader *r, int opening) {
+    if (opening)
+        return PyList_GET_ITEM(top_frame(r), PENDING) == Py_None;
+    return PyList_GET_SIZE(r->stack) == 1;
+}
+
 /* The pieces of text[start:stop] of the current line; returns 1 when it stopped before one
-   because the top level holds finished statements (*resume: where), 0 at the line's end. */
-static int pieces(Reader *r, PyObject *top, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t *resume) {
+   that reports a problem or is an include_check while the top level holds finished
+   statements (*resume: where), 0 at the line's end.  *early: the finished statements before
+   the last piece read. */
+static int pieces(Reader *r, PyObject *top, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t *resume,
+                  Py_ssize_t *early) {
     const Text *t = &r->t;
     while (start < stop) {
         Py_ssize_t brace = start;
@@ -309,22 +334,24 @@ static int pieces(Reader *r, PyObject *top, Py_ssize_t start, Py_ssize_t stop, P
         while (pe > ps && is(t, pe - 1, C_BLANK))
             pe--;
         if (ps < pe) {
-            if (PyList_GET_SIZE(top)) {
+            if (PyList_GET_SIZE(top) && is_include_check(t, ps, pe)) {
                 *resume = start;
                 return 1;
             }
+            *early = PyList_GET_SIZE(top);
             if (statement(r, ps, pe) < 0)
                 return -1;
         }
         if (brace == stop)
             break;
-        if (PyList_GET_SIZE(top)) {
+        if (PyList_GET_SIZE(top) && reports(r, at(t, brace) == '{')) {
             *resume = brace;
             return 1;
         }
         PyObject *loc = location(r->path, r->line, brace - r->line_start + 1);
         if (loc == NULL)
             return -1;
+        *early = PyList_GET_SIZE(top);
         int rc = at(t, brace) == '{' ? open_block(r, loc) : close_block(r, loc);
         Py_DECREF(loc);
         if (rc < 0)
@@ -380,6 +407,7 @@ static PyObject *read_plain(PyObject *self, PyObject *const *argv, Py_ssize_t ar
     Py_ssize_t n = PyUnicode_GET_LENGTH(r.text);
     PyObject *top = PyList_GET_ITEM(PyList_GET_ITEM(r.stack, 0), ITEMS);
     int ready = 0;
+    Py_ssize_t early = 0; /* top-level statements finished before the last piece read */
     for (;;) {
         Py_ssize_t start, stop;
         if (resume) {
@@ -425,7 +453,7 @@ static PyObject *read_plain(PyObject *self, PyObject *const *argv, Py_ssize_t ar
             }
             if (is_include(t, bs, be))
                 break;
-            if (PyList_GET_SIZE(top)) {
+            if (PyList_GET_SIZE(top) >= BATCH) {
                 ready = 1;
                 break;
             }
@@ -440,7 +468,7 @@ static PyObject *read_plain(PyObject *self, PyObject *const *argv, Py_ssize_t ar
                 goto done;
         }
         Py_ssize_t at_piece = 0;
-        int rc = pieces(&r, top, start, stop, &at_piece);
+        int rc = pieces(&r, top, start, stop, &at_piece, &early);
         if (rc < 0)
             goto done;
         if (rc == 1) {
@@ -453,7 +481,7 @@ static PyObject *read_plain(PyObject *self, PyObject *const *argv, Py_ssize_t ar
     if (set_ssize(src, a_pos, pos) < 0 || set_ssize(src, a_index, index) < 0 ||
         set_ssize(src, a_resume, resume) < 0 || set_ssize(src, a_resume_end, resume_end) < 0)
         goto done;
-    result = Py_BuildValue("(nO)", lines_left, ready ? Py_True : Py_False);
+    result = Py_BuildValue("(nOn)", lines_left, ready ? Py_True : Py_False, ready ? 0 : early);
 done:
     Py_XDECREF(r.line);
     Py_DECREF(r.text);
@@ -463,7 +491,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"read", (PyCFunction)(void (*)(void))read_plain, METH_FASTCALL,
-     "read(src, stack, lines_left, report, include_check) -> (lines_left, ready)\n\n"
+     "read(src, stack, lines_left, report, include_check) -> (lines_left, ready, early)\n\n"
      "Plain lines of the file `src` into the lexer's stack (pylvs.config.keepalived.plain)."},
     {NULL, NULL, 0, NULL},
 };

@@ -141,9 +141,15 @@ class _Builder:
         report = self._problems.error
         for line in lines:
             if line is None:  # plain lines can be read from the current file now
-                while self._pre.read_plain(stack, report, self._include_check):
+                while True:
+                    ready, early = self._pre.read_plain(stack, report, self._include_check)
+                    if not ready:
+                        break
                     yield from top
                     top.clear()
+                if early:  # finished before the last plain line: before the next line
+                    yield from top[:early]
+                    del top[:early]
                 continue
             if top:  # finished top-level statements go out before the next line is read
                 yield from top

@@ -13,13 +13,20 @@ owns the block (None: the contents of an unexpected `{`, kept at the level aroun
 `{` is, the statements read in it so far, and the last statement read, which owns the block of
 a `{` that comes next (a `Statement` without a block until then).  Frame 0 is the top level.
 
-    read(src, stack, lines_left, report, include_check) -> (lines_left, ready)
+    read(src, stack, lines_left, report, include_check) -> (lines_left, ready, early)
 
 reads the file `src` (a `Source`: its text and where it is) until a line that is not plain
-(left unread), the end of the text, or `lines_left` (counting non-empty lines) is spent.  It
-also stops before any piece of a line while the top level holds finished statements, with
-`ready` true: the caller hands them on first, so every problem is reported in the order the
-general path reports it (a finished top-level statement is parsed before the next piece is).
+(left unread), the end of the text, or `lines_left` (counting non-empty lines) is spent.  The
+general path hands each finished top-level statement on (to be parsed) before it builds the
+next line, and after it has preprocessed it; `read` keeps every problem in that order while
+handing statements on in batches: it stops with `ready` true when the top level holds BATCH
+finished statements at the start of a line, or before a piece of a line that reports a problem
+(a `{` after no statement, a `}` with no open block) or is an `include_check` while the top
+level holds any; the caller hands them all on and calls again.  When it stops otherwise
+(`ready` false), `early` says how many of the finished statements were finished before the
+last piece it read (the general path builds each piece of a line cut at its braces as a line
+of its own): those the caller hands on before it preprocesses the next line, the others
+after.
 `report(loc, message)` takes the lexer's own errors (`{` after no statement, `}` with no open
 block); `include_check(statement, frame)` sees every `include_check` statement as it becomes
 pending (one inside `global_defs` changes what later includes check).
@@ -71,6 +78,9 @@ INTERN_MAX = 8
 SPECIAL = re.compile(r'["\\$@~\0]')
 _WORD = re.compile(r"[^ \t\f\n\r\v]+")
 _BRACE = re.compile(r"[{}]")
+# Finished top-level statements read before the caller is asked to hand them on (they are
+# held in memory until then).
+BATCH = 64
 
 _plain: ModuleType | None
 try:
@@ -124,12 +134,13 @@ def end_block(stack: list[Frame], end: Location | None) -> None:
 
 def _read_py(
     src: Source, stack: list[Frame], lines_left: int, report: Report, include_check: IncludeCheck
-) -> tuple[int, bool]:
+) -> tuple[int, bool, int]:
     text, path = src.text or "", src.path
     pos, index, resume, resume_end = src.pos, src.index, src.resume, src.resume_end
     n = len(text)
     top = stack[0][ITEMS]
     ready = False
+    early = 0  # top-level statements finished before the last piece read by this call
     while True:
         if resume:
             start, stop = resume, resume_end
@@ -158,7 +169,7 @@ def _read_py(
                 continue
             if line.startswith("include") and parse_include(line) is not None:
                 break
-            if top:
+            if len(top) >= BATCH:
                 ready = True
                 break
             line_start = pos
@@ -172,19 +183,22 @@ def _read_py(
             brace = stop if m is None else m.start()
             piece = text[start:brace].strip(BLANK)
             if piece:
-                if top:
+                if top and _is_include_check(piece):
                     resume, resume_end = start, stop
                     break
                 at = brace - len(text[start:brace].lstrip(BLANK))
                 where = Location(path, index, at - line_start + 1)
+                early = len(top)
                 _statement(piece, where, stack, include_check)
             if m is None:
                 break
-            if top:
+            opening = m.group() == "{"
+            if top and _reports(stack, opening):
                 resume, resume_end = brace, stop
                 break
             loc = Location(path, index, brace - line_start + 1)
-            if m.group() == "{":
+            early = len(top)
+            if opening:
                 open_block(stack, loc, report)
             else:
                 close_block(stack, loc, report)
@@ -193,7 +207,20 @@ def _read_py(
             ready = True
             break
     src.pos, src.index, src.resume, src.resume_end = pos, index, resume, resume_end
-    return lines_left, ready
+    return lines_left, ready, 0 if ready else early
+
+
+def _is_include_check(piece: str) -> bool:
+    """Whether the statement of `piece` is an include_check (which include_check() sees)."""
+    if "include_check" not in piece:
+        return False
+    first = _WORD.search(piece)
+    return first is not None and first.group() == "include_check"
+
+
+def _reports(stack: list[Frame], opening: bool) -> bool:
+    """Whether the brace reports a problem: `{` after no statement, `}` with no open block."""
+    return stack[-1][PENDING] is None if opening else len(stack) == 1
 
 
 def _statement(
@@ -222,9 +249,9 @@ def _text(word: str) -> str:
 
 def read(
     src: Source, stack: list[Frame], lines_left: int, report: Report, include_check: IncludeCheck
-) -> tuple[int, bool]:
+) -> tuple[int, bool, int]:
     """Plain lines of the file `src` from where it is (its pos, index, resume and resume_end
-    move on) into `stack`; (lines_left, ready) as the module's docstring says."""
+    move on) into `stack`; (lines_left, ready, early) as the module's docstring says."""
     fn = _plain.read if USE_C and _plain is not None else _read_py
-    result: tuple[int, bool] = fn(src, stack, lines_left, report, include_check)
+    result: tuple[int, bool, int] = fn(src, stack, lines_left, report, include_check)
     return result

@@ -276,14 +276,16 @@ class Preprocessor:
 
     def read_plain(
         self, stack: list[plain.Frame], report: plain.Report, include_check: plain.IncludeCheck
-    ) -> bool:
-        """Plain lines of the current file into the lexer's `stack` (plain.py); true when they
-        stopped for finished top-level statements, before more plain lines."""
+    ) -> tuple[bool, int]:
+        """Plain lines of the current file into the lexer's `stack`: plain.py's (ready,
+        early)."""
         src = self.plain_source()
         if src is None:
-            return False
-        self._lines_left, ready = plain.read(src, stack, self._lines_left, report, include_check)
-        return ready
+            return False, 0
+        self._lines_left, ready, early = plain.read(
+            src, stack, self._lines_left, report, include_check
+        )
+        return ready, early
 
     def _pieces(self, line: SrcLine) -> Iterator[SrcLine]:
         """`line` cut at its braces, as keepalived cuts it one brace at a time.

@@ -45,7 +45,8 @@ def _no_block(st: Statement, ctx: Context) -> None:
 
 
 def _deprecated(st: Statement, ctx: Context, use: str, kind: Kind) -> None:
-    ctx.warning(st.loc, _deprecated_message(st.name, use), kind)
+    keyword = st.keyword  # (st.loc and st.name without their properties: called per statement)
+    ctx.problems.warning(keyword.loc, _deprecated_message(keyword.text, use), kind)
 
 
 @functools.lru_cache(maxsize=256)

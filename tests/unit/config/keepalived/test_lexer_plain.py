@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pylvs.config.errors import Problems
 from pylvs.config.keepalived import plain, preprocess
 from pylvs.config.keepalived.lexer import read_text
+from pylvs.config.keepalived.parser import load_text
 
 DATA = Path(__file__).parents[3] / "data" / "keepalived"
 SAMPLES = sorted(DATA.rglob("*.conf"))
@@ -89,4 +90,46 @@ def test_c_reader_equals_python_reader(text: str) -> None:
             problems = Problems()
             tree = read_text(text, "t.conf", problems, config_id="node")
             results.append((tree, [str(p) for p in problems]))
+    assert results[0] == results[1]
+
+
+PARSED_LINE = st.sampled_from(
+    [
+        "virtual_server 10.0.0.1 80 {",
+        "virtual_server 10.0.0.2 80 {",
+        "real_server 10.0.1.1 80 {",
+        "weight x",
+        "lb_algo wrr",
+        "protocol TCP",
+        "TCP_CHECK {",
+        "global_defs {",
+        "include_check /nonexistent",
+        "router_id r1",
+        "bogus_keyword 1",
+        "{",
+        "}",
+        "} {",
+        "}}",
+        "$UNDEFINED",
+        "$P=7",
+        "@other lb_kind DR",
+        "weight $P",
+        '"quoted" 1',
+        "",
+        "# comment",
+    ]
+)
+
+
+@given(st.lists(PARSED_LINE, max_size=40).map("\n".join))
+@settings(max_examples=300, deadline=None)
+def test_plain_path_reports_in_the_general_paths_order(text: str) -> None:
+    """Statements handed on in batches are parsed in the same order relative to the lexer's
+    and the preprocessor's own problems: the whole problem list is the same, in order."""
+    results = []
+    for plain_lines in (True, False):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(preprocess, "PLAIN_LINES", plain_lines)
+            result = load_text(text, "t.conf", config_id="node")
+        results.append((result.config, [str(p) for p in result.problems]))
     assert results[0] == results[1]

@@ -106,10 +106,12 @@ def _link_group(
 def _virtual_server(
     d: VirtualServerDraft, ctx: Context, groups: dict[str, VirtualServerGroup], k: Known
 ) -> VirtualServerConf | None:
-    group = _link_group(d, ctx, groups)
-    if group is False:
-        return None
-    g = group if isinstance(group, VirtualServerGroup) else None
+    g = None
+    if d.group is not None:
+        group = _link_group(d, ctx, groups)
+        if group is False:
+            return None
+        g = group if isinstance(group, VirtualServerGroup) else None
     if not d.real_servers:
         ctx.error(d.loc, f"Virtual server {_name(d)} has no real servers - ignoring")
         return None
@@ -156,7 +158,9 @@ def _virtual_server(
     if d.af is None:
         d.af = AF_INET  # fwmark service with only tunnelled servers: keepalived's default
     real = _real_servers(d, ctx, k, g)
-    weight_sum = sum(r.server.weight for r in real)
+    weight_sum = 0
+    for r in real:
+        weight_sum += r.server.weight
     if d.quorum > weight_sum:
         ctx.warning(
             d.loc,
@@ -173,8 +177,9 @@ def _virtual_server(
         )
         d.hysteresis = fixed
     method = d.method or Method(ForwardMethod.MASQ)
-    sorry = _sorry(d, ctx, method, real)
-    flags = ServiceFlags(d.sched_flags)
+    sorry = _sorry(d, ctx, method, real) if d.sorry is not None else None
+    # (an IntFlag made from 0 costs an enum look-up per virtual server)
+    flags = ServiceFlags(d.sched_flags) if d.sched_flags else ServiceFlags.NONE
     if d.ops:
         flags |= ServiceFlags.ONEPACKET
     return VirtualServerConf(
@@ -262,15 +267,18 @@ def _real_servers(
 ) -> list[RealServerConf]:
     out: list[RealServerConf] = []
     seen: set[tuple[object, int]] = set()
+    # (one real server, the common case, needs no set: hashing an address is not cheap)
+    several = len(d.real_servers) > 1
     for r in d.real_servers:
-        if (r.address, r.port) in seen:
-            ctx.error(
-                r.loc,
-                f"VS {_name(d)}: real server [{r.address}]:{r.port} is duplicated"
-                " - removing second rs",
-            )
-            continue
-        seen.add((r.address, r.port))
+        if several:
+            if (r.address, r.port) in seen:
+                ctx.error(
+                    r.loc,
+                    f"VS {_name(d)}: real server [{r.address}]:{r.port} is duplicated"
+                    " - removing second rs",
+                )
+                continue
+            seen.add((r.address, r.port))
         method = r.method or _vs_method(d, ctx)
         port = _fix_port(d, ctx, r.port, method.method, who=r.address, loc=r.loc)
         if g is not None and method.method is not ForwardMethod.MASQ and port:
@@ -281,7 +289,7 @@ def _real_servers(
                         f"virtual server {_name(d)}:[{e.first}-{e.last},{e.port}]"
                         f" and real server {r.address}:{port} ports don't match",
                     )
-        if any(x.address == r.address and x.port == port for x in out):
+        if out and any(x.address == r.address and x.port == port for x in out):
             ctx.error(
                 r.loc,
                 f"VS {_name(d)}: real server {r.address}:{port} is a duplicate once"
