@@ -132,7 +132,7 @@ def end_block(stack: list[Frame], end: Location | None) -> None:
         items.append(Statement(owner[0], owner[1], owner[2], owner[3], tuple(frame[ITEMS]), end))
 
 
-def _read_py(
+def _read_py(  # noqa: C901 - the hot loop of the pure-Python reader, as _plain.c's
     src: Source, stack: list[Frame], lines_left: int, report: Report, include_check: IncludeCheck
 ) -> tuple[int, bool, int]:
     text, path = src.text or "", src.path

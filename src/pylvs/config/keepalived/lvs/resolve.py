@@ -158,24 +158,7 @@ def _virtual_server(
     if d.af is None:
         d.af = AF_INET  # fwmark service with only tunnelled servers: keepalived's default
     real = _real_servers(d, ctx, k, g)
-    weight_sum = 0
-    for r in real:
-        weight_sum += r.server.weight
-    if d.quorum > weight_sum:
-        ctx.warning(
-            d.loc,
-            f"Warning - quorum {d.quorum} for {_name(d)} exceeds total weight of"
-            f" real servers {weight_sum}, reducing quorum to {weight_sum}",
-        )
-        d.quorum = weight_sum
-    if d.hysteresis >= d.quorum and d.hysteresis:
-        fixed = max(d.quorum - 1, 0)
-        ctx.error(
-            d.loc,
-            f"Virtual server {_name(d)}: hysteresis {d.hysteresis} >= quorum"
-            f" {d.quorum}; setting hysteresis to {fixed}",
-        )
-        d.hysteresis = fixed
+    _fix_quorum(d, ctx, real)
     method = d.method or Method(ForwardMethod.MASQ)
     sorry = _sorry(d, ctx, method, real) if d.sorry is not None else None
     # (an IntFlag made from 0 costs an enum look-up per virtual server)
@@ -216,6 +199,28 @@ def _virtual_server(
         smtp_alert=smtp_alert,
         weight=d.weight,
     )
+
+
+def _fix_quorum(d: VirtualServerDraft, ctx: Context, real: list[RealServerConf]) -> None:
+    """The quorum is at most the real servers' total weight; the hysteresis below it."""
+    weight_sum = 0
+    for r in real:
+        weight_sum += r.server.weight
+    if d.quorum > weight_sum:
+        ctx.warning(
+            d.loc,
+            f"Warning - quorum {d.quorum} for {_name(d)} exceeds total weight of"
+            f" real servers {weight_sum}, reducing quorum to {weight_sum}",
+        )
+        d.quorum = weight_sum
+    if d.hysteresis >= d.quorum and d.hysteresis:
+        fixed = max(d.quorum - 1, 0)
+        ctx.error(
+            d.loc,
+            f"Virtual server {_name(d)}: hysteresis {d.hysteresis} >= quorum"
+            f" {d.quorum}; setting hysteresis to {fixed}",
+        )
+        d.hysteresis = fixed
 
 
 def _vs_method(d: VirtualServerDraft, ctx: Context) -> Method:
