@@ -221,13 +221,13 @@ def _run(args: argparse.Namespace) -> int:
     if fmt == "haproxy":
         return _run_haproxy(args)
     from pylvs.config.keepalived.checkmode import exit_status
-    from pylvs.config.keepalived.convert import to_spec
+    from pylvs.config.keepalived.convert import problems_of
     from pylvs.config.keepalived.parser import load
     from pylvs.config.keepalived.table import to_table
 
     result = load(args.file, config_id=args.config_id, host=host_facts())
     # What `pylvs run` would refuse beyond the reader's problems (the converter's).
-    to_spec(result.config, result.problems, Location(args.file, 1, 1))
+    problems_of(result.config, result.problems, Location(args.file, 1, 1))
     problems = [*result.problems, *loop_warnings(result.config)]
     _print_problems(problems)
     if args.dump:

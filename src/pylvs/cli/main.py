@@ -51,6 +51,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get("PYLVS_CONFIG_C") == "0":
+        # the keepalived reader's pure-Python plain-line reader instead of its C twin
+        # (config/keepalived/plain.py; bench/config_bench.py compares the two)
+        from pylvs.config.keepalived import plain
+
+        plain.USE_C = False
     if args_list[:1] == ["ipvsadm"]:
         # ipvsadm's command line is its own (popt, combined flags): bypass argparse.
         from pylvs.cli.ipvsadm import main as ipvsadm_main

@@ -22,6 +22,8 @@ from typing import ClassVar
 from pylvs.model.notify import ScriptSpec
 from pylvs.model.service import Address
 
+from .frozen import fast_init
+
 HTTP_DEFAULT_STATUS = ((200, 299),)  # check_http.h HTTP_DEFAULT_STATUS_CODE_MIN/MAX
 SMTP_DEFAULT_HELO = "smtpchecker.keepalived.org"  # check_smtp.h SMTP_DEFAULT_HELO
 DNS_DEFAULT_TYPE = "SOA"
@@ -40,6 +42,7 @@ class HttpProtocol(enum.Enum):
     HTTP_1_1 = "1.1"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CheckTarget:
     """Where a check connects and how (keepalived connect_ip / connect_port / bindto /
@@ -54,6 +57,7 @@ class CheckTarget:
     fwmark: int = 0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CheckTiming:
     """When a check runs and how many results change the server's state.
@@ -86,6 +90,7 @@ class CheckTiming:
         return self.retries + 1
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TcpProbe:
     """Success when a TCP connection completes."""
@@ -97,6 +102,7 @@ class TcpProbe:
         return self.KIND
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class UrlSpec:
     """One URL an HTTP check fetches; status ranges are inclusive (first, last)."""
@@ -115,6 +121,7 @@ class UrlSpec:
         return any(lo <= status <= hi for lo, hi in self.status_codes)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HttpProbe:
     """HTTP (or, with `tls`, HTTPS) GETs of each URL in turn."""
@@ -134,6 +141,7 @@ class HttpProbe:
         return "SSL_GET" if self.tls else "HTTP_GET"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SmtpProbe:
     KIND: ClassVar[str] = "SMTP_CHECK"
@@ -144,6 +152,7 @@ class SmtpProbe:
         return self.KIND
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DnsProbe:
     KIND: ClassVar[str] = "DNS_CHECK"
@@ -155,6 +164,7 @@ class DnsProbe:
         return self.KIND
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MiscProbe:
     """A script: exit 0 is success; with `dynamic`, 2..255 is success with a weight."""
@@ -169,6 +179,7 @@ class MiscProbe:
         return self.KIND
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class UdpProbe:
     """A datagram; `reply_mask` has the bits set that a wildcard nibble covers."""
@@ -186,6 +197,7 @@ class UdpProbe:
         return self.KIND
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PingProbe:
     """An ICMP / ICMPv6 echo."""
@@ -197,6 +209,7 @@ class PingProbe:
         return self.KIND
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FileProbe:
     """A tracked file's number turned into a weight or a fault (keepalived FILE_CHECK over a
@@ -213,6 +226,7 @@ class FileProbe:
         return self.KIND
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BfdProbe:
     """A BFD session's state (keepalived BFD_CHECK).  pylvs runs no BFD: it counts as up."""
@@ -238,6 +252,7 @@ Probe = (
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CheckSpec:
     """One checker of a real server.  `target` is None for probes that connect nowhere
@@ -252,6 +267,7 @@ class CheckSpec:
         return self.probe.kind
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TlsClientSpec:
     """The client side of TLS checks (keepalived's `SSL { }` block): the server is verified

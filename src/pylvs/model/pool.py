@@ -16,7 +16,10 @@ from pylvs.model.checks import CheckSpec
 from pylvs.model.notify import ScriptSpec
 from pylvs.model.service import Address, Protocol, RealServer, ServiceKey, VirtualService
 
+from .frozen import fast_init
 
+
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RealServerSpec:
     """A real server: its IPVS destination, checks and notifications.
@@ -38,6 +41,7 @@ class RealServerSpec:
         return self.server.key
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SorryServer:
     """The server that replaces the real servers while quorum is down; with `inhibit`, it
@@ -47,6 +51,7 @@ class SorryServer:
     inhibit: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PoolPolicy:
     """How the pool's live servers become its table.
@@ -65,6 +70,7 @@ class PoolPolicy:
     all_backups: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PoolSpec:
     """One pool (keepalived virtual_server).

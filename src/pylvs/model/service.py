@@ -72,6 +72,8 @@ class ServiceFlags(enum.IntFlag):
     SCHED3 = 0x20  # flag-3
 
 
+_PERSISTENT = int(ServiceFlags.PERSISTENT)
+_ONEPACKET = int(ServiceFlags.ONEPACKET)
 SCHED_FLAG_MASK = ServiceFlags.SCHED1 | ServiceFlags.SCHED2 | ServiceFlags.SCHED3
 
 # -b names, per scheduler, in ipvsadm's order (ipvsadm.c parse_sched_flags / print_sched_flags).
@@ -183,14 +185,13 @@ class VirtualService:
             object.__setattr__(self, "netmask", host)
         if not 0 <= self.netmask <= host:
             raise ModelError(f"invalid persistence netmask /{self.netmask}")
-        if self.flags & ServiceFlags.PERSISTENT:
+        flags = int(self.flags)  # (an IntFlag's & makes an enum member through Python code)
+        if flags & _PERSISTENT:
             if not 1 <= self.timeout <= MAX_PERSISTENCE_TIMEOUT:
                 raise ModelError(f"invalid persistence timeout {self.timeout}")
         elif self.timeout:
             raise ModelError("a persistence timeout needs the persistent flag")
-        if self.flags & ServiceFlags.ONEPACKET and not (
-            self.key.is_fwmark or self.key.protocol is Protocol.UDP
-        ):
+        if flags & _ONEPACKET and not (self.key.is_fwmark or self.key.protocol is Protocol.UDP):
             raise ModelError("One-Packet Scheduling is only for UDP virtual services")
 
     @property

@@ -44,12 +44,17 @@ def real_server(rs: RealServerConf, tracked: dict[str, TrackFile]) -> RealServer
 
 
 def pool(
-    vs: VirtualServerConf, pool_id: str, config: KeepalivedConfig, tracked: dict[str, TrackFile]
+    vs: VirtualServerConf,
+    pool_id: str,
+    config: KeepalivedConfig,
+    tracked: dict[str, TrackFile],
+    name: str | None = None,
 ) -> PoolSpec:
+    """`vs` as a pool; `name` is str(vs) when the caller has it already."""
     sorry = vs.sorry_server
     return PoolSpec(
         id=pool_id,
-        name=str(vs),
+        name=str(vs) if name is None else name,
         services=tuple(vs.service(k) for k in service_keys(vs, config)),
         real_servers=tuple(real_server(rs, tracked) for rs in vs.real_servers),
         policy=PoolPolicy(
@@ -74,10 +79,11 @@ def pools(config: KeepalivedConfig) -> tuple[PoolSpec, ...]:
     seen: dict[str, int] = {}
     out: list[PoolSpec] = []
     for vs in config.virtual_servers:
-        base = str(vs) + (" inet6" if vs.fwmark is not None and vs.af == AF_INET6 else "")
+        name = str(vs)
+        base = name + (" inet6" if vs.fwmark is not None and vs.af == AF_INET6 else "")
         n = seen.get(base, 0)
         seen[base] = n + 1
-        out.append(pool(vs, base if n == 0 else f"{base}#{n + 1}", config, tracked))
+        out.append(pool(vs, base if n == 0 else f"{base}#{n + 1}", config, tracked, name))
     return tuple(out)
 
 
@@ -144,3 +150,9 @@ def to_spec(config: KeepalivedConfig, problems: Problems, where: Location) -> Di
         notify=notify_spec(config.global_defs),
         globals=global_spec(config),
     )
+
+
+def problems_of(config: KeepalivedConfig, problems: Problems, where: Location) -> None:
+    """The problems `to_spec` reports, without building what reports none (the pools, tens of
+    thousands in a big file: `pylvs check` needs the problems, not the spec)."""
+    vrrp_spec(config.vrrp, config.global_defs, problems, where)

@@ -38,7 +38,6 @@ the environment keeps the pure-Python one, and the test suite runs on both.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from sys import intern
@@ -46,7 +45,6 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from pylvs.config.errors import Location
-from pylvs.config.keepalived.includes import parse_include
 from pylvs.config.keepalived.srcline import BLANK, WHITE_SPACE
 from pylvs.config.tree import Statement, Word
 
@@ -89,7 +87,8 @@ except ImportError:  # built without a C compiler: the pure-Python reader
     _plain = None
 
 # Whether the lexer uses the C reader (tests flip it to run on both).
-USE_C = _plain is not None and os.environ.get("PYLVS_CONFIG_C", "1") != "0"
+# (config is pure: `pylvs` itself turns it off when PYLVS_CONFIG_C=0, cli/main.py)
+USE_C = _plain is not None
 
 
 def new_frame(owner: Statement | None, brace: Location) -> Frame:
@@ -167,7 +166,7 @@ def _read_py(  # noqa: C901 - the hot loop of the pure-Python reader, as _plain.
                 pos = end + 1
                 index += 1
                 continue
-            if line.startswith("include") and parse_include(line) is not None:
+            if line.startswith("include") and is_include(line):
                 break
             if len(top) >= BATCH:
                 ready = True
@@ -208,6 +207,16 @@ def _read_py(  # noqa: C901 - the hot loop of the pure-Python reader, as _plain.
             break
     src.pos, src.index, src.resume, src.resume_end = pos, index, resume, resume_end
     return lines_left, ready, 0 if ready else early
+
+
+def is_include(line: str) -> bool:
+    """Whether includes.parse_include() reads `line` as an include: `include` and a blank, or
+    one of its variants' letters (includer, includem, ...) and a blank.  (includes.py reaches
+    the file system, this module is pure; a test keeps the two equal.)"""
+    if len(line) < 8 or not line.startswith("include"):
+        return False
+    after = line[7]
+    return after in WHITE_SPACE or (after in "rmwba" and len(line) > 8 and line[8] in WHITE_SPACE)
 
 
 def _is_include_check(piece: str) -> bool:

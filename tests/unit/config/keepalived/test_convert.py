@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import textwrap
+from pathlib import Path
+
+import pytest
 
 from pylvs.config.errors import Kind, Location, Problems, Severity
 from pylvs.config.keepalived.checkmode import exit_status
-from pylvs.config.keepalived.convert import to_spec
+from pylvs.config.keepalived.convert import problems_of, to_spec
 from pylvs.config.keepalived.parser import load_text
 from pylvs.config.keepalived.vrrp.model import Authentication
 from pylvs.model.checks import CheckTarget, CheckTiming, FileProbe, HttpProbe, MiscProbe, TcpProbe
@@ -311,3 +314,41 @@ def test_pylvs_http_refuses_what_the_listener_cannot_bind() -> None:
         assert found[0].message.startswith(f"pylvs_http {bad}: expected ADDR:PORT")
         assert (found[0].loc.line, found[0].loc.col) == (2, 16)
         assert s.globals.http is None
+
+
+CORPUS = sorted((Path(__file__).parents[3] / "data" / "keepalived").rglob("*.conf"))
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.name))
+def test_problems_of_reports_what_to_spec_reports(path: Path) -> None:
+    """`pylvs check` asks only for the converter's problems (problems_of, no pools built):
+    the same problems to_spec reports, on every test config."""
+    result = load_text(path.read_text(errors="replace"), str(path))
+    with_spec, alone = Problems(), Problems()
+    to_spec(result.config, with_spec, WHERE)
+    problems_of(result.config, alone, WHERE)
+    assert list(alone) == list(with_spec)
+
+
+def test_problems_of_reports_a_vrrp_instance_that_cannot_run() -> None:
+    result = load_text(
+        textwrap.dedent(
+            """
+            vrrp_instance VI_1 {
+                interface eth0
+                virtual_router_id 51
+                authentication {
+                    auth_type AH
+                    auth_pass secret
+                }
+                virtual_ipaddress {
+                    192.0.2.1
+                }
+            }
+            """
+        ),
+        "k.conf",
+    )
+    problems = Problems()
+    problems_of(result.config, problems, WHERE)
+    assert any("cannot run" in p.message for p in problems)

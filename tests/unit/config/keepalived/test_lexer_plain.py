@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from pylvs.config.errors import Problems
 from pylvs.config.keepalived import plain, preprocess
+from pylvs.config.keepalived.includes import parse_include
 from pylvs.config.keepalived.lexer import read_text
 from pylvs.config.keepalived.parser import load_text
 
@@ -133,3 +134,12 @@ def test_plain_path_reports_in_the_general_paths_order(text: str) -> None:
             result = load_text(text, "t.conf", config_id="node")
         results.append((result.config, [str(p) for p in result.problems]))
     assert results[0] == results[1]
+
+
+@given(
+    st.text(alphabet="includermwbax \t\f\v\r\n_", max_size=12).map(lambda t: "include" + t)
+    | st.text(max_size=12)
+)
+@settings(max_examples=500, deadline=None)
+def test_plain_reader_tells_an_include_line_as_includes_py_does(line: str) -> None:
+    assert plain.is_include(line) == (parse_include(line) is not None)

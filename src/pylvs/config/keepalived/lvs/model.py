@@ -33,6 +33,10 @@ DEFAULT_DELAY_LOOP = 60.0  # KEEPALIVED_DEFAULT_DELAY
 DEFAULT_CONNECT_TIMEOUT = 5.0  # alloc_vs: connection_to = 5 * TIMER_HZ
 
 
+_ONEPACKET = int(ServiceFlags.ONEPACKET)
+_PERSISTENT = int(ServiceFlags.PERSISTENT)
+
+
 @fast_init
 @dataclass(frozen=True, slots=True)
 class VsgEntry:
@@ -166,13 +170,15 @@ class VirtualServerConf:
         k = key if key is not None else self.key
         if k is None:
             raise ValueError(f"virtual server group {self.group}: pass a member key")
-        flags = self.flags
-        if flags & ServiceFlags.ONEPACKET and not (k.is_fwmark or k.protocol is Protocol.UDP):
-            flags &= ~ServiceFlags.ONEPACKET
-        flags &= ~ServiceFlags.PERSISTENT
+        # The bits as a plain int, made a ServiceFlags once: each operation on an IntFlag makes
+        # an enum member through Python code (a reload of tens of thousands of services).
+        flags = int(self.flags)
+        if flags & _ONEPACKET and not (k.is_fwmark or k.protocol is Protocol.UDP):
+            flags &= ~_ONEPACKET
+        flags &= ~_PERSISTENT
         timeout = 0
         if self.persistence_timeout:
-            flags |= ServiceFlags.PERSISTENT
+            flags |= _PERSISTENT
             timeout = self.persistence_timeout
         host = 32 if k.af == AF_INET else 128
         netmask = self.persistence_granularity
@@ -181,7 +187,7 @@ class VirtualServerConf:
         return VirtualService(
             key=k,
             scheduler=self.scheduler,
-            flags=flags,
+            flags=ServiceFlags(flags) if flags else ServiceFlags.NONE,
             timeout=timeout,
             netmask=netmask,
             pe_name=self.persistence_engine or "",
