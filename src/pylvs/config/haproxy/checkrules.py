@@ -19,7 +19,7 @@ from pylvs.config.haproxy import logformat
 from pylvs.config.haproxy.fetches import FETCHES
 from pylvs.config.haproxy.samples import SampleError
 from pylvs.proto.check.rules import Connect, HttpSend, Rule, Send, SendKind, SetVar
-from pylvs.proto.check.sample import Expr, LogFormat, supported
+from pylvs.proto.check.sample import Expr, LogFormat
 from pylvs.proto.check.vars import CONDITIONS
 
 
@@ -69,7 +69,7 @@ def _expr(text: str, what: str, unsupported: list[str]) -> Expr:
             f" information from '{logformat.src_names(FETCHES[expr.fetch].use)}', none of"
             " which is available here.\n"
         )
-    unsupported += supported(expr)
+    unsupported += logformat.check_missing(expr)
     return expr
 
 
@@ -271,7 +271,7 @@ def parse_action(args: list[str], check: str) -> Parsed:
             f"'{head}' : fetch method '{word}' extracts information from"
             f" '{logformat.src_names(FETCHES[expr.fetch].use)}', none of which is available here"
         )
-    unsupported += supported(expr)
+    unsupported += logformat.check_missing(expr)
     return Parsed(SetVar(name, expr=expr, conditions=tuple(conds)), unsupported, ignored)
 
 

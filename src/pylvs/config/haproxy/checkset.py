@@ -31,6 +31,7 @@ from pylvs.config.haproxy.checkrules import (
     parse_connect,
     parse_send,
 )
+from pylvs.config.haproxy.logformat import compile_ruleset
 from pylvs.proto.check import protocols
 from pylvs.proto.check.rules import (
     IMPLICIT_CONNECT,
@@ -129,6 +130,7 @@ def option_httpchk(c: CheckDraft, request: HttpSend) -> str | None:
 
 def option_protocol(c: CheckDraft, ruleset: Ruleset) -> None:
     """The protocol options (redis-check, mysql-check, ...): their own ruleset."""
+    ruleset = compile_ruleset(ruleset)
     c.kind = "tcp-check"
     c.preset = ruleset.preset_vars
     c.rules, c.proto, c.protocol = list(ruleset.rules), ruleset.proto, ruleset

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pylvs.config.haproxy.logformat import compile_ruleset
 from pylvs.config.haproxy.model import HaproxyConfig, Proxy, Server
 from pylvs.proto.check import protocols
 from pylvs.proto.check.admin import Observer
@@ -79,7 +80,7 @@ def plan_checks(
                 planned.append(Planned(sh, sh.check, checks, address, timeouts, proxy.id or 0))
             if sh.agent is not None:
                 address = _agent_address(s)
-                ruleset = protocols.agent(s.agent_send)
+                ruleset = compile_ruleset(protocols.agent(s.agent_send))
                 planned.append(Planned(sh, sh.agent, ruleset, address, timeouts, proxy.id or 0))
     _link_trackers(config, healths)
     g = config.global_

@@ -11,10 +11,15 @@ beside the format for an UNSUPPORTED warning.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
+from pylvs.config.haproxy.compile_samples import context as compile_context
 from pylvs.config.haproxy.fetches import FETCHES
 from pylvs.config.haproxy.samples import SampleError, parse_sample
+from pylvs.proto.check.rules import Ruleset
 from pylvs.proto.check.sample import Expr, LogFormat
-from pylvs.proto.check.sample import supported as check_missing
+from pylvs.proto.sample import expr as sample_expr
 
 # src/log.c logformat_keywords
 ALIASES = frozenset(
@@ -77,9 +82,27 @@ def usable_in_check(fetch: str) -> bool:
 
 
 def to_expr(text: str) -> Expr:
-    """A sample expression (raises SampleError with HAProxy's message)."""
+    """A sample expression (raises SampleError with HAProxy's message), compiled for
+    proto/sample when it can be (see `check_missing`)."""
     s = parse_sample(text)
-    return Expr(s.fetch, s.args, s.converters, text)
+    try:
+        compiled = sample_expr.compile_sample(
+            s.fetch, s.args, s.converters, text, compile_context()
+        )
+    except sample_expr.CompileError:
+        compiled = None
+    return Expr(s.fetch, s.args, s.converters, text, compiled)
+
+
+def check_missing(expr: Expr) -> list[str]:
+    """What of `expr` the check cannot evaluate, for an UNSUPPORTED warning: the fetch and
+    converters proto/sample does not implement (or the whole expression, when it refused
+    an argument)."""
+    if expr.compiled is not None:
+        return []
+    names = [] if expr.fetch in sample_expr.FETCHES else [expr.fetch]
+    names += [n for n, _a in expr.converters if n not in sample_expr.CONVERTERS]
+    return names or [expr.text]
 
 
 def parse(text: str) -> tuple[LogFormat, list[str]]:
@@ -185,3 +208,24 @@ def _expression(text: str, start: int) -> tuple[Expr, int]:
     if i >= len(text):
         raise LogFormatError(f"missing ']' after '{body}'")
     return expr, i + 1
+
+
+def compile_ruleset(ruleset: Ruleset) -> Ruleset:
+    """A ruleset proto/check built by itself (the protocol checks', the agent's), its
+    expressions compiled as the reader compiles a written one (proto does not know
+    HAProxy's keyword signatures, config/haproxy/fetches.py)."""
+    rules = tuple(_compiled(r) for r in ruleset.rules)
+    return dataclasses.replace(ruleset, rules=rules)
+
+
+def _compiled(value: Any) -> Any:
+    if isinstance(value, Expr):
+        return value if value.compiled is not None else to_expr(value.text)
+    if isinstance(value, LogFormat):
+        return LogFormat(tuple(_compiled(p) for p in value.parts), value.text)
+    if isinstance(value, tuple):
+        return tuple(_compiled(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _compiled(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value

@@ -20,7 +20,7 @@ from pylvs.proto.check import admin
 from pylvs.proto.check.custom import AgentReply
 from pylvs.proto.check.health import HealthCheck, min_interval
 from pylvs.proto.check.rules import Ruleset
-from pylvs.proto.check.sample import Context, Smp
+from pylvs.proto.check.sample import Context, Smp, host_process
 from pylvs.proto.check.server import Effect, ServerHealth
 from pylvs.proto.check.tcpcheck import CheckAddress, CheckRun, Command, Timeouts
 from pylvs.sched.haproxy.server import State
@@ -114,6 +114,8 @@ class Checks:
         self.spread = spread_checks
         self.max_spread = max_spread_checks
         self.host = host if host is not None else Host()
+        # what every check's expressions share: proc. variables, hostname, environment
+        self.process = host_process(self.host.hostname, self.host.environ, self.host.proc_vars)
         self.rng = rng if rng is not None else random.Random()
         self._now = 0.0
         self._wall = 0.0
@@ -161,14 +163,12 @@ class Checks:
     def _new_run(self, p: Planned, wall: float) -> CheckRun:
         sh = p.server
         ctx = Context(
+            process=self.process,
             backend=sh.backend,
             backend_id=p.backend_id,
             server=sh.name,
             server_id=sh.srv.puid,
-            proc_vars=self.host.proc_vars,
             wall=wall,
-            hostname=self.host.hostname,
-            environ=self.host.environ,
         )
         owner = _Owner(sh, self.host.node, lambda: self._now)
         return CheckRun(

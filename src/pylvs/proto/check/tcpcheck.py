@@ -53,6 +53,7 @@ from pylvs.proto.check.rules import (
 from pylvs.proto.check.sample import BUFSIZE, Context, Smp, evaluate, render, to_int, to_str
 from pylvs.proto.check.status import Result, Status
 from pylvs.proto.check.vars import set_var
+from pylvs.proto.sample import types as ty
 
 PROXY_V1_LOCAL = b"PROXY UNKNOWN\r\n"
 PROXY_V2_LOCAL = b"\r\n\r\n\x00\r\nQUIT\n" + b"\x20\x00\x00\x00"
@@ -172,8 +173,8 @@ class CheckRun:
         self.check.start(now)
         self.check.in_progress = True
         for name, value in self.ruleset.preset_vars:
-            kind = "SINT" if isinstance(value, int) else "STR"
-            self.ctx.vars[name] = Smp(kind, value)
+            kind = ty.SINT if isinstance(value, int) else ty.STR
+            self.ctx.set_var(name, Smp(kind, value))
         return self._run(now)
 
     def connected(self, now: float) -> list[Command]:
@@ -440,9 +441,10 @@ class CheckRun:
 
     def _expect(self, rule: Expect, last_read: bool, now: float) -> str:
         conn = self.conn
-        self.ctx.payload = None if self.ruleset.http else bytes(self.bi)
+        http = conn.http if conn is not None else None
+        view = http.view() if http is not None else None
+        self.ctx.received(None if self.ruleset.http else bytes(self.bi), view)
         if conn is not None and conn.http is not None:
-            self.ctx.http = conn.http.view()
             if conn.http.head is not None:
                 self.check.code = conn.http.head.status
             verdict: expect.Verdict = expect.http_expect(
@@ -563,7 +565,7 @@ class CheckRun:
         smp = evaluate(rule.status_code, self.ctx)
         text = to_str(smp) if smp is not None else None
         if text:
-            code = to_int(Smp("STR", text))
+            code = to_int(Smp(ty.STR, text))
             if code is not None:
                 self.check.code = code
 
