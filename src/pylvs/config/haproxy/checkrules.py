@@ -59,16 +59,33 @@ def _lf(text: str, unsupported: list[str], what: str) -> LogFormat:
 
 
 def _expr(text: str, what: str, unsupported: list[str]) -> Expr:
+    where = f"error detected while parsing {what} expression : "
+    return _check_expr(
+        text,
+        unsupported,
+        lambda e: where + e,
+        lambda sources: (
+            f"{where} fetch method '{text}' extracts information from"
+            f" '{sources}', none of which is available here.\n"
+        ),
+    )
+
+
+def _check_expr(
+    text: str,
+    unsupported: list[str],
+    bad: Callable[[str], str],
+    unusable: Callable[[str], str],
+) -> Expr:
+    """A sample expression a check rule evaluates: HAProxy's message through `bad` for a
+    malformed one, through `unusable` (given the sources it reads) for one whose fetch a
+    check cannot use; what proto/sample lacks goes to `unsupported`."""
     try:
         expr = logformat.to_expr(text)
     except SampleError as e:
-        raise RuleError(f"error detected while parsing {what} expression : {e}") from None
+        raise RuleError(bad(str(e))) from None
     if not logformat.usable_in_check(expr.fetch):
-        raise RuleError(
-            f"error detected while parsing {what} expression :  fetch method '{text}' extracts"
-            f" information from '{logformat.src_names(FETCHES[expr.fetch].use)}', none of"
-            " which is available here.\n"
-        )
+        raise RuleError(unusable(logformat.src_names(FETCHES[expr.fetch].use)))
     unsupported += logformat.check_missing(expr)
     return expr
 
@@ -262,16 +279,15 @@ def parse_action(args: list[str], check: str) -> Parsed:
     if head == "set-var-fmt":
         fmt = _lf(args[1], unsupported, args[1])
         return Parsed(SetVar(name, fmt=fmt, conditions=tuple(conds)), unsupported, ignored)
-    try:
-        expr = logformat.to_expr(args[1])
-    except SampleError as e:
-        raise RuleError(f"'{head}' : {e}") from None
-    if not logformat.usable_in_check(expr.fetch):
-        raise RuleError(
+    expr = _check_expr(
+        args[1],
+        unsupported,
+        lambda e: f"'{head}' : {e}",
+        lambda sources: (
             f"'{head}' : fetch method '{word}' extracts information from"
-            f" '{logformat.src_names(FETCHES[expr.fetch].use)}', none of which is available here"
-        )
-    unsupported += logformat.check_missing(expr)
+            f" '{sources}', none of which is available here"
+        ),
+    )
     return Parsed(SetVar(name, expr=expr, conditions=tuple(conds)), unsupported, ignored)
 
 
