@@ -82,9 +82,11 @@ def _builtin() -> None:
     names them)."""
     if _FORMATS:
         return
+    from pylvs.config.haproxy.source import FORMAT as HAPROXY
     from pylvs.config.keepalived.source import FORMAT as KEEPALIVED
 
     register(KEEPALIVED)
+    register(HAPROXY)
 
 
 def formats() -> list[ConfigFormat]:

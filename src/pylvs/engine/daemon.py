@@ -191,6 +191,20 @@ class Daemon:
         except OSError as e:
             await self.control.close()
             raise OSError(f"--events-log {self.opts.events_log}: {e.strerror}") from None
+        if not result.spec.proxies.empty:
+            # The HAProxy runtime (dataplane/haproxy) is not part of this build yet: refuse
+            # rather than start a daemon that listens on none of the frontends.
+            problems = Problems()
+            problems.extend(result.problems)
+            from pylvs.config.errors import Kind, Location
+
+            problems.error(
+                Location(self.opts.config, 1, 1),
+                "HAProxy frontends and backends are not served by this build yet",
+                Kind.UNSUPPORTED,
+            )
+            await self.control.close()
+            raise ConfigRefusedError(self.opts.config, problems)
         spec = self.spec = result.spec
         self.dp.set_table_policy(self._table_policy(spec))
         await self.dp.start()

@@ -2,7 +2,8 @@
 
 A `DirectorSpec` is what a config source (config/registry.py) returns: the pools (virtual
 services, real servers, checks, pool policy), the VRRP instances, the tracked files both use,
-the notification settings, and the few global settings the runtime reads.  One converter per
+the notification settings, the few global settings the runtime reads, and HAProxy-style
+frontends and backends (model/proxy_spec.py).  One converter per
 format builds it (the keepalived reader's `convert` module now); health/, vrrp/, engine/ and
 system/ consume only this.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pylvs.model.checks import TlsClientSpec
 from pylvs.model.notify import NotifySpec
 from pylvs.model.pool import PoolSpec
+from pylvs.model.proxy_spec import ProxiesSpec
 from pylvs.model.syncd import SyncDaemonSpec
 from pylvs.model.vrrp_spec import TrackFileSpec, VrrpSpec
 
@@ -54,6 +56,9 @@ class DirectorSpec:
     track_files: tuple[TrackFileSpec, ...] = ()
     notify: NotifySpec = field(default_factory=NotifySpec)
     globals: GlobalSpec = field(default_factory=GlobalSpec)
+    # HAProxy-style frontends and backends (a haproxy.cfg's proxies), served by the proxy
+    # runtime beside whatever data plane holds the pools.
+    proxies: ProxiesSpec = field(default_factory=ProxiesSpec)
 
     def track_file(self, name: str) -> TrackFileSpec | None:
         return next((t for t in self.track_files if t.name == name), None)

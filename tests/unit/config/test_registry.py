@@ -57,14 +57,38 @@ def test_the_content_chooses_the_format(tmp_path: Path, with_marked: None) -> No
     )
     assert registry.source_for(str(plain)).format == "keepalived"  # nobody else claims it
     assert registry.source_for(str(marked), format="keepalived").format == "keepalived"
-    assert registry.names() == ["keepalived", "marked"]
+    assert registry.names() == ["keepalived", "haproxy", "marked"]
 
 
-def test_a_format_nothing_runs_yet_is_refused_by_name(tmp_path: Path) -> None:
+HAPROXY = (
+    "global\n    maxconn 100\ndefaults\n    mode tcp\n    timeout connect 1s\n"
+    "    timeout client 5s\n    timeout server 5s\n"
+    "listen web\n    bind 127.0.0.1:8080\n    server s1 127.0.0.1:80\n"
+)
+
+
+def test_a_haproxy_file_is_read_as_haproxy(tmp_path: Path) -> None:
     cfg = tmp_path / "haproxy.cfg"
-    cfg.write_text("global\n    maxconn 100\ndefaults\n    mode tcp\nlisten web\n")
-    with pytest.raises(registry.UnknownFormatError, match="reads as a haproxy configuration"):
-        registry.source_for(str(cfg))
+    cfg.write_text(HAPROXY)
+    source = registry.source_for(str(cfg))
+    assert source.format == "haproxy"
+    loaded = source.load(str(cfg))
+    assert loaded.ok, list(loaded.problems)
+    assert [f.name for f in loaded.spec.proxies.frontends] == ["web"]
+    assert loaded.spec.proxies.maxconn == 100 and loaded.spec.pools == ()
+
+
+def test_a_format_nothing_runs_is_refused_by_name(tmp_path: Path) -> None:
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(HAPROXY)
+    registry.unregister("haproxy")
+    try:
+        with pytest.raises(registry.UnknownFormatError, match="reads as a haproxy configuration"):
+            registry.source_for(str(cfg))
+    finally:
+        from pylvs.config.haproxy.source import FORMAT
+
+        registry.register(FORMAT)
 
 
 def test_an_unknown_format_name_is_refused() -> None:

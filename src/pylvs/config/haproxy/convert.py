@@ -1,0 +1,383 @@
+"""haproxy.cfg's model -> the neutral `DirectorSpec` (its `proxies`): the one place that knows both.
+
+The reader gives a `HaproxyConfig` with defaults inherited and HAProxy's whole-file checks
+done; this turns it into model/proxy_spec.py's frontends and backends: a `listen` section is
+both (HAProxy's proxy with both capabilities), a frontend without `use_backend` rules or a
+`default_backend` that is a `listen` uses itself.  Conditions and stick keys are compiled by
+l4tests.py.  What the mode tcp runtime cannot serve is reported into the same problems with
+its location, as an UNSUPPORTED warning when the rest can run without it (a `mode http`
+frontend: issue 21; `tcp-request content` rules) and as an error when running without it
+would change what clients get (a condition on a fetch it cannot evaluate).
+"""
+
+from __future__ import annotations
+
+from pylvs.config.errors import Kind, Location, Problems
+from pylvs.config.haproxy.l4tests import (
+    UnsupportedError,
+    compile_condition,
+    compile_fetch,
+)
+from pylvs.config.haproxy.model import (
+    Bind,
+    HaproxyConfig,
+    Proxy,
+    Server,
+    StatsSocket,
+)
+from pylvs.model.director import DirectorSpec
+from pylvs.model.proxy_spec import (
+    BackendSpec,
+    BalanceSpec,
+    BindSpec,
+    ConnRule,
+    FrontendSpec,
+    ListenAddress,
+    ProxiesSpec,
+    ServerCheck,
+    ServerSpec,
+    StatsPageSpec,
+    StatsSocketSpec,
+    StickRuleSpec,
+    StickTableSpec,
+    SwitchRule,
+)
+
+# HAProxy's defaults where the file says nothing (src/cfgparse.c, src/cli.c).
+STATS_TIMEOUT_MS = 10000
+STATS_MAXCONN = 10
+
+
+def where(loc: Location) -> str:
+    return f"{loc.file}:{loc.line}"
+
+
+def to_spec(config: HaproxyConfig, problems: Problems) -> DirectorSpec:
+    """The director `config` describes; what cannot run is added to `problems`."""
+    frontends: list[FrontendSpec] = []
+    backends: list[BackendSpec] = []
+    ids = _ids(config)
+    for proxy in config.proxies:
+        if proxy.disabled:
+            continue
+        try:
+            if proxy.has_frontend and proxy.binds:
+                fe = frontend(proxy, ids[proxy.name, "fe"], problems)
+                if fe is not None:
+                    frontends.append(fe)
+            if proxy.has_backend:
+                backends.append(backend(proxy, ids[proxy.name, "be"], problems))
+        except UnsupportedError as e:
+            problems.error(e.loc or proxy.loc, str(e), Kind.UNSUPPORTED)
+    g = config.global_
+    spec = ProxiesSpec(
+        frontends=tuple(frontends),
+        backends=tuple(backends),
+        maxconn=g.maxconn or 0,
+        ulimit_n=g.ulimit_n,
+        stats_sockets=tuple(stats_socket(s) for s in g.stats_sockets),
+        stats_timeout_ms=g.stats_timeout_ms or STATS_TIMEOUT_MS,
+        stats_maxconn=g.stats_maxconn or STATS_MAXCONN,
+        pidfile=g.pidfile,
+        daemon=g.daemon,
+    )
+    _check_targets(spec, config, problems)
+    return DirectorSpec(proxies=spec)
+
+
+def _ids(config: HaproxyConfig) -> dict[tuple[str, str], int]:
+    """Proxy ids as HAProxy numbers them (proxy.c: declared `id`, else the next free one
+    from 2 in declaration order; the stats socket's internal proxy is 1... pylvs gives
+    frontends and backends of one `listen` the same id, as HAProxy does)."""
+    used = {p.id for p in config.proxies if p.id is not None}
+    out: dict[tuple[str, str], int] = {}
+    next_id = 2
+    for p in config.proxies:
+        pid = p.id
+        if pid is None:
+            while next_id in used:
+                next_id += 1
+            pid = next_id
+            used.add(pid)
+        out[p.name, "fe"] = out[p.name, "be"] = pid
+    return out
+
+
+def bind(b: Bind) -> BindSpec:
+    addresses: list[ListenAddress] = []
+    for ep in b.endpoints:
+        if ep.port is None:
+            continue  # unix/abns/fd binds: refused by frontend()
+        family = 6 if ep.family == "ipv6" or (ep.ip is not None and ep.ip.version == 6) else 4
+        addresses.append(ListenAddress(ep.ip, ep.port, family))
+    return BindSpec(
+        addresses=tuple(addresses),
+        where=where(b.loc),
+        name=b.name,
+        maxconn=b.maxconn or 0,
+        backlog=b.backlog,
+        accept_proxy=b.accept_proxy,
+        transparent=b.transparent,
+        v6only=b.v6only,
+        interface=b.interface,
+    )
+
+
+def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
+    stats = stats_page(proxy) if proxy.stats.enabled else None
+    if proxy.mode == "http" and stats is None:
+        problems.warning(
+            proxy.loc,
+            f"{proxy.type_str} '{proxy.name}': mode http proxying is not served yet (issue "
+            "21); its addresses are not listened on",
+            Kind.UNSUPPORTED,
+        )
+        return None
+    for b in proxy.binds:
+        for ep in b.endpoints:
+            if ep.port is None:
+                problems.error(
+                    b.loc,
+                    f"{proxy.type_str} '{proxy.name}': {ep.family}@ listeners are not served "
+                    "by `pylvs run` (`pylvs haproxy` inherits fd@ listeners)",
+                    Kind.UNSUPPORTED,
+                )
+    if proxy.mode == "tcp":
+        for rules, what in (
+            (proxy.tcp_request_session, "tcp-request session"),
+            (proxy.tcp_request_content, "tcp-request content"),
+            (proxy.tcp_response_content, "tcp-response content"),
+        ):
+            for rule in rules:
+                problems.warning(
+                    rule.loc, f"'{what}' rules are not applied by the runtime yet", Kind.UNSUPPORTED
+                )
+    conn_rules: list[ConnRule] = []
+    for rule in proxy.tcp_request_connection:
+        if rule.action not in ("accept", "reject"):
+            problems.warning(
+                rule.loc,
+                f"'tcp-request connection {rule.action}' is not applied by the runtime yet "
+                "(accept and reject are)",
+                Kind.UNSUPPORTED,
+            )
+            continue
+        conn_rules.append(
+            ConnRule(rule.action, compile_condition(rule.condition, proxy), where(rule.loc))
+        )
+    switches = tuple(
+        SwitchRule(s.backend, compile_condition(s.condition, proxy))
+        for s in proxy.use_backends
+        if not s.dynamic
+    )
+    for s in proxy.use_backends:
+        if s.dynamic:
+            problems.error(
+                s.loc, "use_backend with a log-format name is not evaluated yet", Kind.UNSUPPORTED
+            )
+    default = proxy.default_backend
+    if default is None and proxy.kind == "listen":
+        default = proxy.name
+    t = proxy.timeouts
+    return FrontendSpec(
+        name=proxy.name,
+        id=pid,
+        mode=proxy.mode,
+        binds=tuple(bind(b) for b in proxy.binds),
+        maxconn=proxy.maxconn,
+        conn_rules=tuple(conn_rules),
+        switches=switches,
+        default_backend=default,
+        client_ms=t.client,
+        client_fin_ms=t.client_fin,
+        stats=stats,
+        where=where(proxy.loc),
+    )
+
+
+def stats_page(proxy: Proxy) -> StatsPageSpec:
+    s = proxy.stats
+    admin = tuple(c for c in (compile_condition(a, proxy) for a in s.admin) if c is not None)
+    t = proxy.timeouts
+    return StatsPageSpec(
+        uri=s.uri,
+        refresh_s=(s.refresh_ms or 0) // 1000,
+        realm=s.realm,
+        auth=s.auth,
+        admin=admin,
+        hide_version=s.hide_version,
+        legends=s.show_legends,
+        node=s.show_node,
+        scope=s.scope,
+        request_ms=t.http_request if t.http_request is not None else t.client,
+        keepalive_ms=t.http_keep_alive if t.http_keep_alive is not None else t.client,
+    )
+
+
+def server(s: Server) -> ServerSpec:
+    t = s.target
+    return ServerSpec(
+        name=s.name,
+        id=s.id,
+        host=t.host,
+        address=t.ip,
+        port=t.port,
+        port_offset=t.port_offset or 0,
+        weight=s.weight,
+        maxconn=s.maxconn,
+        maxqueue=s.maxqueue,
+        minconn=s.minconn,
+        backup=s.backup,
+        disabled=s.disabled,
+        send_proxy=s.send_proxy,
+        send_proxy_v2=s.send_proxy_v2,
+        slowstart_ms=s.slowstart_ms,
+        non_stick=s.non_stick,
+        check=ServerCheck(
+            enabled=s.check,
+            port=s.check_port,
+            addr=s.check_addr,
+            inter_ms=s.inter_ms,
+            fastinter_ms=s.fastinter_ms,
+            downinter_ms=s.downinter_ms,
+            rise=s.rise,
+            fall=s.fall,
+            send_proxy=s.check_send_proxy,
+            agent=s.agent_check,
+            agent_port=s.agent_port,
+            agent_inter_ms=s.agent_inter_ms,
+            on_marked_down=s.on_marked_down,
+            on_marked_up=s.on_marked_up,
+        ),
+        where=where(s.loc),
+    )
+
+
+def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
+    servers: list[ServerSpec] = []
+    for s in proxy.servers:
+        if s.target.ip is None:
+            problems.error(
+                s.loc,
+                f"server '{proxy.name}/{s.name}': the runtime connects to IP addresses; "
+                f"'{s.target.host}' is not one (names are not resolved yet)",
+                Kind.UNSUPPORTED,
+            )
+            continue
+        servers.append(server(s))
+    lb = proxy.balance
+    balance = BalanceSpec(
+        algorithm=lb.algorithm,
+        hash_type=lb.hash_type.value,
+        hash_function=lb.hash_function.value,
+        avalanche=lb.avalanche,
+        draws=lb.draws,
+        uri_whole=lb.uri_whole,
+        uri_path_only=lb.uri_path_only,
+        uri_len=lb.uri_len,
+        uri_depth=lb.uri_depth,
+        name=lb.name,
+        use_domain_only=lb.use_domain_only,
+        check_post=lb.check_post,
+        expression=lb.expression,
+        hash_balance_factor=lb.hash_balance_factor,
+        allbackups=lb.allbackups,
+    )
+    if proxy.mode == "tcp" and lb.algorithm not in TCP_ALGORITHMS:
+        problems.error(
+            proxy.balance_loc or proxy.loc,
+            f"balance {lb.algorithm} needs data the mode tcp runtime does not fetch yet",
+            Kind.UNSUPPORTED,
+        )
+    table = None
+    if proxy.stick_table is not None:
+        ts = proxy.stick_table
+        table = StickTableSpec(
+            name=ts.name,
+            key_type=ts.key.type.value,
+            key_len=ts.key.size,
+            size=ts.size,
+            expire_ms=ts.expire_ms,
+            nopurge=ts.nopurge,
+            srvkey=ts.srvkey,
+            store=ts.store,
+        )
+    rules: list[StickRuleSpec] = []
+    for r in proxy.stick_rules:
+        if r.kind == "store-response":
+            problems.warning(
+                r.loc, "'stick store-response' is not applied by the runtime yet", Kind.UNSUPPORTED
+            )
+            continue
+        rules.append(
+            StickRuleSpec(
+                kind=r.kind,
+                key=compile_fetch(r.sample, r.loc),
+                table=r.table or proxy.name,
+                condition=compile_condition(r.condition, proxy),
+                text=r.sample.text,
+            )
+        )
+    t = proxy.timeouts
+    o = proxy.options
+    return BackendSpec(
+        name=proxy.name,
+        id=pid,
+        servers=tuple(servers),
+        balance=balance,
+        connect_ms=t.connect,
+        server_ms=t.server,
+        server_fin_ms=t.server_fin,
+        tunnel_ms=t.tunnel,
+        queue_ms=t.queue,
+        retries=proxy.retries,
+        redispatch=o.redispatch,
+        redispatch_interval=o.redispatch_interval,
+        abortonclose=o.abortonclose,
+        persist=o.persist,
+        fullconn=proxy.fullconn,
+        stick_table=table,
+        stick_rules=tuple(rules),
+        where=where(proxy.loc),
+    )
+
+
+# The algorithms a mode tcp connection has what they need for (no HTTP, no payload).
+TCP_ALGORITHMS = frozenset({"roundrobin", "static-rr", "leastconn", "first", "source", "random"})
+
+
+def stats_socket(s: StatsSocket) -> StatsSocketSpec:
+    b = s.bind
+    ep = b.endpoints[0] if b.endpoints else None
+    if ep is None:
+        address = ""
+    elif ep.family == "unix":
+        address = ep.path or ""
+    elif ep.family == "ipv6":
+        address = f"ipv6@[{ep.host}]:{ep.port}"
+    else:
+        address = f"ipv4@{ep.host or '0.0.0.0'}:{ep.port}"
+    return StatsSocketSpec(
+        address=address,
+        level=b.level or "operator",
+        mode=b.mode,
+        expose_fd=b.expose_fd_listeners,
+        where=where(s.loc),
+    )
+
+
+def _check_targets(spec: ProxiesSpec, config: HaproxyConfig, problems: Problems) -> None:
+    """A table a stick rule names in another backend is shared; one the runtime does not
+    hold is refused (the reader has already checked that the names exist)."""
+    tables = {b.stick_table.name for b in spec.backends if b.stick_table is not None}
+    for be in spec.backends:
+        for r in be.stick_rules:
+            if r.table not in tables:
+                proxy = config.proxy(be.name, backend=True)
+                loc = proxy.loc if proxy is not None else Location("", 1, 1)
+                problems.error(
+                    loc,
+                    f"backend '{be.name}': stick table '{r.table}' (a peers section's table) "
+                    "is not held by the runtime yet",
+                    Kind.UNSUPPORTED,
+                )

@@ -1,0 +1,59 @@
+"""haproxy.cfg as a config source: read (reader.py, with `${VAR}` from the environment), then
+convert (convert.py) into the neutral `DirectorSpec`.
+
+A text is HAProxy's when config/formats.py reads it so (its lines open HAProxy's sections).
+`load_paths` reads several files as one configuration, as `haproxy -f A -f B` does (what
+`pylvs haproxy` and the conformance harness start the runtime from).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from pylvs.config import formats
+from pylvs.config.errors import Kind, Location, Problems
+from pylvs.config.haproxy.convert import to_spec
+from pylvs.config.haproxy.reader import load_texts
+from pylvs.config.registry import ConfigFormat, ConfigSource, Loaded, LoadOptions
+from pylvs.model.director import DirectorSpec
+
+
+def load_paths(paths: Sequence[str], options: LoadOptions | None = None) -> Loaded:
+    """Read and convert `paths` as one configuration (never raises on bad input)."""
+    options = options or LoadOptions()
+    texts: list[tuple[str, str]] = []
+    problems = Problems()
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="surrogateescape") as f:
+                texts.append((f.read(), path))
+        except OSError as e:
+            problems.error(Location(path, 1, 1), f"cannot read: {e.strerror or e}", Kind.FATAL)
+    if problems.has_errors():
+        return Loaded(DirectorSpec(), problems)
+    result = load_texts(texts, env=os.environ, host=options.host)
+    where = Location(paths[0] if paths else "", 1, 1)
+    try:
+        spec = to_spec(result.config, result.problems)
+    except Exception as exc:  # a converter bug must still end as a reported problem
+        result.problems.error(where, f"internal error while converting: {exc!r}")
+        spec = DirectorSpec()
+    return Loaded(spec, result.problems)
+
+
+class HaproxySource(ConfigSource):
+    format = "haproxy"
+
+    def __init__(self, options: LoadOptions) -> None:
+        self.options = options
+
+    def load(self, path: str) -> Loaded:
+        return load_paths([path], self.options)
+
+
+def _recognises(text: str) -> bool:
+    return formats.detect(text) == "haproxy"
+
+
+FORMAT = ConfigFormat("haproxy", _recognises, HaproxySource)

@@ -1,0 +1,313 @@
+"""HAProxy-style proxies as values: frontends, backends and their servers, whatever file said so.
+
+What the proxy runtime (dataplane/haproxy/) serves, held by `DirectorSpec.proxies`: frontends
+that listen (every address and port of every `bind`), accept or reject connections
+(`tcp-request connection`), and hand each to a backend (`use_backend`, `default_backend`);
+backends that balance over servers with HAProxy 2.6's algorithms, queue past a server's
+`maxconn`, retry and redispatch, stick clients to servers, and speak the PROXY protocol to
+them.  A haproxy.cfg `listen` section is both a frontend and a backend of the same name
+(HAProxy configuration manual §4).  Times are milliseconds (None: not set, no limit).
+
+The layering keeps this package free of the parsers and engines: a balance algorithm and a
+stick table are described by plain fields (`BalanceSpec`, `StickTableSpec`; the runtime
+builds sched/haproxy's `LbParams` and proto/stick's `TableSpec` from them), and a condition or
+a sample fetch is a compiled object behind the small Protocols below (`ConnTest`,
+`ConnFetch`): the config reader compiles them, the runtime only calls them with the
+connection's layer-4 facts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Protocol
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# What a fetch yields (proto/stick's Sample: a table converts it to its key type).
+Value = Address | int | str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ConnFacts:
+    """A new connection's layer-4 facts: what `src`, `src_port`, `dst`, `dst_port` fetch."""
+
+    src: Address
+    src_port: int
+    dst: Address
+    dst_port: int
+
+
+class ConnTest(Protocol):
+    """A compiled `if|unless` condition over layer-4 facts."""
+
+    def test(self, facts: ConnFacts) -> bool: ...
+
+
+class ConnFetch(Protocol):
+    """A compiled sample expression over layer-4 facts (None: no value)."""
+
+    def fetch(self, facts: ConnFacts) -> Value | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ListenAddress:
+    """One address and port a frontend listens on (`host` None: every address of
+    `family`, 4 or 6)."""
+
+    host: Address | None
+    port: int
+    family: int = 4
+
+    def __str__(self) -> str:
+        if self.host is None:
+            return f"{'[::]' if self.family == 6 else '*'}:{self.port}"
+        if self.host.version == 6:
+            return f"[{self.host}]:{self.port}"
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class BindSpec:
+    """A `bind` line: its addresses (a port range is one address per port) and options."""
+
+    addresses: tuple[ListenAddress, ...]
+    where: str = ""  # FILE:LINE, for messages
+    name: str | None = None
+    maxconn: int = 0  # 0: the frontend's
+    backlog: int | None = None
+    accept_proxy: bool = False  # the client speaks the PROXY protocol first
+    transparent: bool = False
+    v6only: bool = False
+    interface: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnRule:
+    """`tcp-request connection accept|reject [if|unless cond]`."""
+
+    action: str  # "accept" | "reject"
+    condition: ConnTest | None = None
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchRule:
+    """`use_backend NAME [if|unless cond]`."""
+
+    backend: str
+    condition: ConnTest | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatsPageSpec:
+    """`stats enable|uri|refresh|realm|auth|admin|...` of a proxy: pylvs answers the page
+    on the proxy's addresses (`admin` conditions are tested on the requester's layer-4
+    facts)."""
+
+    uri: str = "/haproxy?stats"
+    refresh_s: int = 0
+    realm: str | None = None
+    auth: tuple[tuple[str, str], ...] = ()
+    admin: tuple[ConnTest, ...] = ()
+    hide_version: bool = False
+    legends: bool = False
+    node: str | None = None
+    scope: tuple[str, ...] = ()
+    request_ms: int | None = None  # timeout http-request
+    keepalive_ms: int | None = None  # timeout http-keep-alive
+
+
+@dataclass(frozen=True, slots=True)
+class FrontendSpec:
+    """A frontend.  `mode` "http" frontends are served by the HTTP runtime; one with
+    `stats` set serves HAProxy's stats page instead of proxying."""
+
+    name: str
+    id: int
+    mode: str = "tcp"
+    binds: tuple[BindSpec, ...] = ()
+    maxconn: int = 0  # 0: the global maxconn
+    conn_rules: tuple[ConnRule, ...] = ()
+    switches: tuple[SwitchRule, ...] = ()
+    default_backend: str | None = None
+    client_ms: int | None = None  # timeout client
+    client_fin_ms: int | None = None  # timeout client-fin
+    stats: StatsPageSpec | None = None
+    disabled: bool = False
+    where: str = ""
+
+    @property
+    def addresses(self) -> tuple[ListenAddress, ...]:
+        return tuple(a for b in self.binds for a in b.addresses)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerCheck:
+    """What a server's health checks are set to (the check engine reads it)."""
+
+    enabled: bool = False
+    port: int | None = None
+    addr: Address | None = None
+    inter_ms: int = 2000
+    fastinter_ms: int | None = None
+    downinter_ms: int | None = None
+    rise: int = 2
+    fall: int = 3
+    send_proxy: bool = False
+    agent: bool = False
+    agent_port: int | None = None
+    agent_inter_ms: int | None = None
+    on_marked_down: str | None = None  # "shutdown-sessions"
+    on_marked_up: str | None = None  # "shutdown-backup-sessions"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSpec:
+    """A `server` line.  `port` None: the client's destination port (plus `port_offset`
+    when the line says `+N`/`-N`)."""
+
+    name: str
+    id: int
+    host: str  # as written (a name when `address` is None)
+    address: Address | None
+    port: int | None
+    port_offset: int = 0
+    weight: int = 1
+    maxconn: int = 0  # 0: no limit
+    maxqueue: int = 0  # 0: no limit
+    minconn: int = 0
+    backup: bool = False
+    disabled: bool = False  # starts in maintenance
+    send_proxy: bool = False
+    send_proxy_v2: bool = False
+    slowstart_ms: int = 0
+    non_stick: bool = False
+    check: ServerCheck = field(default_factory=ServerCheck)
+    where: str = ""
+
+    def port_for(self, dst_port: int) -> int:
+        """The port a connection whose client reached `dst_port` goes to."""
+        if self.port is not None:
+            return self.port
+        return (dst_port + self.port_offset) & 0xFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceSpec:
+    """`balance`, `hash-type`, `hash-balance-factor`, `option allbackups` (sched/haproxy's
+    LbParams, field for field: `hash_type` "map-based"|"consistent", `hash_function`
+    "sdbm"|"djb2"|"wt6"|"crc32")."""
+
+    algorithm: str = "roundrobin"
+    hash_type: str = "map-based"
+    hash_function: str = "sdbm"
+    avalanche: bool = False
+    draws: int = 2
+    uri_whole: bool = False
+    uri_path_only: bool = False
+    uri_len: int = 0
+    uri_depth: int = 0
+    name: str = ""
+    use_domain_only: bool = False
+    check_post: bool = False
+    expression: str = ""
+    hash_balance_factor: int = 0
+    allbackups: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StickTableSpec:
+    """A `stick-table` (proto/stick's TableSpec, field for field; `key_type` "ip", "ipv6",
+    "integer", "string" or "binary", `key_len` its length in bytes)."""
+
+    name: str
+    key_type: str
+    key_len: int
+    size: int
+    expire_ms: int = 0
+    nopurge: bool = False
+    srvkey: str = "name"
+    store: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StickRuleSpec:
+    """`stick match|on|store-request` with its key fetch, table and condition."""
+
+    kind: str  # "match" | "on" | "store-request"
+    key: ConnFetch
+    table: str  # the table's name (the backend's own when the line names none)
+    condition: ConnTest | None = None
+    text: str = ""  # the sample as written
+
+    @property
+    def matches(self) -> bool:
+        return self.kind in ("match", "on")
+
+    @property
+    def stores(self) -> bool:
+        return self.kind in ("on", "store-request")
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSpec:
+    name: str
+    id: int
+    servers: tuple[ServerSpec, ...] = ()
+    balance: BalanceSpec = field(default_factory=BalanceSpec)
+    connect_ms: int | None = None  # timeout connect
+    server_ms: int | None = None  # timeout server
+    server_fin_ms: int | None = None  # timeout server-fin
+    tunnel_ms: int | None = None  # timeout tunnel
+    queue_ms: int | None = None  # timeout queue (None: timeout connect)
+    retries: int = 3
+    redispatch: bool = False
+    redispatch_interval: int = -1  # -1: on the last retry
+    abortonclose: bool = False
+    persist: bool = False
+    fullconn: int | None = None
+    stick_table: StickTableSpec | None = None
+    stick_rules: tuple[StickRuleSpec, ...] = ()
+    where: str = ""
+
+    def server(self, name: str) -> ServerSpec | None:
+        return next((s for s in self.servers if s.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSocketSpec:
+    """`stats socket ADDRESS [mode M] [level L] [user U] [group G]` (global); `address` as
+    written (a path, `unix@PATH`, `ipv4@HOST:PORT`, `HOST:PORT`)."""
+
+    address: str
+    level: str = "operator"  # "user" | "operator" | "admin"
+    mode: int | None = None
+    uid: int | None = None
+    gid: int | None = None
+    expose_fd: bool = False
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProxiesSpec:
+    """Every frontend and backend, and the process-wide settings they share."""
+
+    frontends: tuple[FrontendSpec, ...] = ()
+    backends: tuple[BackendSpec, ...] = ()
+    maxconn: int = 0  # global maxconn (0: from the descriptor limit)
+    ulimit_n: int | None = None
+    stats_sockets: tuple[StatsSocketSpec, ...] = ()
+    stats_timeout_ms: int = 10000
+    stats_maxconn: int = 10
+    pidfile: str | None = None
+    daemon: bool = False
+
+    def frontend(self, name: str) -> FrontendSpec | None:
+        return next((f for f in self.frontends if f.name == name), None)
+
+    def backend(self, name: str) -> BackendSpec | None:
+        return next((b for b in self.backends if b.name == name), None)
+
+    @property
+    def empty(self) -> bool:
+        return not self.frontends and not self.backends
