@@ -56,6 +56,7 @@ from pylvs.dataplane.base import (
     TablePolicy,
 )
 from pylvs.dataplane.descriptors import reserve_for
+from pylvs.dataplane.haproxy.runtime import ProxyRuntime, ProxyRuntimeError
 from pylvs.engine import signals
 from pylvs.engine.dumps import dump_actions
 from pylvs.engine.history import History, describe, events_response
@@ -146,6 +147,8 @@ class Daemon:
         self.ipvsadm_work = IpvsadmWork()
         self.syncd = SyncdFollower(dataplane, vrrp=opts.vrrp, checks=opts.checks)
         self.spec: DirectorSpec | None = None  # the running configuration
+        self.proxies: ProxyRuntime | None = None  # HAProxy-style frontends and backends
+        self._retiring: set[asyncio.Task[None]] = set()  # old proxy runtimes' last streams
         self.notify: Callable[[str], None] = lambda _state: None
         self.web: WebSurface | None = None
         self.history = History(opts.events_log)
@@ -191,23 +194,10 @@ class Daemon:
         except OSError as e:
             await self.control.close()
             raise OSError(f"--events-log {self.opts.events_log}: {e.strerror}") from None
-        if not result.spec.proxies.empty:
-            # The HAProxy runtime (dataplane/haproxy) is not part of this build yet: refuse
-            # rather than start a daemon that listens on none of the frontends.
-            problems = Problems()
-            problems.extend(result.problems)
-            from pylvs.config.errors import Kind, Location
-
-            problems.error(
-                Location(self.opts.config, 1, 1),
-                "HAProxy frontends and backends are not served by this build yet",
-                Kind.UNSUPPORTED,
-            )
-            await self.control.close()
-            raise ConfigRefusedError(self.opts.config, problems)
         spec = self.spec = result.spec
         self.dp.set_table_policy(self._table_policy(spec))
         await self.dp.start()
+        await self._start_proxies(spec)
         t = spec.globals.ipvs_timeouts  # = ipvsadm --set (0: unchanged)
         self.dp.set_timeouts(self.dp.timeouts.with_set(t.tcp, t.tcp_fin, t.udp))
         if self.opts.checks:
@@ -377,9 +367,54 @@ class Daemon:
         if self.health is not None:
             await self.health.stop()
         await self.syncd.stop()
+        await self._stop_proxies(self.opts.grace)
+        for task in list(self._retiring):
+            await task
         await self.dp.stop(self.opts.grace)
         self.ipvsadm_work.close()
         self.history.close()
+
+    # -- HAProxy-style frontends and backends (dataplane/haproxy) --------------------------
+
+    async def _start_proxies(self, spec: DirectorSpec) -> None:
+        """Listen on every frontend's addresses (ProxyRuntimeError, naming the bind line,
+        when one cannot be bound: nothing of the new runtime stays)."""
+        if spec.proxies.empty:
+            return
+        runtime = ProxyRuntime(spec.proxies)
+        await runtime.start()
+        self.proxies = runtime
+        log.info(
+            "proxies: %d frontend(s), %d backend(s), %d listening socket(s)",
+            len(runtime.frontends),
+            len(runtime.backends),
+            sum(len(fe.listeners) for fe in runtime.frontends.values()),
+        )
+
+    async def _stop_proxies(self, grace: float) -> None:
+        runtime, self.proxies = self.proxies, None
+        if runtime is not None:
+            await runtime.stop(grace)
+
+    async def _reload_proxies(self, spec: DirectorSpec) -> str:
+        """A reload that changes the proxies: the old runtime stops listening and its streams
+        run on (up to the stop grace) while the new one listens; "" or the error."""
+        old = self.spec.proxies if self.spec is not None else None
+        if old == spec.proxies:
+            return ""
+        runtime, self.proxies = self.proxies, None
+        if runtime is not None:
+            for fe in runtime.frontends.values():
+                for listener in fe.listeners:
+                    listener.close()
+            task = asyncio.get_running_loop().create_task(runtime.stop(self.opts.grace))
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+        try:
+            await self._start_proxies(spec)
+        except (OSError, ProxyRuntimeError) as e:
+            return str(e)
+        return ""
 
     # -- table changes --------------------------------------------------------------------
 
@@ -448,7 +483,7 @@ class Daemon:
                 log.error("Reload refused: the configuration has errors; keeping the running one")
                 return Response(1, "", text + "pylvs: reload refused, running config kept\n")
             self._log_problems(result.problems)
-            self._last_error = ""
+            self._last_error = await self._reload_proxies(result.spec)
             self.spec = result.spec
             self.dp.set_table_policy(self._table_policy(result.spec))
             self.syncd.configure(result.spec)

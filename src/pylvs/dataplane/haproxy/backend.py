@@ -1,0 +1,302 @@
+"""One backend at run time: its Pool, queues, stick tables, timeouts and counters.
+
+The balancing is sched/haproxy's `Pool` (HAProxy 2.6's algorithms and pick order); this adds
+what src/backend.c, src/queue.c and src/stream.c do around it for a `mode tcp` stream:
+
+* `route` (assign_server_and_queue): the sticking rules first (proto/stick: a stored server
+  that may be used is the stream's, SF_DIRECT), else the algorithm; a server at its
+  `maxconn` queues the stream on that server (up to `maxqueue`, else the algorithm again
+  with `option redispatch`, else it fails); every server saturated queues it in the backend;
+* `release` (sess_change_server + process_srv_queue): a server's connection ends and the
+  oldest stream waiting for it (its own queue or the backend's) takes the slot;
+* `grab` (pendconn_grab_from_px): a server that comes up takes streams from the backend
+  queue up to its maxconn;
+* idle timeouts: `timeout tunnel`, else the smaller of `timeout client` / `timeout server`
+  (in mode tcp HAProxy refreshes both sides' timeouts on any activity: option
+  independent-streams is off), `client-fin` / `server-fin` once a side is half-closed.
+"""
+
+from __future__ import annotations
+
+import collections
+import random
+from typing import TYPE_CHECKING
+
+from pylvs.model.dest import Destination
+from pylvs.model.proxy_spec import BackendSpec, ConnFacts, ServerSpec
+from pylvs.model.service import RealServer
+from pylvs.model.stats import Counters
+from pylvs.proto.relay import RelayParams
+from pylvs.proto.stick import (
+    KeyFormat,
+    KeyType,
+    Sticking,
+    StickRule,
+    StickTable,
+    TableSpec,
+    process_sticking_rules,
+)
+from pylvs.sched.base import Flow
+from pylvs.sched.haproxy import FULL, NO_SERVER, Admin, LbParams, Pool, Server
+from pylvs.sched.haproxy.params import HashFunction, HashType
+
+if TYPE_CHECKING:
+    from .session import HaSession
+
+# HAProxy's timers are 31-bit milliseconds; "no timeout" is an eternity.
+ETERNITY = 0x7FFFFFFF / 1000.0
+DEFAULT_CONNECT = 5.0  # the relay needs some connect limit; HAProxy warns without one
+
+
+def seconds(ms: int | None) -> float | None:
+    return None if ms is None else ms / 1000.0
+
+
+def lb_params(spec: BackendSpec) -> LbParams:
+    b = spec.balance
+    return LbParams(
+        algorithm=b.algorithm,
+        hash_type=HashType(b.hash_type),
+        hash_function=HashFunction(b.hash_function),
+        avalanche=b.avalanche,
+        draws=b.draws,
+        uri_whole=b.uri_whole,
+        uri_path_only=b.uri_path_only,
+        uri_len=b.uri_len,
+        uri_depth=b.uri_depth,
+        name=b.name,
+        use_domain_only=b.use_domain_only,
+        check_post=b.check_post,
+        expression=b.expression,
+        hash_balance_factor=b.hash_balance_factor,
+        allbackups=b.allbackups,
+    )
+
+
+def stick_table(spec: BackendSpec) -> StickTable | None:
+    t = spec.stick_table
+    if t is None:
+        return None
+    table = TableSpec(
+        name=t.name,
+        key=KeyFormat.of(KeyType(t.key_type), t.key_len),
+        size=t.size,
+        expire_ms=t.expire_ms,
+        nopurge=t.nopurge,
+        srvkey=t.srvkey,
+        store=t.store,
+    )
+    return StickTable(table.with_data("server_id", "server_key") if spec.stick_rules else table)
+
+
+class ServerRuntime:
+    """A server's spec, its balancing state and its counters."""
+
+    __slots__ = ("counters", "dests", "lb", "queue", "spec")
+
+    def __init__(self, spec: ServerSpec) -> None:
+        self.spec = spec
+        admin = Admin.FMAINT | Admin.CMAINT if spec.disabled else Admin.NONE
+        self.lb = Server(
+            spec.name,
+            spec.weight,
+            puid=spec.id,
+            backup=spec.backup,
+            maxconn=spec.maxconn,
+            maxqueue=spec.maxqueue,
+            minconn=spec.minconn,
+            slowstart=spec.slowstart_ms // 1000,
+            non_stick=spec.non_stick,
+            admin=admin,
+        )
+        self.counters = Counters()
+        self.queue: collections.deque[HaSession] = collections.deque()
+        self.dests: dict[int, Destination] = {}
+
+    def dest(self, port: int) -> Destination:
+        """The connection table's destination for this server and port (a port-less server
+        has one per destination port)."""
+        d = self.dests.get(port)
+        if d is None:
+            assert self.spec.address is not None
+            d = self.dests[port] = Destination(RealServer(self.spec.address, port, 1))
+        return d
+
+    def full(self) -> bool:
+        lb = self.lb
+        return bool(lb.maxconn) and lb.served >= lb.maxconn
+
+
+class BackendRuntime:
+    def __init__(
+        self,
+        spec: BackendSpec,
+        tables: dict[str, StickTable],
+        *,
+        rng: random.Random | None = None,
+        now: float = 0.0,
+    ) -> None:
+        self.spec = spec
+        self.servers = [ServerRuntime(s) for s in spec.servers]
+        self.by_lb: dict[int, ServerRuntime] = {id(s.lb): s for s in self.servers}
+        self.pool = Pool([s.lb for s in self.servers], lb_params(spec), rng, now=now)
+        self.counters = Counters()
+        self.queue: collections.deque[HaSession] = collections.deque()
+        self.relay = RelayParams(
+            connect_timeout=seconds(spec.connect_ms) or DEFAULT_CONNECT,
+        )
+        self.connect_s = seconds(spec.connect_ms) or DEFAULT_CONNECT
+        self.queue_s = seconds(spec.queue_ms if spec.queue_ms is not None else spec.connect_ms)
+        self.server_s = seconds(spec.server_ms)
+        self.server_fin_s = seconds(spec.server_fin_ms)
+        self.tunnel_s = seconds(spec.tunnel_ms)
+        self.rules: list[tuple[StickRule, int]] = []
+        for i, r in enumerate(spec.stick_rules):
+            table = tables[r.table]
+            self.rules.append((StickRule(table, r.matches, r.stores), i))
+        self.failed_conns = 0
+        self.retries = 0
+        self.redispatches = 0
+
+    # -- the sticking rules' view of the servers (proto/stick Servers) ---------------------
+
+    def server(self, name: str) -> Server | None:
+        return self.pool.server(name)
+
+    def server_by_id(self, puid: int) -> Server | None:
+        return self.pool.server_by_id(puid)
+
+    def server_by_addr(self, addr: str) -> Server | None:
+        for s in self.servers:
+            if self.address(s.lb) == addr:
+                return s.lb
+        return None
+
+    def address(self, server: Server) -> str:
+        s = self.by_lb[id(server)].spec
+        return s.host if s.port is None else f"{s.host}:{s.port}"
+
+    # -- timeouts ----------------------------------------------------------------------
+
+    def idle(self, client_s: float | None, client_fin_s: float | None) -> tuple[float, float]:
+        """(idle timeout while both sides are open, once one side is half-closed)."""
+        if self.tunnel_s is not None:
+            return self.tunnel_s, self.tunnel_s
+        both = _smallest(client_s, self.server_s)
+        fin = _smallest(
+            client_fin_s if client_fin_s is not None else client_s,
+            self.server_fin_s if self.server_fin_s is not None else self.server_s,
+        )
+        return both, fin
+
+    # -- routing ---------------------------------------------------------------------
+
+    def stick(self, facts: ConnFacts, now: float) -> Sticking | None:
+        if not self.rules:
+            return None
+        specs = self.spec.stick_rules
+
+        def evaluate(rule: StickRule) -> tuple[bool, object]:
+            r = specs[next(i for rr, i in self.rules if rr is rule)]
+            if r.condition is not None and not r.condition.test(facts):
+                return False, None
+            return True, r.key.fetch(facts)
+
+        return process_sticking_rules(
+            [r for r, _ in self.rules],
+            evaluate,  # type: ignore[arg-type]
+            self,
+            now,
+            persist=self.spec.persist,
+        )
+
+    def assign(self, facts: ConnFacts, now: float, avoid: Server | None) -> Server | bool | None:
+        """The algorithm's server; None: no usable server; True: all are full (queue)."""
+        flow = Flow(facts.src, facts.src_port, facts.dst, facts.dst_port, 6)
+        got = self.pool.assign(flow, now, avoid)
+        if got is NO_SERVER:
+            return None
+        if got is FULL:
+            return True
+        assert isinstance(got, Server)
+        return got
+
+    def runtime_of(self, server: Server) -> ServerRuntime:
+        return self.by_lb[id(server)]
+
+    def take(self, server: Server) -> None:
+        self.pool.take_conn(server)
+        self.counters.conns += 1
+        self.runtime_of(server).counters.conns += 1
+
+    def release(self, server: Server) -> None:
+        """A stream leaves `server`: the slot goes to the oldest stream waiting for it."""
+        self.pool.drop_conn(server)
+        self.process_queue(self.runtime_of(server))
+
+    def process_queue(self, srv: ServerRuntime) -> None:
+        """process_srv_queue: hand free slots of `srv` to waiting streams, oldest first."""
+        while (srv.queue or self.queue) and not srv.full() and srv.lb.currently_usable():
+            own = srv.queue[0] if srv.queue else None
+            shared = self.queue[0] if self.queue else None
+            if own is not None and (shared is None or own.queued_at <= shared.queued_at):
+                session = srv.queue.popleft()
+                srv.lb.queued -= 1
+            else:
+                assert shared is not None
+                session = self.queue.popleft()
+            self.pool.lb.queued -= 1
+            session.dequeued(srv.lb)
+
+    def enqueue(self, session: HaSession, server: Server | None) -> bool:
+        """Queue `session` on `server` (None: the backend); False if the server's queue is
+        at its `maxqueue`."""
+        if server is not None:
+            srv = self.runtime_of(server)
+            if server.maxqueue and server.queued >= server.maxqueue:
+                return False
+            srv.queue.append(session)
+            server.queued += 1
+        else:
+            self.queue.append(session)
+        self.pool.lb.queued += 1
+        return True
+
+    def unqueue(self, session: HaSession, server: Server | None) -> None:
+        """A queued stream gives up (timeout queue, client gone)."""
+        queue = self.queue if server is None else self.runtime_of(server).queue
+        try:
+            queue.remove(session)
+        except ValueError:
+            return
+        if server is not None:
+            server.queued -= 1
+        self.pool.lb.queued -= 1
+
+    def grab(self) -> None:
+        """Usable servers take what the backend queue holds (pendconn_grab_from_px)."""
+        for srv in self.servers:
+            if self.queue or srv.queue:
+                self.process_queue(srv)
+
+    @property
+    def active_servers(self) -> int:
+        """srv_act: usable non-backup servers."""
+        return sum(1 for s in self.servers if not s.lb.backup and s.lb.currently_usable())
+
+    def mark(self, name: str, up: bool, now: float) -> bool:
+        """A check result (the check engine's hook): False if there is no such server."""
+        server = self.pool.server(name)
+        if server is None:
+            return False
+        if up:
+            self.pool.mark_up(server, now)
+            self.grab()
+        else:
+            self.pool.mark_down(server, now)
+        return True
+
+
+def _smallest(*values: float | None) -> float:
+    known = [v for v in values if v is not None]
+    return min(known) if known else ETERNITY

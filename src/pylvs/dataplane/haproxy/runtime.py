@@ -1,0 +1,208 @@
+"""The HAProxy-style proxy runtime: every frontend and backend of `DirectorSpec.proxies`.
+
+`ProxyRuntime(spec)` builds the backends (backend.py: a Pool per backend, stick tables shared
+by name), `start()` binds every address and port of every frontend's binds (a port another
+process holds is an error that names the bind's line, as HAProxy's "cannot bind socket"),
+`stop(grace)` closes the listeners and gives live streams `grace` seconds.  Streams are
+relayed by the keepalived mode's machinery (dataplane/proxy: its poller, C pump and relay
+machine) under their own context (clock, descriptors, connection table).
+
+The hook for health checks (`hachecks`'s check engine): `set_server_up(backend, server, up)`
+reports a server's check result — up: srv_set_running (and it takes queued streams), down:
+srv_set_stopped (new streams go elsewhere; live ones run on unless `on-marked-down
+shutdown-sessions`, which the caller applies with `shutdown_server_sessions`).  `backend(name)`
+gives the run-time backend, its `pool` the servers' states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import random
+import time
+from collections.abc import Callable
+
+from pylvs.dataplane.base import DataPlaneState
+from pylvs.dataplane.proxy.context import ProxyContext, log
+from pylvs.dataplane.proxy.descriptors import raise_limit
+from pylvs.dataplane.proxy.sockets import listen_socket
+from pylvs.model.proxy_spec import ListenAddress, ProxiesSpec
+from pylvs.model.service import Address
+from pylvs.proto.stick import StickTable
+
+from .backend import BackendRuntime, stick_table
+from .frontend import Frontend, FrontendListener
+from .session import HaSession
+
+_ANY4 = ipaddress.IPv4Address("0.0.0.0")
+_ANY6 = ipaddress.IPv6Address("::")
+HOUSEKEEPING = 0.1  # seconds between idle-timeout sweeps (HAProxy's timers are ms-exact)
+
+
+class ProxyRuntimeError(Exception):
+    """A frontend could not listen (the message names the bind line)."""
+
+
+class ProxyRuntime:
+    def __init__(
+        self,
+        spec: ProxiesSpec,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        raise_nofile: bool = True,
+    ) -> None:
+        self.spec = spec
+        self.ctx = ProxyContext(state=DataPlaneState(), clock=clock)
+        self.raise_nofile = raise_nofile
+        now = clock()
+        self.tables: dict[str, StickTable] = {}
+        for b in spec.backends:
+            table = stick_table(b)
+            if table is not None:
+                self.tables[table.name] = table
+        self.backends: dict[str, BackendRuntime] = {
+            b.name: BackendRuntime(b, self.tables, rng=rng, now=now) for b in spec.backends
+        }
+        self.frontends: dict[str, Frontend] = {
+            f.name: Frontend(f, self) for f in spec.frontends if f.stats is None and f.mode == "tcp"
+        }
+        self.maxconn = spec.maxconn
+        self.conns = 0
+        self._housekeeper: asyncio.Task[None] | None = None
+        self._paused: set[Frontend] = set()
+
+    # -- life cycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.raise_nofile:
+            raise_limit(self.maxconn or None, self.ctx.fds.reserve)
+        self.ctx.fds.measure()
+        try:
+            for fe in self.frontends.values():
+                await self._listen(fe)
+        except BaseException:
+            await self.stop(0)
+            raise
+        self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
+
+    async def _listen(self, fe: Frontend) -> None:
+        for bind in fe.spec.binds:
+            for address in bind.addresses:
+                try:
+                    sock = listen_socket(
+                        _host(address),
+                        address.port,
+                        stream=True,
+                        backlog=bind.backlog or fe.spec.maxconn or 1024,
+                        freebind=bind.transparent,
+                    )
+                except OSError as e:
+                    raise ProxyRuntimeError(
+                        f"{bind.where}: {fe.spec.name}: cannot bind socket ({e.strerror or e}) "
+                        f"[{address}]"
+                    ) from None
+                listener = FrontendListener(self.ctx, fe, bind, address, sock)
+                await listener.start()
+                fe.listeners.append(listener)
+
+    async def stop(self, grace: float) -> None:
+        for fe in self.frontends.values():
+            for listener in fe.listeners:
+                listener.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, grace)
+        while self.live() and loop.time() < deadline:
+            await asyncio.sleep(min(0.05, max(0.0, deadline - loop.time())))
+        for fe in self.frontends.values():
+            for listener in fe.listeners:
+                listener.abort_all()
+        if self._housekeeper is not None:
+            self._housekeeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeper
+            self._housekeeper = None
+        self.ctx.close_poller()
+        await asyncio.sleep(0)
+
+    def live(self) -> int:
+        return sum(len(lst.relays) for fe in self.frontends.values() for lst in fe.listeners)
+
+    # -- limits ------------------------------------------------------------------------
+
+    @property
+    def full(self) -> bool:
+        return bool(self.maxconn) and self.conns >= self.maxconn
+
+    def pause_for_slots(self, fe: Frontend) -> None:
+        """At a maxconn: stop accepting where the limit is reached until a stream ends."""
+        targets = [f for f in self.frontends.values()] if self.full else [fe]
+        for f in targets:
+            for listener in f.listeners:
+                listener.pause()
+            self._paused.add(f)
+
+    def stream_ended(self, fe: Frontend) -> None:
+        fe.conns -= 1
+        self.conns -= 1
+        if self._paused and not self.full:
+            for f in list(self._paused):
+                if not f.full:
+                    self._paused.discard(f)
+                    for listener in f.listeners:
+                        listener.resume()
+
+    # -- the checks' hook ------------------------------------------------------------
+
+    def backend(self, name: str) -> BackendRuntime | None:
+        return self.backends.get(name)
+
+    def set_server_up(self, backend: str, server: str, up: bool) -> bool:
+        """A check result for `backend/server` (False: no such server)."""
+        be = self.backends.get(backend)
+        return be is not None and be.mark(server, up, self.ctx.clock())
+
+    def shutdown_server_sessions(self, backend: str, server: str) -> None:
+        """Reset every stream on `backend/server` (on-marked-down shutdown-sessions, the
+        stats socket's `shutdown sessions server`)."""
+        for s in self.sessions():
+            if s.be.spec.name == backend and s.picked is not None and s.picked.name == server:
+                s.abort()
+
+    def sessions(self) -> list[HaSession]:
+        return [
+            r
+            for fe in self.frontends.values()
+            for lst in fe.listeners
+            for r in list(lst.relays)
+            if isinstance(r, HaSession)
+        ]
+
+    # -- idle timeouts -----------------------------------------------------------------
+
+    def housekeep(self, now: float | None = None) -> None:
+        now = self.ctx.clock() if now is None else now
+        poller = self.ctx.current_poller
+        if poller is not None:
+            poller.harvest()
+        for conn in self.ctx.state.table.expire(now):
+            if conn.on_expire is not None:
+                conn.on_expire(conn)
+        for table in self.tables.values():
+            table.expire_entries(now)
+        self.ctx.fds.tick()
+
+    async def _housekeeping(self) -> None:
+        while True:
+            await asyncio.sleep(HOUSEKEEPING)
+            try:
+                self.housekeep()
+            except Exception:
+                log.exception("proxy runtime housekeeping failed")
+
+
+def _host(address: ListenAddress) -> Address:
+    if address.host is not None:
+        return address.host
+    return _ANY6 if address.family == 6 else _ANY4

@@ -1,0 +1,455 @@
+"""One `mode tcp` stream: the keepalived mode's relay (dataplane/proxy/tcp.py, its
+RelayMachine and C pump) with HAProxy's way of reaching a server in front of it.
+
+A stream is routed by its backend (backend.py: stick rules, the balance algorithm, the
+queues).  While it waits in a queue the client's socket is only watched for a hang-up (a
+client that leaves with nothing sent, or any client with `option abortonclose`, leaves the
+queue: back_handle_st_con's abort); `timeout queue` closes it.  Once it has a server the
+relay machine starts (ACCEPTED) and its Connect is carried out here, with src/backend.c's
+retries: a refused, reset or timed-out attempt (`timeout connect`) is retried up to
+`retries` times (back_handle_st_cer), on another server when `option redispatch` says so
+(stream_choose_redispatch: the server is down, the redispatch interval is reached, or the
+stream was not sticky, the algorithm is round-robin-like and more than one server is
+usable), else on the same server after min(1 s, timeout connect) when the attempt ended in
+an error (the turn-around).  The machine only hears of the success (CONNECTED) or the final
+failure (ConnectFailed: the client is closed).  On success the PROXY header goes first
+(send-proxy / send-proxy-v2) and the stick stores are made (process_store_rules).
+
+Idle timeouts ride on the connection-table entry the relay already re-arms on every chunk
+(the C pump's too): the entry's timeout is the stream's (backend.idle), not IPVS's.
+"""
+
+from __future__ import annotations
+
+import _socket
+import asyncio
+import contextlib
+import errno
+import functools
+import os
+import socket
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pylvs.dataplane.proxy.tcp import _DO, _NONBLOCK_STREAM, End, TcpRelay
+from pylvs.model.proxy_spec import ConnFacts
+from pylvs.proto import proxyproto
+from pylvs.proto.conntrack.states import ConnState
+from pylvs.proto.relay import (
+    ACCEPTED,
+    CLIENT,
+    CONNECTED,
+    SERVER,
+    Close,
+    Connect,
+    ConnectFailed,
+    CountError,
+    Handover,
+    Record,
+    RelayMachine,
+    StartTimer,
+    StopTimer,
+)
+from pylvs.proto.stick import Sticking, discard, process_store_rules
+from pylvs.sched.haproxy import Server, State
+
+from .backend import BackendRuntime
+
+if TYPE_CHECKING:
+    from .frontend import FrontendListener
+
+_RR_KIND = frozenset({"roundrobin", "static-rr", "random"})  # BE_LB_KIND_RR
+_TURNAROUND_MAX = 1.0  # back_handle_st_cer: MIN(1 s, timeout connect)
+
+
+class HaSession(TcpRelay):
+    __slots__ = (
+        "be",
+        "direct",
+        "facts",
+        "fe",
+        "fin_idle",
+        "home",
+        "idle",
+        "picked",
+        "queued_at",
+        "queued_on",
+        "retries",
+        "started",
+        "sticking",
+        "waiter",
+    )
+
+    def __init__(
+        self,
+        listener: FrontendListener,
+        sock: _socket.socket,
+        facts: ConnFacts,
+        backend: BackendRuntime,
+    ) -> None:
+        # What TcpRelay.__init__ sets, without its IPVS scheduling.
+        self.listener = listener  # type: ignore[assignment]
+        self.home = listener
+        ctx = self.ctx = listener.ctx
+        poller = listener.poller
+        assert poller is not None
+        self.poller = poller
+        self.c_path = poller.pump is not None
+        m = self.m = RelayMachine(backend.relay, fast=self.c_path)
+        self.client = End(sock, CLIENT, m, connected=True)
+        self.server = None
+        self.conn = None
+        self.connect_timer = None
+        self.fds = 2
+        self.svc = backend.counters
+        self.dst = backend.counters
+        self.be = backend
+        self.fe = listener.frontend
+        self.facts = facts
+        self.idle, self.fin_idle = backend.idle(self.fe.client_s, self.fe.client_fin_s)
+        self.picked: Server | None = None
+        self.direct = False
+        self.retries = 0
+        self.started = False
+        self.sticking: Sticking | None = None
+        self.queued_at = 0.0
+        self.queued_on: Server | bool | None = False  # False: not queued
+        self.waiter: asyncio.TimerHandle | None = None
+        listener.relays.add(self)
+        now = ctx.clock()
+        self.sticking = backend.stick(facts, now)
+        if self.sticking is not None and self.sticking.server is not None:
+            self.direct = True
+            self._to_server(self.sticking.server, now)
+        else:
+            self._balance(now, None)
+
+    # -- finding a server ------------------------------------------------------------
+
+    def _balance(self, now: float, avoid: Server | None) -> None:
+        got = self.be.assign(self.facts, now, avoid)
+        if got is None:
+            self._give_up("no server available")
+        elif got is True:
+            self._queue(None, now)
+        else:
+            assert isinstance(got, Server)
+            self._to_server(got, now)
+
+    def _to_server(self, server: Server, now: float) -> None:
+        srv = self.be.runtime_of(server)
+        if srv.full() or srv.queue:  # its queue goes first (assign_server_and_queue)
+            self._queue(server, now)
+        else:
+            self._go(server)
+
+    def _queue(self, server: Server | None, now: float) -> bool:
+        """Wait for a slot of `server` (None: of any server of the backend)."""
+        if not self.be.enqueue(self, server):
+            if self.direct and self.be.spec.redispatch:
+                self.direct = False
+                self._balance(now, server)
+            else:
+                self._give_up("server queue full")
+            return False
+        self.queued_at = now
+        self.queued_on = server
+        if not self.started:
+            # Not the machine's yet: only a hang-up is watched for (abortonclose).
+            self.client.watched = True
+            self.client.mask = 0x2000  # EPOLLRDHUP
+            self.poller.add(self.client.fd, 0x2000, self._queued_event)
+        loop = self.listener.loop
+        assert loop is not None
+        if self.be.queue_s is not None:
+            self.waiter = loop.call_later(self.be.queue_s, self._queue_expired)
+        return True
+
+    def dequeued(self, server: Server) -> None:
+        """A slot of `server` is this stream's (backend.process_queue)."""
+        self.queued_on = False
+        self._cancel_waiter()
+        if not self.started:
+            self.poller.remove(self.client.fd)
+            self.client.watched = False
+            self.client.mask = 0
+        self._go(server)
+
+    def _queued_event(self, events: int) -> None:
+        """The client hung up while queued."""
+        try:
+            pending = self.client.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except OSError:
+            pending = b""
+        if pending and not self.be.spec.abortonclose:
+            # Its data and EOF go to the server once a slot is free; stop the event.
+            self.poller.modify(self.client.fd, 0)
+            return
+        self._leave_queue()
+        self._give_up("client aborted while queued")
+
+    def _queue_expired(self) -> None:
+        self.waiter = None
+        self._leave_queue()
+        self._give_up("timeout queue")
+
+    def _leave_queue(self) -> None:
+        if self.queued_on is not False:
+            server = self.queued_on if isinstance(self.queued_on, Server) else None
+            self.be.unqueue(self, server)
+            self.queued_on = False
+
+    def _go(self, server: Server) -> None:
+        self.picked = server
+        self.be.take(server)
+        srv = self.be.runtime_of(server)
+        self.dst = srv.counters
+        if self.started:
+            self._attempt()
+            return
+        self.started = True
+        f = self.facts
+        port = srv.spec.port_for(f.dst_port)
+        table = self.ctx.state.table
+        conn = table.new_conn(
+            (6, f.src, f.src_port, f.dst, f.dst_port), None, srv.dest(port), self.ctx.clock()
+        )
+        self.conn = conn
+        conn.on_expire = self._expired
+        self._on(ACCEPTED)
+
+    # -- connecting, with retries ------------------------------------------------------
+
+    def _connect(self, cmd: Connect) -> None:
+        self._attempt()
+
+    def _attempt(self) -> None:
+        server = self.picked
+        assert server is not None
+        srv = self.be.runtime_of(server)
+        spec = srv.spec
+        assert spec.address is not None
+        port = spec.port_for(self.facts.dst_port)
+        family = socket.AF_INET if spec.address.version == 4 else socket.AF_INET6
+        try:
+            sock = _socket.socket(family, _NONBLOCK_STREAM)
+        except OSError as exc:
+            self._final(exc.strerror or str(exc))
+            return
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            err = sock.connect_ex((spec.host, port))
+        except OSError as exc:
+            err = exc.errno or errno.EINVAL
+        connected = err == 0
+        if err == errno.EINPROGRESS:
+            with contextlib.suppress(OSError):
+                sock.getpeername()
+                connected = True
+        elif err:
+            sock.close()
+            self._failed(os.strerror(err), error=True)
+            return
+        old = self.server
+        end = self.server = End(sock, SERVER, self.m, connected)
+        end.other, self.client.other = self.client, end
+        if old is not None:  # what the client sent meanwhile
+            end.queue, end.queued = old.queue, old.queued
+        if connected:
+            self._established(end)
+            return
+        end.watched = True
+        end.mask = 0x4  # EPOLLOUT
+        self.poller.add(end.fd, 0x4, functools.partial(self._event, end))
+        loop = self.listener.loop
+        assert loop is not None
+        self.connect_timer = loop.call_later(self.be.connect_s, self._connect_timed_out)
+
+    def _connecting_event(self, server: End) -> bool:
+        err = server.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            self._failed(os.strerror(err), error=True)
+            return False
+        try:
+            server.sock.getpeername()
+        except OSError:
+            return False
+        self._stop_timer()
+        self._established(server)
+        return not self.m.state.done
+
+    def _connect_timed_out(self) -> None:
+        self.connect_timer = None
+        self._failed("connect timeout", error=False)
+
+    def _established(self, end: End) -> None:
+        end.connected = True
+        spec = self.be.runtime_of(self.picked).spec  # type: ignore[arg-type]
+        if spec.send_proxy or spec.send_proxy_v2:
+            f = self.facts
+            header = proxyproto.header(
+                2 if spec.send_proxy_v2 else 1, f.src, f.src_port, f.dst, f.dst_port
+            )
+            try:
+                sent = end.sock.send(header, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._failed("send-proxy failed", error=True)
+                return
+            if sent < len(header):
+                end.queue.insert(0, header[sent:])
+                end.queued += len(header) - sent
+        if self.sticking is not None:
+            assert self.picked is not None
+            process_store_rules(self.sticking, self.picked, self.be, self.ctx.clock())
+            self.sticking = None
+        self._on(CONNECTED)
+
+    def _drop_server_end(self) -> None:
+        self._stop_timer()
+        end = self.server
+        if end is None:
+            return
+        if end.watched:
+            self.poller.forget(end.fd)
+            end.watched = False
+        end.sock.close()
+        end.fd = -1
+        # The End stays: what the client sends meanwhile queues on it, for the next one.
+
+    def _failed(self, reason: str, *, error: bool) -> None:
+        """One attempt failed (back_handle_st_cer)."""
+        self._drop_server_end()
+        be = self.be
+        server = self.picked
+        assert server is not None
+        # 2.6.12 counts the attempt after the check (bc6b23813, backported to 2.6): retries
+        # are attempts after the first.
+        if self.retries >= be.spec.retries:
+            self._final(reason)
+            return
+        self.retries += 1
+        spec = be.spec
+        interval = spec.redispatch_interval
+        if spec.redispatch and (
+            server.cur_state is State.STOPPED
+            or (interval > 0 and self.retries % interval == 0)
+            or (interval < 0 and self.retries % (spec.retries + 1 + interval) == 0)
+            or (not self.direct and be.active_servers > 1 and be.pool.params.algorithm in _RR_KIND)
+        ):
+            be.redispatches += 1
+            self.picked = None
+            be.release(server)
+            self.direct = False
+            self._balance(self.ctx.clock(), server)
+            return
+        be.retries += 1
+        if error:
+            delay = min(_TURNAROUND_MAX, be.connect_s)
+            loop = self.listener.loop
+            assert loop is not None
+            self.waiter = loop.call_later(delay, self._retry)
+        else:
+            self._attempt()
+
+    def _retry(self) -> None:
+        self.waiter = None
+        self._attempt()
+
+    def _final(self, reason: str) -> None:
+        """No more attempts: the backend counts a failed connection, the client goes."""
+        self.be.failed_conns += 1
+        self._on(ConnectFailed(reason))
+
+    def _give_up(self, why: str) -> None:
+        """No server for this stream at all: close the client (HAProxy closes it in mode
+        tcp; there is no 503 to send)."""
+        self._cancel_waiter()
+        if self.started:
+            self._final(why)
+            return
+        client = self.client
+        if client.watched:
+            self.poller.forget(client.fd)
+            client.watched = False
+        client.sock.close()
+        client.fd = -1
+        self.listener.relays.discard(self)
+        self.fds, fds = 0, self.fds
+        self.ctx.fds.give(fds)
+        if self.sticking is not None:
+            discard(self.sticking)
+            self.sticking = None
+        self.home.ended()
+
+    def _cancel_waiter(self) -> None:
+        if self.waiter is not None:
+            self.waiter.cancel()
+            self.waiter = None
+
+    # -- the machine's commands ----------------------------------------------------------
+
+    def _on(self, event: Any) -> None:
+        for cmd in self.m.handle(event):
+            if type(cmd) is Record:
+                conn = self.conn
+                assert conn is not None
+                table = self.ctx.state.table
+                now = self.ctx.clock()
+                table.tcp_event(conn, cmd.event, now)
+                idle = self.idle if conn.state is ConnState.ESTABLISHED else self.fin_idle
+                conn.timeout = idle
+                conn.expires = now + idle
+                table.moved(conn)
+            elif type(cmd) is Handover:
+                end = self.client if cmd.side is CLIENT else self.server
+                assert end is not None
+                if cmd.mode:
+                    end.fast = cmd.mode
+                    self.poller.make_fast(end.fd, end.other.fd, self, end, cmd.mode)
+                else:
+                    self._unfast(end)
+            else:
+                _HA_DO[type(cmd)](self, cmd)
+
+    def _start_timer(self, cmd: StartTimer) -> None:
+        """The machine's connect timer is never armed: attempts keep their own."""
+
+    def _count_error(self, cmd: CountError) -> None:
+        """Counted by `_final` (failed_conns), where HAProxy counts it."""
+
+    def abort(self) -> None:
+        if self.started:
+            TcpRelay.abort(self)
+        else:
+            self._leave_queue()
+            self._give_up("stopping")
+
+    def _refuse(self, why: str) -> None:
+        self._give_up(why)
+
+    def _close(self, cmd: Close) -> None:
+        self._cancel_waiter()
+        self._leave_queue()
+        TcpRelay._close(self, cmd)
+        conn = self.conn
+        if conn is not None:
+            self.ctx.state.table.drop(conn)
+        if self.sticking is not None:
+            discard(self.sticking)
+            self.sticking = None
+        server, self.picked = self.picked, None
+        if server is not None:
+            self.be.release(server)
+        self.home.ended()
+
+
+_HA_DO: dict[type, Callable[[HaSession, Any], None]] = {
+    **_DO,
+    Connect: HaSession._connect,
+    Close: HaSession._close,
+    StartTimer: HaSession._start_timer,
+    StopTimer: HaSession._stop_timer,
+    CountError: HaSession._count_error,
+}

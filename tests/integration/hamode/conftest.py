@@ -1,0 +1,38 @@
+"""Fixtures for the HAProxy-mode tests; the helpers live in hamode_helpers.py next to this."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from hamode_helpers import Proxy, Servers
+
+
+@pytest.fixture
+def servers() -> Iterator[Servers]:
+    s = Servers()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def proxy(tmp_path: Path) -> Iterator[Callable[..., Proxy]]:
+    started: list[Proxy] = []
+
+    def start(kind: str, config: str, wait: tuple[str, int]) -> Proxy:
+        p = Proxy(tmp_path / f"{kind}-{len(started)}", kind, config, wait)
+        started.append(p)
+        return p
+
+    try:
+        yield start
+    finally:
+        for p in started:
+            p.stop()

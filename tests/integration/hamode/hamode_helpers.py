@@ -1,0 +1,204 @@
+"""Servers, clients and the two proxies (`pylvs run`, the real `haproxy -db`) for the tests.
+
+`Servers` runs named TCP servers on 127.0.0.0/8: each answers its name and closes ("name"),
+or answers and holds the connection until `release` ("hold"), or accepts and resets it
+("reset"), or accepts and says nothing ("stall"); every server records the first bytes it
+received (the PROXY header tests read them).  `Proxy(kind, config)` starts pylvs or haproxy on
+the same configuration text and waits for its frontend; `ask` is one client connection and
+what it saw: the server's name, or "" when the connection was closed without an answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HAPROXY = shutil.which("haproxy")
+KINDS = ("pylvs", "haproxy")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def closed_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on (connections are refused)."""
+    return free_port(host)
+
+
+class Server:
+    def __init__(self, name: str, behaviour: str, host: str, port: int) -> None:
+        self.name = name
+        self.behaviour = behaviour
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(512)
+        self.host, self.port = host, int(self.sock.getsockname()[1])
+        self.held: list[socket.socket] = []
+        self.received: list[bytes] = []
+        self.accepted = 0
+        self.lock = threading.Lock()
+        self.closed = False
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        if self.behaviour == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+            conn.close()
+            return
+        conn.settimeout(0.3)
+        data = b""
+        with contextlib.suppress(OSError):
+            data = conn.recv(4096)
+        with self.lock:
+            self.received.append(data)
+        if self.behaviour == "stall":
+            with self.lock:
+                self.held.append(conn)
+            return
+        with contextlib.suppress(OSError):
+            conn.sendall(self.name.encode())
+        if self.behaviour == "hold":
+            with self.lock:
+                self.held.append(conn)
+            return
+        conn.close()
+
+    def release(self, n: int | None = None) -> None:
+        with self.lock:
+            take = self.held if n is None else self.held[:n]
+            self.held = [] if n is None else self.held[n:]
+        for c in take:
+            c.close()
+
+    def close(self) -> None:
+        self.closed = True
+        self.sock.close()
+        self.release()
+
+
+class Servers:
+    def __init__(self) -> None:
+        self.all: dict[str, Server] = {}
+
+    def add(
+        self, name: str, behaviour: str = "name", host: str = "127.0.0.1", port: int = 0
+    ) -> Server:
+        s = self.all[name] = Server(name, behaviour, host, port)
+        return s
+
+    def __getitem__(self, name: str) -> Server:
+        return self.all[name]
+
+    def release(self) -> None:
+        for s in self.all.values():
+            s.release()
+
+    def close(self) -> None:
+        for s in self.all.values():
+            s.close()
+
+
+def ask(
+    port: int,
+    host: str = "127.0.0.1",
+    *,
+    source: str | None = None,
+    send: bytes = b"hi",
+    timeout: float = 5.0,
+) -> str:
+    """One client connection: the server's name, or "" if it was closed or reset."""
+    with socket.socket() as c:
+        c.settimeout(timeout)
+        if source is not None:
+            c.bind((source, 0))
+        try:
+            c.connect((host, port))
+            if send:
+                c.sendall(send)
+            return c.recv(100).decode()
+        except OSError:
+            return ""
+
+
+def hold(port: int, host: str = "127.0.0.1") -> tuple[socket.socket, str]:
+    """A client connection kept open, and the name it got."""
+    c = socket.create_connection((host, port), timeout=5)
+    c.sendall(b"hi")
+    return c, c.recv(100).decode()
+
+
+def accepting(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+class Proxy:
+    """`pylvs run -f CFG` or `haproxy -db -f CFG` on the same text."""
+
+    def __init__(self, tmp: Path, kind: str, config: str, wait: tuple[str, int] | None) -> None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.tmp = tmp
+        self.kind = kind
+        self.cfg = tmp / "haproxy.cfg"
+        # Readiness is told by a frontend of its own that refuses every connection, so the
+        # wait makes no stream on the tested backends.
+        probe = free_port()
+        self.cfg.write_text(
+            config + f"listen test_probe\n    bind 127.0.0.1:{probe}\n"
+            "    tcp-request connection reject\n"
+        )
+        wait = ("127.0.0.1", probe)
+        self.log = open(tmp / "out.log", "w")
+        if kind == "pylvs":
+            argv = [sys.executable, "-m", "pylvs", "run", "-n", "-f", str(self.cfg), "--control",
+                    str(tmp / "pylvs.sock"), "--no-syslog", "--grace", "1", "-p",
+                    str(tmp / "p.pid"), "-r", str(tmp / "v.pid"), "-c", str(tmp / "c.pid"),
+                    "--dataplane", "proxy"]  # fmt: skip
+        else:
+            assert HAPROXY is not None
+            argv = [HAPROXY, "-db", "-f", str(self.cfg)]
+        self.proc = subprocess.Popen(
+            argv, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(tmp)}
+        )
+        deadline = time.monotonic() + 20
+        while not accepting(*wait):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{kind} did not start:\n{self.output()}")
+            time.sleep(0.05)
+
+    def output(self) -> str:
+        self.log.flush()
+        return (self.tmp / "out.log").read_text()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
