@@ -61,7 +61,9 @@ from pylvs.engine import signals
 from pylvs.engine.dumps import dump_actions
 from pylvs.engine.history import History, describe, events_response
 from pylvs.engine.ipvsadm_work import IpvsadmWork
+from pylvs.engine.proxy_stats import LiveProxies
 from pylvs.engine.snapshot import build_snapshot, conn_view
+from pylvs.engine.stats_servers import StatsServers
 from pylvs.engine.syncd import SyncdFollower
 from pylvs.engine.table_state import TableState
 from pylvs.engine.web_actions import RefusedError, command_for
@@ -148,6 +150,7 @@ class Daemon:
         self.syncd = SyncdFollower(dataplane, vrrp=opts.vrrp, checks=opts.checks)
         self.spec: DirectorSpec | None = None  # the running configuration
         self.proxies: ProxyRuntime | None = None  # HAProxy-style frontends and backends
+        self.stats_servers: StatsServers | None = None  # their stats sockets and pages
         self._retiring: set[asyncio.Task[None]] = set()  # old proxy runtimes' last streams
         self.notify: Callable[[str], None] = lambda _state: None
         self.web: WebSurface | None = None
@@ -383,7 +386,13 @@ class Daemon:
             return
         runtime = ProxyRuntime(spec.proxies)
         await runtime.start()
-        self.proxies = runtime
+        stats = StatsServers(LiveProxies(runtime), spec.proxies)
+        try:
+            await stats.start()
+        except BaseException:
+            await runtime.stop(0)
+            raise
+        self.proxies, self.stats_servers = runtime, stats
         log.info(
             "proxies: %d frontend(s), %d backend(s), %d listening socket(s)",
             len(runtime.frontends),
@@ -392,6 +401,9 @@ class Daemon:
         )
 
     async def _stop_proxies(self, grace: float) -> None:
+        stats, self.stats_servers = self.stats_servers, None
+        if stats is not None:
+            await stats.close()
         runtime, self.proxies = self.proxies, None
         if runtime is not None:
             await runtime.stop(grace)
@@ -402,6 +414,9 @@ class Daemon:
         old = self.spec.proxies if self.spec is not None else None
         if old == spec.proxies:
             return ""
+        stats, self.stats_servers = self.stats_servers, None
+        if stats is not None:
+            await stats.close()
         runtime, self.proxies = self.proxies, None
         if runtime is not None:
             for fe in runtime.frontends.values():

@@ -2,7 +2,7 @@
 
 `Servers` runs named TCP servers on 127.0.0.0/8: each answers its name and closes ("name"),
 or answers and holds the connection until `release` ("hold"), or accepts and resets it
-("reset"), or accepts and says nothing ("stall"); every server records the first bytes it
+("reset", once it has read the request), or accepts and says nothing ("stall"); every server records the first bytes it
 received (the PROXY header tests read them).  `Proxy(kind, config)` starts pylvs or haproxy on
 the same configuration text and waits for its frontend; `ask` is one client connection and
 what it saw: the server's name, or "" when the connection was closed without an answer.
@@ -62,26 +62,26 @@ class Server:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
-        if self.behaviour == "reset":
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
-            conn.close()
-            return
         conn.settimeout(0.3)
         data = b""
         with contextlib.suppress(OSError):
             data = conn.recv(4096)
         with self.lock:
             self.received.append(data)
-        if self.behaviour == "stall":
-            with self.lock:
-                self.held.append(conn)
+        if self.behaviour == "reset":
+            # After the request: the proxy has certainly seen the connection established,
+            # so this is the server aborting, not a failed connect (which would be retried).
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+            conn.close()
             return
-        with contextlib.suppress(OSError):
-            conn.sendall(self.name.encode())
-        if self.behaviour == "hold":
+        if self.behaviour != "stall":
+            with contextlib.suppress(OSError):
+                conn.sendall(self.name.encode())
+        if self.behaviour in ("hold", "stall"):
             with self.lock:
-                self.held.append(conn)
-            return
+                if not self.closed:  # else the server is gone: close it here
+                    self.held.append(conn)
+                    return
         conn.close()
 
     def release(self, n: int | None = None) -> None:
@@ -92,7 +92,12 @@ class Server:
             c.close()
 
     def close(self) -> None:
-        self.closed = True
+        with self.lock:
+            self.closed = True
+        # shutdown wakes the accepting thread: a bare close would leave the socket
+        # listening until accept(2) returns, and the next test could not bind its address.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         self.release()
 
@@ -166,7 +171,7 @@ class Proxy:
         # wait makes no stream on the tested backends.
         probe = free_port()
         self.cfg.write_text(
-            config + f"listen test_probe\n    bind 127.0.0.1:{probe}\n"
+            config + f"listen test_probe\n    mode tcp\n    bind 127.0.0.1:{probe}\n"
             "    tcp-request connection reject\n"
         )
         wait = ("127.0.0.1", probe)
@@ -190,7 +195,8 @@ class Proxy:
             time.sleep(0.05)
 
     def output(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return (self.tmp / "out.log").read_text()
 
     def stop(self) -> None:

@@ -206,8 +206,9 @@ def test_frontend_maxconn_makes_clients_wait(proxy: Callable[..., Proxy]) -> Non
             early = late.recv(100).decode()  # in the listen backlog: no answer
         except TimeoutError:
             early = "(waiting)"
-        held[0][0].close()
-        servers["s1"].release(1)
+        for c, _ in held:
+            c.close()
+        servers["s1"].release()  # both streams end
         late.settimeout(5)
         after = late.recv(100).decode()  # a stream ended: its turn
         late.close()

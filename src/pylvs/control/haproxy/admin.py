@@ -56,6 +56,11 @@ class StatsSource(Protocol):
 
     def tables(self) -> Sequence[StickTable]: ...
 
+    def table_now(self) -> float:
+        """The time the tables count from (their clock: proto/stick keeps 32-bit ticks, so a
+        runtime gives them a clock that starts near zero, not the wall clock)."""
+        ...
+
 
 class ProxyAdmin(Protocol):
     def set_server_state(self, backend: str, server: str, state: str) -> None: ...

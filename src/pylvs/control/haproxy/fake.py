@@ -210,6 +210,9 @@ class FakeRuntime:
     def tables(self) -> Sequence[StickTable]:
         return [px.table for px in self.proxies if px.table is not None]
 
+    def table_now(self) -> float:
+        return self.clock()
+
     # -- what tests and demos set ------------------------------------------------------
 
     def set_check(self, backend: str, server: str, check: CheckView) -> None:

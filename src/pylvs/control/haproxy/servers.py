@@ -190,5 +190,5 @@ def shutdown_sessions_server(ctx: Context, words: list[str], payload: str | None
 
 def table(ctx: Context, words: list[str], payload: str | None) -> Reply:
     """`show|clear|set table ...` through proto/stick (its own level rules and messages)."""
-    now = ctx.runtime.snapshot().now
+    now = ctx.runtime.table_now()
     return Reply(table_command(ctx.runtime.tables(), words, ctx.state.level, now))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pylvs.model.dest import Destination
@@ -92,7 +93,7 @@ def stick_table(spec: BackendSpec) -> StickTable | None:
 class ServerRuntime:
     """A server's spec, its balancing state and its counters."""
 
-    __slots__ = ("counters", "dests", "lb", "queue", "spec")
+    __slots__ = ("counters", "dests", "failed_conns", "lb", "max_sess", "queue", "retries", "spec")
 
     def __init__(self, spec: ServerSpec) -> None:
         self.spec = spec
@@ -110,6 +111,9 @@ class ServerRuntime:
             admin=admin,
         )
         self.counters = Counters()
+        self.failed_conns = 0
+        self.retries = 0
+        self.max_sess = 0
         self.queue: collections.deque[HaSession] = collections.deque()
         self.dests: dict[int, Destination] = {}
 
@@ -122,9 +126,11 @@ class ServerRuntime:
             d = self.dests[port] = Destination(RealServer(self.spec.address, port, 1))
         return d
 
-    def full(self) -> bool:
+    def full(self, pool: Pool, now: float) -> bool:
+        """The server is at its (dynamic) maxconn: srv_dynamic_maxconn, which scales
+        `minconn`..`maxconn` with the backend's load against `fullconn`, and slowstart."""
         lb = self.lb
-        return bool(lb.maxconn) and lb.served >= lb.maxconn
+        return bool(lb.maxconn) and lb.served >= pool.lb.dynamic_maxconn(lb, now)
 
 
 class BackendRuntime:
@@ -140,6 +146,8 @@ class BackendRuntime:
         self.servers = [ServerRuntime(s) for s in spec.servers]
         self.by_lb: dict[int, ServerRuntime] = {id(s.lb): s for s in self.servers}
         self.pool = Pool([s.lb for s in self.servers], lb_params(spec), rng, now=now)
+        for srv in self.servers:
+            srv.lb.last_change = now
         self.counters = Counters()
         self.queue: collections.deque[HaSession] = collections.deque()
         self.relay = RelayParams(
@@ -157,6 +165,19 @@ class BackendRuntime:
         self.failed_conns = 0
         self.retries = 0
         self.redispatches = 0
+        self.clock: Callable[[], float] = lambda: now
+
+    def set_fullconn(self, frontends_maxconn: int) -> None:
+        """`fullconn`, else HAProxy's default: 10% of the maxconn of the frontends that
+        reach the backend (cfgparse.c), at least 1."""
+        self.pool.lb.fullconn = self.spec.fullconn or max(1, frontends_maxconn // 10)
+
+    def enter(self) -> None:
+        """A stream comes to this backend (beconn counts it, queued or not)."""
+        self.pool.lb.beconn += 1
+
+    def leave(self) -> None:
+        self.pool.lb.beconn -= 1
 
     # -- the sticking rules' view of the servers (proto/stick Servers) ---------------------
 
@@ -192,6 +213,7 @@ class BackendRuntime:
     # -- routing ---------------------------------------------------------------------
 
     def stick(self, facts: ConnFacts, now: float) -> Sticking | None:
+        """The sticking rules for a new stream (`now` on the runtime's clock)."""
         if not self.rules:
             return None
         specs = self.spec.stick_rules
@@ -227,7 +249,9 @@ class BackendRuntime:
     def take(self, server: Server) -> None:
         self.pool.take_conn(server)
         self.counters.conns += 1
-        self.runtime_of(server).counters.conns += 1
+        srv = self.runtime_of(server)
+        srv.counters.conns += 1
+        srv.max_sess = max(srv.max_sess, server.served)
 
     def release(self, server: Server) -> None:
         """A stream leaves `server`: the slot goes to the oldest stream waiting for it."""
@@ -236,7 +260,10 @@ class BackendRuntime:
 
     def process_queue(self, srv: ServerRuntime) -> None:
         """process_srv_queue: hand free slots of `srv` to waiting streams, oldest first."""
-        while (srv.queue or self.queue) and not srv.full() and srv.lb.currently_usable():
+        now = self.clock()
+        while (
+            (srv.queue or self.queue) and not srv.full(self.pool, now) and srv.lb.currently_usable()
+        ):
             own = srv.queue[0] if srv.queue else None
             shared = self.queue[0] if self.queue else None
             if own is not None and (shared is None or own.queued_at <= shared.queued_at):

@@ -29,6 +29,7 @@ from pylvs.dataplane.proxy.poller import Poller
 from pylvs.dataplane.proxy.sockets import close_with_reset
 from pylvs.model.proxy_spec import BindSpec, ConnFacts, FrontendSpec, ListenAddress
 from pylvs.model.service import Address
+from pylvs.model.stats import Counters
 from pylvs.proto import proxyproto
 
 from .backend import BackendRuntime, seconds
@@ -54,12 +55,14 @@ class Frontend:
         self.runtime = runtime
         self.listeners: list[FrontendListener] = []
         self.conns = 0  # live streams
+        self.max_conns = 0
+        self.counters = Counters()  # bytes relayed for its streams (the relays count them)
         self.total = 0  # streams accepted (stot)
         self.denied = 0  # refused by tcp-request connection rules
         self.maxconn = spec.maxconn
         self.client_s = seconds(spec.client_ms)
         self.client_fin_s = seconds(spec.client_fin_ms)
-        self.paused = False
+        self.admin_paused = False  # `disable frontend` from the stats socket
 
     @property
     def full(self) -> bool:
@@ -127,6 +130,10 @@ class FrontendListener:
         for relay in list(self.relays):
             relay.abort()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def pause(self) -> None:
         if not self._paused and not self._closed and self.poller is not None:
             self._paused = True
@@ -174,6 +181,7 @@ class FrontendListener:
             client = _socket.socket(family, socket.SOCK_STREAM, 0, fd)
             fe.conns += 1
             runtime.conns += 1
+            fe.max_conns = max(fe.max_conns, fe.conns)
             if self.bind.accept_proxy:
                 ProxyHeaderReader(self, client, peer)
             else:

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import ipaddress
 import random
+import resource
 import time
 from collections.abc import Callable
 
@@ -55,6 +56,8 @@ class ProxyRuntime:
     ) -> None:
         self.spec = spec
         self.ctx = ProxyContext(state=DataPlaneState(), clock=clock)
+        # The wall clock as this runtime's clock shows it (stick tables, stats).
+        self.wall_offset = time.time() - clock()
         self.raise_nofile = raise_nofile
         now = clock()
         self.tables: dict[str, StickTable] = {}
@@ -69,15 +72,30 @@ class ProxyRuntime:
             f.name: Frontend(f, self) for f in spec.frontends if f.stats is None and f.mode == "tcp"
         }
         self.maxconn = spec.maxconn
+        for be in self.backends.values():
+            be.clock = clock
+            be.set_fullconn(self._reaching(be.spec.name))
         self.conns = 0
         self._housekeeper: asyncio.Task[None] | None = None
         self._paused: set[Frontend] = set()
+
+    def _reaching(self, backend: str) -> int:
+        """The maxconn of the frontends that may send streams to `backend`."""
+        total = 0
+        for fe in self.spec.frontends:
+            names = {fe.default_backend, *(s.backend for s in fe.switches)}
+            if backend in names:
+                total += fe.maxconn or self.spec.maxconn
+        return total
 
     # -- life cycle ----------------------------------------------------------------
 
     async def start(self) -> None:
         if self.raise_nofile:
-            raise_limit(self.maxconn or None, self.ctx.fds.reserve)
+            if self.spec.ulimit_n:
+                set_ulimit(self.spec.ulimit_n)
+            else:
+                raise_limit(self.maxconn or None, self.ctx.fds.reserve)
         self.ctx.fds.measure()
         try:
             for fe in self.frontends.values():
@@ -126,6 +144,10 @@ class ProxyRuntime:
         self.ctx.close_poller()
         await asyncio.sleep(0)
 
+    def wall(self) -> float:
+        """Seconds since the epoch, kept in step with the runtime's clock."""
+        return self.ctx.clock() + self.wall_offset
+
     def live(self) -> int:
         return sum(len(lst.relays) for fe in self.frontends.values() for lst in fe.listeners)
 
@@ -146,10 +168,18 @@ class ProxyRuntime:
     def stream_ended(self, fe: Frontend) -> None:
         fe.conns -= 1
         self.conns -= 1
-        if self._paused and not self.full:
-            for f in list(self._paused):
-                if not f.full:
-                    self._paused.discard(f)
+        if self._paused:
+            self.recheck()
+
+    def recheck(self) -> None:
+        """Resume the listeners a limit paused, where it no longer holds (a stream ended, a
+        maxconn was raised); a frontend paused from the stats socket stays paused."""
+        if self.full:
+            return
+        for f in list(self._paused):
+            if not f.full:
+                self._paused.discard(f)
+                if not f.admin_paused:
                     for listener in f.listeners:
                         listener.resume()
 
@@ -200,6 +230,26 @@ class ProxyRuntime:
                 self.housekeep()
             except Exception:
                 log.exception("proxy runtime housekeeping failed")
+
+
+def set_ulimit(n: int) -> None:
+    """`ulimit-n N`: the descriptor limit HAProxy sets (soft and hard).  Where it cannot be
+    raised that far (no CAP_SYS_RESOURCE, above nr_open), pylvs warns and runs within the
+    highest limit it may have, as the issue asks, rather than refusing to start."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, max(n, hard)))
+        return
+    except (OSError, ValueError):
+        pass
+    within = min(n, hard)
+    with contextlib.suppress(OSError, ValueError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (within, hard))
+    log.warning(
+        "ulimit-n %d: the descriptor limit cannot be raised above %d here; running within it",
+        n,
+        within,
+    )
 
 
 def _host(address: ListenAddress) -> Address:

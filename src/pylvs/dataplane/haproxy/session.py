@@ -65,6 +65,7 @@ _TURNAROUND_MAX = 1.0  # back_handle_st_cer: MIN(1 s, timeout connect)
 class HaSession(TcpRelay):
     __slots__ = (
         "be",
+        "born",
         "direct",
         "facts",
         "fe",
@@ -90,6 +91,7 @@ class HaSession(TcpRelay):
         # What TcpRelay.__init__ sets, without its IPVS scheduling.
         self.listener = listener  # type: ignore[assignment]
         self.home = listener
+        self.born = listener.ctx.clock()
         ctx = self.ctx = listener.ctx
         poller = listener.poller
         assert poller is not None
@@ -101,8 +103,10 @@ class HaSession(TcpRelay):
         self.conn = None
         self.connect_timer = None
         self.fds = 2
-        self.svc = backend.counters
-        self.dst = backend.counters
+        # The relay counts bytes on the frontend (svc) and the server (dst); a backend's
+        # bytes are its servers' (stats).
+        self.svc = listener.frontend.counters
+        self.dst = listener.frontend.counters
         self.be = backend
         self.fe = listener.frontend
         self.facts = facts
@@ -116,6 +120,7 @@ class HaSession(TcpRelay):
         self.queued_on: Server | bool | None = False  # False: not queued
         self.waiter: asyncio.TimerHandle | None = None
         listener.relays.add(self)
+        backend.enter()
         now = ctx.clock()
         self.sticking = backend.stick(facts, now)
         if self.sticking is not None and self.sticking.server is not None:
@@ -138,7 +143,9 @@ class HaSession(TcpRelay):
 
     def _to_server(self, server: Server, now: float) -> None:
         srv = self.be.runtime_of(server)
-        if srv.full() or srv.queue:  # its queue goes first (assign_server_and_queue)
+        if (
+            srv.full(self.be.pool, now) or srv.queue
+        ):  # its queue goes first (assign_server_and_queue)
             self._queue(server, now)
         else:
             self._go(server)
@@ -345,6 +352,7 @@ class HaSession(TcpRelay):
             self._balance(self.ctx.clock(), server)
             return
         be.retries += 1
+        be.runtime_of(server).retries += 1
         if error:
             delay = min(_TURNAROUND_MAX, be.connect_s)
             loop = self.listener.loop
@@ -360,6 +368,8 @@ class HaSession(TcpRelay):
     def _final(self, reason: str) -> None:
         """No more attempts: the backend counts a failed connection, the client goes."""
         self.be.failed_conns += 1
+        if self.picked is not None:
+            self.be.runtime_of(self.picked).failed_conns += 1
         self._on(ConnectFailed(reason))
 
     def _give_up(self, why: str) -> None:
@@ -376,6 +386,7 @@ class HaSession(TcpRelay):
         client.sock.close()
         client.fd = -1
         self.listener.relays.discard(self)
+        self.be.leave()
         self.fds, fds = 0, self.fds
         self.ctx.fds.give(fds)
         if self.sticking is not None:
@@ -442,6 +453,7 @@ class HaSession(TcpRelay):
         server, self.picked = self.picked, None
         if server is not None:
             self.be.release(server)
+        self.be.leave()
         self.home.ended()
 
 

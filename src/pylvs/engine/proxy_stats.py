@@ -1,0 +1,347 @@
+"""The live HAProxy runtime behind the stats socket and page: `StatsSource` and `ProxyAdmin`
+(control/haproxy/admin.py) over dataplane/haproxy's `ProxyRuntime`.
+
+`snapshot()` reads the runtime as HAProxy's stats.c reads its structs: frontends (live and
+maximum streams, bytes, denied connections), backends (sched/haproxy's balancer state through
+control/haproxy/from_pool, streams, retries, redispatches, failed connections, bytes summed
+over its servers) and servers (state, weights, served and queued streams, counters); the
+relay's byte counts are brought up to date first (the C pump keeps its own until harvested).
+Times are on the wall clock (HAProxy's `now`).  A proxy the runtime does not serve itself
+(a stats page's `listen`) is shown from its spec, with the page's own counts (`count_page`).
+
+The admin side applies what the command set decided (the FakeRuntime is its reference):
+maintenance, drain and ready (srv_adm_set_*: leaving maintenance takes queued streams),
+weights, health and agent results (the same path as the checks' hook), maxconn, shutting
+sessions down, frontends paused, resumed or stopped, maxconn of frontends and the process,
+and clearing counters.  `add server` / `del server` need the configuration's server-line
+reader, which only the config package may use: they are refused with a message saying so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Sequence
+
+from pylvs.control.haproxy.admin import ErrorLog
+from pylvs.control.haproxy.from_pool import admin_transition, backend_lb, server_lb
+from pylvs.control.stats_http import PageExchange
+from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
+from pylvs.dataplane.haproxy.frontend import Frontend
+from pylvs.dataplane.haproxy.runtime import ProxyRuntime
+from pylvs.model.proxies import (
+    NO_CHECK,
+    BackendView,
+    CheckView,
+    Counters,
+    FrontendView,
+    ProcessInfo,
+    ProxiesSnapshot,
+    ProxyView,
+    ServerView,
+    SessionView,
+)
+from pylvs.model.proxy_spec import FrontendSpec, ServerSpec
+from pylvs.proto.stick import StickTable
+
+REFUSED_DYNAMIC = "pylvs: dynamic servers (add/del server) are not available yet.\n"
+
+
+class LiveProxies:
+    """StatsSource + ProxyAdmin over one ProxyRuntime (see the module doc)."""
+
+    def __init__(self, runtime: ProxyRuntime) -> None:
+        self.rt = runtime
+        self.started = time.time()
+        self.page: dict[str, Counters] = {}  # counts of the stats pages' proxies
+        self.checks_enabled: dict[tuple[str, str, bool], bool] = {}
+        self.ids = {f.name: f.id for f in runtime.spec.frontends}
+        self.ids.update({b.name: b.id for b in runtime.spec.backends})
+
+    # -- StatsSource -------------------------------------------------------------------
+
+    def _wall(self, t: float) -> float:
+        return t + self.rt.wall_offset
+
+    def snapshot(self) -> ProxiesSnapshot:
+        rt = self.rt
+        poller = rt.ctx.current_poller
+        if poller is not None:
+            poller.harvest()
+        # Configuration order: ids were given in it.
+        views = [self._proxy(name) for name in sorted(self.ids, key=self.ids.__getitem__)]
+        info = ProcessInfo(
+            pid=os.getpid(),
+            started=self.started,
+            maxconn=rt.maxconn,
+            hard_maxconn=rt.maxconn,
+            curr_conns=rt.conns,
+            cum_conns=sum(fe.total + fe.denied for fe in rt.frontends.values()),
+            listeners=sum(len(fe.listeners) for fe in rt.frontends.values()),
+            ulimit_n=rt.spec.ulimit_n or 0,
+        )
+        return ProxiesSnapshot(now=self.rt.wall(), info=info, proxies=tuple(views))
+
+    def _proxy(self, name: str) -> ProxyView:
+        rt = self.rt
+        fe_spec = rt.spec.frontend(name)
+        be = rt.backends.get(name)
+        fe = rt.frontends.get(name)
+        frontend = None
+        mode = "tcp"
+        if fe is not None:
+            frontend = self._frontend(fe)
+        elif fe_spec is not None:
+            mode = fe_spec.mode
+            frontend = self._page_frontend(fe_spec)
+        backend = None
+        servers: tuple[ServerView, ...] = ()
+        if be is not None:
+            backend = self._backend(be)
+            servers = tuple(self._server(be, s) for s in be.servers)
+        return ProxyView(
+            name=name,
+            id=self.ids[name],
+            mode=mode,
+            frontend=frontend,
+            backend=backend,
+            servers=servers,
+        )
+
+    def _frontend(self, fe: Frontend) -> FrontendView:
+        c = fe.counters
+        counters = Counters(
+            sess_max=fe.max_conns,
+            cum_sess=fe.total,
+            cum_conn=fe.total + fe.denied,
+            bytes_in=c.inbytes,
+            bytes_out=c.outbytes,
+            denied_conn=fe.denied,
+        )
+        stopped = all(lst.closed for lst in fe.listeners) and bool(fe.listeners)
+        return FrontendView(
+            feconn=fe.conns,
+            maxconn=fe.maxconn or self.rt.maxconn,
+            stopped=stopped,
+            paused=fe.admin_paused,
+            counters=counters,
+        )
+
+    def _page_frontend(self, spec: FrontendSpec) -> FrontendView:
+        return FrontendView(
+            maxconn=spec.maxconn or self.rt.maxconn, counters=self.page.get(spec.name, Counters())
+        )
+
+    def _backend(self, be: BackendRuntime) -> BackendView:
+        inb = sum(s.counters.inbytes for s in be.servers)
+        outb = sum(s.counters.outbytes for s in be.servers)
+        counters = Counters(
+            cum_conn=be.counters.conns,
+            cum_lbconn=be.counters.conns,
+            bytes_in=inb,
+            bytes_out=outb,
+            failed_conns=be.failed_conns,
+            retries=be.retries,
+            redispatches=be.redispatches,
+        )
+        return BackendView(
+            fullconn=be.pool.lb.fullconn,
+            counters=counters,
+            last_change=self.started,
+            **backend_lb(be.pool),
+        )
+
+    def _server(self, be: BackendRuntime, srv: ServerRuntime) -> ServerView:
+        spec: ServerSpec = srv.spec
+        c = srv.counters
+        counters = Counters(
+            sess_max=srv.max_sess,
+            cum_sess=c.conns,
+            cum_lbconn=c.conns,
+            bytes_in=c.inbytes,
+            bytes_out=c.outbytes,
+            failed_conns=srv.failed_conns,
+            retries=srv.retries,
+        )
+        view = server_lb(srv.lb)
+        view["last_change"] = self._wall(srv.lb.last_change)
+        family = "ipv6" if spec.address is not None and spec.address.version == 6 else "ipv4"
+        return ServerView(
+            **view,
+            addr=spec.host,
+            family=family,
+            port=spec.port or 0,
+            counters=counters,
+            check=self._check(be, spec),
+        )
+
+    def _check(self, be: BackendRuntime, spec: ServerSpec) -> CheckView:
+        if not spec.check.enabled:
+            return NO_CHECK
+        c = spec.check
+        enabled = self.checks_enabled.get((be.spec.name, spec.name, False), True)
+        return CheckView(enabled=enabled, rise=c.rise, fall=c.fall, health=c.rise, port=c.port or 0)
+
+    def sessions(self) -> Sequence[SessionView]:
+        out = []
+        for s in self.rt.sessions():
+            f = s.facts
+            out.append(
+                SessionView(
+                    id=id(s),
+                    proto="tcpv4" if f.src.version == 4 else "tcpv6",
+                    src=str(f.src),
+                    src_port=f.src_port,
+                    frontend=s.fe.spec.name,
+                    backend=s.be.spec.name,
+                    server=s.picked.name if s.picked is not None else None,
+                    accepted=self._wall(s.born),
+                    client_fd=s.client.fd,
+                    server_fd=s.server.fd if s.server is not None else -1,
+                    retries=s.retries,
+                )
+            )
+        return out
+
+    def errors(self) -> ErrorLog:
+        return ErrorLog()  # mode tcp captures no invalid requests or responses
+
+    def tables(self) -> Sequence[StickTable]:
+        return list(self.rt.tables.values())
+
+    def table_now(self) -> float:
+        return self.rt.ctx.clock()  # the tables' clock: the runtime's (monotonic)
+
+    # -- ProxyAdmin --------------------------------------------------------------------
+
+    def _pair(self, backend: str, server: str) -> tuple[BackendRuntime, ServerRuntime]:
+        be = self.rt.backends[backend]
+        srv = next(s for s in be.servers if s.spec.name == server)
+        return be, srv
+
+    def set_server_state(self, backend: str, server: str, state: str) -> None:
+        be, srv = self._pair(backend, server)
+        now = self.rt.ctx.clock()
+        add, remove = admin_transition(state)
+        be.pool.clear_admin(srv.lb, remove, now)
+        be.pool.set_admin(srv.lb, add, now)
+        be.grab()
+
+    def set_server_weight(self, backend: str, server: str, text: str) -> str | None:
+        be, srv = self._pair(backend, server)
+        return be.pool.change_weight(srv.lb, text, self.rt.ctx.clock())
+
+    def set_server_health(self, backend: str, server: str, health: str) -> None:
+        be, srv = self._pair(backend, server)
+        now = self.rt.ctx.clock()
+        if health == "stopping":
+            be.pool.mark_stopping(srv.lb, now)
+        else:
+            be.mark(server, health == "up", now)
+
+    def set_server_agent(self, backend: str, server: str, state: str) -> None:
+        self.set_server_health(backend, server, "up" if state == "up" else "down")
+
+    def set_check_enabled(self, backend: str, server: str, agent: bool, on: bool) -> None:
+        self.checks_enabled[backend, server, agent] = on
+
+    def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None:
+        be, srv = self._pair(backend, server)
+        s = srv.lb
+        if s.maxconn == s.minconn:
+            s.minconn = maxconn
+        s.maxconn = maxconn
+        be.process_queue(srv)
+
+    def shutdown_server_sessions(self, backend: str, server: str) -> None:
+        self.rt.shutdown_server_sessions(backend, server)
+
+    def shutdown_session(self, session_id: int) -> bool:
+        for s in self.rt.sessions():
+            if id(s) == session_id:
+                s.abort()
+                return True
+        return False
+
+    def add_server(self, backend: str, server: str, words: Sequence[str]) -> str:
+        return REFUSED_DYNAMIC
+
+    def del_server(self, backend: str, server: str) -> str:
+        return REFUSED_DYNAMIC
+
+    def pause_frontend(self, name: str) -> bool:
+        fe = self.rt.frontends.get(name)
+        if fe is None:
+            return False
+        fe.admin_paused = True
+        for lst in fe.listeners:
+            lst.pause()
+        return True
+
+    def resume_frontend(self, name: str) -> bool:
+        fe = self.rt.frontends.get(name)
+        if fe is None:
+            return False
+        fe.admin_paused = False
+        if not fe.full and not self.rt.full:
+            for lst in fe.listeners:
+                lst.resume()
+        return True
+
+    def stop_frontend(self, name: str) -> None:
+        fe = self.rt.frontends.get(name)
+        if fe is not None:
+            for lst in fe.listeners:
+                lst.close()
+
+    def set_frontend_maxconn(self, name: str, maxconn: int) -> None:
+        fe = self.rt.frontends.get(name)
+        if fe is not None:
+            fe.maxconn = maxconn
+            self.rt.recheck()
+
+    def set_global_maxconn(self, maxconn: int) -> None:
+        self.rt.maxconn = maxconn
+        self.rt.recheck()
+
+    def clear_counters(self, all_counters: bool) -> None:
+        rt = self.rt
+        for fe in rt.frontends.values():
+            fe.max_conns = fe.conns
+            if all_counters:
+                fe.counters.zero()
+                fe.total = fe.denied = 0
+        for be in rt.backends.values():
+            for srv in be.servers:
+                srv.max_sess = srv.lb.served
+                if all_counters:
+                    srv.counters.zero()
+                    srv.failed_conns = srv.retries = 0
+            if all_counters:
+                be.counters.zero()
+                be.failed_conns = be.retries = be.redispatches = 0
+        if all_counters:
+            self.page.clear()
+
+    # -- the stats page's own counts (StatsPageServer on_exchange) -----------------------
+
+    def count_page(self, exchange: PageExchange) -> None:
+        c = self.page.get(exchange.proxy, Counters())
+        rsp = list(c.http.responses)
+        status = exchange.status
+        rsp[status // 100 if 100 <= status < 600 else 0] += 1
+        http = dataclasses.replace(
+            c.http,
+            requests=c.http.requests + 1,
+            responses=(rsp[0], rsp[1], rsp[2], rsp[3], rsp[4], rsp[5]),
+            intercepted=c.http.intercepted + 1,
+        )
+        self.page[exchange.proxy] = dataclasses.replace(
+            c,
+            cum_conn=c.cum_conn + exchange.first,
+            cum_sess=c.cum_sess + exchange.first,
+            bytes_in=c.bytes_in + exchange.received,
+            bytes_out=c.bytes_out + exchange.sent,
+            http=http,
+        )
