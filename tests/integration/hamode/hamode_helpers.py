@@ -1,8 +1,8 @@
 """Servers, clients and the two proxies (`pylvs run`, the real `haproxy -db`) for the tests.
 
 `Servers` runs named TCP servers on 127.0.0.0/8: each answers its name and closes ("name"),
-or answers and holds the connection until `release` ("hold"), or accepts and resets it
-("reset", once it has read the request), or accepts and says nothing ("stall"); every server records the first bytes it
+or answers and holds the connection until `release` ("hold"), or resets it once it has read
+the request ("reset"), or says nothing ("stall"); every server records the first bytes it
 received (the PROXY header tests read them).  `Proxy(kind, config)` starts pylvs or haproxy on
 the same configuration text and waits for its frontend; `ask` is one client connection and
 what it saw: the server's name, or "" when the connection was closed without an answer.

@@ -236,7 +236,7 @@ def set_ulimit(n: int) -> None:
     """`ulimit-n N`: the descriptor limit HAProxy sets (soft and hard).  Where it cannot be
     raised that far (no CAP_SYS_RESOURCE, above nr_open), pylvs warns and runs within the
     highest limit it may have, as the issue asks, rather than refusing to start."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (n, max(n, hard)))
         return
