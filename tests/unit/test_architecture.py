@@ -60,6 +60,7 @@ IO_EDGE = frozenset(
         "pylvs.config.keepalived.lexer",  # opens the main file, reads the host name
         "pylvs.config.keepalived.parser",  # parse_file: lexer + parse
         "pylvs.config.keepalived.source",  # the ConfigSource that loads a path
+        "pylvs.config.haproxy.source",  # the ConfigSource: reads the files and the environment
         "pylvs.config.registry",  # builds the formats' ConfigSources
     }
 )

@@ -41,7 +41,7 @@ _ANY6 = ipaddress.IPv6Address("::")
 HOUSEKEEPING = 0.1  # seconds between idle-timeout sweeps (HAProxy's timers are ms-exact)
 
 
-class ProxyRuntimeError(Exception):
+class ProxyRuntimeError(OSError):
     """A frontend could not listen (the message names the bind line)."""
 
 
