@@ -79,7 +79,7 @@ def test_a_full_server_queues_then_serves_and_timeout_queue_closes(
         late = ask(port, timeout=5)  # waits behind `waiting`, then timeout queue
         waited = time.monotonic() - started
         waiting.close()
-        return [name, got, late, 1.2 < waited < 3.5]
+        return [name, got, late, waited > 1.2]  # closed by timeout queue, not at once
 
     seen = both(proxy, run)
     assert seen["pylvs"] == ["s1", "s1", "", True]
@@ -108,11 +108,12 @@ def test_a_refusing_server_without_redispatch_fails_after_its_retries(
         proxy(kind, text, None)
         started = time.monotonic()
         got = [ask(port) for _ in range(4)]
-        return got, round(time.monotonic() - started)
+        # retries 2: three attempts, two turn-arounds of min(1 s, timeout connect) for each
+        # failing client (a lower bound only: a loaded machine makes it slower, never faster)
+        return got, time.monotonic() - started >= 3.8
 
     seen = both(proxy, run)
-    # retries 2: three attempts, two turn-arounds of min(1 s, timeout connect) per failing client
-    assert seen["pylvs"] == (["s1", "", "s1", ""], 4)
+    assert seen["pylvs"] == (["s1", "", "s1", ""], True)
 
 
 def test_resetting_and_stalling_servers_cost_only_their_connections(
