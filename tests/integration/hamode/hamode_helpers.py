@@ -62,10 +62,15 @@ class Server:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(0.3)
+        # The first bytes as they come: a PROXY header and the client's data may arrive in one
+        # segment or two, so read until a short pause after the first.
+        conn.settimeout(0.5)
         data = b""
         with contextlib.suppress(OSError):
             data = conn.recv(4096)
+            conn.settimeout(0.1)
+            while chunk := conn.recv(4096):
+                data += chunk
         with self.lock:
             self.received.append(data)
         if self.behaviour == "reset":
