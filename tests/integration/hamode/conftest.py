@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from hamode_helpers import Proxy, Servers
+from tests.integration.hamode.hamode_helpers import Proxy, Servers
 
 
 @pytest.fixture
@@ -26,7 +23,7 @@ def servers() -> Iterator[Servers]:
 def proxy(tmp_path: Path) -> Iterator[Callable[..., Proxy]]:
     started: list[Proxy] = []
 
-    def start(kind: str, config: str, wait: tuple[str, int]) -> Proxy:
+    def start(kind: str, config: str, wait: tuple[str, int] | None) -> Proxy:
         p = Proxy(tmp_path / f"{kind}-{len(started)}", kind, config, wait)
         started.append(p)
         return p

@@ -10,7 +10,16 @@ import time
 from collections.abc import Callable
 
 import pytest
-from hamode_helpers import HAPROXY, KINDS, Proxy, Servers, ask, free_port, hold
+
+from tests.integration.hamode.hamode_helpers import (
+    HAPROXY,
+    KINDS,
+    Proxy,
+    Servers,
+    ask,
+    free_port,
+    hold,
+)
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hamode_helpers import HAPROXY, KINDS, Proxy, Servers, ask
+
+from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, Servers, ask
 
 pytestmark = [
     pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed"),

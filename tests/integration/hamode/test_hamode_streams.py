@@ -9,7 +9,9 @@ import time
 from collections.abc import Callable
 
 import pytest
-from hamode_helpers import (
+
+from pylvs.proto import proxyproto
+from tests.integration.hamode.hamode_helpers import (
     HAPROXY,
     KINDS,
     Proxy,
@@ -19,8 +21,6 @@ from hamode_helpers import (
     free_port,
     hold,
 )
-
-from pylvs.proto import proxyproto
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 

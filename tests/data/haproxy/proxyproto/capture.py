@@ -9,7 +9,7 @@ import threading
 import time
 
 
-def srv(port, out):
+def srv(port: int, out: list[bytes]) -> None:
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", port))
@@ -60,7 +60,7 @@ for name, lp, sp, fam, host in [
     ("v2six", 17103, 17203, socket.AF_INET6, "::1"),
     ("v1six", 17104, 17204, socket.AF_INET6, "::1"),
 ]:
-    out = []
+    out: list[bytes] = []
     t = threading.Thread(target=srv, args=(sp, out))
     t.start()
     time.sleep(0.1)
