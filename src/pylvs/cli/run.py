@@ -25,7 +25,13 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pylvs.cli.run_args import DESCRIPTION, add_run_arguments, parse_umask, unsupported_given
+from pylvs.cli.run_args import (
+    DESCRIPTION,
+    add_run_arguments,
+    config_files,
+    parse_umask,
+    unsupported_given,
+)
 
 if TYPE_CHECKING:
     from pylvs.cli.daemonize import Detached
@@ -136,6 +142,7 @@ def config_test(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    config_files(args)
     answer = one_shot(args)
     if answer is not None:
         return answer
@@ -144,10 +151,11 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as e:
         print(f"pylvs run: {e}", file=sys.stderr)
         return 1
-    problem = config_problem(args.config)
-    if problem is not None:
-        print(f"pylvs run: {problem}", file=sys.stderr)
-        return 1
+    for path in (args.config, *args.more_configs):
+        problem = config_problem(path)
+        if problem is not None:
+            print(f"pylvs run: {problem}", file=sys.stderr)
+            return 1
     from pylvs.cli import sdnotify
     from pylvs.engine.logsetup import choose_destination, parse_facility, under_service_manager
 
@@ -236,6 +244,7 @@ def make_daemon(args: argparse.Namespace) -> Daemon:
 
     opts = RunOptions(
         config=args.config,
+        more_configs=args.more_configs,
         control=resolve_control_path(args.control),
         config_id=args.config_id,
         grace=args.grace,

@@ -46,8 +46,10 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 def _config_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("configuration (keepalived's options)")
     g.add_argument(
-        "-f", "--use-file", dest="config", default=DEFAULT_CONFIG, metavar="FILE",
-        help="the keepalived.conf to run (default %(default)s)",
+        "-f", "--use-file", dest="configs", action="append", metavar="FILE",
+        help=f"the keepalived.conf to run (default {DEFAULT_CONFIG}); given again, a "
+        "haproxy.cfg to run beside it in the same daemon (its frontends and backends; "
+        "several haproxy.cfg files are read as one, as haproxy -f A -f B does)",
     )  # fmt: skip
     g.add_argument(
         "-i", "--config-id", metavar="ID",
@@ -245,6 +247,13 @@ def http_address(text: str) -> str:
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
     return text
+
+
+def config_files(args: Any) -> None:
+    """`args.config` (the first -f, or the default) and `args.more_configs` (the rest)."""
+    given = list(getattr(args, "configs", None) or [])
+    args.config = given[0] if given else DEFAULT_CONFIG
+    args.more_configs = tuple(given[1:])
 
 
 def unsupported_given(args: Any) -> list[str]:

@@ -12,8 +12,8 @@ package.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields, replace
 
 from pylvs.config import formats as reading
 from pylvs.config.errors import Location, Problems
@@ -58,6 +58,9 @@ class ConfigFormat:
     name: str
     recognises: Callable[[str], bool]  # the file's opening text -> is it this format?
     source: Callable[[LoadOptions], ConfigSource]
+    # Several files of this format read as one configuration (haproxy -f A -f B); None: one
+    # file at most (keepalived takes one -f).
+    load_many: Callable[[Sequence[str], LoadOptions], Loaded] | None = None
 
 
 class UnknownFormatError(ValueError):
@@ -143,3 +146,67 @@ def failed(path: str, message: str) -> Loaded:
     problems = Problems()
     problems.error(Location(path, 1, 1), message)
     return Loaded(DirectorSpec(), problems)
+
+
+def source_for_all(paths: Sequence[str], options: LoadOptions | None = None) -> ConfigSource:
+    """The source of one director run from `paths` (`pylvs run -f A -f B`): one file is its
+    format's source; several are read each by its format and merged (`CombinedSource`)."""
+    if len(paths) == 1:
+        return source_for(paths[0], options)
+    return CombinedSource(tuple(paths), options or LoadOptions())
+
+
+class CombinedSource(ConfigSource):
+    """A keepalived.conf and haproxy.cfg files run by one daemon: VRRP, the virtual servers
+    and the notification settings from the keepalived.conf, the frontends and backends from
+    the haproxy.cfg files (read together, as `haproxy -f A -f B`); `load`'s argument is the
+    first path (the daemon's name for its configuration)."""
+
+    format = "combined"
+
+    def __init__(self, paths: tuple[str, ...], options: LoadOptions) -> None:
+        self.paths = paths
+        self.options = options
+
+    def load(self, path: str) -> Loaded:
+        groups: dict[str, tuple[ConfigFormat, list[str]]] = {}
+        for p in self.paths:
+            try:
+                fmt = detect(read_head(p))
+            except UnknownFormatError as e:
+                return failed(p, str(e))
+            groups.setdefault(fmt.name, (fmt, []))[1].append(p)
+        loads: list[Loaded] = []
+        problems = Problems()
+        for fmt, group in groups.values():
+            if fmt.load_many is not None:
+                loads.append(fmt.load_many(group, self.options))
+                continue
+            for extra in group[1:]:
+                problems.error(
+                    Location(extra, 1, 1),
+                    f"a second {fmt.name} configuration ({group[0]} is one): one daemon runs "
+                    f"one, as {fmt.name} does",
+                )
+            loads.append(fmt.source(self.options).load(group[0]))
+        for loaded in loads:
+            problems.extend(loaded.problems)
+        return Loaded(merge([x.spec for x in loads]), problems)
+
+
+def merge(specs: Sequence[DirectorSpec]) -> DirectorSpec:
+    """One director from the specs of several configurations: lists (pools, track files)
+    are joined in order; every other part is taken from the one spec that sets it (the
+    first that does, when several do: each format sets its own parts)."""
+    empty = DirectorSpec()
+    merged = empty
+    for spec in specs:
+        changes: dict[str, object] = {}
+        for f in fields(DirectorSpec):
+            mine, theirs = getattr(merged, f.name), getattr(spec, f.name)
+            if isinstance(mine, tuple):
+                changes[f.name] = (*mine, *theirs)
+            elif mine == getattr(empty, f.name):
+                changes[f.name] = theirs
+        merged = replace(merged, **changes)  # type: ignore[arg-type]
+    return merged

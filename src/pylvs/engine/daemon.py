@@ -39,7 +39,7 @@ from pylvs.config.registry import (
     LoadOptions,
     UnknownFormatError,
     failed,
-    source_for,
+    source_for_all,
 )
 from pylvs.control import server as control_server
 from pylvs.control import status as status_view
@@ -109,6 +109,7 @@ class ConfigRefusedError(Exception):
 class RunOptions:
     config: str
     control: str
+    more_configs: tuple[str, ...] = ()  # run beside `config`: `pylvs run -f A -f B`
     pidfile: str | None = None
     config_id: str | None = None
     grace: float = 5.0
@@ -167,7 +168,7 @@ class Daemon:
         if self.source is None:
             options = LoadOptions(config_id=self.opts.config_id, host=self.host)
             try:
-                self.source = source_for(self.opts.config, options)
+                self.source = source_for_all((self.opts.config, *self.opts.more_configs), options)
             except UnknownFormatError as e:
                 return failed(self.opts.config, str(e))
         with collector.paused():

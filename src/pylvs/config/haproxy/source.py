@@ -56,4 +56,4 @@ def _recognises(text: str) -> bool:
     return formats.detect(text) == "haproxy"
 
 
-FORMAT = ConfigFormat("haproxy", _recognises, HaproxySource)
+FORMAT = ConfigFormat("haproxy", _recognises, HaproxySource, load_paths)
