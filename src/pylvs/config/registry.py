@@ -191,7 +191,7 @@ class CombinedSource(ConfigSource):
             loads.append(fmt.source(self.options).load(group[0]))
         for loaded in loads:
             problems.extend(loaded.problems)
-        return Loaded(merge([x.spec for x in loads]), problems)
+        return Loaded(bind_vips_freely(merge([x.spec for x in loads])), problems)
 
 
 def merge(specs: Sequence[DirectorSpec]) -> DirectorSpec:
@@ -210,3 +210,24 @@ def merge(specs: Sequence[DirectorSpec]) -> DirectorSpec:
                 changes[f.name] = theirs
         merged = replace(merged, **changes)  # type: ignore[arg-type]
     return merged
+
+
+def bind_vips_freely(spec: DirectorSpec) -> DirectorSpec:
+    """Frontends bound to one of the director's own VIPs bind as `transparent` (IP_FREEBIND):
+    on a backup the VIP is not there yet, and the bind must not fail for it; the frontend
+    serves once VRRP brings the VIP, as the keepalived mode's virtual servers do (HAProxy
+    beside keepalived needs `transparent` or net.ipv4.ip_nonlocal_bind=1 for the same)."""
+    vips = {a.address.ip for i in spec.vrrp.instances for a in i.addresses}
+    if not vips:
+        return spec
+    frontends = tuple(
+        replace(
+            fe,
+            binds=tuple(
+                replace(b, transparent=True) if any(a.host in vips for a in b.addresses) else b
+                for b in fe.binds
+            ),
+        )
+        for fe in spec.proxies.frontends
+    )
+    return replace(spec, proxies=replace(spec.proxies, frontends=frontends))

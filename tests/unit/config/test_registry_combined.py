@@ -60,3 +60,33 @@ def test_merge_joins_lists_and_takes_each_part_from_the_spec_that_sets_it() -> N
     assert merge([a, b]).globals.router_id == "a"  # set by both: the first one's
     assert merge([DirectorSpec(), b]).globals.router_id == "b"
     assert merge([]) == DirectorSpec()
+
+
+VRRP = """vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        192.168.8.248/24
+    }
+}
+"""
+
+
+def test_a_frontend_on_a_vip_binds_freely_the_others_as_written(tmp_path: Path) -> None:
+    """Seed 004: `listen Exchange2010` binds the VIP; on the backup it must start anyway."""
+    ka, ha = tmp_path / "keepalived.conf", tmp_path / "haproxy.cfg"
+    ka.write_text(VRRP)
+    ha.write_text(
+        DEFAULTS
+        + "frontend vip\n    bind 192.168.8.248:25\n    bind 127.0.0.1:2525\n"
+        + "    default_backend b\nbackend b\n    server s1 127.0.0.1:9001\n"
+    )
+    loaded = source_for_all([str(ka), str(ha)]).load(str(ka))
+    assert not loaded.problems.has_errors(), [str(p) for p in loaded.problems]
+    (fe,) = loaded.spec.proxies.frontends
+    assert [(str(b.addresses[0]), b.transparent) for b in fe.binds] == [
+        ("192.168.8.248:25", True),
+        ("127.0.0.1:2525", False),
+    ]
