@@ -74,6 +74,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     u.add_argument("--dataplane", choices=["nftables", "ipvs"], default="nftables",
                    help="how the directors forward: nftables (any kernel) or ipvs (the "
                    "kernel's IPVS, as on a real director)")  # fmt: skip
+    u.add_argument("--haproxy", action="store_true",
+                   help="seed 004: keepalived.conf moves the VIP only, a haproxy.cfg balances "
+                   "(pylvs run -f keepalived.conf -f haproxy.cfg on each director)")  # fmt: skip
     sub.add_parser("status", help="who is MASTER, each director's ipvsadm -Ln")
     c = sub.add_parser("curl", help="requests from the client through the VIP")
     c.add_argument("-n", type=int, default=10, help="number of requests (default %(default)s)")
@@ -116,6 +119,7 @@ def _options(args: argparse.Namespace) -> Any:
         weights=weights,
         dataplane=args.dataplane,
         sync=args.sync,
+        haproxy=args.haproxy,
     )
 
 

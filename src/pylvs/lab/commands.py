@@ -15,10 +15,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pylvs.control.client import call
 from pylvs.control.protocol import Request
@@ -26,7 +28,7 @@ from pylvs.dataplane.ipvs.genl import kernel_has_ipvs
 
 from . import netns, nodes
 from .classic import classic_text
-from .configs import keepalived_conf
+from .configs import haproxy_cfg, keepalived_conf
 from .realserver import forget
 from .state import LabPaths, LabState
 from .topology import PRIORITIES, LabError, LabOptions, Mode, Topology, diagram, plan
@@ -162,11 +164,14 @@ def _build(lab: Lab) -> None:
     topo = lab.topo
     netns.build(topo)
     for rs in topo.real_servers:
-        if topo.mode is Mode.DR:
+        if topo.mode is Mode.DR and not topo.options.haproxy:  # a proxy's servers need no VIP
             realserver_setup(topo, rs.name)
         lab.start_httpd(rs.name)
     for i, d in enumerate(topo.directors, 1):
         lab.paths.conf(d.name).write_text(keepalived_conf(topo, i))
+        if topo.options.haproxy:
+            cfg = haproxy_cfg(topo, str(lab.paths.stats_socket(d.name)))
+            lab.paths.haproxy_cfg(d.name).write_text(cfg)
     if lab.state.static_vip:
         static_vip(topo, "dir1")
     for d in topo.directors:
@@ -184,10 +189,16 @@ def _print_up(lab: Lab, out: Out) -> None:
     out("generated keepalived.conf:")
     for d in topo.directors:
         out(f"  {d.name}: {lab.paths.conf(d.name)}")
+    if topo.options.haproxy:
+        out("generated haproxy.cfg (run beside it: pylvs run -f keepalived.conf -f haproxy.cfg):")
+        for d in topo.directors:
+            out(f"  {d.name}: {lab.paths.haproxy_cfg(d.name)}")
+            out(f"  {d.name}'s stats socket: {lab.paths.stats_socket(d.name)}")
     out(f"logs and pid files: {lab.paths.dir}")
     out("")
-    out("the same by hand:")
-    out(classic_text(topo))
+    if not topo.options.haproxy:
+        out("the same by hand:")
+        out(classic_text(topo))
     if lab.state.static_vip:
         out("VRRP driver not available: the VIP was put on dir1 by hand (no failover)")
     out(f"MASTER: {', '.join(lab.masters()) or 'none yet'}")
@@ -250,7 +261,10 @@ def status(lab_id: str, out: Out = print) -> None:
         failed = lab.state.failed.get(d.name)
         note = f" [failed: {failed}]" if failed else ""
         out(f"{d.name} prio {PRIORITIES[i]}: {role}{note} (running: {' '.join(up_procs) or '-'})")
-        if up_procs:
+        if up_procs and topo.options.haproxy:
+            for line in _haproxy_servers(lab.paths.stats_socket(d.name)):
+                out(f"    {line}")
+        elif up_procs:
             for line in lab.ipvsadm(d.name, "-Ln").splitlines():
                 out(f"    {line}")
     for rs in topo.real_servers:
@@ -260,6 +274,36 @@ def status(lab_id: str, out: Out = print) -> None:
         out("VRRP link between the directors: cut (pylvs lab heal link)")
     if lab.state.static_vip:
         out("VRRP driver not available: the VIP is on dir1 by hand")
+
+
+def _haproxy_servers(stats_socket: Path) -> list[str]:
+    """Each server of the director's haproxy.cfg as its stats socket's `show stat` has it:
+    status, weight, current and total sessions."""
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(str(stats_socket))
+            s.sendall(b"show stat\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+    except OSError as e:
+        return [f"(no answer from the stats socket {stats_socket}: {e})"]
+    lines = data.decode(errors="replace").splitlines()
+    if not lines or not lines[0].startswith("# "):
+        return [f"(the stats socket said: {' '.join(lines)[:200]})"]
+    head = lines[0][2:].split(",")
+    at = {name: i for i, name in enumerate(head)}
+    out = []
+    for line in lines[1:]:
+        row = line.split(",")
+        if len(row) < len(head) or row[at["svname"]] in ("FRONTEND", "BACKEND"):
+            continue
+        out.append(
+            f"{row[at['pxname']]}/{row[at['svname']]}: {row[at['status']]} weight "
+            f"{row[at['weight']]}, sessions {row[at['scur']]} now, {row[at['stot']]} in all"
+        )
+    return out
 
 
 def exec_in(lab_id: str, node: str, argv: list[str]) -> int:

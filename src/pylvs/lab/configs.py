@@ -96,12 +96,21 @@ def keepalived_conf(topo: Topology, index: int) -> str:
     if index not in (1, 2):
         raise ValueError("the lab has two directors: index 1 or 2")
     opts = topo.options
+    if opts.haproxy:
+        about = [
+            f"! pylvs lab {topo.lab_id}: dir{index} of the seed 004 pair: keepalived only moves",
+            "! the VIP; the haproxy.cfg beside this file balances.",
+        ]
+    else:
+        about = [
+            f"! pylvs lab {topo.lab_id}: dir{index} of the seed 000 pair "
+            f"({topo.mode.value.upper()}, {opts.real_servers} real server(s)).",
+            "! Health checks are faster than the seed's (delay_loop 6, connect_timeout 10,",
+            "! nb_get_retry 3, delay_before_retry 3) so a dead web server leaves within seconds.",
+        ]
     head = [
         "! Configuration File for keepalived",
-        f"! pylvs lab {topo.lab_id}: dir{index} of the seed 000 pair "
-        f"({topo.mode.value.upper()}, {opts.real_servers} real server(s)).",
-        "! Health checks are faster than the seed's (delay_loop 6, connect_timeout 10,",
-        "! nb_get_retry 3, delay_before_retry 3) so a dead web server leaves within seconds.",
+        *about,
         "",
         "global_defs {",
         f"    router_id LVS_DEVEL_{index}",
@@ -111,5 +120,52 @@ def keepalived_conf(topo: Topology, index: int) -> str:
     if opts.sync:
         head.append("    lvs_sync_daemon eth0 VI_1")
     head += ["}", ""]
+    if opts.haproxy:
+        # Seed 004: keepalived only moves the VIP; haproxy.cfg (below) balances.
+        return "\n".join([*head, *_vrrp_block(topo, index)]) + "\n"
     body = [*_vrrp_block(topo, index), "", *_virtual_server(topo)]
     return "\n".join(head + body) + "\n"
+
+
+def haproxy_cfg(topo: Topology, stats_socket: str) -> str:
+    """Seed 004's haproxy.cfg for the lab's addresses, the same on both directors.
+
+    As the seed: `mode tcp`, `balance roundrobin`, a `listen` on the VIP with `option
+    redispatch` and `option abortonclose`, servers with `check port` and rise 2 / fall 3, a
+    stats socket at level admin.  Differences, said in the file: `inter 1000` (the seed's 5000)
+    so a dead server leaves within seconds; `stick on src` only with `--persistence` (from one
+    client it always picks one server, which hides the balancing); the VIP's port 80 alone
+    (the seed's Exchange ports are not served by the lab's web servers); no `daemon` (the lab
+    runs the director in the foreground) and no pidfile/ulimit-n (the lab's own files)."""
+    opts = topo.options
+    lines = [
+        f"# pylvs lab {topo.lab_id}: seed 004's haproxy.cfg, the same on both directors.",
+        "# Checks every second (the seed: inter 5000); stickiness only with --persistence.",
+        "global",
+        f"    stats socket {stats_socket} mode 600 level admin",
+        "    maxconn 40000",
+        "defaults",
+        "    mode tcp",
+        "    timeout connect 4000",
+        "    timeout client 3600000",
+        "    timeout server 3600000",
+        "    balance roundrobin",
+        "listen web",
+        f"    bind {topo.vip}:{VIP_PORT}",
+        "    mode tcp",
+        "    balance roundrobin",
+    ]
+    if opts.persistence:
+        lines += [
+            "    option persist",
+            f"    stick-table type ip size 10240k expire {opts.persistence}s",
+            "    stick on src",
+        ]
+    for i, rs in enumerate(topo.real_servers, 1):
+        weight = opts.weight(i) if opts.weights else 1
+        lines.append(
+            f"    server {rs.name} {topo.rip(rs)}:{topo.rs_port} weight {weight} "
+            f"check port {topo.rs_port} inter 1000 rise 2 fall 3"
+        )
+    lines += ["    option redispatch", "    option abortonclose", "    maxconn 200000"]
+    return "\n".join(lines) + "\n"

@@ -53,14 +53,18 @@ class Program:
 
 def director_programs(topo: Topology, paths: LabPaths, node: str) -> list[Program]:
     conf = str(paths.conf(node))
+    # --haproxy: the haproxy.cfg's frontends run on the proxy plane beside VRRP (seed 004).
+    dataplane = "proxy" if topo.options.haproxy else topo.options.dataplane
     run = [
         sys.executable, "-m", "pylvs", "run", "-n", "-f", conf,
         "--control", str(paths.control(node)), "--pid", str(paths.dir / f"{node}-run.pid"),
         "--vrrp_pid", str(paths.dir / f"{node}-run-vrrp.pid"),
         "--checkers_pid", str(paths.dir / f"{node}-run-checkers.pid"),
-        "--dataplane", topo.options.dataplane, "--no-syslog",
+        "--dataplane", dataplane, "--no-syslog",
     ]  # fmt: skip
-    if topo.mode is Mode.DR and topo.options.dataplane == "nftables":
+    if topo.options.haproxy:
+        run += ["-f", str(paths.haproxy_cfg(node))]
+    if topo.mode is Mode.DR and dataplane == "nftables":
         run += ["--dr-interface", "eth0"]
     programs = [Program(f"{node}-pylvs", topo.ns(node), tuple(run), "pylvs")]
     if not VRRP_IN_RUN and vrrp_available():

@@ -39,6 +39,12 @@ class LabPaths:
     def conf(self, node: str) -> Path:
         return self.dir / f"{node}.keepalived.conf"
 
+    def haproxy_cfg(self, node: str) -> Path:
+        return self.dir / f"{node}.haproxy.cfg"
+
+    def stats_socket(self, node: str) -> Path:
+        return self.dir / f"{node}.haproxy.sock"
+
     def control(self, node: str) -> Path:
         return self.dir / f"{node}.sock"
 

@@ -69,6 +69,9 @@ class LabOptions:
     weights: tuple[int, ...] = ()
     dataplane: str = "nftables"  # what the directors' `pylvs run --dataplane` forwards with
     sync: bool = False  # lvs_sync_daemon eth0 VI_1: the master syncs its connections
+    # Seed 004: keepalived only moves the VIP and a haproxy.cfg does the balancing; here one
+    # `pylvs run -f keepalived.conf -f haproxy.cfg` per director does both.
+    haproxy: bool = False
 
     def __post_init__(self) -> None:
         if self.dataplane not in DATAPLANES:
@@ -97,6 +100,12 @@ class LabOptions:
             raise LabError(f"--weights needs {self.real_servers} value(s), one per real server")
         if any(not 0 <= w <= 65535 for w in self.weights):
             raise LabError("weights are 0..65535")
+        if self.haproxy and self.mode is not Mode.DR:
+            # A proxy connects to the servers itself: they need neither the VIP nor the
+            # directors as their gateway, so the lab keeps seed 004's one segment.
+            raise LabError("--haproxy builds seed 004's one-segment cluster: leave out --mode nat")
+        if self.haproxy and self.weights and 0 in self.weights:
+            raise LabError("--haproxy: HAProxy's server weights are 1..256")
 
     def weight(self, index: int) -> int:
         """Weight of real server `index` (1-based); the seed gives each 3."""
