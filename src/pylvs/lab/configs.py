@@ -162,9 +162,8 @@ def haproxy_cfg(topo: Topology, stats_socket: str) -> str:
             "    stick on src",
         ]
     for i, rs in enumerate(topo.real_servers, 1):
-        weight = opts.weight(i) if opts.weights else 1
         lines.append(
-            f"    server {rs.name} {topo.rip(rs)}:{topo.rs_port} weight {weight} "
+            f"    server {rs.name} {topo.rip(rs)}:{topo.rs_port} weight {opts.weight(i)} "
             f"check port {topo.rs_port} inter 1000 rise 2 fall 3"
         )
     lines += ["    option redispatch", "    option abortonclose", "    maxconn 200000"]

@@ -108,8 +108,11 @@ class LabOptions:
             raise LabError("--haproxy: HAProxy's server weights are 1..256")
 
     def weight(self, index: int) -> int:
-        """Weight of real server `index` (1-based); the seed gives each 3."""
-        return self.weights[index - 1] if self.weights else 3
+        """Weight of real server `index` (1-based); seed 000 gives each 3, seed 004's
+        haproxy.cfg 1."""
+        if self.weights:
+            return self.weights[index - 1]
+        return 1 if self.haproxy else 3
 
 
 @dataclass(frozen=True, slots=True)
