@@ -104,6 +104,8 @@ class LabOptions:
             # A proxy connects to the servers itself: they need neither the VIP nor the
             # directors as their gateway, so the lab keeps seed 004's one segment.
             raise LabError("--haproxy builds seed 004's one-segment cluster: leave out --mode nat")
+        if self.haproxy and self.sync:
+            raise LabError("--sync syncs LVS connections; a --haproxy lab has no LVS table")
         if self.haproxy and self.weights and 0 in self.weights:
             raise LabError("--haproxy: HAProxy's server weights are 1..256")
 
