@@ -100,13 +100,17 @@ class LabOptions:
             raise LabError(f"--weights needs {self.real_servers} value(s), one per real server")
         if any(not 0 <= w <= 65535 for w in self.weights):
             raise LabError("weights are 0..65535")
-        if self.haproxy and self.mode is not Mode.DR:
+        if self.haproxy:
+            self._check_haproxy()
+
+    def _check_haproxy(self) -> None:
+        if self.mode is not Mode.DR:
             # A proxy connects to the servers itself: they need neither the VIP nor the
             # directors as their gateway, so the lab keeps seed 004's one segment.
             raise LabError("--haproxy builds seed 004's one-segment cluster: leave out --mode nat")
-        if self.haproxy and self.sync:
+        if self.sync:
             raise LabError("--sync syncs LVS connections; a --haproxy lab has no LVS table")
-        if self.haproxy and self.weights and 0 in self.weights:
+        if 0 in self.weights:
             raise LabError("--haproxy: HAProxy's server weights are 1..256")
 
     def weight(self, index: int) -> int:

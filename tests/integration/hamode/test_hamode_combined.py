@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from hamode_helpers import Servers, accepting, ask, free_port
+from tests.integration.hamode.hamode_helpers import Servers, accepting, ask, free_port
 
 
 def _daemon(tmp: Path, *configs: Path) -> subprocess.Popen[bytes]:

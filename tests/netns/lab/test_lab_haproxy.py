@@ -8,16 +8,18 @@ import time
 from collections import Counter
 
 import pytest
-from labload import wait_masters
 
 from pylvs.lab import commands, operate
 from pylvs.lab.topology import PRIORITIES, master_down_interval
+from tests.netns.lab.conftest import MakeLab
+from tests.netns.lab.labload import wait_masters
 
 pytestmark = pytest.mark.root
-QUIET = {"out": lambda _line: None}
 
 
-def test_seed004_cluster_balances_counts_and_fails_over(make_lab, vrrp_driver) -> None:  # type: ignore[no-untyped-def]
+def test_seed004_cluster_balances_counts_and_fails_over(
+    make_lab: MakeLab, vrrp_driver: None
+) -> None:
     lab = make_lab(haproxy=True, real_servers=3)
     assert str(lab.paths.haproxy_cfg("dir1")) in lab.up_output
     cfg = lab.paths.haproxy_cfg("dir1").read_text()
@@ -34,7 +36,7 @@ def test_seed004_cluster_balances_counts_and_fails_over(make_lab, vrrp_driver) -
     assert sum(int(line.split()[-3]) for line in served) >= 30  # stot; the checks add none
     # The MASTER dies: the BACKUP, whose frontend was bound to the VIP all along, takes the
     # VIP after its master-down interval and serves.
-    operate.fail(lab.topo.lab_id, "master", how="crash", **QUIET)
+    operate.fail(lab.topo.lab_id, "master", how="crash", out=lambda _line: None)
     took = wait_masters(lab, ("dir2",), master_down_interval(lab.topo.options, PRIORITIES[1]) + 10)
     assert took is not None, lab.masters()
     time.sleep(0.5)
