@@ -11,6 +11,10 @@ the table shows each metric's median, and the per-round ratios follow it.
 `--python-path` adds pylvs with its C fast path switched off (PYLVS_PROXY_PUMP=0) as a
 third contender, to show what the C part buys.
 
+`--config haproxy` runs pylvs on the same haproxy.cfg text as HAProxy (`pylvs run -f
+haproxy.cfg`, the HAProxy mode: its frontends, backends and balance algorithms) instead of the
+equivalent keepalived.conf (the default, the LVS mode's virtual server).
+
 `--against LABEL=PYTHON` (repeatable) adds another build of pylvs, run by that interpreter
 (e.g. the virtualenv of a checkout of main), as one more contender in the same rounds (and,
 with `--python-path`, its pure-Python path too): an interleaved A/B of two versions of the
@@ -19,6 +23,7 @@ request and per connection is printed per round as well, the steadier measure on
 
 Run by hand (not part of the tests):
     python bench/proxy_bench.py [--duration 5] [--idle 10000] [--rounds 3] [--python-path]
+                                [--config keepalived|haproxy]
                                 [--against main=/path/to/main/.venv/bin/python]
 Needs: nginx, haproxy and wrk (Debian packages of those names).
 """
@@ -138,8 +143,10 @@ http {{ access_log off; keepalive_requests 1000000; sendfile on;
     return conf
 
 
-def haproxy_conf(tmp: Path, port: int, backends: list[int], maxconn: int) -> Path:
-    conf = tmp / "haproxy.cfg"
+def haproxy_conf(
+    tmp: Path, port: int, backends: list[int], maxconn: int, name: str = "haproxy"
+) -> Path:
+    conf = tmp / f"{name}.cfg"
     servers = "\n".join(f"    server rs{i} 127.0.0.1:{p}" for i, p in enumerate(backends, 1))
     conf.write_text(
         f"""global
@@ -255,8 +262,14 @@ def main() -> int:  # noqa: C901 - a benchmark script: its options and report in
         metavar="LABEL=PYTHON",
         help="also run the pylvs that interpreter imports (another checkout's venv), as LABEL",
     )
+    ap.add_argument(
+        "--config",
+        choices=("keepalived", "haproxy"),
+        default="keepalived",
+        help="what pylvs runs: the equivalent keepalived.conf, or HAProxy's own haproxy.cfg",
+    )
     args = ap.parse_args()
-    builds = [("pylvs proxy", sys.executable)]
+    builds = [("pylvs proxy" if args.config == "keepalived" else "pylvs hacfg", sys.executable)]
     for spec in args.against:
         label, sep, python = spec.partition("=")
         if not sep or not label or shutil.which(python) is None:
@@ -296,7 +309,10 @@ def main() -> int:  # noqa: C901 - a benchmark script: its options and report in
             port = free_port()
             sock = tmp / f"pylvs-{i}.sock"
             pcmd = [python, "-m", "pylvs", "run", "-f"]
-            conf = pylvs_conf(tmp, port, backends, f"keepalived-{i}")
+            if args.config == "haproxy":  # the same text as HAProxy's, on a port of its own
+                conf = haproxy_conf(tmp, port, backends, args.idle + 200, f"pylvs-{i}")
+            else:
+                conf = pylvs_conf(tmp, port, backends, f"keepalived-{i}")
             pcmd += [str(conf), "--control", str(sock), "--no-syslog", "-n", "--dataplane", "proxy"]
             pcmd += ["-p", str(tmp / f"{i}.pid"), "-r", str(tmp / f"{i}-v.pid")]
             pcmd += ["-c", str(tmp / f"{i}-c.pid")]
@@ -318,7 +334,8 @@ def main() -> int:  # noqa: C901 - a benchmark script: its options and report in
             results[name]["KiB RSS / idle conn"] = idle_memory(pid, port, args.idle)
     names = list(results)
     metrics = list(results["HAProxy"])
-    print(f"median of {args.rounds} round(s); pylvs proxy relays with its {path}")
+    what = "HAProxy's haproxy.cfg" if args.config == "haproxy" else "the equivalent keepalived.conf"
+    print(f"median of {args.rounds} round(s); pylvs runs {what} and relays with its {path}")
     head = " | ".join(names) + " | " + " | ".join(f"{n} / HAProxy" for n in names[1:])
     print(f"| metric | {head} |\n|---|" + "---:|" * (2 * len(names) - 1))
     for m in metrics:
