@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import importlib
 import logging
 import os
 import resource
@@ -45,8 +44,7 @@ HARD_STOP = float("inf")  # HAProxy's soft stop waits for every connection (no h
 
 class FilesSource(ConfigSource):
     """The configuration files of the command line, read again at each reload as one
-    configuration (`load_paths` of the haproxy format's source, config/haproxy/source.py);
-    until the runtime registers that format, loading says pylvs cannot run a haproxy.cfg."""
+    configuration (config/haproxy/source.py `load_paths`)."""
 
     format = "haproxy"
 
@@ -55,15 +53,9 @@ class FilesSource(ConfigSource):
         self.options = options
 
     def load(self, path: str) -> SpecLoaded:
-        from pylvs.config.registry import UnknownFormatError, by_name, failed
+        from pylvs.config.haproxy.source import load_paths
 
-        try:
-            by_name("haproxy")
-        except UnknownFormatError as e:
-            return failed(self.files[0], f"{e}: pylvs cannot run a haproxy.cfg yet")
-        source = importlib.import_module("pylvs.config.haproxy.source")
-        loaded: SpecLoaded = source.load_paths(self.files, self.options)
-        return loaded
+        return load_paths(self.files, self.options)
 
 
 def run(opts: Options, msgs: Messages, loaded: Loaded) -> int:

@@ -52,13 +52,17 @@ class ConnFetch(Protocol):
 @dataclass(frozen=True, slots=True)
 class ListenAddress:
     """One address and port a frontend listens on (`host` None: every address of
-    `family`, 4 or 6)."""
+    `family`, 4 or 6); or, with `fd`, the listening socket a parent process handed down on
+    that descriptor (HAProxy's `fd@N`: used as it is, host and port are its own)."""
 
     host: Address | None
     port: int
     family: int = 4
+    fd: int | None = None
 
     def __str__(self) -> str:
+        if self.fd is not None:
+            return f"fd@{self.fd}"
         if self.host is None:
             return f"{'[::]' if self.family == 6 else '*'}:{self.port}"
         if self.host.version == 6:

@@ -20,6 +20,7 @@ from pylvs.config.haproxy.l4tests import (
 )
 from pylvs.config.haproxy.model import (
     Bind,
+    Endpoint,
     HaproxyConfig,
     Proxy,
     Server,
@@ -103,11 +104,19 @@ def _ids(config: HaproxyConfig) -> dict[tuple[str, str], int]:
     return out
 
 
+def _inherited(ep: Endpoint) -> bool:
+    """`fd@N`: a listening socket the parent process bound (HAProxy's test driver, systemd)."""
+    return ep.family == "fd" and (ep.path or "").isdigit()
+
+
 def bind(b: Bind) -> BindSpec:
     addresses: list[ListenAddress] = []
     for ep in b.endpoints:
+        if _inherited(ep):
+            addresses.append(ListenAddress(None, 0, fd=int(ep.path or 0)))
+            continue  # a socket the parent bound (system/inherited.py)
         if ep.port is None:
-            continue  # unix/abns/fd binds: refused by frontend()
+            continue  # unix/abns binds: refused by frontend()
         family = 6 if ep.family == "ipv6" or (ep.ip is not None and ep.ip.version == 6) else 4
         addresses.append(ListenAddress(ep.ip, ep.port, family))
     return BindSpec(
@@ -135,11 +144,11 @@ def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
         return None
     for b in proxy.binds:
         for ep in b.endpoints:
-            if ep.port is None:
+            if ep.port is None and not _inherited(ep):
                 problems.error(
                     b.loc,
-                    f"{proxy.type_str} '{proxy.name}': {ep.family}@ listeners are not served "
-                    "by `pylvs run` (`pylvs haproxy` inherits fd@ listeners)",
+                    f"{proxy.type_str} '{proxy.name}': {ep.family}@ listeners are not served"
+                    " (fd@N, a socket the parent process bound, is)",
                     Kind.UNSUPPORTED,
                 )
     if proxy.mode == "tcp":
@@ -353,6 +362,8 @@ def stats_socket(s: StatsSocket) -> StatsSocketSpec:
         address = ""
     elif ep.family == "unix":
         address = ep.path or ""
+    elif ep.family == "fd":  # a socket the parent bound (control/stats_socket.py serves it)
+        address = f"fd@{ep.path}"
     elif ep.family == "ipv6":
         address = f"ipv6@[{ep.host}]:{ep.port}"
     else:

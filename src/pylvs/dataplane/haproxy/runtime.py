@@ -31,6 +31,7 @@ from pylvs.dataplane.proxy.sockets import listen_socket
 from pylvs.model.proxy_spec import ListenAddress, ProxiesSpec
 from pylvs.model.service import Address
 from pylvs.proto.stick import StickTable
+from pylvs.system import inherited
 
 from .backend import BackendRuntime, stick_table
 from .frontend import Frontend, FrontendListener
@@ -108,14 +109,18 @@ class ProxyRuntime:
     async def _listen(self, fe: Frontend) -> None:
         for bind in fe.spec.binds:
             for address in bind.addresses:
+                backlog = bind.backlog or fe.spec.maxconn or 1024
                 try:
-                    sock = listen_socket(
-                        _host(address),
-                        address.port,
-                        stream=True,
-                        backlog=bind.backlog or fe.spec.maxconn or 1024,
-                        freebind=bind.transparent,
-                    )
+                    if address.fd is not None:  # the parent's socket (HAProxy's fd@N)
+                        sock = inherited.listening_socket(f"fd@{address.fd}", backlog)
+                    else:
+                        sock = listen_socket(
+                            _host(address),
+                            address.port,
+                            stream=True,
+                            backlog=backlog,
+                            freebind=bind.transparent,
+                        )
                 except OSError as e:
                     raise ProxyRuntimeError(
                         f"{bind.where}: {fe.spec.name}: cannot bind socket ({e.strerror or e}) "
