@@ -8,6 +8,7 @@ rules of `validate_check_config` exactly.
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Location
@@ -25,7 +26,7 @@ class Method:
 
 
 @dataclass(slots=True)
-class CheckerDraft:
+class CheckerDraft(abc.ABC):
     """A checker block: the options every checker has, as written (None = not set).
 
     Each checker kind subclasses it with its own options and `build`, which makes the final
@@ -55,8 +56,9 @@ class CheckerDraft:
     # FILE_CHECK track_file / BFD_CHECK name: checked against the defined blocks at the end
     ref: tuple[str, Location] | None = None
 
+    @abc.abstractmethod
     def build(self, loc: Location, timing: CheckTiming, conn: Connection | None) -> Checker:
-        raise NotImplementedError(self.kind)
+        """The checker this block describes (each kind's draft builds its own)."""
 
 
 @dataclass(slots=True)

@@ -3,6 +3,7 @@ and nothing answered once the machine is closed."""
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -12,14 +13,15 @@ E = TypeVar("E")
 Handler = Callable[[Any, Any, float, list[cmd.Command]], None]
 
 
-class Machine(Generic[E]):
+class Machine(abc.ABC, Generic[E]):
     """A connection machine: `handle(event, now)` returns the commands for the driver."""
 
     handlers: ClassVar[dict[type, Handler]] = {}
 
     @property
+    @abc.abstractmethod
     def closed(self) -> bool:
-        raise NotImplementedError
+        """Nothing is answered once this is true (each machine says when it is)."""
 
     def handle(self, event: E, now: float) -> list[cmd.Command]:
         out: list[cmd.Command] = []
