@@ -85,7 +85,13 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 RANK = {pkg: i for i, layer in enumerate(LAYERS) for pkg in layer}
 FORMAT_READERS = ("config", "cli")  # the only packages that know a config format
-FORMAT_NEUTRAL = ("errors", "formats", "keywords", "registry")  # config/ modules anyone may use
+FORMAT_NEUTRAL = (
+    "errors",
+    "formats",
+    "keywords",
+    "listen",
+    "registry",
+)  # config/ modules anyone may use
 
 Graph = Mapping[str, frozenset[str]]
 

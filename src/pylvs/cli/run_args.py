@@ -240,7 +240,7 @@ def _pylvs_options(p: argparse.ArgumentParser) -> None:
 
 def http_address(text: str) -> str:
     """--http's ADDR:PORT, checked as the listener reads it."""
-    from pylvs.web.server import parse_listen
+    from pylvs.config.listen import parse_listen
 
     try:
         parse_listen(text)

@@ -14,11 +14,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
+from typing import Any, TypeVar
 
 from pylvs.config import formats as reading
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keywords import HostFacts
-from pylvs.model.director import DirectorSpec
+from pylvs.model.director import DirectorSpec, GlobalSpec
+
+T = TypeVar("T", DirectorSpec, GlobalSpec)
 
 HEAD_BYTES = 65536  # how much of a file format tests look at
 
@@ -197,19 +200,28 @@ class CombinedSource(ConfigSource):
 def merge(specs: Sequence[DirectorSpec]) -> DirectorSpec:
     """One director from the specs of several configurations: lists (pools, track files)
     are joined in order; every other part is taken from the one spec that sets it (the
-    first that does, when several do: each format sets its own parts)."""
-    empty = DirectorSpec()
-    merged = empty
+    first that does, when several do: each format sets its own parts).  The globals are
+    merged field by field: keepalived.conf's router_id and haproxy.cfg's `pylvs-http`
+    both count."""
+    merged = DirectorSpec()
     for spec in specs:
-        changes: dict[str, object] = {}
-        for f in fields(DirectorSpec):
-            mine, theirs = getattr(merged, f.name), getattr(spec, f.name)
-            if isinstance(mine, tuple):
-                changes[f.name] = (*mine, *theirs)
-            elif mine == getattr(empty, f.name):
-                changes[f.name] = theirs
-        merged = replace(merged, **changes)  # type: ignore[arg-type]
+        merged = _merged(merged, spec)
     return merged
+
+
+def _merged(mine: T, theirs: T) -> T:
+    empty = type(mine)()
+    changes: dict[str, Any] = {}  # each field's own type, checked by the dataclass
+    for f in fields(mine):
+        a: Any = getattr(mine, f.name)
+        b: Any = getattr(theirs, f.name)
+        if isinstance(a, tuple):
+            changes[f.name] = (*a, *b)
+        elif isinstance(a, GlobalSpec):
+            changes[f.name] = _merged(a, b)
+        elif a == getattr(empty, f.name):
+            changes[f.name] = b
+    return replace(mine, **changes)
 
 
 def bind_vips_freely(spec: DirectorSpec) -> DirectorSpec:

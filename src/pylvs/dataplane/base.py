@@ -17,12 +17,13 @@ from __future__ import annotations
 import abc
 import enum
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import ModelError, ServiceKey
+from pylvs.model.snapshot import DescriptorUse
 from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.table import (
     AddDest,
@@ -125,6 +126,20 @@ class DataPlane(abc.ABC):
         """New flows forwarded without being recorded since start (a kernel plane's full
         flow map, nftables/dr.py); planes that record every flow have none."""
         return 0
+
+    def drops(self) -> Mapping[str, int]:
+        """What the plane dropped since start, by reason (metrics: `pylvs_dataplane_dropped`);
+        the kernel planes' drops are the kernel's own counters, not counted here."""
+        return {}
+
+    def set_sizes(self) -> Sequence[tuple[str, int, int]]:
+        """The plane's dynamic sets as last read: (name, elements, capacity); a plane
+        without kernel sets has none."""
+        return ()
+
+    def descriptor_use(self) -> DescriptorUse | None:
+        """The proxy's descriptors against its cap; None for planes without sockets."""
+        return None
 
     async def refresh(self, *, connections: bool = False) -> None:
         """Bring what a listing shows up to date before `services()` / `connections()` are

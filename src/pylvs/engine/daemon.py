@@ -692,7 +692,14 @@ class Daemon:
             servers=servers,
             vrrp=tuple(i.view() for i in self.vrrp.status()) if self.vrrp is not None else (),
             unbound=tuple(self.dp.unbound().items()),
-            plane=PlaneView(self.dp.name, self.dp.flow_count(), self.dp.unrecorded()),
+            plane=PlaneView(
+                self.dp.name,
+                self.dp.flow_count(),
+                self.dp.unrecorded(),
+                drops=tuple(sorted(self.dp.drops().items())),
+                sets=tuple(self.dp.set_sizes()),
+                descriptors=self.dp.descriptor_use(),
+            ),
             process=self.process,
         )
 

@@ -173,6 +173,21 @@ class PlaneView:
     flows: int  # entries in its connection table (templates included)
     # New flows the kernel plane forwarded without recording them (a full flow map).
     unrecorded: int = 0
+    # Packets or connections the plane dropped since start, by reason (DataPlane.drops).
+    drops: tuple[tuple[str, int], ...] = ()
+    # The kernel plane's dynamic sets as last read: (name, elements, capacity).
+    sets: tuple[tuple[str, int, int], ...] = ()
+    # The proxy's descriptors: in use by connections, its cap, times the cap was reached.
+    descriptors: DescriptorUse | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DescriptorUse:
+    """The proxy plane's own descriptors against its cap (dataplane/proxy/descriptors.py)."""
+
+    in_use: int
+    cap: int
+    cap_reached: int  # times new connections had to wait (or UDP flows were dropped)
 
 
 @dataclass(frozen=True, slots=True)

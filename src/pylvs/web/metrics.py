@@ -23,7 +23,13 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from pylvs.model.service import ServiceKey
-from pylvs.model.snapshot import DestView, DirectorSnapshot, InstanceView, ServiceView
+from pylvs.model.snapshot import (
+    DestView,
+    DirectorSnapshot,
+    InstanceView,
+    PlaneView,
+    ServiceView,
+)
 from pylvs.model.stats import CounterValues, Rates
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -293,6 +299,53 @@ def _plane(snap: DirectorSnapshot) -> Iterator[Metric]:
     )
     unbound.add_metric(name, len(snap.unbound))
     yield from (flows, unrecorded, unbound)
+    yield from _drops_and_sets(snap.plane)
+
+
+def _drops_and_sets(plane: PlaneView) -> Iterator[Metric]:
+    labels = ["plane"]
+    dropped = CounterMetricFamily(
+        "pylvs_dataplane_dropped",
+        "Datagrams or connections the plane dropped, by reason (no_destination, "
+        "destination_deleted, send_buffer_full, descriptor_cap, descriptor_error)",
+        labels=[*labels, "reason"],
+    )
+    for reason, count in plane.drops:
+        dropped.add_metric([plane.name, reason], count)
+    elements = GaugeMetricFamily(
+        "pylvs_dataplane_set_elements",
+        "Elements of a dynamic nftables set or map as last read (flow maps, persistence)",
+        labels=[*labels, "set"],
+    )
+    capacity = GaugeMetricFamily(
+        "pylvs_dataplane_set_capacity",
+        "The declared size of that set (0: the kernel's default)",
+        labels=[*labels, "set"],
+    )
+    for set_name, count, size in plane.sets:
+        elements.add_metric([plane.name, set_name], count)
+        capacity.add_metric([plane.name, set_name], size)
+    yield from (dropped, elements, capacity)
+    fds = plane.descriptors
+    if fds is None:
+        return
+    in_use = GaugeMetricFamily(
+        "pylvs_dataplane_descriptors", "Descriptors the proxy's connections hold", labels=labels
+    )
+    in_use.add_metric([plane.name], fds.in_use)
+    cap = GaugeMetricFamily(
+        "pylvs_dataplane_descriptor_cap",
+        "Descriptors the proxy may hold (the limit less the daemon's own and its reserve)",
+        labels=labels,
+    )
+    cap.add_metric([plane.name], fds.cap)
+    reached = CounterMetricFamily(
+        "pylvs_dataplane_descriptor_cap_reached",
+        "Times the proxy reached its descriptor cap (new connections waited in the backlog)",
+        labels=labels,
+    )
+    reached.add_metric([plane.name], fds.cap_reached)
+    yield from (in_use, cap, reached)
 
 
 def _process(snap: DirectorSnapshot) -> Iterator[Metric]:

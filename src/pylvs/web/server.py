@@ -14,7 +14,6 @@ one snapshot each; they never wait on anything but their own socket.
 from __future__ import annotations
 
 import asyncio
-import socket
 from dataclasses import dataclass
 
 from pylvs.control.http_conn import listening_socket, serve_connection
@@ -28,23 +27,6 @@ class Limits:
     backlog: int = 256
     request_timeout: float = 10.0
     keepalive_timeout: float = 15.0
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """`ADDR:PORT`, `[V6]:PORT` or `:PORT` (all IPv4 addresses): ValueError when invalid."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not (port.isascii() and port.isdigit()) or not 0 <= int(port) <= 65535:
-        raise ValueError(f"{text!r}: expected ADDR:PORT")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    elif ":" in host:
-        raise ValueError(f"{text!r}: write an IPv6 address in brackets, [ADDR]:PORT")
-    host = host or "0.0.0.0"
-    try:
-        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
-    except OSError:
-        raise ValueError(f"{text!r}: {host!r} is not an IP address") from None
-    return host, int(port)
 
 
 class WebServer:

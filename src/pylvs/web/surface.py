@@ -7,9 +7,10 @@ with `FILE:LINE: message` or the address's problem.
 
 from __future__ import annotations
 
+from pylvs.config.listen import parse_listen
 from pylvs.web.app import App, Director
 from pylvs.web.auth import Access, User, parse_users
-from pylvs.web.server import Limits, WebServer, parse_listen
+from pylvs.web.server import Limits, WebServer
 
 
 class WebSurface:

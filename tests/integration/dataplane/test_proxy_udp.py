@@ -188,6 +188,7 @@ def test_a_deleted_servers_flow_gets_nothing_more_and_ends_on_its_timer() -> Non
             c.transport.sendto(b"x%d" % i, to)
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(c.got.get(), 0.2)
+        assert plane.drops() == {"destination_deleted": 3}  # counted for /metrics
         clock.advance(30)  # 300 s after its last served datagram
         (dead,) = plane.housekeep()
         assert dead.dest.key == b.real_server().key
@@ -215,6 +216,26 @@ def test_ipv6_udp() -> None:
         c = await client("::1")
         data, src = await c.ask(b"hi", target(plane, key))
         assert data == b"a6:hi" and src[:2] == target(plane, key)
+        c.transport.close()
+        await drained(plane)
+
+    run(body)
+
+
+def test_datagrams_for_a_service_without_servers_are_dropped_and_counted() -> None:
+    """No server to schedule to: IPVS drops the datagram; the plane counts it by reason."""
+
+    async def body() -> None:
+        plane = await proxy(VirtualService(KEY, scheduler="rr"))
+        to = target(plane)
+        c = await client()
+        for i in range(2):
+            c.transport.sendto(b"x%d" % i, to)
+        for _ in range(50):
+            if plane.drops().get("no_destination") == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert plane.drops() == {"no_destination": 2}
         c.transport.close()
         await drained(plane)
 

@@ -78,6 +78,12 @@ def test_scrape_follows_traffic_and_a_health_transition(backends, tmp_path) -> N
         assert (value(after, "pylvs_ipvs_service_outgoing_bytes_total", **svc) or 0) > 0
         assert value(after, "pylvs_real_server_up", remote_port=str(p1)) == 1
         assert value(after, "pylvs_dataplane_flows", plane="proxy") is not None
+        # The live plane's descriptors: the six relays closed, a cap measured at start.
+        assert wait_for(
+            lambda: value(scrape(http), "pylvs_dataplane_descriptors", plane="proxy") == 0
+        )
+        assert (value(after, "pylvs_dataplane_descriptor_cap", plane="proxy") or 0) > 100
+        assert value(after, "pylvs_dataplane_descriptor_cap_reached_total", plane="proxy") == 0
 
         stopped = time.time()
         backends.stop("rs1")

@@ -60,6 +60,20 @@ def test_merge_joins_lists_and_takes_each_part_from_the_spec_that_sets_it() -> N
     assert merge([a, b]).globals.router_id == "a"  # set by both: the first one's
     assert merge([DirectorSpec(), b]).globals.router_id == "b"
     assert merge([]) == DirectorSpec()
+    # The globals field by field: keepalived.conf's router_id beside haproxy.cfg's pylvs-http.
+    c = DirectorSpec(globals=GlobalSpec(http="127.0.0.1:9180"))
+    both = merge([a, c]).globals
+    assert (both.router_id, both.http) == ("a", "127.0.0.1:9180")
+
+
+def test_haproxy_cfg_pylvs_http_reaches_the_combined_director(tmp_path: Path) -> None:
+    ka, ha = tmp_path / "keepalived.conf", tmp_path / "haproxy.cfg"
+    ka.write_text(KEEPALIVED)
+    ha.write_text("global\n    pylvs-http 127.0.0.1:9180\n" + DEFAULTS + LISTEN)
+    loaded = source_for_all([str(ka), str(ha)]).load(str(ka))
+    assert not loaded.problems.has_errors(), [str(p) for p in loaded.problems]
+    assert loaded.spec.globals.router_id == "lb1"
+    assert loaded.spec.globals.http == "127.0.0.1:9180"
 
 
 VRRP = """vrrp_instance VI_1 {

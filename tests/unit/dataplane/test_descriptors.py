@@ -44,6 +44,7 @@ def test_the_cap_leaves_the_reserve_beside_what_is_open(caplog: pytest.LogCaptur
             taken += 2
         assert taken == 884 and box.fds.full
         assert not box.fds.take(2) and not box.fds.take(1)
+    assert box.fds.reached == 1  # one episode, however many refusals (metrics)
     assert [r.getMessage() for r in caplog.records if "limit reached" in r.getMessage()] == [
         "proxy: descriptor limit reached: 884 in use by connections, limit 1024, 100 kept "
         "free for checks, control and VRRP; new connections wait in the listen backlog"
@@ -66,6 +67,9 @@ def test_listeners_wait_and_resume_once_relays_end(caplog: pytest.LogCaptureFixt
     assert sum("available again" in r.getMessage() for r in caplog.records) == 1
     box.fds.give(2)
     assert resumed == ["a", "b"]  # once per episode
+    while box.fds.take(2):
+        pass
+    assert box.fds.reached == 2
 
 
 def test_descriptors_the_rest_of_the_daemon_closed_are_found_when_the_cap_is_hit() -> None:

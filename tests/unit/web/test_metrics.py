@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pylvs.model.service import Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.snapshot import (
     CheckView,
+    DescriptorUse,
     DestView,
     DirectorSnapshot,
     InstanceView,
@@ -124,6 +125,37 @@ def test_plane_and_process() -> None:
     assert got[("pylvs_config_reloads_total", frozenset({"result": "failed"}.items()))] == 1
     assert got[("pylvs_config_last_reload_successful", frozenset())] == 0
     assert got[("pylvs_config_last_reload_timestamp_seconds", frozenset())] == 990
+
+
+def test_drops_sets_and_descriptors() -> None:
+    snap = DirectorSnapshot(
+        plane=PlaneView(
+            "proxy",
+            3,
+            drops=(("no_destination", 5), ("send_buffer_full", 2)),
+            sets=(("netdev/flows-tcp-10-0-0-1-80", 17, 1 << 20),),
+            descriptors=DescriptorUse(in_use=40, cap=900, cap_reached=3),
+        ),
+    )
+    got = parsed(snap)
+    plane = {"plane": "proxy"}
+
+    def key(**labels: str) -> frozenset[tuple[str, str]]:
+        return frozenset({**plane, **labels}.items())
+
+    assert got[("pylvs_dataplane_dropped_total", key(reason="no_destination"))] == 5
+    assert got[("pylvs_dataplane_dropped_total", key(reason="send_buffer_full"))] == 2
+    flows = key(set="netdev/flows-tcp-10-0-0-1-80")
+    assert got[("pylvs_dataplane_set_elements", flows)] == 17
+    assert got[("pylvs_dataplane_set_capacity", flows)] == 1 << 20
+    assert got[("pylvs_dataplane_descriptors", key())] == 40
+    assert got[("pylvs_dataplane_descriptor_cap", key())] == 900
+    assert got[("pylvs_dataplane_descriptor_cap_reached_total", key())] == 3
+
+
+def test_a_plane_without_descriptors_exports_none() -> None:
+    got = parsed(DirectorSnapshot(plane=PlaneView("nftables", 0)))
+    assert not any(name.startswith("pylvs_dataplane_descriptor") for name, _ in got)
 
 
 def test_a_flood_of_scrapes_shares_renderings() -> None:

@@ -26,7 +26,7 @@ from pylvs.config.haproxy.model import (
     Server,
     StatsSocket,
 )
-from pylvs.model.director import DirectorSpec
+from pylvs.model.director import DirectorSpec, GlobalSpec
 from pylvs.model.proxy_spec import (
     BackendSpec,
     BalanceSpec,
@@ -83,7 +83,7 @@ def to_spec(config: HaproxyConfig, problems: Problems) -> DirectorSpec:
         daemon=g.daemon,
     )
     _check_targets(spec, config, problems)
-    return DirectorSpec(proxies=spec)
+    return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
 
 
 def _ids(config: HaproxyConfig) -> dict[tuple[str, str], int]:

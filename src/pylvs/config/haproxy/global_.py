@@ -19,6 +19,7 @@ from pylvs.config.haproxy.syntax import table
 from pylvs.config.haproxy.values import number, time_ms
 from pylvs.config.keywords import Context, Keyword, Store, Table, dispatch
 from pylvs.config.keywords.table import sub_name
+from pylvs.config.listen import parse_listen
 from pylvs.config.tree import Statement
 
 
@@ -64,6 +65,7 @@ class GlobalDraft:
     sockets: list[StatsSocket] = field(default_factory=list)
     logs: list[LogTarget] = field(default_factory=list)
     others: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    pylvs_http: str | None = None  # pylvs's own: the HTTP surface's ADDR:PORT
 
 
 G = Keyword[GlobalDraft]
@@ -123,6 +125,25 @@ def _spread(st: Statement, ctx: Context, g: GlobalDraft) -> None:
     n = number(st.args[0], ctx, "spread-checks", 0, 50)
     if n is not None:
         g.spread_checks = n
+
+
+def _pylvs_http(st: Statement, ctx: Context, g: GlobalDraft) -> None:
+    """pylvs's own keyword: where the HTTP surface listens, `pylvs-http ADDR:PORT`
+    (docs/web.md), as keepalived.conf's `pylvs_http`.  Said to be pylvs's own: `haproxy -c`
+    stops at it (cfgparse-global.c: "unknown keyword ... in 'global' section")."""
+    ctx.warning(
+        st.loc,
+        "pylvs-http is pylvs's own keyword (docs/web.md); HAProxy 2.6 refuses it: unknown "
+        "keyword 'pylvs-http' in 'global' section",
+        Kind.EXTENSION,
+    )
+    word = st.args[0]
+    try:
+        parse_listen(word.text)
+    except ValueError:
+        ctx.error(word.loc, f"pylvs-http {word.text}: expected ADDR:PORT ([ADDR]:PORT for IPv6)")
+        return
+    g.pylvs_http = word.text
 
 
 def _unsupported(st: Statement, ctx: Context, g: GlobalDraft) -> None:
@@ -196,6 +217,7 @@ _KEYWORDS.update(
         "max-spread-checks": _time("max_spread_checks_ms"),
         "hard-stop-after": _time("hard_stop_after_ms"),
         "log": Keyword(_log, 1),
+        "pylvs-http": Keyword(_pylvs_http, 1),
         "setenv": Keyword(_env),
         "presetenv": Keyword(_env),
         "unsetenv": Keyword(_env),

@@ -505,6 +505,7 @@ class Global:
     variables: tuple[tuple[str, bool, str], ...] = ()
     # Keywords of config/haproxy/unsupported.py's list, as written (each was warned about).
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    pylvs_http: str | None = None  # pylvs's own `pylvs-http ADDR:PORT`: the HTTP surface
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,7 @@ def _global(g: GlobalDraft) -> Global:
         pp2_never_send_local=g.pp2_never_send_local,
         variables=tuple(g.variables),
         others=tuple(g.others),
+        pylvs_http=g.pylvs_http,
     )
 
 

@@ -188,6 +188,20 @@ class NftablesDataPlane(DataPlane):
     def unrecorded(self) -> int:
         return sum(self._unrecorded.values())
 
+    def set_sizes(self) -> list[tuple[str, int, int]]:
+        """The dynamic sets the packet path fills (DR flow maps, FIN sets, persistence), as
+        the last round or listing that read them: `family/name`, elements, `size`."""
+        out = []
+        for family, table in self.tables.items():
+            dump = self.dumps.get(family)
+            if dump is None:
+                continue
+            for named in table.sets:
+                if named.dynamic:
+                    n = len(dump.elements.get(named.name, ()))
+                    out.append((f"{family}/{named.name}", n, named.capacity))
+        return out
+
     def connections(self, now: float | None = None) -> list[ConnEntry]:
         """The flows and templates the last `refresh(connections=True)` read."""
         out = accounting.nat_entries(self._flows, self.marks.owners())

@@ -58,6 +58,14 @@ class NamedSet:
     elements: tuple[str, ...] = ()
     dynamic: bool = False
 
+    @property
+    def capacity(self) -> int:
+        """The `size N` of its spec (0 when it declares none: the kernel's default)."""
+        for part in self.spec:
+            if part.startswith("size "):
+                return int(part[5:])
+        return 0
+
 
 @dataclass(frozen=True, slots=True)
 class Chain:

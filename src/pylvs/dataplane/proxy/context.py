@@ -53,9 +53,15 @@ class ProxyContext:
     fds: Descriptors = field(default_factory=Descriptors)
     # What every TCP relay machine is given (made from the knobs above).
     relay: RelayParams = field(init=False)
+    # Datagrams and connections dropped since start, by reason (metrics; `drop`).
+    drops: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.relay = RelayParams(self.high_water, self.low_water, self.connect_timeout)
+
+    def drop(self, reason: str) -> None:
+        """Count one datagram or connection dropped for `reason` (DataPlane.drops)."""
+        self.drops[reason] = self.drops.get(reason, 0) + 1
 
     def poller(self, loop: asyncio.AbstractEventLoop) -> Poller:
         """The epoll set every TCP socket of the plane is driven by (made on first use)."""

@@ -83,6 +83,7 @@ class Descriptors:
         self.own = 0  # sockets of relays and flows open now (and reserved for a connect)
         self.cap = 1 << 30  # until measured
         self.full = False
+        self.reached = 0  # times the cap was reached (metrics)
         self._waiting: list[Callable[[], None]] = []
 
     def keep_free(self, reserve: int) -> None:
@@ -120,6 +121,7 @@ class Descriptors:
             return True
         if not self.full:
             self.full = True
+            self.reached += 1
             log.warning(
                 "proxy: descriptor limit reached: %d in use by connections, limit %d, %d kept "
                 "free for checks, control and VRRP; new connections wait in the listen backlog",

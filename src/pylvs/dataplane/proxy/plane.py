@@ -48,7 +48,7 @@ import errno
 import random
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from pylvs.dataplane import syncing
@@ -64,6 +64,7 @@ from pylvs.model.service import (
     ServiceKey,
     format_addr_port,
 )
+from pylvs.model.snapshot import DescriptorUse
 from pylvs.model.syncd import SyncDaemon, SyncState
 from pylvs.model.table import AddDest, AddService, Change, DeleteDest, DeleteService, EditDest
 from pylvs.proto.conntrack.states import Timeouts
@@ -184,6 +185,13 @@ class ProxyDataPlane(DataPlane):
 
     def flow_count(self) -> int:
         return len(self.state.table)
+
+    def drops(self) -> Mapping[str, int]:
+        return dict(self.ctx.drops)
+
+    def descriptor_use(self) -> DescriptorUse:
+        fds = self.ctx.fds
+        return DescriptorUse(fds.own, fds.cap, fds.reached)
 
     def connections(self, now: float | None = None) -> list[ConnEntry]:
         self.harvest()

@@ -85,6 +85,7 @@ class UdpListener(asyncio.DatagramProtocol):
         conn = rt.open_conn(self.ctx.state.table, Flow(client, key[1], vaddr, vport, 17), now)
         if conn is None:
             rt.stats.errors += 1
+            self.ctx.drop("no_destination")
             log.debug("%s: no destination available", rt.key)
         return conn
 
@@ -127,12 +128,14 @@ class UdpListener(asyncio.DatagramProtocol):
         fds = ctx.fds
         if not fds.take(1):  # at the descriptor cap (logged there): drop this datagram
             rt.stats.errors += 1
+            ctx.drop("descriptor_cap")
             return None
         try:
             sock = socket.socket(family, socket.SOCK_DGRAM)
         except OSError as exc:  # EMFILE / ENFILE: drop this datagram, keep serving others
             fds.give(1)
             rt.stats.errors += 1
+            ctx.drop("descriptor_error")
             log.warning("%s: cannot open a backend socket: %s", rt.key, exc)
             return None
         try:
@@ -211,11 +214,13 @@ class UdpFlow:
             # Its real server was deleted: IPVS drops the client's packets without re-arming
             # the entry (ip_vs_in_hook, expire_nodest_conn = 0), so the flow ends on its timer
             # and the client's next datagram is scheduled afresh.
+            self.listener.ctx.drop("destination_deleted")
             return
         try:
             self.sock.send(data)
         except (BlockingIOError, InterruptedError):
-            return  # send buffer full: dropped
+            self.listener.ctx.drop("send_buffer_full")
+            return  # dropped, as a router whose queue is full drops
         except OSError as exc:  # e.g. ECONNREFUSED left by an ICMP port unreachable
             self._error(exc)
             return

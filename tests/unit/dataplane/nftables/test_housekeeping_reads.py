@@ -17,7 +17,7 @@ import time
 import pytest
 
 from pylvs.dataplane.base import DataPlaneError
-from pylvs.dataplane.nftables import conntrack, neigh
+from pylvs.dataplane.nftables import conntrack, dr, neigh
 from pylvs.dataplane.nftables import plan as plan_mod
 from pylvs.dataplane.nftables.accounting import flow_counts
 from pylvs.dataplane.nftables.apply import Nft, NftError
@@ -222,6 +222,38 @@ def test_full_dr_flow_map_is_warned_about_while_it_grows(
         caplog.clear()
         asyncio.run(dp.housekeep())  # the map has room again: the counter stands still
         assert not caplog.records
+
+
+class FlowsNft(FakeNft):
+    """A DR table whose flow map holds `n` flows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+
+    def _dump(self) -> TableDump:
+        flows = [Element(("10.0.1.%d" % i, 4000, 80), A) for i in range(self.n)]
+        return TableDump({}, {"flows-tcp-10.0.0.100-80": flows})
+
+
+def test_set_sizes_are_the_dynamic_sets_as_last_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """/metrics exports the kernel plane's set sizes (issue 23): the DR flow map and its FIN
+    set with their declared sizes, counted from the round that last read the sets."""
+    monkeypatch.setattr(neigh, "resolve", lambda addresses: dict(LINKS))
+    monkeypatch.setattr(conntrack, "read_counts", lambda: {})
+    nft = FlowsNft()
+    dp = NftablesDataPlane(nft=nft, interval=3600.0)
+    svc = VirtualService(ServiceKey.inet(Protocol.TCP, VIP, 80), "wlc")  # counts: full rounds
+    asyncio.run(dp.apply([AddService(svc), *(AddDest(svc.key, d) for d in two(ROUTE, port=80))]))
+    assert dp.set_sizes() == []  # nothing read yet
+    nft.n = 3
+    asyncio.run(dp.housekeep())
+    sizes = {name: (n, size) for name, n, size in dp.set_sizes()}
+    assert sizes["netdev/flows-tcp-10.0.0.100-80"] == (3, dr.FLOW_MAP_SIZE)
+    assert sizes["netdev/fin-tcp-10.0.0.100-80"] == (0, dr.FLOW_MAP_SIZE)
+    nft.n = 5
+    asyncio.run(dp.housekeep())
+    assert (5, dr.FLOW_MAP_SIZE) in {(n, size) for _, n, size in dp.set_sizes()}
 
 
 class NoCtTimeoutNft(FakeNft):

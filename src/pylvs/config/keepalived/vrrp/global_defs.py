@@ -11,8 +11,6 @@ are listed in `unsupported.py`.  The typed record is built by `resolve.finish`.
 
 from __future__ import annotations
 
-import ipaddress
-
 from pylvs.config.errors import Kind
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.vrrp.common import (
@@ -35,6 +33,7 @@ from pylvs.config.keepalived.vrrp.model import (
 )
 from pylvs.config.keywords import Block, Context, Keyword, Table
 from pylvs.config.keywords.values import address, integer, seconds
+from pylvs.config.listen import parse_listen
 from pylvs.config.tree import Statement
 
 UINT_MAX = 2**32 - 1
@@ -68,7 +67,7 @@ def _pylvs_http(stmt: Statement, ctx: Context, d: GlobalDraft) -> None:
     """pylvs's own keyword: where the HTTP surface listens, `pylvs_http ADDR:PORT`
     (docs/web.md).  Said, as `listen NAME ADDR:PORT` is for HAProxy: a file with it fails
     `keepalived -t` (and `pylvs check --strict`), which stops at it.  The address is checked
-    as the listener reads it (web/server.py `parse_listen`, repeated here: config/ is pure)."""
+    as the listener reads it (config/listen.py)."""
     ctx.warning(
         stmt.loc,
         "pylvs_http is pylvs's own keyword (docs/web.md); keepalived 2.2.7 refuses it: "
@@ -76,16 +75,9 @@ def _pylvs_http(stmt: Statement, ctx: Context, d: GlobalDraft) -> None:
         Kind.EXTENSION,
     )
     word = stmt.args[0]
-    host, sep, port = word.text.rpartition(":")
-    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    digits = port.isascii() and port.isdigit()  # isdigit() alone admits "²", int() does not
-    ok = bool(sep) and digits and int(port) <= 65535 and (":" not in host or host != bare)
-    if ok and bare:
-        try:
-            ipaddress.ip_address(bare)
-        except ValueError:
-            ok = False
-    if not ok:
+    try:
+        parse_listen(word.text)
+    except ValueError:
         ctx.error(word.loc, f"pylvs_http {word.text}: expected ADDR:PORT ([ADDR]:PORT for IPv6)")
         return
     d.pylvs_http = word.text
