@@ -187,6 +187,7 @@ class ServerSpec:
     slowstart_ms: int = 0
     non_stick: bool = False
     check: ServerCheck = field(default_factory=ServerCheck)
+    cookie: str | None = None  # `cookie VALUE` (or the `dynamic` one): cookie persistence
     where: str = ""
 
     def port_for(self, dst_port: int) -> int:
@@ -217,6 +218,30 @@ class BalanceSpec:
     expression: str = ""
     hash_balance_factor: int = 0
     allbackups: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CookieSpec:
+    """`cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve]
+    [httponly] [secure] [domain D]... [maxidle S] [maxlife S] [dynamic] [attr A]...` of a
+    backend (src/cfgparse-listen.c): `domain` and `attrs` joined with "; domain=" and "; "
+    as HAProxy joins them; the ages in seconds (0: not set).  `dynamic` is resolved into
+    each server's `cookie` by the converter."""
+
+    name: str
+    rewrite: bool = False
+    insert: bool = False
+    prefix: bool = False
+    indirect: bool = False
+    nocache: bool = False
+    postonly: bool = False
+    preserve: bool = False
+    httponly: bool = False
+    secure: bool = False
+    domain: str | None = None
+    maxidle_s: int = 0
+    maxlife_s: int = 0
+    attrs: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +297,8 @@ class BackendSpec:
     fullconn: int | None = None
     stick_table: StickTableSpec | None = None
     stick_rules: tuple[StickRuleSpec, ...] = ()
+    cookie: CookieSpec | None = None  # cookie persistence (mode http)
+    checkcache: bool = False  # option checkcache
     where: str = ""
 
     def server(self, name: str) -> ServerSpec | None:

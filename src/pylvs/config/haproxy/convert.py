@@ -13,6 +13,7 @@ would change what clients get (a condition on a fetch it cannot evaluate).
 from __future__ import annotations
 
 from pylvs.config.errors import Kind, Location, Problems
+from pylvs.config.haproxy import convert_cookie
 from pylvs.config.haproxy.l4tests import (
     UnsupportedError,
     compile_condition,
@@ -274,6 +275,7 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
             )
             continue
         servers.append(server(s))
+    servers = convert_cookie.server_cookies(proxy, servers)
     lb = proxy.balance
     balance = BalanceSpec(
         algorithm=lb.algorithm,
@@ -347,6 +349,8 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
         fullconn=proxy.fullconn,
         stick_table=table,
         stick_rules=tuple(rules),
+        cookie=convert_cookie.cookie_spec(proxy),
+        checkcache=convert_cookie.checkcache(proxy),
         where=where(proxy.loc),
     )
 
