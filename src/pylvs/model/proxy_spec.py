@@ -22,6 +22,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pylvs.model.proxy_log import NO_LOG, ProxyLog
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # What a fetch yields (proto/stick's Sample: a table converts it to its key type).
 Value = Address | int | str | bytes
@@ -138,6 +140,7 @@ class FrontendSpec:
     client_fin_ms: int | None = None  # timeout client-fin
     stats: StatsPageSpec | None = None
     disabled: bool = False
+    log: ProxyLog = NO_LOG  # `log` targets, `log-tag`
     where: str = ""
 
     @property
@@ -299,6 +302,7 @@ class BackendSpec:
     stick_rules: tuple[StickRuleSpec, ...] = ()
     cookie: CookieSpec | None = None  # cookie persistence (mode http)
     checkcache: bool = False  # option checkcache
+    log: ProxyLog = NO_LOG  # `log` targets, `log-tag` (health-check lines go there)
     where: str = ""
 
     def server(self, name: str) -> ServerSpec | None:
@@ -332,6 +336,8 @@ class ProxiesSpec:
     stats_maxconn: int = 10
     pidfile: str | None = None
     daemon: bool = False
+    log: ProxyLog = NO_LOG  # global `log` targets and `log-tag`
+    log_hostname: str | None = None  # log-send-hostname ("": the host's name)
 
     def frontend(self, name: str) -> FrontendSpec | None:
         return next((f for f in self.frontends if f.name == name), None)

@@ -12,8 +12,11 @@ would change what clients get (a condition on a fetch it cannot evaluate).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.haproxy import convert_cookie
+from pylvs.config.haproxy.convert_log import global_log, proxy_log
 from pylvs.config.haproxy.l4tests import (
     UnsupportedError,
     compile_condition,
@@ -66,9 +69,10 @@ def to_spec(config: HaproxyConfig, problems: Problems) -> DirectorSpec:
             if proxy.has_frontend and proxy.binds:
                 fe = frontend(proxy, ids[proxy.name, "fe"], problems)
                 if fe is not None:
-                    frontends.append(fe)
+                    frontends.append(replace(fe, log=proxy_log(proxy, config.global_)))
             if proxy.has_backend:
-                backends.append(backend(proxy, ids[proxy.name, "be"], problems))
+                be = backend(proxy, ids[proxy.name, "be"], problems)
+                backends.append(replace(be, log=proxy_log(proxy, config.global_)))
         except UnsupportedError as e:
             problems.error(e.loc or proxy.loc, str(e), Kind.UNSUPPORTED)
     g = config.global_
@@ -82,6 +86,8 @@ def to_spec(config: HaproxyConfig, problems: Problems) -> DirectorSpec:
         stats_maxconn=g.stats_maxconn or STATS_MAXCONN,
         pidfile=g.pidfile,
         daemon=g.daemon,
+        log=global_log(g),
+        log_hostname=g.log_send_hostname,
     )
     _check_targets(spec, config, problems)
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))

@@ -110,6 +110,7 @@ class ProxyDraft:
     errorfiles: tuple[ErrorFile, ...] = ()
     errorloc: tuple[tuple[int, str, str], ...] = ()
     logs: tuple[LogTarget, ...] = ()
+    log_tag: str | None = None
     log_format: str | None = None
     unique_id_format: str | None = None
     unique_id_header: str | None = None
@@ -145,7 +146,7 @@ class ProxyDraft:
         d.mode, d.disabled = self.mode, self.disabled
         d.default_server = self.default_server
         d.options = self.options.copy()
-        d.stats, d.logs = self.stats, self.logs
+        d.stats, d.logs, d.log_tag = self.stats, self.logs, self.log_tag
         d.unique_id_format, d.unique_id_header = self.unique_id_format, self.unique_id_header
         d.tcp_request_inspect_delay_ms = self.tcp_request_inspect_delay_ms
         t = self.timeouts

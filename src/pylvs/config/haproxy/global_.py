@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pylvs.config.errors import Kind
 from pylvs.config.haproxy import unsupported
 from pylvs.config.haproxy.addresses import read_bind
+from pylvs.config.haproxy.logtargets import read_log
 from pylvs.config.haproxy.model import LogTarget, StatsSocket
-from pylvs.config.haproxy.proxy import read_log
 from pylvs.config.haproxy.syntax import table
 from pylvs.config.haproxy.values import number, time_ms
 from pylvs.config.keywords import Context, Keyword, Store, Table, dispatch
@@ -41,6 +41,7 @@ class GlobalDraft:
     stats_timeout_ms: int | None = None
     stats_maxconn: int | None = None
     log_tag: str | None = None
+    log_send_hostname: str | None = None  # "": the host's name
     strict_limits: bool = True
     spread_checks: int = 0
     max_spread_checks_ms: int | None = None
@@ -108,11 +109,20 @@ def _stats(st: Statement, ctx: Context, g: GlobalDraft) -> None:
 
 
 def _log(st: Statement, ctx: Context, g: GlobalDraft) -> None:
-    target = read_log(st, ctx)
+    target = read_log(st, ctx, in_global=True)
     if isinstance(target, LogTarget):
         g.logs.append(target)
     elif target == "no":
         g.logs.clear()
+
+
+def _send_hostname(st: Statement, ctx: Context, g: GlobalDraft) -> None:
+    """`log-send-hostname [NAME]`: the host field of the syslog header (cfgparse-global.c:
+    the host's name when NAME is not given; a second line is an alert, not fatal)."""
+    if g.log_send_hostname is not None:
+        ctx.warning(st.loc, f"'{st.name}' already specified. Continuing.")
+        return
+    g.log_send_hostname = st.args[0].text if st.args else (ctx.host.hostname or "")
 
 
 def _env(st: Statement, ctx: Context, _g: GlobalDraft) -> None:
@@ -198,6 +208,7 @@ _KEYWORDS.update(
         "node": _text("node"),
         "description": _text("description"),
         "log-tag": _text("log_tag"),
+        "log-send-hostname": Keyword(_send_hostname),
         "nbproc": Keyword(_nbproc),
         "grace": _time("grace_ms"),
         "maxconnrate": _count("maxconnrate"),

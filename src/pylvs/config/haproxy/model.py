@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from pylvs.config.errors import Location
 from pylvs.config.haproxy.replies import HttpReply
+from pylvs.model.proxy_log import LogTarget as ProxyLogTarget
 from pylvs.proto.check.rules import Ruleset
 from pylvs.proto.stick.spec import TableSpec
 from pylvs.sched.haproxy.params import LbParams
@@ -325,13 +326,13 @@ class Capture:
 
 @dataclass(frozen=True, slots=True)
 class LogTarget:
+    """A `log` line as read (config/haproxy/logtargets.py): `target` the address as
+    written, or "global"; `spec` what is sent to (None for `log global` and for the targets
+    pylvs does not send to)."""
+
     loc: Location
-    target: str  # address, "global", or a ring/stdout/...
-    facility: str | None = None
-    level: str | None = None
-    min_level: str | None = None
-    length: int | None = None
-    format: str | None = None
+    target: str
+    spec: ProxyLogTarget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +435,7 @@ class Proxy:
     errorfiles: tuple[ErrorFile, ...] = ()
     errorloc: tuple[tuple[int, str, str], ...] = ()  # (code, "302"|"303", url)
     logs: tuple[LogTarget, ...] = ()
+    log_tag: str | None = None
     log_format: str | None = None
     unique_id_format: str | None = None
     unique_id_header: str | None = None
@@ -483,6 +485,7 @@ class Global:
     stats_maxconn: int | None = None
     logs: tuple[LogTarget, ...] = ()
     log_tag: str | None = None
+    log_send_hostname: str | None = None  # "": the host's name
     strict_limits: bool = True  # 2.6 default
     spread_checks: int = 0
     max_spread_checks_ms: int | None = None

@@ -16,6 +16,7 @@ from pylvs.config.haproxy import rules
 from pylvs.config.haproxy.addresses import read_bind
 from pylvs.config.haproxy.directives import DIRECTIVES
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
+from pylvs.config.haproxy.logtargets import read_log
 from pylvs.config.haproxy.model import Capture, ErrorFile, LogTarget
 from pylvs.config.haproxy.replies import ERROR_CODES, ReplyError, load_errorfile
 from pylvs.config.haproxy.server import overlay, read_options, read_server
@@ -147,63 +148,17 @@ def _errorfile(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 
 def _log(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     target = read_log(st, ctx)
-    if target == "global":
-        d.logs = (*d.logs, LogTarget(st.loc, "global"))
-    elif target == "no":
+    if target == "no":
         d.logs = ()
     elif isinstance(target, LogTarget):
         d.logs = (*d.logs, target)
 
 
-def read_log(st: Statement, ctx: Context) -> LogTarget | str | None:
-    """`log ADDR [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]]`, `log global`."""
-    if st.name.startswith("no"):
-        return "no"
-    args = [w.text for w in st.args]
-    if args == ["global"]:
-        return "global"
-    if len(args) < 2:
-        ctx.error(
-            st.loc, "'log' expects either <address[:port]> and <facility> or 'global' as arguments."
-        )
-        return None
-    target, rest = args[0], args[1:]
-    length = fmt = None
-    while rest and rest[0] in ("len", "format", "sample") and len(rest) >= 2:
-        if rest[0] == "len":
-            length = int(rest[1][:9]) if rest[1].isdigit() else None
-        elif rest[0] == "format":
-            fmt = rest[1]
-        rest = rest[2:]
-    facilities = {
-        "kern",
-        "user",
-        "mail",
-        "daemon",
-        "auth",
-        "syslog",
-        "lpr",
-        "news",
-        "uucp",
-        "cron",
-        "auth2",
-        "ftp",
-        "ntp",
-        "audit",
-        "alert",
-        "cron2",
-    } | {f"local{i}" for i in range(8)}
-    levels = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
-    if not rest or rest[0] not in facilities:
-        ctx.error(st.loc, f"unknown log facility '{rest[0] if rest else ''}'")
-        return None
-    level = rest[1] if len(rest) > 1 else None
-    min_level = rest[2] if len(rest) > 2 else None
-    for lv in (level, min_level):
-        if lv is not None and lv not in levels:
-            ctx.error(st.loc, f"unknown optional log level '{lv}'")
-            return None
-    return LogTarget(st.loc, target, rest[0], level, min_level, length, fmt)
+def _log_tag(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    if not st.args or not st.args[0].text:
+        ctx.error(st.loc, f"'{st.name}' expects a tag for use in syslog.")
+        return
+    d.log_tag = st.args[0].text
 
 
 def _legacy(message: str) -> P:
@@ -347,6 +302,7 @@ _KEYWORDS: dict[str, P] = {
     "errorloc302": proxy_keyword(_errorfile, 2),
     "errorloc303": proxy_keyword(_errorfile, 2),
     "log": proxy_keyword(_log, 1),
+    "log-tag": proxy_keyword(_log_tag),
     "log-format": proxy_keyword(_word_setter("log_format").handler, 1, cap=FRONTEND),
     "unique-id-format": proxy_keyword(_word_setter("unique_id_format").handler, 1),
     "unique-id-header": proxy_keyword(_word_setter("unique_id_header").handler, 1),

@@ -134,7 +134,6 @@ _GLOBAL: dict[str, str] = {
     "default-path": "relative paths are taken from the current directory",
     "h1-case-adjust": "header names are sent as received",
     "h1-case-adjust-file": "header names are sent as received",
-    "log-send-hostname": "log lines carry no host name",
     "tune.http.logurilen": "logged URIs are not truncated",
     "close-spread-time": "idle connections are closed at once on soft-stop",
 }
@@ -145,7 +144,6 @@ _PROXY: dict[str, str] = {
     "email-alert": _MAIL,
     "use-fcgi-app": _FCGI,
     "external-check": _EXT,
-    "log-tag": "log lines carry pylvs's tag",
     "log-format-sd": "log lines carry no structured data",
     "error-log-format": "connection errors are logged in pylvs's format",
     "max-keep-alive-queue": "an idle server connection is not waited for",

@@ -32,6 +32,7 @@ from pylvs.model.proxy_spec import ListenAddress, ProxiesSpec
 from pylvs.model.service import Address
 from pylvs.proto.stick import StickTable
 from pylvs.system import inherited
+from pylvs.system.logsend import LogSender
 
 from .backend import BackendRuntime, stick_table
 from .frontend import Frontend, FrontendListener
@@ -77,6 +78,8 @@ class ProxyRuntime:
             be.clock = clock
             be.set_fullconn(self._reaching(be.spec.name))
         self.conns = 0
+        # HAProxy's `log` targets (send_log); names resolve here, as HAProxy's at start
+        self.logger = LogSender(spec.log, hostname=spec.log_hostname, wall=self.wall)
         self._housekeeper: asyncio.Task[None] | None = None
         self._paused: set[Frontend] = set()
 
@@ -92,6 +95,9 @@ class ProxyRuntime:
     # -- life cycle ----------------------------------------------------------------
 
     async def start(self) -> None:
+        logs = [self.spec.log, *(f.log for f in self.spec.frontends)]
+        for px_log in (*logs, *(b.log for b in self.spec.backends)):
+            self.logger.outs(px_log.targets)  # a name that does not resolve: refused now
         if self.raise_nofile:
             if self.spec.ulimit_n:
                 set_ulimit(self.spec.ulimit_n)
@@ -147,6 +153,7 @@ class ProxyRuntime:
                 await self._housekeeper
             self._housekeeper = None
         self.ctx.close_poller()
+        self.logger.close()
         await asyncio.sleep(0)
 
     def wall(self) -> float:
@@ -187,6 +194,19 @@ class ProxyRuntime:
                 if not f.admin_paused:
                     for listener in f.listeners:
                         listener.resume()
+
+    # -- logging -------------------------------------------------------------------------
+
+    def send_log(self, proxy: str | None, level: int, text: str) -> None:
+        """HAProxy's send_log(proxy, level, text): to the `log` targets of the backend named
+        `proxy` (else of the frontend of that name), of `global` when `proxy` is None; a
+        proxy without targets logs nothing.  `level` is syslog's (0 emerg .. 7 debug)."""
+        px = None
+        if proxy is not None:
+            px = self.spec.backend(proxy) or self.spec.frontend(proxy)
+            if px is None:
+                return
+        self.logger.send(None if px is None else px.log, level, text)
 
     # -- the checks' hook ------------------------------------------------------------
 
