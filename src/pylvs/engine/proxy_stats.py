@@ -30,6 +30,7 @@ from pylvs.control.stats_http import PageExchange
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
+from pylvs.engine.http_stats import HttpStats
 from pylvs.model.proxies import (
     NO_CHECK,
     BackendView,
@@ -56,6 +57,8 @@ class LiveProxies:
         self.started = time.time()
         self.page: dict[str, Counters] = {}  # counts of the stats pages' proxies
         self.checks_enabled: dict[tuple[str, str, bool], bool] = {}
+        # HTTP counts by name, fed by the mode http driver (engine/http_stats.py)
+        self.http = HttpStats(lambda: int(runtime.ctx.clock() * 1000))
         self.ids = {f.name: f.id for f in runtime.spec.frontends}
         self.ids.update({b.name: b.id for b in runtime.spec.backends})
 
@@ -89,11 +92,11 @@ class LiveProxies:
         be = rt.backends.get(name)
         fe = rt.frontends.get(name)
         frontend = None
-        mode = "tcp"
+        be_spec = rt.spec.backend(name)
+        mode = fe_spec.mode if fe_spec is not None else be_spec.mode if be_spec else "tcp"
         if fe is not None:
             frontend = self._frontend(fe)
         elif fe_spec is not None:
-            mode = fe_spec.mode
             frontend = self._page_frontend(fe_spec)
         backend = None
         servers: tuple[ServerView, ...] = ()
@@ -111,7 +114,9 @@ class LiveProxies:
 
     def _frontend(self, fe: Frontend) -> FrontendView:
         c = fe.counters
+        http, req_rate = self.http.frontend(fe.spec.name)
         counters = Counters(
+            http=http,
             sess_max=fe.max_conns,
             cum_sess=fe.total,
             cum_conn=fe.total + fe.denied,
@@ -125,6 +130,7 @@ class LiveProxies:
             maxconn=fe.maxconn or self.rt.maxconn,
             stopped=stopped,
             paused=fe.admin_paused,
+            req_rate=req_rate,
             counters=counters,
         )
 
@@ -137,6 +143,7 @@ class LiveProxies:
         inb = sum(s.counters.inbytes for s in be.servers)
         outb = sum(s.counters.outbytes for s in be.servers)
         counters = Counters(
+            http=self.http.backend(be.spec.name),
             cum_conn=be.counters.conns,
             cum_lbconn=be.counters.conns,
             bytes_in=inb,
@@ -156,6 +163,7 @@ class LiveProxies:
         spec: ServerSpec = srv.spec
         c = srv.counters
         counters = Counters(
+            http=self.http.server(be.spec.name, spec.name),
             sess_max=srv.max_sess,
             cum_sess=c.conns,
             cum_lbconn=c.conns,
@@ -323,6 +331,7 @@ class LiveProxies:
                 be.failed_conns = be.retries = be.redispatches = 0
         if all_counters:
             self.page.clear()
+        self.http.clear(all_counters)
 
     # -- the stats page's own counts (StatsPageServer on_exchange) -----------------------
 

@@ -303,6 +303,7 @@ class BackendSpec:
     cookie: CookieSpec | None = None  # cookie persistence (mode http)
     checkcache: bool = False  # option checkcache
     log: ProxyLog = NO_LOG  # `log` targets, `log-tag` (health-check lines go there)
+    mode: str = "tcp"  # "tcp" | "http" (the stats' HTTP columns follow it)
     where: str = ""
 
     def server(self, name: str) -> ServerSpec | None:

@@ -357,6 +357,7 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
         stick_rules=tuple(rules),
         cookie=convert_cookie.cookie_spec(proxy),
         checkcache=convert_cookie.checkcache(proxy),
+        mode=proxy.mode,
         where=where(proxy.loc),
     )
 

@@ -1,0 +1,104 @@
+"""HTTP counters as HAProxy 2.6 keeps them (proto/http/stats.py, engine/http_stats.py), and
+the `show stat` columns they fill in mode http (control/haproxy/rows.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pylvs.control.haproxy.names import STAT_INDEX
+from pylvs.control.haproxy.rows import backend_row, frontend_row, server_row
+from pylvs.control.haproxy.stat import csv_line
+from pylvs.engine.http_stats import HttpStats
+from pylvs.model.proxies import BackendView, Counters, FrontendView, ProxyView, ServerView
+from pylvs.proto.http.stats import HttpCounts, status_class
+
+
+def test_status_classes() -> None:
+    assert [status_class(s) for s in (100, 200, 302, 404, 503, 600, 42)] == [1, 2, 3, 4, 5, 0, 0]
+
+
+def test_request_rate_and_its_maximum() -> None:
+    c = HttpCounts()
+    for t in (0, 10, 20):
+        c.request(t)
+    c.request(1500)
+    assert c.requests == 4 and c.rps_max == 3
+    assert c.req_rate(1500) == 2  # 3 in the past second weighted by what is left of it, + 1
+    assert c.req_rate(5000) == 0
+    c.clear(False)
+    assert c.rps_max == 0 and c.requests == 4
+    c.clear(True)
+    assert c.requests == 0
+
+
+@dataclass
+class _Named:
+    name: str
+
+
+@dataclass
+class _Rt:
+    spec: _Named
+
+
+@dataclass
+class _Exchange:
+    frontend: str
+    backend: _Rt | None
+    server: _Rt | None
+    status: int
+    response: object | None
+
+
+def _stats() -> HttpStats:
+    now = [0]
+    stats = HttpStats(lambda: now[0])
+    be, s1 = _Rt(_Named("be")), _Rt(_Named("s1"))
+    for status, served in ((200, True), (200, True), (404, True), (503, False), (302, True)):
+        stats.exchange_ended(
+            _Exchange("fe", be, s1 if served else None, status, 1 if served else None)
+        )
+    stats.exchange_ended(_Exchange("fe", None, None, 400, None))  # refused before a backend
+    stats.intercepted("fe")
+    return stats
+
+
+def test_frontend_backend_and_server_count_where_haproxy_does() -> None:
+    stats = _stats()
+    fe, rate = stats.frontend("fe")
+    assert fe.responses == (0, 0, 2, 1, 2, 1) and fe.requests == 6 and fe.intercepted == 1
+    assert rate == 6 and fe.rps_max == 6
+    be = stats.backend("be")
+    assert be.responses == (0, 0, 2, 1, 1, 1) and be.requests == 5
+    srv = stats.server("be", "s1")
+    assert srv.responses == (0, 0, 2, 1, 1, 0) and srv.requests == 4
+    assert stats.server("be", "s2").requests == 0
+
+
+def _column(row: str, name: str) -> str:
+    return row.split(",")[STAT_INDEX[name]]
+
+
+def test_the_http_columns_of_show_stat() -> None:
+    stats = _stats()
+    http, rate = stats.frontend("fe")
+    px = ProxyView(
+        "fe", 2, mode="http",
+        frontend=FrontendView(req_rate=rate, counters=Counters(http=http)),
+        backend=BackendView(counters=Counters(http=stats.backend("be"))),
+        servers=(ServerView("s1", 1, counters=Counters(http=stats.server("be", "s1"))),),
+    )  # fmt: skip
+    fe = csv_line(frontend_row(px))
+    assert [_column(fe, f"hrsp_{n}") for n in ("1xx", "2xx", "3xx", "4xx", "5xx", "other")] == [
+        "0", "2", "1", "2", "1", "0",
+    ]  # fmt: skip
+    assert (_column(fe, "req_tot"), _column(fe, "req_rate"), _column(fe, "req_rate_max")) == (
+        "6", "6", "6",
+    )  # fmt: skip
+    assert _column(fe, "intercepted") == "1"
+    be = csv_line(backend_row(px, 0.0, False))
+    assert (_column(be, "hrsp_2xx"), _column(be, "req_tot")) == ("2", "5")
+    sv = csv_line(server_row(px, px.servers[0], 0.0, False))
+    assert (_column(sv, "hrsp_4xx"), _column(sv, "req_tot")) == ("1", "4")
+    tcp = csv_line(frontend_row(ProxyView("t", 3, frontend=FrontendView())))
+    assert _column(tcp, "hrsp_2xx") == ""  # mode tcp leaves them empty, as HAProxy does
