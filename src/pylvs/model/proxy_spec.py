@@ -13,7 +13,8 @@ stick table are described by plain fields (`BalanceSpec`, `StickTableSpec`; the 
 builds sched/haproxy's `LbParams` and proto/stick's `TableSpec` from them), and a condition or
 a sample fetch is a compiled object behind the small Protocols below (`ConnTest`,
 `ConnFetch`): the config reader compiles them, the runtime only calls them with the
-connection's layer-4 facts.
+connection's layer-4 facts.  The rules engine's compiled rules of every proxy travel in
+`ProxiesSpec.rules`, typed by the `ProxyRulesCarrier` Protocol (docs/haproxy-mode.md).
 """
 
 from __future__ import annotations
@@ -49,6 +50,16 @@ class ConnFetch(Protocol):
     """A compiled sample expression over layer-4 facts (None: no value)."""
 
     def fetch(self, facts: ConnFacts) -> Value | None: ...
+
+
+class ProxyRulesCarrier(Protocol):
+    """Every proxy's rules compiled by the config reader, with the stick tables and pattern
+    files they use: proto/rules/compiled.py's `CompiledProxies`, which model may not name
+    (model imports nothing above it).  The proxy runtime narrows it back
+    (dataplane/haproxy/rules.py `compiled`); model only carries and compares it (equal when
+    compiled from equal sections)."""
+
+    def proxy_names(self) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +350,9 @@ class ProxiesSpec:
     daemon: bool = False
     log: ProxyLog = NO_LOG  # global `log` targets and `log-tag`
     log_hostname: str | None = None  # log-send-hostname ("": the host's name)
+    # The rules engine's view of the same proxies (proto/rules: ProxyRules by proxy name, the
+    # shared stick tables); None when the spec was not built from a haproxy.cfg.
+    rules: ProxyRulesCarrier | None = None
 
     def frontend(self, name: str) -> FrontendSpec | None:
         return next((f for f in self.frontends if f.name == name), None)

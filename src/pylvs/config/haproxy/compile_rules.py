@@ -23,6 +23,7 @@ from pylvs.config.haproxy.model import Rule as ParsedRule
 from pylvs.config.haproxy.replies import HttpReply
 from pylvs.proto.rules import http_final
 from pylvs.proto.rules.acl import CompiledAcl, Cond
+from pylvs.proto.rules.compiled import CompiledProxies
 from pylvs.proto.rules.engine import Action, Rule
 from pylvs.proto.rules.logfmt import literal
 from pylvs.proto.rules.replies import Built, ErrorMessage, ErrorPages, Reply
@@ -41,6 +42,13 @@ class CompiledRules:
     patterns: PatternStore = field(default_factory=PatternStore)
     errors: list[tuple[Location, str]] = field(default_factory=list)
 
+    def carrier(self, cfg: HaproxyConfig) -> CompiledProxies:
+        """What the runtime receives with the spec (`ProxiesSpec.rules`), compared with
+        another load by the sections the rules were compiled from."""
+        source = (cfg.proxies, cfg.peers, cfg.userlists, cfg.http_errors)
+        env = dict(cfg.environment)
+        return CompiledProxies(dict(self.proxies), dict(self.tables), self.patterns, env, source)
+
 
 _ERRORLOC = {
     302: b"HTTP/1.1 302 Found\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: ",
@@ -49,10 +57,17 @@ _ERRORLOC = {
 
 
 def _table_specs(cfg: HaproxyConfig) -> dict[str, TableSpec]:
+    """The tables by name; one a `stick` rule names also stores the server's id and key
+    (cfgparse.c check_config_validity: stktable_alloc_data_type SERVER_ID/SERVER_KEY)."""
     specs = {p.name: p.stick_table for p in cfg.proxies if p.stick_table is not None}
     for peers in cfg.peers:
         for spec, _loc in peers.tables:
             specs[spec.name] = spec
+    for p in cfg.proxies:
+        for st in p.stick_rules:
+            name = st.table or p.name
+            if name in specs:
+                specs[name] = specs[name].with_data("server_id", "server_key")
     return specs
 
 

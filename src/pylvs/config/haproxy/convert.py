@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.haproxy import convert_cookie
+from pylvs.config.haproxy.compile_rules import compile_config
 from pylvs.config.haproxy.convert_log import global_log, proxy_log
 from pylvs.config.haproxy.l4tests import (
     UnsupportedError,
@@ -47,6 +48,8 @@ from pylvs.model.proxy_spec import (
     StickTableSpec,
     SwitchRule,
 )
+from pylvs.proto.rules.compiled import CompiledProxies
+from pylvs.proto.sample.pattern_ref import ReadFile
 
 # HAProxy's defaults where the file says nothing (src/cfgparse.c, src/cli.c).
 STATS_TIMEOUT_MS = 10000
@@ -57,8 +60,11 @@ def where(loc: Location) -> str:
     return f"{loc.file}:{loc.line}"
 
 
-def to_spec(config: HaproxyConfig, problems: Problems) -> DirectorSpec:
-    """The director `config` describes; what cannot run is added to `problems`."""
+def to_spec(
+    config: HaproxyConfig, problems: Problems, *, read_file: ReadFile | None = None
+) -> DirectorSpec:
+    """The director `config` describes; what cannot run is added to `problems`.  `read_file`
+    reads the ACL and map files the rules name (`-f FILE`)."""
     frontends: list[FrontendSpec] = []
     backends: list[BackendSpec] = []
     ids = _ids(config)
@@ -88,9 +94,19 @@ def to_spec(config: HaproxyConfig, problems: Problems) -> DirectorSpec:
         daemon=g.daemon,
         log=global_log(g),
         log_hostname=g.log_send_hostname,
+        rules=rules(config, problems, read_file),
     )
     _check_targets(spec, config, problems)
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
+
+
+def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None) -> CompiledProxies:
+    """Every proxy's rules compiled for the rules engine (compile_rules.py); a rule that
+    cannot be compiled is left out, with a warning at its line."""
+    compiled = compile_config(config, read_file=read_file)
+    for loc, message in compiled.errors:
+        problems.warning(loc, f"rule left out: {message}", Kind.UNSUPPORTED)
+    return compiled.carrier(config)
 
 
 def _ids(config: HaproxyConfig) -> dict[tuple[str, str], int]:

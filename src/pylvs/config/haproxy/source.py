@@ -35,7 +35,7 @@ def load_paths(paths: Sequence[str], options: LoadOptions | None = None) -> Load
     result = load_texts(texts, env=os.environ, host=options.host)
     where = Location(paths[0] if paths else "", 1, 1)
     try:
-        spec = to_spec(result.config, result.problems)
+        spec = to_spec(result.config, result.problems, read_file=options.host.read_file)
     except Exception as exc:  # a converter bug must still end as a reported problem
         result.problems.error(where, f"internal error while converting: {exc!r}")
         spec = DirectorSpec()

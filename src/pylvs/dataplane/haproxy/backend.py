@@ -41,6 +41,8 @@ from pylvs.sched.base import Flow
 from pylvs.sched.haproxy import FULL, NO_SERVER, Admin, LbParams, Pool, Server
 from pylvs.sched.haproxy.params import HashFunction, HashType
 
+from .rules import Rate
+
 if TYPE_CHECKING:
     from .session import HaSession
 
@@ -93,7 +95,17 @@ def stick_table(spec: BackendSpec) -> StickTable | None:
 class ServerRuntime:
     """A server's spec, its balancing state and its counters."""
 
-    __slots__ = ("counters", "dests", "failed_conns", "lb", "max_sess", "queue", "retries", "spec")
+    __slots__ = (
+        "counters",
+        "dests",
+        "failed_conns",
+        "lb",
+        "max_sess",
+        "queue",
+        "retries",
+        "sess_rate",
+        "spec",
+    )
 
     def __init__(self, spec: ServerSpec) -> None:
         self.spec = spec
@@ -114,6 +126,7 @@ class ServerRuntime:
         self.failed_conns = 0
         self.retries = 0
         self.max_sess = 0
+        self.sess_rate = Rate()  # srv_sess_rate
         self.queue: collections.deque[HaSession] = collections.deque()
         self.dests: dict[int, Destination] = {}
 
@@ -165,6 +178,7 @@ class BackendRuntime:
         self.failed_conns = 0
         self.retries = 0
         self.redispatches = 0
+        self.sess_rate = Rate()  # be_sess_rate
         self.clock: Callable[[], float] = lambda: now
 
     def set_fullconn(self, frontends_maxconn: int) -> None:
@@ -175,6 +189,7 @@ class BackendRuntime:
     def enter(self) -> None:
         """A stream comes to this backend (beconn counts it, queued or not)."""
         self.pool.lb.beconn += 1
+        self.sess_rate.count(self.clock())
 
     def leave(self) -> None:
         self.pool.lb.beconn -= 1
@@ -251,6 +266,7 @@ class BackendRuntime:
         self.counters.conns += 1
         srv = self.runtime_of(server)
         srv.counters.conns += 1
+        srv.sess_rate.count(self.clock())
         srv.max_sess = max(srv.max_sess, server.served)
 
     def release(self, server: Server) -> None:

@@ -33,6 +33,7 @@ from pylvs.model.stats import Counters
 from pylvs.proto import proxyproto
 
 from .backend import BackendRuntime, seconds
+from .rules import Rate
 from .session import HaSession
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ class Frontend:
         self.counters = Counters()  # bytes relayed for its streams (the relays count them)
         self.total = 0  # streams accepted (stot)
         self.denied = 0  # refused by tcp-request connection rules
+        self.sess_rate = Rate()  # fe_sess_rate
+        self.req_rate = Rate()  # fe_req_rate: the HTTP driver counts each request
         self.maxconn = spec.maxconn
         self.client_s = seconds(spec.client_ms)
         self.client_fin_s = seconds(spec.client_fin_ms)
@@ -219,6 +222,7 @@ class FrontendListener:
             self._drop(client, reset=False)
             return
         fe.total += 1
+        fe.sess_rate.count(self.ctx.clock())
         HaSession(self, client, facts, backend)
 
     def _drop(self, client: _socket.socket, *, reset: bool) -> None:

@@ -30,12 +30,14 @@ from pylvs.dataplane.proxy.descriptors import raise_limit
 from pylvs.dataplane.proxy.sockets import listen_socket
 from pylvs.model.proxy_spec import ListenAddress, ProxiesSpec
 from pylvs.model.service import Address
+from pylvs.proto.rules.ruleset import ProxyRules
 from pylvs.proto.stick import StickTable
 from pylvs.system import inherited
 from pylvs.system.logsend import LogSender
 
 from .backend import BackendRuntime, stick_table
 from .frontend import Frontend, FrontendListener
+from .rules import compiled, process_for
 from .session import HaSession
 
 _ANY4 = ipaddress.IPv4Address("0.0.0.0")
@@ -62,11 +64,15 @@ class ProxyRuntime:
         self.wall_offset = time.time() - clock()
         self.raise_nofile = raise_nofile
         now = clock()
-        self.tables: dict[str, StickTable] = {}
+        # The rules engine's view (rules.py): every proxy's ProxyRules, the stick tables
+        # (the carrier's; a spec built without a haproxy.cfg has its backends' own).
+        self.rules = compiled(spec)
+        self.tables: dict[str, StickTable] = dict(self.rules.tables)
         for b in spec.backends:
-            table = stick_table(b)
-            if table is not None:
-                self.tables[table.name] = table
+            if b.stick_table is not None and b.stick_table.name not in self.tables:
+                table = stick_table(b)
+                if table is not None:
+                    self.tables[table.name] = table
         self.backends: dict[str, BackendRuntime] = {
             b.name: BackendRuntime(b, self.tables, rng=rng, now=now) for b in spec.backends
         }
@@ -80,6 +86,7 @@ class ProxyRuntime:
         self.conns = 0
         # HAProxy's `log` targets (send_log); names resolve here, as HAProxy's at start
         self.logger = LogSender(spec.log, hostname=spec.log_hostname, wall=self.wall)
+        self.process = process_for(self, self.rules)
         self._housekeeper: asyncio.Task[None] | None = None
         self._paused: set[Frontend] = set()
 
@@ -212,6 +219,10 @@ class ProxyRuntime:
 
     def backend(self, name: str) -> BackendRuntime | None:
         return self.backends.get(name)
+
+    def proxy_rules(self, name: str) -> ProxyRules | None:
+        """The compiled rules of the frontend, backend or listen `name`."""
+        return self.rules.proxies.get(name)
 
     def set_server_up(self, backend: str, server: str, up: bool) -> bool:
         """A check result for `backend/server` (False: no such server)."""

@@ -1,0 +1,154 @@
+"""The rules engine's side of the proxy runtime: the compiled rules the spec carries, the
+process-wide state fetches read, and the live counters only the runtime knows.
+
+`ProxiesSpec.rules` (model/proxy_spec.py) carries proto/rules/compiled.py's
+`CompiledProxies`: every proxy's `ProxyRules` by name and the stick tables and pattern files
+they use, compiled by config/haproxy/compile_rules.py.  `compiled(spec)` narrows it back
+(an empty set for a spec built without a haproxy.cfg).  `ProxyRuntime` keeps it as
+`runtime.rules` and builds one `proto.sample.Process` for all its streams
+(`runtime.process`, see `process_for`): its `tables` are the runtime's stick tables (the
+carrier's, which `show table` shows too), its `live` a `RuntimeLive` over the running
+frontends, backends and servers (be_conn, nbsrv, connslots, srv_is_up, fe_sess_rate, ...,
+src/backend.c and src/frontend.c's fetches).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import TYPE_CHECKING
+
+from pylvs.model.proxy_spec import ProxiesSpec
+from pylvs.proto.rules.compiled import CompiledProxies
+from pylvs.proto.sample.stream import Process
+from pylvs.proto.stick.data import FreqCtr
+
+if TYPE_CHECKING:
+    from .backend import ServerRuntime
+    from .runtime import ProxyRuntime
+
+RATE_PERIOD_MS = 1000  # HAProxy's *_sess_rate / *_req_rate: events over the last second
+
+
+def compiled(spec: ProxiesSpec) -> CompiledProxies:
+    """The spec's compiled rules (empty when it carries none)."""
+    rules = spec.rules
+    if rules is None:
+        return CompiledProxies()
+    if not isinstance(rules, CompiledProxies):
+        raise TypeError(f"ProxiesSpec.rules is a {type(rules).__name__}, not CompiledProxies")
+    return rules
+
+
+class Rate:
+    """A per-second event rate on the runtime's clock (HAProxy's freq_ctr over 1 s)."""
+
+    __slots__ = ("ctr",)
+
+    def __init__(self) -> None:
+        self.ctr = FreqCtr()
+
+    def count(self, now: float) -> None:
+        self.ctr.update(RATE_PERIOD_MS, 1, int(now * 1000))
+
+    def read(self, now: float) -> int:
+        return self.ctr.read(RATE_PERIOD_MS, int(now * 1000))
+
+
+def process_for(runtime: ProxyRuntime, rules: CompiledProxies) -> Process:
+    """The one Process of a runtime's streams (proc variables, tables, env, live counters)."""
+    process = Process(
+        env=rules.env or os.environ,
+        hostname=socket.gethostname(),
+        pid=os.getpid(),
+        live=RuntimeLive(runtime),
+    )
+    process.tables = runtime.tables
+    process.start = runtime.wall()
+    return process
+
+
+class RuntimeLive:
+    """proto.sample's `Live` over a running ProxyRuntime (None: no such proxy/server)."""
+
+    def __init__(self, runtime: ProxyRuntime) -> None:
+        self.rt = runtime
+
+    def _now(self) -> float:
+        return self.rt.ctx.clock()
+
+    def backend_conn(self, backend: str) -> int | None:
+        be = self.rt.backends.get(backend)
+        return None if be is None else be.pool.lb.beconn
+
+    def backend_queue(self, backend: str) -> int | None:
+        be = self.rt.backends.get(backend)
+        return None if be is None else be.pool.lb.queued
+
+    def backend_servers_up(self, backend: str) -> int | None:
+        be = self.rt.backends.get(backend)
+        if be is None:
+            return None
+        return sum(1 for s in be.servers if s.lb.currently_usable())
+
+    def backend_free_slots(self, backend: str) -> int | None:
+        """smp_fetch_connslots: free connection and queue slots of the usable servers, -1
+        when one of them has no maxconn or no maxqueue (unlimited)."""
+        be = self.rt.backends.get(backend)
+        if be is None:
+            return None
+        total = 0
+        for s in be.servers:
+            lb = s.lb
+            if not lb.currently_usable():
+                continue
+            if not lb.maxconn or not lb.maxqueue:
+                return -1
+            total += (lb.maxconn - lb.served) + (lb.maxqueue - lb.queued)
+        return total
+
+    def backend_sess_rate(self, backend: str) -> int | None:
+        be = self.rt.backends.get(backend)
+        return None if be is None else be.sess_rate.read(self._now())
+
+    def frontend_conn(self, frontend: str) -> int | None:
+        fe = self.rt.frontends.get(frontend)
+        return None if fe is None else fe.conns
+
+    def frontend_sess_rate(self, frontend: str) -> int | None:
+        fe = self.rt.frontends.get(frontend)
+        return None if fe is None else fe.sess_rate.read(self._now())
+
+    def frontend_req_rate(self, frontend: str) -> int | None:
+        fe = self.rt.frontends.get(frontend)
+        return None if fe is None else fe.req_rate.read(self._now())
+
+    def listener_conn(self, frontend: str) -> int | None:
+        fe = self.rt.frontends.get(frontend)
+        return None if fe is None else fe.conns
+
+    def server_conn(self, backend: str, server: str) -> int | None:
+        s = self._srv(backend, server)
+        return None if s is None else s.lb.served
+
+    def server_queue(self, backend: str, server: str) -> int | None:
+        s = self._srv(backend, server)
+        return None if s is None else s.lb.queued
+
+    def server_sess_rate(self, backend: str, server: str) -> int | None:
+        s = self._srv(backend, server)
+        return None if s is None else s.sess_rate.read(self._now())
+
+    def server_up(self, backend: str, server: str) -> bool | None:
+        s = self._srv(backend, server)
+        return None if s is None else s.lb.currently_usable()
+
+    def server_weight(self, backend: str, server: str) -> int | None:
+        s = self._srv(backend, server)
+        return None if s is None else s.lb.uweight
+
+    def _srv(self, backend: str, server: str) -> ServerRuntime | None:
+        be = self.rt.backends.get(backend)
+        if be is None:
+            return None
+        return next((s for s in be.servers if s.spec.name == server), None)

@@ -1,0 +1,50 @@
+"""A whole configuration's compiled rules, as the runtime receives them with the spec.
+
+config/haproxy/compile_rules.py compiles every proxy of a haproxy.cfg into a `ProxyRules`
+(ruleset.py) and builds the stick tables and pattern files the rules use; `CompiledProxies`
+holds the three and travels to the proxy runtime in `ProxiesSpec.rules`
+(model/proxy_spec.py: model may not import proto, so it types the field with the
+`ProxyRulesCarrier` Protocol, which this class meets; dataplane/haproxy/rules.py narrows it
+back).
+
+Two carriers are equal when they were compiled from equal parsed sections (`source`, the
+reader's frozen values), so a reload whose rules did not change compares equal, as the rest
+of the spec does: the compiled rules themselves hold closures and live tables, which have no
+useful equality.  `tables` and `patterns` are live state (entries, `add acl`): a runtime
+takes them over from the carrier it is started with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pylvs.proto.rules.ruleset import ProxyRules
+from pylvs.proto.sample.pattern_ref import PatternStore
+from pylvs.proto.stick.table import StickTable
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledProxies:
+    """Every proxy's rules by name (frontends, backends and listens: a `listen` is one
+    entry), the stick tables by name (the proxies' and the peers sections'), the shared
+    ACL/map files."""
+
+    proxies: Mapping[str, ProxyRules] = field(default_factory=dict)
+    tables: Mapping[str, StickTable] = field(default_factory=dict)
+    patterns: PatternStore = field(default_factory=PatternStore)
+    env: Mapping[str, str] = field(default_factory=dict)  # after setenv & co (env() fetches)
+    source: object = None  # what they were compiled from (compared, never read)
+
+    def proxy_names(self) -> frozenset[str]:
+        return frozenset(self.proxies)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CompiledProxies):
+            return NotImplemented
+        if self.source is None or other.source is None:
+            return self is other
+        return bool(self.source == other.source)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.proxies)))

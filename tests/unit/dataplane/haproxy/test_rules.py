@@ -1,0 +1,123 @@
+"""The runtime's side of the rules engine, without sockets: the carrier's rules and tables
+in the runtime, the one Process of its streams, the live counters fetches read, and the
+request phase run the way docs/haproxy-mode.md tells the HTTP driver to run it."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pylvs.config.haproxy.convert import to_spec
+from pylvs.config.haproxy.reader import load_text
+from pylvs.dataplane.haproxy.rules import compiled
+from pylvs.dataplane.haproxy.runtime import ProxyRuntime
+from pylvs.model.proxy_spec import ProxiesSpec
+from pylvs.proto.rules import http_flow, tcp_flow
+from pylvs.proto.rules.engine import Txn
+from pylvs.proto.rules.ruleset import Drop, Go, Respond
+from pylvs.proto.sample import HttpMessage, Session, Stream
+
+ip = ipaddress.ip_address
+
+TEXT = """\
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend fe
+    bind 127.0.0.1:8080
+    tcp-request connection reject if { src 10.0.0.0/8 }
+    default_backend be
+backend be
+    stick-table type ip size 10 expire 30s store conn_cur
+    stick on src
+    server s1 127.0.0.1:80 maxconn 2 maxqueue 3
+    server s2 127.0.0.1:81 maxconn 1 maxqueue 1
+frontend web
+    mode http
+    bind 127.0.0.1:8081
+    use_backend api if { path_beg /api }
+    default_backend api2
+backend api2
+    mode http
+    server b1 127.0.0.1:91
+backend api
+    mode http
+    http-request deny if { hdr(x-block) -m found }
+    server a1 127.0.0.1:90
+"""
+
+
+def runtime(text: str = TEXT, now: float = 50.0) -> ProxyRuntime:
+    result = load_text(text, "r.cfg", env={})
+    spec = to_spec(result.config, result.problems).proxies
+    assert not result.problems.has_errors(), [str(p) for p in result.problems]
+    return ProxyRuntime(spec, clock=lambda: now, raise_nofile=False)
+
+
+def test_the_runtime_holds_the_carriers_rules_and_tables() -> None:
+    rt = runtime()
+    assert rt.rules is compiled(rt.spec)
+    fe = rt.proxy_rules("fe")
+    assert fe is not None and [r.name for r in fe.tcp_connection] == ["reject"]
+    assert rt.proxy_rules("web") is not None and rt.proxy_rules("nope") is None
+    assert rt.tables["be"] is rt.rules.tables["be"]  # one table: rules, stick, show table
+    assert rt.backends["be"].rules[0][0].table is rt.tables["be"]
+    assert rt.process.tables is rt.tables
+    assert rt.process.pid > 0 and rt.process.hostname
+
+
+def test_a_spec_without_a_carrier_gets_empty_rules() -> None:
+    rt = ProxyRuntime(ProxiesSpec(), raise_nofile=False)
+    assert rt.rules.proxies == {} and rt.proxy_rules("fe") is None
+
+
+def session(rt: ProxyRuntime, frontend: str, src: str = "127.0.0.1") -> Session:
+    fe = rt.proxy_rules(frontend)
+    assert fe is not None
+    return Session(rt.process, fe.ref, src=ip(src), src_port=4000, dst=ip("127.0.0.1"),
+                   dst_port=8080)  # fmt: skip
+
+
+def test_the_connection_phase_runs_on_the_runtimes_rules() -> None:
+    rt = runtime()
+    fe = rt.proxy_rules("fe")
+    assert fe is not None
+    for src, verdict in (("10.1.2.3", Drop()), ("192.0.2.1", Go())):
+        txn = Txn(Stream(session(rt, "fe", src), now=rt.ctx.clock()))
+        assert tcp_flow.connection(txn, fe) == verdict
+
+
+def test_the_request_phase_as_the_http_driver_runs_it() -> None:
+    rt = runtime()
+
+    def request(path: bytes, *fields: tuple[bytes, bytes]) -> object:
+        msg = HttpMessage.make_request(b"GET", path, [(b"host", b"h"), *fields], b"HTTP/1.1")
+        txn = Txn(Stream(session(rt, "web"), now=rt.ctx.clock(), request=msg))
+        return http_flow.request(txn, rt.rules.proxies)
+
+    assert request(b"/api/x") == Go("api")
+    assert request(b"/other") == Go("api2")
+    denied = request(b"/api/x", (b"x-block", b"1"))
+    assert isinstance(denied, Respond)
+    assert denied.response.head.status == 403
+
+
+def test_live_counters_come_from_the_running_backends() -> None:
+    rt = runtime()
+    live = rt.process.live
+    assert live is not None
+    be = rt.backends["be"]
+    s1 = be.servers[0].lb
+    be.enter()
+    be.take(s1)
+    assert live.backend_conn("be") == 1 and live.server_conn("be", "s1") == 1
+    assert live.backend_servers_up("be") == 2
+    assert live.backend_free_slots("be") == (2 - 1 + 3) + (1 + 1)  # connslots
+    assert live.server_sess_rate("be", "s1") == 1 and live.backend_sess_rate("be") == 1
+    assert live.server_weight("be", "s2") == 1 and live.server_up("be", "s2") is True
+    rt.set_server_up("be", "s2", False)
+    assert live.backend_servers_up("be") == 1 and live.server_up("be", "s2") is False
+    assert live.backend_conn("nope") is None and live.server_conn("be", "nope") is None
+    assert live.frontend_conn("fe") == 0 and live.frontend_sess_rate("fe") == 0
+    assert live.backend_free_slots("api") == -1  # a server without maxconn: unlimited
