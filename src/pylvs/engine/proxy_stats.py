@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Sequence
 
+from pylvs.control.haproxy import promex
 from pylvs.control.haproxy.admin import ErrorLog
 from pylvs.control.haproxy.from_pool import admin_transition, backend_lb, server_lb
 from pylvs.control.stats_http import PageExchange
@@ -214,6 +215,14 @@ class LiveProxies:
 
     def errors(self) -> ErrorLog:
         return ErrorLog()  # mode tcp captures no invalid requests or responses
+
+    def metrics(self, target: bytes) -> str | None:
+        """`use-service prometheus-exporter`'s exposition for a request target (None: the
+        query is refused with HAProxy's 400), control/haproxy/promex.py."""
+        query = promex.parse_query(target)
+        if query is None:
+            return None
+        return promex.render(self.snapshot(), self.tables(), query)
 
     def tables(self) -> Sequence[StickTable]:
         return list(self.rt.tables.values())
