@@ -1,18 +1,22 @@
 """The HTTP counters of the live HAProxy runtime, by frontend, backend and server name:
 what `show stat`'s HTTP columns, the stats page and the Prometheus exporter read.
 
-The HTTP driver reports through `request` (a frontend parsed a request, valid or not),
-`ended` (a stream ended with a final status: the frontend and the backend that served it
-count its class, the backend one request), `server_response` (a server answered) and
-`intercepted` (HAProxy answered itself); proto/http/stats.py says where HAProxy 2.6 counts
-each.  `exchange_ended` takes the driver's end-of-exchange record (its `on_end` hook).
+A frontend's requests are counted once, by the HTTP driver, on the frontend's own rate
+(`Frontend.req_rate.count(now)` for every request it parses, as proxy_inc_fe_req_ctr: the
+total is req_tot, the rate req_rate, its peak req_rate_max; `fe_req_rate` fetches the same
+counter).  The rest comes through `ended` (a stream ended with a final status: the frontend
+and the backend that served it count its class, the backend one request),
+`server_response` (a server answered) and `intercepted` (HAProxy answered itself);
+proto/http/stats.py says where HAProxy 2.6 counts each.  `exchange_ended` takes the driver's
+end-of-exchange record (its `on_end` hook).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from pylvs.dataplane.haproxy.rules import Rate
 from pylvs.model.proxies import HttpCounters
 from pylvs.proto.http.stats import HttpCounts
 
@@ -27,6 +31,11 @@ class _Named(Protocol):
 class _Runtime(Protocol):
     @property
     def spec(self) -> _Named: ...
+
+
+class _Frontend(Protocol):
+    @property
+    def req_rate(self) -> Rate: ...
 
 
 class Ended(Protocol):
@@ -45,8 +54,9 @@ class Ended(Protocol):
 
 
 class HttpStats:
-    def __init__(self, clock_ms: Callable[[], int]) -> None:
-        self.clock_ms = clock_ms
+    def __init__(self, frontends: Mapping[str, _Frontend], clock: Callable[[], float]) -> None:
+        self.fronts = frontends  # the runtime's, by name (their request rates)
+        self.clock = clock
         self.frontends: dict[str, HttpCounts] = {}
         self.backends: dict[str, HttpCounts] = {}
         self.servers: dict[tuple[str, str], HttpCounts] = {}
@@ -56,9 +66,6 @@ class HttpStats:
         if got is None:
             got = self.frontends[name] = HttpCounts()
         return got
-
-    def request(self, frontend: str) -> None:
-        self._fe(frontend).request(self.clock_ms())
 
     def intercepted(self, frontend: str) -> None:
         self._fe(frontend).intercepted += 1
@@ -76,9 +83,8 @@ class HttpStats:
         srv.response(status, count_request=True)
 
     def exchange_ended(self, x: Ended) -> None:
-        """The driver's `on_end` hook: one request of a frontend, its final status, and the
-        server's response when a server answered."""
-        self.request(x.frontend)
+        """The driver's `on_end` hook: the final status, and the server's response when a
+        server answered."""
         backend = x.backend.spec.name if x.backend is not None else None
         self.ended(x.frontend, backend, x.status)
         if backend is not None and x.server is not None and x.response is not None:
@@ -88,10 +94,12 @@ class HttpStats:
 
     def frontend(self, name: str) -> tuple[HttpCounters, int]:
         """The frontend's counters and its current request rate."""
-        got = self.frontends.get(name)
-        if got is None:
-            return EMPTY, 0
-        return got.view(), got.req_rate(self.clock_ms())
+        counts = self.frontends.get(name) or HttpCounts()
+        fe = self.fronts.get(name)
+        if fe is None:
+            return counts.view(), 0
+        rate = fe.req_rate
+        return counts.view(rate.total, rate.peak), rate.read(self.clock())
 
     def backend(self, name: str) -> HttpCounters:
         got = self.backends.get(name)
@@ -102,6 +110,11 @@ class HttpStats:
         return got.view() if got is not None else EMPTY
 
     def clear(self, all_counters: bool) -> None:
-        counts = [*self.frontends.values(), *self.backends.values(), *self.servers.values()]
-        for c in counts:
-            c.clear(all_counters)
+        """`clear counters` resets the peak request rates, `all` every counter too."""
+        for fe in self.fronts.values():
+            fe.req_rate.peak = 0
+            if all_counters:
+                fe.req_rate.total = 0
+        if all_counters:
+            for c in [*self.frontends.values(), *self.backends.values(), *self.servers.values()]:
+                c.clear()

@@ -59,7 +59,7 @@ class LiveProxies:
         self.page: dict[str, Counters] = {}  # counts of the stats pages' proxies
         self.checks_enabled: dict[tuple[str, str, bool], bool] = {}
         # HTTP counts by name, fed by the mode http driver (engine/http_stats.py)
-        self.http = HttpStats(lambda: int(runtime.ctx.clock() * 1000))
+        self.http = HttpStats(runtime.frontends, runtime.ctx.clock)
         self.ids = {f.name: f.id for f in runtime.spec.frontends}
         self.ids.update({b.name: b.id for b in runtime.spec.backends})
 

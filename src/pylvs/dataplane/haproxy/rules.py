@@ -41,15 +41,20 @@ def compiled(spec: ProxiesSpec) -> CompiledProxies:
 
 
 class Rate:
-    """A per-second event rate on the runtime's clock (HAProxy's freq_ctr over 1 s)."""
+    """A per-second event rate on the runtime's clock (HAProxy's freq_ctr over 1 s), with
+    the events' total and the highest rate seen: for a frontend's requests, all three of
+    proxy_inc_fe_req_ctr (req_tot, req_rate, req_rate_max in `show stat`)."""
 
-    __slots__ = ("ctr",)
+    __slots__ = ("ctr", "peak", "total")
 
     def __init__(self) -> None:
         self.ctr = FreqCtr()
+        self.total = 0
+        self.peak = 0
 
     def count(self, now: float) -> None:
-        self.ctr.update(RATE_PERIOD_MS, 1, int(now * 1000))
+        self.total += 1
+        self.peak = max(self.peak, self.ctr.update(RATE_PERIOD_MS, 1, int(now * 1000)))
 
     def read(self, now: float) -> int:
         return self.ctr.read(RATE_PERIOD_MS, int(now * 1000))

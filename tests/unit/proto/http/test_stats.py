@@ -3,32 +3,29 @@ the `show stat` columns they fill in mode http (control/haproxy/rows.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pylvs.control.haproxy.names import STAT_INDEX
 from pylvs.control.haproxy.rows import backend_row, frontend_row, server_row
 from pylvs.control.haproxy.stat import csv_line
+from pylvs.dataplane.haproxy.rules import Rate
 from pylvs.engine.http_stats import HttpStats
 from pylvs.model.proxies import BackendView, Counters, FrontendView, ProxyView, ServerView
-from pylvs.proto.http.stats import HttpCounts, status_class
+from pylvs.proto.http.stats import status_class
 
 
 def test_status_classes() -> None:
     assert [status_class(s) for s in (100, 200, 302, 404, 503, 600, 42)] == [1, 2, 3, 4, 5, 0, 0]
 
 
-def test_request_rate_and_its_maximum() -> None:
-    c = HttpCounts()
-    for t in (0, 10, 20):
-        c.request(t)
-    c.request(1500)
-    assert c.requests == 4 and c.rps_max == 3
-    assert c.req_rate(1500) == 2  # 3 in the past second weighted by what is left of it, + 1
-    assert c.req_rate(5000) == 0
-    c.clear(False)
-    assert c.rps_max == 0 and c.requests == 4
-    c.clear(True)
-    assert c.requests == 0
+def test_request_rate_total_and_peak() -> None:
+    rate = Rate()
+    for t in (0.0, 0.01, 0.02):
+        rate.count(t)
+    rate.count(1.5)
+    assert rate.total == 4 and rate.peak == 3
+    assert rate.read(1.5) == 2  # 3 in the past second weighted by what is left of it, + 1
+    assert rate.read(5.0) == 0
 
 
 @dataclass
@@ -50,14 +47,21 @@ class _Exchange:
     response: object | None
 
 
+@dataclass
+class _Front:
+    req_rate: Rate = field(default_factory=Rate)
+
+
 def _stats() -> HttpStats:
-    now = [0]
-    stats = HttpStats(lambda: now[0])
+    fe = _Front()
+    stats = HttpStats({"fe": fe}, lambda: 0.5)
     be, s1 = _Rt(_Named("be")), _Rt(_Named("s1"))
     for status, served in ((200, True), (200, True), (404, True), (503, False), (302, True)):
+        fe.req_rate.count(0.1)  # the driver counts each request it parses
         stats.exchange_ended(
             _Exchange("fe", be, s1 if served else None, status, 1 if served else None)
         )
+    fe.req_rate.count(0.2)
     stats.exchange_ended(_Exchange("fe", None, None, 400, None))  # refused before a backend
     stats.intercepted("fe")
     return stats
@@ -73,6 +77,10 @@ def test_frontend_backend_and_server_count_where_haproxy_does() -> None:
     srv = stats.server("be", "s1")
     assert srv.responses == (0, 0, 2, 1, 1, 0) and srv.requests == 4
     assert stats.server("be", "s2").requests == 0
+    stats.clear(False)
+    assert stats.frontend("fe")[0].rps_max == 0 and stats.frontend("fe")[0].requests == 6
+    stats.clear(True)
+    assert stats.frontend("fe")[0].requests == 0 and stats.backend("be").requests == 0
 
 
 def _column(row: str, name: str) -> str:
