@@ -61,6 +61,7 @@ from pylvs.engine import signals
 from pylvs.engine.dumps import dump_actions
 from pylvs.engine.history import History, describe, events_response
 from pylvs.engine.ipvsadm_work import IpvsadmWork
+from pylvs.engine.proxy_reload import carry_server_states
 from pylvs.engine.proxy_stats import LiveProxies
 from pylvs.engine.snapshot import build_snapshot, conn_view
 from pylvs.engine.stats_servers import StatsServers
@@ -380,13 +381,20 @@ class Daemon:
 
     # -- HAProxy-style frontends and backends (dataplane/haproxy) --------------------------
 
-    async def _start_proxies(self, spec: DirectorSpec) -> None:
+    async def _start_proxies(
+        self, spec: DirectorSpec, previous: StatsServers | None = None
+    ) -> None:
         """Listen on every frontend's addresses (ProxyRuntimeError, naming the bind line,
-        when one cannot be bound: nothing of the new runtime stays)."""
+        when one cannot be bound: nothing of the new runtime stays).  `previous`: the stats
+        servers of the runtime a reload replaces, whose sockets, tables and server states
+        the new one takes (engine/proxy_reload.py)."""
         if spec.proxies.empty:
             return
-        runtime = ProxyRuntime(spec.proxies)
-        await runtime.start()
+        old = previous.live.rt if previous is not None else None
+        runtime = ProxyRuntime(spec.proxies, previous=old)
+        if previous is not None:
+            carry_server_states(previous.live, runtime)
+        await runtime.start(old)
         stats = StatsServers(LiveProxies(runtime), spec.proxies)
         try:
             await stats.start()
@@ -410,8 +418,10 @@ class Daemon:
             await runtime.stop(grace)
 
     async def _reload_proxies(self, spec: DirectorSpec) -> str:
-        """A reload that changes the proxies: the old runtime stops listening and its streams
-        run on (up to the stop grace) while the new one listens; "" or the error."""
+        """A reload that changes the proxies: a new runtime takes the old one's listening
+        sockets (no connection refused), stick tables and server states; the old one's
+        streams run on (up to the stop grace).  "" or the error (the old runtime then
+        serves on, unchanged)."""
         old = self.spec.proxies if self.spec is not None else None
         if old == spec.proxies:
             return ""
@@ -419,17 +429,18 @@ class Daemon:
         if stats is not None:
             await stats.close()
         runtime, self.proxies = self.proxies, None
+        try:
+            await self._start_proxies(spec, stats)
+        except (OSError, ProxyRuntimeError) as e:
+            self.proxies = runtime
+            if stats is not None and old is not None:
+                self.stats_servers = StatsServers(stats.live, old)
+                await self.stats_servers.start()
+            return str(e)
         if runtime is not None:
-            for fe in runtime.frontends.values():
-                for listener in fe.listeners:
-                    listener.close()
             task = asyncio.get_running_loop().create_task(runtime.stop(self.opts.grace))
             self._retiring.add(task)
             task.add_done_callback(self._retiring.discard)
-        try:
-            await self._start_proxies(spec)
-        except (OSError, ProxyRuntimeError) as e:
-            return str(e)
         return ""
 
     # -- table changes --------------------------------------------------------------------
@@ -500,6 +511,8 @@ class Daemon:
                 return Response(1, "", text + "pylvs: reload refused, running config kept\n")
             self._log_problems(result.problems)
             self._last_error = await self._reload_proxies(result.spec)
+            if self._last_error and self.spec is not None:  # the old proxies serve on
+                result = replace(result, spec=replace(result.spec, proxies=self.spec.proxies))
             self.spec = result.spec
             self.dp.set_table_policy(self._table_policy(result.spec))
             self.syncd.configure(result.spec)

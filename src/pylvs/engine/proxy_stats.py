@@ -60,6 +60,11 @@ class LiveProxies:
         self.checks_enabled: dict[tuple[str, str, bool], bool] = {}
         # HTTP counts by name, fed by the mode http driver (engine/http_stats.py)
         self.http = HttpStats(runtime.frontends, runtime.ctx.clock)
+        for (be, srv), r in runtime.restored.items():  # `disable health|agent` kept
+            if r.check_disabled:
+                self.checks_enabled[be, srv, False] = False
+            if r.agent_disabled:
+                self.checks_enabled[be, srv, True] = False
         self.ids = {f.name: f.id for f in runtime.spec.frontends}
         self.ids.update({b.name: b.id for b in runtime.spec.backends})
 

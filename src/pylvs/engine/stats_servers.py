@@ -82,6 +82,7 @@ class StatsServers:
     """Every stats socket and page of one configuration."""
 
     def __init__(self, live: LiveProxies, spec: ProxiesSpec) -> None:
+        self.live = live
         self.sockets = StatsSocketServer(
             live,
             socket_specs(spec),

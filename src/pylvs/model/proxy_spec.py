@@ -316,6 +316,12 @@ class BackendSpec:
     log: ProxyLog = NO_LOG  # `log` targets, `log-tag` (health-check lines go there)
     mode: str = "tcp"  # "tcp" | "http" (the stats' HTTP columns follow it)
     where: str = ""
+    # The server-state file read at start (`load-server-state-from-file`, the path as
+    # HAProxy builds it from `server-state-base`); `state_file_local`: the backend's own
+    # file, whose lines must name this backend (by name, or by id when forced).
+    state_file: str | None = None
+    state_file_local: bool = False
+    forced_id: bool = False  # `id` set in the configuration (bk_f_forced_id)
 
     def server(self, name: str) -> ServerSpec | None:
         return next((s for s in self.servers if s.name == name), None)

@@ -31,6 +31,7 @@ from pylvs.config.haproxy.model import (
     Server,
     StatsSocket,
 )
+from pylvs.config.haproxy.state_paths import with_state_file
 from pylvs.model.director import DirectorSpec, GlobalSpec
 from pylvs.model.proxy_spec import (
     BackendSpec,
@@ -78,7 +79,8 @@ def to_spec(
                     frontends.append(replace(fe, log=proxy_log(proxy, config.global_)))
             if proxy.has_backend:
                 be = backend(proxy, ids[proxy.name, "be"], problems)
-                backends.append(replace(be, log=proxy_log(proxy, config.global_)))
+                be = replace(be, log=proxy_log(proxy, config.global_))
+                backends.append(with_state_file(be, proxy, config.global_))
         except UnsupportedError as e:
             problems.error(e.loc or proxy.loc, str(e), Kind.UNSUPPORTED)
     g = config.global_

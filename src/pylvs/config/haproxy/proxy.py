@@ -89,6 +89,28 @@ def _word_setter(attr: str) -> P:
     return Keyword(handler, 1)
 
 
+def _load_state(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    """`load-server-state-from-file global|local|none` (cfgparse-listen.c)."""
+    word = st.args[0].text
+    if word not in ("global", "local", "none"):
+        ctx.error(
+            st.loc,
+            f"'{st.name}' expects 'global', 'local' or 'none'. Got '{word}'",
+        )
+        return
+    d.load_server_state_from_file = word
+
+
+def _state_file_name(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    """`server-state-file-name [use-backend-name | FILE]`: no word or `use-backend-name` is
+    the backend's own name."""
+    if len(st.args) > 1:
+        ctx.error(st.loc, f"'{st.name}' cannot handle unexpected argument '{st.args[1].text}'.")
+        return
+    word = st.args[0].text if st.args else "use-backend-name"
+    d.server_state_file_name = None if word == "use-backend-name" else word
+
+
 def _id(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     n = number(st.args[0], ctx, "id", -(2**31), 2**31 - 1)
     if n is not None and n <= 0:
@@ -308,12 +330,8 @@ _KEYWORDS: dict[str, P] = {
     "unique-id-header": proxy_keyword(_word_setter("unique_id_header").handler, 1),
     "monitor-uri": proxy_keyword(_word_setter("monitor_uri").handler, 1, cap=FRONTEND),
     "http-reuse": proxy_keyword(_word_setter("http_reuse").handler, 1, cap=BACKEND),
-    "load-server-state-from-file": proxy_keyword(
-        _word_setter("load_server_state_from_file").handler, 1, cap=BACKEND
-    ),
-    "server-state-file-name": proxy_keyword(
-        _word_setter("server_state_file_name").handler, 1, cap=BACKEND
-    ),
+    "load-server-state-from-file": proxy_keyword(_load_state, 1, cap=BACKEND),
+    "server-state-file-name": proxy_keyword(_state_file_name, 0, cap=BACKEND),
     "tcp-check": proxy_keyword(opt.TCP_CHECK.handler, 1, cap=BACKEND),
     "http-check": proxy_keyword(opt.HTTP_CHECK.handler, 1, cap=BACKEND),
     "redispatch": _legacy(

@@ -19,13 +19,14 @@ what src/backend.c, src/queue.c and src/stream.c do around it for a `mode tcp` s
 from __future__ import annotations
 
 import collections
+import dataclasses
 import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pylvs.model.dest import Destination
 from pylvs.model.proxy_spec import BackendSpec, ConnFacts, ServerSpec
-from pylvs.model.service import RealServer
+from pylvs.model.service import Address, RealServer
 from pylvs.model.stats import Counters
 from pylvs.proto.relay import RelayParams
 from pylvs.proto.stick import (
@@ -129,6 +130,13 @@ class ServerRuntime:
         self.sess_rate = Rate()  # srv_sess_rate
         self.queue: collections.deque[HaSession] = collections.deque()
         self.dests: dict[int, Destination] = {}
+
+    def set_address(self, address: Address | None, port: int | None) -> None:
+        """New connections go to `address`:`port` (`set server B/S addr|port`, a state
+        file's port); live ones stay where they are."""
+        host = str(address) if address is not None else self.spec.host
+        self.spec = dataclasses.replace(self.spec, address=address, host=host, port=port)
+        self.dests.clear()
 
     def dest(self, port: int) -> Destination:
         """The connection table's destination for this server and port (a port-less server

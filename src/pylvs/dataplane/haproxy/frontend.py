@@ -101,6 +101,7 @@ class FrontendListener:
         self.ctx = ctx
         self.frontend = frontend
         self.bind = bind
+        self.listen_address = address
         self.sock = sock
         host, port = sock.getsockname()[:2]
         self.address: tuple[Address, int] = (ipaddress.ip_address(host), port)
@@ -128,6 +129,17 @@ class FrontendListener:
         if self.poller is not None:
             self.poller.forget(self.sock.fileno())
         self.sock.close()
+
+    def release(self) -> socket.socket:
+        """Hand the listening socket over to the runtime a reload starts: this listener
+        stops accepting on it and the socket stays open (its backlog goes with it)."""
+        self._closed = True
+        if self._resume is not None:
+            self._resume.cancel()
+        self.ctx.fds.forget(self.resume)
+        if self.poller is not None:
+            self.poller.forget(self.sock.fileno())
+        return self.sock
 
     def abort_all(self) -> None:
         for relay in list(self.relays):

@@ -21,6 +21,7 @@ import contextlib
 import ipaddress
 import random
 import resource
+import socket
 import time
 from collections.abc import Callable
 
@@ -28,21 +29,28 @@ from pylvs.dataplane.base import DataPlaneState
 from pylvs.dataplane.proxy.context import ProxyContext, log
 from pylvs.dataplane.proxy.descriptors import raise_limit
 from pylvs.dataplane.proxy.sockets import listen_socket
-from pylvs.model.proxy_spec import ListenAddress, ProxiesSpec
+from pylvs.model.proxy_spec import BindSpec, ListenAddress, ProxiesSpec
 from pylvs.model.service import Address
 from pylvs.proto.rules.ruleset import ProxyRules
+from pylvs.proto.server_state import Restored
 from pylvs.proto.stick import StickTable
 from pylvs.system import inherited
 from pylvs.system.logsend import LogSender
 
 from .backend import BackendRuntime, stick_table
 from .frontend import Frontend, FrontendListener
+from .handover import ListenerKey, keep_tables, listener_key
 from .rules import compiled, process_for
+from .server_state import load_files
 from .session import HaSession
 
 _ANY4 = ipaddress.IPv4Address("0.0.0.0")
 _ANY6 = ipaddress.IPv6Address("::")
 HOUSEKEEPING = 0.1  # seconds between idle-timeout sweeps (HAProxy's timers are ms-exact)
+
+
+# A frontend's socket for one address: bound, or None to be taken from the old runtime.
+Opened = tuple[Frontend, BindSpec, ListenAddress, socket.socket | None]
 
 
 class ProxyRuntimeError(OSError):
@@ -57,6 +65,7 @@ class ProxyRuntime:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         raise_nofile: bool = True,
+        previous: ProxyRuntime | None = None,
     ) -> None:
         self.spec = spec
         self.ctx = ProxyContext(state=DataPlaneState(), clock=clock)
@@ -89,6 +98,9 @@ class ProxyRuntime:
         self.process = process_for(self, self.rules)
         self._housekeeper: asyncio.Task[None] | None = None
         self._paused: set[Frontend] = set()
+        # Check states restored from a state file or the runtime a reload replaced
+        # (server_state.py): what a check engine starts its servers' checks from.
+        self.restored: dict[tuple[str, str], Restored] = {}
 
     def _reaching(self, backend: str) -> int:
         """The maxconn of the frontends that may send streams to `backend`."""
@@ -101,7 +113,11 @@ class ProxyRuntime:
 
     # -- life cycle ----------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, previous: ProxyRuntime | None = None) -> None:
+        """Listen on every frontend's addresses.  `previous`: the runtime a reload replaces,
+        whose sockets for the addresses listened on again are taken over (the new ones are
+        bound first: if one cannot be, nothing of `previous` was touched).  Without it, the
+        backends' server-state files are applied first (before any traffic, as HAProxy)."""
         logs = [self.spec.log, *(f.log for f in self.spec.frontends)]
         for px_log in (*logs, *(b.log for b in self.spec.backends)):
             self.logger.outs(px_log.targets)  # a name that does not resolve: refused now
@@ -111,37 +127,80 @@ class ProxyRuntime:
             else:
                 raise_limit(self.maxconn or None, self.ctx.fds.reserve)
         self.ctx.fds.measure()
+        if previous is None:
+            self.load_state_files()
+        old = previous.listeners_by_key() if previous is not None else {}
+        opened: list[Opened] = []
         try:
             for fe in self.frontends.values():
-                await self._listen(fe)
-        except BaseException:
-            await self.stop(0)
-            raise
-        self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
-
-    async def _listen(self, fe: Frontend) -> None:
-        for bind in fe.spec.binds:
-            for address in bind.addresses:
-                backlog = bind.backlog or fe.spec.maxconn or 1024
-                try:
-                    if address.fd is not None:  # the parent's socket (HAProxy's fd@N)
-                        sock = inherited.listening_socket(f"fd@{address.fd}", backlog)
-                    else:
-                        sock = listen_socket(
-                            _host(address),
-                            address.port,
-                            stream=True,
-                            backlog=backlog,
-                            freebind=bind.transparent,
-                        )
-                except OSError as e:
-                    raise ProxyRuntimeError(
-                        f"{bind.where}: {fe.spec.name}: cannot bind socket ({e.strerror or e}) "
-                        f"[{address}]"
-                    ) from None
+                opened.extend(self._open(fe, old))
+            for fe, bind, address, bound in opened:
+                sock = bound
+                if sock is None:  # the old runtime's socket for this address
+                    sock = old[listener_key(bind, address, str(_host(address)))].release()
+                    sock.listen(_backlog(fe, bind))
                 listener = FrontendListener(self.ctx, fe, bind, address, sock)
                 await listener.start()
                 fe.listeners.append(listener)
+        except BaseException:
+            for *_rest, sock in opened:
+                if sock is not None and sock.fileno() >= 0:
+                    sock.close()
+            await self.stop(0)
+            raise
+        if previous is not None:  # the old runtime accepts no more: its tables' entries
+            keep_tables(self.tables, previous.tables, self.ctx.clock())
+        self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
+
+    def _open(self, fe: Frontend, old: dict[ListenerKey, FrontendListener]) -> list[Opened]:
+        """The sockets of `fe`'s binds: bound now, or None where `old` has one to take."""
+        out: list[Opened] = []
+        try:
+            for bind in fe.spec.binds:
+                for address in bind.addresses:
+                    if listener_key(bind, address, str(_host(address))) in old:
+                        out.append((fe, bind, address, None))
+                        continue
+                    out.append((fe, bind, address, self._bind(fe, bind, address)))
+        except BaseException:
+            for *_rest, sock in out:
+                if sock is not None:
+                    sock.close()
+            raise
+        return out
+
+    def _bind(self, fe: Frontend, bind: BindSpec, address: ListenAddress) -> socket.socket:
+        backlog = _backlog(fe, bind)
+        try:
+            if address.fd is not None:  # the parent's socket (HAProxy's fd@N)
+                return inherited.listening_socket(f"fd@{address.fd}", backlog)
+            return listen_socket(
+                _host(address),
+                address.port,
+                stream=True,
+                backlog=backlog,
+                freebind=bind.transparent,
+            )
+        except OSError as e:
+            raise ProxyRuntimeError(
+                f"{bind.where}: {fe.spec.name}: cannot bind socket ({e.strerror or e}) [{address}]"
+            ) from None
+
+    def listeners_by_key(self) -> dict[ListenerKey, FrontendListener]:
+        """The open listening sockets, by what a new runtime would bind (a reload)."""
+        return {
+            listener_key(lst.bind, lst.listen_address, str(_host(lst.listen_address))): lst
+            for fe in self.frontends.values()
+            for lst in fe.listeners
+            if not lst.closed
+        }
+
+    def load_state_files(self) -> None:
+        """The backends' server-state files, applied (HAProxy's apply_server_state)."""
+        restored, messages = load_files(self.backends, self.ctx.clock())
+        self.restored.update(restored)
+        for m in messages:
+            (log.warning if m.level == "warning" else log.info)("%s", m.text)
 
     async def stop(self, grace: float) -> None:
         for fe in self.frontends.values():
@@ -286,6 +345,10 @@ def set_ulimit(n: int) -> None:
         n,
         within,
     )
+
+
+def _backlog(fe: Frontend, bind: BindSpec) -> int:
+    return bind.backlog or fe.spec.maxconn or 1024
 
 
 def _host(address: ListenAddress) -> Address:

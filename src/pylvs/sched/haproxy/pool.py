@@ -160,6 +160,14 @@ class Pool:
         """srv_set_stopping: still up, but no new connections from load balancing (NOLB)."""
         self._set_state(server, State.STOPPING, now)
 
+    def restore_state(self, server: Server, state: State, now: float) -> None:
+        """The operational state a server-state file gives (src/server_state.c): RUNNING as
+        srv_set_running (kept STARTING if it is), STOPPING / STOPPED as srv_set_stopping /
+        _stopped, STARTING set as it is; all ignored in maintenance."""
+        if state is State.RUNNING and server.next_state is State.STARTING:
+            return
+        self._set_state(server, state, now)
+
     def _set_state(self, server: Server, state: State, now: float) -> None:
         if server.cur_admin & MAINT or server.next_state is state:
             return
