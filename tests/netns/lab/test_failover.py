@@ -67,7 +67,9 @@ def test_graceful_stop_takeover_within_skew_and_preempt_delay_on_return(make_lab
     assert back is not None
     elapsed = time.monotonic() - t1
     mdi = master_down_interval(opts, PRIORITIES[0])
-    assert opts.preempt_delay - 0.5 <= elapsed <= opts.preempt_delay + mdi + 1.5, elapsed
+    # The slack is dir1's start (a new daemon process: 5.31 s against a bound of 5.30 s was
+    # seen in a busy suite); a delay counted twice still fails, none at all the lower bound.
+    assert opts.preempt_delay - 0.5 <= elapsed <= opts.preempt_delay + mdi + 2.5, elapsed
 
 
 def test_nopreempt_master_returns_and_does_not_take_the_vip(make_lab: MakeLab) -> None:

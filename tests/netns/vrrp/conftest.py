@@ -9,6 +9,7 @@ by process group; every namespace is deleted in teardown, even when the test fai
 
 import contextlib
 import ipaddress
+import itertools
 import json
 import os
 import shutil
@@ -184,18 +185,28 @@ class Node:
         return self.spawn(argv, "keepalived", (vpid, pid))
 
 
+# Each lab of a test process gets its own prefix: a namespace a killed or timed-out step left
+# behind (`ip netns del` is best effort in close) must not make the next lab's `add` fail.
+_LABS = itertools.count()
+
+
 class Lab:
     def __init__(self, tmp: Path):
-        self.prefix = f"v{os.getpid()}"
+        self.prefix = f"v{os.getpid()}-{next(_LABS)}"
         self.tmp = tmp
         self.switch = f"{self.prefix}sw"
         self.nodes: list[Node] = []
         self.procs: list[Proc] = []
         self.namespaces: list[str] = []
-        self._ns(self.switch)
-        sh("ip", "-n", self.switch, "link", "add", "br0", "type", "bridge")
-        sh("ip", "-n", self.switch, "link", "set", "br0", "type", "bridge", "mcast_snooping", "0")
-        sh("ip", "-n", self.switch, "link", "set", "br0", "up")
+        try:
+            self._ns(self.switch)
+            br0 = ("ip", "-n", self.switch, "link")
+            sh(*br0, "add", "br0", "type", "bridge")
+            sh(*br0, "set", "br0", "type", "bridge", "mcast_snooping", "0")
+            sh(*br0, "set", "br0", "up")
+        except BaseException:
+            self.close()  # what was made so far
+            raise
 
     def _ns(self, name: str) -> None:
         sh("ip", "netns", "add", name)

@@ -42,7 +42,7 @@ pytestmark = pytest.mark.slow
 
 SLACK = 0.35  # seconds: a state line's moment, pylvs's against haproxy's (a loaded machine)
 _DURATION = re.compile(r"check duration: \d+ms")
-DURATION_SLACK = 60  # ms: a check's duration on a loaded loopback
+DURATION_SLACK = 200  # ms: a check's duration on a loopback shared with a busy suite (105 ms seen)
 RACE = 0.35  # seconds: one check interval more, where the recording raced the server
 
 
