@@ -22,6 +22,9 @@
  * the clock of time.monotonic) and collected by Python with `harvest` (every descriptor with
  * something new) or `clear` (one descriptor, when it stops being fast).
  *
+ * The body modes (MODE_LENGTH, MODE_CHUNKED: `set_body`, _body.h) relay one HTTP message
+ * body for the HTTP driver and hand the socket back when it ends (`body`): see _body.h.
+ *
  * Events are level-triggered (epoll(7)), so a chunk left unread is reported again.  A
  * descriptor closed inside a batch (by take_eof, or by Python through `drop`) has its later
  * events in that batch dropped, since its number may already name a new socket.
@@ -38,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "_chunked.h"
+
 #define MAX_EVENTS 256
 
 /* What the C path may do for a socket (a bit set, chosen by the Python relay). */
@@ -45,6 +50,11 @@
 #define MODE_EOF_SHUT 2  /* on EOF: shutdown(peer, SHUT_WR), stop watching this socket */
 #define MODE_EOF_CLOSE 4 /* on EOF: close this socket and the peer (both directions over) */
 #define MODE_EOF (MODE_EOF_SHUT | MODE_EOF_CLOSE)
+/* Body modes (set_body): one HTTP message body from this socket to the peer, then back. */
+#define MODE_LENGTH 8   /* relay exactly `left` bytes, never reading past them */
+#define MODE_CHUNKED 16 /* relay a chunked body (_chunked.h), re-framed, up to its trailers */
+#define MODE_BODY (MODE_LENGTH | MODE_CHUNKED)
+
 
 typedef struct {
     int peer;       /* this socket's relay peer while `mode` is set; -1: not fast */
@@ -53,6 +63,12 @@ typedef struct {
     uint64_t pkts;  /* chunks read since the last harvest */
     uint64_t bytes; /* bytes read since the last harvest */
     double last;    /* CLOCK_MONOTONIC seconds of the last chunk */
+    /* A body in hand (set_body); kept while the socket is back with Python after a spill,
+       until `resume` or `clear`. */
+    int body;       /* MODE_LENGTH or MODE_CHUNKED; 0: none */
+    uint64_t left;  /* MODE_LENGTH: bytes still to relay */
+    uint64_t total; /* bytes read for this body so far */
+    Chunks chunks;  /* MODE_CHUNKED: the reader's place */
 } Slot;
 
 typedef struct {
@@ -73,6 +89,8 @@ typedef struct {
     PyObject *spill;    /* callable(fd, data: bytes | None, err: int) */
     PyObject *report;   /* callable(fd, exc): a handler raised */
     PyObject *ended;    /* callable(fd, how): the C path took fd's EOF (how: MODE_EOF_SHUT or _CLOSE) */
+    PyObject *body;     /* callable(fd, kind, total, payload, data): a body hand-over ended */
+    char *out;          /* what a chunked read writes (2 * size + 16 bytes) */
     int fatal;          /* a callback raised a BaseException that is not an Exception (still set) */
     struct epoll_event events[MAX_EVENTS];
 } Pump;
@@ -97,6 +115,10 @@ static int grow_slots(Pump *self, int fd) {
         slots[i].pkts = 0;
         slots[i].bytes = 0;
         slots[i].last = 0.0;
+        slots[i].body = 0;
+        slots[i].left = 0;
+        slots[i].total = 0;
+        memset(&slots[i].chunks, 0, sizeof(Chunks));
     }
     self->slots = slots;
     self->nslots = n;
@@ -124,7 +146,12 @@ static void Pump_dealloc(Pump *self) {
     Py_CLEAR(self->spill);
     Py_CLEAR(self->report);
     Py_CLEAR(self->ended);
+    Py_CLEAR(self->body);
     PyMem_Free(self->buf);
+    PyMem_Free(self->out);
+    for (int i = 0; i < self->nslots; i++) {
+        chunks_free(&self->slots[i].chunks);
+    }
     PyMem_Free(self->slots);
     PyMem_Free(self->dirty);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -135,6 +162,7 @@ static int Pump_traverse(Pump *self, visitproc visit, void *arg) {
     Py_VISIT(self->spill);
     Py_VISIT(self->report);
     Py_VISIT(self->ended);
+    Py_VISIT(self->body);
     return 0;
 }
 
@@ -143,21 +171,24 @@ static int Pump_clear_refs(Pump *self) {
     Py_CLEAR(self->spill);
     Py_CLEAR(self->report);
     Py_CLEAR(self->ended);
+    Py_CLEAR(self->body);
     return 0;
 }
 
 static int Pump_init(Pump *self, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"epfd", "size", "handlers", "spill", "report", "batch", "ended",
-                             NULL};
+                             "body", NULL};
     int epfd, batch = MAX_EVENTS;
     Py_ssize_t size;
-    PyObject *handlers, *spill, *report, *ended = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "inO!OO|iO", kwlist, &epfd, &size, &PyDict_Type,
-                                     &handlers, &spill, &report, &batch, &ended)) {
+    PyObject *handlers, *spill, *report, *ended = Py_None, *body = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "inO!OO|iOO", kwlist, &epfd, &size,
+                                     &PyDict_Type, &handlers, &spill, &report, &batch, &ended,
+                                     &body)) {
         return -1;
     }
-    if (ended != Py_None && !PyCallable_Check(ended)) {
-        PyErr_SetString(PyExc_TypeError, "ended must be callable or None");
+    if ((ended != Py_None && !PyCallable_Check(ended)) ||
+        (body != Py_None && !PyCallable_Check(body))) {
+        PyErr_SetString(PyExc_TypeError, "ended and body must be callable or None");
         return -1;
     }
     if (size <= 0 || batch <= 0) {
@@ -168,13 +199,22 @@ static int Pump_init(Pump *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_TypeError, "spill and report must be callable");
         return -1;
     }
+    if (size > (PY_SSIZE_T_MAX - 16) / 2) {
+        PyErr_SetString(PyExc_ValueError, "size too large");
+        return -1;
+    }
     char *buf = PyMem_Malloc((size_t)size);
-    if (buf == NULL) {
+    char *out = PyMem_Malloc((size_t)size * 2 + 16);
+    if (buf == NULL || out == NULL) {
+        PyMem_Free(buf);
+        PyMem_Free(out);
         PyErr_NoMemory();
         return -1;
     }
     PyMem_Free(self->buf);
+    PyMem_Free(self->out);
     self->buf = buf;
+    self->out = out;
     self->size = size;
     self->epfd = epfd;
     self->closed = 0;
@@ -191,6 +231,12 @@ static int Pump_init(Pump *self, PyObject *args, PyObject *kwds) {
     } else {
         Py_INCREF(ended);
         Py_XSETREF(self->ended, ended);
+    }
+    if (body == Py_None) {
+        Py_CLEAR(self->body);
+    } else {
+        Py_INCREF(body);
+        Py_XSETREF(self->body, body);
     }
     return 0;
 }
@@ -333,12 +379,18 @@ static int take_eof(Pump *self, int fd) {
     return 1;
 }
 
+/* The body modes (MODE_LENGTH, MODE_CHUNKED): their event handling, on the helpers above. */
+#include "_body.h"
+
 /* An event on a socket its relay handed to the C path.  Returns 1 when handled, 0 when the
    Python handler must take it (an error or hang-up, data the C path may not relay, an EOF it
    may not take). */
 static int fast_event(Pump *self, int fd, uint32_t ev, double *now) {
     Slot *slot = &self->slots[fd];
     int mode = slot->mode;
+    if (mode & MODE_BODY) {
+        return body_event(self, fd, ev, now);
+    }
     if (mode & MODE_DATA) {
         /* Plain input only (EPOLLRDHUP: the FIN is in after the data); errors and hang-ups
            are the relay's to judge. */
@@ -466,8 +518,64 @@ static PyObject *Pump_set(Pump *self, PyObject *args) {
     if (grow_slots(self, fd) < 0) {
         return NULL;
     }
+    Slot *slot = &self->slots[fd];
+    slot->peer = peer;
+    slot->mode = mode;
+    slot->body = 0;
+    chunks_free(&slot->chunks);
+    Py_RETURN_NONE;
+}
+
+/* set_body(fd, peer, mode, size): relay one message body from fd to peer, then hand fd back
+   through `body`.  LENGTH: exactly `size` bytes.  CHUNKED: up to the end of the trailer
+   block, which is cut at `size` bytes. */
+static PyObject *Pump_set_body(Pump *self, PyObject *args) {
+    int fd, peer, mode;
+    unsigned long long size;
+    if (!PyArg_ParseTuple(args, "iiiK", &fd, &peer, &mode, &size)) {
+        return NULL;
+    }
+    if (fd < 0 || peer < 0) {
+        PyErr_SetString(PyExc_ValueError, "negative descriptor");
+        return NULL;
+    }
+    if (mode != MODE_LENGTH && mode != MODE_CHUNKED) {
+        PyErr_SetString(PyExc_ValueError, "mode must be LENGTH or CHUNKED");
+        return NULL;
+    }
+    if (size == 0 || (mode == MODE_CHUNKED && size > (1ULL << 30))) {
+        PyErr_SetString(PyExc_ValueError, "size must be positive (a trailer cap up to 1 GiB)");
+        return NULL;
+    }
+    if (self->body == NULL) {
+        PyErr_SetString(PyExc_ValueError, "body modes need a `body` callback");
+        return NULL;
+    }
+    if (grow_slots(self, fd) < 0) {
+        return NULL;
+    }
+    Slot *slot = &self->slots[fd];
+    slot->peer = peer;
+    slot->mode = mode;
+    slot->body = mode;
+    slot->total = 0;
+    slot->left = mode == MODE_LENGTH ? size : 0;
+    chunks_start(&slot->chunks, (Py_ssize_t)size);
+    Py_RETURN_NONE;
+}
+
+/* resume(fd, peer): go on with the body in hand after a spill. */
+static PyObject *Pump_resume(Pump *self, PyObject *args) {
+    int fd, peer;
+    if (!PyArg_ParseTuple(args, "ii", &fd, &peer)) {
+        return NULL;
+    }
+    if (fd < 0 || fd >= self->nslots || peer < 0 || self->slots[fd].body == 0) {
+        PyErr_SetString(PyExc_ValueError, "no body in hand for this descriptor");
+        return NULL;
+    }
     self->slots[fd].peer = peer;
-    self->slots[fd].mode = mode;
+    self->slots[fd].mode = self->slots[fd].body;
     Py_RETURN_NONE;
 }
 
@@ -493,6 +601,8 @@ static PyObject *Pump_clear(Pump *self, PyObject *arg) {
     Slot *slot = &self->slots[fd];
     slot->peer = -1;
     slot->mode = 0;
+    slot->body = 0;
+    chunks_free(&slot->chunks);
     if (slot->pkts == 0) {
         Py_RETURN_NONE;
     }
@@ -553,6 +663,11 @@ static PyMethodDef Pump_methods[] = {
     {"set", (PyCFunction)Pump_set, METH_VARARGS,
      "set(fd, peer, mode=DATA): what the C path does for fd's events (relay data to peer, "
      "take its EOF)."},
+    {"set_body", (PyCFunction)Pump_set_body, METH_VARARGS,
+     "set_body(fd, peer, mode, size): relay one body (LENGTH: size bytes; CHUNKED: trailer "
+     "block cut at size) from fd to peer, then hand fd back through `body`."},
+    {"resume", (PyCFunction)Pump_resume, METH_VARARGS,
+     "resume(fd, peer): go on with the body in hand after a spill."},
     {"clear", (PyCFunction)Pump_clear, METH_O,
      "clear(fd): stop the fast path; (packets, bytes, last) not yet collected, or None."},
     {"harvest", (PyCFunction)Pump_harvest, METH_NOARGS,
@@ -582,7 +697,7 @@ static struct PyModuleDef pump_module = {
 };
 
 PyMODINIT_FUNC PyInit__pump(void) {
-    if (PyType_Ready(&PumpType) < 0) {
+    if (PyType_Ready(&PumpType) < 0 || PyType_Ready(&DechunkerType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&pump_module);
@@ -591,13 +706,25 @@ PyMODINIT_FUNC PyInit__pump(void) {
     }
     if (PyModule_AddIntConstant(m, "DATA", MODE_DATA) < 0 ||
         PyModule_AddIntConstant(m, "EOF_SHUT", MODE_EOF_SHUT) < 0 ||
-        PyModule_AddIntConstant(m, "EOF_CLOSE", MODE_EOF_CLOSE) < 0) {
+        PyModule_AddIntConstant(m, "EOF_CLOSE", MODE_EOF_CLOSE) < 0 ||
+        PyModule_AddIntConstant(m, "LENGTH", MODE_LENGTH) < 0 ||
+        PyModule_AddIntConstant(m, "CHUNKED", MODE_CHUNKED) < 0 ||
+        PyModule_AddIntConstant(m, "BODY_SENT", BODY_SENT) < 0 ||
+        PyModule_AddIntConstant(m, "BODY_LAST", BODY_LAST) < 0 ||
+        PyModule_AddIntConstant(m, "BODY_REFUSED", BODY_REFUSED) < 0 ||
+        PyModule_AddIntConstant(m, "BODY_CUT", BODY_CUT) < 0) {
         Py_DECREF(m);
         return NULL;
     }
     Py_INCREF(&PumpType);
     if (PyModule_AddObject(m, "Pump", (PyObject *)&PumpType) < 0) {
         Py_DECREF(&PumpType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&DechunkerType);
+    if (PyModule_AddObject(m, "Dechunker", (PyObject *)&DechunkerType) < 0) {
+        Py_DECREF(&DechunkerType);
         Py_DECREF(m);
         return NULL;
     }

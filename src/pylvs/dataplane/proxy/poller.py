@@ -32,8 +32,12 @@ calls as HAProxy but spent ~3.5 µs of user time to HAProxy's ~1.3 µs (with the
 ~0.7 µs); per new connection the relay's Python event handling (three reads, two EOFs, the
 close) was a third of its user time.  A relay hands its sockets over as soon as both are
 connected, so a request/response connection runs from connect to close without entering its
-Python event handler.  Without the extension (or with PYLVS_PROXY_PUMP=0 in the environment)
-everything runs in `_run` and the relays' own Python code, with the same behaviour and counts.
+Python event handler.  The HTTP driver hands it one message body at a time (`pass_body`:
+a byte budget, or a chunked body read by HAProxy's grammar; pylvs.proto.relay.body says
+what each does) and hears how it ended through `FastOwner.body_ended`.  Without the
+extension (or with PYLVS_PROXY_PUMP=0 in the environment) everything runs in `_run` and
+the relays' own Python code, with the same behaviour and counts (the HTTP driver then frames
+bodies itself).
 """
 
 from __future__ import annotations
@@ -45,6 +49,16 @@ import select
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
+
+from pylvs.proto.relay.body import (
+    BodyCut,
+    BodyEnded,
+    BodyMode,
+    ChunkRefused,
+    ChunksRelayed,
+    Relayed,
+)
+from pylvs.proto.relay.events import Side
 
 if TYPE_CHECKING:
     from ._pump import Pump
@@ -81,12 +95,21 @@ class FastOwner(Protocol):
         closed).  `end` is no longer fast."""
 
 
+class BodyOwner(FastOwner, Protocol):
+    """An owner that passes message bodies (`pass_body`): the HTTP driver."""
+
+    def body_ended(self, end: Any, event: BodyEnded) -> None:
+        """The body handed over from `end` ended as `event` says; `end` is no longer fast."""
+
+
 # What the C path may do for a fast socket (Poller.make_fast), as _pump.c defines them.
 DATA = 1  # relay its plain reads to the peer
 EOF_SHUT = 2  # on EOF: shut the peer down for writing, stop watching the socket
 EOF_CLOSE = 4  # on EOF: close it and its peer (the peer's EOF was passed on before)
 if _pump is not None:
     assert (_pump.DATA, _pump.EOF_SHUT, _pump.EOF_CLOSE) == (DATA, EOF_SHUT, EOF_CLOSE)
+    assert (_pump.LENGTH, _pump.CHUNKED) == (BodyMode.LENGTH, BodyMode.CHUNKED)
+    assert (_pump.BODY_SENT, _pump.BODY_LAST, _pump.BODY_REFUSED, _pump.BODY_CUT) == (1, 2, 3, 4)
 
 READ = select.EPOLLIN
 WRITE = select.EPOLLOUT
@@ -111,6 +134,7 @@ class Poller:
         self.view = memoryview(self.buffer)
         self.size = read_size
         self.fast: dict[int, tuple[FastOwner, Any]] = {}
+        self.bodies: dict[int, tuple[BodyOwner, Any, Side]] = {}  # bodies handed over
         # Descriptors closed during the pure-Python round being handled (`forget`).
         self._closed_in_round: set[int] = set()
         self._in_round = False
@@ -124,6 +148,7 @@ class Poller:
                 self._report,
                 _BATCH,
                 self._ended,
+                self._body,
             )
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -163,10 +188,40 @@ class Poller:
         self.fast[fd] = (owner, end)
 
     def unfast(self, fd: int) -> tuple[int, int, float] | None:
-        """Stop the C path for `fd`; its uncollected (packets, bytes, last), if any."""
+        """Stop the C path for `fd` (a body in hand is dropped); its uncollected (packets,
+        bytes, last), if any."""
         assert self.pump is not None
         self.fast.pop(fd, None)
+        self.bodies.pop(fd, None)
         return self.pump.clear(fd)
+
+    def pass_body(
+        self,
+        fd: int,
+        peer: int,
+        owner: BodyOwner,
+        end: Any,
+        *,
+        side: Side,
+        mode: BodyMode,
+        size: int,
+    ) -> None:
+        """Relay one message body from `fd` (`end`, the relay's `side`) to `peer` in C
+        (pylvs.proto.relay.PassBody says how `mode` and `size` frame it), then hand `fd` back:
+        `owner.counted` with its last counts, then `owner.body_ended(end, event)`.  A peer that
+        takes only part of a read: `owner.spilled` as for DATA, the body staying in hand (the
+        owner stops reading `fd`, which is level-triggered, writes the rest, then calls
+        `resume_body`; `unfast` drops the body).  `fd` must be watched
+        for READ.  Needs `pump`."""
+        assert self.pump is not None
+        self.pump.set_body(fd, peer, mode, size)
+        self.fast[fd] = (owner, end)
+        self.bodies[fd] = (owner, end, side)
+
+    def resume_body(self, fd: int, peer: int) -> None:
+        """Go on with the body `fd` was relaying before a spill (what spilled is written)."""
+        assert self.pump is not None
+        self.pump.resume(fd, peer)
 
     def harvest(self) -> None:
         """Add what the C path relayed since the last harvest to the relays' counters."""
@@ -188,6 +243,26 @@ class Poller:
         if owner is not None:
             owner[0].ended(owner[1], how)
 
+    def _body(self, fd: int, kind: int, n: int, count: int, trailers: bytes | None) -> None:
+        body = self.bodies.pop(fd, None)
+        if body is None:
+            return
+        owner, end, side = body
+        # The socket is Python's again: its counts first, then how the body ended.
+        counts = self.unfast(fd)
+        if counts is not None:
+            owner.counted(end, *counts)
+        event: BodyEnded
+        if kind == 1:  # BODY_SENT
+            event = Relayed(side, n)
+        elif kind == 2:  # BODY_LAST
+            event = ChunksRelayed(side, n, count, trailers or b"")
+        elif kind == 3:  # BODY_REFUSED
+            event = ChunkRefused(side, count, n)
+        else:  # BODY_CUT
+            event = BodyCut(side, n, count)
+        owner.body_ended(end, event)
+
     def _report(self, fd: int, exc: BaseException) -> None:
         log.error("proxy: handling an event on descriptor %d failed", fd, exc_info=exc)
 
@@ -195,6 +270,7 @@ class Poller:
         if self.pump is not None:
             self.pump.close()
         self.fast.clear()
+        self.bodies.clear()
         if self.loop is not None and not self.loop.is_closed():
             self.loop.remove_reader(self.ep.fileno())
         self.loop = None

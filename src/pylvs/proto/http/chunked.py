@@ -157,7 +157,9 @@ def _check_partial_size(data: bytes, pos: int) -> None:
     digits = match.group(1)
     if not digits and match.end() > pos:
         raise ChunkError(State.CHUNK_SIZE, pos)  # no size before blanks or an extension
-    if match.end() < len(data):
-        raise ChunkError(State.CHUNK_SIZE, match.end())
+    # The size first, as h1_parse_chunk_size() refuses it while reading the digits: the
+    # verdict must not depend on whether the line's later bytes came in the same read.
     if len(digits.lstrip(b"0")) > 13 or (digits and int(digits, 16) >= _MAX_CHUNK):
         raise ChunkError(State.CHUNK_SIZE, pos)
+    if match.end() < len(data):
+        raise ChunkError(State.CHUNK_SIZE, match.end())

@@ -3,9 +3,20 @@
 `RelayMachine` (machine.py) decides everything about one proxied TCP connection: half-close,
 backpressure, resets, the connect timeout, the connection-table events, holding a connection
 whose real server was deleted, and which sockets the C fast path may take.  Its driver is
-pylvs.dataplane.proxy.tcp; its two per-direction state tables are in half.py.
+pylvs.dataplane.proxy.tcp; its two per-direction state tables are in half.py.  body.py is
+the HTTP driver's vocabulary for one message body passed through the C path.
 """
 
+from .body import (
+    BodyCut,
+    BodyEnded,
+    BodyMode,
+    ChunkRefused,
+    ChunksRelayed,
+    PassBody,
+    Relayed,
+    ResumeBody,
+)
 from .commands import (
     CLOSE,
     DATA,
@@ -95,6 +106,11 @@ __all__ = [
     "WRITE",
     "Aborted",
     "Accepted",
+    "BodyCut",
+    "BodyEnded",
+    "BodyMode",
+    "ChunkRefused",
+    "ChunksRelayed",
     "Close",
     "CloseSide",
     "Command",
@@ -117,12 +133,15 @@ __all__ = [
     "Handover",
     "Held",
     "HungUp",
+    "PassBody",
     "Read",
     "Record",
     "RelayMachine",
     "RelayParams",
     "RelayState",
+    "Relayed",
     "Released",
+    "ResumeBody",
     "ShutWrite",
     "Side",
     "Spilled",
