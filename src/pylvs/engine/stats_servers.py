@@ -2,17 +2,22 @@
 runtime (engine/proxy_stats.py): `stats socket` lines of `global` (control/stats_socket.py,
 HAProxy's runtime API at their level, `stats timeout` / `stats maxconn`) and every proxy with
 `stats enable` (control/stats_http.py on each of its bound addresses, the proxy's `stats`
-settings; `stats admin if|unless COND` is tested on the requester's address).
+settings; `stats admin if|unless COND` is tested with the rules engine on the page's request:
+its address, its method, path and headers, as http_handle_stats does).
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 from pylvs.control.haproxy.web import AdminRule, PageRequest, StatsSettings
 from pylvs.control.stats_http import PageListener, StatsPageServer
 from pylvs.control.stats_socket import SocketSpec, StatsSocketServer
-from pylvs.model.proxy_spec import ConnFacts, ConnTest, FrontendSpec, ListenAddress, ProxiesSpec
+from pylvs.model.proxy_spec import FrontendSpec, ListenAddress, ProxiesSpec
+from pylvs.proto.rules.acl import Cond
+from pylvs.proto.rules.ruleset import ProxyRules
+from pylvs.proto.sample import HttpMessage, Process, Session, Stream
 from pylvs.proto.stick import Level
 
 from .proxy_stats import LiveProxies
@@ -35,7 +40,13 @@ def socket_specs(spec: ProxiesSpec) -> list[SocketSpec]:
     ]
 
 
-def _admin_rule(test: ConnTest, address: ListenAddress) -> AdminRule:
+def _admin_rule(
+    cond: Cond,
+    rules: ProxyRules,
+    process: Process,
+    address: ListenAddress,
+    clock: Callable[[], float],
+) -> AdminRule:
     dst = address.host or ipaddress.ip_address(_ANY[address.family])
 
     def rule(request: PageRequest) -> bool:
@@ -43,15 +54,26 @@ def _admin_rule(test: ConnTest, address: ListenAddress) -> AdminRule:
             src = ipaddress.ip_address(request.client)
         except ValueError:
             return False
-        return test.test(ConnFacts(src, 0, dst, address.port))
+        sess = Session(process, rules.ref, src=src, dst=dst, dst_port=address.port)
+        fields = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in request.headers]
+        message = HttpMessage.make_request(
+            request.method.encode("latin-1"),
+            request.target.encode("latin-1"),
+            fields,
+            request.version.encode("latin-1"),
+        )
+        stream = Stream(sess, now=clock(), request=message)
+        return cond.holds(stream)
 
     return rule
 
 
-def page_listeners(fe: FrontendSpec) -> list[PageListener]:
+def page_listeners(fe: FrontendSpec, live: LiveProxies) -> list[PageListener]:
     page = fe.stats
     assert page is not None
     out: list[PageListener] = []
+    rules = live.rt.proxy_rules(fe.name)
+    admin = rules.stats_admin if rules is not None else ()
     for address in fe.addresses:
         settings = StatsSettings(
             proxy=fe.name,
@@ -59,7 +81,11 @@ def page_listeners(fe: FrontendSpec) -> list[PageListener]:
             refresh=page.refresh_s,
             realm=page.realm,
             auth=page.auth,
-            admin=tuple(_admin_rule(t, address) for t in page.admin),
+            admin=tuple(
+                _admin_rule(c, rules, live.rt.process, address, live.table_now)
+                for c in admin
+                if rules is not None
+            ),
             hide_version=page.hide_version,
             legends=page.legends,
             node=page.node,
@@ -90,7 +116,7 @@ class StatsServers:
             maxconn=spec.stats_maxconn,
         )
         listeners = [
-            li for fe in spec.frontends if fe.stats is not None for li in page_listeners(fe)
+            li for fe in spec.frontends if fe.stats is not None for li in page_listeners(fe, live)
         ]
         self.pages = StatsPageServer(live, listeners, on_exchange=live.count_page)
 

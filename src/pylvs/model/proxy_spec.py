@@ -10,10 +10,9 @@ them.  A haproxy.cfg `listen` section is both a frontend and a backend of the sa
 
 The layering keeps this package free of the parsers and engines: a balance algorithm and a
 stick table are described by plain fields (`BalanceSpec`, `StickTableSpec`; the runtime
-builds sched/haproxy's `LbParams` and proto/stick's `TableSpec` from them), and a condition or
-a sample fetch is a compiled object behind the small Protocols below (`ConnTest`,
-`ConnFetch`): the config reader compiles them, the runtime only calls them with the
-connection's layer-4 facts.  The rules engine's compiled rules of every proxy travel in
+builds sched/haproxy's `LbParams` and proto/stick's `TableSpec` from them).  Rules (the
+tcp-request/response phases, use_backend, use-server, stick rules, `stats admin`) are
+compiled by the config reader for the rules engine (proto/rules) and travel in
 `ProxiesSpec.rules`, typed by the `ProxyRulesCarrier` Protocol (docs/haproxy-mode.md).
 """
 
@@ -26,8 +25,6 @@ from typing import Protocol
 from pylvs.model.proxy_log import NO_LOG, ProxyLog
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-# What a fetch yields (proto/stick's Sample: a table converts it to its key type).
-Value = Address | int | str | bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +35,6 @@ class ConnFacts:
     src_port: int
     dst: Address
     dst_port: int
-
-
-class ConnTest(Protocol):
-    """A compiled `if|unless` condition over layer-4 facts."""
-
-    def test(self, facts: ConnFacts) -> bool: ...
-
-
-class ConnFetch(Protocol):
-    """A compiled sample expression over layer-4 facts (None: no value)."""
-
-    def fetch(self, facts: ConnFacts) -> Value | None: ...
 
 
 class ProxyRulesCarrier(Protocol):
@@ -99,33 +84,15 @@ class BindSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class ConnRule:
-    """`tcp-request connection accept|reject [if|unless cond]`."""
-
-    action: str  # "accept" | "reject"
-    condition: ConnTest | None = None
-    where: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SwitchRule:
-    """`use_backend NAME [if|unless cond]`."""
-
-    backend: str
-    condition: ConnTest | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class StatsPageSpec:
-    """`stats enable|uri|refresh|realm|auth|admin|...` of a proxy: pylvs answers the page
-    on the proxy's addresses (`admin` conditions are tested on the requester's layer-4
-    facts)."""
+    """`stats enable|uri|refresh|realm|auth|...` of a proxy: pylvs answers the page on the
+    proxy's addresses (`stats admin` conditions are the proxy's ProxyRules.stats_admin, in
+    `ProxiesSpec.rules`)."""
 
     uri: str = "/haproxy?stats"
     refresh_s: int = 0
     realm: str | None = None
     auth: tuple[tuple[str, str], ...] = ()
-    admin: tuple[ConnTest, ...] = ()
     hide_version: bool = False
     legends: bool = False
     node: str | None = None
@@ -144,8 +111,6 @@ class FrontendSpec:
     mode: str = "tcp"
     binds: tuple[BindSpec, ...] = ()
     maxconn: int = 0  # 0: the global maxconn
-    conn_rules: tuple[ConnRule, ...] = ()
-    switches: tuple[SwitchRule, ...] = ()
     default_backend: str | None = None
     client_ms: int | None = None  # timeout client
     client_fin_ms: int | None = None  # timeout client-fin
@@ -274,25 +239,6 @@ class StickTableSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class StickRuleSpec:
-    """`stick match|on|store-request` with its key fetch, table and condition."""
-
-    kind: str  # "match" | "on" | "store-request"
-    key: ConnFetch
-    table: str  # the table's name (the backend's own when the line names none)
-    condition: ConnTest | None = None
-    text: str = ""  # the sample as written
-
-    @property
-    def matches(self) -> bool:
-        return self.kind in ("match", "on")
-
-    @property
-    def stores(self) -> bool:
-        return self.kind in ("on", "store-request")
-
-
-@dataclass(frozen=True, slots=True)
 class BackendSpec:
     name: str
     id: int
@@ -310,7 +256,6 @@ class BackendSpec:
     persist: bool = False
     fullconn: int | None = None
     stick_table: StickTableSpec | None = None
-    stick_rules: tuple[StickRuleSpec, ...] = ()
     cookie: CookieSpec | None = None  # cookie persistence (mode http)
     checkcache: bool = False  # option checkcache
     log: ProxyLog = NO_LOG  # `log` targets, `log-tag` (health-check lines go there)

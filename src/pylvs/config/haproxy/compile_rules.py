@@ -41,6 +41,7 @@ class CompiledRules:
     tables: dict[str, StickTable] = field(default_factory=dict)
     patterns: PatternStore = field(default_factory=PatternStore)
     errors: list[tuple[Location, str]] = field(default_factory=list)
+    by_proxy: dict[str, list[tuple[Location, str]]] = field(default_factory=dict)  # the same
 
     def carrier(self, cfg: HaproxyConfig) -> CompiledProxies:
         """What the runtime receives with the spec (`ProxiesSpec.rules`), compared with
@@ -185,6 +186,7 @@ class _ProxyCompiler:
 
     def error(self, loc: Location, text: str) -> None:
         self.out.errors.append((loc, text))
+        self.out.by_proxy.setdefault(self.p.name, []).append((loc, text))
 
     def cond(self, c: Condition | None) -> Cond | None:
         return None if c is None else compile_condition(c, self.acls, self.ctx)
@@ -250,6 +252,18 @@ class _ProxyCompiler:
                 self.error(st.loc, str(e))
         return tuple(out)
 
+    def stats_admin(self) -> tuple[Cond, ...]:
+        out = []
+        for c in self.p.stats.admin:
+            try:
+                cond = self.cond(c)
+            except CompileError as e:
+                self.error(c.loc or self.p.loc, f"'stats admin': {e}")
+                continue
+            if cond is not None:
+                out.append(cond)
+        return tuple(out)
+
     def build(self) -> ProxyRules:
         p = self.p
         t = p.timeouts
@@ -281,6 +295,7 @@ class _ProxyCompiler:
             stick=self.stick(),
             pages=error_pages(p, self.cfg, self.ctx),
             tarpit_ms=t.tarpit if t.tarpit is not None else (t.connect or 0),
+            stats_admin=self.stats_admin(),
         )
 
 

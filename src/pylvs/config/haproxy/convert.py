@@ -3,11 +3,12 @@
 The reader gives a `HaproxyConfig` with defaults inherited and HAProxy's whole-file checks
 done; this turns it into model/proxy_spec.py's frontends and backends: a `listen` section is
 both (HAProxy's proxy with both capabilities), a frontend without `use_backend` rules or a
-`default_backend` that is a `listen` uses itself.  Conditions and stick keys are compiled by
-l4tests.py.  What the mode tcp runtime cannot serve is reported into the same problems with
-its location, as an UNSUPPORTED warning when the rest can run without it (a `mode http`
-frontend: issue 21; `tcp-request content` rules) and as an error when running without it
-would change what clients get (a condition on a fetch it cannot evaluate).
+`default_backend` that is a `listen` uses itself.  Every proxy's rules are compiled for the
+rules engine (compile_rules.py) into `ProxiesSpec.rules`.  What the mode tcp runtime cannot
+serve is reported into the same problems with its location, as an UNSUPPORTED warning when
+the rest can run without it (a `mode http` frontend: issue 21; `tcp-response content`
+rules) and as an error when running without it would change what clients get (a rule that
+cannot be compiled, in a mode tcp proxy).
 """
 
 from __future__ import annotations
@@ -18,11 +19,6 @@ from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.haproxy import convert_cookie
 from pylvs.config.haproxy.compile_rules import compile_config
 from pylvs.config.haproxy.convert_log import global_log, proxy_log
-from pylvs.config.haproxy.l4tests import (
-    UnsupportedError,
-    compile_condition,
-    compile_fetch,
-)
 from pylvs.config.haproxy.model import (
     Bind,
     Endpoint,
@@ -37,7 +33,6 @@ from pylvs.model.proxy_spec import (
     BackendSpec,
     BalanceSpec,
     BindSpec,
-    ConnRule,
     FrontendSpec,
     ListenAddress,
     ProxiesSpec,
@@ -45,9 +40,7 @@ from pylvs.model.proxy_spec import (
     ServerSpec,
     StatsPageSpec,
     StatsSocketSpec,
-    StickRuleSpec,
     StickTableSpec,
-    SwitchRule,
 )
 from pylvs.proto.rules.compiled import CompiledProxies
 from pylvs.proto.sample.pattern_ref import ReadFile
@@ -72,17 +65,14 @@ def to_spec(
     for proxy in config.proxies:
         if proxy.disabled:
             continue
-        try:
-            if proxy.has_frontend and proxy.binds:
-                fe = frontend(proxy, ids[proxy.name, "fe"], problems)
-                if fe is not None:
-                    frontends.append(replace(fe, log=proxy_log(proxy, config.global_)))
-            if proxy.has_backend:
-                be = backend(proxy, ids[proxy.name, "be"], problems)
-                be = replace(be, log=proxy_log(proxy, config.global_))
-                backends.append(with_state_file(be, proxy, config.global_))
-        except UnsupportedError as e:
-            problems.error(e.loc or proxy.loc, str(e), Kind.UNSUPPORTED)
+        if proxy.has_frontend and proxy.binds:
+            fe = frontend(proxy, ids[proxy.name, "fe"], problems)
+            if fe is not None:
+                frontends.append(replace(fe, log=proxy_log(proxy, config.global_)))
+        if proxy.has_backend:
+            be = backend(proxy, ids[proxy.name, "be"], problems)
+            be = replace(be, log=proxy_log(proxy, config.global_))
+            backends.append(with_state_file(be, proxy, config.global_))
     g = config.global_
     spec = ProxiesSpec(
         frontends=tuple(frontends),
@@ -98,16 +88,25 @@ def to_spec(
         log_hostname=g.log_send_hostname,
         rules=rules(config, problems, read_file),
     )
-    _check_targets(spec, config, problems)
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
 
 
 def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None) -> CompiledProxies:
-    """Every proxy's rules compiled for the rules engine (compile_rules.py); a rule that
-    cannot be compiled is left out, with a warning at its line."""
+    """Every proxy's rules compiled for the rules engine (compile_rules.py).  A rule that
+    cannot be compiled is an error in a proxy the mode tcp runtime serves (running without
+    it would change what clients get), a warning elsewhere (mode http: issue 21); a rule of
+    a `defaults` section is named once."""
     compiled = compile_config(config, read_file=read_file)
-    for loc, message in compiled.errors:
-        problems.warning(loc, f"rule left out: {message}", Kind.UNSUPPORTED)
+    said: set[tuple[Location, str]] = set()
+    for proxy in config.proxies:
+        for loc, message in compiled.by_proxy.get(proxy.name, ()):
+            if (loc, message) in said:
+                continue
+            said.add((loc, message))
+            if proxy.mode == "tcp" and not proxy.disabled:
+                problems.error(loc, message, Kind.UNSUPPORTED)
+            else:
+                problems.warning(loc, f"rule left out: {message}", Kind.UNSUPPORTED)
     return compiled.carrier(config)
 
 
@@ -177,38 +176,7 @@ def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
                     Kind.UNSUPPORTED,
                 )
     if proxy.mode == "tcp":
-        for rules, what in (
-            (proxy.tcp_request_session, "tcp-request session"),
-            (proxy.tcp_request_content, "tcp-request content"),
-            (proxy.tcp_response_content, "tcp-response content"),
-        ):
-            for rule in rules:
-                problems.warning(
-                    rule.loc, f"'{what}' rules are not applied by the runtime yet", Kind.UNSUPPORTED
-                )
-    conn_rules: list[ConnRule] = []
-    for rule in proxy.tcp_request_connection:
-        if rule.action not in ("accept", "reject"):
-            problems.warning(
-                rule.loc,
-                f"'tcp-request connection {rule.action}' is not applied by the runtime yet "
-                "(accept and reject are)",
-                Kind.UNSUPPORTED,
-            )
-            continue
-        conn_rules.append(
-            ConnRule(rule.action, compile_condition(rule.condition, proxy), where(rule.loc))
-        )
-    switches = tuple(
-        SwitchRule(s.backend, compile_condition(s.condition, proxy))
-        for s in proxy.use_backends
-        if not s.dynamic
-    )
-    for s in proxy.use_backends:
-        if s.dynamic:
-            problems.error(
-                s.loc, "use_backend with a log-format name is not evaluated yet", Kind.UNSUPPORTED
-            )
+        _runtime_gaps(proxy, problems)
     default = proxy.default_backend
     if default is None and proxy.kind == "listen":
         default = proxy.name
@@ -219,8 +187,6 @@ def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
         mode=proxy.mode,
         binds=tuple(bind(b) for b in proxy.binds),
         maxconn=proxy.maxconn,
-        conn_rules=tuple(conn_rules),
-        switches=switches,
         default_backend=default,
         client_ms=t.client,
         client_fin_ms=t.client_fin,
@@ -229,16 +195,41 @@ def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
     )
 
 
+# Actions the mode tcp runtime does not carry out: an error where the stream would differ
+# (a NetScaler header read as data), a warning where only the order of a queue would.
+_NOT_CARRIED = {"expect-netscaler-cip": True, "set-priority-class": False,
+                "set-priority-offset": False}  # fmt: skip
+
+
+def _runtime_gaps(proxy: Proxy, problems: Problems) -> None:
+    """What the mode tcp runtime does not apply of a proxy's rules (the rules themselves
+    run in proto/rules: docs/haproxy-mode.md)."""
+    for rule in proxy.tcp_response_content:
+        problems.warning(
+            rule.loc, "'tcp-response content' rules are not applied by the runtime yet",
+            Kind.UNSUPPORTED,
+        )  # fmt: skip
+    for rules, what in (
+        (proxy.tcp_request_connection, "tcp-request connection"),
+        (proxy.tcp_request_session, "tcp-request session"),
+        (proxy.tcp_request_content, "tcp-request content"),
+    ):
+        for rule in rules:
+            name = rule.action.partition("(")[0]
+            if name in _NOT_CARRIED:
+                report = problems.error if _NOT_CARRIED[name] else problems.warning
+                report(rule.loc, f"'{what} {name}' is not carried out by the runtime",
+                       Kind.UNSUPPORTED)  # fmt: skip
+
+
 def stats_page(proxy: Proxy) -> StatsPageSpec:
     s = proxy.stats
-    admin = tuple(c for c in (compile_condition(a, proxy) for a in s.admin) if c is not None)
     t = proxy.timeouts
     return StatsPageSpec(
         uri=s.uri,
         refresh_s=(s.refresh_ms or 0) // 1000,
         realm=s.realm,
         auth=s.auth,
-        admin=admin,
         hide_version=s.hide_version,
         legends=s.show_legends,
         node=s.show_node,
@@ -337,22 +328,6 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
             srvkey=ts.srvkey,
             store=ts.store,
         )
-    rules: list[StickRuleSpec] = []
-    for r in proxy.stick_rules:
-        if r.kind == "store-response":
-            problems.warning(
-                r.loc, "'stick store-response' is not applied by the runtime yet", Kind.UNSUPPORTED
-            )
-            continue
-        rules.append(
-            StickRuleSpec(
-                kind=r.kind,
-                key=compile_fetch(r.sample, r.loc),
-                table=r.table or proxy.name,
-                condition=compile_condition(r.condition, proxy),
-                text=r.sample.text,
-            )
-        )
     t = proxy.timeouts
     o = proxy.options
     return BackendSpec(
@@ -372,7 +347,6 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
         persist=o.persist,
         fullconn=proxy.fullconn,
         stick_table=table,
-        stick_rules=tuple(rules),
         cookie=convert_cookie.cookie_spec(proxy),
         checkcache=convert_cookie.checkcache(proxy),
         mode=proxy.mode,
@@ -404,20 +378,3 @@ def stats_socket(s: StatsSocket) -> StatsSocketSpec:
         expose_fd=b.expose_fd_listeners,
         where=where(s.loc),
     )
-
-
-def _check_targets(spec: ProxiesSpec, config: HaproxyConfig, problems: Problems) -> None:
-    """A table a stick rule names in another backend is shared; one the runtime does not
-    hold is refused (the reader has already checked that the names exist)."""
-    tables = {b.stick_table.name for b in spec.backends if b.stick_table is not None}
-    for be in spec.backends:
-        for r in be.stick_rules:
-            if r.table not in tables:
-                proxy = config.proxy(be.name, backend=True)
-                loc = proxy.loc if proxy is not None else Location("", 1, 1)
-                problems.error(
-                    loc,
-                    f"backend '{be.name}': stick table '{r.table}' (a peers section's table) "
-                    "is not held by the runtime yet",
-                    Kind.UNSUPPORTED,
-                )

@@ -29,14 +29,17 @@ from pylvs.model.proxy_spec import BackendSpec, ConnFacts, ServerSpec
 from pylvs.model.service import Address, RealServer
 from pylvs.model.stats import Counters
 from pylvs.proto.relay import RelayParams
+from pylvs.proto.rules.ruleset import ProxyRules
+from pylvs.proto.rules.sticking import Sticking as StickRules
+from pylvs.proto.sample.stream import Stream
 from pylvs.proto.stick import (
     KeyFormat,
     KeyType,
     Sticking,
-    StickRule,
     StickTable,
     TableSpec,
     process_sticking_rules,
+    process_store_rules,
 )
 from pylvs.sched.base import Flow
 from pylvs.sched.haproxy import FULL, NO_SERVER, Admin, LbParams, Pool, Server
@@ -90,7 +93,7 @@ def stick_table(spec: BackendSpec) -> StickTable | None:
         srvkey=t.srvkey,
         store=t.store,
     )
-    return StickTable(table.with_data("server_id", "server_key") if spec.stick_rules else table)
+    return StickTable(table)
 
 
 class ServerRuntime:
@@ -162,6 +165,7 @@ class BackendRuntime:
         *,
         rng: random.Random | None = None,
         now: float = 0.0,
+        rules: ProxyRules | None = None,
     ) -> None:
         self.spec = spec
         self.servers = [ServerRuntime(s) for s in spec.servers]
@@ -179,10 +183,9 @@ class BackendRuntime:
         self.server_s = seconds(spec.server_ms)
         self.server_fin_s = seconds(spec.server_fin_ms)
         self.tunnel_s = seconds(spec.tunnel_ms)
-        self.rules: list[tuple[StickRule, int]] = []
-        for i, r in enumerate(spec.stick_rules):
-            table = tables[r.table]
-            self.rules.append((StickRule(table, r.matches, r.stores), i))
+        # The backend's compiled rules (the carrier's) and its `stick` rules over the tables.
+        self.rules = rules
+        self.sticking = StickRules.of(rules.stick, tables) if rules and rules.stick else None
         self.failed_conns = 0
         self.retries = 0
         self.redispatches = 0
@@ -235,24 +238,33 @@ class BackendRuntime:
 
     # -- routing ---------------------------------------------------------------------
 
-    def stick(self, facts: ConnFacts, now: float) -> Sticking | None:
-        """The sticking rules for a new stream (`now` on the runtime's clock)."""
-        if not self.rules:
+    def stick(self, stream: Stream, now: float, assigned: Server | None) -> Sticking | None:
+        """The sticking rules for a new stream (process_sticking_rules: matches unless
+        `use-server` already `assigned` a server, and the stores it prepares)."""
+        rules = self.sticking
+        if rules is None:
             return None
-        specs = self.spec.stick_rules
-
-        def evaluate(rule: StickRule) -> tuple[bool, object]:
-            r = specs[next(i for rr, i in self.rules if rr is rule)]
-            if r.condition is not None and not r.condition.test(facts):
-                return False, None
-            return True, r.key.fetch(facts)
-
         return process_sticking_rules(
-            [r for r, _ in self.rules],
-            evaluate,  # type: ignore[arg-type]
+            rules.request_rules,
+            rules.evaluate(stream),
             self,
             now,
             persist=self.spec.persist,
+            assigned=assigned,
+        )
+
+    def store(self, sticking: Sticking, stream: Stream, server: Server, now: float) -> None:
+        """The connection to `server` is up: the `stick store-response` rules (evaluated on
+        the stream as it is then) and every prepared store (process_store_rules)."""
+        rules = self.sticking
+        assert rules is not None
+        process_store_rules(
+            sticking,
+            server,
+            self,
+            now,
+            response_rules=rules.response_rules,
+            evaluate=rules.evaluate(stream),
         )
 
     def assign(self, facts: ConnFacts, now: float, avoid: Server | None) -> Server | bool | None:

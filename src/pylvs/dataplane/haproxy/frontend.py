@@ -4,13 +4,12 @@ One `FrontendListener` per address and port of every `bind` (a port range is one
 port, as HAProxy binds them).  Accepting follows src/listener.c: a frontend at its `maxconn`
 (or the process at the global `maxconn`) stops accepting and lets clients wait in the
 listen backlog until a stream ends; the descriptor cap of dataplane/proxy/descriptors.py
-holds too.  Each accepted connection reads its PROXY header first when the bind says
-`accept-proxy` (proto/proxyproto: the addresses it carries are the connection's from then
-on; a malformed header closes it), then runs the `tcp-request connection` rules in order
-(the first `accept` or `reject` whose condition holds decides; none: accepted), then the
-`use_backend` rules (the first whose condition holds) or `default_backend`, and starts an
-`HaSession` on that backend.  Per connection this is a few attribute reads when the frontend
-has no rules.
+holds too.  Each accepted connection goes through the frontend's rules (accept.py: `tcp-request
+connection` rules, the PROXY header with `accept-proxy` or `expect-proxy`, `tcp-request
+session` rules), then its stream through the content phase (inspect.py: `tcp-request content`
+with the inspect delay, `use_backend`, the backend's content rules, `use-server`) and starts
+an `HaSession` on the backend.  A frontend without rules skips all of it: its connections go
+straight to the default backend, a few attribute reads per connection.
 """
 
 from __future__ import annotations
@@ -31,8 +30,11 @@ from pylvs.model.proxy_spec import BindSpec, ConnFacts, FrontendSpec, ListenAddr
 from pylvs.model.service import Address
 from pylvs.model.stats import Counters
 from pylvs.proto import proxyproto
+from pylvs.proto.rules import counters
+from pylvs.proto.sample.stream import Session, Stream
 
-from .backend import BackendRuntime, seconds
+from . import accept, inspect
+from .backend import seconds
 from .rules import Rate
 from .session import HaSession
 
@@ -59,32 +61,28 @@ class Frontend:
         self.max_conns = 0
         self.counters = Counters()  # bytes relayed for its streams (the relays count them)
         self.total = 0  # streams accepted (stot)
-        self.denied = 0  # refused by tcp-request connection rules
+        self.denied = 0  # refused by tcp-request connection rules (denied_conn)
+        self.denied_sess = 0  # by tcp-request session rules
+        self.denied_req = 0  # by tcp-request content rules
         self.sess_rate = Rate()  # fe_sess_rate
         self.req_rate = Rate()  # fe_req_rate: the HTTP driver counts each request
         self.maxconn = spec.maxconn
         self.client_s = seconds(spec.client_ms)
         self.client_fin_s = seconds(spec.client_fin_ms)
         self.admin_paused = False  # `disable frontend` from the stats socket
+        # The rules engine's view (accept.py, inspect.py): None when nothing needs it.
+        rules = runtime.rules.proxies.get(spec.name)
+        self.rules = rules
+        self.default = runtime.backends.get(spec.default_backend or "")
+        # What runs per connection: the connection rules, the session's rules and
+        # counters, the content phase (content rules, switching, use-server).
+        self.l4 = rules is not None and bool(rules.tcp_connection)
+        self.content = rules is not None and runtime.needs_content(rules)
+        self.session = rules is not None and (self.l4 or bool(rules.tcp_session) or self.content)
 
     @property
     def full(self) -> bool:
         return bool(self.maxconn) and self.conns >= self.maxconn
-
-    def backend_for(self, facts: ConnFacts) -> BackendRuntime | None:
-        spec = self.spec
-        name = spec.default_backend
-        for rule in spec.switches:
-            if rule.condition is None or rule.condition.test(facts):
-                name = rule.backend
-                break
-        return self.runtime.backends.get(name) if name is not None else None
-
-    def admit(self, facts: ConnFacts) -> bool:
-        for rule in self.spec.conn_rules:
-            if rule.condition is None or rule.condition.test(facts):
-                return rule.action == "accept"
-        return True
 
 
 class FrontendListener:
@@ -107,6 +105,7 @@ class FrontendListener:
         self.address: tuple[Address, int] = (ipaddress.ip_address(host), port)
         self.wildcard = address.host is None
         self.relays: set[TcpRelay] = set()
+        self.inspecting: set[inspect.Inspector] = set()  # streams in their content phase
         self.poller: Poller | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._resume: asyncio.TimerHandle | None = None
@@ -142,6 +141,8 @@ class FrontendListener:
         return self.sock
 
     def abort_all(self) -> None:
+        for waiting in list(self.inspecting):
+            waiting.abort()
         for relay in list(self.relays):
             relay.abort()
 
@@ -197,12 +198,47 @@ class FrontendListener:
             fe.conns += 1
             runtime.conns += 1
             fe.max_conns = max(fe.max_conns, fe.conns)
-            if self.bind.accept_proxy:
-                ProxyHeaderReader(self, client, peer)
+            if fe.session:
+                self.arrive(client, peer)
+            elif self.bind.accept_proxy:
+                ProxyHeaderReader(self, client, peer, None)
             else:
-                self.start_stream(client, peer[0], peer[1], None)
+                self.start_stream(client, peer[0], peer[1], None, None)
             if self._closed:
                 return
+
+    def _addresses(
+        self, client: _socket.socket, src_text: str | Address, dst: tuple[Address, int] | None
+    ) -> tuple[Address, tuple[Address, int]]:
+        src = src_text if not isinstance(src_text, str) else _parse_address(src_text)
+        if dst is None:
+            if self.wildcard:
+                host, port = client.getsockname()[:2]
+                dst = (_parse_address(host), port)
+            else:
+                dst = self.address
+        return src, dst
+
+    def arrive(self, client: _socket.socket, peer: tuple[str, int]) -> None:
+        """A frontend with rules: the connection rules on the socket's addresses, then the
+        PROXY header if the bind or a rule expects one (accept.py)."""
+        fe = self.frontend
+        try:
+            src, dst = self._addresses(client, peer[0], None)
+        except (OSError, ValueError):
+            self._drop(client, reset=True)
+            return
+        sess = accept.new_session(self, src, peer[1], dst[0], dst[1])
+        expect = False
+        if fe.l4:
+            assert fe.rules is not None
+            accepted, expect = accept.run_l4(self, client, sess, fe.rules)
+            if not accepted:
+                return
+        if self.bind.accept_proxy or expect:
+            ProxyHeaderReader(self, client, peer, sess)
+        else:
+            self.start_stream(client, src, peer[1], None, sess)
 
     def start_stream(
         self,
@@ -210,32 +246,44 @@ class FrontendListener:
         src_text: str | Address,
         src_port: int,
         dst: tuple[Address, int] | None,
+        sess: Session | None,
     ) -> None:
-        """Rules, backend, stream (the descriptors and counts are taken)."""
+        """The session rules, then the stream (the descriptors and counts are taken);
+        `dst` None: the session's addresses stand (as a rule may have set them), else the
+        socket's."""
         fe = self.frontend
+        if sess is not None and dst is None and sess.src is not None and sess.dst is not None:
+            src_text, src_port, dst = sess.src, sess.src_port, (sess.dst, sess.dst_port)
         try:
-            src = src_text if not isinstance(src_text, str) else _parse_address(src_text)
-            if dst is None:
-                if self.wildcard:
-                    host, port = client.getsockname()[:2]
-                    dst = (_parse_address(host), port)
-                else:
-                    dst = self.address
+            src, dst = self._addresses(client, src_text, dst)
         except (OSError, ValueError):
+            if sess is not None:
+                counters.stop_session(sess, self.ctx.clock())
             self._drop(client, reset=True)
             return
-        facts = ConnFacts(src, src_port, dst[0], dst[1])
-        if fe.spec.conn_rules and not fe.admit(facts):
-            fe.denied += 1
-            self._drop(client, reset=True)
+        if sess is None:
+            if not fe.session:  # no rules: straight to the default backend
+                backend = fe.default
+                if backend is None:
+                    self._drop(client, reset=False)
+                    return
+                fe.total += 1
+                fe.sess_rate.count(self.ctx.clock())
+                HaSession(self, client, ConnFacts(src, src_port, dst[0], dst[1]), backend)
+                return
+            sess = accept.new_session(self, src, src_port, dst[0], dst[1])
+        else:  # the PROXY header's addresses are the session's
+            sess.src, sess.src_port, sess.dst, sess.dst_port = src, src_port, dst[0], dst[1]
+        if not accept.run_l5(self, client, sess):
             return
-        backend = fe.backend_for(facts)
-        if backend is None:
-            self._drop(client, reset=False)
-            return
-        fe.total += 1
-        fe.sess_rate.count(self.ctx.clock())
-        HaSession(self, client, facts, backend)
+        assert sess.src is not None and sess.dst is not None
+        facts = ConnFacts(sess.src, sess.src_port, sess.dst, sess.dst_port)
+        inspect.start(self, client, facts, Stream(sess, now=self.ctx.clock()))
+
+    def dropped(self) -> None:
+        """A client closed before its stream started: its descriptors and slot are free."""
+        self.ctx.fds.give(2)
+        self.ended()
 
     def _drop(self, client: _socket.socket, *, reset: bool) -> None:
         if reset:
@@ -260,12 +308,17 @@ class FrontendListener:
 class ProxyHeaderReader:
     """Reads an `accept-proxy` client's PROXY header, then starts its stream."""
 
-    __slots__ = ("client", "data", "fd", "listener", "peer", "timer")
+    __slots__ = ("client", "data", "fd", "listener", "peer", "sess", "timer")
 
     def __init__(
-        self, listener: FrontendListener, client: _socket.socket, peer: tuple[str, int]
+        self,
+        listener: FrontendListener,
+        client: _socket.socket,
+        peer: tuple[str, int],
+        sess: Session | None,
     ) -> None:
         self.listener = listener
+        self.sess = sess  # the session the connection rules ran on, if any
         self.client = client
         self.fd = client.fileno()
         self.peer = peer
@@ -283,9 +336,14 @@ class ProxyHeaderReader:
         poller.remove(self.fd)  # the socket stays open for its stream
         self.timer.cancel()
 
+    def _fail(self, *, reset: bool) -> None:
+        if self.sess is not None:  # what the connection rules tracked goes back
+            counters.stop_session(self.sess, self.listener.ctx.clock())
+        self.listener._drop(self.client, reset=reset)
+
     def _timed_out(self) -> None:
         self._stop()
-        self.listener._drop(self.client, reset=False)
+        self._fail(reset=False)
 
     def _readable(self, events: int) -> None:
         try:
@@ -299,22 +357,26 @@ class ProxyHeaderReader:
             used, addresses = proxyproto.parse(data)
         except proxyproto.ProxyHeaderError:
             self._stop()
-            self.listener._drop(self.client, reset=True)
+            self._fail(reset=True)
             return
         if used == proxyproto.NEED_MORE:
             if not data:  # closed before a header
                 self._stop()
-                self.listener._drop(self.client, reset=False)
+                self._fail(reset=False)
             return
         self._stop()
         try:
             self.client.recv(used, socket.MSG_DONTWAIT)
         except OSError:
-            self.listener._drop(self.client, reset=True)
+            self._fail(reset=True)
             return
         if addresses is None:
-            self.listener.start_stream(self.client, self.peer[0], self.peer[1], None)
+            self.listener.start_stream(self.client, self.peer[0], self.peer[1], None, self.sess)
         else:
             self.listener.start_stream(
-                self.client, addresses.src, addresses.src_port, (addresses.dst, addresses.dst_port)
+                self.client,
+                addresses.src,
+                addresses.src_port,
+                (addresses.dst, addresses.dst_port),
+                self.sess,
             )

@@ -18,13 +18,14 @@ import os
 import socket
 from typing import TYPE_CHECKING
 
-from pylvs.model.proxy_spec import ProxiesSpec
+from pylvs.model.proxy_spec import ConnFacts, ProxiesSpec
 from pylvs.proto.rules.compiled import CompiledProxies
-from pylvs.proto.sample.stream import Process
+from pylvs.proto.sample.stream import Process, Session, Stream
 from pylvs.proto.stick.data import FreqCtr
 
 if TYPE_CHECKING:
-    from .backend import ServerRuntime
+    from .backend import BackendRuntime, ServerRuntime
+    from .frontend import Frontend
     from .runtime import ProxyRuntime
 
 RATE_PERIOD_MS = 1000  # HAProxy's *_sess_rate / *_req_rate: events over the last second
@@ -157,3 +158,22 @@ class RuntimeLive:
         if be is None:
             return None
         return next((s for s in be.servers if s.spec.name == server), None)
+
+
+def stream_for(fe: Frontend, facts: ConnFacts, backend: BackendRuntime, now: float) -> Stream:
+    """A stream for the sticking rules of a connection that needed no rules before them."""
+    rules = fe.rules
+    assert rules is not None, "a backend with stick rules has a carrier, so its frontend too"
+    sess = Session(
+        fe.runtime.process,
+        rules.ref,
+        src=facts.src,
+        src_port=facts.src_port,
+        dst=facts.dst,
+        dst_port=facts.dst_port,
+        accept_time=now,
+    )
+    stream = Stream(sess, now=now)
+    if backend.rules is not None:
+        stream.backend = backend.rules.ref
+    return stream

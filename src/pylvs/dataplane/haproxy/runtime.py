@@ -34,6 +34,7 @@ from pylvs.model.service import Address
 from pylvs.proto.rules.ruleset import ProxyRules
 from pylvs.proto.server_state import Restored
 from pylvs.proto.stick import StickTable
+from pylvs.sched.haproxy import State
 from pylvs.system import inherited
 from pylvs.system.logsend import LogSender
 
@@ -83,8 +84,14 @@ class ProxyRuntime:
                 if table is not None:
                     self.tables[table.name] = table
         self.backends: dict[str, BackendRuntime] = {
-            b.name: BackendRuntime(b, self.tables, rng=rng, now=now) for b in spec.backends
+            b.name: BackendRuntime(
+                b, self.tables, rng=rng, now=now, rules=self.rules.proxies.get(b.name)
+            )
+            for b in spec.backends
         }
+        # The proxies a stream may be routed to by name (tcp_flow.request's mapping).
+        names = {b.name for b in spec.backends} | {f.name for f in spec.frontends}
+        self.routes = {n: r for n, r in self.rules.proxies.items() if n in names}
         self.frontends: dict[str, Frontend] = {
             f.name: Frontend(f, self) for f in spec.frontends if f.stats is None and f.mode == "tcp"
         }
@@ -106,7 +113,7 @@ class ProxyRuntime:
         """The maxconn of the frontends that may send streams to `backend`."""
         total = 0
         for fe in self.spec.frontends:
-            names = {fe.default_backend, *(s.backend for s in fe.switches)}
+            names = {fe.default_backend, *self._switch_targets(fe.name)}
             if backend in names:
                 total += fe.maxconn or self.spec.maxconn
         return total
@@ -278,6 +285,32 @@ class ProxyRuntime:
 
     def backend(self, name: str) -> BackendRuntime | None:
         return self.backends.get(name)
+
+    def _switch_targets(self, frontend: str) -> set[str]:
+        """The backends `use_backend` names without a `%[...]` part (cfgparse.c counts
+        only those for fullconn)."""
+        rules = self.rules.proxies.get(frontend)
+        if rules is None:
+            return set()
+        names = (r.backend.constant for r in rules.switching)
+        return {n.decode("latin-1") for n in names if n is not None}
+
+    def needs_content(self, fe: ProxyRules) -> bool:
+        """Whether a frontend's streams go through the content phase (inspect.py): content
+        rules, switching rules, or a default backend with content or use-server rules."""
+        if fe.tcp_content or fe.switching:
+            return True
+        be = self.routes.get(fe.default_backend or fe.name)
+        return be is not None and bool(be.tcp_content or be.use_server)
+
+    def usable(self, backend: str, server: str) -> bool:
+        """Whether `use-server` may send a stream to backend/server (process_server_rules:
+        not down, or `option persist`)."""
+        be = self.backends.get(backend)
+        srv = be.pool.server(server) if be is not None else None
+        if be is None or srv is None:
+            return False
+        return srv.cur_state is not State.STOPPED or be.spec.persist
 
     def proxy_rules(self, name: str) -> ProxyRules | None:
         """The compiled rules of the frontend, backend or listen `name`."""

@@ -50,10 +50,13 @@ from pylvs.proto.relay import (
     StartTimer,
     StopTimer,
 )
-from pylvs.proto.stick import Sticking, discard, process_store_rules
+from pylvs.proto.rules import counters
+from pylvs.proto.sample.stream import Stream
+from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.haproxy import Server, State
 
 from .backend import BackendRuntime
+from .rules import stream_for
 
 if TYPE_CHECKING:
     from .frontend import FrontendListener
@@ -78,6 +81,7 @@ class HaSession(TcpRelay):
         "retries",
         "started",
         "sticking",
+        "stream",
         "waiter",
     )
 
@@ -87,6 +91,9 @@ class HaSession(TcpRelay):
         sock: _socket.socket,
         facts: ConnFacts,
         backend: BackendRuntime,
+        stream: Stream | None = None,
+        *,
+        server: str | None = None,
     ) -> None:
         # What TcpRelay.__init__ sets, without its IPVS scheduling.
         self.listener = listener  # type: ignore[assignment]
@@ -119,15 +126,34 @@ class HaSession(TcpRelay):
         self.queued_at = 0.0
         self.queued_on: Server | bool | None = False  # False: not queued
         self.waiter: asyncio.TimerHandle | None = None
+        self.stream = stream  # the rules' view of it (rules.py), None when nothing needs one
         listener.relays.add(self)
         backend.enter()
         now = ctx.clock()
-        self.sticking = backend.stick(facts, now)
-        if self.sticking is not None and self.sticking.server is not None:
+        target = self._stick(now, server)
+        if target is not None:
             self.direct = True
-            self._to_server(self.sticking.server, now)
+            self._to_server(target, now)
         else:
             self._balance(now, None)
+
+    def _stick(self, now: float, server: str | None) -> Server | None:
+        """`use-server`'s server, then the sticking rules (SF_DIRECT when either names one)."""
+        assigned = self.be.pool.server(server) if server is not None else None
+        if self.be.sticking is None:
+            return assigned
+        if self.stream is None:
+            self.stream = stream_for(self.fe, self.facts, self.be, now)
+        self.sticking = self.be.stick(self.stream, now, assigned)
+        return self.sticking.server if self.sticking is not None else assigned
+
+    def _end_counters(self) -> None:
+        """The tracked counters of the stream and its session go back (counters.py)."""
+        s = self.stream
+        if s is not None:
+            s.now = self.ctx.clock()
+            counters.stop_stream(s)
+            counters.stop_session(s.sess, s.now)
 
     # -- finding a server ------------------------------------------------------------
 
@@ -308,8 +334,8 @@ class HaSession(TcpRelay):
                 end.queue.insert(0, header[sent:])
                 end.queued += len(header) - sent
         if self.sticking is not None:
-            assert self.picked is not None
-            process_store_rules(self.sticking, self.picked, self.be, self.ctx.clock())
+            assert self.picked is not None and self.stream is not None
+            self.be.store(self.sticking, self.stream, self.picked, self.ctx.clock())
             self.sticking = None
         self._on(CONNECTED)
 
@@ -392,6 +418,7 @@ class HaSession(TcpRelay):
         if self.sticking is not None:
             discard(self.sticking)
             self.sticking = None
+        self._end_counters()
         self.home.ended()
 
     def _cancel_waiter(self) -> None:
@@ -454,6 +481,7 @@ class HaSession(TcpRelay):
         if server is not None:
             self.be.release(server)
         self.be.leave()
+        self._end_counters()
         self.home.ended()
 
 

@@ -43,7 +43,7 @@ from pylvs.proto.rules.ruleset import (
     Verdict,
     Wait,
 )
-from pylvs.proto.rules.tcp_flow import content
+from pylvs.proto.rules.tcp_flow import Usable, content, switch, use_server
 from pylvs.proto.sample.stream import Stream
 
 Proxies = Mapping[str, ProxyRules]
@@ -110,23 +110,10 @@ def _http_rules(txn: Txn, proxies: Proxies, px: ProxyRules) -> Verdict | None:
     return _redirects(txn, proxies, px)
 
 
-def switch(txn: Txn, proxies: Proxies, fe: ProxyRules) -> str:
-    """process_switching_rules: the backend's name."""
-    s = txn.stream
-    for rule in fe.switching:
-        if rule.cond is not None:
-            ok = rule.cond.holds(s)
-            if not ok:
-                continue
-        name = rule.backend.build(s).decode("latin-1")
-        if name in proxies:
-            return name
-    return fe.default_backend or fe.name
-
-
-def request(txn: Txn, proxies: Proxies) -> Verdict:
+def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict:
     """Run the request phases from where the last call stopped (see the module doc); on
-    `Go`, `backend` is the backend's name and `server` what `use-server` chose."""
+    `Go`, `backend` is the backend's name and `server` what `use-server` chose (a server
+    `usable` refuses is passed over, as process_server_rules passes over a down one)."""
     s = txn.stream
     fe = proxies[s.frontend.name]
     while True:
@@ -156,13 +143,8 @@ def request(txn: Txn, proxies: Proxies) -> Verdict:
                 return done
         else:
             be = proxies[txn.backend or fe.name]
-            server = None
-            for rule in be.use_server:
-                if rule.cond.holds(s):
-                    server = rule.server
-                    break
             txn.stage = "done"
-            return Go(be.name, server)
+            return Go(be.name, use_server(txn, be, usable))
         txn.stage = _NEXT[stage]
 
 

@@ -67,6 +67,9 @@ class ProxyRules:
     stick: tuple[StickRule, ...] = ()
     pages: ErrorPages = field(default_factory=ErrorPages)
     tarpit_ms: int = 0  # `timeout tarpit` (else `timeout connect`, else 0)
+    # `stats admin if|unless COND`: the stats page's admin actions for a request whose
+    # condition holds (http_handle_stats runs them on the page's request, first one wins)
+    stats_admin: tuple[Cond, ...] = ()
 
 
 # -- verdicts: how a phase ended, what the driver does next ----------------------------------

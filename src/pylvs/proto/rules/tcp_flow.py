@@ -16,13 +16,25 @@ tcp_inspect_request, tcp_inspect_response; HAProxy 2.6).
   With `response=True`: the backend's `tcp-response content` rules on the response's
   first bytes (`close` asks for the server connection to be closed after the response).
 
+* `request(txn, proxies, final=...)`: a `mode tcp` stream's whole request side, in
+  process_stream's order: the frontend's `tcp-request content` rules, the switching rules
+  (http_flow.switch), the backend's `tcp-request content` rules when the backend is another
+  proxy, then `use-server` (process_server_rules: the first rule whose condition holds and
+  whose server is not down, or any with `option persist`).  A `Wait` resumes where it
+  stopped.
+
 A `Go` verdict lets the stream go on, `Drop` closes the client connection.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from pylvs.proto.rules.engine import Exec, Ret, Txn, run_rules
 from pylvs.proto.rules.ruleset import Drop, Go, ProxyRules, Verdict, Wait
+
+# Whether `use-server` may send the stream to backend/server (not down, or option persist).
+Usable = Callable[[str, str], bool]
 
 
 def _l4(txn: Txn, fe: ProxyRules, rule_set: str) -> Verdict:
@@ -68,3 +80,54 @@ def content(txn: Txn, px: ProxyRules, *, final: bool, response: bool = False) ->
     if out.ret in (Ret.CONT, Ret.STOP, Ret.DONE):
         return Go()
     return Drop(silent=txn.silent_drop)
+
+
+def switch(txn: Txn, proxies: Mapping[str, ProxyRules], fe: ProxyRules) -> str:
+    """process_switching_rules: the backend's name (a `%[...]` name that names no proxy
+    falls through to the next rule)."""
+    s = txn.stream
+    for rule in fe.switching:
+        if rule.cond is not None and not rule.cond.holds(s):
+            continue
+        name = rule.backend.build(s).decode("latin-1")
+        if name in proxies:
+            return name
+    return fe.default_backend or fe.name
+
+
+def use_server(txn: Txn, be: ProxyRules, usable: Usable | None) -> str | None:
+    """process_server_rules: the server the first holding `use-server` rule names, if it
+    may take the stream (else the next rule)."""
+    s = txn.stream
+    for rule in be.use_server:
+        if rule.cond.holds(s) and (usable is None or usable(be.name, rule.server)):
+            return rule.server
+    return None
+
+
+def request(
+    txn: Txn,
+    proxies: Mapping[str, ProxyRules],
+    *,
+    final: bool,
+    usable: Usable | None = None,
+) -> Verdict:
+    """A tcp stream's request side (see the module doc); `Go(backend, server)`."""
+    s = txn.stream
+    fe = proxies[s.frontend.name]
+    if txn.stage == "fe-content":
+        verdict = content(txn, fe, final=final)
+        if not isinstance(verdict, Go):
+            return verdict
+        name = switch(txn, proxies, fe)
+        s.backend = proxies[name].ref
+        txn.backend = name
+        txn.stage = "be-content" if name != fe.name else "server"
+    be = proxies[txn.backend or fe.name]
+    if txn.stage == "be-content":
+        verdict = content(txn, be, final=final)
+        if not isinstance(verdict, Go):
+            return verdict
+        txn.stage = "server"
+    txn.stage = "done"
+    return Go(be.name, use_server(txn, be, usable))

@@ -1,4 +1,5 @@
-"""haproxy.cfg -> DirectorSpec.proxies: frontends, backends, compiled layer-4 conditions."""
+"""haproxy.cfg -> DirectorSpec.proxies: frontends, backends, and their rules compiled for
+the rules engine (ProxiesSpec.rules)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from pylvs.config.errors import Kind, Problems
 from pylvs.config.haproxy.convert import to_spec
 from pylvs.config.haproxy.reader import load_text
 from pylvs.config.haproxy.source import load_paths
-from pylvs.model.proxy_spec import ConnFacts, ProxiesSpec
+from pylvs.dataplane.haproxy.rules import compiled
+from pylvs.model.proxy_spec import ProxiesSpec
+from pylvs.proto.rules import tcp_flow
+from pylvs.proto.rules.engine import Txn
+from pylvs.proto.rules.ruleset import Drop, Go
+from pylvs.proto.sample import Process, Session, Stream
 
 SEED = Path(__file__).parents[3] / "data" / "haproxy" / "seed004.haproxy.cfg"
 
@@ -33,8 +39,14 @@ def convert(text: str) -> tuple[ProxiesSpec, Problems]:
     return spec.proxies, result.problems
 
 
-def facts(src: str, sport: int, dst: str, dport: int) -> ConnFacts:
-    return ConnFacts(ipaddress.ip_address(src), sport, ipaddress.ip_address(dst), dport)
+def txn(spec: ProxiesSpec, fe: str, src: str, sport: int, dst: str, dport: int) -> Txn:
+    rules = compiled(spec)
+    process = Process()
+    process.tables = dict(rules.tables)
+    ip = ipaddress.ip_address
+    sess = Session(process, rules.proxies[fe].ref, src=ip(src), src_port=sport, dst=ip(dst),
+                   dst_port=dport)  # fmt: skip
+    return Txn(Stream(sess))
 
 
 def test_a_listen_is_a_frontend_and_a_backend_with_every_bound_port() -> None:
@@ -74,32 +86,34 @@ def test_connection_rules_and_switching_are_compiled() -> None:
     )
     assert not problems.has_errors()
     (fe,) = spec.frontends
-    reject, accept = fe.conn_rules
-    assert reject.action == "reject" and reject.condition is not None
-    assert reject.condition.test(facts("8.8.8.8", 1, "127.0.0.1", 80))
-    assert not reject.condition.test(facts("192.168.3.3", 1, "127.0.0.1", 80))
-    assert not reject.condition.test(facts("10.1.2.3", 1, "127.0.0.1", 80))
-    assert accept.condition is not None
-    assert accept.condition.test(facts("8.8.8.8", 1, "127.0.0.2", 80))
-    assert accept.condition.test(facts("127.9.9.9", 1, "127.0.0.3", 80))
-    assert not accept.condition.test(facts("8.8.8.8", 1, "127.0.0.3", 80))
-    (switch,) = fe.switches
-    assert switch.backend == "b2" and switch.condition is not None
-    assert switch.condition.test(facts("1.1.1.1", 40000, "1.1.1.1", 1023))
-    assert not switch.condition.test(facts("1.1.1.1", 39999, "1.1.1.1", 1023))
-    assert not switch.condition.test(facts("1.1.1.1", 40000, "1.1.1.1", 1024))
+    rules = compiled(spec).proxies["f"]
+
+    def connection(src: str, dst: str) -> object:
+        return tcp_flow.connection(txn(spec, "f", src, 1, dst, 80), rules)
+
+    assert connection("8.8.8.8", "127.0.0.1") == Drop()  # reject if !lan
+    assert connection("192.168.3.3", "127.0.0.1") == Go()
+    assert connection("10.1.2.3", "127.0.0.1") == Go()
+
+    def route(sport: int, dport: int) -> object:
+        t = txn(spec, "f", "1.1.1.1", sport, "1.1.1.1", dport)
+        return tcp_flow.request(t, compiled(spec).proxies, final=True)
+
+    assert route(40000, 1023) == Go("b2")
+    assert route(39999, 1023) == Go("b1")
+    assert route(40000, 1024) == Go("b1")
     assert fe.default_backend == "b1"
 
 
-def test_a_fetch_the_runtime_cannot_evaluate_is_an_error_at_its_line() -> None:
+def test_a_rule_the_runtime_cannot_run_is_an_error_at_its_line() -> None:
     _spec, problems = convert(
-        "frontend f\n    bind 127.0.0.1:8000\n    acl x req.len gt 0\n"
-        "    tcp-request connection reject if x\n    default_backend b\n"
+        "frontend f\n    bind 127.0.0.1:8000\n    tcp-request inspect-delay 1s\n"
+        "    tcp-request content reject if { req.ssl_hello_type 1 }\n    default_backend b\n"
         "backend b\n    server s 127.0.0.1:1\n"
     )
     (err,) = problems.errors
-    assert err.loc.line == BASE.count("\n") + 3 and err.kind is Kind.UNSUPPORTED
-    assert "req.len" in err.message
+    assert err.loc.line == BASE.count("\n") + 4 and err.kind is Kind.UNSUPPORTED
+    assert "req.ssl_hello_type" in err.message
 
 
 def test_stick_rules_and_tables() -> None:
@@ -114,11 +128,10 @@ def test_stick_rules_and_tables() -> None:
     assert (be.stick_table.key_type, be.stick_table.size, be.stick_table.expire_ms) == (
         "ip", 10240 * 1024, 30 * 60000,
     )  # fmt: skip
-    (rule,) = be.stick_rules
-    assert rule.matches and rule.stores and rule.table == "app"
-    assert rule.key.fetch(facts("10.0.0.7", 5, "127.0.0.1", 8000)) == ipaddress.ip_address(
-        "10.0.0.7"
-    )
+    (rule,) = compiled(spec).proxies["app"].stick
+    assert rule.kind == "on" and rule.table == "app"
+    smp = rule.expr.eval(txn(spec, "app", "10.0.0.7", 5, "127.0.0.1", 8000).stream)
+    assert smp is not None and ipaddress.ip_address(smp.text) == ipaddress.ip_address("10.0.0.7")
 
 
 def test_mode_http_proxies_are_named_as_not_served_and_stats_pages_are() -> None:
@@ -129,7 +142,10 @@ def test_mode_http_proxies_are_named_as_not_served_and_stats_pages_are() -> None
     )
     assert [f.name for f in spec.frontends] == ["stats"]
     page = spec.frontends[0].stats
-    assert page is not None and page.uri == "/" and len(page.admin) == 1
+    assert page is not None and page.uri == "/"
+    (admin,) = compiled(spec).proxies["stats"].stats_admin
+    assert admin.holds(txn(spec, "stats", "127.0.0.5", 1, "127.0.0.1", 7000).stream)
+    assert not admin.holds(txn(spec, "stats", "10.0.0.5", 1, "127.0.0.1", 7000).stream)
     (warning,) = [w for w in problems.warnings if "mode http" in w.message]
     assert warning.kind is Kind.UNSUPPORTED
 
@@ -149,7 +165,8 @@ def test_seed_004_converts() -> None:
     be = px.backend("Exchange2010")
     assert be is not None and [s.name for s in be.servers] == ["CAS0", "CAS1", "CAS2"]
     assert all(s.port is None and s.check.enabled and s.check.port == 80 for s in be.servers)
-    assert be.persist and be.redispatch and be.abortonclose and be.stick_rules
+    assert be.persist and be.redispatch and be.abortonclose
+    assert compiled(px).proxies["Exchange2010"].stick
     stats = px.frontend("stats")
     assert stats is not None and stats.stats is not None and stats.stats.uri == "/"
     assert px.maxconn == 40000 and px.stats_sockets[0].level == "admin"

@@ -5,14 +5,11 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, cast
 
-from pylvs.dataplane.haproxy.backend import ETERNITY, BackendRuntime, stick_table
+from pylvs.dataplane.haproxy.backend import ETERNITY, BackendRuntime
 from pylvs.model.proxy_spec import (
     BackendSpec,
-    BalanceSpec,
     ConnFacts,
     ServerSpec,
-    StickRuleSpec,
-    StickTableSpec,
 )
 
 ip = ipaddress.ip_address
@@ -109,25 +106,3 @@ def test_fullconn_defaults_to_a_tenth_of_the_frontends() -> None:
     fixed = BackendRuntime(BackendSpec("b", 2, fullconn=7), {})
     fixed.set_fullconn(2000)
     assert fixed.pool.lb.fullconn == 7
-
-
-def test_stick_on_src_sends_a_client_back_to_its_server() -> None:
-    spec = BackendSpec(
-        "b", 2, servers(("s1", 1, 0), ("s2", 1, 0)),
-        balance=BalanceSpec("roundrobin"),
-        stick_table=StickTableSpec("b", "ip", 4, 1000, expire_ms=60000),
-        stick_rules=(StickRuleSpec("on", Src(), "b"),),
-    )  # fmt: skip
-    table = stick_table(spec)
-    assert table is not None and table.spec.stores("server_id")
-    be = BackendRuntime(spec, {"b": table})
-    first = be.stick(facts("10.0.0.1"), 1.0)
-    assert first is not None and first.server is None
-    picked = be.assign(facts("10.0.0.1"), 1.0, None)
-    from pylvs.proto.stick import process_store_rules
-
-    process_store_rules(first, cast(Any, picked), be, 1.0)
-    again = be.stick(facts("10.0.0.1"), 2.0)
-    assert again is not None and again.server is picked
-    other = be.stick(facts("10.0.0.2"), 2.0)
-    assert other is not None and other.server is None

@@ -8,9 +8,9 @@ import ipaddress
 
 from pylvs.config.haproxy.convert import to_spec
 from pylvs.config.haproxy.reader import load_text
-from pylvs.dataplane.haproxy.rules import compiled
+from pylvs.dataplane.haproxy.rules import compiled, stream_for
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
-from pylvs.model.proxy_spec import ProxiesSpec
+from pylvs.model.proxy_spec import ConnFacts, ProxiesSpec
 from pylvs.proto.rules import http_flow, tcp_flow
 from pylvs.proto.rules.engine import Txn
 from pylvs.proto.rules.ruleset import Drop, Go, Respond
@@ -62,7 +62,8 @@ def test_the_runtime_holds_the_carriers_rules_and_tables() -> None:
     assert fe is not None and [r.name for r in fe.tcp_connection] == ["reject"]
     assert rt.proxy_rules("web") is not None and rt.proxy_rules("nope") is None
     assert rt.tables["be"] is rt.rules.tables["be"]  # one table: rules, stick, show table
-    assert rt.backends["be"].rules[0][0].table is rt.tables["be"]
+    sticking = rt.backends["be"].sticking
+    assert sticking is not None and sticking.request_rules[0].table is rt.tables["be"]
     assert rt.process.tables is rt.tables
     assert rt.process.pid > 0 and rt.process.hostname
 
@@ -121,3 +122,27 @@ def test_live_counters_come_from_the_running_backends() -> None:
     assert live.backend_conn("nope") is None and live.server_conn("be", "nope") is None
     assert live.frontend_conn("fe") == 0 and live.frontend_sess_rate("fe") == 0
     assert live.backend_free_slots("api") == -1  # a server without maxconn: unlimited
+
+
+def test_stick_on_src_sends_a_client_back_to_its_server() -> None:
+    rt = runtime()
+    fe, be = rt.frontends["fe"], rt.backends["be"]
+    table = rt.tables["be"]
+    assert table.spec.stores("server_id") and be.sticking is not None
+
+    def stream(src: str) -> Stream:
+        return stream_for(fe, ConnFacts(ip(src), 1000, ip("127.0.0.1"), 8080), be, 1.0)
+
+    first_stream = stream("10.0.0.1")
+    first = be.stick(first_stream, 1.0, None)
+    assert first is not None and first.server is None and len(first.stores) == 1
+    picked = be.pool.server("s2")
+    assert picked is not None
+    be.store(first, first_stream, picked, 1.0)
+    again = be.stick(stream("10.0.0.1"), 2.0, None)
+    assert again is not None and again.server is picked
+    other = be.stick(stream("10.0.0.2"), 2.0, None)
+    assert other is not None and other.server is None
+    s1 = be.pool.server("s1")
+    assigned = be.stick(stream("10.0.0.1"), 2.0, s1)  # use-server's choice wins
+    assert assigned is not None and assigned.server is s1

@@ -153,3 +153,37 @@ def test_response_content_close_and_reject() -> None:
     assert tcp_flow.content(t, bt, final=False, response=True) == Drop()
     t = txn(r)
     assert isinstance(tcp_flow.content(t, bt, final=False, response=True), Wait)
+
+
+def test_a_stream_routes_through_content_switching_backend_content_and_use_server() -> None:
+    backend = (
+        "backend bt\n  server s1 127.0.0.1:9\n  server s2 127.0.0.1:10\n"
+        "  use-server s2 if { req.payload(0,1) -m str b }\n"
+        "backend b2\n  tcp-request inspect-delay 1s\n"
+        "  tcp-request content accept if { req.len ge 2 }\n  tcp-request content reject\n"
+        "  server x 127.0.0.1:11\n"
+    )
+    r = compiled(
+        tcp(
+            "tcp-request inspect-delay 2s",
+            "tcp-request content accept if { req.len ge 1 }",
+            "use_backend b2 if { req.payload(0,1) -m str 2 }",
+            backend=backend,
+        ),
+        head=HEAD,
+    )
+    t = txn(r, now=1.0, payload=b"")
+    assert tcp_flow.request(t, r.proxies, final=False) == Wait(3.0)
+    t.stream.req_payload = b"b"
+    assert tcp_flow.request(t, r.proxies, final=False) == Go("bt", "s2")
+    assert t.stream.backend is not None and t.stream.backend.name == "bt"
+    # a server use-server may not take is passed over, as a down one
+    t = txn(r, payload=b"b")
+    assert tcp_flow.request(t, r.proxies, final=True, usable=lambda b, s: False) == Go("bt")
+    # the backend's own content rules and inspect delay, after switching
+    t = txn(r, now=5.0, payload=b"2")
+    assert tcp_flow.request(t, r.proxies, final=False) == Wait(6.0)
+    t.stream.now = 6.0
+    assert tcp_flow.request(t, r.proxies, final=False) == Drop()
+    t = txn(r, now=5.0, payload=b"22")
+    assert tcp_flow.request(t, r.proxies, final=False) == Go("b2")

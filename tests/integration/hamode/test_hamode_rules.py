@@ -1,0 +1,234 @@
+"""The rules engine on the runtime (issue 20): tcp-request connection/session/content rules,
+track-sc counters, use_backend on payload and `%[...]` names, use-server, `show table` after
+tracking -- pylvs and the real `haproxy -db` on the same haproxy.cfg text, compared by what
+clients, servers and the stats socket see."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.integration.hamode.hamode_helpers import (
+    HAPROXY,
+    KINDS,
+    Proxy,
+    Servers,
+    ask,
+    free_port,
+)
+
+pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
+
+HEAD = """\
+global
+    maxconn 1000
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+"""
+
+Scenario = Callable[[Callable[..., Proxy], Servers, str], object]
+
+
+def both(proxy: Callable[..., Proxy], scenario: Scenario) -> object:
+    seen: dict[str, object] = {}
+    for kind in KINDS:
+        servers = Servers()
+        try:
+            seen[kind] = scenario(proxy, servers, kind)
+        finally:
+            servers.close()
+    assert seen["pylvs"] == seen["haproxy"], seen
+    return seen["pylvs"]
+
+
+def hold(port: int, source: str) -> tuple[socket.socket, str]:
+    """A client connection from `source` kept open, and the name it got."""
+    c = socket.socket()
+    c.settimeout(5)
+    c.bind((source, 0))
+    c.connect(("127.0.0.1", port))
+    c.sendall(b"hi")
+    return c, c.recv(100).decode()
+
+
+def backends(servers: Servers, *names: str) -> str:
+    text = ""
+    for n in names:
+        servers.add(n)
+        text += f"backend {n}\n    server {n} 127.0.0.1:{servers[n].port}\n"
+    return text
+
+
+def test_connection_and_session_rules_reject_by_source(proxy: Callable[..., Proxy]) -> None:
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        port = free_port()
+        text = (
+            HEAD + f"frontend f\n    bind 127.0.0.1:{port}\n"
+            "    tcp-request connection reject if { src 127.0.5.0/24 }\n"
+            "    tcp-request connection accept if { src 127.0.6.1 }\n"
+            "    tcp-request connection reject if { src 127.0.6.0/24 }\n"
+            "    tcp-request session reject if { src_port lt 0 } || { src 127.0.7.7 }\n"
+            "    default_backend s1\n" + backends(servers, "s1")
+        )
+        proxy(kind, text, None)
+        sources = ["127.0.1.1", "127.0.5.5", "127.0.6.1", "127.0.6.2", "127.0.7.7", "127.0.7.8"]
+        return [ask(port, source=s) for s in sources]
+
+    assert both(proxy, run) == ["s1", "", "s1", "", "", "s1"]
+
+
+def test_track_sc_and_reject_on_conn_cur_and_conn_rate(proxy: Callable[..., Proxy]) -> None:
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        servers.add("s1", "hold")
+        port = free_port()
+        text = (
+            HEAD + f"frontend f\n    bind 127.0.0.1:{port}\n"
+            "    stick-table type ip size 100 expire 30s store conn_cur,conn_rate(30s)\n"
+            "    tcp-request connection track-sc0 src\n"
+            "    tcp-request connection reject if { sc0_conn_cur gt 2 }\n"
+            "    tcp-request connection reject if { sc0_conn_rate gt 4 }\n"
+            f"    default_backend b\nbackend b\n    server s1 127.0.0.1:{servers['s1'].port}\n"
+        )
+        proxy(kind, text, None)
+        held = [hold(port, source="127.0.1.1") for _ in range(2)]
+        third = ask(port, source="127.0.1.1")  # conn_cur 3: refused
+        other = ask(port, source="127.0.2.2")  # another source has its own entry
+        for c, _ in held:
+            c.close()
+        servers["s1"].release()
+        time.sleep(0.5)  # the streams end: conn_cur goes back down
+        fourth = ask(port, source="127.0.1.1", timeout=2)  # conn_rate 4: let in
+        fifth = ask(port, source="127.0.1.1", timeout=2)  # conn_rate 5: refused
+        servers["s1"].release()
+        return [n for _, n in held] + [third, other, fourth, fifth]
+
+    assert both(proxy, run) == ["s1", "s1", "", "s1", "s1", ""]
+
+
+def test_content_rules_with_an_inspect_delay(proxy: Callable[..., Proxy]) -> None:
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        port = free_port()
+        text = (
+            HEAD + f"frontend f\n    bind 127.0.0.1:{port}\n"
+            "    tcp-request inspect-delay 3s\n"
+            "    tcp-request content reject if { req.payload(0,3) -m str BAD }\n"
+            "    tcp-request content accept if { req.len ge 4 }\n"
+            "    tcp-request content reject\n"
+            "    default_backend s1\n" + backends(servers, "s1")
+        )
+        proxy(kind, text, None)
+        out: list[object] = [ask(port, send=b"GOOD"), ask(port, send=b"BADX")]
+        # Two bytes, then two more: the rules wait for the rest within the delay.
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+            c.sendall(b"GO")
+            time.sleep(0.5)
+            c.sendall(b"OD")
+            out.append(c.recv(100).decode())
+        # Too short when the delay ends: the last rule rejects it.
+        started = time.monotonic()
+        out.append(ask(port, send=b"GO", timeout=6))
+        out.append(time.monotonic() - started > 2.5)
+        return [*out, servers["s1"].received]
+
+    assert both(proxy, run) == ["s1", "", "s1", "", True, [b"GOOD", b"GOOD"]]
+
+
+def test_use_backend_on_the_payload_and_a_log_format_name(proxy: Callable[..., Proxy]) -> None:
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        port = free_port()
+        text = (
+            HEAD + f"frontend f\n    bind 127.0.0.1:{port}\n"
+            "    tcp-request inspect-delay 2s\n"
+            "    tcp-request content accept if { req.len ge 4 }\n"
+            "    use_backend ping if { req.payload(0,4) -m str PING }\n"
+            "    use_backend %[req.payload(0,2)]\n"
+            "    default_backend b1\n" + backends(servers, "ping", "b1", "b2")
+        )
+        proxy(kind, text, None)
+        return [ask(port, send=s) for s in (b"PING", b"b2xx", b"b1xx", b"zzzz")]
+
+    assert both(proxy, run) == ["ping", "b2", "b1", "b1"]
+
+
+def test_use_server_and_stick_on_a_payload_key(proxy: Callable[..., Proxy]) -> None:
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        for n in ("s1", "s2", "s3"):
+            servers.add(n)
+        port = free_port()
+        text = (
+            HEAD + f"listen app\n    bind 127.0.0.1:{port}\n    balance roundrobin\n"
+            "    tcp-request inspect-delay 2s\n"
+            "    tcp-request content accept if { req.len ge 4 }\n"
+            "    stick-table type string len 4 size 100 expire 1m\n"
+            "    stick on req.payload(0,4)\n"
+            "    use-server s3 if { req.payload(0,4) -m str ZZZZ }\n"
+        )
+        for n in ("s1", "s2", "s3"):
+            text += f"    server {n} 127.0.0.1:{servers[n].port}\n"
+        proxy(kind, text, None)
+        keys = [b"AAAA", b"BBBB", b"AAAA", b"ZZZZ", b"CCCC", b"BBBB", b"ZZZZ", b"AAAA"]
+        return [ask(port, send=k) for k in keys]
+
+    got = both(proxy, run)
+    assert isinstance(got, list) and got[0] == got[2] == got[7] and got[3] == got[6] == "s3"
+
+
+def _socket_command(path: Path, command: str) -> str:
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(str(path))
+        s.sendall(command.encode() + b"\n")
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    return out.decode()
+
+
+def _entries(table: str) -> list[str]:
+    """`show table` lines without what differs between two runs (entry address, expiry)."""
+    lines = []
+    for raw in table.splitlines():
+        line = re.sub(r" exp=\d+", "", re.sub(r"^0x[0-9a-f]+: ", "", raw))
+        if line:
+            lines.append(line)
+    return lines
+
+
+def test_show_table_after_tracking(proxy: Callable[..., Proxy], tmp_path: Path) -> None:
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        servers.add("s1", "hold")
+        port = free_port()
+        sock = tmp_path / f"{kind}.sock"
+        text = HEAD.replace(
+            "    maxconn 1000\n", f"    maxconn 1000\n    stats socket {sock} level admin\n"
+        ) + (
+            f"frontend f\n    bind 127.0.0.1:{port}\n"
+            "    stick-table type ip size 100 expire 30s "
+            "store conn_cur,conn_cnt,sess_cnt,gpc0,conn_rate(10s)\n"
+            "    tcp-request connection track-sc1 src\n"
+            "    tcp-request connection sc-inc-gpc0(1) if { src 127.0.3.3 }\n"
+            f"    default_backend b\nbackend b\n    server s1 127.0.0.1:{servers['s1'].port}\n"
+        )
+        proxy(kind, text, None)
+        held = hold(port, source="127.0.3.3")[0]
+        for src in ("127.0.1.1", "127.0.1.1", "127.0.3.3"):
+            ask(port, source=src, timeout=1)
+        servers["s1"].release()
+        time.sleep(0.3)
+        table = _entries(_socket_command(sock, "show table f"))
+        held.close()
+        return table
+
+    assert both(proxy, run) == [
+        "# table: f, type: ip, size:100, used:2",
+        "key=127.0.1.1 use=0 gpc0=0 conn_cnt=2 conn_rate(10000)=2 conn_cur=0 sess_cnt=2",
+        "key=127.0.3.3 use=1 gpc0=2 conn_cnt=2 conn_rate(10000)=2 conn_cur=1 sess_cnt=2",
+    ]
