@@ -80,8 +80,11 @@ class Master:
 def run_master(opts: Options, msgs: Messages, loaded: Loaded | None) -> int:
     """The master process; `loaded` is None when a reload's configuration failed to load."""
     master = _restore(opts, msgs)
+    g = loaded.config.global_ if loaded is not None else None
+    # -D or `daemon`, -p or `pidfile` (the command line wins; -d/-db keep the foreground)
+    daemon = (opts.daemon or (g is not None and g.daemon)) and not (opts.debug or opts.foreground)
     if master is None:
-        if opts.daemon and not (opts.debug or opts.foreground):
+        if daemon:
             _background()
         master = Master(opts, msgs, tempfile.mkdtemp(prefix="pylvs-haproxy-"), _cli(opts), [])
     os.environ["HAPROXY_MWORKER"] = "1"
@@ -94,9 +97,9 @@ def run_master(opts: Options, msgs: Messages, loaded: Loaded | None) -> int:
         _start_children(master, loaded)
     from pylvs.cli.haproxy_run import detach_stdio, write_pidfile
 
-    if not write_pidfile(opts.pidfile, msgs):
+    if not write_pidfile(opts.pidfile or (g.pidfile if g is not None else None), msgs):
         return 1
-    if opts.daemon and not (opts.debug or opts.foreground):
+    if daemon:
         detach_stdio()
     master.tell_systemd(f"READY=1\nMAINPID={os.getpid()}")
     from pylvs.cli.haproxy_master_loop import serve

@@ -6,11 +6,13 @@ bound (the runtime's start: `fd@N` listeners are the parent's sockets, system/in
 master-worker modes only), then `-sf`/`-st`: the old processes get SIGUSR1 (finish their
 connections, then exit) or SIGTERM (stop now) once this one listens.  `-D` (or `daemon` in
 `global`, unless `-d`/`-db`) forks: the parent exits 0 once the daemon listens, 1 with its
-alerts if it could not start.  Signals as HAProxy's worker takes them (haproxy.c `main`,
-`sig_soft_stop`, `sig_pause`, `sig_listen`, `sig_dump_state`): SIGUSR1 soft stop (listeners
-closed, connections finish, then exit 0), SIGTERM and SIGINT end the process at once (their
-default action: HAProxy registers no handler for them), SIGTTOU pauses the listeners and
-SIGTTIN resumes them, SIGHUP writes each server's state as warnings, SIGUSR2 is ignored.
+alerts if it could not start; the pid file is `-p`'s, else `pidfile`'s.  Signals as
+HAProxy's worker takes them (haproxy.c `main`, `sig_soft_stop`, `sig_pause`, `sig_listen`,
+`sig_dump_state`): SIGUSR1 soft stop (after `grace`, listeners closed, connections finish
+unless `hard-stop-after` cuts them, then exit 0: cli/haproxy_stop.py), SIGTERM and SIGINT end
+the process at once (their default action: HAProxy registers no handler for them), SIGTTOU
+pauses the listeners (the ports stay bound, free for a new process) and SIGTTIN resumes
+them, SIGHUP writes each server's state as warnings, SIGUSR2 is ignored.
 Master-worker mode (`-W`) is cli/haproxy_master.py.
 """
 
@@ -32,6 +34,7 @@ from pylvs.cli.haproxy_args import Options
 from pylvs.cli.haproxy_check import Loaded
 from pylvs.cli.haproxy_msgs import Messages
 from pylvs.cli.haproxy_ports import take_over, tell
+from pylvs.cli.haproxy_stop import Stopper
 from pylvs.config.registry import ConfigSource, LoadOptions
 from pylvs.config.registry import Loaded as SpecLoaded
 
@@ -186,42 +189,26 @@ async def _serve(
     await daemon.start()
     if opts.old_pids:
         tell(opts.old_pids, getattr(signal, f"SIG{opts.old_pids_signal}"))
-    if told is not None:
-        write_pidfile(opts.pidfile, msgs)
+    if told is not None:  # -p, else the configuration's `pidfile` (daemon mode only)
+        spec = daemon.spec.proxies if daemon.spec is not None else None
+        write_pidfile(opts.pidfile or (spec.pidfile if spec is not None else None), msgs)
         detach_stdio()
         os.write(told, b"ok")
         os.close(told)
     if on_ready is not None:
         on_ready()
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGUSR1, daemon.stopping.set)  # soft stop
+    stopper = Stopper(daemon, msgs)  # cli/haproxy_stop.py
+    loop.add_signal_handler(signal.SIGUSR1, stopper.soft_stop)
     loop.add_signal_handler(signal.SIGUSR2, lambda: None)
     loop.add_signal_handler(signal.SIGHUP, lambda: dump_state(daemon, msgs))
-    loop.add_signal_handler(signal.SIGTTOU, lambda: _pause(daemon, msgs, pause=True))
-    loop.add_signal_handler(signal.SIGTTIN, lambda: _pause(daemon, msgs, pause=False))
+    loop.add_signal_handler(signal.SIGTTOU, lambda: stopper.pause(True))
+    loop.add_signal_handler(signal.SIGTTIN, lambda: stopper.pause(False))
     try:
         await daemon.stopping.wait()
     finally:
         await daemon.shutdown()
     return 0
-
-
-def _pause(daemon: Daemon, msgs: Messages, *, pause: bool) -> None:
-    """SIGTTOU / SIGTTIN: the listeners stop accepting, or accept again."""
-    plane = daemon.dp
-    method = getattr(plane, "pause_listeners" if pause else "resume_listeners", None)
-    if method is not None:
-        method()
-        return
-    if pause:  # sig_pause: a proxy that cannot pause makes HAProxy stop softly
-        msgs.warning("Some proxies refused to pause, performing soft stop now.")
-        daemon.stopping.set()
-    else:
-        msgs.warning(
-            "Some proxies refused to resume, probably due to a conflict on a listening port."
-            " You may want to try again after the conflicting application is stopped,"
-            " otherwise a restart might be needed to resume safe operations."
-        )
 
 
 def dump_state(daemon: Daemon, msgs: Messages) -> None:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from pylvs.cli.daemonize import Detached
     from pylvs.dataplane.base import DataPlane
     from pylvs.engine.daemon import Daemon
+    from pylvs.engine.pidfile import PidFile
 
 log = logging.getLogger("pylvs")
 
@@ -272,9 +273,13 @@ def serve(
     """Run the daemon until it stops; readiness goes to systemd and/or the waiting parent."""
     from pylvs.engine.daemon import ConfigRefusedError
 
+    config_pid: list[PidFile] = []
+
     def on_state(state: str) -> None:
         if notify is not None:
             notify(state)
+        if state == "READY=1" and not config_pid and not args.dont_fork:
+            config_pid.extend(haproxy_pidfile(daemon))
         if state == "READY=1" and detached is not None:
             detached.ready()
 
@@ -301,7 +306,26 @@ def serve(
     finally:
         if detached is not None:
             detached.failed("pylvs run: the daemon stopped before it was ready\n")
+        for f in config_pid:
+            f.release()
         release()
+
+
+def haproxy_pidfile(daemon: Daemon) -> list[PidFile]:
+    """haproxy.cfg's `pidfile`, written as HAProxy writes it in daemon mode (`-n` keeps pylvs
+    in the foreground, as `-db` keeps HAProxy there: no file), removed on exit."""
+    from pylvs.engine.pidfile import PidFile, PidFileError
+
+    path = daemon.spec.proxies.pidfile if daemon.spec is not None else None
+    if not path:
+        return []
+    f = PidFile(path)
+    try:
+        f.acquire()
+    except PidFileError as e:
+        log.warning("haproxy.cfg pidfile: %s", e)
+        return []
+    return [f]
 
 
 def log_config(args: argparse.Namespace) -> None:

@@ -175,6 +175,11 @@ class StatsSocketServer:
         self._next_stream = 1
 
     @property
+    def served(self) -> int:
+        """CLI sessions accepted so far (the GLOBAL proxy's cumulated connections)."""
+        return self._next_stream - 1
+
+    @property
     def sockets(self) -> list[SocketInfo]:
         return [SocketInfo(e.label, s.level) for e, s in self._endpoints]
 

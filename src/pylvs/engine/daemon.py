@@ -437,8 +437,10 @@ class Daemon:
                 self.stats_servers = StatsServers(stats.live, old)
                 await self.stats_servers.start()
             return str(e)
-        if runtime is not None:
-            task = asyncio.get_running_loop().create_task(runtime.stop(self.opts.grace))
+        if runtime is not None:  # `hard-stop-after` bounds the old streams, as the old
+            hard = spec.proxies.hard_stop_after_ms  # haproxy's after -sf
+            grace = hard / 1000 if hard is not None else self.opts.grace
+            task = asyncio.get_running_loop().create_task(runtime.stop(grace))
             self._retiring.add(task)
             task.add_done_callback(self._retiring.discard)
         return ""

@@ -299,6 +299,8 @@ class ProxiesSpec:
     stats_maxconn: int = 10
     pidfile: str | None = None
     daemon: bool = False
+    grace_ms: int | None = None  # `grace`: listeners kept this long after SIGUSR1
+    hard_stop_after_ms: int | None = None  # `hard-stop-after`: then streams are cut
     log: ProxyLog = NO_LOG  # global `log` targets and `log-tag`
     log_hostname: str | None = None  # log-send-hostname ("": the host's name)
     # The rules engine's view of the same proxies (proto/rules: ProxyRules by proxy name, the

@@ -83,6 +83,8 @@ def to_spec(
         stats_timeout_ms=g.stats_timeout_ms or STATS_TIMEOUT_MS,
         stats_maxconn=g.stats_maxconn or STATS_MAXCONN,
         pidfile=g.pidfile,
+        grace_ms=g.grace_ms,
+        hard_stop_after_ms=g.hard_stop_after_ms,
         daemon=g.daemon,
         log=global_log(g),
         log_hostname=g.log_send_hostname,

@@ -111,6 +111,7 @@ class FrontendListener:
         self._resume: asyncio.TimerHandle | None = None
         self._closed = False
         self._paused = False
+        self._suspended = False  # SIGTTOU: not listening, the port still bound
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -139,6 +140,32 @@ class FrontendListener:
         if self.poller is not None:
             self.poller.forget(self.sock.fileno())
         return self.sock
+
+    def suspend(self) -> bool:
+        """SIGTTOU (tcp_pause_listener): stop listening, the address staying bound but free
+        for another process to bind (a listening socket shut down for reading is no longer
+        listening on Linux; clients are refused); False if it could not be."""
+        if self._closed or self._suspended:
+            return True
+        try:
+            self.sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            return False
+        self._suspended = True
+        self.pause()
+        return True
+
+    def restart(self) -> bool:
+        """SIGTTIN (tcp_resume_listener): listen again; False if the address was taken."""
+        if self._closed or not self._suspended:
+            return True
+        try:
+            self.sock.listen(self.bind.backlog or self.frontend.spec.maxconn or 1024)
+        except OSError:
+            return False
+        self._suspended = False
+        self.resume()
+        return True
 
     def abort_all(self) -> None:
         for waiting in list(self.inspecting):

@@ -236,6 +236,26 @@ class ProxyRuntime:
     def live(self) -> int:
         return sum(len(lst.relays) for fe in self.frontends.values() for lst in fe.listeners)
 
+    # -- pausing (SIGTTOU / SIGTTIN) ----------------------------------------------------
+
+    def pause_listeners(self) -> tuple[list[str], bool]:
+        """Every frontend stops listening (protocol_pause_all): the frontends paused, and
+        whether all could be."""
+        return self._each_listener(FrontendListener.suspend)
+
+    def resume_listeners(self) -> tuple[list[str], bool]:
+        """Every paused frontend listens again (protocol_resume_all)."""
+        return self._each_listener(FrontendListener.restart)
+
+    def _each_listener(self, act: Callable[[FrontendListener], bool]) -> tuple[list[str], bool]:
+        done, ok = [], True
+        for fe in self.frontends.values():
+            results = [act(lst) for lst in fe.listeners if not lst.closed]
+            ok = ok and all(results)
+            if results and all(results):
+                done.append(fe.spec.name)
+        return done, ok
+
     # -- limits ------------------------------------------------------------------------
 
     @property
@@ -327,6 +347,21 @@ class ProxyRuntime:
         for s in self.sessions():
             if s.be.spec.name == backend and s.picked is not None and s.picked.name == server:
                 s.abort()
+
+    def shut_all_streams(self) -> None:
+        """hard_stop's stream_shutdown of every stream: both sides closed as a timeout
+        closes them in HAProxy (a FIN to the client and the server, not a reset); the
+        relays then end on the ends they read."""
+        for s in self.sessions():
+            for end in (s.client, s.server):
+                if end is not None and end.fd >= 0:
+                    sock = socket.socket(fileno=end.fd)
+                    try:
+                        sock.shutdown(socket.SHUT_WR)
+                    except OSError:
+                        pass
+                    finally:
+                        sock.detach()
 
     def sessions(self) -> list[HaSession]:
         return [
