@@ -115,6 +115,13 @@ class Messages:
     def notice(self, message: str) -> None:
         self._print("NOTICE", message)
 
+    def running(self, label: str, message: str) -> None:
+        """A message of the running process ("WARNING", "ALERT"): HAProxy names its version
+        only while starting (MODE_STARTING), so no notices come first."""
+        if label == "WARNING":
+            self.warned = True
+        self._print(label, message)
+
     def _first(self) -> None:
         if self._said_version or self.quiet:
             return

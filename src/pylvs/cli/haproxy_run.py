@@ -104,6 +104,9 @@ def run_worker(
     daemon = make_daemon(opts, loaded)
     from pylvs.engine.daemon import ConfigRefusedError
 
+    # The checks' state lines on stderr as HAProxy's ha_warning / ha_alert print them
+    daemon.check_console = msgs.running
+
     try:
         return asyncio.run(_serve(daemon, opts, msgs, told, on_ready))
     except ConfigRefusedError as e:  # what the runtime cannot run of a valid configuration

@@ -61,6 +61,7 @@ from pylvs.engine import signals
 from pylvs.engine.dumps import dump_actions
 from pylvs.engine.history import History, describe, events_response
 from pylvs.engine.ipvsadm_work import IpvsadmWork
+from pylvs.engine.proxy_checks import Console, ProxyChecks
 from pylvs.engine.proxy_reload import carry_server_states
 from pylvs.engine.proxy_stats import LiveProxies
 from pylvs.engine.snapshot import build_snapshot, conn_view
@@ -153,6 +154,10 @@ class Daemon:
         self.spec: DirectorSpec | None = None  # the running configuration
         self.proxies: ProxyRuntime | None = None  # HAProxy-style frontends and backends
         self.stats_servers: StatsServers | None = None  # their stats sockets and pages
+        self.proxy_checks: ProxyChecks | None = None  # their servers' health checks
+        # Where the checks' state lines go besides the log targets (engine/proxy_checks: the
+        # daemon's log by default; `pylvs haproxy` prints them as HAProxy does)
+        self.check_console: Console | None = None
         self._retiring: set[asyncio.Task[None]] = set()  # old proxy runtimes' last streams
         self.notify: Callable[[str], None] = lambda _state: None
         self.web: WebSurface | None = None
@@ -385,9 +390,10 @@ class Daemon:
         self, spec: DirectorSpec, previous: StatsServers | None = None
     ) -> None:
         """Listen on every frontend's addresses (ProxyRuntimeError, naming the bind line,
-        when one cannot be bound: nothing of the new runtime stays).  `previous`: the stats
-        servers of the runtime a reload replaces, whose sockets, tables and server states
-        the new one takes (engine/proxy_reload.py)."""
+        when one cannot be bound: nothing of the new runtime stays), then run the servers'
+        checks.  `previous`: the stats servers of the runtime a reload replaces, whose
+        sockets, tables and server states (check states included: the checks start from
+        them) the new one takes (engine/proxy_reload.py)."""
         if spec.proxies.empty:
             return
         old = previous.live.rt if previous is not None else None
@@ -395,13 +401,17 @@ class Daemon:
         if previous is not None:
             carry_server_states(previous.live, runtime)
         await runtime.start(old)
-        stats = StatsServers(LiveProxies(runtime), spec.proxies)
+        checks = ProxyChecks.build(runtime, self.check_console)
+        stats = StatsServers(LiveProxies(runtime, checks), spec.proxies)
         try:
             await stats.start()
         except BaseException:
             await runtime.stop(0)
             raise
         self.proxies, self.stats_servers = runtime, stats
+        if checks is not None:
+            checks.start()
+        self.proxy_checks = checks
         log.info(
             "proxies: %d frontend(s), %d backend(s), %d listening socket(s)",
             len(runtime.frontends),
@@ -410,6 +420,9 @@ class Daemon:
         )
 
     async def _stop_proxies(self, grace: float) -> None:
+        checks, self.proxy_checks = self.proxy_checks, None
+        if checks is not None:
+            checks.stop()
         stats, self.stats_servers = self.stats_servers, None
         if stats is not None:
             await stats.close()
@@ -425,6 +438,7 @@ class Daemon:
         old = self.spec.proxies if self.spec is not None else None
         if old == spec.proxies:
             return ""
+        checks, self.proxy_checks = self.proxy_checks, None
         stats, self.stats_servers = self.stats_servers, None
         if stats is not None:
             await stats.close()
@@ -432,7 +446,7 @@ class Daemon:
         try:
             await self._start_proxies(spec, stats)
         except (OSError, ProxyRuntimeError) as e:
-            self.proxies = runtime
+            self.proxies, self.proxy_checks = runtime, checks  # its checks ran on
             if stats is not None and old is not None:
                 self.stats_servers = StatsServers(stats.live, old)
                 await self.stats_servers.start()
@@ -443,6 +457,8 @@ class Daemon:
             task = asyncio.get_running_loop().create_task(runtime.stop(grace))
             self._retiring.add(task)
             task.add_done_callback(self._retiring.discard)
+        if checks is not None:  # the new checks took over from their state
+            checks.stop()
         return ""
 
     # -- table changes --------------------------------------------------------------------

@@ -32,6 +32,7 @@ from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
 from pylvs.engine.http_stats import HttpStats
+from pylvs.engine.proxy_checks import ProxyChecks
 from pylvs.model.proxies import (
     NO_CHECK,
     BackendView,
@@ -45,6 +46,7 @@ from pylvs.model.proxies import (
     SessionView,
 )
 from pylvs.model.proxy_spec import FrontendSpec, ServerSpec
+from pylvs.proto.check.server import ServerHealth
 from pylvs.proto.stick import StickTable
 
 REFUSED_DYNAMIC = "pylvs: dynamic servers (add/del server) are not available yet.\n"
@@ -53,8 +55,9 @@ REFUSED_DYNAMIC = "pylvs: dynamic servers (add/del server) are not available yet
 class LiveProxies:
     """StatsSource + ProxyAdmin over one ProxyRuntime (see the module doc)."""
 
-    def __init__(self, runtime: ProxyRuntime) -> None:
+    def __init__(self, runtime: ProxyRuntime, checks: ProxyChecks | None = None) -> None:
         self.rt = runtime
+        self.checks = checks  # the running health checks (engine/proxy_checks.py)
         self.started = time.time()
         self.page: dict[str, Counters] = {}  # counts of the stats pages' proxies
         self.checks_enabled: dict[tuple[str, str, bool], bool] = {}
@@ -181,7 +184,7 @@ class LiveProxies:
         view = server_lb(srv.lb)
         view["last_change"] = self._wall(srv.lb.last_change)
         family = "ipv6" if spec.address is not None and spec.address.version == 6 else "ipv4"
-        return ServerView(
+        out = ServerView(
             **view,
             addr=spec.host,
             family=family,
@@ -189,11 +192,19 @@ class LiveProxies:
             counters=counters,
             check=self._check(be, spec),
         )
+        sh = self._health(be.spec.name, spec.name)
+        if sh is not None and self.checks is not None:
+            return self.checks.server_view(out, sh)
+        return out
+
+    def _health(self, backend: str, server: str) -> ServerHealth | None:
+        return self.checks.health(backend, server) if self.checks is not None else None
 
     def _check(self, be: BackendRuntime, spec: ServerSpec) -> CheckView:
-        if not spec.check.enabled:
-            return NO_CHECK
         c = spec.check
+        if not c.enabled:  # the check's thresholds are set all the same (show servers state)
+            health = 0 if spec.disabled else c.rise  # srv_parse_disabled zeroes it
+            return dataclasses.replace(NO_CHECK, rise=c.rise, fall=c.fall, health=health)
         enabled = self.checks_enabled.get((be.spec.name, spec.name, False), True)
         return CheckView(enabled=enabled, rise=c.rise, fall=c.fall, health=c.rise, port=c.port or 0)
 
@@ -243,6 +254,10 @@ class LiveProxies:
         return be, srv
 
     def set_server_state(self, backend: str, server: str, state: str) -> None:
+        sh = self._health(backend, server)
+        if sh is not None and self.checks is not None:
+            self.checks.set_state(sh, state)
+            return
         be, srv = self._pair(backend, server)
         now = self.rt.ctx.clock()
         add, remove = admin_transition(state)
@@ -251,10 +266,17 @@ class LiveProxies:
         be.grab()
 
     def set_server_weight(self, backend: str, server: str, text: str) -> str | None:
+        sh = self._health(backend, server)
+        if sh is not None and self.checks is not None:
+            return self.checks.set_weight(sh, text)
         be, srv = self._pair(backend, server)
         return be.pool.change_weight(srv.lb, text, self.rt.ctx.clock())
 
     def set_server_health(self, backend: str, server: str, health: str) -> None:
+        sh = self._health(backend, server)
+        if sh is not None and self.checks is not None:
+            self.checks.set_health(sh, health)
+            return
         be, srv = self._pair(backend, server)
         now = self.rt.ctx.clock()
         if health == "stopping":
@@ -263,12 +285,24 @@ class LiveProxies:
             be.mark(server, health == "up", now)
 
     def set_server_agent(self, backend: str, server: str, state: str) -> None:
+        sh = self._health(backend, server)
+        if sh is not None and self.checks is not None:
+            self.checks.set_agent(sh, state)
+            return
         self.set_server_health(backend, server, "up" if state == "up" else "down")
 
     def set_check_enabled(self, backend: str, server: str, agent: bool, on: bool) -> None:
+        sh = self._health(backend, server)
+        if sh is not None and self.checks is not None:
+            self.checks.set_enabled(sh, agent, on)
+            return
         self.checks_enabled[backend, server, agent] = on
 
     def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None:
+        sh = self._health(backend, server)
+        if sh is not None and self.checks is not None:
+            self.checks.set_maxconn(sh, maxconn)
+            return
         be, srv = self._pair(backend, server)
         s = srv.lb
         if s.maxconn == s.minconn:

@@ -286,6 +286,18 @@ class StatsSocketSpec:
     where: str = ""
 
 
+class ChecksPlan(Protocol):
+    """The health checks a configuration asks for, compiled by its reader
+    (config/haproxy/convert_checks.CheckPlanner).  Opaque here: the engine narrows it to
+    proto/check's `Planner` and builds the running checks over the runtime's balancer pools.
+    Compared by value, as the rest of the spec is (a reload compares specs)."""
+
+    @property
+    def checked(self) -> tuple[tuple[str, str], ...]:
+        """Every (backend, server) with a health or agent check."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ProxiesSpec:
     """Every frontend and backend, and the process-wide settings they share."""
@@ -306,6 +318,7 @@ class ProxiesSpec:
     # The rules engine's view of the same proxies (proto/rules: ProxyRules by proxy name, the
     # shared stick tables); None when the spec was not built from a haproxy.cfg.
     rules: ProxyRulesCarrier | None = None
+    checks: ChecksPlan | None = None  # None: no server is checked
 
     def frontend(self, name: str) -> FrontendSpec | None:
         return next((f for f in self.frontends if f.name == name), None)

@@ -164,7 +164,7 @@ def _header(st: _Expect, args: list[str], i: int, word: str) -> int:
     name_match, i = _match(word, a, i, name_lf)
     npat = a[i]
     if a[i + 1] not in ("value", "value-lf"):
-        st.header = (full, npat, "", name_match, None, "", Match.STR)
+        st.header = (full, npat, "lf" if name_lf else "", name_match, None, "", Match.STR)
         return i + 1
     value_lf = a[i + 1] == "value-lf"
     vmatch = Match.STR

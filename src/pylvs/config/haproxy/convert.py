@@ -18,6 +18,7 @@ from dataclasses import replace
 from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.haproxy import convert_cookie
 from pylvs.config.haproxy.compile_rules import compile_config
+from pylvs.config.haproxy.convert_checks import planner
 from pylvs.config.haproxy.convert_log import global_log, proxy_log
 from pylvs.config.haproxy.model import (
     Bind,
@@ -89,6 +90,7 @@ def to_spec(
         log=global_log(g),
         log_hostname=g.log_send_hostname,
         rules=rules(config, problems, read_file),
+        checks=planner(config, {b.name: b.id for b in backends}),
     )
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
 

@@ -2,9 +2,12 @@
 check and agent check of every server, in HAProxy's order (proxies and servers as
 declared, each server's health check before its agent check: start_checks).
 
-The HAProxy runtime calls `plan_checks(config, pools)` with the balancer pools it built for
-its backends (`pool_for(proxy)` builds one from a backend's servers) and gets a
-`proto.check.schedule.Checks`; the asyncio driver (health/haproxy.py) runs it.  Server
+The converter puts a `CheckPlanner` in the spec (`ProxiesSpec.checks`, proto/check/plan.py's
+`Planner`); the engine calls its `build(pools, queues)` with the balancer pools the runtime
+built for its backends and each backend's queues, and gets a `proto.check.schedule.Checks`,
+which the asyncio driver (health/haproxy/driver.py) runs.  `plan_checks(config, pools)` is
+the same for a parsed configuration (`pool_for(proxy)` builds a pool from a backend's
+servers where there is no runtime: the recorded-check tests).  Server
 settings are HAProxy's (src/server.c, src/check.c): a `disabled` server starts in forced
 maintenance with its check paused at health 0; `send-proxy` reaches the check unless it has
 its own `addr` or `port`; an agent checks `agent-addr` (else `addr`, else the server) on
@@ -13,7 +16,8 @@ its own `addr` or `port`; an agent checks `agent-addr` (else `addr`, else the se
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from pylvs.config.haproxy.logformat import compile_ruleset
 from pylvs.config.haproxy.model import HaproxyConfig, Proxy, Server
@@ -53,20 +57,62 @@ def pool_for(proxy: Proxy) -> Pool:
     return Pool(servers, proxy.balance)
 
 
+@dataclass(frozen=True)
+class CheckPlanner:
+    """A configuration's checks, compiled, for the engine to build over the runtime (see the
+    module doc): compared by value, so a reload of the same file gives an equal spec."""
+
+    config: HaproxyConfig
+    ids: tuple[tuple[str, int], ...]  # each backend's proxy id, as the converter numbered them
+    checked: tuple[tuple[str, str], ...]  # (backend, server) with a health or agent check
+
+    def build(
+        self,
+        pools: Mapping[str, Pool],
+        queues: Callable[[str], Sessions],
+        *,
+        host: Host | None = None,
+    ) -> Checks:
+        host = host or Host()
+        # `node` (global) names this process in x-haproxy-server-state; else the host name
+        host = replace(host, node=self.config.global_.node or host.node or host.hostname)
+        return plan_checks(self.config, pools, queues=queues, host=host, ids=dict(self.ids))
+
+
+def planner(config: HaproxyConfig, ids: Mapping[str, int]) -> CheckPlanner | None:
+    """The checks of `config`; None when no backend has a server.  Servers without checks
+    are planned too: their state changes (maintenance, drain, `set server health`) go
+    through the same machine and log the same lines."""
+    servers = [
+        (proxy.name, s)
+        for proxy in config.proxies
+        if proxy.has_backend and not proxy.disabled
+        for s in proxy.servers
+    ]
+    if not servers:
+        return None
+    checked = tuple((name, s.name) for name, s in servers if s.check or s.agent_check)
+    return CheckPlanner(config, tuple(ids.items()), checked)
+
+
 def plan_checks(
     config: HaproxyConfig,
     pools: Mapping[str, Pool],
     *,
-    sessions: Sessions | None = None,
+    queues: Callable[[str], Sessions] | None = None,
     host: Host | None = None,
+    ids: Mapping[str, int] | None = None,
 ) -> Checks:
-    """Every check of `config` over the runtime's `pools` (by backend name)."""
+    """Every check of `config` over the runtime's `pools` (by backend name); `queues` gives
+    a backend's `Sessions`, `ids` the proxies' numbers (else their declared `id`)."""
     planned: list[Planned] = []
     healths: dict[tuple[str, str], ServerHealth] = {}
     for proxy in config.proxies:
         if not proxy.has_backend or proxy.disabled or proxy.name not in pools:
             continue
         pool = pools[proxy.name]
+        sessions = queues(proxy.name) if queues is not None else None
+        pid = (ids or {}).get(proxy.name, proxy.id or 0)
         for s in proxy.servers:
             lb = pool.server(s.name)
             if lb is None:
@@ -77,11 +123,11 @@ def plan_checks(
             if sh.check is not None:
                 address = _check_address(s)
                 checks = proxy.checks or PLAIN_TCP
-                planned.append(Planned(sh, sh.check, checks, address, timeouts, proxy.id or 0))
+                planned.append(Planned(sh, sh.check, checks, address, timeouts, pid))
             if sh.agent is not None:
                 address = _agent_address(s)
                 ruleset = compile_ruleset(protocols.agent(s.agent_send))
-                planned.append(Planned(sh, sh.agent, ruleset, address, timeouts, proxy.id or 0))
+                planned.append(Planned(sh, sh.agent, ruleset, address, timeouts, pid))
     _link_trackers(config, healths)
     g = config.global_
     return Checks(

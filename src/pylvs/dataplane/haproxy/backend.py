@@ -42,7 +42,7 @@ from pylvs.proto.stick import (
     process_store_rules,
 )
 from pylvs.sched.base import Flow
-from pylvs.sched.haproxy import FULL, NO_SERVER, Admin, LbParams, Pool, Server
+from pylvs.sched.haproxy import FULL, NO_SERVER, Admin, LbParams, Pool, Server, State
 from pylvs.sched.haproxy.params import HashFunction, HashType
 
 from .rules import Rate
@@ -122,8 +122,9 @@ class ServerRuntime:
             maxconn=spec.maxconn,
             maxqueue=spec.maxqueue,
             minconn=spec.minconn,
-            slowstart=spec.slowstart_ms // 1000,
+            slowstart=(spec.slowstart_ms + 999) // 1000,  # srv_parse_slowstart rounds up
             non_stick=spec.non_stick,
+            state=State.STOPPED if spec.disabled else State.RUNNING,  # srv_parse_disabled
             admin=admin,
         )
         self.counters = Counters()

@@ -208,6 +208,18 @@ class HaSession(TcpRelay):
             self.client.mask = 0
         self._go(server)
 
+    def redispatch_queued(self) -> None:
+        """Its server went down while it waited for it (pendconn_redistribute): out of that
+        queue, the algorithm chooses again (a new wait starts if it queues again)."""
+        self._leave_queue()
+        self._cancel_waiter()
+        if not self.started:  # watched for a hang-up only while queued: _queue does it again
+            self.poller.remove(self.client.fd)
+            self.client.watched = False
+            self.client.mask = 0
+        self.direct = False
+        self._balance(self.ctx.clock(), None)
+
     def _queued_event(self, events: int) -> None:
         """The client hung up while queued."""
         try:

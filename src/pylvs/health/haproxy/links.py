@@ -25,6 +25,7 @@ import os
 import socket
 import struct
 from collections.abc import Callable
+from typing import cast
 
 from pylvs.proto.check.tcpcheck import CheckRun, Command, Open
 
@@ -82,8 +83,9 @@ class Link(asyncio.Protocol):
     # -- asyncio.Protocol --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses (the daemon runs on it)
+        self.transport = cast(asyncio.Transport, transport)
+        transport = self.transport
         if self.closed:
             transport.abort()
             return

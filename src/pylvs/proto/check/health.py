@@ -39,7 +39,8 @@ class LogLine:
     level: int  # syslog severity (LOG_ALERT, LOG_NOTICE, ...)
     text: str  # as sent, without the newline
     stderr: str | None = None  # the stderr form when it differs from `text`
-    stderr_kind: str = "WARNING"  # "WARNING" | "ALERT"
+    stderr_kind: str = "WARNING"  # "WARNING" | "ALERT" | "": not on stderr (send_log only)
+    proxy: str = ""  # the proxy whose log targets get it (the server's backend)
 
     @property
     def console(self) -> str:
@@ -200,7 +201,7 @@ class HealthCheck:
                 self.health = self.top
         line = None
         if self.log_health_checks and (status != prev or report):
-            line = LogLine(LOG_NOTICE, self._log_text(uweight))
+            line = LogLine(LOG_NOTICE, self._log_text(uweight), stderr_kind="", proxy=self.backend)
         return failed, line
 
     def _log_text(self, uweight: int) -> str:

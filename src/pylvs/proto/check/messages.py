@@ -85,4 +85,5 @@ def backend_down(kind: str, backend: str) -> LogLine:
         f"{kind} {backend} has no server available!",
         stderr=f"{kind} '{backend}' has no server available!",
         stderr_kind="ALERT",
+        proxy=backend,
     )

@@ -139,8 +139,10 @@ def to_int(smp: Smp) -> int | None:
 
 
 def render(fmt: LogFormat, ctx: Context) -> bytes:
-    """sess_build_logline over a format: each expression cast to a string, "-" when it
-    gives nothing (or an empty string)."""
+    """sess_build_logline over a format: each expression cast to a string, nothing when it
+    gives nothing: the checks parse their formats without LOG_OPT_MANDATORY (src/tcpcheck.c),
+    so no "-" stands in for a missing sample (reg-test checks/http-check.vtc: a `hdr x-test
+    "server=%[var(check.server)]"` with the variable unset sends "server=")."""
     out: list[bytes] = []
     for part in fmt.parts:
         if isinstance(part, str):
@@ -148,5 +150,5 @@ def render(fmt: LogFormat, ctx: Context) -> bytes:
             continue
         smp = evaluate(part, ctx)
         text = to_str(smp) if smp is not None else None
-        out.append(text if text else b"-")
+        out.append(text or b"")
     return b"".join(out)

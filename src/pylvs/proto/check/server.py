@@ -144,7 +144,7 @@ class ServerHealth:
         return Counts(lb.srv_act, lb.srv_bck, self.srv.served, self.srv.queued, xferred)
 
     def _log(self, level: int, text: str) -> None:
-        self.effects.append(LogLine(level, text + "."))
+        self.effects.append(LogLine(level, text + ".", proxy=self.backend))
 
     def _backend_down(self, prev: int) -> None:
         """set_backend_down, when the change left the backend without any server."""
