@@ -67,12 +67,16 @@ Tool = tuple[str, list[str], "dict[str, str] | None"]
 
 
 def tools(others: list[str]) -> list[Tool]:
-    """keepalived, this pylvs with and without its C reader, and pylvs from each source tree
-    of `others` (an older checkout's src/, for a before/after table)."""
+    """keepalived, an empty Python run (the floor), this pylvs with and without its C reader,
+    and pylvs from each source tree of `others` (an older checkout's src/, for a before/after
+    table)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     pylvs = [sys.executable, "-m", "pylvs", "check", "-f"]
     return [
         ("keepalived", ["keepalived", "-t", "-l", "-f"], None),
+        # The floor of any Python tool: the interpreter starting and ending with nothing to
+        # do (its site hooks included), on the same command line (the file is ignored).
+        ("python -c pass", [sys.executable, "-c", "pass"], env),
         ("pylvs", pylvs, {**env, "PYLVS_CONFIG_C": "1"}),
         ("pylvs-py", pylvs, {**env, "PYLVS_CONFIG_C": "0"}),
         *((f"pylvs@{src}", pylvs, {**env, "PYTHONPATH": src}) for src in others),
