@@ -29,7 +29,13 @@ from pylvs.proto.rules.engine import Action
 from pylvs.proto.rules.logfmt import VARIABLES, LogFormat, SampleNode, Sep, VarNode
 from pylvs.proto.rules.logfmt import Node as LfNode
 from pylvs.proto.rules.normalize import NORMALIZERS, NormalizeUri
-from pylvs.proto.sample.expr import CompileContext, CompileError, Expr, compile_regex
+from pylvs.proto.sample.expr import (
+    CompileContext,
+    CompileError,
+    Expr,
+    ResolveError,
+    compile_regex,
+)
 from pylvs.proto.sample.vars import VarError, parse_conditions, parse_var_name
 
 
@@ -215,7 +221,7 @@ def _track(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str) -> A
     if len(a) >= 3 and a[1] == "table":
         table = a[2]
     if table not in c.samples.tables:
-        raise CompileError(f"'{name}' : unable to find table '{table or c.samples.proxy}'")
+        raise ResolveError(f"'{name}' : unable to find table '{table or c.samples.proxy}'")
     return common.TrackSc(num, expression(a[0], c.samples), table)
 
 

@@ -11,7 +11,7 @@ out.  A rule that fails to compile is left out of its set (the error says which)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Location
@@ -28,7 +28,7 @@ from pylvs.proto.rules.engine import Action, Rule
 from pylvs.proto.rules.logfmt import literal
 from pylvs.proto.rules.replies import Built, ErrorMessage, ErrorPages, Reply
 from pylvs.proto.rules.ruleset import ProxyRules, ServerRule, StickRule, SwitchRule
-from pylvs.proto.sample.expr import CompileContext, CompileError
+from pylvs.proto.sample.expr import CompileContext, CompileError, ResolveError
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.stream import ProxyRef
 from pylvs.proto.stick.spec import TableSpec
@@ -42,6 +42,8 @@ class CompiledRules:
     patterns: PatternStore = field(default_factory=PatternStore)
     errors: list[tuple[Location, str]] = field(default_factory=list)
     by_proxy: dict[str, list[tuple[Location, str]]] = field(default_factory=dict)  # the same
+    # The errors `haproxy -c` gives too: arguments naming what is not there (ResolveError)
+    unresolved: list[tuple[Location, str]] = field(default_factory=list)
 
     def carrier(self, cfg: HaproxyConfig) -> CompiledProxies:
         """What the runtime receives with the spec (`ProxiesSpec.rules`), compared with
@@ -160,11 +162,18 @@ def redirect_action(words: tuple[str, ...], ctx: CompileContext, *, fmt: bool) -
 
 class _ProxyCompiler:
     def __init__(
-        self, p: Proxy, cfg: HaproxyConfig, out: CompiledRules, specs: dict[str, TableSpec]
+        self,
+        p: Proxy,
+        cfg: HaproxyConfig,
+        out: CompiledRules,
+        specs: dict[str, TableSpec],
+        *,
+        defaults: bool = False,
     ):
         self.p, self.cfg, self.out = p, cfg, out
         self.ctx = context(
             proxy=p.name,
+            defaults=defaults,
             proxy_table=p.name if p.stick_table is not None else None,
             tables=specs,
             backends=frozenset(x.name for x in cfg.proxies if x.has_backend),
@@ -184,9 +193,11 @@ class _ProxyCompiler:
         except CompileError as e:
             self.error(p.loc, str(e))
 
-    def error(self, loc: Location, text: str) -> None:
+    def error(self, loc: Location, text: str, *, unresolved: bool = False) -> None:
         self.out.errors.append((loc, text))
         self.out.by_proxy.setdefault(self.p.name, []).append((loc, text))
+        if unresolved:
+            self.out.unresolved.append((loc, text))
 
     def cond(self, c: Condition | None) -> Cond | None:
         return None if c is None else compile_condition(c, self.acls, self.ctx)
@@ -198,7 +209,8 @@ class _ProxyCompiler:
                 action = self.action(r, rule_set)
                 cond = self.cond(r.condition)
             except CompileError as e:
-                self.error(r.loc, f"'{rule_set} {r.action}': {e}")
+                message = f"'{rule_set} {r.action}': {e}"
+                self.error(r.loc, message, unresolved=isinstance(e, ResolveError))
                 continue
             out.append(Rule(action, cond, r.loc.file, r.loc.line, r.action))
         return tuple(out)
@@ -309,3 +321,26 @@ def compile_config(
     for p in cfg.proxies:
         out.proxies[p.name] = _ProxyCompiler(p, cfg, out, specs).build()
     return out
+
+
+def check_defaults(cfg: HaproxyConfig, sections: Sequence[Proxy]) -> list[tuple[Location, str]]:
+    """The rules of named defaults sections, resolved as HAProxy resolves them: in the
+    section's own context (cfgparse.c check_config_validity: check_action_rules and
+    smp_resolve_args on each defaults proxy), where a server argument needs its backend's
+    name and `track-sc` without `table` names the section's own table, which a defaults
+    section cannot have.  What does not resolve, (location, message)."""
+    out = CompiledRules()
+    specs = _table_specs(cfg)
+    for p in sections:
+        compiler = _ProxyCompiler(p, cfg, out, specs, defaults=True)
+        for parsed, rule_set in (
+            (p.tcp_request_connection, "tcp-request connection"),
+            (p.tcp_request_session, "tcp-request session"),
+            (p.tcp_request_content, "tcp-request content"),
+            (p.tcp_response_content, "tcp-response content"),
+            (p.http_request, "http-request"),
+            (p.http_response, "http-response"),
+            (p.http_after_response, "http-after-response"),
+        ):
+            compiler.rules(parsed, rule_set)
+    return out.unresolved

@@ -248,6 +248,11 @@ def _options(d: ProxyDraft) -> Options:
     )
 
 
+def proxy_of(d: ProxyDraft, ctx: Context) -> Proxy:
+    """A draft as the model's Proxy (a defaults section's too: its rules are checked)."""
+    return _proxy(d, ctx)
+
+
 def _proxy(d: ProxyDraft, ctx: Context) -> Proxy:
     o = d.options
     checks = proxy_checks(d, ctx)

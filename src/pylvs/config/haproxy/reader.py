@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.haproxy import others, post
 from pylvs.config.haproxy.addresses import bind_endpoints
+from pylvs.config.haproxy.compile_rules import check_defaults
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.global_ import GlobalDraft, dispatch_global
 from pylvs.config.haproxy.model import (
@@ -103,12 +104,25 @@ def load_texts(
             http_errors=state.http_errors,
             kept=state.kept,
         )
+        _check_defaults(state, config)
     except Exception as exc:  # a reader bug must still end as a reported problem
         where = files[0][1] if files else "-"
         problems.error(Location(where, 1, 1), f"internal error while reading: {exc!r}")
         config = HaproxyConfig()
     config = dataclasses.replace(config, environment=tuple(sorted(environment.items())))
     return HaproxyResult(config, problems, read)
+
+
+def _check_defaults(state: _State, config: HaproxyConfig) -> None:
+    """The rules of named defaults sections resolve in the section's own context
+    (compile_rules.check_defaults; startup/default_rules.vtc h15, h16)."""
+    named = [d for d in state.defaults if d.name and d.defines_rules]
+    if not named:
+        return
+    scratch = Context(problems=Problems(), host=state.ctx.host)  # said once, for the proxies
+    sections = [post.proxy_of(d, scratch) for d in named]
+    for loc, message in check_defaults(config, sections):
+        state.ctx.error(loc, message)
 
 
 def _section(st: Statement, state: _State) -> None:

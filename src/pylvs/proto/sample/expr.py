@@ -40,6 +40,12 @@ class CompileError(ValueError):
     """An expression HAProxy refuses once its arguments are resolved (its message)."""
 
 
+class ResolveError(CompileError):
+    """An argument naming a table, proxy or server that is not there (smp_resolve_args,
+    check_action_rules): what `haproxy -c` refuses, where the other CompileErrors are what
+    pylvs lacks."""
+
+
 class Wait:
     """A fetch's answer when its data is not all there yet (SMP_F_MAY_CHANGE): the rule may
     be evaluated again once more arrives, unless the stream is final."""
@@ -72,6 +78,7 @@ class CompileContext:
     """What resolving arguments needs to know of the configuration."""
 
     proxy: str | None = None  # the proxy the expression is written in
+    defaults: bool = False  # it is a defaults section (PR_CAP_DEF): servers need a backend
     proxy_table: str | None = None  # that proxy's own stick table, if it has one
     tables: Mapping[str, TableSpec] = field(default_factory=dict)
     backends: frozenset[str] = frozenset()
@@ -284,32 +291,38 @@ def compile_var(text: str, ctx: CompileContext) -> VarName:
 
 def resolve_table(text: str, ctx: CompileContext, pos: int, where: str) -> str:
     """smp_resolve_args for ARGT_TAB: a named table, or the proxy's own when empty."""
+    if not text and ctx.defaults:
+        raise ResolveError(f"table name must be set in arg {pos + 1} of {where}")
     name = text or ctx.proxy_table or ctx.proxy or ""
     if name not in ctx.tables:
         if not text and ctx.proxy is not None:
-            raise CompileError(
+            raise ResolveError(
                 f"unable to find table '{ctx.proxy}' referenced in arg {pos + 1} of {where}"
             )
-        raise CompileError(f"unable to find table '{name}' referenced in arg {pos + 1} of {where}")
+        raise ResolveError(f"unable to find table '{name}' referenced in arg {pos + 1} of {where}")
     return name
 
 
 def resolve_proxy(kind: str, text: str, ctx: CompileContext, pos: int, where: str) -> str:
     """A backend or frontend named in an argument (the current proxy when empty)."""
     name = text or ctx.proxy or ""
+    if not text and ctx.defaults:
+        return name  # a defaults section has both capabilities (PR_CAP_DEF|PR_CAP_LISTEN)
     known = ctx.backends if kind == "BE" else ctx.frontends
     if name not in known:
         what = "backend" if kind == "BE" else "frontend"
-        raise CompileError(f"unable to find {what} '{name}' referenced in arg {pos + 1} of {where}")
+        raise ResolveError(f"unable to find {what} '{name}' referenced in arg {pos + 1} of {where}")
     return name
 
 
 def resolve_server(text: str, ctx: CompileContext, pos: int, where: str) -> tuple[str, str]:
     backend, slash, server = text.rpartition("/")
     if not slash:
+        if ctx.defaults:
+            raise ResolveError(f"backend name must be set in arg {pos + 1} of {where}")
         backend, server = ctx.proxy or "", text
     if server not in ctx.servers.get(backend, frozenset()):
-        raise CompileError(
+        raise ResolveError(
             f"unable to find server '{server}' in backend '{backend}' referenced in arg"
             f" {pos + 1} of {where}"
         )
