@@ -27,6 +27,7 @@ pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installe
 HEAD = """\
 global
     maxconn 1000
+    nbthread 1
 defaults
     mode tcp
     timeout connect 1s
@@ -232,3 +233,75 @@ def test_show_table_after_tracking(proxy: Callable[..., Proxy], tmp_path: Path) 
         "key=127.0.1.1 use=0 gpc0=0 conn_cnt=2 conn_rate(10000)=2 conn_cur=0 sess_cnt=2",
         "key=127.0.3.3 use=1 gpc0=2 conn_cnt=2 conn_rate(10000)=2 conn_cur=1 sess_cnt=2",
     ]
+
+
+def test_expect_proxy_and_set_src_reach_the_server_in_send_proxy(
+    proxy: Callable[..., Proxy],
+) -> None:
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        servers.add("s1")
+        port = free_port()
+        text = (
+            HEAD + f"frontend f\n    bind 127.0.0.1:{port}\n"
+            "    tcp-request connection expect-proxy layer4 if { src 127.0.4.0/24 }\n"
+            "    tcp-request connection set-src ipv4(10.9.8.7) if { src 127.0.2.2 }\n"
+            "    tcp-request session reject if { src 192.0.2.66 }\n"
+            f"    default_backend b\nbackend b\n"
+            f"    server s1 127.0.0.1:{servers['s1'].port} send-proxy\n"
+        )
+        proxy(kind, text, None)
+        header = b"PROXY TCP4 192.0.2.1 127.0.0.9 5555 80\r\n"
+        rejected = b"PROXY TCP4 192.0.2.66 127.0.0.9 5555 80\r\n"
+        got = [
+            ask(port, source="127.0.4.4", send=header + b"hi"),
+            ask(port, source="127.0.4.4", send=rejected + b"hi"),  # session rules: PROXY's src
+            ask(port, source="127.0.2.2"),
+        ]
+        seen = [r.split(b"\r\n")[0].split(b" ")[:4] for r in servers["s1"].received]
+        return got, seen
+
+    got = both(proxy, run)
+    assert got == (
+        ["s1", "", "s1"],
+        [
+            [b"PROXY", b"TCP4", b"192.0.2.1", b"127.0.0.9"],
+            [b"PROXY", b"TCP4", b"10.9.8.7", b"127.0.0.1"],
+        ],
+    )
+
+
+def _outcome(port: int, source: str, send: bytes = b"hi") -> str:
+    """How a refused client learns it: "reset" at once, or "silence" until its timeout (a
+    client that sent nothing: a segment to a dropped socket would be answered by a RST)."""
+    with socket.socket() as c:
+        c.settimeout(1.5)
+        c.bind((source, 0))
+        try:
+            c.connect(("127.0.0.1", port))
+            if send:
+                c.sendall(send)
+            data = c.recv(100)
+        except (ConnectionResetError, BrokenPipeError):
+            return "reset"
+        except TimeoutError:
+            return "silence"
+        return data.decode() or "closed"
+
+
+def test_reject_resets_and_silent_drop_says_nothing(proxy: Callable[..., Proxy]) -> None:
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        port = free_port()
+        text = (
+            HEAD + f"frontend f\n    bind 127.0.0.1:{port}\n"
+            "    tcp-request connection reject if { src 127.0.5.5 }\n"
+            "    tcp-request connection silent-drop if { src 127.0.6.6 }\n"
+            "    tcp-request session reject if { src 127.0.8.8 }\n"
+            "    tcp-request inspect-delay 1s\n"
+            "    tcp-request content reject if { req.payload(0,2) -m str hi } { src 127.0.7.7 }\n"
+            "    default_backend s1\n" + backends(servers, "s1")
+        )
+        proxy(kind, text, None)
+        sources = ("127.0.1.1", "127.0.5.5", "127.0.6.6", "127.0.7.7", "127.0.8.8")
+        return [_outcome(port, s, b"" if s == "127.0.6.6" else b"hi") for s in sources]
+
+    assert both(proxy, run) == ["s1", "reset", "silence", "closed", "reset"]

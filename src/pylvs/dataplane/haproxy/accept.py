@@ -116,6 +116,16 @@ def _setsockopt(sock: _socket.socket, level: int, name: int, value: int) -> None
         sock.setsockopt(level, name, value)
 
 
+def close_read(client: _socket.socket) -> None:
+    """Close a client whose stream a content rule refused: HAProxy had read what it sent,
+    so the close is a FIN; the bytes only peeked at are taken first (a close with unread
+    data would be a RST)."""
+    with contextlib.suppress(OSError):
+        while client.recv(65536, socket.MSG_DONTWAIT):
+            pass
+    client.close()
+
+
 def reject(client: _socket.socket, *, silent: bool) -> None:
     """Close a refused client: a RST (SO_LINGER 0), or nothing at all for silent-drop."""
     if silent:

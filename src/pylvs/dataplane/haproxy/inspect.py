@@ -8,8 +8,8 @@ PROXY header reader does): once the rules let the stream go, the relay forwards 
 server like any later byte.  The socket is watched edge-triggered, so each new segment calls
 the rules again; they become final when the inspect delay ends, the client shuts its side
 (EPOLLRDHUP), or the buffer is full (HAProxy's channel_full: 16384 bytes less the 1024 kept
-for rewrites).  A `reject` closes the client with a RST (sc_must_kill_conn) and counts
-`denied_req`.
+for rewrites).  A `reject` closes the client (a FIN, as haproxy 2.6.12 does once it has
+read the request's bytes) and counts `denied_req`.
 """
 
 from __future__ import annotations
@@ -93,7 +93,10 @@ class Inspector:
             self._stop()
             fe.denied_req += 1
             self.end_counters()
-            accept.reject(self.client, silent=isinstance(verdict, Drop) and verdict.silent)
+            if isinstance(verdict, Drop) and verdict.silent:
+                accept.reject(self.client, silent=True)
+            else:
+                accept.close_read(self.client)
             self.listener.dropped()
 
     def _wait(self, until: float | None, now: float) -> None:
