@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HAPROXY = shutil.which("haproxy")
@@ -213,3 +214,32 @@ class Proxy:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+Scenario = Callable[[Callable[..., Proxy], Servers, str], object]
+
+
+def both(proxy: Callable[..., Proxy], scenario: Scenario) -> dict[str, object]:
+    """Run `scenario` under pylvs and under haproxy, each with its own servers; what they
+    saw must be the same."""
+    seen: dict[str, object] = {}
+    for kind in KINDS:
+        servers = Servers()
+        try:
+            seen[kind] = scenario(proxy, servers, kind)
+        finally:
+            servers.close()
+    assert seen["pylvs"] == seen["haproxy"], seen
+    return seen
+
+
+def stats_command(path: Path, command: str) -> str:
+    """One command on a stats socket, and its whole answer."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(str(path))
+        s.sendall(command.encode() + b"\n")
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    return out.decode()

@@ -15,11 +15,13 @@ import pytest
 
 from tests.integration.hamode.hamode_helpers import (
     HAPROXY,
-    KINDS,
     Proxy,
+    Scenario,
     Servers,
     ask,
+    both,
     free_port,
+    stats_command,
 )
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
@@ -35,19 +37,10 @@ defaults
     timeout server 10s
 """
 
-Scenario = Callable[[Callable[..., Proxy], Servers, str], object]
 
-
-def both(proxy: Callable[..., Proxy], scenario: Scenario) -> object:
-    seen: dict[str, object] = {}
-    for kind in KINDS:
-        servers = Servers()
-        try:
-            seen[kind] = scenario(proxy, servers, kind)
-        finally:
-            servers.close()
-    assert seen["pylvs"] == seen["haproxy"], seen
-    return seen["pylvs"]
+def compare(proxy: Callable[..., Proxy], scenario: Scenario) -> object:
+    """What pylvs and haproxy both saw."""
+    return both(proxy, scenario)["pylvs"]
 
 
 def hold(port: int, source: str) -> tuple[socket.socket, str]:
@@ -83,7 +76,7 @@ def test_connection_and_session_rules_reject_by_source(proxy: Callable[..., Prox
         sources = ["127.0.1.1", "127.0.5.5", "127.0.6.1", "127.0.6.2", "127.0.7.7", "127.0.7.8"]
         return [ask(port, source=s) for s in sources]
 
-    assert both(proxy, run) == ["s1", "", "s1", "", "", "s1"]
+    assert compare(proxy, run) == ["s1", "", "s1", "", "", "s1"]
 
 
 def test_track_sc_and_reject_on_conn_cur_and_conn_rate(proxy: Callable[..., Proxy]) -> None:
@@ -111,7 +104,7 @@ def test_track_sc_and_reject_on_conn_cur_and_conn_rate(proxy: Callable[..., Prox
         servers["s1"].release()
         return [n for _, n in held] + [third, other, fourth, fifth]
 
-    assert both(proxy, run) == ["s1", "s1", "", "s1", "s1", ""]
+    assert compare(proxy, run) == ["s1", "s1", "", "s1", "s1", ""]
 
 
 def test_content_rules_with_an_inspect_delay(proxy: Callable[..., Proxy]) -> None:
@@ -139,7 +132,7 @@ def test_content_rules_with_an_inspect_delay(proxy: Callable[..., Proxy]) -> Non
         out.append(time.monotonic() - started > 2.5)
         return [*out, servers["s1"].received]
 
-    assert both(proxy, run) == ["s1", "", "s1", "", True, [b"GOOD", b"GOOD"]]
+    assert compare(proxy, run) == ["s1", "", "s1", "", True, [b"GOOD", b"GOOD"]]
 
 
 def test_use_backend_on_the_payload_and_a_log_format_name(proxy: Callable[..., Proxy]) -> None:
@@ -156,7 +149,7 @@ def test_use_backend_on_the_payload_and_a_log_format_name(proxy: Callable[..., P
         proxy(kind, text, None)
         return [ask(port, send=s) for s in (b"PING", b"b2xx", b"b1xx", b"zzzz")]
 
-    assert both(proxy, run) == ["ping", "b2", "b1", "b1"]
+    assert compare(proxy, run) == ["ping", "b2", "b1", "b1"]
 
 
 def test_use_server_and_stick_on_a_payload_key(proxy: Callable[..., Proxy]) -> None:
@@ -178,19 +171,8 @@ def test_use_server_and_stick_on_a_payload_key(proxy: Callable[..., Proxy]) -> N
         keys = [b"AAAA", b"BBBB", b"AAAA", b"ZZZZ", b"CCCC", b"BBBB", b"ZZZZ", b"AAAA"]
         return [ask(port, send=k) for k in keys]
 
-    got = both(proxy, run)
+    got = compare(proxy, run)
     assert isinstance(got, list) and got[0] == got[2] == got[7] and got[3] == got[6] == "s3"
-
-
-def _socket_command(path: Path, command: str) -> str:
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(5)
-        s.connect(str(path))
-        s.sendall(command.encode() + b"\n")
-        out = b""
-        while chunk := s.recv(65536):
-            out += chunk
-    return out.decode()
 
 
 def _entries(table: str) -> list[str]:
@@ -224,11 +206,11 @@ def test_show_table_after_tracking(proxy: Callable[..., Proxy], tmp_path: Path) 
             ask(port, source=src, timeout=1)
         servers["s1"].release()
         time.sleep(0.3)
-        table = _entries(_socket_command(sock, "show table f"))
+        table = _entries(stats_command(sock, "show table f"))
         held.close()
         return table
 
-    assert both(proxy, run) == [
+    assert compare(proxy, run) == [
         "# table: f, type: ip, size:100, used:2",
         "key=127.0.1.1 use=0 gpc0=0 conn_cnt=2 conn_rate(10000)=2 conn_cur=0 sess_cnt=2",
         "key=127.0.3.3 use=1 gpc0=2 conn_cnt=2 conn_rate(10000)=2 conn_cur=1 sess_cnt=2",
@@ -260,7 +242,7 @@ def test_expect_proxy_and_set_src_reach_the_server_in_send_proxy(
         seen = [r.split(b"\r\n")[0].split(b" ")[:4] for r in servers["s1"].received]
         return got, seen
 
-    got = both(proxy, run)
+    got = compare(proxy, run)
     assert got == (
         ["s1", "", "s1"],
         [
@@ -304,4 +286,4 @@ def test_reject_resets_and_silent_drop_says_nothing(proxy: Callable[..., Proxy])
         sources = ("127.0.1.1", "127.0.5.5", "127.0.6.6", "127.0.7.7", "127.0.8.8")
         return [_outcome(port, s, b"" if s == "127.0.6.6" else b"hi") for s in sources]
 
-    assert both(proxy, run) == ["s1", "reset", "silence", "closed", "reset"]
+    assert compare(proxy, run) == ["s1", "reset", "silence", "closed", "reset"]

@@ -13,10 +13,10 @@ import pytest
 from pylvs.proto import proxyproto
 from tests.integration.hamode.hamode_helpers import (
     HAPROXY,
-    KINDS,
     Proxy,
     Servers,
     ask,
+    both,
     closed_port,
     free_port,
     hold,
@@ -33,20 +33,6 @@ defaults
     timeout client 10s
     timeout server 10s
 """
-
-Scenario = Callable[[Callable[..., Proxy], Servers, str], object]
-
-
-def both(proxy: Callable[..., Proxy], scenario: Scenario) -> dict[str, object]:
-    seen: dict[str, object] = {}
-    for kind in KINDS:
-        servers = Servers()
-        try:
-            seen[kind] = scenario(proxy, servers, kind)
-        finally:
-            servers.close()
-    assert seen["pylvs"] == seen["haproxy"], seen
-    return seen
 
 
 def config(

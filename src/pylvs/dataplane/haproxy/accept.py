@@ -25,12 +25,15 @@ import socket
 from typing import TYPE_CHECKING
 
 from pylvs.dataplane.proxy.sockets import close_with_reset
+from pylvs.model.proxy_spec import ConnFacts
 from pylvs.model.service import Address
 from pylvs.proto.rules import commands as cmd
 from pylvs.proto.rules import counters, tcp_flow
 from pylvs.proto.rules.engine import Txn
 from pylvs.proto.rules.ruleset import Drop, ProxyRules
 from pylvs.proto.sample.stream import Session, Stream
+
+from .rules import session_for
 
 if TYPE_CHECKING:
     from .frontend import FrontendListener
@@ -41,20 +44,8 @@ TCP_REPAIR = getattr(socket, "TCP_REPAIR", 19)  # linux/tcp.h
 def new_session(
     listener: FrontendListener, src: Address, src_port: int, dst: Address, dst_port: int
 ) -> Session:
-    fe = listener.frontend
-    rules = fe.rules
-    assert rules is not None
-    runtime = fe.runtime
-    return Session(
-        runtime.process,
-        rules.ref,
-        src=src,
-        src_port=src_port,
-        dst=dst,
-        dst_port=dst_port,
-        listener=listener.bind.name,
-        accept_time=runtime.ctx.clock(),
-    )
+    facts = ConnFacts(src, src_port, dst, dst_port)
+    return session_for(listener.frontend, facts, listener.ctx.clock(), listener.bind.name)
 
 
 def run_l4(

@@ -160,20 +160,19 @@ class RuntimeLive:
         return next((s for s in be.servers if s.spec.name == server), None)
 
 
+def session_for(fe: Frontend, facts: ConnFacts, now: float, listener: str | None) -> Session:
+    """A client connection of frontend `fe` as the rules see it (`listener`: the bind's
+    name)."""
+    rules = fe.rules
+    assert rules is not None, "a frontend with rules to run has a carrier"
+    f = facts
+    return Session(fe.runtime.process, rules.ref, src=f.src, src_port=f.src_port, dst=f.dst,
+                   dst_port=f.dst_port, listener=listener, accept_time=now)  # fmt: skip
+
+
 def stream_for(fe: Frontend, facts: ConnFacts, backend: BackendRuntime, now: float) -> Stream:
     """A stream for the sticking rules of a connection that needed no rules before them."""
-    rules = fe.rules
-    assert rules is not None, "a backend with stick rules has a carrier, so its frontend too"
-    sess = Session(
-        fe.runtime.process,
-        rules.ref,
-        src=facts.src,
-        src_port=facts.src_port,
-        dst=facts.dst,
-        dst_port=facts.dst_port,
-        accept_time=now,
-    )
-    stream = Stream(sess, now=now)
+    stream = Stream(session_for(fe, facts, now, None), now=now)
     if backend.rules is not None:
         stream.backend = backend.rules.ref
     return stream
