@@ -230,7 +230,10 @@ class LiveProxies:
         return out
 
     def errors(self) -> ErrorLog:
-        return ErrorLog()  # mode tcp captures no invalid requests or responses
+        """The invalid requests and responses mode http streams captured (http/state.py)."""
+        http = self.rt.http
+        captures = sorted(http.captures.values(), key=lambda c: c.event)
+        return ErrorLog(total=http.events, captures=tuple(captures))
 
     def metrics(self, target: bytes) -> str | None:
         """`use-service prometheus-exporter`'s exposition for a request target (None: the

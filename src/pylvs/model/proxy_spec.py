@@ -102,6 +102,19 @@ class StatsPageSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpSpec:
+    """What a `mode http` proxy sets for its HTTP connections (dataplane/haproxy/http)."""
+
+    conn_mode: str = "keep-alive"  # option http-keep-alive | http-server-close | httpclose
+    request_ms: int | None = None  # timeout http-request
+    keep_alive_ms: int | None = None  # timeout http-keep-alive
+    reuse: str = "safe"  # http-reuse never | safe | aggressive | always
+    dontlognull: bool = False  # option dontlognull (no 408 for an empty first request)
+    ignore_probes: bool = False  # option http-ignore-probes
+    pretend_keepalive: bool = False  # option http-pretend-keepalive
+
+
+@dataclass(frozen=True, slots=True)
 class FrontendSpec:
     """A frontend.  `mode` "http" frontends are served by the HTTP runtime; one with
     `stats` set serves HAProxy's stats page instead of proxying."""
@@ -118,6 +131,7 @@ class FrontendSpec:
     disabled: bool = False
     log: ProxyLog = NO_LOG  # `log` targets, `log-tag`
     where: str = ""
+    http: HttpSpec | None = None  # mode http: its connection options
 
     @property
     def addresses(self) -> tuple[ListenAddress, ...]:
@@ -267,6 +281,7 @@ class BackendSpec:
     state_file: str | None = None
     state_file_local: bool = False
     forced_id: bool = False  # `id` set in the configuration (bk_f_forced_id)
+    http: HttpSpec | None = None  # mode http: its connection options
 
     def server(self, name: str) -> ServerSpec | None:
         return next((s for s in self.servers if s.name == name), None)

@@ -4,11 +4,11 @@ The reader gives a `HaproxyConfig` with defaults inherited and HAProxy's whole-f
 done; this turns it into model/proxy_spec.py's frontends and backends: a `listen` section is
 both (HAProxy's proxy with both capabilities), a frontend without `use_backend` rules or a
 `default_backend` that is a `listen` uses itself.  Every proxy's rules are compiled for the
-rules engine (compile_rules.py) into `ProxiesSpec.rules`.  What the mode tcp runtime cannot
-serve is reported into the same problems with its location, as an UNSUPPORTED warning when
-the rest can run without it (a `mode http` frontend: issue 21; `tcp-response content`
-rules) and as an error when running without it would change what clients get (a rule that
-cannot be compiled, in a mode tcp proxy).
+rules engine (compile_rules.py) into `ProxiesSpec.rules`.  What the runtime cannot serve is
+reported into the same problems with its location, as an UNSUPPORTED warning when the rest
+can run without it (what convert_http.py lists for a `mode http` proxy; `tcp-response
+content` rules) and as an error when running without it would change what clients get (a
+rule that cannot be compiled).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pylvs.config.errors import Kind, Location, Problems
-from pylvs.config.haproxy import convert_cookie
+from pylvs.config.haproxy import convert_cookie, convert_http
 from pylvs.config.haproxy.compile_rules import compile_config
 from pylvs.config.haproxy.convert_checks import planner
 from pylvs.config.haproxy.convert_log import global_log, proxy_log
@@ -97,9 +97,9 @@ def to_spec(
 
 def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None) -> CompiledProxies:
     """Every proxy's rules compiled for the rules engine (compile_rules.py).  A rule that
-    cannot be compiled is an error in a proxy the mode tcp runtime serves (running without
-    it would change what clients get), a warning elsewhere (mode http: issue 21); a rule of
-    a `defaults` section is named once."""
+    cannot be compiled is an error in a proxy the runtime serves, mode tcp or http (running
+    without it would change what clients get), a warning in a disabled one; a rule of a
+    `defaults` section is named once."""
     compiled = compile_config(config, read_file=read_file)
     said: set[tuple[Location, str]] = set()
     for proxy in config.proxies:
@@ -107,7 +107,7 @@ def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None)
             if (loc, message) in said:
                 continue
             said.add((loc, message))
-            if proxy.mode == "tcp" and not proxy.disabled:
+            if not proxy.disabled:
                 problems.error(loc, message, Kind.UNSUPPORTED)
             else:
                 problems.warning(loc, f"rule left out: {message}", Kind.UNSUPPORTED)
@@ -163,13 +163,7 @@ def bind(b: Bind) -> BindSpec:
 def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
     stats = stats_page(proxy) if proxy.stats.enabled else None
     if proxy.mode == "http" and stats is None:
-        problems.warning(
-            proxy.loc,
-            f"{proxy.type_str} '{proxy.name}': mode http proxying is not served yet (issue "
-            "21); its addresses are not listened on",
-            Kind.UNSUPPORTED,
-        )
-        return None
+        convert_http.report_unserved(proxy, problems)
     for b in proxy.binds:
         for ep in b.endpoints:
             if ep.port is None and not _inherited(ep):
@@ -196,6 +190,7 @@ def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
         client_fin_ms=t.client_fin,
         stats=stats,
         where=where(proxy.loc),
+        http=convert_http.http_spec(proxy) if proxy.mode == "http" else None,
     )
 
 
@@ -319,6 +314,12 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
             f"balance {lb.algorithm} needs data the mode tcp runtime does not fetch yet",
             Kind.UNSUPPORTED,
         )
+    if proxy.mode == "http" and lb.algorithm not in convert_http.HTTP_ALGORITHMS:
+        problems.error(
+            proxy.balance_loc or proxy.loc,
+            f"balance {lb.algorithm} needs a sample the HTTP runtime does not fetch yet",
+            Kind.UNSUPPORTED,
+        )
     table = None
     if proxy.stick_table is not None:
         ts = proxy.stick_table
@@ -355,6 +356,7 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
         checkcache=convert_cookie.checkcache(proxy),
         mode=proxy.mode,
         where=where(proxy.loc),
+        http=convert_http.http_spec(proxy) if proxy.mode == "http" else None,
     )
 
 

@@ -9,7 +9,9 @@ connection` rules, the PROXY header with `accept-proxy` or `expect-proxy`, `tcp-
 session` rules), then its stream through the content phase (inspect.py: `tcp-request content`
 with the inspect delay, `use_backend`, the backend's content rules, `use-server`) and starts
 an `HaSession` on the backend.  A frontend without rules skips all of it: its connections go
-straight to the default backend, a few attribute reads per connection.
+straight to the default backend, a few attribute reads per connection.  A `mode http`
+frontend's connection starts an `HttpSession` after its session rules instead (http/: the
+content phase and everything after it run per request).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pylvs.proto.sample.stream import Session, Stream
 
 from . import accept, inspect
 from .backend import seconds
+from .http.stream import HttpSession
 from .rules import Rate
 from .session import HaSession
 
@@ -78,7 +81,12 @@ class Frontend:
         # counters, the content phase (content rules, switching, use-server).
         self.l4 = rules is not None and bool(rules.tcp_connection)
         self.content = rules is not None and runtime.needs_content(rules)
-        self.session = rules is not None and (self.l4 or bool(rules.tcp_session) or self.content)
+        self.http = runtime.http if spec.mode == "http" else None
+        # mode http: the content phase runs per request (http/), the session always
+        self.content = self.content and self.http is None
+        self.session = rules is not None and (
+            self.l4 or bool(rules.tcp_session) or self.content or self.http is not None
+        )
 
     @property
     def full(self) -> bool:
@@ -104,7 +112,7 @@ class FrontendListener:
         host, port = sock.getsockname()[:2]
         self.address: tuple[Address, int] = (ipaddress.ip_address(host), port)
         self.wildcard = address.host is None
-        self.relays: set[TcpRelay] = set()
+        self.relays: set[TcpRelay | HttpSession] = set()
         self.inspecting: set[inspect.Inspector] = set()  # streams in their content phase
         self.poller: Poller | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -289,6 +297,9 @@ class FrontendListener:
             self._drop(client, reset=True)
             return
         if sess is None:
+            if fe.http is not None and fe.rules is None:  # a spec without compiled rules
+                self._http(client, ConnFacts(src, src_port, dst[0], dst[1]), None)
+                return
             if not fe.session:  # no rules: straight to the default backend
                 backend = fe.default
                 if backend is None:
@@ -305,7 +316,18 @@ class FrontendListener:
             return
         assert sess.src is not None and sess.dst is not None
         facts = ConnFacts(sess.src, sess.src_port, sess.dst, sess.dst_port)
+        if fe.http is not None:
+            self._http(client, facts, sess)
+            return
         inspect.start(self, client, facts, Stream(sess, now=self.ctx.clock()))
+
+    def _http(self, client: _socket.socket, facts: ConnFacts, sess: Session | None) -> None:
+        """mode http: the stream's rules run per request (http/stream.py)."""
+        fe = self.frontend
+        assert fe.http is not None
+        fe.total += 1
+        fe.sess_rate.count(self.ctx.clock())
+        HttpSession(self, client, facts, fe.http, sess)
 
     def dropped(self) -> None:
         """A client closed before its stream started: its descriptors and slot are free."""

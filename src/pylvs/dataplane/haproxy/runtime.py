@@ -41,6 +41,8 @@ from pylvs.system.logsend import LogSender
 from .backend import BackendRuntime, stick_table
 from .frontend import Frontend, FrontendListener
 from .handover import ListenerKey, keep_tables, listener_key
+from .http.state import HttpState
+from .http.stream import HttpSession
 from .rules import compiled, process_for
 from .server_state import load_files
 from .session import HaSession
@@ -92,8 +94,9 @@ class ProxyRuntime:
         # The proxies a stream may be routed to by name (tcp_flow.request's mapping).
         names = {b.name for b in spec.backends} | {f.name for f in spec.frontends}
         self.routes = {n: r for n, r in self.rules.proxies.items() if n in names}
+        self.http = HttpState(self.wall)  # what mode http streams share (http/state.py)
         self.frontends: dict[str, Frontend] = {
-            f.name: Frontend(f, self) for f in spec.frontends if f.stats is None and f.mode == "tcp"
+            f.name: Frontend(f, self) for f in spec.frontends if f.stats is None
         }
         self.maxconn = spec.maxconn
         for be in self.backends.values():
@@ -213,6 +216,9 @@ class ProxyRuntime:
         for fe in self.frontends.values():
             for listener in fe.listeners:
                 listener.close()
+                for relay in list(listener.relays):
+                    if isinstance(relay, HttpSession):
+                        relay.stopping()  # idle keep-alive connections close now
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, grace)
         while self.live() and loop.time() < deadline:
@@ -220,6 +226,7 @@ class ProxyRuntime:
         for fe in self.frontends.values():
             for listener in fe.listeners:
                 listener.abort_all()
+        self.http.close()
         if self._housekeeper is not None:
             self._housekeeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -124,7 +124,8 @@ class FastLexer:
             status = parser.get_status_code()
             if status < 100:
                 return None  # llhttp reads 3 digits; the status as written is not known
-            parts = (version, b"%d" % status, c.reason)
+            # h1_parse_msg_hdrs skips every space and tab before the reason (RPCODE_SP)
+            parts = (version, b"%d" % status, c.reason.lstrip(b" \t"))
             st = FieldState(flags | Flag.RESP, False)
         kept = st.kept
         for name, value in c.fields:

@@ -134,20 +134,21 @@ def test_stick_rules_and_tables() -> None:
     assert smp is not None and ipaddress.ip_address(smp.text) == ipaddress.ip_address("10.0.0.7")
 
 
-def test_mode_http_proxies_are_named_as_not_served_and_stats_pages_are() -> None:
+def test_mode_http_proxies_are_served_and_stats_pages_too() -> None:
     spec, problems = convert(
         "listen web\n    mode http\n    bind 127.0.0.1:8000\n    server s 127.0.0.1:81\n"
         "listen stats\n    mode http\n    bind 127.0.0.1:7000\n    stats enable\n"
         "    stats uri /\n    stats admin if LOCALHOST\n"
     )
-    assert [f.name for f in spec.frontends] == ["stats"]
-    page = spec.frontends[0].stats
+    assert [f.name for f in spec.frontends] == ["web", "stats"]
+    web = spec.frontends[0]
+    assert web.mode == "http" and web.http is not None and web.http.conn_mode == "keep-alive"
+    page = spec.frontends[1].stats
     assert page is not None and page.uri == "/"
     (admin,) = compiled(spec).proxies["stats"].stats_admin
     assert admin.holds(txn(spec, "stats", "127.0.0.5", 1, "127.0.0.1", 7000).stream)
     assert not admin.holds(txn(spec, "stats", "10.0.0.5", 1, "127.0.0.1", 7000).stream)
-    (warning,) = [w for w in problems.warnings if "mode http" in w.message]
-    assert warning.kind is Kind.UNSUPPORTED
+    assert not [w for w in problems.warnings if "mode http" in w.message]
 
 
 def test_names_instead_of_addresses_are_refused_with_the_server_line() -> None:

@@ -65,8 +65,8 @@ def test_two_loads_of_one_file_compare_equal_and_a_changed_rule_does_not() -> No
 
 
 def test_a_rule_that_cannot_be_compiled_is_named_at_its_line() -> None:
-    """An error in a mode tcp proxy (the runtime would run without it), a warning in a mode
-    http one (not served by this runtime)."""
+    """An error in a proxy the runtime serves, mode tcp or http (it would run without it),
+    a warning in a disabled one."""
     text = TEXT.replace("req.len gt 0", "req.ssl_hello_type 1")
     spec, problems = _spec(text)
     assert [p for p in problems if "req.ssl_hello_type" in p] == [
@@ -76,6 +76,4 @@ def test_a_rule_that_cannot_be_compiled_is_named_at_its_line() -> None:
     assert isinstance(spec.rules, CompiledProxies)
     assert spec.rules.proxies["fe"].tcp_content == ()
     _, problems = _spec(text.replace("    mode tcp\n", "    mode http\n"))
-    assert next(p for p in problems if "ssl_hello" in p).startswith(
-        "r.cfg:10:5: warning: rule left out"
-    )
+    assert next(p for p in problems if "ssl_hello" in p).startswith("r.cfg:10:5: error: ")

@@ -209,6 +209,20 @@ def test_a_websocket_upgrade_becomes_a_tunnel_with_its_own_timeout() -> None:
     assert link.client_closed
 
 
+def test_a_101_needs_both_sides_to_ask_for_the_upgrade_else_502() -> None:
+    """http_wait_for_response: a 101 to a request without Connection: upgrade, or without
+    it itself, is a bad response (observed with haproxy 2.6.12: the 502 page, no tunnel)."""
+    for request, response in (
+        (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", b"Connection: upgrade\r\n"),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n", b""),
+    ):
+        link = Link()
+        link.client_sends(request)
+        link.server_sends(b"HTTP/1.1 101 OK\r\n" + response + b"Content-Length: 0\r\n\r\nhi")
+        assert link.client_got.startswith(b"HTTP/1.1 502 Bad Gateway\r\n")
+        assert link.client.phase is not Phase.TUNNEL and b"hi" not in link.client_got
+
+
 def test_a_tunnel_ends_when_both_sides_have_closed() -> None:
     link = Link()
     link.client_sends(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n")

@@ -292,7 +292,8 @@ class ClientMachine(Machine[ev.ClientEvent]):
             self._close(out)
             return
         req = txn.request
-        data, self.want = Answer.page(event.status).write(
+        page = event.answer if event.answer is not None else Answer.page(event.status)
+        data, self.want = page.write(
             self.want, req.method, req.flags, self.front.mode, early=not txn.req_done
         )
         out.append(cmd.Write(data))

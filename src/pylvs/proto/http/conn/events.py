@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.connmode import Mode
 from pylvs.proto.http.message import Fields, RequestHead, ResponseHead
 
@@ -139,9 +140,11 @@ class ResponseCut:
 @dataclass(frozen=True, slots=True)
 class ServerFailed:
     """No response will come: HAProxy answers `status` itself (502 bad or no response, 503
-    no server or connection failure, 504 timeout)."""
+    no server or connection failure, 504 timeout), with `answer` when the driver has one
+    (the proxy's error page, a deny's or a `return`'s response), else its own page."""
 
     status: int
+    answer: Answer | None = None
 
 
 @dataclass(frozen=True, slots=True)

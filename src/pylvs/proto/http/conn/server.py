@@ -11,7 +11,9 @@ HAProxy 2.6:
   to close), its body re-chunked when it came chunked;
 * the response is framed by HAProxy's rules; it must start, and keep coming, within
   `timeout server` (a 504 before its head, a cut after); a response HAProxy's parser refuses
-  is a 502 (`Capture` for `show errors` too), a close before any byte of it a 502 as well;
+  is a 502 (`Capture` for `show errors` too), a close before any byte of it a 502 as well,
+  and so is a 101 unless both the request and the response said `Connection: upgrade`
+  (src/http_ana.c http_wait_for_response);
 * once both messages are complete the connection closes (the server or the mode asked for
   it, or bytes followed the response: h1_detach kills such connections), turns into a tunnel,
   or is offered back to the pool (`Release`: on the safe list once it has served more than one
@@ -38,7 +40,7 @@ from pylvs.proto.http.events import (
 )
 from pylvs.proto.http.framer import Framer
 from pylvs.proto.http.limits import DEFAULT_LIMITS, Limits
-from pylvs.proto.http.message import Body, ResponseHead
+from pylvs.proto.http.message import Body, Flag, ResponseHead
 from pylvs.proto.http.timeouts import Timeouts, after, earliest
 
 from . import commands as cmd
@@ -78,6 +80,7 @@ class ServerMachine(Machine[ev.ServerEvent]):
         self.client_shut = False
         self.server_shut = False
         self._method = b"GET"
+        self._upgrade = False  # the request asked to upgrade (Connection: upgrade)
         self._chunked = False  # the request body is written chunked
         self._trailers = False
         self._req_done = False
@@ -113,6 +116,7 @@ class ServerMachine(Machine[ev.ServerEvent]):
             self._server_at = after(now, t.server)
         self.phase = Phase.ACTIVE
         self._method = head.method
+        self._upgrade = head.wants_upgrade
         self.framer.expect(head.method)
         self._req_done = self._delivered = self._resp_done = self._trailers = False
         written = outgoing_request(head)
@@ -240,6 +244,11 @@ class ServerMachine(Machine[ev.ServerEvent]):
             if isinstance(event, HeadReceived):
                 head = event.head
                 assert isinstance(head, ResponseHead)
+                if head.status == 101 and not (self._upgrade and head.flags & Flag.CONN_UPG):
+                    # http_wait_for_response: both sides must agree to upgrade
+                    out.append(cmd.DeliverFailure(502))
+                    self._close(out)
+                    return
                 if not head.informational:
                     self._delivered = True
                     self.want = connmode.server_after_response(

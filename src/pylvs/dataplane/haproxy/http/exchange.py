@@ -1,0 +1,75 @@
+"""One request and its response as the HTTP driver saw them: the facts logs and stats read.
+
+HAProxy makes a stream per HTTP request (src/stream.c, the H1 multiplexer creates one for
+each request of a kept-alive connection) and logs it when it ends; `Exchange` is that
+stream's record, handed to the `on_end` hooks (state.py) once the response is sent or the
+exchange was cut.  Its times are on the runtime's monotonic clock; `timers()` gives them as
+HAProxy's log timers (doc/configuration.txt 8.4, in milliseconds, -1 for a step that did not
+happen):
+
+    Th  handshake: 0 (no TLS)               Ti  idle before the request's first byte
+    TR  receiving the request head           Tw  waiting in queues
+    Tc  connecting to the server             Tr  the server's response head
+    Ta  the whole exchange, from accept (or the end of the previous one) to its end
+
+`termination` is HAProxy's two-character termination state (8.5): who ended it and in which
+phase (`--` a normal end; `cD` client timeout during data, `sH` server error or timeout
+before the response head, `SC` a refused connection, `CR`/`PR` a request the client broke
+or HAProxy refused, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pylvs.proto.http.message import RequestHead, ResponseHead
+
+if TYPE_CHECKING:
+    from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
+
+
+@dataclass(slots=True)
+class Exchange:
+    """Facts of one HTTP request/response (mutable while it runs, read once it ended)."""
+
+    frontend: str
+    started_at: float  # accept, or the end of the previous exchange on the connection
+    request_at: float  # the request's first byte (Ti ends)
+    head_at: float  # its head complete (TR ends)
+    request: RequestHead
+    first: bool  # the connection's first request
+    src: tuple[str, int] = ("", 0)
+    backend: BackendRuntime | None = None
+    server: ServerRuntime | None = None
+    queued_at: float | None = None
+    dequeued_at: float | None = None
+    connect_at: float | None = None  # the connection attempt began (Tw ends)
+    connected_at: float | None = None  # established or reused (Tc ends)
+    response_at: float | None = None  # the response head arrived (Tr ends)
+    ended_at: float | None = None
+    response: ResponseHead | None = None
+    status: int = -1  # the status sent to the client (HAProxy's own answers too)
+    reused: bool = False  # a pooled connection carried it
+    retries: int = 0
+    redispatched: bool = False
+    bytes_in: int = 0  # request bytes read from the client
+    bytes_out: int = 0  # response bytes written to the client
+    termination: str = "--"
+
+    def timers(self) -> dict[str, int]:
+        """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""
+
+        def ms(a: float | None, b: float | None) -> int:
+            return -1 if a is None or b is None else max(0, round((b - a) * 1000))
+
+        tw = 0 if self.queued_at is None else ms(self.queued_at, self.dequeued_at)
+        return {
+            "Th": 0,
+            "Ti": ms(self.started_at, self.request_at),
+            "TR": ms(self.request_at, self.head_at),
+            "Tw": tw,
+            "Tc": ms(self.connect_at, self.connected_at),
+            "Tr": ms(self.connected_at, self.response_at),
+            "Ta": ms(self.request_at, self.ended_at),
+        }

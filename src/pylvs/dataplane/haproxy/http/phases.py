@@ -1,0 +1,109 @@
+"""The HTTP rule phases of one client connection, on the runtime's compiled rules.
+
+proto/rules/http_flow runs HAProxy 2.6's request phases (the frontend's `http-request`
+rules, `redirect`, the switching rules: `use_backend`/`default_backend`, the backend's rules,
+`use-server`), the response phases (`http-response` of the backend then the frontend) and
+`http-after-response`; this keeps what they share per connection (the sample Session:
+addresses, `http_first_req`, tracked counters) and per request (the Stream and its Txn), and
+turns heads into the messages rules edit and back (proto/rules/h1.py).  HAProxy's own
+answers (a deny's 403, the 502/503/504 of a failed server side, errorfiles) are built
+through `http_flow.error_reply`, so the proxies' error pages and `http-after-response`
+rules apply to them as in src/http_ana.c.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pylvs.proto.http.answers import Answer
+from pylvs.proto.http.message import RequestHead, ResponseHead
+from pylvs.proto.rules import counters, h1, http_flow
+from pylvs.proto.rules.engine import Txn
+from pylvs.proto.rules.replies import Response
+from pylvs.proto.rules.ruleset import Go, Respond, Verdict
+from pylvs.proto.sample import Session, Stream
+
+if TYPE_CHECKING:
+    from pylvs.dataplane.haproxy.runtime import ProxyRuntime
+
+
+class Phases:
+    """The rule phases of one connection of frontend `frontend` (see the module doc)."""
+
+    __slots__ = ("proxies", "sess", "txn")
+
+    def __init__(self, runtime: ProxyRuntime, sess: Session) -> None:
+        self.proxies = runtime.rules.proxies
+        self.sess = sess  # the connection's (frontend.py made it and ran its session rules)
+        self.txn: Txn | None = None
+
+    def request(self, head: RequestHead, now: float) -> Verdict:
+        """A new request's phases, up to its backend (`Go`) or the answer that ends it."""
+        self.ended(now)
+        self.sess.requests += 1
+        stream = Stream(self.sess, now=now, request=h1.request_message(head))
+        self.txn = Txn(stream)
+        return http_flow.request(self.txn, self.proxies)
+
+    def ended(self, now: float) -> None:
+        """The request's stream is over: the counters it tracked go back (counters.py)."""
+        txn, self.txn = self.txn, None
+        if txn is not None:
+            txn.stream.now = now
+            counters.stop_stream(txn.stream)
+
+    def closed(self, now: float) -> None:
+        """The connection is over: the session's tracked counters go back."""
+        self.ended(now)
+        counters.stop_session(self.sess, now)
+
+    @property
+    def stream(self) -> Stream | None:
+        return self.txn.stream if self.txn is not None else None
+
+    def again(self, now: float) -> Verdict:
+        """The request phases once more (after a Wait), from where they stopped."""
+        assert self.txn is not None
+        self.txn.stream.now = now
+        return http_flow.request(self.txn, self.proxies)
+
+    def forwarded(self, head: RequestHead) -> RequestHead:
+        """The request head as the rules left it."""
+        assert self.txn is not None and self.txn.stream.request is not None
+        return h1.request_head(self.txn.stream.request, head)
+
+    def response(self, head: ResponseHead, now: float) -> ResponseHead | Answer | None:
+        """The response phases on a server's final head: the head to write (edited), an
+        answer to write instead (a deny: 502, a rule error: 500), or None (drop)."""
+        txn = self.txn
+        if txn is None:
+            return head
+        s = txn.stream
+        s.now = now
+        s.response = h1.response_message(head)
+        s.status = head.status
+        verdict = http_flow.response(txn, self.proxies)
+        if isinstance(verdict, Respond):
+            return answer(verdict.response)
+        if not isinstance(verdict, Go):
+            return None
+        edited = h1.response_head(s.response, head)
+        s.status = edited.status
+        if not http_flow.after_response(txn, self.proxies):
+            txn.const_reply = True
+            return self.error(500)
+        return h1.response_head(s.response, edited)
+
+    def error(self, status: int) -> Answer:
+        """HAProxy's answer `status` for this request: the proxies' error pages, through
+        their http-after-response rules."""
+        txn = self.txn
+        if txn is None:
+            return Answer.page(status)
+        verdict = http_flow.error_reply(txn, self.proxies, status)
+        assert isinstance(verdict, Respond)
+        return answer(verdict.response)
+
+
+def answer(resp: Response) -> Answer:
+    return h1.answer(resp)

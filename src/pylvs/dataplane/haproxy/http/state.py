@@ -1,0 +1,129 @@
+"""What the HTTP streams of one runtime share: settings per frontend and backend, each
+backend's server connections, the `show errors` captures, and the hooks other parts plug in.
+
+The hooks (the driver's seams; docs/http.md lists them):
+
+* `on_request(exchange) -> Server | None`: a complete request head, its backend chosen,
+  before balancing: a hook that returns a server of that backend (persistence: a cookie,
+  `use-server`) sends the request there (SF_DIRECT), the first that answers wins;
+* `on_response(exchange) -> ResponseHead | None`: a final response head from a server,
+  before it is written to the client: a hook may return the head to write instead (a
+  cookie to insert, headers to set);
+* `on_end(exchange)`: the exchange ended (its timers, status, bytes and termination state
+  are final): logs (`option httplog`) and per-status statistics read it here.
+
+Captures follow src/proxy.c proxy_capture_error: the last invalid request of each frontend
+and the last invalid response of each backend, numbered by one event counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pylvs.model.proxies import ErrorCapture
+from pylvs.model.proxy_spec import BackendSpec, FrontendSpec
+from pylvs.proto.http.conn.client import Front
+from pylvs.proto.http.conn.server import Back
+from pylvs.proto.http.head import Refusal
+from pylvs.proto.http.snapshot import back_flags, front_flags
+from pylvs.proto.http.syntax import State
+
+from . import settings
+from .exchange import Exchange
+from .server_side import Connections
+
+if TYPE_CHECKING:
+    from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
+    from pylvs.proto.http.message import ResponseHead
+    from pylvs.sched.haproxy import Server
+
+
+class HttpState:
+    def __init__(self, wall: Callable[[], float]) -> None:
+        self.wall = wall
+        self._fronts: dict[str, Front] = {}
+        self._backs: dict[str, Back] = {}
+        self._conns: dict[str, Connections] = {}
+        self.captures: dict[tuple[str, bool], ErrorCapture] = {}
+        self.events = 0  # error_snapshot_id
+        self.on_request: list[Callable[[Exchange], Server | None]] = []
+        self.on_response: list[Callable[[Exchange], ResponseHead | None]] = []
+        self.on_end: list[Callable[[Exchange], None]] = []
+        # `http-request use-service NAME`: the raw HTTP/1 response the applet answers
+        self.services: dict[str, Callable[[Exchange], bytes]] = {}
+
+    def front(self, fe: FrontendSpec, be: BackendSpec | None) -> Front:
+        got = self._fronts.get(fe.name)
+        if got is None:
+            got = self._fronts[fe.name] = settings.front(fe, be)
+        return got
+
+    def back(self, be: BackendSpec) -> Back:
+        got = self._backs.get(be.name)
+        if got is None:
+            got = self._backs[be.name] = settings.back(be, None)
+        return got
+
+    def connections(self, be: BackendRuntime, loop: asyncio.AbstractEventLoop) -> Connections:
+        got = self._conns.get(be.spec.name)
+        if got is None:
+            got = self._conns[be.spec.name] = Connections(be, settings.reuse(be.spec), loop)
+        return got
+
+    def all_connections(self) -> list[Connections]:
+        return list(self._conns.values())
+
+    def close(self) -> None:
+        for conns in self._conns.values():
+            conns.close_all()
+
+    # -- show errors -------------------------------------------------------------------
+
+    def capture(
+        self,
+        refusal: Refusal,
+        buffer: bytes,
+        *,
+        response: bool,
+        not_first: bool,
+        fe: FrontendSpec,
+        be: BackendSpec | None,
+        server: ServerRuntime | None,
+        src: tuple[str, int],
+    ) -> None:
+        """Keep an invalid message for `show errors` (the proxy's previous one goes)."""
+        self.events += 1
+        conn, stream = back_flags() if response else front_flags(not_first)
+        extra = (
+            f"  H1 connection flags 0x{conn:08x}, H1 stream flags 0x{stream:08x}\n"
+            f"  H1 msg state {State(refusal.state).label}({int(refusal.state)}), H1 msg flags "
+            f"0x{refusal.flags:08x}\n"
+            "  H1 chunk len 0 bytes, H1 body len 0 bytes :\n"
+        )
+        proxy: Any = be if response else fe
+        other: Any = fe if response else be
+        self.captures[proxy.name, response] = ErrorCapture(
+            proxy=proxy.name,
+            proxy_id=proxy.id,
+            response=response,
+            when=self.wall(),
+            other=other.name if other is not None else None,
+            other_id=other.id if other is not None else -1,
+            server=server.spec.name if server is not None else None,
+            server_id=server.spec.id if server is not None else -1,
+            event=self.events,
+            src=src[0],
+            src_port=src[1],
+            buf_wrap=refusal_wrap(),
+            error_at=refusal.position,
+            data=buffer,
+            extra=extra,
+        )
+
+
+def refusal_wrap() -> int:
+    from pylvs.proto.http.limits import DEFAULT_LIMITS
+
+    return DEFAULT_LIMITS.raw_head

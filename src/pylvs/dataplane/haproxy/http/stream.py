@@ -1,0 +1,436 @@
+"""One client connection of a `mode http` frontend: its ClientMachine, and for each request
+the server connection that carries it (proto/http/conn's machines driven on real sockets).
+
+Each machine's commands about its own socket are carried out at once (endpoint.py); the
+commands for the other side become that side's events (conn.route) and wait in one
+first-in-first-out work list, so a machine never hears of something before what came
+earlier: a request refused by the server side (a 503, no server) is answered before the
+next pipelined request is read.  Per request (`ForwardHead`):
+
+* the backend: the frontend's `use_backend` rules, else its `default_backend` (none: 503);
+* the server: an `on_request` hook's (persistence), the stick rules', else the balance
+  algorithm's, fed with the request (`RequestHead.view()`, sched.base.HttpRequest) as HAProxy
+  balances every request of a kept-alive connection; every server at its maxconn queues the
+  request (upstream.py);
+* the connection: an idle one the backend's pool lets this request take (`http-reuse`),
+  else a new one (with src/backend.c's retries and redispatch: upstream.py).
+
+An exchange ends when the client machine finishes its transaction (or the connection
+closes); then the server's slot goes to the next queued request and the `on_end` hooks get
+its record (exchange.py).  Bytes relay through Python here; flow control holds a side's
+reading while the other's socket has more than HIGH_WATER bytes queued.
+"""
+
+from __future__ import annotations
+
+import _socket
+import collections
+from typing import TYPE_CHECKING, Any
+
+from pylvs.model.proxy_spec import ConnFacts
+from pylvs.proto.http.answers import Answer
+from pylvs.proto.http.conn import commands as cmd
+from pylvs.proto.http.conn import events as ev
+from pylvs.proto.http.conn import route
+from pylvs.proto.http.conn.client import ClientMachine, Phase
+
+from . import upstream
+from .endpoint import FLOW, MACHINE, Endpoint
+from .exchange import Exchange
+from .phases import Phases
+from .server_side import ServerConn
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from pylvs.dataplane.haproxy.frontend import FrontendListener
+    from pylvs.proto.sample.stream import Session
+
+    from .state import HttpState
+
+HIGH_WATER = 256 * 1024
+CLIENT: Any = None  # the work list's name for the client machine
+
+
+class HttpSession:
+    """A `mode http` client connection (see the module doc)."""
+
+    __slots__ = (
+        "buffered_since",
+        "c_at",
+        "c_timer",
+        "client",
+        "closed",
+        "cm",
+        "ctx",
+        "facts",
+        "fds",
+        "fe",
+        "home",
+        "http",
+        "idle_since",
+        "listener",
+        "loop",
+        "phases",
+        "running",
+        "sc",
+        "servers",
+        "txn",
+        "up",
+        "work",
+        "x",
+    )
+
+    def __init__(
+        self,
+        listener: FrontendListener,
+        sock: _socket.socket,
+        facts: ConnFacts,
+        http: HttpState,
+        sess: Session | None,
+    ) -> None:
+        self.listener = self.home = listener
+        self.fe = listener.frontend
+        self.ctx = listener.ctx
+        self.http = http
+        self.facts = facts
+        loop = listener.loop
+        poller = listener.poller
+        assert loop is not None and poller is not None
+        self.loop: asyncio.AbstractEventLoop = loop
+        now = self.ctx.clock()
+        spec = self.fe.spec
+        default = self.fe.runtime.backends.get(spec.default_backend or "")
+        self.cm = ClientMachine(http.front(spec, default.spec if default else None), now)
+        self.phases = Phases(self.fe.runtime, sess) if sess is not None else None
+        # The listener counted two descriptors; server connections count their own.
+        self.ctx.fds.give(1)
+        self.fds = 1
+        self.client = Endpoint(sock, poller, _ClientOwner(self))
+        self.sc: ServerConn | None = None  # the current request's server connection
+        self.servers: set[ServerConn] = set()  # every server connection it owns
+        self.up = upstream.Upstream(self)
+        self.work: collections.deque[tuple[Any, Any]] = collections.deque()
+        self.running = False
+        self.closed = False
+        self.x: Exchange | None = None
+        self.txn: object = None  # the client machine's transaction `x` is for
+        self.idle_since = now  # Ti starts: accept, then the end of each exchange
+        self.buffered_since: float | None = None  # the next request's first byte
+        self.c_timer: asyncio.TimerHandle | None = None
+        self.c_at: float | None = None
+        listener.relays.add(self)
+        self._after()
+
+    # -- the work list -----------------------------------------------------------------
+
+    def client_event(self, event: Any) -> None:
+        self.work.append((CLIENT, event))
+        self.run()
+
+    def server_event(self, sc: ServerConn, event: Any) -> None:
+        self.work.append((sc, event))
+        self.run()
+
+    def run(self) -> None:
+        if self.running:
+            return
+        self.running = True
+        clock = self.ctx.clock
+        try:
+            work = self.work
+            while work and not self.closed:
+                target, event = work.popleft()
+                if target is CLIENT:
+                    self._client_cmds(self.cm.handle(event, clock()))
+                elif target.handler is self:
+                    self._server_cmds(target, target.m.handle(event, clock()))
+        finally:
+            self.running = False
+        self._after()
+
+    def _after(self) -> None:
+        """After a round: the exchange's end, flow control, the machines' timers."""
+        if self.x is not None and self.cm.txn is not self.txn:
+            self._end_exchange(self.x)
+        if self.closed:
+            return
+        if self.cm.closed:
+            self._end()
+            return
+        self._flow()
+        self._arm_client()
+        for sc in list(self.servers):
+            self.up.arm(sc)
+
+    def _flow(self) -> None:
+        sc = self.sc
+        sep = sc.ep if sc is not None else None
+        if sep is None:
+            return
+        if self.client.queued > HIGH_WATER:
+            sep.hold(FLOW)
+        else:
+            sep.release(FLOW)
+        if sep.queued > HIGH_WATER:
+            self.client.hold(FLOW)
+        else:
+            self.client.release(FLOW)
+
+    def _arm_client(self) -> None:
+        at = self.cm.deadline
+        if at == self.c_at:
+            return
+        if self.c_timer is not None:
+            self.c_timer.cancel()
+            self.c_timer = None
+        self.c_at = at
+        if at is not None:
+            self.c_timer = self.loop.call_later(max(0.0, at - self.ctx.clock()), self._c_fired)
+
+    def _c_fired(self) -> None:
+        self.c_timer = None
+        self.c_at = None
+        if not self.closed:
+            self.client_event(ev.TIMER_FIRED)
+
+    # -- the client machine's commands ---------------------------------------------------
+
+    def _client_cmds(self, commands: list[cmd.Command]) -> None:
+        client = self.client
+        for c in commands:
+            kind = type(c)
+            if kind is cmd.Write:
+                data = c.data  # type: ignore[union-attr]
+                client.write(data)
+                if self.x is not None:
+                    self.x.bytes_out += len(data)
+            elif kind is cmd.ForwardHead:
+                self._request(c)  # type: ignore[arg-type]
+            elif kind is cmd.Close:
+                client.close_when_sent()
+            elif kind is cmd.ShutWrite:
+                client.shut_write()
+            elif kind is cmd.PauseReading:
+                client.hold(MACHINE)
+            elif kind is cmd.ResumeReading:
+                client.release(MACHINE)
+            elif kind is cmd.Capture:
+                self._capture(c, response=False)  # type: ignore[arg-type]
+            else:
+                self.up.forward(route(c))
+
+    def _request(self, c: cmd.ForwardHead) -> None:
+        if self.x is not None:
+            self._end_exchange(self.x)
+        now = self.ctx.clock()
+        start = self.buffered_since if self.buffered_since is not None else now
+        self.buffered_since = None
+        f = self.facts
+        x = self.x = Exchange(
+            frontend=self.fe.spec.name,
+            started_at=self.idle_since,
+            request_at=start,
+            head_at=now,
+            request=c.head,
+            first=c.first,
+            src=(str(f.src), f.src_port),
+        )
+        self.txn = self.cm.txn
+        self.up.request(x, ev.HeadForwarded(c.head, c.first, c.mode))
+
+    def _capture(self, c: cmd.Capture, *, response: bool, sc: ServerConn | None = None) -> None:
+        x = self.x
+        be = x.backend.spec if x is not None and x.backend is not None else None
+        self.http.capture(
+            c.refusal,
+            c.buffer,
+            response=response,
+            not_first=c.not_first,
+            fe=self.fe.spec,
+            be=be,
+            server=sc.srv if sc is not None else None,
+            src=(str(self.facts.src), self.facts.src_port),
+        )
+        if x is not None:
+            x.termination = "SH" if response else "PR"
+
+    # -- a server connection's commands -------------------------------------------------
+
+    def _server_cmds(self, sc: ServerConn, commands: list[cmd.Command]) -> None:
+        for c in commands:
+            if sc.handler is not self:
+                return  # abandoned (a response the rules replaced)
+            kind = type(c)
+            if kind in _SOCKET:
+                if sc.ep is not None:
+                    _socket_cmd(sc.ep, c)
+            elif kind is cmd.DeliverHead:
+                self._response(c, sc)
+            elif kind is cmd.Connect:
+                self.up.connect(sc)
+            elif kind is cmd.Release:
+                self.up.release(sc, c.safe)  # type: ignore[union-attr]
+            elif kind is cmd.Close:
+                self.up.closed(sc)
+            elif kind is cmd.Capture:
+                self._capture(c, response=True, sc=sc)
+            else:
+                if kind is cmd.DeliverFailure:
+                    status = c.status  # type: ignore[union-attr]
+                    if self.x is not None:
+                        self.x.status = status
+                        self.x.termination = _FAILURE_STATE.get(status, "SH")
+                    self.work.append((CLIENT, self.failure(status)))
+                    continue
+                self.work.append((CLIENT, route(c)))
+
+    def failure(self, status: int) -> ev.ServerFailed:
+        """HAProxy's answer `status` for the current request (the proxies' error pages and
+        http-after-response rules when the spec carries rules)."""
+        if self.phases is None:
+            return ev.ServerFailed(status)
+        return ev.ServerFailed(status, self.phases.error(status))
+
+    def _response(self, c: cmd.DeliverHead, sc: ServerConn) -> None:
+        head = c.head
+        x = self.x
+        if x is not None and not head.informational:
+            x.response = head
+            x.response_at = now = self.ctx.clock()
+            if self.phases is not None:
+                got = self.phases.response(head, now)
+                if got is None:  # http-response reject / silent-drop
+                    x.termination = "PH"
+                    self.drop(reset=False)
+                    return
+                if isinstance(got, Answer):  # denied: the server's response goes
+                    x.status = got.head.status
+                    x.termination = "PH"
+                    self.up.closed(sc)
+                    self.work.append((CLIENT, ev.ServerFailed(got.head.status, got)))
+                    return
+                head = x.response = got
+            for hook in self.http.on_response:
+                changed = hook(x)
+                if changed is not None:
+                    head = x.response = changed
+            x.status = head.status
+        self.work.append((CLIENT, ev.ResponseStarted(head)))
+
+    # -- the end of an exchange, of the connection ---------------------------------------
+
+    def _end_exchange(self, x: Exchange) -> None:
+        self.x = None
+        self.txn = None
+        now = self.ctx.clock()
+        x.ended_at = now
+        self.idle_since = now
+        if self.cm.closed and x.response is None and x.termination == "--":
+            x.termination = "CD" if x.connected_at is not None else "CR"
+        self.up.exchange_ended(x)
+        for hook in self.http.on_end:
+            hook(x)
+
+    def client_data(self, data: bytes) -> None:
+        if self.cm.phase is Phase.WAITING and self.buffered_since is None:
+            self.buffered_since = self.ctx.clock()
+        if self.x is not None:
+            self.x.bytes_in += len(data)
+        counters = self.fe.counters
+        counters.inpkts += 1
+        counters.inbytes += len(data)
+        self.client_event(ev.DataRead(data))
+
+    def client_gone(self) -> None:
+        """The client's socket failed (a reset): the exchange is dropped."""
+        if self.x is not None:
+            self.x.termination = "CD" if self.x.response is not None else "CR"
+        self.abort()
+
+    def stopping(self) -> None:
+        """The proxy is stopping (soft stop): keep-alive ends with the current exchange."""
+        if not self.closed:
+            for sc in list(self.servers):
+                self.work.append((sc, ev.Stopping()))
+            self.client_event(ev.Stopping())
+
+    def drop(self, *, reset: bool) -> None:
+        """Close the client without an answer (reject, silent-drop: a reset)."""
+        if self.closed:
+            return
+        if self.x is not None:
+            self._end_exchange(self.x)
+        self.client.close(reset=reset)
+        self._end()
+
+    def abort(self) -> None:
+        """Close everything now (the runtime stops, `shutdown session`, a reset)."""
+        if self.closed:
+            return
+        if self.x is not None:
+            self._end_exchange(self.x)
+        self.client.close(reset=False)
+        self._end()
+
+    def _end(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.c_timer is not None:
+            self.c_timer.cancel()
+            self.c_timer = None
+        self.client.close_when_sent()
+        self.up.session_ended()
+        if self.phases is not None:
+            self.phases.closed(self.ctx.clock())
+        self.listener.relays.discard(self)
+        self.ctx.fds.give(self.fds)
+        self.fds = 0
+        self.home.ended()
+
+
+_FAILURE_STATE = {502: "SH", 503: "SC", 504: "sH"}
+_SOCKET = frozenset({cmd.Write, cmd.ShutWrite, cmd.PauseReading, cmd.ResumeReading})
+
+
+def _socket_cmd(ep: Endpoint, c: cmd.Command) -> None:
+    """A server machine's command about its own socket."""
+    if type(c) is cmd.Write:
+        ep.write(c.data)
+    elif type(c) is cmd.ShutWrite:
+        ep.shut_write()
+    elif type(c) is cmd.PauseReading:
+        ep.hold(MACHINE)
+    else:
+        ep.release(MACHINE)
+
+
+class _ClientOwner:
+    """The client socket's events, for the session."""
+
+    __slots__ = ("s",)
+
+    def __init__(self, s: HttpSession) -> None:
+        self.s = s
+
+    def read(self, ep: Endpoint, data: bytes) -> None:
+        self.s.client_data(data)
+
+    def eof(self, ep: Endpoint) -> None:
+        self.s.client_event(ev.EOF_READ)
+
+    def failed(self, ep: Endpoint) -> None:
+        self.s.client_gone()
+
+    def blocked(self, ep: Endpoint) -> None:
+        self.s.client_event(ev.WriteBlocked())
+
+    def drained(self, ep: Endpoint) -> None:
+        self.s.client_event(ev.WriteDrained())
+
+    def connected(self, ep: Endpoint) -> None:
+        return
+
+    def connect_failed(self, ep: Endpoint, reason: str) -> None:
+        return

@@ -1,0 +1,575 @@
+"""Where an HTTP request goes: its backend, its server, its server connection.
+
+What src/http_ana.c (http_process_request: the backend), src/backend.c (assign_server,
+connect_server with conn_backend_get for `http-reuse`, the retries of back_handle_st_cer) and
+src/queue.c do for each request of a `mode http` stream, on the mode tcp runtime's backends
+(backend.py: the balance Pool, queues, stick rules, counters):
+
+* a request with no backend, or no usable server, gets HAProxy's 503;
+* a request whose server (or every server) is at its maxconn waits in the queue;
+  `timeout queue` (else `timeout connect`) gives it a 503;
+* a connection attempt that fails is retried `retries` times: on another server when
+  `option redispatch` allows (the server is down, the redispatch interval is reached, or the
+  request was not sticky and the algorithm is round-robin-like with more than one server),
+  else on the same one, after min(1 s, timeout connect) when it failed with an error; only
+  the last failure reaches the server machine (its 503);
+* once connected the PROXY header goes first (`send-proxy`), the stick stores are made.
+
+The request's events that come while it has no connection yet (queued) wait here in order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pylvs.proto import proxyproto
+from pylvs.proto.http.answers import Answer
+from pylvs.proto.http.conn import events as ev
+from pylvs.proto.rules.ruleset import Drop, Go, Respond, Service, Tarpit, Verdict, Wait
+from pylvs.proto.stick import Sticking, discard
+from pylvs.sched.base import Flow, Need
+from pylvs.sched.haproxy import FULL, NO_SERVER, Server, State
+
+from .endpoint import Endpoint
+from .exchange import Exchange
+from .phases import answer as phases_answer
+from .server_side import ServerConn, open_socket
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from pylvs.dataplane.haproxy.backend import BackendRuntime
+
+    from .server_side import Connections
+    from .stream import HttpSession
+
+_RR_KIND = frozenset({"roundrobin", "static-rr", "random"})  # BE_LB_KIND_RR
+_TURNAROUND_MAX = 1.0
+
+
+class Upstream:
+    """The server side of one HttpSession's current request (see the module doc)."""
+
+    __slots__ = (
+        "be",
+        "carry",
+        "conns_used",
+        "direct",
+        "entered",
+        "pending",
+        "picked",
+        "queued_at",
+        "queued_on",
+        "s",
+        "sticking",
+        "timer",
+        "waiter",
+        "x",
+    )
+
+    def __init__(self, s: HttpSession) -> None:
+        self.s = s
+        self.conns_used: set[Connections] = set()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.x: Exchange | None = None
+        self.be: BackendRuntime | None = None
+        self.entered = False
+        self.picked: Server | None = None
+        self.direct = False
+        self.sticking: Sticking | None = None
+        self.pending: list[Any] | None = None  # the request's events while it has no server
+        self.carry: list[bytes] = []  # what a failed attempt had queued
+        self.queued_at = 0.0
+        self.queued_on: Server | bool | None = False  # False: not queued
+        self.waiter: asyncio.TimerHandle | None = None  # queue, turn-around
+        self.timer: asyncio.TimerHandle | None = None  # the attempt's connect timer
+
+    # -- a new request -------------------------------------------------------------------
+
+    def request(self, x: Exchange, head: ev.HeadForwarded) -> None:
+        s = self.s
+        self.x = x
+        now = s.ctx.clock()
+        if s.phases is None:  # a spec without compiled rules: the default backend
+            self.pending = [head]
+            self._backend(s.fe.default, None, now)
+            return
+        self._verdict(s.phases.request(x.request, now), head, now)
+
+    def _verdict(self, verdict: Verdict, head: ev.HeadForwarded, now: float) -> None:
+        """What the request phases decided (proto/rules/http_flow)."""
+        s = self.s
+        phases = s.phases
+        assert phases is not None and self.x is not None
+        if isinstance(verdict, Go):
+            edited = phases.forwarded(head.head)
+            self.x.request = edited
+            self.pending = [ev.HeadForwarded(edited, head.first, head.mode)]
+            be = s.fe.runtime.backends.get(verdict.backend or "")
+            self._backend(be, verdict.server, now)
+        elif isinstance(verdict, Respond):
+            self._answer(phases_answer(verdict.response), "PR")
+        elif isinstance(verdict, Drop):
+            self.x.termination = "PR"
+            s.drop(reset=verdict.silent)
+        elif isinstance(verdict, Tarpit):
+            page = phases_answer(verdict.response)
+            self.waiter = s.loop.call_later(
+                max(0.0, verdict.until - now), self._late_answer, page, "PT"
+            )
+        elif isinstance(verdict, Wait) and verdict.until is not None:
+            self.waiter = s.loop.call_later(max(0.0, verdict.until - now), self._again, head)
+        elif isinstance(verdict, Service):
+            service = s.http.services.get(verdict.name)
+            if service is None:
+                self._fail(503, "PR")
+            else:
+                self._answer(Answer.of(service(self.x)), "--")
+        else:  # a wait for a body pylvs does not buffer (wait-for-body)
+            self._fail(500, "PR")
+
+    def _again(self, head: ev.HeadForwarded) -> None:
+        self.waiter = None
+        s = self.s
+        if s.phases is not None and not s.closed:
+            now = s.ctx.clock()
+            self._verdict(s.phases.again(now), head, now)
+            s.run()
+
+    def _late_answer(self, page: Answer, termination: str) -> None:
+        self.waiter = None
+        if not self.s.closed:
+            self._answer(page, termination)
+            self.s.run()
+
+    def _answer(self, page: Answer, termination: str) -> None:
+        """The proxy answers this request itself (deny, return, redirect, a service)."""
+        self.pending = None
+        x = self.x
+        if x is not None:
+            x.status = page.head.status
+            x.termination = termination
+        self.s.work.append((None, ev.ServerFailed(page.head.status, page)))
+
+    def _backend(self, be: BackendRuntime | None, server_name: str | None, now: float) -> None:
+        s = self.s
+        x = self.x
+        assert x is not None
+        if be is None:
+            self._fail(503, "PR")
+            return
+        self.be = x.backend = be
+        be.enter()
+        self.entered = True
+        assigned = None
+        if server_name is not None:  # use-server (its server may be down: then balanced)
+            named = be.pool.server(server_name)
+            if named is not None and named.currently_usable():
+                assigned = named
+        for hook in s.http.on_request:
+            server = hook(x)
+            if server is not None:
+                self.direct = True
+                self._to_server(server, now)
+                return
+        stream = s.phases.stream if s.phases is not None else None
+        if be.sticking is not None and stream is not None:
+            self.sticking = be.stick(stream, now, assigned)
+            if self.sticking is not None and self.sticking.server is not None:
+                assigned = self.sticking.server
+        if assigned is not None:
+            self.direct = True
+            self._to_server(assigned, now)
+            return
+        self._balance(now, None)
+
+    def _flow(self) -> Flow:
+        f = self.s.facts
+        be = self.be
+        assert be is not None and self.x is not None
+        request = self.x.request.view() if be.pool.algorithm.need & Need.HTTP else None
+        return Flow(f.src, f.src_port, f.dst, f.dst_port, 6, request=request)
+
+    def _pick(self, now: float, avoid: Server | None) -> Server | bool | None:
+        be = self.be
+        assert be is not None
+        got = be.pool.assign(self._flow(), now, avoid)
+        if got is NO_SERVER:
+            return None
+        if got is FULL:
+            return True
+        assert isinstance(got, Server)
+        return got
+
+    def _balance(self, now: float, avoid: Server | None) -> None:
+        got = self._pick(now, avoid)
+        if got is None:
+            self._fail(503, "SC")
+        elif got is True:
+            self._queue(None, now)
+        else:
+            assert isinstance(got, Server)
+            self._to_server(got, now)
+
+    def _to_server(self, server: Server, now: float) -> None:
+        be = self.be
+        assert be is not None
+        srv = be.runtime_of(server)
+        if srv.full(be.pool, now) or srv.queue:
+            self._queue(server, now)
+        else:
+            self._go(server)
+
+    def _queue(self, server: Server | None, now: float) -> None:
+        be = self.be
+        assert be is not None and self.x is not None
+        if not be.enqueue(self, server):  # type: ignore[arg-type]
+            if self.direct and be.spec.redispatch:
+                self.direct = False
+                self._balance(now, server)
+            else:
+                self._fail(503, "sQ")
+            return
+        self.queued_at = self.x.queued_at = now
+        self.queued_on = server
+        if be.queue_s is not None:
+            self.waiter = self.s.loop.call_later(be.queue_s, self._queue_expired)
+
+    def dequeued(self, server: Server) -> None:
+        """A slot of `server` is this request's (backend.process_queue)."""
+        self.queued_on = False
+        self._cancel_waiter()
+        if self.x is not None:
+            self.x.dequeued_at = self.s.ctx.clock()
+        self._go(server)
+        self.s.run()
+
+    def redispatch_queued(self) -> None:
+        """Its server went down while the request waited for it (pendconn_redistribute,
+        check_queues.py): out of that queue, the algorithm chooses again."""
+        self._leave_queue()
+        self._cancel_waiter()
+        self.direct = False
+        if self.x is not None and self.be is not None:
+            self._balance(self.s.ctx.clock(), None)
+            self.s.run()
+
+    def _queue_expired(self) -> None:
+        self.waiter = None
+        self._leave_queue()
+        if self.x is not None:
+            self.x.dequeued_at = self.s.ctx.clock()
+        self._fail(503, "sQ")
+        self.s.run()
+
+    def _leave_queue(self) -> None:
+        if self.queued_on is not False and self.be is not None:
+            server = self.queued_on if isinstance(self.queued_on, Server) else None
+            self.be.unqueue(self, server)  # type: ignore[arg-type]
+            self.queued_on = False
+
+    def _fail(self, status: int, termination: str) -> None:
+        """No server will answer: HAProxy's page (the client machine writes it)."""
+        self.pending = None
+        x = self.x
+        if x is not None:
+            x.status = status
+            x.termination = termination
+        self.s.work.append((None, self.s.failure(status)))
+
+    # -- a server, a connection ------------------------------------------------------------
+
+    def _go(self, server: Server) -> None:
+        s = self.s
+        be = self.be
+        x = self.x
+        assert be is not None and x is not None
+        self.picked = server
+        be.take(server)
+        srv = x.server = be.runtime_of(server)
+        conns = s.http.connections(be, s.loop)
+        self.conns_used.add(conns)
+        sc = conns.take(srv, s, x.first)
+        now = s.ctx.clock()
+        if sc is not None:
+            x.reused = True
+            x.connect_at = x.connected_at = now
+            sc.handler = s
+            assert sc.ep is not None
+            sc.ep.take(ServerOwner(s, sc))
+        else:
+            sc = ServerConn(s.http.back(be.spec), srv, s.ctx.fds)
+            sc.handler = s
+            sc.conns = conns
+        s.servers.add(sc)
+        s.sc = sc
+        pending, self.pending = self.pending or [], None
+        for event in pending:
+            s.work.append((sc, event))
+
+    def forward(self, event: Any) -> None:
+        """A client-side event for the request's server connection."""
+        if event is None:
+            return
+        if self.pending is not None:
+            if event is ev.CLIENT_ABORTED:  # gone while queued: leave the queue
+                self._cancel_waiter()
+                self._leave_queue()
+                self.pending = None
+            else:
+                self.pending.append(event)
+            return
+        sc = self.s.sc
+        if sc is not None:
+            self.s.work.append((sc, event))
+
+    def connect(self, sc: ServerConn) -> None:
+        """The machine's Connect: the first attempt."""
+        if self.x is not None and self.x.connect_at is None:
+            self.x.connect_at = self.s.ctx.clock()
+        self._attempt(sc)
+
+    def _attempt(self, sc: ServerConn) -> None:
+        s = self.s
+        self.waiter = None
+        if not s.ctx.fds.take(1):
+            self._final(sc)
+            return
+        try:
+            sock, connected = open_socket(sc.srv, sc.srv.spec.port_for(s.facts.dst_port))
+        except OSError:
+            s.ctx.fds.give(1)
+            self._failed(sc, error=True)
+            return
+        poller = s.listener.poller
+        assert poller is not None
+        ep = Endpoint(sock, poller, ServerOwner(s, sc), connected=connected)
+        sc.attach(ep)
+        carry, self.carry = self.carry, []
+        for data in carry:
+            ep.write(data)
+        if connected:
+            self.established(sc)
+        else:
+            assert self.be is not None
+            self.timer = s.loop.call_later(self.be.connect_s, self._timed_out, sc)
+
+    def _timed_out(self, sc: ServerConn) -> None:
+        self.timer = None
+        self._failed(sc, error=False)
+        self.s.run()
+
+    def established(self, sc: ServerConn) -> None:
+        s = self.s
+        self._cancel_timer()
+        now = s.ctx.clock()
+        if self.x is not None:
+            self.x.connected_at = now
+        if sc.conns is not None:
+            sc.conns.opened(sc, s)
+        spec = sc.srv.spec
+        ep = sc.ep
+        assert ep is not None
+        if spec.send_proxy or spec.send_proxy_v2:
+            f = s.facts
+            header = proxyproto.header(
+                2 if spec.send_proxy_v2 else 1, f.src, f.src_port, f.dst, f.dst_port
+            )
+            ep.queue.insert(0, header)
+            ep.queued += len(header)
+        stream = s.phases.stream if s.phases is not None else None
+        if self.sticking is not None and self.picked is not None and self.be is not None:
+            if stream is not None:
+                self.be.store(self.sticking, stream, self.picked, now)
+            self.sticking = None
+        s.work.append((sc, ev.Connected()))
+        ep.flush_connected()
+
+    def connect_failed(self, sc: ServerConn) -> None:
+        self._failed(sc, error=True)
+        self.s.run()
+
+    def _failed(self, sc: ServerConn, *, error: bool) -> None:
+        """One attempt failed (back_handle_st_cer)."""
+        self._cancel_timer()
+        self.carry = sc.drop_socket()
+        be, server, x = self.be, self.picked, self.x
+        if be is None or server is None or x is None:
+            self._final(sc)
+            return
+        if x.retries >= be.spec.retries:
+            self._final(sc)
+            return
+        x.retries += 1
+        spec = be.spec
+        interval = spec.redispatch_interval
+        if spec.redispatch and (
+            server.cur_state is State.STOPPED
+            or (interval > 0 and x.retries % interval == 0)
+            or (interval < 0 and x.retries % (spec.retries + 1 + interval) == 0)
+            or (not self.direct and be.active_servers > 1 and be.pool.params.algorithm in _RR_KIND)
+        ):
+            got = self._pick(self.s.ctx.clock(), server)
+            if isinstance(got, Server):
+                be.redispatches += 1
+                x.redispatched = True
+                be.release(server)
+                self.direct = False
+                self.picked = got
+                be.take(got)
+                sc.srv = x.server = be.runtime_of(got)
+                self._attempt(sc)
+                return
+        be.retries += 1
+        be.runtime_of(server).retries += 1
+        if error:
+            self.waiter = self.s.loop.call_later(
+                min(_TURNAROUND_MAX, be.connect_s), self._retry, sc
+            )
+        else:
+            self._attempt(sc)
+
+    def _retry(self, sc: ServerConn) -> None:
+        self.waiter = None
+        self._attempt(sc)
+        self.s.run()
+
+    def _final(self, sc: ServerConn) -> None:
+        """No more attempts: a failed connection, the machine answers its 503."""
+        be = self.be
+        if be is not None:
+            be.failed_conns += 1
+            if self.picked is not None:
+                be.runtime_of(self.picked).failed_conns += 1
+        if self.x is not None:
+            self.x.termination = "SC"
+        self.carry = []
+        self.s.work.append((sc, ev.ConnectFailed()))
+
+    # -- a connection's end -------------------------------------------------------------
+
+    def release(self, sc: ServerConn, safe: bool) -> None:
+        """The machine's Release: the pool keeps the connection or it closes."""
+        s = self.s
+        self._forget(sc)
+        sc.cancel_timer()
+        conns = sc.conns
+        if (
+            sc.conn_id
+            and sc.ep is not None
+            and conns is not None
+            and conns.release(sc, safe, s.ctx.clock())
+        ):
+            return
+        self.closed(sc)
+
+    def closed(self, sc: ServerConn) -> None:
+        """The machine's Close (or the pool's refusal)."""
+        self._forget(sc)
+        if sc.conns is not None:
+            sc.conns.closed(sc)
+        sc.close()
+
+    def _forget(self, sc: ServerConn) -> None:
+        s = self.s
+        s.servers.discard(sc)
+        if s.sc is sc:
+            s.sc = None
+            if self.timer is not None:
+                self._cancel_timer()
+
+    def exchange_ended(self, x: Exchange) -> None:
+        """The request is over: its server slot and its place in the backend go."""
+        if x is not self.x:
+            return
+        self._cancel_waiter()
+        self._cancel_timer()
+        self._leave_queue()
+        be = self.be
+        if be is not None:
+            if self.picked is not None:
+                be.release(self.picked)
+            if self.entered:
+                be.leave()
+        if self.sticking is not None:
+            discard(self.sticking)
+        self._reset()
+
+    def session_ended(self) -> None:
+        s = self.s
+        for sc in list(s.servers):
+            if sc.m.phase.value in ("active", "tunnel", "new"):
+                s.servers.discard(sc)
+                if sc.conns is not None:
+                    sc.conns.closed(sc)
+                sc.close()
+        s.sc = None
+        for conns in self.conns_used:
+            conns.session_ended(s)
+
+    def _cancel_waiter(self) -> None:
+        if self.waiter is not None:
+            self.waiter.cancel()
+            self.waiter = None
+
+    def _cancel_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    # -- server machine timers -------------------------------------------------------------
+
+    def arm(self, sc: ServerConn) -> None:
+        at = sc.m.deadline
+        if at == sc.timer_at:
+            return
+        sc.cancel_timer()
+        sc.timer_at = at
+        if at is not None:
+            delay = max(0.0, at - self.s.ctx.clock())
+            sc.timer = self.s.loop.call_later(delay, self._fired, sc)
+
+    def _fired(self, sc: ServerConn) -> None:
+        sc.timer = None
+        sc.timer_at = None
+        if sc.handler is self.s:
+            self.s.server_event(sc, ev.TIMER_FIRED)
+
+
+class ServerOwner:
+    """A server socket's events, for the session that carries a request on it."""
+
+    __slots__ = ("s", "sc")
+
+    def __init__(self, s: HttpSession, sc: ServerConn) -> None:
+        self.s, self.sc = s, sc
+
+    def read(self, ep: Endpoint, data: bytes) -> None:
+        n = len(data)
+        self.s.fe.counters.outpkts += 1
+        self.s.fe.counters.outbytes += n
+        c = self.sc.srv.counters
+        c.outpkts += 1
+        c.outbytes += n
+        self.s.server_event(self.sc, ev.DataRead(data))
+
+    def eof(self, ep: Endpoint) -> None:
+        self.s.server_event(self.sc, ev.EOF_READ)
+
+    def failed(self, ep: Endpoint) -> None:
+        self.s.server_event(self.sc, ev.EOF_READ)
+
+    def blocked(self, ep: Endpoint) -> None:
+        self.s.server_event(self.sc, ev.WriteBlocked())
+
+    def drained(self, ep: Endpoint) -> None:
+        self.s.server_event(self.sc, ev.WriteDrained())
+
+    def connected(self, ep: Endpoint) -> None:
+        self.s.up.established(self.sc)
+        self.s.run()
+
+    def connect_failed(self, ep: Endpoint, reason: str) -> None:
+        self.s.up.connect_failed(self.sc)

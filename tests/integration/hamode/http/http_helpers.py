@@ -1,0 +1,205 @@
+"""HTTP servers and clients for the `mode http` tests (pylvs against the real haproxy).
+
+`HttpServer` is a raw-socket HTTP/1.1 server whose answers are byte-exact and have no date,
+so what a client sees through either proxy can be compared byte for byte.  Behaviours:
+"name" answers `<name> <target>` with a Content-Length (keep-alive unless the request asks
+to close), "chunked" the same in two chunks, "echo" the size of the request body it read,
+"stall" reads and never answers, "garbage" answers bytes that are no HTTP and closes,
+"close" answers with `Connection: close` and closes, "script" answers the bytes of its
+`script` attribute (set by the test) and closes.  It counts the connections it accepted
+and records each request head it read.
+
+`Client` is one client connection: `send`, `response()` (one response read whole by its
+framing), `rest()` (what comes until the proxy closes, or the time-out).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+
+def read_head(sock: socket.socket, buf: bytearray) -> bytes | None:
+    while b"\r\n\r\n" not in buf:
+        data = sock.recv(65536)
+        if not data:
+            return None
+        buf += data
+    end = buf.index(b"\r\n\r\n") + 4
+    head = bytes(buf[:end])
+    del buf[:end]
+    return head
+
+
+def field(head: bytes, name: bytes) -> bytes | None:
+    for line in head.split(b"\r\n")[1:]:
+        n, _, v = line.partition(b":")
+        if n.strip().lower() == name:
+            return v.strip()
+    return None
+
+
+def read_body(sock: socket.socket, buf: bytearray, head: bytes) -> bytes:
+    """The body `head` announces (content-length or chunked), de-chunked."""
+    te = field(head, b"transfer-encoding")
+    if te is not None and b"chunked" in te.lower():
+        out = bytearray()
+        while True:
+            while b"\r\n" not in buf:
+                buf += _recv(sock)
+            line, _, rest = bytes(buf).partition(b"\r\n")
+            size = int(line.split(b";")[0], 16)
+            buf[:] = rest
+            while len(buf) < size + 2:
+                buf += _recv(sock)
+            out += buf[:size]
+            del buf[: size + 2]
+            if size == 0:
+                return bytes(out)
+    length = int(field(head, b"content-length") or b"0")
+    while len(buf) < length:
+        buf += _recv(sock)
+    body = bytes(buf[:length])
+    del buf[:length]
+    return body
+
+
+def _recv(sock: socket.socket) -> bytes:
+    data = sock.recv(65536)
+    if not data:
+        raise ConnectionError("closed in the middle of a message")
+    return data
+
+
+class HttpServer:
+    def __init__(self, name: str, behaviour: str = "name", host: str = "127.0.0.1") -> None:
+        self.name = name
+        self.behaviour = behaviour
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(512)
+        self.host, self.port = host, int(self.sock.getsockname()[1])
+        self.accepted = 0
+        self.heads: list[bytes] = []
+        self.conns: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.closed = False
+        self.script = b""
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+                self.conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        buf = bytearray()
+        with contextlib.suppress(OSError, ConnectionError, ValueError):
+            while True:
+                head = read_head(conn, buf)
+                if head is None:
+                    break
+                body = read_body(conn, buf, head)
+                with self.lock:
+                    self.heads.append(head)
+                if not self._answer(conn, head, body):
+                    break
+        with contextlib.suppress(OSError):
+            conn.close()
+
+    def _answer(self, conn: socket.socket, head: bytes, body: bytes) -> bool:
+        b = self.behaviour
+        target = head.split(b" ")[1]
+        text = self.name.encode() + b" " + target
+        close = (field(head, b"connection") or b"").lower() == b"close"
+        if b == "stall":
+            threading.Event().wait(30)
+            return False
+        if b == "garbage":
+            conn.sendall(b"garbage\r\n\r\n")
+            return False
+        if b == "script":
+            conn.sendall(self.script)
+            return False
+        if b == "echo":
+            text = b"%s got %d" % (self.name.encode(), len(body))
+        if b == "chunked":
+            half = len(text) // 2
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n"
+                % (half, text[:half], len(text) - half, text[half:])
+            )
+            return not close
+        extra = b"Connection: close\r\n" if b == "close" or close else b""
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s" % (len(text), extra, text)
+        )
+        return not (b == "close" or close)
+
+    def close(self) -> None:
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                with contextlib.suppress(OSError):
+                    c.close()
+
+
+class Client:
+    def __init__(self, port: int, timeout: float = 5.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = bytearray()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def get(self, target: str = "/", extra: str = "") -> None:
+        self.send(f"GET {target} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode())
+
+    def response(self, method: bytes = b"GET") -> tuple[bytes, bytes]:
+        """(head, body) of the next response ("" heads if the connection closed first)."""
+        try:
+            head = read_head(self.sock, self.buf)
+        except OSError:
+            return b"", b""
+        if head is None:
+            return b"", b""
+        status = int(head.split(b" ")[1])
+        if method == b"HEAD" or status in (204, 304) or 100 <= status < 200:
+            return head, b""
+        if field(head, b"content-length") is None and field(head, b"transfer-encoding") is None:
+            return head, self.rest()
+        return head, read_body(self.sock, self.buf, head)
+
+    def rest(self) -> bytes:
+        """What arrives until the proxy closes (or the timeout): bytes, then b"" if closed."""
+        out = bytes(self.buf)
+        self.buf.clear()
+        with contextlib.suppress(OSError):
+            while data := self.sock.recv(65536):
+                out += data
+        return out
+
+    def closed(self, wait: float = 2.0) -> bool:
+        """The proxy closed the connection within `wait` seconds (nothing else came)."""
+        self.sock.settimeout(wait)
+        try:
+            return self.sock.recv(1) == b""
+        except TimeoutError:
+            return False
+        except OSError:
+            return True
+
+    def close(self) -> None:
+        self.sock.close()

@@ -1,0 +1,93 @@
+"""haproxy.cfg's `mode http` settings -> model/proxy_spec.HttpSpec, and what the HTTP runtime
+does not apply yet reported where it is written (config/haproxy/convert_http.py)."""
+
+from __future__ import annotations
+
+from pylvs.config.errors import Kind, Problems
+from pylvs.config.haproxy.convert import to_spec
+from pylvs.config.haproxy.reader import load_text
+from pylvs.model.proxy_spec import ProxiesSpec
+
+BASE = """\
+defaults
+    mode http
+    timeout connect 4s
+    timeout client 1m
+    timeout server 2m
+"""
+
+
+def convert(text: str) -> tuple[ProxiesSpec, Problems]:
+    result = load_text(BASE + text, "h.cfg")
+    assert result.ok, [str(p) for p in result.problems]
+    spec = to_spec(result.config, result.problems)
+    return spec.proxies, result.problems
+
+
+def test_connection_options_timeouts_and_reuse() -> None:
+    spec, problems = convert(
+        "frontend fe\n    bind 127.0.0.1:8000\n    option http-server-close\n"
+        "    timeout http-request 5s\n    timeout http-keep-alive 2s\n    option dontlognull\n"
+        "    option http-ignore-probes\n    default_backend be\n"
+        "backend be\n    option httpclose\n    http-reuse always\n"
+        "    option http-pretend-keepalive\n    server s 127.0.0.1:81\n"
+    )
+    fe = spec.frontend("fe")
+    be = spec.backend("be")
+    assert fe is not None and fe.http is not None and be is not None and be.http is not None
+    assert (fe.http.conn_mode, fe.http.request_ms, fe.http.keep_alive_ms) == (
+        "server-close",
+        5000,
+        2000,
+    )
+    assert fe.http.dontlognull and fe.http.ignore_probes
+    assert (be.http.conn_mode, be.http.reuse, be.http.pretend_keepalive) == (
+        "close",
+        "always",
+        True,
+    )
+    assert not problems.warnings
+
+
+def test_defaults_are_haproxys() -> None:
+    spec, _ = convert("listen app\n    bind 127.0.0.1:8000\n    server s 127.0.0.1:81\n")
+    be = spec.backend("app")
+    assert be is not None and be.http is not None
+    assert (be.http.conn_mode, be.http.reuse, be.http.request_ms) == ("keep-alive", "safe", None)
+
+
+def test_mode_tcp_proxies_have_no_http_part() -> None:
+    spec, _ = convert(
+        "listen app\n    mode tcp\n    bind 127.0.0.1:8000\n    server s 127.0.0.1:81\n"
+    )
+    fe = spec.frontend("app")
+    assert fe is not None and fe.http is None
+
+
+def test_what_is_not_applied_yet_is_named_and_rules_are_not() -> None:
+    _, problems = convert(
+        "listen app\n    bind 127.0.0.1:8000\n"
+        "    http-request set-header X-A 1\n"
+        "    http-response del-header Server\n"
+        "    use_backend other if { path_beg /x }\n"
+        "    option forwardfor\n"
+        "    capture request header Host len 20\n"
+        "    server s 127.0.0.1:81\n"
+        "backend other\n    server s 127.0.0.1:82\n"
+    )
+    found = {w.message: w for w in problems.warnings}
+    ff = found["'option forwardfor' is not applied by the HTTP runtime yet"]
+    assert ff.kind is Kind.UNSUPPORTED
+    assert any(m.startswith("'capture request header Host'") for m in found)
+    assert not any("http-request" in m or "http-response" in m for m in found)
+    assert not problems.errors  # an HTTP condition on use_backend: the rules engine's
+
+
+def test_balance_by_http_fields_is_fed_and_a_sample_hash_is_refused() -> None:
+    _, problems = convert(
+        "backend a\n    balance uri\n    server s 127.0.0.1:81\n"
+        "backend b\n    balance hdr(host)\n    server s 127.0.0.1:81\n"
+        "backend c\n    balance hash req.cook(x)\n    server s 127.0.0.1:81\n"
+    )
+    (err,) = problems.errors
+    assert "balance hash" in err.message and err.kind is Kind.UNSUPPORTED
