@@ -13,7 +13,11 @@ setup(
         Extension(
             "pylvs.dataplane.proxy._pump",
             ["src/pylvs/dataplane/proxy/_pump.c"],
-            depends=["src/pylvs/dataplane/proxy/_chunked.h", "src/pylvs/dataplane/proxy/_body.h"],
+            depends=[
+                "src/pylvs/dataplane/proxy/_chunked.h",
+                "src/pylvs/dataplane/proxy/_body.h",
+                "src/pylvs/dataplane/proxy/_splice.h",
+            ],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
             optional=True,
         ),

@@ -187,6 +187,7 @@ class BackendRuntime:
         # The backend's compiled rules (the carrier's) and its `stick` rules over the tables.
         self.rules = rules
         self.sticking = StickRules.of(rules.stick, tables) if rules and rules.stick else None
+        self._idle: dict[tuple[float | None, float | None], tuple[float, float]] = {}
         self.failed_conns = 0
         self.retries = 0
         self.redispatches = 0
@@ -228,6 +229,13 @@ class BackendRuntime:
 
     def idle(self, client_s: float | None, client_fin_s: float | None) -> tuple[float, float]:
         """(idle timeout while both sides are open, once one side is half-closed)."""
+        key = (client_s, client_fin_s)
+        known = self._idle.get(key)  # a frontend's streams ask the same, once each
+        if known is None:
+            known = self._idle[key] = self._idle_of(client_s, client_fin_s)
+        return known
+
+    def _idle_of(self, client_s: float | None, client_fin_s: float | None) -> tuple[float, float]:
         if self.tunnel_s is not None:
             return self.tunnel_s, self.tunnel_s
         both = _smallest(client_s, self.server_s)

@@ -17,16 +17,14 @@ content phase and everything after it run per request).
 from __future__ import annotations
 
 import _socket
-import asyncio
-import errno
 import functools
 import ipaddress
 import select
 import socket
 from typing import TYPE_CHECKING
 
-from pylvs.dataplane.proxy.context import ProxyContext, log
-from pylvs.dataplane.proxy.poller import Poller
+from pylvs.dataplane.proxy.accept import Acceptor
+from pylvs.dataplane.proxy.context import ProxyContext
 from pylvs.dataplane.proxy.sockets import close_with_reset
 from pylvs.model.proxy_spec import BindSpec, ConnFacts, FrontendSpec, ListenAddress
 from pylvs.model.service import Address
@@ -47,8 +45,6 @@ if TYPE_CHECKING:
     from .runtime import ProxyRuntime
 
 _parse_address = functools.lru_cache(maxsize=4096)(ipaddress.ip_address)
-_BACK_OFF = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
-_ACCEPT_BATCH = 64
 READ = 0x1
 PROXY_HEADER_TIMEOUT = 5.0  # HAProxy waits `timeout client` at most; pylvs caps the wait
 
@@ -93,7 +89,7 @@ class Frontend:
         return bool(self.maxconn) and self.conns >= self.maxconn
 
 
-class FrontendListener:
+class FrontendListener(Acceptor):
     """One listening address of a frontend (the attributes TcpRelay reads of a listener)."""
 
     def __init__(
@@ -104,49 +100,27 @@ class FrontendListener:
         address: ListenAddress,
         sock: socket.socket,
     ) -> None:
-        self.ctx = ctx
+        self._init_acceptor(ctx, sock)
         self.frontend = frontend
         self.bind = bind
         self.listen_address = address
-        self.sock = sock
         host, port = sock.getsockname()[:2]
         self.address: tuple[Address, int] = (ipaddress.ip_address(host), port)
         self.wildcard = address.host is None
         self.relays: set[TcpRelay | HttpSession] = set()
         self.inspecting: set[inspect.Inspector] = set()  # streams in their content phase
-        self.poller: Poller | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._resume: asyncio.TimerHandle | None = None
-        self._closed = False
-        self._paused = False
         self._suspended = False  # SIGTTOU: not listening, the port still bound
-
-    async def start(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.poller = self.ctx.poller(self.loop)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.poller.add(self.sock.fileno(), READ, self._accept)
 
     def close(self) -> None:
         if self._closed:
             return
-        self._closed = True
-        if self._resume is not None:
-            self._resume.cancel()
-        self.ctx.fds.forget(self.resume)
-        if self.poller is not None:
-            self.poller.forget(self.sock.fileno())
+        self._stop_accepting()
         self.sock.close()
 
     def release(self) -> socket.socket:
         """Hand the listening socket over to the runtime a reload starts: this listener
         stops accepting on it and the socket stays open (its backlog goes with it)."""
-        self._closed = True
-        if self._resume is not None:
-            self._resume.cancel()
-        self.ctx.fds.forget(self.resume)
-        if self.poller is not None:
-            self.poller.forget(self.sock.fileno())
+        self._stop_accepting()
         return self.sock
 
     def suspend(self) -> bool:
@@ -181,66 +155,32 @@ class FrontendListener:
         for relay in list(self.relays):
             relay.abort()
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def pause(self) -> None:
-        if not self._paused and not self._closed and self.poller is not None:
-            self._paused = True
-            self.poller.modify(self.sock.fileno(), 0)
-
-    def resume(self) -> None:
-        self._resume = None
-        if self._paused and not self._closed and self.poller is not None:
-            self._paused = False
-            self.poller.modify(self.sock.fileno(), READ)
-
     def ended(self) -> None:
         """A stream of this listener ended: its frontend and the process have a slot."""
         self.frontend.runtime.stream_ended(self.frontend)
 
-    def _accept(self, events: int) -> None:
-        sock = self.sock
-        family = sock.family
-        fds = self.ctx.fds
+    def _label(self) -> str:
+        return f"frontend {self.frontend.spec.name}"
+
+    def _room(self) -> bool:
+        """src/listener.c: a frontend (or the process) at its maxconn stops accepting."""
         fe = self.frontend
-        runtime = fe.runtime
-        for _ in range(_ACCEPT_BATCH):
-            if fe.full or runtime.full:
-                runtime.pause_for_slots(fe)
-                return
-            if fds.own + 2 <= fds.cap:
-                fds.own += 2
-            elif not fds.take(2):
-                self._paused = True
-                assert self.poller is not None
-                self.poller.modify(sock.fileno(), 0)
-                fds.wait(self.resume)
-                return
-            try:
-                fd, peer = sock._accept()  # type: ignore[attr-defined]
-            except (BlockingIOError, InterruptedError):
-                fds.give(2)
-                return
-            except OSError as exc:
-                fds.give(2)
-                if exc.errno in _BACK_OFF:
-                    self._back_off(exc)
-                    return
-                continue
-            client = _socket.socket(family, socket.SOCK_STREAM, 0, fd)
-            fe.conns += 1
-            runtime.conns += 1
-            fe.max_conns = max(fe.max_conns, fe.conns)
-            if fe.session:
-                self.arrive(client, peer)
-            elif self.bind.accept_proxy:
-                ProxyHeaderReader(self, client, peer, None)
-            else:
-                self.start_stream(client, peer[0], peer[1], None, None)
-            if self._closed:
-                return
+        if fe.full or fe.runtime.full:
+            fe.runtime.pause_for_slots(fe)
+            return False
+        return True
+
+    def _accepted(self, client: _socket.socket, peer: tuple[str, int]) -> None:
+        fe = self.frontend
+        fe.conns += 1
+        fe.runtime.conns += 1
+        fe.max_conns = max(fe.max_conns, fe.conns)
+        if fe.session:
+            self.arrive(client, peer)
+        elif self.bind.accept_proxy:
+            ProxyHeaderReader(self, client, peer, None)
+        else:
+            self.start_stream(client, peer[0], peer[1], None, None)
 
     def _addresses(
         self, client: _socket.socket, src_text: str | Address, dst: tuple[Address, int] | None
@@ -341,17 +281,6 @@ class FrontendListener:
             client.close()
         self.ctx.fds.give(2)
         self.ended()
-
-    def _back_off(self, exc: OSError) -> None:
-        log.warning(
-            "frontend %s: cannot accept (%s); pausing accepts for 1 s",
-            self.frontend.spec.name,
-            exc.strerror or exc,
-        )
-        assert self.poller is not None and self.loop is not None
-        self._paused = True
-        self.poller.modify(self.sock.fileno(), 0)
-        self._resume = self.loop.call_later(1.0, self.resume)
 
 
 class ProxyHeaderReader:

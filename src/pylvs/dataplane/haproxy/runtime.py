@@ -46,6 +46,7 @@ from .http.stream import HttpSession
 from .rules import compiled, process_for
 from .server_state import load_files
 from .session import HaSession
+from .timers import StreamTimers
 
 _ANY4 = ipaddress.IPv4Address("0.0.0.0")
 _ANY6 = ipaddress.IPv6Address("::")
@@ -72,6 +73,8 @@ class ProxyRuntime:
     ) -> None:
         self.spec = spec
         self.ctx = ProxyContext(state=DataPlaneState(), clock=clock)
+        # The streams' idle timers only: no IPVS states or counts per stream (timers.py).
+        self.ctx.state.table = StreamTimers()
         # The wall clock as this runtime's clock shows it (stick tables, stats).
         self.wall_offset = time.time() - clock()
         self.raise_nofile = raise_nofile

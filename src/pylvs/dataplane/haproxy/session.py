@@ -15,6 +15,12 @@ an error (the turn-around).  The machine only hears of the success (CONNECTED) o
 failure (ConnectFailed: the client is closed).  On success the PROXY header goes first
 (send-proxy / send-proxy-v2) and the stick stores are made (process_store_rules).
 
+With the C pump the common stream never meets the relay machine: its first connect is tried
+at once, and a stream whose server answered inside connect(2) with nothing queued either way
+is spliced (dataplane/proxy/_splice.h: the pump runs its whole established life and reports
+once, at the end).  Anything else (a connect in progress, a failure, bytes queued) first tells
+the machine what it missed (ACCEPTED, its Connect already done) and goes the machine's way.
+
 Idle timeouts ride on the connection-table entry the relay already re-arms on every chunk
 (the C pump's too): the entry's timeout is the stream's (backend.idle), not IPVS's.
 """
@@ -23,18 +29,18 @@ from __future__ import annotations
 
 import _socket
 import asyncio
-import contextlib
 import errno
 import functools
 import os
 import socket
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pylvs.dataplane.proxy.poller import DATA
 from pylvs.dataplane.proxy.tcp import _DO, _NONBLOCK_STREAM, End, TcpRelay
 from pylvs.model.proxy_spec import ConnFacts
 from pylvs.proto import proxyproto
-from pylvs.proto.conntrack.states import ConnState
+from pylvs.proto.conntrack.states import ConnState, TcpEvent
+from pylvs.proto.conntrack.table import Conn
 from pylvs.proto.relay import (
     ACCEPTED,
     CLIENT,
@@ -44,8 +50,6 @@ from pylvs.proto.relay import (
     Connect,
     ConnectFailed,
     CountError,
-    Handover,
-    Record,
     RelayMachine,
     StartTimer,
     StopTimer,
@@ -79,9 +83,11 @@ class HaSession(TcpRelay):
         "queued_at",
         "queued_on",
         "retries",
+        "spliced",
         "started",
         "sticking",
         "stream",
+        "unseen",
         "waiter",
     )
 
@@ -127,6 +133,8 @@ class HaSession(TcpRelay):
         self.queued_on: Server | bool | None = False  # False: not queued
         self.waiter: asyncio.TimerHandle | None = None
         self.stream = stream  # the rules' view of it (rules.py), None when nothing needs one
+        self.spliced = False  # the pump runs it (poller.splice)
+        self.unseen = False  # the machine has not heard ACCEPTED yet (the splice's try)
         listener.relays.add(self)
         backend.enter()
         now = ctx.clock()
@@ -261,12 +269,25 @@ class HaSession(TcpRelay):
         )
         self.conn = conn
         conn.on_expire = self._expired
-        self._on(ACCEPTED)
+        if self.c_path:
+            # The splice's try: ACCEPTED's Connect at once; its Record is made with the
+            # splice's (no time passes between them) or by the machine (`_catch_up`).
+            self.unseen = True
+            self._attempt()
+        else:
+            self._on(ACCEPTED)
+
+    def _catch_up(self) -> None:
+        """Tell the machine the ACCEPTED it missed; its Connect is the attempt under way."""
+        if self.unseen:
+            self._on(ACCEPTED)  # `unseen` makes its Connect a no-op
+            self.unseen = False
 
     # -- connecting, with retries ------------------------------------------------------
 
     def _connect(self, cmd: Connect) -> None:
-        self._attempt()
+        if not self.unseen:
+            self._attempt()
 
     def _attempt(self) -> None:
         server = self.picked
@@ -279,6 +300,7 @@ class HaSession(TcpRelay):
         try:
             sock = _socket.socket(family, _NONBLOCK_STREAM)
         except OSError as exc:
+            self._catch_up()
             self._final(exc.strerror or str(exc))
             return
         try:
@@ -288,10 +310,15 @@ class HaSession(TcpRelay):
             err = exc.errno or errno.EINVAL
         connected = err == 0
         if err == errno.EINPROGRESS:
-            with contextlib.suppress(OSError):
+            # On loopback the handshake ran inside connect(2): a peer name means ESTABLISHED.
+            try:
                 sock.getpeername()
                 connected = True
-        elif err:
+            except OSError:  # still SYN_SENT
+                pass
+        if not connected:
+            self._catch_up()
+        if err and err != errno.EINPROGRESS:
             sock.close()
             self._failed(os.strerror(err), error=True)
             return
@@ -349,7 +376,78 @@ class HaSession(TcpRelay):
             assert self.picked is not None and self.stream is not None
             self.be.store(self.sticking, self.stream, self.picked, self.ctx.clock())
             self.sticking = None
+        if self.unseen and not end.queue:
+            self._splice(end)
+            return
+        self._catch_up()
         self._on(CONNECTED)
+
+    # -- spliced: the pump runs the stream (poller.splice) --------------------------------
+
+    def _splice(self, server: End) -> None:
+        self.unseen = False
+        self.spliced = True
+        conn = self.conn
+        assert conn is not None
+        self.ctx.state.table.tcp_event(conn, TcpEvent.CLIENT_CONNECTED, self.ctx.clock())
+        self._record(TcpEvent.BACKEND_CONNECTED)
+        client = self.client
+        client.fast = server.fast = DATA
+        self.poller.splice(
+            client.fd, server.fd, self, (client, server), notify=self.fin_idle != self.idle
+        )
+
+    def half_closed(self, end: End) -> None:
+        """The stream's first EOF (asked for when its half-closed timeout differs)."""
+        conn = self.conn
+        assert conn is not None
+        conn.timeout = self.fin_idle
+        conn.expires = self.ctx.clock() + self.fin_idle
+        self.ctx.state.table.moved(conn)
+
+    def spliced_end(self, how: int) -> None:
+        """The pump closed both sockets (the counts came first, through `counted`)."""
+        self._unsplice()
+        self._finish()
+
+    def _unsplice(self) -> None:
+        """The sockets were closed by the pump: forget their numbers."""
+        self.spliced = False
+        for end in (self.client, self.server):
+            assert end is not None
+            end.sock.detach()
+            end.fd = -1
+            end.fast = 0
+        server = self.server
+        assert server is not None
+        del self.client.other, server.other
+        self.listener.relays.discard(self)
+        fds, self.fds = self.fds, 0
+        self.ctx.fds.give(fds)
+
+    def _kill(self) -> None:
+        """End a spliced stream now, both sides reset (the machine's ABORTED/EXPIRED)."""
+        self.poller.kill(self.client.fd, reset=True)
+        self._unsplice()
+        self._finish()
+
+    def _expired(self, conn: Conn) -> None:
+        if self.spliced:
+            self._kill()
+        else:
+            TcpRelay._expired(self, conn)
+
+    def _record(self, event: TcpEvent) -> None:
+        """The table entry sees `event`; the stream's idle timeout is its timer."""
+        conn = self.conn
+        assert conn is not None
+        table = self.ctx.state.table
+        now = self.ctx.clock()
+        table.tcp_event(conn, event, now)
+        idle = self.idle if conn.state is ConnState.ESTABLISHED else self.fin_idle
+        conn.timeout = idle
+        conn.expires = now + idle
+        table.moved(conn)
 
     def _drop_server_end(self) -> None:
         self._stop_timer()
@@ -405,6 +503,7 @@ class HaSession(TcpRelay):
 
     def _final(self, reason: str) -> None:
         """No more attempts: the backend counts a failed connection, the client goes."""
+        self._catch_up()
         self.be.failed_conns += 1
         if self.picked is not None:
             self.be.runtime_of(self.picked).failed_conns += 1
@@ -440,29 +539,6 @@ class HaSession(TcpRelay):
 
     # -- the machine's commands ----------------------------------------------------------
 
-    def _on(self, event: Any) -> None:
-        for cmd in self.m.handle(event):
-            if type(cmd) is Record:
-                conn = self.conn
-                assert conn is not None
-                table = self.ctx.state.table
-                now = self.ctx.clock()
-                table.tcp_event(conn, cmd.event, now)
-                idle = self.idle if conn.state is ConnState.ESTABLISHED else self.fin_idle
-                conn.timeout = idle
-                conn.expires = now + idle
-                table.moved(conn)
-            elif type(cmd) is Handover:
-                end = self.client if cmd.side is CLIENT else self.server
-                assert end is not None
-                if cmd.mode:
-                    end.fast = cmd.mode
-                    self.poller.make_fast(end.fd, end.other.fd, self, end, cmd.mode)
-                else:
-                    self._unfast(end)
-            else:
-                _HA_DO[type(cmd)](self, cmd)
-
     def _start_timer(self, cmd: StartTimer) -> None:
         """The machine's connect timer is never armed: attempts keep their own."""
 
@@ -470,7 +546,9 @@ class HaSession(TcpRelay):
         """Counted by `_final` (failed_conns), where HAProxy counts it."""
 
     def abort(self) -> None:
-        if self.started:
+        if self.spliced:
+            self._kill()
+        elif self.started:
             TcpRelay.abort(self)
         else:
             self._leave_queue()
@@ -483,6 +561,11 @@ class HaSession(TcpRelay):
         self._cancel_waiter()
         self._leave_queue()
         TcpRelay._close(self, cmd)
+        self._finish()
+
+    def _finish(self) -> None:
+        """The stream is over, its sockets closed: the backend, the frontend and the table
+        forget it (the one place every stream ends, spliced or not)."""
         conn = self.conn
         if conn is not None:
             self.ctx.state.table.drop(conn)
@@ -497,7 +580,7 @@ class HaSession(TcpRelay):
         self.home.ended()
 
 
-_HA_DO: dict[type, Callable[[HaSession, Any], None]] = {
+HaSession._DO = {
     **_DO,
     Connect: HaSession._connect,
     Close: HaSession._close,

@@ -141,16 +141,9 @@ static int body_event(Pump *self, int fd, uint32_t ev, double *now) {
         }
         account(self, fd, used, *now);
     }
-    ssize_t s = len ? send(peer, data, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) : 0;
+    int err = 0;
+    ssize_t s = len ? send_some(peer, data, (size_t)len, &err) : 0;
     if (s != len) {
-        int err = 0;
-        if (s < 0) {
-            err = errno;
-            s = 0;
-            if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
-                err = 0;
-            }
-        }
         if (err) {
             body_failed(self, fd, data + s, len - s, err);
             goto out;

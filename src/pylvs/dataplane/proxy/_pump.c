@@ -24,6 +24,8 @@
  *
  * The body modes (MODE_LENGTH, MODE_CHUNKED: `set_body`, _body.h) relay one HTTP message
  * body for the HTTP driver and hand the socket back when it ends (`body`): see _body.h.
+ * Spliced sessions (MODE_SPLICE: `splice`, _splice.h) run a plain stream's whole
+ * established life, both sockets registered here, and report once at the end (`done`).
  *
  * Events are level-triggered (epoll(7)), so a chunk left unread is reported again.  A
  * descriptor closed inside a batch (by take_eof, or by Python through `drop`) has its later
@@ -54,6 +56,7 @@
 #define MODE_LENGTH 8   /* relay exactly `left` bytes, never reading past them */
 #define MODE_CHUNKED 16 /* relay a chunked body (_chunked.h), re-framed, up to its trailers */
 #define MODE_BODY (MODE_LENGTH | MODE_CHUNKED)
+#define MODE_SPLICE 32 /* a whole spliced session (splice, _splice.h) */
 
 
 typedef struct {
@@ -69,6 +72,16 @@ typedef struct {
     uint64_t left;  /* MODE_LENGTH: bytes still to relay */
     uint64_t total; /* bytes read for this body so far */
     Chunks chunks;  /* MODE_CHUNKED: the reader's place */
+    /* MODE_SPLICE (_splice.h) */
+    char *pbuf;      /* bytes read from the peer that this socket has not taken yet */
+    Py_ssize_t plen; /* ... how many */
+    Py_ssize_t poff; /* ... from where in pbuf */
+    uint32_t emask;  /* its epoll mask (0: not in the set) */
+    unsigned client : 1; /* the client's socket of the session */
+    unsigned rd : 1;     /* read (not at EOF, its peer not full) */
+    unsigned eof : 1;    /* its EOF was read */
+    unsigned shut : 1;   /* shut it down for writing once pbuf is written */
+    unsigned notify : 1; /* report the session's first EOF through `ended` */
 } Slot;
 
 typedef struct {
@@ -90,6 +103,7 @@ typedef struct {
     PyObject *report;   /* callable(fd, exc): a handler raised */
     PyObject *ended;    /* callable(fd, how): the C path took fd's EOF (how: MODE_EOF_SHUT or _CLOSE) */
     PyObject *body;     /* callable(fd, kind, total, payload, data): a body hand-over ended */
+    PyObject *done;     /* callable(cfd, sfd, how, c_pkts, c_bytes, s_pkts, s_bytes, last) */
     char *out;          /* what a chunked read writes (2 * size + 16 bytes) */
     int fatal;          /* a callback raised a BaseException that is not an Exception (still set) */
     struct epoll_event events[MAX_EVENTS];
@@ -119,6 +133,10 @@ static int grow_slots(Pump *self, int fd) {
         slots[i].left = 0;
         slots[i].total = 0;
         memset(&slots[i].chunks, 0, sizeof(Chunks));
+        slots[i].pbuf = NULL;
+        slots[i].plen = slots[i].poff = 0;
+        slots[i].emask = 0;
+        slots[i].client = slots[i].rd = slots[i].eof = slots[i].shut = slots[i].notify = 0;
     }
     self->slots = slots;
     self->nslots = n;
@@ -147,10 +165,12 @@ static void Pump_dealloc(Pump *self) {
     Py_CLEAR(self->report);
     Py_CLEAR(self->ended);
     Py_CLEAR(self->body);
+    Py_CLEAR(self->done);
     PyMem_Free(self->buf);
     PyMem_Free(self->out);
     for (int i = 0; i < self->nslots; i++) {
         chunks_free(&self->slots[i].chunks);
+        PyMem_Free(self->slots[i].pbuf);
     }
     PyMem_Free(self->slots);
     PyMem_Free(self->dirty);
@@ -163,6 +183,7 @@ static int Pump_traverse(Pump *self, visitproc visit, void *arg) {
     Py_VISIT(self->report);
     Py_VISIT(self->ended);
     Py_VISIT(self->body);
+    Py_VISIT(self->done);
     return 0;
 }
 
@@ -172,23 +193,25 @@ static int Pump_clear_refs(Pump *self) {
     Py_CLEAR(self->report);
     Py_CLEAR(self->ended);
     Py_CLEAR(self->body);
+    Py_CLEAR(self->done);
     return 0;
 }
 
 static int Pump_init(Pump *self, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"epfd", "size", "handlers", "spill", "report", "batch", "ended",
-                             "body", NULL};
+                             "body", "done", NULL};
     int epfd, batch = MAX_EVENTS;
     Py_ssize_t size;
-    PyObject *handlers, *spill, *report, *ended = Py_None, *body = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "inO!OO|iOO", kwlist, &epfd, &size,
+    PyObject *handlers, *spill, *report, *ended = Py_None, *body = Py_None, *done = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "inO!OO|iOOO", kwlist, &epfd, &size,
                                      &PyDict_Type, &handlers, &spill, &report, &batch, &ended,
-                                     &body)) {
+                                     &body, &done)) {
         return -1;
     }
     if ((ended != Py_None && !PyCallable_Check(ended)) ||
-        (body != Py_None && !PyCallable_Check(body))) {
-        PyErr_SetString(PyExc_TypeError, "ended and body must be callable or None");
+        (body != Py_None && !PyCallable_Check(body)) ||
+        (done != Py_None && !PyCallable_Check(done))) {
+        PyErr_SetString(PyExc_TypeError, "ended, body and done must be callable or None");
         return -1;
     }
     if (size <= 0 || batch <= 0) {
@@ -237,6 +260,12 @@ static int Pump_init(Pump *self, PyObject *args, PyObject *kwds) {
     } else {
         Py_INCREF(body);
         Py_XSETREF(self->body, body);
+    }
+    if (done == Py_None) {
+        Py_CLEAR(self->done);
+    } else {
+        Py_INCREF(done);
+        Py_XSETREF(self->done, done);
     }
     return 0;
 }
@@ -322,6 +351,32 @@ static double monotonic_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* send(2) as every relay path does it: the bytes the peer took (0 when it is full); `*err` the
+   errno of a real failure, else 0. */
+static ssize_t send_some(int fd, const char *data, size_t len, int *err) {
+    ssize_t s = send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    *err = 0;
+    if (s < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            *err = errno;
+        }
+        s = 0;
+    }
+    return s;
+}
+
+/* The slot of `fd`, about to be handed to the C path with `peer` (None: an exception). */
+static Slot *slot_for(Pump *self, int fd, int peer) {
+    if (fd < 0 || peer < 0) {
+        PyErr_SetString(PyExc_ValueError, "negative descriptor");
+        return NULL;
+    }
+    if (grow_slots(self, fd) < 0) {
+        return NULL;
+    }
+    return &self->slots[fd];
+}
+
 /* `fd` is being closed inside a batch: events for it later in the batch are stale (its number
    may be reused at once, by an accept in this same batch) and must not reach the new socket,
    where a stale EPOLLRDHUP would read as a FIN that never came.  They are dropped; a new
@@ -381,6 +436,8 @@ static int take_eof(Pump *self, int fd) {
 
 /* The body modes (MODE_LENGTH, MODE_CHUNKED): their event handling, on the helpers above. */
 #include "_body.h"
+/* Spliced sessions (MODE_SPLICE): the same. */
+#include "_splice.h"
 
 /* An event on a socket its relay handed to the C path.  Returns 1 when handled, 0 when the
    Python handler must take it (an error or hang-up, data the C path may not relay, an EOF it
@@ -388,6 +445,9 @@ static int take_eof(Pump *self, int fd) {
 static int fast_event(Pump *self, int fd, uint32_t ev, double *now) {
     Slot *slot = &self->slots[fd];
     int mode = slot->mode;
+    if (mode == MODE_SPLICE) {
+        return splice_event(self, fd, ev, now);
+    }
     if (mode & MODE_BODY) {
         return body_event(self, fd, ev, now);
     }
@@ -404,7 +464,8 @@ static int fast_event(Pump *self, int fd, uint32_t ev, double *now) {
                 *now = monotonic_now();
             }
             account(self, fd, r, *now);
-            ssize_t s = send(peer, self->buf, (size_t)r, MSG_DONTWAIT | MSG_NOSIGNAL);
+            int err;
+            ssize_t s = send_some(peer, self->buf, (size_t)r, &err);
             if (s == r) {
                 /* The FIN is in and this read took everything before it (a short read):
                    the next read would only return the EOF, so take it now, as _read does. */
@@ -412,14 +473,6 @@ static int fast_event(Pump *self, int fd, uint32_t ev, double *now) {
                     take_eof(self, fd); /* not taken: reported again, level-triggered */
                 }
                 return 1;
-            }
-            int err = 0;
-            if (s < 0) {
-                err = errno;
-                s = 0;
-                if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
-                    err = 0;
-                }
             }
             slot->peer = -1;
             slot->mode = 0;
@@ -503,10 +556,6 @@ static PyObject *Pump_set(Pump *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "ii|i", &fd, &peer, &mode)) {
         return NULL;
     }
-    if (fd < 0 || peer < 0) {
-        PyErr_SetString(PyExc_ValueError, "negative descriptor");
-        return NULL;
-    }
     if (mode <= 0 || (mode & ~(MODE_DATA | MODE_EOF)) != 0) {
         PyErr_SetString(PyExc_ValueError, "mode must be a non-empty set of DATA, EOF_SHUT, EOF_CLOSE");
         return NULL;
@@ -515,10 +564,10 @@ static PyObject *Pump_set(Pump *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "EOF modes need an `ended` callback");
         return NULL;
     }
-    if (grow_slots(self, fd) < 0) {
+    Slot *slot = slot_for(self, fd, peer);
+    if (slot == NULL) {
         return NULL;
     }
-    Slot *slot = &self->slots[fd];
     slot->peer = peer;
     slot->mode = mode;
     slot->body = 0;
@@ -535,10 +584,6 @@ static PyObject *Pump_set_body(Pump *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "iiiK", &fd, &peer, &mode, &size)) {
         return NULL;
     }
-    if (fd < 0 || peer < 0) {
-        PyErr_SetString(PyExc_ValueError, "negative descriptor");
-        return NULL;
-    }
     if (mode != MODE_LENGTH && mode != MODE_CHUNKED) {
         PyErr_SetString(PyExc_ValueError, "mode must be LENGTH or CHUNKED");
         return NULL;
@@ -551,10 +596,10 @@ static PyObject *Pump_set_body(Pump *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "body modes need a `body` callback");
         return NULL;
     }
-    if (grow_slots(self, fd) < 0) {
+    Slot *slot = slot_for(self, fd, peer);
+    if (slot == NULL) {
         return NULL;
     }
-    Slot *slot = &self->slots[fd];
     slot->peer = peer;
     slot->mode = mode;
     slot->body = mode;
@@ -666,6 +711,12 @@ static PyMethodDef Pump_methods[] = {
     {"set_body", (PyCFunction)Pump_set_body, METH_VARARGS,
      "set_body(fd, peer, mode, size): relay one body (LENGTH: size bytes; CHUNKED: trailer "
      "block cut at size) from fd to peer, then hand fd back through `body`."},
+    {"splice", (PyCFunction)Pump_splice, METH_VARARGS,
+     "splice(cfd, sfd, notify=False): run the established session of these sockets in C "
+     "(registered here) until both are closed; reported through `done`."},
+    {"kill", (PyCFunction)Pump_kill, METH_VARARGS,
+     "kill(cfd, reset) -> (client pkts, bytes, server pkts, bytes, last): end a spliced "
+     "session now."},
     {"resume", (PyCFunction)Pump_resume, METH_VARARGS,
      "resume(fd, peer): go on with the body in hand after a spill."},
     {"clear", (PyCFunction)Pump_clear, METH_O,
@@ -712,7 +763,10 @@ PyMODINIT_FUNC PyInit__pump(void) {
         PyModule_AddIntConstant(m, "BODY_SENT", BODY_SENT) < 0 ||
         PyModule_AddIntConstant(m, "BODY_LAST", BODY_LAST) < 0 ||
         PyModule_AddIntConstant(m, "BODY_REFUSED", BODY_REFUSED) < 0 ||
-        PyModule_AddIntConstant(m, "BODY_CUT", BODY_CUT) < 0) {
+        PyModule_AddIntConstant(m, "BODY_CUT", BODY_CUT) < 0 ||
+        PyModule_AddIntConstant(m, "SPLICE_CLOSED", SPLICE_CLOSED) < 0 ||
+        PyModule_AddIntConstant(m, "SPLICE_CLIENT_FAILED", SPLICE_CLIENT_FAILED) < 0 ||
+        PyModule_AddIntConstant(m, "SPLICE_SERVER_FAILED", SPLICE_SERVER_FAILED) < 0) {
         Py_DECREF(m);
         return NULL;
     }

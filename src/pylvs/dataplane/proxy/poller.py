@@ -95,6 +95,17 @@ class FastOwner(Protocol):
         closed).  `end` is no longer fast."""
 
 
+class SpliceOwner(FastOwner, Protocol):
+    """The session of a spliced pair of sockets (`splice`): haproxy.session.HaSession."""
+
+    def half_closed(self, end: Any) -> None:
+        """`end` sent the session's first EOF (asked for with `notify`)."""
+
+    def spliced_end(self, how: int) -> None:
+        """The C path closed both sockets: how (SPLICE_CLOSED, or which side failed and had
+        the other reset); the counts went to `counted` first."""
+
+
 class BodyOwner(FastOwner, Protocol):
     """An owner that passes message bodies (`pass_body`): the HTTP driver."""
 
@@ -117,6 +128,16 @@ ERROR = select.EPOLLERR
 HANGUP = select.EPOLLHUP
 PEER_EOF = select.EPOLLRDHUP
 
+_SPLICED = 32  # MODE_SPLICE: `ended` reports a spliced session's first EOF with it
+# How a spliced session ended (_splice.h).
+SPLICE_CLOSED, SPLICE_CLIENT_FAILED, SPLICE_SERVER_FAILED = 0, 1, 2
+if _pump is not None:
+    assert (_pump.SPLICE_CLOSED, _pump.SPLICE_CLIENT_FAILED, _pump.SPLICE_SERVER_FAILED) == (
+        SPLICE_CLOSED,
+        SPLICE_CLIENT_FAILED,
+        SPLICE_SERVER_FAILED,
+    )
+
 # Events read per round: large enough that a busy round is one epoll_wait, small enough that
 # the loop's other callbacks (timers, the control socket) still run between rounds.
 _BATCH = 256
@@ -135,6 +156,8 @@ class Poller:
         self.size = read_size
         self.fast: dict[int, tuple[FastOwner, Any]] = {}
         self.bodies: dict[int, tuple[BodyOwner, Any, Side]] = {}  # bodies handed over
+        # Spliced sessions by the client's descriptor: (owner, client end, server end, sfd).
+        self.spliced: dict[int, tuple[SpliceOwner, Any, Any, int]] = {}
         # Descriptors closed during the pure-Python round being handled (`forget`).
         self._closed_in_round: set[int] = set()
         self._in_round = False
@@ -149,6 +172,7 @@ class Poller:
                 _BATCH,
                 self._ended,
                 self._body,
+                self._spliced_end,
             )
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -223,6 +247,54 @@ class Poller:
         assert self.pump is not None
         self.pump.resume(fd, peer)
 
+    def splice(
+        self,
+        cfd: int,
+        sfd: int,
+        owner: SpliceOwner,
+        ends: tuple[Any, Any],
+        *,
+        notify: bool = False,
+    ) -> None:
+        """Run the established session of `cfd` (the client's socket, `ends[0]`) and `sfd`
+        (the server's, `ends[1]`) in C until both are closed (_splice.h): neither may be
+        watched here.  `owner.counted` gets the counts (harvests, then the rest at the end),
+        `owner.spliced_end` the end; `notify`: `owner.half_closed` at the first EOF."""
+        assert self.pump is not None
+        self.pump.splice(cfd, sfd, notify)
+        self.fast[cfd] = (owner, ends[0])
+        self.fast[sfd] = (owner, ends[1])
+        self.spliced[cfd] = (owner, ends[0], ends[1], sfd)
+
+    def kill(self, cfd: int, *, reset: bool) -> None:
+        """End the spliced session of `cfd` now: both sockets closed (reset when told); the
+        last counts go to its owner, which is not told otherwise."""
+        assert self.pump is not None
+        self._forget_splice(cfd, self.pump.kill(cfd, reset))
+
+    def _forget_splice(
+        self, cfd: int, counts: tuple[int, int, int, int, float]
+    ) -> SpliceOwner | None:
+        cp, cb, sp, sb, last = counts
+        found = self.spliced.pop(cfd, None)
+        if found is None:
+            return None
+        owner, c_end, s_end, sfd = found
+        self.fast.pop(cfd, None)
+        self.fast.pop(sfd, None)
+        if cp:
+            owner.counted(c_end, cp, cb, last)
+        if sp:
+            owner.counted(s_end, sp, sb, last)
+        return owner
+
+    def _spliced_end(  # noqa: PLR0917 - the C path's callback, called positionally
+        self, cfd: int, sfd: int, how: int, cp: int, cb: int, sp: int, sb: int, last: float
+    ) -> None:
+        owner = self._forget_splice(cfd, (cp, cb, sp, sb, last))
+        if owner is not None:
+            owner.spliced_end(how)
+
     def harvest(self) -> None:
         """Add what the C path relayed since the last harvest to the relays' counters."""
         if self.pump is None:
@@ -240,7 +312,11 @@ class Poller:
 
     def _ended(self, fd: int, how: int) -> None:
         owner = self.fast.get(fd)
-        if owner is not None:
+        if owner is None:
+            return
+        if how == _SPLICED:  # a spliced session's first EOF (splice's `notify`)
+            owner[0].half_closed(owner[1])  # type: ignore[attr-defined]
+        else:
             owner[0].ended(owner[1], how)
 
     def _body(self, fd: int, kind: int, n: int, count: int, trailers: bytes | None) -> None:
@@ -271,6 +347,7 @@ class Poller:
             self.pump.close()
         self.fast.clear()
         self.bodies.clear()
+        self.spliced.clear()
         if self.loop is not None and not self.loop.is_closed():
             self.loop.remove_reader(self.ep.fileno())
         self.loop = None

@@ -30,7 +30,7 @@ import os
 import select
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.service import Address
@@ -78,8 +78,9 @@ from pylvs.proto.relay import (
 from pylvs.sched.base import Flow
 
 from . import poller as _poller
+from .accept import Acceptor
 from .context import ProxyContext, log
-from .poller import EOF_CLOSE, ERROR, HANGUP, PEER_EOF, READ, WRITE, Poller
+from .poller import EOF_CLOSE, ERROR, HANGUP, PEER_EOF, READ, WRITE
 from .sockets import close_with_reset
 
 # The machine speaks epoll's and _pump.c's numbers, so commands pass through unconverted.
@@ -98,13 +99,6 @@ assert (proto_relay.DATA, proto_relay.EOF_SHUT, proto_relay.EOF_CLOSE) == (
 # flood of distinct sources cannot grow it; addresses are immutable, so sharing them is safe.
 _parse_address = functools.lru_cache(maxsize=4096)(ipaddress.ip_address)
 
-# accept(2) failures that mean "out of descriptors or memory": stop accepting for a while
-# (asyncio's servers do the same, for 1 s) instead of spinning on a listener that stays ready.
-_BACK_OFF = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
-ACCEPT_BACK_OFF = 1.0
-# Connections accepted per readiness event, so one busy service cannot starve the others.
-_ACCEPT_BATCH = 64
-
 _ESTABLISHED = ConnState.ESTABLISHED
 _NONBLOCK_STREAM = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0)
 # Every recv/send is non-blocking by flag (recv(2) MSG_DONTWAIT), so accepted sockets need no
@@ -120,95 +114,32 @@ LOOPS = "it is the proxy's own listening address (the connection would loop)"
 NOT_HELD, HELD_ON, HELD_UNWATCHED = 0, 1, 2
 
 
-class TcpListener:
+class TcpListener(Acceptor):
     """A TCP virtual service: the listening socket and the relays it started."""
 
     def __init__(self, ctx: ProxyContext, runtime: ServiceRuntime, sock: socket.socket) -> None:
-        self.ctx = ctx
+        self._init_acceptor(ctx, sock)
         self.runtime = runtime
-        self.sock = sock
         host, port = sock.getsockname()[:2]
         self.address: tuple[Address, int] = (ipaddress.ip_address(host), port)
         self.relays: set[TcpRelay] = set()
-        self.poller: Poller | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._resume: asyncio.TimerHandle | None = None
-        self._closed = False
-
-    async def start(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.poller = self.ctx.poller(self.loop)
-        # Accepted sockets inherit TCP_NODELAY from the listener (Linux copies the listener's
-        # tcp_sock into the child): one setsockopt here instead of one per client.
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.poller.add(self.sock.fileno(), READ, self._accept)
 
     def close(self) -> None:
         """Stop accepting; relays already running go on."""
         if self._closed:
             return
-        self._closed = True
-        if self._resume is not None:
-            self._resume.cancel()
-            self._resume = None
-        self.ctx.fds.forget(self._resume_accepting)
-        if self.poller is not None:
-            self.poller.forget(self.sock.fileno())
+        self._stop_accepting()
         self.sock.close()
 
     def abort_all(self) -> None:
         for relay in list(self.relays):
             relay.abort()
 
-    def _accept(self, events: int) -> None:
-        sock = self.sock
-        family = sock.family
-        fds = self.ctx.fds
-        for _ in range(_ACCEPT_BATCH):
-            # A relay holds two descriptors (the client's and the real server's): at the cap
-            # stop accepting, and let clients wait in the listen backlog (descriptors.py).
-            if fds.own + 2 <= fds.cap:
-                fds.own += 2  # Descriptors.take's common case, inline
-            elif not fds.take(2):
-                self._wait_for_descriptors()
-                return
-            try:
-                # The C-level accept: socket.accept() would wrap the descriptor in a Python
-                # socket.socket (a Python __init__) and probe its blocking mode.
-                fd, peer = sock._accept()  # type: ignore[attr-defined]
-            except (BlockingIOError, InterruptedError):
-                fds.give(2)
-                return
-            except OSError as exc:
-                fds.give(2)
-                if exc.errno in _BACK_OFF:
-                    self._back_off(exc)
-                    return
-                continue  # ECONNABORTED and friends: that client is gone, take the next
-            TcpRelay(self, _socket.socket(family, socket.SOCK_STREAM, 0, fd), peer)
-            if self._closed:
-                return
+    def _label(self) -> str:
+        return str(self.runtime.key)
 
-    def _wait_for_descriptors(self) -> None:
-        assert self.poller is not None
-        self.poller.modify(self.sock.fileno(), 0)
-        self.ctx.fds.wait(self._resume_accepting)
-
-    def _back_off(self, exc: OSError) -> None:
-        log.warning(
-            "%s: cannot accept (%s); pausing accepts for %.0f s",
-            self.runtime.key,
-            exc.strerror or exc,
-            ACCEPT_BACK_OFF,
-        )
-        assert self.poller is not None and self.loop is not None
-        self.poller.modify(self.sock.fileno(), 0)
-        self._resume = self.loop.call_later(ACCEPT_BACK_OFF, self._resume_accepting)
-
-    def _resume_accepting(self) -> None:
-        self._resume = None
-        if not self._closed and self.poller is not None:
-            self.poller.modify(self.sock.fileno(), READ)
+    def _accepted(self, client: _socket.socket, peer: tuple[str, int]) -> None:
+        TcpRelay(self, client, peer)
 
 
 class End:
@@ -260,6 +191,9 @@ class End:
 class TcpRelay:
     """One proxied connection: the client's socket, the real server's, the table entry, and
     the relay machine (pylvs.proto.relay) that decides what happens to them."""
+
+    # What each command other than Record and Handover does (set below the class).
+    _DO: ClassVar[dict[type, Callable[[Any, Any], None]]]
 
     __slots__ = (
         "c_path",
@@ -328,14 +262,13 @@ class TcpRelay:
     # -- carrying out the machine's commands -------------------------------------------------
 
     def _on(self, event: Event) -> None:
-        """Tell the machine what happened and do what it answers, in order."""
+        """Tell the machine what happened and do what it answers, in order (the one event
+        path of every relay: HaSession changes what a Record does and its `_DO` table)."""
+        do = self._DO
         for cmd in self.m.handle(event):
-            # The two commonest commands inline (four and three per connection): a call
-            # each less on the path every new connection takes.
+            # The two commonest commands first (four and three per connection).
             if type(cmd) is Record:
-                conn = self.conn
-                assert conn is not None
-                self.ctx.state.table.tcp_event(conn, cmd.event, self.ctx.clock())
+                self._record(cmd.event)
             elif type(cmd) is Handover:
                 end = self.client if cmd.side is CLIENT else self.server
                 assert end is not None
@@ -345,7 +278,13 @@ class TcpRelay:
                 else:
                     self._unfast(end)
             else:
-                _DO[type(cmd)](self, cmd)
+                do[type(cmd)](self, cmd)
+
+    def _record(self, event: TcpEvent) -> None:
+        """The connection-table entry sees the packets `event` stands for."""
+        conn = self.conn
+        assert conn is not None
+        self.ctx.state.table.tcp_event(conn, event, self.ctx.clock())
 
     def _end(self, side: Side) -> End:
         if side is CLIENT:
@@ -717,7 +656,7 @@ class TcpRelay:
             self.conn.on_expire = None
 
 
-_DO: dict[type, Callable[[TcpRelay, Any], None]] = {
+_DO: dict[type, Callable[[Any, Any], None]] = {
     Watch: TcpRelay._watch,
     Unwatch: TcpRelay._unwatch,
     ShutWrite: TcpRelay._shut_write,
@@ -730,3 +669,4 @@ _DO: dict[type, Callable[[TcpRelay, Any], None]] = {
     CloseSide: TcpRelay._close_side,
     Close: TcpRelay._close,
 }
+TcpRelay._DO = _DO
