@@ -76,6 +76,7 @@ typedef struct {
     char *pbuf;      /* bytes read from the peer that this socket has not taken yet */
     Py_ssize_t plen; /* ... how many */
     Py_ssize_t poff; /* ... from where in pbuf */
+    Py_ssize_t pcap; /* pbuf's size */
     uint32_t emask;  /* its epoll mask (0: not in the set) */
     unsigned client : 1; /* the client's socket of the session */
     unsigned rd : 1;     /* read (not at EOF, its peer not full) */
@@ -134,7 +135,7 @@ static int grow_slots(Pump *self, int fd) {
         slots[i].total = 0;
         memset(&slots[i].chunks, 0, sizeof(Chunks));
         slots[i].pbuf = NULL;
-        slots[i].plen = slots[i].poff = 0;
+        slots[i].plen = slots[i].poff = slots[i].pcap = 0;
         slots[i].emask = 0;
         slots[i].client = slots[i].rd = slots[i].eof = slots[i].shut = slots[i].notify = 0;
     }

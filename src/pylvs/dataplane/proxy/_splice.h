@@ -7,8 +7,10 @@
  * connect and close (two registrations, two hand-overs, two EOF callbacks and their table
  * events, the close) were a third.  A spliced session registers its two sockets itself and
  * runs the rules of pylvs.proto.relay's machine for the case without decisions: data both
- * ways; what a peer cannot take is kept here (one buffer per direction, the source not read
- * meanwhile: backpressure) and written on EPOLLOUT; an EOF is passed on once what precedes
+ * ways; what a peer cannot take is kept here (one buffer per direction) and written on
+ * EPOLLOUT, the source read on until SPLICE_HIGH bytes wait and again once no more than
+ * SPLICE_LOW do (the relay's high- and low-water marks, RelayParams' defaults: backpressure
+ * in batches, as the Python relay's queue does it); an EOF is passed on once what precedes
  * it is written (shutdown(SHUT_WR)); both EOFs passed on: both sockets closed; a side that
  * fails (a read or write error) is closed and the other reset (SO_LINGER 0), as the machine
  * does.  Python hears of it once, at the end (`done`), with the counts not yet harvested;
@@ -22,6 +24,9 @@
 #define PYLVS_SPLICE_H
 
 #include <netinet/in.h>
+
+#define SPLICE_HIGH (256 * 1024) /* bytes waiting for a socket: stop reading its peer */
+#define SPLICE_LOW (64 * 1024)   /* ... read it again */
 
 /* How a spliced session ended (the `done` callback's `how`). */
 #define SPLICE_CLOSED 0 /* both EOFs passed on, both sockets closed */
@@ -49,7 +54,7 @@ static void sp_mask(Pump *self, int fd) {
 static void sp_forget(Slot *s) {
     PyMem_Free(s->pbuf);
     s->pbuf = NULL;
-    s->plen = s->poff = 0;
+    s->plen = s->poff = s->pcap = 0;
     s->peer = -1;
     s->mode = 0;
     s->rd = s->eof = s->shut = s->notify = 0;
@@ -122,6 +127,28 @@ static void sp_eof(Pump *self, int fd) {
     }
 }
 
+/* Keep `n` bytes for `fd` behind what already waits for it; -1: no memory. */
+static int sp_hold(Slot *a, const char *data, Py_ssize_t n) {
+    if (a->poff + a->plen + n > a->pcap) {
+        if (a->poff) {
+            memmove(a->pbuf, a->pbuf + a->poff, (size_t)a->plen);
+            a->poff = 0;
+        }
+        if (a->plen + n > a->pcap) {
+            Py_ssize_t cap = a->pcap * 2 > a->plen + n ? a->pcap * 2 : a->plen + n;
+            char *buf = PyMem_Realloc(a->pbuf, (size_t)cap);
+            if (buf == NULL) {
+                return -1;
+            }
+            a->pbuf = buf;
+            a->pcap = cap;
+        }
+    }
+    memcpy(a->pbuf + a->poff + a->plen, data, (size_t)n);
+    a->plen += n;
+    return 0;
+}
+
 /* Write what waits for `fd`; 0 when the session ended. */
 static int sp_flush(Pump *self, int fd) {
     Slot *a = &self->slots[fd];
@@ -135,21 +162,20 @@ static int sp_flush(Pump *self, int fd) {
     }
     a->poff += s;
     a->plen -= s;
-    if (a->plen) {
-        return 1;
+    if (a->plen == 0) {
+        PyMem_Free(a->pbuf); /* an idle stream holds no buffer */
+        a->pbuf = NULL;
+        a->poff = a->pcap = 0;
+        if (sp_over(a, b)) {
+            sp_end(self, fd, 0);
+            return 0;
+        }
+        if (a->shut) {
+            a->shut = 0;
+            shutdown(fd, SHUT_WR);
+        }
     }
-    PyMem_Free(a->pbuf);
-    a->pbuf = NULL;
-    a->poff = 0;
-    if (sp_over(a, b)) {
-        sp_end(self, fd, 0);
-        return 0;
-    }
-    if (a->shut) {
-        a->shut = 0;
-        shutdown(fd, SHUT_WR);
-    }
-    if (!b->eof) {
+    if (!b->eof && !b->rd && a->plen <= SPLICE_LOW) {
         b->rd = 1; /* the backpressure is over */
     }
     sp_mask(self, fd);
@@ -177,21 +203,23 @@ static void sp_read(Pump *self, int fd, uint32_t ev, double *now) {
         *now = monotonic_now();
     }
     account(self, fd, r, *now);
-    int err;
-    ssize_t s = send_some(peer, self->buf, (size_t)r, &err);
-    if (err) {
-        sp_end(self, peer, 1);
-        return;
+    ssize_t s = 0;
+    if (b->plen == 0) { /* nothing waits for the peer: straight on */
+        int err;
+        s = send_some(peer, self->buf, (size_t)r, &err);
+        if (err) {
+            sp_end(self, peer, 1);
+            return;
+        }
     }
     if (s < r) {
-        b->pbuf = PyMem_Malloc((size_t)(r - s));
-        if (b->pbuf == NULL) {
+        if (sp_hold(b, self->buf + s, r - s) < 0) {
             sp_end(self, fd, 1); /* no memory to hold it: this stream only */
             return;
         }
-        memcpy(b->pbuf, self->buf + s, (size_t)(r - s));
-        b->plen = r - s;
-        a->rd = 0;
+        if (b->plen >= SPLICE_HIGH) {
+            a->rd = 0;
+        }
         sp_mask(self, fd);
         sp_mask(self, peer);
         return;
