@@ -89,7 +89,10 @@ class LiveProxies:
             maxconn=rt.maxconn,
             hard_maxconn=rt.maxconn,
             curr_conns=rt.conns,
-            cum_conns=sum(fe.total + fe.denied for fe in rt.frontends.values()),
+            cum_conns=sum(
+                fe.total + fe.denied + fe.denied_sess + fe.denied_req
+                for fe in rt.frontends.values()
+            ),
             listeners=sum(len(fe.listeners) for fe in rt.frontends.values()),
             ulimit_n=rt.spec.ulimit_n or 0,
         )
@@ -127,11 +130,15 @@ class LiveProxies:
         counters = Counters(
             http=http,
             sess_max=fe.max_conns,
-            cum_sess=fe.total,
-            cum_conn=fe.total + fe.denied,
+            # A stream refused by tcp-request content rules was a session (session.c counts
+            # it once the session rules pass); every accepted connection is in conn_tot.
+            cum_sess=fe.total + fe.denied_req,
+            cum_conn=fe.total + fe.denied + fe.denied_sess + fe.denied_req,
             bytes_in=c.inbytes,
             bytes_out=c.outbytes,
             denied_conn=fe.denied,
+            denied_sess=fe.denied_sess,
+            denied_req=fe.denied_req,
         )
         stopped = all(lst.closed for lst in fe.listeners) and bool(fe.listeners)
         return FrontendView(

@@ -291,6 +291,7 @@ class _ProxyCompiler:
                 t.tunnel,
             ),
             mode=p.mode,
+            is_backend=p.has_backend,
             tcp_connection=self.rules(p.tcp_request_connection, "tcp-request connection"),
             tcp_session=self.rules(p.tcp_request_session, "tcp-request session"),
             tcp_content=self.rules(p.tcp_request_content, "tcp-request content"),

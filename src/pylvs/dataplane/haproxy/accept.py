@@ -77,7 +77,9 @@ def run_l5(listener: FrontendListener, client: _socket.socket, sess: Session) ->
         if isinstance(verdict, Drop):
             listener.frontend.denied_sess += 1
             counters.stop_session(sess, clock())
-            reject(client, silent=verdict.silent)
+            # session.c conn_complete_session: a session rule's reject closes the accepted
+            # connection in order (a FIN); only the connection rules close with no linger.
+            reject(client, silent=verdict.silent, reset=False)
             listener.dropped()
             return False
     counters.count_session(sess, clock())
@@ -107,18 +109,25 @@ def _setsockopt(sock: _socket.socket, level: int, name: int, value: int) -> None
         sock.setsockopt(level, name, value)
 
 
+# What close_read takes from the socket at most: the content rules peeked at no more than
+# a buffer's worth, and a client that keeps sending must not keep the loop reading.
+CLOSE_READ_MAX = 1 << 20
+
+
 def close_read(client: _socket.socket) -> None:
     """Close a client whose stream a content rule refused: HAProxy had read what it sent,
     so the close is a FIN; the bytes only peeked at are taken first (a close with unread
-    data would be a RST)."""
+    data would be a RST), up to CLOSE_READ_MAX."""
+    taken = 0
     with contextlib.suppress(OSError):
-        while client.recv(65536, socket.MSG_DONTWAIT):
-            pass
+        while taken < CLOSE_READ_MAX and (data := client.recv(65536, socket.MSG_DONTWAIT)):
+            taken += len(data)
     client.close()
 
 
-def reject(client: _socket.socket, *, silent: bool) -> None:
-    """Close a refused client: a RST (SO_LINGER 0), or nothing at all for silent-drop."""
+def reject(client: _socket.socket, *, silent: bool, reset: bool = True) -> None:
+    """Close a refused client: a RST (SO_LINGER 0) or, with `reset` False, an orderly close;
+    nothing at all for silent-drop."""
     if silent:
         try:
             client.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR, 1)
@@ -131,4 +140,7 @@ def reject(client: _socket.socket, *, silent: bool) -> None:
                 else (socket.IPPROTO_IP, socket.IP_TTL)
             )
             _setsockopt(client, ttl_level, ttl_name, 1)
-    close_with_reset(client)
+    if reset or silent:
+        close_with_reset(client)
+    else:
+        client.close()

@@ -7,7 +7,7 @@ Request (`request()`), once the head is parsed; every step may end it:
 1. the frontend's `http-request` rules; then `use-service` (an applet answers), then its
    `redirect` rules (the first whose condition holds answers);
 2. the switching rules: the first `use_backend` whose condition holds (a log-format name
-   that names no backend falls through to the next rule), else `default_backend`, else the
+   that names no backend ends them too), else `default_backend`, else the
    frontend itself (a listen section);
 3. if the backend is another proxy: its `tcp-request content` rules, its `http-request`
    rules and its `redirect` rules;

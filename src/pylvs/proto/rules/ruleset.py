@@ -51,6 +51,9 @@ class ProxyRules:
     name: str
     ref: ProxyRef
     mode: str = "http"  # "tcp" | "http"
+    # A backend or listen section: what a `use_backend %[...]` name may name (proxy.c
+    # proxy_be_by_name looks among proxies with PR_CAP_BE only).
+    is_backend: bool = True
     tcp_connection: tuple[Rule, ...] = ()
     tcp_session: tuple[Rule, ...] = ()
     tcp_content: tuple[Rule, ...] = ()

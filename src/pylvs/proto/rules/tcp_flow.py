@@ -83,15 +83,20 @@ def content(txn: Txn, px: ProxyRules, *, final: bool, response: bool = False) ->
 
 
 def switch(txn: Txn, proxies: Mapping[str, ProxyRules], fe: ProxyRules) -> str:
-    """process_switching_rules: the backend's name (a `%[...]` name that names no proxy
-    falls through to the next rule)."""
+    """process_switching_rules (src/stream.c): the first `use_backend` whose condition
+    holds decides; a `%[...]` name that names no backend (proxy_be_by_name: backends and
+    listen sections only) ends the loop too, and the stream goes to `default_backend`, else
+    to the frontend itself (a listen section).  haproxy 2.6.12 on `use_backend
+    %[req.payload(0,2)]`, then `use_backend b2`, `default_backend b1`: "zz" reaches b1."""
     s = txn.stream
     for rule in fe.switching:
         if rule.cond is not None and not rule.cond.holds(s):
             continue
         name = rule.backend.build(s).decode("latin-1")
-        if name in proxies:
+        target = proxies.get(name)
+        if target is not None and target.is_backend:
             return name
+        break
     return fe.default_backend or fe.name
 
 

@@ -187,3 +187,22 @@ def test_a_stream_routes_through_content_switching_backend_content_and_use_serve
     assert tcp_flow.request(t, r.proxies, final=False) == Drop()
     t = txn(r, now=5.0, payload=b"22")
     assert tcp_flow.request(t, r.proxies, final=False) == Go("b2")
+
+
+def test_a_dynamic_name_that_names_no_backend_ends_the_switching_rules() -> None:
+    """stream.c process_switching_rules breaks out of the loop when a `%[...]` name finds no
+    backend (proxy_be_by_name): the stream goes to default_backend, not to the next rule.
+    haproxy 2.6.12 on this frontend: "b2" reaches b2, "zz" and "ft" (a frontend) reach bt."""
+    r = compiled(
+        tcp(
+            "tcp-request inspect-delay 1s",
+            "tcp-request content accept if { req.len ge 2 }",
+            "use_backend %[req.payload(0,2)]",
+            "use_backend b2",
+            backend="backend bt\n  server s1 127.0.0.1:9\nbackend b2\n  server s2 127.0.0.1:10\n",
+        ),
+        head=HEAD,
+    )
+    for payload, backend in ((b"b2", "b2"), (b"zz", "bt"), (b"ft", "bt")):
+        t = txn(r, payload=payload)
+        assert tcp_flow.request(t, r.proxies, final=True) == Go(backend), payload
