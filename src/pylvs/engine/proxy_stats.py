@@ -63,6 +63,7 @@ class LiveProxies:
         self.checks_enabled: dict[tuple[str, str, bool], bool] = {}
         # HTTP counts by name, fed by the mode http driver (engine/http_stats.py)
         self.http = HttpStats(runtime.frontends, runtime.ctx.clock)
+        runtime.http.on_end.append(self.http.exchange_ended)  # the mode http driver's hook
         for (be, srv), r in runtime.restored.items():  # `disable health|agent` kept
             if r.check_disabled:
                 self.checks_enabled[be, srv, False] = False

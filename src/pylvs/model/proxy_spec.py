@@ -112,6 +112,22 @@ class HttpSpec:
     dontlognull: bool = False  # option dontlognull (no 408 for an empty first request)
     ignore_probes: bool = False  # option http-ignore-probes
     pretend_keepalive: bool = False  # option http-pretend-keepalive
+    forwardfor: AddedAddress | None = None  # option forwardfor
+    originalto: AddedAddress | None = None  # option originalto
+    # `capture request header NAME len N` / `capture response header ...`: (name, len)
+    request_captures: tuple[tuple[str, int], ...] = ()
+    response_captures: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AddedAddress:
+    """`option forwardfor` / `option originalto`: the header that carries the client's
+    (the destination's) address, unless it is in `except_net`; `if_none`: only when the
+    request has no such header (forwardfor's if-none)."""
+
+    header: str
+    except_net: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
+    if_none: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,7 +190,7 @@ def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
         client_fin_ms=t.client_fin,
         stats=stats,
         where=where(proxy.loc),
-        http=convert_http.http_spec(proxy) if proxy.mode == "http" else None,
+        http=convert_http.http_spec(proxy, problems) if proxy.mode == "http" else None,
     )
 
 

@@ -10,14 +10,17 @@ first connection, src/mux_h1.c h1_handle_req_tout); `option http-pretend-keepali
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import replace
+
 from pylvs.config.errors import Kind, Problems
 from pylvs.config.haproxy.model import Proxy
-from pylvs.model.proxy_spec import HttpSpec
+from pylvs.model.proxy_spec import AddedAddress, HttpSpec
 
 # What a mode http proxy may say that the runtime does not do yet (each present gets an
 # UNSUPPORTED warning); its rules (http-request, http-response, http-after-response,
 # redirect, use_backend, use-server) run through proto/rules (ProxiesSpec.rules).
-_OPTIONS_NOT_YET = ("originalto", "http-buffer-request")
+_OPTIONS_NOT_YET = ("http-buffer-request",)
 
 # The balance algorithms the HTTP runtime feeds (the request's view: sched.base.HttpRequest).
 HTTP_ALGORITHMS = frozenset(
@@ -30,7 +33,43 @@ def _option(proxy: Proxy, name: str) -> bool:
     return any(n == name and on for n, on, _ in proxy.options.others)
 
 
-def http_spec(proxy: Proxy) -> HttpSpec:
+def _forwardfor(proxy: Proxy) -> AddedAddress | None:
+    ff = proxy.options.forwardfor
+    if ff is None:
+        return None
+    return AddedAddress(ff.header, ff.except_net, ff.if_none)
+
+
+def originalto(proxy: Proxy, problems: Problems | None = None) -> AddedAddress | None:
+    """`option originalto [except NET] [header NAME]` (cfgparse-listen.c's parser)."""
+    found = [args for n, on, args in proxy.options.others if n == "originalto" and on]
+    if not found:
+        return None
+    args = found[-1]
+    out = AddedAddress("X-Original-To")
+    for i in range(0, len(args), 2):
+        key, value = args[i], args[i + 1] if i + 1 < len(args) else None
+        try:
+            if value is None or key not in ("except", "header"):
+                raise ValueError("'option originalto' only supports optional values 'except'"
+                                 " and 'header'.")  # fmt: skip
+            if key == "header":
+                out = replace(out, header=value)
+            else:
+                out = replace(out, except_net=ipaddress.ip_network(value, strict=False))
+        except ValueError as e:
+            if problems is not None:
+                text = (
+                    str(e)
+                    if key != "except"
+                    else f"'option originalto' : invalid network '{value}'."
+                )
+                problems.error(proxy.loc, text)
+            return None
+    return out
+
+
+def http_spec(proxy: Proxy, problems: Problems | None = None) -> HttpSpec:
     t = proxy.timeouts
     o = proxy.options
     return HttpSpec(
@@ -41,21 +80,30 @@ def http_spec(proxy: Proxy) -> HttpSpec:
         dontlognull=o.dontlognull,
         ignore_probes=_option(proxy, "http-ignore-probes"),
         pretend_keepalive=_option(proxy, "http-pretend-keepalive"),
+        forwardfor=_forwardfor(proxy),
+        originalto=originalto(proxy, problems),
+        request_captures=_captures(proxy, "request header"),
+        response_captures=_captures(proxy, "response header"),
     )
+
+
+def _captures(proxy: Proxy, kind: str) -> tuple[tuple[str, int], ...]:
+    return tuple((c.name, c.length) for c in proxy.captures if c.kind == kind)
 
 
 def report_unserved(proxy: Proxy, problems: Problems) -> None:
     """UNSUPPORTED warnings for what a mode http proxy says that the runtime does not apply."""
-    options = [name for name in _OPTIONS_NOT_YET if _option(proxy, name)]
-    if proxy.options.forwardfor is not None:
-        options.insert(0, "forwardfor")
-    for name in options:
-        problems.warning(
-            proxy.loc, f"'option {name}' is not applied by the HTTP runtime yet", Kind.UNSUPPORTED
-        )
+    for name in _OPTIONS_NOT_YET:
+        if _option(proxy, name):
+            problems.warning(
+                proxy.loc,
+                f"'option {name}' is not applied by the HTTP runtime yet",
+                Kind.UNSUPPORTED,
+            )
     for capture in proxy.captures:
-        problems.warning(
-            proxy.loc,
-            f"'capture {capture.kind} {capture.name}' is not applied by the HTTP runtime yet",
-            Kind.UNSUPPORTED,
-        )
+        if capture.kind == "cookie":
+            problems.warning(
+                proxy.loc,
+                f"'capture cookie {capture.name}' is not applied by the HTTP runtime yet",
+                Kind.UNSUPPORTED,
+            )

@@ -6,7 +6,9 @@ so what a client sees through either proxy can be compared byte for byte.  Behav
 to close), "chunked" the same in two chunks, "echo" the size of the request body it read,
 "stall" reads and never answers, "garbage" answers bytes that are no HTTP and closes,
 "close" answers with `Connection: close` and closes, "script" answers the bytes of its
-`script` attribute (set by the test) and closes.  It counts the connections it accepted
+`script` attribute (set by the test) and closes, "upgrade" switches a request that asks to
+upgrade to an echo tunnel (a 101, then its bytes back upper-cased).  A request with `Expect:
+100-continue` gets the interim 100 first.  It counts the connections it accepted
 and records each request head it read.
 
 `Client` is one client connection: `send`, `response()` (one response read whole by its
@@ -107,13 +109,29 @@ class HttpServer:
                 head = read_head(conn, buf)
                 if head is None:
                     break
+                if (field(head, b"expect") or b"").lower() == b"100-continue":
+                    conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                 body = read_body(conn, buf, head)
+                if self.behaviour == "upgrade" and field(head, b"upgrade") is not None:
+                    self._tunnel(conn, bytes(buf))
+                    break
                 with self.lock:
                     self.heads.append(head)
                 if not self._answer(conn, head, body):
                     break
         with contextlib.suppress(OSError):
             conn.close()
+
+    def _tunnel(self, conn: socket.socket, early: bytes) -> None:
+        """Switch protocols, then echo every chunk back upper-cased until the client closes."""
+        conn.sendall(
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+        )
+        if early:
+            conn.sendall(early.upper())
+        while data := conn.recv(65536):
+            conn.sendall(data.upper())
 
     def _answer(self, conn: socket.socket, head: bytes, body: bytes) -> bool:
         b = self.behaviour

@@ -70,17 +70,36 @@ def test_what_is_not_applied_yet_is_named_and_rules_are_not() -> None:
         "    http-request set-header X-A 1\n"
         "    http-response del-header Server\n"
         "    use_backend other if { path_beg /x }\n"
-        "    option forwardfor\n"
+        "    option http-buffer-request\n"
+        "    capture cookie SID len 20\n"
         "    capture request header Host len 20\n"
         "    server s 127.0.0.1:81\n"
         "backend other\n    server s 127.0.0.1:82\n"
     )
     found = {w.message: w for w in problems.warnings}
-    ff = found["'option forwardfor' is not applied by the HTTP runtime yet"]
-    assert ff.kind is Kind.UNSUPPORTED
-    assert any(m.startswith("'capture request header Host'") for m in found)
-    assert not any("http-request" in m or "http-response" in m for m in found)
+    buffered = found["'option http-buffer-request' is not applied by the HTTP runtime yet"]
+    assert buffered.kind is Kind.UNSUPPORTED
+    assert "'capture cookie SID' is not applied by the HTTP runtime yet" in found
+    assert not any("http-request" in m or "capture request" in m for m in found)
     assert not problems.errors  # an HTTP condition on use_backend: the rules engine's
+
+
+def test_forwardfor_originalto_and_captures_reach_the_spec() -> None:
+    spec, problems = convert(
+        "frontend fe\n    bind 127.0.0.1:8000\n    option forwardfor except 10.0.0.0/8 if-none\n"
+        "    option originalto header X-Dst\n    capture request header Host len 20\n"
+        "    capture response header Server len 8\n    default_backend be\n"
+        "backend be\n    option forwardfor header X-Client\n    server s 127.0.0.1:81\n"
+    )
+    fe, be = spec.frontend("fe"), spec.backend("be")
+    assert fe is not None and fe.http is not None and be is not None and be.http is not None
+    ff = fe.http.forwardfor
+    assert ff is not None and ff.if_none and str(ff.except_net) == "10.0.0.0/8"
+    assert fe.http.originalto is not None and fe.http.originalto.header == "X-Dst"
+    assert be.http.forwardfor is not None and be.http.forwardfor.header == "X-Client"
+    assert fe.http.request_captures == (("Host", 20),)
+    assert fe.http.response_captures == (("Server", 8),)
+    assert not problems.warnings
 
 
 def test_balance_by_http_fields_is_fed_and_a_sample_hash_is_refused() -> None:

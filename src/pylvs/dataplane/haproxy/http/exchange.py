@@ -37,7 +37,7 @@ class Exchange:
     started_at: float  # accept, or the end of the previous exchange on the connection
     request_at: float  # the request's first byte (Ti ends)
     head_at: float  # its head complete (TR ends)
-    request: RequestHead
+    request: RequestHead | None  # None: refused before its head was whole (<BADREQ>)
     first: bool  # the connection's first request
     src: tuple[str, int] = ("", 0)
     backend: BackendRuntime | None = None
@@ -56,6 +56,10 @@ class Exchange:
     bytes_in: int = 0  # request bytes read from the client
     bytes_out: int = 0  # response bytes written to the client
     termination: str = "--"
+    # `capture request header` / `capture response header` values (None: absent), in the
+    # frontend's declaration order: the {...} blocks of httplog
+    request_captures: tuple[str | None, ...] = ()
+    response_captures: tuple[str | None, ...] = ()
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""

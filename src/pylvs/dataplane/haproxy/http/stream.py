@@ -35,6 +35,7 @@ from pylvs.proto.http.conn import route
 from pylvs.proto.http.conn.client import ClientMachine, Phase
 
 from . import upstream
+from .added import captures
 from .endpoint import FLOW, MACHINE, Endpoint
 from .exchange import Exchange
 from .phases import Phases
@@ -224,6 +225,7 @@ class HttpSession:
         if self.x is not None:
             self._end_exchange(self.x)
         now = self.ctx.clock()
+        self.fe.req_rate.count(now)  # proxy_inc_fe_req_ctr: every parsed request
         start = self.buffered_since if self.buffered_since is not None else now
         self.buffered_since = None
         f = self.facts
@@ -237,9 +239,36 @@ class HttpSession:
             src=(str(f.src), f.src_port),
         )
         self.txn = self.cm.txn
+        http = self.fe.spec.http
+        if http is not None and http.request_captures:
+            x.request_captures = captures(c.head.fields, http.request_captures)
         self.up.request(x, ev.HeadForwarded(c.head, c.first, c.mode))
 
+    def _refused(self, status: int) -> None:
+        """A request refused before its head was whole (HAProxy's raw 400/408/413...): it
+        counts as a request, and its exchange ends with that status (logs, hrsp_4xx)."""
+        now = self.ctx.clock()
+        self.fe.req_rate.count(now)
+        f = self.facts
+        start = self.buffered_since if self.buffered_since is not None else now
+        x = Exchange(
+            frontend=self.fe.spec.name,
+            started_at=self.idle_since,
+            request_at=start,
+            head_at=now,
+            request=None,
+            first=not self.cm.not_first,
+            src=(str(f.src), f.src_port),
+            status=status,
+            termination="PR" if status != 408 else "cR",
+        )
+        x.ended_at = now
+        for hook in self.http.on_end:
+            hook(x)
+
     def _capture(self, c: cmd.Capture, *, response: bool, sc: ServerConn | None = None) -> None:
+        if not response and self.x is None:  # a refused head: an exchange of its own
+            self._refused(c.refusal.status)
         x = self.x
         be = x.backend.spec if x is not None and x.backend is not None else None
         self.http.capture(
@@ -311,6 +340,10 @@ class HttpSession:
                     self.work.append((CLIENT, ev.ServerFailed(got.head.status, got)))
                     return
                 head = x.response = got
+            http = self.fe.spec.http
+            if http is not None and http.response_captures:
+                # http_wait_for_response captures before the http-response rules
+                x.response_captures = captures(c.head.fields, http.response_captures)
             for hook in self.http.on_response:
                 changed = hook(x)
                 if changed is not None:

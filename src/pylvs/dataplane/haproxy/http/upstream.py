@@ -20,6 +20,7 @@ The request's events that come while it has no connection yet (queued) wait here
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pylvs.proto import proxyproto
@@ -30,6 +31,7 @@ from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.base import Flow, Need
 from pylvs.sched.haproxy import FULL, NO_SERVER, Server, State
 
+from .added import added_fields
 from .endpoint import Endpoint
 from .exchange import Exchange
 from .phases import answer as phases_answer
@@ -96,7 +98,7 @@ class Upstream:
             self.pending = [head]
             self._backend(s.fe.default, None, now)
             return
-        self._verdict(s.phases.request(x.request, now), head, now)
+        self._verdict(s.phases.request(head.head, now), head, now)
 
     def _verdict(self, verdict: Verdict, head: ev.HeadForwarded, now: float) -> None:
         """What the request phases decided (proto/rules/http_flow)."""
@@ -163,6 +165,18 @@ class Upstream:
         self.be = x.backend = be
         be.enter()
         self.entered = True
+        fe_http, be_http = s.fe.spec.http, be.spec.http
+        if self.pending and (
+            (fe_http is not None and (fe_http.forwardfor or fe_http.originalto))
+            or (be_http is not None and (be_http.forwardfor or be_http.originalto))
+        ):
+            head = self.pending[0]
+            f = s.facts
+            more = added_fields(head.head, fe_http, be_http, f.src, f.dst)
+            if more:
+                edited = replace(head.head, fields=head.head.fields + more)
+                x.request = edited
+                self.pending[0] = ev.HeadForwarded(edited, head.first, head.mode)
         assigned = None
         if server_name is not None:  # use-server (its server may be down: then balanced)
             named = be.pool.server(server_name)
@@ -170,6 +184,7 @@ class Upstream:
                 assigned = named
         for hook in s.http.on_request:
             server = hook(x)
+            self._edited()
             if server is not None:
                 self.direct = True
                 self._to_server(server, now)
@@ -185,11 +200,19 @@ class Upstream:
             return
         self._balance(now, None)
 
+    def _edited(self) -> None:
+        """A hook replaced `exchange.request` (a persistence cookie removed): forward that."""
+        x, pending = self.x, self.pending
+        if x is not None and x.request is not None and pending and pending[0].head is not x.request:
+            head = pending[0]
+            pending[0] = ev.HeadForwarded(x.request, head.first, head.mode)
+
     def _flow(self) -> Flow:
         f = self.s.facts
         be = self.be
         assert be is not None and self.x is not None
-        request = self.x.request.view() if be.pool.algorithm.need & Need.HTTP else None
+        head = self.x.request
+        request = head.view() if head is not None and be.pool.algorithm.need & Need.HTTP else None
         return Flow(f.src, f.src_port, f.dst, f.dst_port, 6, request=request)
 
     def _pick(self, now: float, avoid: Server | None) -> Server | bool | None:

@@ -1,0 +1,66 @@
+"""What HAProxy adds to or takes from a request and a response besides the rules:
+`option forwardfor`, `option originalto` (src/http_ana.c http_process_request, steps 9 and
+10: after every http-request rule of the frontend and the backend, appended as the last
+field) and the `capture request header` / `capture response header` values kept for the
+logs (http_capture_headers: the last occurrence wins, cut to its `len`).
+
+The header name is the backend's when the backend sets the option, else the frontend's;
+the header is added whenever either proxy asks for it, unless the address is in the
+`except` network of either; with `if-none` (only when neither proxy adds it always) a
+request that already carries the header keeps it as it is.
+"""
+
+from __future__ import annotations
+
+from pylvs.model.proxy_spec import AddedAddress, HttpSpec
+from pylvs.model.service import Address
+from pylvs.proto.http.message import Fields, RequestHead, first_field
+
+
+def added_fields(
+    head: RequestHead, fe: HttpSpec | None, be: HttpSpec | None, src: Address, dst: Address
+) -> Fields:
+    """The fields to append to `head` for forwardfor and originalto."""
+    out: list[tuple[bytes, bytes]] = []
+    for pick, address in ((_forwardfor, src), (_originalto, dst)):
+        f, b = pick(fe), pick(be)
+        if f is None and b is None:
+            continue
+        name = (b if b is not None else f).header.lower().encode()  # type: ignore[union-attr]
+        if _excepted(address, f) or _excepted(address, b):
+            continue
+        always = any(o is not None and not o.if_none for o in (f, b))
+        if not always and first_field(head.fields, name) is not None:
+            continue
+        out.append((name, _text(address)))
+    return tuple(out)
+
+
+def _forwardfor(spec: HttpSpec | None) -> AddedAddress | None:
+    return spec.forwardfor if spec is not None else None
+
+
+def _originalto(spec: HttpSpec | None) -> AddedAddress | None:
+    return spec.originalto if spec is not None else None
+
+
+def _excepted(address: Address, option: AddedAddress | None) -> bool:
+    net = option.except_net if option is not None else None
+    return net is not None and address.version == net.version and address in net
+
+
+def _text(address: Address) -> bytes:
+    return str(address).encode()  # inet_ntop's text: a.b.c.d, or IPv6 (::ffff:a.b.c.d too)
+
+
+def captures(fields: Fields, wanted: tuple[tuple[str, int], ...]) -> tuple[str | None, ...]:
+    """The captured values (None: the header was absent), in declaration order."""
+    out: list[str | None] = []
+    for name, length in wanted:
+        lname = name.lower().encode()
+        value = None
+        for n, v in fields:
+            if n == lname:
+                value = v[:length].decode("latin-1")
+        out.append(value)
+    return tuple(out)
