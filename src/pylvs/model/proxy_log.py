@@ -13,6 +13,7 @@ in syslog (RFC 5424 §6.2.1).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 FACILITIES = (
@@ -54,13 +55,29 @@ class LogTarget:
         return f"{host}:{self.port}"
 
 
+class LineFormat(Protocol):
+    """A compiled log-format (proto/rules/logfmt.LogFormat): built over a stream that
+    carries its end facts (proto/log/traffic.LoggedStream)."""
+
+    @property
+    def text(self) -> str: ...
+
+    def build(self, s: Any) -> bytes: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ProxyLog:
     """What one proxy (or `global`) logs to: its targets in order and its `log-tag`
-    (None: the global one, or the program's name)."""
+    (None: the global one, or the program's name).  A frontend's traffic lines: `format`
+    (`option tcplog`, `log-format`...; None: a "Connect from" line at each accept),
+    `dontlognull` (no line for a client that sent nothing), `logasap` (the line is sent
+    once the server is connected, not at the end)."""
 
     targets: tuple[LogTarget, ...] = ()
     tag: str | None = None
+    format: LineFormat | None = None
+    dontlognull: bool = False
+    logasap: bool = False
 
 
 NO_LOG = ProxyLog()

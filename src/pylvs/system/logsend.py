@@ -105,7 +105,7 @@ class LogSender:
             self._keep.append(targets)
         return got
 
-    def send(self, proxy: ProxyLog | None, level: int, text: str) -> None:
+    def send(self, proxy: ProxyLog | None, level: int, text: str | bytes) -> None:
         """send_log(proxy, level, text): `proxy` None logs to the global targets."""
         targets = self.global_log.targets if proxy is None else proxy.targets
         if not targets:

@@ -10,7 +10,7 @@ other than `prometheus-exporter`, `switch-mode`) are a CompileError saying so.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pylvs.config.haproxy.compile_samples import compile_expr
@@ -36,13 +36,23 @@ from pylvs.proto.sample.expr import (
     ResolveError,
     compile_regex,
 )
+from pylvs.proto.sample.stream import Stream
 from pylvs.proto.sample.vars import VarError, parse_conditions, parse_var_name
 
 
-def log_format(text: str, ctx: CompileContext, *, http: bool = True) -> LogFormat:
-    """A log-format string compiled; CompileError with HAProxy's message."""
+def log_format(
+    text: str,
+    ctx: CompileContext,
+    *,
+    http: bool = True,
+    variables: Mapping[str, Callable[[Stream], bytes]] = VARIABLES,
+    unknown: list[str] | None = None,
+) -> LogFormat:
+    """A log-format string compiled; CompileError with HAProxy's message.  A traffic log
+    line (config/haproxy/convert_log.py) passes its `variables` and collects in `unknown`
+    the ones pylvs does not compute (they print "-"), where rules refuse them."""
     try:
-        nodes = parse_log_format(text, merge_spaces=not http)
+        nodes = parse_log_format(text, merge_spaces=not http, mandatory=unknown is not None)
     except LogFormatError as e:
         raise CompileError(str(e)) from None
     out: list[LfNode] = []
@@ -53,13 +63,20 @@ def log_format(text: str, ctx: CompileContext, *, http: bool = True) -> LogForma
             out.append(Sep())
         elif isinstance(node, LfExpr):
             out.append(SampleNode(compile_expr(node.sample, ctx), node.options))
-        elif node.name in VARIABLES:
-            out.append(VarNode(node.name, VARIABLES[node.name], node.options))
+        elif node.name in variables:
+            out.append(VarNode(node.name, variables[node.name], node.options))
+        elif unknown is not None:
+            unknown.append(f"%{node.name}")
+            out.append(VarNode(node.name, _nothing, node.options | {"M"}))
         else:
             raise CompileError(
                 f"pylvs does not support the log-format variable '%{node.name}' in rules"
             )
     return LogFormat(tuple(out), http=http, text=text)
+
+
+def _nothing(_s: Stream) -> bytes:
+    return b""
 
 
 def expression(text: str, ctx: CompileContext) -> Expr:

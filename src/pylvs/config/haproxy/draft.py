@@ -112,6 +112,7 @@ class ProxyDraft:
     logs: tuple[LogTarget, ...] = ()
     log_tag: str | None = None
     log_format: str | None = None
+    log_format_loc: Location | None = None
     unique_id_format: str | None = None
     unique_id_header: str | None = None
     monitor_uri: str | None = None
@@ -156,6 +157,7 @@ class ProxyDraft:
             keep.update(client=t.client, client_fin=t.client_fin)
             d.maxconn, d.backlog, d.captures = self.maxconn, self.backlog, self.captures
             d.monitor_uri, d.log_format = self.monitor_uri, self.log_format
+            d.log_format_loc = self.log_format_loc
             d.default_backend, d.default_backend_loc = (
                 self.default_backend,
                 self.default_backend_loc,

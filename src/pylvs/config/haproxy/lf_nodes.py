@@ -4,7 +4,7 @@ values of `http-request set-header`, `set-path`, `use_backend %[...]`, `redirect
 
 A string is literal text, `%%` (a literal '%'), `%[expr]` (a sample expression, read with
 sample_parse_expr up to the closing bracket) and `%NAME` (a log variable such as `%ci`,
-one of logformat.ALIASES), the last two optionally preceded by `{+Q,-M,...}` options.  A
+one of ALIASES), the last two optionally preceded by `{+Q,-M,...}` options.  A
 '%' followed by a digit or a blank, or ending the string, is an error, as in HAProxy.
 Spaces are literal text except in `log-format` lines (LOG_OPT_MERGE_SPACES), where runs of
 them are one separator; `merge_spaces` keeps them apart for that use.  (The health checks'
@@ -17,9 +17,54 @@ from dataclasses import dataclass
 
 from pylvs.config.haproxy.fetch_cap import CAP
 from pylvs.config.haproxy.fetches import FETCHES
-from pylvs.config.haproxy.logformat import ALIASES, src_names
 from pylvs.config.haproxy.model import Sample
 from pylvs.config.haproxy.samples import SampleError, parse_sample_prefix
+
+# src/log.c logformat_keywords
+ALIASES = frozenset(
+    {
+        "o", "B", "CC", "CS", "H", "ID", "ST", "T", "Ta", "Tc", "Th", "Ti", "Tl", "Tq", "Tr", "TR",
+        "Td", "Ts", "Tt", "Tu", "Tw", "U", "ac", "b", "bc", "bi", "bp", "bq", "ci", "cp", "f",
+        "fc", "fi", "fp", "ft", "hr", "hrl", "hs", "hsl", "HM", "HP", "HPO", "HQ", "HU", "HV",
+        "lc", "ms", "pid", "r", "rc", "rt", "s", "sc", "si", "sp", "sq", "sslc", "sslv", "t", "tr",
+        "trg", "trl", "ts", "tsc",
+    }
+)  # fmt: skip
+
+# sample.c fetch_src_names, by the SMP_USE_* names of config/haproxy/fetches.py
+SRC_NAMES = {
+    "CONST": "",
+    "INTRN": "internal state",
+    "LISTN": "listener",
+    "FTEND": "frontend",
+    "L4CLI": "client address",
+    "L5CLI": "client-side connection",
+    "TRACK": "track counters",
+    "L6REQ": "request buffer",
+    "HRQHV": "HTTP request headers",
+    "HRQHP": "HTTP request",
+    "HRQBO": "HTTP request body",
+    "BKEND": "backend",
+    "SERVR": "server",
+    "L4SRV": "server address",
+    "L5SRV": "server-side connection",
+    "L6RES": "response buffer",
+    "HRSHV": "HTTP response headers",
+    "HRSHP": "HTTP response",
+    "HRSBO": "HTTP response body",
+    "RQFIN": "request buffer statistics",
+    "RSFIN": "response buffer statistics",
+    "TXFIN": "transaction statistics",
+    "SSFIN": "session statistics",
+}
+_ORDER = list(SRC_NAMES)
+
+
+def src_names(use: tuple[str, ...]) -> str:
+    """sample_src_names: the sources a fetch reads, comma-separated, in HAProxy's order."""
+    names = [SRC_NAMES[u] for u in sorted(use, key=_ORDER.index) if SRC_NAMES.get(u)]
+    return ",".join(names)
+
 
 # log.c var_args_list: the options a `%{...}` may set or clear
 OPTIONS = frozenset({"M", "Q", "X", "E"})
@@ -55,10 +100,10 @@ class LfVar:
 LfNode = LfText | LfSeparator | LfExpr | LfVar
 
 
-def _options(arg: str) -> frozenset[str]:
+def _options(arg: str, base: frozenset[str] = frozenset()) -> frozenset[str]:
     """`+Q,-M`: the options set (log.c parse_logformat_var_args; unknown ones are ignored
-    there too)."""
-    out: set[str] = set()
+    there too), from `base`."""
+    out: set[str] = set(base)
     for word in arg.split(","):
         if len(word) >= 2 and word[0] in "+-" and word[1:] in OPTIONS:
             if word[0] == "+":
@@ -68,8 +113,12 @@ def _options(arg: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def parse_log_format(fmt: str, *, merge_spaces: bool = False) -> tuple[LfNode, ...]:
-    """The nodes of `fmt`; raises LogFormatError."""
+def parse_log_format(
+    fmt: str, *, merge_spaces: bool = False, mandatory: bool = False
+) -> tuple[LfNode, ...]:
+    """The nodes of `fmt`; raises LogFormatError.  `mandatory`: every node starts with the
+    `M` option (a traffic log line's LOG_OPT_MANDATORY: a missing value prints "-")."""
+    base = frozenset({"M"}) if mandatory else frozenset()
     nodes: list[LfNode] = []
     text: list[str] = []
     i, n = 0, len(fmt)
@@ -84,7 +133,7 @@ def parse_log_format(fmt: str, *, merge_spaces: bool = False) -> tuple[LfNode, .
             text.append(c)
             i += 1
         else:
-            i = _percent(fmt, i + 1, text, nodes)
+            i = _percent(fmt, i + 1, text, nodes, base)
     _flush(text, nodes)
     return tuple(nodes)
 
@@ -95,7 +144,7 @@ def _flush(text: list[str], nodes: list[LfNode]) -> None:
         text.clear()
 
 
-def _percent(fmt: str, i: int, text: list[str], nodes: list[LfNode]) -> int:
+def _percent(fmt: str, i: int, text: list[str], nodes: list[LfNode], base: frozenset[str]) -> int:
     """What follows a '%' at `i`: literal text, an expression or a variable; where the
     string goes on."""
     n = len(fmt)
@@ -110,7 +159,7 @@ def _percent(fmt: str, i: int, text: list[str], nodes: list[LfNode]) -> int:
             f"unexpected variable name near '{c}' at position {i} line : '{fmt}'. Maybe"
             " you want to write a single '%', use the syntax '%%'"
         )
-    options: frozenset[str] = frozenset()
+    options = base
     if c == "{":
         end = fmt.find("}", i + 1)
         if end < 0:
@@ -119,7 +168,7 @@ def _percent(fmt: str, i: int, text: list[str], nodes: list[LfNode]) -> int:
         i = end + 1
         if i >= n or not (fmt[i] == "[" or fmt[i].isalnum()):
             raise LogFormatError(f"parse argument modifier without variable name near '%{{{arg}}}'")
-        options = _options(arg)
+        options = _options(arg, base)
         c = fmt[i]
     if c == "[":
         _flush(text, nodes)

@@ -1,12 +1,13 @@
-"""Log-format strings as HAProxy 2.6 parses them (src/log.c parse_logformat_string), for the
-places that evaluate them inside health checks (`send-lf`, `uri-lf`, `on-error`, ...).
+"""Log-format strings inside health checks (`send-lf`, `uri-lf`, `on-error`, ...): HAProxy
+2.6's syntax read by lf_nodes.py (the one log-format reader), then held to what a check can
+evaluate (src/log.c parse_logformat_string with SMP_VAL_BE_CHK_RUL).
 
-Text, `%%`, `%[sample,converters]`, `%{flags}[...]` and the `%name` aliases.  An expression
-must be usable where the string is evaluated: in a check, the fetches of SMP_VAL_BE_CHK_RUL
-(add_sample_to_logformat_list: "sample fetch <X> may not be reliably used here because it
-needs '...' which is not available here").  The result is proto/check's `LogFormat`; what the
-check machine cannot evaluate (an alias, flags, a fetch it does not implement) is returned
-beside the format for an UNSUPPORTED warning.
+An expression must be usable where the string is evaluated: in a check, the fetches of
+SMP_VAL_BE_CHK_RUL (add_sample_to_logformat_list: "sample fetch <X> may not be reliably used
+here because it needs '...' which is not available here").  The result is proto/check's
+`LogFormat` (rendered by proto/rules/logfmt, the one renderer); what the check machine cannot
+evaluate (an alias, flags, a fetch it does not implement) is returned beside the format for
+an UNSUPPORTED warning.
 """
 
 from __future__ import annotations
@@ -16,64 +17,24 @@ from typing import Any
 
 from pylvs.config.haproxy.compile_samples import context as compile_context
 from pylvs.config.haproxy.fetches import FETCHES
-from pylvs.config.haproxy.samples import SampleError, parse_sample
+from pylvs.config.haproxy.lf_nodes import (
+    LfExpr,
+    LfText,
+    LfVar,
+    LogFormatError,
+    parse_log_format,
+    src_names,
+)
+from pylvs.config.haproxy.samples import parse_sample
 from pylvs.proto.check.rules import Ruleset
 from pylvs.proto.check.sample import Expr, LogFormat
 from pylvs.proto.sample import expr as sample_expr
 
-# src/log.c logformat_keywords
-ALIASES = frozenset(
-    {
-        "o", "B", "CC", "CS", "H", "ID", "ST", "T", "Ta", "Tc", "Th", "Ti", "Tl", "Tq", "Tr", "TR",
-        "Td", "Ts", "Tt", "Tu", "Tw", "U", "ac", "b", "bc", "bi", "bp", "bq", "ci", "cp", "f",
-        "fc", "fi", "fp", "ft", "hr", "hrl", "hs", "hsl", "HM", "HP", "HPO", "HQ", "HU", "HV",
-        "lc", "ms", "pid", "r", "rc", "rt", "s", "sc", "si", "sp", "sq", "sslc", "sslv", "t", "tr",
-        "trg", "trl", "ts", "tsc",
-    }
-)  # fmt: skip
-
-# sample.c fetch_src_names, by the SMP_USE_* names of config/haproxy/fetches.py
-SRC_NAMES = {
-    "CONST": "",
-    "INTRN": "internal state",
-    "LISTN": "listener",
-    "FTEND": "frontend",
-    "L4CLI": "client address",
-    "L5CLI": "client-side connection",
-    "TRACK": "track counters",
-    "L6REQ": "request buffer",
-    "HRQHV": "HTTP request headers",
-    "HRQHP": "HTTP request",
-    "HRQBO": "HTTP request body",
-    "BKEND": "backend",
-    "SERVR": "server",
-    "L4SRV": "server address",
-    "L5SRV": "server-side connection",
-    "L6RES": "response buffer",
-    "HRSHV": "HTTP response headers",
-    "HRSHP": "HTTP response",
-    "HRSBO": "HTTP response body",
-    "RQFIN": "request buffer statistics",
-    "RSFIN": "response buffer statistics",
-    "TXFIN": "transaction statistics",
-    "SSFIN": "session statistics",
-}
-_ORDER = list(SRC_NAMES)
 # sample.c fetch_cap[]: the sources a tcp-check / http-check rule may read
 CHECK_SOURCES = frozenset(
     {"CONST", "INTRN", "L4CLI", "BKEND", "SERVR", "L4SRV", "L5SRV", "L6RES", "HRSHV"}
     | {"HRSHP", "HRSBO"}
 )
-
-
-class LogFormatError(ValueError):
-    pass
-
-
-def src_names(use: tuple[str, ...]) -> str:
-    """sample_src_names: the sources a fetch reads, comma-separated, in HAProxy's order."""
-    names = [SRC_NAMES[u] for u in sorted(use, key=_ORDER.index) if SRC_NAMES.get(u)]
-    return ",".join(names)
 
 
 def usable_in_check(fetch: str) -> bool:
@@ -105,109 +66,45 @@ def check_missing(expr: Expr) -> list[str]:
     return names or [expr.text]
 
 
+__all__ = ["LogFormatError", "check_missing", "parse", "src_names", "to_expr", "usable_in_check"]
+
+
 def parse(text: str) -> tuple[LogFormat, list[str]]:
     """parse_logformat_string, in a check's context: the format, and what in it the check
     machine does not evaluate (aliases, `%{flags}`, fetches and converters it lacks), for
     an UNSUPPORTED warning.  Raises LogFormatError with HAProxy's message."""
     parts: list[str | Expr] = []
     missing: list[str] = []
-    literal: list[str] = []
-    i = 0
-    while i < len(text):
-        c = text[i]
-        nxt = text[i + 1 : i + 2]
-        if c != "%" or nxt == "%":
-            literal.append(c)
-            i += 1 if c != "%" else 2
+    for node in parse_log_format(text):
+        if not isinstance(node, LfExpr | LfVar):  # text (no separators: spaces are text here)
+            parts.append(node.text if isinstance(node, LfText) else " ")
             continue
-        item, i = _percent(text, i, missing)
-        if isinstance(item, str):  # '%' followed by another character: literal text
-            literal.append(item)
-            continue
-        if literal:
-            parts.append("".join(literal))
-            literal = []
-        parts.append(item)
-    if literal:
-        parts.append("".join(literal))
+        if node.options:
+            missing.append("%{" + ",".join(f"+{o}" for o in sorted(node.options)) + "}")
+        if isinstance(node, LfVar):
+            missing.append(f"%{node.name}")
+            parts.append(Expr(f"%{node.name}", text=f"%{node.name}"))
+        elif isinstance(node, LfExpr):
+            parts.append(_check_expr(text, node))
+            missing += check_missing(parts[-1])  # type: ignore[arg-type]
     return LogFormat(tuple(parts), text), missing
 
 
-def _percent(text: str, i: int, missing: list[str]) -> tuple[str | Expr, int]:
-    """What the '%' at `i` starts (an expression, an alias, or literal text) and where
-    the text goes on; adds what the check machine lacks to `missing`."""
-    nxt = text[i + 1 : i + 2]
-    if nxt == "":
-        raise LogFormatError("truncated line after '%'")
-    if nxt.isdigit() or nxt in (" ", "\t"):
+def _check_expr(text: str, node: LfExpr) -> Expr:
+    """The expression of `%[...]`, compiled for proto/sample, if a check may use it."""
+    s = node.sample
+    if not usable_in_check(s.fetch):
         raise LogFormatError(
-            f"unexpected variable name near '{nxt}' at position {i + 1} line : '{text}'."
-            " Maybe you want to write a single '%', use the syntax '%%'"
+            f"sample fetch <{text[node.offset :]}> may not be reliably used here because it"
+            f" needs '{src_names(FETCHES[s.fetch].use)}' which is not available here"
         )
-    i += 1
-    if text[i] == "{":
-        end = text.find("}", i)
-        if end < 0:
-            raise LogFormatError(f"truncated line after '{text[i + 1 :]}'")
-        flags = text[i + 1 : end]
-        missing.append(f"%{{{flags}}}")
-        i = end + 1
-        if i >= len(text) or not (text[i] == "[" or text[i].isalnum()):
-            raise LogFormatError(
-                f"parse argument modifier without variable name near '%{{{flags}}}'"
-            )
-    if text[i] == "[":
-        expr, i = _expression(text, i + 1)
-        missing += check_missing(expr)
-        return expr, i
-    if not text[i].isalpha():
-        return "%" + text[i], i + 1
-    j = i
-    while j < len(text) and text[j].isalnum():
-        j += 1
-    name = text[i:j]
-    if name not in ALIASES:
-        raise LogFormatError(
-            f"no such format variable '{name}'. If you wanted to emit the '%' character"
-            " verbatim, you need to use '%%'"
-        )
-    missing.append(f"%{name}")
-    return Expr(f"%{name}", text=f"%{name}"), j
-
-
-def _expression(text: str, start: int) -> tuple[Expr, int]:
-    """The expression of `%[...]` at `start`: up to the first ']' outside parentheses."""
-    depth, i, quote = 0, start, ""
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
-                quote = ""
-        elif c in "'\"" and depth:
-            quote = c
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "]" and depth <= 0:
-            break
-        i += 1
-    body = text[start:i]
     try:
-        expr = to_expr(body)
-    except SampleError as e:
-        raise LogFormatError(f"failed to parse sample expression <{text[start:]}> : {e}") from None
-    if not usable_in_check(expr.fetch):
-        fetch = FETCHES[expr.fetch]
-        raise LogFormatError(
-            f"sample fetch <{text[start:]}> may not be reliably used here because it needs"
-            f" '{src_names(fetch.use)}' which is not available here"
+        compiled = sample_expr.compile_sample(
+            s.fetch, s.args, s.converters, s.text, compile_context()
         )
-    if i >= len(text):
-        raise LogFormatError(f"missing ']' after '{body}'")
-    return expr, i + 1
+    except sample_expr.CompileError:
+        compiled = None
+    return Expr(s.fetch, s.args, s.converters, s.text, compiled)
 
 
 def compile_ruleset(ruleset: Ruleset) -> Ruleset:

@@ -437,6 +437,8 @@ class Proxy:
     logs: tuple[LogTarget, ...] = ()
     log_tag: str | None = None
     log_format: str | None = None
+    # the traffic log format the options and log-format chose, and where (logline.py)
+    log_line: tuple[str, Location] | None = None
     unique_id_format: str | None = None
     unique_id_header: str | None = None
     monitor_uri: str | None = None

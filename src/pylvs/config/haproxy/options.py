@@ -98,6 +98,7 @@ REMOVED = {
 }
 _CHECKS = {"httpchk", "ssl-hello-chk", "smtpchk", "pgsql-check", "redis-check", "mysql-check"}
 _CHECKS |= {"ldap-check", "spop-check", "tcp-check", "external-check"}
+_LOG_FORMATS = frozenset({"httplog", "tcplog", "httpslog"})
 _HTTP_MODES = {"httpclose": "close", "http-server-close": "server-close"}
 _HTTP_MODES["http-keep-alive"] = "keep-alive"
 
@@ -111,6 +112,9 @@ def _option(st: Statement, ctx: Context, d: ProxyDraft) -> None:
         checkopts.check_option(st, ctx, d, name, negate or reset)
         if negate or reset:
             return
+    if name in _LOG_FORMATS and (negate or reset):  # cfgparse-listen.c: options with args
+        ctx.error(st.loc, f"negation/default is not supported for option '{name}'.")
+        return
     need = FRONTEND if name in FE_OPTIONS else BACKEND if name in BE_OPTIONS else None
     if name in checkopts.CHECK_OPTIONS:
         need = None  # warned about by check_option, in HAProxy's words

@@ -20,6 +20,7 @@ from pylvs.config.errors import Location
 from pylvs.config.haproxy.checkpost import check_port_problem, proxy_checks
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
 from pylvs.config.haproxy.global_ import GlobalDraft
+from pylvs.config.haproxy.logline import line_format
 from pylvs.config.haproxy.model import (
     Global,
     HaproxyConfig,
@@ -305,6 +306,7 @@ def _proxy(d: ProxyDraft, ctx: Context) -> Proxy:
         errorloc=d.errorloc,
         logs=d.logs,
         log_tag=d.log_tag,
+        log_line=line_format(d, ctx),
         log_format=d.log_format,
         unique_id_format=d.unique_id_format,
         unique_id_header=d.unique_id_header,

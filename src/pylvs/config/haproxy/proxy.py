@@ -176,6 +176,10 @@ def _log(st: Statement, ctx: Context, d: ProxyDraft) -> None:
         d.logs = (*d.logs, target)
 
 
+def _log_format(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    d.log_format, d.log_format_loc = " ".join(w.text for w in st.args), st.loc
+
+
 def _log_tag(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     if not st.args or not st.args[0].text:
         ctx.error(st.loc, f"'{st.name}' expects a tag for use in syslog.")
@@ -325,7 +329,7 @@ _KEYWORDS: dict[str, P] = {
     "errorloc303": proxy_keyword(_errorfile, 2),
     "log": proxy_keyword(_log, 1),
     "log-tag": proxy_keyword(_log_tag),
-    "log-format": proxy_keyword(_word_setter("log_format").handler, 1, cap=FRONTEND),
+    "log-format": proxy_keyword(_log_format, 1, cap=FRONTEND),
     "unique-id-format": proxy_keyword(_word_setter("unique_id_format").handler, 1),
     "unique-id-header": proxy_keyword(_word_setter("unique_id_header").handler, 1),
     "monitor-uri": proxy_keyword(_word_setter("monitor_uri").handler, 1, cap=FRONTEND),

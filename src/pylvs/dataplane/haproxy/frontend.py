@@ -38,6 +38,7 @@ from .backend import seconds
 from .http.stream import HttpSession
 from .rules import Rate
 from .session import HaSession
+from .streamlog import FrontendLog
 
 if TYPE_CHECKING:
     from pylvs.dataplane.proxy.tcp import TcpRelay
@@ -83,6 +84,8 @@ class Frontend:
         self.session = rules is not None and (
             self.l4 or bool(rules.tcp_session) or self.content or self.http is not None
         )
+        # the traffic log (streamlog.py), only for a frontend with `log` targets
+        self.logger = FrontendLog(self) if spec.log.targets else None
 
     @property
     def full(self) -> bool:

@@ -47,6 +47,7 @@ from .rules import compiled, process_for
 from .server_state import load_files
 from .session import HaSession
 from .timers import StreamTimers
+from .streamlog import stopped
 
 _ANY4 = ipaddress.IPv4Address("0.0.0.0")
 _ANY6 = ipaddress.IPv6Address("::")
@@ -222,6 +223,8 @@ class ProxyRuntime:
                 for relay in list(listener.relays):
                     if isinstance(relay, HttpSession):
                         relay.stopping()  # idle keep-alive connections close now
+        if self._housekeeper is not None:  # it started: each proxy says it stopped
+            stopped(self)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, grace)
         while self.live() and loop.time() < deadline:

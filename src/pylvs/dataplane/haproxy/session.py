@@ -79,6 +79,7 @@ class HaSession(TcpRelay):
         "fin_idle",
         "home",
         "idle",
+        "log",
         "picked",
         "queued_at",
         "queued_on",
@@ -135,6 +136,8 @@ class HaSession(TcpRelay):
         self.stream = stream  # the rules' view of it (rules.py), None when nothing needs one
         self.spliced = False  # the pump runs it (poller.splice)
         self.unseen = False  # the machine has not heard ACCEPTED yet (the splice's try)
+        logger = self.fe.logger  # the traffic log (streamlog.py), None when not logging
+        self.log = logger.start(self) if logger is not None else None
         listener.relays.add(self)
         backend.enter()
         now = ctx.clock()
@@ -253,6 +256,8 @@ class HaSession(TcpRelay):
             self.queued_on = False
 
     def _go(self, server: Server) -> None:
+        if self.log is not None:
+            self.log.assigned()
         self.picked = server
         self.be.take(server)
         srv = self.be.runtime_of(server)
@@ -376,6 +381,8 @@ class HaSession(TcpRelay):
             assert self.picked is not None and self.stream is not None
             self.be.store(self.sticking, self.stream, self.picked, self.ctx.clock())
             self.sticking = None
+        if self.log is not None:
+            self.log.connected(self)
         if self.unseen and not end.queue:
             self._splice(end)
             return
@@ -432,6 +439,8 @@ class HaSession(TcpRelay):
         self._finish()
 
     def _expired(self, conn: Conn) -> None:
+        if self.log is not None:
+            self.log.why = "timeout"
         if self.spliced:
             self._kill()
         else:
@@ -530,6 +539,8 @@ class HaSession(TcpRelay):
             discard(self.sticking)
             self.sticking = None
         self._end_counters()
+        if self.log is not None:
+            self.log.gave_up(self, why)
         self.home.ended()
 
     def _cancel_waiter(self) -> None:
@@ -544,8 +555,12 @@ class HaSession(TcpRelay):
 
     def _count_error(self, cmd: CountError) -> None:
         """Counted by `_final` (failed_conns), where HAProxy counts it."""
+        if self.log is not None:
+            self.log.reason = cmd.reason
 
     def abort(self) -> None:
+        if self.log is not None:
+            self.log.why = "killed"
         if self.spliced:
             self._kill()
         elif self.started:
@@ -561,6 +576,8 @@ class HaSession(TcpRelay):
         self._cancel_waiter()
         self._leave_queue()
         TcpRelay._close(self, cmd)
+        if self.log is not None:  # who broke it, for the termination state
+            self.log.resets = (cmd.reset_client, cmd.reset_server)
         self._finish()
 
     def _finish(self) -> None:
@@ -577,6 +594,10 @@ class HaSession(TcpRelay):
             self.be.release(server)
         self.be.leave()
         self._end_counters()
+        if self.log is not None:
+            self.picked = server  # the line names it
+            self.log.ended(self, *self.log.resets)
+            self.picked = None
         self.home.ended()
 
 

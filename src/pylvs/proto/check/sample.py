@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from pylvs.proto.rules import logfmt
 from pylvs.proto.sample import types as ty
 from pylvs.proto.sample.expr import Expr as Compiled
 from pylvs.proto.sample.message import HttpMessage
@@ -138,17 +140,28 @@ def to_int(smp: Smp) -> int | None:
     return None if out is None else out.num
 
 
+_MANDATORY = frozenset({"M"})
+
+
+class _NoSample:
+    """An expression proto/sample does not implement: it gives no sample."""
+
+    def eval_as(self, s: Stream, want: int) -> Smp | None:
+        return None
+
+
+_NO_SAMPLE = _NoSample()
+
+
 def render(fmt: LogFormat, ctx: Context) -> bytes:
-    """sess_build_logline over a format: each expression cast to a string, nothing when it
-    gives nothing: the checks parse their formats without LOG_OPT_MANDATORY (src/tcpcheck.c),
-    so no "-" stands in for a missing sample (reg-test checks/http-check.vtc: a `hdr x-test
-    "server=%[var(check.server)]"` with the variable unset sends "server=")."""
-    out: list[bytes] = []
+    """sess_build_logline over a format, by proto/rules' log-format renderer (the one
+    renderer): each expression cast to a string up to its first NUL, "-" when it gives
+    nothing or an empty string (a check's nodes have LOG_OPT_MANDATORY)."""
+    nodes: list[logfmt.Node] = []
     for part in fmt.parts:
         if isinstance(part, str):
-            out.append(part.encode("latin-1", "replace"))
-            continue
-        smp = evaluate(part, ctx)
-        text = to_str(smp) if smp is not None else None
-        out.append(text or b"")
-    return b"".join(out)
+            nodes.append(part.encode("latin-1", "replace"))
+        else:
+            expr: Any = part.compiled if part.compiled is not None else _NO_SAMPLE
+            nodes.append(logfmt.SampleNode(expr, _MANDATORY))
+    return logfmt.LogFormat(tuple(nodes), http=False, text=fmt.text).build(ctx)

@@ -87,10 +87,13 @@ def header(fmt: str, facility: int, level: int, meta: Metadata, when: datetime) 
     return out
 
 
-def frame(target: LogTarget, level: int, meta: Metadata, message: str, when: datetime) -> bytes:
+def frame(
+    target: LogTarget, level: int, meta: Metadata, message: str | bytes, when: datetime
+) -> bytes:
     """The bytes sent to `target` for a line of `level` (see the module doc)."""
     head = header(target.format, target.facility, max(level, target.min_level), meta, when)
-    msg = encode(message.rstrip("\n\x00"))
+    raw = message if isinstance(message, bytes) else encode(message)
+    msg = raw.rstrip(b"\n\x00")
     if target.kind == "fd":  # fd_write_frag_line: len - 1 bytes, then the newline
         whole = "".join(head).encode() + msg
         return whole[: max(target.maxlen - 1, 0)] + b"\n"

@@ -1,0 +1,136 @@
+"""A stream's traffic log line: the facts at its end and the log variables that print them
+(HAProxy 2.6 configuration manual §8.2 log formats, §8.4 timing events, §8.5 termination
+states; src/log.c sess_build_logline, src/stream.c strm_logs).
+
+`StreamEnd` is what a driver knows when a stream ends (or, with `option logasap`, when it is
+connected): the accept date, the timers in milliseconds since the accept (-1: never
+reached), the bytes each way, the termination state, the counters and queue positions.
+A driver puts it on a `LoggedStream` (proto/sample's Stream with these facts) and builds the
+frontend's log-format over it (proto/rules/logfmt.LogFormat.build): the variables below read
+it, the rules' variables (`%ci`, `%ft`, `%b`, `%s`, ...) and the samples read the stream.
+
+Timers as sess_build_logline prints them: `%Tw` = t_queue - t_request (t_request is -1 in a
+TCP stream: HAProxy prints one more than the time spent before the server was assigned),
+`%Tc` = t_connect - t_queue, `%Tt` = t_close, each -1 when its event never happened; `%Tt`
+and `%B` are prefixed with "+" when the line is logged before the end (`option logasap`).
+
+The termination state (`%ts`): the first character says who or what ended the stream
+(sess_term_cond "-LcCsSPRIDKUI"), the second in which phase (sess_fin_state "-RCHDLQT").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pylvs.proto.sample.stream import Stream
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# src/log.c: the formats the options stand for
+TCPLOG = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq"
+HTTPLOG = (
+    "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc"
+    " %sq/%bq %hr %hs %{+Q}r"
+)
+CLF_HTTPLOG = (
+    '%{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc'
+    " %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl"
+)
+
+# Who ended the stream (SF_ERR_*) and in which phase (SF_FINST_*).
+NONE, LOCAL, CLIENT_TIMEOUT, CLIENT, SERVER_TIMEOUT, SERVER = "-", "L", "c", "C", "s", "S"
+PROXY, RESOURCE, INTERNAL, DOWN, KILLED, UP = "P", "R", "I", "D", "K", "U"
+REQUEST, CONNECT, HEADERS, DATA, LAST, QUEUE, TARPIT = "R", "C", "H", "D", "L", "Q", "T"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnd:
+    """What a stream's log line reports (see the module doc); times in ms from the accept."""
+
+    accept: float  # the accept date, seconds since the epoch
+    t_queue: int = -1  # a server was assigned (left the queue)
+    t_connect: int = -1  # the server's connection was established
+    t_close: int = 0  # the end (or the time of the line, with logasap)
+    t_handshake: int = 0
+    t_idle: int = -1
+    t_request: int = -1  # the request was complete (HTTP); -1 in a TCP stream
+    t_data: int = -1  # the response headers came (HTTP)
+    bytes_in: int = 0  # from the client
+    bytes_out: int = 0  # to the client
+    term: str = "--"  # the termination state
+    actconn: int = 0  # streams of the process
+    feconn: int = 0  # streams of the frontend
+    beconn: int = 0  # streams of the backend
+    srvconn: int = 0  # streams of the server
+    retries: int = 0
+    redispatched: bool = False
+    srv_queue_pos: int = 0
+    be_queue_pos: int = 0
+    early: bool = False  # logged before the end (option logasap): "+" before %Tt and %B
+
+
+class LoggedStream(Stream):
+    """A stream with its end facts, for the log variables."""
+
+    end: StreamEnd
+
+
+def accept_date(when: float) -> str:
+    """date2str_log: '06/Dec/2026:07:54:01.680' (local time)."""
+    t = datetime.fromtimestamp(when)
+    return (
+        f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year:04d}:{t.hour:02d}:{t.minute:02d}:"
+        f"{t.second:02d}.{t.microsecond // 1000:03d}"
+    )
+
+
+def _end(s: Stream) -> StreamEnd:
+    end = getattr(s, "end", None)
+    return end if isinstance(end, StreamEnd) else StreamEnd(accept=s.now)
+
+
+def _num(n: int) -> bytes:
+    return str(n).encode()
+
+
+def _tw(s: Stream) -> bytes:
+    e = _end(s)
+    return _num(e.t_queue - e.t_request if e.t_queue >= 0 else -1)
+
+
+def _tc(s: Stream) -> bytes:
+    e = _end(s)
+    return _num(e.t_connect - e.t_queue if e.t_connect >= 0 else -1)
+
+
+def _early(s: Stream, n: int) -> bytes:
+    return (b"+" if _end(s).early else b"") + _num(n)
+
+
+def _retries(s: Stream) -> bytes:
+    e = _end(s)
+    return (b"+" if e.redispatched else b"") + _num(e.retries)
+
+
+# The log variables a traffic line adds to the rules' (log.c logformat_keywords).
+LOG_VARIABLES: dict[str, Callable[[Stream], bytes]] = {
+    "t": lambda s: accept_date(_end(s).accept).encode(),
+    "Tw": _tw,
+    "Tc": _tc,
+    "Tt": lambda s: _early(s, _end(s).t_close),
+    "Th": lambda s: _num(_end(s).t_handshake),
+    "Ti": lambda s: _num(_end(s).t_idle),
+    "B": lambda s: _early(s, _end(s).bytes_out),
+    "U": lambda s: _num(_end(s).bytes_in),
+    "ts": lambda s: _end(s).term.encode(),
+    "ac": lambda s: _num(_end(s).actconn),
+    "fc": lambda s: _num(_end(s).feconn),
+    "bc": lambda s: _num(_end(s).beconn),
+    "sc": lambda s: _num(_end(s).srvconn),
+    "rc": _retries,
+    "sq": lambda s: _num(_end(s).srv_queue_pos),
+    "bq": lambda s: _num(_end(s).be_queue_pos),
+    "ms": lambda s: f"{int(_end(s).accept * 1000) % 1000:03d}".encode(),
+}

@@ -1,0 +1,65 @@
+"""proto/log/traffic.py: the traffic log variables over a stream's end facts, with the
+formats `option tcplog` stands for compiled as the reader compiles a frontend's line (the
+live lines are compared with haproxy's in tests/integration/hamode/test_hamode_log.py)."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime
+
+from pylvs.config.haproxy.compile_actions import log_format
+from pylvs.config.haproxy.compile_samples import context
+from pylvs.config.haproxy.convert_log import LINE_VARIABLES
+from pylvs.proto.log.traffic import TCPLOG, LoggedStream, StreamEnd, accept_date
+from pylvs.proto.sample.stream import Process, ProxyRef, ServerRef, Session
+
+ACCEPT = datetime(2026, 12, 6, 7, 54, 1, 680_400).timestamp()  # local time, as HAProxy's
+
+
+def stream(end: StreamEnd, server: bool = True) -> LoggedStream:
+    ip = ipaddress.ip_address("127.0.0.1")
+    sess = Session(Process(), ProxyRef("fe", 1, mode="tcp"), src=ip, src_port=40136, dst=ip)
+    s = LoggedStream(sess, now=ACCEPT + 1)
+    s.end = end
+    s.backend = ProxyRef("be", 2, mode="tcp")
+    s.server = ServerRef("s1", 1) if server else None
+    return s
+
+
+def line(fmt: str, s: LoggedStream) -> bytes:
+    unknown: list[str] = []
+    compiled = log_format(
+        fmt, context(proxy="fe"), http=False, variables=LINE_VARIABLES, unknown=unknown
+    )
+    assert unknown == []
+    return compiled.build(s)
+
+
+def test_accept_date_has_milliseconds() -> None:
+    assert accept_date(ACCEPT) == "06/Dec/2026:07:54:01.680"
+
+
+def test_tcplog_of_a_normal_stream_prints_tw_one_above_t_queue() -> None:
+    """t_request is -1 in a TCP stream: %Tw is t_queue + 1 (HAProxy prints 1 for 0 ms)."""
+    end = StreamEnd(ACCEPT, t_queue=0, t_connect=0, t_close=300, bytes_in=5, bytes_out=2,
+                    actconn=1, feconn=1)  # fmt: skip
+    assert line(TCPLOG, stream(end)) == (
+        b"127.0.0.1:40136 [06/Dec/2026:07:54:01.680] fe be/s1 1/0/300 2 -- 1/1/0/0/0 0/0"
+    )
+
+
+def test_timers_never_reached_print_minus_one_and_nosrv() -> None:
+    end = StreamEnd(ACCEPT, term="SC", actconn=1, feconn=1)
+    assert b" fe be/<NOSRV> -1/-1/0 0 SC " in line(TCPLOG, stream(end, server=False))
+
+
+def test_logasap_marks_the_unfinished_values_and_redispatch_the_retries() -> None:
+    end = StreamEnd(ACCEPT, t_queue=2, t_connect=5, t_close=5, bytes_out=0, early=True,
+                    retries=2, redispatched=True)  # fmt: skip
+    assert line("%Tw/%Tc/%Tt %B %rc %U %ms", stream(end)) == b"3/3/+5 +0 +2 0 680"
+
+
+def test_missing_samples_print_a_dash_unless_told_otherwise() -> None:
+    end = StreamEnd(ACCEPT)
+    got = line("%[var(txn.x)] %{-M}[var(txn.x)] %{+Q}[var(txn.x)] %{+Q}[src]", stream(end))
+    assert got == b'-  "" "127.0.0.1"'  # an empty value still ends a separator run
