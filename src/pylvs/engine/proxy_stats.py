@@ -96,6 +96,7 @@ class LiveProxies:
             ),
             listeners=sum(len(fe.listeners) for fe in rt.frontends.values()),
             ulimit_n=rt.spec.ulimit_n or 0,
+            dropped_logs=rt.logger.dropped,
         )
         return ProxiesSnapshot(now=self.rt.wall(), info=info, proxies=tuple(views))
 

@@ -45,7 +45,7 @@ def log_format(
     ctx: CompileContext,
     *,
     http: bool = True,
-    variables: Mapping[str, Callable[[Stream], bytes]] = VARIABLES,
+    variables: Mapping[str, Callable[[Stream], bytes | None]] = VARIABLES,
     unknown: list[str] | None = None,
 ) -> LogFormat:
     """A log-format string compiled; CompileError with HAProxy's message.  A traffic log
@@ -75,7 +75,7 @@ def log_format(
     return LogFormat(tuple(out), http=http, text=text)
 
 
-def _nothing(_s: Stream) -> bytes:
+def _nothing(_s: Stream) -> bytes | None:
     return b""
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pylvs.proto.sample.stream import Stream
 
@@ -69,12 +69,30 @@ class StreamEnd:
     srv_queue_pos: int = 0
     be_queue_pos: int = 0
     early: bool = False  # logged before the end (option logasap): "+" before %Tt and %B
+    mode: str = "tcp"  # the backend's ("http": %Td from the response)
+    cli_cookie: bytes | None = None  # %CC: the persistence cookie the client sent
+    srv_cookie: bytes | None = None  # %CS: the one the server set
+    cookie_flags: str = "--"  # %tsc's last two: sess_cookie / sess_set_cookie ("NI", ...)
 
 
 class LoggedStream(Stream):
     """A stream with its end facts, for the log variables."""
 
     end: StreamEnd
+
+
+def _zone(t: datetime) -> str:
+    offset = t.astimezone().utcoffset()
+    minutes = int(offset.total_seconds()) // 60 if offset is not None else 0
+    hh, mm = divmod(abs(minutes), 60)
+    return f"{'-' if minutes < 0 else '+'}{hh:02d}{mm:02d}"
+
+
+def clf_date(when: float, *, gmt: bool) -> str:
+    """gmt2str_log / localdate2str_log: '06/Dec/2026:07:54:01 +0000'."""
+    t = datetime.fromtimestamp(when, UTC) if gmt else datetime.fromtimestamp(when)
+    zone = "+0000" if gmt else _zone(t)
+    return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year:04d}:{t:%H:%M:%S} {zone}"
 
 
 def accept_date(when: float) -> str:
@@ -114,8 +132,55 @@ def _retries(s: Stream) -> bytes:
     return (b"+" if e.redispatched else b"") + _num(e.retries)
 
 
+def _request_start(e: StreamEnd) -> float:
+    """%tr's date: the accept plus the idle and handshake times."""
+    return e.accept + (e.t_idle + e.t_handshake if e.t_idle >= 0 else 0) / 1000
+
+
+def _active(e: StreamEnd) -> int:
+    """%Ta = Tt - Th - Ti."""
+    return e.t_close - (e.t_idle + e.t_handshake if e.t_idle >= 0 else 0)
+
+
+def _data(s: Stream) -> bytes:
+    e = _end(s)
+    start = e.t_data if e.mode == "http" else e.t_connect
+    return _num(e.t_close - start if start >= 0 else -1)
+
+
+_URL_ENCODED = frozenset(range(32)) | frozenset(range(127, 256)) | {ord('"'), ord("#")}
+_HDR_ENCODED = _URL_ENCODED | {ord("{"), ord("|"), ord("}")}
+
+
+def _encode(data: bytes, encoded: frozenset[int]) -> bytes:
+    """lf_encode_string: the bytes of the map as '#XX'."""
+    if not any(b in encoded for b in data):
+        return data
+    return b"".join(b"#%02X" % b if b in encoded else bytes((b,)) for b in data)
+
+
+def _request_line(s: Stream) -> bytes:
+    """%r: the request line as received (txn->uri), '<BADREQ>' without one."""
+    if s.orig_method is None or s.orig_uri is None:
+        return b"<BADREQ>"
+    line = s.orig_method + b" " + s.orig_uri
+    if s.orig_version:
+        line += b" " + s.orig_version
+    return _encode(line, _URL_ENCODED)
+
+
+def _captures(values: list[bytes | None], braces: bool) -> bytes | None:
+    """%hr/%hs ('{a|b}') and %hrl/%hsl ('a b'); nothing at all without captures."""
+    if not values:
+        return None
+    parts = [_encode(v, _HDR_ENCODED) if v is not None else b"" for v in values]
+    if braces:
+        return b"{" + b"|".join(parts) + b"}"
+    return b" ".join(p or b"-" for p in parts)
+
+
 # The log variables a traffic line adds to the rules' (log.c logformat_keywords).
-LOG_VARIABLES: dict[str, Callable[[Stream], bytes]] = {
+LOG_VARIABLES: dict[str, Callable[[Stream], bytes | None]] = {
     "t": lambda s: accept_date(_end(s).accept).encode(),
     "Tw": _tw,
     "Tc": _tc,
@@ -133,4 +198,26 @@ LOG_VARIABLES: dict[str, Callable[[Stream], bytes]] = {
     "sq": lambda s: _num(_end(s).srv_queue_pos),
     "bq": lambda s: _num(_end(s).be_queue_pos),
     "ms": lambda s: f"{int(_end(s).accept * 1000) % 1000:03d}".encode(),
+    # HTTP: what a mode http driver's StreamEnd and stream carry
+    "tr": lambda s: accept_date(_request_start(_end(s))).encode(),
+    "trg": lambda s: clf_date(_request_start(_end(s)), gmt=True).encode(),
+    "trl": lambda s: clf_date(_request_start(_end(s)), gmt=False).encode(),
+    "T": lambda s: clf_date(_end(s).accept, gmt=True).encode(),
+    "Tl": lambda s: clf_date(_end(s).accept, gmt=False).encode(),
+    "TR": lambda s: _num(
+        _end(s).t_request - _end(s).t_idle - _end(s).t_handshake if _end(s).t_request >= 0 else -1
+    ),
+    "Tq": lambda s: _num(_end(s).t_request),
+    "Tr": lambda s: _num(_end(s).t_data - _end(s).t_connect if _end(s).t_data >= 0 else -1),
+    "Ta": lambda s: _early(s, _active(_end(s))),
+    "Td": _data,
+    "Tu": lambda s: _early(s, _end(s).t_close - max(_end(s).t_idle, 0)),
+    "CC": lambda s: _end(s).cli_cookie or b"",
+    "CS": lambda s: _end(s).srv_cookie or b"",
+    "tsc": lambda s: (_end(s).term + _end(s).cookie_flags).encode(),
+    "r": _request_line,
+    "hr": lambda s: _captures(s.captures.request, True),
+    "hs": lambda s: _captures(s.captures.response, True),
+    "hrl": lambda s: _captures(s.captures.request, False),
+    "hsl": lambda s: _captures(s.captures.response, False),
 }

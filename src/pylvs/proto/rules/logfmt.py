@@ -97,7 +97,7 @@ class SampleNode:
 @dataclass(frozen=True, slots=True)
 class VarNode:
     name: str
-    read: Callable[[Stream], bytes]
+    read: Callable[[Stream], bytes | None]  # None: writes nothing, not even a separator's end
     options: frozenset[str]
 
 
@@ -135,7 +135,10 @@ class LogFormat:
                 out.append(self._value(None if smp is None else smp.text, node.options))
                 last_space = False
             else:
-                out.append(self._value(node.read(s), node.options))
+                value = node.read(s)
+                if value is None:  # e.g. %hr without captures: build_logline writes nothing
+                    continue
+                out.append(self._value(value, node.options))
                 last_space = False
         return b"".join(out)
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from pylvs.config.haproxy.compile_actions import log_format
 from pylvs.config.haproxy.compile_samples import context
 from pylvs.config.haproxy.convert_log import LINE_VARIABLES
-from pylvs.proto.log.traffic import TCPLOG, LoggedStream, StreamEnd, accept_date
+from pylvs.proto.log.traffic import HTTPLOG, TCPLOG, LoggedStream, StreamEnd, accept_date, clf_date
 from pylvs.proto.sample.stream import Process, ProxyRef, ServerRef, Session
 
 ACCEPT = datetime(2026, 12, 6, 7, 54, 1, 680_400).timestamp()  # local time, as HAProxy's
@@ -63,3 +63,29 @@ def test_missing_samples_print_a_dash_unless_told_otherwise() -> None:
     end = StreamEnd(ACCEPT)
     got = line("%[var(txn.x)] %{-M}[var(txn.x)] %{+Q}[var(txn.x)] %{+Q}[src]", stream(end))
     assert got == b'-  "" "127.0.0.1"'  # an empty value still ends a separator run
+
+
+def test_httplog_as_haproxy_wrote_it_for_a_request() -> None:
+    """The line of /work/shared/reference/haproxy.md §5 (haproxy 2.6.12, `option httplog`):
+    `127.0.0.1:47722 [05/Dec/2026:22:33:11.581] fe be/w3 0/0/0/3/3 200 293 - - ----
+    1/1/0/0/0 0/0 "GET /hello HTTP/1.1"`: no captures print nothing, not even a dash."""
+    end = StreamEnd(ACCEPT, t_idle=0, t_request=0, t_queue=0, t_connect=0, t_data=3,
+                    t_close=3, bytes_out=293, actconn=1, feconn=1, mode="http")  # fmt: skip
+    s = stream(end)
+    s.status = 200
+    s.orig_method, s.orig_uri, s.orig_version = b"GET", b"/hello", b"HTTP/1.1"
+    assert line(HTTPLOG, s) == (
+        b"127.0.0.1:40136 [06/Dec/2026:07:54:01.680] fe be/s1 0/0/0/3/3 200 293 - - ----"
+        b' 1/1/0/0/0 0/0 "GET /hello HTTP/1.1"'
+    )
+    s.captures.request = [b"ex|ample.com", None]
+    assert b' 0/0 {ex#7Cample.com|} "GET' in line(HTTPLOG, s)
+
+
+def test_a_request_line_never_received_is_badreq_and_quotes_are_encoded() -> None:
+    s = stream(StreamEnd(ACCEPT, mode="http"))
+    assert line("%{+Q}r", s) == b'"<BADREQ>"'
+    s.orig_method, s.orig_uri, s.orig_version = b"GET", b'/a"b#', b"HTTP/1.0"
+    assert (
+        line("%{+Q}r %T", s) == b'"GET /a#22b#23 HTTP/1.0" ' + clf_date(ACCEPT, gmt=True).encode()
+    )
