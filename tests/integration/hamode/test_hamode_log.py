@@ -206,15 +206,9 @@ def test_dontlognull_log_format_and_connect_lines(
     assert len(asap) == 1 and "/+N +0 -- " in asap[0]
 
 
-STOP = """\
-global
-    log 127.0.0.1:{log} local0
-defaults
-    mode tcp
-    log global
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+STOP = (
+    HEAD
+    + """\
 backend be
     server s1 127.0.0.1:{dead}
 frontend fe
@@ -224,6 +218,7 @@ listen li
     bind 127.0.0.1:{p2}
     server s1 127.0.0.1:{dead}
 """
+)
 
 
 def test_a_soft_stop_logs_each_proxy_stopped(tmp_path: Path, syslog: Syslog) -> None:

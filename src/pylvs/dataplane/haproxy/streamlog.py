@@ -53,59 +53,35 @@ _GIVE_UP = {  # HaSession._give_up's reasons (before a server was connected)
 }
 
 
+class _Tee:
+    """A count of the stream's own that also moves its parent's by as much."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.own = name, "_" + name
+
+    def __get__(self, obj: StreamCounters, owner: type | None = None) -> int:
+        return int(getattr(obj, self.own))
+
+    def __set__(self, obj: StreamCounters, value: int) -> None:
+        parent = obj.parent
+        setattr(parent, self.name, getattr(parent, self.name) + value - getattr(obj, self.own))
+        setattr(obj, self.own, value)
+
+
 class StreamCounters(Counters):
     """A stream's own byte counts that also count on the frontend's (the relay adds to
     `svc`; the frontend's counters move with the traffic as before)."""
 
-    __slots__ = ("_in", "_inb", "_out", "_outb", "parent")
+    __slots__ = ("_conns", "_inbytes", "_inpkts", "_outbytes", "_outpkts", "parent")
+    inpkts = _Tee()
+    inbytes = _Tee()
+    outpkts = _Tee()
+    outbytes = _Tee()
+    conns = _Tee()
 
-    def __init__(self, parent: Counters) -> None:  # no super(): the slots are properties
+    def __init__(self, parent: Counters) -> None:  # no super(): the counts are _Tee's
         self.parent = parent
-        self._in = self._inb = self._out = self._outb = 0
-
-    @property
-    def inpkts(self) -> int:
-        return self._in
-
-    @inpkts.setter
-    def inpkts(self, v: int) -> None:
-        self.parent.inpkts += v - self._in
-        self._in = v
-
-    @property
-    def inbytes(self) -> int:
-        return self._inb
-
-    @inbytes.setter
-    def inbytes(self, v: int) -> None:
-        self.parent.inbytes += v - self._inb
-        self._inb = v
-
-    @property
-    def outpkts(self) -> int:
-        return self._out
-
-    @outpkts.setter
-    def outpkts(self, v: int) -> None:
-        self.parent.outpkts += v - self._out
-        self._out = v
-
-    @property
-    def outbytes(self) -> int:
-        return self._outb
-
-    @outbytes.setter
-    def outbytes(self, v: int) -> None:
-        self.parent.outbytes += v - self._outb
-        self._outb = v
-
-    @property
-    def conns(self) -> int:
-        return self.parent.conns
-
-    @conns.setter
-    def conns(self, v: int) -> None:
-        self.parent.conns = v
+        self._conns = self._inpkts = self._inbytes = self._outpkts = self._outbytes = 0
 
 
 class FrontendLog:
