@@ -182,6 +182,14 @@ def test_the_runtime_sends_to_the_named_proxys_targets(udp: socket.socket) -> No
     assert got[0].endswith(b" betag[%d]: to be\n" % pid)
     assert got[1].endswith(b" gtag[%d]: to fe\n" % pid)
     assert got[2].endswith(b" gtag[%d]: to global\n" % pid)
+    # then the stop: every proxy with targets says it stopped ("quiet" has none)
+    udp.settimeout(2)
+    stops = [udp.recv(2048).split(b": ", 1)[1] for _ in range(3)]
+    assert stops == [
+        b"Proxy fe stopped (cumulated conns: FE: 0, BE: 0).\n",
+        b"Proxy be stopped (cumulated conns: FE: 0, BE: 0).\n",
+        b"Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).\n",
+    ]
     udp.settimeout(0.2)
     with pytest.raises(TimeoutError):
         udp.recv(2048)
