@@ -12,7 +12,7 @@ pylvs: a check run is a proto/sample `Stream` (`Context`) whose response side is
 check received, with a `check.` variable scope of its own and the date as its clock.  The
 configuration reader compiles each expression (`Expr.compiled`); one naming a fetch or
 converter proto/sample lacks stays uncompiled, gives no sample, and was warned about as
-UNSUPPORTED.  A missing sample prints as "-" in a log-format string (log.c lf_text_len).
+UNSUPPORTED.  A missing sample prints nothing (a check's formats have no LOG_OPT_MANDATORY).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def to_int(smp: Smp) -> int | None:
     return None if out is None else out.num
 
 
-_MANDATORY = frozenset({"M"})
+_NO_OPTIONS: frozenset[str] = frozenset()
 
 
 class _NoSample:
@@ -155,13 +155,15 @@ _NO_SAMPLE = _NoSample()
 
 def render(fmt: LogFormat, ctx: Context) -> bytes:
     """sess_build_logline over a format, by proto/rules' log-format renderer (the one
-    renderer): each expression cast to a string up to its first NUL, "-" when it gives
-    nothing or an empty string (a check's nodes have LOG_OPT_MANDATORY)."""
+    renderer): each expression cast to a string up to its first NUL, nothing when it gives
+    nothing: the checks parse their formats without LOG_OPT_MANDATORY (src/tcpcheck.c), so
+    no "-" stands in for a missing sample (reg-test checks/http-check.vtc: `hdr x-test
+    "server=%[var(check.server)]"` with the variable unset sends "server=")."""
     nodes: list[logfmt.Node] = []
     for part in fmt.parts:
         if isinstance(part, str):
             nodes.append(part.encode("latin-1", "replace"))
         else:
             expr: Any = part.compiled if part.compiled is not None else _NO_SAMPLE
-            nodes.append(logfmt.SampleNode(expr, _MANDATORY))
+            nodes.append(logfmt.SampleNode(expr, _NO_OPTIONS))
     return logfmt.LogFormat(tuple(nodes), http=False, text=fmt.text).build(ctx)
