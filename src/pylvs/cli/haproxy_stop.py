@@ -9,7 +9,11 @@ stop began (`hard_stop`: "soft-stop running for too long, performing a hard-stop
 "Proxy NAME hard-stopped (N remaining conns will be closed)." for each frontend with some)
 the streams left are cut.  src/haproxy.c `sig_pause` / `sig_listen` (SIGTTOU / SIGTTIN) and
 src/listener.c: every frontend stops listening, its address left bound ("Paused proxy
-NAME.", `frontend` for a frontend section), or listens again ("Resumed ...").
+NAME.", `frontend` for a frontend section), or listens again ("Resumed ...").  Each line
+also goes to the `log` targets, as HAProxy's send_log beside its ha_warning/ha_notice:
+the proxy's for Paused/Resumed/hard-stopped, the global ones for the soft stop's schedule
+(warning), the grace's end (notice) and the hard stop (warning); the "Proxy NAME stopped"
+lines are the runtime's own (dataplane/haproxy/streamlog.py).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
     from pylvs.engine.daemon import Daemon
 
 
+LOG_WARNING, LOG_NOTICE = 4, 5
 CLOSE_AFTER_SHUT = 0.1  # seconds between a hard stop's FINs and the sockets' close
 
 
@@ -44,13 +49,17 @@ class Stopper:
             return
         self.stopping = True
         if self.grace_ms:
-            self.msgs.notice(f"Scheduling a soft-stop in {self.grace_ms} ms.")
+            text = f"Scheduling a soft-stop in {self.grace_ms} ms."
+            self.msgs.notice(text)
+            self._syslog(None, LOG_WARNING, text)
             self.loop.call_later(self.grace_ms / 1000, self._grace_expired)
             return
         self._stop_now()
 
     def _grace_expired(self) -> None:
-        self.msgs.notice("Grace period expired, proceeding with soft-stop now.")
+        text = "Grace period expired, proceeding with soft-stop now."
+        self.msgs.notice(text)
+        self._syslog(None, LOG_NOTICE, text)
         self._stop_now()
 
     def _stop_now(self) -> None:
@@ -82,15 +91,25 @@ class Stopper:
     def hard_stop(self, runtime: ProxyRuntime | None) -> None:
         if runtime is None or not runtime.live():
             return
-        self.msgs.warning("soft-stop running for too long, performing a hard-stop.")
+        text = "soft-stop running for too long, performing a hard-stop."
+        self.msgs.warning(text)
+        runtime.send_log(None, LOG_WARNING, text)
         for fe in runtime.frontends.values():
             if fe.conns:
-                self.msgs.warning(
-                    f"Proxy {fe.spec.name} hard-stopped ({fe.conns} remaining conns will be "
-                    "closed)."
+                text = (
+                    f"Proxy {fe.spec.name} hard-stopped ({fe.conns} remaining conns will be"
+                    " closed)."
                 )
+                self.msgs.warning(text)
+                runtime.send_log(fe.spec.name, LOG_WARNING, text)
         runtime.shut_all_streams()  # the FINs first, then the sockets go (HAProxy exits)
         self.loop.call_later(CLOSE_AFTER_SHUT, self._close, runtime)
+
+    def _syslog(self, proxy: str | None, level: int, text: str) -> None:
+        """The same line to the `log` targets (HAProxy's send_log beside ha_warning)."""
+        runtime = self.daemon.proxies
+        if runtime is not None:
+            runtime.send_log(proxy, level, text)
 
     @staticmethod
     def _close(runtime: ProxyRuntime) -> None:
@@ -110,7 +129,10 @@ class Stopper:
             # The CLI's proxy: HAProxy's unix listeners keep accepting while "paused".
             said.append(("frontend", "GLOBAL"))
         for what, name in said:
-            self.msgs.warning(f"{'Paused' if on else 'Resumed'} {what} {name}.")
+            text = f"{'Paused' if on else 'Resumed'} {what} {name}."
+            self.msgs.warning(text)
+            if name != "GLOBAL":  # the CLI's proxy logs nowhere (no log targets)
+                runtime.send_log(name, LOG_WARNING, text)
         if ok:
             return
         if on:  # sig_pause: a proxy that cannot pause makes HAProxy stop softly

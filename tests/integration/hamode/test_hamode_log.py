@@ -213,7 +213,7 @@ def test_dontlognull_log_format_and_connect_lines(
 
 
 STOP = (
-    HEAD
+    HEAD.replace("    option tcplog\n", "")
     + """\
 backend be
     server s1 127.0.0.1:{dead}
@@ -261,4 +261,48 @@ def test_a_soft_stop_logs_each_proxy_stopped(tmp_path: Path, syslog: Syslog) -> 
         "<132>DATE haproxy[PID]: Proxy li stopped (cumulated conns: FE: 1, BE: 1).",
         "<132>DATE haproxy[PID]: Proxy be stopped (cumulated conns: FE: 0, BE: 1).",
         "<132>DATE haproxy[PID]: Proxy <HTTPCLIENT> stopped (cumulated conns: FE: 0, BE: 0).",
+    ]
+
+
+def test_pause_resume_and_grace_are_logged_as_haproxy_logs_them(
+    tmp_path: Path, syslog: Syslog
+) -> None:
+    """SIGTTOU, SIGTTIN, then SIGUSR1 with `grace`: the same syslog lines from `pylvs haproxy
+    -db` and `haproxy -db` (Paused/Resumed per proxy, the soft stop's schedule and its
+    end, then each proxy stopped)."""
+    seen: dict[str, list[str]] = {}
+    for kind in KINDS:
+        p1, p2 = free_port(), free_port()
+        cfg = tmp_path / f"{kind}.cfg"
+        text = STOP.format(log=syslog.port, dead=closed_port(), p1=p1, p2=p2)
+        cfg.write_text(text.replace("    log 127.0.0.1", "    grace 300\n    log 127.0.0.1", 1))
+        argv = [HAPROXY] if kind == "haproxy" else [sys.executable, "-m", "pylvs", "haproxy"]
+        proc = subprocess.Popen(
+            [*argv, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while not accepting("127.0.0.1", p2):
+                assert proc.poll() is None and time.monotonic() < deadline, kind
+                time.sleep(0.05)
+            syslog.lines(0.5)
+            got: list[str] = []
+            for sig in (signal.SIGTTOU, signal.SIGTTIN):
+                proc.send_signal(sig)
+                got += syslog.lines(0.5)
+            proc.send_signal(signal.SIGUSR1)
+            proc.wait(10)
+            seen[kind] = got + syslog.lines()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert seen["pylvs"] == seen["haproxy"], seen
+    assert [line.split(": ", 1)[1] for line in seen["pylvs"][:6]] == [
+        "Paused frontend fe.",
+        "Paused proxy li.",
+        "Resumed frontend fe.",
+        "Resumed proxy li.",
+        "Scheduling a soft-stop in 300 ms.",
+        "Grace period expired, proceeding with soft-stop now.",
     ]
