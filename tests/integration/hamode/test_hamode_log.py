@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from subprocess import Popen
 
 import pytest
 
@@ -227,34 +228,43 @@ listen li
 )
 
 
+@contextlib.contextmanager
+def started(tmp_path: Path, syslog: Syslog, kind: str, extra: str = "") -> Iterator[Popen[bytes]]:
+    """`pylvs haproxy -db` or `haproxy -db` on STOP (with `extra` global lines), once it
+    listens; what it logged so far is read away; killed if it did not exit."""
+    p1, p2 = free_port(), free_port()
+    cfg = tmp_path / f"{kind}.cfg"
+    text = STOP.format(log=syslog.port, dead=closed_port(), p1=p1, p2=p2)
+    cfg.write_text(text.replace("global\n", f"global\n{extra}", 1))
+    argv = [HAPROXY] if kind == "haproxy" else [sys.executable, "-m", "pylvs", "haproxy"]
+    proc = subprocess.Popen(
+        [*argv, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not accepting("127.0.0.1", p2):
+            assert proc.poll() is None and time.monotonic() < deadline, kind
+            time.sleep(0.05)
+        with contextlib.suppress(OSError):
+            talk(p1)  # the server refuses: one connection each side counts
+        syslog.lines(0.5)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_a_soft_stop_logs_each_proxy_stopped(tmp_path: Path, syslog: Syslog) -> None:
     """SIGUSR1 to `pylvs haproxy -db` and to `haproxy -db`: the same "Proxy X stopped"
     lines, frontends first, with their cumulated connections (the readiness probe is one
     connection of `li`)."""
     seen: dict[str, list[str]] = {}
     for kind in KINDS:
-        p1, p2 = free_port(), free_port()
-        cfg = tmp_path / f"{kind}.cfg"
-        cfg.write_text(STOP.format(log=syslog.port, dead=closed_port(), p1=p1, p2=p2))
-        argv = [HAPROXY] if kind == "haproxy" else [sys.executable, "-m", "pylvs", "haproxy"]
-        proc = subprocess.Popen(
-            [*argv, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            deadline = time.monotonic() + 20
-            while not accepting("127.0.0.1", p2):
-                assert proc.poll() is None and time.monotonic() < deadline, kind
-                time.sleep(0.05)
-            with contextlib.suppress(OSError):
-                talk(p1)  # the server refuses: one connection each side counts
-            syslog.lines(0.5)
+        with started(tmp_path, syslog, kind) as proc:
             proc.send_signal(signal.SIGUSR1)
             proc.wait(10)
             seen[kind] = syslog.lines()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
     assert seen["pylvs"] == seen["haproxy"], seen
     assert seen["pylvs"] == [
         "<132>DATE haproxy[PID]: Proxy fe stopped (cumulated conns: FE: 1, BE: 0).",
@@ -272,20 +282,7 @@ def test_pause_resume_and_grace_are_logged_as_haproxy_logs_them(
     end, then each proxy stopped)."""
     seen: dict[str, list[str]] = {}
     for kind in KINDS:
-        p1, p2 = free_port(), free_port()
-        cfg = tmp_path / f"{kind}.cfg"
-        text = STOP.format(log=syslog.port, dead=closed_port(), p1=p1, p2=p2)
-        cfg.write_text(text.replace("    log 127.0.0.1", "    grace 300\n    log 127.0.0.1", 1))
-        argv = [HAPROXY] if kind == "haproxy" else [sys.executable, "-m", "pylvs", "haproxy"]
-        proc = subprocess.Popen(
-            [*argv, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            deadline = time.monotonic() + 20
-            while not accepting("127.0.0.1", p2):
-                assert proc.poll() is None and time.monotonic() < deadline, kind
-                time.sleep(0.05)
-            syslog.lines(0.5)
+        with started(tmp_path, syslog, kind, "    grace 300\n") as proc:
             got: list[str] = []
             for sig in (signal.SIGTTOU, signal.SIGTTIN):
                 proc.send_signal(sig)
@@ -293,10 +290,6 @@ def test_pause_resume_and_grace_are_logged_as_haproxy_logs_them(
             proc.send_signal(signal.SIGUSR1)
             proc.wait(10)
             seen[kind] = got + syslog.lines()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
     assert seen["pylvs"] == seen["haproxy"], seen
     assert [line.split(": ", 1)[1] for line in seen["pylvs"][:6]] == [
         "Paused frontend fe.",
