@@ -46,8 +46,8 @@ from .http.stream import HttpSession
 from .rules import compiled, process_for
 from .server_state import load_files
 from .session import HaSession
-from .timers import StreamTimers
 from .streamlog import stopped
+from .timers import StreamTimers
 
 _ANY4 = ipaddress.IPv4Address("0.0.0.0")
 _ANY6 = ipaddress.IPv6Address("::")
