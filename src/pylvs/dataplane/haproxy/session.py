@@ -35,7 +35,7 @@ import os
 import socket
 from typing import TYPE_CHECKING
 
-from pylvs.dataplane.proxy.poller import DATA
+from pylvs.dataplane.proxy.poller import DATA, SPLICE_CLIENT_FAILED, SPLICE_SERVER_FAILED
 from pylvs.dataplane.proxy.tcp import _DO, _NONBLOCK_STREAM, End, TcpRelay
 from pylvs.model.proxy_spec import ConnFacts
 from pylvs.proto import proxyproto
@@ -414,6 +414,8 @@ class HaSession(TcpRelay):
 
     def spliced_end(self, how: int) -> None:
         """The pump closed both sockets (the counts came first, through `counted`)."""
+        if self.log is not None:  # a side that failed: its peer was reset (as Close says)
+            self.log.resets = (how == SPLICE_SERVER_FAILED, how == SPLICE_CLIENT_FAILED)
         self._unsplice()
         self._finish()
 
