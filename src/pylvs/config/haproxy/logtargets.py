@@ -122,7 +122,9 @@ def _address(text: str, base: TargetSpec, st: Statement, ctx: Context) -> Target
         return base  # kind "": read, refused, said so
     if text.startswith("fd@"):
         number = text[3:]
-        if not (number.isascii() and number.isdigit()):
+        # haproxy 2.6.12 refuses a number past an int as well (captured:
+        # `log fd@99999999999999999999 local0`), which os.write could not take either.
+        if not (number.isascii() and number.isdigit()) or int(number) > 2**31 - 1:
             ctx.error(st.loc, f"file descriptor '{number}' is not a valid integer in '{text}'")
             return None
         return replace(base, kind="fd", fd=int(number))

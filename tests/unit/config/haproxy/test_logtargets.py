@@ -110,3 +110,17 @@ def test_targets_print_as_written() -> None:
     assert str(LogTarget("udp", 16, host="::1", port=514)) == "[::1]:514"
     assert str(LogTarget("fd", 16, fd=2)) == "stderr"
     assert str(LogTarget("fd", 16, fd=7)) == "fd@7"
+
+
+def test_a_descriptor_number_past_an_int_is_refused_at_its_line() -> None:
+    """haproxy 2.6.12 refuses `log fd@99999999999999999999 local0` ("not a valid integer");
+    taken, every line sent to it raised OverflowError in the runtime."""
+    text = TEXT.replace("log 127.0.0.3 user", "log fd@99999999999999999999 user")
+    result = load_text(text, "h.cfg", host=HostFacts(hostname="lb1"))
+    (err,) = result.problems.errors
+    assert err.loc.line == 25
+    assert err.message == (
+        "file descriptor '99999999999999999999' is not a valid integer in 'fd@99999999999999999999'"
+    )
+    ok = load_text(TEXT.replace("log 127.0.0.3 user", "log fd@2147483647 user"), "h.cfg")
+    assert ok.ok
