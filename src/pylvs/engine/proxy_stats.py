@@ -30,6 +30,7 @@ from pylvs.control.haproxy.from_pool import admin_transition, backend_lb, server
 from pylvs.control.stats_http import PageExchange
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
+from pylvs.dataplane.haproxy.http.exchange import Exchange
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
 from pylvs.engine.http_stats import HttpStats
 from pylvs.engine.proxy_checks import ProxyChecks
@@ -47,6 +48,7 @@ from pylvs.model.proxies import (
 )
 from pylvs.model.proxy_spec import FrontendSpec, ServerSpec
 from pylvs.proto.check.server import ServerHealth
+from pylvs.proto.http.answers import raw_page
 from pylvs.proto.stick import StickTable
 
 REFUSED_DYNAMIC = "pylvs: dynamic servers (add/del server) are not available yet.\n"
@@ -69,6 +71,8 @@ class LiveProxies:
                 self.checks_enabled[be, srv, False] = False
             if r.agent_disabled:
                 self.checks_enabled[be, srv, True] = False
+        runtime.http.on_end.append(self.http.exchange_ended)  # per-status counts
+        runtime.http.services["prometheus-exporter"] = self._promex
         self.ids = {f.name: f.id for f in runtime.spec.frontends}
         self.ids.update({b.name: b.id for b in runtime.spec.backends})
 
@@ -251,6 +255,24 @@ class LiveProxies:
         if query is None:
             return None
         return promex.render(self.snapshot(), self.tables(), query)
+
+    def _promex(self, x: Exchange) -> bytes:
+        return self.promex_answer(x.frontend, x.request.target if x.request else b"/")
+
+    def promex_answer(self, frontend: str, target: bytes) -> bytes:
+        """The whole HTTP/1.1 response of `use-service prometheus-exporter` (the driver's
+        `services` entry): promex_send_headers' fields with the exposition (its length given
+        instead of chunks: a scraper reads the same bytes), or HAProxy's 400 page for a query
+        it refuses (promex_parse_uri).  A HEAD gets the head only (the writer's rule); the
+        frontend counts the request as intercepted (stream.c, an applet's)."""
+        self.http.intercepted(frontend)
+        text = self.metrics(target)
+        if text is None:
+            return raw_page(400)
+        body = text.encode()
+        fields = [n + b": " + v for n, v in promex.HEAD_FIELDS if n != b"transfer-encoding"]
+        head = b"\r\n".join([b"HTTP/1.1 200 OK", *fields, b"content-length: %d" % len(body)])
+        return head + b"\r\n\r\n" + body
 
     def tables(self) -> Sequence[StickTable]:
         return list(self.rt.tables.values())

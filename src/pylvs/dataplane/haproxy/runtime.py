@@ -43,6 +43,7 @@ from .frontend import Frontend, FrontendListener
 from .handover import ListenerKey, keep_tables, listener_key
 from .http.state import HttpState
 from .http.stream import HttpSession
+from .persistence import CookiePersistence
 from .rules import compiled, process_for
 from .server_state import load_files
 from .session import HaSession
@@ -99,6 +100,7 @@ class ProxyRuntime:
         names = {b.name for b in spec.backends} | {f.name for f in spec.frontends}
         self.routes = {n: r for n, r in self.rules.proxies.items() if n in names}
         self.http = HttpState(self.wall)  # what mode http streams share (http/state.py)
+        CookiePersistence.install(self)  # `cookie` persistence on its hooks
         self.frontends: dict[str, Frontend] = {
             f.name: Frontend(f, self) for f in spec.frontends if f.stats is None
         }

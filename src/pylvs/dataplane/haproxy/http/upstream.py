@@ -178,17 +178,15 @@ class Upstream:
                 x.request = edited
                 self.pending[0] = ev.HeadForwarded(edited, head.first, head.mode)
         assigned = None
-        if server_name is not None:  # use-server (its server may be down: then balanced)
+        for hook in s.http.on_request:  # every hook sees the request: cookies are edited
+            assigned = assigned or hook(x)
+        self._edited()
+        if assigned is None and server_name is not None:
+            # use-server, unless a persistence cookie assigned one (SF_ASSIGNED); its server
+            # may be down: then balanced
             named = be.pool.server(server_name)
             if named is not None and named.currently_usable():
                 assigned = named
-        for hook in s.http.on_request:
-            server = hook(x)
-            self._edited()
-            if server is not None:
-                self.direct = True
-                self._to_server(server, now)
-                return
         stream = s.phases.stream if s.phases is not None else None
         if be.sticking is not None and stream is not None:
             self.sticking = be.stick(stream, now, assigned)
