@@ -71,7 +71,6 @@ class LiveProxies:
                 self.checks_enabled[be, srv, False] = False
             if r.agent_disabled:
                 self.checks_enabled[be, srv, True] = False
-        runtime.http.on_end.append(self.http.exchange_ended)  # per-status counts
         runtime.http.services["prometheus-exporter"] = self._promex
         self.ids = {f.name: f.id for f in runtime.spec.frontends}
         self.ids.update({b.name: b.id for b in runtime.spec.backends})
