@@ -40,6 +40,7 @@ from pylvs.config.registry import Loaded as SpecLoaded
 
 if TYPE_CHECKING:
     from pylvs.engine.daemon import Daemon
+    from pylvs.model.proxy_spec import ServerSpec
 
 log = logging.getLogger("pylvs.haproxy")
 HARD_STOP = float("inf")  # HAProxy's soft stop waits for every connection (no hard-stop-after)
@@ -59,6 +60,11 @@ class FilesSource(ConfigSource):
         from pylvs.config.haproxy.source import load_paths
 
         return load_paths(self.files, self.options)
+
+    def server_line(self, backend: str, name: str, words: Sequence[str]) -> ServerSpec | str:
+        from pylvs.config.haproxy.dynamic import dynamic_server
+
+        return dynamic_server(backend, name, words)
 
 
 def run(opts: Options, msgs: Messages, loaded: Loaded) -> int:

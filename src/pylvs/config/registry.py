@@ -20,6 +20,7 @@ from pylvs.config import formats as reading
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keywords import HostFacts
 from pylvs.model.director import DirectorSpec, GlobalSpec
+from pylvs.model.proxy_spec import ServerSpec
 
 T = TypeVar("T", DirectorSpec, GlobalSpec)
 
@@ -54,6 +55,11 @@ class ConfigSource(abc.ABC):
 
     @abc.abstractmethod
     def load(self, path: str) -> Loaded: ...
+
+    def server_line(self, backend: str, name: str, words: Sequence[str]) -> ServerSpec | str:
+        """The runtime API's `add server` words (address, options) as a server of
+        `backend`, or the refusal to answer; only formats with dynamic servers have them."""
+        return "dynamic servers need a haproxy.cfg.\n"
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,9 @@ class CombinedSource(ConfigSource):
         for loaded in loads:
             problems.extend(loaded.problems)
         return Loaded(bind_vips_freely(merge([x.spec for x in loads])), problems)
+
+    def server_line(self, backend: str, name: str, words: Sequence[str]) -> ServerSpec | str:
+        return by_name("haproxy").source(self.options).server_line(backend, name, words)
 
 
 def merge(specs: Sequence[DirectorSpec]) -> DirectorSpec:

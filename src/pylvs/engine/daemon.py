@@ -63,7 +63,7 @@ from pylvs.engine.history import History, describe, events_response
 from pylvs.engine.ipvsadm_work import IpvsadmWork
 from pylvs.engine.proxy_checks import Console, ProxyChecks
 from pylvs.engine.proxy_reload import carry_server_states
-from pylvs.engine.proxy_stats import LiveProxies
+from pylvs.engine.proxy_stats import LiveProxies, no_dynamic_servers
 from pylvs.engine.snapshot import build_snapshot, conn_view
 from pylvs.engine.stats_servers import StatsServers
 from pylvs.engine.syncd import SyncdFollower
@@ -402,7 +402,8 @@ class Daemon:
             carry_server_states(previous.live, runtime)
         await runtime.start(old)
         checks = ProxyChecks.build(runtime, self.check_console)
-        stats = StatsServers(LiveProxies(runtime, checks), spec.proxies)
+        reader = self.source.server_line if self.source is not None else no_dynamic_servers
+        stats = StatsServers(LiveProxies(runtime, checks, reader), spec.proxies)
         try:
             await stats.start()
         except BaseException:

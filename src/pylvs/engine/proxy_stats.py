@@ -13,16 +13,18 @@ The admin side applies what the command set decided (the FakeRuntime is its refe
 maintenance, drain and ready (srv_adm_set_*: leaving maintenance takes queued streams),
 weights, health and agent results (the same path as the checks' hook), maxconn, shutting
 sessions down, frontends paused, resumed or stopped, maxconn of frontends and the process,
-and clearing counters.  `add server` / `del server` need the configuration's server-line
-reader, which only the config package may use: they are refused with a message saying so.
+and clearing counters, `add server` (the words read by the configuration's server-line
+reader, which the daemon passes in from its config source: config/haproxy/dynamic.py) and
+`del server` (src/server.c cli_parse_add_server / cli_parse_delete_server).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pylvs.control.haproxy import promex
 from pylvs.control.haproxy.admin import ErrorLog
@@ -51,15 +53,30 @@ from pylvs.proto.check.server import ServerHealth
 from pylvs.proto.http.answers import raw_page
 from pylvs.proto.stick import StickTable
 
-REFUSED_DYNAMIC = "pylvs: dynamic servers (add/del server) are not available yet.\n"
+# `add server`'s words read as a server line of a backend: the ServerSpec, or the answer.
+ServerLine = Callable[[str, str, Sequence[str]], ServerSpec | str]
+
+
+def no_dynamic_servers(backend: str, name: str, words: Sequence[str]) -> ServerSpec | str:
+    return "pylvs: dynamic servers need the configuration's server-line reader.\n"
+
+
+# A dynamic server's check never ran: its health starts at 0 (srv_init_addr's "none").
+DYNAMIC_NO_CHECK = dataclasses.replace(NO_CHECK, health=0)
 
 
 class LiveProxies:
     """StatsSource + ProxyAdmin over one ProxyRuntime (see the module doc)."""
 
-    def __init__(self, runtime: ProxyRuntime, checks: ProxyChecks | None = None) -> None:
+    def __init__(
+        self,
+        runtime: ProxyRuntime,
+        checks: ProxyChecks | None = None,
+        server_line: ServerLine = no_dynamic_servers,
+    ) -> None:
         self.rt = runtime
         self.checks = checks  # the running health checks (engine/proxy_checks.py)
+        self.server_line = server_line  # `add server`'s reader (the config source's)
         self.started = time.time()
         self.page: dict[str, Counters] = {}  # counts of the stats pages' proxies
         self.checks_enabled: dict[tuple[str, str, bool], bool] = {}
@@ -202,7 +219,7 @@ class LiveProxies:
             family=family,
             port=spec.port or 0,
             counters=counters,
-            check=self._check(be, spec),
+            check=self._check(be, spec) if not srv.dynamic else DYNAMIC_NO_CHECK,
         )
         sh = self._health(be.spec.name, spec.name)
         if sh is not None and self.checks is not None:
@@ -331,6 +348,13 @@ class LiveProxies:
             return
         self.checks_enabled[backend, server, agent] = on
 
+    def set_server_addr(
+        self, backend: str, server: str, addr: str | None, port: int | None
+    ) -> None:
+        _be, srv = self._pair(backend, server)
+        address = ipaddress.ip_address(addr) if addr is not None else srv.spec.address
+        srv.set_address(address, port if port is not None else srv.spec.port)
+
     def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None:
         sh = self._health(backend, server)
         if sh is not None and self.checks is not None:
@@ -354,10 +378,26 @@ class LiveProxies:
         return False
 
     def add_server(self, backend: str, server: str, words: Sequence[str]) -> str:
-        return REFUSED_DYNAMIC
+        be = self.rt.backends[backend]
+        if be.pool.server(server) is not None:
+            return "Already exists a server with the same name in backend.\n"
+        got = self.server_line(backend, server, words)
+        if isinstance(got, str):
+            return got
+        if got.id and be.pool.server_by_id(got.id) is not None:
+            return f"'server {backend}/{server}' : custom id {got.id} already used.\n"
+        try:
+            be.add_server(got, self.rt.ctx.clock())
+        except ValueError as e:
+            return f"{e}\n"
+        return "New server registered.\n"
 
     def del_server(self, backend: str, server: str) -> str:
-        return REFUSED_DYNAMIC
+        try:
+            self.rt.backends[backend].remove_server(server)
+        except ValueError as e:
+            return str(e)
+        return "Server deleted."
 
     def pause_frontend(self, name: str) -> bool:
         fe = self.rt.frontends.get(name)

@@ -107,7 +107,7 @@ def read_options(
             ctx.error(w.loc, f"'{who}' : 'usesrc' only allowed after a 'source' statement.")
             return None
         if key not in KNOWN:
-            hint = suggestion(key, KNOWN)
+            hint = suggestion(key, KNOWN) or "."
             ctx.error(w.loc, f"'{who}' : unknown keyword '{key}'{hint}")
             return None
         if i + 1 >= len(args):

@@ -17,6 +17,7 @@ from pylvs.config.haproxy.convert import to_spec
 from pylvs.config.haproxy.reader import load_texts
 from pylvs.config.registry import ConfigFormat, ConfigSource, Loaded, LoadOptions
 from pylvs.model.director import DirectorSpec
+from pylvs.model.proxy_spec import ServerSpec
 
 
 def load_paths(paths: Sequence[str], options: LoadOptions | None = None) -> Loaded:
@@ -50,6 +51,11 @@ class HaproxySource(ConfigSource):
 
     def load(self, path: str) -> Loaded:
         return load_paths([path], self.options)
+
+    def server_line(self, backend: str, name: str, words: Sequence[str]) -> ServerSpec | str:
+        from pylvs.config.haproxy.dynamic import dynamic_server
+
+        return dynamic_server(backend, name, words)
 
 
 def _recognises(text: str) -> bool:

@@ -18,6 +18,7 @@ messages; the runtime only applies the change, as the named HAProxy function doe
   _stopped "changed from CLI";
 * `set_check_enabled(be, srv, agent, on)` -- `enable|disable health|agent` (CHK_ST_ENABLED);
 * `set_server_maxconn(be, srv, maxconn)` -- server_parse_maxconn_change_request's effect;
+* `set_server_addr(be, srv, addr, port)` -- srv_update_addr_port's effect (None: unchanged);
 * `shutdown_server_sessions(be, srv)`, `shutdown_session(id) -> bool` (False: no such stream);
 * `add_server(be, srv, words) -> str` and `del_server(be, srv) -> str` -- the whole `add
   server` / `del server` (they need the configuration's server-line reader, which only the
@@ -74,6 +75,10 @@ class ProxyAdmin(Protocol):
     def set_check_enabled(self, backend: str, server: str, agent: bool, on: bool) -> None: ...
 
     def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None: ...
+
+    def set_server_addr(
+        self, backend: str, server: str, addr: str | None, port: int | None
+    ) -> None: ...
 
     def shutdown_server_sessions(self, backend: str, server: str) -> None: ...
 

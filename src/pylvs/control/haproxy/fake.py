@@ -295,6 +295,13 @@ class FakeRuntime:
         else:
             fs.check = dataclasses.replace(fs.check, enabled=on)
 
+    def set_server_addr(
+        self, backend: str, server: str, addr: str | None, port: int | None
+    ) -> None:
+        fs = self.servers[backend, server]
+        fs.addr = addr if addr is not None else fs.addr
+        fs.port = port if port is not None else fs.port
+
     def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None:
         s = self._server(backend, server)
         if s.maxconn == s.minconn:

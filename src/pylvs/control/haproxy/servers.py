@@ -10,6 +10,8 @@ either part may be `#id`; a disabled proxy refuses) and calls the runtime's `Pro
 
 from __future__ import annotations
 
+import ipaddress
+
 from pylvs.control.haproxy.context import Context, Reply, err, msg
 from pylvs.control.haproxy.lookup import backend_server, find_backend, find_server
 from pylvs.model.proxies import ProxyView, ServerView
@@ -22,8 +24,9 @@ _SET_SERVER_USAGE = (
 )
 # `set server` options HAProxy has and pylvs does not change at run time (yet).
 _UNSUPPORTED_OPTIONS = frozenset(
-    {"addr", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "fqdn", "ssl"}
+    {"agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "fqdn", "ssl"}
 )
+_BY = " by 'stats socket command'\n"
 
 
 def _word(words: list[str], i: int) -> str:
@@ -80,9 +83,51 @@ def set_server(ctx: Context, words: list[str], payload: str | None) -> Reply:
             return err("'set server <srv> agent' expects 'up' or 'down'.\n")
         rt.set_server_agent(px.name, sv.name, value)
         return Reply("")
+    if what == "addr":
+        return set_addr(ctx, px, sv, words)
     if what in _UNSUPPORTED_OPTIONS:
         return err(f"'set server <srv> {what}' is not supported by pylvs.\n")
     return err(_SET_SERVER_USAGE)
+
+
+def set_addr(ctx: Context, px: ProxyView, sv: ServerView, words: list[str]) -> Reply:
+    """`set server B/S addr ADDR [port PORT]`: srv_update_addr_port and its messages (a port
+    map, +N/-N, is refused unless the server's checks have their own port)."""
+    text = _word(words, 4)
+    if not text:
+        return err("set server <b>/<s> addr requires an address and optionally a port.\n")
+    try:
+        ip = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return err(f"Invalid addr '{text}'{_BY}")
+    said = []
+    addr = None
+    if str(ip) == sv.addr:
+        said.append("no need to change the addr")
+    else:
+        said.append(f"IP changed from '{sv.addr}' to '{ip}'")
+        addr = str(ip)
+    port = None
+    port_text = _word(words, 6) if _word(words, 5) == "port" else ""
+    if port_text:
+        value, used = strtol(port_text)
+        old = str(sv.port) if sv.port else "+0"
+        if port_text[0] in "+-":
+            said.append(
+                "can't change <port> to port map because it is incompatible with current "
+                "health check port configuration (use 'port' statement from the 'server' "
+                "directive."
+            )
+        elif not used or used != len(port_text) or not 0 < value < 65536:
+            said.append(f"problem converting port '{port_text}' to an int")
+        elif str(value) == old:
+            said.append("no need to change the port")
+        else:
+            said.append(f"port changed from '{old}' to '{value}'")
+            port = value
+    if addr is not None or port is not None:
+        ctx.runtime.set_server_addr(px.name, sv.name, addr, port)
+    return msg(", ".join(said) + _BY)
 
 
 def get_weight(ctx: Context, words: list[str], payload: str | None) -> Reply:

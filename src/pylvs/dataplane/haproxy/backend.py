@@ -102,6 +102,7 @@ class ServerRuntime:
     __slots__ = (
         "counters",
         "dests",
+        "dynamic",
         "failed_conns",
         "lb",
         "max_sess",
@@ -111,9 +112,12 @@ class ServerRuntime:
         "spec",
     )
 
-    def __init__(self, spec: ServerSpec) -> None:
+    def __init__(self, spec: ServerSpec, *, dynamic: bool = False) -> None:
         self.spec = spec
         admin = Admin.FMAINT | Admin.CMAINT if spec.disabled else Admin.NONE
+        if dynamic:  # `add server`: created in maintenance, stopped (cli_parse_add_server)
+            admin |= Admin.FMAINT
+        self.dynamic = dynamic
         self.lb = Server(
             spec.name,
             spec.weight,
@@ -124,7 +128,8 @@ class ServerRuntime:
             minconn=spec.minconn,
             slowstart=(spec.slowstart_ms + 999) // 1000,  # srv_parse_slowstart rounds up
             non_stick=spec.non_stick,
-            state=State.STOPPED if spec.disabled else State.RUNNING,  # srv_parse_disabled
+            # srv_parse_disabled; `add server`'s servers start stopped too
+            state=State.STOPPED if spec.disabled or dynamic else State.RUNNING,
             admin=admin,
         )
         self.counters = Counters()
@@ -355,6 +360,24 @@ class BackendRuntime:
     def active_servers(self) -> int:
         """srv_act: usable non-backup servers."""
         return sum(1 for s in self.servers if not s.lb.backup and s.lb.currently_usable())
+
+    def add_server(self, spec: ServerSpec, now: float) -> ServerRuntime:
+        """`add server`: a server appended in maintenance (ValueError: HAProxy's message)."""
+        srv = ServerRuntime(spec, dynamic=True)
+        srv.lb.last_change = now
+        self.pool.add_server(srv.lb, now)
+        self.servers.append(srv)
+        self.by_lb[id(srv.lb)] = srv
+        return srv
+
+    def remove_server(self, name: str) -> None:
+        """`del server` (ValueError: HAProxy's message, cli_parse_delete_server)."""
+        srv = next(s for s in self.servers if s.spec.name == name)
+        if srv.queue:
+            raise ValueError("Server still has connections attached to it, cannot remove it.")
+        self.pool.remove_server(srv.lb)
+        self.servers.remove(srv)
+        del self.by_lb[id(srv.lb)]
 
     def mark(self, name: str, up: bool, now: float) -> bool:
         """A check result (the check engine's hook): False if there is no such server."""

@@ -1,0 +1,84 @@
+"""The runtime API's dynamic servers against haproxy 2.6.12 (issue 20 #4): `add server` (in
+maintenance until enabled, then picked by the balancer), `set server B/S addr ... port ...`,
+`del server`, with the same answers, the same `show servers state` rows and the same picks
+under pylvs run and haproxy -db on one configuration."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, Servers, ask, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def cli(path: Path, command: str) -> str:
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(str(path))
+        s.sendall(command.encode() + b"\n")
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    return out.decode()
+
+
+def rows(text: str) -> list[list[str]]:
+    """`show servers state` rows without the time since the last change."""
+    return [f[:9] + f[10:] for f in (line.split() for line in text.splitlines()[2:]) if f]
+
+
+def scenario(kind: str, tmp: Path, servers: Servers, proxy: Callable[..., Proxy]) -> list[object]:
+    port = free_port()
+    a, b, c = (f"127.0.0.1:{servers[n].port}" for n in ("a", "b", "c"))
+    stats = tmp / f"{kind}.sock"
+    proxy(kind, (
+        f"global\n    stats socket {stats} level admin\n"
+        "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n"
+        f"    timeout server 5s\nlisten app\n    bind 127.0.0.1:{port}\n    balance roundrobin\n"
+        f"    server s1 {a}\nbackend fixed\n    balance static-rr\n    server x {a}\n"
+    ), None)  # fmt: skip
+    seen: list[object] = []
+    for command in (
+        f"add server app/s2 {b} weight 2 maxconn 10",
+        f"add server app/s2 {b}",
+        "add server app/s3",
+        f"add server app/s3 {b} bogus",
+        f"add server fixed/y {b}",
+        f"add server nowhere/y {b}",
+    ):
+        seen.append(cli(stats, command))
+    seen.append(rows(cli(stats, "show servers state app")))
+    seen.append([ask(port) for _ in range(3)])  # s2 is in maintenance: only s1
+    seen.append(cli(stats, "enable server app/s2"))
+    seen.append(sorted(ask(port) for _ in range(6)))  # 1:2
+    host, _, cport = c.partition(":")
+    for command in (
+        f"set server app/s1 addr {host} port {cport}",
+        f"set server app/s1 addr {host}",
+        "set server app/s1 addr nowhere",
+        "set server app/s1 addr",
+        "del server app/s2",
+        "disable server app/s2",
+        "del server app/s2",
+        "del server app/zz",
+    ):
+        seen.append(cli(stats, command))
+    seen.append(rows(cli(stats, "show servers state app")))
+    seen.append([ask(port) for _ in range(3)])  # s1, now at c's address
+    return seen
+
+
+@pytest.mark.skipif(HAPROXY is None, reason="needs the real haproxy")
+def test_dynamic_servers_as_haproxy(
+    tmp_path: Path, servers: Servers, proxy: Callable[..., Proxy]
+) -> None:
+    for name in ("a", "b", "c"):
+        servers.add(name)
+    got = {kind: scenario(kind, tmp_path, servers, proxy) for kind in KINDS}
+    assert got["pylvs"] == got["haproxy"]
+    assert got["haproxy"][-1] == ["c", "c", "c"]
