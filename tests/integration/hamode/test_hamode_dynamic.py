@@ -5,26 +5,15 @@ under pylvs run and haproxy -db on one configuration."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, Servers, ask, free_port
+from tests.integration.hamode.hamode_helpers import stats_command as cli
 
 pytestmark = pytest.mark.slow
-
-
-def cli(path: Path, command: str) -> str:
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(5)
-        s.connect(str(path))
-        s.sendall(command.encode() + b"\n")
-        out = b""
-        while chunk := s.recv(65536):
-            out += chunk
-    return out.decode()
 
 
 def rows(text: str) -> list[list[str]]:

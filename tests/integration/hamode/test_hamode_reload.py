@@ -19,19 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.integration.hamode.hamode_helpers import HAPROXY, Servers, accepting, free_port, hold
+from tests.integration.hamode.hamode_helpers import stats_command as cli
 
 pytestmark = pytest.mark.slow
-
-
-def cli(path: Path, command: str) -> str:
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(5)
-        s.connect(str(path))
-        s.sendall(command.encode() + b"\n")
-        out = b""
-        while chunk := s.recv(65536):
-            out += chunk
-    return out.decode()
 
 
 def config(tmp: Path, port: int, servers: Servers, *, extra: str = "", weight4: int = 40) -> str:
