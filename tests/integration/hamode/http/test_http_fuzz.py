@@ -153,11 +153,28 @@ def responses(draw: st.DrawFn) -> bytes:
     return raw if cut is None else raw[:cut]
 
 
+# The same examples on every run (a suite must not turn red at random on a gap it already
+# knows, below); PYLVS_HTTP_FUZZ_RANDOM=1 explores afresh, PYLVS_HTTP_FUZZ sets how many.
 FUZZ = settings(
     max_examples=int(os.environ.get("PYLVS_HTTP_FUZZ", "40")),
     deadline=None,
+    derandomize=not os.environ.get("PYLVS_HTTP_FUZZ_RANDOM"),
+    database=None if not os.environ.get("PYLVS_HTTP_FUZZ_RANDOM") else settings().database,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+
+# What random runs found where pylvs still answers otherwise than haproxy 2.6.12 (strict: a
+# fix makes them fail until they are moved out of this list).
+KNOWN_REQUEST_GAPS = [
+    # An invalid byte in a head that has not ended: HAProxy's 400 at once (it checks every
+    # read), pylvs's once the line ends, so here the 408 of `timeout http-request`.
+    b"A \x7f",
+]
+KNOWN_RESPONSE_GAPS = [
+    # An empty chunk-size line: HAProxy parses the first chunk with the head and answers
+    # 502; pylvs has forwarded the head before it reads the body.
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\nhello\r\n",
+]
 
 
 @FUZZ
@@ -177,3 +194,20 @@ def test_malformed_responses(rig: Rig, data: bytes) -> None:
         seen[kind] = exchange(rig.ports[kind][1], b"GET /r HTTP/1.1\r\nHost: x\r\n\r\n")
     assert seen["pylvs"] == seen["haproxy"], data
     assert still_serves(rig.ports["pylvs"][0]) == b"s1 /alive"
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: early 400 on an unfinished head line")
+@pytest.mark.parametrize("data", KNOWN_REQUEST_GAPS)
+def test_known_request_gaps(rig: Rig, data: bytes) -> None:
+    seen = {kind: exchange(rig.ports[kind][0], data) for kind in KINDS}
+    assert seen["pylvs"] == seen["haproxy"], data
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: a bad first chunk after the head is sent")
+@pytest.mark.parametrize("data", KNOWN_RESPONSE_GAPS)
+def test_known_response_gaps(rig: Rig, data: bytes) -> None:
+    seen = {}
+    for kind in KINDS:
+        rig.scripted[kind].script = data
+        seen[kind] = exchange(rig.ports[kind][1], b"GET /r HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert seen["pylvs"] == seen["haproxy"], data
