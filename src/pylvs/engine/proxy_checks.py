@@ -30,7 +30,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from pylvs.dataplane.haproxy.check_queues import BackendQueues
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
@@ -40,7 +40,7 @@ from pylvs.proto.check import admin
 from pylvs.proto.check.health import HealthCheck, LogLine
 from pylvs.proto.check.plan import Planner
 from pylvs.proto.check.schedule import Checks, Host, Planned
-from pylvs.proto.check.server import Effect, ServerHealth, ShutdownSessions
+from pylvs.proto.check.server import BackendChanged, Effect, ServerHealth, ShutdownSessions
 from pylvs.proto.check.status import Result, Status
 from pylvs.proto.server_state import Restored
 
@@ -78,6 +78,16 @@ def _daemon_log(kind: str, text: str) -> None:
         log.warning("%s", text)
 
 
+@dataclass(slots=True)
+class BackendHistory:
+    """A backend's state changes as the stats count them: the last one (runtime clock;
+    None: none since the start), the down transitions and the seconds spent down."""
+
+    last_change: float | None = None
+    down_trans: int = 0
+    down_time: int = 0
+
+
 class ProxyChecks:
     """The running checks of one ProxyRuntime (see the module doc)."""
 
@@ -88,6 +98,7 @@ class ProxyChecks:
         self.checks = checks
         self.log_line = log_line
         self.driver = CheckDriver(checks, self._effect, wall=runtime.wall)
+        self.backends: dict[str, BackendHistory] = {}
 
     @classmethod
     def build(cls, runtime: ProxyRuntime, console: Console | None = None) -> ProxyChecks | None:
@@ -114,8 +125,20 @@ class ProxyChecks:
     def _effect(self, effect: Effect) -> None:
         if isinstance(effect, ShutdownSessions):
             self.rt.shutdown_server_sessions(effect.backend, effect.server)
+        elif isinstance(effect, BackendChanged):
+            self._backend_changed(effect)
         else:
             self.log_line(effect)
+
+    def _backend_changed(self, e: BackendChanged) -> None:
+        """set_backend_down / srv_update_status's backend half (whole seconds)."""
+        now = self._now()
+        h = self.backends.setdefault(e.backend, BackendHistory())
+        if not e.up:
+            h.down_trans += 1
+        elif h.last_change is not None and int(h.last_change) < int(now):
+            h.down_time += int(now) - int(h.last_change)
+        h.last_change = now
 
     # -- the servers -------------------------------------------------------------------
 

@@ -190,10 +190,14 @@ class LiveProxies:
             retries=be.retries,
             redispatches=be.redispatches,
         )
+        history = self.checks.backends.get(be.spec.name) if self.checks is not None else None
+        changed = history.last_change if history is not None else None
         return BackendView(
             fullconn=be.pool.lb.fullconn,
             counters=counters,
-            last_change=self.started,
+            last_change=self.started if changed is None else self._wall(changed),
+            down_trans=history.down_trans if history is not None else 0,
+            down_time=history.down_time if history is not None else 0,
             **backend_lb(be.pool),
         )
 

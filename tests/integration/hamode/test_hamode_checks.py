@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -51,10 +54,12 @@ def stat(sock: Path, backend: str = "be") -> dict[str, dict[str, str]]:
         row = dict(zip(header, line.split(","), strict=False))
         if row.get("pxname") == backend and row["svname"] not in ("FRONTEND", "BACKEND"):
             out[row["svname"]] = {f: row[f] for f in FIELDS}
+            # "* " marks a check in progress: when a snapshot falls inside a run is timing
+            out[row["svname"]]["check_status"] = row["check_status"].removeprefix("* ")
     return out
 
 
-def wait_for(what: Callable[[], bool], timeout: float = 15.0) -> None:
+def wait_for(what: Callable[[], bool], timeout: float = 30.0) -> None:
     """Until `what()` holds (the stats socket may still be starting: refused meanwhile)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -85,7 +90,9 @@ class Run:
         config = (
             f"global\n    stats socket {self.sock} level admin\n"
             "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n"
-            "    timeout server 5s\n"
+            # a check's read has 2 s, its connect 1 s, whatever its interval: a loaded
+            # machine may run the loop late, and the tests are not about timeouts
+            "    timeout server 5s\n    timeout check 2s\n"
             f"listen be\n    bind 127.0.0.1:{self.port}\n" + body
         )
         self.proxy = start(kind, config, None)
@@ -164,6 +171,8 @@ def test_every_server_down_says_backend_has_none(
     lines = {k: state_lines(r.proxy) for k, r in both.items()}
     assert lines["pylvs"] == lines["haproxy"]
     assert lines["pylvs"][-1] == "proxy 'be' has no server available!"  # a `listen`
+    for r in both.values():  # the backend went down once (set_backend_down)
+        assert stat_weights(r.sock)["BACKEND"]["chkdown"] == "1"
     assert all(r.picks(1) == [""] for r in both.values())  # nothing to connect to
 
 
@@ -246,11 +255,15 @@ class LineServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            with conn, contextlib.suppress(OSError):
-                conn.settimeout(2)
-                if conn.recv(100).startswith(b"PING"):
-                    conn.sendall(b"+PONG\r\n" if self.healthy else b"-ERR\r\n")
-                    conn.recv(100)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        """One answer, then the connection stays until the check closes it."""
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(10)
+            if conn.recv(100).startswith(b"PING"):
+                conn.sendall(b"+PONG\r\n" if self.healthy else b"-ERR\r\n")
+                conn.recv(100)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -336,3 +349,57 @@ def test_cli_health_commands(servers: Servers, runs: Callable[[str], dict[str, R
     assert views["pylvs"] == views["haproxy"]
     lines = {k: state_lines(r.proxy) for k, r in both.items()}
     assert lines["pylvs"] == lines["haproxy"]
+
+
+def test_a_reload_keeps_the_check_state(tmp_path: Path, servers: Servers) -> None:
+    """`pylvs run` reloaded by SIGHUP with a changed haproxy.cfg: a server the checks took
+    down stays down from the first moment of the new runtime (its checks start from the old
+    state, as haproxy -sf with a server-state file), rather than starting over "UP"."""
+    live = servers.add("s1")
+    port, dead, sock = free_port(), free_port(), tmp_path / "stat.sock"
+    cfg = tmp_path / "haproxy.cfg"
+
+    def write(weight: int) -> None:
+        cfg.write_text(
+            f"global\n    stats socket {sock} level admin\n"
+            "defaults\n    mode tcp\n    timeout connect 1s\n"
+            f"listen be\n    bind 127.0.0.1:{port}\n"
+            f"    server s1 127.0.0.1:{live.port} weight {weight} check inter 200\n"
+            f"    server s2 127.0.0.1:{dead} check inter 3s rise 2 fall 1\n"
+        )
+
+    write(1)
+    argv = [sys.executable, "-m", "pylvs", "run", "-n", "-f", str(cfg), "--control",
+            str(tmp_path / "pylvs.sock"), "--no-syslog", "--grace", "1", "-p",
+            str(tmp_path / "p.pid"), "-r", str(tmp_path / "v.pid"), "-c",
+            str(tmp_path / "c.pid"), "--dataplane", "proxy"]  # fmt: skip
+    with open(tmp_path / "out.log", "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: stat(sock)["s2"]["status"] == "DOWN")
+        write(2)  # the proxies change: a new runtime
+        proc.send_signal(signal.SIGHUP)
+        rows: dict[str, dict[str, str]] = {}
+
+        def reloaded() -> bool:
+            nonlocal rows
+            rows = stat_weights(sock)
+            return rows["s1"]["weight"] == "2"
+
+        wait_for(reloaded)
+        assert rows["s2"]["status"] == "DOWN" and rows["s2"]["check_status"] == "L4CON"
+        time.sleep(0.5)
+        assert stat(sock)["s2"]["status"] == "DOWN"
+        log = (tmp_path / "out.log").read_text()
+        assert "Server be/s2 is UP" not in log
+        assert log.count("Server be/s2 is DOWN") == 1  # the old runtime's, once
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def stat_weights(sock: Path) -> dict[str, dict[str, str]]:
+    lines = cli(sock, "show stat").splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+    return {r["svname"]: r for r in rows if r.get("pxname") == "be"}

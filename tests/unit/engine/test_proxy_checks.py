@@ -116,6 +116,9 @@ def test_a_backend_left_without_servers_alerts(tmp_path: object) -> None:
     assert lines.sent[-1] == ("be", LOG_EMERG, "proxy be has no server available!")
     assert lines.console[-1] == ("ALERT", "proxy 'be' has no server available!")
     assert rt.backends["be"].assign(facts(), 102.0, None) is None
+    backend = LiveProxies(rt, checks).snapshot().proxies[0].backend
+    assert backend is not None and backend.down_trans == 1  # chkdown of the BACKEND row
+    assert backend.last_change == rt.wall_offset + 100.0  # set_backend_down's date
 
 
 def test_the_stats_show_the_live_checks(tmp_path: object) -> None:
@@ -180,3 +183,41 @@ def test_plan_checks_numbers_backends_as_the_converter(tmp_path: object) -> None
     rt = ProxyRuntime(s, raise_nofile=False)
     checks = ProxyChecks.build(rt)
     assert checks is not None and {p.backend_id for p in checks.checks.planned} == {2}
+
+
+def succeed(checks: ProxyChecks, server: str, now: float) -> None:
+    p = planned(checks, server)
+    p.check.expire = now
+    for q, _cmds in checks.checks.wake(now, 0.0):
+        assert q.run is not None
+        q.run.connected(now)
+        assert q.run.done
+        for e in checks.checks.complete(q, now):
+            checks._effect(e)
+
+
+def test_slowstart_ramps_the_weight_once_a_second(tmp_path: object) -> None:
+    text = CONFIG.replace(
+        "check inter 1s rise 2 fall 2\n", "check inter 1s rise 1 fall 1 slowstart 10s\n"
+    )
+    rt, checks, lines = built(str(tmp_path), text)
+    live = LiveProxies(rt, checks)
+    fail(checks, "s1", 101.0)
+    succeed(checks, "s1", 110.0)
+    s1 = rt.backends["be"].server("s1")
+    assert s1 is not None and s1.cur_state.name == "STARTING"
+    assert lines.sent[-1][2].startswith("Server be/s1 is UP")
+
+    def throttle() -> int | None:
+        view = next(s for s in live.snapshot().proxies[0].servers if s.name == "s1")
+        return view.throttle
+
+    weights = []
+    for t in (111.0, 112.0, 113.0):
+        checks.checks.tick(t)
+        weights.append(s1.cur_eweight)
+    assert weights == sorted(weights) and weights[0] < weights[-1]
+    assert throttle() is not None and 0 < throttle() < 100  # type: ignore[operator]
+    checks.checks.tick(120.0)
+    assert s1.cur_state is State.RUNNING  # the ramp is over: "is UP" again
+    assert lines.sent[-1][2].startswith("Server be/s1 is UP")

@@ -78,7 +78,17 @@ class ShutdownSessions:
     why: str  # "down" | "up"
 
 
-Effect = LogLine | ShutdownSessions
+@dataclass(frozen=True, slots=True)
+class BackendChanged:
+    """The backend lost its last usable server (set_backend_down: its last change and a
+    down transition) or got one back (srv_update_status: its last change, the time it
+    spent down)."""
+
+    backend: str
+    up: bool
+
+
+Effect = LogLine | ShutdownSessions | BackendChanged
 
 
 class ServerHealth:
@@ -147,9 +157,14 @@ class ServerHealth:
         self.effects.append(LogLine(level, text + ".", proxy=self.backend))
 
     def _backend_down(self, prev: int) -> None:
-        """set_backend_down, when the change left the backend without any server."""
-        if prev and not self._count():
+        """set_backend_down, when the change left the backend without any server; the
+        backend back up, when it had none."""
+        now = self._count()
+        if prev and not now:
+            self.effects.append(BackendChanged(self.backend, up=False))
             self.effects.append(backend_down(self.kind, self.backend))
+        elif now and not prev:
+            self.effects.append(BackendChanged(self.backend, up=True))
 
     def _change(self, reason: str | None, check: HealthCheck | None) -> Change:
         if reason:

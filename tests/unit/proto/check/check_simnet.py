@@ -151,7 +151,7 @@ class SimNet:
             self.trace.effects.append((self.now, e))
             if isinstance(e, LogLine):
                 self.trace.logs.append((self.now, e))
-            else:
+            elif isinstance(e, ShutdownSessions):
                 self._cut(e)
 
     def apply(self, p: Planned, cmds: list[Command]) -> None:
