@@ -203,7 +203,9 @@ def render(snap: ProxiesSnapshot, tables: Sequence[StickTable] = (), query: Quer
     if query.scopes & Scope.STICKTABLE:
         for field in ("size", "used"):
             w.header = True
-            for t in tables:
+            # Newest first: HAProxy keeps its tables in a list each new one is put at the
+            # head of (stick_table.c), as `show table` lists them (proto/stick/cli.py).
+            for t in reversed(tables):
                 spec = t.spec
                 if not spec.size:
                     continue

@@ -17,7 +17,7 @@ import pytest
 
 from pylvs.control.haproxy import promex
 from pylvs.model.proxies import ProxiesSnapshot
-from pylvs.proto.stick import StickTable
+from pylvs.proto.stick import StickTable, parse_stick_table
 from tests.unit.control.haproxy.stats_replay import DATA, build
 
 RECORDED = json.loads((DATA / "promex.json").read_text())["requests"]
@@ -102,3 +102,12 @@ def test_an_empty_scope_selects_nothing() -> None:
     query = promex.parse_query(b"/metrics?scope=")
     assert query is not None and not query.scopes
     assert body(RECORDED[4]["reply"]) == ""
+
+
+def test_stick_tables_come_newest_first_as_haproxys() -> None:
+    """haproxy 2.6.12 with tables ta, tb, tc (in that order) exports tc, tb, ta."""
+    words = ["type", "ip", "size", "10"]
+    tables = [StickTable(parse_stick_table(name, words)) for name in ("ta", "tb", "tc")]
+    out = promex.render(snapshot()[0], tables, promex.Query(scopes=promex.Scope.STICKTABLE))
+    names = re.findall(r'haproxy_sticktable_size\{name="(\w+)"', out)
+    assert names == ["tc", "tb", "ta"]
