@@ -20,7 +20,7 @@ from pathlib import Path
 
 # The repository root, so that `tests.…` helpers import by their full names when this
 # runs as a script (under pytest and mypy they are found the same way).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from tests.data.haproxy.oracle import version
 
 CHECK = Path(__file__).parent / "check"

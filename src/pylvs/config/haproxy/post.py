@@ -392,6 +392,25 @@ _CONDITIONAL = (
 )  # fmt: skip
 
 
+def _cookies_in_tcp(d: ProxyDraft, p: Proxy, ctx: Context) -> None:
+    """Cookie persistence in a proxy that is not `mode http`: read, said to be ignored, in
+    haproxy 2.6.12's words (cfgparse.c check_config_validity; captured with `haproxy -c`)."""
+    if p.cookie is not None:
+        ctx.warning(p.loc, f"cookie will be ignored for proxy '{p.name}' (needs 'mode http').")
+    if any(name == "checkcache" and on for name, on, _ in p.options.others):
+        ctx.warning(
+            d.options.where.get("checkcache") or p.loc,
+            f"'option checkcache' ignored for proxy '{p.name}' as it requires HTTP mode.",
+        )
+    for srv in p.servers:
+        if srv.cookie is not None:
+            ctx.warning(
+                srv.loc,
+                f"proxy '{p.name}' : ignoring cookie for server '{srv.name}' as HTTP mode is"
+                " disabled.",
+            )
+
+
 def _mode_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> None:
     _log_warnings(d, p, ctx, global_logs)
     _l6_in_http(p, ctx)
@@ -411,6 +430,7 @@ def _mode_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> 
                 f"'option forwardfor' ignored for {p.type_str} '{p.name}' as it requires HTTP"
                 " mode.",
             )
+        _cookies_in_tcp(d, p, ctx)
         if p.has_backend and p.balance.need is Need.HTTP:
             ctx.warning(
                 p.balance_loc or p.loc,
