@@ -8,7 +8,8 @@ holds the three and travels to the proxy runtime in `ProxiesSpec.rules`
 back).
 
 Two carriers are equal when they were compiled from equal parsed sections (`source`, the
-reader's frozen values), so a reload whose rules did not change compares equal, as the rest
+reader's frozen values) and read the same bytes from their ACL and map files, so a reload
+whose rules and files did not change compares equal, as the rest
 of the spec does: the compiled rules themselves hold closures and live tables, which have no
 useful equality.  `tables` and `patterns` are live state (entries, `add acl`): a runtime
 takes them over from the carrier it is started with.
@@ -44,7 +45,7 @@ class CompiledProxies:
             return NotImplemented
         if self.source is None or other.source is None:
             return self is other
-        return bool(self.source == other.source)
+        return bool(self.source == other.source) and self.patterns.loaded == other.patterns.loaded
 
     def __hash__(self) -> int:
         return hash(tuple(sorted(self.proxies)))

@@ -114,6 +114,9 @@ class PatternStore:
     def __init__(self, read_file: ReadFile | None = None) -> None:
         self.read_file = read_file
         self.refs: dict[str, PatternRef] = {}
+        # Each file's bytes as read at load: a reload compares them (HAProxy reads every
+        # file again on reload), never the live entries `add acl` edits.
+        self.loaded: dict[str, bytes] = {}
         self._next_uid = 0
 
     def _new(self, name: str, *, is_map: bool, display: str = "") -> PatternRef:
@@ -133,6 +136,7 @@ class PatternStore:
         data = self.read_file(path)
         if data is None:
             raise PatternFileError(f"failed to open pattern file <{path}>")
+        self.loaded[path] = data
         ref = self._new(path, is_map=is_map)
         if is_map:
             ref.load_map(data)
