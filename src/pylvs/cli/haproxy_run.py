@@ -195,6 +195,14 @@ async def _serve(
     on_ready: Callable[[], None] | None,
 ) -> int:
     daemon.control.claim()
+    loop = asyncio.get_running_loop()
+    # The signals HAProxy handles are taken from before the listeners are bound: one that
+    # arrives while the runtime starts (a client may already connect) is kept and handled
+    # once it runs; left to its default action, SIGTTOU stopped the process and SIGUSR1 or
+    # SIGHUP ended it (seen: a test's SIGTTOU right after its first connection).
+    early: list[int] = []
+    for sig in _HANDLED:
+        loop.add_signal_handler(sig, early.append, sig)
     await daemon.start()
     if opts.old_pids:
         tell(opts.old_pids, getattr(signal, f"SIG{opts.old_pids_signal}"))
@@ -206,18 +214,26 @@ async def _serve(
         os.close(told)
     if on_ready is not None:
         on_ready()
-    loop = asyncio.get_running_loop()
     stopper = Stopper(daemon, msgs)  # cli/haproxy_stop.py
-    loop.add_signal_handler(signal.SIGUSR1, stopper.soft_stop)
-    loop.add_signal_handler(signal.SIGUSR2, lambda: None)
-    loop.add_signal_handler(signal.SIGHUP, lambda: dump_state(daemon, msgs))
-    loop.add_signal_handler(signal.SIGTTOU, lambda: stopper.pause(True))
-    loop.add_signal_handler(signal.SIGTTIN, lambda: stopper.pause(False))
+    handlers: dict[int, Callable[[], None]] = {
+        signal.SIGUSR1: stopper.soft_stop,
+        signal.SIGUSR2: lambda: None,
+        signal.SIGHUP: lambda: dump_state(daemon, msgs),
+        signal.SIGTTOU: lambda: stopper.pause(True),
+        signal.SIGTTIN: lambda: stopper.pause(False),
+    }
+    for number, handler in handlers.items():
+        loop.add_signal_handler(number, handler)
+    for number in early:
+        handlers[number]()
     try:
         await daemon.stopping.wait()
     finally:
         await daemon.shutdown()
     return 0
+
+
+_HANDLED = (signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP, signal.SIGTTOU, signal.SIGTTIN)
 
 
 def dump_state(daemon: Daemon, msgs: Messages) -> None:
