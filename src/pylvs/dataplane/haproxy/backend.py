@@ -47,6 +47,8 @@ from pylvs.sched.haproxy.params import HashFunction, HashType
 
 from .rules import Rate
 
+_RR_KIND = frozenset({"roundrobin", "static-rr", "random"})  # BE_LB_KIND_RR
+
 if TYPE_CHECKING:
     from .session import HaSession
 
@@ -198,6 +200,20 @@ class BackendRuntime:
         self.redispatches = 0
         self.sess_rate = Rate()  # be_sess_rate
         self.clock: Callable[[], float] = lambda: now
+
+    def redispatches_on(self, server: Server, retries: int, *, direct: bool) -> bool:
+        """Whether retry number `retries` goes to another server (src/backend.c
+        sess_update_st_cer: `option redispatch` with its interval, a stopped server, or a
+        round-robin kind backend with another active server, for a stream not sent to its
+        server by persistence)."""
+        spec = self.spec
+        interval = spec.redispatch_interval
+        return spec.redispatch and (
+            server.cur_state is State.STOPPED
+            or (interval > 0 and retries % interval == 0)
+            or (interval < 0 and retries % (spec.retries + 1 + interval) == 0)
+            or (not direct and self.active_servers > 1 and self.pool.params.algorithm in _RR_KIND)
+        )
 
     def set_fullconn(self, frontends_maxconn: int) -> None:
         """`fullconn`, else HAProxy's default: 10% of the maxconn of the frontends that

@@ -57,7 +57,7 @@ from pylvs.proto.relay import (
 from pylvs.proto.rules import counters
 from pylvs.proto.sample.stream import Stream
 from pylvs.proto.stick import Sticking, discard
-from pylvs.sched.haproxy import Server, State
+from pylvs.sched.haproxy import Server
 
 from .backend import BackendRuntime
 from .rules import stream_for
@@ -65,7 +65,6 @@ from .rules import stream_for
 if TYPE_CHECKING:
     from .frontend import FrontendListener
 
-_RR_KIND = frozenset({"roundrobin", "static-rr", "random"})  # BE_LB_KIND_RR
 _TURNAROUND_MAX = 1.0  # back_handle_st_cer: MIN(1 s, timeout connect)
 
 
@@ -484,14 +483,7 @@ class HaSession(TcpRelay):
             self._final(reason)
             return
         self.retries += 1
-        spec = be.spec
-        interval = spec.redispatch_interval
-        if spec.redispatch and (
-            server.cur_state is State.STOPPED
-            or (interval > 0 and self.retries % interval == 0)
-            or (interval < 0 and self.retries % (spec.retries + 1 + interval) == 0)
-            or (not self.direct and be.active_servers > 1 and be.pool.params.algorithm in _RR_KIND)
-        ):
+        if be.redispatches_on(server, self.retries, direct=self.direct):
             be.redispatches += 1
             self.picked = None
             be.release(server)

@@ -117,8 +117,9 @@ def dynamic_cookie(
 # -- scanning helpers (src/http.c) ---------------------------------------------------------
 
 
-def _cookie_value_end(buf: bytearray, s: int, e: int) -> int:
-    """http_find_cookie_value_end: the first unquoted ',' or ';' from `s`, else `e`."""
+def _unquoted_end(buf: bytes | bytearray, s: int, e: int, stops: tuple[int, ...]) -> int:
+    """The first byte of `stops` from `s` outside a quoted string (with its backslash
+    pairs), else `e`: the scan of http_find_cookie_value_end / http_findhdr_value_end."""
     quoted = qdpair = False
     while s < e:
         c = buf[s]
@@ -131,30 +132,20 @@ def _cookie_value_end(buf: bytearray, s: int, e: int) -> int:
                 quoted = False
         elif c == 0x22:
             quoted = True
-        elif c in (0x2C, 0x3B):
+        elif c in stops:
             return s
         s += 1
     return s
+
+
+def _cookie_value_end(buf: bytearray, s: int, e: int) -> int:
+    """http_find_cookie_value_end: the first unquoted ',' or ';' from `s`, else `e`."""
+    return _unquoted_end(buf, s, e, (0x2C, 0x3B))
 
 
 def hdr_value_end(buf: bytes | bytearray, s: int, e: int) -> int:
     """http_findhdr_value_end: the first unquoted ',' from `s`, else `e`."""
-    quoted = qdpair = False
-    while s < e:
-        c = buf[s]
-        if qdpair:
-            qdpair = False
-        elif quoted:
-            if c == 0x5C:
-                qdpair = True
-            elif c == 0x22:
-                quoted = False
-        elif c == 0x22:
-            quoted = True
-        elif c == 0x2C:
-            return s
-        s += 1
-    return s
+    return _unquoted_end(buf, s, e, (0x2C,))
 
 
 def _move(buf: bytearray, dst: int, src: int, n: int) -> None:

@@ -29,7 +29,7 @@ from pylvs.proto.http.conn import events as ev
 from pylvs.proto.rules.ruleset import Drop, Go, Respond, Service, Tarpit, Verdict, Wait
 from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.base import Flow, Need
-from pylvs.sched.haproxy import FULL, NO_SERVER, Server, State
+from pylvs.sched.haproxy import FULL, NO_SERVER, Server
 
 from .added import added_fields
 from .endpoint import Endpoint
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from .server_side import Connections
     from .stream import HttpSession
 
-_RR_KIND = frozenset({"roundrobin", "static-rr", "random"})  # BE_LB_KIND_RR
 _TURNAROUND_MAX = 1.0
 
 
@@ -424,14 +423,7 @@ class Upstream:
             self._final(sc)
             return
         x.retries += 1
-        spec = be.spec
-        interval = spec.redispatch_interval
-        if spec.redispatch and (
-            server.cur_state is State.STOPPED
-            or (interval > 0 and x.retries % interval == 0)
-            or (interval < 0 and x.retries % (spec.retries + 1 + interval) == 0)
-            or (not self.direct and be.active_servers > 1 and be.pool.params.algorithm in _RR_KIND)
-        ):
+        if be.redispatches_on(server, x.retries, direct=self.direct):
             got = self._pick(self.s.ctx.clock(), server)
             if isinstance(got, Server):
                 be.redispatches += 1
