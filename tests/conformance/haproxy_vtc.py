@@ -1,4 +1,4 @@
-"""HAProxy 2.6's own regression tests against `pylvs haproxy` (issue 20 #7).
+"""HAProxy 2.6's own regression tests against `pylvs haproxy` (issue 20 #7, issue 21 #7).
 
 The tests are HAProxy's files (GPL-2.0) and stay outside the project, in the shared
 conformance directory (`../shared/conformance/haproxy-2.6/`: reg-tests, `run`, and the list
@@ -6,8 +6,9 @@ of tests the real HAProxy 2.6.12 passes on these machines).  Each one runs exact
 directory's `run` script runs it — `timeout 60 varnishtest -q -t 20 TEST` from `reg-tests/`,
 with `HAPROXY_PROGRAM` a shim that execs `pylvs haproxy` — a few at a time, within a budget.
 
-`EXPECTED` (haproxy_vtc.txt, next to this file) names, for every test of the directories issue
-20 covers, whether pylvs passes it, and for each one it does not pass what it waits for.  The
+`EXPECTED` (haproxy_vtc.txt, next to this file) names, for every test of the shared list (the
+ones the real HAProxy passes here: issue 20's layer-4 directories and issue 21's mode http),
+whether pylvs passes it, and for each one it does not pass what it waits for.  The
 bookkeeping is strict both ways: a test listed as passing that fails is a regression; a test
 listed as failing that passes must move to the passing list (so the count in README.md stays
 true).  A test expected to pass that fails is run a second time before it counts, as the
@@ -36,12 +37,6 @@ from pathlib import Path
 SHARED = Path(os.environ.get("PYLVS_HAPROXY_CONFORMANCE", "/work/shared/conformance/haproxy-2.6"))
 REG_TESTS = SHARED / "reg-tests"
 EXPECTED = Path(__file__).with_name("haproxy_vtc.txt")
-# The directories issue 20 covers (the layer-4 half; `checks` without the TLS ones, which the
-# shared list already leaves out as the real HAProxy here has no test certificates for them).
-DIRECTORIES = (
-    "balance", "stickiness", "stick-table", "checks", "server", "tcp-rules", "webstats",
-    "startup", "mcli", "connection", "seamless-reload", "stream",
-)  # fmt: skip
 DEFAULT_BUDGET = 900  # seconds for the whole run (CI: 90 minutes for everything)
 DEFAULT_JOBS = 3  # tests at once: each is a varnishtest, servers and a pylvs on 2 shared cores
 VTC_TIMEOUT = 20  # varnishtest -t, as `run`
@@ -106,9 +101,9 @@ def readme_section(expected: Sequence[Expectation]) -> str:
 
 
 def covered_tests() -> list[str]:
-    """The shared list's tests in the directories issue 20 covers, in its order."""
-    listed = (SHARED / "expected-pass.txt").read_text().split()
-    return [t for t in listed if t.split("/", 1)[0] in DIRECTORIES]
+    """Every test of the shared list (the ones the real HAProxy passes here), in its order:
+    issue 20's directories (layer 4) and issue 21's (mode http) alike."""
+    return (SHARED / "expected-pass.txt").read_text().split()
 
 
 def program() -> str:

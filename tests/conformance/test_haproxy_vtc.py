@@ -1,4 +1,4 @@
-"""HAProxy 2.6's regression tests in the directories issue 20 covers, run against `pylvs haproxy`
+"""HAProxy 2.6's regression tests (every one the real HAProxy passes here) against `pylvs haproxy`
 (haproxy_vtc.py says how).  One test here per HAProxy test: a test listed as passing in
 haproxy_vtc.txt must pass (else it is a regression, shown with varnishtest's log); one listed
 as failing must still fail (else the list, and the count in README.md, must be updated).
