@@ -16,7 +16,7 @@ machine is shared.
 
     python3 tests/conformance/haproxy_vtc.py [--budget SECONDS] [--jobs N] [TEST ...]
 runs them and prints a line per test (what .ci/run calls, through pytest); with TESTs, only
-those.  `--program CMD` runs another program (`--program haproxy`: the real one).
+those.  `--readme` rewrites README.md's count and failure table from haproxy_vtc.txt.  `--program CMD` runs another program (`--program haproxy`: the real one).
 """
 
 from __future__ import annotations
@@ -100,6 +100,13 @@ def readme_section(expected: Sequence[Expectation]) -> str:
     )
 
 
+def write_readme(path: Path) -> None:
+    """Put readme_section() in place of README.md's section (after haproxy_vtc.txt changed)."""
+    text = path.read_text()
+    start, end = text.index(README_START), text.index(README_END) + len(README_END) + 1
+    path.write_text(text[:start] + readme_section(read_expected()) + text[end:])
+
+
 def covered_tests() -> list[str]:
     """Every test of the shared list (the ones the real HAProxy passes here), in its order:
     issue 20's directories (layer 4) and issue 21's (mode http) alike."""
@@ -162,8 +169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=DEFAULT_BUDGET)
     ap.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     ap.add_argument("--program", default=None, help="default: pylvs haproxy (this interpreter)")
+    ap.add_argument(
+        "--readme", action="store_true", help="rewrite README.md's section from the list"
+    )
     ap.add_argument("tests", nargs="*")
     args = ap.parse_args(argv)
+    if args.readme:
+        write_readme(Path(__file__).parents[2] / "README.md")
+        return 0
     why = unavailable()
     if why is not None:
         print(f"skipped: {why}")
