@@ -16,7 +16,8 @@ machine is shared.
 
     python3 tests/conformance/haproxy_vtc.py [--budget SECONDS] [--jobs N] [TEST ...]
 runs them and prints a line per test (what .ci/run calls, through pytest); with TESTs, only
-those.  `--readme` rewrites README.md's count and failure table from haproxy_vtc.txt.  `--program CMD` runs another program (`--program haproxy`: the real one).
+those.  `--readme` rewrites README.md's count and failure table from haproxy_vtc.txt.
+`--program CMD` runs another program (`--program haproxy`: the real one).
 """
 
 from __future__ import annotations
