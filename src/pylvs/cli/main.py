@@ -51,6 +51,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        # the program itself: its dataclasses' methods from the bytecode cache (cli/codecache.py)
+        from pylvs.cli import codecache
+
+        codecache.install(args_list[0] if args_list[:1] and args_list[0] in COMMANDS else "pylvs")
     if os.environ.get("PYLVS_CONFIG_C") == "0":
         # the keepalived reader's pure-Python plain-line reader instead of its C twin
         # (config/keepalived/plain.py; bench/config_bench.py compares the two)
@@ -85,6 +90,9 @@ def _exit_at_once(status: int) -> NoReturn:
     file, freeing its millions of objects and modules one by one took 0.15 s, a twentieth of
     the check (bench/config_bench.py).  Only for the program itself (`argv` None), never
     for a caller of `main()`."""
+    from pylvs.cli import codecache
+
+    codecache.save()  # os._exit runs no atexit hook
     for stream in (sys.stdout, sys.stderr):
         # a closed pipe or stream: nothing more can be said
         with contextlib.suppress(OSError, ValueError):
