@@ -221,8 +221,8 @@ def _run(args: argparse.Namespace) -> int:
     if fmt == "haproxy":
         return _run_haproxy(args)
     from pylvs.config.keepalived.checkmode import exit_status
-    from pylvs.config.keepalived.convert import problems_of
     from pylvs.config.keepalived.parser import load
+    from pylvs.config.keepalived.spec_problems import problems_of
     from pylvs.config.keepalived.table import to_table
 
     result = load(args.file, config_id=args.config_id, host=host_facts())

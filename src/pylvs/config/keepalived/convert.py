@@ -150,9 +150,3 @@ def to_spec(config: KeepalivedConfig, problems: Problems, where: Location) -> Di
         notify=notify_spec(config.global_defs),
         globals=global_spec(config),
     )
-
-
-def problems_of(config: KeepalivedConfig, problems: Problems, where: Location) -> None:
-    """The problems `to_spec` reports, without building what reports none (the pools, tens of
-    thousands in a big file: `pylvs check` needs the problems, not the spec)."""
-    vrrp_spec(config.vrrp, config.global_defs, problems, where)

@@ -11,8 +11,9 @@ import pytest
 
 from pylvs.config.errors import Kind, Location, Problems, Severity
 from pylvs.config.keepalived.checkmode import exit_status
-from pylvs.config.keepalived.convert import problems_of, to_spec
+from pylvs.config.keepalived.convert import to_spec
 from pylvs.config.keepalived.parser import load_text
+from pylvs.config.keepalived.spec_problems import problems_of
 from pylvs.config.keepalived.vrrp.model import Authentication
 from pylvs.model.checks import CheckTarget, CheckTiming, FileProbe, HttpProbe, MiscProbe, TcpProbe
 from pylvs.model.director import DirectorSpec, TimeoutChange
