@@ -142,7 +142,10 @@ class ProxyDraft:
 
     def inherit(self, kind: str, name: str, loc: Location, defaults: str | None) -> ProxyDraft:
         """A new proxy section's draft from this defaults draft (proxy_defproxy_cpy)."""
-        fe, be = kind in ("frontend", "listen"), kind in ("backend", "listen")
+        # A defaults section has both sides (cfgparse-listen.c: `defaults B from A` copies
+        # all of A into B, the frontend's settings and the backend's).
+        fe = kind in ("frontend", "listen", "defaults")
+        be = kind in ("backend", "listen", "defaults")
         d = ProxyDraft(kind, name, loc, defaults=defaults)
         d.mode, d.disabled = self.mode, self.disabled
         d.default_server = self.default_server

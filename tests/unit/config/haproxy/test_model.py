@@ -74,6 +74,25 @@ def test_the_last_defaults_section_applies_and_from_names_one() -> None:
     ]
 
 
+def test_defaults_from_defaults_keeps_both_sides() -> None:
+    """`defaults B from A` copies all of A (haproxy -c finds no missing timeout here, and the
+    backend balances leastconn: A's settings reach proxies through B)."""
+    text = (
+        "defaults A\n mode tcp\n timeout connect 1s\n timeout client 2s\n timeout server 3s\n"
+        " maxconn 77\n balance leastconn\n"
+        "defaults B from A\n retries 5\n"
+        "frontend f\n bind :1\n default_backend b\n"
+        "backend b\n server s 127.0.0.1:1\n"
+    )
+    r = load_text(text, "t.cfg")
+    assert r.ok, [str(p) for p in r.problems]
+    f, b = r.config.proxies
+    assert (f.defaults, f.maxconn, f.timeouts.client) == ("B", 77, 2000)
+    assert (b.timeouts.connect, b.timeouts.server, b.retries) == (1000, 3000, 5)
+    assert b.balance.algorithm == "leastconn"
+    assert not [p for p in r.problems if "timeout" in p.message]
+
+
 def test_the_seed_file() -> None:
     r = load_text(SEED.read_text(), SEED.name)
     assert r.ok
