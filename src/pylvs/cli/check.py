@@ -175,7 +175,12 @@ def _run_haproxy(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return INVALID
-    result = load_text(text, args.file, env=os.environ, host=host_facts())
+    host = host_facts()
+    result = load_text(text, args.file, env=os.environ, host=host)
+    if result.ok:  # what `pylvs run` would refuse beyond the reader's problems
+        from pylvs.config.haproxy.source import check
+
+        check(result, host.read_file, args.file)
     _print_problems(result.problems)
     if args.dump:
         print(json.dumps({"config": to_jsonable(result.config)}, indent=2, ensure_ascii=False))

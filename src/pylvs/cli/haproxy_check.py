@@ -71,8 +71,11 @@ class Loaded:
     files: list[str]
 
 
-def load(opts: Options, msgs: Messages, env: dict[str, str]) -> Loaded:
-    """Read the configuration `opts` names; ExitError(1) if HAProxy would refuse it."""
+def load(opts: Options, msgs: Messages, env: dict[str, str], *, convert: bool = False) -> Loaded:
+    """Read the configuration `opts` names; ExitError(1) if HAProxy would refuse it.  With
+    `convert` (-c), what the runtime would refuse is reported too (a rule that does not
+    compile, an argument naming a backend or table that is not there: HAProxy's
+    check_config_validity finds those), as starting it would report it."""
     from pylvs.cli.check import host_facts
     from pylvs.config.haproxy.reader import load_texts
 
@@ -96,6 +99,10 @@ def load(opts: Options, msgs: Messages, env: dict[str, str]) -> Loaded:
     if opts.local_peer is not None:  # -L: the local peer's name in `peers` sections
         host = dataclasses.replace(host, hostname=opts.local_peer)
     result = load_texts(texts, env=env, host=host)
+    if convert and result.ok:
+        from pylvs.config.haproxy.source import check as conversion_problems
+
+        conversion_problems(result, host.read_file, files[0])
     report(result, files, msgs, zero_warning=opts.zero_warning)
     msgs.context = ""
     return Loaded(result.config, result.problems, files)
@@ -153,7 +160,7 @@ def _say(p: Problem, msgs: Messages) -> None:
 
 def check(opts: Options, msgs: Messages, env: dict[str, str]) -> int:
     """-c: read, report, and give HAProxy's verdict."""
-    loaded = load(opts, msgs, env)
+    loaded = load(opts, msgs, env, convert=True)
     if msgs.warned and not msgs.quiet:
         print("Warnings were found.")
     if loaded.config.listeners == 0:

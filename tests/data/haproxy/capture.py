@@ -36,6 +36,11 @@ def parse(output: str) -> list[dict[str, object]]:
         if m is None:
             if raw.startswith("   | ") and found:
                 found[-1]["text"] = f"{found[-1]['text']} {raw[5:].strip()}"
+            elif raw.startswith("        parsing [") and found:
+                # "multiple argument resolution errors:" lists one error a line (src/arg.c)
+                where = LINE.search(raw)
+                line = int(where.group("line")) if where else None
+                found.append({"level": found[-1]["level"], "line": line, "text": raw.strip()})
             continue
         level, text = m.groups()
         if level == "NOTICE":

@@ -102,13 +102,15 @@ def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None)
     `defaults` section is named once."""
     compiled = compile_config(config, read_file=read_file)
     said: set[tuple[Location, str]] = set()
+    haproxys = set(compiled.unresolved)  # what HAProxy's check_config_validity refuses too
     for proxy in config.proxies:
         for loc, message in compiled.by_proxy.get(proxy.name, ()):
             if (loc, message) in said:
                 continue
             said.add((loc, message))
             if not proxy.disabled:
-                problems.error(loc, message, Kind.UNSUPPORTED)
+                kind = Kind.CONFIG if (loc, message) in haproxys else Kind.UNSUPPORTED
+                problems.error(loc, message, kind)
             else:
                 problems.warning(loc, f"rule left out: {message}", Kind.UNSUPPORTED)
     return compiled.carrier(config)

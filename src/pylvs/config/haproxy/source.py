@@ -12,12 +12,14 @@ import os
 from collections.abc import Sequence
 
 from pylvs.config import formats
-from pylvs.config.errors import Kind, Location, Problems
+from pylvs.config.errors import Kind, Location, Problems, Severity
 from pylvs.config.haproxy.convert import to_spec
-from pylvs.config.haproxy.reader import load_texts
+from pylvs.config.haproxy.model import HaproxyConfig
+from pylvs.config.haproxy.reader import HaproxyResult, load_texts
 from pylvs.config.registry import ConfigFormat, ConfigSource, Loaded, LoadOptions
 from pylvs.model.director import DirectorSpec
 from pylvs.model.proxy_spec import ServerSpec
+from pylvs.proto.sample.pattern_ref import ReadFile
 
 
 def load_paths(paths: Sequence[str], options: LoadOptions | None = None) -> Loaded:
@@ -34,13 +36,37 @@ def load_paths(paths: Sequence[str], options: LoadOptions | None = None) -> Load
     if problems.has_errors():
         return Loaded(DirectorSpec(), problems)
     result = load_texts(texts, env=os.environ, host=options.host)
-    where = Location(paths[0] if paths else "", 1, 1)
-    try:
-        spec = to_spec(result.config, result.problems, read_file=options.host.read_file)
-    except Exception as exc:  # a converter bug must still end as a reported problem
-        result.problems.error(where, f"internal error while converting: {exc!r}")
-        spec = DirectorSpec()
+    first = paths[0] if paths else ""
+    spec = convert(result.config, result.problems, options.host.read_file, first)
     return Loaded(spec, result.problems)
+
+
+def convert(
+    config: HaproxyConfig, problems: Problems, read_file: ReadFile | None, first: str
+) -> DirectorSpec:
+    """The spec of a read configuration; what the runtime would refuse or leave out is added
+    to `problems`.  Never raises on bad input."""
+    try:
+        return to_spec(config, problems, read_file=read_file)
+    except Exception as exc:  # a converter bug must still end as a reported problem
+        problems.error(Location(first, 1, 1), f"internal error while converting: {exc!r}")
+        return DirectorSpec()
+
+
+def check(result: HaproxyResult, read_file: ReadFile | None, first: str) -> None:
+    """What `pylvs check` and `pylvs haproxy -c` report beyond reading: the conversion's
+    problems, as `run` finds them.  Those HAProxy reports too (a rule argument naming a
+    backend, server or table that is not there: check_config_validity) stay errors; what
+    only pylvs's runtime refuses becomes a warning saying so, so that the verdict stays
+    HAProxy's (`--strict` makes it fatal)."""
+    found = Problems()
+    convert(result.config, found, read_file, first)
+    for p in found:
+        if p.severity is Severity.ERROR and p.kind is Kind.UNSUPPORTED:
+            message = f"{p.message} (`pylvs run` refuses to start with this)"
+            result.problems.warning(p.loc, message, Kind.UNSUPPORTED)
+        else:
+            result.problems.add(p)
 
 
 class HaproxySource(ConfigSource):

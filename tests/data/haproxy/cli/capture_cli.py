@@ -32,6 +32,10 @@ FILES = {
     "nol.cfg": "backend b\n    server s 127.0.0.1:18002\n",
     "warn.cfg": "listen l\n    bind 127.0.0.1:18005\n    server s 127.0.0.1:18002\n",
     "post.cfg": f"{_T}frontend f\n    bind 127.0.0.1:18009\n    use_backend nope\n",
+    # a rule argument naming a backend that is not there: found when the rules compile
+    "rules.cfg": f"{_T}frontend f\n    bind 127.0.0.1:18013\n"
+    "    tcp-request content set-var(txn.x) be_conn(nobe)\n    default_backend b\n"
+    "backend b\n    server s 127.0.0.1:18002\n",
     "prog.cfg": f"{_T}listen l\n    bind 127.0.0.1:18011\n    server s 127.0.0.1:18002\n"
     "program foo\n    command sleep 30\n",
     "d/a.cfg": "global\n    maxconn 10\n",
@@ -65,6 +69,7 @@ CASES: dict[str, list[str]] = {
     "check-zero-warning": ["-c", "-dW", "-f", "nol.cfg"],
     "check-warnings": ["-c", "-f", "warn.cfg"],
     "check-post-parse": ["-c", "-f", "post.cfg"],
+    "check-rules-unresolved": ["-c", "-f", "rules.cfg"],
     "check-directory": ["-c", "-f", "d"],
     "check-directory-then-file": ["-c", "-f", "d", "-f", "ok.cfg"],
     "check-missing-file": ["-c", "-f", "nothere.cfg"],
