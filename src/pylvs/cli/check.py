@@ -22,11 +22,11 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pylvs.cli.hostfacts import host_facts as host_facts  # where `pylvs run` finds it
 from pylvs.cli.run_args import DEFAULT_CONFIG
 from pylvs.config.errors import Kind, Location, Problem, Severity
 from pylvs.config.formats import FORMATS
 from pylvs.config.keepalived.model import KeepalivedConfig
-from pylvs.config.keywords import HostFacts
 
 # The `pylvs` program ends at once after a check (cli/main.py `_exit_at_once`): what it read
 # is only freed by the end of the process.
@@ -56,64 +56,6 @@ def add_parser(subparsers: Any) -> None:
         "--strict",
         action="store_true",
         help="pylvs's own warnings (unsupported keywords, likely mistakes) fail the check too",
-    )
-
-
-def host_facts() -> HostFacts:
-    """Interfaces, users and groups of this host (None where they cannot be read)."""
-    import grp
-    import os
-    import pwd
-    import shutil
-    import socket
-
-    try:
-        interfaces: frozenset[str] | None = frozenset(n for _, n in socket.if_nameindex())
-    except OSError:
-        interfaces = None
-
-    def user_exists(name: str) -> bool:
-        try:
-            pwd.getpwnam(name)
-        except KeyError:
-            return name.isdigit()
-        return True
-
-    def group_exists(name: str) -> bool:
-        try:
-            grp.getgrnam(name)
-        except KeyError:
-            return name.isdigit()
-        return True
-
-    def resolves(name: str) -> bool:
-        try:
-            socket.getaddrinfo(name, None)
-        except (OSError, UnicodeError):
-            return False
-        return True
-
-    def read_file(path: str) -> bytes | None:
-        try:
-            with open(path, "rb") as f:
-                return f.read(1 << 20)
-        except (OSError, ValueError):
-            return None
-
-    def script_found(command: str) -> bool:
-        if "/" in command:
-            return os.path.exists(command)
-        return shutil.which(command) is not None
-
-    return HostFacts(
-        interfaces=interfaces,
-        user_exists=user_exists,
-        group_exists=group_exists,
-        script_found=script_found,
-        resolves=resolves,
-        hostname=socket.gethostname(),
-        read_file=read_file,
-        exists=os.path.exists,
     )
 
 

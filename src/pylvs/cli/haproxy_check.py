@@ -76,7 +76,7 @@ def load(opts: Options, msgs: Messages, env: dict[str, str], *, convert: bool = 
     `convert` (-c), what the runtime would refuse is reported too (a rule that does not
     compile, an argument naming a backend or table that is not there: HAProxy's
     check_config_validity finds those), as starting it would report it."""
-    from pylvs.cli.check import host_facts
+    from pylvs.cli.hostfacts import host_facts
     from pylvs.config.haproxy.reader import load_texts
 
     msgs.context = "config"

@@ -173,7 +173,7 @@ def _logging(opts: Options) -> None:
 
 
 def make_daemon(opts: Options, loaded: Loaded) -> Daemon:
-    from pylvs.cli.check import host_facts
+    from pylvs.cli.hostfacts import host_facts
     from pylvs.dataplane.proxy.plane import ProxyDataPlane
     from pylvs.engine.daemon import Daemon, RunOptions
 

@@ -131,7 +131,7 @@ class _Parser:
             raise ConditionError(f"unparsable conditional expression '{self.text[start:]}'")
         need = _PREDICATES[name]
         # here, not at the top: `haproxy -cc` starts without the sample machinery otherwise
-        from pylvs.config.haproxy.samples import SampleError, make_arg_list
+        from pylvs.config.haproxy.arglist import SampleError, make_arg_list
 
         try:
             args, end = make_arg_list(self.text, self.pos + len(name), need, ("STR",) * need)

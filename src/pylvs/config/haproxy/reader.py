@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.haproxy import others, post
 from pylvs.config.haproxy.addresses import bind_endpoints
-from pylvs.config.haproxy.compile_rules import check_defaults
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.global_ import GlobalDraft, dispatch_global
 from pylvs.config.haproxy.model import (
@@ -119,6 +118,10 @@ def _check_defaults(state: _State, config: HaproxyConfig) -> None:
     named = [d for d in state.defaults if d.name and d.defines_rules]
     if not named:
         return
+    # here, not at the top: the rules compiler is only needed for such sections, and a
+    # configuration `haproxy -c` refuses while reading never needs it (start-up time)
+    from pylvs.config.haproxy.compile_rules import check_defaults
+
     scratch = Context(problems=Problems(), host=state.ctx.host)  # said once, for the proxies
     sections = [post.proxy_of(d, scratch) for d in named]
     for loc, message in check_defaults(config, sections):
