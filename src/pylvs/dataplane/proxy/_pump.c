@@ -576,13 +576,19 @@ static PyObject *Pump_set(Pump *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* set_body(fd, peer, mode, size): relay one message body from fd to peer, then hand fd back
-   through `body`.  LENGTH: exactly `size` bytes.  CHUNKED: up to the end of the trailer
-   block, which is cut at `size` bytes. */
+/* set_body(fd, peer, mode, size, left=0): relay one message body from fd to peer, then hand
+   fd back through `body`.  LENGTH: exactly `size` bytes.  CHUNKED: up to the end of the
+   trailer block, which is cut at `size` bytes; `left` > 0: it starts inside a chunk's data,
+   `left` bytes of it still to come (Python read the chunk's start, and wrote the size line
+   of the rest to the peer). */
 static PyObject *Pump_set_body(Pump *self, PyObject *args) {
     int fd, peer, mode;
-    unsigned long long size;
-    if (!PyArg_ParseTuple(args, "iiiK", &fd, &peer, &mode, &size)) {
+    unsigned long long size, left = 0;
+    if (!PyArg_ParseTuple(args, "iiiK|K", &fd, &peer, &mode, &size, &left)) {
+        return NULL;
+    }
+    if (left && (mode != MODE_CHUNKED || left >= MAX_CHUNK)) {
+        PyErr_SetString(PyExc_ValueError, "left is a chunk's rest, for CHUNKED only");
         return NULL;
     }
     if (mode != MODE_LENGTH && mode != MODE_CHUNKED) {
@@ -607,6 +613,10 @@ static PyObject *Pump_set_body(Pump *self, PyObject *args) {
     slot->total = 0;
     slot->left = mode == MODE_LENGTH ? size : 0;
     chunks_start(&slot->chunks, (Py_ssize_t)size);
+    if (left) {
+        slot->chunks.st = CS_DATA;
+        slot->chunks.left = left;
+    }
     Py_RETURN_NONE;
 }
 
@@ -710,8 +720,9 @@ static PyMethodDef Pump_methods[] = {
      "set(fd, peer, mode=DATA): what the C path does for fd's events (relay data to peer, "
      "take its EOF)."},
     {"set_body", (PyCFunction)Pump_set_body, METH_VARARGS,
-     "set_body(fd, peer, mode, size): relay one body (LENGTH: size bytes; CHUNKED: trailer "
-     "block cut at size) from fd to peer, then hand fd back through `body`."},
+     "set_body(fd, peer, mode, size, left=0): relay one body (LENGTH: size bytes; CHUNKED: "
+     "trailer block cut at size, `left` bytes of a chunk's data first) from fd to peer, then "
+     "hand fd back through `body`."},
     {"splice", (PyCFunction)Pump_splice, METH_VARARGS,
      "splice(cfd, sfd, notify=False): run the established session of these sockets in C "
      "(registered here) until both are closed; reported through `done`."},

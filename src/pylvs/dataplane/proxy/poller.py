@@ -229,16 +229,19 @@ class Poller:
         side: Side,
         mode: BodyMode,
         size: int,
+        left: int = 0,
     ) -> None:
         """Relay one message body from `fd` (`end`, the relay's `side`) to `peer` in C
-        (pylvs.proto.relay.PassBody says how `mode` and `size` frame it), then hand `fd` back:
+        (pylvs.proto.relay.PassBody says how `mode` and `size` frame it; `left`: a CHUNKED
+        body handed over inside a chunk, `left` bytes of its data still to come, whose size
+        line the caller wrote), then hand `fd` back:
         `owner.counted` with its last counts, then `owner.body_ended(end, event)`.  A peer that
         takes only part of a read: `owner.spilled` as for DATA, the body staying in hand (the
         owner stops reading `fd`, which is level-triggered, writes the rest, then calls
         `resume_body`; `unfast` drops the body).  `fd` must be watched
         for READ.  Needs `pump`."""
         assert self.pump is not None
-        self.pump.set_body(fd, peer, mode, size)
+        self.pump.set_body(fd, peer, mode, size, left)
         self.fast[fd] = (owner, end)
         self.bodies[fd] = (owner, end, side)
 

@@ -15,11 +15,17 @@ next message (`next_message()`, once the transaction is over, as HAProxy parses 
 request only after the previous response) or tunnel bytes (`tunnel()`, after a 101).  The
 held bytes are `buffered`; a driver stops reading while they fill the buffer HAProxy has.
 A refused message ends the framer: `MessageRejected` carries the status HAProxy answers.
+
+A driver may let a body go on without the framer (`handover()`: the relay's C path reads it,
+pylvs.proto.relay.body) and tell it how the body ended (`passed()`): it goes on from there,
+reading a chunked body's trailer block itself.
 """
 
 from __future__ import annotations
 
 import enum
+
+from pylvs.proto.relay.body import BodyEnded, ChunkRefused, ChunksRelayed, Relayed
 
 from .chunked import ChunkedDecoder, ChunkError, Step
 from .events import (
@@ -123,6 +129,55 @@ class Framer:
             self._scanned = -1
             if self._buf:
                 self._run(out, self._buf)
+        return out
+
+    def handover(self) -> tuple[Phase, int] | None:
+        """Whether the body being read can go on without this framer (the relay's C path,
+        pylvs.proto.relay.body) and how: (LENGTH, the bytes left), (CHUNKED, the data left in
+        the chunk being read: 0 at a size line's start), (UNTIL_CLOSE, 0); None while bytes
+        wait here or the chunked reader is between a chunk's data and its size line."""
+        if self._buf:
+            return None
+        phase = self.phase
+        if phase is Phase.LENGTH:
+            return phase, self._remaining
+        if phase is Phase.CHUNKED:
+            chunks = self._chunks
+            assert chunks is not None
+            if chunks.step is Step.SIZE:
+                return phase, 0
+            if chunks.step is Step.DATA:
+                return phase, chunks.remaining
+            return None
+        if phase is Phase.UNTIL_CLOSE:
+            return phase, 0
+        return None
+
+    def passed(self, ended: BodyEnded) -> list[FramerEvent]:
+        """The body handed over (`handover`) ended as `ended` says: go on from there (a
+        chunked body's trailer block is read here, by the field rules)."""
+        out: list[FramerEvent] = []
+        if isinstance(ended, Relayed):
+            self._remaining -= ended.n
+            if self._remaining <= 0:
+                self._end(out)
+        elif isinstance(ended, ChunksRelayed):
+            chunks = self._chunks
+            assert chunks is not None
+            chunks.step = Step.TRAILERS
+            self._buf = ended.trailers
+            if not self._chunked(out) and self.phase is Phase.CHUNKED:
+                # an unfinished block (cut at the cap): refused as a head that does not end
+                flags = PARSER_FLAGS | Flag.CHNK | (0 if self.request else Flag.RESP)
+                status = 400 if self.request else 502
+                self._reject(out, Refusal(status, State.TRAILERS, len(self._buf), flags))
+        elif isinstance(ended, ChunkRefused):
+            flags = PARSER_FLAGS | Flag.CHNK | (0 if self.request else Flag.RESP)
+            status = 400 if self.request else 502
+            self._reject(out, Refusal(status, State.CHUNK_SIZE, 0, flags))
+        else:  # BodyCut: the peer closed before the body ended
+            out.append(MESSAGE_TRUNCATED)
+            self.phase = Phase.DEAD
         return out
 
     def tunnel(self) -> list[FramerEvent]:

@@ -4,7 +4,9 @@
 so what a client sees through either proxy can be compared byte for byte.  Behaviours:
 "name" answers `<name> <target>` with a Content-Length (keep-alive unless the request asks
 to close), "chunked" the same in two chunks, "echo" the size of the request body it read,
-"stall" reads and never answers, "garbage" answers bytes that are no HTTP and closes,
+"sum" its size and SHA-1, "big" / "bigchunked" / "untilclose" a body of the size its target
+names (`/N`: `pattern(N)`, with a Content-Length, in chunks with a trailer, or until its
+close), "stall" reads and never answers, "garbage" answers bytes that are no HTTP and closes,
 "close" answers with `Connection: close` and closes, "script" answers the bytes of its
 `script` attribute (set by the test) and closes, "upgrade" switches a request that asks to
 upgrade to an echo tunnel (a 101, then its bytes back upper-cased).  A request with `Expect:
@@ -18,6 +20,7 @@ framing), `rest()` (what comes until the proxy closes, or the time-out).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import socket
 import threading
 
@@ -53,18 +56,27 @@ def read_body(sock: socket.socket, buf: bytearray, head: bytes) -> bytes:
             line, _, rest = bytes(buf).partition(b"\r\n")
             size = int(line.split(b";")[0], 16)
             buf[:] = rest
+            if size == 0:  # the trailer block, up to its empty line, is skipped
+                while not buf.startswith(b"\r\n") and b"\r\n\r\n" not in buf:
+                    buf += _recv(sock)
+                del buf[: 2 if buf.startswith(b"\r\n") else buf.index(b"\r\n\r\n") + 4]
+                return bytes(out)
             while len(buf) < size + 2:
                 buf += _recv(sock)
             out += buf[:size]
             del buf[: size + 2]
-            if size == 0:
-                return bytes(out)
     length = int(field(head, b"content-length") or b"0")
     while len(buf) < length:
         buf += _recv(sock)
     body = bytes(buf[:length])
     del buf[:length]
     return body
+
+
+def pattern(size: int) -> bytes:
+    """`size` bytes that are not all alike (a byte lost or moved changes them)."""
+    unit = bytes(range(256)) * 4 + b"0123456789"
+    return (unit * (size // len(unit) + 1))[:size]
 
 
 def _recv(sock: socket.socket) -> bytes:
@@ -149,6 +161,11 @@ class HttpServer:
             return False
         if b == "echo":
             text = b"%s got %d" % (self.name.encode(), len(body))
+        if b == "sum":
+            digest = hashlib.sha1(body).hexdigest().encode()
+            text = b"%s got %d %s" % (self.name.encode(), len(body), digest)
+        if b in ("big", "bigchunked", "untilclose"):
+            return self._big(conn, int(target.strip(b"/") or b"0"), close)
         if b == "chunked":
             half = len(text) // 2
             conn.sendall(
@@ -162,6 +179,24 @@ class HttpServer:
             b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s" % (len(text), extra, text)
         )
         return not (b == "close" or close)
+
+    def _big(self, conn: socket.socket, size: int, close: bool) -> bool:
+        """`size` bytes of `pattern(size)`: with a Content-Length ("big"), in 100,000-byte
+        chunks and a trailer ("bigchunked"), or until the close ("untilclose")."""
+        data = pattern(size)
+        b = self.behaviour
+        if b == "big":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size + data)
+            return not close
+        if b == "untilclose":
+            conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + data)
+            return False
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for at in range(0, size, 100_000):
+            piece = data[at : at + 100_000]
+            conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+        conn.sendall(b"0\r\nx-sum: %d\r\n\r\n" % size)
+        return not close
 
     def close(self) -> None:
         self.closed = True

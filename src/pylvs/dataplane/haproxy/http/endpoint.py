@@ -27,6 +27,13 @@ READ_SIZE = 65536
 _DONTWAIT = socket.MSG_DONTWAIT
 MACHINE = 1  # who holds the reading: the machine (PauseReading)
 FLOW = 2  # the driver's flow control
+BODY = 4  # a body in C whose peer filled up (passing.py)
+
+
+class Passed(Protocol):
+    """A body or tunnel the C path carries from or to this socket (passing.Pass)."""
+
+    def stop(self) -> None: ...
 
 
 class Owner(Protocol):
@@ -49,6 +56,8 @@ class Endpoint:
         "holds",
         "mask",
         "owner",
+        "passing",
+        "passing_to",
         "poller",
         "queue",
         "queued",
@@ -73,6 +82,8 @@ class Endpoint:
         self.shut_done = False
         self.close_after = False
         self.closed = False
+        self.passing: Passed | None = None  # its bytes go to the peer in C
+        self.passing_to: Passed | None = None  # a peer's bytes come to it in C
         self.mask: int = self._wanted()
         poller.add(self.fd, self.mask, self._event)
 
@@ -131,6 +142,8 @@ class Endpoint:
             # Reported whatever the mask: leave the set until something is to be written,
             # or the level-triggered report would spin.
             self.mask = -1
+            if self.passing is not None:
+                self.passing.stop()
             self.poller.remove(self.fd)
             if not self.eof_seen:
                 self.eof_seen = True
@@ -155,9 +168,13 @@ class Endpoint:
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
+            if self.passing is not None:
+                self.passing.stop()
             self.owner.failed(self)
             return
         if not data:
+            if self.passing is not None:  # a tunnel's or an until-close body's end
+                self.passing.stop()
             self.eof_seen = True
             self._update()
             self.owner.eof(self)
@@ -240,6 +257,9 @@ class Endpoint:
     def close(self, *, reset: bool = False) -> None:
         if self.closed:
             return
+        for p in (self.passing, self.passing_to):
+            if p is not None:  # the C path must forget the number before it is reused
+                p.stop()
         self.closed = True
         self.poller.forget(self.fd)
         if reset:

@@ -17,8 +17,9 @@ next pipelined request is read.  Per request (`ForwardHead`):
 
 An exchange ends when the client machine finishes its transaction (or the connection
 closes); then the server's slot goes to the next queued request and the `on_end` hooks get
-its record (exchange.py).  Bytes relay through Python here; flow control holds a side's
-reading while the other's socket has more than HIGH_WATER bytes queued.
+its record (exchange.py).  Bodies and tunnels go through the relay's C path once their
+framing is known (passing.py), else through Python; flow control holds a side's reading
+while the other's socket has more than HIGH_WATER bytes queued.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from . import upstream
 from .added import captures
 from .endpoint import FLOW, MACHINE, Endpoint
 from .exchange import Exchange
+from .passing import Passing
 from .phases import Phases
 from .server_side import ServerConn
 
@@ -72,6 +74,7 @@ class HttpSession:
         "idle_since",
         "listener",
         "loop",
+        "passing",
         "phases",
         "running",
         "sc",
@@ -108,6 +111,8 @@ class HttpSession:
         self.ctx.fds.give(1)
         self.fds = 1
         self.client = Endpoint(sock, poller, _ClientOwner(self))
+        # bodies and tunnels through the C path (passing.py), when the pump is there
+        self.passing = Passing(self, poller) if poller.pump is not None else None
         self.sc: ServerConn | None = None  # the current request's server connection
         self.servers: set[ServerConn] = set()  # every server connection it owns
         self.up = upstream.Upstream(self)
@@ -160,6 +165,8 @@ class HttpSession:
             self._end()
             return
         self._flow()
+        if self.passing is not None:
+            self.passing.check()
         self._arm_client()
         for sc in list(self.servers):
             self.up.arm(sc)
@@ -189,9 +196,15 @@ class HttpSession:
         if at is not None:
             self.c_timer = self.loop.call_later(max(0.0, at - self.ctx.clock()), self._c_fired)
 
+    def harvest(self) -> None:
+        """Collect what the C path relayed (activity moves the machines' timers first)."""
+        if self.passing is not None and self.passing.passes:
+            self.passing.poller.harvest()
+
     def _c_fired(self) -> None:
         self.c_timer = None
         self.c_at = None
+        self.harvest()
         if not self.closed:
             self.client_event(ev.TIMER_FIRED)
 
@@ -413,6 +426,8 @@ class HttpSession:
         if self.c_timer is not None:
             self.c_timer.cancel()
             self.c_timer = None
+        if self.passing is not None:
+            self.passing.stop_all()
         self.client.close_when_sent()
         self.up.session_ended()
         if self.phases is not None:

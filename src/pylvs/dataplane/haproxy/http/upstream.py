@@ -547,6 +547,7 @@ class Upstream:
     def _fired(self, sc: ServerConn) -> None:
         sc.timer = None
         sc.timer_at = None
+        self.s.harvest()  # a body or tunnel in C: its activity moves the deadline first
         if sc.handler is self.s:
             self.s.server_event(sc, ev.TIMER_FIRED)
 

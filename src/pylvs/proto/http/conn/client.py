@@ -127,6 +127,15 @@ class ClientMachine(Machine[ev.ClientEvent]):
         self._frame(self.framer.feed(event.data), now, out)
         self._maybe_pause(out)
 
+    def _passed(self, event: ev.BodyPassed, now: float, out: list[cmd.Command]) -> None:
+        if self.phase is Phase.ACTIVE:
+            self._frame(self.framer.passed(event.ended), now, out)
+            self._maybe_pause(out)
+
+    def _progressed(self, event: ev.BodyProgressed, now: float, out: list[cmd.Command]) -> None:
+        if self.phase is Phase.TUNNEL:
+            self._tunnel_at = after(event.at, self.front.timeouts.idle_tunnel)
+
     def _next_request_started(self, now: float) -> None:
         """The first byte of a kept-alive connection's next request (h1s_new resets the
         http-request timer)."""
@@ -367,6 +376,8 @@ def _drop_unsent(events: list[FramerEvent], txn: _Transaction | None) -> list[Fr
 ClientMachine.handlers = {
     ev.DataRead: ClientMachine._data,
     ev.EofRead: ClientMachine._eof,
+    ev.BodyPassed: ClientMachine._passed,
+    ev.BodyProgressed: ClientMachine._progressed,
     ev.WriteBlocked: ClientMachine._blocked,
     ev.WriteDrained: ClientMachine._drained,
     ev.Stopping: ClientMachine._stopping,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.connmode import Mode
 from pylvs.proto.http.message import Fields, RequestHead, ResponseHead
+from pylvs.proto.relay.body import BodyEnded
 
 # -- a socket, seen by its driver ---------------------------------------------------------
 
@@ -58,6 +59,22 @@ class TimerFired:
 @dataclass(frozen=True, slots=True)
 class Stopping:
     """The proxy is stopping (soft stop): keep-alive ends after the current transaction."""
+
+
+@dataclass(frozen=True, slots=True)
+class BodyPassed:
+    """The body the driver handed to the relay's C path (`Framer.handover`) ended as `ended`
+    says (pylvs.proto.relay.body): the machine goes on from there."""
+
+    ended: BodyEnded
+
+
+@dataclass(frozen=True, slots=True)
+class BodyProgressed:
+    """Bytes of a handed-over body or tunnel were read from this machine's socket, the
+    latest at `at` (the C path's count): activity, as a `DataRead` would be."""
+
+    at: float
 
 
 # -- the client side, for the server machine --------------------------------------------
@@ -162,6 +179,8 @@ class ServerShut:
 ClientEvent = (
     DataRead
     | EofRead
+    | BodyPassed
+    | BodyProgressed
     | TimerFired
     | WriteBlocked
     | WriteDrained
@@ -178,6 +197,8 @@ ClientEvent = (
 ServerEvent = (
     DataRead
     | EofRead
+    | BodyPassed
+    | BodyProgressed
     | TimerFired
     | WriteBlocked
     | WriteDrained

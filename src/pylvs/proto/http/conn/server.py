@@ -95,6 +95,11 @@ class ServerMachine(Machine[ev.ServerEvent]):
         return self.phase is Phase.CLOSED
 
     @property
+    def body_chunked(self) -> bool:
+        """The request body is written chunked (what a driver passing it must write)."""
+        return self._chunked
+
+    @property
     def deadline(self) -> float | None:
         if self.phase is Phase.ACTIVE:
             return earliest(self._connect_at, self._server_at)
@@ -185,6 +190,17 @@ class ServerMachine(Machine[ev.ServerEvent]):
         elif self.phase is Phase.ACTIVE:
             self._server_at = after(now, self.back.timeouts.server)
         self._frame(self.framer.feed(event.data), now, out)
+
+    def _passed(self, event: ev.BodyPassed, now: float, out: list[cmd.Command]) -> None:
+        if self.phase is Phase.ACTIVE:
+            self._server_at = after(now, self.back.timeouts.server)
+            self._frame(self.framer.passed(event.ended), now, out)
+
+    def _progressed(self, event: ev.BodyProgressed, now: float, out: list[cmd.Command]) -> None:
+        if self.phase is Phase.TUNNEL:
+            self._tunnel_at = after(event.at, self.back.timeouts.idle_tunnel)
+        elif self.phase is Phase.ACTIVE:
+            self._server_at = after(event.at, self.back.timeouts.server)
 
     def _eof(self, event: ev.EofRead, now: float, out: list[cmd.Command]) -> None:
         self.server_shut = True
@@ -307,6 +323,8 @@ ServerMachine.handlers = {
     ev.ConnectFailed: ServerMachine._connect_failed,
     ev.DataRead: ServerMachine._read,
     ev.EofRead: ServerMachine._eof,
+    ev.BodyPassed: ServerMachine._passed,
+    ev.BodyProgressed: ServerMachine._progressed,
     ev.WriteBlocked: ServerMachine._blocked,
     ev.WriteDrained: ServerMachine._drained,
     ev.Stopping: ServerMachine._stopping,
