@@ -8,12 +8,18 @@ tens of thousands of virtual servers makes hundreds of thousands of such values,
 constructors were a third of `pylvs check`'s time (bench/config_bench.py, issue 18 #10).
 
 `fast_init` replaces that `__init__` with one of the same signature (names, order, defaults,
-default factories, keyword-only fields, `init=False` fields, `__post_init__`) that stores each
-field through its slot's member descriptor, which is where `object.__setattr__` ends up anyway.
+default factories, keyword-only fields, `init=False` fields, `__post_init__`) that stores the
+fields as a mutable class would: for the time of the stores the instance's class is the class's
+mutable twin, a subclass that adds no slot and keeps `object`'s own `__setattr__` (so its
+`self.name = value` is the interpreter's plain slot store, about ten times cheaper than a
+descriptor call), then it is the class again, before `__post_init__` runs; an instance of a
+subclass (whose layout may differ) has its fields stored through the slots' descriptors.
 Nothing else of the class changes: it stays frozen (assignment still raises
 `FrozenInstanceError`), and equality, hashing, ordering, `repr`, `replace` and pickling are the
-dataclass's own.  The generated `__init__` is kept as `__dataclass_init__` so tests compare
-the two.
+dataclass's own.  (The twin is a subclass: it is in `cls.__subclasses__()`.)  The generated
+`__init__` is kept as `__dataclass_init__` so tests compare the two.  A 32-field
+VirtualServerConf is built in 4.3 us instead of 7.1 with descriptor calls and 12.9 with
+`object.__setattr__` (issue 18 #10).
 """
 
 from __future__ import annotations
@@ -35,10 +41,30 @@ def fast_init(cls: type[T]) -> type[T]:
     post_init = getattr(cls, "__post_init__", None)
     if post_init is not None and len(inspect.signature(post_init).parameters) > 1:
         raise TypeError(f"{cls.__name__}: InitVar fields are not supported")
-    namespace: dict[str, Any] = {"_FACTORY": _FACTORY}
+    # The mutable twin (see the module): its stores are the interpreter's plain slot stores.
+    metaclass: Any = type(cls)
+    twin = metaclass(
+        cls.__name__,
+        (cls,),
+        {
+            "__slots__": (),
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+            "__module__": cls.__module__,
+            "__qualname__": f"{cls.__qualname__}.<fast_init>",
+        },
+    )
+    namespace: dict[str, Any] = {
+        "_FACTORY": _FACTORY,
+        "_fast_cls_": cls,
+        "_fast_twin_": twin,
+        "_fast_setattr_": object.__setattr__,
+        "_fast_type_": type,  # `type` may be a field's name
+    }
     positional: list[str] = []
     keyword_only: list[str] = []
-    body: list[str] = []
+    stores: list[str] = []  # as attribute stores on the twin
+    setters: list[str] = []  # through the slots' descriptors (an instance of a subclass)
     fields: tuple[dataclasses.Field[Any], ...] = dataclasses.fields(cls)  # type: ignore[arg-type]
     for i, f in enumerate(fields):
         setter = f"_set{i}"
@@ -48,25 +74,35 @@ def fast_init(cls: type[T]) -> type[T]:
             namespace[f"_factory{i}"] = f.default_factory
         if not f.init:
             if has_factory:
-                body.append(f"{setter}(self, _factory{i}())")
+                value = f"_factory{i}()"
             elif f.default is not dataclasses.MISSING:
                 namespace[f"_default{i}"] = f.default
-                body.append(f"{setter}(self, _default{i})")
-            continue
-        param = f.name
-        if has_factory:
-            param += "=_FACTORY"
-            body.append(f"{setter}(self, _factory{i}() if {f.name} is _FACTORY else {f.name})")
+                value = f"_default{i}"
+            else:
+                continue
         else:
-            if f.default is not dataclasses.MISSING:
+            param = value = f.name
+            if has_factory:
+                param += "=_FACTORY"
+                value = f"_factory{i}() if {f.name} is _FACTORY else {f.name}"
+            elif f.default is not dataclasses.MISSING:
                 namespace[f"_default{i}"] = f.default
                 param += f"=_default{i}"
-            body.append(f"{setter}(self, {f.name})")
-        (keyword_only if f.kw_only else positional).append(param)
+            (keyword_only if f.kw_only else positional).append(param)
+        stores.append(f"self.{f.name} = {value}")
+        setters.append(f"{setter}(self, {value})")
+    body = [
+        "if _fast_type_(self) is _fast_cls_:",
+        "    _fast_setattr_(self, '__class__', _fast_twin_)",
+        *(f"    {line}" for line in stores),
+        "    _fast_setattr_(self, '__class__', _fast_cls_)",
+        "else:",
+        *(f"    {line}" for line in setters or ["pass"]),
+    ]
     if post_init is not None:
         body.append("self.__post_init__()")
     args = ["self", *positional, *(["*", *keyword_only] if keyword_only else [])]
-    source = f"def __init__({', '.join(args)}):\n    " + ("\n    ".join(body) or "pass")
+    source = f"def __init__({', '.join(args)}):\n    " + "\n    ".join(body)
     exec(source, namespace)
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"

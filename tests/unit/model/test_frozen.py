@@ -121,3 +121,51 @@ def test_model_validation_still_runs() -> None:
         service.RealServer(ADDRESS, 80, u_threshold=-1)
     with pytest.raises(service.ModelError):
         service.ServiceKey(protocol=service.Protocol.TCP, address=None)
+
+
+def test_an_instance_is_of_its_class_once_built_also_in_post_init() -> None:
+    seen: list[type] = []
+
+    @fast_init
+    @dataclass(frozen=True, slots=True)
+    class Watched:
+        a: int
+
+        def __post_init__(self) -> None:
+            seen.append(type(self))
+
+    x = Watched(1)
+    assert type(x) is Watched and seen == [Watched]  # not the mutable twin
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        x.a = 2  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del x.a
+    other: object = _Sample(1)
+    assert x == Watched(1) and hash(x) == hash(Watched(1)) and x != other
+
+
+def test_a_subclass_inheriting_the_init_keeps_its_class_and_its_slots() -> None:
+    class Sub(_Sample):  # its own slot: a layout the mutable twin does not share
+        __slots__ = ("extra",)
+
+    x = Sub(3, "x")
+    assert type(x) is Sub
+    assert (x.a, x.b, x.c, x.d, x.f, x.g) == (3, "x", [], 10, 0, 1)
+    object.__setattr__(x, "extra", 1)
+    assert getattr(x, "extra") == 1  # noqa: B009 (a slot mypy does not see)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        x.a = 2  # type: ignore[misc]
+
+
+def test_a_failing_factory_or_post_init_leaves_no_half_built_value() -> None:
+    def boom() -> list[int]:
+        raise RuntimeError("factory")
+
+    @fast_init
+    @dataclass(frozen=True, slots=True)
+    class Failing:
+        a: list[int] = field(default_factory=boom)
+
+    with pytest.raises(RuntimeError, match="factory"):
+        Failing()
+    assert Failing([1]).a == [1] and type(Failing([1])) is Failing
