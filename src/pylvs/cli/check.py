@@ -17,7 +17,6 @@ import dataclasses
 import enum
 import gc
 import ipaddress
-import json
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -125,6 +124,8 @@ def _run_haproxy(args: argparse.Namespace) -> int:
         check(result, host.read_file, args.file)
     _print_problems(result.problems)
     if args.dump:
+        import json
+
         print(json.dumps({"config": to_jsonable(result.config)}, indent=2, ensure_ascii=False))
     status = exit_status(result.problems, result.config, strict=args.strict)
     if args.dump:  # stdout is the JSON document alone
@@ -178,6 +179,8 @@ def _run(args: argparse.Namespace) -> int:
     problems = [*result.problems, *loop_warnings(result.config)]
     _print_problems(problems)
     if args.dump:
+        import json
+
         table = to_table(result.config)
         doc = {
             "config": to_jsonable(result.config),

@@ -14,8 +14,8 @@ the key, not a digest of it: nothing else can be returned).  What was compiled a
 file per command (each imports its own classes), under the rules of Python's own bytecode cache:
 not written when `sys.dont_write_bytecode` (PYTHONDONTWRITEBYTECODE) or a `pycache_prefix` is
 set, nor where it cannot be written; written whole to a temporary file and renamed, so a
-concurrent command reads the old file or the new one; tagged with the interpreter's bytecode
-magic number, so another Python version ignores it.  Only for the CPython versions whose
+concurrent command reads the old file or the new one; tagged with the interpreter's
+version, so another Python version ignores it.  Only for the CPython versions whose
 `_create_fn` this module reproduces; any other leaves `dataclasses` untouched.
 """
 
@@ -27,10 +27,12 @@ import dataclasses
 import marshal
 import os
 import sys
-from importlib.util import MAGIC_NUMBER
 from types import CodeType
 from typing import Any
 
+# The first bytes of a cache file: bytecode and marshal formats belong to one interpreter
+# version (sys.hexversion changes with every release, alphas and betas included).
+HEADER = f"pylvs dataclasses {sys.implementation.cache_tag} {sys.hexversion:x}\n".encode()
 # The CPython versions whose dataclasses._create_fn (signature and text) is reproduced below.
 _VERSIONS = ((3, 11),)
 # Past this many entries a saved file keeps only what the saving process used: dead entries
@@ -65,10 +67,10 @@ def _read(path: str) -> dict[str, CodeType]:
             data = f.read()
     except OSError:
         return {}
-    if not data.startswith(MAGIC_NUMBER):
+    if not data.startswith(HEADER):
         return {}
     try:
-        loaded = marshal.loads(data[len(MAGIC_NUMBER) :])
+        loaded = marshal.loads(data[len(HEADER) :])
     except (EOFError, ValueError, TypeError):  # a damaged file is only a cold start
         return {}
     if not isinstance(loaded, dict):
@@ -89,7 +91,7 @@ def save() -> None:
         os.makedirs(os.path.dirname(_path), exist_ok=True)
         try:
             with open(tmp, "wb") as f:
-                f.write(MAGIC_NUMBER + marshal.dumps(keep))
+                f.write(HEADER + marshal.dumps(keep))
             os.replace(tmp, _path)
         finally:
             with contextlib.suppress(FileNotFoundError):

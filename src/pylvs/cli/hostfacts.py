@@ -9,18 +9,33 @@ from __future__ import annotations
 from pylvs.config.keywords import HostFacts
 
 
+class HostInterfaces:
+    """This host's interface names, read on the first look-up (`socket` is a fiftieth of a
+    second to import, and most files name no interface); a name is taken as present when they
+    cannot be read (an unknown host fact is not checked)."""
+
+    def __init__(self) -> None:
+        self._names: frozenset[str] | None = None
+        self._read = False
+
+    def __contains__(self, name: object) -> bool:
+        if not self._read:
+            import socket
+
+            self._read = True
+            try:
+                self._names = frozenset(n for _, n in socket.if_nameindex())
+            except OSError:
+                self._names = None
+        return self._names is None or name in self._names
+
+
 def host_facts() -> HostFacts:
-    """Interfaces, users and groups of this host (None where they cannot be read)."""
+    """Interfaces, users and groups of this host (taken as present where they cannot be read).
+    What is costly to import or to ask (`socket`, `shutil`) waits for a file that needs it."""
     import grp
     import os
     import pwd
-    import shutil
-    import socket
-
-    try:
-        interfaces: frozenset[str] | None = frozenset(n for _, n in socket.if_nameindex())
-    except OSError:
-        interfaces = None
 
     def user_exists(name: str) -> bool:
         try:
@@ -37,6 +52,8 @@ def host_facts() -> HostFacts:
         return True
 
     def resolves(name: str) -> bool:
+        import socket
+
         try:
             socket.getaddrinfo(name, None)
         except (OSError, UnicodeError):
@@ -51,17 +68,19 @@ def host_facts() -> HostFacts:
             return None
 
     def script_found(command: str) -> bool:
+        import shutil
+
         if "/" in command:
             return os.path.exists(command)
         return shutil.which(command) is not None
 
     return HostFacts(
-        interfaces=interfaces,
+        interfaces=HostInterfaces(),
         user_exists=user_exists,
         group_exists=group_exists,
         script_found=script_found,
         resolves=resolves,
-        hostname=socket.gethostname(),
+        hostname=os.uname().nodename,  # what gethostname(2) returns on Linux
         read_file=read_file,
         exists=os.path.exists,
     )

@@ -61,6 +61,8 @@ class Kind(enum.Enum):
 @fast_init
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """One problem found in a configuration: where, how bad, what, and its kind."""
+
     loc: Location
     severity: Severity
     message: str

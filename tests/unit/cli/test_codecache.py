@@ -10,7 +10,6 @@ import dataclasses
 import os
 import sys
 from collections.abc import Iterator
-from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +89,7 @@ def test_what_was_compiled_is_saved_and_read_back(cache: Path) -> None:
 )
 def test_a_damaged_or_foreign_file_is_a_cold_start(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "cache.marshal"
-    path.write_bytes(content.replace(b"MAGIC:", MAGIC_NUMBER))
+    path.write_bytes(content.replace(b"MAGIC:", codecache.HEADER))
     assert codecache._read(str(path)) == {}
     assert codecache._read(str(tmp_path / "missing")) == {}
 

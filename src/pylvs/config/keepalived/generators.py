@@ -31,6 +31,8 @@ MAX_ITERATIONS = 100_000
 
 @dataclass(frozen=True, slots=True)
 class Generator:
+    """A `~SEQ`/`~LST` generator line: its variables and the values they take, line by line."""
+
     names: tuple[str, ...]
     text: SrcLine
     # ~SEQ

@@ -19,7 +19,6 @@ alone checks everything (`include_check_set()`).
 from __future__ import annotations
 
 import enum
-import glob
 import os
 import stat
 from collections.abc import Callable
@@ -170,6 +169,8 @@ def has_brace(pattern: str) -> bool:
 
 def _to_python_glob(pattern: str) -> tuple[str, bool]:
     """A glibc pattern (backslash escapes) as a Python glob pattern, and whether it has magic."""
+    import glob  # (only a file with includes pays for it)
+
     out: list[str] = []
     magic = False
     i = 0
@@ -199,6 +200,8 @@ def _unescape(pattern: str) -> str:
 
 def _static_dir(pattern: str) -> str:
     """The directory part of a Python glob pattern before its first magic component."""
+    import glob  # (only a file with includes pays for it)
+
     head = pattern
     while glob.has_magic(head):
         head = os.path.dirname(head)
@@ -207,6 +210,8 @@ def _static_dir(pattern: str) -> str:
 
 @dataclass(slots=True)
 class GlobResult:
+    """The files an include pattern names, and what keepalived would report about them."""
+
     paths: list[str] = field(default_factory=list)
     # (level, message) pairs, in the order keepalived reports them.
     problems: list[tuple[Check, str]] = field(default_factory=list)
@@ -214,6 +219,8 @@ class GlobResult:
 
 def resolve(pattern: str, base_dir: str, checks: Check) -> GlobResult:
     """open_and_check_glob(): the files `pattern` names, relative to `base_dir`."""
+    import glob  # (only a file with includes pays for it)
+
     result = GlobResult()
     missing = False
     wildcards = False

@@ -14,6 +14,8 @@ from pylvs.config.keepalived.vrrp.model import GlobalDefs, VrrpConfig
 
 @dataclass(frozen=True, slots=True)
 class KeepalivedConfig:
+    """A whole keepalived.conf, read and resolved (see the module)."""
+
     global_defs: GlobalDefs = field(default_factory=GlobalDefs)
     vrrp: VrrpConfig = field(default_factory=VrrpConfig)
     virtual_server_groups: tuple[VirtualServerGroup, ...] = ()

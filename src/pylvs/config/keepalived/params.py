@@ -40,6 +40,8 @@ RANDOM_MAX = 32767  # get_random() default upper bound
 
 @dataclass(slots=True)
 class Definition:
+    """A `$NAME=` parameter or parameter function definition."""
+
     name: str
     # A multiline value keeps its lines joined with "\n" (keepalived's DEF_LINE_END).
     value: str = ""
@@ -60,6 +62,8 @@ class Budget:
 
 @dataclass(slots=True)
 class Substituted:
+    """A line after `$NAME` substitution, and whether a definition is still open."""
+
     line: SrcLine
     changed: bool
     # The rest of each multiline value used, in the order they were met (last one read first).

@@ -33,6 +33,8 @@ T = TypeVar("T")
 
 @dataclass(slots=True)
 class _Parts:
+    """What the top-level statements produced, side by side: VRRP and LVS."""
+
     vrrp: vrrp.VrrpParts = field(default_factory=vrrp.VrrpParts)
     lvs: lvs.LvsParts = field(default_factory=lvs.LvsParts)
 
@@ -55,6 +57,8 @@ TOPLEVEL = table(
 
 @dataclass(frozen=True)
 class LoadResult:
+    """A configuration as read, and every problem found reading it."""
+
     config: KeepalivedConfig
     problems: Problems = field(default_factory=Problems)
 

@@ -61,6 +61,8 @@ def decode(data: bytes, path: str, problems: Problems) -> str:
 
 @dataclass(slots=True)
 class FileSource:
+    """A file being read: its text, where the reading is, and how it was included."""
+
     path: str
     directory: str
     text: str | None = None  # None: read when first reached
@@ -88,6 +90,8 @@ class TextSource:
 
 @dataclass(slots=True)
 class GenSource:
+    """A generator line being expanded: its lines still to come."""
+
     generator: Generator
     iterations: Iterator[tuple[str, ...]]
 

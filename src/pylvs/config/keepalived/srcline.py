@@ -154,6 +154,8 @@ def _merge(runs: tuple[tuple[int, int, int], ...]) -> tuple[tuple[int, int, int]
 
 @dataclass(frozen=True, slots=True)
 class Decommented:
+    """A line with its comment cut, and whether a quote is left open."""
+
     line: SrcLine
     # Where a `"` that is never closed opens, or None.
     open_quote: Location | None

@@ -17,6 +17,8 @@ from pylvs.config.keywords.unsupported import markdown as unsupported_markdown
 
 @dataclass(frozen=True, slots=True)
 class Unsupported:
+    """A keyword pylvs reads but does not act on, and why."""
+
     section: str  # where the keyword is written: a block name, or "top level"
     keyword: str
     why: str  # what keepalived would do that pylvs does not

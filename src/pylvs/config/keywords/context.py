@@ -7,7 +7,7 @@ None means "unknown: do not check".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location, Problems
@@ -15,7 +15,9 @@ from pylvs.config.errors import Kind, Location, Problems
 
 @dataclass(frozen=True)
 class HostFacts:
-    interfaces: frozenset[str] | None = None
+    """Facts about the host a configuration is checked on (None: not known, not checked)."""
+
+    interfaces: Container[str] | None = None  # (`in` is all that is asked)
     user_exists: Callable[[str], bool] | None = None
     group_exists: Callable[[str], bool] | None = None
     # Whether a script's command (its argv[0]: a path, or a name searched in PATH) is a file
@@ -34,6 +36,8 @@ class HostFacts:
 
 @dataclass
 class Context:
+    """What every keyword handler is given: where problems go, and the host's facts."""
+
     problems: Problems = field(default_factory=Problems)
     host: HostFacts = field(default_factory=HostFacts)
 

@@ -41,6 +41,8 @@ class Block(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Keyword(Generic[D_contra]):
+    """A keyword of a section: its handler and the arguments and block it needs."""
+
     handler: Handler[D_contra]
     args: int = 0  # the fewest arguments the handler can work with
     block: Block = Block.NONE

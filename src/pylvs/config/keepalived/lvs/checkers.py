@@ -69,12 +69,16 @@ def _start(cls: type[CheckerDraft], st: Statement) -> CheckerDraft:
 
 @dataclass(slots=True)
 class TcpDraft(CheckerDraft):
+    """A TCP_CHECK block as read: the common checker options only."""
+
     def build(self, loc: Location, timing: CheckTiming, conn: Connection | None) -> Checker:
         return TcpCheck(loc=loc, timing=timing, conn=need_conn(conn))
 
 
 @dataclass(slots=True)
 class PingDraft(CheckerDraft):
+    """A PING_CHECK block as read: the common checker options only."""
+
     def build(self, loc: Location, timing: CheckTiming, conn: Connection | None) -> Checker:
         return PingCheck(loc=loc, timing=timing, conn=need_conn(conn))
 
@@ -126,6 +130,8 @@ def _hex(text: str, wildcards: bool) -> tuple[bytes, bytes] | None:
 
 @dataclass(slots=True)
 class UdpDraft(CheckerDraft):
+    """A UDP_CHECK block as read: the payload to send and whether a reply is required."""
+
     payload: bytes | None = None
     require_reply: bool = False
     reply: bytes | None = None
@@ -210,6 +216,8 @@ def _udp(st: Statement, ctx: Context, rs: RealServerDraft) -> None:
 
 @dataclass(slots=True)
 class DnsDraft(CheckerDraft):
+    """A DNS_CHECK block as read: the query type and name."""
+
     type: str = DNS_DEFAULT_TYPE
     name: str | None = None
 
@@ -261,6 +269,8 @@ def _dns(st: Statement, ctx: Context, rs: RealServerDraft) -> None:
 
 @dataclass(slots=True)
 class MiscDraft(CheckerDraft):
+    """A MISC_CHECK block as read: the script, its timeout and whether its exit code is a weight."""
+
     script: Script | None = None
     timeout: float | None = None
     dynamic: bool = False
@@ -328,6 +338,8 @@ def _misc(st: Statement, ctx: Context, rs: RealServerDraft) -> None:
 
 @dataclass(slots=True)
 class FileDraft(CheckerDraft):
+    """A FILE_CHECK block as read: the track_file it follows and its weight."""
+
     track_file: str | None = None
     weight: int | None = None
     reverse: bool = False
@@ -375,6 +387,8 @@ def _file(st: Statement, ctx: Context, rs: RealServerDraft) -> None:
 
 @dataclass(slots=True)
 class BfdDraft(CheckerDraft):
+    """A BFD_CHECK block as read: the bfd_instance it follows and its weight."""
+
     name: str | None = None
     bfd_alpha: bool = False
 
@@ -416,6 +430,8 @@ def _bfd(st: Statement, ctx: Context, rs: RealServerDraft) -> None:
 
 @dataclass(slots=True)
 class SmtpDraft(CheckerDraft):
+    """An SMTP_CHECK block as read: the HELO name and the hosts to connect to."""
+
     helo_name: str = SMTP_DEFAULT_HELO
     hosts: list[CheckerDraft] = field(default_factory=list)
 

@@ -76,6 +76,8 @@ class Connection:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class TcpCheck:
+    """TCP_CHECK: the real server is up while a TCP connection to it succeeds."""
+
     KIND: ClassVar[str] = "TCP_CHECK"
     loc: Location
     timing: CheckTiming
@@ -85,6 +87,8 @@ class TcpCheck:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class PingCheck:
+    """PING_CHECK: the real server is up while it answers ICMP echo requests."""
+
     KIND: ClassVar[str] = "PING_CHECK"
     loc: Location
     timing: CheckTiming
@@ -137,6 +141,8 @@ class HttpCheck:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class SmtpCheck:
+    """SMTP_CHECK: the real server is up while it answers an SMTP HELO with 250."""
+
     KIND: ClassVar[str] = "SMTP_CHECK"
     loc: Location
     timing: CheckTiming
@@ -147,6 +153,8 @@ class SmtpCheck:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class DnsCheck:
+    """DNS_CHECK: the real server is up while it answers a query of `type` for `name`."""
+
     KIND: ClassVar[str] = "DNS_CHECK"
     loc: Location
     timing: CheckTiming
@@ -212,6 +220,8 @@ class FileCheck:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class BfdCheck:
+    """BFD_CHECK: the real server follows the state of the bfd_instance `name`."""
+
     KIND: ClassVar[str] = "BFD_CHECK"
     loc: Location
     name: str

@@ -63,6 +63,8 @@ class CheckerDraft(abc.ABC):
 
 @dataclass(slots=True)
 class RealServerDraft:
+    """A real_server block as read (None = not set: resolve applies the virtual server's)."""
+
     loc: Location
     address: Address
     port: int
@@ -86,6 +88,8 @@ class RealServerDraft:
 
 @dataclass(slots=True)
 class SorryDraft:
+    """A sorry_server line as read, with the sorry_server_* options of its virtual server."""
+
     loc: Location
     address: Address
     port: int
@@ -95,6 +99,8 @@ class SorryDraft:
 
 @dataclass(slots=True)
 class VirtualServerDraft:
+    """A virtual_server block as read, before keepalived's post-parse rules (resolve.py)."""
+
     loc: Location
     address: Address | None = None
     port: int = 0

@@ -46,6 +46,8 @@ REGEX_OPTIONS = frozenset(
 
 @dataclass(slots=True)
 class _UrlDraft:
+    """A url block of HTTP_GET/SSL_GET as read."""
+
     loc: Location
     path: str | None = None
     status: list[tuple[int, int]] = field(default_factory=list)
@@ -173,6 +175,8 @@ def _url(st: Statement, ctx: Context, o: HttpDraft) -> None:
 
 @dataclass(slots=True)
 class HttpDraft(CheckerDraft):
+    """An HTTP_GET or SSL_GET block as read: its urls and HTTP options."""
+
     ssl: bool = False
     protocol: HttpProtocol = HttpProtocol.HTTP_1_0
     fast_recovery: bool = False

@@ -64,6 +64,8 @@ class VsgEntry:
 
 @dataclass(frozen=True, slots=True)
 class VirtualServerGroup:
+    """A virtual_server_group: the address ranges and fwmarks its virtual servers serve."""
+
     name: str
     loc: Location
     entries: tuple[VsgEntry, ...]
@@ -80,6 +82,8 @@ class VirtualServerGroup:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class SorryServer:
+    """A virtual server's sorry_server, used while its quorum is lost."""
+
     server: RealServer
     inhibit: bool = False
 
@@ -216,6 +220,8 @@ class SslConf:
 
 @dataclass(frozen=True, slots=True)
 class LvsConfig:
+    """The LVS side of a keepalived.conf: virtual server groups, virtual servers, SSL."""
+
     virtual_server_groups: tuple[VirtualServerGroup, ...] = ()
     virtual_servers: tuple[VirtualServerConf, ...] = ()
     ssl: SslConf | None = None

@@ -306,6 +306,8 @@ def parse_virtual_server(st: Statement, ctx: Context) -> VirtualServerDraft | No
 
 @dataclass(slots=True)
 class _SslDraft:
+    """The SSL block as read (the files of the SSL_GET checkers' client)."""
+
     password: str | None = None
     ca: str | None = None
     certificate: str | None = None

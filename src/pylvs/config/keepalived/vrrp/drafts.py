@@ -35,6 +35,8 @@ from pylvs.model.service import Address
 
 @dataclass(slots=True)
 class GlobalDraft:
+    """The global_defs block as read (None = not set: keepalived's default applies)."""
+
     notification_email: tuple[str, ...] = ()
     notification_email_from: str | None = None
     smtp_server: SmtpServer | None = None
@@ -109,6 +111,8 @@ class GlobalDraft:
 
 @dataclass(slots=True)
 class ProcessDraft:
+    """The process-wide global_defs options as read (namespaces, instance name, pid dir)."""
+
     net_namespace: str | None = None
     net_namespace_ipvs: str | None = None
     namespace_with_ipsets: bool = False
@@ -120,6 +124,8 @@ class ProcessDraft:
 
 @dataclass(slots=True)
 class ScriptDraft:
+    """A vrrp_script block as read."""
+
     name: str
     script: NotifyScript | None = None
     user: tuple[Word, ...] | None = None  # `user USER [GROUP]`: resolved at the end
@@ -134,6 +140,8 @@ class ScriptDraft:
 
 @dataclass(slots=True)
 class TrackFileDraft:
+    """A vrrp_track_file (track_file) block as read."""
+
     name: str
     path: str | None = None
     weight: int = 1
@@ -145,6 +153,8 @@ class TrackFileDraft:
 
 @dataclass(slots=True)
 class TrackProcessDraft:
+    """A vrrp_track_process block as read."""
+
     name: str
     process: str | None = None
     params: tuple[str, ...] | None = None
@@ -160,6 +170,8 @@ class TrackProcessDraft:
 
 @dataclass(slots=True)
 class BfdDraft:
+    """A bfd_instance block as read."""
+
     name: str
     neighbor_ip: Address | None = None
     source_ip: Address | None = None
@@ -201,6 +213,8 @@ class GroupDraft:
 
 @dataclass(slots=True)
 class GarpGroupDraft:
+    """A garp_group block as read."""
+
     garp_interval: float | None = None
     gna_interval: float | None = None
     interfaces: tuple[str, ...] = ()
@@ -209,6 +223,8 @@ class GarpGroupDraft:
 
 @dataclass(slots=True)
 class InstanceDraft:
+    """A vrrp_instance block as read, before keepalived's post-parse rules."""
+
     name: str
     loc: Location
     # Where some keywords were, for problems the post-parse rules find about them.

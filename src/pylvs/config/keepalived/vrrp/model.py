@@ -52,6 +52,8 @@ class TrackedItem:
 
 @dataclass(frozen=True, slots=True)
 class VrrpScript:
+    """A vrrp_script: a command run every `interval` whose result moves priorities."""
+
     name: str
     script: NotifyScript
     interval: float = 1.0
@@ -66,6 +68,8 @@ class VrrpScript:
 
 @dataclass(frozen=True, slots=True)
 class TrackFile:
+    """A track_file: a file whose number moves the priorities of who tracks it."""
+
     name: str
     path: str
     weight: int = 1
@@ -78,6 +82,8 @@ class TrackFile:
 
 @dataclass(frozen=True, slots=True)
 class TrackProcess:
+    """A vrrp_track_process: a process whose presence moves priorities."""
+
     name: str
     process: str
     params: tuple[str, ...] | None = None
@@ -94,6 +100,8 @@ class TrackProcess:
 
 @dataclass(frozen=True, slots=True)
 class BfdInstance:
+    """A bfd_instance: a BFD session whose state VRRP instances or checkers follow."""
+
     name: str
     neighbor_ip: Address | None = None
     source_ip: Address | None = None
@@ -114,6 +122,8 @@ class BfdInstance:
 
 @dataclass(frozen=True, slots=True)
 class SyncGroup:
+    """A vrrp_sync_group: instances that change state together, with their trackers and notifies."""
+
     name: str
     members: tuple[str, ...] = ()
     track_interfaces: tuple[TrackedItem, ...] = ()
@@ -135,6 +145,8 @@ class SyncGroup:
 
 @dataclass(frozen=True, slots=True)
 class GarpGroup:
+    """A garp_group: the gratuitous ARP/NA timing of a set of interfaces."""
+
     garp_interval: float | None = None
     gna_interval: float | None = None
     interfaces: tuple[str, ...] = ()
@@ -204,6 +216,8 @@ class VirtualRule:
 
 @dataclass(frozen=True, slots=True)
 class UnicastPeer:
+    """A unicast_peer of a VRRP instance, with the TTL range its adverts must have."""
+
     address: Address
     min_ttl: int = 0
     max_ttl: int = 255
@@ -220,6 +234,8 @@ class Authentication:
 
 @dataclass(frozen=True, slots=True)
 class VrrpInstance:
+    """A vrrp_instance, resolved: what the VRRP engine runs."""
+
     name: str
     vrid: int
     state: str  # "MASTER" | "BACKUP" (the initial, wanted state)
@@ -295,12 +311,16 @@ class VrrpInstance:
 
 @dataclass(frozen=True, slots=True)
 class SmtpServer:
+    """global_defs smtp_server: host and port."""
+
     host: str  # an address or a host name, as written
     port: int = 25
 
 
 @dataclass(frozen=True, slots=True)
 class LvsSyncDaemon:
+    """global_defs lvs_sync_daemon: the IPVS connection sync daemon's settings."""
+
     interface: str
     instance: str | None = None
     syncid: int | None = None
@@ -312,6 +332,8 @@ class LvsSyncDaemon:
 
 @dataclass(frozen=True, slots=True)
 class LvsTimeouts:
+    """global_defs lvs_timeouts: IPVS's TCP, TCP FIN and UDP timeouts."""
+
     tcp: int | None = None
     tcpfin: int | None = None
     udp: int | None = None
@@ -319,6 +341,8 @@ class LvsTimeouts:
 
 @dataclass(frozen=True, slots=True)
 class FifoSetting:
+    """A notify FIFO of global_defs: its path, owner and the script reading it."""
+
     path: str
     user: str | None = None
     group: str | None = None
@@ -340,6 +364,8 @@ class ProcessSettings:
 
 @dataclass(frozen=True, slots=True)
 class GlobalDefs:
+    """The global_defs block, resolved (keepalived's defaults where it is silent)."""
+
     notification_email: tuple[str, ...] = ()
     notification_email_from: str | None = None  # None: the runtime computes user@host
     smtp_server: SmtpServer | None = None
@@ -408,6 +434,8 @@ class GlobalDefs:
 
 @dataclass(frozen=True, slots=True)
 class LinkbeatInterface:
+    """A linkbeat_interfaces entry: an interface and how its link state is read."""
+
     name: str
     method: str = "MII"
     loc: Location | None = None
@@ -415,6 +443,8 @@ class LinkbeatInterface:
 
 @dataclass(frozen=True, slots=True)
 class UpDownDelay:
+    """An interface_up_down_delays entry."""
+
     interface: str
     down_delay: float
     up_delay: float
@@ -423,6 +453,8 @@ class UpDownDelay:
 
 @dataclass(frozen=True, slots=True)
 class TrackGroup:
+    """A track_group: VRRP instances tracked together."""
+
     name: str
     members: tuple[str, ...] = ()
     loc: Location | None = None
@@ -430,6 +462,8 @@ class TrackGroup:
 
 @dataclass(frozen=True, slots=True)
 class VrrpConfig:
+    """The VRRP side of a keepalived.conf: instances, trackers, groups, static routes."""
+
     instances: tuple[VrrpInstance, ...] = ()
     scripts: tuple[VrrpScript, ...] = ()
     track_files: tuple[TrackFile, ...] = ()
