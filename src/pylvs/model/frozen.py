@@ -13,7 +13,8 @@ fields as a mutable class would: for the time of the stores the instance's class
 mutable twin, a subclass that adds no slot and keeps `object`'s own `__setattr__` (so its
 `self.name = value` is the interpreter's plain slot store, about ten times cheaper than a
 descriptor call), then it is the class again, before `__post_init__` runs; an instance of a
-subclass (whose layout may differ) has its fields stored through the slots' descriptors.
+subclass (whose layout may differ), and any instance of a class of fewer than TWIN_FIELDS
+fields, has its fields stored through the slots' descriptors.
 Nothing else of the class changes: it stays frozen (assignment still raises
 `FrozenInstanceError`), and equality, hashing, ordering, `repr`, `replace` and pickling are the
 dataclass's own.  (The twin is a subclass: it is in `cls.__subclasses__()`.)  The generated
@@ -31,6 +32,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _FACTORY = object()  # the default of a parameter whose field has a default_factory
+# From this many fields the class switches pay for themselves (two `__class__` assignments cost
+# about what five descriptor stores do: bench/config_bench.py, counted in instructions).
+TWIN_FIELDS = 6
 
 
 def fast_init(cls: type[T]) -> type[T]:
@@ -41,26 +45,7 @@ def fast_init(cls: type[T]) -> type[T]:
     post_init = getattr(cls, "__post_init__", None)
     if post_init is not None and len(inspect.signature(post_init).parameters) > 1:
         raise TypeError(f"{cls.__name__}: InitVar fields are not supported")
-    # The mutable twin (see the module): its stores are the interpreter's plain slot stores.
-    metaclass: Any = type(cls)
-    twin = metaclass(
-        cls.__name__,
-        (cls,),
-        {
-            "__slots__": (),
-            "__setattr__": object.__setattr__,
-            "__delattr__": object.__delattr__,
-            "__module__": cls.__module__,
-            "__qualname__": f"{cls.__qualname__}.<fast_init>",
-        },
-    )
-    namespace: dict[str, Any] = {
-        "_FACTORY": _FACTORY,
-        "_fast_cls_": cls,
-        "_fast_twin_": twin,
-        "_fast_setattr_": object.__setattr__,
-        "_fast_type_": type,  # `type` may be a field's name
-    }
+    namespace: dict[str, Any] = {"_FACTORY": _FACTORY}
     positional: list[str] = []
     keyword_only: list[str] = []
     stores: list[str] = []  # as attribute stores on the twin
@@ -91,14 +76,23 @@ def fast_init(cls: type[T]) -> type[T]:
             (keyword_only if f.kw_only else positional).append(param)
         stores.append(f"self.{f.name} = {value}")
         setters.append(f"{setter}(self, {value})")
-    body = [
-        "if _fast_type_(self) is _fast_cls_:",
-        "    _fast_setattr_(self, '__class__', _fast_twin_)",
-        *(f"    {line}" for line in stores),
-        "    _fast_setattr_(self, '__class__', _fast_cls_)",
-        "else:",
-        *(f"    {line}" for line in setters or ["pass"]),
-    ]
+    if len(stores) >= TWIN_FIELDS:
+        namespace.update(
+            _fast_cls_=cls,
+            _fast_twin_=_twin(cls),
+            _fast_setattr_=object.__setattr__,
+            _fast_type_=type,  # `type` may be a field's name
+        )
+        body = [
+            "if _fast_type_(self) is _fast_cls_:",
+            "    _fast_setattr_(self, '__class__', _fast_twin_)",
+            *(f"    {line}" for line in stores),
+            "    _fast_setattr_(self, '__class__', _fast_cls_)",
+            "else:",
+            *(f"    {line}" for line in setters),
+        ]
+    else:
+        body = setters or ["pass"]
     if post_init is not None:
         body.append("self.__post_init__()")
     args = ["self", *positional, *(["*", *keyword_only] if keyword_only else [])]
@@ -111,6 +105,24 @@ def fast_init(cls: type[T]) -> type[T]:
     cls.__dataclass_init__ = cls.__init__  # type: ignore[attr-defined]
     cls.__init__ = init  # type: ignore[method-assign]
     return cls
+
+
+def _twin(cls: type) -> type:
+    """The mutable twin of `cls` (see the module): its stores are the interpreter's plain
+    slot stores."""
+    metaclass: Any = type(cls)
+    twin: type = metaclass(
+        cls.__name__,
+        (cls,),
+        {
+            "__slots__": (),
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+            "__module__": cls.__module__,
+            "__qualname__": f"{cls.__qualname__}.<fast_init>",
+        },
+    )
+    return twin
 
 
 def _slot(cls: type, name: str) -> Any:

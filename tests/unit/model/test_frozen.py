@@ -15,7 +15,7 @@ import pytest
 from pylvs.config.errors import Location, Problem, Severity
 from pylvs.config.keepalived.lvs import checks, model
 from pylvs.model import service
-from pylvs.model.frozen import fast_init
+from pylvs.model.frozen import TWIN_FIELDS, fast_init
 
 
 @fast_init
@@ -128,14 +128,21 @@ def test_an_instance_is_of_its_class_once_built_also_in_post_init() -> None:
 
     @fast_init
     @dataclass(frozen=True, slots=True)
-    class Watched:
+    class Watched:  # fields enough for the mutable twin (frozen.TWIN_FIELDS)
         a: int
+        b: int = 2
+        c: int = 3
+        d: int = 4
+        e: int = 5
+        type: int = 6  # shadows the builtin inside __init__
 
         def __post_init__(self) -> None:
             seen.append(type(self))
 
+    assert len(dataclasses.fields(Watched)) >= TWIN_FIELDS
     x = Watched(1)
     assert type(x) is Watched and seen == [Watched]  # not the mutable twin
+    assert (x.a, x.e, x.type) == (1, 5, 6)
     with pytest.raises(dataclasses.FrozenInstanceError):
         x.a = 2  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
