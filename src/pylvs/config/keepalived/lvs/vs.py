@@ -154,12 +154,16 @@ def _netmask_prefix(w: Word) -> int | None:
     return prefix
 
 
+# (a dict, not Protocol[name]: an enum's look-up by name is a Python call per virtual server)
+_PROTOCOLS = {"TCP": Protocol.TCP, "UDP": Protocol.UDP, "SCTP": Protocol.SCTP}
+
+
 def _protocol(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
-    t = s.args[0].text.upper()
-    if t not in ("TCP", "UDP", "SCTP"):
+    protocol = _PROTOCOLS.get(s.args[0].text.upper())
+    if protocol is None:
         c.error(s.args[0].loc, f"Unknown protocol {s.args[0].text} - ignoring")
         return
-    vs.protocol = Protocol[t]
+    vs.protocol = protocol
 
 
 def _ip_family(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
