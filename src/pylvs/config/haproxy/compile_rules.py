@@ -100,22 +100,31 @@ def reply_of(r: HttpReply, cfg: HaproxyConfig, ctx: CompileContext) -> Reply:
 
 
 def error_pages(p: Proxy, cfg: HaproxyConfig, ctx: CompileContext) -> ErrorPages:
-    """proxy_check_errors: the proxy's replies by status."""
+    """proxy_check_errors: the proxy's replies by status, each directive in the order it came
+    (the defaults' first) overriding the earlier ones for its codes."""
     replies: dict[int, Reply] = {}
-    for ref in p.more.errorfiles_refs:
-        for section in cfg.http_errors:
-            if section.name != ref.name:
-                continue
-            for ef in section.errorfiles:
-                if ef.response is not None and (not ref.codes or ef.code in ref.codes):
-                    replies[ef.code] = ErrorMessage(ef.code, ef.response)
-    for ef in p.errorfiles:
-        if ef.response is not None:
-            replies[ef.code] = ErrorMessage(ef.code, ef.response)
-    for code, kind, url in p.errorloc:
-        replies[code] = ErrorMessage(int(kind), _ERRORLOC[int(kind)] + url.encode() + b"\r\n\r\n")
-    for reply in p.more.http_errors:
-        replies[reply.status] = reply_of(reply, cfg, ctx)
+    refs, files = iter(p.more.errorfiles_refs), iter(p.errorfiles)
+    locs, errors = iter(p.errorloc), iter(p.more.http_errors)
+    for kind in p.more.errors_order:
+        if kind == "ref":
+            ref = next(refs)
+            for section in cfg.http_errors:
+                if section.name != ref.name:
+                    continue
+                for ef in section.errorfiles:
+                    if ef.response is not None and (not ref.codes or ef.code in ref.codes):
+                        replies[ef.code] = ErrorMessage(ef.code, ef.response)
+        elif kind == "file":
+            ef = next(files)
+            if ef.response is not None:
+                replies[ef.code] = ErrorMessage(ef.code, ef.response)
+        elif kind == "loc":
+            code, redirect, url = next(locs)
+            raw = _ERRORLOC[int(redirect)] + url.encode() + b"\r\n\r\n"
+            replies[code] = ErrorMessage(int(redirect), raw)
+        else:
+            reply = next(errors)
+            replies[reply.status] = reply_of(reply, cfg, ctx)
     return ErrorPages(replies)
 
 

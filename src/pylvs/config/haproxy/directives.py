@@ -232,7 +232,9 @@ def _errorfiles(st: Statement, ctx: Context, d: ProxyDraft) -> None:
             return
         codes.append(code)
     d.more = dataclasses.replace(
-        d.more, errorfiles_refs=(*d.more.errorfiles_refs, ErrorFilesRef(st.loc, name, tuple(codes)))
+        d.more,
+        errorfiles_refs=(*d.more.errorfiles_refs, ErrorFilesRef(st.loc, name, tuple(codes))),
+        errors_order=(*d.more.errors_order, "ref"),
     )
 
 
@@ -254,7 +256,11 @@ def _http_error(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     if end < len(words):
         ctx.error(st.loc, f"http-error : unknown keyword '{words[end]}'.")
         return
-    d.more = dataclasses.replace(d.more, http_errors=(*d.more.http_errors, reply))
+    d.more = dataclasses.replace(
+        d.more,
+        http_errors=(*d.more.http_errors, reply),
+        errors_order=(*d.more.errors_order, "reply"),
+    )
 
 
 def _rate_limit(st: Statement, ctx: Context, d: ProxyDraft) -> None:

@@ -193,6 +193,7 @@ def _inherited(m: Directives, *, fe: bool, be: bool) -> Directives:
         persist_rdp_cookie=m.persist_rdp_cookie if be else None,
         errorfiles_refs=m.errorfiles_refs,
         http_errors=m.http_errors,
+        errors_order=m.errors_order,
         rate_limit_sessions=m.rate_limit_sessions if fe else None,
         retry_on=m.retry_on if be else (),
         dynamic_cookie_key=m.dynamic_cookie_key if be else None,

@@ -377,6 +377,10 @@ class Directives:
     declared_captures: tuple[tuple[str, int], ...] = ()  # ("request"|"response", length)
     errorfiles_refs: tuple[ErrorFilesRef, ...] = ()
     http_errors: tuple[HttpReply, ...] = ()
+    # the order errorfile ("file"), errorloc* ("loc"), errorfiles ("ref") and http-error
+    # ("reply") lines came in, defaults' first: each overrides the earlier ones for its
+    # codes (http_htx.c proxy_check_errors walks px->conf.errors in that order)
+    errors_order: tuple[str, ...] = ()
     rate_limit_sessions: int | None = None
     retry_on: tuple[str, ...] = ()
     dynamic_cookie_key: str | None = None

@@ -159,6 +159,7 @@ def _errorfile(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     if st.name != "errorfile":
         redirect = "303" if st.name == "errorloc303" else "302"
         d.errorloc = (*d.errorloc, (code, redirect, path))
+        d.more = dataclasses.replace(d.more, errors_order=(*d.more.errors_order, "loc"))
         return
     try:
         response = load_errorfile(path, ctx.host)
@@ -166,6 +167,7 @@ def _errorfile(st: Statement, ctx: Context, d: ProxyDraft) -> None:
         ctx.error(st.args[1].loc, f"errorfile : {e}")
         return
     d.errorfiles = (*d.errorfiles, ErrorFile(code, path, response))
+    d.more = dataclasses.replace(d.more, errors_order=(*d.more.errors_order, "file"))
 
 
 def _log(st: Statement, ctx: Context, d: ProxyDraft) -> None:

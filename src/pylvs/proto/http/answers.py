@@ -28,7 +28,7 @@ from . import connmode
 from .encode import outgoing_response
 from .events import BodyReceived, HeadReceived
 from .framer import Framer
-from .message import Flag, ResponseHead
+from .message import Body, Flag, ResponseHead
 
 # http_err_msgs[]: status -> (reason, the sentence of the body, Connection: close)
 _PAGES: dict[int, tuple[str, str, bool]] = {
@@ -90,12 +90,23 @@ class Answer:
 
     head: ResponseHead
     body: bytes
+    silent: bool = False  # an empty errorfile: the connection closes without a word
+
+    @classmethod
+    def nothing(cls, status: int) -> Answer:
+        """An empty error message for `status` (`errorfile 503 /dev/null`): http_str_to_htx
+        leaves the buffer empty and http_reply_message sends nothing before the stream
+        closes the connection; `status` is what is logged and counted."""
+        head = ResponseHead(b"HTTP/1.1", status, b"%d" % status, b"", (), Flag.VER_11)
+        return cls(head, b"", silent=True)
 
     @classmethod
     def of(cls, raw: bytes) -> Answer:
         """The answer a raw message (http_err_msgs[], an errorfile) stands for; ValueError if
-        it is not one complete HTTP/1 response with a Content-Length body, as HAProxy
-        requires of errorfiles (http_str_to_htx)."""
+        it is not one complete HTTP/1 response whose body matches its Content-Length, as
+        HAProxy requires of errorfiles (http_str_to_htx).  A message with neither
+        Content-Length nor chunked keeps its whole rest as body, of unknown length: it is
+        written as is and the connection closed after it (no XFER_LEN)."""
         framer = Framer(request=False)
         events = framer.feed(raw) + framer.feed_eof()
         heads = [e.head for e in events if isinstance(e, HeadReceived)]
@@ -103,7 +114,9 @@ class Answer:
             raise ValueError("not one HTTP/1 response")
         body = b"".join(e.data for e in events if isinstance(e, BodyReceived))
         head = heads[0]
-        if head.length != len(body):
+        if head.body is Body.CHUNKED:
+            raise ValueError("chunk-encoded payload not supported")
+        if head.body is not Body.UNTIL_CLOSE and head.length != len(body):
             raise ValueError("the body does not match its Content-Length")
         if head.flags & (Flag.CONN_CLO | Flag.CONN_KAL):
             # http_str_to_htx() keeps the Connection field the framer's cleaning removed;

@@ -44,6 +44,8 @@ def response_head(msg: HttpMessage, original: ResponseHead) -> ResponseHead:
 
 def answer(resp: Response) -> Answer:
     """A response the rules made, as proto/http sends HAProxy's own answers."""
+    if resp.silent:
+        return Answer.nothing(resp.head.status)
     return Answer.of(resp.raw())
 
 

@@ -99,6 +99,7 @@ def _redirects(txn: Txn, proxies: Proxies, px: ProxyRules) -> Verdict | None:
 
 
 def _http_rules(txn: Txn, proxies: Proxies, px: ProxyRules) -> Verdict | None:
+    _pages(txn, proxies)  # a `return ... default-errorfiles` or `auth` reads them
     out = run_rules(px.http_request, _exec(txn, px, "http-request"))
     verdict = _ended(txn, proxies, px, out)
     if verdict is not None:
@@ -186,6 +187,7 @@ def _response(txn: Txn, proxies: Proxies) -> Verdict:
             return verdict
         txn.res_stage = "be"
     order = [be] if be is fe else [be, fe]
+    _pages(txn, proxies)
     if txn.res_stage == "fe":
         order = order[1:]
     for px in order:
@@ -220,6 +222,7 @@ def after_response(txn: Txn, proxies: Proxies) -> bool:
     s = txn.stream
     fe = proxies[s.frontend.name]
     be = proxies[txn.backend or fe.name]
+    _pages(txn, proxies)
     with response_side(s):
         for px in [be] if be is fe else [be, fe]:
             out = run_rules(px.http_after, _exec(txn, px, "http-after-response"))

@@ -107,6 +107,7 @@ class Response:
 
     head: HttpMessage
     body: bytes
+    silent: bool = False  # an empty error message: nothing is sent, the connection closes
 
     def raw(self) -> bytes:
         """The response as HTTP/1 text (names as HTX holds them: lower case)."""
@@ -198,6 +199,9 @@ def build(
             raw = found.raw if found.raw is not None else default_page(found.status)
         else:
             raw = reply.raw
+        if not raw:  # `errorfile N /dev/null`
+            status = reply.status
+            return Response(HttpMessage.make_response(status, reason(status), []), b"", True)
         return parse_raw(raw)
     if isinstance(reply.body, LogFormat):
         body = reply.body.build(s)

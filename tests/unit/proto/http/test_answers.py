@@ -84,3 +84,22 @@ def test_an_errorfile_is_parsed_like_haproxy_and_a_bad_one_refused() -> None:
     )
     with pytest.raises(ValueError, match="Content-Length"):
         Answer.of(b"HTTP/1.1 503 Busy\r\nContent-Length: 9\r\n\r\nbusy")
+
+
+def test_an_errorfile_without_length_is_sent_as_is_then_closed() -> None:
+    raw = b"HTTP/1.0 403 Forbidden\r\nConnection: close\r\nX-A: 1\r\n\r\nno\n"
+    data, want = Answer.of(raw).write(connmode.Want.KEEP_ALIVE, b"GET", GET11, KAL)
+    assert data == b"HTTP/1.0 403 Forbidden\r\nx-a: 1\r\n\r\nno\n"
+    assert want is connmode.Want.CLOSE
+
+
+def test_an_errorfile_whose_body_does_not_match_its_length_or_is_chunked_is_refused() -> None:
+    with pytest.raises(ValueError, match="Content-Length"):
+        Answer.of(b"HTTP/1.1 403 F\r\nContent-Length: 5\r\n\r\nno")
+    with pytest.raises(ValueError, match="chunk"):
+        Answer.of(b"HTTP/1.1 403 F\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+
+
+def test_an_empty_error_message_sends_nothing() -> None:
+    page = Answer.nothing(503)
+    assert page.silent and page.head.status == 503 and not Answer.page(503).silent

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pylvs.proto.rules import http_flow
 from pylvs.proto.rules.commands import LogFailedRewrite, SendEarlyHint, SetLogLevel, SetMark
 from pylvs.proto.rules.engine import Txn
-from pylvs.proto.rules.replies import Response
+from pylvs.proto.rules.replies import ErrorMessage, ErrorPages, Response, build
 from pylvs.proto.rules.ruleset import Drop, Go, Respond, Service, Tarpit, Wait
 from pylvs.proto.sample import HttpMessage
 from tests.unit.proto.rules.rules_helpers import compiled, stream
@@ -222,3 +222,23 @@ def test_an_error_page_of_the_backend_wins_over_the_frontend() -> None:
     r = compiled(fe("http-error status 403 content-type text/plain string from-fe", extra=extra))
     v = http_flow.request(stream(r, "fe", GET), r.proxies)
     assert isinstance(v, Respond) and v.response.body == b"from-be"
+
+
+def test_return_default_errorfiles_answers_with_the_proxys_http_error_reply() -> None:
+    r = compiled(
+        fe(
+            'http-error status 200 content-type text/plain hdr x-path "%[path]" lf-string "p"',
+            "http-request return status 200 default-errorfiles",
+        )
+    )
+    v = http_flow.request(stream(r, "fe", GET), r.proxies)
+    assert isinstance(v, Respond) and v.response.body == b"p"
+    assert (b"x-path", b"/x") in v.response.head.fields
+
+
+def test_an_empty_errorfile_makes_a_silent_response() -> None:
+    pages = ErrorPages({403: ErrorMessage(403, b"")})
+    r = compiled(fe())
+    resp = build(ErrorMessage(403), stream(r, "fe", GET).stream, None, pages)
+    assert resp.silent and resp.head.status == 403
+    assert not build(ErrorMessage(403), stream(r, "fe", GET).stream, None, None).silent

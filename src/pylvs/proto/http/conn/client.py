@@ -302,6 +302,10 @@ class ClientMachine(Machine[ev.ClientEvent]):
             return
         req = txn.request
         page = event.answer if event.answer is not None else Answer.page(event.status)
+        if page.silent:
+            txn.started = txn.done = True
+            self._close(out)
+            return
         data, self.want = page.write(
             self.want, req.method, req.flags, self.front.mode, early=not txn.req_done
         )
