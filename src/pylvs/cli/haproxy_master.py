@@ -90,15 +90,17 @@ def run_master(opts: Options, msgs: Messages, loaded: Loaded | None) -> int:
     os.environ["HAPROXY_MWORKER"] = "1"
     if opts.systemd:  # -Ws: the master speaks to systemd (sd_notify), its workers do not
         _systemd(master)
+    from pylvs.cli.haproxy_run import detach_stdio, write_pidfile
+
+    # haproxy.c opens the pid file before forking and writes the master's pid as soon as
+    # the worker is forked, not once it listens (varnishtest reads it within 3 s)
+    if not write_pidfile(opts.pidfile or (g.pidfile if g is not None else None), msgs):
+        return 1
     if loaded is None:
         master.failed += 1
         msgs.warning("Loading failure!")
     else:
         _start_children(master, loaded)
-    from pylvs.cli.haproxy_run import detach_stdio, write_pidfile
-
-    if not write_pidfile(opts.pidfile or (g.pidfile if g is not None else None), msgs):
-        return 1
     if daemon:
         detach_stdio()
     master.tell_systemd(f"READY=1\nMAINPID={os.getpid()}")

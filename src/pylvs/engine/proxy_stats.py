@@ -51,6 +51,7 @@ from pylvs.model.proxies import (
 from pylvs.model.proxy_spec import FrontendSpec, ServerSpec
 from pylvs.proto.check.server import ServerHealth
 from pylvs.proto.http.answers import raw_page
+from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.stick import StickTable
 
 # `add server`'s words read as a server line of a backend: the ServerSpec, or the answer.
@@ -296,6 +297,9 @@ class LiveProxies:
 
     def tables(self) -> Sequence[StickTable]:
         return list(self.rt.tables.values())
+
+    def patterns(self) -> PatternStore:
+        return self.rt.rules.patterns
 
     def table_now(self) -> float:
         return self.rt.ctx.clock()  # the tables' clock: the runtime's (monotonic)

@@ -129,15 +129,20 @@ def error_pages(p: Proxy, cfg: HaproxyConfig, ctx: CompileContext) -> ErrorPages
 
 
 def redirect_action(words: tuple[str, ...], ctx: CompileContext, *, fmt: bool) -> Action:
-    """http_parse_redirect_rule's words (the old `redirect` statement: fmt=False)."""
-    kind, value = words[0], words[1]
+    """http_parse_redirect_rule's words, in any order (the old `redirect` statement:
+    fmt=False): the last `location`/`prefix`/`scheme` and the last cookie option win."""
+    kind, value = "", ""
     code, drop, slash, empty, cookie = 302, False, False, False, None
-    i = 2
+    i = 0
     while i < len(words):
         w = words[i]
-        if w in ("set-cookie", "clear-cookie", "code") and i + 1 >= len(words):
+        takes = w in ("location", "prefix", "scheme", "set-cookie", "clear-cookie", "code")
+        if takes and (i + 1 >= len(words) or not words[i + 1]):
             raise CompileError(f"missing argument for '{w}'")
-        if w == "code":
+        if w in ("location", "prefix", "scheme"):
+            kind, value = w, words[i + 1]
+            i += 1
+        elif w == "code":
             code = int(words[i + 1]) if words[i + 1].isdigit() else 0
             if code not in (301, 302, 303, 307, 308):
                 raise CompileError(
@@ -160,6 +165,8 @@ def redirect_action(words: tuple[str, ...], ctx: CompileContext, *, fmt: bool) -
                 f" 'drop-query', 'ignore-empty' or 'append-slash' (was '{w}')"
             )
         i += 1
+    if not kind:
+        raise CompileError("redirection type expected ('prefix', 'location', or 'scheme')")
     if kind == "prefix" and value == "/":
         target = literal(b"")
     elif fmt:
@@ -273,13 +280,14 @@ class _ProxyCompiler:
                 self.error(st.loc, str(e))
         return tuple(out)
 
-    def stats_admin(self) -> tuple[Cond, ...]:
+    def conds(self, conditions: tuple[Condition, ...], what: str) -> tuple[Cond, ...]:
+        """`stats admin` and `monitor fail` conditions."""
         out = []
-        for c in self.p.stats.admin:
+        for c in conditions:
             try:
                 cond = self.cond(c)
             except CompileError as e:
-                self.error(c.loc or self.p.loc, f"'stats admin': {e}")
+                self.error(c.loc or self.p.loc, f"'{what}': {e}")
                 continue
             if cond is not None:
                 out.append(cond)
@@ -317,7 +325,9 @@ class _ProxyCompiler:
             stick=self.stick(),
             pages=error_pages(p, self.cfg, self.ctx),
             tarpit_ms=t.tarpit if t.tarpit is not None else (t.connect or 0),
-            stats_admin=self.stats_admin(),
+            stats_admin=self.conds(self.p.stats.admin, "stats admin"),
+            monitor_uri=p.monitor_uri.encode("latin-1") if p.monitor_uri else None,
+            monitor_fail=self.conds(p.more.monitor_fail, "monitor fail"),
         )
 
 

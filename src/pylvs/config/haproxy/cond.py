@@ -20,10 +20,11 @@ from dataclasses import dataclass
 VERSION = "2.6.12"  # the HAProxy whose configuration pylvs reads
 # The build features `feature()` finds: those of the HAProxy 2.6 pylvs stands in for that pylvs
 # provides the equivalent of (its proxy polls with epoll, splices in its C pump, resolves with
-# getaddrinfo, serves the Prometheus page, notifies systemd under `pylvs haproxy -Ws`); the
-# TLS, Lua and QUIC ones are absent.
+# getaddrinfo, serves the Prometheus page, notifies systemd under `pylvs haproxy -Ws`, reads
+# regexes with PCRE's syntax rather than POSIX regcomp()'s: Python's re with PCRE's named
+# groups, proto/sample/expr.py); the TLS, Lua and QUIC ones are absent.
 FEATURES = frozenset(
-    {"POLL", "EPOLL", "LINUX_SPLICE", "TPROXY", "GETADDRINFO", "PROMEX", "SYSTEMD"}
+    {"POLL", "EPOLL", "LINUX_SPLICE", "TPROXY", "GETADDRINFO", "PROMEX", "SYSTEMD", "PCRE2"}
 )
 MAX_RECURSION = 1024  # MAX_CFG_RECURSION
 _PREDICATES = {  # name -> number of string arguments (all mandatory)

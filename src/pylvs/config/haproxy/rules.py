@@ -294,8 +294,13 @@ def tcp_response(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 
 def redirect(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     head, cond_words = split_condition(st.args)
-    if len(head) < 2 or head[0].text not in ("location", "prefix", "scheme"):
-        ctx.error(st.loc, "'redirect' expects 'location', 'prefix' or 'scheme' and a value.")
+    # the words may come in any order (http_parse_redirect_rule); compile_rules reads them
+    if not any(w.text in ("location", "prefix", "scheme") for w in head[:-1]):
+        ctx.error(
+            st.loc,
+            f"error detected in {d.type_str} '{d.name}' while parsing redirect rule :"
+            " redirection type expected ('prefix', 'location', or 'scheme').",
+        )
         return
     ok, cond = condition(
         cond_words,

@@ -3,7 +3,8 @@
 `StatsSource` gives values: the `ProxiesSnapshot` (taken again for every command, so that
 `disable server be/s1; show stat` shows the change), the live streams for `show sess`, the
 captured errors for `show errors`, the stick tables for `show|clear|set table` (proto/stick's
-own objects: `table_command` reads and edits them).
+own objects: `table_command` reads and edits them), the pattern references for the ACL and
+map commands (patterns.py).
 
 `ProxyAdmin` is what the commands change.  The command set has already found the proxy and
 server (by name or `#id`), checked the level and the arguments and produced HAProxy's
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pylvs.model.proxies import ErrorCapture, ProxiesSnapshot, SessionView
+from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.stick import StickTable
 
 
@@ -56,6 +58,11 @@ class StatsSource(Protocol):
     def errors(self) -> ErrorLog: ...
 
     def tables(self) -> Sequence[StickTable]: ...
+
+    def patterns(self) -> PatternStore:
+        """The ACL and map files and inline patterns the rules use (`show|add|del acl|map`
+        edit them in place)."""
+        ...
 
     def table_now(self) -> float:
         """The time the tables count from (their clock: proto/stick keeps 32-bit ticks, so a

@@ -11,7 +11,7 @@ servers.py and streams.py.
 
 from __future__ import annotations
 
-from pylvs.control.haproxy import keywords, proxies, servers, streams
+from pylvs.control.haproxy import keywords, patterns, proxies, servers, streams
 from pylvs.control.haproxy.context import Context, Handler, Reply, Severity, err, msg
 from pylvs.control.haproxy.schema import SCHEMA
 from pylvs.proto.stick import Level
@@ -189,6 +189,11 @@ HANDLERS: dict[str, Handler] = {
     "del_server": servers.del_server,
     "shutdown_sessions_server": servers.shutdown_sessions_server,
     "table": servers.table,
+    "patterns_show": patterns.show,
+    "patterns_add": patterns.add,
+    "patterns_del": patterns.delete,
+    "patterns_clear": patterns.clear,
+    "patterns_set": patterns.set_map,
     "show_sess": streams.show_sess,
     "shutdown_session": streams.shutdown_session,
     "show_errors": streams.show_errors,

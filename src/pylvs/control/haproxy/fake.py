@@ -40,6 +40,7 @@ from pylvs.model.proxies import (
     ServerView,
     SessionView,
 )
+from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.stick import StickTable
 from pylvs.sched.haproxy import Admin, LbParams, Pool, Server, State
 from pylvs.sched.haproxy.cnum import strtol
@@ -126,6 +127,7 @@ class FakeRuntime:
         self.servers: dict[tuple[str, str], FakeServer] = {}
         self.live_sessions: list[SessionView] = []
         self.error_log = ErrorLog()
+        self.pattern_store = PatternStore()
         self.started = clock()
         next_id = 2  # 1: the stats socket's frontend ("GLOBAL")
         now = clock()
@@ -212,6 +214,9 @@ class FakeRuntime:
 
     def table_now(self) -> float:
         return self.clock()
+
+    def patterns(self) -> PatternStore:
+        return self.pattern_store
 
     # -- what tests and demos set ------------------------------------------------------
 

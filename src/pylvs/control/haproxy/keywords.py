@@ -5,7 +5,7 @@ HAProxy registers them (the link order of its object files: that order decides w
 equally close commands an unknown command suggests), with their usage lines and the name of
 the pylvs handler.  Expert, experimental and master-only keywords are left out: a worker's
 CLI neither lists nor matches them unless those modes are on, and pylvs offers none of them.
-Commands pylvs does not implement (SSL, maps and ACLs, Lua, tracing, profiling, peers,
+Commands pylvs does not implement (SSL, ACL and map versions, Lua, tracing, profiling, peers,
 resolvers, caches...) keep their place, so that `help` and the suggestions are HAProxy's,
 and answer that pylvs does not support them (handler "unsupported").
 
@@ -452,11 +452,11 @@ KEYWORDS: tuple[Keyword, ...] = (
         "show events [<sink>] [-w] [-n]          : show event sink state",
         "unsupported",
     ),
-    (("add", "acl"), "add acl [@<ver>] <acl> <pattern>        : add an acl entry", "unsupported"),
+    (("add", "acl"), "add acl [@<ver>] <acl> <pattern>        : add an acl entry", "patterns_add"),
     (
         ("clear", "acl"),
         "clear acl [@<ver>] <acl>                : clear the contents of this acl",
-        "unsupported",
+        "patterns_clear",
     ),
     (
         ("commit", "acl"),
@@ -466,7 +466,7 @@ KEYWORDS: tuple[Keyword, ...] = (
     (
         ("del", "acl"),
         "del acl <acl> [<key>|#<ref>]            : delete acl entries matching <key>",
-        "unsupported",
+        "patterns_del",
     ),
     (
         ("get", "acl"),
@@ -483,18 +483,18 @@ KEYWORDS: tuple[Keyword, ...] = (
     (
         ("show", "acl"),
         "show acl [@<ver>] <acl>]                : report available acls or dump an acl's contents",
-        "unsupported",
+        "patterns_show",
     ),
     (
         ("add", "map"),
         "add map [@<ver>] <map> <key> <val>      :"
         " add a map entry (payload supported instead of key/val)",
-        "unsupported",
+        "patterns_add",
     ),
     (
         ("clear", "map"),
         "clear map [@<ver>] <map>                : clear the contents of this map",
-        "unsupported",
+        "patterns_clear",
     ),
     (
         ("commit", "map"),
@@ -504,7 +504,7 @@ KEYWORDS: tuple[Keyword, ...] = (
     (
         ("del", "map"),
         "del map <map> [<key>|#<ref>]            : delete map entries matching <key>",
-        "unsupported",
+        "patterns_del",
     ),
     (
         ("get", "map"),
@@ -518,11 +518,15 @@ KEYWORDS: tuple[Keyword, ...] = (
         " prepare a new version for atomic map replacement",
         "unsupported",
     ),
-    (("set", "map"), "set map <map> [<key>|#<ref>] <value>    : modify a map entry", "unsupported"),
+    (
+        ("set", "map"),
+        "set map <map> [<key>|#<ref>] <value>    : modify a map entry",
+        "patterns_set",
+    ),
     (
         ("show", "map"),
         "show map [@ver] [map]                   : report available maps or dump a map's contents",
-        "unsupported",
+        "patterns_show",
     ),
     (
         ("show", "pools"),

@@ -4,8 +4,10 @@ http_reply_and_close; src/stream.c process_switching_rules, process_server_rules
 
 Request (`request()`), once the head is parsed; every step may end it:
 
-1. the frontend's `http-request` rules; then `use-service` (an applet answers), then its
-   `redirect` rules (the first whose condition holds answers);
+1. the frontend's `monitor-uri` (a request for it gets the 200 page, or the 503 one when a
+   `monitor fail` condition holds: http_wait_for_request), then its `http-request` rules;
+   then `use-service` (an applet answers), then its `redirect` rules (the first whose
+   condition holds answers);
 2. the switching rules: the first `use_backend` whose condition holds (a log-format name
    that names no backend ends them too), else `default_backend`, else the
    frontend itself (a listen section);
@@ -44,6 +46,7 @@ from pylvs.proto.rules.ruleset import (
     Wait,
 )
 from pylvs.proto.rules.tcp_flow import Usable, content, switch, use_server
+from pylvs.proto.sample.message import uri_path
 from pylvs.proto.sample.stream import Stream
 
 Proxies = Mapping[str, ProxyRules]
@@ -123,6 +126,10 @@ def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict
             verdict = content(txn, fe, final=True)
             if not isinstance(verdict, Go):
                 return verdict
+        elif stage == "monitor":
+            if fe.monitor_uri is not None and _monitored(s, fe.monitor_uri):
+                failed = any(c.holds(s) for c in fe.monitor_fail)
+                return error_reply(txn, proxies, 503 if failed else 200)
         elif stage == "fe-http":
             done = _http_rules(txn, proxies, fe)
             if done is not None:
@@ -149,8 +156,20 @@ def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict
         txn.stage = _NEXT[stage]
 
 
+def _monitored(s: Stream, monitor_uri: bytes) -> bool:
+    """http_wait_for_request: a monitor-uri starting with '/' matches the request's path
+    (with its query), any monitor-uri matches the whole target."""
+    req = s.request
+    if req is None:
+        return False
+    if monitor_uri[:1] == b"/" and uri_path(req.uri) == monitor_uri:
+        return True
+    return req.uri == monitor_uri
+
+
 _NEXT = {
-    "fe-content": "fe-http",
+    "fe-content": "monitor",
+    "monitor": "fe-http",
     "fe-http": "switch",
     "switch": "be-content",
     "be-content": "be-http",

@@ -73,6 +73,10 @@ class ProxyRules:
     # `stats admin if|unless COND`: the stats page's admin actions for a request whose
     # condition holds (http_handle_stats runs them on the page's request, first one wins)
     stats_admin: tuple[Cond, ...] = ()
+    # `monitor-uri URI` (a frontend's): HAProxy answers it itself, 200, or 503 when one of
+    # the `monitor fail if|unless COND` conditions holds
+    monitor_uri: bytes | None = None
+    monitor_fail: tuple[Cond, ...] = ()
 
 
 # -- verdicts: how a phase ended, what the driver does next ----------------------------------

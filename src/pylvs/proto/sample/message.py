@@ -132,9 +132,10 @@ class HttpMessage:
         return out
 
     def full_values(self, name: bytes) -> list[bytes]:
-        """Every whole value of the fields called `name` (fhdr())."""
+        """Every whole value of the fields called `name` (fhdr()), without the blanks
+        around it (__http_find_header trims both ends of a full value too)."""
         wanted = name.lower()
-        return [v for n, v in self.fields if not wanted or n == wanted]
+        return [v.strip(b" \t") for n, v in self.fields if not wanted or n == wanted]
 
     def names(self) -> list[bytes]:
         return [n for n, _ in self.fields]

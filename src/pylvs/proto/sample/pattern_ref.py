@@ -67,6 +67,18 @@ class PatternRef:
             self._changed()
         return found
 
+    def remove(self, entries: list[Entry]) -> None:
+        """pat_ref_delete_by_id: these very entries (the stats socket's `#0x...`)."""
+        gone = {id(e) for e in entries}
+        self.entries = [e for e in self.entries if id(e) not in gone]
+        self._changed()
+
+    def update(self, entries: list[Entry], value: bytes) -> None:
+        """pat_ref_set(_by_id): these entries get `value`."""
+        chosen = {id(e) for e in entries}
+        self.entries = [Entry(e.key, value, e.line) if id(e) in chosen else e for e in self.entries]
+        self._changed()
+
     def set(self, key: bytes, value: bytes) -> bool:
         """pat_ref_set: the value of every entry with this key; whether any was found."""
         found = False

@@ -7,13 +7,14 @@ silence) must be the same bytes.
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port
+from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port, stats_command
 from tests.integration.hamode.http.test_http_proxying import HEAD
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
@@ -108,3 +109,58 @@ def test_error_directives_apply_in_the_order_written(
     seen = compare(proxy, config, [get("/ok"), get("/nf")])
     assert b"x-path: /ok" in seen["pylvs"][0] and b"p=/ok" in seen["pylvs"][0]
     assert b"x-from: section" in seen["pylvs"][1]
+
+
+def test_monitor_uri_and_monitor_fail(proxy: Callable[..., Proxy]) -> None:
+    config = (
+        "frontend fe\n    bind 127.0.0.1:{port}\n    monitor-uri /health\n"
+        "    monitor fail if {{ hdr(x-down) -m found }}\n"
+        "    http-request return status 404\n"
+    )
+    down = b"GET /health HTTP/1.1\r\nHost: h\r\nX-Down: 1\r\n\r\n"
+    seen = compare(proxy, config, [get("/health"), down, get("/hEAlth"), get("/health?x")])
+    assert seen["pylvs"][0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert seen["pylvs"][1].startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+
+
+def test_cli_edits_acl_and_map_files_the_rules_use(
+    proxy: Callable[..., Proxy], tmp_path: Path
+) -> None:
+    """`add|del acl` (a pattern with escaped spaces), `add map` with `code` before
+    `location` in the redirect, `show acl|map` after each (entry identifiers aside)."""
+    acl, mp = tmp_path / "agents.acl", tmp_path / "r.map"
+    acl.write_text("Test\n")
+    mp.write_text("/old /new\n")
+    ua = b"GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: Mon User Agent;\r\n\r\n"
+    seen: dict[str, list[str | bytes]] = {}
+    for kind in KINDS:
+        port, sock = free_port(), tmp_path / f"{kind}.sock"
+        config = (
+            f"global\n    stats socket {sock} level admin\n"
+            + HEAD.split("\n", 1)[1]
+            + f"frontend fe\n    bind 127.0.0.1:{port}\n"
+            f"    http-request deny if {{ req.hdr(user-agent) -i -m str -f {acl} }}\n"
+            "    http-request redirect code 301 location"
+            f" %[path,map_str({mp})] ignore-empty\n"
+            "    http-request return status 200 content-type text/plain string ok\n"
+        )
+        proxy(kind, config, ("127.0.0.1", port))
+        got: list[str | bytes] = [exchange(port, ua), exchange(port, get("/old"))]
+        for command in (
+            rf"add acl {acl} Mon\ User\ Agent\;",
+            f"show acl {acl}",
+            f"add map {mp} /two /target",
+            f"show map {mp}",
+            f"show acl {mp}",
+        ):
+            got.append(re.sub(r"0x[0-9a-f]+", "ID", stats_command(sock, command)))
+        got += [exchange(port, ua), exchange(port, get("/two"))]
+        got.append(stats_command(sock, rf"del acl {acl} Mon\ User\ Agent\;"))
+        got.append(stats_command(sock, rf"del acl {acl} Mon\ User\ Agent\;"))
+        got.append(exchange(port, ua))
+        seen[kind] = got
+    assert seen["pylvs"] == seen["haproxy"]
+    assert seen["pylvs"][3] == "ID Test\nID Mon User Agent;\n\n"
+    denied, redirected = seen["pylvs"][7], seen["pylvs"][8]
+    assert isinstance(denied, bytes) and denied.startswith(b"HTTP/1.1 403")
+    assert isinstance(redirected, bytes) and b"/target" in redirected

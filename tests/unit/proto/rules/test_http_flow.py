@@ -242,3 +242,50 @@ def test_an_empty_errorfile_makes_a_silent_response() -> None:
     resp = build(ErrorMessage(403), stream(r, "fe", GET).stream, None, pages)
     assert resp.silent and resp.head.status == 403
     assert not build(ErrorMessage(403), stream(r, "fe", GET).stream, None, None).silent
+
+
+def test_monitor_uri_answers_200_or_503_when_monitor_fail_holds() -> None:
+    r = compiled(
+        fe(
+            "monitor-uri /health",
+            "monitor fail if { hdr(x-down) -m found }",
+            extra="frontend abs\n  bind :8082\n  monitor-uri http://h/health\n",
+        )
+    )
+    cases = [
+        ("fe", b"GET /health HTTP/1.1\r\n\r\n", 200),
+        ("fe", b"GET /health HTTP/1.1\r\nX-Down: 1\r\n\r\n", 503),
+        ("fe", b"GET http://h/health HTTP/1.1\r\n\r\n", 200),  # its path matches
+        ("fe", b"GET /hEAlth HTTP/1.1\r\n\r\n", None),
+        ("fe", b"GET /health?x HTTP/1.1\r\n\r\n", None),
+        ("abs", b"GET http://h/health HTTP/1.1\r\n\r\n", 200),
+        ("abs", b"GET /health HTTP/1.1\r\n\r\n", None),  # not a path: the whole target
+    ]
+    for name, raw, status in cases:
+        v = http_flow.request(stream(r, name, raw), r.proxies)
+        if status is None:
+            assert not isinstance(v, Respond), raw
+        else:
+            assert isinstance(v, Respond) and v.response.head.status == status, raw
+    page = http_flow.request(stream(r, "fe", cases[0][1]), r.proxies)
+    assert isinstance(page, Respond) and b"Service ready." in page.response.body
+
+
+def test_a_full_header_value_is_read_without_its_outer_blanks() -> None:
+    r = compiled(
+        fe(
+            'http-request set-header a "x: "',
+            'http-request set-header b "%[req.fhdr(a)]|%[req.hdr(a)]|"',
+        )
+    )
+    t = stream(r, "fe", GET)
+    http_flow.request(t, r.proxies)
+    assert t.stream.request is not None and t.stream.request.first(b"b") == b"x:|x:|"
+
+
+def test_redirect_words_come_in_any_order() -> None:
+    r = compiled(fe("http-request redirect code 301 drop-query location /n set-cookie c=1"))
+    v = http_flow.request(stream(r, "fe", GET), r.proxies)
+    assert isinstance(v, Respond) and v.response.head.status == 301
+    assert (b"location", b"/n") in v.response.head.fields
+    assert (b"set-cookie", b"c=1; path=/;") in v.response.head.fields
