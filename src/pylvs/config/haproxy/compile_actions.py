@@ -106,12 +106,21 @@ def _int(text: str, what: str) -> int:
 @dataclass
 class RuleContext:
     """What compiling a proxy's actions needs: the sample context and the proxy's capture
-    slots (its `capture request|response header` and `declare capture` lines first, then
-    one per `capture ... len N` rule, as HAProxy numbers them)."""
+    slots, numbered as HAProxy numbers them while it parses: the slots the `capture ... len
+    N` rules of its defaults section took (proxy_defproxy_cpy copies nb_req_cap), then its
+    own `capture request|response header` and `declare capture` lines, then one per own
+    `capture ... len N` rule.  `pending_request` holds the proxy's own request slots until
+    the first of its own rules compiles (`own()`)."""
 
     samples: CompileContext
     request_slots: list[int] = field(default_factory=list)
     response_slots: list[int] = field(default_factory=list)
+    pending_request: list[int] = field(default_factory=list)
+
+    def own(self) -> None:
+        """The proxy's own rules start: its declared request slots come next."""
+        self.request_slots.extend(self.pending_request)
+        self.pending_request.clear()
 
 
 Builder = Callable[[str, list[str], ParsedRule, "RuleContext", str], Action]

@@ -202,7 +202,7 @@ class _ProxyCompiler:
         response = [c.length for c in p.captures if c.kind == "response header"]
         for side, length in p.more.declared_captures:
             (request if side == "request" else response).append(length)
-        self.rc = RuleContext(self.ctx, request, response)
+        self.rc = RuleContext(self.ctx, [], response, request)
         self.acls: dict[str, CompiledAcl] = {}
         try:
             self.acls = compile_acls(p.acls, self.ctx)
@@ -221,6 +221,8 @@ class _ProxyCompiler:
     def rules(self, parsed: tuple[ParsedRule, ...], rule_set: str) -> tuple[Rule, ...]:
         out: list[Rule] = []
         for r in parsed:
+            if r.loc.file == self.p.loc.file and r.loc.line > self.p.loc.line:
+                self.rc.own()  # not one its defaults section gave
             try:
                 action = self.action(r, rule_set)
                 cond = self.cond(r.condition)
@@ -328,7 +330,14 @@ class _ProxyCompiler:
             stats_admin=self.conds(self.p.stats.admin, "stats admin"),
             monitor_uri=p.monitor_uri.encode("latin-1") if p.monitor_uri else None,
             monitor_fail=self.conds(p.more.monitor_fail, "monitor fail"),
+            restrict_hdr_names=_restrict_hdr_names(p),
         )
+
+
+def _restrict_hdr_names(p: Proxy) -> str | None:
+    found = [a for n, on, a in p.options.others if n == "http-restrict-req-hdr-names" and on]
+    mode = found[-1][0] if found and found[-1] else None
+    return mode if mode in ("delete", "reject") else None
 
 
 def compile_config(

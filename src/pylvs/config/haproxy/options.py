@@ -137,16 +137,38 @@ def _option(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     opts.enabled[name] = not negate
     opts.args[name] = tuple(w.text for w in st.args)
     opts.where[name] = st.loc
-    if negate:
-        return
+    if not negate:
+        _option_args(st, ctx, d, name)
+
+
+def _option_args(st: Statement, ctx: Context, d: ProxyDraft, name: str) -> None:
+    """What the options that take arguments read from them."""
+    opts = d.options
     if name == "redispatch" and st.args:
         n = number(st.args[0], ctx, "option redispatch", -(2**31), 2**31 - 1)
         if n is not None:
             opts.redispatch_interval = n
     elif name == "forwardfor":
         opts.forwardfor = _forwardfor(st, ctx)
+    elif name == "http-restrict-req-hdr-names":
+        _restrict(st, ctx, d)
     elif name in ("httplog", "tcplog") and st.args and st.args[0].text != "clf":
         ctx.error(st.args[0].loc, f"'option {name}' only supports the 'clf' argument.")
+
+
+def _restrict(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    """`option http-restrict-req-hdr-names preserve|delete|reject` (cfgparse-listen.c)."""
+    what = "option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option."
+    if not st.args:
+        ctx.error(st.loc, f"missing parameter. {what}")
+    elif st.args[0].text not in ("preserve", "reject", "delete"):
+        ctx.error(st.loc, f"invalid parameter '{st.args[0].text}'. {what}")
+    elif len(st.args) > 1:
+        ctx.error(st.loc, f"'option' cannot handle unexpected argument '{st.args[1].text}'.")
+    else:
+        return
+    d.options.enabled.pop("http-restrict-req-hdr-names", None)
+    d.options.args.pop("http-restrict-req-hdr-names", None)
 
 
 def _forwardfor(st: Statement, ctx: Context) -> ForwardFor | None:

@@ -128,7 +128,10 @@ def rule_reader(rule_set: str, attr: str) -> Callable[[Statement, Context, Proxy
             ctx.error(st.loc, f"'{rule_set}' not allowed in anonymous 'defaults' section.")
             return
         rules: tuple[Rule, ...] = getattr(d, attr)
-        if rules and rules[-1].condition is None and _final(rules[-1]):
+        # only the section's own rules: its defaults' rules are another list in HAProxy
+        # (px->defpx's, run before), which the warning does not look at
+        own = rules and rules[-1].loc.file == d.loc.file and rules[-1].loc.line > d.loc.line
+        if own and rules[-1].condition is None and _final(rules[-1]):
             ctx.warning(
                 st.loc,
                 f"previous '{rule_set}' action is final and has no condition attached, further"

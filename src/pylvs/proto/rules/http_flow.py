@@ -31,6 +31,7 @@ a response that goes on to the client also gets the `http-after-response` rules
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Mapping
 
 from pylvs.proto.rules.engine import Exec, Outcome, Ret, Txn, run_rules
@@ -111,7 +112,28 @@ def _http_rules(txn: Txn, proxies: Proxies, px: ProxyRules) -> Verdict | None:
         return Service(txn.service)
     if out.ret is Ret.DONE:
         return None
+    if px.restrict_hdr_names is not None and not _restrict_names(txn, px.restrict_hdr_names):
+        return error_reply(txn, proxies, 403)
     return _redirects(txn, proxies, px)
+
+
+def _restrict_names(txn: Txn, mode: str) -> bool:
+    """http_req_restrict_header_names: a field whose name has a character other than a
+    letter, a digit or '-' is removed ("delete"), or refuses the request ("reject": False,
+    answered 403 as a deny)."""
+    req = txn.stream.request
+    if req is None:
+        return True
+    bad = [n for n, _ in req.fields if not _NAME_OK.fullmatch(n)]
+    if not bad:
+        return True
+    if mode == "reject":
+        return False
+    req.delete(lambda n: not _NAME_OK.fullmatch(n))
+    return True
+
+
+_NAME_OK = re.compile(rb"[A-Za-z0-9-]*")
 
 
 def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict:

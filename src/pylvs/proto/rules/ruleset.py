@@ -77,6 +77,8 @@ class ProxyRules:
     # the `monitor fail if|unless COND` conditions holds
     monitor_uri: bytes | None = None
     monitor_fail: tuple[Cond, ...] = ()
+    # `option http-restrict-req-hdr-names delete|reject` (None: preserve, the default)
+    restrict_hdr_names: str | None = None
 
 
 # -- verdicts: how a phase ended, what the driver does next ----------------------------------

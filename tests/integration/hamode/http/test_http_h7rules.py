@@ -41,11 +41,12 @@ def exchange(port: int, request: bytes) -> bytes:
 def compare(
     proxy: Callable[..., Proxy], config: str, requests: list[bytes]
 ) -> dict[str, list[bytes]]:
-    """`config` (its `{port}` the listener) under both programs: the answers to `requests`."""
+    """`config` (its `{port}` the listener, `{port2}` a second one it may use) under both
+    programs: the answers to `requests`."""
     seen: dict[str, list[bytes]] = {}
     for kind in KINDS:
-        port = free_port()
-        proxy(kind, HEAD + config.format(port=port), ("127.0.0.1", port))
+        port, port2 = free_port(), free_port()
+        proxy(kind, HEAD + config.format(port=port, port2=port2), ("127.0.0.1", port))
         seen[kind] = [exchange(port, r) for r in requests]
     assert seen["pylvs"] == seen["haproxy"]
     return seen
@@ -164,3 +165,25 @@ def test_cli_edits_acl_and_map_files_the_rules_use(
     denied, redirected = seen["pylvs"][7], seen["pylvs"][8]
     assert isinstance(denied, bytes) and denied.startswith(b"HTTP/1.1 403")
     assert isinstance(redirected, bytes) and b"/target" in redirected
+
+
+def test_forwardfor_and_originalto_see_the_addresses_set_src_and_set_dst_gave(
+    proxy: Callable[..., Proxy],
+) -> None:
+    config = (
+        "frontend fe\n    bind 127.0.0.1:{port}\n"
+        "    http-request set-src hdr(x-src)\n    http-request set-dst hdr(x-dst)\n"
+        "    default_backend be\n"
+        "backend be\n    option forwardfor except 10.0.0.1/25\n"
+        "    option originalto except 2001:db8::/32\n    server s 127.0.0.1:{port2}\n"
+        "frontend echo\n    bind 127.0.0.1:{port2}\n"
+        '    http-request return status 200 hdr x-ff "%[req.hdr(x-forwarded-for)]"'
+        ' hdr x-ot "%[req.hdr(x-original-to)]"\n'
+    )
+    requests = [
+        f"GET / HTTP/1.1\r\nHost: h\r\nX-Src: {src}\r\nX-Dst: {dst}\r\n\r\n".encode()
+        for src, dst in (("10.0.0.1", "2001:db8::1"), ("10.0.0.200", "::1"), ("::2", "10.1.1.1"))
+    ]
+    seen = compare(proxy, config, requests)
+    assert b"x-ff" not in seen["pylvs"][0] and b"x-ff: 10.0.0.200" in seen["pylvs"][1]
+    assert b"x-ot: ::1" in seen["pylvs"][1] and b"x-ff: ::2" in seen["pylvs"][2]

@@ -289,3 +289,38 @@ def test_redirect_words_come_in_any_order() -> None:
     assert isinstance(v, Respond) and v.response.head.status == 301
     assert (b"location", b"/n") in v.response.head.fields
     assert (b"set-cookie", b"c=1; path=/;") in v.response.head.fields
+
+
+def test_restrict_req_hdr_names_deletes_or_rejects_odd_names_after_the_rules() -> None:
+    raw = b"GET /x HTTP/1.1\r\nHost: h\r\nX-my_hdr: on\r\nX-Ok-1: yes\r\n\r\n"
+    for mode, want in (("preserve", b"on"), ("delete", None)):
+        r = compiled(
+            fe(
+                "http-request set-header x-seen %[req.hdr(x-my_hdr)]",
+                f"option http-restrict-req-hdr-names {mode}",
+            )
+        )
+        t = stream(r, "fe", raw)
+        assert isinstance(http_flow.request(t, r.proxies), Go)
+        req = t.stream.request
+        assert req is not None and req.first(b"x-my_hdr") == want
+        assert req.first(b"x-ok-1") == b"yes" and req.first(b"x-seen") == b"on"
+    r = compiled(fe("option http-restrict-req-hdr-names reject"))
+    v = http_flow.request(stream(r, "fe", raw), r.proxies)
+    assert isinstance(v, Respond) and v.response.head.status == 403
+    assert isinstance(http_flow.request(stream(r, "fe", GET), r.proxies), Go)
+
+
+def test_capture_slots_of_a_defaults_section_come_before_the_proxys_own() -> None:
+    text = (
+        "defaults base\n  mode http\n  http-request capture hdr(host) len 64\n"
+        "  http-request capture hdr(x-a) len 32\n"
+        "frontend fe from base\n  bind :8080\n  declare capture request len 32\n"
+        "  http-request capture hdr(x-b) id 2\n"
+        '  http-request return status 200 hdr c "%[capture.req.hdr(0)]|%[capture.req.hdr(1)]'
+        '|%[capture.req.hdr(2)]"\n'
+    )
+    r = compiled(text)
+    raw = b"GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\nX-B: b\r\n\r\n"
+    v = http_flow.request(stream(r, "fe", raw), r.proxies)
+    assert isinstance(v, Respond) and (b"c", b"h|a|b") in v.response.head.fields

@@ -171,7 +171,12 @@ class Upstream:
         ):
             head = self.pending[0]
             f = s.facts
-            more = added_fields(head.head, fe_http, be_http, f.src, f.dst)
+            # the stream's addresses: `http-request set-src|set-dst` may have changed them
+            # (http_process_request reads sc_src/sc_dst of the stream's front side)
+            sess = s.phases.sess if s.phases is not None else None
+            src = sess.src if sess is not None and sess.src is not None else f.src
+            dst = sess.dst if sess is not None and sess.dst is not None else f.dst
+            more = added_fields(head.head, fe_http, be_http, src, dst)
             if more:
                 edited = replace(head.head, fields=head.head.fields + more)
                 x.request = edited
