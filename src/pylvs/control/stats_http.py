@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,6 +35,7 @@ class PageListener:
     settings: StatsSettings
     request_timeout: float = 10.0  # `timeout http-request` (else `timeout client`)
     keepalive_timeout: float = 10.0  # `timeout http-keep-alive` (else `timeout client`)
+    fd: int | None = None  # `bind fd@N`: the listening socket handed down, used as it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,11 @@ class StatsPageServer:
 
     async def start(self) -> None:
         for listener in self.listeners:
-            sock = listening_socket(listener.host, listener.port)
+            if listener.fd is not None:
+                sock = socket.socket(fileno=os.dup(listener.fd))
+                sock.setblocking(False)
+            else:
+                sock = listening_socket(listener.host, listener.port)
 
             async def serve(
                 r: asyncio.StreamReader, w: asyncio.StreamWriter, li: PageListener = listener

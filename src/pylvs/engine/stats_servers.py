@@ -99,6 +99,7 @@ def page_listeners(fe: FrontendSpec, live: LiveProxies) -> list[PageListener]:
                 settings=settings,
                 request_timeout=(page.request_ms or 10000) / 1000,
                 keepalive_timeout=(page.keepalive_ms or 10000) / 1000,
+                fd=address.fd,
             )
         )
     return out
