@@ -172,6 +172,8 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
         )
         if reply is None:
             return None
+    if action == "redirect" and not _redirect_words(st, ctx, d, rule_set, head[1:]):
+        return None
     if rule_set.startswith("tcp-"):
         template = (
             f"'{rule_set} {action}' : error detected in {d.type_str} '{d.name}' while parsing"
@@ -186,6 +188,26 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
     if not formats_ok(st, ctx, d, rule_set, rule):
         return None
     return rule
+
+
+def _redirect_words(
+    st: Statement, ctx: Context, d: ProxyDraft, rule_set: str, words: list[Word]
+) -> bool:
+    """http_parse_redirect_rule's checks of the kind: one of location/prefix/scheme, in any
+    place (compile_rules reads the rest), and only `location` in a response."""
+    kinds = [w.text for w in words[:-1] if w.text in ("location", "prefix", "scheme")]
+    text = ""
+    if not kinds:
+        text = "redirection type expected ('prefix', 'location', or 'scheme')"
+    elif rule_set == "http-response" and kinds[-1] != "location":
+        text = "response only supports redirect type 'location'"
+    if text:
+        ctx.error(
+            st.loc,
+            f"error detected in {d.type_str} '{d.name}' while parsing '{rule_set} redirect'"
+            f" rule : {text}.",
+        )
+    return not text
 
 
 # The HTTP actions that answer (http_act.c parse_http_deny, parse_http_return), with their
