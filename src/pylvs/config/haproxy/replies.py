@@ -60,7 +60,34 @@ def load_errorfile(path: str, host: HostFacts | None) -> bytes | None:
     status = int(head.group(2))
     if status < 200 and (status == 100 or status >= 102):
         raise ReplyError(f"'{path}': invalid http status code for an error message ({status})")
+    problem = _payload_problem(raw, status)
+    if problem:
+        raise ReplyError(f"'{path}': {problem}")
     return raw
+
+
+def _payload_problem(raw: bytes, status: int) -> str | None:
+    """http_str_to_htx's checks of the body against the head: none is expected of a 204 or
+    304 or after a Content-Length of 0, a chunked one is refused, and a Content-Length must
+    be the size of what follows the head."""
+    cut = raw.find(b"\r\n\r\n")
+    head, body = (raw[:cut], raw[cut + 4 :]) if cut >= 0 else raw.partition(b"\n\n")[::2]
+    length: int | None = None
+    chunked = False
+    for line in head.replace(b"\r\n", b"\n").split(b"\n")[1:]:
+        name, _, value = line.partition(b":")
+        name, value = name.strip().lower(), value.strip(b" \t")
+        if name == b"content-length" and value.isdigit():
+            length = int(value)
+        elif name == b"transfer-encoding" and value.lower().split(b",")[-1].strip() == b"chunked":
+            chunked = True
+    if status in (204, 304) or (not chunked and length == 0):
+        return "message payload not expected" if body else None
+    if chunked:
+        return "chunk-encoded payload not supported"
+    if length is not None and length != len(body):
+        return f"payload size does not match the announced content-length ({len(body)} != {length})"
+    return None
 
 
 def parse_reply(
