@@ -70,12 +70,19 @@ class Listening:
         where = (protocol, port)
         if address in self._exact.get(where, ()):
             return ServiceKey(protocol=protocol, address=address, port=port)
-        n = int(address)
-        for first, last, version in self._ranges.get(where, ()):
-            if version == address.version and first <= n <= last:
-                return ServiceKey(protocol=protocol, address=address, port=port)
-        if address.version in self._unspecified.get(where, ()) and (
-            address.is_loopback or address in self._locals()
+        # (ranges and unspecified addresses asked only when there are: most tables have
+        # neither, and int(address) and address.version are Python calls per real server)
+        ranges = self._ranges.get(where)
+        if ranges:
+            n = int(address)
+            for first, last, version in ranges:
+                if version == address.version and first <= n <= last:
+                    return ServiceKey(protocol=protocol, address=address, port=port)
+        versions = self._unspecified.get(where)
+        if (
+            versions
+            and address.version in versions
+            and (address.is_loopback or address in self._locals())
         ):
             unspecified = "0.0.0.0" if address.version == 4 else "::"
             return ServiceKey.inet(protocol, unspecified, port)

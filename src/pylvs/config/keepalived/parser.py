@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -39,9 +39,12 @@ class _Parts:
     lvs: lvs.LvsParts = field(default_factory=lvs.LvsParts)
 
 
-def _side(kw: Keyword[T], part: Callable[[_Parts], T]) -> Keyword[_Parts]:
+def _side(kw: Keyword[T], side: str) -> Keyword[_Parts]:
+    """`kw` of one side's table, given that side's parts (`side`: the _Parts field)."""
+    inner = kw.handler
+
     def handler(stmt: Statement, ctx: Context, parts: _Parts) -> None:
-        kw.handler(stmt, ctx, part(parts))
+        inner(stmt, ctx, getattr(parts, side))
 
     return Keyword(handler, kw.args, kw.block, kw.use_instead, kw.deprecation, kw.unsupported)
 
@@ -49,8 +52,8 @@ def _side(kw: Keyword[T], part: Callable[[_Parts], T]) -> Keyword[_Parts]:
 TOPLEVEL = table(
     "top level",
     {
-        **{k: _side(kw, lambda p: p.vrrp) for k, kw in vrrp.TOPLEVEL.items()},
-        **{k: _side(kw, lambda p: p.lvs) for k, kw in lvs.TOPLEVEL.items()},
+        **{k: _side(kw, "vrrp") for k, kw in vrrp.TOPLEVEL.items()},
+        **{k: _side(kw, "lvs") for k, kw in lvs.TOPLEVEL.items()},
     },
 )
 

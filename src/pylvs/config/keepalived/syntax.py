@@ -15,7 +15,7 @@ import functools
 from collections.abc import Mapping
 from typing import TypeVar
 
-from pylvs.config.errors import Kind
+from pylvs.config.errors import Kind, Problem, Severity
 from pylvs.config.keepalived.unsupported import reasons
 from pylvs.config.keywords import Context, Keyword, Syntax, Table
 from pylvs.config.keywords.unsupported import warn as warn_unsupported
@@ -46,7 +46,9 @@ def _no_block(st: Statement, ctx: Context) -> None:
 
 def _deprecated(st: Statement, ctx: Context, use: str, kind: Kind) -> None:
     keyword = st.keyword  # (st.loc and st.name without their properties: called per statement)
-    ctx.problems.warning(keyword.loc, _deprecated_message(keyword.text, use), kind)
+    ctx.problems.add(
+        Problem(keyword.loc, Severity.WARNING, _deprecated_message(keyword.text, use), kind)
+    )
 
 
 @functools.lru_cache(maxsize=256)

@@ -61,7 +61,9 @@ ParseChecker = Callable[[Statement, Context, RealServerDraft], None]
 
 
 def _start(cls: type[CheckerDraft], st: Statement) -> CheckerDraft:
-    return cls(kind=st.name, loc=st.loc, end=end_loc(st))
+    # (st.name, st.loc and end_loc(st) spelled out: one checker per real server of a big file)
+    keyword = st.keyword
+    return cls(keyword.text, keyword.loc, keyword.loc if st.end is None else st.end)
 
 
 # ---- TCP_CHECK, PING_CHECK -------------------------------------------------------------------
