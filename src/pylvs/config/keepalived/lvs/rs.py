@@ -155,9 +155,9 @@ def parse_real_server(st: Statement, ctx: Context, vs: VirtualServerDraft) -> No
         ctx.error(st.loc, "Invalid real server ip address/port - skipping")
         return
     # alloc_rs copies the VS method as it is at this point (None = not set yet: resolve
-    # applies the final VS method then)
-    method = Method(vs.method.method, vs.method.tunnel) if vs.method is not None else None
-    rs = RealServerDraft(loc=st.loc, address=ap[0], port=ap[1], method=method)
+    # applies the final VS method then).  The same value, not a copy: a Method is never
+    # changed in place (a later lvs_method replaces the virtual server's).
+    rs = RealServerDraft(loc=st.loc, address=ap[0], port=ap[1], method=vs.method)
     dispatch(st.block or (), ctx, RS_TABLE, rs)
     # rs_end_handler: families must match unless tunnelled
     tunnelled = rs.method is not None and rs.method.method is ForwardMethod.TUNNEL
