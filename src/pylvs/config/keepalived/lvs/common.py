@@ -37,14 +37,23 @@ def end_loc(st: Statement) -> Location:
     return st.end if st.end is not None else st.loc
 
 
+# what -> the names read_addr_port's messages give the address and the port (made once each,
+# not twice per virtual and real server)
+_NAMES: dict[str, tuple[str, str]] = {}
+
+
 def read_addr_port(st: Statement, ctx: Context, what: str) -> tuple[Address, int] | None:
     """`IP [PORT]` of virtual_server/real_server/sorry_server; a port of 0 (or 00) is none."""
-    addr = address(st.args[0], ctx, f"{what} address")
+    names = _NAMES.get(what)
+    if names is None:
+        names = _NAMES[what] = (f"{what} address", f"{what} port")
+    args = st.args
+    addr = address(args[0], ctx, names[0])
     port = 0
-    if len(st.args) >= 2:
-        pw = st.args[1]
+    if len(args) >= 2:
+        pw = args[1]
         if pw.text.strip("0") != "" or not pw.text:
-            p = unsigned(pw, ctx, 1, 65535, f"{what} port")
+            p = unsigned(pw, ctx, 1, 65535, names[1])
             if p is None:
                 return None
             port = p

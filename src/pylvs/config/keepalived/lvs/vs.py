@@ -47,8 +47,10 @@ VsHandler = Keyword[VirtualServerDraft]
 
 
 def _vs_timer(attr: str, what: str, lo: int = 0, hi: int = 2**63 - 1) -> VsHandler:
+    message = f"virtual server {what} invalid - ignoring"  # (made once, not per statement)
+
     def handle(s: Statement, c: Context, vs: VirtualServerDraft) -> None:
-        t = timer(s.args[0], c, f"virtual server {what} invalid - ignoring", lo, hi)
+        t = timer(s.args[0], c, message, lo, hi)
         if t is not None:
             setattr(vs, attr, t)
 
@@ -301,7 +303,7 @@ def parse_virtual_server(st: Statement, ctx: Context) -> VirtualServerDraft | No
             ctx.error(st.loc, "Invalid virtual server IP address/port - skipping")
             return None
         af = AF_INET if ap[0].version == 4 else AF_INET6
-        vs = VirtualServerDraft(loc=st.loc, address=ap[0], port=ap[1], af=af)
+        vs = VirtualServerDraft(loc=st.keyword.loc, address=ap[0], port=ap[1], af=af)
     if len(st.args) > 2 and first.text not in ("group", "fwmark"):
         ctx.note(st.args[2].loc, f"extra argument '{st.args[2].text}' ignored")
     dispatch(st.block or (), ctx, VS_TABLE, vs)
