@@ -58,6 +58,9 @@ def install(name: str, directory: str | None = None) -> None:
     _path = os.path.join(directory, f"dataclasses-{name}.{sys.implementation.cache_tag}.marshal")
     _codes.update(_read(_path))
     dataclasses._create_fn = _create_fn  # type: ignore[attr-defined]
+    from pylvs.model import frozen  # its fast_init compiles an __init__ per class too
+
+    frozen.compile_init = _code
     atexit.register(save)
 
 
@@ -108,7 +111,6 @@ def _create_fn(
     return_type: Any = dataclasses.MISSING,
 ) -> Any:
     """CPython 3.11's dataclasses._create_fn, its compilation looked up in the cache first."""
-    global _compiled
     if locals is None:
         locals = {}
     return_annotation = ""
@@ -120,13 +122,19 @@ def _create_fn(
     txt = f" def {name}({arglist}){return_annotation}:\n{text}"
     local_vars = ", ".join(locals.keys())
     txt = f"def __create_fn__({local_vars}):\n{txt}\n return {name}"
-    code = _codes.get(txt)
+    ns: dict[str, Any] = {}
+    exec(_code(txt), globals, ns)
+    return ns["__create_fn__"](**locals)
+
+
+def _code(text: str) -> CodeType:
+    """The code of module source `text`, from the cache or compiled (and then saved)."""
+    global _compiled
+    code = _codes.get(text)
     if code is None:
         # dont_inherit: compiled as dataclasses compiles it, not under this module's
         # `from __future__ import annotations` (its annotations would become strings)
-        code = _codes[txt] = compile(txt, "<string>", "exec", dont_inherit=True)
+        code = _codes[text] = compile(text, "<string>", "exec", dont_inherit=True)
         _compiled += 1
-    _used.add(txt)
-    ns: dict[str, Any] = {}
-    exec(code, globals, ns)
-    return ns["__create_fn__"](**locals)
+    _used.add(text)
+    return code

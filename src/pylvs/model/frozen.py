@@ -27,11 +27,22 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Callable
+from types import CodeType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 _FACTORY = object()  # the default of a parameter whose field has a default_factory
+
+
+def _compile(source: str) -> CodeType:
+    return compile(source, "<string>", "exec")
+
+
+# How fast_init compiles an `__init__`'s source: here `compile`; the `pylvs` program puts its
+# bytecode cache in its place (cli/codecache.py), as it does for dataclasses' own methods.
+compile_init: Callable[[str], CodeType] = _compile
 # From this many fields the class switches pay for themselves (two `__class__` assignments cost
 # about what five descriptor stores do: bench/config_bench.py, counted in instructions).
 TWIN_FIELDS = 6
@@ -97,7 +108,7 @@ def fast_init(cls: type[T]) -> type[T]:
         body.append("self.__post_init__()")
     args = ["self", *positional, *(["*", *keyword_only] if keyword_only else [])]
     source = f"def __init__({', '.join(args)}):\n    " + "\n    ".join(body)
-    exec(source, namespace)
+    exec(compile_init(source), namespace)
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from pylvs.cli import codecache
+from pylvs.model import frozen
 
 STOCK = dataclasses._create_fn  # type: ignore[attr-defined]
 METHODS = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
@@ -28,6 +29,7 @@ def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     for name, value in (("_codes", {}), ("_used", set()), ("_path", None), ("_compiled", 0)):
         monkeypatch.setattr(codecache, name, value)
     monkeypatch.setattr(dataclasses, "_create_fn", STOCK)
+    monkeypatch.setattr(frozen, "compile_init", frozen.compile_init)
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     codecache.install("test", str(tmp_path))
     yield tmp_path / f"dataclasses-test.{sys.implementation.cache_tag}.marshal"
@@ -115,3 +117,23 @@ def test_an_unwritable_directory_is_only_slower(cache: Path) -> None:
     finally:
         os.chmod(cache.parent, 0o700)
     assert not cache.exists()
+
+
+def test_fast_init_compiles_through_the_cache(cache: Path) -> None:
+    def make_fast() -> Any:
+        @frozen.fast_init
+        @dataclasses.dataclass(frozen=True, slots=True)
+        class Fast:
+            """A fast_init class (its __init__ is compiled by fast_init, not dataclasses)."""
+
+            a: int
+            b: int = 2
+
+        return Fast
+
+    cls = make_fast()
+    compiled = codecache._compiled
+    again = make_fast()  # the same source: both its methods and its __init__ from the cache
+    assert codecache._compiled == compiled
+    assert again(1).b == 2 and again(1, 3) == again(1, 3) and cls(1).a == 1
+    assert vars(again)["__init__"].__code__ is vars(cls)["__init__"].__code__
