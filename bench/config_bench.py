@@ -9,7 +9,8 @@ rounds (the order rotated every round, so the noise of a shared machine hits all
 child process measured by wait4(): wall time, CPU time (user + system) and peak RSS.  pylvs
 runs as installed: with its C plain-line reader when built ("pylvs"), and with the pure-Python
 reader (`PYLVS_CONFIG_C=0`, "pylvs-py"); its bytecode is cached first (a warm-up run, without
-PYTHONDONTWRITEBYTECODE), as pip's install leaves it.  Medians per size, and the ratios to
+PYTHONDONTWRITEBYTECODE), as pip's install leaves it (the warm-up also writes the dataclasses'
+code cache, cli/codecache.py, as a first `pylvs check` does).  Medians per size, and the ratios to
 keepalived, are printed as a Markdown table.
 
     python bench/config_bench.py --sizes 5885,58849 --rounds 5
