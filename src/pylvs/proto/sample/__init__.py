@@ -7,7 +7,7 @@
     vars.py         set-var / unset-var / var() scopes and conditions
     pattern.py      ACL match methods and map lookups; pattern_ref.py: shared -f / map files
     fetch_*.py      fetches: internal/constant, layer 4, HTTP, stick counters
-    conv_*.py       converters: strings/encodings, arithmetic/hashes, maps, misc
+    conv_*.py       converters: strings/encodings, arithmetic/hashes, maps, misc, FIX, MQTT
 
 Importing the package registers every fetch and converter; `expr.compile_sample` turns a
 parsed expression (config/haproxy's Sample) into an `Expr` to run with `eval(stream)`.
@@ -15,8 +15,10 @@ parsed expression (config/haproxy's Sample) into an `Expr` to run with `eval(str
 
 from pylvs.proto.sample import (  # noqa: F401  (registration)
     conv_arith,
+    conv_fix,
     conv_map,
     conv_misc,
+    conv_mqtt,
     conv_string,
     fetch_http,
     fetch_http_args,

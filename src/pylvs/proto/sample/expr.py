@@ -33,7 +33,7 @@ Arg = Any  # a compiled argument: int, bytes, str, VarName, re.Pattern, a resolv
 Args = tuple[Arg, ...]
 FetchFn = Callable[[Stream, Args], "Smp | Wait | None"]
 EachFn = Callable[[Stream, Args], Iterator[Smp]]
-ConvFn = Callable[[Stream, Smp, Args], Smp | None]
+ConvFn = Callable[[Stream, Smp, Args], "Smp | Wait | None"]
 
 
 class CompileError(ValueError):
@@ -178,7 +178,9 @@ class Expr:
             return smp
         return self.convert(s, smp)
 
-    def convert(self, s: Stream, smp: Smp) -> Smp | None:
+    def convert(self, s: Stream, smp: Smp) -> Smp | Wait | None:
+        """The converters on a fetched sample; WAIT when one needs more of the data (the
+        FIX and MQTT ones: SMP_F_MAY_CHANGE)."""
         for step in self.steps:
             if smp.type != step.input:
                 cast = ty.cast(smp, step.input)
@@ -186,8 +188,8 @@ class Expr:
                     return None
                 smp = cast
             out = step.fn(s, smp, step.args)
-            if out is None:
-                return None
+            if out is None or isinstance(out, Wait):
+                return out
             smp = out
         return smp
 
@@ -215,6 +217,8 @@ class Expr:
             if out is None:
                 return
             yield out
+            if isinstance(out, Wait):
+                return
 
     def __repr__(self) -> str:
         return f"Expr({self.text!r})"
