@@ -23,12 +23,13 @@ from pylvs.config.haproxy.model import Rule as ParsedRule
 from pylvs.config.haproxy.replies import HttpReply
 from pylvs.proto.rules import http_final
 from pylvs.proto.rules.acl import CompiledAcl, Cond
+from pylvs.proto.rules.common import SetVar
 from pylvs.proto.rules.compiled import CompiledProxies
 from pylvs.proto.rules.engine import Action, Rule
 from pylvs.proto.rules.logfmt import literal
 from pylvs.proto.rules.replies import Built, ErrorMessage, ErrorPages, Reply
 from pylvs.proto.rules.ruleset import ProxyRules, ServerRule, StickRule, SwitchRule
-from pylvs.proto.sample.expr import CompileContext, CompileError, ResolveError
+from pylvs.proto.sample.expr import CompileContext, CompileError, ResolveError, compile_var
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.stream import ProxyRef
 from pylvs.proto.stick.spec import TableSpec
@@ -44,13 +45,23 @@ class CompiledRules:
     by_proxy: dict[str, list[tuple[Location, str]]] = field(default_factory=dict)  # the same
     # The errors `haproxy -c` gives too: arguments naming what is not there (ResolveError)
     unresolved: list[tuple[Location, str]] = field(default_factory=list)
+    proc_vars: set[str] = field(default_factory=set)  # every proxy's context adds to it
+    proc_init: list[SetVar] = field(default_factory=list)
 
     def carrier(self, cfg: HaproxyConfig) -> CompiledProxies:
         """What the runtime receives with the spec (`ProxiesSpec.rules`), compared with
         another load by the sections the rules were compiled from."""
-        source = (cfg.proxies, cfg.peers, cfg.userlists, cfg.http_errors)
+        source = (cfg.proxies, cfg.peers, cfg.userlists, cfg.http_errors, cfg.global_.variables)
         env = dict(cfg.environment)
-        return CompiledProxies(dict(self.proxies), dict(self.tables), self.patterns, env, source)
+        return CompiledProxies(
+            dict(self.proxies),
+            dict(self.tables),
+            self.patterns,
+            env,
+            source,
+            frozenset(self.proc_vars),
+            tuple(self.proc_init),
+        )
 
 
 _ERRORLOC = {
@@ -197,6 +208,7 @@ class _ProxyCompiler:
             servers={x.name: frozenset(s.name for s in x.servers) for x in cfg.proxies},
             userlists={u.name: u for u in cfg.userlists},
             patterns=out.patterns,
+            proc_vars=out.proc_vars,
         )
         request = [c.length for c in p.captures if c.kind == "request header"]
         response = [c.length for c in p.captures if c.kind == "response header"]
@@ -347,9 +359,25 @@ def compile_config(
     specs = _table_specs(cfg)
     for name, spec in specs.items():
         out.tables[name] = StickTable(spec)
+    _global_vars(cfg, out)
     for p in cfg.proxies:
         out.proxies[p.name] = _ProxyCompiler(p, cfg, out, specs).build()
     return out
+
+
+def _global_vars(cfg: HaproxyConfig, out: CompiledRules) -> None:
+    """The global section's `set-var proc.NAME EXPR` / `set-var-fmt proc.NAME FMT`, in their
+    order (each may read the ones before it)."""
+    ctx = context(patterns=out.patterns, proc_vars=out.proc_vars)
+    for name, is_fmt, text, loc in cfg.global_.variables:
+        try:
+            var = compile_var(name, ctx)
+            if is_fmt:
+                out.proc_init.append(SetVar(var, fmt=log_format(text, ctx, http=False)))
+            else:
+                out.proc_init.append(SetVar(var, expr=compile_expression(text, ctx)))
+        except CompileError as e:
+            out.errors.append((loc, f"'set-var{'-fmt' if is_fmt else ''}': {e}"))
 
 
 def check_defaults(cfg: HaproxyConfig, sections: Sequence[Proxy]) -> list[tuple[Location, str]]:

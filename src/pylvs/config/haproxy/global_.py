@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pylvs.config.errors import Kind
+from pylvs.config.errors import Kind, Location
 from pylvs.config.haproxy import unsupported
 from pylvs.config.haproxy.addresses import read_bind
 from pylvs.config.haproxy.logtargets import read_log
@@ -62,7 +62,7 @@ class GlobalDraft:
     http_cookielen: int | None = None
     h1_accept_payload_with_any_method: bool = False
     pp2_never_send_local: bool = False
-    variables: list[tuple[str, bool, str]] = field(default_factory=list)
+    variables: list[tuple[str, bool, str, Location]] = field(default_factory=list)
     sockets: list[StatsSocket] = field(default_factory=list)
     logs: list[LogTarget] = field(default_factory=list)
     others: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
@@ -185,7 +185,8 @@ def _set_var(st: Statement, ctx: Context, g: GlobalDraft) -> None:
     if not name.startswith("proc."):
         ctx.error(st.args[0].loc, f"'{st.name}': only 'proc' scope is supported at this stage")
         return
-    g.variables.append((name, st.name == "set-var-fmt", " ".join(w.text for w in st.args[1:])))
+    text = " ".join(w.text for w in st.args[1:])
+    g.variables.append((name, st.name == "set-var-fmt", text, st.loc))
 
 
 _KEYWORDS: dict[str, G] = {name: Keyword(_unsupported) for name in unsupported.GLOBAL}

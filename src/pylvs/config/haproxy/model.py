@@ -510,8 +510,8 @@ class Global:
     http_cookielen: int | None = None  # tune.http.cookielen
     h1_accept_payload_with_any_method: bool = False
     pp2_never_send_local: bool = False
-    # `set-var proc.NAME EXPR` / `set-var-fmt proc.NAME FMT`: (name, is a format, text)
-    variables: tuple[tuple[str, bool, str], ...] = ()
+    # `set-var proc.NAME EXPR` / `set-var-fmt proc.NAME FMT`: (name, is a format, text, where)
+    variables: tuple[tuple[str, bool, str, Location], ...] = ()
     # Keywords of config/haproxy/unsupported.py's list, as written (each was warned about).
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
     pylvs_http: str | None = None  # pylvs's own `pylvs-http ADDR:PORT`: the HTTP surface

@@ -71,6 +71,7 @@ def process_for(runtime: ProxyRuntime, rules: CompiledProxies) -> Process:
     )
     process.tables = runtime.tables
     process.start = runtime.wall()
+    rules.init_process(process)
     return process
 
 

@@ -45,7 +45,11 @@ class SetVar:
     conditions: frozenset[str] = frozenset()
 
     def run(self, x: Exec) -> Ret:
-        s = x.stream
+        self.apply(x.stream)
+        return Ret.CONT
+
+    def apply(self, s: Stream) -> None:
+        """Set the variable on `s` (also the global section's `set-var`, once at start)."""
         if self.fmt is not None:
             smp: Smp | None = Smp(ty.STR, self.fmt.build(s))
         else:
@@ -54,7 +58,6 @@ class SetVar:
         scope = s.scope(self.var.scope)
         if smp is not None and scope is not None:
             scope.set(self.var.name, smp, self.conditions)
-        return Ret.CONT
 
 
 @dataclass(frozen=True, slots=True)

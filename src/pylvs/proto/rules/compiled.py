@@ -13,6 +13,11 @@ whose rules and files did not change compares equal, as the rest
 of the spec does: the compiled rules themselves hold closures and live tables, which have no
 useful equality.  `tables` and `patterns` are live state (entries, `add acl`): a runtime
 takes them over from the carrier it is started with.
+
+`proc_vars` are the `proc.` variables the configuration names anywhere: they exist from the
+start (vars.c vars_check_arg registers them while parsing), which `set-var(...,ifexists)`
+sees.  `proc_init` are the global section's `set-var` / `set-var-fmt`, run in order on the
+runtime's Process as it starts (vars.c vars_parse_global_set_var).
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pylvs.proto.rules.common import SetVar
 from pylvs.proto.rules.ruleset import ProxyRules
 from pylvs.proto.sample.pattern_ref import PatternStore
+from pylvs.proto.sample.stream import Process, ProxyRef, Session, Stream
 from pylvs.proto.stick.table import StickTable
 
 
@@ -36,6 +43,19 @@ class CompiledProxies:
     patterns: PatternStore = field(default_factory=PatternStore)
     env: Mapping[str, str] = field(default_factory=dict)  # after setenv & co (env() fetches)
     source: object = None  # what they were compiled from (compared, never read)
+    proc_vars: frozenset[str] = frozenset()
+    proc_init: tuple[SetVar, ...] = ()
+
+    def init_process(self, process: Process) -> None:
+        """The proc. variables as the configuration leaves them at start-up."""
+        for name in self.proc_vars:
+            process.vars.create_permanent(name)
+        if self.proc_init:
+            # the global section's set-var run on a stream of no proxy (vars.c
+            # vars_parse_global_set_var)
+            start = Stream(Session(process, ProxyRef("", 0)), now=process.start)
+            for set_var in self.proc_init:
+                set_var.apply(start)
 
     def proxy_names(self) -> frozenset[str]:
         return frozenset(self.proxies)

@@ -6,12 +6,14 @@ They read the bytes buffered on a TCP stream (`Stream.req_payload` / `res_payloa
 HTTP mode the buffer holds HTX and HAProxy answers nothing, as here.  A range that is not all
 there yet is WAIT while more data may come (SMP_F_MAY_CHANGE): `tcp-request content` then
 waits for it until the inspect delay ends.  `req.payload(off,0)` is everything from `off`.
+`req.len` / `res.len` of an HTTP message are its HTX size (`htx_data`).
 """
 
 from __future__ import annotations
 
 from pylvs.proto.sample import types as ty
 from pylvs.proto.sample.expr import WAIT, Args, FetchFn, Wait, fetch
+from pylvs.proto.sample.message import HTX_BLK, HttpMessage
 from pylvs.proto.sample.stream import Stream
 from pylvs.proto.sample.types import Smp
 from pylvs.sched.haproxy.hashed import rdp_cookie
@@ -29,9 +31,21 @@ def _direction(response: bool | None, s: Stream) -> bool:
     return s.in_response if response is None else response
 
 
+def htx_data(msg: HttpMessage, body: bytes | None) -> int:
+    """The size of a message's HTX payloads (struct htx's `data`): the start line with its
+    struct, each header's name and value, the end-of-headers block's byte, the body bytes
+    buffered.  In HTTP mode `req.len` / `res.len` answer it ("not accurate but kept for
+    backward compatibility", src/payload.c smp_fetch_len)."""
+    headers = sum(len(name) + len(value) for name, value in msg.fields)
+    return msg.start_line_size() - HTX_BLK + headers + 1 + len(body or b"")
+
+
 def _len(response: bool | None) -> FetchFn:
     def fn(s: Stream, a: Args) -> Smp | Wait | None:
         side = _direction(response, s)
+        msg = s.response if side else s.request
+        if msg is not None:
+            return Smp(ty.SINT, htx_data(msg, s.res_body if side else s.req_body))
         data = s.res_payload if side else s.req_payload
         return Smp(ty.SINT, len(data))
 

@@ -132,3 +132,13 @@ def test_constants() -> None:
     assert run("rand(10)", s) is not None
     out = run("uuid", s)
     assert out is not None and len(out) == 36 and out[14:15] == b"4"
+
+
+def test_req_len_of_an_http_request_is_its_htx_size() -> None:
+    """cond_set_var.vtc reads 67 for `GET /converter HTTP/1.1` with X-Cust and Host: the
+    HTX payloads (struct htx_sl 20 + the start line's 21 bytes, 12 + 13 of headers, 1 for
+    the end of headers), not the 62 bytes on the wire."""
+    s = make_stream(b"/converter", [(b"X-Cust", b"foobar"), (b"Host", b"127.0.0.1")])
+    assert run("req.len", s) == b"67"
+    s.req_body = b"12345"
+    assert run("req.len", s) == b"72"

@@ -27,6 +27,7 @@ from pylvs.proto import proxyproto
 from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.rules.ruleset import Drop, Go, Respond, Service, Tarpit, Verdict, Wait
+from pylvs.proto.sample.stream import ServerRef
 from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.base import Flow, Need
 from pylvs.sched.haproxy import FULL, NO_SERVER, Server
@@ -40,7 +41,7 @@ from .server_side import ServerConn, open_socket
 if TYPE_CHECKING:
     import asyncio
 
-    from pylvs.dataplane.haproxy.backend import BackendRuntime
+    from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 
     from .server_side import Connections
     from .stream import HttpSession
@@ -202,6 +203,14 @@ class Upstream:
             return
         self._balance(now, None)
 
+    def _named(self, srv: ServerRuntime) -> None:
+        """The server the request goes to, for the fetches of the response rules and log
+        (srv_id, srv_name, ...)."""
+        stream = self.s.phases.stream if self.s.phases is not None else None
+        if stream is not None:
+            spec = srv.spec
+            stream.server = ServerRef(spec.name, spec.id, spec.address, spec.port, spec.weight)
+
     def _edited(self) -> None:
         """A hook replaced `exchange.request` (a persistence cookie removed): forward that."""
         x, pending = self.x, self.pending
@@ -314,6 +323,7 @@ class Upstream:
         self.picked = server
         be.take(server)
         srv = x.server = be.runtime_of(server)
+        self._named(srv)
         conns = s.http.connections(be, s.loop)
         self.conns_used.add(conns)
         sc = conns.take(srv, s, x.first)
@@ -438,6 +448,7 @@ class Upstream:
                 self.picked = got
                 be.take(got)
                 sc.srv = x.server = be.runtime_of(got)
+                self._named(sc.srv)
                 self._attempt(sc)
                 return
         be.retries += 1
