@@ -51,7 +51,9 @@ from pylvs.model.proxies import (
 from pylvs.model.proxy_spec import FrontendSpec, ServerSpec
 from pylvs.proto.check.server import ServerHealth
 from pylvs.proto.http.answers import raw_page
+from pylvs.proto.rules.compiled import proc_var, set_proc_var
 from pylvs.proto.sample.pattern_ref import PatternStore
+from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
 
 # `add server`'s words read as a server line of a backend: the ServerSpec, or the answer.
@@ -304,6 +306,9 @@ class LiveProxies:
     def table_now(self) -> float:
         return self.rt.ctx.clock()  # the tables' clock: the runtime's (monotonic)
 
+    def proc_var(self, name: str) -> Smp | None:
+        return proc_var(self.rt.process, name)
+
     # -- ProxyAdmin --------------------------------------------------------------------
 
     def _pair(self, backend: str, server: str) -> tuple[BackendRuntime, ServerRuntime]:
@@ -406,6 +411,12 @@ class LiveProxies:
         except ValueError as e:
             return str(e)
         return "Server deleted."
+
+    def set_proc_var(self, name: str, fmt: bool, text: str) -> str | None:
+        compiler = self.rt.rules.set_var_compiler
+        if compiler is None:
+            return "this runtime was started without a configuration to compile expressions"
+        return set_proc_var(self.rt.process, compiler, name, fmt, text, now=self.rt.wall())
 
     def pause_frontend(self, name: str) -> bool:
         fe = self.rt.frontends.get(name)

@@ -17,10 +17,16 @@ from dataclasses import dataclass, field
 from pylvs.config.errors import Location
 from pylvs.config.haproxy.compile_actions import RuleContext, compile_action, log_format
 from pylvs.config.haproxy.compile_actions import expression as compile_expression
-from pylvs.config.haproxy.compile_samples import compile_acls, compile_condition, context
+from pylvs.config.haproxy.compile_samples import (
+    compile_acls,
+    compile_condition,
+    compile_expr,
+    context,
+)
 from pylvs.config.haproxy.model import Condition, HaproxyConfig, Proxy
 from pylvs.config.haproxy.model import Rule as ParsedRule
 from pylvs.config.haproxy.replies import HttpReply
+from pylvs.config.haproxy.samples import SampleError, parse_sample
 from pylvs.proto.rules import http_final
 from pylvs.proto.rules.acl import CompiledAcl, Cond
 from pylvs.proto.rules.common import SetVar
@@ -61,6 +67,7 @@ class CompiledRules:
             source,
             frozenset(self.proc_vars),
             tuple(self.proc_init),
+            set_var_compiler(self.patterns),
         )
 
 
@@ -363,6 +370,28 @@ def compile_config(
     for p in cfg.proxies:
         out.proxies[p.name] = _ProxyCompiler(p, cfg, out, specs).build()
     return out
+
+
+def set_var_compiler(patterns: PatternStore) -> Callable[[str, bool, str], SetVar | str]:
+    """`set var NAME [expr|fmt] TEXT` of the stats socket compiled as `set-var(NAME) TEXT` /
+    `set-var-fmt(NAME) TEXT` in a rule (vars.c vars_parse_cli_set_var): the SetVar, or
+    HAProxy's message."""
+
+    def compile_set_var(name: str, is_fmt: bool, text: str) -> SetVar | str:
+        ctx = context(proxy="CLI", patterns=patterns)
+        try:
+            var = compile_var(name, ctx)
+            if var.scope != "proc":
+                return (
+                    f"'set var': cannot set variable '{name}', only scope 'proc' is permitted here."
+                )
+            if is_fmt:
+                return SetVar(var, fmt=log_format(text, ctx, http=False))
+            return SetVar(var, expr=compile_expr(parse_sample(text), ctx))
+        except (CompileError, SampleError) as e:
+            return str(e)
+
+    return compile_set_var
 
 
 def _global_vars(cfg: HaproxyConfig, out: CompiledRules) -> None:

@@ -28,7 +28,8 @@ messages; the runtime only applies the change, as the named HAProxy function doe
 * `pause_frontend(name) -> bool`, `resume_frontend(name) -> bool` (False: the sockets could
   not be paused / bound again), `stop_frontend(name)`, `set_frontend_maxconn(name, n)`,
   `set_global_maxconn(n)`;
-* `clear_counters(all_counters)` -- `clear counters [all]` (maxima only, or everything).
+* `clear_counters(all_counters)` -- `clear counters [all]` (maxima only, or everything);
+* `set_proc_var(name, fmt, text)` -- `set var` (vars.c vars_parse_cli_set_var).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Protocol
 
 from pylvs.model.proxies import ErrorCapture, ProxiesSnapshot, SessionView
 from pylvs.proto.sample.pattern_ref import PatternStore
+from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
 
 
@@ -62,6 +64,10 @@ class StatsSource(Protocol):
     def patterns(self) -> PatternStore:
         """The ACL and map files and inline patterns the rules use (`show|add|del acl|map`
         edit them in place)."""
+        ...
+
+    def proc_var(self, name: str) -> Smp | None:
+        """`get var`: the process-wide variable `name` ("proc.x"), None if there is none."""
         ...
 
     def table_now(self) -> float:
@@ -106,6 +112,11 @@ class ProxyAdmin(Protocol):
     def set_global_maxconn(self, maxconn: int) -> None: ...
 
     def clear_counters(self, all_counters: bool) -> None: ...
+
+    def set_proc_var(self, name: str, fmt: bool, text: str) -> str | None:
+        """`set var`: set the proc. variable from an expression (or a log-format); HAProxy's
+        error message, or None when set."""
+        ...
 
 
 class Runtime(StatsSource, ProxyAdmin, Protocol):

@@ -11,7 +11,7 @@ servers.py and streams.py.
 
 from __future__ import annotations
 
-from pylvs.control.haproxy import keywords, patterns, proxies, servers, streams
+from pylvs.control.haproxy import keywords, patterns, proxies, servers, streams, variables
 from pylvs.control.haproxy.context import Context, Handler, Reply, Severity, err, msg
 from pylvs.control.haproxy.schema import SCHEMA
 from pylvs.proto.stick import Level
@@ -24,7 +24,7 @@ def _word(words: list[str], i: int) -> str:
 
 
 def help_(ctx: Context, words: list[str], payload: str | None) -> Reply:
-    return msg(keywords.usage(words))
+    return msg(keywords.usage(words, keywords.available(ctx.state.experimental)))
 
 
 def prompt(ctx: Context, words: list[str], payload: str | None) -> Reply:
@@ -197,12 +197,17 @@ HANDLERS: dict[str, Handler] = {
     "show_sess": streams.show_sess,
     "shutdown_session": streams.shutdown_session,
     "show_errors": streams.show_errors,
+    "get_var": variables.get_var,
+    "set_var": variables.set_var,
 }
 
 
 def run(ctx: Context, words: list[str], payload: str | None = None) -> Reply:
     """cli_parse_request after the split: the answer to one command."""
-    kw = keywords.find(words)
+    kw = keywords.find(words, keywords.available(experimental=True))
     if kw is None:
-        return msg(keywords.usage(words or [""]))
+        known = keywords.available(ctx.state.experimental)
+        return msg(keywords.usage(words or [""], known))
+    if not ctx.state.experimental and kw[0] in keywords.EXPERIMENTAL_WORDS:
+        return variables.restricted(ctx, words, payload)
     return HANDLERS[kw[2]](ctx, words, payload)

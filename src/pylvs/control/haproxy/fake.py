@@ -40,7 +40,10 @@ from pylvs.model.proxies import (
     ServerView,
     SessionView,
 )
+from pylvs.proto.rules.compiled import SetVarCompiler, proc_var, set_proc_var
 from pylvs.proto.sample.pattern_ref import PatternStore
+from pylvs.proto.sample.stream import Process
+from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
 from pylvs.sched.haproxy import Admin, LbParams, Pool, Server, State
 from pylvs.sched.haproxy.cnum import strtol
@@ -128,6 +131,10 @@ class FakeRuntime:
         self.live_sessions: list[SessionView] = []
         self.error_log = ErrorLog()
         self.pattern_store = PatternStore()
+        # proc. variables (`get var`) and how `set var` compiles: a test passes the
+        # configuration's compiler (CompiledProxies.set_var_compiler), control cannot import it
+        self.process = Process()
+        self.set_var_compiler: SetVarCompiler | None = None
         self.started = clock()
         next_id = 2  # 1: the stats socket's frontend ("GLOBAL")
         now = clock()
@@ -217,6 +224,9 @@ class FakeRuntime:
 
     def patterns(self) -> PatternStore:
         return self.pattern_store
+
+    def proc_var(self, name: str) -> Smp | None:
+        return proc_var(self.process, name)
 
     # -- what tests and demos set ------------------------------------------------------
 
@@ -390,6 +400,11 @@ class FakeRuntime:
 
     def set_global_maxconn(self, maxconn: int) -> None:
         self.info = dataclasses.replace(self.info, maxconn=maxconn)
+
+    def set_proc_var(self, name: str, fmt: bool, text: str) -> str | None:
+        if self.set_var_compiler is None:
+            return "this runtime has no configuration to compile expressions with"
+        return set_proc_var(self.process, self.set_var_compiler, name, fmt, text, now=self.clock())
 
     def clear_counters(self, all_counters: bool) -> None:
         def cleared(c: Counters) -> Counters:

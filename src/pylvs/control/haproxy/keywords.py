@@ -435,7 +435,7 @@ KEYWORDS: tuple[Keyword, ...] = (
     (
         ("get", "var"),
         "get var <name>                          : retrieve contents of a process-wide variable",
-        "unsupported",
+        "get_var",
     ),
     (
         ("show", "libs"),
@@ -574,9 +574,38 @@ _TAIL = (
 )
 
 
-def find(words: Sequence[str]) -> Keyword | None:
-    """cli_find_kw: the first keyword all of whose words begin the command."""
+# The experimental keywords pylvs implements, each registered right after the named one
+# (src/vars.c registers `set var` after `get var`): `help` lists them once `experimental-mode
+# on` (ACCESS_EXPERIMENTAL); before that the command is refused as restricted.
+EXPERIMENTAL: tuple[tuple[tuple[str, ...], Keyword], ...] = (
+    (
+        ("get", "var"),
+        (
+            ("set", "var"),
+            "set var <name> [fmt|expr] {<fmt>|<expr>}: set variable from an expression or a format",
+            "set_var",
+        ),
+    ),
+)
+
+
+EXPERIMENTAL_WORDS = frozenset(kw[0] for _, kw in EXPERIMENTAL)
+
+
+def available(experimental: bool) -> tuple[Keyword, ...]:
+    """The keywords a session has: the worker's, and the experimental ones when enabled."""
+    if not experimental:
+        return KEYWORDS
+    out: list[Keyword] = []
     for kw in KEYWORDS:
+        out.append(kw)
+        out.extend(extra for after, extra in EXPERIMENTAL if after == kw[0])
+    return tuple(out)
+
+
+def find(words: Sequence[str], keywords: Sequence[Keyword] = KEYWORDS) -> Keyword | None:
+    """cli_find_kw: the first keyword all of whose words begin the command."""
+    for kw in keywords:
         kw_words = kw[0]
         if len(words) >= len(kw_words) and all(
             a == b for a, b in zip(kw_words, words, strict=False)

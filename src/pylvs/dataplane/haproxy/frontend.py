@@ -270,6 +270,8 @@ class FrontendListener(Acceptor):
         assert fe.http is not None
         fe.total += 1
         fe.sess_rate.count(self.ctx.clock())
+        if fe.logger is not None:
+            fe.logger.accepted(facts)  # "Connect from" when there is no log format
         HttpSession(self, client, facts, fe.http, sess)
 
     def dropped(self) -> None:

@@ -38,6 +38,7 @@ from pylvs.sched.haproxy import State
 from pylvs.system import inherited
 from pylvs.system.logsend import LogSender
 
+from . import httplog
 from .backend import BackendRuntime, stick_table
 from .frontend import Frontend, FrontendListener
 from .handover import ListenerKey, keep_tables, listener_key
@@ -112,6 +113,7 @@ class ProxyRuntime:
         # HAProxy's `log` targets (send_log); names resolve here, as HAProxy's at start
         self.logger = LogSender(spec.log, hostname=spec.log_hostname, wall=self.wall)
         self.process = process_for(self, self.rules)
+        httplog.install(self)  # mode http frontends' traffic lines
         self._housekeeper: asyncio.Task[None] | None = None
         self._paused: set[Frontend] = set()
         # Check states restored from a state file or the runtime a reload replaced

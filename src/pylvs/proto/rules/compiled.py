@@ -22,14 +22,38 @@ runtime's Process as it starts (vars.c vars_parse_global_set_var).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pylvs.proto.rules.common import SetVar
 from pylvs.proto.rules.ruleset import ProxyRules
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.stream import Process, ProxyRef, Session, Stream
+from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick.table import StickTable
+
+# `set var`'s compiler: (name, is a log-format, text) -> the SetVar, or HAProxy's message
+SetVarCompiler = Callable[[str, bool, str], "SetVar | str"]
+
+
+def proc_var(process: Process, name: str) -> Smp | None:
+    """`get var NAME` (vars_get_by_name): a proc. variable, None when there is none."""
+    scope, dot, var = name.partition(".")
+    if scope != "proc" or not dot:
+        return None
+    return process.vars.get(var)  # one that exists but holds nothing is not found either
+
+
+def set_proc_var(
+    process: Process, compiler: SetVarCompiler, name: str, fmt: bool, text: str, *, now: float
+) -> str | None:
+    """`set var`: compile and run it once on a stream of no proxy (the CLI's "CLI" proxy);
+    the error message, or None."""
+    got = compiler(name, fmt, text)
+    if isinstance(got, str):
+        return got
+    got.apply(Stream(Session(process, ProxyRef("CLI", 0)), now=now))
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +69,7 @@ class CompiledProxies:
     source: object = None  # what they were compiled from (compared, never read)
     proc_vars: frozenset[str] = frozenset()
     proc_init: tuple[SetVar, ...] = ()
+    set_var_compiler: SetVarCompiler | None = None  # `set var` on the stats socket
 
     def init_process(self, process: Process) -> None:
         """The proc. variables as the configuration leaves them at start-up."""

@@ -27,6 +27,7 @@ from pylvs.proto.http.message import RequestHead, ResponseHead
 
 if TYPE_CHECKING:
     from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
+    from pylvs.proto.sample.stream import Stream
 
 
 @dataclass(slots=True)
@@ -60,6 +61,9 @@ class Exchange:
     # frontend's declaration order: the {...} blocks of httplog
     request_captures: tuple[str | None, ...] = ()
     response_captures: tuple[str | None, ...] = ()
+    # the rules' stream of this request (variables, captures, last rule: what a log-format
+    # reads); None for a request refused before its head was whole, or without rules
+    stream: Stream | None = None
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""

@@ -42,6 +42,7 @@ class Phases:
         self.ended(now)
         self.sess.requests += 1
         stream = Stream(self.sess, now=now, request=h1.request_message(head))
+        stream.remember_request()  # the request line as received: what %r logs
         self.txn = Txn(stream)
         return http_flow.request(self.txn, self.proxies)
 

@@ -98,7 +98,9 @@ class Upstream:
             self.pending = [head]
             self._backend(s.fe.default, None, now)
             return
-        self._verdict(s.phases.request(head.head, now), head, now)
+        verdict = s.phases.request(head.head, now)
+        x.stream = s.phases.stream
+        self._verdict(verdict, head, now)
 
     def _verdict(self, verdict: Verdict, head: ev.HeadForwarded, now: float) -> None:
         """What the request phases decided (proto/rules/http_flow)."""
