@@ -8,32 +8,32 @@ typed `GlobalDefs` and `VrrpConfig`.
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from pylvs.config.keepalived.vrrp.drafts import ProcessDraft
 from pylvs.config.keepalived.vrrp.global_defs import GLOBAL_TABLE, PROCESS_KEYWORDS
-from pylvs.config.keepalived.vrrp.instance import vrrp_instance
 from pylvs.config.keepalived.vrrp.model import GlobalDefs, VrrpConfig
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
 from pylvs.config.keepalived.vrrp.resolve import finish
-from pylvs.config.keepalived.vrrp.static import (
-    interface_up_down_delays,
-    linkbeat_interfaces,
-    static_ipaddress,
-    static_routes,
-    static_rules,
-)
-from pylvs.config.keepalived.vrrp.sync import garp_group, track_group, vrrp_sync_group
-from pylvs.config.keepalived.vrrp.trackers import (
-    bfd_instance,
-    track_file,
-    vrrp_script,
-    vrrp_track_process,
-)
-from pylvs.config.keywords import Block, Context, Keyword, dispatch
+from pylvs.config.keywords import Block, Context, Handler, Keyword, dispatch
 from pylvs.config.tree import Statement
 
 
 def _global_defs(stmt: Statement, ctx: Context, parts: VrrpParts) -> None:
     dispatch(stmt.block or (), ctx, GLOBAL_TABLE, parts.global_draft)
+
+
+def _later(module: str, name: str) -> Handler[VrrpParts]:
+    """The handler `name` of vrrp/`module`, imported when a statement first needs it.
+
+    Most big keepalived.conf files are LVS sites with no vrrp_instance, script or static block:
+    their check need not import the parsers of those blocks (instance.py brings addresses.py).
+    """
+
+    def handler(stmt: Statement, ctx: Context, parts: VrrpParts) -> None:
+        getattr(import_module(f"pylvs.config.keepalived.vrrp.{module}"), name)(stmt, ctx, parts)
+
+    return handler
 
 
 def _process(kw: Keyword[ProcessDraft]) -> Keyword[VrrpParts]:
@@ -45,20 +45,24 @@ def _process(kw: Keyword[ProcessDraft]) -> Keyword[VrrpParts]:
 
 TOPLEVEL: dict[str, Keyword[VrrpParts]] = {
     "global_defs": Keyword(_global_defs, block=Block.REQUIRED),
-    "vrrp_script": Keyword(vrrp_script, block=Block.OPTIONAL),
-    "track_file": Keyword(track_file, block=Block.OPTIONAL),
-    "vrrp_track_file": Keyword(track_file, block=Block.OPTIONAL, use_instead="track_file"),
-    "vrrp_track_process": Keyword(vrrp_track_process, block=Block.OPTIONAL),
-    "bfd_instance": Keyword(bfd_instance, block=Block.OPTIONAL),
-    "vrrp_sync_group": Keyword(vrrp_sync_group, block=Block.OPTIONAL),
-    "garp_group": Keyword(garp_group, block=Block.REQUIRED),
-    "vrrp_instance": Keyword(vrrp_instance, block=Block.OPTIONAL),
-    "static_ipaddress": Keyword(static_ipaddress, block=Block.REQUIRED),
-    "static_routes": Keyword(static_routes, block=Block.REQUIRED),
-    "static_rules": Keyword(static_rules, block=Block.REQUIRED),
-    "linkbeat_interfaces": Keyword(linkbeat_interfaces, block=Block.REQUIRED),
-    "interface_up_down_delays": Keyword(interface_up_down_delays, block=Block.REQUIRED),
-    "track_group": Keyword(track_group, block=Block.OPTIONAL),
+    "vrrp_script": Keyword(_later("trackers", "vrrp_script"), block=Block.OPTIONAL),
+    "track_file": Keyword(_later("trackers", "track_file"), block=Block.OPTIONAL),
+    "vrrp_track_file": Keyword(
+        _later("trackers", "track_file"), block=Block.OPTIONAL, use_instead="track_file"
+    ),
+    "vrrp_track_process": Keyword(_later("trackers", "vrrp_track_process"), block=Block.OPTIONAL),
+    "bfd_instance": Keyword(_later("trackers", "bfd_instance"), block=Block.OPTIONAL),
+    "vrrp_sync_group": Keyword(_later("sync", "vrrp_sync_group"), block=Block.OPTIONAL),
+    "garp_group": Keyword(_later("sync", "garp_group"), block=Block.REQUIRED),
+    "vrrp_instance": Keyword(_later("instance", "vrrp_instance"), block=Block.OPTIONAL),
+    "static_ipaddress": Keyword(_later("static", "static_ipaddress"), block=Block.REQUIRED),
+    "static_routes": Keyword(_later("static", "static_routes"), block=Block.REQUIRED),
+    "static_rules": Keyword(_later("static", "static_rules"), block=Block.REQUIRED),
+    "linkbeat_interfaces": Keyword(_later("static", "linkbeat_interfaces"), block=Block.REQUIRED),
+    "interface_up_down_delays": Keyword(
+        _later("static", "interface_up_down_delays"), block=Block.REQUIRED
+    ),
+    "track_group": Keyword(_later("sync", "track_group"), block=Block.OPTIONAL),
     **{name: _process(kw) for name, kw in PROCESS_KEYWORDS.items()},
 }
 

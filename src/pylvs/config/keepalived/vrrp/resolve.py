@@ -25,7 +25,6 @@ from pylvs.config.keepalived.vrrp.model import (
     VrrpInstance,
 )
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
-from pylvs.config.keepalived.vrrp.post import complete_instance
 from pylvs.config.keywords import Context
 
 
@@ -233,6 +232,8 @@ def finish(parts: VrrpParts, ctx: Context) -> tuple[GlobalDefs, VrrpConfig]:
     member_of = {m: grp for grp in groups.values() for m in grp.members}
     instances: list[VrrpInstance] = []
     legacy_syncd: LvsSyncDaemon | None = None
+    if parts.instances:  # post.py only where there are instances (most big files have none)
+        from pylvs.config.keepalived.vrrp.post import complete_instance
     for draft in parts.instances:
         word = draft.lvs_sync_daemon_interface
         if word is not None and legacy_syncd is None and g.lvs_sync_daemon is None:
