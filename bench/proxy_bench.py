@@ -88,10 +88,14 @@ class WrkResult:
 _UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
 
-def run_wrk(url: str, duration: int, conns: int, close: bool) -> WrkResult:
+def run_wrk(
+    url: str, duration: int, conns: int, close: bool, script: str | None = None
+) -> WrkResult:
     cmd = ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency", url]
     if close:
         cmd[1:1] = ["-H", "Connection: close"]
+    if script is not None:  # a Lua script (a request with a body)
+        cmd[1:1] = ["-s", script]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     assert rate is not None, out
@@ -119,7 +123,9 @@ def process(cmd: list[str], **kw: object) -> Iterator[subprocess.Popen[bytes]]:
             p.wait()
 
 
-def nginx_conf(tmp: Path, ports: list[int]) -> Path:
+def nginx_conf(tmp: Path, ports: list[int], extra: str = "") -> Path:
+    """nginx serving `/` (a few bytes) and `/bulk` (BULK_BYTES) on each port; `extra`: more
+    directives for its http block."""
     # nginx workers started by root run as an unprivileged user: let them read the files
     tmp.chmod(0o755)
     (tmp / "www").mkdir(mode=0o755)
@@ -134,7 +140,7 @@ def nginx_conf(tmp: Path, ports: list[int]) -> Path:
     conf.write_text(
         f"""daemon off; worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
 events {{ worker_connections 20000; }}
-http {{ access_log off; keepalive_requests 1000000; sendfile on;
+http {{ access_log off; keepalive_requests 1000000; sendfile on; {extra}
   client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/pt; fastcgi_temp_path {tmp}/ft;
   uwsgi_temp_path {tmp}/ut; scgi_temp_path {tmp}/st;
 {servers} }}
@@ -144,7 +150,12 @@ http {{ access_log off; keepalive_requests 1000000; sendfile on;
 
 
 def haproxy_conf(
-    tmp: Path, port: int, backends: list[int], maxconn: int, name: str = "haproxy"
+    tmp: Path,
+    port: int,
+    backends: list[int],
+    maxconn: int,
+    name: str = "haproxy",
+    mode: str = "tcp",
 ) -> Path:
     conf = tmp / f"{name}.cfg"
     servers = "\n".join(f"    server rs{i} 127.0.0.1:{p}" for i, p in enumerate(backends, 1))
@@ -153,7 +164,7 @@ def haproxy_conf(
     nbthread 1
     maxconn {maxconn}
 defaults
-    mode tcp
+    mode {mode}
     timeout connect 4s
     timeout client 1h
     timeout server 1h

@@ -88,7 +88,7 @@ class Passing:
         """After a round of the machines: resume what spilled and drained, hand over what
         the machines now let go."""
         for p in list(self.passes.values()):
-            if p.spilled and not p.dst.queue and p.dst.connected:
+            if p.spilled and not p.dst.backlog and p.dst.connected:
                 self._resume(p)
         s = self.s
         sc = s.sc
@@ -160,7 +160,7 @@ class Passing:
         if src.holds & ~BODY:
             return  # held by the machine or the flow control: their release comes back here
         if left:  # inside a chunk: its rest gets its own size line, as the C path writes them
-            if dst.queue or not dst.connected:
+            if dst.backlog or not dst.connected:
                 return  # once nothing is before it (a retried connect would resend the line)
             dst.write(b"%X\r\n" % left)
         p = self._start(src, dst, sc, mode, request=request)
@@ -186,7 +186,7 @@ class Passing:
 
     def _settle(self, p: Pass) -> None:
         """A pass starts held while its peer still has bytes to send first (or connects)."""
-        if p.dst.queue or not p.dst.connected:
+        if p.dst.backlog or not p.dst.connected:
             p.spilled = True
             if p.mode == DATA:
                 self._unfast(p.src)

@@ -143,6 +143,8 @@ class HttpSession:
             return
         self.running = True
         clock = self.ctx.clock
+        client = self.client
+        client.cork()  # the round's writes to the client go out together
         try:
             work = self.work
             while work and not self.closed:
@@ -153,6 +155,7 @@ class HttpSession:
                     self._server_cmds(target, target.m.handle(event, clock()))
         finally:
             self.running = False
+            client.uncork()
         self._after()
 
     def _after(self) -> None:

@@ -1,0 +1,202 @@
+"""pylvs against HAProxy in `mode http` (one thread each), on the same haproxy.cfg text, on
+loopback: issue 21 point 6.
+
+Both proxies run `listen bench` in `mode http`, balancing round-robin over the same two nginx
+backends (proxy_bench.py's, which also accept 10 MB uploads here); pylvs is `pylvs run -f
+haproxy.cfg`.  wrk drives each in turn with the same settings: keep-alive requests/s (50
+connections), new connections/s (`Connection: close`), 10 MB responses and 10 MB uploads
+(MB/s, 4 connections), p99 latency of the keep-alive run, and beside each rate the proxy's
+CPU per request or per MB (user + system, from /proc), the steadier measure on a shared
+machine.  The uploads are curl's (`--parallel`, 4 at a time, 10 per second of `--duration`,
+kept-alive connections, no `Expect: 100-continue`): wrk posting a 10 MB Lua body measures
+itself (1-2 requests/s straight to nginx).
+
+Both run side by side and take turns `--rounds` times (the order swapped every round); the
+table shows each metric's median and the per-round ratios follow it.  `--python-path` adds
+pylvs with its C fast path off (PYLVS_PROXY_PUMP=0: heads and bodies in Python).
+
+Run by hand (not part of the tests):
+    python bench/http_bench.py [--duration 5] [--rounds 3] [--python-path]
+Needs: nginx, haproxy, wrk and curl (Debian packages of those names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+# (the repository root is on the path now)
+from bench.proxy_bench import (
+    BULK_BYTES,
+    WrkResult,
+    free_port,
+    haproxy_conf,
+    nginx_conf,
+    process,
+    process_cpu,
+    run_wrk,
+    wait_port,
+)
+
+# wrk's cases: its connections, the path, Connection: close
+CASES = {
+    "keep-alive": (50, "/", False),
+    "new conn": (50, "/", True),
+    "10 MB download": (4, "/bulk", False),
+}
+
+# nginx: uploads of any size to /up, read whole (and answered) by `return`
+NGINX_EXTRA = "client_max_body_size 0;"
+
+
+def upload_location(conf: Path) -> None:
+    """Give every nginx server of proxy_bench's configuration an /up location."""
+    text = conf.read_text().replace(
+        "location = / {", 'location = /up { return 200 "up\\n"; }\n            location = / {'
+    )
+    conf.write_text(text)
+
+
+def uploads(port: int, count: int, body: Path) -> float:
+    """Seconds curl takes to post `body` `count` times, 4 at a time (kept-alive)."""
+    url = f"http://127.0.0.1:{port}/up"
+    cmd = [
+        "curl",
+        "-sf",
+        "--no-progress-meter",
+        "--parallel",
+        "--parallel-max",
+        "4",
+        "-H",
+        "Expect:",
+    ]
+    cmd += ["-H", "Content-Type: application/octet-stream", "--data-binary", f"@{body}"]
+    start = time.monotonic()
+    subprocess.run(
+        [*cmd, *([url] * count)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+    )
+    return time.monotonic() - start
+
+
+def measure(port: int, pid: int, duration: int, body: Path) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for case, (conns, path, close) in CASES.items():
+        cpu0 = process_cpu(pid)
+        got: WrkResult = run_wrk(f"http://127.0.0.1:{port}{path}", duration, conns, close=close)
+        cpu = process_cpu(pid) - cpu0
+        requests = got.requests_per_s * duration
+        if path == "/bulk":
+            mb = got.bytes_per_s * duration / 1e6
+            out[f"{case} MB/s"] = got.bytes_per_s / 1e6
+            out[f"CPU us / MB ({case})"] = cpu / mb * 1e6 if mb else 0.0
+            continue
+        out[f"{case} req/s"] = got.requests_per_s
+        if case == "keep-alive":
+            out["p99 latency ms (keep-alive)"] = got.p99_ms
+        out[f"CPU us / req ({case})"] = cpu / requests * 1e6 if requests else 0.0
+    cpu0 = process_cpu(pid)
+    count = 10 * duration
+    took = uploads(port, count, body)
+    mb = count * BULK_BYTES / 1e6
+    out["10 MB upload MB/s"] = mb / took
+    out["CPU us / MB (10 MB upload)"] = (process_cpu(pid) - cpu0) / mb * 1e6
+    return out
+
+
+def table(results: dict[str, dict[str, float]], rounds: dict[str, list[dict[str, float]]]) -> None:
+    names = list(results)
+    head = " | ".join(names) + " | " + " | ".join(f"{n} / HAProxy" for n in names[1:])
+    print(f"| metric | {head} |\n|---|" + "---:|" * (2 * len(names) - 1))
+    for m in results["HAProxy"]:
+        h = results["HAProxy"][m]
+        values = " | ".join(f"{results[n][m]:,.1f}" for n in names)
+        ratios = " | ".join(f"{results[n][m] / h:.2f}x" if h else "nan" for n in names[1:])
+        print(f"| {m} | {values} | {ratios} |")
+    rates = [m for m in results["HAProxy"] if m.endswith(("req/s", "MB/s"))]
+    for n in names[1:]:
+        for m in rates:
+            each = [
+                p[m] / h[m] if h[m] else float("nan")
+                for h, p in zip(rounds["HAProxy"], rounds[n], strict=True)
+            ]
+            print(
+                f"{m}, {n} / HAProxy round by round: "
+                + " ".join(f"{x:.2f}x" for x in each)
+                + f"; median {statistics.median(each):.2f}x"
+            )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3, help="measurements of each, taking turns")
+    ap.add_argument("--python-path", action="store_true", help="add pylvs with its pump off")
+    args = ap.parse_args()
+    for tool in ("nginx", "haproxy", "wrk", "curl"):
+        if shutil.which(tool) is None:
+            print(f"{tool} is not installed (apt-get install {tool})", file=sys.stderr)
+            return 2
+    with tempfile.TemporaryDirectory(prefix="pylvs-http-bench-") as d, contextlib.ExitStack() as st:
+        tmp = Path(d)
+        body = tmp / "upload"
+        body.write_bytes(os.urandom(BULK_BYTES))
+        backends = [free_port(), free_port()]
+        conf = nginx_conf(tmp, backends, NGINX_EXTRA)
+        upload_location(conf)
+        st.enter_context(process(["nginx", "-c", str(conf)]))
+        for backend in backends:
+            wait_port(backend)
+        start: dict[str, Callable[[int], list[str]]] = {}
+        env: dict[str, dict[str, str]] = {}
+
+        def pylvs(i: int) -> Callable[[int], list[str]]:
+            def cmd(port: int) -> list[str]:
+                cfg = haproxy_conf(tmp, port, backends, 2000, f"pylvs-{i}", "http")
+                return [sys.executable, "-m", "pylvs", "run", "-f", str(cfg), "--control",
+                        str(tmp / f"{i}.sock"), "--no-syslog", "-n", "--dataplane", "proxy",
+                        "-p", str(tmp / f"{i}.pid"), "-r", str(tmp / f"{i}-v.pid"),
+                        "-c", str(tmp / f"{i}-c.pid")]  # fmt: skip
+
+            return cmd
+
+        start["HAProxy"] = lambda port: [
+            "haproxy", "-f", str(haproxy_conf(tmp, port, backends, 2000, "haproxy", "http"))
+        ]  # fmt: skip
+        start["pylvs"] = pylvs(0)
+        env["pylvs"] = {"PYLVS_PROXY_PUMP": "1"}
+        if args.python_path:
+            start["pylvs (pure Python)"] = pylvs(1)
+            env["pylvs (pure Python)"] = {"PYLVS_PROXY_PUMP": "0"}
+        who: dict[str, tuple[int, int]] = {}
+        for name, cmd in start.items():
+            port = free_port()
+            p = st.enter_context(process(cmd(port), env={**os.environ, **env.get(name, {})}))
+            who[name] = (port, p.pid)
+        for port, _ in who.values():
+            wait_port(port)
+        rounds: dict[str, list[dict[str, float]]] = {name: [] for name in who}
+        for r in range(args.rounds):
+            for name in list(who)[:: 1 if r % 2 == 0 else -1]:
+                rounds[name].append(measure(*who[name], args.duration, body))
+        results = {
+            name: {m: statistics.median(x[m] for x in rs) for m in rs[0]}
+            for name, rs in rounds.items()
+        }
+    print(f"median of {args.rounds} round(s) of {args.duration} s; both run the same haproxy.cfg")
+    table(results, rounds)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
