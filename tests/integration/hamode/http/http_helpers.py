@@ -6,7 +6,8 @@ so what a client sees through either proxy can be compared byte for byte.  Behav
 to close), "chunked" the same in two chunks, "echo" the size of the request body it read,
 "sum" its size and SHA-1, "big" / "bigchunked" / "untilclose" a body of the size its target
 names (`/N`: `pattern(N)`, with a Content-Length, in chunks with a trailer, or until its
-close), "stall" reads and never answers, "garbage" answers bytes that are no HTTP and closes,
+close), "early" answers a head at once and closes without reading its body, "stall"
+reads and never answers, "garbage" answers bytes that are no HTTP and closes,
 "close" answers with `Connection: close` and closes, "script" answers the bytes of its
 `script` attribute (set by the test) and closes, "upgrade" switches a request that asks to
 upgrade to an echo tunnel (a 101, then its bytes back upper-cased).  A request with `Expect:
@@ -120,6 +121,10 @@ class HttpServer:
             while True:
                 head = read_head(conn, buf)
                 if head is None:
+                    break
+                if self.behaviour == "early":  # answers the head, closes unread
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nup\n")
+                    threading.Event().wait(0.05)
                     break
                 if (field(head, b"expect") or b"").lower() == b"100-continue":
                     conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")

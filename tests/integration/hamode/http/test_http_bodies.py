@@ -13,6 +13,7 @@ The same exchanges under the real haproxy are in test_http_proxying.py and below
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -226,6 +227,30 @@ def test_a_bad_chunk_after_the_head(path: str, handed: list[tuple[str, int]]) ->
         assert ("body", 16) in handed
 
 
+def test_a_server_that_answers_and_closes_during_an_upload(
+    path: str, handed: list[tuple[str, int]]
+) -> None:
+    """The server answers at once and closes without reading the 5 MB body: the client
+    gets the answer, then the close (HAProxy does the same: `test_against_haproxy`), and
+    nothing hangs whichever path the body was on."""
+
+    def scenario(port: int) -> Any:
+        c = Client(port, timeout=10)
+        head = b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (5 * MB)
+        c.send(head + pattern(1000))
+        time.sleep(0.2)
+        with contextlib.suppress(OSError):
+            c.send(pattern(5 * MB - 1000))
+        got = c.rest()
+        c.close()
+        return got
+
+    got = run("early", scenario)
+    assert got == b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nup\n"
+    if path == "c":
+        assert ("body", 8) in handed
+
+
 @pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 def test_against_haproxy(proxy: Callable[..., Proxy]) -> None:
     """What a client sees of a big chunked response, a chunked upload with a trailer and a
@@ -254,6 +279,21 @@ def test_against_haproxy(proxy: Callable[..., Proxy]) -> None:
         up.close()
         return head, len(body), sha(body), uploaded, bad
 
+    def early(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
+        text, port = listen(servers)
+        proxy(kind, text, ("127.0.0.1", port))
+        c = Client(port, timeout=10)
+        c.send(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (5 * MB))
+        time.sleep(0.2)
+        with contextlib.suppress(OSError):
+            c.send(pattern(5 * MB))
+        got = c.rest()
+        c.close()
+        return got
+
+    answered = both(proxy, {"s1": "early"}, early)
+    assert answered["pylvs"] == answered["haproxy"]
+    assert answered["pylvs"].endswith(b"up\n")
     seen = both(proxy, {"s1": "bigchunked"}, scenario)
     assert seen["pylvs"] == seen["haproxy"]
     head, size, digest, uploaded, bad = seen["pylvs"]

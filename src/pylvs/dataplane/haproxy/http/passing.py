@@ -34,7 +34,7 @@ from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.conn.client import Phase as ClientPhase
 from pylvs.proto.http.conn.server import Phase as ServerPhase
 from pylvs.proto.http.framer import Phase as Framing
-from pylvs.proto.relay.body import BodyEnded, BodyMode
+from pylvs.proto.relay.body import BodyCut, BodyEnded, BodyMode
 from pylvs.proto.relay.events import Side
 
 from .endpoint import BODY, Endpoint
@@ -266,6 +266,12 @@ class Passing:
             self._unfast(end)
             failed = p.src if data is None else p.dst
             failed.owner.failed(failed)
+            if data is not None and p.mode != DATA:
+                # The peer is gone with the body half passed (a server that answered and
+                # closed during the upload): the body cannot be taken up where the C path
+                # left it, so it ends cut and the connection closes after the response, as
+                # HAProxy closes it.
+                self._cut(p)
             return
         if data:
             p.dst.write(data)
@@ -274,6 +280,15 @@ class Passing:
             if p.mode == DATA:
                 self._unfast(end)
             end.hold(BODY)
+
+    def _cut(self, p: Pass) -> None:
+        s = self.s
+        if s.closed:
+            return
+        if p.request:
+            s.client_event(ev.BodyPassed(BodyCut(Side.CLIENT, 0, 0)))
+        elif p.sc.handler is s:
+            s.server_event(p.sc, ev.BodyPassed(BodyCut(Side.SERVER, 0, 0)))
 
     def ended(self, end: Any, how: int) -> None:
         return  # no EOF mode is asked for: an EOF comes to the Endpoint
