@@ -43,6 +43,7 @@ from bench.proxy_bench import (
     free_port,
     haproxy_conf,
     nginx_conf,
+    print_table,
     process,
     process_cpu,
     run_wrk,
@@ -114,29 +115,6 @@ def measure(port: int, pid: int, duration: int, body: Path) -> dict[str, float]:
     return out
 
 
-def table(results: dict[str, dict[str, float]], rounds: dict[str, list[dict[str, float]]]) -> None:
-    names = list(results)
-    head = " | ".join(names) + " | " + " | ".join(f"{n} / HAProxy" for n in names[1:])
-    print(f"| metric | {head} |\n|---|" + "---:|" * (2 * len(names) - 1))
-    for m in results["HAProxy"]:
-        h = results["HAProxy"][m]
-        values = " | ".join(f"{results[n][m]:,.1f}" for n in names)
-        ratios = " | ".join(f"{results[n][m] / h:.2f}x" if h else "nan" for n in names[1:])
-        print(f"| {m} | {values} | {ratios} |")
-    rates = [m for m in results["HAProxy"] if m.endswith(("req/s", "MB/s"))]
-    for n in names[1:]:
-        for m in rates:
-            each = [
-                p[m] / h[m] if h[m] else float("nan")
-                for h, p in zip(rounds["HAProxy"], rounds[n], strict=True)
-            ]
-            print(
-                f"{m}, {n} / HAProxy round by round: "
-                + " ".join(f"{x:.2f}x" for x in each)
-                + f"; median {statistics.median(each):.2f}x"
-            )
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--duration", type=int, default=5)
@@ -194,7 +172,7 @@ def main() -> int:
             for name, rs in rounds.items()
         }
     print(f"median of {args.rounds} round(s) of {args.duration} s; both run the same haproxy.cfg")
-    table(results, rounds)
+    print_table(results, rounds, tuple(m for m in results["HAProxy"] if m.endswith("/s")))
     return 0
 
 

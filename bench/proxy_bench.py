@@ -256,6 +256,39 @@ def measure(port: int, pid: int, duration: int) -> dict[str, float]:
     }
 
 
+def print_table(
+    results: dict[str, dict[str, float]],
+    rounds: dict[str, list[dict[str, float]]],
+    rates: tuple[str, ...],
+) -> None:
+    """The medians beside HAProxy's as a Markdown table, then each of `rates` as a ratio to
+    HAProxy round by round."""
+    names = list(results)
+    head = " | ".join(names) + " | " + " | ".join(f"{n} / HAProxy" for n in names[1:])
+    print(f"| metric | {head} |\n|---|" + "---:|" * (2 * len(names) - 1))
+    for m in results["HAProxy"]:
+        h = results["HAProxy"][m]
+        values = " | ".join(f"{results[n][m]:,.1f}" for n in names)
+        ratios = " | ".join(f"{results[n][m] / h:.2f}x" if h else "nan" for n in names[1:])
+        print(f"| {m} | {values} | {ratios} |")
+    if len(rounds["HAProxy"]) < 2:
+        return
+    for n in names[1:]:
+        for m in rates:
+            each = [
+                p[m] / h[m] if h[m] else float("nan")
+                for h, p in zip(rounds["HAProxy"], rounds[n], strict=True)
+            ]
+            print(
+                f"{m}, {n} / HAProxy round by round: "
+                + " ".join(f"{x:.2f}x" for x in each)
+                # Each round's two measurements are seconds apart, so their ratio is
+                # free of the machine's slower drift (the HAProxy side alone moves by
+                # 10-20 % between rounds on a 2-core VM).
+                + f"; median of these {statistics.median(each):.2f}x"
+            )
+
+
 def main() -> int:  # noqa: C901 - a benchmark script: its options and report in one place
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--duration", type=int, default=5)
@@ -344,31 +377,10 @@ def main() -> int:  # noqa: C901 - a benchmark script: its options and report in
             }
             results[name]["KiB RSS / idle conn"] = idle_memory(pid, port, args.idle)
     names = list(results)
-    metrics = list(results["HAProxy"])
     what = "HAProxy's haproxy.cfg" if args.config == "haproxy" else "the equivalent keepalived.conf"
     print(f"median of {args.rounds} round(s); pylvs runs {what} and relays with its {path}")
-    head = " | ".join(names) + " | " + " | ".join(f"{n} / HAProxy" for n in names[1:])
-    print(f"| metric | {head} |\n|---|" + "---:|" * (2 * len(names) - 1))
-    for m in metrics:
-        h = results["HAProxy"][m]
-        values = " | ".join(f"{results[n][m]:,.1f}" for n in names)
-        ratios = " | ".join(f"{results[n][m] / h:.2f}x" if h else "nan" for n in names[1:])
-        print(f"| {m} | {values} | {ratios} |")
+    print_table(results, rounds, ("keep-alive req/s", "new conn/s", "bulk MB/s"))
     if args.rounds > 1:
-        for n in names[1:]:
-            for m in ("keep-alive req/s", "new conn/s", "bulk MB/s"):
-                each = [
-                    p[m] / h[m] if h[m] else float("nan")
-                    for h, p in zip(rounds["HAProxy"], rounds[n], strict=True)
-                ]
-                print(
-                    f"{m}, {n} / HAProxy round by round: "
-                    + " ".join(f"{x:.2f}x" for x in each)
-                    # Each round's two measurements are seconds apart, so their ratio is
-                    # free of the machine's slower drift (the HAProxy side alone moves by
-                    # 10-20 % between rounds on a 2-core VM).
-                    + f"; median of these {statistics.median(each):.2f}x"
-                )
         for n in names[1:]:
             for m in ("LB CPU us / keep-alive req", "LB CPU us / new conn"):
                 each = [p[m] for p in rounds[n]]
