@@ -32,7 +32,7 @@ from pylvs.proto.rules.acl import CompiledAcl, Cond
 from pylvs.proto.rules.common import SetVar
 from pylvs.proto.rules.compiled import CompiledProxies
 from pylvs.proto.rules.engine import Action, Rule
-from pylvs.proto.rules.logfmt import literal
+from pylvs.proto.rules.logfmt import LogFormat, literal
 from pylvs.proto.rules.replies import Built, ErrorMessage, ErrorPages, Reply
 from pylvs.proto.rules.ruleset import ProxyRules, ServerRule, StickRule, SwitchRule
 from pylvs.proto.sample.expr import CompileContext, CompileError, ResolveError, compile_var
@@ -350,7 +350,19 @@ class _ProxyCompiler:
             monitor_uri=p.monitor_uri.encode("latin-1") if p.monitor_uri else None,
             monitor_fail=self.conds(p.more.monitor_fail, "monitor fail"),
             restrict_hdr_names=_restrict_hdr_names(p),
+            unique_id=self.unique_id(),
+            unique_id_header=p.unique_id_header.encode() if p.unique_id_header else None,
         )
+
+    def unique_id(self) -> LogFormat | None:
+        text = self.p.unique_id_format
+        if not text:
+            return None
+        try:
+            return log_format(text, self.ctx)
+        except CompileError as e:
+            self.error(self.p.loc, f"'unique-id-format': {e}")
+            return None
 
 
 def _restrict_hdr_names(p: Proxy) -> str | None:

@@ -136,12 +136,28 @@ def _restrict_names(txn: Txn, mode: str) -> bool:
 _NAME_OK = re.compile(rb"[A-Za-z0-9-]*")
 
 
+UNIQUEID_LEN = 128  # the longest unique id HAProxy builds
+
+
+def unique_id(s: Stream, fe: ProxyRules) -> None:
+    """http_process_request: the frontend's unique id, if a rule did not ask for it already,
+    and its `unique-id-header` field on the request going to the server."""
+    if s.unique_id is None and fe.unique_id is not None:
+        s.unique_id = fe.unique_id.build(s)[:UNIQUEID_LEN]
+    if fe.unique_id_header and s.unique_id is not None and s.request is not None:
+        s.request.add(fe.unique_id_header, s.unique_id)
+
+
 def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict:
     """Run the request phases from where the last call stopped (see the module doc); on
     `Go`, `backend` is the backend's name and `server` what `use-server` chose (a server
     `usable` refuses is passed over, as process_server_rules passes over a down one)."""
     s = txn.stream
     fe = proxies[s.frontend.name]
+    if fe.unique_id is not None and s.make_unique_id is None:
+        # the `unique-id` fetch builds it on first use (stream_generate_unique_id)
+        build = fe.unique_id.build
+        s.make_unique_id = lambda st: build(st)[:UNIQUEID_LEN]
     while True:
         stage = txn.stage
         if stage == "fe-content":
@@ -174,6 +190,7 @@ def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict
         else:
             be = proxies[txn.backend or fe.name]
             txn.stage = "done"
+            unique_id(s, fe)
             return Go(be.name, use_server(txn, be, usable))
         txn.stage = _NEXT[stage]
 

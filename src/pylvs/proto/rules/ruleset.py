@@ -79,6 +79,10 @@ class ProxyRules:
     monitor_fail: tuple[Cond, ...] = ()
     # `option http-restrict-req-hdr-names delete|reject` (None: preserve, the default)
     restrict_hdr_names: str | None = None
+    # `unique-id-format` (a frontend's: each request's id, built once) and
+    # `unique-id-header` (the request field that carries it to the server)
+    unique_id: LogFormat | None = None
+    unique_id_header: bytes | None = None
 
 
 # -- verdicts: how a phase ended, what the driver does next ----------------------------------

@@ -300,6 +300,10 @@ def _cap_res_ver(s: Stream, a: Args) -> Smp | None:
 
 @fetch("unique-id")
 def _unique_id(s: Stream, a: Args) -> Smp | None:
+    """smp_fetch_uniqueid: the stream's id, built now from the frontend's format if it was
+    not yet; nothing without a format."""
+    if s.unique_id is None and s.make_unique_id is not None:
+        s.unique_id = s.make_unique_id(s)
     return None if s.unique_id is None else Smp(ty.STR, s.unique_id)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -186,6 +186,8 @@ class Stream:
         self.sc: list[Tracked | None] = list(sess.sc)
         self.captures = Captures()
         self.unique_id: bytes | None = None
+        # how the frontend builds it (`unique-id-format`), for the fetch's first use
+        self.make_unique_id: Callable[[Stream], bytes] | None = None
         self.last_rule: tuple[str, int] | None = None  # (file, line) of the last final rule
         self.status = 0  # txn->status: the status sent (or to send) to the client
         self.log_level: int | None = None

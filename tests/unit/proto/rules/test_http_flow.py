@@ -11,6 +11,7 @@ from pylvs.proto.rules.replies import ErrorMessage, ErrorPages, Response, build
 from pylvs.proto.rules.ruleset import Drop, Go, Respond, Service, Tarpit, Wait
 from pylvs.proto.sample import HttpMessage
 from tests.unit.proto.rules.rules_helpers import compiled, stream
+from tests.unit.proto.sample.sample_helpers import run
 
 GET = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"
 
@@ -324,3 +325,27 @@ def test_capture_slots_of_a_defaults_section_come_before_the_proxys_own() -> Non
     raw = b"GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\nX-B: b\r\n\r\n"
     v = http_flow.request(stream(r, "fe", raw), r.proxies)
     assert isinstance(v, Respond) and (b"c", b"h|a|b") in v.response.head.fields
+
+
+def test_unique_id_is_built_once_and_sent_in_its_header() -> None:
+    """stream/unique-id.vtc: http_process_request builds the id from the frontend's format
+    once (uuid() is not run again when a response rule reads `unique-id`) and adds it as the
+    `unique-id-header` field; another frontend's id comes from the request's header."""
+    rules = compiled(
+        "frontend fe\n  bind :80\n  unique-id-format TEST-%[uuid]\n  unique-id-header X-Id\n"
+        "  default_backend be\n"
+        "frontend fe2\n  bind :81\n  unique-id-format TEST-%[req.hdr(in)]\n"
+        "  default_backend be\nbackend be\n  server s 127.0.0.1:80\n"
+    )
+    txn = stream(rules, "fe", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert isinstance(http_flow.request(txn, rules.proxies), Go)
+    req = txn.stream.request
+    assert req is not None
+    assert req.first(b"x-id") == txn.stream.unique_id
+    assert run("unique-id", txn.stream) == run("unique-id", txn.stream) == txn.stream.unique_id
+    assert txn.stream.unique_id is not None and txn.stream.unique_id.startswith(b"TEST-")
+    assert len(txn.stream.unique_id) == len("TEST-") + 36
+    txn = stream(rules, "fe2", b"GET / HTTP/1.1\r\nHost: a\r\nin: 12345678\r\n\r\n")
+    http_flow.request(txn, rules.proxies)
+    assert txn.stream.unique_id == b"TEST-12345678"
+    assert txn.stream.request is not None and txn.stream.request.first(b"x-id") is None
