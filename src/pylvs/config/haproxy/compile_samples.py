@@ -66,10 +66,20 @@ def compile_acl(acl: Acl, ctx: CompileContext) -> AclExpr:
     """One `acl` line (or anonymous ACL): its expression, inline patterns and -f files."""
     expr = compile_expr(acl.sample, ctx)
     parsed, raw = _ranges(acl)
+    where = f"file '{acl.loc.file}' line {acl.loc.line}"
     try:
-        refs = [ctx.patterns.inline(raw, f"acl '{acl.name or ''}'")]
-        for path in acl.files:
-            refs.append(ctx.patterns.file(path, is_map="-M" in acl.flags))
+        # acl.c parse_acl_expr: the -f files' references first, then the inline patterns'
+        # ("acl '<keyword>' file ... line ..."), as `show acl` lists them
+        files = [
+            ctx.patterns.file(
+                path,
+                is_map="-M" in acl.flags,
+                display=f"pattern loaded from file '{path}' used by acl at {where}",
+            )
+            for path in acl.files
+        ]
+        keyword = (acl.sample.text or acl.sample.fetch).split("(", 1)[0].split(",", 1)[0]
+        refs = [ctx.patterns.inline(raw, f"acl '{keyword}' {where}"), *files]
         matcher = Matcher(acl.method, refs, icase="-i" in acl.flags, extra=parsed)
     except (PatternFileError, PatternError) as e:
         raise CompileError(str(e)) from None

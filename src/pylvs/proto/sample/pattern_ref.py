@@ -137,9 +137,10 @@ class PatternStore:
         self.refs[name] = ref
         return ref
 
-    def file(self, path: str, *, is_map: bool) -> PatternRef:
+    def file(self, path: str, *, is_map: bool, display: str = "") -> PatternRef:
         """The shared reference of file `path`, loaded on first use (pat_ref_lookup, then
-        pat_ref_read_from_file[_smp]); raises PatternFileError."""
+        pat_ref_read_from_file[_smp]; `display`: what `show acl|map` says of it, from that
+        first use); raises PatternFileError."""
         ref = self.refs.get(path)
         if ref is not None:
             return ref
@@ -149,7 +150,7 @@ class PatternStore:
         if data is None:
             raise PatternFileError(f"failed to open pattern file <{path}>")
         self.loaded[path] = data
-        ref = self._new(path, is_map=is_map)
+        ref = self._new(path, is_map=is_map, display=display)
         if is_map:
             ref.load_map(data)
         else:

@@ -73,3 +73,21 @@ def test_add_map_from_a_payload_set_and_clear() -> None:
     assert cli(s, "add acl /r.map zz").startswith("This ACL is shared with a map")
     assert cli(s, "clear map") == "Missing map identifier.\n\n"
     assert cli(s, "add acl @1 /agents.acl x").startswith("pylvs keeps one version")
+
+
+def test_show_acl_says_where_each_reference_comes_from_as_haproxy_does() -> None:
+    from tests.unit.proto.rules.rules_helpers import compiled
+
+    text = (
+        "frontend fe\n  bind :8080\n  acl dom hdr_dom(host) -i example.com\n"
+        "  http-request deny if { req.hdr(user-agent) -i -m str -f /agents.acl }\n"
+        "  http-request deny if dom\n"
+    )
+    r = compiled(text, files=FILES)
+    rt = FakeRuntime([], clock=lambda: 0.0)
+    rt.pattern_store = r.patterns
+    listing = cli(CliSession(Context(rt, CliState())), "show acl").splitlines()
+    assert listing[1].startswith("0 () acl 'hdr_dom' file 't.cfg' line ")
+    assert listing[2].startswith("1 (/agents.acl) pattern loaded from file '/agents.acl'")
+    assert " used by acl at file 't.cfg' line " in listing[2]
+    assert listing[3].startswith("2 () acl 'req.hdr' file 't.cfg' line ")
