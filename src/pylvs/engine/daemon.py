@@ -59,11 +59,12 @@ from pylvs.dataplane.descriptors import reserve_for
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime, ProxyRuntimeError
 from pylvs.engine import signals
 from pylvs.engine.dumps import dump_actions
+from pylvs.engine.dynamic_servers import no_dynamic_servers
 from pylvs.engine.history import History, describe, events_response
 from pylvs.engine.ipvsadm_work import IpvsadmWork
 from pylvs.engine.proxy_checks import Console, ProxyChecks
 from pylvs.engine.proxy_reload import carry_server_states
-from pylvs.engine.proxy_stats import LiveProxies, no_dynamic_servers
+from pylvs.engine.proxy_stats import LiveProxies
 from pylvs.engine.snapshot import build_snapshot, conn_view
 from pylvs.engine.stats_servers import StatsServers
 from pylvs.engine.syncd import SyncdFollower

@@ -24,7 +24,7 @@ import dataclasses
 import ipaddress
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from pylvs.control.haproxy import promex
 from pylvs.control.haproxy.admin import ErrorLog
@@ -34,6 +34,7 @@ from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
 from pylvs.dataplane.haproxy.http.exchange import Exchange
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
+from pylvs.engine.dynamic_servers import DynamicServers, ServerLine, no_dynamic_servers
 from pylvs.engine.http_stats import HttpStats
 from pylvs.engine.proxy_checks import ProxyChecks
 from pylvs.model.proxies import (
@@ -56,14 +57,6 @@ from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
 
-# `add server`'s words read as a server line of a backend: the ServerSpec, or the answer.
-ServerLine = Callable[[str, str, Sequence[str]], ServerSpec | str]
-
-
-def no_dynamic_servers(backend: str, name: str, words: Sequence[str]) -> ServerSpec | str:
-    return "pylvs: dynamic servers need the configuration's server-line reader.\n"
-
-
 # A dynamic server's check never ran: its health starts at 0 (srv_init_addr's "none").
 DYNAMIC_NO_CHECK = dataclasses.replace(NO_CHECK, health=0)
 
@@ -79,7 +72,7 @@ class LiveProxies:
     ) -> None:
         self.rt = runtime
         self.checks = checks  # the running health checks (engine/proxy_checks.py)
-        self.server_line = server_line  # `add server`'s reader (the config source's)
+        self.dynamic = DynamicServers(runtime, checks, server_line)  # add / del server
         self.started = time.time()
         self.page: dict[str, Counters] = {}  # counts of the stats pages' proxies
         self.checks_enabled: dict[tuple[str, str, bool], bool] = {}
@@ -391,26 +384,10 @@ class LiveProxies:
         return False
 
     def add_server(self, backend: str, server: str, words: Sequence[str]) -> str:
-        be = self.rt.backends[backend]
-        if be.pool.server(server) is not None:
-            return "Already exists a server with the same name in backend.\n"
-        got = self.server_line(backend, server, words)
-        if isinstance(got, str):
-            return got
-        if got.id and be.pool.server_by_id(got.id) is not None:
-            return f"'server {backend}/{server}' : custom id {got.id} already used.\n"
-        try:
-            be.add_server(got, self.rt.ctx.clock())
-        except ValueError as e:
-            return f"{e}\n"
-        return "New server registered.\n"
+        return self.dynamic.add(backend, server, words)
 
     def del_server(self, backend: str, server: str) -> str:
-        try:
-            self.rt.backends[backend].remove_server(server)
-        except ValueError as e:
-            return str(e)
-        return "Server deleted."
+        return self.dynamic.delete(backend, server)
 
     def set_proc_var(self, name: str, fmt: bool, text: str) -> str | None:
         compiler = self.rt.rules.set_var_compiler

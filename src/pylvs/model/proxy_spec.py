@@ -198,6 +198,11 @@ class ServerSpec:
     check: ServerCheck = field(default_factory=ServerCheck)
     cookie: str | None = None  # `cookie VALUE` (or the `dynamic` one): cookie persistence
     where: str = ""
+    track: str | None = None  # `track [BACKEND/]SERVER`, as written
+    proto: str | None = None  # `proto NAME`: the multiplexer asked for (`add server` checks it)
+    # `add server`'s line as the reader read it, for the check planner (ChecksPlan's
+    # plan_server); None for the configuration's servers, which the planner has already
+    line: object = field(default=None, compare=False, repr=False)
 
     def port_for(self, dst_port: int) -> int:
         """The port a connection whose client reached `dst_port` goes to."""

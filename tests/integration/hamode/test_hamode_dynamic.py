@@ -5,12 +5,21 @@ under pylvs run and haproxy -db on one configuration."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, Servers, ask, free_port
+from tests.integration.hamode.hamode_helpers import (
+    HAPROXY,
+    KINDS,
+    Proxy,
+    Servers,
+    ask,
+    closed_port,
+    free_port,
+)
 from tests.integration.hamode.hamode_helpers import stats_command as cli
 
 pytestmark = pytest.mark.slow
@@ -71,3 +80,70 @@ def test_dynamic_servers_as_haproxy(
     got = {kind: scenario(kind, tmp_path, servers, proxy) for kind in KINDS}
     assert got["pylvs"] == got["haproxy"]
     assert got["haproxy"][-1] == ["c", "c", "c"]
+
+
+def checked_scenario(
+    kind: str, tmp: Path, servers: Servers, proxy: Callable[..., Proxy], closed: int
+) -> list[object]:
+    """Dynamic servers with checks and `track`, and what `del server` refuses."""
+    port = free_port()
+    a, b, c = (f"127.0.0.1:{servers[n].port}" for n in ("a", "b", "c"))
+    stats = tmp / f"{kind}-checked.sock"
+    proxy(kind, (
+        f"global\n    stats socket {stats} level admin\n"
+        "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n"
+        f"    timeout server 5s\nlisten app\n    bind 127.0.0.1:{port}\n    balance roundrobin\n"
+        "    use-server s2 if { always_false }\n"
+        "    tcp-request content accept if { srv_is_up(app/s4) }\n"
+        f"    server s1 {a} check inter 100ms\n    server s2 {a}\n"
+        f"    server s3 {a} track s1\n    server s4 {a}\n"
+    ), None)  # fmt: skip
+    seen: list[object] = []
+    for command in (
+        f"add server app/t1 {b} track app/s2",  # no check nor agent
+        f"add server app/t1 {b} track app/s3",  # s3 tracks: it may be tracked
+        f"add server app/t2 {b} track app/t1",  # a dynamic server
+        f"add server app/t2 {b} track other/s1",
+        f"add server app/t2 {b} track app/zz",
+        f"add server app/t2 {b} proto h2",  # an HTTP multiplexer in a tcp backend
+        f"add server app/c1 {c} check inter 100ms rise 1 fall 1",
+        f"add server app/c2 127.0.0.1:{closed} check inter 100ms rise 1 fall 1",
+        "enable server app/c1",
+        "enable health app/c1",
+        "enable server app/c2",
+        "enable health app/c2",
+        "enable server app/t1",
+    ):
+        seen.append(cli(stats, command))
+    time.sleep(1.5)  # several checks of c1 and c2 ran
+    seen.append(rows(cli(stats, "show servers state app")))
+    for command in (
+        "del server app/s1",  # tracked by s3
+        "del server app/s2",  # named by use-server
+        "del server app/s4",  # named by srv_is_up()
+        "del server app/s3",  # tracked by t1
+        "del server app/c1",  # not in maintenance
+        "disable server app/t1",
+        "del server app/t1",
+        "del server app/s3",  # was tracked: still pinned
+        "disable server app/c1",
+        "del server app/c1",
+    ):
+        seen.append(cli(stats, command))
+    seen.append(rows(cli(stats, "show servers state app")))
+    return seen
+
+
+@pytest.mark.skipif(HAPROXY is None, reason="needs the real haproxy")
+def test_checked_and_tracking_dynamic_servers_as_haproxy(
+    tmp_path: Path, servers: Servers, proxy: Callable[..., Proxy]
+) -> None:
+    for name in ("a", "b", "c"):
+        servers.add(name)
+    closed = closed_port()
+    got = {kind: checked_scenario(kind, tmp_path, servers, proxy, closed) for kind in KINDS}
+    assert got["pylvs"] == got["haproxy"]
+    answers = got["haproxy"]
+    assert "does not have any check nor agent" in str(answers[0])
+    assert answers[1] == "New server registered.\n\n"
+    assert "cannot be removed at runtime" in str(answers[14])

@@ -12,7 +12,13 @@ from __future__ import annotations
 from pylvs.config.errors import Kind
 from pylvs.config.haproxy import unsupported
 from pylvs.config.haproxy.model import Bind, Endpoint, Target
-from pylvs.config.haproxy.values import literal_ip, number, port_range, split_host_port
+from pylvs.config.haproxy.values import (
+    env_expand,
+    literal_ip,
+    number,
+    port_range,
+    split_host_port,
+)
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement, Word
 
@@ -66,8 +72,15 @@ def _bind_item(item: str, word: Word, ctx: Context, what: str) -> list[Endpoint]
 
 
 def server_target(word: Word, ctx: Context, who: str) -> Target | None:
-    """`address[:port]`, `address:+N`/`-N`, `[v6]:port`; a range is refused."""
-    text = word.text
+    """`address[:port]`, `address:+N`/`-N`, `[v6]:port`; a range is refused.  The text
+    is env-expanded first, and an empty or `*` host is any IPv4 address (str2ip2)."""
+    text = env_expand(word.text, ctx.env)
+    if not text:
+        ctx.error(
+            word.loc,
+            f"'{who}' : '{word.text}' resolves to an empty address (environment variable missing?)",
+        )
+        return None
     family = "inet"
     if "@" in text:
         family, _, text = text.partition("@")
@@ -77,9 +90,8 @@ def server_target(word: Word, ctx: Context, who: str) -> Target | None:
         if family in ("unix", "abns", "sockpair"):
             return Target(text, None, None, family=family)
     host, port = split_host_port(text)
-    if not host:
-        ctx.error(word.loc, f"'{who}' : invalid address: '{word.text}'")
-        return None
+    if host in ("", "*"):
+        host = "0.0.0.0"
     ip = literal_ip(host)
     if port is None or port == "":
         return Target(host, ip, None, family=family)

@@ -53,6 +53,8 @@ class CompiledRules:
     unresolved: list[tuple[Location, str]] = field(default_factory=list)
     proc_vars: set[str] = field(default_factory=set)  # every proxy's context adds to it
     proc_init: list[SetVar] = field(default_factory=list)
+    # servers the rules point to (CompileContext.pinned, `use-server` targets)
+    pinned: set[tuple[str, str]] = field(default_factory=set)
 
     def carrier(self, cfg: HaproxyConfig) -> CompiledProxies:
         """What the runtime receives with the spec (`ProxiesSpec.rules`), compared with
@@ -68,6 +70,7 @@ class CompiledRules:
             frozenset(self.proc_vars),
             tuple(self.proc_init),
             set_var_compiler(self.patterns),
+            frozenset(self.pinned),
         )
 
 
@@ -216,6 +219,7 @@ class _ProxyCompiler:
             userlists={u.name: u for u in cfg.userlists},
             patterns=out.patterns,
             proc_vars=out.proc_vars,
+            pinned=out.pinned,
         )
         request = [c.length for c in p.captures if c.kind == "request header"]
         response = [c.length for c in p.captures if c.kind == "response header"]
@@ -286,6 +290,7 @@ class _ProxyCompiler:
             except CompileError as e:
                 self.error(us.loc, str(e))
                 continue
+            self.out.pinned.add((self.p.name, us.backend))  # cfgparse.c: NON_PURGEABLE
             if cond is not None:
                 out.append(ServerRule(us.backend, cond))
         return tuple(out)

@@ -276,6 +276,8 @@ def server(s: Server) -> ServerSpec:
             on_marked_up=s.on_marked_up,
         ),
         where=where(s.loc),
+        track=s.track,
+        proto=next((v[0] for k, v in s.others if k == "proto" and v), None),
     )
 
 

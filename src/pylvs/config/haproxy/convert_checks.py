@@ -78,19 +78,32 @@ class CheckPlanner:
         host = replace(host, node=self.config.global_.node or host.node or host.hostname)
         return plan_checks(self.config, pools, queues=queues, host=host, ids=dict(self.ids))
 
+    def plan_server(
+        self, backend: str, server: object, pool: Pool, lb: lbserver.Server, sessions: Sessions
+    ) -> tuple[ServerHealth, list[Planned]]:
+        """A server `add server` created (`server`: the config's `Server`, from
+        ServerSpec.line): its ServerHealth and checks, as cli_parse_add_server sets them up:
+        the checks disabled until `enable health|agent`, `check-send-proxy` not implied by
+        `send-proxy` (init_srv_check's rule for dynamic servers)."""
+        proxy = self.config.proxy(backend, backend=True)
+        if proxy is None or not isinstance(server, Server):
+            raise TypeError(f"no backend {backend!r} or not a server line: {server!r}")
+        sh = _server_health(proxy, server, pool, lb, sessions)
+        planned = _planned(proxy, server, sh, dict(self.ids).get(backend, 0), dynamic=True)
+        for p in planned:
+            p.check.enabled = False
+        return sh, planned
+
 
 def planner(config: HaproxyConfig, ids: Mapping[str, int]) -> CheckPlanner | None:
-    """The checks of `config`; None when no backend has a server.  Servers without checks
-    are planned too: their state changes (maintenance, drain, `set server health`) go
-    through the same machine and log the same lines."""
-    servers = [
-        (proxy.name, s)
-        for proxy in config.proxies
-        if proxy.has_backend and not proxy.disabled
-        for s in proxy.servers
-    ]
-    if not servers:
+    """The checks of `config`; None when there is no backend (one without servers may
+    get some with `add server`).  Servers without checks are planned too: their state
+    changes (maintenance, drain, `set server health`) go through the same machine and log
+    the same lines."""
+    backends = [p for p in config.proxies if p.has_backend and not p.disabled]
+    if not backends:
         return None
+    servers = [(proxy.name, s) for proxy in backends for s in proxy.servers]
     checked = tuple((name, s.name) for name, s in servers if s.check or s.agent_check)
     return CheckPlanner(config, tuple(ids.items()), checked)
 
@@ -119,15 +132,7 @@ def plan_checks(
                 continue
             sh = _server_health(proxy, s, pool, lb, sessions)
             healths[proxy.name, s.name] = sh
-            timeouts = Timeouts(proxy.timeouts.check or 0, proxy.timeouts.connect or 0)
-            if sh.check is not None:
-                address = _check_address(s)
-                checks = proxy.checks or PLAIN_TCP
-                planned.append(Planned(sh, sh.check, checks, address, timeouts, pid))
-            if sh.agent is not None:
-                address = _agent_address(s)
-                ruleset = compile_ruleset(protocols.agent(s.agent_send))
-                planned.append(Planned(sh, sh.agent, ruleset, address, timeouts, pid))
+            planned += _planned(proxy, s, sh, pid)
     _link_trackers(config, healths)
     g = config.global_
     return Checks(
@@ -137,6 +142,22 @@ def plan_checks(
         host=host,
         servers=healths,
     )
+
+
+def _planned(
+    proxy: Proxy, s: Server, sh: ServerHealth, pid: int, *, dynamic: bool = False
+) -> list[Planned]:
+    """The server's health check, then its agent check (start_checks' order)."""
+    out = []
+    timeouts = Timeouts(proxy.timeouts.check or 0, proxy.timeouts.connect or 0)
+    if sh.check is not None:
+        address = _check_address(s, dynamic=dynamic)
+        checks = proxy.checks or PLAIN_TCP
+        out.append(Planned(sh, sh.check, checks, address, timeouts, pid))
+    if sh.agent is not None:
+        ruleset = compile_ruleset(protocols.agent(s.agent_send))
+        out.append(Planned(sh, sh.agent, ruleset, _agent_address(s), timeouts, pid))
+    return out
 
 
 def _server_health(
@@ -189,8 +210,9 @@ def _server_health(
     return sh
 
 
-def _check_address(s: Server) -> CheckAddress:
-    own = s.check_port is not None or s.check_addr is not None
+def _check_address(s: Server, *, dynamic: bool = False) -> CheckAddress:
+    # a dynamic server's check sends the PROXY header only when told (`check-send-proxy`)
+    own = dynamic or s.check_port is not None or s.check_addr is not None
     proxy_v = 2 if s.send_proxy_v2 else 1
     send_proxy = 0
     if s.check_send_proxy or (not own and (s.send_proxy or s.send_proxy_v2)):

@@ -6,7 +6,9 @@ The words go through the configuration's own server reader (config/haproxy/serve
 the options and their messages are the `server` line's; as HAProxy says, no `default-server`
 applies, and HAProxy's answer is the reader's message without its "'server B/S' : " prefix.
 pylvs connects to addresses only, so a name (which HAProxy accepts without resolving it,
-leaving the server unusable) is refused; `track` has no run-time meaning in pylvs yet.
+leaving the server unusable) is refused.  The spec carries the line read (`ServerSpec.line`)
+for the check planner, and `track` as written: the engine resolves it against the running
+servers (engine/dynamic_servers.py).
 """
 
 from __future__ import annotations
@@ -38,11 +40,10 @@ def dynamic_server(backend: str, name: str, words: Sequence[str]) -> ServerSpec 
     assert isinstance(target, Target)
     if target.ip is None:
         return f"pylvs connects to IP addresses: '{target.host}' is not one.\n"
-    if options.track is not None:
-        return "pylvs: 'track' is not supported on dynamic servers.\n"
     values = {
         f.name: getattr(options, f.name)
         for f in dataclasses.fields(ServerOptions)
         if getattr(options, f.name) is not None
     }
-    return server_spec(Server(loc=_CLI, name=name, target=target, id=sid or 0, **values))
+    line = Server(loc=_CLI, name=name, target=target, id=sid or 0, **values)
+    return dataclasses.replace(server_spec(line), line=line)

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from pylvs.config.errors import Kind
 from pylvs.config.haproxy.model import LogTarget
-from pylvs.config.haproxy.values import split_host_port
+from pylvs.config.haproxy.values import env_expand, split_host_port
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement
 from pylvs.model.proxy_log import FACILITIES, FORMATS, LEVELS, MAX_SYSLOG_LEN, SYSLOG_PORT
@@ -110,8 +110,9 @@ def _target(args: list[str], st: Statement, ctx: Context) -> TargetSpec | None:
 
 
 def _address(text: str, base: TargetSpec, st: Statement, ctx: Context) -> TargetSpec | None:
-    """The target's address (str2sa_range with parse_logsrv's options)."""
+    """The target's address (str2sa_range with parse_logsrv's options, env-expanded)."""
     text = {"stdout": "fd@1", "stderr": "fd@2"}.get(text, text)
+    text = env_expand(text, ctx.env)
     if text.startswith(_STREAM_PREFIXES):
         ctx.warning(
             st.loc,
@@ -146,8 +147,10 @@ def _address(text: str, base: TargetSpec, st: Statement, ctx: Context) -> Target
             ctx.error(st.loc, f"invalid port '{port_text}'")
             return None
         port = int(port_text) or SYSLOG_PORT  # parse_logsrv: no port -> 514
+    if host in ("", "*"):
+        host = "0.0.0.0"  # str2ip2: any address (`${S1_addr}:${S1_port}`, S1 not declared)
     resolves = ctx.host.resolves
-    if not host or (resolves is not None and not resolves(host)):
+    if resolves is not None and not resolves(host):
         ctx.error(st.loc, f"invalid address: '{host}' in '{text}'")
         return None
     return replace(base, kind="udp", host=host, port=port)

@@ -184,12 +184,23 @@ def _servers(d: ProxyDraft, ctx: Context, checks: Ruleset | None) -> tuple[Serve
     return tuple(out)
 
 
+def _check_needs_port(s: ServerDraft, o: ServerOptions) -> bool:
+    """init_srv_check's test: a check port is needed when the server has no port and no
+    `port`, unless the server is not an IPv4/IPv6 address that is set (is_inet_addr: `0.0.0.0`,
+    a unix or abns socket) and the check has no address of its own."""
+    t = s.target
+    if t.port is not None or t.port_offset is not None or o.check_port:
+        return False
+    unset = t.family in ("unix", "abns", "sockpair") or (t.ip is not None and t.ip.is_unspecified)
+    return not (unset and o.check_addr is None)
+
+
 def _server(
     d: ProxyDraft, s: ServerDraft, sid: int, ctx: Context, checks: Ruleset | None
 ) -> Server:
     o = overlay(d.default_server, s.options)
     _resolvable(d, s, o, ctx)
-    if o.check and s.target.port is None and s.target.port_offset is None and not o.check_port:
+    if o.check and _check_needs_port(s, o):
         problem = check_port_problem(checks)
         if problem is not None:
             kind = d.type_str

@@ -86,7 +86,7 @@ def load_texts(
     (text, filename) pairs."""
     problems = Problems()
     environment = dict(env or {})
-    ctx = Context(problems=problems, host=host or HostFacts())
+    ctx = Context(problems=problems, host=host or HostFacts(), env=environment)
     state = _State(ctx)
     read = 0
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 
 from pylvs.config.haproxy.model import IpAddress
 from pylvs.config.keywords import Context
@@ -112,3 +113,28 @@ def port_range(text: str) -> tuple[int, int] | None:
     if not 1 <= lo <= hi <= 65535:
         return None
     return lo, hi
+
+
+_ENV_NAME = re.compile(r"\$(\{?)([A-Za-z0-9_]*)")
+
+
+def env_expand(text: str, env: Mapping[str, str]) -> str:
+    """src/tools.c env_expand, which str2sa_range runs on every address: each `$NAME` or
+    `${NAME}` (a name of letters, digits and `_`) is replaced by its value, empty when unset.
+    So an unquoted `${S1_addr}:${S1_port}` that the line reader kept literal still reads as
+    `:` (any address, no port) when the variables are not set."""
+
+    def value(m: re.Match[str]) -> str:
+        return env.get(m.group(2), "")
+
+    out, pos = [], 0
+    for m in _ENV_NAME.finditer(text):
+        if m.start() < pos:
+            continue
+        out.append(text[pos : m.start()])
+        out.append(value(m))
+        pos = m.end()
+        if m.group(1) and text[pos : pos + 1] == "}":
+            pos += 1
+    out.append(text[pos:])
+    return "".join(out)

@@ -7,7 +7,7 @@ None means "unknown: do not check".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location, Problems
@@ -40,6 +40,9 @@ class Context:
 
     problems: Problems = field(default_factory=Problems)
     host: HostFacts = field(default_factory=HostFacts)
+    # The environment as the reader has it (HAProxy's `setenv` changes it while reading):
+    # HAProxy expands `$NAME` in addresses once more (src/tools.c env_expand).
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def error(self, loc: Location, message: str, kind: Kind = Kind.CONFIG) -> None:
         self.problems.error(loc, message, kind)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pylvs.control.haproxy.context import Context, Reply, err, msg
+from pylvs.control.haproxy.context import LOG_NOTICE, Context, Reply, err, msg
 from pylvs.control.haproxy.lookup import backend_server, find_backend, find_server
 from pylvs.model.proxies import ProxyView, ServerView
 from pylvs.proto.stick import Level, table_command
@@ -24,7 +24,7 @@ _SET_SERVER_USAGE = (
 )
 # `set server` options HAProxy has and pylvs does not change at run time (yet).
 _UNSUPPORTED_OPTIONS = frozenset(
-    {"agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "fqdn", "ssl"}
+    {"agent-addr", "agent-port", "agent-send", "check-addr", "check-port"}
 )
 _BY = " by 'stats socket command'\n"
 
@@ -85,6 +85,20 @@ def set_server(ctx: Context, words: list[str], payload: str | None) -> Reply:
         return Reply("")
     if what == "addr":
         return set_addr(ctx, px, sv, words)
+    return _set_other(what, value)
+
+
+def _set_other(what: str, value: str) -> Reply:
+    """`set server B/S fqdn|ssl|...`: what pylvs cannot change, answered as HAProxy does."""
+    if what == "fqdn":
+        # pylvs has no run-time resolvers (a server's `resolvers` is warned as unsupported),
+        # so every server is one HAProxy finds without sv->resolvers
+        if not value:
+            return err("set server <b>/<s> fqdn requires a FQDN.\n")
+        return err("set server <b>/<s> fqdn failed because no resolution is configured.\n")
+    if what == "ssl":
+        # HAProxy built without USE_OPENSSL answers so; pylvs has no TLS (no `feature(OPENSSL)`)
+        return msg("server ssl setting not supported.\n", LOG_NOTICE)
     if what in _UNSUPPORTED_OPTIONS:
         return err(f"'set server <srv> {what}' is not supported by pylvs.\n")
     return err(_SET_SERVER_USAGE)

@@ -43,7 +43,10 @@ class CheckDriver:
         self.effects = effects
         self.wall = wall  # the date a check's samples see (`date`, log-format %T)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        # uvloop's call_at gives a plain Handle (no `when()`) for a time already past:
+        # the time asked is kept here
+        self._timer: asyncio.Handle | None = None
+        self._when: float | None = None
         self._links: dict[int, Link] = {}  # id(Planned) -> its run's connection
 
     @property
@@ -72,6 +75,14 @@ class CheckDriver:
             self._deliver(sh.take_effects())
         self._rearm()
 
+    def purge(self, planned: list[Planned]) -> None:
+        """Checks that left the plan (`del server`): their connections reset."""
+        for p in planned:
+            link = self._links.pop(id(p), None)
+            if link is not None:
+                link.close(reset=True)
+        self._rearm()
+
     # -- the timer ---------------------------------------------------------------------------
 
     def _rearm(self) -> None:
@@ -79,12 +90,13 @@ class CheckDriver:
             return
         when = self.checks.next_wakeup()
         if self._timer is not None:
-            if when is not None and self._timer.when() == when:
+            if when is not None and self._when == when:
                 return
             self._timer.cancel()
             self._timer = None
         if when is not None:
             self._timer = self._loop.call_at(when, self._fire)
+            self._when = when
 
     def _fire(self) -> None:
         self._timer = None

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
 
-from pylvs.proto.check.schedule import Checks, Host
-from pylvs.proto.check.server import Sessions
+from pylvs.proto.check.schedule import Checks, Host, Planned
+from pylvs.proto.check.server import ServerHealth, Sessions
 from pylvs.sched.haproxy.pool import Pool
+from pylvs.sched.haproxy.server import Server
 
 
 @runtime_checkable
@@ -33,4 +34,10 @@ class Planner(Protocol):
         host: Host | None = None,
     ) -> Checks:
         """Every check over `pools` (by backend name); backends missing there are skipped."""
+        ...
+
+    def plan_server(
+        self, backend: str, server: object, pool: Pool, lb: Server, sessions: Sessions
+    ) -> tuple[ServerHealth, list[Planned]]:
+        """The checks of a server `add server` created (`server`: ServerSpec.line)."""
         ...

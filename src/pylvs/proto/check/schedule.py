@@ -135,6 +135,27 @@ class Checks:
                 max_spread=self.max_spread,
             )
 
+    def add(self, sh: ServerHealth, planned: list[Planned], now: float) -> None:
+        """A server `add server` created: its checks planned from `now` without spread
+        (cli_parse_add_server: start_check_task(check, 0, 1, 1))."""
+        self.servers[sh.backend, sh.name] = sh
+        self.planned += planned
+        stopped = sh.srv.next_state is State.STOPPED
+        for p in planned:
+            p.check.schedule_first(
+                now, mininter=0, nbcheck=1, srvpos=0, server_stopped=stopped, max_spread=0
+            )
+
+    def remove(self, sh: ServerHealth) -> list[Planned]:
+        """`del server`: the server's checks leave the plan (check_purge); returned, so
+        that the driver can close what a running one holds."""
+        del self.servers[sh.backend, sh.name]
+        gone = [p for p in self.planned if p.server is sh]
+        self.planned = [p for p in self.planned if p.server is not sh]
+        for p in gone:
+            p.run = None
+        return gone
+
     def wake(self, now: float, wall: float) -> list[tuple[Planned, list[Command]]]:
         """Run the check tasks whose time has come (their place in the timers): idle
         checks start a run, running ones time out (or sleep again until their deadline,

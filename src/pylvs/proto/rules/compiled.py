@@ -70,6 +70,9 @@ class CompiledProxies:
     proc_vars: frozenset[str] = frozenset()
     proc_init: tuple[SetVar, ...] = ()
     set_var_compiler: SetVarCompiler | None = None  # `set var` on the stats socket
+    # (backend, server) that rules point to (a server argument, `use-server`): `del server`
+    # refuses them (SRV_F_NON_PURGEABLE)
+    pinned: frozenset[tuple[str, str]] = frozenset()
 
     def init_process(self, process: Process) -> None:
         """The proc. variables as the configuration leaves them at start-up."""

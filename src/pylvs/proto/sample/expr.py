@@ -94,6 +94,9 @@ class CompileContext:
     # import config).
     fetch_sigs: Mapping[str, FetchSig] = field(default_factory=dict)
     conv_sigs: Mapping[str, ConvSig] = field(default_factory=dict)
+    # (backend, server) named by a server argument: such a server cannot be deleted at run
+    # time (src/sample.c smp_resolve_args sets SRV_F_NON_PURGEABLE).
+    pinned: set[tuple[str, str]] = field(default_factory=set)
 
 
 # A keyword's own argument check (its val_args): gets the compiled args, returns them
@@ -330,6 +333,7 @@ def resolve_server(text: str, ctx: CompileContext, pos: int, where: str) -> tupl
             f"unable to find server '{server}' in backend '{backend}' referenced in arg"
             f" {pos + 1} of {where}"
         )
+    ctx.pinned.add((backend, server))
     return backend, server
 
 

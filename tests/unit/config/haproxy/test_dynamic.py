@@ -5,6 +5,7 @@ configuration's `server` lines, HAProxy's answers for what is wrong (captured fr
 from __future__ import annotations
 
 from pylvs.config.haproxy.dynamic import dynamic_server
+from pylvs.config.haproxy.model import Server
 from pylvs.model.proxy_spec import ServerSpec
 
 
@@ -38,4 +39,11 @@ def test_haproxy_s_answers() -> None:
 
 def test_what_pylvs_cannot_run_is_refused() -> None:
     assert "not one" in str(dynamic_server("be", "s", ["somehost:80"]))
-    assert "track" in str(dynamic_server("be", "s", ["127.0.0.1:1", "track", "be/s1"]))
+
+
+def test_track_proto_and_the_line_travel_for_the_engine() -> None:
+    got = dynamic_server("be", "s", ["127.0.0.1:1", "track", "be/s1", "proto", "h2", "check"])
+    assert isinstance(got, ServerSpec)
+    assert (got.track, got.proto, got.check.enabled) == ("be/s1", "h2", True)
+    line = got.line
+    assert isinstance(line, Server) and line.name == "s" and line.track == "be/s1"

@@ -139,3 +139,16 @@ def test_parse_seconds_rounds_up_and_refuses_what_haproxy_refuses() -> None:
     assert parse_seconds("x") is None
     assert parse_seconds("5x") is None
     assert parse_seconds("99999999999") is None
+
+
+def test_set_server_fqdn_and_ssl_answer_as_haproxy_without_resolvers_or_tls() -> None:
+    """src/server.c cli_parse_set_server: no server has run-time resolvers in pylvs, and
+    pylvs is a build without USE_OPENSSL (`set server B/S ssl` only says so)."""
+    s = session()
+    assert s.feed(b"set server be/s1 fqdn foo.fqdn\n") == (
+        b"set server <b>/<s> fqdn failed because no resolution is configured.\n\n"
+    )
+    s = session()
+    assert s.feed(b"set server be/s1 fqdn\n") == b"set server <b>/<s> fqdn requires a FQDN.\n\n"
+    s = session()
+    assert s.feed(b"set server be/s1 ssl on\n") == b"server ssl setting not supported.\n\n"
