@@ -9,6 +9,8 @@ range; without a port the client's destination port is used, `+N`/`-N` offsets i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pylvs.config.errors import Kind
 from pylvs.config.haproxy import unsupported
 from pylvs.config.haproxy.model import Bind, Endpoint, Target
@@ -109,6 +111,22 @@ def server_target(word: Word, ctx: Context, who: str) -> Target | None:
         ctx.error(word.loc, f"'{who}' : invalid port '{port}' in '{word.text}'")
         return None
     return Target(host, ip, ports[0], family=family)
+
+
+def socks4_target(text: str, env: Mapping[str, str]) -> tuple[str, int] | str:
+    """`socks4 ADDR:PORT` (srv_parse_socks4: str2sa_range with a mandatory port): the
+    proxy's IPv4/IPv6 address and port, or str2sa_range's complaint."""
+    expanded = env_expand(text, env)
+    host, port = split_host_port(expanded)
+    if port is None or port == "":
+        return f"missing port specification in '{text}'"
+    ports = port_range(port)
+    if ports is None or "-" in port or ports[0] == 0:
+        return f"invalid port '{port}'"
+    ip = literal_ip(host or "0.0.0.0")
+    if ip is None:
+        return f"invalid address: '{host}' in '{text}'"
+    return str(ip), ports[0]
 
 
 # bind options pylvs reads into `Bind`: name -> number of values (HAProxy §5.1); the others

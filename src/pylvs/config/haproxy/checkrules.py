@@ -113,7 +113,7 @@ def parse_connect(args: list[str], check: str, previous: list[DraftRule]) -> Par
         word = args[i]
         if word in ("default", "send-proxy", "linger", "via-socks4", "ssl"):
             opts[word.replace("-", "_")] = True
-            if word in ("via-socks4", "ssl"):
+            if word == "ssl":
                 unsupported.append(f"{check} connect {word}")
             i += 1
             continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from pylvs.config.haproxy.addresses import socks4_target
 from pylvs.config.haproxy.logformat import compile_ruleset
 from pylvs.config.haproxy.model import HaproxyConfig, Proxy, Server
 from pylvs.proto.check import protocols
@@ -210,6 +211,13 @@ def _server_health(
     return sh
 
 
+def _socks4(s: Server) -> tuple[str, int] | None:
+    """The server's `socks4` proxy (read and checked with the server line)."""
+    text = next((v[0] for k, v in s.others if k == "socks4" and v), None)
+    got = socks4_target(text, {}) if text is not None else None
+    return got if isinstance(got, tuple) else None
+
+
 def _check_address(s: Server, *, dynamic: bool = False) -> CheckAddress:
     # a dynamic server's check sends the PROXY header only when told (`check-send-proxy`)
     own = dynamic or s.check_port is not None or s.check_addr is not None
@@ -223,6 +231,8 @@ def _check_address(s: Server, *, dynamic: bool = False) -> CheckAddress:
         check_addr=str(s.check_addr) if s.check_addr is not None else None,
         check_port=s.check_port or 0,
         send_proxy=send_proxy,
+        socks4=_socks4(s),
+        check_via_socks4=s.check_via_socks4,
     )
 
 

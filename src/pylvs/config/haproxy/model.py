@@ -83,6 +83,7 @@ class ServerOptions:
     check_port: int | None = None
     check_addr: IpAddress | None = None
     check_send_proxy: bool | None = None
+    check_via_socks4: bool | None = None
     inter_ms: int | None = None
     fastinter_ms: int | None = None
     downinter_ms: int | None = None
@@ -129,6 +130,7 @@ class Server:
     check_port: int | None = None
     check_addr: IpAddress | None = None
     check_send_proxy: bool = False
+    check_via_socks4: bool = False  # the check goes through the `socks4` proxy
     inter_ms: int = 2000
     fastinter_ms: int | None = None
     downinter_ms: int | None = None

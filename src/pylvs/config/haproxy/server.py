@@ -16,7 +16,7 @@ import dataclasses
 
 from pylvs.config.errors import Kind
 from pylvs.config.haproxy import unsupported
-from pylvs.config.haproxy.addresses import server_target
+from pylvs.config.haproxy.addresses import server_target, socks4_target
 from pylvs.config.haproxy.model import ServerOptions
 from pylvs.config.haproxy.syntax import suggestion
 from pylvs.config.haproxy.values import literal_ip, number, time_ms
@@ -36,6 +36,7 @@ _FLAGS: dict[str, tuple[str, bool]] = {
     "no-send-proxy-v2": ("send_proxy_v2", False),
     "check-send-proxy": ("check_send_proxy", True),
     "no-check-send-proxy": ("check_send_proxy", False),
+    "check-via-socks4": ("check_via_socks4", True),
     "agent-check": ("agent_check", True),
     "no-agent-check": ("agent_check", False),
     "non-stick": ("non_stick", True),
@@ -87,13 +88,10 @@ def read_options(
             i += 1
             continue
         if key in unsupported.SERVER:
-            arity, why = unsupported.SERVER[key]
-            if i + arity >= len(args) + (arity == 0):
-                ctx.error(w.loc, f"'{who}' : '{key}' expects an argument.")
+            taken = _unsupported(args, i, ctx, who, others)
+            if taken is None:
                 return None
-            others.append((key, tuple(a.text for a in args[i + 1 : i + 1 + arity])))
-            ctx.warning(w.loc, unsupported.message(key, why), Kind.UNSUPPORTED)
-            i += 1 + arity
+            i += taken
             continue
         if key == "source":
             end = _source_end(args, i + 1)
@@ -130,6 +128,35 @@ def read_options(
             return None
     opts = ServerOptions(**values, others=tuple(others))  # type: ignore[arg-type]
     return opts, sid
+
+
+def _unsupported(
+    args: tuple[Word, ...],
+    i: int,
+    ctx: Context,
+    who: str,
+    others: list[tuple[str, tuple[str, ...]]],
+) -> int | None:
+    """An option of unsupported.SERVER at args[i], kept with a warning: how many words it
+    took, None after an error.  `socks4`'s address is checked (and kept expanded), as the
+    health check may go through it (`check-via-socks4`)."""
+    w = args[i]
+    key = w.text
+    arity, why = unsupported.SERVER[key]
+    if i + arity >= len(args) + (arity == 0):
+        ctx.error(w.loc, f"'{who}' : '{key}' expects an argument.")
+        return None
+    values = tuple(a.text for a in args[i + 1 : i + 1 + arity])
+    if key == "socks4":
+        proxy = socks4_target(values[0], ctx.env)
+        if isinstance(proxy, str):
+            ctx.error(w.loc, f"'{who}' : 'socks4 {values[0]}' : {proxy}")
+            return None
+        host, port = proxy
+        values = (f"[{host}]:{port}" if ":" in host else f"{host}:{port}",)
+    others.append((key, values))
+    ctx.warning(w.loc, unsupported.message(key, why), Kind.UNSUPPORTED)
+    return 1 + arity
 
 
 def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywords

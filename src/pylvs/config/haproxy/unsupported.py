@@ -42,7 +42,10 @@ _DNS = "server names are resolved once, at start-up (no run-time resolvers)"
 _PEERS = "stick tables are not replicated (no peers protocol)"
 _MAIL = "e-mail alerts are not sent"
 _FCGI = "FastCGI is not implemented"
-_SOCKS = "SOCKS4 to servers is not implemented"
+_SOCKS = (
+    "a server's traffic does not go through its SOCKS4 proxy (its health check does, with"
+    " check-via-socks4)"
+)
 _NS = "pylvs runs in the network namespace it is started in"
 _PROC = "pylvs runs as one process started by the service manager"
 _HTTPCLIENT = "HAProxy's internal HTTP client is not implemented"
@@ -177,7 +180,6 @@ _SERVER: dict[str, tuple[int, str]] = {
     ),
     **dict.fromkeys(("resolvers", "resolve-net", "resolve-opts", "resolve-prefer"), (1, _DNS)),
     "socks4": (1, _SOCKS),
-    "check-via-socks4": (0, _SOCKS),
     "namespace": (1, _NS),
     "tfo": (0, _POLLER),
     "no-tfo": (0, _POLLER),

@@ -6,6 +6,9 @@ tcp_connect_server, src/check.c chk_report_conn_err), in asyncio terms:
 * the connect is non-blocking; a check with nothing to send turns TCP_QUICKACK off first, so
   the handshake's last ACK waits and the server never sees the connection completed when the
   check resets it at once (`Open.delay_ack`);
+* through a SOCKS4 proxy (`Open.via`: `check-via-socks4`, `tcp-check connect via-socks4`)
+  the connection is made to the proxy, which is asked to CONNECT to the check's address
+  and must grant it before the run sees the connection up (proto/socks4.py);
 * a PROXY header (`send-proxy` on the check) goes out first (`Open.preface`);
 * the end of a run closes with a reset (SO_LINGER 0) unless the rule asked for `linger` or
   the server closed first (`Close.reset`);
@@ -27,6 +30,7 @@ import struct
 from collections.abc import Callable
 from typing import cast
 
+from pylvs.proto import socks4
 from pylvs.proto.check.tcpcheck import CheckRun, Command, Open
 
 TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)
@@ -40,6 +44,25 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno:
         return os.strerror(exc.errno)
     return str(exc) or type(exc).__name__
+
+
+async def _socks4(loop: asyncio.AbstractEventLoop, sock: socket.socket, c: Open) -> str | None:
+    """The SOCKS4 handshake on a connected socket: None when the proxy granted the CONNECT
+    to c.host:c.port, else HAProxy's words for what went wrong."""
+    try:
+        await loop.sock_sendall(sock, socks4.request(c.host, c.port))
+    except OSError:
+        return socks4.SEND_ERROR
+    reply = b""
+    while len(reply) < socks4.REPLY_LEN:
+        try:
+            chunk = await loop.sock_recv(sock, socks4.REPLY_LEN - len(reply))
+        except OSError:
+            return socks4.ABORTED
+        if not chunk:
+            break
+        reply += chunk
+    return socks4.reply_error(reply)
 
 
 class Link(asyncio.Protocol):
@@ -60,14 +83,22 @@ class Link(asyncio.Protocol):
 
     async def _connect(self, loop: asyncio.AbstractEventLoop, c: Open) -> None:
         try:
-            family = (
-                socket.AF_INET6 if ipaddress.ip_address(c.host).version == 6 else socket.AF_INET
-            )
+            host, port = c.via or (c.host, c.port)
+            family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
             sock = self.sock = socket.socket(family, socket.SOCK_STREAM)
             sock.setblocking(False)
             if c.delay_ack:
                 sock.setsockopt(socket.IPPROTO_TCP, TCP_QUICKACK, 0)
-            await loop.sock_connect(sock, (c.host, c.port))
+            await loop.sock_connect(sock, (host, port))
+            if c.via is not None:
+                refused = await _socks4(loop, sock, c)
+                if refused is not None:
+                    self._drop_socket()
+                    if not self.closed:
+                        run, text = self.run, refused
+                        up = refused == socks4.DENIED  # the reply came: layer 4 is up
+                        self.event(lambda now: run.failed(text, now, established=up))
+                    return
             if self.closed:
                 return
             await loop.create_connection(lambda: self, sock=sock)

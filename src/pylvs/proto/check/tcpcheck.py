@@ -70,18 +70,22 @@ class CheckAddress:
     check_addr_port: int = 0
     check_port: int = 0  # `port`
     send_proxy: int = 0
+    socks4: tuple[str, int] | None = None  # the server's `socks4` proxy
+    check_via_socks4: bool = False  # `check-via-socks4`: the default connect goes through it
 
 
 @dataclass(frozen=True, slots=True)
 class Open:
     """Open a TCP connection.  `delay_ack`: do not acknowledge the SYN-ACK at once
     (TCP_QUICKACK off: the connection stays half-open on the server's side when the check
-    closes right away); `preface`: bytes to send first (a PROXY header)."""
+    closes right away); `preface`: bytes to send first (a PROXY header); `via`: a SOCKS4
+    proxy to reach host:port through (its handshake comes before the preface)."""
 
     host: str
     port: int
     preface: bytes = b""
     delay_ack: bool = False
+    via: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,10 +207,14 @@ class CheckRun:
         self.subscribed = False
         return self._run(now)
 
-    def failed(self, error: str, now: float) -> list[Command]:
+    def failed(self, error: str, now: float, *, established: bool = False) -> list[Command]:
+        """A socket error; `established`: the transport was up when it came (a SOCKS4
+        proxy refusing: HAProxy cleared CO_FL_WAIT_L4_CONN on its reply, so it is a
+        socket error, not a layer-4 connection problem)."""
         if self.conn is None or self.done:
             return []
         self.conn.error = error
+        self.conn.up = self.conn.up or established
         self.subscribed = False
         return self._run(now)
 
@@ -307,6 +315,17 @@ class CheckRun:
 
     # -- connect ---------------------------------------------------------------------------
 
+    def _socks4(self, rule: Connect) -> tuple[str, int] | None:
+        """tcpcheck_eval_connect: through the server's SOCKS4 proxy when the rule says
+        `via-socks4`, or when it is the default connect and the server `check-via-socks4`
+        (the health check's flag: an agent check never goes through it)."""
+        a = self.address
+        if a.socks4 is None:
+            return None
+        if rule.via_socks4 or (rule.default and a.check_via_socks4 and not self.check.agent):
+            return a.socks4
+        return None
+
     def _connect(self, rule: Connect, index: int, now: float) -> str:
         conn = self.conn
         if conn is not None:
@@ -330,7 +349,7 @@ class CheckRun:
         delay_ack = nxt is None or not isinstance(nxt, Expect)
         http = HttpResponse() if self.ruleset.http else None
         self.conn = _Conn(http, rule.linger)
-        self._out.append(Open(host, port, preface, delay_ack))
+        self._out.append(Open(host, port, preface, delay_ack, self._socks4(rule)))
         inter = self.check.inter
         deadline = now + inter / 1000
         if self.timeouts.check and self.timeouts.connect:

@@ -58,3 +58,15 @@ def test_a_checked_server_needs_a_port_only_when_its_address_is_set() -> None:
     assert [p.message for p in bad.problems.errors] == [
         "config: backend 'be': server 's3' has neither service port nor check port."
     ]
+
+
+def test_socks4_addresses_and_where_checks_connect() -> None:
+    from pylvs.config.haproxy.addresses import socks4_target
+
+    assert socks4_target("127.0.0.1:1080", {}) == ("127.0.0.1", 1080)
+    assert socks4_target("${P}:${Q}", {"P": "10.0.0.1", "Q": "9"}) == ("10.0.0.1", 9)
+    assert socks4_target("127.0.0.1", {}) == "missing port specification in '127.0.0.1'"
+    bad = load_text(HEAD + "backend be\n    server s 127.0.0.1:80 socks4 127.0.0.1\n", "h.cfg")
+    assert [p.message for p in bad.problems.errors] == [
+        "'server be/s' : 'socks4 127.0.0.1' : missing port specification in '127.0.0.1'"
+    ]

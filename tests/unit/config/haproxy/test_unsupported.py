@@ -24,6 +24,7 @@ WRAP = {
     "section": "#\n#\n#\n#\n#\n#\n#\n@\n",
 }
 ARGS = {"section": "n", "tcp-ut": "1s", "clitcpka-idle": "1s", "srvtcpka-idle": "1s"}
+ARGS["socks4"] = "127.0.0.1:1080"  # its address is checked (the health check may use it)
 
 
 def test_the_doc_is_generated_from_the_list() -> None:
