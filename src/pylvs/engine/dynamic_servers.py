@@ -84,7 +84,8 @@ class DynamicServers:
         except ValueError as e:
             return f"{e}\n"
         self._plan(be, srv, tracked)
-        return "New server registered.\n"
+        # what pylvs will not do for it, before HAProxy's answer (which the tools match)
+        return "".join(f"[pylvs] {w}\n" for w in got.warnings) + "New server registered.\n"
 
     def _tracked(self, backend: str, text: str) -> ServerHealth | str:
         """srv_apply_track's lookup and refusals (their text, with a newline)."""

@@ -203,6 +203,8 @@ class ServerSpec:
     # `add server`'s line as the reader read it, for the check planner (ChecksPlan's
     # plan_server); None for the configuration's servers, which the planner has already
     line: object = field(default=None, compare=False, repr=False)
+    # what the reader warned about an `add server` line (options pylvs does not act on)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def port_for(self, dst_port: int) -> int:
         """The port a connection whose client reached `dst_port` goes to."""

@@ -105,3 +105,11 @@ def test_what_del_server_refuses_and_in_which_order(tmp_path: object) -> None:
     assert lp.del_server("be", "s5") == NOT_PURGEABLE  # the flag stays, as in HAProxy
     lp.set_server_state("be", "s2", "maint")
     assert lp.del_server("be", "s2") == "Server deleted."
+
+
+def test_what_pylvs_will_not_do_comes_before_haproxys_answer(tmp_path: object) -> None:
+    lp, _checks, _lines = live(str(tmp_path))
+    assert lp.add_server("be", "n1", ["127.0.0.1:1", "proto", "none"]) == (
+        "[pylvs] pylvs does not do 'proto': the multiplexer is chosen by the proxy's mode"
+        " - ignoring\nNew server registered.\n"
+    )

@@ -46,4 +46,5 @@ def dynamic_server(backend: str, name: str, words: Sequence[str]) -> ServerSpec 
         if getattr(options, f.name) is not None
     }
     line = Server(loc=_CLI, name=name, target=target, id=sid or 0, **values)
-    return dataclasses.replace(server_spec(line), line=line)
+    said = tuple(w.message for w in ctx.problems.warnings)
+    return dataclasses.replace(server_spec(line), line=line, warnings=said)
