@@ -102,6 +102,9 @@ def checked_scenario(
         f"    server s1 {a} check inter 100ms\n    server s2 {a}\n"
         f"    server s3 {a} track s1\n    server s4 {a}\n"
     ), None)  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not stats.exists() and time.monotonic() < deadline:  # a busy box: not bound yet
+        time.sleep(0.05)
     seen: list[object] = []
     for command in (
         f"add server app/t1 {b} track app/s2",  # no check nor agent
