@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pylvs.cli.helpformat import HelpFormatter
 from pylvs.cli.hostfacts import host_facts as host_facts  # where `pylvs run` finds it
 from pylvs.cli.run_args import DEFAULT_CONFIG
 from pylvs.config.errors import Kind, Location, Problem, Severity
@@ -38,6 +39,7 @@ def add_parser(subparsers: Any) -> None:
         help="check a keepalived.conf or a haproxy.cfg",
         description="Check a keepalived.conf or a haproxy.cfg (told apart by their content)"
         " and report every problem with FILE:LINE:COL.",
+        formatter_class=HelpFormatter,
     )
     p.add_argument(
         "--format",

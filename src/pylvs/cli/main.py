@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from pylvs import __version__
+from pylvs.cli.helpformat import HelpFormatter
 
 # sub-command -> module under pylvs.cli (added as the features land)
 COMMANDS: dict[str, str] = {
@@ -39,6 +40,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pylvs",
         description="LVS + Keepalived (+ HAProxy) high-availability load balancer in Python.",
+        formatter_class=HelpFormatter,  # argparse's, without `import shutil` (cli/helpformat.py)
     )
     parser.add_argument("--version", action="version", version=f"pylvs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -1,5 +1,7 @@
 """Pure values: virtual services, real servers, live counters, the service table and its diff."""
 
+from typing import TYPE_CHECKING
+
 from pylvs.model.dest import Destination
 from pylvs.model.service import (
     AF_INET,
@@ -19,18 +21,48 @@ from pylvs.model.service import (
     VirtualService,
     format_addr_port,
 )
-from pylvs.model.table import (
-    AddDest,
-    AddService,
-    Change,
-    DeleteDest,
-    DeleteService,
-    EditDest,
-    EditService,
-    ServiceEntry,
-    ServiceTable,
-    diff,
+
+if TYPE_CHECKING:
+    from pylvs.model.table import (
+        AddDest,
+        AddService,
+        Change,
+        DeleteDest,
+        DeleteService,
+        EditDest,
+        EditService,
+        ServiceEntry,
+        ServiceTable,
+        diff,
+    )
+
+# The service table and its diff (model/table.py) are read on first use (PEP 562): the
+# commands that need them (ipvsadm, the daemon) get the same names, and `pylvs check` of a
+# keepalived.conf, which imports this package for ServiceKey and Protocol, does not pay for
+# the table's dataclasses at start-up (issue 18 #10).
+_TABLE_NAMES = frozenset(
+    {
+        "AddDest",
+        "AddService",
+        "Change",
+        "DeleteDest",
+        "DeleteService",
+        "EditDest",
+        "EditService",
+        "ServiceEntry",
+        "ServiceTable",
+        "diff",
+    }
 )
+
+
+def __getattr__(name: str) -> object:
+    if name in _TABLE_NAMES:
+        from pylvs.model import table
+
+        return getattr(table, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AF_INET",

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from pylvs.config.keepalived.lvs.checks import BfdCheck, FileCheck
 from pylvs.config.keepalived.lvs.model import RealServerConf, VirtualServerConf
 from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.model.service import AF_INET, AF_INET6, Protocol, RealServer, ServiceKey
-from pylvs.model.table import ServiceEntry, ServiceTable
+
+if TYPE_CHECKING:
+    from pylvs.model.table import ServiceTable
 
 
 def starts_alive(rs: RealServerConf) -> bool:
@@ -83,6 +86,10 @@ def initial_dests(vs: VirtualServerConf) -> tuple[RealServer, ...]:
 
 
 def to_table(config: KeepalivedConfig) -> ServiceTable:
+    # model/table.py here, not at import: the parser uses this module's service_keys, and a
+    # check does not need the table's classes (issue 18 #10)
+    from pylvs.model.table import ServiceEntry, ServiceTable
+
     entries: dict[ServiceKey, ServiceEntry] = {}
     for vs in config.virtual_servers:
         dests = initial_dests(vs)
