@@ -97,9 +97,10 @@ def _strtol(text: str) -> tuple[int, int]:
 
 
 def _version(first: str) -> int:
-    """srv_state_get_version on the first line (with its newline): -1 empty, 0 unusable."""
+    """srv_state_get_version on the first line (with its newline): 0 when unusable or
+    empty."""
     if not first:
-        return -1
+        return 0
     value, used = _strtol(first)
     if not used or first[used:] != "\n" or not 1 <= value <= VERSION:
         return 0
@@ -123,11 +124,8 @@ def read(text: str, path: str, local: LocalBackend | None = None) -> StateFile:
     what = "server state file" if local is not None else "global server state file"
     rows = text.splitlines(keepends=True)
     version = _version(rows[0] if rows else "")
-    if version < 1:
-        if version == -1:
-            msg = Message("notice", f"{where}Empty {what} '{path}'.")
-        else:
-            msg = Message("warning", f"{where}Can't get version of the {what} '{path}'.")
+    if version < 1:  # an empty file too: haproxy 2.6.12 words both alike
+        msg = Message("warning", f"{where}Can't get version of the {what} '{path}'.")
         return StateFile(0, {}, (msg,))
     lines: dict[tuple[str, str], tuple[str, ...]] = {}
     messages: list[Message] = []

@@ -36,8 +36,12 @@ def test_reading_keys_lines_by_backend_and_server() -> None:
 
 
 def test_unusable_files_say_why() -> None:
-    empty = ss.Message("notice", "config: Empty global server state file 'f'.")
+    # an empty file is one without a version (haproxy 2.6.12 says so, as a warning)
+    empty = ss.Message("warning", "config: Can't get version of the global server state file 'f'.")
     assert ss.read("", "f").messages == (empty,)
+    local = ss.read("", "f", ss.LocalBackend("be", 3)).messages
+    said = "Proxy 'be': Can't get version of the server state file 'f'."
+    assert local == (ss.Message("warning", said),)
     bad = ss.read("1 \n" + line(), "f")
     assert bad.version == 0
     assert bad.messages[0].text == "config: Can't get version of the global server state file 'f'."

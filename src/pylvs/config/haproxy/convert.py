@@ -117,12 +117,13 @@ def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None)
 
 
 def _ids(config: HaproxyConfig) -> dict[tuple[str, str], int]:
-    """Proxy ids as HAProxy numbers them (proxy.c: declared `id`, else the next free one
-    from 2 in declaration order; the stats socket's internal proxy is 1... pylvs gives
-    frontends and backends of one `listen` the same id, as HAProxy does)."""
+    """Proxy ids as HAProxy numbers them (cfgparse.c check_config_validity: declared `id`,
+    else the next free one in declaration order, from 1, or from 2 when a global `stats`
+    keyword made the CLI frontend, which takes 1; a `listen`'s frontend and backend share
+    theirs)."""
     used = {p.id for p in config.proxies if p.id is not None}
     out: dict[tuple[str, str], int] = {}
-    next_id = 2
+    next_id = 2 if config.global_.cli_proxy else 1
     for p in config.proxies:
         pid = p.id
         if pid is None:

@@ -40,6 +40,7 @@ class GlobalDraft:
     description: str | None = None
     stats_timeout_ms: int | None = None
     stats_maxconn: int | None = None
+    cli_proxy: bool = False  # a `stats` keyword made HAProxy's CLI frontend (proxy id 1)
     log_tag: str | None = None
     log_send_hostname: str | None = None  # "": the host's name
     strict_limits: bool = True
@@ -92,6 +93,9 @@ def _time(attr: str, unit_ms: int = 1) -> G:
 
 def _stats(st: Statement, ctx: Context, g: GlobalDraft) -> None:
     name = sub_name(st)
+    # Any of them allocates the CLI frontend ("GLOBAL", cli.c cli_alloc_fe), which takes
+    # proxy id 1 (haproxy 2.6.12: the first proxy is id 1 without them, 2 with one)
+    g.cli_proxy = True
     if name == "socket":
         bind = read_bind(st, ctx, "stats socket")
         if bind is not None:

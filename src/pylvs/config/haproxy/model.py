@@ -491,6 +491,7 @@ class Global:
     stats_sockets: tuple[StatsSocket, ...] = ()
     stats_timeout_ms: int | None = None
     stats_maxconn: int | None = None
+    cli_proxy: bool = False  # HAProxy's CLI frontend exists (any `stats` keyword): id 1
     logs: tuple[LogTarget, ...] = ()
     log_tag: str | None = None
     log_send_hostname: str | None = None  # "": the host's name

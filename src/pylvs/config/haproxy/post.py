@@ -111,6 +111,7 @@ def _global(g: GlobalDraft) -> Global:
         stats_sockets=tuple(g.sockets),
         stats_timeout_ms=g.stats_timeout_ms,
         stats_maxconn=g.stats_maxconn,
+        cli_proxy=g.cli_proxy,
         logs=tuple(g.logs),
         log_tag=g.log_tag,
         log_send_hostname=g.log_send_hostname,

@@ -176,3 +176,20 @@ def test_seed_004_converts() -> None:
 def test_unreadable_files_are_problems(tmp_path: Path) -> None:
     loaded = load_paths([str(tmp_path / "missing.cfg")])
     assert not loaded.ok and loaded.problems.errors[0].kind is Kind.FATAL
+
+
+def test_proxy_ids_start_at_1_unless_a_stats_keyword_made_the_cli_frontend() -> None:
+    """As haproxy 2.6.12's stats CSV shows them (`iid`): a `listen`, a frontend and a backend
+    are 1, 2, 3 without a global `stats` keyword; any of `stats socket|timeout|maxconn|
+    bind-process` creates the CLI frontend, which takes 1, and they are 2, 3, 4."""
+    body = (
+        "defaults\n mode tcp\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"
+        "listen l\n bind 127.0.0.1:1\n server s 127.0.0.1:2\n"
+        "frontend fe\n bind 127.0.0.1:3\n default_backend be\n"
+        "backend be\n server s 127.0.0.1:4\n"
+    )
+    for head, first in (("", 1), ("global\n stats maxconn 5\n", 2)):
+        result = load_text(head + body, "h.cfg")
+        spec = to_spec(result.config, result.problems).proxies
+        assert [(f.name, f.id) for f in spec.frontends] == [("l", first), ("fe", first + 1)]
+        assert [(b.name, b.id) for b in spec.backends] == [("l", first), ("be", first + 2)]
