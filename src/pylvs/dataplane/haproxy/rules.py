@@ -22,6 +22,8 @@ from pylvs.model.proxy_spec import ConnFacts, ProxiesSpec
 from pylvs.proto.rules.compiled import CompiledProxies
 from pylvs.proto.sample.stream import Process, Session, Stream
 from pylvs.proto.stick.data import FreqCtr
+from pylvs.sched.haproxy.server import Server as LbServer
+from pylvs.sched.haproxy.server import State
 
 if TYPE_CHECKING:
     from .backend import BackendRuntime, ServerRuntime
@@ -89,25 +91,29 @@ class RuntimeLive:
         return None if be is None else be.pool.lb.beconn
 
     def backend_queue(self, backend: str) -> int | None:
-        be = self.rt.backends.get(backend)
-        return None if be is None else be.pool.lb.queued
-
-    def backend_servers_up(self, backend: str) -> int | None:
+        """The backend's `totpend`: its own queue and its servers' (queue.c pendconn_add)."""
         be = self.rt.backends.get(backend)
         if be is None:
             return None
-        return sum(1 for s in be.servers if s.lb.currently_usable())
+        return be.pool.lb.queued + sum(s.lb.queued for s in be.servers)
+
+    def backend_servers_up(self, backend: str) -> int | None:
+        """be_usable_srv (backend.c, `nbsrv`): the active servers load balancing may pick;
+        with none, 1 for the backup in use, or every usable backup under allbackups."""
+        be = self.rt.backends.get(backend)
+        return None if be is None else be.pool.lb.usable_servers()
 
     def backend_free_slots(self, backend: str) -> int | None:
-        """smp_fetch_connslots: free connection and queue slots of the usable servers, -1
-        when one of them has no maxconn or no maxqueue (unlimited)."""
+        """smp_fetch_connslots: free connection and queue slots of every server not stopped
+        (backups and draining ones too), -1 when one of them has no maxconn or no maxqueue
+        (unlimited)."""
         be = self.rt.backends.get(backend)
         if be is None:
             return None
         total = 0
         for s in be.servers:
             lb = s.lb
-            if not lb.currently_usable():
+            if _stopped(lb):
                 continue
             if not lb.maxconn or not lb.maxqueue:
                 return -1
@@ -147,8 +153,10 @@ class RuntimeLive:
         return None if s is None else s.sess_rate.read(self._now())
 
     def server_up(self, backend: str, server: str) -> bool | None:
+        """smp_fetch_srv_is_up: not stopped and not in maintenance (a draining server or
+        one of weight 0 is up)."""
         s = self._srv(backend, server)
-        return None if s is None else s.lb.currently_usable()
+        return None if s is None else not _stopped(s.lb)
 
     def server_weight(self, backend: str, server: str) -> int | None:
         s = self._srv(backend, server)
@@ -159,6 +167,11 @@ class RuntimeLive:
         if be is None:
             return None
         return next((s for s in be.servers if s.spec.name == server), None)
+
+
+def _stopped(lb: LbServer) -> bool:
+    """SRV_ST_STOPPED as backend.c reads `cur_state` (maintenance stops a server)."""
+    return lb.cur_state is State.STOPPED or lb.in_maintenance
 
 
 def session_for(fe: Frontend, facts: ConnFacts, now: float, listener: str | None) -> Session:

@@ -146,3 +146,40 @@ def test_stick_on_src_sends_a_client_back_to_its_server() -> None:
     s1 = be.pool.server("s1")
     assigned = be.stick(stream("10.0.0.1"), 2.0, s1)  # use-server's choice wins
     assert assigned is not None and assigned.server is s1
+
+
+BACKUPS = """\
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+listen be
+    bind 127.0.0.1:8080
+    server s1 127.0.0.1:80 maxconn 2 maxqueue 3
+    server s2 127.0.0.1:81 maxconn 1 maxqueue 1 weight 0
+    server s3 127.0.0.1:82 maxconn 4 maxqueue 4 disabled
+    server b1 127.0.0.1:83 maxconn 5 maxqueue 5 backup
+"""
+
+
+def test_backend_fetches_count_as_haproxy_does() -> None:
+    """backend.c as haproxy 2.6.12 answers (`nbsrv`, `srv_is_up`, `connslots`, `queue` over
+    `http-request return`, a server drained from the stats socket as `weight 0` here): nbsrv
+    counts the active servers load balancing may pick, else 1 for the backup in use; a
+    server of weight 0 is up and its slots count, one in maintenance is neither; backups'
+    slots count; `queue` is the backend's and its servers' queues together."""
+    rt = runtime(BACKUPS)
+    live = rt.process.live
+    assert live is not None
+    assert live.backend_servers_up("be") == 1  # s1: not s2 (weight 0), s3, nor the backup
+    assert [live.server_up("be", s) for s in ("s1", "s2", "s3", "b1")] == [True, True, False, True]
+    assert live.backend_free_slots("be") == (2 + 3) + (1 + 1) + (5 + 5)
+    rt.set_server_up("be", "s1", False)
+    assert live.backend_servers_up("be") == 1  # the first backup
+    assert live.server_up("be", "s1") is False
+    assert live.backend_free_slots("be") == (1 + 1) + (5 + 5)
+    be = rt.backends["be"]
+    be.pool.lb.queued = 1
+    be.servers[3].lb.queued = 2
+    assert live.backend_queue("be") == 3
