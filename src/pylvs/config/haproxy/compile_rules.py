@@ -319,6 +319,17 @@ class _ProxyCompiler:
                 out.append(cond)
         return tuple(out)
 
+    def persist(self) -> tuple[tuple[bool, Cond], ...]:
+        """`force-persist` / `ignore-persist` rules, merged back into declaration order."""
+        more = self.p.more
+        both = [(True, c) for c in more.force_persist] + [(False, c) for c in more.ignore_persist]
+        both.sort(key=lambda fc: fc[1].loc or self.p.loc)
+        out = []
+        for force, c in both:
+            for cond in self.conds((c,), "force-persist" if force else "ignore-persist"):
+                out.append((force, cond))
+        return tuple(out)
+
     def build(self) -> ProxyRules:
         p = self.p
         t = p.timeouts
@@ -357,6 +368,7 @@ class _ProxyCompiler:
             restrict_hdr_names=_restrict_hdr_names(p),
             unique_id=self.unique_id(),
             unique_id_header=p.unique_id_header.encode() if p.unique_id_header else None,
+            persist=self.persist(),
         )
 
     def unique_id(self) -> LogFormat | None:

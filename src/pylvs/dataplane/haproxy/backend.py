@@ -274,14 +274,21 @@ class BackendRuntime:
         rules = self.sticking
         if rules is None:
             return None
+        force, _ignore = self.persistence(stream)
         return process_sticking_rules(
             rules.request_rules,
             rules.evaluate(stream),
             self,
             now,
             persist=self.spec.persist,
+            force_persist=force,
             assigned=assigned,
         )
+
+    def persistence(self, stream: Stream) -> tuple[bool, bool]:
+        """(force, ignore): the backend's `force-persist` / `ignore-persist` rules on
+        `stream` (a down server still taken / the persistence cookie ignored)."""
+        return (False, False) if self.rules is None else self.rules.persistence(stream)
 
     def store(self, sticking: Sticking, stream: Stream, server: Server, now: float) -> None:
         """The connection to `server` is up: the `stick store-response` rules (evaluated on

@@ -1,14 +1,15 @@
 """Cookie persistence on the mode http runtime: proto/http's cookies.py and
 cookie_response.py plugged into the HTTP driver's seams (http/state.py's hooks).
 
-For a backend with a `cookie` line, each request's Cookie headers are read once its backend
-is chosen (http_process_request: after the rules, before balancing): the first server whose
-`cookie` value the persistence cookie names takes it directly (SF_DIRECT), if it is not
-stopped or the backend has `option persist`; the cookie is removed or its prefix stripped
-before the request is forwarded.  Each final response head of such a backend gets the
-server's Set-Cookie edited and HAProxy's own added (http_process_res_common).  Whether the
-stream was still direct when answered is the driver's: a redispatch moved it away.  Times are
-the wall clock's whole seconds (the cookies' dates are HAProxy's `date.tv_sec`).
+For a backend with a `cookie` line, each request's Cookie headers are read once its backend is
+chosen (http_process_request: after the rules, before balancing): the first server whose
+`cookie` value the persistence cookie names takes it directly (SF_DIRECT), if it is not stopped
+or the backend has `option persist` or a `force-persist` rule matched (an `ignore-persist` one
+makes the cookie ignored, and none is inserted); the cookie is removed or its prefix stripped
+before the request is forwarded. Each final response head of such a backend gets the server's
+Set-Cookie edited and HAProxy's own added (http_process_res_common). Whether the stream was
+still direct when answered is the driver's: a redispatch moved it away. Times are the wall
+clock's whole seconds (the cookies' dates are HAProxy's `date.tv_sec`).
 """
 
 from __future__ import annotations
@@ -59,8 +60,15 @@ class CookiePersistence:
             (s.spec.cookie.encode() if s.spec.cookie else None, _running(s.lb)) for s in be.servers
         ]
         now = int(self.rt.wall())
+        force, ignore = x.persist
         got = cookies.request(
-            head.fields, be.spec.cookie, candidates, now=now, persist=be.spec.persist
+            head.fields,
+            be.spec.cookie,
+            candidates,
+            now=now,
+            persist=be.spec.persist,
+            force=force,
+            ignore=ignore,
         )
         self.pending[id(x)] = got
         if got.fields != head.fields:
@@ -92,6 +100,7 @@ class CookiePersistence:
             post=method == b"POST",
             cacheable=cookie_response.request_cacheable(method),
             checkcache=be.spec.checkcache,
+            ignore=x.persist[1],
             now=int(self.rt.wall()),
         )
         if out.fields == head.fields:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pylvs.proto.rules.acl import Cond
-from pylvs.proto.rules.engine import Rule
+from pylvs.proto.rules.engine import Rule, cond_passes
 from pylvs.proto.rules.logfmt import LogFormat
 from pylvs.proto.rules.replies import ErrorPages, Response
 from pylvs.proto.sample.expr import Expr
-from pylvs.proto.sample.stream import ProxyRef
+from pylvs.proto.sample.stream import ProxyRef, Stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,17 @@ class ProxyRules:
     # `unique-id-header` (the request field that carries it to the server)
     unique_id: LogFormat | None = None
     unique_id_header: bytes | None = None
+    # `force-persist` (True) and `ignore-persist` (False) rules in declaration order: the
+    # first whose condition holds sets SF_FORCE_PRST or SF_IGNORE_PRST (stream.c
+    # process_switching_rules, on the backend's persist_rules)
+    persist: tuple[tuple[bool, Cond], ...] = ()
+
+    def persistence(self, s: Stream) -> tuple[bool, bool]:
+        """(force, ignore) for stream `s`: what its first matching persist rule says."""
+        for force, cond in self.persist:
+            if cond_passes(cond, s, may_miss=False):
+                return force, not force
+        return False, False
 
 
 # -- verdicts: how a phase ended, what the driver does next ----------------------------------

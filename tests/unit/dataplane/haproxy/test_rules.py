@@ -148,6 +148,38 @@ def test_stick_on_src_sends_a_client_back_to_its_server() -> None:
     assert assigned is not None and assigned.server is s1
 
 
+def test_force_persist_keeps_a_stuck_client_on_its_down_server() -> None:
+    """stream.c: the first `force-persist` / `ignore-persist` rule whose condition holds
+    sets SF_FORCE_PRST / SF_IGNORE_PRST; a stick match then takes its server even when it
+    is down (process_sticking_rules), as `option persist` would for every stream."""
+    text = TEXT.replace(
+        "    stick on src\n",
+        "    stick on src\n    ignore-persist if { src 10.0.0.3 }\n"
+        "    force-persist if { src 10.0.0.1 10.0.0.3 }\n",
+    )
+    rt = runtime(text)
+    fe, be = rt.frontends["fe"], rt.backends["be"]
+
+    def stream(src: str) -> Stream:
+        return stream_for(fe, ConnFacts(ip(src), 1000, ip("127.0.0.1"), 8080), be, 1.0)
+
+    s2 = be.pool.server("s2")
+    assert s2 is not None
+    for src in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        first = be.stick(stream(src), 1.0, None)
+        assert first is not None
+        be.store(first, stream(src), s2, 1.0)
+    rt.set_server_up("be", "s2", False)
+    assert be.persistence(stream("10.0.0.1")) == (True, False)
+    assert be.persistence(stream("10.0.0.3")) == (False, True)  # the first rule that holds
+    assert be.persistence(stream("10.0.0.2")) == (False, False)
+    forced = be.stick(stream("10.0.0.1"), 2.0, None)
+    assert forced is not None and forced.server is s2
+    for src in ("10.0.0.2", "10.0.0.3"):  # balanced: s2 is down
+        balanced = be.stick(stream(src), 2.0, None)
+        assert balanced is not None and balanced.server is None
+
+
 BACKUPS = """\
 defaults
     mode tcp

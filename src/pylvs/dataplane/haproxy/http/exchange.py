@@ -64,6 +64,8 @@ class Exchange:
     # the rules' stream of this request (variables, captures, last rule: what a log-format
     # reads); None for a request refused before its head was whole, or without rules
     stream: Stream | None = None
+    # (force, ignore): the backend's force-persist / ignore-persist rule that matched
+    persist: tuple[bool, bool] = (False, False)
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""

@@ -185,6 +185,9 @@ class Upstream:
                 x.request = edited
                 self.pending[0] = ev.HeadForwarded(edited, head.first, head.mode)
         assigned = None
+        stream = s.phases.stream if s.phases is not None else None
+        if stream is not None:  # force-persist / ignore-persist, for the cookie hook
+            x.persist = be.persistence(stream)
         for hook in s.http.on_request:  # every hook sees the request: cookies are edited
             assigned = assigned or hook(x)
         self._edited()
@@ -194,7 +197,6 @@ class Upstream:
             named = be.pool.server(server_name)
             if named is not None and named.currently_usable():
                 assigned = named
-        stream = s.phases.stream if s.phases is not None else None
         if be.sticking is not None and stream is not None:
             self.sticking = be.stick(stream, now, assigned)
             if self.sticking is not None and self.sticking.server is not None:
