@@ -3,7 +3,8 @@
 What src/log.c __do_send_log does, with proto/log/syslog.py's bytes: one datagram socket per
 address family, opened at the first line, never read (SO_RCVBUF 0, SHUT_RD), each line sent
 with MSG_DONTWAIT to the target's address; a descriptor target (`stdout`, `stderr`, `fd@N`)
-gets the line in one write, and only when the descriptor can take it.  Sending never blocks
+gets the line in one write, made non-blocking first as HAProxy makes it (a terminal: only when
+poll says it can take data).  Sending never blocks
 the loop: a full socket or pipe drops the line and counts it (HAProxy's `dropped_logs`, the
 DroppedLogs of `show info`); any other error is reported once per process ("sendmsg()/writev()
 failed in logger #N: ..."), as HAProxy's alert is.
@@ -16,6 +17,7 @@ less severe lines away, its `min_level` raises more severe ones, its `sample` pi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import ipaddress
@@ -23,8 +25,9 @@ import logging
 import os
 import select
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from pylvs.model.proxy_log import LogTarget, ProxyLog
@@ -41,35 +44,84 @@ class LogSenderError(OSError):
     """A target's address does not resolve (HAProxy refuses such a `log` line at start)."""
 
 
+# How long a target's name may take to resolve at start (HAProxy resolves at start too, with
+# the resolver's own timeouts; pylvs bounds it so that a dead DNS server cannot hold a start
+# or a reload for minutes).
+RESOLVE_TIMEOUT = 10.0
+
+# A name's first address, or the resolver's error as text.
+Resolved = ipaddress.IPv4Address | ipaddress.IPv6Address | str
+
+
 class _Out:
     """One target as sent to: its address, family and sampler."""
 
     __slots__ = ("address", "family", "number", "sampler", "target")
 
-    def __init__(self, target: LogTarget, number: int) -> None:
+    def __init__(self, target: LogTarget, number: int, resolved: dict[str, Resolved]) -> None:
         self.target = target
         self.number = number  # "logger #N" in the error message
         self.sampler = Sampler(target.sample, target.sample_size) if target.sample else None
         self.family = socket.AF_UNIX
         self.address: Address = target.host
         if target.kind == "udp":
-            self.family, self.address = _resolve(target)
+            self.family, self.address = _address(target, resolved)
 
 
-def _resolve(target: LogTarget) -> tuple[socket.AddressFamily, Address]:
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ip = ipaddress.ip_address(target.host)
+        return ipaddress.ip_address(host)
     except ValueError:
-        try:
-            infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_DGRAM)
-        except OSError as e:
+        return None
+
+
+def _lookup(host: str, port: int) -> Resolved:
+    """getaddrinfo's first address for `host`, or its error (blocking: run off the loop)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except (OSError, UnicodeError) as e:
+        return str(e)
+    return ipaddress.ip_address(str(infos[0][4][0]).partition("%")[0])
+
+
+def _address(
+    target: LogTarget, resolved: dict[str, Resolved]
+) -> tuple[socket.AddressFamily, Address]:
+    ip = _literal(target.host)
+    if ip is None:
+        got = resolved.get(target.host)
+        if got is None:  # not prepared (a caller outside the runtime): resolved here
+            got = resolved[target.host] = _lookup(target.host, target.port)
+        if isinstance(got, str):
             raise LogSenderError(
-                f"{target.where}: log: could not resolve address '{target.host}' ({e})"
-            ) from None
-        ip = ipaddress.ip_address(str(infos[0][4][0]).partition("%")[0])
+                f"{target.where}: log: could not resolve address '{target.host}' ({got})"
+            )
+        ip = got
     if ip.version == 6:
         return socket.AF_INET6, (str(ip), target.port, 0, 0)
     return socket.AF_INET, (str(ip), target.port)
+
+
+async def _lookup_off_loop(host: str, port: int, timeout: float) -> Resolved:
+    """_lookup in a thread of its own, waited for at most `timeout` seconds: a daemon thread,
+    so that a resolver that never answers holds neither the loop nor the process's exit."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Resolved] = loop.create_future()
+
+    def deliver(got: Resolved) -> None:
+        if not done.done():  # not given up on meanwhile
+            done.set_result(got)
+
+    def work() -> None:
+        got = _lookup(host, port)
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(deliver, got)
+
+    threading.Thread(target=work, name=f"resolve {host}", daemon=True).start()
+    try:
+        return await asyncio.wait_for(done, timeout)
+    except TimeoutError:
+        return f"no answer within {timeout:g} s"
 
 
 class LogSender:
@@ -91,16 +143,36 @@ class LogSender:
         self.dropped = 0  # lines a full socket or pipe did not take
         self.sent = 0
         self._outs: dict[int, list[_Out]] = {}  # id(targets tuple) -> its outs
+        self._resolved: dict[str, Resolved] = {}  # target names, resolved once
         self._keep: list[tuple[LogTarget, ...]] = []  # keeps those ids valid
         self._socks: dict[int, socket.socket] = {}
+        self._fds: dict[int, bool] = {}  # descriptors written to: whether a terminal
         self._failed = False  # the once-per-process error report
 
+    async def prepare(
+        self, target_sets: Sequence[tuple[LogTarget, ...]], timeout: float = RESOLVE_TIMEOUT
+    ) -> None:
+        """At start: every name of `target_sets` resolved off the loop (each in a thread,
+        at most `timeout` seconds), then each set's sending side made (LogSenderError if a
+        name does not resolve), so that names fail before traffic and the loop never waits
+        on a resolver."""
+        names = {
+            (t.host, t.port)
+            for targets in target_sets
+            for t in targets
+            if t.kind == "udp" and _literal(t.host) is None and t.host not in self._resolved
+        }
+        for host, port in sorted(names):
+            self._resolved[host] = await _lookup_off_loop(host, port, timeout)
+        for targets in target_sets:
+            self.outs(targets)
+
     def outs(self, targets: tuple[LogTarget, ...]) -> list[_Out]:
-        """The sending side of `targets` (resolved once; LogSenderError if a name does not
-        resolve).  Call it at start for every proxy, so names fail before traffic."""
+        """The sending side of `targets` (names as `prepare` resolved them, else resolved
+        here; LogSenderError if one does not resolve)."""
         got = self._outs.get(id(targets))
         if got is None:
-            got = [_Out(t, i + 1) for i, t in enumerate(targets)]
+            got = [_Out(t, i + 1, self._resolved) for i, t in enumerate(targets)]
             self._outs[id(targets)] = got
             self._keep.append(targets)
         return got
@@ -148,12 +220,22 @@ class LogSender:
                 )
 
     def _write_fd(self, fd: int, data: bytes) -> None:
-        """One write when the descriptor can take it now (a pipe or terminal that is full
-        would block the loop: the line is dropped instead)."""
-        poll = select.poll()
-        poll.register(fd, select.POLLOUT)
-        if not poll.poll(0):
-            raise BlockingIOError(errno.EAGAIN, "descriptor full")
+        """One write that never blocks: a descriptor that is not a terminal is made
+        non-blocking at its first line, as haproxy 2.6.12 does (captured: O_NONBLOCK set
+        on a `log fd@3` pipe once it logged), so that a line it cannot take whole now
+        fails with EAGAIN and is dropped; a terminal is left blocking, as HAProxy leaves
+        it, and written only when poll says it can take data (a stopped terminal would
+        block the loop, where HAProxy's thread would wait)."""
+        tty = self._fds.get(fd)
+        if tty is None:
+            tty = self._fds[fd] = os.isatty(fd)
+            if not tty:
+                os.set_blocking(fd, False)
+        if tty:
+            poll = select.poll()
+            poll.register(fd, select.POLLOUT)
+            if not poll.poll(0):
+                raise BlockingIOError(errno.EAGAIN, "descriptor full")
         os.write(fd, data)
 
     def _socket(self, family: int) -> socket.socket:

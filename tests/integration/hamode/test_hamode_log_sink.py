@@ -5,8 +5,10 @@ line drops it and counts it without blocking; a broken one is reported once."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from pylvs.dataplane.haproxy.runtime import ProxyRuntime
 from pylvs.model.proxy_log import LogTarget, ProxyLog
 from pylvs.system.logsend import LogSender, LogSenderError
 
+F_SETPIPE_SZ = 1031  # linux/fcntl.h (F_LINUX_SPECIFIC_BASE + 7)
 WALL = 1_796_542_800.25  # 2026-12-06T07:40:00.25Z
 
 
@@ -96,12 +99,14 @@ def test_a_full_socket_drops_and_counts_without_blocking(tmp_path: Path) -> None
             os.write(w, full)
     except BlockingIOError:
         pass
-    os.set_blocking(w, True)  # HAProxy leaves a descriptor as it is; the sender must not block
+    os.set_blocking(w, True)  # as it was handed over: the sender must not block on it
     targets = (LogTarget("unix", 16, host=path), LogTarget("fd", 16, fd=w))
     sender = LogSender(ProxyLog(targets))
     try:
         for _ in range(200):
             sender.send(None, 6, "y" * 500)
+        # haproxy 2.6.12 makes a descriptor it logs to non-blocking (captured on a pipe)
+        assert not os.get_blocking(w)
     finally:
         sender.close()
         unix.close()
@@ -109,6 +114,26 @@ def test_a_full_socket_drops_and_counts_without_blocking(tmp_path: Path) -> None
         os.close(w)
     assert sender.dropped >= 200  # every pipe line, and the datagrams past the buffer
     assert sender.sent + sender.dropped == 400
+
+
+def test_a_line_longer_than_a_pipes_room_is_dropped_not_blocked_on() -> None:
+    """A pipe with one free page says it can take data (POLLOUT); a longer line written
+    blocking would wait for the reader: it is dropped instead (len up to 65535)."""
+    r, w = os.pipe()
+    fcntl.fcntl(w, F_SETPIPE_SZ, 4096)  # a pipe of one page
+    target = LogTarget("fd", 16, fd=w, maxlen=65535)
+    sender = LogSender(ProxyLog((target,)))
+    writer = threading.Thread(target=sender.send, args=(None, 6, "z" * 20000), daemon=True)
+    try:
+        writer.start()
+        writer.join(30)
+        assert not writer.is_alive(), "the write blocked"
+        assert sender.sent + sender.dropped == 1
+        assert len(os.read(r, 65536)) <= 4096  # at most what fitted
+    finally:
+        os.close(r)  # a write still blocked (the failure) ends with EPIPE
+        writer.join(5)
+        os.close(w)
 
 
 def test_a_broken_target_is_reported_once(tmp_path: Path) -> None:
@@ -193,3 +218,46 @@ def test_the_runtime_sends_to_the_named_proxys_targets(udp: socket.socket) -> No
     udp.settimeout(0.2)
     with pytest.raises(TimeoutError):
         udp.recv(2048)
+
+
+def test_names_resolve_off_the_loop_within_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`prepare` (the runtime's start) resolves each target name in a thread of its own:
+    the loop runs on while a resolver does not answer, and a name without an answer within
+    the bound is refused as one that does not resolve."""
+    from pylvs.system import logsend
+
+    release = threading.Event()
+
+    def stuck(host: str, port: int) -> logsend.Resolved:
+        release.wait(30)
+        return "released"
+
+    monkeypatch.setattr(logsend, "_lookup", stuck)
+    target = LogTarget("udp", 16, host="slow.example", port=514, where="h.cfg:2")
+    sender = LogSender(ProxyLog((target,)))
+
+    async def run() -> tuple[int, str]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.create_task(tick())
+        try:
+            await sender.prepare([(target,)], timeout=0.5)
+        except LogSenderError as e:
+            said = str(e)
+        else:
+            said = ""
+        ticker.cancel()
+        return ticks, said
+
+    try:
+        ticks, said = asyncio.run(run())
+    finally:
+        release.set()
+    assert ticks > 5  # the loop was not held by the resolver
+    assert said == "h.cfg:2: log: could not resolve address 'slow.example' (no answer within 0.5 s)"

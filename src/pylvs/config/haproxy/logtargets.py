@@ -6,11 +6,12 @@ str2sa_range for the address).
     log global          (a proxy: the global targets, each once)
     no log              (forget the targets inherited or declared so far)
 
-The address: `stdout`, `stderr`, `fd@N`; a path, `unix@PATH`, `abns@NAME` (unix datagram);
-`[ipv4@|ipv6@|udp@|udp4@|udp6@]HOST[:PORT]` (UDP, port 514 when none).  HAProxy's stream
-targets (`tcp@...`, `ring@NAME`) go through its ring buffers, which pylvs does not have: they
-are refused with a warning that says so, and nothing is sent to them.  Errors use
-parse_logsrv's words.
+The address: `stdout`, `stderr`, `fd@N`; a path, `unix@PATH`, `uxdg@PATH`, `abns@NAME` (unix
+datagram); `[ip@|ipv4@|ipv6@|udp@|udp4@|udp6@]HOST[:PORT]` (UDP, port 514 when none).
+HAProxy's stream targets (`tcp@...`, `uxst@PATH`, `ring@NAME`) go through its ring buffers (a
+stream address gets an implicit ring, whose forwarder connects and writes the lines: haproxy
+2.6.12 does so for `uxst@`), which pylvs does not have: they are refused with a warning that
+says so, and nothing is sent to them.  Errors use parse_logsrv's words.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from pylvs.config.tree import Statement
 from pylvs.model.proxy_log import FACILITIES, FORMATS, LEVELS, MAX_SYSLOG_LEN, SYSLOG_PORT
 from pylvs.model.proxy_log import LogTarget as TargetSpec
 
-_UDP_PREFIXES = ("ipv4@", "ipv6@", "udp@", "udp4@", "udp6@")
-_STREAM_PREFIXES = ("tcp@", "tcp4@", "tcp6@", "ring@")
+_UDP_PREFIXES = ("ip@", "ipv4@", "ipv6@", "udp@", "udp4@", "udp6@")
+_STREAM_PREFIXES = ("tcp@", "tcp4@", "tcp6@", "uxst@", "ring@")
 
 
 def read_log(st: Statement, ctx: Context, *, in_global: bool = False) -> LogTarget | str | None:
@@ -129,8 +130,8 @@ def _address(text: str, base: TargetSpec, st: Statement, ctx: Context) -> Target
             ctx.error(st.loc, f"file descriptor '{number}' is not a valid integer in '{text}'")
             return None
         return replace(base, kind="fd", fd=int(number))
-    if text.startswith("unix@") or text.startswith("/"):
-        path = text[5:] if text.startswith("unix@") else text
+    if text.startswith(("unix@", "uxdg@")) or text.startswith("/"):
+        path = text[5:] if not text.startswith("/") else text
         return _unix(path, text, base, st, ctx)
     if text.startswith("abns@"):
         return _unix("\0" + text[5:], text, base, st, ctx)

@@ -137,8 +137,10 @@ class ProxyRuntime:
         bound first: if one cannot be, nothing of `previous` was touched).  Without it, the
         backends' server-state files are applied first (before any traffic, as HAProxy)."""
         logs = [self.spec.log, *(f.log for f in self.spec.frontends)]
-        for px_log in (*logs, *(b.log for b in self.spec.backends)):
-            self.logger.outs(px_log.targets)  # a name that does not resolve: refused now
+        # names resolved off the loop; one that does not resolve: refused now
+        await self.logger.prepare(
+            [p.targets for p in (*logs, *(b.log for b in self.spec.backends))]
+        )
         if self.raise_nofile:
             if self.spec.ulimit_n:
                 set_ulimit(self.spec.ulimit_n)

@@ -124,3 +124,24 @@ def test_a_descriptor_number_past_an_int_is_refused_at_its_line() -> None:
     )
     ok = load_text(TEXT.replace("log 127.0.0.3 user", "log fd@2147483647 user"), "h.cfg")
     assert ok.ok
+
+
+def test_uxdg_and_ip_prefixes_and_uxst_as_a_stream_target() -> None:
+    """haproxy 2.6.12 takes `uxdg@PATH` (a unix datagram socket, as `unix@`), `ip@HOST`
+    (UDP, either family) and `uxst@PATH`, a stream socket it writes to through an implicit
+    ring (captured: one connection, the lines newline-ended): the ring pylvs does not have,
+    said as for `tcp@`."""
+    text = TEXT.replace(
+        "log 127.0.0.3 user", "log uxdg@/run/log.sock user\n    log ip@127.0.0.4 user"
+    )
+    text = text.replace("log tcp@127.0.0.1:514 local0", "log uxst@/run/log-stream.sock local0")
+    result = load_text(text, "h.cfg", host=HostFacts(hostname="lb1"))
+    s = to_spec(result.config, result.problems).proxies
+    assert result.ok, [str(p) for p in result.problems]
+    (be,) = s.backends
+    assert [(t.kind, t.host) for t in be.log.targets] == [
+        ("unix", "/run/log.sock"),
+        ("udp", "127.0.0.4"),
+    ]
+    (warning,) = [p for p in result.problems if p.kind is Kind.UNSUPPORTED]
+    assert warning.loc.line == 24 and "ring buffers" in warning.message
