@@ -201,7 +201,9 @@ class HealthCheck:
                 self.health = self.top
         line = None
         if self.log_health_checks and (status != prev or report):
-            line = LogLine(LOG_NOTICE, self._log_text(uweight), stderr_kind="", proxy=self.backend)
+            # check.c set_server_check_status: ha_warning and send_log alike (haproxy 2.6.12
+            # prints it on stderr under -d and -db, captured)
+            line = LogLine(LOG_NOTICE, self._log_text(uweight), proxy=self.backend)
         return failed, line
 
     def _log_text(self, uweight: int) -> str:
