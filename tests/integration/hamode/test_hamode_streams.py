@@ -205,3 +205,36 @@ def test_frontend_maxconn_makes_clients_wait(proxy: Callable[..., Proxy]) -> Non
 
     seen = both(proxy, run)
     assert seen["pylvs"] == ["s1", "s1", "(waiting)", "s1"]
+
+
+def _end_seen(port: int) -> str:
+    """How the client's connection ended: "fin" (a clean close) or "reset"."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(b"hi")
+        try:
+            while c.recv(4096):
+                pass
+        except ConnectionResetError:
+            return "reset"
+    return "fin"
+
+
+@pytest.mark.parametrize("pump", ["1", "0"], ids=["C-path", "python-path"])
+def test_a_server_that_resets_or_refuses_leaves_the_client_a_fin(
+    proxy: Callable[..., Proxy], monkeypatch: pytest.MonkeyPatch, pump: str
+) -> None:
+    """HAProxy closes the client's side cleanly when its server resets the connection or
+    cannot be connected to (haproxy 2.6.12, captured: a FIN, where IPVS would pass the RST
+    on), on the spliced C path as on the Python relay; a client that resets still has its
+    server reset (the server's view is the reset tests' above)."""
+    monkeypatch.setenv("PYLVS_PROXY_PUMP", pump)
+
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        servers.add("rst", "reset")
+        text, port = config(servers, "    retries 0\n", {"rst": ""})
+        dead_text, dead_port = config(servers, "    retries 0\n", {"dead": ""})
+        proxy(kind, text + dead_text.replace(HEAD, "").replace("listen app", "listen dead"), None)
+        return [_end_seen(port), _end_seen(dead_port)]
+
+    seen = both(proxy, run)
+    assert seen["pylvs"] == ["fin", "fin"]

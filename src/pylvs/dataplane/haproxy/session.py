@@ -54,6 +54,7 @@ from pylvs.proto.relay import (
     StartTimer,
     StopTimer,
 )
+from pylvs.proto.relay.commands import CLOSE
 from pylvs.proto.rules import counters
 from pylvs.proto.sample.stream import Stream
 from pylvs.proto.stick import Sticking, discard
@@ -569,7 +570,12 @@ class HaSession(TcpRelay):
     def _close(self, cmd: Close) -> None:
         self._cancel_waiter()
         self._leave_queue()
-        TcpRelay._close(self, cmd)
+        # The relay's rules reset the client when the server failed (IPVS passes a server's
+        # RST on); HAProxy closes the client's side cleanly instead: a server that resets,
+        # or that cannot be connected to, leaves the client a FIN (haproxy 2.6.12, captured).
+        # A client that failed still has its server reset, as HAProxy does.
+        server_failed = cmd.reset_client and not cmd.reset_server
+        TcpRelay._close(self, CLOSE[False, False] if server_failed else cmd)
         if self.log is not None:  # who broke it, for the termination state
             self.log.resets = (cmd.reset_client, cmd.reset_server)
         self._finish()

@@ -11,9 +11,11 @@
  * EPOLLOUT, the source read on until SPLICE_HIGH bytes wait and again once no more than
  * SPLICE_LOW do (the relay's high- and low-water marks, RelayParams' defaults: backpressure
  * in batches, as the Python relay's queue does it); an EOF is passed on once what precedes
- * it is written (shutdown(SHUT_WR)); both EOFs passed on: both sockets closed; a side that
- * fails (a read or write error) is closed and the other reset (SO_LINGER 0), as the machine
- * does.  Python hears of it once, at the end (`done`), with the counts not yet harvested;
+ * it is written (shutdown(SHUT_WR)); both EOFs passed on: both sockets closed; a client that
+ * fails (a read or write error) is closed and the server reset (SO_LINGER 0), as the machine
+ * does; a server that fails leaves the client what can still be written to it now and a FIN,
+ * as HAProxy does (haproxy 2.6.12 closes the client's side cleanly after a server's reset,
+ * where IPVS, and the machine, pass the reset on).  Python hears of it once, at the end (`done`), with the counts not yet harvested;
  * harvest collects the running counts meanwhile, as for MODE_DATA.  Python ends one early
  * with `kill` (an idle timeout, shutdown sessions, a stop), and may ask to hear of the first
  * EOF (`notify`: its half-closed timeout differs).
@@ -77,16 +79,26 @@ static void sp_end(Pump *self, int fd, int failed) {
     unsigned long long cp = c->pkts, cb = c->bytes, spk = s->pkts, sb = s->bytes;
     double last = c->last > s->last ? c->last : s->last;
     c->pkts = c->bytes = s->pkts = s->bytes = 0; /* a dirty-list entry finds nothing */
+    if (failed && fd == sfd && c->plen) {
+        /* What the client can take now of what waits for it, once, without blocking (what
+           it cannot take is lost with the session, as the buffer is). */
+        int err;
+        (void)send_some(cfd, c->pbuf + c->poff, (size_t)c->plen, &err);
+    }
     sp_forget(a);
     sp_forget(b);
     a->client = b->client = 0;
     drop_pending(self, fd);
     drop_pending(self, peer);
     int how = SPLICE_CLOSED;
-    if (failed) {
-        how = fd == cfd ? SPLICE_CLIENT_FAILED : SPLICE_SERVER_FAILED;
+    if (failed && fd == cfd) {
+        how = SPLICE_CLIENT_FAILED;
         close(fd);
         reset_close(peer);
+    } else if (failed) {
+        how = SPLICE_SERVER_FAILED;
+        close(fd);
+        close(peer); /* after the flush below: the client's FIN follows what it was sent */
     } else {
         close(fd);
         close(peer);
