@@ -1,6 +1,7 @@
 """Spliced sessions (_splice.h through Poller.splice): the C pump runs a pair of connected
-TCP sockets from data to close, with half-close carried through, backpressure, a failed side
-resetting the other, `kill`, and one report at the end with every byte counted once."""
+TCP sockets from data to close, with half-close carried through, backpressure, a failed client
+resetting the server and a failed server leaving the client a FIN (as HAProxy), `kill`, and one
+report at the end with every byte counted once."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from pylvs.dataplane.proxy import poller as poller_module
 from pylvs.dataplane.proxy.poller import (
+    SPLICE_CLIENT_FAILED,
     SPLICE_CLOSED,
     SPLICE_SERVER_FAILED,
     Poller,
@@ -130,15 +132,35 @@ def blocking_send(sock: socket.socket, data: bytes) -> None:
     sock.sendall(data)
 
 
-def test_a_reset_side_resets_the_other() -> None:
+def test_a_server_reset_leaves_the_client_a_fin() -> None:
+    """As HAProxy (haproxy 2.6.12, captured): the client's side is closed cleanly."""
+
     async def body() -> None:
         with spliced() as (_, owner, _c, _s, client, server):
             server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             server.close()  # a reset towards the pump
             await until(lambda: owner.how == [SPLICE_SERVER_FAILED])
-            await until(lambda: client_reset(client))
+            await until(lambda: client_eof(client))
 
     run(body)
+
+
+def test_a_client_reset_resets_the_server() -> None:
+    async def body() -> None:
+        with spliced() as (_, owner, _c, _s, client, server):
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()  # a reset towards the pump
+            await until(lambda: owner.how == [SPLICE_CLIENT_FAILED])
+            await until(lambda: client_reset(server))
+
+    run(body)
+
+
+def client_eof(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(10) == b""
+    except BlockingIOError:
+        return False
 
 
 def client_reset(sock: socket.socket) -> bool:
