@@ -342,7 +342,12 @@ class ProxiesSpec:
 
     frontends: tuple[FrontendSpec, ...] = ()
     backends: tuple[BackendSpec, ...] = ()
-    maxconn: int = 0  # global maxconn (0: from the descriptor limit)
+    maxconn: int = 0  # global maxconn (0: from the descriptor limit, see `ideal_maxconn`)
+    # What HAProxy's default maxconn sets aside of the descriptor limit (haproxy.c
+    # compute_ideal_maxconn): `maxsock` before connections (10 reserved, a listener each,
+    # the CLI frontend's maxconn, a check each) and `nbthread` (0: one per CPU)
+    maxsock: int = 0
+    nbthread: int = 0
     ulimit_n: int | None = None
     stats_sockets: tuple[StatsSocketSpec, ...] = ()
     stats_timeout_ms: int = 10000
@@ -367,3 +372,15 @@ class ProxiesSpec:
     @property
     def empty(self) -> bool:
         return not self.frontends and not self.backends
+
+
+DEFAULT_MAXCONN = 100  # HAProxy's floor of the computed default (defaults.h)
+
+
+def ideal_maxconn(fd_limit: int, maxsock: int, nbthread: int) -> int:
+    """The global maxconn HAProxy 2.6 takes when none is set (haproxy.c
+    compute_ideal_maxconn, without splicing pipes or SSL engines): what the descriptor
+    limit leaves once `maxsock` and three descriptors per thread (a poller, a wake-up pipe)
+    are set aside, two per connection, at least DEFAULT_MAXCONN.  haproxy 2.6.12 under
+    `ulimit -n 1024` with a listener and a stats socket: 497, 498 without its check."""
+    return max((fd_limit - maxsock - 3 * nbthread) // 2, DEFAULT_MAXCONN)

@@ -75,6 +75,7 @@ def to_spec(
             be = replace(be, log=proxy_log(proxy, config.global_))
             backends.append(with_state_file(be, proxy, config.global_))
     g = config.global_
+    checks = planner(config, {b.name: b.id for b in backends})
     spec = ProxiesSpec(
         frontends=tuple(frontends),
         backends=tuple(backends),
@@ -90,7 +91,9 @@ def to_spec(
         log=global_log(g),
         log_hostname=g.log_send_hostname,
         rules=rules(config, problems, read_file),
-        checks=planner(config, {b.name: b.id for b in backends}),
+        checks=checks,
+        maxsock=_maxsock(config, frontends, len(checks.checked) if checks else 0),
+        nbthread=g.nbthread or 0,
     )
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
 
@@ -114,6 +117,18 @@ def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None)
             else:
                 problems.warning(loc, f"rule left out: {message}", Kind.UNSUPPORTED)
     return compiled.carrier(config)
+
+
+def _maxsock(config: HaproxyConfig, frontends: list[FrontendSpec], checks: int) -> int:
+    """HAProxy's global.maxsock when it computes the default maxconn (haproxy.c: 10
+    reserved; a descriptor per listener and per check; the CLI frontend's maxconn when a
+    `stats` keyword made it).  haproxy 2.6.12 agrees under `ulimit -n 1024`: a listener,
+    a stats socket and a check leave maxconn 497 (maxsock 23, two threads)."""
+    g = config.global_
+    listeners = sum(len(b.addresses) for fe in frontends for b in fe.binds)
+    listeners += len(g.stats_sockets)
+    cli = (g.stats_maxconn or STATS_MAXCONN) if g.cli_proxy else 0
+    return 10 + listeners + cli + checks
 
 
 def _ids(config: HaproxyConfig) -> dict[tuple[str, str], int]:

@@ -464,7 +464,8 @@ def _mode_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> 
 
 
 def _fullconn(p: Proxy, proxies: Iterable[Proxy], global_maxconn: int) -> Proxy:
-    """An unset fullconn is 10% of the maxconn of the frontends reaching the backend."""
+    """An unset fullconn is 10% of the maxconn of the frontends reaching the backend,
+    rounded up (proxy.c: (tot_fe_maxconn + 9) / 10)."""
     if not p.has_backend or p.fullconn is not None:
         return p
     total = 0
@@ -474,4 +475,4 @@ def _fullconn(p: Proxy, proxies: Iterable[Proxy], global_maxconn: int) -> Proxy:
         names = {fe.default_backend, *(r.backend for r in fe.use_backends)}
         if fe is p or p.name in names:
             total += fe.maxconn or global_maxconn
-    return dataclasses.replace(p, fullconn=max(1, total // 10) if total else None)
+    return dataclasses.replace(p, fullconn=max(1, (total + 9) // 10) if total else None)

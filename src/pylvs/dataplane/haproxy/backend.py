@@ -217,8 +217,8 @@ class BackendRuntime:
 
     def set_fullconn(self, frontends_maxconn: int) -> None:
         """`fullconn`, else HAProxy's default: 10% of the maxconn of the frontends that
-        reach the backend (cfgparse.c), at least 1."""
-        self.pool.lb.fullconn = self.spec.fullconn or max(1, frontends_maxconn // 10)
+        reach the backend, rounded up (proxy.c: (tot_fe_maxconn + 9) / 10), at least 1."""
+        self.pool.lb.fullconn = self.spec.fullconn or max(1, (frontends_maxconn + 9) // 10)
 
     def enter(self) -> None:
         """A stream comes to this backend (beconn counts it, queued or not)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import random
 import resource
 import socket
@@ -29,7 +30,7 @@ from pylvs.dataplane.base import DataPlaneState
 from pylvs.dataplane.proxy.context import ProxyContext, log
 from pylvs.dataplane.proxy.descriptors import raise_limit
 from pylvs.dataplane.proxy.sockets import listen_socket
-from pylvs.model.proxy_spec import BindSpec, ListenAddress, ProxiesSpec
+from pylvs.model.proxy_spec import BindSpec, ListenAddress, ProxiesSpec, ideal_maxconn
 from pylvs.model.service import Address
 from pylvs.proto.rules.ruleset import ProxyRules
 from pylvs.proto.server_state import Restored
@@ -105,7 +106,7 @@ class ProxyRuntime:
         self.frontends: dict[str, Frontend] = {
             f.name: Frontend(f, self) for f in spec.frontends if f.stats is None
         }
-        self.maxconn = spec.maxconn
+        self.maxconn = spec.maxconn or default_maxconn(spec)
         for be in self.backends.values():
             be.clock = clock
             be.set_fullconn(self._reaching(be.spec.name))
@@ -126,7 +127,7 @@ class ProxyRuntime:
         for fe in self.spec.frontends:
             names = {fe.default_backend, *self._switch_targets(fe.name)}
             if backend in names:
-                total += fe.maxconn or self.spec.maxconn
+                total += fe.maxconn or self.maxconn
         return total
 
     # -- life cycle ----------------------------------------------------------------
@@ -412,6 +413,17 @@ class ProxyRuntime:
                 self.housekeep()
             except Exception:
                 log.exception("proxy runtime housekeeping failed")
+
+
+def default_maxconn(spec: ProxiesSpec) -> int:
+    """The global maxconn when the configuration sets none: HAProxy's, from the descriptor
+    limit at start (the larger of the soft and hard limits: HAProxy raises the soft one to
+    the hard one), one thread per CPU unless `nbthread` says (model/proxy_spec.py
+    ideal_maxconn)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    limit = soft if hard == resource.RLIM_INFINITY else max(soft, hard)
+    threads = spec.nbthread or len(os.sched_getaffinity(0)) or 1
+    return ideal_maxconn(limit, spec.maxsock, threads)
 
 
 def set_ulimit(n: int) -> None:

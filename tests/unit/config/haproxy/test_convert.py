@@ -193,3 +193,46 @@ def test_proxy_ids_start_at_1_unless_a_stats_keyword_made_the_cli_frontend() -> 
         spec = to_spec(result.config, result.problems).proxies
         assert [(f.name, f.id) for f in spec.frontends] == [("l", first), ("fe", first + 1)]
         assert [(b.name, b.id) for b in spec.backends] == [("l", first), ("be", first + 2)]
+
+
+def test_the_default_maxconn_is_haproxys_from_the_descriptor_limit() -> None:
+    """haproxy 2.6.12 under `ulimit -n 1024` (show info, the stats CSV's slim): a listener, a
+    stats socket and a checked server: Maxconn 497 (498 without the check, 499 with one
+    thread, 494 with `stats maxconn 20`); a stats page and a frontend, no stats socket:
+    503, the backend's fullconn 51 (10% rounded up)."""
+    from pylvs.dataplane.haproxy.backend import BackendRuntime
+    from pylvs.model.proxy_spec import ideal_maxconn
+
+    head = "defaults\n mode tcp\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"
+    sock = "global\n stats socket /tmp/pylvs-test-mc.sock level admin\n"
+    listen = "listen l\n bind 127.0.0.1:18131\n server s1 127.0.0.1:18103{}\n"
+
+    def maxsock(text: str) -> tuple[int, int]:
+        result = load_text(text, "h.cfg")
+        px = to_spec(result.config, result.problems).proxies
+        return px.maxsock, px.nbthread
+
+    assert maxsock(sock + head + listen.format(" check")) == (23, 0)
+    assert maxsock(sock + head + listen.format("")) == (22, 0)
+    one_thread = sock.replace("global\n", "global\n nbthread 1\n")
+    assert maxsock(one_thread + head + listen.format("")) == (22, 1)
+    assert maxsock(sock + " stats maxconn 20\n" + head + listen.format("")) == (32, 0)
+    assert ideal_maxconn(1024, 23, 2) == 497
+    assert ideal_maxconn(1024, 22, 2) == 498
+    assert ideal_maxconn(1024, 22, 1) == 499
+    assert ideal_maxconn(1024, 32, 1) == 494
+    assert ideal_maxconn(20000, 23, 2) == 9985
+    assert ideal_maxconn(50, 23, 2) == 100  # DEFAULT_MAXCONN at least
+    page = (
+        head.replace("tcp", "http") + "listen stats\n bind 127.0.0.1:18101\n stats enable\n"
+        " stats uri /s\nfrontend fe\n bind 127.0.0.1:18102\n default_backend be\n"
+        "backend be\n server s1 127.0.0.1:18103\n"
+    )
+    assert maxsock(page) == (12, 0)
+    assert ideal_maxconn(1024, 12, 2) == 503
+    result = load_text(page, "h.cfg")
+    be_spec = to_spec(result.config, result.problems).proxies.backend("be")
+    assert be_spec is not None
+    be = BackendRuntime(be_spec, {})
+    be.set_fullconn(503)
+    assert be.pool.lb.fullconn == 51
