@@ -101,6 +101,8 @@ class Framer:
         self._buf = self._buf + data if self._buf else data
         if self.phase is not Phase.HELD:
             self._run(out, data)
+            if not self.request and out and isinstance(out[-1], MessageRejected):
+                _refuse_whole(out)
         return out
 
     def feed_eof(self) -> list[FramerEvent]:
@@ -356,6 +358,20 @@ class Framer:
         out.append(MessageRejected(refusal, self._buf[: self._limits.raw_head]))
         self._buf = b""
         self.phase = Phase.DEAD
+
+
+def _refuse_whole(out: list[FramerEvent]) -> None:
+    """A response refused in the read that brought its head (a bad first chunk-size line):
+    HAProxy's mux parses the body read with the head before the stream's analyser takes the
+    head, and the parsing error makes that analyser answer its 502 (http_wait_for_response,
+    HTX_FL_PARSING_ERROR), so the head is not forwarded: drop it and its body here."""
+    for i in range(len(out) - 2, -1, -1):
+        event = out[i]
+        if isinstance(event, HeadReceived):
+            head = event.head
+            if not (isinstance(head, ResponseHead) and head.informational):
+                del out[i:-1]
+            return
 
 
 def _head_end(buf: bytes, limit: int = 1 << 30) -> int:

@@ -220,9 +220,10 @@ class Lexer:
         c = self._at(u0, State.RQMETH_SP)
         if c in CRLF:
             return (self.buf[m0:m1], b"", b""), (m0, u0, u0), self._rqline_end(u0, False), True
-        u1, settled = uri_run(self.buf, u0)
-        if u1 >= settled and u1 < self.end and 0x7F <= self.buf[u1] <= 0xA3:
-            raise HeadIncompleteError(State.RQURI, u1)  # HAProxy's verdict needs the next bytes
+        u1, _settled = uri_run(self.buf, u0)
+        # A byte past the last whole word (`_settled`) is judged alone, as HAProxy judges it
+        # on the bytes it has read: DEL or 0x80..0xa3 there is refused at once (observed:
+        # "A \x7f" gets the 400 before the line ends), so the verdict depends on the reads.
         c = self._at(u1, State.RQURI)
         if c in CRLF:
             parts = (self.buf[m0:m1], self.buf[u0:u1], b"")
@@ -335,7 +336,7 @@ def uri_run(buf: bytes, pos: int) -> tuple[int, int]:
     all lie in 0x24..0xa3 unless they all lie at or above 0x7f, so DEL and 0x80..0xa3 pass
     inside such a word, and are refused elsewhere by the byte-by-byte check that follows
     (0x21..0x7e except '#').  The skip needs four bytes in the buffer: near its end the
-    verdict on 0x7f..0xa3 waits for more (returned as the second value).
+    bytes left (returned as the second value) are judged one by one.
     """
     end = len(buf)
     while pos + 4 <= end:

@@ -163,16 +163,15 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
-# What random runs found where pylvs still answers otherwise than haproxy 2.6.12 (strict: a
-# fix makes them fail until they are moved out of this list).
-KNOWN_REQUEST_GAPS = [
-    # An invalid byte in a head that has not ended: HAProxy's 400 at once (it checks every
-    # read), pylvs's once the line ends, so here the 408 of `timeout http-request`.
+# What random runs found where pylvs answered otherwise than haproxy 2.6.12, kept as fixed
+# cases: verdicts HAProxy makes on the bytes of one read.
+READ_VERDICT_REQUESTS = [
+    # An invalid byte in a head that has not ended: HAProxy's 400 at once (its byte-wise
+    # check judges a read's last bytes), not the 408 of `timeout http-request`.
     b"A \x7f",
 ]
-KNOWN_RESPONSE_GAPS = [
-    # An empty chunk-size line: HAProxy parses the first chunk with the head and answers
-    # 502; pylvs has forwarded the head before it reads the body.
+READ_VERDICT_RESPONSES = [
+    # An empty chunk-size line read with the head: HAProxy's 502, the head not forwarded.
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\nhello\r\n",
 ]
 
@@ -196,18 +195,18 @@ def test_malformed_responses(rig: Rig, data: bytes) -> None:
     assert still_serves(rig.ports["pylvs"][0]) == b"s1 /alive"
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: early 400 on an unfinished head line")
-@pytest.mark.parametrize("data", KNOWN_REQUEST_GAPS)
-def test_known_request_gaps(rig: Rig, data: bytes) -> None:
+@pytest.mark.parametrize("data", READ_VERDICT_REQUESTS)
+def test_read_verdict_requests(rig: Rig, data: bytes) -> None:
     seen = {kind: exchange(rig.ports[kind][0], data) for kind in KINDS}
     assert seen["pylvs"] == seen["haproxy"], data
+    assert seen["pylvs"].startswith(b"HTTP/1.1 400 ")
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: a bad first chunk after the head is sent")
-@pytest.mark.parametrize("data", KNOWN_RESPONSE_GAPS)
-def test_known_response_gaps(rig: Rig, data: bytes) -> None:
+@pytest.mark.parametrize("data", READ_VERDICT_RESPONSES)
+def test_read_verdict_responses(rig: Rig, data: bytes) -> None:
     seen = {}
     for kind in KINDS:
         rig.scripted[kind].script = data
         seen[kind] = exchange(rig.ports[kind][1], b"GET /r HTTP/1.1\r\nHost: x\r\n\r\n")
     assert seen["pylvs"] == seen["haproxy"], data
+    assert seen["pylvs"].startswith(b"HTTP/1.1 502 ")

@@ -150,6 +150,31 @@ def test_http09_is_refused_as_soon_as_its_line_ends() -> None:
     assert isinstance(rejected, MessageRejected) and rejected.refusal.status == 400
 
 
+def test_a_target_byte_at_a_reads_end_is_judged_alone() -> None:
+    # haproxy 2.6.12 answers "A \x7f" with its 400 at once (tests/integration/hamode/http/
+    # test_http_fuzz.py): its word-wise skip needs four bytes, the byte-wise check refuses DEL
+    (rejected,) = Framer(request=True).feed(b"A \x7f")
+    assert isinstance(rejected, MessageRejected) and rejected.refusal.status == 400
+    assert rejected.refusal.state is State.RQURI and rejected.refusal.position == 2
+    # inside a whole word of a longer read the same byte passes (the SWAR quirk)
+    assert len(heads(Framer(request=True).feed(b"GET /ab\x7fc HTTP/1.1\r\n\r\n"))) == 1
+
+
+def test_a_response_refused_in_the_read_of_its_head_is_not_forwarded() -> None:
+    bad = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\nhello\r\n"
+    (rejected,) = Framer(request=False).feed(bad)
+    assert isinstance(rejected, MessageRejected) and rejected.refusal.status == 502
+    framer = Framer(request=False)  # the bad line in a later read: the head went on
+    head_end = bad.index(b"\r\n\r\n") + 4
+    assert len(response_heads(framer.feed(bad[:head_end]))) == 1
+    (rejected,) = framer.feed(bad[head_end:])
+    assert isinstance(rejected, MessageRejected)
+    framer = Framer(request=False)  # an interim 100 read with it still goes
+    events = framer.feed(b"HTTP/1.1 100 Continue\r\n\r\n" + bad)
+    assert [h.status for h in response_heads(events)] == [100]
+    assert isinstance(events[-1], MessageRejected)
+
+
 def test_100_fields_pass_101_do_not() -> None:
     def fields(n: int) -> bytes:
         return b"".join(b"X%d: y\r\n" % i for i in range(n))

@@ -1,7 +1,10 @@
 """Properties of the framer over generated and mutated messages (hypothesis).
 
 * the same events come out however the bytes are split into reads (bodies may be cut into
-  more pieces, their concatenation is the same);
+  more pieces, their concatenation is the same), but for the two verdicts HAProxy itself
+  makes on the bytes of one read: a target byte 0x7f..0xa3 (refused when it is among a
+  read's last three bytes, let through inside a whole word before) and a response refused
+  in the read of its head (then its head is not forwarded);
 * a malformed message gives a refusal with HAProxy's status, never an exception;
 * whatever llhttp's fast path accepts, the reference lexer (HAProxy's grammar) accepts with
   the same start line, fields, flags and length.
@@ -15,6 +18,7 @@ from hypothesis import strategies as st
 from pylvs.proto.http.events import (
     BodyReceived,
     FramerEvent,
+    HeadReceived,
     MessageEnded,
     MessageRejected,
     TunnelReceived,
@@ -70,6 +74,25 @@ def merge(events: list[FramerEvent]) -> list[FramerEvent]:
     return out
 
 
+def _unforwarded(events: list[FramerEvent]) -> list[FramerEvent]:
+    """A refused response's head and body dropped: whether it was forwarded before the
+    refusal depends on the reads (framer._refuse_whole)."""
+    if events and isinstance(events[-1], MessageRejected):
+        heads = [i for i, e in enumerate(events) if isinstance(e, HeadReceived)]
+        head = events[heads[-1]] if heads else None
+        if isinstance(head, HeadReceived) and not (
+            isinstance(head.head, ResponseHead) and head.head.informational
+        ):
+            return events[: heads[-1]] + events[-1:]
+    return events
+
+
+def _read_dependent_target(message: bytes) -> bool:
+    """A byte HAProxy judges by where the read ends (syntax.uri_run) in the start line."""
+    line = message.split(b"\n", 1)[0]
+    return any(0x7F <= b <= 0xA3 for b in line)
+
+
 def _statuses(events: list[FramerEvent]) -> list[int]:
     return [e.refusal.status for e in events if isinstance(e, MessageRejected)]
 
@@ -79,6 +102,9 @@ def _statuses(events: list[FramerEvent]) -> list[int]:
 def test_requests_frame_the_same_however_split(data: st.DataObject, message: bytes) -> None:
     whole = frame([message], request=True)
     pieces = data.draw(splits(message))
+    if _read_dependent_target(message):
+        assert all(s in (400, 413, 422) for s in _statuses(frame(pieces, request=True)))
+        return
     assert frame(pieces, request=True) == whole
     assert all(s in (400, 413, 422) for s in _statuses(whole))
     assert all(isinstance(e, MessageRejected) for e in whole[-1:]) or not _statuses(whole)
@@ -91,7 +117,8 @@ def test_responses_frame_the_same_however_split(
 ) -> None:
     whole = frame([message], request=False, method=method)
     pieces = data.draw(splits(message))
-    assert frame(pieces, request=False, method=method) == whole
+    split = frame(pieces, request=False, method=method)
+    assert _unforwarded(split) == _unforwarded(whole)
     assert all(s == 502 for s in _statuses(whole))
 
 
