@@ -117,6 +117,7 @@ class HttpSpec:
     # `capture request header NAME len N` / `capture response header ...`: (name, len)
     request_captures: tuple[tuple[str, int], ...] = ()
     response_captures: tuple[tuple[str, int], ...] = ()
+    buffer_request: bool = False  # option http-buffer-request (of the frontend)
 
 
 @dataclass(frozen=True, slots=True)

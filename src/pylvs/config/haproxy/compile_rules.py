@@ -369,6 +369,8 @@ class _ProxyCompiler:
             unique_id=self.unique_id(),
             unique_id_header=p.unique_id_header.encode() if p.unique_id_header else None,
             persist=self.persist(),
+            buffer_request=any(n == "http-buffer-request" and on for n, on, _ in p.options.others),
+            http_request_ms=t.http_request,
         )
 
     def unique_id(self) -> LogFormat | None:

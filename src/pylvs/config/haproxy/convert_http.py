@@ -20,7 +20,7 @@ from pylvs.model.proxy_spec import AddedAddress, HttpSpec
 # What a mode http proxy may say that the runtime does not do yet (each present gets an
 # UNSUPPORTED warning); its rules (http-request, http-response, http-after-response,
 # redirect, use_backend, use-server) run through proto/rules (ProxiesSpec.rules).
-_OPTIONS_NOT_YET = ("http-buffer-request",)
+_OPTIONS_NOT_YET: tuple[str, ...] = ()
 
 # The balance algorithms the HTTP runtime feeds (the request's view: sched.base.HttpRequest).
 HTTP_ALGORITHMS = frozenset(
@@ -84,6 +84,7 @@ def http_spec(proxy: Proxy, problems: Problems | None = None) -> HttpSpec:
         originalto=originalto(proxy, problems),
         request_captures=_captures(proxy, "request header"),
         response_captures=_captures(proxy, "response header"),
+        buffer_request=_option(proxy, "http-buffer-request"),
     )
 
 

@@ -179,6 +179,10 @@ def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict
             if name == fe.name:
                 txn.stage = "server"
                 continue
+        elif stage == "be-body":
+            waiting = _backend_body(txn, proxies, fe, proxies[txn.backend or fe.name])
+            if waiting is not None:
+                return waiting
         elif stage == "be-content":
             verdict = content(txn, proxies[txn.backend or fe.name], final=True)
             if not isinstance(verdict, Go):
@@ -210,10 +214,29 @@ _NEXT = {
     "fe-content": "monitor",
     "monitor": "fe-http",
     "fe-http": "switch",
-    "switch": "be-content",
+    "switch": "be-body",
+    "be-body": "be-content",
     "be-content": "be-http",
     "be-http": "server",
 }
+
+
+def _backend_body(txn: Txn, proxies: Proxies, fe: ProxyRules, be: ProxyRules) -> Verdict | None:
+    """A backend's `option http-buffer-request` the frontend has not applied: wait for the
+    request body (http_wait_for_request_body, the backend's `timeout http-request`; its
+    end is a 408).  None: go on."""
+    if not be.buffer_request or fe.buffer_request or be is fe:
+        return None
+    if txn.req_body_done or txn.buffer_full:
+        txn.wait_until = None
+        return None
+    now = txn.stream.now
+    if txn.wait_until is not None and now >= txn.wait_until:
+        txn.wait_until = None
+        return error_reply(txn, proxies, 408)
+    if txn.wait_until is None and be.http_request_ms is not None:
+        txn.wait_until = now + be.http_request_ms / 1000
+    return Wait(txn.wait_until)
 
 
 def response(txn: Txn, proxies: Proxies) -> Verdict:
@@ -246,7 +269,7 @@ def _response(txn: Txn, proxies: Proxies) -> Verdict:
         txn.res_stage = "be"
     order = [be] if be is fe else [be, fe]
     _pages(txn, proxies)
-    if txn.res_stage == "fe":
+    if txn.res_stage == "fe" and be is not fe:  # resumed in the frontend's rules
         order = order[1:]
     for px in order:
         txn.res_stage = "fe" if px is fe else "be"

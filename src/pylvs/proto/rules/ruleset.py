@@ -95,6 +95,11 @@ class ProxyRules:
                 return force, not force
         return False, False
 
+    # `option http-buffer-request`: a backend that has it (and the frontend not) waits for
+    # the request body before its rules (proxy.c stream_set_backend), `timeout http-request`
+    buffer_request: bool = False
+    http_request_ms: int | None = None
+
 
 # -- verdicts: how a phase ended, what the driver does next ----------------------------------
 

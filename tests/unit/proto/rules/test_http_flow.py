@@ -349,3 +349,36 @@ def test_unique_id_is_built_once_and_sent_in_its_header() -> None:
     http_flow.request(txn, rules.proxies)
     assert txn.stream.unique_id == b"TEST-12345678"
     assert txn.stream.request is not None and txn.stream.request.first(b"x-id") is None
+
+
+def test_a_listens_response_wait_for_body_resumes_in_its_own_rules() -> None:
+    # a listen is its own frontend and backend: the resumed set is its only one
+    listen = "listen li\n  bind :8081\n  http-response wait-for-body time 1s\n"
+    listen += "  http-response set-header X-Len %[res.body_len]\n  server s1 127.0.0.1:9\n"
+    r = compiled(fe(extra=listen))
+    t = stream(r, "li", GET, now=1.0)
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    t.stream.response = HttpMessage.make_response(200, b"OK", [(b"content-length", b"3")])
+    t.res_body_done, t.stream.res_body = False, b"ab"
+    assert http_flow.response(t, r.proxies) == Wait(2.0)
+    t.res_body_done, t.stream.res_body = True, b"abc"
+    assert isinstance(http_flow.response(t, r.proxies), Go)
+    assert t.stream.response is not None and t.stream.response.first(b"x-len") == b"3"
+
+
+def test_a_backends_buffer_request_waits_after_the_switch_then_408() -> None:
+    backend = "backend be\n  option http-buffer-request\n  timeout http-request 2s\n"
+    backend += "  http-request set-header X-Len %[req.body_len]\n  server s1 127.0.0.1:9\n"
+    r = compiled(fe("http-request set-header X-Fe 1", extra=backend))
+    t = stream(r, "fe", b"POST /x HTTP/1.1\r\nContent-Length: 4\r\n\r\n", now=1.0)
+    t.req_body_done, t.stream.req_body = False, b"ab"
+    assert http_flow.request(t, r.proxies) == Wait(3.0)
+    t.stream.now = 3.5
+    v = http_flow.request(t, r.proxies)
+    assert isinstance(v, Respond) and v.response.head.status == 408
+    t = stream(r, "fe", b"POST /x HTTP/1.1\r\nContent-Length: 4\r\n\r\n", now=1.0)
+    t.req_body_done, t.stream.req_body = False, b"ab"
+    assert isinstance(http_flow.request(t, r.proxies), Wait)
+    t.req_body_done, t.stream.req_body = True, b"abcd"
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    assert t.stream.request is not None and t.stream.request.first(b"x-len") == b"4"

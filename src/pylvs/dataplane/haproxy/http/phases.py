@@ -20,11 +20,13 @@ from pylvs.proto.http.message import RequestHead, ResponseHead
 from pylvs.proto.rules import counters, h1, http_flow
 from pylvs.proto.rules.engine import Txn
 from pylvs.proto.rules.replies import Response
-from pylvs.proto.rules.ruleset import Go, Respond, Verdict
+from pylvs.proto.rules.ruleset import Go, Respond, Verdict, Wait
 from pylvs.proto.sample import Session, Stream
 
 if TYPE_CHECKING:
     from pylvs.dataplane.haproxy.runtime import ProxyRuntime
+
+    from .body_wait import BodySoFar
 
 
 class Phases:
@@ -39,12 +41,35 @@ class Phases:
 
     def request(self, head: RequestHead, now: float) -> Verdict:
         """A new request's phases, up to its backend (`Go`) or the answer that ends it."""
+        self.begin(head, now)
+        assert self.txn is not None
+        return http_flow.request(self.txn, self.proxies)
+
+    def begin(self, head: RequestHead, now: float) -> None:
+        """A new request's stream, before its phases run (`again`)."""
         self.ended(now)
         self.sess.requests += 1
         stream = Stream(self.sess, now=now, request=h1.request_message(head))
         stream.remember_request()  # the request line as received: what %r logs
         self.txn = Txn(stream)
-        return http_flow.request(self.txn, self.proxies)
+
+    def continue_sent(self) -> None:
+        """The proxy answered `Expect: 100-continue` itself: the field is not forwarded."""
+        if self.txn is not None and self.txn.stream.request is not None:
+            self.txn.stream.request.delete(lambda name: name == b"expect")
+
+    def body(self, so_far: BodySoFar, *, response: bool) -> None:
+        """What the rules see of the body their message waits for (body_wait.py)."""
+        txn = self.txn
+        if txn is None:
+            return
+        if response:
+            txn.stream.res_body = bytes(so_far.data)
+            txn.res_body_done = so_far.done
+        else:
+            txn.stream.req_body = bytes(so_far.data)
+            txn.req_body_done = so_far.done
+        txn.buffer_full = so_far.full
 
     def ended(self, now: float) -> None:
         """The request's stream is over: the counters it tracked go back (counters.py)."""
@@ -73,20 +98,36 @@ class Phases:
         assert self.txn is not None and self.txn.stream.request is not None
         return h1.request_head(self.txn.stream.request, head)
 
-    def response(self, head: ResponseHead, now: float) -> ResponseHead | Answer | None:
+    def response(
+        self, head: ResponseHead, now: float, body: BodySoFar | None = None
+    ) -> ResponseHead | Answer | Wait | None:
         """The response phases on a server's final head: the head to write (edited), an
-        answer to write instead (a deny: 502, a rule error: 500), or None (drop)."""
+        answer to write instead (a deny: 502, a rule error: 500), a wait (wait-for-body:
+        `response_again` once more of the body came or at its deadline) or None (drop)."""
+        txn = self.txn
+        if txn is None:
+            return head
+        s = txn.stream
+        s.response = h1.response_message(head)
+        s.status = head.status
+        s.res_body = None
+        if body is not None:
+            self.body(body, response=True)
+        return self.response_again(head, now)
+
+    def response_again(self, head: ResponseHead, now: float) -> ResponseHead | Answer | Wait | None:
+        """The response phases from where they stopped (see `response`)."""
         txn = self.txn
         if txn is None:
             return head
         s = txn.stream
         s.now = now
-        s.response = h1.response_message(head)
-        s.status = head.status
         verdict = http_flow.response(txn, self.proxies)
         if isinstance(verdict, Respond):
             return answer(verdict.response)
-        if not isinstance(verdict, Go):
+        if isinstance(verdict, Wait):
+            return verdict
+        if not isinstance(verdict, Go) or s.response is None:
             return None
         edited = h1.response_head(s.response, head)
         s.status = edited.status

@@ -34,13 +34,17 @@ from pylvs.proto.http.conn import commands as cmd
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.conn import route
 from pylvs.proto.http.conn.client import ClientMachine, Phase
+from pylvs.proto.http.message import ResponseHead
+from pylvs.proto.rules.ruleset import Wait
 
 from . import upstream
 from .added import captures
+from .body_wait import BodySoFar
 from .endpoint import FLOW, MACHINE, Endpoint
 from .exchange import Exchange
 from .passing import Passing
 from .phases import Phases
+from .response_wait import HELD, ResponseHold
 from .server_side import ServerConn
 
 if TYPE_CHECKING:
@@ -69,6 +73,7 @@ class HttpSession:
         "facts",
         "fds",
         "fe",
+        "hold",
         "home",
         "http",
         "idle_since",
@@ -120,6 +125,7 @@ class HttpSession:
         self.running = False
         self.closed = False
         self.x: Exchange | None = None
+        self.hold: ResponseHold | None = None  # a response its rules wait for
         self.txn: object = None  # the client machine's transaction `x` is for
         self.idle_since = now  # Ti starts: accept, then the end of each exchange
         self.buffered_since: float | None = None  # the next request's first byte
@@ -307,6 +313,13 @@ class HttpSession:
             if sc.handler is not self:
                 return  # abandoned (a response the rules replaced)
             kind = type(c)
+            hold = self.hold
+            if hold is not None and hold.sc is sc:
+                if kind in HELD:
+                    hold.take(c)
+                    continue
+                if kind is cmd.DeliverFailure:
+                    hold.cancel()
             if kind in _SOCKET:
                 if sc.ep is not None:
                     _socket_cmd(sc.ep, c)
@@ -340,31 +353,47 @@ class HttpSession:
     def _response(self, c: cmd.DeliverHead, sc: ServerConn) -> None:
         head = c.head
         x = self.x
-        if x is not None and not head.informational:
-            x.response = head
-            x.response_at = now = self.ctx.clock()
-            if self.phases is not None:
-                got = self.phases.response(head, now)
-                if got is None:  # http-response reject / silent-drop
-                    x.termination = "PH"
-                    self.drop(reset=False)
-                    return
-                if isinstance(got, Answer):  # denied: the server's response goes
-                    x.status = got.head.status
-                    x.termination = "PH"
-                    self.up.closed(sc)
-                    self.work.append((CLIENT, ev.ServerFailed(got.head.status, got)))
-                    return
-                head = x.response = got
-            http = self.fe.spec.http
-            if http is not None and http.response_captures:
-                # http_wait_for_response captures before the http-response rules
-                x.response_captures = captures(c.head.fields, http.response_captures)
-            for hook in self.http.on_response:
-                changed = hook(x)
-                if changed is not None:
-                    head = x.response = changed
-            x.status = head.status
+        if x is None or head.informational:
+            self.work.append((CLIENT, ev.ResponseStarted(head)))
+            return
+        x.response = head
+        x.response_at = now = self.ctx.clock()
+        if self.phases is None:
+            self.ruled(head, head, sc, x)
+            return
+        body = BodySoFar(head)
+        got = self.phases.response(head, now, body)
+        if isinstance(got, Wait):  # wait-for-body: the response is held (response_wait.py)
+            self.hold = ResponseHold(self, head, sc, got, body)
+            return
+        self.ruled(got, head, sc, x)
+
+    def ruled(
+        self, got: ResponseHead | Answer | None, original: ResponseHead, sc: ServerConn, x: Exchange
+    ) -> None:
+        """The response phases' verdict on `original`: write the head they left, their
+        answer instead, or drop the client."""
+        if got is None:  # http-response reject / silent-drop
+            x.termination = "PH"
+            self.drop(reset=False)
+            return
+        if isinstance(got, Answer):  # denied: the server's response goes
+            x.status = got.head.status
+            x.termination = "PH"
+            if sc.handler is self:
+                self.up.closed(sc)
+            self.work.append((CLIENT, ev.ServerFailed(got.head.status, got)))
+            return
+        head = x.response = got
+        http = self.fe.spec.http
+        if http is not None and http.response_captures:
+            # http_wait_for_response captures before the http-response rules
+            x.response_captures = captures(original.fields, http.response_captures)
+        for hook in self.http.on_response:
+            changed = hook(x)
+            if changed is not None:
+                head = x.response = changed
+        x.status = head.status
         self.work.append((CLIENT, ev.ResponseStarted(head)))
 
     # -- the end of an exchange, of the connection ---------------------------------------
@@ -426,6 +455,8 @@ class HttpSession:
         if self.closed:
             return
         self.closed = True
+        if self.hold is not None:
+            self.hold.cancel()
         if self.c_timer is not None:
             self.c_timer.cancel()
             self.c_timer = None

@@ -33,6 +33,7 @@ from pylvs.sched.base import Flow, Need
 from pylvs.sched.haproxy import FULL, NO_SERVER, Server
 
 from .added import added_fields
+from .body_wait import CONTINUE, BodySoFar, wants_continue
 from .endpoint import Endpoint
 from .exchange import Exchange
 from .phases import answer as phases_answer
@@ -54,6 +55,8 @@ class Upstream:
 
     __slots__ = (
         "be",
+        "body",
+        "buffering",
         "carry",
         "conns_used",
         "direct",
@@ -65,6 +68,7 @@ class Upstream:
         "s",
         "sticking",
         "timer",
+        "wait_head",
         "waiter",
         "x",
     )
@@ -87,6 +91,9 @@ class Upstream:
         self.queued_on: Server | bool | None = False  # False: not queued
         self.waiter: asyncio.TimerHandle | None = None  # queue, turn-around
         self.timer: asyncio.TimerHandle | None = None  # the attempt's connect timer
+        self.body: BodySoFar | None = None  # what came of the body while the rules decide
+        self.wait_head: ev.HeadForwarded | None = None  # the head whose rules wait
+        self.buffering = False  # option http-buffer-request holds the request
 
     # -- a new request -------------------------------------------------------------------
 
@@ -98,19 +105,65 @@ class Upstream:
             self.pending = [head]
             self._backend(s.fe.default, None, now)
             return
-        verdict = s.phases.request(head.head, now)
+        self.pending = []  # the body's events while the rules decide (they go on after)
+        body = self.body = BodySoFar(head.head)
+        s.phases.begin(head.head, now)
         x.stream = s.phases.stream
-        self._verdict(verdict, head, now)
+        s.phases.body(body, response=False)
+        http = s.fe.spec.http
+        if http is not None and http.buffer_request and not (body.done or body.full):
+            # http_wait_for_request_body, before the frontend's rules: `timeout http-request`
+            self.buffering = True
+            ms = http.request_ms
+            self._wait_body(head, None if ms is None else now + ms / 1000, self._buffered)
+            return
+        self._verdict(s.phases.again(now), head, now)
+
+    def _body_unsettled(self) -> bool:
+        body = self.body
+        return body is not None and not (body.done or body.full)
+
+    def _wait_body(self, head: ev.HeadForwarded, until: float | None, then: Any) -> None:
+        """Hold the request until its body settles (body_wait.py) or `until` (`then`)."""
+        s = self.s
+        body = self.body
+        if body is not None and not body.data and not body.continued:
+            body.continued = True
+            if wants_continue(head.head):  # http_handle_expect_hdr
+                s.client.write(CONTINUE)
+                assert s.phases is not None
+                s.phases.continue_sent()
+        self.wait_head = head
+        if until is not None and self.waiter is None:
+            self.waiter = s.loop.call_later(max(0.0, until - s.ctx.clock()), then, head)
+
+    def _buffered(self, head: ev.HeadForwarded) -> None:
+        """option http-buffer-request: the body settled, or `timeout http-request` passed
+        (the 408, cD)."""
+        self.waiter = None
+        s = self.s
+        body = self.body
+        if s.closed or s.phases is None or body is None:
+            return
+        self.buffering = False
+        self.wait_head = None
+        if body.done or body.full:
+            now = s.ctx.clock()
+            self._verdict(s.phases.again(now), head, now)
+        else:
+            self._fail(408, "cD")
+        s.run()
 
     def _verdict(self, verdict: Verdict, head: ev.HeadForwarded, now: float) -> None:
         """What the request phases decided (proto/rules/http_flow)."""
         s = self.s
         phases = s.phases
         assert phases is not None and self.x is not None
+        self.wait_head = None
         if isinstance(verdict, Go):
             edited = phases.forwarded(head.head)
             self.x.request = edited
-            self.pending = [ev.HeadForwarded(edited, head.first, head.mode)]
+            self.pending = [ev.HeadForwarded(edited, head.first, head.mode), *(self.pending or ())]
             be = s.fe.runtime.backends.get(verdict.backend or "")
             self._backend(be, verdict.server, now)
         elif isinstance(verdict, Respond):
@@ -123,6 +176,9 @@ class Upstream:
             self.waiter = s.loop.call_later(
                 max(0.0, verdict.until - now), self._late_answer, page, "PT"
             )
+        elif isinstance(verdict, Wait) and self._body_unsettled():
+            # wait-for-body, a backend's http-buffer-request: again as the body comes
+            self._wait_body(head, verdict.until, self._again)
         elif isinstance(verdict, Wait) and verdict.until is not None:
             self.waiter = s.loop.call_later(max(0.0, verdict.until - now), self._again, head)
         elif isinstance(verdict, Service):
@@ -133,6 +189,19 @@ class Upstream:
                 self._answer(Answer.of(service(self.x)), "--")
         else:  # a wait for a body pylvs does not buffer (wait-for-body)
             self._fail(500, "PR")
+
+    def _body_came(self) -> None:
+        """More of the body a wait holds: the wait may end now."""
+        s, head, body = self.s, self.wait_head, self.body
+        assert head is not None and body is not None and s.phases is not None
+        s.phases.body(body, response=False)
+        if self.buffering:
+            if body.done or body.full:
+                self._cancel_waiter()
+                self._buffered(head)
+            return
+        self._cancel_waiter()
+        self._again(head)
 
     def _again(self, head: ev.HeadForwarded) -> None:
         self.waiter = None
@@ -359,6 +428,9 @@ class Upstream:
                 self.pending = None
             else:
                 self.pending.append(event)
+                body = self.body
+                if body is not None and self.wait_head is not None and body.request_event(event):
+                    self._body_came()
             return
         sc = self.s.sc
         if sc is not None:
