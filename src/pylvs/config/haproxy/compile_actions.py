@@ -289,9 +289,7 @@ def _emit(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str) -> Ac
     if name == "set-tos":
         return common.Emit(cmd.SetTos(_int(a[0], name)))
     if name == "set-timeout":
-        if a[0] not in ("server", "tunnel", "client"):
-            raise CompileError("'set-timeout' expects 'server', 'tunnel' or 'client'")
-        return common.Emit(cmd.SetTimeout(a[0], time_text(a[1] if len(a) > 1 else "")))
+        return _set_timeout(a, c)
     if name == "disable-l7-retry":
         return common.Emit(cmd.DisableL7Retry())
     if name == "expect-proxy":
@@ -299,6 +297,34 @@ def _emit(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str) -> Ac
     if name == "expect-netscaler-cip":
         return common.Emit(cmd.ExpectNetscalerCip())
     return common.Emit(cmd.CloseResponse())  # tcp-response content close
+
+
+_TIME_UNIT = re.compile(r"[0-9]*(?:us|ms|s|m|h|d)?")
+
+
+def _set_timeout(a: list[str], c: RuleContext) -> Action:
+    """src/action.c cfg_parse_rule_set_timeout: `server` or `tunnel`, then a time, else a
+    sample expression (reported at the character the time stopped at)."""
+    proxy = c.samples.proxy
+    if len(a) < 2:
+        raise CompileError("expects exactly 2 arguments")
+    if proxy is not None and not c.samples.defaults and proxy not in c.samples.backends:
+        raise CompileError(f"proxy '{proxy}' has no backend capability")
+    which, value = a[0], a[1]
+    if which not in ("server", "tunnel"):
+        raise CompileError(f"'set-timeout' rule supports 'server'/'tunnel' (got '{which}')")
+    if _TIME.match(value) is None:
+        try:
+            return common.SetTimeout(which, expression(value, c.samples))
+        except CompileError:
+            bad = value[_TIME_UNIT.match(value).end() :][:1]  # type: ignore[union-attr]
+            raise CompileError(
+                f"unexpected character '{bad}' in rule 'set-timeout {which}'"
+            ) from None
+    ms = time_text(value)
+    if ms == 0:
+        raise CompileError(f"null value is not valid for a 'set-timeout {which}' rule")
+    return common.Emit(cmd.SetTimeout(which, ms))
 
 
 def _misc(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str) -> Action:

@@ -297,6 +297,24 @@ class EditPatterns:
 
 
 @dataclass(frozen=True, slots=True)
+class SetTimeout:
+    """`set-timeout server|tunnel EXPR`: the stream's timeout from a sample, in milliseconds
+    (src/http_act.c action_timeout_set_stream_timeout: a sample that is missing leaves it;
+    the value is not checked, 0 included)."""
+
+    which: str
+    expr: Expr
+
+    def run(self, x: Exec) -> Ret:
+        smp = self.expr.eval_as(x.stream, ty.SINT)
+        if smp is not None:
+            ms = max(0, min(smp.num, 0x7FFFFFFF))
+            x.stream.timeouts[self.which] = ms
+            x.emit(cmd.SetTimeout(self.which, ms))
+        return Ret.CONT
+
+
+@dataclass(frozen=True, slots=True)
 class SetAddress:
     """`set-src`, `set-dst` EXPR (an address) and `set-src-port`, `set-dst-port` EXPR."""
 

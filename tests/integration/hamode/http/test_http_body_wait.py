@@ -221,3 +221,34 @@ def test_response_wait_for_body(proxy: Callable[..., Proxy], late: float | None)
         assert head.startswith(b"HTTP/1.1 504 ")
     else:
         assert field(head, b"x-len") == b"1001" and len(body) == 1001
+
+
+@pytest.mark.parametrize("value", ["300ms", "int(3),mul(100)"])
+def test_set_timeout_server_times_out_a_stalled_server(
+    proxy: Callable[..., Proxy], value: str
+) -> None:
+    # `timeout server` is 5s: the 504 within 2s is the rule's; the other path keeps 5s
+    seen: dict[str, Any] = {}
+    for kind in KINDS:
+        server = HttpServer("s1", "stall")
+        try:
+            port = free_port()
+            text = HEAD + (
+                f"listen app\n    bind 127.0.0.1:{port}\n"
+                f"    http-request set-timeout server {value} if {{ path /short }}\n"
+                "    http-after-response set-header x-t %[cur_server_timeout]\n"
+                f"    server s1 127.0.0.1:{server.port}\n"
+            )
+            proxy(kind, text, ("127.0.0.1", port))
+            c = Client(port, timeout=2.0)
+            started = time.monotonic()
+            c.get("/short")
+            got = c.response()
+            seen[kind] = (got, time.monotonic() - started < 2.0)
+            c.close()
+        finally:
+            server.close()
+    assert seen["pylvs"] == seen["haproxy"]
+    (head, _), quick = seen["pylvs"]
+    assert head.startswith(b"HTTP/1.1 504 ") and quick
+    assert field(head, b"x-t") == b"300"

@@ -166,3 +166,32 @@ def test_what_pylvs_cannot_do_is_an_error_at_the_rule(line: str, message: str) -
     assert errors, result.problems.errors
     assert errors[0][0] == 5
     assert message in errors[0][1]
+
+
+@pytest.mark.parametrize(
+    ("proxy", "line", "message"),
+    [  # haproxy 2.6.12 -c's words (src/action.c cfg_parse_rule_set_timeout)
+        ("listen", "set-timeout client 3s", "supports 'server'/'tunnel' (got 'client')"),
+        ("listen", "set-timeout tunnel 0", "null value is not valid for a 'set-timeout tunnel'"),
+        (
+            "listen",
+            "set-timeout server 3x",
+            "unexpected character 'x' in rule 'set-timeout server'",
+        ),
+        ("frontend", "set-timeout server 1s", "proxy 'p' has no backend capability"),
+    ],
+)
+def test_set_timeout_is_refused_as_haproxy_refuses_it(proxy: str, line: str, message: str) -> None:
+    text = f"defaults\n  mode http\n{proxy} p\n  bind :80\n  http-request {line}\n"
+    out = compile_config(load_text(text, "t.cfg").config)
+    assert [(loc.line, message in m) for loc, m in out.errors] == [(5, True)]
+
+
+def test_set_timeout_takes_a_time_or_a_sample_in_milliseconds() -> None:
+    r = compiled(
+        "listen p\n  bind :80\n  http-request set-timeout server int(3),mul(1000)\n"
+        "  http-request set-timeout tunnel 2m\n  server s 127.0.0.1:9\n"
+    )
+    t = stream(r, "p", b"GET / HTTP/1.1\r\n\r\n")
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    assert t.stream.timeouts == {"server": 3000, "tunnel": 120000}

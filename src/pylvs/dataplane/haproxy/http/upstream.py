@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pylvs.proto import proxyproto
 from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.conn import events as ev
+from pylvs.proto.http.timeouts import Timeouts
 from pylvs.proto.rules.ruleset import Drop, Go, Respond, Service, Tarpit, Verdict, Wait
 from pylvs.proto.sample.stream import ServerRef
 from pylvs.proto.stick import Sticking, discard
@@ -414,8 +415,26 @@ class Upstream:
         s.servers.add(sc)
         s.sc = sc
         pending, self.pending = self.pending or [], None
+        s.cm.tunnel_timeout = None
+        stream = s.phases.stream if s.phases is not None else None
+        if stream is not None and stream.timeouts and pending:
+            self._set_timeouts(pending, stream.timeouts, s.http.back(be.spec).timeouts)
         for event in pending:
             s.work.append((sc, event))
+
+    def _set_timeouts(self, pending: list[Any], chosen: dict[str, int], base: Timeouts) -> None:
+        """`set-timeout server|tunnel` (stream_set_timeout): the request's server machine
+        and the client's tunnel take them; 0 is no timeout (TICK_ETERNITY)."""
+        head = pending[0]
+        if type(head) is not ev.HeadForwarded:
+            return
+        t = base
+        if "server" in chosen:
+            t = replace(t, server=chosen["server"] / 1000 or None)
+        if "tunnel" in chosen:
+            t = replace(t, tunnel=chosen["tunnel"] / 1000 or None)
+            self.s.cm.tunnel_timeout = t.tunnel
+        pending[0] = replace(head, timeouts=t)
 
     def forward(self, event: Any) -> None:
         """A client-side event for the request's server connection."""

@@ -82,6 +82,7 @@ class ClientMachine(Machine[ev.ClientEvent]):
 
     def __init__(self, front: Front, now: float) -> None:
         self.front = front
+        self.tunnel_timeout: float | None = None  # the stream's (set-timeout tunnel)
         self.framer = Framer(request=True, limits=front.limits)
         self.phase = Phase.WAITING
         self.want = Want.KEEP_ALIVE
@@ -103,6 +104,13 @@ class ClientMachine(Machine[ev.ClientEvent]):
         return self.phase is Phase.CLOSED
 
     @property
+    def idle_tunnel(self) -> float | None:
+        """How long the tunnel may stay idle: `set-timeout tunnel`'s, else timeouts.py's."""
+        if self.tunnel_timeout is not None:
+            return self.tunnel_timeout
+        return self.front.timeouts.idle_tunnel
+
+    @property
     def deadline(self) -> float | None:
         if self.phase is Phase.WAITING:
             return earliest(self._head_at, self._idle_at, self._activity_at, self._write_at)
@@ -117,7 +125,7 @@ class ClientMachine(Machine[ev.ClientEvent]):
     def _data(self, event: ev.DataRead, now: float, out: list[cmd.Command]) -> None:
         t = self.front.timeouts
         if self.phase is Phase.TUNNEL:
-            self._tunnel_at = after(now, t.idle_tunnel)
+            self._tunnel_at = after(now, self.idle_tunnel)
             out.extend(cmd.ForwardTunnel(e.data) for e in self.framer.feed(event.data))  # type: ignore[union-attr]
             return
         if self.phase is Phase.WAITING:
@@ -323,7 +331,7 @@ class ClientMachine(Machine[ev.ClientEvent]):
         t = self.front.timeouts
         if self.want is Want.TUNNEL:
             self.phase = Phase.TUNNEL
-            self._tunnel_at = after(now, t.idle_tunnel)
+            self._tunnel_at = after(now, self.idle_tunnel)
             out.extend(cmd.ForwardTunnel(e.data) for e in self.framer.tunnel())  # type: ignore[union-attr]
             return
         if self.want is Want.CLOSE or self.client_shut or self.stopping:
@@ -347,7 +355,7 @@ class ClientMachine(Machine[ev.ClientEvent]):
 
     def _tunnel_data(self, event: ev.TunnelDelivered, now: float, out: list[cmd.Command]) -> None:
         if self.phase is Phase.TUNNEL:
-            self._tunnel_at = after(now, self.front.timeouts.idle_tunnel)
+            self._tunnel_at = after(now, self.idle_tunnel)
             out.append(cmd.Write(event.data))
 
     def _server_shut(self, event: ev.ServerShut, now: float, out: list[cmd.Command]) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.connmode import Mode
 from pylvs.proto.http.message import Fields, RequestHead, ResponseHead
+from pylvs.proto.http.timeouts import Timeouts
 from pylvs.proto.relay.body import BodyEnded
 
 # -- a socket, seen by its driver ---------------------------------------------------------
@@ -83,11 +84,13 @@ class BodyProgressed:
 @dataclass(frozen=True, slots=True)
 class HeadForwarded:
     """A request head to send (`first`: the client connection's first request; `mode`: the
-    frontend's connection option, which counts for the server side too)."""
+    frontend's connection option, which counts for the server side too; `timeouts`: the
+    stream's when `set-timeout` changed them)."""
 
     head: RequestHead
     first: bool
     mode: Mode
+    timeouts: Timeouts | None = None  # the stream's own (set-timeout), else the backend's
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,7 @@ class ServerMachine(Machine[ev.ServerEvent]):
 
     def __init__(self, back: Back) -> None:
         self.back = back
+        self.timeouts = back.timeouts  # the transaction's (set-timeout may change them)
         self.framer = Framer(request=False, limits=back.limits)
         self.phase = Phase.NEW
         self.connected = False
@@ -113,7 +114,7 @@ class ServerMachine(Machine[ev.ServerEvent]):
         if self.phase not in (Phase.NEW, Phase.IDLE):
             return
         head = event.head
-        t = self.back.timeouts
+        t = self.timeouts = event.timeouts or self.back.timeouts
         if self.phase is Phase.NEW:
             out.append(cmd.CONNECT)
             self._connect_at = after(now, t.connect)
@@ -155,7 +156,7 @@ class ServerMachine(Machine[ev.ServerEvent]):
 
     def _tunnel_in(self, event: ev.TunnelForwarded, now: float, out: list[cmd.Command]) -> None:
         if self.phase is Phase.TUNNEL:
-            self._tunnel_at = after(now, self.back.timeouts.idle_tunnel)
+            self._tunnel_at = after(now, self.timeouts.idle_tunnel)
             out.append(cmd.Write(event.data))
 
     def _client_shut(self, event: ev.ClientShut, now: float, out: list[cmd.Command]) -> None:
@@ -175,7 +176,7 @@ class ServerMachine(Machine[ev.ServerEvent]):
         self.connected = True
         self._connect_at = None
         if self.phase is Phase.ACTIVE:
-            self._server_at = after(now, self.back.timeouts.server)
+            self._server_at = after(now, self.timeouts.server)
 
     def _connect_failed(self, event: ev.ConnectFailed, now: float, out: list[cmd.Command]) -> None:
         out.append(cmd.DeliverFailure(503))
@@ -186,9 +187,9 @@ class ServerMachine(Machine[ev.ServerEvent]):
             self._close(out)  # nothing is expected on an idle connection
             return
         if self.phase is Phase.TUNNEL:
-            self._tunnel_at = after(now, self.back.timeouts.idle_tunnel)
+            self._tunnel_at = after(now, self.timeouts.idle_tunnel)
         elif self.phase is Phase.ACTIVE:
-            self._server_at = after(now, self.back.timeouts.server)
+            self._server_at = after(now, self.timeouts.server)
         self._frame(self.framer.feed(event.data), now, out)
 
     def _passed(self, event: ev.BodyPassed, now: float, out: list[cmd.Command]) -> None:
@@ -208,8 +209,8 @@ class ServerMachine(Machine[ev.ServerEvent]):
             out.append(cmd.DELIVER_SHUT)
             if self.client_shut:
                 self._close(out)
-            elif self.back.timeouts.server_fin is not None:
-                self._tunnel_at = after(now, self.back.timeouts.server_fin)
+            elif self.timeouts.server_fin is not None:
+                self._tunnel_at = after(now, self.timeouts.server_fin)
             return
         if self.phase is not Phase.ACTIVE:
             self._close(out)
@@ -226,7 +227,7 @@ class ServerMachine(Machine[ev.ServerEvent]):
 
     def _blocked(self, event: ev.WriteBlocked, now: float, out: list[cmd.Command]) -> None:
         if self.phase is Phase.ACTIVE and self._server_at is None:
-            self._server_at = after(now, self.back.timeouts.server)
+            self._server_at = after(now, self.timeouts.server)
 
     def _drained(self, event: ev.WriteDrained, now: float, out: list[cmd.Command]) -> None:
         return
@@ -297,7 +298,7 @@ class ServerMachine(Machine[ev.ServerEvent]):
         self._server_at = None
         if self.want is Want.TUNNEL:
             self.phase = Phase.TUNNEL
-            self._tunnel_at = after(now, self.back.timeouts.idle_tunnel)
+            self._tunnel_at = after(now, self.timeouts.idle_tunnel)
             return
         if self.want is not Want.KEEP_ALIVE or self.framer.buffered or self.server_shut:
             self._close(out)
