@@ -118,6 +118,7 @@ class HttpSpec:
     request_captures: tuple[tuple[str, int], ...] = ()
     response_captures: tuple[tuple[str, int], ...] = ()
     buffer_request: bool = False  # option http-buffer-request (of the frontend)
+    capture_cookie: tuple[str, int] | None = None  # capture cookie NAME len N (%CC, %CS)
 
 
 @dataclass(frozen=True, slots=True)

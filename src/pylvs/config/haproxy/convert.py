@@ -69,6 +69,7 @@ def to_spec(
         if proxy.has_frontend and proxy.binds:
             fe = frontend(proxy, ids[proxy.name, "fe"], problems)
             if fe is not None:
+                fe = convert_http.with_cookie_capture(fe, proxy, config.global_, problems)
                 frontends.append(replace(fe, log=proxy_log(proxy, config.global_, problems)))
         if proxy.has_backend:
             be = backend(proxy, ids[proxy.name, "be"], problems)

@@ -14,8 +14,10 @@ import ipaddress
 from dataclasses import replace
 
 from pylvs.config.errors import Kind, Problems
-from pylvs.config.haproxy.model import Proxy
-from pylvs.model.proxy_spec import AddedAddress, HttpSpec
+from pylvs.config.haproxy.model import Global, Proxy
+from pylvs.model.proxy_spec import AddedAddress, FrontendSpec, HttpSpec
+
+CAPTURE_LEN = 64  # include/haproxy/defaults.h: the capture pool's size by default
 
 # What a mode http proxy may say that the runtime does not do yet (each present gets an
 # UNSUPPORTED warning); its rules (http-request, http-response, http-after-response,
@@ -101,10 +103,24 @@ def report_unserved(proxy: Proxy, problems: Problems) -> None:
                 f"'option {name}' is not applied by the HTTP runtime yet",
                 Kind.UNSUPPORTED,
             )
-    for capture in proxy.captures:
-        if capture.kind == "cookie":
-            problems.warning(
-                proxy.loc,
-                f"'capture cookie {capture.name}' is not applied by the HTTP runtime yet",
-                Kind.UNSUPPORTED,
-            )
+
+
+def with_cookie_capture(
+    fe: FrontendSpec, proxy: Proxy, glob: Global, problems: Problems
+) -> FrontendSpec:
+    """`capture cookie NAME len N` (the last one counts, cfgparse-listen.c), its length cut
+    below the capture pool's size (`tune.http.cookielen`, else 64: cfgparse.c's "truncating
+    capture length" warning)."""
+    found = [c for c in proxy.captures if c.kind == "cookie"]
+    if fe.http is None or not found:
+        return fe
+    c = found[-1]
+    pool = glob.http_cookielen + 1 if glob.http_cookielen else CAPTURE_LEN
+    length = c.length
+    if length >= pool:
+        problems.warning(
+            proxy.loc,
+            f"truncating capture length to {pool - 1} bytes for {proxy.type_str} '{proxy.name}'.",
+        )
+        length = pool - 1
+    return replace(fe, http=replace(fe.http, capture_cookie=(c.name, length)))

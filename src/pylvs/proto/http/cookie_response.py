@@ -266,3 +266,47 @@ def _server_header(
             state = ServerCookie.REPLACED
         prev = a.nxt
     return bytes(buf[:length]), state
+
+
+def captured(fields: Fields, prefix: bytes, length: int, *, response: bool) -> bytes | None:
+    """`capture cookie NAME len N` (the %CC and %CS log fields): the first cookie whose
+    `name=value`, spaces around '=' removed, begins with NAME, cut to N bytes; from the
+    request's Cookie headers (`$` attributes and words without '=' skipped) or the first
+    cookie of each response Set-Cookie, then of each Set-Cookie2 (http_manage_client_side_
+    cookies, http_manage_server_side_cookies)."""
+    kinds = (b"set-cookie", b"set-cookie2") if response else (b"cookie",)
+    for kind in kinds:
+        for name, value in fields:
+            if name == kind:
+                got = _captured_in(value, prefix, length, kind)
+                if got is not None:
+                    return got
+    return None
+
+
+def _captured_in(value: bytes, prefix: bytes, length: int, kind: bytes) -> bytes | None:
+    buf = bytearray(value)
+    hdr_end = len(buf)
+    prev, first = 0, True
+    stops = b";" if kind == b"set-cookie" else b",;"
+    while prev < hdr_end:
+        a = scan(buf, prev, first, hdr_end, stops)
+        first = False
+        if kind != b"cookie" and a.nxt < hdr_end:
+            a.nxt = hdr_end if kind == b"set-cookie" else hdr_value_end(buf, a.nxt, hdr_end)
+        skip = a.equal == a.val_end
+        if kind == b"cookie":
+            skip = buf[a.att_beg : a.att_beg + 1] == b"$" or a.equal == a.nxt
+        if skip:
+            prev = a.nxt
+            continue
+        if a.att_end != a.equal or a.val_beg > a.equal + 1:
+            a.val_beg, shift = strip_equal(buf, a.att_end, a.equal, a.val_beg, hdr_end)
+            a.val_end += shift
+            a.nxt += shift
+            hdr_end += shift
+        cookie = bytes(buf[a.att_beg : a.val_end])
+        if len(cookie) >= len(prefix) and cookie.startswith(prefix):
+            return cookie[:length]
+        prev = a.nxt
+    return None

@@ -77,9 +77,7 @@ def test_what_is_not_applied_yet_is_named_and_rules_are_not() -> None:
         "backend other\n    server s 127.0.0.1:82\n"
     )
     found = {w.message: w for w in problems.warnings}
-    cookie = found["'capture cookie SID' is not applied by the HTTP runtime yet"]
-    assert cookie.kind is Kind.UNSUPPORTED
-    assert not any("http-buffer-request" in m for m in found)  # applied (body_wait.py)
+    assert not any("http-buffer-request" in m or "capture" in m for m in found)  # applied
     assert not any("http-request" in m or "capture request" in m for m in found)
     assert not problems.errors  # an HTTP condition on use_backend: the rules engine's
 
@@ -110,3 +108,17 @@ def test_balance_by_http_fields_is_fed_and_a_sample_hash_is_refused() -> None:
     )
     (err,) = problems.errors
     assert "balance hash" in err.message and err.kind is Kind.UNSUPPORTED
+
+
+def test_capture_cookie_the_last_one_cut_below_the_pool() -> None:
+    spec, problems = convert(
+        "frontend fe\n    bind 127.0.0.1:8000\n    capture cookie SID len 10\n"
+        "    capture cookie X len 64\n    default_backend be\n"
+        "backend be\n    server s 127.0.0.1:81\n"
+    )
+    fe = spec.frontend("fe")
+    assert fe is not None and fe.http is not None and fe.http.capture_cookie == ("X", 63)
+    # haproxy 2.6.12 -c's words
+    assert [w.message for w in problems.warnings] == [
+        "truncating capture length to 63 bytes for frontend 'fe'."
+    ]

@@ -2,7 +2,8 @@
 `option forwardfor`, `option originalto` (src/http_ana.c http_process_request, steps 9 and
 10: after every http-request rule of the frontend and the backend, appended as the last
 field) and the `capture request header` / `capture response header` values kept for the
-logs (http_capture_headers: the last occurrence wins, cut to its `len`).
+logs (http_capture_headers: the last occurrence wins, cut to its `len`), and the cookie
+`capture cookie` keeps (proto/http/cookie_response.captured).
 
 The header name is the backend's when the backend sets the option, else the frontend's;
 the header is added whenever either proxy asks for it, unless the address is in the
@@ -12,9 +13,15 @@ request that already carries the header keeps it as it is.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pylvs.model.proxy_spec import AddedAddress, HttpSpec
 from pylvs.model.service import Address
+from pylvs.proto.http.cookie_response import captured
 from pylvs.proto.http.message import Fields, RequestHead, first_field
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
 
 
 def added_fields(
@@ -64,3 +71,16 @@ def captures(fields: Fields, wanted: tuple[tuple[str, int], ...]) -> tuple[str |
                 value = v[:length].decode("latin-1")
         out.append(value)
     return tuple(out)
+
+
+def capture_cookie(x: Exchange, http: HttpSpec | None, head: RequestHead) -> None:
+    """`capture cookie`'s request side, on the request the rules left (http_process_request
+    and the tarpit path call http_manage_client_side_cookies)."""
+    if http is not None and http.capture_cookie is not None:
+        x.cli_cookie = captured(head.fields, *cookie_capture(http), response=False)
+
+
+def cookie_capture(http: HttpSpec) -> tuple[bytes, int]:
+    """`capture cookie`'s name and length."""
+    assert http.capture_cookie is not None
+    return http.capture_cookie[0].encode(), http.capture_cookie[1]

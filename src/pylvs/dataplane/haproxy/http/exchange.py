@@ -66,6 +66,9 @@ class Exchange:
     stream: Stream | None = None
     # (force, ignore): the backend's force-persist / ignore-persist rule that matched
     persist: tuple[bool, bool] = (False, False)
+    # `capture cookie NAME len N`: the client's cookie (%CC) and the server's (%CS)
+    cli_cookie: bytes | None = None
+    srv_cookie: bytes | None = None
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""

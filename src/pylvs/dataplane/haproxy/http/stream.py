@@ -34,11 +34,12 @@ from pylvs.proto.http.conn import commands as cmd
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.conn import route
 from pylvs.proto.http.conn.client import ClientMachine, Phase
+from pylvs.proto.http.cookie_response import captured
 from pylvs.proto.http.message import ResponseHead
 from pylvs.proto.rules.ruleset import Wait
 
 from . import upstream
-from .added import captures
+from .added import captures, cookie_capture
 from .body_wait import BodySoFar
 from .endpoint import FLOW, MACHINE, Endpoint
 from .exchange import Exchange
@@ -389,6 +390,8 @@ class HttpSession:
         if http is not None and http.response_captures:
             # http_wait_for_response captures before the http-response rules
             x.response_captures = captures(original.fields, http.response_captures)
+        if http is not None and http.capture_cookie is not None:  # after them
+            x.srv_cookie = captured(got.fields, *cookie_capture(http), response=True)
         for hook in self.http.on_response:
             changed = hook(x)
             if changed is not None:

@@ -33,7 +33,7 @@ from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.base import Flow, Need
 from pylvs.sched.haproxy import FULL, NO_SERVER, Server
 
-from .added import added_fields
+from .added import added_fields, capture_cookie
 from .body_wait import CONTINUE, BodySoFar, wants_continue
 from .endpoint import Endpoint
 from .exchange import Exchange
@@ -164,6 +164,7 @@ class Upstream:
         if isinstance(verdict, Go):
             edited = phases.forwarded(head.head)
             self.x.request = edited
+            capture_cookie(self.x, s.fe.spec.http, edited)
             self.pending = [ev.HeadForwarded(edited, head.first, head.mode), *(self.pending or ())]
             be = s.fe.runtime.backends.get(verdict.backend or "")
             self._backend(be, verdict.server, now)
@@ -173,6 +174,7 @@ class Upstream:
             self.x.termination = "PR"
             s.drop(reset=verdict.silent)
         elif isinstance(verdict, Tarpit):
+            capture_cookie(self.x, s.fe.spec.http, phases.forwarded(head.head))
             page = phases_answer(verdict.response)
             self.waiter = s.loop.call_later(
                 max(0.0, verdict.until - now), self._late_answer, page, "PT"
