@@ -307,6 +307,10 @@ class BackendSpec:
     state_file_local: bool = False
     forced_id: bool = False  # `id` set in the configuration (bk_f_forced_id)
     http: HttpSpec | None = None  # mode http: its connection options
+    # `dispatch ADDR:PORT` or `option transparent` (address None: the client's destination)
+    # in a backend without `balance`: where every stream goes (config/haproxy/
+    # convert_dispatch.py); not one of `servers`
+    dispatch: ServerSpec | None = None
 
     def server(self, name: str) -> ServerSpec | None:
         return next((s for s in self.servers if s.name == name), None)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pylvs.config.errors import Kind, Location, Problems
-from pylvs.config.haproxy import convert_cookie, convert_http
+from pylvs.config.haproxy import convert_cookie, convert_dispatch, convert_http
 from pylvs.config.haproxy.compile_rules import compile_config
 from pylvs.config.haproxy.convert_checks import planner
 from pylvs.config.haproxy.convert_log import global_log, proxy_log
@@ -378,6 +378,7 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
         mode=proxy.mode,
         where=where(proxy.loc),
         http=convert_http.http_spec(proxy) if proxy.mode == "http" else None,
+        dispatch=convert_dispatch.direct_target(proxy, problems),
     )
 
 

@@ -149,13 +149,17 @@ class ServerRuntime:
         self.spec = dataclasses.replace(self.spec, address=address, host=host, port=port)
         self.dests.clear()
 
-    def dest(self, port: int) -> Destination:
+    def dest(self, port: int, dst: Address | None = None) -> Destination:
         """The connection table's destination for this server and port (a port-less server
-        has one per destination port)."""
+        has one per destination port; `dst`: the client's destination, for a transparent
+        backend's target, which has no address)."""
+        address = self.spec.address or dst
+        assert address is not None
+        if self.spec.address is None:
+            return Destination(RealServer(address, port, 1))
         d = self.dests.get(port)
         if d is None:
-            assert self.spec.address is not None
-            d = self.dests[port] = Destination(RealServer(self.spec.address, port, 1))
+            d = self.dests[port] = Destination(RealServer(address, port, 1))
         return d
 
     def full(self, pool: Pool, now: float) -> bool:
@@ -179,6 +183,11 @@ class BackendRuntime:
         self.servers = [ServerRuntime(s) for s in spec.servers]
         self.by_lb: dict[int, ServerRuntime] = {id(s.lb): s for s in self.servers}
         self.pool = Pool([s.lb for s in self.servers], lb_params(spec), rng, now=now)
+        # dispatch / option transparent: every stream's target, outside the pool and the
+        # stats (config/haproxy/convert_dispatch.py)
+        self.dispatch = ServerRuntime(spec.dispatch) if spec.dispatch is not None else None
+        if self.dispatch is not None:
+            self.by_lb[id(self.dispatch.lb)] = self.dispatch
         for srv in self.servers:
             srv.lb.last_change = now
         self.counters = Counters()
@@ -306,6 +315,8 @@ class BackendRuntime:
 
     def assign(self, facts: ConnFacts, now: float, avoid: Server | None) -> Server | bool | None:
         """The algorithm's server; None: no usable server; True: all are full (queue)."""
+        if self.dispatch is not None:
+            return self.dispatch.lb
         flow = Flow(facts.src, facts.src_port, facts.dst, facts.dst_port, 6)
         got = self.pool.assign(flow, now, avoid)
         if got is NO_SERVER:
@@ -319,7 +330,10 @@ class BackendRuntime:
         return self.by_lb[id(server)]
 
     def take(self, server: Server) -> None:
-        self.pool.take_conn(server)
+        if self.dispatch is not None and server is self.dispatch.lb:
+            server.served += 1  # not the pool's: no algorithm state, no queue
+        else:
+            self.pool.take_conn(server)
         self.counters.conns += 1
         srv = self.runtime_of(server)
         srv.counters.conns += 1
@@ -328,6 +342,9 @@ class BackendRuntime:
 
     def release(self, server: Server) -> None:
         """A stream leaves `server`: the slot goes to the oldest stream waiting for it."""
+        if self.dispatch is not None and server is self.dispatch.lb:
+            server.served -= 1
+            return
         self.pool.drop_conn(server)
         self.process_queue(self.runtime_of(server))
 

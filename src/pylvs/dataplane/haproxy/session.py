@@ -270,7 +270,7 @@ class HaSession(TcpRelay):
         port = srv.spec.port_for(f.dst_port)
         table = self.ctx.state.table
         conn = table.new_conn(
-            (6, f.src, f.src_port, f.dst, f.dst_port), None, srv.dest(port), self.ctx.clock()
+            (6, f.src, f.src_port, f.dst, f.dst_port), None, srv.dest(port, f.dst), self.ctx.clock()
         )
         self.conn = conn
         conn.on_expire = self._expired
@@ -299,9 +299,11 @@ class HaSession(TcpRelay):
         assert server is not None
         srv = self.be.runtime_of(server)
         spec = srv.spec
-        assert spec.address is not None
+        # a transparent backend's target has no address: the client's destination
+        address = spec.address if spec.address is not None else self.facts.dst
+        host = spec.host if spec.address is not None else str(address)
         port = spec.port_for(self.facts.dst_port)
-        family = socket.AF_INET if spec.address.version == 4 else socket.AF_INET6
+        family = socket.AF_INET if address.version == 4 else socket.AF_INET6
         try:
             sock = _socket.socket(family, _NONBLOCK_STREAM)
         except OSError as exc:
@@ -310,7 +312,7 @@ class HaSession(TcpRelay):
             return
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            err = sock.connect_ex((spec.host, port))
+            err = sock.connect_ex((host, port))
         except OSError as exc:
             err = exc.errno or errno.EINVAL
         connected = err == 0

@@ -31,6 +31,7 @@ from .endpoint import Endpoint, connect
 if TYPE_CHECKING:
     from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
     from pylvs.dataplane.proxy.descriptors import Descriptors
+    from pylvs.model.service import Address
 
 PURGE_DELAY = 5.0  # pool-purge-delay's default
 
@@ -195,7 +196,11 @@ def _close(sc: ServerConn) -> None:
     sc.close()
 
 
-def open_socket(srv: ServerRuntime, port: int) -> tuple[Any, bool]:
+def open_socket(srv: ServerRuntime, port: int, dst: Address | None = None) -> tuple[Any, bool]:
+    """A connection to `srv` (a transparent backend's target, which has no address: to the
+    client's destination `dst`)."""
     spec = srv.spec
-    assert spec.address is not None
+    if spec.address is None:
+        assert dst is not None
+        return connect(str(dst), port, dst.version)
     return connect(spec.host, port, spec.address.version)

@@ -63,4 +63,8 @@ def back(be: BackendSpec, fe: FrontendSpec | None) -> Back:
 
 
 def reuse(be: BackendSpec) -> Reuse:
+    """`http-reuse`; a dispatch or transparent target is no server, and its connections are
+    private to their client connection (src/backend.c connect_server), as with `never`."""
+    if be.dispatch is not None:
+        return Reuse.NEVER
     return REUSE[(be.http or _NONE).reuse]

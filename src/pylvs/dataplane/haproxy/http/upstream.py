@@ -305,6 +305,8 @@ class Upstream:
     def _pick(self, now: float, avoid: Server | None) -> Server | bool | None:
         be = self.be
         assert be is not None
+        if be.dispatch is not None:  # dispatch / option transparent: no balancing
+            return be.dispatch.lb
         got = be.pool.assign(self._flow(), now, avoid)
         if got is NO_SERVER:
             return None
@@ -469,8 +471,12 @@ class Upstream:
         if not s.ctx.fds.take(1):
             self._final(sc)
             return
+        dst, dst_port = s.facts.dst, s.facts.dst_port
+        sess = s.phases.sess if s.phases is not None else None
+        if sess is not None and sess.dst is not None:  # as set-dst / set-dst-port left them
+            dst, dst_port = sess.dst, sess.dst_port
         try:
-            sock, connected = open_socket(sc.srv, sc.srv.spec.port_for(s.facts.dst_port))
+            sock, connected = open_socket(sc.srv, sc.srv.spec.port_for(dst_port), dst)
         except OSError:
             s.ctx.fds.give(1)
             self._failed(sc, error=True)

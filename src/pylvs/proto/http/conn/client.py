@@ -273,7 +273,9 @@ class ClientMachine(Machine[ev.ClientEvent]):
             stopping=self.stopping,
         )
         txn.started = True
-        txn.bodyless = head.body in (Body.NONE, Body.TUNNEL)
+        # the client's HEAD gets no payload, even when a rule sent the server a GET
+        # (src/mux_h1.c: the response of a HEAD request is bodyless, H1S_F_BODYLESS_RESP)
+        txn.bodyless = head.body in (Body.NONE, Body.TUNNEL) or req.method == b"HEAD"
         txn.chunked = not txn.bodyless and (head.body is Body.CHUNKED or written.chunk)
         out.append(cmd.Write(written.write(value)))
 
