@@ -53,29 +53,26 @@ class BodySoFar:
     def full(self) -> bool:
         return len(self.data) >= self.room
 
-    def request_event(self, event: object) -> bool:
-        """A client-side event of the request: whether it changed what the rules see."""
+    def take(self, item: object) -> bool:
+        """A request's client-side event or a response's server command: whether it
+        changed what the rules see (a cut response ends the wait too: CF_SHUTR)."""
         if self.done:
             return False
-        if type(event) is ev.DataForwarded:
-            self.data += event.data
+        kind = type(item)
+        if kind in _DATA:
+            self.data += item.data  # type: ignore[attr-defined]
             return True
-        if type(event) in (ev.EndForwarded, ev.TrailersForwarded, ev.ClientShut):
+        if kind in _ENDS:
             self.done = True
             return True
         return False
 
-    def response_command(self, command: object) -> bool:
-        """A server machine's command for the response: whether it changed the body."""
-        if self.done:
-            return False
-        if type(command) is cmd.DeliverData:
-            self.data += command.data
-            return True
-        if type(command) in (cmd.DeliverEnd, cmd.DeliverTrailers, cmd.DeliverCut):
-            self.done = True  # a cut ends the wait too (CF_SHUTR: the rules go on)
-            return True
-        return False
+
+_DATA = frozenset({ev.DataForwarded, cmd.DeliverData})
+_ENDS = frozenset(
+    {ev.EndForwarded, ev.TrailersForwarded, ev.ClientShut}
+    | {cmd.DeliverEnd, cmd.DeliverTrailers, cmd.DeliverCut}
+)
 
 
 def wants_continue(head: RequestHead) -> bool:

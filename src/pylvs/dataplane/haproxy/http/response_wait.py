@@ -47,7 +47,7 @@ class ResponseHold:
     def take(self, command: cmd.Command) -> None:
         """A command of the held response's server connection for the client."""
         self.commands.append(command)
-        if self.body.response_command(command):
+        if self.body.take(command):
             self.again()
 
     def again(self) -> None:

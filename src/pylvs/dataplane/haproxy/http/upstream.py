@@ -452,7 +452,7 @@ class Upstream:
             else:
                 self.pending.append(event)
                 body = self.body
-                if body is not None and self.wait_head is not None and body.request_event(event):
+                if body is not None and self.wait_head is not None and body.take(event):
                     self._body_came()
             return
         sc = self.s.sc
