@@ -75,6 +75,7 @@ def to_spec(
             be = backend(proxy, ids[proxy.name, "be"], problems)
             be = replace(be, log=proxy_log(proxy, config.global_))
             backends.append(with_state_file(be, proxy, config.global_))
+    convert_http.report_tcp_to_http(config.proxies, problems)
     g = config.global_
     checks = planner(config, {b.name: b.id for b in backends})
     spec = ProxiesSpec(

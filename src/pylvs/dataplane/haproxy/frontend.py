@@ -78,7 +78,7 @@ class Frontend:
         # counters, the content phase (content rules, switching, use-server).
         self.l4 = rules is not None and bool(rules.tcp_connection)
         self.content = rules is not None and runtime.needs_content(rules)
-        self.http = runtime.http if spec.mode == "http" else None
+        self.http = runtime.http if spec.mode == "http" or upgraded(spec, runtime) else None
         # mode http: the content phase runs per request (http/), the session always
         self.content = self.content and self.http is None
         self.session = rules is not None and (
@@ -90,6 +90,23 @@ class Frontend:
     @property
     def full(self) -> bool:
         return bool(self.maxconn) and self.conns >= self.maxconn
+
+
+def upgraded(spec: FrontendSpec, runtime: ProxyRuntime) -> bool:
+    """A mode tcp frontend whose every stream goes to a mode http backend (its
+    default_backend and each use_backend name one; no tcp-request content rule runs before):
+    HAProxy turns each such stream into an HTTP one when it takes the backend (proxy.c
+    stream_set_backend, stream_set_http_mode), so the HTTP driver serves its connections.
+    config/haproxy/convert_http.report_tcp_to_http names the frontends left as TCP."""
+    rules = runtime.rules.proxies.get(spec.name)
+    if spec.mode != "tcp" or rules is None or rules.tcp_content or not spec.default_backend:
+        return False
+    names = [spec.default_backend.encode(), *(r.backend.constant for r in rules.switching)]
+    for name in names:
+        be = runtime.backends.get(name.decode()) if name is not None else None
+        if be is None or be.spec.mode != "http":
+            return False
+    return True
 
 
 class FrontendListener(Acceptor):

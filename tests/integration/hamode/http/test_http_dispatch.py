@@ -72,3 +72,31 @@ def test_dispatch_and_transparent_targets(proxy: Callable[..., Proxy]) -> None:
     assert [r[1] for r in got[2]] == [b"s2 /a", b"s2 /b"]
     assert [r[1] for r in got[4]] == [b"s3 /a", b"s3 /b"]
     assert accepted == [2, 2, 2]  # one connection per client, kept for its second request
+
+
+def test_a_tcp_frontend_to_an_http_backend_is_served_as_http(
+    proxy: Callable[..., Proxy],
+) -> None:
+    # HAProxy upgrades the stream when it takes the mode http backend: the backend's rules
+    # apply to every request of the kept-alive connection
+    seen: dict[str, Any] = {}
+    for kind in KINDS:
+        server = HttpServer("s1")
+        try:
+            port = free_port()
+            text = (
+                "defaults\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n"
+                f"frontend fe\n    mode tcp\n    bind 127.0.0.1:{port}\n    default_backend be\n"
+                "backend be\n    mode http\n    http-request set-header x-name %[be_name]\n"
+                "    http-response set-header x-fe %[fe_name]\n"
+                f"    server s1 127.0.0.1:{server.port}\n"
+            )
+            proxy(kind, text, ("127.0.0.1", port))
+            got = _two_on_one(port)
+            seen[kind] = (got, [h.split(b"\r\n", 1)[1] for h in server.heads], server.accepted)
+        finally:
+            server.close()
+    assert seen["pylvs"] == seen["haproxy"]
+    got, heads, accepted = seen["pylvs"]
+    assert all(b"x-name: be\r\n" in h for h in heads) and len(heads) == 2
+    assert all(b"x-fe: fe\r\n" in head for head, _ in got) and accepted == 1

@@ -122,3 +122,17 @@ def test_capture_cookie_the_last_one_cut_below_the_pool() -> None:
     assert [w.message for w in problems.warnings] == [
         "truncating capture length to 63 bytes for frontend 'fe'."
     ]
+
+
+def test_a_tcp_frontend_left_as_tcp_before_an_http_backend_is_named() -> None:
+    _, problems = convert(
+        "frontend served\n    mode tcp\n    bind 127.0.0.1:8000\n    default_backend web\n"
+        "frontend mixed\n    mode tcp\n    bind 127.0.0.1:8001\n    default_backend raw\n"
+        "    use_backend web if { src 10.0.0.0/8 }\n"
+        "frontend inspected\n    mode tcp\n    bind 127.0.0.1:8002\n"
+        "    tcp-request content accept\n    default_backend web\n"
+        "backend web\n    mode http\n    server s 127.0.0.1:81\n"
+        "backend raw\n    mode tcp\n    server s 127.0.0.1:82\n"
+    )
+    found = [w.message for w in problems.warnings if "reaches the mode http" in w.message]
+    assert [m.split(" (")[0] for m in found] == ["frontend 'mixed'", "frontend 'inspected'"]
