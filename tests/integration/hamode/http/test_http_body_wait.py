@@ -210,9 +210,11 @@ def test_response_wait_for_body(proxy: Callable[..., Proxy], late: float | None)
             )
             proxy(kind, text, ("127.0.0.1", port))
             c = Client(port)
-            c.get()
-            seen[kind] = c.response()
-            c.close()
+            try:
+                c.get()
+                seen[kind] = c.response()
+            finally:
+                c.close()
         finally:
             server.close()
     assert seen["pylvs"] == seen["haproxy"]
@@ -241,11 +243,13 @@ def test_set_timeout_server_times_out_a_stalled_server(
             )
             proxy(kind, text, ("127.0.0.1", port))
             c = Client(port, timeout=2.0)
-            started = time.monotonic()
-            c.get("/short")
-            got = c.response()
-            seen[kind] = (got, time.monotonic() - started < 2.0)
-            c.close()
+            try:
+                started = time.monotonic()
+                c.get("/short")
+                got = c.response()
+                seen[kind] = (got, time.monotonic() - started < 2.0)
+            finally:
+                c.close()
         finally:
             server.close()
     assert seen["pylvs"] == seen["haproxy"]

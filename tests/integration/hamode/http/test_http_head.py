@@ -31,10 +31,12 @@ def test_head_sent_as_get_gets_no_payload(proxy: Callable[..., Proxy], behaviour
             proxy(kind, text, ("127.0.0.1", port))
             c = Client(port)
             got = []
-            for method in (b"HEAD", b"HEAD", b"GET"):
-                c.send(method + b" /x HTTP/1.1\r\nHost: x\r\n\r\n")
-                got.append(c.response(method))
-            c.close()
+            try:
+                for method in (b"HEAD", b"HEAD", b"GET"):
+                    c.send(method + b" /x HTTP/1.1\r\nHost: x\r\n\r\n")
+                    got.append(c.response(method))
+            finally:
+                c.close()
             seen[kind] = got
         finally:
             server.close()
