@@ -18,13 +18,13 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "length", "sent", "answered", "expected"), CASES)
+@pytest.mark.parametrize(("name", "length", "sent", "answered", "want"), CASES)
 def test_the_cookie_haproxy_captures(
     name: str,
     length: int,
     sent: list[str],
     answered: list[str],
-    expected: tuple[str | None, str | None],
+    want: tuple[str | None, str | None],
 ) -> None:
     req = tuple((b"cookie", v.encode()) for v in sent)
     res = tuple((b"set-cookie", v.encode()) for v in answered)
@@ -32,4 +32,4 @@ def test_the_cookie_haproxy_captures(
         captured(req, name.encode(), length, response=False),
         captured(res, name.encode(), length, response=True),
     )
-    assert got == tuple(None if e is None else e.encode() for e in expected)
+    assert got == tuple(None if e is None else e.encode() for e in want)
