@@ -179,14 +179,12 @@ def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict
             if name == fe.name:
                 txn.stage = "server"
                 continue
-        elif stage == "be-body":
-            waiting = _backend_body(txn, proxies, fe, proxies[txn.backend or fe.name])
-            if waiting is not None:
-                return waiting
-        elif stage == "be-content":
-            verdict = content(txn, proxies[txn.backend or fe.name], final=True)
-            if not isinstance(verdict, Go):
-                return verdict
+        elif stage in ("be-body", "be-content"):  # its http-buffer-request, its content rules
+            be = proxies[txn.backend or fe.name]
+            got = _backend_body(txn, proxies, fe, be) if stage == "be-body" else None
+            got = got or (content(txn, be, final=True) if stage == "be-content" else None)
+            if got is not None and not isinstance(got, Go):
+                return got
         elif stage == "be-http":
             done = _http_rules(txn, proxies, proxies[txn.backend or fe.name])
             if done is not None:
