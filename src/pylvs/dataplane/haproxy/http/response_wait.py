@@ -82,7 +82,9 @@ class ResponseHold:
             self.s.hold = None
 
     def _arm(self, wait: Wait) -> None:
-        if wait.until is None or wait.until == self.until:
+        # armed again after it fired too: the loop's timer may fire a little before the
+        # deadline by the clock the rules read, and then they wait on
+        if wait.until is None or (wait.until == self.until and self.timer is not None):
             return
         if self.timer is not None:
             self.timer.cancel()
