@@ -100,6 +100,8 @@ def end_of(fe: Frontend, x: Exchange, *, early: bool) -> StreamEnd:
         redispatched=x.redispatched,
         early=early,
         mode="http",
+        cli_cookie=x.cli_cookie,
+        srv_cookie=x.srv_cookie,
     )
 
 
