@@ -54,7 +54,7 @@ from .timers import StreamTimers
 
 _ANY4 = ipaddress.IPv4Address("0.0.0.0")
 _ANY6 = ipaddress.IPv6Address("::")
-HOUSEKEEPING = 0.1  # seconds between idle-timeout sweeps (HAProxy's timers are ms-exact)
+HOUSEKEEPING = 0.1  # seconds between sweeps; a stream timeout due sooner wakes one at its time
 
 
 # A frontend's socket for one address: bound, or None to be taken from the old runtime.
@@ -116,6 +116,7 @@ class ProxyRuntime:
         self.process = process_for(self, self.rules)
         httplog.install(self)  # mode http frontends' traffic lines
         self._housekeeper: asyncio.Task[None] | None = None
+        self._waker: asyncio.TimerHandle | None = None
         self._paused: set[Frontend] = set()
         # Check states restored from a state file or the runtime a reload replaced
         # (server_state.py): what a check engine starts its servers' checks from.
@@ -172,6 +173,33 @@ class ProxyRuntime:
         if previous is not None:  # the old runtime accepts no more: its tables' entries
             keep_tables(self.tables, previous.tables, self.ctx.clock())
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
+        timers = self.ctx.state.table
+        if isinstance(timers, StreamTimers):
+            timers.wake = self._wake_at
+
+    def _wake_at(self, at: float) -> None:
+        """Sweep at `at` (a stream's deadline before the next sweep): HAProxy's timeouts are
+        in milliseconds (src/task.c wakes at each task's expiry), a 1 ms `timeout client`
+        ends its stream then, not at the next periodic sweep."""
+        timers = self.ctx.state.table
+        assert isinstance(timers, StreamTimers)
+        if self._waker is not None:
+            self._waker.cancel()
+        timers.wake_at = at
+        delay = max(at - self.ctx.clock(), 0.0)
+        self._waker = asyncio.get_running_loop().call_later(delay, self._woken)
+
+    def _woken(self) -> None:
+        timers = self.ctx.state.table
+        assert isinstance(timers, StreamTimers)
+        self._waker = None
+        try:
+            self.housekeep()
+        except Exception:
+            log.exception("proxy runtime housekeeping failed")
+        at = timers.next_deadline()
+        if at is not None and at < self.ctx.clock() + HOUSEKEEPING:
+            self._wake_at(at)
 
     def _open(self, fe: Frontend, old: dict[ListenerKey, FrontendListener]) -> list[Opened]:
         """The sockets of `fe`'s binds: bound now, or None where `old` has one to take."""
@@ -240,6 +268,11 @@ class ProxyRuntime:
             for listener in fe.listeners:
                 listener.abort_all()
         self.http.close()
+        if isinstance(self.ctx.state.table, StreamTimers):
+            self.ctx.state.table.wake = None
+        if self._waker is not None:
+            self._waker.cancel()
+            self._waker = None
         if self._housekeeper is not None:
             self._housekeeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -405,6 +438,9 @@ class ProxyRuntime:
         for table in self.tables.values():
             table.expire_entries(now)
         self.ctx.fds.tick()
+        timers = self.ctx.state.table
+        if self._waker is None and isinstance(timers, StreamTimers):
+            timers.wake_at = now + HOUSEKEEPING  # what falls due before the next sweep wakes one
 
     async def _housekeeping(self) -> None:
         while True:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 
 from pylvs.model.dest import Destination
 from pylvs.model.service import ServiceKey
@@ -60,6 +61,11 @@ class StreamTimers(ConnTable):
         self._timers: list[tuple[float, int, Conn]] = []
         self._order = itertools.count()
         self._live = 0
+        # Told of a deadline earlier than `wake_at` (the runtime's next sweep), so a timeout
+        # shorter than the periodic sweep (HAProxy's are ms-exact: `timeout client 1`) ends
+        # its stream on time, not at the next sweep.
+        self.wake: Callable[[float], None] | None = None
+        self.wake_at = float("inf")
 
     def __len__(self) -> int:
         return self._live
@@ -76,6 +82,8 @@ class StreamTimers(ConnTable):
         timer = StreamTimer(3.0, now)
         heapq.heappush(self._timers, (timer.expires, next(self._order), timer))
         self._live += 1
+        if timer.expires < self.wake_at and self.wake is not None:
+            self.wake(timer.expires)
         return timer
 
     def tcp_event(self, conn: Conn, event: TcpEvent, now: float) -> None:
@@ -92,11 +100,17 @@ class StreamTimers(ConnTable):
         if conn.expires < conn.heap_at and not conn.dead:
             conn.heap_at = conn.expires
             heapq.heappush(self._timers, (conn.expires, next(self._order), conn))
+            if conn.expires < self.wake_at and self.wake is not None:
+                self.wake(conn.expires)
 
     def drop(self, conn: Conn) -> None:
         if not conn.dead:
             conn.dead = True
             self._live -= 1
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline filed (perhaps a stale slot: waking for it costs nothing)."""
+        return self._timers[0][0] if self._timers else None
 
     def expire(self, now: float) -> list[Conn]:
         """The timers that ran out by `now` (each once), in the order of their deadlines."""
