@@ -620,7 +620,8 @@ def fingerprint(words: Sequence[str]) -> list[int]:
     for word in words:
         prev = 28  # begin
         for ch in word:
-            c = ch.lower()
+            # tolower() in the C locale: ASCII only ('İ'.lower() is two characters)
+            c = chr(ord(ch) | 0x20) if "A" <= ch <= "Z" else ch
             if "a" <= c <= "z":
                 cur = ord(c) - ord("a") + 1
             elif "0" <= c <= "9":
