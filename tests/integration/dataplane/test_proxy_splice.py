@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import os
 import socket
 import struct
 from collections.abc import Iterator
@@ -182,5 +184,76 @@ def test_kill_ends_it_now_with_resets_and_its_counts() -> None:
             assert owner.total("c") == 3 and owner.how == []
             await until(lambda: client_reset(client))
             assert poller.spliced == {}
+
+    run(body)
+
+
+def test_connect_splice_connects_and_splices_in_one_call() -> None:
+    """Pump.connect_splice: a server that answers inside connect(2) (loopback) is spliced
+    at once; the stream then runs and ends as a spliced one, counted once."""
+
+    async def body() -> None:
+        poller = Poller(65536)
+        poller.attach(asyncio.get_running_loop())
+        assert poller.pump is not None
+        owner = Session()
+        c, client = tcp_pair()
+        listener = socket.create_server(("127.0.0.1", 0))
+        c.setblocking(False)
+        client.setblocking(False)
+        try:
+            host, port = listener.getsockname()
+            sfd, err = poller.pump.connect_splice(c.fileno(), host, port, False, False)
+            assert err == 0 and sfd >= 0
+            server, _ = listener.accept()
+            server.setblocking(False)
+            poller.spliced_by_pump(c.fileno(), sfd, owner, ("c", "s"))
+            nodelay = socket.socket(fileno=os.dup(sfd))
+            assert nodelay.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            nodelay.close()
+            client.send(b"ping")
+            await until(lambda: drain_into(server, got_s) == b"ping")
+            server.send(b"pong!")
+            await until(lambda: drain_into(client, got_c) == b"pong!")
+            client.shutdown(socket.SHUT_WR)
+            server.shutdown(socket.SHUT_WR)
+            await until(lambda: owner.how == [SPLICE_CLOSED])
+            assert (owner.total("c"), owner.total("s")) == (4, 5)
+            assert poller.spliced == {}
+            server.close()
+        finally:
+            poller.close()
+            listener.close()
+            client.close()
+            c.detach()  # closed by the pump
+
+    got_c: list[bytes] = []
+    got_s: list[bytes] = []
+    run(body)
+
+
+def test_connect_splice_refused_leaves_nothing_open_and_bad_addresses_raise() -> None:
+    async def body() -> None:
+        poller = Poller(65536)
+        poller.attach(asyncio.get_running_loop())
+        assert poller.pump is not None
+        c, client = tcp_pair()
+        with socket.create_server(("127.0.0.1", 0)) as gone:
+            port = gone.getsockname()[1]  # closed below: nothing listens there any more
+        try:
+            before = len(os.listdir("/proc/self/fd"))
+            sfd, err = poller.pump.connect_splice(c.fileno(), "127.0.0.1", port, False, False)
+            assert (sfd, err) == (-1, errno.ECONNREFUSED)
+            assert len(os.listdir("/proc/self/fd")) == before
+            with pytest.raises(ValueError):
+                poller.pump.connect_splice(c.fileno(), "::1", port, False, False)
+            with pytest.raises(ValueError):
+                poller.pump.connect_splice(c.fileno(), "127.0.0.1", 70000, False, False)
+            c.send(b"still mine")  # the client's socket was not touched
+            assert client.recv(20) == b"still mine"
+        finally:
+            poller.close()
+            c.close()
+            client.close()
 
     run(body)

@@ -48,6 +48,9 @@ from pylvs.sched.haproxy.params import HashFunction, HashType
 from .rules import Rate
 
 _RR_KIND = frozenset({"roundrobin", "static-rr", "random"})  # BE_LB_KIND_RR
+# The algorithms that never look at the connection (sched/haproxy: only hashed.py's read
+# the flow): they are handed one shared Flow instead of a new one per connection.
+_FLOW_BLIND = frozenset({"roundrobin", "static-rr", "leastconn", "first", "random"})
 
 if TYPE_CHECKING:
     from .session import HaSession
@@ -188,6 +191,8 @@ class BackendRuntime:
         self.dispatch = ServerRuntime(spec.dispatch) if spec.dispatch is not None else None
         if self.dispatch is not None:
             self.by_lb[id(self.dispatch.lb)] = self.dispatch
+        self.blind_flow: Flow | None = None  # set by the first `assign` of a flow-blind one
+        self.flow_blind = spec.balance.algorithm in _FLOW_BLIND
         for srv in self.servers:
             srv.lb.last_change = now
         self.counters = Counters()
@@ -317,7 +322,11 @@ class BackendRuntime:
         """The algorithm's server; None: no usable server; True: all are full (queue)."""
         if self.dispatch is not None:
             return self.dispatch.lb
-        flow = Flow(facts.src, facts.src_port, facts.dst, facts.dst_port, 6)
+        flow = self.blind_flow
+        if flow is None:
+            flow = Flow(facts.src, facts.src_port, facts.dst, facts.dst_port, 6)
+            if self.flow_blind:
+                self.blind_flow = flow
         got = self.pool.assign(flow, now, avoid)
         if got is NO_SERVER:
             return None

@@ -64,6 +64,8 @@ from .backend import BackendRuntime
 from .rules import stream_for
 
 if TYPE_CHECKING:
+    from pylvs.dataplane.proxy._pump import Pump
+
     from .frontend import FrontendListener
 
 _TURNAROUND_MAX = 1.0  # back_handle_st_cer: MIN(1 s, timeout connect)
@@ -105,8 +107,8 @@ class HaSession(TcpRelay):
         # What TcpRelay.__init__ sets, without its IPVS scheduling.
         self.listener = listener  # type: ignore[assignment]
         self.home = listener
-        self.born = listener.ctx.clock()
         ctx = self.ctx = listener.ctx
+        now = self.born = ctx.clock()
         poller = listener.poller
         assert poller is not None
         self.poller = poller
@@ -140,7 +142,9 @@ class HaSession(TcpRelay):
         self.log = logger.start(self) if logger is not None else None
         listener.relays.add(self)
         backend.enter()
-        now = ctx.clock()
+        if server is None and backend.sticking is None:
+            self._balance(now, None)
+            return
         target = self._stick(now, server)
         if target is not None:
             self.direct = True
@@ -176,7 +180,45 @@ class HaSession(TcpRelay):
             self._queue(None, now)
         else:
             assert isinstance(got, Server)
+            if self.c_path and not self.started and self._quick(got, now):
+                return
             self._to_server(got, now)
+
+    def _quick(self, server: Server, now: float) -> bool:
+        """The common stream's way from its pick to a spliced pair in one stretch (what
+        `_to_server`, `_go`, `_attempt`, `_established` and `_splice` do for a stream the
+        machine has not met, a server with room and no queue, no PROXY header to send),
+        with one call to the pump (connect_splice).  False: not such a stream, nothing
+        done (it goes `_to_server`'s way)."""
+        be = self.be
+        srv = be.by_lb[id(server)]
+        spec = srv.spec
+        if (
+            srv.queue
+            or (server.maxconn and srv.full(be.pool, now))
+            or spec.send_proxy
+            or spec.send_proxy_v2
+            or "%" in spec.host  # a scoped IPv6 address: Python's connect parses it
+        ):
+            return False
+        if self.log is not None:
+            self.log.assigned()
+        self.picked = server
+        be.take(server)
+        self.dst = srv.counters
+        self.started = True
+        f = self.facts
+        port = spec.port_for(f.dst_port)
+        table = self.ctx.state.table
+        conn = self.conn = table.new_conn(
+            (6, f.src, f.src_port, f.dst, f.dst_port), None, srv.dest(port), now
+        )
+        conn.on_expire = self._expired
+        self.unseen = True
+        assert spec.address is not None and self.poller.pump is not None
+        family = socket.AF_INET if spec.address.version == 4 else socket.AF_INET6
+        self._quick_attempt(self.poller.pump, spec.host, port, family)
+        return True
 
     def _to_server(self, server: Server, now: float) -> None:
         srv = self.be.runtime_of(server)
@@ -304,6 +346,15 @@ class HaSession(TcpRelay):
         host = spec.host if spec.address is not None else str(address)
         port = spec.port_for(self.facts.dst_port)
         family = socket.AF_INET if address.version == 4 else socket.AF_INET6
+        pump = self.poller.pump
+        if (
+            pump is not None
+            and self.unseen
+            and not (spec.send_proxy or spec.send_proxy_v2)
+            and "%" not in host  # a scoped IPv6 address: Python's connect parses it
+        ):
+            self._quick_attempt(pump, host, port, family)
+            return
         try:
             sock = _socket.socket(family, _NONBLOCK_STREAM)
         except OSError as exc:
@@ -315,6 +366,54 @@ class HaSession(TcpRelay):
             err = sock.connect_ex((host, port))
         except OSError as exc:
             err = exc.errno or errno.EINVAL
+        self._connected(sock, err)
+
+    def _quick_attempt(self, pump: Pump, host: str, port: int, family: int) -> None:
+        """The first attempt of a stream the machine has not met, in one call to the pump:
+        connected at once (loopback), it is spliced already (`_established` says what
+        is left to do); else it goes on as `_attempt` does."""
+        notify = self.fin_idle != self.idle
+        sfd, err = pump.connect_splice(
+            self.client.fd, host, port, family == socket.AF_INET6, notify
+        )
+        if sfd == -2:  # no socket: as `_attempt`'s socket() failing
+            self._catch_up()
+            self._final(os.strerror(err))
+            return
+        if sfd < 0:
+            self._connected(None, err)
+            return
+        sock = _socket.socket(family, socket.SOCK_STREAM, 0, sfd)
+        if err:  # EINPROGRESS
+            self._connected(sock, err)
+            return
+        end = self.server = End(sock, SERVER, self.m, True)
+        client = self.client
+        end.other, client.other = client, end
+        # `_established` and `_splice` for a spliced pair: no header, nothing queued.
+        if self.sticking is not None:
+            assert self.picked is not None and self.stream is not None
+            self.be.store(self.sticking, self.stream, self.picked, self.ctx.clock())
+            self.sticking = None
+        if self.log is not None:
+            self.log.connected(self)
+        self.unseen = False
+        self.spliced = True
+        conn = self.conn
+        assert conn is not None
+        table = self.ctx.state.table
+        table.tcp_event(conn, TcpEvent.CLIENT_CONNECTED, self.ctx.clock())
+        self._record(TcpEvent.BACKEND_CONNECTED)
+        client.fast = end.fast = DATA
+        self.poller.spliced_by_pump(client.fd, end.fd, self, (client, end))
+
+    def _connected(self, sock: _socket.socket | None, err: int) -> None:
+        """What a connect(2) of `sock` gave (`err`); None: no socket, `err` says why."""
+        if sock is None and err and err != errno.EINPROGRESS:
+            self._catch_up()
+            self._failed(os.strerror(err), error=True)
+            return
+        assert sock is not None
         connected = err == 0
         if err == errno.EINPROGRESS:
             # On loopback the handshake ran inside connect(2): a peer name means ESTABLISHED.

@@ -25,7 +25,9 @@
 #ifndef PYLVS_SPLICE_H
 #define PYLVS_SPLICE_H
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #define SPLICE_HIGH (256 * 1024) /* bytes waiting for a socket: stop reading its peer */
 #define SPLICE_LOW (64 * 1024)   /* ... read it again */
@@ -257,23 +259,9 @@ static int splice_event(Pump *self, int fd, uint32_t ev, double *now) {
     return 1;
 }
 
-/* splice(cfd, sfd, notify=False): run the session of these two connected sockets here. */
-static PyObject *Pump_splice(Pump *self, PyObject *args) {
-    int cfd, sfd, notify = 0;
-    if (!PyArg_ParseTuple(args, "ii|p", &cfd, &sfd, &notify)) {
-        return NULL;
-    }
-    if (cfd < 0 || sfd < 0 || cfd == sfd) {
-        PyErr_SetString(PyExc_ValueError, "two distinct descriptors");
-        return NULL;
-    }
-    if (self->done == NULL) {
-        PyErr_SetString(PyExc_ValueError, "spliced sessions need a `done` callback");
-        return NULL;
-    }
-    if (grow_slots(self, cfd > sfd ? cfd : sfd) < 0) {
-        return NULL;
-    }
+/* Register the connected sockets `cfd` and `sfd` as a spliced session; -1 with errno set
+   (neither registered) when epoll refuses one. */
+static int splice_pair(Pump *self, int cfd, int sfd, int notify) {
     int fds[2] = {cfd, sfd};
     for (int i = 0; i < 2; i++) {
         Slot *s = &self->slots[fds[i]];
@@ -294,12 +282,123 @@ static PyObject *Pump_splice(Pump *self, PyObject *args) {
             }
             sp_forget(&self->slots[cfd]);
             sp_forget(&self->slots[sfd]);
+            self->slots[cfd].client = self->slots[sfd].client = 0;
             errno = err;
-            return PyErr_SetFromErrno(PyExc_OSError);
+            return -1;
         }
         s->emask = EPOLLIN | EPOLLRDHUP;
     }
+    return 0;
+}
+
+static int splice_ready(Pump *self, int cfd, int sfd) {
+    if (cfd < 0 || sfd < 0 || cfd == sfd) {
+        PyErr_SetString(PyExc_ValueError, "two distinct descriptors");
+        return -1;
+    }
+    if (self->done == NULL) {
+        PyErr_SetString(PyExc_ValueError, "spliced sessions need a `done` callback");
+        return -1;
+    }
+    return grow_slots(self, cfd > sfd ? cfd : sfd);
+}
+
+/* splice(cfd, sfd, notify=False): run the session of these two connected sockets here. */
+static PyObject *Pump_splice(Pump *self, PyObject *args) {
+    int cfd, sfd, notify = 0;
+    if (!PyArg_ParseTuple(args, "ii|p", &cfd, &sfd, &notify)) {
+        return NULL;
+    }
+    if (splice_ready(self, cfd, sfd) < 0) {
+        return NULL;
+    }
+    if (splice_pair(self, cfd, sfd, notify) < 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
     Py_RETURN_NONE;
+}
+
+/* connect_splice(cfd, host, port, v6, notify) -> (sfd, err): the first connect of a plain
+   stream and, when the server answers inside connect(2) (loopback does: the handshake runs in
+   the caller's context), its splice, in one call.  What HaSession._attempt and _splice do
+   with Python's socket wrappers (socket, setsockopt TCP_NODELAY, connect, getpeername to
+   tell ESTABLISHED from SYN_SENT, splice), at the cost of one call.  err 0: connected and
+   spliced (as `splice`); EINPROGRESS: `sfd` is connecting (the caller watches it); any other
+   errno: the attempt failed and nothing is left open (sfd -1), or no socket could be made
+   (sfd -2: out of descriptors or memory, not a failed attempt). */
+static PyObject *Pump_connect_splice(Pump *self, PyObject *args) {
+    int cfd, port, v6, notify;
+    const char *host;
+    if (!PyArg_ParseTuple(args, "isipp", &cfd, &host, &port, &v6, &notify)) {
+        return NULL;
+    }
+    struct sockaddr_storage ss;
+    socklen_t len;
+    memset(&ss, 0, sizeof(ss));
+    if (port < 0 || port > 65535) {
+        PyErr_SetString(PyExc_ValueError, "port out of range");
+        return NULL;
+    }
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        len = sizeof(*a);
+        if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) {
+            PyErr_SetString(PyExc_ValueError, "not an IPv6 address");
+            return NULL;
+        }
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)port);
+        len = sizeof(*a);
+        if (inet_pton(AF_INET, host, &a->sin_addr) != 1) {
+            PyErr_SetString(PyExc_ValueError, "not an IPv4 address");
+            return NULL;
+        }
+    }
+    int sfd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (sfd < 0) {
+        return Py_BuildValue("ii", -2, errno); /* no socket at all: no attempt was made */
+    }
+    int one = 1, err = 0;
+    if (setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+        connect(sfd, (struct sockaddr *)&ss, len) < 0) {
+        err = errno;
+    }
+    if (err == EINPROGRESS) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        if (getpeername(sfd, (struct sockaddr *)&peer, &plen) == 0) {
+            err = 0; /* the handshake ran inside connect(2): ESTABLISHED */
+        } else {
+            /* Refused inside connect(2) too (loopback's RST): the error is known now. */
+            int soerr = 0;
+            socklen_t elen = sizeof(soerr);
+            if (getsockopt(sfd, SOL_SOCKET, SO_ERROR, &soerr, &elen) == 0 && soerr) {
+                err = soerr;
+            }
+        }
+    }
+    if (err == EINPROGRESS) {
+        return Py_BuildValue("ii", sfd, err);
+    }
+    if (err) {
+        close(sfd);
+        return Py_BuildValue("ii", -1, err);
+    }
+    if (splice_ready(self, cfd, sfd) < 0) {
+        close(sfd);
+        return NULL;
+    }
+    if (splice_pair(self, cfd, sfd, notify) < 0) {
+        err = errno;
+        close(sfd);
+        errno = err;
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return Py_BuildValue("ii", sfd, 0);
 }
 
 /* kill(cfd, reset) -> (client packets, bytes, server packets, bytes, last): end a spliced

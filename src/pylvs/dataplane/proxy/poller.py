@@ -265,6 +265,13 @@ class Poller:
         `owner.spliced_end` the end; `notify`: `owner.half_closed` at the first EOF."""
         assert self.pump is not None
         self.pump.splice(cfd, sfd, notify)
+        self.spliced_by_pump(cfd, sfd, owner, ends)
+
+    def spliced_by_pump(
+        self, cfd: int, sfd: int, owner: SpliceOwner, ends: tuple[Any, Any]
+    ) -> None:
+        """The pump spliced `cfd` and `sfd` itself (`Pump.connect_splice`): record whose
+        session it is, as `splice` does."""
         self.fast[cfd] = (owner, ends[0])
         self.fast[sfd] = (owner, ends[1])
         self.spliced[cfd] = (owner, ends[0], ends[1], sfd)
