@@ -41,7 +41,12 @@ class Session(Owner):
     def half_closed(self, end: Any) -> None:
         self.halves.append(end)
 
-    def spliced_end(self, how: int) -> None:
+    def spliced_end(self, how: int, counts: tuple[int, int, int, int, float]) -> None:
+        cp, cb, sp, sb, last = counts
+        if cp:
+            self.counted("c", cp, cb, last)
+        if sp:
+            self.counted("s", sp, sb, last)
         self.how.append(how)
 
     def total(self, end: str) -> int:

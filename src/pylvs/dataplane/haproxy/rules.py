@@ -64,8 +64,7 @@ class Rate:
             rate = ctr.curr_ctr
         else:
             rate = ctr.update(RATE_PERIOD_MS, 1, now_ms)
-        if rate > self.peak:
-            self.peak = rate
+        self.peak = max(self.peak, rate)
 
     def read(self, now: float) -> int:
         return self.ctr.read(RATE_PERIOD_MS, int(now * 1000))

@@ -513,8 +513,19 @@ class HaSession(TcpRelay):
         conn.expires = self.ctx.clock() + self.fin_idle
         self.ctx.state.table.moved(conn)
 
-    def spliced_end(self, how: int) -> None:
-        """The pump closed both sockets (the counts came first, through `counted`)."""
+    def spliced_end(self, how: int, counts: tuple[int, int, int, int, float]) -> None:
+        """The pump closed both sockets; `counts`: what it relayed since the last harvest
+        (added here as `counted` would, without re-arming a timer that is over)."""
+        cp, cb, sp, sb, _ = counts
+        svc, dst = self.svc, self.dst
+        svc.inpkts += cp
+        svc.inbytes += cb
+        dst.inpkts += cp
+        dst.inbytes += cb
+        svc.outpkts += sp
+        svc.outbytes += sb
+        dst.outpkts += sp
+        dst.outbytes += sb
         if self.log is not None:  # a side that failed: its peer was reset (as Close says)
             self.log.resets = (how == SPLICE_SERVER_FAILED, how == SPLICE_CLIENT_FAILED)
         self._unsplice()

@@ -199,6 +199,18 @@ class RoundRobin(Algorithm):
     ) -> Server | None:
         """fwrr_get_next_server."""
         lb = self.lb
+        if avoid is None and lb.srv_act:
+            # The common pick, inline: an active server due in its window, with no maxconn
+            # (so never saturated): what the loop below does on its first turn for it.
+            act = self.act
+            if act.curr_weight:
+                due = self._from_group(act)
+                if due is not None and not due.maxconn:
+                    self._update_position(act, due)
+                    unlink(due.lb_node)
+                    act.curr_pos += 1
+                    self._queue(due)
+                    return due
         grp = self.group(self.act, self.bck)
         if not isinstance(grp, Group):
             return grp
