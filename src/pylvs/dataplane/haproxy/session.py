@@ -62,6 +62,7 @@ from pylvs.sched.haproxy import Server
 
 from .backend import BackendRuntime
 from .rules import stream_for
+from .timers import StreamTimers
 
 if TYPE_CHECKING:
     from pylvs.dataplane.proxy._pump import Pump
@@ -380,11 +381,8 @@ class HaSession(TcpRelay):
             self._catch_up()
             self._final(os.strerror(err))
             return
-        if sfd < 0:
-            self._connected(None, err)
-            return
         sock = _socket.socket(family, socket.SOCK_STREAM, 0, sfd)
-        if err:  # EINPROGRESS
+        if err:  # under way (EINPROGRESS) or failed
             self._connected(sock, err)
             return
         end = self.server = End(sock, SERVER, self.m, True)
@@ -402,18 +400,16 @@ class HaSession(TcpRelay):
         conn = self.conn
         assert conn is not None
         table = self.ctx.state.table
-        table.tcp_event(conn, TcpEvent.CLIENT_CONNECTED, self.ctx.clock())
-        self._record(TcpEvent.BACKEND_CONNECTED)
+        if isinstance(table, StreamTimers):  # the HAProxy runtime's: both events at once
+            table.established(conn, self.idle, self.ctx.clock())
+        else:
+            table.tcp_event(conn, TcpEvent.CLIENT_CONNECTED, self.ctx.clock())
+            self._record(TcpEvent.BACKEND_CONNECTED)
         client.fast = end.fast = DATA
         self.poller.spliced_by_pump(client.fd, end.fd, self, (client, end))
 
-    def _connected(self, sock: _socket.socket | None, err: int) -> None:
-        """What a connect(2) of `sock` gave (`err`); None: no socket, `err` says why."""
-        if sock is None and err and err != errno.EINPROGRESS:
-            self._catch_up()
-            self._failed(os.strerror(err), error=True)
-            return
-        assert sock is not None
+    def _connected(self, sock: _socket.socket, err: int) -> None:
+        """What a connect(2) of `sock` gave (`err`)."""
         connected = err == 0
         if err == errno.EINPROGRESS:
             # On loopback the handshake ran inside connect(2): a peer name means ESTABLISHED.
@@ -424,15 +420,17 @@ class HaSession(TcpRelay):
                 pass
         if not connected:
             self._catch_up()
-        if err and err != errno.EINPROGRESS:
-            sock.close()
-            self._failed(os.strerror(err), error=True)
-            return
         old = self.server
         end = self.server = End(sock, SERVER, self.m, connected)
         end.other, self.client.other = self.client, end
         if old is not None:  # what the client sent meanwhile
             end.queue, end.queued = old.queue, old.queued
+        if err and err != errno.EINPROGRESS:
+            # The End stays when its socket is closed (`_drop_server_end`): what the client
+            # sends meanwhile waits on it for the next attempt (with no End, the client's
+            # own End would be its peer).
+            self._failed(os.strerror(err), error=True)
+            return
         if connected:
             self._established(end)
             return

@@ -96,6 +96,16 @@ class StreamTimers(ConnTable):
         conn.expires = now + conn.timeout
         self.moved(conn)
 
+    def established(self, conn: Conn, idle: float, now: float) -> None:
+        """CLIENT_CONNECTED then BACKEND_CONNECTED at `now` (a stream whose server answered
+        inside connect), its timer armed with `idle`: the two events in one call."""
+        if conn.dead:
+            return
+        conn.state = _ESTABLISHED
+        conn.timeout = idle
+        conn.expires = now + idle
+        self.moved(conn)
+
     def moved(self, conn: Conn) -> None:
         if conn.expires < conn.heap_at and not conn.dead:
             conn.heap_at = conn.expires

@@ -729,7 +729,7 @@ static PyMethodDef Pump_methods[] = {
     {"connect_splice", (PyCFunction)Pump_connect_splice, METH_VARARGS,
      "connect_splice(cfd, host, port, v6, notify) -> (sfd, err): connect a server socket "
      "and, when it is connected at once, splice it with cfd (err 0); EINPROGRESS: sfd is "
-     "connecting; else the errno of the failure (sfd -1)."},
+     "connecting; else the errno of the failure (sfd still open; -2: no socket made)."},
     {"kill", (PyCFunction)Pump_kill, METH_VARARGS,
      "kill(cfd, reset) -> (client pkts, bytes, server pkts, bytes, last): end a spliced "
      "session now."},

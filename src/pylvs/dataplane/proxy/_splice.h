@@ -324,8 +324,9 @@ static PyObject *Pump_splice(Pump *self, PyObject *args) {
    with Python's socket wrappers (socket, setsockopt TCP_NODELAY, connect, getpeername to
    tell ESTABLISHED from SYN_SENT, splice), at the cost of one call.  err 0: connected and
    spliced (as `splice`); EINPROGRESS: `sfd` is connecting (the caller watches it); any other
-   errno: the attempt failed and nothing is left open (sfd -1), or no socket could be made
-   (sfd -2: out of descriptors or memory, not a failed attempt). */
+   errno: the attempt failed (refused inside connect(2) on loopback included), `sfd` left open
+   for the caller to close; sfd -2: no socket could be made (out of descriptors or memory, not
+   a failed attempt). */
 static PyObject *Pump_connect_splice(Pump *self, PyObject *args) {
     int cfd, port, v6, notify;
     const char *host;
@@ -381,12 +382,8 @@ static PyObject *Pump_connect_splice(Pump *self, PyObject *args) {
             }
         }
     }
-    if (err == EINPROGRESS) {
+    if (err) { /* under way, or failed: the caller's socket either way */
         return Py_BuildValue("ii", sfd, err);
-    }
-    if (err) {
-        close(sfd);
-        return Py_BuildValue("ii", -1, err);
     }
     if (splice_ready(self, cfd, sfd) < 0) {
         close(sfd);

@@ -1,16 +1,57 @@
 """The HAProxy mode's stream timers (dataplane/haproxy/timers.py): deadlines in order, re-armed
-in place, and a deadline due before the runtime's next sweep told to it (`wake`), so that a
-millisecond timeout (`timeout client 1`, log/wrong_ip_port_logging.vtc) ends its stream on time."""
+in place, `established` as the two connect events in one call, and a deadline due before the
+runtime's next sweep told to it (`wake`), so that a millisecond timeout (`timeout client 1`,
+log/wrong_ip_port_logging.vtc) ends its stream on time."""
 
 from __future__ import annotations
 
-from typing import Any
+import ipaddress
 
 from pylvs.dataplane.haproxy.timers import StreamTimers
-from pylvs.proto.conntrack.states import TcpEvent
+from pylvs.model.dest import Destination
+from pylvs.model.service import RealServer
+from pylvs.proto.conntrack.states import ConnState, TcpEvent
+from pylvs.proto.conntrack.table import Conn
 
-KEY: Any = None
-DEST: Any = None
+LO = ipaddress.ip_address("127.0.0.1")
+DEST = Destination(RealServer(LO, 80, 1))
+KEY = (6, LO, 40000, LO, 80)
+
+
+def new(table: StreamTimers, now: float) -> Conn:
+    return table.new_conn((6, LO, 40000, LO, 80), None, DEST, now)
+
+
+def test_established_is_both_connect_events_with_the_idle_timeout() -> None:
+    one, two = StreamTimers(), StreamTimers()
+    a, b = new(one, 10.0), new(two, 10.0)
+    one.established(a, 60.0, 10.5)
+    two.tcp_event(b, TcpEvent.CLIENT_CONNECTED, 10.5)
+    two.tcp_event(b, TcpEvent.BACKEND_CONNECTED, 10.5)
+    b.timeout, b.expires = 60.0, 10.5 + 60.0
+    two.moved(b)
+    assert (a.state, a.timeout, a.expires) == (ConnState.ESTABLISHED, 60.0, 70.5)
+    assert (a.state, a.timeout, a.expires) == (b.state, b.timeout, b.expires)
+    # the first slot (3 s after birth) finds it alive and files it at its real deadline
+    assert one.expire(13.5) == [] and one.expire(70.4) == []
+    assert one.expire(70.5) == [a] and len(one) == 0
+
+
+def test_an_idle_timeout_shorter_than_the_first_slot_fires_on_time() -> None:
+    table = StreamTimers()
+    conn = new(table, 0.0)
+    table.established(conn, 1.0, 0.2)
+    assert table.expire(1.1) == []
+    assert table.expire(1.2) == [conn]
+
+
+def test_a_dropped_stream_is_left_alone() -> None:
+    table = StreamTimers()
+    conn = new(table, 0.0)
+    table.drop(conn)
+    table.established(conn, 1.0, 0.2)
+    assert conn.state is ConnState.NONE
+    assert table.expire(100.0) == [] and len(table) == 0
 
 
 def test_timers_expire_in_deadline_order_each_once() -> None:
