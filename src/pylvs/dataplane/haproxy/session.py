@@ -389,12 +389,7 @@ class HaSession(TcpRelay):
         client = self.client
         end.other, client.other = client, end
         # `_established` and `_splice` for a spliced pair: no header, nothing queued.
-        if self.sticking is not None:
-            assert self.picked is not None and self.stream is not None
-            self.be.store(self.sticking, self.stream, self.picked, self.ctx.clock())
-            self.sticking = None
-        if self.log is not None:
-            self.log.connected(self)
+        self._server_answered()
         self.unseen = False
         self.spliced = True
         conn = self.conn
@@ -476,17 +471,22 @@ class HaSession(TcpRelay):
             if sent < len(header):
                 end.queue.insert(0, header[sent:])
                 end.queued += len(header) - sent
+        self._server_answered()
+        if self.unseen and not end.queue:
+            self._splice(end)
+            return
+        self._catch_up()
+        self._on(CONNECTED)
+
+    def _server_answered(self) -> None:
+        """What a stream's connect makes: the stick stores (process_store_rules), the log's
+        connect time."""
         if self.sticking is not None:
             assert self.picked is not None and self.stream is not None
             self.be.store(self.sticking, self.stream, self.picked, self.ctx.clock())
             self.sticking = None
         if self.log is not None:
             self.log.connected(self)
-        if self.unseen and not end.queue:
-            self._splice(end)
-            return
-        self._catch_up()
-        self._on(CONNECTED)
 
     # -- spliced: the pump runs the stream (poller.splice) --------------------------------
 
