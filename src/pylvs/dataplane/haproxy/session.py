@@ -685,6 +685,8 @@ class HaSession(TcpRelay):
         # or that cannot be connected to, leaves the client a FIN (haproxy 2.6.12, captured).
         # A client that failed still has its server reset, as HAProxy does.
         server_failed = cmd.reset_client and not cmd.reset_server
+        if server_failed:
+            _drain(self.client.sock)
         TcpRelay._close(self, CLOSE[False, False] if server_failed else cmd)
         if self.log is not None:  # who broke it, for the termination state
             self.log.resets = (cmd.reset_client, cmd.reset_server)
@@ -719,3 +721,22 @@ HaSession._DO = {
     StopTimer: HaSession._stop_timer,
     CountError: HaSession._count_error,
 }
+
+
+_DRAIN_MAX = 256 * 1024  # what a clean close reads at most of what the client already sent
+
+
+def _drain(sock: _socket.socket) -> None:
+    """Read what the client sent that nobody read yet: closing a socket with unread input
+    makes the kernel send an RST, not a FIN (tcp_close in net/ipv4/tcp.c); HAProxy has read
+    it into its buffer by then. A failure the moment the stream starts (a loopback server
+    refusing inside connect) comes before the relay read anything."""
+    left = _DRAIN_MAX
+    try:
+        while left > 0:
+            got = sock.recv(min(left, 65536), socket.MSG_DONTWAIT)
+            if not got:
+                return
+            left -= len(got)
+    except OSError:  # nothing more now (EAGAIN), or the socket is gone already
+        return
