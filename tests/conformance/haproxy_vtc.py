@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -122,19 +123,35 @@ def program() -> str:
 def run_one(test: str, shim: Path, retries: int = 1) -> Result:
     start = time.monotonic()
     for attempt in range(retries + 1):
+        # Marked in its environment, which every program it starts inherits: a test cut by its
+        # timeout leaves them behind (their parent gone, in process groups of their own),
+        # holding ports and CPU; they are found by the mark and killed after it.
+        mark = f"{test}:{os.getpid()}:{time.monotonic_ns()}"
         proc = subprocess.run(
             ["timeout", str(HARD_TIMEOUT), "varnishtest", "-q", "-t", str(VTC_TIMEOUT), test],
             cwd=REG_TESTS,
-            env={**os.environ, "HAPROXY_PROGRAM": str(shim)},
+            env={**os.environ, "HAPROXY_PROGRAM": str(shim), "PYLVS_VTC_RUN": mark},
             capture_output=True,
             text=True,
             errors="replace",
             check=False,
         )
+        kill_marked(mark)
         if proc.returncode == 0 or attempt == retries:
             break
     log = "" if proc.returncode == 0 else (proc.stdout + proc.stderr)[-4000:]
     return Result(test, proc.returncode == 0, time.monotonic() - start, log)
+
+
+def kill_marked(mark: str) -> None:
+    """SIGKILL every process whose environment holds PYLVS_VTC_RUN=`mark` (Linux's /proc)."""
+    needle = f"PYLVS_VTC_RUN={mark}".encode()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ValueError):  # gone meanwhile, or not ours to read
+            continue
 
 
 def write_shim(folder: Path, command: str) -> Path:

@@ -7,6 +7,8 @@ Skips where the shared reg-tests or varnishtest are absent."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from tests.conformance.haproxy_vtc import (
     Expectation,
     Result,
     covered_tests,
+    kill_marked,
     program,
     read_expected,
     readme_section,
@@ -47,6 +50,21 @@ def test_every_covered_test_is_listed_once() -> None:
     listed = [e.test for e in EXPECTED]
     assert len(listed) == len(set(listed))
     assert sorted(listed) == sorted(covered_tests())
+
+
+def test_what_a_test_left_behind_is_killed_by_its_mark() -> None:
+    mark = f"left-behind:{os.getpid()}"
+    env = {**os.environ, "PYLVS_VTC_RUN": mark}
+    left = subprocess.Popen(["sleep", "60"], env=env, start_new_session=True)
+    other = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        kill_marked(mark)
+        assert left.wait(timeout=10) == -signal.SIGKILL
+        assert other.poll() is None
+    finally:
+        for proc in (left, other):
+            proc.kill()
+            proc.wait()
 
 
 def test_the_readme_gives_the_count_and_every_failure() -> None:
