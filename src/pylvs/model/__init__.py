@@ -36,28 +36,13 @@ if TYPE_CHECKING:
         diff,
     )
 
+
 # The service table and its diff (model/table.py) are read on first use (PEP 562): the
 # commands that need them (ipvsadm, the daemon) get the same names, and `pylvs check` of a
 # keepalived.conf, which imports this package for ServiceKey and Protocol, does not pay for
 # the table's dataclasses at start-up (issue 18 #10).
-_TABLE_NAMES = frozenset(
-    {
-        "AddDest",
-        "AddService",
-        "Change",
-        "DeleteDest",
-        "DeleteService",
-        "EditDest",
-        "EditService",
-        "ServiceEntry",
-        "ServiceTable",
-        "diff",
-    }
-)
-
-
 def __getattr__(name: str) -> object:
-    if name in _TABLE_NAMES:
+    if name in __all__:  # only what is not bound yet comes here: the table's names
         from pylvs.model import table
 
         return getattr(table, name)
