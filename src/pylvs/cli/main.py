@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import os
 import sys
@@ -52,6 +53,22 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:
+        # The program itself: no cyclic collection while it imports and builds its parser.
+        # Start-up makes tens of thousands of objects that live as long as the process
+        # (modules, classes, functions) and next to no garbage: the collector walking them
+        # again and again was 4 ms of a 55 ms `pylvs check` of a small file (bench/
+        # config_bench.py).  Each command gets it back before it runs (`check` then turns it
+        # off again: cli/check.py says why).
+        gc.disable()
+        try:
+            return _main(None)
+        finally:
+            gc.enable()
+    return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if argv is None:
         # the program itself: its dataclasses' methods from the bytecode cache (cli/codecache.py)
@@ -68,11 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # ipvsadm's command line is its own (popt, combined flags): bypass argparse.
         from pylvs.cli.ipvsadm import main as ipvsadm_main
 
+        gc.enable()
         return _guard(lambda: ipvsadm_main(args_list[1:]))
     if args_list[:1] == ["haproxy"]:
         # HAProxy's command line is its own (src/haproxy.c init()): bypass argparse.
         from pylvs.cli.haproxy import main as haproxy_main
 
+        gc.enable()
         return haproxy_main(args_list[1:])
     if args_list[:1] == ["run"] and args_list[1:2] in (["-T"], ["--genhash"]):
         # keepalived -T: genhash mode, the rest of the command line is genhash's.
@@ -81,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(first if first in COMMANDS else None)
     args = parser.parse_args(args_list)
     mod = importlib.import_module(f"pylvs.cli.{COMMANDS[args.command]}")
+    gc.enable()
     status = _guard(lambda: mod.run(args))
     if argv is None and getattr(mod, "EXIT_AT_ONCE", False):
         _exit_at_once(status)

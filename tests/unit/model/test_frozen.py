@@ -75,7 +75,22 @@ def test_refuses_what_it_cannot_keep_equal() -> None:
     class NoSlots:
         a: int
 
-    for cls in (Mutable, NoSlots):
+    @dataclass(frozen=True, slots=True)
+    class WithInitVar:
+        a: int
+        b: dataclasses.InitVar[int]
+
+        def __post_init__(self, b: int) -> None:
+            del b
+
+    @dataclass(frozen=True, slots=True)
+    class PostInitWithArgs:
+        a: int
+
+        def __post_init__(self, *rest: object) -> None:
+            del rest
+
+    for cls in (Mutable, NoSlots, WithInitVar, PostInitWithArgs):
         with pytest.raises(TypeError):
             fast_init(cls)
 
