@@ -78,9 +78,10 @@ def _main(argv: Sequence[str] | None) -> int:
     if os.environ.get("PYLVS_CONFIG_C") == "0":
         # the keepalived reader's pure-Python plain-line reader instead of its C twin
         # (config/keepalived/plain.py; bench/config_bench.py compares the two)
-        from pylvs.config.keepalived import plain
+        from pylvs.config.keepalived import kwdispatch, plain
 
         plain.USE_C = False
+        kwdispatch.dispatch = kwdispatch.dispatch_py  # (before the reader's modules bind it)
     if args_list[:1] == ["ipvsadm"]:
         # ipvsadm's command line is its own (popt, combined flags): bypass argparse.
         from pylvs.cli.ipvsadm import main as ipvsadm_main

@@ -489,7 +489,120 @@ done:
     return result;
 }
 
+/* ---- the keyword dispatch (pylvs.config.keywords.table.dispatch) ------------------------- */
+
+static PyObject *dispatch_one_fn; /* pylvs.config.keywords.table.dispatch_one, on first use */
+static PyObject *a_direct, *a_syntax, *a_deprecated;
+
+/* handler(a, b, c) or deprecated(a, b, c, d): 0, or -1 with the exception set */
+static int call(PyObject *fn, PyObject **args, size_t n) {
+    PyObject *res = PyObject_Vectorcall(fn, args, n, NULL);
+    Py_XDECREF(res);
+    return res == NULL ? -1 : 0;
+}
+
+/* The statement's handler entry of table._direct when `dispatch` may call it at once (the
+   statement has the arguments and the block the keyword needs): a new reference, or NULL
+   (*err set when an exception is set). */
+static PyObject *direct_entry(PyObject *direct, PyObject *st, int *err) {
+    *err = 0;
+    if (!PyTuple_Check(st) || PyTuple_GET_SIZE(st) < 5)
+        return NULL;
+    PyObject *keyword = PyTuple_GET_ITEM(st, 0);
+    PyObject *args = PyTuple_GET_ITEM(st, 1);
+    if (!PyTuple_Check(keyword) || PyTuple_GET_SIZE(keyword) < 1 || !PyTuple_Check(args))
+        return NULL;
+    PyObject *entry = PyDict_GetItemWithError(direct, PyTuple_GET_ITEM(keyword, 0));
+    if (entry == NULL) {
+        *err = PyErr_Occurred() != NULL;
+        return NULL;
+    }
+    if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 5)
+        return NULL;
+    Py_ssize_t need = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 1));
+    if (need == -1 && PyErr_Occurred()) {
+        *err = 1;
+        return NULL;
+    }
+    PyObject *absent = PyTuple_GET_ITEM(entry, 2);
+    int no_block = PyTuple_GET_ITEM(st, 4) == Py_None;
+    if (PyTuple_GET_SIZE(args) < need)
+        return NULL;
+    if (absent != Py_None && no_block != (absent == Py_True))
+        return NULL;
+    return Py_NewRef(entry);
+}
+
+static PyObject *kw_dispatch(PyObject *self, PyObject *const *argv, Py_ssize_t argc) {
+    (void)self;
+    if (argc != 4) {
+        PyErr_SetString(PyExc_TypeError, "dispatch(statements, ctx, table, draft)");
+        return NULL;
+    }
+    PyObject *ctx = argv[1], *table = argv[2], *draft = argv[3];
+    if (dispatch_one_fn == NULL) {
+        PyObject *mod = PyImport_ImportModule("pylvs.config.keywords.table");
+        if (mod == NULL)
+            return NULL;
+        dispatch_one_fn = PyObject_GetAttrString(mod, "dispatch_one");
+        Py_DECREF(mod);
+        if (dispatch_one_fn == NULL)
+            return NULL;
+    }
+    PyObject *direct = NULL, *syntax = NULL, *deprecated = NULL, *it = NULL, *st = NULL;
+    PyObject *result = NULL;
+    if ((direct = PyObject_GetAttr(table, a_direct)) == NULL ||
+        (syntax = PyObject_GetAttr(table, a_syntax)) == NULL ||
+        (deprecated = PyObject_GetAttr(syntax, a_deprecated)) == NULL)
+        goto done;
+    if (!PyDict_Check(direct)) {
+        PyErr_SetString(PyExc_TypeError, "table._direct: a dict");
+        goto done;
+    }
+    if ((it = PyObject_GetIter(argv[0])) == NULL)
+        goto done;
+    while ((st = PyIter_Next(it)) != NULL) {
+        int err;
+        PyObject *entry = direct_entry(direct, st, &err);
+        if (err)
+            goto done;
+        int rc;
+        if (entry != NULL) {
+            /* what dispatch_one does for such a statement, in the same order */
+            PyObject *use_instead = PyTuple_GET_ITEM(entry, 3);
+            rc = 0;
+            if (use_instead != Py_None) {
+                PyObject *dargs[4] = {st, ctx, use_instead, PyTuple_GET_ITEM(entry, 4)};
+                rc = call(deprecated, dargs, 4);
+            }
+            if (rc == 0) {
+                PyObject *hargs[3] = {st, ctx, draft};
+                rc = call(PyTuple_GET_ITEM(entry, 0), hargs, 3);
+            }
+            Py_DECREF(entry);
+        } else {
+            PyObject *oargs[4] = {st, ctx, table, draft};
+            rc = call(dispatch_one_fn, oargs, 4);
+        }
+        Py_CLEAR(st);
+        if (rc < 0)
+            goto done;
+    }
+    if (!PyErr_Occurred())
+        result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(st);
+    Py_XDECREF(it);
+    Py_XDECREF(deprecated);
+    Py_XDECREF(syntax);
+    Py_XDECREF(direct);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"dispatch", (PyCFunction)(void (*)(void))kw_dispatch, METH_FASTCALL,
+     "dispatch(statements, ctx, table, draft) -> None\n\n"
+     "pylvs.config.keywords.table.dispatch: every statement of a section through `table`."},
     {"read", (PyCFunction)(void (*)(void))read_plain, METH_FASTCALL,
      "read(src, stack, lines_left, report, include_check) -> (lines_left, ready, early)\n\n"
      "Plain lines of the file `src` into the lexer's stack (pylvs.config.keepalived.plain)."},
@@ -539,8 +652,11 @@ PyMODINIT_FUNC PyInit__plain(void) {
     a_index = PyUnicode_InternFromString("index");
     a_resume = PyUnicode_InternFromString("resume");
     a_resume_end = PyUnicode_InternFromString("resume_end");
+    a_direct = PyUnicode_InternFromString("_direct");
+    a_syntax = PyUnicode_InternFromString("syntax");
+    a_deprecated = PyUnicode_InternFromString("deprecated");
     if (!msg_unexpected || !msg_extra || !s_include_check || !a_text || !a_path || !a_pos ||
-        !a_index || !a_resume || !a_resume_end)
+        !a_index || !a_resume || !a_resume_end || !a_direct || !a_syntax || !a_deprecated)
         return NULL;
     return PyModule_Create(&module);
 }

@@ -1,6 +1,13 @@
-"""Types of the C plain-line reader (_plain.c); plain.py says what it does."""
+"""Types of the C plain-line reader (_plain.c); plain.py says what it does, kwdispatch.py what
+its `dispatch` is."""
+
+from collections.abc import Iterable
+from typing import Any
 
 from pylvs.config.keepalived.plain import Frame, IncludeCheck, Report, Source
+from pylvs.config.keywords.context import Context
+from pylvs.config.keywords.table import Table
+from pylvs.config.tree import Statement
 
 def read(
     src: Source,
@@ -10,3 +17,6 @@ def read(
     include_check: IncludeCheck,
     /,
 ) -> tuple[int, bool, int]: ...
+def dispatch(
+    statements: Iterable[Statement], ctx: Context, table: Table[Any], draft: Any, /
+) -> None: ...

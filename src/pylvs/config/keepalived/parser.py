@@ -19,12 +19,13 @@ from typing import TypeVar
 
 from pylvs.config.errors import Location, Problems
 from pylvs.config.keepalived import lvs, vrrp
+from pylvs.config.keepalived.kwdispatch import dispatch
 from pylvs.config.keepalived.lexer import iter_file, iter_text
 from pylvs.config.keepalived.lvs.model import VirtualServerConf
 from pylvs.config.keepalived.model import KeepalivedConfig
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.table import service_keys
-from pylvs.config.keywords import Context, HostFacts, Keyword, dispatch
+from pylvs.config.keywords import Context, HostFacts, Keyword
 from pylvs.config.tree import Statement
 from pylvs.model.service import Protocol, ServiceKey
 

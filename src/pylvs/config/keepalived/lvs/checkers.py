@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location
+from pylvs.config.keepalived.kwdispatch import dispatch
 from pylvs.config.keepalived.lvs.checker_common import (
     COMMON,
     CONNECTION,
@@ -52,7 +53,7 @@ from pylvs.config.keepalived.lvs.common import (
 )
 from pylvs.config.keepalived.lvs.drafts import CheckerDraft, RealServerDraft
 from pylvs.config.keepalived.syntax import table
-from pylvs.config.keywords import Block, Context, Keyword, Table, dispatch
+from pylvs.config.keywords import Block, Context, Keyword, Table
 from pylvs.config.keywords.values import boolean, integer, unsigned
 from pylvs.config.tree import Statement
 
@@ -74,7 +75,7 @@ class TcpDraft(CheckerDraft):
     """A TCP_CHECK block as read: the common checker options only."""
 
     def build(self, loc: Location, timing: CheckTiming, conn: Connection | None) -> Checker:
-        return TcpCheck(loc=loc, timing=timing, conn=need_conn(conn))
+        return TcpCheck(loc, timing, need_conn(conn))  # (positional: one per real server)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Location
+from pylvs.config.keepalived.kwdispatch import dispatch
 from pylvs.config.keepalived.lvs.checker_common import COMMON, check_conn, need_conn
 from pylvs.config.keepalived.lvs.checks import (
     HTTP_DEFAULT_STATUS,
@@ -26,7 +27,7 @@ from pylvs.config.keepalived.lvs.common import end_loc
 from pylvs.config.keepalived.lvs.drafts import CheckerDraft, RealServerDraft
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.words import split_quoted
-from pylvs.config.keywords import Block, Context, Keyword, Table, dispatch
+from pylvs.config.keywords import Block, Context, Keyword, Table
 from pylvs.config.keywords.values import boolean, to_int
 from pylvs.config.tree import Statement
 

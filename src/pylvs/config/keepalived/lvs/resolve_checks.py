@@ -73,25 +73,27 @@ def resolve_checker(
         dbr = delay_loop
     retry = c.retry if c.retry is not None else rs.retry
     warmup = c.warmup if c.warmup is not None else rs.warmup
+    # (positional, in the fields' order, as resolve.py builds the servers: one checker per
+    # real server of a big file)
     timing = CheckTiming(
-        retry=retry if retry is not None else c.default_retry,
-        delay_before_retry=dbr,
-        warmup=warmup if warmup is not None else delay_loop,
-        delay_loop=delay_loop,
-        alpha=c.alpha if c.alpha is not None else rs.alpha,
-        log_all_failures=c.log_all_failures,
+        retry if retry is not None else c.default_retry,  # retry
+        dbr,  # delay_before_retry
+        warmup if warmup is not None else delay_loop,  # warmup
+        delay_loop,  # delay_loop
+        c.alpha if c.alpha is not None else rs.alpha,  # alpha
+        c.log_all_failures,  # log_all_failures
     )
     conn = None
     if c.has_connection:
         # queue_checker copies the real server's address and port as written in the config
         conn = Connection(
-            ip=c.connect_ip or r.address,
-            port=c.connect_port if c.connect_port is not None else r.port,
-            timeout=c.connect_timeout if c.connect_timeout is not None else rs.connect_timeout,
-            bindto=c.bindto,
-            bind_port=c.bind_port,
-            bind_if=c.bind_if,
-            fwmark=c.fwmark,
+            c.connect_ip or r.address,  # ip
+            c.connect_port if c.connect_port is not None else r.port,  # port
+            c.connect_timeout if c.connect_timeout is not None else rs.connect_timeout,  # timeout
+            c.bindto,  # bindto
+            c.bind_port,  # bind_port
+            c.bind_if,  # bind_if
+            c.fwmark,  # fwmark
         )
         if conn.port == 0 and c.kind not in ("PING_CHECK", "DNS_CHECK", "UDP_CHECK"):
             ctx.note(c.loc, f"{c.kind} connects to port 0: set connect_port or a real server port")

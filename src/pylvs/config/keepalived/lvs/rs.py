@@ -8,6 +8,7 @@ is skipped, reported at its closing brace as keepalived does.
 
 from __future__ import annotations
 
+from pylvs.config.keepalived.kwdispatch import dispatch
 from pylvs.config.keepalived.lvs.checkers import CHECKERS
 from pylvs.config.keepalived.lvs.common import (
     UINT_MAX,
@@ -19,7 +20,7 @@ from pylvs.config.keepalived.lvs.common import (
 from pylvs.config.keepalived.lvs.drafts import Method, RealServerDraft, VirtualServerDraft
 from pylvs.config.keepalived.lvs.http import parse_http
 from pylvs.config.keepalived.syntax import table
-from pylvs.config.keywords import Block, Context, Keyword, dispatch
+from pylvs.config.keywords import Block, Context, Keyword
 from pylvs.config.keywords.values import boolean, unsigned
 from pylvs.config.tree import Statement
 from pylvs.model.service import (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pylvs.config.keepalived.kwdispatch import dispatch
 from pylvs.config.keepalived.lvs.common import (
     UINT_MAX,
     read_addr_port,
@@ -23,7 +24,7 @@ from pylvs.config.keepalived.lvs.drafts import (
 from pylvs.config.keepalived.lvs.model import SslConf
 from pylvs.config.keepalived.lvs.rs import WEIGHT_LIMIT, parse_real_server, read_method
 from pylvs.config.keepalived.syntax import KEEPALIVED, table
-from pylvs.config.keywords import Block, Context, Keyword, Table, dispatch
+from pylvs.config.keywords import Block, Context, Keyword, Table
 from pylvs.config.keywords.values import boolean, unsigned
 from pylvs.config.tree import Statement, Word
 from pylvs.model.service import (

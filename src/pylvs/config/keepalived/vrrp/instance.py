@@ -11,6 +11,7 @@ parsing (defaults from global_defs, strict mode, advert rounding) are resolved b
 from __future__ import annotations
 
 from pylvs.config.errors import Kind
+from pylvs.config.keepalived.kwdispatch import dispatch
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.vrrp.addresses import parse_address, parse_route, parse_rule
 from pylvs.config.keepalived.vrrp.common import (
@@ -28,7 +29,7 @@ from pylvs.config.keepalived.vrrp.drafts import InstanceDraft
 from pylvs.config.keepalived.vrrp.global_defs import extra_if, repeat
 from pylvs.config.keepalived.vrrp.model import Authentication, UnicastPeer
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
-from pylvs.config.keywords import Block, Context, Keyword, Table, dispatch
+from pylvs.config.keywords import Block, Context, Keyword, Table
 from pylvs.config.keywords.values import address, integer, seconds
 from pylvs.config.tree import Statement, Word
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from pylvs.config.keepalived.kwdispatch import dispatch
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.vrrp.common import (
     block_words,
@@ -23,7 +24,7 @@ from pylvs.config.keepalived.vrrp.common import (
 from pylvs.config.keepalived.vrrp.drafts import GarpGroupDraft, GroupDraft
 from pylvs.config.keepalived.vrrp.model import GarpGroup, SyncGroup, TrackGroup
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
-from pylvs.config.keywords import Block, Context, Keyword, Table, dispatch
+from pylvs.config.keywords import Block, Context, Keyword, Table
 from pylvs.config.keywords.values import seconds
 from pylvs.config.tree import Statement, Word
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pylvs.config.keepalived.kwdispatch import dispatch
 from pylvs.config.keepalived.syntax import table
 from pylvs.config.keepalived.vrrp.common import parse_script, set_flag, set_int
 from pylvs.config.keepalived.vrrp.common import user_group as read_user_group
@@ -23,7 +24,7 @@ from pylvs.config.keepalived.vrrp.drafts import (
 )
 from pylvs.config.keepalived.vrrp.model import BfdInstance, TrackFile, TrackProcess, VrrpScript
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
-from pylvs.config.keywords import Context, Keyword, Store, Table, dispatch
+from pylvs.config.keywords import Context, Keyword, Store, Table
 from pylvs.config.keywords.values import address, boolean, integer, seconds
 from pylvs.config.tree import Statement
 

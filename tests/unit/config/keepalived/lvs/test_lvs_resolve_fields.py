@@ -1,7 +1,8 @@
-"""resolve.py builds VirtualServerConf, RealServerConf and RealServer positionally (keyword
-arguments cost a big file ~1 us a virtual server): every field gets its own value.
+"""resolve.py builds VirtualServerConf, RealServerConf and RealServer, resolve_checks.py a
+checker's CheckTiming and Connection positionally (keyword arguments cost a big file ~1 us a
+virtual server): every field gets its own value.
 
-One virtual server sets every field it can to a value no other field of its type has; the
+A virtual server (a checker) sets every field it can to a value no other field of its type has; the
 result is compared field by field, by name, with what the configuration says, so two values
 passed in each other's place fail.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 
-from pylvs.config.keepalived.lvs.checks import Script
+from pylvs.config.keepalived.lvs.checks import CheckTiming, Connection, Script, TcpCheck
 from pylvs.model.service import (
     AF_INET,
     ForwardMethod,
@@ -146,3 +147,55 @@ def test_every_real_server_field_has_its_own_value() -> None:
         "l_threshold": 50,
         "tunnel": TunnelParams(TunnelType.GUE, 6080, TunnelCsum.CSUM),
     }
+
+
+CHECKER = """
+virtual_server 10.0.0.1 80 {
+    lvs_sched rr
+    lvs_method NAT
+    protocol TCP
+    real_server 10.0.1.1 80 {
+        TCP_CHECK {
+            connect_ip 10.0.2.2
+            connect_port 8081
+            bindto 10.0.3.3
+            bind_port 9091
+            bind_if eth7
+            connect_timeout 31
+            fwmark 37
+            retry 41
+            delay_before_retry 43
+            warmup 47
+            delay_loop 53
+            alpha
+            log_all_failures
+        }
+    }
+}
+"""
+
+
+def test_every_checker_timing_and_connection_field_has_its_own_value() -> None:
+    conf, _ = vs(CHECKER)
+    (check,) = conf.real_servers[0].checkers
+    assert isinstance(check, TcpCheck)
+    assert (check.loc.line, check.timing, check.conn) == (
+        7,
+        CheckTiming(
+            retry=41,
+            delay_before_retry=43.0,
+            warmup=47.0,
+            delay_loop=53.0,
+            alpha=True,
+            log_all_failures=True,
+        ),
+        Connection(
+            ip=ipaddress.ip_address("10.0.2.2"),
+            port=8081,
+            timeout=31.0,
+            bindto=ipaddress.ip_address("10.0.3.3"),
+            bind_port=9091,
+            bind_if="eth7",
+            fwmark=37,
+        ),
+    )
