@@ -599,7 +599,92 @@ done:
     return result;
 }
 
+/* ---- dotted quads (pylvs.config.keywords.values.address's common case) -------------------- */
+
+static PyObject *ipv4_type; /* ipaddress.IPv4Address, on first use */
+static PyObject *a_ip;      /* "_ip": its one slot */
+
+/* The address of `text` when it is four decimal octets 0-255 without leading zeros (exactly
+   the dotted quads ipaddress accepts, and values.address's look-up table), else -1. */
+static long long dotted_quad(PyObject *text) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n < 7 || n > 15)
+        return -1;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    long long value = 0;
+    int parts = 0;
+    Py_ssize_t i = 0;
+    while (parts < 4) {
+        Py_ssize_t start = i;
+        long octet = 0;
+        while (i < n) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c < '0' || c > '9')
+                break;
+            octet = octet * 10 + (long)(c - '0');
+            i++;
+        }
+        Py_ssize_t len = i - start;
+        if (len == 0 || len > 3 || octet > 255)
+            return -1;
+        if (len > 1 && PyUnicode_READ(kind, data, start) == '0')
+            return -1;
+        value = value << 8 | octet;
+        parts++;
+        if (parts < 4) {
+            if (i >= n || PyUnicode_READ(kind, data, i) != '.')
+                return -1;
+            i++;
+        }
+    }
+    return i == n ? value : -1;
+}
+
+static PyObject *ipv4(PyObject *self, PyObject *text) {
+    (void)self;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "ipv4(text): a str");
+        return NULL;
+    }
+    long long value = dotted_quad(text);
+    if (value < 0)
+        Py_RETURN_NONE;
+    if (ipv4_type == NULL) {
+        PyObject *mod = PyImport_ImportModule("ipaddress");
+        if (mod == NULL)
+            return NULL;
+        ipv4_type = PyObject_GetAttrString(mod, "IPv4Address");
+        Py_DECREF(mod);
+        if (ipv4_type == NULL)
+            return NULL;
+        if (!PyType_Check(ipv4_type)) {
+            Py_CLEAR(ipv4_type);
+            PyErr_SetString(PyExc_TypeError, "ipaddress.IPv4Address is not a type");
+            return NULL;
+        }
+    }
+    /* IPv4Address(int) without its Python __init__, which only checks the range (a dotted
+       quad is in it) and stores _ip */
+    PyTypeObject *type = (PyTypeObject *)ipv4_type;
+    PyObject *addr = type->tp_alloc(type, 0);
+    if (addr == NULL)
+        return NULL;
+    PyObject *ip = PyLong_FromLongLong(value);
+    if (ip == NULL || PyObject_GenericSetAttr(addr, a_ip, ip) < 0) {
+        Py_XDECREF(ip);
+        Py_DECREF(addr);
+        return NULL;
+    }
+    Py_DECREF(ip);
+    return addr;
+}
+
 static PyMethodDef methods[] = {
+    {"ipv4", (PyCFunction)ipv4, METH_O,
+     "ipv4(text) -> IPv4Address | None\n\n"
+     "The address of a dotted quad ipaddress accepts (four octets 0-255, no leading zero),\n"
+     "else None."},
     {"dispatch", (PyCFunction)(void (*)(void))kw_dispatch, METH_FASTCALL,
      "dispatch(statements, ctx, table, draft) -> None\n\n"
      "pylvs.config.keywords.table.dispatch: every statement of a section through `table`."},
@@ -655,8 +740,10 @@ PyMODINIT_FUNC PyInit__plain(void) {
     a_direct = PyUnicode_InternFromString("_direct");
     a_syntax = PyUnicode_InternFromString("syntax");
     a_deprecated = PyUnicode_InternFromString("deprecated");
+    a_ip = PyUnicode_InternFromString("_ip");
     if (!msg_unexpected || !msg_extra || !s_include_check || !a_text || !a_path || !a_pos ||
-        !a_index || !a_resume || !a_resume_end || !a_direct || !a_syntax || !a_deprecated)
+        !a_index || !a_resume || !a_resume_end || !a_direct || !a_syntax || !a_deprecated ||
+        !a_ip)
         return NULL;
     return PyModule_Create(&module);
 }

@@ -1,6 +1,7 @@
 """Types of the C plain-line reader (_plain.c); plain.py says what it does, kwdispatch.py what
 its `dispatch` is."""
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,3 +21,4 @@ def read(
 def dispatch(
     statements: Iterable[Statement], ctx: Context, table: Table[Any], draft: Any, /
 ) -> None: ...
+def ipv4(text: str, /) -> ipaddress.IPv4Address | None: ...
