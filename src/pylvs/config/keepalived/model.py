@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pylvs.config.keepalived.lvs.model import SslConf, VirtualServerConf, VirtualServerGroup
-from pylvs.config.keepalived.vrrp.model import GlobalDefs, VrrpConfig
+from pylvs.config.keepalived.vrrp.global_model import GlobalDefs, VrrpConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ is reported and the previous value kept; `check_conn` is check_api.c `check_conn
 from __future__ import annotations
 
 from collections.abc import Callable
+from ipaddress import IPv6Address
 from typing import TypeVar
 
 from pylvs.config.errors import Kind, Location
@@ -145,7 +146,7 @@ COMMON: dict[str, H] = {**CONNECTION, **TIMING}
 def check_conn(d: CheckerDraft, rs: RealServerDraft, ctx: Context, loc: Location) -> bool:
     """check_api.c `check_conn_opts`: a link-local IPv6 target needs bind_if."""
     dst = d.connect_ip or rs.address
-    if dst.version == 6 and dst.is_link_local and not d.bind_if:
+    if type(dst) is IPv6Address and dst.is_link_local and not d.bind_if:  # (as in vs.py)
         ctx.error(loc, f"Checker link local address {dst} requires a bind_if - ignoring checker")
         return False
     return True

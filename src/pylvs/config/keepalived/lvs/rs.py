@@ -8,6 +8,8 @@ is skipped, reported at its closing brace as keepalived does.
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
+
 from pylvs.config.keepalived.kwdispatch import dispatch
 from pylvs.config.keepalived.lvs.checkers import CHECKERS
 from pylvs.config.keepalived.lvs.common import (
@@ -162,7 +164,7 @@ def parse_real_server(st: Statement, ctx: Context, vs: VirtualServerDraft) -> No
     dispatch(st.block or (), ctx, RS_TABLE, rs)
     # rs_end_handler: families must match unless tunnelled
     tunnelled = rs.method is not None and rs.method.method is ForwardMethod.TUNNEL
-    fam = AF_INET if rs.address.version == 4 else AF_INET6
+    fam = AF_INET if type(rs.address) is IPv4Address else AF_INET6  # (as in vs.py)
     if not tunnelled:
         if vs.af is None:
             vs.af = fam

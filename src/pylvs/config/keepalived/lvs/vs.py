@@ -9,6 +9,7 @@ spellings of `lvs_sched`/`lvs_method` (reference §3.13); `persistence_timeout 0
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 
 from pylvs.config.keepalived.kwdispatch import dispatch
 from pylvs.config.keepalived.lvs.common import (
@@ -303,7 +304,8 @@ def parse_virtual_server(st: Statement, ctx: Context) -> VirtualServerDraft | No
         if ap is None:
             ctx.error(st.loc, "Invalid virtual server IP address/port - skipping")
             return None
-        af = AF_INET if ap[0].version == 4 else AF_INET6
+        # (a type test, not the `version` property: a Python call per virtual server)
+        af = AF_INET if type(ap[0]) is IPv4Address else AF_INET6
         vs = VirtualServerDraft(loc=st.keyword.loc, address=ap[0], port=ap[1], af=af)
     if len(st.args) > 2 and first.text not in ("group", "fwmark"):
         ctx.note(st.args[2].loc, f"extra argument '{st.args[2].text}' ignored")

@@ -11,9 +11,9 @@ from __future__ import annotations
 from importlib import import_module
 
 from pylvs.config.keepalived.kwdispatch import dispatch
-from pylvs.config.keepalived.vrrp.drafts import ProcessDraft
 from pylvs.config.keepalived.vrrp.global_defs import GLOBAL_TABLE, PROCESS_KEYWORDS
-from pylvs.config.keepalived.vrrp.model import GlobalDefs, VrrpConfig
+from pylvs.config.keepalived.vrrp.global_drafts import ProcessDraft
+from pylvs.config.keepalived.vrrp.global_model import GlobalDefs, VrrpConfig
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
 from pylvs.config.keepalived.vrrp.resolve import finish
 from pylvs.config.keywords import Block, Context, Handler, Keyword

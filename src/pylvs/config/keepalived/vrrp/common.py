@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pylvs.config.keepalived.vrrp.model import NotifyScript, TrackedItem
+from pylvs.config.keepalived.vrrp.global_model import NotifyScript, TrackedItem
 from pylvs.config.keepalived.words import split_quoted
 from pylvs.config.keywords import Context, Keyword, Store
 from pylvs.config.keywords.values import boolean, integer, seconds

@@ -24,8 +24,8 @@ from pylvs.config.keepalived.vrrp.common import (
     set_word,
     user_group,
 )
-from pylvs.config.keepalived.vrrp.drafts import GlobalDraft, ProcessDraft
-from pylvs.config.keepalived.vrrp.model import (
+from pylvs.config.keepalived.vrrp.global_drafts import GlobalDraft, ProcessDraft
+from pylvs.config.keepalived.vrrp.global_model import (
     FifoSetting,
     LvsSyncDaemon,
     LvsTimeouts,

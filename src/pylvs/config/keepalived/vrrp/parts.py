@@ -9,22 +9,26 @@ while parsing; the second are checked by `finish`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pylvs.config.keepalived.vrrp.drafts import GlobalDraft, InstanceDraft, ProcessDraft
-from pylvs.config.keepalived.vrrp.model import (
-    BfdInstance,
-    GarpGroup,
-    LinkbeatInterface,
-    SyncGroup,
-    TrackFile,
-    TrackGroup,
-    TrackProcess,
-    UpDownDelay,
-    VirtualAddress,
-    VirtualRoute,
-    VirtualRule,
-    VrrpScript,
-)
+from pylvs.config.keepalived.vrrp.global_drafts import GlobalDraft, ProcessDraft
+
+if TYPE_CHECKING:  # (the instance side: vrrp/global_model.py says why it is apart)
+    from pylvs.config.keepalived.vrrp.drafts import InstanceDraft
+    from pylvs.config.keepalived.vrrp.model import (
+        BfdInstance,
+        GarpGroup,
+        LinkbeatInterface,
+        SyncGroup,
+        TrackFile,
+        TrackGroup,
+        TrackProcess,
+        UpDownDelay,
+        VirtualAddress,
+        VirtualRoute,
+        VirtualRule,
+        VrrpScript,
+    )
 
 
 @dataclass(slots=True)

@@ -11,21 +11,23 @@ draft, applying `vrrp_min_garp` (core/global_parser.c) only to values still at t
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from pylvs.config.errors import Kind, Location
-from pylvs.config.keepalived.vrrp.drafts import ProcessDraft
-from pylvs.config.keepalived.vrrp.model import (
+from pylvs.config.keepalived.vrrp.global_drafts import ProcessDraft
+from pylvs.config.keepalived.vrrp.global_model import (
     VRRP_GARP_DELAY,
     VRRP_GARP_REP,
     GlobalDefs,
     LvsSyncDaemon,
     ProcessSettings,
-    SyncGroup,
     VrrpConfig,
-    VrrpInstance,
 )
 from pylvs.config.keepalived.vrrp.parts import VrrpParts
 from pylvs.config.keywords import Context
+
+if TYPE_CHECKING:  # (vrrp/model.py: imported with the parsers of instances and groups)
+    from pylvs.config.keepalived.vrrp.model import SyncGroup, VrrpInstance
 
 
 def build_global_defs(parts: VrrpParts, ctx: Context) -> GlobalDefs:
