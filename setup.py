@@ -17,6 +17,7 @@ setup(
                 "src/pylvs/dataplane/proxy/_chunked.h",
                 "src/pylvs/dataplane/proxy/_body.h",
                 "src/pylvs/dataplane/proxy/_splice.h",
+                "src/pylvs/dataplane/proxy/_balance.h",
             ],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
             optional=True,

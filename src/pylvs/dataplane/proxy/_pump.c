@@ -439,6 +439,8 @@ static int take_eof(Pump *self, int fd) {
 #include "_body.h"
 /* Spliced sessions (MODE_SPLICE): the same. */
 #include "_splice.h"
+/* The balancer (roundrobin / static-rr picks in C over a pool's mirrored state). */
+#include "_balance.h"
 
 /* An event on a socket its relay handed to the C path.  Returns 1 when handled, 0 when the
    Python handler must take it (an error or hang-up, data the C path may not relay, an EOF it
@@ -764,7 +766,8 @@ static struct PyModuleDef pump_module = {
 };
 
 PyMODINIT_FUNC PyInit__pump(void) {
-    if (PyType_Ready(&PumpType) < 0 || PyType_Ready(&DechunkerType) < 0) {
+    if (PyType_Ready(&PumpType) < 0 || PyType_Ready(&DechunkerType) < 0 ||
+        PyType_Ready(&BalancerType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&pump_module);
@@ -782,7 +785,9 @@ PyMODINIT_FUNC PyInit__pump(void) {
         PyModule_AddIntConstant(m, "BODY_CUT", BODY_CUT) < 0 ||
         PyModule_AddIntConstant(m, "SPLICE_CLOSED", SPLICE_CLOSED) < 0 ||
         PyModule_AddIntConstant(m, "SPLICE_CLIENT_FAILED", SPLICE_CLIENT_FAILED) < 0 ||
-        PyModule_AddIntConstant(m, "SPLICE_SERVER_FAILED", SPLICE_SERVER_FAILED) < 0) {
+        PyModule_AddIntConstant(m, "SPLICE_SERVER_FAILED", SPLICE_SERVER_FAILED) < 0 ||
+        PyModule_AddIntConstant(m, "ROUNDROBIN", BAL_ROUNDROBIN) < 0 ||
+        PyModule_AddIntConstant(m, "STATIC_RR", BAL_STATIC_RR) < 0) {
         Py_DECREF(m);
         return NULL;
     }
@@ -795,6 +800,12 @@ PyMODINIT_FUNC PyInit__pump(void) {
     Py_INCREF(&DechunkerType);
     if (PyModule_AddObject(m, "Dechunker", (PyObject *)&DechunkerType) < 0) {
         Py_DECREF(&DechunkerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&BalancerType);
+    if (PyModule_AddObject(m, "Balancer", (PyObject *)&BalancerType) < 0) {
+        Py_DECREF(&BalancerType);
         Py_DECREF(m);
         return NULL;
     }

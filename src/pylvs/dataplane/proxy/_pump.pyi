@@ -1,4 +1,4 @@
-"""Types of the C fast path (_pump.c, _body.h, _chunked.h)."""
+"""Types of the C fast path (_pump.c, _body.h, _chunked.h, _splice.h, _balance.h)."""
 
 from collections.abc import Callable
 
@@ -14,6 +14,8 @@ BODY_CUT: int
 SPLICE_CLOSED: int
 SPLICE_CLIENT_FAILED: int
 SPLICE_SERVER_FAILED: int
+ROUNDROBIN: int
+STATIC_RR: int
 
 class Pump:
     def __init__(
@@ -46,3 +48,20 @@ class Dechunker:
     def __init__(self, cap: int) -> None: ...
     def feed(self, data: bytes | bytearray | memoryview, /) -> tuple[bytes, int]: ...
     def state(self) -> tuple[int, int, int, bytes]: ...
+
+_Tree = list[tuple[int, int]]
+
+class Balancer:
+    def load(
+        self,
+        kind: int,
+        servers: list[tuple[int, int, int, int, int, int, int]],
+        group: tuple[int, int, int, int, _Tree, _Tree, _Tree] | tuple[int, int, list[int]],
+        /,
+    ) -> None: ...
+    def dump(
+        self,
+    ) -> tuple[int, int, _Tree, _Tree, _Tree, list[tuple[int, int, int]]] | tuple[int]: ...
+    def pick(self) -> int: ...
+    @property
+    def picks(self) -> int: ...

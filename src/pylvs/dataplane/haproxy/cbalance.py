@@ -1,0 +1,134 @@
+"""A backend pool's picks in C: the pump's `Balancer` (dataplane/proxy/_balance.h) over a
+mirror of the pool's roundrobin (src/lb_fwrr.c) or static-rr (src/lb_map.c) state.
+
+The pool (pylvs.sched.haproxy) stays the one implementation of HAProxy's rules: every state
+change (checks, `set server`, `set weight`, drain, maintenance, slowstart, servers added or
+removed) runs there.  The mirror only repeats the pick.  So the protocol is:
+
+* `pull()` before Python touches the pool (a pick of its own, a state change, a read of the
+  positions): what the C picks moved comes back into the servers and trees;
+* `push()` after every change: the pool's state goes to C again;
+* `pick()`: a server from C, or None when C cannot decide without the live counts (no active
+  server, a candidate with `maxconn`): nothing moved, the caller pulls and asks the pool.
+
+Picks made in C and in Python in any interleaving give the order the pool alone gives
+(tests/unit/dataplane/haproxy/test_cbalance.py, against the real haproxy's recordings too).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pylvs.sched.haproxy import Pool, Server
+from pylvs.sched.haproxy.algorithm import tree_node
+from pylvs.sched.haproxy.fwrr import RoundRobin
+from pylvs.sched.haproxy.lbmap import StaticRoundRobin
+from pylvs.sched.haproxy.tree import EbTree, unlink
+
+if TYPE_CHECKING:
+    from pylvs.dataplane.proxy._pump import Balancer
+
+try:
+    from pylvs.dataplane.proxy import _pump
+except ImportError:  # built without the C extension
+    _pump = None  # type: ignore[assignment]
+
+KINDS = ("roundrobin", "static-rr")
+
+
+def available() -> bool:
+    return _pump is not None
+
+
+def fits(pool: Pool) -> bool:
+    """Whether the pool's algorithm has a C pick."""
+    return isinstance(pool.algorithm, RoundRobin | StaticRoundRobin)
+
+
+class CBalance:
+    """One pool's C mirror (see the module doc)."""
+
+    __slots__ = ("c", "index", "pool")
+
+    def __init__(self, pool: Pool) -> None:
+        assert _pump is not None and fits(pool)
+        self.pool = pool
+        self.c: Balancer = _pump.Balancer()
+        self.index: dict[int, int] = {}
+        self.push()
+
+    def pick(self) -> Server | None:
+        i = self.c.pick()
+        return self.pool.lb.servers[i] if i >= 0 else None
+
+    # -- state both ways -----------------------------------------------------------------
+
+    def push(self) -> None:
+        """The pool's state to C (after a change in Python)."""
+        pool = self.pool
+        servers = pool.lb.servers
+        self.index = {id(s): i for i, s in enumerate(servers)}
+        rows = [
+            (
+                s.cur_eweight,
+                s.next_eweight,
+                s.npos,
+                s.lpos,
+                s.rweight,
+                s.maxconn,
+                int(s.willbe_usable()),
+            )
+            for s in servers
+        ]
+        algo = pool.algorithm
+        assert _pump is not None
+        if isinstance(algo, RoundRobin):
+            g = algo.act
+            self.c.load(
+                _pump.ROUNDROBIN,
+                rows,
+                (
+                    pool.lb.srv_act,
+                    g.curr_pos,
+                    g.curr_weight,
+                    g.next_weight,
+                    self._tree(g.curr),
+                    self._tree(g.init),
+                    self._tree(g.next),
+                ),
+            )
+        else:
+            assert isinstance(algo, StaticRoundRobin)
+            m = algo.map
+            slots = [self.index[id(s)] if s is not None else -1 for s in m.slots]
+            self.c.load(_pump.STATIC_RR, rows, (pool.lb.tot_weight, m.rr_idx, slots))
+
+    def _tree(self, tree: EbTree) -> list[tuple[int, int]]:
+        index = self.index
+        return [(node.key, index[id(node.item)]) for node in tree]
+
+    def pull(self) -> None:
+        """What the C picks moved, back into the pool (before Python touches it)."""
+        if not self.c.picks:
+            return
+        state = self.c.dump()
+        algo = self.pool.algorithm
+        if isinstance(algo, StaticRoundRobin):
+            algo.map.rr_idx = state[0]
+            return
+        assert isinstance(algo, RoundRobin) and len(state) == 6
+        curr_pos, curr_weight, curr, init, nxt, positions = state
+        servers = self.pool.lb.servers
+        for s, (npos, lpos, rweight) in zip(servers, positions, strict=True):
+            s.npos, s.lpos, s.rweight = npos, lpos, rweight
+        g = algo.act
+        g.curr_pos, g.curr_weight = curr_pos, curr_weight
+        for s in servers:
+            if not s.backup:
+                unlink(s.lb_node)
+                s.lb_tree = None
+        for tree, entries in ((g.curr, curr), (g.init, init), (g.next, nxt)):
+            for key, i in entries:  # in tree order: each goes after its equals
+                s = servers[i]
+                tree.insert(tree_node(s), key)
+                s.lb_tree = tree
