@@ -24,6 +24,7 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from pylvs.dataplane.proxy.poller import USE_PUMP
 from pylvs.model.dest import Destination
 from pylvs.model.proxy_spec import BackendSpec, ConnFacts, ServerSpec
 from pylvs.model.service import Address, RealServer
@@ -45,6 +46,8 @@ from pylvs.sched.base import Flow
 from pylvs.sched.haproxy import FULL, NO_SERVER, Admin, LbParams, Pool, Server, State
 from pylvs.sched.haproxy.params import HashFunction, HashType
 
+from . import cbalance
+from .cbalance import MirroredPool
 from .rules import Rate
 
 _RR_KIND = frozenset({"roundrobin", "static-rr", "random"})  # BE_LB_KIND_RR
@@ -185,7 +188,10 @@ class BackendRuntime:
         self.spec = spec
         self.servers = [ServerRuntime(s) for s in spec.servers]
         self.by_lb: dict[int, ServerRuntime] = {id(s.lb): s for s in self.servers}
-        self.pool = Pool([s.lb for s in self.servers], lb_params(spec), rng, now=now)
+        params, members = lb_params(spec), [s.lb for s in self.servers]
+        # With the C pump, roundrobin / static-rr picks are made in C (cbalance.py).
+        pool_class = MirroredPool if USE_PUMP and cbalance.worth_it(params, members) else Pool
+        self.pool = pool_class(members, params, rng, now=now)
         # dispatch / option transparent: every stream's target, outside the pool and the
         # stats (config/haproxy/convert_dispatch.py)
         self.dispatch = ServerRuntime(spec.dispatch) if spec.dispatch is not None else None

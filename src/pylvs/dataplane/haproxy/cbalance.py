@@ -13,16 +13,27 @@ removed) runs there.  The mirror only repeats the pick.  So the protocol is:
 
 Picks made in C and in Python in any interleaving give the order the pool alone gives
 (tests/unit/dataplane/haproxy/test_cbalance.py, against the real haproxy's recordings too).
+
+`MirroredPool` is a Pool that keeps that protocol itself: its `assign` asks C first, and
+every method that changes the pool's balancing state (all of them funnel through
+`_propagate`, plus `add_server` / `remove_server`) pulls before and pushes after.  The
+runtime (backend.py) makes one for a roundrobin or static-rr backend without `maxconn`
+servers when the C pump runs.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pylvs.sched.base import Flow
 from pylvs.sched.haproxy import Pool, Server
 from pylvs.sched.haproxy.algorithm import tree_node
 from pylvs.sched.haproxy.fwrr import RoundRobin
 from pylvs.sched.haproxy.lbmap import StaticRoundRobin
+from pylvs.sched.haproxy.params import LbParams
+from pylvs.sched.haproxy.pool import Verdict
 from pylvs.sched.haproxy.tree import EbTree, unlink
 
 if TYPE_CHECKING:
@@ -43,6 +54,12 @@ def available() -> bool:
 def fits(pool: Pool) -> bool:
     """Whether the pool's algorithm has a C pick."""
     return isinstance(pool.algorithm, RoundRobin | StaticRoundRobin)
+
+
+def worth_it(params: LbParams, servers: Sequence[Server]) -> bool:
+    """A backend whose picks C can make: roundrobin or static-rr, no server with `maxconn`
+    (whose room depends on live counts: C would hand every pick of it back)."""
+    return available() and params.algorithm in KINDS and not any(s.maxconn for s in servers)
 
 
 class CBalance:
@@ -132,3 +149,50 @@ class CBalance:
                 s = servers[i]
                 tree.insert(tree_node(s), key)
                 s.lb_tree = tree
+
+
+class MirroredPool(Pool):
+    """A Pool whose picks are made in C when they can be (see the module doc)."""
+
+    mirror: CBalance
+
+    def __init__(
+        self,
+        servers: Sequence[Server],
+        params: LbParams | None = None,
+        rng: random.Random | None = None,
+        *,
+        now: float = 0.0,
+    ) -> None:
+        super().__init__(servers, params, rng, now=now)
+        self.mirror = CBalance(self)
+
+    def assign(self, flow: Flow, now: float, avoid: Server | None = None) -> Server | Verdict:
+        lb = self.lb
+        if avoid is None and not (lb.queued and lb.queued != lb.beconn):
+            got = self.mirror.pick()
+            if got is not None:
+                return got
+        self.mirror.pull()
+        res = super().assign(flow, now, avoid)
+        self.mirror.push()
+        return res
+
+    def _propagate(self, server: Server, now: float) -> None:
+        self.mirror.pull()
+        super()._propagate(server, now)
+        self.mirror.push()
+
+    def add_server(self, server: Server, now: float) -> None:
+        self.mirror.pull()
+        try:
+            super().add_server(server, now)
+        finally:
+            self.mirror.push()
+
+    def remove_server(self, server: Server) -> None:
+        self.mirror.pull()
+        try:
+            super().remove_server(server)
+        finally:
+            self.mirror.push()

@@ -185,3 +185,41 @@ def test_bad_state_is_refused_not_crashed() -> None:
     with pytest.raises(ValueError):
         b.load(7, [], (0, 0, []))
     assert b.pick() == -1
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_a_mirrored_pool_picks_as_haproxy_did(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.unit.sched.haproxy.test_haproxy_recorded as recorded
+
+    monkeypatch.setattr(recorded, "Pool", cbalance.MirroredPool)
+    sc = SCENARIOS[name]
+    assert recorded.replay(sc) == sc["observed"]
+
+
+@pytest.mark.parametrize("balance", ["roundrobin", "static-rr"])
+@pytest.mark.parametrize("seed", range(20))
+def test_a_mirrored_pool_under_changes_picks_as_the_pool(balance: str, seed: int) -> None:
+    def run(cls: type[Pool]) -> tuple[list[str], list[tuple[int, int, int]]]:
+        rng = random.Random(seed)
+        pool = cls(_servers(rng, rng.randrange(1, 9)), parse_balance([balance]))
+        out = []
+        now = 100.0
+        for _ in range(300):
+            now += 0.5
+            if rng.random() < 0.08:
+                _change(pool, rng, now)
+                continue
+            got = pool.assign(FLOW, now)
+            out.append(got.name if isinstance(got, Server) else "-")
+        if isinstance(pool, cbalance.MirroredPool):
+            pool.mirror.pull()
+        return out, [(s.npos, s.lpos, s.rweight) for s in pool.servers]
+
+    assert run(cbalance.MirroredPool) == run(Pool)
+
+
+def test_worth_it_only_without_maxconn() -> None:
+    rr = parse_balance(["roundrobin"])
+    assert cbalance.worth_it(rr, [Server("a"), Server("b")])
+    assert not cbalance.worth_it(rr, [Server("a"), Server("b", maxconn=3)])
+    assert not cbalance.worth_it(parse_balance(["leastconn"]), [Server("a")])
