@@ -357,20 +357,23 @@ class LiveProxies:
     def set_server_addr(
         self, backend: str, server: str, addr: str | None, port: int | None
     ) -> None:
-        _be, srv = self._pair(backend, server)
+        be, srv = self._pair(backend, server)
         address = ipaddress.ip_address(addr) if addr is not None else srv.spec.address
         srv.set_address(address, port if port is not None else srv.spec.port)
+        be.servers_changed()
 
     def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None:
         sh = self._health(backend, server)
+        be, srv = self._pair(backend, server)
         if sh is not None and self.checks is not None:
             self.checks.set_maxconn(sh, maxconn)
+            be.servers_changed()
             return
-        be, srv = self._pair(backend, server)
         s = srv.lb
         if s.maxconn == s.minconn:
             s.minconn = maxconn
         s.maxconn = maxconn
+        be.servers_changed()
         be.process_queue(srv)
 
     def shutdown_server_sessions(self, backend: str, server: str) -> None:

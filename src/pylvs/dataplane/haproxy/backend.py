@@ -341,6 +341,12 @@ class BackendRuntime:
         assert isinstance(got, Server)
         return got
 
+    def servers_changed(self) -> None:
+        """A server's `maxconn` or address changed (the stats socket): what picks and
+        connects in C learns it (cbalance.MirroredPool.resync)."""
+        if isinstance(self.pool, MirroredPool):
+            self.pool.resync()
+
     def runtime_of(self, server: Server) -> ServerRuntime:
         return self.by_lb[id(server)]
 

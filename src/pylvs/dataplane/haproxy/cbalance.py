@@ -24,7 +24,7 @@ servers when the C pump runs.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from pylvs.sched.base import Flow
@@ -166,6 +166,8 @@ class MirroredPool(Pool):
     ) -> None:
         super().__init__(servers, params, rng, now=now)
         self.mirror = CBalance(self)
+        # Told after a server joined or left (indexes moved): plain.py's listeners.
+        self.members_changed: list[Callable[[], None]] = []
 
     def assign(self, flow: Flow, now: float, avoid: Server | None = None) -> Server | Verdict:
         lb = self.lb
@@ -178,6 +180,14 @@ class MirroredPool(Pool):
         self.mirror.push()
         return res
 
+    def resync(self) -> None:
+        """A server's `maxconn` or address changed outside the pool's methods: the C side
+        learns it (the mirror, the plain listeners' addresses)."""
+        self.mirror.pull()
+        self.mirror.push()
+        for hook in list(self.members_changed):
+            hook()
+
     def _propagate(self, server: Server, now: float) -> None:
         self.mirror.pull()
         super()._propagate(server, now)
@@ -189,6 +199,8 @@ class MirroredPool(Pool):
             super().add_server(server, now)
         finally:
             self.mirror.push()
+        for hook in list(self.members_changed):
+            hook()
 
     def remove_server(self, server: Server) -> None:
         self.mirror.pull()
@@ -196,3 +208,5 @@ class MirroredPool(Pool):
             super().remove_server(server)
         finally:
             self.mirror.push()
+        for hook in list(self.members_changed):
+            hook()

@@ -33,7 +33,7 @@ from pylvs.proto import proxyproto
 from pylvs.proto.rules import counters
 from pylvs.proto.sample.stream import Session, Stream
 
-from . import accept, inspect
+from . import accept, inspect, plain
 from .backend import seconds
 from .http.stream import HttpSession
 from .rules import Rate
@@ -130,6 +130,34 @@ class FrontendListener(Acceptor):
         self.relays: set[TcpRelay | HttpSession] = set()
         self.inspecting: set[inspect.Inspector] = set()  # streams in their content phase
         self._suspended = False  # SIGTTOU: not listening, the port still bound
+        self.plain: plain.PlainListener | None = None  # the pump accepts here (plain.py)
+
+    async def start(self) -> None:
+        await super().start()
+        self.plain = plain.start(self)
+
+    def _stop_accepting(self) -> None:
+        if self.plain is not None:
+            self.plain.stop()
+        super()._stop_accepting()
+
+    def _accept(self, events: int) -> None:
+        """The Python accept loop (the pump's plain listeners hand it what they leave:
+        no room, an accept error); every plain listener's room is counted again after."""
+        super()._accept(events)
+        poller = self.poller
+        if poller is not None and poller.plains:
+            poller.plain_recount()
+
+    def streams(self) -> list[TcpRelay | HttpSession | plain.PlainView]:
+        """Every live stream: the relays, and what the pump runs for a plain listener."""
+        out: list[TcpRelay | HttpSession | plain.PlainView] = list(self.relays)
+        if self.plain is not None and self.plain.live:
+            out += self.plain.views_of()
+        return out
+
+    def live(self) -> int:
+        return len(self.relays) + (self.plain.live if self.plain is not None else 0)
 
     def close(self) -> None:
         if self._closed:
@@ -174,6 +202,8 @@ class FrontendListener(Acceptor):
             waiting.abort()
         for relay in list(self.relays):
             relay.abort()
+        if self.plain is not None:
+            self.plain.kill_all()
 
     def ended(self) -> None:
         """A stream of this listener ended: its frontend and the process have a slot."""

@@ -46,6 +46,7 @@ from .handover import ListenerKey, keep_tables, listener_key
 from .http.state import HttpState
 from .http.stream import HttpSession
 from .persistence import CookiePersistence
+from .plain import PlainView
 from .rules import compiled, process_for
 from .server_state import load_files
 from .session import HaSession
@@ -287,7 +288,7 @@ class ProxyRuntime:
         return self.ctx.clock() + self.wall_offset
 
     def live(self) -> int:
-        return sum(len(lst.relays) for fe in self.frontends.values() for lst in fe.listeners)
+        return sum(lst.live() for fe in self.frontends.values() for lst in fe.listeners)
 
     # -- pausing (SIGTTOU / SIGTTIN) ----------------------------------------------------
 
@@ -416,13 +417,13 @@ class ProxyRuntime:
                     finally:
                         sock.detach()
 
-    def sessions(self) -> list[HaSession]:
+    def sessions(self) -> list[HaSession | PlainView]:
         return [
             r
             for fe in self.frontends.values()
             for lst in fe.listeners
-            for r in list(lst.relays)
-            if isinstance(r, HaSession)
+            for r in lst.streams()
+            if isinstance(r, HaSession | PlainView)
         ]
 
     # -- idle timeouts -----------------------------------------------------------------

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from pylvs.dataplane.proxy.poller import DATA, SPLICE_CLIENT_FAILED, SPLICE_SERVER_FAILED
 from pylvs.dataplane.proxy.tcp import _DO, _NONBLOCK_STREAM, End, TcpRelay
-from pylvs.model.proxy_spec import ConnFacts
+from pylvs.model.proxy_spec import ConnFacts, ServerSpec
 from pylvs.proto import proxyproto
 from pylvs.proto.conntrack.states import ConnState, TcpEvent
 from pylvs.proto.conntrack.table import Conn
@@ -104,6 +104,7 @@ class HaSession(TcpRelay):
         stream: Stream | None = None,
         *,
         server: str | None = None,
+        handed: tuple[Server, int, int] | None = None,
     ) -> None:
         # What TcpRelay.__init__ sets, without its IPVS scheduling.
         self.listener = listener  # type: ignore[assignment]
@@ -143,6 +144,9 @@ class HaSession(TcpRelay):
         self.log = logger.start(self) if logger is not None else None
         listener.relays.add(self)
         backend.enter()
+        if handed is not None:
+            self._handed(*handed, now)
+            return
         if server is None and backend.sticking is None:
             self._balance(now, None)
             return
@@ -181,9 +185,29 @@ class HaSession(TcpRelay):
             self._queue(None, now)
         else:
             assert isinstance(got, Server)
-            if self.c_path and not self.started and self._quick(got, now):
-                return
-            self._to_server(got, now)
+            self._picked(got, now)
+
+    def _picked(self, server: Server, now: float) -> None:
+        if self.c_path and not self.started and self._quick(server, now):
+            return
+        self._to_server(server, now)
+
+    def _handed(self, server: Server, sfd: int, err: int, now: float) -> None:
+        """A plain listener's stream the pump handed over (plain.py, _accept.h): it picked
+        `server` and, unless `sfd` is -1 (not tried: as `_balance` goes on from a pick),
+        made the first attempt: -2 no socket could be made, else the socket and what
+        connect(2) said (under way, or failed: the retries follow)."""
+        if sfd == -1:
+            self._picked(server, now)
+            return
+        spec = self._quick_take(server, now)
+        if sfd == -2:
+            self._catch_up()
+            self._final(os.strerror(err))
+            return
+        assert spec.address is not None
+        family = socket.AF_INET if spec.address.version == 4 else socket.AF_INET6
+        self._connected(_socket.socket(family, socket.SOCK_STREAM, 0, sfd), err)
 
     def _quick(self, server: Server, now: float) -> bool:
         """The common stream's way from its pick to a spliced pair in one stretch (what
@@ -202,6 +226,19 @@ class HaSession(TcpRelay):
             or "%" in spec.host  # a scoped IPv6 address: Python's connect parses it
         ):
             return False
+        self._quick_take(server, now)
+        port = spec.port_for(self.facts.dst_port)
+        assert spec.address is not None and self.poller.pump is not None
+        family = socket.AF_INET if spec.address.version == 4 else socket.AF_INET6
+        self._quick_attempt(self.poller.pump, spec.host, port, family)
+        return True
+
+    def _quick_take(self, server: Server, now: float) -> ServerSpec:
+        """`_quick`'s start: the server is the stream's, its table entry made, its first
+        attempt about to be told to the machine (`unseen`)."""
+        be = self.be
+        srv = be.by_lb[id(server)]
+        spec = srv.spec
         if self.log is not None:
             self.log.assigned()
         self.picked = server
@@ -216,10 +253,7 @@ class HaSession(TcpRelay):
         )
         conn.on_expire = self._expired
         self.unseen = True
-        assert spec.address is not None and self.poller.pump is not None
-        family = socket.AF_INET if spec.address.version == 4 else socket.AF_INET6
-        self._quick_attempt(self.poller.pump, spec.host, port, family)
-        return True
+        return spec
 
     def _to_server(self, server: Server, now: float) -> None:
         srv = self.be.runtime_of(server)

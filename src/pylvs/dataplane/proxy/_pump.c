@@ -57,6 +57,7 @@
 #define MODE_CHUNKED 16 /* relay a chunked body (_chunked.h), re-framed, up to its trailers */
 #define MODE_BODY (MODE_LENGTH | MODE_CHUNKED)
 #define MODE_SPLICE 32 /* a whole spliced session (splice, _splice.h) */
+#define MODE_LISTEN 64 /* a plain listener's socket (plain_listen, _accept.h) */
 
 
 typedef struct {
@@ -83,7 +84,15 @@ typedef struct {
     unsigned eof : 1;    /* its EOF was read */
     unsigned shut : 1;   /* shut it down for writing once pbuf is written */
     unsigned notify : 1; /* report the session's first EOF through `ended` */
+    /* Plain streams and listeners (_accept.h) */
+    int plain;    /* 1 + index of its Plain (a listener, or a plain stream's socket); 0: none */
+    int srv;      /* a plain stream's client: its server's index */
+    int lnext;    /* ... the live list of plain streams, through their clients */
+    int lprev;
+    double born;  /* ... when it started (CLOCK_MONOTONIC) */
 } Slot;
+
+typedef struct Plain Plain; /* _accept.h */
 
 typedef struct {
     PyObject_HEAD
@@ -107,8 +116,19 @@ typedef struct {
     PyObject *done;     /* callable(cfd, sfd, how, c_pkts, c_bytes, s_pkts, s_bytes, last) */
     char *out;          /* what a chunked read writes (2 * size + 16 bytes) */
     int fatal;          /* a callback raised a BaseException that is not an Exception (still set) */
+    /* Plain listeners (_accept.h) */
+    Plain *plains;
+    int nplains;
+    int plive;          /* the first client of the live plain streams; -1: none */
+    Py_ssize_t gavail;  /* plain streams all listeners may still start */
+    PyObject *precs;    /* records not handed over yet (a list), or NULL */
+    PyObject *plain_cb; /* callable(records) */
     struct epoll_event events[MAX_EVENTS];
 } Pump;
+
+/* _accept.h's, for the type's slots below */
+static void plain_free(Pump *self);
+static int plain_traverse(Pump *self, visitproc visit, void *arg);
 
 static int grow_slots(Pump *self, int fd) {
     if (fd < self->nslots) {
@@ -138,6 +158,9 @@ static int grow_slots(Pump *self, int fd) {
         slots[i].plen = slots[i].poff = slots[i].pcap = 0;
         slots[i].emask = 0;
         slots[i].client = slots[i].rd = slots[i].eof = slots[i].shut = slots[i].notify = 0;
+        slots[i].plain = slots[i].srv = 0;
+        slots[i].lnext = slots[i].lprev = -1;
+        slots[i].born = 0.0;
     }
     self->slots = slots;
     self->nslots = n;
@@ -167,6 +190,7 @@ static void Pump_dealloc(Pump *self) {
     Py_CLEAR(self->ended);
     Py_CLEAR(self->body);
     Py_CLEAR(self->done);
+    plain_free(self);
     PyMem_Free(self->buf);
     PyMem_Free(self->out);
     for (int i = 0; i < self->nslots; i++) {
@@ -185,7 +209,7 @@ static int Pump_traverse(Pump *self, visitproc visit, void *arg) {
     Py_VISIT(self->ended);
     Py_VISIT(self->body);
     Py_VISIT(self->done);
-    return 0;
+    return plain_traverse(self, visit, arg);
 }
 
 static int Pump_clear_refs(Pump *self) {
@@ -195,6 +219,8 @@ static int Pump_clear_refs(Pump *self) {
     Py_CLEAR(self->ended);
     Py_CLEAR(self->body);
     Py_CLEAR(self->done);
+    Py_CLEAR(self->plain_cb);
+    Py_CLEAR(self->precs);
     return 0;
 }
 
@@ -243,6 +269,7 @@ static int Pump_init(Pump *self, PyObject *args, PyObject *kwds) {
     self->epfd = epfd;
     self->closed = 0;
     self->fatal = 0;
+    self->plive = -1;
     self->batch = batch < MAX_EVENTS ? batch : MAX_EVENTS;
     Py_INCREF(handlers);
     Py_XSETREF(self->handlers, handlers);
@@ -276,6 +303,9 @@ static void account(Pump *self, int fd, Py_ssize_t n, double now) {
     slot->pkts += 1;
     slot->bytes += (uint64_t)n;
     slot->last = now;
+    if (slot->plain) {
+        return; /* a plain stream's counts go with its end (_accept.h) */
+    }
     if (!slot->dirty && mark_dirty(self, fd) < 0) {
         /* Out of memory for the list: the counts stay in the slot and are collected by
            `clear` when the socket stops being fast. */
@@ -437,10 +467,14 @@ static int take_eof(Pump *self, int fd) {
 
 /* The body modes (MODE_LENGTH, MODE_CHUNKED): their event handling, on the helpers above. */
 #include "_body.h"
+static void plain_ended(Pump *self, int cfd, int how, unsigned long long cp,
+                        unsigned long long cb, unsigned long long sp, unsigned long long sb);
 /* Spliced sessions (MODE_SPLICE): the same. */
 #include "_splice.h"
 /* The balancer (roundrobin / static-rr picks in C over a pool's mirrored state). */
 #include "_balance.h"
+/* Plain listeners (MODE_LISTEN): streams accepted, balanced and spliced here. */
+#include "_accept.h"
 
 /* An event on a socket its relay handed to the C path.  Returns 1 when handled, 0 when the
    Python handler must take it (an error or hang-up, data the C path may not relay, an EOF it
@@ -448,6 +482,9 @@ static int take_eof(Pump *self, int fd) {
 static int fast_event(Pump *self, int fd, uint32_t ev, double *now) {
     Slot *slot = &self->slots[fd];
     int mode = slot->mode;
+    if (mode == MODE_LISTEN) {
+        return listen_event(self, fd, ev, now);
+    }
     if (mode == MODE_SPLICE) {
         return splice_event(self, fd, ev, now);
     }
@@ -547,6 +584,9 @@ static PyObject *Pump_run(Pump *self, PyObject *Py_UNUSED(ignored)) {
     }
     self->nready = 0;
     self->next = 0;
+    if (!self->fatal) {
+        plain_deliver(self);
+    }
     if (self->fatal) {
         self->fatal = 0;
         return NULL; /* the callback's exception is still set */
@@ -744,6 +784,26 @@ static PyMethodDef Pump_methods[] = {
     {"drop", (PyCFunction)Pump_drop, METH_O,
      "drop(fd): fd is about to be closed; drop its events later in the current batch."},
     {"close", (PyCFunction)Pump_close, METH_NOARGS, "Stop dispatching."},
+    {"plain_callback", (PyCFunction)Pump_plain_callback, METH_O,
+     "plain_callback(cb): cb(records) after each round with plain records (_accept.h)."},
+    {"plain_listen", (PyCFunction)Pump_plain_listen, METH_VARARGS,
+     "plain_listen(lfd, key, balancer, servers, idle, fin_idle): accept on lfd in C."},
+    {"plain_stop", (PyCFunction)Pump_plain_stop, METH_VARARGS,
+     "plain_stop(key): accept no more on that listener (its streams run on)."},
+    {"plain_room", (PyCFunction)Pump_plain_room, METH_VARARGS,
+     "plain_room(key, avail, gavail): streams C may start before Python counts again."},
+    {"plain_servers", (PyCFunction)Pump_plain_servers, METH_VARARGS,
+     "plain_servers(key, servers): the servers' addresses again (the pool changed)."},
+    {"plain_take", (PyCFunction)Pump_plain_take, METH_NOARGS,
+     "plain_take() -> the records not handed over yet, or None."},
+    {"plain_kill", (PyCFunction)Pump_plain_kill, METH_VARARGS,
+     "plain_kill(key, server) -> how many plain streams were ended (-1: any)."},
+    {"plain_end", (PyCFunction)Pump_plain_end, METH_VARARGS,
+     "plain_end(cfd) -> whether the plain stream of cfd was ended."},
+    {"plain_sweep", (PyCFunction)Pump_plain_sweep, METH_NOARGS,
+     "plain_sweep() -> plain streams left after ending the idle ones."},
+    {"plain_list", (PyCFunction)Pump_plain_list, METH_VARARGS,
+     "plain_list(key) -> [(cfd, sfd, server, age)] of the live plain streams."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -787,7 +847,12 @@ PyMODINIT_FUNC PyInit__pump(void) {
         PyModule_AddIntConstant(m, "SPLICE_CLIENT_FAILED", SPLICE_CLIENT_FAILED) < 0 ||
         PyModule_AddIntConstant(m, "SPLICE_SERVER_FAILED", SPLICE_SERVER_FAILED) < 0 ||
         PyModule_AddIntConstant(m, "ROUNDROBIN", BAL_ROUNDROBIN) < 0 ||
-        PyModule_AddIntConstant(m, "STATIC_RR", BAL_STATIC_RR) < 0) {
+        PyModule_AddIntConstant(m, "STATIC_RR", BAL_STATIC_RR) < 0 ||
+        PyModule_AddIntConstant(m, "PLAIN_STARTED", PLAIN_STARTED) < 0 ||
+        PyModule_AddIntConstant(m, "PLAIN_ENDED", PLAIN_ENDED) < 0 ||
+        PyModule_AddIntConstant(m, "PLAIN_HANDED", PLAIN_HANDED) < 0 ||
+        PyModule_AddIntConstant(m, "PLAIN_KILLED", PLAIN_KILLED) < 0 ||
+        PyModule_AddIntConstant(m, "PLAIN_EXPIRED", PLAIN_EXPIRED) < 0) {
         Py_DECREF(m);
         return NULL;
     }

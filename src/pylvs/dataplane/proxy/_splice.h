@@ -105,6 +105,11 @@ static void sp_end(Pump *self, int fd, int failed) {
         close(fd);
         close(peer);
     }
+    if (self->slots[cfd].plain) { /* a plain stream (_accept.h): a record, no call */
+        self->slots[sfd].plain = 0;
+        plain_ended(self, cfd, how, cp, cb, spk, sb);
+        return;
+    }
     PyObject *res = PyObject_CallFunction(self->done, "iiiKKKKd", cfd, sfd, how, cp, cb, spk,
                                           sb, last);
     if (res == NULL) {

@@ -108,6 +108,15 @@ class SpliceOwner(FastOwner, Protocol):
         at the end of every stream instead of three)."""
 
 
+class PlainOwner(Protocol):
+    """A plain listener's Python side (dataplane/haproxy/plain.py): the pump's records."""
+
+    def started(self, cfd: int, index: int) -> None: ...
+    def ended(self, rec: tuple[int, ...]) -> None: ...
+    def handed(self, rec: tuple[int, ...]) -> None: ...
+    def recount(self) -> None: ...
+
+
 class BodyOwner(FastOwner, Protocol):
     """An owner that passes message bodies (`pass_body`): the HTTP driver."""
 
@@ -164,6 +173,10 @@ class Poller:
         self._closed_in_round: set[int] = set()
         self._in_round = False
         self.pump: Pump | None = None
+        # Plain listeners (_accept.h) by key, and their idle sweep.
+        self.plains: dict[int, PlainOwner] = {}
+        self._sweep: asyncio.TimerHandle | None = None
+        self._sweep_period = 1.0
         if pump and USE_PUMP and _pump is not None:
             self.pump = _pump.Pump(
                 self.ep.fileno(),
@@ -176,6 +189,7 @@ class Poller:
                 self._body,
                 self._spliced_end,
             )
+            self.pump.plain_callback(self._plain_records)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.loop is None:
@@ -311,6 +325,51 @@ class Poller:
         del fast[cfd], fast[sfd]
         found[0].spliced_end(how, (cp, cb, sp, sb, last))
 
+    def _plain_records(self, records: list[tuple[int, ...]]) -> None:
+        """A round's records of the plain listeners (_accept.h), in order; then each one
+        touched recounts the room the pump may use."""
+        plains = self.plains
+        touched = set()
+        for rec in records:
+            owner = plains[rec[1]]
+            kind = rec[0]
+            if kind == 0:  # PLAIN_STARTED
+                owner.started(rec[2], rec[3])
+            elif kind == 1:  # PLAIN_ENDED
+                owner.ended(rec)
+            else:  # PLAIN_HANDED
+                owner.handed(rec)
+            touched.add(rec[1])
+        for key in touched:
+            plains[key].recount()
+
+    def plain_flush(self) -> None:
+        """Apply the records made outside a round (a kill, a sweep) now."""
+        if self.pump is not None:
+            records = self.pump.plain_take()
+            if records:
+                self._plain_records(records)
+
+    def plain_recount(self) -> None:
+        """Python took a stream itself: the room of every plain listener again."""
+        for owner in self.plains.values():
+            owner.recount()
+
+    def sweep_every(self, timeout: float) -> None:
+        """Sweep the plain streams' idle timeouts every tenth of `timeout` (the shortest
+        asked for sets the pace), from 5 ms to 1 s."""
+        self._sweep_period = min(self._sweep_period, max(0.005, min(1.0, timeout / 10)))
+        if self._sweep is None and self.loop is not None:
+            self._sweep = self.loop.call_later(self._sweep_period, self._sweep_now)
+
+    def _sweep_now(self) -> None:
+        self._sweep = None
+        if self.pump is None or self.loop is None:
+            return
+        self.pump.plain_sweep()
+        self.plain_flush()
+        self._sweep = self.loop.call_later(self._sweep_period, self._sweep_now)
+
     def harvest(self) -> None:
         """Add what the C path relayed since the last harvest to the relays' counters."""
         if self.pump is None:
@@ -359,6 +418,10 @@ class Poller:
         log.error("proxy: handling an event on descriptor %d failed", fd, exc_info=exc)
 
     def close(self) -> None:
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
+        self.plains.clear()
         if self.pump is not None:
             self.pump.close()
         self.fast.clear()
