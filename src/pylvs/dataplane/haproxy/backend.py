@@ -342,8 +342,8 @@ class BackendRuntime:
         return got
 
     def servers_changed(self) -> None:
-        """A server's `maxconn` or address changed (the stats socket): what picks and
-        connects in C learns it (cbalance.MirroredPool.resync)."""
+        """A server joined or left, or its `maxconn` or address changed (the stats
+        socket): what picks and connects in C learns it (cbalance.MirroredPool.resync)."""
         if isinstance(self.pool, MirroredPool):
             self.pool.resync()
 
@@ -429,6 +429,7 @@ class BackendRuntime:
         self.pool.add_server(srv.lb, now)
         self.servers.append(srv)
         self.by_lb[id(srv.lb)] = srv
+        self.servers_changed()
         return srv
 
     def remove_server(self, name: str) -> None:
@@ -439,6 +440,7 @@ class BackendRuntime:
         self.pool.remove_server(srv.lb)
         self.servers.remove(srv)
         del self.by_lb[id(srv.lb)]
+        self.servers_changed()
 
     def mark(self, name: str, up: bool, now: float) -> bool:
         """A check result (the check engine's hook): False if there is no such server."""

@@ -166,7 +166,8 @@ class MirroredPool(Pool):
     ) -> None:
         super().__init__(servers, params, rng, now=now)
         self.mirror = CBalance(self)
-        # Told after a server joined or left (indexes moved): plain.py's listeners.
+        # Told by `resync` (a server joined or left, its address or maxconn changed: the
+        # runtime calls it once its own lists are updated): plain.py's listeners.
         self.members_changed: list[Callable[[], None]] = []
 
     def assign(self, flow: Flow, now: float, avoid: Server | None = None) -> Server | Verdict:
@@ -199,8 +200,6 @@ class MirroredPool(Pool):
             super().add_server(server, now)
         finally:
             self.mirror.push()
-        for hook in list(self.members_changed):
-            hook()
 
     def remove_server(self, server: Server) -> None:
         self.mirror.pull()
@@ -208,5 +207,3 @@ class MirroredPool(Pool):
             super().remove_server(server)
         finally:
             self.mirror.push()
-        for hook in list(self.members_changed):
-            hook()
