@@ -28,6 +28,7 @@ class Dispatch(Protocol):
     ) -> None: ...
 
 
-dispatch: Dispatch = dispatch_py if _plain is None else _plain.dispatch
+# (getattr: a checkout's _plain built before it had `dispatch` keeps working until rebuilt)
+dispatch: Dispatch = getattr(_plain, "dispatch", None) or dispatch_py
 
 __all__ = ["dispatch", "dispatch_py"]

@@ -131,3 +131,4 @@ def test_an_iterator_that_raises_stops_both() -> None:
 
 def test_the_reader_uses_the_c_dispatch_when_built() -> None:
     assert kwdispatch.dispatch is (kwdispatch.dispatch_py if _plain is None else _plain.dispatch)
+    assert _plain is None or kwdispatch.dispatch is not kwdispatch.dispatch_py

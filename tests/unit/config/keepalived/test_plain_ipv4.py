@@ -82,3 +82,9 @@ def test_any_text_of_dotted_parts(text: str) -> None:
 @given(st.integers(0, 2**32 - 1))
 def test_every_address_round_trips(n: int) -> None:
     check(str(ipaddress.IPv4Address(n)))
+
+
+def test_read_addr_port_uses_it_when_built() -> None:
+    from pylvs.config.keepalived.lvs import common
+
+    assert common._ipv4 is (None if _plain is None else _plain.ipv4)

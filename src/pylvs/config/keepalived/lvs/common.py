@@ -23,7 +23,8 @@ from pylvs.model.service import Address
 __all__ = ["UINT_MAX"]
 
 # _plain.ipv4(text): the IPv4Address of a dotted quad ipaddress accepts, else None
-_ipv4 = None if _plain is None else _plain.ipv4
+# (getattr: as kwdispatch.py, for a _plain built before it had `ipv4`)
+_ipv4 = getattr(_plain, "ipv4", None)
 
 TIMER_MAX_US = 2**63 - 1  # lib/timer.h TIMER_MAXIMUM (no practical upper bound)
 
