@@ -166,10 +166,10 @@ def _duplicate_services(config: KeepalivedConfig, ctx: Context) -> None:
         else:
             continue
         for key in keys:
-            first = seen.get(key)
-            if first is None:
-                seen[key] = vs
-            elif str(first) != str(vs) or vs.group is None:
+            first = seen.setdefault(key, vs)  # (one hash of the key, an address's is Python)
+            if first is vs:
+                continue
+            if str(first) != str(vs) or vs.group is None:
                 ctx.error(
                     vs.loc,
                     f"virtual server {vs} duplicates service {_service_key(key)} of {first}",

@@ -160,7 +160,8 @@ def parse_real_server(st: Statement, ctx: Context, vs: VirtualServerDraft) -> No
     # alloc_rs copies the VS method as it is at this point (None = not set yet: resolve
     # applies the final VS method then).  The same value, not a copy: a Method is never
     # changed in place (a later lvs_method replaces the virtual server's).
-    rs = RealServerDraft(loc=st.keyword.loc, address=ap[0], port=ap[1], method=vs.method)
+    # (positional: loc, address, port, method, as VirtualServerDraft in vs.py)
+    rs = RealServerDraft(st.keyword.loc, ap[0], ap[1], vs.method)
     dispatch(st.block or (), ctx, RS_TABLE, rs)
     # rs_end_handler: families must match unless tunnelled
     tunnelled = rs.method is not None and rs.method.method is ForwardMethod.TUNNEL
