@@ -680,7 +680,61 @@ static PyObject *ipv4(PyObject *self, PyObject *text) {
     return addr;
 }
 
+/* `IP [PORT]` of virtual_server/real_server/sorry_server (lvs/common.py read_addr_port) when
+   both are in their common form: a dotted quad (as ipv4) and no port, a port of zeros, or a
+   port of up to 9 ASCII digits in 1..65535 (values.unsigned's fast path): (address, port), else
+   None (the Python reader then reads and reports as before). */
+static PyObject *addr_port(PyObject *self, PyObject *args) {
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) {
+        PyErr_SetString(PyExc_TypeError, "addr_port(args): a tuple of words");
+        return NULL;
+    }
+    long port = 0;
+    if (PyTuple_GET_SIZE(args) >= 2) {
+        PyObject *word = PyTuple_GET_ITEM(args, 1);
+        if (!PyTuple_Check(word) || PyTuple_GET_SIZE(word) < 1)
+            Py_RETURN_NONE;
+        PyObject *text = PyTuple_GET_ITEM(word, 0);
+        if (!PyUnicode_Check(text))
+            Py_RETURN_NONE;
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        int zeros = n > 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c < '0' || c > '9' || n > 9)
+                Py_RETURN_NONE;
+            zeros = zeros && c == '0';
+            port = port * 10 + (long)(c - '0');
+        }
+        if (!zeros && (port < 1 || port > 65535))
+            Py_RETURN_NONE;
+    }
+    PyObject *word = PyTuple_GET_ITEM(args, 0);
+    if (!PyTuple_Check(word) || PyTuple_GET_SIZE(word) < 1)
+        Py_RETURN_NONE;
+    PyObject *text = PyTuple_GET_ITEM(word, 0);
+    if (!PyUnicode_Check(text))
+        Py_RETURN_NONE;
+    PyObject *addr = ipv4(self, text);
+    if (addr == NULL || addr == Py_None)
+        return addr;
+    PyObject *p = PyLong_FromLong(port);
+    if (p == NULL) {
+        Py_DECREF(addr);
+        return NULL;
+    }
+    PyObject *result = PyTuple_Pack(2, addr, p);
+    Py_DECREF(addr);
+    Py_DECREF(p);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"addr_port", (PyCFunction)addr_port, METH_O,
+     "addr_port(args) -> (IPv4Address, int) | None\n\n"
+     "A server line's dotted quad and port in their common form, else None."},
     {"ipv4", (PyCFunction)ipv4, METH_O,
      "ipv4(text) -> IPv4Address | None\n\n"
      "The address of a dotted quad ipaddress accepts (four octets 0-255, no leading zero),\n"

@@ -8,7 +8,7 @@ from typing import Any
 from pylvs.config.keepalived.plain import Frame, IncludeCheck, Report, Source
 from pylvs.config.keywords.context import Context
 from pylvs.config.keywords.table import Table
-from pylvs.config.tree import Statement
+from pylvs.config.tree import Statement, Word
 
 def read(
     src: Source,
@@ -22,3 +22,4 @@ def dispatch(
     statements: Iterable[Statement], ctx: Context, table: Table[Any], draft: Any, /
 ) -> None: ...
 def ipv4(text: str, /) -> ipaddress.IPv4Address | None: ...
+def addr_port(args: tuple[Word, ...], /) -> tuple[ipaddress.IPv4Address, int] | None: ...

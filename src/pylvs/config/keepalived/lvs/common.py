@@ -9,6 +9,8 @@ returns None on error, so the caller keeps keepalived's fallback (the previous/d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from ipaddress import IPv4Address
 from typing import Any
 
 from pylvs.config.errors import Location
@@ -23,8 +25,12 @@ from pylvs.model.service import Address
 __all__ = ["UINT_MAX"]
 
 # _plain.ipv4(text): the IPv4Address of a dotted quad ipaddress accepts, else None
-# (getattr: as kwdispatch.py, for a _plain built before it had `ipv4`)
-_ipv4 = getattr(_plain, "ipv4", None)
+# _plain.addr_port(args): read_addr_port's common case (see there), else None.
+# (getattr: as kwdispatch.py, for a _plain built before it had them)
+_ipv4: Callable[[str], IPv4Address | None] | None = getattr(_plain, "ipv4", None)
+_addr_port: Callable[[tuple[Word, ...]], tuple[IPv4Address, int] | None] | None = getattr(
+    _plain, "addr_port", None
+)
 
 TIMER_MAX_US = 2**63 - 1  # lib/timer.h TIMER_MAXIMUM (no practical upper bound)
 
@@ -49,13 +55,18 @@ _NAMES: dict[str, tuple[str, str]] = {}
 
 def read_addr_port(st: Statement, ctx: Context, what: str) -> tuple[Address, int] | None:
     """`IP [PORT]` of virtual_server/real_server/sorry_server; a port of 0 (or 00) is none."""
+    args = st.args
+    # The common form (a dotted quad, a plain port or none) is read by the C reader's module
+    # when built: values.address and values.unsigned, ipaddress's __init__ included, were a
+    # tenth of reading a virtual server.  Anything else is read (and reported) below.
+    if _addr_port is not None:
+        common = _addr_port(args)
+        if common is not None:
+            return common
     names = _NAMES.get(what)
     if names is None:
         names = _NAMES[what] = (f"{what} address", f"{what} port")
-    args = st.args
-    # (a dotted quad is read by the C reader's module when built: values.address's common
-    # case, ipaddress's __init__ included, was a twentieth of reading a virtual server)
-    addr = None if _ipv4 is None else _ipv4(args[0].text)
+    addr: Address | None = None if _ipv4 is None else _ipv4(args[0].text)
     if addr is None:
         addr = address(args[0], ctx, names[0])
     port = 0
