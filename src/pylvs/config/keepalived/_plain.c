@@ -684,6 +684,15 @@ static PyObject *ipv4(PyObject *self, PyObject *text) {
    both are in their common form: a dotted quad (as ipv4) and no port, a port of zeros, or a
    port of up to 9 ASCII digits in 1..65535 (values.unsigned's fast path): (address, port), else
    None (the Python reader then reads and reports as before). */
+/* The text of word `i` of the words `args` (a borrowed str), or NULL if it is none. */
+static PyObject *word_text(PyObject *args, Py_ssize_t i) {
+    PyObject *word = PyTuple_GET_ITEM(args, i);
+    if (!PyTuple_Check(word) || PyTuple_GET_SIZE(word) < 1)
+        return NULL;
+    PyObject *text = PyTuple_GET_ITEM(word, 0);
+    return PyUnicode_Check(text) ? text : NULL;
+}
+
 static PyObject *addr_port(PyObject *self, PyObject *args) {
     if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) {
         PyErr_SetString(PyExc_TypeError, "addr_port(args): a tuple of words");
@@ -691,11 +700,8 @@ static PyObject *addr_port(PyObject *self, PyObject *args) {
     }
     long port = 0;
     if (PyTuple_GET_SIZE(args) >= 2) {
-        PyObject *word = PyTuple_GET_ITEM(args, 1);
-        if (!PyTuple_Check(word) || PyTuple_GET_SIZE(word) < 1)
-            Py_RETURN_NONE;
-        PyObject *text = PyTuple_GET_ITEM(word, 0);
-        if (!PyUnicode_Check(text))
+        PyObject *text = word_text(args, 1);
+        if (text == NULL)
             Py_RETURN_NONE;
         Py_ssize_t n = PyUnicode_GET_LENGTH(text);
         int kind = PyUnicode_KIND(text);
@@ -711,11 +717,8 @@ static PyObject *addr_port(PyObject *self, PyObject *args) {
         if (!zeros && (port < 1 || port > 65535))
             Py_RETURN_NONE;
     }
-    PyObject *word = PyTuple_GET_ITEM(args, 0);
-    if (!PyTuple_Check(word) || PyTuple_GET_SIZE(word) < 1)
-        Py_RETURN_NONE;
-    PyObject *text = PyTuple_GET_ITEM(word, 0);
-    if (!PyUnicode_Check(text))
+    PyObject *text = word_text(args, 0);
+    if (text == NULL)
         Py_RETURN_NONE;
     PyObject *addr = ipv4(self, text);
     if (addr == NULL || addr == Py_None)
