@@ -14,6 +14,10 @@ code cache, cli/codecache.py, as a first `pylvs check` does).  Medians per size,
 keepalived, are printed as a Markdown table.
 
     python bench/config_bench.py --sizes 5885,58849 --rounds 5
+
+`--run-load` measures instead what `pylvs run` does with the same file (and a reload): the
+keepalived source's load, the reader and then the DirectorSpec (config/keepalived/source.py),
+in a child process per run (this pylvs and each `--also` tree, taking turns).
 """
 
 from __future__ import annotations
@@ -84,7 +88,24 @@ def tools(others: list[str]) -> list[Tool]:
     ]
 
 
-def run(sizes: list[int], rounds: int, others: list[str]) -> None:
+# `pylvs run`'s load of the file: what its worker thread does at start and at each reload.
+RUN_LOAD = (
+    "import sys; from pylvs.config.keepalived.source import KeepalivedSource;"
+    " from pylvs.config.registry import LoadOptions;"
+    " KeepalivedSource(LoadOptions()).load(sys.argv[1])"
+)
+
+
+def run_load_tools(others: list[str]) -> list[Tool]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    argv = [sys.executable, "-c", RUN_LOAD]
+    return [
+        ("pylvs run's load", argv, env),
+        *((f"pylvs@{src} run's load", argv, {**env, "PYTHONPATH": src}) for src in others),
+    ]
+
+
+def run(sizes: list[int], rounds: int, others: list[str], run_load: bool = False) -> None:
     print("| virtual servers | file MB | tool | wall s | CPU s | peak RSS MiB |")
     print("|---:|---:|---|---:|---:|---:|")
     ratios: list[tuple[int, str, list[float]]] = []
@@ -92,8 +113,8 @@ def run(sizes: list[int], rounds: int, others: list[str]) -> None:
         for count in sizes:
             path = Path(tmp) / f"k{count}.conf"
             size = generate(path, count)
-            order = tools(others)
-            for _, argv, env in order[1:]:  # bytecode compiled and cached before measuring
+            order = run_load_tools(others) if run_load else tools(others)
+            for _, argv, env in order:  # bytecode compiled and cached before measuring
                 measure([*argv, str(path)], env)
             results: dict[str, list[tuple[float, float, float]]] = {n: [] for n, _, _ in order}
             for r in range(rounds):
@@ -108,14 +129,14 @@ def run(sizes: list[int], rounds: int, others: list[str]) -> None:
                 wall, cpu, rss = med[name]
                 row = f"| {count:,} | {size / 1e6:.1f} | {name} | {wall:.2f} | {cpu:.2f} |"
                 print(f"{row} {rss:.0f} |")
+            base = order[0][0]  # keepalived, or this pylvs's load
             for name, _, _ in order[1:]:
-                ratios.append(
-                    (count, name, [med[name][i] / med["keepalived"][i] for i in range(3)])
-                )
+                ratios.append((count, name, [med[name][i] / med[base][i] for i in range(3)]))
     print()
+    against = "this pylvs's load" if run_load else "keepalived"
     for count, name, (wall, cpu, rss) in ratios:
         print(
-            f"{count:,} virtual servers: {name}/keepalived wall {wall:.2f}x,"
+            f"{count:,} virtual servers: {name} / {against}: wall {wall:.2f}x,"
             f" CPU {cpu:.2f}x, RSS {rss:.2f}x"
         )
 
@@ -128,8 +149,12 @@ def main() -> None:
         "--also", action="append", default=[], metavar="SRC",
         help="also measure pylvs from this source tree (e.g. an older checkout's src/)",
     )  # fmt: skip
+    p.add_argument(
+        "--run-load", action="store_true",
+        help="measure pylvs run's load of the files (reader and DirectorSpec) instead",
+    )  # fmt: skip
     args = p.parse_args()
-    run([int(x) for x in args.sizes.split(",")], args.rounds, args.also)
+    run([int(x) for x in args.sizes.split(",")], args.rounds, args.also, args.run_load)
 
 
 if __name__ == "__main__":
