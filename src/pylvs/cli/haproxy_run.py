@@ -181,7 +181,7 @@ def make_daemon(opts: Options, loaded: Loaded) -> Daemon:
         tempfile.gettempdir(), f"pylvs-haproxy.{os.getpid()}.sock"
     )
     run_opts = RunOptions(config=loaded.files[0], control=control, grace=HARD_STOP, vrrp=False)
-    host = host_facts()
+    host = host_facts(quiet_lua=True)
     files = [*loaded.files, *command_line_settings(opts)]
     source = FilesSource(files, LoadOptions(host=host))
     return Daemon(run_opts, ProxyDataPlane(), host, source)

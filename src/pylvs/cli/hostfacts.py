@@ -30,9 +30,11 @@ class HostInterfaces:
         return self._names is None or name in self._names
 
 
-def host_facts() -> HostFacts:
+def host_facts(*, quiet_lua: bool = False) -> HostFacts:
     """Interfaces, users and groups of this host (taken as present where they cannot be read).
-    What is costly to import or to ask (`socket`, `shutil`) waits for a file that needs it."""
+    What is costly to import or to ask (`socket`, `shutil`, Lua) waits for a file that needs
+    it.  `quiet_lua`: what `lua-load` scripts log while the file is read is not printed (the
+    daemon's runtime loads them again and prints it then)."""
     import grp
     import os
     import pwd
@@ -83,4 +85,11 @@ def host_facts() -> HostFacts:
         hostname=os.uname().nodename,  # what gethostname(2) returns on Linux
         read_file=read_file,
         exists=os.path.exists,
+        lua=lambda: _lua_loader(quiet_lua),
     )
+
+
+def _lua_loader(quiet: bool) -> object:
+    from pylvs.engine.lua.loader import LuaLoader
+
+    return LuaLoader(quiet=quiet)

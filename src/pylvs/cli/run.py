@@ -260,7 +260,7 @@ def make_daemon(args: argparse.Namespace) -> Daemon:
         dataplane = make_dataplane(args)
     except (OSError, RuntimeError) as e:
         raise RuntimeError(f"the {args.dataplane} data plane cannot start: {e}") from None
-    return Daemon(opts, dataplane, host_facts())
+    return Daemon(opts, dataplane, host_facts(quiet_lua=True))
 
 
 def serve(

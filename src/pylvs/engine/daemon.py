@@ -73,6 +73,7 @@ from pylvs.engine.web_actions import RefusedError, command_for
 from pylvs.health.manager import HealthManager
 from pylvs.model.director import DirectorSpec
 from pylvs.model.events import ConfigReloaded, EventLog, InstanceStateChanged, OperatorActed
+from pylvs.model.lua_spec import LuaSpec
 from pylvs.model.snapshot import ConnView, DirectorSnapshot, PlaneView, ProcessView, Snapshot
 from pylvs.model.syncd import SyncState
 from pylvs.model.table import ServiceTable, diff
@@ -404,10 +405,13 @@ class Daemon:
         await runtime.start(old)
         checks = ProxyChecks.build(runtime, self.check_console)
         reader = self.source.server_line if self.source is not None else no_dynamic_servers
-        stats = StatsServers(LiveProxies(runtime, checks, reader), spec.proxies)
+        live = LiveProxies(runtime, checks, reader)
+        stats = StatsServers(live, spec.proxies)
         try:
+            self._start_lua(spec.proxies.lua, live)
             await stats.start()
         except BaseException:
+            self._stop_lua(runtime)
             await runtime.stop(0)
             raise
         self.proxies, self.stats_servers = runtime, stats
@@ -421,6 +425,28 @@ class Daemon:
             sum(len(fe.listeners) for fe in runtime.frontends.values()),
         )
 
+    def _start_lua(self, spec: LuaSpec, live: LiveProxies) -> None:
+        """The `lua-load` scripts of the proxies (engine/lua): loaded, then their init
+        functions and tasks started; the runtime's samples and rules call them."""
+        if spec.empty:
+            return
+        from pylvs.engine.lua.engine import LuaEngine
+
+        quiet = not logging.getLogger().isEnabledFor(logging.ERROR)
+        engine = LuaEngine(spec, live, quiet=quiet)
+        error = engine.load()
+        if error:
+            raise ProxyRuntimeError(error.rstrip("\n"))
+        live.rt.process.lua = engine
+        engine.start()
+
+    @staticmethod
+    def _stop_lua(runtime: ProxyRuntime) -> None:
+        engine = runtime.process.lua
+        if engine is not None and hasattr(engine, "stop"):
+            engine.stop()
+        runtime.process.lua = None
+
     async def _stop_proxies(self, grace: float) -> None:
         checks, self.proxy_checks = self.proxy_checks, None
         if checks is not None:
@@ -430,6 +456,7 @@ class Daemon:
             await stats.close()
         runtime, self.proxies = self.proxies, None
         if runtime is not None:
+            self._stop_lua(runtime)
             await runtime.stop(grace)
 
     async def _reload_proxies(self, spec: DirectorSpec) -> str:
@@ -454,6 +481,9 @@ class Daemon:
                 await self.stats_servers.start()
             return str(e)
         if runtime is not None:  # `hard-stop-after` bounds the old streams, as the old
+            old_lua = runtime.process.lua  # its tasks end; its streams keep their Lua
+            if old_lua is not None and hasattr(old_lua, "stop"):
+                old_lua.stop()
             hard = spec.proxies.hard_stop_after_ms  # haproxy's after -sf
             grace = hard / 1000 if hard is not None else self.opts.grace
             task = asyncio.get_running_loop().create_task(runtime.stop(grace))

@@ -22,6 +22,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pylvs.model.lua_spec import NO_LUA, LuaSpec
 from pylvs.model.proxy_log import NO_LOG, ProxyLog
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -368,6 +369,7 @@ class ProxiesSpec:
     # shared stick tables); None when the spec was not built from a haproxy.cfg.
     rules: ProxyRulesCarrier | None = None
     checks: ChecksPlan | None = None  # None: no server is checked
+    lua: LuaSpec = NO_LUA  # the Lua programs the runtime runs (engine/lua)
 
     def frontend(self, name: str) -> FrontendSpec | None:
         return next((f for f in self.frontends if f.name == name), None)

@@ -3,7 +3,7 @@ src/tcp_rules.c, src/vars.c, src/stick_table.c, src/action.c parsers; HAProxy 2.
 
 The reader (rules.py) checked the action's name for its rule set and its fewest words; the
 words themselves are read here, with HAProxy's messages.  Actions pylvs cannot carry out
-(`do-resolve`, `send-spoe-group`, `cache-use`/`cache-store`, `lua.*`, a `use-service`
+(`do-resolve`, `send-spoe-group`, `cache-use`/`cache-store`, a `use-service`
 other than `prometheus-exporter`, `switch-mode`) are a CompileError saying so.
 """
 
@@ -28,6 +28,7 @@ from pylvs.proto.rules import common, http_edit, http_final
 from pylvs.proto.rules.engine import Action
 from pylvs.proto.rules.logfmt import VARIABLES, LogFormat, SampleNode, Sep, VarNode
 from pylvs.proto.rules.logfmt import Node as LfNode
+from pylvs.proto.rules.lua_action import LuaAction
 from pylvs.proto.rules.normalize import NORMALIZERS, NormalizeUri
 from pylvs.proto.sample.expr import (
     CompileContext,
@@ -428,7 +429,9 @@ def compile_action(r: ParsedRule, rule_set: str, c: RuleContext) -> Action:
     """The action of rule `r` of `rule_set` (deny/tarpit/return/redirect are compiled by
     compile_rules.py, which knows the replies)."""
     name = r.action.partition("(")[0]
-    if name in _UNSUPPORTED or name.startswith("lua."):
+    if name.startswith("lua."):  # a Lua script's (the reader checked its name and words)
+        return LuaAction(name[4:], tuple(w.encode() for w in r.args))
+    if name in _UNSUPPORTED:
         raise CompileError(f"pylvs does not support the '{name}' action")
     if rule_set.startswith("tcp-") and name == "capture":
         return _tcp_capture(list(r.args), c)

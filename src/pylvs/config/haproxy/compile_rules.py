@@ -23,6 +23,7 @@ from pylvs.config.haproxy.compile_samples import (
     compile_expr,
     context,
 )
+from pylvs.config.haproxy.fetches import CONVERTERS, FETCHES
 from pylvs.config.haproxy.model import Condition, HaproxyConfig, Proxy
 from pylvs.config.haproxy.model import Rule as ParsedRule
 from pylvs.config.haproxy.replies import HttpReply
@@ -35,7 +36,7 @@ from pylvs.proto.rules.engine import Action, Rule
 from pylvs.proto.rules.logfmt import LogFormat, literal
 from pylvs.proto.rules.replies import Built, ErrorMessage, ErrorPages, Reply
 from pylvs.proto.rules.ruleset import ProxyRules, ServerRule, StickRule, SwitchRule
-from pylvs.proto.sample.expr import CompileContext, CompileError, ResolveError, compile_var
+from pylvs.proto.sample.expr import CompileContext, CompileError, Expr, ResolveError, compile_var
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.stream import ProxyRef
 from pylvs.proto.stick.spec import TableSpec
@@ -71,6 +72,7 @@ class CompiledRules:
             tuple(self.proc_init),
             set_var_compiler(self.patterns),
             frozenset(self.pinned),
+            lua_sample_compiler(self.patterns),
         )
 
 
@@ -423,6 +425,40 @@ def set_var_compiler(patterns: PatternStore) -> Callable[[str, bool, str], SetVa
             return str(e)
 
     return compile_set_var
+
+
+def _lua_arg(value: bytes) -> str:
+    """A Lua argument as a quoted sample argument (make_arg_list reads quotes and escapes)."""
+    text = value.decode("latin-1")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def lua_sample_compiler(
+    patterns: PatternStore,
+) -> Callable[[str, str, tuple[bytes, ...]], Expr | str]:
+    """What Lua's `txn.f:NAME(args)` and `txn.c:NAME(value, args)` run (hlua.c
+    hlua_run_sample_fetch / hlua_run_sample_conv): HAProxy names each fetch and converter
+    there with its dots as underscores (`req_hdr` is `req.hdr`).  A converter is compiled
+    as one step after a placeholder fetch; its input is the Lua value."""
+    fetches = {n.replace(".", "_"): n for n in FETCHES}
+    fetches.update({n: n for n in FETCHES})
+    converters = {n.replace(".", "_"): n for n in CONVERTERS}
+    converters.update({n: n for n in CONVERTERS})
+
+    def compile_lua(kind: str, key: str, args: tuple[bytes, ...]) -> Expr | str:
+        names = fetches if kind == "fetch" else converters
+        name = names.get(key)
+        if name is None:
+            return f"attempt to call a nil value (method '{key}')"
+        arglist = f"({','.join(_lua_arg(a) for a in args)})" if args else ""
+        text = f"{name}{arglist}" if kind == "fetch" else f"str(),{name}{arglist}"
+        ctx = context(proxy="LUA", patterns=patterns)
+        try:
+            return compile_expr(parse_sample(text), ctx)
+        except (CompileError, SampleError) as e:
+            return str(e)
+
+    return compile_lua
 
 
 def _global_vars(cfg: HaproxyConfig, out: CompiledRules) -> None:

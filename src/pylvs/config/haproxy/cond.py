@@ -24,7 +24,7 @@ VERSION = "2.6.12"  # the HAProxy whose configuration pylvs reads
 # regexes with PCRE's syntax rather than POSIX regcomp()'s: Python's re with PCRE's named
 # groups, proto/sample/expr.py); the TLS, Lua and QUIC ones are absent.
 FEATURES = frozenset(
-    {"POLL", "EPOLL", "LINUX_SPLICE", "TPROXY", "GETADDRINFO", "PROMEX", "SYSTEMD", "PCRE2"}
+    {"POLL", "EPOLL", "LINUX_SPLICE", "TPROXY", "GETADDRINFO", "PROMEX", "SYSTEMD", "PCRE2", "LUA"}
 )
 MAX_RECURSION = 1024  # MAX_CFG_RECURSION
 _PREDICATES = {  # name -> number of string arguments (all mandatory)

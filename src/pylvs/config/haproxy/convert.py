@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pylvs.config.errors import Kind, Location, Problems
-from pylvs.config.haproxy import convert_cookie, convert_dispatch, convert_http
+from pylvs.config.haproxy import convert_cookie, convert_dispatch, convert_http, lua
 from pylvs.config.haproxy.compile_rules import compile_config
 from pylvs.config.haproxy.convert_checks import planner
 from pylvs.config.haproxy.convert_log import global_log, proxy_log
@@ -60,6 +60,11 @@ def to_spec(
 ) -> DirectorSpec:
     """The director `config` describes; what cannot run is added to `problems`.  `read_file`
     reads the ACL and map files the rules name (`-f FILE`)."""
+    with lua.using(config.global_.lua_names):
+        return _to_spec(config, problems, read_file)
+
+
+def _to_spec(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None) -> DirectorSpec:
     frontends: list[FrontendSpec] = []
     backends: list[BackendSpec] = []
     ids = _ids(config)
@@ -96,6 +101,7 @@ def to_spec(
         checks=checks,
         maxsock=_maxsock(config, frontends, len(checks.checked) if checks else 0),
         nbthread=g.nbthread or 0,
+        lua=g.lua,
     )
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location
-from pylvs.config.haproxy import unsupported
+from pylvs.config.haproxy import lua, unsupported
 from pylvs.config.haproxy.addresses import read_bind
 from pylvs.config.haproxy.logtargets import read_log
+from pylvs.config.haproxy.lua import LuaHost
 from pylvs.config.haproxy.model import LogTarget, StatsSocket
 from pylvs.config.haproxy.syntax import table
 from pylvs.config.haproxy.values import number, time_ms
@@ -21,6 +22,7 @@ from pylvs.config.keywords import Context, Keyword, Store, Table, dispatch
 from pylvs.config.keywords.table import sub_name
 from pylvs.config.listen import parse_listen
 from pylvs.config.tree import Statement
+from pylvs.model.lua_spec import NO_LUA, LuaSpec
 
 
 @dataclass(slots=True)
@@ -68,6 +70,8 @@ class GlobalDraft:
     logs: list[LogTarget] = field(default_factory=list)
     others: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     pylvs_http: str | None = None  # pylvs's own: the HTTP surface's ADDR:PORT
+    lua: LuaSpec = NO_LUA  # lua-load and its siblings (lua.py)
+    lua_host: LuaHost | None = None  # runs them while reading, when the caller checks
 
 
 G = Keyword[GlobalDraft]
@@ -234,6 +238,9 @@ _KEYWORDS.update(
         "hard-stop-after": _time("hard_stop_after_ms"),
         "log": Keyword(_log, 1),
         "pylvs-http": Keyword(_pylvs_http, 1),
+        **{name: Keyword(lua.load) for name in ("lua-load", "lua-load-per-thread")},
+        "lua-prepend-path": Keyword(lua.prepend_path),
+        **{name: Keyword(lua.tune) for name in lua.TUNE_KEYWORDS},
         "setenv": Keyword(_env),
         "presetenv": Keyword(_env),
         "unsetenv": Keyword(_env),

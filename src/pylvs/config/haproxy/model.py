@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Any
 
 from pylvs.config.errors import Location
 from pylvs.config.haproxy.replies import HttpReply
+from pylvs.model.lua_spec import NO_LUA, LuaSpec
 from pylvs.model.proxy_log import LogTarget as ProxyLogTarget
 from pylvs.proto.check.rules import Ruleset
 from pylvs.proto.stick.spec import TableSpec
@@ -518,6 +520,10 @@ class Global:
     # Keywords of config/haproxy/unsupported.py's list, as written (each was warned about).
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
     pylvs_http: str | None = None  # pylvs's own `pylvs-http ADDR:PORT`: the HTTP surface
+    lua: LuaSpec = NO_LUA  # lua-load and its siblings (config/haproxy/lua.py)
+    # what the scripts registered while the file was read (None: not checked); the
+    # conversion checks the rules' `lua.NAME` keywords against it
+    lua_names: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

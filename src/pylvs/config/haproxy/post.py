@@ -21,6 +21,7 @@ from pylvs.config.haproxy.checkpost import check_port_problem, proxy_checks
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
 from pylvs.config.haproxy.global_ import GlobalDraft
 from pylvs.config.haproxy.logline import line_format
+from pylvs.config.haproxy.lua import registered as lua_registered
 from pylvs.config.haproxy.model import (
     Global,
     HaproxyConfig,
@@ -138,6 +139,8 @@ def _global(g: GlobalDraft) -> Global:
         variables=tuple(g.variables),
         others=tuple(g.others),
         pylvs_http=g.pylvs_http,
+        lua=g.lua,
+        lua_names=lua_registered(),
     )
 
 

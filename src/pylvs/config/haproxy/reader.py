@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location, Problems
-from pylvs.config.haproxy import others, post
+from pylvs.config.haproxy import lua, others, post
 from pylvs.config.haproxy.addresses import bind_endpoints
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.global_ import GlobalDraft, dispatch_global
@@ -87,29 +87,38 @@ def load_texts(
     problems = Problems()
     environment = dict(env or {})
     ctx = Context(problems=problems, host=host or HostFacts(), env=environment)
-    state = _State(ctx)
     read = 0
     try:
-        for text, filename in files:
-            for section in read_sections(text, filename, environment, problems):
-                _section(section, state)
-        read = len(problems)
-        config = post.finish(
-            state.glob,
-            state.proxies,
-            state.peers,
-            state.userlists,
-            ctx,
-            http_errors=state.http_errors,
-            kept=state.kept,
-        )
-        _check_defaults(state, config)
+        with lua.reading(checked=ctx.host.lua is not None):
+            config, read = _read(files, ctx, environment)
     except Exception as exc:  # a reader bug must still end as a reported problem
         where = files[0][1] if files else "-"
         problems.error(Location(where, 1, 1), f"internal error while reading: {exc!r}")
         config = HaproxyConfig()
     config = dataclasses.replace(config, environment=tuple(sorted(environment.items())))
     return HaproxyResult(config, problems, read)
+
+
+def _read(
+    files: Sequence[tuple[str, str]], ctx: Context, environment: dict[str, str]
+) -> tuple[HaproxyConfig, int]:
+    """The sections of every file, then the whole configuration's checks."""
+    state = _State(ctx)
+    for text, filename in files:
+        for section in read_sections(text, filename, environment, ctx.problems):
+            _section(section, state)
+    read = len(ctx.problems)
+    config = post.finish(
+        state.glob,
+        state.proxies,
+        state.peers,
+        state.userlists,
+        ctx,
+        http_errors=state.http_errors,
+        kept=state.kept,
+    )
+    _check_defaults(state, config)
+    return config, read
 
 
 def _check_defaults(state: _State, config: HaproxyConfig) -> None:

@@ -47,8 +47,6 @@ def formats_ok(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str, rule: 
         try:
             nodes = parse_log_format(text)
         except LogFormatError as e:
-            if "'lua." in str(e):
-                continue  # a Lua fetch or converter: lua-load is reported as not done
             ctx.error(st.loc, f"{where} rule : {e}.")
             return False
         problem = unusable(text, nodes, rule_set, fe, be)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 
 from pylvs.config.errors import Kind
+from pylvs.config.haproxy import lua
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.model import Condition, Rule, StickRule, SwitchRule
 from pylvs.config.haproxy.replies import HttpReply, ReplyError, parse_reply
@@ -156,7 +157,9 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
     word = head[0]
     action = word.text.partition("(")[0]
     allowed = ACTIONS[rule_set]
-    if action not in allowed and not action.startswith("lua."):
+    if action.startswith("lua.") and lua.known_action(action, rule_set):
+        return _lua_rule(st, ctx, d, rule_set, head=head, cond_words=cond_words)
+    if action not in allowed:
         ctx.error(
             word.loc,
             f"'{rule_set}' expects {', '.join(sorted(allowed))} but got '{word.text}'.",
@@ -188,6 +191,35 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
     if not formats_ok(st, ctx, d, rule_set, rule):
         return None
     return rule
+
+
+def _lua_rule(
+    st: Statement,
+    ctx: Context,
+    d: ProxyDraft,
+    rule_set: str,
+    *,
+    head: list[Word],
+    cond_words: list[Word],
+) -> Rule | None:
+    """A `lua.NAME` action (hlua.c action_register_lua): exactly the arguments the script
+    declared (`register_action`'s fourth argument), then the condition."""
+    word = head[0]
+    action = word.text
+    nargs = lua.action_nargs(action)
+    words = head[1:]
+    if nargs is not None and len(words) != nargs:
+        ctx.error(
+            st.loc,
+            f"error detected in {d.type_str} '{d.name}' while parsing '{rule_set} {action}'"
+            f" rule : expect {nargs} arguments.",
+        )
+        return None
+    template = f"error detected while parsing an '{rule_set} {action}' condition : {{}}."
+    ok, cond = condition(cond_words, ctx, d, template)
+    if not ok:
+        return None
+    return Rule(st.loc, action, tuple(w.text for w in words), cond, None)
 
 
 def _redirect_words(

@@ -14,10 +14,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 
+from pylvs.config.haproxy import lua
 from pylvs.config.haproxy.arglist import ARG_TYPE_NAMES as ARG_TYPE_NAMES
 from pylvs.config.haproxy.arglist import SampleError as SampleError
 from pylvs.config.haproxy.arglist import make_arg_list
-from pylvs.config.haproxy.fetches import ACL_KEYWORDS, CONVERTERS, FETCHES
+from pylvs.config.haproxy.fetches import ACL_KEYWORDS, CONVERTERS, FETCHES, Converter, Fetch
 from pylvs.config.haproxy.model import Acl, Condition, Sample, Term
 from pylvs.config.keywords import Context, HostFacts
 from pylvs.config.tree import Word
@@ -105,7 +106,7 @@ def _parse_sample(text: str, acl: bool, partial: bool) -> tuple[Sample, int]:
     name = text[:end]
     aclkw = ACL_KEYWORDS.get(name) if acl else None
     fetch_name = (aclkw.fetch or name) if aclkw is not None else name
-    fetch = FETCHES.get(fetch_name)
+    fetch = FETCHES.get(fetch_name) or lua_fetch(fetch_name)
     if fetch is None:
         if aclkw is not None:
             raise SampleError(f"ACL keyword '{name}' : unknown fetch method '{fetch_name}'")
@@ -134,7 +135,7 @@ def _parse_sample(text: str, acl: bool, partial: bool) -> tuple[Sample, int]:
             break
         cend = _word_end(text, i)
         cname = text[i:cend]
-        conv = CONVERTERS.get(cname)
+        conv = CONVERTERS.get(cname) or lua_converter(cname)
         if conv is None:
             raise SampleError(
                 f"{prefix}unknown converter '{cname}'" + _acl_suffix(acl, aclkw, text)
@@ -156,6 +157,20 @@ def _parse_sample(text: str, acl: bool, partial: bool) -> tuple[Sample, int]:
         out, previous = conv.out, cname
     match = aclkw.match if aclkw is not None and not converters else None
     return Sample(fetch_name, args, tuple(converters), text[:i], out, match), i
+
+
+# A Lua script's fetch or converter (hlua.c hlua_register_fetches / _converters).
+LUA_FETCH = Fetch(0, lua.LUA_ARGS, "STR", lua.HTTP_ANY)
+LUA_CONVERTER = Converter(0, lua.LUA_ARGS, "STR", "STR")
+
+
+def lua_fetch(name: str) -> Fetch | None:
+    """`lua.NAME` when a loaded script registered it as a fetch (config/haproxy/lua.py)."""
+    return LUA_FETCH if name.startswith("lua.") and lua.known_fetch(name) else None
+
+
+def lua_converter(name: str) -> Converter | None:
+    return LUA_CONVERTER if name.startswith("lua.") and lua.known_converter(name) else None
 
 
 def _acl_suffix(acl: bool, aclkw: object, text: str) -> str:

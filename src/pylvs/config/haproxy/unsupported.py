@@ -32,7 +32,6 @@ def _w(text: str) -> list[str]:
 
 
 _TLS = "TLS is not implemented: pylvs neither terminates nor originates TLS"
-_LUA = "Lua is not embedded"
 _THREADS = "pylvs runs one event loop; HAProxy's threads and CPU pinning do not apply"
 _POLLER = "HAProxy's pollers and socket tuning do not apply to pylvs's event loop"
 _TUNE = "HAProxy's internal buffer and scheduler tuning has no pylvs equivalent"
@@ -70,13 +69,6 @@ _GLOBAL: dict[str, str] = {
             "httpclient.ssl.ca-file httpclient.ssl.verify"
         ),
         _TLS,
-    ),
-    **dict.fromkeys(
-        _w(
-            "lua-load lua-load-per-thread lua-prepend-path tune.lua.forced-yield tune.lua.maxmem "
-            "tune.lua.service-timeout tune.lua.session-timeout tune.lua.task-timeout"
-        ),
-        _LUA,
     ),
     **dict.fromkeys(_w("nbthread cpu-map numa-cpu-mapping thread-groups thread-group"), _THREADS),
     **dict.fromkeys(

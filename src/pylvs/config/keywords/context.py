@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pylvs.config.errors import Kind, Location, Problems
 
@@ -32,6 +33,9 @@ class HostFacts:
     read_file: Callable[[str], bytes | None] | None = None
     # Whether a path (a file or a directory) exists here (HAProxy's certificate paths).
     exists: Callable[[str], bool] | None = None
+    # Makes what runs HAProxy's `lua-load` files for one read (config/haproxy/lua.py
+    # `LuaHost`, engine/lua/loader.py); without it `lua.NAME` keywords are not checked.
+    lua: Callable[[], Any] | None = None
 
 
 @dataclass

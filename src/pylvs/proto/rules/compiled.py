@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from pylvs.proto.rules.common import SetVar
 from pylvs.proto.rules.ruleset import ProxyRules
+from pylvs.proto.sample.expr import Expr
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.stream import Process, ProxyRef, Session, Stream
 from pylvs.proto.sample.types import Smp
@@ -34,6 +35,7 @@ from pylvs.proto.stick.table import StickTable
 
 # `set var`'s compiler: (name, is a log-format, text) -> the SetVar, or HAProxy's message
 SetVarCompiler = Callable[[str, bool, str], "SetVar | str"]
+SampleCompiler = Callable[[str, str, tuple[bytes, ...]], "Expr | str"]
 
 
 def proc_var(process: Process, name: str) -> Smp | None:
@@ -73,6 +75,9 @@ class CompiledProxies:
     # (backend, server) that rules point to (a server argument, `use-server`): `del server`
     # refuses them (SRV_F_NON_PURGEABLE)
     pinned: frozenset[tuple[str, str]] = frozenset()
+    # Lua's txn.f / txn.c (engine/lua): ("fetch"|"conv", Lua's name of it, its arguments)
+    # compiled as a fetch or a converter step, or HAProxy's message
+    sample_compiler: SampleCompiler | None = None
 
     def init_process(self, process: Process) -> None:
         """The proc. variables as the configuration leaves them at start-up."""

@@ -360,6 +360,10 @@ def compile_sample(
     """A parsed expression (config/haproxy/model.Sample's parts) compiled for running."""
     impl = FETCHES.get(fetch_name)
     known = ctx.fetch_sigs.get(fetch_name)
+    if impl is None and fetch_name.startswith("lua."):  # a Lua script's (the reader checked)
+        from pylvs.proto.sample import lua
+
+        impl, known = lua.fetch_impl(fetch_name), lua.SIG
     if impl is None or known is None:
         raise CompileError(f"pylvs does not implement the sample fetch '{fetch_name}'")
     where = f"sample fetch keyword '{fetch_name}'"
@@ -374,6 +378,10 @@ def compile_sample(
     for name, cargs_text in converters:
         cimpl = CONVERTERS.get(name)
         cknown = ctx.conv_sigs.get(name)
+        if cimpl is None and name.startswith("lua."):
+            from pylvs.proto.sample import lua
+
+            cimpl, cknown = lua.conv_impl(name), lua.SIG
         if cimpl is None or cknown is None:
             raise CompileError(f"pylvs does not implement the converter '{name}'")
         cwhere = f"converter '{name}'"

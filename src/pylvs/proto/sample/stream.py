@@ -18,11 +18,14 @@ import ipaddress
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pylvs.proto.sample.message import HttpMessage
 from pylvs.proto.sample.vars import Vars
 from pylvs.proto.stick.table import Entry, StickTable
+
+if TYPE_CHECKING:
+    from pylvs.proto.sample.lua import LuaCalls
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_SESS_STKCTR = 3  # sc0, sc1, sc2 (global.tune.nb_stk_ctr)
@@ -109,6 +112,7 @@ class Process:
         self.start = 0.0  # the process start time (seconds), for %Tl and uptime
         self.log_counter = 0  # %lc
         self.stream_counter = 0  # %rt, uniq_id
+        self.lua: LuaCalls | None = None  # the Lua engine running `lua.NAME` (engine/lua)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,371 @@
+-- pylvs's HAProxy Lua API (HAProxy 2.6 src/hlua.c, src/hlua_fcn.c, doc/lua-api/index.rst).
+-- Run once per Lua state with the bridge table `py` (Python functions): it builds the
+-- global `core` and the classes; Python drives every call through `_pylvs.start` /
+-- `_pylvs.resume` (coroutines, so core.sleep and core.yield can wait without blocking).
+local py, state_id, forced_yield = ...
+
+local MARK = {}      -- what our own yields carry first
+local TIMEOUT = {}   -- raised by the budget hook
+local EXIT = {}      -- raised by core.done()
+local budgets = setmetatable({}, {__mode = "k"})  -- coroutine -> {left = s, started = s}
+
+local function typename(v) return type(v) end
+
+local function check_args(n, want, name)
+  if n ~= want then error("'" .. name .. "' needs " .. want .. " arguments", 3) end
+end
+
+local function hook()
+  local co = coroutine.running()
+  local b = budgets[co]
+  if b and b.left and py.clock() - b.started > b.left then
+    error(TIMEOUT, 0)
+  end
+end
+
+core = {}
+core.emerg, core.alert, core.crit, core.err = 0, 1, 2, 3
+core.warning, core.notice, core.info, core.debug = 4, 5, 6, 7
+core.thread = 1
+
+function core.log(level, msg, ...)
+  if select("#", ...) > 0 then error("'log' needs 2 arguments", 2) end
+  if math.type(level) ~= "integer" then
+    error("bad argument #1 to 'log' (number has no integer representation)", 2)
+  end
+  if level < 0 or level > 7 then error("Invalid loglevel.", 2) end
+  py.log(level, tostring(msg))
+end
+function core.Debug(msg) py.log(7, tostring(msg)) end
+function core.Info(msg) py.log(6, tostring(msg)) end
+function core.Warning(msg) py.log(4, tostring(msg)) end
+function core.Alert(msg) py.log(1, tostring(msg)) end
+
+function core.now()
+  local sec, usec = py.now()
+  return {sec = sec, usec = usec}
+end
+function core.http_date(t) return py.date("http", t) end
+function core.imf_date(t) return py.date("imf", t) end
+function core.rfc850_date(t) return py.date("rfc850", t) end
+function core.asctime_date(t) return py.date("asctime", t) end
+
+local function wait(kind, arg)
+  if not coroutine.isyieldable() then error("yield not allowed", 0) end
+  return coroutine.yield(MARK, kind, arg)
+end
+function core.sleep(n) return wait("sleep", math.floor((tonumber(n) or 0) * 1000)) end
+function core.msleep(n) return wait("sleep", math.floor(tonumber(n) or 0)) end
+function core.yield() return wait("sleep", 0) end
+function core.done(...) error(EXIT, 0) end
+
+local function checkfn(f, pos, name)
+  if type(f) ~= "function" then
+    error("bad argument #" .. pos .. " to '" .. name .. "' (function expected, got " .. type(f) .. ")", 3)
+  end
+end
+local function checkstr(s, pos, name)
+  if type(s) ~= "string" and type(s) ~= "number" then
+    error("bad argument #" .. pos .. " to '" .. name .. "' (string expected, got " .. type(s) .. ")", 3)
+  end
+  return tostring(s)
+end
+
+function core.register_fetches(...)
+  check_args(select("#", ...), 2, "register_fetches")
+  local name, fn = ...
+  name = checkstr(name, 1, "register_fetches"); checkfn(fn, 2, "register_fetches")
+  py.register("fetch", name, fn, nil, 0)
+end
+function core.register_converters(...)
+  check_args(select("#", ...), 2, "register_converters")
+  local name, fn = ...
+  name = checkstr(name, 1, "register_converters"); checkfn(fn, 2, "register_converters")
+  py.register("converter", name, fn, nil, 0)
+end
+function core.register_action(...)
+  local n = select("#", ...)
+  if n < 3 or n > 4 then error("'register_action' needs between 3 and 4 arguments", 2) end
+  local name, kinds, fn, nargs = ...
+  name = checkstr(name, 1, "register_action")
+  if type(kinds) ~= "table" then
+    error("register_action: second argument must be a table of strings", 2)
+  end
+  checkfn(fn, 3, "register_action")
+  local list = {}
+  for _, k in pairs(kinds) do
+    if type(k) ~= "string" then
+      error("register_action: second argument must be a table of strings", 2)
+    end
+    if k ~= "tcp-req" and k ~= "tcp-res" and k ~= "http-req" and k ~= "http-res" then
+      error("Lua action environment '" .. k .. "' is unknown. 'tcp-req', 'tcp-res', 'http-req' or 'http-res' are expected.", 2)
+    end
+    list[#list + 1] = k
+  end
+  py.register("action", name, fn, table.concat(list, " "), math.tointeger(nargs) or 0)
+end
+function core.register_service(...)
+  local n = select("#", ...)
+  if n ~= 3 then error("'register_service' needs 3 arguments", 2) end
+  local name, mode, fn = ...
+  name = checkstr(name, 1, "register_service"); checkfn(fn, 3, "register_service")
+  if mode ~= "tcp" and mode ~= "http" then
+    error("Lua service environment '" .. tostring(mode) .. "' is unknown. 'tcp' or 'http' are expected.", 2)
+  end
+  py.register("service", name, fn, mode, 0)
+end
+function core.register_init(fn)
+  checkfn(fn, 1, "register_init")
+  py.register("init", "", fn, nil, 0)
+end
+function core.register_task(fn, ...)
+  checkfn(fn, 1, "register_task")
+  local args = table.pack(...)
+  py.register("task", "", function() return fn(table.unpack(args, 1, args.n)) end, nil, 0)
+end
+function core.register_cli(path, usage, fn)
+  if type(path) ~= "table" then error("bad argument #1 to 'register_cli' (table expected)", 2) end
+  checkfn(fn, 3, "register_cli")
+  local words = {}
+  for i, w in ipairs(path) do words[i] = tostring(w) end
+  py.register("cli", table.concat(words, " "), fn, tostring(usage), 0)
+end
+
+function core.get_info() return py.call("get_info") end
+function core.get_var(name) return py.call("get_var", tostring(name)) end
+function core.set_map(file, key, value) return py.call("pattern", "set-map", file, key, value) end
+function core.del_map(file, key) return py.call("pattern", "del-map", file, key) end
+function core.add_acl(file, key) return py.call("pattern", "add-acl", file, key) end
+function core.del_acl(file, key) return py.call("pattern", "del-acl", file, key) end
+function core.set_nice(n) end  -- one thread: there is no run queue to reorder
+
+function core.concat()
+  local parts = {}
+  local c = {}
+  function c:add(s) parts[#parts + 1] = tostring(s) end
+  function c:dump() return table.concat(parts) end
+  return c
+end
+
+function core.tokenize(str, sep, noblank)
+  local out = {}
+  local cur = {}
+  for i = 1, #str do
+    local ch = str:sub(i, i)
+    if sep:find(ch, 1, true) then
+      if not noblank or #cur > 0 then out[#out + 1] = table.concat(cur) end
+      cur = {}
+    else
+      cur[#cur + 1] = ch
+    end
+  end
+  if not noblank or #cur > 0 then out[#out + 1] = table.concat(cur) end
+  return out
+end
+
+-- Proxies, servers and listeners (hlua_fcn.c): tables holding their names, whose methods
+-- ask Python, which reads and acts on the running proxies.
+local Server, Proxy, Listener = {}, {}, {}
+Server.__index, Proxy.__index, Listener.__index = Server, Proxy, Listener
+local function scall(self, what, ...)  -- marks the server non-purgeable, then asks
+  py.server(self[0], self.name)
+  return py.server_call(self[0], self.name, what, ...)
+end
+function Server:get_stats() return scall(self, "stats") end
+function Server:get_addr() return scall(self, "addr") end
+function Server:get_weight() return scall(self, "get_weight") end
+function Server:set_weight(w) return scall(self, "set_weight", tostring(w)) end
+function Server:get_maxconn() return scall(self, "get_maxconn") end
+function Server:set_maxconn(m) return scall(self, "set_maxconn", tostring(m)) end
+function Server:is_draining() return scall(self, "is_draining") end
+function Server:set_drain() return scall(self, "state", "drain") end
+function Server:set_maint() return scall(self, "state", "maint") end
+function Server:set_ready() return scall(self, "state", "ready") end
+function Server:shut_sess() return scall(self, "shut_sess") end
+function Server:set_addr(a, p) return scall(self, "set_addr", tostring(a), p and tostring(p)) end
+function Server:check_enable() return scall(self, "cli", "enable health") end
+function Server:check_disable() return scall(self, "cli", "disable health") end
+function Server:check_force_up() return scall(self, "health", "up") end
+function Server:check_force_nolb() return scall(self, "health", "stopping") end
+function Server:check_force_down() return scall(self, "health", "down") end
+function Server:agent_enable() return scall(self, "cli", "enable agent") end
+function Server:agent_disable() return scall(self, "cli", "disable agent") end
+function Server:agent_force_up() return scall(self, "agent", "up") end
+function Server:agent_force_down() return scall(self, "agent", "down") end
+function Proxy:get_stats() return py.proxy_call(self.name, "stats") end
+function Proxy:get_cap() return py.proxy_call(self.name, "cap") end
+function Proxy:get_mode() return py.proxy_call(self.name, "mode") end
+function Proxy:pause() return py.proxy_call(self.name, "pause") end
+function Proxy:resume() return py.proxy_call(self.name, "resume") end
+function Proxy:stop() return py.proxy_call(self.name, "stop") end
+function Proxy:shut_bcksess() return py.proxy_call(self.name, "shut_bcksess") end
+function Listener:get_stats() return py.listener_stats(self[0], self[1]) end
+
+-- Fetches, converters and the HTTP side of a transaction (hlua.c): `txn.sf:path()` runs
+-- the `path` fetch with string results, `txn.f` with native ones, `txn.c` converters.
+local function callable_class(kind, strings)
+  local mt = {}
+  mt.__index = function(_, name)
+    return function(self, ...)
+      local v, err = py.sample(self[0], kind, name, strings, ...)
+      if err then error(err, 2) end
+      return v
+    end
+  end
+  return mt
+end
+local Fetches, SFetches = callable_class("fetch", false), callable_class("fetch", true)
+local Converters, SConverters = callable_class("conv", false), callable_class("conv", true)
+
+local HTTP = {}
+HTTP.__index = HTTP
+for _, side in ipairs({"req", "res"}) do
+  HTTP[side .. "_get_headers"] = function(self) return py.http(self[0], side, "get_headers") end
+  HTTP[side .. "_add_header"] = function(self, n, v) return py.http(self[0], side, "add_header", tostring(n), tostring(v)) end
+  HTTP[side .. "_set_header"] = function(self, n, v) return py.http(self[0], side, "set_header", tostring(n), tostring(v)) end
+  HTTP[side .. "_del_header"] = function(self, n) return py.http(self[0], side, "del_header", tostring(n)) end
+  HTTP[side .. "_rep_header"] = function(self, n, r, w) return py.http(self[0], side, "rep_header", tostring(n), tostring(r), tostring(w)) end
+  HTTP[side .. "_rep_value"] = function(self, n, r, w) return py.http(self[0], side, "rep_value", tostring(n), tostring(r), tostring(w)) end
+end
+function HTTP:req_set_method(m) return py.http(self[0], "req", "set_method", tostring(m)) end
+function HTTP:req_set_path(p) return py.http(self[0], "req", "set_path", tostring(p)) end
+function HTTP:req_set_query(q) return py.http(self[0], "req", "set_query", tostring(q)) end
+function HTTP:req_set_uri(u) return py.http(self[0], "req", "set_uri", tostring(u)) end
+function HTTP:res_set_status(s, r) return py.http(self[0], "res", "set_status", tostring(s), r and tostring(r)) end
+
+local TXN = {}
+TXN.__index = TXN
+function TXN:set_var(name, value, ifexist) return py.txn(self[0], "set_var", tostring(name), value, ifexist) end
+function TXN:unset_var(name) return py.txn(self[0], "unset_var", tostring(name)) end
+function TXN:get_var(name) return py.txn(self[0], "get_var", tostring(name)) end
+function TXN:get_priv() return self._priv end
+function TXN:set_priv(v) self._priv = v end
+function TXN:done() error(EXIT, 0) end
+function TXN:set_loglevel(l) return py.txn(self[0], "set_loglevel", l) end
+function TXN:set_tos(t) return py.txn(self[0], "noop") end
+function TXN:set_mark(m) return py.txn(self[0], "noop") end
+function TXN:set_priority_class(c) return py.txn(self[0], "set_priority_class", c) end
+function TXN:set_priority_offset(o) return py.txn(self[0], "set_priority_offset", o) end
+function TXN:log(level, msg) return py.txn(self[0], "log", level, tostring(msg)) end
+function TXN:Debug(msg) return py.txn(self[0], "log", 7, tostring(msg)) end
+function TXN:Info(msg) return py.txn(self[0], "log", 6, tostring(msg)) end
+function TXN:Warning(msg) return py.txn(self[0], "log", 4, tostring(msg)) end
+function TXN:Alert(msg) return py.txn(self[0], "log", 1, tostring(msg)) end
+function TXN:deflog(msg) return py.txn(self[0], "log", -1, tostring(msg)) end
+function TXN:get_priv() return self._priv end
+
+-- An HTTP applet (a service): the request as read, the response as the script builds it.
+local AppletHTTP = {}
+AppletHTTP.__index = AppletHTTP
+function AppletHTTP:set_status(s, r) self._status = math.tointeger(s); self._reason = r end
+function AppletHTTP:add_header(n, v)
+  local list = self._headers[n:lower()]
+  if not list then list = {}; self._headers[n:lower()] = list; self._order[#self._order + 1] = n end
+  list[#list + 1] = tostring(v)
+end
+function AppletHTTP:start_response() return py.applet(self[0], "start", self._status, self._reason, self._order, self._headers) end
+function AppletHTTP:send(data) return py.applet(self[0], "send", tostring(data)) end
+function AppletHTTP:getline() return py.applet(self[0], "getline") end
+function AppletHTTP:receive(n) return py.applet(self[0], "receive", n) end
+function AppletHTTP:get_var(name) return py.txn(self[0], "get_var", tostring(name)) end
+function AppletHTTP:set_var(name, value, ifexist) return py.txn(self[0], "set_var", tostring(name), value, ifexist) end
+function AppletHTTP:unset_var(name) return py.txn(self[0], "unset_var", tostring(name)) end
+function AppletHTTP:get_priv() return self._priv end
+function AppletHTTP:set_priv(v) self._priv = v end
+
+local function tb(co, sep)
+  local parts, level = {}, 0
+  while true do
+    local ar = debug.getinfo(co, level, "Slnt")
+    if not ar then break end
+    level = level + 1
+    local s
+    if ar.currentline > 0 then s = ar.short_src .. ":" .. ar.currentline .. ": "
+    else s = ar.short_src .. ": " end
+    if ar.namewhat ~= "" and ar.name then s = s .. "in " .. ar.namewhat .. " '" .. ar.name .. "'"
+    elseif ar.what == "main" then s = s .. "in main chunk"
+    elseif ar.what ~= "C" then s = s .. "in function line " .. ar.linedefined
+    else s = s .. "?" end
+    if ar.istailcall then s = s .. " ..." end
+    parts[#parts + 1] = s
+  end
+  return table.concat(parts, sep)
+end
+
+-- One step of a call: ("done", values...), ("wait", ms), ("error", message),
+-- ("timeout"), ("exit").
+local function step(co, ok, ...)
+  local b = budgets[co]
+  if b and b.left then b.left = b.left - (py.clock() - b.started) end
+  if not ok then
+    local e = ...
+    if e == TIMEOUT then return "timeout" end
+    if e == EXIT then return "exit" end
+    local msg = type(e) == "string" and e or (type(e) == "number" and tostring(e)) or nil
+    if msg then
+      return "error", "[state-id " .. state_id .. "] runtime error: " .. msg .. " from " .. tb(co, ", ")
+    end
+    return "error", "[state-id " .. state_id .. "] unknown runtime error from " .. tb(co, ", ")
+  end
+  if coroutine.status(co) == "dead" then return "done", ... end
+  local m, kind, arg = ...
+  if m == MARK then return "wait", arg end
+  return "wait", 0  -- a bare coroutine.yield(): run again at once
+end
+
+local function resume(co, ...)
+  local b = budgets[co]
+  if b then b.started = py.clock() end
+  return step(co, coroutine.resume(co, ...))
+end
+
+local function start(fn, budget_ms, ...)
+  local co = coroutine.create(fn)
+  budgets[co] = {left = budget_ms > 0 and budget_ms / 1000 or nil, started = 0}
+  debug.sethook(co, hook, "", forced_yield)
+  return co, resume(co, ...)
+end
+
+local function new(class, fields)
+  return setmetatable(fields, class)
+end
+
+local function txn_new(ref, http, sample_strings)
+  local t = setmetatable({[0] = ref}, TXN)
+  t.f = setmetatable({[0] = ref}, Fetches)
+  t.sf = setmetatable({[0] = ref}, SFetches)
+  t.c = setmetatable({[0] = ref}, Converters)
+  t.sc = setmetatable({[0] = ref}, SConverters)
+  if http then t.http = setmetatable({[0] = ref}, HTTP) end
+  return t
+end
+
+local function applet_new(ref, fields)
+  local a = setmetatable(fields, AppletHTTP)
+  a[0] = ref
+  a._status, a._headers, a._order = 200, {}, {}
+  a.f = setmetatable({[0] = ref}, Fetches)
+  a.sf = setmetatable({[0] = ref}, SFetches)
+  a.c = setmetatable({[0] = ref}, Converters)
+  a.sc = setmetatable({[0] = ref}, SConverters)
+  return a
+end
+
+local function proxy_new(fields, servers, listeners)
+  local p = setmetatable(fields, Proxy)
+  p.servers, p.listeners = {}, {}
+  for i = 1, #servers do
+    local s = servers[i]
+    p.servers[s.name] = setmetatable({[0] = fields.name, name = s.name, puid = s.puid}, Server)
+  end
+  for i = 1, #listeners do
+    local l = listeners[i]
+    p.listeners[l] = setmetatable({[0] = fields.name, [1] = l}, Listener)
+  end
+  return p
+end
+
+_pylvs = {
+  start = start, resume = resume, txn = txn_new, applet = applet_new, proxy = proxy_new,
+  new = new,
+}
