@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 from pylvs.control.haproxy import promex
 from pylvs.control.haproxy.admin import ErrorLog
+from pylvs.control.haproxy.commands import Extension
 from pylvs.control.haproxy.from_pool import admin_transition, backend_lb, server_lb
 from pylvs.control.stats_http import PageExchange
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
@@ -87,6 +88,8 @@ class LiveProxies:
         runtime.http.services["prometheus-exporter"] = self._promex
         self.ids = {f.name: f.id for f in runtime.spec.frontends}
         self.ids.update({b.name: b.id for b in runtime.spec.backends})
+        # commands added to the stats socket's (Lua's core.register_cli: engine/lua)
+        self.cli_extensions: list[Extension] = []
 
     # -- StatsSource -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from pylvs.config.haproxy import lua
 from pylvs.config.haproxy.compile_samples import compile_expr
 from pylvs.config.haproxy.lf_nodes import (
     LfExpr,
@@ -340,9 +341,7 @@ def _misc(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str) -> Ac
     if name == "silent-drop":
         return common.SilentDrop()
     if name == "use-service":
-        if a[0] != "prometheus-exporter":
-            raise CompileError(f"pylvs does not provide the service '{a[0]}'")
-        return http_final.UseService(a[0])
+        return _use_service(a[0], rs)
     if name == "wait-for-handshake":
         return http_final.WaitForHandshake()
     if name == "auth":
@@ -423,6 +422,23 @@ for _name in ("set-priority-offset", "strict-mode", "silent-drop", "use-service"
     BUILDERS[_name] = _misc
 for _name in ("wait-for-handshake", "allow", "accept", "reject"):
     BUILDERS[_name] = _misc
+
+
+def _use_service(service: str, rule_set: str) -> Action:
+    """`use-service NAME` (action.c / hlua.c action_register_service_http): HAProxy's
+    prometheus-exporter, or a service a Lua script registered in the mode of the rule set
+    (pylvs runs Lua's `http` services; its `tcp` ones it refuses)."""
+    if service == "prometheus-exporter":
+        return http_final.UseService(service)
+    if service.startswith("lua."):
+        http = rule_set.startswith("http-")
+        if lua.known_service(service, "http" if http else "tcp"):
+            if not http:
+                raise CompileError(f"pylvs does not run Lua tcp services ('{service}')")
+            return http_final.UseService(service)
+        if not http and lua.known_service(service, "http"):
+            raise CompileError("HTTP applets are forbidden from 'tcp-request' rulesets")
+    raise CompileError(f"'{service}' unknown service name.")
 
 
 def compile_action(r: ParsedRule, rule_set: str, c: RuleContext) -> Action:

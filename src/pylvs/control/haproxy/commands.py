@@ -11,10 +11,23 @@ servers.py and streams.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from pylvs.control.haproxy import keywords, patterns, proxies, servers, streams, variables
 from pylvs.control.haproxy.context import Context, Handler, Reply, Severity, err, msg
 from pylvs.control.haproxy.schema import SCHEMA
 from pylvs.proto.stick import Level
+
+
+class Extension(Protocol):
+    """A command a runtime adds to the socket's (its words, its `help` line)."""
+
+    words: tuple[str, ...]
+    usage: str
+
+    def run(self, words: list[str]) -> Reply: ...
+
 
 _LEVEL_TEXT = {Level.USER: "user", Level.OPERATOR: "operator", Level.ADMIN: "admin"}
 
@@ -24,7 +37,9 @@ def _word(words: list[str], i: int) -> str:
 
 
 def help_(ctx: Context, words: list[str], payload: str | None) -> Reply:
-    return msg(keywords.usage(words, keywords.available(ctx.state.experimental)))
+    extensions: Sequence[Extension] = getattr(ctx.runtime, "cli_extensions", ())
+    added = tuple((e.words, e.usage, "extension") for e in extensions)
+    return msg(keywords.usage(words, keywords.available(ctx.state.experimental) + added))
 
 
 def prompt(ctx: Context, words: list[str], payload: str | None) -> Reply:
@@ -203,11 +218,17 @@ HANDLERS: dict[str, Handler] = {
 
 
 def run(ctx: Context, words: list[str], payload: str | None = None) -> Reply:
-    """cli_parse_request after the split: the answer to one command."""
-    kw = keywords.find(words, keywords.available(experimental=True))
+    """cli_parse_request after the split: the answer to one command.  A runtime may add
+    commands (`cli_extensions`: the ones Lua scripts register, engine/lua), after the
+    built-in ones as cli_register_kw appends them."""
+    extensions: Sequence[Extension] = getattr(ctx.runtime, "cli_extensions", ())
+    added = tuple((e.words, e.usage, "extension") for e in extensions)
+    kw = keywords.find(words, keywords.available(experimental=True) + added)
     if kw is None:
-        known = keywords.available(ctx.state.experimental)
+        known = keywords.available(ctx.state.experimental) + added
         return msg(keywords.usage(words or [""], known))
+    if kw[2] == "extension":
+        return next(e for e in extensions if e.words == kw[0]).run(words)
     if not ctx.state.experimental and kw[0] in keywords.EXPERIMENTAL_WORDS:
         return variables.restricted(ctx, words, payload)
     return HANDLERS[kw[2]](ctx, words, payload)

@@ -344,6 +344,7 @@ local function applet_new(ref, fields)
   local a = setmetatable(fields, AppletHTTP)
   a[0] = ref
   a._status, a._headers, a._order = 200, {}, {}
+  a.response = a._headers
   a.f = setmetatable({[0] = ref}, Fetches)
   a.sf = setmetatable({[0] = ref}, SFetches)
   a.c = setmetatable({[0] = ref}, Converters)
@@ -365,7 +366,15 @@ local function proxy_new(fields, servers, listeners)
   return p
 end
 
+-- The applet a register_cli function writes its answer with (AppletTCP's send).
+local CliApplet = {}
+CliApplet.__index = CliApplet
+function CliApplet:send(data) self._out(tostring(data)) end
+function CliApplet:getline() return "" end
+function CliApplet:receive() return "" end
+local function cli_applet(out) return setmetatable({_out = out}, CliApplet) end
+
 _pylvs = {
   start = start, resume = resume, txn = txn_new, applet = applet_new, proxy = proxy_new,
-  new = new,
+  new = new, cli_applet = cli_applet,
 }

@@ -197,6 +197,9 @@ class Stream:
         self.log_level: int | None = None
         self.timeouts: dict[str, int] = {}  # set-timeout server|tunnel|client
         self.http_first = sess.requests <= 1
+        # a `lua.NAME` action that yielded (core.sleep): its coroutine, resumed when the rule
+        # runs again (engine/lua)
+        self.lua_pending: object = None
         self.uniq_id = 0
         # Captured once the request is parsed, as HAProxy logs them (%r, %HM, capture.req.*)
         self.orig_method: bytes | None = None

@@ -56,9 +56,7 @@ backend be
 """
 
 
-def test_lua_fetches_converters_and_actions(
-    proxy: Callable[..., Proxy], tmp_path: Path
-) -> None:
+def test_lua_fetches_converters_and_actions(proxy: Callable[..., Proxy], tmp_path: Path) -> None:
     script = tmp_path / "t.lua"
     script.write_text(SCRIPT)
 
@@ -88,3 +86,167 @@ def test_lua_fetches_converters_and_actions(
     ]
     # the request the server got: the action's header, without the one it deleted
     assert seen["pylvs"][1] == seen["haproxy"][1] == [b"x-tag: from-lua"]
+
+
+SERVICES = """\
+core.register_service("hello", "http", function(applet)
+    local body = "hello " .. applet.path .. " " .. applet.method .. " " .. applet.qs
+    applet:set_status(201)
+    applet:add_header("content-type", "text/plain")
+    applet:start_response()
+    applet:send(body)
+    applet:send("!")
+end)
+core.register_service("sized", "http", function(applet)
+    applet:add_header("content-length", "2")
+    applet:start_response()
+    applet:send("ok")
+end)
+core.register_service("slow", "http", function(applet)
+    core.msleep(200)
+    applet:add_header("content-length", "4")
+    applet:start_response()
+    applet:send("slow")
+end)
+core.register_action("pause", {"http-req"}, function(txn)
+    core.msleep(150)
+    txn.http:req_set_header("x-paused", "yes")
+end)
+core.register_service("echo", "http", function(applet)
+    local h = applet.headers["x-paused"]
+    applet:start_response()
+    applet:send(h and h[0] or "none")
+end)
+core.register_service("fails", "http", function(applet)
+    error("out of order")
+end)
+"""
+
+SERVICE_CONFIG = """\
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request use-service lua.sized if {{ path /sized }}
+    http-request use-service lua.slow if {{ path /slow }}
+    http-request lua.pause if {{ path /pause }}
+    http-request use-service lua.echo if {{ path /pause }}
+    http-request use-service lua.fails if {{ path /fails }}
+    http-request use-service lua.hello
+"""
+
+
+def test_lua_http_services_and_a_sleeping_action(
+    proxy: Callable[..., Proxy], tmp_path: Path
+) -> None:
+    """The answers byte for byte, one kept-alive connection: a chunked answer (no
+    Content-Length given: HAProxy's H1 writer chunks it, one chunk for what was sent), one
+    with its Content-Length, a service and an action that sleep (the rules wait, then go
+    on), and a service that fails (HAProxy's 500)."""
+    script = tmp_path / "s.lua"
+    script.write_text(SERVICES)
+
+    def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
+        port = free_port()
+        head = HEAD.replace("global\n", f"global\n    lua-load {script}\n")
+        proxy(kind, head + SERVICE_CONFIG.format(port=port), ("127.0.0.1", port))
+        c = Client(port)
+        got = []
+        for path in (b"/p?a=1", b"/sized", b"/slow", b"/pause", b"/fails"):
+            c.send(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path)
+            got.append(c.response(b"GET"))
+        c.close()
+        return got
+
+    seen = both(proxy, {}, run)
+    assert seen["pylvs"] == seen["haproxy"]
+    heads = [h for h, _ in seen["pylvs"]]
+    bodies = [b for _, b in seen["pylvs"]]
+    assert heads[0].startswith(b"HTTP/1.1 201 Created\r\ncontent-type: text/plain\r\n")
+    assert b"transfer-encoding: chunked" in heads[0]
+    assert bodies[:4] == [b"hello /p GET a=1!", b"ok", b"slow", b"yes"]
+    assert heads[4].startswith(b"HTTP/1.1 500")
+
+
+TASKS = """\
+local ready = "no"
+local ticks = 0
+core.register_init(function() ready = "yes" end)
+core.register_task(function()
+    while true do
+        ticks = ticks + 1
+        core.msleep(20)
+    end
+end)
+core.register_fetches("state", function(txn)
+    return ready .. " " .. (ticks > 1 and "ticking" or "still")
+end)
+"""
+
+
+def test_lua_init_functions_and_tasks_run(proxy: Callable[..., Proxy], tmp_path: Path) -> None:
+    """register_init runs before traffic; a register_task coroutine runs on beside it,
+    sleeping between its steps."""
+    script = tmp_path / "t.lua"
+    script.write_text(TASKS)
+
+    def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
+        port = free_port()
+        head = HEAD.replace("global\n", f"global\n    lua-load {script}\n")
+        text = head + (
+            f"frontend fe\n    bind 127.0.0.1:{port}\n"
+            '    http-request return status 200 content-type text/plain lf-string "%[lua.state]"\n'
+        )
+        proxy(kind, text, ("127.0.0.1", port))
+        import time
+
+        time.sleep(0.3)
+        c = Client(port)
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = c.response(b"GET")[1]
+        c.close()
+        return got
+
+    seen = both(proxy, {}, run)
+    assert seen["pylvs"] == seen["haproxy"] == b"yes ticking"
+
+
+CLI = """\
+core.register_cli({"show", "hello"}, "show hello <who> : say hello", function(applet, a, b, who)
+    applet:send("hello " .. tostring(who) .. "\\n")
+end)
+"""
+
+
+def test_a_lua_cli_command_on_the_stats_socket(proxy: Callable[..., Proxy], tmp_path: Path) -> None:
+    """core.register_cli adds a command to the stats socket and to its `help`."""
+    import socket
+
+    script = tmp_path / "c.lua"
+    script.write_text(CLI)
+
+    def ask(path: Path, line: bytes) -> bytes:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(path))
+            s.sendall(line + b"\n")
+            out = b""
+            while chunk := s.recv(65536):
+                out += chunk
+            return out
+
+    def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
+        port = free_port()
+        sock = tmp_path / f"{kind}.sock"
+        head = HEAD.replace(
+            "global\n", f"global\n    lua-load {script}\n    stats socket {sock} level admin\n"
+        )
+        proxy(kind, head + f"frontend fe\n    bind 127.0.0.1:{port}\n", ("127.0.0.1", port))
+        import time
+
+        deadline = time.monotonic() + 10
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        helped = [ln for ln in ask(sock, b"help").split(b"\n") if b"hello" in ln]
+        return ask(sock, b"show hello world"), helped
+
+    seen = both(proxy, {}, run)
+    assert seen["pylvs"] == seen["haproxy"]
+    assert seen["pylvs"] == (b"hello world\n\n", [b"  show hello <who> : say hello"])

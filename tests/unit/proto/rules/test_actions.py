@@ -151,7 +151,7 @@ def test_set_src_and_dst_port_change_the_session() -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("http-request use-service lua.x", "pylvs does not provide the service 'lua.x'"),
+        ("http-request use-service nosuch", "'nosuch' unknown service name"),
         ("http-request cache-use c", "pylvs does not support the 'cache-use' action"),
         ("http-request set-header X %Tq", "does not support the log-format variable '%Tq'"),
         ("http-request track-sc0 src table nosuch", "unable to find table 'nosuch'"),

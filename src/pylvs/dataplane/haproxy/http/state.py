@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pylvs.model.proxies import ErrorCapture
 from pylvs.model.proxy_spec import BackendSpec, FrontendSpec
+from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.conn.client import Front
 from pylvs.proto.http.conn.server import Back
 from pylvs.proto.http.head import Refusal
@@ -33,6 +34,9 @@ from pylvs.proto.http.syntax import State
 from . import settings
 from .exchange import Exchange
 from .server_side import Connections
+
+# What a service gives: the whole response now, or later through the callback it is given.
+Service = bytes | Callable[[Callable[[bytes | Answer], None]], None]
 
 if TYPE_CHECKING:
     from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
@@ -51,8 +55,10 @@ class HttpState:
         self.on_request: list[Callable[[Exchange], Server | None]] = []
         self.on_response: list[Callable[[Exchange], ResponseHead | None]] = []
         self.on_end: list[Callable[[Exchange], None]] = []
-        # `http-request use-service NAME`: the raw HTTP/1 response the applet answers
-        self.services: dict[str, Callable[[Exchange], bytes]] = {}
+        # `http-request use-service NAME`: the raw HTTP/1 response the applet answers, or
+        # (a Lua service, engine/lua/applet.py) a function to call with the callback that
+        # takes the answer once the applet has built it
+        self.services: dict[str, Callable[[Exchange], Service]] = {}
 
     def front(self, fe: FrontendSpec, be: BackendSpec | None) -> Front:
         got = self._fronts.get(fe.name)

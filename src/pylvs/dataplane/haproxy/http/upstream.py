@@ -189,7 +189,11 @@ class Upstream:
             if service is None:
                 self._fail(503, "PR")
             else:
-                self._answer(Answer.of(service(self.x)), "--")
+                got = service(self.x)
+                if isinstance(got, bytes):
+                    self._answer(Answer.of(got), "--")
+                else:  # an applet that answers later (a Lua service)
+                    got(self._service_answered)
         else:  # a wait for a body pylvs does not buffer (wait-for-body)
             self._fail(500, "PR")
 
@@ -213,6 +217,9 @@ class Upstream:
             now = s.ctx.clock()
             self._verdict(s.phases.again(now), head, now)
             s.run()
+
+    def _service_answered(self, page: bytes | Answer) -> None:
+        self._late_answer(page if isinstance(page, Answer) else Answer.of(page), "--")
 
     def _late_answer(self, page: Answer, termination: str) -> None:
         self.waiter = None
