@@ -167,34 +167,46 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
             "call": self._call,
         }
 
-    def fetch(self, name: str, s: Stream, args: tuple[bytes, ...]) -> Smp | None:
-        found = self._function("fetches", name)
+    def _sample_call(
+        self,
+        table: str,
+        name: str,
+        s: Stream,
+        first: Callable[[LuaState, int], Any],
+        args: tuple[bytes, ...],
+    ) -> tuple[tuple[Any, ...], str] | None:
+        """A fetch's or converter's run (hlua_sample_fetch_wrapper / _conv_wrapper): the
+        function with `first(...)` and the arguments; its end and the proxy to log at."""
+        found = self._function(table, name)
         if found is None:
             return None
         st, fn = found
         proxy = s.backend.name if s.backend is not None else s.sess.frontend.name
         ref = self._open(_Call(s, s.request is not None, proxy=proxy))
         try:
-            txn = st.api[b"txn"](ref, s.request is not None, False)
-            status = self._run(st, fn, self.spec.session_timeout_ms, (txn, *args))
+            status = self._run(st, fn, self.spec.session_timeout_ms, (first(st, ref), *args))
         finally:
             del self.calls[ref]
+        return status, proxy
+
+    def fetch(self, name: str, s: Stream, args: tuple[bytes, ...]) -> Smp | None:
+        def txn(st: LuaState, ref: int) -> Any:
+            return st.api[b"txn"](ref, s.request is not None, False)
+
+        got = self._sample_call("fetches", name, s, txn, args)
+        if got is None:
+            return None
+        status, proxy = got
         if status[0] == "done":
             return to_smp(status[1] if len(status) > 1 else None)
         self._alert(f"Lua sample-fetch '{name}': {self._why(status, 'yield not allowed')}.", proxy)
         return None
 
     def convert(self, name: str, s: Stream, smp: Smp, args: tuple[bytes, ...]) -> Smp | None:
-        found = self._function("converters", name)
-        if found is None:
+        got = self._sample_call("converters", name, s, lambda _st, _ref: to_lua(smp), args)
+        if got is None:
             return None
-        st, fn = found
-        proxy = s.backend.name if s.backend is not None else s.sess.frontend.name
-        ref = self._open(_Call(s, s.request is not None, proxy=proxy))
-        try:
-            status = self._run(st, fn, self.spec.session_timeout_ms, (to_lua(smp), *args))
-        finally:
-            del self.calls[ref]
+        status, proxy = got
         if status[0] == "done":
             return to_smp(status[1] if len(status) > 1 else None)
         why = self._why(status, "yield functions like core.tcp() or core.sleep() are not allowed")
