@@ -88,12 +88,16 @@ def tools(others: list[str]) -> list[Tool]:
     ]
 
 
-# `pylvs run`'s load of the file: what its worker thread does at start and at each reload.
-RUN_LOAD = (
-    "import sys; from pylvs.config.keepalived.source import KeepalivedSource;"
-    " from pylvs.config.registry import LoadOptions;"
-    " KeepalivedSource(LoadOptions()).load(sys.argv[1])"
-)
+# `pylvs run`'s load of the file: what its worker thread does at start and at each reload,
+# with the collector paused as the daemon pauses it there (system/collector.py `paused`).
+RUN_LOAD = """
+import sys
+from pylvs.config.keepalived.source import KeepalivedSource
+from pylvs.config.registry import LoadOptions
+from pylvs.system import collector
+with collector.paused():
+    KeepalivedSource(LoadOptions()).load(sys.argv[1])
+"""
 
 
 def run_load_tools(others: list[str]) -> list[Tool]:
