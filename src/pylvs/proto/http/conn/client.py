@@ -162,8 +162,16 @@ class ClientMachine(Machine[ev.ClientEvent]):
         txn = self.txn
         if self.phase is Phase.ACTIVE and txn is not None and txn.req_done:
             return  # the response goes on, then the connection closes
+        if self.phase is Phase.WAITING:
+            self._waiting_eof(now, out)
+            return
+        self._frame(self.framer.feed_eof(), now, out)
+
+    def _waiting_eof(self, now: float, out: list[cmd.Command]) -> None:
+        """The client shut its side between requests: what it left of one is refused (400,
+        h1_process_demux on a truncated message), else the connection closes."""
         events = self.framer.feed_eof()
-        if self.phase is Phase.WAITING and not any(isinstance(e, MessageRejected) for e in events):
+        if not any(isinstance(e, MessageRejected) for e in events):
             self._close(out)
             return
         self._frame(events, now, out)
@@ -336,7 +344,13 @@ class ClientMachine(Machine[ev.ClientEvent]):
             self._tunnel_at = after(now, self.idle_tunnel)
             out.extend(cmd.ForwardTunnel(e.data) for e in self.framer.tunnel())  # type: ignore[union-attr]
             return
-        if self.want is Want.CLOSE or self.client_shut or self.stopping:
+        # a client that shut its side after pipelined requests still gets each answer
+        # (HAProxy parses what it read before the shutdown); then the connection closes
+        if (
+            self.want is Want.CLOSE
+            or self.stopping
+            or (self.client_shut and not self.framer.buffered)
+        ):
             self._close(out)
             return
         self.phase = Phase.WAITING
@@ -351,6 +365,9 @@ class ClientMachine(Machine[ev.ClientEvent]):
         if self.framer.buffered or events:
             self._next_request_started(now)
         self._frame(events, now, out)
+        if self.client_shut and self.phase is Phase.WAITING:  # a part of one was left
+            self._waiting_eof(now, out)
+            return
         self._maybe_pause(out)
 
     # -- a tunnel ---------------------------------------------------------------------------
