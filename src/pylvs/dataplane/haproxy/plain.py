@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from pylvs.model.proxy_spec import ConnFacts
 
 from .cbalance import MirroredPool
-from .session import HaSession
+from .session import HaSession, add_counts
 
 if TYPE_CHECKING:
     from pylvs.dataplane.proxy._pump import Pump
@@ -176,15 +176,7 @@ class PlainListener:
         _, _, cfd, index, _how, cb, sb, cp, sp = rec
         be = self.be
         server = be.pool.lb.servers[index]
-        svc, dst = self.fe.counters, be.by_lb[id(server)].counters
-        svc.inpkts += cp
-        svc.inbytes += cb
-        dst.inpkts += cp
-        dst.inbytes += cb
-        svc.outpkts += sp
-        svc.outbytes += sb
-        dst.outpkts += sp
-        dst.outbytes += sb
+        add_counts(self.fe.counters, be.by_lb[id(server)].counters, (cp, cb, sp, sb))
         self.live -= 1
         self.views.pop(cfd, None)
         be.release(server)

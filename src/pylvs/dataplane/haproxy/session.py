@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from pylvs.dataplane.proxy.poller import DATA, SPLICE_CLIENT_FAILED, SPLICE_SERVER_FAILED
 from pylvs.dataplane.proxy.tcp import _DO, _NONBLOCK_STREAM, End, TcpRelay
 from pylvs.model.proxy_spec import ConnFacts, ServerSpec
+from pylvs.model.stats import Counters
 from pylvs.proto import proxyproto
 from pylvs.proto.conntrack.states import ConnState, TcpEvent
 from pylvs.proto.conntrack.table import Conn
@@ -549,15 +550,7 @@ class HaSession(TcpRelay):
         """The pump closed both sockets; `counts`: what it relayed since the last harvest
         (added here as `counted` would, without re-arming a timer that is over)."""
         cp, cb, sp, sb, _ = counts
-        svc, dst = self.svc, self.dst
-        svc.inpkts += cp
-        svc.inbytes += cb
-        dst.inpkts += cp
-        dst.inbytes += cb
-        svc.outpkts += sp
-        svc.outbytes += sb
-        dst.outpkts += sp
-        dst.outbytes += sb
+        add_counts(self.svc, self.dst, (cp, cb, sp, sb))
         if self.log is not None:  # a side that failed: its peer was reset (as Close says)
             self.log.resets = (how == SPLICE_SERVER_FAILED, how == SPLICE_CLIENT_FAILED)
         self._unsplice()
@@ -755,6 +748,20 @@ HaSession._DO = {
     StopTimer: HaSession._stop_timer,
     CountError: HaSession._count_error,
 }
+
+
+def add_counts(svc: Counters, dst: Counters, counts: tuple[int, int, int, int]) -> None:
+    """A spliced stream's last counts (client packets and bytes in, server packets and
+    bytes out) on its frontend's counters and its server's, as `counted` would add them."""
+    cp, cb, sp, sb = counts
+    svc.inpkts += cp
+    svc.inbytes += cb
+    dst.inpkts += cp
+    dst.inbytes += cb
+    svc.outpkts += sp
+    svc.outbytes += sb
+    dst.outpkts += sp
+    dst.outbytes += sb
 
 
 _DRAIN_MAX = 256 * 1024  # what a clean close reads at most of what the client already sent

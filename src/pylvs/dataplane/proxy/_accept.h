@@ -408,12 +408,7 @@ static void plain_kill_one(Pump *self, int cfd, int how) {
     int sfd = c->peer;
     Slot *s = &self->slots[sfd];
     unsigned long long cp = c->pkts, cb = c->bytes, spk = s->pkts, sb = s->bytes;
-    c->pkts = c->bytes = s->pkts = s->bytes = 0;
-    sp_forget(c);
-    sp_forget(s);
-    c->client = s->client = 0;
-    drop_pending(self, cfd);
-    drop_pending(self, sfd);
+    sp_detach(self, cfd, sfd);
     s->plain = 0;
     plain_ended(self, cfd, how, cp, cb, spk, sb);
     reset_close(cfd);

@@ -65,6 +65,18 @@ static void sp_forget(Slot *s) {
     s->emask = 0;
 }
 
+/* A spliced pair leaves the pump (its counts taken by the caller first): both slots
+   forgotten, their events later in the batch dropped; the sockets are the caller's to close. */
+static void sp_detach(Pump *self, int cfd, int sfd) {
+    Slot *c = &self->slots[cfd], *s = &self->slots[sfd];
+    c->pkts = c->bytes = s->pkts = s->bytes = 0;
+    sp_forget(c);
+    sp_forget(s);
+    c->client = s->client = 0;
+    drop_pending(self, cfd);
+    drop_pending(self, sfd);
+}
+
 static void reset_close(int fd) {
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -424,12 +436,7 @@ static PyObject *Pump_kill(Pump *self, PyObject *args) {
     if (res == NULL) {
         return NULL;
     }
-    c->pkts = c->bytes = s->pkts = s->bytes = 0;
-    sp_forget(c);
-    sp_forget(s);
-    c->client = s->client = 0;
-    drop_pending(self, cfd);
-    drop_pending(self, sfd);
+    sp_detach(self, cfd, sfd);
     if (reset) {
         reset_close(cfd);
         reset_close(sfd);
