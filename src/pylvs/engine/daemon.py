@@ -438,7 +438,9 @@ class Daemon:
         if error:
             raise ProxyRuntimeError(error.rstrip("\n"))
         live.rt.process.lua = engine
-        engine.start()
+        error = engine.start()
+        if error:
+            raise ProxyRuntimeError(error)
 
     @staticmethod
     def _stop_lua(runtime: ProxyRuntime) -> None:

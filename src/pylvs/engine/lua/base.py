@@ -131,7 +131,7 @@ class EngineBase:
         return None
 
     def _why(self, status: tuple[Any, ...], wait: str = "yield not allowed") -> str:
-        kind = status[0]
+        kind = _s(status[0])
         if kind == "error":
             return _s(status[1])
         if kind == "timeout":

@@ -79,13 +79,16 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
                     return error
         return ""
 
-    def start(self) -> None:
-        """register_init functions, then the tasks (hlua_post_init, hlua_register_task)."""
+    def start(self) -> str:
+        """register_init functions, then the tasks (hlua_post_init, hlua_register_task);
+        "" or why an init function failed (HAProxy then does not start)."""
         for st in self.states:
             for fn in st.reg.inits:
-                status = self._run(st, fn, self.spec.task_timeout_ms, ())
-                if status[0] != "done":
-                    self._alert(f"Lua init: {self._why(status)}.")
+                got = _tuple(st.api[b"start"](fn, self.spec.task_timeout_ms))
+                while _s(got[1]) == "wait":  # nothing runs beside an init function
+                    got = _tuple(st.api[b"resume"](got[0]))
+                if _s(got[1]) not in ("done", "exit"):
+                    return f"Lua init: {self._why(got[1:])}."
         for st in self.states:
             for path, (fn, usage) in st.reg.cli.items():
                 self.live.cli_extensions.append(_LuaCli(self, st, fn, tuple(path.split()), usage))
@@ -96,6 +99,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
         for st in self.states:
             for fn in st.reg.tasks:
                 self.tasks.append(loop.create_task(self._task(st, fn)))
+        return ""
 
     def stop(self) -> None:
         for task in self.tasks:
@@ -197,8 +201,8 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
         if got is None:
             return None
         status, proxy = got
-        if status[0] == "done":
-            return to_smp(status[1] if len(status) > 1 else None)
+        if status[0] == "done":  # nothing returned: no sample (the stack was empty)
+            return to_smp(status[1]) if len(status) > 1 else None
         self._alert(f"Lua sample-fetch '{name}': {self._why(status, 'yield not allowed')}.", proxy)
         return None
 
@@ -208,7 +212,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
             return None
         status, proxy = got
         if status[0] == "done":
-            return to_smp(status[1] if len(status) > 1 else None)
+            return to_smp(status[1]) if len(status) > 1 else None
         why = self._why(status, "yield functions like core.tcp() or core.sleep() are not allowed")
         self._alert(f"Lua converter '{name}': {why}.", proxy)
         return None
@@ -246,17 +250,36 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
             x.txn.wait_until = s.now + max(int(status[1] or 0), 0) / 1000
             return Ret.YIELD
         if status[0] == "done":
-            value = status[1] if len(status) > 1 else None
-            return _ACT_RET.get(value, Ret.CONT) if isinstance(value, int) else Ret.CONT
-        if status[0] == "exit":  # txn:done() / core.done(): the stream's answer is final
-            return Ret.DONE
+            return self._returned(x, st, co, status[1] if len(status) > 1 else None)
+        if status[0] == "exit":  # core.done(): the function ends, the rules go on
+            return Ret.CONT
+        if status[0] == "txndone":  # txn:done(): the stream ends without an answer
+            x.txn.status = 0
+            return Ret.ABRT
         self._alert(f"Lua function '{name}': {self._why(status)}.", x.proxy)
         return Ret.CONT
+
+    def _returned(self, x: Exec, st: LuaState, co: Any, value: object) -> Ret:
+        """An action's return value (hlua_action: lua_tointeger of it, ACT_RET_*): YIELD runs
+        it again after act:wake_time's delay, DENY answers the rule set's deny (403 in
+        http-request), the others as their action would."""
+        code = int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+        ret = _ACT_RET.get(code, Ret.CONT)
+        if code == 2 and x.rule_set.startswith("http-"):  # act.YIELD
+            wake = st.api[b"wake"](co)
+            x.stream.lua_pending = None  # the function ended: the rule starts it anew
+            x.txn.wait_until = x.stream.now + (int(wake) if wake else 0) / 1000
+            return Ret.YIELD
+        if ret is Ret.DENY and x.rule_set == "http-request":
+            x.txn.status = 403
+        elif ret is Ret.DENY and x.rule_set == "http-response":
+            x.txn.status = 502
+        return ret
 
 
 # hlua.c's act.* constants (ACT_RET_*): CONTINUE 0, STOP 1, YIELD 2, ERROR 3, DONE 4,
 # DENY 5, ABORT 6, INVALID 7
 _ACT_RET = {
-    0: Ret.CONT, 1: Ret.STOP, 2: Ret.CONT, 3: Ret.ERR, 4: Ret.DONE, 5: Ret.DENY, 6: Ret.ABRT,
+    0: Ret.CONT, 1: Ret.STOP, 2: Ret.YIELD, 3: Ret.ERR, 4: Ret.DONE, 5: Ret.DENY, 6: Ret.ABRT,
     7: Ret.INV,
 }  # fmt: skip

@@ -11,6 +11,7 @@ from typing import Any
 from pylvs.control.haproxy.names import STAT_NAMES
 from pylvs.control.haproxy.rows import backend_row, frontend_row, listener_row, server_row
 from pylvs.engine.lua.base import EngineBase, _b
+from pylvs.model.proxies import ADMF_DRAIN
 
 
 class ObjectsMixin(EngineBase):
@@ -25,21 +26,23 @@ class ObjectsMixin(EngineBase):
         target = f"{be}/{sv}"
         if op == "stats":
             return self._server_stats(be, sv)
-        if op == "addr":
+        if op == "addr":  # hlua_server_get_addr: ADDR:PORT, a unix path, or <unknown>
             view = self._server_view(be, sv)
             if view is None:
                 return None
-            _px, s = view
-            return _b(f"{s.address}:{s.port}" if s.address else "<unknown>")
+            s = view[1]
+            if s.family in ("ipv4", "ipv6"):
+                return _b(f"{s.addr}:{s.port}")
+            return _b(s.addr if s.family == "unix" else "<unknown>")
         if op == "get_weight":
             view = self._server_view(be, sv)
             return None if view is None else view[1].uweight
         if op == "get_maxconn":
             view = self._server_view(be, sv)
             return None if view is None else view[1].maxconn
-        if op == "is_draining":
+        if op == "is_draining":  # hlua_server_is_draining: SRV_ADMF_DRAIN, as 0 or 1
             view = self._server_view(be, sv)
-            return False if view is None else view[1].status.startswith("DRAIN")
+            return 0 if view is None else int(bool(view[1].admin & ADMF_DRAIN))
         lines = {
             "set_weight": f"set weight {target} {a[0] if a else ''}",
             "set_maxconn": f"set maxconn server {target} {a[0] if a else ''}",

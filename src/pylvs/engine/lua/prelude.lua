@@ -7,6 +7,7 @@ local py, state_id, forced_yield = ...
 local MARK = {}      -- what our own yields carry first
 local TIMEOUT = {}   -- raised by the budget hook
 local EXIT = {}      -- raised by core.done()
+local TXN_DONE = {}  -- raised by txn:done()
 local budgets = setmetatable({}, {__mode = "k"})  -- coroutine -> {left = s, started = s}
 
 local function typename(v) return type(v) end
@@ -51,13 +52,21 @@ function core.rfc850_date(t) return py.date("rfc850", t) end
 function core.asctime_date(t) return py.date("asctime", t) end
 
 local function wait(kind, arg)
-  if not coroutine.isyieldable() then error("yield not allowed", 0) end
+  -- outside a call the engine drives (a file's load) there is nothing to wait for: HAProxy
+  -- returns at once there too
+  if not coroutine.isyieldable() then return end
   return coroutine.yield(MARK, kind, arg)
 end
 function core.sleep(n) return wait("sleep", math.floor((tonumber(n) or 0) * 1000)) end
 function core.msleep(n) return wait("sleep", math.floor(tonumber(n) or 0)) end
 function core.yield() return wait("sleep", 0) end
-function core.done(...) error(EXIT, 0) end
+function core.done(...) error(EXIT, 0) end  -- ends the function only
+
+-- Actions' return values (hlua.c: the global `act`, ACT_RET_*).
+act = {CONTINUE = 0, STOP = 1, YIELD = 2, ERROR = 3, DONE = 4, DENY = 5, ABORT = 6,
+       INVALID = 7}
+local WAKE = {}
+function act:wake_time(ms) WAKE[coroutine.running()] = math.tointeger(ms) or 0 end
 
 local function checkfn(f, pos, name)
   if type(f) ~= "function" then
@@ -240,7 +249,7 @@ function TXN:unset_var(name) return py.txn(self[0], "unset_var", tostring(name))
 function TXN:get_var(name) return py.txn(self[0], "get_var", tostring(name)) end
 function TXN:get_priv() return self._priv end
 function TXN:set_priv(v) self._priv = v end
-function TXN:done() error(EXIT, 0) end
+function TXN:done() error(TXN_DONE, 0) end  -- the stream ends: no answer
 function TXN:set_loglevel(l) return py.txn(self[0], "set_loglevel", l) end
 function TXN:set_tos(t) return py.txn(self[0], "noop") end
 function TXN:set_mark(m) return py.txn(self[0], "noop") end
@@ -301,6 +310,7 @@ local function step(co, ok, ...)
     local e = ...
     if e == TIMEOUT then return "timeout" end
     if e == EXIT then return "exit" end
+    if e == TXN_DONE then return "txndone" end
     local msg = type(e) == "string" and e or (type(e) == "number" and tostring(e)) or nil
     if msg then
       return "error", "[state-id " .. state_id .. "] runtime error: " .. msg .. " from " .. tb(co, ", ")
@@ -377,4 +387,5 @@ local function cli_applet(out) return setmetatable({_out = out}, CliApplet) end
 _pylvs = {
   start = start, resume = resume, txn = txn_new, applet = applet_new, proxy = proxy_new,
   new = new, cli_applet = cli_applet,
+  wake = function(co) local w = WAKE[co]; WAKE[co] = nil; return w end,
 }

@@ -7,6 +7,7 @@ whose script fails (no sample: the header is empty, the stream goes on).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -250,3 +251,68 @@ def test_a_lua_cli_command_on_the_stats_socket(proxy: Callable[..., Proxy], tmp_
     seen = both(proxy, {}, run)
     assert seen["pylvs"] == seen["haproxy"]
     assert seen["pylvs"] == (b"hello world\n\n", [b"  show hello <who> : say hello"])
+
+
+ACTIONS = """\
+core.register_action("deny", {"http-req"}, function(txn) return act.DENY end)
+core.register_action("halt", {"http-req"}, function(txn) txn:done() end)
+core.register_action("skip", {"http-req"}, function(txn) core.done() end)
+core.register_action("where", {"http-req"}, function(txn)
+    local s = core.backends["be"].servers["one"]
+    txn.http:req_set_header("x-where", s:get_addr() .. " " .. s:is_draining())
+end)
+core.register_fetches("nothing", function(txn) end)
+"""
+
+ACTIONS_CONFIG = """\
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request lua.deny if {{ path /deny }}
+    http-request lua.halt if {{ path /halt }}
+    http-request lua.skip if {{ path /skip }}
+    http-request return status 298 if {{ path /skip }}
+    http-request lua.where
+    http-request set-header x-nothing "<%[lua.nothing]>"
+    default_backend be
+backend be
+    server one 127.0.0.1:{s1}
+"""
+
+
+def test_lua_action_results_and_server_methods(proxy: Callable[..., Proxy], tmp_path: Path) -> None:
+    """act.DENY answers the deny (403), txn:done() ends the stream without an answer,
+    core.done() only ends the function (the next rule answers), Server:get_addr() and
+    is_draining(), and a fetch that returns nothing gives no sample."""
+    script = tmp_path / "a.lua"
+    script.write_text(ACTIONS)
+
+    def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
+        port = free_port()
+        head = HEAD.replace("global\n", f"global\n    lua-load {script}\n")
+        proxy(
+            kind,
+            head + ACTIONS_CONFIG.format(port=port, s1=servers["s1"].port),
+            ("127.0.0.1", port),
+        )
+        import socket
+
+        got = []
+        for path in (b"/deny", b"/halt", b"/skip", b"/"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path)
+                out = b""
+                while chunk := s.recv(65536):
+                    out += chunk
+                    if b"\r\n\r\n" in out:
+                        break
+            got.append(out.split(b"\r\n", 1)[0])
+        request = servers["s1"].heads[-1].lower()
+        fields = [ln for ln in request.split(b"\r\n") if ln.startswith(b"x-")]
+        return got, fields
+
+    seen = both(proxy, {"s1": "name"}, run)
+    assert seen["pylvs"][0] == seen["haproxy"][0]
+    assert seen["pylvs"][0][:3] == [b"HTTP/1.1 403 Forbidden", b"", b"HTTP/1.1 298 Success"]
+    assert re.fullmatch(rb"x-where: 127\.0\.0\.1:\d+ 0", seen["pylvs"][1][0])
+    assert seen["pylvs"][1][1] == b"x-nothing: <>"
+    assert [f.split(b":")[0] for f in seen["haproxy"][1]] == [b"x-where", b"x-nothing"]
