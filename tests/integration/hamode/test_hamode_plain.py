@@ -86,6 +86,9 @@ def test_picks_follow_weight_changes_and_a_server_down(
 
 def test_show_stat_counts_what_the_pump_ran(proxy: Callable[..., Proxy], tmp_path: Path) -> None:
     fields = ("scur", "stot", "bin", "bout", "lbtot", "econ")
+    # A live stream's bytes: haproxy counts them later than the pure-Python relay does
+    # (PYLVS_PROXY_PUMP=0); compared once the stream is over.
+    live_fields = ("scur", "stot", "lbtot", "econ")
 
     def scenario(start: Callable[..., Proxy], servers: Servers, kind: str) -> object:
         a, b = servers.add("a"), servers.add("b")
@@ -100,9 +103,9 @@ def test_show_stat_counts_what_the_pump_ran(proxy: Callable[..., Proxy], tmp_pat
         time.sleep(0.5)
         after = _stat(sock)
         out: list[object] = [names, name]
-        for rows in (during, after):
+        for rows, shown in ((during, live_fields), (after, fields)):
             for key in ("lb/FRONTEND", "lb/a", "lb/b", "lb/BACKEND"):
-                out.append((key, [rows[key].get(f, "") for f in fields]))
+                out.append((key, [rows[key].get(f, "") for f in shown]))
         return out
 
     seen = both(proxy, scenario)
