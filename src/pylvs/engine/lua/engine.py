@@ -87,6 +87,8 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
                 got = _tuple(st.api[b"start"](fn, self.spec.task_timeout_ms))
                 while _s(got[1]) == "wait":  # nothing runs beside an init function
                     got = _tuple(st.api[b"resume"](got[0]))
+                if _s(got[1]) == "error" and len(got) > 4:  # hlua_post_init_state's words
+                    return f"Lua init: runtime error: '{_s(got[3])}' from {_s(got[4])}"
                 if _s(got[1]) not in ("done", "exit"):
                     return f"Lua init: {self._why(got[1:])}."
         for st in self.states:
@@ -113,7 +115,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
             kind = _s(status[0])
             if kind != "wait":
                 if kind != "done":
-                    self._alert(f"Lua task: {self._why(tuple(status))}.")
+                    self._alert(f"Lua task: {self._why(tuple(status), 'unknown error')}.")
                 return
             await asyncio.sleep(max(int(status[1] or 0), 0) / 1000)
             status = list(_tuple(st.api[b"resume"](co)))
@@ -169,6 +171,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
             "txn": self._txn,
             "applet": self._applet,
             "call": self._call,
+            "priv": self._priv,
         }
 
     def _sample_call(

@@ -5,7 +5,6 @@
 local py, state_id, forced_yield = ...
 
 local MARK = {}      -- what our own yields carry first
-local TIMEOUT = {}   -- raised by the budget hook
 local EXIT = {}      -- raised by core.done()
 local TXN_DONE = {}  -- raised by txn:done()
 local budgets = setmetatable({}, {__mode = "k"})  -- coroutine -> {left = s, started = s}
@@ -20,7 +19,8 @@ local function hook()
   local co = coroutine.running()
   local b = budgets[co]
   if b and b.left and py.clock() - b.started > b.left then
-    error(TIMEOUT, 0)
+    b.left = nil
+    error("execution timeout", 0)  -- hlua_hook: a plain runtime error, with no position
   end
 end
 
@@ -29,18 +29,27 @@ core.emerg, core.alert, core.crit, core.err = 0, 1, 2, 3
 core.warning, core.notice, core.info, core.debug = 4, 5, 6, 7
 core.thread = 1
 
-function core.log(level, msg, ...)
-  if select("#", ...) > 0 then error("'log' needs 2 arguments", 2) end
+function core.log(...)
+  if select("#", ...) ~= 2 then error("'log' needs 2 arguments", 2) end
+  local level, msg = ...
   if math.type(level) ~= "integer" then
     error("bad argument #1 to 'log' (number has no integer representation)", 2)
   end
   if level < 0 or level > 7 then error("Invalid loglevel.", 2) end
   py.log(level, tostring(msg))
 end
-function core.Debug(msg) py.log(7, tostring(msg)) end
-function core.Info(msg) py.log(6, tostring(msg)) end
-function core.Warning(msg) py.log(4, tostring(msg)) end
-function core.Alert(msg) py.log(1, tostring(msg)) end
+local function logfn(level, name)
+  return function(...)
+    if select("#", ...) ~= 1 then error("'" .. name .. "' needs 1 arguments", 2) end
+    local msg = ...
+    if type(msg) ~= "string" and type(msg) ~= "number" then
+      error("bad argument #1 to '?' (string expected, got " .. type(msg) .. ")", 2)
+    end
+    py.log(level, tostring(msg))
+  end
+end
+core.Debug, core.Info = logfn(7, "debug"), logfn(6, "info")
+core.Warning, core.Alert = logfn(4, "warning"), logfn(1, "alert")
 
 function core.now()
   local sec, usec = py.now()
@@ -142,10 +151,15 @@ end
 
 function core.get_info() return py.call("get_info") end
 function core.get_var(name) return py.call("get_var", tostring(name)) end
-function core.set_map(file, key, value) return py.call("pattern", "set-map", file, key, value) end
-function core.del_map(file, key) return py.call("pattern", "del-map", file, key) end
-function core.add_acl(file, key) return py.call("pattern", "add-acl", file, key) end
-function core.del_acl(file, key) return py.call("pattern", "del-acl", file, key) end
+local function pattern(verb, n, ...)
+  if select("#", ...) ~= n then error("'" .. verb .. "' needs " .. n .. " arguments", 3) end
+  local ok, err = py.call("pattern", verb, ...)
+  if err then error(err, 3) end
+end
+function core.set_map(...) pattern("set_map", 3, ...) end
+function core.del_map(...) pattern("del_map", 2, ...) end
+function core.add_acl(...) pattern("add_acl", 2, ...) end
+function core.del_acl(...) pattern("del_acl", 2, ...) end
 function core.set_nice(n) end  -- one thread: there is no run queue to reorder
 
 function core.concat()
@@ -230,8 +244,16 @@ local HTTP = {}
 HTTP.__index = HTTP
 for _, side in ipairs({"req", "res"}) do
   HTTP[side .. "_get_headers"] = function(self) return py.http(self[0], side, "get_headers") end
-  HTTP[side .. "_add_header"] = function(self, n, v) return py.http(self[0], side, "add_header", tostring(n), tostring(v)) end
-  HTTP[side .. "_set_header"] = function(self, n, v) return py.http(self[0], side, "set_header", tostring(n), tostring(v)) end
+  HTTP[side .. "_add_header"] = function(self, ...)
+    if select("#", ...) ~= 2 then error("'" .. side .. "_add_hdr' needs 3 arguments", 2) end
+    local n, v = ...
+    return py.http(self[0], side, "add_header", tostring(n), tostring(v))
+  end
+  HTTP[side .. "_set_header"] = function(self, ...)
+    if select("#", ...) ~= 2 then error("'" .. side .. "_set_hdr' needs 3 arguments", 2) end
+    local n, v = ...
+    return py.http(self[0], side, "set_header", tostring(n), tostring(v))
+  end
   HTTP[side .. "_del_header"] = function(self, n) return py.http(self[0], side, "del_header", tostring(n)) end
   HTTP[side .. "_rep_header"] = function(self, n, r, w) return py.http(self[0], side, "rep_header", tostring(n), tostring(r), tostring(w)) end
   HTTP[side .. "_rep_value"] = function(self, n, r, w) return py.http(self[0], side, "rep_value", tostring(n), tostring(r), tostring(w)) end
@@ -247,8 +269,8 @@ TXN.__index = TXN
 function TXN:set_var(name, value, ifexist) return py.txn(self[0], "set_var", tostring(name), value, ifexist) end
 function TXN:unset_var(name) return py.txn(self[0], "unset_var", tostring(name)) end
 function TXN:get_var(name) return py.txn(self[0], "get_var", tostring(name)) end
-function TXN:get_priv() return self._priv end
-function TXN:set_priv(v) self._priv = v end
+function TXN:get_priv() return py.priv(self[0]) end
+function TXN:set_priv(v) py.priv(self[0], true, v) end
 function TXN:done() error(TXN_DONE, 0) end  -- the stream ends: no answer
 function TXN:set_loglevel(l) return py.txn(self[0], "set_loglevel", l) end
 function TXN:set_tos(t) return py.txn(self[0], "noop") end
@@ -261,7 +283,6 @@ function TXN:Info(msg) return py.txn(self[0], "log", 6, tostring(msg)) end
 function TXN:Warning(msg) return py.txn(self[0], "log", 4, tostring(msg)) end
 function TXN:Alert(msg) return py.txn(self[0], "log", 1, tostring(msg)) end
 function TXN:deflog(msg) return py.txn(self[0], "log", -1, tostring(msg)) end
-function TXN:get_priv() return self._priv end
 
 -- An HTTP applet (a service): the request as read, the response as the script builds it.
 local AppletHTTP = {}
@@ -279,13 +300,22 @@ function AppletHTTP:receive(n) return py.applet(self[0], "receive", n) end
 function AppletHTTP:get_var(name) return py.txn(self[0], "get_var", tostring(name)) end
 function AppletHTTP:set_var(name, value, ifexist) return py.txn(self[0], "set_var", tostring(name), value, ifexist) end
 function AppletHTTP:unset_var(name) return py.txn(self[0], "unset_var", tostring(name)) end
-function AppletHTTP:get_priv() return self._priv end
-function AppletHTTP:set_priv(v) self._priv = v end
+function AppletHTTP:get_priv() return py.priv(self[0]) end
+function AppletHTTP:set_priv(v) py.priv(self[0], true, v) end
 
 local function tb(co, sep)
   local parts, level = {}, 0
   while true do
     local ar = debug.getinfo(co, level, "Slnt")
+    if not ar then break end
+    -- the prelude's own frames (the budget hook and the error it raised, a wrapper of a
+    -- core function) are HAProxy's C code: not shown
+    local next_ar = debug.getinfo(co, level + 1, "S")
+    while ar and (ar.short_src == "pylvs-lua" or (ar.what == "C" and next_ar and next_ar.short_src == "pylvs-lua" and ar.name == "error")) do
+      level = level + 1
+      ar = debug.getinfo(co, level, "Slnt")
+      next_ar = debug.getinfo(co, level + 1, "S")
+    end
     if not ar then break end
     level = level + 1
     local s
@@ -308,14 +338,14 @@ local function step(co, ok, ...)
   if b and b.left then b.left = b.left - (py.clock() - b.started) end
   if not ok then
     local e = ...
-    if e == TIMEOUT then return "timeout" end
     if e == EXIT then return "exit" end
     if e == TXN_DONE then return "txndone" end
     local msg = type(e) == "string" and e or (type(e) == "number" and tostring(e)) or nil
+    local trace = tb(co, ", ")
     if msg then
-      return "error", "[state-id " .. state_id .. "] runtime error: " .. msg .. " from " .. tb(co, ", ")
+      return "error", "[state-id " .. state_id .. "] runtime error: " .. msg .. " from " .. trace, msg, trace
     end
-    return "error", "[state-id " .. state_id .. "] unknown runtime error from " .. tb(co, ", ")
+    return "error", "[state-id " .. state_id .. "] unknown runtime error from " .. trace, "", trace
   end
   if coroutine.status(co) == "dead" then return "done", ... end
   local m, kind, arg = ...

@@ -56,8 +56,8 @@ class _LuaCli:
         )
         if status[0] not in ("done", "exit"):
             why = self.engine._why(status, "yield not allowed")
-            self.engine._alert(f"Lua cli '{' '.join(self.words)}': {why}.")
-            out.append(f"Lua cli '{' '.join(self.words)}': {why}.\n".encode())
+            # logged only: the client gets what the function sent before (hlua_cli_io_handler)
+            self.engine._alert(f"Lua cli '<lua.cli.{'.'.join(self.words)}>': {why}.")
         return Reply(b"".join(out).decode("utf-8", "replace"))
 
 
@@ -135,7 +135,7 @@ class ServicesMixin(EngineBase):
         if kind in ("done", "exit"):
             run.done(call.applet.answer(run.method))
             return
-        self._alert(f"Lua applet http '{run.name}': {self._why(status)}.", call.proxy)
+        self._alert(f"Lua applet http '<lua.{run.name}>': {self._why(status)}.", call.proxy)
         run.done(Answer.page(500))
 
     def _applet(self, ref: int, what: bytes, *args: Any) -> object:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pylvs.engine.lua.base import EngineBase, _b, _Call, to_lua, to_smp
 from pylvs.proto.sample import types as ty
-from pylvs.proto.sample.message import HttpMessage
+from pylvs.proto.sample.message import HttpMessage, split_values
 from pylvs.proto.sample.types import Smp
 from pylvs.proto.sample.vars import VarError, parse_var_name
 
@@ -79,7 +79,8 @@ class TxnMixin(EngineBase):
             if op == "unset_var":
                 scope.unset(var.name)
                 return True
-            ifexist = len(args) > 2 and bool(args[2])
+            # vars_set_by_name_ifexist: "only if it exists" holds for proc. variables only
+            ifexist = len(args) > 2 and bool(args[2]) and var.scope == "proc"
             if ifexist and scope.get(var.name) is None:
                 return False
             return bool(scope.set(var.name, to_smp(args[1])))
@@ -118,17 +119,38 @@ class TxnMixin(EngineBase):
             return self._get_var(None, args[0])
         if op == "get_info":
             return None
-        if op == "pattern":
-            verb, file, key = (x.decode() for x in args[:3])
-            value = args[3].decode() if len(args) > 3 and args[3] is not None else ""
-            words = {
-                "set-map": f"set map {file} {key} {value}",
-                "del-map": f"del map {file} {key}",
-                "add-acl": f"add acl {file} {key}",
-                "del-acl": f"del acl {file} {key}",
-            }[verb]
-            self._cli(words)
+        if op == "pattern":  # hlua.c hlua_set_map & co, on the pattern references
+            return self._pattern(*(bytes(a) for a in args))
         return None
+
+    def _priv(self, ref: int, setting: bool = False, value: object = None) -> object:
+        """txn:get_priv / set_priv: one value per stream, shared by its Lua calls (the
+        stream's hlua context holds it)."""
+        call = self.calls.get(ref)
+        if call is None:
+            return None
+        if setting:
+            call.stream.lua_priv = value
+            return None
+        return call.stream.lua_priv
+
+    def _pattern(self, verb: bytes, file: bytes, key: bytes, value: bytes = b"") -> object:
+        """set_map sets the key or adds it, add_acl adds it when absent, the del_ ones
+        delete it; an unknown file is the script's error."""
+        what = verb.decode()
+        ref = self.live.patterns().lookup(file.decode("utf-8", "replace"))
+        if ref is None:
+            kind = "map" if what.endswith("map") else "acl"
+            return None, b"'%s': unknown %s file '%s'" % (verb, kind.encode(), file)
+        if what == "set_map":
+            if not ref.set(key, value):
+                ref.add(key, value)
+        elif what == "add_acl":
+            if not any(e.key == key for e in ref):
+                ref.add(key)
+        else:
+            ref.delete(key)
+        return True, None
 
 
 def _edit(msg: HttpMessage, op: str, a: list[bytes]) -> None:
@@ -152,8 +174,27 @@ def _edit(msg: HttpMessage, op: str, a: list[bytes]) -> None:
     elif op == "set_status":
         msg.set_start(status=int(a[0]), reason=a[1] if len(a) > 1 else None)
     elif op in ("rep_header", "rep_value"):
-        wanted = a[0].lower()
-        rx = re.compile(a[1])
+        wanted, rx, fmt = a[0].lower(), re.compile(a[1]), a[2]
         for i, (n, v) in enumerate(list(msg.fields)):
-            if n == wanted:
-                msg.replace_at(i, rx.sub(a[2].replace(b"\\", b"\\\\"), v))
+            if n != wanted:
+                continue
+            if op == "rep_header":
+                new = _replace(v, rx, fmt)
+            else:  # each comma-separated value on its own (http_replace_hdrs' values)
+                new = b",".join(_replace(part, rx, fmt) for part in split_values(v))
+            if new != v:
+                msg.replace_at(i, new)
+
+
+_BACKREF = re.compile(rb"\\([0-9])")
+
+
+def _replace(value: bytes, rx: re.Pattern[bytes], fmt: bytes) -> bytes:
+    """http_replace_hdrs' exp_replace: a value the regex matches becomes the format with its
+    \\N references filled in; a value it does not match stays as it is."""
+    m = rx.search(value)
+    if m is None:
+        return value
+    return _BACKREF.sub(
+        lambda r: m.group(int(r.group(1))) or b"" if int(r.group(1)) <= (rx.groups) else b"", fmt
+    )

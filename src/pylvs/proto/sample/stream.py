@@ -200,6 +200,7 @@ class Stream:
         # a `lua.NAME` action that yielded (core.sleep): its coroutine, resumed when the rule
         # runs again (engine/lua)
         self.lua_pending: object = None
+        self.lua_priv: object = None  # txn:set_priv's value, for every Lua call of the stream
         self.uniq_id = 0
         # Captured once the request is parsed, as HAProxy logs them (%r, %HM, capture.req.*)
         self.orig_method: bytes | None = None

@@ -316,3 +316,45 @@ def test_lua_action_results_and_server_methods(proxy: Callable[..., Proxy], tmp_
     assert re.fullmatch(rb"x-where: 127\.0\.0\.1:\d+ 0", seen["pylvs"][1][0])
     assert seen["pylvs"][1][1] == b"x-nothing: <>"
     assert [f.split(b":")[0] for f in seen["haproxy"][1]] == [b"x-where", b"x-nothing"]
+
+
+PRIV = """\
+core.register_action("setp", {"http-req"}, function(txn)
+    txn:set_priv("kept")
+    txn.http:req_rep_header("x-a", "(b+)-(c+)", "\\\\2+\\\\1")
+    txn.http:req_rep_value("x-v", "^z", "Y")
+    txn:set_var("txn.made", "yes", true)
+end)
+core.register_action("getp", {"http-req"}, function(txn)
+    txn:set_var("txn.p", tostring(txn:get_priv()))
+end)
+"""
+
+
+def test_lua_priv_header_replacement_and_variables(
+    proxy: Callable[..., Proxy], tmp_path: Path
+) -> None:
+    """txn:set_priv is seen by the stream's later Lua calls, req_rep_header/req_rep_value
+    replace as http_replace_hdrs does, set_var's ifexist only holds for proc."""
+    script = tmp_path / "p.lua"
+    script.write_text(PRIV)
+
+    def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
+        port = free_port()
+        head = HEAD.replace("global\n", f"global\n    lua-load {script}\n")
+        text = head + (
+            f"frontend fe\n    bind 127.0.0.1:{port}\n    http-request lua.setp\n"
+            "    http-request lua.getp\n"
+            '    http-request set-header x-p "%[var(txn.p)] %[var(txn.made)]"\n'
+            f"    default_backend be\nbackend be\n    server one 127.0.0.1:{servers['s1'].port}\n"
+        )
+        proxy(kind, text, ("127.0.0.1", port))
+        c = Client(port)
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: aa bb-cc dd\r\nX-V: za, zb\r\n\r\n")
+        c.response(b"GET")
+        c.close()
+        request = servers["s1"].heads[-1].lower()
+        return [ln for ln in request.split(b"\r\n") if ln.startswith(b"x-")]
+
+    seen = both(proxy, {"s1": "name"}, run)
+    assert seen["pylvs"] == seen["haproxy"] == [b"x-a: cc+bb", b"x-v: y,y", b"x-p: kept yes"]

@@ -129,7 +129,10 @@ def test_a_call_runs_in_a_coroutine_that_may_wait_and_resume(tmp_path: Path) -> 
 def test_a_runaway_call_is_cut_by_its_budget(tmp_path: Path) -> None:
     st, _ = load(tmp_path, 'core.register_fetches("f", function() while true do end end)\n')
     got = st.api[b"start"](st.reg.fetches["f"], 50)
-    assert got[1] == b"timeout"
+    # hlua_hook raises a plain runtime error (no position), shown with the script's frames
+    assert got[1] == b"error"
+    assert got[2].startswith(b"[state-id 0] runtime error: execution timeout from ")
+    assert b"pylvs-lua" not in got[2]
 
 
 def test_a_runtime_error_names_the_state_and_where(tmp_path: Path) -> None:
