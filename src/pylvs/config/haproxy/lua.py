@@ -33,7 +33,7 @@ ACTION_KINDS = ("tcp-req", "tcp-res", "http-req", "http-res")
 # The rule sets each kind of Lua action may be used in (hlua_register_action: the action
 # keyword lists it registers into).
 RULE_SETS = {
-    "tcp-req": ("tcp-request content", "tcp-request session"),
+    "tcp-req": ("tcp-request content",),
     "tcp-res": ("tcp-response content",),
     "http-req": ("http-request",),
     "http-res": ("http-response",),

@@ -208,11 +208,18 @@ def _lua_rule(
     action = word.text
     nargs = lua.action_nargs(action)
     words = head[1:]
-    if nargs is not None and len(words) != nargs:
+    if nargs is not None and len(words) < nargs:
         ctx.error(
             st.loc,
             f"error detected in {d.type_str} '{d.name}' while parsing '{rule_set} {action}'"
             f" rule : expect {nargs} arguments.",
+        )
+        return None
+    if nargs is not None and len(words) > nargs:
+        ctx.error(
+            words[nargs].loc,
+            f"'{rule_set} {action}' expects either 'if' or 'unless' followed by a condition"
+            f" but found '{words[nargs].text}'.",
         )
         return None
     template = f"error detected while parsing an '{rule_set} {action}' condition : {{}}."

@@ -6,7 +6,6 @@ hlua_smp2lua."""
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import itertools
 import os
 import sys
@@ -158,14 +157,3 @@ def _now() -> tuple[int, int]:
 
 def _pid() -> int:
     return os.getpid()
-
-
-def _parse_date(kind: bytes, text: bytes | None) -> int | None:
-    """core.http_date & co: a date string to seconds since the epoch (nil if it is not one)."""
-    if text is None:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(text.decode("latin-1"))
-    except (TypeError, ValueError, IndexError):
-        return None
-    return int(parsed.timestamp())

@@ -28,12 +28,12 @@ from pylvs.engine.lua.base import (
     _b,
     _Call,
     _now,
-    _parse_date,
     _s,
     _tuple,
     to_lua,
     to_smp,
 )
+from pylvs.engine.lua.dates import parse_date
 from pylvs.engine.lua.objects import ObjectsMixin
 from pylvs.engine.lua.services import ServicesMixin, _LuaCli
 from pylvs.engine.lua.state import LuaMemoryError, LuaState
@@ -160,7 +160,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
         return {
             "log": lambda level, msg: self._log(None, int(level), _b(msg)),
             "now": _now,
-            "date": _parse_date,
+            "date": parse_date,
             "clock": time.monotonic,
             "server": self._server,
             "server_call": self._server_call,

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pylvs.engine.lua.dates import parse_date
 from pylvs.engine.lua.state import LuaState
 
 LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
@@ -51,7 +52,7 @@ class LuaLoader:
             bridge: dict[str, Callable[..., Any]] = {
                 "log": self._log,
                 "now": _now,
-                "date": _no_date,
+                "date": parse_date,
             }
             st = LuaState(state_id, bridge, warn=self._warn)
             for path, kind in prepend:
@@ -82,10 +83,6 @@ class LuaLoader:
         for name, (_fn, mode) in reg.services.items():
             self.names.services[name] = mode
         return error
-
-
-def _no_date(kind: bytes, t: object) -> None:
-    return None
 
 
 def factory(*, quiet: bool) -> Callable[[], LuaLoader]:

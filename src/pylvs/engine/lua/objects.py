@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pylvs.control.haproxy.names import STAT_NAMES
+from pylvs.control.haproxy.names import STAT_NAMES, STATIC_COUNT
 from pylvs.control.haproxy.rows import backend_row, frontend_row, listener_row, server_row
 from pylvs.engine.lua.base import EngineBase, _b
 from pylvs.model.proxies import ADMF_DRAIN
@@ -71,12 +71,13 @@ class ObjectsMixin(EngineBase):
             if px.name == be:
                 for s in px.servers:
                     if s.name == sv:
-                        return self._row(server_row(px, s, snap.now, False))
+                        return self._row(server_row(px, s, snap.now, True))
         return None
 
     def _row(self, row: list[Any]) -> object:
         out: dict[bytes, object] = {}
-        for name, f in zip(STAT_NAMES, row, strict=False):
+        # hlua_*_get_stats: the ST_F_TOTAL_FIELDS columns, not the stats modules' ones
+        for name, f in zip(STAT_NAMES[:STATIC_COUNT], row, strict=False):
             if f is not None:
                 out[name.encode()] = _b(f.value) if isinstance(f.value, str) else f.value
         return self.states[0].table(out) if self.states else None
@@ -89,7 +90,7 @@ class ObjectsMixin(EngineBase):
         if px is None:
             return None
         if op == "stats":
-            row = frontend_row(px) if px.frontend is not None else backend_row(px, snap.now, False)
+            row = frontend_row(px) if px.frontend is not None else backend_row(px, snap.now, True)
             return self._row(row)
         if op == "mode":
             return _b(px.mode)
@@ -112,5 +113,5 @@ class ObjectsMixin(EngineBase):
             if px.name == proxy.decode():
                 for i, li in enumerate(px.listeners, start=1):
                     if _b(li.name or f"sock-{i}") == listener:
-                        return self._row(listener_row(px, li, False))
+                        return self._row(listener_row(px, li, True))
         return None

@@ -27,7 +27,7 @@ end
 core = {}
 core.emerg, core.alert, core.crit, core.err = 0, 1, 2, 3
 core.warning, core.notice, core.info, core.debug = 4, 5, 6, 7
-core.thread = 1
+core.thread = state_id == 0 and 0 or 1  -- the shared state: 0; a thread's own: its number
 
 function core.log(...)
   if select("#", ...) ~= 2 then error("'log' needs 2 arguments", 2) end
@@ -55,10 +55,18 @@ function core.now()
   local sec, usec = py.now()
   return {sec = sec, usec = usec}
 end
-function core.http_date(t) return py.date("http", t) end
-function core.imf_date(t) return py.date("imf", t) end
-function core.rfc850_date(t) return py.date("rfc850", t) end
-function core.asctime_date(t) return py.date("asctime", t) end
+local function date(kind)
+  return function(...)
+    local t = ...
+    if type(t) ~= "string" and type(t) ~= "number" then
+      local got = select("#", ...) == 0 and "no value" or type(t)
+      error("bad argument #1 to '?' (string expected, got " .. got .. ")", 2)
+    end
+    return py.date(kind, t)
+  end
+end
+core.http_date, core.imf_date = date("http"), date("imf")
+core.rfc850_date, core.asctime_date = date("rfc850"), date("asctime")
 
 local function wait(kind, arg)
   -- outside a call the engine drives (a file's load) there is nothing to wait for: HAProxy
@@ -150,7 +158,6 @@ function core.register_cli(path, usage, fn)
 end
 
 function core.get_info() return py.call("get_info") end
-function core.get_var(name) return py.call("get_var", tostring(name)) end
 local function pattern(verb, n, ...)
   if select("#", ...) ~= n then error("'" .. verb .. "' needs " .. n .. " arguments", 3) end
   local ok, err = py.call("pattern", verb, ...)
@@ -201,10 +208,10 @@ function Server:set_weight(w) return scall(self, "set_weight", tostring(w)) end
 function Server:get_maxconn() return scall(self, "get_maxconn") end
 function Server:set_maxconn(m) return scall(self, "set_maxconn", tostring(m)) end
 function Server:is_draining() return scall(self, "is_draining") end
-function Server:set_drain() return scall(self, "state", "drain") end
-function Server:set_maint() return scall(self, "state", "maint") end
-function Server:set_ready() return scall(self, "state", "ready") end
-function Server:shut_sess() return scall(self, "shut_sess") end
+function Server:set_drain() scall(self, "state", "drain") end
+function Server:set_maint() scall(self, "state", "maint") end
+function Server:set_ready() scall(self, "state", "ready") end
+function Server:shut_sess() scall(self, "shut_sess") end
 function Server:set_addr(a, p) return scall(self, "set_addr", tostring(a), p and tostring(p)) end
 function Server:check_enable() return scall(self, "cli", "enable health") end
 function Server:check_disable() return scall(self, "cli", "disable health") end
@@ -272,17 +279,36 @@ function TXN:get_var(name) return py.txn(self[0], "get_var", tostring(name)) end
 function TXN:get_priv() return py.priv(self[0]) end
 function TXN:set_priv(v) py.priv(self[0], true, v) end
 function TXN:done() error(TXN_DONE, 0) end  -- the stream ends: no answer
-function TXN:set_loglevel(l) return py.txn(self[0], "set_loglevel", l) end
-function TXN:set_tos(t) return py.txn(self[0], "noop") end
-function TXN:set_mark(m) return py.txn(self[0], "noop") end
+function TXN:set_loglevel(l)
+  if type(l) ~= "number" then
+    error("bad argument #1 to 'set_loglevel' (number expected, got " .. type(l) .. ")", 2)
+  end
+  if math.type(l) ~= "integer" or l < 0 or l > 7 then
+    error("bad argument #1 to 'set_loglevel' (Bad log level. It must be between 0 and 7)", 2)
+  end
+  return py.txn(self[0], "set_loglevel", l)
+end
+function TXN:set_tos(t) py.txn(self[0], "set_tos", math.tointeger(t) or 0) end
+function TXN:set_mark(m) py.txn(self[0], "set_mark", math.tointeger(m) or 0) end
 function TXN:set_priority_class(c) return py.txn(self[0], "set_priority_class", c) end
 function TXN:set_priority_offset(o) return py.txn(self[0], "set_priority_offset", o) end
-function TXN:log(level, msg) return py.txn(self[0], "log", level, tostring(msg)) end
-function TXN:Debug(msg) return py.txn(self[0], "log", 7, tostring(msg)) end
-function TXN:Info(msg) return py.txn(self[0], "log", 6, tostring(msg)) end
-function TXN:Warning(msg) return py.txn(self[0], "log", 4, tostring(msg)) end
-function TXN:Alert(msg) return py.txn(self[0], "log", 1, tostring(msg)) end
-function TXN:deflog(msg) return py.txn(self[0], "log", -1, tostring(msg)) end
+local function txnmsg(msg, name)
+  if type(msg) ~= "string" and type(msg) ~= "number" then
+    error("bad argument #1 to '" .. name .. "' (string expected, got " .. type(msg) .. ")", 3)
+  end
+  return tostring(msg)
+end
+function TXN:log(level, msg)
+  if math.type(level) ~= "integer" or level < 0 or level > 7 then
+    error("calling 'log' on bad self (Invalid loglevel.)", 2)
+  end
+  return py.txn(self[0], "log", level, txnmsg(msg, "log"))
+end
+function TXN:Debug(msg) py.txn(self[0], "log", 7, txnmsg(msg, "Debug")) end
+function TXN:Info(msg) py.txn(self[0], "log", 6, txnmsg(msg, "Info")) end
+function TXN:Warning(msg) py.txn(self[0], "log", 4, txnmsg(msg, "Warning")) end
+function TXN:Alert(msg) py.txn(self[0], "log", 1, txnmsg(msg, "Alert")) end
+function TXN:deflog(msg) return py.txn(self[0], "deflog", tostring(msg)) end
 
 -- An HTTP applet (a service): the request as read, the response as the script builds it.
 local AppletHTTP = {}

@@ -73,13 +73,13 @@ def _applet_fields(
     for n, v in fields:
         values = headers.setdefault(n.lower(), {})
         values[len(values)] = v
-    version = b"1.1" if request.version_11 else b"1.0"
+    version = request.version  # the whole token, "HTTP/1.1" (hlua_applet_http_new)
     return {
         b"method": method,
         b"path": path,
         b"qs": query,
         b"version": version,
-        b"length": length,
+        b"length": _announced(fields, length),
         b"headers": st.table({k: st.table(v) for k, v in headers.items()}),
     }
 
@@ -162,3 +162,14 @@ class ServicesMixin(EngineBase):
             size = int(args[0]) if args and args[0] is not None else None
             return a.receive(size)
         return None
+
+
+def _announced(
+    fields: tuple[tuple[bytes, bytes], ...] | list[tuple[bytes, bytes]], got: int
+) -> int:
+    """applet.length: the body HAProxy knows of, its Content-Length when announced (what is
+    received plus htx->extra), else what the proxy buffered."""
+    for n, v in fields:
+        if n.lower() == b"content-length" and v.strip().isdigit():
+            return int(v.strip())
+    return got

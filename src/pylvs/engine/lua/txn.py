@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from pylvs.engine.lua.base import EngineBase, _b, _Call, to_lua, to_smp
+from pylvs.proto.rules import commands as cmd
 from pylvs.proto.sample import types as ty
 from pylvs.proto.sample.message import HttpMessage, split_values
 from pylvs.proto.sample.types import Smp
@@ -86,11 +87,31 @@ class TxnMixin(EngineBase):
             return bool(scope.set(var.name, to_smp(args[1])))
         if op == "log":
             level, msg = int(args[0]), _b(args[1])
-            self._log(call.proxy, 6 if level < 0 else level, msg)
+            self._log(call.proxy, level, msg)
+            return None
+        if op == "deflog":  # at the stream's log level (0 unless set-log-level ran)
+            level = call.stream.log_level if call.stream.log_level is not None else 0
+            self._log(call.proxy, level, _b(args[0]))
             return None
         if op == "set_loglevel":
             call.stream.log_level = int(args[0])
             return None
+        return self._command(call, op, args)
+
+    def _command(self, call: _Call, op: str, args: tuple[Any, ...]) -> object:
+        """What the rules' own actions ask of the driver (set-tos, set-mark, the stream's
+        priority), from an action; elsewhere there is no stream to act on: nothing."""
+        x = call.exec
+        if x is None:
+            return None
+        n = int(args[0]) if args and isinstance(args[0], int | float) else 0
+        if op == "set_tos":
+            x.emit(cmd.SetTos(n))
+        elif op == "set_mark":
+            x.emit(cmd.SetMark(n))
+        elif op in ("set_priority_class", "set_priority_offset"):
+            bound = 2047 if op.endswith("class") else 524287
+            x.emit(cmd.SetPriority(op.rsplit("_", 1)[1], max(-bound, min(bound, n))))
         return None
 
     def _http(self, ref: int, side: bytes, what: bytes, *args: bytes | None) -> object:

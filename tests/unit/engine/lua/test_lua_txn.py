@@ -23,3 +23,20 @@ def test_rep_value_and_rep_header_on_a_list() -> None:
     _edit(msg, "rep_value", [b"x-v", rb"^z", b"Y"])
     _edit(msg, "rep_header", [b"x-w", rb"^z", b"Y"])
     assert msg.fields == [(b"x-v", b"Y,Y"), (b"x-w", b"Y")]
+
+
+def test_date_parsers_take_only_their_forms() -> None:
+    from pylvs.engine.lua.dates import parse_date
+
+    t = 784111777
+    assert parse_date(b"imf", b"Sun, 06 Nov 1994 08:49:37 GMT") == t
+    assert parse_date(b"rfc850", b"Sunday, 06-Nov-94 08:49:37 GMT") == t
+    assert parse_date(b"asctime", b"Sun Nov  6 08:49:37 1994") == t
+    assert parse_date(b"http", b"Sunday, 06-Nov-94 08:49:37 GMT") == t
+    for kind, text in [
+        (b"imf", b"Sunday, 06-Nov-94 08:49:37 GMT"),
+        (b"http", b"Sun, 06 Nov 1994 08:49:37"),
+        (b"http", b"Sun, 6 Nov 1994 08:49:37 GMT"),
+        (b"imf", b"Sun, 06 Nov 1994 08:49:37 +0000"),
+    ]:
+        assert parse_date(kind, text) is None
