@@ -27,6 +27,7 @@ from pylvs.proto.log.traffic import LoggedStream, StreamEnd
 from pylvs.proto.sample.stream import ProxyRef, ServerRef, Session, Stream
 
 if TYPE_CHECKING:
+    from .backend import BackendRuntime
     from .frontend import Frontend
     from .http.exchange import Exchange
     from .runtime import ProxyRuntime
@@ -102,7 +103,15 @@ def end_of(fe: Frontend, x: Exchange, *, early: bool) -> StreamEnd:
         mode="http",
         cli_cookie=x.cli_cookie,
         srv_cookie=x.srv_cookie,
+        cookie_flags=x.cookie_flags if _cookie_mode(be) else "--",
     )
+
+
+def _cookie_mode(be: BackendRuntime | None) -> bool:
+    """PR_CK_ANY: the backend's `cookie` line names a mode or `indirect` (log.c prints the
+    cookie letters of %tsc only then; a passive `cookie NAME` gets "--")."""
+    ck = be.spec.cookie if be is not None else None
+    return ck is not None and (ck.rewrite or ck.insert or ck.prefix or ck.indirect)
 
 
 def _stream(fe: Frontend, x: Exchange) -> Stream:
@@ -112,8 +121,10 @@ def _stream(fe: Frontend, x: Exchange) -> Stream:
         sess = Session(fe.runtime.process, _ref(fe), src=src, src_port=x.src[1])
         st = LoggedStream(sess, now=fe.runtime.wall())
     if x.backend is not None:
+        # the backend's own reference carries its timeouts (be_server_timeout, ...)
+        rules = x.backend.rules
         spec = x.backend.spec
-        st.backend = ProxyRef(spec.name, spec.id, mode="http")
+        st.backend = rules.ref if rules is not None else ProxyRef(spec.name, spec.id, mode="http")
     if x.server is not None:
         s = x.server.spec
         st.server = ServerRef(s.name, s.id, s.address, s.port, s.weight)

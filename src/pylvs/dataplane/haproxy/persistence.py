@@ -71,6 +71,7 @@ class CookiePersistence:
             ignore=ignore,
         )
         self.pending[id(x)] = got
+        x.cookie_flags = got.state.letter + x.cookie_flags[1]
         if got.fields != head.fields:
             x.request = dataclasses.replace(head, fields=got.fields)
         return be.servers[got.server].lb if got.server is not None else None
@@ -103,6 +104,7 @@ class CookiePersistence:
             ignore=x.persist[1],
             now=int(self.rt.wall()),
         )
+        x.cookie_flags = x.cookie_flags[0] + out.state.letter
         if out.fields == head.fields:
             return None
         return dataclasses.replace(head, fields=out.fields)

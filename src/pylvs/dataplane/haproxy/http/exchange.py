@@ -69,6 +69,8 @@ class Exchange:
     # `capture cookie NAME len N`: the client's cookie (%CC) and the server's (%CS)
     cli_cookie: bytes | None = None
     srv_cookie: bytes | None = None
+    # TX_CK_* / TX_SCK_* as %tsc's last two letters (persistence.py sets them)
+    cookie_flags: str = "NN"
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""
