@@ -6,7 +6,8 @@ A frontend's requests are counted once, by the HTTP driver, on the frontend's ow
 total is req_tot, the rate req_rate, its peak req_rate_max; `fe_req_rate` fetches the same
 counter).  The rest comes through `ended` (a stream ended with a final status: the frontend
 and the backend that served it count its class, the backend one request),
-`server_response` (a server answered) and `intercepted` (HAProxy answered itself);
+`server_response` (a server answered, each interim 1xx response too) and `intercepted`
+(the frontend answered itself: its monitor-uri, a redirect or an applet of its own rules);
 proto/http/stats.py says where HAProxy 2.6 counts each.  `exchange_ended` takes the driver's
 end-of-exchange record (its `on_end` hook).
 """
@@ -51,6 +52,10 @@ class Ended(Protocol):
     def status(self) -> int: ...
     @property
     def response(self) -> object | None: ...
+    @property
+    def intercepted(self) -> bool: ...
+    @property
+    def interim(self) -> int: ...
 
 
 class HttpStats:
@@ -87,8 +92,13 @@ class HttpStats:
         server answered."""
         backend = x.backend.spec.name if x.backend is not None else None
         self.ended(x.frontend, backend, x.status)
-        if backend is not None and x.server is not None and x.response is not None:
-            self.server_response(backend, x.server.spec.name, x.status)
+        if x.intercepted:
+            self.intercepted(x.frontend)
+        if backend is not None and x.server is not None:
+            for _ in range(x.interim):  # each interim 1xx counts (http_wait_for_response)
+                self.server_response(backend, x.server.spec.name, 100)
+            if x.response is not None:
+                self.server_response(backend, x.server.spec.name, x.status)
 
     # -- what the snapshot reads ----------------------------------------------------------
 

@@ -283,8 +283,8 @@ class LiveProxies:
         `services` entry): promex_send_headers' fields with the exposition (its length given
         instead of chunks: a scraper reads the same bytes), or HAProxy's 400 page for a query
         it refuses (promex_parse_uri).  A HEAD gets the head only (the writer's rule); the
-        frontend counts the request as intercepted (stream.c, an applet's)."""
-        self.http.intercepted(frontend)
+        frontend counts the request as intercepted when its own rules chose the service
+        (the rule sets it on the exchange: http_stats.py)."""
         text = self.metrics(target)
         if text is None:
             return raw_page(400)

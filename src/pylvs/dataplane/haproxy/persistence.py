@@ -7,7 +7,9 @@ chosen (http_process_request: after the rules, before balancing): the first serv
 or the backend has `option persist` or a `force-persist` rule matched (an `ignore-persist` one
 makes the cookie ignored, and none is inserted); the cookie is removed or its prefix stripped
 before the request is forwarded. Each final response head of such a backend gets the server's
-Set-Cookie edited and HAProxy's own added (http_process_res_common). Whether the stream was
+Set-Cookie edited and HAProxy's own added (http_process_res_common); a backend with `option
+checkcache` refuses a cacheable response that sets a cookie (with or without a `cookie`
+line). Whether the stream was
 still direct when answered is the driver's: a redispatch moved it away. Times are the wall
 clock's whole seconds (the cookies' dates are HAProxy's `date.tv_sec`).
 """
@@ -19,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from pylvs.proto.http import cookie_response, cookies
 from pylvs.sched.haproxy.server import MAINT, State
+
+LOG_ALERT = 1
 
 if TYPE_CHECKING:
     from pylvs.proto.http.message import ResponseHead
@@ -44,7 +48,7 @@ class CookiePersistence:
     @classmethod
     def install(cls, runtime: ProxyRuntime) -> CookiePersistence | None:
         """Hook into the runtime's HTTP driver when a backend persists with a cookie."""
-        if not any(b.cookie is not None for b in runtime.spec.backends):
+        if not any(b.cookie is not None or b.checkcache for b in runtime.spec.backends):
             return None
         hooks = cls(runtime)
         runtime.http.on_request.append(hooks.request)
@@ -55,7 +59,7 @@ class CookiePersistence:
     def request(self, x: Exchange) -> Server | None:
         be, head = x.backend, x.request
         if be is None or be.spec.cookie is None or head is None:
-            return None
+            return None  # (checkcache alone reads only the response)
         candidates = [
             (s.spec.cookie.encode() if s.spec.cookie else None, _running(s.lb)) for s in be.servers
         ]
@@ -76,9 +80,9 @@ class CookiePersistence:
             x.request = dataclasses.replace(head, fields=got.fields)
         return be.servers[got.server].lb if got.server is not None else None
 
-    def response(self, x: Exchange) -> ResponseHead | None:
+    def response(self, x: Exchange) -> ResponseHead | int | None:
         be, head = x.backend, x.response
-        if be is None or be.spec.cookie is None or head is None:
+        if be is None or head is None or (be.spec.cookie is None and not be.spec.checkcache):
             return None
         client = self.pending.get(id(x))
         srv = x.server
@@ -105,9 +109,26 @@ class CookiePersistence:
             now=int(self.rt.wall()),
         )
         x.cookie_flags = x.cookie_flags[0] + out.state.letter
+        if out.blocked:
+            return self.blocked(x, head.status)
         if out.fields == head.fields:
             return None
         return dataclasses.replace(head, fields=out.fields)
+
+    def blocked(self, x: Exchange, status: int) -> int:
+        """`option checkcache` and a cacheable response that sets a cookie: the backend logs
+        the alert and the client gets HAProxy's answer for the response's own status (the
+        deny path of http_process_res_common answers txn->status: a 200 gets the "200 OK /
+        Service ready." page, as haproxy 2.6.12 sends it)."""
+        be = x.backend
+        assert be is not None
+        server = x.server.spec.name if x.server is not None else "<dispatch>"
+        text = (
+            f"Blocking cacheable cookie in response from instance {be.spec.name}, server {server}"
+        )
+        text += "."
+        self.rt.send_log(be.spec.name, LOG_ALERT, text)
+        return status
 
     def ended(self, x: Exchange) -> None:
         self.pending.pop(id(x), None)

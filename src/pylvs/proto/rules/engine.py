@@ -83,6 +83,9 @@ class Txn:
     wait_until: float | None = None  # wait-for-body's deadline (analyse_exp)
     service: str | None = None  # use-service: the applet now answering
     silent_drop: bool = False  # silent-drop: close without telling the client
+    # the frontend answered the request itself (fe_counters.intercepted_req): monitor-uri,
+    # a redirect or an applet of its own request rules (http_ana.c, stream.c: "fe == be")
+    intercepted: bool = False
     # Where the phases are (http_flow.py, tcp_flow.py)
     stage: str = "fe-content"
     res_stage: str = "content"

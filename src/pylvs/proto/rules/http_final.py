@@ -60,6 +60,7 @@ class Return:
     def run(self, x: Exec) -> Ret:
         x.txn.status = self.reply.status
         x.txn.response = answer(x, self.reply)
+        intercepted(x)
         return Ret.ABRT
 
 
@@ -79,6 +80,7 @@ class Auth:
         resp.head.delete(lambda n: n == b"www-authenticate")
         resp.head.add(b"www-authenticate", b'Basic realm="' + realm + b'"')
         x.txn.response = resp
+        intercepted(x)
         return Ret.ABRT
 
 
@@ -145,6 +147,7 @@ class Redirect:
         head = HttpMessage.make_response(self.code, _REDIRECT_REASONS[self.code], fields)
         x.txn.status = self.code
         x.txn.response = Response(head, b"")
+        intercepted(x)  # http_apply_redirect_rule: REDIRECT_FLAG_FROM_REQ
         return Ret.ABRT
 
 
@@ -157,7 +160,17 @@ class UseService:
 
     def run(self, x: Exec) -> Ret:
         x.txn.service = self.name
+        if x.proxy == x.stream.frontend.name:
+            x.txn.intercepted = True  # an applet of the frontend's own rules (stream.c)
         return Ret.STOP
+
+
+def intercepted(x: Exec) -> None:
+    """A request rule of the frontend answered (return, auth, redirect): the frontend counts
+    it as intercepted (http_act.c, http_ana.c: "if (s->sess->fe == s->be)", true while the
+    frontend's own rules run; a response rule's answer is not counted)."""
+    if x.rule_set in ("http-request", "redirect") and x.proxy == x.stream.frontend.name:
+        x.txn.intercepted = True
 
 
 @dataclass(frozen=True, slots=True)

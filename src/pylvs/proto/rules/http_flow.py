@@ -167,6 +167,7 @@ def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict
         elif stage == "monitor":
             if fe.monitor_uri is not None and _monitored(s, fe.monitor_uri):
                 failed = any(c.holds(s) for c in fe.monitor_fail)
+                txn.intercepted = True
                 return error_reply(txn, proxies, 503 if failed else 200)
         elif stage == "fe-http":
             done = _http_rules(txn, proxies, fe)

@@ -45,6 +45,8 @@ class _Exchange:
     server: _Rt | None
     status: int
     response: object | None
+    intercepted: bool = False
+    interim: int = 0
 
 
 @dataclass
@@ -65,6 +67,20 @@ def _stats() -> HttpStats:
     stats.exchange_ended(_Exchange("fe", None, None, 400, None))  # refused before a backend
     stats.intercepted("fe")
     return stats
+
+
+def test_interim_responses_and_intercepted_requests() -> None:
+    """A server's 100 Continue counts in its hrsp_1xx and requests beside its final
+    response; a request the frontend answered itself counts as intercepted once."""
+    stats = HttpStats({"fe": _Front()}, lambda: 0.5)
+    be, s1 = _Rt(_Named("be")), _Rt(_Named("s1"))
+    stats.exchange_ended(_Exchange("fe", be, s1, 200, 1, interim=2))
+    stats.exchange_ended(_Exchange("fe", None, None, 302, None, intercepted=True))
+    srv = stats.server("be", "s1")
+    assert srv.responses == (0, 2, 1, 0, 0, 0) and srv.requests == 3
+    assert stats.backend("be").responses == (0, 0, 1, 0, 0, 0)
+    fe, _rate = stats.frontend("fe")
+    assert fe.intercepted == 1 and fe.responses == (0, 0, 1, 1, 0, 0)
 
 
 def test_frontend_backend_and_server_count_where_haproxy_does() -> None:

@@ -71,6 +71,8 @@ class Exchange:
     srv_cookie: bytes | None = None
     # TX_CK_* / TX_SCK_* as %tsc's last two letters (persistence.py sets them)
     cookie_flags: str = "NN"
+    intercepted: bool = False  # the frontend answered it itself (intercepted_req)
+    interim: int = 0  # the 1xx responses the server sent before its final one
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""

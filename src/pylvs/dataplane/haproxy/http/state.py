@@ -6,9 +6,11 @@ The hooks (the driver's seams; docs/http.md lists them):
 * `on_request(exchange) -> Server | None`: a complete request head, its backend chosen,
   before balancing: a hook that returns a server of that backend (persistence: a cookie,
   `use-server`) sends the request there (SF_DIRECT), the first that answers wins;
-* `on_response(exchange) -> ResponseHead | None`: a final response head from a server,
-  before it is written to the client: a hook may return the head to write instead (a
-  cookie to insert, headers to set);
+* `on_response(exchange) -> ResponseHead | int | None`: a final response head from a
+  server, before it is written to the client: a hook may return the head to write instead
+  (a cookie to insert, headers to set), or a status whose HAProxy answer goes instead of
+  the response (`option checkcache`: http_process_res_common's deny, answered with
+  txn->status, the server's own status);
 * `on_end(exchange)`: the exchange ended (its timers, status, bytes and termination state
   are final): logs (`option httplog`) and per-status statistics read it here.
 
@@ -53,7 +55,7 @@ class HttpState:
         self.captures: dict[tuple[str, bool], ErrorCapture] = {}
         self.events = 0  # error_snapshot_id
         self.on_request: list[Callable[[Exchange], Server | None]] = []
-        self.on_response: list[Callable[[Exchange], ResponseHead | None]] = []
+        self.on_response: list[Callable[[Exchange], ResponseHead | int | None]] = []
         self.on_end: list[Callable[[Exchange], None]] = []
         # `http-request use-service NAME`: the raw HTTP/1 response the applet answers, or
         # (a Lua service, engine/lua/applet.py) a function to call with the callback that

@@ -355,6 +355,8 @@ class HttpSession:
         head = c.head
         x = self.x
         if x is None or head.informational:
+            if x is not None:
+                x.interim += 1  # the server's 1xx counts in its hrsp_1xx (http_stats.py)
             self.work.append((CLIENT, ev.ResponseStarted(head)))
             return
         x.response = head
@@ -381,6 +383,7 @@ class HttpSession:
         if isinstance(got, Answer):  # denied: the server's response goes
             x.status = got.head.status
             x.termination = "PH"
+            x.response_at = None  # return_prx_cond: t_data = -1, not a valid response
             if sc.handler is self:
                 self.up.closed(sc)
             self.work.append((CLIENT, ev.ServerFailed(got.head.status, got)))
@@ -394,6 +397,9 @@ class HttpSession:
             x.srv_cookie = captured(got.fields, *cookie_capture(http), response=True)
         for hook in self.http.on_response:
             changed = hook(x)
+            if isinstance(changed, int):  # refused by a hook: HAProxy's answer instead
+                self.ruled(self.failure(changed).answer or Answer.page(changed), original, sc, x)
+                return
             if changed is not None:
                 head = x.response = changed
         x.status = head.status

@@ -161,6 +161,13 @@ class Upstream:
         phases = s.phases
         assert phases is not None and self.x is not None
         self.wait_head = None
+        txn = phases.txn
+        if txn is not None and not isinstance(verdict, Go):
+            # answered by the proxy: the frontend counts it as intercepted when its own rules
+            # did; a backend whose rules answered counts the status (s->be is the backend)
+            self.x.intercepted = txn.intercepted
+            if txn.backend is not None and self.x.backend is None:
+                self.x.backend = s.fe.runtime.backends.get(txn.backend)
         if isinstance(verdict, Go):
             edited = phases.forwarded(head.head)
             self.x.request = edited
