@@ -56,6 +56,8 @@ class Ended(Protocol):
     def intercepted(self) -> bool: ...
     @property
     def interim(self) -> int: ...
+    @property
+    def rewrites(self) -> tuple[int, int, int]: ...
 
 
 class HttpStats:
@@ -94,6 +96,14 @@ class HttpStats:
         self.ended(x.frontend, backend, x.status)
         if x.intercepted:
             self.intercepted(x.frontend)
+        fe_rw, be_rw, srv_rw = x.rewrites
+        if fe_rw:
+            self._fe(x.frontend).failed_rewrites += fe_rw
+            if backend is not None and be_rw:
+                self.backends.setdefault(backend, HttpCounts()).failed_rewrites += be_rw
+            if backend is not None and x.server is not None and srv_rw:
+                key = (backend, x.server.spec.name)
+                self.servers.setdefault(key, HttpCounts()).failed_rewrites += srv_rw
         if backend is not None and x.server is not None:
             for _ in range(x.interim):  # each interim 1xx counts (http_wait_for_response)
                 self.server_response(backend, x.server.spec.name, 100)
@@ -110,6 +120,16 @@ class HttpStats:
             return counts.view(), 0
         rate = fe.req_rate
         return counts.view(rate.total, rate.peak), rate.read(self.clock())
+
+    def rewrites(self, frontend: str | None, backend: str | None = None, server: str = "") -> int:
+        """The failed rewrites (wrew) of a frontend, a backend or a backend's server."""
+        if frontend is not None:
+            got = self.frontends.get(frontend)
+        elif server:
+            got = self.servers.get((backend or "", server))
+        else:
+            got = self.backends.get(backend or "")
+        return got.failed_rewrites if got is not None else 0
 
     def backend(self, name: str) -> HttpCounters:
         got = self.backends.get(name)

@@ -160,6 +160,7 @@ class LiveProxies:
             denied_conn=fe.denied,
             denied_sess=fe.denied_sess,
             denied_req=fe.denied_req,
+            failed_rewrites=self.http.rewrites(fe.spec.name),
         )
         stopped = all(lst.closed for lst in fe.listeners) and bool(fe.listeners)
         return FrontendView(
@@ -181,6 +182,7 @@ class LiveProxies:
         outb = sum(s.counters.outbytes for s in be.servers)
         counters = Counters(
             http=self.http.backend(be.spec.name),
+            failed_rewrites=self.http.rewrites(None, be.spec.name),
             cum_conn=be.counters.conns,
             cum_lbconn=be.counters.conns,
             bytes_in=inb,
@@ -205,6 +207,7 @@ class LiveProxies:
         c = srv.counters
         counters = Counters(
             http=self.http.server(be.spec.name, spec.name),
+            failed_rewrites=self.http.rewrites(None, be.spec.name, spec.name),
             sess_max=srv.max_sess,
             cum_sess=c.conns,
             cum_lbconn=c.conns,

@@ -370,6 +370,11 @@ class ProxiesSpec:
     rules: ProxyRulesCarrier | None = None
     checks: ChecksPlan | None = None  # None: no server is checked
     lua: LuaSpec = NO_LUA  # the Lua programs the runtime runs (engine/lua)
+    # tune.bufsize, tune.maxrewrite (haproxy.c: at most half the buffer), tune.http.maxhdr:
+    # the sizes mode http messages are held to (proto/http/limits.py)
+    bufsize: int = 16384
+    maxrewrite: int = 1024
+    http_maxhdr: int = 101
 
     def frontend(self, name: str) -> FrontendSpec | None:
         return next((f for f in self.frontends if f.name == name), None)

@@ -102,8 +102,17 @@ def _to_spec(config: HaproxyConfig, problems: Problems, read_file: ReadFile | No
         maxsock=_maxsock(config, frontends, len(checks.checked) if checks else 0),
         nbthread=g.nbthread or 0,
         lua=g.lua,
+        **_buffers(g.bufsize, g.maxrewrite, g.http_maxhdr),
     )
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
+
+
+def _buffers(bufsize: int | None, maxrewrite: int | None, maxhdr: int | None) -> dict[str, int]:
+    """tune.bufsize (16384), tune.maxrewrite (1024, then at most half the buffer: haproxy.c
+    step_init_2) and tune.http.maxhdr (101)."""
+    size = bufsize or 16384
+    rewrite = 1024 if maxrewrite is None else maxrewrite
+    return {"bufsize": size, "maxrewrite": min(rewrite, size // 2), "http_maxhdr": maxhdr or 101}
 
 
 def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None) -> CompiledProxies:

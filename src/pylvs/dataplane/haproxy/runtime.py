@@ -43,7 +43,7 @@ from . import httplog
 from .backend import BackendRuntime, stick_table
 from .frontend import Frontend, FrontendListener
 from .handover import ListenerKey, keep_tables, listener_key
-from .http.state import HttpState
+from .http.state import HttpState, buffer_limits
 from .http.stream import HttpSession
 from .persistence import CookiePersistence
 from .plain import PlainView
@@ -103,6 +103,7 @@ class ProxyRuntime:
         names = {b.name for b in spec.backends} | {f.name for f in spec.frontends}
         self.routes = {n: r for n, r in self.rules.proxies.items() if n in names}
         self.http = HttpState(self.wall)  # what mode http streams share (http/state.py)
+        self.http.limits = buffer_limits(spec)
         CookiePersistence.install(self)  # `cookie` persistence on its hooks
         self.frontends: dict[str, Frontend] = {
             f.name: Frontend(f, self) for f in spec.frontends if f.stats is None

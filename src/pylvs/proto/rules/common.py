@@ -247,12 +247,18 @@ class SetPriority:
         return Ret.CONT
 
 
+RESPONSE_SETS = ("http-response", "http-after-response")
+
+
 @dataclass(frozen=True, slots=True)
 class StrictMode:
     on: bool
 
     def run(self, x: Exec) -> Ret:
-        x.txn.strict = self.on
+        if x.rule_set in RESPONSE_SETS:  # http_action_strict_mode: the rule's message
+            x.txn.strict_res = self.on
+        else:
+            x.txn.strict = self.on
         return Ret.CONT
 
 

@@ -65,9 +65,12 @@ class Txn:
     status: int = -1  # txn->status: -1 until a rule or a reply sets it
     reply: object | None = None  # txn->http_reply: replies.Reply chosen by deny/tarpit
     tarpit: bool = False
-    strict: bool = True  # strict-mode (a failed rewrite is an error)
+    strict: bool = True  # strict-mode of the request (a failed rewrite is an error)
+    strict_res: bool = True  # of the response: each message has its own (HTTP_MSGF_SOFT_RW)
     l7_retry: bool = True
-    failed_rewrites: int = 0
+    failed_rewrites: int = 0  # the frontend counts each (wrew)
+    failed_rewrites_be: int = 0  # those once the backend was chosen: the backend counts them
+    failed_rewrites_srv: int = 0  # those of a server's response: the server counts them
     early_hints: list[tuple[bytes, bytes]] = field(default_factory=list)  # a pending 103
     resume: tuple[int, int] | None = None  # (id of the rule list, index of the rule)
     commands: list[Command] = field(default_factory=list)

@@ -32,9 +32,17 @@ def message(x: Exec) -> HttpMessage | None:
 
 
 def failed_rewrite(x: Exec) -> Ret:
-    x.txn.failed_rewrites += 1
+    """http_act.c fail_rewrite: the frontend counts it, the backend once it is assigned
+    (SF_BE_ASSIGNED: after the switching rules), the server whose response it was."""
+    txn = x.txn
+    txn.failed_rewrites += 1
+    if txn.backend is not None:
+        txn.failed_rewrites_be += 1
+    if x.stream.server is not None and x.rule_set in ("http-response", "http-after-response"):
+        txn.failed_rewrites_srv += 1
     x.emit(LogFailedRewrite(x.proxy))
-    return Ret.ERR if x.txn.strict else Ret.CONT
+    response = x.rule_set in ("http-response", "http-after-response")
+    return Ret.ERR if (txn.strict_res if response else txn.strict) else Ret.CONT
 
 
 def exp_replace(template: bytes, m: re.Match[bytes]) -> bytes | None:

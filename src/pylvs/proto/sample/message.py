@@ -10,8 +10,9 @@ it in place (src/http_htx.c http_add_header, http_replace_header_value, ...).
 inside double quotes, each part trimmed of spaces and tabs (http_find_hdr_value_end);
 `full_values(name)` is `fhdr()`: whole field values.  Names compare without case.
 
-A message may have a `room`: how many bytes its HTX form may still grow (the buffer less
-`tune.maxrewrite`, less what the message and its buffered body already use).  An edit that
+A message may have a `room`: how many bytes its HTX form may still grow (the buffer's HTX
+size less what the message and its buffered body already use: reading stops
+`tune.maxrewrite` short of the end, which is what rewrites grow into).  An edit that
 would go past it fails and leaves the message as it was, as htx_add_header and
 htx_replace_blk_value fail on a full buffer; the rule then counts a failed rewrite (and,
 in strict mode, answers 500).  None means no limit.  The driver that owns the buffer sets it.

@@ -236,3 +236,17 @@ def test_the_default_maxconn_is_haproxys_from_the_descriptor_limit() -> None:
     be = BackendRuntime(be_spec, {})
     be.set_fullconn(503)
     assert be.pool.lb.fullconn == 51
+
+
+def test_buffer_sizes_with_haproxys_defaults() -> None:
+    """tune.bufsize 16384, tune.maxrewrite 1024 but at most half the buffer (haproxy.c),
+    tune.http.maxhdr 101: what mode http messages are measured against."""
+
+    def sizes(tune: str) -> tuple[int, int, int]:
+        px, _problems = convert(f"global\n{tune}defaults\n mode http\n")
+        return px.bufsize, px.maxrewrite, px.http_maxhdr
+
+    assert sizes("") == (16384, 1024, 101)
+    assert sizes(" tune.bufsize 2048\n tune.maxrewrite 128\n") == (2048, 128, 101)
+    assert sizes(" tune.bufsize 1500\n") == (1500, 750, 101)
+    assert sizes(" tune.maxrewrite 9000\n tune.http.maxhdr 64\n") == (16384, 8192, 64)

@@ -47,6 +47,7 @@ class _Exchange:
     response: object | None
     intercepted: bool = False
     interim: int = 0
+    rewrites: tuple[int, int, int] = (0, 0, 0)
 
 
 @dataclass

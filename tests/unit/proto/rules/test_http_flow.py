@@ -100,6 +100,23 @@ def test_strict_mode_off_lets_a_failed_rewrite_go() -> None:
     t.stream.request.room = 5
     assert isinstance(http_flow.request(t, r.proxies), Go)
     assert t.failed_rewrites == 1
+    assert t.failed_rewrites_be == 0  # the frontend's rule: no backend assigned yet
+
+
+def test_a_failed_rewrite_of_the_backend_counts_there_too() -> None:
+    r = compiled(
+        fe(
+            "http-request strict-mode off",
+            "http-request set-header X-A 0123456789",
+            extra="backend be\n  http-request strict-mode off\n"
+            "  http-request set-header X-B 0123456789\n  server s1 127.0.0.1:9\n",
+        )
+    )
+    t = stream(r, "fe", GET)
+    assert t.stream.request is not None
+    t.stream.request.room = 5
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    assert (t.failed_rewrites, t.failed_rewrites_be, t.failed_rewrites_srv) == (2, 1, 0)
 
 
 def test_a_failing_after_response_rule_gives_the_500_page_without_after_rules() -> None:

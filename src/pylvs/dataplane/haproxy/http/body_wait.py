@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from pylvs.proto.http.conn import commands as cmd
 from pylvs.proto.http.conn import events as ev
-from pylvs.proto.http.limits import DEFAULT_LIMITS, htx_head_size
+from pylvs.proto.http.limits import DEFAULT_LIMITS, Limits, htx_head_size
 from pylvs.proto.http.message import Body, RequestHead, ResponseHead
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -37,7 +37,7 @@ class BodySoFar:
 
     __slots__ = ("continued", "data", "done", "room")
 
-    def __init__(self, head: RequestHead | ResponseHead) -> None:
+    def __init__(self, head: RequestHead | ResponseHead, limits: Limits = DEFAULT_LIMITS) -> None:
         self.data = bytearray()
         self.continued = False  # Expect: 100-continue looked at
         self.done: bool = not _has_body(head)
@@ -47,7 +47,7 @@ class BodySoFar:
             else (head.version, head.code, head.reason)
         )
         used = htx_head_size(parts, head.fields) + 8  # the data block's header
-        self.room = DEFAULT_LIMITS.htx_room - used
+        self.room = limits.htx_room - used
 
     @property
     def full(self) -> bool:

@@ -73,6 +73,8 @@ class Exchange:
     cookie_flags: str = "NN"
     intercepted: bool = False  # the frontend answered it itself (intercepted_req)
     interim: int = 0  # the 1xx responses the server sent before its final one
+    # failed rewrites (wrew) the frontend, the backend and the server count
+    rewrites: tuple[int, int, int] = (0, 0, 0)
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""

@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pylvs.proto.http.answers import Answer
-from pylvs.proto.http.message import RequestHead, ResponseHead
+from pylvs.proto.http.limits import HTX_STRUCT, Limits, htx_head_size
+from pylvs.proto.http.message import Fields, RequestHead, ResponseHead
 from pylvs.proto.rules import counters, h1, http_flow
 from pylvs.proto.rules.engine import Txn
 from pylvs.proto.rules.replies import Response
@@ -32,12 +33,14 @@ if TYPE_CHECKING:
 class Phases:
     """The rule phases of one connection of frontend `frontend` (see the module doc)."""
 
-    __slots__ = ("proxies", "sess", "txn")
+    __slots__ = ("held", "limits", "proxies", "sess", "txn")
 
     def __init__(self, runtime: ProxyRuntime, sess: Session) -> None:
         self.proxies = runtime.rules.proxies
         self.sess = sess  # the connection's (frontend.py made it and ran its session rules)
         self.txn: Txn | None = None
+        self.limits = runtime.http.limits
+        self.held = [0, 0]  # the HTX size of the request's / response's body in the buffer
 
     def request(self, head: RequestHead, now: float) -> Verdict:
         """A new request's phases, up to its backend (`Go`) or the answer that ends it."""
@@ -49,7 +52,10 @@ class Phases:
         """A new request's stream, before its phases run (`again`)."""
         self.ended(now)
         self.sess.requests += 1
-        stream = Stream(self.sess, now=now, request=h1.request_message(head))
+        msg = h1.request_message(head)
+        msg.room = room(self.limits, (head.method, head.target, head.version), head.fields)
+        self.held[0] = 0
+        stream = Stream(self.sess, now=now, request=msg)
         stream.remember_request()  # the request line as received: what %r logs
         self.txn = Txn(stream)
 
@@ -70,6 +76,17 @@ class Phases:
             txn.stream.req_body = bytes(so_far.data)
             txn.req_body_done = so_far.done
         txn.buffer_full = so_far.full
+        self._hold(response, min(len(so_far.data), so_far.room))
+
+    def _hold(self, response: bool, size: int) -> None:
+        """`size` bytes of the message's body are in its buffer: one HTX data block, which
+        takes from the room the message's rewrites have."""
+        txn = self.txn
+        msg = None if txn is None else txn.stream.response if response else txn.stream.request
+        block = size + 8 if size > 0 else 0
+        if msg is not None and msg.room is not None:
+            msg.room -= block - self.held[response]
+        self.held[response] = block
 
     def ended(self, now: float) -> None:
         """The request's stream is over: the counters it tracked go back (counters.py)."""
@@ -99,20 +116,24 @@ class Phases:
         return h1.request_head(self.txn.stream.request, head)
 
     def response(
-        self, head: ResponseHead, now: float, body: BodySoFar | None = None
+        self, head: ResponseHead, now: float, body: BodySoFar | None = None, arrived: int = 0
     ) -> ResponseHead | Answer | Wait | None:
         """The response phases on a server's final head: the head to write (edited), an
         answer to write instead (a deny: 502, a rule error: 500), a wait (wait-for-body:
-        `response_again` once more of the body came or at its deadline) or None (drop)."""
+        `response_again` once more of the body came or at its deadline) or None (drop).
+        `arrived`: the body bytes read with the head (in the buffer when the rules run)."""
         txn = self.txn
         if txn is None:
             return head
         s = txn.stream
         s.response = h1.response_message(head)
+        s.response.room = room(self.limits, (head.version, head.code, head.reason), head.fields)
+        self.held[1] = 0
         s.status = head.status
         s.res_body = None
         if body is not None:
             self.body(body, response=True)
+            self._hold(True, min(max(arrived, len(body.data)), body.room))
         return self.response_again(head, now)
 
     def response_again(self, head: ResponseHead, now: float) -> ResponseHead | Answer | Wait | None:
@@ -145,6 +166,14 @@ class Phases:
         verdict = http_flow.error_reply(txn, self.proxies, status)
         assert isinstance(verdict, Respond)
         return answer(verdict.response)
+
+
+def room(limits: Limits, parts: tuple[bytes, bytes, bytes], fields: Fields) -> int:
+    """What a message's rewrites may add: the buffer's HTX size (tune.bufsize less the HTX
+    header) less the head's HTX size; its body takes from it as it is buffered (`_hold`).
+    Reading stops `tune.maxrewrite` short of the end, so at least that much is left
+    (htx_add_header and htx_replace_blk_value fail past it: strict_rw_mode.vtc)."""
+    return limits.bufsize - HTX_STRUCT - htx_head_size(parts, fields)
 
 
 def answer(resp: Response) -> Answer:

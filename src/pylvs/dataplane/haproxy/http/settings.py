@@ -19,6 +19,7 @@ from pylvs.proto.http.conn.client import Front
 from pylvs.proto.http.conn.pool import Reuse
 from pylvs.proto.http.conn.server import Back
 from pylvs.proto.http.connmode import Mode
+from pylvs.proto.http.limits import DEFAULT_LIMITS, Limits
 from pylvs.proto.http.timeouts import Timeouts
 
 MODES = {"keep-alive": Mode.KEEP_ALIVE, "server-close": Mode.SERVER_CLOSE, "close": Mode.CLOSE}
@@ -30,11 +31,12 @@ def _s(ms: int | None) -> float | None:
     return None if ms is None or ms <= 0 else ms / 1000.0
 
 
-def front(fe: FrontendSpec, be: BackendSpec | None) -> Front:
+def front(fe: FrontendSpec, be: BackendSpec | None, limits: Limits = DEFAULT_LIMITS) -> Front:
     """The client side's settings (`be`: the backend whose tunnel/server timeouts count)."""
     h = fe.http or _NONE
     return Front(
         mode=MODES[h.conn_mode],
+        limits=limits,
         timeouts=Timeouts(
             client=_s(fe.client_ms),
             server=_s(be.server_ms) if be is not None else None,
@@ -48,10 +50,11 @@ def front(fe: FrontendSpec, be: BackendSpec | None) -> Front:
     )
 
 
-def back(be: BackendSpec, fe: FrontendSpec | None) -> Back:
+def back(be: BackendSpec, fe: FrontendSpec | None, limits: Limits = DEFAULT_LIMITS) -> Back:
     h = be.http or _NONE
     return Back(
         mode=MODES[h.conn_mode],
+        limits=limits,
         timeouts=Timeouts(
             client=_s(fe.client_ms) if fe is not None else None,
             server=_s(be.server_ms),

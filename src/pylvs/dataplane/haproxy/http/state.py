@@ -25,11 +25,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pylvs.model.proxies import ErrorCapture
-from pylvs.model.proxy_spec import BackendSpec, FrontendSpec
+from pylvs.model.proxy_spec import BackendSpec, FrontendSpec, ProxiesSpec
 from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.conn.client import Front
 from pylvs.proto.http.conn.server import Back
 from pylvs.proto.http.head import Refusal
+from pylvs.proto.http.limits import DEFAULT_LIMITS, Limits
 from pylvs.proto.http.snapshot import back_flags, front_flags
 from pylvs.proto.http.syntax import State
 
@@ -46,9 +47,19 @@ if TYPE_CHECKING:
     from pylvs.sched.haproxy import Server
 
 
+def buffer_limits(spec: ProxiesSpec) -> Limits:
+    """tune.bufsize / tune.maxrewrite / tune.http.maxhdr as the HTTP machines measure with
+    them (a buffer too small for HAProxy's HTX header keeps the defaults)."""
+    try:
+        return Limits(spec.bufsize, spec.maxrewrite, spec.http_maxhdr)
+    except ValueError:
+        return DEFAULT_LIMITS
+
+
 class HttpState:
     def __init__(self, wall: Callable[[], float]) -> None:
         self.wall = wall
+        self.limits = DEFAULT_LIMITS  # the runtime's (buffer_limits)
         self._fronts: dict[str, Front] = {}
         self._backs: dict[str, Back] = {}
         self._conns: dict[str, Connections] = {}
@@ -65,13 +76,13 @@ class HttpState:
     def front(self, fe: FrontendSpec, be: BackendSpec | None) -> Front:
         got = self._fronts.get(fe.name)
         if got is None:
-            got = self._fronts[fe.name] = settings.front(fe, be)
+            got = self._fronts[fe.name] = settings.front(fe, be, self.limits)
         return got
 
     def back(self, be: BackendSpec) -> Back:
         got = self._backs.get(be.name)
         if got is None:
-            got = self._backs[be.name] = settings.back(be, None)
+            got = self._backs[be.name] = settings.back(be, None, self.limits)
         return got
 
     def connections(self, be: BackendRuntime, loop: asyncio.AbstractEventLoop) -> Connections:

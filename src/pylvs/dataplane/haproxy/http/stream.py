@@ -310,7 +310,7 @@ class HttpSession:
     # -- a server connection's commands -------------------------------------------------
 
     def _server_cmds(self, sc: ServerConn, commands: list[cmd.Command]) -> None:
-        for c in commands:
+        for i, c in enumerate(commands):
             if sc.handler is not self:
                 return  # abandoned (a response the rules replaced)
             kind = type(c)
@@ -325,7 +325,7 @@ class HttpSession:
                 if sc.ep is not None:
                     _socket_cmd(sc.ep, c)
             elif kind is cmd.DeliverHead:
-                self._response(c, sc)
+                self._response(c, sc, _arrived(commands, i + 1))
             elif kind is cmd.Connect:
                 self.up.connect(sc)
             elif kind is cmd.Release:
@@ -351,7 +351,7 @@ class HttpSession:
             return ev.ServerFailed(status)
         return ev.ServerFailed(status, self.phases.error(status))
 
-    def _response(self, c: cmd.DeliverHead, sc: ServerConn) -> None:
+    def _response(self, c: cmd.DeliverHead, sc: ServerConn, arrived: int = 0) -> None:
         head = c.head
         x = self.x
         if x is None or head.informational:
@@ -364,8 +364,8 @@ class HttpSession:
         if self.phases is None:
             self.ruled(head, head, sc, x)
             return
-        body = BodySoFar(head)
-        got = self.phases.response(head, now, body)
+        body = BodySoFar(head, self.http.limits)
+        got = self.phases.response(head, now, body, arrived)
         if isinstance(got, Wait):  # wait-for-body: the response is held (response_wait.py)
             self.hold = ResponseHold(self, head, sc, got, body)
             return
@@ -410,6 +410,9 @@ class HttpSession:
     def _end_exchange(self, x: Exchange) -> None:
         self.x = None
         self.txn = None
+        txn = self.phases.txn if self.phases is not None else None
+        if txn is not None and txn.failed_rewrites:  # wrew (http_stats.py)
+            x.rewrites = (txn.failed_rewrites, txn.failed_rewrites_be, txn.failed_rewrites_srv)
         now = self.ctx.clock()
         x.ended_at = now
         self.idle_since = now
@@ -525,3 +528,15 @@ class _ClientOwner:
 
     def connect_failed(self, ep: Endpoint, reason: str) -> None:
         return
+
+
+def _arrived(commands: list[cmd.Command], start: int) -> int:
+    """The body bytes a server's head came with: the data of the same read, in the buffer
+    when the response rules run (their rewrite room, phases.py)."""
+    total = 0
+    for c in commands[start:]:
+        if isinstance(c, cmd.DeliverData):
+            total += len(c.data)
+        elif isinstance(c, cmd.DeliverHead):
+            break
+    return total

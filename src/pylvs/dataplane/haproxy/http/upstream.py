@@ -107,7 +107,7 @@ class Upstream:
             self._backend(s.fe.default, None, now)
             return
         self.pending = []  # the body's events while the rules decide (they go on after)
-        body = self.body = BodySoFar(head.head)
+        body = self.body = BodySoFar(head.head, s.http.limits)
         s.phases.begin(head.head, now)
         x.stream = s.phases.stream
         s.phases.body(body, response=False)
