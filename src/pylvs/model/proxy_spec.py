@@ -151,6 +151,9 @@ class FrontendSpec:
     log: ProxyLog = NO_LOG  # `log` targets, `log-tag`
     where: str = ""
     http: HttpSpec | None = None  # mode http: its connection options
+    # `option abortonclose` as the frontend proxy has it (from its defaults or a listen's
+    # own): its client's close is only read while a request waits when it is set
+    abortonclose: bool = False
 
     @property
     def addresses(self) -> tuple[ListenAddress, ...]:

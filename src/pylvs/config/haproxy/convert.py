@@ -226,6 +226,7 @@ def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
         stats=stats,
         where=where(proxy.loc),
         http=convert_http.http_spec(proxy, problems) if proxy.mode == "http" else None,
+        abortonclose=proxy.options.abortonclose,
     )
 
 

@@ -336,13 +336,19 @@ class HttpSession:
                 self._capture(c, response=True, sc=sc)
             else:
                 if kind is cmd.DeliverFailure:
-                    status = c.status  # type: ignore[union-attr]
-                    if self.x is not None:
-                        self.x.status = status
-                        self.x.termination = _FAILURE_STATE.get(status, "SH")
-                    self.work.append((CLIENT, self.failure(status)))
+                    self._server_failed(c.status)  # type: ignore[union-attr]
                     continue
                 self.work.append((CLIENT, route(c)))
+
+    def _server_failed(self, status: int) -> None:
+        """No response will come from the server: HAProxy's answer `status`."""
+        state = _FAILURE_STATE.get(status, "SH")
+        if self.up.aborted and status == 502:  # the client's abort (abortonclose), then the
+            status, state = 400, "CH"  # server's close: http_wait_for_response's case 3
+        if self.x is not None:
+            self.x.status = status
+            self.x.termination = state
+        self.work.append((CLIENT, self.failure(status)))
 
     def failure(self, status: int) -> ev.ServerFailed:
         """HAProxy's answer `status` for the current request (the proxies' error pages and
@@ -512,6 +518,9 @@ class _ClientOwner:
         self.s.client_data(data)
 
     def eof(self, ep: Endpoint) -> None:
+        if self.s.up.client_closed():  # abortonclose: given up before a server took it
+            self.s.abort()
+            return
         self.s.client_event(ev.EOF_READ)
 
     def failed(self, ep: Endpoint) -> None:

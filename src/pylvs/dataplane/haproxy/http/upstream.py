@@ -55,6 +55,7 @@ class Upstream:
     """The server side of one HttpSession's current request (see the module doc)."""
 
     __slots__ = (
+        "aborted",
         "be",
         "body",
         "buffering",
@@ -95,6 +96,7 @@ class Upstream:
         self.body: BodySoFar | None = None  # what came of the body while the rules decide
         self.wait_head: ev.HeadForwarded | None = None  # the head whose rules wait
         self.buffering = False  # option http-buffer-request holds the request
+        self.aborted = False  # abortonclose: the client's close went on to the server
 
     # -- a new request -------------------------------------------------------------------
 
@@ -395,6 +397,38 @@ class Upstream:
             server = self.queued_on if isinstance(self.queued_on, Server) else None
             self.be.unqueue(self, server)  # type: ignore[arg-type]
             self.queued_on = False
+
+    def client_closed(self) -> bool:
+        """The client closed its side: with `option abortonclose`, a request still waiting for
+        its connection is given up (src/backend.c back_may_abort_req, back_handle_st_con,
+        back_handle_st_cer: `CQ` in a queue, `CC` while connecting or between retries); the
+        session then closes (True).  One waiting for its response shuts the server's side."""
+        be, x = self.be, self.x
+        if be is None or x is None or not be.spec.abortonclose:
+            return False
+        if x.connected_at is not None:
+            sc = self.s.sc
+            if x.response is None and sc is not None and not self.aborted:
+                # http_wait_for_response: the close goes on to the server, which decides;
+                # its close then answers the client 400 (`CH`, stream.py)
+                self.aborted = True
+                self.s.work.append((sc, ev.CLIENT_SHUT))
+            return False
+        if not self.s.fe.spec.abortonclose:
+            # the front side keeps reading the client only when the proxy that reads it
+            # has the option (stconn.c sc_conn_recv CO_RFL_KEEP_RECV, s->be being the
+            # frontend then): with it in the backend alone, haproxy 2.6.12 sees the close
+            # only once a server answers (tests/integration/hamode/http/
+            # test_http_abortonclose.py)
+            return False
+        if self.queued_on is not False:
+            x.termination = "CQ"
+            x.dequeued_at = self.s.ctx.clock()
+        elif x.connect_at is not None:
+            x.termination = "CC"
+        else:
+            return False
+        return True
 
     def _fail(self, status: int, termination: str) -> None:
         """No server will answer: HAProxy's page (the client machine writes it)."""
