@@ -315,6 +315,9 @@ class BackendSpec:
     # in a backend without `balance`: where every stream goes (config/haproxy/
     # convert_dispatch.py); not one of `servers`
     dispatch: ServerSpec | None = None
+    # `stats enable` in a mode http backend: the stats applet answers the requests for its
+    # URI that reach the backend (http_process_req_common, HTTP driver's `pages` hook)
+    stats: StatsPageSpec | None = None
 
     def server(self, name: str) -> ServerSpec | None:
         return next((s for s in self.servers if s.name == name), None)

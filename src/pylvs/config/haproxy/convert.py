@@ -387,6 +387,7 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
         redispatch=o.redispatch,
         redispatch_interval=o.redispatch_interval,
         abortonclose=o.abortonclose,
+        stats=stats_page(proxy) if proxy.stats.enabled and proxy.kind == "backend" else None,
         persist=o.persist,
         fullconn=proxy.fullconn,
         stick_table=table,

@@ -128,6 +128,8 @@ def _stream(fe: Frontend, x: Exchange) -> Stream:
     if x.server is not None:
         s = x.server.spec
         st.server = ServerRef(s.name, s.id, s.address, s.port, s.weight)
+    elif x.applet is not None:  # log.c: an applet's name where a server's would be
+        st.server = ServerRef(x.applet, 0)
     st.status = x.status
     if x.request_captures and not st.captures.request:
         st.captures.request = [_bytes(v) for v in x.request_captures]

@@ -250,3 +250,13 @@ def test_buffer_sizes_with_haproxys_defaults() -> None:
     assert sizes(" tune.bufsize 2048\n tune.maxrewrite 128\n") == (2048, 128, 101)
     assert sizes(" tune.bufsize 1500\n") == (1500, 750, 101)
     assert sizes(" tune.maxrewrite 9000\n tune.http.maxhdr 64\n") == (16384, 8192, 64)
+
+
+def test_a_backend_with_stats_enable_carries_its_page() -> None:
+    px, _problems = convert(
+        "defaults\n mode http\nbackend be\n stats enable\n stats uri /st\n"
+        " stats auth a:b\n server s 127.0.0.1:80\n"
+    )
+    be = px.backend("be")
+    assert be is not None and be.stats is not None
+    assert (be.stats.uri, be.stats.auth) == ("/st", (("a", "b"),))

@@ -72,6 +72,7 @@ class Exchange:
     # TX_CK_* / TX_SCK_* as %tsc's last two letters (persistence.py sets them)
     cookie_flags: str = "NN"
     intercepted: bool = False  # the frontend answered it itself (intercepted_req)
+    applet: str | None = None  # the applet that answered ("<STATS>", "<PROMEX>"): what %s logs
     interim: int = 0  # the 1xx responses the server sent before its final one
     # failed rewrites (wrew) the frontend, the backend and the server count
     rewrites: tuple[int, int, int] = (0, 0, 0)

@@ -157,6 +157,12 @@ class Phases:
             return self.error(500)
         return h1.response_head(s.response, edited)
 
+    def own(self, resp: Response) -> Answer:
+        """An applet's response (the stats page) through the http-after-response rules."""
+        if self.txn is None:
+            return answer(resp)
+        return answer(http_flow.finish(self.txn, self.proxies, resp))
+
     def error(self, status: int) -> Answer:
         """HAProxy's answer `status` for this request: the proxies' error pages, through
         their http-after-response rules."""

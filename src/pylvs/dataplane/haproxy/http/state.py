@@ -44,6 +44,7 @@ Service = bytes | Callable[[Callable[[bytes | Answer], None]], None]
 if TYPE_CHECKING:
     from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
     from pylvs.proto.http.message import ResponseHead
+    from pylvs.proto.rules.replies import Response
     from pylvs.sched.haproxy import Server
 
 
@@ -72,6 +73,9 @@ class HttpState:
         # (a Lua service, engine/lua/applet.py) a function to call with the callback that
         # takes the answer once the applet has built it
         self.services: dict[str, Callable[[Exchange], Service]] = {}
+        # the stats page of a backend with `stats enable`, by backend name: its answer to a
+        # request that reached the backend, None when the request is not the page's
+        self.pages: dict[str, Callable[[Exchange], Response | None]] = {}
 
     def front(self, fe: FrontendSpec, be: BackendSpec | None) -> Front:
         got = self._fronts.get(fe.name)

@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 _TURNAROUND_MAX = 1.0
 
 
+# The applets' names, as the log's %s shows the one that answered (promex.c, stats.c)
+_APPLETS = {"prometheus-exporter": "<PROMEX>"}
+
+
 class Upstream:
     """The server side of one HttpSession's current request (see the module doc)."""
 
@@ -176,6 +180,13 @@ class Upstream:
             capture_cookie(self.x, s.fe.spec.http, edited)
             self.pending = [ev.HeadForwarded(edited, head.first, head.mode), *(self.pending or ())]
             be = s.fe.runtime.backends.get(verdict.backend or "")
+            stats = s.http.pages.get(verdict.backend or "")
+            own = stats(self.x) if stats is not None else None
+            if own is not None:  # the backend's stats applet (http_process_req_common)
+                self.x.backend = be
+                self.x.applet = "<STATS>"
+                self._answer(phases.own(own), "LR")
+                return
             self._backend(be, verdict.server, now)
         elif isinstance(verdict, Respond):
             self._answer(phases_answer(verdict.response), "PR")
@@ -198,6 +209,7 @@ class Upstream:
             if service is None:
                 self._fail(503, "PR")
             else:
+                self.x.applet = _APPLETS.get(verdict.name)
                 got = service(self.x)
                 if isinstance(got, bytes):
                     self._answer(Answer.of(got), "--")
