@@ -261,3 +261,29 @@ class Client:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def talk(port: int, data: bytes, host: str = "127.0.0.1") -> bytes:
+    """One connection: `data` sent, then all that comes back until the proxy closes."""
+    out = b""
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(data)
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(65536):
+                out += chunk
+    return out
+
+
+# The start of a haproxy.cfg whose mode http proxies send `option httplog` lines to the
+# syslog receiver at port {log} (str.format fills it)
+HTTPLOG_HEAD = """\
+global
+    log 127.0.0.1:{log} local0
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+"""

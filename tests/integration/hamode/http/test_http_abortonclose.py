@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -21,13 +21,6 @@ from tests.integration.hamode.http.http_helpers import HttpServer
 from tests.integration.hamode.test_hamode_log import Syslog
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
-
-
-@pytest.fixture
-def syslog() -> Iterator[Syslog]:
-    s = Syslog()
-    yield s
-    s.sock.close()
 
 
 CONFIG = """\

@@ -8,36 +8,20 @@ rather than in chunks (the same bytes for the client)."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port
-from tests.integration.hamode.http.http_helpers import HttpServer
+from tests.integration.hamode.http.http_helpers import HTTPLOG_HEAD, HttpServer, talk
 from tests.integration.hamode.test_hamode_log import Syslog
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
 
-@pytest.fixture
-def syslog() -> Iterator[Syslog]:
-    s = Syslog()
-    yield s
-    s.sock.close()
-
-
-CONFIG = """\
-global
-    log 127.0.0.1:{log} local0
-defaults
-    mode http
-    log global
-    option httplog
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+CONFIG = (
+    HTTPLOG_HEAD
+    + """\
 frontend fe
     bind 127.0.0.1:{port}
     http-after-response set-header x-fe %[status]
@@ -55,6 +39,7 @@ backend locked
     stats auth admin:secret
     server web 127.0.0.1:{server}
 """
+)
 
 REQUESTS = [
     b"GET /stats HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
@@ -62,16 +47,6 @@ REQUESTS = [
     b"GET /page HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
     b"GET /locked HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
 ]
-
-
-def _talk(port: int, data: bytes) -> bytes:
-    out = b""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(data)
-        with contextlib.suppress(OSError):
-            while chunk := s.recv(65536):
-                out += chunk
-    return out
 
 
 def _seen(answer: bytes) -> tuple[object, ...]:
@@ -119,7 +94,7 @@ def _run(proxy: Callable[..., Proxy], syslog: Syslog, kind: str) -> list[object]
             syslog.lines(0.3)
             seen: list[object] = []
             for request in REQUESTS:
-                seen.append(_seen(_talk(port, request)))
+                seen.append(_seen(talk(port, request)))
                 lines = [_log(line) for line in syslog.lines()]
                 # the page's 401 is logged 400 by haproxy 2.6.12, 401 by pylvs
                 seen.append(lines if b"/locked" not in request else len(lines))

@@ -8,10 +8,8 @@ sets a cookie (the alert on the backend's log, HAProxy's answer for the response
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,27 +21,10 @@ from tests.integration.hamode.hamode_helpers import (
     free_port,
     stats_command,
 )
-from tests.integration.hamode.http.http_helpers import HttpServer
+from tests.integration.hamode.http.http_helpers import HTTPLOG_HEAD, HttpServer, talk
 from tests.integration.hamode.test_hamode_log import Syslog
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
-
-
-@pytest.fixture
-def syslog() -> Iterator[Syslog]:
-    s = Syslog()
-    yield s
-    s.sock.close()
-
-
-def _talk(port: int, data: bytes) -> bytes:
-    out = b""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(data)
-        with contextlib.suppress(OSError):
-            while chunk := s.recv(65536):
-                out += chunk
-    return out
 
 
 COUNTERS = """\
@@ -88,7 +69,7 @@ def _counters(proxy: Callable[..., Proxy], kind: str) -> list[list[tuple[str, st
         try:
             seen = []
             for request in REQUESTS:
-                _talk(port, request)
+                talk(port, request)
                 rows = stats_command(sock, "show stat typed").splitlines()
                 seen.append(
                     [
@@ -117,16 +98,9 @@ def test_intercepted_and_interim_counts_as_haproxy_keeps_them(
     assert last["B.3.0.41.hrsp_3xx.1"] == "1"  # the backend's own redirect
 
 
-CHECKCACHE = """\
-global
-    log 127.0.0.1:{log} local0
-defaults
-    mode http
-    log global
-    option httplog
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+CHECKCACHE = (
+    HTTPLOG_HEAD
+    + """\
 frontend fe
     bind 127.0.0.1:{port}
     default_backend be
@@ -134,6 +108,7 @@ backend be
     option checkcache
     server web 127.0.0.1:{server}
 """
+)
 
 
 def _masked(line: str) -> str:
@@ -167,7 +142,7 @@ def test_checkcache_refuses_a_cacheable_response_with_a_cookie(
             p = proxy(kind, text, None)
             try:
                 syslog.lines(0.3)
-                answer = _talk(port, b"GET /" + CLOSE)
+                answer = talk(port, b"GET /" + CLOSE)
                 seen[kind] = (answer, [_masked(line) for line in syslog.lines()])
             finally:
                 p.stop()

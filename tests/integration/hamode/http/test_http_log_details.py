@@ -8,34 +8,15 @@ server's own deleted `--VD`, a passive `cookie NAME` backend `----`, a rewritten
 
 from __future__ import annotations
 
-import contextlib
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port
-from tests.integration.hamode.http.http_helpers import HttpServer
+from tests.integration.hamode.http.http_helpers import HTTPLOG_HEAD, HttpServer, talk
 from tests.integration.hamode.test_hamode_log import Syslog
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
-
-
-@pytest.fixture
-def syslog() -> Iterator[Syslog]:
-    s = Syslog()
-    yield s
-    s.sock.close()
-
-
-def _talk(port: int, data: bytes) -> bytes:
-    out = b""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(data)
-        with contextlib.suppress(OSError):
-            while chunk := s.recv(65536):
-                out += chunk
-    return out
 
 
 def _lines(
@@ -53,7 +34,7 @@ def _lines(
         syslog.lines(0.3)
         seen = []
         for which, data in requests:
-            _talk(ports[which], data)
+            talk(ports[which], data)
             seen.append([line.split(": ", 1)[1] for line in syslog.lines()])
         return seen
     finally:
@@ -106,16 +87,9 @@ def test_timeouts_in_a_log_format_line(proxy: Callable[..., Proxy], syslog: Sysl
     assert seen["pylvs"] == [["timeouts 4000 4000 7000 7000"], ["timeouts 6000 3000 7000 9000"]]
 
 
-COOKIES = """\
-global
-    log 127.0.0.1:{log} local0
-defaults
-    mode http
-    log global
-    option httplog
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+COOKIES = (
+    HTTPLOG_HEAD
+    + """\
 frontend insert
     bind 127.0.0.1:{p0}
     default_backend insert
@@ -135,6 +109,7 @@ backend rewrite
     cookie SRVID rewrite
     server web 127.0.0.1:{server} cookie one
 """
+)
 
 
 def _flags(lines: list[list[str]]) -> list[str]:

@@ -8,8 +8,6 @@ has room for both."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +21,7 @@ from tests.integration.hamode.hamode_helpers import (
     free_port,
     stats_command,
 )
-from tests.integration.hamode.http.http_helpers import HttpServer
+from tests.integration.hamode.http.http_helpers import HttpServer, talk
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
@@ -61,16 +59,6 @@ def _post(path: bytes, size: int) -> bytes:
     )
 
 
-def _talk(port: int, data: bytes) -> bytes:
-    out = b""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(data)
-        with contextlib.suppress(OSError):
-            while chunk := s.recv(65536):
-                out += chunk
-    return out
-
-
 def _wrew(csv: str) -> dict[str, str]:
     lines = csv.splitlines()
     names = lines[0][2:].split(",")
@@ -92,7 +80,7 @@ def _run(proxy: Callable[..., Proxy], kind: str, script: bytes) -> tuple[list[by
         try:
             requests = [_post(b"/one", 2000), _post(b"/two", 2000), _post(b"/off", 2000)]
             requests += [_post(b"/be", 2000), _post(b"/two", 100)]
-            seen = [_talk(port, r).split(b"\r\n")[0] for r in requests]
+            seen = [talk(port, r).split(b"\r\n")[0] for r in requests]
             return seen, _wrew(stats_command(sock, "show stat"))
         finally:
             p.stop()
