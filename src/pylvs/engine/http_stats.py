@@ -22,6 +22,7 @@ from pylvs.model.proxies import HttpCounters
 from pylvs.proto.http.stats import HttpCounts
 
 EMPTY = HttpCounters()
+_NOT_DENIED = (False, False, False)
 
 
 class _Named(Protocol):
@@ -53,11 +54,15 @@ class Ended(Protocol):
     @property
     def response(self) -> object | None: ...
     @property
+    def server_status(self) -> int: ...
+    @property
     def intercepted(self) -> bool: ...
     @property
     def interim(self) -> int: ...
     @property
     def rewrites(self) -> tuple[int, int, int]: ...
+    @property
+    def denied(self) -> tuple[bool, bool, bool]: ...
 
 
 class HttpStats:
@@ -96,6 +101,8 @@ class HttpStats:
         self.ended(x.frontend, backend, x.status)
         if x.intercepted:
             self.intercepted(x.frontend)
+        if x.denied != _NOT_DENIED:
+            self._denied(x, backend)
         fe_rw, be_rw, srv_rw = x.rewrites
         if fe_rw:
             self._fe(x.frontend).failed_rewrites += fe_rw
@@ -107,8 +114,9 @@ class HttpStats:
         if backend is not None and x.server is not None:
             for _ in range(x.interim):  # each interim 1xx counts (http_wait_for_response)
                 self.server_response(backend, x.server.spec.name, 100)
-            if x.response is not None:
-                self.server_response(backend, x.server.spec.name, x.status)
+            if x.response is not None:  # the status it sent, whatever the rules made of it
+                status = x.server_status if x.server_status > 0 else x.status
+                self.server_response(backend, x.server.spec.name, status)
 
     # -- what the snapshot reads ----------------------------------------------------------
 
@@ -121,15 +129,39 @@ class HttpStats:
         rate = fe.req_rate
         return counts.view(rate.total, rate.peak), rate.read(self.clock())
 
+    def _denied(self, x: Ended, backend: str | None) -> None:
+        """http_ana.c's `deny:` labels: a denied request counts on the frontend and, once
+        assigned, the backend; a denied response on both and on its server."""
+        req, req_be, resp = x.denied
+        fe = self._fe(x.frontend)
+        be = self.backends.setdefault(backend, HttpCounts()) if backend is not None else None
+        fe.denied_req += req
+        fe.denied_resp += resp
+        if be is not None:
+            be.denied_req += req_be
+            be.denied_resp += resp
+            if resp and x.server is not None:
+                key = (backend or "", x.server.spec.name)
+                self.servers.setdefault(key, HttpCounts()).denied_resp += 1
+
+    def _counts(self, frontend: str | None, backend: str | None, server: str) -> HttpCounts | None:
+        if frontend is not None:
+            return self.frontends.get(frontend)
+        if server:
+            return self.servers.get((backend or "", server))
+        return self.backends.get(backend or "")
+
     def rewrites(self, frontend: str | None, backend: str | None = None, server: str = "") -> int:
         """The failed rewrites (wrew) of a frontend, a backend or a backend's server."""
-        if frontend is not None:
-            got = self.frontends.get(frontend)
-        elif server:
-            got = self.servers.get((backend or "", server))
-        else:
-            got = self.backends.get(backend or "")
+        got = self._counts(frontend, backend, server)
         return got.failed_rewrites if got is not None else 0
+
+    def denials(
+        self, frontend: str | None, backend: str | None = None, server: str = ""
+    ) -> tuple[int, int]:
+        """(dreq, dresp) that mode http rules and checks gave a frontend, backend or server."""
+        got = self._counts(frontend, backend, server)
+        return (got.denied_req, got.denied_resp) if got is not None else (0, 0)
 
     def backend(self, name: str) -> HttpCounters:
         got = self.backends.get(name)

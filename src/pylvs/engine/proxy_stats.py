@@ -148,6 +148,7 @@ class LiveProxies:
     def _frontend(self, fe: Frontend) -> FrontendView:
         c = fe.counters
         http, req_rate = self.http.frontend(fe.spec.name)
+        dreq, dresp = self.http.denials(fe.spec.name)
         counters = Counters(
             http=http,
             sess_max=fe.max_conns,
@@ -159,7 +160,8 @@ class LiveProxies:
             bytes_out=c.outbytes,
             denied_conn=fe.denied,
             denied_sess=fe.denied_sess,
-            denied_req=fe.denied_req,
+            denied_req=fe.denied_req + dreq,
+            denied_resp=dresp,
             failed_rewrites=self.http.rewrites(fe.spec.name),
         )
         stopped = all(lst.closed for lst in fe.listeners) and bool(fe.listeners)
@@ -180,9 +182,12 @@ class LiveProxies:
     def _backend(self, be: BackendRuntime) -> BackendView:
         inb = sum(s.counters.inbytes for s in be.servers)
         outb = sum(s.counters.outbytes for s in be.servers)
+        dreq, dresp = self.http.denials(None, be.spec.name)
         counters = Counters(
             http=self.http.backend(be.spec.name),
             failed_rewrites=self.http.rewrites(None, be.spec.name),
+            denied_req=dreq,
+            denied_resp=dresp,
             cum_conn=be.counters.conns,
             cum_lbconn=be.counters.conns,
             bytes_in=inb,
@@ -208,6 +213,7 @@ class LiveProxies:
         counters = Counters(
             http=self.http.server(be.spec.name, spec.name),
             failed_rewrites=self.http.rewrites(None, be.spec.name, spec.name),
+            denied_resp=self.http.denials(None, be.spec.name, spec.name)[1],
             sess_max=srv.max_sess,
             cum_sess=c.conns,
             cum_lbconn=c.conns,

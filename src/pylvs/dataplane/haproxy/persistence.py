@@ -128,6 +128,7 @@ class CookiePersistence:
         )
         text += "."
         self.rt.send_log(be.spec.name, LOG_ALERT, text)
+        x.denied = (x.denied[0], x.denied[1], True)  # denied_resp
         return status
 
     def ended(self, x: Exchange) -> None:

@@ -30,13 +30,21 @@ class HttpCounts:
     """One object's HTTP counters (mutable; the runtime owns one per frontend, backend and
     server)."""
 
-    __slots__ = ("failed_rewrites", "intercepted", "requests", "responses")
+    __slots__ = (
+        "denied_req",
+        "denied_resp",
+        "failed_rewrites",
+        "intercepted",
+        "requests",
+        "responses",
+    )
 
     def __init__(self) -> None:
         self.responses = [0, 0, 0, 0, 0, 0]
         self.requests = 0
         self.intercepted = 0
         self.failed_rewrites = 0  # wrew: read beside the HTTP counters (HttpStats.rewrites)
+        self.denied_req = self.denied_resp = 0  # dreq, dresp by rules (HttpStats.denials)
 
     def response(self, status: int, *, count_request: bool = False) -> None:
         """A final status for this object (a backend or server also counts the request)."""
@@ -48,6 +56,7 @@ class HttpCounts:
         """`clear counters all` (plain `clear counters` only resets maxima: none here)."""
         self.responses = [0, 0, 0, 0, 0, 0]
         self.requests = self.intercepted = self.failed_rewrites = 0
+        self.denied_req = self.denied_resp = 0
 
     def view(self, requests: int | None = None, rps_max: int = 0) -> HttpCounters:
         """The counters (a frontend's requests and peak rate come from its request rate)."""

@@ -89,6 +89,11 @@ class Txn:
     # the frontend answered the request itself (fe_counters.intercepted_req): monitor-uri,
     # a redirect or an applet of its own request rules (http_ana.c, stream.c: "fe == be")
     intercepted: bool = False
+    # denied by a rule (http_process_req_common / http_process_res_common `deny:`): the
+    # request (the backend counts it too once assigned), the response
+    denied_req: bool = False
+    denied_be: bool = False
+    denied_resp: bool = False
     # Where the phases are (http_flow.py, tcp_flow.py)
     stage: str = "fe-content"
     res_stage: str = "content"

@@ -81,6 +81,8 @@ def _ended(txn: Txn, proxies: Proxies, px: ProxyRules, out: Outcome) -> Verdict 
     if ret is Ret.YIELD:
         return Wait(txn.wait_until)
     if ret is Ret.DENY:
+        txn.denied_req = True  # deny and tarpit (denied_req)
+        txn.denied_be = txn.backend is not None  # SF_BE_ASSIGNED
         _pages(txn, proxies)
         backend, frontend = txn.pages
         reply = txn.reply if txn.reply is not None else ErrorMessage(txn.status)
@@ -276,6 +278,7 @@ def _response(txn: Txn, proxies: Proxies) -> Verdict:
         if out.ret is Ret.YIELD:
             return Wait(txn.wait_until)
         if out.ret is Ret.DENY:
+            txn.denied_resp = True
             _pages(txn, proxies)
             backend, frontend = txn.pages
             reply = txn.reply if txn.reply is not None else ErrorMessage(502)

@@ -2,7 +2,9 @@
 `haproxy -db` on the same haproxy.cfg: `intercepted` counts the requests the frontend's own
 rules answered (monitor-uri, redirect, return, use-service; not a deny, not an answer of the
 backend's rules, which the backend counts instead), a server's interim 100 Continue counts
-in its hrsp_1xx and requests, and `option checkcache` refuses a cacheable response that
+in its hrsp_1xx and requests, `dreq`/`dresp` count what rules denied (the backend its own
+denials, and a denied response on its server), and `option checkcache` refuses a cacheable
+response that
 sets a cookie (the alert on the backend's log, HAProxy's answer for the response's status,
 `PH--` and no %Tr in the log line)."""
 
@@ -46,6 +48,9 @@ frontend fe
     default_backend be
 backend be
     http-request redirect location /z if {{ path /br }}
+    http-request deny if {{ path /bd }}
+    http-request set-var(txn.rd) bool(1) if {{ path /rd }}
+    http-response deny if {{ var(txn.rd) -m found }}
     server web 127.0.0.1:{server}
 """
 
@@ -54,9 +59,11 @@ REQUESTS = [
     b"POST /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n"
     b"Connection: close\r\n\r\nok",
     *(b"GET " + p + CLOSE for p in (b"/mon", b"/r", b"/ret", b"/d", b"/metrics", b"/r2")),
-    *(b"GET " + p + CLOSE for p in (b"/br", b"/plain")),
+    *(b"GET " + p + CLOSE for p in (b"/br", b"/plain", b"/bd", b"/rd")),
 ]
-FIELDS = ("intercepted", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "req_tot")
+FIELDS = frozenset(
+    ("intercepted", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "req_tot")
+) | {"dreq", "dresp"}
 
 
 def _counters(proxy: Callable[..., Proxy], kind: str) -> list[list[tuple[str, str]]]:
@@ -94,8 +101,13 @@ def test_intercepted_and_interim_counts_as_haproxy_keeps_them(
     assert seen["pylvs"] == seen["haproxy"]
     last = dict(seen["pylvs"][-1])
     assert last["F.2.0.80.intercepted.1"] == "5"  # mon, r, ret, metrics, r2
-    assert last["S.3.1.39.hrsp_1xx.1"] == "1" and last["S.3.1.48.req_tot.1"] == "3"
+    assert last["S.3.1.39.hrsp_1xx.1"] == "1" and last["S.3.1.48.req_tot.1"] == "4"
     assert last["B.3.0.41.hrsp_3xx.1"] == "1"  # the backend's own redirect
+    # /d and /bd denied (the backend counts its own), /rd's response denied
+    assert (last["F.2.0.10.dreq.1"], last["B.3.0.10.dreq.1"]) == ("2", "1")
+    assert (last["F.2.0.11.dresp.1"], last["B.3.0.11.dresp.1"], last["S.3.1.11.dresp.1"]) == (
+        "1", "1", "1",
+    )  # fmt: skip
 
 
 CHECKCACHE = (

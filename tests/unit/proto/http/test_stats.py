@@ -45,9 +45,11 @@ class _Exchange:
     server: _Rt | None
     status: int
     response: object | None
+    server_status: int = -1
     intercepted: bool = False
     interim: int = 0
     rewrites: tuple[int, int, int] = (0, 0, 0)
+    denied: tuple[bool, bool, bool] = (False, False, False)
 
 
 @dataclass

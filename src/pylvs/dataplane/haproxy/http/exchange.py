@@ -51,6 +51,7 @@ class Exchange:
     ended_at: float | None = None
     response: ResponseHead | None = None
     status: int = -1  # the status sent to the client (HAProxy's own answers too)
+    server_status: int = -1  # the server's final status, as it sent it (its hrsp_*)
     reused: bool = False  # a pooled connection carried it
     retries: int = 0
     redispatched: bool = False
@@ -76,6 +77,8 @@ class Exchange:
     interim: int = 0  # the 1xx responses the server sent before its final one
     # failed rewrites (wrew) the frontend, the backend and the server count
     rewrites: tuple[int, int, int] = (0, 0, 0)
+    # denied (dreq, dresp): the request by the frontend, by the backend too, the response
+    denied: tuple[bool, bool, bool] = (False, False, False)
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""

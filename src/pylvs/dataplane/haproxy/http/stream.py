@@ -366,6 +366,7 @@ class HttpSession:
             self.work.append((CLIENT, ev.ResponseStarted(head)))
             return
         x.response = head
+        x.server_status = head.status
         x.response_at = now = self.ctx.clock()
         if self.phases is None:
             self.ruled(head, head, sc, x)
@@ -419,6 +420,8 @@ class HttpSession:
         txn = self.phases.txn if self.phases is not None else None
         if txn is not None and txn.failed_rewrites:  # wrew (http_stats.py)
             x.rewrites = (txn.failed_rewrites, txn.failed_rewrites_be, txn.failed_rewrites_srv)
+        if txn is not None and (txn.denied_req or txn.denied_resp):  # dreq, dresp
+            x.denied = (txn.denied_req, txn.denied_be, txn.denied_resp or x.denied[2])
         now = self.ctx.clock()
         x.ended_at = now
         self.idle_since = now
