@@ -63,6 +63,8 @@ class Ended(Protocol):
     def rewrites(self) -> tuple[int, int, int]: ...
     @property
     def denied(self) -> tuple[bool, bool, bool]: ...
+    @property
+    def internal_error(self) -> bool: ...
 
 
 class HttpStats:
@@ -103,6 +105,13 @@ class HttpStats:
             self.intercepted(x.frontend)
         if x.denied != _NOT_DENIED:
             self._denied(x, backend)
+        if x.internal_error:  # return_int_err: the backend and server that had the stream
+            self._fe(x.frontend).internal_errors += 1
+            if backend is not None:
+                self.backends.setdefault(backend, HttpCounts()).internal_errors += 1
+                if x.server is not None:
+                    key = (backend, x.server.spec.name)
+                    self.servers.setdefault(key, HttpCounts()).internal_errors += 1
         fe_rw, be_rw, srv_rw = x.rewrites
         if fe_rw:
             self._fe(x.frontend).failed_rewrites += fe_rw
@@ -155,6 +164,13 @@ class HttpStats:
         """The failed rewrites (wrew) of a frontend, a backend or a backend's server."""
         got = self._counts(frontend, backend, server)
         return got.failed_rewrites if got is not None else 0
+
+    def internal_errors(
+        self, frontend: str | None, backend: str | None = None, server: str = ""
+    ) -> int:
+        """eint: the rule failures (500) of a frontend, backend or server."""
+        got = self._counts(frontend, backend, server)
+        return got.internal_errors if got is not None else 0
 
     def denials(
         self, frontend: str | None, backend: str | None = None, server: str = ""

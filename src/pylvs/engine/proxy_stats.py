@@ -163,6 +163,7 @@ class LiveProxies:
             denied_req=fe.denied_req + dreq,
             denied_resp=dresp,
             failed_rewrites=self.http.rewrites(fe.spec.name),
+            internal_errors=self.http.internal_errors(fe.spec.name),
         )
         stopped = all(lst.closed for lst in fe.listeners) and bool(fe.listeners)
         return FrontendView(
@@ -186,6 +187,7 @@ class LiveProxies:
         counters = Counters(
             http=self.http.backend(be.spec.name),
             failed_rewrites=self.http.rewrites(None, be.spec.name),
+            internal_errors=self.http.internal_errors(None, be.spec.name),
             denied_req=dreq,
             denied_resp=dresp,
             cum_conn=be.counters.conns,
@@ -213,6 +215,7 @@ class LiveProxies:
         counters = Counters(
             http=self.http.server(be.spec.name, spec.name),
             failed_rewrites=self.http.rewrites(None, be.spec.name, spec.name),
+            internal_errors=self.http.internal_errors(None, be.spec.name, spec.name),
             denied_resp=self.http.denials(None, be.spec.name, spec.name)[1],
             sess_max=srv.max_sess,
             cum_sess=c.conns,

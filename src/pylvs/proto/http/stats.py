@@ -35,6 +35,7 @@ class HttpCounts:
         "denied_resp",
         "failed_rewrites",
         "intercepted",
+        "internal_errors",
         "requests",
         "responses",
     )
@@ -45,6 +46,7 @@ class HttpCounts:
         self.intercepted = 0
         self.failed_rewrites = 0  # wrew: read beside the HTTP counters (HttpStats.rewrites)
         self.denied_req = self.denied_resp = 0  # dreq, dresp by rules (HttpStats.denials)
+        self.internal_errors = 0  # eint (HttpStats.internal_errors)
 
     def response(self, status: int, *, count_request: bool = False) -> None:
         """A final status for this object (a backend or server also counts the request)."""
@@ -56,7 +58,7 @@ class HttpCounts:
         """`clear counters all` (plain `clear counters` only resets maxima: none here)."""
         self.responses = [0, 0, 0, 0, 0, 0]
         self.requests = self.intercepted = self.failed_rewrites = 0
-        self.denied_req = self.denied_resp = 0
+        self.denied_req = self.denied_resp = self.internal_errors = 0
 
     def view(self, requests: int | None = None, rps_max: int = 0) -> HttpCounters:
         """The counters (a frontend's requests and peak rate come from its request rate)."""

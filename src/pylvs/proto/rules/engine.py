@@ -94,6 +94,7 @@ class Txn:
     denied_req: bool = False
     denied_be: bool = False
     denied_resp: bool = False
+    internal_error: bool = False  # a rule failed: 500 (return_int_err: eint)
     # Where the phases are (http_flow.py, tcp_flow.py)
     stage: str = "fe-content"
     res_stage: str = "content"

@@ -96,6 +96,7 @@ def _ended(txn: Txn, proxies: Proxies, px: ProxyRules, out: Outcome) -> Verdict 
         return Respond(finish(txn, proxies, txn.response))
     if ret is Ret.INV:
         return error_reply(txn, proxies, 400)
+    txn.internal_error = True  # return_int_err (eint)
     return error_reply(txn, proxies, 500)
 
 
@@ -291,6 +292,7 @@ def _response(txn: Txn, proxies: Proxies) -> Verdict:
         if out.ret is Ret.INV:
             return error_reply(txn, proxies, 502)
         if out.ret is Ret.ERR:
+            txn.internal_error = True
             return error_reply(txn, proxies, 500)
         if out.ret is Ret.DONE:
             break

@@ -3,7 +3,8 @@
 (`option http-buffer-request` for a request; a response whose body came with its head) has
 about `tune.maxrewrite` bytes left for its rules: one 74-byte header fits, a second does not.
 In strict mode the failed rewrite answers 500; with `strict-mode off` it is skipped.  Either
-way the frontend counts it in `wrew` (the backend too once it was chosen).  A small message
+way the frontend counts it in `wrew` (the backend too once it was chosen), and a 500 in
+`eint`.  A small message
 has room for both."""
 
 from __future__ import annotations
@@ -59,14 +60,15 @@ def _post(path: bytes, size: int) -> bytes:
     )
 
 
-def _wrew(csv: str) -> dict[str, str]:
+def _wrew(csv: str) -> dict[str, tuple[str, str]]:
+    """wrew and eint of the frontend, the backend and its server."""
     lines = csv.splitlines()
     names = lines[0][2:].split(",")
     out = {}
     for line in lines[1:]:
         row = dict(zip(names, line.split(","), strict=False))
         if row.get("pxname") in ("fe", "be"):
-            out[row["pxname"] + "/" + row["svname"]] = row["wrew"]
+            out[row["pxname"] + "/" + row["svname"]] = (row["wrew"], row["eint"])
     return out
 
 
@@ -93,7 +95,8 @@ def test_request_rewrites_against_the_room_the_body_leaves(proxy: Callable[..., 
     assert seen["pylvs"] == seen["haproxy"]
     statuses, wrew = seen["pylvs"]
     assert [s.split(b" ")[1] for s in statuses] == [b"200", b"500", b"200", b"500", b"200"]
-    assert wrew == {"fe/FRONTEND": "3", "be/web": "0", "be/BACKEND": "1"}
+    # the two 500s count in eint: /two in the frontend alone, /be in the backend too
+    assert wrew == {"fe/FRONTEND": ("3", "2"), "be/web": ("0", "0"), "be/BACKEND": ("1", "1")}
 
 
 def test_response_rewrites_against_the_body_that_came_with_the_head(

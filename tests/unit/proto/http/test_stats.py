@@ -50,6 +50,7 @@ class _Exchange:
     interim: int = 0
     rewrites: tuple[int, int, int] = (0, 0, 0)
     denied: tuple[bool, bool, bool] = (False, False, False)
+    internal_error: bool = False
 
 
 @dataclass

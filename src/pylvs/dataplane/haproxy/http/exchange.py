@@ -79,6 +79,7 @@ class Exchange:
     rewrites: tuple[int, int, int] = (0, 0, 0)
     # denied (dreq, dresp): the request by the frontend, by the backend too, the response
     denied: tuple[bool, bool, bool] = (False, False, False)
+    internal_error: bool = False  # a rule failed (eint: the frontend, backend, server)
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""

@@ -154,6 +154,7 @@ class Phases:
         s.status = edited.status
         if not http_flow.after_response(txn, self.proxies):
             txn.const_reply = True
+            txn.internal_error = True
             return self.error(500)
         return h1.response_head(s.response, edited)
 

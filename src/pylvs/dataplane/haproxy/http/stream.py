@@ -422,6 +422,8 @@ class HttpSession:
             x.rewrites = (txn.failed_rewrites, txn.failed_rewrites_be, txn.failed_rewrites_srv)
         if txn is not None and (txn.denied_req or txn.denied_resp):  # dreq, dresp
             x.denied = (txn.denied_req, txn.denied_be, txn.denied_resp or x.denied[2])
+        if txn is not None and txn.internal_error:  # eint
+            x.internal_error = True
         now = self.ctx.clock()
         x.ended_at = now
         self.idle_since = now
