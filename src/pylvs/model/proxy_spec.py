@@ -82,6 +82,7 @@ class BindSpec:
     transparent: bool = False
     v6only: bool = False
     interface: str | None = None
+    proto: str | None = None  # `proto h2`: HTTP/2 without the preface check (h1: no upgrade)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ class HttpSpec:
     reuse: str = "safe"  # http-reuse never | safe | aggressive | always
     dontlognull: bool = False  # option dontlognull (no 408 for an empty first request)
     ignore_probes: bool = False  # option http-ignore-probes
+    h2_upgrade: bool = True  # the HTTP/2 preface on an HTTP/1 bind: `option disable-h2-upgrade`
     pretend_keepalive: bool = False  # option http-pretend-keepalive
     forwardfor: AddedAddress | None = None  # option forwardfor
     originalto: AddedAddress | None = None  # option originalto

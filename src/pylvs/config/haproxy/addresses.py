@@ -133,6 +133,10 @@ def socks4_target(text: str, env: Mapping[str, str]) -> tuple[str, int] | str:
 # HAProxy has are in config/haproxy/unsupported.py's list
 _BIND_VALUES = {"name": 1, "maxconn": 1, "backlog": 1, "interface": 1, "level": 1, "id": 1}
 _BIND_VALUES.update({"mode": 1, "user": 1, "group": 1, "uid": 1, "gid": 1, "expose-fd": 1})
+_BIND_VALUES["proto"] = 1
+# the multiplexers HAProxy 2.6 registers (mux_h1.c, mux_h2.c, mux_fcgi.c, mux_pt.c) and the mode
+# each serves; `proto` names one, and the proxy's mode must fit it (cfgparse.c)
+MUX_MODES = {"h1": "http", "h2": "http", "fcgi": "http", "none": "tcp"}
 _BIND_FLAGS = {"transparent", "accept-proxy", "v4v6", "v6only"}
 
 
@@ -186,6 +190,10 @@ def read_bind(st: Statement, ctx: Context, what: str, first: int = 0) -> Bind | 
         else:
             ctx.error(args[i].loc, f"'{what}' : unknown keyword '{key}'.")
             return None
+    proto = typed.get("proto")
+    if proto is not None and proto not in MUX_MODES:
+        ctx.error(st.loc, f"'{what} {args[0].text}' : 'proto' :  unknown MUX protocol '{proto}'")
+        return None
     return _make_bind(st, ctx, what, endpoints, typed=typed, flags=flags, others=tuple(others))
 
 
@@ -214,6 +222,7 @@ def _make_bind(
     if level is not None and level not in ("user", "operator", "admin"):
         ctx.error(st.loc, f"'level' only supports 'user', 'operator', and 'admin' (got '{level}')")
         return None
+    proto = typed.get("proto")
     expose = typed.get("expose-fd")
     if expose is not None and expose != "listeners":
         ctx.error(st.loc, f"'expose-fd' only supports 'listeners' (got '{expose}')")
@@ -235,5 +244,6 @@ def _make_bind(
         user=typed.get("user") or typed.get("uid"),
         group=typed.get("group") or typed.get("gid"),
         expose_fd_listeners=expose == "listeners",
+        proto=proto,
         others=others,
     )

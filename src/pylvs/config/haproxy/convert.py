@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.haproxy import convert_cookie, convert_dispatch, convert_http, lua
+from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.compile_rules import compile_config
 from pylvs.config.haproxy.convert_checks import planner
 from pylvs.config.haproxy.convert_log import global_log, proxy_log
@@ -192,6 +193,19 @@ def bind(b: Bind) -> BindSpec:
         transparent=b.transparent,
         v6only=b.v6only,
         interface=b.interface,
+        proto=b.proto,
+    )
+
+
+def _bind_mux(proxy: Proxy, b: Bind, problems: Problems) -> None:
+    """cfgparse.c check_config_validity(): a bind's `proto` must serve the proxy's mode
+    (fcgi is for servers only)."""
+    if b.proto is None or (MUX_MODES[b.proto] == proxy.mode and b.proto != "fcgi"):
+        return
+    problems.error(
+        b.loc,
+        f"{proxy.type_str} '{proxy.name}' : MUX protocol '{b.proto}' is not usable for"
+        f" this 'bind' (mode {proxy.mode}).",
     )
 
 
@@ -200,6 +214,7 @@ def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
     if proxy.mode == "http" and stats is None:
         convert_http.report_unserved(proxy, problems)
     for b in proxy.binds:
+        _bind_mux(proxy, b, problems)
         for ep in b.endpoints:
             if ep.port is None and not _inherited(ep):
                 problems.error(

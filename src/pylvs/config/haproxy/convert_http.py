@@ -82,6 +82,7 @@ def http_spec(proxy: Proxy, problems: Problems | None = None) -> HttpSpec:
         reuse=proxy.http_reuse or "safe",
         dontlognull=o.dontlognull,
         ignore_probes=_option(proxy, "http-ignore-probes"),
+        h2_upgrade=not _option(proxy, "disable-h2-upgrade"),
         pretend_keepalive=_option(proxy, "http-pretend-keepalive"),
         forwardfor=_forwardfor(proxy),
         originalto=originalto(proxy, problems),

@@ -58,6 +58,7 @@ class Bind:
     group: str | None = None
     expose_fd_listeners: bool = False
     id: int | None = None  # the listener's id (stats)
+    proto: str | None = None  # `proto NAME`: the multiplexer (h1, h2) its connections get
     # Options of config/haproxy/unsupported.py's list, as written (each was warned about).
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
 

@@ -51,7 +51,7 @@ _HTTPCLIENT = "HAProxy's internal HTTP client is not implemented"
 _DEBUG = "HAProxy's debugging and profiling aids do not apply"
 _EXT = "external health-check programs are not run"
 _FILTER = "stream filters (SPOE, trace, cache, bandwidth limits) are not implemented"
-_H2 = "HTTP/2 is not implemented"
+_H2 = "HTTP/2 runs with HAProxy's default settings (100 streams, 64 KiB windows, 16 KiB frames)"
 _NETSCALER = "NetScaler client IP insertion is not read"
 
 _GLOBAL: dict[str, str] = {
@@ -176,7 +176,7 @@ _SERVER: dict[str, tuple[int, str]] = {
     "tfo": (0, _POLLER),
     "no-tfo": (0, _POLLER),
     "tcp-ut": (1, _POLLER),
-    "proto": (1, "the multiplexer is chosen by the proxy's mode"),
+    "proto": (1, "servers are spoken HTTP/1.1 (HTTP/2 is spoken to clients only)"),
     "check-proto": (1, "the multiplexer is chosen by the proxy's mode"),
     "ws": (1, "WebSocket goes over HTTP/1.1 only"),
     "log-proto": (1, "servers of log-forward sections are not used"),
@@ -217,7 +217,6 @@ _BIND: dict[str, tuple[int, str]] = {
     "process": (1, _THREADS),
     "thread": (1, _THREADS),
     "shards": (1, _THREADS),
-    "proto": (1, "the multiplexer is chosen by the proxy's mode"),
     "severity-output": (1, "the master CLI is not implemented"),
 }
 

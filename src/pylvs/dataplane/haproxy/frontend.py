@@ -36,6 +36,7 @@ from pylvs.proto.sample.stream import Session, Stream
 from . import accept, inspect, plain
 from .backend import seconds
 from .http.stream import HttpSession
+from .http2.front import H2Front
 from .rules import Rate
 from .session import HaSession
 from .streamlog import FrontendLog
@@ -127,7 +128,7 @@ class FrontendListener(Acceptor):
         host, port = sock.getsockname()[:2]
         self.address: tuple[Address, int] = (ipaddress.ip_address(host), port)
         self.wildcard = address.host is None
-        self.relays: set[TcpRelay | HttpSession] = set()
+        self.relays: set[TcpRelay | HttpSession | H2Front] = set()
         self.inspecting: set[inspect.Inspector] = set()  # streams in their content phase
         self._suspended = False  # SIGTTOU: not listening, the port still bound
         self.plain: plain.PlainListener | None = None  # the pump accepts here (plain.py)
@@ -319,6 +320,9 @@ class FrontendListener(Acceptor):
         fe.sess_rate.count(self.ctx.clock())
         if fe.logger is not None:
             fe.logger.accepted(facts)  # "Connect from" when there is no log format
+        if self.bind.proto == "h2":  # HTTP/2 from the first byte (`bind ... proto h2`)
+            H2Front(self, client, facts, fe.http, sess)
+            return
         HttpSession(self, client, facts, fe.http, sess)
 
     def dropped(self) -> None:

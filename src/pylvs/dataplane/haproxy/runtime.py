@@ -45,6 +45,7 @@ from .frontend import Frontend, FrontendListener
 from .handover import ListenerKey, keep_tables, listener_key
 from .http.state import HttpState, buffer_limits
 from .http.stream import HttpSession
+from .http2.front import H2Front
 from .persistence import CookiePersistence
 from .plain import PlainView
 from .rules import compiled, process_for
@@ -258,7 +259,7 @@ class ProxyRuntime:
             for listener in fe.listeners:
                 listener.close()
                 for relay in list(listener.relays):
-                    if isinstance(relay, HttpSession):
+                    if isinstance(relay, (HttpSession, H2Front)):
                         relay.stopping()  # idle keep-alive connections close now
         if self._housekeeper is not None:  # it started: each proxy says it stopped
             stopped(self)

@@ -107,13 +107,25 @@ def _chunking(flags: int) -> bool:
 
 def outgoing_request(head: RequestHead) -> Outgoing:
     flags = (head.flags & Flag.VER_11) | Flag.XFER_LEN
-    start = b"%s %s %s\r\n" % (head.method, head.target, _version(head.flags, head.version))
+    target = head.target
+    if head.flags & Flag.NORMALIZED_URI:
+        target = origin_form(head.method, target)
+    start = b"%s %s %s\r\n" % (head.method, target, _version(head.flags, head.version))
     bodyless = head.body is Body.NONE
     if bodyless:
         flags |= Flag.CLEN  # HTX_SL_F_BODYLESS: measured, as zero bytes
     w = _write_fields(head.fields, flags, drop_length=False, bodyless=bodyless)
     chunk = head.method != b"CONNECT" and _chunking(w.flags)
     return Outgoing(start, w.fields, w.flags, chunk)
+
+
+def origin_form(method: bytes, target: bytes) -> bytes:
+    """h1_get_uri(): the path of a normalized absolute target ("/", or "*" for OPTIONS)."""
+    at = target.find(b"://")
+    slash = target.find(b"/", at + 3) if at >= 0 else 0
+    if slash < 0:
+        return b"*" if method == b"OPTIONS" else b"/"
+    return target[slash:]
 
 
 def outgoing_response(

@@ -137,6 +137,9 @@ def _normalize(
     return target, [(n, host) if n == b"host" else (n, v) for n, v in fields]
 
 
+normalize_target = _normalize  # for heads made from other protocols (proto/http2)
+
+
 def response_head(
     parts: tuple[bytes, bytes, bytes],
     status: int,

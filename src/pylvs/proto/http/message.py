@@ -43,6 +43,9 @@ class Flag:
     UPG_WEBSOCKET = 0x8000  # "upgrade: websocket"
     TE_CHUNKED = 0x10000  # "chunked" seen in transfer-encoding
     TE_OTHER = 0x20000  # another transfer coding seen
+    # Not an H1_MF_* bit: HTX_SL_F_NORMALIZED_URI, an HTTP/2 request's absolute target made
+    # from :scheme and :authority, written in origin form on HTTP/1 (h1_get_uri)
+    NORMALIZED_URI = 0x1000000
 
 
 def flag_names(flags: int) -> list[str]:

@@ -434,6 +434,11 @@ class HttpSession:
             hook(x)
 
     def client_data(self, data: bytes) -> None:
+        if data[:3] == b"PRI" and self.fds and not self.cm.not_first and self.x is None:
+            from pylvs.dataplane.haproxy.http2.front import upgrade
+
+            if upgrade(self, data):  # the HTTP/2 preface: the connection is HTTP/2's now
+                return
         if self.cm.phase is Phase.WAITING and self.buffered_since is None:
             self.buffered_since = self.ctx.clock()
         if self.x is not None:
