@@ -8,6 +8,7 @@ servers (http_helpers.HttpServer, answers without dates).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -163,10 +164,8 @@ def test_the_preface_on_an_http1_bind_upgrades_unless_disabled(
         proxy(kind, text, ("127.0.0.1", port))
         c = H2Client(port)
         sid = c.request("/up")
-        try:
+        with contextlib.suppress(TimeoutError):
             c.wait([sid], timeout=3.0)
-        except TimeoutError:
-            pass
         c.close()
         return seen(c.streams[sid]), c.closed
 
