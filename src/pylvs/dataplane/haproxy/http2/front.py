@@ -35,9 +35,9 @@ from pylvs.dataplane.haproxy.http.stream import HIGH_WATER
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http2 import request as h2r
 from pylvs.proto.http2 import stream as h2s
+from pylvs.proto.http2.library import Connection
 from pylvs.proto.rules import counters
 
-from .library import Connection
 from .session import H2Stream
 
 if TYPE_CHECKING:
@@ -51,6 +51,9 @@ if TYPE_CHECKING:
     from pylvs.proto.sample.stream import Session
 
 log = logging.getLogger(__name__)
+# the library's per-frame and per-header debug lines would flood a `-d` run's output
+for _name in ("h2", "hpack"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _MAX_WINDOW = 2**31 - 1

@@ -14,17 +14,12 @@ choices differ from HAProxy's and are changed here, for both sides of the proxy:
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import h2.config
 import h2.connection
 import h2.stream
 import hpack
-
-# the library's per-frame and per-header debug lines would flood a `-d` run's output
-for _name in ("h2", "hpack"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 class _PlainEncoder(hpack.Encoder):
