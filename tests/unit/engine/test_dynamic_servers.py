@@ -109,8 +109,7 @@ def test_what_del_server_refuses_and_in_which_order(tmp_path: object) -> None:
 
 def test_what_pylvs_will_not_do_comes_before_haproxys_answer(tmp_path: object) -> None:
     lp, _checks, _lines = live(str(tmp_path))
-    assert lp.add_server("be", "n1", ["127.0.0.1:1", "proto", "none"]) == (
-        "[pylvs] pylvs does not do 'proto': servers are spoken HTTP/1.1 (HTTP/2 is spoken to"
-        " clients only)"
-        " - ignoring\nNew server registered.\n"
+    assert lp.add_server("be", "n1", ["127.0.0.1:1", "tfo"]) == (
+        "[pylvs] pylvs does not do 'tfo': HAProxy's pollers and socket tuning do not apply to"
+        " pylvs's event loop - ignoring\nNew server registered.\n"
     )

@@ -326,8 +326,24 @@ def server(s: Server) -> ServerSpec:
         ),
         where=where(s.loc),
         track=s.track,
-        proto=next((v[0] for k, v in s.others if k == "proto" and v), None),
+        proto=s.proto,
     )
+
+
+def _server_mux(proxy: Proxy, s: Server, problems: Problems) -> None:
+    """A server's `proto` must serve the backend's mode (cfgparse.c); FastCGI is not spoken."""
+    if s.proto is None:
+        return
+    if MUX_MODES[s.proto] != proxy.mode:
+        problems.error(
+            s.loc,
+            f"{proxy.type_str} '{proxy.name}' : MUX protocol '{s.proto}' is not usable for"
+            f" server '{s.name}'.",
+        )
+    elif s.proto == "fcgi":
+        problems.warning(
+            s.loc, "pylvs does not do 'proto fcgi': FastCGI is not implemented", Kind.UNSUPPORTED
+        )
 
 
 def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
@@ -341,6 +357,7 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
                 Kind.UNSUPPORTED,
             )
             continue
+        _server_mux(proxy, s, problems)
         servers.append(server(s))
     servers = convert_cookie.server_cookies(proxy, servers)
     lb = proxy.balance

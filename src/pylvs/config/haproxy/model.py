@@ -116,6 +116,7 @@ class ServerOptions:
     track: str | None = None
     non_stick: bool | None = None  # stick rules store nothing for this server
     source: tuple[str, ...] | None = None  # `source ADDR[:PORT] [usesrc ..] [interface ..]`
+    proto: str | None = None  # `proto NAME`: the multiplexer (h1, h2) spoken to the server
     # Options of config/haproxy/unsupported.py's list, as written (each was warned about).
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -163,6 +164,7 @@ class Server:
     track: str | None = None
     non_stick: bool = False
     source: tuple[str, ...] | None = None
+    proto: str | None = None
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 

@@ -16,7 +16,7 @@ import dataclasses
 
 from pylvs.config.errors import Kind
 from pylvs.config.haproxy import unsupported
-from pylvs.config.haproxy.addresses import server_target, socks4_target
+from pylvs.config.haproxy.addresses import MUX_MODES, server_target, socks4_target
 from pylvs.config.haproxy.model import ServerOptions
 from pylvs.config.haproxy.syntax import suggestion
 from pylvs.config.haproxy.values import literal_ip, number, time_ms
@@ -64,7 +64,7 @@ _CHOICES = {
     "on-marked-up": ("on_marked_up", ("shutdown-backup-sessions",)),
 }
 _WORDS = {"cookie": "cookie", "resolvers": "resolvers", "track": "track"}
-_WORDS.update({"agent-addr": "agent_addr", "agent-send": "agent_send"})
+_WORDS.update({"agent-addr": "agent_addr", "agent-send": "agent_send", "proto": "proto"})
 KNOWN = sorted(
     {*_FLAGS, *_TIMES, *_COUNTS, *_CHOICES, *_WORDS, *unsupported.SERVER}
     | {"weight", "port", "addr", "id", "init-addr", "agent-port", "source", "usesrc"}
@@ -216,6 +216,9 @@ def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywor
             ctx.error(v.loc, f"'{who}' : '{key}' expects {' or '.join(choices)} (got '{v.text}').")
             return False
         values[attr] = v.text
+    elif key == "proto" and v.text not in MUX_MODES:
+        ctx.error(v.loc, f"'{who}' : 'proto' :  unknown MUX protocol '{v.text}'.")
+        return False
     elif key in _WORDS:
         values[_WORDS[key]] = v.text
     elif key == "init-addr":

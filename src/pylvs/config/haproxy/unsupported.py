@@ -176,7 +176,6 @@ _SERVER: dict[str, tuple[int, str]] = {
     "tfo": (0, _POLLER),
     "no-tfo": (0, _POLLER),
     "tcp-ut": (1, _POLLER),
-    "proto": (1, "servers are spoken HTTP/1.1 (HTTP/2 is spoken to clients only)"),
     "check-proto": (1, "the multiplexer is chosen by the proxy's mode"),
     "ws": (1, "WebSocket goes over HTTP/1.1 only"),
     "log-proto": (1, "servers of log-forward sections are not used"),

@@ -64,6 +64,7 @@ class H2Request:
     head: RequestHead
     protocol: bytes | None  # extended CONNECT's :protocol (RFC 8441)
     length: int | None  # the Content-Length announced, if any
+    ws_key: bytes | None = None  # the Sec-WebSocket-Key made for the HTTP/1 side
 
 
 def _bad_value(value: bytes) -> bool:
@@ -159,9 +160,12 @@ def _invalid(method: bytes, target: bytes, scheme: bytes | None) -> Invalid | No
 
 
 def request(
-    headers: list[tuple[bytes, bytes]], end_stream: bool
+    headers: list[tuple[bytes, bytes]], end_stream: bool, ws_key: bytes = b""
 ) -> H2Request | Malformed | Invalid:
-    """The request HEADERS (and CONTINUATION) carried, `end_stream` if they ended the stream."""
+    """The request HEADERS (and CONTINUATION) carried, `end_stream` if they ended the stream.
+    `ws_key`: a fresh Sec-WebSocket-Key (base64 of 16 random bytes) for an extended CONNECT
+    to WebSocket that has none (mux_h1.c h1_generate_random_ws_input_key: HTTP/1 servers
+    need one; the accept value they answer is checked against it, stream.py)."""
     parsed = _List()
     for name, value in headers:
         refused = parsed.take(name, value)
@@ -187,15 +191,19 @@ def request(
             body, size = Body.LENGTH, length
         if end_stream or length == 0:
             body, size = Body.NONE, 0
+    made = None
     if protocol is not None:
         fields += [(b"upgrade", protocol), (b"connection", b"upgrade")]
         flags |= Flag.CONN_UPG
         if protocol.lower() == b"websocket":
             flags |= Flag.UPG_WEBSOCKET
+            if ws_key and not any(n == b"sec-websocket-key" for n, _ in fields):
+                made = ws_key
+                fields.append((b"sec-websocket-key", ws_key))
     if scheme is not None:
         target, fields = normalize_target(target, fields)
     head = RequestHead(method, target, b"HTTP/2.0", tuple(fields), flags, body, size)
-    return H2Request(head, protocol, length)
+    return H2Request(head, protocol, length, made)
 
 
 def _request_line(pseudo: dict[bytes, bytes]) -> tuple[bytes, bytes, int, bytes | None] | Malformed:

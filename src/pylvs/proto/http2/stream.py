@@ -31,6 +31,7 @@ from pylvs.proto.http.conn import commands as cmd
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.conn.client import Front
 from pylvs.proto.http.conn.machine import Machine
+from pylvs.proto.http.encode import websocket_accept
 from pylvs.proto.http.message import Body, Fields, ResponseHead
 
 from .request import H2Request
@@ -239,10 +240,14 @@ class StreamMachine(Machine[Any]):
             (status == 101 and txn.request.protocol is not None)
             or (txn.request.head.method == b"CONNECT" and 200 <= status < 300)
         )
+        key = txn.request.ws_key
+        accept = head.field(b"sec-websocket-accept")
+        if status == 101 and (not tunnel or (key is not None and accept != websocket_accept(key))):
+            # RFC 9113 section 8.6: no 101 in HTTP/2; a WebSocket accept value that is not
+            # the one of the key HAProxy made (h1_process_input: H1S_F_HAVE_WS_KEY) is a 502
+            self._failed(ev.ServerFailed(502), now, out)
+            return
         if status == 101:
-            if not tunnel:  # RFC 9113 section 8.6: no 101 in HTTP/2
-                self._failed(ev.ServerFailed(502), now, out)
-                return
             status = 200
         txn.started = True
         txn.bodyless = not tunnel and (

@@ -1,15 +1,18 @@
-"""A blocking HTTP/2 client for the tests (the `h2` library on a socket, prior knowledge):
-requests on several streams at once, and what came back on each."""
+"""HTTP/2 peers for the tests, on the `h2` library (prior knowledge): a blocking client
+(requests on several streams at once, and what came back on each) and a threaded server."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 
 
 @dataclass
@@ -62,9 +65,12 @@ class H2Client:
         extra: list[tuple[str, str]] | None = None,
         body: bytes | None = None,
         end: bool = True,
+        protocol: str | None = None,
     ) -> int:
         sid = self.conn.get_next_available_stream_id()
         headers = [(":method", method), (":scheme", "http"), (":path", path)]
+        if protocol is not None:
+            headers.append((":protocol", protocol))
         if authority is not None:
             headers.append((":authority", authority))
         headers += extra or []
@@ -75,6 +81,10 @@ class H2Client:
         self.streams[sid] = Seen()
         self._flush()
         return sid
+
+    def data(self, sid: int, data: bytes, *, end: bool = False) -> None:
+        self.conn.send_data(sid, data, end_stream=end)
+        self._flush()
 
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
@@ -121,4 +131,75 @@ class H2Client:
             self.settings = {int(k): v.new_value for k, v in e.changed_settings.items()}
 
     def close(self) -> None:
+        self.sock.close()
+
+
+class H2Server:
+    """An HTTP/2 server (prior knowledge) on a thread per connection: it records each
+    request's header list and body and answers `name path` (or, for /chunked, without a
+    Content-Length, in two DATA frames; for /status/N, status N)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = int(self.sock.getsockname()[1])
+        self.requests: list[tuple[list[tuple[bytes, bytes]], bytes]] = []
+        self.accepted = 0
+        self.lock = threading.Lock()
+        self.closed = False
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        cfg = h2.config.H2Configuration(client_side=False, header_encoding=None)
+        h = h2.connection.H2Connection(cfg)
+        h.initiate_connection()
+        conn.sendall(h.data_to_send())
+        heads: dict[int, list[tuple[bytes, bytes]]] = {}
+        bodies: dict[int, bytes] = {}
+        with contextlib.suppress(OSError, h2.exceptions.ProtocolError):
+            while data := conn.recv(65536):
+                for e in h.receive_data(data):
+                    if isinstance(e, h2.events.RequestReceived):
+                        heads[e.stream_id or 0] = [(bytes(n), bytes(v)) for n, v in e.headers or ()]
+                        bodies[e.stream_id or 0] = b""
+                    elif isinstance(e, h2.events.DataReceived):
+                        bodies[e.stream_id or 0] += e.data or b""
+                        h.acknowledge_received_data(e.flow_controlled_length or 0, e.stream_id or 0)
+                    elif isinstance(e, h2.events.StreamEnded):
+                        sid = e.stream_id or 0
+                        with self.lock:
+                            self.requests.append((heads[sid], bodies[sid]))
+                        self._answer(h, sid, dict(heads[sid]))
+                conn.sendall(h.data_to_send())
+        conn.close()
+
+    def _answer(self, h: h2.connection.H2Connection, sid: int, head: dict[bytes, bytes]) -> None:
+        path = head.get(b":path", b"/")
+        text = self.name.encode() + b" " + path
+        if path == b"/chunked":
+            h.send_headers(sid, [(b":status", b"200"), (b"x-h2", b"yes")])
+            h.send_data(sid, text[:4])
+            h.send_data(sid, text[4:], end_stream=True)
+            return
+        status = path[8:] if path.startswith(b"/status/") else b"200"
+        fields = [(b":status", status), (b"content-length", b"%d" % len(text))]
+        h.send_headers(sid, fields, end_stream=head.get(b":method") == b"HEAD")
+        if head.get(b":method") != b"HEAD":
+            h.send_data(sid, text, end_stream=True)
+
+    def close(self) -> None:
+        self.closed = True
         self.sock.close()

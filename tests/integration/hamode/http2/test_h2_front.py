@@ -173,3 +173,39 @@ def test_the_preface_on_an_http1_bind_upgrades_unless_disabled(
     assert got["pylvs"] == got["haproxy"]
     if not option:
         assert got["pylvs"][0][1] == b"s1 /up"
+
+
+def test_websocket_over_http2_is_an_http1_upgrade_then_a_tunnel(
+    proxy: Callable[..., Proxy],
+) -> None:
+    """RFC 8441: an extended CONNECT becomes a GET with Upgrade towards the HTTP/1 server,
+    its 101 the stream's 200, then DATA frames carry the tunnel both ways; a server whose
+    accept value does not match the key HAProxy made for a key-less request gets a 502."""
+
+    def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
+        text, port = h2_listen(servers)
+        proxy(kind, text, ("127.0.0.1", port))
+        c = H2Client(port)
+        ws = [("sec-websocket-version", "13")]
+        sid = c.request(
+            "/ws",
+            method="CONNECT",
+            protocol="websocket",
+            extra=[*ws, ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")],
+            end=False,
+        )
+        while not c.streams[sid].headers and not c.streams[sid].done:
+            c.pump(2.0)
+        c.data(sid, b"hello")
+        while len(c.streams[sid].body) < 5 and not c.streams[sid].done:
+            c.pump(2.0)
+        keyless = c.request("/ws", method="CONNECT", protocol="websocket", extra=ws, end=False)
+        c.wait([keyless])
+        c.close()
+        return seen(c.streams[sid])[:2], seen(c.streams[keyless])[0], servers["s1"].heads
+
+    got = both(proxy, {"s1": "upgrade"}, run)
+    assert got["pylvs"] == got["haproxy"]
+    (headers, body), keyless, _ = got["pylvs"]
+    assert dict(headers)[b":status"] == b"200" and body == b"HELLO"
+    assert dict(keyless)[b":status"] == b"502"

@@ -98,6 +98,8 @@ class Passing:
         if client.closed:
             return
         cm, sm = s.cm, sc.m
+        if not sm.raw:  # frames on the server's socket (HTTP/2): bodies stay in Python
+            return
         if cm.phase is ClientPhase.TUNNEL:
             if sm.phase is ServerPhase.TUNNEL:
                 self._tunnel(client, server, sc)

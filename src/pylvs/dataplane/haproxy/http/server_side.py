@@ -25,6 +25,7 @@ from pylvs.proto.http.conn import commands as cmd
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.conn.pool import Reuse, ServerPool
 from pylvs.proto.http.conn.server import Back, ServerMachine
+from pylvs.proto.http2.upstream import H2ServerMachine
 
 from .endpoint import Endpoint, connect
 
@@ -44,7 +45,8 @@ class ServerConn:
     __slots__ = ("conn_id", "conns", "ep", "fds", "handler", "m", "srv", "timer", "timer_at")
 
     def __init__(self, back: Back, srv: ServerRuntime, fds: Descriptors) -> None:
-        self.m = ServerMachine(back)
+        # `server ... proto h2`: the same machine's part, in HTTP/2 frames (proto/http2)
+        self.m = H2ServerMachine(back) if srv.spec.proto == "h2" else ServerMachine(back)
         self.srv = srv
         self.fds = fds
         self.ep: Endpoint | None = None

@@ -1,5 +1,8 @@
 """HTTP/2 on the client side of `mode http` frontends (proto/http2 decides, `h2` frames).
 
+(HTTP/2 servers need no driver of their own: `server ... proto h2` connections run
+proto/http2/upstream.py's machine on http/server_side.py's ServerConn, bodies in Python.)
+
     front.py    H2Front: one client connection, the `h2` library's state, streams, windows
     session.py  H2Stream: one stream run as the HTTP driver runs a request (http/stream.py)
 

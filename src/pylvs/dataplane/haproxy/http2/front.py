@@ -21,8 +21,10 @@ request stream and tells the library what HAProxy 2.6's src/mux_h2.c would send:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
+import os
 from typing import TYPE_CHECKING
 
 import h2.errors
@@ -195,7 +197,7 @@ class H2Front:
             return
         end = event.stream_ended is not None
         headers = [(bytes(n), bytes(v)) for n, v in event.headers or ()]
-        got = h2r.request(headers, end)
+        got = h2r.request(headers, end, base64.b64encode(os.urandom(16)))
         if isinstance(got, h2r.Malformed):
             log.debug("h2 stream %d reset: %s", sid, got.why)
             self.h2.reset_stream(sid, h2s.PROTOCOL_ERROR)

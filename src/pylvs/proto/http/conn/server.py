@@ -69,6 +69,8 @@ class Back:
 class ServerMachine(Machine[ev.ServerEvent]):
     """One connection to a server (see the module doc); `deadline` says when to fire."""
 
+    raw = True  # the socket carries HTTP/1: bodies and tunnels may go through the C path
+
     def __init__(self, back: Back) -> None:
         self.back = back
         self.timeouts = back.timeouts  # the transaction's (set-timeout may change them)

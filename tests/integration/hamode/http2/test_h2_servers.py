@@ -1,0 +1,62 @@
+"""`server ... proto h2` under `pylvs run` and the real `haproxy -db`, same haproxy.cfg: HTTP/1
+clients in front, an HTTP/2 server behind (h2_client.H2Server): what the clients get and the
+header lists and bodies the server got must be the same (h2s_bck_make_req_headers on the way
+out, h2_make_htx_response on the way back: bodies without a length arrive chunked)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port
+from tests.integration.hamode.http.http_helpers import Client
+from tests.integration.hamode.http.test_http_proxying import HEAD
+from tests.integration.hamode.http2.h2_client import H2Server
+
+pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
+
+
+def test_http1_clients_to_an_http2_server(proxy: Callable[..., Proxy]) -> None:
+    seen: dict[str, Any] = {}
+    for kind in KINDS:
+        server = H2Server("h2s")
+        try:
+            port = free_port()
+            text = HEAD + f"listen app\n    bind 127.0.0.1:{port}\n"
+            text += f"    server s1 127.0.0.1:{server.port} proto h2\n"
+            proxy(kind, text, ("127.0.0.1", port))
+            c = Client(port)
+            got = []
+            for req in (
+                b"GET /a?b=1 HTTP/1.1\r\nHost: example.org\r\nX-A: 1\r\nTE: trailers, gzip\r\n\r\n",
+                b"POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+                b"POST /chunked HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"3\r\nabc\r\n0\r\n\r\n",
+                b"HEAD /h HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /status/404 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET http://abs.example:8080/x HTTP/1.1\r\nHost: abs.example:8080\r\n\r\n",
+            ):
+                c.send(req)
+                got.append(c.response(req.split(b" ")[0]))
+            c.close()
+            seen[kind] = got, sorted(server.requests), server.accepted
+        finally:
+            server.close()
+    assert seen["pylvs"] == seen["haproxy"]
+    responses, requests, accepted = seen["pylvs"]
+    assert responses[0][1] == b"h2s /a?b=1" and accepted == 1  # one connection, reused
+    # :authority from an absolute target (its Host dropped), "https" for origin-form ones
+    absolute = [dict(r[0]) for r in requests if (b":path", b"/x") in r[0]]
+    assert absolute == [
+        {
+            b":method": b"GET",
+            b":scheme": b"http",
+            b":authority": b"abs.example:8080",
+            b":path": b"/x",
+        }
+    ]
+    assert all(
+        dict(r[0])[b":scheme"] == b"https" for r in requests if (b":path", b"/x") not in r[0]
+    )
