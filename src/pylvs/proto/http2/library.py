@@ -18,6 +18,7 @@ from typing import Any
 
 import h2.config
 import h2.connection
+import h2.exceptions
 import h2.stream
 import hpack
 
@@ -55,3 +56,48 @@ class Connection(h2.connection.H2Connection):
         s = super()._begin_new_stream(stream_id, allowed_ids)
         s.__class__ = _Stream
         return s
+
+
+class Outbox:
+    """A stream's DATA waiting for the peer's windows (RFC 9113 section 5.2): `send` puts
+    out what the stream's and the connection's windows allow, in frames of the peer's
+    maximum size, END_STREAM with the last piece once `end` is set."""
+
+    __slots__ = ("data", "end", "end_sent", "size")
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+        self.size = 0
+        self.end = False
+        self.end_sent = False  # the library's stream is half-closed (local) then
+
+    def add(self, data: bytes) -> None:
+        if data:
+            self.data.append(data)
+            self.size += len(data)
+
+    def send(self, conn: h2.connection.H2Connection, sid: int) -> bool:
+        """What the windows allow now; True once nothing more can go (END_STREAM went, or
+        the stream is gone)."""
+        data = self.data
+        try:
+            while data:
+                room = min(conn.local_flow_control_window(sid), conn.max_outbound_frame_size)
+                if room <= 0:
+                    return False
+                piece, rest = data[0][:room], data[0][room:]
+                last = not rest and len(data) == 1 and self.end and not self.end_sent
+                conn.send_data(sid, piece, end_stream=last)
+                self.size -= len(piece)
+                if rest:
+                    data[0] = rest
+                else:
+                    data.pop(0)
+                self.end_sent = self.end_sent or last
+            if self.end and not self.end_sent:
+                self.end_sent = True
+                conn.end_stream(sid)
+        except (h2.exceptions.ProtocolError, KeyError):
+            data.clear()
+            return True
+        return self.end_sent

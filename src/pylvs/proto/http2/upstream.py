@@ -37,7 +37,7 @@ from pylvs.proto.http.connmode import Want
 from pylvs.proto.http.message import Body, Flag, RequestHead, ResponseHead
 from pylvs.proto.http.timeouts import after
 
-from .library import Connection
+from .library import Connection, Outbox
 from .request import Malformed, content_length
 
 _NOT_H2 = frozenset(
@@ -166,9 +166,7 @@ class H2ServerMachine(ServerMachine):
         self.h2.initiate_connection()
         self.sid = 0
         self.protocol: bytes | None = None
-        self.pending: list[bytes] = []
-        self.pending_end = False
-        self.end_sent = False  # END_STREAM went (the library's stream is half-closed then)
+        self.out = Outbox()  # the request's DATA waiting for the server's windows
         self.settled = False  # the server's first SETTINGS came
         self.head: RequestHead | None = None  # the request, until they do
         self.extended = False  # the server allows extended CONNECT (SETTINGS, RFC 8441)
@@ -181,20 +179,10 @@ class H2ServerMachine(ServerMachine):
     # -- the request ------------------------------------------------------------------
 
     def _head(self, event: ev.HeadForwarded, now: float, out: list[cmd.Command]) -> None:
-        if self.phase not in (Phase.NEW, Phase.IDLE):
+        if not self._begin(event, now, out):
             return
         head = event.head
-        t = self.timeouts = event.timeouts or self.back.timeouts
-        if self.phase is Phase.NEW:
-            out.append(cmd.CONNECT)
-            self._connect_at = after(now, t.connect)
-        else:
-            self._server_at = after(now, t.server)
-        self.phase = Phase.ACTIVE
-        self._method = head.method
-        self._upgrade = head.wants_upgrade
-        self._req_done = self._delivered = self._resp_done = self._trailers = False
-        self.pending, self.pending_end, self.end_sent = [], False, False
+        self.out = Outbox()
         self.want = Want.CLOSE if self.stopping else Want.KEEP_ALIVE
         self.head = head
         if self.settled:
@@ -226,12 +214,12 @@ class H2ServerMachine(ServerMachine):
         tunnel = head.method == b"CONNECT" or self.protocol is not None
         end = head.body is Body.NONE and not tunnel
         self.h2.send_headers(self.sid, headers, end_stream=end)
-        self.end_sent = end
+        self.out.end_sent = end
         self._send(out)
 
     def _data(self, event: ev.DataForwarded, now: float, out: list[cmd.Command]) -> None:
         if self.phase is Phase.ACTIVE and event.data:
-            self.pending.append(event.data)
+            self.out.add(event.data)
             self._send(out)
 
     def _req_trailers(
@@ -239,20 +227,21 @@ class H2ServerMachine(ServerMachine):
     ) -> None:
         if self.phase is Phase.ACTIVE and not self._trailers:
             self._trailers = True
-            self.pending_end = True
-            self._send(out)
-            if not self.pending and not self.end_sent and self.head is None:
+            if not self.out.data and not self.out.end_sent and self.head is None:
                 fields = [(n, v) for n, v in event.fields if n not in _NOT_H2]
-                self.end_sent = True
+                self.out.end = self.out.end_sent = True
                 self._try(lambda: self.h2.send_headers(self.sid, fields, end_stream=True))
                 self._flush(out)
+                return
+            self.out.end = True  # trailers behind data the windows hold are dropped
+            self._send(out)
 
     def _req_end(self, event: ev.EndForwarded, now: float, out: list[cmd.Command]) -> None:
         if self.phase is not Phase.ACTIVE:
             return
         self._req_done = True
         if not self._trailers and self._method != b"CONNECT" and self.protocol is None:
-            self.pending_end = True
+            self.out.end = True
             self._send(out)
         if self._resp_done:
             self._finish(now, out)
@@ -260,7 +249,7 @@ class H2ServerMachine(ServerMachine):
     def _tunnel_in(self, event: ev.TunnelForwarded, now: float, out: list[cmd.Command]) -> None:
         if self.phase is Phase.TUNNEL:
             self._tunnel_at = after(now, self.timeouts.idle_tunnel)
-            self.pending.append(event.data)
+            self.out.add(event.data)
             self._send(out)
 
     def _client_shut(self, event: ev.ClientShut, now: float, out: list[cmd.Command]) -> None:
@@ -268,7 +257,7 @@ class H2ServerMachine(ServerMachine):
         if self.server_shut:
             self._close(out)
             return
-        self.pending_end = True
+        self.out.end = True
         self._send(out)
 
     def _send(self, out: list[cmd.Command]) -> None:
@@ -277,28 +266,7 @@ class H2ServerMachine(ServerMachine):
         if self.head is not None or not sid:
             self._flush(out)
             return  # the HEADERS wait for the server's SETTINGS
-        try:
-            while self.pending:
-                room = min(h.local_flow_control_window(sid), h.max_outbound_frame_size)
-                if room <= 0:
-                    break
-                data = self.pending[0]
-                piece, rest = data[:room], data[room:]
-                last = not rest and len(self.pending) == 1 and self.pending_end
-                h.send_data(sid, piece, end_stream=last)
-                if rest:
-                    self.pending[0] = rest
-                else:
-                    self.pending.pop(0)
-                if last:
-                    self.pending_end, self.end_sent = False, True
-            if not self.pending and self.pending_end:
-                self.pending_end = False
-                if not self.end_sent:
-                    self.end_sent = True
-                    h.end_stream(sid)
-        except (h2.exceptions.ProtocolError, KeyError):
-            self.pending = []
+        self.out.send(h, sid)
         self._flush(out)
 
     def _try(self, call: Any) -> None:

@@ -37,7 +37,7 @@ from pylvs.dataplane.haproxy.http.stream import HIGH_WATER
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http2 import request as h2r
 from pylvs.proto.http2 import stream as h2s
-from pylvs.proto.http2.library import Connection
+from pylvs.proto.http2.library import Connection, Outbox
 from pylvs.proto.rules import counters
 
 from .session import H2Stream
@@ -63,17 +63,6 @@ _SETTINGS = {
     h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100,
     h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1,
 }
-
-
-class _Pending:
-    """A stream's frames waiting for the peer's window."""
-
-    __slots__ = ("data", "end", "size")
-
-    def __init__(self) -> None:
-        self.data: list[bytes] = []
-        self.size = 0
-        self.end = False
 
 
 class H2Front:
@@ -108,7 +97,7 @@ class H2Front:
         self.h2.initiate_connection()
         self.wide = False  # the connection's window was opened to its maximum
         self.streams: dict[int, H2Stream] = {}
-        self.pend: dict[int, _Pending] = {}
+        self.pend: dict[int, Outbox] = {}
         self.held: dict[int, int] = {}  # stream -> bytes read and not yet acknowledged
         self.count = 0  # streams opened (the first one is the connection's first request)
         self.idle_since = self.ctx.clock()
@@ -266,41 +255,16 @@ class H2Front:
             return
         p = self.pend.get(sid)
         if p is None:
-            p = self.pend[sid] = _Pending()
-        if data:
-            p.data.append(data)
-            p.size += len(data)
+            p = self.pend[sid] = Outbox()
+        p.add(data)
         p.end = p.end or end
-        self._send_stream(sid, p)
-
-    def _send_stream(self, sid: int, p: _Pending) -> None:
-        h = self.h2
-        try:
-            while p.data:
-                room = min(h.local_flow_control_window(sid), h.max_outbound_frame_size)
-                if room <= 0:
-                    return
-                chunk = p.data[0]
-                piece, rest = chunk[:room], chunk[room:]
-                last = not rest and len(p.data) == 1 and p.end
-                h.send_data(sid, piece, end_stream=last)
-                p.size -= len(piece)
-                if rest:
-                    p.data[0] = rest
-                else:
-                    p.data.pop(0)
-                if last:
-                    del self.pend[sid]
-                    return
-            if p.end:
-                h.end_stream(sid)
-                del self.pend[sid]
-        except (h2.exceptions.ProtocolError, KeyError):
-            self.pend.pop(sid, None)
+        if p.send(self.h2, sid):
+            del self.pend[sid]
 
     def _send_pending(self) -> None:
         for sid, p in list(self.pend.items()):
-            self._send_stream(sid, p)
+            if p.send(self.h2, sid):
+                del self.pend[sid]
         self.flush()
         for sid in list(self.streams):
             s = self.streams.get(sid)

@@ -17,9 +17,8 @@ import collections
 from typing import TYPE_CHECKING, Any
 
 from pylvs.dataplane.haproxy.http import upstream
-from pylvs.dataplane.haproxy.http.endpoint import FLOW
 from pylvs.dataplane.haproxy.http.phases import Phases
-from pylvs.dataplane.haproxy.http.stream import HIGH_WATER, HttpSession
+from pylvs.dataplane.haproxy.http.stream import HttpSession
 from pylvs.proto.http.answers import Answer
 from pylvs.proto.http2 import stream as h2s
 from pylvs.proto.http2.request import H2Request, Invalid
@@ -176,20 +175,6 @@ class H2Stream(HttpSession):
                 rest.append(c)
         if rest:
             super()._client_cmds(rest)
-
-    def _flow(self) -> None:
-        sc = self.sc
-        sep = sc.ep if sc is not None else None
-        if sep is None:
-            return
-        if self.conn.pending(self.sid) > HIGH_WATER:
-            sep.hold(FLOW)
-        else:
-            sep.release(FLOW)
-        if sep.queued > HIGH_WATER:
-            self.client.hold(FLOW)
-        else:
-            self.client.release(FLOW)
 
     def reset_by_client(self, code: int) -> None:
         if self.x is not None:

@@ -112,9 +112,11 @@ class ServerMachine(Machine[ev.ServerEvent]):
 
     # -- the request, from the client side ------------------------------------------------
 
-    def _head(self, event: ev.HeadForwarded, now: float, out: list[cmd.Command]) -> None:
+    def _begin(self, event: ev.HeadForwarded, now: float, out: list[cmd.Command]) -> bool:
+        """A request starts on this connection (opening it first when new): False if the
+        connection is not free for it."""
         if self.phase not in (Phase.NEW, Phase.IDLE):
-            return
+            return False
         head = event.head
         t = self.timeouts = event.timeouts or self.back.timeouts
         if self.phase is Phase.NEW:
@@ -125,8 +127,14 @@ class ServerMachine(Machine[ev.ServerEvent]):
         self.phase = Phase.ACTIVE
         self._method = head.method
         self._upgrade = head.wants_upgrade
-        self.framer.expect(head.method)
         self._req_done = self._delivered = self._resp_done = self._trailers = False
+        return True
+
+    def _head(self, event: ev.HeadForwarded, now: float, out: list[cmd.Command]) -> None:
+        if not self._begin(event, now, out):
+            return
+        head = event.head
+        self.framer.expect(head.method)
         written = outgoing_request(head)
         self.want, value = connmode.request_out(
             written.flags, event.mode, self.back.mode, self.back.pretend_keepalive
