@@ -44,6 +44,7 @@ from pylvs.model.proxies import (
     CheckView,
     Counters,
     FrontendView,
+    ModuleCounters,
     ProcessInfo,
     ProxiesSnapshot,
     ProxyView,
@@ -173,6 +174,7 @@ class LiveProxies:
             paused=fe.admin_paused,
             req_rate=req_rate,
             counters=counters,
+            modules=ModuleCounters(h2=fe.h2.values()),
         )
 
     def _page_frontend(self, spec: FrontendSpec) -> FrontendView:

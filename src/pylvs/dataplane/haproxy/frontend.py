@@ -36,6 +36,7 @@ from pylvs.proto.sample.stream import Session, Stream
 from . import accept, inspect, plain
 from .backend import seconds
 from .http.stream import HttpSession
+from .http2.counters import H2Counters
 from .http2.front import H2Front
 from .rules import Rate
 from .session import HaSession
@@ -61,6 +62,7 @@ class Frontend:
         self.conns = 0  # live streams
         self.max_conns = 0
         self.counters = Counters()  # bytes relayed for its streams (the relays count them)
+        self.h2 = H2Counters()  # its HTTP/2 connections' (show stat's h2_* columns)
         self.total = 0  # streams accepted (stot)
         self.denied = 0  # refused by tcp-request connection rules (denied_conn)
         self.denied_sess = 0  # by tcp-request session rules

@@ -9,12 +9,13 @@ servers (http_helpers.HttpServer, answers without dates).
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port
+from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port, stats_command
 from tests.integration.hamode.http.http_helpers import HttpServer
 from tests.integration.hamode.http.test_http_proxying import HEAD, both
 from tests.integration.hamode.http2.h2_client import H2Client, Seen
@@ -209,3 +210,39 @@ def test_websocket_over_http2_is_an_http1_upgrade_then_a_tunnel(
     (headers, body), keyless, _ = got["pylvs"]
     assert dict(headers)[b":status"] == b"200" and body == b"HELLO"
     assert dict(keyless)[b":status"] == b"502"
+
+
+def test_show_stat_counts_http2_frames_and_errors(
+    proxy: Callable[..., Proxy], tmp_path: Any
+) -> None:
+    """The h2_* columns of the frontend's `show stat` row (mux_h2.c's stats module): frames
+    received by kind, the stream errors detected and the RST_STREAM sent for them, open and
+    total connections, streams."""
+
+    def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
+        sock = tmp_path / f"{kind}.sock"
+        port = free_port()
+        text = HEAD.replace("global\n", f"global\n    stats socket {sock} level admin\n", 1)
+        text += f"listen app\n    bind 127.0.0.1:{port} proto h2\n"
+        text += f"    server s1 127.0.0.1:{servers['s1'].port}\n"
+        proxy(kind, text, ("127.0.0.1", port))
+        c = H2Client(port)
+        sids = [c.request("/a"), c.request("/b", method="POST", body=b"xyz")]
+        sids.append(c.request("/bad", extra=[("connection", "close")]))
+        long = c.request("/long", method="POST", extra=[("content-length", "2")], body=b"xyz")
+        c.wait([*sids, long])
+        c.close()
+        time.sleep(0.5)
+        rows = stats_command(sock, "show stat").splitlines()
+        names = rows[0].lstrip("# ").split(",")
+        fe = next(r.split(",") for r in rows if r.startswith("app,FRONTEND,"))
+        return {n: fe[i] for i, n in enumerate(names) if n.startswith("h2_")}
+
+    got = both(proxy, {"s1": "name"}, run)
+    assert got["pylvs"] == got["haproxy"]
+    h2 = got["pylvs"]
+    assert h2["h2_headers_rcvd"] == "4" and h2["h2_data_rcvd"] == "2"
+    # a malformed list is reset without counting as a protocol error; a body against its
+    # Content-Length is one
+    assert h2["h2_detected_strm_protocol_errors"] == "1" and h2["h2_rst_stream_resp"] == "2"
+    assert h2["h2_open_connections"] == "0" and h2["h2_total_connections"] == "1"

@@ -92,10 +92,14 @@ class H2Front:
         else:
             self.ctx.fds.give(1)  # the listener counted two; the socket keeps one
             self.ep = Endpoint(ep, poller, self)
+        self.stats = self.fe.h2
+        self.stats.open_conns += 1
+        self.stats.total_conns += 1
         self.h2 = Connection(client_side=False)
         self.h2.local_settings = h2.settings.Settings(client=False, initial_values=_SETTINGS)
         self.h2.initiate_connection()
         self.wide = False  # the connection's window was opened to its maximum
+        self.settled = False  # the client's first SETTINGS came
         self.streams: dict[int, H2Stream] = {}
         self.pend: dict[int, Outbox] = {}
         self.held: dict[int, int] = {}  # stream -> bytes read and not yet acknowledged
@@ -119,6 +123,7 @@ class H2Front:
         except h2.exceptions.ProtocolError as e:
             self._connection_error(e)
             return
+        self._count(events)
         for event in events:
             if self.closed:
                 return
@@ -178,10 +183,29 @@ class H2Front:
             if not self.streams:
                 self.close()
 
+    def _count(self, events: list[h2.events.Event]) -> None:
+        st = self.stats
+        for e in events:
+            kind = type(e)
+            if kind is h2.events.RequestReceived or kind is h2.events.TrailersReceived:
+                st.headers_rcvd += 1
+            elif kind is h2.events.DataReceived:
+                st.data_rcvd += 1
+            elif kind is h2.events.RemoteSettingsChanged or kind is h2.events.SettingsAcknowledged:
+                # h2_process_demux counts the first SETTINGS twice (as the preface's end,
+                # then as a frame), which `show stat` shows
+                st.settings_rcvd += 1 if self.settled else 2
+                self.settled = True
+            elif kind is h2.events.StreamReset:
+                st.rst_stream_rcvd += 1
+            elif kind is h2.events.ConnectionTerminated:
+                st.goaway_rcvd += 1
+
     def _request(self, event: h2.events.RequestReceived) -> None:
         sid = event.stream_id
         assert sid is not None
         if self.goaway:
+            self.stats.rst_stream_resp += 1
             self.h2.reset_stream(sid, h2s.REFUSED_STREAM)
             return
         end = event.stream_ended is not None
@@ -189,9 +213,11 @@ class H2Front:
         got = h2r.request(headers, end, base64.b64encode(os.urandom(16)))
         if isinstance(got, h2r.Malformed):
             log.debug("h2 stream %d reset: %s", sid, got.why)
+            self.stats.rst_stream_resp += 1
             self.h2.reset_stream(sid, h2s.PROTOCOL_ERROR)
             return
         self.count += 1
+        self.stats.backend_total_streams += 1
         s = H2Stream(self, sid, self.facts, self.sess, first=self.count == 1)
         self.streams[sid] = s
         s.ended_in = end
@@ -233,6 +259,9 @@ class H2Front:
     def _connection_error(self, e: h2.exceptions.ProtocolError) -> None:
         code = getattr(e, "error_code", h2.errors.ErrorCodes.PROTOCOL_ERROR)
         log.debug("h2 connection error: %s", e)
+        self.stats.conn_proto_err += 1
+        if code not in (0, 7, 8, 11):  # h2c_send_goaway_error: not for these codes
+            self.stats.goaway_resp += 1
         with contextlib.suppress(h2.exceptions.ProtocolError):
             self.h2.close_connection(error_code=code)
         self.flush()
@@ -277,6 +306,9 @@ class H2Front:
 
     def reset(self, sid: int, code: int) -> None:
         self.pend.pop(sid, None)
+        self.stats.rst_stream_resp += 1  # h2c_send_rst_stream counts every one
+        if code == h2s.PROTOCOL_ERROR:  # a body against its Content-Length (stream.py)
+            self.stats.strm_proto_err += 1
         try:
             self.h2.reset_stream(sid, code)
         except h2.exceptions.ProtocolError:
@@ -339,6 +371,7 @@ class H2Front:
         if self.closed:
             return
         self.closed = True
+        self.stats.open_conns -= 1
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
