@@ -380,19 +380,6 @@ class H2ServerMachine(ServerMachine):
         self.server_shut = True
         self._broken(out)
 
-    def _finish(self, now: float, out: list[cmd.Command]) -> None:
-        self.served += 1
-        self._server_at = None
-        if self.want is Want.TUNNEL:
-            self.phase = Phase.TUNNEL
-            self._tunnel_at = after(now, self.timeouts.idle_tunnel)
-            return
-        if self.want is not Want.KEEP_ALIVE or self.server_shut:
-            self._close(out)
-            return
-        self.phase = Phase.IDLE
-        out.append(cmd.Release(safe=self.served > 1))
-
 
 H2ServerMachine.handlers = {
     **ServerMachine.handlers,
