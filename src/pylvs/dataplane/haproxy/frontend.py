@@ -152,9 +152,9 @@ class FrontendListener(Acceptor):
         if poller is not None and poller.plains:
             poller.plain_recount()
 
-    def streams(self) -> list[TcpRelay | HttpSession | plain.PlainView]:
+    def streams(self) -> list[TcpRelay | HttpSession | H2Front | plain.PlainView]:
         """Every live stream: the relays, and what the pump runs for a plain listener."""
-        out: list[TcpRelay | HttpSession | plain.PlainView] = list(self.relays)
+        out: list[TcpRelay | HttpSession | H2Front | plain.PlainView] = list(self.relays)
         if self.plain is not None and self.plain.live:
             out += self.plain.views_of()
         return out
