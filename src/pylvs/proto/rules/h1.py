@@ -46,7 +46,10 @@ def answer(resp: Response) -> Answer:
     """A response the rules made, as proto/http sends HAProxy's own answers."""
     if resp.silent:
         return Answer.nothing(resp.head.status)
-    return Answer.of(resp.raw())
+    try:
+        return Answer.of(resp.raw())
+    except ValueError:  # the rules made a message HTTP/1 cannot carry: HAProxy's 500
+        return Answer.page(500)
 
 
 def early_hint(fields: tuple[tuple[bytes, bytes], ...]) -> bytes:
