@@ -36,6 +36,10 @@ class ConnFacts:
     src_port: int
     dst: Address
     dst_port: int
+    # the PROXY v2 TLVs of an `accept-proxy` client's header (proto/proxyproto), which a
+    # server's `proxy-v2-options authority` passes on
+    pp_authority: bytes | None = None
+    pp_unique_id: bytes | None = None
 
 
 class ProxyRulesCarrier(Protocol):
@@ -201,6 +205,10 @@ class ServerSpec:
     disabled: bool = False  # starts in maintenance
     send_proxy: bool = False
     send_proxy_v2: bool = False
+    # `proxy-v2-options`: the TLVs the v2 header carries (proto/proxyproto.V2_OPTIONS); a
+    # server with options but neither send-proxy sends a v1 line (backend.c connect_server
+    # sends when any pp_opts bit is set, make_proxy_line picks v2 only for SRV_PP_V2)
+    proxy_v2_options: frozenset[str] = frozenset()
     slowstart_ms: int = 0
     non_stick: bool = False
     check: ServerCheck = field(default_factory=ServerCheck)
@@ -213,6 +221,13 @@ class ServerSpec:
     line: object = field(default=None, compare=False, repr=False)
     # what the reader warned about an `add server` line (options pylvs does not act on)
     warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def proxy_version(self) -> int:
+        """The PROXY header version this server gets first; 0: none."""
+        if self.send_proxy_v2:
+            return 2
+        return 1 if self.send_proxy or self.proxy_v2_options else 0
 
     def port_for(self, dst_port: int) -> int:
         """The port a connection whose client reached `dst_port` goes to."""

@@ -27,7 +27,7 @@ from pylvs.config.haproxy.samples import SampleError, parse_sample
 from pylvs.proto.rules import commands as cmd
 from pylvs.proto.rules import common, http_edit, http_final
 from pylvs.proto.rules.engine import Action
-from pylvs.proto.rules.logfmt import VARIABLES, LogFormat, SampleNode, Sep, VarNode
+from pylvs.proto.rules.logfmt import HEX_VARIABLES, VARIABLES, LogFormat, SampleNode, Sep, VarNode
 from pylvs.proto.rules.logfmt import Node as LfNode
 from pylvs.proto.rules.lua_action import LuaAction
 from pylvs.proto.rules.normalize import NORMALIZERS, NormalizeUri
@@ -65,6 +65,8 @@ def log_format(
             out.append(Sep())
         elif isinstance(node, LfExpr):
             out.append(SampleNode(compile_expr(node.sample, ctx), node.options))
+        elif "X" in node.options and variables is VARIABLES and node.name in HEX_VARIABLES:
+            out.append(VarNode(node.name, HEX_VARIABLES[node.name], node.options))
         elif node.name in variables:
             out.append(VarNode(node.name, variables[node.name], node.options))
         elif unknown is not None:

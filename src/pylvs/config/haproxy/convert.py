@@ -306,6 +306,7 @@ def server(s: Server) -> ServerSpec:
         disabled=s.disabled,
         send_proxy=s.send_proxy,
         send_proxy_v2=s.send_proxy_v2,
+        proxy_v2_options=s.proxy_v2_options,
         slowstart_ms=s.slowstart_ms,
         non_stick=s.non_stick,
         check=ServerCheck(

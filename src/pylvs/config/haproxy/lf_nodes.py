@@ -133,7 +133,7 @@ def parse_log_format(
             text.append(c)
             i += 1
         else:
-            i = _percent(fmt, i + 1, text, nodes, base)
+            i, base = _percent(fmt, i + 1, text, nodes, base)
     _flush(text, nodes)
     return tuple(nodes)
 
@@ -144,16 +144,19 @@ def _flush(text: list[str], nodes: list[LfNode]) -> None:
         text.clear()
 
 
-def _percent(fmt: str, i: int, text: list[str], nodes: list[LfNode], base: frozenset[str]) -> int:
+def _percent(
+    fmt: str, i: int, text: list[str], nodes: list[LfNode], base: frozenset[str]
+) -> tuple[int, frozenset[str]]:
     """What follows a '%' at `i`: literal text, an expression or a variable; where the
-    string goes on."""
+    string goes on, and the options the nodes after it start from: `%{+X,-M}o` (the global
+    option, LOG_FMT_GLOBAL) adds no node but sets them (parse_logformat_var's defoptions)."""
     n = len(fmt)
     if i >= n:
         raise LogFormatError("truncated line after '%'")
     c = fmt[i]
     if c == "%":
         text.append("%")
-        return i + 1
+        return i + 1, base
     if c.isdigit() or c in " \t":
         raise LogFormatError(
             f"unexpected variable name near '{c}' at position {i} line : '{fmt}'. Maybe"
@@ -172,7 +175,7 @@ def _percent(fmt: str, i: int, text: list[str], nodes: list[LfNode], base: froze
         c = fmt[i]
     if c == "[":
         _flush(text, nodes)
-        return _expr(fmt, i + 1, options, nodes)
+        return _expr(fmt, i + 1, options, nodes), base
     if c.isalpha():
         _flush(text, nodes)
         start = i
@@ -183,10 +186,12 @@ def _percent(fmt: str, i: int, text: list[str], nodes: list[LfNode], base: froze
                 f"no such format variable '{fmt[start:i]}'. If you wanted to emit the '%'"
                 " character verbatim, you need to use '%%'"
             )
+        if fmt[start:i] == "o":
+            return i, options
         nodes.append(LfVar(fmt[start:i], options))
-        return i
+        return i, base
     text.append("%" + c)  # other characters after '%' stay literal (LF_INIT)
-    return i + 1
+    return i + 1, base
 
 
 def _expr(fmt: str, start: int, options: frozenset[str], nodes: list[LfNode]) -> int:

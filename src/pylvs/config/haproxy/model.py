@@ -100,6 +100,7 @@ class ServerOptions:
     slowstart_ms: int | None = None
     send_proxy: bool | None = None
     send_proxy_v2: bool | None = None
+    proxy_v2_options: frozenset[str] | None = None  # `proxy-v2-options` (proxyproto.V2_OPTIONS)
     on_marked_down: str | None = None  # "shutdown-sessions"
     on_marked_up: str | None = None  # "shutdown-backup-sessions"
     observe: str | None = None  # "layer4" | "layer7"
@@ -148,6 +149,7 @@ class Server:
     slowstart_ms: int = 0
     send_proxy: bool = False
     send_proxy_v2: bool = False
+    proxy_v2_options: frozenset[str] = frozenset()
     on_marked_down: str | None = None
     on_marked_up: str | None = None
     observe: str | None = None

@@ -22,6 +22,7 @@ from pylvs.config.haproxy.syntax import suggestion
 from pylvs.config.haproxy.values import literal_ip, number, time_ms
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Word
+from pylvs.proto.proxyproto import V2_OPTIONS
 
 _FLAGS: dict[str, tuple[str, bool]] = {
     "check": ("check", True),
@@ -68,6 +69,7 @@ _WORDS.update({"agent-addr": "agent_addr", "agent-send": "agent_send", "proto": 
 KNOWN = sorted(
     {*_FLAGS, *_TIMES, *_COUNTS, *_CHOICES, *_WORDS, *unsupported.SERVER}
     | {"weight", "port", "addr", "id", "init-addr", "agent-port", "source", "usesrc"}
+    | {"proxy-v2-options"}
 )
 
 
@@ -228,6 +230,20 @@ def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywor
             ctx.error(v.loc, f"'{who}' : 'init-addr' : unknown method '{bad[0]}'.")
             return False
         values["init_addr"] = methods
+    elif key == "proxy-v2-options":
+        return _pp_options(v, ctx, who, values)
+    return True
+
+
+def _pp_options(v: Word, ctx: Context, who: str, values: dict[str, object]) -> bool:
+    """`proxy-v2-options a,b,...` (srv_parse_proxy_v2_options: an unknown or empty name is
+    fatal)."""
+    names = v.text.split(",")
+    for name in names:
+        if name not in V2_OPTIONS:
+            ctx.error(v.loc, f"'{who}' : '{name}' : proxy v2 option not implemented.")
+            return False
+    values["proxy_v2_options"] = frozenset(names)
     return True
 
 

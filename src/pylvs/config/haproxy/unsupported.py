@@ -179,7 +179,6 @@ _SERVER: dict[str, tuple[int, str]] = {
     "check-proto": (1, "the multiplexer is chosen by the proxy's mode"),
     "ws": (1, "WebSocket goes over HTTP/1.1 only"),
     "log-proto": (1, "servers of log-forward sections are not used"),
-    "proxy-v2-options": (1, "PROXY v2 headers carry no TLVs"),
     "redir": (1, "redirecting clients to a server's address is not implemented"),
     "pool-low-conn": (1, "idle server connections are not pooled per thread"),
     "pool-max-conn": (1, "idle server connections are not pooled per thread"),

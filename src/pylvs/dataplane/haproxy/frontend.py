@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 _parse_address = functools.lru_cache(maxsize=4096)(ipaddress.ip_address)
 READ = 0x1
 PROXY_HEADER_TIMEOUT = 5.0  # HAProxy waits `timeout client` at most; pylvs caps the wait
+# conn_recv_proxy peeks one buffer (tune.bufsize): a v2 header with TLVs longer than that
+# never completes and times out
+PROXY_HEADER_PEEK = 16384
 
 
 class Frontend:
@@ -275,10 +278,12 @@ class FrontendListener(Acceptor):
         src_port: int,
         dst: tuple[Address, int] | None,
         sess: Session | None,
+        *,
+        pp: proxyproto.ProxiedAddresses | None = None,
     ) -> None:
         """The session rules, then the stream (the descriptors and counts are taken);
         `dst` None: the session's addresses stand (as a rule may have set them), else the
-        socket's."""
+        socket's; `pp`: the client's PROXY header, when it carried addresses."""
         fe = self.frontend
         if sess is not None and dst is None and sess.src is not None and sess.dst is not None:
             src_text, src_port, dst = sess.src, sess.src_port, (sess.dst, sess.dst_port)
@@ -290,8 +295,9 @@ class FrontendListener(Acceptor):
             self._drop(client, reset=True)
             return
         if sess is None:
+            tlvs = (None, None) if pp is None else (pp.authority, pp.unique_id)
             if fe.http is not None and fe.rules is None:  # a spec without compiled rules
-                self._http(client, ConnFacts(src, src_port, dst[0], dst[1]), None)
+                self._http(client, ConnFacts(src, src_port, dst[0], dst[1], *tlvs), None)
                 return
             if not fe.session:  # no rules: straight to the default backend
                 backend = fe.default
@@ -300,15 +306,20 @@ class FrontendListener(Acceptor):
                     return
                 fe.total += 1
                 fe.sess_rate.count(self.ctx.clock())
-                HaSession(self, client, ConnFacts(src, src_port, dst[0], dst[1]), backend)
+                facts = ConnFacts(src, src_port, dst[0], dst[1], *tlvs)
+                HaSession(self, client, facts, backend)
                 return
             sess = accept.new_session(self, src, src_port, dst[0], dst[1])
         else:  # the PROXY header's addresses are the session's
             sess.src, sess.src_port, sess.dst, sess.dst_port = src, src_port, dst[0], dst[1]
+        if pp is not None:
+            sess.pp_authority, sess.pp_unique_id = pp.authority, pp.unique_id
         if not accept.run_l5(self, client, sess):
             return
         assert sess.src is not None and sess.dst is not None
-        facts = ConnFacts(sess.src, sess.src_port, sess.dst, sess.dst_port)
+        facts = ConnFacts(
+            sess.src, sess.src_port, sess.dst, sess.dst_port, sess.pp_authority, sess.pp_unique_id
+        )
         if fe.http is not None:
             self._http(client, facts, sess)
             return
@@ -384,7 +395,7 @@ class ProxyHeaderReader:
     def _readable(self, events: int) -> None:
         try:
             # Peek: only the header is taken off the socket, the client's data stays.
-            data = self.client.recv(232, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            data = self.client.recv(PROXY_HEADER_PEEK, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -415,4 +426,5 @@ class ProxyHeaderReader:
                 addresses.src_port,
                 (addresses.dst, addresses.dst_port),
                 self.sess,
+                pp=addresses,
             )

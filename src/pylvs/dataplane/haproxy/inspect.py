@@ -121,8 +121,14 @@ class Inspector:
             return
         self.listener.frontend.total += 1
         self.listener.frontend.sess_rate.count(self.txn.stream.now)
+        stream = self.txn.stream
         HaSession(
-            self.listener, self.client, self.facts, backend, self.txn.stream, server=verdict.server
+            self.listener,
+            self.client,
+            stream_facts(stream, self.facts),
+            backend,
+            stream,
+            server=verdict.server,
         )
 
     def _stop(self) -> None:
@@ -154,3 +160,21 @@ def start(
     listener: FrontendListener, client: _socket.socket, facts: ConnFacts, stream: Stream
 ) -> None:
     Inspector(listener, client, facts, Txn(stream))
+
+
+def stream_facts(stream: Stream, facts: ConnFacts) -> ConnFacts:
+    """The connection's facts with the stream's addresses, as content rules' `set-src` /
+    `set-dst` left them (the server side reads sc_src/sc_dst of the client side)."""
+    src, dst = stream.src, stream.dst
+    if src is None or dst is None:
+        return facts
+    if (src, stream.src_port, dst, stream.dst_port) == (
+        facts.src,
+        facts.src_port,
+        facts.dst,
+        facts.dst_port,
+    ):
+        return facts
+    return ConnFacts(
+        src, stream.src_port, dst, stream.dst_port, facts.pp_authority, facts.pp_unique_id
+    )

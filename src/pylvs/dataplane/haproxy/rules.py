@@ -187,8 +187,10 @@ def session_for(fe: Frontend, facts: ConnFacts, now: float, listener: str | None
     rules = fe.rules
     assert rules is not None, "a frontend with rules to run has a carrier"
     f = facts
-    return Session(fe.runtime.process, rules.ref, src=f.src, src_port=f.src_port, dst=f.dst,
+    sess = Session(fe.runtime.process, rules.ref, src=f.src, src_port=f.src_port, dst=f.dst,
                    dst_port=f.dst_port, listener=listener, accept_time=now)  # fmt: skip
+    sess.pp_authority, sess.pp_unique_id = f.pp_authority, f.pp_unique_id
+    return sess
 
 
 def stream_for(fe: Frontend, facts: ConnFacts, backend: BackendRuntime, now: float) -> Stream:

@@ -39,7 +39,6 @@ from pylvs.dataplane.proxy.poller import DATA, SPLICE_CLIENT_FAILED, SPLICE_SERV
 from pylvs.dataplane.proxy.tcp import _DO, _NONBLOCK_STREAM, End, TcpRelay
 from pylvs.model.proxy_spec import ConnFacts, ServerSpec
 from pylvs.model.stats import Counters
-from pylvs.proto import proxyproto
 from pylvs.proto.conntrack.states import ConnState, TcpEvent
 from pylvs.proto.conntrack.table import Conn
 from pylvs.proto.relay import (
@@ -62,6 +61,7 @@ from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.haproxy import Server
 
 from .backend import BackendRuntime
+from .proxy_header import server_header
 from .rules import stream_for
 from .timers import StreamTimers
 
@@ -222,8 +222,7 @@ class HaSession(TcpRelay):
         if (
             srv.queue
             or (server.maxconn and srv.full(be.pool, now))
-            or spec.send_proxy
-            or spec.send_proxy_v2
+            or spec.proxy_version
             or "%" in spec.host  # a scoped IPv6 address: Python's connect parses it
         ):
             return False
@@ -386,7 +385,7 @@ class HaSession(TcpRelay):
         if (
             pump is not None
             and self.unseen
-            and not (spec.send_proxy or spec.send_proxy_v2)
+            and not spec.proxy_version
             and "%" not in host  # a scoped IPv6 address: Python's connect parses it
         ):
             self._quick_attempt(pump, host, port, family)
@@ -488,14 +487,19 @@ class HaSession(TcpRelay):
         self.connect_timer = None
         self._failed("connect timeout", error=False)
 
+    def _proxy_header(self, spec: ServerSpec) -> bytes | None:
+        """The PROXY header for the server (proxy_header.py); a stream that ran no rules
+        gets its rules' view for a `unique-id` TLV (HAProxy builds it for every stream)."""
+        rules = self.fe.rules
+        if self.stream is None and rules is not None and "unique-id" in spec.proxy_v2_options:
+            self.stream = stream_for(self.fe, self.facts, self.be, self.ctx.clock())
+        return server_header(spec, self.facts, self.stream, rules.unique_id if rules else None)
+
     def _established(self, end: End) -> None:
         end.connected = True
         spec = self.be.runtime_of(self.picked).spec  # type: ignore[arg-type]
-        if spec.send_proxy or spec.send_proxy_v2:
-            f = self.facts
-            header = proxyproto.header(
-                2 if spec.send_proxy_v2 else 1, f.src, f.src_port, f.dst, f.dst_port
-            )
+        header = self._proxy_header(spec) if spec.proxy_version else None
+        if header is not None:
             try:
                 sent = end.sock.send(header, socket.MSG_DONTWAIT)
             except (BlockingIOError, InterruptedError):

@@ -322,30 +322,32 @@ class SetTimeout:
 
 @dataclass(frozen=True, slots=True)
 class SetAddress:
-    """`set-src`, `set-dst` EXPR (an address) and `set-src-port`, `set-dst-port` EXPR."""
+    """`set-src`, `set-dst` EXPR (an address) and `set-src-port`, `set-dst-port` EXPR, on
+    the level the rule set runs at (src/tcp_act.c tcp_action_req_set_src): a connection
+    rule changes the connection's addresses (fc_src, and the session's, which start from
+    them), a session rule the session's, content and HTTP rules the stream's."""
 
     which: str  # "src" | "dst" | "src-port" | "dst-port"
     expr: Expr
 
     def run(self, x: Exec) -> Ret:
-        s, sess = x.stream, x.stream.sess
+        s = x.stream
         if self.which.endswith("port"):
             smp = self.expr.eval_as(s, ty.SINT)
             if smp is None:
                 return Ret.CONT
-            if self.which == "src-port":
-                sess.src_port = smp.num & 0xFFFF
-            else:
-                sess.dst_port = smp.num & 0xFFFF
+            value: object = smp.num & 0xFFFF
         else:
             smp = self.expr.eval(s)
             cast = None if smp is None else ty.cast(smp, ty.ADDR)
             if cast is None or cast.type not in (ty.IPV4, ty.IPV6):
                 return Ret.CONT
-            addr = ipaddress.ip_address(cast.text)
-            if self.which == "src":
-                sess.src = addr
-            else:
-                sess.dst = addr
+            value = ipaddress.ip_address(cast.text)
+        attr = self.which.replace("-", "_")
+        if x.rule_set == "tcp-request connection":
+            setattr(s.sess, "fc_" + attr, value)
+        if x.rule_set in ("tcp-request connection", "tcp-request session"):
+            setattr(s.sess, attr, value)
+        setattr(s, attr, value)
         x.emit(cmd.AddressChanged(self.which.split("-")[0]))
         return Ret.CONT

@@ -5,8 +5,10 @@ In those (LOG_OPT_HTTP) a sample's text has the bytes HTTP forbids in a field va
 (0x00-0x08, 0x0a-0x1f, 0x7f) written as `%XX` (upper-case hex, log.c http_encode_map) and
 `+Q` adds no quotes; a missing sample writes nothing.  Outside HTTP (`log-format`), `+Q`
 quotes, `+M` writes `-` for a missing value, and a value stops at its first NUL
-(lf_text_len).  Separators (runs of spaces of a log-format line) are written once, never
-first (build_logline's last_isspace starts true).
+(lf_text_len).  `+E` escapes `"`, `\\` and `]` with a backslash (rfc5424_escape_map, after
+the HTTP encoding in rules: lf_encode_chunk); `+X` writes addresses and ports in upper-case
+hex, most significant byte first (lf_ip, lf_port).  Separators (runs of spaces of a
+log-format line) are written once, never first (build_logline's last_isspace starts true).
 """
 
 from __future__ import annotations
@@ -23,17 +25,29 @@ _HEX = b"0123456789ABCDEF"
 _ENCODED = frozenset(range(0x00, 0x09)) | frozenset(range(0x0A, 0x20)) | {0x7F}
 
 
-def http_encode(data: bytes) -> bytes:
-    """encode_chunk with http_encode_map."""
-    if not any(b in _ENCODED for b in data):
+_ESCAPED = frozenset(b'"\\]')  # rfc5424_escape_map
+
+
+def http_encode(data: bytes, escape: bool = False) -> bytes:
+    """encode_chunk with http_encode_map; `escape` (+E): lf_encode_chunk's backslashes."""
+    if not any(b in _ENCODED or (escape and b in _ESCAPED) for b in data):
         return data
     out = bytearray()
     for b in data:
         if b in _ENCODED:
             out += b"%" + _HEX[b >> 4 : (b >> 4) + 1] + _HEX[b & 15 : (b & 15) + 1]
+        elif escape and b in _ESCAPED:
+            out += b"\\" + bytes((b,))
         else:
             out.append(b)
     return bytes(out)
+
+
+def _rfc5424_escape(data: bytes) -> bytes:
+    """escape_string with rfc5424_escape_map."""
+    return bytes(
+        bytearray().join(b"\\" + bytes((b,)) if b in _ESCAPED else bytes((b,)) for b in data)
+    )
 
 
 def _ip(addr: object) -> bytes:
@@ -58,10 +72,10 @@ def _uri_part(s: Stream, part: str) -> bytes:
 
 # The log variables rules may use (log.c logformat_keywords), each as a stream reader.
 VARIABLES: dict[str, Callable[[Stream], bytes]] = {
-    "ci": lambda s: _ip(s.sess.src),
-    "cp": lambda s: str(s.sess.src_port).encode(),
-    "fi": lambda s: _ip(s.sess.dst),
-    "fp": lambda s: str(s.sess.dst_port).encode(),
+    "ci": lambda s: _ip(s.src),
+    "cp": lambda s: str(s.src_port).encode(),
+    "fi": lambda s: _ip(s.dst),
+    "fp": lambda s: str(s.dst_port).encode(),
     "f": lambda s: s.frontend.name.encode(),
     "ft": lambda s: s.frontend.name.encode(),
     "b": lambda s: (s.backend or s.frontend).name.encode(),
@@ -80,6 +94,26 @@ VARIABLES: dict[str, Callable[[Stream], bytes]] = {
     "HP": lambda s: _uri_part(s, "HP"),
     "HPO": lambda s: _uri_part(s, "HPO"),
     "HQ": lambda s: _uri_part(s, "HQ"),
+}
+
+
+def _hex_ip(addr: object) -> bytes:
+    packed = getattr(addr, "packed", None)
+    return b"-" if packed is None else packed.hex().upper().encode()
+
+
+def _hex_port(port: int | None) -> bytes:
+    return b"%04X" % ((port or 0) & 0xFFFF)
+
+
+# The variables `+X` writes in hex (lf_ip / lf_port with LOG_OPT_HEXA).
+HEX_VARIABLES: dict[str, Callable[[Stream], bytes]] = {
+    "ci": lambda s: _hex_ip(s.src),
+    "cp": lambda s: _hex_port(s.src_port),
+    "fi": lambda s: _hex_ip(s.dst),
+    "fp": lambda s: _hex_port(s.dst_port),
+    "si": lambda s: b"-" if s.server is None else _hex_ip(s.server.address),
+    "sp": lambda s: b"-" if s.server is None else _hex_port(s.server.port),
 }
 
 
@@ -144,9 +178,11 @@ class LogFormat:
 
     def _value(self, value: bytes | None, options: frozenset[str]) -> bytes:
         if self.http:
-            return http_encode(value or b"")
+            return http_encode(value or b"", "E" in options)
         if value:
             value = value.split(b"\0", 1)[0]
+            if "E" in options:
+                value = _rfc5424_escape(value)
         if "Q" in options:
             return b'"' + (value or b"") + b'"'
         if not value:

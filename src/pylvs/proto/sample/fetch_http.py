@@ -355,7 +355,7 @@ def url32_of(msg: HttpMessage) -> int:
 
 
 def _with_src(s: Stream, value: int) -> Smp | None:
-    src = addr_sample(s.sess.src)
+    src = addr_sample(s.src)
     if src is None:
         return None
     return Smp(ty.BIN, value.to_bytes(4, "big") + src.text)

@@ -60,7 +60,7 @@ def _counter(s: Stream, kind: str, num: int, table: str | None) -> _Counter | No
     """smp_fetch_sc_stkctr: (table, entry or None), None when there is no counter."""
     if kind == "src":
         t = table_of(s, table or "")
-        src = addr_sample(s.sess.src)
+        src = addr_sample(s.src)
         if t is None or src is None:
             return None
         key = table_key(t, src)
@@ -157,7 +157,7 @@ def _sc_fetch(kind: str, num: int, data: str) -> Callable[[Stream, Args], Smp | 
             return None
         t, entry = counter
         if entry is None and kind == "src" and data in _CREATES:
-            src = addr_sample(s.sess.src)
+            src = addr_sample(s.src)
             key = None if src is None else table_key(t, src)
             entry = None if key is None else t.get_entry(key, s.now)
         if entry is None:
@@ -206,7 +206,7 @@ for _n in range(3):
 @fetch("src_updt_conn_cnt")
 def _src_updt_conn_cnt(s: Stream, a: Args) -> Smp | None:
     t = table_of(s, a[0])
-    src = addr_sample(s.sess.src)
+    src = addr_sample(s.src)
     if t is None or src is None:
         return None
     key = table_key(t, src)

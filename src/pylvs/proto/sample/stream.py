@@ -140,8 +140,18 @@ class Session:
     ) -> None:
         self.process = process
         self.frontend = frontend
+        # Three levels of addresses, as HAProxy 2.5+ keeps them: the connection's (fc_src:
+        # the socket's, as `tcp-request connection set-src` leaves them), the session's
+        # (src as `tcp-request session` rules and a PROXY header leave it) and each stream's
+        # (Stream.src: content and http-request rules), each level starting from the one
+        # below (sess_get_src, sc_get_src; src/tcp_act.c tcp_action_req_set_src).
         self.src, self.src_port = src, src_port
         self.dst, self.dst_port = dst, dst_port
+        self.fc_src, self.fc_src_port = src, src_port
+        self.fc_dst, self.fc_dst_port = dst, dst_port
+        # PROXY v2 TLVs the client's header carried (fc_pp_authority, fc_pp_unique_id)
+        self.pp_authority: bytes | None = None
+        self.pp_unique_id: bytes | None = None
         self.listener = listener  # the bind's `name` (so_name)
         self.accept_time = accept_time
         self.vars = Vars()
@@ -176,6 +186,10 @@ class Stream:
     ) -> None:
         self.sess = sess
         self.now = now
+        # the stream's addresses (sc_src/sc_dst): the session's until a content or
+        # http-request rule sets them
+        self.src, self.src_port = sess.src, sess.src_port
+        self.dst, self.dst_port = sess.dst, sess.dst_port
         self.backend: ProxyRef | None = None
         self.server: ServerRef | None = None
         self.request = request

@@ -260,3 +260,27 @@ def test_a_backend_with_stats_enable_carries_its_page() -> None:
     be = px.backend("be")
     assert be is not None and be.stats is not None
     assert (be.stats.uri, be.stats.auth) == ("/st", (("a", "b"),))
+
+
+def test_proxy_v2_options_reach_the_server_and_add_to_default_server() -> None:
+    spec, problems = convert(
+        "listen app\n    bind :8000\n    default-server proxy-v2-options crc32c\n"
+        "    server s1 127.0.0.1:81 send-proxy-v2 proxy-v2-options unique-id,authority\n"
+        "    server s2 127.0.0.1:82 proxy-v2-options ssl\n    server s3 127.0.0.1:83\n"
+    )
+    assert not problems.has_errors()
+    s1, s2, s3 = spec.backends[0].servers
+    assert s1.proxy_v2_options == {"crc32c", "unique-id", "authority"}
+    assert s1.proxy_version == 2
+    # options without send-proxy-v2: HAProxy sends a v1 line (pp_opts set, no SRV_PP_V2)
+    assert (s2.proxy_v2_options, s2.proxy_version) == (frozenset({"crc32c", "ssl"}), 1)
+    assert (s3.proxy_v2_options, s3.proxy_version) == (frozenset({"crc32c"}), 1)
+
+
+def test_an_unknown_proxy_v2_option_is_haproxys_error() -> None:
+    for value, name in (("crc32c,foo", "foo"), ('""', "")):
+        text = f"listen a\n    bind :1\n    server s1 127.0.0.1:2 proxy-v2-options {value}\n"
+        result = load_text(text, "h.cfg")
+        (error,) = result.problems.errors
+        assert error.loc.line == 3
+        assert error.message == f"'server a/s1' : '{name}' : proxy v2 option not implemented."

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from pylvs.config.haproxy.compile_rules import compile_config
 from pylvs.config.haproxy.reader import load_text
-from pylvs.proto.rules import http_flow
+from pylvs.proto.rules import http_flow, tcp_flow
 from pylvs.proto.rules.http_edit import exp_replace, replace_path, replace_query, value_spans
 from pylvs.proto.rules.ruleset import Go
-from pylvs.proto.sample import HttpMessage
+from pylvs.proto.sample import HttpMessage, Stream
 from tests.unit.proto.rules.rules_helpers import compiled, stream
 
 GET = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"
@@ -134,7 +134,9 @@ def test_set_var_conditions_capture_slots_and_add_acl() -> None:
     assert req is not None and req.first(b"x-listed") == b"1"
 
 
-def test_set_src_and_dst_port_change_the_session() -> None:
+def test_http_set_src_and_dst_port_change_the_stream_only() -> None:
+    """An HTTP rule's set-src is the stream's (sc_src): the session's and the connection's
+    addresses stay, so the next request starts from them again."""
     r = compiled(
         fe(
             "http-request set-src req.hdr(x-real-ip)",
@@ -144,8 +146,35 @@ def test_set_src_and_dst_port_change_the_session() -> None:
     )
     t = stream(r, "fe", b"GET / HTTP/1.1\r\nX-Real-IP: 192.0.2.7\r\n\r\n")
     http_flow.request(t, r.proxies)
-    assert t.stream.sess.src == ipaddress.ip_address("192.0.2.7")
-    assert t.stream.sess.dst_port == 4242
+    assert t.stream.src == ipaddress.ip_address("192.0.2.7")
+    assert t.stream.dst_port == 4242
+    sess = t.stream.sess
+    assert (sess.src, sess.dst_port) == (ipaddress.ip_address("127.0.0.1"), 8080)
+    assert (sess.fc_src, sess.fc_dst_port) == (ipaddress.ip_address("127.0.0.1"), 8080)
+
+
+def test_connection_and_session_set_src_are_their_levels() -> None:
+    """tcp_action_req_set_src: a connection rule sets the connection's address (fc_src) and
+    so the session's; a session rule only the session's."""
+    r = compiled(
+        fe(
+            "tcp-request connection set-src ipv4(10.0.0.1)",
+            "tcp-request session set-src ipv4(10.1.0.1)",
+            "tcp-request session set-dst ipv4(10.1.0.2)",
+            extra=BE,
+        )
+    )
+    t = stream(r, "fe", GET)
+    ft = r.proxies["fe"]
+    assert tcp_flow.connection(t, ft) == Go()
+    sess = t.stream.sess
+    assert sess.fc_src == sess.src == ipaddress.ip_address("10.0.0.1")
+    assert tcp_flow.session(t, ft) == Go()
+    assert sess.fc_src == ipaddress.ip_address("10.0.0.1")
+    assert sess.src == ipaddress.ip_address("10.1.0.1")
+    assert (sess.fc_dst, sess.dst) == tuple(map(ipaddress.ip_address, ("127.0.0.1", "10.1.0.2")))
+    later = Stream(sess)  # a stream starts from the session's addresses
+    assert (later.src, later.dst_port) == (ipaddress.ip_address("10.1.0.1"), 8080)
 
 
 @pytest.mark.parametrize(
@@ -195,3 +224,21 @@ def test_set_timeout_takes_a_time_or_a_sample_in_milliseconds() -> None:
     t = stream(r, "p", b"GET / HTTP/1.1\r\n\r\n")
     assert isinstance(http_flow.request(t, r.proxies), Go)
     assert t.stream.timeouts == {"server": 3000, "tunnel": 120000}
+
+
+def test_global_log_format_options_apply_to_what_follows() -> None:
+    """`%{+X}o` adds no text but sets +X for every later node (parse_logformat_var's
+    defoptions): addresses and ports in hex (lf_ip, lf_port); `+E` backslashes `"\\]`."""
+    r = compiled(
+        fe(
+            "http-request set-header x1 %ci:%cp/%{+X}o%ci:%cp:%{-X}cp",
+            'http-request set-header x2 "%{+E}[req.hdr(q)]|%[req.hdr(q)]"',
+            extra=BE,
+        )
+    )
+    t = stream(r, "fe", b'GET / HTTP/1.1\r\nq: a"b\\c]\r\n\r\n')
+    http_flow.request(t, r.proxies)
+    request = t.stream.request
+    assert request is not None
+    assert request.full_values(b"x1") == [b"127.0.0.1:40000/7F000001:9C40:40000"]
+    assert request.full_values(b"x2") == [b'a\\"b\\\\c\\]|a"b\\c]']

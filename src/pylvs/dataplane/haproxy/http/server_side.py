@@ -18,7 +18,7 @@ the machine (`ConnectFailed`: HAProxy's 503).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from pylvs.proto.http.conn import commands as cmd
@@ -42,12 +42,28 @@ class ServerConn:
     stream while it carries a request, `Connections` while idle); `fds` counts its socket
     against the proxy's descriptor cap (descriptors.py) while it is open."""
 
-    __slots__ = ("conn_id", "conns", "ep", "fds", "handler", "m", "srv", "timer", "timer_at")
+    __slots__ = (
+        "conn_id",
+        "conns",
+        "ep",
+        "fds",
+        "handler",
+        "key",
+        "m",
+        "proxy_header",
+        "srv",
+        "timer",
+        "timer_at",
+    )
 
     def __init__(self, back: Back, srv: ServerRuntime, fds: Descriptors) -> None:
         # `server ... proto h2`: the same machine's part, in HTTP/2 frames (proto/http2)
         self.m = H2ServerMachine(back) if srv.spec.proto == "h2" else ServerMachine(back)
         self.srv = srv
+        # the pool's key: the server, or (server, PROXY header) when it gets one
+        # (proxy_header.py: only a stream with the same header reuses the connection)
+        self.key: Hashable = srv
+        self.proxy_header: bytes | None = None
         self.fds = fds
         self.ep: Endpoint | None = None
         self.conn_id = 0  # the pool's number, once connected
@@ -97,15 +113,16 @@ class Connections:
         self._purge: asyncio.TimerHandle | None = None
         self.clock: Callable[[], float] = be.clock
 
-    def take(self, srv: ServerRuntime, session: object, first: bool) -> ServerConn | None:
-        conn_id = self.pool.take(srv, session, first)
+    def take(self, key: Hashable, session: object, first: bool) -> ServerConn | None:
+        """An idle connection for `key` (ServerConn.key) the pool lets `session` take."""
+        conn_id = self.pool.take(key, session, first)
         if conn_id is None:
             return None
         sc = self.idle.pop(conn_id)
         return sc
 
     def opened(self, sc: ServerConn, session: object) -> None:
-        sc.conn_id = self.pool.opened(sc.srv, session)
+        sc.conn_id = self.pool.opened(sc.key, session)
 
     def release(self, sc: ServerConn, safe: bool, now: float) -> bool:
         """The connection finished a transaction: True if the pool keeps it (then it is

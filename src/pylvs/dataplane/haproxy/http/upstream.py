@@ -20,10 +20,11 @@ The request's events that come while it has no connection yet (queued) wait here
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from pylvs.proto import proxyproto
+from pylvs.dataplane.haproxy.proxy_header import server_header
 from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.timeouts import Timeouts
@@ -276,9 +277,9 @@ class Upstream:
             f = s.facts
             # the stream's addresses: `http-request set-src|set-dst` may have changed them
             # (http_process_request reads sc_src/sc_dst of the stream's front side)
-            sess = s.phases.sess if s.phases is not None else None
-            src = sess.src if sess is not None and sess.src is not None else f.src
-            dst = sess.dst if sess is not None and sess.dst is not None else f.dst
+            st = s.phases.stream if s.phases is not None else None
+            src = st.src if st is not None and st.src is not None else f.src
+            dst = st.dst if st is not None and st.dst is not None else f.dst
             more = added_fields(head.head, fe_http, be_http, src, dst)
             if more:
                 edited = replace(head.head, fields=head.head.fields + more)
@@ -464,7 +465,11 @@ class Upstream:
         self._named(srv)
         conns = s.http.connections(be, s.loop)
         self.conns_used.add(conns)
-        sc = conns.take(srv, s, x.first)
+        stream = s.phases.stream if s.phases is not None else None
+        header = server_header(srv.spec, s.facts, stream) if srv.spec.proxy_version else None
+        # a connection that sent a PROXY header serves only streams with the same header
+        key: Hashable = srv if header is None else (srv, header)
+        sc = conns.take(key, s, x.first)
         now = s.ctx.clock()
         if sc is not None:
             x.reused = True
@@ -474,13 +479,13 @@ class Upstream:
             sc.ep.take(ServerOwner(s, sc))
         else:
             sc = ServerConn(s.http.back(be.spec), srv, s.ctx.fds)
+            sc.proxy_header, sc.key = header, key
             sc.handler = s
             sc.conns = conns
         s.servers.add(sc)
         s.sc = sc
         pending, self.pending = self.pending or [], None
         s.cm.tunnel_timeout = None
-        stream = s.phases.stream if s.phases is not None else None
         if stream is not None and stream.timeouts and pending:
             self._set_timeouts(pending, stream.timeouts, s.http.back(be.spec).timeouts)
         for event in pending:
@@ -532,9 +537,9 @@ class Upstream:
             self._final(sc)
             return
         dst, dst_port = s.facts.dst, s.facts.dst_port
-        sess = s.phases.sess if s.phases is not None else None
-        if sess is not None and sess.dst is not None:  # as set-dst / set-dst-port left them
-            dst, dst_port = sess.dst, sess.dst_port
+        st = s.phases.stream if s.phases is not None else None
+        if st is not None and st.dst is not None:  # as set-dst / set-dst-port left them
+            dst, dst_port = st.dst, st.dst_port
         try:
             sock, connected = open_socket(sc.srv, sc.srv.spec.port_for(dst_port), dst)
         except OSError:
@@ -567,14 +572,10 @@ class Upstream:
             self.x.connected_at = now
         if sc.conns is not None:
             sc.conns.opened(sc, s)
-        spec = sc.srv.spec
         ep = sc.ep
         assert ep is not None
-        if spec.send_proxy or spec.send_proxy_v2:
-            f = s.facts
-            header = proxyproto.header(
-                2 if spec.send_proxy_v2 else 1, f.src, f.src_port, f.dst, f.dst_port
-            )
+        header = sc.proxy_header
+        if header is not None:
             ep.queue.insert(0, header)
             ep.queued += len(header)
         stream = s.phases.stream if s.phases is not None else None
