@@ -162,7 +162,7 @@ class LiveProxies:
             denied_conn=fe.denied,
             denied_sess=fe.denied_sess,
             denied_req=fe.denied_req + dreq,
-            denied_resp=dresp,
+            denied_resp=dresp + fe.denied_resp,  # HTTP rules' and tcp-response rules'
             failed_rewrites=self.http.rewrites(fe.spec.name),
             internal_errors=self.http.internal_errors(fe.spec.name),
         )
@@ -191,7 +191,7 @@ class LiveProxies:
             failed_rewrites=self.http.rewrites(None, be.spec.name),
             internal_errors=self.http.internal_errors(None, be.spec.name),
             denied_req=dreq,
-            denied_resp=dresp,
+            denied_resp=dresp + be.denied_resp,  # HTTP rules' and tcp-response rules'
             cum_conn=be.counters.conns,
             cum_lbconn=be.counters.conns,
             bytes_in=inb,
@@ -456,7 +456,7 @@ class LiveProxies:
             fe.max_conns = fe.conns
             if all_counters:
                 fe.counters.zero()
-                fe.total = fe.denied = 0
+                fe.total = fe.denied = fe.denied_resp = 0
         for be in rt.backends.values():
             for srv in be.servers:
                 srv.max_sess = srv.lb.served
@@ -465,7 +465,7 @@ class LiveProxies:
                     srv.failed_conns = srv.retries = 0
             if all_counters:
                 be.counters.zero()
-                be.failed_conns = be.retries = be.redispatches = 0
+                be.failed_conns = be.retries = be.redispatches = be.denied_resp = 0
         if all_counters:
             self.page.clear()
         self.http.clear(all_counters)

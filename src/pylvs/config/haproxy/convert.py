@@ -254,9 +254,10 @@ _NOT_CARRIED = {"expect-netscaler-cip": True, "set-priority-class": False,
 def _runtime_gaps(proxy: Proxy, problems: Problems) -> None:
     """What the mode tcp runtime does not apply of a proxy's rules (the rules themselves
     run in proto/rules: docs/haproxy-mode.md)."""
-    for rule in proxy.tcp_response_content:
+    # mode tcp streams run them (dataplane/haproxy/response_gate.py); the HTTP driver not
+    for rule in proxy.tcp_response_content if proxy.mode == "http" else ():
         problems.warning(
-            rule.loc, "'tcp-response content' rules are not applied by the runtime yet",
+            rule.loc, "'tcp-response content' rules are not applied in mode http yet",
             Kind.UNSUPPORTED,
         )  # fmt: skip
     for rules, what in (

@@ -218,6 +218,7 @@ class BackendRuntime:
         self.failed_conns = 0
         self.retries = 0
         self.redispatches = 0
+        self.denied_resp = 0  # streams a tcp-response content rule rejected
         self.sess_rate = Rate()  # be_sess_rate
         self.clock: Callable[[], float] = lambda: now
 

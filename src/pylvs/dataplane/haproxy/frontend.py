@@ -70,6 +70,7 @@ class Frontend:
         self.denied = 0  # refused by tcp-request connection rules (denied_conn)
         self.denied_sess = 0  # by tcp-request session rules
         self.denied_req = 0  # by tcp-request content rules
+        self.denied_resp = 0  # its streams' responses a tcp-response content rule rejected
         self.sess_rate = Rate()  # fe_sess_rate
         self.req_rate = Rate()  # fe_req_rate: the HTTP driver counts each request
         self.maxconn = spec.maxconn

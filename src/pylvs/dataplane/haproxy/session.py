@@ -45,6 +45,7 @@ from pylvs.proto.relay import (
     ACCEPTED,
     CLIENT,
     CONNECTED,
+    FAILED,
     SERVER,
     Close,
     Connect,
@@ -56,12 +57,14 @@ from pylvs.proto.relay import (
 )
 from pylvs.proto.relay.commands import CLOSE
 from pylvs.proto.rules import counters
+from pylvs.proto.rules.engine import Txn
 from pylvs.proto.sample.stream import Stream
 from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.haproxy import Server
 
 from .backend import BackendRuntime
 from .proxy_header import server_header
+from .response_gate import ResponseGate
 from .rules import stream_for
 from .timers import StreamTimers
 
@@ -81,6 +84,7 @@ class HaSession(TcpRelay):
         "facts",
         "fe",
         "fin_idle",
+        "gate",
         "home",
         "idle",
         "log",
@@ -115,7 +119,11 @@ class HaSession(TcpRelay):
         poller = listener.poller
         assert poller is not None
         self.poller = poller
-        self.c_path = poller.pump is not None
+        # `tcp-response content` rules see the server's bytes first (response_gate.py):
+        # such a stream's relay stays in Python, where the gate can hold them
+        rules = backend.rules
+        gated = rules is not None and bool(rules.tcp_response) and listener.frontend.rules
+        self.c_path = poller.pump is not None and not gated
         m = self.m = RelayMachine(backend.relay, fast=self.c_path)
         self.client = End(sock, CLIENT, m, connected=True)
         self.server = None
@@ -139,6 +147,12 @@ class HaSession(TcpRelay):
         self.queued_on: Server | bool | None = False  # False: not queued
         self.waiter: asyncio.TimerHandle | None = None
         self.stream = stream  # the rules' view of it (rules.py), None when nothing needs one
+        self.gate: ResponseGate | None = None
+        if gated:
+            assert rules is not None
+            if stream is None:
+                stream = self.stream = stream_for(self.fe, facts, backend, now)
+            self.gate = ResponseGate(self, rules, Txn(stream))
         self.spliced = False  # the pump runs it (poller.splice)
         self.unseen = False  # the machine has not heard ACCEPTED yet (the splice's try)
         logger = self.fe.logger  # the traffic log (streamlog.py), None when not logging
@@ -723,9 +737,30 @@ class HaSession(TcpRelay):
             self.log.resets = (cmd.reset_client, cmd.reset_server)
         self._finish()
 
+    def _read(self, src: End, events: int) -> None:
+        gate = self.gate
+        if gate is not None and src is self.server:
+            gate.read(src)  # the response rules have not decided yet
+            return
+        TcpRelay._read(self, src, events)
+
+    def response_refused(self, *, denied: bool) -> None:
+        """A `tcp-response content reject` (`denied`) or `close`: both connections close at
+        once and nothing of the response is passed on (tcp_inspect_response's deny:
+        channel_abort of both; close kills the server side): the client gets a FIN
+        (haproxy 2.6.12), as after a failed server (`_close`)."""
+        if denied:
+            if self.log is not None:
+                self.log.why = "denied"
+            self.be.denied_resp += 1
+            self.fe.denied_resp += 1
+        self._on(FAILED[SERVER])
+
     def _finish(self) -> None:
         """The stream is over, its sockets closed: the backend, the frontend and the table
         forget it (the one place every stream ends, spliced or not)."""
+        if self.gate is not None:
+            self.gate.stop()
         conn = self.conn
         if conn is not None:
             self.ctx.state.table.drop(conn)

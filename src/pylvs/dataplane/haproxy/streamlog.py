@@ -148,7 +148,7 @@ class StreamLog:
         self.t_queue = -1  # ms after the accept
         self.t_connect = -1
         self.reason = ""  # why the connect failed (the relay's CountError)
-        self.why = ""  # "timeout" | "killed": how the runtime ended it
+        self.why = ""  # "timeout" | "killed" | "denied": how the runtime ended it
         self.counters: StreamCounters | None = None
         self.done = False
         self.resets = (False, False)  # the relay's Close: (client reset, server reset)
@@ -169,6 +169,8 @@ class StreamLog:
         """The relay closed (Close's resets tell who broke it)."""
         if self.why == "killed":
             term = tr.KILLED + (tr.DATA if self.t_connect >= 0 else tr.CONNECT)
+        elif self.why == "denied":  # tcp-response content reject: SF_ERR_PRXCOND, SF_FINST_D
+            term = tr.PROXY + tr.DATA
         elif self.t_connect < 0:
             term = _GIVE_UP.get(self.reason) or (
                 (tr.SERVER_TIMEOUT if self.reason == "connect timeout" else tr.SERVER) + tr.CONNECT
