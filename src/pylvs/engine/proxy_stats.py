@@ -38,6 +38,7 @@ from pylvs.dataplane.haproxy.runtime import ProxyRuntime
 from pylvs.engine.dynamic_servers import DynamicServers, ServerLine, no_dynamic_servers
 from pylvs.engine.http_stats import HttpStats
 from pylvs.engine.proxy_checks import ProxyChecks
+from pylvs.engine.session_views import http_view, tcp_view
 from pylvs.model.proxies import (
     NO_CHECK,
     BackendView,
@@ -255,24 +256,12 @@ class LiveProxies:
         return CheckView(enabled=enabled, rise=c.rise, fall=c.fall, health=c.rise, port=c.port or 0)
 
     def sessions(self) -> Sequence[SessionView]:
-        out = []
-        for s in self.rt.sessions():
-            f = s.facts
-            out.append(
-                SessionView(
-                    id=id(s),
-                    proto="tcpv4" if f.src.version == 4 else "tcpv6",
-                    src=str(f.src),
-                    src_port=f.src_port,
-                    frontend=s.fe.spec.name,
-                    backend=s.be.spec.name,
-                    server=s.picked.name if s.picked is not None else None,
-                    accepted=self._wall(s.born),
-                    client_fd=s.client.fd,
-                    server_fd=s.server.fd if s.server is not None else -1,
-                    retries=s.retries,
-                )
-            )
+        """Every stream, mode tcp and http (engine/session_views.py)."""
+        out = [tcp_view(s, self._wall) for s in self.rt.sessions()]
+        for h in self.rt.http_sessions():
+            view = http_view(h, self._wall)
+            if view is not None:
+                out.append(view)
         return out
 
     def errors(self) -> ErrorLog:
@@ -400,6 +389,10 @@ class LiveProxies:
         for s in self.rt.sessions():
             if id(s) == session_id:
                 s.abort()
+                return True
+        for h in self.rt.http_sessions():
+            if id(h) == session_id and http_view(h, self._wall) is not None:
+                h.abort()
                 return True
         return False
 

@@ -428,6 +428,16 @@ class ProxyRuntime:
             if isinstance(r, HaSession | PlainView)
         ]
 
+    def http_sessions(self) -> list[HttpSession]:
+        """The mode http client connections (`show sess` lists those with a request)."""
+        return [
+            r
+            for fe in self.frontends.values()
+            for lst in fe.listeners
+            for r in list(lst.relays)
+            if isinstance(r, HttpSession)
+        ]
+
     # -- idle timeouts -----------------------------------------------------------------
 
     def housekeep(self, now: float | None = None) -> None:

@@ -1,0 +1,71 @@
+"""The HAProxy runtime's streams as `show sess` lists them (src/stream.c
+cli_io_handler_dump_sess, HAProxy 2.6), for engine/proxy_stats.py.
+
+Both kinds of stream are listed: a mode tcp `HaSession` for its whole life, and a mode http
+connection while one of its requests runs (HAProxy makes one stream per HTTP request: an
+idle keep-alive connection has none).  `src=` is the client connection's own address, as
+HAProxy prints conn->src: the socket's peer, or what a `tcp-request connection set-src`
+made it, not a PROXY header's (that one is the session's; fc_src against src).  An HTTP
+stream's backend is its frontend until the request is routed (a stream starts with
+s->be = the frontend), its server the one it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pylvs.dataplane.haproxy.http.stream import HttpSession
+from pylvs.dataplane.haproxy.session import HaSession
+from pylvs.model.proxies import SessionView
+from pylvs.model.proxy_spec import ConnFacts
+from pylvs.proto.sample.stream import Session
+
+Wall = Callable[[float], float]  # the runtime's monotonic clock to wall time
+
+
+def _source(sess: Session | None, facts: ConnFacts) -> tuple[str, str, int]:
+    """(proto, address, port) of the client connection."""
+    src, port = facts.src, facts.src_port
+    if sess is not None and sess.fc_src is not None:
+        src, port = sess.fc_src, sess.fc_src_port
+    return ("tcpv4" if src.version == 4 else "tcpv6"), str(src), port
+
+
+def tcp_view(s: HaSession, wall: Wall) -> SessionView:
+    proto, src, port = _source(s.stream.sess if s.stream is not None else None, s.facts)
+    return SessionView(
+        id=id(s),
+        proto=proto,
+        src=src,
+        src_port=port,
+        frontend=s.fe.spec.name,
+        backend=s.be.spec.name,
+        server=s.picked.name if s.picked is not None else None,
+        accepted=wall(s.born),
+        client_fd=s.client.fd,
+        server_fd=s.server.fd if s.server is not None else -1,
+        retries=s.retries,
+    )
+
+
+def http_view(s: HttpSession, wall: Wall) -> SessionView | None:
+    """None between requests (no stream)."""
+    x = s.x
+    if x is None or s.closed:
+        return None
+    proto, src, port = _source(s.phases.sess if s.phases is not None else None, s.facts)
+    sc = s.sc
+    server_fd = sc.ep.fd if sc is not None and sc.ep is not None else -1
+    return SessionView(
+        id=id(s),
+        proto=proto,
+        src=src,
+        src_port=port,
+        frontend=s.fe.spec.name,
+        backend=x.backend.spec.name if x.backend is not None else s.fe.spec.name,
+        server=x.server.spec.name if x.server is not None else None,
+        accepted=wall(x.started_at if x.first else x.request_at),
+        client_fd=s.client.fd,
+        server_fd=server_fd,
+        retries=x.retries,
+    )
