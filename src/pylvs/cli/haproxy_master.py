@@ -92,6 +92,11 @@ def run_master(opts: Options, msgs: Messages, loaded: Loaded | None) -> int:
         _systemd(master)
     from pylvs.cli.haproxy_run import detach_stdio, write_pidfile
 
+    # A reload asked for as soon as the pid file is there (a test driver's `kill -USR2`)
+    # waits for the loop's handler (serve) instead of SIGUSR2's default action, which ends
+    # the process.
+    for sig in (signal.SIGHUP, signal.SIGUSR2):
+        signal.signal(sig, _early_reload)
     # haproxy.c opens the pid file before forking and writes the master's pid as soon as
     # the worker is forked, not once it listens (varnishtest reads it within 3 s)
     if not write_pidfile(opts.pidfile or (g.pidfile if g is not None else None), msgs):
@@ -107,6 +112,13 @@ def run_master(opts: Options, msgs: Messages, loaded: Loaded | None) -> int:
     from pylvs.cli.haproxy_master_loop import serve
 
     return asyncio.run(serve(master))
+
+
+EARLY_RELOADS: list[int] = []  # reloads asked before the master's loop ran
+
+
+def _early_reload(sig: int, _frame: object) -> None:
+    EARLY_RELOADS.append(sig)
 
 
 def _restore(opts: Options, msgs: Messages) -> Master | None:

@@ -18,7 +18,7 @@ import signal
 import socket
 import time
 
-from pylvs.cli.haproxy_master import Master, cleanup, reexec
+from pylvs.cli.haproxy_master import EARLY_RELOADS, Master, cleanup, reexec
 from pylvs.cli.haproxy_mcli import Relay, master_answer, route, show_proc, split_commands
 
 MAX_LINE = 16384  # the CLI's buffer
@@ -35,6 +35,9 @@ async def serve(master: Master) -> int:
     for sig in (signal.SIGHUP, signal.SIGUSR2):
         loop.add_signal_handler(sig, reexec, master)
     loop.add_signal_handler(signal.SIGCHLD, _reap, master)
+    if EARLY_RELOADS:  # asked for before the handlers were in
+        EARLY_RELOADS.clear()
+        loop.call_soon(reexec, master)
     servers = []
     for fd in master.cli_fds:
         sock = socket.socket(fileno=os.dup(fd))  # the original stays for the next re-exec

@@ -4,9 +4,11 @@ HAProxy binds its listeners with up to MAX_START_RETRIES (100) tries 10 ms apart
 processes are given: when a port is still held it sends them SIGTTOU (pause: they stop
 listening; one that cannot pause stops softly) and tries again.  Here the addresses of the
 configuration's `bind` lines are tried the same way before the runtime starts (a trial bind,
-closed at once), so the runtime's own binding finds them free; `fd@` and unix listeners are
-not ports and are skipped.  When they stay held, the old processes get SIGTTIN (resume) and
-the start fails, as HAProxy's "Some protocols failed to start their listeners! Exiting.".
+closed at once), so the runtime's own binding finds them free; `fd@` and unix path listeners
+are skipped (a path is renamed over), an `abns@` name is tried as a port is (an old process
+pausing unbinds it: proto_uxst.c uxst_suspend_receiver).  When they stay held, the old
+processes get SIGTTIN (resume) and the start fails, as HAProxy's "Some protocols failed to
+start their listeners! Exiting.".
 """
 
 from __future__ import annotations
@@ -25,16 +27,24 @@ RETRY_DELAY = 0.010
 
 
 def ports(config: HaproxyConfig) -> Iterator[Endpoint]:
-    """Every TCP address:port the configuration's frontends bind."""
+    """Every TCP address:port and abstract unix name the configuration's frontends bind."""
     for proxy in config.proxies:
         for bind in proxy.binds:
             for endpoint in bind.endpoints:
-                if endpoint.family in ("ipv4", "ipv6") and endpoint.port is not None:
+                tcp = endpoint.family in ("ipv4", "ipv6") and endpoint.port is not None
+                if tcp or (endpoint.family == "abns" and endpoint.path):
                     yield endpoint
 
 
 def held(endpoint: Endpoint) -> bool:
     """Whether another socket listens on the endpoint (a trial bind says EADDRINUSE)."""
+    if endpoint.family == "abns":  # a name only one socket holds: the old one unbinds it
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as u:
+            try:
+                u.bind("\0" + (endpoint.path or ""))
+            except OSError as e:
+                return e.errno == errno.EADDRINUSE
+        return False
     v6 = endpoint.ip.version == 6 if endpoint.ip is not None else endpoint.family == "ipv6"
     host = str(endpoint.ip) if endpoint.ip is not None else ("::" if v6 else "0.0.0.0")
     with socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -248,7 +248,11 @@ def _take_over(opts: Options, msgs: Messages, loaded: Loaded) -> bool:
     """-sf/-st: the old processes' ports, freed for this one (cli/haproxy_ports.py)."""
     busy = take_over(loaded.config, opts.old_pids)
     for endpoint in busy:
-        where = f"[{endpoint.host or '*'}:{endpoint.port}]"
+        where = (
+            f"[abns@{endpoint.path}]"
+            if endpoint.family == "abns"
+            else f"[{endpoint.host or '*'}:{endpoint.port}]"
+        )
         msgs.alert(f"Starting proxy: cannot bind socket (Address already in use) {where}")
     if busy:
         msgs.alert(

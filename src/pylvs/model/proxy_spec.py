@@ -62,15 +62,24 @@ class ListenAddress:
     port: int
     family: int = 4
     fd: int | None = None
+    # a unix socket's path (`unix@`); an abstract one (`abns@`) starts with a NUL
+    path: str | None = None
 
     def __str__(self) -> str:
         if self.fd is not None:
             return f"fd@{self.fd}"
+        if self.path is not None:
+            return unix_name(self.path)
         if self.host is None:
             return f"{'[::]' if self.family == 6 else '*'}:{self.port}"
         if self.host.version == 6:
             return f"[{self.host}]:{self.port}"
         return f"{self.host}:{self.port}"
+
+
+def unix_name(path: str) -> str:
+    """A unix socket's address as written: `abns@NAME` for an abstract one, else the path."""
+    return f"abns@{path[1:]}" if path.startswith("\0") else f"unix@{path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +206,8 @@ class ServerSpec:
     address: Address | None
     port: int | None
     port_offset: int = 0
+    # a unix socket server (`unix@PATH`, `abns@NAME`: a NUL and the name): no address
+    path: str | None = None
     weight: int = 1
     maxconn: int = 0  # 0: no limit
     maxqueue: int = 0  # 0: no limit

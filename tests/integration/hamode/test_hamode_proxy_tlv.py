@@ -120,3 +120,38 @@ def test_accept_proxy_keeps_and_checks_tlvs(proxy: Callable[..., Proxy]) -> None
     assert got["crc-good"][0] == "HTTP/1.1 200 OK"
     for refused in ("crc-bad", "tlv-short", "tlv-head-cut", "authority-256", "udp4"):
         assert got[refused] in ("reset", ""), refused
+
+
+def test_abns_servers_and_binds_carry_proxy_headers(proxy: Callable[..., Proxy]) -> None:
+    """`server abns@NAME send-proxy-v2` into `bind abns@NAME accept-proxy` (the
+    seamless-reload reg-test's pair): the client's addresses cross the unix socket."""
+
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        port = free_port()
+        name = f"pylvs_test_{kind}_{port}"
+        text = (
+            HEAD + f"listen front\n    mode http\n    bind 127.0.0.1:{port}\n"
+            f"    server s abns@{name} send-proxy-v2 proxy-v2-options authority\n"
+            f"frontend back\n    mode http\n    bind abns@{name} accept-proxy\n"
+            "    http-request return status 200 hdr src %[src] hdr dst %[dst]"
+            " hdr fc %[fc_src]\n"
+        )
+        proxy(kind, text, None)
+        out = []
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+            for _ in range(2):
+                c.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+                answer = c.recv(4096)
+                out.append(
+                    sorted(
+                        line.decode()
+                        for line in answer.split(b"\r\n")
+                        if line[:3] in (b"src", b"dst", b"fc:") or line.startswith(b"HTTP/")
+                    )
+                )
+        return out
+
+    seen = both(proxy, run)
+    got = seen["pylvs"]
+    assert isinstance(got, list)
+    assert got[0][0] == "HTTP/1.1 200 OK" and "src: 127.0.0.1" in got[0]

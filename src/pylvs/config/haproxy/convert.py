@@ -168,6 +168,31 @@ def _ids(config: HaproxyConfig) -> dict[tuple[str, str], int]:
     return out
 
 
+def unix_path(family: str, text: str) -> str:
+    """The socket address of `unix@PATH` or `abns@NAME` (abstract: a NUL, then the name)."""
+    return "\0" + text if family == "abns" else text
+
+
+def _unix_bind(proxy: Proxy, b: Bind, problems: Problems) -> None:
+    """unix@/abns@ listeners are served for clients that say who they are: a unix client
+    has no IP address for pylvs's streams, so the PROXY header must give one, and the
+    connection rules (which run before it, on the socket's own addresses) cannot run."""
+    if not b.accept_proxy:
+        problems.error(
+            b.loc,
+            f"{proxy.type_str} '{proxy.name}': unix@/abns@ listeners are served with"
+            " 'accept-proxy' only (the streams carry the client's IP address)",
+            Kind.UNSUPPORTED,
+        )
+    elif proxy.tcp_request_connection:
+        problems.error(
+            proxy.tcp_request_connection[0].loc,
+            f"{proxy.type_str} '{proxy.name}': 'tcp-request connection' rules are not run"
+            " on unix@/abns@ listeners (no address before the PROXY header)",
+            Kind.UNSUPPORTED,
+        )
+
+
 def _inherited(ep: Endpoint) -> bool:
     """`fd@N`: a listening socket the parent process bound (HAProxy's test driver, systemd)."""
     return ep.family == "fd" and (ep.path or "").isdigit()
@@ -179,8 +204,14 @@ def bind(b: Bind) -> BindSpec:
         if _inherited(ep):
             addresses.append(ListenAddress(None, 0, fd=int(ep.path or 0)))
             continue  # a socket the parent bound (system/inherited.py)
+        if ep.family in ("unix", "abns") and b.accept_proxy:
+            path = ep.path or ""
+            addresses.append(
+                ListenAddress(None, 0, 0, path="\0" + path if ep.family == "abns" else path)
+            )
+            continue
         if ep.port is None:
-            continue  # unix/abns binds: refused by frontend()
+            continue  # sockpair@, unix/abns without accept-proxy: refused by frontend()
         family = 6 if ep.family == "ipv6" or (ep.ip is not None and ep.ip.version == 6) else 4
         addresses.append(ListenAddress(ep.ip, ep.port, family))
     return BindSpec(
@@ -216,7 +247,9 @@ def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
     for b in proxy.binds:
         _bind_mux(proxy, b, problems)
         for ep in b.endpoints:
-            if ep.port is None and not _inherited(ep):
+            if ep.family in ("unix", "abns"):
+                _unix_bind(proxy, b, problems)
+            elif ep.port is None and not _inherited(ep):
                 problems.error(
                     b.loc,
                     f"{proxy.type_str} '{proxy.name}': {ep.family}@ listeners are not served"
@@ -351,6 +384,20 @@ def _server_mux(proxy: Proxy, s: Server, problems: Problems) -> None:
 def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
     servers: list[ServerSpec] = []
     for s in proxy.servers:
+        if s.target.family in ("unix", "abns"):
+            if s.check:
+                problems.error(
+                    s.loc,
+                    f"server '{proxy.name}/{s.name}': health checks of unix@/abns@ servers"
+                    " are not run",
+                    Kind.UNSUPPORTED,
+                )
+                continue
+            path = s.target.host
+            servers.append(
+                replace(server(s), path="\0" + path if s.target.family == "abns" else path)
+            )
+            continue
         if s.target.ip is None:
             problems.error(
                 s.loc,

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .runtime import ProxyRuntime
 
 _parse_address = functools.lru_cache(maxsize=4096)(ipaddress.ip_address)
+_NO_ADDRESS = ipaddress.IPv4Address(0)  # a unix listener's own (never a stream's)
 READ = 0x1
 PROXY_HEADER_TIMEOUT = 5.0  # HAProxy waits `timeout client` at most; pylvs caps the wait
 # conn_recv_proxy peeks one buffer (tune.bufsize): a v2 header with TLVs longer than that
@@ -131,9 +132,14 @@ class FrontendListener(Acceptor):
         self.frontend = frontend
         self.bind = bind
         self.listen_address = address
-        host, port = sock.getsockname()[:2]
-        self.address: tuple[Address, int] = (ipaddress.ip_address(host), port)
-        self.wildcard = address.host is None
+        # a unix@/abns@ listener: its clients' addresses are their PROXY header's
+        self.unix = sock.family == socket.AF_UNIX
+        if self.unix:
+            self.address: tuple[Address, int] = (_NO_ADDRESS, 0)
+        else:
+            host, port = sock.getsockname()[:2]
+            self.address = (ipaddress.ip_address(host), port)
+        self.wildcard = address.host is None and not self.unix
         self.relays: set[TcpRelay | HttpSession | H2Front] = set()
         self.inspecting: set[inspect.Inspector] = set()  # streams in their content phase
         self._suspended = False  # SIGTTOU: not listening, the port still bound
@@ -178,12 +184,20 @@ class FrontendListener(Acceptor):
         self._stop_accepting()
         return self.sock
 
+    def _unbind(self) -> bool:
+        """An abstract unix socket cannot stay bound paused: its name would stay taken, so
+        it is closed for good (proto_uxst.c uxst_suspend_receiver: "totally stopped")."""
+        self.close()
+        return True
+
     def suspend(self) -> bool:
         """SIGTTOU (tcp_pause_listener): stop listening, the address staying bound but free
         for another process to bind (a listening socket shut down for reading is no longer
         listening on Linux; clients are refused); False if it could not be."""
         if self._closed or self._suspended:
             return True
+        if self.unix and (self.listen_address.path or "").startswith("\0"):
+            return self._unbind()
         try:
             self.sock.shutdown(socket.SHUT_RD)
         except OSError:
@@ -232,7 +246,9 @@ class FrontendListener(Acceptor):
         fe.conns += 1
         fe.runtime.conns += 1
         fe.max_conns = max(fe.max_conns, fe.conns)
-        if fe.session:
+        if self.unix:  # accept-proxy (convert.py): the header says who the client is
+            ProxyHeaderReader(self, client, ("", 0), None)
+        elif fe.session:
             self.arrive(client, peer)
         elif self.bind.accept_proxy:
             ProxyHeaderReader(self, client, peer, None)
@@ -311,6 +327,8 @@ class FrontendListener(Acceptor):
                 HaSession(self, client, facts, backend)
                 return
             sess = accept.new_session(self, src, src_port, dst[0], dst[1])
+            if self.unix:  # the connection's own addresses are no IP ones (fc_src: none)
+                sess.fc_src = sess.fc_dst = None
         else:  # the PROXY header's addresses are the session's
             sess.src, sess.src_port, sess.dst, sess.dst_port = src, src_port, dst[0], dst[1]
         if pp is not None:

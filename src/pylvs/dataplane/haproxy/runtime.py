@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pylvs.dataplane.base import DataPlaneState
 from pylvs.dataplane.proxy.context import ProxyContext, log
 from pylvs.dataplane.proxy.descriptors import raise_limit
-from pylvs.dataplane.proxy.sockets import listen_socket
+from pylvs.dataplane.proxy.sockets import listen_socket, unix_listen_socket
 from pylvs.model.proxy_spec import BindSpec, ListenAddress, ProxiesSpec, ideal_maxconn
 from pylvs.model.service import Address
 from pylvs.proto.rules.ruleset import ProxyRules
@@ -162,7 +162,7 @@ class ProxyRuntime:
             for fe, bind, address, bound in opened:
                 sock = bound
                 if sock is None:  # the old runtime's socket for this address
-                    sock = old[listener_key(bind, address, str(_host(address)))].release()
+                    sock = old[listener_key(bind, address, _key_host(address))].release()
                     sock.listen(_backlog(fe, bind))
                 listener = FrontendListener(self.ctx, fe, bind, address, sock)
                 await listener.start()
@@ -210,7 +210,7 @@ class ProxyRuntime:
         try:
             for bind in fe.spec.binds:
                 for address in bind.addresses:
-                    if listener_key(bind, address, str(_host(address))) in old:
+                    if listener_key(bind, address, _key_host(address)) in old:
                         out.append((fe, bind, address, None))
                         continue
                     out.append((fe, bind, address, self._bind(fe, bind, address)))
@@ -226,6 +226,8 @@ class ProxyRuntime:
         try:
             if address.fd is not None:  # the parent's socket (HAProxy's fd@N)
                 return inherited.listening_socket(f"fd@{address.fd}", backlog)
+            if address.path is not None:  # unix@ / abns@
+                return unix_listen_socket(address.path, backlog)
             return listen_socket(
                 _host(address),
                 address.port,
@@ -241,7 +243,7 @@ class ProxyRuntime:
     def listeners_by_key(self) -> dict[ListenerKey, FrontendListener]:
         """The open listening sockets, by what a new runtime would bind (a reload)."""
         return {
-            listener_key(lst.bind, lst.listen_address, str(_host(lst.listen_address))): lst
+            listener_key(lst.bind, lst.listen_address, _key_host(lst.listen_address)): lst
             for fe in self.frontends.values()
             for lst in fe.listeners
             if not lst.closed
@@ -497,6 +499,11 @@ def set_ulimit(n: int) -> None:
 
 def _backlog(fe: Frontend, bind: BindSpec) -> int:
     return bind.backlog or fe.spec.maxconn or 1024
+
+
+def _key_host(address: ListenAddress) -> str:
+    """The address part of a listener's handover key: a unix socket's path, else the IP."""
+    return address.path if address.path is not None else str(_host(address))
 
 
 def _host(address: ListenAddress) -> Address:

@@ -36,6 +36,7 @@ import socket
 from typing import TYPE_CHECKING
 
 from pylvs.dataplane.proxy.poller import DATA, SPLICE_CLIENT_FAILED, SPLICE_SERVER_FAILED
+from pylvs.dataplane.proxy.sockets import unix_connect
 from pylvs.dataplane.proxy.tcp import _DO, _NONBLOCK_STREAM, End, TcpRelay
 from pylvs.model.proxy_spec import ConnFacts, ServerSpec
 from pylvs.model.stats import Counters
@@ -237,6 +238,7 @@ class HaSession(TcpRelay):
             srv.queue
             or (server.maxconn and srv.full(be.pool, now))
             or spec.proxy_version
+            or spec.path is not None
             or "%" in spec.host  # a scoped IPv6 address: Python's connect parses it
         ):
             return False
@@ -390,6 +392,15 @@ class HaSession(TcpRelay):
         assert server is not None
         srv = self.be.runtime_of(server)
         spec = srv.spec
+        if spec.path is not None:  # unix@ / abns@
+            try:
+                sock, err = unix_connect(spec.path)
+            except OSError as exc:
+                self._catch_up()
+                self._final(exc.strerror or str(exc))
+                return
+            self._connected(sock, err)  # EAGAIN too: a unix connect does not wait
+            return
         # a transparent backend's target has no address: the client's destination
         address = spec.address if spec.address is not None else self.facts.dst
         host = spec.host if spec.address is not None else str(address)

@@ -55,7 +55,8 @@ class Acceptor(abc.ABC):
         self.poller = self.ctx.poller(self.loop)
         # Accepted sockets inherit TCP_NODELAY from the listener (Linux copies the listener's
         # tcp_sock into the child): one setsockopt here instead of one per client.
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.sock.family != socket.AF_UNIX:  # (a unix socket has no such option)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.poller.add(self.sock.fileno(), READ, self._accept)
 
     @property

@@ -7,12 +7,14 @@ so `[::]:80` and `0.0.0.0:80` are separate services, as in IPVS.
 
 A reset is a close with SO_LINGER {on, 0}: the kernel then sends RST instead of FIN (tcp(7)),
 which is what a client of IPVS sees when the director has nowhere to send it.
+Unix stream sockets (HAProxy's `unix@`/`abns@` binds and servers) have their two helpers.
 """
 
 from __future__ import annotations
 
 import _socket
 import contextlib
+import os
 import socket
 import struct
 import sys
@@ -21,6 +23,7 @@ from pylvs.model.service import Address
 
 IP_FREEBIND = getattr(socket, "IP_FREEBIND", 15)  # linux/in.h; Python < 3.12 lacks the name
 _LINGER_RESET = struct.pack("ii", 1, 0)
+_UNIX_STREAM = socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
 
 
 def listen_socket(
@@ -47,6 +50,39 @@ def listen_socket(
         sock.close()
         raise
     return sock
+
+
+def unix_listen_socket(path: str, backlog: int) -> socket.socket:
+    """A listening non-blocking unix stream socket at `path` (an abstract one when it starts
+    with a NUL: `abns@`).  A path is bound under a temporary name and renamed over the
+    old one, so a socket file left there is replaced at once (src/sock_unix.c
+    sock_unix_bind_receiver).  OSError if it cannot be (EADDRINUSE: an abstract name still
+    held)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        if path.startswith("\0"):
+            sock.bind(path)
+        else:
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            sock.bind(tmp)
+            os.rename(tmp, path)
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def unix_connect(path: str) -> tuple[_socket.socket, int]:
+    """A non-blocking connection to a unix stream socket (a NUL first: abstract), and
+    connect(2)'s error number (0: connected; EAGAIN: the listener's backlog is full)."""
+    sock = _socket.socket(
+        socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
+    )
+    return sock, sock.connect_ex(path)
 
 
 def close_with_reset(sock: _socket.socket) -> None:

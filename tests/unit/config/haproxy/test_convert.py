@@ -284,3 +284,36 @@ def test_an_unknown_proxy_v2_option_is_haproxys_error() -> None:
         (error,) = result.problems.errors
         assert error.loc.line == 3
         assert error.message == f"'server a/s1' : '{name}' : proxy v2 option not implemented."
+
+
+def test_unix_and_abns_binds_and_servers() -> None:
+    spec, problems = convert(
+        "listen a\n    bind abns@here accept-proxy\n    bind unix@/run/x.sock accept-proxy\n"
+        "    server s1 abns@there send-proxy-v2\n    server s2 unix@/run/y.sock\n"
+    )
+    assert not problems.has_errors()
+    (fe,) = spec.frontends
+    assert [(a.path, str(a)) for b in fe.binds for a in b.addresses] == [
+        ("\0here", "abns@here"), ("/run/x.sock", "unix@/run/x.sock"),
+    ]  # fmt: skip
+    s1, s2 = spec.backends[0].servers
+    assert (s1.path, s1.address, s2.path) == ("\0there", None, "/run/y.sock")
+
+
+def test_what_unix_listeners_and_servers_cannot_do_is_named() -> None:
+    """A unix client has no IP address (accept-proxy gives one; connection rules would run
+    before it), and unix servers get no health checks."""
+    for lines, line, words in (
+        ("    bind abns@x\n", 3, "served with 'accept-proxy' only"),
+        (
+            "    bind abns@x accept-proxy\n    tcp-request connection accept\n",
+            4,
+            "'tcp-request connection' rules are not run",
+        ),
+        ("    bind :1\n    server s abns@y check\n", 4, "health checks of unix@/abns@"),
+    ):
+        result = load_text(BASE + f"listen a\n{lines}", "h.cfg")
+        assert result.ok
+        to_spec(result.config, result.problems)
+        (error,) = result.problems.errors
+        assert (error.loc.line, words in error.message) == (BASE.count("\n") + line - 1, True)

@@ -18,9 +18,11 @@ the machine (`ConnectFailed`: HAProxy's 503).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
+from pylvs.dataplane.proxy.sockets import unix_connect
 from pylvs.proto.http.conn import commands as cmd
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.conn.pool import Reuse, ServerPool
@@ -219,6 +221,12 @@ def open_socket(srv: ServerRuntime, port: int, dst: Address | None = None) -> tu
     """A connection to `srv` (a transparent backend's target, which has no address: to the
     client's destination `dst`)."""
     spec = srv.spec
+    if spec.path is not None:  # unix@ / abns@
+        sock, err = unix_connect(spec.path)
+        if err:  # EAGAIN too: a full backlog refuses (a unix connect does not wait)
+            sock.close()
+            raise OSError(err, os.strerror(err))
+        return sock, True
     if spec.address is None:
         assert dst is not None
         return connect(str(dst), port, dst.version)
