@@ -31,21 +31,30 @@ def _source(sess: Session | None, facts: ConnFacts) -> tuple[str, str, int]:
     return ("tcpv4" if src.version == 4 else "tcpv6"), str(src), port
 
 
-def tcp_view(s: HaSession, wall: Wall) -> SessionView:
-    proto, src, port = _source(s.stream.sess if s.stream is not None else None, s.facts)
+def _view(
+    s: HaSession | HttpSession,
+    sess: Session | None,
+    *,
+    backend: str,
+    server: str | None,
+    accepted: float,
+    server_fd: int,
+    retries: int,
+) -> SessionView:
+    proto, src, port = _source(sess, s.facts)
     return SessionView(
-        id=id(s),
-        proto=proto,
-        src=src,
-        src_port=port,
-        frontend=s.fe.spec.name,
-        backend=s.be.spec.name,
-        server=s.picked.name if s.picked is not None else None,
-        accepted=wall(s.born),
-        client_fd=s.client.fd,
-        server_fd=s.server.fd if s.server is not None else -1,
-        retries=s.retries,
-    )
+        id(s), proto, src, port, s.fe.spec.name, backend, server, accepted,
+        client_fd=s.client.fd, server_fd=server_fd, retries=retries,
+    )  # fmt: skip
+
+
+def tcp_view(s: HaSession, wall: Wall) -> SessionView:
+    sess = s.stream.sess if s.stream is not None else None
+    server = s.picked.name if s.picked is not None else None
+    server_fd = s.server.fd if s.server is not None else -1
+    backend, accepted, retries = s.be.spec.name, wall(s.born), s.retries
+    return _view(s, sess, backend=backend, server=server, accepted=accepted, server_fd=server_fd,
+                 retries=retries)  # fmt: skip
 
 
 def http_view(s: HttpSession, wall: Wall) -> SessionView | None:
@@ -53,19 +62,11 @@ def http_view(s: HttpSession, wall: Wall) -> SessionView | None:
     x = s.x
     if x is None or s.closed:
         return None
-    proto, src, port = _source(s.phases.sess if s.phases is not None else None, s.facts)
+    sess = s.phases.sess if s.phases is not None else None
     sc = s.sc
     server_fd = sc.ep.fd if sc is not None and sc.ep is not None else -1
-    return SessionView(
-        id=id(s),
-        proto=proto,
-        src=src,
-        src_port=port,
-        frontend=s.fe.spec.name,
-        backend=x.backend.spec.name if x.backend is not None else s.fe.spec.name,
-        server=x.server.spec.name if x.server is not None else None,
-        accepted=wall(x.started_at if x.first else x.request_at),
-        client_fd=s.client.fd,
-        server_fd=server_fd,
-        retries=x.retries,
-    )
+    backend = x.backend.spec.name if x.backend is not None else s.fe.spec.name
+    server = x.server.spec.name if x.server is not None else None
+    accepted = wall(x.started_at if x.first else x.request_at)
+    return _view(s, sess, backend=backend, server=server, accepted=accepted, server_fd=server_fd,
+                 retries=x.retries)  # fmt: skip

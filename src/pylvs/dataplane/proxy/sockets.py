@@ -18,6 +18,7 @@ import os
 import socket
 import struct
 import sys
+from collections.abc import Iterator
 
 from pylvs.model.service import Address
 
@@ -33,7 +34,7 @@ def listen_socket(
     family = socket.AF_INET if address.version == 4 else socket.AF_INET6
     kind = socket.SOCK_STREAM if stream else socket.SOCK_DGRAM
     sock = socket.socket(family, kind)
-    try:
+    with _closed_on_error(sock):
         if stream:
             # Restarting the daemon must not wait for old TIME_WAIT sockets on the port.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -46,10 +47,17 @@ def listen_socket(
         if stream:
             sock.listen(backlog)
         sock.setblocking(False)
+    return sock
+
+
+@contextlib.contextmanager
+def _closed_on_error(sock: socket.socket) -> Iterator[None]:
+    """Close `sock` when setting it up fails (the OSError goes on)."""
+    try:
+        yield
     except OSError:
         sock.close()
         raise
-    return sock
 
 
 def unix_listen_socket(path: str, backlog: int) -> socket.socket:
@@ -59,7 +67,7 @@ def unix_listen_socket(path: str, backlog: int) -> socket.socket:
     sock_unix_bind_receiver).  OSError if it cannot be (EADDRINUSE: an abstract name still
     held)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
+    with _closed_on_error(sock):
         if path.startswith("\0"):
             sock.bind(path)
         else:
@@ -70,9 +78,6 @@ def unix_listen_socket(path: str, backlog: int) -> socket.socket:
             os.rename(tmp, path)
         sock.listen(backlog)
         sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
     return sock
 
 

@@ -1,13 +1,17 @@
 """Capture the PROXY v2 header haproxy 2.6 sends a server with `proxy-v2-options`
 (crc32c, authority, unique-id, ssl) for a client whose own PROXY v2 header carried an
 authority, for tests/unit/proto/test_proxyproto.py and the mode tcp integration test:
-run from this directory with `haproxy` on PATH; writes haproxy-2.6.12-tlv.json."""
+run from the repository root (`python -m tests.data.haproxy.proxyproto.capture_tlv`) with
+`haproxy` on PATH; writes haproxy-2.6.12-tlv.json beside this file."""
 
 import json
 import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
+
+from tests.data.haproxy.proxyproto.capture import srv
 
 CFG = """global
   nbthread 1
@@ -39,33 +43,10 @@ CLIENT = (
 )
 
 
-def srv(port: int, out: list[bytes], answer: bytes) -> None:
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
-    s.listen(5)
-    c, _ = s.accept()
-    c.settimeout(1)
-    data = b""
-    try:
-        while True:
-            d = c.recv(4096)
-            if not d:
-                break
-            data += d
-            if answer and data.endswith(b"\r\n\r\n"):
-                c.sendall(answer)
-    except OSError:
-        pass
-    out.append(data)
-    c.close()
-    s.close()
-
-
 def main() -> None:
-    with open("h.cfg", "w") as f:
-        f.write(CFG)
-    p = subprocess.Popen(["haproxy", "-db", "-f", "h.cfg"])
+    here = Path(__file__).parent
+    (here / "h.cfg").write_text(CFG)
+    p = subprocess.Popen(["haproxy", "-db", "-f", str(here / "h.cfg")])
     time.sleep(1)
     res: dict[str, object] = {"client_header_hex": CLIENT.hex()}
     for name, lp, sp, payload, answer in [
@@ -84,8 +65,8 @@ def main() -> None:
         res[name] = {"payload_hex": payload.hex(), "bytes_hex": out[0].hex()}
     p.terminate()
     p.wait()
-    with open("haproxy-2.6.12-tlv.json", "w") as f:
-        json.dump(res, f, indent=1)
+    (here / "haproxy-2.6.12-tlv.json").write_text(json.dumps(res, indent=1))
 
 
-main()
+if __name__ == "__main__":
+    main()
