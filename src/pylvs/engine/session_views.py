@@ -5,7 +5,8 @@ Both kinds of stream are listed: a mode tcp `HaSession` for its whole life, and 
 connection while one of its requests runs (HAProxy makes one stream per HTTP request: an
 idle keep-alive connection has none).  `src=` is the client connection's own address, as
 HAProxy prints conn->src: the socket's peer, or what a `tcp-request connection set-src`
-made it, not a PROXY header's (that one is the session's; fc_src against src).  An HTTP
+made it, not a PROXY header's (that one is the session's; fc_src against src); on a
+unix@/abns@ listener `src=unix:ID`.  An HTTP
 stream's backend is its frontend until the request is routed (a stream starts with
 s->be = the frontend), its server the one it was given.
 """
@@ -17,15 +18,18 @@ from collections.abc import Callable
 from pylvs.dataplane.haproxy.http.stream import HttpSession
 from pylvs.dataplane.haproxy.session import HaSession
 from pylvs.model.proxies import SessionView
-from pylvs.model.proxy_spec import ConnFacts
 from pylvs.proto.sample.stream import Session
 
 Wall = Callable[[float], float]  # the runtime's monotonic clock to wall time
 
 
-def _source(sess: Session | None, facts: ConnFacts) -> tuple[str, str, int]:
-    """(proto, address, port) of the client connection."""
-    src, port = facts.src, facts.src_port
+def _source(s: HaSession | HttpSession, sess: Session | None) -> tuple[str, str, int]:
+    """(proto, address, port) of the client connection; on a unix listener, HAProxy prints
+    `src=unix:ID`, the listener's id (its rank in the frontend's binds)."""
+    listener = s.home
+    if listener.unix:
+        return "unix_stream", "", listener.frontend.listeners.index(listener) + 1
+    src, port = s.facts.src, s.facts.src_port
     if sess is not None and sess.fc_src is not None:
         src, port = sess.fc_src, sess.fc_src_port
     return ("tcpv4" if src.version == 4 else "tcpv6"), str(src), port
@@ -41,7 +45,7 @@ def _view(
     server_fd: int,
     retries: int,
 ) -> SessionView:
-    proto, src, port = _source(sess, s.facts)
+    proto, src, port = _source(s, sess)
     return SessionView(
         id(s), proto, src, port, s.fe.spec.name, backend, server, accepted,
         client_fd=s.client.fd, server_fd=server_fd, retries=retries,

@@ -23,14 +23,16 @@ from tests.integration.hamode.hamode_helpers import (
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
-_FIELDS = re.compile(r"proto=(\S+) src=([\d.]+):(\d+) fe=(\S+) be=(\S+) srv=(\S+)")
+_FIELDS = re.compile(r"proto=(\S+) src=([\d.]+|unix):(\d+) fe=(\S+) be=(\S+) srv=(\S+)")
 
 
 def test_show_sess_lists_tcp_and_http_streams(proxy: Callable[..., Proxy], tmp_path: Path) -> None:
     def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
         servers.add("t1", "stall")
         servers.add("h1", "stall")
-        tcp, http = free_port(), free_port()
+        servers.add("u1", "stall")
+        tcp, http, feed = free_port(), free_port(), free_port()
+        name = f"pylvs_sess_{kind}_{feed}"
         sock = tmp_path / f"{kind}.sock"
         text = (
             f"global\n    stats socket {sock} level admin\n"
@@ -40,6 +42,11 @@ def test_show_sess_lists_tcp_and_http_streams(proxy: Callable[..., Proxy], tmp_p
             f"frontend f\n    mode http\n    bind 127.0.0.1:{http} accept-proxy\n"
             "    default_backend b\n"
             f"backend b\n    mode http\n    server h1 127.0.0.1:{servers['h1'].port}\n"
+            f"listen feed\n    mode tcp\n    bind 127.0.0.1:{feed}\n"
+            f"    server u abns@{name} send-proxy\n"
+            f"listen u\n    mode tcp\n    bind 127.0.0.1:{free_port()}\n"
+            f"    bind abns@{name} accept-proxy\n"
+            f"    server u1 127.0.0.1:{servers['u1'].port}\n"
         )
         proxy(kind, text, None)
         clients = []
@@ -52,13 +59,16 @@ def test_show_sess_lists_tcp_and_http_streams(proxy: Callable[..., Proxy], tmp_p
         h = socket.create_connection(("127.0.0.1", http), timeout=5)
         h.sendall(b"PROXY TCP4 10.9.9.9 10.0.0.1 4242 80\r\nGET / HTTP/1.1\r\nhost: x\r\n\r\n")
         clients.append(h)
+        u = socket.create_connection(("127.0.0.1", feed), timeout=5)
+        u.sendall(b"hello")
+        clients.append(u)
         time.sleep(0.5)
-        names = ("idle", "tcp", "http")
+        names = ("idle", "tcp", "http", "feed")
         ports = {cl.getsockname()[1]: name for cl, name in zip(clients, names, strict=True)}
         listed = []
         for line in stats_command(sock, "show sess").splitlines():
             m = _FIELDS.search(line)
-            if m is not None:  # the CLI's own stream (proto=unix_stream) has no address
+            if m is not None and "fe=GLOBAL" not in line:  # not the CLI's own stream
                 proto, src, sport, fe, be, srv = m.groups()
                 listed.append((proto, src, ports.get(int(sport), sport), fe, be, srv))
         for cl in clients:
@@ -67,6 +77,8 @@ def test_show_sess_lists_tcp_and_http_streams(proxy: Callable[..., Proxy], tmp_p
 
     seen = both(proxy, run)
     assert seen["pylvs"] == [
+        ("tcpv4", "127.0.0.1", "feed", "feed", "feed", "u"),
         ("tcpv4", "127.0.0.1", "http", "f", "b", "h1"),
         ("tcpv4", "127.0.0.1", "tcp", "t", "t", "t1"),
+        ("unix_stream", "unix", "2", "u", "u", "u1"),  # the second bind's listener
     ]
