@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pylvs.proto import proxyproto
 from pylvs.proto.proxyproto import NEED_MORE, ProxiedAddresses, ProxyHeaderError
@@ -165,3 +167,20 @@ def test_unknown_tlvs_are_skipped_and_local_reads_none() -> None:
     assert addresses is not None and (addresses.authority, addresses.unique_id) == (None, None)
     local = _v2(ADDRS + b"\x03\x00\x03bad", cmd=0x20)  # LOCAL: TLVs are not even looked at
     assert proxyproto.parse(local) == (len(local), None)
+
+
+@given(
+    cmd=st.sampled_from([0x20, 0x21, 0x22, 0x31]),
+    fam=st.sampled_from([0x00, 0x11, 0x12, 0x21, 0x31]),
+    length=st.integers(0, 120),
+    body=st.binary(max_size=120),
+)
+def test_any_v2_header_parses_or_is_refused(cmd: int, fam: int, length: int, body: bytes) -> None:
+    """Network input: whatever follows the signature is a header, a wait for more, or a
+    ProxyHeaderError (the connection is closed), never another exception."""
+    data = proxyproto.SIGNATURE + bytes([cmd, fam]) + length.to_bytes(2, "big") + body
+    try:
+        used, _addresses = proxyproto.parse(data)
+    except ProxyHeaderError:
+        return
+    assert used == NEED_MORE or used == 16 + length <= len(data)

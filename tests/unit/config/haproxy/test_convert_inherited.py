@@ -34,6 +34,10 @@ def test_fd_listeners_reach_the_runtime_as_descriptors() -> None:
 
 
 def test_other_socket_families_are_still_refused() -> None:
+    result = load_text(TEXT.replace('"fd@${fe}"', "sockpair@3"), "h.cfg", env={"cli": "5"})
+    to_spec(result.config, result.problems)
+    assert any("sockpair@ listeners are not served" in p.message for p in result.problems.errors)
+    # unix@/abns@ are served for clients that send a PROXY header (accept-proxy)
     result = load_text(TEXT.replace('"fd@${fe}"', "abns@app"), "h.cfg", env={"cli": "5"})
     to_spec(result.config, result.problems)
-    assert any("abns@ listeners are not served" in p.message for p in result.problems.errors)
+    assert any("'accept-proxy' only" in p.message for p in result.problems.errors)
