@@ -15,18 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pylvs.dataplane.haproxy.frontend import FrontendListener
 from pylvs.dataplane.haproxy.http.stream import HttpSession
+from pylvs.dataplane.haproxy.plain import PlainView
 from pylvs.dataplane.haproxy.session import HaSession
 from pylvs.model.proxies import SessionView
 from pylvs.proto.sample.stream import Session
 
 Wall = Callable[[float], float]  # the runtime's monotonic clock to wall time
+Stream = HaSession | PlainView | HttpSession
 
 
-def _source(s: HaSession | HttpSession, sess: Session | None) -> tuple[str, str, int]:
+def _listener(s: Stream) -> FrontendListener:
+    return s.owner.listener if isinstance(s, PlainView) else s.home
+
+
+def _source(s: Stream, sess: Session | None) -> tuple[str, str, int]:
     """(proto, address, port) of the client connection; on a unix listener, HAProxy prints
     `src=unix:ID`, the listener's id (its rank in the frontend's binds)."""
-    listener = s.home
+    listener = _listener(s)
     if listener.unix:
         return "unix_stream", "", listener.frontend.listeners.index(listener) + 1
     src, port = s.facts.src, s.facts.src_port
@@ -36,7 +43,7 @@ def _source(s: HaSession | HttpSession, sess: Session | None) -> tuple[str, str,
 
 
 def _view(
-    s: HaSession | HttpSession,
+    s: Stream,
     sess: Session | None,
     *,
     backend: str,
@@ -52,8 +59,10 @@ def _view(
     )  # fmt: skip
 
 
-def tcp_view(s: HaSession, wall: Wall) -> SessionView:
-    sess = s.stream.sess if s.stream is not None else None
+def tcp_view(s: HaSession | PlainView, wall: Wall) -> SessionView:
+    """A mode tcp stream, Python's or the pump's (plain.py: no session)."""
+    stream = s.stream if isinstance(s, HaSession) else None
+    sess = stream.sess if stream is not None else None
     server = s.picked.name if s.picked is not None else None
     server_fd = s.server.fd if s.server is not None else -1
     backend, accepted, retries = s.be.spec.name, wall(s.born), s.retries

@@ -5,11 +5,12 @@ Which listeners (`plain_servers`): the frontend has no rules (no `tcp-request` r
 kind: its streams go straight to the default backend, as FrontendListener.start_stream sends
 them), no `log` target, no `accept-proxy`, no `maxconn` shared by several listeners; the
 backend picks in C (cbalance.MirroredPool: roundrobin or static-rr, no server `maxconn`), has
-no stick table and no `dispatch`.  A server the pump connects to has an address and a port
-and sends no PROXY header; the others' streams are handed to Python once picked.  What the
-session's quick path (session.HaSession._quick) did for such a stream, the pump does; what
-it left to Python (a connect under way or failed: retries, redispatch; no pick possible in C)
-comes back here as a hand-over (`PLAIN_HANDED`) and continues as an HaSession.
+no stick table, no `dispatch` and no `tcp-response content` rules.  A server the pump
+connects to has an address and a port and sends no PROXY header; the others' streams are
+handed to Python once picked.  What the session's quick path (session.HaSession._quick)
+did for such a stream, the pump does; what it left to Python (a connect under way or
+failed: retries, redispatch; no pick possible in C) comes back here as a hand-over
+(`PLAIN_HANDED`) and continues as an HaSession.
 
 Python keeps every count and limit: the pump's records (_accept.h) are applied here once
 per round, as the session's start and end applied them (the frontend's and the process's
@@ -67,6 +68,7 @@ def plain_servers(listener: FrontendListener) -> list[tuple[str, int, bool] | No
         or not isinstance(be.pool, MirroredPool)
         or be.sticking is not None
         or be.dispatch is not None
+        or (be.rules is not None and be.rules.tcp_response)  # response_gate.py holds bytes
     ):
         return None
     return servers_of(be)
@@ -95,8 +97,7 @@ def servers_of(be: BackendRuntime) -> list[tuple[str, int, bool] | None]:
         if (
             spec.address is None
             or spec.port is None
-            or spec.send_proxy
-            or spec.send_proxy_v2
+            or spec.proxy_version  # send-proxy, -v2, or proxy-v2-options alone (v1)
             or "%" in spec.host
         ):
             out.append(None)
