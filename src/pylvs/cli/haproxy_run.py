@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import dataclasses
 import logging
 import os
 import resource
@@ -104,6 +105,10 @@ def run_worker(
     _logging(opts)
     if opts.old_pids and not _take_over(opts, msgs, loaded):
         return 1
+    if opts.old_pids:  # HAProxy's nb_oldpids: the peers sections learn from the old process
+        from pylvs.dataplane.haproxy import peers
+
+        peers.OLD_PROCESSES = len(opts.old_pids)
     told: int | None = None
     if daemon_mode:
         told = fork_daemon()
@@ -182,6 +187,8 @@ def make_daemon(opts: Options, loaded: Loaded) -> Daemon:
     )
     run_opts = RunOptions(config=loaded.files[0], control=control, grace=HARD_STOP, vrrp=False)
     host = host_facts(quiet_lua=True)
+    if opts.local_peer is not None:  # -L: the local peer's name in `peers` sections
+        host = dataclasses.replace(host, hostname=opts.local_peer)
     files = [*loaded.files, *command_line_settings(opts)]
     source = FilesSource(files, LoadOptions(host=host))
     return Daemon(run_opts, ProxyDataPlane(), host, source)

@@ -30,6 +30,7 @@ from pylvs.control.haproxy import promex
 from pylvs.control.haproxy.admin import ErrorLog
 from pylvs.control.haproxy.commands import Extension
 from pylvs.control.haproxy.from_pool import admin_transition, backend_lb, server_lb
+from pylvs.control.haproxy.peers import PeersView
 from pylvs.control.stats_http import PageExchange
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
@@ -59,6 +60,7 @@ from pylvs.proto.rules.compiled import proc_var, set_proc_var
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
+from pylvs.proto.stick.table import ms
 
 # A dynamic server's check never ran: its health starts at 0 (srv_init_addr's "none").
 DYNAMIC_NO_CHECK = dataclasses.replace(NO_CHECK, health=0)
@@ -304,6 +306,11 @@ class LiveProxies:
 
     def table_now(self) -> float:
         return self.rt.ctx.clock()  # the tables' clock: the runtime's (monotonic)
+
+    def peers(self) -> Sequence[PeersView]:
+        now = ms(self.rt.ctx.clock())
+        drivers = self.rt.peers.drivers if self.rt.peers is not None else []
+        return [PeersView(d.section, d.last_change, now) for d in drivers]
 
     def proc_var(self, name: str) -> Smp | None:
         return proc_var(self.rt.process, name)

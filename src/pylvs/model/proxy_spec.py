@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
+from pylvs.model.peers import PeersSpec
 from pylvs.model.proxy_log import NO_LOG, ProxyLog
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -409,6 +410,8 @@ class ProxiesSpec:
     bufsize: int = 16384
     maxrewrite: int = 1024
     http_maxhdr: int = 101
+    # `peers` sections this process takes part in (model/peers.py's PeersSpec)
+    peers: tuple[PeersSpec, ...] = ()
 
     def frontend(self, name: str) -> FrontendSpec | None:
         return next((f for f in self.frontends if f.name == name), None)

@@ -21,6 +21,7 @@ from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.compile_rules import compile_config
 from pylvs.config.haproxy.convert_checks import planner
 from pylvs.config.haproxy.convert_log import global_log, proxy_log
+from pylvs.config.haproxy.convert_peers import peers_specs
 from pylvs.config.haproxy.model import (
     Bind,
     Endpoint,
@@ -104,6 +105,7 @@ def _to_spec(config: HaproxyConfig, problems: Problems, read_file: ReadFile | No
         nbthread=g.nbthread or 0,
         lua=g.lua,
         **_buffers(g.bufsize, g.maxrewrite, g.http_maxhdr),
+        peers=peers_specs(config),
     )
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
 

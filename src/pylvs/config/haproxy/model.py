@@ -546,8 +546,9 @@ class Peers:
     disabled: bool = False
     # `table NAME ...` lines: stick tables proxies use as `SECTION/NAME` (TableSpec.name)
     tables: tuple[tuple[TableSpec, Location], ...] = ()
-    # bind, default-server, default-bind, log, shards as written (the peer protocol's)
+    # default-server, default-bind, log, shards as written (warned about)
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    bind: Bind | None = None  # where the local peer listens (else its `peer` line's address)
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,6 +590,7 @@ class HaproxyConfig:
         return None
 
     local_peers: int = 0  # peers sections with a peer for this host (they listen)
+    local_peer: str | None = None  # this process's peer name (-L, `localpeer`, hostname)
 
     @property
     def listeners(self) -> int:

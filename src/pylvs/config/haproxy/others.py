@@ -1,16 +1,24 @@
 """The sections beside global and the proxies: `peers`, `userlist`, `http-errors`, and those
 pylvs reads and does not act on (HAProxy 2.6 configuration §3).
 
-A peers section lists its peers and stick tables (replication is not done: one warning); a
-userlist has `user NAME [password|insecure-password
-PASS] [groups G,...]` and `group NAME [users U,...]`.
+A peers section lists its peers, where the local one listens and its stick tables (the
+protocol: proto/peers, run by dataplane/haproxy/peers.py); a userlist has `user NAME
+[password|insecure-password PASS] [groups G,...]` and `group NAME [users U,...]`.
 """
 
 from __future__ import annotations
 
 from pylvs.config.errors import Kind, Location
-from pylvs.config.haproxy.addresses import server_target
-from pylvs.config.haproxy.model import ErrorFile, HttpErrors, KeptSection, Peer, Peers, Userlist
+from pylvs.config.haproxy.addresses import read_bind, server_target
+from pylvs.config.haproxy.model import (
+    Bind,
+    ErrorFile,
+    HttpErrors,
+    KeptSection,
+    Peer,
+    Peers,
+    Userlist,
+)
 from pylvs.config.haproxy.replies import ERROR_CODES, ReplyError, load_errorfile
 from pylvs.config.haproxy.unsupported import SECTIONS, message
 from pylvs.config.keywords import Context
@@ -21,18 +29,17 @@ from pylvs.sched.haproxy.cnum import atoi
 
 def read_peers(st: Statement, ctx: Context) -> Peers | None:
     """A peers section (src/cfgparse.c `cfg_parse_peers`): its peers (`peer NAME ADDR:PORT`,
-    or `server NAME [ADDR:PORT]` with `bind` for the local one) and its stick tables (`table
-    NAME ...`, known to proxies as `SECTION/NAME`).  Replication itself is not done: the section
-    warns once, and its protocol settings are kept as written."""
+    or `server NAME [ADDR:PORT]` with `bind` for the local one), its stick tables (`table NAME
+    ...`, known to proxies as `SECTION/NAME`), `disabled` / `enabled`."""
     if not st.args:
-        ctx.error(st.loc, "'peers' expects <name> as argument.")
+        ctx.error(st.loc, "missing name for peers section.")
         return None
     name = st.args[0].text
-    ctx.warning(st.loc, message(f"peers {name}", SECTIONS["peers"]), Kind.UNSUPPORTED)
     peers: list[Peer] = []
     tables: list[tuple[TableSpec, Location]] = []
     others: list[tuple[str, tuple[str, ...]]] = []
     disabled = False
+    bind: Bind | None = None
     for line in st.block or ():
         if line.name in ("peer", "server"):
             peer = _peer(line, name, ctx)
@@ -44,14 +51,34 @@ def read_peers(st: Statement, ctx: Context) -> Peers | None:
             table = _table(line, name, ctx)
             if table is not None:
                 tables.append((table, line.loc))
-        elif line.name in ("bind", "default-server", "default-bind", "log", "shards"):
+        elif line.name == "bind":
+            bind = _bind(line, ctx, bind)
+        elif line.name in ("default-server", "default-bind", "log", "shards"):
+            if line.name != "default-bind" and line.args:
+                why = "pylvs's peers connections are plain TCP, not logged"
+                ctx.warning(line.loc, message(f"{line.name} in peers", why), Kind.UNSUPPORTED)
             others.append((line.name, tuple(w.text for w in line.args)))
         else:
             ctx.error(line.loc, f"unknown keyword '{line.name}' in 'peers' section")
-    return Peers(st.loc, name, tuple(peers), disabled, tuple(tables), tuple(others))
+    return Peers(st.loc, name, tuple(peers), disabled, tuple(tables), tuple(others), bind)
+
+
+def _bind(line: Statement, ctx: Context, before: Bind | None) -> Bind | None:
+    """`bind ADDR`: where the local peer listens (one listener per section)."""
+    if before is not None:
+        ctx.error(
+            line.loc,
+            'One listener per "peers" section is authorized but another is already configured'
+            f" at [{before.loc.file}:{before.loc.line}].",
+        )
+        return before
+    return read_bind(line, ctx, "bind")
 
 
 def _peer(line: Statement, section: str, ctx: Context) -> Peer | None:
+    """A peer's address is read as a server's (HAProxy's parse_server): a missing port is
+    port 0, and an address left empty (`${UNSET}:${UNSET}`) is 0.0.0.0:0 -- a peer no
+    connection reaches, which HAProxy keeps retrying, as vtest's unstarted peers are."""
     if not line.args or (line.name == "peer" and len(line.args) < 2):
         ctx.error(line.loc, f"'{line.name}' expects <name> and <addr>[:<port>] as arguments.")
         return None
@@ -61,9 +88,10 @@ def _peer(line: Statement, section: str, ctx: Context) -> Peer | None:
     target = server_target(line.args[1], ctx, f"peer {section}/{pname}")
     if target is None:
         return None
-    if target.port is None and target.family not in ("unix", "abns"):
-        ctx.error(line.args[1].loc, f"missing or invalid port in '{line.args[1].text}'")
-        return None
+    if len(line.args) > 2:  # server options (ssl, ...): pylvs's peer connections have none
+        words = " ".join(w.text for w in line.args[2:])
+        why = "pylvs's peers connections are plain TCP"
+        ctx.warning(line.args[2].loc, message(f"'{words}' on a peer", why), Kind.UNSUPPORTED)
     return Peer(pname, target, line.loc)
 
 
@@ -73,7 +101,8 @@ def _table(line: Statement, section: str, ctx: Context) -> TableSpec | None:
         return None
     words = [w.text for w in line.args[1:]]
     try:
-        return parse_stick_table(f"{section}/{line.args[0].text}", words)
+        # a section's table is shared with its peers without saying so
+        return parse_stick_table(f"{section}/{line.args[0].text}", [*words, "peers", section])
     except SpecError as e:
         ctx.error(line.loc, str(e))
         return None

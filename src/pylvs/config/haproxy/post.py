@@ -60,9 +60,15 @@ def finish(
     tables = {x.name for x in proxies if x.stick_table is not None}
     tables |= {spec.name for ps in peers for spec, _ in ps.tables}
     errors = {e.name for e in http_errors}
+    sections = {ps.name for ps in peers}
     for d, p in zip(drafts, proxies, strict=True):
         _targets(d, p, by_backend, ctx)
         _stick_tables(p, tables, ctx)
+        sync = p.stick_table.peers if p.stick_table is not None else None
+        if sync is not None and sync not in sections:  # cfgparse.c check_config_validity
+            ctx.error(
+                p.stick_table_loc or p.loc, f"Proxy '{p.name}': unable to find sync peers '{sync}'."
+            )
         for ref in p.more.errorfiles_refs:
             if ref.name not in errors:
                 ctx.error(
@@ -93,6 +99,7 @@ def finish(
         tuple(http_errors),
         tuple(kept),
         local_peers=local_peers,
+        local_peer=local,
     )
 
 

@@ -38,7 +38,6 @@ _TUNE = "HAProxy's internal buffer and scheduler tuning has no pylvs equivalent"
 _COMP = "HTTP compression is not implemented"
 _QUIC = "QUIC is not implemented"
 _DNS = "server names are resolved once, at start-up (no run-time resolvers)"
-_PEERS = "stick tables are not replicated (no peers protocol)"
 _MAIL = "e-mail alerts are not sent"
 _FCGI = "FastCGI is not implemented"
 _SOCKS = (
@@ -226,7 +225,6 @@ _SECTIONS: dict[str, str] = {
     "cache": "the HTTP cache is not implemented",
     "log-forward": "log forwarding is not implemented",
     "fcgi-app": _FCGI,
-    "peers": _PEERS,
 }
 
 UNSUPPORTED: tuple[Unsupported, ...] = (

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from pylvs.control.haproxy.peers import PeersView
 from pylvs.model.proxies import ErrorCapture, ProxiesSnapshot, SessionView
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.types import Smp
@@ -68,6 +69,10 @@ class StatsSource(Protocol):
 
     def proc_var(self, name: str) -> Smp | None:
         """`get var`: the process-wide variable `name` ("proc.x"), None if there is none."""
+        ...
+
+    def peers(self) -> Sequence[PeersView]:
+        """The `peers` sections (`show peers`), with their clock's now."""
         ...
 
     def table_now(self) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from pylvs.control.haproxy import keywords, patterns, proxies, servers, streams, variables
+from pylvs.control.haproxy import keywords, patterns, peers, proxies, servers, streams, variables
 from pylvs.control.haproxy.context import Context, Handler, Reply, Severity, err, msg
 from pylvs.control.haproxy.schema import SCHEMA
 from pylvs.proto.stick import Level
@@ -168,6 +168,11 @@ def unsupported(ctx: Context, words: list[str], payload: str | None) -> Reply:
     return err(f"'{name}' is a HAProxy command that pylvs does not support.\n")
 
 
+def show_peers(ctx: Context, words: list[str], payload: str | None) -> Reply:
+    ok, text = peers.show_peers(ctx.runtime.peers(), words)
+    return Reply(text) if ok else err(text)
+
+
 HANDLERS: dict[str, Handler] = {
     "help": help_,
     "prompt": prompt,
@@ -204,6 +209,7 @@ HANDLERS: dict[str, Handler] = {
     "del_server": servers.del_server,
     "shutdown_sessions_server": servers.shutdown_sessions_server,
     "table": servers.table,
+    "show_peers": show_peers,
     "patterns_show": patterns.show,
     "patterns_add": patterns.add,
     "patterns_del": patterns.delete,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from pylvs.control.haproxy.admin import ErrorLog
 from pylvs.control.haproxy.from_pool import admin_transition, backend_lb, server_lb
+from pylvs.control.haproxy.peers import PeersView
 from pylvs.model.proxies import (
     ADMF_MAINT,
     NO_AGENT,
@@ -131,6 +132,7 @@ class FakeRuntime:
         self.live_sessions: list[SessionView] = []
         self.error_log = ErrorLog()
         self.pattern_store = PatternStore()
+        self.peers_views: list[PeersView] = []
         # proc. variables (`get var`) and how `set var` compiles: a test passes the
         # configuration's compiler (CompiledProxies.set_var_compiler), control cannot import it
         self.process = Process()
@@ -221,6 +223,9 @@ class FakeRuntime:
 
     def table_now(self) -> float:
         return self.clock()
+
+    def peers(self) -> Sequence[PeersView]:
+        return list(self.peers_views)
 
     def patterns(self) -> PatternStore:
         return self.pattern_store

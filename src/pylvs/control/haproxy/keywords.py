@@ -5,7 +5,7 @@ HAProxy registers them (the link order of its object files: that order decides w
 equally close commands an unknown command suggests), with their usage lines and the name of
 the pylvs handler.  Expert, experimental and master-only keywords are left out: a worker's
 CLI neither lists nor matches them unless those modes are on, and pylvs offers none of them.
-Commands pylvs does not implement (SSL, ACL and map versions, Lua, tracing, profiling, peers,
+Commands pylvs does not implement (SSL, ACL and map versions, Lua, tracing, profiling,
 resolvers, caches...) keep their place, so that `help` and the suggestions are HAProxy's,
 and answer that pylvs does not support them (handler "unsupported").
 
@@ -290,7 +290,7 @@ KEYWORDS: tuple[Keyword, ...] = (
         ("show", "peers"),
         "show peers [dict|-] [section]           :"
         " dump some information about all the peers or this peers section",
-        "unsupported",
+        "show_peers",
     ),
     (
         ("show", "resolvers"),

@@ -46,6 +46,7 @@ from .handover import ListenerKey, keep_tables, listener_key
 from .http.state import HttpState, buffer_limits
 from .http.stream import HttpSession
 from .http2.front import H2Front
+from .peers import PeersRuntime
 from .persistence import CookiePersistence
 from .plain import PlainView
 from .rules import compiled, process_for
@@ -121,6 +122,8 @@ class ProxyRuntime:
         self._housekeeper: asyncio.Task[None] | None = None
         self._waker: asyncio.TimerHandle | None = None
         self._paused: set[Frontend] = set()
+        # `peers` sections: the tables shared with other processes (peers.py)
+        self.peers = PeersRuntime(spec.peers, self.tables, clock) if spec.peers else None
         # Check states restored from a state file or the runtime a reload replaced
         # (server_state.py): what a check engine starts its servers' checks from.
         self.restored: dict[tuple[str, str], Restored] = {}
@@ -175,10 +178,24 @@ class ProxyRuntime:
             raise
         if previous is not None:  # the old runtime accepts no more: its tables' entries
             keep_tables(self.tables, previous.tables, self.ctx.clock())
+        await self._start_peers(previous)
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
         timers = self.ctx.state.table
         if isinstance(timers, StreamTimers):
             timers.wake = self._wake_at
+
+    async def _start_peers(self, previous: ProxyRuntime | None) -> None:
+        """The peers sections listen and connect (an in-process reload's old runtime lets
+        go of its peers first: its tables' entries were carried over)."""
+        if previous is not None and previous.peers is not None:
+            await previous.peers.stop(teach=False)
+        if self.peers is None:
+            return
+        try:
+            await self.peers.start()
+        except OSError as e:
+            await self.stop(0)
+            raise ProxyRuntimeError(str(e)) from None
 
     def _wake_at(self, at: float) -> None:
         """Sweep at `at` (a stream's deadline before the next sweep): HAProxy's timeouts are
@@ -257,6 +274,8 @@ class ProxyRuntime:
             (log.warning if m.level == "warning" else log.info)("%s", m.text)
 
     async def stop(self, grace: float) -> None:
+        if self.peers is not None and grace > 0:
+            self.peers.soft_stop()  # the new process learns the tables meanwhile
         for fe in self.frontends.values():
             for listener in fe.listeners:
                 listener.close()
@@ -273,6 +292,8 @@ class ProxyRuntime:
             for listener in fe.listeners:
                 listener.abort_all()
         self.http.close()
+        if self.peers is not None:
+            await self.peers.stop(teach=grace > 0)
         if isinstance(self.ctx.state.table, StreamTimers):
             self.ctx.state.table.wake = None
         if self._waker is not None:

@@ -20,6 +20,10 @@ The rules are HAProxy 2.6's src/stick_table.c, with time in milliseconds taken f
 * `new_entry` allocates an entry that counts in `current` but is not in the table yet (what
   `stick store-request` prepares); `set_entry` puts it in, or returns the entry already there
   with that key and drops the new one (stktable_set_entry); `free` drops an unstored one.
+* A table shared with peers (`sync` set: proto/peers) keeps its updates in order
+  (__stktable_touch_with_exp): a local touch gives the entry the next update id (unless it
+  still waits to be pushed), one learnt from a peer (`touch_remote`) an id in the far half
+  of the 32-bit space, so that pushing local updates never sends it back.
 
 The entries' data are the `store` types of the table's spec (`data.py`): numbers, rates and
 the server's name.  The runtime that tracks counters updates them through `Entry`.
@@ -28,12 +32,18 @@ the server's name.  The runtime that tracks counters updates them through `Entry
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pylvs.proto.stick.data import DATA_TYPES, FreqCtr, Kind, wrap
 from pylvs.proto.stick.keys import Sample
 from pylvs.proto.stick.spec import TableSpec
-from pylvs.sched.haproxy.tree import EbTree, Node
+from pylvs.sched.haproxy.tree import M32, EbTree, Node
+
+
+def _s32(value: int) -> int:
+    """(int)(a - b) in C: a 32-bit difference read as signed."""
+    value &= M32
+    return value - (1 << 32) if value & 0x80000000 else value
 
 
 def ms(now: float) -> int:
@@ -44,7 +54,7 @@ def ms(now: float) -> int:
 class Entry:
     """struct stksess: a key, its expiry, references and stored data."""
 
-    __slots__ = ("data", "exp_node", "expire", "key", "ref_cnt", "serial", "stored")
+    __slots__ = ("data", "exp_node", "expire", "key", "ref_cnt", "serial", "stored", "upd")
 
     def __init__(self, key: bytes, serial: int, spec: TableSpec) -> None:
         self.key = key
@@ -53,6 +63,7 @@ class Entry:
         self.expire = 0
         self.stored = False
         self.exp_node = Node(self)
+        self.upd = Node(self)  # its place among the updates to push (a shared table's)
         self.data: dict[str, int | FreqCtr | str | None] = {}
         for name, _ in spec.store:
             kind = DATA_TYPES[name].kind
@@ -94,6 +105,11 @@ class StickTable:
         self._exps = EbTree()
         self.current = 0  # entries allocated, stored or pending
         self._serial = 0
+        # Peers (proto/peers): updates by id, the last id given, the last local one, the
+        # last one pushed to every peer; `sync` is told of each local update.
+        self.updates = EbTree()
+        self.update = self.localupdate = self.commitupdate = 0
+        self.sync: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
@@ -168,8 +184,42 @@ class StickTable:
     # -- updates -------------------------------------------------------------------------
 
     def touch(self, entry: Entry, now: float) -> None:
-        """stktable_touch_local: the entry's expiry starts again from now."""
+        """stktable_touch_local: the entry's expiry starts again from now (and a shared
+        table schedules the entry to be pushed)."""
         entry.expire = ms(now) + self.spec.expire_ms
+        if self.sync is None:
+            return
+        upd = entry.upd
+        if (
+            upd.tree is None
+            or _s32(self.commitupdate - upd.key) >= 0
+            or _s32(upd.key - self.localupdate) >= 0
+        ):
+            self.update = (self.update + 1) & M32
+            self.localupdate = self.update
+            self._queue_update(entry, self.update)
+        self.sync()
+
+    def touch_remote(self, entry: Entry, expire_ms: int) -> None:
+        """stktable_touch_remote: an entry learnt from a peer expires at `expire_ms`; it is
+        queued among the updates (to be taught to others in a full resync) if it was not."""
+        entry.expire = expire_ms
+        if entry.stored and entry.exp_node.tree is not None and entry.exp_node.key > expire_ms:
+            self._exps.delete(entry.exp_node)  # a sooner expiry: queued at it
+            self._exps.insert(entry.exp_node, expire_ms)
+        if self.sync is not None and entry.upd.tree is None:
+            self.update = (self.update + 1) & M32
+            self._queue_update(entry, (self.update + 0x80000000) & M32)
+
+    def _queue_update(self, entry: Entry, key: int) -> None:
+        """An update id in the tree, unique (eb32 with EB_ROOT_UNIQUE: a node already there
+        with the key leaves)."""
+        if entry.upd.tree is not None:
+            self.updates.delete(entry.upd)
+        same = self.updates.lookup_ge(key)
+        if same is not None and same.key == key:
+            self.updates.delete(same)
+        self.updates.insert(entry.upd, key)
 
     def acquire(self, entry: Entry) -> None:
         """Hold a reference (an entry referenced is neither expired nor evicted)."""
@@ -189,6 +239,8 @@ class StickTable:
             del self._keys[entry.key]
             if entry.exp_node.tree is not None:
                 entry.exp_node.tree.delete(entry.exp_node)
+            if entry.upd.tree is not None:
+                entry.upd.tree.delete(entry.upd)
             entry.stored = False
         self.current -= 1
         return True
