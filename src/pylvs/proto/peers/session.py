@@ -31,6 +31,7 @@ from pylvs.proto.peers.tables import (
     wire_name,
 )
 from pylvs.proto.peers.wire import MessageTooBigError, TruncatedError
+from pylvs.sched.haproxy.cnum import atoi
 from pylvs.sched.haproxy.tree import Node
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ class PeerSession:
         line = self._line()
         if line is None:
             return self.st0 == END
-        peer.statuscode = _atoi(line)
+        peer.statuscode = atoi(line)  # atoi(trash.area)
         peer.last_hdshk = now
         self.section.wake()
         if peer.statuscode != wire.SUCCESS:
@@ -428,15 +429,6 @@ class PeerSession:
 def s_le(a: int, b: int) -> bool:
     """updateid < last_pushed, unsigned."""
     return (a & ps.M32) < (b & ps.M32)
-
-
-def _atoi(text: str) -> int:
-    digits = ""
-    for c in text.strip():
-        if not c.isdigit():
-            break
-        digits += c
-    return int(digits) if digits else 0
 
 
 def _nid(st: SharedTable) -> str:

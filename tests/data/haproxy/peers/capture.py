@@ -63,11 +63,16 @@ def pump(src: socket.socket, dst: socket.socket, log: list[str]) -> None:
             s.shutdown(socket.SHUT_RDWR)
 
 
-def relay(listen: int, target: int) -> None:
+def listening(port: int) -> socket.socket:
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", listen))
+    ls.bind(("127.0.0.1", port))
     ls.listen(8)
+    return ls
+
+
+def relay(listen: int, target: int) -> None:
+    ls = listening(listen)
     while True:
         c, _ = ls.accept()
         try:
@@ -82,10 +87,7 @@ def relay(listen: int, target: int) -> None:
 
 
 def web(port: int, name: str) -> None:
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", port))
-    ls.listen(8)
+    ls = listening(port)
     while True:
         c, _ = ls.accept()
         c.recv(65536)
