@@ -25,6 +25,7 @@ import resource
 import socket
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pylvs.dataplane.base import DataPlaneState
 from pylvs.dataplane.proxy.context import ProxyContext, log
@@ -46,7 +47,6 @@ from .handover import ListenerKey, keep_tables, listener_key
 from .http.state import HttpState, buffer_limits
 from .http.stream import HttpSession
 from .http2.front import H2Front
-from .peers import PeersRuntime
 from .persistence import CookiePersistence
 from .plain import PlainView
 from .rules import compiled, process_for
@@ -54,6 +54,9 @@ from .server_state import load_files
 from .session import HaSession
 from .streamlog import stopped
 from .timers import StreamTimers
+
+if TYPE_CHECKING:
+    from .peers import PeersRuntime
 
 _ANY4 = ipaddress.IPv4Address("0.0.0.0")
 _ANY6 = ipaddress.IPv6Address("::")
@@ -122,8 +125,13 @@ class ProxyRuntime:
         self._housekeeper: asyncio.Task[None] | None = None
         self._waker: asyncio.TimerHandle | None = None
         self._paused: set[Frontend] = set()
-        # `peers` sections: the tables shared with other processes (peers.py)
-        self.peers = PeersRuntime(spec.peers, self.tables, clock) if spec.peers else None
+        # `peers` sections: the tables shared with other processes (peers.py, imported only
+        # then: a process without them starts as fast as before)
+        self.peers: PeersRuntime | None = None
+        if spec.peers:
+            from .peers import PeersRuntime
+
+            self.peers = PeersRuntime(spec.peers, self.tables, clock)
         # Check states restored from a state file or the runtime a reload replaced
         # (server_state.py): what a check engine starts its servers' checks from.
         self.restored: dict[tuple[str, str], Restored] = {}
