@@ -17,6 +17,7 @@ from pylvs.control.haproxy import commands
 from pylvs.control.haproxy.context import CliState, Context
 from pylvs.engine.lua.applet import AppletState
 from pylvs.engine.lua.loader import stderr_line
+from pylvs.engine.lua.maps import LuaMaps
 from pylvs.engine.lua.state import LuaMemoryError, LuaState
 from pylvs.engine.proxy_stats import LiveProxies
 from pylvs.model.lua_spec import LuaSpec
@@ -83,6 +84,7 @@ class EngineBase:
         self.tasks: list[asyncio.Task[None]] = []
         self.errors = 0  # calls that ended in an error, a timeout or a refused yield
         self.compiled: dict[tuple[str, str, tuple[bytes, ...]], Any] = {}
+        self.maps = LuaMaps(live.patterns)  # Map.new's maps, on the runtime's patterns
 
     def _log(self, proxy: str | None, level: int, msg: bytes) -> None:
         """hlua_sendlog: the proxy's (else global) log targets, and stderr unless quiet."""

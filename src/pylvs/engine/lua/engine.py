@@ -35,6 +35,7 @@ from pylvs.engine.lua.base import (
 )
 from pylvs.engine.lua.dates import parse_date
 from pylvs.engine.lua.objects import ObjectsMixin
+from pylvs.engine.lua.reply import forward_reply
 from pylvs.engine.lua.services import ServicesMixin, _LuaCli
 from pylvs.engine.lua.state import LuaMemoryError, LuaState
 from pylvs.engine.lua.txn import TxnMixin
@@ -97,6 +98,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
             for name, (_fn, mode) in st.reg.services.items():
                 if mode == "http":
                     self.live.rt.http.services[f"lua.{name}"] = self._service(name)
+        self.maps.starting = False  # Map.new is refused from now on (MODE_STARTING ends)
         loop = asyncio.get_running_loop()
         for st in self.states:
             for fn in st.reg.tasks:
@@ -172,6 +174,8 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
             "applet": self._applet,
             "call": self._call,
             "priv": self._priv,
+            "map_new": self.maps.new,
+            "map_lookup": self.maps.lookup,
         }
 
     def _sample_call(
@@ -256,7 +260,9 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
             return self._returned(x, st, co, status[1] if len(status) > 1 else None)
         if status[0] == "exit":  # core.done(): the function ends, the rules go on
             return Ret.CONT
-        if status[0] == "txndone":  # txn:done(): the stream ends without an answer
+        if status[0] == "txndone":  # txn:done([reply]): the stream ends, with the reply
+            if len(status) > 1 and http:
+                return forward_reply(x, status[2:])
             x.txn.status = 0
             return Ret.ABRT
         self._alert(f"Lua function '{name}': {self._why(status)}.", x.proxy)

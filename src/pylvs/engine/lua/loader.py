@@ -17,7 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 from pylvs.engine.lua.dates import parse_date
+from pylvs.engine.lua.maps import LuaMaps, read_file
 from pylvs.engine.lua.state import LuaState
+from pylvs.proto.sample.pattern_ref import PatternStore
 
 LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 
@@ -45,6 +47,8 @@ class LuaLoader:
         self.quiet = quiet
         self.debug = debug
         self.states: dict[int, LuaState] = {}
+        store = PatternStore(read_file)  # the maps scripts load (Map.new), for this read
+        self.maps = LuaMaps(lambda: store)
 
     def _state(self, state_id: int, prepend: tuple[tuple[str, str], ...]) -> LuaState:
         st = self.states.get(state_id)
@@ -53,6 +57,8 @@ class LuaLoader:
                 "log": self._log,
                 "now": _now,
                 "date": parse_date,
+                "map_new": self.maps.new,
+                "map_lookup": self.maps.lookup,
             }
             st = LuaState(state_id, bridge, warn=self._warn)
             for path, kind in prepend:

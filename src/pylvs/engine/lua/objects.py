@@ -54,6 +54,8 @@ class ObjectsMixin(EngineBase):
             "set_addr": f"set server {target} addr {' port '.join(a)}",
         }
         answer = self._cli(lines[op])
+        if op == "set_addr":  # srv_update_addr_port's message, always, with the script's name
+            return _b(answer.strip().replace("'stats socket command'", "'Lua script'"))
         # hlua_server_set_weight and its siblings return the error text, or nil
         return None if not answer.strip() or "changed" in answer else _b(answer.strip())
 

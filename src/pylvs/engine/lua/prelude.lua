@@ -15,6 +15,39 @@ local function check_args(n, want, name)
   if n ~= want then error("'" .. name .. "' needs " .. want .. " arguments", 3) end
 end
 
+-- luaL_argerror as HAProxy's C functions raise it: named as the caller called the function
+-- ('?' through pcall or a tail call), one less for a method call, at the caller's line.
+-- `depth`: 1 when the API function itself calls this, 2 from a helper it calls, ...
+local function argerror(depth, arg, msg)
+  local ar = debug.getinfo(depth + 1, "n")
+  local name = ar and ar.name
+  if ar and ar.namewhat == "method" then
+    arg = arg - 1
+    if arg == 0 then
+      error("calling '" .. tostring(name) .. "' on bad self (" .. msg .. ")", depth + 2)
+    end
+  end
+  error("bad argument #" .. arg .. " to '" .. (name or "?") .. "' (" .. msg .. ")", depth + 2)
+end
+-- luaL_checklstring / luaL_checkinteger / luaL_checktype: `n` is how many arguments came
+local function got(arg, n, v) return arg > n and "no value" or type(v) end
+local function checkstring(depth, arg, n, v)
+  if type(v) == "string" then return v end
+  if type(v) == "number" then return tostring(v) end
+  argerror(depth + 1, arg, "string expected, got " .. got(arg, n, v))
+end
+local function checkinteger(depth, arg, n, v)
+  local num = (type(v) == "number" or type(v) == "string") and tonumber(v) or nil
+  if num == nil then argerror(depth + 1, arg, "number expected, got " .. got(arg, n, v)) end
+  local i = math.tointeger(num)
+  if i == nil then argerror(depth + 1, arg, "number has no integer representation") end
+  return i
+end
+local function checktype(depth, arg, n, v, want)
+  if type(v) ~= want then argerror(depth + 1, arg, want .. " expected, got " .. got(arg, n, v)) end
+  return v
+end
+
 local function hook()
   local co = coroutine.running()
   local b = budgets[co]
@@ -30,22 +63,19 @@ core.warning, core.notice, core.info, core.debug = 4, 5, 6, 7
 core.thread = state_id == 0 and 0 or 1  -- the shared state: 0; a thread's own: its number
 
 function core.log(...)
-  if select("#", ...) ~= 2 then error("'log' needs 2 arguments", 2) end
+  local n = select("#", ...)
+  check_args(n, 2, "log")
   local level, msg = ...
-  if math.type(level) ~= "integer" then
-    error("bad argument #1 to 'log' (number has no integer representation)", 2)
-  end
-  if level < 0 or level > 7 then error("Invalid loglevel.", 2) end
-  py.log(level, tostring(msg))
+  level = checkinteger(1, 1, n, level)
+  msg = checkstring(1, 2, n, msg)
+  if level < 0 or level > 7 then argerror(1, 1, "Invalid loglevel.") end
+  py.log(level, msg)
 end
 local function logfn(level, name)
   return function(...)
-    if select("#", ...) ~= 1 then error("'" .. name .. "' needs 1 arguments", 2) end
-    local msg = ...
-    if type(msg) ~= "string" and type(msg) ~= "number" then
-      error("bad argument #1 to '?' (string expected, got " .. type(msg) .. ")", 2)
-    end
-    py.log(level, tostring(msg))
+    local n = select("#", ...)
+    check_args(n, 1, name)
+    py.log(level, checkstring(1, 1, n, (...)))
   end
 end
 core.Debug, core.Info = logfn(7, "debug"), logfn(6, "info")
@@ -57,12 +87,7 @@ function core.now()
 end
 local function date(kind)
   return function(...)
-    local t = ...
-    if type(t) ~= "string" and type(t) ~= "number" then
-      local got = select("#", ...) == 0 and "no value" or type(t)
-      error("bad argument #1 to '?' (string expected, got " .. got .. ")", 2)
-    end
-    return py.date(kind, t)
+    return py.date(kind, checkstring(1, 1, select("#", ...), (...)))
   end
 end
 core.http_date, core.imf_date = date("http"), date("imf")
@@ -85,39 +110,32 @@ act = {CONTINUE = 0, STOP = 1, YIELD = 2, ERROR = 3, DONE = 4, DENY = 5, ABORT =
 local WAKE = {}
 function act:wake_time(ms) WAKE[coroutine.running()] = math.tointeger(ms) or 0 end
 
-local function checkfn(f, pos, name)
-  if type(f) ~= "function" then
-    error("bad argument #" .. pos .. " to '" .. name .. "' (function expected, got " .. type(f) .. ")", 3)
-  end
-end
-local function checkstr(s, pos, name)
-  if type(s) ~= "string" and type(s) ~= "number" then
-    error("bad argument #" .. pos .. " to '" .. name .. "' (string expected, got " .. type(s) .. ")", 3)
-  end
-  return tostring(s)
-end
+-- the registration functions check their arguments as hlua.c's (luaL_checkstring,
+-- luaL_checktype(L, N, LUA_TFUNCTION)): the API function is the helper's caller
+local function checkfn(f, pos) checktype(2, pos, pos, f, "function") end
+local function checkstr(s, pos) return checkstring(2, pos, pos, s) end
 
 function core.register_fetches(...)
   check_args(select("#", ...), 2, "register_fetches")
   local name, fn = ...
-  name = checkstr(name, 1, "register_fetches"); checkfn(fn, 2, "register_fetches")
+  name = checkstr(name, 1); checkfn(fn, 2)
   py.register("fetch", name, fn, nil, 0)
 end
 function core.register_converters(...)
   check_args(select("#", ...), 2, "register_converters")
   local name, fn = ...
-  name = checkstr(name, 1, "register_converters"); checkfn(fn, 2, "register_converters")
+  name = checkstr(name, 1); checkfn(fn, 2)
   py.register("converter", name, fn, nil, 0)
 end
 function core.register_action(...)
   local n = select("#", ...)
   if n < 3 or n > 4 then error("'register_action' needs between 3 and 4 arguments", 2) end
   local name, kinds, fn, nargs = ...
-  name = checkstr(name, 1, "register_action")
+  name = checkstr(name, 1)
   if type(kinds) ~= "table" then
     error("register_action: second argument must be a table of strings", 2)
   end
-  checkfn(fn, 3, "register_action")
+  checkfn(fn, 3)
   local list = {}
   for _, k in pairs(kinds) do
     if type(k) ~= "string" then
@@ -134,24 +152,30 @@ function core.register_service(...)
   local n = select("#", ...)
   if n ~= 3 then error("'register_service' needs 3 arguments", 2) end
   local name, mode, fn = ...
-  name = checkstr(name, 1, "register_service"); checkfn(fn, 3, "register_service")
+  name = checkstr(name, 1); checkfn(fn, 3)
   if mode ~= "tcp" and mode ~= "http" then
     error("Lua service environment '" .. tostring(mode) .. "' is unknown. 'tcp' or 'http' are expected.", 2)
   end
   py.register("service", name, fn, mode, 0)
 end
-function core.register_init(fn)
-  checkfn(fn, 1, "register_init")
+function core.register_init(...)
+  check_args(select("#", ...), 1, "register_init")
+  local fn = ...
+  checkfn(fn, 1)
   py.register("init", "", fn, nil, 0)
 end
-function core.register_task(fn, ...)
-  checkfn(fn, 1, "register_task")
-  local args = table.pack(...)
+function core.register_task(...)
+  local fn = checktype(1, 1, select("#", ...), (...), "function")
+  local args = table.pack(select(2, ...))
   py.register("task", "", function() return fn(table.unpack(args, 1, args.n)) end, nil, 0)
 end
-function core.register_cli(path, usage, fn)
-  if type(path) ~= "table" then error("bad argument #1 to 'register_cli' (table expected)", 2) end
-  checkfn(fn, 3, "register_cli")
+function core.register_cli(...)
+  local n = select("#", ...)
+  check_args(n, 3, "register_cli")
+  local path, usage, fn = ...
+  checktype(1, 1, n, path, "table")
+  usage = checkstring(1, 2, n, usage)
+  checkfn(fn, 3)
   local words = {}
   for i, w in ipairs(path) do words[i] = tostring(w) end
   py.register("cli", table.concat(words, " "), fn, tostring(usage), 0)
@@ -167,17 +191,25 @@ function core.set_map(...) pattern("set_map", 3, ...) end
 function core.del_map(...) pattern("del_map", 2, ...) end
 function core.add_acl(...) pattern("add_acl", 2, ...) end
 function core.del_acl(...) pattern("del_acl", 2, ...) end
-function core.set_nice(n) end  -- one thread: there is no run queue to reorder
+-- one thread: there is no run queue to reorder, but the argument is checked as hlua.c's
+function core.set_nice(...) checkinteger(1, 1, select("#", ...), (...)) end
 
 function core.concat()
   local parts = {}
   local c = {}
-  function c:add(s) parts[#parts + 1] = tostring(s) end
+  function c.add(...)
+    local n = select("#", ...)
+    local _, s = ...
+    parts[#parts + 1] = checkstring(1, 2, n, s)
+  end
   function c:dump() return table.concat(parts) end
   return c
 end
 
-function core.tokenize(str, sep, noblank)
+function core.tokenize(...)
+  local n = select("#", ...)
+  local str, sep, noblank = ...
+  str, sep = checkstring(1, 1, n, str), checkstring(1, 2, n, sep)
   local out = {}
   local cur = {}
   for i = 1, #str do
@@ -192,6 +224,51 @@ function core.tokenize(str, sep, noblank)
   if not noblank or #cur > 0 then out[#out + 1] = table.concat(cur) end
   return out
 end
+
+-- Map (hlua.c class Map; the file is loaded and looked up by Python: maps.py).  The class
+-- holds pattern.c's method numbers under both names (Map.str and Map._str).
+Map = {}
+local MapObj = {}
+MapObj.__index = MapObj
+for i, name in ipairs({"found", "bool", "int", "ip", "bin", "len", "str", "beg", "sub", "dir",
+                       "dom", "end", "reg", "regm"}) do
+  Map[name], Map["_" .. name] = i - 1, i - 1
+end
+function Map.new(...)
+  local n = select("#", ...)
+  if n < 1 or n > 2 then error("'new' needs at least 1 argument.", 2) end
+  local file, method = ...
+  file = checkstring(1, 1, n, file)
+  local match = Map._str
+  if n >= 2 then
+    match = checkinteger(1, 2, n, method)
+    if match < 0 or match > Map._regm then error("'new' needs a valid match method.", 2) end
+  end
+  local id, err = py.map_new(file, match)
+  if not id then error(err, 2) end
+  return setmetatable({[0] = id, [1] = match}, MapObj)
+end
+local function map_lookup(strings)
+  return function(...)
+    local n = select("#", ...)
+    check_args(n, 2, "lookup")
+    local self, key = ...
+    if type(self) ~= "table" or getmetatable(self) ~= MapObj then argerror(1, 1, "(null)") end
+    if self[1] == Map._int then key = checkinteger(1, 2, n, key)
+    else key = checkstring(1, 2, n, key) end
+    local v = py.map_lookup(self[0], key)
+    if v == nil and strings then return "" end
+    return v
+  end
+end
+MapObj.lookup, MapObj.slookup = map_lookup(false), map_lookup(true)
+setmetatable(Map, {__index = MapObj})
+
+-- core.parse_addr / core.match_addr (hlua_fcn.c): the network is Python's (maps.py)
+function core.parse_addr(...)
+  return py.parse_addr(checkstring(1, 1, select("#", ...), (...)))
+end
+function core.match_addr(a, b) return py.match_addr(a, b) end
 
 -- Proxies, servers and listeners (hlua_fcn.c): tables holding their names, whose methods
 -- ask Python, which reads and acts on the running proxies.
@@ -275,10 +352,121 @@ local TXN = {}
 TXN.__index = TXN
 function TXN:set_var(name, value, ifexist) return py.txn(self[0], "set_var", tostring(name), value, ifexist) end
 function TXN:unset_var(name) return py.txn(self[0], "unset_var", tostring(name)) end
-function TXN:get_var(name) return py.txn(self[0], "get_var", tostring(name)) end
+function TXN.get_var(...)
+  local n = select("#", ...)
+  check_args(n, 2, "get_var")
+  local self, name = ...
+  return py.txn(self[0], "get_var", checkstring(1, 2, n, name))
+end
 function TXN:get_priv() return py.priv(self[0]) end
 function TXN:set_priv(v) py.priv(self[0], true, v) end
-function TXN:done() error(TXN_DONE, 0) end  -- the stream ends: no answer
+-- txn:done([reply]): the stream ends, with no answer or (HTTP) the reply
+-- (hlua_txn_done, hlua_txn_forward_reply)
+local DONE_REPLY = setmetatable({}, {__mode = "k"})
+function TXN:done(reply)
+  if self[-1] and type(reply) == "table" then DONE_REPLY[coroutine.running()] = reply end
+  error(TXN_DONE, 0)
+end
+
+-- The Reply class (hlua_txn_reply_new and its methods): a table of status, reason, body and
+-- headers (name -> list of values).  The constructor takes the status and body of its
+-- argument but always the status's own reason, as 2.6 does.
+local Reply = {}
+Reply.__index = Reply
+function TXN:reply(arg)
+  if not self[-1] then error("txn object is not an HTTP transaction.", 2) end
+  local status, body = 200, nil
+  if type(arg) == "table" then
+    local s = arg.status
+    if type(s) == "number" then status = math.tointeger(s) or 0 end
+    if type(arg.body) == "string" then body = arg.body end
+  end
+  local r = setmetatable({status = status, reason = py.reason(status), body = body,
+                          headers = {}}, Reply)
+  if type(arg) == "table" and type(arg.headers) == "table" then
+    for k, v in pairs(arg.headers) do
+      if type(v) == "string" or type(v) == "number" then
+        r.headers[k] = {v}
+      elseif type(v) == "table" then
+        local list = {}
+        for _, x in pairs(v) do
+          if type(x) == "string" or type(x) == "number" then list[#list + 1] = x end
+        end
+        r.headers[k] = list
+      end
+    end
+  end
+  return r
+end
+function Reply.set_status(...)
+  local n = select("#", ...)
+  local self, status, reason = ...
+  status = checkinteger(1, 2, n, status)
+  if reason ~= nil then reason = checkstring(1, 3, n, reason) end
+  checktype(1, 1, n, self, "table")
+  if status < 100 or status > 599 then return false end
+  self.status, self.reason = status, reason or py.reason(status)
+  return true
+end
+local function headers_of(self, what)
+  local h = rawget(self, "headers")
+  if type(h) ~= "table" then
+    error("Reply['headers'] is expected to " .. what .. " an array. " .. type(h) .. " found", 3)
+  end
+  return h
+end
+function Reply.add_header(...)
+  local n = select("#", ...)
+  local self, name, value = ...
+  name, value = checkstring(1, 2, n, name), checkstring(1, 3, n, value)
+  checktype(1, 1, n, self, "table")
+  local h = headers_of(self, "a")
+  local list = h[name]
+  if list == nil then list = {}; h[name] = list
+  elseif type(list) ~= "table" then
+    error("Reply['headers']['" .. name .. "'] is expected to be an array. " .. type(list) .. " found", 2)
+  end
+  list[#list + 1] = value
+  return true
+end
+function Reply.del_header(...)
+  local n = select("#", ...)
+  local self, name = ...
+  name = checkstring(1, 2, n, name)
+  checktype(1, 1, n, self, "table")
+  headers_of(self, "be")[name] = nil
+  return true
+end
+function Reply.set_body(...)
+  local n = select("#", ...)
+  local self, body = ...
+  body = checkstring(1, 2, n, body)
+  checktype(1, 1, n, self, "table")
+  self.body = body
+  return true
+end
+-- What hlua_txn_forward_reply reads of a reply: status (a number, else 200), reason (a
+-- string, else the status's), body (a string), headers (string names, tables of string
+-- values; content-length left out: the reply's length is written)
+local function reply_fields(r)
+  local status = type(r.status) == "number" and r.status or nil
+  local reason = type(r.reason) == "string" and r.reason or nil
+  local body = type(r.body) == "string" and r.body or nil
+  local flat = {}
+  if type(r.headers) == "table" then
+    for k, v in pairs(r.headers) do
+      local ks = type(k) == "number" and tostring(k) or k
+      if type(ks) == "string" and type(v) == "table" and ks:lower() ~= "content-length" then
+        for _, x in pairs(v) do
+          if type(x) == "string" or type(x) == "number" then
+            flat[#flat + 1] = ks; flat[#flat + 1] = tostring(x)
+          end
+        end
+      end
+    end
+  end
+  return status, reason, body, flat
+end
 function TXN:set_loglevel(l)
   if type(l) ~= "number" then
     error("bad argument #1 to 'set_loglevel' (number expected, got " .. type(l) .. ")", 2)
@@ -323,7 +511,7 @@ function AppletHTTP:start_response() return py.applet(self[0], "start", self._st
 function AppletHTTP:send(data) return py.applet(self[0], "send", tostring(data)) end
 function AppletHTTP:getline() return py.applet(self[0], "getline") end
 function AppletHTTP:receive(n) return py.applet(self[0], "receive", n) end
-function AppletHTTP:get_var(name) return py.txn(self[0], "get_var", tostring(name)) end
+AppletHTTP.get_var = TXN.get_var
 function AppletHTTP:set_var(name, value, ifexist) return py.txn(self[0], "set_var", tostring(name), value, ifexist) end
 function AppletHTTP:unset_var(name) return py.txn(self[0], "unset_var", tostring(name)) end
 function AppletHTTP:get_priv() return py.priv(self[0]) end
@@ -365,7 +553,12 @@ local function step(co, ok, ...)
   if not ok then
     local e = ...
     if e == EXIT then return "exit" end
-    if e == TXN_DONE then return "txndone" end
+    if e == TXN_DONE then
+      local r = DONE_REPLY[co]
+      DONE_REPLY[co] = nil
+      if r then return "txndone", true, reply_fields(r) end
+      return "txndone"
+    end
     local msg = type(e) == "string" and e or (type(e) == "number" and tostring(e)) or nil
     local trace = tb(co, ", ")
     if msg then
@@ -403,6 +596,7 @@ local function txn_new(ref, http, sample_strings)
   t.c = setmetatable({[0] = ref}, Converters)
   t.sc = setmetatable({[0] = ref}, SConverters)
   if http then t.http = setmetatable({[0] = ref}, HTTP) end
+  t[-1] = http  -- an HTTP transaction: txn:reply, txn:done(reply)
   return t
 end
 

@@ -18,6 +18,9 @@ from typing import Any
 
 from lupa import lua54
 
+from pylvs.engine.lua.maps import match_addr, parse_addr
+from pylvs.proto.rules.replies import reason
+
 LuaError = lua54.LuaError
 LuaMemoryError = lua54.LuaMemoryError
 
@@ -74,6 +77,9 @@ class LuaState:
         g.python = None  # lupa's module: no way from Lua back into Python's objects
         self.bridge = bridge
         bridge.setdefault("clock", time.monotonic)
+        bridge.setdefault("reason", reason)
+        bridge.setdefault("parse_addr", parse_addr)
+        bridge.setdefault("match_addr", match_addr)
         bridge["register"] = self._register
         self.py = self.rt.table_from({k.encode(): v for k, v in bridge.items()})
         load = self.rt.eval("load")
