@@ -21,7 +21,10 @@ from pylvs.proto.sample.pattern_ref import PatternFileError, PatternRef, Pattern
 from pylvs.proto.sample.types import Smp
 
 # pattern.c pat_match_names, in PAT_MATCH_* order (Map._found is 0, Map._str 6, ...)
-METHODS = "found bool int ip bin len str beg sub dir dom end reg regm".split()
+METHODS = (
+    *("found", "bool", "int", "ip", "bin", "len", "str"),
+    *("beg", "sub", "dir", "dom", "end", "reg", "regm"),
+)  # fmt: skip
 _MAPPABLE = frozenset({"str", "beg", "sub", "dir", "dom", "end", "reg", "int", "ip"})
 
 
