@@ -12,8 +12,9 @@ from src/mux_h2.c (h2s_frt_make_resp_headers, h2s_make_data, the stream errors):
   8.1.1): the stream is reset with PROTOCOL_ERROR and the server side aborted;
 * the response head becomes a HEADERS frame: `:status` then the fields without the
   connection-specific ones (Connection, Proxy-Connection, Keep-Alive, Upgrade,
-  Transfer-Encoding), END_STREAM on it when nothing can follow (HEAD, 204, 304, a bodyless
-  answer); interim 1xx heads pass first; a 101 to an extended CONNECT becomes 200 (RFC 8441
+  Transfer-Encoding), END_STREAM on it when the message has no body; a HEAD's (or 204's,
+  304's) response that has one ends with an empty DATA frame once its body was read and
+  dropped; interim 1xx heads pass first; a 101 to an extended CONNECT becomes 200 (RFC 8441
   section 5) and the stream a tunnel, as a 2xx to CONNECT does;
 * HAProxy's own answers (answers.py, the proxies' error pages) go the same way; a response
   cut after its head resets the stream (CANCEL);
@@ -253,10 +254,16 @@ class StreamMachine(Machine[Any]):
         txn.bodyless = not tunnel and (
             head.body is Body.NONE or txn.request.head.method == b"HEAD" or status in (204, 304)
         )
-        out.append(SendHeaders(response_fields(head, status), end=txn.bodyless))
+        # END_STREAM on the HEADERS only when the message has nothing after its head
+        # (h2s_frt_make_resp_headers: EOM with an empty HTX); a HEAD answered with a body
+        # (the server got a GET) ends with an empty DATA once that body was read and
+        # skipped (h2s_skip_data), so the server connection is free when the client hears
+        # the end: its next request can reuse it
+        end = not tunnel and head.body is Body.NONE
+        out.append(SendHeaders(response_fields(head, status), end=end))
         if tunnel:
             self.phase = Phase.TUNNEL
-        elif txn.bodyless:
+        elif end:
             txn.done = True
 
     def _response_data(self, event: ev.ResponseData, now: float, out: Out) -> None:

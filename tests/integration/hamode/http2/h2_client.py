@@ -20,6 +20,7 @@ class Seen:
     """What one stream received."""
 
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    head_ended: bool = False  # END_STREAM came on the response's HEADERS frame
     interim: list[list[tuple[bytes, bytes]]] = field(default_factory=list)
     body: bytes = b""
     ended: bool = False
@@ -116,6 +117,7 @@ class H2Client:
         seen = self.streams.get(sid) if sid is not None else None
         if isinstance(e, h2.events.ResponseReceived) and seen is not None:
             seen.headers = [(bytes(n), bytes(v)) for n, v in e.headers or ()]
+            seen.head_ended = e.stream_ended is not None
         elif isinstance(e, h2.events.InformationalResponseReceived) and seen is not None:
             seen.interim.append([(bytes(n), bytes(v)) for n, v in e.headers or ()])
         elif isinstance(e, h2.events.DataReceived) and seen is not None:

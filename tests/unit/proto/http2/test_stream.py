@@ -55,6 +55,23 @@ def test_a_bodyless_response_ends_on_its_headers() -> None:
     assert m.handle(ev.RESPONSE_ENDED, 1.0) == [cmd.CLOSE]
 
 
+def test_a_head_answered_with_a_body_ends_with_an_empty_data_once_the_body_was_read() -> None:
+    """The server got a GET (`set-method GET`): its chunked body is read and dropped, and
+    the stream ends only then (h2s_skip_data), when its server connection is free again."""
+    m, _ = opened([(b":method", b"HEAD"), *GET[1:]], True)
+    out = m.handle(ev.ResponseStarted(response(200, (), Body.CHUNKED)), 1.0)
+    assert out == [h2s.SendHeaders(((b":status", b"200"),), end=False)]
+    assert m.handle(ev.ResponseData(b"skipped"), 1.0) == []
+    assert m.handle(ev.ResponseTrailers(((b"x-t", b"1"),)), 1.0) == []
+    assert m.handle(ev.RESPONSE_ENDED, 1.0) == [h2s.SendData(b"", end=True), cmd.CLOSE]
+
+
+def test_a_304_with_a_length_ends_on_its_headers_as_its_message_does() -> None:
+    m, _ = opened(GET, True)
+    out = m.handle(ev.ResponseStarted(response(304, ((b"content-length", b"9"),), Body.NONE)), 1.0)
+    assert out == [h2s.SendHeaders(((b":status", b"304"), (b"content-length", b"9")), end=True)]
+
+
 def test_a_body_beyond_its_content_length_resets_with_protocol_error() -> None:
     m, out = opened(POST5, False)
     assert [type(c) for c in out] == [cmd.ForwardHead]
