@@ -12,8 +12,13 @@ setup(
     ext_modules=[
         Extension(
             "pylvs.dataplane.proxy._pump",
-            ["src/pylvs/dataplane/proxy/_pump.c"],
+            [
+                "src/pylvs/dataplane/proxy/_pump.c",
+                "src/pylvs/dataplane/proxy/vendor/picohttpparser.c",
+            ],
             depends=[
+                "src/pylvs/dataplane/proxy/_http1.h",
+                "src/pylvs/dataplane/proxy/vendor/picohttpparser.h",
                 "src/pylvs/dataplane/proxy/_chunked.h",
                 "src/pylvs/dataplane/proxy/_body.h",
                 "src/pylvs/dataplane/proxy/_splice.h",

@@ -13,10 +13,14 @@ itself (1-2 requests/s straight to nginx).
 
 Both run side by side and take turns `--rounds` times (the order swapped every round); the
 table shows each metric's median and the per-round ratios follow it.  `--python-path` adds
-pylvs with its C fast path off (PYLVS_PROXY_PUMP=0: heads and bodies in Python).
+pylvs with its C fast path off (PYLVS_PROXY_PUMP=0: heads and bodies in Python);
+`--against LABEL=PYTHON` (repeatable) adds the pylvs another interpreter imports (e.g. a
+checkout of main's virtualenv) to the same rounds: an interleaved A/B of two versions;
+`--only-requests` measures the keep-alive and new-connection cases only (no 10 MB bodies).
 
 Run by hand (not part of the tests):
-    python bench/http_bench.py [--duration 5] [--rounds 3] [--python-path]
+    python bench/http_bench.py [--duration 5] [--rounds 3] [--python-path] [--only-requests]
+                               [--against main=/path/to/main/.venv/bin/python]
 Needs: nginx, haproxy, wrk and curl (Debian packages of those names).
 """
 
@@ -90,9 +94,12 @@ def uploads(port: int, count: int, body: Path) -> float:
     return time.monotonic() - start
 
 
-def measure(port: int, pid: int, duration: int, body: Path) -> dict[str, float]:
+def measure(port: int, pid: int, duration: int, body: Path | None) -> dict[str, float]:
+    """Each case's rate and CPU; `body` None: the request cases only."""
     out: dict[str, float] = {}
     for case, (conns, path, close) in CASES.items():
+        if body is None and path == "/bulk":
+            continue
         cpu0 = process_cpu(pid)
         got: WrkResult = run_wrk(f"http://127.0.0.1:{port}{path}", duration, conns, close=close)
         cpu = process_cpu(pid) - cpu0
@@ -106,6 +113,8 @@ def measure(port: int, pid: int, duration: int, body: Path) -> dict[str, float]:
         if case == "keep-alive":
             out["p99 latency ms (keep-alive)"] = got.p99_ms
         out[f"CPU us / req ({case})"] = cpu / requests * 1e6 if requests else 0.0
+    if body is None:
+        return out
     cpu0 = process_cpu(pid)
     count = 10 * duration
     took = uploads(port, count, body)
@@ -120,7 +129,22 @@ def main() -> int:
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3, help="measurements of each, taking turns")
     ap.add_argument("--python-path", action="store_true", help="add pylvs with its pump off")
+    ap.add_argument("--only-requests", action="store_true", help="no 10 MB bodies")
+    ap.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="LABEL=PYTHON",
+        help="also run the pylvs that interpreter imports (another checkout's venv), as LABEL",
+    )
     args = ap.parse_args()
+    builds = [("pylvs", sys.executable)]
+    for spec in args.against:
+        label, sep, python = spec.partition("=")
+        if not sep or not label or shutil.which(python) is None:
+            print(f"--against {spec}: want LABEL=PYTHON (an interpreter)", file=sys.stderr)
+            return 2
+        builds.append((label, python))
     for tool in ("nginx", "haproxy", "wrk", "curl"):
         if shutil.which(tool) is None:
             print(f"{tool} is not installed (apt-get install {tool})", file=sys.stderr)
@@ -138,10 +162,10 @@ def main() -> int:
         start: dict[str, Callable[[int], list[str]]] = {}
         env: dict[str, dict[str, str]] = {}
 
-        def pylvs(i: int) -> Callable[[int], list[str]]:
+        def pylvs(i: int, python: str) -> Callable[[int], list[str]]:
             def cmd(port: int) -> list[str]:
                 cfg = haproxy_conf(tmp, port, backends, 2000, f"pylvs-{i}", "http")
-                return [sys.executable, "-m", "pylvs", "run", "-f", str(cfg), "--control",
+                return [python, "-m", "pylvs", "run", "-f", str(cfg), "--control",
                         str(tmp / f"{i}.sock"), "--no-syslog", "-n", "--dataplane", "proxy",
                         "-p", str(tmp / f"{i}.pid"), "-r", str(tmp / f"{i}-v.pid"),
                         "-c", str(tmp / f"{i}-c.pid")]  # fmt: skip
@@ -151,11 +175,12 @@ def main() -> int:
         start["HAProxy"] = lambda port: [
             "haproxy", "-f", str(haproxy_conf(tmp, port, backends, 2000, "haproxy", "http"))
         ]  # fmt: skip
-        start["pylvs"] = pylvs(0)
-        env["pylvs"] = {"PYLVS_PROXY_PUMP": "1"}
-        if args.python_path:
-            start["pylvs (pure Python)"] = pylvs(1)
-            env["pylvs (pure Python)"] = {"PYLVS_PROXY_PUMP": "0"}
+        for i, (label, python) in enumerate(builds):
+            start[label] = pylvs(2 * i, python)
+            env[label] = {"PYLVS_PROXY_PUMP": "1"}
+            if args.python_path:
+                start[f"{label} (pure Python)"] = pylvs(2 * i + 1, python)
+                env[f"{label} (pure Python)"] = {"PYLVS_PROXY_PUMP": "0"}
         who: dict[str, tuple[int, int]] = {}
         for name, cmd in start.items():
             port = free_port()
@@ -166,7 +191,9 @@ def main() -> int:
         rounds: dict[str, list[dict[str, float]]] = {name: [] for name in who}
         for r in range(args.rounds):
             for name in list(who)[:: 1 if r % 2 == 0 else -1]:
-                rounds[name].append(measure(*who[name], args.duration, body))
+                rounds[name].append(
+                    measure(*who[name], args.duration, None if args.only_requests else body)
+                )
         results = {
             name: {m: statistics.median(x[m] for x in rs) for m in rs[0]}
             for name, rs in rounds.items()

@@ -127,6 +127,11 @@ class HttpStats:
                 status = x.server_status if x.server_status > 0 else x.status
                 self.server_response(backend, x.server.spec.name, status)
 
+    def served(self, frontend: str, backend: str, server: str, status: int) -> None:
+        """An exchange a server answered (what `exchange_ended` counts for it)."""
+        self.ended(frontend, backend, status)
+        self.server_response(backend, server, status)
+
     # -- what the snapshot reads ----------------------------------------------------------
 
     def frontend(self, name: str) -> tuple[HttpCounters, int]:

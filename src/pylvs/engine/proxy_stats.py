@@ -84,6 +84,7 @@ class LiveProxies:
         # HTTP counts by name, fed by the mode http driver (engine/http_stats.py)
         self.http = HttpStats(runtime.frontends, runtime.ctx.clock)
         runtime.http.on_end.append(self.http.exchange_ended)  # the mode http driver's hook
+        runtime.http.count = self.http.served  # the same, for the pump's exchange engine
         for (be, srv), r in runtime.restored.items():  # `disable health|agent` kept
             if r.check_disabled:
                 self.checks_enabled[be, srv, False] = False

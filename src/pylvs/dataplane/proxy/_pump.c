@@ -58,6 +58,11 @@
 #define MODE_BODY (MODE_LENGTH | MODE_CHUNKED)
 #define MODE_SPLICE 32 /* a whole spliced session (splice, _splice.h) */
 #define MODE_LISTEN 64 /* a plain listener's socket (plain_listen, _accept.h) */
+#define MODE_H1 128     /* a client socket in the HTTP/1 exchange engine (_http1.h) */
+#define MODE_H1_SRV 256 /* the server socket its current request went to */
+
+struct H1Engine; /* _http1.h's H1 */
+static void h1_free(struct H1Engine *h1);
 
 
 typedef struct {
@@ -90,6 +95,7 @@ typedef struct {
     int lnext;    /* ... the live list of plain streams, through their clients */
     int lprev;
     double born;  /* ... when it started (CLOCK_MONOTONIC) */
+    struct H1Engine *h1; /* MODE_H1: the engine's exchange (_http1.h) */
 } Slot;
 
 typedef struct Plain Plain; /* _accept.h */
@@ -114,6 +120,9 @@ typedef struct {
     PyObject *ended;    /* callable(fd, how): the C path took fd's EOF (how: MODE_EOF_SHUT or _CLOSE) */
     PyObject *body;     /* callable(fd, kind, total, payload, data): a body hand-over ended */
     PyObject *done;     /* callable(cfd, sfd, how, c_pkts, c_bytes, s_pkts, s_bytes, last) */
+    PyObject *hreq;     /* _http1.h's callbacks (h1_hooks) */
+    PyObject *hdone;
+    PyObject *hback;
     char *out;          /* what a chunked read writes (2 * size + 16 bytes) */
     int fatal;          /* a callback raised a BaseException that is not an Exception (still set) */
     /* Plain listeners (_accept.h) */
@@ -161,6 +170,7 @@ static int grow_slots(Pump *self, int fd) {
         slots[i].plain = slots[i].srv = 0;
         slots[i].lnext = slots[i].lprev = -1;
         slots[i].born = 0.0;
+        slots[i].h1 = NULL;
     }
     self->slots = slots;
     self->nslots = n;
@@ -191,11 +201,15 @@ static void Pump_dealloc(Pump *self) {
     Py_CLEAR(self->body);
     Py_CLEAR(self->done);
     plain_free(self);
+    Py_CLEAR(self->hreq);
+    Py_CLEAR(self->hdone);
+    Py_CLEAR(self->hback);
     PyMem_Free(self->buf);
     PyMem_Free(self->out);
     for (int i = 0; i < self->nslots; i++) {
         chunks_free(&self->slots[i].chunks);
         PyMem_Free(self->slots[i].pbuf);
+        h1_free(self->slots[i].h1);
     }
     PyMem_Free(self->slots);
     PyMem_Free(self->dirty);
@@ -209,6 +223,9 @@ static int Pump_traverse(Pump *self, visitproc visit, void *arg) {
     Py_VISIT(self->ended);
     Py_VISIT(self->body);
     Py_VISIT(self->done);
+    Py_VISIT(self->hreq);
+    Py_VISIT(self->hdone);
+    Py_VISIT(self->hback);
     return plain_traverse(self, visit, arg);
 }
 
@@ -221,6 +238,9 @@ static int Pump_clear_refs(Pump *self) {
     Py_CLEAR(self->done);
     Py_CLEAR(self->plain_cb);
     Py_CLEAR(self->precs);
+    Py_CLEAR(self->hreq);
+    Py_CLEAR(self->hdone);
+    Py_CLEAR(self->hback);
     return 0;
 }
 
@@ -475,6 +495,8 @@ static void plain_ended(Pump *self, int cfd, int how, unsigned long long cp,
 #include "_balance.h"
 /* Plain listeners (MODE_LISTEN): streams accepted, balanced and spliced here. */
 #include "_accept.h"
+/* The HTTP/1 exchange engine (MODE_H1, MODE_H1_SRV). */
+#include "_http1.h"
 
 /* An event on a socket its relay handed to the C path.  Returns 1 when handled, 0 when the
    Python handler must take it (an error or hang-up, data the C path may not relay, an EOF it
@@ -490,6 +512,9 @@ static int fast_event(Pump *self, int fd, uint32_t ev, double *now) {
     }
     if (mode & MODE_BODY) {
         return body_event(self, fd, ev, now);
+    }
+    if (mode & (MODE_H1 | MODE_H1_SRV)) {
+        return h1_event(self, fd, ev);
     }
     if (mode & MODE_DATA) {
         /* Plain input only (EPOLLRDHUP: the FIN is in after the data); errors and hang-ups
@@ -747,6 +772,9 @@ static PyObject *Pump_drop(Pump *self, PyObject *arg) {
         return NULL;
     }
     drop_pending(self, (int)fd);
+    if (fd >= 0 && fd < self->nslots && self->slots[fd].h1 != NULL) {
+        h1_free(h1_detach(self, (int)fd)); /* closed under the engine: its number is free */
+    }
     Py_RETURN_NONE;
 }
 
@@ -804,6 +832,12 @@ static PyMethodDef Pump_methods[] = {
      "plain_sweep() -> plain streams left after ending the idle ones."},
     {"plain_list", (PyCFunction)Pump_plain_list, METH_VARARGS,
      "plain_list(key) -> [(cfd, sfd, server, age)] of the live plain streams."},
+    {"h1_hooks", (PyCFunction)Pump_h1_hooks, METH_VARARGS,
+     "h1_hooks(hreq, hdone, hback): the HTTP/1 exchange engine's callbacks."},
+    {"h1_start", (PyCFunction)Pump_h1_start, METH_VARARGS,
+     "h1_start(cfd, mask): the engine reads cfd's next requests (mask: its epoll mask)."},
+    {"h1_stop", (PyCFunction)Pump_h1_stop, METH_O,
+     "h1_stop(cfd) -> (sfd, request, response) | None: take cfd back from the engine."},
     {NULL, NULL, 0, NULL},
 };
 

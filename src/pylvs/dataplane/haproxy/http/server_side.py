@@ -53,6 +53,7 @@ class ServerConn:
         "key",
         "m",
         "proxy_header",
+        "skip",
         "srv",
         "timer",
         "timer_at",
@@ -73,6 +74,7 @@ class ServerConn:
         self.handler: Any = None
         self.timer: asyncio.TimerHandle | None = None
         self.timer_at: float | None = None
+        self.skip = False  # its next head is written already (the pump's engine: engine.py)
 
     def cancel_timer(self) -> None:
         if self.timer is not None:

@@ -69,6 +69,9 @@ class HttpState:
         self.on_request: list[Callable[[Exchange], Server | None]] = []
         self.on_response: list[Callable[[Exchange], ResponseHead | int | None]] = []
         self.on_end: list[Callable[[Exchange], None]] = []
+        # count(frontend, backend, server, status): the per-status counters an `on_end`
+        # hook keeps, for an exchange the pump's engine served (engine.py)
+        self.count: Callable[[str, str, str, int], None] | None = None
         # `http-request use-service NAME`: the raw HTTP/1 response the applet answers, or
         # (a Lua service, engine/lua/applet.py) a function to call with the callback that
         # takes the answer once the applet has built it

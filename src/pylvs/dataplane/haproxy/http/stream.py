@@ -38,10 +38,11 @@ from pylvs.proto.http.cookie_response import captured
 from pylvs.proto.http.message import ResponseHead
 from pylvs.proto.rules.ruleset import Wait
 
-from . import upstream
+from . import engine, upstream
 from .added import captures, cookie_capture
 from .body_wait import BodySoFar
 from .endpoint import FLOW, MACHINE, Endpoint
+from .engine import FastPath
 from .exchange import Exchange
 from .passing import Passing
 from .phases import Phases
@@ -72,6 +73,8 @@ class HttpSession:
         "cm",
         "ctx",
         "facts",
+        "fast",
+        "fast_checked",
         "fds",
         "fe",
         "hold",
@@ -132,6 +135,8 @@ class HttpSession:
         self.buffered_since: float | None = None  # the next request's first byte
         self.c_timer: asyncio.TimerHandle | None = None
         self.c_at: float | None = None
+        self.fast: FastPath | None = None  # the pump's exchange engine (engine.py)
+        self.fast_checked = False
         listener.relays.add(self)
         self._after()
 
@@ -180,6 +185,19 @@ class HttpSession:
         self._arm_client()
         for sc in list(self.servers):
             self.up.arm(sc)
+        if self.fast is not None:
+            self.fast.start()
+        elif not self.fast_checked and self.cm.not_first and self.passing is not None:
+            self._fast()
+
+    def _fast(self) -> None:
+        """After the first exchange: whether the pump's engine can serve the next ones."""
+        self.fast_checked = True
+        be = engine.eligible(self)
+        got = engine.Engine.of(self.passing.poller) if be is not None and self.passing else None
+        if be is not None and got is not None:
+            self.fast = engine.FastPath(self, be, got)
+            self.fast.start()
 
     def _flow(self) -> None:
         sc = self.sc
@@ -213,6 +231,8 @@ class HttpSession:
 
     def _c_fired(self) -> None:
         self.c_timer = None
+        if self.fast is not None and self.fast.on and self.fast.client_timer():
+            return
         self.c_at = None
         self.harvest()
         if not self.closed:
@@ -322,8 +342,7 @@ class HttpSession:
                 if kind is cmd.DeliverFailure:
                     hold.cancel()
             if kind in _SOCKET:
-                if sc.ep is not None:
-                    _socket_cmd(sc.ep, c)
+                _socket_cmd(sc, c)
             elif kind is cmd.DeliverHead:
                 self._response(c, sc, _arrived(commands, i + 1))
             elif kind is cmd.Connect:
@@ -349,6 +368,14 @@ class HttpSession:
             self.x.status = status
             self.x.termination = state
         self.work.append((CLIENT, self.failure(status)))
+
+    def expire(self, sc: ServerConn) -> None:
+        """The server machine's deadline passed while the engine had its request (replayed
+        now): the machine's timer, at that deadline."""
+        at = sc.m.deadline
+        if at is not None and sc.handler is self:
+            self._server_cmds(sc, sc.m.handle(ev.TIMER_FIRED, at))
+            self.run()
 
     def failure(self, status: int) -> ev.ServerFailed:
         """HAProxy's answer `status` for the current request (the proxies' error pages and
@@ -456,6 +483,8 @@ class HttpSession:
 
     def stopping(self) -> None:
         """The proxy is stopping (soft stop): keep-alive ends with the current exchange."""
+        if self.fast is not None:
+            self.fast.stop(replay=True)
         if not self.closed:
             for sc in list(self.servers):
                 self.work.append((sc, ev.Stopping()))
@@ -482,6 +511,9 @@ class HttpSession:
     def _end(self) -> None:
         if self.closed:
             return
+        if self.fast is not None:
+            self.fast.stop(replay=False)
+            self.fast.cancel()
         self.closed = True
         if self.hold is not None:
             self.hold.cancel()
@@ -504,10 +536,16 @@ _FAILURE_STATE = {502: "SH", 503: "SC", 504: "sH"}
 _SOCKET = frozenset({cmd.Write, cmd.ShutWrite, cmd.PauseReading, cmd.ResumeReading})
 
 
-def _socket_cmd(ep: Endpoint, c: cmd.Command) -> None:
+def _socket_cmd(sc: ServerConn, c: cmd.Command) -> None:
     """A server machine's command about its own socket."""
+    ep = sc.ep
+    if ep is None:
+        return
     if type(c) is cmd.Write:
-        ep.write(c.data)
+        if sc.skip:
+            sc.skip = False  # the pump's engine wrote this head already (engine.py)
+        else:
+            ep.write(c.data)
     elif type(c) is cmd.ShutWrite:
         ep.shut_write()
     elif type(c) is cmd.PauseReading:

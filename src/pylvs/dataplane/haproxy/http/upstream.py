@@ -68,6 +68,8 @@ class Upstream:
         "conns_used",
         "direct",
         "entered",
+        "forced",
+        "forced_sc",
         "pending",
         "picked",
         "queued_at",
@@ -83,6 +85,10 @@ class Upstream:
     def __init__(self, s: HttpSession) -> None:
         self.s = s
         self.conns_used: set[Connections] = set()
+        # the pump's engine chose the next request's server (and sent it on this
+        # connection): the machines take that choice (engine.py)
+        self.forced: Server | None = None
+        self.forced_sc: ServerConn | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -334,6 +340,10 @@ class Upstream:
     def _pick(self, now: float, avoid: Server | None) -> Server | bool | None:
         be = self.be
         assert be is not None
+        forced = self.forced
+        if forced is not None:
+            self.forced = None
+            return forced
         if be.dispatch is not None:  # dispatch / option transparent: no balancing
             return be.dispatch.lb
         got = be.pool.assign(self._flow(), now, avoid)
@@ -469,7 +479,11 @@ class Upstream:
         header = server_header(srv.spec, s.facts, stream) if srv.spec.proxy_version else None
         # a connection that sent a PROXY header serves only streams with the same header
         key: Hashable = srv if header is None else (srv, header)
-        sc = conns.take(key, s, x.first)
+        sc = self.forced_sc
+        if sc is not None and sc.srv is srv:
+            self.forced_sc = None
+        else:
+            sc = conns.take(key, s, x.first)
         now = s.ctx.clock()
         if sc is not None:
             x.reused = True

@@ -1,0 +1,388 @@
+"""The Python side of the pump's HTTP/1 exchange engine (_http1.h; issue 21 point 6).
+
+A kept-alive client connection whose proxies the engine can serve entirely is handed to the
+pump between two exchanges (`FastPath.start`); the pump then reads each request, and for a
+plain one calls `request` (the pick and an idle server connection, as upstream.py's
+`_balance` and `_go` would choose them) and `done` once the whole response went to the client
+(the exchange's counters, the connection back to its pool, as the server machine's Release
+does).  Anything else comes back through `back` with every byte read, and the driver's
+machines take it from there: a request nothing was decided on is read as if it had just
+come; one already written to a server connection is replayed through the machines without
+being written again (`ServerConn.skip`), and the response bytes read follow it, so HAProxy's
+answers and captures stay the machines'.
+
+Served entirely means (`eligible`): no rules (`ruleless`: the phases would pass each
+request and response on unchanged, so the engine skips them), no hook that reads
+or edits heads (cookie persistence, log lines: only the per-status counters of `show stat`,
+which `done` counts), `option http-keep-alive` on both sides, HAProxy's default buffer
+limits, a default backend balanced without reading the request and without queues (no
+server maxconn, no PROXY header), no header the proxy adds (forwardfor, originalto) and no
+capture.  The first request of a connection always goes through the machines (`http-reuse
+safe` gives it no idle connection to take).
+
+Timers: `timeout server` runs from the request's hand-over (one timer per session, re-armed
+lazily; when it fires the exchange is replayed and the server machine's deadline, already
+past, gives the 504); the keep-alive wait runs from the end of the last exchange the engine
+served (`client_timer`).
+"""
+
+from __future__ import annotations
+
+import _socket
+import dataclasses
+import weakref
+from typing import TYPE_CHECKING
+
+from pylvs.dataplane.proxy.poller import READ
+from pylvs.proto.http.conn.client import Phase as ClientPhase
+from pylvs.proto.http.connmode import Mode
+from pylvs.proto.http.limits import DEFAULT_LIMITS
+from pylvs.sched.base import Flow, Need
+from pylvs.sched.haproxy import Server
+
+from .upstream import ServerOwner
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from pylvs.dataplane.haproxy.backend import BackendRuntime
+    from pylvs.dataplane.proxy._pump import Pump
+    from pylvs.dataplane.proxy.poller import Poller
+    from pylvs.proto.rules.ruleset import ProxyRules
+
+    from .server_side import Connections, ServerConn
+    from .stream import HttpSession
+
+_ENGINES: weakref.WeakKeyDictionary[Poller, Engine] = weakref.WeakKeyDictionary()
+
+
+class Engine:
+    """The engine's callbacks for one poller's pump: they find the client's session."""
+
+    __slots__ = ("__weakref__", "paths", "pump")
+
+    def __init__(self, pump: Pump) -> None:
+        self.pump = pump
+        self.paths: dict[int, FastPath] = {}
+        pump.h1_hooks(self._request, self._done, self._back)
+
+    @classmethod
+    def of(cls, poller: Poller) -> Engine | None:
+        got = _ENGINES.get(poller)
+        if got is None and poller.pump is not None:
+            got = _ENGINES[poller] = cls(poller.pump)
+        return got
+
+    def _request(self, cfd: int) -> int:
+        p = self.paths.get(cfd)
+        return -1 if p is None else p.request()
+
+    def _done(  # noqa: PLR0917 - the pump's callback, called positionally
+        self, cfd: int, status: int, nin: int, nout: int, nsrv: int, rest: bytes | None
+    ) -> None:
+        p = self.paths.get(cfd)
+        if p is not None:
+            p.done(status, nin, nout, nsrv, rest)
+
+    def _back(
+        self, cfd: int, sfd: int, req: bytes, resp: bytes | None, unsent: bytes | None
+    ) -> None:
+        p = self.paths.pop(cfd, None)
+        if p is not None:
+            p.on = False
+            p.back(sfd, req, resp, unsent)
+
+
+def eligible(s: HttpSession) -> BackendRuntime | None:
+    """The session's default backend when the engine can serve its requests (module doc)."""
+    fe, http = s.fe, s.http
+    be = fe.default
+    if be is None or be.dispatch is not None or s.passing is None:
+        return None
+    if http.on_request or http.on_response or len(http.on_end) != (1 if http.count else 0):
+        return None
+    if fe.logger is not None and fe.spec.log.format is not None:
+        return None
+    proxies = fe.runtime.rules.proxies
+    if not (ruleless(proxies.get(fe.spec.name)) and ruleless(proxies.get(be.spec.name))):
+        return None
+    if be.sticking is not None:
+        return None
+    front, back = http.front(fe.spec, be.spec), http.back(be.spec)
+    if front.mode is not Mode.KEEP_ALIVE or back.mode is not Mode.KEEP_ALIVE:
+        return None
+    if front.limits != DEFAULT_LIMITS or back.limits != DEFAULT_LIMITS:
+        return None
+    for spec in (fe.spec.http, be.spec.http):
+        if spec is not None and (
+            spec.forwardfor
+            or spec.originalto
+            or spec.request_captures
+            or spec.response_captures
+            or spec.capture_cookie
+            or spec.buffer_request
+        ):
+            return None
+    if be.pool.algorithm.need & Need.HTTP:
+        return None
+    for srv in be.servers:
+        s_spec = srv.spec
+        if s_spec.maxconn or s_spec.send_proxy or s_spec.send_proxy_v2:
+            return None
+    return be
+
+
+# What a ProxyRules may set and still run nothing per request: its identity, and what only
+# the machines' own answers read (error pages, the tarpit's and inspect delays, which need
+# rules to matter); any other field set (a rule, a monitor-uri, a unique-id, ...) is work
+# the engine does not do.
+_INERT = frozenset({
+    "name", "ref", "mode", "is_backend", "inspect_delay_ms", "response_inspect_delay_ms",
+    "default_backend", "pages", "tarpit_ms", "http_request_ms",
+})  # fmt: skip
+
+
+def ruleless(rules: ProxyRules | None) -> bool:
+    """The proxy's rules run nothing per request (the phases would only pass it on)."""
+    if rules is None:
+        return True
+    return not any(
+        getattr(rules, f.name) for f in dataclasses.fields(rules) if f.name not in _INERT
+    )
+
+
+class FastPath:
+    """One session's use of the engine (see the module doc)."""
+
+    __slots__ = (
+        "be",
+        "conns",
+        "engine",
+        "flow",
+        "ka",
+        "on",
+        "s",
+        "sc",
+        "sent_at",
+        "server",
+        "server_s",
+        "timer",
+    )
+
+    def __init__(self, s: HttpSession, be: BackendRuntime, engine: Engine) -> None:
+        self.s = s
+        self.be = be
+        self.engine = engine
+        f = s.facts
+        self.flow = Flow(f.src, f.src_port, f.dst, f.dst_port, 6)
+        self.conns: Connections | None = None
+        self.on = False
+        self.sc: ServerConn | None = None  # the request in flight, its connection
+        self.server: Server | None = None
+        self.sent_at = 0.0
+        self.server_s = s.http.back(be.spec).timeouts.server
+        self.timer: asyncio.TimerHandle | None = None
+        self.ka: float | None = None  # the keep-alive wait, in seconds
+
+    # -- handing the connection over and back -----------------------------------------------
+
+    def start(self) -> None:
+        """After a round of the machines: hand the connection over if it is between two
+        exchanges with nothing in hand."""
+        s = self.s
+        client, cm = s.client, s.cm
+        if (
+            self.on
+            or s.closed
+            or s.x is not None
+            or s.sc is not None
+            or s.hold is not None
+            or cm.phase is not ClientPhase.WAITING
+            or not cm.not_first
+            or cm.stopping
+            or cm.framer.buffered
+            or client.closed
+            or client.eof_seen
+            or client.holds
+            or client.queue
+            or client.corked is not None
+            or client.passing is not None
+            or client.passing_to is not None
+            or client.mask != READ
+            or type(client.sock) is not _socket.socket
+            or (s.passing is not None and s.passing.passes)
+        ):
+            return
+        deadline = cm.deadline
+        if deadline is not None and deadline <= s.ctx.clock():
+            return  # the client's timer is due: the machine closes the connection
+        self.ka = None if deadline is None else max(0.0, deadline - s.idle_since)
+        self.engine.pump.h1_start(client.fd, client.mask)
+        self.engine.paths[client.fd] = self
+        self.on = True
+
+    def stop(self, *, replay: bool) -> None:
+        """Take the connection back (a timer, a stop, the session's end): a request in
+        flight is replayed (`replay`) or its server connection closed."""
+        if not self.on:
+            return
+        self.on = False
+        fd = self.s.client.fd
+        self.engine.paths.pop(fd, None)
+        got = self.engine.pump.h1_stop(fd)
+        if got is None:
+            return
+        sfd, req, resp = got
+        if replay:
+            self.back(sfd, req, resp or None, None)
+        elif sfd >= 0:
+            self._drop_conn()
+
+    def _drop_conn(self) -> None:
+        sc, server = self.sc, self.server
+        self.sc = self.server = None
+        if sc is None or server is None:
+            return
+        self.be.release(server)
+        self.s.up.closed(sc)
+
+    # -- the pump's callbacks ----------------------------------------------------------------
+
+    def request(self) -> int:
+        """A plain request: the server and one of its idle connections (its descriptor), or
+        -1 (the machines take the request; the server chosen, if any, stays chosen)."""
+        s = self.s
+        be = self.be
+        now = s.ctx.clock()
+        got = be.pool.assign(self.flow, now, None)
+        if not isinstance(got, Server):
+            return -1  # no server, or all full: the machines say so
+        srv = be.runtime_of(got)
+        conns = self.conns
+        if conns is None:
+            conns = self.conns = s.http.connections(be, s.loop)
+            s.up.conns_used.add(conns)
+        sc = None if srv.queue or srv.full(be.pool, now) else conns.take(srv, s, False)
+        if sc is None:
+            s.up.forced = got
+            return -1
+        ep = sc.ep
+        assert ep is not None
+        be.pool.take_conn(got)
+        self.sc, self.server = sc, got
+        sc.handler = s
+        ep.take(ServerOwner(s, sc))
+        s.servers.add(sc)
+        s.sc = sc
+        if self.server_s is not None:
+            self.sent_at = now
+            if self.timer is None:
+                self.timer = s.loop.call_later(self.server_s, self._server_timer)
+        return ep.fd
+
+    def done(self, status: int, nin: int, nout: int, nsrv: int, rest: bytes | None) -> None:
+        """The response went to the client (`rest`: what its socket did not take)."""
+        s, be = self.s, self.be
+        sc, got = self.sc, self.server
+        self.sc = self.server = None
+        if sc is None or got is None:
+            return
+        now = s.ctx.clock()
+        fe = s.fe
+        fe.req_rate.count(now)  # proxy_inc_fe_req_ctr
+        c = fe.counters
+        c.inpkts += 1
+        c.inbytes += nin
+        c.outpkts += 1
+        c.outbytes += nsrv
+        srv = sc.srv
+        sc_ = srv.counters
+        sc_.outpkts += 1
+        sc_.outbytes += nsrv
+        sc_.conns += 1  # be.take's counts, for the stream this request was in HAProxy
+        be.counters.conns += 1
+        srv.sess_rate.count(now)
+        srv.max_sess = max(srv.max_sess, got.served)
+        be.enter()
+        be.leave()
+        be.release(got)
+        count = s.http.count
+        if count is not None:
+            count(fe.spec.name, be.spec.name, srv.spec.name, status)
+        sc.m.served += 1
+        s.servers.discard(sc)
+        s.sc = None
+        conns = sc.conns
+        if conns is None or not conns.release(sc, sc.m.served > 1, now):
+            s.up.closed(sc)
+        s.idle_since = now
+        if rest:
+            self.stop(replay=False)
+            s.client.write(rest)
+
+    def back(self, sfd: int, req: bytes, resp: bytes | None, unsent: bytes | None) -> None:
+        """The engine handed the exchange back: the machines read it (module doc)."""
+        s = self.s
+        up = s.up
+        sc, got = self.sc, self.server
+        if sc is not None and got is not None and sfd < 0:  # taken, then not used
+            self._drop_conn()
+            up.forced = got
+            sc = None
+        elif sc is not None and got is not None:
+            self.sc = self.server = None
+            self.be.pool.drop_conn(got)  # the machines take it again
+            s.servers.discard(sc)
+            s.sc = None
+            up.forced = got
+            up.forced_sc = sc
+            sc.skip = True
+            if unsent and sc.ep is not None:
+                sc.ep.write(unsent)
+        if s.closed:
+            return
+        if req:
+            s.client_data(req)
+        up.forced = None
+        if up.forced_sc is not None:  # the machines refused what the engine sent: cut it
+            stale, up.forced_sc = up.forced_sc, None
+            stale.skip = False
+            up.closed(stale)
+        elif resp and sc is not None and sc.ep is not None and sc.handler is s:
+            sc.ep.owner.read(sc.ep, resp)
+        s.run()
+
+    # -- timers --------------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _server_timer(self) -> None:
+        self.timer = None
+        s = self.s
+        if self.sc is None or self.server_s is None or s.closed:
+            return
+        due = self.sent_at + self.server_s
+        now = s.ctx.clock()
+        if now < due:
+            self.timer = s.loop.call_later(due - now, self._server_timer)
+            return
+        sc = self.sc
+        self.stop(replay=True)
+        if sc.handler is s:  # its deadline, counted from the hand-over, is past: the 504
+            s.expire(sc)
+
+    def client_timer(self) -> bool:
+        """The client's timer fired while the engine has the connection: True when the
+        keep-alive wait, counted from the last exchange, is not over (re-armed)."""
+        s = self.s
+        if self.ka is not None:
+            due = s.idle_since + self.ka
+            now = s.ctx.clock()
+            if now < due:
+                s.c_timer = s.loop.call_later(due - now, s._c_fired)
+                return True
+        self.stop(replay=True)
+        return False
