@@ -77,6 +77,25 @@ static int h1_is(const struct phr_header *h, const char *name) {
     return h->name_len == n && strncasecmp(h->name, name, n) == 0;
 }
 
+/* `Connection: keep-alive` alone: on HTTP/1.1 it only restates the default; HAProxy takes
+   the token out (a flag of the message) and drops the field left empty (h1_parse_connection_
+   header, then h1_process_mux writes nothing for a kept-alive HTTP/1.1 message).  Any other
+   Connection value is not plain. */
+static int h1_keep_alive(const struct phr_header *h) {
+    const char *v = h->value;
+    size_t n = h->value_len;
+    while (n && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    return n == 10 && strncasecmp(v, "keep-alive", 10) == 0;
+}
+
+/* A field the head keeps (else it is dropped on the way out): all but the above. */
+static int h1_kept(const struct phr_header *h) {
+    return !h1_is(h, "connection");
+}
+
 /* Write `name: value\r\n` with the name in lower case; returns the end. */
 static char *h1_field(char *o, const struct phr_header *h) {
     for (size_t i = 0; i < h->name_len; i++) {
@@ -122,6 +141,9 @@ static int h1_plain_request(const char *method, size_t mlen, const char *path, s
         if (h[i].name == NULL || h[i].name_len == 0) {
             return 0; /* a folded line */
         }
+        if (h1_is(&h[i], "connection") && h1_keep_alive(&h[i])) {
+            continue;
+        }
         if (h1_special(h[i].name, h[i].name_len) || h1_is(&h[i], "content-length")) {
             return 0;
         }
@@ -142,6 +164,9 @@ static long long h1_plain_response(int minor, int status, int head,
     }
     long long clen = -1;
     for (size_t i = 0; i < n; i++) {
+        if (h[i].name != NULL && h1_is(&h[i], "connection") && h1_keep_alive(&h[i])) {
+            continue;
+        }
         if (h[i].name == NULL || h[i].name_len == 0 || h1_special(h[i].name, h[i].name_len)) {
             return -1;
         }
@@ -274,7 +299,9 @@ static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
     memcpy(o, " HTTP/1.1\r\n", 11);
     o += 11;
     for (size_t i = 0; i < n; i++) {
-        o = h1_field(o, &h[i]);
+        if (h1_kept(&h[i])) {
+            o = h1_field(o, &h[i]);
+        }
     }
     *o++ = '\r';
     *o++ = '\n';
@@ -358,7 +385,9 @@ static int h1_response(Pump *self, int sfd, uint32_t ev) {
     *o++ = '\r';
     *o++ = '\n';
     for (size_t i = 0; i < n; i++) {
-        o = h1_field(o, &h[i]);
+        if (h1_kept(&h[i])) {
+            o = h1_field(o, &h[i]);
+        }
     }
     *o++ = '\r';
     *o++ = '\n';
