@@ -54,6 +54,8 @@ typedef struct H1Engine {
     char *resp;      /* the response's bytes as read */
     size_t plen;
     int head;        /* the request was a HEAD (its response has no body) */
+    char *add;       /* fields appended to every request (forwardfor, originalto) */
+    size_t alen;
 } H1;
 
 /* Fields whose presence makes a message not plain: they change framing or the connection
@@ -195,6 +197,7 @@ static long long h1_plain_response(int minor, int status, int head,
 
 static void h1_free(H1 *h1) {
     if (h1 != NULL) {
+        PyMem_Free(h1->add);
         PyMem_Free(h1->req);
         PyMem_Free(h1->resp);
         PyMem_Free(h1);
@@ -303,6 +306,10 @@ static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
             o = h1_field(o, &h[i]);
         }
     }
+    if (h1->alen) {
+        memcpy(o, h1->add, h1->alen);
+        o += h1->alen;
+    }
     *o++ = '\r';
     *o++ = '\n';
     h1->head = mlen == 4 && memcmp(method, "HEAD", 4) == 0;
@@ -311,10 +318,16 @@ static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
     Py_XDECREF(res);
     if (PyErr_Occurred()) {
         report_error(self, cfd);
+        if (self->fatal) {
+            return 1; /* SystemExit and the like end the round, still raised */
+        }
         sfd = -1;
     }
-    if (sfd < 0 || grow_slots(self, (int)sfd) < 0 || self->slots[sfd].peer >= 0) {
-        PyErr_Clear();
+    if (sfd >= 0 && grow_slots(self, (int)sfd) < 0) {
+        PyErr_Clear(); /* no memory for the slot: the machines take the request */
+        sfd = -1;
+    }
+    if (sfd < 0 || self->slots[sfd].peer >= 0) {
         h1_back(self, cfd, NULL, 0);
         return 1;
     }
@@ -469,11 +482,18 @@ static PyObject *Pump_h1_hooks(Pump *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* h1_start(cfd, mask): the engine reads cfd's next request; `mask` is its epoll mask. */
+/* h1_start(cfd, mask, add=b""): the engine reads cfd's next requests; `mask` is its epoll
+   mask, `add` the fields appended to each request head (`name: value\r\n` lines). */
 static PyObject *Pump_h1_start(Pump *self, PyObject *args) {
     int cfd;
     unsigned int mask;
-    if (!PyArg_ParseTuple(args, "iI", &cfd, &mask)) {
+    const char *add = "";
+    Py_ssize_t alen = 0;
+    if (!PyArg_ParseTuple(args, "iI|y#", &cfd, &mask, &add, &alen)) {
+        return NULL;
+    }
+    if (alen > 1024) {
+        PyErr_SetString(PyExc_ValueError, "at most 1 KiB of added fields");
         return NULL;
     }
     if (self->hreq == NULL || self->size < RESP_MAX) {
@@ -494,6 +514,14 @@ static PyObject *Pump_h1_start(Pump *self, PyObject *args) {
     }
     h1->mask = mask;
     h1->sfd = -1;
+    if (alen) {
+        if ((h1->add = PyMem_Malloc((size_t)alen)) == NULL) {
+            PyMem_Free(h1);
+            return PyErr_NoMemory();
+        }
+        memcpy(h1->add, add, (size_t)alen);
+        h1->alen = (size_t)alen;
+    }
     slot->h1 = h1;
     slot->peer = cfd;
     slot->mode = MODE_H1;

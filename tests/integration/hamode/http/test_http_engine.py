@@ -49,7 +49,7 @@ global
 listen app
     bind 127.0.0.1:{port}
     balance roundrobin
-    server s1 127.0.0.1:{s1}
+{options}    server s1 127.0.0.1:{s1}
     server s2 127.0.0.1:{s2}
 """
 
@@ -143,7 +143,8 @@ def get(name: str, method: str = "GET", extra: str = "") -> bytes:
 SESSIONS: list[list[bytes]] = [
     [get("plain"), get("plain"), get("head", "HEAD"), get("204"), get("304"), get("split"),
      get("lf"), get("500"), get("plain", extra="User-Agent:\t t\r\n"), get("ka"),
-     get("plain", extra="Connection: keep-alive\r\n"), get("ka")],
+     get("plain", extra="Connection: keep-alive\r\n"), get("ka"),
+     get("plain", extra="Connection: close\r\n")],
     [get("plain"), get("plain"), get("chunked"), get("big"), get("plain"), get("junk"),
      get("plain"), get("close"), get("plain"), get("noreason"), get("plain")],
     [get("plain"), get("plain"), b"POST /r/plain HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
@@ -199,9 +200,15 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return seen
 
 
-def in_process(servers: tuple[Scripted, Scripted]) -> Any:
+# what the engine adds to every request: forwardfor and originalto (without if-none)
+OPTIONS = ["", "    option forwardfor\n    option originalto header X-Orig\n"]
+
+
+def in_process(servers: tuple[Scripted, Scripted], options: str) -> Any:
     port = free_port()
-    text = CONFIG.format(stats="", port=port, s1=servers[0].port, s2=servers[1].port)
+    text = CONFIG.format(
+        stats="", options=options, port=port, s1=servers[0].port, s2=servers[1].port
+    )
     loaded = load_text(text, "h.cfg")
     assert loaded.ok, [str(p) for p in loaded.problems]
     runtime = ProxyRuntime(to_spec(loaded.config, loaded.problems).proxies, raise_nofile=False)
@@ -221,18 +228,20 @@ def heads(servers: tuple[Scripted, Scripted]) -> list[list[bytes]]:
 
 
 @pytest.mark.skipif(poller_module._pump is None, reason="the C extension is not built")
+@pytest.mark.parametrize("options", OPTIONS)
 def test_the_engine_and_the_machines_agree(
     servers: tuple[Scripted, Scripted],
     counted: dict[str, int],
     monkeypatch: pytest.MonkeyPatch,
+    options: str,
 ) -> None:
-    engine_seen = in_process(servers)
+    engine_seen = in_process(servers, options)
     engine_heads = heads(servers)
     served = dict(counted)
     for s in servers:
         s.heads.clear()
     monkeypatch.setattr(poller_module, "USE_PUMP", False)
-    python_seen = in_process(servers)
+    python_seen = in_process(servers, options)
     assert engine_seen == python_seen
     assert engine_heads == heads(servers)
     # the engine served the plain exchanges after each session's first, and handed back
@@ -251,7 +260,8 @@ def test_the_engine_and_the_machines_agree(
 COLUMNS = ("req_tot", "hrsp_2xx", "hrsp_4xx", "hrsp_5xx")
 
 
-def test_against_haproxy(proxy: Callable[..., Proxy]) -> None:
+@pytest.mark.parametrize("options", OPTIONS)
+def test_against_haproxy(proxy: Callable[..., Proxy], options: str) -> None:
     """The same sessions under haproxy and pylvs (the engine on): responses, what each
     server read, and the HTTP columns of `show stat`.  But the server's close before any
     answer on a reused connection: HAProxy then closes the client's connection without an
@@ -264,7 +274,9 @@ def test_against_haproxy(proxy: Callable[..., Proxy]) -> None:
             port = free_port()
             sock = Path(tempfile.mkdtemp(prefix="pylvs-h1-")) / "stats.sock"
             stats = f"    stats socket {sock} level admin\n"
-            text = CONFIG.format(stats=stats, port=port, s1=pair[0].port, s2=pair[1].port)
+            text = CONFIG.format(
+                stats=stats, options=options, port=port, s1=pair[0].port, s2=pair[1].port
+            )
             proxy(kind, text, ("127.0.0.1", port))
             got = scenario(port, [s for s in SESSIONS if get("eof") not in s])
             rows = csv.DictReader(io.StringIO(stats_command(sock, "show stat").lstrip("# ")))

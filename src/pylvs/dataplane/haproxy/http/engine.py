@@ -16,8 +16,9 @@ request and response on unchanged, so the engine skips them), no hook that reads
 or edits heads (cookie persistence, log lines: only the per-status counters of `show stat`,
 which `done` counts), `option http-keep-alive` on both sides, HAProxy's default buffer
 limits, a default backend balanced without reading the request and without queues (no
-server maxconn, no PROXY header), no header the proxy adds (forwardfor, originalto) and no
-capture.  The first request of a connection always goes through the machines (`http-reuse
+server maxconn, no PROXY header), no capture, and forwardfor / originalto only without
+`if-none` (the fields they add are then the same on every request of the connection: made
+once, appended by the pump).  The first request of a connection always goes through the machines (`http-reuse
 safe` gives it no idle connection to take).
 
 Timers: `timeout server` runs from the request's hand-over (one timer per session, re-armed
@@ -37,9 +38,11 @@ from pylvs.dataplane.proxy.poller import READ
 from pylvs.proto.http.conn.client import Phase as ClientPhase
 from pylvs.proto.http.connmode import Mode
 from pylvs.proto.http.limits import DEFAULT_LIMITS
+from pylvs.proto.http.message import RequestHead
 from pylvs.sched.base import Flow, Need
 from pylvs.sched.haproxy import Server
 
+from .added import added_fields
 from .upstream import ServerOwner
 
 if TYPE_CHECKING:
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
     from .server_side import Connections, ServerConn
     from .stream import HttpSession
 
+_NO_HEAD = RequestHead(b"GET", b"/", b"HTTP/1.1", (), 0)
 _ENGINES: weakref.WeakKeyDictionary[Poller, Engine] = weakref.WeakKeyDictionary()
 
 
@@ -115,8 +119,8 @@ def eligible(s: HttpSession) -> BackendRuntime | None:
         return None
     for spec in (fe.spec.http, be.spec.http):
         if spec is not None and (
-            spec.forwardfor
-            or spec.originalto
+            (spec.forwardfor is not None and spec.forwardfor.if_none)
+            or (spec.originalto is not None and spec.originalto.if_none)
             or spec.request_captures
             or spec.response_captures
             or spec.capture_cookie
@@ -155,6 +159,7 @@ class FastPath:
     """One session's use of the engine (see the module doc)."""
 
     __slots__ = (
+        "add",
         "be",
         "conns",
         "engine",
@@ -183,6 +188,11 @@ class FastPath:
         self.server_s = s.http.back(be.spec).timeouts.server
         self.timer: asyncio.TimerHandle | None = None
         self.ka: float | None = None  # the keep-alive wait, in seconds
+        # forwardfor / originalto without if-none: the same fields on every request of the
+        # connection (http_process_request appends them after the rules; there are none)
+        f = s.facts
+        more = added_fields(_NO_HEAD, s.fe.spec.http, be.spec.http, f.src, f.dst)
+        self.add = b"".join(n + b": " + v + b"\r\n" for n, v in more)
 
     # -- handing the connection over and back -----------------------------------------------
 
@@ -217,7 +227,7 @@ class FastPath:
         if deadline is not None and deadline <= s.ctx.clock():
             return  # the client's timer is due: the machine closes the connection
         self.ka = None if deadline is None else max(0.0, deadline - s.idle_since)
-        self.engine.pump.h1_start(client.fd, client.mask)
+        self.engine.pump.h1_start(client.fd, client.mask, self.add)
         self.engine.paths[client.fd] = self
         self.on = True
 
