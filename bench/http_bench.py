@@ -44,6 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.proxy_bench import (
     BULK_BYTES,
     WrkResult,
+    add_against,
+    against_builds,
     free_port,
     haproxy_conf,
     nginx_conf,
@@ -130,21 +132,11 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3, help="measurements of each, taking turns")
     ap.add_argument("--python-path", action="store_true", help="add pylvs with its pump off")
     ap.add_argument("--only-requests", action="store_true", help="no 10 MB bodies")
-    ap.add_argument(
-        "--against",
-        action="append",
-        default=[],
-        metavar="LABEL=PYTHON",
-        help="also run the pylvs that interpreter imports (another checkout's venv), as LABEL",
-    )
+    add_against(ap)
     args = ap.parse_args()
-    builds = [("pylvs", sys.executable)]
-    for spec in args.against:
-        label, sep, python = spec.partition("=")
-        if not sep or not label or shutil.which(python) is None:
-            print(f"--against {spec}: want LABEL=PYTHON (an interpreter)", file=sys.stderr)
-            return 2
-        builds.append((label, python))
+    builds = against_builds("pylvs", args.against)
+    if builds is None:
+        return 2
     for tool in ("nginx", "haproxy", "wrk", "curl"):
         if shutil.which(tool) is None:
             print(f"{tool} is not installed (apt-get install {tool})", file=sys.stderr)

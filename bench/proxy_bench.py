@@ -256,6 +256,29 @@ def measure(port: int, pid: int, duration: int) -> dict[str, float]:
     }
 
 
+def add_against(ap: argparse.ArgumentParser) -> None:
+    """`--against LABEL=PYTHON` (repeatable): another build of pylvs, by its interpreter."""
+    ap.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="LABEL=PYTHON",
+        help="also run the pylvs that interpreter imports (another checkout's venv), as LABEL",
+    )
+
+
+def against_builds(first: str, against: list[str]) -> list[tuple[str, str]] | None:
+    """(label, interpreter) of this build and each `--against`; None (said why): a bad one."""
+    builds = [(first, sys.executable)]
+    for spec in against:
+        label, sep, python = spec.partition("=")
+        if not sep or not label or shutil.which(python) is None:
+            print(f"--against {spec}: want LABEL=PYTHON (an interpreter)", file=sys.stderr)
+            return None
+        builds.append((label, python))
+    return builds
+
+
 def print_table(
     results: dict[str, dict[str, float]],
     rounds: dict[str, list[dict[str, float]]],
@@ -299,13 +322,7 @@ def main() -> int:  # noqa: C901 - a benchmark script: its options and report in
         action="store_true",
         help="also run pylvs with its C fast path off (PYLVS_PROXY_PUMP=0): a third column",
     )
-    ap.add_argument(
-        "--against",
-        action="append",
-        default=[],
-        metavar="LABEL=PYTHON",
-        help="also run the pylvs that interpreter imports (another checkout's venv), as LABEL",
-    )
+    add_against(ap)
     ap.add_argument(
         "--config",
         choices=("keepalived", "haproxy"),
@@ -313,13 +330,11 @@ def main() -> int:  # noqa: C901 - a benchmark script: its options and report in
         help="what pylvs runs: the equivalent keepalived.conf, or HAProxy's own haproxy.cfg",
     )
     args = ap.parse_args()
-    builds = [("pylvs proxy" if args.config == "keepalived" else "pylvs hacfg", sys.executable)]
-    for spec in args.against:
-        label, sep, python = spec.partition("=")
-        if not sep or not label or shutil.which(python) is None:
-            print(f"--against {spec}: want LABEL=PYTHON (an interpreter)", file=sys.stderr)
-            return 2
-        builds.append((label, python))
+    builds = against_builds(
+        "pylvs proxy" if args.config == "keepalived" else "pylvs hacfg", args.against
+    )
+    if builds is None:
+        return 2
     for tool in ("nginx", "haproxy", "wrk"):
         if shutil.which(tool) is None:
             print(f"{tool} is not installed (apt-get install {tool})", file=sys.stderr)
