@@ -18,8 +18,8 @@ which `done` counts), `option http-keep-alive` on both sides, HAProxy's default 
 limits, a default backend balanced without reading the request and without queues (no
 server maxconn, no PROXY header), no capture, and forwardfor / originalto only without
 `if-none` (the fields they add are then the same on every request of the connection: made
-once, appended by the pump).  The first request of a connection always goes through the machines (`http-reuse
-safe` gives it no idle connection to take).
+once, appended by the pump).  The first request of a connection always goes through the
+machines (`http-reuse safe` gives it no idle connection to take).
 
 Timers: `timeout server` runs from the request's hand-over (one timer per session, re-armed
 lazily; when it fires the exchange is replayed and the server machine's deadline, already
