@@ -187,7 +187,12 @@ class HttpSession:
             self.up.arm(sc)
         if self.fast is not None:
             self.fast.start()
-        elif not self.fast_checked and self.cm.not_first and self.passing is not None:
+        elif (
+            not self.fast_checked
+            and self.cm.not_first
+            and self.passing is not None
+            and type(self) is HttpSession  # an HTTP/2 stream's client is no socket of its own
+        ):
             self._fast()
 
     def _fast(self) -> None:

@@ -132,6 +132,8 @@ class H2Stream(HttpSession):
         self.buffered_since = now
         self.c_timer = None
         self.c_at = None
+        self.fast = None  # the HTTP/1 exchange engine: not for a stream of HTTP/2
+        self.fast_checked = True
 
     def open(self, request: H2Request | Invalid, end: bool) -> None:
         """The stream's request HEADERS (a request the rules see, or HAProxy's 400)."""
