@@ -16,10 +16,10 @@ request and response on unchanged, so the engine skips them), no hook that reads
 or edits heads (cookie persistence, log lines: only the per-status counters of `show stat`,
 which `done` counts), `option http-keep-alive` on both sides, HAProxy's default buffer
 limits, a default backend balanced without reading the request and without queues (no
-server maxconn, no PROXY header), no capture, and forwardfor / originalto only without
-`if-none` (the fields they add are then the same on every request of the connection: made
-once, appended by the pump).  The first request of a connection always goes through the
-machines (`http-reuse safe` gives it no idle connection to take).
+server maxconn, no PROXY header, HTTP/1 servers), no capture, and forwardfor / originalto
+only without `if-none` (the fields they add are then the same on every request of the
+connection: made once, appended by the pump).  The first request of a connection always
+goes through the machines (`http-reuse safe` gives it no idle connection to take).
 
 Timers: `timeout server` runs from the request's hand-over (one timer per session, re-armed
 lazily; when it fires the exchange is replayed and the server machine's deadline, already
@@ -131,7 +131,8 @@ def eligible(s: HttpSession) -> BackendRuntime | None:
         return None
     for srv in be.servers:
         s_spec = srv.spec
-        if s_spec.maxconn or s_spec.send_proxy or s_spec.send_proxy_v2:
+        # a PROXY header keys the pool by (server, header); an h2 server is another machine
+        if s_spec.maxconn or s_spec.proxy_version or s_spec.proto not in {None, "h1"}:
             return None
     return be
 
