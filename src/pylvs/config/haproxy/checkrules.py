@@ -169,7 +169,7 @@ def _connect_proto(_word: str, value: str, check: str, unsup: list[str]) -> dict
         raise RuleError(f"'proto' : unknown MUX protocol '{value}'.")
     if mode != ("tcp" if check == "tcp-check" else "http"):
         raise RuleError(f"'proto' : invalid MUX protocol '{value}' for {check}")
-    if value not in ("h1", "none", ""):
+    if value == "fcgi":  # h1 and h2 are spoken (proto/check/h2.py), FastCGI is not
         unsup.append(f"{check} connect proto {value}")
     return {"proto": value}
 

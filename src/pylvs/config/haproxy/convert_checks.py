@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from pylvs.config.haproxy.addresses import socks4_target
+from pylvs.config.haproxy.addresses import MUX_MODES, socks4_target
 from pylvs.config.haproxy.logformat import compile_ruleset
 from pylvs.config.haproxy.model import HaproxyConfig, Proxy, Server
 from pylvs.proto.check import protocols
@@ -152,8 +152,8 @@ def _planned(
     out = []
     timeouts = Timeouts(proxy.timeouts.check or 0, proxy.timeouts.connect or 0)
     if sh.check is not None:
-        address = _check_address(s, dynamic=dynamic)
         checks = proxy.checks or PLAIN_TCP
+        address = _check_address(s, dynamic=dynamic, http=checks.http)
         out.append(Planned(sh, sh.check, checks, address, timeouts, pid))
     if sh.agent is not None:
         ruleset = compile_ruleset(protocols.agent(s.agent_send))
@@ -218,7 +218,7 @@ def _socks4(s: Server) -> tuple[str, int] | None:
     return got if isinstance(got, tuple) else None
 
 
-def _check_address(s: Server, *, dynamic: bool = False) -> CheckAddress:
+def _check_address(s: Server, *, dynamic: bool = False, http: bool = False) -> CheckAddress:
     # a dynamic server's check sends the PROXY header only when told (`check-send-proxy`)
     own = dynamic or s.check_port is not None or s.check_addr is not None
     proxy_v = 2 if s.send_proxy_v2 else 1
@@ -233,7 +233,19 @@ def _check_address(s: Server, *, dynamic: bool = False) -> CheckAddress:
         send_proxy=send_proxy,
         socks4=_socks4(s),
         check_via_socks4=s.check_via_socks4,
+        check_proto=check_proto(s, http),
     )
+
+
+def check_proto(s: Server, http: bool) -> str | None:
+    """init_srv_check: the check's multiplexer is `check-proto`, else the server's `proto`
+    when its mode is the check's (HTTP for an HTTP check); post.py refuses a `check-proto`
+    of the other mode."""
+    if s.check_proto is not None:
+        return s.check_proto
+    if s.proto is not None and (MUX_MODES.get(s.proto) == "http") == http:
+        return s.proto
+    return None
 
 
 def _agent_address(s: Server) -> CheckAddress:

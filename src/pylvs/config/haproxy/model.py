@@ -118,6 +118,7 @@ class ServerOptions:
     non_stick: bool | None = None  # stick rules store nothing for this server
     source: tuple[str, ...] | None = None  # `source ADDR[:PORT] [usesrc ..] [interface ..]`
     proto: str | None = None  # `proto NAME`: the multiplexer (h1, h2) spoken to the server
+    check_proto: str | None = None  # `check-proto NAME`: the health check's multiplexer
     # Options of config/haproxy/unsupported.py's list, as written (each was warned about).
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -167,6 +168,7 @@ class Server:
     non_stick: bool = False
     source: tuple[str, ...] | None = None
     proto: str | None = None
+    check_proto: str | None = None
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 

@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from pylvs.config.errors import Location
+from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.checkpost import check_port_problem, proxy_checks
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
 from pylvs.config.haproxy.global_ import GlobalDraft
@@ -220,6 +221,15 @@ def _server(
         if problem is not None:
             kind = d.type_str
             ctx.error(s.loc, f"config: {kind} '{d.name}': server '{s.name}' {problem}.")
+    if o.check and o.check_proto is not None and d.kind != "frontend":
+        # init_srv_check: an explicit check multiplexer of the other mode is fatal
+        http = checks is not None and checks.http
+        if (MUX_MODES.get(o.check_proto) == "http") != http:
+            ctx.error(
+                s.loc,
+                f"config: {d.type_str} '{d.name}': server '{s.name}' uses an incompatible MUX"
+                " protocol for the selected check type",
+            )
     if o.observe == "layer7" and (d.mode or "tcp") != "http":
         ctx.warning(
             s.loc, f"'server {d.name}/{s.name}' : 'layer7' can only be used in http proxies.."

@@ -66,6 +66,7 @@ _CHOICES = {
 }
 _WORDS = {"cookie": "cookie", "resolvers": "resolvers", "track": "track"}
 _WORDS.update({"agent-addr": "agent_addr", "agent-send": "agent_send", "proto": "proto"})
+_WORDS["check-proto"] = "check_proto"
 KNOWN = sorted(
     {*_FLAGS, *_TIMES, *_COUNTS, *_CHOICES, *_WORDS, *unsupported.SERVER}
     | {"weight", "port", "addr", "id", "init-addr", "agent-port", "source", "usesrc"}
@@ -218,8 +219,8 @@ def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywor
             ctx.error(v.loc, f"'{who}' : '{key}' expects {' or '.join(choices)} (got '{v.text}').")
             return False
         values[attr] = v.text
-    elif key == "proto" and v.text not in MUX_MODES:
-        ctx.error(v.loc, f"'{who}' : 'proto' :  unknown MUX protocol '{v.text}'.")
+    elif key in ("proto", "check-proto") and v.text not in MUX_MODES:
+        ctx.error(v.loc, f"'{who}' : '{key}' :  unknown MUX protocol '{v.text}'.")
         return False
     elif key in _WORDS:
         values[_WORDS[key]] = v.text

@@ -175,7 +175,6 @@ _SERVER: dict[str, tuple[int, str]] = {
     "tfo": (0, _POLLER),
     "no-tfo": (0, _POLLER),
     "tcp-ut": (1, _POLLER),
-    "check-proto": (1, "the multiplexer is chosen by the proxy's mode"),
     "ws": (1, "WebSocket goes over HTTP/1.1 only"),
     "log-proto": (1, "servers of log-forward sections are not used"),
     "redir": (1, "redirecting clients to a server's address is not implemented"),

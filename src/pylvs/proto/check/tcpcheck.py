@@ -34,6 +34,7 @@ from typing import Protocol
 
 from pylvs.proto.check import custom, expect, request
 from pylvs.proto.check.custom import AgentReply, Step, Verdict
+from pylvs.proto.check.h2 import H2Response, check_mux
 from pylvs.proto.check.health import HealthCheck, LogLine
 from pylvs.proto.check.response import HttpResponse
 from pylvs.proto.check.rules import (
@@ -72,6 +73,9 @@ class CheckAddress:
     send_proxy: int = 0
     socks4: tuple[str, int] | None = None  # the server's `socks4` proxy
     check_via_socks4: bool = False  # `check-via-socks4`: the default connect goes through it
+    # the default connect's multiplexer for an HTTP check (`check-proto`, else the server's
+    # `proto`: init_srv_check); None: HTTP/1
+    check_proto: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +351,13 @@ class CheckRun:
             preface = PROXY_V2_LOCAL if proxy_v == 2 else PROXY_V1_LOCAL
         nxt = self._next(index)
         delay_ack = nxt is None or not isinstance(nxt, Expect)
-        http = HttpResponse() if self.ruleset.http else None
+        http: HttpResponse | None = None
+        if self.ruleset.http:
+            if check_mux(rule.proto, rule.default, self.address.check_proto) == "h2":
+                http = H2Response()  # its preface goes first (after a PROXY header)
+                preface += http.preface()
+            else:
+                http = HttpResponse()
         self.conn = _Conn(http, rule.linger)
         self._out.append(Open(host, port, preface, delay_ack, self._socks4(rule)))
         inter = self.check.inter
@@ -392,9 +402,15 @@ class CheckRun:
         step = step_id(rule)
         if isinstance(rule, HttpSend):
             state = self.owner.server_state() if self.ruleset.send_state else None
-            data, self._method = request.build(rule, self.ctx, state)
-            if conn.http is not None:
-                conn.http = HttpResponse(self._method)
+            req = request.parts(rule, self.ctx, state)
+            self._method = req.method
+            if isinstance(conn.http, H2Response):
+                conn.http.request(req)  # HEADERS once the server's SETTINGS came
+                data = conn.http.outgoing()
+            else:
+                data = request.http1(req)
+                if conn.http is not None:
+                    conn.http = HttpResponse(self._method)
         elif rule.kind in (SendKind.STRING, SendKind.BINARY):
             if len(rule.data) >= BUFSIZE:
                 msg = (
@@ -434,6 +450,7 @@ class CheckRun:
             del self.pending[: len(chunk)]
             if conn.http is not None:
                 cur_read = conn.http.feed(chunk)
+                self._h2_frames(conn)
             else:
                 self.bi += chunk
                 cur_read = len(chunk)
@@ -455,6 +472,19 @@ class CheckRun:
                 self._set(rule.error_status or Status.L7RSP, msg, now)
                 return _STOP
         return _CONTINUE
+
+    def _h2_frames(self, conn: _Conn) -> None:
+        """HTTP/2 (h2.py): what reading made the connection send (its SETTINGS ACK, the
+        request's HEADERS, WINDOW_UPDATEs); a connection or stream error is the socket
+        error HAProxy reports, without information."""
+        http = conn.http
+        if not isinstance(http, H2Response):
+            return
+        data = http.outgoing()
+        if data:
+            self._out.append(Write(data))
+        if http.failed and conn.error is None:
+            conn.error = ""
 
     # -- expect ----------------------------------------------------------------------------
 

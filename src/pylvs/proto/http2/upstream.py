@@ -160,10 +160,7 @@ class H2ServerMachine(ServerMachine):
     def __init__(self, back: Back) -> None:
         super().__init__(back)
         self.h2 = Connection(client_side=True)
-        self.h2.local_settings = h2.settings.Settings(
-            client=True, initial_values={h2.settings.SettingCodes.ENABLE_PUSH: 0}
-        )
-        self.h2.initiate_connection()
+        self.h2.initiate(back=True)
         self.sid = 0
         self.protocol: bytes | None = None
         self.out = Outbox()  # the request's DATA waiting for the server's windows

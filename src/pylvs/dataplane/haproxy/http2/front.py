@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 import h2.errors
 import h2.events
 import h2.exceptions
-import h2.settings
 
 from pylvs.dataplane.haproxy.http.endpoint import Endpoint
 from pylvs.dataplane.haproxy.http.stream import HIGH_WATER
@@ -59,10 +58,6 @@ for _name in ("h2", "hpack"):
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _MAX_WINDOW = 2**31 - 1
-_SETTINGS = {
-    h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100,
-    h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1,
-}
 
 
 class H2Front:
@@ -96,8 +91,7 @@ class H2Front:
         self.stats.open_conns += 1
         self.stats.total_conns += 1
         self.h2 = Connection(client_side=False)
-        self.h2.local_settings = h2.settings.Settings(client=False, initial_values=_SETTINGS)
-        self.h2.initiate_connection()
+        self.h2.initiate(back=False)
         self.wide = False  # the connection's window was opened to its maximum
         self.settled = False  # the client's first SETTINGS came
         self.streams: dict[int, H2Stream] = {}
