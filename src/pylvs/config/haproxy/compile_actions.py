@@ -428,15 +428,12 @@ for _name in ("wait-for-handshake", "allow", "accept", "reject"):
 
 def _use_service(service: str, rule_set: str) -> Action:
     """`use-service NAME` (action.c / hlua.c action_register_service_http): HAProxy's
-    prometheus-exporter, or a service a Lua script registered in the mode of the rule set
-    (pylvs runs Lua's `http` services; its `tcp` ones it refuses)."""
+    prometheus-exporter, or a service a Lua script registered in the mode of the rule set."""
     if service == "prometheus-exporter":
         return http_final.UseService(service)
     if service.startswith("lua."):
         http = rule_set.startswith("http-")
         if lua.known_service(service, "http" if http else "tcp"):
-            if not http:
-                raise CompileError(f"pylvs does not run Lua tcp services ('{service}')")
             return http_final.UseService(service)
         if not http and lua.known_service(service, "http"):
             raise CompileError("HTTP applets are forbidden from 'tcp-request' rulesets")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from pylvs.model.proxy_spec import ConnFacts
 from pylvs.proto.rules import counters, tcp_flow
 from pylvs.proto.rules.engine import Txn
-from pylvs.proto.rules.ruleset import Drop, Go, Wait
+from pylvs.proto.rules.ruleset import Drop, Go, Service, Wait
 from pylvs.proto.sample.stream import Stream
 
 from . import accept
@@ -89,6 +89,8 @@ class Inspector:
             self._wait(verdict.until, s.now)
         elif isinstance(verdict, Go):
             self._go(verdict)
+        elif isinstance(verdict, Service):
+            self._service(verdict.name)
         else:
             self._stop()
             fe.denied_req += 1
@@ -130,6 +132,25 @@ class Inspector:
             stream,
             server=verdict.server,
         )
+
+    def _service(self, name: str) -> None:
+        """`use-service lua.NAME`: the Lua tcp applet talks to the client (engine/lua
+        tcp_service.py) and the connection closes when it ends."""
+        self._stop()
+        fe = self.listener.frontend
+        fe.total += 1
+        fe.sess_rate.count(self.txn.stream.now)
+
+        def ended() -> None:
+            self.end_counters()
+            accept.close_read(self.client)
+            self.listener.dropped()
+
+        lua = self.txn.stream.sess.process.lua
+        service = getattr(lua, "tcp_service", None)
+        name = name.removeprefix("lua.")
+        if service is None or not service(name, self.client, self.txn.stream, ended, fe.client_s):
+            ended()
 
     def _stop(self) -> None:
         self.listener.inspecting.discard(self)

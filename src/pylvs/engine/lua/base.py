@@ -38,6 +38,7 @@ class _Call:
     exec: Exec | None = None
     proxy: str = ""
     applet: AppletState | None = None
+    tcp: Any = None  # a tcp applet's TcpApplet (tcp_service.py)
 
 
 def _b(value: object) -> bytes:
@@ -82,6 +83,7 @@ class EngineBase:
         self._ids = itertools.count(1)
         self.states: list[LuaState] = []
         self.tasks: list[asyncio.Task[None]] = []
+        self.applets: set[asyncio.Task[None]] = set()  # the running tcp services
         self.errors = 0  # calls that ended in an error, a timeout or a refused yield
         self.compiled: dict[tuple[str, str, tuple[bytes, ...]], Any] = {}
         self.maps = LuaMaps(live.patterns)  # Map.new's maps, on the runtime's patterns

@@ -38,6 +38,7 @@ from pylvs.engine.lua.objects import ObjectsMixin
 from pylvs.engine.lua.reply import forward_reply
 from pylvs.engine.lua.services import ServicesMixin, _LuaCli
 from pylvs.engine.lua.state import LuaMemoryError, LuaState
+from pylvs.engine.lua.tcp_service import TcpServicesMixin
 from pylvs.engine.lua.txn import TxnMixin
 from pylvs.proto.rules.engine import Exec, Ret
 from pylvs.proto.sample.stream import Stream
@@ -53,7 +54,7 @@ class _Pending:
     ref: int
 
 
-class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
+class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin, TcpServicesMixin):
     """The runtime's Lua (see the module doc)."""
 
     # -- start ---------------------------------------------------------------------------
@@ -106,7 +107,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
         return ""
 
     def stop(self) -> None:
-        for task in self.tasks:
+        for task in [*self.tasks, *self.applets]:
             task.cancel()
         self.tasks.clear()
 
@@ -174,6 +175,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin):
             "applet": self._applet,
             "call": self._call,
             "priv": self._priv,
+            "atcp": self._atcp,
             "map_new": self.maps.new,
             "map_lookup": self.maps.lookup,
         }

@@ -517,6 +517,55 @@ function AppletHTTP:unset_var(name) return py.txn(self[0], "unset_var", tostring
 function AppletHTTP:get_priv() return py.priv(self[0]) end
 function AppletHTTP:set_priv(v) py.priv(self[0], true, v) end
 
+-- A tcp applet (a `tcp` service, hlua.c hlua_applet_tcp_*): Python holds the client's
+-- bytes (tcp_service.py); a read that needs more, or a send the socket cannot take yet,
+-- waits on the loop ("io") and tries again.
+local AppletTCP = {}
+AppletTCP.__index = AppletTCP
+local function io_wait(what)
+  if not coroutine.isyieldable() then return false end
+  coroutine.yield(MARK, "io", what)
+  return true
+end
+function AppletTCP.receive(...)
+  local n = select("#", ...)
+  if n > 2 then error("The 'recv' function requires between 1 and 2 arguments.", 2) end
+  local self, len = ...
+  len = n >= 2 and checkinteger(1, 2, n, len) or -1
+  local parts = {}
+  while true do
+    -- up to `len` bytes (all there is for -1): "ok" when that is all, "eof" once the client
+    -- closed and nothing is left, else "wait" for more
+    local data, state = py.atcp(self[0], "recv", len)
+    parts[#parts + 1] = data
+    if len ~= -1 then len = len - #data end
+    if state ~= "wait" or not io_wait("in") then break end
+  end
+  return table.concat(parts)
+end
+function AppletTCP.getline(...)
+  local self = ...
+  while true do
+    local line, eof = py.atcp(self[0], "getline")
+    if line then return line end
+    if eof or not io_wait("in") then return "" end
+  end
+end
+function AppletTCP.send(...)
+  local n = select("#", ...)
+  check_args(n, 2, "send")
+  local self, data = ...
+  data = checkstring(1, 2, n, data)
+  -- the bytes are the stream's at once; a full output waits until the client reads
+  while py.atcp(self[0], "send", data) do
+    data = ""
+    if not io_wait("out") then break end
+  end
+end
+AppletTCP.get_var, AppletTCP.set_var = TXN.get_var, AppletHTTP.set_var
+AppletTCP.unset_var, AppletTCP.get_priv = AppletHTTP.unset_var, AppletHTTP.get_priv
+AppletTCP.set_priv = AppletHTTP.set_priv
+
 local function tb(co, sep)
   local parts, level = {}, 0
   while true do
@@ -568,7 +617,7 @@ local function step(co, ok, ...)
   end
   if coroutine.status(co) == "dead" then return "done", ... end
   local m, kind, arg = ...
-  if m == MARK then return "wait", arg end
+  if m == MARK then return "wait", arg, kind end
   return "wait", 0  -- a bare coroutine.yield(): run again at once
 end
 
@@ -612,6 +661,15 @@ local function applet_new(ref, fields)
   return a
 end
 
+local function applet_tcp_new(ref)
+  local a = setmetatable({[0] = ref}, AppletTCP)
+  a.f = setmetatable({[0] = ref}, Fetches)
+  a.sf = setmetatable({[0] = ref}, SFetches)
+  a.c = setmetatable({[0] = ref}, Converters)
+  a.sc = setmetatable({[0] = ref}, SConverters)
+  return a
+end
+
 local function proxy_new(fields, servers, listeners)
   local p = setmetatable(fields, Proxy)
   p.servers, p.listeners = {}, {}
@@ -636,6 +694,7 @@ local function cli_applet(out) return setmetatable({_out = out}, CliApplet) end
 
 _pylvs = {
   start = start, resume = resume, txn = txn_new, applet = applet_new, proxy = proxy_new,
+  applet_tcp = applet_tcp_new,
   new = new, cli_applet = cli_applet,
   wake = function(co) local w = WAKE[co]; WAKE[co] = nil; return w end,
 }

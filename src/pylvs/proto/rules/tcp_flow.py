@@ -23,7 +23,8 @@ tcp_inspect_request, tcp_inspect_response; HAProxy 2.6).
   whose server is not down, or any with `option persist`).  A `Wait` resumes where it
   stopped.
 
-A `Go` verdict lets the stream go on, `Drop` closes the client connection.
+A `Go` verdict lets the stream go on, `Drop` closes the client connection, `Service` hands
+it to the applet a frontend's `use-service` named.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from pylvs.proto.rules.engine import Exec, Ret, Txn, run_rules
-from pylvs.proto.rules.ruleset import Drop, Go, ProxyRules, Verdict, Wait
+from pylvs.proto.rules.ruleset import Drop, Go, ProxyRules, Service, Verdict, Wait
 
 # Whether `use-server` may send the stream to backend/server (not down, or option persist).
 Usable = Callable[[str, str], bool]
@@ -124,6 +125,8 @@ def request(
         verdict = content(txn, fe, final=final)
         if not isinstance(verdict, Go):
             return verdict
+        if txn.service is not None:  # `use-service`: a Lua tcp applet takes the stream
+            return Service(txn.service)
         name = switch(txn, proxies, fe)
         s.backend = proxies[name].ref
         txn.backend = name
