@@ -121,8 +121,8 @@ def test_a_call_runs_in_a_coroutine_that_may_wait_and_resume(tmp_path: Path) -> 
         tmp_path, 'core.register_fetches("f", function(x) core.msleep(5); return x .. "!" end)\n'
     )
     got = st.api[b"start"](st.reg.fetches["f"], 1000, b"a")
-    co, kind, delay = got
-    assert (kind, delay) == (b"wait", 5)
+    co, kind, delay, why = got
+    assert (kind, delay, why) == (b"wait", 5, b"sleep")
     assert st.api[b"resume"](co) == (b"done", b"a!")
 
 
