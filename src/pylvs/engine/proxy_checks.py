@@ -98,6 +98,7 @@ class ProxyChecks:
         self.checks = checks
         self.log_line = log_line
         self.driver = CheckDriver(checks, self._effect, wall=runtime.wall)
+        self.driver.tls_context = runtime.tls.check_context  # `check-ssl`
         self.backends: dict[str, BackendHistory] = {}
 
     @classmethod

@@ -61,6 +61,7 @@ from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
 from pylvs.proto.stick.table import ms
+from pylvs.proto.tls_store import CaStore
 
 # A dynamic server's check never ran: its health starts at 0 (srv_init_addr's "none").
 DYNAMIC_NO_CHECK = dataclasses.replace(NO_CHECK, health=0)
@@ -241,6 +242,7 @@ class LiveProxies:
             port=spec.port or 0,
             counters=counters,
             check=self._check(be, spec) if not srv.dynamic else DYNAMIC_NO_CHECK,
+            use_ssl=srv.tls.use_ssl,
         )
         sh = self._health(be.spec.name, spec.name)
         if sh is not None and self.checks is not None:
@@ -360,6 +362,24 @@ class LiveProxies:
             self.checks.set_agent(sh, state)
             return
         self.set_server_health(backend, server, "up" if state == "up" else "down")
+
+    def tls_store(self) -> CaStore:
+        return self.rt.tls.store
+
+    def set_server_ssl(self, backend: str, server: str, on: bool | None) -> str | None:
+        """cli_parse_set_server's `ssl`: refused on dynamic servers and on servers without
+        TLS settings; the server's idle connections go (srv_cleanup_connections)."""
+        be, srv = self._pair(backend, server)
+        if srv.dynamic:
+            return "'set server <srv> ssl' not supported on dynamic servers\n"
+        if srv.tls.spec is None:
+            return (
+                "'set server <srv> ssl' cannot be set.  default-server should define ssl settings\n"
+            )
+        if on is not None:
+            srv.tls.set(on)
+            self.rt.http.drop_idle(be, srv)
+        return None
 
     def set_check_enabled(self, backend: str, server: str, agent: bool, on: bool) -> None:
         sh = self._health(backend, server)

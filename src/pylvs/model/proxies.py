@@ -263,7 +263,7 @@ class ServerView:
     need_conns: int = 0
     fqdn: str | None = None
     srvrecord: str | None = None
-    use_ssl: bool = False
+    use_ssl: int = 0  # srv->use_ssl: 1 `ssl` (or `set server ssl on`), -1 `no-ssl`, 0 neither
     forced_id: bool = False
 
     @property

@@ -25,6 +25,7 @@ from typing import Protocol
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
 from pylvs.model.peers import PeersSpec
 from pylvs.model.proxy_log import NO_LOG, ProxyLog
+from pylvs.model.tls import TlsBindSpec, TlsServerSpec
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -97,6 +98,7 @@ class BindSpec:
     v6only: bool = False
     interface: str | None = None
     proto: str | None = None  # `proto h2`: HTTP/2 without the preface check (h1: no upgrade)
+    tls: TlsBindSpec | None = None  # `ssl`: clients speak TLS (dataplane/haproxy/tls.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +235,8 @@ class ServerSpec:
     line: object = field(default=None, compare=False, repr=False)
     # what the reader warned about an `add server` line (options pylvs does not act on)
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    tls: TlsServerSpec | None = None  # TLS settings prepared (`ssl`, `check-ssl`, inherited)
+    use_ssl: int = 0  # HAProxy's srv->use_ssl: 1 `ssl`, -1 `no-ssl`, 0 neither
 
     @property
     def proxy_version(self) -> int:
@@ -412,6 +416,7 @@ class ProxiesSpec:
     http_maxhdr: int = 101
     # `peers` sections this process takes part in (model/peers.py's PeersSpec)
     peers: tuple[PeersSpec, ...] = ()
+    ssl_server_verify: str = "required"  # global `ssl-server-verify` (servers without `verify`)
 
     def frontend(self, name: str) -> FrontendSpec | None:
         return next((f for f in self.frontends if f.name == name), None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pylvs.config.errors import Kind
-from pylvs.config.haproxy import unsupported
+from pylvs.config.haproxy import ssl_options, unsupported
 from pylvs.config.haproxy.model import Bind, Endpoint, Target
 from pylvs.config.haproxy.values import (
     env_expand,
@@ -159,6 +159,12 @@ def read_bind(st: Statement, ctx: Context, what: str, first: int = 0) -> Bind | 
     i = 1
     while i < len(args):
         key = args[i].text
+        if key in ssl_options.BIND:  # TLS: checked there, kept in `others` for convert.py
+            taken = ssl_options.read_bind_word(args, i, ctx, what, others)
+            if taken is None:
+                return None
+            i += taken
+            continue
         arity = _BIND_VALUES.get(key)
         if arity is None and key in unsupported.BIND:
             arity = unsupported.BIND[key][0]
@@ -172,17 +178,6 @@ def read_bind(st: Statement, ctx: Context, what: str, first: int = 0) -> Bind | 
             flags.add(key)
             i += 1
         elif arity is not None:
-            if (
-                key == "crt"
-                and ctx.host.exists is not None
-                and not ctx.host.exists(args[i + 1].text)
-            ):
-                ctx.error(
-                    args[i + 1].loc,
-                    f"'{what} {args[0].text}' : unable to stat SSL certificate from file"
-                    f" '{args[i + 1].text}' : No such file or directory.",
-                )
-                return None
             others.append((key, tuple(a.text for a in args[i + 1 : i + 1 + arity])))
             why = unsupported.BIND[key][1]
             ctx.warning(args[i].loc, unsupported.message(key, why), Kind.UNSUPPORTED)

@@ -22,9 +22,11 @@ VERSION = "2.6.12"  # the HAProxy whose configuration pylvs reads
 # provides the equivalent of (its proxy polls with epoll, splices in its C pump, resolves with
 # getaddrinfo, serves the Prometheus page, notifies systemd under `pylvs haproxy -Ws`, reads
 # regexes with PCRE's syntax rather than POSIX regcomp()'s: Python's re with PCRE's named
-# groups, proto/sample/expr.py); the TLS, Lua and QUIC ones are absent.
+# groups, proto/sample/expr.py), terminates and originates TLS with Python's ssl module on
+# OpenSSL (dataplane/haproxy/tls.py); the Lua and QUIC ones are absent.
 FEATURES = frozenset(
     {"POLL", "EPOLL", "LINUX_SPLICE", "TPROXY", "GETADDRINFO", "PROMEX", "SYSTEMD", "PCRE2", "LUA"}
+    | {"OPENSSL"}
 )
 MAX_RECURSION = 1024  # MAX_CFG_RECURSION
 _PREDICATES = {  # name -> number of string arguments (all mandatory)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pylvs.config.errors import Kind, Location, Problems
-from pylvs.config.haproxy import convert_cookie, convert_dispatch, convert_http, lua
+from pylvs.config.haproxy import convert_cookie, convert_dispatch, convert_http, lua, ssl_options
 from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.compile_rules import compile_config
 from pylvs.config.haproxy.convert_checks import planner
@@ -106,6 +106,7 @@ def _to_spec(config: HaproxyConfig, problems: Problems, read_file: ReadFile | No
         lua=g.lua,
         **_buffers(g.bufsize, g.maxrewrite, g.http_maxhdr),
         peers=peers_specs(config),
+        ssl_server_verify=ssl_options.check_servers(config, problems),
     )
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
 
@@ -227,6 +228,7 @@ def bind(b: Bind) -> BindSpec:
         v6only=b.v6only,
         interface=b.interface,
         proto=b.proto,
+        tls=ssl_options.bind_tls(b.others, where(b.loc)),
     )
 
 
@@ -327,6 +329,7 @@ def stats_page(proxy: Proxy) -> StatsPageSpec:
 
 def server(s: Server) -> ServerSpec:
     t = s.target
+    tls, use_ssl = ssl_options.server_tls(s.others)
     return ServerSpec(
         name=s.name,
         id=s.id,
@@ -364,6 +367,8 @@ def server(s: Server) -> ServerSpec:
         where=where(s.loc),
         track=s.track,
         proto=s.proto,
+        tls=tls,
+        use_ssl=use_ssl,
     )
 
 

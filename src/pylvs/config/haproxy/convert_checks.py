@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from pylvs.config.haproxy import ssl_options
 from pylvs.config.haproxy.addresses import MUX_MODES, socks4_target
 from pylvs.config.haproxy.logformat import compile_ruleset
 from pylvs.config.haproxy.model import HaproxyConfig, Proxy, Server
@@ -234,6 +235,7 @@ def _check_address(s: Server, *, dynamic: bool = False, http: bool = False) -> C
         socks4=_socks4(s),
         check_via_socks4=s.check_via_socks4,
         check_proto=check_proto(s, http),
+        tls=ssl_options.check_tls(s.others, own=own),
     )
 
 

@@ -43,6 +43,9 @@ class ServerDraft:
     target: Target
     options: ServerOptions
     id: int | None = None
+    # the proxy's default-server as it stood at this line (HAProxy applies it then: a later
+    # default-server does not reach the servers above it)
+    defaults: ServerOptions | None = None
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location
-from pylvs.config.haproxy import lua, unsupported
+from pylvs.config.haproxy import lua, ssl_options, unsupported
 from pylvs.config.haproxy.addresses import read_bind
 from pylvs.config.haproxy.logtargets import read_log
 from pylvs.config.haproxy.lua import LuaHost
@@ -241,6 +241,9 @@ _KEYWORDS.update(
         **{name: Keyword(lua.load) for name in ("lua-load", "lua-load-per-thread")},
         "lua-prepend-path": Keyword(lua.prepend_path),
         **{name: Keyword(lua.tune) for name in lua.TUNE_KEYWORDS},
+        "ssl-server-verify": Keyword(
+            lambda st, c, g: ssl_options.read_global_verify(st, c, g.others)
+        ),
         "setenv": Keyword(_env),
         "presetenv": Keyword(_env),
         "unsetenv": Keyword(_env),

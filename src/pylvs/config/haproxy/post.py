@@ -210,10 +210,11 @@ def _check_needs_port(s: ServerDraft, o: ServerOptions) -> bool:
 def _server(
     d: ProxyDraft, s: ServerDraft, sid: int, ctx: Context, checks: Ruleset | None
 ) -> Server:
-    o = overlay(d.default_server, s.options)
-    if d.default_server.proxy_v2_options and s.options.proxy_v2_options:
+    defaults = s.defaults if s.defaults is not None else d.default_server
+    o = overlay(defaults, s.options)
+    if defaults.proxy_v2_options and s.options.proxy_v2_options:
         # srv_settings_cpy copies the default's pp_opts; the server's own are or'ed in
-        both = d.default_server.proxy_v2_options | s.options.proxy_v2_options
+        both = defaults.proxy_v2_options | s.options.proxy_v2_options
         o = dataclasses.replace(o, proxy_v2_options=both)
     _resolvable(d, s, o, ctx)
     if o.check and _check_needs_port(s, o):

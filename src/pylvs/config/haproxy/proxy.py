@@ -64,7 +64,8 @@ def _server(st: Statement, ctx: Context, d: ProxyDraft) -> None:
                 f" line {s.loc.line}, please use distinct names.",
             )
             return
-    d.servers = (*d.servers, ServerDraft(st.loc, name, target, options, sid))  # type: ignore[arg-type]
+    draft = ServerDraft(st.loc, name, target, options, sid, d.default_server)  # type: ignore[arg-type]
+    d.servers = (*d.servers, draft)
 
 
 def _default_server(st: Statement, ctx: Context, d: ProxyDraft) -> None:

@@ -6,8 +6,9 @@ over its proxy's `default-server` and HAProxy's defaults (weight 1, inter 2s, ri
 Ranges and messages follow HAProxy: `weight` 0..256, `inter`/`fastinter`/`downinter` > 0,
 `rise`/`fall` > 0, `id` > 0, `observe layer4|layer7`, `on-error`, `on-marked-down
 shutdown-sessions`, `on-marked-up shutdown-backup-sessions`.  An unknown option is an alert with
-HAProxy's "did you mean" suggestion.  Options pylvs does not act on (TLS, SOCKS4, run-time
-DNS, ...: config/haproxy/unsupported.py) are kept as written with a warning.
+HAProxy's "did you mean" suggestion.  TLS options (ssl_options.py) are checked there and
+kept in `others` for the converter; options pylvs does not act on (some TLS ones, SOCKS4,
+run-time DNS, ...: config/haproxy/unsupported.py) are kept as written with a warning.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from pylvs.config.errors import Kind
-from pylvs.config.haproxy import unsupported
+from pylvs.config.haproxy import ssl_options, unsupported
 from pylvs.config.haproxy.addresses import MUX_MODES, server_target, socks4_target
 from pylvs.config.haproxy.model import ServerOptions
 from pylvs.config.haproxy.syntax import suggestion
@@ -68,7 +69,7 @@ _WORDS = {"cookie": "cookie", "resolvers": "resolvers", "track": "track"}
 _WORDS.update({"agent-addr": "agent_addr", "agent-send": "agent_send", "proto": "proto"})
 _WORDS["check-proto"] = "check_proto"
 KNOWN = sorted(
-    {*_FLAGS, *_TIMES, *_COUNTS, *_CHOICES, *_WORDS, *unsupported.SERVER}
+    {*_FLAGS, *_TIMES, *_COUNTS, *_CHOICES, *_WORDS, *unsupported.SERVER, *ssl_options.SERVER}
     | {"weight", "port", "addr", "id", "init-addr", "agent-port", "source", "usesrc"}
     | {"proxy-v2-options"}
 )
@@ -90,8 +91,10 @@ def read_options(
             values[attr] = on
             i += 1
             continue
-        if key in unsupported.SERVER:
-            taken = _unsupported(args, i, ctx, who, others)
+        if key in ssl_options.SERVER or key in unsupported.SERVER:
+            # TLS words (checked and kept for convert.py) or words pylvs does not act on
+            read = ssl_options.read_server_word if key in ssl_options.SERVER else _unsupported
+            taken = read(args, i, ctx, who, others)
             if taken is None:
                 return None
             i += taken

@@ -31,7 +31,10 @@ def _w(text: str) -> list[str]:
     return text.split()
 
 
-_TLS = "TLS is not implemented: pylvs neither terminates nor originates TLS"
+_TLS = (
+    "this TLS option is not implemented (pylvs's TLS is Python's ssl module: `ssl`, `crt`,"
+    " `crt-list`, `ca-file`, `verify`, `alpn`, `sni`, `ciphers`, `ssl-min-ver`/`ssl-max-ver`)"
+)
 _THREADS = "pylvs runs one event loop; HAProxy's threads and CPU pinning do not apply"
 _POLLER = "HAProxy's pollers and socket tuning do not apply to pylvs's event loop"
 _TUNE = "HAProxy's internal buffer and scheduler tuning has no pylvs equivalent"
@@ -61,7 +64,7 @@ _GLOBAL: dict[str, str] = {
             "ssl-default-server-ciphers ssl-default-server-ciphersuites "
             "ssl-default-server-options ssl-dh-param-file ssl-engine ssl-load-extra-del-ext "
             "ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path "
-            "ssl-server-verify ssl-skip-self-issued-ca maxsslconn maxsslrate tune.ssl.cachesize "
+            "ssl-skip-self-issued-ca maxsslconn maxsslrate tune.ssl.cachesize "
             "tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size "
             "tune.ssl.default-dh-param tune.ssl.force-private-cache tune.ssl.hard-maxrecord "
             "tune.ssl.keylog tune.ssl.lifetime tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size "
@@ -155,7 +158,7 @@ _PROXY: dict[str, str] = {
 _SERVER: dict[str, tuple[int, str]] = {
     **dict.fromkeys(
         _w(
-            "ssl no-ssl check-ssl no-check-ssl allow-0rtt force-sslv3 force-tlsv10 "
+            "allow-0rtt force-sslv3 force-tlsv10 "
             "force-tlsv11 force-tlsv12 force-tlsv13 no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 "
             "no-tlsv13 ssl-reuse no-ssl-reuse tls-tickets no-tls-tickets send-proxy-v2-ssl "
             "send-proxy-v2-ssl-cn no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn"
@@ -163,10 +166,7 @@ _SERVER: dict[str, tuple[int, str]] = {
         (0, _TLS),
     ),
     **dict.fromkeys(
-        _w(
-            "alpn ca-file check-alpn check-sni ciphers ciphersuites crl-file crt npn sni "
-            "ssl-max-ver ssl-min-ver verify verifyhost"
-        ),
+        _w("check-alpn check-sni ciphersuites crl-file npn verifyhost"),
         (1, _TLS),
     ),
     **dict.fromkeys(("resolvers", "resolve-net", "resolve-opts", "resolve-prefer"), (1, _DNS)),
@@ -188,7 +188,7 @@ _SERVER: dict[str, tuple[int, str]] = {
 _BIND: dict[str, tuple[int, str]] = {
     **dict.fromkeys(
         _w(
-            "ssl allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 "
+            "allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 "
             "no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 no-tls-tickets "
             "generate-certificates no-ca-names prefer-client-ciphers strict-sni"
         ),
@@ -196,9 +196,8 @@ _BIND: dict[str, tuple[int, str]] = {
     ),
     **dict.fromkeys(
         _w(
-            "alpn ca-file ca-ignore-err ca-sign-file ca-sign-pass ca-verify-file ciphers "
-            "ciphersuites crl-file crt crt-ignore-err crt-list curves ecdhe npn ssl-max-ver "
-            "ssl-min-ver tls-ticket-keys verify"
+            "ca-ignore-err ca-sign-file ca-sign-pass ca-verify-file "
+            "ciphersuites crl-file crt-ignore-err curves ecdhe npn tls-ticket-keys"
         ),
         (1, _TLS),
     ),

@@ -43,6 +43,7 @@ from pylvs.model.proxies import ErrorCapture, ProxiesSnapshot, SessionView
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
+from pylvs.proto.tls_store import CaStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,15 @@ class ProxyAdmin(Protocol):
     def set_server_health(self, backend: str, server: str, health: str) -> None: ...
 
     def set_server_agent(self, backend: str, server: str, state: str) -> None: ...
+
+    def tls_store(self) -> CaStore:
+        """The runtime's CA files and certificates (`ssl ca-file`, `show ssl cert`)."""
+        ...
+
+    def set_server_ssl(self, backend: str, server: str, on: bool | None) -> str | None:
+        """Turn a server's TLS on or off (None: only check it may be): HAProxy's refusal,
+        or None."""
+        ...
 
     def set_check_enabled(self, backend: str, server: str, agent: bool, on: bool) -> None: ...
 

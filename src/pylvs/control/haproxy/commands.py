@@ -14,7 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from pylvs.control.haproxy import keywords, patterns, peers, proxies, servers, streams, variables
+from pylvs.control.haproxy import (
+    keywords,
+    patterns,
+    peers,
+    proxies,
+    servers,
+    ssl,
+    streams,
+    variables,
+)
 from pylvs.control.haproxy.context import Context, Handler, Reply, Severity, err, msg
 from pylvs.control.haproxy.schema import SCHEMA
 from pylvs.proto.stick import Level
@@ -219,6 +228,8 @@ HANDLERS: dict[str, Handler] = {
     "shutdown_session": streams.shutdown_session,
     "show_errors": streams.show_errors,
     "get_var": variables.get_var,
+    "ssl_ca_file": ssl.ca_file,
+    "ssl_show_cert": ssl.show_cert,
     "set_var": variables.set_var,
 }
 

@@ -46,6 +46,7 @@ from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.stream import Process
 from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
+from pylvs.proto.tls_store import CaStore
 from pylvs.sched.haproxy import Admin, LbParams, Pool, Server, State
 from pylvs.sched.haproxy.cnum import strtol
 
@@ -78,6 +79,8 @@ class FakeServer:
     counters: Counters = ZERO
     tracked: str | None = None
     idle_max: int | None = None  # `pool-max-conn`; a dynamic server's is 0
+    use_ssl: int = 0  # srv->use_ssl
+    ssl_ready: bool = False  # TLS settings prepared (`set server B/S ssl` may flip it)
     forced_id: bool = field(init=False, default=False)  # SRV_F_FORCED_ID
 
     def __post_init__(self) -> None:
@@ -133,6 +136,7 @@ class FakeRuntime:
         self.error_log = ErrorLog()
         self.pattern_store = PatternStore()
         self.peers_views: list[PeersView] = []
+        self.ca_store = CaStore()
         # proc. variables (`get var`) and how `set var` compiles: a test passes the
         # configuration's compiler (CompiledProxies.set_var_compiler), control cannot import it
         self.process = Process()
@@ -210,6 +214,7 @@ class FakeRuntime:
             track_check=track,
             idle_max=fs.idle_max,
             forced_id=fs.forced_id,
+            use_ssl=fs.use_ssl,
         )
 
     def sessions(self) -> Sequence[SessionView]:
@@ -307,6 +312,19 @@ class FakeRuntime:
         up = state == "up"
         fs.agent = dataclasses.replace(agent, health=agent.rise + agent.fall - 1 if up else 0)
         (pool.mark_up if up else pool.mark_down)(s, self.clock())
+
+    def tls_store(self) -> CaStore:
+        return self.ca_store
+
+    def set_server_ssl(self, backend: str, server: str, on: bool | None) -> str | None:
+        fs = self.servers[backend, server]
+        if not fs.ssl_ready:
+            return (
+                "'set server <srv> ssl' cannot be set.  default-server should define ssl settings\n"
+            )
+        if on is not None:
+            fs.use_ssl = int(on)
+        return None
 
     def set_check_enabled(self, backend: str, server: str, agent: bool, on: bool) -> None:
         fs = self.servers[backend, server]

@@ -105,39 +105,39 @@ KEYWORDS: tuple[Keyword, ...] = (
         ("show", "ssl", "cert"),
         "show ssl cert [<certfile>]              :"
         " display the SSL certificates used in memory, or the details of a file",
-        "unsupported",
+        "ssl_show_cert",
     ),
     (
         ("new", "ssl", "ca-file"),
         "new ssl ca-file <cafile>                : create a new CA file to be used in a crt-list",
-        "unsupported",
+        "ssl_ca_file",
     ),
     (
         ("set", "ssl", "ca-file"),
         "set ssl ca-file <cafile> <payload>      : replace a CA file",
-        "unsupported",
+        "ssl_ca_file",
     ),
     (
         ("commit", "ssl", "ca-file"),
         "commit ssl ca-file <cafile>             : commit a CA file",
-        "unsupported",
+        "ssl_ca_file",
     ),
     (
         ("abort", "ssl", "ca-file"),
         "abort ssl ca-file <cafile>              : abort a transaction for a CA file",
-        "unsupported",
+        "ssl_ca_file",
     ),
     (
         ("del", "ssl", "ca-file"),
         "del ssl ca-file <cafile>                : delete an unused CA file",
-        "unsupported",
+        "ssl_ca_file",
     ),
     (
         ("show", "ssl", "ca-file"),
         "show ssl ca-file [<cafile>[:<index>]]   :"
         " display the SSL CA files used in memory, or the details of a <cafile>, or a"
         " single certificate of index <index> of a CA file <cafile>",
-        "unsupported",
+        "ssl_ca_file",
     ),
     (
         ("new", "ssl", "crl-file"),

@@ -71,7 +71,7 @@ def servers_state_lines(px: ProxyView, now: float) -> str:
             sv.fqdn or "-",
             sv.port,
             sv.srvrecord or "-",
-            int(sv.use_ssl),
+            sv.use_ssl,
             chk.port,
             chk.addr or "-",
             agent.addr or "-",

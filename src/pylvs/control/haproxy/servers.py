@@ -85,7 +85,21 @@ def set_server(ctx: Context, words: list[str], payload: str | None) -> Reply:
         return Reply("")
     if what == "addr":
         return set_addr(ctx, px, sv, words)
+    if what == "ssl":
+        return _set_ssl(ctx, px, sv, value)
     return _set_other(what, value)
+
+
+def _set_ssl(ctx: Context, px: ProxyView, sv: ServerView, value: str) -> Reply:
+    """`set server B/S ssl on|off` (srv_set_ssl): only a server whose TLS settings were
+    prepared (`ssl`, or a `default-server ssl` before it); not a dynamic one."""
+    if value not in ("on", "off"):
+        refused = ctx.runtime.set_server_ssl(px.name, sv.name, None)
+        return err(refused or "'set server <srv> ssl' expects 'on' or 'off'.\n")
+    refused = ctx.runtime.set_server_ssl(px.name, sv.name, value == "on")
+    if refused is not None:
+        return err(refused)
+    return msg("server ssl setting updated.\n", LOG_NOTICE)
 
 
 def _set_other(what: str, value: str) -> Reply:
@@ -96,9 +110,6 @@ def _set_other(what: str, value: str) -> Reply:
         if not value:
             return err("set server <b>/<s> fqdn requires a FQDN.\n")
         return err("set server <b>/<s> fqdn failed because no resolution is configured.\n")
-    if what == "ssl":
-        # HAProxy built without USE_OPENSSL answers so; pylvs has no TLS (no `feature(OPENSSL)`)
-        return msg("server ssl setting not supported.\n", LOG_NOTICE)
     if what in _UNSUPPORTED_OPTIONS:
         return err(f"'set server <srv> {what}' is not supported by pylvs.\n")
     return err(_SET_SERVER_USAGE)

@@ -49,6 +49,7 @@ from pylvs.sched.haproxy.params import HashFunction, HashType
 from . import cbalance
 from .cbalance import MirroredPool
 from .rules import Rate
+from .tls_contexts import ServerTls
 
 _RR_KIND = frozenset({"roundrobin", "static-rr", "random"})  # BE_LB_KIND_RR
 # The algorithms that never look at the connection (sched/haproxy: only hashed.py's read
@@ -118,10 +119,12 @@ class ServerRuntime:
         "retries",
         "sess_rate",
         "spec",
+        "tls",
     )
 
     def __init__(self, spec: ServerSpec, *, dynamic: bool = False) -> None:
         self.spec = spec
+        self.tls = ServerTls(spec)  # `ssl`: whether its traffic uses TLS, its context
         admin = Admin.FMAINT | Admin.CMAINT if spec.disabled else Admin.NONE
         if dynamic:  # `add server`: created in maintenance, stopped (cli_parse_add_server)
             admin |= Admin.FMAINT

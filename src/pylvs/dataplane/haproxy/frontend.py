@@ -29,11 +29,12 @@ from pylvs.dataplane.proxy.sockets import close_with_reset
 from pylvs.model.proxy_spec import BindSpec, ConnFacts, FrontendSpec, ListenAddress
 from pylvs.model.service import Address
 from pylvs.model.stats import Counters
+from pylvs.model.tls import TlsFacts
 from pylvs.proto import proxyproto
 from pylvs.proto.rules import counters
 from pylvs.proto.sample.stream import Session, Stream
 
-from . import accept, inspect, plain
+from . import accept, inspect, plain, tls_hooks
 from .backend import seconds
 from .http.stream import HttpSession
 from .http2.counters import H2Counters
@@ -141,6 +142,7 @@ class FrontendListener(Acceptor):
             self.address = (ipaddress.ip_address(host), port)
         self.wildcard = address.host is None and not self.unix
         self.relays: set[TcpRelay | HttpSession | H2Front] = set()
+        self.tls = frontend.runtime.tls.bind(bind)  # `ssl`: its contexts (tls_hooks.py)
         self.inspecting: set[inspect.Inspector] = set()  # streams in their content phase
         self._suspended = False  # SIGTTOU: not listening, the port still bound
         self.plain: plain.PlainListener | None = None  # the pump accepts here (plain.py)
@@ -297,10 +299,12 @@ class FrontendListener(Acceptor):
         sess: Session | None,
         *,
         pp: proxyproto.ProxiedAddresses | None = None,
+        tls: TlsFacts | None = None,
     ) -> None:
         """The session rules, then the stream (the descriptors and counts are taken);
         `dst` None: the session's addresses stand (as a rule may have set them), else the
-        socket's; `pp`: the client's PROXY header, when it carried addresses."""
+        socket's; `pp`: the client's PROXY header, when it carried addresses.  A TLS bind
+        shakes hands first (`tls`: how it went; `client` is then the bridge's inner socket)."""
         fe = self.frontend
         if sess is not None and dst is None and sess.src is not None and sess.dst is not None:
             src_text, src_port, dst = sess.src, sess.src_port, (sess.dst, sess.dst_port)
@@ -310,6 +314,11 @@ class FrontendListener(Acceptor):
             if sess is not None:
                 counters.stop_session(sess, self.ctx.clock())
             self._drop(client, reset=True)
+            return
+        if self.tls is not None and tls is None:
+            tls_hooks.accept(
+                self, self.tls, client, src=src, src_port=src_port, dst=dst, sess=sess, pp=pp
+            )
             return
         if sess is None:
             tlvs = (None, None) if pp is None else (pp.authority, pp.unique_id)
@@ -333,6 +342,7 @@ class FrontendListener(Acceptor):
             sess.src, sess.src_port, sess.dst, sess.dst_port = src, src_port, dst[0], dst[1]
         if pp is not None:
             sess.pp_authority, sess.pp_unique_id = pp.authority, pp.unique_id
+        sess.tls = tls
         if not accept.run_l5(self, client, sess):
             return
         assert sess.src is not None and sess.dst is not None

@@ -5,12 +5,13 @@ Which listeners (`plain_servers`): the frontend has no rules (no `tcp-request` r
 kind: its streams go straight to the default backend, as FrontendListener.start_stream sends
 them), no `log` target, no `accept-proxy`, no `maxconn` shared by several listeners; the
 backend picks in C (cbalance.MirroredPool: roundrobin or static-rr, no server `maxconn`), has
-no stick table, no `dispatch` and no `tcp-response content` rules.  A server the pump
-connects to has an address and a port and sends no PROXY header; the others' streams are
-handed to Python once picked.  What the session's quick path (session.HaSession._quick)
-did for such a stream, the pump does; what it left to Python (a connect under way or
-failed: retries, redispatch; no pick possible in C) comes back here as a hand-over
-(`PLAIN_HANDED`) and continues as an HaSession.
+no stick table, no `dispatch`, no `tcp-response content` rules; not a TLS bind.  A server
+the pump connects to has an address and a port, sends no PROXY header and has no TLS
+settings (`set server ssl on` included); the others' streams are handed to Python once
+picked.  What the session's quick path (session.HaSession._quick) did for such a stream,
+the pump does; what it left to Python (a connect under way or failed: retries, redispatch;
+no pick possible in C) comes back here as a hand-over (`PLAIN_HANDED`) and continues as an
+HaSession.
 
 Python keeps every count and limit: the pump's records (_accept.h) are applied here once
 per round, as the session's start and end applied them (the frontend's and the process's
@@ -63,6 +64,7 @@ def plain_servers(listener: FrontendListener) -> list[tuple[str, int, bool] | No
         or fe.logger is not None
         or fe.spec.mode != "tcp"
         or listener.bind.accept_proxy
+        or listener.bind.tls is not None  # TLS: the handshake first (tls_hooks.py)
         or (fe.maxconn and len(fe.spec.binds) > 1)
         or be is None
         or not isinstance(be.pool, MirroredPool)
@@ -99,6 +101,7 @@ def servers_of(be: BackendRuntime) -> list[tuple[str, int, bool] | None]:
             or spec.port is None
             or spec.proxy_version  # send-proxy, -v2, or proxy-v2-options alone (v1)
             or "%" in spec.host
+            or be.by_lb[id(server)].tls.spec is not None  # TLS ready: its handshake in Python
         ):
             out.append(None)
         else:

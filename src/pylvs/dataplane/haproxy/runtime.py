@@ -54,6 +54,7 @@ from .server_state import load_files
 from .session import HaSession
 from .streamlog import stopped
 from .timers import StreamTimers
+from .tls_hooks import TlsState
 
 if TYPE_CHECKING:
     from .peers import PeersRuntime
@@ -109,6 +110,7 @@ class ProxyRuntime:
         self.routes = {n: r for n, r in self.rules.proxies.items() if n in names}
         self.http = HttpState(self.wall)  # what mode http streams share (http/state.py)
         self.http.limits = buffer_limits(spec)
+        self.tls = TlsState(spec.ssl_server_verify)  # TLS binds' contexts, CA files
         CookiePersistence.install(self)  # `cookie` persistence on its hooks
         self.frontends: dict[str, Frontend] = {
             f.name: Frontend(f, self) for f in spec.frontends if f.stats is None

@@ -40,6 +40,7 @@ from pylvs.dataplane.proxy.sockets import unix_connect
 from pylvs.dataplane.proxy.tcp import _DO, _NONBLOCK_STREAM, End, TcpRelay
 from pylvs.model.proxy_spec import ConnFacts, ServerSpec
 from pylvs.model.stats import Counters
+from pylvs.model.tls import TlsFacts
 from pylvs.proto.conntrack.states import ConnState, TcpEvent
 from pylvs.proto.conntrack.table import Conn
 from pylvs.proto.relay import (
@@ -63,6 +64,7 @@ from pylvs.proto.sample.stream import Stream
 from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.haproxy import Server
 
+from . import tls_hooks
 from .backend import BackendRuntime
 from .proxy_header import server_header
 from .response_gate import ResponseGate
@@ -97,6 +99,7 @@ class HaSession(TcpRelay):
         "started",
         "sticking",
         "stream",
+        "tls",
         "unseen",
         "waiter",
     )
@@ -156,6 +159,7 @@ class HaSession(TcpRelay):
             self.gate = ResponseGate(self, rules, Txn(stream))
         self.spliced = False  # the pump runs it (poller.splice)
         self.unseen = False  # the machine has not heard ACCEPTED yet (the splice's try)
+        self.tls: TlsFacts | bool | None = None  # to a TLS server: False while shaking hands
         logger = self.fe.logger  # the traffic log (streamlog.py), None when not logging
         self.log = logger.start(self) if logger is not None else None
         listener.relays.add(self)
@@ -240,6 +244,7 @@ class HaSession(TcpRelay):
             or spec.proxy_version
             or spec.path is not None
             or "%" in spec.host  # a scoped IPv6 address: Python's connect parses it
+            or srv.tls.on  # TLS: the handshake comes first (tls_hooks.py)
         ):
             return False
         self._quick_take(server, now)
@@ -412,6 +417,7 @@ class HaSession(TcpRelay):
             and self.unseen
             and not spec.proxy_version
             and "%" not in host  # a scoped IPv6 address: Python's connect parses it
+            and not srv.tls.on
         ):
             self._quick_attempt(pump, host, port, family)
             return
@@ -522,8 +528,13 @@ class HaSession(TcpRelay):
 
     def _established(self, end: End) -> None:
         end.connected = True
-        spec = self.be.runtime_of(self.picked).spec  # type: ignore[arg-type]
-        header = self._proxy_header(spec) if spec.proxy_version else None
+        srv = self.be.runtime_of(self.picked)  # type: ignore[arg-type]
+        spec = srv.spec
+        if srv.tls.on and self.tls is None:  # the handshake, then here again
+            tls_hooks.connect_tcp(self, end, srv, self.fe.runtime.tls)
+            return
+        # a TLS server's header went first, in clear (tls_hooks.connect_tcp)
+        header = self._proxy_header(spec) if spec.proxy_version and self.tls is None else None
         if header is not None:
             try:
                 sent = end.sock.send(header, socket.MSG_DONTWAIT)
@@ -628,6 +639,7 @@ class HaSession(TcpRelay):
 
     def _drop_server_end(self) -> None:
         self._stop_timer()
+        self.tls = None  # the next attempt shakes hands anew
         end = self.server
         if end is None:
             return

@@ -18,10 +18,12 @@ timer (a server leaving maintenance checks again).
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Callable
 
 from pylvs.health.haproxy.links import Link
+from pylvs.model.tls import TlsServerSpec
 from pylvs.proto.check.schedule import Checks, Planned
 from pylvs.proto.check.server import Effect
 from pylvs.proto.check.tcpcheck import CheckRun, Close, Command, Open, Write
@@ -48,6 +50,8 @@ class CheckDriver:
         self._timer: asyncio.Handle | None = None
         self._when: float | None = None
         self._links: dict[int, Link] = {}  # id(Planned) -> its run's connection
+        # The TLS context of a check's server settings (`check-ssl`); set by the engine
+        self.tls_context: Callable[[TlsServerSpec], ssl.SSLContext] | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -140,7 +144,14 @@ class CheckDriver:
             self._apply(p, call(now), now)
             self._rearm()
 
-        self._links[id(p)] = Link.open(self.loop, c, event, run)
+        ctx = None
+        if c.tls is not None and self.tls_context is not None:
+            try:
+                ctx = self.tls_context(c.tls)
+            except (OSError, ssl.SSLError) as exc:
+                self._apply(p, run.failed(str(exc), self.loop.time()), self.loop.time())
+                return
+        self._links[id(p)] = Link.open(self.loop, c, event, run, ctx)
 
     def _deliver(self, effects: list[Effect]) -> None:
         for e in effects:

@@ -10,6 +10,8 @@ tcp_connect_server, src/check.c chk_report_conn_err), in asyncio terms:
   the connection is made to the proxy, which is asked to CONNECT to the check's address
   and must grant it before the run sees the connection up (proto/socks4.py);
 * a PROXY header (`send-proxy` on the check) goes out first (`Open.preface`);
+* a TLS check (`check-ssl`, `Open.tls`) shakes hands after the PROXY header, through asyncio's
+  own TLS transport (a failed handshake is the run's connection error);
 * the end of a run closes with a reset (SO_LINGER 0) unless the rule asked for `linger` or
   the server closed first (`Close.reset`);
 * a socket error reaches the run as its strerror() text ("Connection refused", "Connection
@@ -26,6 +28,7 @@ import contextlib
 import ipaddress
 import os
 import socket
+import ssl
 import struct
 from collections.abc import Callable
 from typing import cast
@@ -76,12 +79,22 @@ class Link(asyncio.Protocol):
         self.closed = False
 
     @classmethod
-    def open(cls, loop: asyncio.AbstractEventLoop, c: Open, event: Event, run: CheckRun) -> Link:
+    def open(
+        cls,
+        loop: asyncio.AbstractEventLoop,
+        c: Open,
+        event: Event,
+        run: CheckRun,
+        tls: ssl.SSLContext | None = None,
+    ) -> Link:
+        """`tls`: the context of a TLS check (`Open.tls`), None for plain TCP."""
         link = cls(event, run, c.preface)
-        link.task = loop.create_task(link._connect(loop, c))
+        link.task = loop.create_task(link._connect(loop, c, tls))
         return link
 
-    async def _connect(self, loop: asyncio.AbstractEventLoop, c: Open) -> None:
+    async def _connect(
+        self, loop: asyncio.AbstractEventLoop, c: Open, tls: ssl.SSLContext | None
+    ) -> None:
         try:
             host, port = c.via or (c.host, c.port)
             family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
@@ -101,7 +114,16 @@ class Link(asyncio.Protocol):
                     return
             if self.closed:
                 return
-            await loop.create_connection(lambda: self, sock=sock)
+            if tls is None:
+                await loop.create_connection(lambda: self, sock=sock)
+                return
+            if self.preface:  # the PROXY header goes in clear, before the handshake
+                await loop.sock_sendall(sock, self.preface)
+                self.preface = b""
+            sni = c.tls.sni[4:-1] if c.tls and c.tls.sni and c.tls.sni.startswith("str(") else None
+            await loop.create_connection(
+                lambda: self, sock=sock, ssl=tls, server_hostname=sni or ""
+            )
         except OSError as exc:
             self._drop_socket()
             if not self.closed:

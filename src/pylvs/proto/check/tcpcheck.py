@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from pylvs.model.tls import TlsServerSpec
 from pylvs.proto.check import custom, expect, request
 from pylvs.proto.check.custom import AgentReply, Step, Verdict
 from pylvs.proto.check.h2 import H2Response, check_mux
@@ -76,6 +77,7 @@ class CheckAddress:
     # the default connect's multiplexer for an HTTP check (`check-proto`, else the server's
     # `proto`: init_srv_check); None: HTTP/1
     check_proto: str | None = None
+    tls: TlsServerSpec | None = None  # the default connect speaks TLS with these settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class Open:
     preface: bytes = b""
     delay_ack: bool = False
     via: tuple[str, int] | None = None
+    tls: TlsServerSpec | None = None  # TLS (`check-ssl`): the handshake after the preface
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +362,8 @@ class CheckRun:
             else:
                 http = HttpResponse()
         self.conn = _Conn(http, rule.linger)
-        self._out.append(Open(host, port, preface, delay_ack, self._socks4(rule)))
+        tls = self.address.tls if rule.default and not self.check.agent else None
+        self._out.append(Open(host, port, preface, delay_ack, self._socks4(rule), tls))
         inter = self.check.inter
         deadline = now + inter / 1000
         if self.timeouts.check and self.timeouts.connect:

@@ -6,7 +6,7 @@
     message.py      HttpMessage: the start line and header list rules read and edit
     vars.py         set-var / unset-var / var() scopes and conditions
     pattern.py      ACL match methods and map lookups; pattern_ref.py: shared -f / map files
-    fetch_*.py      fetches: internal/constant, layer 4, HTTP, stick counters
+    fetch_*.py      fetches: internal/constant, layer 4, HTTP, stick counters, TLS
     conv_*.py       converters: strings/encodings, arithmetic/hashes, maps, misc, FIX, MQTT
 
 Importing the package registers every fetch and converter; `expr.compile_sample` turns a
@@ -25,6 +25,7 @@ from pylvs.proto.sample import (  # noqa: F401  (registration)
     fetch_internal,
     fetch_l4,
     fetch_payload,
+    fetch_ssl,
     fetch_stick,
 )
 from pylvs.proto.sample.expr import CompileContext, CompileError, Expr, compile_sample

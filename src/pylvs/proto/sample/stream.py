@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from pylvs.model.tls import TlsFacts
 from pylvs.proto.sample.message import HttpMessage
 from pylvs.proto.sample.vars import Vars
 from pylvs.proto.stick.table import Entry, StickTable
@@ -157,6 +158,7 @@ class Session:
         self.vars = Vars()
         self.sc: list[Tracked | None] = [None] * MAX_SESS_STKCTR
         self.requests = 0  # HTTP requests seen on this connection (http_first_req)
+        self.tls: TlsFacts | None = None  # a TLS bind's handshake (fetch_ssl.py)
 
 
 @dataclass(slots=True)
@@ -197,6 +199,7 @@ class Stream:
         self.req_body: bytes | None = None  # the buffered request body (req.body)
         self.res_body: bytes | None = None
         self.req_payload = b""  # raw bytes seen by tcp-request content (req.payload)
+        self.bc_tls: TlsFacts | None = None  # the server connection's handshake (ssl_bc*)
         self.res_payload = b""
         self.final = True  # no more data will come (SMP_OPT_FINAL)
         self.in_response = False  # response rules are running (SMP_OPT_DIR_RES)

@@ -233,7 +233,7 @@ UNKNOWN = [
     cli("show\tbackend"),
     cli("SHOW backend"),
     cli("disable srver be/w1"),
-    cli("show ssl cert", compare="first_line_differs"),
+    cli("show ssl cert"),  # no certificate loaded: HAProxy prints nothing
 ]
 
 LEVELS = [

@@ -258,12 +258,6 @@ def compare_first_line(ours: str, theirs: str) -> None:
     assert ours.partition("\n")[0] == theirs.partition("\n")[0]
 
 
-def compare_first_line_differs(ours: str, theirs: str) -> None:
-    """A HAProxy command pylvs does not implement: a clear refusal, not HAProxy's answer."""
-    assert ours == "'show ssl cert' is a HAProxy command that pylvs does not support.\n\n"
-    assert theirs != ours
-
-
 COMPARE = {name[8:]: fn for name, fn in globals().items() if name.startswith("compare_")}
 
 

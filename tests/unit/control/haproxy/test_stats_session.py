@@ -142,14 +142,31 @@ def test_parse_seconds_rounds_up_and_refuses_what_haproxy_refuses() -> None:
     assert parse_seconds("99999999999") is None
 
 
-def test_set_server_fqdn_and_ssl_answer_as_haproxy_without_resolvers_or_tls() -> None:
-    """src/server.c cli_parse_set_server: no server has run-time resolvers in pylvs, and
-    pylvs is a build without USE_OPENSSL (`set server B/S ssl` only says so)."""
+def test_set_server_fqdn_answers_as_haproxy_without_resolvers() -> None:
+    """src/server.c cli_parse_set_server: no server has run-time resolvers in pylvs."""
     s = session()
     assert s.feed(b"set server be/s1 fqdn foo.fqdn\n") == (
         b"set server <b>/<s> fqdn failed because no resolution is configured.\n\n"
     )
     s = session()
     assert s.feed(b"set server be/s1 fqdn\n") == b"set server <b>/<s> fqdn requires a FQDN.\n\n"
-    s = session()
-    assert s.feed(b"set server be/s1 ssl on\n") == b"server ssl setting not supported.\n\n"
+
+
+def test_set_server_ssl_needs_prepared_tls_settings() -> None:
+    """`set server B/S ssl on|off` (srv_set_ssl): refused, in HAProxy's words, for a server
+    whose TLS settings were never prepared; flips srv_use_ssl otherwise."""
+    rt = _runtime()
+    rt.servers["be", "s2"].ssl_ready = True
+
+    def feed(line: bytes) -> bytes:
+        return CliSession(Context(rt, CliState())).feed(line)
+
+    refused = b"'set server <srv> ssl' cannot be set.  default-server should define ssl settings"
+    assert feed(b"set server be/s1 ssl on\n") == refused + b"\n\n"
+    assert feed(b"set server be/s2 ssl maybe\n") == (
+        b"'set server <srv> ssl' expects 'on' or 'off'.\n\n"
+    )
+    assert feed(b"set server be/s2 ssl on\n") == b"server ssl setting updated.\n\n"
+    assert rt.servers["be", "s2"].use_ssl == 1
+    assert feed(b"set server be/s2 ssl off\n") == b"server ssl setting updated.\n\n"
+    assert rt.servers["be", "s2"].use_ssl == 0

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
     from pylvs.dataplane.proxy.descriptors import Descriptors
     from pylvs.model.service import Address
+    from pylvs.model.tls import TlsFacts
 
 PURGE_DELAY = 5.0  # pool-purge-delay's default
 
@@ -57,6 +58,7 @@ class ServerConn:
         "srv",
         "timer",
         "timer_at",
+        "tls",
     )
 
     def __init__(self, back: Back, srv: ServerRuntime, fds: Descriptors) -> None:
@@ -75,6 +77,7 @@ class ServerConn:
         self.timer: asyncio.TimerHandle | None = None
         self.timer_at: float | None = None
         self.skip = False  # its next head is written already (the pump's engine: engine.py)
+        self.tls: TlsFacts | bool | None = None  # a TLS server's: False while shaking hands
 
     def cancel_timer(self) -> None:
         if self.timer is not None:
@@ -167,6 +170,12 @@ class Connections:
                 sc.conn_id = 0
                 _close(sc)
         self._arm_purge()
+
+    def drop_server(self, srv: ServerRuntime) -> None:
+        """srv_cleanup_connections: `srv`'s idle connections close (its TLS changed)."""
+        for sc in [c for c in self.idle.values() if c.srv is srv]:
+            self.closed(sc)
+            _close(sc)
 
     def close_all(self) -> None:
         if self._purge is not None:

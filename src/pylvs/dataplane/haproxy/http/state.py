@@ -98,6 +98,12 @@ class HttpState:
             got = self._conns[be.spec.name] = Connections(be, settings.reuse(be.spec), loop)
         return got
 
+    def drop_idle(self, be: BackendRuntime, srv: ServerRuntime) -> None:
+        """Close `srv`'s idle server connections (`set server B/S ssl`)."""
+        conns = self._conns.get(be.spec.name)
+        if conns is not None:
+            conns.drop_server(srv)
+
     def all_connections(self) -> list[Connections]:
         return list(self._conns.values())
 

@@ -24,6 +24,7 @@ from collections.abc import Hashable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from pylvs.dataplane.haproxy import tls_hooks
 from pylvs.dataplane.haproxy.proxy_header import server_header
 from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.conn import events as ev
@@ -562,6 +563,9 @@ class Upstream:
             return
         poller = s.listener.poller
         assert poller is not None
+        sc.tls = None
+        if sc.srv.tls.on:  # TLS: nothing is written before the handshake (tls_hooks.py)
+            connected = False
         ep = Endpoint(sock, poller, ServerOwner(s, sc), connected=connected)
         sc.attach(ep)
         carry, self.carry = self.carry, []
@@ -579,6 +583,9 @@ class Upstream:
         self.s.run()
 
     def established(self, sc: ServerConn) -> None:
+        if sc.srv.tls.on and sc.tls is None:  # the handshake, then here again
+            tls_hooks.connect_http(self, sc, self.s.fe.runtime.tls)
+            return
         s = self.s
         self._cancel_timer()
         now = s.ctx.clock()
@@ -589,10 +596,12 @@ class Upstream:
         ep = sc.ep
         assert ep is not None
         header = sc.proxy_header
-        if header is not None:
+        if header is not None and not sc.tls:  # a TLS server's went first, in clear
             ep.queue.insert(0, header)
             ep.queued += len(header)
         stream = s.phases.stream if s.phases is not None else None
+        if stream is not None and sc.tls:
+            stream.bc_tls = sc.tls  # type: ignore[assignment]
         if self.sticking is not None and self.picked is not None and self.be is not None:
             if stream is not None:
                 self.be.store(self.sticking, stream, self.picked, now)

@@ -1,0 +1,314 @@
+"""The TLS words of `bind` and `server` lines that pylvs acts on, and the global
+`ssl-server-verify` (HAProxy 2.6 configuration manual §5.1, §5.2, §3.1; src/cfgparse-ssl.c
+`bind_kws` / `srv_kws`, src/ssl_crtlist.c, src/ssl_ckch.c for the file checks).
+
+The readers (addresses.read_bind, server.read_options) ask `bind_arity` / `server_arity`
+whether a word is one of these, check its value here (`check_bind` / `check_server`: HAProxy's
+messages) and keep it, as written and in order, in the line's `others`; the converter turns
+those words into model/tls.py's specs (`bind_tls`, `server_tls`), so a server's words laid
+over its `default-server`'s follow HAProxy's order (a later `no-ssl` undoes an inherited
+`ssl`).  Files are checked where the host lets the reader read them (HostFacts.read_file): a
+certificate without a certificate or a key, a CA file without a certificate, a crt-list
+with a bad line are located errors, as HAProxy refuses them at start.  TLS words not listed
+here stay in config/haproxy/unsupported.py (warned, not acted on).
+"""
+
+from __future__ import annotations
+
+from pylvs.config.errors import Kind, Location, Problems
+from pylvs.config.haproxy.model import HaproxyConfig
+from pylvs.config.keywords import Context
+from pylvs.config.tree import Statement, Word
+from pylvs.model.tls import VERSIONS, TlsBindSpec, TlsServerSpec
+from pylvs.proto.crtlist import parse_crt_list
+
+_SERVER_FLAGS: tuple[str, ...] = ("ssl", "no-ssl", "check-ssl", "no-check-ssl")
+_SERVER_VALUES: tuple[str, ...] = (
+    "verify",
+    "ca-file",
+    "sni",
+    "crt",
+    "alpn",
+    "ssl-min-ver",
+    "ssl-max-ver",
+)
+_SERVER_VALUES += ("ciphers",)
+_BIND_VALUES: tuple[str, ...] = (
+    "crt",
+    "crt-list",
+    "ca-file",
+    "verify",
+    "alpn",
+    "ssl-min-ver",
+    "ssl-max-ver",
+)
+_BIND_VALUES += ("ciphers",)
+SERVER = {**dict.fromkeys(_SERVER_FLAGS, 0), **dict.fromkeys(_SERVER_VALUES, 1)}
+BIND = {"ssl": 0, **dict.fromkeys(_BIND_VALUES, 1)}
+_SERVER_VERIFY = ("none", "required")
+_BIND_VERIFY = ("none", "optional", "required")
+_DEFAULT_VERIFY_ALERT = (
+    "verify is enabled by default but no CA file specified. If you're running on a LAN where"
+    " you're certain to trust the server's certificate, please set an explicit 'verify none'"
+    " statement on the 'server' line, or use 'ssl-server-verify none' in the global section"
+    " to disable server-side verifications by default."
+)
+
+
+def _common(key: str, v: Word, ctx: Context, prefix: str) -> bool:
+    """The checks `bind` and `server` share: versions, ALPN names, the files."""
+    text = v.text
+    if key in ("ssl-min-ver", "ssl-max-ver") and text not in VERSIONS:
+        ctx.error(v.loc, f"{prefix}'{text}' : unknown ssl/tls version")
+        return False
+    if key == "alpn":
+        names = text.split(",")
+        if not text or any(not n or len(n) > 255 for n in names):
+            long = next((n for n in names if len(n) > 255), "")
+            msg = f"ALPN protocol name too long : '{long}'" if long else "missing ALPN"
+            ctx.error(v.loc, f"{prefix}'alpn' : {msg}")
+            return False
+    if key == "ca-file" and not _ca_file_ok(text, ctx):
+        ctx.error(v.loc, f"{prefix}'ca-file' : unable to load {text}")
+        return False
+    return True
+
+
+Others = list[tuple[str, tuple[str, ...]]]
+
+
+def read_server_word(
+    args: tuple[Word, ...], i: int, ctx: Context, who: str, others: Others
+) -> int | None:
+    """The TLS word at args[i] of a server line, kept in `others`: how many words it took,
+    None after an error."""
+    key = args[i].text
+    n = SERVER[key]
+    if n and i + n >= len(args):
+        ctx.error(args[i].loc, f"'{who}' : '{key}' expects an argument.")
+        return None
+    if n and not check_server(key, args[i + 1], ctx, who):
+        return None
+    others.append((key, tuple(a.text for a in args[i + 1 : i + 1 + n])))
+    return 1 + n
+
+
+def read_bind_word(
+    args: tuple[Word, ...], i: int, ctx: Context, what: str, others: Others
+) -> int | None:
+    """The TLS word at args[i] of a bind line (args[0]: its address), kept in `others`."""
+    key = args[i].text
+    n = BIND[key]
+    if n and i + n >= len(args):
+        ctx.error(args[i].loc, f"'{what}' : missing value for option '{key}'.")
+        return None
+    if n and not check_bind(key, args[i + 1], ctx, f"{what} {args[0].text}"):
+        return None
+    others.append((key, tuple(a.text for a in args[i + 1 : i + 1 + n])))
+    return 1 + n
+
+
+def check_bind(key: str, v: Word, ctx: Context, what: str) -> bool:
+    """A bind TLS word's value; False after an error (located at the value)."""
+    prefix = f"'{what}' : "
+    if key == "verify" and v.text not in _BIND_VERIFY:
+        ctx.error(
+            v.loc,
+            f"{prefix}'verify' : unknown verify method '{v.text}', only 'none', 'optional',"
+            " and 'required' are supported",
+        )
+        return False
+    if key == "crt":
+        problem = _crt_problem(v.text, ctx)
+        if problem is not None:
+            ctx.error(v.loc, prefix + problem)
+            return False
+    if key == "crt-list":
+        problem = _crt_list_problem(v.text, ctx)
+        if problem is not None:
+            ctx.error(v.loc, prefix + problem)
+            return False
+    return _common(key, v, ctx, prefix)
+
+
+def check_server(key: str, v: Word, ctx: Context, who: str) -> bool:
+    """A server TLS word's value; False after an error."""
+    prefix = f"'{who}' : "
+    if key == "verify" and v.text not in _SERVER_VERIFY:
+        ctx.error(
+            v.loc,
+            f"{prefix}'verify' : unknown verify method '{v.text}', only 'none' and 'required'"
+            " are supported.",
+        )
+        return False
+    if key == "crt":
+        problem = _crt_problem(v.text, ctx)
+        if problem is not None:
+            ctx.error(v.loc, prefix + problem)
+            return False
+    return _common(key, v, ctx, prefix)
+
+
+def _crt_problem(path: str, ctx: Context) -> str | None:
+    """What HAProxy says of a certificate file it cannot use (src/ssl_ckch.c), or None.
+    A path the reader cannot read but which exists is taken for a directory (the runtime
+    lists it)."""
+    if ctx.host.exists is not None and not ctx.host.exists(path):
+        return f"unable to stat SSL certificate from file '{path}' : No such file or directory."
+    data = ctx.host.read_file(path) if ctx.host.read_file is not None else None
+    if data is None:
+        return None
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        return f"unable to load certificate from file '{path}'."
+    if b"PRIVATE KEY-----" not in data:
+        key = path + ".key"
+        other = ctx.host.read_file(key) if ctx.host.read_file is not None else None
+        if other is None or b"PRIVATE KEY-----" not in other:
+            return f"No Private Key found in '{key}'."
+    return None
+
+
+def _ca_file_ok(path: str, ctx: Context) -> bool:
+    if ctx.host.read_file is None:
+        return True
+    data = ctx.host.read_file(path)
+    if data is None:
+        return False
+    return b"-----BEGIN CERTIFICATE-----" in data or b"-----BEGIN X509 CRL-----" in data
+
+
+def _crt_list_problem(path: str, ctx: Context) -> str | None:
+    if ctx.host.read_file is None:
+        return None
+    data = ctx.host.read_file(path)
+    if data is None:
+        return f"cannot open file '{path}' : No such file or directory"
+    got = parse_crt_list(data.decode("utf-8", "replace"), path)
+    return got if isinstance(got, str) else None
+
+
+def bind_tls(others: tuple[tuple[str, tuple[str, ...]], ...], where: str) -> TlsBindSpec | None:
+    """A bind's TLS spec from its words (None: no `ssl`: the crt words then only load)."""
+    if not any(k == "ssl" for k, _ in others):
+        return None
+    certs: list[str] = []
+    lists: list[str] = []
+    values: dict[str, str] = {}
+    for key, args in others:
+        if key == "crt":
+            certs.append(args[0])
+        elif key == "crt-list":
+            lists.append(args[0])
+        elif key in BIND and args:
+            values[key] = args[0]
+    return TlsBindSpec(
+        certs=tuple(certs),
+        crt_lists=tuple(lists),
+        ca_file=values.get("ca-file"),
+        verify=values.get("verify", "none"),
+        alpn=tuple(values["alpn"].split(",")) if "alpn" in values else (),
+        min_ver=values.get("ssl-min-ver"),
+        max_ver=values.get("ssl-max-ver"),
+        ciphers=values.get("ciphers"),
+        where=where,
+    )
+
+
+def server_tls(
+    others: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[TlsServerSpec | None, int]:
+    """A server's TLS spec and `use_ssl` (HAProxy's srv->use_ssl: 1 `ssl`, -1 `no-ssl`, 0
+    neither) from its words in order (src/cfgparse-ssl.c srv_parse_ssl / srv_parse_no_ssl:
+    the TLS context exists once `ssl` or `check-ssl` was said, even if `no-ssl` follows)."""
+    use_ssl = 0
+    prepared = False
+    check_ssl = False
+    values: dict[str, str] = {}
+    for key, args in others:
+        if key == "ssl":
+            use_ssl, prepared = 1, True
+        elif key == "no-ssl":
+            prepared = prepared or use_ssl == 1
+            use_ssl = -1
+        elif key in ("check-ssl", "no-check-ssl"):
+            check_ssl = key == "check-ssl"
+            prepared = prepared or check_ssl
+        elif key in SERVER and args:
+            values[key] = args[0]
+    if not prepared:
+        return None, use_ssl
+    tls = TlsServerSpec(
+        verify=values.get("verify"),
+        ca_file=values.get("ca-file"),
+        sni=values.get("sni"),
+        crt=values.get("crt"),
+        alpn=tuple(values["alpn"].split(",")) if "alpn" in values else (),
+        min_ver=values.get("ssl-min-ver"),
+        max_ver=values.get("ssl-max-ver"),
+        ciphers=values.get("ciphers"),
+        check_ssl=check_ssl,
+    )
+    return tls, use_ssl
+
+
+def check_tls(
+    others: tuple[tuple[str, tuple[str, ...]], ...], *, own: bool
+) -> TlsServerSpec | None:
+    """The TLS of a server's health checks: `check-ssl`, or the server's own `ssl` when the
+    checks go to the server's address (src/check.c init_srv_check; not for `add server`'s
+    servers, whose checks use TLS only with `check-ssl`: `own` is then set)."""
+    tls, use_ssl = server_tls(others)
+    if tls is None:
+        return None
+    return tls if tls.check_ssl or (not own and use_ssl == 1) else None
+
+
+def effective_verify(tls: TlsServerSpec, global_verify: str) -> str:
+    return tls.verify if tls.verify is not None else global_verify
+
+
+def check_server_verify(
+    tls: TlsServerSpec, global_verify: str, loc: Location, problems: Problems
+) -> bool:
+    """src/ssl_sock.c ssl_sock_prepare_srv_ctx: verifying without a CA file is refused."""
+    if effective_verify(tls, global_verify) != "required" or tls.ca_file is not None:
+        return True
+    if tls.verify is None:
+        problems.error(loc, _DEFAULT_VERIFY_ALERT, Kind.CONFIG)
+    else:
+        problems.error(loc, "verify is enabled but no CA file specified.", Kind.CONFIG)
+    return False
+
+
+def check_servers(config: HaproxyConfig, problems: Problems) -> str:
+    """The global `ssl-server-verify`, after refusing the servers whose TLS would verify
+    without a CA file (those that use TLS for traffic or checks)."""
+    verify = global_server_verify(config.global_.others)
+    for proxy in config.proxies:
+        for s in proxy.servers:
+            tls, use_ssl = server_tls(s.others)
+            if tls is not None and (use_ssl == 1 or tls.check_ssl):
+                check_server_verify(tls, verify, s.loc, problems)
+    return verify
+
+
+def global_server_verify(others: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """The global `ssl-server-verify` (kept in Global.others by `read_global_verify`)."""
+    value = "required"
+    for key, args in others:
+        if key == "ssl-server-verify" and args:
+            value = args[0]
+    return value
+
+
+def read_global_verify(
+    st: Statement, ctx: Context, others: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    """`ssl-server-verify none|required` (cfgparse-ssl.c ssl_parse_global_ssl_server_verify)."""
+    if len(st.args) != 1 or st.args[0].text not in _SERVER_VERIFY:
+        ctx.error(
+            st.loc,
+            f"'{st.name}' expects 'none' or 'required' as argument.",
+        )
+        return
+    others.append((st.name, (st.args[0].text,)))

@@ -1,0 +1,270 @@
+"""Python `ssl` contexts for the HAProxy mode's TLS binds and servers, and the CA files the
+runtime API creates (HAProxy 2.6 src/ssl_sock.c ssl_sock_prepare_ctx / prepare_srv_ctx,
+src/ssl_ckch.c for `new|set|commit ssl ca-file`).
+
+A bind's certificates are picked by the client's SNI as HAProxy picks them
+(ssl_sock_switchctx_cbk): an exact name among the certificates' CN and DNS subject
+alternative names, then a wildcard `*.domain`, else the first certificate (the default).
+Building a context reads files: it runs when the runtime starts (a bad file is the bind's
+`FILE:LINE` and HAProxy's words) or, for a server, at its first connection and again after
+`set server B/S ssl` or a CA file commit.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+
+from pylvs.model.proxy_spec import ServerSpec
+from pylvs.model.tls import CrtListEntry, TlsBindSpec, TlsServerSpec
+from pylvs.proto import x509
+from pylvs.proto.crtlist import parse_crt_list
+from pylvs.proto.tls_store import CaStore
+
+_VERSIONS = {
+    "SSLv3": ssl.TLSVersion.SSLv3,
+    "TLSv1.0": ssl.TLSVersion.TLSv1,
+    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+}
+_VERIFY = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
+_SKIP = (".key", ".ocsp", ".issuer", ".sctl")  # files beside certificates in a crt directory
+
+
+class TlsSetupError(OSError):
+    """A certificate, key, CA file or setting a context cannot take (HAProxy's words; an
+    OSError: the runtime's start and a reload report it as they report a bind failure)."""
+
+
+class SniObject(ssl.SSLObject):
+    """An SSLObject that remembers the name the client asked for (ssl_fc_sni)."""
+
+    sni: str | None = None
+
+
+def ca_pem(store: CaStore, name: str, *, bind: bool = False) -> str:
+    """The PEM text of CA file `name`: the store's (committed from the runtime API, or
+    read before), else the file on disk, recorded in the store."""
+    entry = store.files.get(name)
+    if entry is not None:
+        if bind:
+            store.used.add(name)
+        return entry.pem
+    try:
+        with open(name, encoding="ascii", errors="replace") as f:
+            text = f.read()
+    except OSError as exc:
+        raise TlsSetupError(f"'ca-file' : unable to load {name}") from exc
+    got = store.loaded(name, text, bind=bind)
+    if got is None or not got.certs:
+        raise TlsSetupError(f"Couldn't open the ca-file '{name}' (no certificate or crl found).")
+    return text
+
+
+def _versions(ctx: ssl.SSLContext, low: str | None, high: str | None) -> None:
+    if low is not None:
+        ctx.minimum_version = _VERSIONS[low]
+    if high is not None:
+        ctx.maximum_version = _VERSIONS[high]
+
+
+def _ciphers(ctx: ssl.SSLContext, ciphers: str | None) -> None:
+    if ciphers is None:
+        return
+    try:
+        ctx.set_ciphers(ciphers)
+    except ssl.SSLError as exc:
+        raise TlsSetupError(f"unable to set SSL cipher list to '{ciphers}'") from exc
+
+
+def _load_chain(ctx: ssl.SSLContext, path: str, store: CaStore | None = None) -> None:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise TlsSetupError(
+            f"unable to stat SSL certificate from file '{path}' : {exc.strerror}."
+        ) from exc
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise TlsSetupError(f"unable to load certificate from file '{path}'.")
+    if store is not None:
+        store.cert_loaded(path, data.decode("ascii", "replace"))
+    key = None if b"PRIVATE KEY-----" in data else path + ".key"
+    try:
+        ctx.load_cert_chain(path, key)
+    except (OSError, ssl.SSLError) as exc:
+        if key is not None:
+            raise TlsSetupError(f"No Private Key found in '{key}'.") from exc
+        raise TlsSetupError(
+            f"inconsistencies between private key and certificate loaded '{path}'."
+        ) from exc
+
+
+def cert_names(path: str) -> list[str]:
+    """The names SNI matches a certificate on: its CN and DNS subject alternative names
+    (ssl_sock_load_cert_sni); lower case."""
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            blocks = x509.pem_blocks(f.read())
+        cert = x509.parse(blocks[0])
+    except (OSError, IndexError, x509.CertError):
+        return []
+    return [n.lower() for n in (*cert.common_names, *cert.dns)]
+
+
+class BindTls:
+    """The contexts of one TLS bind: the default and those SNI picks."""
+
+    def __init__(self, spec: TlsBindSpec, store: CaStore) -> None:
+        self.spec = spec
+        self.default: ssl.SSLContext | None = None
+        self.exact: dict[str, ssl.SSLContext] = {}
+        self.wild: dict[str, ssl.SSLContext] = {}
+        self.handshakes = 0  # ssl_sess
+        self.failed = 0  # ssl_failed_handshake
+        entries = [CrtListEntry(p) for p in self._expand(spec.certs)]
+        for path in spec.crt_lists:
+            entries.extend(_read_crt_list(path))
+        if not entries:
+            raise TlsSetupError("no certificate given ('crt' or 'crt-list')")
+        for entry in entries:
+            ctx = self._context(entry, store)
+            names = list(entry.filters) or cert_names(entry.crt)
+            for name in names:
+                if name.startswith("!"):
+                    continue
+                if name.startswith("*."):
+                    self.wild.setdefault(name[2:].lower(), ctx)
+                else:
+                    self.exact.setdefault(name.lower(), ctx)
+            if self.default is None:
+                self.default = ctx
+
+    @staticmethod
+    def _expand(paths: tuple[str, ...]) -> list[str]:
+        """`crt DIR` loads the directory's files in name order (ssl_sock_load_cert)."""
+        out: list[str] = []
+        for path in paths:
+            if os.path.isdir(path):
+                try:
+                    names = sorted(os.listdir(path))
+                except OSError as exc:
+                    raise TlsSetupError(
+                        f"unable to scan directory '{path}' : {exc.strerror}."
+                    ) from exc
+                out.extend(
+                    os.path.join(path, n)
+                    for n in names
+                    if not n.endswith(_SKIP) and os.path.isfile(os.path.join(path, n))
+                )
+            else:
+                out.append(path)
+        return out
+
+    def _context(self, entry: CrtListEntry, store: CaStore) -> ssl.SSLContext:
+        spec = self.spec
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.sslobject_class = SniObject
+        _versions(ctx, spec.min_ver, spec.max_ver)
+        _ciphers(ctx, spec.ciphers)
+        _load_chain(ctx, entry.crt, store)
+        verify = entry.verify or spec.verify
+        ca_file = entry.ca_file or spec.ca_file
+        ctx.verify_mode = _VERIFY.get(verify, ssl.CERT_NONE)
+        if ca_file is not None:
+            try:
+                ctx.load_verify_locations(cadata=ca_pem(store, ca_file, bind=True))
+            except ssl.SSLError as exc:
+                raise TlsSetupError(f"'ca-file' : unable to load {ca_file}") from exc
+        elif verify != "none":
+            raise TlsSetupError(
+                f"verify is enabled but no CA file specified for bind '{spec.where}'."
+            )
+        alpn = entry.alpn if entry.alpn is not None else spec.alpn
+        if alpn:
+            ctx.set_alpn_protocols(list(alpn))
+        ctx.sni_callback = self._sni
+        return ctx
+
+    def _sni(self, obj: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
+        """ssl_sock_switchctx_cbk: the exact name, then the wildcard, else the default."""
+        if isinstance(obj, SniObject):
+            obj.sni = name
+        if not name:
+            return
+        low = name.lower()
+        ctx = self.exact.get(low)
+        if ctx is None and "." in low:
+            ctx = self.wild.get(low.split(".", 1)[1])
+        if ctx is not None and ctx is not obj.context:
+            obj.context = ctx
+
+
+def _read_crt_list(path: str) -> list[CrtListEntry]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError as exc:
+        raise TlsSetupError(f"cannot open file '{path}' : {exc.strerror}") from exc
+    got = parse_crt_list(text, path)
+    if isinstance(got, str):
+        raise TlsSetupError(got)
+    return list(got)
+
+
+class ServerTls:
+    """A server's TLS at run time: whether its traffic uses it (`set server B/S ssl`) and
+    its client context, built at first use and after a change."""
+
+    __slots__ = ("_ctx", "_generation", "on", "spec", "use_ssl")
+
+    def __init__(self, spec: ServerSpec) -> None:
+        self.spec = spec.tls
+        self.use_ssl = spec.use_ssl
+        self.on = spec.tls is not None and spec.use_ssl == 1
+        self._ctx: ssl.SSLContext | None = None
+        self._generation = -1
+
+    def set(self, on: bool) -> None:
+        """srv_set_ssl."""
+        self.use_ssl = 1 if on else 0
+        self.on = on and self.spec is not None
+
+    def context(self, store: CaStore, verify_default: str) -> ssl.SSLContext:
+        """`verify_default`: the global `ssl-server-verify`."""
+        if self._ctx is None or self._generation != store.generation:
+            assert self.spec is not None
+            self._ctx = server_context(self.spec, verify_default, store)
+            self._generation = store.generation
+        return self._ctx
+
+
+def server_context(tls: TlsServerSpec, verify_default: str, store: CaStore) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False  # HAProxy checks names only with `verifyhost`
+    verify = tls.verify if tls.verify is not None else verify_default
+    ctx.verify_mode = ssl.CERT_REQUIRED if verify == "required" else ssl.CERT_NONE
+    if tls.ca_file is not None:
+        try:
+            ctx.load_verify_locations(cadata=ca_pem(store, tls.ca_file))
+        except ssl.SSLError as exc:
+            raise TlsSetupError(f"'ca-file' : unable to load {tls.ca_file}") from exc
+    _versions(ctx, tls.min_ver, tls.max_ver)
+    _ciphers(ctx, tls.ciphers)
+    if tls.crt is not None:
+        _load_chain(ctx, tls.crt, store)
+    if tls.alpn:
+        ctx.set_alpn_protocols(list(tls.alpn))
+    return ctx
+
+
+def constant_sni(tls: TlsServerSpec | None) -> str | None:
+    """The server name of `sni str(NAME)` (the form whose value does not depend on the
+    stream); other expressions are evaluated per stream by the caller."""
+    if tls is None or tls.sni is None:
+        return None
+    text = tls.sni
+    if text.startswith("str(") and text.endswith(")"):
+        return text[4:-1]
+    return None

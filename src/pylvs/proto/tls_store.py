@@ -1,0 +1,196 @@
+"""The CA files and certificates a HAProxy-mode runtime holds in memory, as the runtime API
+shows and changes them (HAProxy 2.6 src/ssl_ckch.c: the cafile tree and its one
+`cafile_transaction`; `new|set|commit|abort|del|show ssl ca-file`, `show ssl cert`).
+
+Pure: the runtime's TLS contexts (dataplane/haproxy/tls_contexts.py) record here what they
+read from disk (`loaded`, `cert_loaded`) and read committed CA files from here first; a
+commit bumps `generation`, and server contexts built from an older generation are rebuilt
+at their next connection (HAProxy rebuilds the instances that use the file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pylvs.proto import x509
+
+
+@dataclass(frozen=True, slots=True)
+class PemFile:
+    name: str
+    pem: str
+    certs: tuple[x509.Cert, ...]
+
+
+def read_pem(name: str, pem: str) -> PemFile | None:
+    """The certificates of a PEM text (None: a block that is not a certificate's)."""
+    try:
+        blocks = x509.pem_blocks(pem)
+        certs = tuple(x509.parse(b) for b in blocks)
+    except x509.CertError:
+        return None
+    return PemFile(name, pem, certs)
+
+
+def cert_detail(c: x509.Cert) -> str:
+    """show_cert_detail: the lines of one certificate."""
+    san = ", ".join(f"DNS:{n}" for n in c.dns)
+    return (
+        f"Serial: {c.serial}\n"
+        f"notBefore: {c.not_before}\n"
+        f"notAfter: {c.not_after}\n"
+        f"Subject Alternative Name: {san}\n"
+        f"Algorithm: {c.algorithm}\n"
+        f"SHA1 FingerPrint: {c.sha1}\n"
+        f"Subject: {c.subject}\n"
+        f"Issuer: {c.issuer}\n"
+    )
+
+
+@dataclass
+class CaStore:
+    """CA files by name (those committed and those read from disk), the open transaction,
+    the names live contexts use, and the certificate files loaded."""
+
+    files: dict[str, PemFile] = field(default_factory=dict)
+    tx: PemFile | None = None  # `set ssl ca-file`'s new content, not yet committed
+    used: set[str] = field(default_factory=set)
+    certs: dict[str, PemFile] = field(default_factory=dict)  # `crt` files, by path
+    generation: int = 0
+
+    def loaded(self, name: str, pem: str, *, bind: bool) -> PemFile | None:
+        """A CA file read from disk; `bind`: a bind's (HAProxy shows those as Used)."""
+        got = read_pem(name, pem)
+        if got is not None:
+            self.files.setdefault(name, got)
+            if bind:
+                self.used.add(name)
+        return self.files.get(name)
+
+    def cert_loaded(self, path: str, pem: str) -> None:
+        got = read_pem(path, pem)
+        if got is not None:
+            self.certs[path] = got
+
+    # -- the runtime API (answers: (text, is an error)) -----------------------------------
+
+    def new(self, name: str) -> tuple[str, bool]:
+        if not name:
+            return "'new ssl ca-file' expects a filename\n", True
+        if name in self.files:
+            return f"CA file '{name}' already exists!\n", True
+        self.files[name] = PemFile(name, "", ())
+        return f"New CA file created '{name}'!\n", False
+
+    def set(self, name: str, payload: str | None) -> tuple[str, bool]:
+        if not name or payload is None:
+            return "'set ssl ca-file expects a filename and CAs as a payload\n", True
+        if self.tx is not None and self.tx.name != name:
+            why = (
+                f"The ongoing transaction is about '{self.tx.name}' but you are trying to"
+                f" set '{name}'\n"
+            )
+            return f"{why}Can't update {name}!\n", True
+        if self.tx is None and name not in self.files:
+            why = "Can't replace a CA file which is not referenced by the configuration!\n"
+            return f"{why}Can't update {name}!\n", True
+        got = read_pem(name, payload)
+        if got is None or not got.certs:
+            return f"Invalid payload\nCan't update {name}!\n", True
+        created = self.tx is None
+        self.tx = got
+        verb = "created" if created else "updated"
+        return f"transaction {verb} for CA {name}!\n", False
+
+    def commit(self, name: str) -> tuple[str, bool]:
+        if not name:
+            return "'commit ssl ca-file expects a filename\n", True
+        if self.tx is None:
+            return f"No ongoing transaction! !\nCan't commit {name}!\n", True
+        if self.tx.name != name:
+            why = (
+                f"The ongoing transaction is about '{self.tx.name}' but you are trying to"
+                f" set '{name}'\n"
+            )
+            return f"{why}Can't commit {name}!\n", True
+        self.files[name], self.tx = self.tx, None
+        self.generation += 1
+        return f"Committing {name}\nSuccess!\n", False
+
+    def abort(self, name: str) -> tuple[str, bool]:
+        if not name:
+            return "'abort ssl ca-file' expects a filename\n", True
+        if self.tx is None:
+            return "No ongoing transaction!\n", True
+        if self.tx.name != name:
+            return (
+                f"The ongoing transaction is about '{self.tx.name}' but you are trying to"
+                f" abort a transaction for '{name}'\n",
+                True,
+            )
+        self.tx = None
+        return f"Transaction aborted for certificate '{name}'!\n", False
+
+    def delete(self, name: str) -> tuple[str, bool]:
+        if not name:
+            return "'del ssl ca-file' expects a CA file name\n", True
+        if name not in self.files:
+            return f"CA file '{name}' doesn't exist!\n", True
+        if name in self.used:
+            return f"CA file '{name}' in use, can't be deleted!\n", True
+        del self.files[name]
+        return f"CA file '{name}' deleted!\n", False
+
+    def show(self, arg: str) -> tuple[str, bool]:
+        """`show ssl ca-file [NAME[:INDEX]]` (cli_parse_show_cafile and its handlers)."""
+        if not arg:
+            out = ""
+            if self.tx is not None:
+                out = f"# transaction\n*{self.tx.name} - {len(self.tx.certs)} certificate(s)\n"
+            out += "# filename\n"
+            for name in sorted(self.files):
+                out += f"{name} - {len(self.files[name].certs)} certificate(s)\n"
+            return out, False
+        name, colon, index_text = arg.partition(":")
+        first, only = 0, False
+        if colon:
+            if not index_text.isdigit() or int(index_text) <= 0:
+                return f"wrong CA index after colons in '{arg}'!", True
+            first, only = int(index_text) - 1, True
+        entry = self._find(name)
+        if entry is None:
+            return "Can't display the CA file : Not found!\n", True
+        if not entry.certs:
+            return "", False
+        status = "Used" if entry.name in self.used and entry is not self.tx else "Unused"
+        star = "*" if entry is self.tx else ""
+        out = f"Filename: {star}{entry.name}\nStatus: {status}\n"
+        for i in range(first, len(entry.certs)):
+            out += f" \nCertificate #{i + 1}:\n" + cert_detail(entry.certs[i])
+            if only:
+                break
+        return out, False
+
+    def _find(self, name: str) -> PemFile | None:
+        if name.startswith("*"):
+            tx = self.tx
+            return tx if tx is not None and tx.name == name[1:] else None
+        return self.files.get(name)
+
+    def show_cert(self, arg: str) -> tuple[str, bool]:
+        """`show ssl cert [FILE]` (cli_io_handler_show_cert / _detail)."""
+        if not arg:
+            if not self.certs:
+                return "", False  # HAProxy without certificates prints nothing
+            return "# filename\n" + "".join(f"{p}\n" for p in sorted(self.certs)), False
+        entry = self.certs.get(arg)
+        if entry is None or not entry.certs:
+            return (
+                "Can't display the certificate: Not found or the certificate is a bundle!\n",
+                True,
+            )
+        first = entry.certs[0]
+        out = f"Filename: {arg}\nStatus: Used\n" + cert_detail(first)
+        for ca in entry.certs[1:]:
+            out += f"Chain Subject: {ca.subject}\nChain Issuer: {ca.issuer}\n"
+        return out + "OCSP Response Key: \n", False

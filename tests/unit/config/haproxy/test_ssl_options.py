@@ -1,0 +1,121 @@
+"""The TLS words of `bind` and `server` lines (config/haproxy/ssl_options.py): read into
+model/tls.py's specs in HAProxy's order, their values checked with HAProxy 2.6.12's
+messages at the value's line and column, certificate and CA files checked where the host
+lets the reader read them."""
+
+from __future__ import annotations
+
+from pylvs.config.errors import Problems
+from pylvs.config.haproxy.convert import to_spec
+from pylvs.config.haproxy.reader import load_text
+from pylvs.config.keywords import HostFacts
+from pylvs.model.proxy_spec import ProxiesSpec
+
+D = "defaults\n mode tcp\n timeout connect 1s\n timeout client 2s\n timeout server 3s\n"
+CERT = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+KEY = b"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+FILES = {"/both.pem": CERT + KEY, "/cert.pem": CERT, "/junk.pem": b"junk\n", "/ca.pem": CERT}
+HOST = HostFacts(read_file=FILES.get, exists=lambda p: p in FILES)
+
+
+def _spec(text: str) -> tuple[ProxiesSpec, list[str]]:
+    r = load_text(D + text, "t.cfg", host=HOST)
+    problems = Problems()
+    spec = to_spec(r.config, problems).proxies
+    said = [f"{p.loc.line}:{p.loc.col}: {p.message}" for p in (*r.problems, *problems)]
+    return spec, said
+
+
+def test_a_bind_with_ssl_gets_its_certificates_and_settings() -> None:
+    spec, said = _spec(
+        "frontend f\n bind :443 ssl crt /both.pem crt /cert.pem alpn h2,http/1.1"
+        " ssl-min-ver TLSv1.2 verify optional ca-file /ca.pem ciphers HIGH\n bind :80\n"
+    )
+    assert said == ["7:34: 'bind :443' : No Private Key found in '/cert.pem.key'."]
+    spec, said = _spec(
+        "frontend f\n bind :443 ssl crt /both.pem alpn h2,http/1.1"
+        " ssl-min-ver TLSv1.2 verify optional ca-file /ca.pem ciphers HIGH\n bind :80\n"
+    )
+    assert said == []
+    tls = spec.frontends[0].binds[0].tls
+    assert tls is not None
+    assert tls.certs == ("/both.pem",)
+    assert tls.alpn == ("h2", "http/1.1")
+    assert (tls.min_ver, tls.verify, tls.ca_file, tls.ciphers) == (
+        "TLSv1.2", "optional", "/ca.pem", "HIGH",
+    )  # fmt: skip
+    assert spec.frontends[0].binds[1].tls is None
+
+
+def test_bad_bind_values_are_located_errors_in_haproxys_words() -> None:
+    cases = {
+        "bind :443 ssl crt /junk.pem": (
+            "7:20: 'bind :443' : unable to load certificate from file '/junk.pem'."
+        ),
+        "bind :443 ssl crt /none.pem": (
+            "7:20: 'bind :443' : unable to stat SSL certificate from file '/none.pem' : No"
+            " such file or directory."
+        ),
+        "bind :443 ssl crt /both.pem verify bogus": (
+            "7:37: 'bind :443' : 'verify' : unknown verify method 'bogus', only 'none',"
+            " 'optional', and 'required' are supported"
+        ),
+        "bind :443 ssl crt /both.pem ssl-max-ver TLSv9": (
+            "7:42: 'bind :443' : 'TLSv9' : unknown ssl/tls version"
+        ),
+        "bind :443 ssl crt /both.pem ca-file /junk.pem": (
+            "7:38: 'bind :443' : 'ca-file' : unable to load /junk.pem"
+        ),
+        "bind :443 ssl crt": "7:16: 'bind' : missing value for option 'crt'.",
+    }
+    for line, message in cases.items():
+        _got, said = _spec(f"frontend f\n {line}\n")
+        assert said == [message], line
+
+
+def test_a_server_takes_ssl_from_the_default_server_above_it_only() -> None:
+    """HAProxy applies a default-server as it stands at the server line; `no-ssl` after an
+    inherited `ssl` leaves the TLS settings prepared (`set server ssl on` may use them) but
+    off (srv_use_ssl -1)."""
+    spec, said = _spec(
+        "global\n ssl-server-verify none\n"
+        "backend b\n server a 127.0.0.1:1 no-ssl\n default-server ssl alpn h2\n"
+        " server b 127.0.0.1:1 no-ssl\n server c 127.0.0.1:1 sni str(x.example) crt /both.pem\n"
+        " server d 127.0.0.1:1\n"
+    )
+    assert said == []
+    got = {s.name: (s.use_ssl, s.tls is not None) for s in spec.backends[0].servers}
+    assert got == {"a": (-1, False), "b": (-1, True), "c": (1, True), "d": (1, True)}
+    c = spec.backends[0].servers[2].tls
+    assert c is not None
+    assert (c.sni, c.crt, c.alpn) == ("str(x.example)", "/both.pem", ("h2",))
+    assert spec.ssl_server_verify == "none"
+
+
+def test_verifying_a_server_without_a_ca_file_is_refused() -> None:
+    _s, said = _spec("backend b\n server s 127.0.0.1:1 ssl\n")
+    assert len(said) == 1
+    assert said[0].startswith("7:2: verify is enabled by default but no CA file specified.")
+    _s, said = _spec("backend b\n server s 127.0.0.1:1 ssl verify required\n")
+    assert said == ["7:2: verify is enabled but no CA file specified."]
+    _s, said = _spec("backend b\n server s 127.0.0.1:1 ssl verify required ca-file /ca.pem\n")
+    assert said == []
+    _s, said = _spec("backend b\n server s 127.0.0.1:1 ssl verify maybe\n")
+    assert said == [
+        "7:34: 'server b/s' : 'verify' : unknown verify method 'maybe', only 'none' and"
+        " 'required' are supported."
+    ]
+    _s, said = _spec("global\n ssl-server-verify sometimes\n")
+    assert said == ["7:2: 'ssl-server-verify' expects 'none' or 'required' as argument."]
+
+
+def test_check_ssl_and_the_checks_of_a_tls_server() -> None:
+    """src/check.c: checks to the server's own address use its TLS; `check-ssl` forces it;
+    checks with their own `port` do not inherit it."""
+    from pylvs.config.haproxy import ssl_options
+
+    ssl_on = (("ssl", ()), ("verify", ("none",)))
+    assert ssl_options.check_tls(ssl_on, own=False) is not None
+    assert ssl_options.check_tls(ssl_on, own=True) is None
+    assert ssl_options.check_tls((*ssl_on, ("check-ssl", ())), own=True) is not None
+    assert ssl_options.check_tls((("no-ssl", ()),), own=False) is None
