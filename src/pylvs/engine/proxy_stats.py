@@ -36,6 +36,7 @@ from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
 from pylvs.dataplane.haproxy.http.exchange import Exchange
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
+from pylvs.dataplane.haproxy.tls_hooks import server_tls_modules, tls_modules
 from pylvs.engine.dynamic_servers import DynamicServers, ServerLine, no_dynamic_servers
 from pylvs.engine.http_stats import HttpStats
 from pylvs.engine.proxy_checks import ProxyChecks
@@ -179,7 +180,7 @@ class LiveProxies:
             paused=fe.admin_paused,
             req_rate=req_rate,
             counters=counters,
-            modules=ModuleCounters(h2=fe.h2.values()),
+            modules=ModuleCounters(ssl=tls_modules(fe).ssl, h2=fe.h2.values()),
         )
 
     def _page_frontend(self, spec: FrontendSpec) -> FrontendView:
@@ -243,6 +244,7 @@ class LiveProxies:
             counters=counters,
             check=self._check(be, spec) if not srv.dynamic else DYNAMIC_NO_CHECK,
             use_ssl=srv.tls.use_ssl,
+            modules=server_tls_modules(srv),
         )
         sh = self._health(be.spec.name, spec.name)
         if sh is not None and self.checks is not None:

@@ -20,6 +20,7 @@ import pytest
 
 from pylvs.proto import x509
 from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port
+from tests.integration.hamode.hamode_helpers import stats_command as cli
 
 pytestmark = [
     pytest.mark.slow,
@@ -229,3 +230,38 @@ def test_what_tls_clients_see_is_haproxys(
     assert got["client cert"] == "dn=/C=FR/O=Test/CN=client cn=client verify=0\n"
     assert got["tcp"] == b"hello through two TLS hops\n"
     assert str(got["http to a TLS server"]).startswith("sni=a.wild.local fc=1 ")
+
+
+def test_a_garbage_client_is_counted_and_the_cli_shows_the_certificates(
+    proxy: Callable[..., Proxy], certs: Path, tmp_path: Path
+) -> None:
+    """Each client that fails its handshake is one more `ssl_failed_handshake` of its
+    frontend (the ssl stats module), the good ones `ssl_sess`; `show ssl cert` lists the
+    bind's certificate with its fingerprint, `show ssl ca-file` the CA file, and `set server
+    B/S ssl off` turns a server's TLS off (srv_use_ssl 0)."""
+    sock = tmp_path / "stats.sock"
+    port = free_port()
+    cfg = (
+        f"global\n    stats socket {sock} level admin\n"
+        "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n"
+        "    timeout server 5s\n"
+        f"frontend https_in\n    bind 127.0.0.1:{port} ssl crt {certs}/www.pem\n"
+        "    http-request return status 200\n"
+        f"backend b\n    server s 127.0.0.1:1 ssl ca-file {certs}/ca.pem\n"
+    )
+    proxy("pylvs", cfg, None)
+    for _ in range(3):
+        _garbage(port)
+    _https(_client(certs), port, "www.test.local")
+    lines = cli(sock, "show stat -1 1 -1").splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    row = dict(zip(header, lines[1].split(","), strict=False))
+    assert (row["ssl_sess"], row["ssl_failed_handshake"]) == ("1", "3")
+    listed = cli(sock, "show ssl cert")
+    assert listed == f"# filename\n{certs}/www.pem\n\n"
+    detail = cli(sock, f"show ssl cert {certs}/www.pem")
+    der = x509.pem_blocks((certs / "www.pem").read_text())[0]
+    assert f"SHA1 FingerPrint: {x509.parse(der).sha1}\n" in detail
+    assert f"{certs}/ca.pem - 1 certificate(s)" in cli(sock, "show ssl ca-file")
+    assert cli(sock, "set server b/s ssl off") == "server ssl setting updated.\n\n"
+    assert cli(sock, "show servers state b").splitlines()[2].split()[20] == "0"

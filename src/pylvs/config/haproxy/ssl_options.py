@@ -131,9 +131,19 @@ def check_bind(key: str, v: Word, ctx: Context, what: str) -> bool:
     return _common(key, v, ctx, prefix)
 
 
+SNI_FORMS = ("ssl_fc_sni", "req.hdr(host)", "hdr(host)")
+
+
 def check_server(key: str, v: Word, ctx: Context, who: str) -> bool:
     """A server TLS word's value; False after an error."""
     prefix = f"'{who}' : "
+    if key == "sni" and not _sni_acted_on(v.text):
+        ctx.warning(
+            v.loc,
+            f"{prefix}'sni {v.text}' : pylvs sends the name of `sni str(NAME)`, `sni ssl_fc_sni`"
+            " and `sni req.hdr(host)` only; this expression is not evaluated (no SNI is sent)",
+            Kind.UNSUPPORTED,
+        )
     if key == "verify" and v.text not in _SERVER_VERIFY:
         ctx.error(
             v.loc,
@@ -147,6 +157,11 @@ def check_server(key: str, v: Word, ctx: Context, who: str) -> bool:
             ctx.error(v.loc, prefix + problem)
             return False
     return _common(key, v, ctx, prefix)
+
+
+def _sni_acted_on(text: str) -> bool:
+    low = text.lower()
+    return (text.startswith("str(") and text.endswith(")")) or low in SNI_FORMS
 
 
 def _crt_problem(path: str, ctx: Context) -> str | None:

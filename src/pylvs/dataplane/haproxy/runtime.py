@@ -165,6 +165,7 @@ class ProxyRuntime:
             else:
                 raise_limit(self.maxconn or None, self.ctx.fds.reserve)
         self.ctx.fds.measure()
+        self.tls.prepare(self.backends.values())  # servers' TLS files read now, as HAProxy
         if previous is None:
             self.load_state_files()
         old = previous.listeners_by_key() if previous is not None else {}

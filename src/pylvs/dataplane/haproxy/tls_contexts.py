@@ -217,12 +217,13 @@ class ServerTls:
     """A server's TLS at run time: whether its traffic uses it (`set server B/S ssl`) and
     its client context, built at first use and after a change."""
 
-    __slots__ = ("_ctx", "_generation", "on", "spec", "use_ssl")
+    __slots__ = ("_ctx", "_generation", "failed", "handshakes", "on", "spec", "use_ssl")
 
     def __init__(self, spec: ServerSpec) -> None:
         self.spec = spec.tls
         self.use_ssl = spec.use_ssl
         self.on = spec.tls is not None and spec.use_ssl == 1
+        self.handshakes = self.failed = 0  # the ssl stats module's ssl_sess / _failed_handshake
         self._ctx: ssl.SSLContext | None = None
         self._generation = -1
 

@@ -14,13 +14,15 @@ import _socket
 import functools
 import logging
 import ssl
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from pylvs.model.proxies import NO_MODULES, ModuleCounters
 from pylvs.model.proxy_spec import BindSpec
 from pylvs.model.tls import TlsFacts, TlsServerSpec
 from pylvs.proto import proxyproto
 from pylvs.proto.rules import counters
-from pylvs.proto.sample.stream import Session
+from pylvs.proto.sample.stream import Session, Stream
 from pylvs.proto.tls_store import CaStore
 
 from .tls import TlsBridge
@@ -29,8 +31,8 @@ from .tls_contexts import BindTls, TlsSetupError, constant_sni, server_context
 if TYPE_CHECKING:
     from pylvs.dataplane.proxy.tcp import End
 
-    from .backend import ServerRuntime
-    from .frontend import FrontendListener
+    from .backend import BackendRuntime, ServerRuntime
+    from .frontend import Frontend, FrontendListener
     from .http.server_side import ServerConn
     from .http.upstream import Upstream
     from .session import HaSession
@@ -46,6 +48,21 @@ class TlsState:
         self.store = CaStore()
         self.server_verify = server_verify
         self._binds: dict[int, BindTls] = {}
+
+    def prepare(self, backends: Iterable[BackendRuntime]) -> None:
+        """Build the contexts of the servers whose TLS is in use (their CA, certificate
+        files are read at start, as HAProxy's ssl_sock_prepare_srv_ctx does; a file that
+        cannot be used stops the start, naming the server)."""
+        for be in backends:
+            for srv in be.servers:
+                spec = srv.tls.spec
+                if spec is None or not (srv.tls.on or spec.check_ssl):
+                    continue
+                try:
+                    srv.tls.context(self.store, self.server_verify)
+                except TlsSetupError as exc:
+                    name = f"{be.spec.name}/{srv.spec.name}"
+                    raise TlsSetupError(f"{srv.spec.where}: 'server {name}' : {exc}") from None
 
     def check_context(self, spec: TlsServerSpec) -> ssl.SSLContext:
         """A health check's TLS context (built per check run: checks are seconds apart and
@@ -107,13 +124,18 @@ def accept(
 # -- servers ---------------------------------------------------------------------------
 
 
-def _sni(srv: ServerRuntime, sess: Session | None) -> str | None:
-    """The server name sent: `sni str(NAME)`, or `sni ssl_fc_sni` (the client's own)."""
+def _sni(srv: ServerRuntime, sess: Session | None, stream: Stream | None = None) -> str | None:
+    """The server name sent: `sni str(NAME)`, `sni ssl_fc_sni` (the client's own) or
+    `sni req.hdr(host)` (the request's Host, mode http); the reader warned about others."""
     spec = srv.tls.spec
     name = constant_sni(spec)
-    if name is None and spec is not None and spec.sni == "ssl_fc_sni" and sess is not None:
+    form = spec.sni.lower() if spec is not None and spec.sni is not None else ""
+    if form == "ssl_fc_sni" and sess is not None:
         facts = sess.tls
         name = facts.sni if facts is not None else None
+    elif form in ("req.hdr(host)", "hdr(host)") and stream is not None:
+        host = stream.request.first(b"host") if stream.request is not None else None
+        name = host.decode("latin-1") if host else None
     return name
 
 
@@ -130,6 +152,7 @@ def connect_tcp(hs: HaSession, end: End, srv: ServerRuntime, tls_state: TlsState
     sess = hs.stream.sess if hs.stream is not None else None
 
     def ready(inner: _socket.socket, facts: TlsFacts) -> None:
+        srv.tls.handshakes += 1
         end.sock = inner
         end.fd = inner.fileno()
         hs.tls = facts
@@ -138,6 +161,7 @@ def connect_tcp(hs: HaSession, end: End, srv: ServerRuntime, tls_state: TlsState
         hs._established(end)
 
     def failed(reason: str) -> None:
+        srv.tls.failed += 1
         end.watched = False  # the bridge closed it and took it out of the poller
         hs._failed(reason, error=True)
 
@@ -165,9 +189,11 @@ def connect_http(up: Upstream, sc: ServerConn, tls_state: TlsState) -> None:
         return
     s = up.s
     sess = s.phases.sess if s.phases is not None else None
+    stream = s.phases.stream if s.phases is not None else None
     ep.connected = False  # writes queue until the inner socket takes them
 
     def ready(inner: _socket.socket, facts: TlsFacts) -> None:
+        srv.tls.handshakes += 1
         ep.sock = inner
         ep.fd = inner.fileno()
         ep.connected = True
@@ -177,13 +203,32 @@ def connect_http(up: Upstream, sc: ServerConn, tls_state: TlsState) -> None:
         up.established(sc)
 
     def failed(reason: str) -> None:
+        srv.tls.failed += 1
         log.debug("server %s: %s", srv.spec.name, reason)
         up.connect_failed(sc)
 
     sc.tls = False
     bridge = TlsBridge(
         ep.poller, ep.sock, ctx, s.ctx.fds, server_side=False,
-        server_hostname=_sni(srv, sess), on_ready=ready, on_fail=failed,
+        server_hostname=_sni(srv, sess, stream), on_ready=ready, on_fail=failed,
         prefix=sc.proxy_header or b"",
     )  # fmt: skip
     bridge.start(s.loop, None, watched=True)
+
+
+def tls_modules(fe: Frontend) -> ModuleCounters:
+    """The ssl stats module of a frontend (ssl_sess, ssl_reused_sess, ssl_failed_handshake:
+    src/ssl_sock.c ssl_stats): its TLS binds' handshakes."""
+    binds = {id(lst.tls): lst.tls for lst in fe.listeners if lst.tls is not None}
+    if not binds:
+        return NO_MODULES
+    done = sum(b.handshakes for b in binds.values())
+    failed = sum(b.failed for b in binds.values())
+    return ModuleCounters(ssl=(done, 0, failed))
+
+
+def server_tls_modules(srv: ServerRuntime) -> ModuleCounters:
+    t = srv.tls
+    if not t.handshakes and not t.failed:
+        return NO_MODULES
+    return ModuleCounters(ssl=(t.handshakes, 0, t.failed))

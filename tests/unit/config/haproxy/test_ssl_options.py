@@ -119,3 +119,16 @@ def test_check_ssl_and_the_checks_of_a_tls_server() -> None:
     assert ssl_options.check_tls(ssl_on, own=True) is None
     assert ssl_options.check_tls((*ssl_on, ("check-ssl", ())), own=True) is not None
     assert ssl_options.check_tls((("no-ssl", ()),), own=False) is None
+
+
+def test_an_sni_expression_pylvs_does_not_evaluate_is_warned() -> None:
+    _s, said = _spec(
+        "global\n ssl-server-verify none\nbackend b\n server a 127.0.0.1:1 ssl sni ssl_fc_sni\n"
+        " server b 127.0.0.1:1 ssl sni req.hdr(host)\n server c 127.0.0.1:1 ssl sni str(x)\n"
+        " server d 127.0.0.1:1 ssl sni fc_dst\n"
+    )
+    assert said == [
+        "12:31: 'server b/d' : 'sni fc_dst' : pylvs sends the name of `sni str(NAME)`,"
+        " `sni ssl_fc_sni` and `sni req.hdr(host)` only; this expression is not evaluated"
+        " (no SNI is sent)"
+    ]
