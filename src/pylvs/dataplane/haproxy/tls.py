@@ -257,18 +257,28 @@ class TlsBridge:
             self._send_out()
             if self._gone():
                 return
+            if not data and events & HANGUP:
+                # the stream closed its socket (not only its side): the connection ends
+                # here, as HAProxy closes it; the close_notify went first if it could
+                self._close_all()
+                return
             self._maybe_done()
         self._set_masks()
 
     # -- writing -------------------------------------------------------------------------
 
     def _send_out(self) -> None:
-        """What the TLS engine produced goes towards the network."""
+        """What the TLS engine produced goes towards the network (then the FIN, once the
+        stream has ended its side and everything left)."""
         pending = self.out.pending
         if pending:
             self.to_raw += self.out.read()
         if self.to_raw:
             self._flush_raw()
+        elif self.outer_eof and not self.shut_sent and self.on_ready is None:
+            self.shut_sent = True
+            with contextlib.suppress(OSError):
+                self.raw.shutdown(socket.SHUT_WR)
 
     def _flush_raw(self) -> bool:
         try:
