@@ -58,6 +58,14 @@ _DEFAULT_VERIFY_ALERT = (
 def _common(key: str, v: Word, ctx: Context, prefix: str) -> bool:
     """The checks `bind` and `server` share: versions, ALPN names, the files."""
     text = v.text
+    problem = None
+    if key == "crt":
+        problem = _crt_problem(text, ctx)
+    elif key == "crt-list":
+        problem = _crt_list_problem(text, ctx)
+    if problem is not None:
+        ctx.error(v.loc, prefix + problem)
+        return False
     if key in ("ssl-min-ver", "ssl-max-ver") and text not in VERSIONS:
         ctx.error(v.loc, f"{prefix}'{text}' : unknown ssl/tls version")
         return False
@@ -118,16 +126,6 @@ def check_bind(key: str, v: Word, ctx: Context, what: str) -> bool:
             " and 'required' are supported",
         )
         return False
-    if key == "crt":
-        problem = _crt_problem(v.text, ctx)
-        if problem is not None:
-            ctx.error(v.loc, prefix + problem)
-            return False
-    if key == "crt-list":
-        problem = _crt_list_problem(v.text, ctx)
-        if problem is not None:
-            ctx.error(v.loc, prefix + problem)
-            return False
     return _common(key, v, ctx, prefix)
 
 
@@ -151,11 +149,6 @@ def check_server(key: str, v: Word, ctx: Context, who: str) -> bool:
             " are supported.",
         )
         return False
-    if key == "crt":
-        problem = _crt_problem(v.text, ctx)
-        if problem is not None:
-            ctx.error(v.loc, prefix + problem)
-            return False
     return _common(key, v, ctx, prefix)
 
 
