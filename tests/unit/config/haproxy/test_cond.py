@@ -29,7 +29,7 @@ from pylvs.config.haproxy.cond import ConditionError, compare_version, evaluate,
         ("defined(HOME)", True),
         ("defined(NOPE)", False),
         ("defined", False),  # an empty mandatory argument: getenv("")
-        ("feature(EPOLL) && !feature(LUA)", True),
+        ("feature(EPOLL) && !feature(QUIC)", True),
         ("feature(OPENSSL)", True),  # TLS with Python's ssl module (dataplane/haproxy/tls.py)
         ("version_atleast(2.4) && version_before(2.6.13)", True),
         ("version_atleast(2.6-dev0)", True),
