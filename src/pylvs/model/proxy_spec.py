@@ -25,7 +25,7 @@ from typing import Protocol
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
 from pylvs.model.peers import PeersSpec
 from pylvs.model.proxy_log import NO_LOG, ProxyLog
-from pylvs.model.tls import TlsBindSpec, TlsServerSpec
+from pylvs.model.tls import NO_DEFAULTS, TlsBindSpec, TlsDefaults, TlsServerSpec
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -417,6 +417,9 @@ class ProxiesSpec:
     # `peers` sections this process takes part in (model/peers.py's PeersSpec)
     peers: tuple[PeersSpec, ...] = ()
     ssl_server_verify: str = "required"  # global `ssl-server-verify` (servers without `verify`)
+    # global `ssl-default-bind-*` / `ssl-default-server-*` (model/tls.py TlsDefaults)
+    ssl_bind_defaults: TlsDefaults = NO_DEFAULTS
+    ssl_server_defaults: TlsDefaults = NO_DEFAULTS
 
     def frontend(self, name: str) -> FrontendSpec | None:
         return next((f for f in self.frontends if f.name == name), None)

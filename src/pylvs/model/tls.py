@@ -43,6 +43,9 @@ class TlsBindSpec:
     max_ver: str | None = None
     ciphers: str | None = None  # TLS <= 1.2 cipher list (OpenSSL syntax)
     where: str = ""  # FILE:LINE of the bind line
+    no_versions: frozenset[str] = frozenset()  # `no-tlsv11`...: versions turned off
+    no_tickets: bool = False  # `no-tls-tickets`
+    prefer_client_ciphers: bool = False  # `prefer-client-ciphers`
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ class TlsServerSpec:
     max_ver: str | None = None
     ciphers: str | None = None
     check_ssl: bool = False  # `check-ssl`: health checks speak TLS too
+    no_versions: frozenset[str] = frozenset()  # `no-tlsv11`...: versions turned off
+    no_tickets: bool = False  # `no-tls-tickets`
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +81,50 @@ class TlsFacts:
     peer_subject: str | None = None  # "/C=FR/CN=client"
     peer_issuer: str | None = None
     peer_verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TlsDefaults:
+    """The global `ssl-default-bind-*` or `ssl-default-server-*` settings (cfgparse-ssl.c
+    ssl_parse_default_bind_options / _server_options, ssl_parse_global_ciphers): what a
+    bind's `ssl` (bind_parse_ssl) or a server's TLS (ssl_sock_init_srv) starts from; its
+    own words win, its turned-off versions add up."""
+
+    ciphers: str | None = None
+    min_ver: str | None = None
+    max_ver: str | None = None
+    no_versions: frozenset[str] = frozenset()
+    no_tickets: bool = False
+    prefer_client_ciphers: bool = False  # binds only
+
+
+NO_DEFAULTS = TlsDefaults()
+
+# CONF_TLSV12: a bind's minimum when none is set (ssl_sock_prepare_ctx, HAProxy >= 2.2)
+BIND_DEFAULT_MIN = "TLSv1.2"
+
+
+def version_range(
+    min_ver: str | None,
+    max_ver: str | None,
+    no_versions: frozenset[str],
+    available: tuple[str, ...],
+    default_min: str | None = None,
+) -> tuple[str, str] | None:
+    """The (lowest, highest) protocol versions a context allows, as ssl_sock_prepare_ctx /
+    ssl_sock_prepare_srv_ssl_ctx work them out: turned-off versions count only without
+    `ssl-min-ver`/`ssl-max-ver`; the range runs from the first version left on to the last
+    (a hole inside it is only warned of by HAProxy); None when every version is off.
+    `available`: the versions the TLS library has; `default_min`: a bind's minimum."""
+    off = set(no_versions) if not (min_ver or max_ver) else set()
+    if min_ver is None and default_min is not None:
+        if max_ver is None or VERSIONS.index(max_ver) >= VERSIONS.index(default_min):
+            min_ver = default_min
+        else:
+            min_ver = max_ver
+    low = VERSIONS.index(min_ver) if min_ver else 0
+    high = VERSIONS.index(max_ver) if max_ver else len(VERSIONS) - 1
+    on = [v for i, v in enumerate(VERSIONS) if low <= i <= high and v in available and v not in off]
+    if not on:
+        return None
+    return on[0], on[-1]

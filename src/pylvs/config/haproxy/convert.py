@@ -107,6 +107,8 @@ def _to_spec(config: HaproxyConfig, problems: Problems, read_file: ReadFile | No
         **_buffers(g.bufsize, g.maxrewrite, g.http_maxhdr),
         peers=peers_specs(config),
         ssl_server_verify=ssl_options.check_servers(config, problems),
+        ssl_bind_defaults=ssl_options.tls_defaults(config.global_.others, "bind"),
+        ssl_server_defaults=ssl_options.tls_defaults(config.global_.others, "server"),
     )
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
 

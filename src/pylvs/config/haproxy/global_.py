@@ -244,6 +244,10 @@ _KEYWORDS.update(
         "ssl-server-verify": Keyword(
             lambda st, c, g: ssl_options.read_global_verify(st, c, g.others)
         ),
+        **{
+            name: Keyword(lambda st, c, g: ssl_options.read_global_defaults(st, c, g.others))
+            for name in ssl_options.DEFAULTS_KEYWORDS
+        },
         "setenv": Keyword(_env),
         "presetenv": Keyword(_env),
         "unsetenv": Keyword(_env),

@@ -19,10 +19,14 @@ from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.haproxy.model import HaproxyConfig
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement, Word
-from pylvs.model.tls import VERSIONS, TlsBindSpec, TlsServerSpec
+from pylvs.model.tls import VERSIONS, TlsBindSpec, TlsDefaults, TlsServerSpec
 from pylvs.proto.crtlist import parse_crt_list
 
-_SERVER_FLAGS: tuple[str, ...] = ("ssl", "no-ssl", "check-ssl", "no-check-ssl")
+# `no-tlsv11`, `force-tlsv12`...: the versions' words (cfgparse-ssl.c parse_tls_method_options)
+WORD_VERSION = dict(zip(("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13"), VERSIONS, strict=True))
+_VERSION_FLAGS = tuple(f"{p}-{w}" for p in ("no", "force") for w in WORD_VERSION)
+_SERVER_FLAGS: tuple[str, ...] = ("ssl", "no-ssl", "check-ssl", "no-check-ssl", "no-tls-tickets")
+_SERVER_FLAGS += _VERSION_FLAGS
 _SERVER_VALUES: tuple[str, ...] = (
     "verify",
     "ca-file",
@@ -44,7 +48,8 @@ _BIND_VALUES: tuple[str, ...] = (
 )
 _BIND_VALUES += ("ciphers",)
 SERVER = {**dict.fromkeys(_SERVER_FLAGS, 0), **dict.fromkeys(_SERVER_VALUES, 1)}
-BIND = {"ssl": 0, **dict.fromkeys(_BIND_VALUES, 1)}
+_BIND_FLAGS = ("ssl", "no-tls-tickets", "prefer-client-ciphers", *_VERSION_FLAGS)
+BIND = {**dict.fromkeys(_BIND_FLAGS, 0), **dict.fromkeys(_BIND_VALUES, 1)}
 _SERVER_VERIFY = ("none", "required")
 _BIND_VERIFY = ("none", "optional", "required")
 _DEFAULT_VERIFY_ALERT = (
@@ -202,6 +207,7 @@ def bind_tls(others: tuple[tuple[str, tuple[str, ...]], ...], where: str) -> Tls
     certs: list[str] = []
     lists: list[str] = []
     values: dict[str, str] = {}
+    flags: set[str] = set()
     for key, args in others:
         if key == "crt":
             certs.append(args[0])
@@ -209,6 +215,8 @@ def bind_tls(others: tuple[tuple[str, tuple[str, ...]], ...], where: str) -> Tls
             lists.append(args[0])
         elif key in BIND and args:
             values[key] = args[0]
+        elif key in BIND:
+            _flag(key, values, flags)
     return TlsBindSpec(
         certs=tuple(certs),
         crt_lists=tuple(lists),
@@ -219,7 +227,23 @@ def bind_tls(others: tuple[tuple[str, tuple[str, ...]], ...], where: str) -> Tls
         max_ver=values.get("ssl-max-ver"),
         ciphers=values.get("ciphers"),
         where=where,
+        no_versions=_off(flags),
+        no_tickets="no-tls-tickets" in flags,
+        prefer_client_ciphers="prefer-client-ciphers" in flags,
     )
+
+
+def _off(flags: set[str]) -> frozenset[str]:
+    """The versions `no-sslv3`, `no-tlsv10`... turned off."""
+    return frozenset(WORD_VERSION[f[3:]] for f in flags if f[3:] in WORD_VERSION)
+
+
+def _flag(key: str, values: dict[str, str], flags: set[str]) -> None:
+    """A flag word: `force-X` is `ssl-min-ver X ssl-max-ver X` (parse_tls_method_options)."""
+    if key.startswith("force-"):
+        values["ssl-min-ver"] = values["ssl-max-ver"] = WORD_VERSION[key[6:]]
+    else:
+        flags.add(key)
 
 
 def server_tls(
@@ -232,8 +256,11 @@ def server_tls(
     prepared = False
     check_ssl = False
     values: dict[str, str] = {}
+    flags: set[str] = set()
     for key, args in others:
-        if key == "ssl":
+        if key in _VERSION_FLAGS or key == "no-tls-tickets":
+            _flag(key, values, flags)
+        elif key == "ssl":
             use_ssl, prepared = 1, True
         elif key == "no-ssl":
             prepared = prepared or use_ssl == 1
@@ -255,6 +282,8 @@ def server_tls(
         max_ver=values.get("ssl-max-ver"),
         ciphers=values.get("ciphers"),
         check_ssl=check_ssl,
+        no_versions=_off(flags),
+        no_tickets="no-tls-tickets" in flags,
     )
     return tls, use_ssl
 
@@ -320,3 +349,77 @@ def read_global_verify(
         )
         return
     others.append((st.name, (st.args[0].text,)))
+
+
+DEFAULTS_KEYWORDS = (
+    "ssl-default-bind-ciphers",
+    "ssl-default-bind-options",
+    "ssl-default-server-ciphers",
+    "ssl-default-server-options",
+)
+
+
+def read_global_defaults(
+    st: Statement, ctx: Context, others: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    """`ssl-default-{bind,server}-{ciphers,options}`, checked as cfgparse-ssl.c's
+    ssl_parse_global_ciphers / ssl_parse_default_bind_options do, kept in Global.others
+    (`tls_defaults` reads them)."""
+    name, args = st.name, tuple(a.text for a in st.args)
+    if name.endswith("-ciphers"):
+        if len(args) > 1:
+            ctx.error(st.args[1].loc, f"'{name}' cannot handle unexpected argument '{args[1]}'.")
+        elif not args or not args[0]:
+            ctx.error(st.loc, f"global statement '{name}' expects a cipher suite as an argument.")
+        else:
+            others.append((name, args))
+        return
+    if not args:
+        ctx.error(st.loc, f"global statement '{name}' expects an option as an argument.")
+        return
+    bind = "-bind-" in name
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word in ("ssl-min-ver", "ssl-max-ver"):
+            problem = None
+            if i + 1 >= len(args):
+                problem = f"'{word}' : missing the ssl/tls version"
+            elif args[i + 1] not in VERSIONS:
+                problem = f"'{args[i + 1]}' : unknown ssl/tls version"
+            if problem is not None:
+                ctx.error(st.loc, f"{problem} on global statement '{name}'.")
+                return
+            i += 1
+        elif word not in ("no-tls-tickets", *_VERSION_FLAGS) and not (
+            bind and word == "prefer-client-ciphers"
+        ):
+            ctx.error(st.loc, f"unknown option '{word}' on global statement '{name}'.")
+            return
+        i += 1
+    others.append((name, args))
+
+
+def tls_defaults(others: tuple[tuple[str, tuple[str, ...]], ...], side: str) -> TlsDefaults:
+    """The global defaults of `side` ("bind" or "server"), the last line of each winning
+    (as the global section sets them in order)."""
+    values: dict[str, str] = {}
+    flags: set[str] = set()
+    for key, args in others:
+        if key == f"ssl-default-{side}-ciphers":
+            values["ciphers"] = args[0]
+        elif key == f"ssl-default-{side}-options":
+            words = iter(args)
+            for word in words:
+                if word in ("ssl-min-ver", "ssl-max-ver"):
+                    values[word] = next(words)
+                else:
+                    _flag(word, values, flags)
+    return TlsDefaults(
+        ciphers=values.get("ciphers"),
+        min_ver=values.get("ssl-min-ver"),
+        max_ver=values.get("ssl-max-ver"),
+        no_versions=_off(flags),
+        no_tickets="no-tls-tickets" in flags,
+        prefer_client_ciphers="prefer-client-ciphers" in flags,
+    )

@@ -33,7 +33,8 @@ def _w(text: str) -> list[str]:
 
 _TLS = (
     "this TLS option is not implemented (pylvs's TLS is Python's ssl module: `ssl`, `crt`,"
-    " `crt-list`, `ca-file`, `verify`, `alpn`, `sni`, `ciphers`, `ssl-min-ver`/`ssl-max-ver`)"
+    " `crt-list`, `ca-file`, `verify`, `alpn`, `sni`, `ciphers`, `ssl-min-ver`/`ssl-max-ver`,"
+    " `no-tlsv1x`/`force-tlsv1x`, `ssl-default-{bind,server}-{ciphers,options}`)"
 )
 _THREADS = "pylvs runs one event loop; HAProxy's threads and CPU pinning do not apply"
 _POLLER = "HAProxy's pollers and socket tuning do not apply to pylvs's event loop"
@@ -59,10 +60,10 @@ _NETSCALER = "NetScaler client IP insertion is not read"
 _GLOBAL: dict[str, str] = {
     **dict.fromkeys(
         _w(
-            "ca-base crt-base issuers-chain-path ssl-default-bind-ciphers "
-            "ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options "
-            "ssl-default-server-ciphers ssl-default-server-ciphersuites "
-            "ssl-default-server-options ssl-dh-param-file ssl-engine ssl-load-extra-del-ext "
+            "ca-base crt-base issuers-chain-path "
+            "ssl-default-bind-ciphersuites ssl-default-bind-curves "
+            "ssl-default-server-ciphersuites "
+            "ssl-dh-param-file ssl-engine ssl-load-extra-del-ext "
             "ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path "
             "ssl-skip-self-issued-ca maxsslconn maxsslrate tune.ssl.cachesize "
             "tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size "
@@ -158,9 +159,8 @@ _PROXY: dict[str, str] = {
 _SERVER: dict[str, tuple[int, str]] = {
     **dict.fromkeys(
         _w(
-            "allow-0rtt force-sslv3 force-tlsv10 "
-            "force-tlsv11 force-tlsv12 force-tlsv13 no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 "
-            "no-tlsv13 ssl-reuse no-ssl-reuse tls-tickets no-tls-tickets send-proxy-v2-ssl "
+            "allow-0rtt "
+            "ssl-reuse no-ssl-reuse tls-tickets send-proxy-v2-ssl "
             "send-proxy-v2-ssl-cn no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn"
         ),
         (0, _TLS),
@@ -187,11 +187,7 @@ _SERVER: dict[str, tuple[int, str]] = {
 # bind options: arity, why
 _BIND: dict[str, tuple[int, str]] = {
     **dict.fromkeys(
-        _w(
-            "allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 "
-            "no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 no-tls-tickets "
-            "generate-certificates no-ca-names prefer-client-ciphers strict-sni"
-        ),
+        _w("allow-0rtt generate-certificates no-ca-names strict-sni"),
         (0, _TLS),
     ),
     **dict.fromkeys(

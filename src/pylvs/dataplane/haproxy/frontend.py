@@ -323,7 +323,8 @@ class FrontendListener(Acceptor):
         if sess is None:
             tlvs = (None, None) if pp is None else (pp.authority, pp.unique_id)
             if fe.http is not None and fe.rules is None:  # a spec without compiled rules
-                self._http(client, ConnFacts(src, src_port, dst[0], dst[1], *tlvs), None)
+                facts = ConnFacts(src, src_port, dst[0], dst[1], *tlvs)
+                self._http(client, facts, None, h2=tls is not None and tls.alpn == "h2")
                 return
             if not fe.session:  # no rules: straight to the default backend
                 backend = fe.default
@@ -350,19 +351,22 @@ class FrontendListener(Acceptor):
             sess.src, sess.src_port, sess.dst, sess.dst_port, sess.pp_authority, sess.pp_unique_id
         )
         if fe.http is not None:
-            self._http(client, facts, sess)
+            self._http(client, facts, sess, h2=tls is not None and tls.alpn == "h2")
             return
         inspect.start(self, client, facts, Stream(sess, now=self.ctx.clock()))
 
-    def _http(self, client: _socket.socket, facts: ConnFacts, sess: Session | None) -> None:
-        """mode http: the stream's rules run per request (http/stream.py)."""
+    def _http(
+        self, client: _socket.socket, facts: ConnFacts, sess: Session | None, *, h2: bool = False
+    ) -> None:
+        """mode http: the stream's rules run per request (http/stream.py).  `h2`: the TLS
+        handshake chose ALPN h2 (ssl_sock.c picks the mux by the ALPN name)."""
         fe = self.frontend
         assert fe.http is not None
         fe.total += 1
         fe.sess_rate.count(self.ctx.clock())
         if fe.logger is not None:
             fe.logger.accepted(facts)  # "Connect from" when there is no log format
-        if self.bind.proto == "h2":  # HTTP/2 from the first byte (`bind ... proto h2`)
+        if self.bind.proto == "h2" or h2:  # HTTP/2 from the first byte (`proto h2`, ALPN)
             H2Front(self, client, facts, fe.http, sess)
             return
         HttpSession(self, client, facts, fe.http, sess)

@@ -110,7 +110,9 @@ class ProxyRuntime:
         self.routes = {n: r for n, r in self.rules.proxies.items() if n in names}
         self.http = HttpState(self.wall)  # what mode http streams share (http/state.py)
         self.http.limits = buffer_limits(spec)
-        self.tls = TlsState(spec.ssl_server_verify)  # TLS binds' contexts, CA files
+        self.tls = TlsState(  # TLS binds' contexts, CA files
+            spec.ssl_server_verify, spec.ssl_bind_defaults, spec.ssl_server_defaults
+        )
         CookiePersistence.install(self)  # `cookie` persistence on its hooks
         self.frontends: dict[str, Frontend] = {
             f.name: Frontend(f, self) for f in spec.frontends if f.stats is None

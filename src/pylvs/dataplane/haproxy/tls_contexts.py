@@ -16,7 +16,15 @@ import os
 import ssl
 
 from pylvs.model.proxy_spec import ServerSpec
-from pylvs.model.tls import CrtListEntry, TlsBindSpec, TlsServerSpec
+from pylvs.model.tls import (
+    BIND_DEFAULT_MIN,
+    NO_DEFAULTS,
+    CrtListEntry,
+    TlsBindSpec,
+    TlsDefaults,
+    TlsServerSpec,
+    version_range,
+)
 from pylvs.proto import x509
 from pylvs.proto.crtlist import parse_crt_list
 from pylvs.proto.tls_store import CaStore
@@ -62,18 +70,38 @@ def ca_pem(store: CaStore, name: str, *, bind: bool = False) -> str:
     return text
 
 
-def _versions(ctx: ssl.SSLContext, low: str | None, high: str | None) -> None:
-    if low is not None:
-        ctx.minimum_version = _VERSIONS[low]
-    if high is not None:
-        ctx.maximum_version = _VERSIONS[high]
+# the versions this OpenSSL has (methodVersions[i].option: SSLv3 is usually compiled out)
+_AVAILABLE = tuple(
+    v for v, has in zip(_VERSIONS, (ssl.HAS_SSLv3, ssl.HAS_TLSv1, ssl.HAS_TLSv1_1,
+                                    ssl.HAS_TLSv1_2, ssl.HAS_TLSv1_3), strict=True) if has
+)  # fmt: skip
+
+
+def _versions(
+    ctx: ssl.SSLContext, spec: TlsBindSpec | TlsServerSpec, defaults: TlsDefaults, bind: bool
+) -> None:
+    """The protocol range (model/tls.py version_range: the context's own words, then the
+    global defaults'), the session tickets (`no-tls-tickets`)."""
+    got = version_range(
+        spec.min_ver or defaults.min_ver,
+        spec.max_ver or defaults.max_ver,
+        spec.no_versions | defaults.no_versions,
+        _AVAILABLE,
+        BIND_DEFAULT_MIN if bind else None,
+    )
+    if got is None:
+        raise TlsSetupError("all SSL/TLS versions are disabled.")
+    ctx.minimum_version = _VERSIONS[got[0]]
+    ctx.maximum_version = _VERSIONS[got[1]]
+    if spec.no_tickets or defaults.no_tickets:
+        ctx.options |= ssl.OP_NO_TICKET
 
 
 def _ciphers(ctx: ssl.SSLContext, ciphers: str | None) -> None:
-    if ciphers is None:
-        return
+    """`ciphers` (or the global default); without either, OpenSSL's own default list as
+    HAProxy leaves it (Python's contexts start from a narrower list of their own)."""
     try:
-        ctx.set_ciphers(ciphers)
+        ctx.set_ciphers(ciphers or "DEFAULT")
     except ssl.SSLError as exc:
         raise TlsSetupError(f"unable to set SSL cipher list to '{ciphers}'") from exc
 
@@ -116,8 +144,11 @@ def cert_names(path: str) -> list[str]:
 class BindTls:
     """The contexts of one TLS bind: the default and those SNI picks."""
 
-    def __init__(self, spec: TlsBindSpec, store: CaStore) -> None:
+    def __init__(
+        self, spec: TlsBindSpec, store: CaStore, defaults: TlsDefaults = NO_DEFAULTS
+    ) -> None:
         self.spec = spec
+        self.defaults = defaults
         self.default: ssl.SSLContext | None = None
         self.exact: dict[str, ssl.SSLContext] = {}
         self.wild: dict[str, ssl.SSLContext] = {}
@@ -166,8 +197,12 @@ class BindTls:
         spec = self.spec
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.sslobject_class = SniObject
-        _versions(ctx, spec.min_ver, spec.max_ver)
-        _ciphers(ctx, spec.ciphers)
+        defaults = self.defaults
+        _versions(ctx, spec, defaults, bind=True)
+        _ciphers(ctx, spec.ciphers or defaults.ciphers)
+        if spec.prefer_client_ciphers or defaults.prefer_client_ciphers:
+            ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+        ctx.options |= ssl.OP_NO_RENEGOTIATION  # ssl_sock_prepare_ctx
         _load_chain(ctx, entry.crt, store)
         verify = entry.verify or spec.verify
         ca_file = entry.ca_file or spec.ca_file
@@ -232,16 +267,21 @@ class ServerTls:
         self.use_ssl = 1 if on else 0
         self.on = on and self.spec is not None
 
-    def context(self, store: CaStore, verify_default: str) -> ssl.SSLContext:
-        """`verify_default`: the global `ssl-server-verify`."""
+    def context(
+        self, store: CaStore, verify_default: str, defaults: TlsDefaults = NO_DEFAULTS
+    ) -> ssl.SSLContext:
+        """`verify_default`: the global `ssl-server-verify`; `defaults`: the global
+        `ssl-default-server-*`."""
         if self._ctx is None or self._generation != store.generation:
             assert self.spec is not None
-            self._ctx = server_context(self.spec, verify_default, store)
+            self._ctx = server_context(self.spec, verify_default, store, defaults)
             self._generation = store.generation
         return self._ctx
 
 
-def server_context(tls: TlsServerSpec, verify_default: str, store: CaStore) -> ssl.SSLContext:
+def server_context(
+    tls: TlsServerSpec, verify_default: str, store: CaStore, defaults: TlsDefaults = NO_DEFAULTS
+) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False  # HAProxy checks names only with `verifyhost`
     verify = tls.verify if tls.verify is not None else verify_default
@@ -251,8 +291,8 @@ def server_context(tls: TlsServerSpec, verify_default: str, store: CaStore) -> s
             ctx.load_verify_locations(cadata=ca_pem(store, tls.ca_file))
         except ssl.SSLError as exc:
             raise TlsSetupError(f"'ca-file' : unable to load {tls.ca_file}") from exc
-    _versions(ctx, tls.min_ver, tls.max_ver)
-    _ciphers(ctx, tls.ciphers)
+    _versions(ctx, tls, defaults, bind=False)
+    _ciphers(ctx, tls.ciphers or defaults.ciphers)
     if tls.crt is not None:
         _load_chain(ctx, tls.crt, store)
     if tls.alpn:

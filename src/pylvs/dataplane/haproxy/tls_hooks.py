@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from pylvs.model.proxies import NO_MODULES, ModuleCounters
 from pylvs.model.proxy_spec import BindSpec
-from pylvs.model.tls import TlsFacts, TlsServerSpec
+from pylvs.model.tls import NO_DEFAULTS, TlsDefaults, TlsFacts, TlsServerSpec
 from pylvs.proto import proxyproto
 from pylvs.proto.rules import counters
 from pylvs.proto.sample.stream import Session, Stream
@@ -44,9 +44,16 @@ HANDSHAKE_TIMEOUT = 5.0  # without `timeout client`
 class TlsState:
     """A runtime's TLS: the CA store, the binds' contexts (built once per bind line)."""
 
-    def __init__(self, server_verify: str = "required") -> None:
+    def __init__(
+        self,
+        server_verify: str = "required",
+        bind_defaults: TlsDefaults = NO_DEFAULTS,
+        server_defaults: TlsDefaults = NO_DEFAULTS,
+    ) -> None:
         self.store = CaStore()
         self.server_verify = server_verify
+        # the global ssl-default-bind-* / ssl-default-server-* settings
+        self.bind_defaults, self.server_defaults = bind_defaults, server_defaults
         self._binds: dict[int, BindTls] = {}
 
     def prepare(self, backends: Iterable[BackendRuntime]) -> None:
@@ -59,7 +66,7 @@ class TlsState:
                 if spec is None or not (srv.tls.on or spec.check_ssl):
                     continue
                 try:
-                    srv.tls.context(self.store, self.server_verify)
+                    srv.tls.context(self.store, self.server_verify, self.server_defaults)
                 except TlsSetupError as exc:
                     name = f"{be.spec.name}/{srv.spec.name}"
                     raise TlsSetupError(f"{srv.spec.where}: 'server {name}' : {exc}") from None
@@ -67,7 +74,7 @@ class TlsState:
     def check_context(self, spec: TlsServerSpec) -> ssl.SSLContext:
         """A health check's TLS context (built per check run: checks are seconds apart and
         a CA file commit must reach them)."""
-        return server_context(spec, self.server_verify, self.store)
+        return server_context(spec, self.server_verify, self.store, self.server_defaults)
 
     def bind(self, spec: BindSpec) -> BindTls | None:
         """The contexts of a TLS bind; ProxyRuntime's start turns a TlsSetupError into its
@@ -77,7 +84,7 @@ class TlsState:
         got = self._binds.get(id(spec))
         if got is None:
             try:
-                got = self._binds[id(spec)] = BindTls(spec.tls, self.store)
+                got = self._binds[id(spec)] = BindTls(spec.tls, self.store, self.bind_defaults)
             except TlsSetupError as exc:
                 raise TlsSetupError(f"{spec.where}: 'bind' : {exc}") from None
         return got
@@ -145,7 +152,7 @@ def connect_tcp(hs: HaSession, end: End, srv: ServerRuntime, tls_state: TlsState
     spec = srv.spec
     prefix = (hs._proxy_header(spec) if spec.proxy_version else None) or b""
     try:
-        ctx = srv.tls.context(tls_state.store, tls_state.server_verify)
+        ctx = srv.tls.context(tls_state.store, tls_state.server_verify, tls_state.server_defaults)
     except TlsSetupError as exc:
         hs._failed(str(exc), error=True)
         return
@@ -182,7 +189,7 @@ def connect_http(up: Upstream, sc: ServerConn, tls_state: TlsState) -> None:
     assert ep is not None
     srv = sc.srv
     try:
-        ctx = srv.tls.context(tls_state.store, tls_state.server_verify)
+        ctx = srv.tls.context(tls_state.store, tls_state.server_verify, tls_state.server_defaults)
     except TlsSetupError as exc:
         log.warning("server %s: %s", srv.spec.name, exc)
         up.connect_failed(sc)

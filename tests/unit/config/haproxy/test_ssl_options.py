@@ -132,3 +132,72 @@ def test_an_sni_expression_pylvs_does_not_evaluate_is_warned() -> None:
         " `sni ssl_fc_sni` and `sni req.hdr(host)` only; this expression is not evaluated"
         " (no SNI is sent)"
     ]
+
+
+def test_version_and_ticket_words_on_binds_and_servers() -> None:
+    spec, said = _spec(
+        "frontend f\n bind :443 ssl crt /both.pem no-tlsv13 no-tls-tickets prefer-client-ciphers\n"
+        " bind :444 ssl crt /both.pem force-tlsv12\n"
+        "backend b\n server s 127.0.0.1:1 ssl verify none no-tlsv10 force-tlsv13\n"
+    )
+    assert said == []
+    a, b = (x.tls for x in spec.frontends[0].binds)
+    assert a is not None and b is not None
+    assert (a.no_versions, a.no_tickets, a.prefer_client_ciphers) == (
+        frozenset({"TLSv1.3"}), True, True,
+    )  # fmt: skip
+    assert (b.min_ver, b.max_ver, b.no_versions) == ("TLSv1.2", "TLSv1.2", frozenset())
+    s = spec.backends[0].servers[0].tls
+    assert s is not None
+    assert (s.min_ver, s.max_ver, s.no_versions) == ("TLSv1.3", "TLSv1.3", frozenset({"TLSv1.0"}))
+
+
+def test_the_global_ssl_defaults_for_binds_and_servers() -> None:
+    spec, said = _spec(
+        "global\n ssl-default-bind-ciphers ECDHE-RSA-AES128-GCM-SHA256\n"
+        " ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets prefer-client-ciphers\n"
+        " ssl-default-server-ciphers HIGH\n"
+        " ssl-default-server-options no-tlsv10 force-tlsv12\n"
+        "frontend f\n bind :443 ssl crt /both.pem\n"
+    )
+    assert said == []
+    bind = spec.ssl_bind_defaults
+    assert (bind.ciphers, bind.min_ver, bind.max_ver) == (
+        "ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2", None,
+    )  # fmt: skip
+    assert bind.no_tickets and bind.prefer_client_ciphers
+    srv = spec.ssl_server_defaults
+    assert (srv.ciphers, srv.min_ver, srv.max_ver) == ("HIGH", "TLSv1.2", "TLSv1.2")
+    assert srv.no_versions == frozenset({"TLSv1.0"}) and not srv.no_tickets
+
+
+def test_bad_global_ssl_defaults_are_haproxys_errors() -> None:
+    cases = {
+        "ssl-default-bind-options bogus": (
+            "unknown option 'bogus' on global statement 'ssl-default-bind-options'."
+        ),
+        "ssl-default-bind-options": (
+            "global statement 'ssl-default-bind-options' expects an option as an argument."
+        ),
+        "ssl-default-bind-options ssl-min-ver TLSv9": (
+            "'TLSv9' : unknown ssl/tls version on global statement 'ssl-default-bind-options'."
+        ),
+        "ssl-default-server-options ssl-max-ver": (
+            "'ssl-max-ver' : missing the ssl/tls version on global statement"
+            " 'ssl-default-server-options'."
+        ),
+        "ssl-default-server-options prefer-client-ciphers": (
+            "unknown option 'prefer-client-ciphers' on global statement"
+            " 'ssl-default-server-options'."
+        ),
+        "ssl-default-bind-ciphers": (
+            "global statement 'ssl-default-bind-ciphers' expects a cipher suite as an argument."
+        ),
+        "ssl-default-server-ciphers A B": (
+            "'ssl-default-server-ciphers' cannot handle unexpected argument 'B'."
+        ),
+    }
+    for line, message in cases.items():
+        spec, said = _spec(f"global\n {line}\nfrontend f\n bind :80\n")
+        assert [s.split(": ", 1)[1] for s in said] == [message], line
+        assert spec.ssl_bind_defaults == spec.ssl_server_defaults

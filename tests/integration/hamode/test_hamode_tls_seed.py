@@ -1,0 +1,289 @@
+"""What seed users write with TLS, against haproxy 2.6.12 on the same haproxy.cfg: a plain
+bind redirecting to HTTPS (`redirect scheme https if !{ ssl_fc }`), `bind ... ssl crt DIR
+alpn h2,http/1.1` (SNI picks the certificate; HTTP/2 over TLS reaches the HTTP/2 front
+end), `X-Forwarded-Proto` and `ssl_fc_sni` passed on, the global `ssl-default-bind-*`
+settings, and a backend re-encrypting to a TLS server (`ssl verify required ca-file`,
+`sni`) that its health checks reach over TLS too.  The certificates are made by `openssl`
+in the test's directory (tls_helpers.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import h2.connection
+import h2.events
+import pytest
+
+from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port
+from tests.integration.hamode.hamode_helpers import stats_command as cli
+from tests.integration.hamode.tls_helpers import (
+    client_context,
+    make_ca,
+    peer_cn,
+    read_all,
+    signed,
+)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed"),
+    pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("certs")
+    make_ca(d)
+    signed(d, "www", "/CN=www.test.local", "DNS:www.test.local")
+    signed(d, "wild", "/CN=wild", "DNS:*.wild.local")
+    signed(d, "app", "/CN=app.test.local", "DNS:app.test.local")
+    crts = d / "crts"
+    crts.mkdir()
+    for name in ("www", "wild"):  # loaded in name order: wild.pem first (the default)
+        (crts / f"{name}.pem").write_text((d / f"{name}.pem").read_text())
+    return d
+
+
+class App:
+    """A TLS HTTP/1.1 server: each answer tells the SNI it was reached with and the
+    request's X-Forwarded-Proto / X-Client-SNI headers."""
+
+    def __init__(self, d: Path) -> None:
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(str(d / "app.pem"))
+        self.ctx.sni_callback = self._sni
+        self.names: dict[int, str | None] = {}
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _sni(self, obj: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
+        self.names[id(obj)] = name
+
+    def _run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        raw.settimeout(5)
+        with (
+            contextlib.suppress(OSError, ssl.SSLError),
+            self.ctx.wrap_socket(raw, server_side=True) as s,
+        ):
+            sni = self.names.pop(id(s), None)
+            buf = b""
+            while True:  # kept alive until the request says close (or the peer closes)
+                while b"\r\n\r\n" not in buf:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                lines = head.decode().split("\r\n")
+                fields = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])}
+                body = (
+                    f"sni={sni} path={lines[0].split()[1]} xfp={fields.get('x-forwarded-proto')}"
+                    f" csni={fields.get('x-client-sni')}\n"
+                ).encode()
+                close = fields.get("connection", "").lower() == "close"
+                s.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                    + (b"Connection: close\r\n" if close else b"")
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                if close:
+                    return
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
+
+@pytest.fixture
+def app(certs: Path) -> Iterator[App]:
+    a = App(certs)
+    yield a
+    a.close()
+
+
+def _config(d: Path, p: dict[str, int], app_port: int, sock: Path) -> str:
+    return f"""
+global
+    stats socket {sock} level admin
+    ssl-default-bind-ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384
+    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
+    ssl-default-server-options ssl-min-ver TLSv1.2
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+
+frontend www
+    bind 127.0.0.1:{p["http"]}
+    bind 127.0.0.1:{p["https"]} ssl crt {d}/crts alpn h2,http/1.1
+    bind 127.0.0.1:{p["tls12"]} ssl crt {d}/www.pem ssl-max-ver TLSv1.2
+    option disable-h2-upgrade
+    redirect scheme https code 301 if !{{ ssl_fc }}
+    http-request set-header X-Forwarded-Proto https if {{ ssl_fc }}
+    http-request set-header X-Client-SNI %[ssl_fc_sni] if {{ ssl_fc_has_sni }}
+    default_backend app
+
+backend app
+    option httpchk GET /health
+    server s1 127.0.0.1:{app_port} ssl verify required ca-file {d}/ca.pem """ + (
+        "sni str(app.test.local) check inter 300ms\n"
+    )
+
+
+def _get(ctx: ssl.SSLContext, port: int, sni: str | None) -> tuple[str, str, str, str]:
+    """One HTTP/1.1 GET over TLS: the certificate's CN, the ALPN protocol, status, body."""
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        ctx.wrap_socket(raw, server_hostname=sni) as s,
+    ):
+        s.sendall(b"GET /x HTTP/1.1\r\nHost: www.test.local\r\nConnection: close\r\n\r\n")
+        head, _, body = read_all(s).partition(b"\r\n\r\n")
+        status = head.split(b"\r\n", 1)[0].decode()
+        return peer_cn(s), s.selected_alpn_protocol() or "", status, body.decode()
+
+
+def _h2_get(ctx: ssl.SSLContext, port: int, sni: str) -> tuple[str, str, str, str]:
+    """One HTTP/2 GET over TLS (ALPN h2): CN, ALPN protocol, :status, body."""
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        ctx.wrap_socket(raw, server_hostname=sni) as s,
+    ):
+        conn = h2.connection.H2Connection()
+        conn.initiate_connection()
+        conn.send_headers(
+            1,
+            [(":method", "GET"), (":path", "/x"), (":scheme", "https"),
+             (":authority", "www.test.local")],
+            end_stream=True,
+        )  # fmt: skip
+        s.sendall(conn.data_to_send())
+        status, body, done = "", b"", False
+        while not done:
+            data = s.recv(65536)
+            if not data:
+                break
+            for e in conn.receive_data(data):
+                if isinstance(e, h2.events.ResponseReceived):
+                    status = dict(e.headers).get(b":status", b"").decode()
+                elif isinstance(e, h2.events.DataReceived):
+                    body += e.data
+                    conn.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+                elif isinstance(e, h2.events.StreamEnded):
+                    done = True
+            s.sendall(conn.data_to_send())
+        return peer_cn(s), s.selected_alpn_protocol() or "", status, body.decode()
+
+
+def _kept_alive(ctx: ssl.SSLContext, port: int, n: int) -> list[str]:
+    """`n` GETs on one TLS connection: each response's status line and body."""
+    got: list[str] = []
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        ctx.wrap_socket(raw, server_hostname="www.test.local") as s,
+    ):
+        buf = b""
+        for i in range(n):
+            s.sendall(f"GET /k{i} HTTP/1.1\r\nHost: www.test.local\r\n\r\n".encode())
+            while b"\r\n\r\n" not in buf:
+                buf += s.recv(65536)
+            head, _, buf = buf.partition(b"\r\n\r\n")
+            lines = head.decode().split("\r\n")
+            size = next(
+                int(x.split(":")[1]) for x in lines if x.lower().startswith("content-length")
+            )
+            while len(buf) < size:
+                buf += s.recv(65536)
+            got.append(lines[0] + " " + buf[:size].decode())
+            buf = buf[size:]
+    return got
+
+
+def _redirect(port: int) -> tuple[str, str]:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET /x?y=1 HTTP/1.1\r\nHost: www.test.local\r\nConnection: close\r\n\r\n")
+        head = read_all(s).split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+    location = next((h for h in head if h.lower().startswith("location:")), "")
+    return head[0], location
+
+
+def _check(sock: Path) -> tuple[str, str, str]:
+    """The server's status, check_status and check_code once its first checks ran."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = cli(sock, "show stat").splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        rows = [dict(zip(header, x.split(","), strict=False)) for x in lines[1:] if x]
+        row = next(r for r in rows if r["pxname"] == "app" and r["svname"] == "s1")
+        if (row["check_status"] and row["status"] == "UP") or time.monotonic() > deadline:
+            return row["status"], row["check_status"], row["check_code"]
+        time.sleep(0.2)
+
+
+def _scenario(proxy: Callable[..., Proxy], kind: str, d: Path, app: App) -> dict[str, object]:
+    ports = {n: free_port() for n in ("http", "https", "tls12")}
+    sock = d / f"{kind}-{ports['http']}.sock"
+    proxy(kind, _config(d, ports, app.port, sock), None)
+    seen: dict[str, object] = {"check": _check(sock)}
+    seen["redirect"] = _redirect(ports["http"])
+    h1 = client_context(d, alpn=("http/1.1",))
+    seen["h1 www"] = _get(h1, ports["https"], "www.test.local")
+    seen["h1 wild"] = _get(h1, ports["https"], "a.wild.local")
+    seen["h1 no sni"] = _get(h1, ports["https"], None)
+    seen["h2"] = _h2_get(client_context(d), ports["https"], "www.test.local")
+    seen["kept alive"] = _kept_alive(h1, ports["https"], 4)
+    seen["no alpn"] = _get(client_context(d, alpn=()), ports["https"], "www.test.local")[:3]
+    with (
+        socket.create_connection(("127.0.0.1", ports["tls12"]), timeout=5) as raw,
+        client_context(d).wrap_socket(raw, server_hostname="www.test.local") as s,
+    ):
+        cipher = s.cipher()
+        seen["tls12"] = (s.version(), cipher[0] if cipher else "", s.selected_alpn_protocol())
+    return seen
+
+
+def test_seed_users_tls_front_and_back_are_haproxys(
+    proxy: Callable[..., Proxy], certs: Path, app: App
+) -> None:
+    seen = {kind: _scenario(proxy, kind, certs, app) for kind in KINDS}
+    assert seen["pylvs"] == seen["haproxy"], seen
+    got = seen["pylvs"]
+    assert got["check"] == ("UP", "L7OK", "200")
+    assert got["redirect"] == (
+        "HTTP/1.1 301 Moved Permanently",
+        "location: https://www.test.local/x?y=1",
+    )
+    answer = "sni=app.test.local path=/x xfp=https csni={}\n"
+    assert got["h1 www"] == (
+        "www.test.local", "http/1.1", "HTTP/1.1 200 OK", answer.format("www.test.local")
+    )  # fmt: skip
+    assert got["h1 wild"] == ("wild", "http/1.1", "HTTP/1.1 200 OK", answer.format("a.wild.local"))
+    assert got["h1 no sni"][0] == "wild"  # type: ignore[index]  # the directory's first
+    assert got["h1 no sni"][3] == answer.format(None)  # type: ignore[index]
+    assert got["h2"] == ("www.test.local", "h2", "200", answer.format("www.test.local"))
+    assert got["kept alive"] == [
+        f"HTTP/1.1 200 OK sni=app.test.local path=/k{i} xfp=https csni=www.test.local\n"
+        for i in range(4)
+    ]
+    assert got["no alpn"] == ("www.test.local", "", "HTTP/1.1 200 OK")
+    assert got["tls12"] == ("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", None)
