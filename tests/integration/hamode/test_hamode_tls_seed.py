@@ -230,6 +230,8 @@ def _redirect(port: int) -> tuple[str, str]:
 def _check(sock: Path) -> tuple[str, str, str]:
     """The server's status, check_status and check_code once its first checks ran."""
     deadline = time.monotonic() + 10
+    while not sock.exists() and time.monotonic() < deadline:  # a busy box: not bound yet
+        time.sleep(0.05)
     while True:
         lines = cli(sock, "show stat").splitlines()
         header = lines[0].lstrip("# ").split(",")
