@@ -25,7 +25,7 @@ from typing import Protocol
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
 from pylvs.model.peers import PeersSpec
 from pylvs.model.proxy_log import NO_LOG, ProxyLog
-from pylvs.model.tls import NO_DEFAULTS, TlsBindSpec, TlsDefaults, TlsServerSpec
+from pylvs.model.tls import NO_DEFAULTS, TlsBindSpec, TlsDefaults, TlsFacts, TlsServerSpec
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -42,6 +42,7 @@ class ConnFacts:
     # server's `proxy-v2-options authority` passes on
     pp_authority: bytes | None = None
     pp_unique_id: bytes | None = None
+    tls: TlsFacts | None = None  # a TLS bind's handshake (what a server's PROXY v2 TLVs tell)
 
 
 class ProxyRulesCarrier(Protocol):

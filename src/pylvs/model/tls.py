@@ -81,6 +81,10 @@ class TlsFacts:
     peer_subject: str | None = None  # "/C=FR/CN=client"
     peer_issuer: str | None = None
     peer_verified: bool = False
+    # the certificate this side presented (a bind's, as SNI picked it): its key and
+    # signature algorithms, as `proxy-v2-options cert-key` / `cert-sig` send them
+    local_key_alg: str = ""  # "RSA2048"
+    local_sig_alg: str = ""  # "RSA-SHA256"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,9 @@ without options asking for them (recorded: tests/data/haproxy/proxyproto).  An I
 on one side and IPv6 on the other is sent as IPv6 with the IPv4 one mapped (src/connection.c
 make_proxy_line_v1/v2).  A server's `proxy-v2-options` add TLVs after the addresses, in
 make_proxy_line_v2's order: CRC32C (the checksum of the whole header, computed with its own
-value zeroed), AUTHORITY (what the client's own PROXY header carried), UNIQUE_ID (the
-stream's unique id), SSL (client flags and verify result; all zero for a client without TLS).
+value zeroed), ALPN (a TLS client's protocol, sent without options too), AUTHORITY (what the
+client's own PROXY header carried, else its TLS SNI), UNIQUE_ID (the stream's unique id), SSL
+(client flags, verify result, the TLS sub-TLVs; all zero for a client without TLS).
 
 `parse` reads a received header (`accept-proxy`): the addresses it carries, or None for
 UNKNOWN / LOCAL (the connection's own addresses stay), with the number of bytes it took;
@@ -124,6 +125,7 @@ def v2(
     dst_port: int,
     *,
     crc: bool = False,
+    alpn: bytes | None = None,
     authority: bytes | None = None,
     unique_id: bytes | None = None,
     ssl: bytes | None = None,
@@ -139,6 +141,8 @@ def v2(
     tlvs = []
     if crc:
         tlvs.append(tlv(TYPE_CRC32C, b"\0\0\0\0"))
+    if alpn is not None:
+        tlvs.append(tlv(TYPE_ALPN, alpn))
     if authority is not None:
         tlvs.append(tlv(TYPE_AUTHORITY, authority))
     if unique_id is not None:
@@ -170,23 +174,26 @@ def header(
     options: frozenset[str] = frozenset(),
     authority: bytes | None = None,
     unique_id: bytes | None = None,
+    alpn: bytes | None = None,
+    ssl: bytes = SSL_NONE,
 ) -> bytes:
     """What a server with `send-proxy` (1) or `send-proxy-v2` (2) and `proxy-v2-options`
-    gets first.  `authority` is the client's own PROXY authority (sent only when it had one),
-    `unique_id` the stream's (an empty one is sent as an empty TLV, as HAProxy does)."""
+    gets first.  `authority` is the client's own PROXY authority, else its TLS SNI (sent
+    only when it had one), `unique_id` the stream's (an empty one is sent as an empty TLV,
+    as HAProxy does); `alpn`: the client's TLS ALPN protocol (sent whatever the options);
+    `ssl`: the SSL TLV's value (proxy_header.py builds it of a TLS client's handshake)."""
     if version == 1:
         return v1(src, src_port, dst, dst_port)
-    if not options:
-        return v2(src, src_port, dst, dst_port)
     return v2(
         src,
         src_port,
         dst,
         dst_port,
         crc="crc32c" in options,
+        alpn=alpn,
         authority=authority if "authority" in options else None,
         unique_id=(unique_id or b"") if "unique-id" in options else None,
-        ssl=SSL_NONE if options & _SSL_OPTIONS else None,
+        ssl=ssl if options & _SSL_OPTIONS else None,
     )
 
 

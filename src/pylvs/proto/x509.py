@@ -30,6 +30,23 @@ _SAN = "2.5.29.17"
 _RSA, _EC, _DSA = "1.2.840.113549.1.1.1", "1.2.840.10045.2.1", "1.2.840.10040.4.1"
 _CURVES = {"1.2.840.10045.3.1.7": 256, "1.3.132.0.34": 384, "1.3.132.0.35": 521}
 _CURVES["1.3.132.0.33"] = 224
+# OBJ_nid2sn of the usual signature algorithms (what `proxy-v2-options cert-sig` sends)
+_SIGS = {
+    "1.2.840.113549.1.1.4": "RSA-MD5",
+    "1.2.840.113549.1.1.5": "RSA-SHA1",
+    "1.2.840.113549.1.1.14": "RSA-SHA224",
+    "1.2.840.113549.1.1.11": "RSA-SHA256",
+    "1.2.840.113549.1.1.12": "RSA-SHA384",
+    "1.2.840.113549.1.1.13": "RSA-SHA512",
+    "1.2.840.113549.1.1.10": "RSASSA-PSS",
+    "1.2.840.10045.4.1": "ecdsa-with-SHA1",
+    "1.2.840.10045.4.3.1": "ecdsa-with-SHA224",
+    "1.2.840.10045.4.3.2": "ecdsa-with-SHA256",
+    "1.2.840.10045.4.3.3": "ecdsa-with-SHA384",
+    "1.2.840.10045.4.3.4": "ecdsa-with-SHA512",
+    "1.3.101.112": "ED25519",
+    "1.3.101.113": "ED448",
+}
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -47,6 +64,7 @@ class Cert:
     dns: tuple[str, ...]  # subject alternative names of type DNS
     algorithm: str  # "RSA2048", "EC256"
     sha1: str  # upper-case hex of the DER's SHA-1
+    signature: str = "UNDEF"  # the signature algorithm's short name: "RSA-SHA256"
 
     @property
     def common_names(self) -> tuple[str, ...]:
@@ -160,7 +178,9 @@ def parse(der: bytes) -> Cert:
         fields = _children(der, ts, te)
         if fields and fields[0][0] == 0xA0:  # [0] version
             fields = fields[1:]
-        serial, _sig, issuer, validity, subject, spki = fields[:6]
+        serial, sig, issuer, validity, subject, spki = fields[:6]
+        _a, a_start, a_end = _children(der, sig[1], sig[2])[0]  # AlgorithmIdentifier's OID
+        sig_oid = _oid(der[a_start:a_end])
         (t1, b1s, b1e), (t2, b2s, b2e) = _children(der, validity[1], validity[2])[:2]
         ext = next((f for f in fields[6:] if f[0] == 0xA3), None)
         return Cert(
@@ -172,6 +192,7 @@ def parse(der: bytes) -> Cert:
             dns=_san(der, ext[1], ext[2]) if ext is not None else (),
             algorithm=_algorithm(der, spki[1], spki[2]),
             sha1=hashlib.sha1(der).hexdigest().upper(),
+            signature=_SIGS.get(sig_oid, "UNDEF"),
         )
     except (ValueError, IndexError) as exc:
         raise CertError(str(exc)) from None

@@ -21,7 +21,8 @@ import h2.connection
 import h2.events
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port
+from pylvs.proto import proxyproto
+from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, Servers, both, free_port
 from tests.integration.hamode.hamode_helpers import stats_command as cli
 from tests.integration.hamode.tls_helpers import (
     client_context,
@@ -45,6 +46,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     signed(d, "www", "/CN=www.test.local", "DNS:www.test.local")
     signed(d, "wild", "/CN=wild", "DNS:*.wild.local")
     signed(d, "app", "/CN=app.test.local", "DNS:app.test.local")
+    signed(d, "client", "/C=FR/O=Test/CN=client", None)
     crts = d / "crts"
     crts.mkdir()
     for name in ("www", "wild"):  # loaded in name order: wild.pem first (the default)
@@ -289,3 +291,56 @@ def test_seed_users_tls_front_and_back_are_haproxys(
     ]
     assert got["no alpn"] == ("www.test.local", "", "HTTP/1.1 200 OK")
     assert got["tls12"] == ("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", None)
+
+
+def _tlvs(header: bytes) -> bytes:
+    """A v2 header's TLVs (what follows the IPv4 addresses and ports)."""
+    assert header.startswith(proxyproto.SIGNATURE), header
+    size = int.from_bytes(header[14:16], "big")
+    return header[16 + 12 : 16 + size]
+
+
+def test_proxy_v2_tlvs_tell_the_clients_tls_as_haproxys(
+    proxy: Callable[..., Proxy], certs: Path
+) -> None:
+    """After a TLS bind, a server's PROXY v2 header carries the ALPN protocol (without
+    options too), the SNI as authority, and the SSL TLV: client flags (TLS, a verified
+    client certificate), the version, the client's CN, the bind certificate's key and
+    signature algorithms and the cipher."""
+
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        servers.add("full")
+        servers.add("bare")
+        port, bare = free_port(), free_port()
+        d = certs
+        tls = f"ssl crt {d}/www.pem ca-file {d}/ca.pem verify optional alpn http/1.1"
+        text = (
+            "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n"
+            "    timeout server 5s\n"
+            f"listen full\n    bind 127.0.0.1:{port} {tls}\n"
+            f"    server s 127.0.0.1:{servers['full'].port} send-proxy-v2 proxy-v2-options"
+            " ssl,cert-cn,cert-key,cert-sig,ssl-cipher,authority\n"
+            f"listen bare\n    bind 127.0.0.1:{bare} {tls}\n"
+            f"    server s 127.0.0.1:{servers['bare'].port} send-proxy-v2\n"
+        )
+        proxy(kind, text, None)
+        for p, cert in ((port, True), (port, False), (bare, False)):
+            ctx = client_context(d, cert=cert, alpn=("http/1.1",))
+            with (
+                socket.create_connection(("127.0.0.1", p), timeout=5) as raw,
+                ctx.wrap_socket(raw, server_hostname="www.test.local") as s,
+            ):
+                s.sendall(b"hello")
+                s.recv(10)
+        return [_tlvs(h).hex() for h in servers["full"].received + servers["bare"].received]
+
+    seen = both(proxy, run)
+    full, no_cert, bare = (bytes.fromhex(x) for x in seen["pylvs"])  # type: ignore[union-attr]
+    assert bare == b"\x01\x00\x08http/1.1"  # ALPN alone
+    assert b"\x02\x00\x0ewww.test.local" in full  # the SNI as authority
+    ssl_tlv = full[full.index(b"\x20") :]
+    assert ssl_tlv[3:8] == b"\x07\0\0\0\0"  # TLS, a client certificate verified: 0
+    for sub in (b"\x21\x00\x07TLSv1.3", b"\x22\x00\x06client", b"\x25\x00\x07RSA2048",
+                b"\x24\x00\x0aRSA-SHA256"):  # fmt: skip
+        assert sub in ssl_tlv
+    assert no_cert[no_cert.index(b"\x20") :][3:8] == b"\x01\0\0\0\0"

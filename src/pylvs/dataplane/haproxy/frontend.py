@@ -323,7 +323,7 @@ class FrontendListener(Acceptor):
         if sess is None:
             tlvs = (None, None) if pp is None else (pp.authority, pp.unique_id)
             if fe.http is not None and fe.rules is None:  # a spec without compiled rules
-                facts = ConnFacts(src, src_port, dst[0], dst[1], *tlvs)
+                facts = ConnFacts(src, src_port, dst[0], dst[1], *tlvs, tls)
                 self._http(client, facts, None, h2=tls is not None and tls.alpn == "h2")
                 return
             if not fe.session:  # no rules: straight to the default backend
@@ -333,7 +333,7 @@ class FrontendListener(Acceptor):
                     return
                 fe.total += 1
                 fe.sess_rate.count(self.ctx.clock())
-                facts = ConnFacts(src, src_port, dst[0], dst[1], *tlvs)
+                facts = ConnFacts(src, src_port, dst[0], dst[1], *tlvs, tls)
                 HaSession(self, client, facts, backend)
                 return
             sess = accept.new_session(self, src, src_port, dst[0], dst[1])
@@ -348,8 +348,9 @@ class FrontendListener(Acceptor):
             return
         assert sess.src is not None and sess.dst is not None
         facts = ConnFacts(
-            sess.src, sess.src_port, sess.dst, sess.dst_port, sess.pp_authority, sess.pp_unique_id
-        )
+            sess.src, sess.src_port, sess.dst, sess.dst_port, sess.pp_authority, sess.pp_unique_id,
+            tls,
+        )  # fmt: skip
         if fe.http is not None:
             self._http(client, facts, sess, h2=tls is not None and tls.alpn == "h2")
             return

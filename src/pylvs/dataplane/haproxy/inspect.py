@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import _socket
 import asyncio
+import dataclasses
 import select
 import socket
 from typing import TYPE_CHECKING
@@ -196,6 +197,6 @@ def stream_facts(stream: Stream, facts: ConnFacts) -> ConnFacts:
         facts.dst_port,
     ):
         return facts
-    return ConnFacts(
-        src, stream.src_port, dst, stream.dst_port, facts.pp_authority, facts.pp_unique_id
+    return dataclasses.replace(
+        facts, src=src, src_port=stream.src_port, dst=dst, dst_port=stream.dst_port
     )

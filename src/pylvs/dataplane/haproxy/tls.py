@@ -392,4 +392,6 @@ def facts_of(obj: ssl.SSLObject) -> TlsFacts:
         peer_subject=cert.subject if cert is not None else None,
         peer_issuer=cert.issuer if cert is not None else None,
         peer_verified=bool(der) and obj.context.verify_mode != ssl.CERT_NONE,
+        local_key_alg=getattr(obj.context, "local_key_alg", ""),
+        local_sig_alg=getattr(obj.context, "local_sig_alg", ""),
     )

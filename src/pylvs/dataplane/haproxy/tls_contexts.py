@@ -45,6 +45,13 @@ class TlsSetupError(OSError):
     OSError: the runtime's start and a reload report it as they report a bind failure)."""
 
 
+class BindContext(ssl.SSLContext):
+    """A bind's context, with what its certificate's algorithms are (TlsFacts.local_*)."""
+
+    local_key_alg = ""
+    local_sig_alg = ""
+
+
 class SniObject(ssl.SSLObject):
     """An SSLObject that remembers the name the client asked for (ssl_fc_sni)."""
 
@@ -129,16 +136,20 @@ def _load_chain(ctx: ssl.SSLContext, path: str, store: CaStore | None = None) ->
         ) from exc
 
 
-def cert_names(path: str) -> list[str]:
-    """The names SNI matches a certificate on: its CN and DNS subject alternative names
-    (ssl_sock_load_cert_sni); lower case."""
+def _first_cert(path: str) -> x509.Cert | None:
     try:
         with open(path, encoding="ascii", errors="replace") as f:
             blocks = x509.pem_blocks(f.read())
-        cert = x509.parse(blocks[0])
+        return x509.parse(blocks[0])
     except (OSError, IndexError, x509.CertError):
-        return []
-    return [n.lower() for n in (*cert.common_names, *cert.dns)]
+        return None
+
+
+def cert_names(path: str) -> list[str]:
+    """The names SNI matches a certificate on: its CN and DNS subject alternative names
+    (ssl_sock_load_cert_sni); lower case."""
+    cert = _first_cert(path)
+    return [] if cert is None else [n.lower() for n in (*cert.common_names, *cert.dns)]
 
 
 class BindTls:
@@ -195,7 +206,7 @@ class BindTls:
 
     def _context(self, entry: CrtListEntry, store: CaStore) -> ssl.SSLContext:
         spec = self.spec
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx = BindContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.sslobject_class = SniObject
         defaults = self.defaults
         _versions(ctx, spec, defaults, bind=True)
@@ -204,6 +215,9 @@ class BindTls:
             ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
         ctx.options |= ssl.OP_NO_RENEGOTIATION  # ssl_sock_prepare_ctx
         _load_chain(ctx, entry.crt, store)
+        cert = _first_cert(entry.crt)
+        if cert is not None:
+            ctx.local_key_alg, ctx.local_sig_alg = cert.algorithm, cert.signature
         verify = entry.verify or spec.verify
         ca_file = entry.ca_file or spec.ca_file
         ctx.verify_mode = _VERIFY.get(verify, ssl.CERT_NONE)
