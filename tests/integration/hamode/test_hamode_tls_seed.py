@@ -334,8 +334,9 @@ def test_proxy_v2_tlvs_tell_the_clients_tls_as_haproxys(
                 s.recv(10)
         return [_tlvs(h).hex() for h in servers["full"].received + servers["bare"].received]
 
-    seen = both(proxy, run)
-    full, no_cert, bare = (bytes.fromhex(x) for x in seen["pylvs"])  # type: ignore[union-attr]
+    got = both(proxy, run)["pylvs"]
+    assert isinstance(got, list)
+    full, no_cert, bare = (bytes.fromhex(x) for x in got)
     assert bare == b"\x01\x00\x08http/1.1"  # ALPN alone
     assert b"\x02\x00\x0ewww.test.local" in full  # the SNI as authority
     ssl_tlv = full[full.index(b"\x20") :]
