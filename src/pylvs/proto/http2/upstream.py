@@ -18,7 +18,10 @@ HTTP/2, through the `h2` library (library.py), as src/mux_h2.c writes it for a b
   with `connection: upgrade` and `upgrade: <protocol>`, and the stream a tunnel, as a 2xx to
   CONNECT is; a response HTTP/2 forbids (101, a bad :status or field) is a 502;
 * a reset stream or a GOAWAY before the response is a 502, after its head a cut; an idle
-  connection answers PINGs and SETTINGS, and closes on GOAWAY.
+  connection answers PINGs and SETTINGS, and closes on GOAWAY;
+* a server whose first frame is not SETTINGS (an HTTP/1 server: library.py refuses it at
+  its header) never got ready: the attempt failed as a connect does (`Reconnect`: the
+  driver's retries and redispatch, then the 503), recorded from haproxy 2.6.12.
 """
 
 from __future__ import annotations
@@ -167,6 +170,21 @@ class H2ServerMachine(ServerMachine):
         self.settled = False  # the server's first SETTINGS came
         self.head: RequestHead | None = None  # the request, until they do
         self.extended = False  # the server allows extended CONNECT (SETTINGS, RFC 8441)
+        self.renewed = False  # a failed attempt's successor: its preface waits for Connected
+
+    def _renew(self) -> None:
+        """A new connection's state for the next attempt (its preface goes once connected:
+        `_connected`); the request's HEADERS still wait for the server's SETTINGS."""
+        self.h2 = Connection(client_side=True)
+        self.h2.initiate(back=True)
+        self.connected = False
+        self.renewed = True
+
+    def _connected(self, event: ev.Connected, now: float, out: list[cmd.Command]) -> None:
+        super()._connected(event, now, out)
+        if self.renewed:
+            self.renewed = False
+            self._flush(out)
 
     def _flush(self, out: list[cmd.Command]) -> None:
         data = self.h2.data_to_send()
@@ -282,6 +300,12 @@ class H2ServerMachine(ServerMachine):
         try:
             events = self.h2.receive_data(event.data)
         except h2.exceptions.ProtocolError:
+            if not self.settled and self.phase is Phase.ACTIVE and not self.sid:
+                # the server's first frame is not SETTINGS: the connection never got
+                # ready, which HAProxy retries as a failed connect (then its 503)
+                self._renew()
+                out.append(cmd.RECONNECT)
+                return
             self._flush(out)  # the GOAWAY the library prepared
             self._broken(out)
             return
@@ -387,5 +411,6 @@ H2ServerMachine.handlers = {
     ev.TunnelForwarded: H2ServerMachine._tunnel_in,
     ev.ClientShut: H2ServerMachine._client_shut,
     ev.DataRead: H2ServerMachine._read,
+    ev.Connected: H2ServerMachine._connected,
     ev.EofRead: H2ServerMachine._eof,
 }

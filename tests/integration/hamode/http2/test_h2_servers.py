@@ -5,6 +5,9 @@ out, h2_make_htx_response on the way back: bodies without a length arrive chunke
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -60,3 +63,51 @@ def test_http1_clients_to_an_http2_server(proxy: Callable[..., Proxy]) -> None:
     assert all(
         dict(r[0])[b":scheme"] == b"https" for r in requests if (b":path", b"/x") not in r[0]
     )
+
+
+class Http1Only:
+    """An HTTP/1 server that answers whatever comes with a 200 and keeps the connection."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = int(self.sock.getsockname()[1])
+        self.accepted = 0
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.sock.accept()
+                self.accepted += 1
+                self.conns.append(conn)
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def close(self) -> None:
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def test_an_http1_server_behind_proto_h2_fails_at_once(proxy: Callable[..., Proxy]) -> None:
+    """Its answer to the preface is not a SETTINGS frame: the connection fails at its first
+    frame header (h2_process_demux, H2_CS_SETTINGS1), not after `timeout server`."""
+    seen: dict[str, Any] = {}
+    for kind in KINDS:
+        server = Http1Only()
+        try:
+            port = free_port()
+            text = HEAD + f"listen app\n    bind 127.0.0.1:{port}\n"
+            text += f"    server s1 127.0.0.1:{server.port} proto h2\n"
+            proxy(kind, text, ("127.0.0.1", port))
+            c = Client(port)
+            c.send(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+            status = c.response()[0].split(b"\r\n")[0]
+            c.close()
+            seen[kind] = status, server.accepted
+        finally:
+            server.close()
+    assert seen["pylvs"] == seen["haproxy"]

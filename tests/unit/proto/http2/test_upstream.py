@@ -158,3 +158,21 @@ def test_a_server_reset_before_the_response_is_a_502() -> None:
     peer.h.reset_stream(1, 2)
     out = m.handle(peer.bytes(), 0.3)
     assert cmd.DeliverFailure(502) in out and m.closed
+
+
+def test_a_server_whose_first_frame_is_not_settings_is_a_failed_connect() -> None:
+    """An HTTP/1 answer to the preface: the attempt failed (the driver retries it); the next
+    connection gets a new preface once connected, and the request once its SETTINGS came."""
+    m = H2ServerMachine(Back())
+    first = m.handle(ev.HeadForwarded(h1(b"GET /x HTTP/1.1\r\n\r\n"), True, Mode.KEEP_ALIVE), 0.0)
+    m.handle(ev.Connected(), 0.1)
+    assert m.handle(ev.DataRead(b"HTTP/1.1 400 Bad Request\r\n\r\n"), 0.2) == [cmd.RECONNECT]
+    assert not m.closed
+    out = m.handle(ev.Connected(), 1.2)
+    preface = b"".join(c.data for c in first if isinstance(c, cmd.Write))
+    assert out == [cmd.Write(preface)] and preface.startswith(b"PRI * HTTP/2.0")
+    peer = Peer()
+    peer.take(out)
+    peer.take(m.handle(peer.bytes(), 1.3))
+    got = [e for e in peer.events if isinstance(e, h2.events.RequestReceived)]
+    assert [dict(got[0].headers)[b":path"]] == [b"/x"]

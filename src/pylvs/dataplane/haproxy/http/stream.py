@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import _socket
 import collections
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pylvs.model.proxy_spec import ConnFacts
 from pylvs.proto.http.answers import Answer
@@ -93,6 +93,11 @@ class HttpSession:
         "work",
         "x",
     )
+
+    # src/mux_h2.c marks every stream of a multiplexed client connection "not first"
+    # (SE_FL_NOT_FIRST), its first one too: `http-reuse safe` lets it take an idle
+    # server connection (http2/session.py sets it)
+    not_first_streams: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -352,6 +357,8 @@ class HttpSession:
                 self._response(c, sc, _arrived(commands, i + 1))
             elif kind is cmd.Connect:
                 self.up.connect(sc)
+            elif kind is cmd.Reconnect:  # (HTTP/2 servers: proto/http2/upstream.py)
+                self.up.connect_failed(sc)
             elif kind is cmd.Release:
                 self.up.release(sc, c.safe)  # type: ignore[union-attr]
             elif kind is cmd.Close:

@@ -484,7 +484,7 @@ class Upstream:
         if sc is not None and sc.srv is srv:
             self.forced_sc = None
         else:
-            sc = conns.take(key, s, x.first)
+            sc = conns.take(key, s, x.first and not s.not_first_streams)
         now = s.ctx.clock()
         if sc is not None:
             x.reused = True

@@ -92,6 +92,7 @@ class H2Stream(HttpSession):
     """One stream (see the module doc)."""
 
     __slots__ = ("conn", "end", "ended_in", "sid")
+    not_first_streams = True  # h2c_frt_stream_new: SE_FL_NOT_FIRST on every stream
 
     def __init__(
         self, conn: H2Front, sid: int, facts: ConnFacts, sess: Session | None, *, first: bool

@@ -51,6 +51,13 @@ class Connect:
 
 
 @dataclass(frozen=True, slots=True)
+class Reconnect:
+    """(server side) The connection failed before it could carry the request (an HTTP/2
+    server's first frame is not SETTINGS): the attempt failed, the driver retries it as a
+    failed connect (`retries`, redispatch), then `ConnectFailed`."""
+
+
+@dataclass(frozen=True, slots=True)
 class Capture:
     """Record a `show errors` snapshot of a refused message (snapshot.ErrorSnapshot)."""
 
@@ -157,6 +164,7 @@ Command = (
     | PauseReading
     | ResumeReading
     | Connect
+    | Reconnect
     | Capture
     | Release
     | ForwardHead
@@ -181,6 +189,7 @@ SHUT_WRITE = ShutWrite()
 PAUSE = PauseReading()
 RESUME = ResumeReading()
 CONNECT = Connect()
+RECONNECT = Reconnect()
 FORWARD_END = ForwardEnd()
 FORWARD_SHUT = ForwardShut()
 FORWARD_ABORT = ForwardAbort()
