@@ -176,6 +176,7 @@ class ProxyDraft:
             d.lb, d.lb_loc, d.balance_sample = self.lb, self.lb_loc, self.balance_sample
             d.hash_balance_factor, d.fullconn = self.hash_balance_factor, self.fullconn
             d.retries, d.cookie = self.retries, self.cookie
+            d.http_reuse = self.http_reuse  # PR_O_REUSE_* are proxy options: copied
             d.checks = self.checks.inherit()
             d.load_server_state_from_file = self.load_server_state_from_file
             d.tcp_response_content = self.tcp_response_content

@@ -3,7 +3,7 @@
 src/tcpcheck.c (tcpcheck_eval_connect) installs a check connection's multiplexer from the
 connect rule's `proto`, else, for the default connect, from the check's (src/check.c
 init_srv_check: the server's `check-proto`, else its `proto` when the check is an HTTP
-one); `plan` picks it the same way.  With h2 the check's HTX message goes through
+one); tcpcheck.py picks it the same way.  With h2 the check's HTX message goes through
 src/mux_h2.c, as a backend stream (stream 1) does:
 
 * the preface and HAProxy's backend SETTINGS (proto/http2/library.py) go with the connect;
@@ -36,12 +36,6 @@ from pylvs.proto.http2.upstream import request_headers, response_head
 
 _MAX_WINDOW = 2**31 - 1
 _INITIAL_WINDOW = 65535
-
-
-def check_mux(connect_proto: str | None, default: bool, check_proto: str | None) -> str | None:
-    """The multiplexer of a check's connection: the connect rule's, else the check's for
-    the default connect (None: HAProxy's best one for the mode, HTTP/1 for HTTP)."""
-    return connect_proto or (check_proto if default else None)
 
 
 class H2Response(HttpResponse):

@@ -30,12 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pylvs.model.tls import TlsServerSpec
 from pylvs.proto.check import custom, expect, request
 from pylvs.proto.check.custom import AgentReply, Step, Verdict
-from pylvs.proto.check.h2 import H2Response, check_mux
 from pylvs.proto.check.health import HealthCheck, LogLine
 from pylvs.proto.check.response import HttpResponse
 from pylvs.proto.check.rules import (
@@ -56,6 +55,9 @@ from pylvs.proto.check.sample import BUFSIZE, Context, Smp, evaluate, render, to
 from pylvs.proto.check.status import Result, Status
 from pylvs.proto.check.vars import set_var
 from pylvs.proto.sample import types as ty
+
+if TYPE_CHECKING:
+    from pylvs.proto.check.h2 import H2Response
 
 PROXY_V1_LOCAL = b"PROXY UNKNOWN\r\n"
 PROXY_V2_LOCAL = b"\r\n\r\n\x00\r\nQUIT\n" + b"\x20\x00\x00\x00"
@@ -136,7 +138,7 @@ class Timeouts:
 
 
 class _Conn:
-    __slots__ = ("eos", "error", "http", "linger", "up")
+    __slots__ = ("eos", "error", "h2", "http", "linger", "up")
 
     def __init__(self, http: HttpResponse | None, linger: bool) -> None:
         self.up = False
@@ -144,6 +146,7 @@ class _Conn:
         self.error: str | None = None
         self.http = http
         self.linger = linger
+        self.h2: H2Response | None = None  # `http` when the connection speaks HTTP/2
 
 
 _WAIT, _CONTINUE, _STOP = "wait", "continue", "stop"
@@ -355,13 +358,20 @@ class CheckRun:
         nxt = self._next(index)
         delay_ack = nxt is None or not isinstance(nxt, Expect)
         http: HttpResponse | None = None
-        if self.ruleset.http:
-            if check_mux(rule.proto, rule.default, self.address.check_proto) == "h2":
-                http = H2Response()  # its preface goes first (after a PROXY header)
-                preface += http.preface()
-            else:
-                http = HttpResponse()
+        h2 = None
+        # tcpcheck_eval_connect: the rule's multiplexer, else the check's for the default
+        # connect (CheckAddress.check_proto), else HTTP/1 for an HTTP check
+        mux = rule.proto or (self.address.check_proto if rule.default else None)
+        if self.ruleset.http and mux == "h2":
+            # imported here: a process without HTTP/2 checks starts without the library
+            from pylvs.proto.check.h2 import H2Response
+
+            http = h2 = H2Response()
+            preface += h2.preface()  # after a PROXY header
+        elif self.ruleset.http:
+            http = HttpResponse()
         self.conn = _Conn(http, rule.linger)
+        self.conn.h2 = h2
         tls = self.address.tls if rule.default and not self.check.agent else None
         self._out.append(Open(host, port, preface, delay_ack, self._socks4(rule), tls))
         inter = self.check.inter
@@ -408,9 +418,9 @@ class CheckRun:
             state = self.owner.server_state() if self.ruleset.send_state else None
             req = request.parts(rule, self.ctx, state)
             self._method = req.method
-            if isinstance(conn.http, H2Response):
-                conn.http.request(req)  # HEADERS once the server's SETTINGS came
-                data = conn.http.outgoing()
+            if conn.h2 is not None:
+                conn.h2.request(req)  # HEADERS once the server's SETTINGS came
+                data = conn.h2.outgoing()
             else:
                 data = request.http1(req)
                 if conn.http is not None:
@@ -481,8 +491,8 @@ class CheckRun:
         """HTTP/2 (h2.py): what reading made the connection send (its SETTINGS ACK, the
         request's HEADERS, WINDOW_UPDATEs); a connection or stream error is the socket
         error HAProxy reports, without information."""
-        http = conn.http
-        if not isinstance(http, H2Response):
+        http = conn.h2
+        if http is None:
             return
         data = http.outgoing()
         if data:

@@ -17,6 +17,8 @@ HTTP/2, through the `h2` library (library.py), as src/mux_h2.c writes it for a b
   connection-specific field; 1xx are interim; a 200 to an extended CONNECT is HTTP/1's 101
   with `connection: upgrade` and `upgrade: <protocol>`, and the stream a tunnel, as a 2xx to
   CONNECT is; a response HTTP/2 forbids (101, a bad :status or field) is a 502;
+* once the response ended the connection goes back to the pool on the safe list, after its
+  first request too (h2_detach);
 * a reset stream or a GOAWAY before the response is a 502, after its head a cut; an idle
   connection answers PINGs and SETTINGS, and closes on GOAWAY;
 * a server whose first frame is not SETTINGS (an HTTP/1 server: library.py refuses it at
@@ -390,6 +392,13 @@ class H2ServerMachine(ServerMachine):
         self._resp_done = True
         if self._req_done:
             self._finish(now, out)
+
+    def _finish(self, now: float, out: list[cmd.Command]) -> None:
+        super()._finish(now, out)
+        if out and type(out[-1]) is cmd.Release:
+            # h2_detach: an idle HTTP/2 connection goes on the server's safe list
+            # (srv_add_to_idle_list(..., 1)) whatever it served
+            out[-1] = cmd.Release(safe=True)
 
     def _broken(self, out: list[cmd.Command]) -> None:
         """The stream or the connection failed: a 502 before the response, a cut after."""

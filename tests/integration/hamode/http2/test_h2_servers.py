@@ -21,16 +21,21 @@ from tests.integration.hamode.http2.h2_client import H2Server
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
 
+def h2_app(proxy: Callable[..., Proxy], kind: str, server_port: int, head: str = HEAD) -> int:
+    """`listen app` on a free port, its one server `proto h2`: its port, once it listens."""
+    port = free_port()
+    text = head + f"listen app\n    bind 127.0.0.1:{port}\n"
+    text += f"    server s1 127.0.0.1:{server_port} proto h2\n"
+    proxy(kind, text, ("127.0.0.1", port))
+    return port
+
+
 def test_http1_clients_to_an_http2_server(proxy: Callable[..., Proxy]) -> None:
     seen: dict[str, Any] = {}
     for kind in KINDS:
         server = H2Server("h2s")
         try:
-            port = free_port()
-            text = HEAD + f"listen app\n    bind 127.0.0.1:{port}\n"
-            text += f"    server s1 127.0.0.1:{server.port} proto h2\n"
-            proxy(kind, text, ("127.0.0.1", port))
-            c = Client(port)
+            c = Client(h2_app(proxy, kind, server.port))
             got = []
             for req in (
                 b"GET /a?b=1 HTTP/1.1\r\nHost: example.org\r\nX-A: 1\r\nTE: trailers, gzip\r\n\r\n",
@@ -99,11 +104,7 @@ def test_an_http1_server_behind_proto_h2_fails_at_once(proxy: Callable[..., Prox
     for kind in KINDS:
         server = Http1Only()
         try:
-            port = free_port()
-            text = HEAD + f"listen app\n    bind 127.0.0.1:{port}\n"
-            text += f"    server s1 127.0.0.1:{server.port} proto h2\n"
-            proxy(kind, text, ("127.0.0.1", port))
-            c = Client(port)
+            c = Client(h2_app(proxy, kind, server.port))
             c.send(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
             status = c.response()[0].split(b"\r\n")[0]
             c.close()

@@ -56,6 +56,19 @@ def test_defaults_are_haproxys() -> None:
     assert (be.http.conn_mode, be.http.reuse, be.http.request_ms) == ("keep-alive", "safe", None)
 
 
+def test_http_reuse_is_inherited_from_defaults() -> None:
+    """PR_O_REUSE_* are proxy options: a defaults section's `http-reuse` reaches its
+    backends (proxy_defproxy_cpy); a backend's own wins."""
+    spec, _ = convert(
+        "defaults\n    mode http\n    http-reuse aggressive\n"
+        "listen app\n    bind 127.0.0.1:8000\n    server s 127.0.0.1:81\n"
+        "backend own\n    http-reuse never\n    server s 127.0.0.1:82\n"
+    )
+    app, own = spec.backend("app"), spec.backend("own")
+    assert app is not None and app.http is not None and own is not None and own.http is not None
+    assert (app.http.reuse, own.http.reuse) == ("aggressive", "never")
+
+
 def test_mode_tcp_proxies_have_no_http_part() -> None:
     spec, _ = convert(
         "listen app\n    mode tcp\n    bind 127.0.0.1:8000\n    server s 127.0.0.1:81\n"

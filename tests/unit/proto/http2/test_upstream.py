@@ -134,7 +134,8 @@ def test_the_machine_waits_for_settings_then_sends_and_releases() -> None:
     out = m.handle(peer.bytes(), 0.3)
     kinds = [type(c) for c in out]
     assert cmd.DeliverHead in kinds and cmd.DeliverData in kinds and cmd.DeliverEnd in kinds
-    assert cmd.Release(safe=False) in out and m.phase is Phase.IDLE
+    # h2_detach: an idle HTTP/2 connection is on the safe list after its first request too
+    assert cmd.Release(safe=True) in out and m.phase is Phase.IDLE
 
 
 def test_an_upgrade_the_server_cannot_take_is_reset_and_a_502() -> None:
