@@ -36,6 +36,7 @@ from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
 from pylvs.dataplane.haproxy.http.exchange import Exchange
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
+from pylvs.dataplane.haproxy.tls import TlsCounters
 from pylvs.dataplane.haproxy.tls_hooks import server_tls_modules, tls_modules
 from pylvs.engine.dynamic_servers import DynamicServers, ServerLine, no_dynamic_servers
 from pylvs.engine.http_stats import HttpStats
@@ -124,6 +125,7 @@ class LiveProxies:
             ulimit_n=rt.spec.ulimit_n or 0,
             dropped_logs=rt.logger.dropped,
         )
+        info = _with_ssl(info, rt.tls.counts, rt.ctx.clock())
         return ProxiesSnapshot(now=self.rt.wall(), info=info, proxies=tuple(views))
 
     def _proxy(self, name: str) -> ProxyView:
@@ -514,3 +516,18 @@ class LiveProxies:
             bytes_out=c.bytes_out + exchange.sent,
             http=http,
         )
+
+
+def _with_ssl(info: ProcessInfo, c: TlsCounters, now: float) -> ProcessInfo:
+    """show info's Ssl* lines of the runtime's TLS connections (tls.py TlsCounters)."""
+    return dataclasses.replace(
+        info,
+        curr_ssl_conns=c.curr,
+        cum_ssl_conns=c.cum,
+        ssl_rate=c.sessions.read(now),
+        max_ssl_rate=c.sessions.peak,
+        ssl_fe_key_rate=c.fe_keys.read(now),
+        ssl_fe_max_key_rate=c.fe_keys.peak,
+        ssl_be_key_rate=c.be_keys.read(now),
+        ssl_be_max_key_rate=c.be_keys.peak,
+    )

@@ -368,6 +368,16 @@ class ProcessInfo:
     sess_rate: int = 0
     sess_rate_limit: int = 0
     max_sess_rate: int = 0
+    # TLS (show info's Ssl* lines): connections open and opened, front and back; clients'
+    # TLS connections per second; full handshakes per second
+    curr_ssl_conns: int = 0
+    cum_ssl_conns: int = 0
+    ssl_rate: int = 0
+    max_ssl_rate: int = 0
+    ssl_fe_key_rate: int = 0
+    ssl_fe_max_key_rate: int = 0
+    ssl_be_key_rate: int = 0
+    ssl_be_max_key_rate: int = 0
     tasks: int = 0
     run_queue: int = 0
     idle_pct: int = 100

@@ -85,6 +85,7 @@ class TlsFacts:
     # signature algorithms, as `proxy-v2-options cert-key` / `cert-sig` send them
     local_key_alg: str = ""  # "RSA2048"
     local_sig_alg: str = ""  # "RSA-SHA256"
+    resumed: bool = False  # an abbreviated handshake (a session resumed: no new keys)
 
 
 @dataclass(frozen=True, slots=True)

@@ -257,6 +257,10 @@ def test_a_garbage_client_is_counted_and_the_cli_shows_the_certificates(
     header = lines[0].lstrip("# ").split(",")
     row = dict(zip(header, lines[1].split(","), strict=False))
     assert (row["ssl_sess"], row["ssl_failed_handshake"]) == ("1", "3")
+    # show info: every client's TLS connection counts (ssl_sock_init), the full handshakes
+    # (one) are the key rate's (as haproxy 2.6.12 counts them)
+    info = dict(x.split(": ", 1) for x in cli(sock, "show info").splitlines() if ": " in x)
+    assert (info["CumSslConns"], info["SslFrontendMaxKeyRate"]) == ("4", "1")
     listed = cli(sock, "show ssl cert")
     assert listed == f"# filename\n{certs}/www.pem\n\n"
     detail = cli(sock, f"show ssl cert {certs}/www.pem")

@@ -232,6 +232,9 @@ def info_fields(info: ProcessInfo, now: float, use_float: bool = False) -> list[
     """stats_fill_info, for a build with OpenSSL and without zlib (Debian's 2.6.12)."""
     up = max(0.0, now - info.started)
     u, t = fld.u32, fld.text
+    reuse = 0.0  # the share of clients' TLS connections that resumed a session
+    if info.ssl_fe_key_rate < info.ssl_rate:
+        reuse = 100.0 * (1.0 - info.ssl_fe_key_rate / info.ssl_rate)
     values: dict[str, Field] = {
         "Name": t("HAProxy", "POS"),
         "Version": t(info.version, "POS"),
@@ -254,8 +257,8 @@ def info_fields(info: ProcessInfo, now: float, use_float: bool = False) -> list[
         "CumConns": u(info.cum_conns, "MCP"),
         "CumReq": u(info.cum_req, "MCP"),
         "MaxSslConns": u(0, "MMP"),
-        "CurrSslConns": u(0),
-        "CumSslConns": u(0, "MCP"),
+        "CurrSslConns": u(info.curr_ssl_conns),
+        "CumSslConns": u(info.cum_ssl_conns, "MCP"),
         "Maxpipes": u(0, "CLP"),
         "PipesUsed": u(0),
         "PipesFree": u(0),
@@ -265,14 +268,16 @@ def info_fields(info: ProcessInfo, now: float, use_float: bool = False) -> list[
         "SessRate": _rate(info.sess_rate, use_float),
         "SessRateLimit": u(info.sess_rate_limit, "CLP"),
         "MaxSessRate": u(info.max_sess_rate, "MRP"),
-        "SslRate": _rate(0, use_float),
+        "SslRate": _rate(info.ssl_rate, use_float),
         "SslRateLimit": u(0, "CLP"),
-        "MaxSslRate": u(0, "MMP"),
-        "SslFrontendKeyRate": fld.flt(0.0, "MRP") if use_float else u(0),
-        "SslFrontendMaxKeyRate": u(0, "MMP"),
-        "SslFrontendSessionReuse_pct": fld.flt(0.0, "MRP") if use_float else u(0),
-        "SslBackendKeyRate": _rate(0, use_float),
-        "SslBackendMaxKeyRate": u(0, "MMP"),
+        "MaxSslRate": u(info.max_ssl_rate, "MMP"),
+        "SslFrontendKeyRate": (
+            fld.flt(float(info.ssl_fe_key_rate), "MRP") if use_float else u(info.ssl_fe_key_rate)
+        ),
+        "SslFrontendMaxKeyRate": u(info.ssl_fe_max_key_rate, "MMP"),
+        "SslFrontendSessionReuse_pct": fld.flt(reuse, "MRP") if use_float else u(int(reuse)),
+        "SslBackendKeyRate": _rate(info.ssl_be_key_rate, use_float),
+        "SslBackendMaxKeyRate": u(info.ssl_be_max_key_rate, "MMP"),
         "SslCacheLookups": u(0, "MCP"),
         "SslCacheMisses": u(0, "MCP"),
         "CompressBpsIn": _rate(0, use_float),

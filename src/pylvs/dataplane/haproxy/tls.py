@@ -31,6 +31,8 @@ from pylvs.dataplane.proxy.poller import Poller
 from pylvs.model.tls import TlsFacts
 from pylvs.proto import x509
 
+from .rules import Rate
+
 log = logging.getLogger("pylvs.proxy")
 
 READ, WRITE, ERROR, HANGUP = 0x1, 0x4, 0x8, 0x10
@@ -46,6 +48,7 @@ class TlsBridge:
 
     __slots__ = (
         "closed",
+        "counts",
         "fds",
         "inc",
         "loop",
@@ -80,8 +83,14 @@ class TlsBridge:
         on_ready: Ready,
         on_fail: Failed,
         prefix: bytes = b"",
+        counts: TlsCounters | None = None,
     ) -> None:
-        """`prefix`: bytes sent in clear before the handshake (a PROXY header)."""
+        """`prefix`: bytes sent in clear before the handshake (a PROXY header); `counts`:
+        the process's TLS connections (counted while this one lives)."""
+        self.counts = counts
+        if counts is not None:
+            counts.curr += 1
+            counts.cum += 1
         self.poller = poller
         self.raw = raw
         self.raw_fd = raw.fileno()
@@ -363,6 +372,8 @@ class TlsBridge:
         if self.closed:
             return
         self.closed = True
+        if self.counts is not None:
+            self.counts.curr -= 1
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -372,6 +383,19 @@ class TlsBridge:
             self.poller.forget(self.outer_fd)
             self.outer.close()
             self.fds.give(2)
+
+
+class TlsCounters:
+    """The process's TLS connections as `show info` tells them (stats.c stats_fill_info):
+    those open and opened (front and back: global.sslconns, totalsslconns), the clients'
+    TLS connections per second (ssl_per_sec, counted at accept), the full handshakes per
+    second on each side (ssl_fe_keys_per_sec, ssl_be_keys_per_sec: not resumed ones)."""
+
+    __slots__ = ("be_keys", "cum", "curr", "fe_keys", "sessions")
+
+    def __init__(self) -> None:
+        self.curr = self.cum = 0
+        self.sessions, self.fe_keys, self.be_keys = Rate(), Rate(), Rate()
 
 
 def facts_of(obj: ssl.SSLObject) -> TlsFacts:
@@ -394,4 +418,5 @@ def facts_of(obj: ssl.SSLObject) -> TlsFacts:
         peer_verified=bool(der) and obj.context.verify_mode != ssl.CERT_NONE,
         local_key_alg=getattr(obj.context, "local_key_alg", ""),
         local_sig_alg=getattr(obj.context, "local_sig_alg", ""),
+        resumed=obj.session_reused,
     )

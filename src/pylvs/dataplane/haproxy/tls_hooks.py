@@ -25,7 +25,7 @@ from pylvs.proto.rules import counters
 from pylvs.proto.sample.stream import Session, Stream
 from pylvs.proto.tls_store import CaStore
 
-from .tls import TlsBridge
+from .tls import TlsBridge, TlsCounters
 from .tls_contexts import BindTls, TlsSetupError, constant_sni, server_context
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class TlsState:
         # the global ssl-default-bind-* / ssl-default-server-* settings
         self.bind_defaults, self.server_defaults = bind_defaults, server_defaults
         self._binds: dict[int, BindTls] = {}
+        self.counts = TlsCounters()  # show info's SSL lines
 
     def prepare(self, backends: Iterable[BackendRuntime]) -> None:
         """Build the contexts of the servers whose TLS is in use (their CA, certificate
@@ -110,8 +111,13 @@ def accept(
     assert loop is not None and poller is not None
     assert tls.default is not None
 
+    counts = listener.frontend.runtime.tls.counts
+    counts.sessions.count(listener.ctx.clock())  # listener_accept: ssl_per_sec
+
     def ready(inner: _socket.socket, facts: TlsFacts) -> None:
         tls.handshakes += 1
+        if not facts.resumed:
+            counts.fe_keys.count(listener.ctx.clock())
         listener.start_stream(inner, src, src_port, dst, sess, pp=pp, tls=facts)  # type: ignore[arg-type]
 
     def failed(reason: str) -> None:
@@ -123,7 +129,7 @@ def accept(
 
     bridge = TlsBridge(
         poller, client, tls.default, listener.ctx.fds, server_side=True,
-        on_ready=ready, on_fail=failed,
+        on_ready=ready, on_fail=failed, counts=counts,
     )  # fmt: skip
     bridge.start(loop, listener.frontend.client_s or HANDSHAKE_TIMEOUT, watched=False)
 
@@ -160,6 +166,8 @@ def connect_tcp(hs: HaSession, end: End, srv: ServerRuntime, tls_state: TlsState
 
     def ready(inner: _socket.socket, facts: TlsFacts) -> None:
         srv.tls.handshakes += 1
+        if not facts.resumed:
+            tls_state.counts.be_keys.count(hs.ctx.clock())
         end.sock = inner
         end.fd = inner.fileno()
         hs.tls = facts
@@ -176,6 +184,7 @@ def connect_tcp(hs: HaSession, end: End, srv: ServerRuntime, tls_state: TlsState
     bridge = TlsBridge(
         hs.poller, end.sock, ctx, hs.ctx.fds, server_side=False,
         server_hostname=_sni(srv, sess), on_ready=ready, on_fail=failed, prefix=prefix,
+        counts=tls_state.counts,
     )  # fmt: skip
     loop = hs.listener.loop
     assert loop is not None
@@ -201,6 +210,8 @@ def connect_http(up: Upstream, sc: ServerConn, tls_state: TlsState) -> None:
 
     def ready(inner: _socket.socket, facts: TlsFacts) -> None:
         srv.tls.handshakes += 1
+        if not facts.resumed:
+            tls_state.counts.be_keys.count(s.ctx.clock())
         ep.sock = inner
         ep.fd = inner.fileno()
         ep.connected = True
@@ -218,7 +229,7 @@ def connect_http(up: Upstream, sc: ServerConn, tls_state: TlsState) -> None:
     bridge = TlsBridge(
         ep.poller, ep.sock, ctx, s.ctx.fds, server_side=False,
         server_hostname=_sni(srv, sess, stream), on_ready=ready, on_fail=failed,
-        prefix=sc.proxy_header or b"",
+        prefix=sc.proxy_header or b"", counts=tls_state.counts,
     )  # fmt: skip
     bridge.start(s.loop, None, watched=True)
 
