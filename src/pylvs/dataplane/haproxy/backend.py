@@ -57,7 +57,7 @@ _RR_KIND = frozenset({"roundrobin", "static-rr", "random"})  # BE_LB_KIND_RR
 _FLOW_BLIND = frozenset({"roundrobin", "static-rr", "leastconn", "first", "random"})
 
 if TYPE_CHECKING:
-    from .session import HaSession
+    from .session_queue import QueueingSession
 
 # HAProxy's timers are 31-bit milliseconds; "no timeout" is an eternity.
 ETERNITY = 0x7FFFFFFF / 1000.0
@@ -148,7 +148,7 @@ class ServerRuntime:
         self.retries = 0
         self.max_sess = 0
         self.sess_rate = Rate()  # srv_sess_rate
-        self.queue: collections.deque[HaSession] = collections.deque()
+        self.queue: collections.deque[QueueingSession] = collections.deque()
         self.dests: dict[int, Destination] = {}
 
     def set_address(self, address: Address | None, port: int | None) -> None:
@@ -205,7 +205,7 @@ class BackendRuntime:
         for srv in self.servers:
             srv.lb.last_change = now
         self.counters = Counters()
-        self.queue: collections.deque[HaSession] = collections.deque()
+        self.queue: collections.deque[QueueingSession] = collections.deque()
         self.relay = RelayParams(
             connect_timeout=seconds(spec.connect_ms) or DEFAULT_CONNECT,
         )
@@ -390,7 +390,7 @@ class BackendRuntime:
             self.pool.lb.queued -= 1
             session.dequeued(srv.lb)
 
-    def enqueue(self, session: HaSession, server: Server | None) -> bool:
+    def enqueue(self, session: QueueingSession, server: Server | None) -> bool:
         """Queue `session` on `server` (None: the backend); False if the server's queue is
         at its `maxqueue`."""
         if server is not None:
@@ -404,7 +404,7 @@ class BackendRuntime:
         self.pool.lb.queued += 1
         return True
 
-    def unqueue(self, session: HaSession, server: Server | None) -> None:
+    def unqueue(self, session: QueueingSession, server: Server | None) -> None:
         """A queued stream gives up (timeout queue, client gone)."""
         queue = self.queue if server is None else self.runtime_of(server).queue
         try:

@@ -2,107 +2,54 @@
 RelayMachine and C pump) with HAProxy's way of reaching a server in front of it.
 
 A stream is routed by its backend (backend.py: stick rules, the balance algorithm, the
-queues).  While it waits in a queue the client's socket is only watched for a hang-up (a
-client that leaves with nothing sent, or any client with `option abortonclose`, leaves the
-queue: back_handle_st_con's abort); `timeout queue` closes it.  Once it has a server the
-relay machine starts (ACCEPTED) and its Connect is carried out here, with src/backend.c's
-retries: a refused, reset or timed-out attempt (`timeout connect`) is retried up to
-`retries` times (back_handle_st_cer), on another server when `option redispatch` says so
-(stream_choose_redispatch: the server is down, the redispatch interval is reached, or the
-stream was not sticky, the algorithm is round-robin-like and more than one server is
-usable), else on the same server after min(1 s, timeout connect) when the attempt ended in
-an error (the turn-around).  The machine only hears of the success (CONNECTED) or the final
-failure (ConnectFailed: the client is closed).  On success the PROXY header goes first
-(send-proxy / send-proxy-v2) and the stick stores are made (process_store_rules).
-
-With the C pump the common stream never meets the relay machine: its first connect is tried
-at once, and a stream whose server answered inside connect(2) with nothing queued either way
-is spliced (dataplane/proxy/_splice.h: the pump runs its whole established life and reports
-once, at the end).  Anything else (a connect in progress, a failure, bytes queued) first tells
-the machine what it missed (ACCEPTED, its Connect already done) and goes the machine's way.
-
-Idle timeouts ride on the connection-table entry the relay already re-arms on every chunk
-(the C pump's too): the entry's timeout is the stream's (backend.idle), not IPVS's.
+queues); here it finds its server (`use-server`, stickiness, the algorithm), and with the
+C pump the common stream goes from its pick to a spliced pair in one call (`_quick`).
+The rest of its life is in the classes it is built on: waiting in a queue
+(session_queue.py), connecting with retries (session_connect.py), the spliced life and the
+end (session_base.py).  The relay machine's commands are carried out here.
 """
 
 from __future__ import annotations
 
 import _socket
-import asyncio
-import errno
-import functools
 import os
 import socket
 from typing import TYPE_CHECKING
 
-from pylvs.dataplane.proxy.poller import DATA, SPLICE_CLIENT_FAILED, SPLICE_SERVER_FAILED
-from pylvs.dataplane.proxy.sockets import unix_connect
-from pylvs.dataplane.proxy.tcp import _DO, _NONBLOCK_STREAM, End, TcpRelay
+from pylvs.dataplane.proxy.tcp import _DO, End, TcpRelay
 from pylvs.model.proxy_spec import ConnFacts, ServerSpec
-from pylvs.model.stats import Counters
-from pylvs.model.tls import TlsFacts
-from pylvs.proto.conntrack.states import ConnState, TcpEvent
-from pylvs.proto.conntrack.table import Conn
 from pylvs.proto.relay import (
     ACCEPTED,
     CLIENT,
-    CONNECTED,
     FAILED,
     SERVER,
     Close,
     Connect,
-    ConnectFailed,
     CountError,
     RelayMachine,
     StartTimer,
     StopTimer,
 )
 from pylvs.proto.relay.commands import CLOSE
-from pylvs.proto.rules import counters
 from pylvs.proto.rules.engine import Txn
 from pylvs.proto.sample.stream import Stream
-from pylvs.proto.stick import Sticking, discard
+from pylvs.proto.stick import discard
 from pylvs.sched.haproxy import Server
 
-from . import tls_hooks
 from .backend import BackendRuntime
-from .proxy_header import server_header
 from .response_gate import ResponseGate
 from .rules import stream_for
-from .timers import StreamTimers
+from .session_base import add_counts
+from .session_queue import QueueingSession
 
 if TYPE_CHECKING:
-    from pylvs.dataplane.proxy._pump import Pump
-
     from .frontend import FrontendListener
 
-_TURNAROUND_MAX = 1.0  # back_handle_st_cer: MIN(1 s, timeout connect)
+__all__ = ["HaSession", "add_counts"]
 
 
-class HaSession(TcpRelay):
-    __slots__ = (
-        "be",
-        "born",
-        "direct",
-        "facts",
-        "fe",
-        "fin_idle",
-        "gate",
-        "home",
-        "idle",
-        "log",
-        "picked",
-        "queued_at",
-        "queued_on",
-        "retries",
-        "spliced",
-        "started",
-        "sticking",
-        "stream",
-        "tls",
-        "unseen",
-        "waiter",
-    )
+class HaSession(QueueingSession):
+    __slots__ = ()
 
     def __init__(
         self,
@@ -142,16 +89,16 @@ class HaSession(TcpRelay):
         self.fe = listener.frontend
         self.facts = facts
         self.idle, self.fin_idle = backend.idle(self.fe.client_s, self.fe.client_fin_s)
-        self.picked: Server | None = None
+        self.picked = None
         self.direct = False
         self.retries = 0
         self.started = False
-        self.sticking: Sticking | None = None
+        self.sticking = None
         self.queued_at = 0.0
-        self.queued_on: Server | bool | None = False  # False: not queued
-        self.waiter: asyncio.TimerHandle | None = None
+        self.queued_on = False  # False: not queued
+        self.waiter = None
         self.stream = stream  # the rules' view of it (rules.py), None when nothing needs one
-        self.gate: ResponseGate | None = None
+        self.gate = None
         if gated:
             assert rules is not None
             if stream is None:
@@ -159,7 +106,7 @@ class HaSession(TcpRelay):
             self.gate = ResponseGate(self, rules, Txn(stream))
         self.spliced = False  # the pump runs it (poller.splice)
         self.unseen = False  # the machine has not heard ACCEPTED yet (the splice's try)
-        self.tls: TlsFacts | bool | None = None  # to a TLS server: False while shaking hands
+        self.tls = None  # to a TLS server: False while shaking hands
         logger = self.fe.logger  # the traffic log (streamlog.py), None when not logging
         self.log = logger.start(self) if logger is not None else None
         listener.relays.add(self)
@@ -186,14 +133,6 @@ class HaSession(TcpRelay):
             self.stream = stream_for(self.fe, self.facts, self.be, now)
         self.sticking = self.be.stick(self.stream, now, assigned)
         return self.sticking.server if self.sticking is not None else assigned
-
-    def _end_counters(self) -> None:
-        """The tracked counters of the stream and its session go back (counters.py)."""
-        s = self.stream
-        if s is not None:
-            s.now = self.ctx.clock()
-            counters.stop_stream(s)
-            counters.stop_session(s.sess, s.now)
 
     # -- finding a server ------------------------------------------------------------
 
@@ -285,74 +224,6 @@ class HaSession(TcpRelay):
         else:
             self._go(server)
 
-    def _queue(self, server: Server | None, now: float) -> bool:
-        """Wait for a slot of `server` (None: of any server of the backend)."""
-        if not self.be.enqueue(self, server):
-            if self.direct and self.be.spec.redispatch:
-                self.direct = False
-                self._balance(now, server)
-            else:
-                self._give_up("server queue full")
-            return False
-        self.queued_at = now
-        self.queued_on = server
-        if not self.started:
-            # Not the machine's yet: only a hang-up is watched for (abortonclose).
-            self.client.watched = True
-            self.client.mask = 0x2000  # EPOLLRDHUP
-            self.poller.add(self.client.fd, 0x2000, self._queued_event)
-        loop = self.listener.loop
-        assert loop is not None
-        if self.be.queue_s is not None:
-            self.waiter = loop.call_later(self.be.queue_s, self._queue_expired)
-        return True
-
-    def dequeued(self, server: Server) -> None:
-        """A slot of `server` is this stream's (backend.process_queue)."""
-        self.queued_on = False
-        self._cancel_waiter()
-        if not self.started:
-            self.poller.remove(self.client.fd)
-            self.client.watched = False
-            self.client.mask = 0
-        self._go(server)
-
-    def redispatch_queued(self) -> None:
-        """Its server went down while it waited for it (pendconn_redistribute): out of that
-        queue, the algorithm chooses again (a new wait starts if it queues again)."""
-        self._leave_queue()
-        self._cancel_waiter()
-        if not self.started:  # watched for a hang-up only while queued: _queue does it again
-            self.poller.remove(self.client.fd)
-            self.client.watched = False
-            self.client.mask = 0
-        self.direct = False
-        self._balance(self.ctx.clock(), None)
-
-    def _queued_event(self, events: int) -> None:
-        """The client hung up while queued."""
-        try:
-            pending = self.client.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except OSError:
-            pending = b""
-        if pending and not self.be.spec.abortonclose:
-            # Its data and EOF go to the server once a slot is free; stop the event.
-            self.poller.modify(self.client.fd, 0)
-            return
-        self._leave_queue()
-        self._give_up("client aborted while queued")
-
-    def _queue_expired(self) -> None:
-        self.waiter = None
-        self._leave_queue()
-        self._give_up("timeout queue")
-
-    def _leave_queue(self) -> None:
-        if self.queued_on is not False:
-            server = self.queued_on if isinstance(self.queued_on, Server) else None
-            self.be.unqueue(self, server)
-            self.queued_on = False
-
     def _go(self, server: Server) -> None:
         if self.log is not None:
             self.log.assigned()
@@ -380,317 +251,6 @@ class HaSession(TcpRelay):
         else:
             self._on(ACCEPTED)
 
-    def _catch_up(self) -> None:
-        """Tell the machine the ACCEPTED it missed; its Connect is the attempt under way."""
-        if self.unseen:
-            self._on(ACCEPTED)  # `unseen` makes its Connect a no-op
-            self.unseen = False
-
-    # -- connecting, with retries ------------------------------------------------------
-
-    def _connect(self, cmd: Connect) -> None:
-        if not self.unseen:
-            self._attempt()
-
-    def _attempt(self) -> None:
-        server = self.picked
-        assert server is not None
-        srv = self.be.runtime_of(server)
-        spec = srv.spec
-        if spec.path is not None:  # unix@ / abns@
-            try:
-                sock, err = unix_connect(spec.path)
-            except OSError as exc:
-                self._catch_up()
-                self._final(exc.strerror or str(exc))
-                return
-            self._connected(sock, err)  # EAGAIN too: a unix connect does not wait
-            return
-        # a transparent backend's target has no address: the client's destination
-        address = spec.address if spec.address is not None else self.facts.dst
-        host = spec.host if spec.address is not None else str(address)
-        port = spec.port_for(self.facts.dst_port)
-        family = socket.AF_INET if address.version == 4 else socket.AF_INET6
-        pump = self.poller.pump
-        if (
-            pump is not None
-            and self.unseen
-            and not spec.proxy_version
-            and "%" not in host  # a scoped IPv6 address: Python's connect parses it
-            and not srv.tls.on
-        ):
-            self._quick_attempt(pump, host, port, family)
-            return
-        try:
-            sock = _socket.socket(family, _NONBLOCK_STREAM)
-        except OSError as exc:
-            self._catch_up()
-            self._final(exc.strerror or str(exc))
-            return
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            err = sock.connect_ex((host, port))
-        except OSError as exc:
-            err = exc.errno or errno.EINVAL
-        self._connected(sock, err)
-
-    def _quick_attempt(self, pump: Pump, host: str, port: int, family: int) -> None:
-        """The first attempt of a stream the machine has not met, in one call to the pump:
-        connected at once (loopback), it is spliced already (`_established` says what
-        is left to do); else it goes on as `_attempt` does."""
-        notify = self.fin_idle != self.idle
-        sfd, err = pump.connect_splice(
-            self.client.fd, host, port, family == socket.AF_INET6, notify
-        )
-        if sfd == -2:  # no socket: as `_attempt`'s socket() failing
-            self._catch_up()
-            self._final(os.strerror(err))
-            return
-        sock = _socket.socket(family, socket.SOCK_STREAM, 0, sfd)
-        if err:  # under way (EINPROGRESS) or failed
-            self._connected(sock, err)
-            return
-        end = self.server = End(sock, SERVER, self.m, True)
-        client = self.client
-        end.other, client.other = client, end
-        # `_established` and `_splice` for a spliced pair: no header, nothing queued.
-        self._server_answered()
-        self.unseen = False
-        self.spliced = True
-        conn = self.conn
-        assert conn is not None
-        table = self.ctx.state.table
-        if isinstance(table, StreamTimers):  # the HAProxy runtime's: both events at once
-            table.established(conn, self.idle, self.ctx.clock())
-        else:
-            table.tcp_event(conn, TcpEvent.CLIENT_CONNECTED, self.ctx.clock())
-            self._record(TcpEvent.BACKEND_CONNECTED)
-        client.fast = end.fast = DATA
-        self.poller.spliced_by_pump(client.fd, end.fd, self, (client, end))
-
-    def _connected(self, sock: _socket.socket, err: int) -> None:
-        """What a connect(2) of `sock` gave (`err`)."""
-        connected = err == 0
-        if err == errno.EINPROGRESS:
-            # On loopback the handshake ran inside connect(2): a peer name means ESTABLISHED.
-            try:
-                sock.getpeername()
-                connected = True
-            except OSError:  # still SYN_SENT
-                pass
-        if not connected:
-            self._catch_up()
-        old = self.server
-        end = self.server = End(sock, SERVER, self.m, connected)
-        end.other, self.client.other = self.client, end
-        if old is not None:  # what the client sent meanwhile
-            end.queue, end.queued = old.queue, old.queued
-        if err and err != errno.EINPROGRESS:
-            # The End stays when its socket is closed (`_drop_server_end`): what the client
-            # sends meanwhile waits on it for the next attempt (with no End, the client's
-            # own End would be its peer).
-            self._failed(os.strerror(err), error=True)
-            return
-        if connected:
-            self._established(end)
-            return
-        end.watched = True
-        end.mask = 0x4  # EPOLLOUT
-        self.poller.add(end.fd, 0x4, functools.partial(self._event, end))
-        loop = self.listener.loop
-        assert loop is not None
-        self.connect_timer = loop.call_later(self.be.connect_s, self._connect_timed_out)
-
-    def _connecting_event(self, server: End) -> bool:
-        err = server.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if err:
-            self._failed(os.strerror(err), error=True)
-            return False
-        try:
-            server.sock.getpeername()
-        except OSError:
-            return False
-        self._stop_timer()
-        self._established(server)
-        return not self.m.state.done
-
-    def _connect_timed_out(self) -> None:
-        self.connect_timer = None
-        self._failed("connect timeout", error=False)
-
-    def _proxy_header(self, spec: ServerSpec) -> bytes | None:
-        """The PROXY header for the server (proxy_header.py); a stream that ran no rules
-        gets its rules' view for a `unique-id` TLV (HAProxy builds it for every stream)."""
-        rules = self.fe.rules
-        if self.stream is None and rules is not None and "unique-id" in spec.proxy_v2_options:
-            self.stream = stream_for(self.fe, self.facts, self.be, self.ctx.clock())
-        return server_header(spec, self.facts, self.stream, rules.unique_id if rules else None)
-
-    def _established(self, end: End) -> None:
-        end.connected = True
-        srv = self.be.runtime_of(self.picked)  # type: ignore[arg-type]
-        spec = srv.spec
-        if srv.tls.on and self.tls is None:  # the handshake, then here again
-            tls_hooks.connect_tcp(self, end, srv, self.fe.runtime.tls)
-            return
-        # a TLS server's header went first, in clear (tls_hooks.connect_tcp)
-        header = self._proxy_header(spec) if spec.proxy_version and self.tls is None else None
-        if header is not None:
-            try:
-                sent = end.sock.send(header, socket.MSG_DONTWAIT)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:
-                self._failed("send-proxy failed", error=True)
-                return
-            if sent < len(header):
-                end.queue.insert(0, header[sent:])
-                end.queued += len(header) - sent
-        self._server_answered()
-        if self.unseen and not end.queue:
-            self._splice(end)
-            return
-        self._catch_up()
-        self._on(CONNECTED)
-
-    def _server_answered(self) -> None:
-        """What a stream's connect makes: the stick stores (process_store_rules), the log's
-        connect time."""
-        if self.sticking is not None:
-            assert self.picked is not None and self.stream is not None
-            self.be.store(self.sticking, self.stream, self.picked, self.ctx.clock())
-            self.sticking = None
-        if self.log is not None:
-            self.log.connected(self)
-
-    # -- spliced: the pump runs the stream (poller.splice) --------------------------------
-
-    def _splice(self, server: End) -> None:
-        self.unseen = False
-        self.spliced = True
-        conn = self.conn
-        assert conn is not None
-        self.ctx.state.table.tcp_event(conn, TcpEvent.CLIENT_CONNECTED, self.ctx.clock())
-        self._record(TcpEvent.BACKEND_CONNECTED)
-        client = self.client
-        client.fast = server.fast = DATA
-        self.poller.splice(
-            client.fd, server.fd, self, (client, server), notify=self.fin_idle != self.idle
-        )
-
-    def half_closed(self, end: End) -> None:
-        """The stream's first EOF (asked for when its half-closed timeout differs)."""
-        conn = self.conn
-        assert conn is not None
-        conn.timeout = self.fin_idle
-        conn.expires = self.ctx.clock() + self.fin_idle
-        self.ctx.state.table.moved(conn)
-
-    def spliced_end(self, how: int, counts: tuple[int, int, int, int, float]) -> None:
-        """The pump closed both sockets; `counts`: what it relayed since the last harvest
-        (added here as `counted` would, without re-arming a timer that is over)."""
-        cp, cb, sp, sb, _ = counts
-        add_counts(self.svc, self.dst, (cp, cb, sp, sb))
-        if self.log is not None:  # a side that failed: its peer was reset (as Close says)
-            self.log.resets = (how == SPLICE_SERVER_FAILED, how == SPLICE_CLIENT_FAILED)
-        self._unsplice()
-        self._finish()
-
-    def _unsplice(self) -> None:
-        """The sockets were closed by the pump: forget their numbers."""
-        self.spliced = False
-        for end in (self.client, self.server):
-            assert end is not None
-            end.sock.detach()
-            end.fd = -1
-            end.fast = 0
-        server = self.server
-        assert server is not None
-        del self.client.other, server.other
-        self.listener.relays.discard(self)
-        fds, self.fds = self.fds, 0
-        self.ctx.fds.give(fds)
-
-    def _kill(self) -> None:
-        """End a spliced stream now, both sides reset (the machine's ABORTED/EXPIRED)."""
-        self.poller.kill(self.client.fd, reset=True)
-        self._unsplice()
-        self._finish()
-
-    def _expired(self, conn: Conn) -> None:
-        if self.log is not None:
-            self.log.why = "timeout"
-        if self.spliced:
-            self._kill()
-        else:
-            TcpRelay._expired(self, conn)
-
-    def _record(self, event: TcpEvent) -> None:
-        """The table entry sees `event`; the stream's idle timeout is its timer."""
-        conn = self.conn
-        assert conn is not None
-        table = self.ctx.state.table
-        now = self.ctx.clock()
-        table.tcp_event(conn, event, now)
-        idle = self.idle if conn.state is ConnState.ESTABLISHED else self.fin_idle
-        conn.timeout = idle
-        conn.expires = now + idle
-        table.moved(conn)
-
-    def _drop_server_end(self) -> None:
-        self._stop_timer()
-        self.tls = None  # the next attempt shakes hands anew
-        end = self.server
-        if end is None:
-            return
-        if end.watched:
-            self.poller.forget(end.fd)
-            end.watched = False
-        end.sock.close()
-        end.fd = -1
-        # The End stays: what the client sends meanwhile queues on it, for the next one.
-
-    def _failed(self, reason: str, *, error: bool) -> None:
-        """One attempt failed (back_handle_st_cer)."""
-        self._drop_server_end()
-        be = self.be
-        server = self.picked
-        assert server is not None
-        # 2.6.12 counts the attempt after the check (bc6b23813, backported to 2.6): retries
-        # are attempts after the first.
-        if self.retries >= be.spec.retries:
-            self._final(reason)
-            return
-        self.retries += 1
-        if be.redispatches_on(server, self.retries, direct=self.direct):
-            be.redispatches += 1
-            self.picked = None
-            be.release(server)
-            self.direct = False
-            self._balance(self.ctx.clock(), server)
-            return
-        be.retries += 1
-        be.runtime_of(server).retries += 1
-        if error:
-            delay = min(_TURNAROUND_MAX, be.connect_s)
-            loop = self.listener.loop
-            assert loop is not None
-            self.waiter = loop.call_later(delay, self._retry)
-        else:
-            self._attempt()
-
-    def _retry(self) -> None:
-        self.waiter = None
-        self._attempt()
-
-    def _final(self, reason: str) -> None:
-        """No more attempts: the backend counts a failed connection, the client goes."""
-        self._catch_up()
-        self.be.failed_conns += 1
-        if self.picked is not None:
-            self.be.runtime_of(self.picked).failed_conns += 1
-        self._on(ConnectFailed(reason))
-
     def _give_up(self, why: str) -> None:
         """No server for this stream at all: close the client (HAProxy closes it in mode
         tcp; there is no 503 to send)."""
@@ -715,11 +275,6 @@ class HaSession(TcpRelay):
         if self.log is not None:
             self.log.gave_up(self, why)
         self.home.ended()
-
-    def _cancel_waiter(self) -> None:
-        if self.waiter is not None:
-            self.waiter.cancel()
-            self.waiter = None
 
     # -- the machine's commands ----------------------------------------------------------
 
@@ -779,28 +334,6 @@ class HaSession(TcpRelay):
             self.fe.denied_resp += 1
         self._on(FAILED[SERVER])
 
-    def _finish(self) -> None:
-        """The stream is over, its sockets closed: the backend, the frontend and the table
-        forget it (the one place every stream ends, spliced or not)."""
-        if self.gate is not None:
-            self.gate.stop()
-        conn = self.conn
-        if conn is not None:
-            self.ctx.state.table.drop(conn)
-        if self.sticking is not None:
-            discard(self.sticking)
-            self.sticking = None
-        server, self.picked = self.picked, None
-        if server is not None:
-            self.be.release(server)
-        self.be.leave()
-        self._end_counters()
-        if self.log is not None:
-            self.picked = server  # the line names it
-            self.log.ended(self, *self.log.resets)
-            self.picked = None
-        self.home.ended()
-
 
 HaSession._DO = {
     **_DO,
@@ -810,20 +343,6 @@ HaSession._DO = {
     StopTimer: HaSession._stop_timer,
     CountError: HaSession._count_error,
 }
-
-
-def add_counts(svc: Counters, dst: Counters, counts: tuple[int, int, int, int]) -> None:
-    """A spliced stream's last counts (client packets and bytes in, server packets and
-    bytes out) on its frontend's counters and its server's, as `counted` would add them."""
-    cp, cb, sp, sb = counts
-    svc.inpkts += cp
-    svc.inbytes += cb
-    dst.inpkts += cp
-    dst.inbytes += cb
-    svc.outpkts += sp
-    svc.outbytes += sb
-    dst.outpkts += sp
-    dst.outbytes += sb
 
 
 _DRAIN_MAX = 256 * 1024  # what a clean close reads at most of what the client already sent

@@ -41,7 +41,7 @@ from pylvs.proto.sample.stream import Process, ProxyRef, ServerRef, Session, Str
 if TYPE_CHECKING:
     from .frontend import Frontend
     from .runtime import ProxyRuntime
-    from .session import HaSession
+    from .session_base import SessionBase
 
 LOG_WARNING, LOG_INFO = 4, 6
 _GIVE_UP = {  # HaSession._give_up's reasons (before a server was connected)
@@ -106,7 +106,7 @@ class FrontendLog:
                 f" ({self.frontend.spec.name}/{'HTTP' if self.ref.mode == 'http' else 'TCP'})",
             )
 
-    def start(self, s: HaSession) -> StreamLog | None:
+    def start(self, s: SessionBase) -> StreamLog | None:
         """The stream's log, when its line is to be written; without a format, the accept's
         "Connect from" line (once the connection and content rules let the stream start)."""
         if self.log.format is None:
@@ -117,7 +117,7 @@ class FrontendLog:
         s.svc = out.counters
         return out
 
-    def timed_out_by_server(self, s: HaSession) -> bool:
+    def timed_out_by_server(self, s: SessionBase) -> bool:
         got = self.server_first.get(s.be.spec.name)
         if got is None:
             client = self.frontend.spec.client_ms
@@ -160,12 +160,12 @@ class StreamLog:
         """A server slot is the stream's (t_queue)."""
         self.t_queue = self._ms()
 
-    def connected(self, s: HaSession) -> None:
+    def connected(self, s: SessionBase) -> None:
         self.t_connect = self._ms()
         if self.fe.log.logasap:
             self._send(s, tr.NONE + tr.NONE, early=True)
 
-    def ended(self, s: HaSession, reset_client: bool, reset_server: bool) -> None:
+    def ended(self, s: SessionBase, reset_client: bool, reset_server: bool) -> None:
         """The relay closed (Close's resets tell who broke it)."""
         if self.why == "killed":
             term = tr.KILLED + (tr.DATA if self.t_connect >= 0 else tr.CONNECT)
@@ -184,11 +184,11 @@ class StreamLog:
             term = tr.NONE + tr.NONE
         self._final(s, term)
 
-    def gave_up(self, s: HaSession, why: str) -> None:
+    def gave_up(self, s: SessionBase, why: str) -> None:
         """No server was connected: queue full or timed out, no server, client gone."""
         self._final(s, _GIVE_UP.get(why, tr.SERVER + tr.CONNECT))
 
-    def _final(self, s: HaSession, term: str) -> None:
+    def _final(self, s: SessionBase, term: str) -> None:
         if self.done:
             return
         counters = self.counters
@@ -196,7 +196,7 @@ class StreamLog:
             return
         self._send(s, term, early=False)
 
-    def _send(self, s: HaSession, term: str, *, early: bool) -> None:
+    def _send(self, s: SessionBase, term: str, *, early: bool) -> None:
         self.done = True
         fe = self.fe
         counters = self.counters

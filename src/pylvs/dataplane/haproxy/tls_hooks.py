@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .frontend import Frontend, FrontendListener
     from .http.server_side import ServerConn
     from .http.upstream import Upstream
-    from .session import HaSession
+    from .session_connect import ConnectingSession
 
 log = logging.getLogger("pylvs.proxy")
 HANDSHAKE_TIMEOUT = 5.0  # without `timeout client`
@@ -152,7 +152,7 @@ def _sni(srv: ServerRuntime, sess: Session | None, stream: Stream | None = None)
     return name
 
 
-def connect_tcp(hs: HaSession, end: End, srv: ServerRuntime, tls_state: TlsState) -> None:
+def connect_tcp(hs: ConnectingSession, end: End, srv: ServerRuntime, tls_state: TlsState) -> None:
     """A mode tcp stream's server socket is connected: shake hands before the relay starts
     (the PROXY header, if any, goes first in clear)."""
     spec = srv.spec
