@@ -95,7 +95,7 @@ def load(opts: Options, msgs: Messages, env: dict[str, str], *, convert: bool = 
             raise ExitError(1) from None
     host = host_facts()
     if opts.resolve_dontfail:  # -dr: a server name that does not resolve is no error
-        host = dataclasses.replace(host, resolves=None)
+        host = dataclasses.replace(host, resolves=None, resolve_dontfail=True)
     if opts.local_peer is not None:  # -L: the local peer's name in `peers` sections
         host = dataclasses.replace(host, hostname=opts.local_peer)
     result = load_texts(texts, env=env, host=host)

@@ -62,6 +62,20 @@ def host_facts(*, quiet_lua: bool = False) -> HostFacts:
             return False
         return True
 
+    def address_of(name: str, family: str) -> str | None:
+        import socket
+
+        # str2ip2: getaddrinfo with SOCK_DGRAM and the address's family, the first answer
+        af = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}.get(family, socket.AF_UNSPEC)
+        try:
+            got = socket.getaddrinfo(name, None, af, socket.SOCK_DGRAM)
+        except (OSError, UnicodeError):
+            return None
+        for fam, _, _, _, sockaddr in got:
+            if fam in (socket.AF_INET, socket.AF_INET6):
+                return str(sockaddr[0])
+        return None
+
     def read_file(path: str) -> bytes | None:
         try:
             with open(path, "rb") as f:
@@ -82,6 +96,7 @@ def host_facts(*, quiet_lua: bool = False) -> HostFacts:
         group_exists=group_exists,
         script_found=script_found,
         resolves=resolves,
+        address_of=address_of,
         hostname=os.uname().nodename,  # what gethostname(2) returns on Linux
         read_file=read_file,
         exists=os.path.exists,

@@ -43,6 +43,7 @@ from pylvs.proto.check.schedule import Checks, Host, Planned
 from pylvs.proto.check.server import BackendChanged, Effect, ServerHealth, ShutdownSessions
 from pylvs.proto.check.status import Result, Status
 from pylvs.proto.server_state import Restored
+from pylvs.sched.haproxy.server import Admin
 
 log = logging.getLogger("pylvs.haproxy.checks")
 
@@ -154,6 +155,11 @@ class ProxyChecks:
         {"ready": admin.set_ready, "drain": admin.set_drain, "maint": admin.set_maint}[state](
             sh, self._now()
         )
+        self.driver.changed()
+
+    def resolved(self, sh: ServerHealth) -> None:
+        """Out of maintenance "resolution" (`set server B/S addr`)."""
+        admin.clr_admin_flag(sh, Admin.RMAINT, self._now())
         self.driver.changed()
 
     def set_health(self, sh: ServerHealth, word: str) -> None:

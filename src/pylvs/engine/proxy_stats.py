@@ -64,6 +64,7 @@ from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
 from pylvs.proto.stick.table import ms
 from pylvs.proto.tls_store import CaStore
+from pylvs.sched.haproxy.server import Admin
 
 # A dynamic server's check never ran: its health starts at 0 (srv_init_addr's "none").
 DYNAMIC_NO_CHECK = dataclasses.replace(NO_CHECK, health=0)
@@ -238,11 +239,14 @@ class LiveProxies:
         view = server_lb(srv.lb)
         view["last_change"] = self._wall(srv.lb.last_change)
         family = "ipv6" if spec.address is not None and spec.address.version == 6 else "ipv4"
+        if spec.address is None and spec.fqdn is not None:
+            family = ""  # a name `init-addr none` left without an address
         out = ServerView(
             **view,
             addr=spec.host,
             family=family,
             port=spec.port or 0,
+            fqdn=spec.fqdn,
             counters=counters,
             check=self._check(be, spec) if not srv.dynamic else DYNAMIC_NO_CHECK,
             use_ssl=srv.tls.use_ssl,
@@ -259,7 +263,12 @@ class LiveProxies:
     def _check(self, be: BackendRuntime, spec: ServerSpec) -> CheckView:
         c = spec.check
         if not c.enabled:  # the check's thresholds are set all the same (show servers state)
-            health = 0 if spec.disabled else c.rise  # srv_parse_disabled zeroes it
+            # srv_parse_disabled zeroes it, and so does maintenance "resolution" at start;
+            # a server-state file sets it (srv_state_srv_update), checked or not
+            health = 0 if spec.disabled or spec.unresolved else c.rise
+            restored = self.rt.restored.get((be.spec.name, spec.name))
+            if restored is not None:
+                health = restored.check_health
             return dataclasses.replace(NO_CHECK, rise=c.rise, fall=c.fall, health=health)
         enabled = self.checks_enabled.get((be.spec.name, spec.name, False), True)
         return CheckView(enabled=enabled, rise=c.rise, fall=c.fall, health=c.rise, port=c.port or 0)
@@ -395,10 +404,21 @@ class LiveProxies:
     def set_server_addr(
         self, backend: str, server: str, addr: str | None, port: int | None
     ) -> None:
+        """The new address and port (None: kept), then out of maintenance "resolution"
+        (cli_parse_set_server clears SRV_ADMF_RMAINT whatever the address did)."""
         be, srv = self._pair(backend, server)
-        address = ipaddress.ip_address(addr) if addr is not None else srv.spec.address
-        srv.set_address(address, port if port is not None else srv.spec.port)
-        be.servers_changed()
+        if addr is not None or port is not None:
+            address = ipaddress.ip_address(addr) if addr is not None else srv.spec.address
+            srv.set_address(address, port if port is not None else srv.spec.port)
+            be.servers_changed()
+        if not srv.lb.next_admin & Admin.RMAINT:
+            return
+        sh = self._health(backend, server)
+        if sh is not None and self.checks is not None:
+            self.checks.resolved(sh)
+        else:
+            be.pool.clear_admin(srv.lb, Admin.RMAINT, self.rt.ctx.clock())
+        be.grab()
 
     def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None:
         sh = self._health(backend, server)

@@ -238,6 +238,13 @@ class ServerSpec:
     warnings: tuple[str, ...] = field(default=(), compare=False)
     tls: TlsServerSpec | None = None  # TLS settings prepared (`ssl`, `check-ssl`, inherited)
     use_ssl: int = 0  # HAProxy's srv->use_ssl: 1 `ssl`, -1 `no-ssl`, 0 neither
+    # A server named by a host name (config/haproxy/init_addr.py): the name (show servers
+    # state's srv_fqdn); `init_last`: the server-state file's address, when it has one, is
+    # taken first (`init-addr last,...`); `unresolved`: `init-addr none` left it without an
+    # address, in maintenance "resolution" (SRV_ADMF_RMAINT) until `set server B/S addr`.
+    fqdn: str | None = None
+    init_last: bool = False
+    unresolved: bool = False
 
     @property
     def proxy_version(self) -> int:

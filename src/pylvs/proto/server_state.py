@@ -20,9 +20,9 @@ src/server_state.c:
   check's health made consistent with it), the maintenance flag (the configuration wins when
   its `disabled` changed), drain, the time since the last change, the check's status and
   result, `disable health|agent` (only the ENABLED bit is taken), the operator's weight when
-  the configured weight did not change, and the port.  `srv_addr` is used by HAProxy only
-  with `init-addr last` (pylvs has no run-time name resolution, so it is not used), and
-  FQDNs, SRV records and TLS have no run-time meaning in pylvs either.
+  the configured weight did not change, and the port.  `srv_addr` is used only with
+  `init-addr last`, by the caller (dataplane/haproxy/server_state.py); FQDNs, SRV records and
+  TLS have no run-time meaning in pylvs.
 
 Pure: the caller reads the file and gives its text; time is an argument.
 """

@@ -371,6 +371,9 @@ def server(s: Server) -> ServerSpec:
         proto=s.proto,
         tls=tls,
         use_ssl=use_ssl,
+        fqdn=s.fqdn,
+        init_last=s.init_last,
+        unresolved=s.target.ip is None and s.init_none,
     )
 
 
@@ -407,11 +410,11 @@ def backend(proxy: Proxy, pid: int, problems: Problems) -> BackendSpec:
                 replace(server(s), path="\0" + path if s.target.family == "abns" else path)
             )
             continue
-        if s.target.ip is None:
+        if s.target.ip is None and not s.init_none:
             problems.error(
                 s.loc,
                 f"server '{proxy.name}/{s.name}': the runtime connects to IP addresses; "
-                f"'{s.target.host}' is not one (names are not resolved yet)",
+                f"'{s.target.host}' is not one and was not resolved",
                 Kind.UNSUPPORTED,
             )
             continue

@@ -181,6 +181,8 @@ def _server_health(
         )
         if s.disabled:
             check.health, check.paused = 0, True
+        elif s.init_none and s.target.ip is None:  # maintenance "resolution": checked all
+            check.health = 0  # the same, from 0 as srv_set_admin_flag leaves it
     if s.agent_check:
         agent = HealthCheck(
             proxy.name,
@@ -205,6 +207,7 @@ def _server_health(
         kind=proxy.type_str,
         addr=s.target.host,
         port=s.target.port or 0,
+        fqdn=s.fqdn,
     )
     if s.observe is not None:
         mode = Observe.LAYER4 if s.observe == "layer4" else Observe.LAYER7

@@ -163,6 +163,12 @@ class Server:
     agent_send: str | None = None
     cookie: str | None = None
     init_addr: tuple[str, ...] = ("last", "libc")
+    # A server named by a host name (config/haproxy/init_addr.py): the name (`target` then
+    # holds the address init-addr found, or none), `init_none`: no address, it starts in
+    # maintenance "resolution"; `init_last`: the server-state file's address comes first.
+    fqdn: str | None = None
+    init_none: bool = False
+    init_last: bool = False
     resolvers: str | None = None
     track: str | None = None
     non_stick: bool = False

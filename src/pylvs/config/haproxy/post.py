@@ -21,6 +21,7 @@ from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.checkpost import check_port_problem, proxy_checks
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
 from pylvs.config.haproxy.global_ import GlobalDraft
+from pylvs.config.haproxy.init_addr import init_addr, named
 from pylvs.config.haproxy.logline import line_format
 from pylvs.config.haproxy.lua import registered as lua_registered
 from pylvs.config.haproxy.model import (
@@ -216,7 +217,12 @@ def _server(
         # srv_settings_cpy copies the default's pp_opts; the server's own are or'ed in
         both = defaults.proxy_v2_options | s.options.proxy_v2_options
         o = dataclasses.replace(o, proxy_v2_options=both)
-    _resolvable(d, s, o, ctx)
+    target, fqdn, got = s.target, None, None
+    if named(target):
+        fqdn = target.host
+        got = init_addr(f"'server {d.name}/{s.name}'", s.loc, target, o.init_addr, ctx)
+        if got is not None and got.ip is not None:
+            target = dataclasses.replace(target, host=str(got.ip), ip=got.ip)
     if o.check and _check_needs_port(s, o):
         problem = check_port_problem(checks)
         if problem is not None:
@@ -240,28 +246,16 @@ def _server(
         for f in dataclasses.fields(ServerOptions)
         if getattr(o, f.name) is not None
     }
-    return Server(loc=s.loc, name=s.name, target=s.target, id=sid, **values)
-
-
-def _resolvable(d: ProxyDraft, s: ServerDraft, o: ServerOptions, ctx: Context) -> None:
-    """A server named by a host name must resolve at start unless `init-addr` says otherwise
-    (src/server.c `srv_init_addr`: last, libc by default; `none` or an address give way)."""
-    resolves = ctx.host.resolves
-    if (
-        resolves is None
-        or s.target.ip is not None
-        or s.target.family not in ("inet", "ipv4", "ipv6")
-    ):
-        return
-    methods = o.init_addr or ("last", "libc")
-    if "none" in methods or any(m not in ("last", "libc") for m in methods):
-        return
-    if not resolves(s.target.host):
-        ctx.error(
-            s.loc,
-            f"'server {d.name}/{s.name}' : could not resolve address '{s.target.host}'."
-            " Failed to initialize server(s) addr.",
-        )
+    return Server(
+        loc=s.loc,
+        name=s.name,
+        target=target,
+        id=sid,
+        fqdn=fqdn,
+        init_none=got is not None and got.none,
+        init_last=got is not None and got.last,
+        **values,
+    )
 
 
 def _options(d: ProxyDraft) -> Options:

@@ -26,6 +26,13 @@ class HostFacts:
     script_found: Callable[[str], bool] | None = None
     # Whether a host name resolves here (HAProxy refuses servers whose name does not).
     resolves: Callable[[str], bool] | None = None
+    # The address libc gives a host name here (getaddrinfo's first answer, as HAProxy's
+    # str2ip2 takes it), for a family "inet" (any), "ipv4" or "ipv6"; None: not resolved.
+    # Without it server names get no address (HAProxy's `init-addr libc`).
+    address_of: Callable[[str, str], str | None] | None = None
+    # `haproxy -dr`: a server name that does not resolve is put in maintenance, no error
+    # (srv_iterate_initaddr appends "none" to every server's init-addr methods).
+    resolve_dontfail: bool = False
     # This host's name (HAProxy's default local peer name).
     hostname: str | None = None
     # The content of a file a configuration names (HAProxy's `errorfile`), None when it cannot

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pylvs.control.haproxy.context import LOG_NOTICE, Context, Reply, err, msg
+from pylvs.control.haproxy.context import LOG_NOTICE, LOG_WARNING, Context, Reply, err, msg
 from pylvs.control.haproxy.lookup import backend_server, find_backend, find_server
 from pylvs.model.proxies import ProxyView, ServerView
 from pylvs.proto.stick import Level, table_command
@@ -117,14 +117,30 @@ def _set_other(what: str, value: str) -> Reply:
 
 def set_addr(ctx: Context, px: ProxyView, sv: ServerView, words: list[str]) -> Reply:
     """`set server B/S addr ADDR [port PORT]`: srv_update_addr_port and its messages (a port
-    map, +N/-N, is refused unless the server's checks have their own port)."""
+    map, +N/-N, is refused unless the server's checks have their own port).  Whatever it
+    says, the server then leaves maintenance "resolution" (cli_parse_set_server clears
+    SRV_ADMF_RMAINT after it: `init-addr none` servers come out so)."""
     text = _word(words, 4)
     if not text:
         return err("set server <b>/<s> addr requires an address and optionally a port.\n")
+    said, addr, port = _addr_port(sv, text, words)
+    ctx.runtime.set_server_addr(px.name, sv.name, addr, port)
+    return msg(said + _BY, LOG_WARNING)
+
+
+def _addr_port(sv: ServerView, text: str, words: list[str]) -> tuple[str, str | None, int | None]:
+    """srv_update_addr_port's report, and the address and port to change (None: kept)."""
     try:
         ip = ipaddress.ip_address(text.strip("[]"))
     except ValueError:
-        return err(f"Invalid addr '{text}'{_BY}")
+        return f"Invalid addr '{text}'", None, None
+    if sv.family not in ("ipv4", "ipv6"):  # no address yet (a name `init-addr none` kept)
+        return (
+            "Update for the current server address family is only supported through"
+            " configuration file",
+            None,
+            None,
+        )
     said = []
     addr = None
     if str(ip) == sv.addr:
@@ -150,9 +166,7 @@ def set_addr(ctx: Context, px: ProxyView, sv: ServerView, words: list[str]) -> R
         else:
             said.append(f"port changed from '{old}' to '{value}'")
             port = value
-    if addr is not None or port is not None:
-        ctx.runtime.set_server_addr(px.name, sv.name, addr, port)
-    return msg(", ".join(said) + _BY)
+    return ", ".join(said), addr, port
 
 
 def get_weight(ctx: Context, words: list[str], payload: str | None) -> Reply:

@@ -128,6 +128,8 @@ class ServerRuntime:
         admin = Admin.FMAINT | Admin.CMAINT if spec.disabled else Admin.NONE
         if dynamic:  # `add server`: created in maintenance, stopped (cli_parse_add_server)
             admin |= Admin.FMAINT
+        if spec.unresolved:  # `init-addr none`: maintenance "resolution" (srv_iterate_initaddr)
+            admin |= Admin.RMAINT
         self.dynamic = dynamic
         self.lb = Server(
             spec.name,
@@ -140,7 +142,7 @@ class ServerRuntime:
             slowstart=(spec.slowstart_ms + 999) // 1000,  # srv_parse_slowstart rounds up
             non_stick=spec.non_stick,
             # srv_parse_disabled; `add server`'s servers start stopped too
-            state=State.STOPPED if spec.disabled or dynamic else State.RUNNING,
+            state=State.STOPPED if spec.disabled or dynamic or spec.unresolved else State.RUNNING,
             admin=admin,
         )
         self.counters = Counters()

@@ -15,11 +15,14 @@ disabled from the stats socket) stays in `ProxyRuntime.restored`, by (backend, s
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 from collections.abc import Mapping
 
 from pylvs.proto import server_state as ss
+from pylvs.sched.haproxy.server import Admin
 
-from .backend import BackendRuntime
+from .backend import BackendRuntime, ServerRuntime
 
 Key = tuple[str, str]
 
@@ -87,6 +90,7 @@ def apply_lines(
             text = f"server-state application failed for server '{name}/{srv.spec.name}'{bad}"
             messages.append(ss.Message("warning", text))
             continue
+        _last_addr(be, srv, state.addr, now)
         chk = srv.spec.check
         target = ss.Target(srv.lb, chk.rise, chk.fall, chk.enabled, chk.agent)
         restored[name, srv.spec.name] = ss.apply(be.pool, target, state, now)
@@ -94,3 +98,20 @@ def apply_lines(
             srv.set_address(srv.spec.address, state.port)
     be.grab()
     return messages
+
+
+def _last_addr(be: BackendRuntime, srv: ServerRuntime, addr: str | None, now: float) -> None:
+    """`init-addr last`: a server named by a host name takes the address the file kept for it
+    before what the next methods gave (srv_apply_lastaddr, run by srv_init_addr after the
+    file is applied: the server never was in maintenance "resolution" then)."""
+    spec = srv.spec
+    if not spec.init_last or spec.fqdn is None or addr is None:
+        return
+    try:
+        address = ipaddress.ip_address(addr)
+    except ValueError:  # str2ip2 without resolution: not an address, the next method's
+        return
+    srv.set_address(address, spec.port)
+    if spec.unresolved:
+        srv.spec = dataclasses.replace(srv.spec, unresolved=False)
+        be.pool.clear_admin(srv.lb, Admin.RMAINT, now)

@@ -179,6 +179,7 @@ class HaSession(QueueingSession):
         spec = srv.spec
         if (
             srv.queue
+            or spec.address is None
             or (server.maxconn and srv.full(be.pool, now))
             or spec.proxy_version
             or spec.path is not None

@@ -65,6 +65,12 @@ class ConnectingSession(SessionBase):
                 return
             self._connected(sock, err)  # EAGAIN too: a unix connect does not wait
             return
+        if spec.address is None and spec.fqdn is not None:
+            # a name `init-addr none` left without one, out of maintenance by `set server
+            # addr` all the same: no protocol for the address (connect_server's ERR_INTERNAL)
+            self._catch_up()
+            self._final(os.strerror(errno.EAFNOSUPPORT))
+            return
         # a transparent backend's target has no address: the client's destination
         address = spec.address if spec.address is not None else self.facts.dst
         host = spec.host if spec.address is not None else str(address)

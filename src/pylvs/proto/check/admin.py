@@ -152,6 +152,8 @@ def _leave_maint(sh: ServerHealth, now: float, was_admin: Admin, prev: int) -> N
     text = ""
     if not s.next_admin & Admin.FMAINT and was_admin & Admin.FMAINT:
         text = f"{sh._title()} is {state}/{ready} (leaving forced maintenance)"
+    if not s.next_admin & Admin.RMAINT and was_admin & Admin.RMAINT:
+        text = f"{sh._title()} ('{sh.fqdn}') is {state}/{ready} (resolves again)"
     if not s.next_admin & Admin.IMAINT and was_admin & Admin.IMAINT:
         text = f"{sh._title()} is {state}/{ready} (leaving maintenance)"
     sh._log(LOG_NOTICE, text)

@@ -109,9 +109,11 @@ class ServerHealth:
         kind: str = "backend",
         addr: str = "",
         port: int = 0,
+        fqdn: str | None = None,
     ) -> None:
         self.pool, self.srv, self.backend, self.kind = pool, server, backend, kind
         self.addr, self.port = addr, port  # the server's address and service port
+        self.fqdn = fqdn  # the host name it was written with (messages of init-addr none)
         self.check, self.agent = check, agent
         self.log_health_checks = log_health_checks
         self.on_marked_down, self.on_marked_up = on_marked_down, on_marked_up

@@ -170,3 +170,27 @@ def test_set_server_ssl_needs_prepared_tls_settings() -> None:
     assert rt.servers["be", "s2"].use_ssl == 1
     assert feed(b"set server be/s2 ssl off\n") == b"server ssl setting updated.\n\n"
     assert rt.servers["be", "s2"].use_ssl == 0
+
+
+def test_set_server_addr_answers_are_warnings_as_haproxys() -> None:
+    """cli_parse_set_server sends srv_update_addr_port's report with LOG_WARNING, whatever it
+    says (haproxy 2.6.12: `[4]:` under `set severity-output number`); a server without an
+    address (`init-addr none` on a name) cannot take one from the socket."""
+    runtime = FakeRuntime(
+        [FakeProxy("be", "backend", servers=[FakeServer("s1", port=80),
+                                             FakeServer("s2", addr="-", family="")])],
+        clock=lambda: 1000.0,
+    )  # fmt: skip
+    s = CliSession(Context(runtime, CliState()))
+    said = s.feed(
+        b"set severity-output number; set server be/s1 addr 127.0.0.2;"
+        b" set server be/s2 addr 127.0.0.1; set server be/s1 addr bad; set server be/s1 addr\n"
+    )
+    assert said == (
+        b"\n[4]: IP changed from '127.0.0.1' to '127.0.0.2' by 'stats socket command'\n\n"
+        b"[4]: Update for the current server address family is only supported through"
+        b" configuration file by 'stats socket command'\n\n"
+        b"[4]: Invalid addr 'bad' by 'stats socket command'\n\n"
+        b"[3]: set server <b>/<s> addr requires an address and optionally a port.\n\n"
+    )
+    assert runtime.servers["be", "s1"].addr == "127.0.0.2"

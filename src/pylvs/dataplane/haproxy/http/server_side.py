@@ -18,6 +18,7 @@ the machine (`ConnectFailed`: HAProxy's 503).
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
@@ -239,6 +240,8 @@ def open_socket(srv: ServerRuntime, port: int, dst: Address | None = None) -> tu
             raise OSError(err, os.strerror(err))
         return sock, True
     if spec.address is None:
+        if spec.fqdn is not None:  # a name `init-addr none` left without an address
+            raise OSError(errno.EAFNOSUPPORT, os.strerror(errno.EAFNOSUPPORT))
         assert dst is not None
         return connect(str(dst), port, dst.version)
     return connect(spec.host, port, spec.address.version)
