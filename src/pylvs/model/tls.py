@@ -64,6 +64,7 @@ class TlsServerSpec:
     check_ssl: bool = False  # `check-ssl`: health checks speak TLS too
     no_versions: frozenset[str] = frozenset()  # `no-tlsv11`...: versions turned off
     no_tickets: bool = False  # `no-tls-tickets`
+    no_reuse: bool = False  # `no-ssl-reuse`: every connection makes a full handshake
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,7 @@ class App:
         self.ctx.load_cert_chain(str(d / "app.pem"))
         self.ctx.sni_callback = self._sni
         self.names: dict[int, str | None] = {}
+        self.resumed: list[bool] = []  # per connection: whether it resumed a session
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         threading.Thread(target=self._run, daemon=True).start()
@@ -85,6 +86,7 @@ class App:
             self.ctx.wrap_socket(raw, server_side=True) as s,
         ):
             sni = self.names.pop(id(s), None)
+            self.resumed.append(bool(s.session_reused))
             buf = b""
             while True:  # kept alive until the request says close (or the peer closes)
                 while b"\r\n\r\n" not in buf:
@@ -345,3 +347,35 @@ def test_proxy_v2_tlvs_tell_the_clients_tls_as_haproxys(
                 b"\x24\x00\x0aRSA-SHA256"):  # fmt: skip
         assert sub in ssl_tlv
     assert no_cert[no_cert.index(b"\x20") :][3:8] == b"\x01\0\0\0\0"
+
+
+def test_server_tls_sessions_are_resumed_unless_no_ssl_reuse(
+    proxy: Callable[..., Proxy], certs: Path, app: App
+) -> None:
+    """`ssl-reuse` (the default): a server connection resumes the session the previous one
+    got (TLS 1.3 tickets included), as haproxy does; `no-ssl-reuse`: a full handshake each
+    time."""
+    seen: dict[str, list[list[bool]]] = {}
+    for kind in KINDS:
+        ports = {n: free_port() for n in ("reuse", "never")}
+        backends = ""
+        for name, word in (("reuse", ""), ("never", " no-ssl-reuse")):
+            backends += (
+                f"listen {name}\n    bind 127.0.0.1:{ports[name]}\n    http-reuse never\n"
+                f"    server s 127.0.0.1:{app.port} ssl verify none{word}\n"
+            )
+        proxy(kind, "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n"
+              "    timeout server 5s\n" + backends, None)  # fmt: skip
+        seen[kind] = []
+        for name in ("reuse", "never"):
+            app.resumed.clear()
+            for _ in range(3):
+                with socket.create_connection(("127.0.0.1", ports[name]), timeout=5) as s:
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    read_all(s)
+            seen[kind].append(list(app.resumed))
+    for kind in KINDS:
+        reuse, never = seen[kind]
+        assert reuse[0] is False and any(reuse[1:]), (kind, seen)
+        assert never == [False, False, False], (kind, seen)
+    assert seen["pylvs"][0] == [False, True, True]

@@ -26,6 +26,7 @@ from pylvs.proto.crtlist import parse_crt_list
 WORD_VERSION = dict(zip(("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13"), VERSIONS, strict=True))
 _VERSION_FLAGS = tuple(f"{p}-{w}" for p in ("no", "force") for w in WORD_VERSION)
 _SERVER_FLAGS: tuple[str, ...] = ("ssl", "no-ssl", "check-ssl", "no-check-ssl", "no-tls-tickets")
+_SERVER_FLAGS += ("ssl-reuse", "no-ssl-reuse")
 _SERVER_FLAGS += _VERSION_FLAGS
 _SERVER_VALUES: tuple[str, ...] = (
     "verify",
@@ -260,6 +261,9 @@ def server_tls(
     for key, args in others:
         if key in _VERSION_FLAGS or key == "no-tls-tickets":
             _flag(key, values, flags)
+        elif key in ("ssl-reuse", "no-ssl-reuse"):  # the later word wins
+            flags.discard("no-ssl-reuse")
+            flags.add(key)
         elif key == "ssl":
             use_ssl, prepared = 1, True
         elif key == "no-ssl":
@@ -284,6 +288,7 @@ def server_tls(
         check_ssl=check_ssl,
         no_versions=_off(flags),
         no_tickets="no-tls-tickets" in flags,
+        no_reuse="no-ssl-reuse" in flags,
     )
     return tls, use_ssl
 

@@ -160,7 +160,7 @@ _SERVER: dict[str, tuple[int, str]] = {
     **dict.fromkeys(
         _w(
             "allow-0rtt "
-            "ssl-reuse no-ssl-reuse tls-tickets send-proxy-v2-ssl "
+            "tls-tickets send-proxy-v2-ssl "
             "send-proxy-v2-ssl-cn no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn"
         ),
         (0, _TLS),

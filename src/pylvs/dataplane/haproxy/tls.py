@@ -51,6 +51,7 @@ class TlsBridge:
         "counts",
         "fds",
         "inc",
+        "keep_session",
         "loop",
         "obj",
         "on_fail",
@@ -84,9 +85,14 @@ class TlsBridge:
         on_fail: Failed,
         prefix: bytes = b"",
         counts: TlsCounters | None = None,
+        session: ssl.SSLSession | None = None,
+        keep_session: Callable[[ssl.SSLSession], None] | None = None,
     ) -> None:
         """`prefix`: bytes sent in clear before the handshake (a PROXY header); `counts`:
-        the process's TLS connections (counted while this one lives)."""
+        the process's TLS connections (counted while this one lives); a client's `session`
+        to resume, and `keep_session` to give the session it ends with (TLS 1.3 tickets
+        come after the handshake: it is taken at the close)."""
+        self.keep_session = keep_session
         self.counts = counts
         if counts is not None:
             counts.curr += 1
@@ -97,9 +103,15 @@ class TlsBridge:
         self.fds = fds
         self.inc = ssl.MemoryBIO()
         self.out = ssl.MemoryBIO()
-        self.obj = ctx.wrap_bio(
-            self.inc, self.out, server_side=server_side, server_hostname=server_hostname
-        )
+        try:
+            self.obj = ctx.wrap_bio(
+                self.inc, self.out, server_side=server_side, server_hostname=server_hostname,
+                session=session,
+            )  # fmt: skip
+        except ValueError:  # a session of a context rebuilt since (a CA file committed)
+            self.obj = ctx.wrap_bio(
+                self.inc, self.out, server_side=server_side, server_hostname=server_hostname
+            )
         self.on_ready: Ready | None = on_ready
         self.on_fail: Failed | None = on_fail
         self.outer: _socket.socket | None = None
@@ -171,6 +183,7 @@ class TlsBridge:
 
     def _fail(self, reason: str) -> None:
         fail, self.on_fail, self.on_ready = self.on_fail, None, None
+        self.keep_session = None  # a failed handshake leaves no session to resume
         self._close_all()
         if fail is not None:
             fail(reason)
@@ -226,6 +239,10 @@ class TlsBridge:
                 break
             self.to_outer += data
         self._send_out()  # key updates, session tickets, alerts
+        keep = self.keep_session
+        if keep is not None and self.obj.session is not None and self.obj.session.has_ticket:
+            self.keep_session = None  # a TLS 1.3 ticket came: the next connection may resume
+            keep(self.obj.session)
         if self.to_outer:
             self._flush_outer()
         if self.raw_eof and not self.to_outer and not self.closed and self.outer is not None:
@@ -374,6 +391,9 @@ class TlsBridge:
         self.closed = True
         if self.counts is not None:
             self.counts.curr -= 1
+        keep, self.keep_session = self.keep_session, None
+        if keep is not None and self.on_ready is None and self.obj.session is not None:
+            keep(self.obj.session)  # the handshake was done: its session may be resumed
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Callable
 
 from pylvs.model.proxy_spec import ServerSpec
 from pylvs.model.tls import (
@@ -266,7 +267,9 @@ class ServerTls:
     """A server's TLS at run time: whether its traffic uses it (`set server B/S ssl`) and
     its client context, built at first use and after a change."""
 
-    __slots__ = ("_ctx", "_generation", "failed", "handshakes", "on", "spec", "use_ssl")
+    __slots__ = (
+        "_ctx", "_generation", "_session", "failed", "handshakes", "on", "spec", "use_ssl",
+    )  # fmt: skip
 
     def __init__(self, spec: ServerSpec) -> None:
         self.spec = spec.tls
@@ -275,11 +278,33 @@ class ServerTls:
         self.handshakes = self.failed = 0  # the ssl stats module's ssl_sess / _failed_handshake
         self._ctx: ssl.SSLContext | None = None
         self._generation = -1
+        # the last connection's session and the name it was sent (`ssl-reuse`: the next
+        # connection resumes it, as ssl_sock keeps srv->ssl_ctx.reused_sess)
+        self._session: tuple[str | None, ssl.SSLSession] | None = None
 
     def set(self, on: bool) -> None:
         """srv_set_ssl."""
         self.use_ssl = 1 if on else 0
         self.on = on and self.spec is not None
+
+    def session(self, sni: str | None) -> ssl.SSLSession | None:
+        """A session to resume for a connection sending `sni` (None: a full handshake)."""
+        got = self._session
+        if got is None or got[0] != sni or (self.spec is not None and self.spec.no_reuse):
+            return None
+        return got[1]
+
+    def keeper(self, sni: str | None) -> Callable[[ssl.SSLSession], None] | None:
+        """What keeps a connection's session for the next one (None with `no-ssl-reuse`)."""
+        if self.spec is not None and self.spec.no_reuse:
+            return None
+        generation = self._generation
+
+        def keep(session: ssl.SSLSession) -> None:
+            if self._generation == generation:  # not from a context rebuilt since
+                self._session = (sni, session)
+
+        return keep
 
     def context(
         self, store: CaStore, verify_default: str, defaults: TlsDefaults = NO_DEFAULTS
@@ -290,6 +315,7 @@ class ServerTls:
             assert self.spec is not None
             self._ctx = server_context(self.spec, verify_default, store, defaults)
             self._generation = store.generation
+            self._session = None
         return self._ctx
 
 

@@ -181,10 +181,11 @@ def connect_tcp(hs: ConnectingSession, end: End, srv: ServerRuntime, tls_state: 
         hs._failed(reason, error=True)
 
     hs.tls = False
+    sni = _sni(srv, sess)
     bridge = TlsBridge(
         hs.poller, end.sock, ctx, hs.ctx.fds, server_side=False,
-        server_hostname=_sni(srv, sess), on_ready=ready, on_fail=failed, prefix=prefix,
-        counts=tls_state.counts,
+        server_hostname=sni, on_ready=ready, on_fail=failed, prefix=prefix,
+        counts=tls_state.counts, session=srv.tls.session(sni), keep_session=srv.tls.keeper(sni),
     )  # fmt: skip
     loop = hs.listener.loop
     assert loop is not None
@@ -226,10 +227,12 @@ def connect_http(up: Upstream, sc: ServerConn, tls_state: TlsState) -> None:
         up.connect_failed(sc)
 
     sc.tls = False
+    sni = _sni(srv, sess, stream)
     bridge = TlsBridge(
         ep.poller, ep.sock, ctx, s.ctx.fds, server_side=False,
-        server_hostname=_sni(srv, sess, stream), on_ready=ready, on_fail=failed,
+        server_hostname=sni, on_ready=ready, on_fail=failed,
         prefix=sc.proxy_header or b"", counts=tls_state.counts,
+        session=srv.tls.session(sni), keep_session=srv.tls.keeper(sni),
     )  # fmt: skip
     bridge.start(s.loop, None, watched=True)
 

@@ -201,3 +201,13 @@ def test_bad_global_ssl_defaults_are_haproxys_errors() -> None:
         spec, said = _spec(f"global\n {line}\nfrontend f\n bind :80\n")
         assert [s.split(": ", 1)[1] for s in said] == [message], line
         assert spec.ssl_bind_defaults == spec.ssl_server_defaults
+
+
+def test_no_ssl_reuse_and_ssl_reuse_the_later_word_wins() -> None:
+    spec, said = _spec(
+        "backend b\n default-server ssl verify none no-ssl-reuse\n server a 127.0.0.1:1\n"
+        " server b 127.0.0.1:2 ssl-reuse\n server c 127.0.0.1:3 ssl verify none\n"
+    )
+    assert said == []
+    got = [s.tls.no_reuse for s in spec.backends[0].servers if s.tls is not None]
+    assert got == [True, False, True]
