@@ -8,54 +8,24 @@ certificates, a client certificate) are made by `openssl` in the test's director
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import ssl
-import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from pylvs.proto import x509
-from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port
+from tests.integration.hamode.hamode_helpers import KINDS, Proxy, free_port
 from tests.integration.hamode.hamode_helpers import stats_command as cli
+from tests.integration.hamode.tls_helpers import NEEDS, accepting, client_context, make_certs
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed"),
-    pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed"),
-]
-
-
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _signed(d: Path, name: str, subject: str, san: str | None) -> None:
-    """NAME.pem: a certificate signed by the test CA, then its key."""
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
-             f"{name}.csr", "-subj", subject, cwd=d)  # fmt: skip
-    ext = d / f"{name}.ext"
-    ext.write_text(f"subjectAltName={san}\n" if san else "basicConstraints=CA:FALSE\n")
-    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-             "-CAcreateserial", "-days", "2", "-out", f"{name}.crt", "-extfile", ext.name,
-             cwd=d)  # fmt: skip
-    (d / f"{name}.pem").write_text(
-        (d / f"{name}.crt").read_text() + (d / f"{name}.key").read_text()
-    )
+pytestmark = NEEDS
 
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("certs")
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
-             "ca.pem", "-days", "2", "-subj", "/O=Test/CN=Test CA", cwd=d)  # fmt: skip
-    _signed(d, "www", "/CN=www.test.local", "DNS:www.test.local")
-    _signed(d, "wild", "/CN=wild", "DNS:*.wild.local")
-    _signed(d, "client", "/C=FR/O=Test/CN=client", None)
-    return d
+    return make_certs(tmp_path_factory.mktemp("certs"))
 
 
 class Echo:
@@ -64,15 +34,7 @@ class Echo:
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        accepting(self.sock, self._serve)
 
     @staticmethod
     def _serve(conn: socket.socket) -> None:
@@ -145,15 +107,6 @@ backend to_https
 """
 
 
-def _client(d: Path, *, cert: bool = False) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=str(d / "ca.pem"))
-    ctx.check_hostname = False
-    ctx.set_alpn_protocols(["h2", "http/1.1"])
-    if cert:
-        ctx.load_cert_chain(str(d / "client.pem"))
-    return ctx
-
-
 def _https(ctx: ssl.SSLContext, port: int, sni: str | None) -> tuple[str, str, str]:
     """One GET over TLS: the certificate's CN, the ALPN protocol, the body."""
     with (
@@ -194,7 +147,7 @@ def _scenario(proxy: Callable[..., Proxy], kind: str, d: Path, echo: Echo) -> di
     ports = {n: free_port() for n in ("https", "mtls", "tls_tcp", "plain_tcp", "plain_http")}
     proxy(kind, _config(d, ports, echo.port), None)
     seen: dict[str, object] = {}
-    ctx = _client(d)
+    ctx = client_context(d)
     seen["www"] = _https(ctx, ports["https"], "www.test.local")
     seen["wild"] = _https(ctx, ports["https"], "a.wild.local")
     seen["default"] = _https(ctx, ports["https"], None)
@@ -205,7 +158,7 @@ def _scenario(proxy: Callable[..., Proxy], kind: str, d: Path, echo: Echo) -> di
         seen["no client cert"] = "served"
     except (ssl.SSLError, OSError):
         seen["no client cert"] = "refused"
-    seen["client cert"] = _https(_client(d, cert=True), ports["mtls"], "www.test.local")[2]
+    seen["client cert"] = _https(client_context(d, cert=True), ports["mtls"], "www.test.local")[2]
     with socket.create_connection(("127.0.0.1", ports["plain_tcp"]), timeout=5) as s:
         s.sendall(b"hello through two TLS hops\n")
         seen["tcp"] = s.recv(100)
@@ -252,7 +205,7 @@ def test_a_garbage_client_is_counted_and_the_cli_shows_the_certificates(
     proxy("pylvs", cfg, None)
     for _ in range(3):
         _garbage(port)
-    _https(_client(certs), port, "www.test.local")
+    _https(client_context(certs), port, "www.test.local")
     lines = cli(sock, "show stat -1 1 -1").splitlines()
     header = lines[0].lstrip("# ").split(",")
     row = dict(zip(header, lines[1].split(","), strict=False))

@@ -9,10 +9,8 @@ in the test's directory (tls_helpers.py)."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,31 +20,25 @@ import h2.events
 import pytest
 
 from pylvs.proto import proxyproto
-from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, Servers, both, free_port
+from tests.integration.hamode.hamode_helpers import KINDS, Proxy, Servers, both, free_port
 from tests.integration.hamode.hamode_helpers import stats_command as cli
 from tests.integration.hamode.tls_helpers import (
+    NEEDS,
+    accepting,
     client_context,
-    make_ca,
+    make_certs,
     peer_cn,
     read_all,
     signed,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed"),
-    pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed"),
-]
+pytestmark = NEEDS
 
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("certs")
-    make_ca(d)
-    signed(d, "www", "/CN=www.test.local", "DNS:www.test.local")
-    signed(d, "wild", "/CN=wild", "DNS:*.wild.local")
+    d = make_certs(tmp_path_factory.mktemp("certs"))
     signed(d, "app", "/CN=app.test.local", "DNS:app.test.local")
-    signed(d, "client", "/C=FR/O=Test/CN=client", None)
     crts = d / "crts"
     crts.mkdir()
     for name in ("www", "wild"):  # loaded in name order: wild.pem first (the default)
@@ -66,18 +58,10 @@ class App:
         self.resumed: list[bool] = []  # per connection: whether it resumed a session
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._run, daemon=True).start()
+        accepting(self.sock, self._serve)
 
     def _sni(self, obj: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
         self.names[id(obj)] = name
-
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, raw: socket.socket) -> None:
         raw.settimeout(5)

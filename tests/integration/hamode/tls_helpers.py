@@ -3,12 +3,25 @@ certificates signed by it, a client certificate), and the clients' contexts."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import ssl
 import subprocess
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from pylvs.proto import x509
+from tests.integration.hamode.hamode_helpers import HAPROXY
+
+# the TLS tests compare with haproxy and make their certificates with openssl
+NEEDS = [
+    pytest.mark.slow,
+    pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed"),
+    pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed"),
+]
 
 
 def openssl(*args: str, cwd: Path) -> None:
@@ -34,6 +47,15 @@ def make_ca(d: Path) -> None:
             "ca.pem", "-days", "2", "-subj", "/O=Test/CN=Test CA", cwd=d)  # fmt: skip
 
 
+def make_certs(d: Path) -> Path:
+    """The CA, www.pem (www.test.local), wild.pem (*.wild.local), client.pem (CN client)."""
+    make_ca(d)
+    signed(d, "www", "/CN=www.test.local", "DNS:www.test.local")
+    signed(d, "wild", "/CN=wild", "DNS:*.wild.local")
+    signed(d, "client", "/C=FR/O=Test/CN=client", None)
+    return d
+
+
 def client_context(d: Path, *, cert: bool = False, alpn: tuple[str, ...] = ("h2", "http/1.1")
                    ) -> ssl.SSLContext:  # fmt: skip
     """A client trusting the test CA (names unchecked: the tests pick them with SNI)."""
@@ -57,3 +79,17 @@ def read_all(s: socket.socket) -> bytes:
     while chunk := s.recv(65536):
         data += chunk
     return data
+
+
+def accepting(sock: socket.socket, serve: Callable[[socket.socket], None]) -> None:
+    """Serve each connection `sock` accepts on a thread of its own, until it is closed."""
+
+    def run() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=run, daemon=True).start()
