@@ -217,6 +217,7 @@ class LiveProxies:
             last_change=self.started if changed is None else self._wall(changed),
             down_trans=history.down_trans if history is not None else 0,
             down_time=history.down_time if history is not None else 0,
+            modules=ModuleCounters(h2=backend_h2(be)),
             **backend_lb(be.pool),
         )
 
@@ -551,3 +552,9 @@ def _with_ssl(info: ProcessInfo, c: TlsCounters, now: float) -> ProcessInfo:
         ssl_be_key_rate=c.be_keys.read(now),
         ssl_be_max_key_rate=c.be_keys.peak,
     )
+
+
+def backend_h2(be: BackendRuntime) -> tuple[int, ...]:
+    """The backend row's h2 columns: its servers' HTTP/2 connections together."""
+    rows = [srv.h2.values() for srv in be.servers]
+    return tuple(sum(col) for col in zip(*rows, strict=True)) if rows else (0,) * 13

@@ -29,6 +29,7 @@ from pylvs.model.dest import Destination
 from pylvs.model.proxy_spec import BackendSpec, ConnFacts, ServerSpec
 from pylvs.model.service import Address, RealServer
 from pylvs.model.stats import Counters
+from pylvs.proto.http2.counters import H2Counters
 from pylvs.proto.relay import RelayParams
 from pylvs.proto.rules.ruleset import ProxyRules
 from pylvs.proto.rules.sticking import Sticking as StickRules
@@ -113,6 +114,7 @@ class ServerRuntime:
         "dests",
         "dynamic",
         "failed_conns",
+        "h2",
         "lb",
         "max_sess",
         "queue",
@@ -125,6 +127,7 @@ class ServerRuntime:
     def __init__(self, spec: ServerSpec, *, dynamic: bool = False) -> None:
         self.spec = spec
         self.tls = ServerTls(spec)  # `ssl`: whether its traffic uses TLS, its context
+        self.h2 = H2Counters()  # its HTTP/2 connections' (`proto h2`): the backend row's
         admin = Admin.FMAINT | Admin.CMAINT if spec.disabled else Admin.NONE
         if dynamic:  # `add server`: created in maintenance, stopped (cli_parse_add_server)
             admin |= Admin.FMAINT

@@ -31,13 +31,13 @@ from pylvs.model.service import Address
 from pylvs.model.stats import Counters
 from pylvs.model.tls import TlsFacts
 from pylvs.proto import proxyproto
+from pylvs.proto.http2.counters import H2Counters
 from pylvs.proto.rules import counters
 from pylvs.proto.sample.stream import Session, Stream
 
 from . import accept, inspect, plain, tls_hooks
 from .backend import seconds
 from .http.stream import HttpSession
-from .http2.counters import H2Counters
 from .http2.front import H2Front
 from .rules import Rate
 from .session import HaSession

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
@@ -42,6 +43,7 @@ from pylvs.proto.http.connmode import Want
 from pylvs.proto.http.message import Body, Flag, RequestHead, ResponseHead
 from pylvs.proto.http.timeouts import after
 
+from .counters import H2Counters, count_frames
 from .library import Connection, Outbox
 from .request import Malformed, content_length
 
@@ -162,8 +164,13 @@ class H2ServerMachine(ServerMachine):
 
     raw = False  # frames on the socket: the C path must not carry bodies or tunnels
 
-    def __init__(self, back: Back) -> None:
+    def __init__(self, back: Back, stats: H2Counters | None = None) -> None:
         super().__init__(back)
+        # the backend's h2 counters (`show stat`'s h2_* columns of its row)
+        self.stats = stats if stats is not None else H2Counters()
+        self.counted = False  # the server's first SETTINGS was counted
+        self.conn_open = False  # counted in open_conns
+        self.stream_open = False  # counted in backend_open_streams
         self.h2 = Connection(client_side=True)
         self.h2.initiate(back=True)
         self.sid = 0
@@ -181,9 +188,26 @@ class H2ServerMachine(ServerMachine):
         self.h2.initiate(back=True)
         self.connected = False
         self.renewed = True
+        self.counted = False
+
+    def socket_closed(self) -> None:
+        """Its socket closed (by the machine's Close, the pool, a failed attempt)."""
+        self._stream_gone()
+        if self.conn_open:
+            self.conn_open = False
+            self.stats.open_conns -= 1
+
+    def _stream_gone(self) -> None:
+        if self.stream_open:
+            self.stream_open = False
+            self.stats.backend_open_streams -= 1
 
     def _connected(self, event: ev.Connected, now: float, out: list[cmd.Command]) -> None:
         super()._connected(event, now, out)
+        if not self.conn_open:
+            self.conn_open = True
+            self.stats.open_conns += 1
+            self.stats.total_conns += 1
         if self.renewed:
             self.renewed = False
             self._flush(out)
@@ -220,6 +244,7 @@ class H2ServerMachine(ServerMachine):
             # h2s_bck_make_req_headers fails: h2s_error(INTERNAL_ERROR) resets the stream it
             # opened without a HEADERS frame (the library cannot: the frame is written here)
             sid = self.h2.get_next_available_stream_id()
+            self.stats.rst_stream_resp += 1
             self._flush(out)
             out.append(
                 cmd.Write(b"\x00\x00\x04\x03\x00" + sid.to_bytes(4, "big") + b"\x00\x00\x00\x02")
@@ -228,6 +253,9 @@ class H2ServerMachine(ServerMachine):
             self._close(out)
             return
         self.sid = self.h2.get_next_available_stream_id()
+        self.stream_open = True
+        self.stats.backend_open_streams += 1
+        self.stats.backend_total_streams += 1
         tunnel = head.method == b"CONNECT" or self.protocol is not None
         end = head.body is Body.NONE and not tunnel
         self.h2.send_headers(self.sid, headers, end_stream=end)
@@ -301,7 +329,11 @@ class H2ServerMachine(ServerMachine):
             self._server_at = after(now, self.timeouts.server)
         try:
             events = self.h2.receive_data(event.data)
-        except h2.exceptions.ProtocolError:
+        except h2.exceptions.ProtocolError as error:
+            code = getattr(error, "error_code", h2.errors.ErrorCodes.PROTOCOL_ERROR)
+            self.stats.conn_proto_err += 1
+            if code not in (0, 7, 8, 11):  # h2c_send_goaway_error: not for these codes
+                self.stats.goaway_resp += 1
             if not self.settled and self.phase is Phase.ACTIVE and not self.sid:
                 # the server's first frame is not SETTINGS: the connection never got
                 # ready, which HAProxy retries as a failed connect (then its 503)
@@ -311,6 +343,7 @@ class H2ServerMachine(ServerMachine):
             self._flush(out)  # the GOAWAY the library prepared
             self._broken(out)
             return
+        self.counted = count_frames(self.stats, events, self.counted)
         for e in events:
             if self.phase is Phase.CLOSED:
                 return
@@ -362,6 +395,8 @@ class H2ServerMachine(ServerMachine):
         head = response_head(headers, end=end, method=self._method, protocol=self.protocol)
         if head is None or (self._delivered and not head.informational):
             self._try(lambda: self.h2.reset_stream(self.sid, 1))  # PROTOCOL_ERROR
+            self.stats.rst_stream_resp += 1
+            self.stats.strm_proto_err += 1
             self._flush(out)
             self._broken(out)
             return
@@ -394,6 +429,8 @@ class H2ServerMachine(ServerMachine):
             self._finish(now, out)
 
     def _finish(self, now: float, out: list[cmd.Command]) -> None:
+        if self.want is not Want.TUNNEL:
+            self._stream_gone()
         super()._finish(now, out)
         if out and type(out[-1]) is cmd.Release:
             # h2_detach: an idle HTTP/2 connection goes on the server's safe list
@@ -402,6 +439,7 @@ class H2ServerMachine(ServerMachine):
 
     def _broken(self, out: list[cmd.Command]) -> None:
         """The stream or the connection failed: a 502 before the response, a cut after."""
+        self._stream_gone()
         if self.phase in (Phase.ACTIVE, Phase.TUNNEL):
             out.append(cmd.DeliverFailure(502) if not self._delivered else cmd.DELIVER_CUT)
         self._close(out)

@@ -8,12 +8,14 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port
+from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port, stats_command
 from tests.integration.hamode.http.http_helpers import Client
 from tests.integration.hamode.http.test_http_proxying import HEAD
 from tests.integration.hamode.http2.h2_client import H2Server
@@ -112,3 +114,37 @@ def test_an_http1_server_behind_proto_h2_fails_at_once(proxy: Callable[..., Prox
         finally:
             server.close()
     assert seen["pylvs"] == seen["haproxy"]
+
+
+def test_show_stat_counts_the_backends_http2_frames(
+    proxy: Callable[..., Proxy], tmp_path: Path
+) -> None:
+    """The h2_* columns of a backend's `show stat` row count its `proto h2` servers'
+    connections (mux_h2.c's stats module on the backend side): frames received by kind (a
+    server's first SETTINGS counts twice), connections and streams."""
+    seen: dict[str, Any] = {}
+    for kind in KINDS:
+        server = H2Server("h2s")
+        try:
+            sock = tmp_path / f"{kind}.sock"
+            head = HEAD.replace("global\n", f"global\n    stats socket {sock} level admin\n", 1)
+            port = h2_app(proxy, kind, server.port, head)
+            for path in ("/a", "/status/404"):  # one client connection each: two servers'
+                c = Client(port)
+                c.send(f"GET {path} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+                c.response()
+                c.close()
+            time.sleep(0.3)
+            rows = stats_command(sock, "show stat").splitlines()
+            names = rows[0].lstrip("# ").split(",")
+            be = next(r.split(",") for r in rows if r.startswith("app,BACKEND,"))
+            seen[kind] = {n: be[i] for i, n in enumerate(names) if n.startswith("h2_")}
+        finally:
+            server.close()
+    # (how many idle connections the pool keeps differs: pool.py's rule closes the second)
+    for h2 in seen.values():
+        del h2["h2_open_connections"]
+    assert seen["pylvs"] == seen["haproxy"]
+    h2 = seen["pylvs"]
+    assert (h2["h2_headers_rcvd"], h2["h2_data_rcvd"], h2["h2_settings_rcvd"]) == ("2", "2", "6")
+    assert (h2["h2_total_connections"], h2["h2_backend_total_streams"]) == ("2", "2")

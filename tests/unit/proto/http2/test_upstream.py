@@ -18,6 +18,7 @@ from pylvs.proto.http.conn.server import Back, Phase
 from pylvs.proto.http.connmode import Mode
 from pylvs.proto.http.framer import Framer
 from pylvs.proto.http.message import Body, RequestHead
+from pylvs.proto.http2.counters import H2Counters
 from pylvs.proto.http2.upstream import H2ServerMachine, request_headers, response_head
 
 
@@ -177,3 +178,24 @@ def test_a_server_whose_first_frame_is_not_settings_is_a_failed_connect() -> Non
     peer.take(m.handle(peer.bytes(), 1.3))
     got = [e for e in peer.events if isinstance(e, h2.events.RequestReceived)]
     assert [dict(got[0].headers)[b":path"]] == [b"/x"]
+
+
+def test_the_backends_h2_counters() -> None:
+    """Connections and streams open and in total, frames received by kind; a closed socket
+    (whoever closed it) leaves the open counts."""
+    stats = H2Counters()
+    m = H2ServerMachine(Back(), stats)
+    peer = Peer()
+    peer.take(m.handle(ev.HeadForwarded(h1(b"GET / HTTP/1.1\r\n\r\n"), True, Mode.KEEP_ALIVE), 0.0))
+    m.handle(ev.Connected(), 0.1)
+    m.handle(ev.END_FORWARDED, 0.1)
+    peer.take(m.handle(peer.bytes(), 0.2))
+    assert (stats.open_conns, stats.total_conns, stats.backend_open_streams) == (1, 1, 1)
+    peer.h.send_headers(1, [(b":status", b"200")], end_stream=True)
+    m.handle(peer.bytes(), 0.3)
+    # the server's first SETTINGS counts twice, then its ACK of ours
+    assert (stats.headers_rcvd, stats.settings_rcvd, stats.backend_open_streams) == (1, 3, 0)
+    assert stats.backend_total_streams == 1
+    m.socket_closed()
+    m.socket_closed()
+    assert (stats.open_conns, stats.total_conns) == (0, 1)

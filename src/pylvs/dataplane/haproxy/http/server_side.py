@@ -64,7 +64,7 @@ class ServerConn:
 
     def __init__(self, back: Back, srv: ServerRuntime, fds: Descriptors) -> None:
         # `server ... proto h2`: the same machine's part, in HTTP/2 frames (proto/http2)
-        self.m = H2ServerMachine(back) if srv.spec.proto == "h2" else ServerMachine(back)
+        self.m = H2ServerMachine(back, srv.h2) if srv.spec.proto == "h2" else ServerMachine(back)
         self.srv = srv
         # the pool's key: the server, or (server, PROXY header) when it gets one
         # (proxy_header.py: only a stream with the same header reuses the connection)
@@ -98,6 +98,7 @@ class ServerConn:
         queued = list(ep.queue)
         ep.close()
         self.fds.give(1)
+        self.m.socket_closed()
         return queued
 
     def close(self) -> None:
@@ -107,6 +108,7 @@ class ServerConn:
         if ep is not None:
             ep.close_when_sent()
             self.fds.give(1)
+            self.m.socket_closed()
         self.handler = None
 
 

@@ -36,6 +36,7 @@ from pylvs.dataplane.haproxy.http.stream import HIGH_WATER
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http2 import request as h2r
 from pylvs.proto.http2 import stream as h2s
+from pylvs.proto.http2.counters import count_frames
 from pylvs.proto.http2.library import Connection, Outbox
 from pylvs.proto.rules import counters
 
@@ -178,22 +179,7 @@ class H2Front:
                 self.close()
 
     def _count(self, events: list[h2.events.Event]) -> None:
-        st = self.stats
-        for e in events:
-            kind = type(e)
-            if kind is h2.events.RequestReceived or kind is h2.events.TrailersReceived:
-                st.headers_rcvd += 1
-            elif kind is h2.events.DataReceived:
-                st.data_rcvd += 1
-            elif kind is h2.events.RemoteSettingsChanged or kind is h2.events.SettingsAcknowledged:
-                # h2_process_demux counts the first SETTINGS twice (as the preface's end,
-                # then as a frame), which `show stat` shows
-                st.settings_rcvd += 1 if self.settled else 2
-                self.settled = True
-            elif kind is h2.events.StreamReset:
-                st.rst_stream_rcvd += 1
-            elif kind is h2.events.ConnectionTerminated:
-                st.goaway_rcvd += 1
+        self.settled = count_frames(self.stats, events, self.settled)
 
     def _request(self, event: h2.events.RequestReceived) -> None:
         sid = event.stream_id

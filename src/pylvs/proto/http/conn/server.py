@@ -321,6 +321,11 @@ class ServerMachine(Machine[ev.ServerEvent]):
         self.phase = Phase.CLOSED
         out.append(cmd.CLOSE)
 
+    def socket_closed(self) -> None:
+        """The connection's socket closed, whoever closed it (the HTTP/2 machine keeps
+        counters of open connections)."""
+        return
+
 
 ServerMachine.handlers = {
     ev.HeadForwarded: ServerMachine._head,
