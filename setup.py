@@ -23,6 +23,7 @@ setup(
                 "src/pylvs/dataplane/proxy/_body.h",
                 "src/pylvs/dataplane/proxy/_splice.h",
                 "src/pylvs/dataplane/proxy/_balance.h",
+                "src/pylvs/dataplane/proxy/_leastconn.h",
                 "src/pylvs/dataplane/proxy/_accept.h",
             ],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],

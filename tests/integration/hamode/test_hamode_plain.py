@@ -1,7 +1,8 @@
 """Plain listeners (dataplane/haproxy/plain.py, the pump's _accept.h): a frontend without
-rules in front of a roundrobin / static-rr backend has its streams accepted, balanced and
-spliced in C.  Each scenario runs under pylvs and under the real haproxy on the same text
-and must see the same: pick orders across a weight change and a server going down, the
+rules in front of a roundrobin / static-rr / leastconn / first backend has its streams
+accepted, balanced and spliced in C.  Each scenario runs under pylvs and under the real
+haproxy on the same text and must see the same: pick orders across a weight change and a
+server going down, leastconn's and first's picks with held connections and a queue, the
 `show stat` counters after traffic, `maxconn` (the hand-over to Python's accept loop), a
 refused server (the hand-over to Python's retries and redispatch), `show sess` and
 `shutdown sessions server`, and an idle timeout."""
@@ -227,3 +228,57 @@ def test_an_idle_stream_ends_at_its_timeout(proxy: Callable[..., Proxy], tmp_pat
 
     seen = both(proxy, scenario)
     assert seen["pylvs"] == ["a", b"open", True, True]
+
+
+def test_leastconn_and_first_with_maxconn_pick_in_c_and_queue_in_python(
+    proxy: Callable[..., Proxy], tmp_path: Path
+) -> None:
+    """leastconn's held connections over weights 1:2:3, and `first` filling servers up to
+    their maxconn (_leastconn.h), then the stream no server has room for waiting in the
+    backend queue (Python's) until one closes; `show stat`'s current sessions on the way."""
+
+    def scenario(start: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        a, b, c = (servers.add(n, "hold") for n in ("a", "b", "c"))
+        out: list[object] = []
+        for balance, opts in (("leastconn", ("weight 1", "weight 2", "weight 3")),
+                              ("first", ("maxconn 1", "maxconn 2", "maxconn 1"))):  # fmt: skip
+            port, sock = free_port(), tmp_path / f"{kind}-{balance}.sock"
+            lines = "".join(
+                f"    server {s.name} 127.0.0.1:{s.port} {o}\n"
+                for s, o in zip((a, b, c), opts, strict=True)
+            )
+            extra = "    timeout queue 5s\n"
+            p = start(kind, _config(sock, port, lines, extra=extra, balance=balance), None)
+            held = [hold(port) for _ in range(4 if balance == "first" else 9)]
+            out.append([name for _, name in held])
+            if balance == "first":
+                late = socket.create_connection(("127.0.0.1", port), timeout=5)
+                late.sendall(b"hi")
+                late.settimeout(0.7)
+                try:
+                    early = late.recv(100).decode()
+                except TimeoutError:
+                    early = "waiting"
+                rows = _stat(sock)
+                out.append([early, rows["lb/BACKEND"]["qcur"]])
+                held[1][0].close()  # one of b's: the queued stream goes there
+                servers.release()
+                late.settimeout(5)
+                out.append(late.recv(100).decode() if early == "waiting" else early)
+                late.close()
+            out.append([_stat(sock)[f"lb/{n}"]["scur"] for n in "abc"])
+            for h, _ in held:
+                h.close()
+            servers.release()
+            p.stop()
+        return out
+
+    seen = both(proxy, scenario)
+    assert seen["pylvs"] == [
+        ["a", "b", "c", "c", "b", "c", "c", "b", "c"],  # fwlc over 1:2:3, all held
+        ["1", "3", "5"],
+        ["a", "b", "b", "c"],  # first: each server up to its maxconn
+        ["waiting", "1"],  # no room: the backend queue
+        "b",  # the slot b freed
+        ["1", "2", "1"],
+    ]

@@ -197,7 +197,8 @@ class BackendRuntime:
         self.servers = [ServerRuntime(s) for s in spec.servers]
         self.by_lb: dict[int, ServerRuntime] = {id(s.lb): s for s in self.servers}
         params, members = lb_params(spec), [s.lb for s in self.servers]
-        # With the C pump, roundrobin / static-rr picks are made in C (cbalance.py).
+        # With the C pump, roundrobin / static-rr / leastconn / first picks are made in C
+        # (cbalance.py).
         pool_class = MirroredPool if USE_PUMP and cbalance.worth_it(params, members) else Pool
         self.pool = pool_class(members, params, rng, now=now)
         # dispatch / option transparent: every stream's target, outside the pool and the
@@ -389,6 +390,7 @@ class BackendRuntime:
             if own is not None and (shared is None or own.queued_at <= shared.queued_at):
                 session = srv.queue.popleft()
                 srv.lb.queued -= 1
+                self._queue_changed(srv.lb)
             else:
                 assert shared is not None
                 session = self.queue.popleft()
@@ -404,6 +406,7 @@ class BackendRuntime:
                 return False
             srv.queue.append(session)
             server.queued += 1
+            self._queue_changed(server)
         else:
             self.queue.append(session)
         self.pool.lb.queued += 1
@@ -418,7 +421,13 @@ class BackendRuntime:
             return
         if server is not None:
             server.queued -= 1
+            self._queue_changed(server)
         self.pool.lb.queued -= 1
+
+    def _queue_changed(self, server: Server) -> None:
+        """A server's queue length moved: leastconn's and first's C picks read it."""
+        if isinstance(self.pool, MirroredPool):
+            self.pool.queue_changed(server)
 
     def grab(self) -> None:
         """Usable servers take what the backend queue holds (pendconn_grab_from_px)."""

@@ -4,7 +4,8 @@ spliced by the C pump (dataplane/proxy/_accept.h), with no Python object per str
 Which listeners (`plain_servers`): the frontend has no rules (no `tcp-request` rules of any
 kind: its streams go straight to the default backend, as FrontendListener.start_stream sends
 them), no `log` target, no `accept-proxy`, no `maxconn` shared by several listeners; the
-backend picks in C (cbalance.MirroredPool: roundrobin or static-rr, no server `maxconn`), has
+backend picks in C (cbalance.MirroredPool: roundrobin or static-rr without server `maxconn`,
+leastconn, first; a pick C leaves to Python, a full server's queue, is handed over), has
 no stick table, no `dispatch`, no `tcp-response content` rules; not a TLS bind.  A server
 the pump connects to has an address and a port, sends no PROXY header and has no TLS
 settings (`set server ssl on` included); the others' streams are handed to Python once
@@ -172,7 +173,9 @@ class PlainListener:
         fe.sess_rate.count(now)
         be = self.be
         be.enter()
-        be.take(be.pool.lb.servers[index])
+        server = be.pool.lb.servers[index]
+        self.pool.picked_in_c(server)
+        be.take(server)
         self.live += 1
 
     def ended(self, rec: tuple[int, ...]) -> None:
@@ -211,6 +214,8 @@ class PlainListener:
         facts = ConnFacts(src, peer[1], dst[0], dst[1])
         be = self.be
         server = be.pool.lb.servers[index] if index >= 0 else None
+        if server is not None:  # its take comes with the session's
+            self.pool.picked_in_c(server)
         HaSession(
             listener, client, facts, be, handed=(server, sfd, err) if server is not None else None
         )

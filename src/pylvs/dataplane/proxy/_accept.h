@@ -7,7 +7,8 @@
  * pump's ~10 (docs/performance.md, session 12).  A plain listener (`plain_listen`) is a
  * listening socket whose frontend and backend need nothing per stream that only Python does
  * (dataplane/haproxy/plain.py decides which: no rules, no log, no PROXY header either way, no
- * stick table, roundrobin or static-rr without maxconn).  On its readiness the pump accepts,
+ * stick table, a balance the mirror picks: roundrobin or static-rr without maxconn,
+ * leastconn, first).  On its readiness the pump accepts,
  * picks the server with the listener's Balancer (_balance.h), connects (one call: on
  * loopback the handshake runs inside connect(2)) and splices the pair (_splice.h).
  *

@@ -23,6 +23,9 @@
  *     b->picks                     -> picks since the last load/dump (0: nothing to take back)
  * Python: _pump.Balancer().load(state), .pick(), .dump(), .picks.
  *
+ * leastconn and first (with server maxconn) are _leastconn.h's: their picks read live counts,
+ * which that mirror keeps (see there).
+ *
  * Included by _pump.c: one compilation unit.
  */
 #ifndef PYLVS_BALANCE_H
@@ -32,6 +35,8 @@
 
 #define BAL_ROUNDROBIN 0
 #define BAL_STATIC_RR 1
+#define BAL_LEASTCONN 2 /* _leastconn.h */
+#define BAL_FIRST 3
 
 #define FW_NONE 0 /* a server's tree: none, or one of the active group's three */
 #define FW_CURR 1
@@ -48,6 +53,11 @@ typedef struct {
     int maxconn; /* non-zero: its room depends on live counts; Python picks it */
     int usable;  /* srv_willbe_usable at the last load */
     int tree;    /* FW_* */
+    /* leastconn / first (_leastconn.h): live counts, the limit, the place in the tree */
+    int64_t served, queued, untaken, limit, maxqueue;
+    uint32_t key;
+    uint64_t seq;
+    int in_tree;
 } BalServer;
 
 typedef struct { /* an eb32 tree of few nodes: sorted, a new key after its equals */
@@ -68,6 +78,8 @@ typedef struct {
     /* static-rr: the map */
     int64_t tot_weight, rr_idx;
     int *slots;
+    /* leastconn / first: the next insertion's rank among equal keys */
+    uint64_t seq_next;
 } Balancer;
 
 static void bt_insert(BalTree *t, uint32_t key, int idx) {
@@ -224,12 +236,17 @@ static int map_pick(Balancer *b) {
     return i;
 }
 
+static int lc_pick(Balancer *b); /* _leastconn.h, included below */
+
 /* The server for a new connection (its index in the pool's list), or -1: pick in Python. */
 static int bal_pick(Balancer *b) {
     if (b->srv == NULL) {
         return -1;
     }
-    int i = b->kind == BAL_ROUNDROBIN ? fw_pick(b) : map_pick(b);
+    int i = b->kind == BAL_ROUNDROBIN ? fw_pick(b) : b->kind == BAL_STATIC_RR ? map_pick(b) : -2;
+    if (i == -2) {
+        i = lc_pick(b);
+    }
     if (i >= 0) {
         b->picks++;
     }
@@ -242,6 +259,8 @@ typedef struct {
     PyObject_HEAD
     Balancer b;
 } BalancerObject;
+
+#include "_leastconn.h"
 
 static void BalancerObject_dealloc(BalancerObject *self) {
     bal_free(&self->b);
@@ -301,8 +320,8 @@ static PyObject *BalancerObject_load(BalancerObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "iOO", &kind, &servers, &group)) {
         return NULL;
     }
-    if (kind != BAL_ROUNDROBIN && kind != BAL_STATIC_RR) {
-        PyErr_SetString(PyExc_ValueError, "kind must be ROUNDROBIN or STATIC_RR");
+    if (kind < BAL_ROUNDROBIN || kind > BAL_FIRST) {
+        PyErr_SetString(PyExc_ValueError, "kind must be ROUNDROBIN, STATIC_RR, LEASTCONN or FIRST");
         return NULL;
     }
     PyObject *fast = PySequence_Fast(servers, "servers must be a sequence");
@@ -344,6 +363,8 @@ static PyObject *BalancerObject_load(BalancerObject *self, PyObject *args) {
         b->curr_pos = pos;
         b->curr_weight = cw;
         b->next_weight = nw;
+    } else if (kind == BAL_LEASTCONN || kind == BAL_FIRST) {
+        ok = lc_load(b, group) == 0;
     } else {
         long long tot, idx;
         PyObject *slots;
@@ -399,6 +420,9 @@ static PyObject *BalancerObject_dump(BalancerObject *self, PyObject *Py_UNUSED(i
     if (b->kind == BAL_STATIC_RR) {
         return Py_BuildValue("(L)", (long long)b->rr_idx);
     }
+    if (b->kind == BAL_LEASTCONN || b->kind == BAL_FIRST) {
+        return lc_dump(b);
+    }
     PyObject *pos = PyList_New(b->nsrv);
     for (int i = 0; pos != NULL && i < b->nsrv; i++) {
         BalServer *s = &b->srv[i];
@@ -433,6 +457,14 @@ static PyMethodDef BalancerObject_methods[] = {
      "dump() -> what the C picks moved since the last load (the pick count restarts)."},
     {"pick", (PyCFunction)BalancerObject_pick, METH_NOARGS,
      "pick() -> the index of the server picked, or -1: pick in Python (nothing moved)."},
+    {"taken", (PyCFunction)BalancerObject_taken, METH_VARARGS,
+     "taken(i, queued): server i took a connection (leastconn / first; _leastconn.h)."},
+    {"taken_own", (PyCFunction)BalancerObject_taken_own, METH_VARARGS,
+     "taken_own(i, queued): server i took a connection Python picked (leastconn / first)."},
+    {"dropped", (PyCFunction)BalancerObject_dropped, METH_VARARGS,
+     "dropped(i, queued): server i released a connection (leastconn / first)."},
+    {"queued", (PyCFunction)BalancerObject_queued, METH_VARARGS,
+     "queued(i, queued): server i's queue length changed (leastconn / first)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -882,6 +882,8 @@ PyMODINIT_FUNC PyInit__pump(void) {
         PyModule_AddIntConstant(m, "SPLICE_SERVER_FAILED", SPLICE_SERVER_FAILED) < 0 ||
         PyModule_AddIntConstant(m, "ROUNDROBIN", BAL_ROUNDROBIN) < 0 ||
         PyModule_AddIntConstant(m, "STATIC_RR", BAL_STATIC_RR) < 0 ||
+        PyModule_AddIntConstant(m, "LEASTCONN", BAL_LEASTCONN) < 0 ||
+        PyModule_AddIntConstant(m, "FIRST", BAL_FIRST) < 0 ||
         PyModule_AddIntConstant(m, "PLAIN_STARTED", PLAIN_STARTED) < 0 ||
         PyModule_AddIntConstant(m, "PLAIN_ENDED", PLAIN_ENDED) < 0 ||
         PyModule_AddIntConstant(m, "PLAIN_HANDED", PLAIN_HANDED) < 0 ||

@@ -16,6 +16,8 @@ SPLICE_CLIENT_FAILED: int
 SPLICE_SERVER_FAILED: int
 ROUNDROBIN: int
 STATIC_RR: int
+LEASTCONN: int
+FIRST: int
 PLAIN_STARTED: int
 PLAIN_ENDED: int
 PLAIN_HANDED: int
@@ -89,12 +91,22 @@ class Balancer:
         self,
         kind: int,
         servers: list[tuple[int, int, int, int, int, int, int]],
-        group: tuple[int, int, int, int, _Tree, _Tree, _Tree] | tuple[int, int, list[int]],
+        group: tuple[int, int, int, int, _Tree, _Tree, _Tree]
+        | tuple[int, int, list[int]]
+        | tuple[int, _Tree, list[tuple[int, int, int, int, int]]],
         /,
     ) -> None: ...
     def dump(
         self,
-    ) -> tuple[int, int, _Tree, _Tree, _Tree, list[tuple[int, int, int]]] | tuple[int]: ...
+    ) -> (
+        tuple[int, int, _Tree, _Tree, _Tree, list[tuple[int, int, int]]]
+        | tuple[int]
+        | tuple[_Tree, list[int]]
+    ): ...
     def pick(self) -> int: ...
+    def taken(self, index: int, queued: int, /) -> None: ...
+    def taken_own(self, index: int, queued: int, /) -> None: ...
+    def dropped(self, index: int, queued: int, /) -> None: ...
+    def queued(self, index: int, queued: int, /) -> None: ...
     @property
     def picks(self) -> int: ...
