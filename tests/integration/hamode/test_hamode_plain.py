@@ -49,6 +49,18 @@ listen lb
 """
 
 
+def _waiting(port: int) -> tuple[socket.socket, str]:
+    """A client that sends and is not answered within 0.7 s ("waiting": queued, or left to
+    the accept loop), or what it was answered."""
+    client = socket.create_connection(("127.0.0.1", port), timeout=5)
+    client.sendall(b"hi")
+    client.settimeout(0.7)
+    try:
+        return client, client.recv(100).decode()
+    except TimeoutError:
+        return client, "waiting"
+
+
 def _stat(sock: Path) -> dict[str, dict[str, str]]:
     lines = stats_command(sock, "show stat").splitlines()
     header = lines[0].lstrip("# ").split(",")
@@ -125,13 +137,7 @@ def test_maxconn_hands_the_next_client_to_the_accept_loop(
         start(kind, _config(sock, port, lines, extra="    maxconn 2\n"), None)
         first, n1 = hold(port)
         second, n2 = hold(port)
-        third = socket.create_connection(("127.0.0.1", port), timeout=5)
-        third.sendall(b"hi")
-        third.settimeout(0.7)
-        try:
-            early = third.recv(100).decode()
-        except TimeoutError:
-            early = "waiting"
+        third, early = _waiting(port)
         scur = _stat(sock)["lb/FRONTEND"]["scur"]
         first.close()
         servers.release()  # the servers hold: let the first one go
@@ -252,13 +258,7 @@ def test_leastconn_and_first_with_maxconn_pick_in_c_and_queue_in_python(
             held = [hold(port) for _ in range(4 if balance == "first" else 9)]
             out.append([name for _, name in held])
             if balance == "first":
-                late = socket.create_connection(("127.0.0.1", port), timeout=5)
-                late.sendall(b"hi")
-                late.settimeout(0.7)
-                try:
-                    early = late.recv(100).decode()
-                except TimeoutError:
-                    early = "waiting"
+                late, early = _waiting(port)
                 rows = _stat(sock)
                 out.append([early, rows["lb/BACKEND"]["qcur"]])
                 held[1][0].close()  # one of b's: the queued stream goes there

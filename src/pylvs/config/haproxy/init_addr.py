@@ -18,11 +18,11 @@ here: pylvs does not read the state file while it checks a configuration.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 from pylvs.config.errors import Location
 from pylvs.config.haproxy.model import IpAddress, Target
+from pylvs.config.haproxy.values import literal_ip
 from pylvs.config.keywords import Context
 
 DEFAULT = ("last", "libc")
@@ -63,7 +63,7 @@ def init_addr(
                 return None  # this host's resolver is not asked: nothing is known
             tried = True
             text = host.address_of(target.host, target.family)
-            ip = _ip(text) if text is not None else None
+            ip = literal_ip(text) if text is not None else None
             if ip is not None:
                 return InitAddr(ip, last=last)
             failed = True
@@ -74,7 +74,7 @@ def init_addr(
                     loc, f"{who} : could not resolve address '{target.host}', disabling server."
                 )
             return InitAddr(none=True, last=last)
-        ip = _ip(step)
+        ip = literal_ip(step)
         if ip is None:
             continue  # the server line's reader refused anything else
         if failed:
@@ -89,10 +89,3 @@ def init_addr(
     else:
         ctx.error(loc, f"{who} : no method found to resolve address '{target.host}'{_FAILED}")
     return None
-
-
-def _ip(text: str) -> IpAddress | None:
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
