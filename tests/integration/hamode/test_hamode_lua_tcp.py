@@ -7,7 +7,9 @@ one that sleeps before answering."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -102,3 +104,144 @@ def test_lua_tcp_services(proxy: Callable[..., Proxy], tmp_path: Path) -> None:
     assert lines["pylvs"] == lines["haproxy"]
     assert lines["pylvs"].startswith("Lua applet tcp '<lua.fail>': [state-id 0] runtime error: ")
     assert "t.lua:12: boom from [C]: in global 'error', " in lines["pylvs"]
+
+
+CHANNELS = """\
+core.register_action("rw", {"tcp-req"}, function(txn)
+  local r = txn.req
+  local info = {r:input(), r:output(), tostring(r:is_resp()), tostring(txn.res:is_resp()),
+                r:dup(), r:data(1, 3), r:data(-4), r:line(), tostring(r:may_recv())}
+  local line = r:getline()
+  r:set("NEW", 0, 3)
+  r:insert("<ins>", 2)
+  r:prepend("[pre]")
+  r:append("[app]")
+  local removed = r:remove(-2)
+  r:send("SENT:")
+  r:forward(3)
+  local ok, err = pcall(r.data, r, 999)
+  txn.res:send("info=" .. table.concat(info, "|") .. " line=" .. line .. " removed=" ..
+    removed .. " err=" .. tostring(err) .. " out=" .. r:output() .. " in=" .. r:input() .. "\\n")
+end)
+core.register_action("bye", {"tcp-req"}, function(txn)
+  txn.res:send("goodbye " .. txn.req:get() .. "\\n")
+  txn:done()
+end)
+core.register_action("resp", {"tcp-res"}, function(txn)
+  local got = txn.res:get()
+  txn.res:send("server said: " .. got)
+end)
+core.register_action("h", {"http-req"}, function(txn)
+  local ok, err = pcall(txn.req.dup, txn.req)
+  local ok2, err2 = pcall(txn.res.send, txn.res, "x")
+  txn:set_var("txn.h", tostring(err) .. " " .. tostring(err2) .. " " .. tostring(txn.req:is_resp()))
+end)
+"""
+
+CHANNELS_CONFIG = """\
+global
+    lua-load {script}
+defaults
+    mode tcp
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend f1
+    bind 127.0.0.1:{p1}
+    tcp-request inspect-delay 2s
+    tcp-request content lua.rw if {{ req.len ge 20 }}
+    default_backend echo
+frontend f2
+    bind 127.0.0.1:{p2}
+    tcp-request inspect-delay 2s
+    tcp-request content lua.bye if {{ req.len gt 0 }}
+frontend f3
+    bind 127.0.0.1:{p3}
+    default_backend echo2
+frontend f4
+    mode http
+    bind 127.0.0.1:{p4}
+    http-request lua.h
+    http-request return status 200 content-type text/plain lf-string "%[var(txn.h)]\\n"
+backend echo
+    server s 127.0.0.1:{echo}
+backend echo2
+    tcp-response inspect-delay 2s
+    tcp-response content lua.resp if {{ res.len gt 0 }}
+    server s 127.0.0.1:{echo}
+"""
+
+
+class _Echo:
+    """A server that answers `echo:` and what it got once it saw END (or 1 s passed)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.2)
+        self.stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            with c:
+                c.settimeout(1.0)
+                data = b""
+                try:
+                    while b"END" not in data and (d := c.recv(4096)):
+                        data += d
+                except OSError:
+                    pass
+                with contextlib.suppress(OSError):
+                    c.sendall(b"echo:" + data + b"\n")
+
+    def close(self) -> None:
+        self.stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def _talk(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(data)
+        return _read_all(s)
+
+
+def test_lua_channels_in_tcp_and_http_rules(proxy: Callable[..., Proxy], tmp_path: Path) -> None:
+    """txn.req read and rewritten in tcp-request content (what the server gets is the
+    channel: 2.6's append inserts at the input's start), txn.res:send answering the client
+    (then txn:done closes), a tcp-response action rewriting what the client gets, and the
+    HTTP refusals."""
+    script = tmp_path / "c.lua"
+    script.write_text(CHANNELS)
+    seen: dict[str, list[bytes]] = {}
+    for kind in ("haproxy", "pylvs"):
+        echo = _Echo()
+        try:
+            ports = [free_port() for _ in range(4)]
+            names = {f"p{i + 1}": p for i, p in enumerate(ports)}
+            text = CHANNELS_CONFIG.format(script=script, echo=echo.port, **names)
+            proxy(kind, text, ("127.0.0.1", ports[0]))
+            seen[kind] = [
+                _talk(ports[0], b"GET x\nabcdefghijklmnopqrstuvwxyz END"),
+                _talk(ports[1], b"hello"),
+                _talk(ports[2], b"ping END"),
+                _talk(ports[3], b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            ]
+        finally:
+            echo.close()
+    assert seen["pylvs"] == seen["haproxy"]
+    got = seen["pylvs"]
+    assert got[0].endswith(b"\necho:SENT:[app][pre]NE<ins>Wdefghijklmnopqrstuvwxyz E\n")
+    assert got[1:3] == [b"goodbye hello\n", b"server said: echo:ping END\n"]
+    assert got[3].endswith(
+        b"Cannot manipulate HAProxy channels in HTTP mode. "
+        b"Cannot manipulate HAProxy channels in HTTP mode. false\n"
+    )

@@ -21,6 +21,7 @@ import select
 import socket
 from typing import TYPE_CHECKING
 
+from pylvs.engine.lua.channel import Channels
 from pylvs.model.proxy_spec import ConnFacts
 from pylvs.proto.rules import counters, tcp_flow
 from pylvs.proto.rules.engine import Txn
@@ -77,6 +78,8 @@ class Inspector:
         except OSError:
             data, self.hup = b"", True
         s.req_payload = data
+        if isinstance(s.lua_chn, Channels):  # as a Lua script rewrote it, with what came since
+            s.req_payload = s.lua_chn.req.sync(data)
         s.now = self.listener.ctx.clock()
         fe = self.listener.frontend
         verdict = tcp_flow.request(
@@ -86,6 +89,8 @@ class Inspector:
             usable=fe.runtime.usable,
         )
         accept.apply_commands(self.client, self.txn.commands)
+        if isinstance(s.lua_chn, Channels):  # what a Lua script sent on txn.res
+            s.lua_chn.to_client(self.client)
         if isinstance(verdict, Wait):
             self._wait(verdict.until, s.now)
         elif isinstance(verdict, Go):
@@ -125,6 +130,7 @@ class Inspector:
         self.listener.frontend.total += 1
         self.listener.frontend.sess_rate.count(self.txn.stream.now)
         stream = self.txn.stream
+        chn = stream.lua_chn
         HaSession(
             self.listener,
             self.client,
@@ -132,6 +138,7 @@ class Inspector:
             backend,
             stream,
             server=verdict.server,
+            first=chn.request_prefix(self.client) if isinstance(chn, Channels) else None,
         )
 
     def _service(self, name: str) -> None:

@@ -22,6 +22,7 @@ import asyncio
 import socket
 from typing import TYPE_CHECKING
 
+from pylvs.engine.lua.channel import Channels
 from pylvs.proto.relay import EOF_READ, SERVER, DataQueued
 from pylvs.proto.rules import commands as cmd
 from pylvs.proto.rules import tcp_flow
@@ -71,6 +72,9 @@ class ResponseGate:
         s = self.txn.stream
         s.now = hs.ctx.clock()
         s.res_payload = bytes(self.data)
+        chn = s.lua_chn
+        if isinstance(chn, Channels) and chn.response_rules:  # as a Lua script rewrote it
+            s.res_payload = chn.res.sync(bytes(self.data))
         s.in_response = True
         try:
             verdict = tcp_flow.content(self.txn, self.rules, final=final, response=True)
@@ -89,6 +93,9 @@ class ResponseGate:
             hs.response_refused(denied=isinstance(verdict, Drop))
             return
         data = bytes(self.data)
+        chn = s.lua_chn
+        if isinstance(chn, Channels) and chn.response_rules and chn.res.changed:
+            data = chn.res.bytes_out()
         self.data.clear()
         if data:
             self._pass_on(data)

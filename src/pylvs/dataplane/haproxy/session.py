@@ -61,6 +61,7 @@ class HaSession(QueueingSession):
         *,
         server: str | None = None,
         handed: tuple[Server, int, int] | None = None,
+        first: bytes | None = None,
     ) -> None:
         # What TcpRelay.__init__ sets, without its IPVS scheduling.
         self.listener = listener  # type: ignore[assignment]
@@ -98,6 +99,7 @@ class HaSession(QueueingSession):
         self.queued_on = False  # False: not queued
         self.waiter = None
         self.stream = stream  # the rules' view of it (rules.py), None when nothing needs one
+        self.first = first  # sent to the server first, in place of the client's first bytes
         self.gate = None
         if gated:
             assert rules is not None
@@ -182,6 +184,7 @@ class HaSession(QueueingSession):
             or spec.address is None
             or (server.maxconn and srv.full(be.pool, now))
             or spec.proxy_version
+            or self.first is not None  # a Lua rewrite to send first (inspect.py)
             or spec.path is not None
             or "%" in spec.host  # a scoped IPv6 address: Python's connect parses it
             or srv.tls.on  # TLS: the handshake comes first (tls_hooks.py)

@@ -47,6 +47,7 @@ class SessionBase(TcpRelay):
         "facts",
         "fe",
         "fin_idle",
+        "first",
         "gate",
         "home",
         "idle",
@@ -73,6 +74,7 @@ class SessionBase(TcpRelay):
     fin_idle: float
     picked: Server | None
     direct: bool
+    first: bytes | None  # a Lua script's rewrite of the request's start (inspect.py)
     retries: int
     started: bool
     sticking: Sticking | None

@@ -81,6 +81,7 @@ class ConnectingSession(SessionBase):
             pump is not None
             and self.unseen
             and not spec.proxy_version
+            and self.first is None
             and "%" not in host  # a scoped IPv6 address: Python's connect parses it
             and not srv.tls.on
         ):
@@ -200,6 +201,8 @@ class ConnectingSession(SessionBase):
             return
         # a TLS server's header went first, in clear (tls_hooks.connect_tcp)
         header = self._proxy_header(spec) if spec.proxy_version and self.tls is None else None
+        if self.first is not None:  # after the PROXY header, in place of the client's bytes
+            header = (header or b"") + self.first
         if header is not None:
             try:
                 sent = end.sock.send(header, socket.MSG_DONTWAIT)

@@ -176,6 +176,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin, TcpServicesMixin):
             "call": self._call,
             "priv": self._priv,
             "atcp": self._atcp,
+            "chn": self._chn,
             "map_new": self.maps.new,
             "map_lookup": self.maps.lookup,
         }

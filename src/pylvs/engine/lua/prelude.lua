@@ -348,6 +348,68 @@ function HTTP:req_set_query(q) return py.http(self[0], "req", "set_query", tostr
 function HTTP:req_set_uri(u) return py.http(self[0], "req", "set_uri", tostring(u)) end
 function HTTP:res_set_status(s, r) return py.http(self[0], "res", "set_status", tostring(s), r and tostring(r)) end
 
+-- Channels (txn.req, txn.res; hlua.c hlua_channel_*): Python holds the bytes (channel.py)
+local Channel = {}
+Channel.__index = Channel
+local function chn_self(self)
+  if type(self) ~= "table" or getmetatable(self) ~= Channel then argerror(2, 1, "(null)") end
+end
+local function chn_do(self, op, ...)
+  local v, err = py.chn(self[0], self[1], op, ...)
+  if err then error(err, 0) end
+  return v
+end
+-- methods of the channel alone: exactly one argument
+for _, op in ipairs({"dup", "get", "getline", "input", "output", "is_full", "may_recv",
+                     "is_resp"}) do
+  Channel[op] = function(...)
+    check_args(select("#", ...), 1, op)
+    local self = ...
+    chn_self(self)
+    return chn_do(self, op)
+  end
+end
+-- data/line/remove: an offset and a length; set/insert: a string first
+local function ranged(op, min, max, msg, str)
+  return function(...)
+    local n = select("#", ...)
+    if n < min or n > max then error(msg, 2) end
+    local self, a, b, c = ...
+    chn_self(self)
+    if str then
+      a = checkstring(1, 2, n, a)
+      if n > 2 then b = checkinteger(1, 3, n, b) end
+      if n > 3 then c = checkinteger(1, 4, n, c) end
+      return chn_do(self, op, a, b, c)
+    end
+    if n > 1 then a = checkinteger(1, 2, n, a) end
+    if n > 2 then b = checkinteger(1, 3, n, b) end
+    return chn_do(self, op, a, b)
+  end
+end
+Channel.data = ranged("data", 1, 3, "'data' expects at most 2 arguments")
+Channel.line = ranged("line", 1, 3, "'line' expects at most 2 arguments")
+Channel.remove = ranged("remove", 1, 3, "'remove' expects at most 2 arguments")
+Channel.set = ranged("set", 2, 4, "'set' expects at least 1 argument and at most 3 arguments", true)
+Channel.insert = ranged("insert", 2, 3,
+  "'insert' expects at least 1 argument and at most 2 arguments", true)
+for _, op in ipairs({"append", "prepend", "send"}) do
+  Channel[op] = function(...)
+    local n = select("#", ...)
+    check_args(n, 2, op)
+    local self, s = ...
+    chn_self(self)
+    return chn_do(self, op, checkstring(1, 2, n, s))
+  end
+end
+function Channel.forward(...)
+  local n = select("#", ...)
+  check_args(n, 2, "forward")
+  local self, len = ...
+  chn_self(self)
+  return chn_do(self, "forward", checkinteger(1, 2, n, len))
+end
+
 local TXN = {}
 TXN.__index = TXN
 function TXN:set_var(name, value, ifexist) return py.txn(self[0], "set_var", tostring(name), value, ifexist) end
@@ -646,6 +708,8 @@ local function txn_new(ref, http, sample_strings)
   t.sc = setmetatable({[0] = ref}, SConverters)
   if http then t.http = setmetatable({[0] = ref}, HTTP) end
   t[-1] = http  -- an HTTP transaction: txn:reply, txn:done(reply)
+  t.req = setmetatable({[0] = ref, [1] = "req"}, Channel)
+  t.res = setmetatable({[0] = ref, [1] = "res"}, Channel)
   return t
 end
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pylvs.engine.lua import channel
 from pylvs.engine.lua.base import EngineBase, _b, _Call, to_lua, to_smp
 from pylvs.proto.rules import commands as cmd
 from pylvs.proto.sample import types as ty
@@ -131,6 +132,34 @@ class TxnMixin(EngineBase):
             return st.table({k: st.table(v) for k, v in out.items()})
         _edit(msg, op, [x for x in args if x is not None])
         return None
+
+    def _chn(self, ref: int, side: bytes, what: bytes, *args: Any) -> object:
+        """txn.req / txn.res (channel.py): the stream's channels, made on first use."""
+        call = self.calls.get(ref)
+        if call is None:
+            return None
+        s = call.stream
+        resp = side == b"res"
+        if call.http:  # no byte stream to act on: the lengths, and HAProxy's refusals
+            body = b"" if resp else (s.req_body or b"")
+            return channel.run(channel.ChannelBuf(resp, bytearray(body)), True, what.decode(), [])
+        chns = s.lua_chn
+        if not isinstance(chns, channel.Channels) or chns.response_rules != s.in_response:
+            chns = s.lua_chn = channel.Channels(response_rules=s.in_response)
+            if s.in_response:
+                chns.res.sync(s.res_payload)
+            else:
+                chns.req.sync(s.req_payload)
+        op = what.decode()
+        if chns.response_rules and not resp and op not in channel.READS:
+            return None, b"pylvs does not write to the request channel from tcp-response rules"
+        buf = chns.res if resp else chns.req
+        got = channel.run(buf, False, op, [bytes(a) if isinstance(a, bytes) else a for a in args])
+        if not resp and buf.changed:
+            s.req_payload = bytes(buf.data)  # req.payload reads the channel's input
+        elif resp and chns.response_rules and buf.changed:
+            s.res_payload = bytes(buf.data)
+        return got
 
     # -- core.* ----------------------------------------------------------------------------
 

@@ -218,6 +218,7 @@ class Stream:
         # runs again (engine/lua)
         self.lua_pending: object = None
         self.lua_priv: object = None  # txn:set_priv's value, for every Lua call of the stream
+        self.lua_chn: object = None  # txn.req / txn.res as Lua scripts changed them
         self.uniq_id = 0
         # Captured once the request is parsed, as HAProxy logs them (%r, %HM, capture.req.*)
         self.orig_method: bytes | None = None
