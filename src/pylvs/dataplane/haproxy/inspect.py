@@ -21,14 +21,14 @@ import select
 import socket
 from typing import TYPE_CHECKING
 
-from pylvs.engine.lua.channel import Channels
 from pylvs.model.proxy_spec import ConnFacts
 from pylvs.proto.rules import counters, tcp_flow
 from pylvs.proto.rules.engine import Txn
 from pylvs.proto.rules.ruleset import Drop, Go, Service, Wait
+from pylvs.proto.sample.channel import Channels
 from pylvs.proto.sample.stream import Stream
 
-from . import accept
+from . import accept, lua_channel
 from .session import HaSession
 
 if TYPE_CHECKING:
@@ -89,8 +89,7 @@ class Inspector:
             usable=fe.runtime.usable,
         )
         accept.apply_commands(self.client, self.txn.commands)
-        if isinstance(s.lua_chn, Channels):  # what a Lua script sent on txn.res
-            s.lua_chn.to_client(self.client)
+        lua_channel.reply_to_client(s.lua_chn, self.client)  # a Lua script's txn.res:send
         if isinstance(verdict, Wait):
             self._wait(verdict.until, s.now)
         elif isinstance(verdict, Go):
@@ -138,7 +137,7 @@ class Inspector:
             backend,
             stream,
             server=verdict.server,
-            first=chn.request_prefix(self.client) if isinstance(chn, Channels) else None,
+            first=lua_channel.request_prefix(chn, self.client),
         )
 
     def _service(self, name: str) -> None:

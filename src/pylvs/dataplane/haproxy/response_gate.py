@@ -22,12 +22,12 @@ import asyncio
 import socket
 from typing import TYPE_CHECKING
 
-from pylvs.engine.lua.channel import Channels
 from pylvs.proto.relay import EOF_READ, SERVER, DataQueued
 from pylvs.proto.rules import commands as cmd
 from pylvs.proto.rules import tcp_flow
 from pylvs.proto.rules.engine import Txn
 from pylvs.proto.rules.ruleset import Drop, ProxyRules, Wait
+from pylvs.proto.sample.channel import Channels
 
 if TYPE_CHECKING:
     from pylvs.dataplane.proxy.tcp import End

@@ -16,6 +16,7 @@ from typing import Any
 from pylvs.control.haproxy import commands
 from pylvs.control.haproxy.context import CliState, Context
 from pylvs.engine.lua.applet import AppletState
+from pylvs.engine.lua.cosocket import LuaSockets
 from pylvs.engine.lua.loader import stderr_line
 from pylvs.engine.lua.maps import LuaMaps
 from pylvs.engine.lua.state import LuaMemoryError, LuaState
@@ -87,6 +88,7 @@ class EngineBase:
         self.errors = 0  # calls that ended in an error, a timeout or a refused yield
         self.compiled: dict[tuple[str, str, tuple[bytes, ...]], Any] = {}
         self.maps = LuaMaps(live.patterns)  # Map.new's maps, on the runtime's patterns
+        self.sockets = LuaSockets()  # core.tcp()'s connections
 
     def _log(self, proxy: str | None, level: int, msg: bytes) -> None:
         """hlua_sendlog: the proxy's (else global) log targets, and stderr unless quiet."""
@@ -133,6 +135,16 @@ class EngineBase:
                 return st, fn[0] if isinstance(fn, tuple) else fn
         return None
 
+    async def _wait(self, status: tuple[Any, ...]) -> None:
+        """A task's or tcp applet's wait: its sleep, or its socket's operation."""
+        delay = wait_delay(status)
+        if delay is not None:
+            await asyncio.sleep(delay)
+            return
+        op = self.sockets.waiting(int(status[1]))
+        if op is not None:
+            await asyncio.wait({op})
+
     def _why(self, status: tuple[Any, ...], wait: str = "yield not allowed") -> str:
         kind = _s(status[0])
         if kind == "error":
@@ -144,6 +156,14 @@ class EngineBase:
         if kind == "wait":
             return wait
         return "returns an unknown error"
+
+
+def wait_delay(status: tuple[Any, ...]) -> float | None:
+    """A waiting call's delay in seconds (core.sleep), or None when it waits for one of
+    its sockets (core.tcp(): the socket's operation wakes it)."""
+    if len(status) > 2 and _s(status[2]) == "sock":
+        return None
+    return max(int(status[1] or 0), 0) / 1000
 
 
 def _s(value: object) -> str:

@@ -32,6 +32,7 @@ from pylvs.engine.lua.base import (
     _tuple,
     to_lua,
     to_smp,
+    wait_delay,
 )
 from pylvs.engine.lua.dates import parse_date
 from pylvs.engine.lua.objects import ObjectsMixin
@@ -100,6 +101,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin, TcpServicesMixin):
                 if mode == "http":
                     self.live.rt.http.services[f"lua.{name}"] = self._service(name)
         self.maps.starting = False  # Map.new is refused from now on (MODE_STARTING ends)
+        self.sockets.allowed = True  # streams, services and tasks may connect
         loop = asyncio.get_running_loop()
         for st in self.states:
             for fn in st.reg.tasks:
@@ -110,6 +112,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin, TcpServicesMixin):
         for task in [*self.tasks, *self.applets]:
             task.cancel()
         self.tasks.clear()
+        self.sockets.close_all()
 
     async def _task(self, st: LuaState, fn: Any) -> None:
         """A register_task coroutine: runs until it returns, sleeping when it asks."""
@@ -120,7 +123,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin, TcpServicesMixin):
                 if kind != "done":
                     self._alert(f"Lua task: {self._why(tuple(status), 'unknown error')}.")
                 return
-            await asyncio.sleep(max(int(status[1] or 0), 0) / 1000)
+            await self._wait(tuple(status))
             status = list(_tuple(st.api[b"resume"](co)))
 
     def _post_init(self, st: LuaState) -> None:
@@ -177,6 +180,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin, TcpServicesMixin):
             "priv": self._priv,
             "atcp": self._atcp,
             "chn": self._chn,
+            "sock": self.sockets.call,
             "map_new": self.maps.new,
             "map_lookup": self.maps.lookup,
         }
@@ -257,7 +261,9 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin, TcpServicesMixin):
         del self.calls[ref]
         if status[0] == "wait" and http:
             s.lua_pending = _Pending(x.rule, co, ref)
-            x.txn.wait_until = s.now + max(int(status[1] or 0), 0) / 1000
+            delay = wait_delay(status)
+            # a socket's operation: the rules look again soon (they have no other wake-up)
+            x.txn.wait_until = s.now + (SOCKET_POLL if delay is None else delay)
             return Ret.YIELD
         if status[0] == "done":
             return self._returned(x, st, co, status[1] if len(status) > 1 else None)
@@ -288,6 +294,8 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin, TcpServicesMixin):
             x.txn.status = 502
         return ret
 
+
+SOCKET_POLL = 0.002  # how often a waiting HTTP action looks at its socket's operation
 
 # hlua.c's act.* constants (ACT_RET_*): CONTINUE 0, STOP 1, YIELD 2, ERROR 3, DONE 4,
 # DENY 5, ABORT 6, INVALID 7

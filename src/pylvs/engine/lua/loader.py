@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pylvs.engine.lua.cosocket import LuaSockets
 from pylvs.engine.lua.dates import parse_date
 from pylvs.engine.lua.maps import LuaMaps, read_file
 from pylvs.engine.lua.state import LuaState
@@ -59,6 +60,7 @@ class LuaLoader:
                 "date": parse_date,
                 "map_new": self.maps.new,
                 "map_lookup": self.maps.lookup,
+                "sock": LuaSockets().call,  # no stream at load: connect fails
             }
             st = LuaState(state_id, bridge, warn=self._warn)
             for path, kind in prepend:

@@ -270,6 +270,79 @@ function core.parse_addr(...)
 end
 function core.match_addr(a, b) return py.match_addr(a, b) end
 
+-- Socket (core.tcp(), hlua.c hlua_socket_*): each operation runs on Python's loop
+-- (cosocket.py) while the coroutine waits for it ("sock")
+local Socket = {}
+Socket.__index = Socket
+Socket.__gc = function(self) py.sock(self[0], "close") end
+function core.tcp() return setmetatable({[0] = py.sock(0, "new")}, Socket) end
+local function sock_run(self, op, ...)
+  if py.sock(self[0], op, ...) then
+    while not py.sock(self[0], "ready") do
+      if not coroutine.isyieldable() then break end
+      coroutine.yield(MARK, "sock", self[0])
+    end
+  end
+  return py.sock(self[0], "result")
+end
+function Socket.connect(...)
+  local n = select("#", ...)
+  if n < 2 then error("connect: need at least 2 arguments", 2) end
+  local self, host, port = ...
+  host = checkstring(1, 2, n, host)
+  if n >= 3 and port ~= nil then port = checkinteger(1, 3, n, port) end
+  return sock_run(self, "connect", host, port)
+end
+function Socket.send(...)
+  local n = select("#", ...)
+  if n < 2 or n > 4 then error("'send' needs between 2 and 4 arguments", 2) end
+  local self, buf, i, j = ...
+  buf = checkstring(1, 2, n, buf)
+  j = n >= 4 and checkinteger(1, 4, n, j) or #buf
+  if j < 0 then j = #buf + j + 1 end
+  if j > #buf then j = #buf + 1 end
+  i = n >= 3 and checkinteger(1, 3, n, i) or 1
+  if i < 0 then i = #buf + i + 1 end
+  if i > #buf then i = #buf + 1 end
+  if i > j or (i == 0 and j == 0) then return 0 end
+  if i == 0 then i = 1 end
+  if j == 0 then j = 1 end
+  return sock_run(self, "send", buf:sub(i, j))
+end
+function Socket.receive(...)
+  local n = select("#", ...)
+  if n < 1 or n > 3 then
+    error("The 'receive' function requires between 1 and 3 arguments.", 2)
+  end
+  local self, pattern, prefix = ...
+  local wanted = -1
+  if n >= 2 then
+    if type(pattern) == "string" and pattern:sub(1, 2) == "*a" then wanted = -2
+    elseif type(pattern) == "string" and pattern:sub(1, 2) == "*l" then wanted = -1
+    elseif type(pattern) == "number" or math.tointeger(tonumber(pattern)) then
+      wanted = checkinteger(1, 2, n, pattern)
+      if wanted < 0 then error("Unsupported size.", 2) end
+    else error("Unsupported pattern.", 2) end
+  end
+  if n >= 3 and prefix ~= nil then
+    if type(prefix) ~= "string" then error("Expect a 'string' for the prefix", 2) end
+  end
+  return sock_run(self, "receive", wanted, prefix)
+end
+function Socket.settimeout(...)
+  local n = select("#", ...)
+  check_args(n, 2, "settimeout")
+  local self, t = ...
+  t = tonumber(t)
+  if t == nil then argerror(1, 2, "number expected, got " .. type((select(2, ...)))) end
+  if t < 0 then error("settimeout: cannot set negatives values", 2) end
+  py.sock(self[0], "settimeout", t)
+end
+function Socket.close(...)
+  check_args(select("#", ...), 1, "close")
+  return py.sock((...)[0], "close")
+end
+
 -- Proxies, servers and listeners (hlua_fcn.c): tables holding their names, whose methods
 -- ask Python, which reads and acts on the running proxies.
 local Server, Proxy, Listener = {}, {}, {}

@@ -13,7 +13,7 @@ from pylvs.control.haproxy.context import Reply
 from pylvs.dataplane.haproxy.http.exchange import Exchange
 from pylvs.dataplane.haproxy.http.state import Service
 from pylvs.engine.lua.applet import AppletState
-from pylvs.engine.lua.base import EngineBase, _b, _Call, _s, _tuple
+from pylvs.engine.lua.base import EngineBase, _b, _Call, _s, _tuple, wait_delay
 from pylvs.engine.lua.state import LuaState
 from pylvs.engine.proxy_stats import LiveProxies
 from pylvs.proto.http.answers import Answer
@@ -123,12 +123,16 @@ class ServicesMixin(EngineBase):
         kind = _s(status[0])
         call = self.calls[run.ref]
         if kind == "wait":
-            delay = max(int(status[1] or 0), 0) / 1000
 
-            def again() -> None:
+            def again(*_: object) -> None:
                 self._step(run, _tuple(run.st.api[b"resume"](run.co)))
 
-            asyncio.get_running_loop().call_later(delay, again)
+            delay = wait_delay(status)
+            op = self.sockets.waiting(int(status[1])) if delay is None else None
+            if op is not None:  # a socket's operation: it wakes the applet when done
+                op.add_done_callback(again)
+            else:
+                asyncio.get_running_loop().call_later(delay or 0, again)
             return
         del self.calls[run.ref]
         assert call.applet is not None

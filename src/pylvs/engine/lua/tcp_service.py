@@ -119,7 +119,7 @@ class TcpServicesMixin(EngineBase):
                 if len(status) > 2 and _s(status[2]) == "io":
                     await self._tcp_io(app, _s(status[1]), timeout)
                 else:
-                    await asyncio.sleep(max(int(status[1] or 0), 0) / 1000)
+                    await self._wait(tuple(status))
                 status = _tuple(st.api[b"resume"](co))
             if _s(status[0]) not in ("done", "exit"):
                 why = self._why(tuple(status))

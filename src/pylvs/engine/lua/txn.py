@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pylvs.engine.lua import channel
 from pylvs.engine.lua.base import EngineBase, _b, _Call, to_lua, to_smp
 from pylvs.proto.rules import commands as cmd
+from pylvs.proto.sample import channel
 from pylvs.proto.sample import types as ty
 from pylvs.proto.sample.message import HttpMessage, split_values
 from pylvs.proto.sample.types import Smp

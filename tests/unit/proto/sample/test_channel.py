@@ -1,10 +1,10 @@
-"""engine/lua/channel.py: a Channel's methods as hlua_channel_* do them (offsets from the
+"""proto/sample/channel.py: a Channel's methods as hlua_channel_* do them (offsets from the
 input's start or end, their range errors, 2.6's append at the input's start), the source's
 later bytes kept behind a rewrite, and HTTP mode's refusals."""
 
 from __future__ import annotations
 
-from pylvs.engine.lua.channel import HTTP_MODE, ChannelBuf, run
+from pylvs.proto.sample.channel import HTTP_MODE, ChannelBuf, run
 
 
 def chan(data: bytes) -> ChannelBuf:

@@ -1,6 +1,7 @@
 """Lua's Channel class (`txn.req`, `txn.res`; HAProxy 2.6 src/hlua.c hlua_channel_*): the
 bytes of a `mode tcp` stream a `tcp-request content` or `tcp-response content` action sees,
-read and rewritten by the script.
+read and rewritten by the script (engine/lua's bridge calls `run`; the drivers,
+dataplane/haproxy/lua_channel.py, move the bytes).
 
 A channel is its output (bytes already forwarded: `send`, `forward`) and its input (what
 came and waits: `get`, `dup`, `getline`, `data`, `line`, `set`, `append`, `prepend`,
@@ -21,8 +22,6 @@ the buffered body only (HAProxy counts the message's HTX blocks).
 
 from __future__ import annotations
 
-import _socket
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -104,37 +103,6 @@ class Channels:
     req: ChannelBuf = field(default_factory=lambda: ChannelBuf(False))
     res: ChannelBuf = field(default_factory=lambda: ChannelBuf(True))
     response_rules: bool = False  # tcp-response content runs: the response is the source
-
-    def request_prefix(self, client: _socket.socket) -> bytes | None:
-        """When the script rewrote the request: the client's bytes it stands for taken off
-        the socket (they were only peeked at) and what goes to the server in their place."""
-        if not self.req.changed:
-            return None
-        left = self.req.orig
-        while left > 0:
-            try:
-                got = client.recv(left, socket.MSG_DONTWAIT)
-            except OSError:
-                break
-            if not got:
-                break
-            left -= len(got)
-        return self.req.bytes_out()
-
-    def to_client(self, client: _socket.socket) -> None:
-        """What a request rule's script sent on the response channel: written now."""
-        data = bytes(self.res.out)
-        self.res.out.clear()
-        if not data:
-            return
-        timeout = client.gettimeout()
-        try:
-            client.settimeout(1.0)  # a reply's few bytes into an empty socket buffer
-            client.sendall(data)
-        except OSError:
-            pass  # the client is gone: the stream ends as it would
-        finally:
-            client.settimeout(timeout)
 
 
 def run(chn: ChannelBuf, http: bool, op: str, args: list[object]) -> object:
