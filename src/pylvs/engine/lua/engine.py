@@ -116,7 +116,7 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin, TcpServicesMixin):
 
     async def _task(self, st: LuaState, fn: Any) -> None:
         """A register_task coroutine: runs until it returns, sleeping when it asks."""
-        co, *status = st.api[b"start"](fn, self.spec.task_timeout_ms, *())
+        co, *status = st.api[b"spawn"](fn, self.spec.task_timeout_ms, *())
         while True:
             kind = _s(status[0])
             if kind != "wait":
@@ -254,7 +254,8 @@ class LuaEngine(ObjectsMixin, TxnMixin, ServicesMixin, TcpServicesMixin):
             ref = self._open(_Call(s, http, exec=x, proxy=x.proxy))
             txn = st.api[b"txn"](ref, http, False)
             try:
-                got = _tuple(st.api[b"start"](fn, self.spec.session_timeout_ms, txn, *args))
+                run = st.api[b"spawn" if http else b"start"]  # tcp rule sets cannot yield
+                got = _tuple(run(fn, self.spec.session_timeout_ms, txn, *args))
             except LuaMemoryError:
                 got = (None, b"nomem")
             co, status = got[0], tuple(_s(v) if i == 0 else v for i, v in enumerate(got[1:]))

@@ -753,7 +753,14 @@ local function step(co, ok, ...)
   if coroutine.status(co) == "dead" then return "done", ... end
   local m, kind, arg = ...
   if m == MARK then return "wait", arg, kind end
-  return "wait", 0  -- a bare coroutine.yield(): run again at once
+  -- a forced yield (or a bare coroutine.yield()): run again once the loop served the
+  -- others, unless the budget is spent (hlua_hook's "execution timeout")
+  if b and b.left and b.left <= 0 then
+    local trace = tb(co, ", ")
+    return "error", "[state-id " .. state_id .. "] runtime error: execution timeout from " .. trace,
+      "execution timeout", trace
+  end
+  return "wait", 0
 end
 
 local function resume(co, ...)
@@ -766,6 +773,18 @@ local function start(fn, budget_ms, ...)
   local co = coroutine.create(fn)
   budgets[co] = {left = budget_ms > 0 and budget_ms / 1000 or nil, started = 0}
   debug.sethook(co, hook, "", forced_yield)
+  return co, resume(co, ...)
+end
+
+-- A call that may yield (a task, a service, an HTTP action): it yields every forced_yield
+-- instructions (preempt.py's C hook), its budget checked then (step); without the C hook,
+-- the budget hook alone
+local function spawn(fn, budget_ms, ...)
+  local co = coroutine.create(fn)
+  budgets[co] = {left = budget_ms > 0 and budget_ms / 1000 or nil, started = 0}
+  if not py.preempt(string.format("%p", co), forced_yield) then
+    debug.sethook(co, hook, "", forced_yield)
+  end
   return co, resume(co, ...)
 end
 
@@ -830,7 +849,7 @@ function CliApplet:receive() return "" end
 local function cli_applet(out) return setmetatable({_out = out}, CliApplet) end
 
 _pylvs = {
-  start = start, resume = resume, txn = txn_new, applet = applet_new, proxy = proxy_new,
+  start = start, spawn = spawn, resume = resume, txn = txn_new, applet = applet_new, proxy = proxy_new,
   applet_tcp = applet_tcp_new,
   new = new, cli_applet = cli_applet,
   wake = function(co) local w = WAKE[co]; WAKE[co] = nil; return w end,

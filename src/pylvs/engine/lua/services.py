@@ -116,7 +116,7 @@ class ServicesMixin(EngineBase):
         ref = self._open(_Call(stream, True, proxy=x.frontend, applet=applet))
         fields = _applet_fields(st, request, stream.request, len(body))
         lua_applet = st.api[b"applet"](ref, st.table(fields))
-        got = _tuple(st.api[b"start"](fn, self.spec.service_timeout_ms, lua_applet))
+        got = _tuple(st.api[b"spawn"](fn, self.spec.service_timeout_ms, lua_applet))
         self._step(_Service(st, name, ref, got[0], done, request.method), got[1:])
 
     def _step(self, run: _Service, status: tuple[Any, ...]) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from lupa import lua54
 
 from pylvs.engine.lua.maps import match_addr, parse_addr
+from pylvs.engine.lua.preempt import preempt
 from pylvs.proto.rules.replies import reason
 
 LuaError = lua54.LuaError
@@ -80,6 +81,7 @@ class LuaState:
         bridge.setdefault("reason", reason)
         bridge.setdefault("parse_addr", parse_addr)
         bridge.setdefault("match_addr", match_addr)
+        bridge.setdefault("preempt", preempt)
         bridge["register"] = self._register
         self.py = self.rt.table_from({k.encode(): v for k, v in bridge.items()})
         load = self.rt.eval("load")

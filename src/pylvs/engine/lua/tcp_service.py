@@ -113,7 +113,7 @@ class TcpServicesMixin(EngineBase):
         ref = self._open(_Call(stream, False, proxy=stream.sess.frontend.name, tcp=app))
         try:
             applet = st.api[b"applet_tcp"](ref)
-            got = _tuple(st.api[b"start"](fn, self.spec.service_timeout_ms, applet))
+            got = _tuple(st.api[b"spawn"](fn, self.spec.service_timeout_ms, applet))
             co, status = got[0], got[1:]
             while _s(status[0]) == "wait":
                 if len(status) > 2 and _s(status[2]) == "io":
