@@ -4,7 +4,7 @@ src/tcp_rules.c, src/vars.c, src/stick_table.c, src/action.c parsers; HAProxy 2.
 The reader (rules.py) checked the action's name for its rule set and its fewest words; the
 words themselves are read here, with HAProxy's messages.  Actions pylvs cannot carry out
 (`do-resolve`, `send-spoe-group`, `cache-use`/`cache-store`, a `use-service`
-other than `prometheus-exporter`, `switch-mode`) are a CompileError saying so.
+other than `prometheus-exporter`) are a CompileError saying so.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from pylvs.config.haproxy import lua
+from pylvs.config.haproxy import lua, switch_mode
 from pylvs.config.haproxy.compile_samples import compile_expr
 from pylvs.config.haproxy.lf_nodes import (
     LfExpr,
@@ -31,6 +31,7 @@ from pylvs.proto.rules.logfmt import HEX_VARIABLES, VARIABLES, LogFormat, Sample
 from pylvs.proto.rules.logfmt import Node as LfNode
 from pylvs.proto.rules.lua_action import LuaAction
 from pylvs.proto.rules.normalize import NORMALIZERS, NormalizeUri
+from pylvs.proto.rules.switch_mode import SwitchMode
 from pylvs.proto.sample.expr import (
     CompileContext,
     CompileError,
@@ -387,7 +388,7 @@ def _wait_for_body(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: s
     return http_final.WaitForBody(time_ms, at_least)
 
 
-_UNSUPPORTED = {"do-resolve", "send-spoe-group", "cache-use", "cache-store", "switch-mode"}
+_UNSUPPORTED = {"do-resolve", "send-spoe-group", "cache-use", "cache-store"}
 
 BUILDERS: dict[str, Builder] = {
     "set-header": _set_header,
@@ -448,6 +449,8 @@ def compile_action(r: ParsedRule, rule_set: str, c: RuleContext) -> Action:
         return LuaAction(name[4:], tuple(w.encode() for w in r.args))
     if name in _UNSUPPORTED:
         raise CompileError(f"pylvs does not support the '{name}' action")
+    if name == "switch-mode":  # the reader checked its words (switch_mode.py)
+        return SwitchMode(switch_mode.proto_of(r.args))
     if rule_set.startswith("tcp-") and name == "capture":
         return _tcp_capture(list(r.args), c)
     builder = BUILDERS.get(name)

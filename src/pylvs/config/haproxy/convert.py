@@ -82,7 +82,6 @@ def _to_spec(config: HaproxyConfig, problems: Problems, read_file: ReadFile | No
             be = backend(proxy, ids[proxy.name, "be"], problems)
             be = replace(be, log=proxy_log(proxy, config.global_))
             backends.append(with_state_file(be, proxy, config.global_))
-    convert_http.report_tcp_to_http(config.proxies, problems)
     g = config.global_
     checks = planner(config, {b.name: b.id for b in backends})
     spec = ProxiesSpec(
@@ -279,7 +278,11 @@ def frontend(proxy: Proxy, pid: int, problems: Problems) -> FrontendSpec | None:
         client_fin_ms=t.client_fin,
         stats=stats,
         where=where(proxy.loc),
-        http=convert_http.http_spec(proxy, problems) if proxy.mode == "http" else None,
+        http=(
+            convert_http.http_spec(proxy, problems)
+            if proxy.mode == "http" or proxy.http_upgrade
+            else None
+        ),
         abortonclose=proxy.options.abortonclose,
     )
 

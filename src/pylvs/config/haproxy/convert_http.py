@@ -11,7 +11,6 @@ first connection, src/mux_h1.c h1_handle_req_tout); `option http-pretend-keepali
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
 from dataclasses import replace
 
 from pylvs.config.errors import Kind, Problems
@@ -126,34 +125,3 @@ def with_cookie_capture(
         )
         length = pool - 1
     return replace(fe, http=replace(fe.http, capture_cookie=(c.name, length)))
-
-
-def report_tcp_to_http(proxies: Sequence[Proxy], problems: Problems) -> None:
-    """A mode tcp frontend that reaches a mode http backend: HAProxy makes the stream an
-    HTTP one; the runtime does it (dataplane/haproxy/frontend.upgraded) only when no
-    tcp-request content rule runs first and every backend the frontend reaches is mode
-    http.  The others are relayed as TCP, which is said here."""
-    modes = {p.name: p.mode for p in proxies if p.has_backend}
-    for p in proxies:
-        if not p.has_frontend or p.mode != "tcp" or p.disabled:
-            continue
-        named = [r.backend for r in p.use_backends if not r.dynamic]
-        named += [p.default_backend] if p.default_backend else []
-        http = [n for n in named if modes.get(n) == "http"]
-        if not http:
-            continue
-        served = (
-            not p.tcp_request_content
-            and p.default_backend is not None
-            and not any(r.dynamic for r in p.use_backends)
-            and all(modes.get(n) == "http" for n in named)
-        )
-        if not served:
-            problems.warning(
-                p.loc,
-                f"{p.type_str} '{p.name}' (mode tcp) reaches the mode http backend "
-                f"'{http[0]}': pylvs makes its streams HTTP ones only when no tcp-request "
-                "content rule runs first and every backend it reaches is mode http; they are "
-                "relayed as TCP",
-                Kind.UNSUPPORTED,
-            )

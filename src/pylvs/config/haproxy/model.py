@@ -469,6 +469,12 @@ class Proxy:
     more: Directives = Directives()
 
     @property
+    def http_upgrade(self) -> bool:
+        """A `tcp-request content switch-mode http` rule (PR_O_HTTP_UPG): its streams may
+        become HTTP ones, so its HTTP rules and options are kept in mode tcp."""
+        return any(r.action == "switch-mode" for r in self.tcp_request_content)
+
+    @property
     def type_str(self) -> str:
         """How HAProxy's messages name this kind of proxy (proxy.c proxy_cap_str)."""
         return "proxy" if self.kind == "listen" else self.kind

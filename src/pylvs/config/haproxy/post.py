@@ -445,22 +445,11 @@ def _cookies_in_tcp(d: ProxyDraft, p: Proxy, ctx: Context) -> None:
 def _mode_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> None:
     _log_warnings(d, p, ctx, global_logs)
     _l6_in_http(p, ctx)
+    if p.mode != "http" and p.http_upgrade:
+        _upgrade_warning(p, ctx)
+    elif p.mode != "http":
+        _ignored_in_tcp(p, ctx)
     if p.mode != "http":
-        for attr in _HTTP_RULES:
-            rules = getattr(p, attr)
-            if rules:
-                name = attr.replace("_", "-")
-                ctx.warning(
-                    rules[0].loc,
-                    f"'{name}' rules ignored for {p.type_str} '{p.name}' as they require HTTP"
-                    " mode.",
-                )
-        if p.options.forwardfor is not None:
-            ctx.warning(
-                p.loc,
-                f"'option forwardfor' ignored for {p.type_str} '{p.name}' as it requires HTTP"
-                " mode.",
-            )
         _cookies_in_tcp(d, p, ctx)
         if p.has_backend and p.balance.need is Need.HTTP:
             ctx.warning(
@@ -479,6 +468,34 @@ def _mode_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> 
             " certainly encounter various problems with such a configuration. To fix this,"
             " please ensure that all following timeouts are set to a non-zero value: 'client',"
             " 'connect', 'server'.",
+        )
+
+
+def _ignored_in_tcp(p: Proxy, ctx: Context) -> None:
+    """cfgparse.c: what needs HTTP in a tcp proxy no `switch-mode http` upgrades."""
+    for attr in _HTTP_RULES:
+        rules = getattr(p, attr)
+        if rules:
+            name = attr.replace("_", "-")
+            ctx.warning(
+                rules[0].loc,
+                f"'{name}' rules ignored for {p.type_str} '{p.name}' as they require HTTP mode.",
+            )
+    if p.options.forwardfor is not None:
+        ctx.warning(
+            p.loc,
+            f"'option forwardfor' ignored for {p.type_str} '{p.name}' as it requires HTTP mode.",
+        )
+
+
+def _upgrade_warning(p: Proxy, ctx: Context) -> None:
+    """cfgparse.c: a tcp proxy whose `switch-mode http` streams can only reach its own TCP
+    servers (the HTTP rules and options are kept: PR_O_HTTP_UPG)."""
+    if not p.default_backend and not p.use_backends and p.servers:
+        ctx.warning(
+            p.loc,
+            f"Proxy '{p.name}' : 'switch-mode http' configured for a tcp {p.type_str} with no"
+            " backend. Incoming connections upgraded to HTTP cannot be routed to TCP servers",
         )
 
 

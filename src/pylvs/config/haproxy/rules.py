@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from pylvs.config.errors import Kind
-from pylvs.config.haproxy import lua
+from pylvs.config.haproxy import lua, switch_mode
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.model import Condition, Rule, StickRule, SwitchRule
 from pylvs.config.haproxy.replies import HttpReply, ReplyError, parse_reply
@@ -83,7 +83,7 @@ MIN_ARGS = {
     "set-status": 1, "redirect": 2, "capture": 1, "track-sc0": 1, "track-sc1": 1,
     "track-sc2": 1, "use-service": 1, "add-acl": 1, "del-acl": 1, "set-map": 2,
     "del-map": 1, "set-timeout": 2, "expect-proxy": 1, "set-log-level": 1,
-    "set-mark": 1, "set-tos": 1, "set-nice": 1, "switch-mode": 1, "early-hint": 2,
+    "set-mark": 1, "set-tos": 1, "set-nice": 1, "early-hint": 2,
 }  # fmt: skip
 
 
@@ -164,6 +164,8 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
             word.loc,
             f"'{rule_set}' expects {', '.join(sorted(allowed))} but got '{word.text}'.",
         )
+        return None
+    if action == "switch-mode" and not switch_mode.words_ok(st, ctx, d, rule_set, head):
         return None
     if len(head) - 1 < MIN_ARGS.get(action, 0):
         ctx.error(word.loc, f"'{rule_set} {action}' expects {MIN_ARGS[action]} argument(s).")

@@ -105,8 +105,9 @@ def upgraded(spec: FrontendSpec, runtime: ProxyRuntime) -> bool:
     """A mode tcp frontend whose every stream goes to a mode http backend (its
     default_backend and each use_backend name one; no tcp-request content rule runs before):
     HAProxy turns each such stream into an HTTP one when it takes the backend (proxy.c
-    stream_set_backend, stream_set_http_mode), so the HTTP driver serves its connections.
-    config/haproxy/convert_http.report_tcp_to_http names the frontends left as TCP."""
+    stream_set_backend, stream_set_http_mode), so the HTTP driver serves its connections
+    from the first byte.  The others go through the content phase, which upgrades a stream
+    the switching rules send to a mode http backend (proto/rules/tcp_flow, switch.py)."""
     rules = runtime.rules.proxies.get(spec.name)
     if spec.mode != "tcp" or rules is None or rules.tcp_content or not spec.default_backend:
         return False

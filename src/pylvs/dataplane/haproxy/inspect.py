@@ -9,7 +9,8 @@ server like any later byte.  The socket is watched edge-triggered, so each new s
 the rules again; they become final when the inspect delay ends, the client shuts its side
 (EPOLLRDHUP), or the buffer is full (HAProxy's channel_full: 16384 bytes less the 1024 kept
 for rewrites).  A `reject` closes the client (a FIN, as haproxy 2.6.12 does once it has
-read the request's bytes) and counts `denied_req`.
+read the request's bytes) and counts `denied_req`.  A `switch-mode http` hands the
+connection to the HTTP driver (switch.py).
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from typing import TYPE_CHECKING
 from pylvs.model.proxy_spec import ConnFacts
 from pylvs.proto.rules import counters, tcp_flow
 from pylvs.proto.rules.engine import Txn
-from pylvs.proto.rules.ruleset import Drop, Go, Service, Wait
+from pylvs.proto.rules.ruleset import Drop, Go, Service, Upgrade, Wait
 from pylvs.proto.sample.channel import Channels
 from pylvs.proto.sample.stream import Stream
 
-from . import accept, lua_channel
+from . import accept, lua_channel, switch
 from .session import HaSession
 
 if TYPE_CHECKING:
@@ -96,6 +97,11 @@ class Inspector:
             self._go(verdict)
         elif isinstance(verdict, Service):
             self._service(verdict.name)
+        elif isinstance(verdict, Upgrade):  # switch-mode http
+            self._stop()
+            switch.to_http(
+                self.listener, self.client, stream_facts(s, self.facts), self.txn, verdict.proto
+            )
         else:
             self._stop()
             fe.denied_req += 1

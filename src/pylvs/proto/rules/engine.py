@@ -100,6 +100,9 @@ class Txn:
     res_stage: str = "content"
     backend: str | None = None
     inspect_until: dict[str, float] = field(default_factory=dict)
+    # `switch-mode http [proto NAME]` ran on the raw stream: the mux it asked for ("" the
+    # default HTTP one, "h1", "h2"); the driver hands the connection to HTTP (tcp_flow.request)
+    switch_mode: str | None = None
 
 
 @dataclass(slots=True)

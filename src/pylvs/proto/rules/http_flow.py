@@ -4,7 +4,8 @@ http_reply_and_close; src/stream.c process_switching_rules, process_server_rules
 
 Request (`request()`), once the head is parsed; every step may end it:
 
-1. the frontend's `monitor-uri` (a request for it gets the 200 page, or the 503 one when a
+1. a `PRI` request is a 400 (the HTTP/2 preface on HTTP/1: http_wait_for_request); the
+   frontend's `monitor-uri` (a request for it gets the 200 page, or the 503 one when a
    `monitor fail` condition holds: http_wait_for_request), then its `http-request` rules;
    then `use-service` (an applet answers), then its `redirect` rules (the first whose
    condition holds answers);
@@ -168,16 +169,15 @@ def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict
             if not isinstance(verdict, Go):
                 return verdict
         elif stage == "monitor":
-            if fe.monitor_uri is not None and _monitored(s, fe.monitor_uri):
-                failed = any(c.holds(s) for c in fe.monitor_fail)
-                txn.intercepted = True
-                return error_reply(txn, proxies, 503 if failed else 200)
+            done = _wait_for_request(txn, proxies, fe)
+            if done is not None:
+                return done
         elif stage == "fe-http":
             done = _http_rules(txn, proxies, fe)
             if done is not None:
                 return done
-        elif stage == "switch":
-            name = switch(txn, proxies, fe)
+        elif stage == "switch":  # (a tcp stream upgraded by its backend has it: tcp_flow)
+            name = txn.backend or switch(txn, proxies, fe)
             s.backend = proxies[name].ref
             txn.backend = name
             if name == fe.name:
@@ -199,6 +199,19 @@ def request(txn: Txn, proxies: Proxies, usable: Usable | None = None) -> Verdict
             unique_id(s, fe)
             return Go(be.name, use_server(txn, be, usable))
         txn.stage = _NEXT[stage]
+
+
+def _wait_for_request(txn: Txn, proxies: Proxies, fe: ProxyRules) -> Verdict | None:
+    """http_wait_for_request's answers: a `PRI` request (the HTTP/2 preface read as HTTP/1)
+    is a 400, a request for the `monitor-uri` its 200 or 503."""
+    s = txn.stream
+    if s.request is not None and s.request.method.upper() == b"PRI":
+        return error_reply(txn, proxies, 400)  # "PRI is reserved for the HTTP/2 preface"
+    if fe.monitor_uri is not None and _monitored(s, fe.monitor_uri):
+        failed = any(c.holds(s) for c in fe.monitor_fail)
+        txn.intercepted = True
+        return error_reply(txn, proxies, 503 if failed else 200)
+    return None
 
 
 def _monitored(s: Stream, monitor_uri: bytes) -> bool:

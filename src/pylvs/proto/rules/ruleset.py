@@ -151,4 +151,13 @@ class Service:
     name: str
 
 
-Verdict = Wait | Go | Drop | Respond | Tarpit | Service
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """A tcp stream becomes an HTTP one (`switch-mode http`): the HTTP driver takes its
+    connection, the bytes read so far included, with the mux `proto` names ("" the default:
+    HTTP/1, or HTTP/2 on its preface; "h1"; "h2")."""
+
+    proto: str
+
+
+Verdict = Wait | Go | Drop | Respond | Tarpit | Service | Upgrade

@@ -21,7 +21,11 @@ tcp_inspect_request, tcp_inspect_response; HAProxy 2.6).
   (http_flow.switch), the backend's `tcp-request content` rules when the backend is another
   proxy, then `use-server` (process_server_rules: the first rule whose condition holds and
   whose server is not down, or any with `option persist`).  A `Wait` resumes where it
-  stopped.
+  stopped.  A `switch-mode http` that ran on the frontend's content rules ends the raw
+  phase there: `Upgrade`, and the stream's HTTP phases (http_flow) choose the backend, as
+  stream_set_http_mode's analysers run before the switching rules.  So does a stream the
+  switching rules send to a `mode http` backend (proxy.c stream_set_backend upgrades it):
+  its HTTP phases go on with that backend, whose content rules run on the HTTP request.
 
 A `Go` verdict lets the stream go on, `Drop` closes the client connection, `Service` hands
 it to the applet a frontend's `use-service` named.
@@ -32,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from pylvs.proto.rules.engine import Exec, Ret, Txn, run_rules
-from pylvs.proto.rules.ruleset import Drop, Go, ProxyRules, Service, Verdict, Wait
+from pylvs.proto.rules.ruleset import Drop, Go, ProxyRules, Service, Upgrade, Verdict, Wait
 
 # Whether `use-server` may send the stream to backend/server (not down, or option persist).
 Usable = Callable[[str, str], bool]
@@ -127,9 +131,15 @@ def request(
             return verdict
         if txn.service is not None:  # `use-service`: a Lua tcp applet takes the stream
             return Service(txn.service)
+        if txn.switch_mode is not None:
+            txn.stage = "monitor"  # the HTTP phases go on after the content rules
+            return Upgrade(txn.switch_mode)
         name = switch(txn, proxies, fe)
         s.backend = proxies[name].ref
         txn.backend = name
+        if proxies[name].mode == "http":  # stream_set_backend: a tcp stream to HTTP
+            txn.stage = "monitor"
+            return Upgrade("")
         txn.stage = "be-content" if name != fe.name else "server"
     be = proxies[txn.backend or fe.name]
     if txn.stage == "be-content":

@@ -25,6 +25,7 @@ from pylvs.proto.sample import (  # noqa: F401  (registration)
     fetch_internal,
     fetch_l4,
     fetch_payload,
+    fetch_rawhttp,
     fetch_ssl,
     fetch_stick,
 )

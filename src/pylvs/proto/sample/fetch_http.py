@@ -437,11 +437,6 @@ def _status(s: Stream, a: Args) -> Smp | None:
     return None if s.response is None else Smp(ty.SINT, s.response.status)
 
 
-@fetch("req.proto_http", "req_proto_http")
-def _proto_http(s: Stream, a: Args) -> Smp | None:
-    return None if s.request is None else Smp(ty.BOOL, 1)
-
-
 @fetch("http_first_req")
 def _first_req(s: Stream, a: Args) -> Smp | None:
     return Smp(ty.BOOL, 1 if s.http_first else 0)

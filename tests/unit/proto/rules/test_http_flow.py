@@ -262,6 +262,18 @@ def test_an_empty_errorfile_makes_a_silent_response() -> None:
     assert not build(ErrorMessage(403), stream(r, "fe", GET).stream, None, None).silent
 
 
+def test_the_pri_method_is_a_bad_request_before_any_rule() -> None:
+    """http_wait_for_request: "PRI is reserved for the HTTP/2 preface" (any case), so an
+    HTTP/1 connection that may not become HTTP/2 (`proto h1`) answers its preface 400;
+    haproxy 2.6.12 does so even before a monitor-uri or an http-request rule."""
+    r = compiled(fe("monitor-uri *", "http-request return status 200"))
+    for raw in (b"PRI * HTTP/2.0\r\n\r\n", b"pri / HTTP/1.1\r\nHost: h\r\n\r\n"):
+        v = http_flow.request(stream(r, "fe", raw), r.proxies)
+        assert isinstance(v, Respond) and v.response.head.status == 400, raw
+    v = http_flow.request(stream(r, "fe", GET), r.proxies)
+    assert isinstance(v, Respond) and v.response.head.status == 200
+
+
 def test_monitor_uri_answers_200_or_503_when_monitor_fail_holds() -> None:
     r = compiled(
         fe(

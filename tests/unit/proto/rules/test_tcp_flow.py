@@ -1,7 +1,7 @@
 """The TCP rule phases: connection and session rules on the client's addresses, content
 rules with the inspect delay (waiting while data may still come, rules run again from the
 first, the final pass once the delay ends), response content rules, tracking on the
-session versus the stream."""
+session versus the stream, a stream switched to HTTP (switch-mode, an HTTP backend)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pylvs.config.haproxy.compile_rules import CompiledRules
 from pylvs.proto.rules import tcp_flow
 from pylvs.proto.rules.commands import CloseResponse, ExpectProxy
 from pylvs.proto.rules.engine import Txn
-from pylvs.proto.rules.ruleset import Drop, Go, Wait
+from pylvs.proto.rules.ruleset import Drop, Go, Upgrade, Wait
 from pylvs.proto.sample import Process, Session, Stream
-from tests.unit.proto.rules.rules_helpers import compiled
+from tests.unit.proto.rules.rules_helpers import compiled, parse_request
 
 HEAD = "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\n"
 
@@ -206,3 +206,52 @@ def test_a_dynamic_name_that_names_no_backend_ends_the_switching_rules() -> None
     for payload, backend in ((b"b2", "b2"), (b"zz", "bt"), (b"ft", "bt")):
         t = txn(r, payload=payload)
         assert tcp_flow.request(t, r.proxies, final=True) == Go(backend), payload
+
+
+def test_switch_mode_ends_the_raw_phase_with_the_mux_asked() -> None:
+    """`switch-mode http if HTTP` (tcp_action_switch_stream_mode): while the head is not
+    whole the HTTP ACL may still match (the rules wait); once it is, the stream becomes an
+    HTTP one (`Upgrade`) with its variables set so far, and the HTTP phases take over at
+    the monitor stage; bytes that are no HTTP go on to the switching rules as TCP."""
+    r = compiled(
+        tcp(
+            "tcp-request inspect-delay 2s",
+            "tcp-request content set-var(txn.seen) str(raw)",
+            "tcp-request content switch-mode http proto h1 if HTTP",
+            "tcp-request content accept",
+        ),
+        head=HEAD,
+    )
+    t = txn(r, now=1.0, payload=b"GET / HTTP/1.1\r\nHost: a")
+    assert tcp_flow.request(t, r.proxies, final=False) == Wait(3.0)
+    t.stream.req_payload += b"\r\n\r\n"
+    assert tcp_flow.request(t, r.proxies, final=False) == Upgrade("h1")
+    assert t.stage == "monitor" and t.switch_mode == "h1"
+    var = t.stream.vars["txn"].get("seen")
+    assert var is not None and var.value == b"raw"
+    t = txn(r, now=1.0, payload=b"\x16\x03\x01\x00")  # a TLS hello is no HTTP head
+    assert tcp_flow.request(t, r.proxies, final=False) == Go("bt")
+    assert t.switch_mode is None
+
+
+def test_an_http_stream_runs_switch_mode_as_a_mere_stop() -> None:
+    """A later request of a switched connection runs the content rules again on an HTTP
+    stream: switch-mode stops the set (the `reject` after it is never reached) and asks
+    for nothing."""
+    r = compiled(
+        tcp("tcp-request content switch-mode http", "tcp-request content reject"), head=HEAD
+    )
+    t = txn(r)
+    t.stream.request = parse_request(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert tcp_flow.content(t, r.proxies["ft"], final=True) == Go()
+    assert t.switch_mode is None
+
+
+def test_a_stream_switched_to_an_http_backend_is_upgraded() -> None:
+    """stream_set_backend: a tcp stream the switching rules send to a mode http backend
+    becomes HTTP with that backend (the HTTP phases skip the switching rules)."""
+    backend = "backend bt\n  mode http\n  server s1 127.0.0.1:9\n"
+    r = compiled(tcp("tcp-request content accept", backend=backend), head=HEAD)
+    t = txn(r, payload=b"GET / HTTP/1.0\r\n\r\n")
+    assert tcp_flow.request(t, r.proxies, final=True) == Upgrade("")
+    assert t.backend == "bt" and t.stage == "monitor"

@@ -33,12 +33,14 @@ if TYPE_CHECKING:
 class Phases:
     """The rule phases of one connection of frontend `frontend` (see the module doc)."""
 
-    __slots__ = ("held", "limits", "proxies", "sess", "txn")
+    __slots__ = ("carried", "held", "limits", "proxies", "sess", "txn")
 
-    def __init__(self, runtime: ProxyRuntime, sess: Session) -> None:
+    def __init__(self, runtime: ProxyRuntime, sess: Session, carried: Txn | None = None) -> None:
         self.proxies = runtime.rules.proxies
         self.sess = sess  # the connection's (frontend.py made it and ran its session rules)
         self.txn: Txn | None = None
+        # a stream `switch-mode http` switched: the first request's, past its content rules
+        self.carried = carried
         self.limits = runtime.http.limits
         self.held = [0, 0]  # the HTX size of the request's / response's body in the buffer
 
@@ -50,14 +52,20 @@ class Phases:
 
     def begin(self, head: RequestHead, now: float) -> None:
         """A new request's stream, before its phases run (`again`)."""
+        carried, self.carried = self.carried, None
         self.ended(now)
         self.sess.requests += 1
         msg = h1.request_message(head)
         msg.room = room(self.limits, (head.method, head.target, head.version), head.fields)
         self.held[0] = 0
-        stream = Stream(self.sess, now=now, request=msg)
+        if carried is not None:  # the switched stream: the HTTP phases go on from its rules
+            stream = carried.stream
+            stream.now, stream.request = now, msg
+            carried.commands.clear()
+        else:
+            stream = Stream(self.sess, now=now, request=msg)
         stream.remember_request()  # the request line as received: what %r logs
-        self.txn = Txn(stream)
+        self.txn = carried or Txn(stream)
 
     def continue_sent(self) -> None:
         """The proxy answered `Expect: 100-continue` itself: the field is not forwarded."""
@@ -90,10 +98,11 @@ class Phases:
 
     def ended(self, now: float) -> None:
         """The request's stream is over: the counters it tracked go back (counters.py)."""
-        txn, self.txn = self.txn, None
-        if txn is not None:
-            txn.stream.now = now
-            counters.stop_stream(txn.stream)
+        for txn in (self.txn, self.carried):
+            if txn is not None:
+                txn.stream.now = now
+                counters.stop_stream(txn.stream)
+        self.txn = self.carried = None
 
     def closed(self, now: float) -> None:
         """The connection is over: the session's tracked counters go back."""

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from pylvs.dataplane.haproxy.frontend import FrontendListener
+    from pylvs.proto.rules.engine import Txn
     from pylvs.proto.sample.stream import Session
 
     from .state import HttpState
@@ -83,6 +84,7 @@ class HttpSession:
         "idle_since",
         "listener",
         "loop",
+        "mux",
         "passing",
         "phases",
         "running",
@@ -106,8 +108,14 @@ class HttpSession:
         facts: ConnFacts,
         http: HttpState,
         sess: Session | None,
+        *,
+        carried: Txn | None = None,
+        mux: str | None = None,
     ) -> None:
+        """`carried`: the stream a `switch-mode http` switched, its first request's;
+        `mux`: the mux that rule asked for ("h1": no HTTP/2 upgrade), else the bind's."""
         self.listener = self.home = listener
+        self.mux = listener.bind.proto if mux is None else mux
         self.fe = listener.frontend
         self.ctx = listener.ctx
         self.http = http
@@ -120,7 +128,7 @@ class HttpSession:
         spec = self.fe.spec
         default = self.fe.runtime.backends.get(spec.default_backend or "")
         self.cm = ClientMachine(http.front(spec, default.spec if default else None), now)
-        self.phases = Phases(self.fe.runtime, sess) if sess is not None else None
+        self.phases = Phases(self.fe.runtime, sess, carried) if sess is not None else None
         # The listener counted two descriptors; server connections count their own.
         self.ctx.fds.give(1)
         self.fds = 1

@@ -368,14 +368,14 @@ class H2Front:
 
 def upgrade(s: HttpSession, data: bytes) -> bool:
     """An HTTP/1 connection whose first bytes are the HTTP/2 preface becomes an HTTP/2 one
-    (src/mux_h1.c: H1C_F_UPG_H2C, unless the bind says `proto h1` or the frontend
+    (src/mux_h1.c: H1C_F_UPG_H2C, unless the bind or `switch-mode` says `proto h1` or the frontend
     `option disable-h2-upgrade`): the session steps
     aside without closing the socket and an H2Front takes it with the bytes read.  The
     whole preface must have come in the first read (a client sends it in one piece)."""
     http = s.fe.spec.http
     if http is not None and not http.h2_upgrade:  # option disable-h2-upgrade
         return False
-    if not data.startswith(PREFACE) or s.cm.framer.buffered or s.listener.bind.proto == "h1":
+    if not data.startswith(PREFACE) or s.cm.framer.buffered or s.mux == "h1":
         return False
     s.closed = True
     if s.c_timer is not None:
@@ -383,7 +383,10 @@ def upgrade(s: HttpSession, data: bytes) -> bool:
         s.c_timer = None
     s.listener.relays.discard(s)
     s.fds = 0  # the socket's descriptor goes with it
-    sess = s.phases.sess if s.phases is not None else None
+    sess = None
+    if s.phases is not None:  # a switched stream's counters end with it
+        s.phases.ended(s.ctx.clock())
+        sess = s.phases.sess
     front = H2Front(s.listener, s.client, s.facts, s.http, sess)
     front.read(front.ep, data)
     return True
