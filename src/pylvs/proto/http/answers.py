@@ -143,6 +143,12 @@ class Answer:
         `request_flags`, and what its connection does next.  `early`: the request was not
         read whole (HAProxy closes then)."""
         out = outgoing_response(self.head, request_method)
+        if self.head.status < 200:
+            # a 1xx the rules made (`set-status 101` on a `return`): the h1 mux writes no
+            # connection field (H1S_F_HAVE_O_CONN) nor length (skipped below 200), what
+            # follows a 101 as tunnelled data, and the stream that answered ends: the
+            # connection closes (mux_h1.c h1_process_mux, http_reply_and_close)
+            return out.write() + self.body, connmode.Want.CLOSE
         want, value = connmode.response_out(
             client_want,
             request_method,

@@ -103,3 +103,19 @@ def test_an_errorfile_whose_body_does_not_match_its_length_or_is_chunked_is_refu
 def test_an_empty_error_message_sends_nothing() -> None:
     page = Answer.nothing(503)
     assert page.silent and page.head.status == 503 and not Answer.page(503).silent
+
+
+def test_a_101_the_rules_made_has_no_length_nor_connection_field_and_closes() -> None:
+    """`http-request return` turned into a 101 by `http-after-response set-status`
+    (websocket.vtc's server): haproxy 2.6.12 writes the head without the return's
+    Content-Length (skipped below 200) and without a connection field of its own
+    (H1S_F_HAVE_O_CONN), then closes, whatever the client asked."""
+    raw = (
+        b"HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n"
+        b"sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\ncontent-length: 0\r\n\r\n"
+    )
+    answer = Answer.of(raw)
+    for flags in (GET11, GET11 | Flag.CONN_UPG | Flag.UPG_WEBSOCKET):
+        data, want = answer.write(connmode.Want.KEEP_ALIVE, b"GET", flags, KAL)
+        assert data == raw.replace(b"content-length: 0\r\n", b"")
+        assert want is connmode.Want.CLOSE

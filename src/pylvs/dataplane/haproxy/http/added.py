@@ -2,7 +2,8 @@
 `option forwardfor`, `option originalto` (src/http_ana.c http_process_request, steps 9 and
 10: after every http-request rule of the frontend and the backend, appended as the last
 field) and the `capture request header` / `capture response header` values kept for the
-logs (http_capture_headers: the last occurrence wins, cut to its `len`), and the cookie
+logs and `capture.req.hdr(N)` (http_capture_headers: the last occurrence wins, cut to its
+`len`), and the cookie
 `capture cookie` keeps (proto/http/cookie_response.captured).
 
 The header name is the backend's when the backend sets the option, else the frontend's;
@@ -71,6 +72,14 @@ def captures(fields: Fields, wanted: tuple[tuple[str, int], ...]) -> tuple[str |
                 value = v[:length].decode("latin-1")
         out.append(value)
     return tuple(out)
+
+
+def slots(values: tuple[str | None, ...]) -> list[bytes | None]:
+    """Captured values as the stream's capture slots hold them: the `capture request
+    header` slots are the first ones of the frontend's, shared with `http-request capture`
+    (cfgparse-listen.c: one req_cap list), and filled before the rules run
+    (http_wait_for_request), so `capture.req.hdr(N)` reads them."""
+    return [None if v is None else v.encode("latin-1") for v in values]
 
 
 def capture_cookie(x: Exchange, http: HttpSpec | None, head: RequestHead) -> None:

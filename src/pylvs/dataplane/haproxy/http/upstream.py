@@ -35,7 +35,7 @@ from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.base import Flow, Need
 from pylvs.sched.haproxy import FULL, NO_SERVER, Server
 
-from .added import added_fields, capture_cookie
+from .added import added_fields, capture_cookie, slots
 from .body_wait import CONTINUE, BodySoFar, wants_continue
 from .endpoint import Endpoint
 from .exchange import Exchange
@@ -124,6 +124,8 @@ class Upstream:
         body = self.body = BodySoFar(head.head, s.http.limits)
         s.phases.begin(head.head, now)
         x.stream = s.phases.stream
+        if x.request_captures and x.stream is not None:  # capture.req.hdr(N)'s first slots
+            x.stream.captures.request[: len(x.request_captures)] = slots(x.request_captures)
         s.phases.body(body, response=False)
         http = s.fe.spec.http
         if http is not None and http.buffer_request and not (body.done or body.full):
