@@ -54,9 +54,12 @@ def _ip(addr: object) -> bytes:
     return b"-" if addr is None else str(addr).encode()
 
 
+BADREQ = b"<BADREQ>"  # log.c: %HM, %HU, %HP, %HPO, %HQ, %HV of a stream without txn->uri
+
+
 def _uri_part(s: Stream, part: str) -> bytes:
     if s.request is None:
-        return b""
+        return BADREQ
     uri = s.request.uri
     if part == "HU":
         return uri
@@ -88,8 +91,8 @@ VARIABLES: dict[str, Callable[[Stream], bytes]] = {
     "rt": lambda s: str(s.uniq_id).encode(),
     "lc": lambda s: str(s.process.log_counter).encode(),
     "ST": lambda s: str(s.status).encode(),
-    "HM": lambda s: b"" if s.request is None else s.request.method,
-    "HV": lambda s: b"" if s.request is None else s.request.version,
+    "HM": lambda s: BADREQ if s.request is None else s.request.method,
+    "HV": lambda s: BADREQ if s.request is None else s.request.version,
     "HU": lambda s: _uri_part(s, "HU"),
     "HP": lambda s: _uri_part(s, "HP"),
     "HPO": lambda s: _uri_part(s, "HPO"),

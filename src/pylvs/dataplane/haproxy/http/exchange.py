@@ -55,8 +55,10 @@ class Exchange:
     reused: bool = False  # a pooled connection carried it
     retries: int = 0
     redispatched: bool = False
-    bytes_in: int = 0  # request bytes read from the client
-    bytes_out: int = 0  # response bytes written to the client
+    # %U / %B: the request's and the response's HTX sizes (sizes.py)
+    bytes_in: int = 0
+    bytes_out: int = 0
+    chunked_out: bool = False  # the last response head from the server was chunked
     termination: str = "--"
     # `capture request header` / `capture response header` values (None: absent), in the
     # frontend's declaration order: the {...} blocks of httplog

@@ -37,6 +37,7 @@ from pylvs.proto.http.framer import Phase as Framing
 from pylvs.proto.relay.body import BodyCut, BodyEnded, BodyMode
 from pylvs.proto.relay.events import Side
 
+from . import sizes
 from .endpoint import BODY, Endpoint
 
 if TYPE_CHECKING:
@@ -210,11 +211,12 @@ class Passing:
     def stop(self, src: Endpoint) -> None:
         """End `src`'s pass now (a socket of it closes, or sees its EOF in Python): the C path
         forgets it, its last counts are collected."""
-        p = self.passes.pop(src.fd, None)
+        p = self.passes.get(src.fd)
         if p is None:
             return
+        self._unfast(src)  # while the pass is known: a tunnel's last bytes count for its log
+        self.passes.pop(src.fd, None)
         self._detach(p)
-        self._unfast(src)
 
     def stop_all(self) -> None:
         for p in list(self.passes.values()):
@@ -238,8 +240,8 @@ class Passing:
         if ep is s.client:
             counters.inpkts += pkts
             counters.inbytes += nbytes
-            if x is not None:
-                x.bytes_in += nbytes
+            if x is not None and p is not None and p.mode == DATA:  # a tunnel's
+                sizes.tunnelled(x, True, nbytes)
         else:
             counters.outpkts += pkts
             counters.outbytes += nbytes
@@ -247,8 +249,8 @@ class Passing:
                 c = sc.srv.counters
                 c.outpkts += pkts
                 c.outbytes += nbytes
-            if x is not None:
-                x.bytes_out += nbytes
+            if x is not None and p is not None and p.mode == DATA:
+                sizes.tunnelled(x, False, nbytes)
         if s.closed or sc is None or sc.handler is not s:
             return
         # activity: a tunnel's timer moves with either way, timeout server with the server's
@@ -301,6 +303,8 @@ class Passing:
             return
         self._detach(p)
         s = self.s
+        if s.x is not None:
+            sizes.passed(s.x, p.request, event)
         if s.closed:
             return
         if p.request:

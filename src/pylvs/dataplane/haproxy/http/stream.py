@@ -38,7 +38,7 @@ from pylvs.proto.http.cookie_response import captured
 from pylvs.proto.http.message import ResponseHead
 from pylvs.proto.rules.ruleset import Wait
 
-from . import engine, upstream
+from . import engine, sizes, upstream
 from .added import captures, cookie_capture
 from .body_wait import BodySoFar
 from .endpoint import FLOW, MACHINE, Endpoint
@@ -175,6 +175,8 @@ class HttpSession:
             while work and not self.closed:
                 target, event = work.popleft()
                 if target is CLIENT:
+                    if type(event) is ev.ServerFailed:
+                        self._answered(event)
                     self._client_cmds(self.cm.handle(event, clock()))
                 elif target.handler is self:
                     self._server_cmds(target, target.m.handle(event, clock()))
@@ -184,8 +186,10 @@ class HttpSession:
         self._after()
 
     def _after(self) -> None:
-        """After a round: the exchange's end, flow control, the machines' timers."""
-        if self.x is not None and self.cm.txn is not self.txn:
+        """After a round: the exchange's end (a tunnel's when it closes: HAProxy's stream
+        lives on through it and logs its bytes), flow control, the machines' timers."""
+        cm = self.cm
+        if self.x is not None and cm.txn is not self.txn and cm.phase is not Phase.TUNNEL:
             self._end_exchange(self.x)
         if self.closed:
             return
@@ -265,8 +269,6 @@ class HttpSession:
             if kind is cmd.Write:
                 data = c.data  # type: ignore[union-attr]
                 client.write(data)
-                if self.x is not None:
-                    self.x.bytes_out += len(data)
             elif kind is cmd.ForwardHead:
                 self._request(c)  # type: ignore[arg-type]
             elif kind is cmd.Close:
@@ -280,6 +282,8 @@ class HttpSession:
             elif kind is cmd.Capture:
                 self._capture(c, response=False)  # type: ignore[arg-type]
             else:
+                if self.x is not None:
+                    sizes.forwarded(self.x, c)
                 self.up.forward(route(c))
 
     def _request(self, c: cmd.ForwardHead) -> None:
@@ -299,6 +303,7 @@ class HttpSession:
             first=c.first,
             src=(str(f.src), f.src_port),
         )
+        sizes.request(x, c.head)
         self.txn = self.cm.txn
         http = self.fe.spec.http
         if http is not None and http.request_captures:
@@ -352,6 +357,8 @@ class HttpSession:
             if sc.handler is not self:
                 return  # abandoned (a response the rules replaced)
             kind = type(c)
+            if self.x is not None:
+                sizes.delivered(self.x, c)
             hold = self.hold
             if hold is not None and hold.sc is sc:
                 if kind in HELD:
@@ -378,6 +385,13 @@ class HttpSession:
                     self._server_failed(c.status)  # type: ignore[union-attr]
                     continue
                 self.work.append((CLIENT, route(c)))
+
+    def _answered(self, event: ev.ServerFailed) -> None:
+        """The proxy answers instead of a server: its answer's size, if the client
+        machine writes it (a response already begun is cut instead)."""
+        txn = self.cm.txn
+        if self.x is not None and txn is not None and not txn.started:
+            sizes.answered(self.x, event.answer, event.status)
 
     def _server_failed(self, status: int) -> None:
         """No response will come from the server: HAProxy's answer `status`."""
@@ -488,8 +502,6 @@ class HttpSession:
                 return
         if self.cm.phase is Phase.WAITING and self.buffered_since is None:
             self.buffered_since = self.ctx.clock()
-        if self.x is not None:
-            self.x.bytes_in += len(data)
         counters = self.fe.counters
         counters.inpkts += 1
         counters.inbytes += len(data)

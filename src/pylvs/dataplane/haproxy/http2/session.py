@@ -168,8 +168,6 @@ class H2Stream(HttpSession):
             if kind is h2s.SendData:
                 data = c.data
                 conn.send_data(sid, data, end=c.end)
-                if self.x is not None:
-                    self.x.bytes_out += len(data)
             elif kind is h2s.SendHeaders:
                 conn.send_headers(sid, c.fields, end=c.end)
             elif kind is h2s.Reset:
