@@ -71,6 +71,19 @@ class RawEcho:
     def close(self) -> None:
         self.sock.close()
 
+    def __enter__(self) -> RawEcho:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _same(proxy: Callable[..., Proxy], servers: dict[str, str], run: Any) -> Any:
+    """Run the scenario under both proxies: what they saw must be the same (pylvs's)."""
+    seen = both(proxy, servers, run)
+    assert seen["pylvs"] == seen["haproxy"]
+    return seen["pylvs"]
+
 
 def _config(
     servers: dict[str, HttpServer], raw: RawEcho, proto: str = "", n: str = ""
@@ -92,8 +105,7 @@ def test_a_switched_stream_keeps_its_bytes_and_first_request(
     content rules see HTTP)."""
 
     def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
-        raw = RawEcho()
-        try:
+        with RawEcho() as raw:
             text, port = _config(servers, raw)
             proxy(kind, text, ("127.0.0.1", port))
             c = Client(port)
@@ -104,13 +116,9 @@ def test_a_switched_stream_keeps_its_bytes_and_first_request(
             c.get("/b")
             second = c.response()
             c.close()
-        finally:
-            raw.close()
         return first, second, list(servers["s1"].heads)
 
-    seen = both(proxy, {"s1": "name"}, run)
-    assert seen["pylvs"] == seen["haproxy"]
-    first, second, heads = seen["pylvs"]
+    first, second, heads = _same(proxy, {"s1": "name"}, run)
     assert first[1] == b"s1 /a" and second[1] == b"s1 /b"
     assert b"x-mode: tcp\r\n" in heads[0] and b"x-first: 1\r\n" in heads[0]
     assert b"x-mode: http\r\n" in heads[1] and b"x-first: 0\r\n" in heads[1]
@@ -122,8 +130,7 @@ def test_a_rule_that_switches_only_http_connections(proxy: Callable[..., Proxy])
     `use_backend` sends it to the tcp backend, which echoes it raw."""
 
     def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
-        raw = RawEcho()
-        try:
+        with RawEcho() as raw:
             text, port = _config(servers, raw)
             proxy(kind, text, ("127.0.0.1", port))
             c = Client(port)
@@ -142,13 +149,9 @@ def test_a_rule_that_switches_only_http_connections(proxy: Callable[..., Proxy])
                     echoed += data
                 s.shutdown(socket.SHUT_WR)
                 t.join(5)
-        finally:
-            raw.close()
         return web, echoed, len(servers["s1"].heads)
 
-    seen = both(proxy, {"s1": "name"}, run)
-    assert seen["pylvs"] == seen["haproxy"]
-    web, echoed, requests = seen["pylvs"]
+    web, echoed, requests = _same(proxy, {"s1": "name"}, run)
     assert web[1] == b"s1 /web" and echoed == b"HELLO THERE\n" and requests == 1
 
 
@@ -159,8 +162,7 @@ def test_the_http2_preface_after_a_switch(proxy: Callable[..., Proxy]) -> None:
     HTTP/1 request with the PRI method, a 400."""
 
     def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
-        raw = RawEcho()
-        try:
+        with RawEcho() as raw:
             text, port = _config(servers, raw)
             h1_text, h1_port = _config(servers, raw, " proto h1", "_h1")
             front = free_port()
@@ -180,14 +182,10 @@ def test_the_http2_preface_after_a_switch(proxy: Callable[..., Proxy]) -> None:
             refused = c.response()
             closed = c.closed()
             c.close()
-        finally:
-            raw.close()
         modes = [h.split(b"x-mode: ")[1].split(b"\r\n")[0] for h in servers["s1"].heads]
         return got, modes, refused, closed
 
-    seen = both(proxy, {"s1": "name"}, run)
-    assert seen["pylvs"] == seen["haproxy"]
-    got, modes, refused, closed = seen["pylvs"]
+    got, modes, refused, closed = _same(proxy, {"s1": "name"}, run)
     assert [b for _, b in got] == [b"s1 /x", b"s1 /y"] and modes == [b"http", b"http"]
     assert refused[0].startswith(b"HTTP/1.1 400") and closed
 
@@ -214,8 +212,7 @@ def test_a_bind_whose_mux_cannot_upgrade_closes_the_switched_stream(
         c.close()
         return rest, len(servers["s1"].heads)
 
-    seen = both(proxy, {"s1": "name"}, run)
-    assert seen["pylvs"] == seen["haproxy"] == (b"", 0)
+    assert _same(proxy, {"s1": "name"}, run) == (b"", 0)
 
 
 def test_a_tcp_stream_routed_to_an_http_backend_becomes_http(
@@ -246,7 +243,5 @@ def test_a_tcp_stream_routed_to_an_http_backend_becomes_http(
         heads = servers["s1"].heads + servers["s2"].heads
         return got, sorted(b"x-be: web\r\n" in h for h in heads)
 
-    seen = both(proxy, {"s1": "name", "s2": "name"}, run)
-    assert seen["pylvs"] == seen["haproxy"]
-    got, tagged = seen["pylvs"]
+    got, tagged = _same(proxy, {"s1": "name", "s2": "name"}, run)
     assert got == [b"s1 /1", b"s2 /2", b"s1 /3"] and tagged == [True, True, True]
