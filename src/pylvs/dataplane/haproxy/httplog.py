@@ -36,11 +36,13 @@ LOG_INFO = 6
 
 
 def install(runtime: ProxyRuntime) -> None:
-    """Log the exchanges of the runtime's mode http frontends that have a format."""
+    """Log the exchanges of the runtime's frontends that have a format: mode http ones,
+    and mode tcp ones whose streams became HTTP (switch-mode, a mode http backend: each
+    request is a stream HAProxy logs with the frontend's format, tcplog's too)."""
     logging = {
         name: fe
         for name, fe in runtime.frontends.items()
-        if fe.http is not None and fe.logger is not None and fe.spec.log.format is not None
+        if fe.logger is not None and fe.spec.log.format is not None
     }
     if not logging:
         return

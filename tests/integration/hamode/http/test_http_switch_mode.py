@@ -18,6 +18,7 @@ import pytest
 from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port
 from tests.integration.hamode.http.http_helpers import Client, HttpServer
 from tests.integration.hamode.http.test_http_proxying import both
+from tests.integration.hamode.test_hamode_log import Syslog
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
@@ -245,3 +246,39 @@ def test_a_tcp_stream_routed_to_an_http_backend_becomes_http(
 
     got, tagged = _same(proxy, {"s1": "name", "s2": "name"}, run)
     assert got == [b"s1 /1", b"s2 /2", b"s1 /3"] and tagged == [True, True, True]
+
+
+def test_each_request_of_a_switched_connection_is_logged_with_the_tcplog_format(
+    proxy: Callable[..., Proxy], syslog: Syslog
+) -> None:
+    """HAProxy logs every stream, so a switched connection's requests each get a line in
+    the (tcp) frontend's format, with their HTX sizes (%B: the response)."""
+
+    def run(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
+        port = free_port()
+        text = (
+            f"global\n    log 127.0.0.1:{syslog.port} local0\n"
+            + HEAD.replace("defaults\n", "defaults\n    log global\n")
+            + f"frontend fe\n    mode tcp\n    bind 127.0.0.1:{port}\n    option tcplog\n"
+            "    tcp-request inspect-delay 2s\n"
+            "    tcp-request content switch-mode http if HTTP\n"
+            "    default_backend web\n"
+            f"backend web\n    mode http\n    server s1 127.0.0.1:{servers['s1'].port}\n"
+        )
+        p = proxy(kind, text, ("127.0.0.1", port))
+        try:
+            syslog.lines(0.3)
+            c = Client(port)
+            for target in ("/a", "/bb"):
+                c.get(target)
+                c.response()
+            c.close()
+            return syslog.lines()
+        finally:
+            p.stop()
+
+    lines = _same(proxy, {"s1": "name"}, run)
+    assert [line.split("] ", 1)[1] for line in lines] == [
+        "fe web/s1 N/N/N 54 -- 1/1/0/0/0 0/0",
+        "fe web/s1 N/N/N 55 -- 1/1/0/0/0 0/0",
+    ]
