@@ -42,7 +42,7 @@ def install(runtime: ProxyRuntime) -> None:
     logging = {
         name: fe
         for name, fe in runtime.frontends.items()
-        if fe.logger is not None and fe.spec.log.format is not None
+        if fe.logger is not None and fe.spec.log.format is not None and _http_streams(fe)
     }
     if not logging:
         return
@@ -66,6 +66,24 @@ def install(runtime: ProxyRuntime) -> None:
     if any(fe.spec.log.logasap for fe in logging.values()):
         runtime.http.on_response.append(responded)  # it returns None: the head is unchanged
     runtime.http.on_end.append(ended)
+
+
+def _http_streams(fe: Frontend) -> bool:
+    """Whether a frontend's streams may be HTTP ones: mode http, a `switch-mode http` rule
+    (its spec has HTTP settings), or a mode http backend among those it may reach (a
+    `%[...]` name may reach any)."""
+    if fe.http is not None or fe.spec.http is not None:
+        return True
+    names = [fe.spec.default_backend]
+    for rule in fe.rules.switching if fe.rules is not None else ():
+        name = rule.backend.constant
+        if name is None:
+            return True
+        names.append(name.decode("latin-1"))
+    backends = fe.runtime.backends
+    return any(
+        b is not None and b.spec.mode == "http" for b in map(backends.get, filter(None, names))
+    )
 
 
 def _ms(start: float, t: float | None) -> int:
