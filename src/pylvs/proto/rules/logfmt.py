@@ -57,20 +57,37 @@ def _ip(addr: object) -> bytes:
 BADREQ = b"<BADREQ>"  # log.c: %HM, %HU, %HP, %HPO, %HQ, %HV of a stream without txn->uri
 
 
+def _line(s: Stream) -> tuple[bytes, bytes, bytes] | None:
+    """The request line as received (txn->uri: the rules' rewrites do not show), or the
+    request's own when it was not kept; None without a request."""
+    if s.orig_method is not None and s.orig_uri is not None:
+        return s.orig_method, s.orig_uri, s.orig_version or b""
+    req = s.request
+    return None if req is None else (req.method, req.uri, req.version)
+
+
 def _uri_part(s: Stream, part: str) -> bytes:
-    if s.request is None:
+    """log.c's LOG_FMT_HTTP_* on txn->uri: %HM the method, %HV the version, %HU the target,
+    %HP it up to its '?', %HQ from its '?' on (nothing without one), %HPO the path alone."""
+    line = _line(s)
+    if line is None:
         return BADREQ
-    uri = s.request.uri
+    method, uri, version = line
+    if part == "HM":
+        return method
+    if part == "HV":
+        return version
     if part == "HU":
         return uri
-    _, path, query = uri_parts(uri)
+    q = uri.find(b"?")
     if part == "HQ":
-        return b"" if query is None else b"?" + query
-    if part == "HPO":
-        return path or b""
-    # HP: the path as sent, scheme and authority included for an absolute URI
-    cut = uri.find(b"?")
-    return uri if cut < 0 else uri[:cut]
+        return b"" if q < 0 else uri[q:]
+    if part == "HPO":  # http_parse_path: no scheme nor authority
+        path = uri_parts(uri)[2] or b""
+        q = path.find(b"?")
+    else:  # HP: the target as sent, scheme and authority included for an absolute URI
+        path = uri
+    return path if q < 0 else path[:q]
 
 
 # The log variables rules may use (log.c logformat_keywords), each as a stream reader.
@@ -91,8 +108,8 @@ VARIABLES: dict[str, Callable[[Stream], bytes]] = {
     "rt": lambda s: str(s.uniq_id).encode(),
     "lc": lambda s: str(s.process.log_counter).encode(),
     "ST": lambda s: str(s.status).encode(),
-    "HM": lambda s: BADREQ if s.request is None else s.request.method,
-    "HV": lambda s: BADREQ if s.request is None else s.request.version,
+    "HM": lambda s: _uri_part(s, "HM"),
+    "HV": lambda s: _uri_part(s, "HV"),
     "HU": lambda s: _uri_part(s, "HU"),
     "HP": lambda s: _uri_part(s, "HP"),
     "HPO": lambda s: _uri_part(s, "HPO"),

@@ -242,3 +242,35 @@ def test_global_log_format_options_apply_to_what_follows() -> None:
     assert request is not None
     assert request.full_values(b"x1") == [b"127.0.0.1:40000/7F000001:9C40:40000"]
     assert request.full_values(b"x2") == [b'a\\"b\\\\c\\]|a"b\\c]']
+
+
+def test_request_line_variables_read_the_line_as_received() -> None:
+    """%HM %HU %HP %HPO %HQ %HV read txn->uri, kept before the rules: a set-path or
+    set-method does not show (haproxy 2.6.12 answers these very values); %HQ is nothing
+    without a '?', %HPO the path of an absolute target."""
+    fields = ["HM", "HU", "HP", "HPO", "HQ", "HV"]
+    r = compiled(
+        fe(
+            "http-request set-path /rewritten",
+            "http-request set-method POST",
+            *(f'http-request set-header x-{f.lower()} "<%{f}>"' for f in fields),
+            extra=BE,
+        )
+    )
+    expected = {
+        b"GET /orig?q=1 HTTP/1.1\r\n\r\n": ["GET", "/orig?q=1", "/orig", "/orig", "?q=1"],
+        b"GET http://h/p/x HTTP/1.1\r\nHost: h\r\n\r\n": [
+            "GET",
+            "http://h/p/x",
+            "http://h/p/x",
+            "/p/x",
+            "",
+        ],
+    }
+    for raw, values in expected.items():
+        t = stream(r, "fe", raw)
+        http_flow.request(t, r.proxies)
+        request = t.stream.request
+        assert request is not None
+        got = [request.full_values(f"x-{f.lower()}".encode()) for f in fields]
+        assert got == [[f"<{v}>".encode()] for v in [*values, "HTTP/1.1"]]
