@@ -89,7 +89,9 @@ def _unforwarded(events: list[FramerEvent]) -> list[FramerEvent]:
 
 def _read_dependent_target(message: bytes) -> bool:
     """A byte HAProxy judges by where the read ends (syntax.uri_run) in the start line."""
-    line = message.split(b"\n", 1)[0]
+    # the empty lines before a request are skipped (h1_headers_to_hdr_list): the start
+    # line is the first one with something in it
+    line = message.lstrip(b"\r\n").split(b"\n", 1)[0]
     return any(0x7F <= b <= 0xA3 for b in line)
 
 
