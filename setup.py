@@ -18,6 +18,7 @@ setup(
             ],
             depends=[
                 "src/pylvs/dataplane/proxy/_http1.h",
+                "src/pylvs/dataplane/proxy/_h1own.h",
                 "src/pylvs/dataplane/proxy/vendor/picohttpparser.h",
                 "src/pylvs/dataplane/proxy/_chunked.h",
                 "src/pylvs/dataplane/proxy/_body.h",

@@ -37,6 +37,7 @@ from pylvs.proto.sample.stream import Session, Stream
 
 from . import accept, inspect, plain, tls_hooks
 from .backend import seconds
+from .http import own
 from .http.stream import HttpSession
 from .http2.front import H2Front
 from .rules import Rate
@@ -146,11 +147,12 @@ class FrontendListener(Acceptor):
         self.tls = frontend.runtime.tls.bind(bind)  # `ssl`: its contexts (tls_hooks.py)
         self.inspecting: set[inspect.Inspector] = set()  # streams in their content phase
         self._suspended = False  # SIGTTOU: not listening, the port still bound
-        self.plain: plain.PlainListener | None = None  # the pump accepts here (plain.py)
+        # the pump accepts here (plain.py; mode http: http/own.py)
+        self.plain: plain.PlainListener | own.H1Listener | None = None
 
     async def start(self) -> None:
         await super().start()
-        self.plain = plain.start(self)
+        self.plain = plain.start(self) or own.start(self)
 
     def _stop_accepting(self) -> None:
         if self.plain is not None:

@@ -52,7 +52,14 @@ struct Plain {
     socklen_t *alen; /* 0: C does not connect to this server */
     Py_ssize_t avail;
     double idle, fin_idle;
+    /* an HTTP listener's (h1_listen, _h1own.h): its live connections, their timeouts */
+    int http;
+    int hlive;
+    double t_first, t_ka, t_server, t_client;
 };
+
+static void h1own_accept(Pump *self, Plain *p, int cfd); /* _h1own.h */
+static void h1own_sweep(Pump *self, double now);
 
 static int plain_record(Pump *self, PyObject *rec) {
     if (rec == NULL) {
@@ -206,7 +213,11 @@ static int listen_event(Pump *self, int lfd, uint32_t ev, double *now) {
             }
             return 0; /* out of descriptors or memory: the Python loop backs off */
         }
-        plain_start(self, p, cfd, now);
+        if (p->http) {
+            h1own_accept(self, p, cfd);
+        } else {
+            plain_start(self, p, cfd, now);
+        }
         if (self->fatal) {
             return 1;
         }
@@ -325,6 +336,9 @@ static PyObject *Pump_plain_listen(Pump *self, PyObject *args) {
     p->avail = 0;
     p->idle = idle;
     p->fin_idle = fin_idle;
+    p->http = 0;
+    p->hlive = -1;
+    p->t_first = p->t_ka = p->t_server = p->t_client = 0.0;
     Slot *l = &self->slots[lfd];
     l->peer = lfd; /* the dispatch's "handled here first" mark */
     l->mode = MODE_LISTEN;
@@ -454,6 +468,7 @@ static PyObject *Pump_plain_end(Pump *self, PyObject *args) {
 static PyObject *Pump_plain_sweep(Pump *self, PyObject *Py_UNUSED(ignored)) {
     double now = monotonic_now();
     int live = 0;
+    h1own_sweep(self, now);
     for (int fd = self->plive; fd >= 0;) {
         Slot *c = &self->slots[fd];
         Slot *s = &self->slots[c->peer];

@@ -56,7 +56,27 @@ typedef struct H1Engine {
     int head;        /* the request was a HEAD (its response has no body) */
     char *add;       /* fields appended to every request (forwardfor, originalto) */
     size_t alen;
+    /* A connection the pump accepted itself (_h1own.h): no Python session behind it. */
+    int own;
+    int plain;       /* 1 + index of its listener's Plain */
+    int pick;        /* the current request's server index (-1: none picked) */
+    int srv;         /* the server index of `sfd` while it is kept between requests */
+    int close;       /* the request said `Connection: close` */
+    int served;      /* exchanges served */
+    double born, last, sent; /* accepted, last exchange's end, request written */
+    char *rest;      /* H1_FLUSH: the response's bytes the client has not taken */
+    size_t rest_len, rest_off;
+    int hnext, hprev; /* the listener's live connections, by client descriptor */
 } H1;
+
+static int h1own_pick(Pump *self, int cfd, H1 *h1);
+static void h1own_back(Pump *self, int cfd, H1 *h1, const char *unsent, Py_ssize_t ulen,
+                       int expired);
+static int h1own_sent(Pump *self, int cfd, H1 *h1, int status, struct iovec *iov,
+                      size_t total, size_t sent);
+static int h1own_event(Pump *self, int cfd, H1 *h1, uint32_t ev);
+static int h1own_kept(Pump *self, int sfd, H1 *h1, uint32_t ev);
+static void h1own_close(Pump *self, int cfd, H1 *h1);
 
 /* Fields whose presence makes a message not plain: they change framing or the connection
    (HAProxy rewrites or acts on them: connection, keep-alive, proxy-connection, upgrade,
@@ -83,14 +103,18 @@ static int h1_is(const struct phr_header *h, const char *name) {
    the token out (a flag of the message) and drops the field left empty (h1_parse_connection_
    header, then h1_process_mux writes nothing for a kept-alive HTTP/1.1 message).  Any other
    Connection value is not plain. */
-static int h1_keep_alive(const struct phr_header *h) {
+static int h1_token(const struct phr_header *h, const char *token) {
     const char *v = h->value;
-    size_t n = h->value_len;
+    size_t n = h->value_len, k = strlen(token);
     while (n && (*v == ' ' || *v == '\t')) {
         v++;
         n--;
     }
-    return n == 10 && strncasecmp(v, "keep-alive", 10) == 0;
+    return n == k && strncasecmp(v, token, k) == 0;
+}
+
+static int h1_keep_alive(const struct phr_header *h) {
+    return h1_token(h, "keep-alive");
 }
 
 /* A field the head keeps (else it is dropped on the way out): all but the above. */
@@ -125,7 +149,7 @@ static char *h1_field(char *o, const struct phr_header *h) {
    bytes (%x21-7E but '#', src/h1.c), HTTP/1.1, no body, at most one Host, no special
    field, a method other than CONNECT. */
 static int h1_plain_request(const char *method, size_t mlen, const char *path, size_t plen,
-                            int minor, const struct phr_header *h, size_t n) {
+                            int minor, const struct phr_header *h, size_t n, int *close) {
     if (minor != 1 || plen == 0 || path[0] != '/') {
         return 0;
     }
@@ -144,6 +168,10 @@ static int h1_plain_request(const char *method, size_t mlen, const char *path, s
             return 0; /* a folded line */
         }
         if (h1_is(&h[i], "connection") && h1_keep_alive(&h[i])) {
+            continue;
+        }
+        if (close != NULL && h1_is(&h[i], "connection") && h1_token(&h[i], "close")) {
+            *close = 1; /* an own connection's last request (_h1own.h) */
             continue;
         }
         if (h1_special(h[i].name, h[i].name_len) || h1_is(&h[i], "content-length")) {
@@ -200,6 +228,7 @@ static void h1_free(H1 *h1) {
         PyMem_Free(h1->add);
         PyMem_Free(h1->req);
         PyMem_Free(h1->resp);
+        PyMem_Free(h1->rest);
         PyMem_Free(h1);
     }
 }
@@ -228,6 +257,10 @@ static H1 *h1_detach(Pump *self, int cfd) {
 
 /* Hand the exchange back to Python with what was read (see the header comment). */
 static void h1_back(Pump *self, int cfd, const char *unsent, Py_ssize_t ulen) {
+    if (self->slots[cfd].h1 != NULL && self->slots[cfd].h1->own) {
+        h1own_back(self, cfd, self->slots[cfd].h1, unsent, ulen, 0);
+        return;
+    }
     H1 *h1 = h1_detach(self, cfd);
     if (h1 == NULL) {
         return;
@@ -254,6 +287,9 @@ static void h1_back(Pump *self, int cfd, const char *unsent, Py_ssize_t ulen) {
 
 /* The client's socket: the next request (state IDLE). */
 static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
+    if (h1->own && h1own_event(self, cfd, h1, ev)) {
+        return 1;
+    }
     if (h1->state == H1_RESP) {
         if (ev & (EPOLLERR | EPOLLHUP)) {
             h1_back(self, cfd, NULL, 0); /* the client failed: Python's to tell */
@@ -274,8 +310,12 @@ static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
         return 1;
     }
     if (r <= 0) {
+        if (h1->own && h1->rlen == 0) {
+            h1own_close(self, cfd, h1); /* between requests: HAProxy closes silently too */
+            return 1;
+        }
         h1_back(self, cfd, NULL, 0); /* an EOF or an error: the handler reads it again */
-        return 0;
+        return !!h1->own;
     }
     h1->rlen += (size_t)r;
     const char *method, *path;
@@ -283,12 +323,12 @@ static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
     int minor;
     struct phr_header h[H1_FIELDS];
     int got = phr_parse_request(h1->req, h1->rlen, &method, &mlen, &path, &plen, &minor, h, &n, 0);
-    if (got == -2 && h1->rlen < REQ_MAX) {
-        return 1;
+    if (got == -2 && h1->rlen < REQ_MAX && !h1->own) {
+        return 1; /* (an own connection's head in pieces: the machines wait for the rest) */
     }
     if (got < 0 || (size_t)got != h1->rlen || path != method + mlen + 1 ||
         memcmp(path + plen, " HTTP/1.1\r\n", 11) != 0 ||
-        !h1_plain_request(method, mlen, path, plen, minor, h, n)) {
+        !h1_plain_request(method, mlen, path, plen, minor, h, n, h1->own ? &h1->close : NULL)) {
         h1_back(self, cfd, NULL, 0);
         return 1;
     }
@@ -313,21 +353,26 @@ static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
     *o++ = '\r';
     *o++ = '\n';
     h1->head = mlen == 4 && memcmp(method, "HEAD", 4) == 0;
-    PyObject *res = PyObject_CallFunction(self->hreq, "i", cfd);
-    long sfd = res != NULL ? PyLong_AsLong(res) : -1;
-    Py_XDECREF(res);
-    if (PyErr_Occurred()) {
-        report_error(self, cfd);
-        if (self->fatal) {
-            return 1; /* SystemExit and the like end the round, still raised */
+    long sfd;
+    if (h1->own) {
+        sfd = h1own_pick(self, cfd, h1);
+    } else {
+        PyObject *res = PyObject_CallFunction(self->hreq, "i", cfd);
+        sfd = res != NULL ? PyLong_AsLong(res) : -1;
+        Py_XDECREF(res);
+        if (PyErr_Occurred()) {
+            report_error(self, cfd);
+            if (self->fatal) {
+                return 1; /* SystemExit and the like end the round, still raised */
+            }
+            sfd = -1;
         }
-        sfd = -1;
     }
     if (sfd >= 0 && grow_slots(self, (int)sfd) < 0) {
         PyErr_Clear(); /* no memory for the slot: the machines take the request */
         sfd = -1;
     }
-    if (sfd < 0 || self->slots[sfd].peer >= 0) {
+    if (sfd < 0 || (self->slots[sfd].peer >= 0 && self->slots[sfd].peer != cfd)) {
         h1_back(self, cfd, NULL, 0);
         return 1;
     }
@@ -336,6 +381,9 @@ static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
     h1->plen = 0;
     self->slots[sfd].peer = cfd;
     self->slots[sfd].mode = MODE_H1_SRV;
+    if (h1->own) {
+        h1->sent = monotonic_now();
+    }
     Py_ssize_t len = o - self->out;
     int err;
     ssize_t s = send_some((int)sfd, self->out, (size_t)len, &err);
@@ -352,6 +400,9 @@ static int h1_response(Pump *self, int sfd, uint32_t ev) {
     }
     int cfd = self->slots[sfd].peer;
     H1 *h1 = self->slots[cfd].h1;
+    if (h1->state != H1_RESP) {
+        return h1own_kept(self, sfd, h1, ev); /* an own connection's kept server spoke */
+    }
     if (h1->resp == NULL && (h1->resp = PyMem_Malloc(RESP_MAX)) == NULL) {
         h1_back(self, cfd, NULL, 0);
         return 0;
@@ -402,6 +453,10 @@ static int h1_response(Pump *self, int sfd, uint32_t ev) {
             o = h1_field(o, &h[i]);
         }
     }
+    if (h1->close) { /* the client's last request: HAProxy says so (h1_process_mux) */
+        memcpy(o, "connection: close\r\n", 19);
+        o += 19;
+    }
     *o++ = '\r';
     *o++ = '\n';
     struct iovec iov[2] = {{self->out, (size_t)(o - self->out)}, {h1->resp + got, (size_t)body}};
@@ -410,6 +465,9 @@ static int h1_response(Pump *self, int sfd, uint32_t ev) {
     ssize_t s = sendmsg(cfd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (s < 0) {
         s = 0;
+    }
+    if (h1->own) {
+        return h1own_sent(self, cfd, h1, status, iov, total, (size_t)s);
     }
     /* What the client did not take goes to Python with the exchange's end. */
     PyObject *rest = Py_None;

@@ -497,6 +497,8 @@ static void plain_ended(Pump *self, int cfd, int how, unsigned long long cp,
 #include "_accept.h"
 /* The HTTP/1 exchange engine (MODE_H1, MODE_H1_SRV). */
 #include "_http1.h"
+/* Its HTTP/1 listeners: connections the pump accepts and serves from their first request. */
+#include "_h1own.h"
 
 /* An event on a socket its relay handed to the C path.  Returns 1 when handled, 0 when the
    Python handler must take it (an error or hang-up, data the C path may not relay, an EOF it
@@ -836,6 +838,10 @@ static PyMethodDef Pump_methods[] = {
      "h1_hooks(hreq, hdone, hback): the HTTP/1 exchange engine's callbacks."},
     {"h1_start", (PyCFunction)Pump_h1_start, METH_VARARGS,
      "h1_start(cfd, mask): the engine reads cfd's next requests (mask: its epoll mask)."},
+    {"h1_listen", (PyCFunction)Pump_h1_listen, METH_VARARGS,
+     "h1_listen(key, t_first, t_ka, t_server, t_client): the plain listener is HTTP's."},
+    {"h1_release", (PyCFunction)Pump_h1_release, METH_VARARGS,
+     "h1_release(key) -> n: hand the HTTP listener's connections to Python."},
     {"h1_stop", (PyCFunction)Pump_h1_stop, METH_O,
      "h1_stop(cfd) -> (sfd, request, response) | None: take cfd back from the engine."},
     {NULL, NULL, 0, NULL},

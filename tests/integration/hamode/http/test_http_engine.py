@@ -1,5 +1,6 @@
 """The pump's HTTP/1 exchange engine (_http1.h, http/engine.py) against the driver's machines
-and against the real haproxy, on the same kept-alive exchanges.
+and against the real haproxy, on the same kept-alive exchanges; and the same engine serving
+connections the pump accepted itself from their first request (_h1own.h, http/own.py).
 
 A scripted server answers by the request's target: plain responses the engine serves (a
 Content-Length body, HEAD, 204, 304, bare line ends, a body in a second segment, a 500) and
@@ -30,7 +31,7 @@ import pytest
 
 from pylvs.config.haproxy.convert import to_spec
 from pylvs.config.haproxy.reader import load_text
-from pylvs.dataplane.haproxy.http import engine
+from pylvs.dataplane.haproxy.http import engine, own
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
 from pylvs.dataplane.proxy import poller as poller_module
 from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port, stats_command
@@ -153,6 +154,16 @@ SESSIONS: list[list[bytes]] = [
     [get("plain"), get("plain"), get("eof"), get("plain")],
     [get("plain"), get("plain"), get("hang"), get("plain")],
     [get("plain"), get("plain"), b"GET /r/plain HTTP/1.1\r\nHost: x\r\nX-F: a\r\n b\r\n\r\n"],
+    # new connections: a first request the engine serves with the close, one it hands over
+    # before deciding anything (a body), one whose response it hands over (chunked; the
+    # server's close), then kept-alive ones on the same connection
+    [get("plain", extra="Connection: close\r\n")],
+    [get("head", "HEAD", extra="Connection:  Close\r\n")],
+    [b"POST /r/plain HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", get("plain"),
+     get("204")],
+    [get("chunked"), get("plain"), get("plain", extra="Connection: close\r\n")],
+    [get("close"), get("plain")],
+    [get("304", extra="Connection: close\r\n")],
 ]  # fmt: skip
 
 
@@ -183,9 +194,22 @@ def servers() -> Iterator[tuple[Scripted, Scripted]]:
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """How many exchanges the engine served, and handed back."""
-    seen = {"done": 0, "back": 0}
+    """How many exchanges the engine served, and handed back (for a session: FastPath; for
+    a connection the pump accepted: H1Listener)."""
+    seen = {"done": 0, "back": 0, "own": 0, "handed": 0}
     done, back = engine.FastPath.done, engine.FastPath.back
+    served, handed = own.H1Listener._served, own.H1Listener.handed
+
+    def spy_served(self: own.H1Listener, *args: Any) -> None:
+        seen["own"] += 1
+        served(self, *args)
+
+    def spy_handed(self: own.H1Listener, *args: Any) -> None:
+        seen["handed"] += 1
+        handed(self, *args)
+
+    monkeypatch.setattr(own.H1Listener, "_served", spy_served)
+    monkeypatch.setattr(own.H1Listener, "handed", spy_handed)
 
     def spy_done(self: engine.FastPath, *args: Any) -> None:
         seen["done"] += 1
@@ -204,9 +228,14 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 OPTIONS = ["", "    option forwardfor\n    option originalto header X-Orig\n"]
 
 
-def in_process(servers: tuple[Scripted, Scripted], options: str) -> Any:
+def in_process(
+    servers: tuple[Scripted, Scripted],
+    options: str,
+    config: str = CONFIG,
+    run: Callable[[int], Any] = scenario,
+) -> Any:
     port = free_port()
-    text = CONFIG.format(
+    text = config.format(
         stats="", options=options, port=port, s1=servers[0].port, s2=servers[1].port
     )
     loaded = load_text(text, "h.cfg")
@@ -216,7 +245,7 @@ def in_process(servers: tuple[Scripted, Scripted], options: str) -> Any:
     async def main() -> Any:
         await runtime.start()
         try:
-            return await asyncio.to_thread(scenario, port)
+            return await asyncio.to_thread(run, port)
         finally:
             await runtime.stop(0)
 
@@ -235,6 +264,8 @@ def test_the_engine_and_the_machines_agree(
     monkeypatch: pytest.MonkeyPatch,
     options: str,
 ) -> None:
+    """Python's sessions hand their connections to the engine after the first exchange."""
+    monkeypatch.setattr(own, "SERVE", False)
     engine_seen = in_process(servers, options)
     engine_heads = heads(servers)
     served = dict(counted)
@@ -249,12 +280,93 @@ def test_the_engine_and_the_machines_agree(
     assert served["done"] >= 19, served
     assert served["back"] >= 12, served
     assert counted == served  # the pure-Python path never engages it
+    assert served["own"] == served["handed"] == 0
     first = engine_seen[0]
     assert first[1] == (
         b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nx-a: b\r\ncontent-length: 5\r\n\r\n",
         b"hello",
     )
     assert engine_seen[5][2][0].startswith(b"HTTP/1.1 504")
+
+
+@pytest.mark.skipif(poller_module._pump is None, reason="the C extension is not built")
+def test_own_connections_and_the_machines_agree(
+    servers: tuple[Scripted, Scripted], counted: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pump accepts and serves the connections from their first request (no option
+    adds a field: the listener is one the pump serves), handing over what is not plain."""
+    own_seen = in_process(servers, "")
+    own_heads = heads(servers)
+    served = dict(counted)
+    for s in servers:
+        s.heads.clear()
+    monkeypatch.setattr(poller_module, "USE_PUMP", False)
+    python_seen = in_process(servers, "")
+    assert own_seen == python_seen
+    assert own_heads == heads(servers)
+    # every plain exchange, first ones too, was the pump's; each connection with a request
+    # or response that is not plain (or a server's close or silence) was handed over once
+    # and stays a Python session
+    assert served["own"] >= 25, served
+    assert served["handed"] >= 9, served
+    assert served["done"] == served["back"] == 0  # no Python session took the engine back
+    assert own_seen[0][0] == (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nx-a: b\r\ncontent-length: 5\r\n\r\n",
+        b"hello",
+    )
+    assert own_seen[7][0][0].endswith(b"content-length: 5\r\nconnection: close\r\n\r\n")
+    assert own_seen[5][2][0].startswith(b"HTTP/1.1 504")
+
+
+TIMERS = CONFIG.replace(
+    "    timeout server 1s\n",
+    "    timeout server 1s\n    timeout http-request 300ms\n    timeout http-keep-alive 200ms\n",
+)
+
+
+def idle_clients(port: int) -> list[bytes]:
+    """Three clients at once, each read until the proxy closes: one that sends nothing, one
+    half a head, one served once and then idle (its connection ends at the keep-alive
+    wait: a 3 s read timeout would show as b"<timeout>")."""
+    silent = Client(port, timeout=3)
+    half = Client(port, timeout=3)
+    half.send(b"GET /r/plain HTTP/1.1\r\nHo")
+    kept = Client(port, timeout=3)
+    kept.send(get("plain"))
+    head, body = kept.response()
+    out = [head + body]
+    for c in (kept, silent, half):
+        try:
+            got = bytes(c.buf)
+            while data := c.sock.recv(65536):
+                got += data
+        except TimeoutError:
+            got += b"<timeout>"
+        except OSError:
+            got += b"<reset>"
+        out.append(got)
+        c.close()
+    return out
+
+
+@pytest.mark.skipif(poller_module._pump is None, reason="the C extension is not built")
+def test_own_connections_timers(
+    servers: tuple[Scripted, Scripted], proxy: Callable[..., Proxy], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pump's sweep: a first request that does not come whole within `timeout
+    http-request` goes to the machines, which answer as HAProxy does; a kept-alive
+    connection idle past `timeout http-keep-alive` closes, as under haproxy and the
+    pure-Python path."""
+    own_seen = in_process(servers, "", TIMERS, idle_clients)
+    port = free_port()
+    text = TIMERS.format(stats="", options="", port=port, s1=servers[0].port, s2=servers[1].port)
+    proxy("haproxy", text, ("127.0.0.1", port))
+    haproxy_seen = idle_clients(port)
+    monkeypatch.setattr(poller_module, "USE_PUMP", False)
+    python_seen = in_process(servers, "", TIMERS, idle_clients)
+    assert own_seen == haproxy_seen == python_seen
+    assert own_seen[0].startswith(b"HTTP/1.1 200 OK")
+    assert own_seen[1] == b""  # closed, with no answer and no timeout
 
 
 COLUMNS = ("req_tot", "hrsp_2xx", "hrsp_4xx", "hrsp_5xx")
@@ -276,8 +388,10 @@ def ended_streams_stat(sock: Path, proxy: str = "app") -> str:
 
 @pytest.mark.parametrize("options", OPTIONS)
 def test_against_haproxy(proxy: Callable[..., Proxy], options: str) -> None:
-    """The same sessions under haproxy and pylvs (the engine on): responses, what each
-    server read, and the HTTP columns of `show stat`.  But the server's close before any
+    """The same sessions under haproxy and pylvs (the engine on; without options the pump
+    serves the connections from their first request, with them Python's sessions hand
+    them over after it): responses, what each server read, and the HTTP columns of `show
+    stat`.  But the server's close before any
     answer on a reused connection: HAProxy then closes the client's connection without an
     answer (for the client to retry), where the driver's machines answer a 502, with or
     without the engine (the first test compares those two)."""

@@ -111,9 +111,13 @@ class HttpSession:
         *,
         carried: Txn | None = None,
         mux: str | None = None,
+        since: float | None = None,
+        resumed: float | None = None,
     ) -> None:
         """`carried`: the stream a `switch-mode http` switched, its first request's;
-        `mux`: the mux that rule asked for ("h1": no HTTP/2 upgrade), else the bind's."""
+        `mux`: the mux that rule asked for ("h1": no HTTP/2 upgrade), else the bind's;
+        `since`: when the connection was accepted, when that was before now (one the pump
+        served first, http/own.py); `resumed`: the end of the last exchange it served."""
         self.listener = self.home = listener
         self.mux = listener.bind.proto if mux is None else mux
         self.fe = listener.frontend
@@ -127,7 +131,10 @@ class HttpSession:
         now = self.ctx.clock()
         spec = self.fe.spec
         default = self.fe.runtime.backends.get(spec.default_backend or "")
-        self.cm = ClientMachine(http.front(spec, default.spec if default else None), now)
+        front = http.front(spec, default.spec if default else None)
+        self.cm = ClientMachine(front, now if since is None else since)
+        if resumed is not None:
+            self.cm.resumed(resumed)
         self.phases = Phases(self.fe.runtime, sess, carried) if sess is not None else None
         # The listener counted two descriptors; server connections count their own.
         self.ctx.fds.give(1)
@@ -144,12 +151,13 @@ class HttpSession:
         self.x: Exchange | None = None
         self.hold: ResponseHold | None = None  # a response its rules wait for
         self.txn: object = None  # the client machine's transaction `x` is for
-        self.idle_since = now  # Ti starts: accept, then the end of each exchange
+        # Ti starts: accept, then the end of each exchange
+        self.idle_since = resumed or since or now
         self.buffered_since: float | None = None  # the next request's first byte
         self.c_timer: asyncio.TimerHandle | None = None
         self.c_at: float | None = None
         self.fast: FastPath | None = None  # the pump's exchange engine (engine.py)
-        self.fast_checked = False
+        self.fast_checked = since is not None  # the engine handed this one over already
         listener.relays.add(self)
         self._after()
 

@@ -43,6 +43,7 @@ from .phases import answer as phases_answer
 from .server_side import ServerConn, open_socket
 
 if TYPE_CHECKING:
+    import _socket
     import asyncio
 
     from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
@@ -71,6 +72,7 @@ class Upstream:
         "entered",
         "forced",
         "forced_sc",
+        "forced_sock",
         "pending",
         "picked",
         "queued_at",
@@ -90,6 +92,9 @@ class Upstream:
         # connection): the machines take that choice (engine.py)
         self.forced: Server | None = None
         self.forced_sc: ServerConn | None = None
+        # a connection the pump made to the forced server and wrote the request's head to,
+        # with what of the head its socket did not take (http/own.py)
+        self.forced_sock: tuple[_socket.socket, bytes | None] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -485,6 +490,8 @@ class Upstream:
         sc = self.forced_sc
         if sc is not None and sc.srv is srv:
             self.forced_sc = None
+        elif self.forced_sock is not None:
+            sc = None  # the pump's own connection to `srv` carries the head already
         else:
             sc = conns.take(key, s, x.first and not s.not_first_streams)
         now = s.ctx.clock()
@@ -557,12 +564,17 @@ class Upstream:
         st = s.phases.stream if s.phases is not None else None
         if st is not None and st.dst is not None:  # as set-dst / set-dst-port left them
             dst, dst_port = st.dst, st.dst_port
-        try:
-            sock, connected = open_socket(sc.srv, sc.srv.spec.port_for(dst_port), dst)
-        except OSError:
-            s.ctx.fds.give(1)
-            self._failed(sc, error=True)
-            return
+        forced, self.forced_sock = self.forced_sock, None
+        if forced is not None:  # connected, the head written (but `forced[1]`): own.py
+            sock, connected = forced[0], True
+            sc.skip = True
+        else:
+            try:
+                sock, connected = open_socket(sc.srv, sc.srv.spec.port_for(dst_port), dst)
+            except OSError:
+                s.ctx.fds.give(1)
+                self._failed(sc, error=True)
+                return
         poller = s.listener.poller
         assert poller is not None
         sc.tls = None
@@ -570,6 +582,8 @@ class Upstream:
             connected = False
         ep = Endpoint(sock, poller, ServerOwner(s, sc), connected=connected)
         sc.attach(ep)
+        if forced is not None and forced[1]:
+            ep.write(forced[1])
         carry, self.carry = self.carry, []
         for data in carry:
             ep.write(data)

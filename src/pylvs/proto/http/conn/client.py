@@ -103,6 +103,15 @@ class ClientMachine(Machine[ev.ClientEvent]):
     def closed(self) -> bool:
         return self.phase is Phase.CLOSED
 
+    def resumed(self, last: float) -> None:
+        """Kept alive after exchanges served elsewhere (the pump's engine, which hands the
+        connection over between two of them), the last one ended at `last`."""
+        t = self.front.timeouts
+        self.not_first = True
+        self._head_at = None
+        self._idle_at = after(last, t.keep_alive_wait)
+        self._activity_at = after(last, t.client)
+
     @property
     def idle_tunnel(self) -> float | None:
         """How long the tunnel may stay idle: `set-timeout tunnel`'s, else timeouts.py's."""

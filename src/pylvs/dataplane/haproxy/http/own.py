@@ -1,0 +1,294 @@
+"""HTTP/1 listeners the pump serves itself (_h1own.h; issue 21 point 6: new connections).
+
+A `mode http` listener whose every connection the exchange engine can serve from its first
+request (`h1_servers` says which) is a plain listener (plain.py's room and records) marked
+HTTP: the pump accepts, reads each request, picks in C (cbalance.MirroredPool: roundrobin or
+static-rr), connects, writes the head, relays the plain response and closes on `Connection:
+close`, with no Python object per connection.  Python counts, from the pump's records, once
+per round: an accepted connection as FrontendListener._http counts it, each exchange as
+engine.FastPath.done counts it (the frontend's request rate and bytes, the backend's and the
+server's take and release, `show stat`'s per-status counts), a closed connection as a
+session's end.  Anything the engine does not serve is handed over with every byte read and
+continues as an HttpSession (`handed`): the machines read the request as if it had just come,
+or replay one already written to its server connection (Upstream.forced_sock) and read the
+response bytes that followed, so HAProxy's answers and `show errors` stay theirs.
+
+What the listener must not have, on top of what engine.eligible asks of a session's proxies
+(no rules, no head-reading hook, keep-alive both sides, default limits, no captures): a
+`log` target (each connection and request would be a line), forwardfor / originalto (their
+fields name each client), `tcp-request` rules, `accept-proxy`, `bind ... proto h2`, a
+unix socket, a shared frontend `maxconn`, a stick table, `dispatch`, a server speaking h2.
+"""
+
+from __future__ import annotations
+
+import _socket
+import socket
+from typing import TYPE_CHECKING, Any
+
+from pylvs.dataplane.haproxy import accept
+from pylvs.dataplane.haproxy.cbalance import MirroredPool
+from pylvs.dataplane.haproxy.plain import _KEYS, servers_of
+from pylvs.model.proxy_spec import ConnFacts
+from pylvs.proto.http.connmode import Mode
+from pylvs.proto.http.limits import DEFAULT_LIMITS
+
+from .engine import ruleless
+from .stream import HttpSession
+
+if TYPE_CHECKING:
+    from pylvs.dataplane.haproxy.backend import BackendRuntime
+    from pylvs.dataplane.haproxy.frontend import FrontendListener
+    from pylvs.dataplane.proxy._pump import Pump
+    from pylvs.dataplane.proxy.poller import Poller
+
+SERVED, CLOSED = 16, 17  # _h1own.h's `how` of a PLAIN_ENDED record
+_BIG = 1 << 30
+SERVE = True  # False: every listener stays Python's (the tests compare the two)
+
+
+def _seconds(*values: float | None) -> float:
+    """The shortest of the timeouts set, for the pump (0: none)."""
+    got = [v for v in values if v is not None and v > 0]
+    return min(got) if got else 0.0
+
+
+def h1_listener(listener: FrontendListener) -> BackendRuntime | None:
+    """The listener's default backend when the pump can serve its connections (module doc)."""
+    fe = listener.frontend
+    http, be = fe.http, fe.default
+    bind = listener.bind
+    if (
+        http is None
+        or fe.spec.mode != "http"
+        or fe.l4
+        or (fe.rules is not None and fe.rules.tcp_session)
+        or fe.logger is not None
+        or bind.accept_proxy
+        or bind.proto == "h2"
+        or getattr(bind, "ssl", None)  # TLS binds (issue 21's tls work): the machines'
+        or listener.unix
+        or (fe.maxconn and len(fe.spec.binds) > 1)
+        or be is None
+        or not isinstance(be.pool, MirroredPool)
+        or be.sticking is not None
+        or be.dispatch is not None
+        or http.on_request
+        or http.on_response
+        or len(http.on_end) != (1 if http.count else 0)
+    ):
+        return None
+    proxies = fe.runtime.rules.proxies
+    if not (ruleless(proxies.get(fe.spec.name)) and ruleless(proxies.get(be.spec.name))):
+        return None
+    front, back = http.front(fe.spec, be.spec), http.back(be.spec)
+    if front.mode is not Mode.KEEP_ALIVE or back.mode is not Mode.KEEP_ALIVE:
+        return None
+    if front.limits != DEFAULT_LIMITS or back.limits != DEFAULT_LIMITS:
+        return None
+    for spec in (fe.spec.http, be.spec.http):
+        if spec is not None and (
+            spec.forwardfor is not None
+            or spec.originalto is not None
+            or spec.request_captures
+            or spec.response_captures
+            or spec.capture_cookie
+            or spec.buffer_request
+        ):
+            return None
+    for srv in be.servers:
+        if srv.spec.proto not in {None, "h1"} or getattr(srv.spec, "ssl", None):
+            return None
+    return be
+
+
+def start(listener: FrontendListener) -> H1Listener | None:
+    """The pump serves `listener`'s connections if it can (see the module doc)."""
+    poller = listener.poller
+    if not SERVE or poller is None or poller.pump is None:
+        return None
+    be = h1_listener(listener)
+    if be is None:
+        return None
+    return H1Listener(listener, poller, be)
+
+
+class H1Listener:
+    """The Python side of one HTTP listener the pump serves (see the module doc); what the
+    frontend asks of a plain listener (plain.PlainListener) too."""
+
+    def __init__(self, listener: FrontendListener, poller: Poller, be: BackendRuntime) -> None:
+        self.listener = listener
+        fe = self.fe = listener.frontend
+        assert fe.http is not None and isinstance(be.pool, MirroredPool)
+        assert poller.pump is not None
+        self.be = be
+        self.pool: MirroredPool = be.pool
+        self.pump: Pump = poller.pump
+        self.poller = poller
+        self.key = next(_KEYS)
+        self.live = 0
+        self.adopted: list[HttpSession] = []  # what kill_all hands over, to abort
+        front, back = fe.http.front(fe.spec, be.spec), fe.http.back(be.spec)
+        t = front.timeouts
+        first = _seconds(t.http_request, t.client)
+        ka = _seconds(t.keep_alive_wait, t.client)
+        server = _seconds(back.timeouts.server)
+        client = _seconds(t.client)
+        poller.plains[self.key] = self
+        self.pump.plain_listen(
+            listener.sock.fileno(), self.key, self.pool.mirror.c, servers_of(be), client, client
+        )
+        self.pump.h1_listen(self.key, first, ka, server, client)
+        self.pool.members_changed.append(self._members_changed)
+        self.recount()
+        for timeout in (first, ka, server, client):
+            if timeout:
+                poller.sweep_every(timeout)
+
+    def _members_changed(self) -> None:
+        self.pump.plain_servers(self.key, servers_of(self.be))
+
+    def stop(self) -> None:
+        """Accept no more here (close, reload): the connections go on as sessions, which
+        the stop then tells (HttpSession.stopping)."""
+        self.pump.plain_stop(self.key)
+        if self._members_changed in self.pool.members_changed:
+            self.pool.members_changed.remove(self._members_changed)
+        self.pump.h1_release(self.key)
+        self.poller.plain_flush()
+
+    def recount(self) -> None:
+        """The room the pump may use before the next records (plain.py's)."""
+        fe = self.fe
+        rt = fe.runtime
+        fds = self.listener.ctx.fds
+        avail = fe.maxconn - fe.conns if fe.maxconn else _BIG
+        gavail = min(rt.maxconn - rt.conns if rt.maxconn else _BIG, (fds.cap - fds.own) // 2)
+        self.pump.plain_room(self.key, max(0, avail), max(0, gavail))
+
+    def views_of(self) -> list[Any]:
+        """`show sess`: none (an idle kept-alive connection has no stream in HAProxy, and
+        the pump's exchanges last a round)."""
+        return []
+
+    def kill_all(self) -> None:
+        """Hard stop: every connection handed over, then aborted as the sessions are."""
+        self.pump.h1_release(self.key)
+        self.poller.plain_flush()
+        adopted, self.adopted = self.adopted, []
+        for s in adopted:
+            if not s.closed:
+                s.abort()
+
+    # -- records ---------------------------------------------------------------------
+
+    def started(self, cfd: int, index: int) -> None:
+        """Accepted: what FrontendListener's accept and _http count (two descriptors, as
+        the listener counts them: the client's and its server connection's)."""
+        fe = self.fe
+        rt = fe.runtime
+        self.listener.ctx.fds.own += 2
+        fe.conns += 1
+        rt.conns += 1
+        fe.max_conns = max(fe.max_conns, fe.conns)
+        fe.total += 1
+        fe.sess_rate.count(self.listener.ctx.clock())
+        self.live += 1
+
+    def ended(self, rec: tuple[Any, ...]) -> None:
+        if rec[4] == SERVED:
+            self._served(rec)
+            return
+        self.live -= 1
+        self.listener.ctx.fds.give(2)
+        self.listener.ended()
+
+    def _served(self, rec: tuple[Any, ...]) -> None:
+        """An exchange: what engine.FastPath.done counts (the backend's take and release
+        around it: HAProxy's stream for the request)."""
+        _, _, _cfd, index, _how, status, nin, nout, nsrv = rec
+        be, fe = self.be, self.fe
+        server = be.pool.lb.servers[index]
+        srv = be.runtime_of(server)
+        now = self.listener.ctx.clock()
+        fe.req_rate.count(now)  # proxy_inc_fe_req_ctr
+        c = fe.counters
+        c.inpkts += 1
+        c.inbytes += nin
+        c.outpkts += 1
+        c.outbytes += nout
+        sc = srv.counters
+        sc.outpkts += 1
+        sc.outbytes += nsrv
+        be.enter()
+        be.take(server)
+        be.release(server)
+        be.leave()
+        http = fe.http
+        if http is not None and http.count is not None:
+            http.count(fe.spec.name, be.spec.name, srv.spec.name, status)
+
+    def handed(self, rec: tuple[Any, ...]) -> None:
+        """A connection the pump leaves to Python from here (see the module doc)."""
+        cfd = rec[2]
+        if len(rec) == 6:  # not taken at all (no memory): it was never counted
+            self.started(cfd, -1)
+            index, sfd, req, resp, unsent, served, born, last, expired = (
+                -1,
+                -1,
+                b"",
+                b"",
+                None,
+                0,
+                None,
+                None,
+                0,
+            )
+        else:
+            _, _, _, index, sfd, _, req, resp, unsent, served, born, last, expired = rec
+        self.live -= 1
+        listener = self.listener
+        client = _socket.socket(listener.sock.family, socket.SOCK_STREAM, 0, cfd)
+        try:
+            peer = client.getpeername()
+            src, dst = listener._addresses(client, peer[0], None)
+        except (OSError, ValueError):
+            if sfd >= 0:
+                _socket.socket(fileno=sfd).close()
+            listener._drop(client, reset=True)
+            return
+        fe = self.fe
+        sess = None
+        if fe.rules is not None:  # as FrontendListener.start_stream makes it
+            sess = accept.new_session(listener, src, peer[1], dst[0], dst[1])
+            if not accept.run_l5(listener, client, sess):
+                if sfd >= 0:
+                    _socket.socket(fileno=sfd).close()
+                return
+        assert fe.http is not None
+        facts = ConnFacts(src, peer[1], dst[0], dst[1])
+        s = HttpSession(
+            listener, client, facts, fe.http, sess, since=born, resumed=last if served else None
+        )
+        self.adopted.append(s)
+        up = s.up
+        if index >= 0:  # the pump's pick: the machines use it, not a second one
+            up.forced = self.be.pool.lb.servers[index]
+            if sfd >= 0:  # the head went there already: written again by nobody
+                up.forced_sock = (
+                    _socket.socket(listener.sock.family, socket.SOCK_STREAM, 0, sfd),
+                    unsent,
+                )
+        if req:
+            s.client_data(req)
+        up.forced = None
+        if up.forced_sock is not None:  # the machines did not take it (a refusal): cut it
+            up.forced_sock[0].close()
+            up.forced_sock = None
+        sc = s.sc
+        if resp and sc is not None and sc.ep is not None and sc.handler is s:
+            sc.ep.owner.read(sc.ep, resp)
+        if expired and s.sc is not None:  # timeout server, counted from the head's write
+            s.expire(s.sc)
+        s.run()

@@ -1,0 +1,371 @@
+/*
+ * _pump.c's HTTP/1 listeners: a `mode http` frontend's connections accepted by the pump and
+ * served by the exchange engine (_http1.h) from their first request, with no Python object
+ * per connection (issue 21 point 6: new connections; docs/http.md "The exchange engine").
+ *
+ * Why: per new connection the HTTP driver made a session, its client machine, an endpoint,
+ * a server connection and its machine, then tore them down: ~100 us of Python where HAProxy
+ * spends ~35 us in all.  A plain listener (_accept.h) marked HTTP (`h1_listen`) hands each
+ * accepted client to the engine instead of splicing it: the engine reads and judges each
+ * request as for a Python session's, picks the server with the listener's Balancer
+ * (_balance.h, roundrobin/static-rr over the pool's mirror), connects (inside connect(2) on
+ * loopback), writes the head, reads the plain response and sends it.  A `Connection: close`
+ * request is plain here: its server gets the head without the field and the client the
+ * response with `connection: close` at its end, then the connection closes, as HAProxy's
+ * http-keep-alive mode does.  Between requests the connection keeps its server connection
+ * (reused when the next pick is the same server, else closed: HAProxy would park it in the
+ * server's idle pool; what the servers read is the same).
+ *
+ * Python keeps every count, through the listener's records (_accept.h's list, one call per
+ * round): (PLAIN_STARTED, key, cfd, -1) accepted; (PLAIN_ENDED, key, cfd, server, H1_SERVED,
+ * status, request bytes, response bytes, server bytes) an exchange served; (PLAIN_ENDED,
+ * key, cfd, -1, H1_CLOSED, 0, 0, 0, 0) the connection closed.  Anything not plain is handed
+ * over at once, as the engine hands a session's exchange back: (PLAIN_HANDED, key, cfd,
+ * server picked or -1, sfd the request went to or -1, 0, request bytes, response bytes,
+ * unsent head bytes or None, exchanges served, accepted at, last exchange's end, expired),
+ * and Python makes the connection a session from there (http/own.py).  The timers: the sweep
+ * (`plain_sweep`) hands over a connection whose first request is late or whose server is
+ * past `timeout server` (expired 1: the machines answer at their deadline), closes a
+ * kept-alive one idle past its keep-alive wait (HAProxy closes it silently) and one whose
+ * client does not take its response within `timeout client`.  `h1_release(key)` hands
+ * every connection over (stop, reload, hard stop).
+ *
+ * Included by _pump.c after _http1.h: one compilation unit.
+ */
+#ifndef PYLVS_H1OWN_H
+#define PYLVS_H1OWN_H
+
+#define H1_FLUSH 2     /* an own connection's response waits for the client's socket */
+#define H1_SERVED 16   /* `how` of a PLAIN_ENDED record: one exchange */
+#define H1_CLOSED 17   /* `how` of a PLAIN_ENDED record: the connection closed */
+#define H1_MASK (EPOLLIN | EPOLLRDHUP)
+
+static Plain *h1own_plain(Pump *self, H1 *h1) {
+    return &self->plains[h1->plain - 1];
+}
+
+static void h1own_link(Pump *self, Plain *p, int cfd, H1 *h1) {
+    h1->hprev = -1;
+    h1->hnext = p->hlive;
+    if (p->hlive >= 0) {
+        self->slots[p->hlive].h1->hprev = cfd;
+    }
+    p->hlive = cfd;
+}
+
+static void h1own_unlink(Pump *self, Plain *p, H1 *h1) {
+    if (h1->hprev >= 0) {
+        self->slots[h1->hprev].h1->hnext = h1->hnext;
+    } else {
+        p->hlive = h1->hnext;
+    }
+    if (h1->hnext >= 0) {
+        self->slots[h1->hnext].h1->hprev = h1->hprev;
+    }
+    h1->hnext = h1->hprev = -1;
+}
+
+/* Close the server connection of `h1` (in flight or kept). */
+static void h1own_drop_srv(Pump *self, H1 *h1) {
+    int sfd = h1->sfd;
+    if (sfd < 0) {
+        return;
+    }
+    h1->sfd = -1;
+    h1->srv = -1;
+    self->slots[sfd].peer = -1;
+    self->slots[sfd].mode = 0;
+    drop_pending(self, sfd);
+    close(sfd);
+}
+
+/* The connection is over: both sockets closed, the record made. */
+static void h1own_close(Pump *self, int cfd, H1 *h1) {
+    Plain *p = h1own_plain(self, h1);
+    Slot *c = &self->slots[cfd];
+    h1own_drop_srv(self, h1);
+    h1own_unlink(self, p, h1);
+    c->h1 = NULL;
+    c->peer = -1;
+    c->mode = 0;
+    h1_free(h1);
+    drop_pending(self, cfd);
+    close(cfd);
+    if (plain_record(self, Py_BuildValue("iiiiiiiii", PLAIN_ENDED, p->key, cfd, -1, H1_CLOSED, 0,
+                                         0, 0, 0)) < 0) {
+        report_error(self, cfd);
+    }
+}
+
+/* Hand the connection to Python (see the header comment): out of the engine and of the
+   epoll set (Python registers its own), the record delivered at once. */
+static void h1own_back(Pump *self, int cfd, H1 *h1, const char *unsent, Py_ssize_t ulen,
+                       int expired) {
+    Plain *p = h1own_plain(self, h1);
+    Slot *c = &self->slots[cfd];
+    struct epoll_event none = {0};
+    int sfd = -1;
+    if (h1->state == H1_RESP && h1->sfd >= 0) {
+        sfd = h1->sfd; /* the request went there: Python replays it */
+        h1->sfd = -1;
+        self->slots[sfd].peer = -1;
+        self->slots[sfd].mode = 0;
+        drop_pending(self, sfd);
+        epoll_ctl(self->epfd, EPOLL_CTL_DEL, sfd, &none);
+    } else {
+        h1own_drop_srv(self, h1);
+    }
+    h1own_unlink(self, p, h1);
+    c->h1 = NULL;
+    c->peer = -1;
+    c->mode = 0;
+    drop_pending(self, cfd);
+    epoll_ctl(self->epfd, EPOLL_CTL_DEL, cfd, &none);
+    PyObject *req = PyBytes_FromStringAndSize(h1->req ? h1->req : "", (Py_ssize_t)h1->rlen);
+    PyObject *resp = PyBytes_FromStringAndSize(sfd >= 0 && h1->resp ? h1->resp : "",
+                                               sfd >= 0 ? (Py_ssize_t)h1->plen : 0);
+    PyObject *rest = ulen > 0 ? PyBytes_FromStringAndSize(unsent, ulen) : Py_NewRef(Py_None);
+    PyObject *rec = NULL;
+    if (req != NULL && resp != NULL && rest != NULL) {
+        rec = Py_BuildValue("iiiiiiOOOiddi", PLAIN_HANDED, p->key, cfd,
+                            h1->state == H1_RESP || sfd < 0 ? h1->pick : -1, sfd, 0, req, resp,
+                            rest, h1->served, h1->born, h1->last, expired);
+    }
+    Py_XDECREF(req);
+    Py_XDECREF(resp);
+    Py_XDECREF(rest);
+    h1_free(h1);
+    if (plain_record(self, rec) < 0) {
+        report_error(self, cfd);
+        return;
+    }
+    plain_deliver(self);
+}
+
+/* The server for the request just read, and a connection to it (the kept one when the pick
+   is its server): its descriptor, or -1 (Python takes the request; `pick` says whom C
+   picked, so that its machines use that pick). */
+static int h1own_pick(Pump *self, int cfd, H1 *h1) {
+    Plain *p = h1own_plain(self, h1);
+    int i = bal_pick(&((BalancerObject *)p->bal)->b);
+    h1->pick = i;
+    if (i < 0 || i >= p->nsrv || p->alen[i] == 0) {
+        return -1;
+    }
+    if (h1->sfd >= 0 && h1->srv == i) {
+        return h1->sfd;
+    }
+    h1own_drop_srv(self, h1);
+    int err;
+    int sfd = plain_connect(p, i, &err);
+    if (sfd < 0) {
+        return -1;
+    }
+    struct epoll_event e = {.events = H1_MASK, .data = {.fd = sfd}};
+    if (err || grow_slots(self, sfd) < 0 || epoll_ctl(self->epfd, EPOLL_CTL_ADD, sfd, &e) < 0) {
+        PyErr_Clear();
+        close(sfd); /* under way or refused: the machines connect, retry, redispatch */
+        return -1;
+    }
+    h1->sfd = sfd;
+    h1->srv = i;
+    (void)cfd;
+    return sfd;
+}
+
+/* The response went out (`sent` of `total` bytes): the record; then the rest waits for the
+   client's socket, or the connection closes, or it waits for the next request. */
+static int h1own_sent(Pump *self, int cfd, H1 *h1, int status, struct iovec *iov,
+                      size_t total, size_t sent) {
+    Plain *p = h1own_plain(self, h1);
+    if (plain_record(self, Py_BuildValue("iiiiiinnn", PLAIN_ENDED, p->key, cfd, h1->srv,
+                                         H1_SERVED, status, (Py_ssize_t)h1->rlen,
+                                         (Py_ssize_t)total, (Py_ssize_t)h1->plen)) < 0) {
+        report_error(self, cfd);
+    }
+    h1->served++;
+    h1->last = monotonic_now();
+    h1->pick = -1;
+    h1->rlen = h1->plen = 0;
+    h1->state = H1_IDLE;
+    if (h1->muted) {
+        struct epoll_event e = {.events = h1->mask, .data = {.fd = cfd}};
+        epoll_ctl(self->epfd, EPOLL_CTL_MOD, cfd, &e);
+        h1->muted = 0;
+    }
+    if (sent < total) {
+        char *rest = PyMem_Malloc(total - sent);
+        if (rest == NULL) {
+            h1own_close(self, cfd, h1);
+            return 1;
+        }
+        size_t k = sent, o = 0;
+        for (int i = 0; i < 2; i++) {
+            if (k < iov[i].iov_len) {
+                memcpy(rest + o, (char *)iov[i].iov_base + k, iov[i].iov_len - k);
+                o += iov[i].iov_len - k;
+                k = 0;
+            } else {
+                k -= iov[i].iov_len;
+            }
+        }
+        h1->rest = rest;
+        h1->rest_len = total - sent;
+        h1->rest_off = 0;
+        h1->state = H1_FLUSH;
+        struct epoll_event e = {.events = EPOLLOUT, .data = {.fd = cfd}};
+        epoll_ctl(self->epfd, EPOLL_CTL_MOD, cfd, &e);
+    }
+    /* an idle connection holds no buffer (HAProxy releases its buffers between requests) */
+    PyMem_Free(h1->req);
+    PyMem_Free(h1->resp);
+    h1->req = h1->resp = NULL;
+    if (h1->state == H1_IDLE && h1->close) {
+        h1own_close(self, cfd, h1);
+    }
+    return 1;
+}
+
+/* A client event the general request path does not handle: the rest of a response. */
+static int h1own_event(Pump *self, int cfd, H1 *h1, uint32_t ev) {
+    if (h1->state != H1_FLUSH) {
+        return 0;
+    }
+    if (ev & EPOLLERR) {
+        h1own_close(self, cfd, h1);
+        return 1;
+    }
+    int err;
+    ssize_t s = send_some(cfd, h1->rest + h1->rest_off, h1->rest_len - h1->rest_off, &err);
+    if (err) {
+        h1own_close(self, cfd, h1);
+        return 1;
+    }
+    h1->rest_off += (size_t)s;
+    if (h1->rest_off < h1->rest_len) {
+        return 1;
+    }
+    PyMem_Free(h1->rest);
+    h1->rest = NULL;
+    h1->state = H1_IDLE;
+    h1->last = monotonic_now();
+    if (h1->close) {
+        h1own_close(self, cfd, h1);
+        return 1;
+    }
+    struct epoll_event e = {.events = h1->mask, .data = {.fd = cfd}};
+    epoll_ctl(self->epfd, EPOLL_CTL_MOD, cfd, &e);
+    return 1;
+}
+
+/* A kept server connection is readable between requests: its close, or bytes no request
+   asked for; either way it is not reused (HAProxy's idle connection is dropped too). */
+static int h1own_kept(Pump *self, int sfd, H1 *h1, uint32_t ev) {
+    (void)sfd;
+    (void)ev;
+    h1own_drop_srv(self, h1);
+    return 1;
+}
+
+/* An accepted client of an HTTP listener: into the engine, or to Python. */
+static void h1own_accept(Pump *self, Plain *p, int cfd) {
+    p->avail--;
+    self->gavail--;
+    H1 *h1 = grow_slots(self, cfd) < 0 ? NULL : PyMem_Calloc(1, sizeof(H1));
+    struct epoll_event e = {.events = H1_MASK, .data = {.fd = cfd}};
+    if (h1 == NULL || epoll_ctl(self->epfd, EPOLL_CTL_ADD, cfd, &e) < 0) {
+        PyErr_Clear();
+        PyMem_Free(h1);
+        plain_handed(self, p, cfd, -1, -1, 0);
+        return;
+    }
+    h1->own = 1;
+    h1->plain = (int)(p - self->plains) + 1;
+    h1->sfd = h1->srv = h1->pick = -1;
+    h1->mask = H1_MASK;
+    h1->born = h1->last = monotonic_now();
+    Slot *c = &self->slots[cfd];
+    c->h1 = h1;
+    c->peer = cfd;
+    c->mode = MODE_H1;
+    h1own_link(self, p, cfd, h1);
+    if (plain_record(self, Py_BuildValue("iiii", PLAIN_STARTED, p->key, cfd, -1)) < 0) {
+        report_error(self, cfd);
+    }
+}
+
+/* The timers of every own connection (see the header comment). */
+static void h1own_sweep(Pump *self, double now) {
+    for (int k = 0; k < self->nplains; k++) {
+        Plain *p = &self->plains[k];
+        for (int fd = p->hlive; fd >= 0;) {
+            H1 *h1 = self->slots[fd].h1;
+            int next = h1->hnext;
+            if (h1->state == H1_RESP) {
+                if (p->t_server > 0 && now - h1->sent >= p->t_server) {
+                    h1own_back(self, fd, h1, NULL, 0, 1);
+                }
+            } else if (h1->state == H1_FLUSH) {
+                if (p->t_client > 0 && now - h1->last >= p->t_client) {
+                    h1own_close(self, fd, h1);
+                }
+            } else if (h1->served == 0) {
+                if (p->t_first > 0 && now - h1->born >= p->t_first) {
+                    h1own_back(self, fd, h1, NULL, 0, 0); /* the machines' 408, or not */
+                }
+            } else if (p->t_ka > 0 && now - h1->last >= p->t_ka) {
+                h1own_close(self, fd, h1);
+            }
+            fd = next;
+        }
+    }
+}
+
+/* h1_listen(key, t_first, t_ka, t_server, t_client): the plain listener `key` is an HTTP
+   one (timeouts in seconds, 0: none): its clients go to the engine. */
+static PyObject *Pump_h1_listen(Pump *self, PyObject *args) {
+    int key;
+    double t_first, t_ka, t_server, t_client;
+    if (!PyArg_ParseTuple(args, "idddd", &key, &t_first, &t_ka, &t_server, &t_client)) {
+        return NULL;
+    }
+    Plain *p = plain_of_key(self, key);
+    if (p == NULL || self->size < RESP_MAX) {
+        PyErr_SetString(PyExc_ValueError, "no such plain listener, or a buffer under 64 KiB");
+        return NULL;
+    }
+    p->http = 1;
+    p->t_first = t_first;
+    p->t_ka = t_ka;
+    p->t_server = t_server;
+    p->t_client = t_client;
+    Py_RETURN_NONE;
+}
+
+/* h1_release(key) -> how many: every connection of the HTTP listener `key` (-1: all) goes
+   to Python (their records are taken with plain_take, or come with the round's). */
+static PyObject *Pump_h1_release(Pump *self, PyObject *args) {
+    int key, n = 0;
+    if (!PyArg_ParseTuple(args, "i", &key)) {
+        return NULL;
+    }
+    for (int k = 0; k < self->nplains; k++) {
+        Plain *p = &self->plains[k];
+        if (key >= 0 && p->key != key) {
+            continue;
+        }
+        while (p->hlive >= 0) {
+            int fd = p->hlive;
+            H1 *h1 = self->slots[fd].h1;
+            if (h1->state == H1_FLUSH) {
+                h1own_close(self, fd, h1); /* its response is out but for what is queued */
+            } else {
+                h1own_back(self, fd, h1, NULL, 0, 0);
+            }
+            n++;
+        }
+    }
+    return PyLong_FromLong(n);
+}
+
+#endif
