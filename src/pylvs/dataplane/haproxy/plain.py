@@ -160,17 +160,21 @@ class PlainListener:
 
     # -- records ---------------------------------------------------------------------
 
-    def started(self, cfd: int, index: int) -> None:
-        """What HaSession's start and _quick counted for a stream."""
+    def counted(self, *, total: bool) -> None:
+        """An accepted client's counts: its two descriptors (the listener's way), the
+        frontend's and the process's connections, and (`total`) the stream's start."""
         fe = self.fe
-        rt = fe.runtime
         self.listener.ctx.fds.own += 2
         fe.conns += 1
-        rt.conns += 1
+        fe.runtime.conns += 1
         fe.max_conns = max(fe.max_conns, fe.conns)
-        fe.total += 1
-        now = self.listener.ctx.clock()
-        fe.sess_rate.count(now)
+        if total:
+            fe.total += 1
+            fe.sess_rate.count(self.listener.ctx.clock())
+
+    def started(self, cfd: int, index: int) -> None:
+        """What HaSession's start and _quick counted for a stream."""
+        self.counted(total=True)
         be = self.be
         be.enter()
         server = be.pool.lb.servers[index]
@@ -196,22 +200,13 @@ class PlainListener:
         _, _, cfd, index, sfd, err = rec
         listener = self.listener
         fe = self.fe
-        listener.ctx.fds.own += 2
-        fe.conns += 1
-        fe.runtime.conns += 1
-        fe.max_conns = max(fe.max_conns, fe.conns)
-        client = _socket.socket(listener.sock.family, socket.SOCK_STREAM, 0, cfd)
-        try:
-            peer = client.getpeername()
-            src, dst = listener._addresses(client, peer[0], None)
-        except (OSError, ValueError):
-            if sfd >= 0:
-                _socket.socket(fileno=sfd).close()
-            listener._drop(client, reset=True)
+        self.counted(total=False)
+        got = adopt(listener, cfd, sfd)
+        if got is None:
             return
+        client, facts = got
         fe.total += 1
         fe.sess_rate.count(listener.ctx.clock())
-        facts = ConnFacts(src, peer[1], dst[0], dst[1])
         be = self.be
         server = be.pool.lb.servers[index] if index >= 0 else None
         if server is not None:  # its take comes with the session's
@@ -235,6 +230,23 @@ class PlainListener:
     def kill_all(self) -> None:
         self.pump.plain_kill(self.key, -1)
         self.poller.plain_flush()
+
+
+def adopt(
+    listener: FrontendListener, cfd: int, sfd: int
+) -> tuple[_socket.socket, ConnFacts] | None:
+    """The pump's client `cfd` as a socket and its addresses; None: it is gone (closed with
+    `sfd`, its slot given back)."""
+    client = _socket.socket(listener.sock.family, socket.SOCK_STREAM, 0, cfd)
+    try:
+        peer = client.getpeername()
+        src, dst = listener._addresses(client, peer[0], None)
+    except (OSError, ValueError):
+        if sfd >= 0:
+            _socket.socket(fileno=sfd).close()
+        listener._drop(client, reset=True)
+        return None
+    return client, ConnFacts(src, peer[1], dst[0], dst[1])
 
 
 class _End:

@@ -56,7 +56,13 @@ struct Plain {
     int http;
     int hlive;
     double t_first, t_ka, t_server, t_client;
+    struct H1Pool *pools; /* per server index: its idle connections (_h1own.h) */
+    int npools;
+    int gen;              /* the server indexes' generation (plain_servers moves them) */
+    double purge_delay;
 };
+
+static void h1pool_reset(Pump *self, Plain *p); /* _h1own.h */
 
 static void h1own_accept(Pump *self, Plain *p, int cfd); /* _h1own.h */
 static void h1own_sweep(Pump *self, double now);
@@ -339,6 +345,9 @@ static PyObject *Pump_plain_listen(Pump *self, PyObject *args) {
     p->http = 0;
     p->hlive = -1;
     p->t_first = p->t_ka = p->t_server = p->t_client = 0.0;
+    p->pools = NULL;
+    p->npools = p->gen = 0;
+    p->purge_delay = 0.0;
     Slot *l = &self->slots[lfd];
     l->peer = lfd; /* the dispatch's "handled here first" mark */
     l->mode = MODE_LISTEN;
@@ -404,6 +413,9 @@ static PyObject *Pump_plain_servers(Pump *self, PyObject *args) {
     p->addr = addr;
     p->alen = alen;
     p->nsrv = n;
+    if (p->http) {
+        h1pool_reset(self, p); /* the indexes moved: their idle connections close */
+    }
     Py_RETURN_NONE;
 }
 
@@ -550,6 +562,7 @@ static void plain_free(Pump *self) {
         Py_CLEAR(self->plains[i].bal);
         PyMem_Free(self->plains[i].addr);
         PyMem_Free(self->plains[i].alen);
+        PyMem_Free(self->plains[i].pools);
     }
     PyMem_Free(self->plains);
     self->plains = NULL;

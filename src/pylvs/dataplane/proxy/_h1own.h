@@ -44,6 +44,188 @@ static Plain *h1own_plain(Pump *self, H1 *h1) {
     return &self->plains[h1->plain - 1];
 }
 
+/* -- the listener's server connections (proto/http/conn/pool.py's rules, `http-reuse safe`,
+   for what the pump connects: HAProxy's idle and safe lists per server, oldest first) ---- */
+
+typedef struct H1Pool {
+    int head[2], tail[2], n[2]; /* [0] idle (one transaction), [1] safe (more) */
+    int used, max_used, est_need;
+    double purge_at;
+} H1Pool;
+
+static H1Pool *h1pool(Plain *p, int i) {
+    return i >= 0 && i < p->npools ? &p->pools[i] : NULL;
+}
+
+static void h1pool_use(H1Pool *sp) {
+    sp->used++;
+    if (sp->used > sp->max_used) {
+        sp->max_used = sp->used;
+    }
+    if (sp->used > sp->est_need) {
+        sp->est_need = sp->used;
+    }
+}
+
+static void h1pool_push(Pump *self, H1Pool *sp, int q, int sfd) {
+    Slot *s = &self->slots[sfd];
+    s->lnext = -1;
+    s->lprev = sp->tail[q];
+    if (sp->tail[q] >= 0) {
+        self->slots[sp->tail[q]].lnext = sfd;
+    } else {
+        sp->head[q] = sfd;
+    }
+    sp->tail[q] = sfd;
+    sp->n[q]++;
+}
+
+static void h1pool_remove(Pump *self, H1Pool *sp, int q, int sfd) {
+    Slot *s = &self->slots[sfd];
+    if (s->lprev >= 0) {
+        self->slots[s->lprev].lnext = s->lnext;
+    } else {
+        sp->head[q] = s->lnext;
+    }
+    if (s->lnext >= 0) {
+        self->slots[s->lnext].lprev = s->lprev;
+    } else {
+        sp->tail[q] = s->lprev;
+    }
+    s->lnext = s->lprev = -1;
+    sp->n[q]--;
+}
+
+static void h1pool_close(Pump *self, int sfd) {
+    Slot *s = &self->slots[sfd];
+    s->peer = -1;
+    s->mode = 0;
+    s->plain = 0;
+    s->h1txn = 0;
+    drop_pending(self, sfd);
+    close(sfd);
+}
+
+/* An idle connection for a request of a kept-alive client (a first request gets none:
+   `safe`), its server's idle list first, then its safe one; -1: none. */
+static int h1pool_take(Pump *self, Plain *p, int i) {
+    H1Pool *sp = h1pool(p, i);
+    if (sp == NULL) {
+        return -1;
+    }
+    int q = sp->n[0] ? 0 : 1;
+    int sfd = sp->head[q];
+    if (sfd < 0) {
+        return -1;
+    }
+    h1pool_remove(self, sp, q, sfd);
+    h1pool_use(sp);
+    self->slots[sfd].peer = -1; /* in use again: its peer will be the client */
+    self->slots[sfd].plain = 0;
+    return sfd;
+}
+
+/* The connection finished a transaction (ServerPool.release): kept idle, or closed. */
+static void h1pool_release(Pump *self, Plain *p, int i, int gen, int sfd, double now) {
+    H1Pool *sp = gen == p->gen ? h1pool(p, i) : NULL;
+    Slot *s = &self->slots[sfd];
+    s->h1txn++;
+    if (sp == NULL) {
+        h1pool_close(self, sfd);
+        return;
+    }
+    int safe = s->h1txn > 1, idle = sp->n[0] + sp->n[1];
+    int need = sp->used > sp->est_need ? sp->used : sp->est_need;
+    int keep = (!sp->n[1] && (safe || !sp->n[0])) || sp->used + idle <= need;
+    sp->used--;
+    if (!keep || p->purge_delay <= 0) {
+        h1pool_close(self, sfd);
+        return;
+    }
+    s->peer = sfd; /* idle: its own peer (h1_response tells it so) */
+    s->mode = MODE_H1_SRV;
+    s->plain = (int)(p - self->plains) + 1;
+    s->srv = i;
+    h1pool_push(self, sp, safe, sfd);
+    if (sp->purge_at == 0.0) {
+        sp->purge_at = now + p->purge_delay;
+    }
+}
+
+/* An idle connection spoke (its close, or bytes nobody asked for): out of the pool. */
+static int h1pool_event(Pump *self, int sfd) {
+    Slot *s = &self->slots[sfd];
+    Plain *p = &self->plains[s->plain - 1];
+    H1Pool *sp = h1pool(p, s->srv);
+    if (sp != NULL) {
+        h1pool_remove(self, sp, s->h1txn > 1, sfd);
+    }
+    h1pool_close(self, sfd);
+    return 1;
+}
+
+/* srv_cleanup_idle_conns (ServerPool.purge): every pool-purge-delay, half the idle
+   connections beyond what the server needed at once recently close, oldest first. */
+static void h1pool_purge(Pump *self, Plain *p, double now) {
+    for (int i = 0; i < p->npools; i++) {
+        H1Pool *sp = &p->pools[i];
+        if (sp->purge_at == 0.0 || now < sp->purge_at) {
+            continue;
+        }
+        int idle = sp->n[0] + sp->n[1];
+        sp->purge_at = 0.0;
+        if (!idle) {
+            continue;
+        }
+        int need = sp->max_used > sp->est_need ? sp->max_used : sp->est_need;
+        int exceed = sp->used + idle - need;
+        exceed = exceed / 2 + (exceed & 1);
+        int est = (sp->est_need + sp->max_used) / 2;
+        sp->est_need = est > sp->max_used ? est : sp->max_used;
+        sp->max_used = sp->used;
+        int n = exceed > 0 ? (exceed + 1 < idle ? exceed + 1 : idle) : 0;
+        for (int k = 0; k < n; k++) {
+            int q = sp->n[0] ? 0 : 1;
+            int sfd = sp->head[q];
+            h1pool_remove(self, sp, q, sfd);
+            h1pool_close(self, sfd);
+        }
+        if (sp->n[0] + sp->n[1]) {
+            sp->purge_at = now + p->purge_delay;
+        }
+    }
+}
+
+/* Every idle connection closed, the pools sized for the listener's servers again. */
+static void h1pool_reset(Pump *self, Plain *p) {
+    for (int i = 0; i < p->npools; i++) {
+        for (int q = 0; q < 2; q++) {
+            while (p->pools[i].head[q] >= 0) {
+                int sfd = p->pools[i].head[q];
+                h1pool_remove(self, &p->pools[i], q, sfd);
+                h1pool_close(self, sfd);
+            }
+        }
+    }
+    H1Pool *pools = PyMem_Realloc(p->pools, (size_t)(p->nsrv ? p->nsrv : 1) * sizeof(H1Pool));
+    if (pools == NULL) {
+        PyMem_Free(p->pools);
+        p->pools = NULL;
+        p->npools = 0; /* no pool: every connection closes after its exchange */
+    } else {
+        p->pools = pools;
+        p->npools = p->nsrv;
+    }
+    for (int i = 0; i < p->npools; i++) {
+        H1Pool *sp = &p->pools[i];
+        sp->head[0] = sp->head[1] = sp->tail[0] = sp->tail[1] = -1;
+        sp->n[0] = sp->n[1] = 0;
+        sp->used = sp->max_used = sp->est_need = 0;
+        sp->purge_at = 0.0;
+    }
+    p->gen++;
+}
+
 static void h1own_link(Pump *self, Plain *p, int cfd, H1 *h1) {
     h1->hprev = -1;
     h1->hnext = p->hlive;
@@ -65,25 +247,34 @@ static void h1own_unlink(Pump *self, Plain *p, H1 *h1) {
     h1->hnext = h1->hprev = -1;
 }
 
-/* Close the server connection of `h1` (in flight or kept). */
-static void h1own_drop_srv(Pump *self, H1 *h1) {
+/* The server connection of `h1`'s request leaves the pool's count: closed, or (`keep`)
+   handed to Python. */
+static void h1own_drop_srv(Pump *self, H1 *h1, int keep) {
     int sfd = h1->sfd;
     if (sfd < 0) {
         return;
+    }
+    Plain *p = h1own_plain(self, h1);
+    H1Pool *sp = h1->gen == p->gen ? h1pool(p, h1->srv) : NULL;
+    if (sp != NULL) {
+        sp->used--;
     }
     h1->sfd = -1;
     h1->srv = -1;
     self->slots[sfd].peer = -1;
     self->slots[sfd].mode = 0;
+    self->slots[sfd].h1txn = 0;
     drop_pending(self, sfd);
-    close(sfd);
+    if (!keep) {
+        close(sfd);
+    }
 }
 
 /* The connection is over: both sockets closed, the record made. */
 static void h1own_close(Pump *self, int cfd, H1 *h1) {
     Plain *p = h1own_plain(self, h1);
     Slot *c = &self->slots[cfd];
-    h1own_drop_srv(self, h1);
+    h1own_drop_srv(self, h1, 0);
     h1own_unlink(self, p, h1);
     c->h1 = NULL;
     c->peer = -1;
@@ -107,13 +298,10 @@ static void h1own_back(Pump *self, int cfd, H1 *h1, const char *unsent, Py_ssize
     int sfd = -1;
     if (h1->state == H1_RESP && h1->sfd >= 0) {
         sfd = h1->sfd; /* the request went there: Python replays it */
-        h1->sfd = -1;
-        self->slots[sfd].peer = -1;
-        self->slots[sfd].mode = 0;
-        drop_pending(self, sfd);
+        h1own_drop_srv(self, h1, 1);
         epoll_ctl(self->epfd, EPOLL_CTL_DEL, sfd, &none);
     } else {
-        h1own_drop_srv(self, h1);
+        h1own_drop_srv(self, h1, 0);
     }
     h1own_unlink(self, p, h1);
     c->h1 = NULL;
@@ -152,12 +340,15 @@ static int h1own_pick(Pump *self, int cfd, H1 *h1) {
     if (i < 0 || i >= p->nsrv || p->alen[i] == 0) {
         return -1;
     }
-    if (h1->sfd >= 0 && h1->srv == i) {
-        return h1->sfd;
+    int sfd = h1->served ? h1pool_take(self, p, i) : -1;
+    if (sfd >= 0) {
+        h1->sfd = sfd;
+        h1->srv = i;
+        h1->gen = p->gen;
+        return sfd;
     }
-    h1own_drop_srv(self, h1);
     int err;
-    int sfd = plain_connect(p, i, &err);
+    sfd = plain_connect(p, i, &err);
     if (sfd < 0) {
         return -1;
     }
@@ -169,6 +360,12 @@ static int h1own_pick(Pump *self, int cfd, H1 *h1) {
     }
     h1->sfd = sfd;
     h1->srv = i;
+    h1->gen = p->gen;
+    self->slots[sfd].h1txn = 0;
+    H1Pool *sp = h1pool(p, i);
+    if (sp != NULL) {
+        h1pool_use(sp);
+    }
     (void)cfd;
     return sfd;
 }
@@ -186,6 +383,10 @@ static int h1own_sent(Pump *self, int cfd, H1 *h1, int status, struct iovec *iov
     h1->served++;
     h1->last = monotonic_now();
     h1->pick = -1;
+    int sfd = h1->sfd;
+    h1->sfd = -1;
+    h1pool_release(self, p, h1->srv, h1->gen, sfd, h1->last);
+    h1->srv = -1;
     h1->rlen = h1->plen = 0;
     h1->state = H1_IDLE;
     if (h1->muted) {
@@ -258,14 +459,6 @@ static int h1own_event(Pump *self, int cfd, H1 *h1, uint32_t ev) {
     return 1;
 }
 
-/* A kept server connection is readable between requests: its close, or bytes no request
-   asked for; either way it is not reused (HAProxy's idle connection is dropped too). */
-static int h1own_kept(Pump *self, int sfd, H1 *h1, uint32_t ev) {
-    (void)sfd;
-    (void)ev;
-    h1own_drop_srv(self, h1);
-    return 1;
-}
 
 /* An accepted client of an HTTP listener: into the engine, or to Python. */
 static void h1own_accept(Pump *self, Plain *p, int cfd) {
@@ -318,15 +511,19 @@ static void h1own_sweep(Pump *self, double now) {
             }
             fd = next;
         }
+        if (p->http) {
+            h1pool_purge(self, p, now);
+        }
     }
 }
 
-/* h1_listen(key, t_first, t_ka, t_server, t_client): the plain listener `key` is an HTTP
-   one (timeouts in seconds, 0: none): its clients go to the engine. */
+/* h1_listen(key, t_first, t_ka, t_server, t_client, purge_delay): the plain listener `key`
+   is an HTTP one (timeouts in seconds, 0: none; pool-purge-delay): its clients go to the
+   engine. */
 static PyObject *Pump_h1_listen(Pump *self, PyObject *args) {
     int key;
-    double t_first, t_ka, t_server, t_client;
-    if (!PyArg_ParseTuple(args, "idddd", &key, &t_first, &t_ka, &t_server, &t_client)) {
+    double t_first, t_ka, t_server, t_client, purge;
+    if (!PyArg_ParseTuple(args, "iddddd", &key, &t_first, &t_ka, &t_server, &t_client, &purge)) {
         return NULL;
     }
     Plain *p = plain_of_key(self, key);
@@ -335,6 +532,8 @@ static PyObject *Pump_h1_listen(Pump *self, PyObject *args) {
         return NULL;
     }
     p->http = 1;
+    p->purge_delay = purge;
+    h1pool_reset(self, p);
     p->t_first = t_first;
     p->t_ka = t_ka;
     p->t_server = t_server;
@@ -363,6 +562,9 @@ static PyObject *Pump_h1_release(Pump *self, PyObject *args) {
                 h1own_back(self, fd, h1, NULL, 0, 0);
             }
             n++;
+        }
+        if (p->http) {
+            h1pool_reset(self, p); /* idle connections close with the listener's clients */
         }
     }
     return PyLong_FromLong(n);

@@ -67,6 +67,7 @@ typedef struct H1Engine {
     char *rest;      /* H1_FLUSH: the response's bytes the client has not taken */
     size_t rest_len, rest_off;
     int hnext, hprev; /* the listener's live connections, by client descriptor */
+    int gen;          /* the listener's server indexes' generation at the pick */
 } H1;
 
 static int h1own_pick(Pump *self, int cfd, H1 *h1);
@@ -75,7 +76,7 @@ static void h1own_back(Pump *self, int cfd, H1 *h1, const char *unsent, Py_ssize
 static int h1own_sent(Pump *self, int cfd, H1 *h1, int status, struct iovec *iov,
                       size_t total, size_t sent);
 static int h1own_event(Pump *self, int cfd, H1 *h1, uint32_t ev);
-static int h1own_kept(Pump *self, int sfd, H1 *h1, uint32_t ev);
+static int h1pool_event(Pump *self, int sfd);
 static void h1own_close(Pump *self, int cfd, H1 *h1);
 
 /* Fields whose presence makes a message not plain: they change framing or the connection
@@ -399,10 +400,10 @@ static int h1_response(Pump *self, int sfd, uint32_t ev) {
         return 0;
     }
     int cfd = self->slots[sfd].peer;
-    H1 *h1 = self->slots[cfd].h1;
-    if (h1->state != H1_RESP) {
-        return h1own_kept(self, sfd, h1, ev); /* an own connection's kept server spoke */
+    if (cfd == sfd) {
+        return h1pool_event(self, sfd); /* an idle connection of an HTTP listener spoke */
     }
+    H1 *h1 = self->slots[cfd].h1;
     if (h1->resp == NULL && (h1->resp = PyMem_Malloc(RESP_MAX)) == NULL) {
         h1_back(self, cfd, NULL, 0);
         return 0;

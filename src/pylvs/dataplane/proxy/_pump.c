@@ -96,6 +96,7 @@ typedef struct {
     int lprev;
     double born;  /* ... when it started (CLOCK_MONOTONIC) */
     struct H1Engine *h1; /* MODE_H1: the engine's exchange (_http1.h) */
+    int h1txn;           /* an HTTP listener's server connection: its transactions (_h1own.h) */
 } Slot;
 
 typedef struct Plain Plain; /* _accept.h */
@@ -171,6 +172,7 @@ static int grow_slots(Pump *self, int fd) {
         slots[i].lnext = slots[i].lprev = -1;
         slots[i].born = 0.0;
         slots[i].h1 = NULL;
+        slots[i].h1txn = 0;
     }
     self->slots = slots;
     self->nslots = n;
@@ -839,7 +841,7 @@ static PyMethodDef Pump_methods[] = {
     {"h1_start", (PyCFunction)Pump_h1_start, METH_VARARGS,
      "h1_start(cfd, mask): the engine reads cfd's next requests (mask: its epoll mask)."},
     {"h1_listen", (PyCFunction)Pump_h1_listen, METH_VARARGS,
-     "h1_listen(key, t_first, t_ka, t_server, t_client): the plain listener is HTTP's."},
+     "h1_listen(key, t_first, t_ka, t_server, t_client, purge_delay): an HTTP listener."},
     {"h1_release", (PyCFunction)Pump_h1_release, METH_VARARGS,
      "h1_release(key) -> n: hand the HTTP listener's connections to Python."},
     {"h1_stop", (PyCFunction)Pump_h1_stop, METH_O,

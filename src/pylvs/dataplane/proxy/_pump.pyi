@@ -79,7 +79,14 @@ class Pump:
     def h1_start(self, cfd: int, mask: int, add: bytes = ..., /) -> None: ...
     def h1_stop(self, cfd: int, /) -> tuple[int, bytes, bytes] | None: ...
     def h1_listen(
-        self, key: int, t_first: float, t_ka: float, t_server: float, t_client: float, /
+        self,
+        key: int,
+        t_first: float,
+        t_ka: float,
+        t_server: float,
+        t_client: float,
+        purge_delay: float,
+        /,
     ) -> None: ...
     def h1_release(self, key: int, /) -> int: ...
 

@@ -197,30 +197,20 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How many exchanges the engine served, and handed back (for a session: FastPath; for
     a connection the pump accepted: H1Listener)."""
     seen = {"done": 0, "back": 0, "own": 0, "handed": 0}
-    done, back = engine.FastPath.done, engine.FastPath.back
-    served, handed = own.H1Listener._served, own.H1Listener.handed
 
-    def spy_served(self: own.H1Listener, *args: Any) -> None:
-        seen["own"] += 1
-        served(self, *args)
+    def spy(cls: Any, method: str, key: str) -> None:
+        real = getattr(cls, method)
 
-    def spy_handed(self: own.H1Listener, *args: Any) -> None:
-        seen["handed"] += 1
-        handed(self, *args)
+        def counting(self: Any, *args: Any) -> None:
+            seen[key] += 1
+            real(self, *args)
 
-    monkeypatch.setattr(own.H1Listener, "_served", spy_served)
-    monkeypatch.setattr(own.H1Listener, "handed", spy_handed)
+        monkeypatch.setattr(cls, method, counting)
 
-    def spy_done(self: engine.FastPath, *args: Any) -> None:
-        seen["done"] += 1
-        done(self, *args)
-
-    def spy_back(self: engine.FastPath, *args: Any) -> None:
-        seen["back"] += 1
-        back(self, *args)
-
-    monkeypatch.setattr(engine.FastPath, "done", spy_done)
-    monkeypatch.setattr(engine.FastPath, "back", spy_back)
+    spy(engine.FastPath, "done", "done")
+    spy(engine.FastPath, "back", "back")
+    spy(own.H1Listener, "_served", "own")
+    spy(own.H1Listener, "handed", "handed")
     return seen
 
 

@@ -48,12 +48,15 @@ from .upstream import ServerOwner
 if TYPE_CHECKING:
     import asyncio
 
-    from pylvs.dataplane.haproxy.backend import BackendRuntime
+    from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
+    from pylvs.dataplane.haproxy.frontend import Frontend
     from pylvs.dataplane.proxy._pump import Pump
     from pylvs.dataplane.proxy.poller import Poller
+    from pylvs.model.proxy_spec import AddedAddress
     from pylvs.proto.rules.ruleset import ProxyRules
 
     from .server_side import Connections, ServerConn
+    from .state import HttpState
     from .stream import HttpSession
 
 _NO_HEAD = RequestHead(b"GET", b"/", b"HTTP/1.1", (), 0)
@@ -101,40 +104,70 @@ def eligible(s: HttpSession) -> BackendRuntime | None:
     """The session's default backend when the engine can serve its requests (module doc)."""
     fe, http = s.fe, s.http
     be = fe.default
-    if be is None or be.dispatch is not None or s.passing is None:
-        return None
-    if http.on_request or http.on_response or len(http.on_end) != (1 if http.count else 0):
+    if be is None or s.passing is None:
         return None
     if fe.logger is not None and fe.spec.log.format is not None:
         return None
+    return be if plain_proxies(fe, be, http, added=True) else None
+
+
+def traffic(fe: Frontend, srv: ServerRuntime, nin: int, nsrv: int, now: float) -> None:
+    """An exchange the engine served: the frontend's request rate and bytes (a packet each
+    way), the server's bytes."""
+    fe.req_rate.count(now)  # proxy_inc_fe_req_ctr
+    c = fe.counters
+    c.inpkts += 1
+    c.inbytes += nin
+    c.outpkts += 1
+    c.outbytes += nsrv
+    sc = srv.counters
+    sc.outpkts += 1
+    sc.outbytes += nsrv
+
+
+def plain_proxies(fe: Frontend, be: BackendRuntime, http: HttpState, *, added: bool) -> bool:
+    """The frontend and its default backend do nothing per request the engine does not
+    (the module doc's list); `added`: but forwardfor / originalto without if-none."""
+    if http.on_request or http.on_response or len(http.on_end) != (1 if http.count else 0):
+        return False
+    if be.sticking is not None or be.dispatch is not None or be.pool.algorithm.need & Need.HTTP:
+        return False
     proxies = fe.runtime.rules.proxies
     if not (ruleless(proxies.get(fe.spec.name)) and ruleless(proxies.get(be.spec.name))):
-        return None
-    if be.sticking is not None:
-        return None
+        return False
     front, back = http.front(fe.spec, be.spec), http.back(be.spec)
     if front.mode is not Mode.KEEP_ALIVE or back.mode is not Mode.KEEP_ALIVE:
-        return None
+        return False
     if front.limits != DEFAULT_LIMITS or back.limits != DEFAULT_LIMITS:
-        return None
+        return False
     for spec in (fe.spec.http, be.spec.http):
         if spec is not None and (
-            (spec.forwardfor is not None and spec.forwardfor.if_none)
-            or (spec.originalto is not None and spec.originalto.if_none)
+            _added(spec.forwardfor, added)
+            or _added(spec.originalto, added)
             or spec.request_captures
             or spec.response_captures
             or spec.capture_cookie
             or spec.buffer_request
         ):
-            return None
-    if be.pool.algorithm.need & Need.HTTP:
-        return None
+            return False
     for srv in be.servers:
         s_spec = srv.spec
-        # a PROXY header keys the pool by (server, header); an h2 server is another machine
-        if s_spec.maxconn or s_spec.proxy_version or s_spec.proto not in {None, "h1"}:
-            return None
-    return be
+        # a PROXY header keys the pool by (server, header); an h2 server is another machine;
+        # a TLS one (`ssl`, once servers have it) is no socket the pump may write to
+        if (
+            s_spec.maxconn
+            or s_spec.proxy_version
+            or s_spec.proto not in {None, "h1"}
+            or getattr(s_spec, "ssl", None)
+        ):
+            return False
+    return True
+
+
+def _added(option: AddedAddress | None, allowed: bool) -> bool:
+    """forwardfor / originalto the engine does not add (any, unless `allowed`: then with
+    if-none, whose field depends on the request)."""
+    return option is not None and (not allowed or option.if_none)
 
 
 # What a ProxyRules may set and still run nothing per request: its identity, and what only
@@ -300,16 +333,9 @@ class FastPath:
             return
         now = s.ctx.clock()
         fe = s.fe
-        fe.req_rate.count(now)  # proxy_inc_fe_req_ctr
-        c = fe.counters
-        c.inpkts += 1
-        c.inbytes += nin
-        c.outpkts += 1
-        c.outbytes += nsrv
         srv = sc.srv
+        traffic(fe, srv, nin, nsrv, now)
         sc_ = srv.counters
-        sc_.outpkts += 1
-        sc_.outbytes += nsrv
         sc_.conns += 1  # be.take's counts, for the stream this request was in HAProxy
         be.counters.conns += 1
         srv.sess_rate.count(now)

@@ -1,23 +1,27 @@
 """HTTP/1 listeners the pump serves itself (_h1own.h; issue 21 point 6: new connections).
 
 A `mode http` listener whose every connection the exchange engine can serve from its first
-request (`h1_servers` says which) is a plain listener (plain.py's room and records) marked
+request (`h1_listener` says which) is a plain listener (plain.py's room and records) marked
 HTTP: the pump accepts, reads each request, picks in C (cbalance.MirroredPool: roundrobin or
-static-rr), connects, writes the head, relays the plain response and closes on `Connection:
-close`, with no Python object per connection.  Python counts, from the pump's records, once
-per round: an accepted connection as FrontendListener._http counts it, each exchange as
-engine.FastPath.done counts it (the frontend's request rate and bytes, the backend's and the
-server's take and release, `show stat`'s per-status counts), a closed connection as a
-session's end.  Anything the engine does not serve is handed over with every byte read and
-continues as an HttpSession (`handed`): the machines read the request as if it had just come,
-or replay one already written to its server connection (Upstream.forced_sock) and read the
-response bytes that followed, so HAProxy's answers and `show errors` stay theirs.
+static-rr), takes an idle server connection as `http-reuse safe` allows or connects
+(_h1own.h's pool, proto/http/conn/pool.py's rules), writes the head, relays the plain
+response and closes on `Connection: close`, with no Python object per connection.  Python
+counts, from the pump's records, once per round: an accepted connection as
+FrontendListener._http counts it, each exchange as engine.FastPath.done counts it (the
+frontend's request rate and bytes, the backend's and the server's take and release, `show
+stat`'s per-status counts), a closed connection as a session's end.  Anything the engine
+does not serve is handed over with every byte read and continues as an HttpSession
+(`handed`): the machines read the request as if it had just come, or replay one already
+written to its server connection (Upstream.forced_sock) and read the response bytes that
+followed, so HAProxy's answers and `show errors` stay theirs.
 
 What the listener must not have, on top of what engine.eligible asks of a session's proxies
 (no rules, no head-reading hook, keep-alive both sides, default limits, no captures): a
 `log` target (each connection and request would be a line), forwardfor / originalto (their
 fields name each client), `tcp-request` rules, `accept-proxy`, `bind ... proto h2`, a
-unix socket, a shared frontend `maxconn`, a stick table, `dispatch`, a server speaking h2.
+unix socket, a shared frontend `maxconn`, an `http-reuse` other than safe.  The pump's idle
+server connections are its own (the backend's Python sessions have theirs): they are counted
+against no descriptor cap, bounded by the pool's rules (what the servers needed at once).
 """
 
 from __future__ import annotations
@@ -28,18 +32,17 @@ from typing import TYPE_CHECKING, Any
 
 from pylvs.dataplane.haproxy import accept
 from pylvs.dataplane.haproxy.cbalance import MirroredPool
-from pylvs.dataplane.haproxy.plain import _KEYS, servers_of
-from pylvs.model.proxy_spec import ConnFacts
-from pylvs.proto.http.connmode import Mode
-from pylvs.proto.http.limits import DEFAULT_LIMITS
+from pylvs.dataplane.haproxy.plain import PlainListener, PlainView, adopt, servers_of
+from pylvs.proto.http.conn.pool import Reuse
 
-from .engine import ruleless
+from .engine import plain_proxies, traffic
+from .server_side import PURGE_DELAY
+from .settings import reuse
 from .stream import HttpSession
 
 if TYPE_CHECKING:
     from pylvs.dataplane.haproxy.backend import BackendRuntime
     from pylvs.dataplane.haproxy.frontend import FrontendListener
-    from pylvs.dataplane.proxy._pump import Pump
     from pylvs.dataplane.proxy.poller import Poller
 
 SERVED, CLOSED = 16, 17  # _h1own.h's `how` of a PLAIN_ENDED record
@@ -60,6 +63,7 @@ def h1_listener(listener: FrontendListener) -> BackendRuntime | None:
     bind = listener.bind
     if (
         http is None
+        or be is None
         or fe.spec.mode != "http"
         or fe.l4
         or (fe.rules is not None and fe.rules.tcp_session)
@@ -69,37 +73,11 @@ def h1_listener(listener: FrontendListener) -> BackendRuntime | None:
         or getattr(bind, "ssl", None)  # TLS binds (issue 21's tls work): the machines'
         or listener.unix
         or (fe.maxconn and len(fe.spec.binds) > 1)
-        or be is None
         or not isinstance(be.pool, MirroredPool)
-        or be.sticking is not None
-        or be.dispatch is not None
-        or http.on_request
-        or http.on_response
-        or len(http.on_end) != (1 if http.count else 0)
+        or reuse(be.spec) is not Reuse.SAFE  # the pump's pool does safe's only (_h1own.h)
     ):
         return None
-    proxies = fe.runtime.rules.proxies
-    if not (ruleless(proxies.get(fe.spec.name)) and ruleless(proxies.get(be.spec.name))):
-        return None
-    front, back = http.front(fe.spec, be.spec), http.back(be.spec)
-    if front.mode is not Mode.KEEP_ALIVE or back.mode is not Mode.KEEP_ALIVE:
-        return None
-    if front.limits != DEFAULT_LIMITS or back.limits != DEFAULT_LIMITS:
-        return None
-    for spec in (fe.spec.http, be.spec.http):
-        if spec is not None and (
-            spec.forwardfor is not None
-            or spec.originalto is not None
-            or spec.request_captures
-            or spec.response_captures
-            or spec.capture_cookie
-            or spec.buffer_request
-        ):
-            return None
-    for srv in be.servers:
-        if srv.spec.proto not in {None, "h1"} or getattr(srv.spec, "ssl", None):
-            return None
-    return be
+    return be if plain_proxies(fe, be, http, added=False) else None
 
 
 def start(listener: FrontendListener) -> H1Listener | None:
@@ -113,21 +91,14 @@ def start(listener: FrontendListener) -> H1Listener | None:
     return H1Listener(listener, poller, be)
 
 
-class H1Listener:
-    """The Python side of one HTTP listener the pump serves (see the module doc); what the
-    frontend asks of a plain listener (plain.PlainListener) too."""
+class H1Listener(PlainListener):
+    """The Python side of one HTTP listener the pump serves (see the module doc): a plain
+    listener's room, members and stop, with its own records."""
 
     def __init__(self, listener: FrontendListener, poller: Poller, be: BackendRuntime) -> None:
-        self.listener = listener
-        fe = self.fe = listener.frontend
-        assert fe.http is not None and isinstance(be.pool, MirroredPool)
-        assert poller.pump is not None
-        self.be = be
-        self.pool: MirroredPool = be.pool
-        self.pump: Pump = poller.pump
-        self.poller = poller
-        self.key = next(_KEYS)
-        self.live = 0
+        super().__init__(listener, poller, servers_of(be))
+        fe = self.fe
+        assert fe.http is not None
         self.adopted: list[HttpSession] = []  # what kill_all hands over, to abort
         front, back = fe.http.front(fe.spec, be.spec), fe.http.back(be.spec)
         t = front.timeouts
@@ -135,39 +106,19 @@ class H1Listener:
         ka = _seconds(t.keep_alive_wait, t.client)
         server = _seconds(back.timeouts.server)
         client = _seconds(t.client)
-        poller.plains[self.key] = self
-        self.pump.plain_listen(
-            listener.sock.fileno(), self.key, self.pool.mirror.c, servers_of(be), client, client
-        )
-        self.pump.h1_listen(self.key, first, ka, server, client)
-        self.pool.members_changed.append(self._members_changed)
-        self.recount()
-        for timeout in (first, ka, server, client):
+        self.pump.h1_listen(self.key, first, ka, server, client, PURGE_DELAY)
+        for timeout in (first, ka, server, client, PURGE_DELAY):
             if timeout:
                 poller.sweep_every(timeout)
-
-    def _members_changed(self) -> None:
-        self.pump.plain_servers(self.key, servers_of(self.be))
 
     def stop(self) -> None:
         """Accept no more here (close, reload): the connections go on as sessions, which
         the stop then tells (HttpSession.stopping)."""
-        self.pump.plain_stop(self.key)
-        if self._members_changed in self.pool.members_changed:
-            self.pool.members_changed.remove(self._members_changed)
+        super().stop()
         self.pump.h1_release(self.key)
         self.poller.plain_flush()
 
-    def recount(self) -> None:
-        """The room the pump may use before the next records (plain.py's)."""
-        fe = self.fe
-        rt = fe.runtime
-        fds = self.listener.ctx.fds
-        avail = fe.maxconn - fe.conns if fe.maxconn else _BIG
-        gavail = min(rt.maxconn - rt.conns if rt.maxconn else _BIG, (fds.cap - fds.own) // 2)
-        self.pump.plain_room(self.key, max(0, avail), max(0, gavail))
-
-    def views_of(self) -> list[Any]:
+    def views_of(self) -> list[PlainView]:
         """`show sess`: none (an idle kept-alive connection has no stream in HAProxy, and
         the pump's exchanges last a round)."""
         return []
@@ -184,16 +135,8 @@ class H1Listener:
     # -- records ---------------------------------------------------------------------
 
     def started(self, cfd: int, index: int) -> None:
-        """Accepted: what FrontendListener's accept and _http count (two descriptors, as
-        the listener counts them: the client's and its server connection's)."""
-        fe = self.fe
-        rt = fe.runtime
-        self.listener.ctx.fds.own += 2
-        fe.conns += 1
-        rt.conns += 1
-        fe.max_conns = max(fe.max_conns, fe.conns)
-        fe.total += 1
-        fe.sess_rate.count(self.listener.ctx.clock())
+        """Accepted: what FrontendListener's accept and _http count."""
+        self.counted(total=True)
         self.live += 1
 
     def ended(self, rec: tuple[Any, ...]) -> None:
@@ -207,20 +150,11 @@ class H1Listener:
     def _served(self, rec: tuple[Any, ...]) -> None:
         """An exchange: what engine.FastPath.done counts (the backend's take and release
         around it: HAProxy's stream for the request)."""
-        _, _, _cfd, index, _how, status, nin, nout, nsrv = rec
+        _, _, _cfd, index, _how, status, nin, _nout, nsrv = rec
         be, fe = self.be, self.fe
         server = be.pool.lb.servers[index]
         srv = be.runtime_of(server)
-        now = self.listener.ctx.clock()
-        fe.req_rate.count(now)  # proxy_inc_fe_req_ctr
-        c = fe.counters
-        c.inpkts += 1
-        c.inbytes += nin
-        c.outpkts += 1
-        c.outbytes += nout
-        sc = srv.counters
-        sc.outpkts += 1
-        sc.outbytes += nsrv
+        traffic(fe, srv, nin, nsrv, self.listener.ctx.clock())
         be.enter()
         be.take(server)
         be.release(server)
@@ -249,25 +183,21 @@ class H1Listener:
             _, _, _, index, sfd, _, req, resp, unsent, served, born, last, expired = rec
         self.live -= 1
         listener = self.listener
-        client = _socket.socket(listener.sock.family, socket.SOCK_STREAM, 0, cfd)
-        try:
-            peer = client.getpeername()
-            src, dst = listener._addresses(client, peer[0], None)
-        except (OSError, ValueError):
-            if sfd >= 0:
-                _socket.socket(fileno=sfd).close()
-            listener._drop(client, reset=True)
+        got = adopt(listener, cfd, sfd)
+        if got is None:
             return
+        client, facts = got
         fe = self.fe
         sess = None
         if fe.rules is not None:  # as FrontendListener.start_stream makes it
-            sess = accept.new_session(listener, src, peer[1], dst[0], dst[1])
+            sess = accept.new_session(
+                listener, facts.src, facts.src_port, facts.dst, facts.dst_port
+            )
             if not accept.run_l5(listener, client, sess):
                 if sfd >= 0:
                     _socket.socket(fileno=sfd).close()
                 return
         assert fe.http is not None
-        facts = ConnFacts(src, peer[1], dst[0], dst[1])
         s = HttpSession(
             listener, client, facts, fe.http, sess, since=born, resumed=last if served else None
         )
