@@ -541,6 +541,27 @@ static PyObject *Pump_h1_listen(Pump *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* h1_take(key, server) -> an idle connection of the HTTP listener's pool to that server,
+   out of the pump (Python's now), or -1. */
+static PyObject *Pump_h1_take(Pump *self, PyObject *args) {
+    int key, i;
+    if (!PyArg_ParseTuple(args, "ii", &key, &i)) {
+        return NULL;
+    }
+    Plain *p = plain_of_key(self, key);
+    int sfd = p != NULL && p->http ? h1pool_take(self, p, i) : -1;
+    if (sfd >= 0) {
+        struct epoll_event none = {0};
+        H1Pool *sp = h1pool(p, i);
+        sp->used--; /* not the pump's to count any more */
+        self->slots[sfd].mode = 0;
+        self->slots[sfd].h1txn = 0;
+        drop_pending(self, sfd);
+        epoll_ctl(self->epfd, EPOLL_CTL_DEL, sfd, &none);
+    }
+    return PyLong_FromLong(sfd);
+}
+
 /* h1_release(key) -> how many: every connection of the HTTP listener `key` (-1: all) goes
    to Python (their records are taken with plain_take, or come with the round's). */
 static PyObject *Pump_h1_release(Pump *self, PyObject *args) {

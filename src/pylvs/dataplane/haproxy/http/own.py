@@ -27,7 +27,6 @@ against no descriptor cap, bounded by the pool's rules (what the servers needed 
 from __future__ import annotations
 
 import _socket
-import socket
 from typing import TYPE_CHECKING, Any
 
 from pylvs.dataplane.haproxy import accept
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
     from pylvs.dataplane.haproxy.backend import BackendRuntime
     from pylvs.dataplane.haproxy.frontend import FrontendListener
     from pylvs.dataplane.proxy.poller import Poller
+    from pylvs.sched.haproxy import Server
 
 SERVED, CLOSED = 16, 17  # _h1own.h's `how` of a PLAIN_ENDED record
 _BIG = 1 << 30
@@ -117,6 +117,16 @@ class H1Listener(PlainListener):
         super().stop()
         self.pump.h1_release(self.key)
         self.poller.plain_flush()
+
+    def lend(self, server: Server) -> _socket.socket | None:
+        """An idle connection to `server` from the pump's pool, for a request of a session
+        it handed over that is not the connection's first (as one pool would give it)."""
+        try:
+            index = self.be.pool.lb.servers.index(server)
+        except ValueError:
+            return None
+        sfd = self.pump.h1_take(self.key, index)
+        return _socket.socket(fileno=sfd) if sfd >= 0 else None
 
     def views_of(self) -> list[PlainView]:
         """`show sess`: none (an idle kept-alive connection has no stream in HAProxy, and
@@ -203,13 +213,11 @@ class H1Listener(PlainListener):
         )
         self.adopted.append(s)
         up = s.up
+        up.lend = self.lend
         if index >= 0:  # the pump's pick: the machines use it, not a second one
             up.forced = self.be.pool.lb.servers[index]
             if sfd >= 0:  # the head went there already: written again by nobody
-                up.forced_sock = (
-                    _socket.socket(listener.sock.family, socket.SOCK_STREAM, 0, sfd),
-                    unsent,
-                )
+                up.forced_sock = (_socket.socket(fileno=sfd), unsent, True)
         if req:
             s.client_data(req)
         up.forced = None

@@ -20,7 +20,7 @@ The request's events that come while it has no connection yet (queued) wait here
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,7 @@ class Upstream:
         "forced",
         "forced_sc",
         "forced_sock",
+        "lend",
         "pending",
         "picked",
         "queued_at",
@@ -94,7 +95,10 @@ class Upstream:
         self.forced_sc: ServerConn | None = None
         # a connection the pump made to the forced server and wrote the request's head to,
         # with what of the head its socket did not take (http/own.py)
-        self.forced_sock: tuple[_socket.socket, bytes | None] | None = None
+        self.forced_sock: tuple[_socket.socket, bytes | None, bool] | None = None
+        # a connection the pump accepted: an idle server connection of the pump's own pool
+        # for a request that is not the connection's first (http/own.py H1Listener.lend)
+        self.lend: Callable[[Server], _socket.socket | None] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -493,7 +497,12 @@ class Upstream:
         elif self.forced_sock is not None:
             sc = None  # the pump's own connection to `srv` carries the head already
         else:
-            sc = conns.take(key, s, x.first and not s.not_first_streams)
+            first = x.first and not s.not_first_streams
+            sc = conns.take(key, s, first)
+            if sc is None and self.lend is not None and not first and header is None:
+                lent = self.lend(server)  # an idle connection the pump kept: reused
+                if lent is not None:
+                    self.forced_sock = (lent, None, False)
         now = s.ctx.clock()
         if sc is not None:
             x.reused = True
@@ -567,7 +576,7 @@ class Upstream:
         forced, self.forced_sock = self.forced_sock, None
         if forced is not None:  # connected, the head written (but `forced[1]`): own.py
             sock, connected = forced[0], True
-            sc.skip = True
+            sc.skip = forced[2]
         else:
             try:
                 sock, connected = open_socket(sc.srv, sc.srv.spec.port_for(dst_port), dst)
