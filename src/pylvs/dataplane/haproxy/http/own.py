@@ -107,6 +107,7 @@ class H1Listener(PlainListener):
         server = _seconds(back.timeouts.server)
         client = _seconds(t.client)
         self.pump.h1_listen(self.key, first, ka, server, client, PURGE_DELAY)
+        fe.http.lenders.setdefault(be.spec.name, []).append(self.lend)
         for timeout in (first, ka, server, client, PURGE_DELAY):
             if timeout:
                 poller.sweep_every(timeout)
@@ -115,6 +116,9 @@ class H1Listener(PlainListener):
         """Accept no more here (close, reload): the connections go on as sessions, which
         the stop then tells (HttpSession.stopping)."""
         super().stop()
+        lenders = self.fe.runtime.http.lenders.get(self.be.spec.name, [])
+        if self.lend in lenders:
+            lenders.remove(self.lend)
         self.pump.h1_release(self.key)
         self.poller.plain_flush()
 
@@ -213,7 +217,6 @@ class H1Listener(PlainListener):
         )
         self.adopted.append(s)
         up = s.up
-        up.lend = self.lend
         if index >= 0:  # the pump's pick: the machines use it, not a second one
             up.forced = self.be.pool.lb.servers[index]
             if sfd >= 0:  # the head went there already: written again by nobody

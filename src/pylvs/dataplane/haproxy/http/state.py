@@ -42,6 +42,8 @@ from .server_side import Connections
 Service = bytes | Callable[[Callable[[bytes | Answer], None]], None]
 
 if TYPE_CHECKING:
+    import _socket
+
     from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
     from pylvs.proto.http.message import ResponseHead
     from pylvs.proto.rules.replies import Response
@@ -72,6 +74,10 @@ class HttpState:
         # count(frontend, backend, server, status): the per-status counters an `on_end`
         # hook keeps, for an exchange the pump's engine served (engine.py)
         self.count: Callable[[str, str, str, int], None] | None = None
+        # by backend name: the idle server connections of the pump's HTTP listeners
+        # (own.py H1Listener.lend), which a request that is not its connection's first
+        # may take as it takes the backend's own (one pool, as HAProxy's)
+        self.lenders: dict[str, list[Callable[[Server], _socket.socket | None]]] = {}
         # `http-request use-service NAME`: the raw HTTP/1 response the applet answers, or
         # (a Lua service, engine/lua/applet.py) a function to call with the callback that
         # takes the answer once the applet has built it

@@ -20,7 +20,7 @@ The request's events that come while it has no connection yet (queued) wait here
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +73,6 @@ class Upstream:
         "forced",
         "forced_sc",
         "forced_sock",
-        "lend",
         "pending",
         "picked",
         "queued_at",
@@ -96,9 +95,6 @@ class Upstream:
         # a connection the pump made to the forced server and wrote the request's head to,
         # with what of the head its socket did not take (http/own.py)
         self.forced_sock: tuple[_socket.socket, bytes | None, bool] | None = None
-        # a connection the pump accepted: an idle server connection of the pump's own pool
-        # for a request that is not the connection's first (http/own.py H1Listener.lend)
-        self.lend: Callable[[Server], _socket.socket | None] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -499,10 +495,8 @@ class Upstream:
         else:
             first = x.first and not s.not_first_streams
             sc = conns.take(key, s, first)
-            if sc is None and self.lend is not None and not first and header is None:
-                lent = self.lend(server)  # an idle connection the pump kept: reused
-                if lent is not None:
-                    self.forced_sock = (lent, None, False)
+            if sc is None and not first and header is None:
+                self._borrow(server, be)
         now = s.ctx.clock()
         if sc is not None:
             x.reused = True
@@ -562,6 +556,15 @@ class Upstream:
         if self.x is not None and self.x.connect_at is None:
             self.x.connect_at = self.s.ctx.clock()
         self._attempt(sc)
+
+    def _borrow(self, server: Server, be: BackendRuntime) -> None:
+        """An idle connection the pump's HTTP listeners keep for this backend (state.py
+        `lenders`), reused as the backend's own would be."""
+        for lend in self.s.http.lenders.get(be.spec.name, ()):
+            lent = lend(server)
+            if lent is not None:
+                self.forced_sock = (lent, None, False)
+                return
 
     def _attempt(self, sc: ServerConn) -> None:
         s = self.s
