@@ -153,12 +153,13 @@ def plain_proxies(fe: Frontend, be: BackendRuntime, http: HttpState, *, added: b
     for srv in be.servers:
         s_spec = srv.spec
         # a PROXY header keys the pool by (server, header); an h2 server is another machine;
-        # a TLS one (`ssl`, once servers have it) is no socket the pump may write to
+        # a TLS one (`ssl`, or `set server ssl on` later: its spec has TLS settings) is no
+        # socket the pump may write to
         if (
             s_spec.maxconn
             or s_spec.proxy_version
             or s_spec.proto not in {None, "h1"}
-            or getattr(s_spec, "ssl", None)
+            or s_spec.tls is not None
         ):
             return False
     return True

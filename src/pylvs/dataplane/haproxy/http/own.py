@@ -70,7 +70,7 @@ def h1_listener(listener: FrontendListener) -> BackendRuntime | None:
         or fe.logger is not None
         or bind.accept_proxy
         or bind.proto == "h2"
-        or getattr(bind, "ssl", None)  # TLS binds (issue 21's tls work): the machines'
+        or bind.tls is not None  # TLS: the handshake first (tls_hooks.py)
         or listener.unix
         or (fe.maxconn and len(fe.spec.binds) > 1)
         or not isinstance(be.pool, MirroredPool)
