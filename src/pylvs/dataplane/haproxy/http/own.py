@@ -74,6 +74,7 @@ def h1_listener(listener: FrontendListener) -> BackendRuntime | None:
         or listener.unix
         or (fe.maxconn and len(fe.spec.binds) > 1)
         or not isinstance(be.pool, MirroredPool)
+        or be.pool.mirror.live  # leastconn, first: their counts move within an exchange
         or reuse(be.spec) is not Reuse.SAFE  # the pump's pool does safe's only (_h1own.h)
     ):
         return None
