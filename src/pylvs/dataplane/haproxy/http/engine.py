@@ -43,7 +43,7 @@ from pylvs.sched.base import Flow, Need
 from pylvs.sched.haproxy import Server
 
 from .added import added_fields
-from .upstream import ServerOwner
+from .server_owner import ServerOwner
 
 if TYPE_CHECKING:
     import asyncio

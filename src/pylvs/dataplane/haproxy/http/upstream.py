@@ -40,6 +40,7 @@ from .body_wait import CONTINUE, BodySoFar, wants_continue
 from .endpoint import Endpoint
 from .exchange import Exchange
 from .phases import answer as phases_answer
+from .server_owner import ServerOwner
 from .server_side import ServerConn, open_socket
 
 if TYPE_CHECKING:
@@ -781,40 +782,3 @@ class Upstream:
         self.s.harvest()  # a body or tunnel in C: its activity moves the deadline first
         if sc.handler is self.s:
             self.s.server_event(sc, ev.TIMER_FIRED)
-
-
-class ServerOwner:
-    """A server socket's events, for the session that carries a request on it."""
-
-    __slots__ = ("s", "sc")
-
-    def __init__(self, s: HttpSession, sc: ServerConn) -> None:
-        self.s, self.sc = s, sc
-
-    def read(self, ep: Endpoint, data: bytes) -> None:
-        n = len(data)
-        self.s.fe.counters.outpkts += 1
-        self.s.fe.counters.outbytes += n
-        c = self.sc.srv.counters
-        c.outpkts += 1
-        c.outbytes += n
-        self.s.server_event(self.sc, ev.DataRead(data))
-
-    def eof(self, ep: Endpoint) -> None:
-        self.s.server_event(self.sc, ev.EOF_READ)
-
-    def failed(self, ep: Endpoint) -> None:
-        self.s.server_event(self.sc, ev.EOF_READ)
-
-    def blocked(self, ep: Endpoint) -> None:
-        self.s.server_event(self.sc, ev.WriteBlocked())
-
-    def drained(self, ep: Endpoint) -> None:
-        self.s.server_event(self.sc, ev.WriteDrained())
-
-    def connected(self, ep: Endpoint) -> None:
-        self.s.up.established(self.sc)
-        self.s.run()
-
-    def connect_failed(self, ep: Endpoint, reason: str) -> None:
-        self.s.up.connect_failed(self.sc)
