@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from pylvs.cli.haproxy_args import ExitError, Options, UsageError
 from pylvs.cli.haproxy_msgs import Messages
-from pylvs.config.errors import Kind, Problem, Problems, Severity
+from pylvs.config.errors import Cite, Kind, Problem, Problems, Severity
 
 if TYPE_CHECKING:  # `-cc` and the usage answers start without the configuration reader
     from pylvs.config.haproxy.model import HaproxyConfig
@@ -139,23 +139,39 @@ def _read_time(p: Problem) -> bool:
 
 
 def _in_order(problems: list[Problem], files: list[str]) -> list[Problem]:
-    """Once each, file by file in command-line order, then by place."""
+    """Once each: what HAProxy says while reading ("parsing [FILE:LINE]") file by file in
+    command-line order, then by place; then what its checks after reading say, in the order
+    they were found (proxy by proxy, as check_config_validity walks them)."""
     order = {path: n for n, path in enumerate(files)}
-    return sorted(set(problems), key=lambda p: (order.get(p.loc.file, -1), p.loc))
+    unique = list(dict.fromkeys(problems))
+    read = [p for p in unique if p.cite is Cite.PARSING]
+    read.sort(key=lambda p: (order.get(p.loc.file, -1), p.loc))
+    return read + [p for p in unique if p.cite is not Cite.PARSING]
 
 
 def _haproxy_says(p: Problem) -> bool:
     return p.kind in _HAPROXY_KINDS
 
 
+def cited(p: Problem, pylvs: bool = False) -> str:
+    """The message as HAProxy prints it: its place as HAProxy names it (config/errors.py Cite),
+    "pylvs: " before pylvs's own observations."""
+    own = "pylvs: " if pylvs else ""
+    if p.cite is Cite.NONE:
+        return f"{own}{p.message}"
+    place = f"[{p.loc.file}:{p.loc.line}] : "
+    if p.cite is Cite.PLACE:
+        return place + own + p.message
+    return f"parsing {place}{own}{p.message}"
+
+
 def _say(p: Problem, msgs: Messages) -> None:
-    text = f"parsing [{p.loc.file}:{p.loc.line}] : {p.message}"
     if p.severity is Severity.ERROR:
-        msgs.alert(text)
+        msgs.alert(cited(p))
     elif _haproxy_says(p):
-        msgs.warning(text)
+        msgs.warning(cited(p))
     else:
-        msgs.notice(f"parsing [{p.loc.file}:{p.loc.line}] : pylvs: {p.message}")
+        msgs.notice(cited(p, pylvs=True))
 
 
 def check(opts: Options, msgs: Messages, env: dict[str, str]) -> int:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from pylvs.cli.haproxy_args import Options
-from pylvs.cli.haproxy_check import Loaded
+from pylvs.cli.haproxy_check import Loaded, cited
 from pylvs.cli.haproxy_msgs import Messages
 from pylvs.cli.haproxy_ports import take_over, tell
 from pylvs.cli.haproxy_stop import Stopper
@@ -122,7 +122,7 @@ def run_worker(
         return asyncio.run(_serve(daemon, opts, msgs, told, on_ready))
     except ConfigRefusedError as e:  # what the runtime cannot run of a valid configuration
         for p in e.problems.errors:
-            msgs.alert(f"parsing [{p.loc.file}:{p.loc.line}] : {p.message}")
+            msgs.alert(cited(p))
         msgs.alert("Fatal errors found in configuration.")
         return 1
     except OSError as e:

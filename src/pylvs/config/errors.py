@@ -58,6 +58,17 @@ class Kind(enum.Enum):
     EXTENSION = "extension"
 
 
+class Cite(enum.Enum):
+    """How HAProxy names the place of a message (src/errors.c: the "user messages context"
+    its configuration checks set): the reader's messages, the checks after reading that
+    concern one object (a server, a rule), and the proxy-wide ones that name no line."""
+
+    PARSING = "parsing"  # "parsing [FILE:LINE] : " (cfgparse.c, while a file is read)
+    LATE = "late"  # the same words, from a check after reading (proxy_cfg_ensure_no_http)
+    PLACE = "place"  # "[FILE:LINE] : " (check_config_validity with set_usermsgs_ctx)
+    NONE = "none"  # nothing: "Proxy 'NAME': ..." (check_config_validity, no context)
+
+
 @fast_init
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -67,6 +78,7 @@ class Problem:
     severity: Severity
     message: str
     kind: Kind = Kind.CONFIG
+    cite: Cite = Cite.PARSING  # how HAProxy's own messages place it (pylvs haproxy)
 
     def __str__(self) -> str:
         # Location.__str__ and Severity.value (an enum property) inlined: a big file prints a
@@ -82,11 +94,15 @@ class Problems:
     def __init__(self) -> None:
         self._items: list[Problem] = []
 
-    def error(self, loc: Location, message: str, kind: Kind = Kind.CONFIG) -> None:
-        self._items.append(Problem(loc, Severity.ERROR, message, kind))
+    def error(
+        self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite = Cite.PARSING
+    ) -> None:
+        self._items.append(Problem(loc, Severity.ERROR, message, kind, cite))
 
-    def warning(self, loc: Location, message: str, kind: Kind = Kind.CONFIG) -> None:
-        self._items.append(Problem(loc, Severity.WARNING, message, kind))
+    def warning(
+        self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite = Cite.PARSING
+    ) -> None:
+        self._items.append(Problem(loc, Severity.WARNING, message, kind, cite))
 
     def add(self, problem: Problem) -> None:
         self._items.append(problem)

@@ -118,6 +118,13 @@ def _option(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     need = FRONTEND if name in FE_OPTIONS else BACKEND if name in BE_OPTIONS else None
     if name in checkopts.CHECK_OPTIONS:
         need = None  # warned about by check_option, in HAProxy's words
+    if name in _LOG_FORMATS and d.kind == "backend":
+        # cfgparse-listen.c: said to be ignored, and still kept as the backend's format (which
+        # proxy_cfg_ensure_no_http then finds in a tcp backend)
+        ctx.warning(
+            st.loc, f"backend '{d.name}' : 'option {name}' directive is ignored in backends."
+        )
+        need = None
     if need is not None and not has_cap(d.kind, need):
         ctx.warning(
             st.loc,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from pylvs.config.errors import Location
+from pylvs.config.errors import Cite, Location
 from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.checkpost import check_port_problem, proxy_checks
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
@@ -38,6 +38,7 @@ from pylvs.config.haproxy.model import (
 )
 from pylvs.config.haproxy.samples import condition_uses
 from pylvs.config.haproxy.server import overlay
+from pylvs.config.haproxy.tracks import check_tracks
 from pylvs.config.keywords import Context
 from pylvs.proto.check.rules import Ruleset
 from pylvs.sched.base import Need
@@ -63,22 +64,34 @@ def finish(
     tables |= {spec.name for ps in peers for spec, _ in ps.tables}
     errors = {e.name for e in http_errors}
     sections = {ps.name for ps in peers}
+    linked: dict[tuple[str, str], tuple[str, str]] = {}
+    # check_config_validity's order, proxy by proxy: proxy_cfg_ensure_no_http, the backends
+    # used, stick tables and peers, timeouts, the servers' tracks, what needs `mode http`;
+    # then the post-proxy checks (http_htx.c: http-errors sections)
     for d, p in zip(drafts, proxies, strict=True):
+        if p.mode != "http":
+            _no_http(d, p, ctx)
         _targets(d, p, by_backend, ctx)
         _stick_tables(p, tables, ctx)
         sync = p.stick_table.peers if p.stick_table is not None else None
         if sync is not None and sync not in sections:  # cfgparse.c check_config_validity
             ctx.error(
-                p.stick_table_loc or p.loc, f"Proxy '{p.name}': unable to find sync peers '{sync}'."
+                p.stick_table_loc or p.loc,
+                f"Proxy '{p.name}': unable to find sync peers '{sync}'.",
+                cite=Cite.NONE,
             )
+        _timeouts(p, ctx)
+        check_tracks([p], ctx, by_backend, linked)
+        _mode_warnings(d, p, ctx, bool(glob.logs))
+    for p in proxies:
         for ref in p.more.errorfiles_refs:
             if ref.name not in errors:
                 ctx.error(
                     ref.loc,
                     f"proxy '{p.name}': unknown http-errors section '{ref.name}'"
                     f" (at {ref.loc.file}:{ref.loc.line}).",
+                    cite=Cite.NONE,
                 )
-        _mode_warnings(d, p, ctx, bool(glob.logs))
     programs = [k for k in kept if k.kind == "program"]
     if programs and not glob.master_worker:
         ctx.error(programs[0].loc, "Can't use a 'program' section without master worker mode.")
@@ -91,7 +104,9 @@ def finish(
             local_peers += 1
         elif local is not None and not ps.disabled:
             ctx.warning(
-                ps.loc, f"Removing incomplete section 'peers {ps.name}' (no peer named '{local}')."
+                ps.loc,
+                f"Removing incomplete section 'peers {ps.name}' (no peer named '{local}').",
+                cite=Cite.NONE,
             )
     return HaproxyConfig(
         _global(glob),
@@ -227,7 +242,9 @@ def _server(
         problem = check_port_problem(checks)
         if problem is not None:
             kind = d.type_str
-            ctx.error(s.loc, f"config: {kind} '{d.name}': server '{s.name}' {problem}.")
+            ctx.error(
+                s.loc, f"config: {kind} '{d.name}': server '{s.name}' {problem}.", cite=Cite.NONE
+            )
     if o.check and o.check_proto is not None and d.kind != "frontend":
         # init_srv_check: an explicit check multiplexer of the other mode is fatal
         http = checks is not None and checks.http
@@ -236,6 +253,7 @@ def _server(
                 s.loc,
                 f"config: {d.type_str} '{d.name}': server '{s.name}' uses an incompatible MUX"
                 " protocol for the selected check type",
+                cite=Cite.NONE,
             )
     if o.observe == "layer7" and (d.mode or "tcp") != "http":
         ctx.warning(
@@ -360,15 +378,20 @@ def _targets(d: ProxyDraft, p: Proxy, backends: dict[str, Proxy], ctx: Context) 
     for what, name, loc in wanted:
         be = backends.get(name)
         if be is None:
-            ctx.error(loc, f"Proxy '{p.name}': unable to find required {what}: '{name}'.")
+            ctx.error(
+                loc, f"Proxy '{p.name}': unable to find required {what}: '{name}'.", cite=Cite.NONE
+            )
             continue
         if p.mode == "http" and be.mode != "http":
-            role = "default backend" if what == "default_backend" else "backend"
+            role = (
+                "as its default backend" if what == "default_backend" else "in a 'use_backend' rule"
+            )
             ctx.error(
                 loc,
-                f"http frontend '{p.name}' ({p.loc.file}:{p.loc.line}) tries to use incompatible"
-                f" tcp backend '{be.name}' ({be.loc.file}:{be.loc.line}) as its {role}"
-                " (see 'mode').",
+                f"http {p.type_str} '{p.name}' ({p.loc.file}:{p.loc.line}) tries to use"
+                f" incompatible tcp {be.type_str} '{be.name}' ({be.loc.file}:{be.loc.line})"
+                f" {role} (see 'mode').",
+                cite=Cite.NONE,
             )
 
 
@@ -376,7 +399,9 @@ def _stick_tables(p: Proxy, tables: set[str], ctx: Context) -> None:
     for rule in p.stick_rules:
         name = rule.table or p.name
         if name not in tables:
-            ctx.error(rule.loc, f"Proxy '{p.name}': unable to find stick-table '{name}'.")
+            ctx.error(
+                rule.loc, f"Proxy '{p.name}': unable to find stick-table '{name}'.", cite=Cite.NONE
+            )
 
 
 def _log_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> None:
@@ -384,19 +409,15 @@ def _log_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> N
     proxy.c)."""
     o = d.options
     http_log = o.enabled.get("httplog") or o.enabled.get("httpslog")
-    if p.mode != "http" and http_log and p.has_frontend:
-        where = o.where.get("httplog") or o.where.get("httpslog") or p.loc
-        ctx.warning(
-            where,
-            f"HTTP log/header format not usable with {p.type_str} '{p.name}' (needs 'mode http').",
-        )
     has_format = p.log_format is not None or http_log or o.enabled.get("tcplog")
     logs = any(t.target != "global" for t in p.logs) or (
         global_logs and any(t.target == "global" for t in p.logs)
     )
     if p.has_frontend and has_format and not logs and p.mode in ("tcp", "http"):
         ctx.warning(
-            p.loc, f"log format ignored for {p.type_str} '{p.name}' since it has no log address."
+            p.loc,
+            f"log format ignored for {p.type_str} '{p.name}' since it has no log address.",
+            cite=Cite.NONE,
         )
 
 
@@ -413,6 +434,7 @@ def _l6_in_http(p: Proxy, ctx: Context) -> None:
                 at,
                 f"Proxy '{p.name}': L6 sample fetches ignored on HTTP proxies (declared at"
                 f" {at.file}:{at.line}).",
+                cite=Cite.NONE,
             )
 
 
@@ -423,22 +445,65 @@ _CONDITIONAL = (
 )  # fmt: skip
 
 
-def _cookies_in_tcp(d: ProxyDraft, p: Proxy, ctx: Context) -> None:
-    """Cookie persistence in a proxy that is not `mode http`: read, said to be ignored, in
-    haproxy 2.6.12's words (cfgparse.c check_config_validity; captured with `haproxy -c`)."""
+def _no_http(d: ProxyDraft, p: Proxy, ctx: Context) -> None:
+    """What needs `mode http` in another proxy, first of check_config_validity's checks
+    (src/proxy.c proxy_cfg_ensure_no_http): ignored, or an HTTP log falling back to tcplog."""
+    kind = p.type_str
     if p.cookie is not None:
-        ctx.warning(p.loc, f"cookie will be ignored for proxy '{p.name}' (needs 'mode http').")
+        ctx.warning(
+            p.loc,
+            f"cookie will be ignored for {kind} '{p.name}' (needs 'mode http').",
+            cite=Cite.NONE,
+        )
+    if p.monitor_uri is not None:
+        ctx.warning(
+            p.loc,
+            f"monitor-uri will be ignored for {kind} '{p.name}' (needs 'mode http').",
+            cite=Cite.NONE,
+        )
+    if p.has_backend and p.balance.need is Need.HTTP:
+        ctx.warning(
+            p.balance_loc or p.loc,
+            f"Layer 7 hash not possible for {kind} '{p.name}' (needs 'mode http')."
+            " Falling back to round robin.",
+            cite=Cite.NONE,
+        )
+    o = d.options
+    # the last log format given is the one kept (logline.py line_format)
+    found: list[tuple[Location, str]] = [
+        (o.where[n], n)
+        for n in ("tcplog", "httplog", "httpslog")
+        if o.enabled.get(n) and n in o.where
+    ]
+    if d.log_format_loc is not None:
+        found.append((d.log_format_loc, "log-format"))
+    if found:
+        loc, name = max(found, key=lambda f: (f[0].file == d.loc.file, f[0].line, f[0].col))
+        if name in ("httplog", "httpslog"):
+            ctx.warning(
+                loc,
+                f"'option {name}' not usable with {kind} '{p.name}' (needs 'mode http')."
+                " Falling back to 'option tcplog'.",
+                cite=Cite.LATE,
+            )
+
+
+def _cookies_in_tcp(d: ProxyDraft, p: Proxy, ctx: Context) -> None:
+    """Cookie options and server cookies in a proxy that is not `mode http`: said to be
+    ignored, in haproxy 2.6.12's words (cfgparse.c check_config_validity)."""
     if any(name == "checkcache" and on for name, on, _ in p.options.others):
         ctx.warning(
             d.options.where.get("checkcache") or p.loc,
-            f"'option checkcache' ignored for proxy '{p.name}' as it requires HTTP mode.",
+            f"'option checkcache' ignored for {p.type_str} '{p.name}' as it requires HTTP mode.",
+            cite=Cite.NONE,
         )
     for srv in p.servers:
         if srv.cookie is not None:
             ctx.warning(
                 srv.loc,
-                f"proxy '{p.name}' : ignoring cookie for server '{srv.name}' as HTTP mode is"
-                " disabled.",
+                f"{p.type_str} '{p.name}' : ignoring cookie for server '{srv.name}' as HTTP mode"
+                " is disabled.",
+                cite=Cite.NONE,
             )
 
 
@@ -451,12 +516,9 @@ def _mode_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> 
         _ignored_in_tcp(p, ctx)
     if p.mode != "http":
         _cookies_in_tcp(d, p, ctx)
-        if p.has_backend and p.balance.need is Need.HTTP:
-            ctx.warning(
-                p.balance_loc or p.loc,
-                f"Layer 7 hash not possible for proxy '{p.name}' (needs 'mode http')."
-                " Falling back to round robin.",
-            )
+
+
+def _timeouts(p: Proxy, ctx: Context) -> None:
     t = p.timeouts
     missing = (p.has_frontend and not t.client) or (
         p.has_backend and (not t.connect or not t.server)
@@ -468,6 +530,7 @@ def _mode_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> 
             " certainly encounter various problems with such a configuration. To fix this,"
             " please ensure that all following timeouts are set to a non-zero value: 'client',"
             " 'connect', 'server'.",
+            cite=Cite.NONE,
         )
 
 
@@ -480,11 +543,13 @@ def _ignored_in_tcp(p: Proxy, ctx: Context) -> None:
             ctx.warning(
                 rules[0].loc,
                 f"'{name}' rules ignored for {p.type_str} '{p.name}' as they require HTTP mode.",
+                cite=Cite.NONE,
             )
     if p.options.forwardfor is not None:
         ctx.warning(
             p.loc,
             f"'option forwardfor' ignored for {p.type_str} '{p.name}' as it requires HTTP mode.",
+            cite=Cite.NONE,
         )
 
 
@@ -496,6 +561,7 @@ def _upgrade_warning(p: Proxy, ctx: Context) -> None:
             p.loc,
             f"Proxy '{p.name}' : 'switch-mode http' configured for a tcp {p.type_str} with no"
             " backend. Incoming connections upgraded to HTTP cannot be routed to TCP servers",
+            cite=Cite.NONE,
         )
 
 

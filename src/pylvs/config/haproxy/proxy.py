@@ -180,6 +180,8 @@ def _log(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 
 
 def _log_format(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    if d.kind == "backend":  # cfgparse-listen.c: kept all the same
+        ctx.warning(st.loc, f"backend '{d.name}' : 'log-format' directive is ignored in backends.")
     d.log_format, d.log_format_loc = " ".join(w.text for w in st.args), st.loc
 
 
@@ -332,7 +334,7 @@ _KEYWORDS: dict[str, P] = {
     "errorloc303": proxy_keyword(_errorfile, 2),
     "log": proxy_keyword(_log, 1),
     "log-tag": proxy_keyword(_log_tag),
-    "log-format": proxy_keyword(_log_format, 1, cap=FRONTEND),
+    "log-format": proxy_keyword(_log_format, 1),
     "unique-id-format": proxy_keyword(_word_setter("unique_id_format").handler, 1),
     "unique-id-header": proxy_keyword(_word_setter("unique_id_header").handler, 1),
     "monitor-uri": proxy_keyword(_word_setter("monitor_uri").handler, 1, cap=FRONTEND),

@@ -460,6 +460,8 @@ def _drop_empty_stores(words: list[str]) -> list[str]:
 
 def stick(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     """`stick on|match|store-request|store-response EXPR [table T] [if|unless cond]`."""
+    if d.kind == "frontend":  # cfgparse-listen.c: warnifnotcap (said by proxy_keyword), then out
+        return
     kind = st.args[0].text
     if kind not in ("on", "match", "store-request", "store-response"):
         ctx.error(

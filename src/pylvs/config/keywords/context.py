@@ -11,7 +11,7 @@ from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pylvs.config.errors import Kind, Location, Problems
+from pylvs.config.errors import Cite, Kind, Location, Problems
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,15 @@ class Context:
     # HAProxy expands `$NAME` in addresses once more (src/tools.c env_expand).
     env: Mapping[str, str] = field(default_factory=dict)
 
-    def error(self, loc: Location, message: str, kind: Kind = Kind.CONFIG) -> None:
-        self.problems.error(loc, message, kind)
+    def error(
+        self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite = Cite.PARSING
+    ) -> None:
+        self.problems.error(loc, message, kind, cite)
 
-    def warning(self, loc: Location, message: str, kind: Kind = Kind.CONFIG) -> None:
-        self.problems.warning(loc, message, kind)
+    def warning(
+        self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite = Cite.PARSING
+    ) -> None:
+        self.problems.warning(loc, message, kind, cite)
 
     def note(self, loc: Location, message: str) -> None:
         """A warning of pylvs's own: the original tool accepts this silently."""

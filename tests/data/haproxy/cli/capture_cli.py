@@ -38,6 +38,65 @@ FILES = {
     "backend b\n    server s 127.0.0.1:18002\n",
     "prog.cfg": f"{_T}listen l\n    bind 127.0.0.1:18011\n    server s 127.0.0.1:18002\n"
     "program foo\n    command sleep 30\n",
+    # checks after reading, in check_config_validity's order and words: backends used, stick
+    # tables, peers, tracks (the server's place), what needs `mode http`, http-errors last
+    "later.cfg": (
+        "defaults\n"
+        "  mode http\n"
+        "  timeout client 1s\n"
+        "  timeout server 1s\n"
+        "  timeout connect 1s\n"
+        "frontend f\n"
+        "  bind 127.0.0.1:18080\n"
+        "  use_backend nope if { path /x }\n"
+        "  use_backend t if { path /y }\n"
+        "  stick on src table nosuch\n"
+        "  errorfiles nosect\n"
+        "  default_backend b\n"
+        "backend b\n"
+        "  option tcplog\n"
+        "  stick-table type ip size 10 peers nopeers\n"
+        "  http-check disable-on-404\n"
+        "  server s1 127.0.0.1:18081 track b2/s9\n"
+        "  server s2 127.0.0.1:18082 track s3\n"
+        "  server s3 127.0.0.1:18083\n"
+        "  server s4 127.0.0.1:18084 track s4\n"
+        "  server s5 127.0.0.1:18085 track s2\n"
+        "backend t\n"
+        "  mode tcp\n"
+        "  cookie SRV insert\n"
+        "  option httplog\n"
+        "  http-request deny\n"
+        "  server s1 127.0.0.1:18081 check\n"
+    ),
+    "notcp.cfg": (
+        "global\n"
+        "  log 127.0.0.1:514 local0\n"
+        "defaults\n"
+        "  timeout client 1s\n"
+        "  timeout server 1s\n"
+        "  timeout connect 1s\n"
+        "frontend f\n"
+        "  mode tcp\n"
+        "  log global\n"
+        "  option httplog\n"
+        "  bind 127.0.0.1:18080\n"
+        "  default_backend b\n"
+        "backend b\n"
+        "  mode tcp\n"
+        "  option httpslog\n"
+        '  log-format "%ci"\n'
+        "  balance uri\n"
+        "  cookie X insert\n"
+        "  server s1 127.0.0.1:18081 cookie a\n"
+        "listen l\n"
+        "  mode tcp\n"
+        "  bind 127.0.0.1:18090\n"
+        "  cookie X insert\n"
+        "  monitor-uri /m\n"
+        "  capture request header Host len 10\n"
+        "  server s1 127.0.0.1:18081\n"
+    ),
     "d/a.cfg": "global\n    maxconn 10\n",
     "d/b.cfg": f"{_T}listen l\n    bind 127.0.0.1:18001\n    server s 127.0.0.1:18002\n",
     "d/c.txt": "junk\n",
@@ -69,6 +128,8 @@ CASES: dict[str, list[str]] = {
     "check-zero-warning": ["-c", "-dW", "-f", "nol.cfg"],
     "check-warnings": ["-c", "-f", "warn.cfg"],
     "check-post-parse": ["-c", "-f", "post.cfg"],
+    "check-after-reading": ["-c", "-f", "later.cfg"],
+    "check-http-only-in-tcp": ["-c", "-f", "notcp.cfg"],
     "check-rules-unresolved": ["-c", "-f", "rules.cfg"],
     "check-directory": ["-c", "-f", "d"],
     "check-directory-then-file": ["-c", "-f", "d", "-f", "ok.cfg"],
