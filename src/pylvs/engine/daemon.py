@@ -406,6 +406,10 @@ class Daemon:
         checks = ProxyChecks.build(runtime, self.check_console)
         reader = self.source.server_line if self.source is not None else no_dynamic_servers
         live = LiveProxies(runtime, checks, reader)
+        if any(s.resolve for b in spec.proxies.backends for s in b.servers):  # run-time DNS
+            from pylvs.engine.proxy_resolvers import ProxyResolvers
+
+            live.resolvers = ProxyResolvers(live, spec.proxies.resolvers, self.check_console)
         stats = StatsServers(live, spec.proxies)
         try:
             self._start_lua(spec.proxies.lua, live)
@@ -418,6 +422,8 @@ class Daemon:
         if checks is not None:
             checks.start()
         self.proxy_checks = checks
+        if live.resolvers is not None:
+            live.resolvers.start()
         log.info(
             "proxies: %d frontend(s), %d backend(s), %d listening socket(s)",
             len(runtime.frontends),
@@ -455,6 +461,8 @@ class Daemon:
             checks.stop()
         stats, self.stats_servers = self.stats_servers, None
         if stats is not None:
+            if stats.live.resolvers is not None:
+                stats.live.resolvers.stop()
             await stats.close()
         runtime, self.proxies = self.proxies, None
         if runtime is not None:
@@ -493,6 +501,8 @@ class Daemon:
             task.add_done_callback(self._retiring.discard)
         if checks is not None:  # the new checks took over from their state
             checks.stop()
+        if stats is not None and stats.live.resolvers is not None:
+            stats.live.resolvers.stop()  # the new runtime's resolve from now on
         return ""
 
     # -- table changes --------------------------------------------------------------------

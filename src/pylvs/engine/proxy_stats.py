@@ -25,12 +25,14 @@ import ipaddress
 import os
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pylvs.control.haproxy import promex
 from pylvs.control.haproxy.admin import ErrorLog
 from pylvs.control.haproxy.commands import Extension
 from pylvs.control.haproxy.from_pool import admin_transition, backend_lb, server_lb
 from pylvs.control.haproxy.peers import PeersView
+from pylvs.control.haproxy.resolvers import show_resolvers
 from pylvs.control.stats_http import PageExchange
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
@@ -66,6 +68,9 @@ from pylvs.proto.stick.table import ms
 from pylvs.proto.tls_store import CaStore
 from pylvs.sched.haproxy.server import Admin
 
+if TYPE_CHECKING:
+    from pylvs.engine.proxy_resolvers import ProxyResolvers
+
 # A dynamic server's check never ran: its health starts at 0 (srv_init_addr's "none").
 DYNAMIC_NO_CHECK = dataclasses.replace(NO_CHECK, health=0)
 
@@ -99,6 +104,8 @@ class LiveProxies:
         self.ids.update({b.name: b.id for b in runtime.spec.backends})
         # commands added to the stats socket's (Lua's core.register_cli: engine/lua)
         self.cli_extensions: list[Extension] = []
+        # the `resolvers` sections' run-time DNS (engine/proxy_resolvers.py), when any
+        self.resolvers: ProxyResolvers | None = None
 
     # -- StatsSource -------------------------------------------------------------------
 
@@ -332,6 +339,15 @@ class LiveProxies:
     def proc_var(self, name: str) -> Smp | None:
         return proc_var(self.rt.process, name)
 
+    def resolvers_text(self, name: str | None) -> str | None:
+        """Sections no server resolves with count nothing (their runtime is not made)."""
+        live = self.resolvers
+        sections = []
+        for spec in self.rt.spec.resolvers:
+            got = live.counters(spec.name) if live is not None else None
+            sections.append((spec, got or [{} for _ in spec.nameservers]))
+        return show_resolvers(sections, name)
+
     # -- ProxyAdmin --------------------------------------------------------------------
 
     def _pair(self, backend: str, server: str) -> tuple[BackendRuntime, ServerRuntime]:
@@ -420,6 +436,12 @@ class LiveProxies:
         else:
             be.pool.clear_admin(srv.lb, Admin.RMAINT, self.rt.ctx.clock())
         be.grab()
+
+    def set_server_fqdn(self, backend: str, server: str, fqdn: str) -> tuple[bool, str]:
+        """srv_update_fqdn through the server's resolvers (engine/proxy_resolvers.py)."""
+        if self.resolvers is None or not self.resolvers.resolves(backend, server):
+            return True, "set server <b>/<s> fqdn failed because no resolution is configured.\n"
+        return False, self.resolvers.set_fqdn(backend, server, fqdn)
 
     def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None:
         sh = self._health(backend, server)

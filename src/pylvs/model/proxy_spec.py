@@ -25,6 +25,7 @@ from typing import Protocol
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
 from pylvs.model.peers import PeersSpec
 from pylvs.model.proxy_log import NO_LOG, ProxyLog
+from pylvs.model.resolvers import ResolveOptions, ResolversSpec
 from pylvs.model.tls import NO_DEFAULTS, TlsBindSpec, TlsDefaults, TlsFacts, TlsServerSpec
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -245,6 +246,8 @@ class ServerSpec:
     fqdn: str | None = None
     init_last: bool = False
     unresolved: bool = False
+    # `resolvers NAME` & co: the name is resolved while running (dataplane/haproxy/resolvers.py)
+    resolve: ResolveOptions | None = None
 
     @property
     def proxy_version(self) -> int:
@@ -424,6 +427,7 @@ class ProxiesSpec:
     http_maxhdr: int = 101
     # `peers` sections this process takes part in (model/peers.py's PeersSpec)
     peers: tuple[PeersSpec, ...] = ()
+    resolvers: tuple[ResolversSpec, ...] = ()  # `resolvers` sections (model/resolvers.py)
     ssl_server_verify: str = "required"  # global `ssl-server-verify` (servers without `verify`)
     # global `ssl-default-bind-*` / `ssl-default-server-*` (model/tls.py TlsDefaults)
     ssl_bind_defaults: TlsDefaults = NO_DEFAULTS

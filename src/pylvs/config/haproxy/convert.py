@@ -45,6 +45,7 @@ from pylvs.model.proxy_spec import (
     StatsSocketSpec,
     StickTableSpec,
 )
+from pylvs.model.resolvers import ResolveOptions
 from pylvs.proto.rules.compiled import CompiledProxies
 from pylvs.proto.sample.pattern_ref import ReadFile
 
@@ -105,6 +106,7 @@ def _to_spec(config: HaproxyConfig, problems: Problems, read_file: ReadFile | No
         lua=g.lua,
         **_buffers(g.bufsize, g.maxrewrite, g.http_maxhdr),
         peers=peers_specs(config),
+        resolvers=config.resolvers,
         ssl_server_verify=ssl_options.check_servers(config, problems),
         ssl_bind_defaults=ssl_options.tls_defaults(config.global_.others, "bind"),
         ssl_server_defaults=ssl_options.tls_defaults(config.global_.others, "server"),
@@ -377,6 +379,22 @@ def server(s: Server) -> ServerSpec:
         fqdn=s.fqdn,
         init_last=s.init_last,
         unresolved=s.target.ip is None and s.init_none,
+        resolve=_resolve(s),
+    )
+
+
+def _resolve(s: Server) -> ResolveOptions | None:
+    """A named server's run-time resolution (an address written as an IP has none: HAProxy
+    links no resolution to a server without a host name)."""
+    if s.resolvers is None or s.fqdn is None:
+        return None
+    opts = s.resolve_opts
+    dup = False
+    for o in opts:  # srv_parse_resolve_opts: the last of allow-/prevent-dup-ip wins
+        if o in ("allow-dup-ip", "prevent-dup-ip"):
+            dup = o == "allow-dup-ip"
+    return ResolveOptions(
+        s.resolvers, s.resolve_prefer, s.resolve_net, dup, "ignore-weight" in opts
     )
 
 

@@ -18,6 +18,7 @@ from pylvs.config.errors import Location
 from pylvs.config.haproxy.replies import HttpReply
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
 from pylvs.model.proxy_log import LogTarget as ProxyLogTarget
+from pylvs.model.resolvers import ResolversSpec
 from pylvs.proto.check.rules import Ruleset
 from pylvs.proto.stick.spec import TableSpec
 from pylvs.sched.haproxy.params import LbParams
@@ -114,6 +115,9 @@ class ServerOptions:
     cookie: str | None = None
     init_addr: tuple[str, ...] | None = None
     resolvers: str | None = None
+    resolve_prefer: str | None = None  # "ipv4" | "ipv6"
+    resolve_net: tuple[str, ...] | None = None  # networks, "ADDR/LEN"
+    resolve_opts: tuple[str, ...] | None = None  # allow-dup-ip, ignore-weight, prevent-dup-ip
     track: str | None = None
     non_stick: bool | None = None  # stick rules store nothing for this server
     source: tuple[str, ...] | None = None  # `source ADDR[:PORT] [usesrc ..] [interface ..]`
@@ -170,6 +174,9 @@ class Server:
     init_none: bool = False
     init_last: bool = False
     resolvers: str | None = None
+    resolve_prefer: str = "ipv6"  # srv_settings_init's default family
+    resolve_net: tuple[str, ...] = ()
+    resolve_opts: tuple[str, ...] = ()
     track: str | None = None
     non_stick: bool = False
     source: tuple[str, ...] | None = None
@@ -592,6 +599,9 @@ class HaproxyConfig:
     userlists: tuple[Userlist, ...] = ()
     http_errors: tuple[HttpErrors, ...] = ()
     kept_sections: tuple[KeptSection, ...] = ()
+    # `resolvers` sections (config/haproxy/resolvers.py), `default` added when a server
+    # asks for it undeclared
+    resolvers: tuple[ResolversSpec, ...] = ()
     # The environment after the file's setenv/presetenv/unsetenv/resetenv.
     environment: tuple[tuple[str, str], ...] = ()
 

@@ -173,13 +173,9 @@ def read_http_errors(st: Statement, ctx: Context, known: list[HttpErrors]) -> Ht
 
 
 # The keywords of the sections pylvs reads and does not act on (HAProxy 2.6 configuration §3.6
-# resolvers, §3.7 mailers, §3.8 program (src/mworker-prog.c), §3.9 ring (src/sink.c), §6.2
+# mailers, §3.8 program (src/mworker-prog.c), §3.9 ring (src/sink.c), §6.2
 # cache (src/cache.c), §3.10 log-forward (src/log.c), §10.1 fcgi-app (src/fcgi-app.c)).
 SECTION_KEYWORDS: dict[str, frozenset[str]] = {
-    "resolvers": frozenset(
-        {"nameserver", "parse-resolv-conf", "accepted_payload_size", "resolve_retries",
-         "timeout", "hold"}
-    ),
     "mailers": frozenset({"mailer", "timeout"}),
     "program": frozenset({"command", "user", "group", "option", "no"}),
     "ring": frozenset({"description", "format", "maxlen", "size", "timeout", "server"}),

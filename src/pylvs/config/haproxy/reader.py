@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location, Problems
-from pylvs.config.haproxy import lua, others, post
+from pylvs.config.haproxy import lua, others, post, resolvers
 from pylvs.config.haproxy.addresses import bind_endpoints
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.global_ import GlobalDraft, dispatch_global
@@ -32,6 +32,7 @@ from pylvs.config.haproxy.proxy import TABLES
 from pylvs.config.haproxy.sections import read_sections
 from pylvs.config.keywords import Context, HostFacts, dispatch
 from pylvs.config.tree import Statement
+from pylvs.model.resolvers import ResolversSpec
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
 
@@ -60,6 +61,7 @@ class _State:
     userlists: list[Userlist] = field(default_factory=list)
     http_errors: list[HttpErrors] = field(default_factory=list)
     kept: list[KeptSection] = field(default_factory=list)
+    resolvers: list[ResolversSpec] = field(default_factory=list)
     # The kinds of proxies ("frontend", "backend") inheriting each defaults section with rules.
     rule_users: dict[int, set[str]] = field(default_factory=dict)
 
@@ -118,6 +120,8 @@ def _read(
         kept=state.kept,
     )
     _check_defaults(state, config)
+    sections = resolvers.check_servers(state.resolvers, config.proxies, ctx)
+    config = dataclasses.replace(config, resolvers=tuple(sections))
     return config, read
 
 
@@ -152,6 +156,10 @@ def _section(st: Statement, state: _State) -> None:
         users = others.read_userlist(st, ctx)
         if users is not None:
             state.userlists.append(users)
+    elif kind == "resolvers":
+        found = resolvers.read_resolvers(st, ctx, state.resolvers)
+        if found is not None:
+            state.resolvers.append(found)
     elif kind == "http-errors":
         errors = others.read_http_errors(st, ctx, state.http_errors)
         if errors is not None:

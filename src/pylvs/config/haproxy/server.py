@@ -14,6 +14,7 @@ run-time DNS, ...: config/haproxy/unsupported.py) are kept as written with a war
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 
 from pylvs.config.errors import Kind
 from pylvs.config.haproxy import ssl_options, unsupported
@@ -71,8 +72,9 @@ _WORDS["check-proto"] = "check_proto"
 KNOWN = sorted(
     {*_FLAGS, *_TIMES, *_COUNTS, *_CHOICES, *_WORDS, *unsupported.SERVER, *ssl_options.SERVER}
     | {"weight", "port", "addr", "id", "init-addr", "agent-port", "source", "usesrc"}
-    | {"proxy-v2-options"}
+    | {"proxy-v2-options", "resolve-prefer", "resolve-net", "resolve-opts"}
 )
+_RESOLVE_OPTS = ("allow-dup-ip", "ignore-weight", "prevent-dup-ip")
 
 
 def read_options(
@@ -236,7 +238,54 @@ def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywor
         values["init_addr"] = methods
     elif key == "proxy-v2-options":
         return _pp_options(v, ctx, who, values)
+    elif key.startswith("resolve-"):
+        return _resolve(key, v, ctx, who, values)
     return True
+
+
+def _resolve(key: str, v: Word, ctx: Context, who: str, values: dict[str, object]) -> bool:
+    """`resolve-prefer`, `resolve-net`, `resolve-opts` (src/server.c srv_parse_resolve_*)."""
+    if key == "resolve-prefer":
+        if v.text not in ("ipv4", "ipv6"):
+            ctx.error(v.loc, f"'{who}' : '{key}' expects either ipv4 or ipv6 as argument..")
+            return False
+        values["resolve_prefer"] = v.text
+        return True
+    if key == "resolve-net":
+        nets: list[str] = []
+        for text in v.text.split(",") if v.text else ():
+            net = _network(text)
+            if len(nets) >= 5:  # SRV_MAX_PREF_NET
+                ctx.error(v.loc, f"'{who}' : '{key}' exceed 5 networks..")
+                return False
+            if net is None:
+                ctx.error(v.loc, f"'{who}' : '{key}' invalid network '{text}'..")
+                return False
+            nets.append(net)
+        if not nets:
+            ctx.error(v.loc, f"'{who}' : '{key}' expects a list of networks..")
+            return False
+        values["resolve_net"] = tuple(nets)
+        return True
+    opts = [o for o in v.text.split(",") if o]
+    bad = next((o for o in opts if o not in _RESOLVE_OPTS), None)
+    if bad is not None:
+        ctx.error(
+            v.loc,
+            f"'{who}' : '{key}' : unknown resolve-opts option '{bad}', supported methods are"
+            " 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'..",
+        )
+        return False
+    values["resolve_opts"] = tuple(opts)
+    return True
+
+
+def _network(text: str) -> str | None:
+    """str2net / str62net: ADDR[/MASK] (an IPv4 mask may be dotted), as "ADDR/LEN"."""
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        return None
 
 
 def _pp_options(v: Word, ctx: Context, who: str, values: dict[str, object]) -> bool:

@@ -41,7 +41,6 @@ _POLLER = "HAProxy's pollers and socket tuning do not apply to pylvs's event loo
 _TUNE = "HAProxy's internal buffer and scheduler tuning has no pylvs equivalent"
 _COMP = "HTTP compression is not implemented"
 _QUIC = "QUIC is not implemented"
-_DNS = "server names are resolved once, at start-up (no run-time resolvers)"
 _MAIL = "e-mail alerts are not sent"
 _FCGI = "FastCGI is not implemented"
 _SOCKS = (
@@ -169,7 +168,6 @@ _SERVER: dict[str, tuple[int, str]] = {
         _w("check-alpn check-sni ciphersuites crl-file npn verifyhost"),
         (1, _TLS),
     ),
-    **dict.fromkeys(("resolvers", "resolve-net", "resolve-opts", "resolve-prefer"), (1, _DNS)),
     "socks4": (1, _SOCKS),
     "namespace": (1, _NS),
     "tfo": (0, _POLLER),
@@ -212,7 +210,6 @@ _BIND: dict[str, tuple[int, str]] = {
 }
 
 _SECTIONS: dict[str, str] = {
-    "resolvers": _DNS,
     "mailers": _MAIL,
     "program": "programs are started only in master-worker mode (`pylvs haproxy -W`)",
     "ring": "log rings are not implemented",

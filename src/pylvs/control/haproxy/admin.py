@@ -20,6 +20,7 @@ messages; the runtime only applies the change, as the named HAProxy function doe
 * `set_check_enabled(be, srv, agent, on)` -- `enable|disable health|agent` (CHK_ST_ENABLED);
 * `set_server_maxconn(be, srv, maxconn)` -- server_parse_maxconn_change_request's effect;
 * `set_server_addr(be, srv, addr, port)` -- srv_update_addr_port's effect (None: unchanged);
+* `set_server_fqdn(be, srv, fqdn)` -- srv_update_fqdn (engine/proxy_resolvers.py);
 * `shutdown_server_sessions(be, srv)`, `shutdown_session(id) -> bool` (False: no such stream);
 * `add_server(be, srv, words) -> str` and `del_server(be, srv) -> str` -- the whole `add
   server` / `del server` (they need the configuration's server-line reader, which only the
@@ -76,6 +77,10 @@ class StatsSource(Protocol):
         """The `peers` sections (`show peers`), with their clock's now."""
         ...
 
+    def resolvers_text(self, name: str | None) -> str | None:
+        """`show resolvers [ID]`'s text; None when ID names no section."""
+        ...
+
     def table_now(self) -> float:
         """The time the tables count from (their clock: proto/stick keeps 32-bit ticks, so a
         runtime gives them a clock that starts near zero, not the wall clock)."""
@@ -107,6 +112,10 @@ class ProxyAdmin(Protocol):
     def set_server_addr(
         self, backend: str, server: str, addr: str | None, port: int | None
     ) -> None: ...
+
+    def set_server_fqdn(self, backend: str, server: str, fqdn: str) -> tuple[bool, str]:
+        """`set server B/S fqdn NAME`: (refused, HAProxy's text)."""
+        ...
 
     def shutdown_server_sessions(self, backend: str, server: str) -> None: ...
 

@@ -182,6 +182,13 @@ def show_peers(ctx: Context, words: list[str], payload: str | None) -> Reply:
     return Reply(text) if ok else err(text)
 
 
+def show_resolvers(ctx: Context, words: list[str], payload: str | None) -> Reply:
+    """cli_parse_stat_resolvers + its dump (src/resolvers.c)."""
+    name = words[2] if len(words) > 2 else ""
+    text = ctx.runtime.resolvers_text(name or None)
+    return Reply(text) if text is not None else err("Can't find that resolvers section\n")
+
+
 HANDLERS: dict[str, Handler] = {
     "help": help_,
     "prompt": prompt,
@@ -219,6 +226,7 @@ HANDLERS: dict[str, Handler] = {
     "shutdown_sessions_server": servers.shutdown_sessions_server,
     "table": servers.table,
     "show_peers": show_peers,
+    "show_resolvers": show_resolvers,
     "patterns_show": patterns.show,
     "patterns_add": patterns.add,
     "patterns_del": patterns.delete,

@@ -229,6 +229,9 @@ class FakeRuntime:
     def table_now(self) -> float:
         return self.clock()
 
+    def resolvers_text(self, name: str | None) -> str | None:
+        return None if name else "No resolvers found\n"  # a fake runtime resolves nothing
+
     def peers(self) -> Sequence[PeersView]:
         return list(self.peers_views)
 
@@ -339,6 +342,9 @@ class FakeRuntime:
         fs = self.servers[backend, server]
         fs.addr = addr if addr is not None else fs.addr
         fs.port = port if port is not None else fs.port
+
+    def set_server_fqdn(self, backend: str, server: str, fqdn: str) -> tuple[bool, str]:
+        return True, "set server <b>/<s> fqdn failed because no resolution is configured.\n"
 
     def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None:
         s = self._server(backend, server)

@@ -296,7 +296,7 @@ KEYWORDS: tuple[Keyword, ...] = (
         ("show", "resolvers"),
         "show resolvers [id]                     :"
         " dumps counters from all resolvers section and associated name servers",
-        "unsupported",
+        "show_resolvers",
     ),
     (("help",), None, "help"),
     (("prompt",), None, "prompt"),

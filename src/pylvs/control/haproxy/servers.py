@@ -87,6 +87,11 @@ def set_server(ctx: Context, words: list[str], payload: str | None) -> Reply:
         return set_addr(ctx, px, sv, words)
     if what == "ssl":
         return _set_ssl(ctx, px, sv, value)
+    if what == "fqdn":
+        if not value:
+            return err("set server <b>/<s> fqdn requires a FQDN.\n")
+        refused, text = ctx.runtime.set_server_fqdn(px.name, sv.name, value)
+        return err(text) if refused else msg(text, LOG_WARNING)
     return _set_other(what, value)
 
 
@@ -103,13 +108,7 @@ def _set_ssl(ctx: Context, px: ProxyView, sv: ServerView, value: str) -> Reply:
 
 
 def _set_other(what: str, value: str) -> Reply:
-    """`set server B/S fqdn|ssl|...`: what pylvs cannot change, answered as HAProxy does."""
-    if what == "fqdn":
-        # pylvs has no run-time resolvers (a server's `resolvers` is warned as unsupported),
-        # so every server is one HAProxy finds without sv->resolvers
-        if not value:
-            return err("set server <b>/<s> fqdn requires a FQDN.\n")
-        return err("set server <b>/<s> fqdn failed because no resolution is configured.\n")
+    """`set server B/S ...`: what pylvs cannot change, answered as HAProxy does."""
     if what in _UNSUPPORTED_OPTIONS:
         return err(f"'set server <srv> {what}' is not supported by pylvs.\n")
     return err(_SET_SERVER_USAGE)
