@@ -24,7 +24,7 @@ import dataclasses
 import ipaddress
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pylvs.control.haproxy import promex
@@ -32,7 +32,6 @@ from pylvs.control.haproxy.admin import ErrorLog
 from pylvs.control.haproxy.commands import Extension
 from pylvs.control.haproxy.from_pool import admin_transition, backend_lb, server_lb
 from pylvs.control.haproxy.peers import PeersView
-from pylvs.control.haproxy.resolvers import show_resolvers
 from pylvs.control.stats_http import PageExchange
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
@@ -58,6 +57,7 @@ from pylvs.model.proxies import (
     SessionView,
 )
 from pylvs.model.proxy_spec import FrontendSpec, ServerSpec
+from pylvs.model.resolvers import ResolversSpec
 from pylvs.proto.check.server import ServerHealth
 from pylvs.proto.http.answers import raw_page
 from pylvs.proto.rules.compiled import proc_var, set_proc_var
@@ -339,14 +339,14 @@ class LiveProxies:
     def proc_var(self, name: str) -> Smp | None:
         return proc_var(self.rt.process, name)
 
-    def resolvers_text(self, name: str | None) -> str | None:
+    def resolvers_counters(self) -> Sequence[tuple[ResolversSpec, Sequence[Mapping[str, int]]]]:
         """Sections no server resolves with count nothing (their runtime is not made)."""
         live = self.resolvers
         sections = []
         for spec in self.rt.spec.resolvers:
             got = live.counters(spec.name) if live is not None else None
             sections.append((spec, got or [{} for _ in spec.nameservers]))
-        return show_resolvers(sections, name)
+        return sections
 
     # -- ProxyAdmin --------------------------------------------------------------------
 

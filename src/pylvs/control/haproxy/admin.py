@@ -35,12 +35,13 @@ messages; the runtime only applies the change, as the named HAProxy function doe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from pylvs.control.haproxy.peers import PeersView
 from pylvs.model.proxies import ErrorCapture, ProxiesSnapshot, SessionView
+from pylvs.model.resolvers import ResolversSpec
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
@@ -77,8 +78,9 @@ class StatsSource(Protocol):
         """The `peers` sections (`show peers`), with their clock's now."""
         ...
 
-    def resolvers_text(self, name: str | None) -> str | None:
-        """`show resolvers [ID]`'s text; None when ID names no section."""
+    def resolvers_counters(self) -> Sequence[tuple[ResolversSpec, Sequence[Mapping[str, int]]]]:
+        """The `resolvers` sections and their nameservers' counters (`show resolvers`, `show
+        stat domain resolvers`)."""
         ...
 
     def table_now(self) -> float:

@@ -19,6 +19,7 @@ from pylvs.control.haproxy import (
     patterns,
     peers,
     proxies,
+    resolvers,
     servers,
     ssl,
     streams,
@@ -185,7 +186,7 @@ def show_peers(ctx: Context, words: list[str], payload: str | None) -> Reply:
 def show_resolvers(ctx: Context, words: list[str], payload: str | None) -> Reply:
     """cli_parse_stat_resolvers + its dump (src/resolvers.c)."""
     name = words[2] if len(words) > 2 else ""
-    text = ctx.runtime.resolvers_text(name or None)
+    text = resolvers.show_resolvers(ctx.runtime.resolvers_counters(), name or None)
     return Reply(text) if text is not None else err("Can't find that resolvers section\n")
 
 

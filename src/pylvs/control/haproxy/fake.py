@@ -18,7 +18,7 @@ runtime reads the whole server line through the configuration reader).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pylvs.control.haproxy.admin import ErrorLog
@@ -41,6 +41,7 @@ from pylvs.model.proxies import (
     ServerView,
     SessionView,
 )
+from pylvs.model.resolvers import ResolversSpec
 from pylvs.proto.rules.compiled import SetVarCompiler, proc_var, set_proc_var
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.stream import Process
@@ -229,8 +230,8 @@ class FakeRuntime:
     def table_now(self) -> float:
         return self.clock()
 
-    def resolvers_text(self, name: str | None) -> str | None:
-        return None if name else "No resolvers found\n"  # a fake runtime resolves nothing
+    def resolvers_counters(self) -> Sequence[tuple[ResolversSpec, Sequence[Mapping[str, int]]]]:
+        return ()  # a fake runtime has no resolvers section
 
     def peers(self) -> Sequence[PeersView]:
         return list(self.peers_views)

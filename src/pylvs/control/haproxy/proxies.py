@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pylvs.control.haproxy.context import LOG_NOTICE, Context, Reply, err, msg
 from pylvs.control.haproxy.lookup import find_backend, find_frontend
+from pylvs.control.haproxy.resolvers import stat_resolvers
 from pylvs.control.haproxy.stat import parse_show_info, parse_show_stat, render_info, render_stat
 from pylvs.model.proxies import ProxyView
 from pylvs.proto.stick import Level
@@ -41,6 +42,8 @@ def show_stat(ctx: Context, words: list[str], payload: str | None) -> Reply:
     opts = parse_show_stat(words, snapshot, ctx.state.bind_level >= Level.OPERATOR)
     if isinstance(opts, str):
         return err(opts)
+    if opts.resolvers:
+        return Reply(stat_resolvers(ctx.runtime.resolvers_counters(), opts.fmt, opts.desc))
     return Reply(render_stat(snapshot, opts))
 
 

@@ -41,10 +41,6 @@ from pylvs.model.proxies import (
 )
 from pylvs.sched.haproxy.cnum import atoi
 
-RESOLVERS_HEADER = (
-    "# id,pid,sent,send_error,valid,update,cname,cname_error,any_err,nx,timeout,refused,other,"
-    "invalid,too_big,truncated,outdated,\n"
-)
 _TYPE_LETTER = {TYPE_FE: "F", TYPE_BE: "B", TYPE_SV: "S", TYPE_SO: "L"}
 _OBJ_TYPE = {TYPE_FE: "Frontend", TYPE_BE: "Backend", TYPE_SV: "Server", TYPE_SO: "Listener"}
 
@@ -196,9 +192,8 @@ def json_row(row: Row) -> str:
 def render_stat(
     snapshot: ProxiesSnapshot, opts: StatOptions, keep: Callable[[ProxyView], bool] | None = None
 ) -> str:
-    if opts.resolvers:
-        # pylvs resolves server names when it reads the configuration: no resolvers section.
-        return {"csv": RESOLVERS_HEADER, "json": "[]\n"}.get(opts.fmt, "")
+    if opts.resolvers:  # the stats page has no resolvers domain: proxies.show_stat has it
+        return ""
     rows = stat_rows(snapshot, opts, keep)
     if opts.fmt == "typed":
         return "".join(typed_lines(row, opts.desc) for row in rows)
