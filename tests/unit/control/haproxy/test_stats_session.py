@@ -143,7 +143,8 @@ def test_parse_seconds_rounds_up_and_refuses_what_haproxy_refuses() -> None:
 
 
 def test_set_server_fqdn_answers_as_haproxy_without_resolvers() -> None:
-    """src/server.c cli_parse_set_server: no server has run-time resolvers in pylvs."""
+    """src/server.c cli_parse_set_server: a server without run-time resolution (the fake
+    runtime has none; engine/proxy_resolvers.py answers for those that have)."""
     s = session()
     assert s.feed(b"set server be/s1 fqdn foo.fqdn\n") == (
         b"set server <b>/<s> fqdn failed because no resolution is configured.\n\n"
