@@ -386,8 +386,8 @@ def server(s: Server) -> ServerSpec:
 def _resolve(s: Server) -> ResolveOptions | None:
     """A named server's run-time resolution (an address written as an IP has none: HAProxy
     links no resolution to a server without a host name)."""
-    if s.resolvers is None or s.fqdn is None:
-        return None
+    if s.resolvers is None or s.fqdn is None or s.fqdn.startswith("_"):
+        return None  # an SRV record's name (warned about): not queried
     opts = s.resolve_opts
     dup = False
     for o in opts:  # srv_parse_resolve_opts: the last of allow-/prevent-dup-ip wins

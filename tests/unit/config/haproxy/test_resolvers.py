@@ -4,7 +4,7 @@ corpus's (tests/data/haproxy/check/resolvers_*.cfg)."""
 
 from __future__ import annotations
 
-from pylvs.config.errors import Severity
+from pylvs.config.errors import Kind, Severity
 from pylvs.config.haproxy.convert import to_spec
 from pylvs.config.haproxy.reader import load_text
 from pylvs.config.keywords import HostFacts
@@ -114,3 +114,16 @@ def test_unknown_section_refused_at_the_server() -> None:
         8,
         "proxy 'li', server 's1': unable to find required resolvers 'nope'",
     )
+
+
+def test_srv_record_names_are_warned_and_not_resolved() -> None:
+    r = load_text(
+        "resolvers dns\n    nameserver ns1 127.0.0.1:53\n"
+        + TAIL
+        + "    server s1 _http._tcp.app.invalid:80 resolvers dns init-addr none\n",
+        "h.cfg",
+    )
+    (p,) = [p for p in r.problems if "SRV" in p.message]
+    assert p.kind is Kind.UNSUPPORTED and p.loc.line == 10
+    be = to_spec(r.config, r.problems).proxies.backend("li")
+    assert be is not None and be.servers[0].resolve is None
