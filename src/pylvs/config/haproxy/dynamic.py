@@ -25,6 +25,7 @@ from pylvs.config.tree import Word
 from pylvs.model.proxy_spec import ServerSpec
 
 _CLI = Location("CLI", 1, 1)
+_NOT_DYNAMIC = frozenset({"resolvers", "resolve-prefer", "resolve-net", "resolve-opts"})
 
 
 def dynamic_server(backend: str, name: str, words: Sequence[str]) -> ServerSpec | str:
@@ -38,6 +39,9 @@ def dynamic_server(backend: str, name: str, words: Sequence[str]) -> ServerSpec 
         return text.removeprefix(f"'server {backend}/{name}' : ") + "\n"
     _name, target, options, sid = got
     assert isinstance(target, Target)
+    for w in words:  # run-time DNS keywords lack SRV_PARSE_DYNAMIC (src/server.c srv_kws)
+        if w in _NOT_DYNAMIC:
+            return f"'{w}' option is not accepted for dynamic server\n"
     if target.ip is None:
         return f"pylvs connects to IP addresses: '{target.host}' is not one.\n"
     values = {

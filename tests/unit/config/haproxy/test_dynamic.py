@@ -35,6 +35,13 @@ def test_haproxy_s_answers() -> None:
     assert dynamic_server("be", "s", ["127.0.0.1:1", "weight", "300"]) == (
         "weight of server s is not within 0 and 256 (300)..\n"
     )
+    # run-time DNS is for the configuration's servers only (haproxy 2.6.12's answers)
+    assert dynamic_server("be", "s", ["app.test:80", "resolvers", "dns"]) == (
+        "'resolvers' option is not accepted for dynamic server\n"
+    )
+    assert dynamic_server("be", "s", ["127.0.0.1:80", "resolve-net", "10.0.0.0/8"]) == (
+        "'resolve-net' option is not accepted for dynamic server\n"
+    )
 
 
 def test_what_pylvs_cannot_run_is_refused() -> None:
