@@ -22,7 +22,7 @@ from pylvs.config.errors import Kind, Location
 from pylvs.config.haproxy.model import Proxy
 from pylvs.config.haproxy.values import literal_ip, split_host_port
 from pylvs.config.keywords import Context
-from pylvs.config.tree import Statement
+from pylvs.config.tree import Statement, Word
 from pylvs.model.resolvers import NameserverSpec, ResolversSpec
 from pylvs.sched.haproxy.cnum import atoi
 
@@ -55,23 +55,38 @@ def read_resolvers(
         return None
     word = st.args[0]
     name = word.text
-    bad = next((c for c in name if c not in _NAME_CHARS), None)
-    if bad is not None:
-        ctx.error(word.loc, f"character '{bad}' is not permitted in 'resolvers' name '{name}'.")
+    if not _named(word, ctx, "'resolvers' name") or _taken(name, seen, st.loc, ctx, "resolvers"):
         return None
-    for other in seen:
-        if other.name == name:
-            ctx.error(
-                st.loc,
-                f"resolvers '{name}' has same name as another resolvers (declared at"
-                f" {other.where}).",
-            )
-            return None
     values: dict[str, object] = {}
     servers: list[NameserverSpec] = []
     for line in st.block or ():
         _line(line, ctx, values, servers)
     return ResolversSpec(name, tuple(servers), where=_where(st.loc), **values)  # type: ignore[arg-type]
+
+
+def _named(word: Word, ctx: Context, what: str) -> bool:
+    """invalid_char: a name of letters, digits and `-_.:` only."""
+    bad = next((c for c in word.text if c not in _NAME_CHARS), None)
+    if bad is not None:
+        ctx.error(word.loc, f"character '{bad}' is not permitted in {what} '{word.text}'.")
+    return bad is None
+
+
+def _taken(
+    name: str,
+    seen: Iterable[ResolversSpec | NameserverSpec],
+    loc: Location,
+    ctx: Context,
+    what: str,
+) -> bool:
+    """A name already declared: said, with where."""
+    for other in seen:
+        if other.name == name:
+            ctx.error(
+                loc, f"{what} '{name}' has same name as another {what} (declared at {other.where})."
+            )
+            return True
+    return False
 
 
 def _line(
@@ -119,17 +134,9 @@ def _nameserver(line: Statement, ctx: Context, servers: list[NameserverSpec]) ->
         ctx.error(line.loc, "'nameserver' expects <name> and <addr>[:<port>] as arguments.")
         return
     name = args[0].text
-    bad = next((c for c in name if c not in _NAME_CHARS), None)
-    if bad is not None:
-        ctx.error(args[0].loc, f"character '{bad}' is not permitted in server name '{name}'.")
+    if not _named(args[0], ctx, "server name"):
         return
-    for other in servers:
-        if other.name == name:
-            ctx.error(
-                line.loc,
-                f"nameserver '{name}' has same name as another nameserver (declared at"
-                f" {other.where}).",
-            )
+    _taken(name, servers, line.loc, ctx, "nameserver")  # said, and read all the same
     text = args[1].text
     family, at, rest = text.partition("@")
     if not at:
