@@ -157,6 +157,10 @@ class ProxyChecks:
         )
         self.driver.changed()
 
+    def move(self, sh: ServerHealth, host: str, port: int | None) -> None:
+        """A server's new address, for its checks too (Checks.move)."""
+        self.checks.move(sh, host, port)
+
     def resolved(self, sh: ServerHealth) -> None:
         """Out of maintenance "resolution" (`set server B/S addr`)."""
         admin.clr_admin_flag(sh, Admin.RMAINT, self._now())

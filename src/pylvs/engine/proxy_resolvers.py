@@ -199,6 +199,10 @@ class ProxyResolvers:
             old = str(ev.old) if ev.old is not None else "(none)"
             self._say(be, f"{who} changed its IP from {old} to {ev.new} by {ev.updater}")
             self._set_address(be, srv, ev.new)
+            checks = self.live.checks
+            sh = checks.health(be.spec.name, srv.spec.name) if checks is not None else None
+            if sh is not None and checks is not None:
+                checks.move(sh, str(ev.new), None)
         elif isinstance(ev, AddressCleared):
             self._set_address(be, srv, None)
         elif isinstance(ev, MaintSet):

@@ -428,6 +428,9 @@ class LiveProxies:
             address = ipaddress.ip_address(addr) if addr is not None else srv.spec.address
             srv.set_address(address, port if port is not None else srv.spec.port)
             be.servers_changed()
+            sh = self._health(backend, server)
+            if sh is not None and self.checks is not None and address is not None:
+                self.checks.move(sh, str(address), port)
         if not srv.lb.next_admin & Admin.RMAINT:
             return
         sh = self._health(backend, server)

@@ -1,5 +1,5 @@
-"""Run-time DNS (`resolvers`, `server-template ... resolvers R init-addr none`) under pylvs and
-under the real haproxy, the same tiny DNS server changing its answers while they run: the
+"""Run-time DNS (`resolvers`, `server-template ... check resolvers R init-addr none`) under
+pylvs and under the real haproxy, the same tiny DNS server changing its answers while they run: the
 same servers come (each slot its own address), move (a vanished address replaced, the others
 kept), go (NXDOMAIN past `hold nx`: maintenance "resolution") and come back, as `show servers
 state`, `show stat` and clients see them; the same `set server B/S fqdn` answers; the junk the
@@ -30,12 +30,15 @@ HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
 
 
 def _state(text: str) -> list[list[str]]:
-    """`show servers state` rows without srv_time_since_last_change."""
+    """`show servers state` rows without srv_time_since_last_change and the last check's
+    status, result and health, and the state's "in progress" bit (which of the 300 ms checks
+    ran is timing; whether the check runs or is paused stays)."""
     rows = []
     for line in text.splitlines():
         if line and not line.startswith("#") and " " in line:
             words = line.split(" ")
-            del words[9]
+            words[13] = str(int(words[13]) & ~1)  # CHK_ST_INPROGRESS
+            del words[9:13]
             rows.append(words)
     return rows
 
@@ -44,8 +47,8 @@ def _stat(text: str) -> list[tuple[str, ...]]:
     lines = text.splitlines()
     head = lines[0].lstrip("# ").split(",")
     cols = [head.index(c) for c in ("svname", "status", "addr")]
-    return [
-        tuple(f[i] for i in cols)
+    return [  # a status's " N/M" (checks on their way) is timing
+        tuple(f[i].split(" ")[0] if i == cols[1] and "/" in f[i] else f[i] for i in cols)
         for f in (line.split(",") for line in lines[1:])
         if len(f) > 1 and f[0] == "be" and f[1] not in ("FRONTEND", "BACKEND")
     ]
@@ -60,19 +63,30 @@ def _unport(value: object, port: str) -> object:
 
 
 def _settle(stats: Path, want: set[str]) -> list[list[str]]:
-    """The servers' state once their addresses are `want` (the DNS answer took), or the
-    last seen after 20 s (a busy box: generous)."""
+    """The servers' state once their addresses are `want` (the DNS answer took) and those
+    with one are up (their checks follow the address), or the last seen after 20 s (a busy
+    box: generous)."""
     deadline = time.monotonic() + 20
     while not stats.exists() and time.monotonic() < deadline:  # a busy box: not bound yet
         time.sleep(0.05)
     while True:
         rows = _state(stats_command(stats, "show servers state"))
         if {r[4] for r in rows} - {"-"} == want and all(
-            (r[4] == "-") == (r[6] == "32") for r in rows
+            (r[4] == "-") == (r[6] == "32") and (r[4] == "-") == (r[5] == "0") for r in rows
         ):
             return rows
         if time.monotonic() > deadline:
             return rows
+        time.sleep(0.1)
+
+
+def _confirmed(stats: Path) -> None:
+    """Until the checks confirmed the servers with an address (plain "UP" in `show stat`)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        text = stats_command(stats, "show stat")
+        if ",UP," in text and ",UP " not in text:
+            return
         time.sleep(0.1)
 
 
@@ -110,10 +124,12 @@ def scenario(kind: str, tmp: Path, proxy: Callable[..., Proxy]) -> list[object]:
             "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n"
             "    timeout server 5s\n"
             f"listen be\n    bind 127.0.0.1:{listen}\n    balance roundrobin\n"
-            f"    server-template web 1-3 app.test:{port} resolvers dns init-addr none\n"
+            f"    server-template web 1-3 app.test:{port} check inter 300ms resolvers dns"
+            " init-addr none\n"
         ), None)  # fmt: skip
         seen: list[object] = [_settle(stats, set(HOSTS[:2]))]
         seen.append(_stat(stats_command(stats, "show stat")))
+        _confirmed(stats)
         seen.append(sorted(ask(listen) for _ in range(4)))
         dns.set("app.test", list(HOSTS[1:]))  # .2 goes, .4 comes
         seen.append(_settle(stats, set(HOSTS[1:])))
@@ -140,6 +156,7 @@ def scenario(kind: str, tmp: Path, proxy: Callable[..., Proxy]) -> list[object]:
         assert "be/web1 changed its IP from (none) to 127.0.0.2 by dns/ns1" in out, out
         assert "be/web2 changed its IP from (none) to 127.0.0.3 by DNS cache" in out, out
         assert "is going DOWN for maintenance (DNS NX status)" in out, out
+        assert "is DOWN, reason" not in out, out  # each check went to its server's address
         # each run has its own backend port: the rest must be the same
         return [_unport(x, str(port)) for x in seen]
     finally:

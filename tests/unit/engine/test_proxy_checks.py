@@ -224,3 +224,19 @@ def test_slowstart_ramps_the_weight_once_a_second(tmp_path: object) -> None:
     checks.checks.tick(120.0)
     assert s1.cur_state is State.RUNNING  # the ramp is over: "is UP" again
     assert lines.sent[-1][2].startswith("Server be/s1 is UP")
+
+
+def test_set_server_addr_moves_the_check_too(tmp_path: object) -> None:
+    """HAProxy's checks connect to the server's address (unless `addr`): a new one, from
+    `set server B/S addr` or a DNS answer, is where the next runs go."""
+    rt, checks, _lines = built(str(tmp_path))
+    live = LiveProxies(rt, checks)
+    live.set_server_addr("be", "s1", "127.0.0.9", 9100)
+    moved = planned(checks, "s1").address
+    assert (moved.server_addr, moved.server_port) == ("127.0.0.9", 9100)
+    assert planned(checks, "s2").address.server_addr == "127.0.0.1"
+    live.set_server_addr("be", "s2", None, 9200)  # a port alone: the address stays
+    assert (
+        planned(checks, "s2").address.server_addr,
+        planned(checks, "s2").address.server_port,
+    ) == ("127.0.0.1", 9200)

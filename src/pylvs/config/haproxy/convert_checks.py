@@ -181,8 +181,8 @@ def _server_health(
         )
         if s.disabled:
             check.health, check.paused = 0, True
-        elif s.init_none and s.target.ip is None:  # maintenance "resolution": checked all
-            check.health = 0  # the same, from 0 as srv_set_admin_flag leaves it
+        elif s.init_none and s.target.ip is None:  # maintenance "resolution": paused at 0,
+            check.health, check.paused = 0, True  # as srv_set_admin_flag leaves it
     if s.agent_check:
         agent = HealthCheck(
             proxy.name,

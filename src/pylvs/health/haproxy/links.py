@@ -95,9 +95,16 @@ class Link(asyncio.Protocol):
     async def _connect(
         self, loop: asyncio.AbstractEventLoop, c: Open, tls: ssl.SSLContext | None
     ) -> None:
+        host, port = c.via or (c.host, c.port)
         try:
-            host, port = c.via or (c.host, c.port)
-            family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+            version = ipaddress.ip_address(host).version
+        except ValueError:  # a server still without an address (a name `init-addr none`
+            if not self.closed:  # kept): HAProxy's connect finds no protocol, a socket error
+                run = self.run
+                self.event(lambda now: run.failed("", now, established=True))
+            return
+        try:
+            family = socket.AF_INET6 if version == 6 else socket.AF_INET
             sock = self.sock = socket.socket(family, socket.SOCK_STREAM)
             sock.setblocking(False)
             if c.delay_ack:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pylvs.proto.check import admin
 from pylvs.proto.check.custom import AgentReply
@@ -195,6 +195,15 @@ class Checks:
         return CheckRun(
             p.ruleset, p.check, address=p.address, owner=owner, ctx=ctx, timeouts=p.timeouts
         )
+
+    def move(self, sh: ServerHealth, host: str, port: int | None) -> None:
+        """The server has a new address (`set server B/S addr`, a DNS answer): its checks'
+        next runs connect there, as HAProxy's use the server's address (an `addr` or `port`
+        of the check's own stays theirs)."""
+        for p in self.planned:
+            if p.server is sh:
+                moved = replace(p.address, server_addr=host)
+                p.address = moved if port is None else replace(moved, server_port=port)
 
     def complete(self, p: Planned, now: float) -> list[Effect]:
         """A run is done: its result to the server, the next run planned."""
