@@ -65,6 +65,8 @@ class Ended(Protocol):
     def denied(self) -> tuple[bool, bool, bool]: ...
     @property
     def internal_error(self) -> bool: ...
+    @property
+    def comp_counts(self) -> list[int]: ...
 
 
 class HttpStats:
@@ -105,6 +107,8 @@ class HttpStats:
             self.intercepted(x.frontend)
         if x.denied != _NOT_DENIED:
             self._denied(x, backend)
+        if any(x.comp_counts):  # the compression filter's bytes and response
+            self._compressed(x.frontend, backend, x.comp_counts)
         if x.internal_error:  # return_int_err: the backend and server that had the stream
             self._fe(x.frontend).internal_errors += 1
             if backend is not None:
@@ -157,6 +161,19 @@ class HttpStats:
             if resp and x.server is not None:
                 key = (backend or "", x.server.spec.name)
                 self.servers.setdefault(key, HttpCounts()).denied_resp += 1
+
+    def _compressed(self, frontend: str, backend: str | None, counts: list[int]) -> None:
+        targets = [self._fe(frontend)]
+        if backend is not None:
+            targets.append(self.backends.setdefault(backend, HttpCounts()))
+        for t in targets:
+            t.comp = [a + b for a, b in zip(t.comp, counts, strict=True)]
+
+    def compression(self, frontend: str | None, backend: str | None = None) -> dict[str, int]:
+        """comp_in, comp_out, comp_byp of a frontend or a backend (Counters' fields)."""
+        got = self._counts(frontend, backend, "")
+        c = got.comp if got is not None else [0, 0, 0, 0]
+        return {"comp_in": c[0], "comp_out": c[1], "comp_byp": c[2]}
 
     def _counts(self, frontend: str | None, backend: str | None, server: str) -> HttpCounts | None:
         if frontend is not None:

@@ -181,6 +181,7 @@ class LiveProxies:
             denied_resp=dresp + fe.denied_resp,  # HTTP rules' and tcp-response rules'
             failed_rewrites=self.http.rewrites(fe.spec.name),
             internal_errors=self.http.internal_errors(fe.spec.name),
+            **self.http.compression(fe.spec.name),
         )
         stopped = all(lst.closed for lst in fe.listeners) and bool(fe.listeners)
         return FrontendView(
@@ -215,6 +216,7 @@ class LiveProxies:
             failed_conns=be.failed_conns,
             retries=be.retries,
             redispatches=be.redispatches,
+            **self.http.compression(None, be.spec.name),
         )
         history = self.checks.backends.get(be.spec.name) if self.checks is not None else None
         changed = history.last_change if history is not None else None

@@ -140,6 +140,17 @@ class HttpSpec:
     response_captures: tuple[tuple[str, int], ...] = ()
     buffer_request: bool = False  # option http-buffer-request (of the frontend)
     capture_cookie: tuple[str, int] | None = None  # capture cookie NAME len N (%CC, %CS)
+    compression: CompressionSpec | None = None  # `compression ...` (none: not configured)
+
+
+@dataclass(frozen=True, slots=True)
+class CompressionSpec:
+    """`compression algo|type|offload` (src/flt_http_comp.c, proto/http/compress.py): the
+    algorithms and types in HAProxy's list order (each new word first), `offload`."""
+
+    algos: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    offload: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +436,7 @@ class ProxiesSpec:
     bufsize: int = 16384
     maxrewrite: int = 1024
     http_maxhdr: int = 101
+    comp_maxlevel: int = 1  # tune.comp.maxlevel: the zlib level of HTTP compression
     # `peers` sections this process takes part in (model/peers.py's PeersSpec)
     peers: tuple[PeersSpec, ...] = ()
     resolvers: tuple[ResolversSpec, ...] = ()  # `resolvers` sections (model/resolvers.py)

@@ -105,6 +105,7 @@ def _to_spec(config: HaproxyConfig, problems: Problems, read_file: ReadFile | No
         nbthread=g.nbthread or 0,
         lua=g.lua,
         **_buffers(g.bufsize, g.maxrewrite, g.http_maxhdr),
+        comp_maxlevel=g.comp_maxlevel,
         peers=peers_specs(config),
         resolvers=config.resolvers,
         ssl_server_verify=ssl_options.check_servers(config, problems),

@@ -88,6 +88,7 @@ def http_spec(proxy: Proxy, problems: Problems | None = None) -> HttpSpec:
         request_captures=_captures(proxy, "request header"),
         response_captures=_captures(proxy, "response header"),
         buffer_request=_option(proxy, "http-buffer-request"),
+        compression=proxy.more.compression,
     )
 
 

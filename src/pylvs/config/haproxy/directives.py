@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from pylvs.config.errors import Kind
-from pylvs.config.haproxy import unsupported
+from pylvs.config.haproxy import compression, unsupported
 from pylvs.config.haproxy.addresses import server_target
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
 from pylvs.config.haproxy.model import ErrorFilesRef
@@ -329,6 +329,8 @@ def _unsupported(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     if name == "filter" and d.kind == "defaults":
         ctx.error(st.loc, "filter is not allowed in a 'default' section.")
         return
+    if name == "filter" and compression.filter_keyword(st, ctx, d):
+        return
     if name in _WILL_BE_IGNORED and _ignored(st, ctx, d, _WILL_BE_IGNORED[name]):
         return
     if name in _NOT_IN_BACKENDS and d.kind == "backend":
@@ -399,4 +401,5 @@ DIRECTIVES: dict[str, P] = {
     "bind-process": Keyword(_bind_process),
     **REMOVED,
     **{name: Keyword(_unsupported) for name in unsupported.PROXY},
+    "compression": Keyword(compression.keyword, 1),
 }

@@ -32,6 +32,7 @@ from pylvs.config.haproxy.model import (
     Target,
     Timeouts,
 )
+from pylvs.model.proxy_spec import CompressionSpec
 from pylvs.proto.stick.spec import TableSpec
 from pylvs.sched.haproxy.params import LbParams
 
@@ -201,5 +202,9 @@ def _inherited(m: Directives, *, fe: bool, be: bool) -> Directives:
         rate_limit_sessions=m.rate_limit_sessions if fe else None,
         retry_on=m.retry_on if be else (),
         dynamic_cookie_key=m.dynamic_cookie_key if be else None,
+        # proxy_defproxy_cpy copies the algorithm and type lists, not `offload`
+        compression=(
+            CompressionSpec(m.compression.algos, m.compression.types) if m.compression else None
+        ),
         others=m.others,
     )

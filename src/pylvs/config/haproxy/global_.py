@@ -23,6 +23,7 @@ from pylvs.config.keywords.table import sub_name
 from pylvs.config.listen import parse_listen
 from pylvs.config.tree import Statement
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
+from pylvs.sched.haproxy.cnum import atoi
 
 
 @dataclass(slots=True)
@@ -63,6 +64,7 @@ class GlobalDraft:
     maxrewrite: int | None = None
     http_maxhdr: int | None = None
     http_cookielen: int | None = None
+    comp_maxlevel: int = 1
     h1_accept_payload_with_any_method: bool = False
     pp2_never_send_local: bool = False
     variables: list[tuple[str, bool, str, Location]] = field(default_factory=list)
@@ -175,6 +177,18 @@ def _nbthread(st: Statement, ctx: Context, g: GlobalDraft) -> None:
     ctx.warning(st.loc, unsupported.message(st.name, unsupported.GLOBAL[st.name]), Kind.UNSUPPORTED)
 
 
+def _comp_maxlevel(st: Statement, ctx: Context, g: GlobalDraft) -> None:
+    """`tune.comp.maxlevel N` (cfgparse-global.c): 1 to 9, atoi's reading of the word."""
+    if len(st.args) > 1:
+        ctx.error(st.loc, f"'{st.name}' cannot handle unexpected argument '{st.args[1].text}'.")
+        return
+    n = atoi(st.args[0].text) if st.args else 0
+    if not 1 <= n <= 9:
+        ctx.error(st.loc, f"'{st.name}' expects a numeric value between 1 and 9")
+        return
+    g.comp_maxlevel = n
+
+
 def _nbproc(st: Statement, ctx: Context, _g: GlobalDraft) -> None:
     ctx.error(
         st.loc,
@@ -226,6 +240,7 @@ _KEYWORDS.update(
         "tune.maxrewrite": _count("maxrewrite"),
         "tune.http.maxhdr": _count("http_maxhdr", 1, 32767),
         "tune.http.cookielen": _count("http_cookielen"),
+        "tune.comp.maxlevel": Keyword(_comp_maxlevel),
         "h1-accept-payload-with-any-method": _flag("h1_accept_payload_with_any_method"),
         "pp2-never-send-local": _flag("pp2_never_send_local"),
         "set-var": Keyword(_set_var),

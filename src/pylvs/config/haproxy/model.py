@@ -18,6 +18,7 @@ from pylvs.config.errors import Location
 from pylvs.config.haproxy.replies import HttpReply
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
 from pylvs.model.proxy_log import LogTarget as ProxyLogTarget
+from pylvs.model.proxy_spec import CompressionSpec
 from pylvs.model.resolvers import ResolversSpec
 from pylvs.proto.check.rules import Ruleset
 from pylvs.proto.stick.spec import TableSpec
@@ -408,6 +409,8 @@ class Directives:
     rate_limit_sessions: int | None = None
     retry_on: tuple[str, ...] = ()
     dynamic_cookie_key: str | None = None
+    compression: CompressionSpec | None = None  # `compression algo|type|offload`
+    comp_filter: bool = False  # `filter compression` (explicit)
     # Keywords of config/haproxy/unsupported.py's proxy list, as written (each was warned about).
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -539,6 +542,7 @@ class Global:
     maxrewrite: int | None = None  # tune.maxrewrite
     http_maxhdr: int | None = None  # tune.http.maxhdr (None: 101)
     http_cookielen: int | None = None  # tune.http.cookielen
+    comp_maxlevel: int = 1  # tune.comp.maxlevel
     h1_accept_payload_with_any_method: bool = False
     pp2_never_send_local: bool = False
     # `set-var proc.NAME EXPR` / `set-var-fmt proc.NAME FMT`: (name, is a format, text, where)

@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from pylvs.config.errors import Cite, Location
+from pylvs.config.haproxy import compression
 from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.checkpost import check_port_problem, proxy_checks
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
@@ -158,6 +159,7 @@ def _global(g: GlobalDraft) -> Global:
         maxrewrite=g.maxrewrite,
         http_maxhdr=g.http_maxhdr,
         http_cookielen=g.http_cookielen,
+        comp_maxlevel=g.comp_maxlevel,
         h1_accept_payload_with_any_method=g.h1_accept_payload_with_any_method,
         pp2_never_send_local=g.pp2_never_send_local,
         variables=tuple(g.variables),
@@ -305,6 +307,7 @@ def proxy_of(d: ProxyDraft, ctx: Context) -> Proxy:
 
 def _proxy(d: ProxyDraft, ctx: Context) -> Proxy:
     o = d.options
+    compression.check_filters(d, ctx)
     checks = proxy_checks(d, ctx)
     return Proxy(
         loc=d.loc,

@@ -39,7 +39,7 @@ _TLS = (
 _THREADS = "pylvs runs one event loop; HAProxy's threads and CPU pinning do not apply"
 _POLLER = "HAProxy's pollers and socket tuning do not apply to pylvs's event loop"
 _TUNE = "HAProxy's internal buffer and scheduler tuning has no pylvs equivalent"
-_COMP = "HTTP compression is not implemented"
+_COMP = "HTTP compression runs at tune.comp.maxlevel with zlib's default memory and window"
 _QUIC = "QUIC is not implemented"
 _MAIL = "e-mail alerts are not sent"
 _FCGI = "FastCGI is not implemented"
@@ -94,10 +94,7 @@ _GLOBAL: dict[str, str] = {
         _TUNE,
     ),
     **dict.fromkeys(
-        _w(
-            "maxcomprate maxcompcpuusage maxzlibmem tune.comp.maxlevel tune.zlib.memlevel "
-            "tune.zlib.windowsize"
-        ),
+        _w("maxcomprate maxcompcpuusage maxzlibmem tune.zlib.memlevel tune.zlib.windowsize"),
         _COMP,
     ),
     **dict.fromkeys(
@@ -136,7 +133,6 @@ _GLOBAL: dict[str, str] = {
 }
 
 _PROXY: dict[str, str] = {
-    "compression": _COMP,
     "filter": _FILTER,
     "email-alert": _MAIL,
     "use-fcgi-app": _FCGI,

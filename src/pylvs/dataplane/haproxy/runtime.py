@@ -110,6 +110,7 @@ class ProxyRuntime:
         self.routes = {n: r for n, r in self.rules.proxies.items() if n in names}
         self.http = HttpState(self.wall)  # what mode http streams share (http/state.py)
         self.http.limits = buffer_limits(spec)
+        self.http.comp_level = spec.comp_maxlevel
         self.tls = TlsState(  # TLS binds' contexts, CA files
             spec.ssl_server_verify, spec.ssl_bind_defaults, spec.ssl_server_defaults
         )

@@ -31,6 +31,7 @@ class HttpCounts:
     server)."""
 
     __slots__ = (
+        "comp",
         "denied_req",
         "denied_resp",
         "failed_rewrites",
@@ -47,6 +48,8 @@ class HttpCounts:
         self.failed_rewrites = 0  # wrew: read beside the HTTP counters (HttpStats.rewrites)
         self.denied_req = self.denied_resp = 0  # dreq, dresp by rules (HttpStats.denials)
         self.internal_errors = 0  # eint (HttpStats.internal_errors)
+        # comp_in, comp_out, comp_byp, comp_rsp (flt_http_comp.c, the frontend's and backend's)
+        self.comp = [0, 0, 0, 0]
 
     def response(self, status: int, *, count_request: bool = False) -> None:
         """A final status for this object (a backend or server also counts the request)."""
@@ -59,6 +62,7 @@ class HttpCounts:
         self.responses = [0, 0, 0, 0, 0, 0]
         self.requests = self.intercepted = self.failed_rewrites = 0
         self.denied_req = self.denied_resp = self.internal_errors = 0
+        self.comp = [0, 0, 0, 0]
 
     def view(self, requests: int | None = None, rps_max: int = 0) -> HttpCounters:
         """The counters (a frontend's requests and peak rate come from its request rate)."""
@@ -68,4 +72,5 @@ class HttpCounts:
             requests=self.requests if requests is None else requests,
             rps_max=rps_max,
             intercepted=self.intercepted,
+            comp_rsp=self.comp[3],
         )

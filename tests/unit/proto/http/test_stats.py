@@ -51,6 +51,7 @@ class _Exchange:
     rewrites: tuple[int, int, int] = (0, 0, 0)
     denied: tuple[bool, bool, bool] = (False, False, False)
     internal_error: bool = False
+    comp_counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
 
 
 @dataclass

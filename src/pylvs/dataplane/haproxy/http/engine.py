@@ -142,7 +142,8 @@ def plain_proxies(fe: Frontend, be: BackendRuntime, http: HttpState, *, added: b
         return False
     for spec in (fe.spec.http, be.spec.http):
         if spec is not None and (
-            _added(spec.forwardfor, added)
+            spec.compression is not None
+            or _added(spec.forwardfor, added)
             or _added(spec.originalto, added)
             or spec.request_captures
             or spec.response_captures

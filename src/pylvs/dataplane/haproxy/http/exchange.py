@@ -20,7 +20,7 @@ or HAProxy refused, ...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pylvs.proto.http.message import RequestHead, ResponseHead
@@ -82,6 +82,10 @@ class Exchange:
     # denied (dreq, dresp): the request by the frontend, by the backend too, the response
     denied: tuple[bool, bool, bool] = (False, False, False)
     internal_error: bool = False  # a rule failed (eint: the frontend, backend, server)
+    # HTTP compression (compress.py): the algorithm chosen for the request (None: none), and
+    # comp_in, comp_out, comp_byp, comp_rsp as the exchange added to them
+    comp_algo: str | None = None
+    comp_counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""

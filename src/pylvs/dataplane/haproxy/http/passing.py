@@ -118,6 +118,7 @@ class Passing:
             and txn is not None
             and txn.started
             and not txn.bodyless
+            and s.comp is None  # a compressed body is re-made in Python (compress.py)
         ):
             plan = sm.framer.handover()
             if plan is not None:

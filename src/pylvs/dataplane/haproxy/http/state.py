@@ -63,6 +63,7 @@ class HttpState:
     def __init__(self, wall: Callable[[], float]) -> None:
         self.wall = wall
         self.limits = DEFAULT_LIMITS  # the runtime's (buffer_limits)
+        self.comp_level = 1  # tune.comp.maxlevel (compress.py)
         self._fronts: dict[str, Front] = {}
         self._backs: dict[str, Back] = {}
         self._conns: dict[str, Connections] = {}

@@ -38,7 +38,7 @@ from pylvs.proto.http.cookie_response import captured
 from pylvs.proto.http.message import ResponseHead
 from pylvs.proto.rules.ruleset import Wait
 
-from . import engine, sizes, upstream
+from . import compress, engine, sizes, upstream
 from .added import captures, cookie_capture
 from .body_wait import BodySoFar
 from .endpoint import FLOW, MACHINE, Endpoint
@@ -72,6 +72,7 @@ class HttpSession:
         "client",
         "closed",
         "cm",
+        "comp",
         "ctx",
         "facts",
         "fast",
@@ -150,6 +151,7 @@ class HttpSession:
         self.closed = False
         self.x: Exchange | None = None
         self.hold: ResponseHold | None = None  # a response its rules wait for
+        self.comp: compress.Compressor | None = None  # the response body's, when compressed
         self.txn: object = None  # the client machine's transaction `x` is for
         # Ti starts: accept, then the end of each exchange
         self.idle_since = resumed or since or now
@@ -185,6 +187,10 @@ class HttpSession:
                 if target is CLIENT:
                     if type(event) is ev.ServerFailed:
                         self._answered(event)
+                    elif self.comp is not None:  # the body as compress.py makes it
+                        for e in self.comp.events(event):
+                            self._client_cmds(self.cm.handle(e, clock()))
+                        continue
                     self._client_cmds(self.cm.handle(event, clock()))
                 elif target.handler is self:
                     self._server_cmds(target, target.m.handle(event, clock()))
@@ -478,6 +484,11 @@ class HttpSession:
                 return
             if changed is not None:
                 head = x.response = changed
+        if x.comp_algo is not None:  # the compression filter's head, after every rule
+            be = x.backend.spec.http if x.backend is not None else None
+            level = self.http.comp_level
+            head, self.comp = compress.response(x, self.fe.spec.http, be, original, head, level)
+            x.response = head
         x.status = head.status
         self.work.append((CLIENT, ev.ResponseStarted(head)))
 
@@ -485,6 +496,7 @@ class HttpSession:
 
     def _end_exchange(self, x: Exchange) -> None:
         self.x = None
+        self.comp = None
         self.txn = None
         txn = self.phases.txn if self.phases is not None else None
         if txn is not None and txn.failed_rewrites:  # wrew (http_stats.py)

@@ -35,6 +35,7 @@ from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.base import Flow, Need
 from pylvs.sched.haproxy import FULL, NO_SERVER, Server
 
+from . import compress
 from .added import added_fields, capture_cookie, slots
 from .body_wait import CONTINUE, BodySoFar, wants_continue
 from .endpoint import Endpoint
@@ -298,6 +299,12 @@ class Upstream:
             more = added_fields(head.head, fe_http, be_http, src, dst)
             if more:
                 edited = replace(head.head, fields=head.head.fields + more)
+                x.request = edited
+                self.pending[0] = ev.HeadForwarded(edited, head.first, head.mode)
+        if self.pending and compress.configured(fe_http, be_http):  # Accept-Encoding, offload
+            head = self.pending[0]
+            edited = compress.request(x, fe_http, be_http, head.head)
+            if edited is not head.head:
                 x.request = edited
                 self.pending[0] = ev.HeadForwarded(edited, head.first, head.mode)
         assigned = None

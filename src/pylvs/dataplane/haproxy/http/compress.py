@@ -1,0 +1,137 @@
+"""HTTP compression in the mode http driver: the streaming side of src/flt_http_comp.c (the rules
+are proto/http/compress.py's).
+
+Three hooks, each a call from the driver:
+
+* `request(x, fe, be, head)`: once the request rules ran and the backend is known (the
+  filter's request `http_headers`), the algorithm for the exchange and the head to forward
+  (`compression offload` drops Accept-Encoding);
+* `response(x, fe, be, original, head, level)`: after every response rule, with the server's
+  head as it came (the filter judged it before the rules, on AN_RES_WAIT_HTTP): the head to
+  write and the `Compressor` of its body, or the head unchanged and None;
+* `Compressor.events(event)`: each event the client machine gets while the body is
+  compressed: the data compressed chunk by chunk (a zlib stream, flushed after each read
+  as HAProxy flushes after each block, finished at the end or before the trailers), never
+  the whole body held; the body then stays in Python (passing.py does not hand it to the
+  pump).  A body with a known length is finished with its last bytes, as HAProxy finishes
+  on its last data block.
+
+zlib runs at `tune.comp.maxlevel` (default 1) with HAProxy's zlib settings (a 32 KiB
+window: tune.zlib.windowsize 15, memory level 8).  The installed haproxy is built with
+libslz (USE_SLZ) whose deflate stream differs from zlib's at the same level: what the
+client decompresses is the same, the compressed bytes are not.  The counters are HAProxy's:
+comp_in / comp_out (what went into and came out of a compressor, level > 0), comp_byp (what
+`identity` passed), comp_rsp (the compressed responses), on the frontend and the backend.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from pylvs.proto.http import compress as rules
+from pylvs.proto.http.conn import events as ev
+from pylvs.proto.http.message import Body, RequestHead, ResponseHead
+
+if TYPE_CHECKING:
+    from pylvs.model.proxy_spec import CompressionSpec, HttpSpec
+
+    from .exchange import Exchange
+
+# the zlib wbits of each algorithm (compression.c gzip_init / deflate_init / raw_def_init)
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "raw-deflate": -zlib.MAX_WBITS}
+_MEMLEVEL = 8  # tune.zlib.memlevel's default
+
+
+def _specs(
+    fe: HttpSpec | None, be: HttpSpec | None
+) -> tuple[CompressionSpec | None, CompressionSpec | None]:
+    return (
+        fe.compression if fe is not None else None,
+        be.compression if be is not None else None,
+    )
+
+
+def configured(fe: HttpSpec | None, be: HttpSpec | None) -> bool:
+    """Either proxy has `compression` (the filter is attached to its streams)."""
+    f, b = _specs(fe, be)
+    return f is not None or b is not None
+
+
+def request(
+    x: Exchange, fe: HttpSpec | None, be: HttpSpec | None, head: RequestHead
+) -> RequestHead:
+    """The algorithm for the exchange (x.comp_algo) and the request head to forward."""
+    f, b = _specs(fe, be)
+    if f is None and b is None:
+        return head
+    choice = rules.choose(head, f, b)
+    x.comp_algo = choice.algo
+    return head if choice.fields is head.fields else replace(head, fields=choice.fields)
+
+
+def response(  # noqa: PLR0917 - the driver's one call, its facts as it has them
+    x: Exchange,
+    fe: HttpSpec | None,
+    be: HttpSpec | None,
+    original: ResponseHead,
+    head: ResponseHead,
+    level: int,
+) -> tuple[ResponseHead, Compressor | None]:
+    """The head to write and the body's compressor (None: the body goes as it comes)."""
+    algo, req = x.comp_algo, x.request
+    if algo is None or req is None:
+        return head, None
+    f, b = _specs(fe, be)
+    if not rules.compressible(original, req, f, b) or head.status != original.status:
+        return head, None
+    known = original.length if original.body is not Body.CHUNKED else None
+    return rules.compressed_head(head, algo), Compressor(x, algo, level, known)
+
+
+class Compressor:
+    """One response body compressed as it streams (see the module doc)."""
+
+    __slots__ = ("identity", "left", "x", "z")
+
+    def __init__(self, x: Exchange, algo: str, level: int, length: int | None) -> None:
+        self.x = x
+        self.left = length  # the body's bytes still to come, when its length is known
+        self.identity = algo == "identity"
+        self.z = (
+            None
+            if self.identity
+            else zlib.compressobj(level, zlib.DEFLATED, _WBITS[algo], _MEMLEVEL)
+        )
+
+    def events(self, event: ev.ClientEvent) -> tuple[ev.ClientEvent, ...]:
+        """What the client machine gets for `event` (none of the body as it came)."""
+        if isinstance(event, ev.ResponseData):
+            data = event.data
+            last = self.left is not None and len(data) >= self.left
+            if self.left is not None:
+                self.left -= len(data)
+            out = self._add(data, last)
+            return (ev.ResponseData(out),) if out else ()
+        if isinstance(event, (ev.ResponseTrailers, ev.ResponseEnded)):
+            out = self._add(b"", last=True)
+            if isinstance(event, ev.ResponseEnded):
+                self.x.comp_counts[3] = 1  # comp_http_end: a compressed response
+            return (ev.ResponseData(out), event) if out else (event,)
+        return (event,)
+
+    def _add(self, data: bytes, last: bool) -> bytes:
+        counts = self.x.comp_counts
+        if self.identity:
+            counts[2] += len(data)
+            return data
+        z = self.z
+        if z is None:  # finished already (a known length's last bytes came)
+            return b""
+        out = z.compress(data) + z.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        if last:
+            self.z = None
+        counts[0] += len(data)
+        counts[1] += len(out)
+        return out
