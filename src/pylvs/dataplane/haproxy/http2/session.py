@@ -128,6 +128,7 @@ class H2Stream(HttpSession):
         self.closed = False
         self.x = None
         self.hold = None
+        self.comp = None  # a compressed response body's (http/compress.py)
         self.txn = None
         self.idle_since = conn.idle_since
         self.buffered_since = now
