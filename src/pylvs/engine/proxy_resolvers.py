@@ -153,6 +153,8 @@ class ProxyResolvers:
         for be in self.rt.backends.values():
             for srv in be.servers:
                 self._link(be, srv, now)
+        # resolvers_finalize_config: SRV_F_NON_PURGEABLE, `del server` refuses them
+        live.dynamic.pinned.update((o.backend, o.server) for o in self.servers)
 
     def _link(self, be: BackendRuntime, srv: ServerRuntime, now: int) -> None:
         r = srv.spec.resolve

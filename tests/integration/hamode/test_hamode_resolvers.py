@@ -141,6 +141,7 @@ def scenario(kind: str, tmp: Path, proxy: Callable[..., Proxy]) -> list[object]:
         seen.append(stats_command(stats, "set server be/web1 fqdn other.test"))
         seen.append(stats_command(stats, "set server be/web1 fqdn other.test"))
         seen.append(stats_command(stats, "show resolvers nope"))
+        seen.append(stats_command(stats, "del server be/web3"))  # resolved: not purgeable
         shown = stats_command(stats, "show resolvers dns")
         names = [line.split(":")[0].strip() for line in shown.splitlines()]
         seen.append(names)
@@ -180,3 +181,4 @@ def test_resolvers_as_haproxy(tmp_path: Path, proxy: Callable[..., Proxy]) -> No
     assert moved == {"web1": "127.0.0.4", "web2": "127.0.0.3", "web3": "-"}
     assert seen[5] == ""
     assert "changed its FQDN from app.test to other.test" in str(seen[7])
+    assert "cannot be removed at runtime" in str(seen[10])
