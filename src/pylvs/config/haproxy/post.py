@@ -234,6 +234,12 @@ def _server(
         # srv_settings_cpy copies the default's pp_opts; the server's own are or'ed in
         both = defaults.proxy_v2_options | s.options.proxy_v2_options
         o = dataclasses.replace(o, proxy_v2_options=both)
+    # srv_settings_cpy copies the default's resolve-opts and resolve-net; the server's add
+    # to them (the last of allow-/prevent-dup-ip wins, networks are appended)
+    if defaults.resolve_opts and s.options.resolve_opts:
+        o = dataclasses.replace(o, resolve_opts=(*defaults.resolve_opts, *s.options.resolve_opts))
+    if defaults.resolve_net and s.options.resolve_net:
+        o = dataclasses.replace(o, resolve_net=(*defaults.resolve_net, *s.options.resolve_net))
     target, fqdn, got = s.target, None, None
     if named(target):
         fqdn = target.host

@@ -127,3 +127,19 @@ def test_srv_record_names_are_warned_and_not_resolved() -> None:
     assert p.kind is Kind.UNSUPPORTED and p.loc.line == 10
     be = to_spec(r.config, r.problems).proxies.backend("li")
     assert be is not None and be.servers[0].resolve is None
+
+
+def test_default_server_options_add_up() -> None:
+    r = load_text(
+        "resolvers dns\n    nameserver ns1 127.0.0.1:53\n"
+        + TAIL
+        + "    default-server resolvers dns resolve-opts allow-dup-ip resolve-net 10.0.0.0/8\n"
+        "    server s1 app.invalid:80 init-addr none resolve-opts ignore-weight"
+        " resolve-net 192.168.0.0/16\n",
+        "h.cfg",
+    )
+    be = to_spec(r.config, r.problems).proxies.backend("li")
+    assert be is not None
+    assert be.servers[0].resolve == ResolveOptions(
+        "dns", "ipv6", ("10.0.0.0/8", "192.168.0.0/16"), True, True
+    )
