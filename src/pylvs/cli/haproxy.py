@@ -68,8 +68,8 @@ def _main(args: list[str]) -> int:
 
 def _usage(msgs: Messages, alert: str | None, maxpconn: int = 0) -> int:
     if alert is not None:
-        msgs.alert(alert)
-        if alert.endswith("\n"):
+        msgs.alert(alert)  # one ending in a newline is followed by a blank line
+        if alert.endswith("\n") and msgs.quiet:
             sys.stderr.write("\n")
     usage(maxpconn)
     return 1

@@ -109,27 +109,70 @@ def load(opts: Options, msgs: Messages, env: dict[str, str], *, convert: bool = 
 
 
 def report(result: HaproxyResult, files: list[str], msgs: Messages, *, zero_warning: bool) -> None:
-    """Print the problems as HAProxy would; ExitError(1) on an error, or on a warning under
-    zero-warning.  After an error in reading a file HAProxy stops before its whole-file checks:
-    so does what is printed here (`pylvs check` shows everything at once)."""
-    everything = list(result.problems)
-    reading = [p for n, p in enumerate(everything) if n < result.read or _read_time(p)]
-    stopped = any(p.severity is Severity.ERROR for p in reading)
-    problems = _in_order(reading if stopped else everything, files)
-    for p in problems:
+    """Print the problems as HAProxy would (src/haproxy.c `init`); ExitError(1) on an error,
+    or on a warning under zero-warning.  HAProxy reads the files one by one ("Error(s) found in
+    configuration file" after each one that has errors; an error that aborts stops it there),
+    stops before its checks after reading if reading found errors ("Fatal errors found in
+    configuration."), then runs them and stops if they find errors, then resolves the servers'
+    addresses ("Failed to initialize server(s) addr.").  `pylvs check` shows everything at once."""
+    reading, late, addr = _phases(result)
+    if any(p.severity is Severity.ERROR for p in reading):
+        if not _say_reading(reading, files, msgs):
+            msgs.alert("Fatal errors found in configuration.")
+        raise ExitError(1)
+    late_placed = [p for p in late if p.cite.reading]  # pylvs finds late what HAProxy reads
+    said = _in_order(reading + late_placed, files)
+    said += [p for p in late if not p.cite.reading]
+    for p in said:
         _say(p, msgs)
-    if stopped:
-        bad = {p.loc.file for p in reading if p.severity is Severity.ERROR}
-        for path in files:
-            if path in bad:
-                msgs.alert(f"Error(s) found in configuration file : {path}")
-    if stopped or any(p.severity is Severity.ERROR for p in problems):
+    if any(p.severity is Severity.ERROR for p in said):
         msgs.alert("Fatal errors found in configuration.")
         raise ExitError(1)
-    haproxy_warns = any(_haproxy_says(p) for p in problems)
+    for p in addr:
+        _say(p, msgs)
+    if any(p.severity is Severity.ERROR for p in addr):
+        msgs.alert("Failed to initialize server(s) addr.")
+        raise ExitError(1)
+    haproxy_warns = any(_haproxy_says(p) for p in said + addr)
     if haproxy_warns and (zero_warning or result.config.global_.zero_warning):
         msgs.alert("Some warnings were found and 'zero-warning' is set. Aborting.")
         raise ExitError(1)
+
+
+def _phases(result: HaproxyResult) -> tuple[list[Problem], list[Problem], list[Problem]]:
+    """The problems once each, by when HAProxy reports them: while reading, in its checks
+    after reading (in the order found), when resolving the servers' addresses."""
+    reading: list[Problem] = []
+    late: list[Problem] = []
+    addr: list[Problem] = []
+    for n, p in enumerate(dict.fromkeys(result.problems)):
+        if p.cite is Cite.ADDR:
+            addr.append(p)
+        elif p.cite.reading and (n < result.read or _read_time(p)):
+            reading.append(p)
+        else:
+            late.append(p)
+    return reading, late, addr
+
+
+def _say_reading(reading: list[Problem], files: list[str], msgs: Messages) -> bool:
+    """What reading said, file by file, up to an error that aborts; whether one did."""
+    by_file: dict[str, list[Problem]] = {}
+    for p in _in_order(reading, files):
+        by_file.setdefault(p.loc.file, []).append(p)
+    for path in [*files, *(f for f in by_file if f not in files)]:
+        bad = aborted = False
+        for p in by_file.get(path, ()):
+            _say(p, msgs)
+            bad = bad or p.severity is Severity.ERROR
+            if p.abort and p.severity is Severity.ERROR:
+                aborted = True
+                break
+        if bad:
+            msgs.alert(f"Error(s) found in configuration file : {path}")
+        if aborted:
+            return True
+    return False
 
 
 def _read_time(p: Problem) -> bool:
@@ -139,14 +182,9 @@ def _read_time(p: Problem) -> bool:
 
 
 def _in_order(problems: list[Problem], files: list[str]) -> list[Problem]:
-    """Once each: what HAProxy says while reading ("parsing [FILE:LINE]") file by file in
-    command-line order, then by place; then what its checks after reading say, in the order
-    they were found (proxy by proxy, as check_config_validity walks them)."""
+    """What HAProxy says while reading, file by file in command-line order, then by place."""
     order = {path: n for n, path in enumerate(files)}
-    unique = list(dict.fromkeys(problems))
-    read = [p for p in unique if p.cite is Cite.PARSING]
-    read.sort(key=lambda p: (order.get(p.loc.file, -1), p.loc))
-    return read + [p for p in unique if p.cite is not Cite.PARSING]
+    return sorted(problems, key=lambda p: (order.get(p.loc.file, -1), p.loc))
 
 
 def _haproxy_says(p: Problem) -> bool:
@@ -157,12 +195,7 @@ def cited(p: Problem, pylvs: bool = False) -> str:
     """The message as HAProxy prints it: its place as HAProxy names it (config/errors.py Cite),
     "pylvs: " before pylvs's own observations."""
     own = "pylvs: " if pylvs else ""
-    if p.cite is Cite.NONE:
-        return f"{own}{p.message}"
-    place = f"[{p.loc.file}:{p.loc.line}] : "
-    if p.cite is Cite.PLACE:
-        return place + own + p.message
-    return f"parsing {place}{own}{p.message}"
+    return f"{p.cite.prefix(p.loc.file, p.loc.line)}{own}{p.message}"
 
 
 def _say(p: Problem, msgs: Messages) -> None:

@@ -2,7 +2,7 @@
 
 Alerts, warnings and notices go to stderr as `[ALERT]    (PID) : config : message` (src/errors.c
 `print_message`: the label padded to nine columns, the process id, the context while the
-configuration is read, continuation lines of a long message indented by `   | `); the first
+configuration is read, then the message as written, on as many lines as it has); the first
 alert or warning of a run is preceded by two notices naming the version and the executable.
 `-q` silences them unless `-V` is also given.  The version block (`-v`, and at the top of the
 usage message) goes to stdout, the usage message to stderr: `haproxy -h` is a usage error
@@ -135,8 +135,10 @@ class Messages:
         head = f"{'[' + label + ']':<10} ({os.getpid()}) : "
         if context and self.context:
             head += f"{self.context} : "
-        lines = message.rstrip("\n").split("\n")
-        text = head + lines[0] + "\n" + "".join(f"   | {line}\n" for line in lines[1:])
+        # The message as written, its lines after the first too (print_message prints them as
+        # they are: the "   | " some of HAProxy's messages indent them with is in their text);
+        # a message is HAProxy's without its last newline.
+        text = f"{head}{message}\n"
         try:
             sys.stderr.write(text)
             sys.stderr.flush()

@@ -60,13 +60,44 @@ class Kind(enum.Enum):
 
 class Cite(enum.Enum):
     """How HAProxy names the place of a message (src/errors.c: the "user messages context"
-    its configuration checks set): the reader's messages, the checks after reading that
-    concern one object (a server, a rule), and the proxy-wide ones that name no line."""
+    its configuration checks set; cfgparse*.c's own "parsing [%s:%d]" prefixes, some with no
+    blank before the colon), and when HAProxy says it (src/haproxy.c `init`): while a file is
+    read, in the checks after reading (check_config_validity and the post-proxy checks), or
+    when the servers' addresses are resolved (srv_init_addr) last."""
 
     PARSING = "parsing"  # "parsing [FILE:LINE] : " (cfgparse.c, while a file is read)
+    TIGHT = "tight"  # "parsing [FILE:LINE]: " (the cfgparse*.c messages written so)
+    SERVER = "server"  # "[FILE:LINE] : " (parse_server sets the context while reading a server)
+    SERVER_PARSING = "server-parsing"  # "[FILE:LINE] : parsing [FILE:LINE] : " (the same)
+    BARE = "bare"  # nothing, while reading (parse_time_err's warnings, the ACL no-pattern one)
     LATE = "late"  # the same words, from a check after reading (proxy_cfg_ensure_no_http)
+    LATE_TIGHT = "late-tight"  # "parsing [FILE:LINE]: " after reading (smp_resolve_args)
+    LATE_LOGFORMAT = "late-logformat"  # "Parsing [FILE:LINE]: " (log-format compiled late)
     PLACE = "place"  # "[FILE:LINE] : " (check_config_validity with set_usermsgs_ctx)
     NONE = "none"  # nothing: "Proxy 'NAME': ..." (check_config_validity, no context)
+    ADDR = "addr"  # "[FILE:LINE] : " from srv_init_addr, after every other check
+
+    @property
+    def reading(self) -> bool:
+        return self in _READING
+
+    def prefix(self, file: str, line: int) -> str:
+        """The words before the message."""
+        place = f"[{file}:{line}]"
+        if self in (Cite.PARSING, Cite.LATE):
+            return f"parsing {place} : "
+        if self in (Cite.TIGHT, Cite.LATE_TIGHT):
+            return f"parsing {place}: "
+        if self is Cite.LATE_LOGFORMAT:
+            return f"Parsing {place}: "
+        if self in (Cite.SERVER, Cite.PLACE, Cite.ADDR):
+            return f"{place} : "
+        if self is Cite.SERVER_PARSING:
+            return f"{place} : parsing {place} : "
+        return ""
+
+
+_READING = frozenset({Cite.PARSING, Cite.TIGHT, Cite.SERVER, Cite.SERVER_PARSING, Cite.BARE})
 
 
 @fast_init
@@ -79,6 +110,9 @@ class Problem:
     message: str
     kind: Kind = Kind.CONFIG
     cite: Cite = Cite.PARSING  # how HAProxy's own messages place it (pylvs haproxy)
+    # An error after which HAProxy reads no further (its ERR_ABORT: `haproxy -c` says nothing
+    # of what follows, nor "Fatal errors found in configuration.").
+    abort: bool = False
 
     def __str__(self) -> str:
         # Location.__str__ and Severity.value (an enum property) inlined: a big file prints a
@@ -95,9 +129,15 @@ class Problems:
         self._items: list[Problem] = []
 
     def error(
-        self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite = Cite.PARSING
+        self,
+        loc: Location,
+        message: str,
+        kind: Kind = Kind.CONFIG,
+        cite: Cite = Cite.PARSING,
+        *,
+        abort: bool = False,
     ) -> None:
-        self._items.append(Problem(loc, Severity.ERROR, message, kind, cite))
+        self._items.append(Problem(loc, Severity.ERROR, message, kind, cite, abort))
 
     def warning(
         self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite = Cite.PARSING

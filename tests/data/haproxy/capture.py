@@ -4,8 +4,10 @@
 
 For each `check/NAME.cfg` it runs `haproxy -c -f NAME.cfg` (in the corpus directory, so file
 names in messages are the bare names, with an empty environment but for PATH) and writes
-`check/NAME.expected.json`: the exit status, the version, and each ALERT/WARNING with the line it
-names (None for HAProxy's line-less post-parse checks) and its text.  The corpus test
+`check/NAME.expected.json`: the exit status, the version, each ALERT/WARNING with the line it
+names (None for HAProxy's line-less post-parse checks) and its text, and `stderr`: what it printed
+there line by line, but for its NOTICE lines (which name its version and executable), the
+process id masked as `(PID)`.  The corpus test
 (tests/integration/test_haproxy_check_corpus.py) compares `pylvs check` with these files, so it
 runs without haproxy; run this again when the corpus or HAProxy changes.
 """
@@ -27,6 +29,8 @@ CHECK = Path(__file__).parent / "check"
 # "[ALERT]    (1234) : config : parsing [x.cfg:9] : message" and its variants (src/errors.c)
 LEVEL = re.compile(r"^\[(ALERT|WARNING|NOTICE)\]\s+\(\d+\) : (?:config : )?(.*)$")
 LINE = re.compile(r"\[(?P<file>[^\]:]+):(?P<line>\d+)\]")
+PID = re.compile(r"\(\d+\)")
+NOTICE = "[NOTICE]"
 
 
 def parse(output: str) -> list[dict[str, object]]:
@@ -67,7 +71,13 @@ def capture(cfg: Path) -> dict[str, object]:
         check=False,
     )
     messages = [m for m in parse(r.stderr + r.stdout) if not _summary(m)]
-    return {"version": version(), "exit": r.returncode, "messages": messages}
+    stderr = masked(r.stderr)
+    return {"version": version(), "exit": r.returncode, "messages": messages, "stderr": stderr}
+
+
+def masked(stderr: str) -> list[str]:
+    """The lines of `stderr` but for the NOTICE ones, each "(PID)" as that word."""
+    return [PID.sub("(PID)", line, count=1) for line in stderr.splitlines() if NOTICE not in line]
 
 
 def _summary(m: dict[str, object]) -> bool:

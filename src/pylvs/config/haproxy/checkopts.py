@@ -10,7 +10,7 @@ warning; words HAProxy accepts and silently drops are a note.
 
 from __future__ import annotations
 
-from pylvs.config.errors import Kind
+from pylvs.config.errors import Cite, Kind
 from pylvs.config.haproxy import checkset
 from pylvs.config.haproxy.checkexpect import parse_send_http
 from pylvs.config.haproxy.checkrules import RuleError
@@ -39,7 +39,9 @@ def _cap(st: Statement, ctx: Context, d: ProxyDraft, what: str) -> None:
 def check_option(st: Statement, ctx: Context, d: ProxyDraft, name: str, negate: bool) -> None:
     """`option NAME ...` for the check options (negation and `default` are refused)."""
     if negate:
-        ctx.error(st.loc, f"negation/default is not supported for option '{name}'.")
+        ctx.error(
+            st.loc, f"negation/default is not supported for option '{name}'.", cite=Cite.TIGHT
+        )
         return
     _cap(st, ctx, d, name)
     args = [w.text for w in st.args]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pylvs.config.errors import Kind
+from pylvs.config.errors import Cite, Kind
 from pylvs.config.haproxy import compression, unsupported
 from pylvs.config.haproxy.addresses import server_target
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
@@ -138,6 +138,7 @@ def _monitor(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 
 def _server_template(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     """`server-template PREFIX NUM|LOW-HIGH FQDN[:PORT] [options]`: servers PREFIX<n>."""
+    ctx = ctx.citing(Cite.SERVER)  # HAProxy's parse_server places its messages so
     if _not_in_defaults(st, ctx, d):
         return
     if not has_cap(d.kind, BACKEND):
@@ -145,6 +146,7 @@ def _server_template(st: Statement, ctx: Context, d: ProxyDraft) -> None:
             st.loc,
             f"'server-template' not allowed because {d.type_str} '{d.name}' has no backend"
             " capability.",
+            cite=Cite.SERVER_PARSING,
         )
         return
     if len(st.args) < 3:
@@ -155,7 +157,7 @@ def _server_template(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     prefix, span = st.args[0].text, st.args[1].text
     low, high = _template_range(span)
     if low is None or high is None:
-        ctx.error(st.args[1].loc, f"'server-template' : Wrong number of servers: '{span}'.")
+        ctx.error(st.args[1].loc, f"Wrong server-template number or range arg '{span}'.")
         return
     rest = st.args[2:]
     for n in range(low, high + 1):

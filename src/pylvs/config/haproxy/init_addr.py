@@ -20,13 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pylvs.config.errors import Location
+from pylvs.config.errors import Cite, Location
 from pylvs.config.haproxy.model import IpAddress, Target
 from pylvs.config.haproxy.values import literal_ip
 from pylvs.config.keywords import Context
 
 DEFAULT = ("last", "libc")
-_FAILED = ". Failed to initialize server(s) addr."
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +70,9 @@ def init_addr(
         if step == "none":
             if failed:
                 ctx.warning(
-                    loc, f"{who} : could not resolve address '{target.host}', disabling server."
+                    loc,
+                    f"{who} : could not resolve address '{target.host}', disabling server.",
+                    cite=Cite.ADDR,
                 )
             return InitAddr(none=True, last=last)
         ip = literal_ip(step)
@@ -82,10 +83,12 @@ def init_addr(
                 loc,
                 f"{who} : could not resolve address '{target.host}', falling back to configured"
                 " address.",
+                cite=Cite.ADDR,
             )
         return InitAddr(ip, last=last)
     if tried:
-        ctx.error(loc, f"{who} : could not resolve address '{target.host}'{_FAILED}")
+        ctx.error(loc, f"{who} : could not resolve address '{target.host}'.", cite=Cite.ADDR)
     else:
-        ctx.error(loc, f"{who} : no method found to resolve address '{target.host}'{_FAILED}")
+        what = f"{who} : no method found to resolve address '{target.host}'."
+        ctx.error(loc, what, cite=Cite.ADDR)
     return None

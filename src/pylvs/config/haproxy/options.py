@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 
+from pylvs.config.errors import Cite
 from pylvs.config.haproxy import checkopts
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.model import Cookie, ForwardFor
@@ -113,7 +114,9 @@ def _option(st: Statement, ctx: Context, d: ProxyDraft) -> None:
         if negate or reset:
             return
     if name in _LOG_FORMATS and (negate or reset):  # cfgparse-listen.c: options with args
-        ctx.error(st.loc, f"negation/default is not supported for option '{name}'.")
+        ctx.error(
+            st.loc, f"negation/default is not supported for option '{name}'.", cite=Cite.TIGHT
+        )
         return
     need = FRONTEND if name in FE_OPTIONS else BACKEND if name in BE_OPTIONS else None
     if name in checkopts.CHECK_OPTIONS:
@@ -212,7 +215,7 @@ def _forwardfor(st: Statement, ctx: Context) -> ForwardFor | None:
 
 
 def _removed(st: Statement, ctx: Context, _d: ProxyDraft) -> None:
-    ctx.error(st.loc, REMOVED[sub_name(st)])
+    ctx.error(st.loc, REMOVED[sub_name(st)], cite=Cite.TIGHT)
 
 
 def _unknown_option(st: Statement, ctx: Context, _table: str) -> None:

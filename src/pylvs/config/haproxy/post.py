@@ -535,10 +535,10 @@ def _timeouts(p: Proxy, ctx: Context) -> None:
     if missing and not p.disabled and (p.binds or p.servers or p.kind == "backend"):
         ctx.warning(
             p.loc,
-            f"missing timeouts for {p.type_str} '{p.name}'. While not properly invalid, you will"
-            " certainly encounter various problems with such a configuration. To fix this,"
-            " please ensure that all following timeouts are set to a non-zero value: 'client',"
-            " 'connect', 'server'.",
+            f"missing timeouts for {p.type_str} '{p.name}'.\n"
+            "   | While not properly invalid, you will certainly encounter various problems\n"
+            "   | with such a configuration. To fix this, please ensure that all following\n"
+            "   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
             cite=Cite.NONE,
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from pylvs.config.errors import Cite
 from pylvs.config.haproxy import options as opt
 from pylvs.config.haproxy import rules
 from pylvs.config.haproxy.addresses import read_bind
@@ -52,16 +53,17 @@ def _bind(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 
 
 def _server(st: Statement, ctx: Context, d: ProxyDraft) -> None:
-    got = read_server(st.args, ctx, d.name, st.keyword)
+    got = read_server(st.args, ctx.citing(Cite.SERVER), d.name, st.keyword)
     if got is None:
         return
     name, target, options, sid = got
     for s in d.servers:
         if s.name == name:
-            ctx.error(
+            ctx.error(  # check_config_validity's, after reading
                 st.loc,
                 f"{d.type_str} '{d.name}', another server named '{name}' was already defined at"
                 f" line {s.loc.line}, please use distinct names.",
+                cite=Cite.LATE,
             )
             return
     draft = ServerDraft(st.loc, name, target, options, sid, d.default_server)  # type: ignore[arg-type]
@@ -69,7 +71,8 @@ def _server(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 
 
 def _default_server(st: Statement, ctx: Context, d: ProxyDraft) -> None:
-    got = read_options(st.args, ctx, f"default-server {d.name}", "default-server", default=True)
+    where = ctx.citing(Cite.SERVER)
+    got = read_options(st.args, where, f"default-server {d.name}", "default-server", default=True)
     if got is not None:
         d.default_server = overlay(d.default_server, got[0])
 
@@ -294,8 +297,8 @@ def _check(kind: str) -> P:
 _KEYWORDS: dict[str, P] = {
     "mode": proxy_keyword(_mode, 1),
     "bind": proxy_keyword(_bind, cap=FRONTEND, in_defaults=False),
-    "server": proxy_keyword(_server, cap=BACKEND, fail=True, in_defaults=False),
-    "default-server": proxy_keyword(_default_server, cap=BACKEND),
+    "server": proxy_keyword(_server, cap=BACKEND, fail=True, in_defaults=False, server=True),
+    "default-server": proxy_keyword(_default_server, cap=BACKEND, server=True),
     "timeout": Keyword(lambda _s, _c, _d: None, sub=opt.TIMEOUTS),
     "option": Keyword(lambda _s, _c, _d: None, sub=opt.OPTIONS),
     "maxconn": proxy_keyword(_int_setter("maxconn", 0, 2**31 - 1).handler, 1, cap=FRONTEND),

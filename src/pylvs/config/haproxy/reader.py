@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pylvs.config.errors import Kind, Location, Problems
+from pylvs.config.errors import Cite, Kind, Location, Problems
 from pylvs.config.haproxy import lua, others, post, resolvers
 from pylvs.config.haproxy.addresses import bind_endpoints
 from pylvs.config.haproxy.draft import ProxyDraft
@@ -223,7 +223,10 @@ def _parent(
         return None if kind == "defaults" else state.last_defaults
     found = [dft for dft in state.defaults if dft.name == wanted]
     if not found:
-        state.ctx.error(st.loc, f"defaults section '{wanted}' not found for {kind} '{name}'.")
+        word = "proxy" if kind == "listen" else kind  # proxy.c proxy_cap_str
+        state.ctx.error(
+            st.loc, f"defaults section '{wanted}' not found for {word} '{name}'.", abort=True
+        )
         return False
     return found[-1]
 
@@ -257,7 +260,7 @@ def _rules_inheritance(st: Statement, state: _State, kind: str, parent: ProxyDra
     else:
         users.add(kind)
         return
-    state.ctx.error(st.loc, msg)
+    state.ctx.error(st.loc, msg, cite=Cite.TIGHT, abort=True)
 
 
 def _legacy_bind(st: Statement, word: object, name: str, ctx: Context) -> Bind | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pylvs.config.errors import Kind
+from pylvs.config.errors import Cite, Kind
 from pylvs.config.haproxy import lua, switch_mode
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.model import Condition, Rule, StickRule, SwitchRule
@@ -116,8 +116,8 @@ def acl(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     except SampleError as e:
         ctx.error(st.loc, f"error detected while parsing ACL '{name}' : {e}.")
         return
-    for text in warnings:
-        ctx.warning(st.args[1].loc if len(st.args) > 1 else st.loc, text.rstrip())
+    for text in warnings:  # acl.c's, placed nowhere
+        ctx.warning(st.args[1].loc if len(st.args) > 1 else st.loc, text, cite=Cite.BARE)
     d.acls = (*d.acls, parsed)
 
 
@@ -137,8 +137,10 @@ def rule_reader(rule_set: str, attr: str) -> Callable[[Statement, Context, Proxy
                 st.loc,
                 f"previous '{rule_set}' action is final and has no condition attached, further"
                 " entries are NOOP.",
+                cite=Cite.TIGHT,
             )
-        rule = read_rule(st, ctx, d, rule_set)
+        # cfgparse-listen.c: an HTTP rule that does not parse stops the reading (ERR_ABORT)
+        rule = read_rule(st, ctx.aborting() if rule_set.startswith("http-") else ctx, d, rule_set)
         if rule is not None:
             setattr(d, attr, (*rules, rule))
 
@@ -438,8 +440,8 @@ def stick_table(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     except SpecError as e:
         ctx.error(st.loc, str(e))
         return
-    for text in warnings:
-        ctx.warning(st.loc, text)
+    for text in warnings:  # stick_table.c's "parsing [F:L]: "
+        ctx.warning(st.loc, text, cite=Cite.TIGHT)
     if d.stick_table is not None:
         ctx.error(st.loc, f"Only one stick-table per proxy is allowed ('{d.name}').")
         return

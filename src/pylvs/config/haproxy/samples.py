@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 
+from pylvs.config.errors import Cite
 from pylvs.config.haproxy import lua
 from pylvs.config.haproxy.arglist import ARG_TYPE_NAMES as ARG_TYPE_NAMES
 from pylvs.config.haproxy.arglist import SampleError as SampleError
@@ -365,8 +366,8 @@ def parse_condition(
             except SampleError as e:
                 ctx.error(w.loc, template.format(e))
                 return None
-            for warning in warnings:
-                ctx.warning(w.loc, warning.rstrip())
+            for warning in warnings:  # acl.c's, placed nowhere
+                ctx.warning(w.loc, warning, cite=Cite.BARE)
             current.append(Term(negate, anonymous=acl))
             i = close + 1
         elif text not in known and text not in PREDEFINED_ACLS:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
-from pylvs.config.errors import Location, Problems
+from pylvs.config.errors import Cite, Kind, Location, Problems
 from pylvs.config.haproxy.cond import ConditionError, evaluate
 from pylvs.config.haproxy.lexer import LineSplitter, Place
 from pylvs.config.tree import Statement, Word
@@ -97,13 +97,24 @@ def read_sections(
             place.section = words[1].text if len(words) > 1 else first.text
             continue
         if b.current is None:
-            problems.error(first.loc, f"unknown keyword '{first.text}' out of section.")
+            problems.error(
+                first.loc,
+                f"unknown keyword '{first.text}' out of section.",
+                Kind.CONFIG,
+                Cite.TIGHT,
+            )
             continue
         if b.current.text == "global":
             _environment(words, env)
         b.lines.append(Statement(first, tuple(words[1:])))
     if b.conds:
-        problems.error(Location(filename, place.line, 1), "non-terminated '.if' block.")
+        problems.error(
+            Location(filename, place.line, 1),
+            "non-terminated '.if' block.",
+            Kind.CONFIG,
+            Cite.TIGHT,
+            abort=True,
+        )
     b.close()
     return b.sections
 
@@ -132,16 +143,34 @@ def _directive(b: _Builder, words: list[Word], env: MutableMapping[str, str]) ->
         return
     if name in (".else", ".endif"):
         if len(words) > 1:
-            b.problems.error(words[1].loc, f"Unexpected argument '{words[1].text}' for '{name}'.")
+            b.problems.error(
+                words[1].loc,
+                f"Unexpected argument '{words[1].text}' for '{name}'.",
+                Kind.CONFIG,
+                Cite.TIGHT,
+                abort=True,
+            )
             return
         if not b.conds:
-            b.problems.error(first.loc, f"lone '{name}' with no matching '.if'.")
+            b.problems.error(
+                first.loc,
+                f"lone '{name}' with no matching '.if'.",
+                Kind.CONFIG,
+                Cite.TIGHT,
+                abort=True,
+            )
             return
         cond = b.conds[-1]
         if name == ".endif":
             b.conds.pop()
         elif cond.seen_else:
-            b.problems.error(first.loc, "'.else' after '.else' is not permitted.")
+            b.problems.error(
+                first.loc,
+                "'.else' after '.else' is not permitted.",
+                Kind.CONFIG,
+                Cite.TIGHT,
+                abort=True,
+            )
         else:
             cond.seen_else = True
             cond.taking = not cond.done
@@ -155,30 +184,46 @@ def _directive(b: _Builder, words: list[Word], env: MutableMapping[str, str]) ->
                 words[2].loc,
                 f"Unexpected argument '{words[2].text}' for '{name}'."
                 " Use quotes if the message should contain spaces.",
+                Kind.CONFIG,
+                Cite.TIGHT,
             )
             return
         message = words[1].text if len(words) > 1 else ""
         if name == ".alert":
-            b.problems.error(first.loc, f"'{message}'.")
+            b.problems.error(first.loc, f"'{message}'.", Kind.CONFIG, Cite.TIGHT, abort=True)
         elif name == ".warning":
-            b.problems.warning(first.loc, f"'{message}'.")
+            b.problems.warning(first.loc, f"'{message}'.", Kind.CONFIG, Cite.TIGHT)
         return
-    b.problems.error(first.loc, f"unknown directive '{name}'.")
+    b.problems.error(first.loc, f"unknown directive '{name}'.", Kind.CONFIG, Cite.TIGHT)
 
 
 def _if(b: _Builder, words: list[Word], env: MutableMapping[str, str]) -> None:
     first = words[0]
     if first.text == ".if":
         if len(b.conds) >= MAX_NESTED:
-            b.problems.error(first.loc, f"too many nested '.if', max is {MAX_NESTED}.")
+            b.problems.error(
+                first.loc,
+                f"too many nested '.if', max is {MAX_NESTED}.",
+                Kind.CONFIG,
+                Cite.TIGHT,
+                abort=True,
+            )
             return
         masked = b.masked()
         b.conds.append(_Cond(taking=False, done=masked, masked=masked))
     elif not b.conds:
-        b.problems.error(first.loc, "lone '.elif' with no matching '.if'.")
+        b.problems.error(
+            first.loc, "lone '.elif' with no matching '.if'.", Kind.CONFIG, Cite.TIGHT, abort=True
+        )
         return
     elif b.conds[-1].seen_else:
-        b.problems.error(first.loc, "'.elif' after '.else' is not permitted.")
+        b.problems.error(
+            first.loc,
+            "'.elif' after '.else' is not permitted.",
+            Kind.CONFIG,
+            Cite.TIGHT,
+            abort=True,
+        )
         return
     cond = b.conds[-1]
     if cond.done or cond.masked:
@@ -188,7 +233,7 @@ def _if(b: _Builder, words: list[Word], env: MutableMapping[str, str]) -> None:
     try:
         value = evaluate(expr, env)
     except ConditionError as e:
-        b.problems.error(first.loc, f"{e} in '{first.text}'")
+        b.problems.error(first.loc, f"{e} in '{first.text}'", Kind.CONFIG, Cite.TIGHT, abort=True)
         value = False
     cond.taking = value
     cond.done = value

@@ -14,7 +14,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar
 
-from pylvs.config.errors import Kind
+from pylvs.config.errors import Cite, Kind
 from pylvs.config.keywords import Block, Context, Keyword, Syntax, Table
 from pylvs.config.keywords.unsupported import warn as warn_unsupported
 from pylvs.config.tree import Statement
@@ -85,21 +85,26 @@ def proxy_keyword(
     cap: str = ANY,
     fail: bool = False,
     in_defaults: bool = True,
+    server: bool = False,
 ) -> Keyword[D]:
-    """A proxy-section keyword with HAProxy's capability checks (cfgparse.c `warnifnotcap`)."""
+    """A proxy-section keyword with HAProxy's capability checks (cfgparse.c `warnifnotcap`).
+    `server`: HAProxy's parse_server makes them, its messages placed "[FILE:LINE] : "."""
 
     def checked(st: Statement, ctx: Context, d: D) -> None:
         proxy: ProxyLike = d  # type: ignore[assignment]
+        if server:
+            ctx = ctx.citing(Cite.SERVER)
         if proxy.kind == "defaults" and not in_defaults:
             ctx.error(st.loc, f"'{st.name}' not allowed in 'defaults' section.")
             return
         if not has_cap(proxy.kind, cap):
             msg = _CAP_WORDS[cap]
             if fail:
-                ctx.error(
+                ctx.error(  # failifnotcap's own "parsing [F:L] : " after the context's place
                     st.loc,
                     f"'{st.name}' not allowed because {proxy.kind} '{proxy.name}' has {msg}"
                     " capability.",
+                    cite=Cite.SERVER_PARSING if server else None,
                 )
                 return
             # warnifnotcap: HAProxy says "ignored" and still reads the keyword (a bad value

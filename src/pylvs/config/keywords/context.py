@@ -8,7 +8,7 @@ None means "unknown: do not check".
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pylvs.config.errors import Cite, Kind, Location, Problems
@@ -54,16 +54,35 @@ class Context:
     # The environment as the reader has it (HAProxy's `setenv` changes it while reading):
     # HAProxy expands `$NAME` in addresses once more (src/tools.c env_expand).
     env: Mapping[str, str] = field(default_factory=dict)
+    # How HAProxy places the messages of what is being read (a server line: config/errors.py)
+    cite: Cite = Cite.PARSING
+    # Whether HAProxy stops reading at an error of what is being read (its ERR_ABORT)
+    abort: bool = False
+
+    def citing(self, cite: Cite) -> Context:
+        """The same context (the same problems), whose messages HAProxy places as `cite`."""
+        return replace(self, cite=cite)
+
+    def aborting(self) -> Context:
+        """The same context, whose errors stop HAProxy's reading (config/errors.py Problem)."""
+        return replace(self, abort=True)
 
     def error(
-        self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite = Cite.PARSING
+        self,
+        loc: Location,
+        message: str,
+        kind: Kind = Kind.CONFIG,
+        cite: Cite | None = None,
+        *,
+        abort: bool | None = None,
     ) -> None:
-        self.problems.error(loc, message, kind, cite)
+        stops = self.abort if abort is None else abort
+        self.problems.error(loc, message, kind, cite or self.cite, abort=stops)
 
     def warning(
-        self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite = Cite.PARSING
+        self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite | None = None
     ) -> None:
-        self.problems.warning(loc, message, kind, cite)
+        self.problems.warning(loc, message, kind, cite or self.cite)
 
     def note(self, loc: Location, message: str) -> None:
         """A warning of pylvs's own: the original tool accepts this silently."""

@@ -70,7 +70,7 @@ def test_the_last_defaults_section_applies_and_from_names_one() -> None:
     assert (implicit.mode, implicit.defaults, implicit.timeouts.connect) == ("tcp", "b", 2000)
     assert (named.mode, named.defaults, named.timeouts.connect) == ("http", "a", 1000)
     assert [(p.loc.line, p.message) for p in r.problems] == [
-        (17, "defaults section 'nope' not found for listen 'missing'.")
+        (17, "defaults section 'nope' not found for proxy 'missing'.")
     ]
 
 
