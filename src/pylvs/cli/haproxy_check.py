@@ -188,7 +188,8 @@ def _in_order(problems: list[Problem], files: list[str]) -> list[Problem]:
 
 
 def _haproxy_says(p: Problem) -> bool:
-    return p.kind in _HAPROXY_KINDS
+    """A warning of HAProxy's (its alerts that are not errors do not count as warnings)."""
+    return p.kind in _HAPROXY_KINDS and not p.alert
 
 
 def cited(p: Problem, pylvs: bool = False) -> str:
@@ -199,7 +200,7 @@ def cited(p: Problem, pylvs: bool = False) -> str:
 
 
 def _say(p: Problem, msgs: Messages) -> None:
-    if p.severity is Severity.ERROR:
+    if p.severity is Severity.ERROR or p.alert:
         msgs.alert(cited(p))
     elif _haproxy_says(p):
         msgs.warning(cited(p))

@@ -113,6 +113,8 @@ class Problem:
     # An error after which HAProxy reads no further (its ERR_ABORT: `haproxy -c` says nothing
     # of what follows, nor "Fatal errors found in configuration.").
     abort: bool = False
+    # A warning HAProxy prints as an alert (ERR_ALERT without ERR_FATAL: the file stays valid)
+    alert: bool = False
 
     def __str__(self) -> str:
         # Location.__str__ and Severity.value (an enum property) inlined: a big file prints a
@@ -140,9 +142,15 @@ class Problems:
         self._items.append(Problem(loc, Severity.ERROR, message, kind, cite, abort))
 
     def warning(
-        self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite = Cite.PARSING
+        self,
+        loc: Location,
+        message: str,
+        kind: Kind = Kind.CONFIG,
+        cite: Cite = Cite.PARSING,
+        *,
+        alert: bool = False,
     ) -> None:
-        self._items.append(Problem(loc, Severity.WARNING, message, kind, cite))
+        self._items.append(Problem(loc, Severity.WARNING, message, kind, cite, alert=alert))
 
     def add(self, problem: Problem) -> None:
         self._items.append(problem)

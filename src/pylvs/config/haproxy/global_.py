@@ -130,7 +130,7 @@ def _send_hostname(st: Statement, ctx: Context, g: GlobalDraft) -> None:
     """`log-send-hostname [NAME]`: the host field of the syslog header (cfgparse-global.c:
     the host's name when NAME is not given; a second line is an alert, not fatal)."""
     if g.log_send_hostname is not None:
-        ctx.warning(st.loc, f"'{st.name}' already specified. Continuing.")
+        ctx.warning(st.loc, f"'{st.name}' already specified. Continuing.", alert=True)
         return
     g.log_send_hostname = st.args[0].text if st.args else (ctx.host.hostname or "")
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
-from pylvs.config.errors import Location, Problems
+from pylvs.config.errors import Cite, Kind, Location, Problems
 from pylvs.config.tree import Word
 
 MAX_LINE_ARGS = 64  # include/haproxy/defaults.h
@@ -77,7 +77,17 @@ class _State:
         return Location(self.place.file, self.place.line, i + 1)
 
     def _error(self, i: int, message: str) -> None:
-        self.problems.error(self._loc(i), f"{message} at position {i + 1}")
+        """readcfgfile's alert: the place, then the line (its leading blanks skipped) and a
+        caret under the character at fault."""
+        text = self.text.rstrip("\r\n")
+        start = len(text) - len(text.lstrip())
+        shown, at = _printable(text[start:], i - start)
+        self.problems.error(
+            self._loc(i),
+            f"{message} at position {i + 1}:\n  {shown}\n  {' ' * at}^",
+            Kind.CONFIG,
+            Cite.TIGHT,
+        )
 
     def _end_word(self) -> None:
         w = self.current
@@ -222,3 +232,18 @@ class _State:
             if k:
                 self._end_word()
             self.current.add(part, col)
+
+
+def _printable(line: str, pos: int, width: int = 80) -> tuple[str, int]:
+    """`line` as HAProxy shows it (tools.c sanitize_for_printing): blanks as spaces, what does
+    not print as '?', at most `width` characters around `pos` ("..." where cut); and where
+    `pos` is in what is shown."""
+    shift = 0
+    src, room = line, width
+    if pos >= width:  # centred on pos, "..." on both sides
+        shift = pos - width // 2
+        src, room = line[shift + 3 :], width - 6
+    body = "".join(
+        " " if c.isspace() else c if c.isascii() and c.isprintable() else "?" for c in src[:room]
+    )
+    return (f"...{body}..." if shift else body), pos - shift

@@ -11,14 +11,15 @@ datagram); `[ip@|ipv4@|ipv6@|udp@|udp4@|udp6@]HOST[:PORT]` (UDP, port 514 when n
 HAProxy's stream targets (`tcp@...`, `uxst@PATH`, `ring@NAME`) go through its ring buffers (a
 stream address gets an implicit ring, whose forwarder connects and writes the lines: haproxy
 2.6.12 does so for `uxst@`), which pylvs does not have: they are refused with a warning that
-says so, and nothing is sent to them.  Errors use parse_logsrv's words.
+says so, and nothing is sent to them.  Errors use parse_logsrv's words, after "log : " as
+cfgparse*.c prints them (str2sa_range's own end in a newline: HAProxy prints a blank line).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from pylvs.config.errors import Kind
+from pylvs.config.errors import Kind, Problems, Severity
 from pylvs.config.haproxy.model import LogTarget
 from pylvs.config.haproxy.values import env_expand, split_host_port
 from pylvs.config.keywords import Context
@@ -32,6 +33,15 @@ _STREAM_PREFIXES = ("tcp@", "tcp4@", "tcp6@", "uxst@", "ring@")
 
 def read_log(st: Statement, ctx: Context, *, in_global: bool = False) -> LogTarget | str | None:
     """A `log` statement: "no" (`no log`), a LogTarget, or None after an error."""
+    mine = replace(ctx, problems=Problems())
+    got = _read_log(st, mine, in_global)
+    for p in mine.problems:
+        said = replace(p, message=f"log : {p.message}") if p.severity is Severity.ERROR else p
+        ctx.problems.add(said)
+    return got
+
+
+def _read_log(st: Statement, ctx: Context, in_global: bool) -> LogTarget | str | None:
     args = [w.text for w in st.args]
     if st.name.startswith("no"):
         if args:
@@ -127,7 +137,7 @@ def _address(text: str, base: TargetSpec, st: Statement, ctx: Context) -> Target
         # haproxy 2.6.12 refuses a number past an int as well (captured:
         # `log fd@99999999999999999999 local0`), which os.write could not take either.
         if not (number.isascii() and number.isdigit()) or int(number) > 2**31 - 1:
-            ctx.error(st.loc, f"file descriptor '{number}' is not a valid integer in '{text}'")
+            ctx.error(st.loc, f"file descriptor '{number}' is not a valid integer in '{text}'\n")
             return None
         return replace(base, kind="fd", fd=int(number))
     if text.startswith(("unix@", "uxdg@")) or text.startswith("/"):
@@ -139,7 +149,7 @@ def _address(text: str, base: TargetSpec, st: Statement, ctx: Context) -> Target
     if sep and text.startswith(_UDP_PREFIXES):
         text = text[len(prefix) + 1 :]
     elif sep:
-        ctx.error(st.loc, f"invalid address: '{text}' in '{text}'")
+        ctx.error(st.loc, f"invalid address: '{text}' in '{text}'\n")
         return None
     host, port_text = split_host_port(text)
     port = SYSLOG_PORT
@@ -152,14 +162,14 @@ def _address(text: str, base: TargetSpec, st: Statement, ctx: Context) -> Target
         host = "0.0.0.0"  # str2ip2: any address (`${S1_addr}:${S1_port}`, S1 not declared)
     resolves = ctx.host.resolves
     if resolves is not None and not resolves(host):
-        ctx.error(st.loc, f"invalid address: '{host}' in '{text}'")
+        ctx.error(st.loc, f"invalid address: '{host}' in '{text}'\n")
         return None
     return replace(base, kind="udp", host=host, port=port)
 
 
 def _unix(path: str, text: str, base: TargetSpec, st: Statement, ctx: Context) -> TargetSpec | None:
     if len(path.encode()) > 107:  # sizeof(sun_path) - 1
-        ctx.error(st.loc, f"socket path '{text}' too long (max 107)")
+        ctx.error(st.loc, f"socket path '{text}' too long (max 107)\n")
         return None
     return replace(base, kind="unix", host=path)
 

@@ -264,8 +264,11 @@ def _server(
                 cite=Cite.NONE,
             )
     if o.observe == "layer7" and (d.mode or "tcp") != "http":
-        ctx.warning(
-            s.loc, f"'server {d.name}/{s.name}' : 'layer7' can only be used in http proxies.."
+        ctx.warning(  # srv_parse_observe's ERR_ALERT, not fatal, while the server is read
+            s.loc,
+            f"'server {d.name}/{s.name}' : 'layer7' can only be used in http proxies..",
+            cite=Cite.SERVER,
+            alert=True,
         )
     values = {
         f.name: getattr(o, f.name)

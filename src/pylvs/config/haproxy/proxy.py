@@ -318,10 +318,10 @@ _KEYWORDS: dict[str, P] = {
     "acl": proxy_keyword(rules.acl, 2, in_defaults=False),
     "tcp-request": proxy_keyword(rules.tcp_request, 1),
     "tcp-response": proxy_keyword(rules.tcp_response, 1),
-    "http-request": proxy_keyword(rules.rule_reader("http-request", "http_request"), 1),
-    "http-response": proxy_keyword(rules.rule_reader("http-response", "http_response"), 1),
+    "http-request": proxy_keyword(rules.rule_reader("http-request", "http_request")),
+    "http-response": proxy_keyword(rules.rule_reader("http-response", "http_response")),
     "http-after-response": proxy_keyword(
-        rules.rule_reader("http-after-response", "http_after_response"), 1
+        rules.rule_reader("http-after-response", "http_after_response")
     ),
     "redirect": proxy_keyword(rules.redirect, 1, in_defaults=False),
     "use_backend": proxy_keyword(rules.use_backend, 1, cap=FRONTEND, in_defaults=False),

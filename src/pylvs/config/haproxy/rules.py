@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from pylvs.config.errors import Cite, Kind
-from pylvs.config.haproxy import lua, switch_mode
+from pylvs.config.haproxy import action_words, lua, switch_mode
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.model import Condition, Rule, StickRule, SwitchRule
 from pylvs.config.haproxy.replies import HttpReply, ReplyError, parse_reply
@@ -153,6 +153,11 @@ def _final(rule: Rule) -> bool:
 
 def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule | None:
     head, cond_words = split_condition(st.args)
+    if not head and rule_set.startswith("http-"):  # "but got 'if'", "'' (missing argument)"
+        got = cond_words[0].text if cond_words else ""
+        said = action_words.unknown_action(rule_set, got, d.type_str, d.name)
+        ctx.error(st.loc, said, cite=Cite.TIGHT)
+        return None
     if not head:
         ctx.error(st.loc, f"'{rule_set}' expects an action.")
         return None
@@ -161,7 +166,11 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
     allowed = ACTIONS[rule_set]
     if action.startswith("lua.") and lua.known_action(action, rule_set):
         return _lua_rule(st, ctx, d, rule_set, head=head, cond_words=cond_words)
-    if action not in allowed:
+    if action not in allowed and not action_words.known(rule_set, action):
+        said = action_words.unknown_action(rule_set, word.text, d.type_str, d.name)
+        ctx.error(word.loc, said, cite=Cite.TIGHT if rule_set.startswith("http-") else None)
+        return None
+    if action not in allowed:  # HAProxy's build has it, pylvs does not
         ctx.error(
             word.loc,
             f"'{rule_set}' expects {', '.join(sorted(allowed))} but got '{word.text}'.",

@@ -114,6 +114,7 @@ def _parse_sample(text: str, acl: bool, partial: bool) -> tuple[Sample, int]:
         suffix = f" in ACL expression '{text}'" if acl else ""
         raise SampleError(f"unknown fetch method '{name}'{suffix}")
     prefix = f"ACL keyword '{name}' : " if aclkw is not None else ""
+    dot = "." if aclkw is not None else ""  # acl.c's converter messages end in a full stop
     try:
         args, i = make_arg_list(text, end, fetch.mandatory, fetch.args)
     except SampleError as e:
@@ -129,7 +130,9 @@ def _parse_sample(text: str, acl: bool, partial: bool) -> tuple[Sample, int]:
             what = f"converter '{previous}'" if previous else "fetch keyword"
             if aclkw is None:
                 what += "" if previous else f" '{name}'"
-            raise SampleError(f"{prefix}missing comma after {what}" + _acl_suffix(acl, aclkw, text))
+            raise SampleError(
+                f"{prefix}missing comma after {what}{dot}" + _acl_suffix(acl, aclkw, text)
+            )
         while i < len(text) and text[i] == ",":
             i += 1
         if i >= len(text):
@@ -139,17 +142,18 @@ def _parse_sample(text: str, acl: bool, partial: bool) -> tuple[Sample, int]:
         conv = CONVERTERS.get(cname) or lua_converter(cname)
         if conv is None:
             raise SampleError(
-                f"{prefix}unknown converter '{cname}'" + _acl_suffix(acl, aclkw, text)
+                f"{prefix}unknown converter '{cname}'{dot}" + _acl_suffix(acl, aclkw, text)
             )
         if conv.input not in CASTS[out]:
             raise SampleError(
-                f"{prefix}converter '{cname}' cannot be applied" + _acl_suffix(acl, aclkw, text)
+                f"{prefix}converter '{cname}' cannot be applied{dot}"
+                + _acl_suffix(acl, aclkw, text)
             )
         try:
             cargs, i = make_arg_list(text, cend, conv.mandatory, conv.args)
         except SampleError as e:
             raise SampleError(
-                f"{prefix}invalid arg {e.pos + 1} in converter '{cname}' : {e}"
+                f"{prefix}invalid arg {e.pos + 1} in converter '{cname}' : {e}{dot}"
                 + _acl_suffix(acl, aclkw, text)
             ) from None
         if cargs and not conv.args:

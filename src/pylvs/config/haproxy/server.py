@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 
-from pylvs.config.errors import Kind
+from pylvs.config.errors import Kind, Problems, Severity
 from pylvs.config.haproxy import ssl_options, unsupported
 from pylvs.config.haproxy.addresses import MUX_MODES, server_target, socks4_target
 from pylvs.config.haproxy.model import ServerOptions
@@ -65,6 +65,13 @@ _CHOICES = {
     "on-error": ("on_error", ("fastinter", "fail-check", "sudden-death", "mark-down")),
     "on-marked-down": ("on_marked_down", ("shutdown-sessions",)),
     "on-marked-up": ("on_marked_up", ("shutdown-backup-sessions",)),
+}
+# How server.c srv_parse_observe/on_error/on_marked_* name the choices
+_CHOICE_WORDS = {
+    "observe": "one of 'none', 'layer4', 'layer7'",
+    "on-error": "one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down'",
+    "on-marked-down": "'shutdown-sessions'",
+    "on-marked-up": "'shutdown-backup-sessions'",
 }
 _WORDS = {"cookie": "cookie", "resolvers": "resolvers", "track": "track"}
 _WORDS.update({"agent-addr": "agent_addr", "agent-send": "agent_send", "proto": "proto"})
@@ -167,6 +174,36 @@ def _unsupported(
     return 1 + arity
 
 
+def _time(key: str, v: Word, ctx: Context, who: str, server: str) -> int | None:
+    """A server's delay, with HAProxy's messages for it (check.c srv_parse_*inter, server.c
+    srv_parse_slowstart: every check interval calls a bad character one of 'agent-inter')."""
+    scratch = dataclasses.replace(ctx, problems=Problems())
+    t = time_ms(v, scratch, key)
+    for p in scratch.problems:
+        if p.severity is Severity.WARNING:  # parse_time_err's, in the server's context
+            ctx.problems.add(dataclasses.replace(p, message=f"'{who}' : {p.message}"))
+    if t is not None:
+        return t
+    said = " ".join(p.message for p in scratch.problems.errors)
+    timer = "" if key == "slowstart" else "timer "
+    if "overflow" in said:
+        why = (
+            f"{timer}overflow in argument <{v.text}> to <{key}> of server {server}, maximum value"
+            " is 2147483647 ms (~24.8 days)"
+        )
+    elif "underflow" in said:
+        why = (
+            f"{timer}underflow in argument <{v.text}> to <{key}> of server {server}, minimum"
+            " non-null value is 1 ms"
+        )
+    else:
+        bad = said.split("'")[1] if said.count("'") >= 2 else v.text[:1]
+        name = "slowstart" if key == "slowstart" else "agent-inter"
+        why = f"unexpected character '{bad}' in '{name}' argument of server {server}."
+    ctx.error(v.loc, f"'{who}' : {why}.")
+    return None
+
+
 def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywords
     key: str,
     v: Word,
@@ -200,7 +237,7 @@ def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywor
             return False
         values["check_addr"] = ip
     elif key in _TIMES:
-        t = time_ms(v, ctx, key)
+        t = _time(key, v, ctx, who, server)
         if t is None:
             return False
         if t <= 0 and key != "slowstart":
@@ -221,7 +258,7 @@ def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywor
     elif key in _CHOICES:
         attr, choices = _CHOICES[key]
         if v.text not in choices:
-            ctx.error(v.loc, f"'{who}' : '{key}' expects {' or '.join(choices)} (got '{v.text}').")
+            ctx.error(v.loc, f"'{who}' : '{key}' expects {_CHOICE_WORDS[key]} but got '{v.text}'.")
             return False
         values[attr] = v.text
     elif key in ("proto", "check-proto") and v.text not in MUX_MODES:

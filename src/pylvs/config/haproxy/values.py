@@ -15,6 +15,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 
+from pylvs.config.errors import Cite
 from pylvs.config.haproxy.model import IpAddress
 from pylvs.config.keywords import Context
 from pylvs.config.keywords.values import to_int
@@ -39,12 +40,13 @@ def time_ms(word: Word, ctx: Context, what: str, *, unit_ms: int = 1) -> int | N
     if rest and not unit:
         ctx.error(word.loc, f"unexpected character '{rest[0]}' in '{what}'")
         return None
-    if rest:
+    if rest:  # tools.c parse_time_err says it itself: placed only by a server's context
         ctx.warning(
             word.loc,
             f"unexpected character '{rest[0]}' after the timer value '{text}', only"
             " (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are"
             " supported. This will be reported as an error in next versions.",
+            cite=None if ctx.cite is Cite.SERVER else Cite.BARE,
         )
     value = to_int(digits)
     mult, div = _UNIT[unit] if unit else (unit_ms, 1)

@@ -80,9 +80,16 @@ class Context:
         self.problems.error(loc, message, kind, cite or self.cite, abort=stops)
 
     def warning(
-        self, loc: Location, message: str, kind: Kind = Kind.CONFIG, cite: Cite | None = None
+        self,
+        loc: Location,
+        message: str,
+        kind: Kind = Kind.CONFIG,
+        cite: Cite | None = None,
+        *,
+        alert: bool = False,
     ) -> None:
-        self.problems.warning(loc, message, kind, cite or self.cite)
+        """`alert`: HAProxy prints it as an alert that does not make the file invalid."""
+        self.problems.warning(loc, message, kind, cite or self.cite, alert=alert)
 
     def note(self, loc: Location, message: str) -> None:
         """A warning of pylvs's own: the original tool accepts this silently."""

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pylvs.config.keywords.fingerprint import distance, fingerprint
+
 PREFIX_WORDS = 5  # CLI_PREFIX_KW_NB
 MAX_MATCHES = 5  # CLI_MAX_MATCHES
 
@@ -614,31 +616,6 @@ def find(words: Sequence[str], keywords: Sequence[Keyword] = KEYWORDS) -> Keywor
     return None
 
 
-def fingerprint(words: Sequence[str]) -> list[int]:
-    """update_word_fingerprint over several words: letter-class transitions, 8-bit counters."""
-    fp = [0] * 1024
-    for word in words:
-        prev = 28  # begin
-        for ch in word:
-            # tolower() in the C locale: ASCII only ('İ'.lower() is two characters)
-            c = chr(ord(ch) | 0x20) if "A" <= ch <= "Z" else ch
-            if "a" <= c <= "z":
-                cur = ord(c) - ord("a") + 1
-            elif "0" <= c <= "9":
-                cur = 27
-            else:
-                cur = 28
-            fp[cur] = 1
-            fp[32 * prev + cur] = (fp[32 * prev + cur] + 1) & 0xFF
-            prev = cur
-        fp[32 * prev + 28] = (fp[32 * prev + 28] + 1) & 0xFF
-    return fp
-
-
-def _distance(a: list[int], b: list[int]) -> int:
-    return sum(abs(x - y) for x, y in zip(a, b, strict=True))
-
-
 def _prefix_len(kw_words: tuple[str, ...], args: Sequence[str], limit: int) -> int:
     n = 0
     while n < limit and n < len(kw_words) and n < len(args) and args[n]:
@@ -662,7 +639,7 @@ def _fuzzy(args: Sequence[str], length: int, keywords: Sequence[Keyword]) -> lis
         if kw[1] is None or _prefix_len(kw[0], args, length) != length:
             continue
         tail = kw[0][length:PREFIX_WORDS]
-        dist = _distance(word_fp, fingerprint(tail))
+        dist = distance(word_fp, fingerprint(tail))
         total = word_len + sum(len(w) for w in tail)
         worst = best[-1][0] if len(best) == MAX_MATCHES else 1 << 31
         if dist < 5 * total // 2 and dist < worst:

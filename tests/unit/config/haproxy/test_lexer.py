@@ -58,8 +58,19 @@ def test_environment_expansion(line: str, expected: list[str]) -> None:
 def test_an_unmatched_quote_is_an_error_at_its_column() -> None:
     r = load_text('global\n  maxconn "10\n', "t.cfg")
     assert [(p.loc.line, p.loc.col, p.message) for p in r.problems] == [
-        (2, 11, "unmatched quote at position 11")
+        (2, 11, 'unmatched quote at position 11:\n  maxconn "10\n          ^')
     ]
+
+
+def test_a_long_line_is_shown_around_the_fault_as_haproxy_shows_it() -> None:
+    """cfgparse.c: the line cut to 80 characters centred on the fault, "..." on both sides,
+    what does not print as '?' (tools.c sanitize_for_printing)."""
+    line = "description " + "a" * 100 + "\x01" + "b" * 20 + ' "x'
+    r = load_text(f"global\n{line}\n", "t.cfg")
+    (p,) = r.problems
+    at = line.index('"')
+    shown = "..." + line[at - 40 + 3 :][:74].replace("\x01", "?") + "..."
+    assert p.message == f"unmatched quote at position {at + 1}:\n  {shown}\n  {' ' * 40}^"
 
 
 def test_more_than_64_words_is_an_error() -> None:

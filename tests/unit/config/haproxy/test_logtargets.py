@@ -120,7 +120,8 @@ def test_a_descriptor_number_past_an_int_is_refused_at_its_line() -> None:
     (err,) = result.problems.errors
     assert err.loc.line == 25
     assert err.message == (
-        "file descriptor '99999999999999999999' is not a valid integer in 'fd@99999999999999999999'"
+        "log : file descriptor '99999999999999999999' is not a valid integer in"
+        " 'fd@99999999999999999999'\n"
     )
     ok = load_text(TEXT.replace("log 127.0.0.3 user", "log fd@2147483647 user"), "h.cfg")
     assert ok.ok

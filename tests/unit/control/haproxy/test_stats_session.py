@@ -10,10 +10,11 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from pylvs.config.keywords.fingerprint import fingerprint
 from pylvs.control.haproxy.commands import HANDLERS, parse_seconds
 from pylvs.control.haproxy.context import CliState, Context
 from pylvs.control.haproxy.fake import FakeProxy, FakeRuntime, FakeServer
-from pylvs.control.haproxy.keywords import KEYWORDS, fingerprint
+from pylvs.control.haproxy.keywords import KEYWORDS
 from pylvs.control.haproxy.session import BUFSIZE, CliSession, split_words
 from pylvs.proto.stick import Level
 
