@@ -69,10 +69,11 @@ class Cite(enum.Enum):
     TIGHT = "tight"  # "parsing [FILE:LINE]: " (the cfgparse*.c messages written so)
     SERVER = "server"  # "[FILE:LINE] : " (parse_server sets the context while reading a server)
     SERVER_PARSING = "server-parsing"  # "[FILE:LINE] : parsing [FILE:LINE] : " (the same)
+    CAPITAL = "capital"  # "Parsing [FILE:LINE]: " (resolvers.c's duplicate names)
     BARE = "bare"  # nothing, while reading (parse_time_err's warnings, the ACL no-pattern one)
     LATE = "late"  # the same words, from a check after reading (proxy_cfg_ensure_no_http)
     LATE_TIGHT = "late-tight"  # "parsing [FILE:LINE]: " after reading (smp_resolve_args)
-    LATE_LOGFORMAT = "late-logformat"  # "Parsing [FILE:LINE]: " (log-format compiled late)
+    LATE_CAPITAL = "late-capital"  # "Parsing [FILE:LINE]: " (log-format compiled late)
     PLACE = "place"  # "[FILE:LINE] : " (check_config_validity with set_usermsgs_ctx)
     NONE = "none"  # nothing: "Proxy 'NAME': ..." (check_config_validity, no context)
     ADDR = "addr"  # "[FILE:LINE] : " from srv_init_addr, after every other check
@@ -88,7 +89,7 @@ class Cite(enum.Enum):
             return f"parsing {place} : "
         if self in (Cite.TIGHT, Cite.LATE_TIGHT):
             return f"parsing {place}: "
-        if self is Cite.LATE_LOGFORMAT:
+        if self in (Cite.CAPITAL, Cite.LATE_CAPITAL):
             return f"Parsing {place}: "
         if self in (Cite.SERVER, Cite.PLACE, Cite.ADDR):
             return f"{place} : "
@@ -97,7 +98,9 @@ class Cite(enum.Enum):
         return ""
 
 
-_READING = frozenset({Cite.PARSING, Cite.TIGHT, Cite.SERVER, Cite.SERVER_PARSING, Cite.BARE})
+_READING = frozenset(
+    {Cite.PARSING, Cite.TIGHT, Cite.CAPITAL, Cite.SERVER, Cite.SERVER_PARSING, Cite.BARE}
+)
 
 
 @fast_init

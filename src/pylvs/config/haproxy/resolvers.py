@@ -18,7 +18,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
-from pylvs.config.errors import Kind, Location
+from pylvs.config.errors import Cite, Kind, Location
 from pylvs.config.haproxy.model import Proxy
 from pylvs.config.haproxy.values import literal_ip, split_host_port
 from pylvs.config.keywords import Context
@@ -83,7 +83,9 @@ def _taken(
     for other in seen:
         if other.name == name:
             ctx.error(
-                loc, f"{what} '{name}' has same name as another {what} (declared at {other.where})."
+                loc,
+                f"{what} '{name}' has same name as another {what} (declared at {other.where}).",
+                cite=Cite.CAPITAL,
             )
             return True
     return False
@@ -162,7 +164,8 @@ def _nameserver(line: Statement, ctx: Context, servers: list[NameserverSpec]) ->
     address = _address(host, ctx, "ipv6" if family in ("udp6", "ipv6") else "inet")
     if address is None or not 0 < number < 65536:
         what = f"invalid address: '{host}'" if address is None else f"invalid port '{port}'"
-        ctx.error(args[1].loc, f"'nameserver {name}' : {what} in '{text}'")
+        end = "\n" if address is None else ""  # str2sa_range's own newline
+        ctx.error(args[1].loc, f"'nameserver {name}' : {what} in '{text}'{end}")
         return
     servers.append(NameserverSpec(name, address, number, _where(line.loc)))
 
@@ -204,21 +207,27 @@ def _time_error(got: str, ctx: Context, loc: Location, arg: str, what: str) -> N
             loc,
             f"timer overflow in argument <{arg}> to <{what}>, maximum value is 2147483647 ms"
             " (~24.8 days).",
+            cite=Cite.TIGHT,
         )
     elif got == "under":
         ctx.error(
             loc,
             f"timer underflow in argument <{arg}> to <{what}>, minimum non-null value is 1 ms.",
+            cite=Cite.TIGHT,
         )
     else:
-        ctx.error(loc, f"unexpected character '{got}' in argument to <{what}>.")
+        ctx.error(loc, f"unexpected character '{got}' in argument to <{what}>.", cite=Cite.TIGHT)
 
 
 def _hold(line: Statement, ctx: Context, values: dict[str, object]) -> None:
     args = line.args
     if len(args) < 2:
         ctx.error(line.loc, "'hold' expects an <event> and a <time> as arguments.")
-        ctx.error(line.loc, "<event> can be either 'valid', 'nx', 'refused', 'timeout', or 'other'")
+        ctx.error(
+            line.loc,
+            "<event> can be either 'valid', 'nx', 'refused', 'timeout', or 'other'",
+            cite=Cite.BARE,
+        )
         return
     got = _time(args[1].text)
     if isinstance(got, str):
@@ -328,5 +337,6 @@ def check_servers(
                     s.loc,
                     f"{p.type_str} '{p.name}', server '{s.name}': unable to find required"
                     f" resolvers '{s.resolvers}'",
+                    cite=Cite.NONE,  # resolvers_finalize_config's, placed nowhere
                 )
     return sections
