@@ -49,13 +49,12 @@ DIVERGES = {
 DIFFERENT = {
     "bad_checks": "regex errors worded by Python's re, not PCRE2; pylvs refuses 'port 70000',"
     " which HAProxy 2.6 takes",
-    "compile_unresolved": "track-sc tables and sample arguments resolved at reading, not after"
-    " it (HAProxy groups the latter as 'multiple argument resolution errors:')",
-    "defaults_rules_srv": "an argument of a rule in a named defaults section, resolved late",
-    "defaults_rules_track": "track-sc tables resolved at reading, not after it",
-    "env_missing": "a server address from a missing variable: HAProxy sees no address at all",
+    "compile_unresolved": "rule arguments naming what is not there: said in pylvs's words, not"
+    " in smp_resolve_args's (proxy by proxy, 'multiple argument resolution errors:')",
+    "defaults_rules_srv": "a rule argument naming what is not there: pylvs's words",
+    "defaults_rules_track": "a track-sc table that is not there: pylvs's words, not"
+    " check_trk_action's",
     "legacy_listen": "pylvs reads HAProxy 1.x's 'listen NAME ADDR' (test_divergences_...)",
-    "log_format_bad": "log-format strings parsed while reading, not after it",
 }
 
 

@@ -10,7 +10,7 @@ no value for yet) prints "-" and is warned about."""
 
 from __future__ import annotations
 
-from pylvs.config.errors import Kind, Problems
+from pylvs.config.errors import Cite, Kind, Problems
 from pylvs.config.haproxy.compile_actions import log_format
 from pylvs.config.haproxy.compile_samples import context
 from pylvs.config.haproxy.model import Global, LogTarget, Proxy
@@ -54,7 +54,7 @@ def _line(proxy: Proxy, problems: Problems | None) -> LineFormat | None:
         )
     except CompileError as e:
         if problems is not None:
-            problems.error(loc, f"failed to parse log-format : {e}")
+            problems.error(loc, f"failed to parse log-format : {e}.", cite=Cite.LATE_CAPITAL)
         return None
     if unknown and problems is not None:
         names = ", ".join(dict.fromkeys(unknown))

@@ -7,7 +7,7 @@ frontend logs "Connect from ..." at each accept instead (src/frontend.c)."""
 
 from __future__ import annotations
 
-from pylvs.config.errors import Location
+from pylvs.config.errors import Cite, Location
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.lf_nodes import LogFormatError, parse_log_format
 from pylvs.config.keywords import Context
@@ -32,7 +32,7 @@ def line_format(d: ProxyDraft, ctx: Context) -> tuple[str, Location] | None:
         try:
             parse_log_format(text, merge_spaces=True, mandatory=True)
         except LogFormatError as e:
-            ctx.error(loc, f"failed to parse log-format : {e}")
+            ctx.error(loc, f"failed to parse log-format : {e}.", cite=Cite.LATE_CAPITAL)
             return None
     return text, loc
 

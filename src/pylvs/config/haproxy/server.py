@@ -358,7 +358,7 @@ def read_server(
     args: tuple[Word, ...], ctx: Context, proxy: str, loc_word: Word
 ) -> tuple[str, object, ServerOptions, int | None] | None:
     """`server NAME ADDRESS [options]`: (name, target, options, id) or None."""
-    if len(args) < 2:
+    if len(args) < 2 or not args[1].text:  # an empty word ("${UNSET}") is no address
         ctx.error(loc_word.loc, "'server' expects <name> and <addr>[:<port>] as arguments.")
         return None
     name = args[0].text
