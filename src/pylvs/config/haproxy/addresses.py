@@ -23,6 +23,7 @@ from pylvs.config.haproxy.values import (
 )
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement, Word
+from pylvs.sched.haproxy.cnum import atoi
 
 _PATH_PREFIXES = {"unix": "unix", "abns": "abns", "fd": "fd", "sockpair": "sockpair"}
 _FAMILY_PREFIXES = {"ipv4": "ipv4", "ipv6": "ipv6", "udp": "ipv4", "udp4": "ipv4", "udp6": "ipv6"}
@@ -62,7 +63,7 @@ def _bind_item(item: str, word: Word, ctx: Context, what: str) -> list[Endpoint]
         return None
     ports = port_range(port)
     if ports is None:
-        ctx.error(word.loc, f"'{what}' : invalid port range '{port}'")
+        ctx.error(word.loc, f"'{what}' : {_bad_ports(port)}")
         return None
     if host in ("", "*"):
         host = ""
@@ -242,3 +243,17 @@ def _make_bind(
         proto=proto,
         others=others,
     )
+
+
+def _bad_ports(text: str) -> str:
+    """What str2sa_range says of a port or range it refuses (atoi on each end)."""
+    low, sep, high = text.partition("-")
+    lo = atoi(low)
+    hi = atoi(high) if sep else lo
+    if not 1 <= lo <= 65535:
+        return f"invalid port '{low}'"
+    if not 1 <= hi <= 65535:
+        return f"invalid port '{high}'"
+    if lo > hi:
+        return f"invalid port range '{lo}-{hi}'"
+    return f"invalid port range '{text}'"

@@ -209,7 +209,7 @@ def _server_health(
         port=s.target.port or 0,
         fqdn=s.fqdn,
     )
-    if s.observe is not None:
+    if s.observe is not None and s.observe != "none":  # `observe none`: nothing observed
         mode = Observe.LAYER4 if s.observe == "layer4" else Observe.LAYER7
         sh.observer = Observer(mode, s.error_limit, ON_ERROR[s.on_error])
     return sh

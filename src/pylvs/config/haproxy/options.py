@@ -267,6 +267,9 @@ _COOKIE_FLAGS = {"indirect", "nocache", "postonly", "preserve", "httponly", "sec
 
 
 def cookie(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    if not st.args:
+        ctx.error(st.loc, "'cookie' expects <cookie_name> as argument.")
+        return
     c = Cookie(st.args[0].text)
     args = list(st.args[1:])
     i = 0

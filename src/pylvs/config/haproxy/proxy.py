@@ -138,12 +138,14 @@ def _capture(st: Statement, ctx: Context, d: ProxyDraft) -> None:
         and args[3] == "len"
     ):
         kind, name, length = f"{args[0]} header", args[2], args[4]
-    else:
-        ctx.error(
-            st.loc,
-            "'capture' expects 'cookie' or 'request header' or 'response header' <name>"
-            " 'len' <length>.",
-        )
+    else:  # cfgparse-listen.c's words for each form
+        if args[:1] == ["cookie"]:
+            said = "'capture' expects 'cookie' <cookie_name> 'len' <len>."
+        elif args[:1] in (["request"], ["response"]) and args[1:2] == ["header"]:
+            said = f"'capture {args[0]}' expects 'header' <header_name> 'len' <len>."
+        else:
+            said = "'capture' expects 'cookie' or 'request header' or 'response header'."
+        ctx.error(st.loc, said)
         return
     if not (length.isascii() and length.isdigit()) or not 0 < int(length[:9]) <= 65535:
         ctx.error(st.loc, f"'capture {kind}' expects a length > 0 (got '{length}').")
@@ -301,16 +303,26 @@ _KEYWORDS: dict[str, P] = {
     "default-server": proxy_keyword(_default_server, cap=BACKEND, server=True),
     "timeout": Keyword(lambda _s, _c, _d: None, sub=opt.TIMEOUTS),
     "option": Keyword(lambda _s, _c, _d: None, sub=opt.OPTIONS),
-    "maxconn": proxy_keyword(_int_setter("maxconn", 0, 2**31 - 1).handler, 1, cap=FRONTEND),
+    "maxconn": proxy_keyword(
+        _int_setter("maxconn", 0, 2**31 - 1).handler,
+        1,
+        cap=FRONTEND,
+        hint=" Maybe you want 'fullconn' instead ?",
+    ),
     "backlog": proxy_keyword(_int_setter("backlog", 0, 2**31 - 1).handler, 1, cap=FRONTEND),
-    "fullconn": proxy_keyword(_int_setter("fullconn", 0, 2**31 - 1).handler, 1, cap=BACKEND),
+    "fullconn": proxy_keyword(
+        _int_setter("fullconn", 0, 2**31 - 1).handler,
+        1,
+        cap=BACKEND,
+        hint=" Maybe you want 'maxconn' instead ?",
+    ),
     "retries": proxy_keyword(_int_setter("retries", 0, 2**31 - 1).handler, 1, cap=BACKEND),
     "hash-balance-factor": proxy_keyword(
         _int_setter("hash_balance_factor", 0, 65535).handler, 1, cap=BACKEND
     ),
     "balance": proxy_keyword(opt.balance, 0, cap=BACKEND),
     "hash-type": proxy_keyword(opt.hash_type, 1, cap=BACKEND),
-    "cookie": proxy_keyword(opt.cookie, 1, cap=BACKEND),
+    "cookie": proxy_keyword(opt.cookie, cap=BACKEND),
     "id": proxy_keyword(_id, 1, in_defaults=False),
     "description": proxy_keyword(_word_setter("description").handler, 1),
     "disabled": proxy_keyword(_disabled),

@@ -61,7 +61,7 @@ _COUNTS = {
     "error-limit": ("error_limit", 1, 2**31 - 1),
 }
 _CHOICES = {
-    "observe": ("observe", ("layer4", "layer7")),
+    "observe": ("observe", ("none", "layer4", "layer7")),
     "on-error": ("on_error", ("fastinter", "fail-check", "sudden-death", "mark-down")),
     "on-marked-down": ("on_marked_down", ("shutdown-sessions",)),
     "on-marked-up": ("on_marked_up", ("shutdown-backup-sessions",)),

@@ -86,9 +86,11 @@ def proxy_keyword(
     fail: bool = False,
     in_defaults: bool = True,
     server: bool = False,
+    hint: str = "",
 ) -> Keyword[D]:
     """A proxy-section keyword with HAProxy's capability checks (cfgparse.c `warnifnotcap`).
-    `server`: HAProxy's parse_server makes them, its messages placed "[FILE:LINE] : "."""
+    `server`: HAProxy's parse_server makes them, its messages placed "[FILE:LINE] : ";
+    `hint`: what warnifnotcap adds to its warning."""
 
     def checked(st: Statement, ctx: Context, d: D) -> None:
         proxy: ProxyLike = d  # type: ignore[assignment]
@@ -111,7 +113,8 @@ def proxy_keyword(
             # is still an alert; a `bind` in a backend still makes a listener)
             ctx.warning(
                 st.loc,
-                f"'{st.name}' ignored because {proxy.kind} '{proxy.name}' has {msg} capability.",
+                f"'{st.name}' ignored because {proxy.kind} '{proxy.name}' has {msg}"
+                f" capability.{hint}",
             )
         handler(st, ctx, d)
 
