@@ -437,6 +437,18 @@ def _status(s: Stream, a: Args) -> Smp | None:
     return None if s.response is None else Smp(ty.SINT, s.response.status)
 
 
+@fetch("res.comp")
+def _res_comp(s: Stream, a: Args) -> Smp | None:
+    """flt_http_comp.c smp_fetch_res_comp: the response is compressed (HTTP_MSGF_COMPRESSING)."""
+    return Smp(ty.BOOL, 1 if s.comp_algo is not None else 0)
+
+
+@fetch("res.comp_algo")
+def _res_comp_algo(s: Stream, a: Args) -> Smp | None:
+    """The algorithm's configuration name ("gzip", "raw-deflate", "identity")."""
+    return None if s.comp_algo is None else Smp(ty.STR, s.comp_algo.encode())
+
+
 @fetch("http_first_req")
 def _first_req(s: Stream, a: Args) -> Smp | None:
     return Smp(ty.BOOL, 1 if s.http_first else 0)

@@ -220,6 +220,9 @@ class Stream:
         self.lua_priv: object = None  # txn:set_priv's value, for every Lua call of the stream
         self.lua_chn: object = None  # txn.req / txn.res as Lua scripts changed them
         self.uniq_id = 0
+        # the response's compression algorithm once the filter chose to compress it
+        # (res.comp, res.comp_algo: dataplane/haproxy/http/compress.py)
+        self.comp_algo: str | None = None
         # Captured once the request is parsed, as HAProxy logs them (%r, %HM, capture.req.*)
         self.orig_method: bytes | None = None
         self.orig_uri: bytes | None = None

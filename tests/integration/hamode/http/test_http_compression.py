@@ -296,3 +296,31 @@ def test_show_stat_compression_columns(proxy: Callable[..., Proxy], tmp_path: An
         return rows
 
     assert run("pylvs") == run("haproxy")
+
+
+FETCHES = """\
+listen app
+    bind 127.0.0.1:{port}
+    compression algo raw-deflate gzip identity
+    compression type text/html
+    http-response set-header x-comp %[res.comp]
+    http-response set-header x-algo %[res.comp_algo]
+    http-after-response set-header x-after %[res.comp]
+    server s1 127.0.0.1:{server}
+"""
+
+
+def test_res_comp_fetches(proxy: Callable[..., Proxy], tmp_path: Any) -> None:
+    """`res.comp` / `res.comp_algo` in the response rules: the filter's verdict on the
+    server's head, before the rules (the configuration's names: raw-deflate, identity)."""
+    requests = [
+        _get("/html", "Accept-Encoding: deflate"),
+        _get("/html", "Accept-Encoding: gzip"),
+        _get("/html", "Accept-Encoding: br"),
+        _get("/png", "Accept-Encoding: gzip"),
+    ]
+    seen = _run(proxy, tmp_path, FETCHES, requests)
+    assert seen["pylvs"] == seen["haproxy"]
+    heads = [h for h, _ in seen["pylvs"]["client"]]
+    assert [field(h, b"x-algo") for h in heads] == [b"raw-deflate", b"gzip", b"identity", b""]
+    assert [field(h, b"x-comp") for h in heads] == [b"1", b"1", b"1", b"0"]

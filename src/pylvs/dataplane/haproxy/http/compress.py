@@ -6,9 +6,10 @@ Three hooks, each a call from the driver:
 * `request(x, fe, be, head)`: once the request rules ran and the backend is known (the
   filter's request `http_headers`), the algorithm for the exchange and the head to forward
   (`compression offload` drops Accept-Encoding);
-* `response(x, fe, be, original, head, level)`: after every response rule, with the server's
-  head as it came (the filter judged it before the rules, on AN_RES_WAIT_HTTP): the head to
-  write and the `Compressor` of its body, or the head unchanged and None;
+* `select(x, fe, be, head)`: the server's head as it came, before the response rules (the
+  filter's AN_RES_WAIT_HTTP post-analyser: `res.comp` and `res.comp_algo` read its verdict);
+* `response(x, head, level)`: after every response rule: the head to write and the
+  `Compressor` of its body, or the head unchanged and None;
 * `Compressor.events(event)`: each event the client machine gets while the body is
   compressed: the data compressed chunk by chunk (a zlib stream, flushed after each read
   as HAProxy flushes after each block, finished at the end or before the trailers), never
@@ -71,22 +72,25 @@ def request(
     return head if choice.fields is head.fields else replace(head, fields=choice.fields)
 
 
-def response(  # noqa: PLR0917 - the driver's one call, its facts as it has them
-    x: Exchange,
-    fe: HttpSpec | None,
-    be: HttpSpec | None,
-    original: ResponseHead,
-    head: ResponseHead,
-    level: int,
-) -> tuple[ResponseHead, Compressor | None]:
-    """The head to write and the body's compressor (None: the body goes as it comes)."""
-    algo, req = x.comp_algo, x.request
-    if algo is None or req is None:
-        return head, None
+def select(x: Exchange, fe: HttpSpec | None, be: HttpSpec | None, head: ResponseHead) -> None:
+    """The server's head as it came, before the response rules (the filter's post-analyser
+    on AN_RES_WAIT_HTTP, which is what `res.comp` reads): x.comp_algo stays only when it
+    is compressed."""
+    req = x.request
+    if x.comp_algo is None or req is None:
+        return
     f, b = _specs(fe, be)
-    if not rules.compressible(original, req, f, b) or head.status != original.status:
+    if not rules.compressible(head, req, f, b):
+        x.comp_algo = None
+
+
+def response(x: Exchange, head: ResponseHead, level: int) -> tuple[ResponseHead, Compressor | None]:
+    """After every response rule: the head to write and its body's compressor (None: the
+    body goes as it comes)."""
+    algo = x.comp_algo
+    if algo is None:
         return head, None
-    known = original.length if original.body is not Body.CHUNKED else None
+    known = head.length if head.body is Body.LENGTH else None
     return rules.compressed_head(head, algo), Compressor(x, algo, level, known)
 
 

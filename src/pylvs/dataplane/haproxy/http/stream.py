@@ -443,6 +443,10 @@ class HttpSession:
         x.response = head
         x.server_status = head.status
         x.response_at = now = self.ctx.clock()
+        if x.comp_algo is not None:  # judged before the response rules (res.comp)
+            compress.select(x, self.fe.spec.http, x.backend.spec.http if x.backend else None, head)
+            if self.phases is not None and self.phases.stream is not None:
+                self.phases.stream.comp_algo = x.comp_algo
         if self.phases is None:
             self.ruled(head, head, sc, x)
             return
@@ -485,9 +489,7 @@ class HttpSession:
             if changed is not None:
                 head = x.response = changed
         if x.comp_algo is not None:  # the compression filter's head, after every rule
-            be = x.backend.spec.http if x.backend is not None else None
-            level = self.http.comp_level
-            head, self.comp = compress.response(x, self.fe.spec.http, be, original, head, level)
+            head, self.comp = compress.response(x, head, self.http.comp_level)
             x.response = head
         x.status = head.status
         self.work.append((CLIENT, ev.ResponseStarted(head)))
