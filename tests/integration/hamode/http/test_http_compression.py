@@ -324,3 +324,42 @@ def test_res_comp_fetches(proxy: Callable[..., Proxy], tmp_path: Any) -> None:
     heads = [h for h, _ in seen["pylvs"]["client"]]
     assert [field(h, b"x-algo") for h in heads] == [b"raw-deflate", b"gzip", b"identity", b""]
     assert [field(h, b"x-comp") for h in heads] == [b"1", b"1", b"1", b"0"]
+
+
+H2 = """\
+listen app
+    bind 127.0.0.1:{port} proto h2
+    compression algo gzip deflate
+    compression type text/html
+    server s1 127.0.0.1:{server}
+"""
+
+
+def test_http2_clients(proxy: Callable[..., Proxy], tmp_path: Any) -> None:
+    """An HTTP/2 client's streams get the same verdicts and heads (no Transfer-Encoding on
+    HTTP/2) as under haproxy, and the same bodies once decompressed."""
+    from tests.integration.hamode.http2.h2_client import H2Client
+
+    def run(kind: str) -> list[tuple[list[tuple[bytes, bytes]], bytes]]:
+        port = free_port()
+        s1 = ScriptServer("s1")
+        try:
+            conf = HEAD.format(sock=tmp_path / f"{kind}-h2.sock")
+            proxy(kind, conf + H2.format(port=port, server=s1.port), ("127.0.0.1", port))
+            c = H2Client(port)
+            got = []
+            for target, coding in (("/html", "gzip"), ("/etag", "deflate"), ("/png", "gzip")):
+                sid = c.request(target, extra=[("accept-encoding", coding)])
+                c.wait([sid])
+                seen = c.streams[sid]
+                head = b"".join(n + b": " + v + b"\r\n" for n, v in seen.headers)
+                got.append((seen.headers, _decoded(head, seen.body)))
+            c.close()
+        finally:
+            s1.close()
+        return got
+
+    pylvs, haproxy = run("pylvs"), run("haproxy")
+    assert pylvs == haproxy
+    assert (b"content-encoding", b"gzip") in pylvs[0][0] and pylvs[0][1] == TEXT
+    assert (b"etag", b'W/"abc"') in pylvs[1][0]
