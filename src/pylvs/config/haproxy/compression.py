@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from pylvs.config.errors import Cite
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement
@@ -26,8 +27,9 @@ def keyword(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     what = st.args[0].text if st.args else ""
     words = [w.text for w in st.args[1:]]
     if what == "algo":
-        if not words:
-            ctx.error(st.loc, f"'{st.name}' expects <algorithm>.")
+        if not words:  # (this one carries its own prefix, so haproxy prints it twice)
+            where = f"parsing [{st.loc.file}:{st.loc.line}] : "
+            ctx.error(st.loc, f"{where}'{st.name}' expects <algorithm>.")
             return
         for w in words:
             if w not in ALGORITHMS:
@@ -55,7 +57,7 @@ def filter_keyword(st: Statement, ctx: Context, d: ProxyDraft) -> bool:
     if not st.args or st.args[0].text != "compression":
         return False
     if d.more.comp_filter:
-        ctx.error(st.loc, f"{d.name}: Proxy supports only one compression filter")
+        ctx.error(st.loc, f"'filter' : '{d.name}: Proxy supports only one compression filter\n'")
         return True
     d.more = dataclasses.replace(d.more, comp_filter=True)
     return True
@@ -71,4 +73,5 @@ def check_filters(d: ProxyDraft, ctx: Context) -> None:
             d.loc,
             f"config: {d.type_str} '{d.name}': require an explicit filter declaration to use"
             " HTTP compression",
+            cite=Cite.NONE,
         )
