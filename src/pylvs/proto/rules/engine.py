@@ -95,6 +95,10 @@ class Txn:
     denied_be: bool = False
     denied_resp: bool = False
     internal_error: bool = False  # a rule failed: 500 (return_int_err: eint)
+    # `return`, `auth` or `redirect` answered: not an error, the proxy's own answer
+    # (SF_ERR_LOCAL: termination state "LR"/"LH", where a deny is "PR"/"PH"; http_act.c
+    # http_action_return, http_ana.c http_apply_redirect_rule)
+    local_reply: bool = False
     # Where the phases are (http_flow.py, tcp_flow.py)
     stage: str = "fe-content"
     res_stage: str = "content"

@@ -60,6 +60,7 @@ class Return:
     def run(self, x: Exec) -> Ret:
         x.txn.status = self.reply.status
         x.txn.response = answer(x, self.reply)
+        x.txn.local_reply = True
         intercepted(x)
         return Ret.ABRT
 
@@ -80,6 +81,7 @@ class Auth:
         resp.head.delete(lambda n: n == b"www-authenticate")
         resp.head.add(b"www-authenticate", b'Basic realm="' + realm + b'"')
         x.txn.response = resp
+        x.txn.local_reply = True
         intercepted(x)
         return Ret.ABRT
 
@@ -147,6 +149,7 @@ class Redirect:
         head = HttpMessage.make_response(self.code, _REDIRECT_REASONS[self.code], fields)
         x.txn.status = self.code
         x.txn.response = Response(head, b"")
+        x.txn.local_reply = True
         intercepted(x)  # http_apply_redirect_rule: REDIRECT_FLAG_FROM_REQ
         return Ret.ABRT
 

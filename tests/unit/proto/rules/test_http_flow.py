@@ -411,3 +411,38 @@ def test_a_backends_buffer_request_waits_after_the_switch_then_408() -> None:
     t.req_body_done, t.stream.req_body = True, b"abcd"
     assert isinstance(http_flow.request(t, r.proxies), Go)
     assert t.stream.request is not None and t.stream.request.first(b"x-len") == b"4"
+
+
+def test_return_redirect_and_auth_are_the_proxys_own_answers_not_a_deny() -> None:
+    """SF_ERR_LOCAL (termination "LR"/"LH") for return, redirect and auth, where a deny and an
+    error are SF_ERR_PRXCOND ("PR"/"PH"): http_act.c http_action_return and
+    http_action_auth, http_ana.c http_apply_redirect_rule (found by tests/integration/
+    hamode/diff: haproxy logged LR-- where pylvs said PR--)."""
+    local = [
+        "http-request return status 200",
+        "http-request redirect location /n",
+        "http-request auth",
+        "redirect prefix /p",
+    ]
+    for rule in local:
+        r = compiled(fe(rule))
+        t = stream(r, "fe", GET)
+        assert isinstance(http_flow.request(t, r.proxies), Respond)
+        assert t.local_reply, rule
+    for rule in ("http-request deny", "http-request tarpit", "http-request deny deny_status 200"):
+        r = compiled(fe(rule))
+        t = stream(r, "fe", GET)
+        http_flow.request(t, r.proxies)
+        assert not t.local_reply, rule
+    for rule, local_answer in (
+        ("http-response return status 404", True),
+        ("http-response redirect location /x", True),
+        ("http-response deny", False),
+    ):
+        r = compiled(fe(rule))
+        t = stream(r, "fe", GET)
+        http_flow.request(t, r.proxies)
+        t.stream.response = HttpMessage.make_response(200, b"OK", [])
+        t.stream.status = 200
+        assert isinstance(http_flow.response(t, r.proxies), Respond)
+        assert t.local_reply is local_answer, rule

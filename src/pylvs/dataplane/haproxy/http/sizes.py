@@ -79,4 +79,7 @@ def answered(x: Exchange, answer: Answer | None, status: int) -> None:
     """The proxy's own answer (None: its page for `status`)."""
     page = answer if answer is not None else Answer.page(status)
     if not page.silent:
-        x.bytes_out += response_size(page.head) + len(page.body)
+        x.bytes_out += response_size(page.head)
+        # http_forward_proxy_resp skips the payload of an answer to HEAD before it counts
+        if x.request is None or x.request.method != b"HEAD":
+            x.bytes_out += len(page.body)

@@ -455,6 +455,10 @@ class HttpSession:
         if isinstance(got, Wait):  # wait-for-body: the response is held (response_wait.py)
             self.hold = ResponseHold(self, head, sc, got, body)
             return
+        if isinstance(got, Answer):
+            # The body read with the head was in the channel when the rules answered instead:
+            # res.total counted it, so %B does (http_reply_and_close adds the answer after it)
+            x.bytes_out += min(arrived, body.room)
         self.ruled(got, head, sc, x)
 
     def ruled(
@@ -468,7 +472,8 @@ class HttpSession:
             return
         if isinstance(got, Answer):  # denied: the server's response goes
             x.status = got.head.status
-            x.termination = "PH"
+            txn = self.phases.txn if self.phases is not None else None
+            x.termination = "LH" if txn is not None and txn.local_reply else "PH"
             x.response_at = None  # return_prx_cond: t_data = -1, not a valid response
             if sc.handler is self:
                 self.up.closed(sc)

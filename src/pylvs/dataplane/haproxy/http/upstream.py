@@ -206,7 +206,8 @@ class Upstream:
                 return
             self._backend(be, verdict.server, now)
         elif isinstance(verdict, Respond):
-            self._answer(phases_answer(verdict.response), "PR")
+            local = txn is not None and txn.local_reply  # return/redirect/auth: LR
+            self._answer(phases_answer(verdict.response), "LR" if local else "PR")
         elif isinstance(verdict, Drop):
             self.x.termination = "PR"
             s.drop(reset=verdict.silent)

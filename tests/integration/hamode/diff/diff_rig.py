@@ -1,0 +1,263 @@
+"""The differential rig: one generated `mode http` configuration run under the real `haproxy -db`
+and under `pylvs run`, the same requests sent to both, and what each side saw.
+
+`EchoServer` answers every request with what it received (its request line and fields in
+order, then its body) and names itself in `X-Served-By`; a request's `x-reply-NAME: VALUE`
+fields become `NAME: VALUE` fields of its answer (`x-reply-status` sets the status), so the
+generated requests also choose the responses the `http-response` rules see.  Its answers
+have no date: both proxies' clients get the same bytes when both proxies behave alike.
+
+`run_side` starts one proxy on the configuration, sends the requests on kept-alive
+connections (a new one each time the proxy closed the last), and returns per request the
+response head and body, then the `option httplog` lines, with what is legitimately different
+between two runs masked (process id, dates, client ports, how long the timers took: which
+timers were reached is kept).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import re
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.integration.hamode.hamode_helpers import KINDS, Proxy, free_port
+from tests.integration.hamode.http.http_helpers import field, read_body, read_head
+from tests.integration.hamode.http.test_http_log import timers
+from tests.integration.hamode.test_hamode_log import Syslog
+
+REASONS = {200: b"OK", 201: b"Created", 204: b"No Content", 301: b"Moved Permanently",
+           302: b"Found", 304: b"Not Modified", 404: b"Not Found", 500: b"Internal Server Error",
+           503: b"Service Unavailable"}  # fmt: skip
+
+
+class EchoServer:
+    """An HTTP/1.1 server that answers what it received (see the module's text)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(512)
+        self.port = int(self.sock.getsockname()[1])
+        self.conns: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.closed = False
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        buf = bytearray()
+        conn.settimeout(10)
+        with contextlib.suppress(OSError, ConnectionError, ValueError):
+            while (head := read_head(conn, buf)) is not None:
+                body = read_body(conn, buf, head)
+                if not self._answer(conn, head, body):
+                    break
+        with contextlib.suppress(OSError):
+            conn.close()
+        with self.lock:
+            if conn in self.conns:
+                self.conns.remove(conn)
+
+    def _answer(self, conn: socket.socket, head: bytes, body: bytes) -> bool:
+        lines = head.split(b"\r\n")
+        method = lines[0].split(b" ")[0]
+        status = 200
+        extra = [b"X-Served-By: " + self.name.encode()]
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            low = name.strip().lower()
+            if not low.startswith(b"x-reply-"):
+                continue
+            if low == b"x-reply-status":
+                status = int(value.strip())
+            else:
+                extra.append(name.strip()[8:] + b": " + value.strip())
+        text = head + body
+        close = (field(head, b"connection") or b"").lower() == b"close"
+        if close:
+            extra.append(b"Connection: close")
+        if status in (204, 304):
+            framing, text = b"", b""
+        else:
+            framing = b"Content-Length: %d\r\n" % len(text)
+        if method == b"HEAD":
+            text = b""
+        reason = REASONS.get(status, b"Whatever")
+        conn.sendall(
+            b"HTTP/1.1 %d %s\r\n%s\r\n%s\r\n%s"
+            % (status, reason, b"\r\n".join(extra), framing, text)
+        )
+        return not close
+
+    def close(self) -> None:
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                with contextlib.suppress(OSError):
+                    c.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What one proxy gave: per request (response head, body), then its log lines."""
+
+    exchanges: tuple[tuple[bytes, bytes], ...]
+    logs: tuple[str, ...]
+
+
+def _recv_until_close(sock: socket.socket, buf: bytearray) -> bytes:
+    out = bytes(buf)
+    buf.clear()
+    with contextlib.suppress(OSError):
+        while data := sock.recv(65536):
+            out += data
+    return out
+
+
+def _response(sock: socket.socket, buf: bytearray, method: bytes) -> tuple[bytes, bytes, bool]:
+    """One response: head, body, and whether the connection can carry another request."""
+    try:
+        head = read_head(sock, buf)
+    except OSError:
+        return b"", b"", False
+    if head is None:
+        return b"", b"", False
+    status = int(head.split(b" ")[1])
+    keep = (field(head, b"connection") or b"").lower() != b"close"
+    if method == b"HEAD" or status in (204, 304) or 100 <= status < 200:
+        return head, b"", keep
+    if field(head, b"content-length") is None and field(head, b"transfer-encoding") is None:
+        return head, _recv_until_close(sock, buf), False
+    try:
+        return head, read_body(sock, buf, head), keep
+    except (OSError, ConnectionError):
+        return head, b"<cut>", False
+
+
+def exchange_all(port: int, requests: list[bytes]) -> list[tuple[bytes, bytes]]:
+    """Each request on the open kept-alive connection, or a new one when the last closed."""
+    out: list[tuple[bytes, bytes]] = []
+    sock: socket.socket | None = None
+    buf = bytearray()
+    try:
+        for raw in requests:
+            if sock is None:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                buf.clear()
+            sock.sendall(raw)
+            head, body, keep = _response(sock, buf, raw.split(b" ", 1)[0])
+            out.append((head, body))
+            if not keep or b"\r\nconnection: close" in raw.lower():
+                sock.close()
+                sock = None
+    finally:
+        if sock is not None:
+            sock.close()
+    return out
+
+
+MASKS = [
+    (re.compile(r"(haproxy|pylvs)\[\d+\]"), r"haproxy[PID]"),
+    (re.compile(r"^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d "), r"<\1>DATE "),
+    (re.compile(r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]"), "[ACCEPT]"),
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),
+]
+
+
+def masked(datagram: bytes) -> str:
+    text = datagram.decode(errors="replace").rstrip("\n")
+    for rx, to in MASKS:
+        text = rx.sub(to, text)
+    return timers(text)
+
+
+def log_lines(syslog: Syslog, quiet: float) -> list[str]:
+    out: list[str] = []
+    syslog.sock.settimeout(quiet)
+    while True:
+        try:
+            out.append(masked(syslog.sock.recv(65536)))
+        except TimeoutError:
+            return out
+
+
+def start_side(tmp: Path, kind: str, config: str) -> Proxy:
+    return Proxy(tmp / kind, kind, config, None)
+
+
+def run_side(proxy: Proxy, port: int, syslog: Syslog, requests: list[bytes]) -> Seen:
+    log_lines(syslog, 0.05)  # nothing of a previous run
+    got = exchange_all(port, requests)
+    return Seen(tuple(got), tuple(log_lines(syslog, 0.4)))
+
+
+def render_seen(seen: Seen) -> list[str]:
+    out = []
+    for i, (head, body) in enumerate(seen.exchanges):
+        out.append(f"--- response {i}")
+        out += head.decode(errors="replace").split("\r\n")
+        out += body.decode(errors="replace").split("\r\n")
+    out.append("--- logs")
+    out += list(seen.logs)
+    return out
+
+
+# A configuration's text for a frontend port and a syslog port
+Render = Callable[[int, int], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """Both proxies' views of one configuration and its requests, and their difference
+    (empty when they agree; `failed` says why a side could not run)."""
+
+    config: str
+    seen: dict[str, Seen]
+    diff: tuple[str, ...]
+
+
+def run_both(
+    tmp: Path, render: Render, syslogs: dict[str, Syslog], requests: list[bytes]
+) -> Compared:
+    """haproxy, then pylvs, on the same configuration (each its own port and syslog)."""
+    seen: dict[str, Seen] = {}
+    text = ""
+    for kind in KINDS:
+        port = free_port()
+        text = render(port, syslogs[kind].sock.getsockname()[1])
+        try:
+            proxy = start_side(tmp, kind, text)
+        except RuntimeError as e:
+            return Compared(text, seen, (f"{kind} did not start: {e}",))
+        try:
+            seen[kind] = run_side(proxy, port, syslogs[kind], requests)
+        finally:
+            proxy.stop()
+    diff: tuple[str, ...] = ()
+    if seen["pylvs"] != seen["haproxy"]:
+        diff = tuple(
+            difflib.unified_diff(
+                render_seen(seen["haproxy"]), render_seen(seen["pylvs"]), "haproxy", "pylvs",
+                lineterm="", n=2,
+            )
+        )  # fmt: skip
+    return Compared(text, seen, diff)
