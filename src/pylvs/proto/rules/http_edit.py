@@ -243,13 +243,16 @@ def replace_query(uri: bytes, query: bytes) -> bytes:
 
 
 def update_host(msg: HttpMessage, uri: bytes) -> None:
-    """http_update_host: an absolute target's authority becomes the Host field."""
+    """http_update_host (src/http_htx.c): an absolute target's authority becomes the value
+    of every Host field, each where it is (http_replace_header_value: not moved to the end,
+    as set-header would); a request without one gets none."""
     scheme, authority, _ = uri_parts(uri)
     if scheme is None or authority is None:
         return
     host = authority[authority.rfind(b"@") + 1 :]
-    if msg.first(b"host") is not None:
-        msg.set(b"host", host)
+    for i, (name, _value) in enumerate(msg.fields):
+        if name == b"host":
+            msg.replace_at(i, host)
 
 
 @dataclass(frozen=True, slots=True)

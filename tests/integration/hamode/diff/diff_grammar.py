@@ -79,7 +79,7 @@ def criterion(draw: st.DrawFn) -> str:
     if kind == "derived":
         base = draw(st.sampled_from(sorted(DERIVED)))
         fetch = draw(pick(DERIVED[base]))
-        if fetch.endswith("_len") or fetch.startswith(("hdr_cnt", "hdr_val")):
+        if "_len" in fetch or fetch.startswith(("hdr_cnt", "hdr_val")):
             return f"{fetch} {draw(st.sampled_from(['1', '2', 'gt 3', 'le 5', '1:2']))}"
         values = REGEXES if fetch.endswith("_reg") or "_reg(" in fetch else WORDS
         return f"{fetch} {icase}{' '.join(draw(st.lists(pick(values), min_size=1, max_size=2)))}"
@@ -131,6 +131,7 @@ RES_FORMATS = ["%[status]", "%[res.hdr(x-served-by)]", "%[var(txn.v)]",
                "%[res.hdr_cnt(set-cookie)]",
                "%[res.hdr(set-cookie),field(1,=)]", "served-%[res.hdr(x-served-by),upper]",
                "%[res.ver]", "%[var(txn.r)]", "%[capture.req.uri]"]  # fmt: skip
+RES_ONLY = [*RES_FORMATS, "v1", "%[var(txn.v)]"]  # a response rule cannot read the request
 VAR_EXPRS = ["path", "req.hdr(host)", "str(lit)", "url_param(id)", "int(3)", "path,lower,word(1,/)",
              "req.hdr(x-a),lower", "method", "query", "req.hdr_cnt(x-a)", "url_param(id),upper",
              "req.cook(SRV)"]  # fmt: skip
@@ -220,7 +221,7 @@ def response_action(draw: st.DrawFn) -> str:
                                  "replace-value", "set-status", "set-var", "deny"]))  # fmt: skip
     name = draw(pick(RES_HEADERS))
     if kind in ("set-header", "add-header"):
-        return f"http-response {kind} {name} {fmt(draw, RES_FORMATS + FORMATS[:4])}"
+        return f"http-response {kind} {name} {fmt(draw, RES_ONLY)}"
     if kind == "del-header":
         return f"http-response del-header {name}"
     if kind in ("replace-header", "replace-value"):

@@ -21,6 +21,7 @@ import difflib
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,8 +154,11 @@ def _response(sock: socket.socket, buf: bytearray, method: bytes) -> tuple[bytes
         return head, b"<cut>", False
 
 
-def exchange_all(port: int, requests: list[bytes]) -> list[tuple[bytes, bytes]]:
-    """Each request on the open kept-alive connection, or a new one when the last closed."""
+def exchange_all(
+    port: int, requests: list[bytes], after: Callable[[bool], None]
+) -> list[tuple[bytes, bytes]]:
+    """Each request on the open kept-alive connection, or a new one when the last closed;
+    `after(closed)` once each response was read (and its connection closed if it ends)."""
     out: list[tuple[bytes, bytes]] = []
     sock: socket.socket | None = None
     buf = bytearray()
@@ -166,9 +170,11 @@ def exchange_all(port: int, requests: list[bytes]) -> list[tuple[bytes, bytes]]:
             sock.sendall(raw)
             head, body, keep = _response(sock, buf, raw.split(b" ", 1)[0])
             out.append((head, body))
-            if not keep or b"\r\nconnection: close" in raw.lower():
+            closed = not keep or b"\r\nconnection: close" in raw.lower()
+            if closed:
                 sock.close()
                 sock = None
+            after(closed)
     finally:
         if sock is not None:
             sock.close()
@@ -205,9 +211,21 @@ def start_side(tmp: Path, kind: str, config: str) -> Proxy:
 
 
 def run_side(proxy: Proxy, port: int, syslog: Syslog, requests: list[bytes]) -> Seen:
+    """The requests, each one's log line awaited before the next is sent: a stream logs
+    when it ends, and the next request's line counts the connections still open (%ac/%fc),
+    so without the wait the lines' order and counts would depend on scheduling."""
     log_lines(syslog, 0.05)  # nothing of a previous run
-    got = exchange_all(port, requests)
-    return Seen(tuple(got), tuple(log_lines(syslog, 0.4)))
+    logs: list[str] = []
+
+    def after(closed: bool) -> None:
+        syslog.sock.settimeout(2.0)
+        with contextlib.suppress(TimeoutError):
+            logs.append(masked(syslog.sock.recv(65536)))
+        if closed:  # the session is freed just after its stream's line
+            time.sleep(0.05)
+
+    got = exchange_all(port, requests, after)
+    return Seen(tuple(got), tuple(logs + log_lines(syslog, 0.3)))
 
 
 def render_seen(seen: Seen) -> list[str]:

@@ -69,6 +69,22 @@ def test_set_uri_with_an_absolute_target_updates_host() -> None:
     assert req.first(b"host") == b"new.example:81"
 
 
+def test_set_uri_updates_every_host_field_where_it_stands() -> None:
+    """http_update_host replaces each Host value in place (http_replace_header_value): the
+    field keeps its position, a second one is rewritten too, none is added (found by
+    tests/integration/hamode/diff: pylvs moved Host after the other fields)."""
+    r = compiled(fe("http-request set-uri http://u@n.example/p", extra=BE))
+    t = stream(r, "fe", b"GET /x HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nhost: h2\r\nX-B: 2\r\n\r\n")
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    req = t.stream.request
+    assert req is not None
+    assert [n for n, _ in req.fields] == [b"host", b"x-a", b"host", b"x-b"]
+    assert req.values(b"host") == [b"n.example", b"n.example"]
+    t = stream(r, "fe", b"GET /x HTTP/1.1\r\nX-A: 1\r\n\r\n")
+    assert isinstance(http_flow.request(t, r.proxies), Go)
+    assert t.stream.request is not None and t.stream.request.first(b"host") is None
+
+
 def test_http_tracking_counts_requests_and_response_errors() -> None:
     table = (
         "backend st\n  stick-table type ip size 10 store http_req_cnt,http_err_cnt,http_fail_cnt\n"
