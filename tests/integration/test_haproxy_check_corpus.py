@@ -49,11 +49,8 @@ DIVERGES = {
 DIFFERENT = {
     "bad_checks": "regex errors worded by Python's re, not PCRE2; pylvs refuses 'port 70000',"
     " which HAProxy 2.6 takes",
-    "compile_unresolved": "rule arguments naming what is not there: said in pylvs's words, not"
-    " in smp_resolve_args's (proxy by proxy, 'multiple argument resolution errors:')",
-    "defaults_rules_srv": "a rule argument naming what is not there: pylvs's words",
-    "defaults_rules_track": "a track-sc table that is not there: pylvs's words, not"
-    " check_trk_action's",
+    "compile_unresolved": "two arguments of one proxy that do not resolve: HAProxy says them in"
+    " one alert ('multiple argument resolution errors:'), pylvs in one each",
     "legacy_listen": "pylvs reads HAProxy 1.x's 'listen NAME ADDR' (test_divergences_...)",
 }
 

@@ -108,6 +108,11 @@ def _int(text: str, what: str) -> int:
         raise CompileError(f"'{what}' expects an integer argument, got '{text}'") from None
 
 
+class TableNotFoundError(ResolveError):
+    """A track-sc rule naming a table that is not there, in check_trk_action's words (said
+    after reading, placed nowhere: "Proxy 'NAME': unable to find table ...")."""
+
+
 @dataclass
 class RuleContext:
     """What compiling a proxy's actions needs: the sample context and the proxy's capture
@@ -252,7 +257,10 @@ def _track(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str) -> A
     if len(a) >= 3 and a[1] == "table":
         table = a[2]
     if table not in c.samples.tables:
-        raise ResolveError(f"'{name}' : unable to find table '{table or c.samples.proxy}'")
+        raise TableNotFoundError(
+            f"Proxy '{c.samples.proxy}': unable to find table '{table or c.samples.proxy}'"
+            f" referenced by {name}."
+        )
     return common.TrackSc(num, expression(a[0], c.samples), table)
 
 

@@ -14,8 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pylvs.config.errors import Location
-from pylvs.config.haproxy.compile_actions import RuleContext, compile_action, log_format
+from pylvs.config.errors import Cite, Location
+from pylvs.config.haproxy.compile_actions import (
+    RuleContext,
+    TableNotFoundError,
+    compile_action,
+    log_format,
+)
 from pylvs.config.haproxy.compile_actions import expression as compile_expression
 from pylvs.config.haproxy.compile_samples import (
     compile_acls,
@@ -52,6 +57,8 @@ class CompiledRules:
     by_proxy: dict[str, list[tuple[Location, str]]] = field(default_factory=dict)  # the same
     # The errors `haproxy -c` gives too: arguments naming what is not there (ResolveError)
     unresolved: list[tuple[Location, str]] = field(default_factory=list)
+    # how `haproxy -c` places those of them it words as pylvs does (config/errors.py Cite)
+    cites: dict[tuple[Location, str], Cite] = field(default_factory=dict)
     proc_vars: set[str] = field(default_factory=set)  # every proxy's context adds to it
     proc_init: list[SetVar] = field(default_factory=list)
     # servers the rules point to (CompileContext.pinned, `use-server` targets)
@@ -234,11 +241,15 @@ class _ProxyCompiler:
         except CompileError as e:
             self.error(p.loc, str(e))
 
-    def error(self, loc: Location, text: str, *, unresolved: bool = False) -> None:
+    def error(
+        self, loc: Location, text: str, *, unresolved: bool = False, cite: Cite | None = None
+    ) -> None:
         self.out.errors.append((loc, text))
         self.out.by_proxy.setdefault(self.p.name, []).append((loc, text))
         if unresolved:
             self.out.unresolved.append((loc, text))
+        if cite is not None:
+            self.out.cites[(loc, text)] = cite
 
     def cond(self, c: Condition | None) -> Cond | None:
         return None if c is None else compile_condition(c, self.acls, self.ctx)
@@ -250,6 +261,17 @@ class _ProxyCompiler:
                 self.rc.own()  # not one its defaults section gave
             try:
                 action = self.action(r, rule_set)
+            except TableNotFoundError as e:  # check_trk_action's words, after reading
+                self.error(r.loc, str(e), unresolved=True, cite=Cite.NONE)
+                continue
+            except ResolveError as e:  # smp_resolve_args's words, after reading
+                said = f"{e} in {rule_set} expression in proxy '{self.p.name}'."
+                self.error(r.loc, said, unresolved=True, cite=Cite.LATE_TIGHT)
+                continue
+            except CompileError as e:
+                self.error(r.loc, f"'{rule_set} {r.action}': {e}")
+                continue
+            try:
                 cond = self.cond(r.condition)
             except CompileError as e:
                 message = f"'{rule_set} {r.action}': {e}"
@@ -476,12 +498,14 @@ def _global_vars(cfg: HaproxyConfig, out: CompiledRules) -> None:
             out.errors.append((loc, f"'set-var{'-fmt' if is_fmt else ''}': {e}"))
 
 
-def check_defaults(cfg: HaproxyConfig, sections: Sequence[Proxy]) -> list[tuple[Location, str]]:
+def check_defaults(
+    cfg: HaproxyConfig, sections: Sequence[Proxy]
+) -> list[tuple[Location, str, Cite]]:
     """The rules of named defaults sections, resolved as HAProxy resolves them: in the
     section's own context (cfgparse.c check_config_validity: check_action_rules and
     smp_resolve_args on each defaults proxy), where a server argument needs its backend's
     name and `track-sc` without `table` names the section's own table, which a defaults
-    section cannot have.  What does not resolve, (location, message)."""
+    section cannot have.  What does not resolve, (location, message, how HAProxy places it)."""
     out = CompiledRules()
     specs = _table_specs(cfg)
     for p in sections:
@@ -496,4 +520,4 @@ def check_defaults(cfg: HaproxyConfig, sections: Sequence[Proxy]) -> list[tuple[
             (p.http_after_response, "http-after-response"),
         ):
             compiler.rules(parsed, rule_set)
-    return out.unresolved
+    return [(loc, text, out.cites.get((loc, text), Cite.PARSING)) for loc, text in out.unresolved]

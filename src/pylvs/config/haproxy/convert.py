@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pylvs.config.errors import Kind, Location, Problems
+from pylvs.config.errors import Cite, Kind, Location, Problems
 from pylvs.config.haproxy import convert_cookie, convert_dispatch, convert_http, lua, ssl_options
 from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.compile_rules import compile_config
@@ -138,7 +138,8 @@ def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None)
             said.add((loc, message))
             if not proxy.disabled:
                 kind = Kind.CONFIG if (loc, message) in haproxys else Kind.UNSUPPORTED
-                problems.error(loc, message, kind)
+                cite = compiled.cites.get((loc, message), Cite.PARSING)
+                problems.error(loc, message, kind, cite)
             else:
                 problems.warning(loc, f"rule left out: {message}", Kind.UNSUPPORTED)
     return compiled.carrier(config)

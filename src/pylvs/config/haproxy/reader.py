@@ -137,8 +137,8 @@ def _check_defaults(state: _State, config: HaproxyConfig) -> None:
 
     scratch = Context(problems=Problems(), host=state.ctx.host)  # said once, for the proxies
     sections = [post.proxy_of(d, scratch) for d in named]
-    for loc, message in check_defaults(config, sections):
-        state.ctx.error(loc, message)
+    for loc, message, cite in check_defaults(config, sections):
+        state.ctx.error(loc, message, cite=cite)
 
 
 def _section(st: Statement, state: _State) -> None:

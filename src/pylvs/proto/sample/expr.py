@@ -330,7 +330,7 @@ def resolve_server(text: str, ctx: CompileContext, pos: int, where: str) -> tupl
         backend, server = ctx.proxy or "", text
     if server not in ctx.servers.get(backend, frozenset()):
         raise ResolveError(
-            f"unable to find server '{server}' in backend '{backend}' referenced in arg"
+            f"unable to find server '{server}' in proxy '{backend}', referenced in arg"
             f" {pos + 1} of {where}"
         )
     ctx.pinned.add((backend, server))
