@@ -22,6 +22,7 @@ setup(
                 "src/pylvs/dataplane/proxy/vendor/picohttpparser.h",
                 "src/pylvs/dataplane/proxy/_chunked.h",
                 "src/pylvs/dataplane/proxy/_body.h",
+                "src/pylvs/dataplane/proxy/_pipe.h",
                 "src/pylvs/dataplane/proxy/_splice.h",
                 "src/pylvs/dataplane/proxy/_balance.h",
                 "src/pylvs/dataplane/proxy/_leastconn.h",

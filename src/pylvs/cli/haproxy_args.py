@@ -46,7 +46,7 @@ class ExitError(Exception):
 MACHINERY = {
     "e": "-de: pylvs's proxy polls with epoll and has no other poller to fall back to",
     "p": "-dp: pylvs's proxy never uses poll(); nothing to disable",
-    "S": "-dS: pylvs's proxy copies data with recv/send, never splice(); nothing to disable",
+    "S": "-dS: kernel splicing disabled (as `nosplice` in `global`): bodies are copied",
     "G": "-dG: pylvs resolves server names with the system's getaddrinfo(), as before",
     "R": "-dR: pylvs binds its listeners with SO_REUSEPORT as HAProxy does; kept enabled",
     "V": "-dV: pylvs does not speak TLS to servers; there is no certificate to verify",

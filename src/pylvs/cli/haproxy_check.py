@@ -86,6 +86,8 @@ def load(opts: Options, msgs: Messages, env: dict[str, str], *, convert: bool = 
     texts = []
     if opts.master_worker:  # -W: as `master-worker` in `global` (`program` sections need it)
         texts.append(("global\n    master-worker\n", "-W"))
+    if "S" in opts.machinery:  # -dS: as `nosplice` in `global` (haproxy.c: GTUNE_USE_SPLICE)
+        texts.append(("global\n    nosplice\n", "-dS"))
     for path in files:
         try:
             with open(path, "rb") as f:

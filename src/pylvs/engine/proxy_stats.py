@@ -191,7 +191,9 @@ class LiveProxies:
             paused=fe.admin_paused,
             req_rate=req_rate,
             counters=counters,
-            modules=ModuleCounters(ssl=tls_modules(fe).ssl, h2=fe.h2.values()),
+            modules=ModuleCounters(
+                ssl=tls_modules(fe).ssl, h2=fe.h2.values(), h1=fe.h1.values()
+            ),
         )
 
     def _page_frontend(self, spec: FrontendSpec) -> FrontendView:
@@ -226,7 +228,7 @@ class LiveProxies:
             last_change=self.started if changed is None else self._wall(changed),
             down_trans=history.down_trans if history is not None else 0,
             down_time=history.down_time if history is not None else 0,
-            modules=ModuleCounters(h2=backend_h2(be)),
+            modules=ModuleCounters(h2=backend_h2(be), h1=be.h1.values()),
             **backend_lb(be.pool),
         )
 

@@ -139,6 +139,10 @@ class HttpSpec:
     request_captures: tuple[tuple[str, int], ...] = ()
     response_captures: tuple[tuple[str, int], ...] = ()
     buffer_request: bool = False  # option http-buffer-request (of the frontend)
+    # option splice-request / splice-response / splice-auto (proto/http/splicing.py)
+    splice_request: bool = False
+    splice_response: bool = False
+    splice_auto: bool = False
     capture_cookie: tuple[str, int] | None = None  # capture cookie NAME len N (%CC, %CS)
     compression: CompressionSpec | None = None  # `compression ...` (none: not configured)
 
@@ -437,6 +441,11 @@ class ProxiesSpec:
     maxrewrite: int = 1024
     http_maxhdr: int = 101
     comp_maxlevel: int = 1  # tune.comp.maxlevel: the zlib level of HTTP compression
+    # Kernel splicing (proto/http/splicing.py): off with `nosplice` or -dS; `maxpipes` streams
+    # at once (haproxy.c: maxconn / 4 when unset); `tune.pipesize` (0: the kernel's)
+    splice: bool = True
+    maxpipes: int = 0
+    pipesize: int = 0
     # `peers` sections this process takes part in (model/peers.py's PeersSpec)
     peers: tuple[PeersSpec, ...] = ()
     resolvers: tuple[ResolversSpec, ...] = ()  # `resolvers` sections (model/resolvers.py)

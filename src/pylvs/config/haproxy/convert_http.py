@@ -89,6 +89,9 @@ def http_spec(proxy: Proxy, problems: Problems | None = None) -> HttpSpec:
         response_captures=_captures(proxy, "response header"),
         buffer_request=_option(proxy, "http-buffer-request"),
         compression=proxy.more.compression,
+        splice_request=_option(proxy, "splice-request"),
+        splice_response=_option(proxy, "splice-response"),
+        splice_auto=o.splice_auto,
     )
 
 

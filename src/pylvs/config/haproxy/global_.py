@@ -62,6 +62,9 @@ class GlobalDraft:
     maxsessrate: int | None = None
     bufsize: int | None = None
     maxrewrite: int | None = None
+    nosplice: bool = False  # `nosplice` (or -dS): no kernel splicing
+    maxpipes: int | None = None  # `maxpipes`: streams splicing at once (None: maxconn / 4)
+    pipesize: int | None = None  # `tune.pipesize` (None: the kernel's)
     http_maxhdr: int | None = None
     http_cookielen: int | None = None
     comp_maxlevel: int = 1
@@ -238,6 +241,9 @@ _KEYWORDS.update(
         "maxsessrate": _count("maxsessrate"),
         "tune.bufsize": _count("bufsize", 1),
         "tune.maxrewrite": _count("maxrewrite"),
+        "nosplice": _flag("nosplice"),
+        "maxpipes": _count("maxpipes"),
+        "tune.pipesize": _count("pipesize"),
         "tune.http.maxhdr": _count("http_maxhdr", 1, 32767),
         "tune.http.cookielen": _count("http_cookielen"),
         "tune.comp.maxlevel": Keyword(_comp_maxlevel),

@@ -539,6 +539,9 @@ class Global:
     maxconnrate: int | None = None
     maxsessrate: int | None = None
     bufsize: int | None = None  # tune.bufsize (None: 16384)
+    nosplice: bool = False  # `nosplice` / -dS: no kernel splicing (docs: proxy/_pipe.h)
+    maxpipes: int | None = None  # `maxpipes` (None: maxconn / 4, as haproxy.c)
+    pipesize: int | None = None  # `tune.pipesize` (None: the kernel's pipe size)
     maxrewrite: int | None = None  # tune.maxrewrite
     http_maxhdr: int | None = None  # tune.http.maxhdr (None: 101)
     http_cookielen: int | None = None  # tune.http.cookielen

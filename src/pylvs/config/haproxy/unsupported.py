@@ -75,8 +75,8 @@ _GLOBAL: dict[str, str] = {
     **dict.fromkeys(_w("nbthread cpu-map numa-cpu-mapping thread-groups thread-group"), _THREADS),
     **dict.fromkeys(
         _w(
-            "busy-polling noepoll nokqueue noevports nopoll nosplice noreuseport maxpipes "
-            "tune.pipesize tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client "
+            "busy-polling noepoll nokqueue noevports nopoll noreuseport "
+            "tune.rcvbuf.client tune.rcvbuf.server tune.sndbuf.client "
             "tune.sndbuf.server tune.maxaccept tune.maxpollevents tune.fd.edge-triggered "
             "tune.listener.multi-queue tune.recv_enough"
         ),

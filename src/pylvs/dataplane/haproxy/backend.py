@@ -29,6 +29,7 @@ from pylvs.model.dest import Destination
 from pylvs.model.proxy_spec import BackendSpec, ConnFacts, ServerSpec
 from pylvs.model.service import Address, RealServer
 from pylvs.model.stats import Counters
+from pylvs.proto.http.h1counters import H1Counters
 from pylvs.proto.http2.counters import H2Counters
 from pylvs.proto.relay import RelayParams
 from pylvs.proto.rules.ruleset import ProxyRules
@@ -211,6 +212,7 @@ class BackendRuntime:
         for srv in self.servers:
             srv.lb.last_change = now
         self.counters = Counters()
+        self.h1 = H1Counters()  # its HTTP/1 server connections' (show stat's h1_* columns)
         self.queue: collections.deque[QueueingSession] = collections.deque()
         self.relay = RelayParams(
             connect_timeout=seconds(spec.connect_ms) or DEFAULT_CONNECT,

@@ -31,6 +31,7 @@ from pylvs.model.service import Address
 from pylvs.model.stats import Counters
 from pylvs.model.tls import TlsFacts
 from pylvs.proto import proxyproto
+from pylvs.proto.http.h1counters import H1Counters
 from pylvs.proto.http2.counters import H2Counters
 from pylvs.proto.rules import counters
 from pylvs.proto.sample.stream import Session, Stream
@@ -69,6 +70,7 @@ class Frontend:
         self.max_conns = 0
         self.counters = Counters()  # bytes relayed for its streams (the relays count them)
         self.h2 = H2Counters()  # its HTTP/2 connections' (show stat's h2_* columns)
+        self.h1 = H1Counters()  # its HTTP/1 connections' (h1_*: http/stream.py, passing.py)
         self.total = 0  # streams accepted (stot)
         self.denied = 0  # refused by tcp-request connection rules (denied_conn)
         self.denied_sess = 0  # by tcp-request session rules

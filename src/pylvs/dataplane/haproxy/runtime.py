@@ -44,7 +44,7 @@ from . import httplog
 from .backend import BackendRuntime, stick_table
 from .frontend import Frontend, FrontendListener
 from .handover import ListenerKey, keep_tables, listener_key
-from .http.state import HttpState, buffer_limits
+from .http.state import HttpState, buffer_limits, piping
 from .http.stream import HttpSession
 from .http2.front import H2Front
 from .persistence import CookiePersistence
@@ -119,6 +119,7 @@ class ProxyRuntime:
             f.name: Frontend(f, self) for f in spec.frontends if f.stats is None
         }
         self.maxconn = spec.maxconn or default_maxconn(spec)
+        piping(self.http, spec, self.maxconn)  # kernel splicing's global settings
         for be in self.backends.values():
             be.clock = clock
             be.set_fullconn(self._reaching(be.spec.name))

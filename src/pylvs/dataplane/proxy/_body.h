@@ -82,7 +82,11 @@ static ssize_t body_recv(Pump *self, Slot *slot, int fd, int *peeked) {
             want = (size_t)safe;
         }
     }
-    return recv(fd, self->buf, want, flags);
+    ssize_t r = recv(fd, self->buf, want, flags);
+    if (slot->body == MODE_LENGTH) {
+        pipe_auto(slot, r, want, self->size); /* _pipe.h: PIPE_AUTO's count of full reads */
+    }
+    return r;
 }
 
 /* An event on a socket in a body mode (set_body).  Its read side is the C path's, whatever

@@ -97,6 +97,11 @@ typedef struct {
     double born;  /* ... when it started (CLOCK_MONOTONIC) */
     struct H1Engine *h1; /* MODE_H1: the engine's exchange (_http1.h) */
     int h1txn;           /* an HTTP listener's server connection: its transactions (_h1own.h) */
+    /* Kernel splicing of MODE_LENGTH / MODE_DATA reads (_pipe.h) */
+    unsigned spl : 2;    /* PIPE_OFF, PIPE_ON, PIPE_AUTO (set_splice; set and set_body reset) */
+    unsigned full : 3;   /* PIPE_AUTO: full reads in a row */
+    uint64_t sin;        /* bytes spliced in from this socket since `spliced` */
+    uint64_t sout;       /* ... and spliced out of the pipe to its peer */
 } Slot;
 
 typedef struct Plain Plain; /* _accept.h */
@@ -133,11 +138,17 @@ typedef struct {
     Py_ssize_t gavail;  /* plain streams all listeners may still start */
     PyObject *precs;    /* records not handed over yet (a list), or NULL */
     PyObject *plain_cb; /* callable(records) */
+    /* Kernel splicing (_pipe.h) */
+    int pipe[2];        /* the pump's pipe, when `havepipe` */
+    int havepipe;
+    int nopipe;         /* splicing is off for good (the kernel refused it) */
+    int pipesize;       /* tune.pipesize (0: the kernel's default) */
     struct epoll_event events[MAX_EVENTS];
 } Pump;
 
 /* _accept.h's, for the type's slots below */
 static void plain_free(Pump *self);
+static void pipe_close(Pump *self); /* _pipe.h's */
 static int plain_traverse(Pump *self, visitproc visit, void *arg);
 
 static int grow_slots(Pump *self, int fd) {
@@ -173,6 +184,8 @@ static int grow_slots(Pump *self, int fd) {
         slots[i].born = 0.0;
         slots[i].h1 = NULL;
         slots[i].h1txn = 0;
+        slots[i].spl = slots[i].full = 0;
+        slots[i].sin = slots[i].sout = 0;
     }
     self->slots = slots;
     self->nslots = n;
@@ -215,6 +228,7 @@ static void Pump_dealloc(Pump *self) {
     }
     PyMem_Free(self->slots);
     PyMem_Free(self->dirty);
+    pipe_close(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -487,6 +501,8 @@ static int take_eof(Pump *self, int fd) {
     return 1;
 }
 
+/* Kernel splicing of bodies and tunnels (splice(2) through a pipe). */
+#include "_pipe.h"
 /* The body modes (MODE_LENGTH, MODE_CHUNKED): their event handling, on the helpers above. */
 #include "_body.h"
 static void plain_ended(Pump *self, int cfd, int how, unsigned long long cp,
@@ -515,6 +531,12 @@ static int fast_event(Pump *self, int fd, uint32_t ev, double *now) {
         return splice_event(self, fd, ev, now);
     }
     if (mode & MODE_BODY) {
+        if (slot->spl == PIPE_ON && slot->body == MODE_LENGTH) {
+            int h = pipe_body_event(self, fd, ev, now);
+            if (h != PIPE_FALLBACK) {
+                return h;
+            }
+        }
         return body_event(self, fd, ev, now);
     }
     if (mode & (MODE_H1 | MODE_H1_SRV)) {
@@ -526,8 +548,15 @@ static int fast_event(Pump *self, int fd, uint32_t ev, double *now) {
         if ((ev & ~(uint32_t)EPOLLRDHUP) != EPOLLIN) {
             return 0;
         }
+        if (slot->spl == PIPE_ON) {
+            int h = pipe_data_event(self, fd, ev, now);
+            if (h != PIPE_FALLBACK) {
+                return h;
+            }
+        }
         int peer = slot->peer;
         ssize_t r = recv(fd, self->buf, (size_t)self->size, MSG_DONTWAIT);
+        pipe_auto(slot, r, (size_t)self->size, self->size);
         if (r > 0) {
             if (*now == 0.0) {
                 *now = monotonic_now();
@@ -643,6 +672,7 @@ static PyObject *Pump_set(Pump *self, PyObject *args) {
     slot->peer = peer;
     slot->mode = mode;
     slot->body = 0;
+    slot->spl = slot->full = 0;
     chunks_free(&slot->chunks);
     Py_RETURN_NONE;
 }
@@ -681,6 +711,7 @@ static PyObject *Pump_set_body(Pump *self, PyObject *args) {
     slot->peer = peer;
     slot->mode = mode;
     slot->body = mode;
+    slot->spl = slot->full = 0;
     slot->total = 0;
     slot->left = mode == MODE_LENGTH ? size : 0;
     chunks_start(&slot->chunks, (Py_ssize_t)size);
@@ -704,6 +735,49 @@ static PyObject *Pump_resume(Pump *self, PyObject *args) {
     self->slots[fd].peer = peer;
     self->slots[fd].mode = self->slots[fd].body;
     Py_RETURN_NONE;
+}
+
+/* set_splice(fd, how, pipesize=0): how the body or tunnel just handed over with `set` or
+   `set_body` reads (_pipe.h: PIPE_OFF, PIPE_ON, PIPE_AUTO); `pipesize`: tune.pipesize,
+   for the pipe made at the first splice. */
+static PyObject *Pump_set_splice(Pump *self, PyObject *args) {
+    int fd, how, pipesize = 0;
+    if (!PyArg_ParseTuple(args, "ii|i", &fd, &how, &pipesize)) {
+        return NULL;
+    }
+    if (how < PIPE_OFF || how > PIPE_AUTO) {
+        PyErr_SetString(PyExc_ValueError, "how must be PIPE_OFF, PIPE_ON or PIPE_AUTO");
+        return NULL;
+    }
+    if (fd < 0 || fd >= self->nslots || !(self->slots[fd].mode & (MODE_DATA | MODE_LENGTH))) {
+        PyErr_SetString(PyExc_ValueError, "only a DATA or LENGTH relay splices");
+        return NULL;
+    }
+    if (pipesize > 0 && !self->havepipe) {
+        self->pipesize = pipesize;
+    }
+    self->slots[fd].spl = (unsigned)how & 3u;
+    self->slots[fd].full = 0;
+    Py_RETURN_NONE;
+}
+
+/* spliced(fd): (bytes spliced in from fd, bytes of them spliced out to its peer) since the
+   last call; resets them. */
+static PyObject *Pump_spliced(Pump *self, PyObject *arg) {
+    long fd = PyLong_AsLong(arg);
+    if (fd == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (fd < 0 || fd >= (long)self->nslots) {
+        return Py_BuildValue("KK", 0ULL, 0ULL);
+    }
+    Slot *slot = &self->slots[fd];
+    PyObject *res = Py_BuildValue("KK", (unsigned long long)slot->sin,
+                                  (unsigned long long)slot->sout);
+    if (res != NULL) {
+        slot->sin = slot->sout = 0;
+    }
+    return res;
 }
 
 static PyObject *take(Slot *slot) {
@@ -809,6 +883,11 @@ static PyMethodDef Pump_methods[] = {
      "session now."},
     {"resume", (PyCFunction)Pump_resume, METH_VARARGS,
      "resume(fd, peer): go on with the body in hand after a spill."},
+    {"set_splice", (PyCFunction)Pump_set_splice, METH_VARARGS,
+     "set_splice(fd, how, pipesize=0): splice(2) fd's DATA or LENGTH reads (PIPE_ON), or "
+     "once it streams fast (PIPE_AUTO)."},
+    {"spliced", (PyCFunction)Pump_spliced, METH_O,
+     "spliced(fd): (bytes spliced in from fd, bytes spliced out to its peer); resets them."},
     {"clear", (PyCFunction)Pump_clear, METH_O,
      "clear(fd): stop the fast path; (packets, bytes, last) not yet collected, or None."},
     {"harvest", (PyCFunction)Pump_harvest, METH_NOARGS,
@@ -898,7 +977,10 @@ PyMODINIT_FUNC PyInit__pump(void) {
         PyModule_AddIntConstant(m, "PLAIN_ENDED", PLAIN_ENDED) < 0 ||
         PyModule_AddIntConstant(m, "PLAIN_HANDED", PLAIN_HANDED) < 0 ||
         PyModule_AddIntConstant(m, "PLAIN_KILLED", PLAIN_KILLED) < 0 ||
-        PyModule_AddIntConstant(m, "PLAIN_EXPIRED", PLAIN_EXPIRED) < 0) {
+        PyModule_AddIntConstant(m, "PLAIN_EXPIRED", PLAIN_EXPIRED) < 0 ||
+        PyModule_AddIntConstant(m, "PIPE_OFF", PIPE_OFF) < 0 ||
+        PyModule_AddIntConstant(m, "PIPE_ON", PIPE_ON) < 0 ||
+        PyModule_AddIntConstant(m, "PIPE_AUTO", PIPE_AUTO) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1,4 +1,4 @@
-"""Types of the C fast path (_pump.c, _body.h, _chunked.h, _splice.h, _balance.h, _http1.h)."""
+"""Types of the C fast path (_pump.c, _body.h, _chunked.h, _pipe.h, _splice.h, _balance.h, _http1.h)."""
 
 from collections.abc import Callable
 
@@ -23,6 +23,9 @@ PLAIN_ENDED: int
 PLAIN_HANDED: int
 PLAIN_KILLED: int
 PLAIN_EXPIRED: int
+PIPE_OFF: int
+PIPE_ON: int
+PIPE_AUTO: int
 
 class Pump:
     def __init__(
@@ -46,6 +49,8 @@ class Pump:
         self, cfd: int, host: str, port: int, v6: bool, notify: bool, /
     ) -> tuple[int, int]: ...
     def kill(self, cfd: int, reset: bool, /) -> tuple[int, int, int, int, float]: ...
+    def set_splice(self, fd: int, how: int, pipesize: int = ..., /) -> None: ...
+    def spliced(self, fd: int) -> tuple[int, int]: ...
     def clear(self, fd: int) -> tuple[int, int, float] | None: ...
     def harvest(self) -> list[tuple[int, int, int, float]]: ...
     def drop(self, fd: int) -> None: ...

@@ -261,6 +261,19 @@ class Poller:
         self.fast[fd] = (owner, end)
         self.bodies[fd] = (owner, end, side)
 
+    def pipe_through(self, fd: int, how: int, pipesize: int = 0) -> None:
+        """Let the DATA or LENGTH relay just set for `fd` move its bytes with splice(2)
+        (`how`: PIPE_ON, or PIPE_AUTO once it streams fast; _pipe.h); `pipesize`:
+        tune.pipesize for the pump's pipe.  Needs `pump`; `set`/`set_body` reset it."""
+        assert self.pump is not None
+        self.pump.set_splice(fd, how, pipesize)
+
+    def piped(self, fd: int) -> tuple[int, int]:
+        """(bytes spliced in from `fd`, bytes of them spliced out to its peer) since the
+        last call (show stat's h1_spliced_bytes_in/out)."""
+        assert self.pump is not None
+        return self.pump.spliced(fd)
+
     def resume_body(self, fd: int, peer: int) -> None:
         """Go on with the body `fd` was relaying before a spill (what spilled is written)."""
         assert self.pump is not None

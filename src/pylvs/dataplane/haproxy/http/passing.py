@@ -14,6 +14,11 @@ body: a pipelined request stays in the socket).  Per direction:
 * a response that runs to the server's close, and both ways of a tunnel (after a 101 or a
   CONNECT's 2xx): the layer-4 DATA mode (`make_fast`), whose EOF comes to Python as before.
 
+With `option splice-request|splice-response|splice-auto` (proto/http/splicing.py says when)
+a content-length body and a tunnel's or close-delimited response's bytes go through the
+pump's pipe with splice(2) (`pipe_through`, _pipe.h); each pass that splices holds one of
+`maxpipes`, and the bytes spliced come back with the counts, for show stat's h1 module.
+
 Only when the output is the input: a body the other side writes re-framed (a length-less
 response to a kept-alive client is written chunked) stays in Python, as does everything a
 machine must see byte by byte (a head, a body not yet reachable by the C path: bytes already
@@ -33,6 +38,7 @@ from pylvs.dataplane.proxy.poller import DATA
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.conn.client import Phase as ClientPhase
 from pylvs.proto.http.conn.server import Phase as ServerPhase
+from pylvs.proto.http import splicing
 from pylvs.proto.http.framer import Phase as Framing
 from pylvs.proto.relay.body import BodyCut, BodyEnded, BodyMode
 from pylvs.proto.relay.events import Side
@@ -42,6 +48,7 @@ from .endpoint import BODY, Endpoint
 
 if TYPE_CHECKING:
     from pylvs.dataplane.proxy.poller import Poller
+    from pylvs.model.proxy_spec import HttpSpec
 
     from .server_side import ServerConn
     from .stream import HttpSession
@@ -52,7 +59,7 @@ _SIZE_LINE_MAX = 24  # "%X\r\n" of a chunk's rest
 class Pass:
     """One body (or one way of a tunnel) in C: `src`'s bytes go to `dst`."""
 
-    __slots__ = ("dst", "mode", "owner", "request", "sc", "spilled", "src")
+    __slots__ = ("dst", "mode", "owner", "pipe", "request", "sc", "spilled", "src")
 
     def __init__(  # noqa: PLR0917 - one record, made in one place
         self,
@@ -67,6 +74,7 @@ class Pass:
         self.src, self.dst, self.sc, self.mode = src, dst, sc, mode
         self.request = request  # the client's bytes (else the server's)
         self.spilled = False  # the peer filled up: `src` is held until `dst` drains
+        self.pipe = splicing.OFF  # splice(2): ON or AUTO, holding one of `maxpipes`
 
     def stop(self) -> None:
         """End it now (Endpoint: a socket of it closes, or `src` sees its EOF in Python)."""
@@ -76,12 +84,13 @@ class Pass:
 class Passing:
     """The passes of one HttpSession (at most one per socket); the owner the poller calls."""
 
-    __slots__ = ("passes", "poller", "s")
+    __slots__ = ("passes", "piped", "poller", "s")
 
     def __init__(self, s: HttpSession, poller: Poller) -> None:
         self.s = s
         self.poller = poller
         self.passes: dict[int, Pass] = {}
+        self.piped = False  # a pass of it spliced: counts to collect (`counted`)
 
     # -- what can go to C now ------------------------------------------------------------
 
@@ -170,6 +179,8 @@ class Passing:
         p = self._start(src, dst, sc, mode, request=request)
         side = Side.CLIENT if request else Side.SERVER
         self.poller.pass_body(src.fd, dst.fd, self, src, side=side, mode=mode, size=size, left=left)
+        if mode is BodyMode.LENGTH:
+            self._pipe(p)
         self._settle(p)
 
     def _data(self, src: Endpoint, dst: Endpoint, sc: ServerConn, *, request: bool) -> None:
@@ -177,6 +188,7 @@ class Passing:
             return
         p = self._start(src, dst, sc, DATA, request=request)
         self.poller.make_fast(src.fd, dst.fd, self, src, DATA)
+        self._pipe(p)
         self._settle(p)
 
     def _start(
@@ -205,6 +217,8 @@ class Passing:
         p.spilled = False
         if p.mode == DATA:
             self.poller.make_fast(p.src.fd, p.dst.fd, self, p.src, DATA)
+            if p.pipe:  # `set` reset it
+                self.poller.pipe_through(p.src.fd, p.pipe, self.s.http.pipesize)
         else:
             self.poller.resume_body(p.src.fd, p.dst.fd)
         p.src.release(BODY)
@@ -223,7 +237,24 @@ class Passing:
         for p in list(self.passes.values()):
             self.stop(p.src)
 
+    def _pipe(self, p: Pass) -> None:
+        """Splice this pass's bytes when HAProxy would (proto/http/splicing.py): both
+        connections raw (no TLS), splicing on, the proxies' options, a pipe free."""
+        s, sc = self.s, p.sc
+        state = s.http
+        be = sc.conns.be if sc.conns is not None else s.up.be
+        if not state.splice or s.facts.tls is not None or sc.tls is not None or be is None:
+            return
+        how = splicing.how(p.request, _options(s.fe.spec.http), _options(be.spec.http))
+        if how and state.pipes.take():
+            p.pipe = how
+            self.piped = True
+            self.poller.pipe_through(p.src.fd, how, state.pipesize)
+
     def _detach(self, p: Pass) -> None:
+        if p.pipe:
+            p.pipe = splicing.OFF
+            self.s.http.pipes.give()
         p.src.passing = None
         if p.dst.passing_to is p:
             p.dst.passing_to = None
@@ -238,6 +269,8 @@ class Passing:
         counters = s.fe.counters
         p = self.passes.get(ep.fd)
         sc = p.sc if p is not None else s.sc
+        if self.piped:
+            self._spliced(ep, sc)
         if ep is s.client:
             counters.inpkts += pkts
             counters.inbytes += nbytes
@@ -312,3 +345,28 @@ class Passing:
             s.client_event(ev.BodyPassed(event))
         elif p.sc.handler is s:
             s.server_event(p.sc, ev.BodyPassed(event))
+
+    def _spliced(self, ep: Endpoint, sc: ServerConn | None) -> None:
+        """The bytes the pump spliced from `ep` to its peer: h1_spliced_bytes_in of the
+        side they came from, h1_spliced_bytes_out of the side they went to."""
+        got, sent = self.poller.piped(ep.fd)
+        if not got:
+            return
+        s = self.s
+        be = (sc.conns.be if sc.conns is not None else s.up.be) if sc is not None else s.up.be
+        fe_h1 = s.fe.h1
+        be_h1 = be.h1 if be is not None else None
+        if ep is s.client:
+            fe_h1.spliced_in += got
+            if be_h1 is not None:
+                be_h1.spliced_out += sent
+        else:
+            fe_h1.spliced_out += sent
+            if be_h1 is not None:
+                be_h1.spliced_in += got
+
+
+def _options(http: HttpSpec | None) -> splicing.SpliceOptions:
+    if http is None:
+        return splicing.NONE
+    return splicing.SpliceOptions(http.splice_request, http.splice_response, http.splice_auto)

@@ -31,6 +31,7 @@ from pylvs.proto.http.conn.client import Front
 from pylvs.proto.http.conn.server import Back
 from pylvs.proto.http.head import Refusal
 from pylvs.proto.http.limits import DEFAULT_LIMITS, Limits
+from pylvs.proto.http.splicing import Pipes, ideal_maxpipes
 from pylvs.proto.http.snapshot import back_flags, front_flags
 from pylvs.proto.http.syntax import State
 
@@ -79,6 +80,11 @@ class HttpState:
         # (own.py H1Listener.lend), which a request that is not its connection's first
         # may take as it takes the backend's own (one pool, as HAProxy's)
         self.lenders: dict[str, list[Callable[[Server], _socket.socket | None]]] = {}
+        # kernel splicing (passing.py, proto/http/splicing.py): on unless `nosplice` / -dS,
+        # `maxpipes` streams at once, the pipe's `tune.pipesize`
+        self.splice = True
+        self.pipes = Pipes(2**31 - 1)
+        self.pipesize = 0
         # `http-request use-service NAME`: the raw HTTP/1 response the applet answers, or
         # (a Lua service, engine/lua/applet.py) a function to call with the callback that
         # takes the answer once the applet has built it
@@ -166,3 +172,11 @@ def refusal_wrap() -> int:
     from pylvs.proto.http.limits import DEFAULT_LIMITS
 
     return DEFAULT_LIMITS.raw_head
+
+
+def piping(state: HttpState, spec: ProxiesSpec, maxconn: int) -> None:
+    """The global splicing settings as the streams read them (`maxpipes` unset: haproxy.c's
+    compute_ideal_maxpipes over the effective `maxconn`)."""
+    state.splice = spec.splice
+    state.pipes = Pipes(spec.maxpipes or ideal_maxpipes(maxconn))
+    state.pipesize = spec.pipesize
