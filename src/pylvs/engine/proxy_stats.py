@@ -191,9 +191,7 @@ class LiveProxies:
             paused=fe.admin_paused,
             req_rate=req_rate,
             counters=counters,
-            modules=ModuleCounters(
-                ssl=tls_modules(fe).ssl, h2=fe.h2.values(), h1=fe.h1.values()
-            ),
+            modules=ModuleCounters(ssl=tls_modules(fe).ssl, h2=fe.h2.values(), h1=fe.h1.values()),
         )
 
     def _page_frontend(self, spec: FrontendSpec) -> FrontendView:

@@ -60,6 +60,7 @@ struct Plain {
     int npools;
     int gen;              /* the server indexes' generation (plain_servers moves them) */
     double purge_delay;
+    uint64_t sopened, sclosed; /* its pool's server connections (h1_conns) */
 };
 
 static void h1pool_reset(Pump *self, Plain *p); /* _h1own.h */
@@ -348,6 +349,7 @@ static PyObject *Pump_plain_listen(Pump *self, PyObject *args) {
     p->pools = NULL;
     p->npools = p->gen = 0;
     p->purge_delay = 0.0;
+    p->sopened = p->sclosed = 0;
     Slot *l = &self->slots[lfd];
     l->peer = lfd; /* the dispatch's "handled here first" mark */
     l->mode = MODE_LISTEN;

@@ -18,7 +18,8 @@
  *
  * Python keeps every count, through the listener's records (_accept.h's list, one call per
  * round): (PLAIN_STARTED, key, cfd, -1) accepted; (PLAIN_ENDED, key, cfd, server, H1_SERVED,
- * status, request bytes, response bytes, server bytes) an exchange served; (PLAIN_ENDED,
+ * status, request bytes, response bytes, server bytes, head bytes written to the server) an
+ * exchange served; (PLAIN_ENDED,
  * key, cfd, -1, H1_CLOSED, 0, 0, 0, 0) the connection closed.  Anything not plain is handed
  * over at once, as the engine hands a session's exchange back: (PLAIN_HANDED, key, cfd,
  * server picked or -1, sfd the request went to or -1, 0, request bytes, response bytes,
@@ -96,8 +97,9 @@ static void h1pool_remove(Pump *self, H1Pool *sp, int q, int sfd) {
     sp->n[q]--;
 }
 
-static void h1pool_close(Pump *self, int sfd) {
+static void h1pool_close(Pump *self, Plain *p, int sfd) {
     Slot *s = &self->slots[sfd];
+    p->sclosed++; /* show stat's h1 module, backend side (h1_conns) */
     s->peer = -1;
     s->mode = 0;
     s->plain = 0;
@@ -131,7 +133,7 @@ static void h1pool_release(Pump *self, Plain *p, int i, int gen, int sfd, double
     Slot *s = &self->slots[sfd];
     s->h1txn++;
     if (sp == NULL) {
-        h1pool_close(self, sfd);
+        h1pool_close(self, p, sfd);
         return;
     }
     int safe = s->h1txn > 1, idle = sp->n[0] + sp->n[1];
@@ -139,7 +141,7 @@ static void h1pool_release(Pump *self, Plain *p, int i, int gen, int sfd, double
     int keep = (!sp->n[1] && (safe || !sp->n[0])) || sp->used + idle <= need;
     sp->used--;
     if (!keep || p->purge_delay <= 0) {
-        h1pool_close(self, sfd);
+        h1pool_close(self, p, sfd);
         return;
     }
     s->peer = sfd; /* idle: its own peer (h1_response tells it so) */
@@ -160,7 +162,7 @@ static int h1pool_event(Pump *self, int sfd) {
     if (sp != NULL) {
         h1pool_remove(self, sp, s->h1txn > 1, sfd);
     }
-    h1pool_close(self, sfd);
+    h1pool_close(self, p, sfd);
     return 1;
 }
 
@@ -188,7 +190,7 @@ static void h1pool_purge(Pump *self, Plain *p, double now) {
             int q = sp->n[0] ? 0 : 1;
             int sfd = sp->head[q];
             h1pool_remove(self, sp, q, sfd);
-            h1pool_close(self, sfd);
+            h1pool_close(self, p, sfd);
         }
         if (sp->n[0] + sp->n[1]) {
             sp->purge_at = now + p->purge_delay;
@@ -203,7 +205,7 @@ static void h1pool_reset(Pump *self, Plain *p) {
             while (p->pools[i].head[q] >= 0) {
                 int sfd = p->pools[i].head[q];
                 h1pool_remove(self, &p->pools[i], q, sfd);
-                h1pool_close(self, sfd);
+                h1pool_close(self, p, sfd);
             }
         }
     }
@@ -266,6 +268,7 @@ static void h1own_drop_srv(Pump *self, H1 *h1, int keep) {
     self->slots[sfd].h1txn = 0;
     drop_pending(self, sfd);
     if (!keep) {
+        p->sclosed++;
         close(sfd);
     }
 }
@@ -361,6 +364,7 @@ static int h1own_pick(Pump *self, int cfd, H1 *h1) {
     h1->sfd = sfd;
     h1->srv = i;
     h1->gen = p->gen;
+    p->sopened++;
     self->slots[sfd].h1txn = 0;
     H1Pool *sp = h1pool(p, i);
     if (sp != NULL) {
@@ -375,9 +379,10 @@ static int h1own_pick(Pump *self, int cfd, H1 *h1) {
 static int h1own_sent(Pump *self, int cfd, H1 *h1, int status, struct iovec *iov,
                       size_t total, size_t sent) {
     Plain *p = h1own_plain(self, h1);
-    if (plain_record(self, Py_BuildValue("iiiiiinnn", PLAIN_ENDED, p->key, cfd, h1->srv,
+    if (plain_record(self, Py_BuildValue("iiiiiinnnn", PLAIN_ENDED, p->key, cfd, h1->srv,
                                          H1_SERVED, status, (Py_ssize_t)h1->rlen,
-                                         (Py_ssize_t)total, (Py_ssize_t)h1->plen)) < 0) {
+                                         (Py_ssize_t)total, (Py_ssize_t)h1->plen,
+                                         (Py_ssize_t)h1->swrote)) < 0) {
         report_error(self, cfd);
     }
     h1->served++;
@@ -564,6 +569,23 @@ static PyObject *Pump_h1_take(Pump *self, PyObject *args) {
 
 /* h1_release(key) -> how many: every connection of the HTTP listener `key` (-1: all) goes
    to Python (their records are taken with plain_take, or come with the round's). */
+/* h1_conns(key) -> (opened, closed): the server connections the listener's pool opened and
+   closed so far (show stat's h1_open_connections / h1_total_connections of its backend; one
+   handed to Python is neither closed here nor opened again there). */
+static PyObject *Pump_h1_conns(Pump *self, PyObject *args) {
+    int key;
+    if (!PyArg_ParseTuple(args, "i", &key)) {
+        return NULL;
+    }
+    for (int k = 0; k < self->nplains; k++) {
+        if (self->plains[k].key == key) {
+            return Py_BuildValue("KK", (unsigned long long)self->plains[k].sopened,
+                                 (unsigned long long)self->plains[k].sclosed);
+        }
+    }
+    return Py_BuildValue("KK", 0ULL, 0ULL);
+}
+
 static PyObject *Pump_h1_release(Pump *self, PyObject *args) {
     int key, n = 0;
     if (!PyArg_ParseTuple(args, "i", &key)) {

@@ -19,7 +19,7 @@
  *    304) up to RESP_MAX bytes, its head lexed and judged likewise, rewritten the same way
  *    and written to the client with its body in one sendmsg;
  * 5. `hdone(cfd, status, request bytes, response bytes written, bytes read from the server,
- *    what the client did not take)` (Python) ends the exchange: its counters and the server
+ *    request bytes written to it, what the client did not take)` (Python) ends the exchange: its counters and the server
  *    connection's return to the pool.
  *
  * Whatever is not plain hands the exchange back (`hback(cfd, sfd, request, response,
@@ -56,6 +56,7 @@ typedef struct H1Engine {
     int head;        /* the request was a HEAD (its response has no body) */
     char *add;       /* fields appended to every request (forwardfor, originalto) */
     size_t alen;
+    size_t swrote;   /* the request head's bytes written to the server (show stat's h1 module) */
     /* A connection the pump accepted itself (_h1own.h): no Python session behind it. */
     int own;
     int plain;       /* 1 + index of its listener's Plain */
@@ -386,6 +387,7 @@ static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
         h1->sent = monotonic_now();
     }
     Py_ssize_t len = o - self->out;
+    h1->swrote = (size_t)len;
     int err;
     ssize_t s = send_some((int)sfd, self->out, (size_t)len, &err);
     if (s != len) {
@@ -506,8 +508,9 @@ static int h1_response(Pump *self, int sfd, uint32_t ev) {
     }
     PyObject *res = NULL;
     if (rest != NULL) {
-        res = PyObject_CallFunction(self->hdone, "iinnnO", cfd, status, (Py_ssize_t)nin,
-                                    (Py_ssize_t)total, (Py_ssize_t)nsrv, rest);
+        res = PyObject_CallFunction(self->hdone, "iinnnnO", cfd, status, (Py_ssize_t)nin,
+                                    (Py_ssize_t)total, (Py_ssize_t)nsrv,
+                                    (Py_ssize_t)h1->swrote, rest);
         Py_DECREF(rest);
     }
     if (res == NULL) {

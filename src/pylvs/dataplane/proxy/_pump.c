@@ -923,6 +923,8 @@ static PyMethodDef Pump_methods[] = {
      "h1_listen(key, t_first, t_ka, t_server, t_client, purge_delay): an HTTP listener."},
     {"h1_take", (PyCFunction)Pump_h1_take, METH_VARARGS,
      "h1_take(key, server) -> sfd | -1: an idle connection of the HTTP listener's pool."},
+    {"h1_conns", (PyCFunction)Pump_h1_conns, METH_VARARGS,
+     "h1_conns(key) -> (opened, closed): an HTTP listener's server connections so far."},
     {"h1_release", (PyCFunction)Pump_h1_release, METH_VARARGS,
      "h1_release(key) -> n: hand the HTTP listener's connections to Python."},
     {"h1_stop", (PyCFunction)Pump_h1_stop, METH_O,

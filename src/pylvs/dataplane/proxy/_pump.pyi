@@ -1,4 +1,4 @@
-"""Types of the C fast path (_pump.c, _body.h, _chunked.h, _pipe.h, _splice.h, _balance.h, _http1.h)."""
+"""Types of the C fast path (_pump.c and the headers it includes: _body.h, _pipe.h, ...)."""
 
 from collections.abc import Callable
 
@@ -77,7 +77,7 @@ class Pump:
     def h1_hooks(
         self,
         hreq: Callable[[int], int],
-        hdone: Callable[[int, int, int, int, int, bytes | None], None],
+        hdone: Callable[[int, int, int, int, int, int, bytes | None], None],
         hback: Callable[[int, int, bytes, bytes | None, bytes | None], None],
         /,
     ) -> None: ...
@@ -93,6 +93,7 @@ class Pump:
         purge_delay: float,
         /,
     ) -> None: ...
+    def h1_conns(self, key: int, /) -> tuple[int, int]: ...
     def h1_release(self, key: int, /) -> int: ...
     def h1_take(self, key: int, server: int, /) -> int: ...
 

@@ -22,6 +22,7 @@ import socket
 from typing import Protocol
 
 from pylvs.dataplane.proxy.poller import ERROR, HANGUP, READ, WRITE, Poller
+from pylvs.proto.http.h1counters import H1Counters
 
 READ_SIZE = 65536
 _DONTWAIT = socket.MSG_DONTWAIT
@@ -54,6 +55,7 @@ class Endpoint:
         "corked",
         "eof_seen",
         "fd",
+        "h1",
         "holds",
         "mask",
         "owner",
@@ -86,10 +88,17 @@ class Endpoint:
         self.corked: list[bytes] | None = None  # writes held by `cork`
         self.passing: Passed | None = None  # its bytes go to the peer in C
         self.passing_to: Passed | None = None  # a peer's bytes come to it in C
+        self.h1: H1Counters | None = None  # its proxy's H1 stats module (`count_h1`)
         self.mask: int = self._wanted()
         poller.add(self.fd, self.mask, self._event)
 
     # -- the mask ----------------------------------------------------------------------
+
+    def count_h1(self, counters: H1Counters) -> None:
+        """Count this HTTP/1 connection, its bytes and its close in a frontend's or a
+        backend's H1 stats module (show stat's h1_*: proto/http/h1counters.py)."""
+        self.h1 = counters
+        counters.opened()
 
     def _wanted(self) -> int:
         if not self.connected:
@@ -174,6 +183,8 @@ class Endpoint:
                 self.passing.stop()
             self.owner.failed(self)
             return
+        if self.h1 is not None:
+            self.h1.bytes_in += len(data)
         if not data:
             if self.passing is not None:  # a tunnel's or an until-close body's end
                 self.passing.stop()
@@ -218,6 +229,8 @@ class Endpoint:
         except OSError:
             self.owner.failed(self)
             return
+        if self.h1 is not None:
+            self.h1.bytes_out += sent
         if sent < len(data):
             self.queue.append(data[sent:])
             self.queued += len(data) - sent
@@ -237,6 +250,8 @@ class Endpoint:
                 self.owner.failed(self)
                 return not self.closed
             self.queued -= sent
+            if self.h1 is not None:
+                self.h1.bytes_out += sent
             if sent < len(data):
                 queue[0] = data[sent:]
                 return True
@@ -286,6 +301,8 @@ class Endpoint:
             if p is not None:  # the C path must forget the number before it is reused
                 p.stop()
         self.closed = True
+        if self.h1 is not None:
+            self.h1.closed()
         self.poller.forget(self.fd)
         if reset:
             with contextlib.suppress(OSError):

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from pylvs.dataplane.proxy._pump import Pump
     from pylvs.dataplane.proxy.poller import Poller
     from pylvs.model.proxy_spec import AddedAddress
+    from pylvs.proto.http.h1counters import H1Counters
     from pylvs.proto.rules.ruleset import ProxyRules
 
     from .server_side import Connections, ServerConn
@@ -85,11 +86,18 @@ class Engine:
         return -1 if p is None else p.request()
 
     def _done(  # noqa: PLR0917 - the pump's callback, called positionally
-        self, cfd: int, status: int, nin: int, nout: int, nsrv: int, rest: bytes | None
+        self,
+        cfd: int,
+        status: int,
+        nin: int,
+        nout: int,
+        nsrv: int,
+        nreq: int,
+        rest: bytes | None,
     ) -> None:
         p = self.paths.get(cfd)
         if p is not None:
-            p.done(status, nin, nout, nsrv, rest)
+            p.done(status, nin, nout, nsrv, rest, nreq)
 
     def _back(
         self, cfd: int, sfd: int, req: bytes, resp: bytes | None, unsent: bytes | None
@@ -123,6 +131,19 @@ def traffic(fe: Frontend, srv: ServerRuntime, nin: int, nsrv: int, now: float) -
     sc = srv.counters
     sc.outpkts += 1
     sc.outbytes += nsrv
+
+
+def h1_traffic(  # noqa: PLR0917 - the engine's four counts
+    front: H1Counters | None, back: H1Counters | None, nin: int, nout: int, nsrv: int, nreq: int
+) -> None:
+    """What the engine read and wrote on each side, in the H1 stats modules (show stat's
+    h1_*): an exchange is a stream on each side."""
+    if front is not None:
+        front.bytes_in += nin
+        front.bytes_out += nout
+    if back is not None:
+        back.bytes_in += nsrv
+        back.bytes_out += nreq
 
 
 def plain_proxies(fe: Frontend, be: BackendRuntime, http: HttpState, *, added: bool) -> bool:
@@ -326,8 +347,11 @@ class FastPath:
                 self.timer = s.loop.call_later(self.server_s, self._server_timer)
         return ep.fd
 
-    def done(self, status: int, nin: int, nout: int, nsrv: int, rest: bytes | None) -> None:
-        """The response went to the client (`rest`: what its socket did not take)."""
+    def done(  # noqa: PLR0917 - the pump's callback's values
+        self, status: int, nin: int, nout: int, nsrv: int, rest: bytes | None, nreq: int = 0
+    ) -> None:
+        """The response went to the client (`rest`: what its socket did not take; `nreq`:
+        the request head's bytes written to the server)."""
         s, be = self.s, self.be
         sc, got = self.sc, self.server
         self.sc = self.server = None
@@ -337,6 +361,11 @@ class FastPath:
         fe = s.fe
         srv = sc.srv
         traffic(fe, srv, nin, nsrv, now)
+        back = sc.ep.h1 if sc.ep is not None else None
+        h1_traffic(s.client.h1, back, nin, nout - len(rest or b""), nsrv, nreq)
+        for h1 in (s.client.h1, back):
+            if h1 is not None:
+                h1.total_streams += 1  # the exchange's stream on each side, come and gone
         sc_ = srv.counters
         sc_.conns += 1  # be.take's counts, for the stream this request was in HAProxy
         be.counters.conns += 1
@@ -377,9 +406,19 @@ class FastPath:
             up.forced_sc = sc
             sc.skip = True
             if unsent and sc.ep is not None:
+                if sc.ep.h1 is not None:  # the replay counts the whole head, this writes it
+                    sc.ep.h1.bytes_out -= len(unsent)
                 sc.ep.write(unsent)
         if s.closed:
             return
+        h1_traffic(
+            s.client.h1,
+            sc.ep.h1 if sc is not None and sc.ep is not None else None,
+            len(req),
+            0,
+            len(resp or b""),
+            0,
+        )  # the head written: at its replay (skip)
         if req:
             s.client_data(req)
         up.forced = None

@@ -27,6 +27,7 @@ from pylvs.proto.http.message import RequestHead, ResponseHead
 
 if TYPE_CHECKING:
     from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
+    from pylvs.proto.http.h1counters import H1Counters
     from pylvs.proto.sample.stream import Stream
 
 
@@ -86,6 +87,21 @@ class Exchange:
     # comp_in, comp_out, comp_byp, comp_rsp as the exchange added to them
     comp_algo: str | None = None
     comp_counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    # the H1 stats modules whose open stream this is (the client's, the server's side)
+    h1_streams: list[H1Counters] | None = None
+
+    def h1_stream(self, counters: H1Counters) -> None:
+        """A stream of this exchange opened in an H1 module (mux_h1.c h1s_new)."""
+        counters.stream_opened()
+        if self.h1_streams is None:
+            self.h1_streams = []
+        self.h1_streams.append(counters)
+
+    def h1_ended(self) -> None:
+        """The exchange is over: its H1 streams close (h1s_destroy)."""
+        for counters in self.h1_streams or ():
+            counters.stream_closed()
+        self.h1_streams = None
 
     def timers(self) -> dict[str, int]:
         """HAProxy's Th/Ti/TR/Tw/Tc/Tr/Ta in milliseconds (-1: the step did not happen)."""

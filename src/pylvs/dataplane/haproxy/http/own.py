@@ -34,7 +34,7 @@ from pylvs.dataplane.haproxy.cbalance import MirroredPool
 from pylvs.dataplane.haproxy.plain import PlainListener, PlainView, adopt, servers_of
 from pylvs.proto.http.conn.pool import Reuse
 
-from .engine import plain_proxies, traffic
+from .engine import h1_traffic, plain_proxies, traffic
 from .server_side import PURGE_DELAY
 from .settings import reuse
 from .stream import HttpSession
@@ -109,6 +109,7 @@ class H1Listener(PlainListener):
         client = _seconds(t.client)
         self.pump.h1_listen(self.key, first, ka, server, client, PURGE_DELAY)
         fe.http.lenders.setdefault(be.spec.name, []).append(self.lend)
+        be.h1.sources.append(self.server_conns)  # its pool's connections in h1_* (_h1own.h)
         for timeout in (first, ka, server, client, PURGE_DELAY):
             if timeout:
                 poller.sweep_every(timeout)
@@ -122,6 +123,11 @@ class H1Listener(PlainListener):
             lenders.remove(self.lend)
         self.pump.h1_release(self.key)
         self.poller.plain_flush()
+        self.be.h1.fold(self.server_conns)
+
+    def server_conns(self) -> tuple[int, int]:
+        """(opened, closed): the pump's pool's server connections so far."""
+        return self.pump.h1_conns(self.key)
 
     def lend(self, server: Server) -> _socket.socket | None:
         """An idle connection to `server` from the pump's pool, for a request of a session
@@ -151,6 +157,10 @@ class H1Listener(PlainListener):
 
     def started(self, cfd: int, index: int) -> None:
         """Accepted: what FrontendListener's accept and _http count."""
+        self._accepted()
+        self.fe.h1.opened()  # show stat's h1_* (an adopted session counts on from here)
+
+    def _accepted(self) -> None:
         self.counted(total=True)
         self.live += 1
 
@@ -158,6 +168,7 @@ class H1Listener(PlainListener):
         if rec[4] == SERVED:
             self._served(rec)
             return
+        self.fe.h1.closed()
         self.live -= 1
         self.listener.ctx.fds.give(2)
         self.listener.ended()
@@ -165,11 +176,14 @@ class H1Listener(PlainListener):
     def _served(self, rec: tuple[Any, ...]) -> None:
         """An exchange: what engine.FastPath.done counts (the backend's take and release
         around it: HAProxy's stream for the request)."""
-        _, _, _cfd, index, _how, status, nin, _nout, nsrv = rec
+        _, _, _cfd, index, _how, status, nin, nout, nsrv, nreq = rec
         be, fe = self.be, self.fe
         server = be.pool.lb.servers[index]
         srv = be.runtime_of(server)
         traffic(fe, srv, nin, nsrv, self.listener.ctx.clock())
+        h1_traffic(fe.h1, be.h1, nin, nout, nsrv, nreq)
+        fe.h1.total_streams += 1  # the exchange's stream on each side, come and gone
+        be.h1.total_streams += 1
         be.enter()
         be.take(server)
         be.release(server)
@@ -182,7 +196,7 @@ class H1Listener(PlainListener):
         """A connection the pump leaves to Python from here (see the module doc)."""
         cfd = rec[2]
         if len(rec) == 6:  # not taken at all (no memory): it was never counted
-            self.started(cfd, -1)
+            self._accepted()  # (its session counts it in h1_*)
             index, sfd, req, resp, unsent, served, born, last, expired = (
                 -1,
                 -1,
@@ -222,6 +236,7 @@ class H1Listener(PlainListener):
             up.forced = self.be.pool.lb.servers[index]
             if sfd >= 0:  # the head went there already: written again by nobody
                 up.forced_sock = (_socket.socket(fileno=sfd), unsent, True)
+        h1_traffic(s.client.h1, None, len(req), 0, 0, 0)  # what the pump read
         if req:
             s.client_data(req)
         up.forced = None
@@ -230,6 +245,7 @@ class H1Listener(PlainListener):
             up.forced_sock = None
         sc = s.sc
         if resp and sc is not None and sc.ep is not None and sc.handler is s:
+            h1_traffic(None, sc.ep.h1, 0, 0, len(resp), 0)
             sc.ep.owner.read(sc.ep, resp)
         if expired and s.sc is not None:  # timeout server, counted from the head's write
             s.expire(s.sc)

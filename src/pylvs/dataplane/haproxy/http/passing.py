@@ -35,10 +35,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pylvs.dataplane.proxy.poller import DATA
+from pylvs.proto.http import splicing
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.conn.client import Phase as ClientPhase
 from pylvs.proto.http.conn.server import Phase as ServerPhase
-from pylvs.proto.http import splicing
 from pylvs.proto.http.framer import Phase as Framing
 from pylvs.proto.relay.body import BodyCut, BodyEnded, BodyMode
 from pylvs.proto.relay.events import Side
@@ -271,6 +271,10 @@ class Passing:
         sc = p.sc if p is not None else s.sc
         if self.piped:
             self._spliced(ep, sc)
+        dst = p.dst if p is not None else s.client if ep is not s.client else None
+        if dst is None and sc is not None:
+            dst = sc.ep
+        _h1_bytes(ep, dst, nbytes)
         if ep is s.client:
             counters.inpkts += pkts
             counters.inbytes += nbytes
@@ -298,6 +302,8 @@ class Passing:
         p = self.passes.get(end.fd)
         if p is None:
             return
+        if data and p.dst.h1 is not None:  # counted as sent by `counted`: it was not (yet)
+            p.dst.h1.bytes_out -= len(data)
         if err:  # a read (data None) or a write failed: the socket at fault fails
             self.passes.pop(end.fd, None)
             self._detach(p)
@@ -370,3 +376,12 @@ def _options(http: HttpSpec | None) -> splicing.SpliceOptions:
     if http is None:
         return splicing.NONE
     return splicing.SpliceOptions(http.splice_request, http.splice_response, http.splice_auto)
+
+
+def _h1_bytes(src: Endpoint, dst: Endpoint | None, nbytes: int) -> None:
+    """What the C path read from `src` and sent to `dst`, in their H1 stats modules (what
+    it could not send comes back through `spilled`, which takes it off again)."""
+    if src.h1 is not None:
+        src.h1.bytes_in += nbytes
+    if dst is not None and dst.h1 is not None:
+        dst.h1.bytes_out += nbytes

@@ -31,8 +31,8 @@ from pylvs.proto.http.conn.client import Front
 from pylvs.proto.http.conn.server import Back
 from pylvs.proto.http.head import Refusal
 from pylvs.proto.http.limits import DEFAULT_LIMITS, Limits
-from pylvs.proto.http.splicing import Pipes, ideal_maxpipes
 from pylvs.proto.http.snapshot import back_flags, front_flags
+from pylvs.proto.http.splicing import Pipes, ideal_maxpipes
 from pylvs.proto.http.syntax import State
 
 from . import settings

@@ -141,6 +141,10 @@ class HttpSession:
         self.ctx.fds.give(1)
         self.fds = 1
         self.client = Endpoint(sock, poller, _ClientOwner(self))
+        if since is None:  # show stat's h1_* (an HTTP/2 client's are h2_*)
+            self.client.count_h1(self.fe.h1)
+        else:  # accepted by the pump (own.py), which counted it then
+            self.client.h1 = self.fe.h1
         # bodies and tunnels through the C path (passing.py), when the pump is there
         self.passing = Passing(self, poller) if poller.pump is not None else None
         self.sc: ServerConn | None = None  # the current request's server connection
@@ -318,6 +322,8 @@ class HttpSession:
             src=(str(f.src), f.src_port),
         )
         sizes.request(x, c.head)
+        if self.client.h1 is not None:
+            x.h1_stream(self.client.h1)
         self.txn = self.cm.txn
         http = self.fe.spec.http
         if http is not None and http.request_captures:
@@ -329,6 +335,8 @@ class HttpSession:
         counts as a request, and its exchange ends with that status (logs, hrsp_4xx)."""
         now = self.ctx.clock()
         self.fe.req_rate.count(now)
+        if self.client.h1 is not None:
+            self.client.h1.total_streams += 1  # its H1 stream came and went
         f = self.facts
         start = self.buffered_since if self.buffered_since is not None else now
         x = Exchange(
@@ -505,6 +513,7 @@ class HttpSession:
         self.x = None
         self.comp = None
         self.txn = None
+        x.h1_ended()
         txn = self.phases.txn if self.phases is not None else None
         if txn is not None and txn.failed_rewrites:  # wrew (http_stats.py)
             x.rewrites = (txn.failed_rewrites, txn.failed_rewrites_be, txn.failed_rewrites_srv)
@@ -603,6 +612,8 @@ def _socket_cmd(sc: ServerConn, c: cmd.Command) -> None:
     if type(c) is cmd.Write:
         if sc.skip:
             sc.skip = False  # the pump's engine wrote this head already (engine.py)
+            if ep.h1 is not None:  # as the engine wrote it (the same bytes)
+                ep.h1.bytes_out += len(c.data)
         else:
             ep.write(c.data)
     elif type(c) is cmd.ShutWrite:

@@ -520,6 +520,8 @@ class Upstream:
             sc.conns = conns
         s.servers.add(sc)
         s.sc = sc
+        if srv.spec.proto != "h2":  # an HTTP/2 server's streams are its h2 module's
+            x.h1_stream(be.h1)
         pending, self.pending = self.pending or [], None
         s.cm.tunnel_timeout = None
         if stream is not None and stream.timeouts and pending:
@@ -602,8 +604,15 @@ class Upstream:
         if sc.srv.tls.on:  # TLS: nothing is written before the handshake (tls_hooks.py)
             connected = False
         ep = Endpoint(sock, poller, ServerOwner(s, sc), connected=connected)
+        if sc.srv.spec.proto != "h2" and self.be is not None:
+            if forced is None:
+                ep.count_h1(self.be.h1)  # show stat's h1_* of the backend
+            else:  # the pump's own pool counted it opened (own.py, h1_conns)
+                ep.h1 = self.be.h1
         sc.attach(ep)
         if forced is not None and forced[1]:
+            if ep.h1 is not None:  # its whole head counts at its replay (skip)
+                ep.h1.bytes_out -= len(forced[1])
             ep.write(forced[1])
         carry, self.carry = self.carry, []
         for data in carry:

@@ -45,6 +45,7 @@ class StreamEnd:
     """The client side of a stream, in the shape of an Endpoint (what HttpSession asks)."""
 
     __slots__ = ("closed", "conn", "holds", "sid")
+    h1 = None  # an HTTP/2 stream counts in the h2 stats module, not the h1 one
 
     def __init__(self, conn: H2Front, sid: int) -> None:
         self.conn = conn
