@@ -133,6 +133,12 @@ if _pump is not None:
     assert (_pump.LENGTH, _pump.CHUNKED) == (BodyMode.LENGTH, BodyMode.CHUNKED)
     assert (_pump.BODY_SENT, _pump.BODY_LAST, _pump.BODY_REFUSED, _pump.BODY_CUT) == (1, 2, 3, 4)
 
+# How a DATA or LENGTH relay reads (Poller.pipe_through, _pipe.h): splice(2) through the
+# pump's pipe always, or once it streams fast; proto/http/splicing.py's OFF/ON/AUTO.
+PIPE_OFF, PIPE_ON, PIPE_AUTO = 0, 1, 2
+if _pump is not None:
+    assert (_pump.PIPE_OFF, _pump.PIPE_ON, _pump.PIPE_AUTO) == (PIPE_OFF, PIPE_ON, PIPE_AUTO)
+
 READ = select.EPOLLIN
 WRITE = select.EPOLLOUT
 ERROR = select.EPOLLERR

@@ -150,3 +150,32 @@ def test_a_tcp_frontend_reaching_an_http_backend_is_served_as_http_with_no_warni
         "backend raw\n    mode tcp\n    server s 127.0.0.1:82\n"
     )
     assert problems.warnings == []
+
+
+def test_splice_options_and_the_global_splicing_settings() -> None:
+    """`option splice-request|splice-response|splice-auto` reach each proxy's HttpSpec;
+    `nosplice`, `maxpipes` and `tune.pipesize` the runtime's spec (0: the defaults)."""
+    result = load_text(
+        "global\n    nosplice\n    maxpipes 7\n    tune.pipesize 131072\n"
+        + BASE
+        + "    option splice-auto\n"
+        "frontend fe\n    bind 127.0.0.1:8000\n    option splice-request\n    default_backend be\n"
+        "backend be\n    option splice-response\n    no option splice-auto\n"
+        "    server s 127.0.0.1:81\n",
+        "h.cfg",
+    )
+    assert result.ok, [str(p) for p in result.problems]
+    spec = to_spec(result.config, result.problems).proxies
+    fe, be = spec.frontend("fe"), spec.backend("be")
+    assert fe is not None and fe.http is not None and be is not None and be.http is not None
+    assert (fe.http.splice_request, fe.http.splice_response, fe.http.splice_auto) == (
+        True, False, True,
+    )  # fmt: skip
+    assert (be.http.splice_request, be.http.splice_response, be.http.splice_auto) == (
+        False, True, False,
+    )  # fmt: skip
+    assert (spec.splice, spec.maxpipes, spec.pipesize) == (False, 7, 131072)
+    assert not result.problems.warnings
+    plain, _ = convert("frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
+                       "backend be\n    server s 127.0.0.1:81\n")  # fmt: skip
+    assert (plain.splice, plain.maxpipes, plain.pipesize) == (True, 0, 0)
