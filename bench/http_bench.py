@@ -16,10 +16,14 @@ table shows each metric's median and the per-round ratios follow it.  `--python-
 pylvs with its C fast path off (PYLVS_PROXY_PUMP=0: heads and bodies in Python);
 `--against LABEL=PYTHON` (repeatable) adds the pylvs another interpreter imports (e.g. a
 checkout of main's virtualenv) to the same rounds: an interleaved A/B of two versions;
-`--only-requests` measures the keep-alive and new-connection cases only (no 10 MB bodies).
+`--only-requests` measures the keep-alive and new-connection cases only (no 10 MB bodies);
+`--splice` adds HAProxy and pylvs with `option splice-auto` in the listen section (bodies
+moved with splice(2) once they stream fast: proxy/_pipe.h) to the same rounds, `--only-bodies`
+measures the 10 MB cases only.
 
 Run by hand (not part of the tests):
     python bench/http_bench.py [--duration 5] [--rounds 3] [--python-path] [--only-requests]
+                               [--splice] [--only-bodies]
                                [--against main=/path/to/main/.venv/bin/python]
 Needs: nginx, haproxy, wrk and curl (Debian packages of those names).
 """
@@ -96,11 +100,23 @@ def uploads(port: int, count: int, body: Path) -> float:
     return time.monotonic() - start
 
 
-def measure(port: int, pid: int, duration: int, body: Path | None) -> dict[str, float]:
+SPLICE = "    option splice-auto\n"
+
+
+def spliced(conf: Path) -> Path:
+    """The same configuration with `option splice-auto` in its listen section."""
+    text = conf.read_text()
+    conf.write_text(text.replace("    balance roundrobin\n", "    balance roundrobin\n" + SPLICE))
+    return conf
+
+
+def measure(
+    port: int, pid: int, duration: int, body: Path | None, *, bodies_only: bool = False
+) -> dict[str, float]:
     """Each case's rate and CPU; `body` None: the request cases only."""
     out: dict[str, float] = {}
     for case, (conns, path, close) in CASES.items():
-        if body is None and path == "/bulk":
+        if (body is None and path == "/bulk") or (bodies_only and path != "/bulk"):
             continue
         cpu0 = process_cpu(pid)
         got: WrkResult = run_wrk(f"http://127.0.0.1:{port}{path}", duration, conns, close=close)
@@ -126,12 +142,53 @@ def measure(port: int, pid: int, duration: int, body: Path | None) -> dict[str, 
     return out
 
 
+def commands(
+    tmp: Path, backends: list[int], builds: list[tuple[str, str]], args: argparse.Namespace
+) -> tuple[dict[str, Callable[[int], list[str]]], dict[str, dict[str, str]]]:
+    """Each contender's command line (by its port) and environment."""
+    start: dict[str, Callable[[int], list[str]]] = {}
+    env: dict[str, dict[str, str]] = {}
+
+    def pylvs(i: int, python: str, splice: bool = False) -> Callable[[int], list[str]]:
+        def cmd(port: int) -> list[str]:
+            cfg = haproxy_conf(tmp, port, backends, 2000, f"pylvs-{i}", "http")
+            if splice:
+                spliced(cfg)
+            return [python, "-m", "pylvs", "run", "-f", str(cfg), "--control",
+                    str(tmp / f"{i}.sock"), "--no-syslog", "-n", "--dataplane", "proxy",
+                    "-p", str(tmp / f"{i}.pid"), "-r", str(tmp / f"{i}-v.pid"),
+                    "-c", str(tmp / f"{i}-c.pid")]  # fmt: skip
+
+        return cmd
+
+    start["HAProxy"] = lambda port: [
+        "haproxy", "-f", str(haproxy_conf(tmp, port, backends, 2000, "haproxy", "http"))
+    ]  # fmt: skip
+    if args.splice:
+        start["HAProxy splice-auto"] = lambda port: [
+            "haproxy", "-f",
+            str(spliced(haproxy_conf(tmp, port, backends, 2000, "haproxy-s", "http"))),
+        ]  # fmt: skip
+    for i, (label, python) in enumerate(builds):
+        start[label] = pylvs(2 * i, python)
+        env[label] = {"PYLVS_PROXY_PUMP": "1"}
+        if args.splice:
+            start[f"{label} splice-auto"] = pylvs(100 + i, python, splice=True)
+            env[f"{label} splice-auto"] = {"PYLVS_PROXY_PUMP": "1"}
+        if args.python_path:
+            start[f"{label} (pure Python)"] = pylvs(2 * i + 1, python)
+            env[f"{label} (pure Python)"] = {"PYLVS_PROXY_PUMP": "0"}
+    return start, env
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3, help="measurements of each, taking turns")
     ap.add_argument("--python-path", action="store_true", help="add pylvs with its pump off")
     ap.add_argument("--only-requests", action="store_true", help="no 10 MB bodies")
+    ap.add_argument("--only-bodies", action="store_true", help="the 10 MB bodies only")
+    ap.add_argument("--splice", action="store_true", help="add both with option splice-auto")
     add_against(ap)
     args = ap.parse_args()
     builds = against_builds("pylvs", args.against)
@@ -151,28 +208,7 @@ def main() -> int:
         st.enter_context(process(["nginx", "-c", str(conf)]))
         for backend in backends:
             wait_port(backend)
-        start: dict[str, Callable[[int], list[str]]] = {}
-        env: dict[str, dict[str, str]] = {}
-
-        def pylvs(i: int, python: str) -> Callable[[int], list[str]]:
-            def cmd(port: int) -> list[str]:
-                cfg = haproxy_conf(tmp, port, backends, 2000, f"pylvs-{i}", "http")
-                return [python, "-m", "pylvs", "run", "-f", str(cfg), "--control",
-                        str(tmp / f"{i}.sock"), "--no-syslog", "-n", "--dataplane", "proxy",
-                        "-p", str(tmp / f"{i}.pid"), "-r", str(tmp / f"{i}-v.pid"),
-                        "-c", str(tmp / f"{i}-c.pid")]  # fmt: skip
-
-            return cmd
-
-        start["HAProxy"] = lambda port: [
-            "haproxy", "-f", str(haproxy_conf(tmp, port, backends, 2000, "haproxy", "http"))
-        ]  # fmt: skip
-        for i, (label, python) in enumerate(builds):
-            start[label] = pylvs(2 * i, python)
-            env[label] = {"PYLVS_PROXY_PUMP": "1"}
-            if args.python_path:
-                start[f"{label} (pure Python)"] = pylvs(2 * i + 1, python)
-                env[f"{label} (pure Python)"] = {"PYLVS_PROXY_PUMP": "0"}
+        start, env = commands(tmp, backends, builds, args)
         who: dict[str, tuple[int, int]] = {}
         for name, cmd in start.items():
             port = free_port()
@@ -184,7 +220,12 @@ def main() -> int:
         for r in range(args.rounds):
             for name in list(who)[:: 1 if r % 2 == 0 else -1]:
                 rounds[name].append(
-                    measure(*who[name], args.duration, None if args.only_requests else body)
+                    measure(
+                        *who[name],
+                        args.duration,
+                        None if args.only_requests else body,
+                        bodies_only=args.only_bodies,
+                    )
                 )
         results = {
             name: {m: statistics.median(x[m] for x in rs) for m in rs[0]}

@@ -52,6 +52,8 @@ static int pipe_ready(Pump *self) {
     if (self->pipesize > 0) {
         (void)fcntl(self->pipe[1], F_SETPIPE_SZ, self->pipesize); /* as HAProxy: a hint */
     }
+    int cap = fcntl(self->pipe[1], F_GETPIPE_SZ);
+    self->pipecap = cap > 0 ? (size_t)cap : 65536;
     return 0;
 }
 
@@ -77,20 +79,26 @@ static void pipe_auto(Slot *slot, ssize_t r, size_t want, Py_ssize_t size) {
     }
 }
 
-/* Move up to `want` bytes from `fd` to `peer` through the pipe.  Returns the bytes read from
-   fd (> 0; `*sent` of them went to the peer, the rest is in self->buf from its start, `*err`
+/* Move up to `*want` bytes from `fd` to `peer` through the pipe (`*want` lowered to what
+   one move can take: the pipe's and the buffer's size).  Returns the bytes read from fd
+   (> 0; `*sent` of them went to the peer, the rest is in self->buf from its start, `*err`
    the errno of a failed write), 0 at fd's EOF, -1 with errno set when the read failed
    (EAGAIN included), or PIPE_FALLBACK when splicing cannot be used (nothing was read). */
-static ssize_t pipe_move(Pump *self, Slot *slot, int fd, int peer, size_t want, ssize_t *sent,
-                         int *err) {
+static ssize_t pipe_move(Pump *self, Slot *slot, int fd, int peer, size_t *want_io,
+                         ssize_t *sent, int *err) {
     *sent = 0;
     *err = 0;
     if (pipe_ready(self) < 0) {
         return PIPE_FALLBACK;
     }
+    size_t want = *want_io;
     if (want > (size_t)self->size) {
         want = (size_t)self->size; /* what does not go out must fit in the buffer */
     }
+    if (want > self->pipecap) {
+        want = self->pipecap;
+    }
+    *want_io = want;
     ssize_t r = splice(fd, NULL, self->pipe[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (r < 0) {
         if (errno == EINVAL || errno == ENOSYS) {
@@ -145,7 +153,8 @@ static int pipe_data_event(Pump *self, int fd, uint32_t ev, double *now) {
     Slot *slot = &self->slots[fd];
     int peer = slot->peer, err;
     ssize_t sent;
-    ssize_t r = pipe_move(self, slot, fd, peer, (size_t)self->size, &sent, &err);
+    size_t want = (size_t)self->size;
+    ssize_t r = pipe_move(self, slot, fd, peer, &want, &sent, &err);
     if (r == PIPE_FALLBACK) {
         return PIPE_FALLBACK;
     }
@@ -155,7 +164,7 @@ static int pipe_data_event(Pump *self, int fd, uint32_t ev, double *now) {
         }
         account(self, fd, r, *now);
         if (sent == r && !err) {
-            if ((ev & EPOLLRDHUP) && r < self->size) {
+            if ((ev & EPOLLRDHUP) && (size_t)r < want) {
                 take_eof(self, fd); /* the FIN is next: as the recv path takes it */
             }
             return 1;
@@ -190,7 +199,7 @@ static int pipe_body_event(Pump *self, int fd, uint32_t ev, double *now) {
         want = (size_t)slot->left;
     }
     ssize_t sent;
-    ssize_t r = pipe_move(self, slot, fd, peer, want, &sent, &err);
+    ssize_t r = pipe_move(self, slot, fd, peer, &want, &sent, &err);
     if (r == PIPE_FALLBACK) {
         return PIPE_FALLBACK;
     }

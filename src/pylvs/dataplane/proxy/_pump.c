@@ -143,6 +143,7 @@ typedef struct {
     int havepipe;
     int nopipe;         /* splicing is off for good (the kernel refused it) */
     int pipesize;       /* tune.pipesize (0: the kernel's default) */
+    size_t pipecap;     /* the pipe's size as made (what one splice can move) */
     struct epoll_event events[MAX_EVENTS];
 } Pump;
 
