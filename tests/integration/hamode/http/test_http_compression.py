@@ -264,8 +264,9 @@ def test_pylvs_bytes_are_zlibs(proxy: Callable[..., Proxy], tmp_path: Any) -> No
 
 
 def test_show_stat_compression_columns(proxy: Callable[..., Proxy], tmp_path: Any) -> None:
-    """comp_in, comp_out, comp_byp and comp_rsp of the frontend and backend after two
-    compressed responses and one that is not."""
+    """comp_in, comp_out, comp_byp and comp_rsp of the frontend and backend after compressed
+    responses (with a length, chunked, with trailers: their trailer and end blocks count as
+    passed through the compressor) and some that are not."""
 
     def run(kind: str) -> dict[str, list[str]]:
         port = free_port()
@@ -274,12 +275,8 @@ def test_show_stat_compression_columns(proxy: Callable[..., Proxy], tmp_path: An
         try:
             conf = HEAD.format(sock=sock) + LISTEN.format(port=port, server=s1.port)
             proxy(kind, conf, ("127.0.0.1", port))
-            for r in (
-                _get("/html", "Accept-Encoding: gzip"),
-                _get("/png", "Accept-Encoding: gzip"),
-            ):
-                _exchange(port, r)
-            _exchange(port, _get("/empty", "Accept-Encoding: gzip"))
+            for target in ("/html", "/png", "/empty", "/chunked", "/trailers", "/404"):
+                _exchange(port, _get(target, "Accept-Encoding: gzip"))
             out = stats_command(sock, "show stat")
         finally:
             s1.close()

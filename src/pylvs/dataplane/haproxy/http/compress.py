@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from pylvs.proto.http import compress as rules
 from pylvs.proto.http.conn import events as ev
+from pylvs.proto.http.htxsize import END, fields_size
 from pylvs.proto.http.message import Body, RequestHead, ResponseHead
 
 if TYPE_CHECKING:
@@ -91,16 +92,20 @@ def response(x: Exchange, head: ResponseHead, level: int) -> tuple[ResponseHead,
     if algo is None:
         return head, None
     known = head.length if head.body is Body.LENGTH else None
-    return rules.compressed_head(head, algo), Compressor(x, algo, level, known)
+    chunked = head.body is Body.CHUNKED
+    return rules.compressed_head(head, algo), Compressor(x, algo, level, known, chunked)
 
 
 class Compressor:
     """One response body compressed as it streams (see the module doc)."""
 
-    __slots__ = ("identity", "left", "x", "z")
+    __slots__ = ("chunked", "identity", "left", "x", "z")
 
-    def __init__(self, x: Exchange, algo: str, level: int, length: int | None) -> None:
+    def __init__(
+        self, x: Exchange, algo: str, level: int, length: int | None, chunked: bool
+    ) -> None:
         self.x = x
+        self.chunked = chunked  # its trailer and end blocks count as passed (below)
         self.left = length  # the body's bytes still to come, when its length is known
         self.identity = algo == "identity"
         self.z = (
@@ -120,10 +125,24 @@ class Compressor:
             return (ev.ResponseData(out),) if out else ()
         if isinstance(event, (ev.ResponseTrailers, ev.ResponseEnded)):
             out = self._add(b"", last=True)
-            if isinstance(event, ev.ResponseEnded):
+            # comp_http_payload counts a chunked message's trailer blocks and its end block
+            # (HTX_BLK_TLR, HTX_BLK_EOT) as consumed and forwarded, by their HTX sizes
+            if isinstance(event, ev.ResponseTrailers):
+                self._passed(fields_size(event.fields))
+            else:
+                if self.chunked:
+                    self._passed(END)
                 self.x.comp_counts[3] = 1  # comp_http_end: a compressed response
             return (ev.ResponseData(out), event) if out else (event,)
         return (event,)
+
+    def _passed(self, n: int) -> None:
+        counts = self.x.comp_counts
+        if self.identity:
+            counts[2] += n
+        else:
+            counts[0] += n
+            counts[1] += n
 
     def _add(self, data: bytes, last: bool) -> bytes:
         counts = self.x.comp_counts
