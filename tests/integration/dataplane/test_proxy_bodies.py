@@ -73,6 +73,20 @@ def body_pair(
             s.close()
 
 
+@contextlib.contextmanager
+def small_peer() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """y and y_peer, nonblocking, y's send buffer small: a unix pair that fills at once."""
+    y, y_peer = socket.socketpair()
+    y.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    y.setblocking(False)
+    y_peer.setblocking(False)
+    try:
+        yield y, y_peer
+    finally:
+        y.close()
+        y_peer.close()
+
+
 def tcp_pair() -> tuple[socket.socket, socket.socket]:
     with socket.create_server(("127.0.0.1", 0)) as lsock:
         a = socket.create_connection(lsock.getsockname())
@@ -196,16 +210,11 @@ def test_an_eof_before_the_end_cuts_the_body(mode: BodyMode) -> None:
 
 def test_a_full_peer_hands_the_rest_back_and_the_body_resumes() -> None:
     async def body() -> None:
-        with body_pair(tcp=True, size=65536) as (poller, owner, (x, x_peer, _, _), _):
-            y, y_peer = socket.socketpair()  # a small unix buffer fills at once
-            y.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-            y.setblocking(False)
-            y_peer.setblocking(False)
-            try:
-                await resumes(poller, owner, x, x_peer, y, y_peer)
-            finally:
-                y.close()
-                y_peer.close()
+        with (
+            body_pair(tcp=True, size=65536) as (poller, owner, (x, x_peer, _, _), _),
+            small_peer() as (y, y_peer),
+        ):
+            await resumes(poller, owner, x, x_peer, y, y_peer)
 
     run(body)
 

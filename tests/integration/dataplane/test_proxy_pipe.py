@@ -16,7 +16,13 @@ from pylvs.dataplane.proxy import poller as poller_module
 from pylvs.dataplane.proxy.poller import DATA, PEER_EOF, PIPE_AUTO, PIPE_ON, READ
 from pylvs.proto.relay import CLIENT, BodyMode, Relayed
 from tests.integration.dataplane.proxy_helpers import run
-from tests.integration.dataplane.test_proxy_bodies import body_pair, drain, pass_body, resumes
+from tests.integration.dataplane.test_proxy_bodies import (
+    body_pair,
+    drain,
+    pass_body,
+    resumes,
+    small_peer,
+)
 from tests.integration.dataplane.test_proxy_poller import until
 
 pytestmark = pytest.mark.skipif(
@@ -57,33 +63,21 @@ def test_a_spliced_budget_is_exact_counted_and_leaves_the_next_request() -> None
 
 def test_a_full_peer_gets_the_pipe_drained_back_in_order_and_the_body_resumes() -> None:
     async def body() -> None:
-        with body_pair(tcp=True, size=65536) as (poller, owner, (x, x_peer, _, _), _):
-            y, y_peer = socket.socketpair()  # a small unix buffer fills at once
-            y.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-            y.setblocking(False)
-            y_peer.setblocking(False)
-            piped = 0
-
-            def resume_body(fd: int, peer: int) -> None:
-                # `resume` keeps the choice: no new pipe_through
-                poller.pump.resume(fd, peer)  # type: ignore[union-attr]
-
-            poller.resume_body = resume_body  # type: ignore[method-assign]
+        with (
+            body_pair(tcp=True, size=65536) as (poller, owner, (x, x_peer, _, _), _),
+            small_peer() as (y, y_peer),
+        ):
             real_pass = poller.pass_body
 
             def pass_and_pipe(fd: int, peer: int, *args: object, **kwargs: object) -> None:
                 real_pass(fd, peer, *args, **kwargs)  # type: ignore[arg-type]
-                poller.pipe_through(fd, PIPE_ON)
+                poller.pipe_through(fd, PIPE_ON)  # `resume_body` keeps it
 
             poller.pass_body = pass_and_pipe  # type: ignore[method-assign]
-            try:
-                await resumes(poller, owner, x, x_peer, y, y_peer)
-                piped, sent = poller.piped(x.fileno())
-                assert piped == 1_000_000  # every byte came in through the pipe
-                assert 0 < sent < piped  # what the peer refused went back through `spill`
-            finally:
-                y.close()
-                y_peer.close()
+            await resumes(poller, owner, x, x_peer, y, y_peer)
+            piped, sent = poller.piped(x.fileno())
+            assert piped == 1_000_000  # every byte came in through the pipe
+            assert 0 < sent < piped  # what the peer refused went back through `spill`
 
     run(body)
 
