@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from pylvs.config.haproxy.checkrules import Parsed, RuleError, _binary, _expr, _lf
+from pylvs.config.haproxy.pcre_words import pcre2_error
 from pylvs.proto.check.rules import Expect, ExpectKind, HeaderMatch, HttpSend, Match
 from pylvs.proto.check.sample import LogFormat
 from pylvs.proto.check.status import ERROR_STATUSES, OK_STATUSES, TIMEOUT_STATUSES
@@ -49,9 +50,8 @@ def _regex(pattern: str, case: bool = True) -> re.Pattern[bytes]:
     try:
         return re.compile(pattern.encode("latin-1"), 0 if case else re.IGNORECASE)
     except re.error as e:
-        raise RuleError(
-            f"regex '{pattern}' is invalid (error={e.msg}, erroffset={e.pos})"
-        ) from None
+        said, at = pcre2_error(pattern, e)
+        raise RuleError(f"regex '{pattern}' is invalid (error={said}, erroffset={at})") from None
 
 
 class _Expect:

@@ -25,6 +25,7 @@ from pylvs.config.haproxy.values import literal_ip, number, time_ms
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Word
 from pylvs.proto.proxyproto import V2_OPTIONS
+from pylvs.sched.haproxy.cnum import atoi
 
 _FLAGS: dict[str, tuple[str, bool]] = {
     "check": ("check", True),
@@ -225,11 +226,13 @@ def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywor
             return False
         values["weight"] = n
     elif key in ("port", "agent-port"):
-        p = _plain(v)
-        if p is None or not 1 <= p <= 65535:
-            ctx.error(v.loc, f"'{who}' : invalid port number '{v.text}' for '{key}'.")
+        # check.c srv_parse_check_port / agent_port: atol, refused only when empty; the
+        # connection keeps its 16 low bits (htons), 0 is no port of its own
+        p = atoi(v.text) & 0xFFFF
+        if not v.text:
+            ctx.error(v.loc, f"'{who}' : '{key}' expects a port number as argument.")
             return False
-        values["check_port" if key == "port" else "agent_port"] = p
+        values["check_port" if key == "port" else "agent_port"] = p or None
     elif key == "addr":
         ip = literal_ip(v.text)
         if ip is None:

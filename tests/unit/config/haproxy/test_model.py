@@ -259,3 +259,19 @@ def test_several_files_are_one_configuration() -> None:
     listen = r.config.proxies[0]
     assert (listen.timeouts.server, listen.binds[0].endpoints[0].port) == (3000, 81)
     assert [(p.loc.file, p.loc.line) for p in r.problems] == [("c.cfg", 2)]
+
+
+def test_a_check_port_keeps_its_16_low_bits_as_haproxy_does() -> None:
+    """check.c srv_parse_check_port/agent_port: atol, no range; the connection's htons keeps
+    16 bits (haproxy 2.6.12 -c takes `port 70000`: tests/data/haproxy/check/check_port_wraps)."""
+    r = load_text(
+        "defaults\n  mode tcp\nlisten l\n  bind 127.0.0.1:8080\n"
+        "  server s1 127.0.0.1:80 check port 70000\n"
+        "  server s2 127.0.0.1:80 check port -1 agent-check agent-port 65537\n"
+        "  server s3 127.0.0.1:80 check port 65536\n",
+        "h.cfg",
+    )
+    assert r.ok, [str(p) for p in r.problems]
+    (px,) = r.config.proxies
+    got = [(s.name, s.check_port, s.agent_port) for s in px.servers]
+    assert got == [("s1", 70000 - 65536, None), ("s2", 65535, 1), ("s3", None, None)]
