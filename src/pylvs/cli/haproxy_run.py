@@ -137,13 +137,17 @@ def run_worker(
 
 def command_line_settings(opts: Options) -> list[str]:
     """-n: the global maxconn the command line imposes, as a last `global` section (the last
-    `maxconn` read wins, as HAProxy's cfg_maxconn overrides the configuration's), in a file of
-    this process's own, removed when it exits."""
-    if not opts.maxconn:
+    `maxconn` read wins, as HAProxy's cfg_maxconn overrides the configuration's); -dS:
+    `nosplice` there (haproxy.c clears GTUNE_USE_SPLICE for both); in a file of this
+    process's own, removed when it exits."""
+    lines = [f"    maxconn {opts.maxconn}\n"] if opts.maxconn else []
+    if "S" in opts.machinery:
+        lines.append("    nosplice\n")
+    if not lines:
         return []
     fd, path = tempfile.mkstemp(prefix="pylvs-haproxy-n-", suffix=".cfg")
     with os.fdopen(fd, "w") as f:
-        f.write(f"global\n    maxconn {opts.maxconn}\n")
+        f.write("global\n" + "".join(lines))
     atexit.register(_unlink, path)
     return [path]
 

@@ -32,3 +32,15 @@ def test_ds_reads_as_nosplice(tmp_path: Path) -> None:
     assert flagged.config.global_.nosplice
     assert not flagged.problems.errors and not flagged.problems.warnings
     assert "splicing disabled" in MACHINERY["S"]
+
+
+def test_the_running_process_reads_ds_as_nosplice_at_each_load(tmp_path: Path) -> None:
+    """The runtime reads the files again at each reload: -dS goes with them, as -n does."""
+    from pylvs.cli.haproxy_run import command_line_settings
+
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(CFG)
+    assert command_line_settings(parse(["-f", str(cfg)])) == []
+    (extra,) = command_line_settings(parse(["-dS", "-n", "50", "-f", str(cfg)]))
+    assert Path(extra).read_text() == "global\n    maxconn 50\n    nosplice\n"
+    Path(extra).unlink()
