@@ -132,6 +132,10 @@ class LiveProxies:
             listeners=sum(len(fe.listeners) for fe in rt.frontends.values()),
             ulimit_n=rt.spec.ulimit_n or 0,
             dropped_logs=rt.logger.dropped,
+            # every spliced byte sent, both ways (the H1 modules' h1_spliced_bytes_out)
+            total_spliced_bytes_out=sum(fe.h1.spliced_out for fe in rt.frontends.values())
+            + sum(be.h1.spliced_out for be in rt.backends.values()),
+            pipes_used=rt.http.pipes.used,
         )
         info = _with_ssl(info, rt.tls.counts, rt.ctx.clock())
         return ProxiesSnapshot(now=self.rt.wall(), info=info, proxies=tuple(views))

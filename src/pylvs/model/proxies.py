@@ -389,6 +389,8 @@ class ProcessInfo:
     listeners: int = 0
     dropped_logs: int = 0
     total_bytes_out: int = 0
+    total_spliced_bytes_out: int = 0  # sent with splice(2) (raw_sock_from_pipe's count)
+    pipes_used: int = 0  # streams splicing now (pylvs: each a pipe's share of the pump's one)
     bytes_out_rate: int = 0
     pool_alloc_bytes: int = 0
     pool_used_bytes: int = 0
