@@ -166,6 +166,8 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
     allowed = ACTIONS[rule_set]
     if action.startswith("lua.") and lua.known_action(action, rule_set):
         return _lua_rule(st, ctx, d, rule_set, head=head, cond_words=cond_words)
+    if _track_past_max(word, ctx, d, rule_set):
+        return None
     if action not in allowed and not action_words.known(rule_set, action):
         said = action_words.unknown_action(rule_set, word.text, d.type_str, d.name)
         ctx.error(word.loc, said, cite=Cite.TIGHT if rule_set.startswith("http-") else None)
@@ -204,6 +206,24 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
     if not formats_ok(st, ctx, d, rule_set, rule):
         return None
     return rule
+
+
+def _track_past_max(word: Word, ctx: Context, d: ProxyDraft, rule_set: str) -> bool:
+    """`track-scN` past track-sc2 (MAX_SESS_STKCTR 3): parse_trk_action's alert, worded by
+    the rule set's parser (tcp_rules.c, http_rules.c)."""
+    digits = word.text.removeprefix("track-sc")
+    if digits == word.text or not (digits.isascii() and digits.isdigit()) or int(digits) <= 2:
+        return False
+    why = f"{int(digits)} track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value"
+    if rule_set.startswith("tcp-"):
+        ctx.error(word.loc, f"'{rule_set} {word.text}' : {why}")
+    else:
+        ctx.error(
+            word.loc,
+            f"error detected in {d.type_str} '{d.name}' while parsing '{rule_set} {word.text}'"
+            f" rule : {why}.",
+        )
+    return True
 
 
 def _lua_rule(
