@@ -3,8 +3,9 @@ manual §5.1 "Bind options" and §5.2 "Server and default-server options"; src/c
 
 The config reader fills them from `bind ... ssl crt ...` and `server ... ssl ...` words
 (config/haproxy/ssl_options.py); the runtime builds Python `ssl` contexts from them
-(dataplane/haproxy/tls.py).  Paths are as written, resolved against `crt-base` / `ca-base`
-by the reader; a `crt` naming a directory is listed by the runtime (the reader does no I/O).
+(dataplane/haproxy/tls.py).  Paths are resolved against `crt-base` / `ca-base` by the
+reader (the lines of a `crt-list`, read by the runtime, with the bind's `crt_base` /
+`ca_base`); a `crt` naming a directory is listed by the runtime (the reader does no I/O).
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class TlsBindSpec:
     no_versions: frozenset[str] = frozenset()  # `no-tlsv11`...: versions turned off
     no_tickets: bool = False  # `no-tls-tickets`
     prefer_client_ciphers: bool = False  # `prefer-client-ciphers`
+    ciphersuites: str | None = None  # TLS 1.3 suites (`ciphersuites`)
+    curves: str | None = None  # `curves`: the key exchange groups, "X25519:P-256"
+    ecdhe: str | None = None  # `ecdhe`: one group (used when `curves` is not given)
+    crt_base: str | None = None  # the global `crt-base` / `ca-base`, for crt-list lines
+    ca_base: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,7 @@ class TlsServerSpec:
     no_versions: frozenset[str] = frozenset()  # `no-tlsv11`...: versions turned off
     no_tickets: bool = False  # `no-tls-tickets`
     no_reuse: bool = False  # `no-ssl-reuse`: every connection makes a full handshake
+    ciphersuites: str | None = None  # TLS 1.3 suites (`ciphersuites`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +109,12 @@ class TlsDefaults:
     no_versions: frozenset[str] = frozenset()
     no_tickets: bool = False
     prefer_client_ciphers: bool = False  # binds only
+    ciphersuites: str | None = None  # `ssl-default-{bind,server}-ciphersuites`
+    curves: str | None = None  # `ssl-default-bind-curves` (binds only)
+    # binds only: `ssl-dh-param-file` (DH parameters for every certificate without its
+    # own) and `tune.ssl.default-dh-param` (0: no DHE unless a certificate brings its own)
+    dh_param_file: str | None = None
+    default_dh_param: int = 0
 
 
 NO_DEFAULTS = TlsDefaults()

@@ -30,6 +30,7 @@ from pylvs.config.haproxy.model import (
     Server,
     StatsSocket,
 )
+from pylvs.config.haproxy.ssl_global import tls_defaults
 from pylvs.config.haproxy.state_paths import with_state_file
 from pylvs.model.director import DirectorSpec, GlobalSpec
 from pylvs.model.proxy_spec import (
@@ -112,8 +113,8 @@ def _to_spec(config: HaproxyConfig, problems: Problems, read_file: ReadFile | No
         peers=peers_specs(config),
         resolvers=config.resolvers,
         ssl_server_verify=ssl_options.check_servers(config, problems),
-        ssl_bind_defaults=ssl_options.tls_defaults(config.global_.others, "bind"),
-        ssl_server_defaults=ssl_options.tls_defaults(config.global_.others, "server"),
+        ssl_bind_defaults=tls_defaults(config.global_.others, "bind"),
+        ssl_server_defaults=tls_defaults(config.global_.others, "server"),
     )
     return DirectorSpec(proxies=spec, globals=GlobalSpec(http=g.pylvs_http))
 

@@ -8,10 +8,11 @@ was read (sections.py); here they are checked.  A keyword HAProxy does not know 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Kind, Location
-from pylvs.config.haproxy import lua, ssl_options, unsupported
+from pylvs.config.haproxy import lua, ssl_global, ssl_options, unsupported
 from pylvs.config.haproxy.addresses import read_bind
 from pylvs.config.haproxy.logtargets import read_log
 from pylvs.config.haproxy.lua import LuaHost
@@ -214,6 +215,11 @@ def _set_var(st: Statement, ctx: Context, g: GlobalDraft) -> None:
     g.variables.append((name, st.name == "set-var-fmt", text, st.loc))
 
 
+def _tls(read: ssl_global.Reader) -> Callable[[Statement, Context, GlobalDraft], None]:
+    """A TLS keyword of ssl_global.py, kept in `others`."""
+    return lambda st, ctx, g: read(st, ctx, g.others)
+
+
 _KEYWORDS: dict[str, G] = {name: Keyword(_unsupported) for name in unsupported.GLOBAL}
 _KEYWORDS.update(
     {
@@ -265,10 +271,7 @@ _KEYWORDS.update(
         "ssl-server-verify": Keyword(
             lambda st, c, g: ssl_options.read_global_verify(st, c, g.others)
         ),
-        **{
-            name: Keyword(lambda st, c, g: ssl_options.read_global_defaults(st, c, g.others))
-            for name in ssl_options.DEFAULTS_KEYWORDS
-        },
+        **{name: Keyword(_tls(read)) for name, read in ssl_global.KEYWORDS.items()},
         "setenv": Keyword(_env),
         "presetenv": Keyword(_env),
         "unsetenv": Keyword(_env),

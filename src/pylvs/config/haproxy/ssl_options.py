@@ -19,15 +19,15 @@ from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.haproxy.model import HaproxyConfig
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement, Word
-from pylvs.model.tls import VERSIONS, TlsBindSpec, TlsDefaults, TlsServerSpec
+from pylvs.model.tls import VERSIONS, TlsBindSpec, TlsServerSpec
 from pylvs.proto.crtlist import parse_crt_list
 
 # `no-tlsv11`, `force-tlsv12`...: the versions' words (cfgparse-ssl.c parse_tls_method_options)
 WORD_VERSION = dict(zip(("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13"), VERSIONS, strict=True))
-_VERSION_FLAGS = tuple(f"{p}-{w}" for p in ("no", "force") for w in WORD_VERSION)
+VERSION_FLAGS = tuple(f"{p}-{w}" for p in ("no", "force") for w in WORD_VERSION)
 _SERVER_FLAGS: tuple[str, ...] = ("ssl", "no-ssl", "check-ssl", "no-check-ssl", "no-tls-tickets")
 _SERVER_FLAGS += ("ssl-reuse", "no-ssl-reuse")
-_SERVER_FLAGS += _VERSION_FLAGS
+_SERVER_FLAGS += VERSION_FLAGS
 _SERVER_VALUES: tuple[str, ...] = (
     "verify",
     "ca-file",
@@ -37,7 +37,7 @@ _SERVER_VALUES: tuple[str, ...] = (
     "ssl-min-ver",
     "ssl-max-ver",
 )
-_SERVER_VALUES += ("ciphers",)
+_SERVER_VALUES += ("ciphers", "ciphersuites")
 _BIND_VALUES: tuple[str, ...] = (
     "crt",
     "crt-list",
@@ -47,9 +47,9 @@ _BIND_VALUES: tuple[str, ...] = (
     "ssl-min-ver",
     "ssl-max-ver",
 )
-_BIND_VALUES += ("ciphers",)
+_BIND_VALUES += ("ciphers", "ciphersuites", "curves", "ecdhe")
 SERVER = {**dict.fromkeys(_SERVER_FLAGS, 0), **dict.fromkeys(_SERVER_VALUES, 1)}
-_BIND_FLAGS = ("ssl", "no-tls-tickets", "prefer-client-ciphers", *_VERSION_FLAGS)
+_BIND_FLAGS = ("ssl", "no-tls-tickets", "prefer-client-ciphers", *VERSION_FLAGS)
 BIND = {**dict.fromkeys(_BIND_FLAGS, 0), **dict.fromkeys(_BIND_VALUES, 1)}
 _SERVER_VERIFY = ("none", "required")
 _BIND_VERIFY = ("none", "optional", "required")
@@ -101,9 +101,10 @@ def read_server_word(
     if n and i + n >= len(args):
         ctx.error(args[i].loc, f"'{who}' : '{key}' expects an argument.")
         return None
-    if n and not check_server(key, args[i + 1], ctx, who):
+    values = tuple(based(key, a, ctx) for a in args[i + 1 : i + 1 + n])
+    if n and not check_server(key, values[0], ctx, who):
         return None
-    others.append((key, tuple(a.text for a in args[i + 1 : i + 1 + n])))
+    others.append((key, tuple(a.text for a in values)))
     return 1 + n
 
 
@@ -116,10 +117,28 @@ def read_bind_word(
     if n and i + n >= len(args):
         ctx.error(args[i].loc, f"'{what}' : missing value for option '{key}'.")
         return None
-    if n and not check_bind(key, args[i + 1], ctx, f"{what} {args[0].text}"):
+    values = tuple(based(key, a, ctx) for a in args[i + 1 : i + 1 + n])
+    if n and not check_bind(key, values[0], ctx, f"{what} {args[0].text}"):
         return None
-    others.append((key, tuple(a.text for a in args[i + 1 : i + 1 + n])))
+    kept = tuple(a.text for a in values)
+    if key == "crt-list":  # its lines are read by the runtime, under the bases of now
+        kept += (ctx.paths.get("crt-base", ""), ctx.paths.get("ca-base", ""))
+    others.append((key, kept))
     return 1 + n
+
+
+# the words whose relative paths the global `ca-base` / `crt-base` prefix (cfgparse-ssl.c:
+# bind_parse_crt, ssl_bind_parse_ca_file_common, ssl_bind_parse_crl_file, srv_parse_*; a
+# `crt-list` path is taken as written, its lines are prefixed by the runtime)
+_BASE_OF = {"crt": "crt-base", "ca-file": "ca-base", "crl-file": "ca-base"}
+
+
+def based(key: str, v: Word, ctx: Context) -> Word:
+    """`v` with its path under the base directory of `key`, when one applies."""
+    base = ctx.paths.get(_BASE_OF.get(key, ""))
+    if base is None or v.text.startswith("/"):
+        return v
+    return v._replace(text=f"{base}/{v.text}")
 
 
 def check_bind(key: str, v: Word, ctx: Context, what: str) -> bool:
@@ -207,6 +226,7 @@ def bind_tls(others: tuple[tuple[str, tuple[str, ...]], ...], where: str) -> Tls
         return None
     certs: list[str] = []
     lists: list[str] = []
+    bases: dict[str, str] = {}
     values: dict[str, str] = {}
     flags: set[str] = set()
     for key, args in others:
@@ -214,10 +234,11 @@ def bind_tls(others: tuple[tuple[str, tuple[str, ...]], ...], where: str) -> Tls
             certs.append(args[0])
         elif key == "crt-list":
             lists.append(args[0])
+            bases = {k: v for k, v in zip(("crt-base", "ca-base"), args[1:], strict=False) if v}
         elif key in BIND and args:
             values[key] = args[0]
         elif key in BIND:
-            _flag(key, values, flags)
+            flag_word(key, values, flags)
     return TlsBindSpec(
         certs=tuple(certs),
         crt_lists=tuple(lists),
@@ -228,18 +249,23 @@ def bind_tls(others: tuple[tuple[str, tuple[str, ...]], ...], where: str) -> Tls
         max_ver=values.get("ssl-max-ver"),
         ciphers=values.get("ciphers"),
         where=where,
-        no_versions=_off(flags),
+        no_versions=versions_off(flags),
         no_tickets="no-tls-tickets" in flags,
         prefer_client_ciphers="prefer-client-ciphers" in flags,
+        ciphersuites=values.get("ciphersuites"),
+        curves=values.get("curves"),
+        ecdhe=values.get("ecdhe"),
+        crt_base=bases.get("crt-base"),
+        ca_base=bases.get("ca-base"),
     )
 
 
-def _off(flags: set[str]) -> frozenset[str]:
+def versions_off(flags: set[str]) -> frozenset[str]:
     """The versions `no-sslv3`, `no-tlsv10`... turned off."""
     return frozenset(WORD_VERSION[f[3:]] for f in flags if f[3:] in WORD_VERSION)
 
 
-def _flag(key: str, values: dict[str, str], flags: set[str]) -> None:
+def flag_word(key: str, values: dict[str, str], flags: set[str]) -> None:
     """A flag word: `force-X` is `ssl-min-ver X ssl-max-ver X` (parse_tls_method_options)."""
     if key.startswith("force-"):
         values["ssl-min-ver"] = values["ssl-max-ver"] = WORD_VERSION[key[6:]]
@@ -259,8 +285,8 @@ def server_tls(
     values: dict[str, str] = {}
     flags: set[str] = set()
     for key, args in others:
-        if key in _VERSION_FLAGS or key == "no-tls-tickets":
-            _flag(key, values, flags)
+        if key in VERSION_FLAGS or key == "no-tls-tickets":
+            flag_word(key, values, flags)
         elif key in ("ssl-reuse", "no-ssl-reuse"):  # the later word wins
             flags.discard("no-ssl-reuse")
             flags.add(key)
@@ -286,9 +312,10 @@ def server_tls(
         max_ver=values.get("ssl-max-ver"),
         ciphers=values.get("ciphers"),
         check_ssl=check_ssl,
-        no_versions=_off(flags),
+        no_versions=versions_off(flags),
         no_tickets="no-tls-tickets" in flags,
         no_reuse="no-ssl-reuse" in flags,
+        ciphersuites=values.get("ciphersuites"),
     )
     return tls, use_ssl
 
@@ -354,77 +381,3 @@ def read_global_verify(
         )
         return
     others.append((st.name, (st.args[0].text,)))
-
-
-DEFAULTS_KEYWORDS = (
-    "ssl-default-bind-ciphers",
-    "ssl-default-bind-options",
-    "ssl-default-server-ciphers",
-    "ssl-default-server-options",
-)
-
-
-def read_global_defaults(
-    st: Statement, ctx: Context, others: list[tuple[str, tuple[str, ...]]]
-) -> None:
-    """`ssl-default-{bind,server}-{ciphers,options}`, checked as cfgparse-ssl.c's
-    ssl_parse_global_ciphers / ssl_parse_default_bind_options do, kept in Global.others
-    (`tls_defaults` reads them)."""
-    name, args = st.name, tuple(a.text for a in st.args)
-    if name.endswith("-ciphers"):
-        if len(args) > 1:
-            ctx.error(st.args[1].loc, f"'{name}' cannot handle unexpected argument '{args[1]}'.")
-        elif not args or not args[0]:
-            ctx.error(st.loc, f"global statement '{name}' expects a cipher suite as an argument.")
-        else:
-            others.append((name, args))
-        return
-    if not args:
-        ctx.error(st.loc, f"global statement '{name}' expects an option as an argument.")
-        return
-    bind = "-bind-" in name
-    i = 0
-    while i < len(args):
-        word = args[i]
-        if word in ("ssl-min-ver", "ssl-max-ver"):
-            problem = None
-            if i + 1 >= len(args):
-                problem = f"'{word}' : missing the ssl/tls version"
-            elif args[i + 1] not in VERSIONS:
-                problem = f"'{args[i + 1]}' : unknown ssl/tls version"
-            if problem is not None:
-                ctx.error(st.loc, f"{problem} on global statement '{name}'.")
-                return
-            i += 1
-        elif word not in ("no-tls-tickets", *_VERSION_FLAGS) and not (
-            bind and word == "prefer-client-ciphers"
-        ):
-            ctx.error(st.loc, f"unknown option '{word}' on global statement '{name}'.")
-            return
-        i += 1
-    others.append((name, args))
-
-
-def tls_defaults(others: tuple[tuple[str, tuple[str, ...]], ...], side: str) -> TlsDefaults:
-    """The global defaults of `side` ("bind" or "server"), the last line of each winning
-    (as the global section sets them in order)."""
-    values: dict[str, str] = {}
-    flags: set[str] = set()
-    for key, args in others:
-        if key == f"ssl-default-{side}-ciphers":
-            values["ciphers"] = args[0]
-        elif key == f"ssl-default-{side}-options":
-            words = iter(args)
-            for word in words:
-                if word in ("ssl-min-ver", "ssl-max-ver"):
-                    values[word] = next(words)
-                else:
-                    _flag(word, values, flags)
-    return TlsDefaults(
-        ciphers=values.get("ciphers"),
-        min_ver=values.get("ssl-min-ver"),
-        max_ver=values.get("ssl-max-ver"),
-        no_versions=_off(flags),
-        no_tickets="no-tls-tickets" in flags,
-        prefer_client_ciphers="prefer-client-ciphers" in flags,
-    )

@@ -33,8 +33,10 @@ def _w(text: str) -> list[str]:
 
 _TLS = (
     "this TLS option is not implemented (pylvs's TLS is Python's ssl module: `ssl`, `crt`,"
-    " `crt-list`, `ca-file`, `verify`, `alpn`, `sni`, `ciphers`, `ssl-min-ver`/`ssl-max-ver`,"
-    " `no-tlsv1x`/`force-tlsv1x`, `ssl-default-{bind,server}-{ciphers,options}`)"
+    " `crt-list`, `ca-file`, `verify`, `alpn`, `sni`, `ciphers`, `ciphersuites`, `curves`,"
+    " `ecdhe`, `ssl-min-ver`/`ssl-max-ver`, `no-tlsv1x`/`force-tlsv1x`, `ca-base`/`crt-base`,"
+    " `ssl-default-{bind,server}-{ciphers,ciphersuites,options}`, `ssl-default-bind-curves`,"
+    " `ssl-dh-param-file`, `tune.ssl.default-dh-param`)"
 )
 _THREADS = "pylvs runs one event loop; HAProxy's threads and CPU pinning do not apply"
 _POLLER = "HAProxy's pollers and socket tuning do not apply to pylvs's event loop"
@@ -59,14 +61,12 @@ _NETSCALER = "NetScaler client IP insertion is not read"
 _GLOBAL: dict[str, str] = {
     **dict.fromkeys(
         _w(
-            "ca-base crt-base issuers-chain-path "
-            "ssl-default-bind-ciphersuites ssl-default-bind-curves "
-            "ssl-default-server-ciphersuites "
-            "ssl-dh-param-file ssl-engine ssl-load-extra-del-ext "
+            "issuers-chain-path "
+            "ssl-engine ssl-load-extra-del-ext "
             "ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path "
             "ssl-skip-self-issued-ca maxsslconn maxsslrate tune.ssl.cachesize "
             "tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size "
-            "tune.ssl.default-dh-param tune.ssl.force-private-cache tune.ssl.hard-maxrecord "
+            "tune.ssl.force-private-cache tune.ssl.hard-maxrecord "
             "tune.ssl.keylog tune.ssl.lifetime tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size "
             "httpclient.ssl.ca-file httpclient.ssl.verify"
         ),
@@ -161,7 +161,7 @@ _SERVER: dict[str, tuple[int, str]] = {
         (0, _TLS),
     ),
     **dict.fromkeys(
-        _w("check-alpn check-sni ciphersuites crl-file npn verifyhost"),
+        _w("check-alpn check-sni crl-file npn verifyhost"),
         (1, _TLS),
     ),
     "socks4": (1, _SOCKS),
@@ -187,7 +187,7 @@ _BIND: dict[str, tuple[int, str]] = {
     **dict.fromkeys(
         _w(
             "ca-ignore-err ca-sign-file ca-sign-pass ca-verify-file "
-            "ciphersuites crl-file crt-ignore-err curves ecdhe npn tls-ticket-keys"
+            "crl-file crt-ignore-err npn tls-ticket-keys"
         ),
         (1, _TLS),
     ),

@@ -58,6 +58,10 @@ class Context:
     cite: Cite = Cite.PARSING
     # Whether HAProxy stops reading at an error of what is being read (its ERR_ABORT)
     abort: bool = False
+    # Directories relative paths are read from, as the reader has set them so far (HAProxy's
+    # `ca-base` / `crt-base`: config/haproxy/ssl_global.py): name -> directory; shared by
+    # the copies `citing` and `aborting` make.
+    paths: dict[str, str] = field(default_factory=dict)
 
     def citing(self, cite: Cite) -> Context:
         """The same context (the same problems), whose messages HAProxy places as `cite`."""

@@ -12,9 +12,12 @@ Building a context reads files: it runs when the runtime starts (a bad file is t
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
 from collections.abc import Callable
+from dataclasses import replace
+from typing import TypeVar
 
 from pylvs.model.proxy_spec import ServerSpec
 from pylvs.model.tls import (
@@ -30,6 +33,10 @@ from pylvs.proto import x509
 from pylvs.proto.crtlist import parse_crt_list
 from pylvs.proto.tls_store import CaStore
 
+from . import tls_native
+
+log = logging.getLogger("pylvs.proxy")
+T = TypeVar("T")
 _VERSIONS = {
     "SSLv3": ssl.TLSVersion.SSLv3,
     "TLSv1.0": ssl.TLSVersion.TLSv1,
@@ -105,16 +112,66 @@ def _versions(
         ctx.options |= ssl.OP_NO_TICKET
 
 
-def _ciphers(ctx: ssl.SSLContext, ciphers: str | None) -> None:
+def _ciphers(ctx: ssl.SSLContext, ciphers: str | None, suites: str | None = None) -> None:
     """`ciphers` (or the global default); without either, OpenSSL's own default list as
-    HAProxy leaves it (Python's contexts start from a narrower list of their own)."""
+    HAProxy leaves it (Python's contexts start from a narrower list of their own);
+    `ciphersuites`, the TLS 1.3 ones (tls_native.py: the ssl module has no method)."""
     try:
         ctx.set_ciphers(ciphers or "DEFAULT")
     except ssl.SSLError as exc:
         raise TlsSetupError(f"unable to set SSL cipher list to '{ciphers}'") from exc
+    if suites is not None and not _native(tls_native.set_ciphersuites, ctx, suites):
+        raise TlsSetupError(f"unable to set TLS 1.3 cipher suites to '{suites}'")
 
 
-def _load_chain(ctx: ssl.SSLContext, path: str, store: CaStore | None = None) -> None:
+def _native(call: Callable[[ssl.SSLContext, T], bool], ctx: ssl.SSLContext, arg: T) -> bool:
+    try:
+        return call(ctx, arg)
+    except tls_native.NativeUnavailableError as exc:
+        raise TlsSetupError(f"cannot apply '{arg}': {exc}") from None
+
+
+def _groups(ctx: ssl.SSLContext, spec: TlsBindSpec, defaults: TlsDefaults) -> None:
+    """`curves` (or `ssl-default-bind-curves`), else `ecdhe` (ssl_sock_prepare_ctx: with
+    OpenSSL >= 1.1.1 no curve is set without either: OpenSSL's defaults)."""
+    curves = spec.curves or defaults.curves
+    if curves is not None:
+        if not _native(tls_native.set_groups, ctx, curves):
+            raise TlsSetupError(f"unable to set SSL curves list to '{curves}'")
+    elif spec.ecdhe is not None and not _native(tls_native.set_groups, ctx, spec.ecdhe):
+        raise TlsSetupError(f"unable to set elliptic named curve to '{spec.ecdhe}'")
+
+
+def _dh(ctx: ssl.SSLContext, path: str, data: bytes, key_alg: str, defaults: TlsDefaults) -> None:
+    """ssl_sock_load_dh_params: the certificate file's own DH parameters, else the global
+    `ssl-dh-param-file`'s, else with `tune.ssl.default-dh-param` HAProxy's group for the
+    key's size, capped by it (ssl_get_tmp_dh: RSA/DSA keys; ffdhe2048 or ffdhe4096), else
+    none (no DHE cipher is offered)."""
+    source = path if b"DH PARAMETERS-----" in data else defaults.dh_param_file
+    if source is not None:
+        try:
+            ctx.load_dh_params(source)
+        except (OSError, ssl.SSLError) as exc:
+            raise TlsSetupError(f"unable to load the DH parameter specified in '{source}'") from exc
+        return
+    if not defaults.default_dh_param:
+        return
+    digits = "".join(c for c in key_alg if c.isdigit())
+    bits = int(digits) if key_alg.startswith(("RSA", "DSA")) and digits else 0
+    bits = min(bits, defaults.default_dh_param)
+    if bits < 2048:  # HAProxy's own 1024-bit group: OpenSSL 3 (security level 2) refuses it
+        log.warning(
+            "unable to load default 1024 bits DH parameter for certificate '%s'."
+            ", DH ciphers won't be available.",
+            path,
+        )
+        return
+    if not _native(tls_native.set_ffdhe, ctx, 4096 if bits >= 4096 else 2048):
+        raise TlsSetupError(f"unable to load the default DH parameter for certificate '{path}'")
+
+
+def _load_chain(ctx: ssl.SSLContext, path: str, store: CaStore | None = None) -> bytes:
+    """The certificate (and key) file `path` in `ctx`; its content."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -135,6 +192,7 @@ def _load_chain(ctx: ssl.SSLContext, path: str, store: CaStore | None = None) ->
         raise TlsSetupError(
             f"inconsistencies between private key and certificate loaded '{path}'."
         ) from exc
+    return data
 
 
 def _first_cert(path: str) -> x509.Cert | None:
@@ -168,7 +226,7 @@ class BindTls:
         self.failed = 0  # ssl_failed_handshake
         entries = [CrtListEntry(p) for p in self._expand(spec.certs)]
         for path in spec.crt_lists:
-            entries.extend(_read_crt_list(path))
+            entries.extend(_read_crt_list(path, spec.crt_base, spec.ca_base))
         if not entries:
             raise TlsSetupError("no certificate given ('crt' or 'crt-list')")
         for entry in entries:
@@ -211,14 +269,16 @@ class BindTls:
         ctx.sslobject_class = SniObject
         defaults = self.defaults
         _versions(ctx, spec, defaults, bind=True)
-        _ciphers(ctx, spec.ciphers or defaults.ciphers)
+        _ciphers(ctx, spec.ciphers or defaults.ciphers, spec.ciphersuites or defaults.ciphersuites)
+        _groups(ctx, spec, defaults)
         if spec.prefer_client_ciphers or defaults.prefer_client_ciphers:
             ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
         ctx.options |= ssl.OP_NO_RENEGOTIATION  # ssl_sock_prepare_ctx
-        _load_chain(ctx, entry.crt, store)
+        data = _load_chain(ctx, entry.crt, store)
         cert = _first_cert(entry.crt)
         if cert is not None:
             ctx.local_key_alg, ctx.local_sig_alg = cert.algorithm, cert.signature
+        _dh(ctx, entry.crt, data, ctx.local_key_alg, defaults)
         verify = entry.verify or spec.verify
         ca_file = entry.ca_file or spec.ca_file
         ctx.verify_mode = _VERIFY.get(verify, ssl.CERT_NONE)
@@ -251,7 +311,9 @@ class BindTls:
             obj.context = ctx
 
 
-def _read_crt_list(path: str) -> list[CrtListEntry]:
+def _read_crt_list(path: str, crt_base: str | None, ca_base: str | None) -> list[CrtListEntry]:
+    """The lines of a crt-list, their relative paths under the global `crt-base` (the
+    certificate) and `ca-base` (a `ca-file`), as ssl_crtlist.c crtlist_parse_file does."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read()
@@ -260,7 +322,14 @@ def _read_crt_list(path: str) -> list[CrtListEntry]:
     got = parse_crt_list(text, path)
     if isinstance(got, str):
         raise TlsSetupError(got)
-    return list(got)
+    return [
+        replace(e, crt=_under(crt_base, e.crt), ca_file=e.ca_file and _under(ca_base, e.ca_file))
+        for e in got
+    ]
+
+
+def _under(base: str | None, path: str) -> str:
+    return path if base is None or path.startswith("/") else f"{base}/{path}"
 
 
 class ServerTls:
@@ -332,7 +401,7 @@ def server_context(
         except ssl.SSLError as exc:
             raise TlsSetupError(f"'ca-file' : unable to load {tls.ca_file}") from exc
     _versions(ctx, tls, defaults, bind=False)
-    _ciphers(ctx, tls.ciphers or defaults.ciphers)
+    _ciphers(ctx, tls.ciphers or defaults.ciphers, tls.ciphersuites or defaults.ciphersuites)
     if tls.crt is not None:
         _load_chain(ctx, tls.crt, store)
     if tls.alpn:
