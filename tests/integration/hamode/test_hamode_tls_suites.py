@@ -118,11 +118,6 @@ listen own
 """
 
 
-def _relayed(port: int) -> str:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        return read_all(s).decode()
-
-
 def _nodh(d: Path, port: int, ecdhe: int, recorder: int) -> str:
     """Without global defaults: DHE ciphers allowed but no DH parameters anywhere (Debian's
     case), and `ecdhe` (which the global `ssl-default-bind-curves` would override)."""
