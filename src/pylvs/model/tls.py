@@ -52,6 +52,13 @@ class TlsBindSpec:
     ecdhe: str | None = None  # `ecdhe`: one group (used when `curves` is not given)
     crt_base: str | None = None  # the global `crt-base` / `ca-base`, for crt-list lines
     ca_base: str | None = None
+    crl_file: str | None = None  # `crl-file`: client certificates checked against it
+    strict_sni: bool = False  # `strict-sni`: no certificate for the SNI: no handshake
+    no_ca_names: bool = False  # `no-ca-names`: the CA names are not sent to clients
+    # `ca-ignore-err` / `crt-ignore-err`: the X509 verify errors (1..94) let through on a
+    # CA of the client's chain / on its certificate (all: every one)
+    ca_ignore_err: frozenset[int] = frozenset()
+    crt_ignore_err: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,13 @@ class TlsServerSpec:
     no_tickets: bool = False  # `no-tls-tickets`
     no_reuse: bool = False  # `no-ssl-reuse`: every connection makes a full handshake
     ciphersuites: str | None = None  # TLS 1.3 suites (`ciphersuites`)
+    tickets: bool = False  # `tls-tickets` after `ssl`: the global `no-tls-tickets` undone
+    crl_file: str | None = None  # `crl-file`: the server's certificate checked against it
+    # `verifyhost`: the name the server's certificate must carry when no SNI is sent (the
+    # SNI sent is checked otherwise), with `verify required`
+    verifyhost: str | None = None
+    check_sni: str | None = None  # `check-sni`: the SNI of the health checks
+    check_alpn: tuple[str, ...] | None = None  # `check-alpn`: the checks' ALPN protocols
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +132,7 @@ class TlsDefaults:
 
 
 NO_DEFAULTS = TlsDefaults()
+ALL_ERRORS = frozenset(range(95))  # `ca-ignore-err all`: 0..SSL_MAX_VFY_ERROR_CODE (94)
 
 # CONF_TLSV12: a bind's minimum when none is set (ssl_sock_prepare_ctx, HAProxy >= 2.2)
 BIND_DEFAULT_MIN = "TLSv1.2"

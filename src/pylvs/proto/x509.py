@@ -5,8 +5,9 @@ What reads it: the TLS binds' SNI names (a certificate's CN and DNS subject alte
 names, src/ssl_sock.c ssl_sock_load_cert_sni), the `show ssl cert` / `show ssl ca-file`
 details (src/ssl_ckch.c cli_io_handler_show_cert_detail: serial, validity, SAN, key
 algorithm, SHA1 fingerprint, subject and issuer in OpenSSL's one-line form) and the
-`ssl_c_s_dn` / `ssl_c_i_dn` fetches.  Only what is read is decoded; anything malformed is
-a `CertError`, never an IndexError.
+`ssl_c_s_dn` / `ssl_c_i_dn` fetches, and the name check of a server's certificate (its SNI
+or `verifyhost`: ssl_sock_srv_verifycbk, ssl_sock_srv_hostcheck).  Only what is read is
+decoded; anything malformed is a `CertError`, never an IndexError.
 """
 
 from __future__ import annotations
@@ -216,3 +217,27 @@ def pem_blocks(text: str) -> list[bytes]:
             raise CertError("bad base64") from exc
         at = text.find(begin, stop)
     return out
+
+
+def host_matches(pattern: str, hostname: str) -> bool:
+    """A certificate name against the name a server was asked for, as HAProxy's
+    ssl_sock_srv_hostcheck compares them (RFC 6125 §6.4.3): case-insensitive, one `*`
+    allowed in the leftmost label only, standing for at least nothing of the host's."""
+    if pattern.lower() == hostname.lower():
+        return True
+    label, dot, rest = pattern.partition(".")
+    if not dot or label.count("*") != 1:
+        return False
+    host_label, host_dot, host_rest = hostname.partition(".")
+    if not host_dot or rest.lower() != host_rest.lower():
+        return False
+    prefix, _, suffix = label.partition("*")
+    if len(host_label) < len(prefix) + len(suffix):
+        return False
+    low = host_label.lower()
+    return low.startswith(prefix.lower()) and low.endswith(suffix.lower())
+
+
+def cert_matches(cert: Cert, hostname: str) -> bool:
+    """ssl_sock_srv_verifycbk at depth 0: a DNS subject alternative name, else a CN."""
+    return any(host_matches(n, hostname) for n in (*cert.dns, *cert.common_names))

@@ -50,3 +50,18 @@ def test_truncations_of_a_real_certificate_are_cert_errors() -> None:
     for n in range(0, len(der) - 1, 7):
         with pytest.raises(x509.CertError):
             x509.parse(der[:n])
+
+
+def test_host_names_match_as_haproxys_hostcheck() -> None:
+    """ssl_sock_srv_hostcheck (RFC 6125 §6.4.3): one wildcard, leftmost label only."""
+    from pylvs.proto.x509 import host_matches
+
+    yes = [("www.example.com", "WWW.Example.com"), ("*.example.com", "a.example.com"),
+           ("w*.example.com", "www.example.com"), ("*w.example.com", "www.example.com"),
+           ("a*z.example.com", "az.example.com")]  # fmt: skip
+    no = [("*.example.com", "example.com"), ("*.example.com", "a.b.example.com"),
+          ("a.*.example.com", "a.b.example.com"), ("**.example.com", "a.example.com"),
+          ("w*.example.com", "xw.example.com"), ("ab*b.example.com", "ab.example.com"),
+          ("*", "localhost"), ("www.example.com", "www.example.org")]  # fmt: skip
+    assert [host_matches(p, h) for p, h in yes] == [True] * len(yes)
+    assert [host_matches(p, h) for p, h in no] == [False] * len(no)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pylvs.config.haproxy.ssl_options import VERSION_FLAGS, flag_word, versions_off
+from pylvs.config.haproxy.ssl_options import VERSION_FLAGS, atoi, flag_word, versions_off
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement
 from pylvs.model.tls import VERSIONS, TlsDefaults
@@ -120,18 +120,10 @@ def _read_default_dh(st: Statement, ctx: Context, others: Others) -> None:
     if not st.args or not st.args[0].text:
         ctx.error(st.loc, f"'{st.name}' expects an integer argument.")
         return
-    if _atoi(st.args[0].text) < 1024:
+    if atoi(st.args[0].text) < 1024:
         ctx.error(st.loc, f"'{st.name}' expects a value >= 1024.")
         return
-    others.append((st.name, (str(_atoi(st.args[0].text)),)))
-
-
-def _atoi(text: str) -> int:
-    digits = text.strip()
-    sign = -1 if digits.startswith("-") else 1
-    digits = digits.lstrip("+-")
-    n = len(digits) - len(digits.lstrip("0123456789"))
-    return sign * int(digits[:n]) if n else 0
+    others.append((st.name, (str(atoi(st.args[0].text)),)))
 
 
 Reader = Callable[[Statement, Context, Others], None]

@@ -19,14 +19,14 @@ from pylvs.config.errors import Kind, Location, Problems
 from pylvs.config.haproxy.model import HaproxyConfig
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement, Word
-from pylvs.model.tls import VERSIONS, TlsBindSpec, TlsServerSpec
+from pylvs.model.tls import ALL_ERRORS, VERSIONS, TlsBindSpec, TlsServerSpec
 from pylvs.proto.crtlist import parse_crt_list
 
 # `no-tlsv11`, `force-tlsv12`...: the versions' words (cfgparse-ssl.c parse_tls_method_options)
 WORD_VERSION = dict(zip(("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13"), VERSIONS, strict=True))
 VERSION_FLAGS = tuple(f"{p}-{w}" for p in ("no", "force") for w in WORD_VERSION)
 _SERVER_FLAGS: tuple[str, ...] = ("ssl", "no-ssl", "check-ssl", "no-check-ssl", "no-tls-tickets")
-_SERVER_FLAGS += ("ssl-reuse", "no-ssl-reuse")
+_SERVER_FLAGS += ("ssl-reuse", "no-ssl-reuse", "tls-tickets")
 _SERVER_FLAGS += VERSION_FLAGS
 _SERVER_VALUES: tuple[str, ...] = (
     "verify",
@@ -37,7 +37,7 @@ _SERVER_VALUES: tuple[str, ...] = (
     "ssl-min-ver",
     "ssl-max-ver",
 )
-_SERVER_VALUES += ("ciphers", "ciphersuites")
+_SERVER_VALUES += ("ciphers", "ciphersuites", "crl-file", "verifyhost", "check-sni", "check-alpn")
 _BIND_VALUES: tuple[str, ...] = (
     "crt",
     "crt-list",
@@ -47,9 +47,11 @@ _BIND_VALUES: tuple[str, ...] = (
     "ssl-min-ver",
     "ssl-max-ver",
 )
-_BIND_VALUES += ("ciphers", "ciphersuites", "curves", "ecdhe")
+_BIND_VALUES += ("ciphers", "ciphersuites", "curves", "ecdhe", "crl-file")
+_BIND_VALUES += ("ca-ignore-err", "crt-ignore-err")
 SERVER = {**dict.fromkeys(_SERVER_FLAGS, 0), **dict.fromkeys(_SERVER_VALUES, 1)}
 _BIND_FLAGS = ("ssl", "no-tls-tickets", "prefer-client-ciphers", *VERSION_FLAGS)
+_BIND_FLAGS += ("strict-sni", "no-ca-names")
 BIND = {**dict.fromkeys(_BIND_FLAGS, 0), **dict.fromkeys(_BIND_VALUES, 1)}
 _SERVER_VERIFY = ("none", "required")
 _BIND_VERIFY = ("none", "optional", "required")
@@ -75,17 +77,47 @@ def _common(key: str, v: Word, ctx: Context, prefix: str) -> bool:
     if key in ("ssl-min-ver", "ssl-max-ver") and text not in VERSIONS:
         ctx.error(v.loc, f"{prefix}'{text}' : unknown ssl/tls version")
         return False
-    if key == "alpn":
+    if key in ("alpn", "check-alpn"):
         names = text.split(",")
         if not text or any(not n or len(n) > 255 for n in names):
             long = next((n for n in names if len(n) > 255), "")
             msg = f"ALPN protocol name too long : '{long}'" if long else "missing ALPN"
-            ctx.error(v.loc, f"{prefix}'alpn' : {msg}")
+            ctx.error(v.loc, f"{prefix}'{key}' : {msg}")
             return False
-    if key == "ca-file" and not _ca_file_ok(text, ctx):
-        ctx.error(v.loc, f"{prefix}'ca-file' : unable to load {text}")
+    if key in ("ca-file", "crl-file") and not _ca_file_ok(text, ctx):
+        ctx.error(v.loc, f"{prefix}'{key}' : unable to load {text}")
+        return False
+    if key in ("ca-ignore-err", "crt-ignore-err") and ignored_errors(text) is None:
+        code = next(c for c in (atoi(p) for p in text.split(",")) if not 0 < c <= MAX_ERROR)
+        ctx.error(
+            v.loc,
+            f"{prefix}'{key}' : ID '{code}' out of range (1..{MAX_ERROR}) in error IDs list"
+            f" '{text}'",
+        )
         return False
     return True
+
+
+MAX_ERROR = 94
+
+
+def ignored_errors(text: str) -> frozenset[int] | None:
+    """`ca-ignore-err` / `crt-ignore-err`: "all" or IDs separated by commas, each read with
+    atoi (cfgparse-ssl.c bind_parse_ignore_err; 2.6.12 knows the codes up to 94,
+    SSL_MAX_VFY_ERROR_CODE); None: an ID out of range."""
+    if text == "all":
+        return ALL_ERRORS
+    codes = [atoi(p) for p in text.split(",")]
+    return None if any(not 0 < c <= MAX_ERROR for c in codes) else frozenset(codes)
+
+
+def atoi(text: str) -> int:
+    """C's atoi: the leading digits (after a sign), 0 without any."""
+    digits = text.lstrip()
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    n = len(digits) - len(digits.lstrip("0123456789"))
+    return sign * int(digits[:n]) if n else 0
 
 
 Others = list[tuple[str, tuple[str, ...]]]
@@ -257,6 +289,11 @@ def bind_tls(others: tuple[tuple[str, tuple[str, ...]], ...], where: str) -> Tls
         ecdhe=values.get("ecdhe"),
         crt_base=bases.get("crt-base"),
         ca_base=bases.get("ca-base"),
+        crl_file=values.get("crl-file"),
+        strict_sni="strict-sni" in flags,
+        no_ca_names="no-ca-names" in flags,
+        ca_ignore_err=ignored_errors(values.get("ca-ignore-err", "")) or frozenset(),
+        crt_ignore_err=ignored_errors(values.get("crt-ignore-err", "")) or frozenset(),
     )
 
 
@@ -285,19 +322,26 @@ def server_tls(
     values: dict[str, str] = {}
     flags: set[str] = set()
     for key, args in others:
-        if key in VERSION_FLAGS or key == "no-tls-tickets":
+        if key in ("no-tls-tickets", "tls-tickets"):  # the later word wins; `ssl` after
+            flags.discard("no-tls-tickets")  # `tls-tickets` lays the defaults on again
+            flags.discard("tls-tickets")
+            flags.add(key)
+        elif key in VERSION_FLAGS:
             flag_word(key, values, flags)
         elif key in ("ssl-reuse", "no-ssl-reuse"):  # the later word wins
             flags.discard("no-ssl-reuse")
             flags.add(key)
         elif key == "ssl":
             use_ssl, prepared = 1, True
+            flags.discard("tls-tickets")
         elif key == "no-ssl":
             prepared = prepared or use_ssl == 1
             use_ssl = -1
         elif key in ("check-ssl", "no-check-ssl"):
             check_ssl = key == "check-ssl"
             prepared = prepared or check_ssl
+            if check_ssl:
+                flags.discard("tls-tickets")
         elif key in SERVER and args:
             values[key] = args[0]
     if not prepared:
@@ -316,6 +360,11 @@ def server_tls(
         no_tickets="no-tls-tickets" in flags,
         no_reuse="no-ssl-reuse" in flags,
         ciphersuites=values.get("ciphersuites"),
+        tickets="tls-tickets" in flags,
+        crl_file=values.get("crl-file"),
+        verifyhost=values.get("verifyhost"),
+        check_sni=values.get("check-sni"),
+        check_alpn=tuple(values["check-alpn"].split(",")) if "check-alpn" in values else None,
     )
     return tls, use_ssl
 

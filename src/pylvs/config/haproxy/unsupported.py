@@ -155,13 +155,13 @@ _SERVER: dict[str, tuple[int, str]] = {
     **dict.fromkeys(
         _w(
             "allow-0rtt "
-            "tls-tickets send-proxy-v2-ssl "
+            "send-proxy-v2-ssl "
             "send-proxy-v2-ssl-cn no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn"
         ),
         (0, _TLS),
     ),
     **dict.fromkeys(
-        _w("check-alpn check-sni crl-file npn verifyhost"),
+        _w("npn"),
         (1, _TLS),
     ),
     "socks4": (1, _SOCKS),
@@ -181,14 +181,11 @@ _SERVER: dict[str, tuple[int, str]] = {
 # bind options: arity, why
 _BIND: dict[str, tuple[int, str]] = {
     **dict.fromkeys(
-        _w("allow-0rtt generate-certificates no-ca-names strict-sni"),
+        _w("allow-0rtt generate-certificates"),
         (0, _TLS),
     ),
     **dict.fromkeys(
-        _w(
-            "ca-ignore-err ca-sign-file ca-sign-pass ca-verify-file "
-            "crl-file crt-ignore-err npn tls-ticket-keys"
-        ),
+        _w("ca-sign-file ca-sign-pass ca-verify-file npn tls-ticket-keys"),
         (1, _TLS),
     ),
     "quic-force-retry": (0, _QUIC),

@@ -47,6 +47,7 @@ class TlsBridge:
     """One TLS connection: its handshake, then the relay to the plain socket pair."""
 
     __slots__ = (
+        "check",
         "closed",
         "counts",
         "fds",
@@ -87,12 +88,14 @@ class TlsBridge:
         counts: TlsCounters | None = None,
         session: ssl.SSLSession | None = None,
         keep_session: Callable[[ssl.SSLSession], None] | None = None,
+        check: Callable[[ssl.SSLObject], str | None] | None = None,
     ) -> None:
         """`prefix`: bytes sent in clear before the handshake (a PROXY header); `counts`:
         the process's TLS connections (counted while this one lives); a client's `session`
         to resume, and `keep_session` to give the session it ends with (TLS 1.3 tickets
         come after the handshake: it is taken at the close)."""
         self.keep_session = keep_session
+        self.check = check  # a finished handshake's last test (a reason: it failed)
         self.counts = counts
         if counts is not None:
             counts.curr += 1
@@ -158,6 +161,10 @@ class TlsBridge:
             self._fail(f"SSL handshake failure ({getattr(exc, 'reason', None) or exc})")
             return
         self._send_out()
+        reason = self.check(self.obj) if self.check is not None else None
+        if reason is not None:
+            self._fail(f"SSL handshake failure ({reason})")
+            return
         self._established()
 
     def _established(self) -> None:

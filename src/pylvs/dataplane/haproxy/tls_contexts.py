@@ -108,7 +108,8 @@ def _versions(
         raise TlsSetupError("all SSL/TLS versions are disabled.")
     ctx.minimum_version = _VERSIONS[got[0]]
     ctx.maximum_version = _VERSIONS[got[1]]
-    if spec.no_tickets or defaults.no_tickets:
+    tickets = isinstance(spec, TlsServerSpec) and spec.tickets  # `tls-tickets` after `ssl`
+    if spec.no_tickets or (defaults.no_tickets and not tickets):
         ctx.options |= ssl.OP_NO_TICKET
 
 
@@ -291,24 +292,60 @@ class BindTls:
             raise TlsSetupError(
                 f"verify is enabled but no CA file specified for bind '{spec.where}'."
             )
+        if verify != "none":
+            self._verifying(ctx, ca_file, store)
         alpn = entry.alpn if entry.alpn is not None else spec.alpn
         if alpn:
             ctx.set_alpn_protocols(list(alpn))
         ctx.sni_callback = self._sni
         return ctx
 
-    def _sni(self, obj: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
-        """ssl_sock_switchctx_cbk: the exact name, then the wildcard, else the default."""
+    def _verifying(self, ctx: ssl.SSLContext, ca_file: str | None, store: CaStore) -> None:
+        """What a bind that verifies clients adds (ssl_sock_prepare_ctx): the CA names in
+        its certificate requests (unless `no-ca-names`), the CRL checks of `crl-file` on
+        the whole chain, the errors `ca-ignore-err` / `crt-ignore-err` let through."""
+        spec = self.spec
+        if ca_file is not None and not spec.no_ca_names:
+            entry = store.files.get(ca_file)
+            ders = x509.pem_blocks(entry.pem) if entry is not None else []
+            if not _native(tls_native.add_client_cas, ctx, ders):
+                raise TlsSetupError(f"unable to set CA names from '{ca_file}'")
+        if spec.crl_file is not None:
+            crl_file(ctx, spec.crl_file)
+        if spec.ca_ignore_err or spec.crt_ignore_err:
+            try:
+                tls_native.ignore_verify_errors(ctx, spec.ca_ignore_err, spec.crt_ignore_err)
+            except tls_native.NativeUnavailableError as exc:
+                raise TlsSetupError(f"cannot ignore verify errors: {exc}") from None
+
+    def _sni(self, obj: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> int | None:
+        """ssl_sock_switchctx_cbk: the exact name, then the wildcard, else the default;
+        with `strict-sni`, no name or no certificate for it ends the handshake with an
+        unrecognized_name alert."""
         if isinstance(obj, SniObject):
             obj.sni = name
         if not name:
-            return
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME if self.spec.strict_sni else None
         low = name.lower()
         ctx = self.exact.get(low)
         if ctx is None and "." in low:
             ctx = self.wild.get(low.split(".", 1)[1])
+        if ctx is None and self.spec.strict_sni:
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
         if ctx is not None and ctx is not obj.context:
             obj.context = ctx
+        return None
+
+
+def crl_file(ctx: ssl.SSLContext, path: str) -> None:
+    """`crl-file`: its CRLs in the context's store, checked for every certificate of the
+    peer's chain (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL, as HAProxy sets them
+    on binds and servers)."""
+    try:
+        ctx.load_verify_locations(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsSetupError(f"unable to configure CRL file '{path}'.") from exc
+    ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF | ssl.VERIFY_CRL_CHECK_CHAIN
 
 
 def _read_crt_list(path: str, crt_base: str | None, ca_base: str | None) -> list[CrtListEntry]:
@@ -400,6 +437,8 @@ def server_context(
             ctx.load_verify_locations(cadata=ca_pem(store, tls.ca_file))
         except ssl.SSLError as exc:
             raise TlsSetupError(f"'ca-file' : unable to load {tls.ca_file}") from exc
+    if tls.crl_file is not None and verify == "required":
+        crl_file(ctx, tls.crl_file)
     _versions(ctx, tls, defaults, bind=False)
     _ciphers(ctx, tls.ciphers or defaults.ciphers, tls.ciphersuites or defaults.ciphersuites)
     if tls.crt is not None:

@@ -14,17 +14,19 @@ import _socket
 import functools
 import logging
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pylvs.model.proxies import NO_MODULES, ModuleCounters
 from pylvs.model.proxy_spec import BindSpec
 from pylvs.model.tls import NO_DEFAULTS, TlsDefaults, TlsFacts, TlsServerSpec
-from pylvs.proto import proxyproto
+from pylvs.proto import proxyproto, x509
 from pylvs.proto.rules import counters
 from pylvs.proto.sample.stream import Session, Stream
 from pylvs.proto.tls_store import CaStore
 
+from . import tls_native
 from .tls import TlsBridge, TlsCounters
 from .tls_contexts import BindTls, TlsSetupError, constant_sni, server_context
 
@@ -74,8 +76,19 @@ class TlsState:
 
     def check_context(self, spec: TlsServerSpec) -> ssl.SSLContext:
         """A health check's TLS context (built per check run: checks are seconds apart and
-        a CA file commit must reach them)."""
-        return server_context(spec, self.server_verify, self.store, self.server_defaults)
+        a CA file commit must reach them): the server's (its `alpn` included, set on the
+        context: ssl_sock_prepare_srv_ssl_ctx), `check-alpn`'s protocols in their place
+        (tcpcheck_eval_connect)."""
+        if spec.check_alpn is not None:
+            spec = replace(spec, alpn=spec.check_alpn)
+        ctx = server_context(spec, self.server_verify, self.store, self.server_defaults)
+        name = spec.check_sni or spec.verifyhost  # the SNI the check sends, else verifyhost
+        if name and ctx.verify_mode == ssl.CERT_REQUIRED:
+            try:
+                tls_native.verify_name(ctx, lambda der: _matches(der, name))
+            except tls_native.NativeUnavailableError as exc:
+                raise TlsSetupError(f"cannot verify the name '{name}': {exc}") from None
+        return ctx
 
     def bind(self, spec: BindSpec) -> BindTls | None:
         """The contexts of a TLS bind; ProxyRuntime's start turns a TlsSetupError into its
@@ -186,6 +199,7 @@ def connect_tcp(hs: ConnectingSession, end: End, srv: ServerRuntime, tls_state: 
         hs.poller, end.sock, ctx, hs.ctx.fds, server_side=False,
         server_hostname=sni, on_ready=ready, on_fail=failed, prefix=prefix,
         counts=tls_state.counts, session=srv.tls.session(sni), keep_session=srv.tls.keeper(sni),
+        check=name_check(ctx, sni, srv.tls.spec),
     )  # fmt: skip
     loop = hs.listener.loop
     assert loop is not None
@@ -233,8 +247,35 @@ def connect_http(up: Upstream, sc: ServerConn, tls_state: TlsState) -> None:
         server_hostname=sni, on_ready=ready, on_fail=failed,
         prefix=sc.proxy_header or b"", counts=tls_state.counts,
         session=srv.tls.session(sni), keep_session=srv.tls.keeper(sni),
+        check=name_check(ctx, sni, srv.tls.spec),
     )  # fmt: skip
     bridge.start(s.loop, None, watched=True)
+
+
+def name_check(
+    ctx: ssl.SSLContext, sni: str | None, spec: TlsServerSpec | None
+) -> Callable[[ssl.SSLObject], str | None] | None:
+    """The name a verified server's certificate must carry: the SNI sent, else
+    `verifyhost`, else none (ssl_sock_srv_verifycbk; names as ssl_sock_srv_hostcheck
+    compares them).  Only when the certificate is verified (`verify required`)."""
+    name = sni or (spec.verifyhost if spec is not None else None)
+    if not name or ctx.verify_mode != ssl.CERT_REQUIRED:
+        return None
+
+    def check(obj: ssl.SSLObject) -> str | None:
+        der = obj.getpeercert(binary_form=True)
+        if der is not None and _matches(der, name):
+            return None
+        return f"the server certificate does not match '{name}'"
+
+    return check
+
+
+def _matches(der: bytes, name: str) -> bool:
+    try:
+        return x509.cert_matches(x509.parse(der), name)
+    except x509.CertError:
+        return False
 
 
 def tls_modules(fe: Frontend) -> ModuleCounters:

@@ -1,7 +1,10 @@
 """The OpenSSL settings HAProxy makes that Python's `ssl` module has no method for: TLS 1.3
 cipher suites (`ciphersuites`: SSL_CTX_set_ciphersuites), the key exchange groups (`curves`,
-`ecdhe`: SSL_CTX_set1_curves_list) and HAProxy's built-in DH groups
-(`tune.ssl.default-dh-param`: ssl_sock.c ssl_get_tmp_dh, RFC 7919 ffdhe2048/ffdhe4096).
+`ecdhe`: SSL_CTX_set1_curves_list), HAProxy's built-in DH groups
+(`tune.ssl.default-dh-param`: ssl_sock.c ssl_get_tmp_dh, RFC 7919 ffdhe2048/ffdhe4096), the
+CA names a bind sends with its certificate request (SSL_CTX_add_client_CA; Python never
+sets them: HAProxy does unless `no-ca-names`) and the verify callback that lets chosen
+errors through (`ca-ignore-err` / `crt-ignore-err`: ssl_sock_bind_verifycbk).
 
 Each call goes, through ctypes, to the very libssl the `ssl` module is linked with (its
 `_ssl` extension is dlopen'ed again: dlsym on that handle finds libssl's symbols among the
@@ -17,6 +20,7 @@ from __future__ import annotations
 import _ssl
 import ctypes
 import ssl
+from collections.abc import Callable
 from functools import cache
 
 # include/openssl/ssl.h
@@ -24,10 +28,15 @@ _SSL_CTRL_SET_TMP_DH = 3
 _SSL_CTRL_SET_GROUPS_LIST = 92
 # include/openssl/obj_mac.h
 _NID_FFDHE = {2048: 1126, 4096: 1128}
+_X509_V_ERR_HOSTNAME_MISMATCH = 62  # include/openssl/x509_vfy.h
 
 
 class NativeUnavailableError(Exception):
     """This Python's ssl module cannot be reached through ctypes."""
+
+
+# int (*)(int preverify_ok, X509_STORE_CTX *)
+VerifyCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
 
 
 @cache
@@ -47,6 +56,26 @@ def _lib() -> ctypes.CDLL:
         lib.DH_free.argtypes = [ctypes.c_void_p]
         lib.ERR_clear_error.restype = None
         lib.ERR_clear_error.argtypes = []
+        lib.d2i_X509.restype = ctypes.c_void_p
+        lib.d2i_X509.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long]
+        lib.X509_free.restype = None
+        lib.X509_free.argtypes = [ctypes.c_void_p]
+        lib.SSL_CTX_add_client_CA.restype = ctypes.c_int
+        lib.SSL_CTX_add_client_CA.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        lib.SSL_CTX_get_verify_mode.restype = ctypes.c_int
+        lib.SSL_CTX_get_verify_mode.argtypes = [ctypes.c_void_p]
+        lib.SSL_CTX_set_verify.restype = None
+        lib.SSL_CTX_set_verify.argtypes = [ctypes.c_void_p, ctypes.c_int, VerifyCallback]
+        lib.X509_STORE_CTX_get_error.restype = ctypes.c_int
+        lib.X509_STORE_CTX_get_error.argtypes = [ctypes.c_void_p]
+        lib.X509_STORE_CTX_get_error_depth.restype = ctypes.c_int
+        lib.X509_STORE_CTX_get_error_depth.argtypes = [ctypes.c_void_p]
+        lib.X509_STORE_CTX_get_current_cert.restype = ctypes.c_void_p
+        lib.X509_STORE_CTX_get_current_cert.argtypes = [ctypes.c_void_p]
+        lib.X509_STORE_CTX_set_error.restype = None
+        lib.X509_STORE_CTX_set_error.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.i2d_X509.restype = ctypes.c_int
+        lib.i2d_X509.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
     except (OSError, AttributeError) as exc:
         raise NativeUnavailableError(f"libssl is not reachable through ctypes: {exc}") from exc
     return lib
@@ -98,3 +127,76 @@ def set_ffdhe(ctx: ssl.SSLContext, bits: int) -> bool:
         lib.DH_free(dh)
         lib.ERR_clear_error()
     return ok
+
+
+def add_client_cas(ctx: ssl.SSLContext, ders: list[bytes]) -> bool:
+    """The subjects of these CA certificates (DER) go in the context's certificate
+    requests, as SSL_CTX_set_client_CA_list(ssl_get_client_ca_file(ca_file)) sends them."""
+    lib = _lib()
+    ptr = _ssl_ctx(ctx)
+    for der in ders:
+        buf = ctypes.create_string_buffer(der, len(der))
+        cursor = ctypes.c_void_p(ctypes.addressof(buf))
+        x509 = lib.d2i_X509(None, ctypes.byref(cursor), len(der))
+        if not x509:
+            lib.ERR_clear_error()
+            return False
+        try:
+            ok = lib.SSL_CTX_add_client_CA(ptr, x509) == 1  # it copies the name
+        finally:
+            lib.X509_free(x509)
+        if not ok:
+            lib.ERR_clear_error()
+            return False
+    return True
+
+
+def ignore_verify_errors(ctx: ssl.SSLContext, ca: frozenset[int], crt: frozenset[int]) -> None:
+    """A verify callback that lets errors `ca` through on the CAs of the peer's chain
+    (depth > 0) and errors `crt` on its certificate (ssl_sock_bind_verifycbk); the verify
+    mode is kept (Python's verify_mode setter keeps the callback too).  The callback lives
+    as long as the context."""
+
+    def verify(ok: int, store: int | None) -> int:
+        if ok:
+            return 1
+        lib = _lib()
+        err = lib.X509_STORE_CTX_get_error(store)
+        ignored = ca if lib.X509_STORE_CTX_get_error_depth(store) > 0 else crt
+        return 1 if err in ignored else 0
+
+    lib = _lib()
+    ptr = _ssl_ctx(ctx)
+    callback = VerifyCallback(verify)
+    ctx.__dict__["_pylvs_verify_callback"] = callback  # kept alive with the context
+    lib.SSL_CTX_set_verify(ptr, lib.SSL_CTX_get_verify_mode(ptr), callback)
+
+
+def verify_name(ctx: ssl.SSLContext, accept: Callable[[bytes], bool]) -> None:
+    """A verify callback that also asks `accept` about the peer's certificate (its DER),
+    once the chain verified, as ssl_sock_srv_verifycbk checks the server's name at depth
+    0; a refusal is X509_V_ERR_HOSTNAME_MISMATCH.  Lives as long as the context."""
+
+    def verify(ok: int, store: int | None) -> int:
+        if not ok:
+            return 0
+        lib = _lib()
+        if lib.X509_STORE_CTX_get_error_depth(store) != 0:
+            return 1
+        cert = lib.X509_STORE_CTX_get_current_cert(store)
+        size = lib.i2d_X509(cert, None) if cert else 0
+        if size <= 0:
+            return 0
+        buf = ctypes.create_string_buffer(size)
+        cursor = ctypes.c_void_p(ctypes.addressof(buf))
+        lib.i2d_X509(cert, ctypes.byref(cursor))
+        if accept(buf.raw):
+            return 1
+        lib.X509_STORE_CTX_set_error(store, _X509_V_ERR_HOSTNAME_MISMATCH)
+        return 0
+
+    lib = _lib()
+    ptr = _ssl_ctx(ctx)
+    callback = VerifyCallback(verify)
+    ctx.__dict__["_pylvs_verify_callback"] = callback
+    lib.SSL_CTX_set_verify(ptr, lib.SSL_CTX_get_verify_mode(ptr), callback)

@@ -127,7 +127,7 @@ class Link(asyncio.Protocol):
             if self.preface:  # the PROXY header goes in clear, before the handshake
                 await loop.sock_sendall(sock, self.preface)
                 self.preface = b""
-            sni = c.tls.sni[4:-1] if c.tls and c.tls.sni and c.tls.sni.startswith("str(") else None
+            sni = c.tls.check_sni if c.tls else None  # not `sni`: tcpcheck_eval_connect
             await loop.create_connection(
                 lambda: self, sock=sock, ssl=tls, server_hostname=sni or ""
             )

@@ -129,3 +129,49 @@ def test_debians_default_haproxy_cfg_checks_clean() -> None:
     to_spec(r.config, problems)
     said = [p for p in (*r.problems, *problems) if p.kind in (Kind.UNSUPPORTED, Kind.CONFIG)]
     assert said == []
+
+
+def test_verification_words_reach_the_specs() -> None:
+    spec, said = _spec(
+        BASES + D + "frontend f\n bind :443 ssl crt site.pem verify optional ca-file ca.pem"
+        " crl-file crl.pem strict-sni no-ca-names ca-ignore-err all crt-ignore-err 10,+18x\n"
+        " default_backend b\n"
+        "backend b\n server s 10.0.0.1:443 ssl verify required ca-file ca.pem crl-file crl.pem"
+        " verifyhost www.example.com check-sni chk.example.com check-alpn h2,http/1.1\n"
+        " server t 10.0.0.2:443 no-tls-tickets tls-tickets ssl verify none\n"
+        " server u 10.0.0.3:443 ssl tls-tickets verify none\n"
+        " server v 10.0.0.4:443 ssl no-tls-tickets verify none\n"
+    )
+    assert said == []
+    bind = spec.frontends[0].binds[0].tls
+    assert bind is not None
+    assert bind.crl_file == "/etc/certs/crl.pem"
+    assert (bind.strict_sni, bind.no_ca_names) == (True, True)
+    assert bind.ca_ignore_err == frozenset(range(95))
+    assert bind.crt_ignore_err == frozenset({10, 18})  # atoi: "+18x" is 18
+    s, t, u, v = (x.tls for x in spec.backends[0].servers)
+    assert s is not None and t is not None and u is not None and v is not None
+    assert (s.crl_file, s.verifyhost) == ("/etc/certs/crl.pem", "www.example.com")
+    assert (s.check_sni, s.check_alpn) == ("chk.example.com", ("h2", "http/1.1"))
+    # `tls-tickets` undoes the global `no-tls-tickets` only when said after `ssl`
+    # (ssl_sock_init_srv lays the defaults on at `ssl`)
+    assert [(x.tickets, x.no_tickets) for x in (t, u, v)] == [
+        (False, False), (True, False), (False, True),
+    ]  # fmt: skip
+
+
+def test_bad_verification_values_are_haproxys_errors() -> None:
+    cases = {
+        "bind :443 ssl crt /abs/site.pem crt-ignore-err 0,2": (
+            "'bind :443' : 'crt-ignore-err' : ID '0' out of range (1..94) in error IDs list '0,2'"
+        ),
+        "bind :443 ssl crt /abs/site.pem ca-ignore-err 95": (
+            "'bind :443' : 'ca-ignore-err' : ID '95' out of range (1..94) in error IDs list '95'"
+        ),
+        "bind :443 ssl crt /abs/site.pem crl-file /none.pem": (
+            "'bind :443' : 'crl-file' : unable to load /none.pem"
+        ),
+    }
+    for line, message in cases.items():
+        r = load_text(D + f"frontend f\n {line}\n", "t.cfg", host=HOST)
+        assert [p.message for p in r.problems.errors] == [message], line
