@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import KINDS, Proxy, free_port
+from pylvs.proto import proxyproto
+from tests.integration.hamode.hamode_helpers import KINDS, Proxy, Servers, both, free_port
 from tests.integration.hamode.tls_helpers import NEEDS, accepting, make_certs, openssl, read_all
 
 pytestmark = NEEDS
@@ -192,3 +193,52 @@ def test_suites_groups_and_dh_are_haproxys(
     assert got["list"][0] == "TLS_AES_128_GCM_SHA256"  # type: ignore[index]
     assert got["server default"] == "TLSv1.3 TLS_AES_256_GCM_SHA384\n"
     assert got["server own"] == "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256\n"
+
+
+def test_send_proxy_v2_ssl_sends_haproxys_tlvs(proxy: Callable[..., Proxy], certs: Path) -> None:
+    """`send-proxy-v2-ssl` / `send-proxy-v2-ssl-cn`: the PROXY v2 header after a TLS bind,
+    byte for byte as haproxy's (addresses and ports aside: each run has its own)."""
+
+    def run(proxy: Callable[..., Proxy], servers: Servers, kind: str) -> object:
+        names = ("ssl", "cn", "off")
+        words = ("send-proxy-v2-ssl", "send-proxy-v2-ssl-cn",
+                 "send-proxy-v2-ssl-cn no-send-proxy-v2-ssl-cn")  # fmt: skip
+        text = "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n"
+        text += "    timeout server 5s\n"
+        ports = {}
+        for name, word in zip(names, words, strict=True):
+            servers.add(name)
+            ports[name] = free_port()
+            text += (
+                f"listen {name}\n    bind 127.0.0.1:{ports[name]} ssl crt {certs}/www.pem"
+                f" ca-file {certs}/ca.pem verify optional\n"
+                f"    server s 127.0.0.1:{servers[name].port} {word}\n"
+            )
+        proxy(kind, text, None)
+        ctx = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+        ctx.check_hostname = False
+        ctx.load_cert_chain(str(certs / "client.pem"))
+        for name in names:
+            with (
+                socket.create_connection(("127.0.0.1", ports[name]), timeout=5) as raw,
+                ctx.wrap_socket(raw, server_hostname="www.test.local") as s,
+            ):
+                s.sendall(b"hello")
+                s.recv(10)
+        return [_after_addresses(h).hex() for n in names for h in servers[n].received]
+
+    got = both(proxy, run)["pylvs"]
+    assert isinstance(got, list) and len(got) == 3
+    with_ssl, with_cn, off = (bytes.fromhex(x) for x in got)
+    assert with_ssl.startswith(b"\x20") and b"\x21\x00\x07TLSv1.3" in with_ssl
+    assert b"\x22\x00\x06client" not in with_ssl
+    assert b"\x22\x00\x06client" in with_cn
+    assert off == b""  # `no-send-proxy-v2-ssl-cn`: no PROXY header at all
+
+
+def _after_addresses(header: bytes) -> bytes:
+    """What follows a v2 header's IPv4 addresses and ports: its TLVs (b"": no header)."""
+    if not header.startswith(proxyproto.SIGNATURE):
+        return b""
+    size = int.from_bytes(header[14:16], "big")
+    return header[16 + 12 : 16 + size]

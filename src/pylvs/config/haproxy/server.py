@@ -46,6 +46,14 @@ _FLAGS: dict[str, tuple[str, bool]] = {
     "non-stick": ("non_stick", True),
     "stick": ("non_stick", False),
 }
+# `send-proxy-v2-ssl[-cn]`: `send-proxy-v2` with `proxy-v2-options ssl[,cert-cn]`; their
+# `no-` forms take the header and those options off (cfgparse-ssl.c srv_parse_send_proxy_*)
+_PP_SSL = {
+    "send-proxy-v2-ssl": (True, frozenset({"ssl"})),
+    "send-proxy-v2-ssl-cn": (True, frozenset({"ssl", "cert-cn"})),
+    "no-send-proxy-v2-ssl": (False, frozenset({"ssl"})),
+    "no-send-proxy-v2-ssl-cn": (False, frozenset({"ssl", "cert-cn"})),
+}
 _TIMES = {
     "inter": "inter_ms",
     "fastinter": "fastinter_ms",
@@ -81,6 +89,7 @@ KNOWN = sorted(
     {*_FLAGS, *_TIMES, *_COUNTS, *_CHOICES, *_WORDS, *unsupported.SERVER, *ssl_options.SERVER}
     | {"weight", "port", "addr", "id", "init-addr", "agent-port", "source", "usesrc"}
     | {"proxy-v2-options", "resolve-prefer", "resolve-net", "resolve-opts"}
+    | set(_PP_SSL)
 )
 _RESOLVE_OPTS = ("allow-dup-ip", "ignore-weight", "prevent-dup-ip")
 
@@ -96,9 +105,8 @@ def read_options(
     while i < len(args):
         w = args[i]
         key = w.text
-        if key in _FLAGS:
-            attr, on = _FLAGS[key]
-            values[attr] = on
+        if key in _FLAGS or key in _PP_SSL:
+            _flag(key, values)
             i += 1
             continue
         if key in ssl_options.SERVER or key in unsupported.SERVER:
@@ -328,6 +336,19 @@ def _network(text: str) -> str | None:
         return None
 
 
+def _flag(key: str, values: dict[str, object]) -> None:
+    """A word without a value: one of _FLAGS, or of _PP_SSL (two settings at once)."""
+    if key in _FLAGS:
+        attr, flag = _FLAGS[key]
+        values[attr] = flag
+        return
+    on, names = _PP_SSL[key]
+    before = values.get("proxy_v2_options")
+    options = before if isinstance(before, frozenset) else frozenset()
+    values["send_proxy_v2"] = on
+    values["proxy_v2_options"] = options | names if on else options - names
+
+
 def _pp_options(v: Word, ctx: Context, who: str, values: dict[str, object]) -> bool:
     """`proxy-v2-options a,b,...` (srv_parse_proxy_v2_options: an unknown or empty name is
     fatal)."""
@@ -336,7 +357,10 @@ def _pp_options(v: Word, ctx: Context, who: str, values: dict[str, object]) -> b
         if name not in V2_OPTIONS:
             ctx.error(v.loc, f"'{who}' : '{name}' : proxy v2 option not implemented.")
             return False
-    values["proxy_v2_options"] = frozenset(names)
+    before = values.get("proxy_v2_options")  # added to those said before (pp_opts |= ...)
+    values["proxy_v2_options"] = frozenset(names) | (
+        before if isinstance(before, frozenset) else frozenset()
+    )
     return True
 
 

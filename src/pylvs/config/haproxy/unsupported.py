@@ -152,14 +152,7 @@ _PROXY: dict[str, str] = {
 
 # server options: arity, why
 _SERVER: dict[str, tuple[int, str]] = {
-    **dict.fromkeys(
-        _w(
-            "allow-0rtt "
-            "send-proxy-v2-ssl "
-            "send-proxy-v2-ssl-cn no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn"
-        ),
-        (0, _TLS),
-    ),
+    "allow-0rtt": (0, _TLS),
     **dict.fromkeys(
         _w("npn"),
         (1, _TLS),
