@@ -70,7 +70,50 @@ def test_show_ssl_cert() -> None:
     s = CaStore()
     assert s.show_cert("") == ("", False)
     s.cert_loaded("/etc/site.pem", PEM)
+    s.cert_used("/etc/site.pem", "a bind")  # a file no context loaded is "Unused"
     assert s.show_cert("") == ("# filename\n/etc/site.pem\n", False)
     text, error = s.show_cert("/etc/site.pem")
     assert not error
     assert text == f"Filename: /etc/site.pem\nStatus: Used\n{DETAIL}OCSP Response Key: \n"
+
+
+def test_ssl_cert_transactions() -> None:
+    """`set|commit|abort|new|del ssl cert` in haproxy 2.6.12's words (ssl_ckch.c; the same
+    answers are compared with haproxy's in tests/integration/hamode/test_hamode_tls_cli.py)."""
+    from pylvs.proto.tls_store import CertCommands
+
+    s = CaStore(pair_ok=lambda pem: not pem.endswith("#mismatch"))
+    s.cert_loaded("/etc/site.pem", PEM)
+    s.cert_used("/etc/site.pem", "bind 1")
+    s.cert_used("/etc/site.pem", "bind 2")
+    c = CertCommands(s)
+    key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+    assert c.set("/etc/other.pem", PEM + key) == (
+        "Can't replace a certificate which is not referenced by the configuration!\n"
+        "Can't update /etc/other.pem!\n",
+        True,
+    )
+    assert c.set("/etc/site.pem", PEM) == (
+        "Transaction created for certificate /etc/site.pem!\n", False,
+    )  # fmt: skip
+    assert c.commit("/etc/site.pem") == (
+        "The transaction must contain at least a certificate and a private key!\n"
+        "Can't commit /etc/site.pem!\n",
+        True,
+    )
+    assert c.set("/etc/site.pem", PEM + key + "#mismatch") == (
+        "Transaction updated for certificate /etc/site.pem!\n", False,
+    )  # fmt: skip
+    assert c.commit("/etc/site.pem")[0].startswith("inconsistencies between private key")
+    generation = s.generation
+    assert c.set("/etc/site.pem", PEM + key)[1] is False
+    assert c.commit("/etc/site.pem") == ("Committing /etc/site.pem..\nSuccess!\n", False)
+    assert s.generation == generation + 1  # the contexts are built again
+    assert s.cert_pem("/etc/site.pem") == PEM + key
+    assert c.abort("/etc/site.pem") == ("No ongoing transaction!\n", True)
+    assert c.new("/etc/new.pem") == ("New empty certificate store '/etc/new.pem'!\n", False)
+    assert c.delete("/etc/site.pem") == (
+        "Can't remove the certificate: certificate '/etc/site.pem' in use, can't be deleted!\n\n",
+        True,
+    )
+    assert c.delete("/etc/new.pem") == ("Certificate '/etc/new.pem' deleted!\n", False)

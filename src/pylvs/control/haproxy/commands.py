@@ -239,6 +239,7 @@ HANDLERS: dict[str, Handler] = {
     "get_var": variables.get_var,
     "ssl_ca_file": ssl.ca_file,
     "ssl_show_cert": ssl.show_cert,
+    "ssl_cert": ssl.cert,
     "set_var": variables.set_var,
 }
 

@@ -81,27 +81,27 @@ KEYWORDS: tuple[Keyword, ...] = (
         ("new", "ssl", "cert"),
         "new ssl cert <certfile>                 :"
         " create a new certificate file to be used in a crt-list or a directory",
-        "unsupported",
+        "ssl_cert",
     ),
     (
         ("set", "ssl", "cert"),
         "set ssl cert <certfile> <payload>       : replace a certificate file",
-        "unsupported",
+        "ssl_cert",
     ),
     (
         ("commit", "ssl", "cert"),
         "commit ssl cert <certfile>              : commit a certificate file",
-        "unsupported",
+        "ssl_cert",
     ),
     (
         ("abort", "ssl", "cert"),
         "abort ssl cert <certfile>               : abort a transaction for a certificate file",
-        "unsupported",
+        "ssl_cert",
     ),
     (
         ("del", "ssl", "cert"),
         "del ssl cert <certfile>                 : delete an unused certificate file",
-        "unsupported",
+        "ssl_cert",
     ),
     (
         ("show", "ssl", "cert"),

@@ -171,22 +171,32 @@ def _dh(ctx: ssl.SSLContext, path: str, data: bytes, key_alg: str, defaults: Tls
         raise TlsSetupError(f"unable to load the default DH parameter for certificate '{path}'")
 
 
-def _load_chain(ctx: ssl.SSLContext, path: str, store: CaStore | None = None) -> bytes:
-    """The certificate (and key) file `path` in `ctx`; its content."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise TlsSetupError(
-            f"unable to stat SSL certificate from file '{path}' : {exc.strerror}."
-        ) from exc
+def _load_chain(
+    ctx: ssl.SSLContext, path: str, store: CaStore | None = None, user: object = None
+) -> bytes:
+    """The certificate (and key) file `path` in `ctx` (the store's content when it holds
+    the file: a commit's, or what was read at start); its content.  `user`: the context
+    the store counts among the file's instances."""
+    held = store.cert_pem(path) if store is not None else None
+    if held is not None:
+        data = held.encode("ascii", "replace")
+    else:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise TlsSetupError(
+                f"unable to stat SSL certificate from file '{path}' : {exc.strerror}."
+            ) from exc
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise TlsSetupError(f"unable to load certificate from file '{path}'.")
     if store is not None:
         store.cert_loaded(path, data.decode("ascii", "replace"))
+        if user is not None:
+            store.cert_used(path, user)
     key = None if b"PRIVATE KEY-----" in data else path + ".key"
     try:
-        ctx.load_cert_chain(path, key)
+        _load_pem(ctx, data, path if held is None else None, key)
     except (OSError, ssl.SSLError) as exc:
         if key is not None:
             raise TlsSetupError(f"No Private Key found in '{key}'.") from exc
@@ -196,52 +206,97 @@ def _load_chain(ctx: ssl.SSLContext, path: str, store: CaStore | None = None) ->
     return data
 
 
-def _first_cert(path: str) -> x509.Cert | None:
+def _load_pem(ctx: ssl.SSLContext, data: bytes, path: str | None, key: str | None) -> None:
+    """load_cert_chain from the file, or (`path` None) from `data` through a memory file
+    (the ssl module reads certificates from paths only)."""
+    if path is not None:
+        ctx.load_cert_chain(path, key)
+        return
+    fd = os.memfd_create("pylvs-cert", os.MFD_CLOEXEC)
     try:
-        with open(path, encoding="ascii", errors="replace") as f:
-            blocks = x509.pem_blocks(f.read())
-        return x509.parse(blocks[0])
-    except (OSError, IndexError, x509.CertError):
+        os.write(fd, data)
+        ctx.load_cert_chain(f"/proc/self/fd/{fd}", key)
+    finally:
+        os.close(fd)
+
+
+def pair_ok(pem: str) -> bool:
+    """Whether a PEM text's private key fits its certificate (X509_check_private_key)."""
+    try:
+        _load_pem(
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), pem.encode("ascii", "replace"), None, None
+        )
+    except (OSError, ssl.SSLError):
+        return False
+    return True
+
+
+def _first_cert(data: bytes) -> x509.Cert | None:
+    try:
+        return x509.parse(x509.pem_blocks(data.decode("ascii", "replace"))[0])
+    except (IndexError, x509.CertError):
         return None
 
 
-def cert_names(path: str) -> list[str]:
+def _names(cert: x509.Cert | None) -> list[str]:
     """The names SNI matches a certificate on: its CN and DNS subject alternative names
     (ssl_sock_load_cert_sni); lower case."""
-    cert = _first_cert(path)
     return [] if cert is None else [n.lower() for n in (*cert.common_names, *cert.dns)]
 
 
 class BindTls:
-    """The contexts of one TLS bind: the default and those SNI picks."""
+    """The contexts of one TLS bind: the default and those SNI picks; built again from the
+    store's contents after a commit (`current`)."""
 
     def __init__(
         self, spec: TlsBindSpec, store: CaStore, defaults: TlsDefaults = NO_DEFAULTS
     ) -> None:
         self.spec = spec
         self.defaults = defaults
+        self.store = store
         self.default: ssl.SSLContext | None = None
         self.exact: dict[str, ssl.SSLContext] = {}
         self.wild: dict[str, ssl.SSLContext] = {}
         self.handshakes = 0  # ssl_sess
         self.failed = 0  # ssl_failed_handshake
+        self.generation = -1
+        self._build()
+
+    def _build(self) -> None:
+        spec, store = self.spec, self.store
+        generation = store.generation
         entries = [CrtListEntry(p) for p in self._expand(spec.certs)]
         for path in spec.crt_lists:
             entries.extend(_read_crt_list(path, spec.crt_base, spec.ca_base))
         if not entries:
             raise TlsSetupError("no certificate given ('crt' or 'crt-list')")
-        for entry in entries:
-            ctx = self._context(entry, store)
-            names = list(entry.filters) or cert_names(entry.crt)
-            for name in names:
+        default: ssl.SSLContext | None = None
+        exact: dict[str, ssl.SSLContext] = {}
+        wild: dict[str, ssl.SSLContext] = {}
+        for i, entry in enumerate(entries):
+            ctx, cert = self._context(entry, store, (id(self), i))
+            for name in list(entry.filters) or _names(cert):
                 if name.startswith("!"):
                     continue
                 if name.startswith("*."):
-                    self.wild.setdefault(name[2:].lower(), ctx)
+                    wild.setdefault(name[2:].lower(), ctx)
                 else:
-                    self.exact.setdefault(name.lower(), ctx)
-            if self.default is None:
-                self.default = ctx
+                    exact.setdefault(name.lower(), ctx)
+            default = default or ctx
+        self.default, self.exact, self.wild = default, exact, wild
+        self.generation = generation
+
+    def current(self) -> None:
+        """After a commit (`commit ssl cert|ca-file`), new handshakes get contexts built
+        from the store's contents, as HAProxy rebuilds the instances of a committed file;
+        a build that fails keeps the contexts in use (said in the log)."""
+        if self.generation == self.store.generation:
+            return
+        try:
+            self._build()
+        except TlsSetupError as exc:
+            log.warning("bind %s: %s", self.spec.where, exc)
+            self.generation = self.store.generation
 
     @staticmethod
     def _expand(paths: tuple[str, ...]) -> list[str]:
@@ -264,7 +319,9 @@ class BindTls:
                 out.append(path)
         return out
 
-    def _context(self, entry: CrtListEntry, store: CaStore) -> ssl.SSLContext:
+    def _context(
+        self, entry: CrtListEntry, store: CaStore, user: object
+    ) -> tuple[ssl.SSLContext, x509.Cert | None]:
         spec = self.spec
         ctx = BindContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.sslobject_class = SniObject
@@ -275,8 +332,8 @@ class BindTls:
         if spec.prefer_client_ciphers or defaults.prefer_client_ciphers:
             ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
         ctx.options |= ssl.OP_NO_RENEGOTIATION  # ssl_sock_prepare_ctx
-        data = _load_chain(ctx, entry.crt, store)
-        cert = _first_cert(entry.crt)
+        data = _load_chain(ctx, entry.crt, store, user)
+        cert = _first_cert(data)
         if cert is not None:
             ctx.local_key_alg, ctx.local_sig_alg = cert.algorithm, cert.signature
         _dh(ctx, entry.crt, data, ctx.local_key_alg, defaults)
@@ -298,7 +355,7 @@ class BindTls:
         if alpn:
             ctx.set_alpn_protocols(list(alpn))
         ctx.sni_callback = self._sni
-        return ctx
+        return ctx, cert
 
     def _verifying(self, ctx: ssl.SSLContext, ca_file: str | None, store: CaStore) -> None:
         """What a bind that verifies clients adds (ssl_sock_prepare_ctx): the CA names in
@@ -442,7 +499,7 @@ def server_context(
     _versions(ctx, tls, defaults, bind=False)
     _ciphers(ctx, tls.ciphers or defaults.ciphers, tls.ciphersuites or defaults.ciphersuites)
     if tls.crt is not None:
-        _load_chain(ctx, tls.crt, store)
+        _load_chain(ctx, tls.crt, store, user=("server", id(tls)))
     if tls.alpn:
         ctx.set_alpn_protocols(list(tls.alpn))
     return ctx

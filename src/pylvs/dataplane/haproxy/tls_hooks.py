@@ -28,7 +28,7 @@ from pylvs.proto.tls_store import CaStore
 
 from . import tls_native
 from .tls import TlsBridge, TlsCounters
-from .tls_contexts import BindTls, TlsSetupError, constant_sni, server_context
+from .tls_contexts import BindTls, TlsSetupError, constant_sni, pair_ok, server_context
 
 if TYPE_CHECKING:
     from pylvs.dataplane.proxy.tcp import End
@@ -52,7 +52,7 @@ class TlsState:
         bind_defaults: TlsDefaults = NO_DEFAULTS,
         server_defaults: TlsDefaults = NO_DEFAULTS,
     ) -> None:
-        self.store = CaStore()
+        self.store = CaStore(pair_ok=pair_ok)  # `commit ssl cert` asks whether a key fits
         self.server_verify = server_verify
         # the global ssl-default-bind-* / ssl-default-server-* settings
         self.bind_defaults, self.server_defaults = bind_defaults, server_defaults
@@ -122,6 +122,7 @@ def accept(
     its PROXY header's addresses and TLVs, read before the handshake)."""
     loop, poller = listener.loop, listener.poller
     assert loop is not None and poller is not None
+    tls.current()  # a committed certificate or CA file: new handshakes use it
     assert tls.default is not None
 
     counts = listener.frontend.runtime.tls.counts

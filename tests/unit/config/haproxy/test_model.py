@@ -214,10 +214,10 @@ def test_a_bad_port_range_is_an_error() -> None:
 
 def test_tls_options_are_kept_and_others_warned() -> None:
     """`ssl`, `crt`, `verify` are acted on (kept in order for the converter, no warning);
-    a TLS option pylvs does not implement (`npn`, `crl-file`) is warned and kept."""
+    a TLS option pylvs does not implement (`npn`, `allow-0rtt`) is warned and kept."""
     text = (
         f"{D}listen l\n bind :443 ssl crt /nonexistent.pem npn h2\n"
-        " server s 127.0.0.1:443 ssl verify none crl-file /x.pem\n"
+        " server s 127.0.0.1:443 ssl verify none allow-0rtt\n"
     )
     r = load_text(text, "t.cfg")
     assert r.ok
@@ -225,7 +225,7 @@ def test_tls_options_are_kept_and_others_warned() -> None:
     assert kinds == [(7, Kind.UNSUPPORTED), (8, Kind.UNSUPPORTED)]
     p = r.config.proxies[0]
     assert p.binds[0].others == (("ssl", ()), ("crt", ("/nonexistent.pem",)), ("npn", ("h2",)))
-    assert p.servers[0].others == (("ssl", ()), ("verify", ("none",)), ("crl-file", ("/x.pem",)))
+    assert p.servers[0].others == (("ssl", ()), ("verify", ("none",)), ("allow-0rtt", ()))
 
 
 def test_every_server_option_reaches_the_server() -> None:
