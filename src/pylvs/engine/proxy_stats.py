@@ -576,6 +576,7 @@ def _with_ssl(info: ProcessInfo, c: TlsCounters, now: float) -> ProcessInfo:
         info,
         curr_ssl_conns=c.curr,
         cum_ssl_conns=c.cum,
+        max_ssl_conns=c.limit,
         ssl_rate=c.sessions.read(now),
         max_ssl_rate=c.sessions.peak,
         ssl_fe_key_rate=c.fe_keys.read(now),

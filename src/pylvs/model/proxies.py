@@ -372,6 +372,7 @@ class ProcessInfo:
     # TLS connections per second; full handshakes per second
     curr_ssl_conns: int = 0
     cum_ssl_conns: int = 0
+    max_ssl_conns: int = 0  # `maxsslconn` (0: no limit)
     ssl_rate: int = 0
     max_ssl_rate: int = 0
     ssl_fe_key_rate: int = 0

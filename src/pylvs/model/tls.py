@@ -129,6 +129,12 @@ class TlsDefaults:
     # own) and `tune.ssl.default-dh-param` (0: no DHE unless a certificate brings its own)
     dh_param_file: str | None = None
     default_dh_param: int = 0
+    # process-wide, kept with the binds' defaults: `maxsslconn` (TLS connections at once,
+    # both sides; 0: no limit), `tune.ssl.cachesize` (the binds' session cache; None:
+    # OpenSSL's, 0: none) and `tune.ssl.lifetime` (sessions' and tickets' lifetime, s)
+    max_conns: int = 0
+    cache_size: int | None = None
+    lifetime_s: int = 0
 
 
 NO_DEFAULTS = TlsDefaults()

@@ -10,6 +10,7 @@ import contextlib
 import socket
 import ssl
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from pylvs.proto import proxyproto
 from tests.integration.hamode.hamode_helpers import KINDS, Proxy, Servers, both, free_port
+from tests.integration.hamode.hamode_helpers import stats_command as cli
 from tests.integration.hamode.tls_helpers import NEEDS, accepting, make_certs, openssl, read_all
 
 pytestmark = NEEDS
@@ -242,3 +244,94 @@ def _after_addresses(header: bytes) -> bytes:
         return b""
     size = int.from_bytes(header[14:16], "big")
     return header[16 + 12 : 16 + size]
+
+
+def _lifetime(port: int) -> str:
+    got = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_3", "-ign_eof"],
+        input=b"", capture_output=True, timeout=20, check=False,
+    )  # fmt: skip
+    out = got.stdout.decode(errors="replace")
+    return next((x.strip() for x in out.splitlines() if "lifetime hint" in x), "")
+
+
+def _resumed(port: int, d: Path) -> list[str]:
+    """Two TLS 1.2 connections, the second offering the first's session (by its ID)."""
+    sess = d / f"sess-{port}"
+    seen = []
+    for opt in ("-sess_out", "-sess_in"):
+        got = subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2", opt,
+             str(sess)],
+            input=b"", capture_output=True, timeout=20, check=False,
+        )  # fmt: skip
+        out = got.stdout.decode(errors="replace").splitlines()
+        seen.append(next((x.split(",")[0] for x in out if x.startswith(("New,", "Reused,"))), ""))
+    return seen
+
+
+def _held(port: int, d: Path) -> tuple[str, str]:
+    """One TLS connection kept open while a second one is tried: what each saw."""
+    ctx = ssl.create_default_context(cafile=str(d / "ca.pem"))
+    ctx.check_hostname = False
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        ctx.wrap_socket(raw, server_hostname="www.test.local") as first,
+    ):
+        try:  # timeout client 5s: haproxy never answers, pylvs closes it then
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=2) as raw2,
+                ctx.wrap_socket(raw2, server_hostname="www.test.local") as second,
+            ):
+                second_saw = second.version() or ""
+        except (ssl.SSLError, OSError) as exc:
+            second_saw = type(exc).__name__
+        return first.version() or "", second_saw
+
+
+def _sessions_config(d: Path, port: int, global_: str, server: int) -> str:
+    return (
+        f"global\n{global_}    ssl-default-bind-options no-tls-tickets\n"
+        "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n"
+        f"    timeout server 5s\nlisten tls\n    bind 127.0.0.1:{port} ssl crt {d}/www.pem\n"
+        f"    server s 127.0.0.1:{server}\n"
+    )
+
+
+def test_session_cache_lifetime_and_maxsslconn_are_haproxys(
+    proxy: Callable[..., Proxy], certs: Path
+) -> None:
+    """`tune.ssl.lifetime` (the tickets' lifetime hint), `tune.ssl.cachesize 0` (no
+    resumption by session ID), `maxsslconn` (a TLS connection over the limit is closed
+    before its handshake; show info's MaxSslConns)."""
+    seen: dict[str, object] = {}
+    backend = socket.create_server(("127.0.0.1", 0))  # connections wait in its backlog
+    held_by = backend.getsockname()[1]
+    for kind in KINDS:
+        ports = {n: free_port() for n in ("limited", "sessions", "nocache")}
+        sock = certs / f"{kind}-{ports['limited']}.sock"
+        limited = f"    stats socket {sock} level admin\n    maxsslconn 1\n"
+        proxy(kind, _sessions_config(certs, ports["limited"], limited, held_by), None)
+        sessions = "    tune.ssl.lifetime 2m\n"  # a refused server: clients closed at once
+        proxy(kind, _sessions_config(certs, ports["sessions"], sessions, 1), None)
+        nocache = "    tune.ssl.cachesize 0\n"
+        proxy(kind, _sessions_config(certs, ports["nocache"], nocache, 1), None)
+        deadline = time.monotonic() + 10
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen[kind] = {
+            "held": _held(ports["limited"], certs),
+            "info": [x for x in cli(sock, "show info").splitlines() if "MaxSslConns" in x],
+            "hint": _lifetime(ports["sessions"]),
+            "cache": _resumed(ports["sessions"], certs),
+            "no cache": _resumed(ports["nocache"], certs),
+        }
+    backend.close()
+    assert seen["pylvs"] == seen["haproxy"], seen
+    got = seen["pylvs"]
+    assert isinstance(got, dict)
+    assert got["cache"] == ["New", "Reused"]
+    assert got["no cache"][0] == "New" and "Reused" not in got["no cache"]
+    assert got["held"] == ("TLSv1.3", "TimeoutError")
+    assert got["info"] == ["MaxSslConns: 1"]
+    assert got["hint"] == "TLS session ticket lifetime hint: 120 (seconds)"

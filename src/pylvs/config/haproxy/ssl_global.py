@@ -7,8 +7,9 @@ ssl_parse_global_default_dh).
 Context (`paths`) and the bind and server readers resolve relative `ca-file`, `crl-file`
 and `crt` paths there (ssl_options.py), as HAProxy does while parsing; they are also kept in
 Global.others for the lines of `crt-list` files, which the runtime reads.  The defaults
-(`ssl-default-{bind,server}-*`, the DH settings) are kept in Global.others, checked as
-HAProxy checks them, and gathered by `tls_defaults` into model/tls.py's TlsDefaults.
+(`ssl-default-{bind,server}-*`, the DH settings, `maxsslconn`, the session cache's size and
+lifetime) are kept in Global.others, checked as HAProxy checks them, and gathered by
+`tls_defaults` into model/tls.py's TlsDefaults.
 """
 
 from __future__ import annotations
@@ -126,6 +127,50 @@ def _read_default_dh(st: Statement, ctx: Context, others: Others) -> None:
     others.append((st.name, (str(atoi(st.args[0].text)),)))
 
 
+def _read_int(st: Statement, ctx: Context, others: Others) -> None:
+    """`maxsslconn N`, `tune.ssl.cachesize N` (ssl_parse_global_int: atoi, >= 0)."""
+    if _too_many(st, ctx, 1):
+        return
+    if not st.args or not st.args[0].text:
+        ctx.error(st.loc, f"'{st.name}' expects an integer argument.")
+        return
+    if atoi(st.args[0].text) < 0:
+        ctx.error(st.loc, f"'{st.name}' expects a positive numeric value.")
+        return
+    others.append((st.name, (str(atoi(st.args[0].text)),)))
+
+
+# parse_time_err's units, for a time in seconds: (multiplier, divisor)
+_SECONDS = {"us": (1, 1_000_000), "ms": (1, 1000), "s": (1, 1), "m": (60, 1), "h": (3600, 1)}
+_SECONDS["d"] = (86400, 1)
+
+
+def _read_lifetime(st: Statement, ctx: Context, others: Others) -> None:
+    """`tune.ssl.lifetime TIME` (ssl_parse_global_lifetime: seconds by default)."""
+    if _too_many(st, ctx, 1):
+        return
+    if not st.args or not st.args[0].text:
+        ctx.error(st.loc, f"'{st.name}' expects ssl sessions <lifetime> in seconds as argument.")
+        return
+    text = st.args[0].text
+    n = len(text) - len(text.lstrip("0123456789"))
+    unit = text[n:]
+    if not n or (unit and unit not in _SECONDS):
+        bad = (text[n:] or text)[:1]
+        ctx.error(st.loc, f"unexpected character '{bad}' in argument to <{st.name}>.")
+        return
+    mult, div = _SECONDS.get(unit, (1, 1))
+    seconds = (int(text[:n]) * mult + div - 1) // div
+    if seconds > 2**31 - 1:
+        ctx.error(
+            st.loc,
+            f"timer overflow in argument '{text}' to <{st.name}> (maximum value is 2147483647 s"
+            " or ~68 years).",
+        )
+        return
+    others.append((st.name, (str(seconds),)))
+
+
 Reader = Callable[[Statement, Context, Others], None]
 KEYWORDS: dict[str, Reader] = {
     "ca-base": read_base,
@@ -136,7 +181,13 @@ KEYWORDS: dict[str, Reader] = {
     "ssl-default-server-options": _read_options,
     "ssl-dh-param-file": _read_dh_file,
     "tune.ssl.default-dh-param": _read_default_dh,
+    "maxsslconn": _read_int,
+    "tune.ssl.cachesize": _read_int,
+    "tune.ssl.lifetime": _read_lifetime,
 }
+# kept with the binds' defaults (tls_defaults)
+_PROCESS: tuple[str, ...] = ("ssl-dh-param-file", "tune.ssl.default-dh-param", "maxsslconn")
+_PROCESS += ("tune.ssl.cachesize", "tune.ssl.lifetime")
 
 
 def bases(others: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
@@ -159,7 +210,7 @@ def tls_defaults(others: tuple[tuple[str, tuple[str, ...]], ...], side: str) -> 
                     values[word] = next(words)
                 else:
                     flag_word(word, values, flags)
-        elif side == "bind" and key in ("ssl-dh-param-file", "tune.ssl.default-dh-param"):
+        elif side == "bind" and key in _PROCESS:
             values[key] = args[0]
     return TlsDefaults(
         ciphers=values.get("ciphers"),
@@ -172,4 +223,7 @@ def tls_defaults(others: tuple[tuple[str, tuple[str, ...]], ...], side: str) -> 
         curves=values.get("curves"),
         dh_param_file=values.get("ssl-dh-param-file"),
         default_dh_param=int(values.get("tune.ssl.default-dh-param", "0")),
+        max_conns=int(values.get("maxsslconn", "0")),
+        cache_size=int(values["tune.ssl.cachesize"]) if "tune.ssl.cachesize" in values else None,
+        lifetime_s=int(values.get("tune.ssl.lifetime", "0")),
     )

@@ -36,7 +36,8 @@ _TLS = (
     " `crt-list`, `ca-file`, `verify`, `alpn`, `sni`, `ciphers`, `ciphersuites`, `curves`,"
     " `ecdhe`, `ssl-min-ver`/`ssl-max-ver`, `no-tlsv1x`/`force-tlsv1x`, `ca-base`/`crt-base`,"
     " `ssl-default-{bind,server}-{ciphers,ciphersuites,options}`, `ssl-default-bind-curves`,"
-    " `ssl-dh-param-file`, `tune.ssl.default-dh-param`)"
+    " `ssl-dh-param-file`, `tune.ssl.default-dh-param`, `maxsslconn`, `tune.ssl.cachesize`,"
+    " `tune.ssl.lifetime`)"
 )
 _THREADS = "pylvs runs one event loop; HAProxy's threads and CPU pinning do not apply"
 _POLLER = "HAProxy's pollers and socket tuning do not apply to pylvs's event loop"
@@ -64,10 +65,10 @@ _GLOBAL: dict[str, str] = {
             "issuers-chain-path "
             "ssl-engine ssl-load-extra-del-ext "
             "ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path "
-            "ssl-skip-self-issued-ca maxsslconn maxsslrate tune.ssl.cachesize "
+            "ssl-skip-self-issued-ca maxsslrate "
             "tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size "
             "tune.ssl.force-private-cache tune.ssl.hard-maxrecord "
-            "tune.ssl.keylog tune.ssl.lifetime tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size "
+            "tune.ssl.keylog tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size "
             "httpclient.ssl.ca-file httpclient.ssl.verify"
         ),
         _TLS,

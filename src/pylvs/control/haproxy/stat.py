@@ -251,7 +251,7 @@ def info_fields(info: ProcessInfo, now: float, use_float: bool = False) -> list[
         "CurrConns": u(info.curr_conns),
         "CumConns": u(info.cum_conns, "MCP"),
         "CumReq": u(info.cum_req, "MCP"),
-        "MaxSslConns": u(0, "MMP"),
+        "MaxSslConns": u(info.max_ssl_conns, "MMP"),
         "CurrSslConns": u(info.curr_ssl_conns),
         "CumSslConns": u(info.cum_ssl_conns, "MCP"),
         "Maxpipes": u(0, "CLP"),

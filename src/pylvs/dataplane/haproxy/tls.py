@@ -416,13 +416,19 @@ class TlsCounters:
     """The process's TLS connections as `show info` tells them (stats.c stats_fill_info):
     those open and opened (front and back: global.sslconns, totalsslconns), the clients'
     TLS connections per second (ssl_per_sec, counted at accept), the full handshakes per
-    second on each side (ssl_fe_keys_per_sec, ssl_be_keys_per_sec: not resumed ones)."""
+    second on each side (ssl_fe_keys_per_sec, ssl_be_keys_per_sec: not resumed ones), and
+    `maxsslconn` (`limit`, 0: none): no TLS connection starts while that many are open
+    (ssl_sock_init: CO_ER_SSL_TOO_MANY)."""
 
-    __slots__ = ("be_keys", "cum", "curr", "fe_keys", "sessions")
+    __slots__ = ("be_keys", "cum", "curr", "fe_keys", "limit", "sessions")
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 0) -> None:
         self.curr = self.cum = 0
+        self.limit = limit
         self.sessions, self.fe_keys, self.be_keys = Rate(), Rate(), Rate()
+
+    def full(self) -> bool:
+        return bool(self.limit) and self.curr >= self.limit
 
 
 def facts_of(obj: ssl.SSLObject) -> TlsFacts:

@@ -332,6 +332,11 @@ class BindTls:
         if spec.prefer_client_ciphers or defaults.prefer_client_ciphers:
             ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
         ctx.options |= ssl.OP_NO_RENEGOTIATION  # ssl_sock_prepare_ctx
+        if defaults.cache_size is not None or defaults.lifetime_s:
+            try:
+                tls_native.set_sessions(ctx, defaults.cache_size, defaults.lifetime_s)
+            except tls_native.NativeUnavailableError as exc:
+                raise TlsSetupError(f"cannot set the session cache: {exc}") from None
         data = _load_chain(ctx, entry.crt, store, user)
         cert = _first_cert(data)
         if cert is not None:

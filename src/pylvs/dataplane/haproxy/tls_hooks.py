@@ -57,7 +57,7 @@ class TlsState:
         # the global ssl-default-bind-* / ssl-default-server-* settings
         self.bind_defaults, self.server_defaults = bind_defaults, server_defaults
         self._binds: dict[int, BindTls] = {}
-        self.counts = TlsCounters()  # show info's SSL lines
+        self.counts = TlsCounters(bind_defaults.max_conns)  # show info's SSL lines
 
     def prepare(self, backends: Iterable[BackendRuntime]) -> None:
         """Build the contexts of the servers whose TLS is in use (their CA, certificate
@@ -141,6 +141,10 @@ def accept(
             counters.stop_session(sess, listener.ctx.clock())
         listener._drop(client, reset=False)
 
+    if counts.full():  # `maxsslconn`: no handshake (see `_over_limit`)
+        _over_limit(listener, client, sess)
+        return
+
     bridge = TlsBridge(
         poller, client, tls.default, listener.ctx.fds, server_side=True,
         on_ready=ready, on_fail=failed, counts=counts,
@@ -149,6 +153,23 @@ def accept(
 
 
 # -- servers ---------------------------------------------------------------------------
+
+
+def _over_limit(listener: FrontendListener, client: _socket.socket, sess: Session | None) -> None:
+    """A client accepted while `maxsslconn` TLS connections are open: haproxy 2.6.12
+    leaves it without a handshake (ssl_sock_init fails with CO_ER_SSL_TOO_MANY and the
+    connection is never answered, even once others close); pylvs does the same but closes
+    it at `timeout client` rather than never."""
+    loop = listener.loop
+    assert loop is not None
+    log.debug("frontend %s: too many SSL connections", listener.frontend.spec.name)
+
+    def drop() -> None:
+        if sess is not None:
+            counters.stop_session(sess, listener.ctx.clock())
+        listener._drop(client, reset=False)
+
+    loop.call_later(listener.frontend.client_s or HANDSHAKE_TIMEOUT, drop)
 
 
 def _sni(srv: ServerRuntime, sess: Session | None, stream: Stream | None = None) -> str | None:
@@ -171,6 +192,9 @@ def connect_tcp(hs: ConnectingSession, end: End, srv: ServerRuntime, tls_state: 
     (the PROXY header, if any, goes first in clear)."""
     spec = srv.spec
     prefix = (hs._proxy_header(spec) if spec.proxy_version else None) or b""
+    if tls_state.counts.full():
+        hs._failed("too many SSL connections", error=True)
+        return
     try:
         ctx = srv.tls.context(tls_state.store, tls_state.server_verify, tls_state.server_defaults)
     except TlsSetupError as exc:
@@ -213,6 +237,10 @@ def connect_http(up: Upstream, sc: ServerConn, tls_state: TlsState) -> None:
     ep = sc.ep
     assert ep is not None
     srv = sc.srv
+    if tls_state.counts.full():
+        log.debug("server %s: too many SSL connections", srv.spec.name)
+        up.connect_failed(sc)
+        return
     try:
         ctx = srv.tls.context(tls_state.store, tls_state.server_verify, tls_state.server_defaults)
     except TlsSetupError as exc:

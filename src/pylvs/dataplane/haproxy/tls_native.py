@@ -3,8 +3,9 @@ cipher suites (`ciphersuites`: SSL_CTX_set_ciphersuites), the key exchange group
 `ecdhe`: SSL_CTX_set1_curves_list), HAProxy's built-in DH groups
 (`tune.ssl.default-dh-param`: ssl_sock.c ssl_get_tmp_dh, RFC 7919 ffdhe2048/ffdhe4096), the
 CA names a bind sends with its certificate request (SSL_CTX_add_client_CA; Python never
-sets them: HAProxy does unless `no-ca-names`) and the verify callback that lets chosen
-errors through (`ca-ignore-err` / `crt-ignore-err`: ssl_sock_bind_verifycbk).
+sets them: HAProxy does unless `no-ca-names`), the verify callbacks that let chosen errors
+through (`ca-ignore-err` / `crt-ignore-err`: ssl_sock_bind_verifycbk) or check a name, and
+the session cache's size and lifetime (`tune.ssl.cachesize`, `tune.ssl.lifetime`).
 
 Each call goes, through ctypes, to the very libssl the `ssl` module is linked with (its
 `_ssl` extension is dlopen'ed again: dlsym on that handle finds libssl's symbols among the
@@ -26,6 +27,8 @@ from functools import cache
 # include/openssl/ssl.h
 _SSL_CTRL_SET_TMP_DH = 3
 _SSL_CTRL_SET_GROUPS_LIST = 92
+_SSL_CTRL_SET_SESS_CACHE_SIZE = 42
+_SSL_CTRL_SET_SESS_CACHE_MODE = 44
 # include/openssl/obj_mac.h
 _NID_FFDHE = {2048: 1126, 4096: 1128}
 _X509_V_ERR_HOSTNAME_MISMATCH = 62  # include/openssl/x509_vfy.h
@@ -70,6 +73,8 @@ def _lib() -> ctypes.CDLL:
         lib.X509_STORE_CTX_get_error.argtypes = [ctypes.c_void_p]
         lib.X509_STORE_CTX_get_error_depth.restype = ctypes.c_int
         lib.X509_STORE_CTX_get_error_depth.argtypes = [ctypes.c_void_p]
+        lib.SSL_CTX_set_timeout.restype = ctypes.c_long
+        lib.SSL_CTX_set_timeout.argtypes = [ctypes.c_void_p, ctypes.c_long]
         lib.X509_STORE_CTX_get_current_cert.restype = ctypes.c_void_p
         lib.X509_STORE_CTX_get_current_cert.argtypes = [ctypes.c_void_p]
         lib.X509_STORE_CTX_set_error.restype = None
@@ -200,3 +205,17 @@ def verify_name(ctx: ssl.SSLContext, accept: Callable[[bytes], bool]) -> None:
     callback = VerifyCallback(verify)
     ctx.__dict__["_pylvs_verify_callback"] = callback
     lib.SSL_CTX_set_verify(ptr, lib.SSL_CTX_get_verify_mode(ptr), callback)
+
+
+def set_sessions(ctx: ssl.SSLContext, cache_size: int | None, lifetime_s: int) -> None:
+    """A bind's session cache: `tune.ssl.cachesize` entries (0: none, SSL_SESS_CACHE_OFF,
+    as ssl_set_shctx leaves a context without HAProxy's cache) and `tune.ssl.lifetime`
+    (SSL_CTX_set_timeout: sessions and TLS 1.3 tickets' lifetime hint)."""
+    lib = _lib()
+    ptr = _ssl_ctx(ctx)
+    if cache_size == 0:
+        lib.SSL_CTX_ctrl(ptr, _SSL_CTRL_SET_SESS_CACHE_MODE, 0, None)
+    elif cache_size is not None:
+        lib.SSL_CTX_ctrl(ptr, _SSL_CTRL_SET_SESS_CACHE_SIZE, cache_size, None)
+    if lifetime_s:
+        lib.SSL_CTX_set_timeout(ptr, lifetime_s)

@@ -175,3 +175,20 @@ def test_bad_verification_values_are_haproxys_errors() -> None:
     for line, message in cases.items():
         r = load_text(D + f"frontend f\n {line}\n", "t.cfg", host=HOST)
         assert [p.message for p in r.problems.errors] == [message], line
+
+
+def test_process_tls_limits_are_read_as_haproxy_reads_them() -> None:
+    spec, said = _spec(
+        "global\n maxsslconn 100\n tune.ssl.cachesize 0\n tune.ssl.lifetime 1500ms\n" + D
+    )
+    assert said == []
+    bind = spec.ssl_bind_defaults
+    assert (bind.max_conns, bind.cache_size, bind.lifetime_s) == (100, 0, 2)  # rounded up
+    cases = {
+        "maxsslconn -1": "'maxsslconn' expects a positive numeric value.",
+        "maxsslconn": "'maxsslconn' expects an integer argument.",
+        "tune.ssl.lifetime 10x": "unexpected character 'x' in argument to <tune.ssl.lifetime>.",
+    }
+    for line, message in cases.items():
+        r = load_text(f"global\n {line}\n", "t.cfg", host=HOST)
+        assert [p.message for p in r.problems.errors] == [message], line
