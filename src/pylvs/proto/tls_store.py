@@ -134,18 +134,10 @@ class CaStore:
         return f"Committing {name}\nSuccess!\n", False
 
     def abort(self, name: str) -> tuple[str, bool]:
-        if not name:
-            return "'abort ssl ca-file' expects a filename\n", True
-        if self.tx is None:
-            return "No ongoing transaction!\n", True
-        if self.tx.name != name:
-            return (
-                f"The ongoing transaction is about '{self.tx.name}' but you are trying to"
-                f" abort a transaction for '{name}'\n",
-                True,
-            )
-        self.tx = None
-        return f"Transaction aborted for certificate '{name}'!\n", False
+        got = _abort(self.tx, name, "'abort ssl ca-file' expects a filename\n")
+        if not got[1]:
+            self.tx = None
+        return got
 
     def delete(self, name: str) -> tuple[str, bool]:
         if not name:
@@ -217,6 +209,21 @@ class CaStore:
         return out + "OCSP Response Key: \n", False
 
 
+def _abort(tx: PemFile | None, name: str, usage: str) -> tuple[str, bool]:
+    """`abort ssl ca-file|cert NAME`'s answer (the same words for both in ssl_ckch.c)."""
+    if not name:
+        return usage, True
+    if tx is None:
+        return "No ongoing transaction!\n", True
+    if tx.name != name:
+        return (
+            f"The ongoing transaction is about '{tx.name}' but you are trying to abort a"
+            f" transaction for '{name}'\n",
+            True,
+        )
+    return f"Transaction aborted for certificate '{name}'!\n", False
+
+
 def _key_in(pem: str) -> bool:
     return "PRIVATE KEY-----" in pem
 
@@ -279,19 +286,10 @@ class CertCommands:
         return f"Committing {name}{dots}\nSuccess!\n", False
 
     def abort(self, name: str) -> tuple[str, bool]:
-        store = self.store
-        if not name:
-            return "'abort ssl cert' expects a filename\n", True
-        if store.cert_tx is None:
-            return "No ongoing transaction!\n", True
-        if store.cert_tx.name != name:
-            return (
-                f"The ongoing transaction is about '{store.cert_tx.name}' but you are trying"
-                f" to abort a transaction for '{name}'\n",
-                True,
-            )
-        store.cert_tx = None
-        return f"Transaction aborted for certificate '{name}'!\n", False
+        got = _abort(self.store.cert_tx, name, "'abort ssl cert' expects a filename\n")
+        if not got[1]:
+            self.store.cert_tx = None
+        return got
 
     def delete(self, name: str) -> tuple[str, bool]:
         store = self.store

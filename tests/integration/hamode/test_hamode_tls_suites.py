@@ -19,7 +19,14 @@ import pytest
 from pylvs.proto import proxyproto
 from tests.integration.hamode.hamode_helpers import KINDS, Proxy, Servers, both, free_port
 from tests.integration.hamode.hamode_helpers import stats_command as cli
-from tests.integration.hamode.tls_helpers import NEEDS, accepting, make_certs, openssl, read_all
+from tests.integration.hamode.tls_helpers import (
+    NEEDS,
+    accepting,
+    make_certs,
+    openssl,
+    read_all,
+    server_side,
+)
 
 pytestmark = NEEDS
 
@@ -50,12 +57,8 @@ class Recorder:
 
     def _serve(self, raw: socket.socket) -> None:
         raw.settimeout(5)
-        try:  # the proxies also connect for clients whose own handshake fails, then reset:
-            if not raw.recv(1, socket.MSG_PEEK):  # such a one is never wrapped
-                raise ConnectionResetError
-            s = self.ctx.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
-        except OSError:
-            raw.close()
+        s = server_side(self.ctx, raw)
+        if s is None:
             return
         with contextlib.suppress(OSError), s:
             s.do_handshake()

@@ -23,6 +23,7 @@ from tests.integration.hamode.tls_helpers import (
     make_certs,
     openssl,
     read_all,
+    server_side,
     signed,
 )
 
@@ -70,12 +71,8 @@ class App:
 
     def _serve(self, raw: socket.socket) -> None:
         raw.settimeout(5)
-        try:  # a client that gives up (a failed verification) resets: never wrapped
-            if not raw.recv(1, socket.MSG_PEEK):
-                raise ConnectionResetError
-            s = self.ctx.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
-        except OSError:
-            raw.close()
+        s = server_side(self.ctx, raw)  # None: a client that gave up (a failed verification)
+        if s is None:
             return
         with contextlib.suppress(OSError), s:
             s.do_handshake()

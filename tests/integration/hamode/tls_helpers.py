@@ -81,6 +81,19 @@ def read_all(s: socket.socket) -> bytes:
     return data
 
 
+def server_side(ctx: ssl.SSLContext, raw: socket.socket) -> ssl.SSLSocket | None:
+    """`raw` wrapped for the server side, its handshake not made yet; None (and `raw`
+    closed) when the peer left before saying anything (a proxy whose own client failed
+    connects, then resets: wrap_socket would leave its SSLSocket unclosed)."""
+    try:
+        if not raw.recv(1, socket.MSG_PEEK):
+            raise ConnectionResetError
+        return ctx.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
+    except OSError:
+        raw.close()
+        return None
+
+
 def accepting(sock: socket.socket, serve: Callable[[socket.socket], None]) -> None:
     """Serve each connection `sock` accepts on a thread of its own, until it is closed."""
 
