@@ -248,3 +248,33 @@ def test_peers_are_verified_as_haproxy_verifies_them(
     assert got["check"] == [("/health", "www.test.local", "http/1.1")]
     assert got["check bad"] == []
     assert got["check plain"] == [("/plain-health", None, "http/1.1")]
+
+
+def test_crt_list_lines_verify_as_haproxys(
+    proxy: Callable[..., Proxy], certs: Path, apps: tuple[App, App]
+) -> None:
+    """A crt-list line's `[verify required ca-file ...]` is what a client reaching its
+    certificate by SNI meets (ssl_sock_switchctx_set: the verify mode and CA names go with
+    the context), while the default line verifies nobody."""
+    listing = certs / "verify-list.txt"
+    listing.write_text(
+        f"{certs}/www.pem\n{certs}/wild.pem [verify required ca-file {certs}/ca.pem]\n"
+    )
+    seen: dict[str, list[str]] = {}
+    for kind in KINDS:
+        port = free_port()
+        proxy(
+            kind,
+            "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n"
+            f"    timeout server 5s\nlisten l\n    bind 127.0.0.1:{port} ssl crt-list {listing}\n"
+            f"    server s 127.0.0.1:{apps[0].port} ssl verify none\n",
+            None,
+        )
+        seen[kind] = [
+            _tls_status(certs, port, "www.test.local", None),
+            _tls_status(certs, port, "a.wild.local", None),
+            _tls_status(certs, port, "a.wild.local", "client.pem"),
+        ]
+    assert seen["pylvs"] == seen["haproxy"], seen
+    ok = "HTTP/1.1 200 OK"
+    assert seen["pylvs"] == [ok, "SSLError TLSV13_ALERT_CERTIFICATE_REQUIRED", ok]

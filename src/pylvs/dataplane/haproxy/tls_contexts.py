@@ -396,6 +396,11 @@ class BindTls:
             return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
         if ctx is not None and ctx is not obj.context:
             obj.context = ctx
+            try:
+                tls_native.switched(obj, ctx)
+            except tls_native.NativeUnavailableError as exc:
+                log.warning("bind %s: %s", self.spec.where, exc)
+                return ssl.ALERT_DESCRIPTION_INTERNAL_ERROR
         return None
 
 

@@ -73,6 +73,18 @@ def _lib() -> ctypes.CDLL:
         lib.X509_STORE_CTX_get_error.argtypes = [ctypes.c_void_p]
         lib.X509_STORE_CTX_get_error_depth.restype = ctypes.c_int
         lib.X509_STORE_CTX_get_error_depth.argtypes = [ctypes.c_void_p]
+        lib.SSL_get_SSL_CTX.restype = ctypes.c_void_p
+        lib.SSL_get_SSL_CTX.argtypes = [ctypes.c_void_p]
+        lib.SSL_CTX_get_verify_callback.restype = ctypes.c_void_p
+        lib.SSL_CTX_get_verify_callback.argtypes = [ctypes.c_void_p]
+        lib.SSL_set_verify.restype = None
+        lib.SSL_set_verify.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+        lib.SSL_CTX_get_client_CA_list.restype = ctypes.c_void_p
+        lib.SSL_CTX_get_client_CA_list.argtypes = [ctypes.c_void_p]
+        lib.SSL_dup_CA_list.restype = ctypes.c_void_p
+        lib.SSL_dup_CA_list.argtypes = [ctypes.c_void_p]
+        lib.SSL_set_client_CA_list.restype = None
+        lib.SSL_set_client_CA_list.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         lib.SSL_CTX_set_timeout.restype = ctypes.c_long
         lib.SSL_CTX_set_timeout.argtypes = [ctypes.c_void_p, ctypes.c_long]
         lib.X509_STORE_CTX_get_current_cert.restype = ctypes.c_void_p
@@ -219,3 +231,26 @@ def set_sessions(ctx: ssl.SSLContext, cache_size: int | None, lifetime_s: int) -
         lib.SSL_CTX_ctrl(ptr, _SSL_CTRL_SET_SESS_CACHE_SIZE, cache_size, None)
     if lifetime_s:
         lib.SSL_CTX_set_timeout(ptr, lifetime_s)
+
+
+def switched(obj: ssl.SSLObject, ctx: ssl.SSLContext) -> None:
+    """After SNI gave a connection the context `ctx` (`obj.context = ctx`: SSL_set_SSL_CTX,
+    which keeps the first context's verify mode and CA names), what ssl_sock_switchctx_set
+    also takes from it: its verify mode and callback, its CA names.  The SSL pointer
+    follows the object header and the socket weakref in CPython's PySSLSocket; it is used
+    only when SSL_get_SSL_CTX gives back `ctx`'s."""
+    lib = _lib()
+    want = _ssl_ctx(ctx)
+    inner = getattr(obj, "_sslobj", None)
+    if inner is None:
+        raise NativeUnavailableError("no SSL object")
+    ssl_ptr = ctypes.c_void_p.from_address(
+        id(inner) + object.__basicsize__ + ctypes.sizeof(ctypes.c_void_p)
+    ).value
+    if not ssl_ptr or lib.SSL_get_SSL_CTX(ssl_ptr) != want:
+        raise NativeUnavailableError("the ssl object's layout is not CPython's")
+    lib.SSL_set_verify(
+        ssl_ptr, lib.SSL_CTX_get_verify_mode(want), lib.SSL_CTX_get_verify_callback(want)
+    )
+    names = lib.SSL_CTX_get_client_CA_list(want)
+    lib.SSL_set_client_CA_list(ssl_ptr, lib.SSL_dup_CA_list(names) if names else None)
