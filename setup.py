@@ -19,6 +19,7 @@ setup(
             depends=[
                 "src/pylvs/dataplane/proxy/_http1.h",
                 "src/pylvs/dataplane/proxy/_h1own.h",
+                "src/pylvs/dataplane/proxy/_h1conf.h",
                 "src/pylvs/dataplane/proxy/vendor/picohttpparser.h",
                 "src/pylvs/dataplane/proxy/_chunked.h",
                 "src/pylvs/dataplane/proxy/_body.h",

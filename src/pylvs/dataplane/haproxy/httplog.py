@@ -66,6 +66,7 @@ def install(runtime: ProxyRuntime) -> None:
     if any(fe.spec.log.logasap for fe in logging.values()):
         runtime.http.on_response.append(responded)  # it returns None: the head is unchanged
     runtime.http.on_end.append(ended)
+    runtime.http.log = ended
 
 
 def _http_streams(fe: Frontend) -> bool:

@@ -61,6 +61,7 @@ struct Plain {
     int gen;              /* the server indexes' generation (plain_servers moves them) */
     double purge_delay;
     uint64_t sopened, sclosed; /* its pool's server connections (h1_conns) */
+    struct H1Conf *h1conf; /* what its exchanges log and add (_h1own.h), or NULL */
 };
 
 static void h1pool_reset(Pump *self, Plain *p); /* _h1own.h */
@@ -350,6 +351,7 @@ static PyObject *Pump_plain_listen(Pump *self, PyObject *args) {
     p->npools = p->gen = 0;
     p->purge_delay = 0.0;
     p->sopened = p->sclosed = 0;
+    p->h1conf = NULL;
     Slot *l = &self->slots[lfd];
     l->peer = lfd; /* the dispatch's "handled here first" mark */
     l->mode = MODE_LISTEN;
@@ -565,6 +567,7 @@ static void plain_free(Pump *self) {
         PyMem_Free(self->plains[i].addr);
         PyMem_Free(self->plains[i].alen);
         PyMem_Free(self->plains[i].pools);
+        PyMem_Free(self->plains[i].h1conf);
     }
     PyMem_Free(self->plains);
     self->plains = NULL;

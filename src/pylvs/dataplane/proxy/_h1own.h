@@ -19,8 +19,15 @@
  * Python keeps every count, through the listener's records (_accept.h's list, one call per
  * round): (PLAIN_STARTED, key, cfd, -1) accepted; (PLAIN_ENDED, key, cfd, server, H1_SERVED,
  * status, request bytes, response bytes, server bytes, head bytes written to the server) an
- * exchange served; (PLAIN_ENDED,
- * key, cfd, -1, H1_CLOSED, 0, 0, 0, 0) the connection closed.  Anything not plain is handed
+ * exchange served; (PLAIN_ENDED, key, cfd, -1, H1_CLOSED, 0, 0, 0, 0) the connection
+ * closed.  A listener that logs (`h1_listen(..., log)`) has each served record carry the
+ * exchange's log facts after those: its start (accept or previous end), the request's
+ * read, the connect's start and end, the response head's arrival, the end (monotonic
+ * seconds), the request as read, the client's address and port, the listener's, the
+ * request's and the response's HTX sizes, the exchanges served before and (log 2) the
+ * response's head (http/own_facts.py).  `adds` are forwardfor / originalto fields, written
+ * for each client at its accept unless its address is in an `except` network (_h1conf.h).
+ * Anything not plain is handed
  * over at once, as the engine hands a session's exchange back: (PLAIN_HANDED, key, cfd,
  * server picked or -1, sfd the request went to or -1, 0, request bytes, response bytes,
  * unsent head bytes or None, exchanges served, accepted at, last exchange's end, expired),
@@ -343,8 +350,12 @@ static int h1own_pick(Pump *self, int cfd, H1 *h1) {
     if (i < 0 || i >= p->nsrv || p->alen[i] == 0) {
         return -1;
     }
+    if (h1->log) {
+        h1->t_conn = monotonic_now(); /* HAProxy's Tw ends, Tc begins */
+    }
     int sfd = h1->served ? h1pool_take(self, p, i) : -1;
     if (sfd >= 0) {
+        h1->t_connd = h1->t_conn; /* a reused connection: Tc 0 */
         h1->sfd = sfd;
         h1->srv = i;
         h1->gen = p->gen;
@@ -365,6 +376,9 @@ static int h1own_pick(Pump *self, int cfd, H1 *h1) {
     h1->srv = i;
     h1->gen = p->gen;
     p->sopened++;
+    if (h1->log) {
+        h1->t_connd = monotonic_now(); /* on loopback the handshake ran inside connect(2) */
+    }
     self->slots[sfd].h1txn = 0;
     H1Pool *sp = h1pool(p, i);
     if (sp != NULL) {
@@ -379,14 +393,28 @@ static int h1own_pick(Pump *self, int cfd, H1 *h1) {
 static int h1own_sent(Pump *self, int cfd, H1 *h1, int status, struct iovec *iov,
                       size_t total, size_t sent) {
     Plain *p = h1own_plain(self, h1);
-    if (plain_record(self, Py_BuildValue("iiiiiinnnn", PLAIN_ENDED, p->key, cfd, h1->srv,
-                                         H1_SERVED, status, (Py_ssize_t)h1->rlen,
-                                         (Py_ssize_t)total, (Py_ssize_t)h1->plen,
-                                         (Py_ssize_t)h1->swrote)) < 0) {
+    double now = monotonic_now();
+    PyObject *rec;
+    if (h1->log) { /* its log facts too (http/ownlog.py) */
+        rec = Py_BuildValue("iiiiiinnnnddddddy#sisinniy#", PLAIN_ENDED, p->key, cfd,
+                            h1->srv, H1_SERVED, status, (Py_ssize_t)h1->rlen,
+                            (Py_ssize_t)total, (Py_ssize_t)h1->plen, (Py_ssize_t)h1->swrote,
+                            h1->served ? h1->last : h1->born, h1->t_req, h1->t_conn,
+                            h1->t_connd, h1->t_resp, now, h1->req,
+                            (Py_ssize_t)h1->rlen, h1->src, h1->sport, h1->dst, h1->dport,
+                            (Py_ssize_t)h1->hin, (Py_ssize_t)h1->hout, h1->served,
+                            h1->resp, (Py_ssize_t)(h1->log > 1 ? h1->phead : 0));
+        h1->t_resp = 0.0;
+    } else {
+        rec = Py_BuildValue("iiiiiinnnn", PLAIN_ENDED, p->key, cfd, h1->srv, H1_SERVED, status,
+                            (Py_ssize_t)h1->rlen, (Py_ssize_t)total, (Py_ssize_t)h1->plen,
+                            (Py_ssize_t)h1->swrote);
+    }
+    if (plain_record(self, rec) < 0) {
         report_error(self, cfd);
     }
     h1->served++;
-    h1->last = monotonic_now();
+    h1->last = now;
     h1->pick = -1;
     int sfd = h1->sfd;
     h1->sfd = -1;
@@ -482,6 +510,13 @@ static void h1own_accept(Pump *self, Plain *p, int cfd) {
     h1->sfd = h1->srv = h1->pick = -1;
     h1->mask = H1_MASK;
     h1->born = h1->last = monotonic_now();
+    if (p->h1conf != NULL && h1own_who(h1, p->h1conf, cfd) < 0) {
+        PyErr_Clear();
+        epoll_ctl(self->epfd, EPOLL_CTL_DEL, cfd, &e);
+        h1_free(h1);
+        plain_handed(self, p, cfd, -1, -1, 0); /* the machines find out what is wrong */
+        return;
+    }
     Slot *c = &self->slots[cfd];
     c->h1 = h1;
     c->peer = cfd;
@@ -526,15 +561,29 @@ static void h1own_sweep(Pump *self, double now) {
    is an HTTP one (timeouts in seconds, 0: none; pool-purge-delay): its clients go to the
    engine. */
 static PyObject *Pump_h1_listen(Pump *self, PyObject *args) {
-    int key;
+    int key, log = 0;
     double t_first, t_ka, t_server, t_client, purge;
-    if (!PyArg_ParseTuple(args, "iddddd", &key, &t_first, &t_ka, &t_server, &t_client, &purge)) {
+    PyObject *adds = NULL;
+    if (!PyArg_ParseTuple(args, "iddddd|iO", &key, &t_first, &t_ka, &t_server, &t_client, &purge,
+                          &log, &adds)) {
         return NULL;
     }
     Plain *p = plain_of_key(self, key);
     if (p == NULL || self->size < RESP_MAX) {
         PyErr_SetString(PyExc_ValueError, "no such plain listener, or a buffer under 64 KiB");
         return NULL;
+    }
+    H1Conf conf;
+    if (h1own_conf(&conf, log, adds) < 0) {
+        return NULL;
+    }
+    PyMem_Free(p->h1conf);
+    p->h1conf = NULL;
+    if ((conf.log || conf.nadds) && (p->h1conf = PyMem_Malloc(sizeof(conf))) == NULL) {
+        return PyErr_NoMemory();
+    }
+    if (p->h1conf != NULL) {
+        *p->h1conf = conf;
     }
     p->http = 1;
     p->purge_delay = purge;

@@ -69,6 +69,13 @@ typedef struct H1Engine {
     size_t rest_len, rest_off;
     int hnext, hprev; /* the listener's live connections, by client descriptor */
     int gen;          /* the listener's server indexes' generation at the pick */
+    /* An own connection of a listener that logs (_h1own.h): the exchange's facts. */
+    int log;
+    double t_req, t_conn, t_connd, t_resp; /* read, connecting, connected, response head */
+    size_t hin, hout; /* the request's and the response's HTX sizes (%U, %B) */
+    size_t phead;     /* the response's head length in `resp` */
+    char src[48], dst[48]; /* the client's and the listener's addresses, as text */
+    int sport, dport;
 } H1;
 
 static int h1own_pick(Pump *self, int cfd, H1 *h1);
@@ -225,6 +232,13 @@ static long long h1_plain_response(int minor, int status, int head,
     return clen;
 }
 
+/* A head's HTX data as HAProxy's logs count it (proto/http/htxsize.py): the start line's
+   struct and parts (`line` bytes), each kept field's name and value (what was written of
+   them less ": " and CRLF), the end of headers, then the body's payload. */
+static size_t h1_htx(size_t line, size_t written, size_t kept, size_t body) {
+    return 20 + line + written - 4 * kept + 1 + body;
+}
+
 static void h1_free(H1 *h1) {
     if (h1 != NULL) {
         PyMem_Free(h1->add);
@@ -307,6 +321,9 @@ static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
         h1_back(self, cfd, NULL, 0);
         return 0;
     }
+    if (h1->log && h1->rlen == 0) {
+        h1->t_req = monotonic_now(); /* the request's first byte (HAProxy's Ti ends) */
+    }
     ssize_t r = recv(cfd, h1->req + h1->rlen, REQ_MAX - h1->rlen, MSG_DONTWAIT);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
         return 1;
@@ -343,11 +360,15 @@ static int h1_request(Pump *self, int cfd, H1 *h1, uint32_t ev) {
     o += plen;
     memcpy(o, " HTTP/1.1\r\n", 11);
     o += 11;
+    char *fields = o;
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         if (h1_kept(&h[i])) {
             o = h1_field(o, &h[i]);
+            kept++;
         }
     }
+    h1->hin = h1_htx(mlen + plen + 8, (size_t)(o - fields), kept, 0);
     if (h1->alen) {
         memcpy(o, h1->add, h1->alen);
         o += h1->alen;
@@ -437,6 +458,9 @@ static int h1_response(Pump *self, int sfd, uint32_t ev) {
         h1_back(self, cfd, NULL, 0);
         return 1;
     }
+    if (h1->log && h1->t_resp == 0.0) {
+        h1->t_resp = monotonic_now(); /* the response head came (HAProxy's Tr ends) */
+    }
     size_t whole = (size_t)got + (size_t)body;
     if (h1->plen < whole) {
         return 1; /* the rest of the body is coming */
@@ -451,11 +475,16 @@ static int h1_response(Pump *self, int sfd, uint32_t ev) {
     o += msglen;
     *o++ = '\r';
     *o++ = '\n';
+    char *fields = o;
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         if (h1_kept(&h[i])) {
             o = h1_field(o, &h[i]);
+            kept++;
         }
     }
+    h1->hout = h1_htx(8 + 3 + msglen, (size_t)(o - fields), kept, (size_t)body);
+    h1->phead = (size_t)got;
     if (h1->close) { /* the client's last request: HAProxy says so (h1_process_mux) */
         memcpy(o, "connection: close\r\n", 19);
         o += 19;

@@ -517,6 +517,8 @@ static void plain_ended(Pump *self, int cfd, int how, unsigned long long cp,
 /* The HTTP/1 exchange engine (MODE_H1, MODE_H1_SRV). */
 #include "_http1.h"
 /* Its HTTP/1 listeners: connections the pump accepts and serves from their first request. */
+#include "_h1conf.h"
+
 #include "_h1own.h"
 
 /* An event on a socket its relay handed to the C path.  Returns 1 when handled, 0 when the
@@ -921,7 +923,8 @@ static PyMethodDef Pump_methods[] = {
     {"h1_start", (PyCFunction)Pump_h1_start, METH_VARARGS,
      "h1_start(cfd, mask): the engine reads cfd's next requests (mask: its epoll mask)."},
     {"h1_listen", (PyCFunction)Pump_h1_listen, METH_VARARGS,
-     "h1_listen(key, t_first, t_ka, t_server, t_client, purge_delay): an HTTP listener."},
+     "h1_listen(key, t_first, t_ka, t_server, t_client, purge_delay[, log, adds]): an HTTP "
+     "listener."},
     {"h1_take", (PyCFunction)Pump_h1_take, METH_VARARGS,
      "h1_take(key, server) -> sfd | -1: an idle connection of the HTTP listener's pool."},
     {"h1_conns", (PyCFunction)Pump_h1_conns, METH_VARARGS,

@@ -91,6 +91,8 @@ class Pump:
         t_server: float,
         t_client: float,
         purge_delay: float,
+        log: int = ...,
+        adds: tuple[tuple[bytes, int, tuple[tuple[int, bytes, int], ...]], ...] = ...,
         /,
     ) -> None: ...
     def h1_conns(self, key: int, /) -> tuple[int, int]: ...

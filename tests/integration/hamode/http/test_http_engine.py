@@ -280,18 +280,23 @@ def test_the_engine_and_the_machines_agree(
 
 
 @pytest.mark.skipif(poller_module._pump is None, reason="the C extension is not built")
+@pytest.mark.parametrize("options", OPTIONS)
 def test_own_connections_and_the_machines_agree(
-    servers: tuple[Scripted, Scripted], counted: dict[str, int], monkeypatch: pytest.MonkeyPatch
+    servers: tuple[Scripted, Scripted],
+    counted: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    options: str,
 ) -> None:
-    """The pump accepts and serves the connections from their first request (no option
-    adds a field: the listener is one the pump serves), handing over what is not plain."""
-    own_seen = in_process(servers, "")
+    """The pump accepts and serves the connections from their first request (forwardfor
+    and originalto: the fields written for each client at its accept), handing over what
+    is not plain."""
+    own_seen = in_process(servers, options)
     own_heads = heads(servers)
     served = dict(counted)
     for s in servers:
         s.heads.clear()
     monkeypatch.setattr(poller_module, "USE_PUMP", False)
-    python_seen = in_process(servers, "")
+    python_seen = in_process(servers, options)
     assert own_seen == python_seen
     assert own_heads == heads(servers)
     # every plain exchange, first ones too, was the pump's; each connection with a request

@@ -146,10 +146,14 @@ def h1_traffic(  # noqa: PLR0917 - the engine's four counts
         back.bytes_out += nreq
 
 
-def plain_proxies(fe: Frontend, be: BackendRuntime, http: HttpState, *, added: bool) -> bool:
+def plain_proxies(
+    fe: Frontend, be: BackendRuntime, http: HttpState, *, added: bool, captures: bool = False
+) -> bool:
     """The frontend and its default backend do nothing per request the engine does not
-    (the module doc's list); `added`: but forwardfor / originalto without if-none."""
-    if http.on_request or http.on_response or len(http.on_end) != (1 if http.count else 0):
+    (the module doc's list); `added`: but forwardfor / originalto without if-none;
+    `captures`: but `capture request|response header` (own_facts.py's, for the logs)."""
+    hooks = (http.count is not None) + (http.log is not None)  # what the records feed
+    if http.on_request or http.on_response or len(http.on_end) != hooks:
         return False
     if be.sticking is not None or be.dispatch is not None or be.pool.algorithm.need & Need.HTTP:
         return False
@@ -166,8 +170,7 @@ def plain_proxies(fe: Frontend, be: BackendRuntime, http: HttpState, *, added: b
             spec.compression is not None
             or _added(spec.forwardfor, added)
             or _added(spec.originalto, added)
-            or spec.request_captures
-            or spec.response_captures
+            or (not captures and (spec.request_captures or spec.response_captures))
             or spec.capture_cookie
             or spec.buffer_request
         ):

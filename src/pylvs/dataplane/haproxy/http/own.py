@@ -2,10 +2,12 @@
 
 A `mode http` listener whose every connection the exchange engine can serve from its first
 request (`h1_listener` says which) is a plain listener (plain.py's room and records) marked
-HTTP: the pump accepts, reads each request, picks in C (cbalance.MirroredPool: roundrobin or
-static-rr), takes an idle server connection as `http-reuse safe` allows or connects
-(_h1own.h's pool, proto/http/conn/pool.py's rules), writes the head, relays the plain
-response and closes on `Connection: close`, with no Python object per connection.  Python
+HTTP: the pump accepts, reads each request, picks in C (cbalance.MirroredPool: roundrobin,
+static-rr, leastconn or first: a live pick counts on its server from the pick to the
+exchange's record, whose take is told to C as the pick's), takes an idle server
+connection as `http-reuse safe` allows or connects (_h1own.h's pool, proto/http/conn/
+pool.py's rules), writes the head, relays the plain response and closes on `Connection:
+close`, with no Python object per connection.  Python
 counts, from the pump's records, once per round: an accepted connection as
 FrontendListener._http counts it, each exchange as engine.FastPath.done counts it (the
 frontend's request rate and bytes, the backend's and the server's take and release, `show
@@ -15,11 +17,19 @@ does not serve is handed over with every byte read and continues as an HttpSessi
 written to its server connection (Upstream.forced_sock) and read the response bytes that
 followed, so HAProxy's answers and `show errors` stay theirs.
 
+A frontend that logs each exchange with a format (`option httplog`, `log-format`) has its
+lines from the records: the pump puts each exchange's log facts in its record and
+own_facts.py makes the Exchange httplog.py's hook logs, in the order the exchanges ended
+(the records of a stop or reload are applied before the listener goes).  forwardfor and
+originalto without `if-none` are written by the pump for each client from its accept
+(own_facts.adds).  `capture request header` and `capture response header` are taken from
+the heads the records carry when the frontend logs (without a log nothing reads them).
+
 What the listener must not have, on top of what engine.eligible asks of a session's proxies
-(no rules, no head-reading hook, keep-alive both sides, default limits, no captures): a
-`log` target (each connection and request would be a line), forwardfor / originalto (their
-fields name each client), `tcp-request` rules, `accept-proxy`, `bind ... proto h2`, a
-unix socket, a shared frontend `maxconn`, an `http-reuse` other than safe.  The pump's idle
+(no rules, no head-reading hook, keep-alive both sides, default limits): a
+`log` target without a format (its line is the accept's), forwardfor with `if-none`,
+`tcp-request` rules, `accept-proxy`, `bind ... proto h2`, a unix socket, a shared
+frontend `maxconn`, an `http-reuse` other than safe.  The pump's idle
 server connections are its own (the backend's Python sessions have theirs): they are counted
 against no descriptor cap, bounded by the pool's rules (what the servers needed at once).
 """
@@ -34,6 +44,7 @@ from pylvs.dataplane.haproxy.cbalance import MirroredPool
 from pylvs.dataplane.haproxy.plain import PlainListener, PlainView, adopt, servers_of
 from pylvs.proto.http.conn.pool import Reuse
 
+from . import own_facts
 from .engine import h1_traffic, plain_proxies, traffic
 from .server_side import PURGE_DELAY
 from .settings import reuse
@@ -67,18 +78,25 @@ def h1_listener(listener: FrontendListener) -> BackendRuntime | None:
         or fe.spec.mode != "http"
         or fe.l4
         or (fe.rules is not None and fe.rules.tcp_session)
-        or fe.logger is not None
+        or (fe.logger is not None and not logs(listener))
         or bind.accept_proxy
         or bind.proto == "h2"
         or bind.tls is not None  # TLS: the handshake first (tls_hooks.py)
         or listener.unix
         or (fe.maxconn and len(fe.spec.binds) > 1)
         or not isinstance(be.pool, MirroredPool)
-        or be.pool.mirror.live  # leastconn, first: their counts move within an exchange
         or reuse(be.spec) is not Reuse.SAFE  # the pump's pool does safe's only (_h1own.h)
     ):
         return None
-    return be if plain_proxies(fe, be, http, added=False) else None
+    return be if plain_proxies(fe, be, http, added=True, captures=True) else None
+
+
+def logs(listener: FrontendListener) -> bool:
+    """The frontend logs each exchange with a format, from its `on_end` hook (httplog.py),
+    which the pump's records can feed (own_facts.py); without a format its only line is
+    the accept's (frontend.py), not the pump's to write."""
+    fe = listener.frontend
+    return fe.spec.log.format is not None and fe.runtime.http.log is not None
 
 
 def start(listener: FrontendListener) -> H1Listener | None:
@@ -107,7 +125,11 @@ class H1Listener(PlainListener):
         ka = _seconds(t.keep_alive_wait, t.client)
         server = _seconds(back.timeouts.server)
         client = _seconds(t.client)
-        self.pump.h1_listen(self.key, first, ka, server, client, PURGE_DELAY)
+        self.logs = fe.logger is not None
+        spec = fe.spec.http
+        log = 2 if self.logs and spec is not None and spec.response_captures else self.logs
+        added = own_facts.adds(spec, be.spec.http)
+        self.pump.h1_listen(self.key, first, ka, server, client, PURGE_DELAY, log, added)
         fe.http.lenders.setdefault(be.spec.name, []).append(self.lend)
         be.h1.sources.append(self.server_conns)  # its pool's connections in h1_* (_h1own.h)
         for timeout in (first, ka, server, client, PURGE_DELAY):
@@ -176,7 +198,7 @@ class H1Listener(PlainListener):
     def _served(self, rec: tuple[Any, ...]) -> None:
         """An exchange: what engine.FastPath.done counts (the backend's take and release
         around it: HAProxy's stream for the request)."""
-        _, _, _cfd, index, _how, status, nin, nout, nsrv, nreq = rec
+        _, _, _cfd, index, _how, status, nin, nout, nsrv, nreq = rec[:10]
         be, fe = self.be, self.fe
         server = be.pool.lb.servers[index]
         srv = be.runtime_of(server)
@@ -185,12 +207,18 @@ class H1Listener(PlainListener):
         fe.h1.total_streams += 1  # the exchange's stream on each side, come and gone
         be.h1.total_streams += 1
         be.enter()
+        # leastconn, first: C counted the exchange on its server from the pick, this take
+        # is that pick's (cbalance.py), and the release ends it
+        self.pool.picked_in_c(server)
         be.take(server)
         be.release(server)
         be.leave()
         http = fe.http
         if http is not None and http.count is not None:
             http.count(fe.spec.name, be.spec.name, srv.spec.name, status)
+        if self.logs and http is not None and http.log is not None:  # after the release,
+            # as a session's exchange is logged after Upstream.exchange_ended
+            http.log(own_facts.exchange(fe, be, srv, rec, self.listener.bind.name))
 
     def handed(self, rec: tuple[Any, ...]) -> None:
         """A connection the pump leaves to Python from here (see the module doc)."""
@@ -232,14 +260,21 @@ class H1Listener(PlainListener):
         )
         self.adopted.append(s)
         up = s.up
-        if index >= 0:  # the pump's pick: the machines use it, not a second one
-            up.forced = self.be.pool.lb.servers[index]
+        pool = self.pool
+        picked = pool.lb.servers[index] if index >= 0 else None
+        ahead = pool.ahead.get(id(picked), 0)
+        if picked is not None:  # the pump's pick: the machines use it, not a second one
+            up.forced = picked
+            pool.picked_in_c(picked)  # leastconn, first: the machines' take is the pick's
             if sfd >= 0:  # the head went there already: written again by nobody
                 up.forced_sock = (_socket.socket(fileno=sfd), unsent, True)
         h1_traffic(s.client.h1, None, len(req), 0, 0, 0)  # what the pump read
         if req:
             s.client_data(req)
         up.forced = None
+        if picked is not None and pool.ahead.get(id(picked), 0) > ahead:  # not taken by
+            pool.take_conn(picked)  # the machines (a refusal): the pick's count ends here
+            pool.drop_conn(picked)
         if up.forced_sock is not None:  # the machines did not take it (a refusal): cut it
             up.forced_sock[0].close()
             up.forced_sock = None

@@ -76,6 +76,9 @@ class HttpState:
         # count(frontend, backend, server, status): the per-status counters an `on_end`
         # hook keeps, for an exchange the pump's engine served (engine.py)
         self.count: Callable[[str, str, str, int], None] | None = None
+        # the traffic log's `on_end` hook (httplog.py), for an exchange the pump served
+        # (own.py: its record's facts made an Exchange)
+        self.log: Callable[[Exchange], None] | None = None
         # by backend name: the idle server connections of the pump's HTTP listeners
         # (own.py H1Listener.lend), which a request that is not its connection's first
         # may take as it takes the backend's own (one pool, as HAProxy's)
