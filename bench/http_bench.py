@@ -19,11 +19,13 @@ checkout of main's virtualenv) to the same rounds: an interleaved A/B of two ver
 `--only-requests` measures the keep-alive and new-connection cases only (no 10 MB bodies);
 `--splice` adds HAProxy and pylvs with `option splice-auto` in the listen section (bodies
 moved with splice(2) once they stream fast: proxy/_pipe.h) to the same rounds, `--only-bodies`
-measures the 10 MB cases only.
+measures the 10 MB cases only; `--httplog` gives every contender the configuration most
+tutorials write: `option httplog`, a `log` target (a local UDP sink this script drains and
+counts) and `option forwardfor` (every request a log line and an added field).
 
 Run by hand (not part of the tests):
     python bench/http_bench.py [--duration 5] [--rounds 3] [--python-path] [--only-requests]
-                               [--splice] [--only-bodies]
+                               [--splice] [--only-bodies] [--httplog]
                                [--against main=/path/to/main/.venv/bin/python]
 Needs: nginx, haproxy, wrk and curl (Debian packages of those names).
 """
@@ -34,10 +36,12 @@ import argparse
 import contextlib
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -142,6 +146,34 @@ def measure(
     return out
 
 
+class Sink:
+    """A syslog target on loopback that reads and counts the datagrams (a full socket
+    buffer would drop them, and the proxies would not pay for a reader's work)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.port = int(self.sock.getsockname()[1])
+        self.lines = 0
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        with contextlib.suppress(OSError):
+            while self.sock.recv(4096):
+                self.lines += 1
+
+
+def logging_conf(conf: Path, sink: Sink | None) -> Path:
+    """`--httplog`: `option httplog`, a log target and `option forwardfor` in the listener."""
+    if sink is not None:
+        conf.write_text(
+            conf.read_text()
+            + f"    option httplog\n    log 127.0.0.1:{sink.port} local0\n    option forwardfor\n"
+        )
+    return conf
+
+
 def commands(
     tmp: Path, backends: list[int], builds: list[tuple[str, str]], args: argparse.Namespace
 ) -> tuple[dict[str, Callable[[int], list[str]]], dict[str, dict[str, str]]]:
@@ -152,6 +184,7 @@ def commands(
     def pylvs(i: int, python: str, splice: bool = False) -> Callable[[int], list[str]]:
         def cmd(port: int) -> list[str]:
             cfg = haproxy_conf(tmp, port, backends, 2000, f"pylvs-{i}", "http")
+            logging_conf(cfg, args.sink)
             if splice:
                 spliced(cfg)
             return [python, "-m", "pylvs", "run", "-f", str(cfg), "--control",
@@ -162,12 +195,14 @@ def commands(
         return cmd
 
     start["HAProxy"] = lambda port: [
-        "haproxy", "-f", str(haproxy_conf(tmp, port, backends, 2000, "haproxy", "http"))
+        "haproxy", "-f",
+        str(logging_conf(haproxy_conf(tmp, port, backends, 2000, "haproxy", "http"), args.sink)),
     ]  # fmt: skip
     if args.splice:
         start["HAProxy splice-auto"] = lambda port: [
             "haproxy", "-f",
-            str(spliced(haproxy_conf(tmp, port, backends, 2000, "haproxy-s", "http"))),
+            str(logging_conf(spliced(haproxy_conf(tmp, port, backends, 2000, "haproxy-s", "http")),
+                             args.sink)),
         ]  # fmt: skip
     for i, (label, python) in enumerate(builds):
         start[label] = pylvs(2 * i, python)
@@ -189,6 +224,7 @@ def main() -> int:
     ap.add_argument("--only-requests", action="store_true", help="no 10 MB bodies")
     ap.add_argument("--only-bodies", action="store_true", help="the 10 MB bodies only")
     ap.add_argument("--splice", action="store_true", help="add both with option splice-auto")
+    ap.add_argument("--httplog", action="store_true", help="httplog + log + forwardfor")
     add_against(ap)
     args = ap.parse_args()
     builds = against_builds("pylvs", args.against)
@@ -208,6 +244,9 @@ def main() -> int:
         st.enter_context(process(["nginx", "-c", str(conf)]))
         for backend in backends:
             wait_port(backend)
+        args.sink = Sink() if args.httplog else None
+        if args.sink is not None:
+            st.callback(args.sink.sock.close)
         start, env = commands(tmp, backends, builds, args)
         who: dict[str, tuple[int, int]] = {}
         for name, cmd in start.items():
@@ -232,6 +271,8 @@ def main() -> int:
             for name, rs in rounds.items()
         }
     print(f"median of {args.rounds} round(s) of {args.duration} s; both run the same haproxy.cfg")
+    if args.sink is not None:
+        print(f"with option httplog, a log target and option forwardfor: {args.sink.lines} lines")
     print_table(results, rounds, tuple(m for m in results["HAProxy"] if m.endswith("/s")))
     return 0
 
