@@ -595,6 +595,52 @@ static PyObject *Pump_h1_listen(Pump *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* h1_list(key) -> [(cfd, sfd, server, since)] of the HTTP listener's exchanges in flight
+   (`show sess`: HAProxy's stream of each request; an idle kept-alive connection has none),
+   `since` the stream's start on the monotonic clock (the accept for a connection's first
+   request, else the request's). */
+static PyObject *Pump_h1_list(Pump *self, PyObject *args) {
+    int key;
+    if (!PyArg_ParseTuple(args, "i", &key)) {
+        return NULL;
+    }
+    Plain *p = plain_of_key(self, key);
+    PyObject *list = PyList_New(0);
+    for (int fd = p != NULL ? p->hlive : -1; list != NULL && fd >= 0;) {
+        H1 *h1 = self->slots[fd].h1;
+        if (h1->state == H1_RESP) {
+            PyObject *t = Py_BuildValue("iiid", fd, h1->sfd, h1->srv,
+                                        h1->served ? h1->sent : h1->born);
+            if (t == NULL || PyList_Append(list, t) < 0) {
+                Py_CLEAR(list);
+            }
+            Py_XDECREF(t);
+        }
+        fd = h1->hnext;
+    }
+    return list;
+}
+
+/* h1_hand(cfd) -> whether the pump had that connection of an HTTP listener: handed over
+   to Python now (`shutdown session`: the session Python makes of it is aborted). */
+static PyObject *Pump_h1_hand(Pump *self, PyObject *args) {
+    int cfd;
+    if (!PyArg_ParseTuple(args, "i", &cfd)) {
+        return NULL;
+    }
+    if (cfd < 0 || cfd >= self->nslots || self->slots[cfd].h1 == NULL ||
+        !self->slots[cfd].h1->own || self->slots[cfd].mode != MODE_H1) {
+        Py_RETURN_FALSE;
+    }
+    H1 *h1 = self->slots[cfd].h1;
+    if (h1->state == H1_FLUSH) {
+        h1own_close(self, cfd, h1);
+    } else {
+        h1own_back(self, cfd, h1, NULL, 0, 0);
+    }
+    Py_RETURN_TRUE;
+}
+
 /* h1_take(key, server) -> an idle connection of the HTTP listener's pool to that server,
    out of the pump (Python's now), or -1. */
 static PyObject *Pump_h1_take(Pump *self, PyObject *args) {

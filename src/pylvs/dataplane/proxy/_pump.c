@@ -925,6 +925,10 @@ static PyMethodDef Pump_methods[] = {
     {"h1_listen", (PyCFunction)Pump_h1_listen, METH_VARARGS,
      "h1_listen(key, t_first, t_ka, t_server, t_client, purge_delay[, log, adds]): an HTTP "
      "listener."},
+    {"h1_list", (PyCFunction)Pump_h1_list, METH_VARARGS,
+     "h1_list(key) -> [(cfd, sfd, server, since)]: the HTTP listener's exchanges in flight."},
+    {"h1_hand", (PyCFunction)Pump_h1_hand, METH_VARARGS,
+     "h1_hand(cfd) -> bool: hand a connection of an HTTP listener to Python now."},
     {"h1_take", (PyCFunction)Pump_h1_take, METH_VARARGS,
      "h1_take(key, server) -> sfd | -1: an idle connection of the HTTP listener's pool."},
     {"h1_conns", (PyCFunction)Pump_h1_conns, METH_VARARGS,

@@ -119,6 +119,7 @@ class H1Listener(PlainListener):
         fe = self.fe
         assert fe.http is not None
         self.adopted: list[HttpSession] = []  # what kill_all hands over, to abort
+        self.h1views: dict[int, PlainView] = {}  # by client descriptor: `show sess`
         front, back = fe.http.front(fe.spec, be.spec), fe.http.back(be.spec)
         t = front.timeouts
         first = _seconds(t.http_request, t.client)
@@ -162,9 +163,16 @@ class H1Listener(PlainListener):
         return _socket.socket(fileno=sfd) if sfd >= 0 else None
 
     def views_of(self) -> list[PlainView]:
-        """`show sess`: none (an idle kept-alive connection has no stream in HAProxy, and
-        the pump's exchanges last a round)."""
-        return []
+        """`show sess`: the exchanges in flight, one view each while it lasts (HAProxy's
+        stream of each request; an idle kept-alive connection has none)."""
+        views: dict[int, PlainView] = {}
+        for cfd, sfd, index, since in self.pump.h1_list(self.key):
+            view = self.h1views.get(cfd)
+            if view is None or view.born != since:  # a new request: a new stream
+                view = H1View(self, cfd, sfd, index, since)
+            views[cfd] = view
+        self.h1views = views
+        return list(views.values())
 
     def kill_all(self) -> None:
         """Hard stop: every connection handed over, then aborted as the sessions are."""
@@ -285,3 +293,22 @@ class H1Listener(PlainListener):
         if expired and s.sc is not None:  # timeout server, counted from the head's write
             s.expire(s.sc)
         s.run()
+
+
+class H1View(PlainView):
+    """An exchange the pump runs, as `show sess` and `shutdown session` see it."""
+
+    __slots__ = ()
+
+    def abort(self) -> None:
+        """`shutdown session`: the connection goes to Python (the request replayed to its
+        server connection), whose session is then aborted as any session's."""
+        owner = self.owner
+        assert isinstance(owner, H1Listener)
+        fd = self.client.fd
+        if not owner.pump.h1_hand(fd):
+            return
+        owner.poller.plain_flush()
+        for s in owner.adopted:
+            if s.client.fd == fd and not s.closed:
+                s.abort()

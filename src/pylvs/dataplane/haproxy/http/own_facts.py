@@ -24,12 +24,14 @@ field for each client at its accept unless its address is in one of the networks
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from typing import TYPE_CHECKING, Any
 
 from pylvs.dataplane.haproxy.rules import session_for
 from pylvs.model.proxy_spec import AddedAddress, ConnFacts, HttpSpec
+from pylvs.model.service import Address
 from pylvs.proto.http.message import Fields, Flag, RequestHead
 from pylvs.proto.rules import h1
 from pylvs.proto.sample.stream import Stream
@@ -72,6 +74,13 @@ def _forwardfor(spec: HttpSpec | None) -> AddedAddress | None:
 
 def _originalto(spec: HttpSpec | None) -> AddedAddress | None:
     return spec.originalto if spec is not None else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(text: str) -> Address:
+    """An address's object from the pump's text, once per address (the same clients come
+    back: parsing it is a tenth of a record's handling)."""
+    return ipaddress.ip_address(text)
 
 
 def request_head(raw: bytes) -> RequestHead:
@@ -132,7 +141,7 @@ def exchange(
     if http is not None and http.response_captures:  # the server's head (%hs)
         x.response_captures = captures(_lexed(response)[1], http.response_captures)
     if fe.rules is not None:  # the rules' stream a session's request has (phases.py)
-        facts = ConnFacts(ipaddress.ip_address(src), sport, ipaddress.ip_address(dst), dport)
+        facts = ConnFacts(_address(src), sport, _address(dst), dport)
         sess = session_for(fe, facts, started, bind)
         sess.requests = served + 1  # http_first_req
         stream = Stream(sess, now=t_req)
