@@ -48,8 +48,9 @@ listen app
 class Named:
     """A server answering `NAME` to each request; `/slow` waits until `release` is set."""
 
-    def __init__(self, name: bytes) -> None:
+    def __init__(self, name: bytes, arrived: threading.Semaphore) -> None:
         self.name = name
+        self.arrived = arrived  # one for each held request that reached a server
         self.release = threading.Event()
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -71,6 +72,7 @@ class Named:
         try:
             while (head := read_head(conn, buf)) is not None:
                 if b" /slow " in head:
+                    self.arrived.release()
                     self.release.wait(10)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" + self.name)
         except OSError:
@@ -97,7 +99,7 @@ def _scenario(port: int, servers: list[Named]) -> list[bytes]:
         t = threading.Thread(target=lambda out=out: out.append(_get(port, b"/slow")))
         t.start()
         held.append(t)
-        time.sleep(0.3)  # each held request reaches its server before the next
+        assert servers[0].arrived.acquire(timeout=10)  # at its server before the next
     seen += [_get(port, b"/q") for _ in range(3)]
     for s, t in zip(servers, held, strict=False):  # one after the other: the order in
         s.release.set()  # which their counts drop is the tree's order among equals
@@ -111,7 +113,8 @@ def _scenario(port: int, servers: list[Named]) -> list[bytes]:
 
 @pytest.fixture
 def servers() -> Iterator[list[Named]]:
-    got = [Named(b"s1"), Named(b"s2"), Named(b"s3")]
+    arrived = threading.Semaphore(0)
+    got = [Named(b"s1", arrived), Named(b"s2", arrived), Named(b"s3", arrived)]
     yield got
     for s in got:
         s.release.set()
