@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.port_helpers import free_port as free_port  # the tests import it from here
+
 pytestmark = pytest.mark.slow
 
 PROGRAMS = {
@@ -61,12 +63,6 @@ def program(request: pytest.FixtureRequest) -> list[str]:
     if why is not None:
         pytest.skip(why)
     return PROGRAMS[request.param]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager

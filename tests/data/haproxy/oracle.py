@@ -18,17 +18,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.port_helpers import free_port as free_port  # the tests import it from here
+
 
 def version() -> str:
     """`haproxy -v`'s first line (recorded beside every capture)."""
     out = subprocess.run(["haproxy", "-v"], capture_output=True, text=True, check=True)
     return out.stdout.splitlines()[0]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def command(path: str, cmd: str) -> str:

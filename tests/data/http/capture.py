@@ -46,6 +46,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.data.http import cases
+from tests.port_helpers import free_port as free_port  # the tests import it from here
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 QUIET = 0.25  # seconds without bytes after which an exchange is over
@@ -54,12 +55,6 @@ QUIET = 0.25  # seconds without bytes after which an exchange is over
 def text(data: bytes) -> str:
     """Bytes as a JSON-safe string, one character per byte (latin-1)."""
     return data.decode("latin-1")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -16,12 +16,7 @@ from typing import Protocol
 import pytest
 
 from pylvs.tools.namesrv import NameServer
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.port_helpers import free_port as free_port  # the tests import it from here
 
 
 class Backends:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from pylvs.dataplane.proxy import ProxyDataPlane, TcpListener, UdpListener
 from pylvs.dataplane.service import ServiceRuntime
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.table import ServiceEntry, ServiceTable, diff
+from tests.port_helpers import closed_port as closed_port  # the tests import it from here
 
 A = ipaddress.ip_address
 
@@ -249,12 +249,3 @@ async def drained(plane: ProxyDataPlane) -> None:
     for rt in runtimes:
         for d in rt.all_dests():
             assert (d.activeconns, d.inactconns, d.persistconns) == (0, 0, 0), (keys, d)
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound then closed)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port: int = s.getsockname()[1]
-    s.close()
-    return port

@@ -21,19 +21,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.port_helpers import closed_port as closed_port  # the tests import them from here
+from tests.port_helpers import free_port as free_port
+
 HAPROXY = shutil.which("haproxy")
 KINDS = ("pylvs", "haproxy")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-def closed_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on (connections are refused)."""
-    return free_port(host)
 
 
 class Server:

@@ -7,7 +7,6 @@ check that a real server left the table after exactly retry+1 failing probes.
 from __future__ import annotations
 
 import asyncio
-import socket
 import struct
 import subprocess
 import time
@@ -22,6 +21,7 @@ from pylvs.health.manager import HealthManager
 from pylvs.model.director import DirectorSpec
 from pylvs.model.snapshot import DirectorSnapshot
 from pylvs.model.table import ServiceTable
+from tests.port_helpers import free_udp_port as free_udp_port  # the tests import it from here
 
 
 def run(body: Callable[[], Awaitable[None]], timeout: float = 20.0) -> None:
@@ -196,12 +196,6 @@ class UdpEcho(Backend, asyncio.DatagramProtocol):
 
     async def close(self) -> None:
         self.transport.close()
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class MiscScript(Backend):

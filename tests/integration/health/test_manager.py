@@ -9,7 +9,6 @@ import asyncio
 import http.server
 import logging
 import os
-import socket
 import threading
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from tests.integration.health.health_fixtures import (
     status_text,
     until,
 )
+from tests.port_helpers import free_port
 
 LOOP = 0.2
 
@@ -148,9 +148,7 @@ class Mailbox:
 
 def test_smtp_alert_reaches_the_mail_server(tmp_path: Path) -> None:
     box = Mailbox()
-    with socket.socket() as probe:  # aiosmtpd's controller needs a concrete port
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # aiosmtpd's controller needs a concrete port
     ctl = Controller(box, hostname="127.0.0.1", port=port)
     ctl.start()
     try:

@@ -5,12 +5,12 @@ by the removal, as with IPVS)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 
 from pylvs.dataplane.proxy import ProxyDataPlane
 from pylvs.model.table import ServiceTable, diff
 from tests.integration.health.health_fixtures import load, manager, run, until
+from tests.port_helpers import free_port
 
 
 class Named:
@@ -39,12 +39,6 @@ class Named:
     async def kill(self) -> None:
         self.server.close()
         await self.server.wait_closed()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def ask(port: int) -> str:
