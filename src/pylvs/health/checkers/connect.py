@@ -59,10 +59,26 @@ async def open_stream(
     sock = await connect_tcp(conn)
     try:
         async with asyncio.timeout(conn.timeout):
-            return await asyncio.open_connection(sock=sock, **kwargs)  # type: ignore[arg-type]
+            stream = await asyncio.open_connection(sock=sock, **kwargs)  # type: ignore[arg-type]
     except BaseException:
         sock.close()
         raise
+    handed_over(sock)
+    return stream
+
+
+def handed_over(sock: socket.socket) -> None:
+    """A transport owns `sock`'s descriptor now: the object must never close it.
+    uvloop's create_connection(sock=) attaches the object to its transport (whose close
+    detaches it) only when the coroutine resumes after connection_made; a transport closed in
+    between (a check that resets at connection_made, a peer's reset) has its descriptor
+    closed by libuv and the object never detached, and the object's close when collected
+    then closed whatever descriptor took the number meanwhile (an accepted runtime API
+    connection: libuv's epoll_ctl on it failed and libuv abort()ed the daemon).  On uvloop
+    libuv closes the descriptor itself, so the object is detached here, always; asyncio's
+    transports close the very object they were given, which stays as it is."""
+    if type(asyncio.get_running_loop()).__module__.startswith("uvloop"):
+        sock.detach()
 
 
 async def close_stream(writer: asyncio.StreamWriter) -> None:

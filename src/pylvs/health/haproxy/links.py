@@ -33,6 +33,7 @@ import struct
 from collections.abc import Callable
 from typing import cast
 
+from pylvs.health.checkers.connect import handed_over
 from pylvs.proto import socks4
 from pylvs.proto.check.tcpcheck import CheckRun, Command, Open
 
@@ -123,6 +124,8 @@ class Link(asyncio.Protocol):
                 return
             if tls is None:
                 await loop.create_connection(lambda: self, sock=sock)
+                self.sock = None  # the transport owns it
+                handed_over(sock)
                 return
             if self.preface:  # the PROXY header goes in clear, before the handshake
                 await loop.sock_sendall(sock, self.preface)
@@ -131,6 +134,8 @@ class Link(asyncio.Protocol):
             await loop.create_connection(
                 lambda: self, sock=sock, ssl=tls, server_hostname=sni or ""
             )
+            self.sock = None
+            handed_over(sock)
         except OSError as exc:
             self._drop_socket()
             if not self.closed:
