@@ -122,8 +122,7 @@ def checked_scenario(
         "enable server app/t1",
     ):
         seen.append(cli(stats, command))
-    time.sleep(1.5)  # several checks of c1 and c2 ran
-    seen.append(rows(cli(stats, "show servers state app")))
+    seen.append(_checked(stats, ("c1", "c2")))
     for command in (
         "del server app/s1",  # tracked by s3
         "del server app/s2",  # named by use-server
@@ -141,6 +140,20 @@ def checked_scenario(
     return seen
 
 
+def _checked(stats: Path, names: tuple[str, ...]) -> list[list[str]]:
+    """`show servers state` once the servers `names` have a check result (srv_check_result
+    set: a check of theirs ended), and s1's health is at its top (rise + fall - 1): a fixed
+    sleep compared rows taken before a first check under load."""
+    deadline = time.monotonic() + 10
+    while True:
+        got = rows(cli(stats, "show servers state app"))
+        done = {r[3] for r in got if r[10] != "0"}
+        s1 = next(r for r in got if r[3] == "s1")
+        if (set(names) <= done and s1[11] == "4") or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
+
+
 @pytest.mark.skipif(HAPROXY is None, reason="needs the real haproxy")
 def test_checked_and_tracking_dynamic_servers_as_haproxy(
     tmp_path: Path, servers: Servers, proxy: Callable[..., Proxy]
@@ -149,7 +162,8 @@ def test_checked_and_tracking_dynamic_servers_as_haproxy(
         servers.add(name)
     closed = closed_port()
     got = {kind: checked_scenario(kind, tmp_path, servers, proxy, closed) for kind in KINDS}
-    assert got["pylvs"] == got["haproxy"]
+    for i, (mine, theirs) in enumerate(zip(got["pylvs"], got["haproxy"], strict=True)):
+        assert mine == theirs, (i, mine, theirs)  # which step, and both whole
     answers = got["haproxy"]
     assert "does not have any check nor agent" in str(answers[0])
     assert answers[1] == "New server registered.\n\n"
