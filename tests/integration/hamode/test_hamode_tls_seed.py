@@ -56,6 +56,7 @@ class App:
         self.ctx.sni_callback = self._sni
         self.names: dict[int, str | None] = {}
         self.resumed: list[bool] = []  # per connection: whether it resumed a session
+        self.failed: list[str] = []  # the handshakes that failed, and why (told on failure)
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         accepting(self.sock, self._serve)
@@ -65,10 +66,13 @@ class App:
 
     def _serve(self, raw: socket.socket) -> None:
         raw.settimeout(5)
-        with (
-            contextlib.suppress(OSError, ssl.SSLError),
-            self.ctx.wrap_socket(raw, server_side=True) as s,
-        ):
+        try:
+            s = self.ctx.wrap_socket(raw, server_side=True)
+        except OSError as exc:  # ssl.SSLError too
+            self.failed.append(f"{time.monotonic():.3f} {exc!r}")
+            raw.close()
+            return
+        with contextlib.suppress(OSError), s:
             sni = self.names.pop(id(s), None)
             self.resumed.append(bool(s.session_reused))
             buf = b""
@@ -233,23 +237,38 @@ def _check(sock: Path) -> tuple[str, str, str]:
 def _scenario(proxy: Callable[..., Proxy], kind: str, d: Path, app: App) -> dict[str, object]:
     ports = {n: free_port() for n in ("http", "https", "tls12")}
     sock = d / f"{kind}-{ports['http']}.sock"
-    proxy(kind, _config(d, ports, app.port, sock), None)
-    seen: dict[str, object] = {"check": _check(sock)}
-    seen["redirect"] = _redirect(ports["http"])
+    p = proxy(kind, _config(d, ports, app.port, sock), None)
     h1 = client_context(d, alpn=("http/1.1",))
-    seen["h1 www"] = _get(h1, ports["https"], "www.test.local")
-    seen["h1 wild"] = _get(h1, ports["https"], "a.wild.local")
-    seen["h1 no sni"] = _get(h1, ports["https"], None)
-    seen["h2"] = _h2_get(client_context(d), ports["https"], "www.test.local")
-    seen["kept alive"] = _kept_alive(h1, ports["https"], 4)
-    seen["no alpn"] = _get(client_context(d, alpn=()), ports["https"], "www.test.local")[:3]
+    steps: dict[str, Callable[[], object]] = {
+        "check": lambda: _check(sock),
+        "redirect": lambda: _redirect(ports["http"]),
+        "h1 www": lambda: _get(h1, ports["https"], "www.test.local"),
+        "h1 wild": lambda: _get(h1, ports["https"], "a.wild.local"),
+        "h1 no sni": lambda: _get(h1, ports["https"], None),
+        "h2": lambda: _h2_get(client_context(d), ports["https"], "www.test.local"),
+        "kept alive": lambda: _kept_alive(h1, ports["https"], 4),
+        "no alpn": lambda: _get(client_context(d, alpn=()), ports["https"], "www.test.local")[:3],
+        "tls12": lambda: _tls12(d, ports["tls12"]),
+    }
+    seen: dict[str, object] = {}
+    for name, step in steps.items():
+        try:
+            seen[name] = step()
+        except Exception as exc:  # which proxy and step, and what the two sides saw
+            exc.add_note(f"{kind}, step {name!r} at {time.monotonic():.3f}")
+            exc.add_note(f"the app's failed handshakes: {app.failed}")
+            exc.add_note(f"{kind}'s output:\n{p.output()}")
+            raise
+    return seen
+
+
+def _tls12(d: Path, port: int) -> tuple[str | None, str, str | None]:
     with (
-        socket.create_connection(("127.0.0.1", ports["tls12"]), timeout=5) as raw,
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
         client_context(d).wrap_socket(raw, server_hostname="www.test.local") as s,
     ):
         cipher = s.cipher()
-        seen["tls12"] = (s.version(), cipher[0] if cipher else "", s.selected_alpn_protocol())
-    return seen
+        return s.version(), cipher[0] if cipher else "", s.selected_alpn_protocol()
 
 
 def test_seed_users_tls_front_and_back_are_haproxys(
