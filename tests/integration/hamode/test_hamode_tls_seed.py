@@ -382,3 +382,73 @@ def test_server_tls_sessions_are_resumed_unless_no_ssl_reuse(
         assert reuse[0] is False and any(reuse[1:]), (kind, seen)
         assert never == [False, False, False], (kind, seen)
     assert seen["pylvs"][0] == [False, True, True]
+
+
+def _offers_psk(hello: bytes) -> bool:
+    """Whether a TLS ClientHello (its first record) offers a session to resume: the
+    pre_shared_key extension (41, RFC 8446 section 4.2.11)."""
+    at = 5 + 4 + 2 + 32  # record header, handshake header, version, random
+    at += 1 + hello[at]  # session id
+    at += 2 + int.from_bytes(hello[at : at + 2], "big")  # cipher suites
+    at += 1 + hello[at]  # compression methods
+    end = at + 2 + int.from_bytes(hello[at : at + 2], "big")
+    at += 2
+    while at + 4 <= end:
+        kind, size = int.from_bytes(hello[at : at + 2], "big"), hello[at + 2 : at + 4]
+        if kind == 41:
+            return True
+        at += 4 + int.from_bytes(size, "big")
+    return False
+
+
+class RefusingResumption(App):
+    """The app, but a ClientHello offering a session is answered by a close (a server that
+    lost or refuses its ticket keys, as a restarted one may): `hellos` tells each
+    connection's offer."""
+
+    def __init__(self, d: Path) -> None:
+        self.hellos: list[str] = []
+        super().__init__(d)
+
+    def _serve(self, raw: socket.socket) -> None:
+        raw.settimeout(5)
+        hello, deadline = b"", time.monotonic() + 5
+        with contextlib.suppress(OSError):  # the whole first record, left to the handshake
+            while time.monotonic() < deadline:
+                hello = raw.recv(65536, socket.MSG_PEEK)
+                if not hello or len(hello) >= 5 + int.from_bytes(hello[3:5], "big"):
+                    break
+                time.sleep(0.01)
+        if _offers_psk(hello):
+            self.hellos.append("resume")
+            raw.close()
+            return
+        self.hellos.append("full")
+        super()._serve(raw)
+
+
+def test_a_failed_handshake_drops_the_servers_session_as_haproxy(
+    proxy: Callable[..., Proxy], certs: Path
+) -> None:
+    """A server refusing the session offered: the attempt fails, the session kept for the
+    server is dropped (ssl_sock_handshake's out_error), so the retry makes a full handshake
+    and the request is answered; a kept session would fail every retry (a 503)."""
+    seen: dict[str, tuple[list[str], list[str]]] = {}
+    for kind in KINDS:
+        app = RefusingResumption(certs)
+        try:
+            port = free_port()
+            proxy(kind, "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n"
+                  f"    timeout server 5s\nlisten app\n    bind 127.0.0.1:{port}\n"
+                  "    http-reuse never\n"
+                  f"    server s 127.0.0.1:{app.port} ssl verify none\n", None)  # fmt: skip
+            statuses = []
+            for _ in range(2):
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    statuses.append(read_all(s).split(b"\r\n", 1)[0].decode())
+            seen[kind] = (statuses, list(app.hellos))
+        finally:
+            app.close()
+    assert seen["pylvs"] == seen["haproxy"], seen
+    assert seen["pylvs"] == (["HTTP/1.1 200 OK"] * 2, ["full", "resume", "full"])

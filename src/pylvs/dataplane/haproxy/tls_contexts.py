@@ -467,6 +467,13 @@ class ServerTls:
             return None
         return got[1]
 
+    def failed_handshake(self) -> None:
+        """A handshake to the server failed: counted, and the session kept is dropped, so
+        the next attempt (a retry) makes a full handshake instead of offering again what the
+        server may be refusing (ssl_sock_handshake's out_error frees reused_sess)."""
+        self.failed += 1
+        self._session = None
+
     def keeper(self, sni: str | None) -> Callable[[ssl.SSLSession], None] | None:
         """What keeps a connection's session for the next one (None with `no-ssl-reuse`)."""
         if self.spec is not None and self.spec.no_reuse:

@@ -214,7 +214,7 @@ def connect_tcp(hs: ConnectingSession, end: End, srv: ServerRuntime, tls_state: 
         hs._established(end)
 
     def failed(reason: str) -> None:
-        srv.tls.failed += 1
+        srv.tls.failed_handshake()
         end.watched = False  # the bridge closed it and took it out of the poller
         hs._failed(reason, error=True)
 
@@ -265,7 +265,7 @@ def connect_http(up: Upstream, sc: ServerConn, tls_state: TlsState) -> None:
         up.established(sc)
 
     def failed(reason: str) -> None:
-        srv.tls.failed += 1
+        srv.tls.failed_handshake()
         log.debug("server %s: %s", srv.spec.name, reason)
         up.connect_failed(sc)
 
