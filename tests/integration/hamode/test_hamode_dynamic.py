@@ -136,20 +136,25 @@ def checked_scenario(
         "del server app/c1",
     ):
         seen.append(cli(stats, command))
-    seen.append(rows(cli(stats, "show servers state app")))
+    seen.append(_checked(stats, ()))
     return seen
 
 
 def _checked(stats: Path, names: tuple[str, ...]) -> list[list[str]]:
     """`show servers state` once the servers `names` have a check result (srv_check_result
-    set: a check of theirs ended), and s1's health is at its top (rise + fall - 1): a fixed
-    sleep compared rows taken before a first check under load."""
+    set: a check of theirs ended), s1's health is at its top (rise + fall - 1) and no check
+    is running: a run sets the result back to 0 until it ends (set_server_check_status's
+    HCHK_STATUS_START), so a row taken during one differs from the same row between two.
+    A fixed sleep compared rows taken before a first check, or during a run, under load."""
     deadline = time.monotonic() + 10
     while True:
-        got = rows(cli(stats, "show servers state app"))
+        text = cli(stats, "show servers state app")
+        got = rows(text)
+        running = any(int(f[13]) & 1 for f in (x.split() for x in text.splitlines()[2:]) if f)
         done = {r[3] for r in got if r[10] != "0"}
         s1 = next(r for r in got if r[3] == "s1")
-        if (set(names) <= done and s1[11] == "4") or time.monotonic() > deadline:
+        settled = set(names) <= done and s1[11] == "4" and not running
+        if settled or time.monotonic() > deadline:
             return got
         time.sleep(0.05)
 
