@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from pylvs.config.errors import Cite, Location
+from pylvs.config.errors import Cite, Kind, Location
 from pylvs.config.haproxy import compression
 from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.checkpost import check_port_problem, proxy_checks
@@ -531,6 +531,22 @@ def _mode_warnings(d: ProxyDraft, p: Proxy, ctx: Context, global_logs: bool) -> 
         _ignored_in_tcp(p, ctx)
     if p.mode != "http":
         _cookies_in_tcp(d, p, ctx)
+        _splice_in_tcp(d, ctx)
+
+
+def _splice_in_tcp(d: ProxyDraft, ctx: Context) -> None:
+    """HAProxy splices a tcp stream's data as these options ask (stream.c); pylvs's pump
+    splices HTTP bodies and tunnels only (dataplane/proxy/_pipe.h) and copies tcp streams with
+    recv/send: said, not silently ignored."""
+    o = d.options
+    for name in ("splice-request", "splice-response", "splice-auto"):
+        if o.enabled.get(name):
+            ctx.warning(
+                o.where.get(name) or d.loc,
+                f"pylvs does not do 'option {name}' in a mode tcp proxy ('{d.name}'): its pump"
+                " copies tcp streams with recv/send (splice(2) moves HTTP bodies only)",
+                Kind.UNSUPPORTED,
+            )
 
 
 def _timeouts(p: Proxy, ctx: Context) -> None:
