@@ -42,6 +42,10 @@ from pylvs.proto.sample.expr import (
 from pylvs.proto.sample.stream import Stream
 from pylvs.proto.sample.vars import VarError, parse_conditions, parse_var_name
 
+# %HM %HU %HP %HPO %HQ %HV: log.c writes them with lf_encode_chunk, not lf_text_len, so an
+# empty one (%HQ of a target without '?') writes nothing where the others write "-"
+_URI_PARTS = frozenset({"HM", "HU", "HP", "HPO", "HQ", "HV"})
+
 
 def log_format(
     text: str,
@@ -69,7 +73,10 @@ def log_format(
         elif "X" in node.options and variables is VARIABLES and node.name in HEX_VARIABLES:
             out.append(VarNode(node.name, HEX_VARIABLES[node.name], node.options))
         elif node.name in variables:
-            out.append(VarNode(node.name, variables[node.name], node.options))
+            options = node.options
+            if node.name in _URI_PARTS:  # lf_encode_chunk: empty stays empty, never "-"
+                options = options - {"M"}
+            out.append(VarNode(node.name, variables[node.name], options))
         elif unknown is not None:
             unknown.append(f"%{node.name}")
             out.append(VarNode(node.name, _nothing, node.options | {"M"}))

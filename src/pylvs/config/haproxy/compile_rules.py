@@ -395,6 +395,11 @@ class _ProxyCompiler:
             persist=self.persist(),
             buffer_request=any(n == "http-buffer-request" and on for n, on, _ in p.options.others),
             http_request_ms=t.http_request,
+            # last: the rules above took their `capture ... len N` slots
+            capture_slots=(
+                len(self.rc.request_slots) + len(self.rc.pending_request),
+                len(self.rc.response_slots),
+            ),
         )
 
     def unique_id(self) -> LogFormat | None:

@@ -87,6 +87,10 @@ class ProxyRules:
     # first whose condition holds sets SF_FORCE_PRST or SF_IGNORE_PRST (stream.c
     # process_switching_rules, on the backend's persist_rules)
     persist: tuple[tuple[bool, Cond], ...] = ()
+    # How many request and response capture slots the proxy has (nb_req_cap, nb_rsp_cap:
+    # `capture request|response header`, `declare capture` and `http-request|response
+    # capture ... len N` alike): %hr/%hs write every one, empty when nothing was captured
+    capture_slots: tuple[int, int] = (0, 0)
 
     def persistence(self, s: Stream) -> tuple[bool, bool]:
         """(force, ignore) for stream `s`: what its first matching persist rule says."""

@@ -10,6 +10,8 @@ checked for the value haproxy gives.
   in %B before the 502 (http_ana.c http_process_res_common, channel totals).
 - The proxy's own answer to a HEAD request counts its head only: http_forward_proxy_resp
   skips the payload before it adds to the channel's total.
+- %hr writes every request capture slot of the frontend, those of `http-request capture`
+  rules that did not run (or found nothing) empty (log.c, fe->nb_req_cap).
 """
 
 from __future__ import annotations
@@ -127,3 +129,46 @@ def test_denied_responses_count_the_body_that_came_and_head_answers_no_payload(
     # and the 403's payloads (107 and 93 bytes) do not count for HEAD
     assert get_rdeny - head_rdeny > 107
     assert get_deny - head_deny == 93
+
+
+def test_every_capture_slot_is_logged_even_those_no_rule_filled(
+    tmp_path: Path, rig: tuple[EchoServer, dict[str, Syslog]]
+) -> None:
+    frontend = """\
+    capture request header Host len 20
+    http-request deny if {{ path /deny }}
+    http-request capture req.hdr(x-a) len 5
+    default_backend be
+"""
+    requests = [
+        b"GET /deny HTTP/1.1\r\nHost: h\r\nx-a: 1\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: h\r\nx-a: 123456\r\nConnection: close\r\n\r\n",
+    ]
+    lines = _run(tmp_path, rig, frontend, requests)
+    assert [line.split(" 0/0 ")[1].split(" ")[0] for line in lines] == [
+        "{h|}",  # denied before the capture rule ran: its slot is there, empty
+        "{h|}",
+        "{h|12345}",
+    ]
+
+
+@pytest.mark.xfail(
+    reason="known divergence: pylvs adds the persistence cookie after the http-after-response "
+    "rules (persistence.py's on_response hook runs once the response phases are over), "
+    "haproxy 2.6 before them (http_ana.c http_process_res_common inserts Set-Cookie, then "
+    "calls http_eval_after_res_rules): the two fields come in the other order"
+)
+def test_the_persistence_cookie_comes_before_what_after_response_rules_add(
+    tmp_path: Path, rig: tuple[EchoServer, dict[str, Syslog]]
+) -> None:
+    server, logs = rig
+    text = (
+        HEAD
+        + "    http-after-response set-header X-After 1\n    default_backend be\n"
+        + "backend be\n    cookie SRV insert\n"
+        + f"    server s1 127.0.0.1:{server.port} cookie c1\n"
+    )
+    requests = [b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]
+    got = run_both(tmp_path, lambda port, log: text.format(port=port, log=log), logs, requests)
+    assert not got.diff, "\n".join(got.diff)

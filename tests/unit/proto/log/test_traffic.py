@@ -89,3 +89,14 @@ def test_a_request_line_never_received_is_badreq_and_quotes_are_encoded() -> Non
     assert (
         line("%{+Q}r %T", s) == b'"GET /a#22b#23 HTTP/1.0" ' + clf_date(ACCEPT, gmt=True).encode()
     )
+
+
+def test_an_empty_uri_part_prints_nothing_not_a_dash() -> None:
+    """log.c writes %HM %HU %HP %HPO %HQ %HV with lf_encode_chunk: an empty %HQ (a target
+    without '?') is nothing, quoted "", where a missing sample prints "-" (found by
+    tests/integration/hamode/diff against haproxy 2.6.12)."""
+    s = stream(StreamEnd(ACCEPT, mode="http"))
+    s.orig_method, s.orig_uri, s.orig_version = b"GET", b"/a", b"HTTP/1.1"
+    assert line("%HM %HP [%HQ] %{+Q}HQ %HV %[var(txn.x)]", s) == b'GET /a [] "" HTTP/1.1 -'
+    s.orig_uri = b"/a?b=1"
+    assert line("%HQ", s) == b"?b=1"

@@ -290,3 +290,21 @@ def test_request_line_variables_read_the_line_as_received() -> None:
         assert request is not None
         got = [request.full_values(f"x-{f.lower()}".encode()) for f in fields]
         assert got == [[f"<{v}>".encode()] for v in [*values, "HTTP/1.1"]]
+
+
+def test_a_proxy_counts_its_capture_slots_declared_and_taken_by_rules() -> None:
+    """nb_req_cap / nb_rsp_cap: `capture request header`, `declare capture` and each
+    `http-request|response capture ... len N` take a slot; %hr/%hs write them all (found by
+    tests/integration/hamode/diff: pylvs left out the slots of rules that had not run)."""
+    r = compiled(
+        fe(
+            "capture request header Host len 20",
+            "declare capture response len 4",
+            "http-request capture req.hdr(x-a) len 5",
+            "http-request capture path len 8 if { always_false }",
+            "http-response capture res.hdr(x) len 3",
+            extra=BE,
+        )
+    )
+    assert r.proxies["fe"].capture_slots == (3, 2)
+    assert compiled(fe(extra=BE)).proxies["fe"].capture_slots == (0, 0)

@@ -293,7 +293,9 @@ class ClientMachine(Machine[ev.ClientEvent]):
         # the client's HEAD gets no payload, even when a rule sent the server a GET
         # (src/mux_h1.c: the response of a HEAD request is bodyless, H1S_F_BODYLESS_RESP)
         txn.bodyless = head.body in (Body.NONE, Body.TUNNEL) or req.method == b"HEAD"
-        txn.chunked = not txn.bodyless and (head.body is Body.CHUNKED or written.chunk)
+        # a head that announces chunking ends with the last chunk even when no body comes (a
+        # server's 204 a rule made a 201: HAProxy writes "0\r\n\r\n", h1_process_mux)
+        txn.chunked = written.chunk or (not txn.bodyless and head.body is Body.CHUNKED)
         out.append(cmd.Write(written.write(value)))
 
     def _response_data(self, event: ev.ResponseData, now: float, out: list[cmd.Command]) -> None:
