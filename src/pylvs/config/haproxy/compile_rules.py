@@ -396,11 +396,13 @@ class _ProxyCompiler:
             buffer_request=any(n == "http-buffer-request" and on for n, on, _ in p.options.others),
             http_request_ms=t.http_request,
             # last: the rules above took their `capture ... len N` slots
-            capture_slots=(
-                len(self.rc.request_slots) + len(self.rc.pending_request),
-                len(self.rc.response_slots),
-            ),
+            capture_slots=self.capture_slots(),
         )
+
+    def capture_slots(self) -> tuple[int, int] | None:
+        rc = self.rc
+        slots = (len(rc.request_slots) + len(rc.pending_request), len(rc.response_slots))
+        return slots if slots != (0, 0) else None
 
     def unique_id(self) -> LogFormat | None:
         text = self.p.unique_id_format

@@ -156,8 +156,11 @@ def _stream(fe: Frontend, x: Exchange) -> Stream:
         st.captures.request = [_bytes(v) for v in x.request_captures]
     if x.response_captures and not st.captures.response:
         st.captures.response = [_bytes(v) for v in x.response_captures]
-    if fe.rules is not None:  # every slot is written, those no capture filled empty
-        req, res = fe.rules.capture_slots
+    slots = fe.rules.capture_slots if fe.rules is not None else None
+    if slots is not None and x.stream is not None:
+        # every slot is written, those no capture filled empty (not for a request refused
+        # before its head was whole: txn->req.cap is not there, nothing is written)
+        req, res = slots
         caps = st.captures
         caps.request.extend([None] * (req - len(caps.request)))
         caps.response.extend([None] * (res - len(caps.response)))

@@ -89,8 +89,9 @@ class ProxyRules:
     persist: tuple[tuple[bool, Cond], ...] = ()
     # How many request and response capture slots the proxy has (nb_req_cap, nb_rsp_cap:
     # `capture request|response header`, `declare capture` and `http-request|response
-    # capture ... len N` alike): %hr/%hs write every one, empty when nothing was captured
-    capture_slots: tuple[int, int] = (0, 0)
+    # capture ... len N` alike): %hr/%hs write every one, empty when nothing was captured;
+    # None when it has none (a proxy with slots is not `ruleless` for the HTTP engine)
+    capture_slots: tuple[int, int] | None = None
 
     def persistence(self, s: Stream) -> tuple[bool, bool]:
         """(force, ignore) for stream `s`: what its first matching persist rule says."""
