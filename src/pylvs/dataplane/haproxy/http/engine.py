@@ -158,7 +158,15 @@ def plain_proxies(
     if be.sticking is not None or be.dispatch is not None or be.pool.algorithm.need & Need.HTTP:
         return False
     proxies = fe.runtime.rules.proxies
-    if not (ruleless(proxies.get(fe.spec.name)) and ruleless(proxies.get(be.spec.name))):
+    # the capture slots own_facts fills itself (those of `capture request|response header`;
+    # httplog writes every slot, the empty ones too), when the caller takes captures
+    slots = None
+    if captures and fe.spec.http is not None:
+        slots = (len(fe.spec.http.request_captures), len(fe.spec.http.response_captures))
+    if not (
+        ruleless(proxies.get(fe.spec.name), slots=slots)
+        and ruleless(proxies.get(be.spec.name), slots=slots)
+    ):
         return False
     front, back = http.front(fe.spec, be.spec), http.back(be.spec)
     if front.mode is not Mode.KEEP_ALIVE or back.mode is not Mode.KEEP_ALIVE:
@@ -206,12 +214,15 @@ _INERT = frozenset({
 })  # fmt: skip
 
 
-def ruleless(rules: ProxyRules | None) -> bool:
-    """The proxy's rules run nothing per request (the phases would only pass it on)."""
+def ruleless(rules: ProxyRules | None, *, slots: tuple[int, int] | None = None) -> bool:
+    """The proxy's rules run nothing per request (the phases would only pass it on);
+    `slots`: capture slots the caller fills itself (then not work left to the phases)."""
     if rules is None:
         return True
     return not any(
-        getattr(rules, f.name) for f in dataclasses.fields(rules) if f.name not in _INERT
+        getattr(rules, f.name)
+        for f in dataclasses.fields(rules)
+        if f.name not in _INERT and not (f.name == "capture_slots" and rules.capture_slots == slots)
     )
 
 
