@@ -76,7 +76,7 @@ from pylvs.model.events import ConfigReloaded, EventLog, InstanceStateChanged, O
 from pylvs.model.lua_spec import LuaSpec
 from pylvs.model.snapshot import ConnView, DirectorSnapshot, PlaneView, ProcessView, Snapshot
 from pylvs.model.syncd import SyncState
-from pylvs.model.table import ServiceTable, diff
+from pylvs.model.table import ServiceTable, diff, same_table
 from pylvs.system import collector
 from pylvs.web.actions import ActionResult, ServerAction
 
@@ -797,14 +797,3 @@ def _failure_response(f: Failure) -> Response:
     if f.stream is Stream.STDOUT:
         return Response(f.exit_code, f.text, "")
     return Response(f.exit_code, "", f.text)
-
-
-def same_table(a: ServiceTable, b: ServiceTable) -> bool:
-    """The same services with the same real servers, whatever the order."""
-    if a.keys() != b.keys():
-        return False
-    for key, entry in a.items():
-        other = b[key]
-        if entry.service != other.service or set(entry.dests) != set(other.dests):
-            return False
-    return True

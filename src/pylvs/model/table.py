@@ -194,6 +194,18 @@ def _need(d: dict[ServiceKey, ServiceEntry], k: ServiceKey) -> ServiceEntry:
     return d[k]
 
 
+def same_table(a: ServiceTable, b: ServiceTable) -> bool:
+    """The same services with the same real servers, whatever the order (the kernel lists
+    them in its own)."""
+    if a.keys() != b.keys():
+        return False
+    for key, entry in a.items():
+        other = b[key]
+        if entry.service != other.service or set(entry.dests) != set(other.dests):
+            return False
+    return True
+
+
 def diff(old: ServiceTable, new: ServiceTable) -> list[Change]:
     """Changes that turn `old` into `new`: deletions, then additions, then edits.
 

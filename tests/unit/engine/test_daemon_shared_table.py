@@ -10,10 +10,10 @@ from pathlib import Path
 
 from pylvs.dataplane.base import DataPlaneError, StopPolicy, TablePolicy
 from pylvs.dataplane.fake import FakeDataPlane
-from pylvs.engine.daemon import Daemon, RunOptions, same_table
+from pylvs.engine.daemon import Daemon, RunOptions
 from pylvs.model.service import ForwardMethod, Protocol, RealServer, ServiceKey, VirtualService
 from pylvs.model.syncd import SyncDaemon, SyncState
-from pylvs.model.table import AddDest, Change, ServiceEntry, ServiceTable
+from pylvs.model.table import AddDest, Change, ServiceEntry, ServiceTable, same_table
 
 WEB = ServiceKey.inet(Protocol.TCP, "10.0.0.1", 80)
 RS1 = RealServer(ipaddress.ip_address("10.0.1.1"), 80, 1, ForwardMethod.MASQ)

@@ -14,6 +14,8 @@ connect has its own, src/backend.c), so the server machine is given none.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pylvs.model.proxy_spec import BackendSpec, FrontendSpec, HttpSpec
 from pylvs.proto.http.conn.client import Front
 from pylvs.proto.http.conn.pool import Reuse
@@ -71,3 +73,14 @@ def reuse(be: BackendSpec) -> Reuse:
     if be.dispatch is not None:
         return Reuse.NEVER
     return REUSE[(be.http or _NONE).reuse]
+
+
+def set_timeouts(base: Timeouts, chosen: dict[str, int]) -> Timeouts:
+    """`set-timeout server|tunnel` in milliseconds (stream_set_timeout) over the backend's
+    timeouts; 0 is no timeout (TICK_ETERNITY)."""
+    t = base
+    if "server" in chosen:
+        t = replace(t, server=chosen["server"] / 1000 or None)
+    if "tunnel" in chosen:
+        t = replace(t, tunnel=chosen["tunnel"] / 1000 or None)
+    return t

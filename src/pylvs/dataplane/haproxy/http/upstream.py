@@ -43,6 +43,7 @@ from .exchange import Exchange
 from .phases import answer as phases_answer
 from .server_owner import ServerOwner
 from .server_side import ServerConn, open_socket
+from .settings import set_timeouts
 
 if TYPE_CHECKING:
     import _socket
@@ -530,16 +531,13 @@ class Upstream:
             s.work.append((sc, event))
 
     def _set_timeouts(self, pending: list[Any], chosen: dict[str, int], base: Timeouts) -> None:
-        """`set-timeout server|tunnel` (stream_set_timeout): the request's server machine
-        and the client's tunnel take them; 0 is no timeout (TICK_ETERNITY)."""
+        """`set-timeout server|tunnel`: the request's server machine and the client's tunnel
+        take them (settings.set_timeouts)."""
         head = pending[0]
         if type(head) is not ev.HeadForwarded:
             return
-        t = base
-        if "server" in chosen:
-            t = replace(t, server=chosen["server"] / 1000 or None)
+        t = set_timeouts(base, chosen)
         if "tunnel" in chosen:
-            t = replace(t, tunnel=chosen["tunnel"] / 1000 or None)
             self.s.cm.tunnel_timeout = t.tunnel
         pending[0] = replace(head, timeouts=t)
 
