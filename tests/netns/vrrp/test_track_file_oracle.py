@@ -80,17 +80,24 @@ def test_keepalived_reads_track_files_as_pylvs_does(
     proc = node.spawn([*argv, "-p", str(pid), "-r", str(vpid)], "keepalived", (vpid, pid))
     data_file = dumps / "keepalived.data"
 
-    def dumped() -> bool:
+    # keepalived truncates and rewrites the file on every SIGUSR1: a read can land in the
+    # middle of a write (it did once under CI's load), so a dump counts once it names every
+    # instance and two reads 0.3 s apart, with no signal between them, agree.
+    keepalived: dict[str, int] = {}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         if not pid.exists():
-            return False
+            time.sleep(0.3)
+            continue
         proc.signal(signal.SIGUSR1)
-        return data_file.exists() and len(_effective(data_file.read_text())) == len(files)
-
-    deadline = time.monotonic() + 10
-    while not dumped() and time.monotonic() < deadline:
         time.sleep(0.3)
-    assert data_file.exists(), proc.text()
-    keepalived = _effective(data_file.read_text())
+        first = data_file.read_text() if data_file.exists() else ""
+        time.sleep(0.3)
+        again = data_file.read_text() if data_file.exists() else ""
+        keepalived = _effective(again)
+        if first == again and len(keepalived) == len(files):
+            break
+    assert len(keepalived) == len(files), (keepalived, proc.text())
     for n, f in enumerate(files, 1):
         value = trackfile.read(str(f))
         expected = 100 + (value or 0)  # an ignored value leaves the initial 0
