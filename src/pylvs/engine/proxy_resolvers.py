@@ -28,16 +28,19 @@ from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.model.resolvers import ResolversSpec
 from pylvs.proto.check import admin
 from pylvs.proto.dns.answers import Owner
-from pylvs.proto.dns.resolution import (
+from pylvs.proto.dns.events import (
     AddressChanged,
     AddressCleared,
     Event,
+    FqdnSet,
     MaintCleared,
     MaintSet,
-    Resolvers,
+    PortSet,
     Send,
     State,
+    WeightSet,
 )
+from pylvs.proto.dns.resolution import Resolvers
 from pylvs.proto.dns.wire import IpAddress
 from pylvs.sched.haproxy.server import Admin
 
@@ -159,10 +162,16 @@ class ProxyResolvers:
     def _link(self, be: BackendRuntime, srv: ServerRuntime, now: int) -> None:
         r = srv.spec.resolve
         section = self.sections.get(r.resolvers) if r is not None else None
-        if r is None or section is None or srv.spec.fqdn is None:
+        if r is None or section is None:
             return
         owner = Owner(be.spec.name, srv.spec.name)
-        if section.engine.link(owner, srv.spec.fqdn, r, now):
+        if r.srv_record is not None:
+            linked = section.engine.link_srv(owner, r.srv_record, r, now)
+        elif srv.spec.fqdn is not None:
+            linked = section.engine.link(owner, srv.spec.fqdn, r, now)
+        else:
+            return
+        if linked:
             self.servers[owner] = (be, srv)
 
     def now_ms(self) -> int:
@@ -211,7 +220,32 @@ class ProxyResolvers:
             self._admin(be, srv, True, ev.cause)
         elif isinstance(ev, MaintCleared):
             self._admin(be, srv, False, "")
-            self._say(be, f"Server {who} administratively READY thanks to valid DNS answer")
+            if ev.said:
+                self._say(be, f"Server {who} administratively READY thanks to valid DNS answer")
+        else:
+            self._srv_record(be, srv, ev)
+
+    def _srv_record(self, be: BackendRuntime, srv: ServerRuntime, ev: Event) -> None:
+        """What an SRV record gives a server: its name, port and weight."""
+        checks = self.live.checks
+        sh = checks.health(be.spec.name, srv.spec.name) if checks is not None else None
+        if isinstance(ev, FqdnSet):
+            if ev.fqdn is not None:
+                srv.spec = dataclasses.replace(srv.spec, fqdn=ev.fqdn)
+                srv.lb.next_admin |= Admin.HMAINT  # srv_update_fqdn flags it so
+            elif not ev.note:
+                srv.spec = dataclasses.replace(srv.spec, fqdn=None)
+            if sh is not None:
+                sh.fqdn = srv.spec.fqdn
+            if ev.note:
+                self.rt.send_log(be.spec.name, LOG_NOTICE, ev.note)
+        elif isinstance(ev, PortSet):
+            srv.set_address(srv.spec.address, ev.port or None)
+            if sh is not None and checks is not None and srv.spec.address is not None:
+                checks.move(sh, str(srv.spec.address), ev.port or None)
+            be.servers_changed()
+        elif isinstance(ev, WeightSet):
+            self.live.set_server_weight(be.spec.name, srv.spec.name, str(ev.weight))
 
     def _say(self, be: BackendRuntime, text: str) -> None:
         """ha_warning + send_log(proxy, LOG_NOTICE)."""
@@ -221,7 +255,8 @@ class ProxyResolvers:
     @staticmethod
     def _set_address(be: BackendRuntime, srv: ServerRuntime, address: IpAddress | None) -> None:
         if address is None:
-            host = srv.spec.fqdn or srv.spec.host
+            record = srv.spec.resolve.srv_record if srv.spec.resolve is not None else None
+            host = srv.spec.fqdn or record or srv.spec.host
             srv.spec = dataclasses.replace(srv.spec, address=None, host=host)
             srv.dests.clear()
         else:

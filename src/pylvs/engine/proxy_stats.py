@@ -253,14 +253,16 @@ class LiveProxies:
         view = server_lb(srv.lb)
         view["last_change"] = self._wall(srv.lb.last_change)
         family = "ipv6" if spec.address is not None and spec.address.version == 6 else "ipv4"
-        if spec.address is None and spec.fqdn is not None:
-            family = ""  # a name `init-addr none` left without an address
+        srvrecord = spec.resolve.srv_record if spec.resolve is not None else None
+        if spec.address is None and (spec.fqdn is not None or srvrecord is not None):
+            family = ""  # a name `init-addr none` (or an SRV record) left without an address
         out = ServerView(
             **view,
             addr=spec.host,
             family=family,
             port=spec.port or 0,
             fqdn=spec.fqdn,
+            srvrecord=srvrecord,
             counters=counters,
             check=self._check(be, spec) if not srv.dynamic else DYNAMIC_NO_CHECK,
             use_ssl=srv.tls.use_ssl,

@@ -62,10 +62,12 @@ class ResolversSpec:
 @dataclass(frozen=True, slots=True)
 class ResolveOptions:
     """A server's `resolvers`, `resolve-prefer` (default ipv6, srv_settings_init),
-    `resolve-net` (networks as "ADDR/LEN") and `resolve-opts`."""
+    `resolve-net` (networks as "ADDR/LEN") and `resolve-opts`; `srv_record`: the SRV
+    record's name (`_service._proto.name`) the server is filled from."""
 
     resolvers: str
     prefer: str = "ipv6"  # "ipv4" | "ipv6"
     networks: tuple[str, ...] = ()
     allow_dup_ip: bool = False
     ignore_weight: bool = False
+    srv_record: str | None = None

@@ -382,7 +382,7 @@ def server(s: Server) -> ServerSpec:
         proto=s.proto,
         tls=tls,
         use_ssl=use_ssl,
-        fqdn=s.fqdn,
+        fqdn=None if _srv_record(s) else s.fqdn,  # an SRV record's server has no name yet
         init_last=s.init_last,
         unresolved=s.target.ip is None and s.init_none,
         resolve=_resolve(s),
@@ -392,16 +392,26 @@ def server(s: Server) -> ServerSpec:
 def _resolve(s: Server) -> ResolveOptions | None:
     """A named server's run-time resolution (an address written as an IP has none: HAProxy
     links no resolution to a server without a host name)."""
-    if s.resolvers is None or s.fqdn is None or s.fqdn.startswith("_"):
-        return None  # an SRV record's name (warned about): not queried
+    if s.resolvers is None or s.fqdn is None:
+        return None
     opts = s.resolve_opts
     dup = False
     for o in opts:  # srv_parse_resolve_opts: the last of allow-/prevent-dup-ip wins
         if o in ("allow-dup-ip", "prevent-dup-ip"):
             dup = o == "allow-dup-ip"
     return ResolveOptions(
-        s.resolvers, s.resolve_prefer, s.resolve_net, dup, "ignore-weight" in opts
+        s.resolvers,
+        s.resolve_prefer,
+        s.resolve_net,
+        dup,
+        "ignore-weight" in opts,
+        s.fqdn if _srv_record(s) else None,
     )
+
+
+def _srv_record(s: Server) -> bool:
+    """A name starting with '_' is an SRV record's (_srv_parse_init: fqdn[0] == '_')."""
+    return s.resolvers is not None and s.fqdn is not None and s.fqdn.startswith("_")
 
 
 def _server_mux(proxy: Proxy, s: Server, problems: Problems) -> None:

@@ -8,8 +8,7 @@ address), `accepted_payload_size` (12..65535), `resolve_retries`, `timeout resol
 `hold nx|other|refused|timeout|valid|obsolete`; the messages are HAProxy's.  A server naming
 a section that does not exist is refused ("unable to find required resolvers"); a section
 `default` is made from /etc/resolv.conf when none has that name (resolvers_create_default).
-TCP nameservers (`tcp@`) are warned about and left out: pylvs queries over UDP only; so is
-a server whose name is an SRV record's (`_service._proto.name`): pylvs queries A and AAAA.
+TCP nameservers (`tcp@`) are warned about and left out: pylvs queries over UDP only.
 """
 
 from __future__ import annotations
@@ -325,13 +324,6 @@ def check_servers(
     names = {r.name for r in sections}
     for p in proxies:
         for s in p.servers:
-            if s.resolvers is not None and s.fqdn is not None and s.fqdn.startswith("_"):
-                ctx.warning(
-                    s.loc,
-                    f"'server {p.name}/{s.name}' : pylvs does not query SRV records"
-                    f" ('{s.fqdn}'): the server is not resolved at run time.",
-                    Kind.UNSUPPORTED,
-                )
             if s.resolvers is not None and s.resolvers not in names:
                 ctx.error(
                     s.loc,

@@ -11,6 +11,12 @@ A server picks an address by score: 8 for the preferred family (`resolve-prefer`
 preferred network (`resolve-net`), 2 when no other server of its backend holds the item (an
 item held by another is skipped unless `resolve-opts allow-dup-ip`), 1 for its current
 address; a server attached to an item still alive keeps it.  Time is an argument (ms).
+
+An SRV answer's items are kept the same way, keyed by the XXH32 of the target (seed 33),
+one per target and port (a known one takes the new weight); an additional A/AAAA record
+goes to the first SRV item of its target that has none (`ar`), a known one refreshed —
+HAProxy's walk, by which an SRV item keeps its old additional address until that one is
+obsolete.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 import xxhash
 
 from pylvs.model.resolvers import ResolveOptions
-from pylvs.proto.dns.wire import AAAA, IpAddress, Record
+from pylvs.proto.dns.wire import AAAA, SRV, IpAddress, Record
 
 # get_ip's verdicts (RSLV_UPD_*)
 KEEP = "no"  # the current address stays
@@ -47,11 +53,65 @@ class Item:
     attached: list[Owner] = field(default_factory=list)
 
 
+@dataclass(eq=False)
+class SrvItem:
+    """An SRV record kept across responses: its target (label form), port and weight, the
+    additional record giving its address (`ar`), and the servers holding it."""
+
+    key: int
+    target: bytes
+    port: int
+    weight: int
+    last_seen: int
+    ar: Record | None = None
+    ar_seen: int = 0
+    attached: list[Owner] = field(default_factory=list)
+
+
 class Answers:
-    """A resolution's answer tree (A/AAAA items; CNAMEs only steer validation)."""
+    """A resolution's answer tree (A/AAAA and SRV items; CNAMEs only steer validation)."""
 
     def __init__(self) -> None:
         self.items: list[Item] = []  # tree order
+        self.srv: list[SrvItem] = []  # tree order
+
+    def merge_srv(
+        self, records: tuple[Record, ...], additional: tuple[Record, ...], now_ms: int
+    ) -> None:
+        """An SRV response's records and additional records (resolv_validate_dns_response)."""
+        for r in records:
+            if r.type != SRV:
+                continue
+            known = next((i for i in self.srv if i.target == r.target and i.port == r.port), None)
+            if known is not None:
+                known.weight = r.weight
+                known.last_seen = now_ms
+                continue
+            key = xxhash.xxh32_intdigest(r.target, seed=SRV)
+            at = next((n for n, i in enumerate(self.srv) if i.key > key), len(self.srv))
+            self.srv.insert(at, SrvItem(key, r.target, r.port, r.weight, now_ms))
+        for ar in additional:
+            seen = next(
+                (
+                    i
+                    for i in self.srv
+                    if i.ar is not None
+                    and i.ar.type == ar.type
+                    and i.ar_seen != now_ms
+                    and i.target == ar.name
+                    and i.ar.address == ar.address
+                ),
+                None,
+            )
+            if seen is not None:
+                seen.ar_seen = now_ms
+                continue
+            free = next(
+                (i for i in self.srv if i.ar is None and ar.name[: len(i.target)] == i.target),
+                None,
+            )
+            if free is not None:
+                free.ar, free.ar_seen = ar, now_ms
 
     def merge(self, records: tuple[Record, ...], now_ms: int) -> None:
         """A valid response's records: known ones are refreshed, new ones inserted."""
@@ -74,6 +134,7 @@ class Answers:
 
     def purge(self) -> None:
         self.items.clear()
+        self.srv.clear()
 
     def detach(self, owner: Owner) -> None:
         for i in self.items:

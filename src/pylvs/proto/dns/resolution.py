@@ -17,13 +17,22 @@ argument (ms), and so is the server's current state (`State`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pylvs.model.resolvers import COUNTERS, ResolveOptions, ResolversSpec
 from pylvs.proto.dns import wire
 from pylvs.proto.dns.answers import CHANGE, NO_IP, Answers, Owner, family_query
-from pylvs.proto.dns.wire import AAAA, HEADER_SIZE, MIN_RECORD_SIZE, IpAddress
+from pylvs.proto.dns.events import (
+    AddressChanged,
+    AddressCleared,
+    Event,
+    Lookup,
+    MaintCleared,
+    MaintSet,
+    Send,
+)
+from pylvs.proto.dns.srv import SrvRequest, SrvServers
+from pylvs.proto.dns.wire import AAAA, HEADER_SIZE, MIN_RECORD_SIZE, SRV
 
 # resolution status (RSLV_STATUS_*) -> (hold attribute, the RMAINT cause)
 _HOLD = {
@@ -35,61 +44,13 @@ _OTHER = ("hold_other_ms", "unspecified DNS error")
 _STATUS = {wire.NX: "nx", wire.REFUSED: "refused", wire.INVALID: "invalid"}
 
 
-@dataclass(frozen=True, slots=True)
-class State:
-    """A server as the resolution sees it: its address (None: none) and whether it is in
-    maintenance "resolution"."""
-
-    address: IpAddress | None
-    rmaint: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    nameserver: int  # index in the section's nameservers
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class AddressChanged:
-    """srv_update_addr: "B/S changed its IP from OLD to NEW by UPDATER"."""
-
-    owner: Owner
-    old: IpAddress | None
-    new: IpAddress
-    updater: str
-
-
-@dataclass(frozen=True, slots=True)
-class AddressCleared:
-    """The server's address is forgotten (it went to RMAINT for want of one)."""
-
-    owner: Owner
-
-
-@dataclass(frozen=True, slots=True)
-class MaintSet:
-    owner: Owner
-    cause: str
-
-
-@dataclass(frozen=True, slots=True)
-class MaintCleared:
-    """Back from RMAINT: "Server B/S administratively READY thanks to valid DNS answer"."""
-
-    owner: Owner
-
-
-Event = Send | AddressChanged | AddressCleared | MaintSet | MaintCleared
-Lookup = Callable[[Owner], State]
-
-
 @dataclass(eq=False)
 class Resolution:
     name: bytes  # label form
     prefer: int  # the query type asked first
     now_ms: int
     requesters: list[tuple[Owner, ResolveOptions]] = field(default_factory=list)
+    srvrqs: list[SrvRequest] = field(default_factory=list)  # an SRV record's requests
     qtype: int = 0
     status: str = "none"
     running: bool = False
@@ -106,6 +67,10 @@ class Resolution:
         self.qtype = self.prefer
         self.last_valid = self.now_ms
 
+    @property
+    def wanted(self) -> bool:
+        return bool(self.requesters or self.srvrqs)
+
 
 class Resolvers:
     """One section's resolutions, nameserver counters and query ids."""
@@ -119,6 +84,7 @@ class Resolvers:
         self.qids: dict[int, Resolution] = {}
         self._seed = seed or 1
         self.max_answers = (spec.accepted_payload_size - HEADER_SIZE) // MIN_RECORD_SIZE
+        self.srv = SrvServers(self)
 
     # -- requesters -------------------------------------------------------------------
 
@@ -135,6 +101,24 @@ class Resolvers:
             res = Resolution(name, prefer, now_ms)
             self.wait.append(res)
         res.requesters.append((owner, opts))
+        return True
+
+    def link_srv(self, owner: Owner, host: str, opts: ResolveOptions, now_ms: int) -> bool:
+        """A server filled from the SRV record `host` (False: not a valid name); the
+        backend's servers naming it share a request, the request one resolution."""
+        name = wire.to_label(host)
+        if name is None:
+            return False
+        req = self.srv.add(owner, host, opts)
+        if any(req in r.srvrqs for r in (*self.curr, *self.wait)):
+            return True
+        res = next(
+            (r for r in (*self.curr, *self.wait) if r.name == name and r.prefer == SRV), None
+        )
+        if res is None:
+            res = Resolution(name, SRV, now_ms)
+            self.wait.append(res)
+        res.srvrqs.append(req)
         return True
 
     def unlink(self, owner: Owner) -> None:
@@ -166,7 +150,7 @@ class Resolvers:
         out: list[Event] = []
         spec = self.spec
         for res in list(self.curr):
-            if not res.requesters:
+            if not res.wanted:
                 self._abort(res)
                 continue
             if now_ms < res.last_query + spec.timeout_retry_ms:
@@ -176,7 +160,7 @@ class Resolvers:
                     res.status = "timeout"
                 self._report_error(res, now_ms, out)
                 continue
-            if not res.responses or res.prefer != res.qtype:
+            if not res.responses or res.prefer != res.qtype or res.prefer == SRV:
                 res.qtype = res.prefer
                 res.tries -= 1
             else:
@@ -184,7 +168,7 @@ class Resolvers:
             self._send(res, now_ms, out)
             break  # HAProxy's walk ends on the resolution it just moved to the end
         for res in list(self.wait):
-            if not res.requesters:
+            if not res.wanted:
                 self._abort(res)
                 continue
             due = (
@@ -287,7 +271,10 @@ class Resolvers:
         verdict = got.verdict
         if verdict == wire.VALID:
             res.answers.merge(got.records, now_ms)
+            if got.qtype == SRV:
+                res.answers.merge_srv(got.records, got.additional, now_ms)
             res.answers.expire(now_ms, self.spec.hold_obsolete_ms)
+            self.srv.check(res, now_ms, out)
             res.status = "valid"
             res.last_valid = now_ms
             c["valid"] += 1
@@ -300,7 +287,7 @@ class Resolvers:
         if res.prefer != res.qtype:
             if not res.tries:
                 self._report_error(res, now_ms, out)
-        else:
+        elif res.prefer != SRV:  # an SRV question has no other type: the retry comes later
             res.qtype = 1 if res.prefer == AAAA else AAAA
             self._send(res, now_ms, out)
         return out
@@ -308,7 +295,11 @@ class Resolvers:
     def _success(self, res: Resolution, nameserver: int, now_ms: int, out: list[Event]) -> None:
         ns = self.spec.nameservers[nameserver]
         counters: dict[str, int] | None = self.counters[nameserver]
+        if res.srvrqs:
+            counters = None  # snr_resolution_cb does nothing for an SRV request
         for owner, opts in list(res.requesters):
+            if self.srv.skips(owner):
+                continue  # its address is an additional record's
             self._server_answer(res, owner, opts, counters, f"{self.spec.name}/{ns.name}", out)
             counters = None  # only the first requester is the nameserver's: the rest "by DNS cache"
         self._to_wait(res, now_ms)
@@ -371,6 +362,8 @@ class Resolvers:
         """The run failed: each server's snr_resolution_error_cb; the answers are purged
         unless a server still holds on (its hold has not run out)."""
         keep = False
+        for req in list(res.srvrqs):
+            keep = self.srv.error(res, req, now_ms, out) or keep
         for owner, _opts in list(res.requesters):
             st = self.lookup(owner)
             if self._update_status(res, owner, st.rmaint, True, now_ms, out):

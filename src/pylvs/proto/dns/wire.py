@@ -10,6 +10,13 @@ answer owned by the name asked or by the last CNAME's target (invalid on the fir
 cname_error after), A/AAAA data of 4/16 bytes, a CNAME never last (cname_error); names may be
 compressed, pointers only backwards and at most 100 deep, at most 255 bytes.  Whatever the
 bytes, `validate` returns a verdict: it never raises.
+
+SRV answers (RFC 2782): priority, weight, port and target (more than 6 bytes of data, the
+next record read right after the target's name, as HAProxy reads it); the owner name is not
+checked and a truncated SRV answer is still used.  For an SRV question the authority records
+are skipped and the additional section's A/AAAA records kept with their owner name, with
+HAProxy's walk: a record whose name cannot be read, or of another type, is passed over
+without moving past its data.
 """
 
 from __future__ import annotations
@@ -41,12 +48,17 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """An answer record HAProxy keeps: A/AAAA with its address, CNAME with its target."""
+    """An answer record HAProxy keeps: A/AAAA with its address, CNAME with its target, SRV
+    with its target, port, weight and priority; `name` is an additional record's owner."""
 
     type: int
     ttl: int
     address: IpAddress | None = None
-    target: bytes = b""  # a CNAME's target, in label form
+    target: bytes = b""  # a CNAME's or SRV's target, in label form
+    port: int = 0
+    weight: int = 0
+    priority: int = 0
+    name: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,7 @@ class Response:
     verdict: str
     records: tuple[Record, ...] = ()
     qtype: int = 0
+    additional: tuple[Record, ...] = ()
 
 
 class _BadMessageError(Exception):
@@ -154,8 +167,8 @@ def _validate(buf: bytes, name: bytes, max_answers: int) -> Response:
         return Response(ANCOUNT_ZERO)
     if ancount > max_answers:
         raise _BadMessageError
-    _field(buf, 8)
-    _field(buf, 10)
+    nscount = _field(buf, 8)
+    arcount = _field(buf, 10)
     asked, used = read_name(buf, HEADER_SIZE)
     if not asked:
         raise _BadMessageError
@@ -175,7 +188,62 @@ def _validate(buf: bytes, name: bytes, max_answers: int) -> Response:
             return Response(verdict)
         if record is not None:
             records.append(record)
-    return Response(VALID, tuple(records), qtype)
+    if qtype != SRV:
+        return Response(VALID, tuple(records), qtype)
+    pos = _skip_authority(buf, pos, nscount)
+    return Response(VALID, tuple(records), qtype, _additional(buf, pos, arcount))
+
+
+def _skip_authority(buf: bytes, pos: int, count: int) -> int:
+    """The authority records, passed over (an unreadable name: not moved past)."""
+    end = len(buf)
+    for _ in range(count):
+        try:
+            name, used = read_name(buf, pos)
+        except _BadMessageError:
+            continue
+        if not name:
+            continue
+        if pos + used + 10 >= end:
+            raise _BadMessageError
+        pos += used + 8
+        rdlength = int.from_bytes(buf[pos : pos + 2], "big")
+        pos += 2
+        if pos + rdlength >= end:
+            raise _BadMessageError
+        pos += rdlength
+    return pos
+
+
+def _additional(buf: bytes, pos: int, count: int) -> tuple[Record, ...]:
+    """The additional section's A and AAAA records, with their owner names."""
+    end = len(buf)
+    kept: list[Record] = []
+    for _ in range(count):
+        if pos >= end:
+            raise _BadMessageError
+        try:
+            name, used = read_name(buf, pos)
+        except _BadMessageError:
+            continue
+        if not name:
+            continue
+        pos += used
+        if pos + 10 > end:
+            raise _BadMessageError
+        rtype, _rclass, ttl, rdlength = struct.unpack_from("!HHIH", buf, pos)
+        pos += 10
+        if pos + rdlength > end:
+            raise _BadMessageError
+        if rtype not in (A, AAAA):
+            continue  # HAProxy stays at the record's data
+        if rdlength != (4 if rtype == A else 16):
+            raise _BadMessageError
+        data = buf[pos : pos + rdlength]
+        ip = ipaddress.IPv4Address(data) if rtype == A else ipaddress.IPv6Address(data)
+        kept.append(Record(rtype, ttl, address=ip, name=name))
+        pos += rdlength
+    return tuple(kept)
 
 
 def _record(  # noqa: PLR0917 - the walk's state, as HAProxy's loop holds it
@@ -214,6 +282,15 @@ def _record(  # noqa: PLR0917 - the walk's state, as HAProxy's loop holds it
         if not target:
             raise _BadMessageError
         return Record(rtype, ttl, target=target), pos + rdlength, target, None
+    if rtype == SRV:
+        if rdlength <= 6:
+            raise _BadMessageError
+        priority, weight, port = struct.unpack_from("!HHH", buf, pos)
+        target, used = read_name(buf, pos + 6)
+        if not target:
+            raise _BadMessageError
+        srv = Record(SRV, ttl, target=target, port=port, weight=weight, priority=priority)
+        return srv, pos + 6 + used, owner, None
     return None, pos + rdlength, owner, None
 
 

@@ -10,16 +10,16 @@ import struct
 from pylvs.model.resolvers import NameserverSpec, ResolveOptions, ResolversSpec
 from pylvs.proto.dns import wire
 from pylvs.proto.dns.answers import Owner
-from pylvs.proto.dns.resolution import (
+from pylvs.proto.dns.events import (
     AddressChanged,
     AddressCleared,
     Event,
     MaintCleared,
     MaintSet,
-    Resolvers,
     Send,
     State,
 )
+from pylvs.proto.dns.resolution import Resolvers
 
 APP = b"\x03app\x04test"
 S1, S2 = Owner("be", "web1"), Owner("be", "web2")
