@@ -4,7 +4,7 @@ corpus's (tests/data/haproxy/check/resolvers_*.cfg)."""
 
 from __future__ import annotations
 
-from pylvs.config.errors import Kind, Severity
+from pylvs.config.errors import Severity
 from pylvs.config.haproxy.convert import to_spec
 from pylvs.config.haproxy.reader import load_text
 from pylvs.config.keywords import HostFacts
@@ -116,17 +116,19 @@ def test_unknown_section_refused_at_the_server() -> None:
     )
 
 
-def test_srv_record_names_are_warned_and_not_resolved() -> None:
+def test_srv_record_names_are_resolved_as_srv_records() -> None:
     r = load_text(
         "resolvers dns\n    nameserver ns1 127.0.0.1:53\n"
         + TAIL
         + "    server s1 _http._tcp.app.invalid:80 resolvers dns init-addr none\n",
         "h.cfg",
     )
-    (p,) = [p for p in r.problems if "SRV" in p.message]
-    assert p.kind is Kind.UNSUPPORTED and p.loc.line == 10
+    assert not [p for p in r.problems if "SRV" in p.message]
     be = to_spec(r.config, r.problems).proxies.backend("li")
-    assert be is not None and be.servers[0].resolve is None
+    assert be is not None
+    s1 = be.servers[0]
+    assert s1.resolve is not None and s1.resolve.srv_record == "_http._tcp.app.invalid"
+    assert s1.fqdn is None  # the name comes from the record (srv_fqdn "-" until then)
 
 
 def test_default_server_options_add_up() -> None:
