@@ -59,7 +59,7 @@ def _said(line: str) -> str:
     return line[at if at >= 0 else line.find("be/") :]
 
 
-def scenario(kind: str, tmp: Path, proxy: Callable[..., Proxy], additional: bool) -> list[object]:
+def scenario(kind: str, tmp: Path, proxy: Callable[..., Proxy], additional: bool) -> list[str]:
     dns = DnsServer()
     dns.additional = additional
     servers = Servers()
