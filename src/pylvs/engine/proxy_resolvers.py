@@ -1,6 +1,7 @@
 """Run-time DNS for the HAProxy runtime: the `resolvers` sections' queries on the event loop
 and their answers applied to the servers (HAProxy 2.6 src/resolvers.c, src/dns.c's UDP
-nameservers, src/server.c `srv_update_addr`, `snr_update_srv_status`).
+nameservers (TCP ones: proxy_resolvers_tcp.py), src/server.c `srv_update_addr`,
+`snr_update_srv_status`).
 
 proto/dns decides (resolution.py: runs, retries, holds; answers.py: which address each
 server takes); this module owns one connected UDP socket per nameserver, one timer per
@@ -22,9 +23,11 @@ import ipaddress
 import logging
 import socket
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
+from pylvs.engine.proxy_resolvers_tcp import TcpNameserver
 from pylvs.model.resolvers import ResolversSpec
 from pylvs.proto.check import admin
 from pylvs.proto.dns.answers import Owner
@@ -65,10 +68,15 @@ class Section:
         self.owner = owner
         self.engine = Resolvers(spec, owner.state, seed=int(owner.clock() * 1000) or 1)
         self.socks: list[socket.socket | None] = []
+        self.tcp: dict[int, TcpNameserver] = {}
         self.timer: asyncio.TimerHandle | None = None
 
     def open(self, loop: asyncio.AbstractEventLoop) -> None:
         for n, ns in enumerate(self.spec.nameservers):
+            if ns.proto == "tcp":
+                self.tcp[n] = TcpNameserver(ns, loop, self.owner.now_ms, partial(self._answer, n))
+                self.socks.append(None)
+                continue
             family = socket.AF_INET6 if ":" in ns.address else socket.AF_INET
             try:
                 s = socket.socket(family, socket.SOCK_DGRAM)
@@ -91,6 +99,14 @@ class Section:
                 loop.remove_reader(s.fileno())
                 s.close()
         self.socks = []
+        for tcp in self.tcp.values():
+            tcp.close()
+        self.tcp.clear()
+
+    def _answer(self, n: int, data: bytes) -> None:
+        """A TCP nameserver's answer, taken as a datagram is."""
+        self.apply(self.engine.receive(n, data, self.owner.now_ms()))
+        self.arm()
 
     def _readable(self, n: int) -> None:
         s = self.socks[n] if n < len(self.socks) else None
@@ -131,7 +147,10 @@ class Section:
     def _send(self, ev: Send) -> None:
         s = self.socks[ev.nameserver] if ev.nameserver < len(self.socks) else None
         ok = False
-        if s is not None:
+        tcp = self.tcp.get(ev.nameserver)
+        if tcp is not None:
+            ok = tcp.submit(ev.data)
+        elif s is not None:
             try:
                 ok = s.send(ev.data) == len(ev.data)
             except OSError:

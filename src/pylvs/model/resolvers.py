@@ -32,12 +32,16 @@ COUNTERS = (
 
 @dataclass(frozen=True, slots=True)
 class NameserverSpec:
-    """`nameserver NAME ADDR:PORT` (or a `parse-resolv-conf` line: named by its address)."""
+    """`nameserver NAME ADDR:PORT` (or a `parse-resolv-conf` line: named by its address);
+    `proto` "tcp" for `tcp@ADDR:PORT` (a DNS stream server), else "udp"; `maxconn`: a TCP
+    nameserver's most connections (0: no limit)."""
 
     name: str
     address: str  # an IPv4 or IPv6 address
     port: int = 53
     where: str = ""  # FILE:LINE
+    proto: str = "udp"
+    maxconn: int = 0
 
 
 @dataclass(frozen=True, slots=True)

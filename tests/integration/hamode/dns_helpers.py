@@ -8,8 +8,8 @@ as Docker's embedded DNS answers), NXDOMAIN for the names set so, silence for th
 to hold an id, one with an id nobody asked, one past 512 bytes.  SRV records (RFC 2782) for the
 names `set_srv` gives, each target's A records in the additional section when `additional`
 is on.  Over TCP (RFC 1035 §4.2.2, RFC 7766 §6.2.1) each message has its 2-byte length; a
-connection serves queries until the client closes it, answered in order; `tcp_conns` counts
-the connections.
+connection serves queries until the client closes it (or, with `tcp_close`, until its
+queries are answered), answered in order; `tcp_conns` counts the connections.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class DnsServer:
         self.additional = False
         self.tcp_conns = 0
         self.tcp_queries = 0
+        self.tcp_close = False  # close each connection once its queries are answered
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
         self.tcp_thread = threading.Thread(target=self._accept, daemon=True)
@@ -101,6 +102,8 @@ class DnsServer:
                     if answer is not None:
                         with contextlib.suppress(OSError):
                             conn.sendall(len(answer).to_bytes(2, "big") + answer)
+                if self.tcp_close and not buf:
+                    return
 
     def _run(self) -> None:
         while not self.closed:

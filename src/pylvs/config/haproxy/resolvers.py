@@ -8,7 +8,8 @@ address), `accepted_payload_size` (12..65535), `resolve_retries`, `timeout resol
 `hold nx|other|refused|timeout|valid|obsolete`; the messages are HAProxy's.  A server naming
 a section that does not exist is refused ("unable to find required resolvers"); a section
 `default` is made from /etc/resolv.conf when none has that name (resolvers_create_default).
-TCP nameservers (`tcp@`) are warned about and left out: pylvs queries over UDP only.
+`tcp@ADDR:PORT` makes a TCP nameserver (HAProxy's DNS stream server: engine/
+proxy_resolvers_tcp.py over proto/dns/stream.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable
 
 from pylvs.config.errors import Cite, Kind, Location
 from pylvs.config.haproxy.model import Proxy
+from pylvs.config.haproxy.server import KNOWN, read_options
 from pylvs.config.haproxy.values import literal_ip, split_host_port
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement, Word
@@ -59,7 +61,7 @@ def read_resolvers(
     values: dict[str, object] = {}
     servers: list[NameserverSpec] = []
     for line in st.block or ():
-        _line(line, ctx, values, servers)
+        _line(line, ctx, values, servers, name)
     return ResolversSpec(name, tuple(servers), where=_where(st.loc), **values)  # type: ignore[arg-type]
 
 
@@ -91,11 +93,15 @@ def _taken(
 
 
 def _line(
-    line: Statement, ctx: Context, values: dict[str, object], servers: list[NameserverSpec]
+    line: Statement,
+    ctx: Context,
+    values: dict[str, object],
+    servers: list[NameserverSpec],
+    section: str,
 ) -> None:
     key, args = line.name, [w.text for w in line.args]
     if key == "nameserver":
-        _nameserver(line, ctx, servers)
+        _nameserver(line, ctx, servers, section)
     elif key == "parse-resolv-conf":
         servers.extend(resolv_conf(ctx, line.loc, servers))
     elif key == "hold":
@@ -129,7 +135,7 @@ def _line(
         ctx.error(line.loc, f"unknown keyword '{key}' in 'resolvers' section")
 
 
-def _nameserver(line: Statement, ctx: Context, servers: list[NameserverSpec]) -> None:
+def _nameserver(line: Statement, ctx: Context, servers: list[NameserverSpec], section: str) -> None:
     args = line.args
     if len(args) < 2:
         ctx.error(line.loc, "'nameserver' expects <name> and <addr>[:<port>] as arguments.")
@@ -142,15 +148,7 @@ def _nameserver(line: Statement, ctx: Context, servers: list[NameserverSpec]) ->
     family, at, rest = text.partition("@")
     if not at:
         family, rest = "", text
-    if family in ("tcp", "tcp4", "tcp6"):
-        ctx.warning(
-            args[1].loc,
-            f"'nameserver {name}' : TCP nameservers are not supported by pylvs (it queries over"
-            " UDP), this nameserver is ignored.",
-            Kind.UNSUPPORTED,
-        )
-        return
-    if family not in ("", "udp", "udp4", "udp6", "ipv4", "ipv6"):
+    if family not in ("", "udp", "udp4", "udp6", "ipv4", "ipv6", "tcp", "tcp4", "tcp6"):
         ctx.error(
             args[1].loc, f"'nameserver {name}' : unknown address family '{family}@' in '{text}'"
         )
@@ -160,13 +158,39 @@ def _nameserver(line: Statement, ctx: Context, servers: list[NameserverSpec]) ->
         ctx.error(args[1].loc, f"'nameserver {name}' : missing port specification in '{text}'")
         return
     number = int(port) if port.isascii() and port.isdigit() else -1
-    address = _address(host, ctx, "ipv6" if family in ("udp6", "ipv6") else "inet")
+    address = _address(host, ctx, "ipv6" if family in ("udp6", "ipv6", "tcp6") else "inet")
     if address is None or not 0 < number < 65536:
         what = f"invalid address: '{host}'" if address is None else f"invalid port '{port}'"
         end = "\n" if address is None else ""  # str2sa_range's own newline
         ctx.error(args[1].loc, f"'nameserver {name}' : {what} in '{text}'{end}")
         return
-    servers.append(NameserverSpec(name, address, number, _where(line.loc)))
+    proto = "tcp" if family.startswith("tcp") else "udp"
+    maxconn = 0
+    if proto == "tcp":  # a stream nameserver is a server of the section's proxy (parse_server)
+        got = _stream_options(line, ctx, section, name)
+        if got is None:
+            return
+        maxconn = got
+    servers.append(NameserverSpec(name, address, number, _where(line.loc), proto, maxconn))
+
+
+def _stream_options(line: Statement, ctx: Context, section: str, name: str) -> int | None:
+    """A TCP nameserver's server keywords (HAProxy parses them as a server line's): its
+    `maxconn` (the most connections), the others said to be not acted on; None on an error."""
+    words = line.args[2:]
+    got = read_options(
+        words, ctx.citing(Cite.SERVER), f"server {section}/{name}", name, default=False
+    )
+    if got is None:
+        return None
+    others = [w for w in words if w.text in KNOWN and w.text != "maxconn"]
+    for w in others:
+        ctx.warning(
+            w.loc,
+            f"'nameserver {name}' : '{w.text}' is not acted on for a TCP nameserver by pylvs.",
+            Kind.UNSUPPORTED,
+        )
+    return got[0].maxconn or 0
 
 
 def _address(host: str, ctx: Context, family: str) -> str | None:

@@ -35,14 +35,18 @@ def test_section_values_and_defaults() -> None:
     r = load_text(
         "resolvers dns\n    nameserver ns1 127.0.0.1:5353\n    nameserver ns2 udp@[::1]:53\n"
         "    accepted_payload_size 8192\n    resolve_retries 5\n    timeout resolve 2s\n"
-        "    timeout retry 300ms\n    hold valid 1m\n    hold obsolete 30s\n" + TAIL,
+        "    timeout retry 300ms\n    hold valid 1m\n    hold obsolete 30s\n"
+        "    nameserver ns3 tcp@127.0.0.1:53\n    nameserver ns4 tcp6@[::1]:5353\n" + TAIL,
         "h.cfg",
     )
     assert r.ok, r.problems
+    assert not r.problems  # TCP nameservers are used, not warned about
     dns = r.config.resolvers[0]
     assert dns.nameservers == (
         NameserverSpec("ns1", "127.0.0.1", 5353, "h.cfg:2"),
         NameserverSpec("ns2", "::1", 53, "h.cfg:3"),
+        NameserverSpec("ns3", "127.0.0.1", 53, "h.cfg:10", "tcp"),
+        NameserverSpec("ns4", "::1", 5353, "h.cfg:11", "tcp"),
     )
     assert (dns.accepted_payload_size, dns.resolve_retries) == (8192, 5)
     assert (dns.timeout_resolve_ms, dns.timeout_retry_ms) == (2000, 300)
@@ -145,3 +149,14 @@ def test_default_server_options_add_up() -> None:
     assert be.servers[0].resolve == ResolveOptions(
         "dns", "ipv6", ("10.0.0.0/8", "192.168.0.0/16"), True, True
     )
+
+
+def test_tcp_nameserver_server_keywords() -> None:
+    """A TCP nameserver line's words are a server's (HAProxy's parse_server): maxconn used,
+    an unknown word refused as on a server line."""
+    r = load_text("resolvers dns\n    nameserver ns1 tcp@127.0.0.1:53 maxconn 2\n" + TAIL, "h.cfg")
+    assert r.ok, r.problems
+    assert r.config.resolvers[0].nameservers[0].maxconn == 2
+    r = load_text("resolvers dns\n    nameserver ns1 tcp@127.0.0.1:53 foo 1\n" + TAIL, "h.cfg")
+    (p,) = [p for p in r.problems if p.severity is Severity.ERROR]
+    assert p.message == "'server dns/ns1' : unknown keyword 'foo'." and p.loc.line == 2
