@@ -14,7 +14,7 @@ end-of-exchange record (its `on_end` hook).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from pylvs.dataplane.haproxy.rules import Rate
@@ -130,6 +130,16 @@ class HttpStats:
             if x.response is not None:  # the status it sent, whatever the rules made of it
                 status = x.server_status if x.server_status > 0 else x.status
                 self.server_response(backend, x.server.spec.name, status)
+
+    def tallied(self, frontend: str, backend: str, server: str, classes: Sequence[int]) -> None:
+        """Exchanges a server answered, by status class (`served` for a round's at once,
+        the pump's tallies): the frontend counts the responses, the backend and the server
+        the requests too."""
+        fe = self._fe(frontend).responses
+        for i, n in enumerate(classes):
+            fe[i] += n
+        self.backends.setdefault(backend, HttpCounts()).responses_by_class(classes)
+        self.servers.setdefault((backend, server), HttpCounts()).responses_by_class(classes)
 
     def served(self, frontend: str, backend: str, server: str, status: int) -> None:
         """An exchange a server answered (what `exchange_ended` counts for it)."""

@@ -94,6 +94,7 @@ class LiveProxies:
         self.http = HttpStats(runtime.frontends, runtime.ctx.clock)
         runtime.http.on_end.append(self.http.exchange_ended)  # the mode http driver's hook
         runtime.http.count = self.http.served  # the same, for the pump's exchange engine
+        runtime.http.tally = self.http.tallied  # and for its tallies (own.py)
         for (be, srv), r in runtime.restored.items():  # `disable health|agent` kept
             if r.check_disabled:
                 self.checks_enabled[be, srv, False] = False

@@ -373,6 +373,21 @@ class BackendRuntime:
         srv.sess_rate.count(self.clock())
         srv.max_sess = max(srv.max_sess, server.served)
 
+    def served_many(self, server: Server, n: int) -> None:
+        """`n` streams that came here, took `server` and left it within one round of the
+        pump (own.py's tallies): `enter`, `take`, `release`, `leave` n times, at once.  Not
+        for a pool whose picks read live counts (leastconn, first: each take is a C pick's,
+        cbalance.MirroredPool.picked_in_c), whose streams are taken one by one."""
+        now = self.clock()
+        self.sess_rate.count_n(now, n)
+        self.pool.take_conn(server)  # what the algorithm sees of one; served comes back
+        self.counters.conns += n
+        srv = self.runtime_of(server)
+        srv.counters.conns += n
+        srv.sess_rate.count_n(now, n)
+        srv.max_sess = max(srv.max_sess, server.served)
+        self.release(server)
+
     def release(self, server: Server) -> None:
         """A stream leaves `server`: the slot goes to the oldest stream waiting for it."""
         if self.dispatch is not None and server is self.dispatch.lb:

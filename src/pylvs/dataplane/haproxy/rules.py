@@ -66,6 +66,13 @@ class Rate:
             rate = ctr.update(RATE_PERIOD_MS, 1, now_ms)
         self.peak = max(self.peak, rate)
 
+    def count_n(self, now: float, n: int) -> None:
+        """`n` events now at once (a round's, counted together: the peak is the rate after
+        the last of them, as counting them one by one in the same period gives)."""
+        self.total += n
+        rate = self.ctr.update(RATE_PERIOD_MS, n, int(now * 1000))
+        self.peak = max(self.peak, rate)
+
     def read(self, now: float) -> int:
         return self.ctr.read(RATE_PERIOD_MS, int(now * 1000))
 

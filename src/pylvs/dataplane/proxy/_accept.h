@@ -62,9 +62,11 @@ struct Plain {
     double purge_delay;
     uint64_t sopened, sclosed; /* its pool's server connections (h1_conns) */
     struct H1Conf *h1conf; /* what its exchanges log and add (_h1own.h), or NULL */
+    int tallied; /* its pools hold exchanges not yet recorded (_h1own.h's tallies) */
 };
 
 static void h1pool_reset(Pump *self, Plain *p); /* _h1own.h */
+static void h1tally_flush(Pump *self);
 
 static void h1own_accept(Pump *self, Plain *p, int cfd); /* _h1own.h */
 static void h1own_sweep(Pump *self, double now);
@@ -352,6 +354,7 @@ static PyObject *Pump_plain_listen(Pump *self, PyObject *args) {
     p->purge_delay = 0.0;
     p->sopened = p->sclosed = 0;
     p->h1conf = NULL;
+    p->tallied = 0;
     Slot *l = &self->slots[lfd];
     l->peer = lfd; /* the dispatch's "handled here first" mark */
     l->mode = MODE_LISTEN;
@@ -425,6 +428,7 @@ static PyObject *Pump_plain_servers(Pump *self, PyObject *args) {
 
 /* plain_take() -> the records not yet handed over (None: none). */
 static PyObject *Pump_plain_take(Pump *self, PyObject *Py_UNUSED(ignored)) {
+    h1tally_flush(self);
     PyObject *recs = self->precs;
     self->precs = NULL;
     if (recs == NULL) {
@@ -539,6 +543,7 @@ static PyObject *Pump_plain_callback(Pump *self, PyObject *cb) {
 
 /* End of a round: the records go to Python. */
 static void plain_deliver(Pump *self) {
+    h1tally_flush(self);
     if (self->precs == NULL || self->plain_cb == NULL) {
         return;
     }

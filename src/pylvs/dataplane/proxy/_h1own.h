@@ -20,7 +20,11 @@
  * round): (PLAIN_STARTED, key, cfd, -1) accepted; (PLAIN_ENDED, key, cfd, server, H1_SERVED,
  * status, request bytes, response bytes, server bytes, head bytes written to the server) an
  * exchange served; (PLAIN_ENDED, key, cfd, -1, H1_CLOSED, 0, 0, 0, 0) the connection
- * closed.  A listener that logs (`h1_listen(..., log)`) has each served record carry the
+ * closed.  A listener that does not log has its exchanges tallied per server instead and
+ * recorded once per round, before Python takes the round's records: (PLAIN_ENDED, key, -1,
+ * server, H1_TALLY, exchanges, the four byte sums, then the responses by status class,
+ * other first) — one Python call per server and round instead of one per exchange.
+ * A listener that logs (`h1_listen(..., log)`) has each served record carry the
  * exchange's log facts after those: its start (accept or previous end), the request's
  * read, the connect's start and end, the response head's arrival, the end (monotonic
  * seconds), the request as read, the client's address and port, the listener's, the
@@ -46,6 +50,7 @@
 #define H1_FLUSH 2     /* an own connection's response waits for the client's socket */
 #define H1_SERVED 16   /* `how` of a PLAIN_ENDED record: one exchange */
 #define H1_CLOSED 17   /* `how` of a PLAIN_ENDED record: the connection closed */
+#define H1_TALLY 18    /* `how` of a PLAIN_ENDED record: a round's exchanges on one server */
 #define H1_MASK (EPOLLIN | EPOLLRDHUP)
 
 static Plain *h1own_plain(Pump *self, H1 *h1) {
@@ -59,7 +64,41 @@ typedef struct H1Pool {
     int head[2], tail[2], n[2]; /* [0] idle (one transaction), [1] safe (more) */
     int used, max_used, est_need;
     double purge_at;
+    /* the exchanges served on this server since the last record, when the listener does
+       not log: their count, bytes (request, response, server's, head written) and
+       responses by status class ([0] other, [1..5] 1xx..5xx: proto/http/stats.py) */
+    Py_ssize_t t_n, t_in, t_out, t_srv, t_req, t_cls[6];
 } H1Pool;
+
+/* The tallies of `p` as records: (PLAIN_ENDED, key, -1, server, H1_TALLY, exchanges,
+   request bytes, response bytes, server bytes, head bytes, then the six class counts). */
+static void h1tally_flush_one(Pump *self, Plain *p) {
+    for (int i = 0; i < p->npools; i++) {
+        H1Pool *sp = &p->pools[i];
+        if (!sp->t_n) {
+            continue;
+        }
+        Py_ssize_t *c = sp->t_cls;
+        if (plain_record(self, Py_BuildValue("iiiiinnnnnnnnnnn", PLAIN_ENDED, p->key, -1, i,
+                                             H1_TALLY, sp->t_n, sp->t_in, sp->t_out, sp->t_srv,
+                                             sp->t_req, c[0], c[1], c[2], c[3], c[4], c[5])) <
+            0) {
+            report_error(self, -1);
+        }
+        sp->t_n = sp->t_in = sp->t_out = sp->t_srv = sp->t_req = 0;
+        memset(sp->t_cls, 0, sizeof(sp->t_cls));
+    }
+    p->tallied = 0;
+}
+
+/* Every listener's tallies as records: before Python takes a round's records. */
+static void h1tally_flush(Pump *self) {
+    for (int k = 0; k < self->nplains; k++) {
+        if (self->plains[k].tallied) {
+            h1tally_flush_one(self, &self->plains[k]);
+        }
+    }
+}
 
 static H1Pool *h1pool(Plain *p, int i) {
     return i >= 0 && i < p->npools ? &p->pools[i] : NULL;
@@ -205,8 +244,12 @@ static void h1pool_purge(Pump *self, Plain *p, double now) {
     }
 }
 
-/* Every idle connection closed, the pools sized for the listener's servers again. */
+/* Every idle connection closed, the pools sized for the listener's servers again (their
+   tallies recorded first, by the indexes they were counted under). */
 static void h1pool_reset(Pump *self, Plain *p) {
+    if (p->tallied) {
+        h1tally_flush_one(self, p);
+    }
     for (int i = 0; i < p->npools; i++) {
         for (int q = 0; q < 2; q++) {
             while (p->pools[i].head[q] >= 0) {
@@ -231,6 +274,8 @@ static void h1pool_reset(Pump *self, Plain *p) {
         sp->n[0] = sp->n[1] = 0;
         sp->used = sp->max_used = sp->est_need = 0;
         sp->purge_at = 0.0;
+        sp->t_n = sp->t_in = sp->t_out = sp->t_srv = sp->t_req = 0;
+        memset(sp->t_cls, 0, sizeof(sp->t_cls));
     }
     p->gen++;
 }
@@ -395,7 +440,19 @@ static int h1own_sent(Pump *self, int cfd, H1 *h1, int status, struct iovec *iov
     Plain *p = h1own_plain(self, h1);
     double now = monotonic_now();
     PyObject *rec;
-    if (h1->log) { /* its log facts too (http/ownlog.py) */
+    H1Pool *sp = h1->log || h1->gen != p->gen ? NULL : h1pool(p, h1->srv);
+    if (sp != NULL) { /* no log: counted in the server's tally, one record per round (Python's
+                         work per exchange was half the CPU of a kept-alive request) */
+        int k = status / 100;
+        sp->t_n++;
+        sp->t_in += (Py_ssize_t)h1->rlen;
+        sp->t_out += (Py_ssize_t)total;
+        sp->t_srv += (Py_ssize_t)h1->plen;
+        sp->t_req += (Py_ssize_t)h1->swrote;
+        sp->t_cls[k >= 1 && k <= 5 ? k : 0]++;
+        p->tallied = 1;
+        rec = NULL;
+    } else if (h1->log) { /* its log facts too (http/ownlog.py) */
         rec = Py_BuildValue("iiiiiinnnnddddddy#sisinniy#", PLAIN_ENDED, p->key, cfd,
                             h1->srv, H1_SERVED, status, (Py_ssize_t)h1->rlen,
                             (Py_ssize_t)total, (Py_ssize_t)h1->plen, (Py_ssize_t)h1->swrote,
@@ -410,7 +467,7 @@ static int h1own_sent(Pump *self, int cfd, H1 *h1, int status, struct iovec *iov
                             (Py_ssize_t)h1->rlen, (Py_ssize_t)total, (Py_ssize_t)h1->plen,
                             (Py_ssize_t)h1->swrote);
     }
-    if (plain_record(self, rec) < 0) {
+    if (sp == NULL && plain_record(self, rec) < 0) {
         report_error(self, cfd);
     }
     h1->served++;

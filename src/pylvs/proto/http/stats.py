@@ -17,6 +17,8 @@ Where HAProxy counts (include/haproxy/counters-t.h `p.http`):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pylvs.model.proxies import HttpCounters
 
 
@@ -56,6 +58,14 @@ class HttpCounts:
         self.responses[status_class(status)] += 1
         if count_request:
             self.requests += 1
+
+    def responses_by_class(self, classes: Sequence[int]) -> None:
+        """`response` for many at once, counted by class (rsp[] order); each counts its
+        request too, as a backend's or server's does."""
+        r = self.responses
+        for i, n in enumerate(classes):
+            r[i] += n
+        self.requests += sum(classes)
 
     def clear(self) -> None:
         """`clear counters all` (plain `clear counters` only resets maxima: none here)."""

@@ -164,6 +164,10 @@ class HttpServer:
         if b == "script":
             conn.sendall(self.script)
             return False
+        if b == "status":  # the status the target names (/404: a 404), its name as body
+            code = int(target.strip(b"/")[:3])
+            conn.sendall(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n\r\n%s" % (code, len(text), text))
+            return not close
         if b == "echo":
             text = b"%s got %d" % (self.name.encode(), len(body))
         if b == "sum":

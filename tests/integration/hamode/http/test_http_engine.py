@@ -211,6 +211,13 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     spy(engine.FastPath, "back", "back")
     spy(own.H1Listener, "_served", "own")
     spy(own.H1Listener, "handed", "handed")
+    real_tallied = own.H1Listener._tallied
+
+    def tallied(self: Any, rec: tuple[Any, ...]) -> None:  # a round's exchanges on a server
+        seen["own"] += rec[5]
+        real_tallied(self, rec)
+
+    monkeypatch.setattr(own.H1Listener, "_tallied", tallied)
     return seen
 
 

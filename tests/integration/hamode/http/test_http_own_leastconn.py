@@ -151,13 +151,18 @@ def test_live_counts_pick_as_haproxy(
     balance: str,
 ) -> None:
     served = {"own": 0}
-    real = own.H1Listener._served
+    real, real_tallied = own.H1Listener._served, own.H1Listener._tallied
 
     def counting(self: Any, rec: Any) -> None:
         served["own"] += 1
         real(self, rec)
 
+    def tallied(self: Any, rec: Any) -> None:  # a round's exchanges on one server
+        served["own"] += rec[5]
+        real_tallied(self, rec)
+
     monkeypatch.setattr(own.H1Listener, "_served", counting)
+    monkeypatch.setattr(own.H1Listener, "_tallied", tallied)
     mine = _in_process(balance, servers)
     assert served["own"] == 9  # every exchange, the held ones too
     monkeypatch.setattr(poller_module, "USE_PUMP", False)

@@ -106,3 +106,24 @@ def test_fullconn_defaults_to_a_tenth_of_the_frontends() -> None:
     fixed = BackendRuntime(BackendSpec("b", 2, fullconn=7), {})
     fixed.set_fullconn(2000)
     assert fixed.pool.lb.fullconn == 7
+
+
+def test_streams_served_at_once_count_as_one_by_one() -> None:
+    """served_many (the pump's tallies): what enter, take, release and leave count for each
+    of n streams on a server, at once; nothing stays taken."""
+    one, many = (
+        BackendRuntime(BackendSpec("b", 2, servers(("s1", 1, 0), ("s2", 1, 0))), {})
+        for _ in range(2)
+    )
+    for _ in range(5):
+        one.enter()
+        one.take(one.servers[0].lb)
+        one.release(one.servers[0].lb)
+        one.leave()
+    many.served_many(many.servers[0].lb, 5)
+    for be in (one, many):
+        s1 = be.servers[0]
+        assert (be.counters.conns, s1.counters.conns, s1.max_sess) == (5, 5, 1)
+        assert (be.sess_rate.total, s1.sess_rate.total, s1.sess_rate.peak) == (5, 5, 5)
+        assert (s1.lb.served, be.pool.lb.served, be.pool.lb.beconn) == (0, 0, 0)
+        assert be.servers[1].counters.conns == 0

@@ -28,6 +28,35 @@ def test_request_rate_total_and_peak() -> None:
     assert rate.read(5.0) == 0
 
 
+def test_many_events_at_once_count_as_one_by_one() -> None:
+    """Rate.count_n (the pump's tallies): the total, the rate and the peak of counting them
+    one by one in the same period."""
+    one, many = Rate(), Rate()
+    for t in (0.0, 0.01, 0.02, 0.03, 1.5, 1.5):
+        one.count(t)
+    many.count_n(0.03, 4)
+    many.count_n(1.5, 2)
+    assert (many.total, many.peak) == (one.total, one.peak) == (6, 4)
+    assert many.read(1.6) == one.read(1.6)
+
+
+def test_a_tally_counts_as_each_of_its_exchanges() -> None:
+    """HttpStats.tallied (a round's exchanges on one server, by status class) counts what
+    `served` counts for each."""
+    statuses = [200, 204, 404, 503, 302, 200, 101, 700]
+    one, many = HttpStats({}, lambda: 0.0), HttpStats({}, lambda: 0.0)
+    for status in statuses:
+        one.served("fe", "be", "s1", status)
+    classes = [0] * 6
+    for status in statuses:
+        classes[status_class(status)] += 1
+    many.tallied("fe", "be", "s1", classes)
+    for kind in ("frontends", "backends", "servers"):
+        mine, theirs = getattr(many, kind), getattr(one, kind)
+        assert {k: v.view() for k, v in mine.items()} == {k: v.view() for k, v in theirs.items()}
+    assert many.servers["be", "s1"].view().requests == 8
+
+
 @dataclass
 class _Named:
     name: str

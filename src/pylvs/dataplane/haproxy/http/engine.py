@@ -119,17 +119,22 @@ def eligible(s: HttpSession) -> BackendRuntime | None:
     return be if plain_proxies(fe, be, http, added=True) else None
 
 
-def traffic(fe: Frontend, srv: ServerRuntime, nin: int, nsrv: int, now: float) -> None:
-    """An exchange the engine served: the frontend's request rate and bytes (a packet each
-    way), the server's bytes."""
-    fe.req_rate.count(now)  # proxy_inc_fe_req_ctr
+def traffic(  # noqa: PLR0917 - an exchange's counts
+    fe: Frontend, srv: ServerRuntime, nin: int, nsrv: int, now: float, n: int = 1
+) -> None:
+    """`n` exchanges the engine served, of `nin` request and `nsrv` server bytes in all:
+    the frontend's request rate and bytes (a packet each way), the server's bytes."""
+    if n == 1:
+        fe.req_rate.count(now)  # proxy_inc_fe_req_ctr
+    else:
+        fe.req_rate.count_n(now, n)
     c = fe.counters
-    c.inpkts += 1
+    c.inpkts += n
     c.inbytes += nin
-    c.outpkts += 1
+    c.outpkts += n
     c.outbytes += nsrv
     sc = srv.counters
-    sc.outpkts += 1
+    sc.outpkts += n
     sc.outbytes += nsrv
 
 

@@ -11,7 +11,10 @@ close`, with no Python object per connection.  Python
 counts, from the pump's records, once per round: an accepted connection as
 FrontendListener._http counts it, each exchange as engine.FastPath.done counts it (the
 frontend's request rate and bytes, the backend's and the server's take and release, `show
-stat`'s per-status counts), a closed connection as a session's end.  Anything the engine
+stat`'s per-status counts), a closed connection as a session's end.  When the frontend does
+not log, the exchanges come as one tally per server and round (their count, byte sums and
+status classes: `_tallied`), counted at once: half the CPU of a kept-alive request was
+Python's per-exchange record.  Anything the engine
 does not serve is handed over with every byte read and continues as an HttpSession
 (`handed`): the machines read the request as if it had just come, or replay one already
 written to its server connection (Upstream.forced_sock) and read the response bytes that
@@ -56,7 +59,7 @@ if TYPE_CHECKING:
     from pylvs.dataplane.proxy.poller import Poller
     from pylvs.sched.haproxy import Server
 
-SERVED, CLOSED = 16, 17  # _h1own.h's `how` of a PLAIN_ENDED record
+SERVED, CLOSED, TALLY = 16, 17, 18  # _h1own.h's `how` of a PLAIN_ENDED record
 _BIG = 1 << 30
 SERVE = True  # False: every listener stays Python's (the tests compare the two)
 
@@ -195,7 +198,11 @@ class H1Listener(PlainListener):
         self.live += 1
 
     def ended(self, rec: tuple[Any, ...]) -> None:
-        if rec[4] == SERVED:
+        how = rec[4]
+        if how == TALLY:
+            self._tallied(rec)
+            return
+        if how == SERVED:
             self._served(rec)
             return
         self.fe.h1.closed()
@@ -227,6 +234,31 @@ class H1Listener(PlainListener):
         if self.logs and http is not None and http.log is not None:  # after the release,
             # as a session's exchange is logged after Upstream.exchange_ended
             http.log(own_facts.exchange(fe, be, srv, rec, self.listener.bind.name))
+
+    def _tallied(self, rec: tuple[Any, ...]) -> None:
+        """A round's exchanges on one server of a listener that does not log (_h1own.h's
+        tally): what `_served` counts for each, counted at once."""
+        _, _, _, index, _, n, nin, nout, nsrv, nreq, *classes = rec
+        be, fe = self.be, self.fe
+        server = be.pool.lb.servers[index]
+        srv = be.runtime_of(server)
+        traffic(fe, srv, nin, nsrv, self.listener.ctx.clock(), n)
+        h1_traffic(fe.h1, be.h1, nin, nout, nsrv, nreq)
+        fe.h1.total_streams += n
+        be.h1.total_streams += n
+        pool = self.pool
+        if pool.mirror.live:  # each take is a C pick's (see _served)
+            for _ in range(n):
+                be.enter()
+                pool.picked_in_c(server)
+                be.take(server)
+                be.release(server)
+                be.leave()
+        else:
+            be.served_many(server, n)
+        http = fe.http
+        if http is not None and http.tally is not None:
+            http.tally(fe.spec.name, be.spec.name, srv.spec.name, classes)
 
     def handed(self, rec: tuple[Any, ...]) -> None:
         """A connection the pump leaves to Python from here (see the module doc)."""

@@ -21,7 +21,7 @@ and the last invalid response of each backend, numbered by one event counter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pylvs.model.proxies import ErrorCapture
@@ -76,6 +76,9 @@ class HttpState:
         # count(frontend, backend, server, status): the per-status counters an `on_end`
         # hook keeps, for an exchange the pump's engine served (engine.py)
         self.count: Callable[[str, str, str, int], None] | None = None
+        # tally(frontend, backend, server, classes): the same for a round's exchanges on
+        # one server, by status class (the pump's tallies, _h1own.h)
+        self.tally: Callable[[str, str, str, Sequence[int]], None] | None = None
         # the traffic log's `on_end` hook (httplog.py), for an exchange the pump served
         # (own.py: its record's facts made an Exchange)
         self.log: Callable[[Exchange], None] | None = None
