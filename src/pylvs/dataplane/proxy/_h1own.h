@@ -22,8 +22,9 @@
  * exchange served; (PLAIN_ENDED, key, cfd, -1, H1_CLOSED, 0, 0, 0, 0) the connection
  * closed.  A listener that does not log has its exchanges tallied per server instead and
  * recorded once per round, before Python takes the round's records: (PLAIN_ENDED, key, -1,
- * server, H1_TALLY, exchanges, the four byte sums, then the responses by status class,
- * other first) — one Python call per server and round instead of one per exchange.
+ * server, H1_TALLY, exchanges, the four byte sums, the responses by status class (other
+ * first), the HTX sizes' sums, the exchanges on a reused connection) — one Python call per
+ * server and round instead of one per exchange.
  * A listener that logs (`h1_listen(..., log)`) has each served record carry the
  * exchange's log facts after those: its start (accept or previous end), the request's
  * read, the connect's start and end, the response head's arrival, the end (monotonic
@@ -68,10 +69,12 @@ typedef struct H1Pool {
        not log: their count, bytes (request, response, server's, head written) and
        responses by status class ([0] other, [1..5] 1xx..5xx: proto/http/stats.py) */
     Py_ssize_t t_n, t_in, t_out, t_srv, t_req, t_cls[6];
+    Py_ssize_t t_hin, t_hout, t_reused; /* HTX sizes (%U, %B), requests on idle connections */
 } H1Pool;
 
 /* The tallies of `p` as records: (PLAIN_ENDED, key, -1, server, H1_TALLY, exchanges,
-   request bytes, response bytes, server bytes, head bytes, then the six class counts). */
+   request bytes, response bytes, server bytes, head bytes, the six class counts, the
+   requests' and the responses' HTX sizes, the exchanges that reused an idle connection). */
 static void h1tally_flush_one(Pump *self, Plain *p) {
     for (int i = 0; i < p->npools; i++) {
         H1Pool *sp = &p->pools[i];
@@ -79,13 +82,14 @@ static void h1tally_flush_one(Pump *self, Plain *p) {
             continue;
         }
         Py_ssize_t *c = sp->t_cls;
-        if (plain_record(self, Py_BuildValue("iiiiinnnnnnnnnnn", PLAIN_ENDED, p->key, -1, i,
+        if (plain_record(self, Py_BuildValue("iiiiinnnnnnnnnnnnnn", PLAIN_ENDED, p->key, -1, i,
                                              H1_TALLY, sp->t_n, sp->t_in, sp->t_out, sp->t_srv,
-                                             sp->t_req, c[0], c[1], c[2], c[3], c[4], c[5])) <
-            0) {
+                                             sp->t_req, c[0], c[1], c[2], c[3], c[4], c[5],
+                                             sp->t_hin, sp->t_hout, sp->t_reused)) < 0) {
             report_error(self, -1);
         }
         sp->t_n = sp->t_in = sp->t_out = sp->t_srv = sp->t_req = 0;
+        sp->t_hin = sp->t_hout = sp->t_reused = 0;
         memset(sp->t_cls, 0, sizeof(sp->t_cls));
     }
     p->tallied = 0;
@@ -275,6 +279,7 @@ static void h1pool_reset(Pump *self, Plain *p) {
         sp->used = sp->max_used = sp->est_need = 0;
         sp->purge_at = 0.0;
         sp->t_n = sp->t_in = sp->t_out = sp->t_srv = sp->t_req = 0;
+        sp->t_hin = sp->t_hout = sp->t_reused = 0;
         memset(sp->t_cls, 0, sizeof(sp->t_cls));
     }
     p->gen++;
@@ -399,6 +404,7 @@ static int h1own_pick(Pump *self, int cfd, H1 *h1) {
         h1->t_conn = monotonic_now(); /* HAProxy's Tw ends, Tc begins */
     }
     int sfd = h1->served ? h1pool_take(self, p, i) : -1;
+    h1->reused = sfd >= 0;
     if (sfd >= 0) {
         h1->t_connd = h1->t_conn; /* a reused connection: Tc 0 */
         h1->sfd = sfd;
@@ -450,6 +456,9 @@ static int h1own_sent(Pump *self, int cfd, H1 *h1, int status, struct iovec *iov
         sp->t_srv += (Py_ssize_t)h1->plen;
         sp->t_req += (Py_ssize_t)h1->swrote;
         sp->t_cls[k >= 1 && k <= 5 ? k : 0]++;
+        sp->t_hin += (Py_ssize_t)h1->hin;
+        sp->t_hout += (Py_ssize_t)h1->hout;
+        sp->t_reused += h1->reused;
         p->tallied = 1;
         rec = NULL;
     } else if (h1->log) { /* its log facts too (http/ownlog.py) */

@@ -73,6 +73,7 @@ typedef struct H1Engine {
     int log;
     double t_req, t_conn, t_connd, t_resp; /* read, connecting, connected, response head */
     size_t hin, hout; /* the request's and the response's HTX sizes (%U, %B) */
+    int reused;       /* the request went on an idle server connection (not connected) */
     size_t phead;     /* the response's head length in `resp` */
     char src[48], dst[48]; /* the client's and the listener's addresses, as text */
     int sport, dport;

@@ -238,7 +238,10 @@ class H1Listener(PlainListener):
     def _tallied(self, rec: tuple[Any, ...]) -> None:
         """A round's exchanges on one server of a listener that does not log (_h1own.h's
         tally): what `_served` counts for each, counted at once."""
-        _, _, _, index, _, n, nin, nout, nsrv, nreq, *classes = rec
+        _, _, _, index, _, n, nin, nout, nsrv, nreq = rec[:10]
+        classes = rec[10:16]  # responses by status class, other first (proto/http/stats.py)
+        # rec[16:19]: the requests' and responses' HTX sizes and the exchanges that reused
+        # an idle server connection, the facts a logging listener's records carry
         be, fe = self.be, self.fe
         server = be.pool.lb.servers[index]
         srv = be.runtime_of(server)
