@@ -323,7 +323,13 @@ class Passing:
             p.spilled = True
             if p.mode == DATA:
                 self._unfast(end)
-            end.hold(BODY)
+            if p.dst.connected and not p.dst.backlog:
+                # The peer took the rest at once (it read meanwhile, on another CPU): no
+                # drain will come to resume the pass, so it goes on now (held, it waited
+                # for the peer's timeout: nginx's 5 s lingering close under 4 uploads).
+                self._resume(p)
+            else:
+                end.hold(BODY)
 
     def _cut(self, p: Pass) -> None:
         s = self.s
