@@ -87,6 +87,18 @@ def _recv(sock: socket.socket) -> bytes:
     return data
 
 
+def _discard(sock: socket.socket, buf: bytearray, size: int) -> None:
+    """Read and drop a body of `size` bytes 4 KiB at a time, as nginx discards one."""
+    took = min(len(buf), size)
+    del buf[:took]
+    size -= took
+    while size > 0:
+        data = sock.recv(min(size, 4096))
+        if not data:
+            raise ConnectionError("closed in the middle of a message")
+        size -= len(data)
+
+
 class HttpServer:
     def __init__(self, name: str, behaviour: str = "name", host: str = "127.0.0.1") -> None:
         self.name = name
@@ -126,6 +138,10 @@ class HttpServer:
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nup\n")
                     threading.Event().wait(0.05)
                     break
+                if self.behaviour == "discard":  # nginx's `return 200`: answers, then reads
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nup\n")
+                    _discard(conn, buf, int(field(head, b"content-length") or b"0"))
+                    continue
                 if (field(head, b"expect") or b"").lower() == b"100-continue":
                     conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                 body = read_body(conn, buf, head)

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -301,3 +302,36 @@ def test_against_haproxy(proxy: Callable[..., Proxy]) -> None:
     assert size == 3 * MB and digest == sha(pattern(3 * MB))
     assert [body for _, body in uploaded] == [pattern(100), pattern(5)]
     assert bad.startswith(b"HTTP/1.1 400")
+
+
+@pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
+def test_uploads_to_a_server_that_answers_first_and_reads_slowly(
+    proxy: Callable[..., Proxy],
+) -> None:
+    """Four clients upload 4 MB bodies six times each on kept-alive connections to a server
+    that answers each head at once and then reads the body 4 KiB at a time (nginx's `return
+    200`), the proxy in a process of its own: its writes fill up again and again, and every
+    upload is answered, as by haproxy.  (A pass held after a spill whose rest the server
+    took at once waited for a drain that never came: the upload stalled until a timeout.
+    That race needs the server reading on the other CPU at the right moment, which this
+    test cannot force; tests/unit/dataplane/haproxy/http/test_passing.py pins it.)"""
+    body = pattern(4 * MB)
+
+    def one(port: int) -> list[bytes]:
+        c = Client(port, timeout=15)
+        got = []
+        for _ in range(6):
+            c.send(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
+            c.send(body)
+            got.append(c.response()[1])
+        c.close()
+        return got
+
+    def scenario(proxy: Callable[..., Proxy], servers: dict[str, HttpServer], kind: str) -> Any:
+        text, port = listen(servers)
+        proxy(kind, text, ("127.0.0.1", port))
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(one, [port] * 4))
+
+    seen = both(proxy, {"s1": "discard"}, scenario)
+    assert seen["pylvs"] == seen["haproxy"] == [[b"up\n"] * 6] * 4
