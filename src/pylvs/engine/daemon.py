@@ -406,7 +406,9 @@ class Daemon:
         checks = ProxyChecks.build(runtime, self.check_console)
         reader = self.source.server_line if self.source is not None else no_dynamic_servers
         live = LiveProxies(runtime, checks, reader)
-        if any(s.resolve for b in spec.proxies.backends for s in b.servers):  # run-time DNS
+        from pylvs.engine.proxy_resolvers import wanted
+
+        if wanted(spec.proxies):  # run-time DNS: servers' or do-resolve's
             from pylvs.engine.proxy_resolvers import ProxyResolvers
 
             live.resolvers = ProxyResolvers(live, spec.proxies.resolvers, self.check_console)

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.engine.proxy_resolvers_tcp import TcpNameserver
-from pylvs.model.resolvers import ResolversSpec
+from pylvs.model.proxy_spec import ProxiesSpec
+from pylvs.model.resolvers import ResolveOptions, ResolversSpec
 from pylvs.proto.check import admin
 from pylvs.proto.dns.answers import Owner
 from pylvs.proto.dns.events import (
@@ -43,8 +44,9 @@ from pylvs.proto.dns.events import (
     State,
     WeightSet,
 )
-from pylvs.proto.dns.resolution import Resolvers
+from pylvs.proto.dns.resolution import Asking, Resolvers
 from pylvs.proto.dns.wire import IpAddress
+from pylvs.proto.rules.do_resolve import DoResolve
 from pylvs.sched.haproxy.server import Admin
 
 if TYPE_CHECKING:
@@ -158,6 +160,33 @@ class Section:
         self.engine.sent(ev.nameserver, ev.data, ok)
 
 
+class _Asked:
+    """A stream's place in a resolution, for proto/rules/do_resolve.py (its `Asked`)."""
+
+    def __init__(self, section: Section, asking: Asking) -> None:
+        self.section, self.asking = section, asking
+
+    def poll(self) -> tuple[bool, IpAddress | None]:
+        return self.section.engine.answered(self.asking)
+
+    def release(self) -> None:
+        self.section.engine.release(self.asking)
+
+
+def wanted(spec: ProxiesSpec) -> bool:
+    """Whether a configuration resolves at run time: a server with `resolvers`, or a
+    do-resolve rule."""
+    if any(s.resolve for b in spec.backends for s in b.servers):
+        return True
+    proxies = getattr(spec.rules, "proxies", None) or {}
+    return any(
+        isinstance(rule.action, DoResolve)
+        for px in proxies.values()
+        for rules in (px.http_request, px.tcp_content)
+        for rule in rules
+    )
+
+
 class ProxyResolvers:
     """Every `resolvers` section of a runtime, and the servers that use them."""
 
@@ -205,8 +234,11 @@ class ProxyResolvers:
         for section in self.sections.values():
             section.open(self.loop)
             section.wake()  # the task is woken at init: the first queries go at once
+        self.rt.process.dns = self  # do-resolve's way in (proto/rules/do_resolve.py)
 
     def stop(self) -> None:
+        if self.rt.process.dns is self:
+            self.rt.process.dns = None
         if self.loop is None:
             return
         for section in self.sections.values():
@@ -298,6 +330,21 @@ class ProxyResolvers:
         else:
             be.pool.clear_admin(srv.lb, Admin.RMAINT, now)
         be.grab()
+
+    # -- do-resolve -----------------------------------------------------------------------
+
+    def ask(self, resolvers: str, host: str, prefer: str) -> _Asked | None:
+        """A stream's do-resolve joins the section's resolution of `host`
+        (resolv_action_do_resolve); the section runs it unless its answer is fresh."""
+        section = self.sections.get(resolvers)
+        if section is None or self.loop is None:
+            return None
+        asking = section.engine.ask(host, ResolveOptions(resolvers, prefer), self.now_ms())
+        if asking is None:
+            return None
+        if not asking.cached:
+            section.wake()  # resolv_trigger_resolution: the task runs what is due now
+        return _Asked(section, asking)
 
     # -- the stats socket -----------------------------------------------------------------
 

@@ -3,8 +3,8 @@ src/tcp_rules.c, src/vars.c, src/stick_table.c, src/action.c parsers; HAProxy 2.
 
 The reader (rules.py) checked the action's name for its rule set and its fewest words; the
 words themselves are read here, with HAProxy's messages.  Actions pylvs cannot carry out
-(`do-resolve`, `send-spoe-group`, `cache-use`/`cache-store`, a `use-service`
-other than `prometheus-exporter`) are a CompileError saying so.
+(`send-spoe-group`, `cache-use`/`cache-store`, a `use-service` other than
+`prometheus-exporter`) are a CompileError saying so.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from pylvs.config.haproxy import lua, switch_mode
+from pylvs.config.haproxy import lua, resolvers_action, switch_mode
 from pylvs.config.haproxy.compile_samples import compile_expr
 from pylvs.config.haproxy.lf_nodes import (
     LfExpr,
@@ -26,6 +26,7 @@ from pylvs.config.haproxy.model import Rule as ParsedRule
 from pylvs.config.haproxy.samples import SampleError, parse_sample
 from pylvs.proto.rules import commands as cmd
 from pylvs.proto.rules import common, http_edit, http_final
+from pylvs.proto.rules.do_resolve import DoResolve
 from pylvs.proto.rules.engine import Action
 from pylvs.proto.rules.logfmt import HEX_VARIABLES, VARIABLES, LogFormat, SampleNode, Sep, VarNode
 from pylvs.proto.rules.logfmt import Node as LfNode
@@ -40,7 +41,7 @@ from pylvs.proto.sample.expr import (
     compile_regex,
 )
 from pylvs.proto.sample.stream import Stream
-from pylvs.proto.sample.vars import VarError, parse_conditions, parse_var_name
+from pylvs.proto.sample.vars import VarError, VarName, parse_conditions, parse_var_name
 
 # %HM %HU %HP %HPO %HQ %HV: log.c writes them with lf_encode_chunk, not lf_text_len, so an
 # empty one (%HQ of a target without '?') writes nothing where the others write "-"
@@ -403,7 +404,19 @@ def _wait_for_body(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: s
     return http_final.WaitForBody(time_ms, at_least)
 
 
-_UNSUPPORTED = {"do-resolve", "send-spoe-group", "cache-use", "cache-store"}
+def _do_resolve(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str) -> Action:
+    """`do-resolve(VAR,RESOLVERS[,ipv4|ipv6]) EXPR` (the reader checked its words)."""
+    got = resolvers_action.parse_head(r.action)
+    if got is None or not a:
+        raise CompileError(f"Can't parse '{r.action}'")
+    try:
+        var: VarName | None = parse_var_name(got.var)
+    except VarError:
+        var = None  # HAProxy takes it and never sets it
+    return DoResolve(var, got.resolvers, got.prefer, expression(a[0], c.samples))
+
+
+_UNSUPPORTED = {"send-spoe-group", "cache-use", "cache-store"}
 
 BUILDERS: dict[str, Builder] = {
     "set-header": _set_header,
@@ -419,6 +432,7 @@ BUILDERS: dict[str, Builder] = {
     "capture": _capture,
     "wait-for-body": _wait_for_body,
     "normalize-uri": _normalize,
+    "do-resolve": _do_resolve,
 }
 for _name in ("set-method", "set-path", "set-pathq", "set-query", "set-uri"):
     BUILDERS[_name] = _start_line

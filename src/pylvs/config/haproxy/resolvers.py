@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 
 from pylvs.config.errors import Cite, Kind, Location
+from pylvs.config.haproxy import resolvers_action
 from pylvs.config.haproxy.model import Proxy
 from pylvs.config.haproxy.server import KNOWN, read_options
 from pylvs.config.haproxy.values import literal_ip, split_host_port
@@ -178,8 +179,9 @@ def _stream_options(line: Statement, ctx: Context, section: str, name: str) -> i
     """A TCP nameserver's server keywords (HAProxy parses them as a server line's): its
     `maxconn` (the most connections), the others said to be not acted on; None on an error."""
     words = line.args[2:]
+    # parse_server's error stops the reading (ERR_ABORT), as a bad server line's does
     got = read_options(
-        words, ctx.citing(Cite.SERVER), f"server {section}/{name}", name, default=False
+        words, ctx.citing(Cite.SERVER).aborting(), f"server {section}/{name}", name, default=False
     )
     if got is None:
         return None
@@ -346,6 +348,7 @@ def check_servers(
         found = tuple(resolv_conf(quiet, Location("<internal>", 0, 0)))
         sections = [*sections, ResolversSpec("default", found, where="<internal>:0")]
     names = {r.name for r in sections}
+    resolvers_action.check_sections(proxies, names, ctx)
     for p in proxies:
         for s in p.servers:
             if s.resolvers is not None and s.resolvers not in names:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from pylvs.config.errors import Cite, Kind
-from pylvs.config.haproxy import action_words, lua, switch_mode
+from pylvs.config.haproxy import action_words, lua, resolvers_action, switch_mode
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.model import Condition, Rule, StickRule, SwitchRule
 from pylvs.config.haproxy.replies import HttpReply, ReplyError, parse_reply
@@ -42,7 +42,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "tcp-request connection": frozenset(
         _COMMON
         | {"accept", "reject", "expect-proxy", "expect-netscaler-cip", "set-src", "set-src-port"}
-        | {"set-dst", "set-dst-port", "capture", "do-resolve"}
+        | {"set-dst", "set-dst-port", "capture"}
     ),
     "tcp-request session": frozenset(_COMMON | {"accept", "reject", "set-src", "set-dst"}),
     "tcp-request content": frozenset(
@@ -178,7 +178,8 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
             f"'{rule_set}' expects {', '.join(sorted(allowed))} but got '{word.text}'.",
         )
         return None
-    if action == "switch-mode" and not switch_mode.words_ok(st, ctx, d, rule_set, head):
+    check = _WORDS.get(action)
+    if check is not None and not check(st, ctx, d, rule_set, head):
         return None
     if len(head) - 1 < MIN_ARGS.get(action, 0):
         ctx.error(word.loc, f"'{rule_set} {action}' expects {MIN_ARGS[action]} argument(s).")
@@ -206,6 +207,10 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
     if not formats_ok(st, ctx, d, rule_set, rule):
         return None
     return rule
+
+
+# Actions whose words are checked by a module of their own (the words, then the condition).
+_WORDS = {"switch-mode": switch_mode.words_ok, "do-resolve": resolvers_action.words_ok}
 
 
 def _track_past_max(word: Word, ctx: Context, d: ProxyDraft, rule_set: str) -> bool:

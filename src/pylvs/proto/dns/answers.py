@@ -145,10 +145,11 @@ class Answers:
         return next((i for i in self.items if owner in i.attached), None)
 
     def pick(
-        self, owner: Owner, opts: ResolveOptions, current: IpAddress | None
+        self, owner: Owner | None, opts: ResolveOptions, current: IpAddress | None
     ) -> tuple[str, IpAddress | None]:
-        """resolv_get_ip_from_response: the verdict and the address to take."""
-        if self.held_by(owner) is not None:
+        """resolv_get_ip_from_response: the verdict and the address to take (no `owner`:
+        do-resolve's look, which holds nothing and shares with everyone)."""
+        if owner is not None and self.held_by(owner) is not None:
             return KEEP, None
         prefer = 6 if opts.prefer == "ipv6" else 4
         nets = [ipaddress.ip_network(n) for n in opts.networks]
@@ -161,7 +162,9 @@ class Answers:
             score = 8 if ip.version == prefer else 0
             if any(n.version == ip.version and ip in n for n in nets):
                 score += 4
-            used = any(o != owner and o.backend == owner.backend for o in item.attached)
+            used = owner is not None and any(
+                o != owner and o.backend == owner.backend for o in item.attached
+            )
             if used and not opts.allow_dup_ip:
                 continue
             if not used:
@@ -174,14 +177,15 @@ class Answers:
                 found = item
                 current_found = selected
                 if score == 15:
-                    item.attached.append(owner)
+                    if owner is not None:
+                        item.attached.append(owner)
                     return KEEP, None
                 max_score = score
         if not best:
             return NO_IP, None
         other = 4 if prefer == 6 else 6
         chosen = best.get(prefer, best.get(other))
-        if found is not None:
+        if found is not None and owner is not None:
             self.detach(owner)
             found.attached.append(owner)
         return (KEEP, None) if current_found else (CHANGE, chosen)

@@ -32,7 +32,7 @@ from pylvs.proto.dns.events import (
     Send,
 )
 from pylvs.proto.dns.srv import SrvRequest, SrvServers
-from pylvs.proto.dns.wire import AAAA, HEADER_SIZE, MIN_RECORD_SIZE, SRV
+from pylvs.proto.dns.wire import AAAA, HEADER_SIZE, MIN_RECORD_SIZE, SRV, IpAddress
 
 # resolution status (RSLV_STATUS_*) -> (hold attribute, the RMAINT cause)
 _HOLD = {
@@ -51,6 +51,8 @@ class Resolution:
     now_ms: int
     requesters: list[tuple[Owner, ResolveOptions]] = field(default_factory=list)
     srvrqs: list[SrvRequest] = field(default_factory=list)  # an SRV record's requests
+    actions: list[Asking] = field(default_factory=list)  # do-resolve's streams
+    runs: int = 0  # the runs ended (a stream waits for the one after it asked)
     qtype: int = 0
     status: str = "none"
     running: bool = False
@@ -69,7 +71,17 @@ class Resolution:
 
     @property
     def wanted(self) -> bool:
-        return bool(self.requesters or self.srvrqs)
+        return bool(self.requesters or self.srvrqs or self.actions)
+
+
+@dataclass(eq=False)
+class Asking:
+    """A do-resolve stream's place in a resolution (OBJ_TYPE_STREAM requester)."""
+
+    res: Resolution
+    opts: ResolveOptions
+    runs: int  # the resolution's runs when it asked
+    cached: bool  # the answer was fresh enough: taken at once
 
 
 class Resolvers:
@@ -120,6 +132,50 @@ class Resolvers:
             self.wait.append(res)
         res.srvrqs.append(req)
         return True
+
+    # -- do-resolve ----------------------------------------------------------------------
+
+    def ask(self, host: str, opts: ResolveOptions, now_ms: int) -> Asking | None:
+        """resolv_action_do_resolve's link: the stream joins the resolution of `host`; an
+        answer still within `hold valid` is `cached` (None: not a name)."""
+        name = wire.str_to_dn_label(host)
+        if name is None:
+            return None
+        prefer = family_query(opts)
+        res = next(
+            (r for r in (*self.curr, *self.wait) if r.name == name and r.prefer == prefer), None
+        )
+        if res is None:
+            res = Resolution(name, prefer, now_ms)
+            self.wait.append(res)
+        last = res.last_resolution
+        fresh = (
+            res.status == "valid" and last is not None and now_ms < last + self.spec.hold_valid_ms
+        )
+        asking = Asking(res, opts, res.runs, fresh)
+        res.actions.append(asking)
+        return asking
+
+    def answered(self, asking: Asking) -> tuple[bool, IpAddress | None]:
+        """(ended, address): a run after the ask ended (or the answer was cached), and the
+        best address of a valid answer."""
+        res = asking.res
+        if not asking.cached and (res.running or res.runs == asking.runs):
+            return False, None
+        if res.status != "valid":
+            return True, None
+        _verdict, address = res.answers.pick(None, asking.opts, None)
+        return True, address
+
+    def release(self, asking: Asking) -> None:
+        """The stream leaves; a resolution nobody wants any more goes at once (its answers
+        with it, as HAProxy frees it)."""
+        res = asking.res
+        if asking in res.actions:
+            res.actions.remove(asking)
+        if not res.wanted:
+            self._abort(res)
+            res.answers.purge()
 
     def unlink(self, owner: Owner) -> None:
         for res in (*self.curr, *self.wait):
@@ -233,6 +289,7 @@ class Resolvers:
             res.queries -= 1
 
     def _reset(self, res: Resolution, now_ms: int) -> None:
+        res.runs += 1
         res.running = False
         res.tries = 0
         res.last_resolution = now_ms

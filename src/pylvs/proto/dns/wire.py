@@ -88,6 +88,29 @@ def to_label(host: str) -> bytes | None:
     return bytes(out)
 
 
+def str_to_dn_label(host: str) -> bytes | None:
+    """resolv_str_to_dn_label, as do-resolve converts any string: lower case, a trailing dot
+    ignored, None only for two dots in a row (or a leading one); the characters and the
+    labels' lengths are not checked ("" is the root, one zero byte)."""
+    raw = host.encode("latin-1", "replace")
+    out = bytearray(len(raw) + 1)
+    offset = i = 0
+    for i, c in enumerate(raw):
+        if c == 0x2E:
+            if i == offset:
+                return None
+            if i + 1 == len(raw):
+                break
+            out[offset] = (i - offset) & 0xFF
+            offset = i + 1
+            continue
+        out[i + 1] = c + 32 if 0x41 <= c <= 0x5A else c
+    else:
+        i = len(raw)
+    out[offset] = (i - offset) & 0xFF
+    return bytes(out[: i + 1])
+
+
 def to_text(label: bytes) -> str:
     """The label form back to a dotted lower-case name (resolv_dn_label_to_str)."""
     parts, i = [], 0

@@ -107,6 +107,7 @@ class Txn:
     # `switch-mode http [proto NAME]` ran on the raw stream: the mux it asked for ("" the
     # default HTTP one, "h1", "h2"); the driver hands the connection to HTTP (tcp_flow.request)
     switch_mode: str | None = None
+    resolving: object | None = None  # do-resolve's pending resolution (do_resolve.py)
 
 
 @dataclass(slots=True)

@@ -80,7 +80,10 @@ def content(txn: Txn, px: ProxyRules, *, final: bool, response: bool = False) ->
     if out.ret is Ret.YIELD:
         if final:
             return Drop()  # "yield not allowed if the inspect-delay expired": internal error
-        return Wait(txn.inspect_until.get(key))
+        until, txn.wait_until = txn.inspect_until.get(key), None
+        if x.txn.resolving is not None and until is not None:  # do-resolve looks again
+            until = min(until, s.now + 0.005)
+        return Wait(until)
     txn.inspect_until.pop(key, None)
     if out.ret in (Ret.CONT, Ret.STOP, Ret.DONE):
         return Go()

@@ -114,6 +114,7 @@ class Process:
         self.log_counter = 0  # %lc
         self.stream_counter = 0  # %rt, uniq_id
         self.lua: LuaCalls | None = None  # the Lua engine running `lua.NAME` (engine/lua)
+        self.dns: object | None = None  # the running resolvers do-resolve asks (DnsCalls)
 
 
 @dataclass(slots=True)
