@@ -18,6 +18,10 @@ import contextlib
 import socket
 import struct
 import threading
+import time
+from pathlib import Path
+
+from tests.integration.hamode.hamode_helpers import stats_command
 
 
 class DnsServer:
@@ -168,6 +172,30 @@ class DnsServer:
                     extra_count += 1
         header = struct.pack("!HHHHHH", qid, 0x8180 | rcode, 1, count, 0, extra_count)
         return header + question + answers + extra
+
+
+def state_rows(stats: Path) -> list[list[str]]:
+    """`show servers state` rows without srv_time_since_last_change."""
+    rows = []
+    for line in stats_command(stats, "show servers state").splitlines():
+        if line and not line.startswith("#") and " " in line:
+            words = line.split(" ")
+            del words[9]
+            rows.append(words)
+    return rows
+
+
+def settle_rows(stats: Path, want: dict[str, str]) -> list[list[str]]:
+    """The rows once each server has the address `want` gives it ("-": none), or the last
+    seen after 20 s (a busy box: generous)."""
+    deadline = time.monotonic() + 20
+    while not stats.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    while True:
+        rows = state_rows(stats)
+        if {r[3]: r[4] for r in rows} == want or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.1)
 
 
 def _bound_pair(host: str) -> tuple[socket.socket, socket.socket]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.hamode.dns_helpers import DnsServer
+from tests.integration.hamode.dns_helpers import DnsServer, settle_rows, state_rows
 from tests.integration.hamode.hamode_helpers import (
     HAPROXY,
     KINDS,
@@ -22,35 +22,10 @@ from tests.integration.hamode.hamode_helpers import (
     Servers,
     ask,
     free_port,
-    stats_command,
 )
 
 pytestmark = pytest.mark.slow
 NAME = "_http._tcp.app.test"
-
-
-def _rows(stats: Path) -> list[list[str]]:
-    """`show servers state` rows without srv_time_since_last_change."""
-    rows = []
-    for line in stats_command(stats, "show servers state").splitlines():
-        if line and not line.startswith("#") and " " in line:
-            words = line.split(" ")
-            del words[9]
-            rows.append(words)
-    return rows
-
-
-def _settle(stats: Path, want: dict[str, str]) -> list[list[str]]:
-    """The rows once each slot named in `want` has that address (and the others none), or
-    the last seen after 20 s (a busy box: generous)."""
-    deadline = time.monotonic() + 20
-    while not stats.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    while True:
-        rows = _rows(stats)
-        if {r[3]: r[4] for r in rows} == want or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.1)
 
 
 def _said(line: str) -> str:
@@ -80,16 +55,16 @@ def scenario(kind: str, tmp: Path, proxy: Callable[..., Proxy], additional: bool
             f"    server-template web 1-3 {NAME} resolvers dns init-addr none\n"
         ), None)  # fmt: skip
         seen: list[object] = [
-            _settle(stats, {"web1": "127.0.0.2", "web2": "127.0.0.3", "web3": "-"})
+            settle_rows(stats, {"web1": "127.0.0.2", "web2": "127.0.0.3", "web3": "-"})
         ]
         seen.append(sorted(ask(listen) for _ in range(3)))  # weights 1 and 2
         dns.set_srv(NAME, [(0, 10, ports[0], "a1.test"), (0, 0, ports[2], "a3.test")])
-        seen.append(_settle(stats, {"web1": "127.0.0.2", "web2": "-", "web3": "127.0.0.4"}))
+        seen.append(settle_rows(stats, {"web1": "127.0.0.2", "web2": "-", "web3": "127.0.0.4"}))
         dns.set_srv(NAME, [(0, 10, ports[0], "a1.test"), (0, 300, ports[2], "a3.test")])
         dns.set("a1.test", ["127.0.0.3"])  # app2's address, app1's port: no server there
-        seen.append(_settle(stats, {"web1": "127.0.0.3", "web2": "-", "web3": "127.0.0.4"}))
+        seen.append(settle_rows(stats, {"web1": "127.0.0.3", "web2": "-", "web3": "127.0.0.4"}))
         time.sleep(0.5)  # the new weight too
-        seen.append(_rows(stats))
+        seen.append(state_rows(stats))
         seen.append(ask(listen))
         time.sleep(0.3)  # the last lines reach the log
         out = p.output()

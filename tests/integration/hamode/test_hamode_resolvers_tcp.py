@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.hamode.dns_helpers import DnsServer
+from tests.integration.hamode.dns_helpers import DnsServer, settle_rows
 from tests.integration.hamode.hamode_helpers import (
     HAPROXY,
     KINDS,
@@ -22,30 +22,6 @@ from tests.integration.hamode.hamode_helpers import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-def _rows(stats: Path) -> list[list[str]]:
-    """`show servers state` rows without srv_time_since_last_change."""
-    rows = []
-    for line in stats_command(stats, "show servers state").splitlines():
-        if line and not line.startswith("#") and " " in line:
-            words = line.split(" ")
-            del words[9]
-            rows.append(words)
-    return rows
-
-
-def _settle(stats: Path, want: dict[str, str]) -> list[list[str]]:
-    """The rows once each server has the address `want` gives it, or the last seen after
-    20 s (a busy box: generous)."""
-    deadline = time.monotonic() + 20
-    while not stats.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    while True:
-        rows = _rows(stats)
-        if {r[3]: r[4] for r in rows} == want or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.1)
 
 
 def scenario(kind: str, tmp: Path, proxy: Callable[..., Proxy]) -> list[object]:
@@ -66,9 +42,9 @@ def scenario(kind: str, tmp: Path, proxy: Callable[..., Proxy]) -> list[object]:
             "    server b b.test:80 resolvers dns init-addr none resolve-prefer ipv4\n"
         ), None)  # fmt: skip
         first = {"web1": "127.0.0.2", "web2": "127.0.0.3", "web3": "-", "b": "127.0.0.4"}
-        seen: list[object] = [_settle(stats, first)]
+        seen: list[object] = [settle_rows(stats, first)]
         dns.set("b.test", ["127.0.0.5"])
-        seen.append(_settle(stats, {**first, "b": "127.0.0.5"}))
+        seen.append(settle_rows(stats, {**first, "b": "127.0.0.5"}))
         with dns.lock:
             seen.append(
                 ("one connection, over TCP only", dns.tcp_conns, dns.queries - dns.tcp_queries)
@@ -79,7 +55,7 @@ def scenario(kind: str, tmp: Path, proxy: Callable[..., Proxy]) -> list[object]:
             time.sleep(0.1)
         assert dns.tcp_conns >= 3, (kind, dns.tcp_conns)  # new connections after each close
         dns.set("b.test", ["127.0.0.6"])
-        seen.append(_settle(stats, {**first, "b": "127.0.0.6"}))
+        seen.append(settle_rows(stats, {**first, "b": "127.0.0.6"}))
         shown = stats_command(stats, "show resolvers dns")
         seen.append([line.split(":")[0].strip() for line in shown.splitlines()])
         counts = {

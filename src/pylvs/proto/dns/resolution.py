@@ -105,15 +105,19 @@ class Resolvers:
         name = wire.to_label(host)
         if name is None:
             return False
-        prefer = family_query(opts)
+        self._pick(name, family_query(opts), now_ms).requesters.append((owner, opts))
+        return True
+
+    def _pick(self, name: bytes, prefer: int, now_ms: int) -> Resolution:
+        """resolv_pick_resolution: the running or waiting one for this name and type, else
+        a new one, waiting."""
         res = next(
             (r for r in (*self.curr, *self.wait) if r.name == name and r.prefer == prefer), None
         )
         if res is None:
             res = Resolution(name, prefer, now_ms)
             self.wait.append(res)
-        res.requesters.append((owner, opts))
-        return True
+        return res
 
     def link_srv(self, owner: Owner, host: str, opts: ResolveOptions, now_ms: int) -> bool:
         """A server filled from the SRV record `host` (False: not a valid name); the
@@ -124,13 +128,7 @@ class Resolvers:
         req = self.srv.add(owner, host, opts)
         if any(req in r.srvrqs for r in (*self.curr, *self.wait)):
             return True
-        res = next(
-            (r for r in (*self.curr, *self.wait) if r.name == name and r.prefer == SRV), None
-        )
-        if res is None:
-            res = Resolution(name, SRV, now_ms)
-            self.wait.append(res)
-        res.srvrqs.append(req)
+        self._pick(name, SRV, now_ms).srvrqs.append(req)
         return True
 
     # -- do-resolve ----------------------------------------------------------------------
@@ -141,13 +139,7 @@ class Resolvers:
         name = wire.str_to_dn_label(host)
         if name is None:
             return None
-        prefer = family_query(opts)
-        res = next(
-            (r for r in (*self.curr, *self.wait) if r.name == name and r.prefer == prefer), None
-        )
-        if res is None:
-            res = Resolution(name, prefer, now_ms)
-            self.wait.append(res)
+        res = self._pick(name, family_query(opts), now_ms)
         last = res.last_resolution
         fresh = (
             res.status == "valid" and last is not None and now_ms < last + self.spec.hold_valid_ms
