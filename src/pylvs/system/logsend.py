@@ -31,13 +31,26 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from pylvs.model.proxy_log import LogTarget, ProxyLog
-from pylvs.proto.log.syslog import Metadata, Sampler, frame
+from pylvs.proto.log.syslog import (
+    PER_SECOND,
+    Metadata,
+    Sampler,
+    cut,
+    effective_format,
+    frame,
+    prepared,
+)
+from pylvs.proto.log.traffic import split_time
 
 log = logging.getLogger("pylvs.haproxy.log")
 PROGRAM = "haproxy"  # HAProxy's default tag is its program name
 _DROPPED = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS})
 
 Address = tuple[str, int] | tuple[str, int, int, int] | str
+
+
+def _nothing(_line: bytes) -> None:
+    """A proxy without targets sends nothing."""
 
 
 class LogSenderError(OSError):
@@ -192,6 +205,43 @@ class LogSender:
             if when is None:
                 when = datetime.fromtimestamp(self.wall()).astimezone()
             self._write(out, frame(t, level, meta, text, when))
+
+    def line_sender(self, proxy: ProxyLog | None, level: int) -> Callable[[bytes], None]:
+        """send(proxy, level, line) for the many lines of one proxy and level (the pump's
+        traffic lines, own_log.py): the targets, tag and metadata taken once, each
+        target's header made once per second where its date has no fraction of a second
+        (syslog.PER_SECOND), the same bytes as `send` writes."""
+        targets = self.global_log.targets if proxy is None else proxy.targets
+        if not targets:
+            return _nothing
+        tag = (proxy.tag if proxy is not None else None) or self.global_log.tag or PROGRAM
+        meta = Metadata(tag, os.getpid(), self.hostname)
+        outs = [out for out in self.outs(targets) if level <= out.target.level]
+        heads: dict[int, tuple[int | None, tuple[bytes, int]]] = {}
+        wall, write = self.wall, self._write
+
+        def head(out: _Out, now: float) -> tuple[bytes, int]:
+            t = out.target
+            if effective_format(t.format, meta) not in PER_SECOND:
+                return prepared(t, level, meta, datetime.fromtimestamp(now).astimezone())
+            second = split_time(now)[0]
+            got = heads.get(id(out))
+            if got is None or got[0] != second:
+                when = datetime.fromtimestamp(second).astimezone()
+                got = heads[id(out)] = (second, prepared(t, level, meta, when))
+            return got[1]
+
+        def send(line: bytes) -> None:
+            msg = line.rstrip(b"\n\x00")
+            now: float | None = None
+            for out in outs:
+                if out.sampler is not None and not out.sampler.take():
+                    continue
+                if now is None:
+                    now = wall()
+                write(out, cut(out.target, head(out, now), msg))
+
+        return send
 
     def close(self) -> None:
         for sock in self._socks.values():

@@ -124,11 +124,11 @@ def end_of(fe: Frontend, x: Exchange, *, early: bool) -> StreamEnd:
         mode="http",
         cli_cookie=x.cli_cookie,
         srv_cookie=x.srv_cookie,
-        cookie_flags=x.cookie_flags if _cookie_mode(be) else "--",
+        cookie_flags=x.cookie_flags if cookie_mode(be) else "--",
     )
 
 
-def _cookie_mode(be: BackendRuntime | None) -> bool:
+def cookie_mode(be: BackendRuntime | None) -> bool:
     """PR_CK_ANY: the backend's `cookie` line names a mode or `indirect` (log.c prints the
     cookie letters of %tsc only then; a passive `cookie NAME` gets "--")."""
     ck = be.spec.cookie if be is not None else None

@@ -91,12 +91,17 @@ def frame(
     target: LogTarget, level: int, meta: Metadata, message: str | bytes, when: datetime
 ) -> bytes:
     """The bytes sent to `target` for a line of `level` (see the module doc)."""
-    head = header(target.format, target.facility, max(level, target.min_level), meta, when)
     raw = message if isinstance(message, bytes) else encode(message)
-    msg = raw.rstrip(b"\n\x00")
-    if target.kind == "fd":  # fd_write_frag_line: len - 1 bytes, then the newline
-        whole = "".join(head).encode() + msg
-        return whole[: max(target.maxlen - 1, 0)] + b"\n"
+    return cut(target, prepared(target, level, meta, when), raw.rstrip(b"\n\x00"))
+
+
+def prepared(target: LogTarget, level: int, meta: Metadata, when: datetime) -> tuple[bytes, int]:
+    """The header as `target` sends it and the room its message has (-1: a descriptor's
+    line, cut whole), the same for every line of that level at that date: the senders
+    make it once per second (see `cut`)."""
+    head = header(target.format, target.facility, max(level, target.min_level), meta, when)
+    if target.kind == "fd":  # fd_write_frag_line: cut with its header
+        return "".join(head).encode(), -1
     room = target.maxlen
     parts: list[bytes] = []
     for element in head:
@@ -106,10 +111,21 @@ def frame(
             break
         parts.append(e)
         room -= len(e)
-    if room:
-        parts.append(msg[:room])
-    parts.append(b"\n")
-    return b"".join(parts)
+    return b"".join(parts), room
+
+
+def cut(target: LogTarget, head: tuple[bytes, int], msg: bytes) -> bytes:
+    """A message (its trailing newlines and NULs already dropped) after its `prepared`
+    header, cut to the target's length, with its newline."""
+    prefix, room = head
+    if room < 0:  # a descriptor: len - 1 bytes, then the newline
+        return (prefix + msg)[: max(target.maxlen - 1, 0)] + b"\n"
+    return prefix + msg[:room] + b"\n"
+
+
+# The header formats whose date has no fraction of a second ("local", "rfc3164") or no
+# date at all: one header per second serves every line (rfc5424, timed, iso: microseconds)
+PER_SECOND = frozenset({"local", "rfc3164", "priority", "short", "raw"})
 
 
 def encode(text: str) -> bytes:

@@ -20,6 +20,7 @@ The termination state (`%ts`): the first character says who or what ended the st
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,20 +89,77 @@ def _zone(t: datetime) -> str:
     return f"{'-' if minutes < 0 else '+'}{hh:02d}{mm:02d}"
 
 
+def split_time(when: float) -> tuple[int, int]:
+    """`when` as datetime.fromtimestamp splits it: whole seconds and microseconds, rounded
+    half to even (CPython's _PyTime_ObjectToTimeval), so that a date made from the second
+    alone plus these microseconds is the one fromtimestamp makes."""
+    frac, whole = math.modf(when)
+    us = round(frac * 1e6)
+    if us >= 1_000_000:
+        us -= 1_000_000
+        whole += 1.0
+    elif us < 0:
+        us += 1_000_000
+        whole -= 1.0
+    return int(whole), us
+
+
+class _PerSecond:
+    """A date's text made once per second (HAProxy formats its dates once per loop turn:
+    the millions of lines of a busy second share their second's text)."""
+
+    __slots__ = ("make", "second", "text")
+
+    def __init__(self, make: Callable[[int], bytes]) -> None:
+        self.make = make
+        self.second: int | None = None
+        self.text = b""
+
+    def __call__(self, second: int) -> bytes:
+        if second != self.second:
+            self.text = self.make(second)
+            self.second = second
+        return self.text
+
+
+def _clf_text(second: int, gmt: bool) -> bytes:
+    t = datetime.fromtimestamp(second, UTC) if gmt else datetime.fromtimestamp(second)
+    zone = "+0000" if gmt else _zone(t)
+    return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year:04d}:{t:%H:%M:%S} {zone}".encode()
+
+
+def _accept_text(second: int) -> bytes:
+    t = datetime.fromtimestamp(second)
+    return (
+        f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year:04d}:{t.hour:02d}:{t.minute:02d}:"
+        f"{t.second:02d}."
+    ).encode()
+
+
+_CLF_GMT = _PerSecond(lambda second: _clf_text(second, True))
+_CLF_LOCAL = _PerSecond(lambda second: _clf_text(second, False))
+_ACCEPT = _PerSecond(_accept_text)
+
+
+def clf_bytes(when: float, gmt: bool) -> bytes:
+    """gmt2str_log / localdate2str_log: b'06/Dec/2026:07:54:01 +0000'."""
+    return (_CLF_GMT if gmt else _CLF_LOCAL)(split_time(when)[0])
+
+
+def accept_bytes(when: float) -> bytes:
+    """date2str_log: b'06/Dec/2026:07:54:01.680' (local time)."""
+    second, us = split_time(when)
+    return b"%s%03d" % (_ACCEPT(second), us // 1000)
+
+
 def clf_date(when: float, *, gmt: bool) -> str:
     """gmt2str_log / localdate2str_log: '06/Dec/2026:07:54:01 +0000'."""
-    t = datetime.fromtimestamp(when, UTC) if gmt else datetime.fromtimestamp(when)
-    zone = "+0000" if gmt else _zone(t)
-    return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year:04d}:{t:%H:%M:%S} {zone}"
+    return clf_bytes(when, gmt).decode()
 
 
 def accept_date(when: float) -> str:
     """date2str_log: '06/Dec/2026:07:54:01.680' (local time)."""
-    t = datetime.fromtimestamp(when)
-    return (
-        f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year:04d}:{t.hour:02d}:{t.minute:02d}:"
-        f"{t.second:02d}.{t.microsecond // 1000:03d}"
-    )
+    return accept_bytes(when).decode()
 
 
 def _end(s: Stream) -> StreamEnd:
@@ -148,28 +206,34 @@ def _data(s: Stream) -> bytes:
     return _num(e.t_close - start if start >= 0 else -1)
 
 
-_URL_ENCODED = frozenset(range(32)) | frozenset(range(127, 256)) | {ord('"'), ord("#")}
-_HDR_ENCODED = _URL_ENCODED | {ord("{"), ord("|"), ord("}")}
+# lf_encode_string's maps, as bytes: bytes.translate deletes them in C, the test for
+# "nothing to encode" (nearly always) without a Python loop over the line
+_URL_ENCODED = bytes(range(32)) + bytes(range(127, 256)) + b'"#'
+_HDR_ENCODED = _URL_ENCODED + b"{|}"
 
 
-def _encode(data: bytes, encoded: frozenset[int]) -> bytes:
+def _encode(data: bytes, encoded: bytes) -> bytes:
     """lf_encode_string: the bytes of the map as '#XX'."""
-    if not any(b in encoded for b in data):
+    if len(data.translate(None, encoded)) == len(data):
         return data
     return b"".join(b"#%02X" % b if b in encoded else bytes((b,)) for b in data)
 
 
-def _request_line(s: Stream) -> bytes:
+def request_line(method: bytes | None, uri: bytes | None, version: bytes | None) -> bytes:
     """%r: the request line as received (txn->uri), '<BADREQ>' without one."""
-    if s.orig_method is None or s.orig_uri is None:
+    if method is None or uri is None:
         return b"<BADREQ>"
-    line = s.orig_method + b" " + s.orig_uri
-    if s.orig_version:
-        line += b" " + s.orig_version
+    line = method + b" " + uri
+    if version:
+        line += b" " + version
     return _encode(line, _URL_ENCODED)
 
 
-def _captures(values: list[bytes | None], braces: bool) -> bytes | None:
+def _request_line(s: Stream) -> bytes:
+    return request_line(s.orig_method, s.orig_uri, s.orig_version)
+
+
+def captures_text(values: list[bytes | None], braces: bool) -> bytes | None:
     """%hr/%hs ('{a|b}') and %hrl/%hsl ('a b'); nothing at all without captures."""
     if not values:
         return None
@@ -181,7 +245,7 @@ def _captures(values: list[bytes | None], braces: bool) -> bytes | None:
 
 # The log variables a traffic line adds to the rules' (log.c logformat_keywords).
 LOG_VARIABLES: dict[str, Callable[[Stream], bytes | None]] = {
-    "t": lambda s: accept_date(_end(s).accept).encode(),
+    "t": lambda s: accept_bytes(_end(s).accept),
     "Tw": _tw,
     "Tc": _tc,
     "Tt": lambda s: _early(s, _end(s).t_close),
@@ -199,11 +263,11 @@ LOG_VARIABLES: dict[str, Callable[[Stream], bytes | None]] = {
     "bq": lambda s: _num(_end(s).be_queue_pos),
     "ms": lambda s: f"{int(_end(s).accept * 1000) % 1000:03d}".encode(),
     # HTTP: what a mode http driver's StreamEnd and stream carry
-    "tr": lambda s: accept_date(_request_start(_end(s))).encode(),
-    "trg": lambda s: clf_date(_request_start(_end(s)), gmt=True).encode(),
-    "trl": lambda s: clf_date(_request_start(_end(s)), gmt=False).encode(),
-    "T": lambda s: clf_date(_end(s).accept, gmt=True).encode(),
-    "Tl": lambda s: clf_date(_end(s).accept, gmt=False).encode(),
+    "tr": lambda s: accept_bytes(_request_start(_end(s))),
+    "trg": lambda s: clf_bytes(_request_start(_end(s)), True),
+    "trl": lambda s: clf_bytes(_request_start(_end(s)), False),
+    "T": lambda s: clf_bytes(_end(s).accept, True),
+    "Tl": lambda s: clf_bytes(_end(s).accept, False),
     "TR": lambda s: _num(
         _end(s).t_request - _end(s).t_idle - _end(s).t_handshake if _end(s).t_request >= 0 else -1
     ),
@@ -216,8 +280,8 @@ LOG_VARIABLES: dict[str, Callable[[Stream], bytes | None]] = {
     "CS": lambda s: _end(s).srv_cookie or b"",
     "tsc": lambda s: (_end(s).term + _end(s).cookie_flags).encode(),
     "r": _request_line,
-    "hr": lambda s: _captures(s.captures.request, True),
-    "hs": lambda s: _captures(s.captures.response, True),
-    "hrl": lambda s: _captures(s.captures.request, False),
-    "hsl": lambda s: _captures(s.captures.response, False),
+    "hr": lambda s: captures_text(s.captures.request, True),
+    "hs": lambda s: captures_text(s.captures.response, True),
+    "hrl": lambda s: captures_text(s.captures.request, False),
+    "hsl": lambda s: captures_text(s.captures.response, False),
 }

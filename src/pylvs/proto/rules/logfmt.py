@@ -43,7 +43,7 @@ def http_encode(data: bytes, escape: bool = False) -> bytes:
     return bytes(out)
 
 
-def _rfc5424_escape(data: bytes) -> bytes:
+def rfc5424_escape(data: bytes) -> bytes:
     """escape_string with rfc5424_escape_map."""
     return bytes(
         bytearray().join(b"\\" + bytes((b,)) if b in _ESCAPED else bytes((b,)) for b in data)
@@ -67,9 +67,12 @@ def _line(s: Stream) -> tuple[bytes, bytes, bytes] | None:
 
 
 def _uri_part(s: Stream, part: str) -> bytes:
+    return uri_part(_line(s), part)
+
+
+def uri_part(line: tuple[bytes, bytes, bytes] | None, part: str) -> bytes:
     """log.c's LOG_FMT_HTTP_* on txn->uri: %HM the method, %HV the version, %HU the target,
     %HP it up to its '?', %HQ from its '?' on (nothing without one), %HPO the path alone."""
-    line = _line(s)
     if line is None:
         return BADREQ
     method, uri, version = line
@@ -199,15 +202,20 @@ class LogFormat:
     def _value(self, value: bytes | None, options: frozenset[str]) -> bytes:
         if self.http:
             return http_encode(value or b"", "E" in options)
-        if value:
-            value = value.split(b"\0", 1)[0]
-            if "E" in options:
-                value = _rfc5424_escape(value)
-        if "Q" in options:
-            return b'"' + (value or b"") + b'"'
-        if not value:
-            return b"-" if "M" in options else b""
-        return value
+        return log_value(value, options)
+
+
+def log_value(value: bytes | None, options: frozenset[str]) -> bytes:
+    """A value as a `log-format` line writes it (lf_text_len: up to a NUL; +E, +Q, +M)."""
+    if value:
+        value = value.split(b"\0", 1)[0]
+        if "E" in options:
+            value = rfc5424_escape(value)
+    if "Q" in options:
+        return b'"' + (value or b"") + b'"'
+    if not value:
+        return b"-" if "M" in options else b""
+    return value
 
 
 def literal(text: bytes) -> LogFormat:

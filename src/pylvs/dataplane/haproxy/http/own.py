@@ -47,7 +47,7 @@ from pylvs.dataplane.haproxy.cbalance import MirroredPool
 from pylvs.dataplane.haproxy.plain import PlainListener, PlainView, adopt, servers_of
 from pylvs.proto.http.conn.pool import Reuse
 
-from . import own_facts
+from . import own_facts, own_log
 from .engine import h1_traffic, plain_proxies, traffic
 from .server_side import PURGE_DELAY
 from .settings import reuse
@@ -130,6 +130,8 @@ class H1Listener(PlainListener):
         server = _seconds(back.timeouts.server)
         client = _seconds(t.client)
         self.logs = fe.logger is not None
+        # the lines made straight from the records when the format allows (own_log.py)
+        self.record_log = own_log.record_log(fe, be) if self.logs else None
         spec = fe.spec.http
         log = 2 if self.logs and spec is not None and spec.response_captures else self.logs
         added = own_facts.adds(spec, be.spec.http)
@@ -231,7 +233,9 @@ class H1Listener(PlainListener):
         http = fe.http
         if http is not None and http.count is not None:
             http.count(fe.spec.name, be.spec.name, srv.spec.name, status)
-        if self.logs and http is not None and http.log is not None:  # after the release,
+        if self.record_log is not None:  # after the release, as below
+            self.record_log(rec, srv)
+        elif self.logs and http is not None and http.log is not None:  # after the release,
             # as a session's exchange is logged after Upstream.exchange_ended
             http.log(own_facts.exchange(fe, be, srv, rec, self.listener.bind.name))
 
