@@ -3,17 +3,18 @@ specialised: HAProxy walks a format's node list for each line; here the walk hap
 
 proto/rules/logfmt.LogFormat.build is the interpreter: per node, a type test, a reader
 called on a LoggedStream that reads its StreamEnd (proto/log/traffic.py), the value's
-treatment (logfmt.log_value) looked up by its options.  A driver that has a line's facts at
+treatment (logfmt.log_value) looked up by its options. A driver that has a line's facts at
 hand without a stream (the pump's records: dataplane/haproxy/http/own_log.py) gives
 `compile_line` the format and, for each fact of FACTS it can give, either its value (the
 same for every line: `known`) or a Python expression that computes it from the function's
-arguments and the facts before it (`computed`).  The result is one generated function: the
-facts the format needs, computed once each; every value whose facts are all known written
-into the format's text at compile time (the separators too: with no value that may be
-absent, whether a separator writes its space is known then); one `bytes % (...)` for the
-line.  Anything else — a sample expression `%[...]`, a variable outside VARIABLES (or one
-whose reader is not the interpreter's), a fact the driver does not give, a rules' format
-(LOG_OPT_HTTP) — gives None: the interpreter stays that format's builder.
+arguments and the facts before it (`computed`, which may hold steps of its own too). The
+result is one generated function: the facts the format needs, computed once each; every
+value whose facts are all known written into the format's text at compile time (the
+separators too: with no value that may be absent, whether a separator writes its space is
+known then); one `bytes % (...)` for the line. Anything else — a sample expression
+`%[...]`, a variable outside VARIABLES (or one whose reader is not the interpreter's), a
+fact the driver does not give, a rules' format (LOG_OPT_HTTP) — gives None: the interpreter
+stays that format's builder.
 
 The facts, as the interpreter's readers see them (StreamEnd's fields, the stream's):
 times in ms from the accept (`accept`, seconds since the epoch), the counters, `term` and
@@ -137,8 +138,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FACT_SET = frozenset(FACTS)
 
 
-def _uses(expr: str) -> set[str]:
-    return {n for n in _NAME.findall(expr) if n in _FACT_SET}
+def _uses(expr: str, names: frozenset[str] | set[str] = _FACT_SET) -> set[str]:
+    return {n for n in _NAME.findall(expr) if n in names}
 
 
 def _variable(node: VarNode, known: Mapping[str, object]) -> tuple[str, str] | None:
@@ -247,9 +248,10 @@ def _function(
     text: str,
 ) -> Callable[..., bytes]:
     needed = set(used)
+    names = _FACT_SET | computed.keys()  # a driver's own steps may come before the facts
     for fact in reversed(list(computed)):  # a computed fact may need earlier ones
         if fact in needed:
-            needed |= _uses(computed[fact])
+            needed |= _uses(computed[fact], names)
     lines = [f"def _log_line({params}):"]
     lines += [f"    {fact} = {expr}" for fact, expr in computed.items() if fact in needed]
     lines += src.body

@@ -38,15 +38,16 @@ if TYPE_CHECKING:
 # The record's fields a line reads (_h1own.h's PLAIN_ENDED record of a logging listener:
 # own_facts.exchange names them): each fact as an expression over the record `r` and the
 # server `_srv`, in the order they depend on each other.
-_START, _T_REQ, _T_CONN, _T_CONND, _T_RESP, _T_END = 10, 11, 12, 13, 14, 15
+_MS = "max(0, round((r[{}] - start) * 1000))"  # httplog._ms, inlined (a date always there)
 COMPUTED = {
-    "accept": f"r[{_START}] + _rt.wall_offset",
-    "t_idle": f"_ms(r[{_START}], r[{_T_REQ}])",
-    "t_request": f"_ms(r[{_START}], r[{_T_REQ}])",  # the head came whole in one read
-    "t_queue": f"max(_ms(r[{_START}], r[{_T_CONN}]), t_request)",
-    "t_connect": f"_ms(r[{_START}], r[{_T_CONND}])",
-    "t_data": f"_ms(r[{_START}], r[{_T_RESP}])",
-    "t_close": f"_ms(r[{_START}], r[{_T_END}])",
+    "start": "r[10]",  # the accept, or the end of the previous exchange
+    "accept": "start + _rt.wall_offset",
+    "t_idle": _MS.format(11),  # the request's first byte
+    "t_request": "t_idle",  # its head whole: it came in one read
+    "t_queue": f"max({_MS.format(12)}, t_request)",  # the connect's start
+    "t_connect": _MS.format(13),  # connected (or a pooled connection taken)
+    "t_data": _MS.format(14),  # the response head
+    "t_close": _MS.format(15),  # the end
     "status": "r[5]",
     "bytes_in": "r[21]",
     "bytes_out": "r[22]",
@@ -63,11 +64,6 @@ COMPUTED = {
     "req_caps": "_req_caps(r[16])",
     "res_caps": "_res_caps(r[24])",
 }
-
-
-def _ms(start: float, t: float) -> int:
-    """httplog._ms of a date the record always has."""
-    return max(0, round((t - start) * 1000))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -140,7 +136,6 @@ def record_log(fe: Frontend, be: BackendRuntime) -> RecordLog | None:
         "_rt": fe.runtime,
         "_fe": fe,
         "_be": be,
-        "_ms": _ms,
         "_addr": _addr,
         "_request_line": _request_line,
         "_req_caps": lambda raw: pad(captures(_lexed(raw)[1], req), n_req),
