@@ -21,7 +21,9 @@ times in ms from the accept (`accept`, seconds since the epoch), the counters, `
 `cookie_flags` as bytes, `ci`/`fi` the addresses as %ci prints them (b"-" for none), `fe`,
 `be`, `srv` the names as %ft, %b and %s print them, `line` the request line as received
 (method, target, version; None: none, <BADREQ>), `req_caps`/`res_caps` the capture slots (a
-computed one must never be empty: an empty list writes nothing at all, a known one may).
+computed one must never be empty: an empty list writes nothing at all, a known one may),
+`si`/`sp` the server's address and port as %si and %sp print them (b"-" without a server),
+`hostname`, `pid`, `log_counter` the process's, `unique_id` and `uniq_id` the stream's.
 tests/unit/proto/log/test_fastline.py holds every variable and random formats against the
 interpreter, byte for byte.
 """
@@ -48,7 +50,8 @@ FACTS = (
     "t_close", "early", "mode_http", "bytes_in", "bytes_out", "term", "cookie_flags",
     "cli_cookie", "srv_cookie", "actconn", "feconn", "beconn", "srvconn", "retries",
     "redispatched", "srv_queue_pos", "be_queue_pos", "status", "ci", "cp", "fi", "fp", "fe",
-    "be", "srv", "line", "req_caps", "res_caps",
+    "be", "srv", "line", "req_caps", "res_caps", "si", "sp", "hostname", "pid", "unique_id",
+    "uniq_id", "log_counter",
 )  # fmt: skip
 
 INT, RAW, TEXT, OPT = "int", "raw", "text", "opt"  # how a value is written (module doc)
@@ -107,6 +110,13 @@ VARS: dict[str, tuple[str, str]] = {
     "b": (TEXT, "be"),
     "s": (TEXT, "srv"),
     "ST": (INT, "status"),
+    "si": (TEXT, "si"),
+    "sp": (TEXT, "sp"),
+    "H": (TEXT, "hostname"),
+    "pid": (INT, "pid"),
+    "ID": (TEXT, "unique_id or b''"),
+    "rt": (INT, "uniq_id"),
+    "lc": (INT, "log_counter"),
     **{p: (TEXT, f"_part(_hline(line), {p!r})") for p in ("HM", "HV", "HU", "HP", "HPO", "HQ")},
 }
 

@@ -47,7 +47,9 @@ def stream_of(f: dict[str, Any]) -> LoggedStream:
     """The interpreter's stream carrying the facts `f`."""
     ci = None if f["ci"] == b"-" else ipaddress.ip_address(f["ci"].decode())
     fi = None if f["fi"] == b"-" else ipaddress.ip_address(f["fi"].decode())
-    sess = Session(Process(), ProxyRef(f["fe"].decode(), 1), src=ci, src_port=f["cp"], dst=fi,
+    process = Process(hostname=f["hostname"].decode(), pid=f["pid"])
+    process.log_counter = f["log_counter"]
+    sess = Session(process, ProxyRef(f["fe"].decode(), 1), src=ci, src_port=f["cp"], dst=fi,
                    dst_port=f["fp"])  # fmt: skip
     s = LoggedStream(sess, now=f["accept"])
     s.end = StreamEnd(
@@ -62,7 +64,13 @@ def stream_of(f: dict[str, Any]) -> LoggedStream:
         srv_cookie=f["srv_cookie"], cookie_flags=f["cookie_flags"].decode(),
     )  # fmt: skip
     s.backend = ProxyRef(f["be"].decode(), 2)
-    s.server = ServerRef(f["srv"].decode(), 1)
+    if f["si"] == b"-":  # no server: %s is <NOSRV>, never another name
+        s.server = None
+    else:
+        s.server = ServerRef(f["srv"].decode(), 1, ipaddress.ip_address(f["si"].decode()),
+                             int(f["sp"]))  # fmt: skip
+    s.unique_id = f["unique_id"]
+    s.uniq_id = f["uniq_id"]
     s.status = f["status"]
     if f["line"] is not None:
         s.orig_method, s.orig_uri, s.orig_version = f["line"]
@@ -96,6 +104,8 @@ def facts(**over: Any) -> dict[str, Any]:
         "be_queue_pos": 0, "status": 200, "ci": b"127.0.0.1", "cp": 40136,
         "fi": b"127.0.0.2", "fp": 8080, "fe": b"fe", "be": b"be", "srv": b"s1",
         "line": (b"GET", b"/hello?x=1", b"HTTP/1.1"), "req_caps": [], "res_caps": [],
+        "si": b"127.0.0.9", "sp": b"80", "hostname": b"lb1", "pid": 1234, "unique_id": None,
+        "uniq_id": 7, "log_counter": 3,
     }  # fmt: skip
     f.update(over)
     return f
@@ -119,6 +129,13 @@ def test_known_facts_are_written_into_the_text_and_absent_captures_end_no_separa
     known = frozenset(FACTS) - {"status"}
     assert fast(fmt, f, known) == fmt.build(stream_of(f))
     assert b'0/0 "GET /hello?x=1 HTTP/1.1"' in fast(fmt, f, known)
+
+
+def test_without_a_server_the_server_variables_are_dashes() -> None:
+    fmt = compiled("%b/%s %si:%sp %{+Q}si %H %pid %ID %rt %lc")
+    f = facts(si=b"-", sp=b"-", srv=b"<NOSRV>", unique_id=b"u\x00v")
+    assert fast(fmt, f, frozenset()) == fmt.build(stream_of(f))
+    assert fast(fmt, f, frozenset()) == b'be/<NOSRV> -:- "-" lb1 1234 u 7 3'
 
 
 def test_a_sample_expression_or_an_unknown_variable_keeps_the_interpreter() -> None:
@@ -158,6 +175,9 @@ _FACTS = st.fixed_dictionaries(
         "fe": st.sampled_from([b"fe", b"front-1"]), "be": st.sampled_from([b"be", b"b.2"]),
         "srv": st.sampled_from([b"s1", b"srv_2"]), "line": _LINE,
         "req_caps": _CAPS, "res_caps": _CAPS,
+        "si": st.sampled_from([b"127.0.0.9", b"::2"]), "sp": st.sampled_from([b"0", b"8080"]),
+        "hostname": st.sampled_from([b"lb1", b"h.example"]), "pid": st.integers(1, 99999),
+        "unique_id": st.one_of(st.none(), _TEXT), "uniq_id": _INT, "log_counter": _INT,
     }
 )  # fmt: skip
 _OPTIONS = st.sampled_from(["", "{+Q}", "{-M}", "{+E}", "{+Q,+E}", "{-M,+E}", "{+Q,-M}"])

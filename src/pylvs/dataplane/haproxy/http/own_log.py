@@ -60,6 +60,9 @@ COMPUTED = {
     "fi": "_addr(r[19])",
     "fp": "r[20]",
     "srv": "_srv.spec.name.encode()",
+    "si": "b'-' if _srv.spec.address is None else str(_srv.spec.address).encode()",
+    "sp": "str(_srv.spec.port or 0).encode()",
+    "log_counter": "_rt.process.log_counter",
     "line": "_request_line(r[16])",
     "req_caps": "_req_caps(r[16])",
     "res_caps": "_res_caps(r[24])",
@@ -124,6 +127,10 @@ def record_log(fe: Frontend, be: BackendRuntime) -> RecordLog | None:
         "be_queue_pos": 0,
         "fe": fe.spec.name.encode(),
         "be": (be.rules.ref.name if be.rules is not None else be.spec.name).encode(),
+        "hostname": fe.runtime.process.hostname.encode(),
+        "pid": fe.runtime.process.pid,
+        "unique_id": None,  # no unique-id-format: the pump's listeners have none
+        "uniq_id": 0,  # the stream made for the line is the process's first
     }
     computed = dict(COMPUTED)
     if not n_req:

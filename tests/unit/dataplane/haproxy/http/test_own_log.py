@@ -24,7 +24,8 @@ from pylvs.model.proxy_log import LineFormat
 EVERY = (
     "%ci:%cp %fi:%fp [%t] [%tr] [%trg] [%trl] [%T] [%Tl] %ms %f %ft %b %s %ST %B %U "
     "%TR/%Tw/%Tc/%Tr/%Ta/%Tt/%Th/%Ti/%Tq/%Td/%Tu %ts %tsc %CC %CS %ac/%fc/%bc/%sc/%rc "
-    "%sq/%bq %hr %hs %hrl %hsl %{+Q}r %HM %HU %HP %HPO %HQ %HV %{+Q,+E}s %{-M}CC"
+    "%sq/%bq %hr %hs %hrl %hsl %{+Q}r %HM %HU %HP %HPO %HQ %HV %{+Q,+E}s %{-M}CC "
+    "%si:%sp %H %pid %ID %rt %lc"
 )
 CONFIG = f"""\
 global
