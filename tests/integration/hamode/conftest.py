@@ -32,4 +32,10 @@ def proxy(tmp_path: Path) -> Iterator[Callable[..., Proxy]]:
         yield start
     finally:
         for p in started:
+            # whether it was still running when the test ended (a crash otherwise), and the
+            # end of what it wrote: pytest shows this output only when the test failed
+            code, stopped = p.proc.poll(), p.stopped
             p.stop()
+            state = "stopped" if stopped else "running" if code is None else f"exited: {code}"
+            print(f"--- {p.kind} ({p.tmp.name}): {state} at the end; its output ends:")
+            print(p.output()[-3000:])

@@ -16,11 +16,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.integration.server_helpers import ThreadedServer
 from tests.port_helpers import closed_port as closed_port  # the tests import them from here
 from tests.port_helpers import free_port as free_port
 
@@ -28,33 +28,15 @@ HAPROXY = shutil.which("haproxy")
 KINDS = ("pylvs", "haproxy")
 
 
-class Server:
+class Server(ThreadedServer):
     def __init__(self, name: str, behaviour: str, host: str, port: int) -> None:
         self.name = name
         self.behaviour = behaviour
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, port))
-        self.sock.listen(512)
-        self.host, self.port = host, int(self.sock.getsockname()[1])
         self.held: list[socket.socket] = []
         self.received: list[bytes] = []
-        self.accepted = 0
-        self.lock = threading.Lock()
-        self.closed = False
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(host, port)
 
-    def _run(self) -> None:
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.accepted += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         # The first bytes as they come: a PROXY header and the client's data may arrive in one
         # segment or two, so read until a short pause after the first.
         conn.settimeout(0.5)
@@ -88,16 +70,6 @@ class Server:
             self.held = [] if n is None else self.held[n:]
         for c in take:
             c.close()
-
-    def close(self) -> None:
-        with self.lock:
-            self.closed = True
-        # shutdown wakes the accepting thread: a bare close would leave the socket
-        # listening until accept(2) returns, and the next test could not bind its address.
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        self.release()
 
 
 class Servers:
@@ -174,6 +146,7 @@ class Proxy:
         )
         wait = ("127.0.0.1", probe)
         self.log = open(tmp / "out.log", "w")
+        self.stopped = False  # by stop(): else an exit is the proxy's own
         if kind == "pylvs":
             argv = [sys.executable, "-m", "pylvs", "run", "-n", "-f", str(self.cfg), "--control",
                     str(tmp / "pylvs.sock"), "--no-syslog", "--grace", "1", "-p",
@@ -198,6 +171,7 @@ class Proxy:
         return (self.tmp / "out.log").read_text()
 
     def stop(self) -> None:
+        self.stopped = True
         if self.proc.poll() is None:
             self.proc.terminate()
             try:

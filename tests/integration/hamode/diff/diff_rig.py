@@ -20,7 +20,6 @@ import contextlib
 import difflib
 import re
 import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,38 +29,21 @@ from tests.integration.hamode.hamode_helpers import KINDS, Proxy, free_port
 from tests.integration.hamode.http.http_helpers import field, read_body, read_head
 from tests.integration.hamode.http.test_http_log import timers
 from tests.integration.hamode.test_hamode_log import Syslog
+from tests.integration.server_helpers import ThreadedServer
 
 REASONS = {200: b"OK", 201: b"Created", 204: b"No Content", 301: b"Moved Permanently",
            302: b"Found", 304: b"Not Modified", 404: b"Not Found", 500: b"Internal Server Error",
            503: b"Service Unavailable"}  # fmt: skip
 
 
-class EchoServer:
+class EchoServer(ThreadedServer):
     """An HTTP/1.1 server that answers what it received (see the module's text)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(512)
-        self.port = int(self.sock.getsockname()[1])
-        self.conns: list[socket.socket] = []
-        self.lock = threading.Lock()
-        self.closed = False
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__()
 
-    def _run(self) -> None:
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         buf = bytearray()
         conn.settimeout(10)
         with contextlib.suppress(OSError, ConnectionError, ValueError):
@@ -71,9 +53,6 @@ class EchoServer:
                     break
         with contextlib.suppress(OSError):
             conn.close()
-        with self.lock:
-            if conn in self.conns:
-                self.conns.remove(conn)
 
     def _answer(self, conn: socket.socket, head: bytes, body: bytes) -> bool:
         lines = head.split(b"\r\n")
@@ -105,16 +84,6 @@ class EchoServer:
             % (status, reason, b"\r\n".join(extra), framing, text)
         )
         return not close
-
-    def close(self) -> None:
-        self.closed = True
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        with self.lock:
-            for c in self.conns:
-                with contextlib.suppress(OSError):
-                    c.close()
 
 
 @dataclass(frozen=True, slots=True)

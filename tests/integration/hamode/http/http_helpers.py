@@ -25,6 +25,8 @@ import hashlib
 import socket
 import threading
 
+from tests.integration.server_helpers import ThreadedServer
+
 
 def read_head(sock: socket.socket, buf: bytearray) -> bytes | None:
     while b"\r\n\r\n" not in buf:
@@ -99,35 +101,15 @@ def _discard(sock: socket.socket, buf: bytearray, size: int) -> None:
         size -= len(data)
 
 
-class HttpServer:
+class HttpServer(ThreadedServer):
     def __init__(self, name: str, behaviour: str = "name", host: str = "127.0.0.1") -> None:
         self.name = name
         self.behaviour = behaviour
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, 0))
-        self.sock.listen(512)
-        self.host, self.port = host, int(self.sock.getsockname()[1])
-        self.accepted = 0
         self.heads: list[bytes] = []
-        self.conns: list[socket.socket] = []
-        self.lock = threading.Lock()
-        self.closed = False
         self.script = b""
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(host)
 
-    def _run(self) -> None:
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.accepted += 1
-                self.conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         buf = bytearray()
         with contextlib.suppress(OSError, ConnectionError, ValueError):
             while True:
@@ -222,16 +204,6 @@ class HttpServer:
             conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
         conn.sendall(b"0\r\nx-sum: %d\r\n\r\n" % size)
         return not close
-
-    def close(self) -> None:
-        self.closed = True
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        with self.lock:
-            for c in self.conns:
-                with contextlib.suppress(OSError):
-                    c.close()
 
 
 class Client:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -13,6 +12,8 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
+
+from tests.integration.server_helpers import ThreadedServer
 
 
 @dataclass
@@ -136,35 +137,17 @@ class H2Client:
         self.sock.close()
 
 
-class H2Server:
+class H2Server(ThreadedServer):
     """An HTTP/2 server (prior knowledge) on a thread per connection: it records each
     request's header list and body and answers `name path` (or, for /chunked, without a
     Content-Length, in two DATA frames; for /status/N, status N)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = int(self.sock.getsockname()[1])
         self.requests: list[tuple[list[tuple[bytes, bytes]], bytes]] = []
-        self.accepted = 0
-        self.lock = threading.Lock()
-        self.closed = False
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=64)
 
-    def _run(self) -> None:
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.accepted += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         cfg = h2.config.H2Configuration(client_side=False, header_encoding=None)
         h = h2.connection.H2Connection(cfg)
         h.initiate_connection()
@@ -201,7 +184,3 @@ class H2Server:
         h.send_headers(sid, fields, end_stream=head.get(b":method") == b"HEAD")
         if head.get(b":method") != b"HEAD":
             h.send_data(sid, text, end_stream=True)
-
-    def close(self) -> None:
-        self.closed = True
-        self.sock.close()
