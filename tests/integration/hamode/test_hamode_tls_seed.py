@@ -438,7 +438,10 @@ def test_a_failed_handshake_drops_the_servers_session_as_haproxy(
         app = RefusingResumption(certs)
         try:
             port = free_port()
-            proxy(kind, "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n"
+            # nbthread 1: haproxy keeps a server's session per thread (reused_sess[tid]), a
+            # second connection on its other thread offers none (reg-tests ssl_reuse.vtc)
+            proxy(kind, "global\n    nbthread 1\n"
+                  "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n"
                   f"    timeout server 5s\nlisten app\n    bind 127.0.0.1:{port}\n"
                   "    http-reuse never\n"
                   f"    server s 127.0.0.1:{app.port} ssl verify none\n", None)  # fmt: skip
