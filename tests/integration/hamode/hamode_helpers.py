@@ -209,3 +209,18 @@ def stats_command(path: Path, command: str) -> str:
         while chunk := s.recv(65536):
             out += chunk
     return out.decode()
+
+
+def after_streams(path: Path, command: str = "show stat", proxy: str | None = None) -> str:
+    """`command`'s answer once `show sess` lists no stream (of `proxy`, or any but the CLI's
+    own, fe=GLOBAL), or after 10 s.  HAProxy counts a FRONTEND's and a BACKEND's hrsp_*, the
+    backend's req_tot and the intercepted requests when the stream ends (stream.c
+    process_stream, just before stream_free), after the response went out and the client
+    saw the close: read at once, haproxy's rows may lack the exchange the client has."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        fes = [w for w in stats_command(path, "show sess").split() if w.startswith("fe=")]
+        if all(fe == "fe=GLOBAL" if proxy is None else fe != f"fe={proxy}" for fe in fes):
+            break
+        time.sleep(0.02)
+    return stats_command(path, command)

@@ -20,8 +20,8 @@ from tests.integration.hamode.hamode_helpers import (
     HAPROXY,
     KINDS,
     Proxy,
+    after_streams,
     free_port,
-    stats_command,
 )
 from tests.integration.hamode.http.http_helpers import HTTPLOG_HEAD, HttpServer, talk
 from tests.integration.hamode.test_hamode_log import Syslog
@@ -77,7 +77,7 @@ def _counters(proxy: Callable[..., Proxy], kind: str) -> list[list[tuple[str, st
             seen = []
             for request in REQUESTS:
                 talk(port, request)
-                rows = stats_command(sock, "show stat typed").splitlines()
+                rows = after_streams(sock, "show stat typed").splitlines()
                 seen.append(
                     [
                         (r.split(":")[0], r.rsplit(":", 1)[1])

@@ -34,7 +34,12 @@ from pylvs.config.haproxy.reader import load_text
 from pylvs.dataplane.haproxy.http import engine, own
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
 from pylvs.dataplane.proxy import poller as poller_module
-from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port, stats_command
+from tests.integration.hamode.hamode_helpers import (
+    HAPROXY,
+    Proxy,
+    after_streams,
+    free_port,
+)
 from tests.integration.hamode.http.http_helpers import Client, read_head
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
@@ -374,20 +379,6 @@ def test_own_connections_timers(
 COLUMNS = ("req_tot", "hrsp_2xx", "hrsp_4xx", "hrsp_5xx")
 
 
-def ended_streams_stat(sock: Path, proxy: str = "app") -> str:
-    """`show stat` once no stream of `proxy` is left (`show sess`).  HAProxy counts a
-    FRONTEND's and a BACKEND's hrsp_* and the backend's req_tot when the stream ends
-    (stream.c, stream_free), after the response went out, where the server's row counts
-    when the response arrives (http_wait_for_response): read too early, haproxy's FRONTEND
-    and BACKEND rows lack the last exchange the client already has."""
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if f" fe={proxy} " not in stats_command(sock, "show sess"):
-            break
-        time.sleep(0.02)
-    return stats_command(sock, "show stat")
-
-
 @pytest.mark.parametrize("options", OPTIONS)
 def test_against_haproxy(proxy: Callable[..., Proxy], options: str) -> None:
     """The same sessions under haproxy and pylvs (the engine on; without options the pump
@@ -409,7 +400,7 @@ def test_against_haproxy(proxy: Callable[..., Proxy], options: str) -> None:
             )
             proxy(kind, text, ("127.0.0.1", port))
             got = scenario(port, [s for s in SESSIONS if get("eof") not in s])
-            rows = csv.DictReader(io.StringIO(ended_streams_stat(sock).lstrip("# ")))
+            rows = csv.DictReader(io.StringIO(after_streams(sock, proxy="app").lstrip("# ")))
             counts = {
                 r["svname"]: tuple(r[k] for k in COLUMNS) for r in rows if r["pxname"] == "app"
             }

@@ -19,8 +19,8 @@ from tests.integration.hamode.hamode_helpers import (
     HAPROXY,
     KINDS,
     Proxy,
+    after_streams,
     free_port,
-    stats_command,
 )
 from tests.integration.hamode.http.http_helpers import HttpServer, talk
 
@@ -83,7 +83,7 @@ def _run(proxy: Callable[..., Proxy], kind: str, script: bytes) -> tuple[list[by
             requests = [_post(b"/one", 2000), _post(b"/two", 2000), _post(b"/off", 2000)]
             requests += [_post(b"/be", 2000), _post(b"/two", 100)]
             seen = [talk(port, r).split(b"\r\n")[0] for r in requests]
-            return seen, _wrew(stats_command(sock, "show stat"))
+            return seen, _wrew(after_streams(sock))
         finally:
             p.stop()
     finally:
