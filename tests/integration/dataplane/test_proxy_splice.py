@@ -26,6 +26,7 @@ from pylvs.dataplane.proxy.poller import (
 from tests.integration.dataplane.proxy_helpers import run
 from tests.integration.dataplane.test_proxy_bodies import drain, tcp_pair
 from tests.integration.dataplane.test_proxy_poller import Owner, until
+from tests.port_helpers import closed_port
 
 pytestmark = pytest.mark.skipif(
     poller_module._pump is None, reason="the C fast path (_pump) was not built"
@@ -243,8 +244,7 @@ def test_connect_splice_refused_is_told_at_once_and_bad_addresses_raise() -> Non
         poller.attach(asyncio.get_running_loop())
         assert poller.pump is not None
         c, client = tcp_pair()
-        with socket.create_server(("127.0.0.1", 0)) as gone:
-            port = gone.getsockname()[1]  # closed below: nothing listens there any more
+        port = closed_port()  # nothing listens there
         try:
             # Loopback refuses inside connect(2): told at once, the socket left to the caller
             sfd, err = poller.pump.connect_splice(c.fileno(), "127.0.0.1", port, False, False)

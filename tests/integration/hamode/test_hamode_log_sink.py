@@ -19,6 +19,7 @@ from pylvs.config.haproxy.reader import load_text
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
 from pylvs.model.proxy_log import LogTarget, ProxyLog
 from pylvs.system.logsend import LogSender, LogSenderError
+from tests.port_helpers import free_port
 
 F_SETPIPE_SZ = 1031  # linux/fcntl.h (F_LINUX_SPECIFIC_BASE + 7)
 WALL = 1_796_542_800.25  # 2026-12-06T07:40:00.25Z
@@ -179,11 +180,7 @@ def test_the_runtime_sends_to_the_named_proxys_targets(udp: socket.socket) -> No
     """`send_log(proxy, level, text)`: a backend's (or frontend's) targets and tag, the
     global ones for None, nothing for a proxy without targets."""
     host, port = udp.getsockname()
-    listen = socket.socket()
-    listen.bind(("127.0.0.1", 0))
-    fe_port = listen.getsockname()[1]
-    listen.close()
-    text = CONFIG.format(addr=f"{host}:{port}", port=fe_port)
+    text = CONFIG.format(addr=f"{host}:{port}", port=free_port())
     result = load_text(text, "h.cfg")
     assert result.ok, [str(p) for p in result.problems]
     runtime = ProxyRuntime(to_spec(result.config, result.problems).proxies, raise_nofile=False)
