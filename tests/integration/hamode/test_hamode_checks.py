@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, Servers, ask, free_port
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = [
     pytest.mark.slow,
@@ -176,37 +176,22 @@ def test_every_server_down_says_backend_has_none(
     assert all(r.picks(1) == [""] for r in both.values())  # nothing to connect to
 
 
-class HttpServer:
+class HttpServer(ThreadedServer):
     """Answers every request with `status` (a line such as "200 OK"), then closes."""
 
     def __init__(self) -> None:
         self.status = "200 OK"
         self.requests: list[bytes] = []
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=64)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn, contextlib.suppress(OSError):
-                conn.settimeout(2)
-                data = b""
-                while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
-                    data += chunk
-                self.requests.append(data)
-                conn.sendall(f"HTTP/1.0 {self.status}\r\nContent-Length: 0\r\n\r\n".encode())
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
+    def serve(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(2)
+            data = b""
+            while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
+                data += chunk
+            self.requests.append(data)
+            conn.sendall(f"HTTP/1.0 {self.status}\r\nContent-Length: 0\r\n\r\n".encode())
 
 
 @pytest.fixture
@@ -238,37 +223,20 @@ def test_httpchk_expect_status(http: HttpServer, runs: Callable[[str], dict[str,
     assert all(req.startswith(b"GET /health HTTP/1.0\r\n") for req in http.requests)
 
 
-class LineServer:
+class LineServer(ThreadedServer):
     """A line protocol: answers "+PONG" to "PING" while `healthy`, "-ERR" otherwise."""
 
     def __init__(self) -> None:
         self.healthy = True
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=64)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         """One answer, then the connection stays until the check closes it."""
         with conn, contextlib.suppress(OSError):
             conn.settimeout(10)
             if conn.recv(100).startswith(b"PING"):
                 conn.sendall(b"+PONG\r\n" if self.healthy else b"-ERR\r\n")
                 conn.recv(100)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
 
 
 def test_tcp_check_sequence(runs: Callable[[str], dict[str, Run]]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 from collections.abc import Callable
 
 import h2.config
@@ -20,6 +19,7 @@ import pytest
 
 from tests.integration.hamode.hamode_helpers import HAPROXY
 from tests.integration.hamode.test_hamode_checks import Run, runs, state_lines
+from tests.integration.server_helpers import ThreadedServer
 
 __all__ = ["runs"]  # the fixture, for pytest
 
@@ -29,7 +29,7 @@ pytestmark = [
 ]
 
 
-class H2CheckServer:
+class H2CheckServer(ThreadedServer):
     """An HTTP/2 server (prior knowledge) answering each request `status` ("rst": resets
     the stream instead), or an HTTP/1 one (`h1`: a 400 and the close, whatever it got);
     it records the header lists it received."""
@@ -38,22 +38,9 @@ class H2CheckServer:
         self.status = status
         self.h1 = h1
         self.requests: list[list[tuple[bytes, bytes]]] = []
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = int(self.sock.getsockname()[1])
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=64)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError, h2.exceptions.ProtocolError):
             conn.settimeout(10)
             if self.h1:
@@ -79,11 +66,6 @@ class H2CheckServer:
             return
         h.send_headers(sid, [(b":status", self.status.encode()), (b"content-length", b"2")])
         h.send_data(sid, b"ok", end_stream=True)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
 
 
 def settled(r: Run, want: dict[str, str]) -> dict[str, dict[str, str]]:

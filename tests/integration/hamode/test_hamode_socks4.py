@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,40 +15,29 @@ import pytest
 
 from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, closed_port, free_port
 from tests.integration.hamode.hamode_helpers import stats_command as cli
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = pytest.mark.slow
 
 
-class Socks4:
+class Socks4(ThreadedServer):
     """A SOCKS4 proxy that answers every request with `code` (90 grants) and keeps what it
     was asked."""
 
     def __init__(self, code: int) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.code = code
         self.requests: list[bytes] = []
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=64)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn, contextlib.suppress(OSError):
-                conn.settimeout(2)
-                data = b""
-                while len(data) < 16 and (chunk := conn.recv(16 - len(data))):
-                    data += chunk
-                self.requests.append(data)
-                conn.sendall(bytes([0, self.code]) + bytes(6))
-                conn.recv(1)  # until the check closes
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
+    def serve(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(2)
+            data = b""
+            while len(data) < 16 and (chunk := conn.recv(16 - len(data))):
+                data += chunk
+            self.requests.append(data)
+            conn.sendall(bytes([0, self.code]) + bytes(6))
+            conn.recv(1)  # until the check closes
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ import pytest
 from pylvs.proto import x509
 from tests.integration.hamode.hamode_helpers import KINDS, Proxy, free_port
 from tests.integration.hamode.hamode_helpers import stats_command as cli
-from tests.integration.hamode.tls_helpers import NEEDS, accepting, client_context, make_certs
+from tests.integration.hamode.tls_helpers import NEEDS, client_context, make_certs
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = NEEDS
 
@@ -28,24 +29,16 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_certs(tmp_path_factory.mktemp("certs"))
 
 
-class Echo:
+class Echo(ThreadedServer):
     """A plain TCP server that sends back what it reads."""
 
     def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        accepting(self.sock, self._serve)
+        super().__init__()
 
-    @staticmethod
-    def _serve(conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError):
             while data := conn.recv(65536):
                 conn.sendall(data)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
 
 
 @pytest.fixture

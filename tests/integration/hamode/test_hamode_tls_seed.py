@@ -24,13 +24,13 @@ from tests.integration.hamode.hamode_helpers import KINDS, Proxy, Servers, both,
 from tests.integration.hamode.hamode_helpers import stats_command as cli
 from tests.integration.hamode.tls_helpers import (
     NEEDS,
-    accepting,
     client_context,
     make_certs,
     peer_cn,
     read_all,
     signed,
 )
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = NEEDS
 
@@ -46,7 +46,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-class App:
+class App(ThreadedServer):
     """A TLS HTTP/1.1 server: each answer tells the SNI it was reached with and the
     request's X-Forwarded-Proto / X-Client-SNI headers."""
 
@@ -57,14 +57,12 @@ class App:
         self.names: dict[int, str | None] = {}
         self.resumed: list[bool] = []  # per connection: whether it resumed a session
         self.failed: list[str] = []  # the handshakes that failed, and why (told on failure)
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        accepting(self.sock, self._serve)
+        super().__init__()
 
     def _sni(self, obj: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
         self.names[id(obj)] = name
 
-    def _serve(self, raw: socket.socket) -> None:
+    def serve(self, raw: socket.socket) -> None:
         raw.settimeout(5)
         try:
             s = self.ctx.wrap_socket(raw, server_side=True)
@@ -98,11 +96,6 @@ class App:
                 )
                 if close:
                     return
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
 
 
 @pytest.fixture
@@ -410,7 +403,7 @@ class RefusingResumption(App):
         self.hellos: list[str] = []
         super().__init__(d)
 
-    def _serve(self, raw: socket.socket) -> None:
+    def serve(self, raw: socket.socket) -> None:
         raw.settimeout(5)
         hello, deadline = b"", time.monotonic() + 5
         with contextlib.suppress(OSError):  # the whole first record, left to the handshake
@@ -424,7 +417,7 @@ class RefusingResumption(App):
             raw.close()
             return
         self.hellos.append("full")
-        super()._serve(raw)
+        super().serve(raw)
 
 
 def test_a_failed_handshake_drops_the_servers_session_as_haproxy(

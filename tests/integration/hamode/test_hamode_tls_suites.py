@@ -21,12 +21,12 @@ from tests.integration.hamode.hamode_helpers import KINDS, Proxy, Servers, both,
 from tests.integration.hamode.hamode_helpers import stats_command as cli
 from tests.integration.hamode.tls_helpers import (
     NEEDS,
-    accepting,
     make_certs,
     openssl,
     read_all,
     server_side,
 )
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = NEEDS
 
@@ -45,17 +45,15 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-class Recorder:
+class Recorder(ThreadedServer):
     """A TLS server that answers each connection with the suite it negotiated."""
 
     def __init__(self, d: Path) -> None:
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(str(d / "www.pem"))
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        accepting(self.sock, self._serve)
+        super().__init__()
 
-    def _serve(self, raw: socket.socket) -> None:
+    def serve(self, raw: socket.socket) -> None:
         raw.settimeout(5)
         s = server_side(self.ctx, raw)
         if s is None:
@@ -64,11 +62,6 @@ class Recorder:
             s.do_handshake()
             cipher = s.cipher()
             s.sendall(f"{s.version()} {cipher[0] if cipher else ''}\n".encode())
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
 
 
 @pytest.fixture

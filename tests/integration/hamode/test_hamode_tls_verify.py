@@ -19,13 +19,13 @@ import pytest
 from tests.integration.hamode.hamode_helpers import KINDS, Proxy, free_port
 from tests.integration.hamode.tls_helpers import (
     NEEDS,
-    accepting,
     make_certs,
     openssl,
     read_all,
     server_side,
     signed,
 )
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = NEEDS
 
@@ -52,7 +52,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-class App:
+class App(ThreadedServer):
     """A TLS HTTP server: answers 200 and records each request's path, SNI and ALPN."""
 
     def __init__(self, d: Path, cert: str) -> None:
@@ -62,14 +62,12 @@ class App:
         self.ctx.sni_callback = self._sni
         self.names: dict[int, str | None] = {}
         self.seen: list[tuple[str, str | None, str | None]] = []
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        accepting(self.sock, self._serve)
+        super().__init__()
 
     def _sni(self, obj: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
         self.names[id(obj)] = name
 
-    def _serve(self, raw: socket.socket) -> None:
+    def serve(self, raw: socket.socket) -> None:
         raw.settimeout(5)
         s = server_side(self.ctx, raw)  # None: a client that gave up (a failed verification)
         if s is None:
@@ -85,11 +83,6 @@ class App:
             path = head.split(b" ", 2)[1].decode()
             self.seen.append((path, self.names.pop(id(s), None), s.selected_alpn_protocol()))
             s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
 
 
 @pytest.fixture

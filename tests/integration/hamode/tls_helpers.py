@@ -7,8 +7,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -92,17 +90,3 @@ def server_side(ctx: ssl.SSLContext, raw: socket.socket) -> ssl.SSLSocket | None
     except OSError:
         raw.close()
         return None
-
-
-def accepting(sock: socket.socket, serve: Callable[[socket.socket], None]) -> None:
-    """Serve each connection `sock` accepts on a thread of its own, until it is closed."""
-
-    def run() -> None:
-        while True:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=run, daemon=True).start()

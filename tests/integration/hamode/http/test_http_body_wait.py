@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 
 from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port
 from tests.integration.hamode.http.http_helpers import Client, HttpServer, field, read_head
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
@@ -160,25 +160,15 @@ backend be
     assert field(heads[0], b"x-fe") == b"0" and field(heads[0], b"x-be") == b"6"
 
 
-class Dribble:
+class Dribble(ThreadedServer):
     """A server that answers each request with `head` and the first `sent` bytes of a
     `length`-byte body, the rest `late` seconds later (never, if `late` is None)."""
 
     def __init__(self, length: int, sent: int, late: float | None) -> None:
         self.length, self.sent, self.late = length, sent, late
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = int(self.sock.getsockname()[1])
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=16)
 
-    def _run(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = self.sock.accept()
-                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         with contextlib.suppress(OSError), conn:
             if read_head(conn, bytearray()) is None:
                 return
@@ -190,9 +180,6 @@ class Dribble:
             time.sleep(self.late)
             conn.sendall(b"x" * (self.length - self.sent))
             conn.recv(1)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.mark.parametrize("late", [0.1, None], ids=["whole", "stalled"])

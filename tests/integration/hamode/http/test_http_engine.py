@@ -21,7 +21,6 @@ import csv
 import io
 import socket
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,6 +40,7 @@ from tests.integration.hamode.hamode_helpers import (
     free_port,
 )
 from tests.integration.hamode.http.http_helpers import Client, read_head
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
@@ -80,30 +80,15 @@ ANSWERS: dict[bytes, bytes | None] = {
 }
 
 
-class Scripted:
+class Scripted(ThreadedServer):
     """A server answering each request by its target's last part (ANSWERS); `split` sends
     the plain answer's head and body 50 ms apart.  It records the heads it read."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = int(self.sock.getsockname()[1])
         self.heads: list[bytes] = []
-        self.conns: list[socket.socket] = []
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=64)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         buf = bytearray()
         try:
             while (head := read_head(conn, buf)) is not None:
@@ -134,11 +119,6 @@ class Scripted:
         except OSError:
             pass
         conn.close()
-
-    def close(self) -> None:
-        self.sock.close()
-        for c in self.conns:
-            c.close()
 
 
 def get(name: str, method: str = "GET", extra: str = "") -> bytes:

@@ -24,6 +24,7 @@ from pylvs.dataplane.haproxy.runtime import ProxyRuntime
 from pylvs.dataplane.proxy import poller as poller_module
 from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port
 from tests.integration.hamode.http.http_helpers import read_head
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = [
     pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed"),
@@ -45,29 +46,16 @@ listen app
 """
 
 
-class Named:
+class Named(ThreadedServer):
     """A server answering `NAME` to each request; `/slow` waits until `release` is set."""
 
     def __init__(self, name: bytes, arrived: threading.Semaphore) -> None:
         self.name = name
         self.arrived = arrived  # one for each held request that reached a server
         self.release = threading.Event()
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = int(self.sock.getsockname()[1])
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=64)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         buf = bytearray()
         try:
             while (head := read_head(conn, buf)) is not None:

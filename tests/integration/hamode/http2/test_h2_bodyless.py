@@ -24,39 +24,23 @@ from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_
 from tests.integration.hamode.http.http_helpers import Client, read_head
 from tests.integration.hamode.http.test_http_proxying import HEAD
 from tests.integration.hamode.http2.h2_client import H2Client
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
 PAUSE = 0.3  # between the chunked answer's head and its body
 
 
-class SlowBodyServer:
+class SlowBodyServer(ThreadedServer):
     """HTTP/1 keep-alive server: `/chunked` is answered chunked, its body `PAUSE` after its
     head; `/length` with a Content-Length body; anything else "last response"."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = int(self.sock.getsockname()[1])
-        self.accepted = 0
         self.requests: list[bytes] = []
-        self.conns: list[socket.socket] = []
         self.stop = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=16)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            self.conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         buf = bytearray()
         with contextlib.suppress(OSError):
             while (head := read_head(conn, buf)) is not None:
@@ -74,10 +58,7 @@ class SlowBodyServer:
 
     def close(self) -> None:
         self.stop.set()
-        self.sock.close()
-        for c in self.conns:
-            with contextlib.suppress(OSError):
-                c.close()
+        super().close()
 
 
 def _int(port: int, server: SlowBodyServer) -> str:

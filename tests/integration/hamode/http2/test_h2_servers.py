@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_
 from tests.integration.hamode.http.http_helpers import Client
 from tests.integration.hamode.http.test_http_proxying import HEAD
 from tests.integration.hamode.http2.h2_client import H2Server
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
@@ -72,31 +72,16 @@ def test_http1_clients_to_an_http2_server(proxy: Callable[..., Proxy]) -> None:
     )
 
 
-class Http1Only:
+class Http1Only(ThreadedServer):
     """An HTTP/1 server that answers whatever comes with a 200 and keeps the connection."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = int(self.sock.getsockname()[1])
-        self.accepted = 0
-        self.conns: list[socket.socket] = []
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=16)
 
-    def _run(self) -> None:
+    def serve(self, conn: socket.socket) -> None:
         with contextlib.suppress(OSError):
-            while True:
-                conn, _ = self.sock.accept()
-                self.accepted += 1
-                self.conns.append(conn)
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-
-    def close(self) -> None:
-        self.sock.close()
-        for c in self.conns:
-            c.close()
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 
 
 def test_an_http1_server_behind_proto_h2_fails_at_once(proxy: Callable[..., Proxy]) -> None:
