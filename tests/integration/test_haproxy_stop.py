@@ -90,7 +90,9 @@ def test_usr1_with_grace_and_hard_stop_after(program: list[str], tmp_path: Path)
             assert held.recv(100) == b"echo:hi\n"
             began = time.monotonic()
             proc.send_signal(signal.SIGUSR1)
-            time.sleep(0.3)
+            # once the signal was taken (not after a fixed 0.3 s: a loaded box may let the
+            # second of grace pass before the test looks)
+            wait_for(lambda: "Scheduling a soft-stop in 1000 ms." in said(tmp_path))
             assert accepts(port)  # the grace: still listening
             wait_for(lambda: refused(port))
             assert time.monotonic() - began >= 0.9

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
@@ -172,40 +172,23 @@ backend echo2
 """
 
 
-class _Echo:
+class _Echo(ThreadedServer):
     """A server that answers `echo:` and what it got once it saw END (or 1 s passed)."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.sock.settimeout(0.2)
-        self.stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(backlog=16)
 
-    def _serve(self) -> None:
-        while not self.stop:
+    def serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(1.0)
+            data = b""
             try:
-                c, _ = self.sock.accept()
+                while b"END" not in data and (d := conn.recv(4096)):
+                    data += d
             except OSError:
-                continue
-            with c:
-                c.settimeout(1.0)
-                data = b""
-                try:
-                    while b"END" not in data and (d := c.recv(4096)):
-                        data += d
-                except OSError:
-                    pass
-                with contextlib.suppress(OSError):
-                    c.sendall(b"echo:" + data + b"\n")
-
-    def close(self) -> None:
-        self.stop = True
-        self.thread.join(2)
-        self.sock.close()
+                pass
+            with contextlib.suppress(OSError):
+                conn.sendall(b"echo:" + data + b"\n")
 
 
 def _talk(port: int, data: bytes) -> bytes:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
@@ -70,45 +71,28 @@ frontend fe
 """
 
 
-class _LineServer:
+class _LineServer(ThreadedServer):
     """Answers each line with `+LINE` upper-cased; `QUIT` gets `bye`, a partial line, the
-    close.  Its first answer waits `delay` seconds (the daemon must serve meanwhile)."""
+    close.  Each answer waits `delay` seconds (the daemon must serve meanwhile); `reading`
+    is set once a line came."""
 
     def __init__(self, delay: float = 0.0) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
         self.delay = delay
-        self.stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        self.reading = threading.Event()
+        super().__init__(backlog=16)
 
-    def _serve(self) -> None:
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._one, args=(c,), daemon=True).start()
-
-    def _one(self, c: socket.socket) -> None:
-        with c, c.makefile("rb") as f:
+    def serve(self, conn: socket.socket) -> None:
+        with conn, conn.makefile("rb") as f:
             try:
                 for line in f:
+                    self.reading.set()
                     time.sleep(self.delay)
                     if line.startswith(b"QUIT"):
-                        c.sendall(b"bye\r\npartial")
+                        conn.sendall(b"bye\r\npartial")
                         return
-                    c.sendall(b"+" + line.strip().upper() + b"\r\n")
+                    conn.sendall(b"+" + line.strip().upper() + b"\r\n")
             except OSError:
                 pass
-
-    def close(self) -> None:
-        self.stop = True
-        self.thread.join(2)
-        self.sock.close()
 
 
 def _get(port: int, path: str) -> bytes:
@@ -149,7 +133,7 @@ def test_a_script_waiting_on_its_socket_does_not_hold_the_daemon(
         got: list[bytes] = []
         slow = threading.Thread(target=lambda: got.append(_get(port, "/act")))
         slow.start()
-        time.sleep(0.3)  # the action now waits on its server's first answer
+        assert server.reading.wait(10)  # the action now waits on its server's first answer
         assert _get(port, "/fast") == b"fast"
         # answered while the script still waits (its server takes 1 s per line, 4 lines)
         assert slow.is_alive() and not got
