@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.certs import self_signed
 from tests.integration.hamode.hamode_helpers import KINDS, Proxy, free_port
 from tests.integration.hamode.tls_helpers import (
     NEEDS,
@@ -46,9 +47,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "-revoke", f"{name}.crt", cwd=d)  # fmt: skip
     openssl("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem", "-gencrl",
             "-out", "crl.pem", cwd=d)  # fmt: skip
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "self.key", "-out",
-            "self.crt", "-days", "2", "-subj", "/CN=self", cwd=d)  # fmt: skip
-    (d / "self.pem").write_text((d / "self.crt").read_text() + (d / "self.key").read_text())
+    self_signed(d, "self", "/CN=self")
     return d
 
 

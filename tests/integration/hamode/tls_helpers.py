@@ -1,17 +1,20 @@
-"""Certificates for the TLS tests, made by `openssl` in the test's directory (a CA, server
-certificates signed by it, a client certificate), and the clients' contexts."""
+"""The TLS tests' marks, their certificates (made by tests/integration/certs.py: a CA, server
+certificates signed by it, a client certificate) and the clients' contexts."""
 
 from __future__ import annotations
 
 import shutil
 import socket
 import ssl
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from pylvs.proto import x509
+from tests.integration.certs import make_ca as make_ca  # the tests import them from here
+from tests.integration.certs import make_certs as make_certs
+from tests.integration.certs import openssl as openssl
+from tests.integration.certs import signed as signed
 from tests.integration.hamode.hamode_helpers import HAPROXY
 
 # the TLS tests compare with haproxy and make their certificates with openssl
@@ -20,38 +23,6 @@ NEEDS = [
     pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed"),
     pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed"),
 ]
-
-
-def openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def signed(d: Path, name: str, subject: str, san: str | None) -> None:
-    """NAME.pem: a certificate signed by the test CA (ca.pem, ca.key), then its key."""
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
-            f"{name}.csr", "-subj", subject, cwd=d)  # fmt: skip
-    ext = d / f"{name}.ext"
-    ext.write_text(f"subjectAltName={san}\n" if san else "basicConstraints=CA:FALSE\n")
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-out", f"{name}.crt", "-extfile", ext.name,
-            cwd=d)  # fmt: skip
-    (d / f"{name}.pem").write_text(
-        (d / f"{name}.crt").read_text() + (d / f"{name}.key").read_text()
-    )
-
-
-def make_ca(d: Path) -> None:
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
-            "ca.pem", "-days", "2", "-subj", "/O=Test/CN=Test CA", cwd=d)  # fmt: skip
-
-
-def make_certs(d: Path) -> Path:
-    """The CA, www.pem (www.test.local), wild.pem (*.wild.local), client.pem (CN client)."""
-    make_ca(d)
-    signed(d, "www", "/CN=www.test.local", "DNS:www.test.local")
-    signed(d, "wild", "/CN=wild", "DNS:*.wild.local")
-    signed(d, "client", "/C=FR/O=Test/CN=client", None)
-    return d
 
 
 def client_context(d: Path, *, cert: bool = False, alpn: tuple[str, ...] = ("h2", "http/1.1")

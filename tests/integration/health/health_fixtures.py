@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import struct
-import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -232,28 +231,3 @@ def notify_script(tmp: Path) -> tuple[Path, Path]:
 
 def notes(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
-
-
-def self_signed(tmp: Path) -> tuple[Path, Path]:
-    cert, key = tmp / "cert.pem", tmp / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.certs import self_signed
 from tests.integration.health.health_fixtures import (
     Backend,
     DnsBackend,
@@ -34,7 +35,6 @@ from tests.integration.health.health_fixtures import (
     notes,
     notify_script,
     run,
-    self_signed,
     status_text,
     until,
 )
