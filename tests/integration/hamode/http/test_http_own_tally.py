@@ -16,9 +16,14 @@ from typing import Any
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port, stats_command
+from tests.integration.hamode.hamode_helpers import (
+    HAPROXY,
+    Proxy,
+    after_streams,
+    free_port,
+    stats_command,
+)
 from tests.integration.hamode.http.http_helpers import Client, HttpServer
-from tests.integration.hamode.http.test_http_engine import ended_streams_stat
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
 
@@ -74,7 +79,7 @@ def test_tallies_count_as_records_and_haproxy(
             )
             proxy(kind, text, ("127.0.0.1", port))
             got = traffic(port)
-            rows = csv.DictReader(io.StringIO(ended_streams_stat(sock).lstrip("# ")))
+            rows = csv.DictReader(io.StringIO(after_streams(sock, proxy="app").lstrip("# ")))
             counts = {r["svname"]: {k: r[k] for k in COLUMNS} for r in rows if r["pxname"] == "app"}
             seen[kind, pump] = got, [list(s.heads) for s in pair], counts
             if kind == "pylvs" and pump == "1":  # the pump served them: no Python session
