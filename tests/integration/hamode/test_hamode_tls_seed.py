@@ -213,7 +213,9 @@ def _redirect(port: int) -> tuple[str, str]:
 
 
 def _check(sock: Path) -> tuple[str, str, str]:
-    """The server's status, check_status and check_code once its first checks ran."""
+    """The server's status, check_status and check_code once its first checks ran, read
+    between two checks: while one runs, haproxy shows its status as "* L7OK" and its code
+    reset to 0 (a check in progress: CHK_ST_INPROGRESS)."""
     deadline = time.monotonic() + 10
     while not sock.exists() and time.monotonic() < deadline:  # a busy box: not bound yet
         time.sleep(0.05)
@@ -222,7 +224,8 @@ def _check(sock: Path) -> tuple[str, str, str]:
         header = lines[0].lstrip("# ").split(",")
         rows = [dict(zip(header, x.split(","), strict=False)) for x in lines[1:] if x]
         row = next(r for r in rows if r["pxname"] == "app" and r["svname"] == "s1")
-        if (row["check_status"] and row["status"] == "UP") or time.monotonic() > deadline:
+        done = row["check_status"] and not row["check_status"].startswith("* ")
+        if (done and row["status"] == "UP") or time.monotonic() > deadline:
             return row["status"], row["check_status"], row["check_code"]
         time.sleep(0.2)
 
