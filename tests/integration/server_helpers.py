@@ -11,7 +11,8 @@ again with its own small differences:
   and a proxy's next connection is accepted by a server the test has finished with;
 - a connection accepted while the server closes is closed at once rather than served;
 - the connections still open when the server closes are closed with it (a proxy's kept
-  idle server connections then see the server go, as they would a real server's exit).
+  idle server connections then see the server go, as they would a real server's exit), and
+  what that close makes `serve` raise (EBADF on a socket closed under it) is not an error.
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ class ThreadedServer(abc.ABC):
     def _serve(self, conn: socket.socket) -> None:
         try:
             self.serve(conn)
+        except OSError:
+            if not self.closed:
+                raise
+            # else `close()` closed this connection under `serve` (EBADF and the like)
         finally:
             with self.lock:
                 if conn.fileno() < 0 and conn in self.conns:

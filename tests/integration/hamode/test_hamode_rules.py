@@ -18,6 +18,7 @@ from tests.integration.hamode.hamode_helpers import (
     Proxy,
     Scenario,
     Servers,
+    after_streams,
     ask,
     both,
     free_port,
@@ -320,8 +321,7 @@ def test_refused_streams_are_counted_in_show_stat(
         proxy(kind, text, None)
         for source in ("127.0.1.1", "127.0.5.5", "127.0.7.7", "127.0.8.8"):
             _outcome(port, source, b"" if source == "127.0.8.8" else b"hi")
-        time.sleep(0.3)
-        lines = stats_command(sock, "show stat").splitlines()
+        lines = after_streams(sock).splitlines()
         header = lines[0].lstrip("# ").split(",")
         row = next(dict(zip(header, x.split(","), strict=False)) for x in lines[1:]
                    if x.startswith("f,FRONTEND,"))  # fmt: skip

@@ -9,13 +9,19 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, Servers, ask
+from tests.integration.hamode.hamode_helpers import (
+    HAPROXY,
+    KINDS,
+    Proxy,
+    Servers,
+    after_streams,
+    ask,
+)
 
 pytestmark = [
     pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed"),
@@ -95,8 +101,7 @@ def run(proxy: Callable[..., Proxy], servers: Servers, kind: str, tmp: Path) -> 
     # Distinct client addresses: `stick on src` keeps each on its first server.
     picks = [ask(port, vip, source=f"{NET}.{10 + i}") for i, port in enumerate(PORTS)]
     again = [ask(port, vip, source=f"{NET}.{10 + i}") for i, port in enumerate(PORTS)]
-    time.sleep(0.5)  # haproxy counts a stream's bytes when it ends: let the last ones end
-    stat = cli(tmp / kind, "show stat")
+    stat = after_streams(tmp / kind / "stat.sock")  # haproxy counts a stream's bytes at its end
     # (`status` is left out: it shows the health checks, which pylvs's check engine runs.)
     counters = columns(stat, ("svname", "stot", "bin", "bout", "weight", "act", "bck"))
     page = columns(page_csv(), ("svname", "stot", "bin", "bout"))

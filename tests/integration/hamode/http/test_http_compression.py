@@ -17,7 +17,12 @@ from typing import Any
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port, stats_command
+from tests.integration.hamode.hamode_helpers import (
+    HAPROXY,
+    Proxy,
+    after_streams,
+    free_port,
+)
 from tests.integration.hamode.http.http_helpers import Client, HttpServer, field, pattern
 
 pytestmark = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
@@ -277,7 +282,7 @@ def test_show_stat_compression_columns(proxy: Callable[..., Proxy], tmp_path: An
             proxy(kind, conf, ("127.0.0.1", port))
             for target in ("/html", "/png", "/empty", "/chunked", "/trailers", "/404"):
                 _exchange(port, _get(target, "Accept-Encoding: gzip"))
-            out = stats_command(sock, "show stat")
+            out = after_streams(sock)
         finally:
             s1.close()
         lines = out.splitlines()

@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port, stats_command
+from tests.integration.hamode.hamode_helpers import (
+    HAPROXY,
+    Proxy,
+    after_streams,
+    free_port,
+    stats_command,
+)
 from tests.integration.hamode.http.http_helpers import Client, HttpServer
 from tests.integration.hamode.http.test_http_proxying import HEAD, both
 
@@ -45,7 +51,7 @@ def test_http_columns_and_show_errors(proxy: Callable[..., Proxy]) -> None:
         bad.send(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
         bad.rest()
         bad.close()
-        rows = list(csv.DictReader(io.StringIO(stats_command(sock, "show stat").lstrip("# "))))
+        rows = list(csv.DictReader(io.StringIO(after_streams(sock).lstrip("# "))))
         counts = {
             (r["pxname"], r["svname"]): tuple(r[k] for k in COLUMNS)
             for r in rows

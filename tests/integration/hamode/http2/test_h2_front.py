@@ -9,13 +9,17 @@ servers (http_helpers.HttpServer, answers without dates).
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, Proxy, free_port, stats_command
+from tests.integration.hamode.hamode_helpers import (
+    HAPROXY,
+    Proxy,
+    after_streams,
+    free_port,
+)
 from tests.integration.hamode.http.http_helpers import HttpServer
 from tests.integration.hamode.http.test_http_proxying import HEAD, both
 from tests.integration.hamode.http2.h2_client import H2Client, Seen
@@ -232,8 +236,7 @@ def test_show_stat_counts_http2_frames_and_errors(
         long = c.request("/long", method="POST", extra=[("content-length", "2")], body=b"xyz")
         c.wait([*sids, long])
         c.close()
-        time.sleep(0.5)
-        rows = stats_command(sock, "show stat").splitlines()
+        rows = after_streams(sock).splitlines()
         names = rows[0].lstrip("# ").split(",")
         fe = next(r.split(",") for r in rows if r.startswith("app,FRONTEND,"))
         return {n: fe[i] for i, n in enumerate(names) if n.startswith("h2_")}

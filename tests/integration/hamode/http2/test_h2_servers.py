@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port, stats_command
+from tests.integration.hamode.hamode_helpers import (
+    HAPROXY,
+    KINDS,
+    Proxy,
+    after_streams,
+    free_port,
+)
 from tests.integration.hamode.http.http_helpers import Client
 from tests.integration.hamode.http.test_http_proxying import HEAD
 from tests.integration.hamode.http2.h2_client import H2Server
@@ -119,8 +124,7 @@ def test_show_stat_counts_the_backends_http2_frames(
                 c.send(f"GET {path} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
                 c.response()
                 c.close()
-            time.sleep(0.3)
-            rows = stats_command(sock, "show stat").splitlines()
+            rows = after_streams(sock).splitlines()
             names = rows[0].lstrip("# ").split(",")
             be = next(r.split(",") for r in rows if r.startswith("app,BACKEND,"))
             seen[kind] = {n: be[i] for i, n in enumerate(names) if n.startswith("h2_")}
