@@ -5,6 +5,7 @@ runs with its arguments, and the server comes back (notify_up) when it recovers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import os
@@ -12,7 +13,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ from tests.integration.health.health_fixtures import (
     status_text,
     until,
 )
+from tests.integration.server_helpers import ThreadedServer
 
 RETRY = 2
 DBR = 0.1
@@ -395,33 +396,25 @@ virtual_server 127.0.0.1 8080 {{
         subprocess.run(["nft", "delete", "table", "inet", table], capture_output=True)
 
 
-class BareEofTls:
+class BareEofTls(ThreadedServer):
     """A TLS server that answers and then closes TCP without a TLS close_notify."""
 
     def __init__(self, tmp: Path) -> None:
         cert, key = self_signed(tmp)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(cert, key)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                raw, _ = self.sock.accept()
-            except OSError:
-                return
-            try:
-                tls = self.ctx.wrap_socket(raw, server_side=True)
-                tls.recv(4096)
-                tls.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + BODY)
-                socket.socket.shutdown(tls, socket.SHUT_RDWR)  # FIN, no close_notify
-                tls.close()
-            except OSError:
-                raw.close()
+    def serve(self, raw: socket.socket) -> None:
+        try:
+            tls = self.ctx.wrap_socket(raw, server_side=True)
+        except OSError:
+            raw.close()
+            return
+        with tls, contextlib.suppress(OSError):
+            tls.recv(4096)
+            tls.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + BODY)
+            socket.socket.shutdown(tls, socket.SHUT_RDWR)  # FIN, no close_notify
 
 
 @pytest.mark.parametrize(("compliant", "up"), [(False, True), (True, False)])
@@ -443,4 +436,4 @@ def test_ssl_get_tls_compliant_needs_close_notify(
     try:
         run(body)
     finally:
-        server.sock.close()
+        server.close()
