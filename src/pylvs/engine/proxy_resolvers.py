@@ -292,8 +292,8 @@ class ProxyResolvers:
                 self.rt.send_log(be.spec.name, LOG_NOTICE, ev.note)
         elif isinstance(ev, PortSet):
             srv.set_address(srv.spec.address, ev.port or None)
-            if sh is not None and checks is not None and srv.spec.address is not None:
-                checks.move(sh, str(srv.spec.address), ev.port or None)
+            if sh is not None and checks is not None:  # its checks go to the record's port
+                checks.move(sh, srv.spec.host, ev.port or None)
             be.servers_changed()
         elif isinstance(ev, WeightSet):
             self.live.set_server_weight(be.spec.name, srv.spec.name, str(ev.weight))

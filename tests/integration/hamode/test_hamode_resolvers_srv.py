@@ -22,6 +22,7 @@ from tests.integration.hamode.hamode_helpers import (
     Servers,
     ask,
     free_port,
+    stats_command,
 )
 
 pytestmark = pytest.mark.slow
@@ -89,3 +90,56 @@ def test_srv_records_as_haproxy(
     assert "'web2', '-', '0', '96', '2'" in seen[2], seen[2]  # HMAINT | RMAINT, uweight kept
     assert "'web3', '127.0.0.4', '2', '64', '2'" in seen[4], seen[4]  # (300 + 255) / 256
     assert seen[1] == repr(["app1", "app2", "app2"])
+
+
+def _checked(stats: Path) -> list[tuple[str, ...]]:
+    """`show stat`'s servers: name, status, check status and address, once both records'
+    servers are UP by their checks (or as they are after 20 s)."""
+    deadline = time.monotonic() + 20
+    while True:
+        lines = stats_command(stats, "show stat").splitlines()
+        head = lines[0].lstrip("# ").split(",")
+        cols = [head.index(c) for c in ("svname", "status", "check_status", "addr")]
+        rows = [
+            tuple(f[i] for i in cols)
+            for f in (line.split(",") for line in lines[1:])
+            if len(f) > 1 and f[1].startswith("web")
+        ]
+        if sum(r[1] == "UP" for r in rows) == 2 or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.1)
+
+
+def checked(kind: str, tmp: Path, proxy: Callable[..., Proxy]) -> list[str]:
+    """The same template with `check`: no port on the line (HAProxy asks for none when the
+    server has no address yet), the checks go to each record's target and port."""
+    dns = DnsServer()
+    servers = Servers()
+    try:
+        ports = [servers.add(f"app{n}", host=f"127.0.0.{n + 1}").port for n in (1, 2)]
+        dns.set("a1.test", ["127.0.0.2"])
+        dns.set("a2.test", ["127.0.0.3"])
+        dns.set_srv(NAME, [(0, 1, ports[0], "a1.test"), (0, 1, ports[1], "a2.test")])
+        stats = tmp / f"{kind}-checked.sock"
+        proxy(kind, (
+            f"global\n    stats socket {stats} level admin\n"
+            f"resolvers dns\n    nameserver ns1 127.0.0.1:{dns.port}\n"
+            "    timeout resolve 200ms\n    timeout retry 200ms\n    hold valid 100ms\n"
+            "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n"
+            "    timeout server 5s\n"
+            f"listen be\n    bind 127.0.0.1:{free_port()}\n"
+            f"    server-template web 1-3 {NAME} check inter 300ms resolvers dns init-addr none\n"
+        ), None)  # fmt: skip
+        settle_rows(stats, {"web1": "127.0.0.2", "web2": "127.0.0.3", "web3": "-"})
+        rows = _checked(stats)
+        return [repr(rows).replace(str(ports[0]), "P1").replace(str(ports[1]), "P2")]
+    finally:
+        servers.close()
+        dns.close()
+
+
+@pytest.mark.skipif(HAPROXY is None, reason="needs the real haproxy")
+def test_srv_records_checked_as_haproxy(tmp_path: Path, proxy: Callable[..., Proxy]) -> None:
+    got = {kind: checked(kind, tmp_path, proxy) for kind in KINDS}
+    assert got["pylvs"] == got["haproxy"]
+    assert "('web1', 'UP', 'L4OK', '127.0.0.2:P1')" in got["haproxy"][0]

@@ -35,6 +35,7 @@ from pylvs.config.haproxy.model import (
     Proxy,
     Server,
     ServerOptions,
+    Target,
     Userlist,
 )
 from pylvs.config.haproxy.samples import condition_uses
@@ -217,14 +218,14 @@ def _servers(d: ProxyDraft, ctx: Context, checks: Ruleset | None) -> tuple[Serve
     return tuple(out)
 
 
-def _check_needs_port(s: ServerDraft, o: ServerOptions) -> bool:
+def _check_needs_port(t: Target, o: ServerOptions) -> bool:
     """init_srv_check's test: a check port is needed when the server has no port and no
     `port`, unless the server is not an IPv4/IPv6 address that is set (is_inet_addr: `0.0.0.0`,
-    a unix or abns socket) and the check has no address of its own."""
-    t = s.target
+    a unix or abns socket, a name `init-addr` left without an address, an SRV record's) and
+    the check has no address of its own."""
     if t.port is not None or t.port_offset is not None or o.check_port:
         return False
-    unset = t.family in ("unix", "abns", "sockpair") or (t.ip is not None and t.ip.is_unspecified)
+    unset = t.family in ("unix", "abns", "sockpair") or t.ip is None or t.ip.is_unspecified
     return not (unset and o.check_addr is None)
 
 
@@ -249,7 +250,7 @@ def _server(
         got = init_addr(f"'server {d.name}/{s.name}'", s.loc, target, o.init_addr, ctx)
         if got is not None and got.ip is not None:
             target = dataclasses.replace(target, host=str(got.ip), ip=got.ip)
-    if o.check and _check_needs_port(s, o):
+    if o.check and _check_needs_port(target, o):
         problem = check_port_problem(checks)
         if problem is not None:
             kind = d.type_str
