@@ -64,6 +64,7 @@ from pylvs.engine.history import History, describe, events_response
 from pylvs.engine.ipvsadm_work import IpvsadmWork
 from pylvs.engine.proxy_checks import Console, ProxyChecks
 from pylvs.engine.proxy_reload import carry_server_states
+from pylvs.engine.proxy_resolvers_wanted import wanted as resolvers_wanted
 from pylvs.engine.proxy_stats import LiveProxies
 from pylvs.engine.snapshot import build_snapshot, conn_view
 from pylvs.engine.stats_servers import StatsServers
@@ -406,9 +407,7 @@ class Daemon:
         checks = ProxyChecks.build(runtime, self.check_console)
         reader = self.source.server_line if self.source is not None else no_dynamic_servers
         live = LiveProxies(runtime, checks, reader)
-        from pylvs.engine.proxy_resolvers import wanted
-
-        if wanted(spec.proxies):  # run-time DNS: servers' or do-resolve's
+        if resolvers_wanted(spec.proxies):  # run-time DNS: servers' or do-resolve's
             from pylvs.engine.proxy_resolvers import ProxyResolvers
 
             live.resolvers = ProxyResolvers(live, spec.proxies.resolvers, self.check_console)

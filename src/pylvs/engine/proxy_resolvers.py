@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.engine.proxy_resolvers_tcp import TcpNameserver
-from pylvs.model.proxy_spec import ProxiesSpec
 from pylvs.model.resolvers import ResolveOptions, ResolversSpec
 from pylvs.proto.check import admin
 from pylvs.proto.dns.answers import Owner
@@ -46,7 +45,6 @@ from pylvs.proto.dns.events import (
 )
 from pylvs.proto.dns.resolution import Asking, Resolvers
 from pylvs.proto.dns.wire import IpAddress
-from pylvs.proto.rules.do_resolve import DoResolve
 from pylvs.sched.haproxy.server import Admin
 
 if TYPE_CHECKING:
@@ -171,20 +169,6 @@ class _Asked:
 
     def release(self) -> None:
         self.section.engine.release(self.asking)
-
-
-def wanted(spec: ProxiesSpec) -> bool:
-    """Whether a configuration resolves at run time: a server with `resolvers`, or a
-    do-resolve rule."""
-    if any(s.resolve for b in spec.backends for s in b.servers):
-        return True
-    proxies = getattr(spec.rules, "proxies", None) or {}
-    return any(
-        isinstance(rule.action, DoResolve)
-        for px in proxies.values()
-        for rules in (px.http_request, px.tcp_content)
-        for rule in rules
-    )
 
 
 class ProxyResolvers:
