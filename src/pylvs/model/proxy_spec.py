@@ -178,6 +178,7 @@ class FrontendSpec:
     mode: str = "tcp"
     binds: tuple[BindSpec, ...] = ()
     maxconn: int = 0  # 0: the global maxconn
+    rate_limit: int = 0  # `rate-limit sessions`: new sessions per second (0: none)
     default_backend: str | None = None
     client_ms: int | None = None  # timeout client
     client_fin_ms: int | None = None  # timeout client-fin
@@ -446,6 +447,11 @@ class ProxiesSpec:
     splice: bool = True
     maxpipes: int = 0
     pipesize: int = 0
+    # `maxconnrate`, `maxsessrate`, `maxsslrate`: connections, sessions and TLS sessions
+    # accepted per second by the whole process (0: no limit; dataplane/haproxy/ratelimit.py)
+    maxconnrate: int = 0
+    maxsessrate: int = 0
+    maxsslrate: int = 0
     # `peers` sections this process takes part in (model/peers.py's PeersSpec)
     peers: tuple[PeersSpec, ...] = ()
     resolvers: tuple[ResolversSpec, ...] = ()  # `resolvers` sections (model/resolvers.py)

@@ -61,6 +61,7 @@ class GlobalDraft:
     grace_ms: int | None = None
     maxconnrate: int | None = None
     maxsessrate: int | None = None
+    maxsslrate: int | None = None
     bufsize: int | None = None
     maxrewrite: int | None = None
     nosplice: bool = False  # `nosplice` (or -dS): no kernel splicing
@@ -245,6 +246,7 @@ _KEYWORDS.update(
         "grace": _time("grace_ms"),
         "maxconnrate": _count("maxconnrate"),
         "maxsessrate": _count("maxsessrate"),
+        "maxsslrate": _count("maxsslrate"),
         "tune.bufsize": _count("bufsize", 1),
         "tune.maxrewrite": _count("maxrewrite"),
         "nosplice": _flag("nosplice"),

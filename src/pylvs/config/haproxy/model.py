@@ -538,6 +538,7 @@ class Global:
     grace_ms: int | None = None  # soft-stop: how long listeners stay after SIGUSR1
     maxconnrate: int | None = None
     maxsessrate: int | None = None
+    maxsslrate: int | None = None
     bufsize: int | None = None  # tune.bufsize (None: 16384)
     nosplice: bool = False  # `nosplice` / -dS: no kernel splicing (docs: proxy/_pipe.h)
     maxpipes: int | None = None  # `maxpipes` (None: maxconn / 4, as haproxy.c)

@@ -156,6 +156,7 @@ def _global(g: GlobalDraft) -> Global:
         grace_ms=g.grace_ms,
         maxconnrate=g.maxconnrate,
         maxsessrate=g.maxsessrate,
+        maxsslrate=g.maxsslrate,
         bufsize=g.bufsize,
         maxrewrite=g.maxrewrite,
         nosplice=g.nosplice,

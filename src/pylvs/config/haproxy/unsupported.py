@@ -65,7 +65,7 @@ _GLOBAL: dict[str, str] = {
             "issuers-chain-path "
             "ssl-engine ssl-load-extra-del-ext "
             "ssl-load-extra-files ssl-mode-async ssl-propquery ssl-provider ssl-provider-path "
-            "ssl-skip-self-issued-ca maxsslrate "
+            "ssl-skip-self-issued-ca "
             "tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size "
             "tune.ssl.force-private-cache tune.ssl.hard-maxrecord "
             "tune.ssl.keylog tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size "

@@ -241,15 +241,35 @@ class FrontendListener(Acceptor):
         return f"frontend {self.frontend.spec.name}"
 
     def _room(self) -> bool:
-        """src/listener.c: a frontend (or the process) at its maxconn stops accepting."""
+        """src/listener.c: a frontend (or the process) at its maxconn stops accepting; so
+        does a listener a rate limit holds back (ratelimit.py), until one more may come."""
         fe = self.frontend
         if fe.full or fe.runtime.full:
             fe.runtime.pause_for_slots(fe)
             return False
+        rates = fe.runtime.rates
+        if rates.limited(fe):
+            allowed, wait = rates.room(fe, self.tls is not None, self.ctx.clock())
+            if not allowed:
+                self.pause()  # listener_accept's limit_global / limit_proxy: LI_LIMITED
+                if self._resume is None and self.loop is not None:
+                    self._resume = self.loop.call_later(wait, self._rate_resume)
+                return False
         return True
+
+    def _rate_resume(self) -> None:
+        """The rate limit's wait is over: accept again, unless paused for another reason
+        meanwhile (`disable frontend`, SIGTTOU); the pump gets its room again."""
+        self._resume = None
+        if self.frontend.admin_paused or self._suspended:
+            return
+        self.resume()
+        if self.poller is not None and self.plain is not None:
+            self.poller.plain_recount()
 
     def _accepted(self, client: _socket.socket, peer: tuple[str, int]) -> None:
         fe = self.frontend
+        fe.runtime.rates.conns.count(self.ctx.clock())  # listener_accept: conn_per_sec
         fe.conns += 1
         fe.runtime.conns += 1
         fe.max_conns = max(fe.max_conns, fe.conns)
@@ -336,8 +356,7 @@ class FrontendListener(Acceptor):
                 if backend is None:
                     self._drop(client, reset=False)
                     return
-                fe.total += 1
-                fe.sess_rate.count(self.ctx.clock())
+                fe.runtime.rates.session(fe, self.ctx.clock())
                 facts = ConnFacts(src, src_port, dst[0], dst[1], *tlvs, tls)
                 HaSession(self, client, facts, backend)
                 return
@@ -368,8 +387,7 @@ class FrontendListener(Acceptor):
         handshake chose ALPN h2 (ssl_sock.c picks the mux by the ALPN name)."""
         fe = self.frontend
         assert fe.http is not None
-        fe.total += 1
-        fe.sess_rate.count(self.ctx.clock())
+        fe.runtime.rates.session(fe, self.ctx.clock())
         if fe.logger is not None:
             fe.logger.accepted(facts)  # "Connect from" when there is no log format
         if self.bind.proto == "h2" or h2:  # HTTP/2 from the first byte (`proto h2`, ALPN)

@@ -132,8 +132,8 @@ class Inspector:
             self.client.close()
             self.listener.dropped()
             return
-        self.listener.frontend.total += 1
-        self.listener.frontend.sess_rate.count(self.txn.stream.now)
+        fe = self.listener.frontend
+        fe.runtime.rates.session(fe, self.txn.stream.now)
         stream = self.txn.stream
         chn = stream.lua_chn
         HaSession(
@@ -151,8 +151,7 @@ class Inspector:
         tcp_service.py) and the connection closes when it ends."""
         self._stop()
         fe = self.listener.frontend
-        fe.total += 1
-        fe.sess_rate.count(self.txn.stream.now)
+        fe.runtime.rates.session(fe, self.txn.stream.now)
 
         def ended() -> None:
             self.end_counters()

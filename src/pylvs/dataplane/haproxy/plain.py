@@ -156,6 +156,10 @@ class PlainListener:
         fds = self.listener.ctx.fds
         avail = fe.maxconn - fe.conns if fe.maxconn else _BIG
         gavail = min(rt.maxconn - rt.conns if rt.maxconn else _BIG, (fds.cap - fds.own) // 2)
+        if rt.rates.limited(fe):  # the accept rate limits (ratelimit.py; no TLS bind here)
+            now = self.listener.ctx.clock()
+            avail = min(avail, rt.rates.frontend_room(fe, now))
+            gavail = min(gavail, rt.rates.process_room(now))
         self.pump.plain_room(self.key, max(0, avail), max(0, gavail))
 
     # -- records ---------------------------------------------------------------------
@@ -168,9 +172,10 @@ class PlainListener:
         fe.conns += 1
         fe.runtime.conns += 1
         fe.max_conns = max(fe.max_conns, fe.conns)
+        now = self.listener.ctx.clock()
+        fe.runtime.rates.conns.count(now)  # listener_accept: global.conn_per_sec
         if total:
-            fe.total += 1
-            fe.sess_rate.count(self.listener.ctx.clock())
+            fe.runtime.rates.session(fe, now)
 
     def started(self, cfd: int, index: int) -> None:
         """What HaSession's start and _quick counted for a stream."""
@@ -205,8 +210,7 @@ class PlainListener:
         if got is None:
             return
         client, facts = got
-        fe.total += 1
-        fe.sess_rate.count(listener.ctx.clock())
+        fe.runtime.rates.session(fe, listener.ctx.clock())
         be = self.be
         server = be.pool.lb.servers[index] if index >= 0 else None
         if server is not None:  # its take comes with the session's

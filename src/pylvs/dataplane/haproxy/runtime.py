@@ -49,6 +49,7 @@ from .http.stream import HttpSession
 from .http2.front import H2Front
 from .persistence import CookiePersistence
 from .plain import PlainView
+from .ratelimit import AcceptRates
 from .rules import compiled, process_for
 from .server_state import load_files
 from .session import HaSession
@@ -114,6 +115,8 @@ class ProxyRuntime:
         self.tls = TlsState(  # TLS binds' contexts, CA files
             spec.ssl_server_verify, spec.ssl_bind_defaults, spec.ssl_server_defaults
         )
+        # the accept rate limits and the process's accept counters (ratelimit.py)
+        self.rates = AcceptRates(spec, self.tls.counts.sessions)
         CookiePersistence.install(self)  # `cookie` persistence on its hooks
         self.frontends: dict[str, Frontend] = {
             f.name: Frontend(f, self) for f in spec.frontends if f.stats is None

@@ -45,8 +45,7 @@ def to_http(
         accept.close_read(client)
         listener.dropped()
         return
-    fe.total += 1
-    fe.sess_rate.count(s.now)
+    fe.runtime.rates.session(fe, s.now)
     if fe.logger is not None:
         fe.logger.accepted(facts)
     http = fe.runtime.http

@@ -110,6 +110,37 @@ class FreqCtr:
         self.prev_ctr = 0
         self.curr_ctr = value & 0xFFFFFFFF
 
+    def total(self, period: int, now_ms: int, pend: int) -> int:
+        """freq_ctr_total (src/freq_ctr.c): the events over the last period times the
+        period, `pend` more counted as if now (pend < 0: none, with the flapping
+        correction at very low rates)."""
+        curr, past = self.curr_ctr, self.prev_ctr
+        remain = self.curr_tick + period - now_ms
+        if remain < 0:
+            remain += period
+            past = curr if remain >= 0 else 0
+            curr = 0
+        if pend < 0:
+            pend = 0
+            if not curr and past <= 1:
+                return past * period
+        return past * remain + (curr + pend) * period
+
+    def remain(self, period: int, freq: int, pend: int, now_ms: int) -> int:
+        """freq_ctr_remain_period (include/haproxy/freq_ctr.h): how many more events may
+        come now without passing `freq` per period (0: the limit is reached)."""
+        avg = self.total(period, now_ms, pend) // period
+        return freq - min(avg, freq)
+
+    def next_event_delay(self, period: int, freq: int, pend: int, now_ms: int) -> int:
+        """next_event_delay_period: the milliseconds until one more event keeps within
+        `freq` per period (0: now; else at least 1)."""
+        total = self.total(period, now_ms, pend)
+        limit = freq * period
+        if total < limit:
+            return 0
+        return max((total - limit) // (freq or 1), 1)
+
     def read(self, period: int, now_ms: int) -> int:
         """read_freq_ctr_period: the events over the last period."""
         curr, past = self.curr_ctr, self.prev_ctr

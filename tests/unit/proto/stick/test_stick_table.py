@@ -129,3 +129,21 @@ def test_rates_through_the_table() -> None:
     assert t.rate(e, "conn_rate", 50.5) == 3
     t.set_rate(e, "conn_rate", 7, 60.0)
     assert t.rate(e, "conn_rate", 60.2) == 7
+
+
+def test_remain_and_next_event_delay_as_freq_ctr_h() -> None:
+    """freq_ctr_remain / next_event_delay (include/haproxy/freq_ctr.h), worked by hand from
+    freq_ctr_total: 5 events at 0 ms fill a limit of 5 per second until the period turns
+    (1 ms waits, as HAProxy's minimum), then the past period's weight lets one in at a time:
+    a steady 5 per second, the sixth 200 ms after the fifth."""
+    f = FreqCtr()
+    f.update(1000, 5, 0)
+    assert [f.remain(1000, 5, 0, t) for t in (0, 500, 1000, 1001)] == [0, 0, 0, 1]
+    assert f.next_event_delay(1000, 5, 0, 0) == 1
+    assert f.remain(1000, 10, 0, 0) == 5 and f.next_event_delay(1000, 10, 0, 0) == 0
+    f.update(1000, 1, 1001)  # the sixth: past 5 weighted 999/1000, current 1
+    assert f.remain(1000, 5, 0, 1001) == 0
+    assert f.next_event_delay(1000, 5, 0, 1001) == 199  # (5*999 + 1000 - 5000) // 5
+    assert [f.remain(1000, 5, 0, t) for t in (1200, 1201)] == [0, 1]
+    assert f.remain(1000, 5, 3, 1201) == 0  # pending events count as if now
+    assert f.remain(1000, 5, 0, 5000) == 5  # long idle: the whole limit
