@@ -36,8 +36,8 @@ _TLS = (
     " `crt-list`, `ca-file`, `verify`, `alpn`, `sni`, `ciphers`, `ciphersuites`, `curves`,"
     " `ecdhe`, `ssl-min-ver`/`ssl-max-ver`, `no-tlsv1x`/`force-tlsv1x`, `ca-base`/`crt-base`,"
     " `ssl-default-{bind,server}-{ciphers,ciphersuites,options}`, `ssl-default-bind-curves`,"
-    " `ssl-dh-param-file`, `tune.ssl.default-dh-param`, `maxsslconn`, `tune.ssl.cachesize`,"
-    " `tune.ssl.lifetime`)"
+    " `ssl-dh-param-file`, `tune.ssl.default-dh-param`, `maxsslconn`, `maxsslrate`,"
+    " `tune.ssl.cachesize`, `tune.ssl.lifetime`)"
 )
 _THREADS = "pylvs runs one event loop; HAProxy's threads and CPU pinning do not apply"
 _POLLER = "HAProxy's pollers and socket tuning do not apply to pylvs's event loop"
