@@ -37,7 +37,7 @@ def test_emfile_is_survived() -> None:
         plane = await proxy(VirtualService(KEY, scheduler="rr"), a.real_server())
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         used = len(os.listdir("/proc/self/fd"))
-        clients = []
+        clients: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         resource.setrlimit(resource.RLIMIT_NOFILE, (used + 16, hard))
         try:
             for _ in range(40):
