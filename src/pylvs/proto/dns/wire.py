@@ -251,22 +251,31 @@ def _additional(buf: bytes, pos: int, count: int) -> tuple[Record, ...]:
             continue
         if not name:
             continue
-        pos += used
-        if pos + 10 > end:
-            raise _BadMessageError
-        rtype, _rclass, ttl, rdlength = struct.unpack_from("!HHIH", buf, pos)
-        pos += 10
-        if pos + rdlength > end:
-            raise _BadMessageError
+        rtype, ttl, rdlength, pos = _fields(buf, pos + used)
         if rtype not in (A, AAAA):
             continue  # HAProxy stays at the record's data
-        if rdlength != (4 if rtype == A else 16):
-            raise _BadMessageError
-        data = buf[pos : pos + rdlength]
-        ip = ipaddress.IPv4Address(data) if rtype == A else ipaddress.IPv6Address(data)
-        kept.append(Record(rtype, ttl, address=ip, name=name))
+        kept.append(Record(rtype, ttl, address=_address(buf, pos, rtype, rdlength), name=name))
         pos += rdlength
     return tuple(kept)
+
+
+def _fields(buf: bytes, pos: int) -> tuple[int, int, int, int]:
+    """A record's type, TTL and data length after its name, and where its data starts
+    (its class unread); the data must fit in the message."""
+    if pos + 10 > len(buf):
+        raise _BadMessageError
+    rtype, _rclass, ttl, rdlength = struct.unpack_from("!HHIH", buf, pos)
+    if pos + 10 + rdlength > len(buf):
+        raise _BadMessageError
+    return rtype, ttl, rdlength, pos + 10
+
+
+def _address(buf: bytes, pos: int, rtype: int, rdlength: int) -> IpAddress:
+    """An A (4 bytes) or AAAA (16) record's address."""
+    if rdlength != (4 if rtype == A else 16):
+        raise _BadMessageError
+    data = buf[pos : pos + rdlength]
+    return ipaddress.IPv4Address(data) if rtype == A else ipaddress.IPv6Address(data)
 
 
 def _record(  # noqa: PLR0917 - the walk's state, as HAProxy's loop holds it
@@ -285,18 +294,9 @@ def _record(  # noqa: PLR0917 - the walk's state, as HAProxy's loop holds it
         if first:
             raise _BadMessageError
         return None, pos, owner, CNAME_ERROR
-    pos += used
-    if pos + 10 > end:
-        raise _BadMessageError
-    rtype, _rclass, ttl, rdlength = struct.unpack_from("!HHIH", buf, pos)
-    pos += 10
-    if pos + rdlength > end:
-        raise _BadMessageError
-    data = buf[pos : pos + rdlength]
+    rtype, ttl, rdlength, pos = _fields(buf, pos + used)
     if rtype in (A, AAAA):
-        if rdlength != (4 if rtype == A else 16):
-            raise _BadMessageError
-        ip = ipaddress.IPv4Address(data) if rtype == A else ipaddress.IPv6Address(data)
+        ip = _address(buf, pos, rtype, rdlength)
         return Record(rtype, ttl, address=ip), pos + rdlength, owner, None
     if rtype == CNAME:
         if last:
