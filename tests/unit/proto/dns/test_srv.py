@@ -211,3 +211,22 @@ def test_nx_frees_slots_after_hold_nx_only() -> None:
         _run(r, servers, now, None, hosts)
     assert servers.fqdn[holder] is None and servers(holder).rmaint
     assert r.counters[0]["nx"] > 0
+
+
+def test_ignore_weight_and_hold_obsolete() -> None:
+    """`resolve-opts ignore-weight` leaves the weight alone; with `hold obsolete` a record
+    missing from one answer keeps its server until the hold runs out."""
+    spec = ResolversSpec("dns", (NameserverSpec("ns1", "127.0.0.1", 53),), hold_obsolete_ms=2500)
+    servers = Servers()
+    r = Resolvers(spec, servers)
+    opts = ResolveOptions("dns", prefer="ipv4", ignore_weight=True)
+    for owner in (W1, W2):
+        assert r.link_srv(owner, "_http._tcp.app.test", opts, 0)
+    hosts = {A1: "10.0.0.1", A2: "10.0.0.2"}
+    _run(r, servers, 0, [(512, 8001, A1), (512, 8002, A2)], hosts, additional=True)
+    assert not servers.weight  # no WeightSet at all
+    holder = next(o for o in (W1, W2) if servers.fqdn[o] == "a2.test")
+    _run(r, servers, 1000, [(512, 8001, A1)], hosts, additional=True)
+    assert servers.fqdn[holder] == "a2.test"  # seen 1 s ago: kept
+    _run(r, servers, 3000, [(512, 8001, A1)], hosts, additional=True)
+    assert servers.fqdn[holder] is None and servers(holder).rmaint  # 3 s: gone
