@@ -36,6 +36,7 @@ from pylvs.control.stats_http import PageExchange
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
 from pylvs.dataplane.haproxy.http.exchange import Exchange
+from pylvs.dataplane.haproxy.ratelimit import AcceptRates
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
 from pylvs.dataplane.haproxy.tls import TlsCounters
 from pylvs.dataplane.haproxy.tls_hooks import server_tls_modules, tls_modules
@@ -138,7 +139,7 @@ class LiveProxies:
             + sum(be.h1.spliced_out for be in rt.backends.values()),
             pipes_used=rt.http.pipes.used,
         )
-        info = _with_ssl(info, rt.tls.counts, rt.ctx.clock())
+        info = _with_rates(_with_ssl(info, rt.tls.counts, rt.ctx.clock()), rt.rates, rt.ctx.clock())
         return ProxiesSnapshot(now=self.rt.wall(), info=info, proxies=tuple(views))
 
     def _proxy(self, name: str) -> ProxyView:
@@ -186,14 +187,20 @@ class LiveProxies:
             denied_resp=dresp + fe.denied_resp,  # HTTP rules' and tcp-response rules'
             failed_rewrites=self.http.rewrites(fe.spec.name),
             internal_errors=self.http.internal_errors(fe.spec.name),
+            sps_max=fe.sess_rate.peak,
+            cps_max=fe.conn_rate.peak,
             **self.http.compression(fe.spec.name),
         )
         stopped = all(lst.closed for lst in fe.listeners) and bool(fe.listeners)
+        now = self.rt.ctx.clock()
         return FrontendView(
             feconn=fe.conns,
             maxconn=fe.maxconn or self.rt.maxconn,
             stopped=stopped,
             paused=fe.admin_paused,
+            rate=fe.sess_rate.read(now),
+            conn_rate=fe.conn_rate.read(now),
+            rate_limit=fe.spec.rate_limit,
             req_rate=req_rate,
             counters=counters,
             modules=ModuleCounters(ssl=tls_modules(fe).ssl, h2=fe.h2.values(), h1=fe.h1.values()),
@@ -530,10 +537,20 @@ class LiveProxies:
         self.rt.maxconn = maxconn
         self.rt.recheck()
 
+    def set_rate_limit(self, kind: str, value: int) -> None:
+        self.rt.rates.set_limit(kind, value)
+        for fe in self.rt.frontends.values():  # dequeue_all_listeners
+            for listener in fe.listeners:
+                listener.rate_limit_changed()
+
     def clear_counters(self, all_counters: bool) -> None:
         rt = self.rt
+        # cli_parse_clear_counters: the process's maxima (cps_max, sps_max, ssl_max, ...)
+        for rate in (rt.rates.conns, rt.rates.sessions, rt.tls.counts.sessions):
+            rate.peak = 0
         for fe in rt.frontends.values():
             fe.max_conns = fe.conns
+            fe.sess_rate.peak = fe.conn_rate.peak = 0
             if all_counters:
                 fe.counters.zero()
                 fe.total = fe.denied = fe.denied_resp = 0
@@ -571,6 +588,21 @@ class LiveProxies:
             bytes_out=c.bytes_out + exchange.sent,
             http=http,
         )
+
+
+def _with_rates(info: ProcessInfo, r: AcceptRates, now: float) -> ProcessInfo:
+    """show info's ConnRate / SessRate lines, their limits and peaks, and SslRateLimit
+    (stats_fill_info: global.conn_per_sec, cps_lim, cps_max, and so on)."""
+    return dataclasses.replace(
+        info,
+        conn_rate=r.conns.read(now),
+        conn_rate_limit=r.conn_limit,
+        max_conn_rate=r.conns.peak,
+        sess_rate=r.sessions.read(now),
+        sess_rate_limit=r.sess_limit,
+        max_sess_rate=r.sessions.peak,
+        ssl_rate_limit=r.ssl_limit,
+    )
 
 
 def _with_ssl(info: ProcessInfo, c: TlsCounters, now: float) -> ProcessInfo:

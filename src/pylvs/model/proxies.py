@@ -373,6 +373,7 @@ class ProcessInfo:
     curr_ssl_conns: int = 0
     cum_ssl_conns: int = 0
     max_ssl_conns: int = 0  # `maxsslconn` (0: no limit)
+    ssl_rate_limit: int = 0  # `maxsslrate` (0: no limit)
     ssl_rate: int = 0
     max_ssl_rate: int = 0
     ssl_fe_key_rate: int = 0

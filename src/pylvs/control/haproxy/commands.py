@@ -214,6 +214,7 @@ HANDLERS: dict[str, Handler] = {
     "enable_frontend": proxies.enable_frontend,
     "set_maxconn_frontend": proxies.set_maxconn_frontend,
     "set_maxconn_global": proxies.set_maxconn_global,
+    "set_rate_limit": proxies.set_rate_limit,
     "clear_counters": proxies.clear_counters,
     "disable_server": servers.set_admin_state,
     "enable_server": servers.set_admin_state,

@@ -431,6 +431,14 @@ class FakeRuntime:
     def set_global_maxconn(self, maxconn: int) -> None:
         self.info = dataclasses.replace(self.info, maxconn=maxconn)
 
+    def set_rate_limit(self, kind: str, value: int) -> None:
+        if kind == "connections":
+            self.info = dataclasses.replace(self.info, conn_rate_limit=value)
+        elif kind == "sessions":
+            self.info = dataclasses.replace(self.info, sess_rate_limit=value)
+        else:
+            self.info = dataclasses.replace(self.info, ssl_rate_limit=value)
+
     def set_proc_var(self, name: str, fmt: bool, text: str) -> str | None:
         if self.set_var_compiler is None:
             return "this runtime has no configuration to compile expressions with"

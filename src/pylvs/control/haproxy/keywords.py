@@ -314,7 +314,7 @@ KEYWORDS: tuple[Keyword, ...] = (
     (
         ("set", "rate-limit"),
         "set rate-limit <setting> <value>        : change a rate limiting value",
-        "unsupported",
+        "set_rate_limit",
     ),
     (
         ("set", "severity-output"),

@@ -179,6 +179,37 @@ def set_maxconn_global(ctx: Context, words: list[str], payload: str | None) -> R
     return Reply("")
 
 
+_RATE_LIMITS = (
+    "'set rate-limit' only supports :\n"
+    "   - 'connections global' to set the per-process maximum connection rate\n"
+    "   - 'sessions global' to set the per-process maximum session rate\n"
+    "   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n"
+    "   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n"
+)
+
+
+def set_rate_limit(ctx: Context, words: list[str], payload: str | None) -> Reply:
+    """cli.c cli_parse_set_ratelimit: `set rate-limit connections|sessions|ssl-sessions
+    global <value>` (atoi, >= 0; 0 lifts the limit), the limits of ratelimit.py."""
+    denied = ctx.denied(Level.ADMIN)
+    if denied is not None:
+        return denied
+    kind, scope = _word(words, 2), _word(words, 3)
+    if scope != "global" or kind not in ("connections", "sessions", "ssl-sessions",
+                                         "http-compression"):  # fmt: skip
+        return err(_RATE_LIMITS)
+    if kind == "http-compression":  # HAProxy's compression speed limit (maxcomprate)
+        return err("'set rate-limit http-compression' is a HAProxy command that pylvs does"
+                   " not support.\n")  # fmt: skip
+    if not _word(words, 4):
+        return err("Expects an integer value.\n")
+    value = atoi(words[4])
+    if value < 0:
+        return err("Value out of range.\n")
+    ctx.runtime.set_rate_limit(kind, value)
+    return Reply("")
+
+
 def clear_counters(ctx: Context, words: list[str], payload: str | None) -> Reply:
     everything = _word(words, 2) == "all"
     denied = ctx.denied(Level.OPERATOR) or (ctx.denied(Level.ADMIN) if everything else None)

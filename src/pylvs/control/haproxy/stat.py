@@ -264,7 +264,7 @@ def info_fields(info: ProcessInfo, now: float, use_float: bool = False) -> list[
         "SessRateLimit": u(info.sess_rate_limit, "CLP"),
         "MaxSessRate": u(info.max_sess_rate, "MRP"),
         "SslRate": _rate(info.ssl_rate, use_float),
-        "SslRateLimit": u(0, "CLP"),
+        "SslRateLimit": u(info.ssl_rate_limit, "CLP"),
         "MaxSslRate": u(info.max_ssl_rate, "MMP"),
         "SslFrontendKeyRate": (
             fld.flt(float(info.ssl_fe_key_rate), "MRP") if use_float else u(info.ssl_fe_key_rate)

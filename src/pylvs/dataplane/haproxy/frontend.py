@@ -17,6 +17,7 @@ content phase and everything after it run per request).
 from __future__ import annotations
 
 import _socket
+import asyncio
 import functools
 import ipaddress
 import select
@@ -77,6 +78,7 @@ class Frontend:
         self.denied_req = 0  # by tcp-request content rules
         self.denied_resp = 0  # its streams' responses a tcp-response content rule rejected
         self.sess_rate = Rate()  # fe_sess_rate
+        self.conn_rate = Rate()  # fe_conn_per_sec: every accepted connection
         self.req_rate = Rate()  # fe_req_rate: the HTTP driver counts each request
         self.maxconn = spec.maxconn
         self.client_s = seconds(spec.client_ms)
@@ -149,6 +151,7 @@ class FrontendListener(Acceptor):
         self.tls = frontend.runtime.tls.bind(bind)  # `ssl`: its contexts (tls_hooks.py)
         self.inspecting: set[inspect.Inspector] = set()  # streams in their content phase
         self._suspended = False  # SIGTTOU: not listening, the port still bound
+        self._rate_wait: asyncio.TimerHandle | None = None  # held back by a rate limit
         # the pump accepts here (plain.py; mode http: http/own.py)
         self.plain: plain.PlainListener | own.H1Listener | None = None
 
@@ -159,6 +162,9 @@ class FrontendListener(Acceptor):
     def _stop_accepting(self) -> None:
         if self.plain is not None:
             self.plain.stop()
+        if self._rate_wait is not None:
+            self._rate_wait.cancel()
+            self._rate_wait = None
         super()._stop_accepting()
 
     def _accept(self, events: int) -> None:
@@ -252,24 +258,33 @@ class FrontendListener(Acceptor):
             allowed, wait = rates.room(fe, self.tls is not None, self.ctx.clock())
             if not allowed:
                 self.pause()  # listener_accept's limit_global / limit_proxy: LI_LIMITED
-                if self._resume is None and self.loop is not None:
-                    self._resume = self.loop.call_later(wait, self._rate_resume)
+                if self._rate_wait is None and self.loop is not None:
+                    self._rate_wait = self.loop.call_later(wait, self._rate_resume)
                 return False
         return True
 
     def _rate_resume(self) -> None:
         """The rate limit's wait is over: accept again, unless paused for another reason
-        meanwhile (`disable frontend`, SIGTTOU); the pump gets its room again."""
-        self._resume = None
-        if self.frontend.admin_paused or self._suspended:
+        meanwhile (`disable frontend`, SIGTTOU, a back-off); the pump gets its room again."""
+        self._rate_wait = None
+        if self.frontend.admin_paused or self._suspended or self._resume is not None:
             return
         self.resume()
         if self.poller is not None and self.plain is not None:
             self.poller.plain_recount()
 
+    def rate_limit_changed(self) -> None:
+        """`set rate-limit`: a listener a limit holds back tries again now (cli.c calls
+        dequeue_all_listeners); the pump's plain listeners count their room again."""
+        if self._rate_wait is not None:
+            self._rate_wait.cancel()
+            self._rate_resume()
+        elif self.plain is not None and self.poller is not None:
+            self.poller.plain_recount()
+
     def _accepted(self, client: _socket.socket, peer: tuple[str, int]) -> None:
         fe = self.frontend
-        fe.runtime.rates.conns.count(self.ctx.clock())  # listener_accept: conn_per_sec
+        fe.runtime.rates.connection(fe, self.ctx.clock())
         fe.conns += 1
         fe.runtime.conns += 1
         fe.max_conns = max(fe.max_conns, fe.conns)

@@ -173,7 +173,7 @@ class PlainListener:
         fe.runtime.conns += 1
         fe.max_conns = max(fe.max_conns, fe.conns)
         now = self.listener.ctx.clock()
-        fe.runtime.rates.conns.count(now)  # listener_accept: global.conn_per_sec
+        fe.runtime.rates.connection(fe, now)
         if total:
             fe.runtime.rates.session(fe, now)
 

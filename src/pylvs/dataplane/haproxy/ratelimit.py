@@ -72,6 +72,20 @@ class AcceptRates:
         """The accepts `fe`'s own limit allows now."""
         return _room(((fe.sess_rate, fe.spec.rate_limit),), now)[0]
 
+    def connection(self, fe: Frontend, now: float) -> None:
+        """A connection accepted on `fe` (proxy_inc_fe_conn_ctr, global.conn_per_sec)."""
+        fe.conn_rate.count(now)
+        self.conns.count(now)
+
+    def set_limit(self, kind: str, value: int) -> None:
+        """`set rate-limit connections|sessions|ssl-sessions global <value>` (cli.c)."""
+        if kind == "connections":
+            self.conn_limit = value
+        elif kind == "sessions":
+            self.sess_limit = value
+        else:
+            self.ssl_limit = value
+
     def session(self, fe: Frontend, now: float) -> None:
         """A session made on `fe` (proxy_inc_fe_sess_ctr, and the process's count)."""
         fe.total += 1
