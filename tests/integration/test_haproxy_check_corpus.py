@@ -66,7 +66,11 @@ def _pylvs(name: str) -> tuple[int, list[tuple[int, Severity, str, Kind]]]:
             check(result, host.read_file, cfg.name)
     finally:
         os.chdir(cwd)
-    found = [(p.loc.line, p.severity, p.message, p.kind) for p in result.problems]
+    # an error HAProxy prints as a warning (its ERR_ABORT after ha_warning) is said at its level
+    found = [
+        (p.loc.line, Severity.WARNING if p.warned else p.severity, p.message, p.kind)
+        for p in result.problems
+    ]
     return exit_status(result.problems, result.config), found
 
 

@@ -202,7 +202,9 @@ def cited(p: Problem, pylvs: bool = False) -> str:
 
 
 def _say(p: Problem, msgs: Messages) -> None:
-    if p.severity is Severity.ERROR or p.alert:
+    if p.warned:
+        msgs.warning(cited(p))
+    elif p.severity is Severity.ERROR or p.alert:
         msgs.alert(cited(p))
     elif _haproxy_says(p):
         msgs.warning(cited(p))

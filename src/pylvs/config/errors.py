@@ -118,6 +118,8 @@ class Problem:
     abort: bool = False
     # A warning HAProxy prints as an alert (ERR_ALERT without ERR_FATAL: the file stays valid)
     alert: bool = False
+    # An error HAProxy prints as a warning (ha_warning with ERR_ABORT: cache.c's bad values)
+    warned: bool = False
 
     def __str__(self) -> str:
         # Location.__str__ and Severity.value (an enum property) inlined: a big file prints a

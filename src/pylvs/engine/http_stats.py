@@ -67,6 +67,8 @@ class Ended(Protocol):
     def internal_error(self) -> bool: ...
     @property
     def comp_counts(self) -> list[int]: ...
+    @property
+    def cache_counts(self) -> list[tuple[str, bool, bool]]: ...
 
 
 class HttpStats:
@@ -109,6 +111,10 @@ class HttpStats:
             self._denied(x, backend)
         if any(x.comp_counts):  # the compression filter's bytes and response
             self._compressed(x.frontend, backend, x.comp_counts)
+        for proxy, fe, hit in x.cache_counts:  # cache-use: the rule's proxy, fe or be side
+            got = self._fe(proxy) if fe else self.backends.setdefault(proxy, HttpCounts())
+            got.cache[0] += 1
+            got.cache[1] += hit
         if x.internal_error:  # return_int_err: the backend and server that had the stream
             self._fe(x.frontend).internal_errors += 1
             if backend is not None:

@@ -59,6 +59,7 @@ from pylvs.model.proxies import (
 )
 from pylvs.model.proxy_spec import FrontendSpec, ServerSpec
 from pylvs.model.resolvers import ResolversSpec
+from pylvs.proto.cache.store import HttpCache
 from pylvs.proto.check.server import ServerHealth
 from pylvs.proto.http.answers import raw_page
 from pylvs.proto.rules.compiled import proc_var, set_proc_var
@@ -363,6 +364,9 @@ class LiveProxies:
             got = live.counters(spec.name) if live is not None else None
             sections.append((spec, got or [{} for _ in spec.nameservers]))
         return sections
+
+    def caches(self) -> tuple[Sequence[HttpCache], int]:
+        return list(self.rt.caches.values()), int(self.rt.wall())
 
     # -- ProxyAdmin --------------------------------------------------------------------
 

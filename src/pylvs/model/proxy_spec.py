@@ -22,6 +22,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pylvs.model.cache import CacheSpec
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
 from pylvs.model.peers import PeersSpec
 from pylvs.model.proxy_log import NO_LOG, ProxyLog
@@ -442,6 +443,7 @@ class ProxiesSpec:
     maxrewrite: int = 1024
     http_maxhdr: int = 101
     comp_maxlevel: int = 1  # tune.comp.maxlevel: the zlib level of HTTP compression
+    caches: tuple[CacheSpec, ...] = ()  # `cache` sections (model/cache.py)
     # Kernel splicing (proto/http/splicing.py): off with `nosplice` or -dS; `maxpipes` streams
     # at once (haproxy.c: maxconn / 4 when unset); `tune.pipesize` (0: the kernel's)
     splice: bool = True

@@ -3,7 +3,7 @@ src/tcp_rules.c, src/vars.c, src/stick_table.c, src/action.c parsers; HAProxy 2.
 
 The reader (rules.py) checked the action's name for its rule set and its fewest words; the
 words themselves are read here, with HAProxy's messages.  Actions pylvs cannot carry out
-(`send-spoe-group`, `cache-use`/`cache-store`, a `use-service` other than
+(`send-spoe-group`, a `use-service` other than
 `prometheus-exporter`) are a CompileError saying so.
 """
 
@@ -27,6 +27,7 @@ from pylvs.config.haproxy.samples import SampleError, parse_sample
 from pylvs.proto.rules import commands as cmd
 from pylvs.proto.rules import common, http_edit, http_final
 from pylvs.proto.rules.do_resolve import DoResolve
+from pylvs.proto.rules.cache_actions import CacheStore, CacheUse
 from pylvs.proto.rules.engine import Action
 from pylvs.proto.rules.logfmt import HEX_VARIABLES, VARIABLES, LogFormat, SampleNode, Sep, VarNode
 from pylvs.proto.rules.logfmt import Node as LfNode
@@ -391,6 +392,11 @@ def _patterns(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str) -
     )
 
 
+def _cache(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str) -> Action:
+    """`cache-use NAME` / `cache-store NAME` (the reader checked the words)."""
+    return CacheUse(a[0]) if name == "cache-use" else CacheStore(a[0])
+
+
 def _wait_for_body(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str) -> Action:
     time_ms, at_least, i = None, 0, 0
     while i + 1 < len(a) and a[i] in ("time", "at-least"):
@@ -416,7 +422,7 @@ def _do_resolve(name: str, a: list[str], r: ParsedRule, c: RuleContext, rs: str)
     return DoResolve(var, got.resolvers, got.prefer, expression(a[0], c.samples))
 
 
-_UNSUPPORTED = {"send-spoe-group", "cache-use", "cache-store"}
+_UNSUPPORTED = {"send-spoe-group"}
 
 BUILDERS: dict[str, Builder] = {
     "set-header": _set_header,
@@ -433,6 +439,8 @@ BUILDERS: dict[str, Builder] = {
     "wait-for-body": _wait_for_body,
     "normalize-uri": _normalize,
     "do-resolve": _do_resolve,
+    "cache-use": _cache,
+    "cache-store": _cache,
 }
 for _name in ("set-method", "set-path", "set-pathq", "set-query", "set-uri"):
     BUILDERS[_name] = _start_line

@@ -107,6 +107,7 @@ def _to_spec(config: HaproxyConfig, problems: Problems, read_file: ReadFile | No
         lua=g.lua,
         **_buffers(g.bufsize, g.maxrewrite, g.http_maxhdr),
         comp_maxlevel=g.comp_maxlevel,
+        caches=config.caches,
         splice=not g.nosplice,
         maxpipes=g.maxpipes or 0,
         pipesize=g.pipesize or 0,

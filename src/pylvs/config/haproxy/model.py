@@ -16,6 +16,7 @@ from typing import Any
 
 from pylvs.config.errors import Location
 from pylvs.config.haproxy.replies import HttpReply
+from pylvs.model.cache import CacheSpec
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
 from pylvs.model.proxy_log import LogTarget as ProxyLogTarget
 from pylvs.model.proxy_spec import CompressionSpec
@@ -411,6 +412,9 @@ class Directives:
     dynamic_cookie_key: str | None = None
     compression: CompressionSpec | None = None  # `compression algo|type|offload`
     comp_filter: bool = False  # `filter compression` (explicit)
+    # cache filters (config/haproxy/cache.py): (cache, implicit, where, after `filter
+    # compression`), in declaration order
+    cache_filters: tuple[tuple[str, bool, Location, bool], ...] = ()
     # Keywords of config/haproxy/unsupported.py's proxy list, as written (each was warned about).
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -607,6 +611,7 @@ class HaproxyConfig:
     userlists: tuple[Userlist, ...] = ()
     http_errors: tuple[HttpErrors, ...] = ()
     kept_sections: tuple[KeptSection, ...] = ()
+    caches: tuple[CacheSpec, ...] = ()  # `cache` sections (config/haproxy/cache.py)
     # `resolvers` sections (config/haproxy/resolvers.py), `default` added when a server
     # asks for it undeclared
     resolvers: tuple[ResolversSpec, ...] = ()

@@ -173,16 +173,12 @@ def read_http_errors(st: Statement, ctx: Context, known: list[HttpErrors]) -> Ht
 
 
 # The keywords of the sections pylvs reads and does not act on (HAProxy 2.6 configuration §3.6
-# mailers, §3.8 program (src/mworker-prog.c), §3.9 ring (src/sink.c), §6.2
-# cache (src/cache.c), §3.10 log-forward (src/log.c), §10.1 fcgi-app (src/fcgi-app.c)).
+# mailers, §3.8 program (src/mworker-prog.c), §3.9 ring (src/sink.c), §3.10 log-forward
+# (src/log.c), §10.1 fcgi-app (src/fcgi-app.c)).
 SECTION_KEYWORDS: dict[str, frozenset[str]] = {
     "mailers": frozenset({"mailer", "timeout"}),
     "program": frozenset({"command", "user", "group", "option", "no"}),
     "ring": frozenset({"description", "format", "maxlen", "size", "timeout", "server"}),
-    "cache": frozenset(
-        {"total-max-size", "max-object-size", "max-age", "process-vary",
-         "max-secondary-entries"}
-    ),
     "log-forward": frozenset({"bind", "dgram-bind", "log", "maxconn", "backlog", "timeout"}),
     "fcgi-app": frozenset(
         {"docroot", "index", "path-info", "log-stderr", "pass-header", "set-param", "option",

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pylvs.config.errors import Cite, Kind, Location, Problems
-from pylvs.config.haproxy import lua, others, post, resolvers
+from pylvs.config.haproxy import cache, lua, others, post, resolvers
 from pylvs.config.haproxy.addresses import bind_endpoints
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.global_ import GlobalDraft, dispatch_global
@@ -32,6 +32,7 @@ from pylvs.config.haproxy.proxy import TABLES
 from pylvs.config.haproxy.sections import read_sections
 from pylvs.config.keywords import Context, HostFacts, dispatch
 from pylvs.config.tree import Statement
+from pylvs.model.cache import CacheSpec
 from pylvs.model.resolvers import ResolversSpec
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
@@ -62,6 +63,7 @@ class _State:
     http_errors: list[HttpErrors] = field(default_factory=list)
     kept: list[KeptSection] = field(default_factory=list)
     resolvers: list[ResolversSpec] = field(default_factory=list)
+    caches: list[CacheSpec] = field(default_factory=list)
     # The kinds of proxies ("frontend", "backend") inheriting each defaults section with rules.
     rule_users: dict[int, set[str]] = field(default_factory=dict)
 
@@ -120,6 +122,10 @@ def _read(
         kept=state.kept,
     )
     _check_defaults(state, config)
+    names = {c.name for c in state.caches}
+    for p in config.proxies:
+        cache.check_filters(p, ctx, names)
+    config = dataclasses.replace(config, caches=tuple(state.caches))
     sections = resolvers.check_servers(state.resolvers, config.proxies, ctx)
     config = dataclasses.replace(config, resolvers=tuple(sections))
     return config, read
@@ -160,6 +166,10 @@ def _section(st: Statement, state: _State) -> None:
         found = resolvers.read_resolvers(st, ctx, state.resolvers)
         if found is not None:
             state.resolvers.append(found)
+    elif kind == "cache":
+        found_cache = cache.read_cache(st, ctx, state.caches)
+        if found_cache is not None:
+            state.caches.append(found_cache)
     elif kind == "http-errors":
         errors = others.read_http_errors(st, ctx, state.http_errors)
         if errors is not None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from pylvs.config.errors import Cite, Kind
-from pylvs.config.haproxy import action_words, lua, resolvers_action, switch_mode
+from pylvs.config.haproxy import action_words, cache, lua, resolvers_action, switch_mode
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.model import Condition, Rule, StickRule, SwitchRule
 from pylvs.config.haproxy.replies import HttpReply, ReplyError, parse_reply
@@ -210,7 +210,12 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
 
 
 # Actions whose words are checked by a module of their own (the words, then the condition).
-_WORDS = {"switch-mode": switch_mode.words_ok, "do-resolve": resolvers_action.words_ok}
+_WORDS = {
+    "switch-mode": switch_mode.words_ok,
+    "do-resolve": resolvers_action.words_ok,
+    "cache-use": cache.rule_words,
+    "cache-store": cache.rule_words,
+}
 
 
 def _track_past_max(word: Word, ctx: Context, d: ProxyDraft, rule_set: str) -> bool:

@@ -55,7 +55,7 @@ _PROC = "pylvs runs as one process started by the service manager"
 _HTTPCLIENT = "HAProxy's internal HTTP client is not implemented"
 _DEBUG = "HAProxy's debugging and profiling aids do not apply"
 _EXT = "external health-check programs are not run"
-_FILTER = "stream filters (SPOE, trace, cache, bandwidth limits) are not implemented"
+_FILTER = "stream filters (SPOE, trace, bandwidth limits) are not implemented"
 _H2 = "HTTP/2 runs with HAProxy's default settings (100 streams, 64 KiB windows, 16 KiB frames)"
 _NETSCALER = "NetScaler client IP insertion is not read"
 
@@ -200,7 +200,6 @@ _SECTIONS: dict[str, str] = {
     "mailers": _MAIL,
     "program": "programs are started only in master-worker mode (`pylvs haproxy -W`)",
     "ring": "log rings are not implemented",
-    "cache": "the HTTP cache is not implemented",
     "log-forward": "log forwarding is not implemented",
     "fcgi-app": _FCGI,
 }

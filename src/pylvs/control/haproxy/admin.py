@@ -42,6 +42,7 @@ from typing import Protocol
 from pylvs.control.haproxy.peers import PeersView
 from pylvs.model.proxies import ErrorCapture, ProxiesSnapshot, SessionView
 from pylvs.model.resolvers import ResolversSpec
+from pylvs.proto.cache.store import HttpCache
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.types import Smp
 from pylvs.proto.stick import StickTable
@@ -81,6 +82,10 @@ class StatsSource(Protocol):
     def resolvers_counters(self) -> Sequence[tuple[ResolversSpec, Sequence[Mapping[str, int]]]]:
         """The `resolvers` sections and their nameservers' counters (`show resolvers`, `show
         stat domain resolvers`)."""
+        ...
+
+    def caches(self) -> tuple[Sequence[HttpCache], int]:
+        """The `cache` sections (`show cache`) and their clock's now (epoch seconds)."""
         ...
 
     def table_now(self) -> float:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from pylvs.control.haproxy import (
+    caches,
     keywords,
     patterns,
     peers,
@@ -190,6 +191,15 @@ def show_resolvers(ctx: Context, words: list[str], payload: str | None) -> Reply
     return Reply(text) if text is not None else err("Can't find that resolvers section\n")
 
 
+def show_cache(ctx: Context, words: list[str], payload: str | None) -> Reply:
+    """cli_parse_show_cache (admin level) + its dump (src/cache.c)."""
+    denied = ctx.denied(Level.ADMIN)
+    if denied is not None:
+        return denied
+    found, now = ctx.runtime.caches()
+    return Reply(caches.show_cache(found, now))
+
+
 HANDLERS: dict[str, Handler] = {
     "help": help_,
     "prompt": prompt,
@@ -229,6 +239,7 @@ HANDLERS: dict[str, Handler] = {
     "table": servers.table,
     "show_peers": show_peers,
     "show_resolvers": show_resolvers,
+    "show_cache": show_cache,
     "patterns_show": patterns.show,
     "patterns_add": patterns.add,
     "patterns_del": patterns.delete,

@@ -42,6 +42,7 @@ from pylvs.model.proxies import (
     SessionView,
 )
 from pylvs.model.resolvers import ResolversSpec
+from pylvs.proto.cache.store import HttpCache
 from pylvs.proto.rules.compiled import SetVarCompiler, proc_var, set_proc_var
 from pylvs.proto.sample.pattern_ref import PatternStore
 from pylvs.proto.sample.stream import Process
@@ -232,6 +233,9 @@ class FakeRuntime:
 
     def resolvers_counters(self) -> Sequence[tuple[ResolversSpec, Sequence[Mapping[str, int]]]]:
         return ()  # a fake runtime has no resolvers section
+
+    def caches(self) -> tuple[Sequence[HttpCache], int]:
+        return (), 0  # nor any cache
 
     def peers(self) -> Sequence[PeersView]:
         return list(self.peers_views)

@@ -432,7 +432,7 @@ KEYWORDS: tuple[Keyword, ...] = (
     (
         ("show", "cache"),
         "show cache                              : show cache status",
-        "unsupported",
+        "show_cache",
     ),
     (
         ("get", "var"),

@@ -86,6 +86,7 @@ def process_for(runtime: ProxyRuntime, rules: CompiledProxies) -> Process:
         live=RuntimeLive(runtime),
     )
     process.tables = runtime.tables
+    process.caches.update(runtime.caches)
     process.start = runtime.wall()
     rules.init_process(process)
     return process

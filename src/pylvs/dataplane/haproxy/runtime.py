@@ -33,6 +33,7 @@ from pylvs.dataplane.proxy.descriptors import raise_limit
 from pylvs.dataplane.proxy.sockets import listen_socket, unix_listen_socket
 from pylvs.model.proxy_spec import BindSpec, ListenAddress, ProxiesSpec, ideal_maxconn
 from pylvs.model.service import Address
+from pylvs.proto.cache.store import HttpCache
 from pylvs.proto.rules.ruleset import ProxyRules
 from pylvs.proto.server_state import Restored
 from pylvs.proto.stick import StickTable
@@ -112,6 +113,8 @@ class ProxyRuntime:
         self.http = HttpState(self.wall)  # what mode http streams share (http/state.py)
         self.http.limits = buffer_limits(spec)
         self.http.comp_level = spec.comp_maxlevel
+        # `cache` sections (proto/cache/store.py), on the wall clock
+        self.caches = {c.name: HttpCache(c, self.wall_offset) for c in spec.caches}
         self.tls = TlsState(  # TLS binds' contexts, CA files
             spec.ssl_server_verify, spec.ssl_bind_defaults, spec.ssl_server_defaults
         )

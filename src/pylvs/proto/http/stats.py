@@ -33,6 +33,7 @@ class HttpCounts:
     server)."""
 
     __slots__ = (
+        "cache",
         "comp",
         "denied_req",
         "denied_resp",
@@ -52,6 +53,7 @@ class HttpCounts:
         self.internal_errors = 0  # eint (HttpStats.internal_errors)
         # comp_in, comp_out, comp_byp, comp_rsp (flt_http_comp.c, the frontend's and backend's)
         self.comp = [0, 0, 0, 0]
+        self.cache = [0, 0]  # cache_lookups, cache_hits (cache.c, cache-use's proxy)
 
     def response(self, status: int, *, count_request: bool = False) -> None:
         """A final status for this object (a backend or server also counts the request)."""
@@ -73,6 +75,7 @@ class HttpCounts:
         self.requests = self.intercepted = self.failed_rewrites = 0
         self.denied_req = self.denied_resp = self.internal_errors = 0
         self.comp = [0, 0, 0, 0]
+        self.cache = [0, 0]
 
     def view(self, requests: int | None = None, rps_max: int = 0) -> HttpCounters:
         """The counters (a frontend's requests and peak rate come from its request rate)."""
@@ -83,4 +86,6 @@ class HttpCounts:
             rps_max=rps_max,
             intercepted=self.intercepted,
             comp_rsp=self.comp[3],
+            cache_lookups=self.cache[0],
+            cache_hits=self.cache[1],
         )

@@ -449,6 +449,20 @@ def _res_comp_algo(s: Stream, a: Args) -> Smp | None:
     return None if s.comp_algo is None else Smp(ty.STR, s.comp_algo.encode())
 
 
+@fetch("res.cache_hit")
+def _res_cache_hit(s: Stream, a: Args) -> Smp | None:
+    """cache.c smp_fetch_res_cache_hit: the response came from a cache (cache-use's hit)."""
+    return Smp(ty.BOOL, 1 if getattr(s.cache_state, "hit", None) is not None else 0)
+
+
+@fetch("res.cache_name")
+def _res_cache_name(s: Stream, a: Args) -> Smp | None:
+    """The name of the cache the response came from (none without a hit)."""
+    if getattr(s.cache_state, "hit", None) is None:
+        return None
+    return Smp(ty.STR, str(getattr(s.cache_state, "hit_cache", "")).encode())
+
+
 @fetch("http_first_req")
 def _first_req(s: Stream, a: Args) -> Smp | None:
     return Smp(ty.BOOL, 1 if s.http_first else 0)

@@ -110,6 +110,8 @@ class Process:
         self.live = live
         self.rand = rand or random.Random()
         self.tables: dict[str, StickTable] = {}
+        # `cache` sections: name -> proto/cache/store.HttpCache (the cache actions')
+        self.caches: dict[str, object] = {}
         self.start = 0.0  # the process start time (seconds), for %Tl and uptime
         self.log_counter = 0  # %lc
         self.stream_counter = 0  # %rt, uniq_id
@@ -224,6 +226,8 @@ class Stream:
         # the response's compression algorithm once the filter chose to compress it
         # (res.comp, res.comp_algo: dataplane/haproxy/http/compress.py)
         self.comp_algo: str | None = None
+        # what cache-use/cache-store left (proto/rules/cache_actions.CacheState)
+        self.cache_state: object = None
         # Captured once the request is parsed, as HAProxy logs them (%r, %HM, capture.req.*)
         self.orig_method: bytes | None = None
         self.orig_uri: bytes | None = None

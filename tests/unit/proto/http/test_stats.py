@@ -81,6 +81,7 @@ class _Exchange:
     denied: tuple[bool, bool, bool] = (False, False, False)
     internal_error: bool = False
     comp_counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    cache_counts: list[tuple[str, bool, bool]] = field(default_factory=list)
 
 
 @dataclass

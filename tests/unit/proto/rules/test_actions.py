@@ -197,7 +197,6 @@ def test_connection_and_session_set_src_are_their_levels() -> None:
     ("line", "message"),
     [
         ("http-request use-service nosuch", "'nosuch' unknown service name"),
-        ("http-request cache-use c", "pylvs does not support the 'cache-use' action"),
         ("http-request set-header X %Tq", "does not support the log-format variable '%Tq'"),
         ("http-request track-sc0 src table nosuch", "unable to find table 'nosuch'"),
     ],

@@ -87,6 +87,8 @@ class Exchange:
     # comp_in, comp_out, comp_byp, comp_rsp as the exchange added to them
     comp_algo: str | None = None
     comp_counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    # cache-use's lookups: (proxy, on the frontend's counters, a hit) (http/cache.py)
+    cache_counts: list[tuple[str, bool, bool]] = field(default_factory=list)
     # the H1 stats modules whose open stream this is (the client's, the server's side)
     h1_streams: list[H1Counters] | None = None
 

@@ -128,6 +128,7 @@ class Passing:
             and txn.started
             and not txn.bodyless
             and s.comp is None  # a compressed body is re-made in Python (compress.py)
+            and s.cstore is None  # a body being stored stays in Python (cache.py)
         ):
             plan = sm.framer.handover()
             if plan is not None:

@@ -38,7 +38,7 @@ from pylvs.proto.http.cookie_response import captured
 from pylvs.proto.http.message import ResponseHead
 from pylvs.proto.rules.ruleset import Wait
 
-from . import compress, engine, sizes, upstream
+from . import cache, compress, engine, sizes, upstream
 from .added import captures, cookie_capture
 from .body_wait import BodySoFar
 from .endpoint import FLOW, MACHINE, Endpoint
@@ -73,6 +73,7 @@ class HttpSession:
         "closed",
         "cm",
         "comp",
+        "cstore",
         "ctx",
         "facts",
         "fast",
@@ -156,6 +157,7 @@ class HttpSession:
         self.x: Exchange | None = None
         self.hold: ResponseHold | None = None  # a response its rules wait for
         self.comp: compress.Compressor | None = None  # the response body's, when compressed
+        self.cstore: cache.Storer | None = None  # cache-store's entry taking the body
         self.txn: object = None  # the client machine's transaction `x` is for
         # Ti starts: accept, then the end of each exchange
         self.idle_since = resumed or since or now
@@ -189,6 +191,8 @@ class HttpSession:
             while work and not self.closed:
                 target, event = work.popleft()
                 if target is CLIENT:
+                    if self.cstore is not None and not self.cstore.see(event):
+                        self.cstore = None  # stored whole, or given up (cache.py)
                     if type(event) is ev.ServerFailed:
                         self._answered(event)
                     elif self.comp is not None:  # the body as compress.py makes it
@@ -504,6 +508,8 @@ class HttpSession:
         if x.comp_algo is not None:  # the compression filter's head, after every rule
             head, self.comp = compress.response(x, head, self.http.comp_level)
             x.response = head
+        if self.phases is not None:  # the entry cache-store opened takes the body
+            self.cstore = cache.storer(self.phases.stream)
         x.status = head.status
         self.work.append((CLIENT, ev.ResponseStarted(head)))
 
@@ -512,6 +518,9 @@ class HttpSession:
     def _end_exchange(self, x: Exchange) -> None:
         self.x = None
         self.comp = None
+        if self.cstore is not None:  # the response did not end: not stored
+            self.cstore.abandon()
+            self.cstore = None
         self.txn = None
         x.h1_ended()
         txn = self.phases.txn if self.phases is not None else None

@@ -14,7 +14,6 @@ src/queue.c do for each request of a `mode http` stream, on the mode tcp runtime
   else on the same one, after min(1 s, timeout connect) when it failed with an error; only
   the last failure reaches the server machine (its 503);
 * once connected the PROXY header goes first (`send-proxy`), the stick stores are made.
-
 The request's events that come while it has no connection yet (queued) wait here in order.
 """
 
@@ -35,7 +34,7 @@ from pylvs.proto.stick import Sticking, discard
 from pylvs.sched.base import Flow, Need
 from pylvs.sched.haproxy import FULL, NO_SERVER, Server
 
-from . import compress
+from . import cache, compress
 from .added import added_fields, capture_cookie, slots
 from .body_wait import CONTINUE, BodySoFar, wants_continue
 from .endpoint import Endpoint
@@ -192,6 +191,8 @@ class Upstream:
             self.x.intercepted = txn.intercepted
             if txn.backend is not None and self.x.backend is None:
                 self.x.backend = s.fe.runtime.backends.get(txn.backend)
+        if cache.answered(self, verdict, now):  # cache-use's hit: the cache applet answers
+            return
         if isinstance(verdict, Go):
             edited = phases.forwarded(head.head)
             self.x.request = edited
@@ -317,8 +318,7 @@ class Upstream:
             assigned = assigned or hook(x)
         self._edited()
         if assigned is None and server_name is not None:
-            # use-server, unless a persistence cookie assigned one (SF_ASSIGNED); its server
-            # may be down: then balanced
+            # use-server, unless a cookie assigned one (SF_ASSIGNED); a down server: balanced
             named = be.pool.server(server_name)
             if named is not None and named.currently_usable():
                 assigned = named

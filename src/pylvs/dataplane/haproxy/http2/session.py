@@ -130,6 +130,7 @@ class H2Stream(HttpSession):
         self.x = None
         self.hold = None
         self.comp = None  # a compressed response body's (http/compress.py)
+        self.cstore = None  # cache-store's entry taking the body (http/cache.py)
         self.txn = None
         self.idle_since = conn.idle_since
         self.buffered_since = now
