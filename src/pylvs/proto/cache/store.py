@@ -9,7 +9,8 @@ of a response that varies share it, told apart by their secondary key (vary.py),
 ones are left (shctx_row_reserve_hot takes from the head of the available list, where a
 row goes back after each use).  An entry whose life ended is dropped when it is met.
 The size of an entry is counted as HAProxy's: its struct (112 bytes on x86-64) and the HTX
-blocks of its head and body (4 bytes of block info each, the start line's 20 bytes).
+blocks of its head and body (4 bytes of block info each, the start line's 20 bytes, one byte
+for an end of headers or trailers).
 """
 
 from __future__ import annotations
@@ -62,11 +63,17 @@ class Entry:
         return min(max(0, now - self.validated) + self.age, MAX_AGE)
 
 
-def head_size(version: bytes, code: bytes, reason: bytes, fields: tuple[Field, ...]) -> int:
-    """The HTX bytes of a stored head: start line, headers, end of headers."""
+END_BLOCK = 5  # an end of headers or of trailers: its info and one byte (htx_add_endof)
+
+
+def head_size(
+    version: bytes, code: bytes, reason: bytes, fields: tuple[Field, ...], removed: int = 0
+) -> int:
+    """The HTX bytes of a stored head: start line, headers (`removed` of them left as
+    unused blocks: their info only), end of headers."""
     total = 4 + _SL + len(version) + len(code) + len(reason)
     total += sum(4 + len(n) + len(v) for n, v in fields)
-    return total + 4
+    return total + 4 * removed + END_BLOCK
 
 
 class HttpCache:
@@ -121,14 +128,18 @@ class HttpCache:
         if got:
             self._drop(got[0])
 
-    def begin(self, entry: Entry, now: int) -> bool:
+    def begin(self, entry: Entry, now: int, request: bytes | None = None) -> bool:
         """insert_entry with the head's row reserved: False when it cannot be stored (an
-        incomplete entry being stored already, too many variants, no room)."""
+        incomplete entry being stored already, too many variants, no room).  The entry it
+        replaces: the first of its key, or with Vary the first variant the request's
+        secondary key `request` matches (secondary_entry_exist)."""
         got = self.lookup(entry.key, now)
-        same = [e for e in got if e.signature == 0 or e.secondary == entry.secondary]
-        if not entry.signature and got:
-            same = got[:1]
-        for old in same:
+        old = got[0] if got else None
+        if old is not None and entry.signature:
+            old = None
+            if got[0].signature and request is not None:
+                old = next((e for e in got if vary.matches(e.secondary, request)), None)
+        if old is not None:
             if not old.complete:
                 return False
             self._drop(old)
@@ -187,8 +198,12 @@ class HttpCache:
         self.used -= entry.blocks
 
     def show(self, now: int) -> list[Entry]:
-        """The live entries in `show cache`'s order (by hash), dead ones dropped."""
-        out: list[Entry] = []
+        """What `show cache` lists: by hash, the first live entry of each (its walk goes
+        from one hash to the next, passing over the other variants), dead ones dropped."""
+        live: list[Entry] = []
         for key in list(self.entries):
-            out.extend(self.lookup(key, now))
-        return sorted(out, key=lambda e: (e.hash, e.id))
+            live.extend(self.lookup(key, now))
+        out: dict[int, Entry] = {}
+        for e in sorted(live, key=lambda e: (e.hash, e.id)):
+            out.setdefault(e.hash, e)
+        return list(out.values())

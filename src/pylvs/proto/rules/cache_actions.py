@@ -117,14 +117,16 @@ class CacheStore:
             return Ret.CONT
         entry.version, entry.reason = res.version, res.reason
         code = b"%d" % res.status
-        size = head_size(res.version, code, res.reason, entry.fields)
+        removed = len(res.fields) - len(entry.fields)  # Age: an unused block in the row
+        size = head_size(res.version, code, res.reason, entry.fields, removed)
         if length := _length(res.fields):
             size += 4 + length  # HTTP_MSGF_CNT_LEN: the whole object known now
-        if size > cache.spec.max_object_size or not cache.begin(entry, now):
+        request = vary.reduce(st.secondary, entry.signature) if st.secondary else None
+        if size > cache.spec.max_object_size or not cache.begin(entry, now, request):
             return Ret.CONT
         if entry.age:  # the origin's Age leaves the response too (http_remove_header)
             res.delete(lambda name: name == b"age")
-        if not cache.append(entry, head_size(res.version, code, res.reason, entry.fields)):
+        if not cache.append(entry, head_size(res.version, code, res.reason, entry.fields, removed)):
             return Ret.CONT
         st.storing = (cache, entry)
         return Ret.CONT

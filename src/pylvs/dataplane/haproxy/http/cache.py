@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pylvs.proto.cache.store import Entry, HttpCache
+from pylvs.proto.cache.store import END_BLOCK, Entry, HttpCache
 from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.conn import events as ev
 from pylvs.proto.http.encode import chunk, last_chunk
@@ -143,6 +143,9 @@ class Storer:
         if kind is ev.ResponseTrailers:
             return True
         if kind is ev.ResponseEnded:
+            chunked = not any(n == b"content-length" for n, _ in self.entry.fields)
+            if chunked and not self.cache.append(self.entry, END_BLOCK):  # the end of trailers
+                return False
             self.cache.finish(self.entry)
             return False
         if kind is ev.ResponseStarted:
