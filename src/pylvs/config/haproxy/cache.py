@@ -45,17 +45,21 @@ def _strtoul(text: str) -> int | None:
     return (sign * int(digits)) % (1 << 64)
 
 
+def _too_many(st: Statement, ctx: Context) -> bool:
+    """alertif_too_many_args(1, ...): a second word stops the reading."""
+    if len(st.args) <= 1:
+        return False
+    extra = st.args[1].text
+    ctx.error(st.loc, f"'{st.name}' cannot handle unexpected argument '{extra}'.", abort=True)
+    return True
+
+
 def read_cache(st: Statement, ctx: Context, known: list[CacheSpec]) -> CacheSpec | None:
     """One `cache` section (None: refused, said why)."""
     if not st.args:
         ctx.error(st.loc, f"'{st.name}' expects a <name> argument", abort=True)
         return None
-    if len(st.args) > 1:
-        ctx.error(
-            st.loc,
-            f"'{st.name}' cannot handle unexpected argument '{st.args[1].text}'.",
-            abort=True,
-        )
+    if _too_many(st, ctx):
         return None
     name = st.args[0].text[:32]
     if len(st.args[0].text) > 32:
@@ -88,12 +92,7 @@ def _line(line: Statement, ctx: Context, values: dict[str, int]) -> int | str | 
     if key not in (*_KEYWORDS, "max-secondary-entries"):
         ctx.error(line.loc, f"unknown keyword '{key}' in 'cache' section")
         return ""
-    if len(line.args) > 1:
-        ctx.error(
-            line.loc,
-            f"'{key}' cannot handle unexpected argument '{line.args[1].text}'.",
-            abort=True,
-        )
+    if _too_many(line, ctx):
         return None
     missing = {
         "max-age": "an age parameter in seconds.",

@@ -27,13 +27,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pylvs.proto.http import cookie_response
 from pylvs.proto.sample.message import split_values
 
 Field = tuple[bytes, bytes]
 
 _SAFE = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE"})
-# http_ana.c http_wait_for_response: the statuses cacheable by default (RFC 7231 §6.1)
-_CACHEABLE_STATUS = frozenset({200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501})
 
 
 def values(fields: Sequence[Field], name: bytes) -> list[bytes]:
@@ -111,30 +110,13 @@ def unsafe_invalidates(method: bytes, status: int) -> bool:
 def response_cacheable(
     status: int, fields: Sequence[Field], cacheable: bool, cookie_ok: bool
 ) -> bool:
-    """The txn's flags after http_wait_for_response and http_check_response_for_cacheability:
-    TX_CACHEABLE and TX_CACHE_COOK set and TX_CACHE_IGNORE clear."""
-    if status not in _CACHEABLE_STATUS:
-        cacheable = cookie_ok = False
-    if status < 200:
-        return False
-    pragma = first_full(fields, b"pragma")
-    if pragma is not None and pragma.lower() == b"no-cache":
-        return False
-    fresh = False
-    for v in values(fields, b"cache-control"):
-        low = v.lower()
-        if low == b"public":
-            cacheable = cookie_ok = True
-        elif low in (b"private", b"no-cache", b"no-store", b"max-age=0", b"s-maxage=0"):
-            cacheable = cookie_ok = False
-        elif low.startswith(b'no-cache="set-cookie'):
-            cookie_ok = False
-        elif low.startswith((b"s-maxage", b"max-age")):
-            fresh = True
-    if not fresh:
-        fresh = bool(values(fields, b"expires"))
-    validator = fresh or bool(values(fields, b"etag") or values(fields, b"last-modified"))
-    return cacheable and cookie_ok and validator
+    """The txn's flags after http_wait_for_response and http_check_response_for_cacheability
+    (proto/http/cookie_response.py's, which `option checkcache` reads too): TX_CACHEABLE
+    and TX_CACHE_COOK set, TX_CACHE_IGNORE clear.  (A request that keeps one flag keeps
+    both: cache-use sets and clears them together.)"""
+    names = tuple((n.lower(), v) for n, v in fields)
+    got, cook = cookie_response.response_cacheable(status, names, cacheable and cookie_ok)
+    return got and cook
 
 
 _NUMBER = re.compile(rb"\s*([+-]?\d+)")

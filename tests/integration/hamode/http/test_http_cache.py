@@ -264,3 +264,27 @@ def test_eviction_by_size_and_a_condition(proxy: Callable[..., Proxy], tmp_path:
     # /big?1 hit, then /big?4 evicts /big?2 (the least recently used), /big?2 evicts /big?3
     assert hits[:7] == [None, None, None, b"HIT", None, None, b"HIT"]
     assert hits[7:] == [None, None, None, None]
+
+
+def test_hits_on_a_kept_alive_connection(proxy: Callable[..., Proxy], tmp_path: Any) -> None:
+    """Misses and hits in turn on one connection (the cache applet's answers keep it)."""
+    seen = {}
+    for kind in ("pylvs", "haproxy"):
+        s1 = ScriptServer("s1")
+        try:
+            port = free_port()
+            conf = HEAD.format(sock=tmp_path / f"{kind}.sock")
+            proxy(kind, conf + LISTEN.format(port=port, server=s1.port), ("127.0.0.1", port))
+            c = Client(port)
+            got = []
+            for target in ("/static", "/static", "/chunk", "/static", "/chunk", "/nostore"):
+                c.send(_req(target))
+                head, body = c.response()
+                got.append((_masked(head), body))
+            c.close()
+            seen[kind] = (got, len(s1.heads), s1.accepted)
+        finally:
+            s1.close()
+    assert seen["pylvs"] == seen["haproxy"]
+    marks = [field(h, b"x-cache-status") for h, _ in seen["pylvs"][0]]
+    assert marks == [b"MISS", b"HIT", b"MISS", b"HIT", b"HIT", b"MISS"]
