@@ -38,6 +38,7 @@ class CacheState:
     # (proxy, counted on the frontend, a hit): each lookup, for cache_lookups/cache_hits
     counted: list[tuple[str, bool, bool]] = field(default_factory=list)
     storing: tuple[HttpCache, Entry] | None = None  # the entry cache-store opened
+    store_proxy: str = ""  # the proxy whose cache-store opened it (its filter's place)
 
 
 def state(s: Stream) -> CacheState:
@@ -129,6 +130,7 @@ class CacheStore:
         if not cache.append(entry, head_size(res.version, code, res.reason, entry.fields, removed)):
             return Ret.CONT
         st.storing = (cache, entry)
+        st.store_proxy = x.proxy
         return Ret.CONT
 
 

@@ -10,7 +10,8 @@ Two hooks, each a call from the driver:
   frontend's http-response rules, http-after-response), or their answer instead; the body
   goes with it (none for HEAD).  The exchange is logged with `<CACHE>` as its server and
   no server is connected.  A response stored chunked is sent chunked (a chunk per stored
-  block).
+  block).  The compression filter, after the cache's, compresses the hit as it would a
+  server's response.
 * `Storer.see(event)` for each event of the response cache-store opened an entry for,
   before compression: the body's data appended (an HTX data block each, 4 bytes more), the
   entry completed at the end of the response; dropped when it grows past
@@ -23,6 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from pylvs.dataplane.haproxy.http import compress
 from pylvs.proto.cache.store import END_BLOCK, Entry, HttpCache
 from pylvs.proto.http.answers import Answer
 from pylvs.proto.http.conn import events as ev
@@ -34,6 +36,7 @@ from pylvs.proto.rules.ruleset import Service, Verdict
 
 if TYPE_CHECKING:
     from .exchange import Exchange
+    from .stream import HttpSession
     from .upstream import Upstream
 
 CACHE_APPLET = "<CACHE>"  # what %s logs for a response from the cache
@@ -100,6 +103,11 @@ def answered(up: Upstream, verdict: Verdict, now: float) -> bool:
     x.applet = CACHE_APPLET
     x.connect_at = x.connected_at = x.response_at = now  # the applet: Tw, Tc, Tr are 0
     page = hit_answer(st, got_cache.seconds(now))
+    fe, be = s.fe.spec.http, x.backend.spec.http if x.backend is not None else None
+    if x.request is not None and compress.configured(fe, be):  # the compression filter
+        compress.request(x, fe, be, x.request)
+        compress.select(x, fe, be, page.head)
+        stream.comp_algo = x.comp_algo
     got = phases.response(page.head, now)
     if got is None:  # http-response reject / silent-drop
         x.termination = "PH"
@@ -108,20 +116,42 @@ def answered(up: Upstream, verdict: Verdict, now: float) -> bool:
     if isinstance(got, ResponseHead):
         # %B counts what the applet wrote, not what the response rules then added
         x.bytes_out -= response_size(got) - response_size(page.head)
-        page = Answer(got, page.body)
+        page = _compressed(x, got, page.body, s.http.comp_level)
     elif isinstance(got, Answer):
         page = got
     up._answer(page, "LR")
     return True
 
 
-def storer(stream: object) -> Storer | None:
-    """The store cache-store opened for the response now going out, if any."""
-    st = state_of(stream)
+def _compressed(x: Exchange, head: ResponseHead, body: bytes, level: int) -> Answer:
+    """The hit as the compression filter after the cache's passes it on: compressed when
+    the filter chose to (its head, the body in one chunk), else as it is."""
+    head, comp = compress.response(x, head, level)
+    if comp is None:
+        return Answer(head, body)
+    out = comp.events(ev.ResponseData(body)) + comp.events(ev.ResponseEnded())
+    data = b"".join(e.data for e in out if isinstance(e, ev.ResponseData))
+    return Answer(head, (chunk(data) if data else b"") + last_chunk())
+
+
+def storer(s: HttpSession) -> Storer | None:
+    """The store cache-store opened for the response now going out, if any.  A backend's
+    cache filter comes after the frontend's compression filter: a response that filter
+    compresses is not stored (cache_store_post_analyze, HTTP_MSGF_COMPRESSING)."""
+    st = state_of(s.phases.stream if s.phases is not None else None)
     if st is None or st.storing is None:
         return None
     cache, entry = st.storing
     st.storing = None
+    fe = s.fe.spec.http
+    if (
+        s.comp is not None
+        and fe is not None
+        and fe.compression
+        and st.store_proxy != s.fe.spec.name
+    ):
+        cache.abandon(entry)
+        return None
     return Storer(cache, entry)
 
 

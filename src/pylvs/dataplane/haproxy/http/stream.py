@@ -508,8 +508,7 @@ class HttpSession:
         if x.comp_algo is not None:  # the compression filter's head, after every rule
             head, self.comp = compress.response(x, head, self.http.comp_level)
             x.response = head
-        if self.phases is not None:  # the entry cache-store opened takes the body
-            self.cstore = cache.storer(self.phases.stream)
+        self.cstore = cache.storer(self)  # the entry cache-store opened takes the body
         x.status = head.status
         self.work.append((CLIENT, ev.ResponseStarted(head)))
 
