@@ -26,8 +26,8 @@ from pylvs.config.haproxy.model import Rule as ParsedRule
 from pylvs.config.haproxy.samples import SampleError, parse_sample
 from pylvs.proto.rules import commands as cmd
 from pylvs.proto.rules import common, http_edit, http_final
-from pylvs.proto.rules.do_resolve import DoResolve
 from pylvs.proto.rules.cache_actions import CacheStore, CacheUse
+from pylvs.proto.rules.do_resolve import DoResolve
 from pylvs.proto.rules.engine import Action
 from pylvs.proto.rules.logfmt import HEX_VARIABLES, VARIABLES, LogFormat, SampleNode, Sep, VarNode
 from pylvs.proto.rules.logfmt import Node as LfNode
