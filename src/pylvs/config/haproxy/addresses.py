@@ -19,11 +19,11 @@ from pylvs.config.haproxy.values import (
     literal_ip,
     number,
     port_range,
+    sa_port,
     split_host_port,
 )
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement, Word
-from pylvs.sched.haproxy.cnum import atoi
 
 _PATH_PREFIXES = {"unix": "unix", "abns": "abns", "fd": "fd", "sockpair": "sockpair"}
 _FAMILY_PREFIXES = {"ipv4": "ipv4", "ipv6": "ipv6", "udp": "ipv4", "udp4": "ipv4", "udp6": "ipv6"}
@@ -58,12 +58,9 @@ def _bind_item(item: str, word: Word, ctx: Context, what: str) -> list[Endpoint]
     if item.startswith("/"):
         return [Endpoint("unix", "", None, None, item)]
     host, port = split_host_port(item)
-    if port is None or port == "":
-        ctx.error(word.loc, f"'{what}' : missing port number: '{item}'")
-        return None
-    ports = port_range(port)
-    if ports is None:
-        ctx.error(word.loc, f"'{what}' : {_bad_ports(port)}")
+    ports = sa_port(port, item, mand=True, ranges=True)
+    if not isinstance(ports, tuple):
+        ctx.error(word.loc, f"'{what}' : {ports}")
         return None
     if host in ("", "*"):
         host = ""
@@ -98,20 +95,13 @@ def server_target(word: Word, ctx: Context, who: str) -> Target | None:
     ip = literal_ip(host)
     if port is None or port == "":
         return Target(host, ip, None, family=family)
-    if port[0] in "+-":
-        if not (port[1:].isascii() and port[1:].isdigit()):
-            ctx.error(word.loc, f"'{who}' : invalid port offset '{port}'")
-            return None
-        offset = int(port[1:6] or "0") * (-1 if port[0] == "-" else 1)
-        return Target(host, ip, None, offset, family=family)
-    if "-" in port:
-        ctx.error(word.loc, f"'{who}' : port range not permitted here in '{word.text}'")
+    ports = sa_port(port, text, mand=False, offsets=True)  # server.c: PA_O_PORT_OFS
+    if isinstance(ports, str):
+        ctx.error(word.loc, f"'{who}' : {ports}")
         return None
-    ports = port_range(port)
-    if ports is None:
-        ctx.error(word.loc, f"'{who}' : invalid port '{port}' in '{word.text}'")
-        return None
-    return Target(host, ip, ports[0], family=family)
+    if isinstance(ports, int):
+        return Target(host, ip, None, ports, family=family)
+    return Target(host, ip, ports[0] or None, family=family)
 
 
 def socks4_target(text: str, env: Mapping[str, str]) -> tuple[str, int] | str:
@@ -243,17 +233,3 @@ def _make_bind(
         proto=proto,
         others=others,
     )
-
-
-def _bad_ports(text: str) -> str:
-    """What str2sa_range says of a port or range it refuses (atoi on each end)."""
-    low, sep, high = text.partition("-")
-    lo = atoi(low)
-    hi = atoi(high) if sep else lo
-    if not 1 <= lo <= 65535:
-        return f"invalid port '{low}'"
-    if not 1 <= hi <= 65535:
-        return f"invalid port '{high}'"
-    if lo > hi:
-        return f"invalid port range '{lo}-{hi}'"
-    return f"invalid port range '{text}'"

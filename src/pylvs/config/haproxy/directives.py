@@ -20,6 +20,7 @@ from pylvs.config.haproxy.replies import ERROR_CODES, ReplyError, parse_reply
 from pylvs.config.haproxy.rules import condition
 from pylvs.config.haproxy.server import read_server
 from pylvs.config.haproxy.syntax import BACKEND, FRONTEND, has_cap, proxy_keyword
+from pylvs.config.haproxy.values import env_expand, sa_port, split_host_port
 from pylvs.config.keywords import Context, Keyword
 from pylvs.config.tree import Statement, Word
 from pylvs.sched.haproxy.cnum import atoi, strtol
@@ -57,6 +58,11 @@ def _dispatch(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 
 def _source(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     words = [w.text for w in st.args]
+    # cfgparse-listen.c: str2sa_range(args[1], PA_O_PORT_OK): its port complaints
+    port = sa_port(split_host_port(env_expand(words[0], ctx.env))[1], words[0], mand=False)
+    if isinstance(port, str):
+        ctx.error(st.loc, f"'source {words[0]}' : {port}")
+        return
     i = 1
     while i < len(words):
         if words[i] not in ("usesrc", "interface") or i + 1 >= len(words):

@@ -8,6 +8,7 @@ was read (sections.py); here they are checked.  A keyword HAProxy does not know 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from pylvs.config.haproxy.logtargets import read_log
 from pylvs.config.haproxy.lua import LuaHost
 from pylvs.config.haproxy.model import LogTarget, StatsSocket
 from pylvs.config.haproxy.syntax import table
-from pylvs.config.haproxy.values import number, time_ms
+from pylvs.config.haproxy.values import lenient, number, time_ms
 from pylvs.config.keywords import Context, Keyword, Store, Table, dispatch
 from pylvs.config.keywords.table import sub_name
 from pylvs.config.listen import parse_listen
@@ -82,6 +83,7 @@ class GlobalDraft:
 
 
 G = Keyword[GlobalDraft]
+_PLAIN = re.compile(r"[+-]?[0-9]+\Z")
 
 
 def _flag(attr: str, value: bool = True) -> G:
@@ -89,7 +91,18 @@ def _flag(attr: str, value: bool = True) -> G:
 
 
 def _count(attr: str, lo: int = 0, hi: int = 2**31 - 1) -> G:
-    return Keyword(Store(attr, lambda st, ctx: number(st.args[0], ctx, st.name, lo, hi)), 1)
+    return Keyword(Store(attr, lambda st, ctx: _global_number(st, ctx, lo, hi)), 1)
+
+
+def _global_number(st: Statement, ctx: Context, lo: int, hi: int) -> int | None:
+    """cfgparse-global.c reads these with atol: a word that is not a number is its leading
+    digits, 0 when there are none; where that is below pylvs's range (`maxconn 0`: HAProxy
+    computes it from the ulimit), the default stays, as HAProxy's does."""
+    word = st.args[0]
+    if _PLAIN.match(word.text):
+        return number(word, ctx, st.name, lo, hi)
+    n = lenient(word, ctx, st.name)
+    return n if lo <= n <= hi else None
 
 
 def _text(attr: str) -> G:

@@ -15,11 +15,12 @@ import ipaddress
 
 from pylvs.config.errors import Cite
 from pylvs.config.haproxy import checkopts
+from pylvs.config.haproxy.best_match import option_hint
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.model import Cookie, ForwardFor
 from pylvs.config.haproxy.samples import SampleError, parse_sample
 from pylvs.config.haproxy.syntax import BACKEND, FRONTEND, has_cap, suggestion, table
-from pylvs.config.haproxy.values import number, time_ms
+from pylvs.config.haproxy.values import lenient, time_ms
 from pylvs.config.keywords import Context, Keyword, Table
 from pylvs.config.keywords.table import sub_name
 from pylvs.config.tree import Statement
@@ -155,9 +156,8 @@ def _option_args(st: Statement, ctx: Context, d: ProxyDraft, name: str) -> None:
     """What the options that take arguments read from them."""
     opts = d.options
     if name == "redispatch" and st.args:
-        n = number(st.args[0], ctx, "option redispatch", -(2**31), 2**31 - 1)
-        if n is not None:
-            opts.redispatch_interval = n
+        # cfgparse-listen.c: atol
+        opts.redispatch_interval = lenient(st.args[0], ctx, "option redispatch")
     elif name == "forwardfor":
         opts.forwardfor = _forwardfor(st, ctx)
     elif name == "http-restrict-req-hdr-names":
@@ -219,7 +219,9 @@ def _removed(st: Statement, ctx: Context, _d: ProxyDraft) -> None:
 
 
 def _unknown_option(st: Statement, ctx: Context, _table: str) -> None:
-    ctx.error(st.loc, f"unknown option '{sub_name(st)}'.")
+    name = sub_name(st)
+    hint = option_hint(name)  # cfgparse-listen.c: proxy_find_best_option
+    ctx.error(st.loc, f"unknown option '{name}'{hint or '.'}")
 
 
 _ALL_OPTIONS = FE_OPTIONS | BE_OPTIONS | ANY_OPTIONS

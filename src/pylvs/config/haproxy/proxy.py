@@ -22,7 +22,7 @@ from pylvs.config.haproxy.model import Capture, ErrorFile, LogTarget
 from pylvs.config.haproxy.replies import ERROR_CODES, ReplyError, load_errorfile
 from pylvs.config.haproxy.server import overlay, read_options, read_server
 from pylvs.config.haproxy.syntax import ANY, BACKEND, FRONTEND, proxy_keyword, table
-from pylvs.config.haproxy.values import number, time_ms
+from pylvs.config.haproxy.values import lenient, number, time_ms
 from pylvs.config.keywords import Context, Keyword, Table
 from pylvs.config.keywords.table import sub_name
 from pylvs.config.tree import Statement
@@ -82,6 +82,19 @@ def _int_setter(attr: str, lo: int, hi: int) -> P:
         n = number(st.args[0], ctx, st.name, lo, hi)
         if n is not None:
             setattr(d, attr, n)
+
+    return Keyword(handler, 1)
+
+
+def _atol_setter(attr: str) -> P:
+    """cfgparse-listen.c `maxconn`, `backlog`, `fullconn`, `retries`: atol, unchecked (a
+    negative value acts as 0, what pylvs keeps)."""
+
+    def handler(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+        n = lenient(st.args[0], ctx, st.name)
+        if n < 0:
+            ctx.note(st.args[0].loc, f"'{st.name}' {n} acts as 0.")
+        setattr(d, attr, max(n, 0))
 
     return Keyword(handler, 1)
 
@@ -304,19 +317,19 @@ _KEYWORDS: dict[str, P] = {
     "timeout": Keyword(lambda _s, _c, _d: None, sub=opt.TIMEOUTS),
     "option": Keyword(lambda _s, _c, _d: None, sub=opt.OPTIONS),
     "maxconn": proxy_keyword(
-        _int_setter("maxconn", 0, 2**31 - 1).handler,
+        _atol_setter("maxconn").handler,
         1,
         cap=FRONTEND,
         hint=" Maybe you want 'fullconn' instead ?",
     ),
-    "backlog": proxy_keyword(_int_setter("backlog", 0, 2**31 - 1).handler, 1, cap=FRONTEND),
+    "backlog": proxy_keyword(_atol_setter("backlog").handler, 1, cap=FRONTEND),
     "fullconn": proxy_keyword(
-        _int_setter("fullconn", 0, 2**31 - 1).handler,
+        _atol_setter("fullconn").handler,
         1,
         cap=BACKEND,
         hint=" Maybe you want 'maxconn' instead ?",
     ),
-    "retries": proxy_keyword(_int_setter("retries", 0, 2**31 - 1).handler, 1, cap=BACKEND),
+    "retries": proxy_keyword(_atol_setter("retries").handler, 1, cap=BACKEND),
     "hash-balance-factor": proxy_keyword(
         _int_setter("hash_balance_factor", 0, 65535).handler, 1, cap=BACKEND
     ),

@@ -22,7 +22,7 @@ from pylvs.config.errors import Cite, Kind, Location
 from pylvs.config.haproxy import resolvers_action
 from pylvs.config.haproxy.model import Proxy
 from pylvs.config.haproxy.server import KNOWN, read_options
-from pylvs.config.haproxy.values import literal_ip, split_host_port
+from pylvs.config.haproxy.values import literal_ip, sa_port, split_host_port
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement, Word
 from pylvs.model.resolvers import NameserverSpec, ResolversSpec
@@ -157,6 +157,10 @@ def _nameserver(line: Statement, ctx: Context, servers: list[NameserverSpec], se
     host, port = split_host_port(rest)
     if port is None or port == "":
         ctx.error(args[1].loc, f"'nameserver {name}' : missing port specification in '{text}'")
+        return
+    read = sa_port(port, text, mand=True)
+    if isinstance(read, str) and read.startswith("invalid character"):  # tools.c str2sa_range
+        ctx.error(args[1].loc, f"'nameserver {name}' : {read}")
         return
     number = int(port) if port.isascii() and port.isdigit() else -1
     address = _address(host, ctx, "ipv6" if family in ("udp6", "ipv6", "tcp6") else "inet")

@@ -21,7 +21,7 @@ from pylvs.config.haproxy import ssl_options, unsupported
 from pylvs.config.haproxy.addresses import MUX_MODES, server_target, socks4_target
 from pylvs.config.haproxy.model import ServerOptions
 from pylvs.config.haproxy.syntax import suggestion
-from pylvs.config.haproxy.values import literal_ip, number, time_ms
+from pylvs.config.haproxy.values import lenient, literal_ip, number, time_ms
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Word
 from pylvs.proto.proxyproto import V2_OPTIONS
@@ -82,6 +82,15 @@ _CHOICE_WORDS = {
     "on-marked-down": "'shutdown-sessions'",
     "on-marked-up": "'shutdown-backup-sessions'",
 }
+# What server.c says of an option missing its value, where it is not "expects an argument."
+_MISSING = {"cookie": "expects <value> as argument.."}
+_MISSING.update({k: "expects an integer argument.." for k in ("rise", "fall", "error-limit")})
+_SOURCE_MISSING = (
+    "expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name>"
+    " as argument"
+)
+# Options server.c reads with atol without looking: a missing value is 0
+_EMPTY_OK = ("maxconn", "maxqueue", "minconn", "weight")
 _WORDS = {"cookie": "cookie", "resolvers": "resolvers", "track": "track"}
 _WORDS.update({"agent-addr": "agent_addr", "agent-send": "agent_send", "proto": "proto"})
 _WORDS["check-proto"] = "check_proto"
@@ -120,7 +129,7 @@ def read_options(
         if key == "source":
             end = _source_end(args, i + 1)
             if end == i + 1:
-                ctx.error(w.loc, f"'{who}' : 'source' expects <addr>[:<port>] as argument.")
+                ctx.error(w.loc, f"'{who}' : 'source' {_SOURCE_MISSING}..")
                 return None
             values["source"] = tuple(a.text for a in args[i + 1 : end])
             i = end
@@ -132,10 +141,9 @@ def read_options(
             hint = suggestion(key, KNOWN) or "."
             ctx.error(w.loc, f"'{who}' : unknown keyword '{key}'{hint}")
             return None
-        if i + 1 >= len(args):
-            ctx.error(w.loc, f"'{who}' : '{key}' expects an argument.")
+        v = _value_word(args, i, ctx, who)
+        if v is None:
             return None
-        v = args[i + 1]
         i += 2
         if key == "id":
             if default:
@@ -152,6 +160,18 @@ def read_options(
             return None
     opts = ServerOptions(**values, others=tuple(others))  # type: ignore[arg-type]
     return opts, sid
+
+
+def _value_word(args: tuple[Word, ...], i: int, ctx: Context, who: str) -> Word | None:
+    """The value of the option at args[i]; when the line ends there, what server.c reads:
+    the empty word after the last one (atol("") is 0), or the option's complaint."""
+    key = args[i].text
+    if i + 1 < len(args):
+        return args[i + 1]
+    if key in _EMPTY_OK:
+        return Word("", args[i].loc)
+    ctx.error(args[i].loc, f"'{who}' : '{key}' {_MISSING.get(key, 'expects an argument.')}")
+    return None
 
 
 def _unsupported(
@@ -225,12 +245,9 @@ def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywor
 ) -> bool:
     """Read one option's value into `values`; False after an error."""
     if key == "weight":
-        n = _plain(v)
-        if n is None or not 0 <= n <= 256:
-            ctx.error(
-                v.loc,
-                f"'{who}' : weight of server {server} is not within 0 and 256 ({v.text})..",
-            )
+        n = lenient(v, ctx, key)  # server.c srv_parse_weight: atol, then 0..SRV_UWGHT_MAX
+        if not 0 <= n <= 256:
+            ctx.error(v.loc, f"'{who}' : weight of server {server} is not within 0 and 256 ({n})..")
             return False
         values["weight"] = n
     elif key in ("port", "agent-port"):
@@ -258,12 +275,16 @@ def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywor
             return False
         values[_TIMES[key]] = t
     elif key in _COUNTS:
-        attr, lo, hi = _COUNTS[key]
-        n = _plain(v)
-        if n is None or not lo <= n <= hi:
-            ctx.error(
-                v.loc, f"'{who}' : invalid value {v.text} for argument '{key}' of server {server}.."
-            )
+        # server.c srv_parse_maxconn/maxqueue/minconn: atol, unchecked; check.c
+        # srv_parse_check_rise/fall and server.c srv_parse_error_limit: atol, then > 0
+        attr, lo, _hi = _COUNTS[key]
+        if lo and not v.text:
+            ctx.error(v.loc, f"'{who}' : '{key}' expects an integer argument..")
+            return False
+        n = lenient(v, ctx, key)
+        if n < lo:
+            quoted = key if key == "error-limit" else f"'{key}'"
+            ctx.error(v.loc, f"'{who}' : {quoted} has to be > 0..")
             return False
         values[attr] = n
     elif key in _CHOICES:

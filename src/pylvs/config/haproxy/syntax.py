@@ -10,11 +10,11 @@ keywords are refused in `defaults`.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar
 
 from pylvs.config.errors import Cite, Kind
+from pylvs.config.haproxy.best_match import hint, section_hint
 from pylvs.config.keywords import Block, Context, Keyword, Syntax, Table
 from pylvs.config.keywords.unsupported import warn as warn_unsupported
 from pylvs.config.tree import Statement
@@ -23,12 +23,12 @@ D = TypeVar("D")
 
 
 def suggestion(word: str, known: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, known, n=1, cutoff=0.7)
-    return f"; did you mean '{close[0]}' maybe ?" if close else ""
+    return hint(word, known)
 
 
 def _unknown(st: Statement, ctx: Context, what: str) -> None:
-    ctx.error(st.loc, f"unknown keyword '{st.name}' in '{what}' section")
+    hint = section_hint(st.name, what)  # cfgparse-listen.c / cfgparse-global.c
+    ctx.error(st.loc, f"unknown keyword '{st.name}' in '{what}' section{hint}")
 
 
 def _missing(st: Statement, ctx: Context, need: int) -> None:

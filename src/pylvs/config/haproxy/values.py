@@ -20,6 +20,7 @@ from pylvs.config.haproxy.model import IpAddress
 from pylvs.config.keywords import Context
 from pylvs.config.keywords.values import to_int
 from pylvs.config.tree import Word
+from pylvs.sched.haproxy.cnum import atoi
 
 TIME_MAX = 2**31 - 1
 _TIME = re.compile(r"([0-9]+)(us|ms|s|m|h|d)?(.*)\Z", re.DOTALL)
@@ -79,6 +80,23 @@ def number(word: Word, ctx: Context, what: str, lo: int, hi: int) -> int | None:
     return value
 
 
+def lenient(word: Word, ctx: Context, what: str) -> int:
+    """A number HAProxy reads with atol/atoi and no check (cfgparse-listen.c `maxconn`,
+    `retries`, `fullconn`; server.c `maxconn`, `weight`...): its leading digits, 0 when there
+    are none; the 32 low bits, as HAProxy stores it in an int.  HAProxy says nothing of what it
+    drops; pylvs says it in a remark of its own."""
+    value = c_int(atoi(word.text))
+    if _INT.match(word.text) is None:
+        ctx.note(word.loc, f"'{what}' reads '{word.text}' as {value}, as HAProxy's atol does.")
+    return value
+
+
+def c_int(value: int) -> int:
+    """`value` stored in a C int (two's complement, 32 bits)."""
+    value &= 0xFFFFFFFF
+    return value - 2**32 if value >= 2**31 else value
+
+
 def literal_ip(host: str) -> IpAddress | None:
     """The address `host` is, when it is a literal IPv4/IPv6 address (else a name)."""
     try:
@@ -115,6 +133,35 @@ def port_range(text: str) -> tuple[int, int] | None:
     if not 1 <= lo <= hi <= 65535:
         return None
     return lo, hi
+
+
+def sa_port(
+    port: str | None, text: str, *, mand: bool, ranges: bool = False, offsets: bool = False
+) -> tuple[int, int] | int | str:
+    """The port part of an address as src/tools.c `str2sa_range` reads it: `(low, high)` (both
+    0 when there is none and none is needed), an offset `+N`/`-N` as an int, or its complaint.
+    A port starting with a digit is read with atoi, so `80x` is 80 and `80-` is 80-0."""
+    if not port:
+        return f"missing port specification in '{text}'" if mand else (0, 0)
+    if port[0].isascii() and port[0].isdigit():
+        if "-" in port and not ranges:
+            return f"port range not permitted here in '{text}'"
+        low, sep, high = port.partition("-")
+        lo, hi = atoi(low), atoi(high if sep else low)
+        if not int(mand) <= lo <= 65535:
+            return f"invalid port '{low}'"
+        if not int(mand) <= hi <= 65535:
+            return f"invalid port '{high if sep else low}'"
+        if lo > hi:
+            return f"invalid port range '{lo}-{hi}'"
+        return lo, hi
+    if port[0] in "+-":
+        if not offsets:
+            return f"port offset not permitted here in '{text}'"
+        n = atoi(port[1:])
+        return -n if port[0] == "-" else n
+    # the message ends in a newline there: HAProxy prints an empty line after it
+    return f"invalid character '{port[0]}' in port number '{port}' in '{text}'\n"
 
 
 _ENV_NAME = re.compile(r"\$(\{?)([A-Za-z0-9_]*)")
