@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from pylvs.config.errors import Cite, Kind
-from pylvs.config.haproxy import cache, compression, unsupported
+from pylvs.config.haproxy import cache, compression, filters, unsupported
 from pylvs.config.haproxy.addresses import server_target
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
 from pylvs.config.haproxy.model import ErrorFilesRef
@@ -336,6 +336,8 @@ def _unsupported(st: Statement, ctx: Context, d: ProxyDraft) -> None:
         return
     if name == "filter" and d.kind == "defaults":
         ctx.error(st.loc, "filter is not allowed in a 'default' section.")
+        return
+    if name == "filter" and not filters.check(st, ctx, d):
         return
     if name == "filter" and compression.filter_keyword(st, ctx, d):
         return

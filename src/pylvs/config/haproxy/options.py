@@ -51,6 +51,13 @@ def _timeout(st: Statement, ctx: Context, d: ProxyDraft) -> None:
         ctx.error(st.loc, f"'timeout {name}' expects an integer value (in milliseconds)")
         return
     value = time_ms(st.args[0], ctx, st.name)
+    if value is not None and len(st.args) > 1:  # proxy.c proxy_parse_timeout
+        ctx.error(
+            st.loc,
+            f"'timeout {name}' : unexpected extra argument '{st.args[1].text}' after value"
+            f" '{st.args[0].text}'.",
+        )
+        return
     if value is not None:
         d.timeouts = dataclasses.replace(d.timeouts, **{TIMEOUT_NAMES[name]: value})
 

@@ -8,7 +8,7 @@ protocol: proto/peers, run by dataplane/haproxy/peers.py); a userlist has `user 
 
 from __future__ import annotations
 
-from pylvs.config.errors import Kind, Location
+from pylvs.config.errors import Cite, Kind, Location
 from pylvs.config.haproxy.addresses import read_bind, server_target
 from pylvs.config.haproxy.model import (
     Bind,
@@ -109,31 +109,68 @@ def _table(line: Statement, section: str, ctx: Context) -> TableSpec | None:
 
 
 def read_userlist(st: Statement, ctx: Context) -> Userlist | None:
+    """A `userlist` section (cfgparse.c `cfg_parse_users`): a user or group named twice is
+    ignored with a warning; the names a user's `groups` and a group's `users` list must be
+    there, which auth.c `userlist_postinit` checks after reading (its first complaint)."""
     if not st.args:
         ctx.error(st.loc, "'userlist' expects <name> as argument.")
         return None
+    name = st.args[0].text
     users: list[tuple[str, str, bool]] = []
+    user_groups: list[tuple[str, list[str]]] = []
     groups: list[tuple[str, tuple[str, ...]]] = []
     for line in st.block or ():
         args = [w.text for w in line.args]
+        if line.name in ("user", "group") and args:
+            seen = users if line.name == "user" else groups
+            if any(x[0] == args[0] for x in seen):
+                ctx.warning(
+                    line.loc,
+                    f"ignoring duplicated {line.name} '{args[0]}' in userlist '{name}'.",
+                    cite=Cite.TIGHT,
+                )
+                continue
         if line.name == "user" and args:
-            password, insecure = "", False
+            password, insecure, member_of = "", False, []
             for key, value in zip(args[1::2], args[2::2], strict=False):
                 if key in ("password", "insecure-password"):
                     password, insecure = value, key == "insecure-password"
-                elif key != "groups":
+                elif key == "groups":
+                    member_of = [g for g in value.split(",") if g]
+                else:
                     ctx.error(
                         line.loc,
                         "'user' expects 'password', 'insecure-password' or 'groups'"
                         f" (got '{key}').",
                     )
             users.append((args[0], password, insecure))
+            user_groups.append((args[0], member_of))
         elif line.name == "group" and args:
             members = tuple(args[2].split(",")) if len(args) >= 3 and args[1] == "users" else ()
             groups.append((args[0], members))
         else:
             ctx.error(line.loc, f"unknown keyword '{line.name}' in 'userlist' section")
-    return Userlist(st.loc, st.args[0].text, tuple(users), tuple(groups))
+    unknown = _postinit(name, user_groups, groups)
+    if unknown is not None:
+        ctx.error(st.loc, unknown, cite=Cite.NONE)
+    return Userlist(st.loc, name, tuple(users), tuple(groups))
+
+
+def _postinit(
+    name: str, user_groups: list[tuple[str, list[str]]], groups: list[tuple[str, tuple[str, ...]]]
+) -> str | None:
+    """auth.c userlist_postinit's first complaint: it walks its lists newest first."""
+    group_names = {g for g, _ in groups}
+    users = {u for u, _ in user_groups}
+    for user, member_of in reversed(user_groups):
+        for g in member_of:
+            if g not in group_names:
+                return f"userlist '{name}': no such group '{g}' specified in user '{user}'"
+    for group, members in reversed(groups):
+        for u in members:
+            if u and u not in users:
+                return f"userlist '{name}': no such user '{u}' specified in group '{group}'"
+    return None
 
 
 def read_http_errors(st: Statement, ctx: Context, known: list[HttpErrors]) -> HttpErrors | None:

@@ -73,6 +73,13 @@ def finish(
     for d, p in zip(drafts, proxies, strict=True):
         if p.mode != "http":
             _no_http(d, p, ctx)
+        if p.has_frontend and not p.binds:  # cfgparse.c check_config_validity
+            ctx.warning(
+                p.loc,
+                f"{p.type_str} '{p.name}' has no 'bind' directive. Please declare it as a backend"
+                " if this was intended.",
+                cite=Cite.NONE,
+            )
         _targets(d, p, by_backend, ctx)
         _stick_tables(p, tables, ctx)
         sync = p.stick_table.peers if p.stick_table is not None else None
@@ -394,10 +401,9 @@ def _targets(d: ProxyDraft, p: Proxy, backends: dict[str, Proxy], ctx: Context) 
     wanted += [("use_backend", r.backend, r.loc) for r in p.use_backends if not r.dynamic]
     for what, name, loc in wanted:
         be = backends.get(name)
-        if be is None:
-            ctx.error(
-                loc, f"Proxy '{p.name}': unable to find required {what}: '{name}'.", cite=Cite.NONE
-            )
+        if be is None or be is p:
+            found = "loop detected for" if be is p else "unable to find required"
+            ctx.error(loc, f"Proxy '{p.name}': {found} {what}: '{name}'.", cite=Cite.NONE)
             continue
         if p.mode == "http" and be.mode != "http":
             role = (

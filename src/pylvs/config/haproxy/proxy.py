@@ -106,6 +106,14 @@ def _word_setter(attr: str) -> P:
     return Keyword(handler, 1)
 
 
+def _http_reuse(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    """cfgparse-listen.c `http-reuse`."""
+    if st.args[0].text not in ("never", "safe", "aggressive", "always"):
+        ctx.error(st.loc, "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.")
+        return
+    d.http_reuse = st.args[0].text
+
+
 def _load_state(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     """`load-server-state-from-file global|local|none` (cfgparse-listen.c)."""
     word = st.args[0].text
@@ -366,7 +374,7 @@ _KEYWORDS: dict[str, P] = {
     "unique-id-format": proxy_keyword(_word_setter("unique_id_format").handler, 1),
     "unique-id-header": proxy_keyword(_word_setter("unique_id_header").handler, 1),
     "monitor-uri": proxy_keyword(_word_setter("monitor_uri").handler, 1, cap=FRONTEND),
-    "http-reuse": proxy_keyword(_word_setter("http_reuse").handler, 1, cap=BACKEND),
+    "http-reuse": proxy_keyword(_http_reuse, 1, cap=BACKEND),
     "load-server-state-from-file": proxy_keyword(_load_state, 1, cap=BACKEND),
     "server-state-file-name": proxy_keyword(_state_file_name, 0, cap=BACKEND),
     "tcp-check": proxy_keyword(opt.TCP_CHECK.handler, 1, cap=BACKEND),
