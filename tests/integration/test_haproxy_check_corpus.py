@@ -47,8 +47,6 @@ DIVERGES = {
 
 # Where `pylvs haproxy -c` does not yet print what `haproxy -c` prints, and why.
 DIFFERENT = {
-    "compile_unresolved": "two arguments of one proxy that do not resolve: HAProxy says them in"
-    " one alert ('multiple argument resolution errors:'), pylvs in one each",
     "legacy_listen": "pylvs reads HAProxy 1.x's 'listen NAME ADDR' (test_divergences_...)",
 }
 

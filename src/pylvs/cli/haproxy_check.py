@@ -202,6 +202,8 @@ def cited(p: Problem, pylvs: bool = False) -> str:
 
 
 def _say(p: Problem, msgs: Messages) -> None:
+    if p.cite is Cite.GROUPED:  # said in the alert before it (sample.c smp_resolve_args)
+        return
     if p.warned:
         msgs.warning(cited(p))
     elif p.severity is Severity.ERROR or p.alert:

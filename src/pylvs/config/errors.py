@@ -77,6 +77,9 @@ class Cite(enum.Enum):
     PLACE = "place"  # "[FILE:LINE] : " (check_config_validity with set_usermsgs_ctx)
     NONE = "none"  # nothing: "Proxy 'NAME': ..." (check_config_validity, no context)
     ADDR = "addr"  # "[FILE:LINE] : " from srv_init_addr, after every other check
+    # One of the errors smp_resolve_args (sample.c) gathers for a proxy, said in the alert
+    # before it ("multiple argument resolution errors:", one line each): nothing of its own
+    GROUPED = "grouped"
 
     @property
     def reading(self) -> bool:

@@ -48,6 +48,11 @@ from pylvs.proto.stick.spec import TableSpec
 from pylvs.proto.stick.table import StickTable
 
 
+def acl_words(e: ResolveError) -> str:
+    """A fetch's unresolved argument as sample.c names it in an ACL ("ACL keyword")."""
+    return str(e).replace(" of sample fetch keyword '", " of ACL keyword '", 1)
+
+
 @dataclass
 class CompiledRules:
     proxies: dict[str, ProxyRules] = field(default_factory=dict)
@@ -273,9 +278,12 @@ class _ProxyCompiler:
                 continue
             try:
                 cond = self.cond(r.condition)
+            except ResolveError as e:  # an ACL's argument: smp_resolve_args's ARGC_ACL words
+                said = f"{acl_words(e)} in proxy '{self.p.name}'."
+                self.error(r.loc, said, unresolved=True, cite=Cite.LATE_TIGHT)
+                continue
             except CompileError as e:
-                message = f"'{rule_set} {r.action}': {e}"
-                self.error(r.loc, message, unresolved=isinstance(e, ResolveError))
+                self.error(r.loc, f"'{rule_set} {r.action}': {e}")
                 continue
             out.append(Rule(action, cond, r.loc.file, r.loc.line, r.action))
         return tuple(out)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pylvs.config.errors import Cite, Kind, Location, Problems
+from pylvs.config.errors import Cite, Kind, Location, Problem, Problems, Severity
 from pylvs.config.haproxy import convert_cookie, convert_dispatch, convert_http, lua, ssl_options
 from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.compile_rules import compile_config
@@ -30,6 +30,7 @@ from pylvs.config.haproxy.model import (
     Server,
     StatsSocket,
 )
+from pylvs.config.haproxy.resolve_alerts import resolution_alerts
 from pylvs.config.haproxy.ssl_global import tls_defaults
 from pylvs.config.haproxy.state_paths import with_state_file
 from pylvs.model.director import DirectorSpec, GlobalSpec
@@ -140,6 +141,7 @@ def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None)
     said: set[tuple[Location, str]] = set()
     haproxys = set(compiled.unresolved)  # what HAProxy's check_config_validity refuses too
     for proxy in config.proxies:
+        found: list[Problem] = []
         for loc, message in compiled.by_proxy.get(proxy.name, ()):
             if (loc, message) in said:
                 continue
@@ -147,9 +149,11 @@ def rules(config: HaproxyConfig, problems: Problems, read_file: ReadFile | None)
             if not proxy.disabled:
                 kind = Kind.CONFIG if (loc, message) in haproxys else Kind.UNSUPPORTED
                 cite = compiled.cites.get((loc, message), Cite.PARSING)
-                problems.error(loc, message, kind, cite)
+                found.append(Problem(loc, Severity.ERROR, message, kind, cite))
             else:
                 problems.warning(loc, f"rule left out: {message}", Kind.UNSUPPORTED)
+        for p in resolution_alerts(found):
+            problems.add(p)
     return compiled.carrier(config)
 
 

@@ -280,7 +280,7 @@ def compile_arg(kind: str, text: str, ctx: CompileContext, pos: int, where: str)
     if kind == "SRV":
         return resolve_server(text, ctx, pos, where)
     if kind == "USR" and text not in ctx.userlists:
-        raise CompileError(
+        raise ResolveError(
             f"unable to find userlist '{text}' referenced in arg {pos + 1} of {where}"
         )
     return text
