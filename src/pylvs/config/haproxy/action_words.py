@@ -77,7 +77,8 @@ def known(rule_set: str, action: str) -> bool:
     """Whether HAProxy's build knows `action` in `rule_set`."""
     family = rule_set.split(maxsplit=1)[0]
     names = [kw.removesuffix("(*)") for kw in REGISTERED.get(rule_set, [])]
-    return action in names or action in _BUILT_IN.get(family, []) or action.startswith("track-sc")
+    track = action.startswith("track-sc") and ("track-sc" in names or family == "tcp-request")
+    return action in names or action in _BUILT_IN.get(family, []) or track
 
 
 def unknown_action(rule_set: str, word: str, proxy_type: str, proxy: str) -> str:

@@ -1,20 +1,15 @@
-"""HAProxy's "did you mean" guess for an unknown keyword (src/tools.c `make_word_fingerprint`,
-`word_fingerprint_distance`; src/cfgparse.c `cfg_find_best_match`; src/proxy.c
-`proxy_find_best_option`, 2.6).
-
-A word's fingerprint counts its transitions between character classes (each letter its own
-class, digits one, anything else one, with begin and end marks) and flags the classes seen; the
-distance of two words is the sum of the differences of their fingerprints.  The closest
-candidate wins (the first one on a tie), unless the distance is more than twice the length of
-the word or of the candidate.  The candidates are HAProxy's: the keywords registered for the
-section (as `haproxy -dKcfg` lists them), then the words its parser knows itself
-(`common_kw_list`, `common_options`).
+"""HAProxy's "did you mean" guess for an unknown keyword of `global` or a proxy section, or an
+unknown option (src/cfgparse.c `cfg_find_best_match`, src/proxy.c `proxy_find_best_option`,
+2.6): the word nearest by fingerprint (config/keywords/fingerprint.py `closest`) among
+HAProxy's candidates: the keywords registered for the section (as `haproxy -dKcfg` lists
+them), then the words its parser knows itself (`common_kw_list`, `common_options`).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
+
+from pylvs.config.keywords.fingerprint import closest
 
 
 def _words(text: str) -> list[str]:
@@ -96,46 +91,10 @@ _COMMON_OPTIONS = _words("""
     tcp-check external-check forwardfor original-to
 """)
 
-_BEGIN_END = 28
-
-
-def fingerprint(word: str) -> Counter[int]:
-    fp: Counter[int] = Counter()
-    before = _BEGIN_END
-    for ch in word.lower():
-        if "a" <= ch <= "z":
-            to = ord(ch) - ord("a") + 1
-        elif "0" <= ch <= "9":
-            to = 27
-        else:
-            to = _BEGIN_END
-        fp[to] = 1  # the class was seen (tools.c: fp[to] = 1)
-        fp[32 * before + to] += 1
-        before = to
-    fp[32 * before + _BEGIN_END] += 1
-    return fp
-
-
-def distance(a: Counter[int], b: Counter[int]) -> int:
-    return sum(abs(a[k] - b[k]) for k in a.keys() | b.keys())
-
-
-def best_match(word: str, candidates: Iterable[str]) -> str | None:
-    mine = fingerprint(word)
-    best: str | None = None
-    best_dist = -1
-    for cand in candidates:
-        d = distance(mine, fingerprint(cand))
-        if best is None or d < best_dist:
-            best, best_dist = cand, d
-    if best is None or best_dist > 2 * len(word) or best_dist > 2 * len(best):
-        return None
-    return best
-
 
 def hint(word: str, candidates: Iterable[str]) -> str:
     """ "; did you mean 'x' maybe ?" when HAProxy would guess, else ""."""
-    best = best_match(word, candidates)
+    best = closest(word, candidates)
     return f"; did you mean '{best}' maybe ?" if best else ""
 
 

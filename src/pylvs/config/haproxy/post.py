@@ -73,7 +73,9 @@ def finish(
     for d, p in zip(drafts, proxies, strict=True):
         if p.mode != "http":
             _no_http(d, p, ctx)
-        if p.has_frontend and not p.binds:  # cfgparse.c check_config_validity
+        # cfgparse.c check_config_validity (a `bind` HAProxy refused still made its listener,
+        # and a file with errors is not checked further)
+        if p.has_frontend and not p.binds and not ctx.problems.has_errors():
             ctx.warning(
                 p.loc,
                 f"{p.type_str} '{p.name}' has no 'bind' directive. Please declare it as a backend"

@@ -348,7 +348,7 @@ _KEYWORDS: dict[str, P] = {
     "description": proxy_keyword(_word_setter("description").handler, 1),
     "disabled": proxy_keyword(_disabled),
     "enabled": proxy_keyword(_disabled),
-    "acl": proxy_keyword(rules.acl, 2, in_defaults=False),
+    "acl": proxy_keyword(rules.acl, 1, in_defaults=False),
     "tcp-request": proxy_keyword(rules.tcp_request, 1),
     "tcp-response": proxy_keyword(rules.tcp_response, 1),
     "http-request": proxy_keyword(rules.rule_reader("http-request", "http_request")),

@@ -15,7 +15,14 @@ import re
 from collections.abc import Callable
 
 from pylvs.config.errors import Cite, Kind
-from pylvs.config.haproxy import action_words, cache, lua, resolvers_action, switch_mode
+from pylvs.config.haproxy import (
+    action_args,
+    action_words,
+    cache,
+    lua,
+    resolvers_action,
+    switch_mode,
+)
 from pylvs.config.haproxy.draft import ProxyDraft
 from pylvs.config.haproxy.model import Condition, Rule, StickRule, SwitchRule
 from pylvs.config.haproxy.replies import HttpReply, ReplyError, parse_reply
@@ -110,6 +117,13 @@ def acl(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     if name in {"if", "unless", "or"} or not all(c.isalnum() or c in "_-.:" for c in name):
         ctx.error(st.args[0].loc, f"invalid character in ACL name '{name}'.")
         return
+    if len(st.args) < 2:  # acl.c parse_acl_expr: no fetch word
+        ctx.error(
+            st.loc,
+            f"error detected while parsing ACL '{name}' : missing fetch method in ACL"
+            " expression ''.",
+        )
+        return
     warnings: list[str] = []
     try:
         parsed = parse_acl(list(st.args[1:]), name, warnings, ctx.host)
@@ -151,6 +165,24 @@ def _final(rule: Rule) -> bool:
     return rule.action in FINAL and not (rule.action == "redirect" and "ignore-empty" in rule.args)
 
 
+def _refused(word: Word, ctx: Context, d: ProxyDraft, rule_set: str) -> bool:
+    """An action HAProxy's build does not register for the rule set (refused as it words it),
+    or one it has that pylvs does not take."""
+    action = word.text.partition("(")[0]
+    allowed = ACTIONS[rule_set]
+    if not action_words.known(rule_set, action):
+        said = action_words.unknown_action(rule_set, word.text, d.type_str, d.name)
+        ctx.error(word.loc, said, cite=Cite.TIGHT if rule_set.startswith("http-") else None)
+        return True
+    if action not in allowed:  # HAProxy's build has it, pylvs does not
+        ctx.error(
+            word.loc,
+            f"'{rule_set}' expects {', '.join(sorted(allowed))} but got '{word.text}'.",
+        )
+        return True
+    return False
+
+
 def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule | None:
     head, cond_words = split_condition(st.args)
     if not head and rule_set.startswith("http-"):  # "but got 'if'", "'' (missing argument)"
@@ -163,23 +195,16 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
         return None
     word = head[0]
     action = word.text.partition("(")[0]
-    allowed = ACTIONS[rule_set]
     if action.startswith("lua.") and lua.known_action(action, rule_set):
         return _lua_rule(st, ctx, d, rule_set, head=head, cond_words=cond_words)
-    if _track_past_max(word, ctx, d, rule_set):
-        return None
-    if action not in allowed and not action_words.known(rule_set, action):
-        said = action_words.unknown_action(rule_set, word.text, d.type_str, d.name)
-        ctx.error(word.loc, said, cite=Cite.TIGHT if rule_set.startswith("http-") else None)
-        return None
-    if action not in allowed:  # HAProxy's build has it, pylvs does not
-        ctx.error(
-            word.loc,
-            f"'{rule_set}' expects {', '.join(sorted(allowed))} but got '{word.text}'.",
-        )
+    if _track_past_max(word, ctx, d, rule_set) or _refused(word, ctx, d, rule_set):
         return None
     check = _WORDS.get(action)
     if check is not None and not check(st, ctx, d, rule_set, head):
+        return None
+    said = action_args.complaint(rule_set, word.text, len(head) - 1, f"{d.type_str} '{d.name}'")
+    if said is not None:
+        ctx.error(word.loc, said)
         return None
     if len(head) - 1 < MIN_ARGS.get(action, 0):
         ctx.error(word.loc, f"'{rule_set} {action}' expects {MIN_ARGS[action]} argument(s).")

@@ -38,15 +38,17 @@ def distance(a: list[int], b: list[int]) -> int:
 
 
 def closest(word: str, known: Iterable[str], prefix: frozenset[str] = frozenset()) -> str | None:
-    """action_suggest: the known word nearest to `word` (make_word_fingerprint is the update
-    done twice), the first of equals; None when it is more than twice as far as either word is
-    long (three times for the words in `prefix`, matched by prefix: `track-sc`)."""
+    """action_suggest, cfgparse.c cfg_find_best_match, proxy.c proxy_find_best_option: the
+    known word nearest to `word`, the first of equals; None when it is more than twice as far
+    as either word is long (three times for the words in `prefix`, matched by prefix:
+    `track-sc`).  haproxy 2.6.12 suggests 'set-dst' for `http-request set-status`: one update
+    per word (at 12 from it, where two would put it at 21, past 2 x 7)."""
     if not word:
         return None
-    mine = fingerprint((word, word))
+    mine = fingerprint((word,))
     best, best_dist = None, 0
     for kw in known:
-        dist = distance(mine, fingerprint((kw, kw)))
+        dist = distance(mine, fingerprint((kw,)))
         if best is None or dist < best_dist:
             best, best_dist = kw, dist
     if best is None:

@@ -25,6 +25,7 @@ WRAP = {
 }
 ARGS = {"section": "n", "tcp-ut": "1s", "clitcpka-idle": "1s", "srvtcpka-idle": "1s"}
 ARGS["socks4"] = "127.0.0.1:1080"  # its address is checked (the health check may use it)
+ARGS["filter"] = "trace"  # a filter HAProxy registers (filters.c refuses other names)
 
 
 def test_the_doc_is_generated_from_the_list() -> None:
