@@ -11,6 +11,7 @@ An HTTP rule's complaint is wrapped ("error detected in frontend 'fe' while pars
 from __future__ import annotations
 
 from pylvs.proto.sample.vars import VarError, parse_var_name
+from pylvs.sched.haproxy.cnum import atoi
 
 _FETCH = "missing fetch method"
 _BY_ACTION = {
@@ -79,3 +80,39 @@ def _said(rule_set: str, word: str, said: str, proxy: str) -> str:
     if rule_set.startswith("tcp-"):
         return said
     return f"error detected in {proxy} while parsing '{rule_set} {word}' rule : {said}."
+
+
+_REDIRECT_VALUES = ("location", "prefix", "scheme", "set-cookie", "clear-cookie", "code")
+_REDIRECT_FLAGS = ("drop-query", "append-slash", "ignore-empty")
+
+
+def redirect_problem(words: list[str], *, response: bool) -> str | None:
+    """http_rules.c http_parse_redirect_rule's walk over a redirect's words (those before its
+    condition): what it says of the first it refuses, None when they are fine."""
+    kind = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in _REDIRECT_VALUES:
+            if i + 1 >= len(words) or not words[i + 1]:
+                return f"missing argument for '{word}'"
+            i += 1
+            if word in ("location", "prefix", "scheme"):
+                kind = word
+            code = atoi(words[i])
+            if word == "code" and not (301 <= code <= 303 or 307 <= code <= 308):
+                return (
+                    f"'code': unsupported HTTP code '{words[i]}' (must be one of 301, 302, 303,"
+                    " 307 or 308)"
+                )
+        elif word not in _REDIRECT_FLAGS:
+            return (
+                "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie',"
+                f" 'drop-query', 'ignore-empty' or 'append-slash' (was '{word}')"
+            )
+        i += 1
+    if kind is None:
+        return "redirection type expected ('prefix', 'location', or 'scheme')"
+    if response and kind != "location":
+        return "response only supports redirect type 'location'"
+    return None

@@ -131,8 +131,12 @@ MUX_MODES = {"h1": "http", "h2": "http", "fcgi": "http", "none": "tcp"}
 _BIND_FLAGS = {"transparent", "accept-proxy", "v4v6", "v6only"}
 
 
-def read_bind(st: Statement, ctx: Context, what: str, first: int = 0) -> Bind | None:
-    """`bind ADDRS [options...]` (or `stats socket ADDR [options]` with `first` = 1)."""
+def read_bind(
+    st: Statement, ctx: Context, what: str, first: int = 0, section: str = ""
+) -> Bind | None:
+    """`bind ADDRS [options...]` (or `stats socket ADDR [options]` with `first` = 1); in a
+    proxy `section`, its options' complaints name the line as listener.c bind_parse_args
+    does ("'bind ADDR' in section 'frontend' : ...")."""
     args = st.args[first:]
     if not args:
         ctx.error(
@@ -144,6 +148,7 @@ def read_bind(st: Statement, ctx: Context, what: str, first: int = 0) -> Bind | 
     endpoints = bind_endpoints(args[0], ctx, what)
     if endpoints is None:
         return None
+    line = f"'{what} {args[0].text}' in section '{section}'" if section else ""
     typed: dict[str, str] = {}
     flags: set[str] = set()
     others: list[tuple[str, tuple[str, ...]]] = []
@@ -151,7 +156,8 @@ def read_bind(st: Statement, ctx: Context, what: str, first: int = 0) -> Bind | 
     while i < len(args):
         key = args[i].text
         if key in ssl_options.BIND:  # TLS: checked there, kept in `others` for convert.py
-            taken = ssl_options.read_bind_word(args, i, ctx, what, others)
+            named = f"{line} : " if line else ""
+            taken = ssl_options.read_bind_word(args, i, ctx, what, others, named=named)
             if taken is None:
                 return None
             i += taken
@@ -173,6 +179,9 @@ def read_bind(st: Statement, ctx: Context, what: str, first: int = 0) -> Bind | 
             why = unsupported.BIND[key][1]
             ctx.warning(args[i].loc, unsupported.message(key, why), Kind.UNSUPPORTED)
             i += 1 + arity
+        elif line:
+            ctx.error(args[i].loc, f"{line}: unknown keyword '{key}'.")
+            return None
         else:
             ctx.error(args[i].loc, f"'{what}' : unknown keyword '{key}'.")
             return None
@@ -215,6 +224,7 @@ def _make_bind(
         return None
     return Bind(
         loc=st.loc,
+        arg=st.args[1 if what == "stats socket" else 0].text,
         endpoints=endpoints,
         name=typed.get("name"),
         maxconn=numbers.get("maxconn"),

@@ -64,6 +64,7 @@ class Bind:
     proto: str | None = None  # `proto NAME`: the multiplexer (h1, h2) its connections get
     # Options of config/haproxy/unsupported.py's list, as written (each was warned about).
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    arg: str = ""  # the addresses as written (HAProxy's bind_conf->arg, in its messages)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from pylvs.config.errors import Cite, Kind, Location
-from pylvs.config.haproxy import compression
+from pylvs.config.haproxy import compression, email_alert
 from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.checkpost import check_port_problem, proxy_checks
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
@@ -26,6 +26,7 @@ from pylvs.config.haproxy.init_addr import init_addr, named
 from pylvs.config.haproxy.logline import line_format
 from pylvs.config.haproxy.lua import registered as lua_registered
 from pylvs.config.haproxy.model import (
+    Bind,
     Global,
     HaproxyConfig,
     HttpErrors,
@@ -66,6 +67,7 @@ def finish(
     tables |= {spec.name for ps in peers for spec, _ in ps.tables}
     errors = {e.name for e in http_errors}
     sections = {ps.name for ps in peers}
+    mailers = {k.name for k in kept if k.kind == "mailers"}
     linked: dict[tuple[str, str], tuple[str, str]] = {}
     # check_config_validity's order, proxy by proxy: proxy_cfg_ensure_no_http, the backends
     # used, stick tables and peers, timeouts, the servers' tracks, what needs `mode http`;
@@ -82,6 +84,7 @@ def finish(
                 " if this was intended.",
                 cite=Cite.NONE,
             )
+        email_alert.incomplete(d, ctx)
         _targets(d, p, by_backend, ctx)
         _stick_tables(p, tables, ctx)
         sync = p.stick_table.peers if p.stick_table is not None else None
@@ -93,7 +96,11 @@ def finish(
             )
         _timeouts(p, ctx)
         check_tracks([p], ctx, by_backend, linked)
+        email_alert.unknown_mailers(d, mailers, ctx)
         _mode_warnings(d, p, ctx, bool(glob.logs))
+    for p in proxies:  # check_config_validity's later loop: prepare_bind_conf (ssl_sock.c)
+        for b in p.binds:
+            _bind_certificates(p, b, ctx)
     for p in proxies:
         for ref in p.more.errorfiles_refs:
             if ref.name not in errors:
@@ -418,6 +425,21 @@ def _targets(d: ProxyDraft, p: Proxy, backends: dict[str, Proxy], ctx: Context) 
                 f" {role} (see 'mode').",
                 cite=Cite.NONE,
             )
+
+
+def _bind_certificates(p: Proxy, b: Bind, ctx: Context) -> None:
+    """ssl_sock.c ssl_sock_prepare_bind_conf: a TLS bind needs a certificate, unless it makes
+    them (`generate-certificates`); with `strict-sni` it only warns."""
+    words = {k for k, _ in b.others}
+    if "ssl" not in words or words & {"crt", "crt-list", "generate-certificates"}:
+        return
+    said = f"Proxy '{p.name}': no SSL certificate specified for bind '{b.arg}' at"
+    where = f"[{b.loc.file}:{b.loc.line}]"
+    if "strict-sni" in words:
+        fails = f"{said} {where}, ssl connections will fail (use 'crt')."
+        ctx.warning(b.loc, fails, cite=Cite.NONE)
+    else:
+        ctx.error(b.loc, f"{said} {where} (use 'crt').", cite=Cite.NONE)
 
 
 def _stick_tables(p: Proxy, tables: set[str], ctx: Context) -> None:

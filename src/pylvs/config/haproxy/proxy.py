@@ -47,7 +47,7 @@ def _mode(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 
 
 def _bind(st: Statement, ctx: Context, d: ProxyDraft) -> None:
-    bind = read_bind(st, ctx, "bind")
+    bind = read_bind(st, ctx, "bind", section=d.kind)
     if bind is not None:
         d.binds = (*d.binds, bind)
 

@@ -302,12 +302,9 @@ def _redirect_words(
 ) -> bool:
     """http_parse_redirect_rule's checks of the kind: one of location/prefix/scheme, in any
     place (compile_rules reads the rest), and only `location` in a response."""
-    kinds = [w.text for w in words[:-1] if w.text in ("location", "prefix", "scheme")]
-    text = ""
-    if not kinds:
-        text = "redirection type expected ('prefix', 'location', or 'scheme')"
-    elif rule_set == "http-response" and kinds[-1] != "location":
-        text = "response only supports redirect type 'location'"
+    text = action_args.redirect_problem(
+        [w.text for w in words], response=rule_set == "http-response"
+    )
     if text:
         ctx.error(
             st.loc,
@@ -427,11 +424,11 @@ def tcp_response(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 def redirect(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     head, cond_words = split_condition(st.args)
     # the words may come in any order (http_parse_redirect_rule); compile_rules reads them
-    if not any(w.text in ("location", "prefix", "scheme") for w in head[:-1]):
+    text = action_args.redirect_problem([w.text for w in head], response=False)
+    if text:
         ctx.error(
             st.loc,
-            f"error detected in {d.type_str} '{d.name}' while parsing redirect rule :"
-            " redirection type expected ('prefix', 'location', or 'scheme').",
+            f"error detected in {d.type_str} '{d.name}' while parsing redirect rule : {text}.",
         )
         return
     ok, cond = condition(

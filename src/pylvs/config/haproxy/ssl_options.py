@@ -15,7 +15,7 @@ here stay in config/haproxy/unsupported.py (warned, not acted on).
 
 from __future__ import annotations
 
-from pylvs.config.errors import Kind, Location, Problems
+from pylvs.config.errors import Cite, Kind, Location, Problems
 from pylvs.config.haproxy.model import HaproxyConfig
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement, Word
@@ -141,16 +141,17 @@ def read_server_word(
 
 
 def read_bind_word(
-    args: tuple[Word, ...], i: int, ctx: Context, what: str, others: Others
+    args: tuple[Word, ...], i: int, ctx: Context, what: str, others: Others, *, named: str = ""
 ) -> int | None:
-    """The TLS word at args[i] of a bind line (args[0]: its address), kept in `others`."""
+    """The TLS word at args[i] of a bind line (args[0]: its address), kept in `others`;
+    `named` is how listener.c names the line in its complaints (else "'bind ADDR' : ")."""
     key = args[i].text
     n = BIND[key]
     if n and i + n >= len(args):
         ctx.error(args[i].loc, f"'{what}' : missing value for option '{key}'.")
         return None
     values = tuple(based(key, a, ctx) for a in args[i + 1 : i + 1 + n])
-    if n and not check_bind(key, values[0], ctx, f"{what} {args[0].text}"):
+    if n and not check_bind(key, values[0], ctx, named or f"'{what} {args[0].text}' : "):
         return None
     kept = tuple(a.text for a in values)
     if key == "crt-list":  # its lines are read by the runtime, under the bases of now
@@ -173,9 +174,8 @@ def based(key: str, v: Word, ctx: Context) -> Word:
     return v._replace(text=f"{base}/{v.text}")
 
 
-def check_bind(key: str, v: Word, ctx: Context, what: str) -> bool:
+def check_bind(key: str, v: Word, ctx: Context, prefix: str) -> bool:
     """A bind TLS word's value; False after an error (located at the value)."""
-    prefix = f"'{what}' : "
     if key == "verify" and v.text not in _BIND_VERIFY:
         ctx.error(
             v.loc,
@@ -386,15 +386,19 @@ def effective_verify(tls: TlsServerSpec, global_verify: str) -> str:
 
 
 def check_server_verify(
-    tls: TlsServerSpec, global_verify: str, loc: Location, problems: Problems
+    tls: TlsServerSpec, global_verify: str, loc: Location, problems: Problems, who: str
 ) -> bool:
-    """src/ssl_sock.c ssl_sock_prepare_srv_ctx: verifying without a CA file is refused."""
+    """src/ssl_sock.c ssl_sock_prepare_srv_ctx: verifying without a CA file is refused, in
+    words chosen by the global `ssl-server-verify` (required by default), whatever the
+    server's own `verify` says; the server's context names it ("[F:L] : 'server B/S' : ")."""
     if effective_verify(tls, global_verify) != "required" or tls.ca_file is not None:
         return True
-    if tls.verify is None:
-        problems.error(loc, _DEFAULT_VERIFY_ALERT, Kind.CONFIG)
-    else:
-        problems.error(loc, "verify is enabled but no CA file specified.", Kind.CONFIG)
+    said = (
+        _DEFAULT_VERIFY_ALERT
+        if global_verify == "required"
+        else "verify is enabled but no CA file specified."
+    )
+    problems.error(loc, f"'{who}' : {said}", Kind.CONFIG, Cite.PLACE)
     return False
 
 
@@ -406,7 +410,7 @@ def check_servers(config: HaproxyConfig, problems: Problems) -> str:
         for s in proxy.servers:
             tls, use_ssl = server_tls(s.others)
             if tls is not None and (use_ssl == 1 or tls.check_ssl):
-                check_server_verify(tls, verify, s.loc, problems)
+                check_server_verify(tls, verify, s.loc, problems, f"server {proxy.name}/{s.name}")
     return verify
 
 

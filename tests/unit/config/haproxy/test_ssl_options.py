@@ -31,7 +31,9 @@ def test_a_bind_with_ssl_gets_its_certificates_and_settings() -> None:
         "frontend f\n bind :443 ssl crt /both.pem crt /cert.pem alpn h2,http/1.1"
         " ssl-min-ver TLSv1.2 verify optional ca-file /ca.pem ciphers HIGH\n bind :80\n"
     )
-    assert said == ["7:34: 'bind :443' : No Private Key found in '/cert.pem.key'."]
+    assert said == [
+        "7:34: 'bind :443' in section 'frontend' : No Private Key found in '/cert.pem.key'."
+    ]
     spec, said = _spec(
         "frontend f\n bind :443 ssl crt /both.pem alpn h2,http/1.1"
         " ssl-min-ver TLSv1.2 verify optional ca-file /ca.pem ciphers HIGH\n bind :80\n"
@@ -50,21 +52,21 @@ def test_a_bind_with_ssl_gets_its_certificates_and_settings() -> None:
 def test_bad_bind_values_are_located_errors_in_haproxys_words() -> None:
     cases = {
         "bind :443 ssl crt /junk.pem": (
-            "7:20: 'bind :443' : unable to load certificate from file '/junk.pem'."
+            "7:20: 'bind :443' in section 'frontend' : unable to load certificate from file '/junk.pem'."
         ),
         "bind :443 ssl crt /none.pem": (
-            "7:20: 'bind :443' : unable to stat SSL certificate from file '/none.pem' : No"
+            "7:20: 'bind :443' in section 'frontend' : unable to stat SSL certificate from file '/none.pem' : No"
             " such file or directory."
         ),
         "bind :443 ssl crt /both.pem verify bogus": (
-            "7:37: 'bind :443' : 'verify' : unknown verify method 'bogus', only 'none',"
+            "7:37: 'bind :443' in section 'frontend' : 'verify' : unknown verify method 'bogus', only 'none',"
             " 'optional', and 'required' are supported"
         ),
         "bind :443 ssl crt /both.pem ssl-max-ver TLSv9": (
-            "7:42: 'bind :443' : 'TLSv9' : unknown ssl/tls version"
+            "7:42: 'bind :443' in section 'frontend' : 'TLSv9' : unknown ssl/tls version"
         ),
         "bind :443 ssl crt /both.pem ca-file /junk.pem": (
-            "7:38: 'bind :443' : 'ca-file' : unable to load /junk.pem"
+            "7:38: 'bind :443' in section 'frontend' : 'ca-file' : unable to load /junk.pem"
         ),
         "bind :443 ssl crt": "7:16: 'bind' : missing value for option 'crt'.",
     }
@@ -95,9 +97,17 @@ def test_a_server_takes_ssl_from_the_default_server_above_it_only() -> None:
 def test_verifying_a_server_without_a_ca_file_is_refused() -> None:
     _s, said = _spec("backend b\n server s 127.0.0.1:1 ssl\n")
     assert len(said) == 1
-    assert said[0].startswith("7:2: verify is enabled by default but no CA file specified.")
+    assert said[0].startswith(
+        "7:2: 'server b/s' : verify is enabled by default but no CA file specified."
+    )
+    # the words follow the global ssl-server-verify (ssl_sock.c), not the server's `verify`
     _s, said = _spec("backend b\n server s 127.0.0.1:1 ssl verify required\n")
-    assert said == ["7:2: verify is enabled but no CA file specified."]
+    assert said[0].startswith("7:2: 'server b/s' : verify is enabled by default")
+    plain = (
+        "global\n ssl-server-verify none\nbackend b\n server s 127.0.0.1:1 ssl verify required\n"
+    )
+    _s, said = _spec(plain)
+    assert said == ["9:2: 'server b/s' : verify is enabled but no CA file specified."]
     _s, said = _spec("backend b\n server s 127.0.0.1:1 ssl verify required ca-file /ca.pem\n")
     assert said == []
     _s, said = _spec("backend b\n server s 127.0.0.1:1 ssl verify maybe\n")
