@@ -101,7 +101,30 @@ def host_facts(*, quiet_lua: bool = False) -> HostFacts:
         read_file=read_file,
         exists=os.path.exists,
         lua=lambda: _lua_loader(quiet_lua),
+        tls_list_ok=tls_list_ok,
     )
+
+
+def tls_list_ok(kind: str, value: str) -> bool:
+    """Whether OpenSSL here takes `value` as a list of `kind` (as the runtime sets them:
+    dataplane/haproxy/tls_native.py); True when that cannot be told."""
+    import ssl
+
+    from pylvs.dataplane.haproxy import tls_native
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        if kind == "ciphers":
+            ctx.set_ciphers(value)
+        elif kind == "ciphersuites":
+            return tls_native.set_ciphersuites(ctx, value)
+        elif kind == "curves":
+            return tls_native.set_groups(ctx, value)
+    except ssl.SSLError:
+        return False
+    except tls_native.NativeUnavailableError:
+        return True
+    return True
 
 
 def _lua_loader(quiet: bool) -> object:

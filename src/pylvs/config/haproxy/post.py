@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from pylvs.config.errors import Cite, Kind, Location
-from pylvs.config.haproxy import compression, email_alert
+from pylvs.config.haproxy import compression, email_alert, tls_lists
 from pylvs.config.haproxy.addresses import MUX_MODES
 from pylvs.config.haproxy.checkpost import check_port_problem, proxy_checks
 from pylvs.config.haproxy.draft import ProxyDraft, ServerDraft
@@ -96,11 +96,13 @@ def finish(
             )
         _timeouts(p, ctx)
         check_tracks([p], ctx, by_backend, linked)
+        tls_lists.check_servers(p, tuple(glob.others), ctx)  # prepare_srv
         email_alert.unknown_mailers(d, mailers, ctx)
         _mode_warnings(d, p, ctx, bool(glob.logs))
     for p in proxies:  # check_config_validity's later loop: prepare_bind_conf (ssl_sock.c)
         for b in p.binds:
             _bind_certificates(p, b, ctx)
+            tls_lists.check_bind(p, b, tuple(glob.others), ctx)
     for p in proxies:
         for ref in p.more.errorfiles_refs:
             if ref.name not in errors:

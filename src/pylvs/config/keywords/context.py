@@ -43,6 +43,9 @@ class HostFacts:
     # Makes what runs HAProxy's `lua-load` files for one read (config/haproxy/lua.py
     # `LuaHost`, engine/lua/loader.py); without it `lua.NAME` keywords are not checked.
     lua: Callable[[], Any] | None = None
+    # Whether this host's OpenSSL takes a TLS list ("ciphers", "ciphersuites" or "curves",
+    # and the list): HAProxy refuses a list OpenSSL refuses when it prepares its contexts.
+    tls_list_ok: Callable[[str, str], bool] | None = None
 
 
 @dataclass
