@@ -202,9 +202,9 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
     check = _WORDS.get(action)
     if check is not None and not check(st, ctx, d, rule_set, head):
         return None
-    said = action_args.complaint(rule_set, word.text, len(head) - 1, f"{d.type_str} '{d.name}'")
-    if said is not None:
-        ctx.error(word.loc, said)
+    few = action_args.complaint(rule_set, word.text, len(head) - 1, f"{d.type_str} '{d.name}'")
+    if few is not None:
+        ctx.error(word.loc, few)
         return None
     if len(head) - 1 < MIN_ARGS.get(action, 0):
         ctx.error(word.loc, f"'{rule_set} {action}' expects {MIN_ARGS[action]} argument(s).")

@@ -64,7 +64,8 @@ def test_without_the_bases_relative_paths_stay_relative() -> None:
     # the file is looked for where HAProxy looks: here, not under a base
     _, said = _spec(D + "frontend f\n bind :443 ssl crt site.pem\n")
     assert said == [
-        "7: 'bind :443' in section 'frontend' : unable to stat SSL certificate from file 'site.pem' : No such file"
+        "7: 'bind :443' in section 'frontend' : "
+        "unable to stat SSL certificate from file 'site.pem' : No such file"
         " or directory."
     ]
 
@@ -163,10 +164,12 @@ def test_verification_words_reach_the_specs() -> None:
 def test_bad_verification_values_are_haproxys_errors() -> None:
     cases = {
         "bind :443 ssl crt /abs/site.pem crt-ignore-err 0,2": (
-            "'bind :443' in section 'frontend' : 'crt-ignore-err' : ID '0' out of range (1..94) in error IDs list '0,2'"
+            "'bind :443' in section 'frontend' : "
+            "'crt-ignore-err' : ID '0' out of range (1..94) in error IDs list '0,2'"
         ),
         "bind :443 ssl crt /abs/site.pem ca-ignore-err 95": (
-            "'bind :443' in section 'frontend' : 'ca-ignore-err' : ID '95' out of range (1..94) in error IDs list '95'"
+            "'bind :443' in section 'frontend' : "
+            "'ca-ignore-err' : ID '95' out of range (1..94) in error IDs list '95'"
         ),
         "bind :443 ssl crt /abs/site.pem crl-file /none.pem": (
             "'bind :443' in section 'frontend' : 'crl-file' : unable to load /none.pem"

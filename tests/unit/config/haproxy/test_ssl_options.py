@@ -52,14 +52,17 @@ def test_a_bind_with_ssl_gets_its_certificates_and_settings() -> None:
 def test_bad_bind_values_are_located_errors_in_haproxys_words() -> None:
     cases = {
         "bind :443 ssl crt /junk.pem": (
-            "7:20: 'bind :443' in section 'frontend' : unable to load certificate from file '/junk.pem'."
+            "7:20: 'bind :443' in section 'frontend' : "
+            "unable to load certificate from file '/junk.pem'."
         ),
         "bind :443 ssl crt /none.pem": (
-            "7:20: 'bind :443' in section 'frontend' : unable to stat SSL certificate from file '/none.pem' : No"
+            "7:20: 'bind :443' in section 'frontend' : "
+            "unable to stat SSL certificate from file '/none.pem' : No"
             " such file or directory."
         ),
         "bind :443 ssl crt /both.pem verify bogus": (
-            "7:37: 'bind :443' in section 'frontend' : 'verify' : unknown verify method 'bogus', only 'none',"
+            "7:37: 'bind :443' in section 'frontend' : "
+            "'verify' : unknown verify method 'bogus', only 'none',"
             " 'optional', and 'required' are supported"
         ),
         "bind :443 ssl crt /both.pem ssl-max-ver TLSv9": (
