@@ -189,7 +189,9 @@ def read_bind(
     if proto is not None and proto not in MUX_MODES:
         ctx.error(st.loc, f"'{what} {args[0].text}' : 'proto' :  unknown MUX protocol '{proto}'")
         return None
-    return _make_bind(st, ctx, what, endpoints, typed=typed, flags=flags, others=tuple(others))
+    return _make_bind(
+        st, ctx, what, endpoints, typed=typed, flags=flags, others=tuple(others), arg=args[0].text
+    )
 
 
 def _make_bind(
@@ -201,6 +203,7 @@ def _make_bind(
     typed: dict[str, str],
     flags: set[str],
     others: tuple[tuple[str, tuple[str, ...]], ...],
+    arg: str,
 ) -> Bind | None:
     numbers: dict[str, int | None] = {}
     for key in ("maxconn", "backlog", "id"):
@@ -224,7 +227,7 @@ def _make_bind(
         return None
     return Bind(
         loc=st.loc,
-        arg=st.args[1 if what == "stats socket" else 0].text,
+        arg=arg,
         endpoints=endpoints,
         name=typed.get("name"),
         maxconn=numbers.get("maxconn"),
