@@ -51,20 +51,11 @@ DIFFERENT = {
     # session 16's cases still worded otherwise (each a keyword's own message to take over)
     "capture_bad": "'capture response header' stops at the bad length; 'capture' alone",
     "default_server_bad": "default-server's messages carry no 'default-server NAME' context",
-    "dup_backend_listen": "a duplicate proxy name: 'Parsing [F:L]:', a listen named 'proxy'",
-    "dup_frontend": "a duplicate proxy name: 'Parsing [F:L]:' (cfgparse-listen.c)",
     "global_typos": "'stats socket' without an address, nbthread's own words",
     "log_missing_target": "'log' without arguments: log.c's own words",
-    "monitor_bad": "'monitor-uri' without its URI",
     "peers_bad": "'peer' lines parsed as servers (parse_server: 'server (null)/p2')",
-    "rule_missing_if": "'expects either 'if' or 'unless'', cited 'parsing [F:L]:'",
-    "server_ca_missing": "ca-file: two alerts (ssl_store_load_locations_file, then srv_parse)",
     "server_dup_id": "a server id used twice: server.c's words, said while reading",
-    "ssl_min_ver_bad": "a server's 'ssl-min-ver' complaint ends with a dot",
     "stats_bad": "'stats uri/realm/refresh' without a value: stats.c's words",
-    "stick_table_twice": "a second stick-table: 'stick-table name conflicts' (stick_table.c)",
-    "tcp_action_arg_words": "'tcp-request inspect-delay': tcp_rules.c's own words",
-    "unique_id_bad": "'unique-id-header' without a name",
     "use_backend_in_backend": "the 'default_backend has precedence over the servers' warning",
 }
 

@@ -194,22 +194,23 @@ def _global(g: GlobalDraft) -> Global:
 
 
 def _unique_names(drafts: list[ProxyDraft], ctx: Context) -> None:
-    """Two frontends (or two backends) may not share a name; a frontend and a backend may."""
+    """Two frontends (or two backends) may not share a name; a frontend and a backend may.
+    cfgparse-listen.c looks a new section's name up among the frontends when it has that
+    capability (a listen too), else among the backends, as the section opens."""
     seen: dict[tuple[str, bool], ProxyDraft] = {}
     for d in drafts:
-        for backend in (False, True):
-            has = d.kind in ("listen", "backend" if backend else "frontend")
-            if not has:
-                continue
-            other = seen.get((d.name, backend))
-            if other is not None:
-                ctx.error(
-                    d.loc,
-                    f"{d.type_str} '{d.name}' has the same name as {other.kind} '{d.name}' declared"
-                    f" at {other.loc.file}:{other.loc.line}.",
-                )
-            else:
-                seen[(d.name, backend)] = d
+        backend = d.kind == "backend"
+        other = seen.get((d.name, backend))
+        if other is not None:
+            ctx.error(
+                d.loc,
+                f"{d.kind} '{d.name}' has the same name as {other.type_str} '{d.name}' declared"
+                f" at {other.loc.file}:{other.loc.line}.",
+                cite=Cite.CAPITAL,
+            )
+        for cap in (False, True):
+            if d.kind in ("listen", "backend" if cap else "frontend"):
+                seen.setdefault((d.name, cap), d)
 
 
 def _servers(d: ProxyDraft, ctx: Context, checks: Ruleset | None) -> tuple[Server, ...]:

@@ -10,6 +10,7 @@ backend is ignored with a warning, `server` in a frontend is refused, `bind` is 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from pylvs.config.errors import Cite
 from pylvs.config.haproxy import options as opt
@@ -112,6 +113,18 @@ def _http_reuse(st: Statement, ctx: Context, d: ProxyDraft) -> None:
         ctx.error(st.loc, "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.")
         return
     d.http_reuse = st.args[0].text
+
+
+def _needs_word(attr: str, missing: str) -> Callable[[Statement, Context, ProxyDraft], None]:
+    """A keyword taking one word, and what cfgparse-listen.c says when it is missing."""
+
+    def handler(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+        if not st.args:
+            ctx.error(st.loc, missing)
+            return
+        setattr(d, attr, " ".join(w.text for w in st.args))
+
+    return handler
 
 
 def _load_state(st: Statement, ctx: Context, d: ProxyDraft) -> None:
@@ -372,8 +385,12 @@ _KEYWORDS: dict[str, P] = {
     "log-tag": proxy_keyword(_log_tag),
     "log-format": proxy_keyword(_log_format, 1),
     "unique-id-format": proxy_keyword(_word_setter("unique_id_format").handler, 1),
-    "unique-id-header": proxy_keyword(_word_setter("unique_id_header").handler, 1),
-    "monitor-uri": proxy_keyword(_word_setter("monitor_uri").handler, 1, cap=FRONTEND),
+    "unique-id-header": proxy_keyword(
+        _needs_word("unique_id_header", "unique-id-header expects an argument."), 0
+    ),
+    "monitor-uri": proxy_keyword(
+        _needs_word("monitor_uri", "'monitor-uri' expects an URI."), 0, cap=FRONTEND
+    ),
     "http-reuse": proxy_keyword(_http_reuse, 1, cap=BACKEND),
     "load-server-state-from-file": proxy_keyword(_load_state, 1, cap=BACKEND),
     "server-state-file-name": proxy_keyword(_state_file_name, 0, cap=BACKEND),

@@ -34,7 +34,7 @@ from pylvs.config.haproxy.samples import (
     parse_sample,
     split_condition,
 )
-from pylvs.config.haproxy.values import time_ms
+from pylvs.config.haproxy.values import time_ms, time_problem
 from pylvs.config.keywords import Context
 from pylvs.config.tree import Statement, Word
 from pylvs.proto.stick.data import ARRAY_TYPES
@@ -342,11 +342,12 @@ def _reply(
         return None
     for text in warnings:
         ctx.warning(st.loc, text)
-    if end < len(words):
+    if end < len(words):  # http_rules.c parse_http_req_cond / parse_http_res_cond
         ctx.error(
             st.loc,
-            f"'{rule_set} {action}' expects 'if' or 'unless' followed by a condition but found"
-            f" '{words[end]}'.",
+            f"'{rule_set} {action}' expects either 'if' or 'unless' followed by a condition but"
+            f" found '{words[end]}'.",
+            cite=Cite.TIGHT,
         )
         return None
     return reply
@@ -361,16 +362,42 @@ def _anonymous_defaults(st: Statement, ctx: Context, d: ProxyDraft) -> bool:
     return False
 
 
+def _inspect_delay(st: Statement, ctx: Context, d: ProxyDraft, before: int | None) -> int | None:
+    """`tcp-request|tcp-response inspect-delay TIME` as tcp_rules.c reads it: its own words
+    around parse_time_err's complaint; a second one is ignored with a warning."""
+    said = (
+        f"'{st.name} inspect-delay' expects a positive delay in milliseconds, in"
+        f" {d.type_str} '{d.name}'"
+    )
+    text = st.args[1].text if len(st.args) > 1 else ""
+    problem = time_problem(text) if text else ""
+    if problem == "overflow":
+        said += f" (timer overflow in '{text}', maximum value is 2147483647 ms or ~24.8 days)"
+    elif problem == "underflow":
+        said += f" (timer underflow in '{text}', minimum non-null value is 1 ms)"
+    elif problem:
+        said += f" ({problem})"
+    if problem is not None:
+        ctx.error(st.loc, said)
+        return None
+    if before:
+        ctx.warning(
+            st.loc,
+            f"ignoring {st.name} inspect-delay (was already defined) in {d.type_str} '{d.name}'",
+        )
+        return None
+    return time_ms(st.args[1], ctx, f"{st.name} inspect-delay")
+
+
 def tcp_request(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     """`tcp-request inspect-delay|connection|session|content` (tcp_rules.c tcp_parse_tcp_req)."""
     kind = st.args[0].text
     if _anonymous_defaults(st, ctx, d):
         return
     if kind == "inspect-delay":
-        if len(st.args) < 2:
-            ctx.error(st.loc, "'tcp-request inspect-delay' expects a timeout value.")
-            return
-        d.tcp_request_inspect_delay_ms = time_ms(st.args[1], ctx, "tcp-request inspect-delay")
+        delay = _inspect_delay(st, ctx, d, d.tcp_request_inspect_delay_ms)
+        if delay is not None:
+            d.tcp_request_inspect_delay_ms = delay
         return
     attrs = {"connection": "tcp_request_connection", "session": "tcp_request_session"}
     attrs["content"] = "tcp_request_content"
@@ -411,10 +438,9 @@ def tcp_response(st: Statement, ctx: Context, d: ProxyDraft) -> None:
         )
         return
     if kind == "inspect-delay":
-        if len(st.args) < 2:
-            ctx.error(st.loc, "'tcp-response inspect-delay' expects a timeout value.")
-            return
-        d.tcp_response_inspect_delay_ms = time_ms(st.args[1], ctx, "tcp-response inspect-delay")
+        delay = _inspect_delay(st, ctx, d, d.tcp_response_inspect_delay_ms)
+        if delay is not None:
+            d.tcp_response_inspect_delay_ms = delay
         return
     rule = read_rule(Statement(st.keyword, st.args[1:]), ctx, d, "tcp-response content")
     if rule is not None:
@@ -480,6 +506,14 @@ def stick_table(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     Array data types (`gpc(N)`, `gpc_rate(N,period)`, `gpt(N)`) are valid in HAProxy 2.6 but
     not stored by pylvs: they are dropped with an UNSUPPORTED warning.
     """
+    if d.stick_table is not None and d.stick_table_loc is not None:  # cfgparse-listen.c
+        at = d.stick_table_loc
+        ctx.error(
+            st.loc,
+            f"stick-table name '{d.name}' conflicts with table declared in {d.kind} '{d.name}'"
+            f" at {at.file}:{at.line}.",
+        )
+        return
     words = [w.text for w in st.args]
     for i, w in enumerate(words[:-1]):
         if w != "store":
@@ -503,9 +537,6 @@ def stick_table(st: Statement, ctx: Context, d: ProxyDraft) -> None:
         return
     for text in warnings:  # stick_table.c's "parsing [F:L]: "
         ctx.warning(st.loc, text, cite=Cite.TIGHT)
-    if d.stick_table is not None:
-        ctx.error(st.loc, f"Only one stick-table per proxy is allowed ('{d.name}').")
-        return
     d.stick_table, d.stick_table_loc = table, st.loc
 
 

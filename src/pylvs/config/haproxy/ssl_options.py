@@ -63,8 +63,9 @@ _DEFAULT_VERIFY_ALERT = (
 )
 
 
-def _common(key: str, v: Word, ctx: Context, prefix: str) -> bool:
-    """The checks `bind` and `server` share: versions, ALPN names, the files."""
+def _common(key: str, v: Word, ctx: Context, prefix: str, end: str = "") -> bool:
+    """The checks `bind` and `server` share: versions, ALPN names, the files.  A server's
+    complaints end with server.c display_parser_err's dot (`end`)."""
     text = v.text
     problem = None
     if key == "crt":
@@ -75,17 +76,25 @@ def _common(key: str, v: Word, ctx: Context, prefix: str) -> bool:
         ctx.error(v.loc, prefix + problem)
         return False
     if key in ("ssl-min-ver", "ssl-max-ver") and text not in VERSIONS:
-        ctx.error(v.loc, f"{prefix}'{text}' : unknown ssl/tls version")
+        ctx.error(v.loc, f"{prefix}'{text}' : unknown ssl/tls version{end}")
         return False
     if key in ("alpn", "check-alpn"):
         names = text.split(",")
         if not text or any(not n or len(n) > 255 for n in names):
             long = next((n for n in names if len(n) > 255), "")
             msg = f"ALPN protocol name too long : '{long}'" if long else "missing ALPN"
-            ctx.error(v.loc, f"{prefix}'{key}' : {msg}")
+            ctx.error(v.loc, f"{prefix}'{key}' : {msg}{end}")
             return False
     if key in ("ca-file", "crl-file") and not _ca_file_ok(text, ctx):
-        ctx.error(v.loc, f"{prefix}'{key}' : unable to load {text}")
+        if end and key == "ca-file" and ctx.host.exists and not ctx.host.exists(text):
+            # ssl_store_load_locations_file's own alert first, in the server's context; the
+            # keyword's then comes without it (haproxy 2.6.12 prints it so)
+            ctx.error(
+                v.loc, f"{prefix}Couldn't open the ca-file '{text}' (No such file or directory)."
+            )
+            ctx.error(v.loc, f"'{key}' : unable to load {text}{end}", cite=Cite.BARE)
+            return False
+        ctx.error(v.loc, f"{prefix}'{key}' : unable to load {text}{end}")
         return False
     if key in ("ca-ignore-err", "crt-ignore-err") and ignored_errors(text) is None:
         code = next(c for c in (atoi(p) for p in text.split(",")) if not 0 < c <= MAX_ERROR)
@@ -206,7 +215,7 @@ def check_server(key: str, v: Word, ctx: Context, who: str) -> bool:
             " are supported.",
         )
         return False
-    return _common(key, v, ctx, prefix)
+    return _common(key, v, ctx, prefix, ".")
 
 
 def _sni_acted_on(text: str) -> bool:

@@ -68,6 +68,23 @@ def time_ms(word: Word, ctx: Context, what: str, *, unit_ms: int = 1) -> int | N
     return result
 
 
+def time_problem(text: str, *, unit_ms: int = 1) -> str | None:
+    """What tools.c parse_time_err refuses in `text`, in the words the callers that name it
+    themselves use: "overflow", "underflow", or "unexpected character 'C'"; None when fine."""
+    m = _TIME.match(text)
+    if m is None:
+        return f"unexpected character '{text[:1] or chr(0)}'"
+    digits, unit, rest = m.groups()
+    if rest and not unit:
+        return f"unexpected character '{rest[0]}'"
+    value = to_int(digits)
+    mult, div = _UNIT[unit] if unit else (unit_ms, 1)
+    result = (value * mult + div - 1) // div
+    if result > TIME_MAX:
+        return "overflow"
+    return "underflow" if value and not result else None
+
+
 def number(word: Word, ctx: Context, what: str, lo: int, hi: int) -> int | None:
     if _INT.match(word.text) is None:
         ctx.error(word.loc, f"'{what}' expects an integer argument (got '{word.text}').")
