@@ -56,7 +56,6 @@ DIFFERENT = {
     "peers_bad": "'peer' lines parsed as servers (parse_server: 'server (null)/p2')",
     "server_dup_id": "a server id used twice: server.c's words, said while reading",
     "stats_bad": "'stats uri/realm/refresh' without a value: stats.c's words",
-    "use_backend_in_backend": "the 'default_backend has precedence over the servers' warning",
 }
 
 

@@ -404,9 +404,9 @@ def _proxy(d: ProxyDraft, ctx: Context) -> Proxy:
 
 
 def _targets(d: ProxyDraft, p: Proxy, backends: dict[str, Proxy], ctx: Context) -> None:
-    """default_backend / use_backend name a backend; an HTTP frontend cannot use a TCP one."""
-    if not p.has_frontend:
-        return
+    """default_backend / use_backend name a backend; an HTTP frontend cannot use a TCP one.
+    cfgparse.c checks them in a backend too (where they were ignored with a warning), and a
+    default backend found makes the proxy's own servers useless (a warning)."""
     wanted: list[tuple[str, str, Location]] = []
     if p.default_backend is not None:
         wanted.append(("default_backend", p.default_backend, d.default_backend_loc or d.loc))
@@ -426,6 +426,13 @@ def _targets(d: ProxyDraft, p: Proxy, backends: dict[str, Proxy], ctx: Context) 
                 f"http {p.type_str} '{p.name}' ({p.loc.file}:{p.loc.line}) tries to use"
                 f" incompatible tcp {be.type_str} '{be.name}' ({be.loc.file}:{be.loc.line})"
                 f" {role} (see 'mode').",
+                cite=Cite.NONE,
+            )
+        elif what == "default_backend" and p.servers:
+            ctx.warning(
+                loc,
+                f"In proxy '{p.name}', the 'default_backend' rule always has precedence over the"
+                " servers, which will never be used.",
                 cite=Cite.NONE,
             )
 

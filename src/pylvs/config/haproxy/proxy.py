@@ -23,7 +23,7 @@ from pylvs.config.haproxy.model import Capture, ErrorFile, LogTarget
 from pylvs.config.haproxy.replies import ERROR_CODES, ReplyError, load_errorfile
 from pylvs.config.haproxy.server import overlay, read_options, read_server
 from pylvs.config.haproxy.syntax import ANY, BACKEND, FRONTEND, proxy_keyword, table
-from pylvs.config.haproxy.values import lenient, number, time_ms
+from pylvs.config.haproxy.values import lenient, number, time_ms, time_problem
 from pylvs.config.keywords import Context, Keyword, Table
 from pylvs.config.keywords.table import sub_name
 from pylvs.config.tree import Statement
@@ -253,6 +253,14 @@ _REMOVED_REQREP = {
 # ---- stats ---------------------------------------------------------------------------------
 
 
+_STATS_NEEDS = {
+    "uri": "'uri' needs an URI prefix.",
+    "realm": "'realm' needs an realm name.",
+    "auth": "'auth' needs a user:password account.",
+    "scope": "'scope' needs a proxy name.",
+}
+
+
 def _stats(st: Statement, ctx: Context, d: ProxyDraft) -> None:  # noqa: C901 - one branch per `stats` sub-keyword (cfgparse-listen.c)
     name = sub_name(st)
     s = d.stats
@@ -263,12 +271,19 @@ def _stats(st: Statement, ctx: Context, d: ProxyDraft) -> None:  # noqa: C901 - 
         s = dataclasses.replace(s, enabled=True, uri=args[0].text)
     elif name == "realm" and args:
         s = dataclasses.replace(s, enabled=True, realm=" ".join(w.text for w in args))
+    elif name in _STATS_NEEDS and not args:  # cfgparse-listen.c's words
+        ctx.error(st.loc, _STATS_NEEDS[name])
+        return
     elif name == "refresh" and args:
+        problem = time_problem(args[0].text, unit_ms=1000)
+        if problem is not None and problem.startswith("unexpected"):
+            ctx.error(st.loc, f"{problem} in argument to stats refresh interval.", cite=Cite.TIGHT)
+            return
         ms = time_ms(args[0], ctx, "stats refresh", unit_ms=1000)
         if ms is None:
             return
         s = dataclasses.replace(s, enabled=True, refresh_ms=ms)
-    elif name == "auth" and args and ":" in args[0].text:
+    elif name == "auth" and args:  # uri_auth.c stats_add_auth: no ':' is no password
         user, _, password = args[0].text.partition(":")
         s = dataclasses.replace(s, enabled=True, auth=(*s.auth, (user, password)))
     elif name == "admin" and args and args[0].text in ("if", "unless"):

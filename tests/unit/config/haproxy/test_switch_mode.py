@@ -103,7 +103,7 @@ def test_an_upgrading_tcp_proxy_keeps_its_http_rules_and_settings() -> None:
 
 def test_a_tcp_listen_with_only_servers_is_warned() -> None:
     """haproxy 2.6.12 -c's WARNING for a tcp listen whose switched streams can reach only
-    its TCP servers; a listen with a default_backend is not warned."""
+    its TCP servers; a listen with a default_backend is not warned so."""
     text = HEAD + (
         "listen l\n bind 127.0.0.1:8998\n tcp-request content switch-mode http\n"
         " server s 127.0.0.1:1\n"
@@ -115,4 +115,8 @@ def test_a_tcp_listen_with_only_servers_is_warned() -> None:
     ]
     routed = text.replace(" server s", " default_backend b\n server s")
     routed += "backend b\n mode http\n server s 127.0.0.1:1\n"
-    assert load_text(routed, "t.cfg").problems.warnings == []
+    # only haproxy's warning that the default backend leaves the listen's servers unused
+    assert [p.message for p in load_text(routed, "t.cfg").problems.warnings] == [
+        "In proxy 'l', the 'default_backend' rule always has precedence over the servers, which"
+        " will never be used."
+    ]
