@@ -49,13 +49,9 @@ DIVERGES = {
 DIFFERENT = {
     "legacy_listen": "pylvs reads HAProxy 1.x's 'listen NAME ADDR' (test_divergences_...)",
     # session 16's cases still worded otherwise (each a keyword's own message to take over)
-    "capture_bad": "'capture response header' stops at the bad length; 'capture' alone",
     "default_server_bad": "default-server's messages carry no 'default-server NAME' context",
-    "global_typos": "'stats socket' without an address, nbthread's own words",
-    "log_missing_target": "'log' without arguments: log.c's own words",
     "peers_bad": "'peer' lines parsed as servers (parse_server: 'server (null)/p2')",
     "server_dup_id": "a server id used twice: server.c's words, said while reading",
-    "stats_bad": "'stats uri/realm/refresh' without a value: stats.c's words",
 }
 
 

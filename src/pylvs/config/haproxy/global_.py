@@ -25,7 +25,7 @@ from pylvs.config.keywords.table import sub_name
 from pylvs.config.listen import parse_listen
 from pylvs.config.tree import Statement
 from pylvs.model.lua_spec import NO_LUA, LuaSpec
-from pylvs.sched.haproxy.cnum import atoi
+from pylvs.sched.haproxy.cnum import atoi, strtol
 
 
 @dataclass(slots=True)
@@ -121,6 +121,12 @@ def _stats(st: Statement, ctx: Context, g: GlobalDraft) -> None:
     # proxy id 1 (haproxy 2.6.12: the first proxy is id 1 without them, 2 with one)
     g.cli_proxy = True
     if name == "socket":
+        if not st.args:  # cli.c cli_parse_global
+            ctx.error(
+                st.loc,
+                "'stats socket' in global section expects an address or a path to a UNIX socket",
+            )
+            return
         bind = read_bind(st, ctx, "stats socket")
         if bind is not None:
             g.sockets.append(StatsSocket(st.loc, bind))
@@ -190,8 +196,20 @@ def _unsupported(st: Statement, ctx: Context, g: GlobalDraft) -> None:
     ctx.warning(st.loc, unsupported.message(st.name, unsupported.GLOBAL[st.name]), Kind.UNSUPPORTED)
 
 
+_MAX_THREADS = 64  # MAX_THREADS of the haproxy 2.6.12 build compared with (64-bit)
+
+
 def _nbthread(st: Statement, ctx: Context, g: GlobalDraft) -> None:
-    g.nbthread = number(st.args[0], ctx, "nbthread", 1, 4096)
+    """thread.c cfg_parse_nbthread: strtol, all of the word; then 1..MAX_THREADS."""
+    text = st.args[0].text
+    value, used = strtol(text)
+    if not text or used != len(text):
+        ctx.error(st.loc, f"'nbthread' passed a missing or unparsable integer value in '{text}'")
+        return
+    if not 1 <= value <= _MAX_THREADS:
+        ctx.error(st.loc, f"'nbthread' value must be between 1 and {_MAX_THREADS} (was {value})")
+        return
+    g.nbthread = value
     ctx.warning(st.loc, unsupported.message(st.name, unsupported.GLOBAL[st.name]), Kind.UNSUPPORTED)
 
 
@@ -278,7 +296,7 @@ _KEYWORDS.update(
         "spread-checks": Keyword(_spread, 1),
         "max-spread-checks": _time("max_spread_checks_ms"),
         "hard-stop-after": _time("hard_stop_after_ms"),
-        "log": Keyword(_log, 1),
+        "log": Keyword(_log),  # log.c says what is missing
         "pylvs-http": Keyword(_pylvs_http, 1),
         **{name: Keyword(lua.load) for name in ("lua-load", "lua-load-per-thread")},
         "lua-prepend-path": Keyword(lua.prepend_path),

@@ -162,16 +162,21 @@ def _disabled(st: Statement, _ctx: Context, d: ProxyDraft) -> None:
 
 
 def _capture(st: Statement, ctx: Context, d: ProxyDraft) -> None:
+    """`capture cookie NAME len N`, `capture request|response header NAME len N`
+    (cfgparse-listen.c): the length is read with atol and not checked (0 captures nothing;
+    pylvs takes a negative one as 0, saying so)."""
     args = [w.text for w in st.args]
-    if args[:1] == ["cookie"] and len(args) >= 4 and args[2] == "len":
-        kind, name, length = "cookie", args[1], args[3]
+    if args[:1] == ["cookie"] and len(args) >= 4 and args[3]:
+        kind, name, at = "cookie", args[1], 3
     elif (
         len(args) >= 5
         and args[0] in ("request", "response")
         and args[1] == "header"
+        and args[2]
         and args[3] == "len"
+        and args[4]
     ):
-        kind, name, length = f"{args[0]} header", args[2], args[4]
+        kind, name, at = f"{args[0]} header", args[2], 4
     else:  # cfgparse-listen.c's words for each form
         if args[:1] == ["cookie"]:
             said = "'capture' expects 'cookie' <cookie_name> 'len' <len>."
@@ -181,10 +186,10 @@ def _capture(st: Statement, ctx: Context, d: ProxyDraft) -> None:
             said = "'capture' expects 'cookie' or 'request header' or 'response header'."
         ctx.error(st.loc, said)
         return
-    if not (length.isascii() and length.isdigit()) or not 0 < int(length[:9]) <= 65535:
-        ctx.error(st.loc, f"'capture {kind}' expects a length > 0 (got '{length}').")
-        return
-    d.captures = (*d.captures, Capture(kind, name, int(length)))
+    length = lenient(st.args[at], ctx, f"capture {kind} len")
+    if length < 0:
+        ctx.note(st.args[at].loc, f"'capture {kind}' length {length} is taken as 0.")
+    d.captures = (*d.captures, Capture(kind, name, max(length, 0)))
 
 
 def _errorfile(st: Statement, ctx: Context, d: ProxyDraft) -> None:
@@ -391,12 +396,12 @@ _KEYWORDS: dict[str, P] = {
     "stick-table": proxy_keyword(rules.stick_table, 1, in_defaults=False),
     "stick": proxy_keyword(rules.stick, 1, cap=BACKEND, in_defaults=False),
     "stats": Keyword(lambda _s, _c, _d: None, sub=STATS),
-    "capture": proxy_keyword(_capture, 2, cap=FRONTEND),
+    "capture": proxy_keyword(_capture, 0, cap=FRONTEND),
     "errorfile": proxy_keyword(_errorfile, 2),
     "errorloc": proxy_keyword(_errorfile, 2),
     "errorloc302": proxy_keyword(_errorfile, 2),
     "errorloc303": proxy_keyword(_errorfile, 2),
-    "log": proxy_keyword(_log, 1),
+    "log": proxy_keyword(_log),  # log.c says what is missing
     "log-tag": proxy_keyword(_log_tag),
     "log-format": proxy_keyword(_log_format, 1),
     "unique-id-format": proxy_keyword(_word_setter("unique_id_format").handler, 1),
