@@ -48,10 +48,6 @@ DIVERGES = {
 # Where `pylvs haproxy -c` does not yet print what `haproxy -c` prints, and why.
 DIFFERENT = {
     "legacy_listen": "pylvs reads HAProxy 1.x's 'listen NAME ADDR' (test_divergences_...)",
-    # session 16's cases still worded otherwise (each a keyword's own message to take over)
-    "default_server_bad": "default-server's messages carry no 'default-server NAME' context",
-    "peers_bad": "'peer' lines parsed as servers (parse_server: 'server (null)/p2')",
-    "server_dup_id": "a server id used twice: server.c's words, said while reading",
 }
 
 

@@ -79,13 +79,16 @@ def _peer(line: Statement, section: str, ctx: Context) -> Peer | None:
     """A peer's address is read as a server's (HAProxy's parse_server): a missing port is
     port 0, and an address left empty (`${UNSET}:${UNSET}`) is 0.0.0.0:0 -- a peer no
     connection reaches, which HAProxy keeps retrying, as vtest's unstarted peers are."""
-    if not line.args or (line.name == "peer" and len(line.args) < 2):
-        ctx.error(line.loc, f"'{line.name}' expects <name> and <addr>[:<port>] as arguments.")
+    if not line.args:  # haproxy 2.6.12 says nothing of a nameless one: nothing to keep
+        ctx.note(line.loc, f"'{line.name}' without a name is left out.")
         return None
     pname = line.args[0].text
-    if len(line.args) < 2:  # `server NAME`: the local peer, its address on `bind`
+    if len(line.args) < 2:  # `server NAME` / `peer NAME`: no address of its own (`bind`)
         return Peer(pname, None, line.loc)
-    target = server_target(line.args[1], ctx, f"peer {section}/{pname}")
+    # parse_server reads it, in a server's context with no proxy yet: HAProxy names it
+    # 'server (null)/NAME' in its complaints
+    where = ctx.citing(Cite.SERVER)
+    target = server_target(line.args[1], where, f"server (null)/{pname}")
     if target is None:
         return None
     if len(line.args) > 2:  # server options (ssl, ...): pylvs's peer connections have none

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from pylvs.config.errors import Cite
+from pylvs.config.errors import Cite, Problems
 from pylvs.config.haproxy import options as opt
 from pylvs.config.haproxy import rules
 from pylvs.config.haproxy.addresses import read_bind
@@ -58,6 +58,15 @@ def _server(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     if got is None:
         return
     name, target, options, sid = got
+    used = next((s for s in d.servers if sid is not None and s.id == sid), None)
+    if used is not None:  # server.c srv_parse_id, while reading
+        ctx.error(
+            st.loc,
+            f"'server {d.name}/{name}' : 'id' : custom id {sid} already used at"
+            f" {used.loc.file}:{used.loc.line} ('server {used.name}').",
+            cite=Cite.SERVER,
+        )
+        return
     for s in d.servers:
         if s.name == name:
             ctx.error(  # check_config_validity's, after reading
@@ -72,8 +81,13 @@ def _server(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 
 
 def _default_server(st: Statement, ctx: Context, d: ProxyDraft) -> None:
-    where = ctx.citing(Cite.SERVER)
-    got = read_options(st.args, where, f"default-server {d.name}", "default-server", default=True)
+    """`default-server OPTIONS`: read as a server line's options, its complaints placed
+    "[F:L] : " only (parse_server names no server for it)."""
+    who = f"default-server {d.name}"
+    where = dataclasses.replace(ctx.citing(Cite.SERVER), problems=Problems())
+    got = read_options(st.args, where, who, "default-server", default=True)
+    for p in where.problems:
+        ctx.problems.add(dataclasses.replace(p, message=p.message.removeprefix(f"'{who}' : ")))
     if got is not None:
         d.default_server = overlay(d.default_server, got[0])
 
