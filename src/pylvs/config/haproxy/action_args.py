@@ -10,6 +10,7 @@ An HTTP rule's complaint is wrapped ("error detected in frontend 'fe' while pars
 
 from __future__ import annotations
 
+from pylvs.config.haproxy.samples import SampleError, parse_sample
 from pylvs.proto.sample.vars import VarError, parse_var_name
 from pylvs.sched.haproxy.cnum import atoi
 
@@ -115,4 +116,21 @@ def redirect_problem(words: list[str], *, response: bool) -> str | None:
         return "redirection type expected ('prefix', 'location', or 'scheme')"
     if response and kind != "location":
         return "response only supports redirect type 'location'"
+    return None
+
+
+def expression_problem(rule_set: str, word: str, expr: str, proxy: str) -> str | None:
+    """An HTTP rule's `set-var(NAME) EXPR`: vars.c parse_store parses the expression while
+    reading (sample.c sample_parse_expr), so a fetch or converter it does not know is
+    refused there, in the rule parser's words.  Lua's fetches are checked once loaded."""
+    if (
+        not rule_set.startswith("http-")
+        or not word.startswith("set-var(")
+        or expr.startswith("lua.")
+    ):
+        return None
+    try:
+        parse_sample(expr)
+    except SampleError as e:
+        return _said(rule_set, word, str(e), proxy)
     return None

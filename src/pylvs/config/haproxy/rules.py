@@ -203,6 +203,10 @@ def read_rule(st: Statement, ctx: Context, d: ProxyDraft, rule_set: str) -> Rule
     if check is not None and not check(st, ctx, d, rule_set, head):
         return None
     few = action_args.complaint(rule_set, word.text, len(head) - 1, f"{d.type_str} '{d.name}'")
+    if few is None and len(head) > 1:
+        few = action_args.expression_problem(
+            rule_set, word.text, head[1].text, f"{d.type_str} '{d.name}'"
+        )
     if few is not None:
         ctx.error(word.loc, few)
         return None
