@@ -166,7 +166,9 @@ def read_bind(
         if arity is None and key in unsupported.BIND:
             arity = unsupported.BIND[key][0]
         if arity and i + arity >= len(args):
-            ctx.error(args[i].loc, f"'{what}' : missing value for option '{key}'.")
+            missing = ssl_options.BIND_MISSING.get(key, "missing value")
+            said = f"{line} : '{key}' : {missing}" if line else ""
+            ctx.error(args[i].loc, said or f"'{what}' : missing value for option '{key}'.")
             return None
         if key in _BIND_VALUES:
             typed[key] = args[i + 1].text
@@ -175,6 +177,13 @@ def read_bind(
             flags.add(key)
             i += 1
         elif arity is not None:
+            if key == "process" and line:  # listener.c bind_parse_process
+                value = args[i + 1].text
+                said = f"{line} : 'process {value}' on 'bind' lines is deprecated and will be"
+                said += " removed in 2.7."
+                if "/" in value:
+                    said += f" Please use 'thread {value.partition('/')[2]}' instead."
+                ctx.warning(args[i].loc, said)
             others.append((key, tuple(a.text for a in args[i + 1 : i + 1 + arity])))
             why = unsupported.BIND[key][1]
             ctx.warning(args[i].loc, unsupported.message(key, why), Kind.UNSUPPORTED)

@@ -12,14 +12,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pylvs.config.errors import Kind, Location
+from pylvs.config.errors import Cite, Kind, Location
 from pylvs.config.haproxy import lua, ssl_global, ssl_options, unsupported
 from pylvs.config.haproxy.addresses import read_bind
 from pylvs.config.haproxy.logtargets import read_log
 from pylvs.config.haproxy.lua import LuaHost
 from pylvs.config.haproxy.model import LogTarget, StatsSocket
 from pylvs.config.haproxy.syntax import table
-from pylvs.config.haproxy.values import lenient, number, time_ms
+from pylvs.config.haproxy.values import lenient, number, time_ms, time_problem
 from pylvs.config.keywords import Context, Keyword, Store, Table, dispatch
 from pylvs.config.keywords.table import sub_name
 from pylvs.config.listen import parse_listen
@@ -94,11 +94,18 @@ def _count(attr: str, lo: int = 0, hi: int = 2**31 - 1) -> G:
     return Keyword(Store(attr, lambda st, ctx: _global_number(st, ctx, lo, hi)), 1)
 
 
+# cfgparse-global.c's words for a value below the range of these
+_POSITIVE = ("tune.bufsize", "tune.maxrewrite")
+
+
 def _global_number(st: Statement, ctx: Context, lo: int, hi: int) -> int | None:
     """cfgparse-global.c reads these with atol: a word that is not a number is its leading
     digits, 0 when there are none; where that is below pylvs's range (`maxconn 0`: HAProxy
     computes it from the ulimit), the default stays, as HAProxy's does."""
     word = st.args[0]
+    if _PLAIN.match(word.text) and st.name in _POSITIVE and int(word.text) < lo:
+        ctx.error(st.loc, f"'{st.name}' expects a positive integer argument.")
+        return None
     if _PLAIN.match(word.text):
         return number(word, ctx, st.name, lo, hi)
     n = lenient(word, ctx, st.name)
@@ -166,9 +173,21 @@ def _env(st: Statement, ctx: Context, _g: GlobalDraft) -> None:
 
 
 def _spread(st: Statement, ctx: Context, g: GlobalDraft) -> None:
-    n = number(st.args[0], ctx, "spread-checks", 0, 50)
-    if n is not None:
-        g.spread_checks = n
+    """cfgparse-global.c: atol, then 0..50."""
+    n = lenient(st.args[0], ctx, st.name)
+    if not 0 <= n <= 50:
+        ctx.error(st.loc, "'spread-checks' needs a positive value in range 0..50.", cite=Cite.TIGHT)
+        return
+    g.spread_checks = n
+
+
+def _hard_stop_after(st: Statement, ctx: Context, g: GlobalDraft) -> None:
+    """proxy.c proxy_parse_hard_stop_after: parse_time_err's character in its own words."""
+    problem = time_problem(st.args[0].text)
+    if problem is not None and problem.startswith("unexpected"):
+        ctx.error(st.loc, f"{problem} in argument to <{st.name}>.\n")
+        return
+    g.hard_stop_after_ms = time_ms(st.args[0], ctx, st.name)
 
 
 def _pylvs_http(st: Statement, ctx: Context, g: GlobalDraft) -> None:
@@ -295,7 +314,7 @@ _KEYWORDS.update(
         "server-state-file": _text("server_state_file"),
         "spread-checks": Keyword(_spread, 1),
         "max-spread-checks": _time("max_spread_checks_ms"),
-        "hard-stop-after": _time("hard_stop_after_ms"),
+        "hard-stop-after": Keyword(_hard_stop_after, 1),
         "log": Keyword(_log),  # log.c says what is missing
         "pylvs-http": Keyword(_pylvs_http, 1),
         **{name: Keyword(lua.load) for name in ("lua-load", "lua-load-per-thread")},

@@ -167,6 +167,8 @@ def _option_args(st: Statement, ctx: Context, d: ProxyDraft, name: str) -> None:
         opts.redispatch_interval = lenient(st.args[0], ctx, "option redispatch")
     elif name == "forwardfor":
         opts.forwardfor = _forwardfor(st, ctx)
+    elif name == "originalto":  # read again by convert_http.py
+        address_option_words(st, ctx, name)
     elif name == "http-restrict-req-hdr-names":
         _restrict(st, ctx, d)
     elif name in ("httplog", "tcplog") and st.args and st.args[0].text != "clf":
@@ -189,36 +191,57 @@ def _restrict(st: Statement, ctx: Context, d: ProxyDraft) -> None:
 
 
 def _forwardfor(st: Statement, ctx: Context) -> ForwardFor | None:
-    args = list(st.args)
+    if not address_option_words(st, ctx, "forwardfor"):
+        return None
+    args = [w.text for w in st.args]
     ff = ForwardFor()
     i = 0
     while i < len(args):
-        key = args[i].text
-        if key == "if-none":
+        if args[i] == "if-none":
             ff = dataclasses.replace(ff, if_none=True)
             i += 1
             continue
-        if key not in ("except", "header") or i + 1 >= len(args):
-            ctx.error(
-                args[i].loc,
-                "'option forwardfor' only supports optional values 'except', 'header' and"
-                " 'if-none'.",
-            )
-            return None
-        value = args[i + 1].text
-        if key == "header":
-            ff = dataclasses.replace(ff, header=value)
+        if args[i] == "header":
+            ff = dataclasses.replace(ff, header=args[i + 1])
         else:
-            try:
-                net = ipaddress.ip_network(value, strict=False)
-            except ValueError:
-                ctx.error(
-                    args[i + 1].loc, f"'option forwardfor except' : invalid network '{value}'."
-                )
-                return None
-            ff = dataclasses.replace(ff, except_net=net)
+            ff = dataclasses.replace(ff, except_net=ipaddress.ip_network(args[i + 1], strict=False))
         i += 2
     return ff
+
+
+def address_option_words(st: Statement, ctx: Context, name: str) -> bool:
+    """`option forwardfor|originalto [except NET] [header NAME] [if-none]` checked as
+    cfgparse-listen.c walks them (if-none: forwardfor only); False after its complaint."""
+    args = [w.text for w in st.args]
+    i = 0
+    while i < len(args):
+        key = args[i]
+        if key == "if-none" and name == "forwardfor":
+            i += 1
+            continue
+        if key not in ("except", "header"):
+            choices = "'except', 'header' and 'if-none'"
+            if name != "forwardfor":
+                choices = "'except' and 'header'"
+            ctx.error(st.loc, f"'option {name}' only supports optional values: {choices}.")
+            return False
+        value = args[i + 1] if i + 1 < len(args) else ""
+        if key == "except" and not _network(value):
+            ctx.error(st.loc, f"'option {name} except' expects <address>[/mask] as argument.")
+            return False
+        if key == "header" and not value:
+            ctx.error(st.loc, f"'option {name} header' expects <header_name> as argument.")
+            return False
+        i += 2
+    return True
+
+
+def _network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _removed(st: Statement, ctx: Context, _d: ProxyDraft) -> None:

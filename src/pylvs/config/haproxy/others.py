@@ -104,10 +104,11 @@ def _table(line: Statement, section: str, ctx: Context) -> TableSpec | None:
         return None
     words = [w.text for w in line.args[1:]]
     try:
-        # a section's table is shared with its peers without saying so
-        return parse_stick_table(f"{section}/{line.args[0].text}", [*words, "peers", section])
-    except SpecError as e:
-        ctx.error(line.loc, str(e))
+        # a section's table is shared with its peers without saying so (said first: what
+        # the line lacks at its end stays missing)
+        return parse_stick_table(f"{section}/{line.args[0].text}", ["peers", section, *words])
+    except SpecError as e:  # stick_table.c names the keyword it parses: `table` here
+        ctx.error(line.loc, str(e).replace("stick-table", "table", 1))
         return None
 
 

@@ -210,6 +210,10 @@ def _errorfile(st: Statement, ctx: Context, d: ProxyDraft) -> None:
     """`errorfile CODE FILE`, `errorloc`/`errorloc302`/`errorloc303 CODE URL` (src/http_htx.c):
     the file is read at parse time, as HAProxy does, when the host facts can read it."""
     what = "errorfile" if st.name == "errorfile" else st.name
+    if len(st.args) < 2:  # http_htx.c: its own words, and a newline of its own
+        target = "file" if st.name == "errorfile" else "url"
+        ctx.error(st.loc, f"{what} : expects <status_code> and <{target}> as arguments.\n")
+        return
     code = atoi(st.args[0].text)
     if code not in ERROR_CODES:
         ctx.error(st.args[0].loc, f"{what} : status code '{st.args[0].text}' not handled.")
@@ -405,16 +409,16 @@ _KEYWORDS: dict[str, P] = {
     ),
     "redirect": proxy_keyword(rules.redirect, 1, in_defaults=False),
     "use_backend": proxy_keyword(rules.use_backend, 1, cap=FRONTEND, in_defaults=False),
-    "use-server": proxy_keyword(rules.use_server, 1, cap=BACKEND, in_defaults=False),
+    "use-server": proxy_keyword(rules.use_server, 0, cap=BACKEND, in_defaults=False),
     "default_backend": proxy_keyword(rules.default_backend, 1, cap=FRONTEND),
     "stick-table": proxy_keyword(rules.stick_table, 1, in_defaults=False),
     "stick": proxy_keyword(rules.stick, 1, cap=BACKEND, in_defaults=False),
     "stats": Keyword(lambda _s, _c, _d: None, sub=STATS),
     "capture": proxy_keyword(_capture, 0, cap=FRONTEND),
-    "errorfile": proxy_keyword(_errorfile, 2),
-    "errorloc": proxy_keyword(_errorfile, 2),
-    "errorloc302": proxy_keyword(_errorfile, 2),
-    "errorloc303": proxy_keyword(_errorfile, 2),
+    "errorfile": proxy_keyword(_errorfile, 0),
+    "errorloc": proxy_keyword(_errorfile, 0),
+    "errorloc302": proxy_keyword(_errorfile, 0),
+    "errorloc303": proxy_keyword(_errorfile, 0),
     "log": proxy_keyword(_log),  # log.c says what is missing
     "log-tag": proxy_keyword(_log_tag),
     "log-format": proxy_keyword(_log_format, 1),

@@ -302,7 +302,11 @@ def _value(  # noqa: C901 - one branch per value rule of HAProxy's server keywor
         methods = tuple(v.text.split(","))
         bad = [m for m in methods if m not in ("last", "libc", "none") and literal_ip(m) is None]
         if bad:
-            ctx.error(v.loc, f"'{who}' : 'init-addr' : unknown method '{bad[0]}'.")
+            ctx.error(
+                v.loc,
+                f"'{who}' : 'init-addr' : unknown init-addr method '{bad[0]}', supported methods"
+                " are 'libc', 'last', 'none'..",
+            )
             return False
         values["init_addr"] = methods
     elif key == "proxy-v2-options":

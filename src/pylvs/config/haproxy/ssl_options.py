@@ -149,6 +149,28 @@ def read_server_word(
     return 1 + n
 
 
+# What each bind keyword's parser says when its value is missing (listener.c, cfgparse-ssl.c;
+# the others say "missing value")
+BIND_MISSING = {
+    "id": "expects an integer argument",
+    "name": "missing name",
+    "alpn": "missing the comma-delimited ALPN protocol suite",
+    "ca-file": "missing CAfile path",
+    "ca-verify-file": "missing CAfile path",
+    "ciphers": "missing cipher suite",
+    "ciphersuites": "missing cipher suite",
+    "crt": "missing certificate location",
+    "crt-list": "missing certificate location",
+    "crl-file": "missing CRLfile path",
+    "curves": "missing curve suite",
+    "ecdhe": "missing named curve",
+    "ca-ignore-err": "missing error IDs list",
+    "crt-ignore-err": "missing error IDs list",
+    "ssl-min-ver": "missing the ssl/tls version",
+    "ssl-max-ver": "missing the ssl/tls version",
+}
+
+
 def read_bind_word(
     args: tuple[Word, ...], i: int, ctx: Context, what: str, others: Others, *, named: str = ""
 ) -> int | None:
@@ -157,7 +179,8 @@ def read_bind_word(
     key = args[i].text
     n = BIND[key]
     if n and i + n >= len(args):
-        ctx.error(args[i].loc, f"'{what}' : missing value for option '{key}'.")
+        said = f"{named}'{key}' : {BIND_MISSING.get(key, 'missing value')}"
+        ctx.error(args[i].loc, said if named else f"'{what}' : missing value for option '{key}'.")
         return None
     values = tuple(based(key, a, ctx) for a in args[i + 1 : i + 1 + n])
     if n and not check_bind(key, values[0], ctx, named or f"'{what} {args[0].text}' : "):
