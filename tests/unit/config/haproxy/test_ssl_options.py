@@ -71,7 +71,9 @@ def test_bad_bind_values_are_located_errors_in_haproxys_words() -> None:
         "bind :443 ssl crt /both.pem ca-file /junk.pem": (
             "7:38: 'bind :443' in section 'frontend' : 'ca-file' : unable to load /junk.pem"
         ),
-        "bind :443 ssl crt": "7:16: 'bind :443' in section 'frontend' : 'crt' : missing certificate location",
+        "bind :443 ssl crt": (
+            "7:16: 'bind :443' in section 'frontend' : 'crt' : missing certificate location"
+        ),
     }
     for line, message in cases.items():
         _got, said = _spec(f"frontend f\n {line}\n")
