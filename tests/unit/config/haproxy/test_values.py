@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pylvs.config.errors import Location
 from pylvs.config.haproxy.values import lenient, sa_port, time_problem
 from pylvs.config.keywords import Context
-from pylvs.config.tree import Location, Word
+from pylvs.config.tree import Word
 
 
 def test_ports_as_str2sa_range_reads_them() -> None:
