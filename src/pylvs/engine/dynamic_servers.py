@@ -28,6 +28,7 @@ from pylvs.engine.proxy_checks import ProxyChecks
 from pylvs.model.proxy_spec import ServerSpec
 from pylvs.proto.check.plan import Planner
 from pylvs.proto.check.server import ServerHealth
+from pylvs.sched.haproxy.server import MAINT
 
 # `add server`'s words read as a server line of a backend: the ServerSpec, or the answer.
 ServerLine = Callable[[str, str, Sequence[str]], ServerSpec | str]
@@ -129,6 +130,10 @@ class DynamicServers:
         if (backend, name) in self.pinned:
             return NOT_PURGEABLE
         be = self.rt.backends[backend]
+        srv = next((s for s in be.servers if s.spec.name == name), None)
+        if srv is not None and srv.lb.cur_admin & MAINT and self.rt.http.idle_to(be, srv):
+            # cli_parse_delete_server: nor idle connections (srv->curr_idle_conns)
+            return "Server still has connections attached to it, cannot remove it."
         try:
             be.remove_server(name)  # maintenance only, no stream nor queue
         except ValueError as e:

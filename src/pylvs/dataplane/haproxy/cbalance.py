@@ -44,7 +44,7 @@ from pylvs.sched.haproxy.fwrr import RoundRobin
 from pylvs.sched.haproxy.lbmap import StaticRoundRobin
 from pylvs.sched.haproxy.params import LbParams
 from pylvs.sched.haproxy.pool import Verdict
-from pylvs.sched.haproxy.server import State
+from pylvs.sched.haproxy.server import MAINT, State
 from pylvs.sched.haproxy.tree import EbTree, unlink
 
 if TYPE_CHECKING:
@@ -241,6 +241,9 @@ class MirroredPool(Pool):
         # Told by `resync` (a server joined or left, its address or maxconn changed: the
         # runtime calls it once its own lists are updated): plain.py's listeners.
         self.members_changed: list[Callable[[], None]] = []
+        # before a server leaves: the pump's records applied by the old indexes; True when
+        # the pump still has an exchange on the server (plain.py, http/own.py)
+        self.members_changing: list[Callable[[Server], bool]] = []
         # C picks of leastconn / first whose take has not come yet, by id(server)
         self.ahead: dict[int, int] = {}
 
@@ -317,6 +320,11 @@ class MirroredPool(Pool):
             self.mirror.push()
 
     def remove_server(self, server: Server) -> None:
+        busy = False
+        for hook in list(self.members_changing):
+            busy = hook(server) or busy
+        if busy and server.cur_admin & MAINT:  # cli_parse_delete_server's second refusal
+            raise ValueError("Server still has connections attached to it, cannot remove it.")
         self.mirror.pull()
         try:
             super().remove_server(server)

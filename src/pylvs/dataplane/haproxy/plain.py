@@ -135,18 +135,35 @@ class PlainListener:
         self.pump.plain_listen(
             listener.sock.fileno(), self.key, self.pool.mirror.c, servers, self.idle, self.fin_idle
         )
+        self.listed = list(self.pool.lb.servers)  # the servers by the pump's indexes
         self.pool.members_changed.append(self._members_changed)
+        self.pool.members_changing.append(self._members_changing)
         self.recount()
         poller.sweep_every(min(self.idle, self.fin_idle))
 
+    def _members_changing(self, server: Server) -> bool:
+        """A server is about to leave: the records made so far name servers by the indexes
+        it moves, so they are applied now (True: the pump has a stream on it that Python
+        has not counted yet; a plain stream is counted from its start)."""
+        self.poller.plain_flush()
+        return False
+
     def _members_changed(self) -> None:
-        self.pump.plain_servers(self.key, servers_of(self.be))
+        """The pump learns the servers' new indexes, and moves its streams in flight to
+        them (a removed server's: -1)."""
+        servers = self.pool.lb.servers
+        now = {id(s): i for i, s in enumerate(servers)}
+        remap = [now.get(id(s), -1) for s in self.listed]
+        self.pump.plain_servers(self.key, servers_of(self.be), remap)
+        self.listed = list(servers)
 
     def stop(self) -> None:
         """Accept no more here (close, reload): the streams run on."""
         self.pump.plain_stop(self.key)
         if self._members_changed in self.pool.members_changed:
             self.pool.members_changed.remove(self._members_changed)
+        if self._members_changing in self.pool.members_changing:
+            self.pool.members_changing.remove(self._members_changing)
 
     def recount(self) -> None:
         """The room the pump may use before the next records: the frontend's, the process's

@@ -397,20 +397,69 @@ static PyObject *Pump_plain_room(Pump *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* plain_servers(key, servers): the pool's servers changed (added, removed): their
-   addresses again, by the new indexes. */
+/* A server index of the old list in the new one (remap[old], -1: gone). */
+static int plain_remapped(const int *remap, int nold, int i) {
+    return i >= 0 && i < nold ? remap[i] : -1;
+}
+
+static void h1own_remap(Pump *self, Plain *p, const int *remap, int nold); /* _h1own.h */
+
+/* The streams in flight take their servers' new indexes (a server removed before them
+   moved them down): their records must name the server they went to. */
+static int plain_remap(Pump *self, Plain *p, PyObject *seq) {
+    Py_ssize_t nold = PySequence_Fast_GET_SIZE(seq);
+    int *remap = PyMem_Malloc((size_t)(nold ? nold : 1) * sizeof(int));
+    if (remap == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nold; i++) {
+        remap[i] = (int)PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
+    }
+    if (PyErr_Occurred()) {
+        PyMem_Free(remap);
+        return -1;
+    }
+    int k = (int)(p - self->plains) + 1;
+    for (int fd = self->plive; fd >= 0; fd = self->slots[fd].lnext) {
+        Slot *c = &self->slots[fd];
+        if (c->plain == k) {
+            c->srv = plain_remapped(remap, (int)nold, c->srv);
+        }
+    }
+    if (p->http) {
+        h1own_remap(self, p, remap, (int)nold);
+    }
+    PyMem_Free(remap);
+    return 0;
+}
+
+/* plain_servers(key, servers[, remap]): the pool's servers changed (added, removed): their
+   addresses again, by the new indexes; `remap[old index]` is a server's new index (-1:
+   removed) for the streams in flight. */
 static PyObject *Pump_plain_servers(Pump *self, PyObject *args) {
     int key, n;
-    PyObject *servers;
+    PyObject *servers, *remap = Py_None;
     struct sockaddr_storage *addr;
     socklen_t *alen;
-    if (!PyArg_ParseTuple(args, "iO", &key, &servers)) {
+    if (!PyArg_ParseTuple(args, "iO|O", &key, &servers, &remap)) {
         return NULL;
     }
     Plain *p = plain_of_key(self, key);
     if (p == NULL) {
         PyErr_SetString(PyExc_ValueError, "no such plain listener");
         return NULL;
+    }
+    if (remap != Py_None) {
+        PyObject *seq = PySequence_Fast(remap, "remap must be a sequence");
+        if (seq == NULL) {
+            return NULL;
+        }
+        int r = plain_remap(self, p, seq);
+        Py_DECREF(seq);
+        if (r < 0) {
+            return NULL;
+        }
     }
     if (plain_addresses(servers, &addr, &alen, &n) < 0) {
         return NULL;

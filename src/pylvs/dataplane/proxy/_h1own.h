@@ -294,6 +294,17 @@ static void h1own_link(Pump *self, Plain *p, int cfd, H1 *h1) {
     p->hlive = cfd;
 }
 
+/* plain_servers' remap for the listener's connections: the server of each one's request
+   and of its kept server connection. */
+static void h1own_remap(Pump *self, Plain *p, const int *remap, int nold) {
+    for (int fd = p->hlive; fd >= 0;) {
+        H1 *h1 = self->slots[fd].h1;
+        h1->pick = plain_remapped(remap, nold, h1->pick);
+        h1->srv = plain_remapped(remap, nold, h1->srv);
+        fd = h1->hnext;
+    }
+}
+
 static void h1own_unlink(Pump *self, Plain *p, H1 *h1) {
     if (h1->hprev >= 0) {
         self->slots[h1->hprev].h1->hnext = h1->hnext;
@@ -659,6 +670,18 @@ static PyObject *Pump_h1_listen(Pump *self, PyObject *args) {
     p->t_server = t_server;
     p->t_client = t_client;
     Py_RETURN_NONE;
+}
+
+/* h1_idle(key, server) -> the idle connections the listener's pool keeps to the server
+   (`del server` refuses while there are: cli_parse_delete_server's curr_idle_conns). */
+static PyObject *Pump_h1_idle(Pump *self, PyObject *args) {
+    int key, i;
+    if (!PyArg_ParseTuple(args, "ii", &key, &i)) {
+        return NULL;
+    }
+    Plain *p = plain_of_key(self, key);
+    H1Pool *sp = p != NULL ? h1pool(p, i) : NULL;
+    return PyLong_FromLong(sp != NULL ? sp->n[0] + sp->n[1] : 0);
 }
 
 /* h1_list(key) -> [(cfd, sfd, server, since)] of the HTTP listener's exchanges in flight

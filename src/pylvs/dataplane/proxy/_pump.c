@@ -927,6 +927,8 @@ static PyMethodDef Pump_methods[] = {
      "listener."},
     {"h1_list", (PyCFunction)Pump_h1_list, METH_VARARGS,
      "h1_list(key) -> [(cfd, sfd, server, since)]: the HTTP listener's exchanges in flight."},
+    {"h1_idle", (PyCFunction)Pump_h1_idle, METH_VARARGS,
+     "h1_idle(key, server) -> the idle connections the HTTP listener keeps to the server."},
     {"h1_hand", (PyCFunction)Pump_h1_hand, METH_VARARGS,
      "h1_hand(cfd) -> bool: hand a connection of an HTTP listener to Python now."},
     {"h1_take", (PyCFunction)Pump_h1_take, METH_VARARGS,

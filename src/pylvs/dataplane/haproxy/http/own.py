@@ -153,6 +153,19 @@ class H1Listener(PlainListener):
         self.poller.plain_flush()
         self.be.h1.fold(self.server_conns)
 
+    def _members_changing(self, server: Server) -> bool:
+        """As a plain listener's (records applied by the old indexes), and True while an
+        exchange the pump runs is on `server` (Python counts it only at its end) or the
+        pump's pool keeps an idle connection to it (cli_parse_delete_server refuses while
+        srv->curr_idle_conns, until the pool's purge closes them)."""
+        super()._members_changing(server)
+        if server not in self.listed:
+            return False
+        index = self.listed.index(server)
+        return self.pump.h1_idle(self.key, index) > 0 or any(
+            i == index for _, _, i, _ in self.pump.h1_list(self.key)
+        )
+
     def server_conns(self) -> tuple[int, int]:
         """(opened, closed): the pump's pool's server connections so far."""
         return self.pump.h1_conns(self.key)
@@ -217,6 +230,8 @@ class H1Listener(PlainListener):
         around it: HAProxy's stream for the request)."""
         _, _, _cfd, index, _how, status, nin, nout, nsrv, nreq = rec[:10]
         be, fe = self.be, self.fe
+        if not 0 <= index < len(be.pool.lb.servers):  # its server was removed meanwhile
+            return
         server = be.pool.lb.servers[index]
         srv = be.runtime_of(server)
         traffic(fe, srv, nin, nsrv, self.listener.ctx.clock())
@@ -247,6 +262,8 @@ class H1Listener(PlainListener):
         # rec[16:19]: the requests' and responses' HTX sizes and the exchanges that reused
         # an idle server connection, the facts a logging listener's records carry
         be, fe = self.be, self.fe
+        if not 0 <= index < len(be.pool.lb.servers):  # (applied before any removal)
+            return
         server = be.pool.lb.servers[index]
         srv = be.runtime_of(server)
         traffic(fe, srv, nin, nsrv, self.listener.ctx.clock(), n)

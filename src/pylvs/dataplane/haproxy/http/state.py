@@ -123,6 +123,11 @@ class HttpState:
         if conns is not None:
             conns.drop_server(srv)
 
+    def idle_to(self, be: BackendRuntime, srv: ServerRuntime) -> int:
+        """The idle connections the backend's pool keeps to `srv`."""
+        conns = self._conns.get(be.spec.name)
+        return 0 if conns is None else sum(1 for c in conns.idle.values() if c.srv is srv)
+
     def all_connections(self) -> list[Connections]:
         return list(self._conns.values())
 
