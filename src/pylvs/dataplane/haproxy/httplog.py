@@ -48,7 +48,7 @@ def install(runtime: ProxyRuntime) -> None:
         return
     early: set[int] = set()  # the exchanges logged when their response started (logasap)
 
-    def responded(x: Exchange) -> None:
+    def responded(x: Exchange) -> None:  # once http-after-response ran (http_ana.c)
         fe = logging.get(x.frontend)
         if fe is not None and fe.spec.log.logasap:
             early.add(id(x))
@@ -64,7 +64,7 @@ def install(runtime: ProxyRuntime) -> None:
             _send(fe, x, early=False)
 
     if any(fe.spec.log.logasap for fe in logging.values()):
-        runtime.http.on_response.append(responded)  # it returns None: the head is unchanged
+        runtime.http.on_written.append(responded)
     runtime.http.on_end.append(ended)
     runtime.http.log = ended
 

@@ -335,9 +335,7 @@ def configs(draw: st.DrawFn, servers: list[int]) -> Generated:
         lines.append(draw(request_action()) + draw(condition(acls)))
     for _ in range(draw(st.integers(0, 2))):
         lines.append(draw(response_action()) + draw(condition([])))
-    cookies = any(line.startswith("cookie ") for b in backends for line in b.lines)
-    if not cookies and draw(st.integers(0, 3)) == 0:
-        # (with cookie persistence: a known divergence, test_diff_found.py's xfail)
+    if draw(st.integers(0, 3)) == 0:
         lines.append(draw(pick(AFTER_RESPONSE)))
     if draw(st.integers(0, 3)) == 0:
         lines.append("http-request capture " + draw(pick(["req.hdr(x-a) len 5", "path len 8"])))

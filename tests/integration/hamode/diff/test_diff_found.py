@@ -12,6 +12,9 @@ checked for the value haproxy gives.
   skips the payload before it adds to the channel's total.
 - %hr writes every request capture slot of the frontend, those of `http-request capture`
   rules that did not run (or found nothing) empty (log.c, fe->nb_req_cap).
+- The persistence cookie is inserted once the http-response rules ran and before the
+  http-after-response rules (http_ana.c http_process_res_common), so a field those add
+  comes after it.
 """
 
 from __future__ import annotations
@@ -153,12 +156,6 @@ def test_every_capture_slot_is_logged_even_those_no_rule_filled(
     ]
 
 
-@pytest.mark.xfail(
-    reason="known divergence: pylvs adds the persistence cookie after the http-after-response "
-    "rules (persistence.py's on_response hook runs once the response phases are over), "
-    "haproxy 2.6 before them (http_ana.c http_process_res_common inserts Set-Cookie, then "
-    "calls http_eval_after_res_rules): the two fields come in the other order"
-)
 def test_the_persistence_cookie_comes_before_what_after_response_rules_add(
     tmp_path: Path, rig: tuple[EchoServer, dict[str, Syslog]]
 ) -> None:
@@ -172,3 +169,5 @@ def test_the_persistence_cookie_comes_before_what_after_response_rules_add(
     requests = [b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]
     got = run_both(tmp_path, lambda port, log: text.format(port=port, log=log), logs, requests)
     assert not got.diff, "\n".join(got.diff)
+    head = got.seen["pylvs"].exchanges[0][0].lower()
+    assert head.index(b"\r\nset-cookie: srv=c1") < head.index(b"\r\nx-after: 1")

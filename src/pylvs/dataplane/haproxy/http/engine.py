@@ -158,7 +158,7 @@ def plain_proxies(
     (the module doc's list); `added`: but forwardfor / originalto without if-none;
     `captures`: but `capture request|response header` (own_facts.py's, for the logs)."""
     hooks = (http.count is not None) + (http.log is not None)  # what the records feed
-    if http.on_request or http.on_response or len(http.on_end) != hooks:
+    if http.on_request or http.on_response or http.on_written or len(http.on_end) != hooks:
         return False
     if be.sticking is not None or be.dispatch is not None or be.pool.algorithm.need & Need.HTTP:
         return False

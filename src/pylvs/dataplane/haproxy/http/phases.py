@@ -13,10 +13,11 @@ rules apply to them as in src/http_ana.c.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pylvs.proto.http.answers import Answer
-from pylvs.proto.http.limits import HTX_STRUCT, Limits, htx_head_size
+from pylvs.proto.http.limits import HTX_STRUCT, Limits, htx_fields_size, htx_head_size
 from pylvs.proto.http.message import Fields, RequestHead, ResponseHead
 from pylvs.proto.rules import counters, h1, http_flow
 from pylvs.proto.rules.engine import Txn
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 class Phases:
     """The rule phases of one connection of frontend `frontend` (see the module doc)."""
 
-    __slots__ = ("carried", "held", "limits", "proxies", "sess", "txn")
+    __slots__ = ("carried", "held", "limits", "persist", "proxies", "sess", "txn")
 
     def __init__(self, runtime: ProxyRuntime, sess: Session, carried: Txn | None = None) -> None:
         self.proxies = runtime.rules.proxies
@@ -43,6 +44,9 @@ class Phases:
         self.carried = carried
         self.limits = runtime.http.limits
         self.held = [0, 0]  # the HTX size of the request's / response's body in the buffer
+        # the driver's on_response hooks (cookie persistence) on the head the http-response
+        # rules left, before http-after-response: the head they edited, or a status to answer
+        self.persist: Callable[[ResponseHead], ResponseHead | int] | None = None
 
     def request(self, head: RequestHead, now: float) -> Verdict:
         """A new request's phases, up to its backend (`Go`) or the answer that ends it."""
@@ -161,11 +165,30 @@ class Phases:
             return None
         edited = h1.response_head(s.response, head)
         s.status = edited.status
+        if self.persist is not None:
+            hooked = self.persist(edited)
+            if isinstance(hooked, int):  # option checkcache's deny (persistence.py)
+                return self.error(hooked)
+            if hooked is not edited:
+                self._rewritten(hooked)
+                edited = hooked
         if not http_flow.after_response(txn, self.proxies):
             txn.const_reply = True
             txn.internal_error = True
             return self.error(500)
         return h1.response_head(s.response, edited)
+
+    def _rewritten(self, head: ResponseHead) -> None:
+        """The hooks' fields in the rules' message: http_process_res_common inserts the
+        persistence cookie (and `Cache-control: private`) there, in the buffer the
+        http-after-response rules then edit, taking from their room."""
+        msg = self.txn.stream.response if self.txn is not None else None
+        if msg is None:
+            return
+        fields = [(n.lower(), v) for n, v in head.fields]
+        if msg.room is not None:
+            msg.room -= htx_fields_size(fields) - htx_fields_size(msg.fields)
+        msg.fields = fields
 
     def own(self, resp: Response) -> Answer:
         """An applet's response (the stats page) through the http-after-response rules."""

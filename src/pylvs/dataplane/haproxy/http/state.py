@@ -7,10 +7,13 @@ The hooks (the driver's seams; docs/http.md lists them):
   before balancing: a hook that returns a server of that backend (persistence: a cookie,
   `use-server`) sends the request there (SF_DIRECT), the first that answers wins;
 * `on_response(exchange) -> ResponseHead | int | None`: a final response head from a
-  server, before it is written to the client: a hook may return the head to write instead
-  (a cookie to insert, headers to set), or a status whose HAProxy answer goes instead of
-  the response (`option checkcache`: http_process_res_common's deny, answered with
+  server, once the http-response rules edited it and before http-after-response's (the
+  order of http_process_res_common): a hook may return the head to go on with (a cookie
+  to insert, headers to set), or a status whose HAProxy answer goes instead of the
+  response (`option checkcache`: http_process_res_common's deny, answered with
   txn->status, the server's own status);
+* `on_written(exchange)`: that head as it goes to the client, after every rule
+  (`option logasap`'s line);
 * `on_end(exchange)`: the exchange ended (its timers, status, bytes and termination state
   are final): logs (`option httplog`) and per-status statistics read it here.
 
@@ -72,6 +75,7 @@ class HttpState:
         self.events = 0  # error_snapshot_id
         self.on_request: list[Callable[[Exchange], Server | None]] = []
         self.on_response: list[Callable[[Exchange], ResponseHead | int | None]] = []
+        self.on_written: list[Callable[[Exchange], None]] = []
         self.on_end: list[Callable[[Exchange], None]] = []
         # count(frontend, backend, server, status): the per-status counters an `on_end`
         # hook keeps, for an exchange the pump's engine served (engine.py)

@@ -138,6 +138,8 @@ class HttpSession:
         if resumed is not None:
             self.cm.resumed(resumed)
         self.phases = Phases(self.fe.runtime, sess, carried) if sess is not None else None
+        if self.phases is not None and http.on_response:
+            self.phases.persist = self._hooked
         # The listener counted two descriptors; server connections count their own.
         self.ctx.fds.give(1)
         self.fds = 1
@@ -498,19 +500,34 @@ class HttpSession:
             x.response_captures = captures(original.fields, http.response_captures)
         if http is not None and http.capture_cookie is not None:  # after them
             x.srv_cookie = captured(got.fields, *cookie_capture(http), response=True)
-        for hook in self.http.on_response:
-            changed = hook(x)
+        if self.phases is None:  # else they ran before http-after-response (phases.py)
+            changed = self._hooked(head)
             if isinstance(changed, int):  # refused by a hook: HAProxy's answer instead
                 self.ruled(self.failure(changed).answer or Answer.page(changed), original, sc, x)
                 return
-            if changed is not None:
-                head = x.response = changed
+            head = changed
+        for sent in self.http.on_written:
+            sent(x)
         if x.comp_algo is not None:  # the compression filter's head, after every rule
             head, self.comp = compress.response(x, head, self.http.comp_level)
             x.response = head
         self.cstore = cache.storer(self)  # the entry cache-store opened takes the body
         x.status = head.status
         self.work.append((CLIENT, ev.ResponseStarted(head)))
+
+    def _hooked(self, head: ResponseHead) -> ResponseHead | int:
+        """The on_response hooks on the current exchange's head (http_process_res_common's
+        persistence block): the head they leave, or the status of an answer instead."""
+        x = self.x
+        assert x is not None
+        x.response = head
+        for hook in self.http.on_response:
+            changed = hook(x)
+            if isinstance(changed, int):
+                return changed
+            if changed is not None:
+                head = x.response = changed
+        return head
 
     # -- the end of an exchange, of the connection ---------------------------------------
 
