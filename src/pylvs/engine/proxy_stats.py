@@ -36,6 +36,7 @@ from pylvs.control.stats_http import PageExchange
 from pylvs.dataplane.haproxy.backend import BackendRuntime, ServerRuntime
 from pylvs.dataplane.haproxy.frontend import Frontend
 from pylvs.dataplane.haproxy.http.exchange import Exchange
+from pylvs.dataplane.haproxy.http.own import H1View
 from pylvs.dataplane.haproxy.ratelimit import AcceptRates
 from pylvs.dataplane.haproxy.runtime import ProxyRuntime
 from pylvs.dataplane.haproxy.tls import TlsCounters
@@ -486,11 +487,11 @@ class LiveProxies:
     def shutdown_session(self, session_id: int) -> bool:
         for s in self.rt.sessions():
             if id(s) == session_id:
-                s.abort()
+                s.kill() if isinstance(s, H1View) else s.abort()
                 return True
         for h in self.rt.http_sessions():
             if id(h) == session_id and http_view(h, self._wall) is not None:
-                h.abort()
+                h.kill()  # SF_ERR_KILLED: what its request's client sees (HttpSession.kill)
                 return True
         return False
 

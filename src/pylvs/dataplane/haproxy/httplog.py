@@ -56,7 +56,7 @@ def install(runtime: ProxyRuntime) -> None:
 
     def ended(x: Exchange) -> None:
         fe = logging.get(x.frontend)
-        if fe is None:
+        if fe is None or not x.logged:
             return
         if id(x) in early:
             early.discard(id(x))

@@ -3,8 +3,7 @@
 same haproxy.cfg list a request in flight as a stream of its frontend, backend and server
 (an idle kept-alive connection, and a connection that sent nothing yet, as none), and
 `shutdown session` ends it (no longer listed), the other request goes on.  What the client
-then reads is not compared: HAProxy answers its 502 and keeps the connection, where
-pylvs's aborted session closes it, on the pump's path as on the sessions'."""
+then reads is compared in diff/test_diff_kill.py."""
 
 from __future__ import annotations
 

@@ -61,6 +61,7 @@ class Exchange:
     bytes_out: int = 0
     chunked_out: bool = False  # the last response head from the server was chunked
     termination: str = "--"
+    logged: bool = True  # False: closed for the client to retry (abort_keep_alive: no line)
     # `capture request header` / `capture response header` values (None: absent), in the
     # frontend's declaration order: the {...} blocks of httplog
     request_captures: tuple[str | None, ...] = ()

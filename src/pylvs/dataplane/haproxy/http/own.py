@@ -357,14 +357,23 @@ class H1View(PlainView):
     __slots__ = ()
 
     def abort(self) -> None:
-        """`shutdown session`: the connection goes to Python (the request replayed to its
-        server connection), whose session is then aborted as any session's."""
+        """The connection goes to Python (the request replayed to its server connection),
+        whose session is then aborted as any session's."""
+        s = self._handed()
+        if s is not None:
+            s.abort()
+
+    def kill(self) -> None:
+        """`shutdown session`: handed over as by `abort`, then killed (HttpSession.kill)."""
+        s = self._handed()
+        if s is not None:
+            s.kill()
+
+    def _handed(self) -> HttpSession | None:
         owner = self.owner
         assert isinstance(owner, H1Listener)
         fd = self.client.fd
         if not owner.pump.h1_hand(fd):
-            return
+            return None
         owner.poller.plain_flush()
-        for s in owner.adopted:
-            if s.client.fd == fd and not s.closed:
-                s.abort()
+        return next((s for s in owner.adopted if s.client.fd == fd and not s.closed), None)

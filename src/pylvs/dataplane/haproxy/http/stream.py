@@ -601,6 +601,25 @@ class HttpSession:
         self.client.close(reset=False)
         self._end()
 
+    def kill(self) -> None:
+        """`shutdown session` (stream.c stream_shutdown, SF_ERR_KILLED: the server side shut
+        both ways).  A request waiting for its response takes it as the server's close
+        (http_ana.c http_wait_for_response, case 4): the connection's first request gets
+        the 502 (KH), a later one the silent close of abort_keep_alive, which asks the
+        client to retry: no answer, no log line, no status counted."""
+        x, sc, txn = self.x, self.sc, self.cm.txn
+        if x is None or sc is None or x.response is not None or txn is None or txn.started:
+            self.abort()
+            return
+        self.up.closed(sc)
+        if not x.first or self.not_first_streams:
+            x.logged = False
+            self.abort()
+            return
+        self._server_failed(502)
+        x.termination = "KH"
+        self.run()
+
     def _end(self) -> None:
         if self.closed:
             return
