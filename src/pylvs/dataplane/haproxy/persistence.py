@@ -93,7 +93,10 @@ class CookiePersistence:
             and not x.redispatched
         )
         cookie = srv.spec.cookie.encode() if srv is not None and srv.spec.cookie else None
-        method = x.request.method if x.request is not None else b""
+        # txn->meth: the method as received (`set-method` leaves it; http_ana.c)
+        method = x.stream.orig_method if x.stream is not None else None
+        if method is None:
+            method = x.request.method if x.request is not None else b""
         out = cookie_response.response(
             head.fields,
             be.spec.cookie,

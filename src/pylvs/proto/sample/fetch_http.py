@@ -259,8 +259,18 @@ fetch("res.hdrs")(_hdrs_fetch("res"))
 # -- the request line ------------------------------------------------------------------------
 
 
+# find_http_meth's methods (case-sensitive): txn->meth keeps one as received
+KNOWN_METHODS = frozenset(
+    (b"OPTIONS", b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"TRACE", b"CONNECT")
+)
+
+
 @fetch("method")
 def _method(s: Stream, a: Args) -> Smp | None:
+    """smp_fetch_meth (http_fetch.c) reads txn->meth, set from the request line as received
+    and left by `set-method`: only a method it does not know is read from the line now."""
+    if s.orig_method in KNOWN_METHODS:
+        return Smp(ty.METH, s.orig_method)
     msg = s.request
     if msg is not None:
         return Smp(ty.METH, msg.method)

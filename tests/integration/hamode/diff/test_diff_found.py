@@ -171,3 +171,29 @@ def test_the_persistence_cookie_comes_before_what_after_response_rules_add(
     assert not got.diff, "\n".join(got.diff)
     head = got.seen["pylvs"].exchanges[0][0].lower()
     assert head.index(b"\r\nset-cookie: srv=c1") < head.index(b"\r\nx-after: 1")
+
+
+def test_postonly_reads_the_method_as_received_not_as_set_method_left_it(
+    tmp_path: Path, rig: tuple[EchoServer, dict[str, Syslog]]
+) -> None:
+    """`cookie ... postonly` tests txn->meth, which `set-method` leaves (http_ana.c
+    http_process_res_common): a GET made POST gets no persistence cookie, a POST made GET
+    gets one."""
+    server, logs = rig
+    text = (
+        HEAD
+        + "    default_backend be\n"
+        + "backend be\n    cookie SRV insert postonly\n"
+        + "    http-request set-method POST if {{ method GET }}\n"
+        + "    http-request set-method GET if {{ method POST }}\n"
+        + f"    server s1 127.0.0.1:{server.port} cookie c1\n"
+    )
+    requests = [
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    ]
+    got = run_both(tmp_path, lambda port, log: text.format(port=port, log=log), logs, requests)
+    assert not got.diff, "\n".join(got.diff)
+    (get_head, get_body), (post_head, post_body) = got.seen["pylvs"].exchanges
+    assert b"set-cookie" not in get_head.lower() and get_body.startswith(b"POST / ")
+    assert b"set-cookie: SRV=c1" in post_head and post_body.startswith(b"GET / ")

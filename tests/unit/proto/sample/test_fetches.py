@@ -142,3 +142,19 @@ def test_req_len_of_an_http_request_is_its_htx_size() -> None:
     assert run("req.len", s) == b"67"
     s.req_body = b"12345"
     assert run("req.len", s) == b"72"
+
+
+@pytest.mark.parametrize(
+    ("received", "now", "expected"),
+    [(b"GET", b"POST", b"GET"), (b"get", b"POST", b"POST"), (b"PURGE", b"PUT", b"PUT")],
+)
+def test_method_reads_the_received_method_set_method_leaves(
+    received: bytes, now: bytes, expected: bytes
+) -> None:
+    """smp_fetch_meth reads txn->meth, which `set-method` does not change; only a method
+    find_http_meth does not know (case counts) is read from the request line as it is."""
+    s = make_stream(method=received)
+    s.remember_request()
+    assert s.request is not None
+    s.request.method = now
+    assert run("method", s) == expected
