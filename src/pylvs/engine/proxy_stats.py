@@ -129,10 +129,7 @@ class LiveProxies:
             maxconn=rt.maxconn,
             hard_maxconn=rt.maxconn,
             curr_conns=rt.conns,
-            cum_conns=sum(
-                fe.total + fe.denied + fe.denied_sess + fe.denied_req
-                for fe in rt.frontends.values()
-            ),
+            cum_conns=rt.rates.conns.total,  # totalconn: every accepted connection
             listeners=sum(len(fe.listeners) for fe in rt.frontends.values()),
             ulimit_n=rt.spec.ulimit_n or 0,
             dropped_logs=rt.logger.dropped,
@@ -180,7 +177,7 @@ class LiveProxies:
             # A stream refused by tcp-request content rules was a session (session.c counts
             # it once the session rules pass); every accepted connection is in conn_tot.
             cum_sess=fe.total + fe.denied_req,
-            cum_conn=fe.total + fe.denied + fe.denied_sess + fe.denied_req,
+            cum_conn=fe.conn_rate.total,  # proxy_inc_fe_conn_ctr: every accepted connection
             bytes_in=c.inbytes,
             bytes_out=c.outbytes,
             denied_conn=fe.denied,
@@ -551,14 +548,15 @@ class LiveProxies:
     def clear_counters(self, all_counters: bool) -> None:
         rt = self.rt
         # cli_parse_clear_counters: the process's maxima (cps_max, sps_max, ssl_max, ...)
-        for rate in (rt.rates.conns, rt.rates.sessions, rt.tls.counts.sessions):
+        tls = rt.tls.counts
+        for rate in (rt.rates.conns, rt.rates.sessions, tls.sessions, tls.fe_keys, tls.be_keys):
             rate.peak = 0
         for fe in rt.frontends.values():
             fe.max_conns = fe.conns
             fe.sess_rate.peak = fe.conn_rate.peak = 0
             if all_counters:
                 fe.counters.zero()
-                fe.total = fe.denied = fe.denied_resp = 0
+                fe.total = fe.denied = fe.denied_resp = fe.conn_rate.total = 0
         for be in rt.backends.values():
             for srv in be.servers:
                 srv.max_sess = srv.lb.served

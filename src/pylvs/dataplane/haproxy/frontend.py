@@ -393,7 +393,9 @@ class FrontendListener(Acceptor):
         if fe.http is not None:
             self._http(client, facts, sess, h2=tls is not None and tls.alpn == "h2")
             return
-        inspect.start(self, client, facts, Stream(sess, now=self.ctx.clock()))
+        now = self.ctx.clock()
+        fe.runtime.rates.session_rates(fe, now)
+        inspect.start(self, client, facts, Stream(sess, now=now))
 
     def _http(
         self, client: _socket.socket, facts: ConnFacts, sess: Session | None, *, h2: bool = False

@@ -132,8 +132,7 @@ class Inspector:
             self.client.close()
             self.listener.dropped()
             return
-        fe = self.listener.frontend
-        fe.runtime.rates.session(fe, self.txn.stream.now)
+        self.listener.frontend.total += 1  # its rates counted at the start (frontend.py)
         stream = self.txn.stream
         chn = stream.lua_chn
         HaSession(
@@ -151,7 +150,7 @@ class Inspector:
         tcp_service.py) and the connection closes when it ends."""
         self._stop()
         fe = self.listener.frontend
-        fe.runtime.rates.session(fe, self.txn.stream.now)
+        fe.total += 1  # its rates counted at the start (frontend.py)
 
         def ended() -> None:
             self.end_counters()

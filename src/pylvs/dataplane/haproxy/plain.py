@@ -175,7 +175,10 @@ class PlainListener:
         gavail = min(rt.maxconn - rt.conns if rt.maxconn else _BIG, (fds.cap - fds.own) // 2)
         if rt.rates.limited(fe):  # the accept rate limits (ratelimit.py; no TLS bind here)
             now = self.listener.ctx.clock()
-            avail = min(avail, rt.rates.frontend_room(fe, now))
+            # the frontend's room shared by its listeners the pump serves (each would take
+            # it all in a round: the limit times their number)
+            shared = sum(1 for lst in fe.listeners if lst.plain is not None) or 1
+            avail = min(avail, rt.rates.frontend_room(fe, now) // shared)
             gavail = min(gavail, rt.rates.process_room(now))
         self.pump.plain_room(self.key, max(0, avail), max(0, gavail))
 

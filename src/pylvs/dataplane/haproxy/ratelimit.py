@@ -89,6 +89,12 @@ class AcceptRates:
     def session(self, fe: Frontend, now: float) -> None:
         """A session made on `fe` (proxy_inc_fe_sess_ctr, and the process's count)."""
         fe.total += 1
+        self.session_rates(fe, now)
+
+    def session_rates(self, fe: Frontend, now: float) -> None:
+        """The session's rates alone: a stream waiting for its content rules counts there
+        from the start of the wait (HAProxy made the session at the accept, before any
+        content rule; its `stot` comes with the rules' verdict, inspect.py)."""
         fe.sess_rate.count(now)
         self.sessions.count(now)
 
