@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -159,7 +160,13 @@ class Proxy:
             argv, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(tmp)}
         )
         deadline = time.monotonic() + 20
-        while not accepting(*wait):
+        # ready: the probe accepts and the control sockets exist (a loaded machine may bind
+        # pylvs's control socket and the stats sockets after the listeners: seen once as a
+        # FileNotFoundError on pylvs.sock right after the probe accepted)
+        sockets = [Path(m) for m in re.findall(r"^\s*stats socket (/\S+)", config, re.M)]
+        if kind == "pylvs":
+            sockets.append(tmp / "pylvs.sock")
+        while not accepting(*wait) or not all(p.exists() for p in sockets):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"{kind} did not start:\n{self.output()}")
