@@ -211,8 +211,9 @@ class LiveProxies:
         )
 
     def _backend(self, be: BackendRuntime) -> BackendView:
-        inb = sum(s.counters.inbytes for s in be.servers)
-        outb = sum(s.counters.outbytes for s in be.servers)
+        # its servers', and an HTTP stream's that had none (http/sizes.settle)
+        inb = be.counters.inbytes + sum(s.counters.inbytes for s in be.servers)
+        outb = be.counters.outbytes + sum(s.counters.outbytes for s in be.servers)
         dreq, dresp = self.http.denials(None, be.spec.name)
         counters = Counters(
             http=self.http.backend(be.spec.name),
@@ -220,8 +221,11 @@ class LiveProxies:
             internal_errors=self.http.internal_errors(None, be.spec.name),
             denied_req=dreq,
             denied_resp=dresp + be.denied_resp,  # HTTP rules' and tcp-response rules'
-            cum_conn=be.counters.conns,
+            cum_conn=be.cum_conn,
             cum_lbconn=be.counters.conns,
+            sess_max=be.conn_max,
+            connect=be.connects,
+            reuse=be.reuses,
             bytes_in=inb,
             bytes_out=outb,
             failed_conns=be.failed_conns,
@@ -232,6 +236,7 @@ class LiveProxies:
         history = self.checks.backends.get(be.spec.name) if self.checks is not None else None
         changed = history.last_change if history is not None else None
         return BackendView(
+            cookie=be.spec.cookie.name if be.spec.cookie is not None else None,
             fullconn=be.pool.lb.fullconn,
             counters=counters,
             last_change=self.started if changed is None else self._wall(changed),
@@ -256,8 +261,11 @@ class LiveProxies:
             bytes_out=c.outbytes,
             failed_conns=srv.failed_conns,
             retries=srv.retries,
+            connect=srv.connects,
+            reuse=srv.reuses,
         )
         view = server_lb(srv.lb)
+        view.update(self._pool_gauges(be, srv))
         view["last_change"] = self._wall(srv.lb.last_change)
         family = "ipv6" if spec.address is not None and spec.address.version == 6 else "ipv4"
         srvrecord = spec.resolve.srv_record if spec.resolve is not None else None
@@ -270,8 +278,9 @@ class LiveProxies:
             port=spec.port or 0,
             fqdn=spec.fqdn,
             srvrecord=srvrecord,
+            cookie=spec.cookie,  # sv->cookie: the cookie column with legends (stats.c)
             counters=counters,
-            check=self._check(be, spec) if not srv.dynamic else DYNAMIC_NO_CHECK,
+            check=self._check(be, srv) if not srv.dynamic else DYNAMIC_NO_CHECK,
             use_ssl=srv.tls.use_ssl,
             modules=server_tls_modules(srv),
         )
@@ -280,10 +289,30 @@ class LiveProxies:
             return self.checks.server_view(out, sh)
         return out
 
+    def _pool_gauges(self, be: BackendRuntime, srv: ServerRuntime) -> dict[str, int]:
+        """The server's connections in its backend's HTTP pool (http/server_side.py): idle,
+        safe, used and the estimated need, summed over its keys (one per PROXY header)."""
+        got = [0, 0, 0, 0]
+        for conns in self.rt.http.all_connections():
+            if conns.be is not be:
+                continue
+            for key in conns.pool.servers():
+                if key is srv or (isinstance(key, tuple) and key[0] is srv):
+                    got = [a + b for a, b in zip(got, conns.pool.gauges(key), strict=True)]
+        idle, safe, used, need = got
+        return {
+            "idle_cur": idle + safe,  # curr_idle_conns
+            "idle_unsafe": idle,
+            "idle_safe": safe,
+            "used_conns": used,
+            "need_conns": need,
+        }
+
     def _health(self, backend: str, server: str) -> ServerHealth | None:
         return self.checks.health(backend, server) if self.checks is not None else None
 
-    def _check(self, be: BackendRuntime, spec: ServerSpec) -> CheckView:
+    def _check(self, be: BackendRuntime, srv: ServerRuntime) -> CheckView:
+        spec = srv.spec
         c = spec.check
         if not c.enabled:  # the check's thresholds are set all the same (show servers state)
             # srv_parse_disabled zeroes it, and so does maintenance "resolution" at start;
@@ -292,6 +321,8 @@ class LiveProxies:
             restored = self.rt.restored.get((be.spec.name, spec.name))
             if restored is not None:
                 health = restored.check_health
+            if srv.lb.health_zeroed:  # maintenance zeroed it (server.c srv_update_status)
+                health = 0
             return dataclasses.replace(NO_CHECK, rise=c.rise, fall=c.fall, health=health)
         enabled = self.checks_enabled.get((be.spec.name, spec.name, False), True)
         return CheckView(enabled=enabled, rise=c.rise, fall=c.fall, health=c.rise, port=c.port or 0)

@@ -111,6 +111,7 @@ class ServerRuntime:
     """A server's spec, its balancing state and its counters."""
 
     __slots__ = (
+        "connects",
         "counters",
         "dests",
         "dynamic",
@@ -120,6 +121,7 @@ class ServerRuntime:
         "max_sess",
         "queue",
         "retries",
+        "reuses",
         "sess_rate",
         "spec",
         "tls",
@@ -152,6 +154,7 @@ class ServerRuntime:
         self.counters = Counters()
         self.failed_conns = 0
         self.retries = 0
+        self.connects = self.reuses = 0  # show stat's connect and reuse (BackendRuntime.connecting)
         self.max_sess = 0
         self.sess_rate = Rate()  # srv_sess_rate
         self.queue: collections.deque[QueueingSession] = collections.deque()
@@ -231,6 +234,10 @@ class BackendRuntime:
         self.redispatches = 0
         self.denied_resp = 0  # streams a tcp-response content rule rejected
         self.sess_rate = Rate()  # be_sess_rate
+        # stot and smax: the streams that came here (stream_set_backend's proxy_inc_be_ctr,
+        # whether balanced or answered by the backend's rules) and the most at once
+        self.cum_conn = self.conn_max = 0
+        self.connects = self.reuses = 0  # show stat's connect and reuse (`connecting`)
         self.clock: Callable[[], float] = lambda: now
 
     def redispatches_on(self, server: Server, retries: int, *, direct: bool) -> bool:
@@ -254,8 +261,23 @@ class BackendRuntime:
 
     def enter(self) -> None:
         """A stream comes to this backend (beconn counts it, queued or not)."""
-        self.pool.lb.beconn += 1
+        lb = self.pool.lb
+        lb.beconn += 1
+        self.cum_conn += 1
+        self.conn_max = max(self.conn_max, lb.beconn)
         self.sess_rate.count(self.clock())
+
+    def connecting(self, srv: ServerRuntime | None, reused: bool) -> None:
+        """A stream's connection to its server, new or reused: connect_server counts it in
+        the backend's and the server's `connect` or `reuse` (src/backend.c)."""
+        if reused:
+            self.reuses += 1
+            if srv is not None:
+                srv.reuses += 1
+        else:
+            self.connects += 1
+            if srv is not None:
+                srv.connects += 1
 
     def leave(self) -> None:
         self.pool.lb.beconn -= 1

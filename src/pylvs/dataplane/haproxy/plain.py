@@ -205,6 +205,7 @@ class PlainListener:
         server = be.pool.lb.servers[index]
         self.pool.picked_in_c(server)
         be.take(server)
+        be.connecting(be.by_lb[id(server)], False)  # the pump's connect
         self.live += 1
 
     def ended(self, rec: tuple[int, ...]) -> None:

@@ -55,6 +55,7 @@ class ConnectingSession(SessionBase):
         server = self.picked
         assert server is not None
         srv = self.be.runtime_of(server)
+        self.be.connecting(srv, False)
         spec = srv.spec
         if spec.path is not None:  # unix@ / abns@
             try:

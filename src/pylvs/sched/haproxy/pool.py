@@ -185,6 +185,7 @@ class Pool:
         entering = flags & MAINT and not server.next_admin & MAINT
         server.next_admin |= flags
         if entering and server.next_state is not State.STOPPED:
+            server.health_zeroed = True
             server.next_state = State.STOPPED
             server.last_change = now
         self._propagate(server, now)

@@ -65,6 +65,7 @@ class Server:
         "cur_eweight",
         "cur_state",
         "full_next",
+        "health_zeroed",
         "iweight",
         "last_change",
         "lb_node",
@@ -135,6 +136,9 @@ class Server:
         self.rweight = 0
         self.wscore = 0  # map building score
         self.full_next: Server | None = None
+        # entered maintenance while not stopped: srv_update_status sets check.health to 0,
+        # checked or not, and leaving it restores only a checked server's (show servers state)
+        self.health_zeroed = False
 
     # -- include/haproxy/backend.h -----------------------------------------------------
 

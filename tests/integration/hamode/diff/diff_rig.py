@@ -17,6 +17,7 @@ timers were reached is kept).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import re
 import socket
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.integration.hamode.diff.diff_stats import ask, with_socket
 from tests.integration.hamode.hamode_helpers import KINDS, Proxy, free_port
 from tests.integration.hamode.http.http_helpers import field, read_body, read_head
 from tests.integration.hamode.http.test_http_log import timers
@@ -92,6 +94,7 @@ class Seen:
 
     exchanges: tuple[tuple[bytes, bytes], ...]
     logs: tuple[str, ...]
+    stats: tuple[str, ...] = ()  # the stats socket's masked answers (diff_stats.py)
 
 
 def _recv_until_close(sock: socket.socket, buf: bytearray) -> bytes:
@@ -205,6 +208,9 @@ def render_seen(seen: Seen) -> list[str]:
         out += body.decode(errors="replace").split("\r\n")
     out.append("--- logs")
     out += list(seen.logs)
+    if seen.stats:
+        out.append("--- stats")
+        out += list(seen.stats)
     return out
 
 
@@ -223,20 +229,29 @@ class Compared:
 
 
 def run_both(
-    tmp: Path, render: Render, syslogs: dict[str, Syslog], requests: list[bytes]
+    tmp: Path,
+    render: Render,
+    syslogs: dict[str, Syslog],
+    requests: list[bytes],
+    commands: list[str] | None = None,
 ) -> Compared:
-    """haproxy, then pylvs, on the same configuration (each its own port and syslog)."""
+    """haproxy, then pylvs, on the same configuration (each its own port and syslog);
+    `commands`: sent to each one's stats socket once the requests were answered."""
     seen: dict[str, Seen] = {}
     text = ""
     for kind in KINDS:
         port = free_port()
         text = render(port, syslogs[kind].sock.getsockname()[1])
+        sock = tmp / f"{kind}.sock"
         try:
-            proxy = start_side(tmp, kind, text)
+            proxy = start_side(tmp, kind, with_socket(text, sock) if commands else text)
         except RuntimeError as e:
             return Compared(text, seen, (f"{kind} did not start: {e}",))
         try:
-            seen[kind] = run_side(proxy, port, syslogs[kind], requests)
+            got = run_side(proxy, port, syslogs[kind], requests)
+            if commands:
+                got = dataclasses.replace(got, stats=tuple(ask(sock, commands)))
+            seen[kind] = got
         finally:
             proxy.stop()
     diff: tuple[str, ...] = ()

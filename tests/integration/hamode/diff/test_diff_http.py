@@ -14,108 +14,26 @@ of failing at the first.
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.integration.hamode.diff.diff_grammar import Generated, configs, request_lists
-from tests.integration.hamode.diff.diff_rig import EchoServer, run_both
-from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, free_port
-from tests.integration.hamode.test_hamode_log import Syslog
+from tests.integration.hamode.diff.diff_rig import run_both
+from tests.integration.hamode.diff.diff_run import SETTINGS, Rig, haproxy_accepts, report
+from tests.integration.hamode.hamode_helpers import HAPROXY, free_port
 
 pytestmark = [pytest.mark.oracle, pytest.mark.skipif(HAPROXY is None, reason="no haproxy")]
 
-RECORD = os.environ.get("PYLVS_DIFF_RECORD")
-EXAMPLES = int(os.environ.get("PYLVS_DIFF_EXAMPLES", "12"))
-RANDOM = bool(os.environ.get("PYLVS_DIFF_RANDOM"))
-
-
-class Rig:
-    """The echo servers (shared by every example and both proxies) and a syslog receiver per
-    proxy kind."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.servers = [EchoServer(f"s{i + 1}") for i in range(3)]
-        self.syslogs = {kind: Syslog() for kind in KINDS}
-        self.runs = 0
-
-    @property
-    def ports(self) -> list[int]:
-        return [s.port for s in self.servers]
-
-    def close(self) -> None:
-        for s in self.servers:
-            s.close()
-        for log in self.syslogs.values():
-            log.sock.close()
-
-
-@pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    r = Rig(tmp_path_factory.mktemp("difftest"))
-    try:
-        yield r
-    finally:
-        r.close()
-
-
-def haproxy_accepts(path: Path) -> str | None:
-    """None if `haproxy -c` accepts the file, else what it said."""
-    assert HAPROXY is not None
-    done = subprocess.run([HAPROXY, "-c", "-f", str(path)], capture_output=True, text=True)
-    return None if done.returncode == 0 else done.stdout + done.stderr
-
 
 def run_example(rig: Rig, gen: Generated, requests: list[bytes]) -> None:
-    rig.runs += 1
-    tmp = rig.tmp / f"ex{rig.runs}"
-    tmp.mkdir()
+    tmp = rig.example_dir()
     check = tmp / "check.cfg"
     check.write_text(gen.render(free_port(), rig.syslogs["haproxy"].sock.getsockname()[1]))
     assume(haproxy_accepts(check) is None)  # the grammar's few invalid combinations
     got = run_both(tmp, gen.render, rig.syslogs, requests)
     if got.diff:
         report(got.config, requests, list(got.diff))
-
-
-def report(config: str, requests: list[bytes], diff: list[str]) -> None:
-    text = "\n".join(
-        [
-            "===== config",
-            config,
-            "===== requests",
-            *(repr(r) for r in requests),
-            "===== diff",
-            *diff,
-            "",
-        ]
-    )
-    if RECORD:
-        with open(RECORD, "a") as f:
-            f.write(text + "\n")
-        return
-    raise AssertionError(text)
-
-
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not RANDOM,
-    database=None,
-    # No shrinking: each step restarts both proxies (minutes); the report names the example
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-    ],
-)
 
 
 @SETTINGS

@@ -120,10 +120,12 @@ def eligible(s: HttpSession) -> BackendRuntime | None:
 
 
 def traffic(  # noqa: PLR0917 - an exchange's counts
-    fe: Frontend, srv: ServerRuntime, nin: int, nsrv: int, now: float, n: int = 1
+    fe: Frontend, srv: ServerRuntime, nin: int, nout: int, now: float, n: int = 1
 ) -> None:
-    """`n` exchanges the engine served, of `nin` request and `nsrv` server bytes in all:
-    the frontend's request rate and bytes (a packet each way), the server's bytes."""
+    """`n` exchanges the engine served, of `nin` and `nout` bytes in all (bin/bout: the
+    requests' and responses' HTX sizes when the pump counted them, http/sizes.settle; else
+    the bytes read): the frontend's request rate, its and the server's bytes, a packet
+    each way."""
     if n == 1:
         fe.req_rate.count(now)  # proxy_inc_fe_req_ctr
     else:
@@ -132,10 +134,11 @@ def traffic(  # noqa: PLR0917 - an exchange's counts
     c.inpkts += n
     c.inbytes += nin
     c.outpkts += n
-    c.outbytes += nsrv
+    c.outbytes += nout
     sc = srv.counters
     sc.outpkts += n
-    sc.outbytes += nsrv
+    sc.inbytes += nin
+    sc.outbytes += nout
 
 
 def h1_traffic(  # noqa: PLR0917 - the engine's four counts
@@ -385,6 +388,7 @@ class FastPath:
         for h1 in (s.client.h1, back):
             if h1 is not None:
                 h1.total_streams += 1  # the exchange's stream on each side, come and gone
+        be.connecting(srv, True)  # an idle server connection carried it
         sc_ = srv.counters
         sc_.conns += 1  # be.take's counts, for the stream this request was in HAProxy
         be.counters.conns += 1

@@ -234,7 +234,11 @@ class H1Listener(PlainListener):
             return
         server = be.pool.lb.servers[index]
         srv = be.runtime_of(server)
-        traffic(fe, srv, nin, nsrv, self.listener.ctx.clock())
+        logged = len(rec) > 22  # the facts of a logging listener's record (own_facts.py)
+        sizes = (rec[21], rec[22]) if logged else (nin, nsrv)
+        traffic(fe, srv, *sizes, self.listener.ctx.clock())
+        if logged:  # new or reused: a connect that took no time (t_conn == t_connd)
+            be.connecting(srv, rec[12] == rec[13])
         h1_traffic(fe.h1, be.h1, nin, nout, nsrv, nreq)
         fe.h1.total_streams += 1  # the exchange's stream on each side, come and gone
         be.h1.total_streams += 1

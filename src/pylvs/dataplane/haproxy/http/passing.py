@@ -276,18 +276,14 @@ class Passing:
         if dst is None and sc is not None:
             dst = sc.ep
         _h1_bytes(ep, dst, nbytes)
-        if ep is s.client:
+        if ep is s.client:  # (bin/bout: the exchange's sizes, sizes.settle)
             counters.inpkts += pkts
-            counters.inbytes += nbytes
             if x is not None and p is not None and p.mode == DATA:  # a tunnel's
                 sizes.tunnelled(x, True, nbytes)
         else:
             counters.outpkts += pkts
-            counters.outbytes += nbytes
             if sc is not None:
-                c = sc.srv.counters
-                c.outpkts += pkts
-                c.outbytes += nbytes
+                sc.srv.counters.outpkts += pkts
             if x is not None and p is not None and p.mode == DATA:
                 sizes.tunnelled(x, False, nbytes)
         if s.closed or sc is None or sc.handler is not s:

@@ -8,6 +8,12 @@ a server's: each head, 1xx included, as it came, then the same), a body the C pa
 (`passed`: its payload, chunk framing left out), a tunnel the C path relays (`tunnelled`)
 and an answer the proxy makes itself (`answered`: its own head and body, after whatever of
 a server's response had come, as http_reply_and_close adds to the channel).
+
+The same totals are the proxies' and the server's bin/bout (`settle`: src/stream.c
+stream_process_counters adds req.total and res.total to the frontend's, the stream's
+backend's and its server's counters), so show stat counts HTX data for an HTTP stream, not
+the bytes its sockets moved (those are the H1 module's h1_bytes_in/out).  They are added
+once the exchange ended.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from pylvs.proto.http.message import Body, RequestHead
 from pylvs.proto.relay.body import BodyCut, BodyEnded, ChunksRelayed, Relayed
 
 if TYPE_CHECKING:
+    from pylvs.dataplane.haproxy.frontend import Frontend
+
     from .exchange import Exchange
 
 
@@ -83,3 +91,22 @@ def answered(x: Exchange, answer: Answer | None, status: int) -> None:
         # http_forward_proxy_resp skips the payload of an answer to HEAD before it counts
         if x.request is None or x.request.method != b"HEAD":
             x.bytes_out += len(page.body)
+
+
+def settle(x: Exchange, fe: Frontend) -> None:
+    """The ended exchange's totals in bin/bout (the module doc): the frontend's, the
+    server's, or without a server its backend's (a `listen` proxy's own when the frontend
+    answered before choosing one: HAProxy's s->be is the frontend then)."""
+    nin, nout = x.bytes_in, x.bytes_out
+    c = fe.counters
+    c.inbytes += nin
+    c.outbytes += nout
+    if x.server is not None:
+        c = x.server.counters
+    else:
+        be = x.backend or fe.runtime.backends.get(fe.spec.name)
+        if be is None:
+            return
+        c = be.counters  # (show stat adds its servers' to it)
+    c.inbytes += nin
+    c.outbytes += nout

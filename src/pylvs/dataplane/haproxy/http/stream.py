@@ -548,6 +548,7 @@ class HttpSession:
             x.internal_error = True
         now = self.ctx.clock()
         x.ended_at = now
+        sizes.settle(x, self.fe)
         self.idle_since = now
         if self.cm.closed and x.response is None and x.termination == "--":
             x.termination = "CD" if x.connected_at is not None else "CR"
@@ -563,9 +564,7 @@ class HttpSession:
                 return
         if self.cm.phase is Phase.WAITING and self.buffered_since is None:
             self.buffered_since = self.ctx.clock()
-        counters = self.fe.counters
-        counters.inpkts += 1
-        counters.inbytes += len(data)
+        self.fe.counters.inpkts += 1  # (its bytes: the exchange's, sizes.settle)
         self.client_event(ev.DataRead(data))
 
     def client_gone(self) -> None:

@@ -190,7 +190,10 @@ class Upstream:
             # did; a backend whose rules answered counts the status (s->be is the backend)
             self.x.intercepted = txn.intercepted
             if txn.backend is not None and self.x.backend is None:
-                self.x.backend = s.fe.runtime.backends.get(txn.backend)
+                be = self.x.backend = s.fe.runtime.backends.get(txn.backend)
+                if be is not None:  # the stream was there (stream_set_backend: stot, smax)
+                    be.enter()
+                    be.leave()
         if cache.answered(self, verdict, now):  # cache-use's hit: the cache applet answers
             return
         if isinstance(verdict, Go):
@@ -508,6 +511,9 @@ class Upstream:
             if sc is None and not first and header is None:
                 self._borrow(server, be)
         now = s.ctx.clock()
+        # the pump's own connection carrying the head (forced_sock) was new or idle: a reuse
+        # unless it is the connection's first exchange
+        be.connecting(srv, sc is not None or (self.forced_sock is not None and not x.first))
         if sc is not None:
             x.reused = True
             x.connect_at = x.connected_at = now

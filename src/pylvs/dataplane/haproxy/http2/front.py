@@ -110,9 +110,7 @@ class H2Front:
     # -- the socket --------------------------------------------------------------------
 
     def read(self, ep: Endpoint, data: bytes) -> None:
-        counters = self.fe.counters
-        counters.inpkts += 1
-        counters.inbytes += len(data)
+        self.fe.counters.inpkts += 1  # (the bytes: each stream's sizes, http/sizes.settle)
         try:
             events = self.h2.receive_data(data)
         except h2.exceptions.ProtocolError as e:
@@ -147,7 +145,6 @@ class H2Front:
     def flush(self) -> None:
         data = self.h2.data_to_send()
         if data and not self.ep.closed:
-            self.fe.counters.outbytes += len(data)
             self.ep.write(data)
 
     # -- frames in ---------------------------------------------------------------------

@@ -188,6 +188,17 @@ class ServerPool:
             self._conns.pop(conn, None)
         return gone
 
+    def servers(self) -> list[Hashable]:
+        return list(self._servers)
+
+    def gauges(self, server: Hashable) -> tuple[int, int, int, int]:
+        """A server's idle, safe and used connections and its est_need_conns (show stat's
+        idle_conn_cur, safe_conn_cur, used_conn_cur, need_conn_est)."""
+        srv = self._servers.get(server)
+        if srv is None:
+            return 0, 0, 0, 0
+        return len(srv.idle), len(srv.safe), srv.used, srv.est_need
+
     @property
     def deadline(self) -> float | None:
         times = [s.purge_at for s in self._servers.values() if s.purge_at is not None]
