@@ -4,11 +4,10 @@ runs legitimately differ in is masked.
 
 `show stat` is compared cell by cell (rows by proxy and server name, columns by the header
 both print), less the columns of times and rates (qtime ... ttime and their maxima, rate*,
-req_rate*, conn_rate*, lastchg, lastsess, last_chk, check_duration, downtime, pid) and the
-addresses (the rig's ports), and a frontend's smax (a connection the client closed may
-still count when its next one is accepted); `show servers state` line by line, less the time since the last
-change; `show table` as the entries' keys and data, less their
-expiry times.
+req_rate*, conn_rate*, lastchg, lastsess, last_chk, check_duration, downtime, pid), the
+addresses (the rig's ports) and a frontend's smax (a connection the client closed may still
+count when its next one is accepted); `show servers state` line by line, less the time since
+the last change; `show table` as the entries' keys and data, less their expiry times.
 """
 
 from __future__ import annotations

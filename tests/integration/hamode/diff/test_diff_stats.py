@@ -66,3 +66,53 @@ def test_stats_after_the_same_traffic_as_haproxy(rig: Rig, data: st.DataObject) 
     got = run_both(tmp, gen.render, rig.syslogs, requests, commands)
     if got.diff:
         report(got.config, requests, list(got.diff), ("===== commands", *commands))
+
+
+FOUND = """\
+global
+    log 127.0.0.1:{log} local0
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request deny if {{ path /deny }}
+    http-request redirect location /x if {{ path /redirect }}
+    use_backend b1 if {{ path /b1 }}
+    default_backend b0
+backend b0
+    cookie SRV insert
+    server s1 127.0.0.1:{s1} cookie c1
+backend b1
+    http-request return status 200 content-type text/plain string hi
+    server s1 127.0.0.1:{s1}
+"""
+
+
+def test_counters_of_proxied_and_locally_answered_requests(rig: Rig) -> None:
+    """What the runs found, on fixed traffic: bin/bout are the streams' HTX totals with
+    HAProxy's own answers in (stream_process_counters), a backend's stot/smax count a
+    stream its rules answered (stream_set_backend), connect/reuse per stream
+    (connect_server), the pooled connection's gauges, the cookie column; and a server put
+    in maintenance shows its check health zeroed (srv_update_status)."""
+    paths = ["/", "/a", "/deny", "/redirect", "/b1", "/post"]
+    requests = [f"GET {p} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for p in paths]
+    commands = ["show stat", "disable server b0/s1", "enable server b0/s1", "show servers state"]
+    s1 = rig.ports[0]
+
+    def render(port: int, log: int) -> str:
+        return FOUND.format(port=port, log=log, s1=s1)
+
+    got = run_both(rig.example_dir(), render, rig.syslogs, requests, commands)
+    assert not got.diff, "\n".join(got.diff)
+    stats = got.seen["pylvs"].stats
+    assert "fe/FRONTEND bin=0" not in stats and "fe/FRONTEND bout=0" not in stats
+    for line in ("b1/BACKEND stot=1", "b0/BACKEND connect=1", "b0/BACKEND reuse=2",
+                 "b0/s1 safe_conn_cur=1", "b0/BACKEND cookie=SRV", "b0/s1 cookie=c1"):  # fmt: skip
+        assert line in stats, line
+    state = next(line.split(" ") for line in stats if " b0 1 s1 " in line)
+    assert state[12] == "0"  # srv_check_health: zeroed by the maintenance, not given back
