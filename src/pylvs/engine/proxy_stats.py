@@ -222,7 +222,7 @@ class LiveProxies:
             denied_req=dreq,
             denied_resp=dresp + be.denied_resp,  # HTTP rules' and tcp-response rules'
             cum_conn=be.cum_conn,
-            cum_lbconn=be.counters.conns,
+            cum_lbconn=be.pool.lb.lbconn,
             sess_max=be.conn_max,
             connect=be.connects,
             reuse=be.reuses,
@@ -256,7 +256,7 @@ class LiveProxies:
             denied_resp=self.http.denials(None, be.spec.name, spec.name)[1],
             sess_max=srv.max_sess,
             cum_sess=c.conns,
-            cum_lbconn=c.conns,
+            cum_lbconn=srv.lb.lbconn,
             bytes_in=c.inbytes,
             bytes_out=c.outbytes,
             failed_conns=srv.failed_conns,
@@ -291,7 +291,8 @@ class LiveProxies:
 
     def _pool_gauges(self, be: BackendRuntime, srv: ServerRuntime) -> dict[str, int]:
         """The server's connections in its backend's HTTP pool (http/server_side.py): idle,
-        safe, used and the estimated need, summed over its keys (one per PROXY header)."""
+        safe, used and the estimated need (est_need_conns: the most used at once), summed
+        over its keys (one per PROXY header); a mode tcp backend's are its streams'."""
         got = [0, 0, 0, 0]
         for conns in self.rt.http.all_connections():
             if conns.be is not be:
@@ -300,6 +301,8 @@ class LiveProxies:
                 if key is srv or (isinstance(key, tuple) and key[0] is srv):
                     got = [a + b for a, b in zip(got, conns.pool.gauges(key), strict=True)]
         idle, safe, used, need = got
+        if be.spec.mode == "tcp":  # a stream, a connection (conn_new's srv_use_conn): no pool
+            used, need = used + srv.lb.served, max(need, srv.max_sess)
         return {
             "idle_cur": idle + safe,  # curr_idle_conns
             "idle_unsafe": idle,

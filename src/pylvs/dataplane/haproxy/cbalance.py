@@ -262,6 +262,7 @@ class MirroredPool(Pool):
     def picked_in_c(self, server: Server) -> None:
         """A C pick of `server` whose take is coming (the caller's session, a plain
         listener's record): that take is told to C as the pick's."""
+        self.balanced(server)
         if self.mirror.live:
             self.ahead[id(server)] = self.ahead.get(id(server), 0) + 1
 

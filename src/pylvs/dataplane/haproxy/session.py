@@ -207,6 +207,7 @@ class HaSession(QueueingSession):
             self.log.assigned()
         self.picked = server
         be.take(server)
+        be.connecting(srv, False)  # its first attempt (_quick_attempt, or the pump's)
         self.dst = srv.counters
         self.started = True
         f = self.facts

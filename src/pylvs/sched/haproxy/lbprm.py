@@ -45,6 +45,7 @@ class Lbprm:
         self.beconn = 0  # connections on the backend, queued ones included
         self.served = 0  # connections the backend's servers serve
         self.queued = 0  # connections in the backend's own queue
+        self.lbconn = 0  # the algorithm's picks (be_counters.cum_lbconn: show stat's lbtot)
         self.fullconn = 0  # `fullconn`; 0: dynamic maxconn off
 
     def _gcd(self) -> int:

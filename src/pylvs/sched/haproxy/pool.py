@@ -114,7 +114,16 @@ class Pool:
         if lb.queued and lb.queued != lb.beconn and self.params.algorithm in _QUEUE_FIRST:
             return FULL
         server = self.algorithm.pick(lb.servers, flow, now, avoid)
-        return FULL if server is None else server
+        if server is None:
+            return FULL
+        self.balanced(server)
+        return server
+
+    def balanced(self, server: Server) -> None:
+        """assign_server counts each pick of the algorithm (not a persistence's or a
+        `use-server`'s) in cum_lbconn, the backend's and the server's (src/backend.c)."""
+        self.lb.lbconn += 1
+        server.lbconn += 1
 
     def take_conn(self, server: Server) -> None:
         server.served += 1

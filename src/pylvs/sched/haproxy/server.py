@@ -72,6 +72,7 @@ class Server:
         "lb_nodes",
         "lb_nodes_now",
         "lb_tree",
+        "lbconn",
         "lpos",
         "maxconn",
         "maxqueue",
@@ -139,6 +140,7 @@ class Server:
         # entered maintenance while not stopped: srv_update_status sets check.health to 0,
         # checked or not, and leaving it restores only a checked server's (show servers state)
         self.health_zeroed = False
+        self.lbconn = 0  # the algorithm picked it (counters.cum_lbconn: show stat's lbtot)
 
     # -- include/haproxy/backend.h -----------------------------------------------------
 
