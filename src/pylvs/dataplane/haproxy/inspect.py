@@ -105,6 +105,12 @@ class Inspector:
         else:
             self._stop()
             fe.denied_req += 1
+            # what was read counts in bin all the same (stream_process_counters adds
+            # req.total to the frontend's, and to its own backend side's: a `listen`)
+            fe.counters.inbytes += len(data)
+            own = fe.runtime.backends.get(fe.spec.name)
+            if own is not None:
+                own.counters.inbytes += len(data)
             self.end_counters()
             if isinstance(verdict, Drop) and verdict.silent:
                 accept.reject(self.client, silent=True)
