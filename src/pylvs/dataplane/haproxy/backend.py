@@ -267,17 +267,18 @@ class BackendRuntime:
         self.conn_max = max(self.conn_max, lb.beconn)
         self.sess_rate.count(self.clock())
 
-    def connecting(self, srv: ServerRuntime | None, reused: bool) -> None:
-        """A stream's connection to its server, new or reused: connect_server counts it in
-        the backend's and the server's `connect` or `reuse` (src/backend.c)."""
+    def connecting(self, srv: ServerRuntime | None, reused: bool, n: int = 1) -> None:
+        """A stream's connection to its server (`n` streams'), new or reused:
+        connect_server counts it in the backend's and the server's `connect` or `reuse`
+        (src/backend.c)."""
         if reused:
-            self.reuses += 1
+            self.reuses += n
             if srv is not None:
-                srv.reuses += 1
+                srv.reuses += n
         else:
-            self.connects += 1
+            self.connects += n
             if srv is not None:
-                srv.connects += 1
+                srv.connects += n
 
     def leave(self) -> None:
         self.pool.lb.beconn -= 1
@@ -402,6 +403,9 @@ class BackendRuntime:
         cbalance.MirroredPool.picked_in_c), whose streams are taken one by one."""
         now = self.clock()
         self.sess_rate.count_n(now, n)
+        self.cum_conn += n  # (enter's counts)
+        self.conn_max = max(self.conn_max, self.pool.lb.beconn + 1)
+        self.pool.balanced(server, n)  # C's picks
         self.pool.take_conn(server)  # what the algorithm sees of one; served comes back
         self.counters.conns += n
         srv = self.runtime_of(server)

@@ -119,11 +119,11 @@ class Pool:
         self.balanced(server)
         return server
 
-    def balanced(self, server: Server) -> None:
+    def balanced(self, server: Server, n: int = 1) -> None:
         """assign_server counts each pick of the algorithm (not a persistence's or a
         `use-server`'s) in cum_lbconn, the backend's and the server's (src/backend.c)."""
-        self.lb.lbconn += 1
-        server.lbconn += 1
+        self.lb.lbconn += n
+        server.lbconn += n
 
     def take_conn(self, server: Server) -> None:
         server.served += 1

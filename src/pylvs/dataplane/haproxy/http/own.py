@@ -263,14 +263,17 @@ class H1Listener(PlainListener):
         tally): what `_served` counts for each, counted at once."""
         _, _, _, index, _, n, nin, nout, nsrv, nreq = rec[:10]
         classes = rec[10:16]  # responses by status class, other first (proto/http/stats.py)
-        # rec[16:19]: the requests' and responses' HTX sizes and the exchanges that reused
-        # an idle server connection, the facts a logging listener's records carry
+        # the requests' and responses' HTX sizes and the exchanges that reused an idle
+        # server connection, the facts a logging listener's records carry
+        hin, hout, reused = rec[16:19]
         be, fe = self.be, self.fe
         if not 0 <= index < len(be.pool.lb.servers):  # (applied before any removal)
             return
         server = be.pool.lb.servers[index]
         srv = be.runtime_of(server)
-        traffic(fe, srv, nin, nsrv, self.listener.ctx.clock(), n)
+        traffic(fe, srv, hin, hout, self.listener.ctx.clock(), n)  # bin/bout: HTX sizes
+        be.connecting(srv, True, reused)
+        be.connecting(srv, False, n - reused)
         h1_traffic(fe.h1, be.h1, nin, nout, nsrv, nreq)
         fe.h1.total_streams += n
         be.h1.total_streams += n
