@@ -190,14 +190,14 @@ def run_side(proxy: Proxy, port: int, syslog: Syslog, requests: list[bytes]) -> 
     logs: list[str] = []
 
     def after(closed: bool) -> None:
-        syslog.sock.settimeout(2.0)
+        syslog.sock.settimeout(5.0)  # (a loaded box delays a line by seconds)
         with contextlib.suppress(TimeoutError):
             logs.append(masked(syslog.sock.recv(65536)))
         if closed:  # the session is freed just after its stream's line
             time.sleep(0.05)
 
     got = exchange_all(port, requests, after)
-    return Seen(tuple(got), tuple(logs + log_lines(syslog, 0.3)))
+    return Seen(tuple(got), tuple(logs + log_lines(syslog, 1.0)))
 
 
 def render_seen(seen: Seen) -> list[str]:
