@@ -15,6 +15,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from tests.integration.hamode.diff.diff_rig import preamble
+
 STATUSES = [400, 403, 404, 408, 429, 500, 502, 503, 504]
 # statuses `errorfile` and `http-error` take (http_err_codes)
 PAGE_STATUSES = [400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503,
@@ -49,15 +51,7 @@ class AnswersConfig:
             return line.replace("@DIR@", str(tmp))
 
         out = [
-            "global",
-            f"    log 127.0.0.1:{log} local0",
-            "defaults",
-            "    mode http",
-            "    log global",
-            "    option httplog",
-            "    timeout connect 2s",
-            "    timeout client 5s",
-            "    timeout server 5s",
+            *preamble(log),
             *map(paths, self.sections),
             "frontend fe",
             f"    bind 127.0.0.1:{port}",

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from tests.integration.hamode.diff.diff_rig import preamble
+
 PATHS = ["/", "/a", "/a/b", "/api/v1/42", "/img/logo.PNG", "/static/app.js", "/A/b/", "/x.y/z"]
 QUERIES = ["", "?id=1", "?id=2&x=y", "?x=&id=abc", "?ID=1", "?a=b;id=3"]
 HOSTS = ["example.com", "www.example.com", "WWW.Example.com:8080", "api.other.org", ""]
@@ -288,15 +290,7 @@ class Generated:
 
     def render(self, port: int, log_port: int) -> str:
         out = [
-            "global",
-            f"    log 127.0.0.1:{log_port} local0",
-            "defaults",
-            "    mode http",
-            "    log global",
-            "    option httplog",
-            "    timeout connect 2s",
-            "    timeout client 5s",
-            "    timeout server 5s",
+            *preamble(log_port),
             "frontend fe",
             f"    bind 127.0.0.1:{port}",
             *("    " + line for line in self.frontend),

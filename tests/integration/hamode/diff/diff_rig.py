@@ -38,6 +38,13 @@ REASONS = {200: b"OK", 201: b"Created", 204: b"No Content", 301: b"Moved Permane
            503: b"Service Unavailable"}  # fmt: skip
 
 
+def preamble(log_port: int | str) -> list[str]:
+    """The global and defaults sections of every generated mode http configuration."""
+    return ["global", f"    log 127.0.0.1:{log_port} local0", "defaults", "    mode http",
+            "    log global", "    option httplog", "    timeout connect 2s",
+            "    timeout client 5s", "    timeout server 5s"]  # fmt: skip
+
+
 class EchoServer(ThreadedServer):
     """An HTTP/1.1 server that answers what it received (see the module's text)."""
 

@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import difflib
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,28 +23,17 @@ from hypothesis import strategies as st
 
 from tests.integration.hamode.diff.diff_stats import ask, with_socket
 from tests.integration.hamode.hamode_helpers import KINDS, Proxy, free_port
+from tests.integration.server_helpers import ThreadedServer
 
 
-class TcpEcho:
+class TcpEcho(ThreadedServer):
     """A TCP server that answers `NAME:` and what it received, then closes."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
-        self.conns: list[socket.socket] = []
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__()
 
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         got = b""
         conn.settimeout(2)
         with contextlib.suppress(OSError):
@@ -54,14 +42,6 @@ class TcpEcho:
             conn.sendall(self.name.encode() + b":" + got)
         with contextlib.suppress(OSError):
             conn.close()
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        for c in self.conns:
-            with contextlib.suppress(OSError):
-                c.close()
 
 
 def talk(port: int, payload: bytes) -> bytes:

@@ -25,25 +25,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.hamode.diff.diff_rig import EchoServer, run_both
+from tests.integration.hamode.diff.diff_rig import EchoServer, preamble, run_both
 from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS
 from tests.integration.hamode.test_hamode_log import Syslog
 
 pytestmark = [pytest.mark.oracle, pytest.mark.skipif(HAPROXY is None, reason="no haproxy")]
 
-HEAD = """\
-global
-    log 127.0.0.1:{log} local0
-defaults
-    mode http
-    log global
-    option httplog
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend fe
-    bind 127.0.0.1:{port}
-"""
+HEAD = "\n".join([*preamble("{log}"), "frontend fe", "    bind 127.0.0.1:{port}", ""])
 
 
 @pytest.fixture

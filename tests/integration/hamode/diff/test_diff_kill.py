@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,44 +24,23 @@ from tests.integration.hamode.diff.diff_rig import log_lines
 from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port, stats_command
 from tests.integration.hamode.http.http_helpers import read_head
 from tests.integration.hamode.test_hamode_log import Syslog
+from tests.integration.server_helpers import ThreadedServer
 
 pytestmark = [pytest.mark.oracle, pytest.mark.skipif(HAPROXY is None, reason="no haproxy")]
 
 _SESS = re.compile(r"^(0x[0-9a-f]+): proto=\S+ src=[\d.]+:(\d+) ")
 
 
-class StallServer:
+class StallServer(ThreadedServer):
     """Answers `200 ok` to every request but those for /slow, which it never answers."""
 
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
-        self.conns: list[socket.socket] = []
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         buf = bytearray()
         with contextlib.suppress(OSError, ValueError):
             while (head := read_head(conn, buf)) is not None:
                 if b" /slow " in head.split(b"\r\n", 1)[0]:
                     return  # held open, unanswered
                 conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        for c in self.conns:
-            c.close()
 
 
 @pytest.fixture

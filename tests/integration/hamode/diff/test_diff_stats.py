@@ -16,7 +16,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.integration.hamode.diff.diff_grammar import Generated, configs, request_lists
-from tests.integration.hamode.diff.diff_rig import run_both
+from tests.integration.hamode.diff.diff_rig import preamble, run_both
 from tests.integration.hamode.diff.diff_run import SETTINGS, Rig, haproxy_accepts, report
 from tests.integration.hamode.hamode_helpers import HAPROXY, free_port
 
@@ -68,16 +68,9 @@ def test_stats_after_the_same_traffic_as_haproxy(rig: Rig, data: st.DataObject) 
         report(got.config, requests, list(got.diff), ("===== commands", *commands))
 
 
-FOUND = """\
-global
-    log 127.0.0.1:{log} local0
-defaults
-    mode http
-    log global
-    option httplog
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
+FOUND = (
+    "\n".join(preamble("{log}"))
+    + """
 frontend fe
     bind 127.0.0.1:{port}
     http-request deny if {{ path /deny }}
@@ -91,6 +84,7 @@ backend b1
     http-request return status 200 content-type text/plain string hi
     server s1 127.0.0.1:{s1}
 """
+)
 
 
 def test_counters_of_proxied_and_locally_answered_requests(rig: Rig) -> None:
