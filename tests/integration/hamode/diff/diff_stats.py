@@ -13,6 +13,7 @@ the last change; `show table` as the entries' keys and data, less their expiry t
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from tests.integration.hamode.hamode_helpers import stats_command
@@ -75,8 +76,23 @@ def table_lines(text: str) -> list[str]:
     return out
 
 
+def wait_socket(sock: Path, seconds: float = 15.0) -> None:
+    """Until the stats socket answers: a proxy may bind it after the listener that told
+    the rig it was up (a loaded box shows the gap)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            stats_command(sock, "show info")
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def ask(sock: Path, commands: list[str]) -> list[str]:
     """Each command's answer, masked by its kind, as lines headed by the command."""
+    wait_socket(sock)
     out: list[str] = []
     for command in commands:
         answer = stats_command(sock, command)

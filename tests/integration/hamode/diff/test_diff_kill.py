@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.hamode.diff.diff_rig import log_lines
+from tests.integration.hamode.diff.diff_stats import wait_socket
 from tests.integration.hamode.hamode_helpers import HAPROXY, KINDS, Proxy, free_port, stats_command
 from tests.integration.hamode.http.http_helpers import read_head
 from tests.integration.hamode.test_hamode_log import Syslog
@@ -66,6 +67,7 @@ def _killed(
     )
     proxy = Proxy(tmp / kind, kind, text, None)
     try:
+        wait_socket(sock)
         log_lines(log, 0.05)  # nothing of a previous run
         with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
             if not first:
