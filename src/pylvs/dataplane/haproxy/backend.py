@@ -280,6 +280,11 @@ class BackendRuntime:
             if srv is not None:
                 srv.connects += n
 
+    def visited(self) -> None:
+        """A stream came here and left at once (the backend's rules answered it)."""
+        self.enter()
+        self.leave()
+
     def leave(self) -> None:
         self.pool.lb.beconn -= 1
 

@@ -6,13 +6,13 @@ src/queue.c do for each request of a `mode http` stream, on the mode tcp runtime
 (backend.py: the balance Pool, queues, stick rules, counters):
 
 * a request with no backend, or no usable server, gets HAProxy's 503;
-* a request whose server (or every server) is at its maxconn waits in the queue;
-  `timeout queue` (else `timeout connect`) gives it a 503;
-* a connection attempt that fails is retried `retries` times: on another server when
-  `option redispatch` allows (the server is down, the redispatch interval is reached, or the
-  request was not sticky and the algorithm is round-robin-like with more than one server),
-  else on the same one, after min(1 s, timeout connect) when it failed with an error; only
-  the last failure reaches the server machine (its 503);
+* a request whose server (or every server) is at its maxconn waits in the queue; `timeout
+  queue` (else `timeout connect`) gives it a 503;
+* a connection attempt that fails is retried `retries` times: on another server when `option
+  redispatch` allows (the server is down, the redispatch interval is reached, or the request
+  was not sticky and the algorithm is round-robin-like with more than one server), else on
+  the same one, after min(1 s, timeout connect) when it failed with an error; only the last
+  failure reaches the server machine (its 503);
 * once connected the PROXY header goes first (`send-proxy`), the stick stores are made.
 The request's events that come while it has no connection yet (queued) wait here in order.
 """
@@ -192,8 +192,7 @@ class Upstream:
             if txn.backend is not None and self.x.backend is None:
                 be = self.x.backend = s.fe.runtime.backends.get(txn.backend)
                 if be is not None:  # the stream was there (stream_set_backend: stot, smax)
-                    be.enter()
-                    be.leave()
+                    be.visited()
         if cache.answered(self, verdict, now):  # cache-use's hit: the cache applet answers
             return
         if isinstance(verdict, Go):
@@ -714,8 +713,6 @@ class Upstream:
         self.carry = []
         self.s.work.append((sc, ev.ConnectFailed()))
 
-    # -- a connection's end -------------------------------------------------------------
-
     def release(self, sc: ServerConn, safe: bool) -> None:
         """The machine's Release: the pool keeps the connection or it closes."""
         s = self.s
@@ -784,8 +781,6 @@ class Upstream:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-
-    # -- server machine timers -------------------------------------------------------------
 
     def arm(self, sc: ServerConn) -> None:
         at = sc.m.deadline
