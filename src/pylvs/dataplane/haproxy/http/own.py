@@ -242,13 +242,7 @@ class H1Listener(PlainListener):
         h1_traffic(fe.h1, be.h1, nin, nout, nsrv, nreq)
         fe.h1.total_streams += 1  # the exchange's stream on each side, come and gone
         be.h1.total_streams += 1
-        be.enter()
-        # leastconn, first: C counted the exchange on its server from the pick, this take
-        # is that pick's (cbalance.py), and the release ends it
-        self.pool.picked_in_c(server)
-        be.take(server)
-        be.release(server)
-        be.leave()
+        self._stream(server)
         http = fe.http
         if http is not None and http.count is not None:
             http.count(fe.spec.name, be.spec.name, srv.spec.name, status)
@@ -257,6 +251,17 @@ class H1Listener(PlainListener):
         elif self.logs and http is not None and http.log is not None:  # after the release,
             # as a session's exchange is logged after Upstream.exchange_ended
             http.log(own_facts.exchange(fe, be, srv, rec, self.listener.bind.name))
+
+    def _stream(self, server: Server) -> None:
+        """The backend's stream for one exchange, come and gone.  Leastconn, first: C
+        counted the exchange on its server from the pick, this take is that pick's
+        (cbalance.py), and the release ends it."""
+        be = self.be
+        be.enter()
+        self.pool.picked_in_c(server)
+        be.take(server)
+        be.release(server)
+        be.leave()
 
     def _tallied(self, rec: tuple[Any, ...]) -> None:
         """A round's exchanges on one server of a listener that does not log (_h1own.h's
@@ -277,14 +282,9 @@ class H1Listener(PlainListener):
         h1_traffic(fe.h1, be.h1, nin, nout, nsrv, nreq)
         fe.h1.total_streams += n
         be.h1.total_streams += n
-        pool = self.pool
-        if pool.mirror.live:  # each take is a C pick's (see _served)
+        if self.pool.mirror.live:  # each take is a C pick's (`_stream`)
             for _ in range(n):
-                be.enter()
-                pool.picked_in_c(server)
-                be.take(server)
-                be.release(server)
-                be.leave()
+                self._stream(server)
         else:
             be.served_many(server, n)
         http = fe.http
